@@ -1,0 +1,47 @@
+"""The exceptions synthvae raises.
+
+Every error derives from :class:`SynthVAEError` and from the builtin that fits it, so callers
+can catch either ``synthvae.SynthVAEError`` or, say, ``ValueError``.
+"""
+
+from __future__ import annotations
+
+
+class SynthVAEError(Exception):
+    """Base class of every error raised by synthvae on purpose."""
+
+
+class SchemaError(SynthVAEError, ValueError):
+    """A schema document is invalid, or contradicts itself."""
+
+
+class DataError(SynthVAEError, ValueError):
+    """A table does not match its schema, or cannot be used as given."""
+
+
+class ModelFileError(SynthVAEError, ValueError):
+    """A model file is truncated, corrupt, foreign, or of an unsupported format version."""
+
+
+class NotFittedError(SynthVAEError, RuntimeError):
+    """A method that needs a fitted object was called before ``fit``."""
+
+
+class TrainingError(SynthVAEError, RuntimeError):
+    """Training failed, e.g. the loss diverged to NaN."""
+
+
+def preview(values, limit: int = 5) -> str:
+    """Render up to ``limit`` example values for an error message.
+
+    Args:
+        values: Any iterable of values.
+        limit: How many to show before eliding the rest.
+
+    Returns:
+        A short string such as ``['a', 'b', ... (12 more)]``.
+    """
+    values = list(values)
+    shown = ", ".join(repr(v) for v in values[:limit])
+    more = f", ... ({len(values) - limit} more)" if len(values) > limit else ""
+    return f"[{shown}{more}]"

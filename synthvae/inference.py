@@ -1,0 +1,200 @@
+"""Infer a readable, editable schema from a DataFrame.
+
+The rules, in order, for each column (the chosen rule is written into the column's
+``description`` so a person can see why and change it):
+
+1. all values missing -> numeric float, nullable (nothing to learn from; regenerated as nulls);
+2. bool dtype, or only true/false text -> boolean;
+3. datetime dtype, or text that parses as ISO 8601 datetimes -> datetime (unit ``D`` when every
+   value is midnight, else ``s``);
+4. an identifier -> id: text that is unique on every row, or unique whole numbers in a column
+   whose name looks like a key (``id``, ``*_id``, ``*_key``) or that count up by one;
+5. whole numbers -> numeric integer, except a handful of non-contiguous codes (at most
+   ``code_max_values`` distinct values with gaps, e.g. area codes 408/415/510) -> categorical;
+6. other numbers -> numeric float, with the decimal places the data shows;
+7. anything else -> categorical, categories sorted.
+Every column with a missing value is nullable; bounds are the observed min and max.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from synthvae.errors import DataError
+from synthvae.schema import Column, ColumnKind, NumericType, Schema
+from synthvae.validation import _FALSE, _TRUE
+
+_ID_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_", re.IGNORECASE)
+_MAX_DECIMALS = 6
+
+
+def infer_schema(
+    frame: pd.DataFrame,
+    name: str | None = None,
+    *,
+    code_max_values: int = 10,
+    min_id_rows: int = 20,
+) -> Schema:
+    """Infer a schema from a table.
+
+    Args:
+        frame: The table.
+        name: Optional name stored in the schema.
+        code_max_values: Whole-number columns with at most this many distinct, non-contiguous
+            values are inferred as categorical codes.
+        min_id_rows: Columns with fewer rows than this are never inferred as ids.
+
+    Returns:
+        The inferred schema. Review it: inference cannot know what a column means.
+
+    Raises:
+        DataError: The frame has no columns or duplicated column names.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"infer_schema expects a pandas DataFrame, got {type(frame).__name__}")
+    if frame.shape[1] == 0:
+        raise DataError("cannot infer a schema from a table with no columns")
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        raise DataError(f"duplicate column names in the data: {sorted({n for n in names if names.count(n) > 1})}")
+    columns = [
+        _infer_column(str(label), frame[label], code_max_values, min_id_rows)
+        for label in frame.columns
+    ]
+    return Schema(columns=tuple(columns), name=name)
+
+
+def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int) -> Column:
+    nullable = bool(series.isna().any())
+    present = series.dropna()
+    if present.empty:
+        return Column(name, ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT,
+                      description="inferred: every value is missing")
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = [_py(c) for c in series.cat.categories if (present == c).any()] or [_py(c) for c in series.cat.categories]
+        return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(cats),
+                      ordered=bool(series.cat.ordered), description="inferred: categorical dtype")
+    if pd.api.types.is_bool_dtype(series.dtype) or _is_boolean_text(present):
+        return Column(name, ColumnKind.BOOLEAN, nullable=nullable, description="inferred: true/false values")
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return _datetime_column(name, pd.Series(series), nullable, fmt=None)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return _numeric_column(name, present.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
+    # Text (object or string dtype).
+    text = present.astype(str)
+    parsed = _parse_datetimes(text)
+    if parsed is not None:
+        return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.notna().all() and not text.str.strip().eq("").any():
+        return _numeric_column(name, numbers.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
+    n_unique = text.nunique()
+    if len(series) >= min_id_rows and n_unique == len(series):
+        return _string_id(name, text)
+    categories = tuple(sorted(text.unique()))
+    if n_unique > 1000:
+        note = (f"inferred: text with {n_unique} distinct values; the model learns the most "
+                f"frequent and pools the rest. Consider kind id if it is an identifier.")
+    else:
+        note = f"inferred: text with {n_unique} distinct values"
+    return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=categories, description=note)
+
+
+def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows) -> Column:
+    finite = values.to_numpy()
+    if not np.isfinite(finite).all():
+        raise DataError(
+            f"column {name!r}: contains infinite values; replace them with numbers or nulls "
+            f"before inferring a schema"
+        )
+    integral = bool(np.all(finite == np.round(finite)))
+    unique = np.unique(finite)
+    if integral:
+        if n_rows >= min_id_rows and unique.size == n_rows and (
+            _ID_NAME.search(name) or (unique[-1] - unique[0] + 1 == unique.size and not nullable)
+        ):
+            return Column(name, ColumnKind.ID, nullable=False, type=NumericType.INTEGER,
+                          start=int(unique[0]), description="inferred: unique whole numbers (a key)")
+        gaps = np.diff(unique)
+        if 2 <= unique.size <= code_max_values and gaps.size and gaps.min() > 1 and unique.size < n_rows / 2:
+            return Column(name, ColumnKind.CATEGORICAL, nullable=nullable,
+                          categories=tuple(int(u) for u in unique),
+                          description=(f"inferred: {unique.size} non-contiguous whole-number codes; "
+                                       f"change kind to numeric if they are quantities"))
+        return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER,
+                      min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers")
+    decimals = _decimals(unique)
+    return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
+                  decimals=decimals, min=float(unique[0]), max=float(unique[-1]),
+                  description="inferred: numbers" + (f" with {decimals} decimal places" if decimals is not None else ""))
+
+
+def _decimals(values: np.ndarray) -> int | None:
+    sample = values[: 10_000]
+    for d in range(1, _MAX_DECIMALS + 1):
+        if np.allclose(np.round(sample, d), sample, rtol=0, atol=10 ** -(d + 3)):
+            return d
+    return None
+
+
+def _is_boolean_text(present: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(present.dtype):
+        return False
+    values = set(present.astype(str).str.strip().str.lower().unique())
+    return values <= {"true", "false"} or (values <= (_TRUE | _FALSE) and values == {"true", "false"})
+
+
+def _parse_datetimes(text: pd.Series) -> pd.Series | None:
+    sample = text.iloc[:1000]
+    # Needs a date-like shape first, so that numbers and codes are never taken for dates.
+    if not sample.str.match(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$").all():
+        return None
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    if parsed.isna().any():
+        return None
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed
+
+
+def _datetime_format(text: pd.Series, parsed: pd.Series) -> str:
+    length = text.str.len().max()
+    if length == 10:
+        return "%Y-%m-%d"
+    if length == 16:
+        return "%Y-%m-%d %H:%M" if " " in text.iloc[0] else "%Y-%m-%dT%H:%M"
+    if length == 19:
+        return "%Y-%m-%d %H:%M:%S" if " " in text.iloc[0] else "%Y-%m-%dT%H:%M:%S"
+    return "ISO8601"
+
+
+def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None) -> Column:
+    values = pd.Series(values)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    present = values.dropna()
+    unit = "D" if (present == present.dt.normalize()).all() else "s"
+    if fmt == "ISO8601":
+        fmt = None
+    return Column(name, ColumnKind.DATETIME, nullable=nullable, format=fmt, unit=unit,
+                  min=present.min(), max=present.max(),
+                  description=f"inferred: datetimes, resolution {unit}")
+
+
+def _string_id(name: str, text: pd.Series) -> Column:
+    prefixes = text.str.extract(r"^(\D*)(\d+)$")
+    if prefixes[1].notna().all() and prefixes[0].nunique() == 1:
+        digits = prefixes[1]
+        width = int(digits.str.len().min()) if digits.str.startswith("0").any() else 0
+        return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=str(prefixes[0].iloc[0]),
+                      width=width, start=int(digits.astype("int64").min()),
+                      description="inferred: unique text with a common prefix and a number")
+    return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=f"{name}_", width=0,
+                  description="inferred: unique text on every row (regenerated as prefix + number)")
+
+
+def _py(value):
+    return value.item() if isinstance(value, np.generic) else value

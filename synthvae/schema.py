@@ -1,0 +1,333 @@
+"""The table schema: what each column is, loaded from and saved to JSON.
+
+A schema is a list of :class:`Column` objects. It is written as a JSON document validated by
+``schemas/schema.schema.json`` (JSON Schema, checked with ``jsonschema``), then by the semantic
+checks JSON Schema cannot express (unique names, ``min <= max``, ...).
+
+This module imports neither torch nor the model: the evaluator and the I/O use it as well.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import jsonschema
+import numpy as np
+import pandas as pd
+
+from synthvae.errors import DataError, SchemaError, preview
+
+FORMAT_VERSION = 1
+
+
+class ColumnKind(str, enum.Enum):
+    """What a column holds, which decides how it is encoded and regenerated."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    ID = "id"
+
+
+class NumericType(str, enum.Enum):
+    """Storage type of a numeric or id column."""
+
+    INTEGER = "integer"
+    FLOAT = "float"
+    STRING = "string"  # ids only
+
+
+DATETIME_UNITS = ("D", "h", "m", "s", "ms", "us", "ns")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a schema.
+
+    Attributes:
+        name: Column name in the table.
+        kind: What the column holds.
+        nullable: Whether missing values are allowed (and modelled).
+        type: For numeric columns ``integer`` or ``float``; for ids ``integer`` or ``string``.
+        decimals: Numeric floats are rounded to this many places when sampled.
+        min: Lower bound (a number, or an ISO timestamp for datetimes).
+        max: Upper bound.
+        categories: Allowed values of a categorical column, in order.
+        ordered: Whether ``categories`` are ordinal.
+        format: strftime format of a datetime column's text form.
+        unit: Resolution of a datetime column (``D``, ``h``, ``m``, ``s``, ``ms``, ``us``, ``ns``).
+        prefix: Text before the number of a string id.
+        width: Zero padding of the number of a string id.
+        start: First regenerated id number.
+        description: Free text for people (inference writes why it chose the kind).
+    """
+
+    name: str
+    kind: ColumnKind
+    nullable: bool = False
+    type: NumericType | None = None
+    decimals: int | None = None
+    min: Any = None
+    max: Any = None
+    categories: tuple | None = None
+    ordered: bool = False
+    format: str | None = None
+    unit: str | None = None
+    prefix: str = ""
+    width: int = 0
+    start: int = 0
+    description: str | None = None
+
+    @property
+    def is_integer(self) -> bool:
+        """Whether values are whole numbers (numeric or id)."""
+        return self.type is NumericType.INTEGER
+
+    def to_dict(self) -> dict:
+        """The column as a JSON-ready dict, listing only the keys its kind uses."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind.value}
+        if self.description:
+            out["description"] = self.description
+        out["nullable"] = self.nullable
+        if self.kind is ColumnKind.NUMERIC:
+            out["type"] = (self.type or NumericType.FLOAT).value
+            if self.decimals is not None:
+                out["decimals"] = self.decimals
+            for key in ("min", "max"):
+                if getattr(self, key) is not None:
+                    out[key] = _json_number(getattr(self, key))
+        elif self.kind is ColumnKind.CATEGORICAL:
+            out["categories"] = [_json_scalar(c) for c in self.categories]
+            out["ordered"] = self.ordered
+        elif self.kind is ColumnKind.DATETIME:
+            if self.format:
+                out["format"] = self.format
+            out["unit"] = self.unit or "s"
+            for key in ("min", "max"):
+                if getattr(self, key) is not None:
+                    out[key] = pd.Timestamp(getattr(self, key)).isoformat()
+        elif self.kind is ColumnKind.ID:
+            out["type"] = (self.type or NumericType.INTEGER).value
+            if self.type is NumericType.STRING:
+                out["prefix"] = self.prefix
+                out["width"] = self.width
+            out["start"] = self.start
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Column":
+        """Build a column from its (already JSON-Schema-valid) dict."""
+        kind = ColumnKind(data["kind"])
+        kwargs: dict[str, Any] = {
+            "name": data["name"],
+            "kind": kind,
+            "nullable": bool(data.get("nullable", False)),
+            "description": data.get("description"),
+        }
+        if kind is ColumnKind.NUMERIC:
+            kwargs["type"] = NumericType(data.get("type", "float"))
+            kwargs["decimals"] = data.get("decimals")
+            kwargs["min"] = data.get("min")
+            kwargs["max"] = data.get("max")
+        elif kind is ColumnKind.CATEGORICAL:
+            kwargs["categories"] = tuple(data["categories"])
+            kwargs["ordered"] = bool(data.get("ordered", False))
+        elif kind is ColumnKind.DATETIME:
+            kwargs["format"] = data.get("format")
+            kwargs["unit"] = data.get("unit", "s")
+            for key in ("min", "max"):
+                if data.get(key) is not None:
+                    try:
+                        kwargs[key] = pd.Timestamp(data[key])
+                    except (ValueError, TypeError) as exc:
+                        raise SchemaError(
+                            f"column {data['name']!r}: {key} {data[key]!r} is not an ISO 8601 "
+                            f"timestamp ({exc})"
+                        ) from None
+        elif kind is ColumnKind.ID:
+            kwargs["type"] = NumericType(data.get("type", "integer"))
+            kwargs["prefix"] = data.get("prefix", "")
+            kwargs["width"] = int(data.get("width", 0))
+            kwargs["start"] = int(data.get("start", 0))
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """An ordered list of columns describing one table.
+
+    Build one with :func:`load_schema`, :meth:`Schema.from_dict` or
+    :func:`synthvae.infer_schema`; write it with :meth:`save`.
+    """
+
+    columns: tuple[Column, ...]
+    name: str | None = None
+    description: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        _check_semantics(self)
+
+    def __iter__(self) -> Iterator[Column]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def __getitem__(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in table order."""
+        return [c.name for c in self.columns]
+
+    def replace_column(self, column: Column) -> "Schema":
+        """A copy of this schema with the column of the same name replaced."""
+        cols = [column if c.name == column.name else c for c in self.columns]
+        return replace(self, columns=tuple(cols))
+
+    def to_dict(self) -> dict:
+        """The schema as a JSON-ready dict."""
+        out: dict[str, Any] = {"format_version": FORMAT_VERSION}
+        if self.name:
+            out["name"] = self.name
+        if self.description:
+            out["description"] = self.description
+        out["columns"] = [c.to_dict() for c in self.columns]
+        return out
+
+    def to_json(self) -> str:
+        """The schema as indented JSON text."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "schema") -> "Schema":
+        """Validate a schema document and build the schema.
+
+        Args:
+            data: The parsed JSON document.
+            source: Where it came from, for error messages (a file name).
+
+        Raises:
+            SchemaError: The document breaks the JSON Schema or a semantic rule.
+        """
+        validator = jsonschema.Draft202012Validator(json_schema())
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            lines = [_describe_validation_error(data, e) for e in errors[:5]]
+            more = f"\n  ... and {len(errors) - 5} more" if len(errors) > 5 else ""
+            raise SchemaError(
+                f"{source} is not a valid synthvae schema:\n  " + "\n  ".join(lines) + more
+            )
+        try:
+            return cls(
+                columns=tuple(Column.from_dict(c) for c in data["columns"]),
+                name=data.get("name"),
+                description=data.get("description"),
+            )
+        except SchemaError as exc:
+            raise SchemaError(f"{source}: {exc}") from None
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the schema as JSON, atomically (temp file, then rename)."""
+        from synthvae.io import atomic_write_text
+
+        atomic_write_text(path, self.to_json())
+
+
+def load_schema(path: str | os.PathLike) -> Schema:
+    """Read and validate a schema JSON file.
+
+    Raises:
+        SchemaError: The file is missing, not JSON, or not a valid schema.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SchemaError(f"cannot read schema file {str(path)!r}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(
+            f"schema file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}"
+        ) from None
+    return Schema.from_dict(data, source=f"schema file {str(path)!r}")
+
+
+@lru_cache(maxsize=1)
+def json_schema() -> dict:
+    """The JSON Schema of the schema format (shipped as package data)."""
+    text = resources.files("synthvae").joinpath("data/schema.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _describe_validation_error(data: Any, error: jsonschema.ValidationError) -> str:
+    path = list(error.absolute_path)
+    where = "document"
+    if len(path) >= 2 and path[0] == "columns" and isinstance(path[1], int):
+        try:
+            where = f"column {data['columns'][path[1]].get('name', '#' + str(path[1]))!r}"
+        except (AttributeError, IndexError, KeyError, TypeError):
+            where = f"column #{path[1]}"
+        if len(path) > 2:
+            where += f", key {'.'.join(str(p) for p in path[2:])!r}"
+    elif path:
+        where = f"key {'.'.join(str(p) for p in path)!r}"
+    message = error.message
+    if error.validator == "additionalProperties":
+        message += " (remove the key, or check its spelling and the column's kind)"
+    return f"{where}: {message}"
+
+
+def _check_semantics(schema: Schema) -> None:
+    seen: set[str] = set()
+    duplicated = [c.name for c in schema.columns if c.name in seen or seen.add(c.name)]
+    if duplicated:
+        raise SchemaError(f"duplicate column names {preview(sorted(set(duplicated)))}: names must be unique")
+    if not schema.columns:
+        raise SchemaError("a schema needs at least one column")
+    for c in schema.columns:
+        if c.min is not None and c.max is not None and c.min > c.max:
+            raise SchemaError(
+                f"column {c.name!r}: min {c.min!r} is greater than max {c.max!r}; swap them"
+            )
+        if c.kind is ColumnKind.NUMERIC and c.is_integer and c.decimals:
+            raise SchemaError(f"column {c.name!r}: an integer column cannot have decimals")
+        if c.kind is ColumnKind.CATEGORICAL:
+            if not c.categories:
+                raise SchemaError(f"column {c.name!r}: a categorical column needs categories")
+            if len(set(map(_category_key, c.categories))) != len(c.categories):
+                raise SchemaError(f"column {c.name!r}: categories must be unique")
+        if c.kind is ColumnKind.DATETIME and (c.unit or "s") not in DATETIME_UNITS:
+            raise SchemaError(f"column {c.name!r}: unknown datetime unit {c.unit!r}")
+
+
+def _category_key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    return value
+
+
+def _json_number(value: Any) -> int | float:
+    value = _json_scalar(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value

@@ -1,0 +1,227 @@
+"""Check a DataFrame against a schema and convert it to the schema's canonical types.
+
+After :func:`conform`, every column has one dtype per kind, which the codecs rely on:
+
+=============  ==========================================================
+kind           dtype after ``conform``
+=============  ==========================================================
+numeric        ``float64`` (NaN for nulls; integrality checked)
+categorical    ``pandas.Categorical`` with exactly the schema's categories
+boolean        ``boolean`` (pandas nullable)
+datetime       ``datetime64[ns]`` (time-zone aware input converted to UTC)
+id             left as given (ids are regenerated, never learned)
+=============  ==========================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthvae.errors import DataError, preview
+from synthvae.schema import Column, ColumnKind, Schema
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+def conform(
+    frame: pd.DataFrame,
+    schema: Schema,
+    source: str = "data",
+    *,
+    allow_extra: bool = False,
+    check_bounds: bool = True,
+) -> pd.DataFrame:
+    """Validate ``frame`` against ``schema`` and return it in canonical types and order.
+
+    Args:
+        frame: The table.
+        schema: What its columns must be.
+        source: Name of the table in error messages (a file name, "training data").
+        allow_extra: Drop columns the schema does not list instead of refusing them.
+        check_bounds: Refuse values outside the schema's min / max.
+
+    Returns:
+        A new DataFrame with exactly the schema's columns, in its order.
+
+    Raises:
+        DataError: A column is missing, or its values do not fit the schema; the message names
+            the column and shows offending values.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"{source}: duplicate column names {preview(dup)}; rename them")
+    missing = [c for c in schema.names if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{source}: columns {preview(missing)} are in the schema but not in the data "
+            f"(the data has {preview(names)})"
+        )
+    extra = [c for c in frame.columns if c not in set(schema.names)]
+    if extra and not allow_extra:
+        raise DataError(
+            f"{source}: columns {preview(extra)} are not in the schema; add them to the schema "
+            f"or drop them from the data"
+        )
+    out = {}
+    for column in schema:
+        series = frame[column.name]
+        converted = _CONVERTERS[column.kind](series, column, source)
+        _check_nulls(series, converted, column, source)
+        if check_bounds:
+            _check_bounds(converted, column, source)
+        out[column.name] = converted
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _where(column: Column, source: str) -> str:
+    return f"{source}, column {column.name!r}"
+
+
+def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        series = series.astype("float64")
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna() & series.notna()
+    if bad.any():
+        raise DataError(
+            f"{_where(column, source)}: expected numbers, found {preview(series[bad].unique())}; "
+            f"fix the values or make the column categorical"
+        )
+    values = values.astype("float64").to_numpy(copy=True)
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise DataError(
+            f"{_where(column, source)}: {int(infinite.sum())} infinite values; replace them "
+            f"with numbers or with nulls"
+        )
+    if column.is_integer:
+        finite = values[~np.isnan(values)]
+        fractional = finite[finite != np.round(finite)]
+        if fractional.size:
+            raise DataError(
+                f"{_where(column, source)}: the schema says integer but found "
+                f"{preview(np.unique(fractional))}; set type to float or round the data"
+            )
+    return pd.Series(values, name=column.name)
+
+
+def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series:
+    categories = list(column.categories)
+    raw = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
+    present = raw.notna().to_numpy()
+    codes = _match_categories(raw, categories)
+    unknown = present & (codes < 0)
+    if unknown.any():
+        # Types may differ between file and schema (408 vs "408"): match on text as well.
+        by_text = {str(c): i for i, c in enumerate(categories)}
+        text_codes = raw[unknown].astype(str).map(by_text)
+        codes = codes.copy()
+        codes[unknown] = text_codes.fillna(-1).astype(int).to_numpy()
+        unknown = present & (codes < 0)
+    if unknown.any():
+        found = pd.unique(raw[unknown].to_numpy())
+        raise DataError(
+            f"{_where(column, source)}: values {preview(found)} are not among the schema's "
+            f"categories {preview(categories)}; add them to the schema's categories"
+        )
+    dtype = pd.CategoricalDtype(categories, ordered=column.ordered)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), name=column.name)
+
+
+def _match_categories(raw: pd.Series, categories: list) -> np.ndarray:
+    lookup = {}
+    for i, c in enumerate(categories):
+        lookup.setdefault(c, i)
+    try:
+        mapped = raw.map(lookup)
+    except TypeError:  # unhashable cells
+        mapped = raw.map(lambda v: lookup.get(v) if isinstance(v, (str, int, float, bool)) else None)
+    return mapped.fillna(-1).astype("int64").to_numpy()
+
+
+def _to_boolean(series: pd.Series, column: Column, source: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("boolean").rename(column.name).reset_index(drop=True)
+    present = series.notna()
+    text = series[present].astype(str).str.strip().str.lower()
+    truth = text.isin(_TRUE)
+    falsity = text.isin(_FALSE)
+    bad = ~(truth | falsity)
+    if bad.any():
+        raise DataError(
+            f"{_where(column, source)}: expected true/false values, found "
+            f"{preview(series[present][bad].unique())}"
+        )
+    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    out[present] = truth.to_numpy()
+    return out.rename(column.name).reset_index(drop=True)
+
+
+def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        values = series
+    else:
+        fmt = column.format or "ISO8601"
+        values = pd.to_datetime(series, format=fmt, errors="coerce")
+        bad = values.isna() & series.notna()
+        if bad.any():
+            raise DataError(
+                f"{_where(column, source)}: values {preview(series[bad].unique())} do not parse "
+                f"as datetimes with format {fmt!r}; fix the values or the schema's format"
+            )
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.astype("datetime64[ns]").rename(column.name).reset_index(drop=True)
+
+
+def _passthrough(series: pd.Series, column: Column, source: str) -> pd.Series:
+    return series.rename(column.name).reset_index(drop=True)
+
+
+_CONVERTERS = {
+    ColumnKind.NUMERIC: _to_numeric,
+    ColumnKind.CATEGORICAL: _to_categorical,
+    ColumnKind.BOOLEAN: _to_boolean,
+    ColumnKind.DATETIME: _to_datetime,
+    ColumnKind.ID: _passthrough,
+}
+
+
+def _check_nulls(original: pd.Series, converted: pd.Series, column: Column, source: str) -> None:
+    if column.nullable:
+        return
+    nulls = int(converted.isna().sum())
+    if nulls:
+        raise DataError(
+            f"{_where(column, source)}: {nulls} missing values but the schema says "
+            f"nullable: false; set nullable: true or fill them"
+        )
+
+
+def _check_bounds(values: pd.Series, column: Column, source: str) -> None:
+    if column.kind not in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
+        return
+    present = values.dropna()
+    low = column.min if column.min is None or column.kind is ColumnKind.NUMERIC else pd.Timestamp(column.min)
+    high = column.max if column.max is None or column.kind is ColumnKind.NUMERIC else pd.Timestamp(column.max)
+    if low is not None:
+        below = present[present < low]
+        if len(below):
+            raise DataError(
+                f"{_where(column, source)}: {len(below)} values below the schema's min {column.min!r}, "
+                f"e.g. {preview(below.unique())}; lower min or fix the data"
+            )
+    if high is not None:
+        above = present[present > high]
+        if len(above):
+            raise DataError(
+                f"{_where(column, source)}: {len(above)} values above the schema's max {column.max!r}, "
+                f"e.g. {preview(above.unique())}; raise max or fix the data"
+            )
