@@ -1,0 +1,225 @@
+"""The tabular variational autoencoder (Kingma & Welling, 2014; TVAE of Xu et al., 2019).
+
+The encoder maps an encoded row to the mean and log-variance of a Gaussian posterior over the
+latent ``z``; the decoder maps ``z`` to one output head per span of the layout: a mean for every
+continuous span (with a learned per-column standard deviation, as in TVAE) and logits for every
+one-hot span. Heads, losses and sampling are vectorised over spans: one-hot spans of any widths
+share one segmented log-softmax, so no Python loop runs per column in the hot path.
+
+Torch only: this module knows nothing of pandas or of the schema, only of the layout's indices.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Shape of the network, and everything it needs to know of the layout.
+
+    Attributes:
+        data_dim: Width of the encoded matrix.
+        continuous_index: Matrix column of every continuous span.
+        one_hot_index: Matrix column of every one-hot entry.
+        one_hot_segment: For every one-hot entry, the number of its span.
+        latent_dim: Size of the latent ``z`` (the embedding dimension).
+        hidden_dims: Widths of the hidden layers of the encoder (the decoder mirrors them).
+        init_log_sigma: Initial log standard deviation of continuous outputs.
+    """
+
+    data_dim: int
+    continuous_index: tuple[int, ...]
+    one_hot_index: tuple[int, ...]
+    one_hot_segment: tuple[int, ...]
+    latent_dim: int = 64
+    hidden_dims: tuple[int, ...] = (256, 256)
+    init_log_sigma: float = math.log(0.1)
+
+    @property
+    def n_segments(self) -> int:
+        """Number of one-hot spans."""
+        return (max(self.one_hot_segment) + 1) if self.one_hot_segment else 0
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "VAEConfig":
+        """Rebuild from :meth:`to_dict`."""
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**kwargs)
+
+
+def _mlp(dims: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for d_in, d_out in zip(dims[:-1], dims[1:]):
+        layers += [nn.Linear(d_in, d_out), nn.SiLU()]
+    return nn.Sequential(*layers)
+
+
+@dataclass
+class VAEOutput:
+    """What a forward pass returns.
+
+    Attributes:
+        mu: Posterior means, ``(B, latent_dim)``.
+        logvar: Posterior log-variances, ``(B, latent_dim)``.
+        recon: Decoder output, ``(B, data_dim)``: means of continuous spans, logits of one-hots.
+    """
+
+    mu: torch.Tensor
+    logvar: torch.Tensor
+    recon: torch.Tensor
+
+
+@dataclass
+class LossParts:
+    """The negative ELBO and its parts, each a scalar averaged over the batch."""
+
+    total: torch.Tensor
+    continuous: torch.Tensor
+    categorical: torch.Tensor
+    kl: torch.Tensor
+    extras: dict = field(default_factory=dict)
+
+
+class TabularVAE(nn.Module):
+    """Encoder, reparameterised latent and decoder with one head per span.
+
+    Args:
+        config: The network's configuration.
+        generator: Random generator for the initial weights (never the global RNG).
+    """
+
+    def __init__(self, config: VAEConfig, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.config = config
+        hidden = list(config.hidden_dims)
+        self.encoder = _mlp([config.data_dim, *hidden])
+        self.to_mu = nn.Linear(hidden[-1], config.latent_dim)
+        self.to_logvar = nn.Linear(hidden[-1], config.latent_dim)
+        self.decoder = nn.Sequential(_mlp([config.latent_dim, *reversed(hidden)]), nn.Linear(hidden[0], config.data_dim))
+        n_cont = len(config.continuous_index)
+        self.log_sigma = nn.Parameter(torch.full((n_cont,), float(config.init_log_sigma)))
+        self.register_buffer("cont_idx", torch.tensor(config.continuous_index, dtype=torch.long), persistent=False)
+        self.register_buffer("oh_idx", torch.tensor(config.one_hot_index, dtype=torch.long), persistent=False)
+        self.register_buffer("oh_seg", torch.tensor(config.one_hot_segment, dtype=torch.long), persistent=False)
+        self.reset_parameters(generator)
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """PyTorch's default ``nn.Linear`` initialisation, drawn from ``generator``."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                bound = 1.0 / math.sqrt(module.in_features)
+                # kaiming_uniform_(a=sqrt(5)) as nn.Linear does gives the same bound for weights.
+                module.weight.uniform_(-bound, bound, generator=generator)
+                module.bias.uniform_(-bound, bound, generator=generator)
+        self.log_sigma.fill_(float(self.config.init_log_sigma))
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and log-variance of ``x`` ``(B, data_dim)`` -> two ``(B, latent)``."""
+        h = self.encoder(x)
+        return self.to_mu(h), self.to_logvar(h).clamp(-20.0, 10.0)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder output ``(B, data_dim)`` for latents ``z`` ``(B, latent)``."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
+        """Encode, draw ``z`` by the reparameterisation trick, decode."""
+        mu, logvar = self.encode(x)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + eps * torch.exp(0.5 * logvar)  # (B, latent)
+        return VAEOutput(mu=mu, logvar=logvar, recon=self.decode(z))
+
+    @property
+    def sigma(self) -> torch.Tensor:
+        """Standard deviation of each continuous output, clamped as in TVAE to [0.01, 1]."""
+        return self.log_sigma.exp().clamp(0.01, 1.0)
+
+    def loss(self, x: torch.Tensor, out: VAEOutput, beta: float) -> LossParts:
+        """Negative ELBO: Gaussian NLL of continuous spans + cross-entropy of one-hot spans +
+        ``beta`` * KL(q(z|x) || N(0, I)), each summed over the row and averaged over the batch.
+        """
+        batch = x.shape[0]
+        cont = torch.zeros((), device=x.device)
+        if self.cont_idx.numel():
+            target = x[:, self.cont_idx]  # (B, n_cont)
+            pred = out.recon[:, self.cont_idx]
+            sigma = self.sigma
+            cont = (((target - pred) ** 2) / (2 * sigma**2) + torch.log(sigma)).sum() / batch
+        cat = torch.zeros((), device=x.device)
+        if self.oh_idx.numel():
+            logits = out.recon[:, self.oh_idx]  # (B, n_one_hot)
+            lse = segment_logsumexp(logits, self.oh_seg, self.config.n_segments)  # (B, n_segments)
+            cat = (lse.sum() - (logits * x[:, self.oh_idx]).sum()) / batch
+        kl = -0.5 * torch.sum(1 + out.logvar - out.mu.pow(2) - out.logvar.exp()) / batch
+        return LossParts(total=cont + cat + beta * kl, continuous=cont, categorical=cat, kl=kl)
+
+    @torch.inference_mode()
+    def sample_matrix(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode latents into sampled rows of the encoded matrix.
+
+        Continuous spans get ``mean + sigma * noise``; each one-hot span gets an exact one-hot
+        drawn from its softmax by the Gumbel-max trick (vectorised over spans).
+
+        Args:
+            z: Latents ``(B, latent_dim)``.
+            generator: Randomness for the draws.
+
+        Returns:
+            ``(B, data_dim)`` float tensor.
+        """
+        recon = self.decode(z)
+        out = torch.zeros_like(recon)
+        if self.cont_idx.numel():
+            noise = torch.randn((recon.shape[0], self.cont_idx.numel()), generator=generator, device=z.device)
+            out[:, self.cont_idx] = recon[:, self.cont_idx] + noise * self.sigma
+        if self.oh_idx.numel():
+            logits = recon[:, self.oh_idx]
+            uniform = torch.rand(logits.shape, generator=generator, device=z.device).clamp_(1e-20, 1.0)
+            noisy = logits - torch.log(-torch.log(uniform))  # Gumbel-max: argmax is a softmax draw
+            out[:, self.oh_idx] = segment_one_hot_argmax(noisy, self.oh_seg, self.config.n_segments)
+        return out
+
+
+def segment_max(values: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:
+    """Row-wise maximum within each segment of columns: ``(B, W)`` -> ``(B, n_segments)``."""
+    index = segment.unsqueeze(0).expand_as(values)
+    init = torch.full((values.shape[0], n_segments), float("-inf"), device=values.device, dtype=values.dtype)
+    return init.scatter_reduce(1, index, values, reduce="amax", include_self=True)
+
+
+def segment_logsumexp(values: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:
+    """Row-wise log-sum-exp within each segment of columns: ``(B, W)`` -> ``(B, n_segments)``."""
+    with torch.no_grad():
+        shift = segment_max(values, segment, n_segments)  # a constant for stability only
+    exp = torch.exp(values - shift[:, segment])
+    sums = torch.zeros((values.shape[0], n_segments), device=values.device, dtype=values.dtype)
+    sums = sums.index_add(1, segment, exp)
+    return torch.log(sums) + shift
+
+
+def segment_one_hot_argmax(values: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:
+    """One-hot of the row-wise argmax within each segment: ``(B, W)`` -> ``(B, W)`` of 0/1.
+
+    Exact ties (probability zero with Gumbel noise) keep the first maximum only.
+    """
+    best = segment_max(values, segment, n_segments)
+    hit = (values == best[:, segment]).to(torch.int64)
+    # Keep only the first hit per segment. Segments are contiguous runs of columns, so the hits
+    # before a column within its segment are its cumulative count minus the count before the
+    # segment's first column.
+    first_col = torch.zeros(n_segments, dtype=torch.long, device=values.device)
+    first_col = first_col.scatter_reduce(0, segment, torch.arange(segment.numel(), device=values.device), reduce="amin", include_self=False)
+    count = torch.cumsum(hit, dim=1)
+    before_segment = (count - hit)[:, first_col]  # (B, n_segments)
+    first = (hit == 1) & (count - before_segment[:, segment] == 1)
+    return first.to(values.dtype)

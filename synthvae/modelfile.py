@@ -1,0 +1,101 @@
+"""The model file: one safetensors file holding weights plus a JSON payload.
+
+The payload (schema, codec state, configs, history) is plain JSON in the safetensors header's
+metadata; the weights are raw tensors. Loading parses JSON and copies numbers: no pickle, so no
+code from a model file ever runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as safetensors_save
+
+from synthvae.errors import ModelFileError
+from synthvae.io import atomic_write_bytes
+
+FORMAT_NAME = "synthvae-model"
+FORMAT_VERSION = 1
+
+
+def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], payload: dict[str, Any]) -> Path:
+    """Write weights and payload to ``path`` atomically.
+
+    Args:
+        path: Target file (by convention ``*.synthvae`` or ``*.safetensors``).
+        tensors: Named tensors (moved to the CPU, made contiguous).
+        payload: JSON-serialisable dict.
+    """
+    cpu = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": str(FORMAT_VERSION),
+        "payload": json.dumps(payload, allow_nan=False, separators=(",", ":")),
+    }
+    atomic_write_bytes(path, safetensors_save(cpu, metadata=metadata))
+    return Path(path)
+
+
+def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read weights and payload back from :func:`save_model_file`'s file.
+
+    Raises:
+        ModelFileError: The file is missing, truncated, corrupt, not a synthvae model, or from a
+            newer format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"no such model file: {str(path)!r}")
+    _check_header(path)
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            metadata = handle.metadata() or {}
+            _check_metadata(path, metadata)
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise ModelFileError(f"model file {str(path)!r} is corrupt or truncated: {exc}") from None
+    try:
+        payload = json.loads(metadata["payload"])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"model file {str(path)!r} has an unreadable payload: {exc}") from None
+    return tensors, payload
+
+
+def _check_header(path: Path) -> None:
+    """Refuse files that are not safetensors before handing them to the parser."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(9)
+    if len(head) < 9:
+        raise ModelFileError(f"model file {str(path)!r} is truncated ({size} bytes)")
+    (header_len,) = struct.unpack("<Q", head[:8])
+    if head[8:9] != b"{" or header_len > size - 8:
+        hint = " (it looks like a pickle: synthvae never loads those)" if head[:1] == b"\x80" else ""
+        raise ModelFileError(
+            f"{str(path)!r} is not a synthvae model file, or it is truncated{hint}; "
+            f"save one with Synthesizer.save or synthvae fit"
+        )
+
+
+def _check_metadata(path: Path, metadata: dict[str, str]) -> None:
+    if metadata.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{str(path)!r} is a safetensors file but not a synthvae model")
+    try:
+        version = int(metadata.get("format_version", ""))
+    except ValueError:
+        raise ModelFileError(f"model file {str(path)!r} has no valid format version") from None
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"model file {str(path)!r} has format version {version}, newer than this synthvae "
+            f"reads ({FORMAT_VERSION}); upgrade synthvae"
+        )
+    if version < 1:
+        raise ModelFileError(f"model file {str(path)!r} has unknown format version {version}")

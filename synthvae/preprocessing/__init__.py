@@ -1,0 +1,29 @@
+"""Encoding tables into a float matrix with a typed layout, and back. Imports no torch."""
+
+from synthvae.preprocessing.codecs import (
+    CODECS,
+    BooleanCodec,
+    CategoricalCodec,
+    ColumnCodec,
+    DatetimeCodec,
+    IdCodec,
+    NumericCodec,
+    QuantileNormal,
+)
+from synthvae.preprocessing.layout import Layout, Span, SpanKind
+from synthvae.preprocessing.table import TablePreprocessor
+
+__all__ = [
+    "CODECS",
+    "BooleanCodec",
+    "CategoricalCodec",
+    "ColumnCodec",
+    "DatetimeCodec",
+    "IdCodec",
+    "Layout",
+    "NumericCodec",
+    "QuantileNormal",
+    "Span",
+    "SpanKind",
+    "TablePreprocessor",
+]

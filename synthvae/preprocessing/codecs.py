@@ -1,0 +1,456 @@
+"""One reversible codec per column kind.
+
+Every codec turns one column (already in the canonical dtype of
+:func:`synthvae.validation.conform`) into a float32 block of the encoded matrix, declares the
+spans of that block, and turns a *sampled* block (continuous values plus exact one-hots) back into
+a column of the schema's dtype. The public ``fit`` / ``transform`` / ``reverse_transform`` do the
+bookkeeping; subclasses fill ``_fit`` / ``_transform`` / ``_reverse``.
+
+Numeric and datetime values go through a Gaussian quantile transform (the empirical CDF mapped to
+a standard normal, as in TabDDPM and TabSyn): it turns skewed and multi-modal columns into one
+well-behaved Gaussian target and fits in milliseconds, where a per-column Bayesian Gaussian
+mixture (CTGAN's mode-specific normalisation) takes seconds. Point masses (e.g. many zeros) map to
+one value and come back exactly.
+
+Documented behaviours:
+- nulls of a nullable numeric or datetime column are a separate ``MISSING`` span (the value is
+  encoded as 0, the median); of a categorical or boolean column, one more category slot;
+- a constant column encodes to a constant and comes back constant; an all-null column comes
+  back all null;
+- a categorical column with more than ``max_categories`` categories keeps the
+  ``max_categories - 1`` most frequent as their own slots and pools the rest into one "other"
+  slot; a sampled "other" is drawn from the pooled categories in proportion to their training
+  frequency (so rare levels appear, at their rate, without widening the model);
+- categories listed by the schema but absent from the data keep their slot and are learned as
+  (nearly) never occurring;
+- ids are not learned: they take no span and are regenerated as ``start, start + 1, ...``
+  (integers) or ``prefix`` + zero-padded number (strings), unique within one sample.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from synthvae.errors import DataError, NotFittedError
+from synthvae.preprocessing.layout import SpanKind
+from synthvae.schema import Column, ColumnKind
+
+# Probabilities are clipped away from 0 and 1 so the normal quantile stays finite (|z| <= 5.2).
+_EPS = 1e-7
+_UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+class ColumnCodec(ABC):
+    """Base class: encodes one column into spans of the matrix and back.
+
+    Args:
+        column: The schema's description of the column.
+    """
+
+    kind: ClassVar[ColumnKind]
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+
+    # ----- public bookkeeping -----
+    def fit(self, series: pd.Series) -> "ColumnCodec":
+        """Learn what the codec needs from a conformed column; returns ``self``."""
+        self._fit(series)
+        self.fitted_ = True
+        return self
+
+    def transform(self, series: pd.Series) -> np.ndarray:
+        """Encode a conformed column into a float32 block of shape ``(n, width)``."""
+        self._check_fitted()
+        block = self._transform(series)
+        assert block.shape == (len(series), self.width), "codec returned a block of the wrong shape"
+        return block.astype(np.float32, copy=False)
+
+    def reverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """Decode a sampled block (continuous values, exact one-hots) into the schema's dtype.
+
+        Args:
+            block: Array of shape ``(n, width)``.
+            rng: Randomness for codecs that draw (pooled categories).
+        """
+        self._check_fitted()
+        if block.ndim != 2 or block.shape[1] != self.width:
+            raise ValueError(f"column {self.column.name!r}: expected a block of width {self.width}, got {block.shape}")
+        return self._reverse(np.asarray(block, dtype=np.float64), rng).rename(self.column.name)
+
+    @property
+    def width(self) -> int:
+        """Number of matrix columns the codec produces."""
+        return sum(w for _, w in self.spans())
+
+    def spans(self) -> list[tuple[SpanKind, int]]:
+        """The (kind, width) of each span the codec produces, in order."""
+        self._check_fitted()
+        return self._spans()
+
+    def get_state(self) -> dict[str, Any]:
+        """Learned state as plain JSON-ready data (no pickle)."""
+        self._check_fitted()
+        return self._get_state()
+
+    @classmethod
+    def from_state(cls, column: Column, state: dict[str, Any]) -> "ColumnCodec":
+        """Rebuild a fitted codec from :meth:`get_state`."""
+        codec = cls(column)
+        codec._set_state(state)
+        codec.fitted_ = True
+        return codec
+
+    def _check_fitted(self) -> None:
+        if not getattr(self, "fitted_", False):
+            raise NotFittedError(f"codec for column {self.column.name!r} is not fitted; call fit first")
+
+    # ----- what subclasses fill -----
+    @abstractmethod
+    def _fit(self, series: pd.Series) -> None: ...
+
+    @abstractmethod
+    def _transform(self, series: pd.Series) -> np.ndarray: ...
+
+    @abstractmethod
+    def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series: ...
+
+    @abstractmethod
+    def _spans(self) -> list[tuple[SpanKind, int]]: ...
+
+    @abstractmethod
+    def _get_state(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _set_state(self, state: dict[str, Any]) -> None: ...
+
+
+class QuantileNormal:
+    """Gaussian quantile transform of one real variable (the empirical CDF, then the probit).
+
+    Ties are handled as scikit-learn's ``QuantileTransformer`` does: the forward map averages the
+    interpolation from below and from above, so a point mass lands in the middle of its CDF jump.
+
+    Args:
+        quantiles: Sorted values of the variable at evenly spaced probabilities in ``[0, 1]``.
+    """
+
+    def __init__(self, quantiles: np.ndarray) -> None:
+        self.quantiles = np.asarray(quantiles, dtype=np.float64)
+        self.probs = np.linspace(0.0, 1.0, self.quantiles.size)
+
+    @classmethod
+    def fit(cls, values: np.ndarray, n_quantiles: int = 1000) -> "QuantileNormal":
+        """Fit on the non-null values of a variable."""
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            return cls(np.zeros(2))
+        n = int(min(n_quantiles, max(values.size, 2)))
+        return cls(np.quantile(values, np.linspace(0.0, 1.0, n)))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Values to standard-normal scores (NaN stays NaN)."""
+        q, p = self.quantiles, self.probs
+        up = np.interp(x, q, p)
+        down = -np.interp(-x, -q[::-1], -p[::-1])
+        u = np.clip(0.5 * (up + down), _EPS, 1.0 - _EPS)
+        return ndtri(u)
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        """Standard-normal scores back to values."""
+        return np.interp(ndtr(z), self.probs, self.quantiles)
+
+
+def _missing_block(isnull: np.ndarray) -> np.ndarray:
+    block = np.zeros((isnull.size, 2), dtype=np.float32)
+    block[np.arange(isnull.size), isnull.astype(np.int64)] = 1.0
+    return block
+
+
+class _RealValuedCodec(ColumnCodec):
+    """Shared logic of numeric and datetime codecs: quantile transform plus a missing flag."""
+
+    n_quantiles: int = 1000
+
+    @abstractmethod
+    def _to_float(self, series: pd.Series) -> np.ndarray: ...
+
+    @abstractmethod
+    def _from_float(self, values: np.ndarray, isnull: np.ndarray) -> pd.Series: ...
+
+    @abstractmethod
+    def _bounds(self) -> tuple[float | None, float | None]: ...
+
+    def _fit(self, series: pd.Series) -> None:
+        values = self._to_float(series)
+        present = values[~np.isnan(values)]
+        self.all_null_ = present.size == 0
+        self.transform_ = QuantileNormal.fit(values, self.n_quantiles)
+        low, high = self._bounds()
+        self.low_ = float(low if low is not None else (present.min() if present.size else 0.0))
+        self.high_ = float(high if high is not None else (present.max() if present.size else 0.0))
+
+    def _spans(self) -> list[tuple[SpanKind, int]]:
+        spans = [(SpanKind.CONTINUOUS, 1)]
+        if self.column.nullable:
+            spans.append((SpanKind.MISSING, 2))
+        return spans
+
+    def _transform(self, series: pd.Series) -> np.ndarray:
+        values = self._to_float(series)
+        isnull = np.isnan(values)
+        z = np.where(isnull, 0.0, self.transform_.forward(np.where(isnull, 0.0, values)))
+        block = z.reshape(-1, 1)
+        if self.column.nullable:
+            block = np.hstack([block, _missing_block(isnull)])
+        elif isnull.any():
+            raise DataError(f"column {self.column.name!r} has missing values but is not nullable")
+        return block
+
+    def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        values = np.clip(self.transform_.inverse(block[:, 0]), self.low_, self.high_)
+        if self.column.nullable:
+            isnull = block[:, 2] > block[:, 1]
+        else:
+            isnull = np.zeros(len(values), dtype=bool)
+        if self.all_null_:
+            isnull[:] = True
+        return self._from_float(values, isnull)
+
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "quantiles": self.transform_.quantiles.tolist(),
+            "low": self.low_,
+            "high": self.high_,
+            "all_null": bool(self.all_null_),
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.transform_ = QuantileNormal(np.asarray(state["quantiles"], dtype=np.float64))
+        self.low_ = float(state["low"])
+        self.high_ = float(state["high"])
+        self.all_null_ = bool(state["all_null"])
+
+
+class NumericCodec(_RealValuedCodec):
+    """Numeric columns: quantile transform; integers rounded, floats rounded to ``decimals``."""
+
+    kind = ColumnKind.NUMERIC
+
+    def _to_float(self, series: pd.Series) -> np.ndarray:
+        return pd.to_numeric(series).astype("float64").to_numpy(copy=True)
+
+    def _bounds(self):
+        return self.column.min, self.column.max
+
+    def _from_float(self, values: np.ndarray, isnull: np.ndarray) -> pd.Series:
+        if self.column.is_integer:
+            values = _round_within(values, 0, self.low_, self.high_)
+            out = pd.array(values.astype(np.int64), dtype="Int64")
+            out[isnull] = pd.NA
+            return pd.Series(out)
+        if self.column.decimals is not None:
+            values = _round_within(values, self.column.decimals, self.low_, self.high_)
+        values = np.where(isnull, np.nan, values)
+        return pd.Series(values, dtype="float64")
+
+
+def _round_within(values: np.ndarray, decimals: int, low: float, high: float) -> np.ndarray:
+    """Round to ``decimals`` places without leaving ``[low, high]`` (round inwards at the ends)."""
+    scale = 10.0**decimals
+    rounded = np.round(values * scale) / scale
+    low_grid = np.ceil(low * scale - 1e-9) / scale
+    high_grid = np.floor(high * scale + 1e-9) / scale
+    if low_grid <= high_grid:
+        rounded = np.clip(rounded, low_grid, high_grid)
+    return np.round(rounded, decimals)
+
+
+class DatetimeCodec(_RealValuedCodec):
+    """Datetime columns: time since the epoch in the schema's unit, quantile transformed."""
+
+    kind = ColumnKind.DATETIME
+
+    @property
+    def _unit_ns(self) -> int:
+        return _UNIT_NS[self.column.unit or "s"]
+
+    def _to_float(self, series: pd.Series) -> np.ndarray:
+        values = pd.Series(series).astype("datetime64[ns]")
+        isnull = values.isna().to_numpy()
+        ints = values.to_numpy().view(np.int64)
+        out = ints.astype(np.float64) / self._unit_ns
+        out[isnull] = np.nan
+        return out
+
+    def _bounds(self):
+        def conv(value):
+            return None if value is None else pd.Timestamp(value).value / self._unit_ns
+
+        return conv(self.column.min), conv(self.column.max)
+
+    def _from_float(self, values: np.ndarray, isnull: np.ndarray) -> pd.Series:
+        ticks = _round_within(values, 0, self.low_, self.high_)
+        ns = ticks.astype(np.int64) * self._unit_ns
+        out = pd.Series(ns.view("datetime64[ns]"))
+        out[isnull] = pd.NaT
+        return out
+
+
+class CategoricalCodec(ColumnCodec):
+    """Categorical columns: one-hot over the categories (+ a null slot, + an "other" slot).
+
+    Args:
+        column: The schema column.
+        max_categories: Most slots before rare categories are pooled into one "other" slot.
+    """
+
+    kind = ColumnKind.CATEGORICAL
+
+    def __init__(self, column: Column, max_categories: int = 200) -> None:
+        super().__init__(column)
+        self.max_categories = max_categories
+
+    @property
+    def _categories(self) -> list:
+        return list(self.column.categories)
+
+    def _codes(self, series: pd.Series) -> np.ndarray:
+        return np.asarray(series.cat.codes, dtype=np.int64)
+
+    def _fit(self, series: pd.Series) -> None:
+        codes = self._codes(series)
+        n_cats = len(self._categories)
+        counts = np.bincount(codes[codes >= 0], minlength=n_cats)
+        if n_cats <= self.max_categories:
+            kept = np.arange(n_cats)
+        else:
+            # Most frequent first; ties keep schema order (stable sort).
+            order = np.argsort(-counts, kind="stable")
+            kept = np.sort(order[: self.max_categories - 1])
+        pooled = np.setdiff1d(np.arange(n_cats), kept)
+        self.kept_ = kept
+        self.pool_ = pooled[counts[pooled] > 0]
+        self.pool_counts_ = counts[self.pool_]
+        self._build_maps()
+
+    def _build_maps(self) -> None:
+        n_cats = len(self._categories)
+        self.has_other_ = self.pool_.size > 0
+        self.other_slot_ = len(self.kept_) if self.has_other_ else -1
+        self.null_slot_ = len(self.kept_) + int(self.has_other_) if self.column.nullable else -1
+        slot_of = np.full(n_cats, self.other_slot_, dtype=np.int64)
+        slot_of[self.kept_] = np.arange(len(self.kept_))
+        self.slot_of_code_ = slot_of
+
+    def _spans(self) -> list[tuple[SpanKind, int]]:
+        width = len(self.kept_) + int(self.has_other_) + int(self.column.nullable)
+        return [(SpanKind.CATEGORY, width)]
+
+    def _transform(self, series: pd.Series) -> np.ndarray:
+        codes = self._codes(series)
+        isnull = codes < 0
+        if isnull.any() and not self.column.nullable:
+            raise DataError(f"column {self.column.name!r} has missing values but is not nullable")
+        slots = np.where(isnull, self.null_slot_, self.slot_of_code_[np.maximum(codes, 0)])
+        if (slots < 0).any():
+            # A category the codec pooled away but never saw: it had no "other" slot.
+            unseen = pd.unique(np.asarray(series)[slots < 0])
+            raise DataError(f"column {self.column.name!r}: categories {list(unseen)[:5]} were not seen when fitting")
+        block = np.zeros((len(codes), self.width), dtype=np.float32)
+        block[np.arange(len(codes)), slots] = 1.0
+        return block
+
+    def _reverse_codes(self, block: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        slots = block.argmax(axis=1)
+        codes = np.full(len(slots), -1, dtype=np.int64)
+        kept = slots < len(self.kept_)
+        codes[kept] = self.kept_[slots[kept]]
+        if self.has_other_:
+            other = slots == self.other_slot_
+            if other.any():
+                probs = self.pool_counts_ / self.pool_counts_.sum()
+                codes[other] = rng.choice(self.pool_, size=int(other.sum()), p=probs)
+        return codes
+
+    def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        codes = self._reverse_codes(block, rng)
+        dtype = pd.CategoricalDtype(self._categories, ordered=self.column.ordered)
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
+
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "kept": self.kept_.tolist(),
+            "pool": self.pool_.tolist(),
+            "pool_counts": self.pool_counts_.tolist(),
+            "max_categories": self.max_categories,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.max_categories = int(state["max_categories"])
+        self.kept_ = np.asarray(state["kept"], dtype=np.int64)
+        self.pool_ = np.asarray(state["pool"], dtype=np.int64)
+        self.pool_counts_ = np.asarray(state["pool_counts"], dtype=np.int64)
+        self._build_maps()
+
+
+class BooleanCodec(CategoricalCodec):
+    """Boolean columns: a two-category one-hot (+ a null slot), decoded to pandas ``boolean``."""
+
+    kind = ColumnKind.BOOLEAN
+
+    @property
+    def _categories(self) -> list:
+        return [False, True]
+
+    def _codes(self, series: pd.Series) -> np.ndarray:
+        values = pd.Series(series, dtype="boolean")
+        return np.where(values.isna(), -1, values.fillna(False).astype(bool).astype(np.int64)).astype(np.int64)
+
+    def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        codes = self._reverse_codes(block, rng)
+        out = pd.array(codes == 1, dtype="boolean")
+        out[codes < 0] = pd.NA
+        return pd.Series(out)
+
+
+class IdCodec(ColumnCodec):
+    """Id columns: never learned (no span); regenerated unique in the column's format."""
+
+    kind = ColumnKind.ID
+
+    def _fit(self, series: pd.Series) -> None:
+        pass
+
+    def _spans(self) -> list[tuple[SpanKind, int]]:
+        return []
+
+    def _transform(self, series: pd.Series) -> np.ndarray:
+        return np.zeros((len(series), 0), dtype=np.float32)
+
+    def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        numbers = self.column.start + np.arange(block.shape[0], dtype=np.int64)
+        if self.column.is_integer:
+            return pd.Series(pd.array(numbers, dtype="Int64"))
+        text = pd.Series(numbers).astype(str).str.zfill(self.column.width)
+        return pd.Series(self.column.prefix + text, dtype="string")
+
+    def _get_state(self) -> dict[str, Any]:
+        return {}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        pass
+
+
+CODECS: dict[ColumnKind, type[ColumnCodec]] = {
+    ColumnKind.NUMERIC: NumericCodec,
+    ColumnKind.CATEGORICAL: CategoricalCodec,
+    ColumnKind.BOOLEAN: BooleanCodec,
+    ColumnKind.DATETIME: DatetimeCodec,
+    ColumnKind.ID: IdCodec,
+}

@@ -1,0 +1,329 @@
+"""The pandas-facing facade: fit a tabular VAE on a table, sample new rows, save and load."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from synthvae import __version__
+from synthvae.device import resolve_device
+from synthvae.errors import DataError, ModelFileError, NotFittedError, SchemaError
+from synthvae.inference import infer_schema
+from synthvae.io import read_table
+from synthvae.model import TabularVAE, VAEConfig
+from synthvae.modelfile import load_model_file, save_model_file
+from synthvae.preprocessing import TablePreprocessor
+from synthvae.schema import Schema, load_schema
+from synthvae.training import Callback, TrainConfig, train
+
+logger = logging.getLogger(__name__)
+
+TableLike = pd.DataFrame | str | os.PathLike
+
+
+@dataclass(frozen=True)
+class FitInfo:
+    """Facts about the last fit.
+
+    Attributes:
+        rows: Training rows (before the validation split).
+        columns: Table columns.
+        encoded_width: Width of the encoded matrix.
+        epochs_planned: Epochs the configuration asked for.
+        epochs_run: Epochs actually run (fewer after early stopping).
+        best_epoch: Epoch whose weights were kept.
+        seconds: Wall-clock seconds of the whole fit.
+        device: Device trained on.
+    """
+
+    rows: int
+    columns: int
+    encoded_width: int
+    epochs_planned: int
+    epochs_run: int
+    best_epoch: int
+    seconds: float
+    device: str
+
+
+class Synthesizer:
+    """Learns a table's joint distribution with a tabular VAE and samples new rows from it.
+
+    ``__init__`` only stores parameters; :meth:`fit` validates, encodes, builds, trains and returns
+    ``self``. Learned state ends in ``_``.
+
+    Args:
+        schema: A :class:`Schema`, a path to a schema JSON file, or ``None`` to infer one from the
+            data at fit time.
+        epochs: Training epochs; ``None`` picks them from the table size (a step budget), and
+            early stopping on a validation split may end sooner.
+        batch_size: Rows per step; ``None`` picks from the table size.
+        latent_dim: Size of the latent embedding.
+        hidden_dims: Hidden layer widths of the encoder (the decoder mirrors them).
+        beta: Weight of the KL term of the loss.
+        learning_rate: Adam step size.
+        validation_fraction: Share of rows held out for early stopping.
+        patience: Epochs without improvement before early stopping.
+        max_categories: One-hot slots per categorical column before rare categories are pooled.
+        seed: Seed of every random choice in ``fit`` (and of ``sample`` calls without a seed).
+        device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+
+    Example:
+        >>> syn = Synthesizer(epochs=5).fit(df)          # doctest: +SKIP
+        >>> fake = syn.sample(1000, seed=1)               # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        schema: Schema | str | os.PathLike | None = None,
+        *,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        latent_dim: int = 64,
+        hidden_dims: tuple[int, ...] = (256, 256),
+        beta: float = 1.0,
+        learning_rate: float = 1e-3,
+        validation_fraction: float = 0.1,
+        patience: int = 20,
+        max_categories: int = 200,
+        seed: int = 0,
+        device: str = "cpu",
+    ) -> None:
+        self.schema = schema
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.latent_dim = latent_dim
+        self.hidden_dims = tuple(hidden_dims)
+        self.beta = beta
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.max_categories = max_categories
+        self.seed = seed
+        self.device = device
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: TableLike, *, callback: Callback | None = None) -> "Synthesizer":
+        """Learn the table's distribution.
+
+        Args:
+            data: A DataFrame, or the path of a CSV or Parquet file.
+            callback: Called with a :class:`synthvae.training.Progress` after every epoch.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            DataError: The table is empty or does not fit the schema.
+            SchemaError: The schema file is invalid.
+            TrainingError: The loss diverged.
+        """
+        self._check_params()
+        started = time.perf_counter()
+        frame, source = _read(data)
+        schema = self._resolve_schema(frame)
+        device = resolve_device(self.device)
+        init_seed, train_seed, sample_seed = np.random.SeedSequence(self.seed).generate_state(3)
+
+        preprocessor = TablePreprocessor(schema, max_categories=self.max_categories)
+        matrix = preprocessor.fit_transform(frame, source=source)
+        layout = preprocessor.layout_
+        config = VAEConfig(
+            data_dim=layout.width,
+            continuous_index=tuple(int(i) for i in layout.continuous_index),
+            one_hot_index=tuple(int(i) for i in layout.one_hot_index),
+            one_hot_segment=tuple(int(i) for i in layout.one_hot_segment),
+            latent_dim=self.latent_dim,
+            hidden_dims=self.hidden_dims,
+        )
+        model = TabularVAE(config, generator=torch.Generator().manual_seed(int(init_seed))).to(device)
+        train_config = self._train_config()
+        generator = torch.Generator(device=device).manual_seed(int(train_seed))
+        history = train(model, torch.from_numpy(matrix).to(device), train_config, generator, callback)
+
+        self.schema_ = schema
+        self.preprocessor_ = preprocessor
+        self.model_ = model
+        self.train_config_ = train_config
+        self.history_ = history
+        self.device_ = device
+        self._sample_rng = np.random.default_rng(int(sample_seed))
+        best = min(history, key=lambda h: h["val_loss"] if h["val_loss"] is not None else h["train_loss"])
+        self.fit_info_ = FitInfo(
+            rows=len(frame),
+            columns=len(schema),
+            encoded_width=layout.width,
+            epochs_planned=train_config.resolve_epochs(len(frame)),
+            epochs_run=len(history),
+            best_epoch=int(best["epoch"]),
+            seconds=time.perf_counter() - started,
+            device=str(device),
+        )
+        return self
+
+    def _check_params(self) -> None:
+        problems = []
+        if self.epochs is not None and (not isinstance(self.epochs, int) or self.epochs < 1):
+            problems.append(f"epochs must be a positive integer or None, got {self.epochs!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            problems.append(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
+        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+            problems.append(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
+        if not self.hidden_dims or any((not isinstance(h, int)) or h < 1 for h in self.hidden_dims):
+            problems.append(f"hidden_dims must be positive integers, got {self.hidden_dims!r}")
+        if not 0 <= self.validation_fraction < 1:
+            problems.append(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
+        if self.beta < 0 or self.learning_rate <= 0:
+            problems.append("beta must be >= 0 and learning_rate > 0")
+        if self.max_categories < 2:
+            problems.append(f"max_categories must be at least 2, got {self.max_categories!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def _resolve_schema(self, frame: pd.DataFrame) -> Schema:
+        if self.schema is None:
+            return infer_schema(frame)
+        if isinstance(self.schema, Schema):
+            return self.schema
+        if isinstance(self.schema, (str, os.PathLike)):
+            return load_schema(self.schema)
+        raise SchemaError(f"schema must be a Schema, a path or None, got {type(self.schema).__name__}")
+
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            beta=self.beta,
+            validation_fraction=self.validation_fraction,
+            patience=self.patience,
+        )
+
+    # --------------------------------------------------------------- sample
+    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 50_000) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows.
+
+        Args:
+            n: Number of rows.
+            seed: Same seed, same rows (bit for bit on CPU). ``None`` continues a stream seeded
+                by the synthesizer's ``seed``, so successive calls differ but a fresh run repeats.
+            batch_size: Rows decoded per batch (bounds memory, not the result).
+
+        Returns:
+            Exactly ``n`` rows with exactly the schema's columns, order and dtypes.
+        """
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        if seed is None:
+            seed = int(self._sample_rng.integers(0, 2**63 - 1))
+        torch_seed, numpy_seed = np.random.SeedSequence(seed).generate_state(2)
+        generator = torch.Generator(device=self.device_).manual_seed(int(torch_seed))
+        rng = np.random.default_rng(int(numpy_seed))
+        self.model_.eval()
+        parts = []
+        latent = self.model_.config.latent_dim
+        for start in range(0, int(n), batch_size):
+            rows = min(batch_size, int(n) - start)
+            z = torch.randn((rows, latent), generator=generator, device=self.device_)
+            parts.append(self.model_.sample_matrix(z, generator).cpu().numpy())
+        width = self.preprocessor_.layout_.width
+        matrix = np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.float32)
+        return self.preprocessor_.reverse_transform(matrix, rng)
+
+    # ------------------------------------------------------------ save/load
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted model to one file (weights, configs, schema, codec state).
+
+        The file is written atomically and holds no pickle.
+        """
+        self._check_fitted()
+        payload = {
+            "synthvae_version": __version__,
+            "params": self.get_params(),
+            "schema": self.schema_.to_dict(),
+            "preprocessor": self.preprocessor_.get_state(),
+            "vae_config": self.model_.config.to_dict(),
+            "train_config": self.train_config_.to_dict(),
+            "history": self.history_,
+            "fit_info": asdict(self.fit_info_),
+        }
+        return save_model_file(path, self.model_.state_dict(), payload)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str = "cpu") -> "Synthesizer":
+        """Read a model file written by :meth:`save`.
+
+        Args:
+            path: The model file.
+            device: Where the model lands (``cpu`` by default, whatever it was trained on).
+
+        Raises:
+            ModelFileError: The file is missing, truncated, corrupt, foreign or too new.
+        """
+        tensors, payload = load_model_file(path)
+        try:
+            params = dict(payload["params"])
+            params["hidden_dims"] = tuple(params["hidden_dims"])
+            params["device"] = device
+            schema = Schema.from_dict(payload["schema"], source=f"model file {str(path)!r}")
+            syn = cls(schema=schema, **{k: v for k, v in params.items() if k != "schema"})
+            config = VAEConfig.from_dict(payload["vae_config"])
+            resolved = resolve_device(device)
+            model = TabularVAE(config)
+            model.load_state_dict(tensors, strict=True)
+            syn.model_ = model.to(resolved).eval()
+            syn.schema_ = schema
+            syn.preprocessor_ = TablePreprocessor.from_state(schema, payload["preprocessor"])
+            syn.train_config_ = TrainConfig(**payload["train_config"])
+            syn.history_ = list(payload["history"])
+            syn.fit_info_ = FitInfo(**payload["fit_info"])
+            syn.device_ = resolved
+        except (KeyError, TypeError, ValueError, RuntimeError, SchemaError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(f"model file {str(path)!r} is corrupt: {type(exc).__name__}: {exc}") from None
+        init_seed, train_seed, sample_seed = np.random.SeedSequence(syn.seed).generate_state(3)
+        syn._sample_rng = np.random.default_rng(int(sample_seed))
+        return syn
+
+    # -------------------------------------------------------------- helpers
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's parameters (the schema as given is left out)."""
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "latent_dim": self.latent_dim,
+            "hidden_dims": list(self.hidden_dims),
+            "beta": self.beta,
+            "learning_rate": self.learning_rate,
+            "validation_fraction": self.validation_fraction,
+            "patience": self.patience,
+            "max_categories": self.max_categories,
+            "seed": self.seed,
+            "device": str(self.device),
+        }
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this Synthesizer is not fitted yet; call fit(data) or Synthesizer.load(path)")
+
+    def __repr__(self) -> str:
+        state = "fitted" if hasattr(self, "model_") else "not fitted"
+        return f"Synthesizer(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims}, seed={self.seed}; {state})"
+
+
+def _read(data: TableLike) -> tuple[pd.DataFrame, str]:
+    if isinstance(data, pd.DataFrame):
+        return data, "training data"
+    if isinstance(data, (str, os.PathLike)):
+        return read_table(data), f"{str(data)!r}"
+    raise DataError(f"expected a DataFrame or a CSV/Parquet path, got {type(data).__name__}")
