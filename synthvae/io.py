@@ -115,6 +115,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise DataError(f"cannot write {str(path)!r}: {exc.strerror}") from None
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates 0600; give the file the permissions an ordinary new file would get.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
         os.replace(tmp, path)

@@ -1,0 +1,181 @@
+"""The ``synthvae`` command line: a thin layer over the public API, and the only place that prints.
+
+Library errors become one line on stderr and exit status 1; usage errors exit 2 (click's rule).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from pathlib import Path
+
+import click
+
+from synthvae import __version__
+from synthvae.errors import SynthVAEError
+from synthvae.inference import infer_schema
+from synthvae.io import read_table, write_table
+from synthvae.synthesizer import Synthesizer
+from synthvae.training import Progress
+
+
+def _library_errors(func):
+    """Turn synthvae's errors (and bad parameter values) into a one-line ClickException."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (SynthVAEError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _seed_option(func):
+    return click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same result.")(func)
+
+
+def _device_option(func):
+    return click.option(
+        "--device",
+        type=click.Choice(["cpu", "cuda", "auto"]),
+        default="cpu",
+        show_default=True,
+        help="Where to run the model (auto: CUDA if available).",
+    )(func)
+
+
+class _ProgressBar:
+    """A training callback that draws a click progress bar with the losses."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.last = ""
+
+    def __call__(self, progress: Progress) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=progress.epochs,
+                label="training",
+                item_show_func=lambda _: self.last,
+                file=click.get_text_stream("stderr"),
+            )
+            self.bar.__enter__()
+        val = f" val {progress.val_loss:.3f}" if progress.val_loss is not None else ""
+        self.last = f"loss {progress.train_loss:.3f}{val}"
+        self.bar.update(1)
+        if progress.stopped_early or progress.epoch == progress.epochs:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="synthvae")
+def cli() -> None:
+    """synthvae: synthetic tabular data from a tabular variational autoencoder.
+
+    Typical use: infer-schema (review it), fit, sample. `synthvae demo` runs all of it on a
+    bundled table.
+    """
+
+
+@cli.command("infer-schema")
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Schema JSON to write (default: print it).")
+@click.option("--name", help="Name stored in the schema.")
+@_library_errors
+def infer_schema_command(data: str, output: str | None, name: str | None) -> None:
+    """Infer a schema from DATA (CSV or Parquet) for you to review and edit."""
+    schema = infer_schema(read_table(data), name=name or Path(data).name.split(".")[0])
+    if output:
+        schema.save(output)
+        click.echo(f"wrote schema of {len(schema)} columns to {output}", err=True)
+    else:
+        click.echo(schema.to_json(), nl=False)
+
+
+@cli.command("fit")
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default: picked from the table size).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per training step.")
+@_seed_option
+@_device_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_library_errors
+def fit_command(data, schema_path, output, epochs, batch_size, seed, device, quiet) -> None:
+    """Fit a model on DATA (CSV or Parquet) and write it to a model file."""
+    bar = _ProgressBar(enabled=not quiet)
+    try:
+        syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, seed=seed, device=device)
+        syn.fit(data, callback=bar)
+    finally:
+        bar.close()
+    syn.save(output)
+    info = syn.fit_info_
+    click.echo(
+        f"fitted {info.rows} rows x {info.columns} columns in {info.seconds:.1f} s "
+        f"({info.epochs_run} epochs, best {info.best_epoch}); wrote {output}",
+        err=True,
+    )
+
+
+@cli.command("sample")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-n", "--rows", required=True, type=click.IntRange(min=0), help="Number of rows.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv.")
+@_seed_option
+@_device_option
+@_library_errors
+def sample_command(model, rows, output, seed, device) -> None:
+    """Sample synthetic rows from MODEL and write them to a Parquet or CSV file."""
+    from synthvae.io import table_format
+
+    table_format(output)  # refuse a bad suffix before the work
+    syn = Synthesizer.load(model, device=device)
+    started = time.perf_counter()
+    frame = syn.sample(rows, seed=seed)
+    write_table(frame, output)
+    seconds = time.perf_counter() - started
+    click.echo(f"wrote {rows} rows to {output} in {seconds:.2f} s", err=True)
+
+
+@cli.command("demo")
+@click.option("-o", "--output", default="synthvae-demo", show_default=True, type=click.Path(file_okay=False), help="Folder to write into.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default: picked from the table size).")
+@_seed_option
+@_device_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_library_errors
+def demo_command(output, epochs, seed, device, quiet) -> None:
+    """Fit on a bundled real table (Palmer penguins) and write a synthetic copy.
+
+    Writes OUTPUT/schema.json, OUTPUT/model.synthvae, OUTPUT/synthetic.parquet and
+    OUTPUT/summary.json, and prints a short summary.
+    """
+    from synthvae.demo import run_demo
+
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    bar = _ProgressBar(enabled=not quiet)
+    try:
+        summary = run_demo(folder, epochs=epochs, seed=seed, device=device, callback=bar)
+    finally:
+        bar.close()
+    click.echo(summary.text)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="synthvae")
+
+
