@@ -1,5 +1,17 @@
-"""synthvae: synthetic tabular data from a tabular variational autoencoder."""
+"""synthvae: synthetic tabular data from a tabular variational autoencoder.
 
+The torch-backed parts (``Synthesizer``, ``FitInfo``, ``Progress``) load on first use, so that
+``import synthvae`` and the schema, I/O and evaluation modules never import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+from synthvae.datasets import load_penguins
 from synthvae.errors import (
     DataError,
     ModelFileError,
@@ -12,20 +24,35 @@ from synthvae.inference import infer_schema
 from synthvae.io import read_table, write_table
 from synthvae.schema import Column, ColumnKind, NumericType, Schema, load_schema
 
-__version__ = "0.1.0"
+_LAZY = {
+    "Synthesizer": "synthvae.synthesizer",
+    "FitInfo": "synthvae.synthesizer",
+    "Progress": "synthvae.training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'synthvae' has no attribute {name!r}")
+
 
 __all__ = [
     "Column",
     "ColumnKind",
     "DataError",
+    "FitInfo",
     "ModelFileError",
     "NotFittedError",
     "NumericType",
+    "Progress",
     "Schema",
     "SchemaError",
     "SynthVAEError",
+    "Synthesizer",
     "TrainingError",
     "infer_schema",
+    "load_penguins",
     "load_schema",
     "read_table",
     "write_table",

@@ -101,10 +101,13 @@ class TabularVAE(nn.Module):
         super().__init__()
         self.config = config
         hidden = list(config.hidden_dims)
-        self.encoder = _mlp([config.data_dim, *hidden])
-        self.to_mu = nn.Linear(hidden[-1], config.latent_dim)
-        self.to_logvar = nn.Linear(hidden[-1], config.latent_dim)
-        self.decoder = nn.Sequential(_mlp([config.latent_dim, *reversed(hidden)]), nn.Linear(hidden[0], config.data_dim))
+        # nn.Linear draws default weights from the global RNG; fork it so construction leaves no
+        # trace there, then draw the real initial weights from ``generator``.
+        with torch.random.fork_rng(devices=[]):
+            self.encoder = _mlp([config.data_dim, *hidden])
+            self.to_mu = nn.Linear(hidden[-1], config.latent_dim)
+            self.to_logvar = nn.Linear(hidden[-1], config.latent_dim)
+            self.decoder = nn.Sequential(_mlp([config.latent_dim, *reversed(hidden)]), nn.Linear(hidden[0], config.data_dim))
         n_cont = len(config.continuous_index)
         self.log_sigma = nn.Parameter(torch.full((n_cont,), float(config.init_log_sigma)))
         self.register_buffer("cont_idx", torch.tensor(config.continuous_index, dtype=torch.long), persistent=False)
@@ -122,6 +125,22 @@ class TabularVAE(nn.Module):
                 module.weight.uniform_(-bound, bound, generator=generator)
                 module.bias.uniform_(-bound, bound, generator=generator)
         self.log_sigma.fill_(float(self.config.init_log_sigma))
+
+    @torch.no_grad()
+    def init_output_bias(self, column_means: torch.Tensor) -> None:
+        """Start the decoder at the data's marginals: the last layer's bias becomes the mean of
+        each continuous column and the log-frequency of each one-hot entry.
+
+        From the first step the model then samples the right category and null rates, instead of
+        starting from uniform ones and spending hundreds of steps getting there.
+
+        Args:
+            column_means: Mean of every column of the encoded training matrix, ``(data_dim,)``.
+        """
+        bias = self.decoder[-1].bias
+        means = column_means.to(bias.device, bias.dtype)
+        bias[self.cont_idx] = means[self.cont_idx]
+        bias[self.oh_idx] = torch.log(means[self.oh_idx].clamp_min(1e-4))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance of ``x`` ``(B, data_dim)`` -> two ``(B, latent)``."""

@@ -144,7 +144,9 @@ class Synthesizer:
             latent_dim=self.latent_dim,
             hidden_dims=self.hidden_dims,
         )
-        model = TabularVAE(config, generator=torch.Generator().manual_seed(int(init_seed))).to(device)
+        model = TabularVAE(config, generator=torch.Generator().manual_seed(int(init_seed)))
+        model.init_output_bias(torch.from_numpy(matrix.mean(axis=0, dtype=np.float64)))
+        model = model.to(device)
         train_config = self._train_config()
         generator = torch.Generator(device=device).manual_seed(int(train_seed))
         history = train(model, torch.from_numpy(matrix).to(device), train_config, generator, callback)

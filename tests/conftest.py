@@ -1,0 +1,77 @@
+"""Shared fixtures: the real tables in ../shared/datasets and small fitted models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+SCHEMAS = ROOT / "schemas"
+
+
+def dataset_path(name: str) -> Path:
+    """Path of a shared dataset; skip (with the reason) when the shared folder is absent."""
+    path = DATASETS / name
+    if not path.exists():
+        pytest.skip(f"shared dataset {path} not found (tests expect ../shared beside the repo)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def penguins() -> pd.DataFrame:
+    from synthvae.datasets import load_penguins
+
+    return load_penguins()
+
+
+@pytest.fixture(scope="session")
+def weather() -> pd.DataFrame:
+    return pd.read_csv(dataset_path("seattle_weather.csv"))
+
+
+@pytest.fixture(scope="session")
+def churn_small() -> pd.DataFrame:
+    return pd.read_csv(dataset_path("churn.csv")).iloc[:600].reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def mixed_frame() -> pd.DataFrame:
+    """Every column kind, nulls in each nullable kind, 300 rows, deterministic."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "user_id": np.arange(1000, 1000 + n),
+            "age": rng.integers(18, 90, n).astype(float),
+            "income": np.round(np.exp(rng.normal(10, 1, n)), 2),
+            "score": np.where(rng.random(n) < 0.5, rng.normal(-3, 0.5, n), rng.normal(3, 0.5, n)).round(3),
+            "city": rng.choice(["Oslo", "Lima", "Pune", "Kyoto"], n, p=[0.5, 0.3, 0.15, 0.05]),
+            "member": rng.random(n) < 0.3,
+            "joined": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D"),
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "age"] = np.nan
+    frame.loc[rng.random(n) < 0.2, "city"] = None
+    frame["member"] = frame["member"].astype("boolean")
+    frame.loc[rng.random(n) < 0.05, "member"] = pd.NA
+    frame.loc[rng.random(n) < 0.1, "joined"] = pd.NaT
+    return frame
+
+
+@pytest.fixture(scope="session")
+def fitted_mixed(mixed_frame):
+    from synthvae import Synthesizer
+
+    return Synthesizer(epochs=15, hidden_dims=(64, 64), latent_dim=16, seed=3).fit(mixed_frame)
+
+
+@pytest.fixture(scope="session")
+def fitted_penguins(penguins):
+    from synthvae import Synthesizer
+
+    return Synthesizer(epochs=20, hidden_dims=(64, 64), latent_dim=16, seed=1).fit(penguins)

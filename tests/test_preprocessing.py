@@ -1,0 +1,160 @@
+"""Codecs and the table preprocessor: one contract for every codec, property tests, layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from synthvae import Column, ColumnKind, DataError, NotFittedError, NumericType, Schema, infer_schema
+from synthvae.preprocessing import CODECS, CategoricalCodec, SpanKind, TablePreprocessor
+from synthvae.validation import conform
+
+RNG = np.random.default_rng(0)
+N = 400
+
+# One (column, raw values) case per codec kind and per notable situation.
+CASES = {
+    "float skewed nullable": (
+        Column("x", ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT, decimals=3),
+        pd.Series(np.where(RNG.random(N) < 0.1, np.nan, np.round(RNG.lognormal(0, 1.5, N), 3))),
+    ),
+    "integer point mass": (
+        Column("n", ColumnKind.NUMERIC, type=NumericType.INTEGER),
+        pd.Series(np.where(RNG.random(N) < 0.6, 0, RNG.integers(1, 50, N)).astype(float)),
+    ),
+    "constant": (Column("k", ColumnKind.NUMERIC, type=NumericType.FLOAT), pd.Series(np.full(N, 4.25))),
+    "all null": (Column("e", ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT), pd.Series(np.full(N, np.nan))),
+    "categorical nullable": (
+        Column("c", ColumnKind.CATEGORICAL, nullable=True, categories=("a", "b", "c", "never")),
+        pd.Series(RNG.choice(["a", "b", "c", None], N)),
+    ),
+    "boolean nullable": (
+        Column("b", ColumnKind.BOOLEAN, nullable=True),
+        pd.Series(pd.array(RNG.choice([True, False, None], N), dtype="boolean")),
+    ),
+    "datetime nullable": (
+        Column("t", ColumnKind.DATETIME, nullable=True, unit="s"),
+        pd.Series(pd.to_datetime(1_600_000_000 + RNG.integers(0, 10**7, N), unit="s")).mask(RNG.random(N) < 0.1),
+    ),
+    "id string": (
+        Column("i", ColumnKind.ID, type=NumericType.STRING, prefix="ID", width=6, start=1),
+        pd.Series([f"ID{i:06d}" for i in range(N)]),
+    ),
+}
+
+
+def _one_column(column, values):
+    schema = Schema((column,))
+    return schema, conform(pd.DataFrame({column.name: values}), schema)[column.name]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_codec_contract(case):
+    column, raw = CASES[case]
+    schema, series = _one_column(column, raw)
+    codec = CODECS[column.kind](column)
+    with pytest.raises(NotFittedError, match=repr(column.name)):
+        codec.transform(series)
+    codec.fit(series)
+    block = codec.transform(series)
+    assert block.dtype == np.float32 and block.shape == (len(series), codec.width)
+    assert np.isfinite(block).all()
+    assert sum(w for _, w in codec.spans()) == codec.width
+    # One-hot spans hold exactly one 1 per row.
+    start = 0
+    for kind, width in codec.spans():
+        if kind.is_one_hot:
+            assert (block[:, start : start + width].sum(axis=1) == 1).all()
+        start += width
+    back = codec.reverse_transform(block, np.random.default_rng(0))
+    assert len(back) == len(series) and back.name == column.name
+    # Round trip: categories and nulls exact, numbers within tolerance, ids regenerated.
+    if column.kind is ColumnKind.ID:
+        assert back.is_unique and back.iloc[0] == "ID000001"
+        return
+    assert (back.isna().to_numpy() == series.isna().to_numpy()).all()
+    present = series.notna().to_numpy()
+    if column.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+        assert (back[present].astype(object).to_numpy() == series[present].astype(object).to_numpy()).all()
+    elif column.kind is ColumnKind.DATETIME:
+        err = np.abs((back[present] - series[present]).dt.total_seconds().to_numpy())
+        span = (series.max() - series.min()).total_seconds()
+        assert err.max() <= 0.01 * span
+    else:
+        a = series[present].to_numpy(float)
+        b = back[present].astype(float).to_numpy()
+        tolerance = 1e-6 + 0.01 * (np.ptp(a) if a.size else 0)
+        assert np.abs(a - b).max(initial=0.0) <= tolerance
+    # State survives a JSON-shaped round trip.
+    again = type(codec).from_state(column, codec.get_state())
+    assert (again.transform(series) == block).all()
+
+
+def test_pooled_rare_categories_come_back_at_their_rate():
+    cats = tuple(f"c{i}" for i in range(50))
+    probs = np.r_[np.full(5, 0.15), np.full(45, 0.25 / 45)]
+    column = Column("c", ColumnKind.CATEGORICAL, categories=cats)
+    _, series = _one_column(column, pd.Series(RNG.choice(cats, 5000, p=probs)))
+    codec = CategoricalCodec(column, max_categories=6).fit(series)
+    assert codec.width == 6  # 5 kept + "other"
+    block = codec.transform(series)
+    back = codec.reverse_transform(block, np.random.default_rng(1))
+    kept = series.isin(cats[:5])
+    assert (back[kept] == series[kept]).all()
+    assert back[~kept].nunique() > 30  # drawn from the pool, not one placeholder
+
+
+def test_layout_spans_are_contiguous_and_typed(mixed_frame):
+    pre = TablePreprocessor(infer_schema(mixed_frame)).fit(mixed_frame)
+    layout = pre.layout
+    assert layout.spans[0].start == 0
+    for a, b in zip(layout.spans, layout.spans[1:]):
+        assert a.stop == b.start
+    assert layout.width == pre.transform(mixed_frame).shape[1]
+    assert layout.for_column("user_id") == ()  # ids are not learned
+    kinds = {s.column: s.kind for s in layout.spans}
+    assert kinds["income"] is SpanKind.CONTINUOUS and kinds["city"] is SpanKind.CATEGORY
+    assert [s.kind for s in layout.for_column("age")] == [SpanKind.CONTINUOUS, SpanKind.MISSING]
+    assert len(layout.one_hot_index) == len(layout.one_hot_segment)
+
+
+def test_empty_table_is_refused(mixed_frame):
+    with pytest.raises(DataError, match="no rows"):
+        TablePreprocessor(infer_schema(mixed_frame)).fit(mixed_frame.iloc[:0])
+
+
+# ----- property tests: encode / decode of generated frames -----
+floats = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False, width=32)
+frames = st.integers(min_value=1, max_value=60).flatmap(
+    lambda n: st.fixed_dictionaries(
+        {
+            "x": st.lists(st.one_of(floats, st.none()), min_size=n, max_size=n),
+            "k": st.lists(st.integers(-1000, 1000), min_size=n, max_size=n),
+            "c": st.lists(st.sampled_from(["α", "b", "", " c ", None]), min_size=n, max_size=n),
+        }
+    )
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames)
+def test_encode_decode_generated_frames(data):
+    frame = pd.DataFrame({"x": pd.array(data["x"], dtype="Float64").astype("float64"), "k": data["k"], "c": pd.Series(data["c"], dtype=object)})
+    schema = infer_schema(frame)
+    pre = TablePreprocessor(schema).fit(frame)
+    matrix = pre.transform(frame)
+    assert matrix.shape == (len(frame), pre.layout.width) and np.isfinite(matrix).all()
+    back = pre.reverse_transform(matrix, np.random.default_rng(0))
+    assert list(back.columns) == list(frame.columns)
+    assert (back.isna().to_numpy() == frame.isna().to_numpy()).all()
+    c_kind = schema["c"].kind
+    if c_kind is ColumnKind.CATEGORICAL:
+        assert (back["c"].astype(object).fillna("<NA>") == frame["c"].fillna("<NA>")).all()
+    k = frame["k"].to_numpy(float)
+    got = back["k"].astype(float).to_numpy()
+    if schema["k"].kind is ColumnKind.NUMERIC:
+        assert np.abs(got - k).max() <= 1e-6 + 0.01 * np.ptp(k)
+        assert (got >= k.min()).all() and (got <= k.max()).all()

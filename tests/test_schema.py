@@ -1,0 +1,95 @@
+"""The schema format: JSON Schema validation, semantic checks, round trips, example schemas."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from synthvae import Column, ColumnKind, NumericType, Schema, SchemaError, load_schema
+from synthvae.schema import json_schema
+from synthvae.validation import conform
+
+from conftest import DATASETS, SCHEMAS, dataset_path
+
+
+def test_packaged_json_schema_is_the_published_one():
+    assert json_schema() == json.loads((SCHEMAS / "schema.schema.json").read_text())
+
+
+def test_round_trip_every_kind(tmp_path):
+    schema = Schema(
+        columns=(
+            Column("id", ColumnKind.ID, type=NumericType.STRING, prefix="C-", width=5, start=7),
+            Column("x", ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT, decimals=2, min=-1.5, max=3),
+            Column("n", ColumnKind.NUMERIC, type=NumericType.INTEGER, min=0, max=10),
+            Column("c", ColumnKind.CATEGORICAL, categories=("lo", "mid", "hi"), ordered=True),
+            Column("b", ColumnKind.BOOLEAN, nullable=True),
+            Column("t", ColumnKind.DATETIME, format="%Y-%m-%d", unit="D", min=pd.Timestamp("2020-01-01"), max=pd.Timestamp("2021-01-01")),
+        ),
+        name="all kinds",
+    )
+    path = tmp_path / "s.json"
+    schema.save(path)
+    assert load_schema(path) == schema
+    assert Schema.from_dict(json.loads(schema.to_json())) == schema
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ({"columns": [{"name": "a", "kind": "text"}]}, r"column 'a', key 'kind'.*not one of"),
+        ({"columns": [{"name": "a", "kind": "categorical"}]}, r"column 'a'.*'categories' is a required"),
+        ({"columns": [{"name": "a", "kind": "numeric", "min": 5, "max": 1}]}, r"min 5 is greater than max 1"),
+        ({"columns": [{"name": "a", "kind": "numeric"}, {"name": "a", "kind": "boolean"}]}, r"duplicate column names \['a'\]"),
+        ({"columns": []}, r"should be non-empty|too short"),
+        ({"columns": [{"name": "a", "kind": "numeric", "categories": [1]}]}, r"column 'a'.*Additional properties.*remove the key"),
+        ({"columns": [{"name": "a", "kind": "categorical", "categories": ["x", "x"]}]}, r"non-unique|has non-unique elements"),
+        ({"columns": [{"name": "a", "kind": "numeric", "type": "integer", "decimals": 2}]}, r"integer column cannot have decimals"),
+        ({"columns": [{"name": "a", "kind": "datetime", "min": "yesterday"}]}, r"not an ISO 8601"),
+        ([1, 2], r"is not of type 'object'"),
+    ],
+)
+def test_invalid_documents_are_refused_with_a_clear_message(document, message):
+    with pytest.raises(SchemaError, match=message):
+        Schema.from_dict(document, source="test.json")
+
+
+def test_load_schema_names_the_file_on_bad_json(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"columns": [')
+    with pytest.raises(SchemaError, match=r"broken.json.*not valid JSON.*line 1"):
+        load_schema(path)
+    with pytest.raises(SchemaError, match=r"cannot read schema file"):
+        load_schema(tmp_path / "missing.json")
+
+
+EXAMPLES = {
+    "penguins.json": "penguins.csv",
+    "churn.json": "churn.csv",
+    "german_credit.json": "german_credit.csv",
+    "seattle_weather.json": "seattle_weather.csv",
+    "diamonds.json": "diamonds.csv",
+    "loans.json": "loans.csv",
+    "flights.json": "flights.csv.gz",
+}
+
+
+@pytest.mark.parametrize("schema_file, data_file", sorted(EXAMPLES.items()))
+def test_example_schemas_load_and_fit_their_data(schema_file, data_file):
+    schema = load_schema(SCHEMAS / schema_file)
+    frame = pd.read_csv(dataset_path(data_file), nrows=20_000)
+    data = conform(frame, schema, data_file)
+    assert list(data.columns) == schema.names
+
+
+def test_every_example_schema_is_tested():
+    shipped = {p.name for p in SCHEMAS.glob("*.json")} - {"schema.schema.json"}
+    assert shipped == set(EXAMPLES)
+    assert DATASETS.name == "datasets"
+
+
+def test_ordinal_example_keeps_its_order():
+    schema = load_schema(SCHEMAS / "diamonds.json")
+    assert schema["cut"].ordered and schema["cut"].categories[0] == "Fair"

@@ -1,0 +1,155 @@
+"""The facade: the sampling contract, determinism, save / load, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from synthvae import DataError, NotFittedError, SchemaError, Synthesizer, infer_schema, read_table, write_table
+from synthvae.model import segment_logsumexp, segment_one_hot_argmax
+
+
+def test_sampling_contract(fitted_mixed, mixed_frame):
+    schema = fitted_mixed.schema_
+    out = fitted_mixed.sample(2000, seed=5)
+    assert len(out) == 2000
+    assert list(out.columns) == list(mixed_frame.columns)
+    assert out["user_id"].dtype == "Int64" and out["user_id"].is_unique
+    assert out["age"].dtype == "Int64"
+    assert out["income"].dtype == "float64"
+    assert isinstance(out["city"].dtype, pd.CategoricalDtype)
+    assert list(out["city"].cat.categories) == list(schema["city"].categories)
+    assert out["member"].dtype == "boolean"
+    assert out["joined"].dtype == "datetime64[ns]"
+    # Inside bounds, integral, rounded.
+    age = out["age"].dropna().astype(float)
+    assert age.between(schema["age"].min, schema["age"].max).all()
+    income = out["income"].dropna()
+    assert income.between(schema["income"].min, schema["income"].max).all()
+    assert np.allclose(income, income.round(2))
+    joined = out["joined"].dropna()
+    assert (joined >= schema["joined"].min).all() and (joined <= schema["joined"].max).all()
+    assert (joined == joined.dt.normalize()).all()  # unit D
+    # Null rates come back (within 0.04 after 15 epochs of a small model).
+    for column in ["age", "city", "joined"]:
+        assert out[column].isna().mean() == pytest.approx(mixed_frame[column].isna().mean(), abs=0.04), column
+    assert out["income"].notna().all()
+
+
+def test_sample_zero_rows_keeps_dtypes(fitted_mixed):
+    empty = fitted_mixed.sample(0, seed=1)
+    full = fitted_mixed.sample(3, seed=1)
+    assert len(empty) == 0
+    assert (empty.dtypes == full.dtypes).all()
+
+
+def test_same_seed_same_rows_and_batching_is_invisible(fitted_mixed):
+    a = fitted_mixed.sample(500, seed=11)
+    b = fitted_mixed.sample(500, seed=11)
+    pd.testing.assert_frame_equal(a, b)
+    c = fitted_mixed.sample(500, seed=12)
+    assert not a.equals(c)
+    # Unseeded calls differ from each other.
+    assert not fitted_mixed.sample(50).equals(fitted_mixed.sample(50))
+
+
+def test_fit_is_deterministic_bit_for_bit(penguins):
+    kwargs = dict(epochs=3, hidden_dims=(32,), latent_dim=8, seed=42)
+    a = Synthesizer(**kwargs).fit(penguins)
+    b = Synthesizer(**kwargs).fit(penguins)
+    for (name, pa), (_, pb) in zip(a.model_.state_dict().items(), b.model_.state_dict().items()):
+        assert torch.equal(pa, pb), name
+    pd.testing.assert_frame_equal(a.sample(300, seed=1), b.sample(300, seed=1))
+    c = Synthesizer(**{**kwargs, "seed": 43}).fit(penguins)
+    assert not c.sample(300, seed=1).equals(a.sample(300, seed=1))
+
+
+def test_fit_does_not_touch_global_rng(penguins):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    Synthesizer(epochs=1, hidden_dims=(16,), latent_dim=4).fit(penguins).sample(10, seed=0)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_save_load_round_trip(fitted_mixed, tmp_path):
+    path = tmp_path / "m.synthvae"
+    fitted_mixed.save(path)
+    loaded = Synthesizer.load(path)
+    pd.testing.assert_frame_equal(loaded.sample(700, seed=9), fitted_mixed.sample(700, seed=9))
+    assert loaded.schema_ == fitted_mixed.schema_
+    assert loaded.fit_info_ == fitted_mixed.fit_info_
+
+
+def test_progress_callback_and_history(penguins):
+    seen = []
+    syn = Synthesizer(epochs=4, hidden_dims=(16,), latent_dim=4).fit(penguins, callback=seen.append)
+    assert [p.epoch for p in seen] == [1, 2, 3, 4]
+    assert all(p.epochs == 4 for p in seen)
+    assert len(syn.history_) == 4 and all(np.isfinite(h["train_loss"]) for h in syn.history_)
+
+
+def test_early_stopping_stops_before_the_planned_epochs(penguins):
+    syn = Synthesizer(epochs=300, patience=3, hidden_dims=(16,), latent_dim=4, learning_rate=0.05).fit(penguins)
+    assert syn.fit_info_.epochs_run < 300
+    assert syn.fit_info_.best_epoch == syn.fit_info_.epochs_run - 3
+
+
+def test_fit_from_files_and_schema_path(tmp_path, penguins):
+    data = tmp_path / "p.parquet"
+    write_table(penguins, data)
+    schema_path = tmp_path / "s.json"
+    infer_schema(penguins).save(schema_path)
+    syn = Synthesizer(schema=schema_path, epochs=1, hidden_dims=(16,), latent_dim=4).fit(data)
+    assert list(syn.sample(5, seed=0).columns) == list(penguins.columns)
+    csv = tmp_path / "out.csv"
+    write_table(syn.sample(20, seed=0), csv)
+    assert read_table(csv).shape == (20, penguins.shape[1])
+
+
+def test_bad_input_gives_clear_errors(penguins, tmp_path):
+    schema = infer_schema(penguins)
+    small = dict(epochs=1, hidden_dims=(8,), latent_dim=2)
+    with pytest.raises(DataError, match=r"columns \['species'\] are in the schema but not in the data"):
+        Synthesizer(schema=schema, **small).fit(penguins.drop(columns="species"))
+    wrong = penguins.assign(body_mass_g=penguins["body_mass_g"].astype(object).where(penguins.index != 3, "heavy"))
+    with pytest.raises(DataError, match=r"column 'body_mass_g': expected numbers, found \['heavy'\]"):
+        Synthesizer(schema=schema, **small).fit(wrong)
+    with pytest.raises(DataError, match=r"values \['Atlantis'\] are not among the schema's categories"):
+        Synthesizer(schema=schema, **small).fit(penguins.assign(island="Atlantis"))
+    with pytest.raises(DataError, match="no rows"):
+        Synthesizer(schema=schema, **small).fit(penguins.iloc[:0])
+    with pytest.raises(DataError, match=r"columns \['extra'\] are not in the schema"):
+        Synthesizer(schema=schema, **small).fit(penguins.assign(extra=1))
+    with pytest.raises(DataError, match="nullable: false"):
+        Synthesizer(schema=schema, **small).fit(penguins.assign(island=penguins["island"].where(penguins.index != 0)))
+    with pytest.raises(DataError, match=r"no such file"):
+        Synthesizer(**small).fit(tmp_path / "nope.csv")
+    with pytest.raises(SchemaError, match="cannot read schema file"):
+        Synthesizer(schema=tmp_path / "nope.json", **small).fit(penguins)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        Synthesizer(epochs=0).fit(penguins)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Synthesizer().sample(3)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        Synthesizer(**small).fit(penguins).sample(-1)
+
+
+def test_segment_ops_match_a_per_span_loop():
+    gen = torch.Generator().manual_seed(0)
+    widths = [3, 1, 5, 2]
+    segment = torch.tensor([i for i, w in enumerate(widths) for _ in range(w)])
+    values = torch.randn(7, sum(widths), generator=gen) * 30
+    lse = segment_logsumexp(values, segment, len(widths))
+    onehot = segment_one_hot_argmax(values, segment, len(widths))
+    start = 0
+    for i, w in enumerate(widths):
+        block = values[:, start : start + w]
+        assert torch.allclose(lse[:, i], torch.logsumexp(block, dim=1), atol=1e-4)
+        expected = torch.nn.functional.one_hot(block.argmax(dim=1), w).float()
+        assert torch.equal(onehot[:, start : start + w], expected)
+        start += w
+    ties = torch.zeros(2, sum(widths))
+    assert torch.equal(segment_one_hot_argmax(ties, segment, len(widths)).sum(dim=1), torch.full((2,), 4.0))
