@@ -1,0 +1,117 @@
+"""The command line, end to end in a temp folder, through click's CliRunner and a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthvae import load_schema
+from synthvae.cli import cli
+
+from conftest import dataset_path
+
+COMMANDS = ["infer-schema", "fit", "sample", "demo"]
+
+
+@pytest.fixture()
+def runner():
+    return CliRunner()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(runner, command):
+    result = runner.invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and command in result.output
+
+
+def test_group_help_lists_every_command(runner):
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+def test_infer_fit_sample_end_to_end(runner, tmp_path):
+    data = dataset_path("seattle_weather.csv")
+    schema = tmp_path / "schema.json"
+    model = tmp_path / "model.synthvae"
+    out = tmp_path / "synthetic.parquet"
+    result = runner.invoke(cli, ["infer-schema", str(data), "-o", str(schema)])
+    assert result.exit_code == 0, result.output
+    assert load_schema(schema)["date"].kind.value == "datetime"
+    result = runner.invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(model), "--epochs", "2", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "fitted 1461 rows x 6 columns" in result.output
+    result = runner.invoke(cli, ["sample", str(model), "-n", "250", "-o", str(out), "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert frame.shape == (250, 6)
+    assert frame["date"].dtype.kind == "M"
+    csv = tmp_path / "synthetic.csv"
+    assert runner.invoke(cli, ["sample", str(model), "-n", "250", "-o", str(csv), "--seed", "4"]).exit_code == 0
+    again = pd.read_csv(csv, parse_dates=["date"])
+    pd.testing.assert_frame_equal(again[["precipitation", "wind"]], frame[["precipitation", "wind"]])
+
+
+def test_infer_schema_prints_json_without_output(runner):
+    result = runner.invoke(cli, ["infer-schema", str(dataset_path("penguins.csv"))])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["columns"][0]["name"] == "species"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit", "missing.csv", "-o", "m.synthvae"], "no such file: 'missing.csv'"),
+        (["fit", "data.txt", "-o", "m.synthvae"], "cannot tell the format"),
+        (["sample", "missing.synthvae", "-n", "3", "-o", "out.parquet"], "no such model file"),
+        (["sample", "m.synthvae", "-n", "3", "-o", "out.json"], "cannot tell the format"),
+        (["fit", "bad.csv", "--schema", "schema.json", "-o", "m.synthvae"], "column 'a': expected numbers"),
+    ],
+)
+def test_errors_are_one_line_and_exit_1(runner, tmp_path, args, message):
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        pd.DataFrame({"a": ["x", "y"]}).to_csv("bad.csv", index=False)
+        (tmp_path / "schema.json").write_text("")
+        with open("schema.json", "w") as handle:
+            json.dump({"columns": [{"name": "a", "kind": "numeric"}]}, handle)
+        result = runner.invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_usage_errors_exit_2(runner):
+    assert runner.invoke(cli, ["sample", "m.synthvae", "-o", "x.parquet"]).exit_code == 2
+    assert runner.invoke(cli, ["fit", "x.csv", "-o", "m", "--epochs", "0"]).exit_code == 2
+
+
+def test_demo_writes_its_folder(runner, tmp_path):
+    folder = tmp_path / "demo"
+    result = runner.invoke(cli, ["demo", "-o", str(folder), "--epochs", "3", "-q"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in folder.iterdir()} == {"schema.json", "model.synthvae", "synthetic.parquet", "summary.json"}
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["rows"] == 344 and len(summary["columns_compared"]) == 8
+    assert pd.read_parquet(folder / "synthetic.parquet").shape == (344, 8)
+    assert "Fitted on 344 real rows" in result.output
+
+
+def test_console_script_runs_as_a_real_process(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "synthvae", "infer-schema", str(dataset_path("penguins.csv")), "-o", str(tmp_path / "s.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "s.json").exists()
+    bad = subprocess.run([sys.executable, "-m", "synthvae", "sample", "nope", "-n", "1", "-o", "x.parquet"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 1 and bad.stderr.startswith("Error: ")

@@ -1,0 +1,90 @@
+"""Model files: truncated, corrupt, foreign, pickled or too new files are refused clearly."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from synthvae import ModelFileError, Synthesizer
+from synthvae.modelfile import FORMAT_VERSION
+
+
+@pytest.fixture(scope="module")
+def model_bytes(fitted_penguins, tmp_path_factory):
+    path = tmp_path_factory.mktemp("m") / "p.synthvae"
+    fitted_penguins.save(path)
+    return path.read_bytes()
+
+
+def test_model_file_holds_no_pickle(model_bytes):
+    header_len = struct.unpack("<Q", model_bytes[:8])[0]
+    header = json.loads(model_bytes[8 : 8 + header_len])
+    assert header["__metadata__"]["format"] == "synthvae-model"
+    payload = json.loads(header["__metadata__"]["payload"])
+    assert {"schema", "preprocessor", "vae_config", "train_config"} <= set(payload)
+
+
+@pytest.mark.parametrize("cut", [0, 5, 100, -1000, -1])
+def test_truncated_file(model_bytes, tmp_path, cut):
+    path = tmp_path / "t.synthvae"
+    path.write_bytes(model_bytes[:cut])
+    with pytest.raises(ModelFileError, match=r"t\.synthvae.*(truncated|corrupt)"):
+        Synthesizer.load(path)
+
+
+def test_corrupt_payload(model_bytes, tmp_path):
+    data = bytearray(model_bytes)
+    start = data.find(b'"vae_config')
+    data[start : start + 11] = b'"vae_cXnfig'
+    path = tmp_path / "c.synthvae"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"corrupt: KeyError: 'vae_config'"):
+        Synthesizer.load(path)
+
+
+def test_foreign_safetensors_file(tmp_path):
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path))
+    with pytest.raises(ModelFileError, match="not a synthvae model"):
+        Synthesizer.load(path)
+
+
+def test_future_format_version(model_bytes, tmp_path):
+    text = model_bytes.replace(f'"format_version":"{FORMAT_VERSION}"'.encode(), b'"format_version":"9"')
+    assert text != model_bytes
+    path = tmp_path / "future.synthvae"
+    path.write_bytes(text)
+    with pytest.raises(ModelFileError, match="format version 9, newer than this synthvae reads"):
+        Synthesizer.load(path)
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (exec, ("open(__import__('os').environ['SYNTHVAE_PWNED'], 'w').write('x')",))
+
+
+def test_crafted_pickle_never_runs(tmp_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv("SYNTHVAE_PWNED", str(marker))
+    for name, blob in {
+        "raw.synthvae": pickle.dumps(_Exploit()),
+        "torch.synthvae": None,
+    }.items():
+        path = tmp_path / name
+        if blob is None:
+            torch.save({"x": _Exploit()}, path)
+        else:
+            path.write_bytes(blob)
+        with pytest.raises(ModelFileError, match="not a synthvae model file"):
+            Synthesizer.load(path)
+    assert not marker.exists()
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ModelFileError, match="no such model file"):
+        Synthesizer.load(tmp_path / "none.synthvae")
