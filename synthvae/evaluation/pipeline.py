@@ -1,0 +1,232 @@
+"""``evaluate``: real vs synthetic (and held-out) tables in, an :class:`EvaluationReport` out."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from synthvae.errors import DataError, preview
+from synthvae.evaluation import fidelity, plots
+from synthvae.evaluation.detection import detection
+from synthvae.evaluation.fidelity import Binning
+from synthvae.evaluation.privacy import privacy, row_hashes
+from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
+from synthvae.evaluation.tables import (
+    PreparedTable,
+    column_infos,
+    evaluation_schema,
+    prepare,
+)
+from synthvae.evaluation.utility import utility
+from synthvae.schema import Schema
+from synthvae.validation import conform
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_ROWS = 50_000
+_UTILITY_TEST_SHARE = 0.2
+
+
+class Metric(str, enum.Enum):
+    """The groups of metrics :func:`evaluate` can compute."""
+
+    QUALITY = "quality"
+    UTILITY = "utility"
+    DETECTION = "detection"
+    PRIVACY = "privacy"
+
+
+def evaluate(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    *,
+    schema: Schema | None = None,
+    holdout: pd.DataFrame | None = None,
+    target: str | None = None,
+    seed: int = 0,
+    max_rows: int | None = DEFAULT_MAX_ROWS,
+    metrics: Iterable[str | Metric] | None = None,
+    binning: str | Binning = Binning.REAL_RANGE,
+) -> EvaluationReport:
+    """Judge a synthetic table against the real table it imitates.
+
+    Args:
+        real: The real table the generator was trained on.
+        synthetic: The synthetic table (from synthvae or any other generator).
+        schema: Column kinds; inferred from ``real`` when ``None``. Id columns are skipped.
+        holdout: Real rows the generator did not see. With it the report gives the ceiling (the
+            same metrics between ``real`` and ``holdout``), tests utility on it and compares
+            distances to closest records; without it utility is tested on a 20% split of
+            ``real`` (optimistic, since the generator saw those rows).
+        target: Column for the utility metrics (TSTR and TRTR); utility is skipped without one.
+        seed: Seeds every random choice (subsamples, splits, models): same inputs and seed,
+            same report.
+        max_rows: Each table is subsampled to at most this many rows (``None``: never); the
+            report says when it was.
+        metrics: Which groups to compute, among ``"quality"``, ``"utility"``, ``"detection"``
+            and ``"privacy"``; all by default. Sections not computed are ``None`` in the report.
+        binning: How continuous columns are binned for contingency similarity:
+            ``"real_range"`` (default) or ``"own_range"`` (SDMetrics 0.32 exactly).
+
+    Returns:
+        The report; see :class:`EvaluationReport` for its layout.
+
+    Raises:
+        DataError: A table is not a DataFrame, is empty, lacks a column of the schema, or holds
+            values that do not fit a column's kind; or an argument is invalid. The message names
+            the column.
+    """
+    started = time.perf_counter()
+    chosen = _resolve_metrics(metrics)
+    binning = _resolve_binning(binning)
+    if max_rows is not None and (not isinstance(max_rows, (int, np.integer)) or max_rows < 10):
+        raise DataError(f"max_rows must be an integer of at least 10 or None, got {max_rows!r}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DataError(f"seed must be a non-negative integer, got {seed!r}")
+    others = [synthetic] + ([holdout] if holdout is not None else [])
+    for name, frame in (("real data", real), ("synthetic data", synthetic), ("holdout data", holdout)):
+        if frame is not None and not isinstance(frame, pd.DataFrame):
+            raise DataError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
+    eval_schema = evaluation_schema(schema, real, others)
+    if target is not None and target not in eval_schema.names:
+        raise DataError(
+            f"target column {target!r} is not among the evaluated columns "
+            f"{preview(eval_schema.names)} (id columns are skipped)"
+        )
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    real_t = prepare(real, eval_schema, "real data", max_rows=max_rows, rng=rngs[0])
+    synth_t = prepare(synthetic, eval_schema, "synthetic data", max_rows=max_rows, rng=rngs[1])
+    hold_t = (prepare(holdout, eval_schema, "holdout data", max_rows=max_rows, rng=rngs[2])
+              if holdout is not None else None)
+    infos = column_infos(eval_schema)
+    notes = _sampling_notes(real_t, synth_t, hold_t)
+
+    data: dict = {
+        "format_version": REPORT_FORMAT_VERSION,
+        "settings": {"seed": int(seed), "max_rows": max_rows, "binning": binning.value,
+                     "metrics": [m.value for m in Metric if m in chosen], "target": target},
+        "tables": _table_sizes(real_t, synth_t, hold_t),
+        "columns": [{"name": i.name, "kind": i.kind.value, "shape": i.shape.value} for i in infos],
+        "notes": notes,
+        "quality": None,
+        "ceiling": None,
+        "utility": {"tstr": None, "trtr": None, "skipped": "not requested"},
+        "detection": {"auc": None, "skipped": "not requested"},
+        "privacy": {"dcr_closer_to_train_share": None, "exact_copy_rate": None,
+                    "skipped": "not requested"},
+    }
+    ceiling: dict = {}
+    if Metric.QUALITY in chosen:
+        data["quality"] = fidelity.quality(infos, real_t, synth_t, binning)
+        if hold_t is not None:
+            ceiling_quality = fidelity.quality(infos, real_t, hold_t, binning)
+            _attach_ceiling(data["quality"], ceiling_quality)
+            ceiling["quality"] = {k: ceiling_quality[k] for k in (
+                "score", "column_shapes", "column_pair_trends", "missing_values",
+                "sdmetrics_default")}
+    if Metric.UTILITY in chosen:
+        data["utility"] = _utility_section(infos, target, real_t, synth_t, hold_t, seed, rngs[3],
+                                           notes)
+    if Metric.DETECTION in chosen:
+        data["detection"] = detection(infos, real_t, synth_t, rng=rngs[4], seed=seed)
+        if hold_t is not None:
+            ceiling["detection"] = detection(infos, real_t, hold_t, rng=rngs[5], seed=seed)
+    if Metric.PRIVACY in chosen:
+        hashes = _full_train_hashes(real, eval_schema) if real_t.subsampled else None
+        data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6],
+                                  train_hashes=hashes)
+        if hold_t is None:
+            notes.append("no holdout given: no ceiling, and no closer-to-train share")
+    if hold_t is not None and data["utility"].get("trtr") is not None:
+        ceiling["utility"] = {"tstr": data["utility"]["trtr"]}
+    if hold_t is not None and data["privacy"].get("holdout_exact_copy_rate") is not None:
+        ceiling["privacy"] = {"dcr_closer_to_train_share": 0.5,
+                              "exact_copy_rate": data["privacy"]["holdout_exact_copy_rate"]}
+    if ceiling:
+        data["ceiling"] = ceiling
+    data["seconds"] = round(time.perf_counter() - started, 3)
+    figures = plots.figure_data(infos, real_t, synth_t, data, rng=rngs[7])
+    logger.info("evaluated %d columns in %.1f s", len(infos), data["seconds"])
+    return EvaluationReport(data, figures)
+
+
+def _resolve_metrics(metrics) -> set[Metric]:
+    if metrics is None:
+        return set(Metric)
+    if isinstance(metrics, (str, Metric)):
+        metrics = [metrics]
+    chosen = set()
+    for m in metrics:
+        try:
+            chosen.add(Metric(m))
+        except ValueError:
+            raise DataError(
+                f"unknown metric group {m!r}; choose among {preview([x.value for x in Metric])}"
+            ) from None
+    return chosen
+
+
+def _resolve_binning(binning) -> Binning:
+    try:
+        return Binning(binning)
+    except ValueError:
+        raise DataError(
+            f"unknown binning {binning!r}; choose among {preview([b.value for b in Binning])}"
+        ) from None
+
+
+def _attach_ceiling(section: dict, ceiling: dict) -> None:
+    for column, limit in zip(section["columns"], ceiling["columns"]):
+        column["ceiling"] = limit["score"]
+    for pair, limit in zip(section["pairs"], ceiling["pairs"]):
+        pair["ceiling"] = limit["score"]
+
+
+def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -> dict:
+    if target is None:
+        return {"tstr": None, "trtr": None, "skipped": "no target column given"}
+    if hold_t is not None:
+        result = utility(infos, target, real_t, synth_t, hold_t, seed=seed)
+        result["test_set"] = "holdout"
+        return result
+    order = rng.permutation(real_t.n_rows)
+    n_test = max(1, int(round(real_t.n_rows * _UTILITY_TEST_SHARE)))
+    test, train = _rows(real_t, np.sort(order[:n_test])), _rows(real_t, np.sort(order[n_test:]))
+    result = utility(infos, target, train, synth_t, test, seed=seed)
+    result["test_set"] = "20% of the real data (the generator saw these rows: optimistic)"
+    notes.append("no holdout given: utility is tested on a 20% split of the real data")
+    return result
+
+
+def _rows(table: PreparedTable, index: np.ndarray) -> PreparedTable:
+    frame = table.frame.iloc[index].reset_index(drop=True)
+    arrays = {name: values[index] for name, values in table.arrays.items()}
+    return PreparedTable(frame, arrays, index.size, index.size)
+
+
+def _full_train_hashes(real: pd.DataFrame, schema: Schema) -> np.ndarray:
+    full = conform(real, schema, "real data", allow_extra=True, check_bounds=False)
+    return row_hashes(full)
+
+
+def _table_sizes(real_t, synth_t, hold_t) -> dict:
+    out = {}
+    for name, table in (("real", real_t), ("synthetic", synth_t), ("holdout", hold_t)):
+        if table is not None:
+            out[name] = {"rows": table.n_rows_given, "rows_used": table.n_rows,
+                         "subsampled": table.subsampled}
+    return out
+
+
+def _sampling_notes(*tables) -> list[str]:
+    notes = []
+    for name, table in zip(("real", "synthetic", "holdout"), tables):
+        if table is not None and table.subsampled:
+            notes.append(f"{name} table subsampled from {table.n_rows_given:,} to "
+                         f"{table.n_rows:,} rows (max_rows)")
+    return notes

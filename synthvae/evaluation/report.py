@@ -1,0 +1,141 @@
+"""The evaluation report: a JSON-ready dict, with JSON, HTML and plain-text views."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+from typing import Any
+
+from synthvae.io import atomic_write_text
+
+REPORT_FORMAT_VERSION = 1
+
+
+class EvaluationReport:
+    """What :func:`synthvae.evaluation.evaluate` found.
+
+    The layout of :meth:`to_dict` (every score is a float or ``None`` when undefined):
+
+    * ``quality``: ``score``, ``column_shapes``, ``column_pair_trends``, ``missing_values``
+      (all [0, 1], higher is better), ``sdmetrics_default`` (SDMetrics 0.32's thresholded
+      averages), ``binning``, ``columns`` (per column: ``column``, ``metric``, ``score``,
+      ``null_rate``, ``coverage``, ``ceiling``) and ``pairs`` (per pair: ``columns``,
+      ``metric``, ``score``, ``real`` and ``synthetic`` relationship (Pearson r or Cramer's V),
+      ``meets_sdmetrics_threshold``, ``ceiling``).
+    * ``ceiling`` (``None`` without a holdout): the same scores between the real training and
+      held-out tables: ``quality``, ``detection``, ``utility.tstr`` (= TRTR) and ``privacy``.
+    * ``utility``: ``tstr``, ``trtr``, ``target``, ``task``, ``metric``, ``test_set``.
+    * ``detection``: ``auc`` (0.5 is ideal), ``score``, ``fold_aucs``, ``rows_per_side``.
+    * ``privacy``: ``dcr_closer_to_train_share`` (0.5 is ideal), ``exact_copy_rate``,
+      ``holdout_exact_copy_rate``, ``dcr_synthetic_to_train``, ``dcr_holdout_to_train``.
+    * ``settings``, ``tables`` (rows given and used), ``columns``, ``notes`` (subsampling and
+      skipped metrics), ``seconds``.
+
+    Attributes:
+        figures: The data behind the HTML plots (histograms, scatter samples, heatmaps).
+    """
+
+    def __init__(self, data: dict, figures: dict | None = None) -> None:
+        self._data = _clean(data)
+        self.figures = figures or {}
+
+    def to_dict(self) -> dict:
+        """The report as a JSON-ready dict (a copy)."""
+        return copy.deepcopy(self._data)
+
+    def __getitem__(self, key: str) -> Any:
+        return copy.deepcopy(self._data[key])
+
+    @property
+    def score(self) -> float | None:
+        """The quality score (mean of column shapes and column pair trends)."""
+        quality = self._data.get("quality") or {}
+        return quality.get("score")
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """The report as indented JSON; written atomically to ``path`` when given."""
+        text = json.dumps(self._data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    def to_html(self, path: str | os.PathLike | None = None) -> str:
+        """The report as one self-contained HTML page (inline SVG plots, no network access);
+        written atomically to ``path`` when given."""
+        from synthvae.evaluation.html import render
+
+        text = render(self._data, self.figures)
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    def summary(self) -> str:
+        """A short plain-text table of the headline scores next to their ceilings."""
+        d = self._data
+        tables = d["tables"]
+        head = ", ".join(f"{name} {t['rows_used']:,} rows" for name, t in tables.items())
+        ceiling = d.get("ceiling") or {}
+        cq = ceiling.get("quality") or {}
+        rows: list[tuple[str, Any, Any, str]] = []
+        q = d.get("quality")
+        if q:
+            rows += [
+                ("quality score", q["score"], cq.get("score"), "1"),
+                ("  column shapes", q["column_shapes"], cq.get("column_shapes"), "1"),
+                ("  column pair trends", q["column_pair_trends"], cq.get("column_pair_trends"), "1"),
+                ("  missing values", q["missing_values"], cq.get("missing_values"), "1"),
+            ]
+        u = d["utility"]
+        if u.get("tstr") is not None:
+            rows.append((f"utility TSTR ({u['metric']}, {u['target']})", u["tstr"], u["trtr"],
+                         "TRTR"))
+        det = d["detection"]
+        if det.get("auc") is not None:
+            rows.append(("detection AUC", det["auc"], (ceiling.get("detection") or {}).get("auc"),
+                         "0.5"))
+        p = d["privacy"]
+        if p.get("exact_copy_rate") is not None:
+            rows.append(("DCR closer-to-train share", p.get("dcr_closer_to_train_share"),
+                         0.5 if p.get("dcr_closer_to_train_share") is not None else None, "0.5"))
+            rows.append(("exact copy rate", p["exact_copy_rate"], p.get("holdout_exact_copy_rate"),
+                         "0"))
+        width = max([len(r[0]) for r in rows] + [6])
+        lines = [f"synthvae evaluation: {head}",
+                 f"{'metric':<{width}}  {'score':>7}  {'ceiling':>7}  ideal"]
+        for name, value, limit, ideal in rows:
+            lines.append(f"{name:<{width}}  {_fmt(value):>7}  {_fmt(limit):>7}  {ideal}")
+        if q:
+            worst = sorted((c for c in q["columns"] if c["score"] is not None),
+                           key=lambda c: c["score"])[:3]
+            if worst:
+                lines.append("worst columns: " + ", ".join(
+                    f"{c['column']} {c['score']:.3f}" for c in worst))
+            pairs = sorted((p for p in q["pairs"] if p["score"] is not None),
+                           key=lambda p: p["score"])[:3]
+            if pairs:
+                lines.append("worst pairs: " + ", ".join(
+                    f"{a} ~ {b} {p['score']:.3f}" for p in pairs for a, b in [p["columns"]]))
+        lines += [f"note: {n}" for n in d.get("notes", [])]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"EvaluationReport(score={_fmt(self.score)})"
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _clean(value: Any) -> Any:
+    """Plain JSON types, with NaN and infinities as ``None``."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

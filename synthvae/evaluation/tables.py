@@ -1,0 +1,263 @@
+"""Turn the tables to be compared into aligned numeric arrays, once.
+
+Every metric of the evaluator reads the same :class:`PreparedTable` objects: each column is held
+as one NumPy array in a form its kind needs, so that no metric re-parses pandas data:
+
+=====================  ============================================================
+kind                   array
+=====================  ============================================================
+numeric                ``float64``, NaN for nulls
+datetime               ``float64`` nanoseconds since the epoch, NaN for nulls
+categorical, boolean   ``int64`` codes into :attr:`ColumnInfo.categories`, -1 for nulls
+=====================  ============================================================
+
+The categories of a column are shared by every table of one evaluation (the schema's categories,
+then any value only the synthetic or held-out table has, in order of appearance), so a code
+means the same value in the real, synthetic and held-out tables. Id columns are left out: ids
+are regenerated, never learned, so there is nothing to compare.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from synthvae.errors import DataError, preview
+from synthvae.inference import infer_schema
+from synthvae.schema import Column, ColumnKind, NumericType, Schema
+from synthvae.validation import conform
+
+
+class Shape(str, enum.Enum):
+    """How a metric treats a column: as a continuous quantity or as discrete labels."""
+
+    CONTINUOUS = "continuous"
+    DISCRETE = "discrete"
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One evaluated column.
+
+    Attributes:
+        name: Column name.
+        kind: The schema kind (never ``ID``).
+        categories: The shared categories of a discrete column (``()`` for continuous ones).
+    """
+
+    name: str
+    kind: ColumnKind
+    categories: tuple = ()
+
+    @property
+    def shape(self) -> Shape:
+        """Continuous for numeric and datetime columns, discrete otherwise."""
+        if self.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
+            return Shape.CONTINUOUS
+        return Shape.DISCRETE
+
+
+@dataclass(frozen=True)
+class PreparedTable:
+    """One table as aligned arrays (see the module docstring for the encoding).
+
+    Attributes:
+        frame: The conformed DataFrame (schema dtypes, evaluated columns only).
+        arrays: Column name -> encoded array.
+        n_rows: Rows after subsampling.
+        n_rows_given: Rows before subsampling.
+    """
+
+    frame: pd.DataFrame
+    arrays: Mapping[str, np.ndarray]
+    n_rows: int
+    n_rows_given: int
+
+    @property
+    def subsampled(self) -> bool:
+        """Whether rows were left out to respect ``max_rows``."""
+        return self.n_rows < self.n_rows_given
+
+
+def evaluation_schema(
+    schema: Schema | None, real: pd.DataFrame, others: Sequence[pd.DataFrame]
+) -> Schema:
+    """The schema the evaluator conforms every table with.
+
+    It is lenient on purpose, because a synthetic table is being judged, not refused: every
+    column is nullable, numeric columns are floats without bounds (values outside the real range
+    are counted by the coverage metrics instead of rejected), and the categories of a
+    categorical column are widened with values that only the other tables contain. Id columns
+    are dropped.
+
+    Args:
+        schema: The user's schema, or ``None`` to infer one from ``real``.
+        real: The real (training) table.
+        others: The synthetic and, if given, held-out tables (raw, as the user passed them).
+
+    Raises:
+        DataError: No column is left to evaluate.
+    """
+    if schema is None:
+        schema = infer_schema(real)
+    columns = []
+    for column in schema:
+        if column.kind is ColumnKind.ID:
+            continue
+        columns.append(_lenient(column, [real, *others]))
+    if not columns:
+        raise DataError(
+            f"nothing to evaluate: every column of the schema is an id column "
+            f"({preview(schema.names)})"
+        )
+    return Schema(columns=tuple(columns), name=schema.name)
+
+
+def _lenient(column: Column, frames: Sequence[pd.DataFrame]) -> Column:
+    column = replace(column, nullable=True)
+    if column.kind is ColumnKind.NUMERIC:
+        return replace(column, type=NumericType.FLOAT, decimals=None, min=None, max=None)
+    if column.kind is ColumnKind.DATETIME:
+        return replace(column, min=None, max=None)
+    if column.kind is ColumnKind.CATEGORICAL:
+        return replace(column, categories=_widened_categories(column, frames))
+    return column
+
+
+def _widened_categories(column: Column, frames: Sequence[pd.DataFrame]) -> tuple:
+    categories = list(column.categories)
+    known: set[Any] = set()
+    known_text = set()
+    for value in categories:
+        known.add(value)
+        known_text.add(str(value))
+    for frame in frames:
+        if column.name not in frame.columns:
+            continue  # conform names the missing column
+        series = frame[column.name]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
+        for value in pd.unique(series.dropna().to_numpy()):
+            value = value.item() if isinstance(value, np.generic) else value
+            try:
+                seen = value in known
+            except TypeError:  # unhashable cell: conform reports it
+                continue
+            if not seen and str(value) not in known_text:
+                categories.append(value)
+                known.add(value)
+                known_text.add(str(value))
+    return tuple(categories)
+
+
+def prepare(
+    frame: pd.DataFrame,
+    schema: Schema,
+    source: str,
+    *,
+    max_rows: int | None,
+    rng: np.random.Generator,
+) -> PreparedTable:
+    """Subsample (if needed), conform and encode one table.
+
+    Args:
+        frame: The raw table.
+        schema: The evaluation schema (from :func:`evaluation_schema`).
+        source: Its name in error messages ("real data", "synthetic data", ...).
+        max_rows: Keep at most this many rows, drawn without replacement; ``None`` keeps all.
+        rng: Draws the subsample.
+
+    Raises:
+        DataError: The table is not a DataFrame, is empty, or a column is missing or does not
+            fit its kind; the message names the column.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
+    if len(frame) == 0:
+        raise DataError(f"{source}: the table has no rows")
+    n_given = len(frame)
+    if max_rows is not None and n_given > max_rows:
+        keep = np.sort(rng.choice(n_given, size=max_rows, replace=False))
+        frame = frame.iloc[keep]
+    conformed = conform(frame, schema, source, allow_extra=True, check_bounds=False)
+    arrays = {column.name: encode_column(conformed[column.name], column) for column in schema}
+    return PreparedTable(conformed, arrays, len(conformed), n_given)
+
+
+def encode_column(series: pd.Series, column: Column) -> np.ndarray:
+    """Encode one conformed column (see the module docstring)."""
+    if column.kind is ColumnKind.NUMERIC:
+        return series.to_numpy(dtype="float64", na_value=np.nan)
+    if column.kind is ColumnKind.DATETIME:
+        stamps = series.to_numpy(dtype="datetime64[ns]")
+        out = stamps.view("int64").astype("float64")
+        out[np.isnat(stamps)] = np.nan
+        return out
+    if column.kind is ColumnKind.BOOLEAN:
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        codes = np.where(np.isnan(values), -1, values).astype("int64")
+        return codes
+    return series.cat.codes.to_numpy().astype("int64")
+
+
+def column_infos(schema: Schema) -> list[ColumnInfo]:
+    """The evaluated columns, in schema order."""
+    infos = []
+    for column in schema:
+        if column.kind is ColumnKind.CATEGORICAL:
+            categories = tuple(column.categories)
+        elif column.kind is ColumnKind.BOOLEAN:
+            categories = (False, True)
+        else:
+            categories = ()
+        infos.append(ColumnInfo(column.name, column.kind, categories))
+    return infos
+
+
+MAX_NATIVE_CATEGORIES = 255  # HistGradientBoosting's default max_bins
+
+
+def one_thread():
+    """A context in which OpenMP (scikit-learn's gradient boosting) runs on one thread.
+
+    The evaluator's models are small; on a busy machine (a generator training beside it) the
+    spinning OpenMP workers of a multi-threaded fit were measured 100x slower, on an idle one
+    two threads are at most ~1.5x faster. One thread is the predictable choice.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
+def feature_matrix(
+    infos: Sequence[ColumnInfo], table: PreparedTable, exclude: Sequence[str] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """The table as a float matrix for scikit-learn's HistGradientBoosting models.
+
+    Continuous columns are taken as they are (datetimes in nanoseconds); discrete columns as
+    their category codes, declared categorical when they have at most 255 categories (the
+    model's limit) and left as ordinal codes otherwise. Nulls are NaN, which the model handles
+    natively.
+
+    Returns:
+        ``(X, categorical_mask)``: an ``(n_rows, n_features)`` float64 array and a boolean mask
+        of its categorical features.
+    """
+    columns, mask = [], []
+    for info in infos:
+        if info.name in exclude:
+            continue
+        values = table.arrays[info.name]
+        if info.shape is Shape.DISCRETE:
+            values = np.where(values < 0, np.nan, values.astype("float64"))
+            mask.append(len(info.categories) <= MAX_NATIVE_CATEGORIES)
+        else:
+            mask.append(False)
+        columns.append(values)
+    if not columns:
+        return np.empty((table.n_rows, 0)), np.zeros(0, dtype=bool)
+    return np.column_stack(columns), np.asarray(mask, dtype=bool)

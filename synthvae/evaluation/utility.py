@@ -1,0 +1,145 @@
+"""Machine-learning utility: is the synthetic table as useful as the real one for a model?
+
+TSTR (train on synthetic, test on real) fits scikit-learn's HistGradientBoosting with its
+default settings on the synthetic rows and scores it on real held-out rows; TRTR (train on real,
+test on real) fits the same model on the real training rows and scores it on the same held-out
+rows. TRTR is the ceiling of TSTR. The score depends on the target's task:
+
+==============  ================  ==========================  =====================
+task            target            score                       range, direction
+==============  ================  ==========================  =====================
+binary          2 categories      ROC AUC                     [0, 1], higher better
+multiclass      > 2 categories    macro-averaged F1           [0, 1], higher better
+regression      numeric           R^2                         (-inf, 1], higher better
+==============  ================  ==========================  =====================
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Sequence
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import f1_score, r2_score, roc_auc_score
+
+from synthvae.errors import DataError
+from synthvae.evaluation.tables import (
+    ColumnInfo,
+    PreparedTable,
+    Shape,
+    feature_matrix,
+    one_thread,
+)
+from synthvae.schema import ColumnKind
+
+
+class Task(str, enum.Enum):
+    """What kind of prediction the target asks for."""
+
+    BINARY = "binary"
+    MULTICLASS = "multiclass"
+    REGRESSION = "regression"
+
+
+_SCORE_NAME = {Task.BINARY: "roc_auc", Task.MULTICLASS: "macro_f1", Task.REGRESSION: "r2"}
+
+
+def task_of(info: ColumnInfo, train: PreparedTable) -> Task:
+    """The task a target column defines.
+
+    Raises:
+        DataError: The target is a datetime column, or has fewer than two classes in the real
+            training data.
+    """
+    if info.kind is ColumnKind.DATETIME:
+        raise DataError(f"target column {info.name!r} is a datetime column; pick a numeric or "
+                        f"categorical target")
+    if info.shape is Shape.CONTINUOUS:
+        return Task.REGRESSION
+    codes = train.arrays[info.name]
+    n_classes = np.unique(codes[codes >= 0]).size
+    if n_classes < 2:
+        raise DataError(f"target column {info.name!r} has {n_classes} class(es) in the real data; "
+                        f"a classifier needs at least two")
+    return Task.BINARY if n_classes == 2 else Task.MULTICLASS
+
+
+def utility(
+    infos: Sequence[ColumnInfo],
+    target: str,
+    train: PreparedTable,
+    synthetic: PreparedTable,
+    test: PreparedTable,
+    *,
+    seed: int,
+) -> dict:
+    """TSTR and TRTR for one target column.
+
+    Args:
+        infos: The evaluated columns.
+        target: The column to predict from all the others.
+        train: The real training table (TRTR trains on it).
+        synthetic: The synthetic table (TSTR trains on it).
+        test: Real rows neither model trained on.
+        seed: ``random_state`` of the models (their early-stopping split).
+
+    Returns:
+        ``target``, ``task``, ``metric``, ``tstr``, ``trtr``, ``train_rows`` and ``test_rows``.
+    """
+    info = next(i for i in infos if i.name == target)
+    task = task_of(info, train)
+    x_test, y_test = _xy(infos, target, test, task)
+    if y_test.size == 0:
+        raise DataError(f"target column {target!r}: every test row has a null target")
+    if task is Task.BINARY and np.unique(y_test).size < 2:
+        raise DataError(f"target column {target!r}: the test rows hold a single class, so ROC "
+                        f"AUC is undefined")
+    positive = np.unique(_xy(infos, target, train, task)[1]).max() if task is Task.BINARY else None
+    _, mask = feature_matrix(infos, test, exclude=(target,))
+    scores = {}
+    for name, table in (("tstr", synthetic), ("trtr", train)):
+        x, y = _xy(infos, target, table, task)
+        with one_thread():
+            scores[name] = _fit_and_score(x, y, x_test, y_test, task, positive, seed, mask)
+    return {
+        "target": target,
+        "task": task.value,
+        "metric": _SCORE_NAME[task],
+        "tstr": scores["tstr"],
+        "trtr": scores["trtr"],
+        "train_rows": {"synthetic": synthetic.n_rows, "real": train.n_rows},
+        "test_rows": int(y_test.size),
+    }
+
+
+def _xy(infos, target: str, table: PreparedTable, task: Task):
+    x, _ = feature_matrix(infos, table, exclude=(target,))
+    y = table.arrays[target]
+    keep = ~np.isnan(y) if task is Task.REGRESSION else y >= 0
+    return x[keep], y[keep]
+
+
+def _fit_and_score(x, y, x_test, y_test, task: Task, positive, seed: int, mask) -> float | None:
+    if y.size == 0:
+        return None
+    categorical = mask if mask.any() else None
+    if task is Task.REGRESSION:
+        model = HistGradientBoostingRegressor(categorical_features=categorical, random_state=seed)
+        return float(r2_score(y_test, model.fit(x, y).predict(x_test)))
+    classes = np.unique(y)
+    if classes.size < 2:
+        # A model trained on one class predicts it everywhere: score that constant model.
+        if task is Task.BINARY:
+            return 0.5
+        return float(f1_score(y_test, np.full(y_test.size, classes[0]), average="macro",
+                              labels=np.unique(y_test), zero_division=0))
+    model = HistGradientBoostingClassifier(categorical_features=categorical, random_state=seed)
+    model.fit(x, y)
+    if task is Task.BINARY:
+        if positive not in model.classes_:
+            return 0.5
+        proba = model.predict_proba(x_test)[:, list(model.classes_).index(positive)]
+        return float(roc_auc_score(y_test == positive, proba))
+    return float(f1_score(y_test, model.predict(x_test), average="macro",
+                          labels=np.unique(y_test), zero_division=0))

@@ -1,0 +1,240 @@
+"""The evaluator: known answers, report layout, determinism, bad input, import boundary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp
+
+from synthvae.errors import DataError
+from synthvae.evaluation import (
+    EvaluationReport,
+    contingency_similarity,
+    correlation_similarity,
+    evaluate,
+    ks_complement,
+    tv_complement,
+)
+
+DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="module")
+def penguins() -> pd.DataFrame:
+    return pd.read_csv(DATASETS / "penguins.csv")
+
+
+@pytest.fixture(scope="module")
+def split(penguins):
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(penguins))
+    train = penguins.iloc[order[:240]].reset_index(drop=True)
+    holdout = penguins.iloc[order[240:]].reset_index(drop=True)
+    # A crude "generator": resample the training rows and jitter the numbers.
+    synth = train.sample(n=240, replace=True, random_state=1).reset_index(drop=True)
+    noise = np.random.default_rng(2).normal(0, 2.0, size=len(synth))
+    synth["bill_length_mm"] = synth["bill_length_mm"] + noise
+    return train, holdout, synth
+
+
+@pytest.fixture(scope="module")
+def full_report(split) -> EvaluationReport:
+    train, holdout, synth = split
+    return evaluate(train, synth, holdout=holdout, target="species", seed=0)
+
+
+# --- known answers -----------------------------------------------------------------------
+
+
+def test_identical_frames_score_one(penguins):
+    report = evaluate(penguins, penguins.copy(), metrics=["quality"])
+    quality = report["quality"]
+    assert quality["column_shapes"] == pytest.approx(1.0)
+    assert quality["column_pair_trends"] == pytest.approx(1.0)
+    assert quality["score"] == pytest.approx(1.0)
+    assert all(c["score"] == pytest.approx(1.0) for c in quality["columns"])
+    assert quality["missing_values"] == pytest.approx(1.0)
+
+
+def test_disjoint_supports_score_zero():
+    real = pd.DataFrame({"x": np.arange(10.0), "c": list("ab") * 5})
+    synth = pd.DataFrame({"x": np.arange(100.0, 110.0), "c": list("cd") * 5})
+    assert ks_complement(real["x"], synth["x"]) == 0.0
+    assert tv_complement(real["c"], synth["c"]) == 0.0
+    report = evaluate(real, synth, metrics=["quality"])
+    assert report["quality"]["column_shapes"] == 0.0
+    cov = {c["column"]: c["coverage"] for c in report["quality"]["columns"]}
+    assert cov["c"]["category_coverage"] == 0.0
+    assert cov["c"]["synthetic_categories_not_in_real"] == ["c", "d"]
+    assert cov["c"]["synthetic_rows_with_new_category"] == 1.0
+    assert cov["x"]["synthetic_outside_real_range"] == 1.0
+
+
+def test_hand_computed_two_by_three_contingency():
+    # Real joint frequencies: (x,p) 1/4, (x,q) 1/4, (y,r) 1/2.
+    real = pd.DataFrame({"a": list("xxyy"), "b": list("pqrr")})
+    # Synthetic: (x,p) 1/3, (x,q) 1/6, (y,r) 1/3, (y,q) 1/6.
+    synth = pd.DataFrame({"a": list("xxxyyy"), "b": list("ppqrrq")})
+    # |diff|: 1/12 + 1/12 + 1/6 + 1/6 = 1/2, TVD = 1/4, score = 3/4.
+    assert contingency_similarity(real, synth) == pytest.approx(0.75)
+    report = evaluate(real, synth, metrics=["quality"])
+    (pair,) = report["quality"]["pairs"]
+    assert pair["metric"] == "ContingencySimilarity"
+    assert pair["score"] == pytest.approx(0.75)
+
+
+def test_correlation_similarity_known_answers():
+    x = np.arange(20.0)
+    real = pd.DataFrame({"u": x, "v": 2 * x + 1})
+    assert correlation_similarity(real, real) == pytest.approx(1.0)
+    assert correlation_similarity(real, pd.DataFrame({"u": x, "v": -x})) == pytest.approx(0.0)
+
+
+def test_matches_scipy_and_pandas_references(penguins, split):
+    train, holdout, _ = split
+    report = evaluate(train, holdout, metrics=["quality"])
+    numeric = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "year"]
+    shapes = {c["column"]: c["score"] for c in report["quality"]["columns"]}
+    for name in numeric:
+        expected = 1 - ks_2samp(train[name].dropna(), holdout[name].dropna()).statistic
+        assert shapes[name] == pytest.approx(expected, abs=1e-12)
+    corr_real, corr_hold = train[numeric].corr(), holdout[numeric].corr()
+    for pair in report["quality"]["pairs"]:
+        a, b = pair["columns"]
+        if pair["metric"] == "CorrelationSimilarity":
+            assert pair["real"] == pytest.approx(corr_real.loc[a, b], abs=1e-10)
+            assert pair["synthetic"] == pytest.approx(corr_hold.loc[a, b], abs=1e-10)
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def test_json_has_the_promised_keys(full_report, tmp_path):
+    path = tmp_path / "report.json"
+    full_report.to_json(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for dotted in ("quality.score", "quality.column_shapes", "quality.column_pair_trends",
+                   "quality.columns", "quality.pairs", "ceiling.quality.score",
+                   "ceiling.detection.auc", "utility.tstr", "utility.trtr", "detection.auc",
+                   "privacy.dcr_closer_to_train_share", "privacy.exact_copy_rate",
+                   "privacy.holdout_exact_copy_rate"):
+        node = data
+        for key in dotted.split("."):
+            assert key in node, dotted
+            node = node[key]
+    assert data["utility"]["task"] == "multiclass" and data["utility"]["metric"] == "macro_f1"
+    assert 0.0 <= data["detection"]["auc"] <= 1.0
+    assert 0.0 <= data["privacy"]["dcr_closer_to_train_share"] <= 1.0
+    column = data["quality"]["columns"][0]
+    assert {"column", "metric", "score", "ceiling", "null_rate", "coverage"} <= set(column)
+    assert len(data["quality"]["pairs"]) == 8 * 7 // 2
+    assert data == full_report.to_dict()
+
+
+def test_summary_is_a_short_table(full_report):
+    text = full_report.summary()
+    assert "quality score" in text and "detection AUC" in text and "exact copy rate" in text
+    assert len(text.splitlines()) < 20
+
+
+def test_deterministic_with_a_seed(split):
+    train, holdout, synth = split
+    kwargs = dict(holdout=holdout, target="species", seed=3, max_rows=200)
+    first = evaluate(train, synth, **kwargs).to_dict()
+    second = evaluate(train, synth, **kwargs).to_dict()
+    first.pop("seconds"), second.pop("seconds")
+    assert first == second
+
+
+def test_large_inputs_are_subsampled_and_the_report_says_so(penguins):
+    report = evaluate(penguins, penguins, max_rows=100, metrics=["quality"])
+    assert report["tables"]["real"] == {"rows": 344, "rows_used": 100, "subsampled": True}
+    assert any("subsampled" in note for note in report["notes"])
+
+
+def test_copies_are_detected_as_copies(split):
+    train, holdout, _ = split
+    report = evaluate(train, train.copy(), holdout=holdout, metrics=["privacy"])
+    assert report["privacy"]["exact_copy_rate"] == 1.0
+    assert report["privacy"]["dcr_synthetic_to_train"]["median"] == 0.0
+    assert report["privacy"]["dcr_closer_to_train_share"] > 0.6
+    assert report["quality"] is None
+
+
+def test_id_columns_are_skipped(penguins):
+    frame = penguins.assign(row_id=np.arange(len(penguins)))
+    report = evaluate(frame, frame.drop(columns="row_id"), metrics=["quality"])
+    assert "row_id" not in [c["name"] for c in report["columns"]]
+
+
+def test_own_range_binning_reproduces_sdmetrics_quirk():
+    real = pd.DataFrame({"x": np.arange(10.0), "c": list("ab") * 5})
+    shifted = real.assign(x=real["x"] + 100)
+    # Each table binned over its own range: a shifted copy has the same bins.
+    own = evaluate(real, shifted, metrics=["quality"], binning="own_range")
+    assert own["quality"]["pairs"][0]["score"] == pytest.approx(1.0)
+    same = evaluate(real, shifted, metrics=["quality"])
+    assert same["quality"]["pairs"][0]["score"] < 1.0
+
+
+def test_pair_trends_of_fifty_columns_take_seconds():
+    rng = np.random.default_rng(0)
+    n = 5_000
+    data = {f"n{i}": rng.normal(size=n) for i in range(30)}
+    data.update({f"c{i}": rng.choice(list("abcdefgh"), size=n) for i in range(20)})
+    real = pd.DataFrame(data)
+    synth = real.sample(frac=1.0, replace=True, random_state=0).reset_index(drop=True)
+    start = time.perf_counter()
+    report = evaluate(real, synth, metrics=["quality"])
+    assert time.perf_counter() - start < 10
+    assert len(report["quality"]["pairs"]) == 50 * 49 // 2
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+def test_missing_column_is_named(penguins):
+    with pytest.raises(DataError, match="body_mass_g"):
+        evaluate(penguins, penguins.drop(columns="body_mass_g"), metrics=["quality"])
+
+
+def test_wrong_kind_is_named(penguins):
+    bad = penguins.astype({"year": object})
+    bad.loc[0, "year"] = "soon"
+    with pytest.raises(DataError, match="year"):
+        evaluate(penguins, bad, metrics=["quality"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"target": "nope"}, "nope"),
+        ({"metrics": ["beauty"]}, "beauty"),
+        ({"max_rows": 0}, "max_rows"),
+        ({"binning": "quantile"}, "quantile"),
+    ],
+)
+def test_bad_arguments(penguins, kwargs, match):
+    with pytest.raises(DataError, match=match):
+        evaluate(penguins, penguins, **kwargs)
+
+
+def test_not_a_dataframe(penguins):
+    with pytest.raises(DataError, match="synthetic data"):
+        evaluate(penguins, penguins.to_numpy())
+
+
+# --- boundaries --------------------------------------------------------------------------
+
+
+def test_evaluator_imports_no_torch():
+    code = "import sys, synthvae.evaluation; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
