@@ -238,3 +238,30 @@ def test_evaluator_imports_no_torch():
     code = "import sys, synthvae.evaluation; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_kind_with_nulls_runs_end_to_end():
+    rng = np.random.default_rng(0)
+    n = 300
+
+    def table(shift: float) -> pd.DataFrame:
+        frame = pd.DataFrame({
+            "amount": rng.normal(shift, 1.0, n),
+            "flag": rng.random(n) < 0.3,
+            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), "D"),
+            "label": rng.choice(["a", "b", "c"], n),
+        })
+        frame.loc[rng.random(n) < 0.1, "amount"] = np.nan
+        return frame
+
+    real, holdout, synth = table(0.0), table(0.0), table(0.5)
+    report = evaluate(real, synth, holdout=holdout, target="flag", seed=1)
+    kinds = {c["name"]: c["kind"] for c in report["columns"]}
+    assert kinds == {"amount": "numeric", "flag": "boolean", "when": "datetime", "label": "categorical"}
+    assert report["utility"]["task"] == "binary" and report["utility"]["metric"] == "roc_auc"
+    nulls = {c["column"]: c["null_rate"] for c in report["quality"]["columns"]}
+    assert 0.05 < nulls["amount"]["real"] < 0.15
+    when = next(c for c in report["quality"]["columns"] if c["column"] == "when")
+    assert when["coverage"]["real_range"][0].startswith("2024-01")
+    assert report["quality"]["column_shapes"] < 1.0
+    assert "<svg" in report.to_html()
