@@ -16,7 +16,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from synthvae.evaluation.tables import ColumnInfo, PreparedTable, feature_matrix, one_thread
+from synthvae.evaluation.tables import (
+    ColumnInfo,
+    PreparedTable,
+    category_counts,
+    feature_matrix,
+    one_thread,
+)
 
 DEFAULT_ROWS_PER_SIDE = 10_000
 DEFAULT_FOLDS = 5
@@ -51,8 +57,9 @@ def detection(
     if n < folds:
         return {"auc": None, "score": None, "fold_aucs": [], "rows_per_side": n,
                 "skipped": f"needs at least {folds} rows in each table"}
-    x_real, mask = feature_matrix(infos, real)
-    x_synth, _ = feature_matrix(infos, synthetic)
+    counts = category_counts(infos, [real, synthetic])
+    x_real, mask = feature_matrix(infos, real, counts=counts)
+    x_synth, _ = feature_matrix(infos, synthetic, counts=counts)
     x = np.concatenate([
         x_real[np.sort(rng.choice(real.n_rows, n, replace=False))],
         x_synth[np.sort(rng.choice(synthetic.n_rows, n, replace=False))],

@@ -233,15 +233,35 @@ def one_thread():
     return threadpool_limits(limits=1, user_api="openmp")
 
 
+def category_counts(infos: Sequence[ColumnInfo], tables: Sequence[PreparedTable]) -> dict:
+    """How often each category occurs in the given tables together, for every discrete column
+    with more categories than the models take natively (see :func:`feature_matrix`)."""
+    out = {}
+    for info in infos:
+        k = len(info.categories)
+        if info.shape is Shape.DISCRETE and k > MAX_NATIVE_CATEGORIES:
+            out[info.name] = sum(
+                np.bincount(t.arrays[info.name][t.arrays[info.name] >= 0], minlength=k)
+                for t in tables
+            )
+    return out
+
+
 def feature_matrix(
-    infos: Sequence[ColumnInfo], table: PreparedTable, exclude: Sequence[str] = ()
+    infos: Sequence[ColumnInfo],
+    table: PreparedTable,
+    exclude: Sequence[str] = (),
+    counts: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The table as a float matrix for scikit-learn's HistGradientBoosting models.
 
     Continuous columns are taken as they are (datetimes in nanoseconds); discrete columns as
     their category codes, declared categorical when they have at most 255 categories (the
-    model's limit) and left as ordinal codes otherwise. Nulls are NaN, which the model handles
-    natively.
+    model's limit). A column with more categories (free text, say) becomes the log of each
+    category's count in ``counts`` (from :func:`category_counts` over every table the model
+    sees), not its code: codes would put the categories that only one table has at the end of
+    the list, a spurious signal for a real-vs-synthetic classifier. Nulls are NaN, which the
+    model handles natively.
 
     Returns:
         ``(X, categorical_mask)``: an ``(n_rows, n_features)`` float64 array and a boolean mask
@@ -252,9 +272,15 @@ def feature_matrix(
         if info.name in exclude:
             continue
         values = table.arrays[info.name]
-        if info.shape is Shape.DISCRETE:
+        if info.shape is Shape.DISCRETE and len(info.categories) > MAX_NATIVE_CATEGORIES:
+            pooled = (counts or {}).get(info.name)
+            if pooled is None:
+                pooled = np.bincount(values[values >= 0], minlength=len(info.categories))
+            values = np.where(values < 0, np.nan, np.log1p(pooled[np.maximum(values, 0)]))
+            mask.append(False)
+        elif info.shape is Shape.DISCRETE:
             values = np.where(values < 0, np.nan, values.astype("float64"))
-            mask.append(len(info.categories) <= MAX_NATIVE_CATEGORIES)
+            mask.append(True)
         else:
             mask.append(False)
         columns.append(values)

@@ -28,6 +28,7 @@ from synthvae.evaluation.tables import (
     ColumnInfo,
     PreparedTable,
     Shape,
+    category_counts,
     feature_matrix,
     one_thread,
 )
@@ -89,17 +90,18 @@ def utility(
     """
     info = next(i for i in infos if i.name == target)
     task = task_of(info, train)
-    x_test, y_test = _xy(infos, target, test, task)
+    counts = category_counts(infos, [train, synthetic, test])
+    x_test, y_test = _xy(infos, target, test, task, counts)
     if y_test.size == 0:
         raise DataError(f"target column {target!r}: every test row has a null target")
     if task is Task.BINARY and np.unique(y_test).size < 2:
         raise DataError(f"target column {target!r}: the test rows hold a single class, so ROC "
                         f"AUC is undefined")
-    positive = np.unique(_xy(infos, target, train, task)[1]).max() if task is Task.BINARY else None
-    _, mask = feature_matrix(infos, test, exclude=(target,))
+    positive = np.unique(_xy(infos, target, train, task, counts)[1]).max() if task is Task.BINARY else None
+    _, mask = feature_matrix(infos, test, exclude=(target,), counts=counts)
     scores = {}
     for name, table in (("tstr", synthetic), ("trtr", train)):
-        x, y = _xy(infos, target, table, task)
+        x, y = _xy(infos, target, table, task, counts)
         with one_thread():
             scores[name] = _fit_and_score(x, y, x_test, y_test, task, positive, seed, mask)
     return {
@@ -113,8 +115,8 @@ def utility(
     }
 
 
-def _xy(infos, target: str, table: PreparedTable, task: Task):
-    x, _ = feature_matrix(infos, table, exclude=(target,))
+def _xy(infos, target: str, table: PreparedTable, task: Task, counts: dict):
+    x, _ = feature_matrix(infos, table, exclude=(target,), counts=counts)
     y = table.arrays[target]
     keep = ~np.isnan(y) if task is Task.REGRESSION else y >= 0
     return x[keep], y[keep]
