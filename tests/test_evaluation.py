@@ -174,6 +174,12 @@ def test_id_columns_are_skipped(penguins):
     assert "row_id" not in [c["name"] for c in report["columns"]]
 
 
+def test_extra_synthetic_columns_are_ignored_and_noted(penguins):
+    report = evaluate(penguins, penguins.assign(score=1.0), metrics=["quality"])
+    assert "score" not in [c["name"] for c in report["columns"]]
+    assert any("'score'" in note for note in report["notes"])
+
+
 def test_own_range_binning_reproduces_sdmetrics_quirk():
     real = pd.DataFrame({"x": np.arange(10.0), "c": list("ab") * 5})
     shifted = real.assign(x=real["x"] + 100)

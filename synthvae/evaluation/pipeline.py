@@ -105,6 +105,12 @@ def evaluate(
               if holdout is not None else None)
     infos = column_infos(eval_schema)
     notes = _sampling_notes(real_t, synth_t, hold_t)
+    known = set(map(str, real.columns))
+    for name, frame in (("synthetic", synthetic), ("holdout", holdout)):
+        extra = [] if frame is None else [c for c in map(str, frame.columns) if c not in known]
+        if extra:
+            notes.append(f"{name} table: columns {preview(extra)} are not in the real table; "
+                         f"ignored")
 
     data: dict = {
         "format_version": REPORT_FORMAT_VERSION,
