@@ -20,7 +20,7 @@ from synthvae.inference import infer_schema
 from synthvae.io import read_table
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
-from synthvae.preprocessing import TablePreprocessor
+from synthvae.preprocessing import NumericEncoding, TablePreprocessor
 from synthvae.schema import Schema, load_schema
 from synthvae.training import Callback, TrainConfig, train
 
@@ -73,6 +73,8 @@ class Synthesizer:
         validation_fraction: Share of rows held out for early stopping.
         patience: Epochs without improvement before early stopping.
         max_categories: One-hot slots per categorical column before rare categories are pooled.
+        numeric_encoding: ``"quantile"`` (default: Gaussian quantile transform) or ``"mode"``
+            (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE).
         seed: Seed of every random choice in ``fit`` (and of ``sample`` calls without a seed).
         device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
 
@@ -94,6 +96,7 @@ class Synthesizer:
         validation_fraction: float = 0.1,
         patience: int = 20,
         max_categories: int = 200,
+        numeric_encoding: str = "quantile",
         seed: int = 0,
         device: str = "cpu",
     ) -> None:
@@ -107,6 +110,7 @@ class Synthesizer:
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.max_categories = max_categories
+        self.numeric_encoding = numeric_encoding
         self.seed = seed
         self.device = device
 
@@ -133,7 +137,9 @@ class Synthesizer:
         device = resolve_device(self.device)
         init_seed, train_seed, sample_seed = np.random.SeedSequence(self.seed).generate_state(3)
 
-        preprocessor = TablePreprocessor(schema, max_categories=self.max_categories)
+        preprocessor = TablePreprocessor(
+            schema, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
+        )
         matrix = preprocessor.fit_transform(frame, source=source)
         layout = preprocessor.layout_
         config = VAEConfig(
@@ -185,6 +191,8 @@ class Synthesizer:
             problems.append(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         if self.beta < 0 or self.learning_rate <= 0:
             problems.append("beta must be >= 0 and learning_rate > 0")
+        if self.numeric_encoding not in [e.value for e in NumericEncoding]:
+            problems.append(f"numeric_encoding must be 'quantile' or 'mode', got {self.numeric_encoding!r}")
         if self.max_categories < 2:
             problems.append(f"max_categories must be at least 2, got {self.max_categories!r}")
         if problems:
@@ -310,6 +318,7 @@ class Synthesizer:
             "validation_fraction": self.validation_fraction,
             "patience": self.patience,
             "max_categories": self.max_categories,
+            "numeric_encoding": str(NumericEncoding(self.numeric_encoding).value),
             "seed": self.seed,
             "device": str(self.device),
         }

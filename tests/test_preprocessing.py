@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synthvae import Column, ColumnKind, DataError, NotFittedError, NumericType, Schema, infer_schema
-from synthvae.preprocessing import CODECS, CategoricalCodec, SpanKind, TablePreprocessor
+from synthvae.preprocessing import CODECS, CategoricalCodec, ModeNormal, SpanKind, TablePreprocessor
 from synthvae.validation import conform
 
 RNG = np.random.default_rng(0)
@@ -51,11 +51,18 @@ def _one_column(column, values):
     return schema, conform(pd.DataFrame({column.name: values}), schema)[column.name]
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_codec_contract(case):
+REAL_VALUED = (ColumnKind.NUMERIC, ColumnKind.DATETIME)
+CONTRACT = [(case, "quantile") for case in sorted(CASES)] + [
+    (case, "mode") for case in sorted(CASES) if CASES[case][0].kind in REAL_VALUED
+]
+
+
+@pytest.mark.parametrize("case, encoding", CONTRACT)
+def test_codec_contract(case, encoding):
     column, raw = CASES[case]
     schema, series = _one_column(column, raw)
-    codec = CODECS[column.kind](column)
+    kwargs = {"encoding": encoding} if column.kind in REAL_VALUED else {}
+    codec = CODECS[column.kind](column, **kwargs)
     with pytest.raises(NotFittedError, match=repr(column.name)):
         codec.transform(series)
     codec.fit(series)
@@ -105,6 +112,16 @@ def test_pooled_rare_categories_come_back_at_their_rate():
     kept = series.isin(cats[:5])
     assert (back[kept] == series[kept]).all()
     assert back[~kept].nunique() > 30  # drawn from the pool, not one placeholder
+
+
+def test_mode_encoding_finds_the_modes_of_a_bimodal_column():
+    values = np.r_[RNG.normal(-5, 0.5, 3000), RNG.normal(5, 0.5, 1000)]
+    modes = ModeNormal.fit(values)
+    heavy = np.sort(modes.means[modes.weights > 0.1])
+    assert heavy.size == 2 and np.allclose(heavy, [-5, 5], atol=0.2)
+    block = modes.forward(values)
+    err = np.abs(modes.inverse(block) - values)
+    assert (err < 1e-9).mean() > 0.999  # only values beyond 3.96 sigma of their mode are clipped
 
 
 def test_layout_spans_are_contiguous_and_typed(mixed_frame):

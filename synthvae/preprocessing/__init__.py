@@ -8,8 +8,8 @@ from synthvae.preprocessing.codecs import (
     DatetimeCodec,
     IdCodec,
     NumericCodec,
-    QuantileNormal,
 )
+from synthvae.preprocessing.transforms import ModeNormal, NumericEncoding, QuantileNormal
 from synthvae.preprocessing.layout import Layout, Span, SpanKind
 from synthvae.preprocessing.table import TablePreprocessor
 
@@ -21,6 +21,8 @@ __all__ = [
     "DatetimeCodec",
     "IdCodec",
     "Layout",
+    "ModeNormal",
+    "NumericEncoding",
     "NumericCodec",
     "QuantileNormal",
     "Span",

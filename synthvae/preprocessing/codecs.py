@@ -6,15 +6,12 @@ spans of that block, and turns a *sampled* block (continuous values plus exact o
 a column of the schema's dtype. The public ``fit`` / ``transform`` / ``reverse_transform`` do the
 bookkeeping; subclasses fill ``_fit`` / ``_transform`` / ``_reverse``.
 
-Numeric and datetime values go through a Gaussian quantile transform (the empirical CDF mapped to
-a standard normal, as in TabDDPM and TabSyn): it turns skewed and multi-modal columns into one
-well-behaved Gaussian target and fits in milliseconds, where a per-column Bayesian Gaussian
-mixture (CTGAN's mode-specific normalisation) takes seconds. Point masses (e.g. many zeros) map to
-one value and come back exactly.
+Numeric and datetime values go through a transform of :mod:`synthvae.preprocessing.transforms`:
+by default a Gaussian quantile transform, optionally mode-specific normalisation.
 
 Documented behaviours:
-- nulls of a nullable numeric or datetime column are a separate ``MISSING`` span (the value is
-  encoded as 0, the median); of a categorical or boolean column, one more category slot;
+- nulls of a nullable numeric or datetime column are a separate ``MISSING`` span (the value
+  span holds the median, or the heaviest mode's mean); of a categorical or boolean column, one more category slot;
 - a constant column encodes to a constant and comes back constant; an all-null column comes
   back all null;
 - a categorical column with more than ``max_categories`` categories keeps the
@@ -34,14 +31,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
 
 from synthvae.errors import DataError, NotFittedError
 from synthvae.preprocessing.layout import SpanKind
+from synthvae.preprocessing.transforms import NumericEncoding, fit_transform_for, transform_from_state
 from synthvae.schema import Column, ColumnKind
 
-# Probabilities are clipped away from 0 and 1 so the normal quantile stays finite (|z| <= 5.2).
-_EPS = 1e-7
 _UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
@@ -130,42 +125,6 @@ class ColumnCodec(ABC):
     def _set_state(self, state: dict[str, Any]) -> None: ...
 
 
-class QuantileNormal:
-    """Gaussian quantile transform of one real variable (the empirical CDF, then the probit).
-
-    Ties are handled as scikit-learn's ``QuantileTransformer`` does: the forward map averages the
-    interpolation from below and from above, so a point mass lands in the middle of its CDF jump.
-
-    Args:
-        quantiles: Sorted values of the variable at evenly spaced probabilities in ``[0, 1]``.
-    """
-
-    def __init__(self, quantiles: np.ndarray) -> None:
-        self.quantiles = np.asarray(quantiles, dtype=np.float64)
-        self.probs = np.linspace(0.0, 1.0, self.quantiles.size)
-
-    @classmethod
-    def fit(cls, values: np.ndarray, n_quantiles: int = 1000) -> "QuantileNormal":
-        """Fit on the non-null values of a variable."""
-        values = values[~np.isnan(values)]
-        if values.size == 0:
-            return cls(np.zeros(2))
-        n = int(min(n_quantiles, max(values.size, 2)))
-        return cls(np.quantile(values, np.linspace(0.0, 1.0, n)))
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Values to standard-normal scores (NaN stays NaN)."""
-        q, p = self.quantiles, self.probs
-        up = np.interp(x, q, p)
-        down = -np.interp(-x, -q[::-1], -p[::-1])
-        u = np.clip(0.5 * (up + down), _EPS, 1.0 - _EPS)
-        return ndtri(u)
-
-    def inverse(self, z: np.ndarray) -> np.ndarray:
-        """Standard-normal scores back to values."""
-        return np.interp(ndtr(z), self.probs, self.quantiles)
-
-
 def _missing_block(isnull: np.ndarray) -> np.ndarray:
     block = np.zeros((isnull.size, 2), dtype=np.float32)
     block[np.arange(isnull.size), isnull.astype(np.int64)] = 1.0
@@ -173,9 +132,16 @@ def _missing_block(isnull: np.ndarray) -> np.ndarray:
 
 
 class _RealValuedCodec(ColumnCodec):
-    """Shared logic of numeric and datetime codecs: quantile transform plus a missing flag."""
+    """Shared logic of numeric and datetime codecs: a real-value transform plus a missing flag.
 
-    n_quantiles: int = 1000
+    Args:
+        column: The schema column.
+        encoding: ``quantile`` (default) or ``mode`` (see :mod:`synthvae.preprocessing.transforms`).
+    """
+
+    def __init__(self, column: Column, encoding: NumericEncoding | str = NumericEncoding.QUANTILE) -> None:
+        super().__init__(column)
+        self.encoding = NumericEncoding(encoding)
 
     @abstractmethod
     def _to_float(self, series: pd.Series) -> np.ndarray: ...
@@ -190,13 +156,13 @@ class _RealValuedCodec(ColumnCodec):
         values = self._to_float(series)
         present = values[~np.isnan(values)]
         self.all_null_ = present.size == 0
-        self.transform_ = QuantileNormal.fit(values, self.n_quantiles)
+        self.transform_ = fit_transform_for(self.encoding, present)
         low, high = self._bounds()
         self.low_ = float(low if low is not None else (present.min() if present.size else 0.0))
         self.high_ = float(high if high is not None else (present.max() if present.size else 0.0))
 
     def _spans(self) -> list[tuple[SpanKind, int]]:
-        spans = [(SpanKind.CONTINUOUS, 1)]
+        spans = list(self.transform_.spans())
         if self.column.nullable:
             spans.append((SpanKind.MISSING, 2))
         return spans
@@ -204,18 +170,19 @@ class _RealValuedCodec(ColumnCodec):
     def _transform(self, series: pd.Series) -> np.ndarray:
         values = self._to_float(series)
         isnull = np.isnan(values)
-        z = np.where(isnull, 0.0, self.transform_.forward(np.where(isnull, 0.0, values)))
-        block = z.reshape(-1, 1)
+        if isnull.any() and not self.column.nullable:
+            raise DataError(f"column {self.column.name!r} has missing values but is not nullable")
+        block = self.transform_.forward(np.where(isnull, 0.0, values))
+        block[isnull] = self.transform_.null_fill()
         if self.column.nullable:
             block = np.hstack([block, _missing_block(isnull)])
-        elif isnull.any():
-            raise DataError(f"column {self.column.name!r} has missing values but is not nullable")
         return block
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        values = np.clip(self.transform_.inverse(block[:, 0]), self.low_, self.high_)
+        width = block.shape[1] - (2 if self.column.nullable else 0)
+        values = np.clip(self.transform_.inverse(block[:, :width]), self.low_, self.high_)
         if self.column.nullable:
-            isnull = block[:, 2] > block[:, 1]
+            isnull = block[:, width + 1] > block[:, width]
         else:
             isnull = np.zeros(len(values), dtype=bool)
         if self.all_null_:
@@ -224,14 +191,15 @@ class _RealValuedCodec(ColumnCodec):
 
     def _get_state(self) -> dict[str, Any]:
         return {
-            "quantiles": self.transform_.quantiles.tolist(),
+            "transform": self.transform_.get_state(),
             "low": self.low_,
             "high": self.high_,
             "all_null": bool(self.all_null_),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        self.transform_ = QuantileNormal(np.asarray(state["quantiles"], dtype=np.float64))
+        self.transform_ = transform_from_state(state["transform"])
+        self.encoding = self.transform_.encoding
         self.low_ = float(state["low"])
         self.high_ = float(state["high"])
         self.all_null_ = bool(state["all_null"])

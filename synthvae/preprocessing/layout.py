@@ -18,6 +18,7 @@ class SpanKind(str, enum.Enum):
     CONTINUOUS = "continuous"  # width 1: a real value (Gaussian head)
     CATEGORY = "category"  # width k: one-hot over a column's categories (softmax head)
     MISSING = "missing"  # width 2: one-hot [observed, missing] (softmax head)
+    MODE = "mode"  # width k: one-hot of a numeric value's mixture mode (softmax head)
 
     @property
     def is_one_hot(self) -> bool:

@@ -10,6 +10,7 @@ import pandas as pd
 from synthvae.errors import DataError, NotFittedError
 from synthvae.preprocessing.codecs import CODECS, CategoricalCodec, ColumnCodec
 from synthvae.preprocessing.layout import Layout, Span
+from synthvae.preprocessing.transforms import NumericEncoding
 from synthvae.schema import ColumnKind, Schema
 from synthvae.validation import conform
 
@@ -20,11 +21,19 @@ class TablePreprocessor:
     Args:
         schema: The table's schema.
         max_categories: Slots per categorical column before rare categories are pooled.
+        numeric_encoding: ``quantile`` (default) or ``mode``: how numeric and datetime values
+            enter model space (see :mod:`synthvae.preprocessing.transforms`).
     """
 
-    def __init__(self, schema: Schema, max_categories: int = 200) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        max_categories: int = 200,
+        numeric_encoding: NumericEncoding | str = NumericEncoding.QUANTILE,
+    ) -> None:
         self.schema = schema
         self.max_categories = max_categories
+        self.numeric_encoding = numeric_encoding
 
     def fit(self, frame: pd.DataFrame, source: str = "training data") -> "TablePreprocessor":
         """Validate the table against the schema and fit one codec per column.
@@ -47,6 +56,8 @@ class TablePreprocessor:
     def _new_codec(self, column) -> ColumnCodec:
         if column.kind is ColumnKind.CATEGORICAL:
             return CategoricalCodec(column, max_categories=self.max_categories)
+        if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
+            return CODECS[column.kind](column, encoding=self.numeric_encoding)
         return CODECS[column.kind](column)
 
     def _build_layout(self) -> Layout:
@@ -100,13 +111,14 @@ class TablePreprocessor:
         self._check_fitted()
         return {
             "max_categories": self.max_categories,
+            "numeric_encoding": NumericEncoding(self.numeric_encoding).value,
             "codecs": [codec.get_state() for codec in self.codecs_],
         }
 
     @classmethod
     def from_state(cls, schema: Schema, state: dict[str, Any]) -> "TablePreprocessor":
         """Rebuild a fitted preprocessor from :meth:`get_state`."""
-        pre = cls(schema, max_categories=int(state["max_categories"]))
+        pre = cls(schema, max_categories=int(state["max_categories"]), numeric_encoding=state["numeric_encoding"])
         if len(state["codecs"]) != len(schema):
             raise ValueError("codec state does not match the schema's columns")
         pre.codecs_ = [CODECS[c.kind].from_state(c, s) for c, s in zip(schema, state["codecs"])]
