@@ -22,6 +22,7 @@ from synthvae.errors import (
 )
 from synthvae.inference import infer_schema
 from synthvae.io import read_table, write_table
+from synthvae.evaluation import EvaluationReport, evaluate
 from synthvae.schema import Column, ColumnKind, NumericType, Schema, load_schema
 
 _LAZY = {
@@ -41,6 +42,7 @@ __all__ = [
     "Column",
     "ColumnKind",
     "DataError",
+    "EvaluationReport",
     "FitInfo",
     "ModelFileError",
     "NotFittedError",
@@ -51,6 +53,7 @@ __all__ = [
     "SynthVAEError",
     "Synthesizer",
     "TrainingError",
+    "evaluate",
     "infer_schema",
     "load_penguins",
     "load_schema",

@@ -15,7 +15,7 @@ from synthvae.cli import cli
 
 from conftest import dataset_path
 
-COMMANDS = ["infer-schema", "fit", "sample", "demo"]
+COMMANDS = ["infer-schema", "fit", "sample", "evaluate", "demo"]
 
 
 @pytest.fixture()
@@ -59,6 +59,24 @@ def test_infer_fit_sample_end_to_end(runner, tmp_path):
     pd.testing.assert_frame_equal(again[["precipitation", "wind"]], frame[["precipitation", "wind"]])
 
 
+def test_evaluate_writes_json_and_html(runner, tmp_path):
+    real = pd.read_csv(dataset_path("penguins.csv"))
+    real.iloc[:250].to_csv(tmp_path / "train.csv", index=False)
+    real.iloc[250:].to_csv(tmp_path / "hold.csv", index=False)
+    real.sample(250, replace=True, random_state=0).to_parquet(tmp_path / "fake.parquet")
+    args = ["evaluate", str(tmp_path / "train.csv"), str(tmp_path / "fake.parquet"), "--holdout", str(tmp_path / "hold.csv"),
+            "--target", "species", "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert 0 < report["quality"]["score"] <= 1 and report["ceiling"] is not None
+    assert report["privacy"]["exact_copy_rate"] > 0.5  # a resample of real rows copies them
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    assert "quality score" in result.output
+    bad = runner.invoke(cli, ["evaluate", str(tmp_path / "train.csv"), str(tmp_path / "fake.parquet"), "--target", "nope"])
+    assert bad.exit_code == 1 and "target column 'nope'" in bad.output
+
+
 def test_infer_schema_prints_json_without_output(runner):
     result = runner.invoke(cli, ["infer-schema", str(dataset_path("penguins.csv"))])
     assert result.exit_code == 0
@@ -97,11 +115,12 @@ def test_demo_writes_its_folder(runner, tmp_path):
     folder = tmp_path / "demo"
     result = runner.invoke(cli, ["demo", "-o", str(folder), "--epochs", "3", "-q"])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in folder.iterdir()} == {"schema.json", "model.synthvae", "synthetic.parquet", "summary.json"}
+    assert {p.name for p in folder.iterdir()} == {"schema.json", "model.synthvae", "synthetic.parquet", "summary.json", "report.html"}
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["rows"] == 344 and len(summary["columns_compared"]) == 8
     assert pd.read_parquet(folder / "synthetic.parquet").shape == (344, 8)
-    assert "Fitted on 344 real rows" in result.output
+    assert "Fitted on 344 real rows" in result.output and "Quality score" in result.output
+    assert 0 < summary["quality_score"] <= 1
 
 
 def test_console_script_runs_as_a_real_process(tmp_path):
