@@ -6,6 +6,7 @@ Library errors become one line on stderr and exit status 1; usage errors exit 2 
 from __future__ import annotations
 
 import functools
+import sys
 import time
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class _ProgressBar:
                 length=progress.epochs,
                 label="training",
                 item_show_func=lambda _: self.last,
-                file=click.get_text_stream("stderr"),
+                file=sys.stderr,
             )
             self.bar.__enter__()
         val = f" val {progress.val_loss:.3f}" if progress.val_loss is not None else ""

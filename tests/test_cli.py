@@ -93,13 +93,12 @@ def test_infer_schema_prints_json_without_output(runner):
         (["fit", "bad.csv", "--schema", "schema.json", "-o", "m.synthvae"], "column 'a': expected numbers"),
     ],
 )
-def test_errors_are_one_line_and_exit_1(runner, tmp_path, args, message):
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        pd.DataFrame({"a": ["x", "y"]}).to_csv("bad.csv", index=False)
-        (tmp_path / "schema.json").write_text("")
-        with open("schema.json", "w") as handle:
-            json.dump({"columns": [{"name": "a", "kind": "numeric"}]}, handle)
-        result = runner.invoke(cli, args)
+def test_errors_are_one_line_and_exit_1(runner, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"a": ["x", "y"]}).to_csv("bad.csv", index=False)
+    with open("schema.json", "w") as handle:
+        json.dump({"columns": [{"name": "a", "kind": "numeric"}]}, handle)
+    result = runner.invoke(cli, args)
     assert result.exit_code == 1, result.output
     assert message in result.output
     assert "Traceback" not in result.output
