@@ -11,38 +11,14 @@ Run: python benchmarks/bench_core.py [--tables churn german_credit diamonds] [--
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import resource
 import time
-from pathlib import Path
 
-import pandas as pd
-import torch
+from common import FILES, load, machine, write_results
 
 from synthvae import Synthesizer, infer_schema
 from synthvae.demo import marginal_summary
 from synthvae.training import TrainConfig
-
-ROOT = Path(__file__).resolve().parents[1]
-DATASETS = ROOT.parent / "shared" / "datasets"
-RESULTS = ROOT / "benchmarks" / "results"
-FILES = {
-    "penguins": "penguins.csv",
-    "german_credit": "german_credit.csv",
-    "seattle_weather": "seattle_weather.csv",
-    "churn": "churn.csv",
-    "loans": "loans.csv",
-    "diamonds": "diamonds.csv",
-    "flights100k": "flights.csv.gz",
-}
-
-
-def load(name: str) -> pd.DataFrame:
-    frame = pd.read_csv(DATASETS / FILES[name])
-    if name == "flights100k":
-        frame = frame.sample(100_000, random_state=0).reset_index(drop=True)
-    return frame
 
 
 def run_table(name: str, sample_rows: int, ab: bool) -> dict:
@@ -90,7 +66,6 @@ def main() -> None:
     parser.add_argument("--tables", nargs="+", default=["german_credit", "churn", "loans", "diamonds", "flights100k"], choices=sorted(FILES))
     parser.add_argument("--sample-rows", type=int, default=1_000_000)
     parser.add_argument("--flush-denormal-ab", action="store_true")
-    parser.add_argument("--out", default=str(RESULTS / "core.json"))
     args = parser.parse_args()
     results = []
     header = "| table | rows | cols | width | epochs | fit s | sample rows/s (n=rows) | rows/s (n=%d) | max null gap | mean cat TVD |" % args.sample_rows
@@ -107,18 +82,8 @@ def main() -> None:
             line += f" no-flush fit s: {r['fit_seconds_without_flush_denormal']}"
         lines.append(line)
         print(line, flush=True)
-    meta = {
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    meta = {**machine(), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    write_results("core", {"meta": meta, "results": results}, lines)
 
 
 if __name__ == "__main__":

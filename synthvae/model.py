@@ -186,8 +186,9 @@ class TabularVAE(nn.Module):
     def sample_matrix(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode latents into sampled rows of the encoded matrix.
 
-        Continuous spans get ``mean + sigma * noise``; each one-hot span gets an exact one-hot
-        drawn from its softmax by the Gumbel-max trick (vectorised over spans).
+        Continuous spans get ``mean + sigma * noise``. One-hot spans get their logits plus Gumbel
+        noise: the argmax of each span is then a draw from its softmax (the Gumbel-max trick),
+        which is all the codecs read; no exact one-hot is built.
 
         Args:
             z: Latents ``(B, latent_dim)``.
@@ -196,16 +197,14 @@ class TabularVAE(nn.Module):
         Returns:
             ``(B, data_dim)`` float tensor.
         """
-        recon = self.decode(z)
-        out = torch.zeros_like(recon)
+        out = self.decode(z)
         if self.cont_idx.numel():
-            noise = torch.randn((recon.shape[0], self.cont_idx.numel()), generator=generator, device=z.device)
-            out[:, self.cont_idx] = recon[:, self.cont_idx] + noise * self.sigma
+            noise = torch.randn((out.shape[0], self.cont_idx.numel()), generator=generator, device=z.device)
+            out.index_add_(1, self.cont_idx, noise * self.sigma)
         if self.oh_idx.numel():
-            logits = recon[:, self.oh_idx]
-            uniform = torch.rand(logits.shape, generator=generator, device=z.device).clamp_(1e-20, 1.0)
-            noisy = logits - torch.log(-torch.log(uniform))  # Gumbel-max: argmax is a softmax draw
-            out[:, self.oh_idx] = segment_one_hot_argmax(noisy, self.oh_seg, self.config.n_segments)
+            uniform = torch.rand((out.shape[0], self.oh_idx.numel()), generator=generator, device=z.device)
+            gumbel = -torch.log(-torch.log(uniform.clamp_(1e-20, 1.0 - 1e-7)))
+            out.index_add_(1, self.oh_idx, gumbel)
         return out
 
 
@@ -224,21 +223,3 @@ def segment_logsumexp(values: torch.Tensor, segment: torch.Tensor, n_segments: i
     sums = torch.zeros((values.shape[0], n_segments), device=values.device, dtype=values.dtype)
     sums = sums.index_add(1, segment, exp)
     return torch.log(sums) + shift
-
-
-def segment_one_hot_argmax(values: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:
-    """One-hot of the row-wise argmax within each segment: ``(B, W)`` -> ``(B, W)`` of 0/1.
-
-    Exact ties (probability zero with Gumbel noise) keep the first maximum only.
-    """
-    best = segment_max(values, segment, n_segments)
-    hit = (values == best[:, segment]).to(torch.int64)
-    # Keep only the first hit per segment. Segments are contiguous runs of columns, so the hits
-    # before a column within its segment are its cumulative count minus the count before the
-    # segment's first column.
-    first_col = torch.zeros(n_segments, dtype=torch.long, device=values.device)
-    first_col = first_col.scatter_reduce(0, segment, torch.arange(segment.numel(), device=values.device), reduce="amin", include_self=False)
-    count = torch.cumsum(hit, dim=1)
-    before_segment = (count - hit)[:, first_col]  # (B, n_segments)
-    first = (hit == 1) & (count - before_segment[:, segment] == 1)
-    return first.to(values.dtype)

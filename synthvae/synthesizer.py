@@ -155,23 +155,22 @@ class Synthesizer:
         model = model.to(device)
         train_config = self._train_config()
         generator = torch.Generator(device=device).manual_seed(int(train_seed))
-        history = train(model, torch.from_numpy(matrix).to(device), train_config, generator, callback)
+        result = train(model, torch.from_numpy(matrix).to(device), train_config, generator, callback)
 
         self.schema_ = schema
         self.preprocessor_ = preprocessor
         self.model_ = model
         self.train_config_ = train_config
-        self.history_ = history
+        self.history_ = result.history
         self.device_ = device
         self._sample_rng = np.random.default_rng(int(sample_seed))
-        best = min(history, key=lambda h: h["val_loss"] if h["val_loss"] is not None else h["train_loss"])
         self.fit_info_ = FitInfo(
             rows=len(frame),
             columns=len(schema),
             encoded_width=layout.width,
-            epochs_planned=train_config.resolve_epochs(len(frame)),
-            epochs_run=len(history),
-            best_epoch=int(best["epoch"]),
+            epochs_planned=result.epochs_planned,
+            epochs_run=len(result.history),
+            best_epoch=result.best_epoch,
             seconds=time.perf_counter() - started,
             device=str(device),
         )
@@ -239,15 +238,22 @@ class Synthesizer:
         generator = torch.Generator(device=self.device_).manual_seed(int(torch_seed))
         rng = np.random.default_rng(int(numpy_seed))
         self.model_.eval()
-        parts = []
+        frames = [self.preprocessor_.reverse_transform(matrix, rng) for matrix in self._sample_matrices(int(n), generator, batch_size)]
+        if not frames:
+            width = self.preprocessor_.layout_.width
+            return self.preprocessor_.reverse_transform(np.zeros((0, width), dtype=np.float32), rng)
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return self.preprocessor_.finalize(frame)
+
+    def _sample_matrices(self, n: int, generator: torch.Generator, batch_size: int):
+        """Yield sampled encoded matrices of at most ``batch_size`` rows, column-major on the CPU."""
         latent = self.model_.config.latent_dim
-        for start in range(0, int(n), batch_size):
-            rows = min(batch_size, int(n) - start)
+        for start in range(0, n, batch_size):
+            rows = min(batch_size, n - start)
             z = torch.randn((rows, latent), generator=generator, device=self.device_)
-            parts.append(self.model_.sample_matrix(z, generator).cpu().numpy())
-        width = self.preprocessor_.layout_.width
-        matrix = np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.float32)
-        return self.preprocessor_.reverse_transform(matrix, rng)
+            # Transposed in torch (fast), so the numpy view is column-major: every codec's block
+            # of columns is then one contiguous slice.
+            yield self.model_.sample_matrix(z, generator).T.contiguous().cpu().numpy().T
 
     # ------------------------------------------------------------ save/load
     def save(self, path: str | os.PathLike) -> Path:

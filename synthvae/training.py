@@ -36,7 +36,10 @@ class TrainConfig:
         target_steps: Step budget that ``epochs=None`` aims at.
         min_epochs: Fewest epochs ``epochs=None`` picks.
         max_epochs: Most epochs ``epochs=None`` picks.
-        flush_denormal: Flush denormal floats to zero while training on CPU (much faster).
+        flush_denormal: Flush denormal floats to zero while training on CPU. It made SDV's TVAE
+            3.5x faster here, but our loop measured the same with and without it
+            (``benchmarks/bench_core.py --flush-denormal-ab``), and it is process-wide state, so
+            it is off by default.
     """
 
     epochs: int | None = None
@@ -49,7 +52,7 @@ class TrainConfig:
     target_steps: int = 6000
     min_epochs: int = 20
     max_epochs: int = 300
-    flush_denormal: bool = True
+    flush_denormal: bool = False
 
     def resolve_batch_size(self, n_rows: int) -> int:
         """The batch size used for ``n_rows`` training rows."""
@@ -91,6 +94,27 @@ class Progress:
 
 
 Callback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` reports.
+
+    Attributes:
+        history: One dict per epoch with ``epoch``, ``train_loss`` and ``val_loss``.
+        epochs_planned: Epochs the configuration asked for, for the training rows.
+        best_epoch: Epoch whose weights were kept.
+        batch_size: Rows per step.
+        train_rows: Rows trained on (after the validation split).
+        validation_rows: Rows held out for early stopping.
+    """
+
+    history: list[dict]
+    epochs_planned: int
+    best_epoch: int
+    batch_size: int
+    train_rows: int
+    validation_rows: int
 
 
 def make_optimizer(model: TabularVAE, config: TrainConfig) -> torch.optim.Optimizer:
@@ -159,7 +183,7 @@ def train(
     config: TrainConfig,
     generator: torch.Generator,
     callback: Callback | None = None,
-) -> list[dict]:
+) -> TrainResult:
     """Train ``model`` on the encoded rows ``data`` ``(N, data_dim)``.
 
     Keeps the weights of the epoch with the best validation loss (or the last epoch without a
@@ -174,7 +198,7 @@ def train(
         callback: Called with a :class:`Progress` after every epoch.
 
     Returns:
-        The history: one dict per epoch with ``epoch``, ``train_loss`` and ``val_loss``.
+        The history and facts of the run.
 
     Raises:
         TrainingError: The loss became NaN or infinite.
@@ -221,5 +245,7 @@ def train(
                 break
     if best_state is not None:
         model.load_state_dict(best_state)
+    else:
+        best_epoch = len(history)  # without a validation split the last weights are kept
     model.eval()
-    return history
+    return TrainResult(history, epochs, best_epoch, batch_size, n, int(val_data.shape[0]))

@@ -2,8 +2,9 @@
 
 Every codec turns one column (already in the canonical dtype of
 :func:`synthvae.validation.conform`) into a float32 block of the encoded matrix, declares the
-spans of that block, and turns a *sampled* block (continuous values plus exact one-hots) back into
-a column of the schema's dtype. The public ``fit`` / ``transform`` / ``reverse_transform`` do the
+spans of that block, and turns a *sampled* block back into a column of the schema's dtype. In a
+sampled block a one-hot span holds scores (exact one-hots, or logits plus Gumbel noise): the
+codecs read only each span's argmax. The public ``fit`` / ``transform`` / ``reverse_transform`` do the
 bookkeeping; subclasses fill ``_fit`` / ``_transform`` / ``_reverse``.
 
 Numeric and datetime values go through a transform of :mod:`synthvae.preprocessing.transforms`:
@@ -67,7 +68,7 @@ class ColumnCodec(ABC):
         return block.astype(np.float32, copy=False)
 
     def reverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        """Decode a sampled block (continuous values, exact one-hots) into the schema's dtype.
+        """Decode a sampled block (continuous values; one-hot spans as scores, read by argmax).
 
         Args:
             block: Array of shape ``(n, width)``.
@@ -76,7 +77,7 @@ class ColumnCodec(ABC):
         self._check_fitted()
         if block.ndim != 2 or block.shape[1] != self.width:
             raise ValueError(f"column {self.column.name!r}: expected a block of width {self.width}, got {block.shape}")
-        return self._reverse(np.asarray(block, dtype=np.float64), rng).rename(self.column.name)
+        return self._reverse(block, rng).rename(self.column.name)
 
     @property
     def width(self) -> int:
@@ -180,7 +181,7 @@ class _RealValuedCodec(ColumnCodec):
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         width = block.shape[1] - (2 if self.column.nullable else 0)
-        values = np.clip(self.transform_.inverse(block[:, :width]), self.low_, self.high_)
+        values = np.clip(self.transform_.inverse(block[:, :width].astype(np.float64)), self.low_, self.high_)
         if self.column.nullable:
             isnull = block[:, width + 1] > block[:, width]
         else:

@@ -86,7 +86,8 @@ class TablePreprocessor:
         """Decode a sampled matrix into a table with exactly the schema's columns and dtypes.
 
         Args:
-            matrix: Shape ``(n_rows, layout.width)``: continuous values and exact one-hots.
+            matrix: Shape ``(n_rows, layout.width)``: continuous values; one-hot spans as scores
+                whose argmax is the category (exact one-hots, or Gumbel-perturbed logits).
             rng: Randomness for codecs that draw (pooled rare categories).
         """
         self._check_fitted()
@@ -99,6 +100,16 @@ class TablePreprocessor:
             columns[codec.column.name] = codec.reverse_transform(block, rng).reset_index(drop=True)
             start += width
         return pd.DataFrame(columns, index=pd.RangeIndex(matrix.shape[0]))
+
+    def finalize(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Fix up a table concatenated from several :meth:`reverse_transform` calls: ids are
+        renumbered so they stay unique across the parts."""
+        self._check_fitted()
+        for codec in self.codecs_:
+            if codec.column.kind is ColumnKind.ID:
+                ids = codec.reverse_transform(np.zeros((len(frame), 0)), np.random.default_rng(0))
+                frame[codec.column.name] = ids.set_axis(frame.index)
+        return frame
 
     @property
     def layout(self) -> Layout:

@@ -1,0 +1,69 @@
+"""Shared helpers of the benchmark scripts: the shared tables, the 80/20 split, result files."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+RESULTS = ROOT / "benchmarks" / "results"
+
+FILES = {
+    "penguins": "penguins.csv",
+    "german_credit": "german_credit.csv",
+    "seattle_weather": "seattle_weather.csv",
+    "churn": "churn.csv",
+    "loans": "loans.csv",
+    "diamonds": "diamonds.csv",
+    "flights100k": "flights.csv.gz",
+}
+
+
+def load(name: str) -> pd.DataFrame:
+    """A shared table by short name; ``flights100k`` is a seeded 100k-row sample of flights."""
+    frame = pd.read_csv(DATASETS / FILES[name])
+    if name == "flights100k":
+        frame = frame.sample(100_000, random_state=0).reset_index(drop=True)
+    return frame
+
+
+def target_of(name: str) -> str:
+    """The documented target column of a shared table."""
+    info = json.loads((DATASETS / "datasets.json").read_text())
+    key = "flights" if name == "flights100k" else name
+    return info[key]["target"]
+
+
+def split(frame: pd.DataFrame, seed: int = 0, train_share: float = 0.8) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The benchmark protocol's seeded 80/20 split into train and held-out rows."""
+    order = np.random.default_rng(seed).permutation(len(frame))
+    cut = int(train_share * len(frame))
+    return frame.iloc[order[:cut]].reset_index(drop=True), frame.iloc[order[cut:]].reset_index(drop=True)
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    import torch
+
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "pandas": pd.__version__,
+    }
+
+
+def write_results(stem: str, payload: dict, markdown: list[str]) -> Path:
+    """Write ``RESULTS/stem.json`` and ``RESULTS/stem.md``; returns the JSON path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{stem}.json"
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    (RESULTS / f"{stem}.md").write_text("\n".join(markdown) + "\n")
+    return path

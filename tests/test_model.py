@@ -1,0 +1,58 @@
+"""The VAE on its own: sampling draws from the softmax, the loss, initialisation."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from synthvae.model import TabularVAE, VAEConfig
+
+
+def _model(widths=(3, 2), n_cont=1) -> TabularVAE:
+    cont = tuple(range(n_cont))
+    one_hot = tuple(range(n_cont, n_cont + sum(widths)))
+    segment = tuple(i for i, w in enumerate(widths) for _ in range(w))
+    config = VAEConfig(data_dim=n_cont + sum(widths), continuous_index=cont, one_hot_index=one_hot,
+                       one_hot_segment=segment, latent_dim=4, hidden_dims=(8,))
+    return TabularVAE(config, generator=torch.Generator().manual_seed(0))
+
+
+def test_sampling_draws_each_span_from_its_softmax():
+    model = _model()
+    probs = torch.tensor([0.2, 0.3, 0.5, 0.9, 0.1])
+    means = torch.cat([torch.tensor([1.5]), probs])
+    with torch.no_grad():
+        model.decoder[-1].weight.zero_()
+    model.init_output_bias(means)
+    gen = torch.Generator().manual_seed(1)
+    z = torch.randn(40_000, 4, generator=gen)
+    out = model.sample_matrix(z, gen)
+    first = torch.bincount(out[:, 1:4].argmax(dim=1), minlength=3) / len(z)
+    second = torch.bincount(out[:, 4:6].argmax(dim=1), minlength=2) / len(z)
+    assert torch.allclose(first, probs[:3], atol=0.01)
+    assert torch.allclose(second, probs[3:], atol=0.01)
+    assert abs(float(out[:, 0].mean()) - 1.5) < 0.01
+    assert abs(float(out[:, 0].std()) - float(model.sigma.detach()[0])) < 0.01
+
+
+def test_loss_parts_are_the_negative_elbo():
+    model = _model()
+    x = torch.tensor([[0.3, 0.0, 1.0, 0.0, 1.0, 0.0]])
+    out = model(x, generator=torch.Generator().manual_seed(0))
+    parts = model.loss(x, out, beta=1.0)
+    sigma = model.sigma[0]
+    gauss = (0.3 - out.recon[0, 0]) ** 2 / (2 * sigma**2) + torch.log(sigma)
+    ce = -torch.log_softmax(out.recon[0, 1:4], 0)[1] - torch.log_softmax(out.recon[0, 4:6], 0)[0]
+    kl = -0.5 * torch.sum(1 + out.logvar - out.mu**2 - out.logvar.exp())
+    assert torch.allclose(parts.continuous, gauss, atol=1e-5)
+    assert torch.allclose(parts.categorical, ce, atol=1e-5)
+    assert torch.allclose(parts.kl, kl, atol=1e-5)
+    assert torch.allclose(parts.total, gauss + ce + kl, atol=1e-5)
+
+
+def test_initial_weights_come_from_the_generator_only():
+    a, b = _model(), _model()
+    for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(pa, pb), name
+    assert math.isclose(float(a.log_sigma.detach()[0]), math.log(0.1), rel_tol=1e-6)
