@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from synthvae import __version__
+from synthvae.device import resolve_device
 from synthvae.errors import SynthVAEError
 from synthvae.inference import infer_schema
 from synthvae.io import read_table, write_table
@@ -21,13 +22,13 @@ from synthvae.training import Progress
 
 
 def _library_errors(func):
-    """Turn synthvae's errors (and bad parameter values) into a one-line ClickException."""
+    """Turn synthvae's errors into a one-line ClickException (exit status 1)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (SynthVAEError, ValueError) as exc:
+        except SynthVAEError as exc:
             raise click.ClickException(str(exc)) from None
 
     return wrapper
@@ -40,11 +41,17 @@ def _seed_option(func):
 def _device_option(func):
     return click.option(
         "--device",
-        type=click.Choice(["cpu", "cuda", "auto"]),
         default="cpu",
         show_default=True,
-        help="Where to run the model (auto: CUDA if available).",
+        help="Where to run the model: cpu, cuda, cuda:N or auto (CUDA if available).",
     )(func)
+
+
+def _check_output_folder(path: str) -> None:
+    """Refuse an output path whose folder is missing before any work is done."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise click.ClickException(f"cannot write {path!r}: folder {str(folder)!r} does not exist")
 
 
 class _ProgressBar:
@@ -115,6 +122,8 @@ def infer_schema_command(data: str, output: str | None, name: str | None) -> Non
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV or Parquet) and write it to a model file."""
+    _check_output_folder(output)
+    resolve_device(device)
     bar = _ProgressBar(enabled=not quiet)
     try:
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, seed=seed, device=device)
@@ -141,7 +150,8 @@ def sample_command(model, rows, output, seed, device) -> None:
     """Sample synthetic rows from MODEL and write them to a Parquet or CSV file."""
     from synthvae.io import table_format
 
-    table_format(output)  # refuse a bad suffix before the work
+    table_format(output)  # refuse a bad suffix or folder before the work
+    _check_output_folder(output)
     syn = Synthesizer.load(model, device=device)
     started = time.perf_counter()
     frame = syn.sample(rows, seed=seed)
@@ -200,7 +210,10 @@ def demo_command(output, epochs, seed, device, quiet) -> None:
     from synthvae.demo import run_demo
 
     folder = Path(output)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create folder {output!r}: {exc.strerror}") from None
     bar = _ProgressBar(enabled=not quiet)
     try:
         summary = run_demo(folder, epochs=epochs, seed=seed, device=device, callback=bar)

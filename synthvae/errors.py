@@ -27,6 +27,10 @@ class NotFittedError(SynthVAEError, RuntimeError):
     """A method that needs a fitted object was called before ``fit``."""
 
 
+class ParameterError(SynthVAEError, ValueError):
+    """An argument has a value the function cannot use."""
+
+
 class TrainingError(SynthVAEError, RuntimeError):
     """Training failed, e.g. the loss diverged to NaN."""
 

@@ -25,7 +25,6 @@ import pandas as pd
 
 from synthvae.errors import DataError
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
-from synthvae.validation import _FALSE, _TRUE
 
 _ID_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_", re.IGNORECASE)
 _MAX_DECIMALS = 6
@@ -74,7 +73,7 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
         return Column(name, ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT,
                       description="inferred: every value is missing")
     if isinstance(series.dtype, pd.CategoricalDtype):
-        cats = [_py(c) for c in series.cat.categories if (present == c).any()] or [_py(c) for c in series.cat.categories]
+        cats = [_json_category(c) for c in series.cat.categories]
         return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(cats),
                       ordered=bool(series.cat.ordered), description="inferred: categorical dtype")
     if pd.api.types.is_bool_dtype(series.dtype) or _is_boolean_text(present):
@@ -89,7 +88,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     if parsed is not None:
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
     numbers = pd.to_numeric(present, errors="coerce")
-    if numbers.notna().all() and not text.str.strip().eq("").any():
+    # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
+    leading_zero = text.str.match(r"^\s*0\d").any()
+    if numbers.notna().all() and not text.str.strip().eq("").any() and not leading_zero:
         return _numeric_column(name, numbers.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
     n_unique = text.nunique()
     if len(series) >= min_id_rows and n_unique == len(series):
@@ -133,7 +134,7 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
 
 
 def _decimals(values: np.ndarray) -> int | None:
-    sample = values[: 10_000]
+    sample = values  # every distinct value: the largest often carry the decimals
     for d in range(1, _MAX_DECIMALS + 1):
         if np.allclose(np.round(sample, d), sample, rtol=0, atol=10 ** -(d + 3)):
             return d
@@ -144,7 +145,7 @@ def _is_boolean_text(present: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(present.dtype):
         return False
     values = set(present.astype(str).str.strip().str.lower().unique())
-    return values <= {"true", "false"} or (values <= (_TRUE | _FALSE) and values == {"true", "false"})
+    return values == {"true", "false"}
 
 
 def _parse_datetimes(text: pd.Series) -> pd.Series | None:
@@ -152,23 +153,29 @@ def _parse_datetimes(text: pd.Series) -> pd.Series | None:
     # Needs a date-like shape first, so that numbers and codes are never taken for dates.
     if not sample.str.match(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$").all():
         return None
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    if parsed.isna().any():
+    try:
+        # utc=True accepts mixed offsets; naive text is read as UTC, i.e. left as it is.
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    except (ValueError, OverflowError):
         return None
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed
+    if parsed.isna().any():
+        return None  # includes dates outside pandas' range (years 1678 to 2262)
+    return parsed.dt.tz_localize(None)
 
 
 def _datetime_format(text: pd.Series, parsed: pd.Series) -> str:
-    length = text.str.len().max()
-    if length == 10:
-        return "%Y-%m-%d"
-    if length == 16:
-        return "%Y-%m-%d %H:%M" if " " in text.iloc[0] else "%Y-%m-%dT%H:%M"
-    if length == 19:
-        return "%Y-%m-%d %H:%M:%S" if " " in text.iloc[0] else "%Y-%m-%dT%H:%M:%S"
-    return "ISO8601"
+    """A fixed strftime format when every value has the same shape, else ISO 8601 (any shape)."""
+    shapes = text.str.replace(r"\d", "0", regex=True).unique()
+    if len(shapes) != 1:
+        return "ISO8601"
+    known = {
+        "0000-00-00": "%Y-%m-%d",
+        "0000-00-00 00:00": "%Y-%m-%d %H:%M",
+        "0000-00-00T00:00": "%Y-%m-%dT%H:%M",
+        "0000-00-00 00:00:00": "%Y-%m-%d %H:%M:%S",
+        "0000-00-00T00:00:00": "%Y-%m-%dT%H:%M:%S",
+    }
+    return known.get(shapes[0], "ISO8601")
 
 
 def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None) -> Column:
@@ -196,5 +203,8 @@ def _string_id(name: str, text: pd.Series) -> Column:
                   description="inferred: unique text on every row (regenerated as prefix + number)")
 
 
-def _py(value):
-    return value.item() if isinstance(value, np.generic) else value
+def _json_category(value):
+    """A category as JSON can hold it: numbers, text and booleans stay; anything else (an
+    interval from ``pd.cut``, a timestamp) becomes its text, which ``conform`` matches."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return value if isinstance(value, (str, int, float, bool)) else str(value)

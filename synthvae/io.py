@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -65,7 +66,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             f"{str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
             f"re-save it as UTF-8"
         ) from None
-    except (pd.errors.ParserError, pa.ArrowException, OSError, ValueError) as exc:
+    except (pd.errors.ParserError, pa.ArrowException, OSError, ValueError, zipfile.BadZipFile) as exc:
         kind = "Parquet" if fmt == "parquet" else "CSV"
         raise DataError(f"cannot read {str(path)!r} as {kind}: {exc}") from None
     return frame
@@ -87,13 +88,25 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     fmt = table_format(path)
     with atomic_path(path) as tmp:
         if fmt == "parquet":
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            try:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                raise DataError(
+                    f"cannot write {str(path)!r} as Parquet: {exc}; a column mixing types (e.g. "
+                    f"categories 1, 2 and 'unknown') must be made all text"
+                ) from None
             pq.write_table(table, tmp)
         else:
+            name = path.name.lower()
             # The temporary name hides the real suffix, so say the compression explicitly.
-            compression = "gzip" if str(path).lower().endswith(".gz") else None
-            frame.to_csv(tmp, index=False, compression=compression)
+            compression = next((c for suffix, c in _COMPRESSION.items() if name.endswith(suffix)), None)
+            if compression == "zip":
+                compression = {"method": "zip", "archive_name": path.name[: -len(".zip")]}
+            frame.to_csv(tmp, index=False, sep="\t" if name.endswith(".tsv") else ",", compression=compression)
     return path
+
+
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz"}
 
 
 @contextlib.contextmanager

@@ -94,7 +94,8 @@ class TabularVAE(nn.Module):
 
     Args:
         config: The network's configuration.
-        generator: Random generator for the initial weights (never the global RNG).
+        generator: Random generator for the initial weights; ``None`` uses a fixed seed (0).
+            The global RNG is never used.
     """
 
     def __init__(self, config: VAEConfig, generator: torch.Generator | None = None) -> None:
@@ -113,10 +114,10 @@ class TabularVAE(nn.Module):
         self.register_buffer("cont_idx", torch.tensor(config.continuous_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_idx", torch.tensor(config.one_hot_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_seg", torch.tensor(config.one_hot_segment, dtype=torch.long), persistent=False)
-        self.reset_parameters(generator)
+        self.reset_parameters(generator if generator is not None else torch.Generator().manual_seed(0))
 
     @torch.no_grad()
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+    def reset_parameters(self, generator: torch.Generator) -> None:
         """PyTorch's default ``nn.Linear`` initialisation, drawn from ``generator``."""
         for module in self.modules():
             if isinstance(module, nn.Linear):

@@ -86,6 +86,14 @@ class Column:
     start: int = 0
     description: str | None = None
 
+    def __post_init__(self) -> None:
+        # Accept plain strings for the enums ("numeric", "integer").
+        object.__setattr__(self, "kind", ColumnKind(self.kind))
+        if self.type is not None:
+            object.__setattr__(self, "type", NumericType(self.type))
+        if self.categories is not None:
+            object.__setattr__(self, "categories", tuple(self.categories))
+
     @property
     def is_integer(self) -> bool:
         """Whether values are whole numbers (numeric or id)."""
@@ -146,7 +154,7 @@ class Column:
             for key in ("min", "max"):
                 if data.get(key) is not None:
                     try:
-                        kwargs[key] = pd.Timestamp(data[key])
+                        kwargs[key] = _naive_utc(pd.Timestamp(data[key]))
                     except (ValueError, TypeError) as exc:
                         raise SchemaError(
                             f"column {data['name']!r}: {key} {data[key]!r} is not an ISO 8601 "
@@ -314,6 +322,13 @@ def _check_semantics(schema: Schema) -> None:
                 raise SchemaError(f"column {c.name!r}: categories must be unique")
         if c.kind is ColumnKind.DATETIME and (c.unit or "s") not in DATETIME_UNITS:
             raise SchemaError(f"column {c.name!r}: unknown datetime unit {c.unit!r}")
+
+
+def _naive_utc(stamp: pd.Timestamp) -> pd.Timestamp:
+    """Datetimes are compared naive; a bound with an offset is converted to UTC first."""
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp
 
 
 def _category_key(value: Any) -> tuple[str, Any]:

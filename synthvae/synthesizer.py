@@ -15,7 +15,7 @@ import torch
 
 from synthvae import __version__
 from synthvae.device import resolve_device
-from synthvae.errors import DataError, ModelFileError, NotFittedError, SchemaError
+from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError
 from synthvae.inference import infer_schema
 from synthvae.io import read_table
 from synthvae.model import TabularVAE, VAEConfig
@@ -186,6 +186,10 @@ class Synthesizer:
             problems.append(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
         if not self.hidden_dims or any((not isinstance(h, int)) or h < 1 for h in self.hidden_dims):
             problems.append(f"hidden_dims must be positive integers, got {self.hidden_dims!r}")
+        if not isinstance(self.patience, int) or self.patience < 1:
+            problems.append(f"patience must be a positive integer, got {self.patience!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            problems.append(f"seed must be a non-negative integer, got {self.seed!r}")
         if not 0 <= self.validation_fraction < 1:
             problems.append(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         if self.beta < 0 or self.learning_rate <= 0:
@@ -195,7 +199,7 @@ class Synthesizer:
         if self.max_categories < 2:
             problems.append(f"max_categories must be at least 2, got {self.max_categories!r}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ParameterError("; ".join(problems))
 
     def _resolve_schema(self, frame: pd.DataFrame) -> Schema:
         if self.schema is None:
@@ -224,14 +228,19 @@ class Synthesizer:
             n: Number of rows.
             seed: Same seed, same rows (bit for bit on CPU). ``None`` continues a stream seeded
                 by the synthesizer's ``seed``, so successive calls differ but a fresh run repeats.
-            batch_size: Rows decoded per batch (bounds memory, not the result).
+            batch_size: Rows decoded per batch: bounds memory. The draws are made batch by batch,
+                so the rows for a seed depend on it too: keep it fixed to reproduce a sample.
 
         Returns:
             Exactly ``n`` rows with exactly the schema's columns, order and dtypes.
         """
         self._check_fitted()
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+            raise ParameterError(f"n must be a non-negative integer, got {n!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ParameterError(f"seed must be a non-negative integer or None, got {seed!r}")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ParameterError(f"batch_size must be a positive integer, got {batch_size!r}")
         if seed is None:
             seed = int(self._sample_rng.integers(0, 2**63 - 1))
         torch_seed, numpy_seed = np.random.SeedSequence(seed).generate_state(2)
@@ -285,6 +294,7 @@ class Synthesizer:
         Raises:
             ModelFileError: The file is missing, truncated, corrupt, foreign or too new.
         """
+        resolved = resolve_device(device)
         tensors, payload = load_model_file(path)
         try:
             params = dict(payload["params"])
@@ -293,8 +303,7 @@ class Synthesizer:
             schema = Schema.from_dict(payload["schema"], source=f"model file {str(path)!r}")
             syn = cls(schema=schema, **{k: v for k, v in params.items() if k != "schema"})
             config = VAEConfig.from_dict(payload["vae_config"])
-            resolved = resolve_device(device)
-            model = TabularVAE(config)
+            model = TabularVAE(config)  # weights replaced below
             model.load_state_dict(tensors, strict=True)
             syn.model_ = model.to(resolved).eval()
             syn.schema_ = schema

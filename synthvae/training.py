@@ -216,7 +216,7 @@ def train(
     with flush_denormal(config.flush_denormal and data.device.type == "cpu"):
         for epoch in range(1, epochs + 1):
             perm = torch.randperm(n, generator=generator, device=generator.device)
-            total = 0.0
+            total, used = 0.0, 0
             # Drop a last batch smaller than half a batch: tiny batches make noisy steps.
             for start in range(0, n, batch_size):
                 idx = perm[start : start + batch_size]
@@ -229,8 +229,14 @@ def train(
                         f"(now {config.learning_rate}) or check the data for extreme values"
                     )
                 total += loss * idx.numel()
-            train_loss = total / n
+                used += idx.numel()
+            train_loss = total / used
             val_loss = validation_loss(model, val_data, config.beta, 4096) if val_data.shape[0] else None
+            if val_loss is not None and not math.isfinite(val_loss):
+                raise TrainingError(
+                    f"the validation loss became {val_loss} at epoch {epoch}; lower the learning "
+                    f"rate (now {config.learning_rate}) or check the data for extreme values"
+                )
             score = val_loss if val_loss is not None else train_loss
             if score < best_loss:
                 best_loss, best_epoch = score, epoch

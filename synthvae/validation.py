@@ -51,7 +51,9 @@ def conform(
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
-    names = [str(c) for c in frame.columns]
+    # Schemas name columns by text; a frame may use other labels (0, 1, ... from numpy).
+    frame = frame.rename(columns=str)
+    names = list(frame.columns)
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise DataError(f"{source}: duplicate column names {preview(dup)}; rename them")
@@ -120,8 +122,8 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
     unknown = present & (codes < 0)
     if unknown.any():
         # Types may differ between file and schema (408 vs "408"): match on text as well.
-        by_text = {str(c): i for i, c in enumerate(categories)}
-        text_codes = raw[unknown].astype(str).map(by_text)
+        by_text = {_as_text(c): i for i, c in enumerate(categories)}
+        text_codes = raw[unknown].map(_as_text).map(by_text)
         codes = codes.copy()
         codes[unknown] = text_codes.fillna(-1).astype(int).to_numpy()
         unknown = present & (codes < 0)
@@ -133,6 +135,13 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
         )
     dtype = pd.CategoricalDtype(categories, ordered=column.ordered)
     return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), name=column.name)
+
+
+def _as_text(value) -> str:
+    """Text of a category value; whole floats lose their ".0" (a CSV with nulls reads 408 as 408.0)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _match_categories(raw: pd.Series, categories: list) -> np.ndarray:
@@ -150,7 +159,11 @@ def _to_boolean(series: pd.Series, column: Column, source: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("boolean").rename(column.name).reset_index(drop=True)
     present = series.notna()
-    text = series[present].astype(str).str.strip().str.lower()
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        # 0 / 1 (read from a CSV with nulls as 0.0 / 1.0).
+        text = series[present].map(_as_text)
+    else:
+        text = series[present].astype(str).str.strip().str.lower()
     truth = text.isin(_TRUE)
     falsity = text.isin(_FALSE)
     bad = ~(truth | falsity)
@@ -165,20 +178,38 @@ def _to_boolean(series: pd.Series, column: Column, source: str) -> pd.Series:
 
 
 def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        values = series
-    else:
-        fmt = column.format or "ISO8601"
-        values = pd.to_datetime(series, format=fmt, errors="coerce")
-        bad = values.isna() & series.notna()
-        if bad.any():
-            raise DataError(
-                f"{_where(column, source)}: values {preview(series[bad].unique())} do not parse "
-                f"as datetimes with format {fmt!r}; fix the values or the schema's format"
-            )
-    if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.astype("datetime64[ns]").rename(column.name).reset_index(drop=True)
+    try:
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            values = series
+            if getattr(values.dt, "tz", None) is not None:
+                values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        else:
+            values = _parse_datetimes(series, column.format)
+            bad = values.isna() & series.notna()
+            if bad.any():
+                fmt = column.format or "ISO8601"
+                raise DataError(
+                    f"{_where(column, source)}: values {preview(series[bad].unique())} do not parse "
+                    f"as datetimes with format {fmt!r} (nor as ISO 8601); fix the values or the "
+                    f"schema's format"
+                )
+        return values.astype("datetime64[ns]").rename(column.name).reset_index(drop=True)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise DataError(
+            f"{_where(column, source)}: datetimes outside the supported range (years 1678 to "
+            f"2262), e.g. {preview(series.dropna().unique()[:3])}; make it a categorical or text "
+            f"column"
+        ) from None
+
+
+def _parse_datetimes(series: pd.Series, fmt: str | None) -> pd.Series:
+    """Text to naive datetimes (offsets converted to UTC). Values the schema's format does not
+    read are tried as ISO 8601, the form synthvae itself writes to CSV."""
+    values = pd.to_datetime(series, format=fmt or "ISO8601", errors="coerce", utc=True)
+    failed = values.isna() & series.notna()
+    if fmt and failed.any():
+        values[failed] = pd.to_datetime(series[failed], format="ISO8601", errors="coerce", utc=True)
+    return values.dt.tz_localize(None)
 
 
 def _passthrough(series: pd.Series, column: Column, source: str) -> pd.Series:

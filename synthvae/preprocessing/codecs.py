@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError, NotFittedError
+from synthvae.errors import DataError, NotFittedError, ParameterError
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import NumericEncoding, fit_transform_for, transform_from_state
 from synthvae.schema import Column, ColumnKind
@@ -76,7 +76,7 @@ class ColumnCodec(ABC):
         """
         self._check_fitted()
         if block.ndim != 2 or block.shape[1] != self.width:
-            raise ValueError(f"column {self.column.name!r}: expected a block of width {self.width}, got {block.shape}")
+            raise ParameterError(f"column {self.column.name!r}: expected a block of width {self.width}, got {block.shape}")
         return self._reverse(block, rng).rename(self.column.name)
 
     @property

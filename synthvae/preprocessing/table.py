@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError, NotFittedError
+from synthvae.errors import DataError, NotFittedError, ParameterError
 from synthvae.preprocessing.codecs import CODECS, CategoricalCodec, ColumnCodec
 from synthvae.preprocessing.layout import Layout, Span
 from synthvae.preprocessing.transforms import NumericEncoding
@@ -92,7 +92,7 @@ class TablePreprocessor:
         """
         self._check_fitted()
         if matrix.ndim != 2 or matrix.shape[1] != self.layout_.width:
-            raise ValueError(f"expected a matrix of width {self.layout_.width}, got shape {matrix.shape}")
+            raise ParameterError(f"expected a matrix of width {self.layout_.width}, got shape {matrix.shape}")
         columns, start = {}, 0
         for codec in self.codecs_:
             width = codec.width
@@ -131,7 +131,7 @@ class TablePreprocessor:
         """Rebuild a fitted preprocessor from :meth:`get_state`."""
         pre = cls(schema, max_categories=int(state["max_categories"]), numeric_encoding=state["numeric_encoding"])
         if len(state["codecs"]) != len(schema):
-            raise ValueError("codec state does not match the schema's columns")
+            raise ParameterError("codec state does not match the schema's columns")
         pre.codecs_ = [CODECS[c.kind].from_state(c, s) for c, s in zip(schema, state["codecs"])]
         pre.layout_ = pre._build_layout()
         return pre

@@ -1,0 +1,158 @@
+"""Inputs that real users send: odd labels, offsets, codes read as floats, compressed files..."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from synthvae import (
+    Column,
+    ColumnKind,
+    DataError,
+    ParameterError,
+    Schema,
+    SynthVAEError,
+    Synthesizer,
+    infer_schema,
+    read_table,
+    write_table,
+)
+from synthvae.cli import cli
+from synthvae.validation import conform
+
+TINY = dict(epochs=1, hidden_dims=(8,), latent_dim=2)
+
+
+def test_integer_column_labels():
+    frame = pd.DataFrame(np.random.default_rng(0).random((30, 2)))
+    out = Synthesizer(**TINY).fit(frame).sample(5, seed=0)
+    assert list(out.columns) == ["0", "1"]
+
+
+def test_mixed_utc_offsets_are_converted_to_utc():
+    frame = pd.DataFrame({"t": ["2021-01-01T00:00+01:00", "2021-01-02T00:00+02:00"] * 15})
+    schema = infer_schema(frame)
+    assert schema["t"].kind is ColumnKind.DATETIME
+    data = conform(frame, schema)
+    assert data["t"].iloc[0] == pd.Timestamp("2020-12-31 23:00")
+
+
+def test_schema_bounds_with_an_offset():
+    schema = Schema.from_dict({"columns": [{"name": "t", "kind": "datetime", "min": "2020-01-01T00:00:00Z", "max": "2021-01-01"}]})
+    assert schema["t"].min.tzinfo is None
+    conform(pd.DataFrame({"t": ["2020-06-01"]}), schema)
+    with pytest.raises(DataError, match="below the schema's min"):
+        conform(pd.DataFrame({"t": ["2019-06-01"]}), schema)
+
+
+def test_inferred_format_reads_its_own_data():
+    frame = pd.DataFrame({"t": ["2021-03-01", "2021-03-02 10:15"] * 15})
+    schema = infer_schema(frame)
+    assert conform(frame, schema)["t"].notna().all()
+
+
+def test_custom_format_survives_a_csv_round_trip(tmp_path):
+    frame = pd.DataFrame({"d": [f"{d:02d}/01/2020" for d in range(1, 29)], "x": np.arange(28.0)})
+    schema = Schema.from_dict({"columns": [{"name": "d", "kind": "datetime", "format": "%d/%m/%Y", "unit": "D"}, {"name": "x", "kind": "numeric"}]})
+    syn = Synthesizer(schema=schema, **TINY).fit(frame)
+    write_table(syn.sample(10, seed=0), tmp_path / "s.csv")
+    again = conform(read_table(tmp_path / "s.csv"), schema)  # ISO text from our writer is read back
+    assert again["d"].notna().all()
+
+
+def test_dates_out_of_range_are_a_clear_error():
+    frame = pd.DataFrame({"t": ["1500-01-01", "2020-01-01"]})
+    schema = Schema((Column("t", ColumnKind.DATETIME),))
+    with pytest.raises(DataError, match=r"column 't': datetimes outside the supported range"):
+        conform(frame, schema)
+
+
+def test_codes_read_as_floats_match_text_categories(tmp_path):
+    path = tmp_path / "codes.csv"
+    pd.DataFrame({"area": [408, 415, None, 408], "flag": [1, 0, None, 1]}).to_csv(path, index=False)
+    schema = Schema.from_dict({"columns": [
+        {"name": "area", "kind": "categorical", "categories": ["408", "415"], "nullable": True},
+        {"name": "flag", "kind": "boolean", "nullable": True},
+    ]})
+    data = conform(read_table(path), schema)
+    assert list(data["area"].astype(object)) == ["408", "415", np.nan, "408"]
+    assert list(data["flag"]) == [True, False, pd.NA, True]
+
+
+def test_leading_zero_codes_stay_text_and_decimals_see_large_values():
+    frame = pd.DataFrame({"zip": ["02134", "10001", "02134", "94105"] * 10, "x": list(range(39)) + [10000.25]})
+    schema = infer_schema(frame)
+    assert schema["zip"].kind is ColumnKind.CATEGORICAL
+    assert schema["x"].decimals == 2
+
+
+def test_interval_categories_can_be_saved(tmp_path):
+    frame = pd.DataFrame({"bin": pd.cut(np.arange(40.0), 4), "y": np.arange(40.0)})
+    syn = Synthesizer(**TINY).fit(frame)
+    syn.save(tmp_path / "m.synthvae")
+    assert set(Synthesizer.load(tmp_path / "m.synthvae").sample(20, seed=0)["bin"].astype(str)) <= {str(c) for c in frame["bin"].cat.categories}
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".parquet"])
+def test_every_suffix_round_trips(tmp_path, suffix):
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    path = tmp_path / f"t{suffix}"
+    write_table(frame, path)
+    back = read_table(path)
+    assert back.shape == (3, 2) and list(back["a"]) == [1, 2, 3]
+
+
+def test_mixed_type_categories_to_parquet_is_a_clear_error(tmp_path):
+    frame = pd.DataFrame({"c": pd.Categorical([1, 2, "unknown"])})
+    with pytest.raises(DataError, match="all text"):
+        write_table(frame, tmp_path / "m.parquet")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_load_touches_neither_global_rng_nor_a_missing_gpu(fitted_penguins, tmp_path):
+    path = tmp_path / "p.synthvae"
+    fitted_penguins.save(path)
+    torch.manual_seed(5)
+    expected = torch.rand(2)
+    torch.manual_seed(5)
+    Synthesizer.load(path)
+    assert torch.equal(torch.rand(2), expected)
+    if not torch.cuda.is_available():
+        with pytest.raises(SynthVAEError, match="CUDA is not available"):
+            Synthesizer.load(path, device="cuda")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"patience": 0}, "patience must be a positive integer"),
+    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"numeric_encoding": "log"}, "numeric_encoding must be"),
+])
+def test_bad_parameters(penguins, kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        Synthesizer(**kwargs).fit(penguins)
+
+
+def test_bad_sample_arguments(fitted_penguins):
+    with pytest.raises(ParameterError, match="batch_size"):
+        fitted_penguins.sample(5, batch_size=0)
+    with pytest.raises(ParameterError, match="seed"):
+        fitted_penguins.sample(5, seed=-3)
+
+
+def test_cli_fit_refuses_a_missing_output_folder_before_training(tmp_path, penguins):
+    data = tmp_path / "p.csv"
+    penguins.to_csv(data, index=False)
+    result = CliRunner().invoke(cli, ["fit", str(data), "-o", str(tmp_path / "nodir" / "m.synthvae")])
+    assert result.exit_code == 1 and "does not exist" in result.output and "fitted" not in result.output
+
+
+@pytest.mark.parametrize("module", ["synthvae", "synthvae.schema", "synthvae.io", "synthvae.preprocessing", "synthvae.inference", "synthvae.evaluation"])
+def test_modules_without_torch(module):
+    code = f"import sys, {module}; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
