@@ -1,0 +1,516 @@
+"""synthvae against SDV's TVAE, CTGAN and GaussianCopula: same tables, split, machine and scorer.
+
+The protocol of ``../shared/DESIGN.md`` ("The benchmark protocol"), for issue 4. For each table:
+split it 80/20 with a fixed seed; for each model, in its own subprocess (so that peak memory and
+imports are its own), fit on the training split and sample as many rows as the training split,
+then time a second, large draw (``--sample-rows``, 1,000,000 by default) for rows/s. The parent
+then scores every model's training-size sample with synthvae's evaluator against the training
+split with the held-out split (quality, TSTR vs TRTR, detection, privacy, the ceiling) and with
+SDMetrics' QualityReport where sdmetrics is importable. One JSON and one markdown table per run
+go to ``benchmarks/results/`` (``peers`` or, with ``--quick``, ``peers_quick``).
+
+Models: synthvae at its defaults; the peers at SDV's defaults (TVAE and CTGAN: 300 epochs, batch
+500) with ``torch.set_flush_denormal(True)`` in their process (``--no-flush-denormal`` to run them
+exactly as shipped). SDV's detected metadata is used, except that columns it detects as PII or
+other special sdtypes (``administrative_unit``, ``email``, ``ordinal``...) are set to the column
+kind synthvae's evaluator uses (``--sdv-metadata detected`` keeps SDV's choice).
+
+Run (in an environment with both synthvae and sdv, see benchmarks/README.md)::
+
+    python benchmarks/bench_peers.py                 # the full run, hours on 2 cores
+    python benchmarks/bench_peers.py --quick         # 2,000 rows per table, 5 epochs: minutes
+    python benchmarks/bench_peers.py --tables churn --models synthvae tvae --epochs 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_TABLES = ["churn", "german_credit", "seattle_weather", "loans", "diamonds", "flights100k"]
+MODELS = ["synthvae", "tvae", "ctgan", "gaussiancopula"]
+PEERS = {"tvae": "TVAESynthesizer", "ctgan": "CTGANSynthesizer",
+         "gaussiancopula": "GaussianCopulaSynthesizer"}
+QUICK = {"rows": 2_000, "epochs": 5, "sample_rows": 10_000}
+SDV_TABLE = "table"
+SDV_SDTYPE = {"numeric": "numerical", "categorical": "categorical", "boolean": "boolean",
+              "datetime": "datetime"}
+PACKAGES = ["synthvae", "torch", "sdv", "ctgan", "rdt", "sdmetrics", "pandas", "numpy", "pyarrow",
+            "scikit-learn", "scipy"]
+
+
+def leakage_columns(name: str, columns) -> list[str]:
+    """Features dropped for TSTR/TRTR because they give the target away (datasets/README.md)."""
+    if name == "loans":
+        return [c for c in columns
+                if c in ("grade", "sub_grade", "installment") or c.startswith("paid_")]
+    if name in ("flights", "flights100k"):
+        return [c for c in columns if c in ("air_time", "arr_time")]
+    return []
+
+
+# --------------------------------------------------------------------------- worker process
+def run_worker(spec_path: str) -> int:
+    """Fit one model and sample from it; write the rows and a JSON of timings. Exit 1 on error."""
+    spec = json.loads(Path(spec_path).read_text())
+    out = Path(spec["out_dir"])
+    result: dict = {"model": spec["model"], "torch_threads": None}
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _fit_and_sample(spec, out, result)
+        code = 0
+    except Exception as error:  # noqa: BLE001 - any failure is recorded, the run goes on
+        result["error"] = f"{type(error).__name__}: {error}"
+        result["traceback"] = traceback.format_exc(limit=8)
+        code = 1
+    result["warnings"] = _unique_warnings(caught)
+    (out / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return code
+
+
+def _fit_and_sample(spec: dict, out: Path, result: dict) -> None:
+    import torch
+
+    result["torch_threads"] = torch.get_num_threads()
+    # Import before the clock starts: fit seconds are the fit's, not the imports'.
+    if spec["model"] == "synthvae":
+        import synthvae.synthesizer  # noqa: F401
+    else:
+        import sdv.metadata  # noqa: F401
+        import sdv.single_table  # noqa: F401
+    train = pd.read_parquet(spec["train"])
+    started = time.perf_counter()
+    if spec["model"] == "synthvae":
+        model, fit_info = _fit_synthvae(spec, train)
+    else:
+        model, fit_info = _fit_peer(spec, train, result)
+    result["fit_seconds"] = time.perf_counter() - started
+    result.update(fit_info)
+    result["peak_rss_mb_fit"] = _peak_rss_mb()
+
+    started = time.perf_counter()
+    synthetic = model(len(train), spec["seed"] + 1)
+    seconds = time.perf_counter() - started
+    result["sample_seconds"] = seconds
+    result["sample_rows_per_second"] = len(train) / seconds
+    result["peak_rss_mb"] = _peak_rss_mb()
+    result["synthetic_path"] = _write_rows(synthetic, out)
+    del synthetic
+
+    if spec["sample_rows"] > 0:
+        started = time.perf_counter()
+        big = model(spec["sample_rows"], spec["seed"] + 2)
+        seconds = time.perf_counter() - started
+        result["large_sample_rows"] = len(big)
+        result["large_sample_seconds"] = seconds
+        result["large_sample_rows_per_second"] = len(big) / seconds
+        result["peak_rss_mb_with_large_sample"] = _peak_rss_mb()
+
+
+def _fit_synthvae(spec: dict, train: pd.DataFrame):
+    from synthvae import Synthesizer
+
+    syn = Synthesizer(epochs=spec["epochs"], seed=spec["seed"], device=spec["device"]).fit(train)
+    info = syn.fit_info_
+    fit_info = {"epochs_planned": info.epochs_planned, "epochs_run": info.epochs_run,
+                "best_epoch": info.best_epoch, "encoded_width": info.encoded_width,
+                "flush_denormal": "synthvae default (TrainConfig.flush_denormal=False)"}
+    return (lambda n, seed: syn.sample(n, seed=seed)), fit_info
+
+
+def _fit_peer(spec: dict, train: pd.DataFrame, result: dict):
+    import torch
+    from sdv import single_table
+
+    # SDV's fit reads the process-wide random state: seed it so that runs repeat.
+    random.seed(spec["seed"])
+    np.random.seed(spec["seed"])
+    torch.manual_seed(spec["seed"])
+    flush = {"requested": spec["flush_denormal"], "supported": None}
+    if spec["flush_denormal"]:
+        flush["supported"] = bool(torch.set_flush_denormal(True))
+    started = time.perf_counter()
+    sdv_metadata, overrides = _sdv_metadata(train, spec)
+    result["metadata_seconds"] = time.perf_counter() - started
+    result["sdv_metadata_overrides"] = overrides
+    result["sdv_sdtypes"] = {name: column["sdtype"] for name, column in
+                             sdv_metadata.to_dict()["tables"][SDV_TABLE]["columns"].items()}
+    kwargs = {}
+    if spec["model"] in ("tvae", "ctgan"):
+        kwargs["enable_gpu"] = spec["device"] != "cpu"
+        if spec["epochs"] is not None:
+            kwargs["epochs"] = spec["epochs"]
+    synthesizer = getattr(single_table, PEERS[spec["model"]])(sdv_metadata, **kwargs)
+    synthesizer.fit({SDV_TABLE: train})  # SDV 2 takes and returns {table name: frame}
+    params = synthesizer.get_parameters()
+    fit_info = {"epochs_planned": params.get("epochs"), "epochs_run": params.get("epochs"),
+                "batch_size": params.get("batch_size"), "flush_denormal": flush}
+    return (lambda n, seed: synthesizer.sample(num_rows=n)[SDV_TABLE]), fit_info
+
+
+def _sdv_metadata(train: pd.DataFrame, spec: dict):
+    from sdv.metadata import Metadata
+
+    sdv_metadata = Metadata.detect_from_dataframes({SDV_TABLE: train})
+    overrides = {}
+    if spec["sdv_metadata"] == "aligned":
+        detected = sdv_metadata.to_dict()["tables"][SDV_TABLE]["columns"]
+        for name, kind in spec["column_kinds"].items():
+            sdtype = detected[name]["sdtype"]
+            if sdtype not in SDV_SDTYPE.values() and kind in SDV_SDTYPE:
+                sdv_metadata.update_column(column_name=name, table_name=SDV_TABLE,
+                                           sdtype=SDV_SDTYPE[kind])
+                overrides[name] = f"{sdtype} -> {SDV_SDTYPE[kind]}"
+    return sdv_metadata, overrides
+
+
+def _write_rows(frame: pd.DataFrame, out: Path) -> str:
+    path = out / "synthetic.parquet"
+    try:
+        frame.to_parquet(path, index=False)
+    except Exception:  # noqa: BLE001 - a column Arrow cannot type (mixed objects): keep the rows
+        path = out / "synthetic.pkl"
+        frame.to_pickle(path)
+    return str(path)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _unique_warnings(caught) -> list[str]:
+    seen: dict[str, None] = {}
+    for w in caught or []:
+        seen.setdefault(f"{w.category.__name__}: {str(w.message)[:300]}", None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------- parent process
+def run_model(model: str, table: str, train_path: Path, work: Path, args, kinds: dict) -> dict:
+    """Fit and sample one model in a fresh subprocess; its timings, or its error."""
+    out = work / f"{table}-{model}"
+    out.mkdir()
+    spec = {"model": model, "train": str(train_path), "out_dir": str(out), "seed": args.seed,
+            "epochs": args.epochs, "sample_rows": args.sample_rows, "device": args.device,
+            "flush_denormal": not args.no_flush_denormal, "sdv_metadata": args.sdv_metadata,
+            "column_kinds": kinds}
+    spec_path = out / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(spec_path)]
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return {"model": model, "error": f"timed out after {args.timeout} s"}
+    result_path = out / "result.json"
+    if not result_path.exists():
+        return {"model": model, "error": f"worker exited {done.returncode}",
+                "stderr_tail": done.stderr[-2000:]}
+    result = json.loads(result_path.read_text())
+    result["process_seconds"] = time.perf_counter() - started
+    return result
+
+
+def score(name: str, train, holdout, synthetic, schema, target: str, seed: int) -> dict:
+    """Our evaluator's scores of one synthetic table (and the ceiling), leakage columns dropped
+    for utility only."""
+    from synthvae import Schema, evaluate
+
+    started = time.perf_counter()
+    main = evaluate(train, synthetic, schema=schema, holdout=holdout, seed=seed,
+                    metrics=["quality", "detection", "privacy"]).to_dict()
+    drop = leakage_columns(name, train.columns)
+    kept = Schema([c for c in schema if c.name not in drop])
+    util = evaluate(train.drop(columns=drop), synthetic.drop(columns=drop, errors="ignore"),
+                    schema=kept, holdout=holdout.drop(columns=drop), target=target, seed=seed,
+                    metrics=["utility"]).to_dict()
+    q, u, p = main["quality"], util["utility"], main["privacy"]
+    ceiling = main["ceiling"]
+    return {
+        "quality": {k: q[k] for k in ("score", "column_shapes", "column_pair_trends",
+                                      "missing_values", "sdmetrics_default")},
+        "utility": {k: u.get(k) for k in ("tstr", "trtr", "metric", "task", "target")}
+        | {"dropped_features": drop},
+        "detection_auc": main["detection"]["auc"],
+        "privacy": {k: p.get(k) for k in ("dcr_closer_to_train_share", "exact_copy_rate",
+                                          "holdout_exact_copy_rate")},
+        "ceiling": {"quality": ceiling["quality"], "detection_auc": ceiling["detection"]["auc"],
+                    "tstr": u.get("trtr"),
+                    "exact_copy_rate": p.get("holdout_exact_copy_rate")},
+        "notes": main["notes"] + util["notes"],
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def sdmetrics_quality(train, synthetic, schema, seed: int) -> dict | None:
+    """SDMetrics' QualityReport on the same conformed rows as ours: its default (thresholded)
+    score and the score over all pairs; ``None`` when sdmetrics is not importable."""
+    with warnings.catch_warnings(record=True) as import_warnings:
+        # 0.32 calls this single-table report deprecated (FutureWarning), yet it is the one
+        # compare_sdmetrics.py checked our scores against; the unified report takes dicts.
+        warnings.simplefilter("always")
+        try:
+            from sdmetrics.reports.single_table import QualityReport
+        except ImportError:
+            return None
+    from synthvae.evaluation.tables import evaluation_schema, prepare
+
+    eval_schema = evaluation_schema(schema, train, [synthetic])
+    rng = np.random.default_rng(seed)
+    real = _plain(prepare(train, eval_schema, "real", max_rows=50_000, rng=rng).frame)
+    fake = _plain(prepare(synthetic, eval_schema, "synthetic", max_rows=50_000, rng=rng).frame)
+    sdm_metadata = {"columns": {c.name: {"sdtype": SDV_SDTYPE[c.kind.value]} for c in eval_schema}}
+    out: dict = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for label, thresholds in (("default", True), ("all_pairs", False)):
+            report = QualityReport()
+            if not thresholds:
+                report.real_correlation_threshold = report.real_association_threshold = 0
+            report.generate(real, fake, sdm_metadata, verbose=False)
+            props = report.get_properties().set_index("Property")["Score"]
+            out[label] = {"score": report.get_score(),
+                          "column_shapes": props["Column Shapes"],
+                          "column_pair_trends": props["Column Pair Trends"]}
+    out["warnings"] = _unique_warnings(list(import_warnings) + list(caught))
+    return out
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals and nullable booleans as objects, as SDMetrics expects."""
+    out = frame.copy()
+    for name in out.columns:
+        if isinstance(out[name].dtype, pd.CategoricalDtype) or str(out[name].dtype) == "boolean":
+            out[name] = out[name].astype(object)
+    return out
+
+
+def read_rows(path: str) -> pd.DataFrame:
+    return pd.read_pickle(path) if path.endswith(".pkl") else pd.read_parquet(path)
+
+
+def run_table(name: str, args, work: Path) -> dict:
+    """Every model on one table: split, fit/sample in subprocesses, score in this process."""
+    from common import load, split, target_of
+
+    from synthvae import infer_schema
+
+    frame = load(name)
+    if args.rows and len(frame) > args.rows:
+        frame = frame.sample(args.rows, random_state=args.seed).reset_index(drop=True)
+    train, holdout = split(frame, args.seed)
+    schema = infer_schema(train)
+    target = target_of(name)
+    train_path = work / f"{name}-train.parquet"
+    train.to_parquet(train_path, index=False)
+    kinds = {c.name: c.kind.value for c in schema}
+    table = {"table": name, "rows": len(frame), "columns": frame.shape[1], "target": target,
+             "train_rows": len(train), "holdout_rows": len(holdout), "models": []}
+    sdm_ceiling_done = False
+    for model in args.models:
+        print(f"[{time.strftime('%H:%M:%S')}] {name}: {model} ...", flush=True)
+        result = run_model(model, name, train_path, work, args, kinds)
+        if "error" not in result:
+            try:
+                synthetic = read_rows(result["synthetic_path"])
+                result["scores"] = score(name, train, holdout, synthetic, schema, target, args.seed)
+                result["sdmetrics"] = sdmetrics_quality(train, synthetic, schema, args.seed)
+                table["ceiling"] = result["scores"]["ceiling"]
+                if not sdm_ceiling_done:
+                    table["ceiling_sdmetrics"] = sdmetrics_quality(train, holdout, schema, args.seed)
+                    sdm_ceiling_done = True
+            except Exception as error:  # noqa: BLE001 - record it, go on with the next model
+                result["evaluation_error"] = f"{type(error).__name__}: {error}"
+                result["traceback"] = traceback.format_exc(limit=8)
+        result.pop("synthetic_path", None)
+        print("    " + _progress(result), flush=True)
+        table["models"].append(result)
+    return table
+
+
+def _progress(r: dict) -> str:
+    if "error" in r:
+        return f"FAILED: {r['error']}"
+    text = f"fit {r['fit_seconds']:.1f} s, peak {r['peak_rss_mb']:.0f} MB"
+    if "scores" in r:
+        text += f", score {r['scores']['quality']['score']:.4f}"
+    if "evaluation_error" in r:
+        text += f", evaluation FAILED: {r['evaluation_error']}"
+    return text
+
+
+# --------------------------------------------------------------------------- output
+def versions() -> dict:
+    out = {}
+    for package in PACKAGES:
+        try:
+            out[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def meta(args) -> dict:
+    from common import machine
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent).stdout.strip() or None
+    except OSError:
+        commit = None
+    return {**machine(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "versions": versions(), "git_commit": commit,
+            "settings": {"quick": args.quick, "rows": args.rows, "epochs": args.epochs,
+                         "sample_rows": args.sample_rows, "seed": args.seed,
+                         "device": args.device, "sdv_metadata": args.sdv_metadata,
+                         "peers_flush_denormal": not args.no_flush_denormal,
+                         "models": args.models, "tables": args.tables}}
+
+
+def _f(value, digits=3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _n(value) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def markdown(info: dict, tables: list[dict]) -> list[str]:
+    s, v = info["settings"], info["versions"]
+    flush = ("on (`torch.set_flush_denormal(True)` in the peers' processes)"
+             if s["peers_flush_denormal"] else "off (peers as shipped)")
+    lines = [
+        f"# synthvae vs SDV peers{' (quick mode)' if s['quick'] else ''}", "",
+        f"Machine: {info['cpus']} CPUs, {info['platform']}, Python {info['python']}, "
+        f"torch threads {info['torch_threads']}, device {s['device']}.",
+        "Versions: " + ", ".join(f"{k} {v[k]}" for k in v if v[k]) + ".",
+        f"Settings: seed {s['seed']}, rows per table {s['rows'] or 'all'}, epochs "
+        f"{s['epochs'] or 'defaults (synthvae: from the table size; TVAE/CTGAN: 300)'}, "
+        f"large draw {s['sample_rows']:,} rows; peers' denormal flushing {flush}; "
+        f"SDV metadata {s['sdv_metadata']}; commit {info['git_commit']}.",
+        "",
+        "Score, shapes, trends: synthvae's evaluator (SDMetrics definitions, all pairs); SDM: "
+        "SDMetrics QualityReport score with its default thresholds. TSTR: model trained on the "
+        "synthetic rows, tested on the held-out rows (ROC AUC or R^2); the ceiling row gives "
+        "TRTR. Closer: share of synthetic rows closer to a training row than to a held-out one "
+        "(0.5 ideal). Copies: exact copies of training rows (ceiling: held-out rows that equal a "
+        "training row). Peak MB: fit + sampling the training size, each model in its own process.",
+    ]
+    head = ("| model | fit s | epochs | rows/s (train size) | rows/s (large) | peak MB | score | "
+            "shapes | trends | SDM | TSTR | detection AUC | closer | copies |")
+    for t in tables:
+        lines += ["", f"## {t['table']}: {t['train_rows']:,} train / {t['holdout_rows']:,} "
+                      f"held-out rows, {t['columns']} columns, target `{t['target']}`", "",
+                  head, "|" + "---|" * 14]
+        lines += [_model_row(r) for r in t["models"]]
+        lines.append(_ceiling_row(t))
+    return lines
+
+
+def _model_row(r: dict) -> str:
+    if "error" in r:
+        return f"| {r['model']} | failed: {r['error'][:120]} |" + " |" * 12
+    epochs = "-" if r.get("epochs_run") is None else (
+        f"{r['epochs_run']}/{r['epochs_planned']}" if r["model"] == "synthvae" else str(r["epochs_run"]))
+    cells = [r["model"], _f(r["fit_seconds"], 1), epochs, _n(r["sample_rows_per_second"]),
+             _n(r.get("large_sample_rows_per_second")), _n(r["peak_rss_mb"])]
+    sc = r.get("scores")
+    if sc is None:
+        cells += [f"evaluation failed: {r.get('evaluation_error', '')[:100]}"] + [""] * 7
+    else:
+        q, p = sc["quality"], sc["privacy"]
+        sdm = (r.get("sdmetrics") or {}).get("default", {}).get("score")
+        cells += [_f(q["score"], 4), _f(q["column_shapes"], 4), _f(q["column_pair_trends"], 4),
+                  _f(sdm, 4), _f(sc["utility"]["tstr"]), _f(sc["detection_auc"]),
+                  _f(p["dcr_closer_to_train_share"]), _f(p["exact_copy_rate"], 4)]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _ceiling_row(t: dict) -> str:
+    c = t.get("ceiling")
+    if c is None:
+        return "| ceiling (train vs held-out) |" + " |" * 13
+    sdm = (t.get("ceiling_sdmetrics") or {}).get("default", {}).get("score")
+    q = c["quality"]
+    cells = ["ceiling (train vs held-out)", "", "", "", "", "", _f(q["score"], 4),
+             _f(q["column_shapes"], 4), _f(q["column_pair_trends"], 4), _f(sdm, 4),
+             _f(c["tstr"]) + " (TRTR)", _f(c["detection_auc"]), "0.5",
+             _f(c["exact_copy_rate"], 4)]
+    return "| " + " | ".join(cells) + " |"
+
+
+# --------------------------------------------------------------------------- entry point
+def parse_args(argv=None):
+    from common import FILES
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", nargs="+", default=DEFAULT_TABLES, choices=sorted(FILES))
+    parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK['rows']:,} rows per table, {QUICK['epochs']} epochs for "
+                             f"every model, --sample-rows {QUICK['sample_rows']:,}")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="seeded sample of at most this many rows per table, before the split")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs for synthvae, TVAE and CTGAN (default: each model's own)")
+    parser.add_argument("--sample-rows", type=int, default=None,
+                        help="rows of the large draw timed for rows/s (default 1,000,000; 0 skips)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="synthvae's device; the peers get enable_gpu=(device == 'cuda')")
+    parser.add_argument("--no-flush-denormal", action="store_true",
+                        help="run the peers without torch.set_flush_denormal(True)")
+    parser.add_argument("--sdv-metadata", default="aligned", choices=["aligned", "detected"],
+                        help="aligned: special sdtypes SDV detects are set to our column kinds")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per model process")
+    parser.add_argument("--stem", default=None, help="results file stem (peers / peers_quick)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rows = args.rows or QUICK["rows"]
+        args.epochs = args.epochs or QUICK["epochs"]
+        args.sample_rows = QUICK["sample_rows"] if args.sample_rows is None else args.sample_rows
+    if args.sample_rows is None:
+        args.sample_rows = 1_000_000
+    args.stem = args.stem or ("peers_quick" if args.quick else "peers")
+    return args
+
+
+def main(argv=None) -> int:
+    if argv is None and len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        return run_worker(sys.argv[2])
+    args = parse_args(argv)
+    from common import write_results
+
+    info = meta(args)
+    tables: list[dict] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="synthvae-peers-") as tmp:
+        for name in args.tables:
+            tables.append(run_table(name, args, Path(tmp)))
+            info["seconds"] = round(time.perf_counter() - started, 1)
+            path = write_results(args.stem, {"meta": info, "tables": tables},
+                                 markdown(info, tables))
+    print("\n".join(markdown(info, tables)))
+    print(f"wrote {path} in {info['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
