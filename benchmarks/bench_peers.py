@@ -88,6 +88,8 @@ def run_worker(spec_path: str) -> int:
 def _fit_and_sample(spec: dict, out: Path, result: dict) -> None:
     import torch
 
+    if spec["threads"]:
+        torch.set_num_threads(spec["threads"])
     result["torch_threads"] = torch.get_num_threads()
     # Import before the clock starts: fit seconds are the fit's, not the imports'.
     if spec["model"] == "synthvae":
@@ -96,12 +98,15 @@ def _fit_and_sample(spec: dict, out: Path, result: dict) -> None:
         import sdv.metadata  # noqa: F401
         import sdv.single_table  # noqa: F401
     train = pd.read_parquet(spec["train"])
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     if spec["model"] == "synthvae":
         model, fit_info = _fit_synthvae(spec, train)
     else:
         model, fit_info = _fit_peer(spec, train, result)
     result["fit_seconds"] = time.perf_counter() - started
+    result["others_cpu_share_during_fit"] = _others_share(cpu_before, _cpu_seconds(),
+                                                          result["fit_seconds"])
     result.update(fit_info)
     result["peak_rss_mb_fit"] = _peak_rss_mb()
 
@@ -191,7 +196,35 @@ def _write_rows(frame: pd.DataFrame, out: Path) -> str:
     return str(path)
 
 
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(CPU seconds busy on the whole machine, CPU seconds of this process), or None."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = sum(fields[:3]) + sum(fields[5:8])  # user nice system, irq softirq steal
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return busy / os.sysconf("SC_CLK_TCK"), own.ru_utime + own.ru_stime
+
+
+def _others_share(before, after, seconds: float) -> float | None:
+    """Share of the machine's CPU time that other processes used meanwhile: 0 on a quiet
+    machine; 0.5 on 2 cores means another process held one core (timings are then inflated)."""
+    if before is None or after is None or seconds <= 0:
+        return None
+    others = (after[0] - before[0]) - (after[1] - before[1])
+    return round(max(0.0, others) / (seconds * (os.cpu_count() or 1)), 3)
+
+
 def _peak_rss_mb() -> float:
+    """This process's peak resident memory. Linux's ``ru_maxrss`` survives ``exec``, so a worker
+    would report the parent's size at spawn time; ``VmHWM`` belongs to the worker's own memory."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -209,6 +242,7 @@ def run_model(model: str, table: str, train_path: Path, work: Path, args, kinds:
     out.mkdir()
     spec = {"model": model, "train": str(train_path), "out_dir": str(out), "seed": args.seed,
             "epochs": args.epochs, "sample_rows": args.sample_rows, "device": args.device,
+            "threads": args.threads,
             "flush_denormal": not args.no_flush_denormal, "sdv_metadata": args.sdv_metadata,
             "column_kinds": kinds}
     spec_path = out / "spec.json"
@@ -272,6 +306,7 @@ def sdmetrics_quality(train, synthetic, schema, seed: int) -> dict | None:
             return None
     from synthvae.evaluation.tables import evaluation_schema, prepare
 
+    started = time.perf_counter()
     eval_schema = evaluation_schema(schema, train, [synthetic])
     rng = np.random.default_rng(seed)
     real = _plain(prepare(train, eval_schema, "real", max_rows=50_000, rng=rng).frame)
@@ -289,6 +324,7 @@ def sdmetrics_quality(train, synthetic, schema, seed: int) -> dict | None:
             out[label] = {"score": report.get_score(),
                           "column_shapes": props["Column Shapes"],
                           "column_pair_trends": props["Column Pair Trends"]}
+    out["seconds"] = time.perf_counter() - started
     out["warnings"] = _unique_warnings(list(import_warnings) + list(caught))
     return out
 
@@ -312,6 +348,7 @@ def run_table(name: str, args, work: Path) -> dict:
 
     from synthvae import infer_schema
 
+    started = time.perf_counter()
     frame = load(name)
     if args.rows and len(frame) > args.rows:
         frame = frame.sample(args.rows, random_state=args.seed).reset_index(drop=True)
@@ -342,6 +379,7 @@ def run_table(name: str, args, work: Path) -> dict:
         result.pop("synthetic_path", None)
         print("    " + _progress(result), flush=True)
         table["models"].append(result)
+    table["seconds"] = time.perf_counter() - started
     return table
 
 
@@ -370,18 +408,24 @@ def versions() -> dict:
 def meta(args) -> dict:
     from common import machine
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip() or None
-    except OSError:
-        commit = None
+    commit, changed = _git("rev-parse", "HEAD"), _git("status", "--porcelain", "--", "synthvae")
     return {**machine(), "cpus": os.cpu_count(), "platform": platform.platform(),
             "versions": versions(), "git_commit": commit,
+            "synthvae_uncommitted_changes": changed.splitlines() if changed else [],
             "settings": {"quick": args.quick, "rows": args.rows, "epochs": args.epochs,
                          "sample_rows": args.sample_rows, "seed": args.seed,
-                         "device": args.device, "sdv_metadata": args.sdv_metadata,
+                         "device": args.device, "threads": args.threads, "sdv_metadata": args.sdv_metadata,
                          "peers_flush_denormal": not args.no_flush_denormal,
                          "models": args.models, "tables": args.tables}}
+
+
+def _git(*command: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *command], capture_output=True, text=True,
+                              cwd=Path(__file__).parent)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def _f(value, digits=3) -> str:
@@ -399,12 +443,15 @@ def markdown(info: dict, tables: list[dict]) -> list[str]:
     lines = [
         f"# synthvae vs SDV peers{' (quick mode)' if s['quick'] else ''}", "",
         f"Machine: {info['cpus']} CPUs, {info['platform']}, Python {info['python']}, "
-        f"torch threads {info['torch_threads']}, device {s['device']}.",
+        f"torch threads per model process {s['threads'] or info['torch_threads']}, "
+        f"device {s['device']}; share of the CPUs other processes used during the fits "
+        f"{_load_range(tables)} (0 on a quiet machine; above 0 the fit times are inflated).",
         "Versions: " + ", ".join(f"{k} {v[k]}" for k in v if v[k]) + ".",
         f"Settings: seed {s['seed']}, rows per table {s['rows'] or 'all'}, epochs "
         f"{s['epochs'] or 'defaults (synthvae: from the table size; TVAE/CTGAN: 300)'}, "
         f"large draw {s['sample_rows']:,} rows; peers' denormal flushing {flush}; "
-        f"SDV metadata {s['sdv_metadata']}; commit {info['git_commit']}.",
+        f"SDV metadata {s['sdv_metadata']}; commit {info['git_commit']}"
+        f"{' with uncommitted changes to synthvae/' if info['synthvae_uncommitted_changes'] else ''}.",
         "",
         "Score, shapes, trends: synthvae's evaluator (SDMetrics definitions, all pairs); SDM: "
         "SDMetrics QualityReport score with its default thresholds. TSTR: model trained on the "
@@ -422,6 +469,12 @@ def markdown(info: dict, tables: list[dict]) -> list[str]:
         lines += [_model_row(r) for r in t["models"]]
         lines.append(_ceiling_row(t))
     return lines
+
+
+def _load_range(tables: list[dict]) -> str:
+    loads = [r["others_cpu_share_during_fit"] for t in tables for r in t["models"]
+             if r.get("others_cpu_share_during_fit") is not None]
+    return f"{min(loads):.2f}-{max(loads):.2f}" if loads else "-"
 
 
 def _model_row(r: dict) -> str:
@@ -475,6 +528,8 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                         help="synthvae's device; the peers get enable_gpu=(device == 'cuda')")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads in every model's process (default: torch's own)")
     parser.add_argument("--no-flush-denormal", action="store_true",
                         help="run the peers without torch.set_flush_denormal(True)")
     parser.add_argument("--sdv-metadata", default="aligned", choices=["aligned", "detected"],
