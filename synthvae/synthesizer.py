@@ -21,6 +21,7 @@ from synthvae.io import read_table
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
+from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior
 from synthvae.schema import Schema, load_schema
 from synthvae.training import Callback, TrainConfig, train
 
@@ -75,6 +76,10 @@ class Synthesizer:
         max_categories: One-hot slots per categorical column before rare categories are pooled.
         numeric_encoding: ``"quantile"`` (default: Gaussian quantile transform) or ``"mode"``
             (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE).
+        prior: What sampling draws latents from: ``"mixture"`` (default: a Gaussian mixture
+            fitted to the training rows' posterior means, see :mod:`synthvae.prior`) or
+            ``"standard"`` (N(0, I)).
+        prior_components: Components of the mixture prior.
         seed: Seed of every random choice in ``fit`` (and of ``sample`` calls without a seed).
         device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
 
@@ -97,6 +102,8 @@ class Synthesizer:
         patience: int = 20,
         max_categories: int = 200,
         numeric_encoding: str = "quantile",
+        prior: str = "mixture",
+        prior_components: int = 10,
         seed: int = 0,
         device: str = "cpu",
     ) -> None:
@@ -111,6 +118,8 @@ class Synthesizer:
         self.patience = patience
         self.max_categories = max_categories
         self.numeric_encoding = numeric_encoding
+        self.prior = prior
+        self.prior_components = prior_components
         self.seed = seed
         self.device = device
 
@@ -135,7 +144,7 @@ class Synthesizer:
         frame, source = _read(data)
         schema = self._resolve_schema(frame)
         device = resolve_device(self.device)
-        init_seed, train_seed, sample_seed = np.random.SeedSequence(self.seed).generate_state(3)
+        init_seed, train_seed, sample_seed, prior_seed = np.random.SeedSequence(self.seed).generate_state(4)
 
         preprocessor = TablePreprocessor(
             schema, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
@@ -155,11 +164,16 @@ class Synthesizer:
         model = model.to(device)
         train_config = self._train_config()
         generator = torch.Generator(device=device).manual_seed(int(train_seed))
-        result = train(model, torch.from_numpy(matrix).to(device), train_config, generator, callback)
+        data = torch.from_numpy(matrix).to(device)
+        result = train(model, data, train_config, generator, callback)
+        prior = None
+        if PriorKind(self.prior) is PriorKind.MIXTURE:
+            prior = fit_mixture_prior(_posterior_means(model, data, int(prior_seed)), self.prior_components, int(prior_seed) % 2**31)
 
         self.schema_ = schema
         self.preprocessor_ = preprocessor
         self.model_ = model
+        self.prior_ = prior.to(device) if prior is not None else None
         self.train_config_ = train_config
         self.history_ = result.history
         self.device_ = device
@@ -196,6 +210,10 @@ class Synthesizer:
             problems.append("beta must be >= 0 and learning_rate > 0")
         if self.numeric_encoding not in [e.value for e in NumericEncoding]:
             problems.append(f"numeric_encoding must be 'quantile' or 'mode', got {self.numeric_encoding!r}")
+        if self.prior not in [p.value for p in PriorKind]:
+            problems.append(f"prior must be 'mixture' or 'standard', got {self.prior!r}")
+        if not isinstance(self.prior_components, int) or self.prior_components < 1:
+            problems.append(f"prior_components must be a positive integer, got {self.prior_components!r}")
         if self.max_categories < 2:
             problems.append(f"max_categories must be at least 2, got {self.max_categories!r}")
         if problems:
@@ -259,7 +277,10 @@ class Synthesizer:
         latent = self.model_.config.latent_dim
         for start in range(0, n, batch_size):
             rows = min(batch_size, n - start)
-            z = torch.randn((rows, latent), generator=generator, device=self.device_)
+            if self.prior_ is not None:
+                z = self.prior_.sample(rows, generator, self.device_)
+            else:
+                z = torch.randn((rows, latent), generator=generator, device=self.device_)
             # Transposed in torch (fast), so the numpy view is column-major: every codec's block
             # of columns is then one contiguous slice.
             yield self.model_.sample_matrix(z, generator).T.contiguous().cpu().numpy().T
@@ -281,7 +302,10 @@ class Synthesizer:
             "history": self.history_,
             "fit_info": asdict(self.fit_info_),
         }
-        return save_model_file(path, self.model_.state_dict(), payload)
+        tensors = dict(self.model_.state_dict())
+        if self.prior_ is not None:
+            tensors.update(self.prior_.tensors())
+        return save_model_file(path, tensors, payload)
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str = "cpu") -> "Synthesizer":
@@ -304,8 +328,10 @@ class Synthesizer:
             syn = cls(schema=schema, **{k: v for k, v in params.items() if k != "schema"})
             config = VAEConfig.from_dict(payload["vae_config"])
             model = TabularVAE(config)  # weights replaced below
+            prior_tensors = {k: tensors.pop(k) for k in list(tensors) if k.startswith("prior.")}
             model.load_state_dict(tensors, strict=True)
             syn.model_ = model.to(resolved).eval()
+            syn.prior_ = MixturePrior.from_tensors(prior_tensors).to(resolved) if prior_tensors else None
             syn.schema_ = schema
             syn.preprocessor_ = TablePreprocessor.from_state(schema, payload["preprocessor"])
             syn.train_config_ = TrainConfig(**payload["train_config"])
@@ -316,7 +342,7 @@ class Synthesizer:
             if isinstance(exc, ModelFileError):
                 raise
             raise ModelFileError(f"model file {str(path)!r} is corrupt: {type(exc).__name__}: {exc}") from None
-        init_seed, train_seed, sample_seed = np.random.SeedSequence(syn.seed).generate_state(3)
+        sample_seed = np.random.SeedSequence(syn.seed).generate_state(4)[2]
         syn._sample_rng = np.random.default_rng(int(sample_seed))
         return syn
 
@@ -334,6 +360,8 @@ class Synthesizer:
             "patience": self.patience,
             "max_categories": self.max_categories,
             "numeric_encoding": str(NumericEncoding(self.numeric_encoding).value),
+            "prior": str(PriorKind(self.prior).value),
+            "prior_components": self.prior_components,
             "seed": self.seed,
             "device": str(self.device),
         }
@@ -345,6 +373,18 @@ class Synthesizer:
     def __repr__(self) -> str:
         state = "fitted" if hasattr(self, "model_") else "not fitted"
         return f"Synthesizer(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims}, seed={self.seed}; {state})"
+
+
+@torch.no_grad()
+def _posterior_means(model: TabularVAE, data: torch.Tensor, seed: int, max_rows: int = 50_000) -> np.ndarray:
+    """Posterior means of (at most ``max_rows`` seeded-random) training rows, ``(N, latent)``."""
+    model.eval()
+    rows = np.arange(data.shape[0])
+    if rows.size > max_rows:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
+    index = torch.from_numpy(rows).to(data.device)
+    means = [model.encode(data[index[i : i + 8192]])[0].cpu() for i in range(0, len(rows), 8192)]
+    return torch.cat(means).numpy()
 
 
 def _read(data: TableLike) -> tuple[pd.DataFrame, str]:

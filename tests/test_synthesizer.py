@@ -32,9 +32,11 @@ def test_sampling_contract(fitted_mixed, mixed_frame):
     joined = out["joined"].dropna()
     assert (joined >= schema["joined"].min).all() and (joined <= schema["joined"].max).all()
     assert (joined == joined.dt.normalize()).all()  # unit D
-    # Null rates come back (within 0.04 after 15 epochs of a small model).
+    # Null rates come back (within 0.04 after 15 epochs of a small model; 10,000 rows keep the
+    # sampling noise of the check itself near 0.005).
+    many = fitted_mixed.sample(10_000, seed=6)
     for column in ["age", "city", "joined"]:
-        assert out[column].isna().mean() == pytest.approx(mixed_frame[column].isna().mean(), abs=0.04), column
+        assert many[column].isna().mean() == pytest.approx(mixed_frame[column].isna().mean(), abs=0.04), column
     assert out["income"].notna().all()
 
 
