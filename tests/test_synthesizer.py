@@ -155,3 +155,15 @@ def test_segment_logsumexp_matches_a_per_span_loop():
     for i, w in enumerate(widths):
         assert torch.allclose(lse[:, i], torch.logsumexp(values[:, start : start + w], dim=1), atol=1e-4)
         start += w
+
+
+def test_standard_prior_round_trips_and_differs_from_the_mixture(penguins, tmp_path):
+    kwargs = dict(epochs=2, hidden_dims=(16,), latent_dim=4, seed=2)
+    standard = Synthesizer(prior="standard", **kwargs).fit(penguins)
+    mixture = Synthesizer(**kwargs).fit(penguins)
+    assert standard.prior_ is None and mixture.prior_.n_components >= 1
+    assert not standard.sample(50, seed=1).equals(mixture.sample(50, seed=1))
+    standard.save(tmp_path / "s.synthvae")
+    again = Synthesizer.load(tmp_path / "s.synthvae")
+    assert again.prior_ is None
+    pd.testing.assert_frame_equal(again.sample(50, seed=1), standard.sample(50, seed=1))
