@@ -151,24 +151,12 @@ class Synthesizer:
         )
         matrix = preprocessor.fit_transform(frame, source=source)
         layout = preprocessor.layout_
-        config = VAEConfig(
-            data_dim=layout.width,
-            continuous_index=tuple(int(i) for i in layout.continuous_index),
-            one_hot_index=tuple(int(i) for i in layout.one_hot_index),
-            one_hot_segment=tuple(int(i) for i in layout.one_hot_segment),
-            latent_dim=self.latent_dim,
-            hidden_dims=self.hidden_dims,
-        )
-        model = TabularVAE(config, generator=torch.Generator().manual_seed(int(init_seed)))
-        model.init_output_bias(torch.from_numpy(matrix.mean(axis=0, dtype=np.float64)))
-        model = model.to(device)
+        model = self._build_model(layout, matrix, int(init_seed)).to(device)
         train_config = self._train_config()
         generator = torch.Generator(device=device).manual_seed(int(train_seed))
         data = torch.from_numpy(matrix).to(device)
         result = train(model, data, train_config, generator, callback)
-        prior = None
-        if PriorKind(self.prior) is PriorKind.MIXTURE:
-            prior = fit_mixture_prior(_posterior_means(model, data, int(prior_seed)), self.prior_components, int(prior_seed) % 2**31)
+        prior = self._fit_prior(model, data, int(prior_seed))
 
         self.schema_ = schema
         self.preprocessor_ = preprocessor
@@ -189,6 +177,26 @@ class Synthesizer:
             device=str(device),
         )
         return self
+
+    def _build_model(self, layout, matrix: np.ndarray, seed: int) -> TabularVAE:
+        """A fresh VAE for the layout, weights from ``seed``, output bias at the data's marginals."""
+        config = VAEConfig(
+            data_dim=layout.width,
+            continuous_index=tuple(int(i) for i in layout.continuous_index),
+            one_hot_index=tuple(int(i) for i in layout.one_hot_index),
+            one_hot_segment=tuple(int(i) for i in layout.one_hot_segment),
+            latent_dim=self.latent_dim,
+            hidden_dims=self.hidden_dims,
+        )
+        model = TabularVAE(config, generator=torch.Generator().manual_seed(seed))
+        model.init_output_bias(torch.from_numpy(matrix.mean(axis=0, dtype=np.float64)))
+        return model
+
+    def _fit_prior(self, model: TabularVAE, data: torch.Tensor, seed: int) -> MixturePrior | None:
+        """The latent mixture prior, or ``None`` for N(0, I)."""
+        if PriorKind(self.prior) is PriorKind.STANDARD:
+            return None
+        return fit_mixture_prior(_posterior_means(model, data, seed), self.prior_components, seed % 2**31)
 
     def _check_params(self) -> None:
         problems = []
