@@ -46,6 +46,7 @@ DEFAULT_TABLES = ["churn", "german_credit", "seattle_weather", "loans", "diamond
 MODELS = ["synthvae", "tvae", "ctgan", "gaussiancopula"]
 PEERS = {"tvae": "TVAESynthesizer", "ctgan": "CTGANSynthesizer",
          "gaussiancopula": "GaussianCopulaSynthesizer"}
+SAMPLE_BATCH = 50_000  # rows per sampling batch of the peers (synthvae's default too)
 QUICK = {"rows": 2_000, "epochs": 5, "sample_rows": 10_000}
 SDV_TABLE = "table"
 SDV_SDTYPE = {"numeric": "numerical", "categorical": "categorical", "boolean": "boolean",
@@ -167,7 +168,14 @@ def _fit_peer(spec: dict, train: pd.DataFrame, result: dict):
     params = synthesizer.get_parameters()
     fit_info = {"epochs_planned": params.get("epochs"), "epochs_run": params.get("epochs"),
                 "batch_size": params.get("batch_size"), "flush_denormal": flush}
-    return (lambda n, seed: synthesizer.sample(num_rows=n)[SDV_TABLE]), fit_info
+    fit_info["sample_batch_size"] = SAMPLE_BATCH
+
+    def sample(n: int, seed: int) -> pd.DataFrame:
+        # Batches of decoded rows, as synthvae samples by default: SDV's default (one batch)
+        # would hold a 1M x width float matrix (16 GB at loans' and flights' one-hot width).
+        return synthesizer.sample(num_rows=n, batch_size=min(n, SAMPLE_BATCH))[SDV_TABLE]
+
+    return sample, fit_info
 
 
 def _sdv_metadata(train: pd.DataFrame, spec: dict):
