@@ -27,6 +27,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import split  # noqa: E402
 from synthvae.evaluation import evaluate  # noqa: E402
 from synthvae.evaluation.tables import evaluation_schema, prepare  # noqa: E402
 from synthvae.inference import infer_schema  # noqa: E402
@@ -47,10 +48,7 @@ def synthetic_like(train: pd.DataFrame, seed: int) -> pd.DataFrame:
 def bench(name: str, target: str, seed: int = 0) -> dict:
     meta = json.loads((DATASETS / "datasets.json").read_text())[name]
     table = pd.read_csv(DATASETS / meta["file"])
-    order = np.random.default_rng(seed).permutation(len(table))
-    cut = int(0.8 * len(table))
-    train = table.iloc[order[:cut]].reset_index(drop=True)
-    holdout = table.iloc[order[cut:]].reset_index(drop=True)
+    train, holdout = split(table, seed)
     synth = synthetic_like(train, seed + 1)
     result = {"table": name, "rows": len(table), "columns": table.shape[1], "target": target,
               "train_rows": len(train), "holdout_rows": len(holdout), "synthetic_rows": len(synth)}

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common import split
 from synthvae.evaluation import evaluate
 from synthvae.evaluation.tables import evaluation_schema, prepare
 from synthvae.inference import infer_schema
@@ -56,10 +57,7 @@ def sdmetrics_scores(real: pd.DataFrame, synth: pd.DataFrame, metadata: dict, th
 def compare(name: str, seed: int = 0, max_rows: int = 50_000) -> dict:
     meta = json.loads((DATASETS / "datasets.json").read_text())[name]
     table = pd.read_csv(DATASETS / meta["file"])
-    order = np.random.default_rng(seed).permutation(len(table))
-    cut = int(0.8 * len(table))
-    train = table.iloc[order[:cut]].reset_index(drop=True)
-    holdout = table.iloc[order[cut:]].reset_index(drop=True)
+    train, holdout = split(table, seed)
     schema = evaluation_schema(infer_schema(train), train, [holdout])
     # The same rows and types for both scorers.
     rng = np.random.default_rng(seed)
