@@ -144,7 +144,7 @@ class Synthesizer:
         frame, source = _read(data)
         schema = self._resolve_schema(frame)
         device = resolve_device(self.device)
-        init_seed, train_seed, sample_seed, prior_seed = np.random.SeedSequence(self.seed).generate_state(4)
+        init_seed, train_seed, sample_seed, prior_seed = _fit_seeds(self.seed)
 
         preprocessor = TablePreprocessor(
             schema, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
@@ -350,7 +350,7 @@ class Synthesizer:
             if isinstance(exc, ModelFileError):
                 raise
             raise ModelFileError(f"model file {str(path)!r} is corrupt: {type(exc).__name__}: {exc}") from None
-        sample_seed = np.random.SeedSequence(syn.seed).generate_state(4)[2]
+        sample_seed = _fit_seeds(syn.seed)[2]
         syn._sample_rng = np.random.default_rng(int(sample_seed))
         return syn
 
@@ -381,6 +381,14 @@ class Synthesizer:
     def __repr__(self) -> str:
         state = "fitted" if hasattr(self, "model_") else "not fitted"
         return f"Synthesizer(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims}, seed={self.seed}; {state})"
+
+
+def _fit_seeds(seed: int) -> np.ndarray:
+    """The four seeds a fit derives from its seed: weights, training, unseeded samples, prior.
+
+    ``load`` derives the same unseeded-sample stream, so a loaded model continues as a fitted one.
+    """
+    return np.random.SeedSequence(seed).generate_state(4)
 
 
 @torch.no_grad()
