@@ -139,25 +139,132 @@ def fit_command(data, schema_path, output, epochs, batch_size, seed, device, qui
     )
 
 
+def _check_table_output(output: str) -> None:
+    """Refuse a bad suffix or a missing folder before any work is done."""
+    from synthvae.io import table_format
+
+    table_format(output)
+    _check_output_folder(output)
+
+
 @cli.command("sample")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("-n", "--rows", required=True, type=click.IntRange(min=0), help="Number of rows.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv.")
+@click.option(
+    "-c",
+    "--condition",
+    "conditions",
+    multiple=True,
+    help="COL=VALUE, COL>=VALUE (also >, <, <=, !=); repeatable: values of one column combine "
+    "by union, bounds by intersection. Every row satisfies all of them.",
+)
 @_seed_option
 @_device_option
 @_library_errors
-def sample_command(model, rows, output, seed, device) -> None:
+def sample_command(model, rows, output, conditions, seed, device) -> None:
     """Sample synthetic rows from MODEL and write them to a Parquet or CSV file."""
-    from synthvae.io import table_format
-
-    table_format(output)  # refuse a bad suffix or folder before the work
-    _check_output_folder(output)
+    _check_table_output(output)
     syn = Synthesizer.load(model, device=device)
     started = time.perf_counter()
-    frame = syn.sample(rows, seed=seed)
+    frame = syn.sample(rows, seed=seed, conditions=list(conditions) or None)
     write_table(frame, output)
     seconds = time.perf_counter() - started
     click.echo(f"wrote {rows} rows to {output} in {seconds:.2f} s", err=True)
+
+
+@cli.command("augment")
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv: real + synthetic rows.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file (default: fit one on DATA).")
+@click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON when fitting (default: inferred).")
+@click.option("--target", help="Class column: --balance equalises its classes; --rows/--ratio keep its proportions.")
+@click.option("--balance", is_flag=True, help="Add synthetic rows of each class until every class is as large as the largest.")
+@click.option("--rows", "n_rows", type=click.IntRange(min=0), help="Add this many synthetic rows.")
+@click.option("--ratio", type=click.FloatRange(min=0), help="Add RATIO times as many synthetic rows as real ones.")
+@click.option("--marker-column", default="synthetic", show_default=True, help="Boolean column saying which rows are synthetic.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Training epochs when fitting.")
+@_seed_option
+@_device_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_library_errors
+def augment_command(data, output, model_path, schema_path, target, balance, n_rows, ratio, marker_column, epochs, seed, device, quiet) -> None:
+    """Write DATA plus synthetic rows (from --model, or a model fitted on DATA) to OUTPUT."""
+    _check_table_output(output)
+    if sum([balance, n_rows is not None, ratio is not None]) != 1:
+        raise click.UsageError("give exactly one of --balance, --rows N or --ratio R")
+    table = read_table(data)
+    if model_path:
+        syn = Synthesizer.load(model_path, device=device)
+    else:
+        bar = _ProgressBar(enabled=not quiet)
+        try:
+            syn = Synthesizer(schema=schema_path, epochs=epochs, seed=seed, device=device).fit(table, callback=bar)
+        finally:
+            bar.close()
+    frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed)
+    write_table(frame, output)
+    added = int(frame[marker_column].sum())
+    click.echo(f"wrote {len(frame)} rows ({len(frame) - added} real, {added} synthetic) to {output}", err=True)
+
+
+@cli.command("impute")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv.")
+@click.option("--method", type=click.Choice(["mean", "draw"]), default="mean", show_default=True,
+              help="mean: best single guess (mean / most frequent of draws); draw: random draws.")
+@click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M.")
+@click.option("--columns", help="Comma-separated columns to fill (default: all).")
+@_seed_option
+@_device_option
+@_library_errors
+def impute_command(model, data, output, method, multiple, columns, seed, device) -> None:
+    """Fill the missing cells of DATA with values drawn from MODEL given each row's other cells."""
+    _check_table_output(output)
+    syn = Synthesizer.load(model, device=device)
+    table = read_table(data)
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if multiple:
+        import pandas as pd
+
+        tables = syn.impute(table, columns=chosen, method="draw", draws=multiple, seed=seed)
+        tables = tables if isinstance(tables, list) else [tables]
+        frame = pd.concat([t.assign(imputation=i + 1) for i, t in enumerate(tables)], ignore_index=True)
+    else:
+        frame = syn.impute(table, columns=chosen, method=method, seed=seed)
+    filled = int(table.isna().sum().sum() - frame.iloc[: len(table)].isna().sum().sum())
+    write_table(frame, output)
+    click.echo(f"filled {filled} cells of {len(table)} rows; wrote {output}", err=True)
+
+
+@cli.command("encode")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Embedding .parquet or .csv (columns z0, z1, ...).")
+@click.option("--variance", is_flag=True, help="Also write the posterior variances (var_z0, ...).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw a 2-D picture (PNG) of the embedding.")
+@click.option("--color-by", help="Column of DATA that colours the picture.")
+@_device_option
+@_library_errors
+def encode_command(model, data, output, variance, plot_path, color_by, device) -> None:
+    """Write each row's latent embedding (its posterior mean under MODEL)."""
+    _check_table_output(output)
+    if plot_path:
+        _check_output_folder(plot_path)
+    syn = Synthesizer.load(model, device=device)
+    table = read_table(data)
+    if color_by is not None and color_by not in table.columns:
+        raise click.ClickException(f"--color-by {color_by!r} is not a column of {data!r}")
+    embedding = syn.encode(table, variance=variance)
+    write_table(embedding, output)
+    message = f"wrote a {embedding.shape[0]} x {sum(c.startswith('z') for c in embedding.columns)} embedding to {output}"
+    if plot_path:
+        from synthvae.plot import plot_embedding
+
+        plot_embedding(embedding, plot_path, color=table[color_by] if color_by else None, title=f"latent embedding of {data}")
+        message += f" and a picture to {plot_path}"
+    click.echo(message, err=True)
 
 
 @cli.command("evaluate")

@@ -183,6 +183,22 @@ class TabularVAE(nn.Module):
         kl = -0.5 * torch.sum(1 + out.logvar - out.mu.pow(2) - out.logvar.exp()) / batch
         return LossParts(total=cont + cat + beta * kl, continuous=cont, categorical=cat, kl=kl)
 
+    def cell_log_likelihood(self, x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
+        """Log-likelihood of every matrix column of rows ``x`` under decoder outputs ``recon``,
+        ``(B, data_dim)``: a Gaussian log density for continuous columns, the log-probability of
+        the observed entry for one-hot columns (0 for the entries that are not hot). Summed over
+        a table column's matrix columns, it is that cell's log-likelihood."""
+        out = torch.zeros_like(x)
+        if self.cont_idx.numel():
+            sigma = self.sigma
+            z = (x[:, self.cont_idx] - recon[:, self.cont_idx]) / sigma
+            out[:, self.cont_idx] = -0.5 * z**2 - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
+        if self.oh_idx.numel():
+            logits = recon[:, self.oh_idx]
+            lse = segment_logsumexp(logits, self.oh_seg, self.config.n_segments)
+            out[:, self.oh_idx] = (logits - lse[:, self.oh_seg]) * x[:, self.oh_idx]
+        return out
+
     @torch.inference_mode()
     def sample_matrix(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode latents into sampled rows of the encoded matrix.

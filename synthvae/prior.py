@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -64,6 +65,18 @@ class MixturePrior:
             rows = comp == k
             z[rows] = self.means[k].to(device) + eps[rows] @ self.scale_tril[k].to(device).T
         return z
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """Log density of latents ``z`` ``(n, D)`` under the mixture, ``(n,)``."""
+        parts = []
+        d = z.shape[1]
+        for k in range(self.n_components):
+            tril = self.scale_tril[k].to(z.device)
+            diff = (z - self.means[k].to(z.device)).T  # (D, n)
+            solved = torch.linalg.solve_triangular(tril, diff, upper=False)  # (D, n)
+            log_det = torch.log(torch.diagonal(tril)).sum()
+            parts.append(torch.log(self.weights[k]) - 0.5 * (solved**2).sum(0) - log_det - 0.5 * d * math.log(2 * math.pi))
+        return torch.logsumexp(torch.stack(parts, dim=1), dim=1)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Named tensors for the model file."""

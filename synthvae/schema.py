@@ -56,6 +56,9 @@ class Column:
         name: Column name in the table.
         kind: What the column holds.
         nullable: Whether missing values are allowed (and modelled).
+        meaningful_nulls: For a nullable column: its nulls are values in their own right (for
+            example "no end date yet"), which :meth:`Synthesizer.impute` keeps. By default a null
+            is an unknown value, which ``impute`` fills.
         type: For numeric columns ``integer`` or ``float``; for ids ``integer`` or ``string``.
         decimals: Numeric floats are rounded to this many places when sampled.
         min: Lower bound (a number, or an ISO timestamp for datetimes).
@@ -73,6 +76,7 @@ class Column:
     name: str
     kind: ColumnKind
     nullable: bool = False
+    meaningful_nulls: bool = False
     type: NumericType | None = None
     decimals: int | None = None
     min: Any = None
@@ -105,6 +109,8 @@ class Column:
         if self.description:
             out["description"] = self.description
         out["nullable"] = self.nullable
+        if self.meaningful_nulls:
+            out["meaningful_nulls"] = True
         if self.kind is ColumnKind.NUMERIC:
             out["type"] = (self.type or NumericType.FLOAT).value
             if self.decimals is not None:
@@ -138,6 +144,7 @@ class Column:
             "name": data["name"],
             "kind": kind,
             "nullable": bool(data.get("nullable", False)),
+            "meaningful_nulls": bool(data.get("meaningful_nulls", False)),
             "description": data.get("description"),
         }
         if kind is ColumnKind.NUMERIC:
@@ -313,6 +320,8 @@ def _check_semantics(schema: Schema) -> None:
             raise SchemaError(
                 f"column {c.name!r}: min {c.min!r} is greater than max {c.max!r}; swap them"
             )
+        if c.meaningful_nulls and not c.nullable:
+            raise SchemaError(f"column {c.name!r}: meaningful_nulls needs nullable: true")
         if c.kind is ColumnKind.NUMERIC and c.is_integer and c.decimals:
             raise SchemaError(f"column {c.name!r}: an integer column cannot have decimals")
         if c.kind is ColumnKind.CATEGORICAL:

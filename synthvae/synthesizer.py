@@ -14,8 +14,17 @@ import pandas as pd
 import torch
 
 from synthvae import __version__
+from synthvae.conditional_prior import (
+    ConditionalPrior,
+    ConditionalPriorConfig,
+    ConditionalTrainConfig,
+    principal_dim,
+    train_conditional_prior,
+)
+from synthvae.conditions import ConditionsLike, parse_conditions
 from synthvae.device import resolve_device
-from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError
+from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, preview
+from synthvae.generation import Generator
 from synthvae.inference import infer_schema
 from synthvae.io import read_table
 from synthvae.model import TabularVAE, VAEConfig
@@ -24,6 +33,7 @@ from synthvae.preprocessing import NumericEncoding, TablePreprocessor
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior
 from synthvae.schema import Schema, load_schema
 from synthvae.training import Callback, TrainConfig, train
+from synthvae.validation import conform
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +90,9 @@ class Synthesizer:
             fitted to the training rows' posterior means, see :mod:`synthvae.prior`) or
             ``"standard"`` (N(0, I)).
         prior_components: Components of the mixture prior.
+        conditional: Also fit the conditional prior (:mod:`synthvae.conditional_prior`) that
+            conditional sampling (``sample(conditions=...)``), :meth:`augment` and
+            :meth:`impute` need. ``False`` saves its share of the fit time.
         seed: Seed of every random choice in ``fit`` (and of ``sample`` calls without a seed).
         device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
 
@@ -104,6 +117,7 @@ class Synthesizer:
         numeric_encoding: str = "quantile",
         prior: str = "mixture",
         prior_components: int = 10,
+        conditional: bool = True,
         seed: int = 0,
         device: str = "cpu",
     ) -> None:
@@ -120,6 +134,7 @@ class Synthesizer:
         self.numeric_encoding = numeric_encoding
         self.prior = prior
         self.prior_components = prior_components
+        self.conditional = conditional
         self.seed = seed
         self.device = device
 
@@ -144,7 +159,7 @@ class Synthesizer:
         frame, source = _read(data)
         schema = self._resolve_schema(frame)
         device = resolve_device(self.device)
-        init_seed, train_seed, sample_seed, prior_seed = _fit_seeds(self.seed)
+        init_seed, train_seed, sample_seed, prior_seed, conditional_seed = _fit_seeds(self.seed)
 
         preprocessor = TablePreprocessor(
             schema, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
@@ -156,12 +171,18 @@ class Synthesizer:
         generator = torch.Generator(device=device).manual_seed(int(train_seed))
         data = torch.from_numpy(matrix).to(device)
         result = train(model, data, train_config, generator, callback)
-        prior = self._fit_prior(model, data, int(prior_seed))
+        rows, latents = _posterior_means(model, data, int(prior_seed))
+        prior = self._fit_prior(latents, int(prior_seed))
+        vae_steps = len(result.history) * max(1, result.train_rows // result.batch_size)
+        conditional = self._fit_conditional(
+            layout, data[torch.from_numpy(rows).to(device)], latents, int(conditional_seed), vae_steps
+        )
 
         self.schema_ = schema
         self.preprocessor_ = preprocessor
         self.model_ = model
         self.prior_ = prior.to(device) if prior is not None else None
+        self.conditional_ = conditional
         self.train_config_ = train_config
         self.history_ = result.history
         self.device_ = device
@@ -192,11 +213,40 @@ class Synthesizer:
         model.init_output_bias(torch.from_numpy(matrix.mean(axis=0, dtype=np.float64)))
         return model
 
-    def _fit_prior(self, model: TabularVAE, data: torch.Tensor, seed: int) -> MixturePrior | None:
+    def _fit_prior(self, latents: np.ndarray, seed: int) -> MixturePrior | None:
         """The latent mixture prior, or ``None`` for N(0, I)."""
         if PriorKind(self.prior) is PriorKind.STANDARD:
             return None
-        return fit_mixture_prior(_posterior_means(model, data, seed), self.prior_components, seed % 2**31)
+        return fit_mixture_prior(latents, self.prior_components, seed % 2**31)
+
+    def _fit_conditional(
+        self, layout, data: torch.Tensor, latents: np.ndarray, seed: int, vae_steps: int
+    ) -> ConditionalPrior | None:
+        """The conditional prior over the latent given any subset of columns, or ``None``.
+
+        It trains for as many steps as the VAE did, between 200 and 3000 (with early stopping):
+        a short test fit stays short, a full one gets what it needs.
+        """
+        if not self.conditional or layout.width == 0:
+            return None
+        names = list(dict.fromkeys(span.column for span in layout.spans))
+        column_of = tuple(names.index(span.column) for span in layout.spans for _ in range(span.width))
+        targets = torch.from_numpy(latents).to(data.device)
+        config = ConditionalPriorConfig(
+            data_dim=layout.width,
+            column_of=column_of,
+            latent_dim=self.latent_dim,
+            hidden_dims=self.hidden_dims,
+            target_dim=principal_dim(targets),
+        )
+        generator = torch.Generator(device=data.device).manual_seed(seed)
+        prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)
+        prior.set_whitening(targets)
+        train_config = ConditionalTrainConfig(
+            steps=int(min(3000, max(200, vae_steps))), batch_size=min(512, max(64, data.shape[0] // 16))
+        )
+        self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)
+        return prior
 
     def _check_params(self) -> None:
         problems = []
@@ -247,11 +297,24 @@ class Synthesizer:
         )
 
     # --------------------------------------------------------------- sample
-    def sample(self, n: int, *, seed: int | None = None, batch_size: int = 50_000) -> pd.DataFrame:
-        """Draw ``n`` synthetic rows.
+    def sample(
+        self,
+        n: int,
+        *,
+        conditions: ConditionsLike = None,
+        seed: int | None = None,
+        batch_size: int = 50_000,
+    ) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows, optionally all satisfying ``conditions``.
 
         Args:
             n: Number of rows.
+            conditions: Values some columns must take, as ``{column: value}``,
+                ``{column: [values]}``, ``{column: {">=": low, "<": high}}`` or a list of
+                ``"column>=value"`` strings (see :mod:`synthvae.conditions`). Every row satisfies
+                them exactly; the other columns follow the model's distribution given them
+                (drawn through the conditional prior, never by rejection, so rare conditions
+                cost no more than common ones).
             seed: Same seed, same rows (bit for bit on CPU). ``None`` continues a stream seeded
                 by the synthesizer's ``seed``, so successive calls differ but a fresh run repeats.
             batch_size: Rows decoded per batch: bounds memory. The draws are made batch by batch,
@@ -259,39 +322,188 @@ class Synthesizer:
 
         Returns:
             Exactly ``n`` rows with exactly the schema's columns, order and dtypes.
+
+        Raises:
+            ParameterError: A bad argument, or an impossible condition (unknown column or
+                category, empty range, values the training data never had).
         """
         self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ParameterError(f"n must be a non-negative integer, got {n!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ParameterError(f"seed must be a non-negative integer or None, got {seed!r}")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ParameterError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if seed is None:
-            seed = int(self._sample_rng.integers(0, 2**63 - 1))
-        torch_seed, numpy_seed = np.random.SeedSequence(seed).generate_state(2)
-        generator = torch.Generator(device=self.device_).manual_seed(int(torch_seed))
-        rng = np.random.default_rng(int(numpy_seed))
+        _check_count("n", n)
+        _check_count("batch_size", batch_size, minimum=1)
+        parsed = parse_conditions(conditions, self.schema_)
+        if parsed:
+            generator_parts = self._generator()  # refuses a model without a conditional prior
+            for condition in parsed:  # impossible conditions fail before any work
+                self.preprocessor_.codecs_[self.schema_.names.index(condition.column)].draw_given(
+                    condition, 1, np.random.default_rng(0)
+                )
+        generator, rng = self._draw_streams(seed)
         self.model_.eval()
-        frames = [self.preprocessor_.reverse_transform(matrix, rng) for matrix in self._sample_matrices(int(n), generator, batch_size)]
+        frames = []
+        for start in range(0, int(n), batch_size):
+            rows = min(batch_size, int(n) - start)
+            if parsed:
+                frame, missed = generator_parts.sample_conditional(rows, parsed, generator, rng)
+                if missed:
+                    logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
+            else:
+                frame = self.preprocessor_.reverse_transform(self._sample_matrix(rows, generator), rng)
+            frames.append(frame)
         if not frames:
             width = self.preprocessor_.layout_.width
             return self.preprocessor_.reverse_transform(np.zeros((0, width), dtype=np.float32), rng)
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         return self.preprocessor_.finalize(frame)
 
-    def _sample_matrices(self, n: int, generator: torch.Generator, batch_size: int):
-        """Yield sampled encoded matrices of at most ``batch_size`` rows, column-major on the CPU."""
-        latent = self.model_.config.latent_dim
-        for start in range(0, n, batch_size):
-            rows = min(batch_size, n - start)
-            if self.prior_ is not None:
-                z = self.prior_.sample(rows, generator, self.device_)
+    def _draw_streams(self, seed: int | None) -> tuple[torch.Generator, np.random.Generator]:
+        """The torch and numpy random streams of one call, from ``seed`` (or the instance stream)."""
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ParameterError(f"seed must be a non-negative integer or None, got {seed!r}")
+        if seed is None:
+            seed = int(self._sample_rng.integers(0, 2**63 - 1))
+        torch_seed, numpy_seed = np.random.SeedSequence(seed).generate_state(2)
+        generator = torch.Generator(device=self.device_).manual_seed(int(torch_seed))
+        return generator, np.random.default_rng(int(numpy_seed))
+
+    def _generator(self) -> Generator:
+        if getattr(self, "conditional_", None) is None:
+            raise NotFittedError(
+                "this model has no conditional prior, which conditional sampling, augment and impute "
+                "need: fit with Synthesizer(conditional=True) (the default)"
+            )
+        return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_)
+
+    # ------------------------------------------------------- beyond sampling
+    def augment(
+        self,
+        data: TableLike,
+        *,
+        target: str | None = None,
+        balance: bool = False,
+        rows: int | None = None,
+        ratio: float | None = None,
+        marker: str = "synthetic",
+        seed: int | None = None,
+    ) -> pd.DataFrame:
+        """The real rows plus synthetic ones, with a boolean column ``marker`` saying which is which.
+
+        Give exactly one of:
+        - ``balance=True`` (needs ``target``): each class of ``target`` gets synthetic rows of
+          that class (conditional sampling) until it has as many rows as the largest class;
+        - ``rows=N``: ``N`` synthetic rows (of the real class mix, or with ``target`` given, of
+          the real class proportions exactly);
+        - ``ratio=R``: ``R`` times as many synthetic rows as real ones.
+
+        Returns:
+            Real rows first (index reset), then synthetic rows, in the schema's dtypes.
+        """
+        self._check_fitted()
+        frame, source = _read(data)
+        if sum([bool(balance), rows is not None, ratio is not None]) != 1:
+            raise ParameterError("give exactly one of balance=True, rows=N or ratio=R")
+        if marker in self.schema_.names:
+            raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name")
+        real = conform(frame, self.schema_, source, check_bounds=False)
+        real = pd.DataFrame({c.name: codec.as_sampled(real[c.name]) for c, codec in zip(self.schema_, self.preprocessor_.codecs_)})
+        if target is not None and target not in self.schema_.names:
+            raise ParameterError(f"target {target!r} is not a column; the model has columns {preview(self.schema_.names)}")
+        if balance and target is None:
+            raise ParameterError("balance=True needs a target column")
+        if rows is not None:
+            _check_count("rows", rows)
+            total = int(rows)
+        elif ratio is not None:
+            if not isinstance(ratio, (int, float)) or ratio < 0:
+                raise ParameterError(f"ratio must be a non-negative number, got {ratio!r}")
+            total = int(round(ratio * len(real)))
+        counts = {}
+        if target is not None:
+            observed = real[target].value_counts(dropna=True)
+            observed = observed[observed > 0]
+            if balance:
+                counts = {value: int(observed.max() - count) for value, count in observed.items()}
             else:
-                z = torch.randn((rows, latent), generator=generator, device=self.device_)
-            # Transposed in torch (fast), so the numpy view is column-major: every codec's block
-            # of columns is then one contiguous slice.
-            yield self.model_.sample_matrix(z, generator).T.contiguous().cpu().numpy().T
+                shares = observed / observed.sum()
+                counts = dict(zip(shares.index, _apportion(total, shares.to_numpy())))
+        if target is None:
+            synthetic = self.sample(total, seed=seed)
+        else:
+            streams = np.random.SeedSequence(seed if seed is not None else int(self._sample_rng.integers(0, 2**63 - 1)))
+            parts = [
+                self.sample(count, conditions={target: [value]}, seed=int(child.generate_state(1)[0]))
+                for (value, count), child in zip(counts.items(), streams.spawn(len(counts)))
+            ]
+            synthetic = pd.concat(parts, ignore_index=True) if parts else self.sample(0)
+            synthetic = self.preprocessor_.finalize(synthetic)  # ids unique across the classes
+        real[marker], synthetic[marker] = False, True
+        return pd.concat([real, synthetic], ignore_index=True)
+
+    def impute(
+        self,
+        data: TableLike,
+        *,
+        columns: list[str] | None = None,
+        method: str = "mean",
+        draws: int | None = None,
+        seed: int | None = None,
+    ) -> pd.DataFrame | list[pd.DataFrame]:
+        """Fill the unknown cells of a table with values drawn from the model given each row's
+        observed cells. Observed cells, and nulls the schema marks as meaningful
+        (``meaningful_nulls``), are left as they are.
+
+        Args:
+            data: A DataFrame or a CSV / Parquet path with the schema's columns (other columns
+                are carried along untouched).
+            columns: Only fill these columns (default: all).
+            method: ``"mean"`` (default): one table whose numeric cells are the mean of
+                ``draws`` (default 32) draws and other cells the most frequent draw: the best
+                single guess. ``"draw"``: ``draws`` (default 1) tables, each one independent draw
+                from the model given the observed cells (multiple imputation); a list when
+                ``draws > 1``.
+            seed: Same seed, same result.
+
+        Returns:
+            The completed table (schema columns in the sampled dtypes, the input's index), or a
+            list of them.
+        """
+        self._check_fitted()
+        frame, source = _read(data, "data to impute")
+        parts = self._generator()
+        if method not in ("mean", "draw"):
+            raise ParameterError(f"method must be 'mean' or 'draw', got {method!r}")
+        draws = (32 if method == "mean" else 1) if draws is None else draws
+        _check_count("draws", draws, minimum=1)
+        if columns is not None:
+            unknown = [c for c in columns if c not in self.schema_.names]
+            if unknown:
+                raise ParameterError(f"impute columns {preview(unknown)} are not columns of the model ({preview(self.schema_.names)})")
+        generator, rng = self._draw_streams(seed)
+        self.model_.eval()
+        tables, _ = parts.impute(frame, source, columns, int(draws), method, generator, rng)
+        return tables if method == "draw" and draws > 1 else tables[0]
+
+    def encode(self, data: TableLike, *, variance: bool = False) -> pd.DataFrame:
+        """Each row's latent embedding: the posterior mean (columns ``z0``, ``z1``, ...) and, with
+        ``variance=True``, the posterior variances (``var_z0``, ...); the input's index."""
+        self._check_fitted()
+        frame, source = _read(data, "data to encode")
+        parts = Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_)
+        means, variances = parts.encode(frame, source)
+        names = [f"z{i}" for i in range(means.shape[1])]
+        out = pd.DataFrame(means, index=frame.index, columns=names)
+        if variance:
+            out = pd.concat([out, pd.DataFrame(variances, index=frame.index, columns=[f"var_{c}" for c in names])], axis=1)
+        return out
+
+    def _sample_matrix(self, rows: int, generator: torch.Generator) -> np.ndarray:
+        """One sampled encoded matrix of ``rows`` rows, column-major on the CPU."""
+        if self.prior_ is not None:
+            z = self.prior_.sample(rows, generator, self.device_)
+        else:
+            z = torch.randn((rows, self.model_.config.latent_dim), generator=generator, device=self.device_)
+        # Transposed in torch (fast), so the numpy view is column-major: every codec's block
+        # of columns is then one contiguous slice.
+        return self.model_.sample_matrix(z, generator).T.contiguous().cpu().numpy().T
 
     # ------------------------------------------------------------ save/load
     def save(self, path: str | os.PathLike) -> Path:
@@ -313,6 +525,9 @@ class Synthesizer:
         tensors = dict(self.model_.state_dict())
         if self.prior_ is not None:
             tensors.update(self.prior_.tensors())
+        if self.conditional_ is not None:
+            payload["conditional_config"] = self.conditional_.config.to_dict()
+            tensors.update({f"conditional.{k}": v for k, v in self.conditional_.state_dict().items()})
         return save_model_file(path, tensors, payload)
 
     @classmethod
@@ -337,6 +552,12 @@ class Synthesizer:
             config = VAEConfig.from_dict(payload["vae_config"])
             model = TabularVAE(config)  # weights replaced below
             prior_tensors = {k: tensors.pop(k) for k in list(tensors) if k.startswith("prior.")}
+            conditional_tensors = {k[len("conditional.") :]: tensors.pop(k) for k in list(tensors) if k.startswith("conditional.")}
+            syn.conditional_ = None
+            if "conditional_config" in payload:
+                conditional = ConditionalPrior(ConditionalPriorConfig.from_dict(payload["conditional_config"]))
+                conditional.load_state_dict(conditional_tensors, strict=True)
+                syn.conditional_ = conditional.to(resolved).eval()
             model.load_state_dict(tensors, strict=True)
             syn.model_ = model.to(resolved).eval()
             syn.prior_ = MixturePrior.from_tensors(prior_tensors).to(resolved) if prior_tensors else None
@@ -370,6 +591,7 @@ class Synthesizer:
             "numeric_encoding": str(NumericEncoding(self.numeric_encoding).value),
             "prior": str(PriorKind(self.prior).value),
             "prior_components": self.prior_components,
+            "conditional": bool(self.conditional),
             "seed": self.seed,
             "device": str(self.device),
         }
@@ -384,28 +606,45 @@ class Synthesizer:
 
 
 def _fit_seeds(seed: int) -> np.ndarray:
-    """The four seeds a fit derives from its seed: weights, training, unseeded samples, prior.
+    """The seeds a fit derives from its seed: weights, training, unseeded samples, prior,
+    conditional prior (a prefix-stable sequence: adding one leaves the others as they were).
 
     ``load`` derives the same unseeded-sample stream, so a loaded model continues as a fitted one.
     """
-    return np.random.SeedSequence(seed).generate_state(4)
+    return np.random.SeedSequence(seed).generate_state(5)
 
 
 @torch.no_grad()
-def _posterior_means(model: TabularVAE, data: torch.Tensor, seed: int, max_rows: int = 50_000) -> np.ndarray:
-    """Posterior means of (at most ``max_rows`` seeded-random) training rows, ``(N, latent)``."""
+def _posterior_means(model: TabularVAE, data: torch.Tensor, seed: int, max_rows: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_rows`` seeded-random training rows (their numbers, sorted) and their
+    posterior means ``(N, latent)``."""
     model.eval()
     rows = np.arange(data.shape[0])
     if rows.size > max_rows:
         rows = np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
     index = torch.from_numpy(rows).to(data.device)
     means = [model.encode(data[index[i : i + 8192]])[0].cpu() for i in range(0, len(rows), 8192)]
-    return torch.cat(means).numpy()
+    return rows, torch.cat(means).numpy()
 
 
-def _read(data: TableLike) -> tuple[pd.DataFrame, str]:
+def _check_count(name: str, value, minimum: int = 0) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = "positive" if minimum else "non-negative"
+        raise ParameterError(f"{name} must be a {kind} integer, got {value!r}")
+
+
+def _apportion(total: int, shares: np.ndarray) -> list[int]:
+    """Split ``total`` into integers proportional to ``shares`` (largest remainders)."""
+    exact = shares * total
+    counts = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]:
+        counts[i] += 1
+    return counts.tolist()
+
+
+def _read(data: TableLike, name: str = "training data") -> tuple[pd.DataFrame, str]:
     if isinstance(data, pd.DataFrame):
-        return data, "training data"
+        return data, name
     if isinstance(data, (str, os.PathLike)):
         return read_table(data), f"{str(data)!r}"
     raise DataError(f"expected a DataFrame or a CSV/Parquet path, got {type(data).__name__}")

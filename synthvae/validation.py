@@ -32,6 +32,7 @@ def conform(
     *,
     allow_extra: bool = False,
     check_bounds: bool = True,
+    check_nulls: bool = True,
 ) -> pd.DataFrame:
     """Validate ``frame`` against ``schema`` and return it in canonical types and order.
 
@@ -41,6 +42,8 @@ def conform(
         source: Name of the table in error messages (a file name, "training data").
         allow_extra: Drop columns the schema does not list instead of refusing them.
         check_bounds: Refuse values outside the schema's min / max.
+        check_nulls: Refuse nulls in columns that are not nullable (``False`` for tables whose
+            nulls are to be imputed).
 
     Returns:
         A new DataFrame with exactly the schema's columns, in its order.
@@ -73,7 +76,8 @@ def conform(
     for column in schema:
         series = frame[column.name]
         converted = _CONVERTERS[column.kind](series, column, source)
-        _check_nulls(series, converted, column, source)
+        if check_nulls:
+            _check_nulls(series, converted, column, source)
         if check_bounds:
             _check_bounds(converted, column, source)
         out[column.name] = converted

@@ -33,7 +33,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError, NotFittedError, ParameterError
+from synthvae.conditions import Condition
+from synthvae.errors import DataError, NotFittedError, ParameterError, preview
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import NumericEncoding, fit_transform_for, transform_from_state
 from synthvae.schema import Column, ColumnKind
@@ -102,6 +103,33 @@ class ColumnCodec(ABC):
         codec.fitted_ = True
         return codec
 
+    # ----- conditions (conditional sampling) -----
+    def draw_given(self, condition: "Condition", n: int, rng: np.random.Generator) -> pd.Series:
+        """``n`` values drawn from the column's training distribution restricted to
+        ``condition``, in the column's sampled dtype (what :meth:`reverse_transform` returns).
+
+        Raises:
+            ParameterError: No training value satisfies the condition.
+        """
+        self._check_fitted()
+        return self._draw_given(condition, n, rng).rename(self.column.name)
+
+    def satisfies(self, series: pd.Series, condition: "Condition") -> np.ndarray:
+        """Which values of a sampled column satisfy ``condition``, ``(n,)`` bool."""
+        self._check_fitted()
+        return self._satisfies(series, condition)
+
+    def as_sampled(self, series: pd.Series) -> pd.Series:
+        """A conformed column (see :func:`synthvae.validation.conform`) in the dtype that
+        :meth:`reverse_transform` gives, values unchanged."""
+        return series
+
+    def _draw_given(self, condition, n, rng) -> pd.Series:
+        raise ParameterError(f"column {self.column.name!r} ({self.column.kind.value}) cannot be conditioned on")
+
+    def _satisfies(self, series, condition) -> np.ndarray:
+        raise ParameterError(f"column {self.column.name!r} ({self.column.kind.value}) cannot be conditioned on")
+
     def _check_fitted(self) -> None:
         if not getattr(self, "fitted_", False):
             raise NotFittedError(f"codec for column {self.column.name!r} is not fitted; call fit first")
@@ -148,7 +176,11 @@ class _RealValuedCodec(ColumnCodec):
     def _to_float(self, series: pd.Series) -> np.ndarray: ...
 
     @abstractmethod
-    def _from_float(self, values: np.ndarray, isnull: np.ndarray) -> pd.Series: ...
+    def _from_float(
+        self, values: np.ndarray, isnull: np.ndarray, low: float | None = None, high: float | None = None
+    ) -> pd.Series:
+        """Sampled floats to the column's dtype, rounded on its grid within ``[low, high]``
+        (default: the column's range)."""
 
     @abstractmethod
     def _bounds(self) -> tuple[float | None, float | None]: ...
@@ -190,6 +222,96 @@ class _RealValuedCodec(ColumnCodec):
             isnull[:] = True
         return self._from_float(values, isnull)
 
+    def _value_to_float(self, value: Any) -> float:
+        return float(value)
+
+    def _grid_step(self) -> float | None:
+        """Spacing of the sampled values (1 for integers, 10**-decimals), ``None`` if continuous."""
+        return None
+
+    def _grid_interval(self, condition: Condition) -> tuple[float, float]:
+        """The condition's range as inclusive bounds on the sampled values' grid, within the
+        column's range."""
+        low = -np.inf if condition.low is None else self._value_to_float(condition.low)
+        high = np.inf if condition.high is None else self._value_to_float(condition.high)
+        step = self._grid_step()
+        if step is None:
+            if condition.low_strict:
+                low = np.nextafter(low, np.inf)
+            if condition.high_strict:
+                high = np.nextafter(high, -np.inf)
+        else:
+            if np.isfinite(low):
+                grid = np.ceil(low / step - 1e-9) * step
+                low = grid + step if condition.low_strict and np.isclose(grid, low) else grid
+            if np.isfinite(high):
+                grid = np.floor(high / step + 1e-9) * step
+                high = grid - step if condition.high_strict and np.isclose(grid, high) else grid
+        low, high = max(low, self.low_), min(high, self.high_)
+        if low > high:
+            raise ParameterError(
+                f"condition {condition.describe()}: no value of column {self.column.name!r} can satisfy it "
+                f"(the model's range is {self._show(self.low_)} to {self._show(self.high_)})"
+            )
+        return float(low), float(high)
+
+    def _show(self, value: float) -> str:
+        return f"{value:g}"
+
+    def _draw_given(self, condition: Condition, n: int, rng: np.random.Generator) -> pd.Series:
+        isnull = np.zeros(n, dtype=bool)
+        if condition.values is not None:
+            return self._draw_values(condition, n, rng, isnull)
+        low, high = self._grid_interval(condition)
+        if self.transform_.mass_between(low, high) <= 1e-12:
+            raise ParameterError(
+                f"condition {condition.describe()}: no training value of column {self.column.name!r} lies "
+                f"there (the model's range is {self._show(self.low_)} to {self._show(self.high_)}), so the "
+                f"model cannot generate such rows; widen the range"
+            )
+        values = self.transform_.sample_between(low, high, n, rng)
+        return self._from_float(values, isnull, low, high)
+
+    def _draw_values(self, condition, n, rng, isnull) -> pd.Series:
+        values = np.array([self._value_to_float(v) for v in condition.values], dtype=np.float64)
+        outside = (values < self.low_) | (values > self.high_)
+        if outside.all():
+            raise ParameterError(
+                f"condition {condition.describe()}: outside the model's range of column {self.column.name!r} "
+                f"({self._show(self.low_)} to {self._show(self.high_)})"
+            )
+        values = values[~outside]
+        step = self._grid_step()
+        if step is not None:
+            off_grid = ~np.isclose(np.round(values / step) * step, values)
+            if off_grid.any():
+                raise ParameterError(
+                    f"condition {condition.describe()}: column {self.column.name!r} only takes values on a grid of "
+                    f"{step:g}, and {preview(list(values[off_grid]))} are not on it"
+                )
+        if values.size == 1:
+            chosen = np.full(n, values[0])
+        else:
+            half = (step or 0.0) / 2
+            weights = np.array([self.transform_.mass_between(v - half, v + half) for v in values]) + 1e-12
+            chosen = values[rng.choice(values.size, size=n, p=weights / weights.sum())]
+        return self._from_float(chosen, isnull, float(values.min()), float(values.max()))
+
+    def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
+        values = self._to_float(series)
+        present = ~np.isnan(values)
+        if condition.values is not None:
+            allowed = np.array([self._value_to_float(v) for v in condition.values], dtype=np.float64)
+            return present & np.isin(values, allowed)
+        ok = present.copy()
+        if condition.low is not None:
+            low = self._value_to_float(condition.low)
+            ok &= (values > low) if condition.low_strict else (values >= low)
+        if condition.high is not None:
+            high = self._value_to_float(condition.high)
+            ok &= (values < high) if condition.high_strict else (values <= high)
+        return ok
+
     def _get_state(self) -> dict[str, Any]:
         return {
             "transform": self.transform_.get_state(),
@@ -217,14 +339,26 @@ class NumericCodec(_RealValuedCodec):
     def _bounds(self):
         return self.column.min, self.column.max
 
-    def _from_float(self, values: np.ndarray, isnull: np.ndarray) -> pd.Series:
+    def as_sampled(self, series: pd.Series) -> pd.Series:
+        return series.astype("Int64") if self.column.is_integer else series.astype("float64")
+
+    def _grid_step(self) -> float | None:
         if self.column.is_integer:
-            values = _round_within(values, 0, self.low_, self.high_)
+            return 1.0
+        return None if self.column.decimals is None else 10.0 ** -self.column.decimals
+
+    def _from_float(self, values, isnull, low=None, high=None) -> pd.Series:
+        low = self.low_ if low is None else low
+        high = self.high_ if high is None else high
+        if self.column.is_integer:
+            values = _round_within(values, 0, low, high)
             out = pd.array(values.astype(np.int64), dtype="Int64")
             out[isnull] = pd.NA
             return pd.Series(out)
         if self.column.decimals is not None:
-            values = _round_within(values, self.column.decimals, self.low_, self.high_)
+            values = _round_within(values, self.column.decimals, low, high)
+        else:
+            values = np.clip(values, low, high)
         values = np.where(isnull, np.nan, values)
         return pd.Series(values, dtype="float64")
 
@@ -258,13 +392,21 @@ class DatetimeCodec(_RealValuedCodec):
         return out
 
     def _bounds(self):
-        def conv(value):
-            return None if value is None else pd.Timestamp(value).value / self._unit_ns
+        return tuple(None if v is None else self._value_to_float(v) for v in (self.column.min, self.column.max))
 
-        return conv(self.column.min), conv(self.column.max)
+    def _value_to_float(self, value: Any) -> float:
+        return pd.Timestamp(value).value / self._unit_ns
 
-    def _from_float(self, values: np.ndarray, isnull: np.ndarray) -> pd.Series:
-        ticks = _round_within(values, 0, self.low_, self.high_)
+    def _grid_step(self) -> float | None:
+        return 1.0
+
+    def _show(self, value: float) -> str:
+        return str(pd.Timestamp(int(round(value * self._unit_ns))))
+
+    def _from_float(self, values, isnull, low=None, high=None) -> pd.Series:
+        low = self.low_ if low is None else low
+        high = self.high_ if high is None else high
+        ticks = _round_within(values, 0, low, high)
         ns = ticks.astype(np.int64) * self._unit_ns
         out = pd.Series(ns.view("datetime64[ns]"))
         out[isnull] = pd.NaT
@@ -303,6 +445,7 @@ class CategoricalCodec(ColumnCodec):
             order = np.argsort(-counts, kind="stable")
             kept = np.sort(order[: self.max_categories - 1])
         pooled = np.setdiff1d(np.arange(n_cats), kept)
+        self.counts_ = counts
         self.kept_ = kept
         self.pool_ = pooled[counts[pooled] > 0]
         self.pool_counts_ = counts[self.pool_]
@@ -348,12 +491,35 @@ class CategoricalCodec(ColumnCodec):
         return codes
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        codes = self._reverse_codes(block, rng)
+        return self._from_codes(self._reverse_codes(block, rng))
+
+    def _allowed_codes(self, condition: Condition) -> np.ndarray:
+        categories = self._categories
+        return np.array([categories.index(v) for v in condition.values], dtype=np.int64)
+
+    def _draw_given(self, condition: Condition, n: int, rng: np.random.Generator) -> pd.Series:
+        if condition.values is None:
+            raise ParameterError(f"condition {condition.describe()}: give the allowed values of {self.column.name!r}")
+        allowed = self._allowed_codes(condition)
+        weights = self.counts_[allowed].astype(np.float64)
+        if weights.sum() <= 0:
+            raise ParameterError(
+                f"condition {condition.describe()}: no training row of column {self.column.name!r} has "
+                f"{'this value' if allowed.size == 1 else 'these values'}, so the model cannot generate such rows"
+            )
+        codes = allowed[rng.choice(allowed.size, size=n, p=weights / weights.sum())]
+        return self._from_codes(codes)
+
+    def _from_codes(self, codes: np.ndarray) -> pd.Series:
         dtype = pd.CategoricalDtype(self._categories, ordered=self.column.ordered)
         return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
 
+    def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
+        return np.isin(self._codes(series), self._allowed_codes(condition))
+
     def _get_state(self) -> dict[str, Any]:
         return {
+            "counts": self.counts_.tolist(),
             "kept": self.kept_.tolist(),
             "pool": self.pool_.tolist(),
             "pool_counts": self.pool_counts_.tolist(),
@@ -362,6 +528,9 @@ class CategoricalCodec(ColumnCodec):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.max_categories = int(state["max_categories"])
+        # Files written before conditional sampling carry no counts: allowed values are then
+        # drawn uniformly.
+        self.counts_ = np.asarray(state.get("counts", np.ones(len(self._categories))), dtype=np.int64)
         self.kept_ = np.asarray(state["kept"], dtype=np.int64)
         self.pool_ = np.asarray(state["pool"], dtype=np.int64)
         self.pool_counts_ = np.asarray(state["pool_counts"], dtype=np.int64)
@@ -381,8 +550,7 @@ class BooleanCodec(CategoricalCodec):
         values = pd.Series(series, dtype="boolean")
         return np.where(values.isna(), -1, values.fillna(False).astype(bool).astype(np.int64)).astype(np.int64)
 
-    def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        codes = self._reverse_codes(block, rng)
+    def _from_codes(self, codes: np.ndarray) -> pd.Series:
         out = pd.array(codes == 1, dtype="boolean")
         out[codes < 0] = pd.NA
         return pd.Series(out)

@@ -79,6 +79,24 @@ class QuantileNormal:
         """The encoded block row used for a null (the median)."""
         return np.zeros(1)
 
+    def _cdf_interval(self, low: float, high: float) -> tuple[float, float]:
+        """``P(X < low)`` and ``P(X <= high)`` under the fitted empirical CDF (point masses whole)."""
+        q, p = self.quantiles, self.probs
+        below = float(-np.interp(-low, -q[::-1], -p[::-1])) if np.isfinite(low) else 0.0
+        upto = float(np.interp(high, q, p)) if np.isfinite(high) else 1.0
+        return below, upto
+
+    def mass_between(self, low: float, high: float) -> float:
+        """Training probability of ``low <= X <= high``."""
+        below, upto = self._cdf_interval(low, high)
+        return max(upto - below, 0.0)
+
+    def sample_between(self, low: float, high: float, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws from the training distribution restricted to ``[low, high]`` (inverse CDF)."""
+        below, upto = self._cdf_interval(low, high)
+        u = rng.uniform(below, max(upto, below), size=n)
+        return np.clip(np.interp(u, self.probs, self.quantiles), low, high)
+
     def get_state(self) -> dict[str, Any]:
         return {"encoding": self.encoding.value, "quantiles": self.quantiles.tolist()}
 
@@ -162,6 +180,22 @@ class ModeNormal:
     def null_fill(self) -> np.ndarray:
         """The encoded block row used for a null: the heaviest mode's mean."""
         return self.forward(np.array([self.means[self.weights.argmax()]]))[0]
+
+    def _component_masses(self, low: float, high: float) -> np.ndarray:
+        return self.weights * np.maximum(ndtr((high - self.means) / self.stds) - ndtr((low - self.means) / self.stds), 0.0)
+
+    def mass_between(self, low: float, high: float) -> float:
+        """Probability of ``low <= X <= high`` under the fitted mixture."""
+        return float(self._component_masses(low, high).sum())
+
+    def sample_between(self, low: float, high: float, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws from the fitted mixture truncated to ``[low, high]``."""
+        masses = self._component_masses(low, high)
+        comp = rng.choice(masses.size, size=n, p=masses / masses.sum())
+        m, s = self.means[comp], self.stds[comp]
+        a, b = ndtr((low - m) / s), ndtr((high - m) / s)
+        u = np.clip(rng.uniform(a, b), _EPS, 1.0 - _EPS)
+        return np.clip(m + s * ndtri(u), low, high)
 
     def get_state(self) -> dict[str, Any]:
         return {

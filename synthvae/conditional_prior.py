@@ -1,0 +1,254 @@
+"""The conditional latent prior: where ``z`` lies given the values of *some* of a row's columns.
+
+Conditional sampling and imputation both need ``p(z | observed cells)``. Searching the latent
+space at sampling time (rejection, importance sampling, Metropolis-within-Gibbs) costs many
+decoder passes per row, and rejection fails outright on rare conditions. Instead, after the VAE is
+trained, synthvae fits an amortised conditional density of the latent (a mixture density
+network, Bishop 1994): given an encoded row with a random subset of its columns hidden and the
+mask of which are shown, it outputs a Gaussian mixture over the row's posterior mean. Trained by
+maximum likelihood on random masks, one network answers every pattern of observed columns: one
+pass gives the latents of a conditional sample or of a row to impute. With no column shown it
+is an unconditional prior, with every column shown it is (close to) the encoder.
+
+The same targets (posterior means) as the unconditional mixture prior of :mod:`synthvae.prior`
+keep the two consistent.
+
+Torch only: this module knows nothing of pandas or of the schema, only of which matrix column
+belongs to which table column.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ConditionalPriorConfig:
+    """Shape of the network.
+
+    Attributes:
+        data_dim: Width of the encoded matrix.
+        column_of: For every matrix column, the number of its table column (0..n_columns-1).
+        latent_dim: Size of the latent.
+        hidden_dims: Hidden layer widths.
+        components: Gaussian components of the output mixture.
+        target_dim: Principal components of the latent that the mixture models (the rest of the
+            latent is fixed at its mean).
+    """
+
+    data_dim: int
+    column_of: tuple[int, ...]
+    latent_dim: int
+    hidden_dims: tuple[int, ...] = (256, 256)
+    components: int = 8
+    target_dim: int | None = None
+
+    @property
+    def out_dim(self) -> int:
+        """Dimension of the modelled (whitened principal) coordinates."""
+        return self.target_dim or self.latent_dim
+
+    @property
+    def n_columns(self) -> int:
+        """Number of (learned) table columns."""
+        return (max(self.column_of) + 1) if self.column_of else 0
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ConditionalPriorConfig":
+        """Rebuild from :meth:`to_dict`."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class ConditionalPrior(nn.Module):
+    """Mixture density network ``p(z | x * mask, mask)`` over the latent.
+
+    Args:
+        config: The network's configuration.
+        generator: Random generator for the initial weights (default: seed 0).
+    """
+
+    def __init__(self, config: ConditionalPriorConfig, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.config = config
+        k, d = config.components, config.out_dim
+        dims = [config.data_dim + config.n_columns, *config.hidden_dims]
+        with torch.random.fork_rng(devices=[]):
+            layers: list[nn.Module] = []
+            for d_in, d_out in zip(dims[:-1], dims[1:]):
+                layers += [nn.Linear(d_in, d_out), nn.SiLU()]
+            self.body = nn.Sequential(*layers)
+            self.head = nn.Linear(dims[-1], k * (1 + 2 * d))
+        self.register_buffer("column_of", torch.tensor(config.column_of, dtype=torch.long), persistent=False)
+        # Whitened principal coordinates of the latent: c = (z - center) @ basis / scale.
+        self.register_buffer("center", torch.zeros(config.latent_dim))
+        self.register_buffer("basis", torch.eye(config.latent_dim)[:, :d].contiguous())
+        self.register_buffer("scale", torch.ones(d))
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for module in self.modules():
+                if isinstance(module, nn.Linear):
+                    bound = 1.0 / math.sqrt(module.in_features)
+                    module.weight.uniform_(-bound, bound, generator=generator)
+                    module.bias.uniform_(-bound, bound, generator=generator)
+
+    def forward(self, x: torch.Tensor, shown: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mixture parameters for rows ``x`` ``(B, W)`` whose columns ``shown`` ``(B, C)`` (bool) are observed.
+
+        Returns:
+            Log mixture weights ``(B, K)``, means ``(B, K, D)``, log standard deviations ``(B, K, D)``.
+        """
+        shown = shown.to(x.dtype)
+        visible = x * shown[:, self.column_of]
+        out = self.head(self.body(torch.cat([visible, shown], dim=1)))
+        k, d = self.config.components, self.config.out_dim
+        log_w = torch.log_softmax(out[:, :k], dim=1)
+        means = out[:, k : k + k * d].reshape(-1, k, d)
+        log_std = out[:, k + k * d :].reshape(-1, k, d).clamp(-7.0, 3.0)
+        return log_w, means, log_std
+
+    @torch.no_grad()
+    def set_whitening(self, latents: torch.Tensor) -> None:
+        """Fit the principal coordinates (the first ``out_dim``) to training latents ``(N, D)``."""
+        center = latents.mean(0)
+        cov = torch.cov((latents - center).T.double()) if latents.shape[0] > 1 else torch.eye(latents.shape[1]).double()
+        values, vectors = torch.linalg.eigh(cov)
+        values, vectors = values.flip(0).clamp_min(0), vectors.flip(1)
+        d = self.config.out_dim
+        self.center.copy_(center)
+        self.basis.copy_(vectors[:, :d].float())
+        self.scale.copy_(values[:d].sqrt().clamp_min(1e-6).float())
+
+    def whiten(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``(B, D)`` to modelled coordinates ``(B, out_dim)``."""
+        return (z - self.center) @ self.basis / self.scale
+
+    def log_prob(self, z: torch.Tensor, x: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
+        """Log density of the modelled coordinates of latents ``z`` ``(B, D)`` given the shown cells, ``(B,)``."""
+        c = self.whiten(z)
+        log_w, means, log_std = self(x, shown)
+        diff = (c.unsqueeze(1) - means) * torch.exp(-log_std)
+        comp = -0.5 * (diff**2).sum(-1) - log_std.sum(-1) - 0.5 * c.shape[1] * math.log(2 * math.pi)
+        return torch.logsumexp(log_w + comp, dim=1)
+
+    @torch.inference_mode()
+    def sample(
+        self, x: torch.Tensor, shown: torch.Tensor, draws: int, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``draws`` latents per row from one pass of the network.
+
+        Returns:
+            Latents ``(B, draws, D)`` and their log densities ``(B, draws)`` (of the modelled
+            coordinates, which is what importance weights need).
+        """
+        log_w, means, log_std = self(x, shown)  # (B, K), (B, K, d), (B, K, d)
+        rows, k, d = means.shape
+        comp = torch.multinomial(log_w.exp(), draws, replacement=True, generator=generator)  # (B, draws)
+        index = comp.unsqueeze(-1).expand(rows, draws, d)
+        eps = torch.randn((rows, draws, d), generator=generator, device=x.device, dtype=means.dtype)
+        c = torch.gather(means, 1, index) + eps * torch.gather(log_std, 1, index).exp()  # (B, draws, d)
+        diff = (c.unsqueeze(2) - means.unsqueeze(1)) * torch.exp(-log_std).unsqueeze(1)  # (B, draws, K, d)
+        comp_ll = -0.5 * (diff**2).sum(-1) - log_std.sum(-1).unsqueeze(1) - 0.5 * d * math.log(2 * math.pi)
+        log_q = torch.logsumexp(log_w.unsqueeze(1) + comp_ll, dim=2)  # (B, draws)
+        z = self.center + (c * self.scale) @ self.basis.T
+        return z, log_q
+
+
+@dataclass(frozen=True)
+class ConditionalTrainConfig:
+    """How the conditional prior is trained: Adam, random column masks, early stopping.
+
+    Attributes:
+        steps: Most optimisation steps.
+        batch_size: Rows per step.
+        learning_rate: Adam step size.
+        validation_fraction: Share of rows held out for early stopping.
+        check_every: Steps between validation checks.
+        patience: Checks without improvement before stopping.
+    """
+
+    steps: int = 3000
+    batch_size: int = 512
+    learning_rate: float = 1e-3
+    validation_fraction: float = 0.1
+    check_every: int = 100
+    patience: int = 5
+
+
+def principal_dim(latents: torch.Tensor, kept_variance: float = 0.99) -> int:
+    """The fewest principal components of latents ``(N, D)`` that keep ``kept_variance`` of the variance."""
+    if latents.shape[0] < 2:
+        return 1
+    values = torch.linalg.eigvalsh(torch.cov((latents - latents.mean(0)).T.double())).flip(0).clamp_min(0)
+    share = torch.cumsum(values, 0) / values.sum().clamp_min(1e-12)
+    return int(min(latents.shape[1], int((share < kept_variance).sum()) + 1))
+
+
+def random_shown(rows: int, columns: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """Random masks that cover every share of observed columns: per row a share ``p ~ U(0, 1)``,
+    then each column shown with probability ``p``. ``(rows, columns)`` bool."""
+    share = torch.rand((rows, 1), generator=generator, device=device)
+    return torch.rand((rows, columns), generator=generator, device=device) < share
+
+
+def train_conditional_prior(
+    model: ConditionalPrior,
+    data: torch.Tensor,
+    latents: torch.Tensor,
+    config: ConditionalTrainConfig,
+    generator: torch.Generator,
+) -> list[float]:
+    """Fit ``model`` to the latents of the rows of ``data`` under random masks.
+
+    Args:
+        model: The network (trained in place; the best validation weights are kept).
+        data: The encoded training matrix ``(N, W)``.
+        latents: The training rows' posterior means ``(N, D)``.
+        config: Steps, batch and stopping.
+        generator: All randomness (split, batches, masks).
+
+    Returns:
+        The validation negative log-likelihood at each check.
+    """
+    n = data.shape[0]
+    device = data.device
+    order = torch.randperm(n, generator=generator, device=device)
+    n_val = int(n * config.validation_fraction) if n >= 50 else 0
+    val, train = order[:n_val], order[n_val:]
+    c = model.config.n_columns
+    val_shown = random_shown(n_val, c, generator, device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    batch = min(config.batch_size, train.numel())
+    best, best_state, stale, history = math.inf, None, 0, []
+    model.train()
+    for step in range(1, config.steps + 1):
+        index = train[torch.randint(train.numel(), (batch,), generator=generator, device=device)]
+        shown = random_shown(batch, c, generator, device)
+        loss = -model.log_prob(latents[index], data[index], shown).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if n_val and (step % config.check_every == 0 or step == config.steps):
+            model.eval()
+            with torch.no_grad():
+                nll = float(-model.log_prob(latents[val], data[val], val_shown).mean())
+            model.train()
+            history.append(nll)
+            if nll < best - 1e-3:
+                best, stale = nll, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                stale += 1
+                if stale >= config.patience:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return history

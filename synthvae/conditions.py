@@ -1,0 +1,279 @@
+"""Conditions on column values for conditional sampling: parsed, typed and checked against a schema.
+
+A condition fixes one column to a value, to one of several values, or (numeric, datetime and
+ordered categorical columns) to a range. They come from Python::
+
+    {"species": "Adelie"}                     # equal to
+    {"island": ["Biscoe", "Dream"]}           # one of
+    {"body_mass_g": {">=": 4000, "<": 5000}}  # a range (operators >, >=, <, <=, ==, in)
+
+or as text, as the CLI's repeatable ``--condition`` gives them: ``"species=Adelie"``,
+``"body_mass_g>=4000"``. Several conditions on one column combine: values by union (``a=x``,
+``a=y`` means x or y), bounds by intersection. Impossible conditions (an unknown column or
+category, an empty range) raise :class:`~synthvae.errors.ParameterError` naming the column and
+the values. Whether the *training data* holds rows that satisfy a condition is for the codecs to
+say (:meth:`~synthvae.preprocessing.codecs.ColumnCodec.draw_given`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from synthvae.errors import ParameterError, preview
+from synthvae.schema import Column, ColumnKind, Schema
+
+_OPERATORS = (">=", "<=", "==", "!=", ">", "<", "=")
+_TEXT_TRUE = {"true", "t", "yes", "y", "1"}
+_TEXT_FALSE = {"false", "f", "no", "n", "0"}
+
+ConditionsLike = Mapping[str, Any] | Iterable[str] | None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What one column must satisfy.
+
+    Attributes:
+        column: The column's name.
+        values: Allowed values (categorical and boolean columns, or exact numeric values), in
+            the column's own type; ``None`` when the condition is a range.
+        low: Lower bound of a numeric or datetime range (``None``: unbounded).
+        high: Upper bound.
+        low_strict: The lower bound itself is excluded (``>``).
+        high_strict: The upper bound itself is excluded (``<``).
+    """
+
+    column: str
+    values: tuple | None = None
+    low: Any = None
+    high: Any = None
+    low_strict: bool = False
+    high_strict: bool = False
+
+    @property
+    def is_exact(self) -> bool:
+        """Whether the condition names one value: every row gets exactly that value."""
+        return self.values is not None and len(self.values) == 1
+
+    def describe(self) -> str:
+        """Human-readable form for messages: ``age >= 40``, ``island in ['Biscoe', 'Dream']``."""
+        if self.values is not None:
+            if self.is_exact:
+                return f"{self.column} = {self.values[0]!r}"
+            return f"{self.column} in {preview(list(self.values))}"
+        parts = []
+        if self.low is not None:
+            parts.append(f"{self.column} {'>' if self.low_strict else '>='} {self.low}")
+        if self.high is not None:
+            parts.append(f"{self.column} {'<' if self.high_strict else '<='} {self.high}")
+        return " and ".join(parts)
+
+
+def parse_conditions(conditions: ConditionsLike, schema: Schema) -> list[Condition]:
+    """Turn user conditions into one checked :class:`Condition` per column, in schema order.
+
+    Args:
+        conditions: A mapping ``{column: value | [values] | {op: value}}``, an iterable of
+            ``"column OP value"`` strings, or ``None``.
+        schema: The fitted model's schema.
+
+    Raises:
+        ParameterError: Unknown column, id column, value of the wrong type, unknown category,
+            range on an unordered column, or an empty range.
+    """
+    if conditions is None:
+        return []
+    clauses: list[tuple[str, str, Any]] = []
+    if isinstance(conditions, Mapping):
+        for name, spec in conditions.items():
+            clauses.extend(_clauses_of(str(name), spec))
+    elif isinstance(conditions, (str, bytes)):
+        raise ParameterError("conditions must be a mapping or a list of 'column=value' strings, not one string")
+    else:
+        for text in conditions:
+            clauses.append(_parse_text(str(text), schema))
+    merged: dict[str, Condition] = {}
+    for name, op, value in clauses:
+        column = _column(schema, name)
+        merged[name] = _merge(merged.get(name), _condition(column, op, value))
+    out = []
+    for column in schema:
+        if column.name in merged:
+            out.append(_finish(column, merged[column.name]))
+    return out
+
+
+def _clauses_of(name: str, spec: Any) -> list[tuple[str, str, Any]]:
+    if isinstance(spec, Mapping):
+        clauses = []
+        for op, value in spec.items():
+            if op not in (*_OPERATORS, "in"):
+                raise ParameterError(f"condition on {name!r}: unknown operator {op!r}; use one of >, >=, <, <=, ==, !=, in")
+            if op == "in":
+                clauses.extend((name, "=", v) for v in _as_list(value, name))
+            else:
+                clauses.append((name, op, value))
+        return clauses
+    if isinstance(spec, (list, tuple, set, frozenset)):
+        return [(name, "=", v) for v in _as_list(spec, name)]
+    return [(name, "=", spec)]
+
+
+def _as_list(value: Any, name: str) -> list:
+    values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    if not values:
+        raise ParameterError(f"condition on {name!r}: an empty list of values can match no row")
+    return values
+
+
+def _parse_text(text: str, schema: Schema) -> tuple[str, str, str]:
+    """``"age>=40"`` -> ``("age", ">=", "40")``; the longest schema name wins (names may hold ``<``)."""
+    for name in sorted(schema.names, key=len, reverse=True):
+        if text.startswith(name):
+            rest = text[len(name) :].lstrip()
+            for op in _OPERATORS:
+                if rest.startswith(op):
+                    return name, op, rest[len(op) :].strip()
+    match = re.match(r"^\s*(.+?)\s*(>=|<=|==|!=|=|>|<)", text)
+    if match is None:
+        raise ParameterError(f"cannot read condition {text!r}: write COLUMN=VALUE, or COLUMN>=VALUE (also >, <, <=, !=)")
+    raise ParameterError(
+        f"condition {text!r}: unknown column {match.group(1)!r}; the model has columns {preview(schema.names)}"
+    )
+
+
+def _column(schema: Schema, name: str) -> Column:
+    if name not in schema.names:
+        raise ParameterError(f"condition on unknown column {name!r}; the model has columns {preview(schema.names)}")
+    column = schema[name]
+    if column.kind is ColumnKind.ID:
+        raise ParameterError(f"condition on {name!r}: id columns are regenerated, not learned, so they cannot be conditioned on")
+    return column
+
+
+def _condition(column: Column, op: str, raw: Any) -> Condition:
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and raw.lower() in ("", "null", "nan", "none", "na")):
+        raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
+    value = _typed(column, raw)
+    if op in ("=", "=="):
+        return Condition(column.name, values=(value,))
+    if op == "!=":
+        if column.kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+            raise ParameterError(f"condition on {column.name!r}: != is for categorical and boolean columns; use a range")
+        allowed = tuple(v for v in _categories(column) if v != value)
+        return Condition(column.name, values=allowed)
+    if column.kind is ColumnKind.BOOLEAN or (column.kind is ColumnKind.CATEGORICAL and not column.ordered):
+        raise ParameterError(
+            f"condition {column.name} {op} {raw!r}: ranges need a numeric, datetime or ordered categorical "
+            f"column; list the allowed values instead"
+        )
+    strict = op in (">", "<")
+    if op in (">", ">="):
+        return Condition(column.name, low=value, low_strict=strict)
+    return Condition(column.name, high=value, high_strict=strict)
+
+
+def _categories(column: Column) -> list:
+    return [False, True] if column.kind is ColumnKind.BOOLEAN else list(column.categories)
+
+
+def _typed(column: Column, raw: Any) -> Any:
+    """The value in the column's own type, or a ParameterError naming column and value."""
+    kind = column.kind
+    if kind is ColumnKind.NUMERIC:
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ParameterError(f"condition on numeric column {column.name!r}: {raw!r} is not a number") from None
+        if math.isnan(value):
+            raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
+        return value
+    if kind is ColumnKind.DATETIME:
+        try:
+            stamp = pd.Timestamp(raw)
+        except (TypeError, ValueError):
+            raise ParameterError(f"condition on datetime column {column.name!r}: {raw!r} is not a date or time") from None
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        return stamp
+    if kind is ColumnKind.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TEXT_TRUE:
+            return True
+        if text in _TEXT_FALSE:
+            return False
+        raise ParameterError(f"condition on boolean column {column.name!r}: {raw!r} is not true or false")
+    # Categorical: the category itself, or its text form (as the CLI gives it).
+    for category in column.categories:
+        if category == raw or (isinstance(raw, str) and str(category) == raw):
+            return category
+    raise ParameterError(
+        f"condition on {column.name!r}: unknown category {raw!r}; the column has categories "
+        f"{preview(list(column.categories))}"
+    )
+
+
+def _merge(old: Condition | None, new: Condition) -> Condition:
+    if old is None:
+        return new
+    if old.values is not None and new.values is not None:
+        return replace(old, values=tuple(dict.fromkeys(old.values + new.values)))
+    if old.values is not None or new.values is not None:
+        values = old.values if old.values is not None else new.values
+        bounds = new if old.values is not None else old
+        return replace(bounds, values=values)
+    low, low_strict = _tighter(old.low, old.low_strict, new.low, new.low_strict, max)
+    high, high_strict = _tighter(old.high, old.high_strict, new.high, new.high_strict, min)
+    return Condition(old.column, low=low, high=high, low_strict=low_strict, high_strict=high_strict)
+
+
+def _tighter(a, a_strict, b, b_strict, pick):
+    if a is None:
+        return b, b_strict
+    if b is None:
+        return a, a_strict
+    if a == b:
+        return a, a_strict or b_strict
+    chosen = pick(a, b)
+    return chosen, a_strict if chosen == a else b_strict
+
+
+def _finish(column: Column, condition: Condition) -> Condition:
+    """Resolve a condition to its final form: ordered ranges become value sets, values meet bounds."""
+    has_bounds = condition.low is not None or condition.high is not None
+    if column.kind is ColumnKind.CATEGORICAL and has_bounds:
+        order = list(column.categories)
+        pos = {c: i for i, c in enumerate(order)}
+        lo = -1 if condition.low is None else pos[condition.low] + (1 if condition.low_strict else 0)
+        hi = len(order) if condition.high is None else pos[condition.high] - (1 if condition.high_strict else 0)
+        allowed = tuple(c for i, c in enumerate(order) if max(lo, 0) <= i <= hi)
+        if condition.values is not None:
+            allowed = tuple(c for c in allowed if c in condition.values)
+        condition = Condition(column.name, values=allowed)
+    elif has_bounds and condition.values is not None:
+        kept = tuple(v for v in condition.values if _within(v, condition))
+        condition = Condition(column.name, values=kept)
+    if condition.values is not None and not condition.values:
+        raise ParameterError(f"conditions on {column.name!r} leave no allowed value; check them")
+    if condition.low is not None and condition.high is not None:
+        empty = condition.low > condition.high or (
+            condition.low == condition.high and (condition.low_strict or condition.high_strict)
+        )
+        if empty:
+            raise ParameterError(f"condition {condition.describe()} is an empty range; check the bounds")
+    return condition
+
+
+def _within(value: Any, condition: Condition) -> bool:
+    if condition.low is not None and (value < condition.low or (condition.low_strict and value == condition.low)):
+        return False
+    if condition.high is not None and (value > condition.high or (condition.high_strict and value == condition.high)):
+        return False
+    return True

@@ -1,0 +1,232 @@
+"""Conditional sampling, augmentation, imputation and embeddings, through the public API and CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from synthvae import Synthesizer
+from synthvae.cli import cli
+from synthvae.conditions import parse_conditions
+from synthvae.errors import NotFittedError, ParameterError
+from synthvae.io import read_table
+
+
+@pytest.fixture(scope="module")
+def churn_model(churn_small):
+    return Synthesizer(epochs=25, hidden_dims=(64, 64), latent_dim=16, seed=2).fit(churn_small)
+
+
+# ---------------------------------------------------------------- conditions
+def test_conditions_parse_text_and_mapping_alike(fitted_penguins):
+    schema = fitted_penguins.schema_
+    from_text = parse_conditions(["species=Adelie", "species=Gentoo", "body_mass_g>=4000", "body_mass_g<5000"], schema)
+    from_map = parse_conditions({"species": ["Adelie", "Gentoo"], "body_mass_g": {">=": 4000, "<": 5000}}, schema)
+    assert from_text == from_map
+    assert from_map[0].values == ("Adelie", "Gentoo")
+    assert (from_map[1].low, from_map[1].high, from_map[1].high_strict) == (4000.0, 5000.0, True)
+
+
+@pytest.mark.parametrize(
+    "conditions, words",
+    [
+        ({"species": "Dodo"}, ["species", "Dodo", "Adelie"]),
+        ({"wingspan": 3}, ["wingspan", "columns"]),
+        ({"body_mass_g": {">": 5000, "<": 4000}}, ["empty range"]),
+        ({"body_mass_g": {">=": 100000}}, ["body_mass_g", "range"]),
+        ({"species": {">=": "Adelie"}}, ["ranges need"]),
+        ({"body_mass_g": "heavy"}, ["not a number"]),
+        (["species~Adelie"], ["cannot read"]),
+        ({"species": []}, ["empty list"]),
+    ],
+)
+def test_impossible_conditions_are_refused_clearly(fitted_penguins, conditions, words):
+    with pytest.raises(ParameterError) as info:
+        fitted_penguins.sample(10, conditions=conditions, seed=0)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_category_condition_is_honoured_and_follows_the_conditional(churn_model, churn_small):
+    # The minority class: every row has it, and the other columns move towards the real rows of
+    # that class (customer-service calls are much higher among churners in this table).
+    rows = churn_model.sample(2000, conditions={"churn": "yes"}, seed=4)
+    assert len(rows) == 2000 and (rows["churn"] == "yes").all()
+    assert list(rows.columns) == list(churn_small.columns)
+    uncond = churn_model.sample(2000, seed=4)
+    column = "number_customer_service_calls"
+    real = churn_small.loc[churn_small["churn"] == "yes", column].astype(float).mean()
+    assert abs(rows[column].astype(float).mean() - real) < abs(uncond[column].astype(float).mean() - real)
+
+
+def test_rare_category_and_numeric_range_together(churn_model, churn_small):
+    counts = churn_small["state"].value_counts()
+    rare = counts.index[-1]
+    assert counts.iloc[-1] / len(churn_small) < 0.02
+    rows = churn_model.sample(500, conditions={"state": rare, "account_length": {">=": 50, "<=": 150}}, seed=1)
+    assert (rows["state"] == rare).all()
+    assert rows["account_length"].between(50, 150).all()
+    assert rows["account_length"].nunique() > 5  # a distribution, not a point
+
+
+def test_strict_bounds_on_an_integer_column(churn_model):
+    rows = churn_model.sample(300, conditions=["number_customer_service_calls>1", "number_customer_service_calls<4"], seed=2)
+    assert set(rows["number_customer_service_calls"].unique()) == {2, 3}
+
+
+def test_conditional_sampling_is_reproducible(churn_model):
+    conditions = {"churn": "yes", "total_day_minutes": {">": 200}}
+    a = churn_model.sample(200, conditions=conditions, seed=9)
+    b = churn_model.sample(200, conditions=conditions, seed=9)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["total_day_minutes"] > 200).all()
+
+
+def test_model_without_conditional_prior_says_so(penguins):
+    syn = Synthesizer(epochs=2, hidden_dims=(32,), latent_dim=4, conditional=False).fit(penguins)
+    assert len(syn.sample(5)) == 5
+    with pytest.raises(NotFittedError, match="conditional"):
+        syn.sample(5, conditions={"species": "Adelie"})
+
+
+def test_conditional_prior_survives_save_and_load(fitted_penguins, tmp_path):
+    fitted_penguins.save(tmp_path / "m.synthvae")
+    loaded = Synthesizer.load(tmp_path / "m.synthvae")
+    a = fitted_penguins.sample(50, conditions={"island": "Dream"}, seed=5)
+    b = loaded.sample(50, conditions={"island": "Dream"}, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ---------------------------------------------------------------- augmentation
+def test_augment_balance_equalises_classes(churn_model, churn_small):
+    out = churn_model.augment(churn_small, target="churn", balance=True, seed=0)
+    counts = out["churn"].value_counts()
+    assert counts["yes"] == counts["no"] == churn_small["churn"].value_counts().max()
+    real = out[~out["synthetic"]]
+    assert len(real) == len(churn_small)
+    assert (out.loc[out["synthetic"], "churn"] == "yes").all()
+
+
+def test_augment_rows_and_ratio(churn_model, churn_small):
+    out = churn_model.augment(churn_small, rows=123, seed=0)
+    assert out["synthetic"].sum() == 123 and len(out) == len(churn_small) + 123
+    out = churn_model.augment(churn_small, target="churn", ratio=0.5, marker="is_fake", seed=0)
+    fake = out[out["is_fake"]]
+    assert len(fake) == round(0.5 * len(churn_small))
+    # With a target, the synthetic rows keep the real class proportions exactly (to a row).
+    real_yes = (churn_small["churn"] == "yes").mean()
+    assert abs((fake["churn"] == "yes").mean() - real_yes) <= 1 / len(fake) + 1e-9
+    with pytest.raises(ParameterError, match="exactly one"):
+        churn_model.augment(churn_small, rows=5, ratio=1.0)
+    with pytest.raises(ParameterError, match="already a column"):
+        churn_model.augment(churn_small, rows=5, marker="churn")
+
+
+# ---------------------------------------------------------------- imputation
+def _mask(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return frame.mask(rng.random(frame.shape) < share)
+
+
+@pytest.mark.parametrize("method", ["mean", "draw"])
+def test_impute_fills_every_unknown_cell_and_keeps_observed_ones(churn_model, churn_small, method):
+    holed = _mask(churn_small, 0.2, seed=1)
+    holed.index = holed.index + 1000  # the input's index comes back
+    filled = churn_model.impute(holed, method=method, seed=0)
+    assert filled.index.equals(holed.index)
+    assert filled.notna().all().all()
+    observed = holed.notna()
+    for column in holed.columns:
+        kept = observed[column].to_numpy()
+        left = filled[column].to_numpy()[kept]
+        right = holed[column].to_numpy()[kept]
+        if pd.api.types.is_numeric_dtype(holed[column]):
+            np.testing.assert_allclose(left.astype(float), right.astype(float))
+        else:
+            assert (left.astype(str) == right.astype(str)).all()
+
+
+def test_impute_beats_column_means_on_a_numeric_column(churn_model, churn_small):
+    # The day charge is the day minutes times a tariff: the model must use the row's other cells.
+    holed = churn_small.copy()
+    rows = np.random.default_rng(3).choice(len(holed), 300, replace=False)
+    truth = holed["total_day_charge"].to_numpy()[rows].astype(float)
+    holed.loc[holed.index[rows], "total_day_charge"] = np.nan
+    filled = churn_model.impute(holed, seed=0)
+    model_rmse = np.sqrt(np.mean((filled["total_day_charge"].to_numpy()[rows].astype(float) - truth) ** 2))
+    mean_rmse = np.sqrt(np.mean((np.nanmean(holed["total_day_charge"].astype(float)) - truth) ** 2))
+    assert model_rmse < 0.7 * mean_rmse
+
+
+def test_multiple_imputation_differs_between_draws_and_meaningful_nulls_stay(penguins):
+    from synthvae.inference import infer_schema
+
+    schema = infer_schema(penguins)
+    schema = schema.replace_column(type(schema["sex"])(**{**schema["sex"].__dict__, "meaningful_nulls": True}))
+    syn = Synthesizer(schema, epochs=10, hidden_dims=(32, 32), latent_dim=8, seed=0).fit(penguins)
+    holed = penguins.copy()
+    holed.loc[:40, "bill_length_mm"] = np.nan
+    tables = syn.impute(holed, method="draw", draws=3, seed=1)
+    assert isinstance(tables, list) and len(tables) == 3
+    assert tables[0]["bill_length_mm"].notna().all()
+    assert not tables[0]["bill_length_mm"].equals(tables[1]["bill_length_mm"])
+    # sex nulls are meaningful here: kept as nulls.
+    assert tables[0]["sex"].isna().sum() == penguins["sex"].isna().sum() > 0
+
+
+# ---------------------------------------------------------------- embeddings
+def test_encode_shape_index_and_variance(fitted_penguins, penguins):
+    frame = penguins.set_index(penguins.index * 7)
+    emb = fitted_penguins.encode(frame)
+    assert emb.shape == (len(frame), 16) and emb.index.equals(frame.index)
+    assert list(emb.columns[:2]) == ["z0", "z1"]
+    both = fitted_penguins.encode(frame, variance=True)
+    assert both.shape == (len(frame), 32) and (both.filter(like="var_") > 0).all().all()
+
+
+# ---------------------------------------------------------------- CLI
+def test_cli_condition_augment_impute_encode(tmp_path, penguins, fitted_penguins):
+    fitted_penguins.save(tmp_path / "m.synthvae")
+    data = tmp_path / "penguins.csv"
+    penguins.to_csv(data, index=False)
+    runner = CliRunner()
+
+    out = tmp_path / "adelie.parquet"
+    result = runner.invoke(cli, ["sample", str(tmp_path / "m.synthvae"), "-n", "100", "-o", str(out), "--condition", "species=Adelie", "-c", "body_mass_g>=3500"])
+    assert result.exit_code == 0, result.output
+    rows = read_table(out)
+    assert (rows["species"] == "Adelie").all() and (rows["body_mass_g"] >= 3500).all()
+
+    result = runner.invoke(cli, ["sample", str(tmp_path / "m.synthvae"), "-n", "5", "-o", str(tmp_path / "x.csv"), "-c", "species=Dodo"])
+    assert result.exit_code == 1 and "Dodo" in result.output
+
+    aug = tmp_path / "aug.csv"
+    result = runner.invoke(cli, ["augment", str(data), "--model", str(tmp_path / "m.synthvae"), "--target", "species", "--balance", "-o", str(aug)])
+    assert result.exit_code == 0, result.output
+    counts = read_table(aug)["species"].value_counts()
+    assert counts.nunique() == 1
+
+    holed = penguins.copy()
+    holed.loc[::5, "flipper_length_mm"] = np.nan
+    holed_path = tmp_path / "holed.csv"
+    holed.to_csv(holed_path, index=False)
+    imp = tmp_path / "imp.parquet"
+    result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(holed_path), "-o", str(imp)])
+    assert result.exit_code == 0, result.output
+    assert read_table(imp)["flipper_length_mm"].notna().all()
+    multi = tmp_path / "multi.parquet"
+    result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(holed_path), "-o", str(multi), "--multiple", "3"])
+    assert result.exit_code == 0, result.output
+    assert sorted(read_table(multi)["imputation"].unique()) == [1, 2, 3]
+
+    emb, png = tmp_path / "emb.parquet", tmp_path / "latent.png"
+    result = runner.invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(data), "-o", str(emb), "--plot", str(png), "--color-by", "species"])
+    assert result.exit_code == 0, result.output
+    assert read_table(emb).shape == (len(penguins), 16)
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size[0] > 200
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.std() > 5  # not blank
