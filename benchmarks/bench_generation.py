@@ -1,0 +1,264 @@
+"""Beyond sampling, measured: conditional sampling, augmentation, imputation, latent embeddings.
+
+For each table (default: churn and german_credit; 80/20 split of common.split):
+
+1. Conditional sampling: seconds for 10,000 rows given the rarest category of a column (about
+   1% of rows on churn's ``state``) against an unconditional draw of 10,000 (median of 3, side
+   by side), and fidelity: our quality score of the conditional rows against the real training
+   rows with that value, next to the unconditional rows filtered to it (what the model's joint
+   says) and to the real held-out rows with it (the ceiling).
+2. Augmentation of the target: a gradient-boosting classifier trained on real rows, on real
+   rows + random oversampling, on real rows + ``augment(balance=True)``; macro F1 and minority
+   recall on the held-out rows.
+3. Imputation: 20% of held-out cells masked at random (MCAR); RMSE of standardised numerics and
+   accuracy on categoricals for synthvae ``impute`` (method mean), column mean/mode, and
+   scikit-learn's IterativeImputer (categoricals ordinal-coded and rounded).
+4. Embedding: 5-nearest-neighbour accuracy (5-fold) of the target from the latent means against
+   PCA of the encoded matrix with the same number of dimensions.
+
+Run: ``python benchmarks/bench_generation.py [--tables churn german_credit] [--epochs N]``.
+Writes ``benchmarks/results/generation.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import load, machine, split, target_of, write_results  # noqa: E402
+
+from synthvae import Synthesizer  # noqa: E402
+from synthvae.evaluation import evaluate  # noqa: E402
+from synthvae.schema import ColumnKind  # noqa: E402
+
+CONDITION_COLUMN = {"churn": "state", "german_credit": "purpose"}
+
+
+def _quality(real: pd.DataFrame, synthetic: pd.DataFrame, schema) -> float:
+    return float(evaluate(real, synthetic, schema=schema, metrics=["quality"], seed=0).score)
+
+
+def conditional(syn: Synthesizer, train: pd.DataFrame, holdout: pd.DataFrame, column: str) -> dict:
+    counts = train[column].value_counts()
+    value = counts.index[-1]
+    n = 10_000
+    syn.sample(100, conditions={column: value}, seed=0)  # warm up
+    cond_s, uncond_s = [], []
+    for rep in range(3):
+        started = time.perf_counter()
+        rows = syn.sample(n, conditions={column: value}, seed=rep)
+        cond_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        uncond = syn.sample(n, seed=rep)
+        uncond_s.append(time.perf_counter() - started)
+    real_subset = train[train[column] == value]
+    big = syn.sample(200_000, seed=11)
+    filtered = big[big[column].astype(str) == str(value)]
+    held = holdout[holdout[column] == value]
+    schema = syn.schema_
+    return {
+        "column": column,
+        "value": str(value),
+        "share": float(counts.iloc[-1] / counts.sum()),
+        "real_rows": int(len(real_subset)),
+        "seconds_conditional": float(np.median(cond_s)),
+        "seconds_unconditional": float(np.median(uncond_s)),
+        "time_ratio": float(np.median(cond_s) / np.median(uncond_s)),
+        "all_rows_satisfy": bool((rows[column].astype(str) == str(value)).all()),
+        "quality_conditional": _quality(real_subset, rows, schema),
+        "quality_filtered_unconditional": _quality(real_subset, filtered, schema) if len(filtered) >= 20 else None,
+        "filtered_rows": int(len(filtered)),
+        "quality_holdout_ceiling": _quality(real_subset, held, schema) if len(held) >= 5 else None,
+    }
+
+
+def _features(frame: pd.DataFrame, target: str, categories: dict) -> pd.DataFrame:
+    x = frame.drop(columns=[target]).copy()
+    for name in x.columns:
+        if name in categories:
+            x[name] = pd.Categorical(x[name].astype("string"), categories=categories[name]).codes
+        else:
+            x[name] = pd.to_numeric(x[name], errors="coerce")
+    return x.astype(float)
+
+
+def augmentation(syn: Synthesizer, train: pd.DataFrame, holdout: pd.DataFrame, target: str) -> dict:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import f1_score, recall_score
+
+    categorical = [c.name for c in syn.schema_ if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN) and c.name != target]
+    categories = {c: sorted(pd.concat([train[c], holdout[c]]).astype("string").dropna().unique()) for c in categorical}
+    y_test = holdout[target].astype(str)
+    minority = train[target].astype(str).value_counts().index[-1]
+    x_test = _features(holdout, target, categories)
+
+    def score(frame: pd.DataFrame) -> dict:
+        model = HistGradientBoostingClassifier(random_state=0, categorical_features=[frame.columns.drop(target).get_loc(c) for c in categorical] or None)
+        model.fit(_features(frame, target, categories), frame[target].astype(str))
+        pred = model.predict(x_test)
+        return {
+            "macro_f1": float(f1_score(y_test, pred, average="macro")),
+            "minority_recall": float(recall_score(y_test, pred, labels=[minority], average="macro")),
+            "rows": int(len(frame)),
+        }
+
+    rng = np.random.default_rng(0)
+    counts = train[target].astype(str).value_counts()
+    extra = []
+    for value, count in counts.items():
+        pool = train[train[target].astype(str) == value]
+        extra.append(pool.iloc[rng.integers(0, len(pool), counts.max() - count)])
+    oversampled = pd.concat([train, *extra], ignore_index=True)
+    augmented = syn.augment(train, target=target, balance=True, seed=0).drop(columns=["synthetic"])
+    result = {"minority": minority, "real": score(train), "random_oversampling": score(oversampled), "synthvae_balance": score(augmented)}
+    try:
+        from imblearn.over_sampling import SMOTENC  # noqa: F401
+    except ImportError:
+        result["smote"] = "imbalanced-learn not installed"
+    return result
+
+
+def imputation(syn: Synthesizer, holdout: pd.DataFrame) -> dict:
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    schema = syn.schema_
+    learned = [c for c in schema if c.kind in (ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)]
+    numeric = [c.name for c in learned if c.kind is ColumnKind.NUMERIC]
+    categorical = [c.name for c in learned if c.kind is not ColumnKind.NUMERIC]
+    truth = holdout.reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    mask = pd.DataFrame(rng.random((len(truth), len(learned))) < 0.2, columns=[c.name for c in learned])
+    holed = truth.copy()
+    for name in mask.columns:
+        holed[name] = holed[name].mask(mask[name].to_numpy())
+
+    scale = {c: float(pd.to_numeric(truth[c]).std() or 1.0) for c in numeric}
+
+    def errors(filled: pd.DataFrame) -> dict:
+        sq, hits, total = [], 0, 0
+        for c in numeric:
+            m = mask[c].to_numpy()
+            sq.append(((pd.to_numeric(filled[c]).to_numpy(float)[m] - pd.to_numeric(truth[c]).to_numpy(float)[m]) / scale[c]) ** 2)
+        for c in categorical:
+            m = mask[c].to_numpy()
+            hits += int((filled[c].astype(str).to_numpy()[m] == truth[c].astype(str).to_numpy()[m]).sum())
+            total += int(m.sum())
+        return {
+            "numeric_rmse_std": float(np.sqrt(np.concatenate(sq).mean())) if sq else None,
+            "categorical_accuracy": hits / total if total else None,
+        }
+
+    started = time.perf_counter()
+    ours = syn.impute(holed, method="mean", seed=0)
+    ours_seconds = time.perf_counter() - started
+    baseline = holed.copy()
+    for c in numeric:
+        baseline[c] = pd.to_numeric(baseline[c]).fillna(pd.to_numeric(holed[c]).mean())
+    for c in categorical:
+        baseline[c] = baseline[c].astype(object).fillna(holed[c].mode().iloc[0])
+    codes = {c: sorted(truth[c].astype(str).unique()) for c in categorical}
+    matrix = pd.DataFrame({c: pd.to_numeric(holed[c]) for c in numeric})
+    for c in categorical:
+        matrix[c] = pd.Categorical(holed[c].astype("string"), categories=codes[c]).codes.astype(float)
+        matrix.loc[holed[c].isna().to_numpy(), c] = np.nan
+    started = time.perf_counter()
+    completed = pd.DataFrame(IterativeImputer(random_state=0, max_iter=10).fit_transform(matrix), columns=matrix.columns)
+    iterative_seconds = time.perf_counter() - started
+    iterative = holed.copy()
+    for c in numeric:
+        iterative[c] = completed[c]
+    for c in categorical:
+        index = np.clip(np.round(completed[c]).astype(int), 0, len(codes[c]) - 1)
+        iterative[c] = np.asarray(codes[c], dtype=object)[index]
+    return {
+        "masked_cells": int(mask.to_numpy().sum()),
+        "synthvae": {**errors(ours), "seconds": ours_seconds},
+        "mean_mode": errors(baseline),
+        "iterative_imputer": {**errors(iterative), "seconds": iterative_seconds},
+    }
+
+
+def embedding(syn: Synthesizer, train: pd.DataFrame, target: str) -> dict:
+    from sklearn.decomposition import PCA
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rows = train.sample(min(len(train), 5000), random_state=0).reset_index(drop=True)
+    latent = syn.encode(rows).to_numpy()
+    encoded = syn.preprocessor_.transform(rows)
+    y = rows[target].astype(str)
+    # Compare at the latent's effective size: its principal components keeping 99% of the
+    # variance (most of the 64 dimensions of a VAE's latent are inactive), against as many
+    # principal components of the encoded matrix. Both see the whole row, target included.
+    values = np.linalg.svd(latent - latent.mean(0), compute_uv=False) ** 2
+    dims = int(np.searchsorted(np.cumsum(values) / values.sum(), 0.99) + 1)
+    latent = PCA(n_components=dims, random_state=0).fit_transform(latent)
+    pca = PCA(n_components=min(dims, encoded.shape[1]), random_state=0).fit_transform(encoded)
+    knn = KNeighborsClassifier(n_neighbors=5)
+    return {
+        "dims": int(dims),
+        "knn_accuracy_latent": float(cross_val_score(knn, latent, y, cv=5).mean()),
+        "knn_accuracy_pca": float(cross_val_score(knn, pca, y, cv=5).mean()),
+        "majority_share": float(y.value_counts(normalize=True).iloc[0]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tables", nargs="+", default=["churn", "german_credit"])
+    parser.add_argument("--epochs", type=int, default=None, help="Training epochs (default: synthvae's default).")
+    parser.add_argument("--quick", action="store_true", help="Harness check: 3 epochs, results under the stem generation_quick.")
+    parser.add_argument("--stem", default="generation")
+    args = parser.parse_args()
+    if args.quick:
+        args.epochs, args.stem = 3, "generation_quick"
+    results = {"machine": machine(), "tables": {}}
+    lines = ["# Conditional sampling, augmentation, imputation, embeddings", ""]
+    for name in args.tables:
+        frame = load(name)
+        target = target_of(name)
+        train, holdout = split(frame)
+        started = time.perf_counter()
+        syn = Synthesizer(epochs=args.epochs, seed=0).fit(train)
+        fit_seconds = time.perf_counter() - started
+        entry = {"fit_seconds": fit_seconds, "target": target}
+        entry["conditional"] = conditional(syn, train, holdout, CONDITION_COLUMN.get(name, target))
+        entry["augmentation"] = augmentation(syn, train, holdout, target)
+        entry["imputation"] = imputation(syn, holdout)
+        entry["embedding"] = embedding(syn, train, target)
+        results["tables"][name] = entry
+        print(name, entry, flush=True)
+        c, a, i, e = entry["conditional"], entry["augmentation"], entry["imputation"], entry["embedding"]
+        lines += [
+            f"## {name} (target {target}; fit {fit_seconds:.1f} s)",
+            "",
+            f"- conditional `{c['column']} = {c['value']}` ({c['share']:.1%} of rows): 10k rows in {c['seconds_conditional']:.3f} s vs "
+            f"{c['seconds_unconditional']:.3f} s unconditional (x{c['time_ratio']:.2f}); all satisfy: {c['all_rows_satisfy']}; quality vs real rows "
+            f"with it: conditional {c['quality_conditional']:.3f}, filtered unconditional {c['quality_filtered_unconditional']}, held-out ceiling {c['quality_holdout_ceiling']}",
+            "",
+            "| training data | macro F1 | minority recall |",
+            "| --- | --- | --- |",
+            *[f"| {k} | {a[k]['macro_f1']:.3f} | {a[k]['minority_recall']:.3f} |" for k in ("real", "random_oversampling", "synthvae_balance")],
+            "",
+            "| imputer | numeric RMSE (std units) | categorical accuracy |",
+            "| --- | --- | --- |",
+            *[f"| {k} | {i[k]['numeric_rmse_std']} | {i[k]['categorical_accuracy']} |" for k in ("synthvae", "mean_mode", "iterative_imputer")],
+            "",
+            f"- kNN accuracy of `{target}` ({e['dims']} dims): latent {e['knn_accuracy_latent']:.3f}, PCA {e['knn_accuracy_pca']:.3f}, majority {e['majority_share']:.3f}",
+            "",
+        ]
+    lines.append(f"Machine: {results['machine']}")
+    path = write_results(args.stem, results, lines)
+    print("\n".join(lines))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
