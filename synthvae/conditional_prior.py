@@ -20,14 +20,16 @@ belongs to which table column.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from synthvae.model import JsonConfig, init_linear, mlp
+
 
 @dataclass(frozen=True)
-class ConditionalPriorConfig:
+class ConditionalPriorConfig(JsonConfig):
     """Shape of the network.
 
     Attributes:
@@ -57,15 +59,6 @@ class ConditionalPriorConfig:
         """Number of (learned) table columns."""
         return (max(self.column_of) + 1) if self.column_of else 0
 
-    def to_dict(self) -> dict:
-        """Plain JSON-ready form."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ConditionalPriorConfig":
-        """Rebuild from :meth:`to_dict`."""
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
 
 class ConditionalPrior(nn.Module):
     """Mixture density network ``p(z | x * mask, mask)`` over the latent.
@@ -81,23 +74,14 @@ class ConditionalPrior(nn.Module):
         k, d = config.components, config.out_dim
         dims = [config.data_dim + config.n_columns, *config.hidden_dims]
         with torch.random.fork_rng(devices=[]):
-            layers: list[nn.Module] = []
-            for d_in, d_out in zip(dims[:-1], dims[1:]):
-                layers += [nn.Linear(d_in, d_out), nn.SiLU()]
-            self.body = nn.Sequential(*layers)
+            self.body = mlp(dims)
             self.head = nn.Linear(dims[-1], k * (1 + 2 * d))
         self.register_buffer("column_of", torch.tensor(config.column_of, dtype=torch.long), persistent=False)
         # Whitened principal coordinates of the latent: c = (z - center) @ basis / scale.
         self.register_buffer("center", torch.zeros(config.latent_dim))
         self.register_buffer("basis", torch.eye(config.latent_dim)[:, :d].contiguous())
         self.register_buffer("scale", torch.ones(d))
-        generator = generator if generator is not None else torch.Generator().manual_seed(0)
-        with torch.no_grad():
-            for module in self.modules():
-                if isinstance(module, nn.Linear):
-                    bound = 1.0 / math.sqrt(module.in_features)
-                    module.weight.uniform_(-bound, bound, generator=generator)
-                    module.bias.uniform_(-bound, bound, generator=generator)
+        init_linear(self, generator if generator is not None else torch.Generator().manual_seed(0))
 
     def forward(self, x: torch.Tensor, shown: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Mixture parameters for rows ``x`` ``(B, W)`` whose columns ``shown`` ``(B, C)`` (bool) are observed.
@@ -115,16 +99,12 @@ class ConditionalPrior(nn.Module):
         return log_w, means, log_std
 
     @torch.no_grad()
-    def set_whitening(self, latents: torch.Tensor) -> None:
-        """Fit the principal coordinates (the first ``out_dim``) to training latents ``(N, D)``."""
-        center = latents.mean(0)
-        cov = torch.cov((latents - center).T.double()) if latents.shape[0] > 1 else torch.eye(latents.shape[1]).double()
-        values, vectors = torch.linalg.eigh(cov)
-        values, vectors = values.flip(0).clamp_min(0), vectors.flip(1)
+    def set_whitening(self, axes: "PrincipalAxes") -> None:
+        """Model the first ``out_dim`` principal coordinates of the training latents."""
         d = self.config.out_dim
-        self.center.copy_(center)
-        self.basis.copy_(vectors[:, :d].float())
-        self.scale.copy_(values[:d].sqrt().clamp_min(1e-6).float())
+        self.center.copy_(axes.center)
+        self.basis.copy_(axes.vectors[:, :d].float())
+        self.scale.copy_(axes.variances[:d].sqrt().clamp_min(1e-6).float())
 
     def whiten(self, z: torch.Tensor) -> torch.Tensor:
         """Latents ``(B, D)`` to modelled coordinates ``(B, out_dim)``."""
@@ -132,11 +112,8 @@ class ConditionalPrior(nn.Module):
 
     def log_prob(self, z: torch.Tensor, x: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
         """Log density of the modelled coordinates of latents ``z`` ``(B, D)`` given the shown cells, ``(B,)``."""
-        c = self.whiten(z)
         log_w, means, log_std = self(x, shown)
-        diff = (c.unsqueeze(1) - means) * torch.exp(-log_std)
-        comp = -0.5 * (diff**2).sum(-1) - log_std.sum(-1) - 0.5 * c.shape[1] * math.log(2 * math.pi)
-        return torch.logsumexp(log_w + comp, dim=1)
+        return _mixture_log_density(self.whiten(z).unsqueeze(1), log_w, means, log_std).squeeze(1)
 
     @torch.inference_mode()
     def sample(
@@ -154,11 +131,16 @@ class ConditionalPrior(nn.Module):
         index = comp.unsqueeze(-1).expand(rows, draws, d)
         eps = torch.randn((rows, draws, d), generator=generator, device=x.device, dtype=means.dtype)
         c = torch.gather(means, 1, index) + eps * torch.gather(log_std, 1, index).exp()  # (B, draws, d)
-        diff = (c.unsqueeze(2) - means.unsqueeze(1)) * torch.exp(-log_std).unsqueeze(1)  # (B, draws, K, d)
-        comp_ll = -0.5 * (diff**2).sum(-1) - log_std.sum(-1).unsqueeze(1) - 0.5 * d * math.log(2 * math.pi)
-        log_q = torch.logsumexp(log_w.unsqueeze(1) + comp_ll, dim=2)  # (B, draws)
         z = self.center + (c * self.scale) @ self.basis.T
-        return z, log_q
+        return z, _mixture_log_density(c, log_w, means, log_std)
+
+
+def _mixture_log_density(c: torch.Tensor, log_w: torch.Tensor, means: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    """Log density of points ``c`` ``(B, M, d)`` under each row's diagonal Gaussian mixture
+    (``log_w`` ``(B, K)``, ``means`` and ``log_std`` ``(B, K, d)``), ``(B, M)``."""
+    diff = (c.unsqueeze(2) - means.unsqueeze(1)) * torch.exp(-log_std).unsqueeze(1)  # (B, M, K, d)
+    comp = -0.5 * (diff**2).sum(-1) - log_std.sum(-1).unsqueeze(1) - 0.5 * c.shape[-1] * math.log(2 * math.pi)
+    return torch.logsumexp(log_w.unsqueeze(1) + comp, dim=2)
 
 
 @dataclass(frozen=True)
@@ -182,13 +164,35 @@ class ConditionalTrainConfig:
     patience: int = 5
 
 
-def principal_dim(latents: torch.Tensor, kept_variance: float = 0.99) -> int:
-    """The fewest principal components of latents ``(N, D)`` that keep ``kept_variance`` of the variance."""
-    if latents.shape[0] < 2:
-        return 1
-    values = torch.linalg.eigvalsh(torch.cov((latents - latents.mean(0)).T.double())).flip(0).clamp_min(0)
-    share = torch.cumsum(values, 0) / values.sum().clamp_min(1e-12)
-    return int(min(latents.shape[1], int((share < kept_variance).sum()) + 1))
+@dataclass(frozen=True)
+class PrincipalAxes:
+    """Principal axes of a cloud of latents.
+
+    Attributes:
+        center: The mean ``(D,)``.
+        variances: Variance along each axis, largest first ``(D,)``.
+        vectors: The axes as columns, in the same order ``(D, D)``.
+    """
+
+    center: torch.Tensor
+    variances: torch.Tensor
+    vectors: torch.Tensor
+
+    @classmethod
+    def fit(cls, latents: torch.Tensor) -> "PrincipalAxes":
+        """Principal axes of latents ``(N, D)`` (one row: a single axis of unit variance)."""
+        center = latents.mean(0)
+        if latents.shape[0] < 2:
+            variances = torch.zeros(latents.shape[1], dtype=torch.float64)
+            variances[0] = 1.0
+            return cls(center, variances, torch.eye(latents.shape[1], dtype=torch.float64).flip(1))
+        values, vectors = torch.linalg.eigh(torch.cov((latents - center).T.double()))
+        return cls(center, values.flip(0).clamp_min(0), vectors.flip(1))
+
+    def dim(self, kept_variance: float = 0.99) -> int:
+        """The fewest axes that keep ``kept_variance`` of the variance."""
+        share = torch.cumsum(self.variances, 0) / self.variances.sum().clamp_min(1e-12)
+        return int(min(self.variances.numel(), int((share < kept_variance).sum()) + 1))
 
 
 def random_shown(rows: int, columns: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:

@@ -18,8 +18,6 @@ This module knows the preprocessor, the VAE and the conditional prior; the facad
 
 from __future__ import annotations
 
-import logging
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +32,6 @@ from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior
 from synthvae.schema import ColumnKind
 from synthvae.validation import conform
-
-logger = logging.getLogger(__name__)
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) after Gumbel noise
 
@@ -65,17 +61,15 @@ class Generator:
 
     def __post_init__(self) -> None:
         layout = self.preprocessor.layout_
-        learned = [c.column.name for c in self.preprocessor.codecs_ if c.width > 0]
-        self.column_index = {name: i for i, name in enumerate(learned)}
+        self.column_index = {name: i for i, name in enumerate(layout.columns)}
         self.codec_of = {c.column.name: c for c in self.preprocessor.codecs_}
-        self.slices = {name: slice(layout.for_column(name)[0].start, layout.for_column(name)[-1].stop) for name in learned}
+        self.slices = {name: layout.column_slice(name) for name in layout.columns}
 
     # ------------------------------------------------------------ encode known cells
-    def _put(self, x: np.ndarray, shown: np.ndarray, name: str, values: pd.Series, rows: np.ndarray | slice = slice(None)) -> None:
-        """Write a column's values into the evidence matrix and mark it shown (for ``rows``)."""
-        block = self.codec_of[name].transform(values.reset_index(drop=True))
-        x[rows, self.slices[name]] = block
-        shown[rows, self.column_index[name]] = True
+    def _put(self, x: np.ndarray, shown: np.ndarray, name: str, values: pd.Series) -> None:
+        """Write a column's values into the evidence matrix and mark the column shown."""
+        x[:, self.slices[name]] = self.codec_of[name].transform(values.reset_index(drop=True))
+        shown[:, self.column_index[name]] = True
 
     @torch.inference_mode()
     def _latents(
@@ -128,12 +122,7 @@ class Generator:
         return z, log_w
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
-        """Sampled encoded matrix (column-major numpy) for latents ``z``; ``adjust`` may edit it first."""
-        matrix = self.model.sample_matrix(z, generator)
-        if adjust is not None:
-            matrix = matrix.clone()
-            adjust(matrix)
-        return matrix.T.contiguous().cpu().numpy().T
+        return decoded_matrix(self.model, z, generator, adjust)
 
     # ------------------------------------------------------------------ conditional
     def sample_conditional(
@@ -173,7 +162,8 @@ class Generator:
 
     def _draw_dependent(self, x, shown, condition, generator, rng, candidates) -> tuple[pd.Series, int]:
         """One value per row of a column, from the model given the cells already fixed and
-        restricted to ``condition``: the first of ``candidates`` proposals that satisfies it."""
+        restricted to ``condition``: a random one of the ``candidates`` proposals that satisfy it
+        (rows with none take a draw from the restricted training distribution)."""
         n = x.shape[0]
         codec = self.codec_of[condition.column]
         rep_x, rep_shown = np.repeat(x, candidates, axis=0), np.repeat(shown, candidates, axis=0)
@@ -201,7 +191,7 @@ class Generator:
         method: str,
         generator: torch.Generator,
         rng: np.random.Generator,
-    ) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    ) -> list[pd.DataFrame]:
         """Fill the unknown cells of ``frame``.
 
         Args:
@@ -215,7 +205,7 @@ class Generator:
                 frequent draw.
 
         Returns:
-            The completed tables, and the boolean mask of filled cells (schema columns).
+            The completed tables.
         """
         data = conform(frame, self.preprocessor.schema, source, allow_extra=True, check_bounds=False, check_nulls=False)
         n = len(data)
@@ -236,7 +226,7 @@ class Generator:
                 parts.append(self._aggregate(sampled, stop - start, reps) if reps > 1 else sampled)
             sampled = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else None
             tables.append(self._merge(frame, data, sampled, fill))
-        return tables, pd.DataFrame(fill, index=frame.index)
+        return tables
 
     def _unknown_cells(self, data: pd.DataFrame) -> dict[str, np.ndarray]:
         """Per learned column, the null cells that are unknown values (not meaningful nulls)."""
@@ -280,26 +270,9 @@ class Generator:
         return adjust
 
     def _aggregate(self, sampled: pd.DataFrame, n: int, reps: int) -> pd.DataFrame:
-        """Collapse ``reps`` draws per row into one: mean of numeric and datetime, most frequent otherwise."""
-        out = {}
-        for name in sampled.columns:
-            codec = self.codec_of[name]
-            kind = codec.column.kind
-            if kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
-                values = codec._to_float(sampled[name]).reshape(n, reps)
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)  # a row whose draws are all null
-                    mean = np.nanmean(values, axis=1)
-                isnull = np.isnan(mean)
-                out[name] = codec._from_float(np.where(isnull, 0.0, mean), isnull)
-            elif kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
-                codes = codec._codes(sampled[name]).reshape(n, reps) + 1  # 0 is null
-                counts = np.zeros((n, len(codec._categories) + 1), dtype=np.int64)
-                np.add.at(counts, (np.repeat(np.arange(n), reps), codes.ravel()), 1)
-                out[name] = codec._from_codes(counts.argmax(axis=1) - 1)
-            else:
-                out[name] = sampled[name].iloc[::reps].reset_index(drop=True)
-        return pd.DataFrame(out)
+        """Collapse ``reps`` consecutive draws per row into one value per cell (see
+        :meth:`~synthvae.preprocessing.codecs.ColumnCodec.collapse`)."""
+        return pd.DataFrame({name: self.codec_of[name].collapse(sampled[name], n, reps) for name in sampled.columns})
 
     def _merge(self, frame: pd.DataFrame, data: pd.DataFrame, sampled: pd.DataFrame, fill: dict[str, np.ndarray]) -> pd.DataFrame:
         """The user's table with filled cells from ``sampled``; schema columns in the sampled dtypes."""
@@ -331,6 +304,18 @@ class Generator:
         if not means:
             return np.zeros((0, latent), np.float32), np.zeros((0, latent), np.float32)
         return np.concatenate(means), np.concatenate(variances)
+
+
+def decoded_matrix(model: TabularVAE, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
+    """The sampled encoded matrix for latents ``z``, column-major on the CPU; ``adjust`` may
+    edit the torch matrix first (it gets a copy it may change in place)."""
+    matrix = model.sample_matrix(z, generator)
+    if adjust is not None:
+        matrix = matrix.clone()
+        adjust(matrix)
+    # Transposed in torch (fast), so the numpy view is column-major: every codec's block of
+    # columns is then one contiguous slice.
+    return matrix.T.contiguous().cpu().numpy().T
 
 
 def _fill_any(series: pd.Series, kind: ColumnKind) -> pd.Series:

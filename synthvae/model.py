@@ -18,8 +18,21 @@ import torch
 from torch import nn
 
 
+class JsonConfig:
+    """``to_dict`` / ``from_dict`` for frozen dataclass configs whose tuples become JSON lists."""
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """Rebuild from :meth:`to_dict`."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 @dataclass(frozen=True)
-class VAEConfig:
+class VAEConfig(JsonConfig):
     """Shape of the network, and everything it needs to know of the layout.
 
     Attributes:
@@ -45,22 +58,25 @@ class VAEConfig:
         """Number of one-hot spans."""
         return (max(self.one_hot_segment) + 1) if self.one_hot_segment else 0
 
-    def to_dict(self) -> dict:
-        """Plain JSON-ready form."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "VAEConfig":
-        """Rebuild from :meth:`to_dict`."""
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**kwargs)
-
-
-def _mlp(dims: list[int]) -> nn.Sequential:
+def mlp(dims: list[int]) -> nn.Sequential:
+    """Linear layers of widths ``dims``, each followed by SiLU."""
     layers: list[nn.Module] = []
     for d_in, d_out in zip(dims[:-1], dims[1:]):
         layers += [nn.Linear(d_in, d_out), nn.SiLU()]
     return nn.Sequential(*layers)
+
+
+@torch.no_grad()
+def init_linear(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default ``nn.Linear`` initialisation for every linear layer of ``module``, drawn
+    from ``generator`` (never the global RNG)."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            bound = 1.0 / math.sqrt(layer.in_features)
+            # kaiming_uniform_(a=sqrt(5)) as nn.Linear does gives the same bound for weights.
+            layer.weight.uniform_(-bound, bound, generator=generator)
+            layer.bias.uniform_(-bound, bound, generator=generator)
 
 
 @dataclass
@@ -105,10 +121,10 @@ class TabularVAE(nn.Module):
         # nn.Linear draws default weights from the global RNG; fork it so construction leaves no
         # trace there, then draw the real initial weights from ``generator``.
         with torch.random.fork_rng(devices=[]):
-            self.encoder = _mlp([config.data_dim, *hidden])
+            self.encoder = mlp([config.data_dim, *hidden])
             self.to_mu = nn.Linear(hidden[-1], config.latent_dim)
             self.to_logvar = nn.Linear(hidden[-1], config.latent_dim)
-            self.decoder = nn.Sequential(_mlp([config.latent_dim, *reversed(hidden)]), nn.Linear(hidden[0], config.data_dim))
+            self.decoder = nn.Sequential(mlp([config.latent_dim, *reversed(hidden)]), nn.Linear(hidden[0], config.data_dim))
         n_cont = len(config.continuous_index)
         self.log_sigma = nn.Parameter(torch.full((n_cont,), float(config.init_log_sigma)))
         self.register_buffer("cont_idx", torch.tensor(config.continuous_index, dtype=torch.long), persistent=False)
@@ -119,12 +135,7 @@ class TabularVAE(nn.Module):
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator) -> None:
         """PyTorch's default ``nn.Linear`` initialisation, drawn from ``generator``."""
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                bound = 1.0 / math.sqrt(module.in_features)
-                # kaiming_uniform_(a=sqrt(5)) as nn.Linear does gives the same bound for weights.
-                module.weight.uniform_(-bound, bound, generator=generator)
-                module.bias.uniform_(-bound, bound, generator=generator)
+        init_linear(self, generator)
         self.log_sigma.fill_(float(self.config.init_log_sigma))
 
     @torch.no_grad()

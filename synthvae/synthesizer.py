@@ -18,13 +18,13 @@ from synthvae.conditional_prior import (
     ConditionalPrior,
     ConditionalPriorConfig,
     ConditionalTrainConfig,
-    principal_dim,
+    PrincipalAxes,
     train_conditional_prior,
 )
 from synthvae.conditions import ConditionsLike, parse_conditions
 from synthvae.device import resolve_device
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, preview
-from synthvae.generation import Generator
+from synthvae.generation import Generator, decoded_matrix
 from synthvae.inference import infer_schema
 from synthvae.io import read_table
 from synthvae.model import TabularVAE, VAEConfig
@@ -229,19 +229,18 @@ class Synthesizer:
         """
         if not self.conditional or layout.width == 0:
             return None
-        names = list(dict.fromkeys(span.column for span in layout.spans))
-        column_of = tuple(names.index(span.column) for span in layout.spans for _ in range(span.width))
         targets = torch.from_numpy(latents).to(data.device)
+        axes = PrincipalAxes.fit(targets)
         config = ConditionalPriorConfig(
             data_dim=layout.width,
-            column_of=column_of,
+            column_of=layout.column_of,
             latent_dim=self.latent_dim,
             hidden_dims=self.hidden_dims,
-            target_dim=principal_dim(targets),
+            target_dim=axes.dim(),
         )
         generator = torch.Generator(device=data.device).manual_seed(seed)
         prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)
-        prior.set_whitening(targets)
+        prior.set_whitening(axes)
         train_config = ConditionalTrainConfig(
             steps=int(min(3000, max(200, vae_steps))), batch_size=min(512, max(64, data.shape[0] // 16))
         )
@@ -332,7 +331,7 @@ class Synthesizer:
         _check_count("batch_size", batch_size, minimum=1)
         parsed = parse_conditions(conditions, self.schema_)
         if parsed:
-            generator_parts = self._generator()  # refuses a model without a conditional prior
+            parts = self._generator()  # refuses a model without a conditional prior
             for condition in parsed:  # impossible conditions fail before any work
                 self.preprocessor_.codecs_[self.schema_.names.index(condition.column)].draw_given(
                     condition, 1, np.random.default_rng(0)
@@ -343,7 +342,7 @@ class Synthesizer:
         for start in range(0, int(n), batch_size):
             rows = min(batch_size, int(n) - start)
             if parsed:
-                frame, missed = generator_parts.sample_conditional(rows, parsed, generator, rng)
+                frame, missed = parts.sample_conditional(rows, parsed, generator, rng)
                 if missed:
                     logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
             else:
@@ -479,7 +478,7 @@ class Synthesizer:
                 raise ParameterError(f"impute columns {preview(unknown)} are not columns of the model ({preview(self.schema_.names)})")
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
-        tables, _ = parts.impute(frame, source, columns, int(draws), method, generator, rng)
+        tables = parts.impute(frame, source, columns, int(draws), method, generator, rng)
         return tables if method == "draw" and draws > 1 else tables[0]
 
     def encode(self, data: TableLike, *, variance: bool = False) -> pd.DataFrame:
@@ -501,9 +500,7 @@ class Synthesizer:
             z = self.prior_.sample(rows, generator, self.device_)
         else:
             z = torch.randn((rows, self.model_.config.latent_dim), generator=generator, device=self.device_)
-        # Transposed in torch (fast), so the numpy view is column-major: every codec's block
-        # of columns is then one contiguous slice.
-        return self.model_.sample_matrix(z, generator).T.contiguous().cpu().numpy().T
+        return decoded_matrix(self.model_, z, generator)
 
     # ------------------------------------------------------------ save/load
     def save(self, path: str | os.PathLike) -> Path:

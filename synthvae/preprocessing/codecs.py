@@ -27,6 +27,7 @@ Documented behaviours:
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -118,6 +119,16 @@ class ColumnCodec(ABC):
         """Which values of a sampled column satisfy ``condition``, ``(n,)`` bool."""
         self._check_fitted()
         return self._satisfies(series, condition)
+
+    def collapse(self, series: pd.Series, n: int, reps: int) -> pd.Series:
+        """One value per row from ``reps`` consecutive sampled draws of each of ``n`` rows: the
+        mean for real-valued columns, the most frequent draw for categories, the first draw
+        otherwise. Used for a best single guess in imputation."""
+        self._check_fitted()
+        return self._collapse(series, n, reps).rename(self.column.name)
+
+    def _collapse(self, series: pd.Series, n: int, reps: int) -> pd.Series:
+        return series.iloc[::reps].reset_index(drop=True)
 
     def as_sampled(self, series: pd.Series) -> pd.Series:
         """A conformed column (see :func:`synthvae.validation.conform`) in the dtype that
@@ -296,6 +307,14 @@ class _RealValuedCodec(ColumnCodec):
             weights = np.array([self.transform_.mass_between(v - half, v + half) for v in values]) + 1e-12
             chosen = values[rng.choice(values.size, size=n, p=weights / weights.sum())]
         return self._from_float(chosen, isnull, float(values.min()), float(values.max()))
+
+    def _collapse(self, series: pd.Series, n: int, reps: int) -> pd.Series:
+        values = self._to_float(series).reshape(n, reps)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a row whose draws are all null
+            mean = np.nanmean(values, axis=1)
+        isnull = np.isnan(mean)
+        return self._from_float(np.where(isnull, 0.0, mean), isnull)
 
     def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
         values = self._to_float(series)
@@ -516,6 +535,12 @@ class CategoricalCodec(ColumnCodec):
 
     def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
         return np.isin(self._codes(series), self._allowed_codes(condition))
+
+    def _collapse(self, series: pd.Series, n: int, reps: int) -> pd.Series:
+        codes = self._codes(series).reshape(n, reps) + 1  # 0 is null
+        counts = np.zeros((n, len(self._categories) + 1), dtype=np.int64)
+        np.add.at(counts, (np.repeat(np.arange(n), reps), codes.ravel()), 1)
+        return self._from_codes(counts.argmax(axis=1) - 1)
 
     def _get_state(self) -> dict[str, Any]:
         return {

@@ -89,6 +89,22 @@ class Layout:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([np.full(s.width, i) for i, s in enumerate(spans)]).astype(np.int64)
 
+    @property
+    def columns(self) -> list[str]:
+        """The table columns that have spans (every learned column), in matrix order."""
+        return list(dict.fromkeys(s.column for s in self.spans))
+
+    @property
+    def column_of(self) -> tuple[int, ...]:
+        """For every matrix column, the position of its table column in :attr:`columns`."""
+        position = {name: i for i, name in enumerate(self.columns)}
+        return tuple(position[s.column] for s in self.spans for _ in range(s.width))
+
+    def column_slice(self, name: str) -> slice:
+        """The matrix columns of one learned table column (its spans are contiguous)."""
+        spans = self.for_column(name)
+        return slice(spans[0].start, spans[-1].stop)
+
     def for_column(self, name: str) -> tuple[Span, ...]:
         """The spans of one table column (empty for ids, which are not learned)."""
         return tuple(s for s in self.spans if s.column == name)
