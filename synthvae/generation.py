@@ -73,7 +73,7 @@ class Generator:
 
     @torch.inference_mode()
     def _latents(
-        self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator, shared: bool = False, chunk: int = 4096
+        self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator, chunk: int = 4096
     ) -> torch.Tensor:
         """One latent per row given its shown cells, by sampling-importance-resampling: draws
         from the conditional prior ``r``, kept by weight ``p(z) p(shown cells | z) / r(z | shown)``.
@@ -84,27 +84,36 @@ class Generator:
         distribution a filter on unconditional samples would give, at no risk of failing.
 
         Args:
-            x, shown: Encoded known cells ``(n, W)`` and which columns are known ``(n, C)``.
-            shared: All rows know the same cells (exact conditions): one pool of
-                ``pool_factor * n`` draws serves every row, resampled with replacement.
+            x, shown: Encoded known cells ``(n, W)`` and which columns are known ``(n, C)``;
+                each row gets ``proposals`` draws (see :meth:`_shared_pool` for rows that all
+                know the same cells).
         """
         n = x.shape[0]
         if n == 0:
             return torch.zeros((0, self.model.config.latent_dim), device=self.device)
-        if shared:
-            draws = max(self.pool_factor * n, 64)
-            z, log_w = self._weighted(x[:1], shown[:1], draws, generator)  # (1, draws)
-            pick = torch.multinomial(torch.softmax(log_w[0], dim=0), n, replacement=True, generator=generator)
-            return z[0, pick]
         parts = []
         for start in range(0, n, chunk):
-            z, log_w = self._weighted(x[start : start + chunk], shown[start : start + chunk], self.proposals, generator)
+            z, log_w, _ = self._weighted(x[start : start + chunk], shown[start : start + chunk], self.proposals, generator)
             pick = torch.multinomial(torch.softmax(log_w, dim=1), 1, generator=generator).squeeze(1)
             parts.append(z[torch.arange(z.shape[0], device=z.device), pick])
         return torch.cat(parts)
 
-    def _weighted(self, x: np.ndarray, shown: np.ndarray, draws: int, generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """``draws`` proposals per row and their log importance weights, ``(B, draws, D)`` and ``(B, draws)``."""
+    @torch.inference_mode()
+    def _shared_pool(self, x: np.ndarray, shown: np.ndarray, n: int, generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` latents for rows that all know the same cells (the first row's), resampled with
+        replacement from one weighted pool, with their decoder outputs (so they are not decoded
+        twice)."""
+        draws = max(self.pool_factor * n, 64)
+        z, log_w, recon = self._weighted(x[:1], shown[:1], draws, generator, keep_outputs=True)  # (1, draws)
+        pick = torch.multinomial(torch.softmax(log_w[0], dim=0), n, replacement=True, generator=generator)
+        return z[0, pick], recon[pick]
+
+    @torch.inference_mode()
+    def _weighted(
+        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``draws`` proposals per row, their log importance weights, ``(B, draws, D)`` and
+        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``."""
         xs = torch.from_numpy(x).to(self.device)
         ss = torch.from_numpy(shown).to(self.device)
         z, log_q = self.prior.sample(xs, ss, draws, generator)
@@ -112,14 +121,17 @@ class Generator:
         flat = z.reshape(-1, d)
         log_p = self.latent_prior.log_prob(flat) if self.latent_prior is not None else -0.5 * (flat**2).sum(1)
         known = ss[:, self.prior.column_of].to(xs.dtype)  # (B, W)
-        weights = []
+        weights, outputs = [], []
         for start in range(0, flat.shape[0], 65536):  # bounded memory for big pools
             piece = flat[start : start + 65536]
             row = torch.div(torch.arange(start, start + piece.shape[0], device=xs.device), draws, rounding_mode="floor")
-            cells = self.model.cell_log_likelihood(xs[row], self.model.decode(piece))
+            recon = self.model.decode(piece)
+            cells = self.model.cell_log_likelihood(xs[row], recon)
             weights.append((cells * known[row]).sum(1))
+            if keep_outputs:
+                outputs.append(recon)
         log_w = log_p.view(rows, draws) + torch.cat(weights).view(rows, draws) - log_q
-        return z, log_w
+        return z, log_w, torch.cat(outputs) if keep_outputs else None
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
         return decoded_matrix(self.model, z, generator, adjust)
@@ -153,9 +165,13 @@ class Generator:
                 fallbacks += missed
             fixed[condition.column] = values
             self._put(x, shown, condition.column, values)
-        shared = all(c.is_exact for c in conditions)
-        z = self._latents(x, shown, generator, shared=shared)
-        frame = self.preprocessor.reverse_transform(self._decode(z, generator), rng)
+        if all(c.is_exact for c in conditions):
+            # Every row knows the same cells: one weighted pool, its decoder outputs reused.
+            _, recon = self._shared_pool(x, shown, n, generator)
+            matrix = as_columns(self.model.add_noise(recon, generator))
+        else:
+            matrix = self._decode(self._latents(x, shown, generator), generator)
+        frame = self.preprocessor.reverse_transform(matrix, rng)
         for name, values in fixed.items():
             frame[name] = values.set_axis(frame.index)
         return frame, fallbacks
@@ -313,8 +329,12 @@ def decoded_matrix(model: TabularVAE, z: torch.Tensor, generator: torch.Generato
     if adjust is not None:
         matrix = matrix.clone()
         adjust(matrix)
-    # Transposed in torch (fast), so the numpy view is column-major: every codec's block of
-    # columns is then one contiguous slice.
+    return as_columns(matrix)
+
+
+def as_columns(matrix: torch.Tensor) -> np.ndarray:
+    """A torch matrix as a column-major numpy array on the CPU. Transposed in torch (fast), so
+    every codec's block of columns is one contiguous slice."""
     return matrix.T.contiguous().cpu().numpy().T
 
 

@@ -225,12 +225,17 @@ class TabularVAE(nn.Module):
         Returns:
             ``(B, data_dim)`` float tensor.
         """
-        out = self.decode(z)
+        return self.add_noise(self.decode(z), generator)
+
+    @torch.inference_mode()
+    def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Turn decoder outputs ``(B, data_dim)`` into a sampled matrix, in place (see
+        :meth:`sample_matrix`)."""
         if self.cont_idx.numel():
-            noise = torch.randn((out.shape[0], self.cont_idx.numel()), generator=generator, device=z.device)
+            noise = torch.randn((out.shape[0], self.cont_idx.numel()), generator=generator, device=out.device)
             out.index_add_(1, self.cont_idx, noise * self.sigma)
         if self.oh_idx.numel():
-            uniform = torch.rand((out.shape[0], self.oh_idx.numel()), generator=generator, device=z.device)
+            uniform = torch.rand((out.shape[0], self.oh_idx.numel()), generator=generator, device=out.device)
             gumbel = -torch.log(-torch.log(uniform.clamp_(1e-20, 1.0 - 1e-7)))
             out.index_add_(1, self.oh_idx, gumbel)
         return out
