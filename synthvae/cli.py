@@ -115,18 +115,34 @@ def infer_schema_command(data: str, output: str | None, name: str | None) -> Non
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default: picked from the table size).")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per training step.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per training step (expected, with --epsilon).")
+@click.option("--epsilon", type=click.FloatRange(min=0, min_open=True),
+              help="Train with differential privacy (DP-SGD) at this epsilon; needs --schema with public bounds.")
+@click.option("--delta", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+              help="Delta of the guarantee (default: min(1e-5, 0.1 / rows)).")
+@click.option("--max-grad-norm", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Per-row gradient clipping bound of DP-SGD.")
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
-def fit_command(data, schema_path, output, epochs, batch_size, seed, device, quiet) -> None:
-    """Fit a model on DATA (CSV or Parquet) and write it to a model file."""
+def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, seed, device, quiet) -> None:
+    """Fit a model on DATA (CSV or Parquet) and write it to a model file.
+
+    With --epsilon the fit is differentially private: --epochs and --batch-size then set DP-SGD's
+    passes (default 30) and expected batch, and the epsilon spent is printed and stored.
+    """
     _check_output_folder(output)
     resolve_device(device)
+    privacy = None
+    if epsilon is not None:
+        privacy = {"epsilon": epsilon, "delta": delta, "max_grad_norm": max_grad_norm, "batch_size": batch_size}
+        if epochs is not None:
+            privacy["epochs"] = epochs
+        epochs = batch_size = None
     bar = _ProgressBar(enabled=not quiet)
     try:
-        syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, seed=seed, device=device)
+        syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy, seed=seed, device=device)
         syn.fit(data, callback=bar)
     finally:
         bar.close()
@@ -137,6 +153,19 @@ def fit_command(data, schema_path, output, epochs, batch_size, seed, device, qui
         f"({info.epochs_run} epochs, best {info.best_epoch}); wrote {output}",
         err=True,
     )
+    if syn.privacy_ is not None:
+        record = syn.privacy_
+        click.echo(
+            f"differential privacy: epsilon {record['epsilon']:.3f} spent (budget {record['epsilon_budget']:g}) "
+            f"at delta {record['delta']:.2g}",
+            err=True,
+        )
+        if record["warnings"]:
+            click.echo(
+                f"{len(record['warnings'])} warnings about the schema (above; also stored in the model file): "
+                "what they name is not covered by the guarantee",
+                err=True,
+            )
 
 
 def _check_table_output(output: str) -> None:
@@ -299,6 +328,52 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
     if html_path:
         report.to_html(html_path)
     click.echo(report.summary())
+
+
+@cli.command("privacy-check")
+@click.argument("real", type=click.Path(dir_okay=False))
+@click.argument("synthetic", type=click.Path(dir_okay=False))
+@click.option("--holdout", required=True, type=click.Path(dir_okay=False),
+              help="Real rows the generator never saw: the baseline of every attack.")
+@click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred from REAL).")
+@click.option("--sensitive", multiple=True, help="Column an attacker must not infer (repeatable): attribute inference.")
+@click.option("--max-membership-auc", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+              help="Highest membership-inference ROC AUC.")
+@click.option("--max-closer-to-train", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+              help="Highest share of synthetic rows nearer training than holdout rows.")
+@click.option("--max-attribute-advantage", type=click.FloatRange(-1, 1), default=0.05, show_default=True,
+              help="Highest attribute-inference accuracy on training rows minus on holdout rows.")
+@click.option("--copy-p-value", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="Exact copies fail when chance at the holdout's copy rate explains them with a lower probability.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result as JSON.")
+@_seed_option
+@_library_errors
+def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_membership_auc, max_closer_to_train,
+                          max_attribute_advantage, copy_p_value, json_path, seed) -> None:
+    """Check SYNTHETIC against the REAL rows it came from before sharing it.
+
+    Runs exact copies, distance to closest record, a membership-inference attack and, for each
+    --sensitive column, an attribute-inference attack, all against the --holdout baseline.
+    Exit status: 0 when every check passes, 3 when one fails (so it can gate a pipeline), 1 on
+    an error.
+    """
+    from synthvae.evaluation import PrivacyLimits, privacy_check
+    from synthvae.schema import load_schema
+
+    result = privacy_check(
+        read_table(real),
+        read_table(synthetic),
+        read_table(holdout),
+        schema=load_schema(schema_path) if schema_path else None,
+        sensitive=list(sensitive),
+        limits=PrivacyLimits(copy_p_value, max_membership_auc, max_closer_to_train, max_attribute_advantage),
+        seed=seed,
+    )
+    if json_path:
+        result.to_json(json_path)
+    click.echo(result.summary())
+    if not result.passed:
+        sys.exit(3)
 
 
 @cli.command("demo")

@@ -31,11 +31,16 @@ from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior
+from synthvae.privacy.spec import PrivacySpec
 from synthvae.schema import Schema, load_schema
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform
 
 logger = logging.getLogger(__name__)
+
+# Latent size, hidden widths and learning rate when not given: ordinary and private fits.
+_NETWORK = (64, (256, 256), 1e-3)
+_PRIVATE_NETWORK = (16, (128, 128), 1e-2)
 
 TableLike = pd.DataFrame | str | os.PathLike
 
@@ -77,10 +82,13 @@ class Synthesizer:
         epochs: Training epochs; ``None`` picks them from the table size (a step budget), and
             early stopping on a validation split may end sooner.
         batch_size: Rows per step; ``None`` picks from the table size.
-        latent_dim: Size of the latent embedding.
-        hidden_dims: Hidden layer widths of the encoder (the decoder mirrors them).
+        latent_dim: Size of the latent embedding; ``None``: 64 (16 with ``privacy``).
+        hidden_dims: Hidden layer widths of the encoder (the decoder mirrors them); ``None``:
+            (256, 256) ((128, 128) with ``privacy``).
         beta: Weight of the KL term of the loss.
-        learning_rate: Adam step size.
+        learning_rate: Adam step size; ``None``: 1e-3 (1e-2 with ``privacy``: DP-SGD's noise
+            grows with the parameter count and its steps are few, so a private fit takes a
+            smaller network and larger steps; see ``benchmarks/bench_privacy.py``).
         validation_fraction: Share of rows held out for early stopping.
         patience: Epochs without improvement before early stopping.
         max_categories: One-hot slots per categorical column before rare categories are pooled.
@@ -93,6 +101,13 @@ class Synthesizer:
         conditional: Also fit the conditional prior (:mod:`synthvae.conditional_prior`) that
             conditional sampling (``sample(conditions=...)``), :meth:`augment` and
             :meth:`impute` need. ``False`` saves its share of the fit time.
+        privacy: Differential privacy: ``None`` (default, off), an epsilon, a mapping of
+            :class:`synthvae.privacy.PrivacySpec` settings or a spec. The fit then needs a schema
+            with public bounds, fits the codecs from noisy histograms, trains with DP-SGD
+            (Opacus), samples latents from N(0, I) and fits the conditional prior on synthetic
+            rows only; ``privacy_`` (and the model file) records the epsilon spent. ``epochs``,
+            ``batch_size``, ``validation_fraction`` and ``prior`` are then ignored (the spec
+            has its own epochs and batch size).
         seed: Seed of every random choice in ``fit`` (and of ``sample`` calls without a seed).
         device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
 
@@ -107,10 +122,10 @@ class Synthesizer:
         *,
         epochs: int | None = None,
         batch_size: int | None = None,
-        latent_dim: int = 64,
-        hidden_dims: tuple[int, ...] = (256, 256),
+        latent_dim: int | None = None,
+        hidden_dims: tuple[int, ...] | None = None,
         beta: float = 1.0,
-        learning_rate: float = 1e-3,
+        learning_rate: float | None = None,
         validation_fraction: float = 0.1,
         patience: int = 20,
         max_categories: int = 200,
@@ -118,6 +133,7 @@ class Synthesizer:
         prior: str = "mixture",
         prior_components: int = 10,
         conditional: bool = True,
+        privacy: PrivacySpec | dict | float | None = None,
         seed: int = 0,
         device: str = "cpu",
     ) -> None:
@@ -125,7 +141,7 @@ class Synthesizer:
         self.epochs = epochs
         self.batch_size = batch_size
         self.latent_dim = latent_dim
-        self.hidden_dims = tuple(hidden_dims)
+        self.hidden_dims = tuple(hidden_dims) if hidden_dims is not None else None
         self.beta = beta
         self.learning_rate = learning_rate
         self.validation_fraction = validation_fraction
@@ -135,6 +151,7 @@ class Synthesizer:
         self.prior = prior
         self.prior_components = prior_components
         self.conditional = conditional
+        self.privacy = privacy
         self.seed = seed
         self.device = device
 
@@ -155,27 +172,58 @@ class Synthesizer:
             TrainingError: The loss diverged.
         """
         self._check_params()
+        spec = PrivacySpec.parse(self.privacy)
         started = time.perf_counter()
         frame, source = _read(data)
-        schema = self._resolve_schema(frame)
+        schema = self._resolve_schema(frame, private=spec is not None)
         device = resolve_device(self.device)
-        init_seed, train_seed, sample_seed, prior_seed, conditional_seed = _fit_seeds(self.seed)
+        seeds = _fit_seeds(self.seed)
+        init_seed, train_seed, sample_seed, prior_seed, conditional_seed, statistics_seed = seeds
 
         preprocessor = TablePreprocessor(
             schema, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
         )
-        matrix = preprocessor.fit_transform(frame, source=source)
+        plan = None
+        if spec is None:
+            matrix = preprocessor.fit_transform(frame, source=source)
+            marginals = matrix
+        else:
+            from synthvae.privacy.fitting import prepare_private_fit  # Opacus is loaded only here
+
+            plan = prepare_private_fit(frame, schema, spec, np.random.default_rng(int(statistics_seed)), source)
+            marginals = preprocessor.fit_transform(plan.proxy, source="the private proxy table")
+            matrix = preprocessor.transform(frame, source=source)
         layout = preprocessor.layout_
-        model = self._build_model(layout, matrix, int(init_seed)).to(device)
-        train_config = self._train_config()
+        model = self._build_model(layout, marginals, int(init_seed), private=plan is not None).to(device)
+        train_config = self._train_config(private=plan is not None)
         generator = torch.Generator(device=device).manual_seed(int(train_seed))
         data = torch.from_numpy(matrix).to(device)
-        result = train(model, data, train_config, generator, callback)
-        rows, latents = _posterior_means(model, data, int(prior_seed))
-        prior = self._fit_prior(latents, int(prior_seed))
+        if plan is None:
+            result = train(model, data, train_config, generator, callback)
+            rows, latents = _posterior_means(model, data, int(prior_seed))
+            prior = self._fit_prior(latents, int(prior_seed))
+            conditional_rows = data[torch.from_numpy(rows).to(device)]
+        else:
+            from synthvae.privacy.dpsgd import train_private
+
+            result = train_private(
+                model,
+                data,
+                train_config,
+                sample_rate=plan.noise.sample_rate,
+                steps=plan.noise.steps,
+                noise_multiplier=plan.noise.sgd_noise,
+                max_grad_norm=plan.spec.max_grad_norm,
+                generator=generator,
+                callback=callback,
+            )
+            # Only post-processing from here: the priors see synthetic rows, never real ones.
+            prior = None
+            conditional_rows = self._synthetic_matrix(model, preprocessor, len(frame), int(prior_seed), device)
+            _, latents = _posterior_means(model, conditional_rows, int(prior_seed))
         vae_steps = len(result.history) * max(1, result.train_rows // result.batch_size)
         conditional = self._fit_conditional(
-            layout, data[torch.from_numpy(rows).to(device)], latents, int(conditional_seed), vae_steps
+            layout, conditional_rows, latents, int(conditional_seed), vae_steps, model.config.hidden_dims
         )
 
         self.schema_ = schema
@@ -183,6 +231,7 @@ class Synthesizer:
         self.model_ = model
         self.prior_ = prior.to(device) if prior is not None else None
         self.conditional_ = conditional
+        self.privacy_ = plan.record() if plan is not None else None
         self.train_config_ = train_config
         self.history_ = result.history
         self.device_ = device
@@ -199,19 +248,39 @@ class Synthesizer:
         )
         return self
 
-    def _build_model(self, layout, matrix: np.ndarray, seed: int) -> TabularVAE:
+    def _network(self, private: bool) -> tuple[int, tuple[int, ...], float]:
+        """Latent size, hidden widths and learning rate, the defaults filled in for the mode."""
+        latent, hidden, rate = _PRIVATE_NETWORK if private else _NETWORK
+        return (
+            self.latent_dim if self.latent_dim is not None else latent,
+            self.hidden_dims if self.hidden_dims is not None else hidden,
+            self.learning_rate if self.learning_rate is not None else rate,
+        )
+
+    def _build_model(self, layout, matrix: np.ndarray, seed: int, private: bool = False) -> TabularVAE:
         """A fresh VAE for the layout, weights from ``seed``, output bias at the data's marginals."""
         config = VAEConfig(
             data_dim=layout.width,
             continuous_index=tuple(int(i) for i in layout.continuous_index),
             one_hot_index=tuple(int(i) for i in layout.one_hot_index),
             one_hot_segment=tuple(int(i) for i in layout.one_hot_segment),
-            latent_dim=self.latent_dim,
-            hidden_dims=self.hidden_dims,
+            latent_dim=self._network(private)[0],
+            hidden_dims=self._network(private)[1],
         )
         model = TabularVAE(config, generator=torch.Generator().manual_seed(seed))
         model.init_output_bias(torch.from_numpy(matrix.mean(axis=0, dtype=np.float64)))
         return model
+
+    @staticmethod
+    @torch.no_grad()
+    def _synthetic_matrix(model: TabularVAE, preprocessor: TablePreprocessor, rows: int, seed: int, device) -> torch.Tensor:
+        """``rows`` rows drawn from a freshly trained model (latents from N(0, I)), encoded as
+        training rows are (exact one-hots): what a private fit fits its conditional prior on."""
+        rows = int(min(rows, 50_000))
+        generator = torch.Generator(device=device).manual_seed(seed)
+        z = torch.randn((rows, model.config.latent_dim), generator=generator, device=device)
+        frame = preprocessor.reverse_transform(decoded_matrix(model, z, generator), np.random.default_rng(seed))
+        return torch.from_numpy(preprocessor.transform(preprocessor.finalize(frame), source="synthetic rows")).to(device)
 
     def _fit_prior(self, latents: np.ndarray, seed: int) -> MixturePrior | None:
         """The latent mixture prior, or ``None`` for N(0, I)."""
@@ -220,7 +289,7 @@ class Synthesizer:
         return fit_mixture_prior(latents, self.prior_components, seed % 2**31)
 
     def _fit_conditional(
-        self, layout, data: torch.Tensor, latents: np.ndarray, seed: int, vae_steps: int
+        self, layout, data: torch.Tensor, latents: np.ndarray, seed: int, vae_steps: int, hidden_dims: tuple[int, ...]
     ) -> ConditionalPrior | None:
         """The conditional prior over the latent given any subset of columns, or ``None``.
 
@@ -234,8 +303,8 @@ class Synthesizer:
         config = ConditionalPriorConfig(
             data_dim=layout.width,
             column_of=layout.column_of,
-            latent_dim=self.latent_dim,
-            hidden_dims=self.hidden_dims,
+            latent_dim=latents.shape[1],
+            hidden_dims=tuple(hidden_dims),
             target_dim=axes.dim(),
         )
         generator = torch.Generator(device=data.device).manual_seed(seed)
@@ -253,18 +322,20 @@ class Synthesizer:
             problems.append(f"epochs must be a positive integer or None, got {self.epochs!r}")
         if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
             problems.append(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
-        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
-            problems.append(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
-        if not self.hidden_dims or any((not isinstance(h, int)) or h < 1 for h in self.hidden_dims):
-            problems.append(f"hidden_dims must be positive integers, got {self.hidden_dims!r}")
+        if self.latent_dim is not None and (not isinstance(self.latent_dim, int) or self.latent_dim < 1):
+            problems.append(f"latent_dim must be a positive integer or None, got {self.latent_dim!r}")
+        if self.hidden_dims is not None and (
+            not self.hidden_dims or any((not isinstance(h, int)) or h < 1 for h in self.hidden_dims)
+        ):
+            problems.append(f"hidden_dims must be positive integers or None, got {self.hidden_dims!r}")
         if not isinstance(self.patience, int) or self.patience < 1:
             problems.append(f"patience must be a positive integer, got {self.patience!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             problems.append(f"seed must be a non-negative integer, got {self.seed!r}")
         if not 0 <= self.validation_fraction < 1:
             problems.append(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
-        if self.beta < 0 or self.learning_rate <= 0:
-            problems.append("beta must be >= 0 and learning_rate > 0")
+        if self.beta < 0 or (self.learning_rate is not None and self.learning_rate <= 0):
+            problems.append("beta must be >= 0 and learning_rate > 0 (or None)")
         if self.numeric_encoding not in [e.value for e in NumericEncoding]:
             problems.append(f"numeric_encoding must be 'quantile' or 'mode', got {self.numeric_encoding!r}")
         if self.prior not in [p.value for p in PriorKind]:
@@ -276,8 +347,16 @@ class Synthesizer:
         if problems:
             raise ParameterError("; ".join(problems))
 
-    def _resolve_schema(self, frame: pd.DataFrame) -> Schema:
+    def _resolve_schema(self, frame: pd.DataFrame, private: bool = False) -> Schema:
         if self.schema is None:
+            if private:
+                raise ParameterError(
+                    "differentially private training needs a schema given by you: one inferred from "
+                    "the table holds its exact bounds and categories, which the guarantee cannot "
+                    "cover. Write one (synthvae infer-schema DATA -o schema.json), replace min/max "
+                    "and categories by public knowledge, and pass it (schema= in Python, --schema on the "
+                    "command line)"
+                )
             return infer_schema(frame)
         if isinstance(self.schema, Schema):
             return self.schema
@@ -285,11 +364,11 @@ class Synthesizer:
             return load_schema(self.schema)
         raise SchemaError(f"schema must be a Schema, a path or None, got {type(self.schema).__name__}")
 
-    def _train_config(self) -> TrainConfig:
+    def _train_config(self, private: bool = False) -> TrainConfig:
         return TrainConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
+            learning_rate=self._network(private)[2],
             beta=self.beta,
             validation_fraction=self.validation_fraction,
             patience=self.patience,
@@ -516,9 +595,12 @@ class Synthesizer:
             "preprocessor": self.preprocessor_.get_state(),
             "vae_config": self.model_.config.to_dict(),
             "train_config": self.train_config_.to_dict(),
-            "history": self.history_,
+            # A private model keeps no training losses: they are read from the rows, unaccounted.
+            "history": self.history_ if self.privacy_ is None else [],
             "fit_info": asdict(self.fit_info_),
         }
+        if self.privacy_ is not None:
+            payload["privacy"] = self.privacy_
         tensors = dict(self.model_.state_dict())
         if self.prior_ is not None:
             tensors.update(self.prior_.tensors())
@@ -542,7 +624,7 @@ class Synthesizer:
         tensors, payload = load_model_file(path)
         try:
             params = dict(payload["params"])
-            params["hidden_dims"] = tuple(params["hidden_dims"])
+            params["hidden_dims"] = tuple(params["hidden_dims"]) if params.get("hidden_dims") is not None else None
             params["device"] = device
             schema = Schema.from_dict(payload["schema"], source=f"model file {str(path)!r}")
             syn = cls(schema=schema, **{k: v for k, v in params.items() if k != "schema"})
@@ -562,6 +644,7 @@ class Synthesizer:
             syn.preprocessor_ = TablePreprocessor.from_state(schema, payload["preprocessor"])
             syn.train_config_ = TrainConfig(**payload["train_config"])
             syn.history_ = list(payload["history"])
+            syn.privacy_ = payload.get("privacy")
             syn.fit_info_ = FitInfo(**payload["fit_info"])
             syn.device_ = resolved
         except (KeyError, TypeError, ValueError, RuntimeError, SchemaError) as exc:
@@ -579,7 +662,7 @@ class Synthesizer:
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "latent_dim": self.latent_dim,
-            "hidden_dims": list(self.hidden_dims),
+            "hidden_dims": list(self.hidden_dims) if self.hidden_dims is not None else None,
             "beta": self.beta,
             "learning_rate": self.learning_rate,
             "validation_fraction": self.validation_fraction,
@@ -589,6 +672,7 @@ class Synthesizer:
             "prior": str(PriorKind(self.prior).value),
             "prior_components": self.prior_components,
             "conditional": bool(self.conditional),
+            "privacy": spec.to_dict() if (spec := PrivacySpec.parse(self.privacy)) is not None else None,
             "seed": self.seed,
             "device": str(self.device),
         }
@@ -599,16 +683,16 @@ class Synthesizer:
 
     def __repr__(self) -> str:
         state = "fitted" if hasattr(self, "model_") else "not fitted"
-        return f"Synthesizer(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims}, seed={self.seed}; {state})"
+        return f"Synthesizer(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims}, privacy={self.privacy!r}, seed={self.seed}; {state})"
 
 
 def _fit_seeds(seed: int) -> np.ndarray:
     """The seeds a fit derives from its seed: weights, training, unseeded samples, prior,
-    conditional prior (a prefix-stable sequence: adding one leaves the others as they were).
+    conditional prior, private histograms (a prefix-stable sequence: adding one leaves the others as they were).
 
     ``load`` derives the same unseeded-sample stream, so a loaded model continues as a fitted one.
     """
-    return np.random.SeedSequence(seed).generate_state(5)
+    return np.random.SeedSequence(seed).generate_state(6)
 
 
 @torch.no_grad()

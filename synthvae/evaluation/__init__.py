@@ -13,6 +13,7 @@ from synthvae.evaluation.fidelity import (
     tv_complement,
 )
 from synthvae.evaluation.pipeline import DEFAULT_MAX_ROWS, Metric, evaluate
+from synthvae.evaluation.privacy_check import PrivacyCheck, PrivacyLimits, privacy_check
 from synthvae.evaluation.report import EvaluationReport
 
 __all__ = [
@@ -20,9 +21,12 @@ __all__ = [
     "DEFAULT_MAX_ROWS",
     "EvaluationReport",
     "Metric",
+    "PrivacyCheck",
+    "PrivacyLimits",
     "contingency_similarity",
     "correlation_similarity",
     "evaluate",
     "ks_complement",
+    "privacy_check",
     "tv_complement",
 ]

@@ -60,27 +60,27 @@ def privacy(
     """
     if train_hashes is None:
         train_hashes = row_hashes(train.frame)
-    embed = _Embedding(infos, train)
+    embed = RowEmbedding(infos, train)
     t = embed(train)
-    s = embed(synthetic)[_sample(rng, synthetic.n_rows, query_rows)]
+    s = embed(synthetic)[sample_rows(rng, synthetic.n_rows, query_rows)]
     out: dict = {
         "dcr_closer_to_train_share": None,
         "exact_copy_rate": float(np.isin(row_hashes(synthetic.frame), train_hashes).mean()),
         "holdout_exact_copy_rate": None,
-        "dcr_synthetic_to_train": _summary(_nearest(s, t)),
+        "dcr_synthetic_to_train": _summary(nearest_distances(s, t)),
         "dcr_holdout_to_train": None,
         "query_rows": int(s.shape[0]),
     }
     if holdout is None:
         return out
     h_all = embed(holdout)
-    h = h_all[_sample(rng, holdout.n_rows, query_rows)]
-    t_matched = t[_sample(rng, train.n_rows, holdout.n_rows)]
-    to_train, to_holdout = _nearest(s, t_matched), _nearest(s, h_all)
+    h = h_all[sample_rows(rng, holdout.n_rows, query_rows)]
+    t_matched = t[sample_rows(rng, train.n_rows, holdout.n_rows)]
+    to_train, to_holdout = nearest_distances(s, t_matched), nearest_distances(s, h_all)
     closer = np.mean(to_train < to_holdout) + 0.5 * np.mean(to_train == to_holdout)
     out["dcr_closer_to_train_share"] = float(closer)
     out["holdout_exact_copy_rate"] = float(np.isin(row_hashes(holdout.frame), train_hashes).mean())
-    out["dcr_holdout_to_train"] = _summary(_nearest(h, t))
+    out["dcr_holdout_to_train"] = _summary(nearest_distances(h, t))
     return out
 
 
@@ -89,8 +89,13 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-class _Embedding:
-    """The mixed-type vector of a row, fitted on the training table (see the module docstring)."""
+class RowEmbedding:
+    """The mixed-type vector of a row, fitted on the training table (see the module docstring).
+
+    Args:
+        infos: The columns to embed.
+        train: The table whose ranges and frequent categories fix the embedding.
+    """
 
     def __init__(self, infos: Sequence[ColumnInfo], train: PreparedTable) -> None:
         self.infos = infos
@@ -129,7 +134,8 @@ class _Embedding:
         return np.hstack(blocks)
 
 
-def _nearest(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
+def nearest_distances(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every query row to its nearest reference row (ties at 0 exact)."""
     with one_thread():
         _, distances = pairwise_distances_argmin_min(queries, reference)
     # The distances come from |x|^2 + |y|^2 - 2 x.y, which leaves ~1e-8 of noise where a row is
@@ -137,7 +143,7 @@ def _nearest(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.round(distances, 6)
 
 
-def _sample(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+def sample_rows(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     if n <= size:
         return np.arange(n)
     return np.sort(rng.choice(n, size, replace=False))

@@ -1,0 +1,243 @@
+"""A privacy check to run before sharing a synthetic table: pass, or fail with reasons.
+
+It needs the real rows the generator trained on and real rows it did not see (the *holdout*),
+which calibrate every attack: whatever an attacker learns about the holdout rows from the
+synthetic table is what the data's distribution gives away anyway; only the excess over it on
+training rows is a leak of the people in the training table.
+
+The checks (each a pure function of the three tables; limits in :class:`PrivacyLimits`):
+
+* **Exact copies.** Synthetic rows equal in every checked column to a training row. A table with
+  few distinct rows (say five categorical columns) collides often by chance, so the baseline is
+  the share of holdout rows equal to a training row. Fails when the synthetic table's count is
+  more than chance allows at that baseline rate: a one-sided binomial test at level
+  ``copy_p_value`` (1%); with a baseline of 0, any copy fails.
+* **Distance to closest record.** The share of synthetic rows nearer a training row than a
+  holdout row (train subsampled to the holdout's size); 0.5 is ideal.
+* **Membership inference.** The attacker holds a candidate row and the synthetic table and
+  guesses "member" when a synthetic row lies close to it (score: minus the distance to the
+  nearest synthetic row; the attack of Chen et al., GAN-Leaks, 2020, in its black-box form).
+  Scored by ROC AUC of training rows (members) against holdout rows; 0.5 is chance.
+* **Attribute inference** (columns named sensitive). The attacker knows a row's other columns
+  and reads the sensitive value off the nearest synthetic row (1-NN, the linkage attack of
+  Stadler et al., 2022). The *advantage* is its accuracy on training rows minus on holdout rows
+  (numeric values count as right within 0.1 standard deviations).
+
+Default limits and why: a membership AUC of 0.6 is 7 standard errors above chance for 1,000
+rows a side (so chance alone does not fail a good table), yet a generator that copies or
+closely hugs even a fifth of its training rows reaches it; a closer-to-train share of 0.6 is the
+same margin for distances; an attribute advantage of 0.05 means the synthetic table tells an
+attacker the sensitive value of 1 training person in 20 beyond what it tells of a stranger.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binom
+from sklearn.metrics import pairwise_distances_argmin, roc_auc_score
+
+from synthvae.errors import DataError, preview
+from synthvae.io import atomic_write_text
+from synthvae.evaluation.privacy import RowEmbedding, nearest_distances, row_hashes, sample_rows
+from synthvae.evaluation.tables import PreparedTable, Shape, column_infos, evaluation_schema, one_thread, prepare
+from synthvae.schema import Schema
+
+DEFAULT_ATTACK_ROWS = 1_000
+DEFAULT_REFERENCE_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class PrivacyLimits:
+    """What the check tolerates; a check beyond its limit fails.
+
+    Attributes:
+        copy_p_value: Exact copies fail when so many would occur by chance with probability
+            below this, at the holdout's copy rate.
+        max_membership_auc: Highest membership-inference ROC AUC.
+        max_closer_to_train: Highest share of synthetic rows nearer training than holdout rows.
+        max_attribute_advantage: Highest attribute-inference accuracy on training rows minus
+            on holdout rows.
+    """
+
+    copy_p_value: float = 0.01
+    max_membership_auc: float = 0.6
+    max_closer_to_train: float = 0.6
+    max_attribute_advantage: float = 0.05
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: its measured value, its limit and whether it passed."""
+
+    name: str
+    value: float | None
+    limit: float | None
+    passed: bool
+    detail: str
+
+
+@dataclass
+class PrivacyCheck:
+    """The outcome: every check, and whether the table may be shared."""
+
+    checks: list[CheckResult]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every check passed."""
+        return all(c.passed for c in self.checks)
+
+    def failures(self) -> list[CheckResult]:
+        """The checks that failed."""
+        return [c for c in self.checks if not c.passed]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"passed": self.passed, "checks": [asdict(c) for c in self.checks], "settings": self.settings}
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """The result as indented JSON; written atomically to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=2)
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+    def summary(self) -> str:
+        """A plain-text table of the checks."""
+        width = max(len(c.name) for c in self.checks)
+        lines = [f"{'check':<{width}}  {'value':>8}  {'limit':>8}  result"]
+        for c in self.checks:
+            value = "-" if c.value is None else f"{c.value:.4f}"
+            limit = "-" if c.limit is None else f"{c.limit:.4g}"
+            lines.append(f"{c.name:<{width}}  {value:>8}  {limit:>8}  {'pass' if c.passed else 'FAIL'}  {c.detail}")
+        lines.append("privacy check: " + ("passed" if self.passed else f"FAILED ({len(self.failures())} of {len(self.checks)})"))
+        return "\n".join(lines)
+
+
+def privacy_check(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame,
+    *,
+    schema: Schema | None = None,
+    sensitive: Sequence[str] = (),
+    limits: PrivacyLimits | None = None,
+    attack_rows: int = DEFAULT_ATTACK_ROWS,
+    seed: int = 0,
+) -> PrivacyCheck:
+    """Run every check of the module docstring.
+
+    Args:
+        real: The rows the generator trained on.
+        synthetic: The table to share.
+        holdout: Real rows from the same source that the generator never saw.
+        schema: Column kinds; inferred from ``real`` when ``None``; id columns are skipped.
+        sensitive: Columns whose values an attacker must not infer (attribute inference).
+        limits: What passes; :class:`PrivacyLimits` defaults when ``None``.
+        attack_rows: Training and holdout rows each attack is scored on (at most).
+        seed: Seeds the row subsamples: same inputs and seed, same result.
+
+    Raises:
+        DataError: A table is missing, empty or does not fit the schema; a sensitive column is
+            unknown.
+    """
+    limits = limits or PrivacyLimits()
+    for name, frame in (("real data", real), ("synthetic data", synthetic), ("holdout data", holdout)):
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
+        if len(frame) == 0:
+            raise DataError(f"{name} has no rows: the privacy check needs rows in all three tables")
+    eval_schema = evaluation_schema(schema, real, [synthetic, holdout])
+    unknown = [s for s in sensitive if s not in eval_schema.names]
+    if unknown:
+        raise DataError(f"sensitive columns {preview(unknown)} are not among the checked columns {preview(eval_schema.names)}")
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    train_t = prepare(real, eval_schema, "real data", max_rows=None, rng=rngs[0])
+    synth_t = prepare(synthetic, eval_schema, "synthetic data", max_rows=None, rng=rngs[1])
+    hold_t = prepare(holdout, eval_schema, "holdout data", max_rows=None, rng=rngs[2])
+    infos = column_infos(eval_schema)
+    rng = rngs[3]
+    checks = [_copies(train_t, synth_t, hold_t, limits)]
+    embed = RowEmbedding(infos, train_t)
+    reference = sample_rows(rng, synth_t.n_rows, DEFAULT_REFERENCE_ROWS)
+    t, s, h = embed(train_t), embed(synth_t)[reference], embed(hold_t)
+    m = min(attack_rows, train_t.n_rows, hold_t.n_rows)
+    t_rows, h_rows = sample_rows(rng, train_t.n_rows, m), sample_rows(rng, hold_t.n_rows, m)
+    checks.append(_closer_to_train(s, t[sample_rows(rng, train_t.n_rows, hold_t.n_rows)], h, limits))
+    checks.append(_membership(t[t_rows], h[h_rows], s, limits))
+    for column in sensitive:
+        checks.append(_attribute(column, infos, train_t, synth_t, reference, hold_t, t_rows, h_rows, limits))
+    settings = {"seed": int(seed), "attack_rows": int(m), "sensitive": list(sensitive), "limits": asdict(limits),
+                "rows": {"real": len(real), "synthetic": len(synthetic), "holdout": len(holdout)}}
+    return PrivacyCheck(checks, settings)
+
+
+def _copies(train_t: PreparedTable, synth_t: PreparedTable, hold_t: PreparedTable, limits: PrivacyLimits) -> CheckResult:
+    hashes = row_hashes(train_t.frame)
+    copies = int(np.isin(row_hashes(synth_t.frame), hashes).sum())
+    baseline = float(np.isin(row_hashes(hold_t.frame), hashes).mean())
+    n = synth_t.n_rows
+    # P(X >= copies) for X ~ Binomial(n, baseline): how surprising the count is by chance.
+    p_value = float(binom.sf(copies - 1, n, baseline)) if copies else 1.0
+    passed = p_value >= limits.copy_p_value
+    detail = (f"{copies} of {n} synthetic rows copy a training row ({copies / n:.2%}); holdout rows "
+              f"collide at {baseline:.2%} (chance p = {p_value:.3g})")
+    return CheckResult("exact_copies", copies / n, baseline, passed, detail)
+
+
+def _closer_to_train(s: np.ndarray, t_matched: np.ndarray, h: np.ndarray, limits: PrivacyLimits) -> CheckResult:
+    to_train, to_holdout = nearest_distances(s, t_matched), nearest_distances(s, h)
+    share = float(np.mean(to_train < to_holdout) + 0.5 * np.mean(to_train == to_holdout))
+    return CheckResult(
+        "closer_to_train_share", share, limits.max_closer_to_train, share <= limits.max_closer_to_train,
+        "share of synthetic rows nearer a training row than a holdout row (0.5 ideal)",
+    )
+
+
+def _membership(t: np.ndarray, h: np.ndarray, s: np.ndarray, limits: PrivacyLimits) -> CheckResult:
+    scores = -np.concatenate([nearest_distances(t, s), nearest_distances(h, s)])
+    labels = np.concatenate([np.ones(len(t)), np.zeros(len(h))])
+    auc = float(roc_auc_score(labels, scores))
+    return CheckResult(
+        "membership_auc", auc, limits.max_membership_auc, auc <= limits.max_membership_auc,
+        f"distance-to-synthetic attack on {len(t)} training vs {len(h)} holdout rows (0.5 is chance)",
+    )
+
+
+def _attribute(column, infos, train_t: PreparedTable, synth_t: PreparedTable, reference: np.ndarray,
+               hold_t: PreparedTable, t_rows, h_rows, limits: PrivacyLimits) -> CheckResult:
+    known = [i for i in infos if i.name != column]
+    target = next(i for i in infos if i.name == column)
+    if not known:
+        return CheckResult(f"attribute_advantage[{column}]", None, limits.max_attribute_advantage, True,
+                           "no other column to link on")
+    embed = RowEmbedding(known, train_t)
+    s = embed(synth_t)[reference]
+    values = synth_t.arrays[column][reference]
+
+    def accuracy(table: PreparedTable, rows: np.ndarray) -> float:
+        with one_thread():
+            nearest = pairwise_distances_argmin(embed(table)[rows], s)
+        guess, truth = values[nearest], table.arrays[column][rows]
+        if target.shape is Shape.CONTINUOUS:
+            present = train_t.arrays[column][~np.isnan(train_t.arrays[column])]
+            tol = 0.1 * (float(present.std()) if present.size else 0.0)
+            right = (np.isnan(guess) & np.isnan(truth)) | (np.abs(guess - truth) <= tol)
+        else:
+            right = guess == truth
+        return float(np.mean(right))
+
+    on_train, on_holdout = accuracy(train_t, t_rows), accuracy(hold_t, h_rows)
+    advantage = on_train - on_holdout
+    return CheckResult(
+        f"attribute_advantage[{column}]", advantage, limits.max_attribute_advantage,
+        advantage <= limits.max_attribute_advantage,
+        f"1-NN inference from the other columns: right on {on_train:.1%} of training rows, {on_holdout:.1%} of holdout rows",
+    )

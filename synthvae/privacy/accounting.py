@@ -1,0 +1,136 @@
+"""Privacy accounting: how much (epsilon, delta) a fit spends, and how much noise it needs.
+
+Everything a private fit learns from the rows is released through Gaussian mechanisms:
+
+* the column histograms that the codecs are fitted from (:mod:`synthvae.privacy.statistics`):
+  one Gaussian mechanism on all rows at once (sampling rate 1, one step);
+* DP-SGD (Abadi et al., 2016): every step a Poisson-sampled batch (rate ``q``), per-row gradients
+  clipped to ``max_grad_norm`` and Gaussian noise added.
+
+Both are composed by Opacus' Renyi-DP accountant (Mironov, 2017; Mironov et al., 2019, for the
+subsampled Gaussian), so the histograms cost far less than a split of epsilon into two parts
+would suggest. Adjacency is add/remove of one row.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+from opacus.accountants import RDPAccountant
+
+from synthvae.errors import ParameterError
+
+# Noise multipliers are searched within these bounds.
+_SIGMA_LOW, _SIGMA_HIGH = 0.05, 5_000.0
+# Renyi orders: Opacus' defaults reach order 63, which cannot certify a small epsilon (the
+# histograms' share of a budget of 1 is 0.1); larger orders can.
+_ALPHAS = [1 + x / 10.0 for x in range(1, 100)] + list(range(11, 64)) + [2.0**k for k in range(6, 15)]
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One Gaussian mechanism in the composition.
+
+    Attributes:
+        noise_multiplier: Noise standard deviation over the L2 sensitivity.
+        sample_rate: Poisson sampling rate of the rows (1 for a release on all rows).
+        steps: How many times it runs.
+    """
+
+    noise_multiplier: float
+    sample_rate: float
+    steps: int
+
+
+def spent_epsilon(mechanisms: list[Mechanism], delta: float) -> float:
+    """Epsilon of the composition of ``mechanisms`` at ``delta`` (Renyi-DP accountant)."""
+    accountant = RDPAccountant()
+    accountant.history = [(m.noise_multiplier, m.sample_rate, m.steps) for m in mechanisms if m.steps > 0]
+    if not accountant.history:
+        return 0.0
+    with warnings.catch_warnings():
+        # "Optimal order is the largest alpha": only for budgets far below any useful one.
+        warnings.filterwarnings("ignore", message="Optimal order", category=UserWarning)
+        return float(accountant.get_epsilon(delta, alphas=_ALPHAS))
+
+
+def _smallest_sigma(target: float, delta: float, build) -> float:
+    """Smallest noise multiplier ``s`` with ``spent_epsilon(build(s), delta) <= target``
+    (bisection on a log scale; epsilon falls as noise grows)."""
+    low, high = _SIGMA_LOW, _SIGMA_HIGH
+    if spent_epsilon(build(high), delta) > target:
+        raise ParameterError(
+            f"epsilon {target:.4g} cannot be reached even with noise multiplier {high:g}: "
+            "raise epsilon or delta, or train for fewer epochs"
+        )
+    if spent_epsilon(build(low), delta) <= target:
+        return low
+    for _ in range(60):
+        mid = math.sqrt(low * high)
+        if spent_epsilon(build(mid), delta) > target:
+            low = mid
+        else:
+            high = mid
+        if high / low < 1.002:
+            break
+    return high
+
+
+@dataclass(frozen=True)
+class NoisePlan:
+    """The noise of a private fit, calibrated to spend at most the budget.
+
+    Attributes:
+        statistics_noise: Noise multiplier of the column histograms.
+        sgd_noise: Noise multiplier of DP-SGD.
+        sample_rate: Poisson sampling rate of DP-SGD.
+        steps: DP-SGD steps.
+        delta: The delta of the guarantee.
+        epsilon: Epsilon the whole fit spends (at most the budget).
+        statistics_epsilon: What the histograms alone would spend.
+    """
+
+    statistics_noise: float
+    sgd_noise: float
+    sample_rate: float
+    steps: int
+    delta: float
+    epsilon: float
+    statistics_epsilon: float
+
+    def mechanisms(self) -> list[Mechanism]:
+        """The composition this plan runs."""
+        return [Mechanism(self.statistics_noise, 1.0, 1), Mechanism(self.sgd_noise, self.sample_rate, self.steps)]
+
+
+def plan_noise(epsilon: float, delta: float, sample_rate: float, steps: int, statistics_share: float) -> NoisePlan:
+    """Calibrate both mechanisms to a budget.
+
+    The histograms get the noise that would spend ``statistics_share * epsilon`` on its own; DP-SGD
+    then gets the least noise for which the composition stays within ``epsilon``.
+
+    Raises:
+        ParameterError: The budget cannot be met (too many steps for it, say).
+    """
+    stats_target = epsilon * statistics_share
+    stats_sigma = _smallest_sigma(stats_target, delta, lambda s: [Mechanism(s, 1.0, 1)])
+    sgd_sigma = _smallest_sigma(
+        epsilon, delta, lambda s: [Mechanism(stats_sigma, 1.0, 1), Mechanism(s, sample_rate, steps)]
+    )
+    return fixed_noise(sgd_sigma, stats_sigma, delta, sample_rate, steps)
+
+
+def fixed_noise(sgd_noise: float, statistics_noise: float, delta: float, sample_rate: float, steps: int) -> NoisePlan:
+    """The plan for given noise multipliers, with the epsilon it spends."""
+    stats = Mechanism(statistics_noise, 1.0, 1)
+    return NoisePlan(
+        statistics_noise,
+        sgd_noise,
+        sample_rate,
+        steps,
+        delta,
+        epsilon=spent_epsilon([stats, Mechanism(sgd_noise, sample_rate, steps)], delta),
+        statistics_epsilon=spent_epsilon([stats], delta),
+    )

@@ -1,0 +1,117 @@
+"""The private part of a fit that happens before training: budget, noise and the codecs' proxy.
+
+:func:`prepare_private_fit` checks the schema, plans the noise of the two mechanisms
+(:mod:`synthvae.privacy.accounting`), releases the noisy histograms and builds the proxy table
+the codecs are fitted from (:mod:`synthvae.privacy.statistics`). DP-SGD itself is
+:mod:`synthvae.privacy.dpsgd`.
+
+What the guarantee covers: the model file as a whole (weights, codec state, the latent prior,
+the conditional prior) is (epsilon, delta)-DP with respect to adding or removing one row of the
+training table, given the schema. The schema (column names, kinds, bounds, categories) and the
+number of rows are treated as public: a schema read from the table itself leaks what it holds,
+which :func:`synthvae.privacy.statistics.leak_warnings` reports. Row counts of the training
+history are not saved in DP mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synthvae.errors import ParameterError
+from synthvae.privacy.accounting import NoisePlan, fixed_noise, plan_noise
+from synthvae.privacy.spec import PrivacySpec
+from synthvae.privacy.statistics import check_public_bounds, leak_warnings, proxy_table, release
+from synthvae.schema import Schema
+from synthvae.validation import conform
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrivatePlan:
+    """Everything decided before private training.
+
+    Attributes:
+        spec: What the user asked for.
+        noise: The calibrated noise and the epsilon it spends.
+        batch_size: Expected rows per DP-SGD step.
+        proxy: The table the codecs are fitted from (post-processing of the noisy histograms).
+        warnings: What in the schema looks read from the table (see ``leak_warnings``).
+        bins: Bins of a real-valued column's histogram.
+    """
+
+    spec: PrivacySpec
+    noise: NoisePlan
+    batch_size: int
+    proxy: pd.DataFrame
+    warnings: tuple[str, ...]
+    bins: int
+
+    def record(self) -> dict:
+        """The JSON-ready account stored in the model file and shown in reports."""
+        return {
+            "epsilon": self.noise.epsilon,
+            "epsilon_budget": self.spec.epsilon,
+            "delta": self.noise.delta,
+            "statistics_epsilon": self.noise.statistics_epsilon,
+            "statistics_noise_multiplier": self.noise.statistics_noise,
+            "sgd_noise_multiplier": self.noise.sgd_noise,
+            "sample_rate": self.noise.sample_rate,
+            "steps": self.noise.steps,
+            "expected_batch_size": self.batch_size,
+            "max_grad_norm": self.spec.max_grad_norm,
+            "epochs": self.spec.epochs,
+            "histogram_bins": self.bins,
+            "accountant": "Renyi DP (Opacus RDPAccountant), add/remove-one-row adjacency",
+            "covers": (
+                "weights, codec state and latent priors, given the schema and the row count "
+                "(treated as public)"
+            ),
+            "warnings": list(self.warnings),
+            "spec": self.spec.to_dict(),
+        }
+
+
+def prepare_private_fit(
+    frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, rng: np.random.Generator, source: str = "training data"
+) -> PrivatePlan:
+    """Plan the noise, release the noisy histograms and build the codecs' proxy table.
+
+    Args:
+        frame: The training table (as given).
+        schema: Its schema, public by assumption.
+        spec: The budget and DP-SGD settings.
+        rng: Noise of the histograms.
+
+    Raises:
+        ParameterError: The schema lacks public bounds, the budget cannot be met, or (with
+            ``refuse_leaks``) the schema looks read from the table.
+    """
+    check_public_bounds(schema)
+    data = conform(frame, schema, source)
+    rows = len(data)
+    if rows == 0:
+        raise ParameterError(f"{source} has no rows")
+    warnings = tuple(leak_warnings(schema, data))
+    if warnings and spec.refuse_leaks:
+        raise ParameterError("refusing a private fit (refuse_leaks=True): " + "; ".join(warnings))
+    for text in warnings:
+        logger.warning("privacy: %s", text)
+    batch = spec.resolve_batch_size(rows)
+    sample_rate = batch / rows
+    steps = max(1, int(math.ceil(spec.epochs / sample_rate)))
+    delta = spec.resolve_delta(rows)
+    if spec.epsilon is not None:
+        noise = plan_noise(spec.epsilon, delta, sample_rate, steps, spec.statistics_share)
+    else:
+        noise = fixed_noise(spec.noise_multiplier, 10.0 * spec.noise_multiplier, delta, sample_rate, steps)
+    released = release(data, schema, noise.statistics_noise, rng)
+    return PrivatePlan(spec, noise, batch, proxy_table(released, schema), warnings, released.real_bins)
+
+
+__all__ = ["PrivatePlan", "prepare_private_fit"]

@@ -1,0 +1,90 @@
+"""What a user asks of a private fit: the budget and the knobs of DP-SGD."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from synthvae.errors import ParameterError
+from synthvae.model import JsonConfig
+
+
+@dataclass(frozen=True)
+class PrivacySpec(JsonConfig):
+    """Differential privacy for a fit: ``(epsilon, delta)`` over everything learned from the rows.
+
+    Give either ``epsilon`` (the noise is calibrated to spend it) or ``noise_multiplier`` (the
+    noise is fixed and the epsilon it spends is computed: more epochs, more epsilon).
+
+    Attributes:
+        epsilon: The budget (smaller is more private; 1-10 is the usual range).
+        noise_multiplier: DP-SGD's noise over ``max_grad_norm``, instead of a budget; the
+            histograms then get ten times this multiplier.
+        delta: Probability the guarantee may fail; ``None`` picks ``min(1e-5, 0.1 / rows)``.
+        max_grad_norm: Per-row gradient clipping bound of DP-SGD.
+        statistics_share: Share of epsilon planned for the column histograms the codecs are
+            fitted from (the rest goes to DP-SGD; Renyi composition makes the total exact).
+        epochs: Passes of DP-SGD over the rows (in expectation); each costs budget.
+        batch_size: Expected rows per DP-SGD step; ``None`` picks ``clip(rows / 10, 64, 1024)``
+            (larger batches drown less signal in the same noise).
+        refuse_leaks: Refuse to fit when the schema looks read from the table (exact min / max,
+            categories only 1-2 rows have) instead of reporting it.
+    """
+
+    epsilon: float | None = None
+    noise_multiplier: float | None = None
+    delta: float | None = None
+    max_grad_norm: float = 1.0
+    statistics_share: float = 0.1
+    epochs: int = 30
+    batch_size: int | None = None
+    refuse_leaks: bool = False
+
+    def __post_init__(self) -> None:
+        problems = []
+        if (self.epsilon is None) == (self.noise_multiplier is None):
+            problems.append("give exactly one of epsilon and noise_multiplier")
+        for name in ("epsilon", "noise_multiplier"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0
+            ):
+                problems.append(f"{name} must be a positive number, got {value!r}")
+        if self.delta is not None and not 0 < self.delta < 1:
+            problems.append(f"delta must be in (0, 1), got {self.delta!r}")
+        if not self.max_grad_norm > 0:
+            problems.append(f"max_grad_norm must be positive, got {self.max_grad_norm!r}")
+        if not 0 < self.statistics_share < 1:
+            problems.append(f"statistics_share must be in (0, 1), got {self.statistics_share!r}")
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            problems.append(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            problems.append(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
+        if problems:
+            raise ParameterError("privacy: " + "; ".join(problems))
+
+    @classmethod
+    def parse(cls, value: Any) -> "PrivacySpec | None":
+        """Accept ``None``, a spec, a number (epsilon) or a mapping of the attributes."""
+        if value is None or isinstance(value, PrivacySpec):
+            return value
+        if isinstance(value, bool):
+            raise ParameterError(f"privacy must be an epsilon, a mapping or a PrivacySpec, got {value!r}")
+        if isinstance(value, (int, float)):
+            return cls(epsilon=float(value))
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(cls.__dataclass_fields__))
+            if unknown:
+                raise ParameterError(f"privacy: unknown settings {unknown}; known: {sorted(cls.__dataclass_fields__)}")
+            return cls(**value)
+        raise ParameterError(f"privacy must be an epsilon, a mapping or a PrivacySpec, got {type(value).__name__}")
+
+    def resolve_delta(self, rows: int) -> float:
+        """The delta used for ``rows`` training rows."""
+        return self.delta if self.delta is not None else min(1e-5, 0.1 / max(rows, 1))
+
+    def resolve_batch_size(self, rows: int) -> int:
+        """The expected batch size for ``rows`` training rows."""
+        size = self.batch_size if self.batch_size is not None else int(min(1024, max(64, rows // 10)))
+        return max(1, min(size, rows))

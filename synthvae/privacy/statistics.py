@@ -1,0 +1,294 @@
+"""What a private fit may learn about each column before training: noisy histograms.
+
+A codec normally reads exact statistics of its column (quantiles, category counts, the min and
+max). Under differential privacy each of those would leak, so a private fit learns them from one
+release instead: a histogram of every learned column, all rows at once, with Gaussian noise of
+``noise_multiplier * sqrt(columns)`` on every count (one row moves one count per column, so the L2
+sensitivity of the whole release is ``sqrt(columns)``). The codecs are then fitted on a *proxy
+table* rebuilt from those noisy histograms (post-processing, which costs no privacy).
+
+The bins come from the schema alone, never from the data:
+
+* numeric and datetime columns need ``min`` and ``max`` in the schema (public bounds); bins are
+  one per integer for small integer ranges, else evenly spaced (log-spaced for a non-negative
+  range over several orders of magnitude); a nullable column has one more bin for nulls;
+* categorical and boolean columns: one bin per category (and one for nulls).
+
+The proxy only shapes the encoding (a monotone map per numeric column, the category slots and the
+decoder's starting bias); the joint distribution itself is learned by DP-SGD, so coarse
+histograms cost little quality.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synthvae.errors import ParameterError, preview
+from synthvae.schema import Column, ColumnKind, Schema
+
+PROXY_ROWS = 10_000
+MAX_BINS = 128
+MIN_BINS = 8
+_UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def learned_columns(schema: Schema) -> list[Column]:
+    """The columns a fit learns (ids are regenerated, never learned)."""
+    return [c for c in schema if c.kind is not ColumnKind.ID]
+
+
+def check_public_bounds(schema: Schema) -> None:
+    """Refuse a schema that lacks what a private fit would otherwise have to read from the data.
+
+    Raises:
+        ParameterError: A numeric or datetime column has no ``min`` or ``max``.
+    """
+    missing = [
+        c.name
+        for c in schema
+        if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME) and (c.min is None or c.max is None)
+    ]
+    if missing:
+        raise ParameterError(
+            f"differentially private training needs public bounds: numeric/datetime columns "
+            f"{preview(missing, 10)} have no min or max in the schema. Add \"min\" and \"max\" from "
+            "domain knowledge (not from this table: exact bounds read from the data are not covered "
+            "by the guarantee), or mark the column as kind id"
+        )
+
+
+def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
+    """What in a user's schema looks read from this very table, and so is not covered.
+
+    Two tell-tales: bounds equal to the exact min and max of the data (as ``infer-schema``
+    writes them), and categories that only one or two rows have (a category list read from the
+    data reveals them).
+
+    Args:
+        data: The table, conformed to ``schema``.
+    """
+    out = []
+    for column in learned_columns(schema):
+        values = data[column.name]
+        if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
+            present = values.dropna()
+            if len(present) and _same(present.min(), column.min, column) and _same(present.max(), column.max, column):
+                out.append(
+                    f"column {column.name!r}: the schema's bounds [{column.min}, {column.max}] are the "
+                    "exact min and max of the data; if they came from this table (infer-schema), "
+                    "they reveal two rows' values: widen them to public bounds"
+                )
+        elif column.kind is ColumnKind.CATEGORICAL:
+            counts = values.value_counts()
+            rare = [c for c in column.categories if 0 < int(counts.get(c, 0)) <= 2]
+            if rare:
+                out.append(
+                    f"column {column.name!r}: categories {preview(rare)} occur in only 1-2 rows; if the "
+                    "category list came from this table, it reveals them: list only categories known "
+                    "in public, or group the rare ones"
+                )
+    return out
+
+
+def _same(value, bound, column: Column) -> bool:
+    if column.kind is ColumnKind.DATETIME:
+        return pd.Timestamp(value) == pd.Timestamp(bound)
+    return float(value) == float(bound)
+
+
+@dataclass(frozen=True)
+class Bins:
+    """The histogram of one column: edges for real values, or a number of categories.
+
+    Attributes:
+        edges: Bin edges of a numeric / datetime column (in its float scale), else ``None``.
+        integer: Whether the values are whole numbers (one bin per integer, or rounded).
+        categories: Number of category bins of a categorical / boolean column.
+        nullable: Whether one more bin counts nulls.
+    """
+
+    edges: np.ndarray | None
+    integer: bool
+    categories: int
+    nullable: bool
+
+    @property
+    def size(self) -> int:
+        """Number of counts (null bin included)."""
+        body = (self.edges.size - 1) if self.edges is not None else self.categories
+        return body + int(self.nullable)
+
+
+def column_bins(column: Column, bins: int) -> Bins:
+    """Bins of ``column`` from the schema alone (``bins`` for a real-valued range)."""
+    if column.kind is ColumnKind.CATEGORICAL:
+        return Bins(None, False, len(column.categories), column.nullable)
+    if column.kind is ColumnKind.BOOLEAN:
+        return Bins(None, False, 2, column.nullable)
+    low, high = (_to_float(v, column) for v in (column.min, column.max))
+    integer = column.kind is ColumnKind.DATETIME or column.is_integer
+    if integer and high - low + 1 <= MAX_BINS:
+        edges = np.arange(math.ceil(low), math.floor(high) + 2, dtype=np.float64) - 0.5
+    elif low >= 0 and high > 1000 * max(low, 1.0):
+        edges = np.expm1(np.linspace(math.log1p(low), math.log1p(high), bins + 1))
+    else:
+        edges = np.linspace(low, high, bins + 1)
+    if edges.size < 2 or high <= low:
+        edges = np.array([low - 0.5, low + 0.5])
+    return Bins(edges, integer, 0, column.nullable)
+
+
+def _to_float(value, column: Column) -> float:
+    if column.kind is ColumnKind.DATETIME:
+        return pd.Timestamp(value).value / _UNIT_NS[column.unit or "s"]
+    return float(value)
+
+
+def _values(series: pd.Series, column: Column) -> np.ndarray:
+    """Float values (NaN for nulls) of a conformed numeric or datetime column."""
+    if column.kind is ColumnKind.DATETIME:
+        values = pd.Series(series).astype("datetime64[ns]")
+        out = values.to_numpy().view(np.int64).astype(np.float64) / _UNIT_NS[column.unit or "s"]
+        out[values.isna().to_numpy()] = np.nan
+        return out
+    return pd.to_numeric(series).astype("float64").to_numpy()
+
+
+def histogram(series: pd.Series, column: Column, bins: Bins) -> np.ndarray:
+    """Exact counts of a conformed column in ``bins`` (nulls last); sums to the row count."""
+    counts = np.zeros(bins.size, dtype=np.float64)
+    if bins.edges is not None:
+        values = _values(series, column)
+        isnull = np.isnan(values)
+        index = np.clip(np.searchsorted(bins.edges, values[~isnull], side="right") - 1, 0, bins.edges.size - 2)
+    else:
+        if column.kind is ColumnKind.BOOLEAN:
+            values = pd.Series(series, dtype="boolean")
+            isnull = values.isna().to_numpy()
+            index = values[~isnull].astype(bool).to_numpy().astype(np.int64)
+        else:
+            codes = np.asarray(series.cat.codes, dtype=np.int64)
+            isnull = codes < 0
+            index = codes[~isnull]
+    counts[: bins.size - int(bins.nullable)] = np.bincount(index, minlength=bins.size - int(bins.nullable))
+    if bins.nullable:
+        counts[-1] = isnull.sum()
+    return counts
+
+
+def auto_bins(rows: int, noise_std: float) -> int:
+    """Bins for a real-valued column: enough that a bin of an even spread holds ~8 noise
+    standard deviations, between 8 and 128 (``rows`` is treated as public, as in DP-SGD)."""
+    return int(np.clip(rows / (8.0 * max(noise_std, 1e-9)), MIN_BINS, MAX_BINS))
+
+
+@dataclass(frozen=True)
+class NoisyHistograms:
+    """The private release: the noisy counts of every learned column.
+
+    Attributes:
+        bins: The bins of each learned column, by name.
+        counts: The noisy counts (clipped at 0), by name.
+        noise_std: Standard deviation of the noise on each count.
+        real_bins: Bins of a real-valued range (small integer ranges get one per value).
+    """
+
+    bins: dict[str, Bins]
+    counts: dict[str, np.ndarray]
+    noise_std: float
+    real_bins: int
+
+
+def release(
+    data: pd.DataFrame, schema: Schema, noise_multiplier: float, rng: np.random.Generator, bins: int | None = None
+) -> NoisyHistograms:
+    """Noisy histograms of every learned column (one Gaussian mechanism).
+
+    Args:
+        data: The training table, conformed to ``schema``.
+        noise_multiplier: Noise over the L2 sensitivity (from :func:`plan_noise`).
+        rng: The noise.
+        bins: Bins of a real-valued range; ``None`` picks from the row count and the noise.
+    """
+    columns = learned_columns(schema)
+    noise_std = noise_multiplier * math.sqrt(max(1, len(columns)))
+    n_bins = bins if bins is not None else auto_bins(len(data), noise_std)
+    out_bins, out_counts = {}, {}
+    for column in columns:
+        b = column_bins(column, n_bins)
+        exact = histogram(data[column.name], column, b)
+        out_bins[column.name] = b
+        out_counts[column.name] = np.clip(exact + rng.normal(0.0, noise_std, size=exact.size), 0.0, None)
+    return NoisyHistograms(out_bins, out_counts, noise_std, n_bins)
+
+
+def proxy_table(histograms: NoisyHistograms, schema: Schema, rows: int = PROXY_ROWS) -> pd.DataFrame:
+    """A table whose every column follows its noisy histogram (columns independent).
+
+    Deterministic: real values sit at evenly spaced quantiles of the histogram (uniform within a
+    bin), categories get counts in proportion. Fitting the codecs on it is post-processing of the
+    release.
+    """
+    out = {}
+    for column in schema:
+        if column.kind is ColumnKind.ID:
+            out[column.name] = np.arange(rows)
+            continue
+        b, counts = histograms.bins[column.name], histograms.counts[column.name]
+        if counts.sum() <= 0:
+            counts = np.ones_like(counts)
+        shares = counts / counts.sum()
+        n_null = int(round(rows * shares[-1])) if b.nullable else 0
+        if b.nullable and not column.nullable:
+            n_null = 0
+        body = shares[: b.size - int(b.nullable)]
+        body = body / body.sum() if body.sum() > 0 else np.full(body.size, 1.0 / body.size)
+        n_body = rows - n_null
+        if b.edges is not None:
+            values = _quantiles(b.edges, body, n_body, b.integer)
+            series = _from_float(values, column)
+        else:
+            codes = np.repeat(np.arange(body.size), _apportion(n_body, body))
+            cats = [False, True] if column.kind is ColumnKind.BOOLEAN else list(column.categories)
+            series = pd.Series([cats[c] for c in codes], dtype="object")
+        if n_null:
+            series = pd.concat([series, pd.Series([None] * n_null, dtype="object")], ignore_index=True)
+        out[column.name] = series.astype("object") if column.kind is ColumnKind.CATEGORICAL else series
+    return pd.DataFrame(out)
+
+
+def _quantiles(edges: np.ndarray, shares: np.ndarray, n: int, integer: bool) -> np.ndarray:
+    """``n`` values at evenly spaced probabilities of a piecewise-uniform density."""
+    cdf = np.concatenate([[0.0], np.cumsum(shares)])
+    cdf[-1] = 1.0
+    probs = (np.arange(n) + 0.5) / max(n, 1)
+    values = np.interp(probs, cdf, edges)
+    if integer:
+        values = np.clip(np.round(values), math.ceil(edges[0]), math.floor(edges[-1]))
+    return values
+
+
+def _from_float(values: np.ndarray, column: Column) -> pd.Series:
+    low, high = _to_float(column.min, column), _to_float(column.max, column)
+    values = np.clip(values, low, high)
+    if column.kind is ColumnKind.DATETIME:
+        ns = (np.round(values).astype(np.int64)) * _UNIT_NS[column.unit or "s"]
+        return pd.Series(ns.view("datetime64[ns]"))
+    if column.is_integer:
+        return pd.Series(np.round(values).astype(np.int64))
+    if column.decimals is not None:
+        values = np.clip(np.round(values, column.decimals), low, high)
+    return pd.Series(values, dtype="float64")
+
+
+def _apportion(total: int, shares: np.ndarray) -> np.ndarray:
+    """Whole counts summing to ``total`` in proportion to ``shares`` (largest remainders)."""
+    raw = shares * total
+    counts = np.floor(raw).astype(np.int64)
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[: total - counts.sum()]] += 1
+    return counts

@@ -1,0 +1,229 @@
+"""Differentially private fitting and the privacy check, on real tables."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthvae import ParameterError, Synthesizer, infer_schema
+from synthvae.evaluation import PrivacyLimits, privacy_check
+from synthvae.privacy import PrivacySpec
+from synthvae.privacy.accounting import Mechanism, plan_noise, spent_epsilon
+from synthvae.privacy.dpsgd import check_compatible
+from synthvae.schema import Schema
+
+# Bounds a biologist would give without looking at this table: wider than the data's range.
+PUBLIC_BOUNDS = {
+    "bill_length_mm": (20.0, 80.0),
+    "bill_depth_mm": (5.0, 30.0),
+    "flipper_length_mm": (150, 250),
+    "body_mass_g": (1500, 8000),
+    "year": (2000, 2020),
+}
+
+
+@pytest.fixture(scope="module")
+def public_schema(penguins) -> Schema:
+    document = infer_schema(penguins).to_dict()
+    for column in document["columns"]:
+        if column["name"] in PUBLIC_BOUNDS:
+            column["min"], column["max"] = PUBLIC_BOUNDS[column["name"]]
+    return Schema.from_dict(document)
+
+
+@pytest.fixture(scope="module")
+def private_fit(penguins, public_schema) -> Synthesizer:
+    return Synthesizer(public_schema, privacy={"epsilon": 3.0, "epochs": 5}, seed=0).fit(penguins)
+
+
+def test_epsilon_is_recorded_and_within_budget(private_fit):
+    record = private_fit.privacy_
+    assert 0 < record["epsilon"] <= 3.0
+    assert record["epsilon"] > 2.9  # the noise is calibrated to use the budget, not waste it
+    assert record["delta"] == pytest.approx(min(1e-5, 0.1 / 344))
+    assert record["statistics_epsilon"] < record["epsilon"]
+    assert record["steps"] > 0 and record["sgd_noise_multiplier"] > 0
+    assert record["warnings"] == []  # public bounds, no category of 1-2 rows
+
+
+def test_epsilon_grows_with_epochs(penguins, public_schema):
+    spent = []
+    for epochs in (1, 4):
+        syn = Synthesizer(public_schema, privacy={"noise_multiplier": 1.0, "epochs": epochs}, conditional=False, seed=0)
+        spent.append(syn.fit(penguins).privacy_["epsilon"])
+    assert spent[0] < spent[1]
+    # The accountant itself: more steps, or less noise, spend more.
+    base = spent_epsilon([Mechanism(1.0, 0.1, 100)], 1e-5)
+    assert spent_epsilon([Mechanism(1.0, 0.1, 200)], 1e-5) > base
+    assert spent_epsilon([Mechanism(0.8, 0.1, 100)], 1e-5) > base
+
+
+def test_noise_calibration_meets_the_budget():
+    plan = plan_noise(1.0, 1e-5, 0.05, 600, statistics_share=0.1)
+    assert plan.epsilon == pytest.approx(1.0, abs=0.01) and plan.epsilon <= 1.0
+    assert plan.statistics_epsilon == pytest.approx(0.1, abs=0.005)
+    stronger = plan_noise(3.0, 1e-5, 0.05, 600, statistics_share=0.1)
+    assert stronger.sgd_noise < plan.sgd_noise
+
+
+def test_private_fit_samples_valid_rows_and_conditions(private_fit, penguins, public_schema):
+    fake = private_fit.sample(500, seed=1)
+    assert list(fake.columns) == list(penguins.columns)
+    for name, (low, high) in PUBLIC_BOUNDS.items():
+        present = fake[name].dropna()
+        assert present.between(low, high).all()
+    assert set(fake["species"]) <= {"Adelie", "Chinstrap", "Gentoo"}
+    # The conditional prior was fitted on synthetic rows: conditioning still works exactly.
+    gentoo = private_fit.sample(50, conditions={"species": "Gentoo"}, seed=2)
+    assert (gentoo["species"] == "Gentoo").all()
+
+
+def test_private_fit_is_reproducible(penguins, public_schema, private_fit):
+    again = Synthesizer(public_schema, privacy={"epsilon": 3.0, "epochs": 5}, seed=0).fit(penguins)
+    pd.testing.assert_frame_equal(again.sample(200, seed=5), private_fit.sample(200, seed=5))
+
+
+def test_model_file_keeps_the_guarantee_and_no_losses(private_fit, tmp_path):
+    path = private_fit.save(tmp_path / "private.svae")
+    loaded = Synthesizer.load(path)
+    assert loaded.privacy_ == private_fit.privacy_
+    assert loaded.history_ == []  # training losses are read from the rows: not saved
+    pd.testing.assert_frame_equal(loaded.sample(100, seed=3), private_fit.sample(100, seed=3))
+
+
+def test_private_fit_refuses_an_inferred_schema(penguins):
+    with pytest.raises(ParameterError, match="needs a schema given by you"):
+        Synthesizer(privacy=1.0).fit(penguins)
+
+
+def test_private_fit_refuses_missing_bounds(penguins, public_schema):
+    document = public_schema.to_dict()
+    for column in document["columns"]:
+        if column["name"] == "body_mass_g":
+            del column["min"]
+    with pytest.raises(ParameterError, match=r"public bounds.*'body_mass_g'"):
+        Synthesizer(Schema.from_dict(document), privacy=1.0).fit(penguins)
+
+
+def test_schema_read_from_the_data_is_reported_or_refused(penguins, caplog):
+    schema = infer_schema(penguins)  # exact min / max of the table
+    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(penguins)
+    flagged = " ".join(syn.privacy_["warnings"])
+    assert "'bill_length_mm'" in flagged and "exact min and max" in flagged
+    assert "bill_length_mm" in caplog.text
+    with pytest.raises(ParameterError, match="refuse_leaks"):
+        Synthesizer(schema, privacy={"epsilon": 1.0, "refuse_leaks": True}).fit(penguins)
+
+
+def test_rare_categories_are_reported(penguins, public_schema):
+    frame = penguins.copy()
+    frame.loc[0, "island"] = "Deception"  # one row on an island of its own
+    document = public_schema.to_dict()
+    for column in document["columns"]:
+        if column["name"] == "island":
+            column["categories"] = [*column["categories"], "Deception"]
+    syn = Synthesizer(Schema.from_dict(document), privacy={"epsilon": 1.0, "epochs": 1}, conditional=False)
+    warnings = syn.fit(frame).privacy_["warnings"]
+    assert any("'island'" in w and "Deception" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [(0, "epsilon must be a positive"), ({"epsilon": 1, "delta": 2}, "delta"), ({"epsilon": 1, "noise_multiplier": 1}, "exactly one"),
+     ({"epsilon": 1, "color": "red"}, "unknown settings"), ("high", "must be an epsilon")],
+)
+def test_bad_privacy_settings(value, match):
+    with pytest.raises(ParameterError, match=match):
+        PrivacySpec.parse(value)
+
+
+def test_model_is_opacus_compatible(private_fit):
+    check_compatible(private_fit.model_)  # raises on BatchNorm and other per-batch layers
+    from torch import nn
+
+    with pytest.raises(ParameterError, match="differential privacy"):
+        check_compatible(nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3)))
+
+
+# ------------------------------------------------------------------ privacy check
+@pytest.fixture(scope="module")
+def churn_split():
+    from conftest import dataset_path
+
+    frame = pd.read_csv(dataset_path("churn.csv"))
+    return frame.iloc[:1500].reset_index(drop=True), frame.iloc[1500:2500].reset_index(drop=True), frame.iloc[2500:4000].reset_index(drop=True)
+
+
+def test_privacy_check_fails_on_copied_rows(churn_split):
+    train, holdout, _ = churn_split
+    copied = train.sample(800, random_state=0)
+    result = privacy_check(train, copied, holdout, sensitive=["churn"])
+    failed = {c.name for c in result.failures()}
+    assert not result.passed
+    assert {"exact_copies", "membership_auc", "attribute_advantage[churn]"} <= failed
+    assert result.checks[0].value == 1.0
+
+
+def test_privacy_check_passes_fresh_rows(churn_split):
+    train, holdout, fresh = churn_split  # real rows the "generator" never saw: the ideal
+    result = privacy_check(train, fresh, holdout, sensitive=["churn", "total_day_minutes"])
+    assert result.passed, result.summary()
+    auc = next(c for c in result.checks if c.name == "membership_auc").value
+    assert abs(auc - 0.5) < 0.06
+
+
+def test_privacy_check_catches_a_few_copies_among_good_rows(churn_split):
+    train, holdout, fresh = churn_split
+    leaky = pd.concat([fresh.iloc[:1400], train.iloc[:100]], ignore_index=True)
+    result = privacy_check(train, leaky, holdout)
+    assert [c.name for c in result.failures()] == ["exact_copies"]
+
+
+def test_privacy_check_limits_and_errors(churn_split):
+    train, holdout, fresh = churn_split
+    strict = PrivacyLimits(max_membership_auc=0.3)
+    assert not privacy_check(train, fresh, holdout, limits=strict).passed
+    with pytest.raises(Exception, match="sensitive columns \\['salary'\\]"):
+        privacy_check(train, fresh, holdout, sensitive=["salary"])
+
+
+def test_privacy_check_cli_gates_a_pipeline(churn_split, tmp_path):
+    train, holdout, fresh = churn_split
+    paths = {}
+    for name, frame in (("train", train), ("holdout", holdout), ("fresh", fresh), ("copy", train.iloc[:500])):
+        paths[name] = tmp_path / f"{name}.parquet"
+        frame.to_parquet(paths[name])
+
+    def run(synthetic: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "synthvae", "privacy-check", str(paths["train"]), str(paths[synthetic]),
+             "--holdout", str(paths["holdout"]), "--sensitive", "churn", "--json", str(tmp_path / f"{synthetic}.json")],
+            capture_output=True, text=True,
+        )
+
+    good, bad = run("fresh"), run("copy")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert bad.returncode == 3 and "FAIL" in bad.stdout
+    assert json.loads((tmp_path / "copy.json").read_text())["passed"] is False
+    missing = subprocess.run([sys.executable, "-m", "synthvae", "privacy-check", str(paths["train"]), str(paths["fresh"])],
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "--holdout" in missing.stderr
+
+
+def test_fit_cli_with_epsilon(penguins, public_schema, tmp_path):
+    data, schema = tmp_path / "penguins.csv", tmp_path / "schema.json"
+    penguins.to_csv(data, index=False)
+    public_schema.save(schema)
+    out = subprocess.run(
+        [sys.executable, "-m", "synthvae", "fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "m.svae"),
+         "--epsilon", "2", "--epochs", "2", "-q"],
+        capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "differential privacy: epsilon" in out.stderr
+    assert Synthesizer.load(tmp_path / "m.svae").privacy_["epsilon_budget"] == 2.0
