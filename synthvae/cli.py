@@ -108,6 +108,13 @@ def infer_schema_command(data: str, output: str | None, name: str | None) -> Non
         click.echo(f"wrote schema of {len(schema)} columns to {output}", err=True)
     else:
         click.echo(schema.to_json(), nl=False)
+    personal = [f"{c.name} ({c.personal.value})" for c in schema if c.personal is not None]
+    if personal:
+        click.echo(
+            f"personal data suspected in {len(personal)} columns: {', '.join(personal)}; they are marked kind "
+            "personal (regenerated as fake values, never learned or copied): review them",
+            err=True,
+        )
 
 
 @cli.command("fit")

@@ -151,8 +151,11 @@ def _column(schema: Schema, name: str) -> Column:
     if name not in schema.names:
         raise ParameterError(f"condition on unknown column {name!r}; the model has columns {preview(schema.names)}")
     column = schema[name]
-    if column.kind is ColumnKind.ID:
-        raise ParameterError(f"condition on {name!r}: id columns are regenerated, not learned, so they cannot be conditioned on")
+    if column.is_generated:
+        raise ParameterError(
+            f"condition on {name!r}: {column.kind.value} columns are regenerated, not learned, so they cannot be "
+            "conditioned on"
+        )
     return column
 
 

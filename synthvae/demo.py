@@ -35,7 +35,7 @@ def marginal_summary(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema
     """Per column: null rates, and category frequencies or mean / std, real against synthetic."""
     rows = []
     for column in schema:
-        if column.kind is ColumnKind.ID:
+        if column.is_generated:
             continue
         r, s = real[column.name], synthetic[column.name]
         entry = {

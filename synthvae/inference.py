@@ -12,7 +12,12 @@ The rules, in order, for each column (the chosen rule is written into the column
 5. whole numbers -> numeric integer, except a handful of non-contiguous codes (at most
    ``code_max_values`` distinct values with gaps, e.g. area codes 408/415/510) -> categorical;
 6. other numbers -> numeric float, with the decimal places the data shows;
-7. anything else -> categorical, categories sorted.
+7. text about a person -> personal (never learned, regenerated as fake values; review these):
+   e-mail addresses, phone numbers, US social security numbers, IBANs and IP addresses by their
+   content; names and street addresses by the column's name (``name``, ``first_name``,
+   ``surname``, ``address``, ...) when the values are varied text (at least 10 distinct values
+   and a fifth of the rows); free text (mostly unique values of four or more words);
+8. anything else -> categorical, categories sorted.
 Every column with a missing value is nullable; bounds are the observed min and max.
 """
 
@@ -24,9 +29,33 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError
-from synthvae.schema import Column, ColumnKind, NumericType, Schema
+from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
 
 _ID_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_", re.IGNORECASE)
+# Personal data recognised by content: most values must match.
+_PERSONAL_CONTENT = [
+    (PersonalType.EMAIL, re.compile(r"^[\w.+'-]+@[\w-]+(\.[\w-]+)+$")),
+    (PersonalType.SSN, re.compile(r"^\d{3}-\d{2}-\d{4}$")),
+    (PersonalType.IBAN, re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9 ]{11,30}$")),
+    (PersonalType.IP_ADDRESS, re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")),
+    (PersonalType.PHONE, re.compile(r"^\+?[\d\s().-]{7,20}(\s*(x|ext\.?)\s*\d+)?$")),
+]
+# Personal data recognised by the column's name (the values must be text).
+_PERSONAL_NAMES = [
+    (PersonalType.FIRST_NAME, re.compile(r"(^|_)(first|given|fore)_?name$", re.IGNORECASE)),
+    (PersonalType.LAST_NAME, re.compile(r"(^|_)(last_?name|surname|family_?name)$", re.IGNORECASE)),
+    (PersonalType.NAME, re.compile(r"^((full|person|customer|patient|client|user|employee)_?)?name$", re.IGNORECASE)),
+    (PersonalType.EMAIL, re.compile(r"(^|_)e_?mail(_?address)?$", re.IGNORECASE)),
+    (PersonalType.PHONE, re.compile(r"(^|_)(phone|mobile|telephone|fax)(_?(number|no))?$", re.IGNORECASE)),
+    (PersonalType.ADDRESS, re.compile(r"(^|_)(street_?)?address(_?line_?\d)?$|(^|_)street$", re.IGNORECASE)),
+    (PersonalType.SSN, re.compile(r"(^|_)(ssn|social_?security(_?number)?)$", re.IGNORECASE)),
+]
+_PERSONAL_SHARE = 0.9  # share of values a content pattern must match
+_PERSONAL_LABEL = {
+    PersonalType.EMAIL: "e-mail addresses", PersonalType.SSN: "social security numbers", PersonalType.IBAN: "IBANs",
+    PersonalType.IP_ADDRESS: "IP addresses", PersonalType.PHONE: "phone numbers", PersonalType.NAME: "names",
+    PersonalType.FIRST_NAME: "first names", PersonalType.LAST_NAME: "last names", PersonalType.ADDRESS: "street addresses",
+}
 _MAX_DECIMALS = 6
 
 
@@ -92,6 +121,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     leading_zero = text.str.match(r"^\s*0\d").any()
     if numbers.notna().all() and not text.str.strip().eq("").any() and not leading_zero:
         return _numeric_column(name, numbers.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
+    personal = _personal_column(name, text, nullable)
+    if personal is not None:
+        return personal
     n_unique = text.nunique()
     if len(series) >= min_id_rows and n_unique == len(series):
         return _string_id(name, text)
@@ -189,6 +221,32 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
     return Column(name, ColumnKind.DATETIME, nullable=nullable, format=fmt, unit=unit,
                   min=present.min(), max=present.max(),
                   description=f"inferred: datetimes, resolution {unit}")
+
+
+def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | None:
+    """A personal column if the text looks like data about a person, else ``None``."""
+    stripped = text.str.strip()
+    for kind, pattern in _PERSONAL_CONTENT:
+        share = float(stripped.str.match(pattern).mean())
+        if share >= _PERSONAL_SHARE and (kind is not PersonalType.PHONE or stripped.str.count(r"\d").min() >= 7):
+            return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
+                          description=f"inferred: {share:.0%} of values look like {_PERSONAL_LABEL[kind]}; "
+                                      "personal: regenerated as fake values, never learned or copied")
+    # A name alone is not enough: german_credit's "telephone" holds yes/none. Values about
+    # people are many and varied.
+    varied = text.nunique() >= max(10, 0.2 * len(text))
+    for kind, pattern in _PERSONAL_NAMES:
+        if varied and pattern.search(name):
+            return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
+                          description=f"inferred: the column's name says {_PERSONAL_LABEL[kind]}; "
+                                      "personal: regenerated as fake values, never learned or copied")
+    words = stripped.str.split().str.len()
+    if len(text) >= 20 and text.nunique() >= 0.5 * len(text) and float(words.mean()) >= 4:
+        return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=PersonalType.TEXT,
+                      description=f"inferred: free text ({text.nunique()} distinct values, {words.mean():.1f} words "
+                                  "on average), which may identify people; personal: regenerated as fake sentences "
+                                  "or set strategy drop")
+    return None
 
 
 def _string_id(name: str, text: pd.Series) -> Column:

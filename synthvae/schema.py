@@ -35,6 +35,35 @@ class ColumnKind(str, enum.Enum):
     BOOLEAN = "boolean"
     DATETIME = "datetime"
     ID = "id"
+    PERSONAL = "personal"
+
+
+class PersonalType(str, enum.Enum):
+    """What a personal column holds; decides the format of its generated values.
+
+    Generated values come from Faker (in the column's ``locale``), seeded by the sampling seed.
+    Where a format has a reserved range, it is used, so a generated value can never be a real
+    person's: e-mail addresses at example.com/.net/.org (RFC 2606), IPv4 addresses in private
+    ranges.
+    """
+
+    NAME = "name"
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    EMAIL = "email"
+    PHONE = "phone"
+    ADDRESS = "address"
+    SSN = "ssn"
+    IBAN = "iban"
+    IP_ADDRESS = "ip_address"
+    TEXT = "text"
+
+
+class PersonalStrategy(str, enum.Enum):
+    """What sampling does with a personal column: generate fake values, or leave it out."""
+
+    FAKE = "fake"
+    DROP = "drop"
 
 
 class NumericType(str, enum.Enum):
@@ -69,7 +98,11 @@ class Column:
         unit: Resolution of a datetime column (``D``, ``h``, ``m``, ``s``, ``ms``, ``us``, ``ns``).
         prefix: Text before the number of a string id.
         width: Zero padding of the number of a string id.
-        start: First regenerated id number.
+        start: First regenerated id number (ids also stay above every id of the training data).
+        personal: For a personal column: what it holds (a :class:`PersonalType`).
+        strategy: For a personal column: ``fake`` (default: generated values of its type) or
+            ``drop`` (left out of sampled tables).
+        locale: For a personal column: the Faker locale of generated values (default ``en_US``).
         description: Free text for people (inference writes why it chose the kind).
     """
 
@@ -88,15 +121,26 @@ class Column:
     prefix: str = ""
     width: int = 0
     start: int = 0
+    personal: PersonalType | None = None
+    strategy: PersonalStrategy = PersonalStrategy.FAKE
+    locale: str | None = None
     description: str | None = None
 
     def __post_init__(self) -> None:
         # Accept plain strings for the enums ("numeric", "integer").
         object.__setattr__(self, "kind", ColumnKind(self.kind))
+        if self.personal is not None:
+            object.__setattr__(self, "personal", PersonalType(self.personal))
+        object.__setattr__(self, "strategy", PersonalStrategy(self.strategy))
         if self.type is not None:
             object.__setattr__(self, "type", NumericType(self.type))
         if self.categories is not None:
             object.__setattr__(self, "categories", tuple(self.categories))
+
+    @property
+    def is_generated(self) -> bool:
+        """Whether the column is regenerated, never learned (ids and personal columns)."""
+        return self.kind in (ColumnKind.ID, ColumnKind.PERSONAL)
 
     @property
     def is_integer(self) -> bool:
@@ -134,6 +178,11 @@ class Column:
                 out["prefix"] = self.prefix
                 out["width"] = self.width
             out["start"] = self.start
+        elif self.kind is ColumnKind.PERSONAL:
+            out["personal"] = (self.personal or PersonalType.TEXT).value
+            out["strategy"] = self.strategy.value
+            if self.locale:
+                out["locale"] = self.locale
         return out
 
     @classmethod
@@ -172,6 +221,10 @@ class Column:
             kwargs["prefix"] = data.get("prefix", "")
             kwargs["width"] = int(data.get("width", 0))
             kwargs["start"] = int(data.get("start", 0))
+        elif kind is ColumnKind.PERSONAL:
+            kwargs["personal"] = PersonalType(data["personal"])
+            kwargs["strategy"] = PersonalStrategy(data.get("strategy", "fake"))
+            kwargs["locale"] = data.get("locale")
         return cls(**kwargs)
 
 
@@ -320,6 +373,8 @@ def _check_semantics(schema: Schema) -> None:
             raise SchemaError(
                 f"column {c.name!r}: min {c.min!r} is greater than max {c.max!r}; swap them"
             )
+        if c.kind is ColumnKind.PERSONAL and c.personal is None:
+            raise SchemaError(f"column {c.name!r}: a personal column needs its type (personal: name, email, ...)")
         if c.meaningful_nulls and not c.nullable:
             raise SchemaError(f"column {c.name!r}: meaningful_nulls needs nullable: true")
         if c.kind is ColumnKind.NUMERIC and c.is_integer and c.decimals:

@@ -600,7 +600,8 @@ class Synthesizer:
             "fit_info": asdict(self.fit_info_),
         }
         if self.privacy_ is not None:
-            payload["privacy"] = self.privacy_
+            # The leak warnings are read from the rows (unaccounted): reported at fit time only.
+            payload["privacy"] = {k: v for k, v in self.privacy_.items() if k != "warnings"}
         tensors = dict(self.model_.state_dict())
         if self.prior_ is not None:
             tensors.update(self.prior_.tensors())

@@ -226,6 +226,7 @@ _CONVERTERS = {
     ColumnKind.BOOLEAN: _to_boolean,
     ColumnKind.DATETIME: _to_datetime,
     ColumnKind.ID: _passthrough,
+    ColumnKind.PERSONAL: _passthrough,
 }
 
 

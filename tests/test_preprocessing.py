@@ -43,6 +43,10 @@ CASES = {
         Column("i", ColumnKind.ID, type=NumericType.STRING, prefix="ID", width=6, start=1),
         pd.Series([f"ID{i:06d}" for i in range(N)]),
     ),
+    "personal email": (
+        Column("m", ColumnKind.PERSONAL, personal="email"),
+        pd.Series([f"person{i}@mail.test" for i in range(N)]),
+    ),
 }
 
 
@@ -78,9 +82,15 @@ def test_codec_contract(case, encoding):
         start += width
     back = codec.reverse_transform(block, np.random.default_rng(0))
     assert len(back) == len(series) and back.name == column.name
-    # Round trip: categories and nulls exact, numbers within tolerance, ids regenerated.
+    # Round trip: categories and nulls exact, numbers within tolerance, ids and personal values
+    # regenerated, never one of the real ones (ids count on from the largest real one).
     if column.kind is ColumnKind.ID:
-        assert back.is_unique and back.iloc[0] == "ID000001"
+        assert back.is_unique and back.iloc[0] == f"ID{N:06d}"
+        assert not set(back) & set(series)
+        return
+    if column.kind is ColumnKind.PERSONAL:
+        assert back.str.endswith(("@example.com", "@example.net", "@example.org")).all()
+        assert not set(back) & set(series)
         return
     assert (back.isna().to_numpy() == series.isna().to_numpy()).all()
     present = series.notna().to_numpy()

@@ -106,12 +106,12 @@ def evaluation_schema(
         schema = infer_schema(real)
     columns = []
     for column in schema:
-        if column.kind is ColumnKind.ID:
+        if column.is_generated:  # ids and personal columns are regenerated, never learned
             continue
         columns.append(_lenient(column, [real, *others]))
     if not columns:
         raise DataError(
-            f"nothing to evaluate: every column of the schema is an id column "
+            f"nothing to evaluate: every column of the schema is an id or personal column "
             f"({preview(schema.names)})"
         )
     return Schema(columns=tuple(columns), name=schema.name)

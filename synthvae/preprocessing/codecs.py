@@ -21,8 +21,12 @@ Documented behaviours:
   frequency (so rare levels appear, at their rate, without widening the model);
 - categories listed by the schema but absent from the data keep their slot and are learned as
   (nearly) never occurring;
-- ids are not learned: they take no span and are regenerated as ``start, start + 1, ...``
-  (integers) or ``prefix`` + zero-padded number (strings), unique within one sample.
+- ids are not learned: they take no span and are regenerated as ``first, first + 1, ...``
+  (integers) or ``prefix`` + zero-padded number (strings), unique within one sample, where
+  ``first`` is the schema's ``start`` or one past the largest id number of the training data,
+  whichever is larger, so no synthetic id is a real one;
+- personal columns are not learned either: sampling generates values of their type with Faker
+  (seeded from the sampling seed), or leaves them out (strategy ``drop``).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from synthvae.conditions import Condition
 from synthvae.errors import DataError, NotFittedError, ParameterError, preview
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import NumericEncoding, fit_transform_for, transform_from_state
-from synthvae.schema import Column, ColumnKind
+from synthvae.schema import Column, ColumnKind, PersonalType
 
 _UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
@@ -582,12 +586,22 @@ class BooleanCodec(CategoricalCodec):
 
 
 class IdCodec(ColumnCodec):
-    """Id columns: never learned (no span); regenerated unique in the column's format."""
+    """Id columns: never learned (no span); regenerated unique in the column's format, above
+    every real id."""
 
     kind = ColumnKind.ID
 
     def _fit(self, series: pd.Series) -> None:
-        pass
+        present = pd.Series(series).dropna()
+        if self.column.is_integer:
+            numbers = pd.to_numeric(present, errors="coerce")
+        else:
+            text = present.astype(str)
+            rest = text[text.str.startswith(self.column.prefix)].str.slice(len(self.column.prefix))
+            numbers = pd.to_numeric(rest[rest.str.fullmatch(r"\d+")], errors="coerce")
+        numbers = numbers.dropna()
+        highest = int(numbers.max()) if len(numbers) else None
+        self.first_ = max(self.column.start, highest + 1) if highest is not None else self.column.start
 
     def _spans(self) -> list[tuple[SpanKind, int]]:
         return []
@@ -596,11 +610,77 @@ class IdCodec(ColumnCodec):
         return np.zeros((len(series), 0), dtype=np.float32)
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        numbers = self.column.start + np.arange(block.shape[0], dtype=np.int64)
+        numbers = self.first_ + np.arange(block.shape[0], dtype=np.int64)
         if self.column.is_integer:
             return pd.Series(pd.array(numbers, dtype="Int64"))
         text = pd.Series(numbers).astype(str).str.zfill(self.column.width)
         return pd.Series(self.column.prefix + text, dtype="string")
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"first": int(self.first_)}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.first_ = int(state.get("first", self.column.start))  # older files: the schema's start
+
+
+# Faker method per personal type. Reserved ranges where a format has one (RFC 2606 e-mail
+# domains, private IPv4 ranges), so that such a value can never be a real person's.
+_FAKER_METHOD = {
+    PersonalType.NAME: "name",
+    PersonalType.FIRST_NAME: "first_name",
+    PersonalType.LAST_NAME: "last_name",
+    PersonalType.EMAIL: "safe_email",
+    PersonalType.PHONE: "phone_number",
+    PersonalType.ADDRESS: "street_address",
+    PersonalType.SSN: "ssn",
+    PersonalType.IBAN: "iban",
+    PersonalType.IP_ADDRESS: "ipv4_private",
+    PersonalType.TEXT: "sentence",
+}
+# Beyond this many rows, values are drawn from a pool of this many generated ones (Faker takes
+# about 0.1 ms a value).
+_PERSONAL_POOL = 100_000
+
+
+class PersonalCodec(ColumnCodec):
+    """Personal columns (names, e-mails, phones, free text): never learned, never copied.
+
+    Sampling generates values of the column's type with Faker in its locale, seeded from the
+    sampling randomness (same seed, same values), or the column is left out (``drop``).
+    """
+
+    kind = ColumnKind.PERSONAL
+
+    def _fit(self, series: pd.Series) -> None:
+        self._faker()  # an unknown locale fails at fit time, not at the first sample
+
+    def _faker(self):
+        from faker import Faker
+        from faker.config import AVAILABLE_LOCALES
+
+        locale = self.column.locale or "en_US"
+        if locale not in AVAILABLE_LOCALES:
+            raise ParameterError(
+                f"column {self.column.name!r}: unknown locale {locale!r} for generated values; "
+                f"use one of Faker's, e.g. en_US, en_GB, de_DE, fr_FR"
+            )
+        return Faker(locale)
+
+    def _spans(self) -> list[tuple[SpanKind, int]]:
+        return []
+
+    def _transform(self, series: pd.Series) -> np.ndarray:
+        return np.zeros((len(series), 0), dtype=np.float32)
+
+    def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        n = block.shape[0]
+        faker = self._faker()
+        faker.seed_instance(int(rng.integers(0, 2**63 - 1)))
+        method = getattr(faker, _FAKER_METHOD[self.column.personal])
+        values = [method() for _ in range(min(n, _PERSONAL_POOL))]
+        if n > _PERSONAL_POOL:
+            values = [values[i] for i in rng.integers(0, _PERSONAL_POOL, size=n)]
+        return pd.Series(values, dtype="string")
 
     def _get_state(self) -> dict[str, Any]:
         return {}
@@ -615,4 +695,5 @@ CODECS: dict[ColumnKind, type[ColumnCodec]] = {
     ColumnKind.BOOLEAN: BooleanCodec,
     ColumnKind.DATETIME: DatetimeCodec,
     ColumnKind.ID: IdCodec,
+    ColumnKind.PERSONAL: PersonalCodec,
 }

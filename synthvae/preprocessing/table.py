@@ -11,7 +11,7 @@ from synthvae.errors import DataError, NotFittedError, ParameterError
 from synthvae.preprocessing.codecs import CODECS, CategoricalCodec, ColumnCodec
 from synthvae.preprocessing.layout import Layout, Span
 from synthvae.preprocessing.transforms import NumericEncoding
-from synthvae.schema import ColumnKind, Schema
+from synthvae.schema import ColumnKind, PersonalStrategy, Schema
 from synthvae.validation import conform
 
 
@@ -83,7 +83,8 @@ class TablePreprocessor:
         return np.ascontiguousarray(np.hstack(blocks), dtype=np.float32)
 
     def reverse_transform(self, matrix: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-        """Decode a sampled matrix into a table with exactly the schema's columns and dtypes.
+        """Decode a sampled matrix into a table with exactly the schema's columns and dtypes
+        (less personal columns whose strategy is ``drop``).
 
         Args:
             matrix: Shape ``(n_rows, layout.width)``: continuous values; one-hot spans as scores
@@ -96,6 +97,8 @@ class TablePreprocessor:
         columns, start = {}, 0
         for codec in self.codecs_:
             width = codec.width
+            if codec.column.strategy is PersonalStrategy.DROP and codec.column.kind is ColumnKind.PERSONAL:
+                continue  # a dropped personal column is left out of every sampled table
             block = matrix[:, start : start + width] if width else np.zeros((matrix.shape[0], 0))
             columns[codec.column.name] = codec.reverse_transform(block, rng).reset_index(drop=True)
             start += width

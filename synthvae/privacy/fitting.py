@@ -9,8 +9,8 @@ What the guarantee covers: the model file as a whole (weights, codec state, the 
 the conditional prior) is (epsilon, delta)-DP with respect to adding or removing one row of the
 training table, given the schema. The schema (column names, kinds, bounds, categories) and the
 number of rows are treated as public: a schema read from the table itself leaks what it holds,
-which :func:`synthvae.privacy.statistics.leak_warnings` reports. Row counts of the training
-history are not saved in DP mode.
+which :func:`synthvae.privacy.statistics.leak_warnings` reports at fit time (those warnings,
+being read from the rows, are not saved). The training losses are not saved either.
 """
 
 from __future__ import annotations

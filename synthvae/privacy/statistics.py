@@ -37,8 +37,8 @@ _UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9
 
 
 def learned_columns(schema: Schema) -> list[Column]:
-    """The columns a fit learns (ids are regenerated, never learned)."""
-    return [c for c in schema if c.kind is not ColumnKind.ID]
+    """The columns a fit learns (ids and personal columns are regenerated, never learned)."""
+    return [c for c in schema if not c.is_generated]
 
 
 def check_public_bounds(schema: Schema) -> None:
@@ -72,6 +72,12 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
         data: The table, conformed to ``schema``.
     """
     out = []
+    for column in schema:
+        if column.kind is ColumnKind.ID and _ids_reach(data[column.name], column):
+            out.append(
+                f"column {column.name!r}: real ids reach the schema's start {column.start}, so synthetic ids "
+                "(counted from it) may equal real ones: set start above the largest real id"
+            )
     for column in learned_columns(schema):
         values = data[column.name]
         if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
@@ -92,6 +98,15 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
                     "in public, or group the rare ones"
                 )
     return out
+
+
+def _ids_reach(series: pd.Series, column: Column) -> bool:
+    """Whether some real id number is at or above the schema's ``start``."""
+    text = pd.Series(series).dropna().astype(str)
+    if column.type is not None and column.type.value == "string":
+        text = text[text.str.startswith(column.prefix)].str.slice(len(column.prefix))
+    numbers = pd.to_numeric(text[text.str.fullmatch(r"-?\d+(\.0+)?")], errors="coerce").dropna()
+    return bool(len(numbers)) and float(numbers.max()) >= column.start
 
 
 def _same(value, bound, column: Column) -> bool:
@@ -235,8 +250,8 @@ def proxy_table(histograms: NoisyHistograms, schema: Schema, rows: int = PROXY_R
     """
     out = {}
     for column in schema:
-        if column.kind is ColumnKind.ID:
-            out[column.name] = np.arange(rows)
+        if column.is_generated:
+            out[column.name] = np.arange(rows) if column.kind is ColumnKind.ID else ""
             continue
         b, counts = histograms.bins[column.name], histograms.counts[column.name]
         if counts.sum() <= 0:
