@@ -36,7 +36,7 @@ class PrivacySpec(JsonConfig):
     noise_multiplier: float | None = None
     delta: float | None = None
     max_grad_norm: float = 1.0
-    statistics_share: float = 0.1
+    statistics_share: float = 0.25
     epochs: int = 30
     batch_size: int | None = None
     refuse_leaks: bool = False
