@@ -23,13 +23,14 @@ from synthvae.errors import (
 )
 from synthvae.inference import infer_schema
 from synthvae.io import read_table, write_table
-from synthvae.evaluation import EvaluationReport, evaluate
+from synthvae.evaluation import EvaluationReport, PrivacyCheck, PrivacyLimits, evaluate, privacy_check
 from synthvae.schema import Column, ColumnKind, NumericType, Schema, load_schema
 
 _LAZY = {
     "Synthesizer": "synthvae.synthesizer",
     "FitInfo": "synthvae.synthesizer",
     "Progress": "synthvae.training",
+    "PrivacySpec": "synthvae.privacy",
 }
 
 
@@ -49,6 +50,9 @@ __all__ = [
     "NotFittedError",
     "NumericType",
     "ParameterError",
+    "PrivacyCheck",
+    "PrivacyLimits",
+    "PrivacySpec",
     "Progress",
     "Schema",
     "SchemaError",
@@ -59,6 +63,7 @@ __all__ = [
     "infer_schema",
     "load_penguins",
     "load_schema",
+    "privacy_check",
     "read_table",
     "write_table",
 ]

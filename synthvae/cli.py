@@ -313,9 +313,11 @@ def encode_command(model, data, output, variance, plot_path, color_by, device) -
 @click.option("--max-rows", type=click.IntRange(min=10), default=50_000, show_default=True, help="Subsample each table to this many rows.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the full report as JSON.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write a self-contained HTML report.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="The model file that made SYNTHETIC: its differential-privacy guarantee goes into the report.")
 @_seed_option
 @_library_errors
-def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max_rows, json_path, html_path, seed) -> None:
+def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max_rows, json_path, html_path, model_path, seed) -> None:
     """Compare a SYNTHETIC table with the REAL one: fidelity, utility, detection, privacy."""
     from synthvae.evaluation import evaluate
     from synthvae.schema import load_schema
@@ -329,6 +331,7 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
         seed=seed,
         max_rows=max_rows,
         metrics=[m.strip() for m in metrics.split(",") if m.strip()],
+        guarantee=Synthesizer.load(model_path).privacy_ if model_path else None,
     )
     if json_path:
         report.to_json(json_path)

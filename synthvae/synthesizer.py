@@ -184,8 +184,7 @@ class Synthesizer:
         frame, source = _read(data)
         schema = self._resolve_schema(frame, private=spec is not None)
         device = resolve_device(self.device)
-        seeds = _fit_seeds(self.seed)
-        init_seed, train_seed, sample_seed, prior_seed, conditional_seed, statistics_seed = seeds
+        init_seed, train_seed, sample_seed, prior_seed, conditional_seed, statistics_seed = _fit_seeds(self.seed)
 
         preprocessor = TablePreprocessor(
             schema, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding

@@ -309,3 +309,23 @@ def test_private_fit_with_ids_warns_when_ids_could_collide(people):
     syn = Synthesizer(Schema.from_dict(document), privacy={"epsilon": 1.0, "epochs": 1}, conditional=False)
     warnings = syn.fit(people).privacy_["warnings"]
     assert any("'account'" in w and "set start above" in w for w in warnings)
+
+
+def test_report_shows_the_guarantee(private_fit, penguins, tmp_path):
+    import synthvae
+
+    fake = private_fit.sample(300, seed=0)
+    report = synthvae.evaluate(penguins, fake, metrics=["quality"], guarantee=private_fit.privacy_)
+    assert report["guarantee"]["epsilon"] == private_fit.privacy_["epsilon"]
+    assert "differential privacy: epsilon" in report.summary()
+    assert "Differential privacy: trained at epsilon" in report.to_html()
+    assert synthvae.evaluate(penguins, fake, metrics=["quality"])["guarantee"] is None
+    # From the command line, the model file carries it into the report.
+    paths = [tmp_path / "real.csv", tmp_path / "fake.csv", tmp_path / "m.svae", tmp_path / "r.json"]
+    penguins.to_csv(paths[0], index=False)
+    fake.to_csv(paths[1], index=False)
+    private_fit.save(paths[2])
+    out = subprocess.run([sys.executable, "-m", "synthvae", "evaluate", str(paths[0]), str(paths[1]), "--metrics", "quality",
+                          "--model", str(paths[2]), "--json", str(paths[3])], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(paths[3].read_text())["guarantee"]["delta"] == private_fit.privacy_["delta"]

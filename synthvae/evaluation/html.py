@@ -101,7 +101,12 @@ def _headline(data: dict) -> str:
         cards.append(_card("Exact copy rate", p["exact_copy_rate"], p.get("holdout_exact_copy_rate"),
                            0.0, 1.0, "share of training rows copied", lower_better=True,
                            ceiling_name="holdout"))
-    return "<h2>Headline scores</h2><div class='cards'>" + "".join(cards) + "</div>"
+    html = "<h2>Headline scores</h2><div class='cards'>" + "".join(cards) + "</div>"
+    g = data.get("guarantee")
+    if g:
+        html += (f"<p class='guarantee'>Differential privacy: trained at epsilon {g['epsilon']:.3f}, "
+                 f"delta {g['delta']:.2g} ({_e(str(g.get('accountant', '')))}); covers {_e(str(g.get('covers', '')))}.</p>")
+    return html
 
 
 def _card(title, value, ceiling, lo, hi, caption, lower_better=False, ceiling_name="ceiling"):

@@ -52,6 +52,7 @@ def evaluate(
     max_rows: int | None = DEFAULT_MAX_ROWS,
     metrics: Iterable[str | Metric] | None = None,
     binning: str | Binning = Binning.REAL_RANGE,
+    guarantee: dict | None = None,
 ) -> EvaluationReport:
     """Judge a synthetic table against the real table it imitates.
 
@@ -70,6 +71,8 @@ def evaluate(
             report says when it was.
         metrics: Which groups to compute, among ``"quality"``, ``"utility"``, ``"detection"``
             and ``"privacy"``; all by default. Sections not computed are ``None`` in the report.
+        guarantee: The generator's differential-privacy record (``Synthesizer.privacy_``, or the
+            ``privacy`` entry of a model file), shown in the report as ``guarantee``.
         binning: How continuous columns are binned for contingency similarity:
             ``"real_range"`` (default) or ``"own_range"`` (SDMetrics 0.32 exactly).
 
@@ -125,6 +128,7 @@ def evaluate(
         "detection": {"auc": None, "skipped": "not requested"},
         "privacy": {"dcr_closer_to_train_share": None, "exact_copy_rate": None,
                     "skipped": "not requested"},
+        "guarantee": _guarantee(guarantee),
     }
     ceiling: dict = {}
     if Metric.QUALITY in chosen:
@@ -159,6 +163,16 @@ def evaluate(
     figures = plots.figure_data(infos, real_t, synth_t, data, rng=rngs[7])
     logger.info("evaluated %d columns in %.1f s", len(infos), data["seconds"])
     return EvaluationReport(data, figures)
+
+
+def _guarantee(record: dict | None) -> dict | None:
+    """The headline of a differential-privacy record, checked."""
+    if record is None:
+        return None
+    if not isinstance(record, dict) or not {"epsilon", "delta"} <= set(record):
+        raise DataError("guarantee must be a Synthesizer's privacy_ record (with epsilon and delta)")
+    keys = ("epsilon", "epsilon_budget", "delta", "accountant", "covers", "steps", "sgd_noise_multiplier")
+    return {k: record[k] for k in keys if k in record}
 
 
 def _resolve_metrics(metrics) -> set[Metric]:

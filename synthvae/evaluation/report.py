@@ -117,6 +117,10 @@ class EvaluationReport:
             if pairs:
                 lines.append("worst pairs: " + ", ".join(
                     f"{a} ~ {b} {p['score']:.3f}" for p in pairs for a, b in [p["columns"]]))
+        g = d.get("guarantee")
+        if g:
+            lines.append(f"differential privacy: epsilon {g['epsilon']:.3f} at delta {g['delta']:.2g} "
+                         f"({g.get('accountant', 'accountant not recorded')})")
         lines += [f"note: {n}" for n in d.get("notes", [])]
         return "\n".join(lines)
 
