@@ -226,6 +226,7 @@ class Synthesizer:
             )
             # Only post-processing from here: the priors see synthetic rows, never real ones.
             prior = None
+            self._calibrate_marginals(model, preprocessor, len(frame), int(prior_seed), device)
             conditional_rows = self._synthetic_matrix(model, preprocessor, len(frame), int(prior_seed), device)
             _, latents = _posterior_means(model, conditional_rows, int(prior_seed))
         vae_steps = len(result.history) * max(1, result.train_rows // result.batch_size)
@@ -281,6 +282,24 @@ class Synthesizer:
         model = TabularVAE(config, generator=torch.Generator().manual_seed(seed))
         model.init_output_bias(torch.from_numpy(matrix.mean(axis=0, dtype=np.float64)))
         return model
+
+    @staticmethod
+    @torch.no_grad()
+    def _calibrate_marginals(model: TabularVAE, preprocessor: TablePreprocessor, rows: int, seed: int, device) -> None:
+        """Quantile-map each numeric / datetime column's decoded values onto its codec's
+        distribution (see ``calibrate`` of the codecs), from ``rows`` rows the model samples.
+
+        A private fit's codecs hold the released noisy histograms while DP-SGD leaves the decoder's
+        marginals off (on diamonds at epsilon 10, column shapes 0.907 against 0.988 without DP);
+        the map uses only the model and the release, so it is post-processing."""
+        rows = int(min(max(rows, 1000), 50_000))
+        generator = torch.Generator(device=device).manual_seed(seed + 1)
+        z = torch.randn((rows, model.config.latent_dim), generator=generator, device=device)
+        matrix = decoded_matrix(model, z, generator)
+        layout = preprocessor.layout_
+        for codec in preprocessor.codecs_:
+            if hasattr(codec, "calibrate") and codec.width:
+                codec.calibrate(np.ascontiguousarray(matrix[:, layout.column_slice(codec.column.name)]))
 
     @staticmethod
     @torch.no_grad()

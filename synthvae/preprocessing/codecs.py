@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from synthvae.conditions import Condition
 from synthvae.errors import DataError, NotFittedError, ParameterError, preview
@@ -44,6 +45,7 @@ from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import NumericEncoding, fit_transform_for, transform_from_state
 from synthvae.schema import Column, ColumnKind, PersonalType
 
+_CALIBRATION_POINTS = 256
 _UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
@@ -203,6 +205,7 @@ class _RealValuedCodec(ColumnCodec):
     def _fit(self, series: pd.Series) -> None:
         values = self._to_float(series)
         present = values[~np.isnan(values)]
+        self.calibration_ = None
         self.all_null_ = present.size == 0
         self.transform_ = fit_transform_for(self.encoding, present)
         low, high = self._bounds()
@@ -226,9 +229,43 @@ class _RealValuedCodec(ColumnCodec):
             block = np.hstack([block, _missing_block(isnull)])
         return block
 
+    def calibrate(self, block: np.ndarray) -> None:
+        """Map a model's decoded values onto this codec's own distribution from now on.
+
+        ``block`` is this column's block of many rows sampled from a model. Their encoded values
+        should be standard normal (the quantile transform's target) but an underfitted model's
+        are not; after this, decoding first maps their empirical quantiles onto the normal ones
+        (quantile mapping, linear beyond the ends), so sampled values follow the distribution the
+        codec was fitted on. A no-op for mode-specific normalisation and for fewer than 100
+        non-null values. Used by private fits, where the codec's distribution is a released
+        noisy histogram and the map is post-processing of the model.
+        """
+        width = block.shape[1] - (2 if self.column.nullable else 0)
+        values = block[:, 0].astype(np.float64)
+        if self.column.nullable:
+            values = values[block[:, width + 1] <= block[:, width]]
+        if width != 1 or self.encoding is not NumericEncoding.QUANTILE or values.size < 100:
+            self.calibration_ = None
+            return
+        probs = (np.arange(_CALIBRATION_POINTS) + 0.5) / _CALIBRATION_POINTS
+        model = np.quantile(values, probs)
+        model = np.maximum.accumulate(model) + np.arange(model.size) * 1e-9  # strictly increasing
+        self.calibration_ = np.vstack([model, ndtri(probs)])
+
+    def _calibrated(self, block: np.ndarray) -> np.ndarray:
+        if getattr(self, "calibration_", None) is None:
+            return block
+        model, target = self.calibration_
+        z = block[:, 0]
+        mapped = np.interp(z, model, target)
+        mapped = np.where(z < model[0], target[0] + (z - model[0]), mapped)
+        mapped = np.where(z > model[-1], target[-1] + (z - model[-1]), mapped)
+        return mapped.reshape(-1, 1)
+
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         width = block.shape[1] - (2 if self.column.nullable else 0)
-        values = np.clip(self.transform_.inverse(block[:, :width].astype(np.float64)), self.low_, self.high_)
+        values = self._calibrated(block[:, :width].astype(np.float64))
+        values = np.clip(self.transform_.inverse(values), self.low_, self.high_)
         if self.column.nullable:
             isnull = block[:, width + 1] > block[:, width]
         else:
@@ -341,6 +378,7 @@ class _RealValuedCodec(ColumnCodec):
             "low": self.low_,
             "high": self.high_,
             "all_null": bool(self.all_null_),
+            "calibration": None if self.calibration_ is None else self.calibration_.tolist(),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -349,6 +387,8 @@ class _RealValuedCodec(ColumnCodec):
         self.low_ = float(state["low"])
         self.high_ = float(state["high"])
         self.all_null_ = bool(state["all_null"])
+        calibration = state.get("calibration")  # absent from files of ordinary fits before 0.x
+        self.calibration_ = None if calibration is None else np.asarray(calibration, dtype=np.float64)
 
 
 class NumericCodec(_RealValuedCodec):

@@ -146,14 +146,21 @@ def column_bins(column: Column, bins: int) -> Bins:
         return Bins(None, False, 2, column.nullable)
     low, high = (_to_float(v, column) for v in (column.min, column.max))
     integer = column.kind is ColumnKind.DATETIME or column.is_integer
+    # Values exactly at a bound are common (zeros, caps) and get a bin of their own, one grid
+    # step wide: spread over a wide first bin, a column's 60% of zeros would come back as small
+    # positive values.
+    step = 1.0 if integer else (10.0 ** -column.decimals if column.decimals is not None else (high - low) * 1e-6)
     if integer and high - low + 1 <= MAX_BINS:
         edges = np.arange(math.ceil(low), math.floor(high) + 2, dtype=np.float64) - 0.5
-    elif low >= 0 and high > 1000 * max(low, 1.0):
-        edges = np.expm1(np.linspace(math.log1p(low), math.log1p(high), bins + 1))
+    elif high - low <= 2 * step:
+        edges = np.array([low - step / 2, high + step / 2])
     else:
-        edges = np.linspace(low, high, bins + 1)
-    if edges.size < 2 or high <= low:
-        edges = np.array([low - 0.5, low + 0.5])
+        inner_low, inner_high = low + step / 2, high - step / 2
+        if low >= 0 and high > 1000 * max(low, 1.0):
+            inner = np.expm1(np.linspace(math.log1p(inner_low), math.log1p(inner_high), bins + 1))
+        else:
+            inner = np.linspace(inner_low, inner_high, bins + 1)
+        edges = np.concatenate([[low - step / 2], inner, [high + step / 2]])
     return Bins(edges, integer, 0, column.nullable)
 
 
@@ -236,8 +243,14 @@ def release(
     for column in columns:
         b = column_bins(column, n_bins)
         exact = histogram(data[column.name], column, b)
+        noisy = exact + rng.normal(0.0, noise_std, size=exact.size)
+        if b.edges is not None:
+            # Most bins of a wide public range are empty; clipping their noise at 0 alone would
+            # leave each ~0.4 noise std, a flat floor over the whole range. Counts within two
+            # noise std of 0 are taken as 0 (post-processing).
+            noisy = np.where(noisy > 2.0 * noise_std, noisy, 0.0)
         out_bins[column.name] = b
-        out_counts[column.name] = np.clip(exact + rng.normal(0.0, noise_std, size=exact.size), 0.0, None)
+        out_counts[column.name] = np.clip(noisy, 0.0, None)
     return NoisyHistograms(out_bins, out_counts, noise_std, n_bins)
 
 
