@@ -10,13 +10,17 @@ table* rebuilt from those noisy histograms (post-processing, which costs no priv
 The bins come from the schema alone, never from the data:
 
 * numeric and datetime columns need ``min`` and ``max`` in the schema (public bounds); bins are
-  one per integer for small integer ranges, else evenly spaced (log-spaced for a non-negative
-  range over several orders of magnitude); a nullable column has one more bin for nulls;
+  one per integer for small integer ranges, else one grid step at each bound (values exactly at
+  a bound, such as zeros, are common) and evenly spaced ones between (log-spaced for a
+  non-negative range over several orders of magnitude); a nullable column has one more bin for
+  nulls. Noisy counts within two noise standard deviations of 0 are set to 0: the empty bins of
+  a wide public range would otherwise add a flat floor of clipped noise;
 * categorical and boolean columns: one bin per category (and one for nulls).
 
-The proxy only shapes the encoding (a monotone map per numeric column, the category slots and the
-decoder's starting bias); the joint distribution itself is learned by DP-SGD, so coarse
-histograms cost little quality.
+The proxy shapes the encoding (a monotone map per numeric column, the category slots and the
+decoder's starting bias), and after training each numeric column's decoded values are
+quantile-mapped onto it (``calibrate`` of the codecs); the joint distribution itself is learned
+by DP-SGD.
 """
 
 from __future__ import annotations
