@@ -268,7 +268,9 @@ def proxy_table(histograms: NoisyHistograms, schema: Schema, rows: int = PROXY_R
     out = {}
     for column in schema:
         if column.is_generated:
-            out[column.name] = np.arange(rows) if column.kind is ColumnKind.ID else ""
+            # Nothing to read: ids then count from the schema's start (no id number in ""),
+            # personal values are fake anyway.
+            out[column.name] = pd.Series([""] * rows, dtype="object")
             continue
         b, counts = histograms.bins[column.name], histograms.counts[column.name]
         if counts.sum() <= 0:
