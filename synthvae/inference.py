@@ -51,6 +51,7 @@ _PERSONAL_NAMES = [
     (PersonalType.SSN, re.compile(r"(^|_)(ssn|social_?security(_?number)?)$", re.IGNORECASE)),
 ]
 _PERSONAL_SHARE = 0.9  # share of values a content pattern must match
+_PERSONAL_PROBE = 20_000
 _PERSONAL_LABEL = {
     PersonalType.EMAIL: "e-mail addresses", PersonalType.SSN: "social security numbers", PersonalType.IBAN: "IBANs",
     PersonalType.IP_ADDRESS: "IP addresses", PersonalType.PHONE: "phone numbers", PersonalType.NAME: "names",
@@ -226,9 +227,10 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
 def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | None:
     """A personal column if the text looks like data about a person, else ``None``."""
     stripped = text.str.strip()
+    probe = stripped.iloc[:_PERSONAL_PROBE]  # patterns are judged on the first values only
     for kind, pattern in _PERSONAL_CONTENT:
-        share = float(stripped.str.match(pattern).mean())
-        if share >= _PERSONAL_SHARE and (kind is not PersonalType.PHONE or stripped.str.count(r"\d").min() >= 7):
+        share = float(probe.str.match(pattern).mean())
+        if share >= _PERSONAL_SHARE and (kind is not PersonalType.PHONE or probe.str.count(r"\d").min() >= 7):
             return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                           description=f"inferred: {share:.0%} of values look like {_PERSONAL_LABEL[kind]}; "
                                       "personal: regenerated as fake values, never learned or copied")
