@@ -378,3 +378,13 @@ def test_private_ids_count_from_the_schema_start(people):
     fake = syn.fit(people).sample(30, seed=0)
     assert fake["account"].tolist() == list(range(900_000, 900_030))
     assert not any("'account'" in w for w in syn.privacy_["warnings"])
+
+
+def test_infer_schema_cli_names_the_personal_columns(people, tmp_path):
+    data = tmp_path / "people.csv"
+    people.to_csv(data, index=False)
+    out = subprocess.run([sys.executable, "-m", "synthvae", "infer-schema", str(data), "-o", str(tmp_path / "s.json")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "personal data suspected in 4 columns: name (name), email (email), phone (phone), notes (text)" in out.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["columns"][2]["kind"] == "personal"
