@@ -292,10 +292,7 @@ class Synthesizer:
         A private fit's codecs hold the released noisy histograms while DP-SGD leaves the decoder's
         marginals off (on diamonds at epsilon 10, column shapes 0.907 against 0.988 without DP);
         the map uses only the model and the release, so it is post-processing."""
-        rows = int(min(max(rows, 1000), 50_000))
-        generator = torch.Generator(device=device).manual_seed(seed + 1)
-        z = torch.randn((rows, model.config.latent_dim), generator=generator, device=device)
-        matrix = decoded_matrix(model, z, generator)
+        matrix = _standard_draws(model, int(min(max(rows, 1000), 50_000)), seed + 1, device)
         layout = preprocessor.layout_
         for codec in preprocessor.codecs_:
             if hasattr(codec, "calibrate") and codec.width:
@@ -306,10 +303,8 @@ class Synthesizer:
     def _synthetic_matrix(model: TabularVAE, preprocessor: TablePreprocessor, rows: int, seed: int, device) -> torch.Tensor:
         """``rows`` rows drawn from a freshly trained model (latents from N(0, I)), encoded as
         training rows are (exact one-hots): what a private fit fits its conditional prior on."""
-        rows = int(min(rows, 50_000))
-        generator = torch.Generator(device=device).manual_seed(seed)
-        z = torch.randn((rows, model.config.latent_dim), generator=generator, device=device)
-        frame = preprocessor.reverse_transform(decoded_matrix(model, z, generator), np.random.default_rng(seed))
+        matrix = _standard_draws(model, int(min(rows, 50_000)), seed, device)
+        frame = preprocessor.reverse_transform(matrix, np.random.default_rng(seed))
         return torch.from_numpy(preprocessor.transform(preprocessor.finalize(frame), source="synthetic rows")).to(device)
 
     def _fit_prior(self, latents: np.ndarray, seed: int) -> MixturePrior | None:
@@ -724,6 +719,14 @@ def _fit_seeds(seed: int) -> np.ndarray:
     ``load`` derives the same unseeded-sample stream, so a loaded model continues as a fitted one.
     """
     return np.random.SeedSequence(seed).generate_state(6)
+
+
+@torch.no_grad()
+def _standard_draws(model: TabularVAE, rows: int, seed: int, device) -> np.ndarray:
+    """A sampled encoded matrix of ``rows`` rows, latents from N(0, I), all drawn from ``seed``."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    z = torch.randn((rows, model.config.latent_dim), generator=generator, device=device)
+    return decoded_matrix(model, z, generator)
 
 
 @torch.no_grad()

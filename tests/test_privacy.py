@@ -299,14 +299,20 @@ def test_personal_columns_can_be_dropped_and_are_not_conditioned(people, tmp_pat
         Synthesizer(Schema.from_dict(document), epochs=1).fit(people)
 
 
-def test_private_fit_with_ids_warns_when_ids_could_collide(people):
+def _people_schema(people: pd.DataFrame, account_start: int) -> Schema:
+    """The inferred schema with public age bounds and the given start of the account ids."""
     document = infer_schema(people).to_dict()
     for column in document["columns"]:
         if column["name"] == "age":
             column["min"], column["max"] = 0, 120
         if column["name"] == "account":
-            column["start"] = 0  # real ids 5000.. lie above: generated ones could meet them
-    syn = Synthesizer(Schema.from_dict(document), privacy={"epsilon": 1.0, "epochs": 1}, conditional=False)
+            column["start"] = account_start
+    return Schema.from_dict(document)
+
+
+def test_private_fit_with_ids_warns_when_ids_could_collide(people):
+    # Real ids 5000.. lie above a start of 0: generated ones could meet them.
+    syn = Synthesizer(_people_schema(people, 0), privacy={"epsilon": 1.0, "epochs": 1}, conditional=False)
     warnings = syn.fit(people).privacy_["warnings"]
     assert any("'account'" in w and "set start above" in w for w in warnings)
 
@@ -368,13 +374,8 @@ def test_codec_calibration_maps_decoded_values_onto_its_distribution():
 
 
 def test_private_ids_count_from_the_schema_start(people):
-    document = infer_schema(people).to_dict()
-    for column in document["columns"]:
-        if column["name"] == "age":
-            column["min"], column["max"] = 0, 120
-        if column["name"] == "account":
-            column["start"] = 900_000  # above every real id: nothing read from the rows
-    syn = Synthesizer(Schema.from_dict(document), privacy={"epsilon": 1.0, "epochs": 1}, conditional=False, seed=0)
+    # A start above every real id: nothing is read from the rows.
+    syn = Synthesizer(_people_schema(people, 900_000), privacy={"epsilon": 1.0, "epochs": 1}, conditional=False, seed=0)
     fake = syn.fit(people).sample(30, seed=0)
     assert fake["account"].tolist() == list(range(900_000, 900_030))
     assert not any("'account'" in w for w in syn.privacy_["warnings"])

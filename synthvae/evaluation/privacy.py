@@ -76,12 +76,17 @@ def privacy(
     h_all = embed(holdout)
     h = h_all[sample_rows(rng, holdout.n_rows, query_rows)]
     t_matched = t[sample_rows(rng, train.n_rows, holdout.n_rows)]
-    to_train, to_holdout = nearest_distances(s, t_matched), nearest_distances(s, h_all)
-    closer = np.mean(to_train < to_holdout) + 0.5 * np.mean(to_train == to_holdout)
-    out["dcr_closer_to_train_share"] = float(closer)
+    out["dcr_closer_to_train_share"] = closer_to_train_share(s, t_matched, h_all)
     out["holdout_exact_copy_rate"] = float(np.isin(row_hashes(holdout.frame), train_hashes).mean())
     out["dcr_holdout_to_train"] = _summary(nearest_distances(h, t))
     return out
+
+
+def closer_to_train_share(synthetic: np.ndarray, train: np.ndarray, holdout: np.ndarray) -> float:
+    """Share of embedded synthetic rows whose nearest ``train`` row is closer than their nearest
+    ``holdout`` row (ties count one half); ``train`` should be size-matched to ``holdout``."""
+    to_train, to_holdout = nearest_distances(synthetic, train), nearest_distances(synthetic, holdout)
+    return float(np.mean(to_train < to_holdout) + 0.5 * np.mean(to_train == to_holdout))
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:

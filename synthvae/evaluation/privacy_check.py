@@ -43,9 +43,15 @@ from scipy.stats import binom
 from sklearn.metrics import pairwise_distances_argmin, roc_auc_score
 
 from synthvae.errors import DataError, preview
-from synthvae.io import atomic_write_text
-from synthvae.evaluation.privacy import RowEmbedding, nearest_distances, row_hashes, sample_rows
+from synthvae.evaluation.privacy import (
+    RowEmbedding,
+    closer_to_train_share,
+    nearest_distances,
+    row_hashes,
+    sample_rows,
+)
 from synthvae.evaluation.tables import PreparedTable, Shape, column_infos, evaluation_schema, one_thread, prepare
+from synthvae.io import atomic_write_text
 from synthvae.schema import Schema
 
 DEFAULT_ATTACK_ROWS = 1_000
@@ -193,8 +199,7 @@ def _copies(train_t: PreparedTable, synth_t: PreparedTable, hold_t: PreparedTabl
 
 
 def _closer_to_train(s: np.ndarray, t_matched: np.ndarray, h: np.ndarray, limits: PrivacyLimits) -> CheckResult:
-    to_train, to_holdout = nearest_distances(s, t_matched), nearest_distances(s, h)
-    share = float(np.mean(to_train < to_holdout) + 0.5 * np.mean(to_train == to_holdout))
+    share = closer_to_train_share(s, t_matched, h)
     return CheckResult(
         "closer_to_train_share", share, limits.max_closer_to_train, share <= limits.max_closer_to_train,
         "share of synthetic rows nearer a training row than a holdout row (0.5 ideal)",

@@ -49,6 +49,40 @@ _CALIBRATION_POINTS = 256
 _UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
+def unit_ns(column: Column) -> int:
+    """Nanoseconds in one tick of a datetime column's unit."""
+    return _UNIT_NS[column.unit or "s"]
+
+
+def real_values(series: pd.Series, column: Column) -> np.ndarray:
+    """A conformed numeric or datetime column as floats (datetimes in ticks of its unit since the
+    epoch), NaN for nulls: the scale its codec models."""
+    if column.kind is ColumnKind.DATETIME:
+        values = pd.Series(series).astype("datetime64[ns]")
+        out = values.to_numpy().view(np.int64).astype(np.float64) / unit_ns(column)
+        out[values.isna().to_numpy()] = np.nan
+        return out
+    return pd.to_numeric(series).astype("float64").to_numpy(copy=True)
+
+
+def real_value(value: Any, column: Column) -> float:
+    """One value of a numeric or datetime column (a bound, a condition) on that float scale."""
+    if column.kind is ColumnKind.DATETIME:
+        return pd.Timestamp(value).value / unit_ns(column)
+    return float(value)
+
+
+def id_numbers(series: pd.Series, column: Column) -> pd.Series:
+    """The numbers of an id column's values: integer ids as they are, string ids after their
+    prefix (values without the prefix and a number are left out)."""
+    present = pd.Series(series).dropna()
+    if column.is_integer:
+        return pd.to_numeric(present, errors="coerce").dropna()
+    text = present.astype(str)
+    rest = text[text.str.startswith(column.prefix)].str.slice(len(column.prefix))
+    return pd.to_numeric(rest[rest.str.fullmatch(r"\d+")], errors="coerce").dropna()
+
+
 class ColumnCodec(ABC):
     """Base class: encodes one column into spans of the matrix and back.
 
@@ -275,7 +309,7 @@ class _RealValuedCodec(ColumnCodec):
         return self._from_float(values, isnull)
 
     def _value_to_float(self, value: Any) -> float:
-        return float(value)
+        return real_value(value, self.column)
 
     def _grid_step(self) -> float | None:
         """Spacing of the sampled values (1 for integers, 10**-decimals), ``None`` if continuous."""
@@ -397,7 +431,7 @@ class NumericCodec(_RealValuedCodec):
     kind = ColumnKind.NUMERIC
 
     def _to_float(self, series: pd.Series) -> np.ndarray:
-        return pd.to_numeric(series).astype("float64").to_numpy(copy=True)
+        return real_values(series, self.column)
 
     def _bounds(self):
         return self.column.min, self.column.max
@@ -444,21 +478,13 @@ class DatetimeCodec(_RealValuedCodec):
 
     @property
     def _unit_ns(self) -> int:
-        return _UNIT_NS[self.column.unit or "s"]
+        return unit_ns(self.column)
 
     def _to_float(self, series: pd.Series) -> np.ndarray:
-        values = pd.Series(series).astype("datetime64[ns]")
-        isnull = values.isna().to_numpy()
-        ints = values.to_numpy().view(np.int64)
-        out = ints.astype(np.float64) / self._unit_ns
-        out[isnull] = np.nan
-        return out
+        return real_values(series, self.column)
 
     def _bounds(self):
         return tuple(None if v is None else self._value_to_float(v) for v in (self.column.min, self.column.max))
-
-    def _value_to_float(self, value: Any) -> float:
-        return pd.Timestamp(value).value / self._unit_ns
 
     def _grid_step(self) -> float | None:
         return 1.0
@@ -632,14 +658,7 @@ class IdCodec(ColumnCodec):
     kind = ColumnKind.ID
 
     def _fit(self, series: pd.Series) -> None:
-        present = pd.Series(series).dropna()
-        if self.column.is_integer:
-            numbers = pd.to_numeric(present, errors="coerce")
-        else:
-            text = present.astype(str)
-            rest = text[text.str.startswith(self.column.prefix)].str.slice(len(self.column.prefix))
-            numbers = pd.to_numeric(rest[rest.str.fullmatch(r"\d+")], errors="coerce")
-        numbers = numbers.dropna()
+        numbers = id_numbers(series, self.column)
         highest = int(numbers.max()) if len(numbers) else None
         self.first_ = max(self.column.start, highest + 1) if highest is not None else self.column.start
 

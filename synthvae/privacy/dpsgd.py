@@ -93,6 +93,8 @@ def train_private(
     expected = max(1, int(round(sample_rate * n)))
     names = [name for name, _ in model.named_parameters()]
     params = [p for _, p in model.named_parameters()]
+    # Detached views share the parameters' storage, so they follow every in-place optimiser step.
+    weights = {f"vae.{name}": p.detach() for name, p in zip(names, params)}
     optimizer = DPOptimizer(
         torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay),
         noise_multiplier=noise_multiplier,
@@ -115,7 +117,6 @@ def train_private(
     for step in range(1, steps + 1):
         mask = torch.rand(n, generator=generator, device=data.device) < sample_rate
         batch = data[mask]  # (B, data_dim), B ~ Binomial(n, q)
-        weights = {f"vae.{name}": p.detach() for name, p in zip(names, params)}
         if batch.shape[0]:
             eps = torch.randn((batch.shape[0], model.config.latent_dim), generator=generator, device=data.device)
             grads, losses = per_row(weights, batch, eps)

@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import ParameterError, preview
+from synthvae.preprocessing.codecs import id_numbers, real_value, real_values, unit_ns
 from synthvae.schema import Column, ColumnKind, Schema
 
 PROXY_ROWS = 10_000
 MAX_BINS = 128
 MIN_BINS = 8
-_UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
 def learned_columns(schema: Schema) -> list[Column]:
@@ -106,10 +106,7 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
 
 def _ids_reach(series: pd.Series, column: Column) -> bool:
     """Whether some real id number is at or above the schema's ``start``."""
-    text = pd.Series(series).dropna().astype(str)
-    if column.type is not None and column.type.value == "string":
-        text = text[text.str.startswith(column.prefix)].str.slice(len(column.prefix))
-    numbers = pd.to_numeric(text[text.str.fullmatch(r"-?\d+(\.0+)?")], errors="coerce").dropna()
+    numbers = id_numbers(series, column)
     return bool(len(numbers)) and float(numbers.max()) >= column.start
 
 
@@ -148,7 +145,7 @@ def column_bins(column: Column, bins: int) -> Bins:
         return Bins(None, False, len(column.categories), column.nullable)
     if column.kind is ColumnKind.BOOLEAN:
         return Bins(None, False, 2, column.nullable)
-    low, high = (_to_float(v, column) for v in (column.min, column.max))
+    low, high = (real_value(v, column) for v in (column.min, column.max))
     integer = column.kind is ColumnKind.DATETIME or column.is_integer
     # Values exactly at a bound are common (zeros, caps) and get a bin of their own, one grid
     # step wide: spread over a wide first bin, a column's 60% of zeros would come back as small
@@ -168,27 +165,11 @@ def column_bins(column: Column, bins: int) -> Bins:
     return Bins(edges, integer, 0, column.nullable)
 
 
-def _to_float(value, column: Column) -> float:
-    if column.kind is ColumnKind.DATETIME:
-        return pd.Timestamp(value).value / _UNIT_NS[column.unit or "s"]
-    return float(value)
-
-
-def _values(series: pd.Series, column: Column) -> np.ndarray:
-    """Float values (NaN for nulls) of a conformed numeric or datetime column."""
-    if column.kind is ColumnKind.DATETIME:
-        values = pd.Series(series).astype("datetime64[ns]")
-        out = values.to_numpy().view(np.int64).astype(np.float64) / _UNIT_NS[column.unit or "s"]
-        out[values.isna().to_numpy()] = np.nan
-        return out
-    return pd.to_numeric(series).astype("float64").to_numpy()
-
-
 def histogram(series: pd.Series, column: Column, bins: Bins) -> np.ndarray:
     """Exact counts of a conformed column in ``bins`` (nulls last); sums to the row count."""
     counts = np.zeros(bins.size, dtype=np.float64)
     if bins.edges is not None:
-        values = _values(series, column)
+        values = real_values(series, column)
         isnull = np.isnan(values)
         index = np.clip(np.searchsorted(bins.edges, values[~isnull], side="right") - 1, 0, bins.edges.size - 2)
     else:
@@ -307,10 +288,10 @@ def _quantiles(edges: np.ndarray, shares: np.ndarray, n: int, integer: bool) -> 
 
 
 def _from_float(values: np.ndarray, column: Column) -> pd.Series:
-    low, high = _to_float(column.min, column), _to_float(column.max, column)
+    low, high = real_value(column.min, column), real_value(column.max, column)
     values = np.clip(values, low, high)
     if column.kind is ColumnKind.DATETIME:
-        ns = (np.round(values).astype(np.int64)) * _UNIT_NS[column.unit or "s"]
+        ns = (np.round(values).astype(np.int64)) * unit_ns(column)
         return pd.Series(ns.view("datetime64[ns]"))
     if column.is_integer:
         return pd.Series(np.round(values).astype(np.int64))
