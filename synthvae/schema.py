@@ -239,10 +239,14 @@ class Schema:
     columns: tuple[Column, ...]
     name: str | None = None
     description: str | None = field(default=None, compare=False)
+    constraints: tuple = ()
 
     def __post_init__(self) -> None:
+        from synthvae.constraints.spec import check_constraints
+
         object.__setattr__(self, "columns", tuple(self.columns))
         _check_semantics(self)
+        object.__setattr__(self, "constraints", check_constraints(self, tuple(self.constraints)))
 
     def __iter__(self) -> Iterator[Column]:
         return iter(self.columns)
@@ -266,6 +270,10 @@ class Schema:
         cols = [column if c.name == column.name else c for c in self.columns]
         return replace(self, columns=tuple(cols))
 
+    def with_constraints(self, constraints) -> "Schema":
+        """A copy of this schema with these rules (see :mod:`synthvae.constraints`) instead of its own."""
+        return replace(self, constraints=tuple(constraints))
+
     def to_dict(self) -> dict:
         """The schema as a JSON-ready dict."""
         out: dict[str, Any] = {"format_version": FORMAT_VERSION}
@@ -274,6 +282,8 @@ class Schema:
         if self.description:
             out["description"] = self.description
         out["columns"] = [c.to_dict() for c in self.columns]
+        if self.constraints:
+            out["constraints"] = [c.to_dict() for c in self.constraints]
         return out
 
     def to_json(self) -> str:
@@ -299,11 +309,14 @@ class Schema:
             raise SchemaError(
                 f"{source} is not a valid synthvae schema:\n  " + "\n  ".join(lines) + more
             )
+        from synthvae.constraints.spec import constraint_from_dict
+
         try:
             return cls(
                 columns=tuple(Column.from_dict(c) for c in data["columns"]),
                 name=data.get("name"),
                 description=data.get("description"),
+                constraints=tuple(constraint_from_dict(c) for c in data.get("constraints", ())),
             )
         except SchemaError as exc:
             raise SchemaError(f"{source}: {exc}") from None
@@ -351,6 +364,13 @@ def _describe_validation_error(data: Any, error: jsonschema.ValidationError) -> 
             where = f"column {data['columns'][path[1]].get('name', '#' + str(path[1]))!r}"
         except (AttributeError, IndexError, KeyError, TypeError):
             where = f"column #{path[1]}"
+        if len(path) > 2:
+            where += f", key {'.'.join(str(p) for p in path[2:])!r}"
+    elif len(path) >= 2 and path[0] == "constraints" and isinstance(path[1], int):
+        try:
+            where = f"constraint #{path[1] + 1} ({data['constraints'][path[1]].get('kind', 'no kind')})"
+        except (AttributeError, IndexError, KeyError, TypeError):
+            where = f"constraint #{path[1] + 1}"
         if len(path) > 2:
             where += f", key {'.'.join(str(p) for p in path[2:])!r}"
     elif path:

@@ -22,6 +22,8 @@ from synthvae.conditional_prior import (
     train_conditional_prior,
 )
 from synthvae.conditions import ConditionsLike, parse_conditions
+from synthvae.constraints.plan import ConstraintError, ConstraintPlan, Mode
+from synthvae.constraints.spec import Unique, combination_keys
 from synthvae.device import resolve_device
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, preview
 from synthvae.generation import Generator, decoded_matrix
@@ -186,19 +188,31 @@ class Synthesizer:
         device = resolve_device(self.device)
         init_seed, train_seed, sample_seed, prior_seed, conditional_seed, statistics_seed = _fit_seeds(self.seed)
 
+        rules = ConstraintPlan(schema)
+        if rules.active:
+            rules.fit(conform(frame, schema, source), source, private=spec is not None)
+        else:
+            rules.fit(frame, source)
+
+        def model_table(table: pd.DataFrame, name: str) -> pd.DataFrame:
+            """The table the model learns: the schema's rules kept by construction (see
+            :mod:`synthvae.constraints.plan`)."""
+            return rules.forward(conform(table, schema, name)) if rules.active else table
+
         preprocessor = TablePreprocessor(
-            schema, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
+            rules.model_schema_, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
         )
         plan = None
         if spec is None:
-            matrix = preprocessor.fit_transform(frame, source=source)
+            matrix = preprocessor.fit_transform(model_table(frame, source), source=source)
             marginals = matrix
         else:
             from synthvae.privacy.fitting import prepare_private_fit  # Opacus is loaded only here
 
             plan = prepare_private_fit(frame, schema, spec, np.random.default_rng(int(statistics_seed)), source)
-            marginals = preprocessor.fit_transform(plan.proxy, source="the private proxy table")
-            matrix = preprocessor.transform(frame, source=source)
+            proxy = "the private proxy table"
+            marginals = preprocessor.fit_transform(model_table(plan.proxy, proxy), source=proxy)
+            matrix = preprocessor.transform(model_table(frame, source), source=source)
         layout = preprocessor.layout_
         latent_dim, hidden_dims, learning_rate = self._network(plan is not None, len(frame))
         model = self._build_model(layout, marginals, int(init_seed), latent_dim, hidden_dims).to(device)
@@ -235,6 +249,7 @@ class Synthesizer:
         )
 
         self.schema_ = schema
+        self.constraints_ = rules
         self.preprocessor_ = preprocessor
         self.model_ = model
         self.prior_ = prior.to(device) if prior is not None else None
@@ -434,27 +449,34 @@ class Synthesizer:
         _check_count("n", n)
         _check_count("batch_size", batch_size, minimum=1)
         parsed = parse_conditions(conditions, self.schema_)
-        if parsed:
+        model_conditions, residual = self.constraints_.split_conditions(parsed)
+        if model_conditions:
             parts = self._generator()  # refuses a model without a conditional prior
-            for condition in parsed:  # impossible conditions fail before any work
-                self.preprocessor_.codecs_[self.schema_.names.index(condition.column)].draw_given(
-                    condition, 1, np.random.default_rng(0)
-                )
+            names = self.preprocessor_.schema.names
+            for condition in model_conditions:  # impossible conditions fail before any work
+                self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
-        frames = []
-        for start in range(0, int(n), batch_size):
-            rows = min(batch_size, int(n) - start)
-            if parsed:
-                frame, missed = parts.sample_conditional(rows, parsed, generator, rng)
+
+        def draw(rows: int) -> pd.DataFrame:
+            """``rows`` rows of the user's table, before the check of rules and conditions."""
+            if model_conditions:
+                frame, missed = parts.sample_conditional(rows, model_conditions, generator, rng)
                 if missed:
                     logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
             else:
                 frame = self.preprocessor_.reverse_transform(self._sample_matrix(rows, generator), rng)
-            frames.append(frame)
+            return self.constraints_.reverse(frame)
+
+        checker = _RowCheck(self.constraints_, residual, batch_size)
+        frames = []
+        for start in range(0, int(n), batch_size):
+            rows = min(batch_size, int(n) - start)
+            frames.append(checker.rows(rows, draw) if checker.needed else draw(rows))
+        self.last_resampling_ = checker.report()
         if not frames:
-            width = self.preprocessor_.layout_.width
-            return self.preprocessor_.reverse_transform(np.zeros((0, width), dtype=np.float32), rng)
+            empty = np.zeros((0, self.preprocessor_.layout_.width), dtype=np.float32)
+            frames = [self.constraints_.reverse(self.preprocessor_.reverse_transform(empty, rng))]
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         return self.preprocessor_.finalize(frame)
 
@@ -506,8 +528,7 @@ class Synthesizer:
             raise ParameterError("give exactly one of balance=True, rows=N or ratio=R")
         if marker in self.schema_.names:
             raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name")
-        real = conform(frame, self.schema_, source, check_bounds=False)
-        real = pd.DataFrame({c.name: codec.as_sampled(real[c.name]) for c, codec in zip(self.schema_, self.preprocessor_.codecs_)})
+        real = self._as_sampled(conform(frame, self.schema_, source, check_bounds=False))
         if target is not None and target not in self.schema_.names:
             raise ParameterError(f"target {target!r} is not a column; the model has columns {preview(self.schema_.names)}")
         if balance and target is None:
@@ -582,8 +603,69 @@ class Synthesizer:
                 raise ParameterError(f"impute columns {preview(unknown)} are not columns of the model ({preview(self.schema_.names)})")
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
-        tables = parts.impute(frame, source, columns, int(draws), method, generator, rng)
+        if self.constraints_.active:
+            tables = self._impute_with_rules(parts, frame, source, columns, int(draws), method, generator, rng)
+        else:
+            tables = parts.impute(frame, source, columns, int(draws), method, generator, rng)
         return tables if method == "draw" and draws > 1 else tables[0]
+
+    def _impute_with_rules(self, parts: Generator, frame, source, columns, draws, method, generator, rng, rounds: int = 20):
+        """Imputation when the schema has rules: the model completes the model's table (a model
+        cell is unknown when any user cell it is made of is), the rules rebuild the user's
+        columns, the user's observed cells are put back, and rows that then break a rule are
+        completed again (``rounds`` times at most; those left are logged and counted in
+        ``last_resampling_``)."""
+        user = conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+        model = self.constraints_.forward(user, partial=True)
+        observed = self._as_sampled(user)
+        fill = {
+            c.name: user[c.name].isna().to_numpy() & (not c.meaningful_nulls) & (columns is None or c.name in columns)
+            for c in self.schema_
+            if not c.is_generated
+        }
+        any_fill = np.logical_or.reduce([cells for cells in fill.values()]) if fill else np.zeros(len(user), bool)
+
+        def complete(rows: np.ndarray) -> list[pd.DataFrame]:
+            tables = parts.impute(model.iloc[rows].reset_index(drop=True), source, None, draws, method, generator, rng)
+            out = []
+            for table in tables:
+                rebuilt = self.constraints_.reverse(table[self.preprocessor_.schema.names])
+                merged = {}
+                for name, cells in fill.items():
+                    mine = observed[name].iloc[rows].reset_index(drop=True)
+                    merged[name] = mine.where(~cells[rows], rebuilt[name]) if cells[rows].any() else mine
+                out.append(pd.DataFrame(merged))
+            return out
+
+        def broken(table: pd.DataFrame) -> np.ndarray:
+            bad = np.zeros(len(table), dtype=bool)
+            for rule, rows in self.constraints_.violations(table).items():
+                bad |= rows
+            return bad
+
+        everything = np.arange(len(user))
+        tables = complete(everything)
+        redone = 0
+        for k in range(len(tables)):
+            for _ in range(rounds):
+                todo = np.flatnonzero(broken(tables[k]) & any_fill)
+                if not todo.size:
+                    break
+                redone += todo.size
+                again = complete(todo)[k].set_axis(todo)
+                tables[k] = pd.concat([tables[k].drop(index=todo), again]).sort_index()
+        left = sum(int((broken(t) & any_fill).sum()) for t in tables)
+        if left:
+            logger.warning("%d imputed rows still break a constraint after %d rounds of redraws", left, rounds)
+        self.last_resampling_ = {"redrawn": int(redone), "still_broken": left}
+        out = []
+        for table in tables:
+            result = frame.copy()
+            result.columns = [str(c) for c in result.columns]
+            for name in fill:
+                result[name] = table[name].set_axis(frame.index)
+            out.append(result)
+        return out
 
     def encode(self, data: TableLike, *, variance: bool = False) -> pd.DataFrame:
         """Each row's latent embedding: the posterior mean (columns ``z0``, ``z1``, ...) and, with
@@ -591,12 +673,33 @@ class Synthesizer:
         self._check_fitted()
         frame, source = _read(data, "data to encode")
         parts = Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_)
-        means, variances = parts.encode(frame, source)
+        means, variances = parts.encode(self._model_table(frame, source), source)
         names = [f"z{i}" for i in range(means.shape[1])]
         out = pd.DataFrame(means, index=frame.index, columns=names)
         if variance:
             out = pd.concat([out, pd.DataFrame(variances, index=frame.index, columns=[f"var_{c}" for c in names])], axis=1)
         return out
+
+    def _model_table(self, frame: pd.DataFrame, source: str, **conform_options) -> pd.DataFrame:
+        """A user table as the model's table (the schema's rules applied), ready for the
+        preprocessor; the table itself when the schema has no rules."""
+        if not self.constraints_.active:
+            return frame
+        options = {"allow_extra": True, "check_bounds": False, **conform_options}
+        return self.constraints_.forward(conform(frame, self.schema_, source, **options))
+
+    def _as_sampled(self, data: pd.DataFrame) -> pd.DataFrame:
+        """A conformed user table in the dtypes sampling gives (integers as Int64, ...)."""
+        codecs = {codec.column.name: codec for codec in self.preprocessor_.codecs_}
+        out = {}
+        for column in self.schema_:
+            if column.name in codecs:
+                out[column.name] = codecs[column.name].as_sampled(data[column.name])
+            elif column.kind.value == "numeric":
+                out[column.name] = data[column.name].astype("Int64" if column.is_integer else "float64")
+            else:
+                out[column.name] = data[column.name]
+        return pd.DataFrame(out)
 
     def _sample_matrix(self, rows: int, generator: torch.Generator) -> np.ndarray:
         """One sampled encoded matrix of ``rows`` rows, column-major on the CPU."""
@@ -624,6 +727,8 @@ class Synthesizer:
             "history": self.history_ if self.privacy_ is None else [],
             "fit_info": asdict(self.fit_info_),
         }
+        if self.constraints_.active:
+            payload["constraints"] = self.constraints_.get_state()
         if self.privacy_ is not None:
             # The leak warnings are read from the rows (unaccounted): reported at fit time only.
             payload["privacy"] = {k: v for k, v in self.privacy_.items() if k != "warnings"}
@@ -667,7 +772,8 @@ class Synthesizer:
             syn.model_ = model.to(resolved).eval()
             syn.prior_ = MixturePrior.from_tensors(prior_tensors).to(resolved) if prior_tensors else None
             syn.schema_ = schema
-            syn.preprocessor_ = TablePreprocessor.from_state(schema, payload["preprocessor"])
+            syn.constraints_ = ConstraintPlan.from_state(schema, payload.get("constraints"))
+            syn.preprocessor_ = TablePreprocessor.from_state(syn.constraints_.model_schema_, payload["preprocessor"])
             syn.train_config_ = TrainConfig(**payload["train_config"])
             syn.history_ = list(payload["history"])
             syn.privacy_ = payload.get("privacy")
@@ -710,6 +816,92 @@ class Synthesizer:
     def __repr__(self) -> str:
         state = "fitted" if hasattr(self, "model_") else "not fitted"
         return f"Synthesizer(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims}, privacy={self.privacy!r}, seed={self.seed}; {state})"
+
+
+class _RowCheck:
+    """Keeps only sampled rows that obey every rule of the schema and every condition the model
+    cannot meet by construction, drawing more rows for those it drops (targeted resampling).
+
+    Uniqueness holds across all the batches of one ``sample`` call (the keys seen so far are
+    kept). Gives up, with an error naming the rule that rejects most rows, when ``rounds`` draws
+    in a row cannot complete a batch.
+    """
+
+    def __init__(self, plan: ConstraintPlan, residual: list, batch_size: int, rounds: int = 30) -> None:
+        self.plan, self.residual, self.batch_size, self.rounds = plan, residual, batch_size, rounds
+        rules = plan.schema.constraints if plan.active else ()
+        self.unique = [r for r, m in zip(rules, plan.modes_) if isinstance(r, Unique) and m is Mode.RESAMPLING]
+        self.seen: dict[Unique, set] = {r: set() for r in self.unique}
+        self.needed = plan.active and (any(m is Mode.RESAMPLING for m in plan.modes_) or bool(plan.transforms_)) or bool(residual)
+        self.drawn = 0
+        self.rejected: dict[str, int] = {}
+
+    def rows(self, n: int, draw) -> pd.DataFrame:
+        """Exactly ``n`` rows that pass, from ``draw(k)`` (``k`` candidate rows)."""
+        parts, have, ask, drawn_here, kept_here = [], 0, n, 0, 0
+        for _ in range(self.rounds):
+            frame = draw(ask)
+            self.drawn += ask
+            drawn_here += ask
+            good = self._passing(frame)
+            take = frame[good].iloc[: n - have]
+            self._remember(take)
+            parts.append(take)
+            have += len(take)
+            kept_here += int(good.sum())
+            if have >= n:
+                break
+            acceptance = max(kept_here / drawn_here, 1.0 / (drawn_here + 1))
+            ask = int(min(self.batch_size, max(64, np.ceil((n - have) / acceptance * 1.2))))
+        if have < n:
+            worst = max(self.rejected, key=self.rejected.get) if self.rejected else "the conditions"
+            raise ConstraintError(
+                f"could produce only {have} of {n} rows that obey the constraints and conditions after drawing "
+                f"{drawn_here} rows; most were rejected by {worst!r}. The model rarely generates such rows: relax the "
+                "conditions, or check that the rule can be met together with them"
+            )
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+
+    def _passing(self, frame: pd.DataFrame) -> np.ndarray:
+        bad = np.zeros(len(frame), dtype=bool)
+        for rule, broken in self.plan.violations(frame).items():
+            if isinstance(rule, Unique) and rule in self.seen:
+                continue
+            self._count(rule.describe(), broken & ~bad)
+            bad |= broken
+        for condition in self.residual:
+            broken = ~self.plan.meets(frame, condition)
+            self._count(condition.describe(), broken & ~bad)
+            bad |= broken
+        for rule in self.unique:
+            keys = combination_keys(frame, rule.group)
+            present = frame[list(rule.group)].notna().all(axis=1).to_numpy()
+            mine: set = set()
+            duplicate = np.zeros(len(frame), dtype=bool)
+            seen = self.seen[rule]
+            for i in np.flatnonzero(~bad & present):
+                key = keys[i]
+                if key in seen or key in mine:
+                    duplicate[i] = True
+                else:
+                    mine.add(key)
+            self._count(rule.describe(), duplicate)
+            bad |= duplicate
+        return ~bad
+
+    def _remember(self, frame: pd.DataFrame) -> None:
+        for rule in self.unique:
+            present = frame[list(rule.group)].notna().all(axis=1).to_numpy()
+            self.seen[rule].update(k for k, p in zip(combination_keys(frame, rule.group), present) if p)
+
+    def _count(self, name: str, broken: np.ndarray) -> None:
+        count = int(broken.sum())
+        if count:
+            self.rejected[name] = self.rejected.get(name, 0) + count
+
+    def report(self) -> dict:
+        """Rows drawn and rows rejected per rule or condition, over the whole call."""
+        return {"drawn": int(self.drawn), "rejected": dict(self.rejected)}
 
 
 def _fit_seeds(seed: int) -> np.ndarray:

@@ -1,0 +1,730 @@
+"""How a fit keeps its schema's rules: the table the model learns, the way back, the final check.
+
+Rules are kept **by construction** where a change of variables makes breaking them impossible,
+and by **resampling** (the synthesizer draws the rows that break them again) where not:
+
+==================  ====================================================================
+rule                by construction
+==================  ====================================================================
+inequality          the model learns ``high - low`` (at least 0) instead of ``high``
+range               the model learns ``(column - low) / (high - low)`` in ``[0, 1]``
+fixed combinations  the model learns the combination as one categorical column
+derived             the column is computed from the others, never learned
+regex               categorical columns: every category matches (checked in the schema)
+unique              never: duplicates are drawn again
+==================  ====================================================================
+
+A rule falls back to resampling when construction cannot hold it: a nullable other side (the
+difference would lose the column's value where the other side is null), a column already
+rebuilt by an earlier rule, a dependency cycle, a personal column's pattern. Every sampled row
+is checked against every rule either way (:meth:`ConstraintPlan.broken`).
+
+The plan reads the real table once, at fit time: it refuses data that breaks a rule (listing
+examples), and learns the value combinations and the range of each rebuilt column (sampled
+values stay within what was seen, as the codecs' do). It imports no torch.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthvae.conditions import Condition
+from synthvae.constraints.spec import (
+    Constraint,
+    Derived,
+    FixedCombinations,
+    Inequality,
+    Range,
+    Regex,
+    Unique,
+    Value,
+    combination_keys,
+)
+from synthvae.errors import DataError, ParameterError, preview
+from synthvae.preprocessing.codecs import real_value, real_values, unit_ns
+from synthvae.schema import Column, ColumnKind, NumericType, PersonalStrategy, Schema
+
+_EXAMPLES = 3
+
+
+class Mode(str, enum.Enum):
+    """How a rule is kept."""
+
+    CONSTRUCTION = "construction"
+    RESAMPLING = "resampling"
+
+
+class ConstraintError(DataError):
+    """A table breaks a rule of its schema (the message lists the rules and example rows)."""
+
+
+# ----------------------------------------------------------------- the check of a table
+def rule_violations(schema: Schema, frame: pd.DataFrame, combinations: dict[int, set] | None = None) -> dict[Constraint, np.ndarray]:
+    """Per rule of the schema, which rows of a conformed (or sampled) table break it.
+
+    Args:
+        schema: The schema holding the rules.
+        frame: The table, with the schema's columns (dropped personal columns may be absent).
+        combinations: For fixed-combination rules (by their index in ``schema.constraints``), the
+            allowed combinations; without them the rule is taken as kept.
+    """
+    out = {}
+    for i, rule in enumerate(schema.constraints):
+        if any(name not in frame.columns for name in rule.columns):
+            continue  # a personal column left out of sampled tables
+        if isinstance(rule, FixedCombinations):
+            out[rule] = rule.broken(frame, (combinations or {}).get(i))
+        elif isinstance(rule, Derived):
+            out[rule] = rule.broken(frame, schema[rule.column])
+        else:
+            out[rule] = rule.broken(frame)
+    return out
+
+
+def check_table(schema: Schema, frame: pd.DataFrame, source: str = "data") -> None:
+    """Refuse a conformed table that breaks a rule of its schema.
+
+    Raises:
+        ConstraintError: Names each broken rule, how many rows break it, and example rows with
+            their values, and says how to fix it.
+    """
+    lines = []
+    for rule, broken in rule_violations(schema, frame).items():
+        count = int(broken.sum())
+        if count:
+            rows = np.flatnonzero(broken)[:_EXAMPLES]
+            examples = "; ".join(
+                f"row {r}: " + ", ".join(f"{c}={_show(frame[c].iloc[r])}" for c in rule.columns) for r in rows
+            )
+            lines.append(f"  - {rule.describe()}: {count} of {len(frame)} rows break it, e.g. {examples}")
+    if lines:
+        raise ConstraintError(
+            f"{source} breaks {len(lines)} constraint{'s' if len(lines) > 1 else ''} of the schema:\n"
+            + "\n".join(lines)
+            + "\nfix those rows, or correct or remove the constraint (a model cannot keep a rule its data breaks)"
+        )
+
+
+def _show(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "null"
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+# -------------------------------------------------------------- grids of values
+@dataclass(frozen=True)
+class _Grid:
+    """The values a numeric or datetime column can take, on its float scale (datetimes in ticks
+    of the column's unit): integers, ``decimals`` places, or any float."""
+
+    column: Column
+
+    @property
+    def step(self) -> float:
+        c = self.column
+        if c.kind is ColumnKind.DATETIME or c.is_integer:
+            return 1.0
+        return 0.0 if c.decimals is None else 10.0**-c.decimals
+
+    def snap(self, x: np.ndarray) -> np.ndarray:
+        c = self.column
+        if c.kind is ColumnKind.DATETIME or c.is_integer:
+            return np.round(x)
+        return x if c.decimals is None else np.round(x, c.decimals)
+
+    def up(self, x: np.ndarray, strict: bool) -> np.ndarray:
+        """The least grid value ``>= x`` (``> x`` when strict)."""
+        step = self.step
+        if step == 0:
+            return np.nextafter(x, np.inf) if strict else x
+        out = np.ceil(np.round(x / step, 6)) * step
+        if strict:
+            out = np.where(out <= x, out + step, out)
+        return self.snap(out)
+
+    def down(self, x: np.ndarray, strict: bool) -> np.ndarray:
+        """The greatest grid value ``<= x`` (``< x`` when strict)."""
+        step = self.step
+        if step == 0:
+            return np.nextafter(x, -np.inf) if strict else x
+        out = np.floor(np.round(x / step, 6)) * step
+        if strict:
+            out = np.where(out >= x, out - step, out)
+        return self.snap(out)
+
+    def values(self, series: pd.Series) -> np.ndarray:
+        """A conformed or sampled column on the float scale (NaN for nulls)."""
+        if self.column.kind is ColumnKind.DATETIME:
+            return real_values(series, self.column)
+        return pd.Series(series).astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def side(self, frame: pd.DataFrame, side, schema: Schema) -> np.ndarray | float:
+        """A side of a comparison on this column's scale: a column's values, or a constant."""
+        if isinstance(side, Value):
+            return real_value(side.value, self.column)
+        other = schema[side]
+        if self.column.kind is ColumnKind.DATETIME:
+            return real_values(frame[side], self.column)  # in this column's unit
+        return _Grid(other).values(frame[side])
+
+    def to_series(self, x: np.ndarray) -> pd.Series:
+        """Float-scale values back to the column's sampled dtype (NaN to null)."""
+        c = self.column
+        isnull = np.isnan(x)
+        if c.kind is ColumnKind.DATETIME:
+            ns = np.where(isnull, 0, np.round(x * unit_ns(c))).astype(np.int64)
+            out = pd.Series(ns.view("datetime64[ns]"))
+            out[isnull] = pd.NaT
+            return out
+        if c.is_integer:
+            out = pd.array(np.where(isnull, 0, np.round(x)).astype(np.int64), dtype="Int64")
+            out[isnull] = pd.NA
+            return pd.Series(out)
+        return pd.Series(x, dtype="float64")
+
+
+# --------------------------------------------------------------- transforms
+class _Transform:
+    """A rule kept by construction: the user columns it rebuilds (``owns``), those it needs to
+    rebuild them (``reads``), and the model columns that replace the owned ones."""
+
+    rule: Constraint
+    owns: tuple[str, ...]
+    reads: tuple[str, ...]
+
+    def model_columns(self) -> list[Column]:
+        return []
+
+    def fit(self, data: pd.DataFrame, private: bool) -> None:
+        """Learn from the real (conformed) table."""
+
+    def forward(self, data: pd.DataFrame, partial: bool = False) -> dict[str, pd.Series]:
+        """The model columns of a conformed table; with ``partial``, a model cell whose inputs
+        are not all known is null (for imputation)."""
+        return {}
+
+    def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
+        """Write the owned columns into ``out`` (user columns rebuilt so far, sampled dtypes)."""
+
+    def get_state(self) -> dict:
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        pass
+
+
+class _Difference(_Transform):
+    """Inequality ``low <= high``: the model learns ``high - low`` (>= 0) in place of the column side
+    it owns (``high``, or ``low`` when ``high`` is a constant)."""
+
+    def __init__(self, rule: Inequality, schema: Schema) -> None:
+        self.rule, self.schema = rule, schema
+        self.owned = rule.high if isinstance(rule.high, str) else rule.low
+        self.other = rule.low if self.owned == rule.high else rule.high
+        self.owns = (self.owned,)
+        self.reads = (self.other,) if isinstance(self.other, str) else ()
+        self.grid = _Grid(schema[self.owned])
+        self.name = f"{self.owned}~difference"
+        self.seen: tuple[float, float] | None = None
+
+    def model_columns(self) -> list[Column]:
+        owned = self.schema[self.owned]
+        other_integer = isinstance(self.other, Value) or self.schema[self.other].is_integer
+        integer = owned.kind is ColumnKind.NUMERIC and owned.is_integer and other_integer
+        if integer:
+            kind = dict(type=NumericType.INTEGER)
+        else:
+            decimals = owned.decimals if owned.kind is ColumnKind.NUMERIC else None
+            kind = dict(type=NumericType.FLOAT, decimals=decimals)
+        return [
+            Column(self.name, ColumnKind.NUMERIC, nullable=owned.nullable, meaningful_nulls=owned.meaningful_nulls,
+                   min=0, description=self.rule.describe(), **kind)
+        ]
+
+    def _difference(self, data: pd.DataFrame) -> np.ndarray:
+        owned = self.grid.values(data[self.owned])
+        other = self.grid.side(data, self.other, self.schema)
+        return owned - other if self.owned == self.rule.high else other - owned
+
+    def fit(self, data: pd.DataFrame, private: bool) -> None:
+        values = self.grid.values(data[self.owned])
+        values = values[~np.isnan(values)]
+        self.seen = None if private or not values.size else (float(values.min()), float(values.max()))
+
+    def forward(self, data: pd.DataFrame, partial: bool = False) -> dict[str, pd.Series]:
+        diff = self._difference(data)
+        if self.grid.column.kind is ColumnKind.NUMERIC and self.grid.column.decimals is not None:
+            diff = np.round(diff, self.grid.column.decimals)
+        return {self.name: pd.Series(np.maximum(diff, 0.0), dtype="float64")}
+
+    def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
+        frame = pd.DataFrame(out) if self.reads else None
+        other = self.grid.side(frame, self.other, self.schema) if self.reads else real_value(self.other.value, self.grid.column)
+        diff = np.maximum(pd.Series(model[self.name]).astype("float64").to_numpy(dtype=np.float64, na_value=np.nan), 0.0)
+        other = np.broadcast_to(np.asarray(other, dtype=np.float64), diff.shape)
+        high_side = self.owned == self.rule.high
+        value = self.grid.snap(other + diff if high_side else other - diff)
+        if self.seen is not None:
+            value = np.clip(value, *self.seen)
+        value = _bounded(value, self.grid.column)
+        with np.errstate(invalid="ignore"):
+            if high_side:
+                fixed = self.grid.up(other, self.rule.strict)
+                value = np.where(value < fixed, fixed, value)
+            else:
+                fixed = self.grid.down(other, self.rule.strict)
+                value = np.where(value > fixed, fixed, value)
+        out[self.owned] = self.grid.to_series(value)
+
+    def get_state(self) -> dict:
+        return {"seen": list(self.seen) if self.seen is not None else None}
+
+    def set_state(self, state: dict) -> None:
+        self.seen = tuple(state["seen"]) if state.get("seen") is not None else None
+
+
+class _Position(_Transform):
+    """Range ``low <= column <= high``: the model learns the column's position between its bounds,
+    ``(column - low) / (high - low)`` in ``[0, 1]``."""
+
+    def __init__(self, rule: Range, schema: Schema) -> None:
+        self.rule, self.schema = rule, schema
+        self.owns = (rule.column,)
+        self.reads = tuple(s for s in (rule.low, rule.high) if isinstance(s, str))
+        self.grid = _Grid(schema[rule.column])
+        self.name = f"{rule.column}~position"
+        self.seen: tuple[float, float] | None = None
+
+    def model_columns(self) -> list[Column]:
+        column = self.schema[self.rule.column]
+        return [
+            Column(self.name, ColumnKind.NUMERIC, nullable=column.nullable, meaningful_nulls=column.meaningful_nulls,
+                   type=NumericType.FLOAT, min=0, max=1, description=self.rule.describe())
+        ]
+
+    def _bounds(self, frame: pd.DataFrame | None) -> tuple:
+        return tuple(
+            self.grid.side(frame, s, self.schema) if isinstance(s, str) else real_value(s.value, self.grid.column)
+            for s in (self.rule.low, self.rule.high)
+        )
+
+    def fit(self, data: pd.DataFrame, private: bool) -> None:
+        values = self.grid.values(data[self.rule.column])
+        values = values[~np.isnan(values)]
+        self.seen = None if private or not values.size else (float(values.min()), float(values.max()))
+
+    def forward(self, data: pd.DataFrame, partial: bool = False) -> dict[str, pd.Series]:
+        low, high = self._bounds(data)
+        value = self.grid.values(data[self.rule.column])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            width = np.asarray(high - low, dtype=np.float64)
+            position = np.where(width > 0, (value - low) / np.where(width > 0, width, 1.0), 0.5)
+        unknown = np.isnan(value) | np.isnan(np.broadcast_to(width, value.shape))
+        position = np.where(unknown, np.nan, np.clip(position, 0.0, 1.0))
+        return {self.name: pd.Series(position, dtype="float64")}
+
+    def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
+        low, high = self._bounds(pd.DataFrame(out) if self.reads else None)
+        position = pd.Series(model[self.name]).astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+        low = np.broadcast_to(np.asarray(low, dtype=np.float64), position.shape)
+        high = np.broadcast_to(np.asarray(high, dtype=np.float64), position.shape)
+        value = self.grid.snap(low + np.clip(position, 0.0, 1.0) * (high - low))
+        if self.seen is not None:
+            value = np.clip(value, *self.seen)
+        value = _bounded(value, self.grid.column)
+        with np.errstate(invalid="ignore"):
+            floor, ceiling = self.grid.up(low, self.rule.strict), self.grid.down(high, self.rule.strict)
+            value = np.where(value < floor, floor, value)
+            value = np.where(value > ceiling, ceiling, value)  # floor > ceiling: the row breaks the rule
+        out[self.rule.column] = self.grid.to_series(value)
+
+    def get_state(self) -> dict:
+        return {"seen": list(self.seen) if self.seen is not None else None}
+
+    def set_state(self, state: dict) -> None:
+        self.seen = tuple(state["seen"]) if state.get("seen") is not None else None
+
+
+class _Combination(_Transform):
+    """Fixed combinations: the model learns the combination of the group's values as one
+    categorical column whose categories are the combinations seen in the real data."""
+
+    def __init__(self, rule: FixedCombinations, schema: Schema) -> None:
+        self.rule, self.schema = rule, schema
+        self.owns = rule.group
+        self.reads = ()
+        self.name = "+".join(rule.group) + "~combination"
+        self.combinations: list[tuple] = []
+
+    def fit(self, data: pd.DataFrame, private: bool) -> None:
+        if private:
+            raise ParameterError(
+                f"constraint {self.rule.describe()!r}: fixed combinations are read from the real rows, which a "
+                "differentially private fit cannot do; list the combinations as the categories of one column instead"
+            )
+        keys = combination_keys(data, self.rule.group)
+        self.combinations = list(dict.fromkeys(keys))
+
+    def model_columns(self) -> list[Column]:
+        labels = [json.dumps([_json(v) for v in combo], ensure_ascii=False) for combo in self.combinations]
+        return [Column(self.name, ColumnKind.CATEGORICAL, categories=tuple(labels), description=self.rule.describe())]
+
+    @property
+    def allowed(self) -> set[tuple]:
+        return set(self.combinations)
+
+    def forward(self, data: pd.DataFrame, partial: bool = False) -> dict[str, pd.Series]:
+        index = {combo: i for i, combo in enumerate(self.combinations)}
+        keys = combination_keys(data, self.rule.group)
+        codes = np.fromiter((index.get(k, -1) for k in keys), dtype=np.int64, count=len(data))
+        unseen = codes < 0
+        if unseen.any() and not partial:
+            examples = list(dict.fromkeys(keys[i] for i in np.flatnonzero(unseen)))
+            raise DataError(
+                f"{self.rule.describe()}: combinations {preview(examples)} never occur in the training data, so the "
+                "model cannot take them"
+            )
+        column = self.model_columns()[0]
+        return {self.name: pd.Series(pd.Categorical.from_codes(codes, categories=list(column.categories)))}
+
+    def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
+        codes = np.asarray(pd.Series(model[self.name]).cat.codes, dtype=np.int64)
+        for i, name in enumerate(self.rule.group):
+            values = np.array([combo[i] for combo in self.combinations], dtype=object)[codes]
+            out[name] = _member_series(values, self.schema[name])
+
+    def codes_where(self, conditions: dict[str, Condition]) -> list[str]:
+        """The model column's categories whose combination meets every condition on a member."""
+        column = self.model_columns()[0]
+        kept = []
+        for label, combo in zip(column.categories, self.combinations):
+            if all(name not in conditions or _meets(combo[i], conditions[name]) for i, name in enumerate(self.rule.group)):
+                kept.append(label)
+        return kept
+
+    def get_state(self) -> dict:
+        return {"combinations": [[_json(v) for v in combo] for combo in self.combinations]}
+
+    def set_state(self, state: dict) -> None:
+        self.combinations = [tuple(combo) for combo in state["combinations"]]
+
+
+class _Derivation(_Transform):
+    """Derived column: never learned, computed from the rebuilt row."""
+
+    def __init__(self, rule: Derived, schema: Schema) -> None:
+        self.rule, self.schema = rule, schema
+        self.owns = (rule.column,)
+        self.reads = rule.inputs
+        self.grid = _Grid(schema[rule.column])
+
+    def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
+        frame = pd.DataFrame({name: out[name] for name in self.reads})
+        out[self.rule.column] = self.grid.to_series(self.grid.snap(self.rule.values(frame)))
+
+
+def _bounded(value: np.ndarray, column: Column) -> np.ndarray:
+    """Values clipped into the schema's min / max of the column (on its float scale)."""
+    low = -np.inf if column.min is None else real_value(column.min, column)
+    high = np.inf if column.max is None else real_value(column.max, column)
+    return np.clip(value, low, high)
+
+
+def _member_series(values: np.ndarray, column: Column) -> pd.Series:
+    """A fixed-combination member's values in its sampled dtype."""
+    if column.kind is ColumnKind.BOOLEAN:
+        return pd.Series(pd.array([None if v is None else bool(v) for v in values], dtype="boolean"))
+    categories = list(column.categories)
+    lookup = {c: i for i, c in enumerate(categories)}
+    codes = np.fromiter((-1 if v is None else lookup[v] for v in values), dtype=np.int64, count=len(values))
+    dtype = pd.CategoricalDtype(categories, ordered=column.ordered)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _meets(value: Any, condition: Condition) -> bool:
+    if value is None:
+        return False
+    if condition.values is not None:
+        return value in condition.values
+    return True
+
+
+# ------------------------------------------------------------------- the plan
+class ConstraintPlan:
+    """The rules of a schema as one fit keeps them.
+
+    Args:
+        schema: The user's schema, with its ``constraints``.
+
+    After :meth:`fit`: ``model_schema_`` is the table the preprocessor and the VAE learn (rebuilt
+    columns replaced, no rules), ``modes_`` says per rule how it is kept.
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    @property
+    def active(self) -> bool:
+        """Whether the schema has any rule (otherwise every method is the identity)."""
+        return bool(self.schema.constraints)
+
+    def fit(self, data: pd.DataFrame, source: str = "training data", private: bool = False) -> "ConstraintPlan":
+        """Check the real (conformed) table against the rules, choose how each is kept, learn
+        what construction needs.
+
+        Raises:
+            ConstraintError: The table breaks a rule.
+        """
+        if not private:
+            # A private fit reads no real row outside DP-SGD: the rules are not checked against
+            # the data, and the transforms learn nothing from it (fixed combinations refuse).
+            check_table(self.schema, data, source)
+        self._build()
+        for transform in self.transforms_:
+            transform.fit(data, private)
+        self.allowed_ = {}
+        for i, (rule, mode) in enumerate(zip(self.schema.constraints, self.modes_)):
+            if isinstance(rule, FixedCombinations) and mode is Mode.RESAMPLING:
+                _Combination(rule, self.schema).fit(data, private)  # refuses a private fit
+                self.allowed_[i] = set(combination_keys(data, rule.group))
+        self.model_schema_ = self._model_schema()
+        return self
+
+    def _build(self) -> None:
+        """Assign each rule its mode and the transforms their order."""
+        schema = self.schema
+        owner: dict[str, int] = {}
+        transforms: list[_Transform] = []
+        modes = []
+        for rule in schema.constraints:
+            transform = self._construction(rule)
+            if transform is None or any(name in owner for name in transform.owns) or _cyclic(transforms, transform):
+                modes.append(Mode.RESAMPLING if not _trivial(rule, schema) else Mode.CONSTRUCTION)
+                continue
+            for name in transform.owns:
+                owner[name] = len(transforms)
+            transforms.append(transform)
+            modes.append(Mode.CONSTRUCTION)
+        self.modes_ = modes
+        self.transforms_ = _reverse_order(transforms)
+
+    def _construction(self, rule: Constraint) -> _Transform | None:
+        schema = self.schema
+        if isinstance(rule, Inequality):
+            transform = _Difference(rule, schema)
+            if isinstance(transform.other, str) and schema[transform.other].nullable:
+                return None  # the difference would lose the column's value where the other side is null
+            return transform
+        if isinstance(rule, Range):
+            if any(isinstance(s, str) and schema[s].nullable for s in (rule.low, rule.high)):
+                return None
+            return _Position(rule, schema)
+        if isinstance(rule, FixedCombinations):
+            return _Combination(rule, schema)
+        if isinstance(rule, Derived):
+            return _Derivation(rule, schema)
+        return None
+
+    def _model_schema(self) -> Schema:
+        replaced: dict[str, _Transform] = {}
+        for transform in self.transforms_:
+            for name in transform.owns:
+                replaced[name] = transform
+        columns, placed = [], set()
+        for column in self.schema:
+            transform = replaced.get(column.name)
+            if transform is None:
+                columns.append(column)
+            elif id(transform) not in placed:
+                placed.add(id(transform))
+                columns.extend(transform.model_columns())
+        names = [c.name for c in columns]
+        clash = sorted({n for n in names if names.count(n) > 1})
+        if clash:
+            raise ParameterError(f"internal column names {preview(clash)} clash with the table's; rename those columns")
+        return Schema(tuple(columns), name=self.schema.name)
+
+    # ------------------------------------------------------------ the two directions
+    def forward(self, data: pd.DataFrame, partial: bool = False) -> pd.DataFrame:
+        """A conformed user table as the model's table (``model_schema_``'s columns).
+
+        Args:
+            data: The table, passed through :func:`synthvae.validation.conform`.
+            partial: For a table with unknown cells (imputation): a model cell is null unless
+                every user cell it is made of is known.
+
+        Raises:
+            DataError: A fixed combination the training data never had (unless ``partial``).
+        """
+        if not self.active:
+            return data
+        made: dict[str, pd.Series] = {}
+        for transform in self.transforms_:
+            made.update({k: v.set_axis(data.index) for k, v in transform.forward(data, partial).items()})
+        return pd.DataFrame({c.name: made[c.name] if c.name in made else data[c.name] for c in self.model_schema_})
+
+    def reverse(self, model: pd.DataFrame) -> pd.DataFrame:
+        """A sampled model table as the user's table, in the schema's column order."""
+        if not self.active:
+            return model
+        model = model.reset_index(drop=True)
+        out: dict[str, pd.Series] = {name: model[name] for name in model.columns if name in self.schema.names}
+        for transform in self.transforms_:
+            transform.reverse(model, out)
+        return pd.DataFrame({c.name: out[c.name] for c in self.schema if c.name in out}, index=model.index)
+
+    # ------------------------------------------------------------------ the check
+    def violations(self, frame: pd.DataFrame) -> dict[Constraint, np.ndarray]:
+        """Per rule, which rows of a sampled user table break it."""
+        return rule_violations(self.schema, frame, self._combinations())
+
+    def _combinations(self) -> dict[int, set]:
+        found = dict(self.allowed_)
+        for transform in self.transforms_:
+            if isinstance(transform, _Combination):
+                found[self.schema.constraints.index(transform.rule)] = transform.allowed
+        return found
+
+    def meets(self, frame: pd.DataFrame, condition: Condition) -> np.ndarray:
+        """Which rows of a sampled user table meet a condition on a rebuilt (numeric or
+        datetime) column."""
+        grid = _Grid(self.schema[condition.column])
+        values = grid.values(frame[condition.column])
+        with np.errstate(invalid="ignore"):
+            if condition.values is not None:
+                return np.isin(values, [real_value(v, grid.column) for v in condition.values])
+            ok = ~np.isnan(values)
+            if condition.low is not None:
+                low = real_value(condition.low, grid.column)
+                ok &= (values > low) if condition.low_strict else (values >= low)
+            if condition.high is not None:
+                high = real_value(condition.high, grid.column)
+                ok &= (values < high) if condition.high_strict else (values <= high)
+        return ok
+
+    # ------------------------------------------------------------- conditions
+    def split_conditions(self, conditions: list[Condition]) -> tuple[list[Condition], list[Condition]]:
+        """User conditions as conditions on the model's table, and those only a check can meet.
+
+        A condition on a column the model learns as is passes through; conditions on members
+        of a fixed combination become one condition on the combination column; a condition on
+        a rebuilt column (the owned side of an inequality, a range's column, a derived column) is
+        returned in the second list: the synthesizer keeps the rows that meet it.
+
+        Raises:
+            ParameterError: The conditions on a combination's members match no combination.
+        """
+        if not self.active:
+            return conditions, []
+        by_column = {c.column: c for c in conditions}
+        model, residual, done = [], [], set()
+        owner = {name: t for t in self.transforms_ for name in t.owns}
+        for condition in conditions:
+            transform = owner.get(condition.column)
+            if transform is None:
+                model.append(condition)
+            elif isinstance(transform, _Combination):
+                if id(transform) in done:
+                    continue
+                done.add(id(transform))
+                labels = transform.codes_where(by_column)
+                if not labels:
+                    shown = " and ".join(by_column[n].describe() for n in transform.rule.group if n in by_column)
+                    raise ParameterError(f"conditions {shown} match no combination allowed by {transform.rule.describe()!r}")
+                model.append(Condition(transform.name, values=tuple(labels)))
+            else:
+                residual.append(condition)
+        return model, residual
+
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> dict:
+        """Plain JSON-ready state (modes and what the transforms learned)."""
+        return {
+            "modes": [m.value for m in self.modes_],
+            "transforms": [t.get_state() for t in self.transforms_],
+            "allowed": {str(i): [[_json(v) for v in combo] for combo in combos] for i, combos in self.allowed_.items()},
+        }
+
+    @classmethod
+    def from_state(cls, schema: Schema, state: dict | None) -> "ConstraintPlan":
+        """Rebuild a fitted plan from :meth:`get_state` (``None``: a schema without rules)."""
+        plan = cls(schema)
+        plan._build()
+        plan.allowed_ = {}
+        if state is not None:
+            plan.allowed_ = {int(i): {tuple(c) for c in combos} for i, combos in state.get("allowed", {}).items()}
+            if len(state["transforms"]) != len(plan.transforms_):
+                raise ParameterError("constraint state does not match the schema's constraints")
+            for transform, part in zip(plan.transforms_, state["transforms"]):
+                transform.set_state(part)
+        plan.model_schema_ = plan._model_schema()
+        return plan
+
+    def describe(self) -> list[dict]:
+        """Per rule: its text and how it is kept."""
+        return [{"constraint": r.describe(), "mode": m.value} for r, m in zip(self.schema.constraints, self.modes_)]
+
+
+def _trivial(rule: Constraint, schema: Schema) -> bool:
+    """Rules that hold by how the column is generated: a categorical pattern (the schema checks
+    every category), uniqueness of one id column."""
+    if isinstance(rule, Regex):
+        return schema[rule.column].kind is ColumnKind.CATEGORICAL
+    if isinstance(rule, Unique):
+        return len(rule.group) == 1 and schema[rule.group[0]].kind is ColumnKind.ID
+    return False
+
+
+def _cyclic(transforms: list[_Transform], new: _Transform) -> bool:
+    """Whether adding ``new`` makes a rebuilt column depend on itself."""
+    owner = {name: t for t in [*transforms, new] for name in t.owns}
+    seen: set[int] = set()
+
+    def reaches(transform: _Transform, target: _Transform) -> bool:
+        for name in transform.reads:
+            parent = owner.get(name)
+            if parent is None:
+                continue
+            if parent is target:
+                return True
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                if reaches(parent, target):
+                    return True
+        return False
+
+    return reaches(new, new)
+
+
+def _reverse_order(transforms: list[_Transform]) -> list[_Transform]:
+    """Transforms in an order where each runs after those rebuilding the columns it reads."""
+    owner = {name: t for t in transforms for name in t.owns}
+    order: list[_Transform] = []
+    placed: set[int] = set()
+
+    def place(transform: _Transform) -> None:
+        if id(transform) in placed:
+            return
+        placed.add(id(transform))
+        for name in transform.reads:
+            if name in owner:
+                place(owner[name])
+        order.append(transform)
+
+    for transform in transforms:
+        place(transform)
+    return order

@@ -1,0 +1,511 @@
+"""Business rules of a table: what each constraint says, read from and written to the schema JSON.
+
+A schema's ``constraints`` list holds rules every synthetic row must obey::
+
+    {"kind": "inequality", "low": "start_date", "high": "end_date", "strict": false}
+    {"kind": "inequality", "low": {"value": 0}, "high": "carat", "strict": true}
+    {"kind": "range", "low": "min_price", "column": "price", "high": "max_price"}
+    {"kind": "fixed_combinations", "columns": ["country", "city"]}
+    {"kind": "unique", "columns": ["order_id"]}
+    {"kind": "derived", "column": "total", "expression": "net + tax"}
+    {"kind": "regex", "column": "code", "pattern": "[A-Z]{2}-[0-9]{4}"}
+
+A side of an inequality or range is a column name, or a constant (a number, or
+``{"value": ...}`` for any constant, a datetime in ISO 8601 among them). Each rule says which
+rows break it (:meth:`Constraint.broken`); a null in a column the rule compares leaves the row
+unchecked, as in SQL. How rules are kept when sampling is :mod:`synthvae.constraints.plan`'s job.
+
+This module imports neither torch nor the model.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+import pandas as pd
+
+from synthvae.constraints.expression import Expression
+from synthvae.errors import SchemaError, preview
+
+if TYPE_CHECKING:  # the schema imports this module
+    from synthvae.schema import Column, Schema
+
+
+class ConstraintKind(str, enum.Enum):
+    """The kinds of rule."""
+
+    INEQUALITY = "inequality"
+    RANGE = "range"
+    FIXED_COMBINATIONS = "fixed_combinations"
+    UNIQUE = "unique"
+    DERIVED = "derived"
+    REGEX = "regex"
+
+
+@dataclass(frozen=True)
+class Value:
+    """A constant side of an inequality or range (a number, or a timestamp for datetimes)."""
+
+    value: Any
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+Side = Union[str, Value]
+
+
+class Constraint:
+    """Base of the rules: each names its columns, describes itself and finds the rows breaking it."""
+
+    kind: ConstraintKind
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the rule involves."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The rule as people write it: ``start_date <= end_date``."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:
+        """The rule as a JSON-ready dict."""
+        raise NotImplementedError
+
+    def validate(self, schema: "Schema") -> "Constraint":
+        """Check the rule against the schema's columns; return it with constants typed.
+
+        Raises:
+            SchemaError: Unknown column, or a column of a kind the rule cannot take.
+        """
+        raise NotImplementedError
+
+    def broken(self, frame: pd.DataFrame) -> np.ndarray:
+        """A boolean array: which rows of a conformed table break the rule."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+# ----------------------------------------------------------------- comparisons
+_ORDERED = ("numeric", "datetime")
+
+
+@dataclass(frozen=True)
+class Inequality(Constraint):
+    """``low <= high`` (``low < high`` when strict), numeric or datetime; one side may be a constant."""
+
+    low: Side
+    high: Side
+    strict: bool = False
+    kind = ConstraintKind.INEQUALITY
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.low, self.high) if isinstance(s, str))
+
+    def describe(self) -> str:
+        return f"{self.low} {'<' if self.strict else '<='} {self.high}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind.value, "low": _side_json(self.low), "high": _side_json(self.high), "strict": self.strict}
+
+    def validate(self, schema: "Schema") -> "Inequality":
+        where = f"constraint {self.describe()!r}"
+        if not self.columns:
+            raise SchemaError(f"{where}: at least one side must be a column")
+        family = _ordered_family(schema, self.columns, where)
+        low, high = (_typed_side(s, family, where) for s in (self.low, self.high))
+        if isinstance(low, Value) and isinstance(high, Value):
+            raise SchemaError(f"{where}: both sides are constants")
+        return Inequality(low, high, self.strict)
+
+    def broken(self, frame: pd.DataFrame) -> np.ndarray:
+        return _order_broken(_side_values(frame, self.low), _side_values(frame, self.high), self.strict)
+
+
+@dataclass(frozen=True)
+class Range(Constraint):
+    """``low <= column <= high`` (strict: ``<``), each bound a column or a constant."""
+
+    column: str
+    low: Side
+    high: Side
+    strict: bool = False
+    kind = ConstraintKind.RANGE
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.low, self.column, self.high) if isinstance(s, str))
+
+    def describe(self) -> str:
+        op = "<" if self.strict else "<="
+        return f"{self.low} {op} {self.column} {op} {self.high}"
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind.value,
+            "low": _side_json(self.low),
+            "column": self.column,
+            "high": _side_json(self.high),
+            "strict": self.strict,
+        }
+
+    def validate(self, schema: "Schema") -> "Range":
+        where = f"constraint {self.describe()!r}"
+        family = _ordered_family(schema, self.columns, where)
+        low, high = (_typed_side(s, family, where) for s in (self.low, self.high))
+        if isinstance(low, Value) and isinstance(high, Value) and low.value > high.value:
+            raise SchemaError(f"{where}: the low constant is above the high one; swap them")
+        return Range(self.column, low, high, self.strict)
+
+    def broken(self, frame: pd.DataFrame) -> np.ndarray:
+        middle = frame[self.column]
+        return _order_broken(_side_values(frame, self.low), middle, self.strict) | _order_broken(
+            middle, _side_values(frame, self.high), self.strict
+        )
+
+
+def _order_broken(low, high, strict: bool) -> np.ndarray:
+    """Rows where ``low <= high`` (``<``) is false and neither side is null."""
+    low_s = low if isinstance(low, pd.Series) else None
+    high_s = high if isinstance(high, pd.Series) else None
+    length = len(low_s if low_s is not None else high_s)
+    present = np.ones(length, dtype=bool)
+    for side in (low_s, high_s):
+        if side is not None:
+            present &= side.notna().to_numpy()
+    holds = (low < high) if strict else (low <= high)
+    holds = np.asarray(pd.Series(holds).fillna(False).to_numpy(dtype=bool)) if not isinstance(holds, bool) else np.full(length, holds)
+    return present & ~holds
+
+
+def _side_values(frame: pd.DataFrame, side: Side):
+    return frame[side].reset_index(drop=True) if isinstance(side, str) else side.value
+
+
+def _side_json(side: Side) -> Any:
+    if isinstance(side, str):
+        return side
+    value = side.value
+    if isinstance(value, pd.Timestamp):
+        return {"value": value.isoformat()}
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _side_from_json(data: Any) -> Side:
+    if isinstance(data, str):
+        return data
+    if isinstance(data, dict):
+        return Value(data["value"])
+    return Value(data)
+
+
+def _ordered_family(schema: "Schema", names: tuple[str, ...], where: str) -> str:
+    kinds = {_column(schema, name, where).kind.value for name in names}
+    bad = [n for n in names if schema[n].kind.value not in _ORDERED]
+    if bad:
+        raise SchemaError(f"{where}: columns {preview(bad)} are not numeric or datetime; comparisons need ordered values")
+    if len(kinds) > 1:
+        raise SchemaError(f"{where}: compares numeric with datetime columns; compare columns of one kind")
+    return kinds.pop()
+
+
+def _typed_side(side: Side, family: str, where: str) -> Side:
+    if isinstance(side, str):
+        return side
+    value = side.value
+    if family == "datetime":
+        try:
+            stamp = pd.Timestamp(value)
+        except (TypeError, ValueError):
+            raise SchemaError(f"{where}: constant {value!r} is not a datetime") from None
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        return Value(stamp)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SchemaError(f"{where}: constant {value!r} is not a finite number")
+    return Value(float(value))
+
+
+def _column(schema: "Schema", name: str, where: str) -> "Column":
+    if not isinstance(name, str) or name not in schema.names:
+        raise SchemaError(f"{where}: unknown column {name!r}; the schema has columns {preview(schema.names)}")
+    return schema[name]
+
+
+# -------------------------------------------------------------- groups of columns
+@dataclass(frozen=True)
+class FixedCombinations(Constraint):
+    """Only the combinations of values of these (categorical or boolean) columns that occur in
+    the real data may occur in synthetic rows. The real data defines the combinations, so it
+    cannot break the rule; the fitted model holds them (see :mod:`synthvae.constraints.plan`)."""
+
+    group: tuple[str, ...]
+    kind = ConstraintKind.FIXED_COMBINATIONS
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.group
+
+    def describe(self) -> str:
+        return f"fixed combinations of {', '.join(self.group)}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind.value, "columns": list(self.group)}
+
+    def validate(self, schema: "Schema") -> "FixedCombinations":
+        where = f"constraint {self.describe()!r}"
+        _distinct(self.group, 2, where)
+        for name in self.group:
+            if _column(schema, name, where).kind.value not in ("categorical", "boolean"):
+                raise SchemaError(f"{where}: column {name!r} is {schema[name].kind.value}; combinations are of categorical or boolean columns")
+        return self
+
+    def broken(self, frame: pd.DataFrame, allowed: set[tuple] | None = None) -> np.ndarray:
+        """Rows whose combination is not in ``allowed`` (none when ``allowed`` is not known)."""
+        if allowed is None:
+            return np.zeros(len(frame), dtype=bool)
+        keys = combination_keys(frame, self.group)
+        return ~np.fromiter((k in allowed for k in keys), dtype=bool, count=len(keys))
+
+
+def combination_keys(frame: pd.DataFrame, group: tuple[str, ...]) -> list[tuple]:
+    """Each row's combination of values of ``group`` (nulls as ``None``), as hashable tuples."""
+    parts = [frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in group]
+    return list(zip(*parts))
+
+
+@dataclass(frozen=True)
+class Unique(Constraint):
+    """No two rows share their values of these columns (rows with a null among them are not compared)."""
+
+    group: tuple[str, ...]
+    kind = ConstraintKind.UNIQUE
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.group
+
+    def describe(self) -> str:
+        return f"unique {', '.join(self.group)}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind.value, "columns": list(self.group)}
+
+    def validate(self, schema: "Schema") -> "Unique":
+        where = f"constraint {self.describe()!r}"
+        _distinct(self.group, 1, where)
+        for name in self.group:
+            _column(schema, name, where)
+        return self
+
+    def broken(self, frame: pd.DataFrame) -> np.ndarray:
+        """Second and later occurrences of a combination."""
+        part = frame[list(self.group)]
+        present = part.notna().all(axis=1).to_numpy()
+        return part.duplicated(keep="first").to_numpy() & present
+
+
+def _distinct(group: tuple[str, ...], least: int, where: str) -> None:
+    if len(group) < least:
+        raise SchemaError(f"{where}: needs at least {least} column{'s' if least > 1 else ''}")
+    if len(set(group)) != len(group):
+        raise SchemaError(f"{where}: a column is listed twice")
+
+
+# ------------------------------------------------------------------ one column
+@dataclass(frozen=True)
+class Derived(Constraint):
+    """``column`` equals ``expression`` of other columns (within ``tolerance``): it is computed,
+    never sampled. Where an input is null the column must be null too.
+
+    ``tolerance`` defaults to one step of the column's grid (``10 ** -decimals`` for a rounded
+    float, 0.5 for an integer), 1e-9 relative otherwise."""
+
+    column: str
+    expression: Expression
+    tolerance: float | None = None
+    kind = ConstraintKind.DERIVED
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column, *self.inputs)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The columns the expression reads."""
+        return tuple(dict.fromkeys(self.expression.columns + self.expression.datetime_columns))
+
+    def describe(self) -> str:
+        return f"{self.column} = {self.expression.text}"
+
+    def to_dict(self) -> dict:
+        out = {"kind": self.kind.value, "column": self.column, "expression": self.expression.text}
+        if self.tolerance is not None:
+            out["tolerance"] = self.tolerance
+        return out
+
+    def validate(self, schema: "Schema") -> "Derived":
+        where = f"constraint {self.describe()!r}"
+        target = _column(schema, self.column, where)
+        if target.kind.value != "numeric":
+            raise SchemaError(f"{where}: the derived column {self.column!r} must be numeric, not {target.kind.value}")
+        if self.column in self.inputs:
+            raise SchemaError(f"{where}: the expression reads the column it defines")
+        if not self.inputs:
+            raise SchemaError(f"{where}: the expression reads no column; a constant column needs no rule")
+        for name in self.expression.columns:
+            if _column(schema, name, where).kind.value not in ("numeric", "boolean"):
+                raise SchemaError(
+                    f"{where}: column {name!r} is {schema[name].kind.value}; arithmetic takes numeric or boolean "
+                    "columns (datetime columns through year(), month(), ...)"
+                )
+        for name in self.expression.datetime_columns:
+            if _column(schema, name, where).kind.value != "datetime":
+                raise SchemaError(f"{where}: {name!r} is not a datetime column, so year(), month(), ... cannot read it")
+        if self.tolerance is not None and not (isinstance(self.tolerance, (int, float)) and self.tolerance >= 0):
+            raise SchemaError(f"{where}: tolerance must be a non-negative number")
+        return self
+
+    def values(self, frame: pd.DataFrame) -> np.ndarray:
+        """The expression over the table's rows (float64, NaN where an input is null)."""
+        return self.expression.evaluate({name: frame[name].reset_index(drop=True) for name in self.inputs})
+
+    def tolerance_for(self, column: "Column") -> float:
+        """The tolerance the rule allows for its column."""
+        if self.tolerance is not None:
+            return float(self.tolerance)
+        if column.is_integer:
+            return 0.5
+        if column.decimals is not None:
+            return 10.0 ** -column.decimals * (1 + 1e-6)
+        return 0.0
+
+    def broken(self, frame: pd.DataFrame, column: "Column | None" = None) -> np.ndarray:
+        expected = self.values(frame)
+        actual = frame[self.column].to_numpy(dtype=np.float64, na_value=np.nan)
+        tolerance = self.tolerance_for(column) if column is not None else (self.tolerance or 0.0)
+        scale = np.maximum(np.abs(expected), 1.0) * 1e-9
+        with np.errstate(invalid="ignore"):
+            off = np.abs(actual - expected) > np.maximum(tolerance, scale)
+        return (np.isnan(expected) != np.isnan(actual)) | (off & ~np.isnan(expected))
+
+
+@dataclass(frozen=True)
+class Regex(Constraint):
+    """Every (non-null) value of a text-like column matches ``pattern`` in full."""
+
+    column: str
+    pattern: str
+    kind = ConstraintKind.REGEX
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def describe(self) -> str:
+        return f"{self.column} matches /{self.pattern}/"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind.value, "column": self.column, "pattern": self.pattern}
+
+    def validate(self, schema: "Schema") -> "Regex":
+        where = f"constraint {self.describe()!r}"
+        column = _column(schema, self.column, where)
+        try:
+            compiled = re.compile(self.pattern)
+        except re.error as exc:
+            raise SchemaError(f"{where}: the pattern is not a regular expression: {exc}") from None
+        if column.kind.value == "categorical":
+            bad = [c for c in column.categories if not compiled.fullmatch(str(c))]
+            if bad:
+                raise SchemaError(f"{where}: categories {preview(bad)} do not match; fix them or the pattern")
+        elif column.kind.value == "id":
+            if column.type is None or column.type.value != "string":
+                raise SchemaError(f"{where}: {self.column!r} is an integer id; a pattern needs a string id (type: string)")
+        elif column.kind.value != "personal":
+            raise SchemaError(f"{where}: {self.column!r} is {column.kind.value}; patterns are for categorical, id and personal columns")
+        return self
+
+    def broken(self, frame: pd.DataFrame) -> np.ndarray:
+        values = frame[self.column]
+        present = values.notna().to_numpy()
+        compiled = re.compile(self.pattern)
+        text = values[present].astype(str).tolist()
+        ok = np.ones(len(values), dtype=bool)
+        ok[present] = [compiled.fullmatch(t) is not None for t in text]
+        return ~ok
+
+
+# ------------------------------------------------------------------ JSON
+def constraint_from_dict(data: dict) -> Constraint:
+    """Build one rule from its (JSON-Schema-valid) dict."""
+    kind = ConstraintKind(data["kind"])
+    if kind is ConstraintKind.INEQUALITY:
+        return Inequality(_side_from_json(data["low"]), _side_from_json(data["high"]), bool(data.get("strict", False)))
+    if kind is ConstraintKind.RANGE:
+        return Range(data["column"], _side_from_json(data["low"]), _side_from_json(data["high"]), bool(data.get("strict", False)))
+    if kind is ConstraintKind.FIXED_COMBINATIONS:
+        return FixedCombinations(tuple(data["columns"]))
+    if kind is ConstraintKind.UNIQUE:
+        return Unique(tuple(data["columns"]))
+    if kind is ConstraintKind.DERIVED:
+        where = f"constraint on {data['column']!r}"
+        return Derived(data["column"], Expression.parse(data["expression"], where), data.get("tolerance"))
+    return Regex(data["column"], data["pattern"])
+
+
+def check_constraints(schema: "Schema", constraints: tuple[Constraint, ...]) -> tuple[Constraint, ...]:
+    """Validate every rule against the schema, and that no column is derived twice or in a cycle.
+
+    Returns:
+        The rules with their constants typed.
+    """
+    checked = tuple(c.validate(schema) for c in constraints)
+    derived = [c for c in checked if isinstance(c, Derived)]
+    targets = [c.column for c in derived]
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        raise SchemaError(f"columns {preview(twice)} are derived by more than one constraint; keep one")
+    generated = [n for c in checked if not isinstance(c, (Unique, Regex)) for n in c.columns if schema[n].is_generated]
+    if generated:
+        raise SchemaError(
+            f"constraints name the regenerated (id or personal) columns {preview(sorted(set(generated)))}; only unique "
+            "and regex rules apply to them"
+        )
+    derivation_order(derived)
+    return checked
+
+
+def derivation_order(derived: list[Derived]) -> list[Derived]:
+    """Derived rules in an order where each reads only columns computed before it."""
+    by_target = {c.column: c for c in derived}
+    order: list[Derived] = []
+    state: dict[str, int] = {}
+
+    def visit(rule: Derived, path: list[str]) -> None:
+        if state.get(rule.column) == 2:
+            return
+        if state.get(rule.column) == 1:
+            raise SchemaError(f"derived columns depend on each other in a cycle: {' -> '.join(path + [rule.column])}")
+        state[rule.column] = 1
+        for name in rule.inputs:
+            if name in by_target:
+                visit(by_target[name], path + [rule.column])
+        state[rule.column] = 2
+        order.append(rule)
+
+    for rule in derived:
+        visit(rule, [])
+    return order
+
