@@ -117,6 +117,52 @@ def infer_schema_command(data: str, output: str | None, name: str | None) -> Non
         )
 
 
+@cli.group("schema")
+def schema_group() -> None:
+    """Schemas: convert SDV metadata, check a table against a schema's rules."""
+
+
+@schema_group.command("from-sdv")
+@click.argument("metadata", type=click.Path(dir_okay=False))
+@click.option("--data", required=True, type=click.Path(dir_okay=False),
+              help="The table (CSV or Parquet): SDV metadata has no categories or bounds, they are read from it.")
+@click.option("--table", help="For a multi-table metadata file: which table.")
+@click.option("--constraints", "constraints_path", type=click.Path(dir_okay=False),
+              help="A JSON list of SDV constraints (constraint_class, constraint_parameters) to convert too.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Schema JSON to write (default: print it).")
+@_library_errors
+def schema_from_sdv_command(metadata, data, table, constraints_path, output) -> None:
+    """Convert an SDV single-table METADATA JSON (and its constraints) into a synthvae schema.
+    What has no equivalent is listed on stderr."""
+    from synthvae.constraints.sdv import schema_from_sdv
+
+    schema, notes = schema_from_sdv(metadata, read_table(data), table=table, constraints=constraints_path)
+    if output:
+        schema.save(output)
+        click.echo(f"wrote schema of {len(schema)} columns and {len(schema.constraints)} constraints to {output}", err=True)
+    else:
+        click.echo(schema.to_json(), nl=False)
+    for note in notes:
+        click.echo(f"not converted: {note}", err=True)
+
+
+@schema_group.command("check")
+@click.argument("schema_path", metavar="SCHEMA", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@_library_errors
+def schema_check_command(schema_path, data) -> None:
+    """Check DATA against SCHEMA: types, bounds, nulls and every constraint (exit 1 with the
+    broken rules and example rows)."""
+    from synthvae.constraints.plan import check_table
+    from synthvae.schema import load_schema
+    from synthvae.validation import conform
+
+    schema = load_schema(schema_path)
+    table = conform(read_table(data), schema, repr(data))
+    check_table(schema, table, repr(data))
+    click.echo(f"{data}: {len(table)} rows fit the schema and its {len(schema.constraints)} constraints", err=True)
+
+
 @cli.command("fit")
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred).")

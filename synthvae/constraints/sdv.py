@@ -1,0 +1,249 @@
+"""SDV metadata (and SDV constraints) converted into a synthvae schema, so SDV users switch in one step.
+
+SDV's single-table metadata JSON (``"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1"``, or a ``"V1"``
+document whose ``tables`` hold one table, or the one named) gives each column an ``sdtype``:
+
+=========================  =============================================================
+SDV                        synthvae
+=========================  =============================================================
+numerical                  numeric (``computer_representation`` Int* -> integer, else float)
+categorical                categorical (the categories are read from the data)
+boolean                    boolean
+datetime                   datetime (``datetime_format`` kept)
+id                         id (``regex_format`` ``PREFIX[0-9]{n}`` -> prefix and width)
+email, phone_number, name  personal (email, phone, name, first_name, last_name, address,
+...                        ssn, iban, ip_address); other PII sdtypes -> personal text
+=========================  =============================================================
+
+``primary_key`` becomes an id column (unique by construction), ``alternate_keys`` unique rules.
+SDV constraints, as SDV writes them (``{"constraint_class": "Inequality",
+"constraint_parameters": {...}}``), in the metadata's ``constraints`` list or given apart:
+Inequality, ScalarInequality, Positive, Negative, Range, ScalarRange, FixedCombinations and
+Unique have an equivalent here; the others (FixedIncrements, OneHotEncoding, custom classes)
+are listed as not converted. SDV metadata holds no categories or bounds, so they are read
+from the data, as :func:`synthvae.infer_schema` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthvae.constraints.spec import FixedCombinations, Inequality, Range, Unique, Value
+from synthvae.errors import SchemaError, preview
+from synthvae.inference import infer_schema
+from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
+
+_PERSONAL = {
+    "email": PersonalType.EMAIL,
+    "phone_number": PersonalType.PHONE,
+    "name": PersonalType.NAME,
+    "first_name": PersonalType.FIRST_NAME,
+    "last_name": PersonalType.LAST_NAME,
+    "address": PersonalType.ADDRESS,
+    "street_address": PersonalType.ADDRESS,
+    "ssn": PersonalType.SSN,
+    "iban": PersonalType.IBAN,
+    "ipv4_address": PersonalType.IP_ADDRESS,
+    "ip_address": PersonalType.IP_ADDRESS,
+}
+_ID_REGEX = re.compile(r"^\^?((?:[A-Za-z_\-.:#/ ]|\\.)*)(?:\[0-9\]|\\d)(?:\{(\d+)\}|\+)\$?$")
+
+
+def schema_from_sdv(
+    metadata: dict | str | os.PathLike,
+    data: pd.DataFrame,
+    *,
+    table: str | None = None,
+    constraints: list | str | os.PathLike | None = None,
+) -> tuple[Schema, list[str]]:
+    """Convert SDV metadata into a schema.
+
+    Args:
+        metadata: The metadata document, or the path of its JSON file.
+        data: The table (categories and bounds are read from it).
+        table: For a multi-table document, which table.
+        constraints: SDV constraint dicts (or a JSON file of them), in addition to any in the
+            metadata's ``constraints`` list.
+
+    Returns:
+        The schema, and one line per thing that could not be converted (empty when all was).
+
+    Raises:
+        SchemaError: The document is not SDV metadata, names columns the data lacks, or holds
+            several tables and ``table`` does not pick one.
+    """
+    doc, where = _load(metadata, "SDV metadata")
+    spec = _single_table(doc, table, where)
+    columns_doc = spec.get("columns")
+    if not isinstance(columns_doc, dict) or not columns_doc:
+        raise SchemaError(f"{where}: no 'columns' mapping; is this SDV metadata?")
+    missing = [name for name in columns_doc if name not in data.columns]
+    if missing:
+        raise SchemaError(f"{where}: columns {preview(missing)} are not in the data (it has {preview(list(map(str, data.columns)))})")
+    inferred = infer_schema(data[list(columns_doc)])
+    notes: list[str] = []
+    key = spec.get("primary_key")
+    columns = [_column(name, props or {}, inferred[name], data[name], name == key, notes) for name, props in columns_doc.items()]
+    rules: list = []
+    for name in spec.get("alternate_keys", []) or []:
+        names = tuple(name) if isinstance(name, list) else (name,)
+        rules.append(Unique(names))
+    sdv_rules = list(spec.get("constraints", []) or doc.get("constraints", []) or [])
+    if constraints is not None:
+        extra, _ = _load(constraints, "SDV constraints") if not isinstance(constraints, list) else (constraints, "")
+        sdv_rules.extend(extra if isinstance(extra, list) else [extra])
+    for item in sdv_rules:
+        rule = _constraint(item, notes)
+        if rule is not None:
+            rules.append(rule)
+    for name, props in columns_doc.items():
+        if (props or {}).get("sdtype") in ("id",) and name != key:
+            notes.append(f"column {name!r}: an id that is not the primary key (a foreign key?) is regenerated like one")
+    if spec.get("column_relationships"):
+        notes.append(f"column_relationships {preview([r.get('type') for r in spec['column_relationships']])}: no equivalent")
+    try:
+        schema = Schema(tuple(columns), name=table or spec.get("name"), constraints=tuple(rules))
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: the converted schema is invalid: {exc}") from None
+    return schema, notes
+
+
+def _load(source, what: str) -> tuple[Any, str]:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            return json.loads(path.read_text(encoding="utf-8")), f"{what} file {str(path)!r}"
+        except OSError as exc:
+            raise SchemaError(f"cannot read {what} file {str(path)!r}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"{what} file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    return source, what
+
+
+def _single_table(doc: Any, table: str | None, where: str) -> dict:
+    if not isinstance(doc, dict):
+        raise SchemaError(f"{where}: expected a JSON object")
+    if "tables" in doc:
+        tables = doc["tables"]
+        if table is None:
+            if len(tables) != 1:
+                raise SchemaError(f"{where} holds tables {preview(list(tables))}: say which one (--table NAME)")
+            table = next(iter(tables))
+        if table not in tables:
+            raise SchemaError(f"{where}: no table {table!r}; it has {preview(list(tables))}")
+        return tables[table]
+    return doc
+
+
+def _column(name: str, props: dict, inferred: Column, series: pd.Series, is_key: bool, notes: list[str]) -> Column:
+    sdtype = props.get("sdtype", "unknown")
+    nullable = bool(series.isna().any())
+    described = f"from SDV sdtype {sdtype}"
+    if is_key or sdtype == "id":
+        return _id_column(name, props, series, described, notes)
+    if sdtype == "numerical":
+        values = pd.to_numeric(series, errors="coerce")
+        representation = str(props.get("computer_representation", "Float"))
+        integer = representation.lower().startswith(("int", "uint")) or (
+            inferred.kind is not ColumnKind.NUMERIC and values.dropna().eq(values.dropna().round()).all()
+        )
+        if integer:
+            return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER,
+                          min=_number(values.min()), max=_number(values.max()), description=described)
+        decimals = inferred.decimals if inferred.kind is ColumnKind.NUMERIC else None
+        return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT, decimals=decimals,
+                      min=_number(values.min()), max=_number(values.max()), description=described)
+    if sdtype == "categorical":
+        if inferred.kind is ColumnKind.CATEGORICAL:
+            return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=inferred.categories,
+                          ordered=inferred.ordered, description=described)
+        present = series.dropna()
+        categories = sorted(pd.unique(present.astype(str)))
+        if not categories:
+            notes.append(f"column {name!r}: categorical but all null; left out is not possible, kept with one category")
+            categories = [""]
+        return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(categories), description=described)
+    if sdtype == "boolean":
+        return Column(name, ColumnKind.BOOLEAN, nullable=nullable, description=described)
+    if sdtype == "datetime":
+        fmt = props.get("datetime_format")
+        parsed = pd.to_datetime(series, format=fmt or "ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
+        present = parsed.dropna()
+        unit = "D" if len(present) and (present == present.dt.normalize()).all() else "s"
+        return Column(name, ColumnKind.DATETIME, nullable=nullable, format=fmt, unit=unit,
+                      min=present.min() if len(present) else None, max=present.max() if len(present) else None,
+                      description=described)
+    personal = _PERSONAL.get(sdtype)
+    if personal is None:
+        notes.append(f"column {name!r}: sdtype {sdtype!r} has no generator here; generated as personal text")
+        personal = PersonalType.TEXT
+    return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=personal, description=described)
+
+
+def _id_column(name: str, props: dict, series: pd.Series, described: str, notes: list[str]) -> Column:
+    present = series.dropna()
+    numeric = pd.to_numeric(present, errors="coerce")
+    regex = props.get("regex_format")
+    if regex is None and numeric.notna().all() and len(present) and numeric.eq(numeric.round()).all():
+        return Column(name, ColumnKind.ID, type=NumericType.INTEGER, start=int(numeric.min()), description=described)
+    prefix, width = f"{name}_", 0
+    if regex is not None:
+        match = _ID_REGEX.match(regex)
+        if match:
+            prefix = re.sub(r"\\(.)", r"\1", match.group(1))
+            width = int(match.group(2) or 0)
+        else:
+            notes.append(f"column {name!r}: regex_format {regex!r} is not PREFIX[0-9]{{n}}; ids are generated as {prefix}NUMBER")
+    else:
+        text = present.astype(str).str.extract(r"^(\D*)(\d+)$")
+        if len(present) and text[1].notna().all() and text[0].nunique() == 1:
+            prefix = str(text[0].iloc[0])
+            width = int(text[1].str.len().min()) if text[1].str.startswith("0").any() else 0
+    return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=prefix, width=width, description=described)
+
+
+def _constraint(item: Any, notes: list[str]):
+    if not isinstance(item, dict) or "constraint_class" not in item:
+        notes.append(f"constraint {item!r}: not an SDV constraint (needs constraint_class and constraint_parameters)")
+        return None
+    name = str(item["constraint_class"]).rsplit(".", 1)[-1]
+    p = item.get("constraint_parameters", {}) or {}
+    strict = bool(p.get("strict_boundaries", p.get("strict", False)))
+    try:
+        if name == "Inequality":
+            return Inequality(p["low_column_name"], p["high_column_name"], strict)
+        if name == "ScalarInequality":
+            relation, value, column = p["relation"], Value(p["value"]), p["column_name"]
+            if relation in (">", ">="):
+                return Inequality(value, column, relation == ">")
+            return Inequality(column, value, relation == "<")
+        if name in ("Positive", "Negative"):
+            strict = bool(p.get("strict_boundaries", p.get("strict", True)))
+            zero, column = Value(0), p["column_name"]
+            return Inequality(zero, column, strict) if name == "Positive" else Inequality(column, zero, strict)
+        if name == "Range":
+            return Range(p["middle_column_name"], p["low_column_name"], p["high_column_name"], strict)
+        if name == "ScalarRange":
+            return Range(p["column_name"], Value(p["low_value"]), Value(p["high_value"]), strict)
+        if name == "FixedCombinations":
+            return FixedCombinations(tuple(p["column_names"]))
+        if name == "Unique":
+            return Unique(tuple(p["column_names"]))
+    except KeyError as exc:
+        notes.append(f"constraint {name}: parameter {exc.args[0]!r} missing; not converted")
+        return None
+    notes.append(f"constraint {name} {json.dumps(p)}: no equivalent here; not converted")
+    return None
+
+
+def _number(value) -> float | int | None:
+    if pd.isna(value):
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else value
