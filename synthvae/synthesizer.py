@@ -613,8 +613,9 @@ class Synthesizer:
         """Imputation when the schema has rules: the model completes the model's table (a model
         cell is unknown when any user cell it is made of is), the rules rebuild the user's
         columns, the user's observed cells are put back, and rows that then break a rule are
-        completed again (``rounds`` times at most; those left are logged and counted in
-        ``last_resampling_``)."""
+        completed again by single draws (``rounds`` times at most); the rows left are mended by
+        :meth:`ConstraintPlan.repair` (only filled cells change). Rows still breaking a rule
+        (their observed cells alone break it) are logged and counted in ``last_resampling_``."""
         user = conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
         model = self.constraints_.forward(user, partial=True)
         observed = self._as_sampled(user)
@@ -625,8 +626,8 @@ class Synthesizer:
         }
         any_fill = np.logical_or.reduce([cells for cells in fill.values()]) if fill else np.zeros(len(user), bool)
 
-        def complete(rows: np.ndarray) -> list[pd.DataFrame]:
-            tables = parts.impute(model.iloc[rows].reset_index(drop=True), source, None, draws, method, generator, rng)
+        def complete(rows: np.ndarray, how: str = method, copies: int = draws) -> list[pd.DataFrame]:
+            tables = parts.impute(model.iloc[rows].reset_index(drop=True), source, None, copies, how, generator, rng)
             out = []
             for table in tables:
                 rebuilt = self.constraints_.reverse(table[self.preprocessor_.schema.names])
@@ -652,8 +653,10 @@ class Synthesizer:
                 if not todo.size:
                     break
                 redone += todo.size
-                again = complete(todo)[k].set_axis(todo)
+                # A fresh draw given the observed cells (a mean of draws would repeat the miss).
+                again = complete(todo, "draw", 1)[0].set_axis(todo)
                 tables[k] = pd.concat([tables[k].drop(index=todo), again]).sort_index()
+        tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng) for t in tables]
         left = sum(int((broken(t) & any_fill).sum()) for t in tables)
         if left:
             logger.warning("%d imputed rows still break a constraint after %d rounds of redraws", left, rounds)

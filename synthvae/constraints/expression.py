@@ -111,7 +111,8 @@ class Expression:
         names = dict(self._names)
         with np.errstate(all="ignore"):
             out = _evaluate(self._tree.body, names, values)
-        length = len(next(iter(values.values()))) if values else 1
+        names_given = list(values.keys())
+        length = len(values[names_given[0]]) if names_given else 1
         return np.broadcast_to(np.asarray(out, dtype=np.float64), (length,)).copy()
 
     def __str__(self) -> str:

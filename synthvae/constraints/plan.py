@@ -616,6 +616,89 @@ class ConstraintPlan:
                 ok &= (values < high) if condition.high_strict else (values <= high)
         return ok
 
+    # ------------------------------------------------------------- imputation
+    def repair(self, frame: pd.DataFrame, filled: dict[str, np.ndarray], rng: np.random.Generator) -> pd.DataFrame:
+        """Mend imputed rows that still break a rule by changing only filled cells: a broken
+        combination becomes a random allowed one that agrees with the row's observed members; a
+        filled side of an inequality or range is moved to the nearest value that keeps the rule;
+        a filled derived column is computed. Rows the observed cells alone make break a rule
+        are left as they are.
+
+        Args:
+            frame: A completed user table (sampled dtypes, index 0..n-1).
+            filled: Per column, which cells were imputed.
+        """
+        out = frame.copy()
+        combinations = self._combinations()
+        for i, rule in enumerate(self.schema.constraints):
+            if isinstance(rule, Derived):
+                self._repair_derived(out, rule, filled)
+                continue
+            broken = rule_violations(self.schema.with_constraints([rule]), out, {0: combinations[i]} if i in combinations else None)
+            rows = next(iter(broken.values()), np.zeros(len(out), dtype=bool))
+            if not rows.any():
+                continue
+            if isinstance(rule, FixedCombinations) and i in combinations:
+                self._repair_combination(out, rule, combinations[i], rows, filled, rng)
+            elif isinstance(rule, Inequality):
+                self._repair_order(out, rule.low, rule.high, rule.strict, rows, filled)
+            elif isinstance(rule, Range):
+                self._repair_order(out, rule.low, rule.column, rule.strict, rows, filled)
+                rows = next(iter(rule_violations(self.schema.with_constraints([rule]), out).values()))
+                self._repair_order(out, rule.column, rule.high, rule.strict, rows, filled)
+        return out
+
+    def _repair_derived(self, out: pd.DataFrame, rule: Derived, filled) -> None:
+        """A filled derived column is computed; where it was observed and one numeric input was
+        filled, that input is solved for when the expression is linear in it."""
+        none = np.zeros(len(out), dtype=bool)
+        target = filled.get(rule.column, none)
+        grid = _Grid(self.schema[rule.column])
+        if target.any():
+            out[rule.column] = out[rule.column].where(~target, grid.to_series(grid.snap(rule.values(out))))
+        broken = rule.broken(out, self.schema[rule.column]) & ~target
+        for name in rule.expression.columns:
+            cells = broken & filled.get(name, none)
+            if not cells.any() or self.schema[name].kind is not ColumnKind.NUMERIC:
+                continue
+            at = [rule.values(out.assign(**{name: np.full(len(out), float(v))})) for v in (0.0, 1.0, 2.0)]
+            slope = at[1] - at[0]
+            with np.errstate(all="ignore"):
+                linear = np.isclose(at[2] - at[1], slope) & (slope != 0)
+                solved = (grid.values(out[rule.column]) - at[0]) / slope
+            cells &= linear & np.isfinite(solved)
+            input_grid = _Grid(self.schema[name])
+            values = input_grid.values(out[name]).copy()
+            values[cells] = input_grid.snap(solved[cells])
+            out[name] = input_grid.to_series(values)
+            broken &= ~cells
+
+    def _repair_combination(self, out, rule, allowed, rows, filled, rng) -> None:
+        choices = sorted(allowed, key=repr)
+        for r in np.flatnonzero(rows):
+            known = {j: out[name].iloc[r] for j, name in enumerate(rule.group) if not filled.get(name, np.zeros(len(out), bool))[r]}
+            fitting = [c for c in choices if all(c[j] == (None if pd.isna(v) else v) for j, v in known.items())]
+            if fitting:
+                combo = fitting[int(rng.integers(len(fitting)))]
+                for j, name in enumerate(rule.group):
+                    if j not in known:
+                        out.loc[r, name] = combo[j]
+
+    def _repair_order(self, out, low, high, strict, rows, filled) -> None:
+        """Move a filled side of ``low <= high`` onto the other side's bound."""
+        for moving, fixed, upward in ((high, low, True), (low, high, False)):
+            if not isinstance(moving, str):
+                continue
+            cells = rows & filled.get(moving, np.zeros(len(out), dtype=bool))
+            if not cells.any():
+                continue
+            grid = _Grid(self.schema[moving])
+            bound = np.broadcast_to(np.asarray(grid.side(out, fixed, self.schema), dtype=np.float64), cells.shape)
+            values = grid.values(out[moving]).copy()
+            values[cells] = (grid.up if upward else grid.down)(bound[cells], strict)
+            out[moving] = grid.to_series(values)
+            rows = rows & ~cells
+
     # ------------------------------------------------------------- conditions
     def split_conditions(self, conditions: list[Condition]) -> tuple[list[Condition], list[Condition]]:
         """User conditions as conditions on the model's table, and those only a check can meet.
@@ -683,10 +766,30 @@ def _trivial(rule: Constraint, schema: Schema) -> bool:
     """Rules that hold by how the column is generated: a categorical pattern (the schema checks
     every category), uniqueness of one id column."""
     if isinstance(rule, Regex):
-        return schema[rule.column].kind is ColumnKind.CATEGORICAL
+        column = schema[rule.column]
+        if column.kind is ColumnKind.ID:
+            return _ids_match(rule, column)
+        return column.kind is ColumnKind.CATEGORICAL
     if isinstance(rule, Unique):
         return len(rule.group) == 1 and schema[rule.group[0]].kind is ColumnKind.ID
     return False
+
+
+def _ids_match(rule: Regex, column: Column) -> bool:
+    """Whether a string id column's generated values (prefix + zero-padded number) match the
+    pattern; ids are regenerated, so a pattern they miss can only be refused."""
+    import re
+
+    compiled = re.compile(rule.pattern)
+    numbers = [column.start, column.start + 1, column.start + 9, column.start + 99, column.start + 999]
+    bad = [f"{column.prefix}{str(n).zfill(column.width)}" for n in numbers]
+    bad = [v for v in bad if not compiled.fullmatch(v)]
+    if bad:
+        raise ParameterError(
+            f"constraint {rule.describe()!r}: ids are generated as prefix + number ({preview(bad)}), which the pattern "
+            "does not match; set the column's prefix and width to fit it"
+        )
+    return True
 
 
 def _cyclic(transforms: list[_Transform], new: _Transform) -> bool:

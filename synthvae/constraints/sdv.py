@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from synthvae.constraints.spec import FixedCombinations, Inequality, Range, Unique, Value
+from synthvae.constraints.spec import FixedCombinations, Inequality, Range, Regex, Unique, Value
 from synthvae.errors import SchemaError, preview
 from synthvae.inference import infer_schema
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
@@ -90,7 +90,11 @@ def schema_from_sdv(
     notes: list[str] = []
     key = spec.get("primary_key")
     columns = [_column(name, props or {}, inferred[name], data[name], name == key, notes) for name, props in columns_doc.items()]
-    rules: list = []
+    rules: list = [
+        Regex(name, props["regex_format"])
+        for name, props in columns_doc.items()
+        if (props or {}).get("regex_format") and _ID_REGEX.match(props["regex_format"])
+    ]
     for name in spec.get("alternate_keys", []) or []:
         names = tuple(name) if isinstance(name, list) else (name,)
         rules.append(Unique(names))

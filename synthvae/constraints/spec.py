@@ -54,7 +54,12 @@ class Value:
     value: Any
 
     def __str__(self) -> str:
-        return str(self.value)
+        value = self.value
+        if isinstance(value, pd.Timestamp):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
 
 
 Side = Union[str, Value]

@@ -1,0 +1,340 @@
+"""Constraints: the schema's business rules, checked on the real data and kept by every sampled row.
+
+Each rule kind is fitted on a small real table from ../shared/datasets, 10,000 rows are sampled,
+every row must obey it, and the constrained column's distribution must stay close to the real
+one: KS statistic <= 0.15 for numeric columns, TVD <= 0.15 for categorical ones (short test
+fits; the benchmark measures full fits).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy.stats import ks_2samp
+
+from synthvae import SchemaError, Synthesizer, infer_schema
+from synthvae.cli import cli
+from synthvae.constraints.expression import Expression
+from synthvae.constraints.plan import ConstraintError, check_table
+from synthvae.constraints.sdv import schema_from_sdv
+from synthvae.errors import ParameterError
+from synthvae.schema import Schema
+from synthvae.validation import conform
+
+from conftest import DATASETS
+
+KS_BOUND = 0.15
+TVD_BOUND = 0.15
+LOANS_COLUMNS = [
+    "grade", "sub_grade", "loan_amount", "balance", "paid_total", "paid_principal", "paid_interest",
+    "paid_late_fees", "open_credit_lines", "total_credit_lines", "interest_rate", "term",
+]
+LOANS_RULES = [
+    {"kind": "fixed_combinations", "columns": ["grade", "sub_grade"]},
+    {"kind": "derived", "column": "paid_total", "expression": "paid_principal + paid_interest + paid_late_fees", "tolerance": 0.01},
+    {"kind": "inequality", "low": "open_credit_lines", "high": "total_credit_lines"},
+    {"kind": "range", "low": 0, "column": "balance", "high": "loan_amount"},
+    {"kind": "inequality", "low": {"value": 0}, "high": "interest_rate", "strict": True},
+]
+
+
+def _with_rules(frame: pd.DataFrame, rules: list[dict]) -> Schema:
+    document = infer_schema(frame).to_dict()
+    document["constraints"] = rules
+    return Schema.from_dict(document)
+
+
+def _ks(real: pd.Series, synthetic: pd.Series) -> float:
+    return ks_2samp(real.dropna().astype(float), synthetic.dropna().astype(float)).statistic
+
+
+def _tvd(real: pd.Series, synthetic: pd.Series) -> float:
+    p = real.astype(str).value_counts(normalize=True)
+    q = synthetic.astype(str).value_counts(normalize=True)
+    return 0.5 * p.subtract(q, fill_value=0).abs().sum()
+
+
+@pytest.fixture(scope="module")
+def loans() -> pd.DataFrame:
+    return pd.read_csv(DATASETS / "loans.csv", usecols=LOANS_COLUMNS)[LOANS_COLUMNS].iloc[:3000]
+
+
+@pytest.fixture(scope="module")
+def loans_model(loans):
+    return Synthesizer(_with_rules(loans, LOANS_RULES), epochs=15, seed=0).fit(loans)
+
+
+@pytest.fixture(scope="module")
+def loans_sample(loans_model):
+    return loans_model.sample(10_000, seed=3)
+
+
+# ----------------------------------------------------------------- the schema
+def test_rules_round_trip_through_json(loans):
+    schema = _with_rules(loans, LOANS_RULES)
+    again = Schema.from_dict(json.loads(schema.to_json()))
+    assert again == schema
+    assert [c.to_dict() for c in again.constraints] == [c.to_dict() for c in schema.constraints]
+
+
+@pytest.mark.parametrize(
+    "rule, message",
+    [
+        ({"kind": "inequality", "low": "balance", "high": "nope"}, "unknown column 'nope'"),
+        ({"kind": "inequality", "low": "grade", "high": "balance"}, "not numeric or datetime"),
+        ({"kind": "inequality", "low": "balance"}, "'high' is a required property"),
+        ({"kind": "fixed_combinations", "columns": ["grade", "balance"]}, "combinations are of categorical"),
+        ({"kind": "derived", "column": "paid_total", "expression": "__import__('os').system('x')"}, "not allowed|unknown function"),
+        ({"kind": "derived", "column": "paid_total", "expression": "paid_interest.real"}, "not allowed"),
+        ({"kind": "derived", "column": "paid_total", "expression": "paid_total + 1"}, "reads the column it defines"),
+        ({"kind": "regex", "column": "grade", "pattern": "[a-z]"}, "do not match"),
+        ({"kind": "range", "low": 5, "column": "balance", "high": 1}, "swap them"),
+        ({"kind": "unicorn", "column": "balance"}, "is not one of"),
+    ],
+)
+def test_bad_rules_are_refused_naming_what_is_wrong(loans, rule, message):
+    with pytest.raises(SchemaError, match=message):
+        _with_rules(loans, [rule])
+
+
+def test_derived_columns_in_a_cycle_are_refused(loans):
+    rules = [
+        {"kind": "derived", "column": "paid_total", "expression": "paid_interest + 1"},
+        {"kind": "derived", "column": "paid_interest", "expression": "paid_total - 1"},
+    ]
+    with pytest.raises(SchemaError, match="cycle: paid_total -> paid_interest -> paid_total"):
+        _with_rules(loans, rules)
+
+
+def test_expressions_are_arithmetic_over_columns():
+    frame = pd.DataFrame(
+        {
+            "hour": [5.0, 13.0, np.nan],
+            "minute": [15.0, 0.0, 1.0],
+            "unit price": [2.0, 3.0, 4.0],
+            "when": pd.to_datetime(["2013-01-01 05:00", "2014-06-30 13:00", "2015-01-01 00:00"]),
+        }
+    )
+    assert np.array_equal(Expression.parse("hour * 100 + minute").evaluate(frame), [515.0, 1300.0, np.nan], equal_nan=True)
+    assert list(Expression.parse("year(when) * 10 + month(when)").evaluate(frame)) == [20131.0, 20146.0, 20151.0]
+    assert list(Expression.parse("round(`unit price` / 3, 2)").evaluate(frame)) == [0.67, 1.0, 1.33]
+    assert Expression.parse("max(minute, 10) - abs(-1)").columns == ("minute",)
+
+
+# ------------------------------------------------------------- the real data
+def test_training_data_breaking_a_rule_is_reported_with_example_rows(loans):
+    rules = [{"kind": "derived", "column": "paid_total", "expression": "paid_principal + paid_interest + paid_late_fees"}]
+    with pytest.raises(ConstraintError) as caught:
+        Synthesizer(_with_rules(loans, rules), epochs=1).fit(loans)
+    text = str(caught.value)
+    assert "paid_total = paid_principal + paid_interest + paid_late_fees" in text
+    assert "rows break it, e.g. row " in text and "paid_total=" in text and "correct or remove the constraint" in text
+
+
+def test_diamonds_with_zero_dimensions_break_a_positive_rule():
+    diamonds = pd.read_csv(DATASETS / "diamonds.csv").iloc[:12000]
+    schema = _with_rules(diamonds, [{"kind": "inequality", "low": 0, "high": "z", "strict": True}])
+    table = conform(diamonds, schema)
+    zero = int((diamonds["z"] <= 0).sum())
+    assert zero > 0
+    with pytest.raises(ConstraintError, match=rf"0 < z: {zero} of 12000 rows break it, e.g. row \d+: z=0.0"):
+        check_table(schema, table, "diamonds")
+
+
+# -------------------------------------------------------------- every row obeys
+def test_every_sampled_row_obeys_every_rule(loans_model, loans_sample, loans):
+    assert len(loans_sample) == 10_000
+    broken = {rule.describe(): int(rows.sum()) for rule, rows in loans_model.constraints_.violations(loans_sample).items()}
+    assert broken and not any(broken.values()), broken
+    # The rules themselves, checked directly on the sampled values.
+    s = loans_sample
+    real_pairs = set(zip(loans["grade"], loans["sub_grade"]))
+    assert set(zip(s["grade"].astype(str), s["sub_grade"].astype(str))) <= real_pairs
+    assert (s["open_credit_lines"] <= s["total_credit_lines"]).all()
+    assert ((s["balance"] >= 0) & (s["balance"] <= s["loan_amount"])).all()
+    assert (s["interest_rate"] > 0).all()
+    total = s["paid_principal"] + s["paid_interest"] + s["paid_late_fees"]
+    assert np.allclose(s["paid_total"], total, atol=0.0100001)
+
+
+def test_every_rule_is_kept_by_construction_here(loans_model):
+    modes = {d["constraint"]: d["mode"] for d in loans_model.constraints_.describe()}
+    assert modes["fixed combinations of grade, sub_grade"] == "construction"
+    assert modes["open_credit_lines <= total_credit_lines"] == "construction"
+    assert modes["0 < interest_rate"] == "construction"
+    assert loans_model.last_resampling_["drawn"] >= 0
+
+
+@pytest.mark.parametrize(
+    "column, measure",
+    [("total_credit_lines", _ks), ("balance", _ks), ("paid_total", _ks), ("interest_rate", _ks), ("sub_grade", _tvd)],
+)
+def test_constrained_columns_keep_their_distribution(loans_sample, loans, column, measure):
+    bound = KS_BOUND if measure is _ks else TVD_BOUND
+    assert measure(loans[column], loans_sample[column]) <= bound
+
+
+def test_a_model_with_rules_saves_loads_and_samples_the_same(loans_model, tmp_path):
+    path = loans_model.save(tmp_path / "loans.svae")
+    loaded = Synthesizer.load(path)
+    pd.testing.assert_frame_equal(loaded.sample(500, seed=9), loans_model.sample(500, seed=9))
+    assert loaded.constraints_.describe() == loans_model.constraints_.describe()
+
+
+# ------------------------------------------------------------ every path
+def test_conditional_sampling_keeps_rules_and_conditions(loans_model):
+    rare = loans_model.sample(2000, seed=1, conditions={"grade": "F"})
+    assert (rare["grade"] == "F").all() and rare["sub_grade"].astype(str).str.startswith("F").all()
+    ranged = loans_model.sample(1000, seed=2, conditions={"total_credit_lines": {">=": 30}, "sub_grade": ["B1", "B2"]})
+    assert (ranged["total_credit_lines"] >= 30).all() and (ranged["grade"] == "B").all()
+    assert (ranged["open_credit_lines"] <= ranged["total_credit_lines"]).all()
+    assert not any(rows.any() for rows in loans_model.constraints_.violations(ranged).values())
+
+
+def test_conditions_no_combination_can_meet_are_refused(loans_model):
+    with pytest.raises(ParameterError, match="match no combination allowed by"):
+        loans_model.sample(10, conditions={"grade": "A", "sub_grade": "B1"})
+
+
+def test_imputation_keeps_observed_cells_and_the_rules(loans_model, loans):
+    rng = np.random.default_rng(0)
+    holes = loans.iloc[:400].copy()
+    for column in ["sub_grade", "total_credit_lines", "paid_interest", "loan_amount", "balance"]:
+        holes.loc[rng.random(len(holes)) < 0.2, column] = np.nan
+    filled = loans_model.impute(holes, seed=4)
+    assert filled[LOANS_COLUMNS].notna().all().all()
+    observed = holes.notna()
+    for column in LOANS_COLUMNS:
+        mine = observed[column].to_numpy()
+        assert (filled[column][mine].astype(str).to_numpy() == holes[column][mine].astype(str).to_numpy()).all() or column in (
+            "loan_amount", "total_credit_lines"  # integers print without ".0"
+        ) and np.allclose(filled[column][mine].astype(float), holes[column][mine].astype(float))
+    broken = loans_model.constraints_.violations(filled[LOANS_COLUMNS])
+    assert not any(rows.any() for rows in broken.values()), {r.describe(): int(m.sum()) for r, m in broken.items()}
+
+
+def test_unique_holds_across_sampling_batches_and_asking_too_much_is_a_clear_error():
+    weather = pd.read_csv(DATASETS / "seattle_weather.csv")
+    schema = _with_rules(weather, [{"kind": "unique", "columns": ["date"]}, {"kind": "inequality", "low": "temp_min", "high": "temp_max"}])
+    syn = Synthesizer(schema, epochs=5, seed=0).fit(weather)
+    rows = syn.sample(600, seed=1, batch_size=100)
+    assert rows["date"].is_unique and len(rows) == 600
+    assert (rows["temp_min"] <= rows["temp_max"]).all()
+    assert syn.last_resampling_["rejected"].get("unique date", 0) > 0  # duplicates were drawn again
+    # 1,461 distinct days in the training range: 5,000 unique dates cannot exist.
+    with pytest.raises(ConstraintError, match="could produce only .* most were rejected by 'unique date'"):
+        syn.sample(5000, seed=1)
+
+
+def test_datetime_parts_and_regex_on_a_personal_column():
+    flights = pd.read_csv(DATASETS / "flights.csv.gz", nrows=4000, usecols=["year", "month", "day", "hour", "minute", "sched_dep_time", "distance", "origin", "time_hour"])
+    flights["contact"] = [f"x{i}@example.com" for i in range(len(flights))]
+    schema = infer_schema(flights).to_dict()
+    for column in schema["columns"]:
+        if column["name"] == "contact":
+            column.update(kind="personal", personal="email")
+            column.pop("type", None), column.pop("prefix", None), column.pop("width", None), column.pop("start", None)
+    schema["constraints"] = [
+        {"kind": "derived", "column": "year", "expression": "year(time_hour)"},
+        {"kind": "derived", "column": "month", "expression": "month(time_hour)"},
+        {"kind": "derived", "column": "day", "expression": "day(time_hour)"},
+        {"kind": "derived", "column": "hour", "expression": "hour(time_hour)"},
+        {"kind": "derived", "column": "sched_dep_time", "expression": "hour * 100 + minute"},
+        {"kind": "regex", "column": "contact", "pattern": r"[^@]+@example\.com"},
+    ]
+    syn = Synthesizer(Schema.from_dict(schema), epochs=5, seed=0).fit(flights)
+    rows = syn.sample(10_000, seed=2)
+    stamps = pd.to_datetime(rows["time_hour"])
+    assert (rows["year"] == stamps.dt.year).all() and (rows["month"] == stamps.dt.month).all()
+    assert (rows["day"] == stamps.dt.day).all() and (rows["hour"] == stamps.dt.hour).all()
+    assert (rows["sched_dep_time"] == rows["hour"] * 100 + rows["minute"]).all()
+    assert rows["contact"].str.fullmatch(r"[^@]+@example\.com").all()
+    assert _ks(flights["sched_dep_time"], rows["sched_dep_time"]) <= KS_BOUND
+
+
+# -------------------------------------------------------------------- SDV
+SDV_METADATA = {
+    "METADATA_SPEC_VERSION": "SINGLE_TABLE_V1",
+    "primary_key": "loan_id",
+    "alternate_keys": ["ref"],
+    "columns": {
+        "loan_id": {"sdtype": "id", "regex_format": "LN-[0-9]{6}"},
+        "ref": {"sdtype": "numerical", "computer_representation": "Int64"},
+        "grade": {"sdtype": "categorical"},
+        "sub_grade": {"sdtype": "categorical"},
+        "loan_amount": {"sdtype": "numerical", "computer_representation": "Int64"},
+        "balance": {"sdtype": "numerical", "computer_representation": "Float"},
+        "issued": {"sdtype": "datetime", "datetime_format": "%d %b %Y"},
+        "email": {"sdtype": "email", "pii": True},
+        "card": {"sdtype": "credit_card_number", "pii": True},
+    },
+}
+SDV_CONSTRAINTS = [
+    {"constraint_class": "FixedCombinations", "constraint_parameters": {"column_names": ["grade", "sub_grade"]}},
+    {"constraint_class": "Inequality", "constraint_parameters": {"low_column_name": "balance", "high_column_name": "loan_amount", "strict_boundaries": False}},
+    {"constraint_class": "ScalarRange", "constraint_parameters": {"column_name": "loan_amount", "low_value": 0, "high_value": 100000, "strict_boundaries": True}},
+    {"constraint_class": "FixedIncrements", "constraint_parameters": {"column_name": "loan_amount", "increment_value": 25}},
+]
+
+
+@pytest.fixture()
+def sdv_files(tmp_path, loans):
+    table = loans[["grade", "sub_grade", "loan_amount", "balance"]].iloc[:300].copy()
+    table.insert(0, "loan_id", [f"LN-{i:06d}" for i in range(len(table))])
+    table.insert(1, "ref", np.arange(len(table)) * 7)
+    table["issued"] = pd.date_range("2018-01-01", periods=len(table), freq="D").strftime("%d %b %Y")
+    table["email"] = [f"p{i}@mail.com" for i in range(len(table))]
+    table["card"] = "4111111111111111"
+    (tmp_path / "metadata.json").write_text(json.dumps(SDV_METADATA))
+    (tmp_path / "constraints.json").write_text(json.dumps(SDV_CONSTRAINTS))
+    table.to_csv(tmp_path / "loans.csv", index=False)
+    return tmp_path
+
+
+def test_sdv_metadata_converts_to_a_schema(sdv_files):
+    table = pd.read_csv(sdv_files / "loans.csv")
+    schema, notes = schema_from_sdv(sdv_files / "metadata.json", table, constraints=sdv_files / "constraints.json")
+    kinds = {c.name: c.kind.value for c in schema}
+    assert kinds == {
+        "loan_id": "id", "ref": "numeric", "grade": "categorical", "sub_grade": "categorical", "loan_amount": "numeric",
+        "balance": "numeric", "issued": "datetime", "email": "personal", "card": "personal",
+    }
+    assert schema["loan_id"].prefix == "LN-" and schema["loan_id"].width == 6
+    assert schema["issued"].format == "%d %b %Y" and schema["loan_amount"].is_integer
+    assert [c.to_dict()["kind"] for c in schema.constraints] == ["regex", "unique", "fixed_combinations", "inequality", "range"]
+    assert any("FixedIncrements" in n for n in notes) and any("credit_card_number" in n for n in notes)
+    synthetic = Synthesizer(schema, epochs=2).fit(table).sample(300, seed=0)
+    assert synthetic["loan_id"].str.fullmatch(r"LN-[0-9]{6}").all() and synthetic["ref"].is_unique
+    assert (synthetic["balance"] <= synthetic["loan_amount"]).all()
+
+
+def test_cli_schema_from_sdv_and_check(sdv_files):
+    runner = CliRunner()
+    out = sdv_files / "schema.json"
+    result = runner.invoke(
+        cli, ["schema", "from-sdv", str(sdv_files / "metadata.json"), "--data", str(sdv_files / "loans.csv"),
+              "--constraints", str(sdv_files / "constraints.json"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "not converted: constraint FixedIncrements" in result.output
+    assert len(json.loads(out.read_text())["constraints"]) == 5
+    result = runner.invoke(cli, ["schema", "check", str(out), str(sdv_files / "loans.csv")])
+    assert result.exit_code == 0 and "fit the schema and its 5 constraints" in result.output
+    broken = pd.read_csv(sdv_files / "loans.csv")
+    broken.loc[3, "balance"] = broken.loc[3, "loan_amount"] + 1
+    broken.to_csv(sdv_files / "broken.csv", index=False)
+    result = runner.invoke(cli, ["schema", "check", str(out), str(sdv_files / "broken.csv")])
+    assert result.exit_code == 1 and "balance <= loan_amount: 1 of 300 rows break it, e.g. row 3" in result.output
+
+
+def test_sdv_multi_table_metadata_needs_a_table_name(sdv_files):
+    table = pd.read_csv(sdv_files / "loans.csv")
+    document = {"METADATA_SPEC_VERSION": "V1", "tables": {"a": SDV_METADATA, "b": SDV_METADATA}}
+    with pytest.raises(SchemaError, match="say which one"):
+        schema_from_sdv(document, table)
+    schema, _ = schema_from_sdv(document, table, table="b")
+    assert schema.name == "b"
