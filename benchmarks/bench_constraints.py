@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import load, machine, split, write_results  # noqa: E402
 
 from synthvae import Synthesizer, evaluate, infer_schema  # noqa: E402
-from synthvae.constraints.plan import ConstraintError  # noqa: E402
+from synthvae.errors import ConstraintError  # noqa: E402
 from synthvae.schema import Schema  # noqa: E402
 
 RULES = {

@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 from synthvae.datasets import load_penguins
 from synthvae.errors import (
+    ConstraintError,
     DataError,
     ModelFileError,
     NotFittedError,
@@ -25,6 +26,8 @@ from synthvae.inference import infer_schema
 from synthvae.io import read_table, write_table
 from synthvae.evaluation import EvaluationReport, PrivacyCheck, PrivacyLimits, evaluate, privacy_check
 from synthvae.schema import Column, ColumnKind, NumericType, Schema, load_schema
+from synthvae.constraints.plan import check_table
+from synthvae.constraints.sdv import schema_from_sdv
 
 _LAZY = {
     "Synthesizer": "synthvae.synthesizer",
@@ -43,6 +46,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Column",
     "ColumnKind",
+    "ConstraintError",
     "DataError",
     "EvaluationReport",
     "FitInfo",
@@ -59,11 +63,13 @@ __all__ = [
     "SynthVAEError",
     "Synthesizer",
     "TrainingError",
+    "check_table",
     "evaluate",
     "infer_schema",
     "load_penguins",
     "load_schema",
     "privacy_check",
     "read_table",
+    "schema_from_sdv",
     "write_table",
 ]

@@ -19,6 +19,11 @@ class DataError(SynthVAEError, ValueError):
     """A table does not match its schema, or cannot be used as given."""
 
 
+class ConstraintError(DataError):
+    """A table breaks a rule of its schema's ``constraints``, or sampling cannot produce rows
+    that obey them (the message names the rule and shows example rows)."""
+
+
 class ModelFileError(SynthVAEError, ValueError):
     """A model file is truncated, corrupt, foreign, or of an unsupported format version."""
 

@@ -22,10 +22,10 @@ from synthvae.conditional_prior import (
     train_conditional_prior,
 )
 from synthvae.conditions import ConditionsLike, parse_conditions
-from synthvae.constraints.plan import ConstraintError, ConstraintPlan, Mode
+from synthvae.constraints.plan import ConstraintPlan, Mode
 from synthvae.constraints.spec import Unique, combination_keys
 from synthvae.device import resolve_device
-from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, preview
+from synthvae.errors import ConstraintError, DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, preview
 from synthvae.generation import Generator, decoded_matrix
 from synthvae.inference import infer_schema
 from synthvae.io import read_table

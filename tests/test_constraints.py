@@ -19,7 +19,8 @@ from scipy.stats import ks_2samp
 from synthvae import SchemaError, Synthesizer, infer_schema
 from synthvae.cli import cli
 from synthvae.constraints.expression import Expression
-from synthvae.constraints.plan import ConstraintError, check_table
+from synthvae.constraints.plan import check_table
+from synthvae.errors import ConstraintError
 from synthvae.constraints.sdv import schema_from_sdv
 from synthvae.errors import ParameterError
 from synthvae.schema import Schema

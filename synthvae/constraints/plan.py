@@ -46,7 +46,7 @@ from synthvae.constraints.spec import (
     Value,
     combination_keys,
 )
-from synthvae.errors import DataError, ParameterError, preview
+from synthvae.errors import ConstraintError, DataError, ParameterError, preview
 from synthvae.preprocessing.codecs import real_value, real_values, unit_ns
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalStrategy, Schema
 
@@ -58,10 +58,6 @@ class Mode(str, enum.Enum):
 
     CONSTRUCTION = "construction"
     RESAMPLING = "resampling"
-
-
-class ConstraintError(DataError):
-    """A table breaks a rule of its schema (the message lists the rules and example rows)."""
 
 
 # ----------------------------------------------------------------- the check of a table
