@@ -11,8 +11,11 @@ targeted resampling.
 Tables and rules:
 - loans: grade/sub_grade combinations, paid_total = paid_principal + paid_interest +
   paid_late_fees (to the cent), open_credit_lines <= total_credit_lines, num_open_cc_accounts <=
-  num_total_cc_accounts, 0 <= balance <= loan_amount;
-- flights100k: year, month, day, hour = parts of time_hour, sched_dep_time = hour * 100 + minute;
+  num_total_cc_accounts, 0 <= balance <= loan_amount, and two kept by resampling:
+  num_satisfactory_accounts <= total_credit_lines (the column is already rebuilt by the first
+  inequality);
+- flights100k: year, month, day, hour = parts of time_hour, sched_dep_time = hour * 100 + minute,
+  and unique (carrier, flight, time_hour) (one flight number an hour; kept by resampling);
 - diamonds: positive dimensions 0 < x, 0 < y, 0 < z (the rows with a zero dimension, which
   break the rule, are reported by the fit and dropped first), and carat between 0.2 and 5.01.
 
@@ -45,6 +48,8 @@ RULES = {
         {"kind": "inequality", "low": "open_credit_lines", "high": "total_credit_lines"},
         {"kind": "inequality", "low": "num_open_cc_accounts", "high": "num_total_cc_accounts"},
         {"kind": "range", "low": 0, "column": "balance", "high": "loan_amount"},
+        # total_credit_lines is already rebuilt by the first inequality: kept by resampling.
+        {"kind": "inequality", "low": "num_satisfactory_accounts", "high": "total_credit_lines"},
     ],
     "flights100k": [
         {"kind": "derived", "column": "year", "expression": "year(time_hour)"},
@@ -52,6 +57,7 @@ RULES = {
         {"kind": "derived", "column": "day", "expression": "day(time_hour)"},
         {"kind": "derived", "column": "hour", "expression": "hour(time_hour)"},
         {"kind": "derived", "column": "sched_dep_time", "expression": "hour * 100 + minute"},
+        {"kind": "unique", "columns": ["carrier", "flight", "time_hour"]},  # kept by resampling
     ],
     "diamonds": [
         {"kind": "inequality", "low": 0, "high": "x", "strict": True},
@@ -152,12 +158,13 @@ def markdown(results: list[dict], info: dict, quick: bool) -> list[str]:
         )
     lines += [
         "",
-        "| table | train rows | fit s without | with | sample s without | with | quality without | with | shapes w/o | with | trends w/o | with | rows redrawn |",
+        "| table | train rows | fit s without | with | sample s without | with | quality without | with | shapes w/o | with | trends w/o | with | rows rejected (drawn) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         a, b = r["runs"]["without"], r["runs"]["with"]
-        redrawn = r["resampling"]["drawn"] - r["rows"] if r["resampling"].get("drawn") else 0
+        rejected = sum(r["resampling"].get("rejected", {}).values())
+        redrawn = f"{rejected} ({r['resampling'].get('drawn', r['rows'])})"
         lines.append(
             f"| {r['table']} | {r['rows']} | {a['fit_seconds']} | {b['fit_seconds']} | {a['sample_seconds']} | {b['sample_seconds']} | "
             f"{a['quality']:.4f} | {b['quality']:.4f} | {a['column_shapes']:.4f} | {b['column_shapes']:.4f} | "

@@ -359,18 +359,13 @@ def json_schema() -> dict:
 def _describe_validation_error(data: Any, error: jsonschema.ValidationError) -> str:
     path = list(error.absolute_path)
     where = "document"
-    if len(path) >= 2 and path[0] == "columns" and isinstance(path[1], int):
+    if len(path) >= 2 and path[0] in ("columns", "constraints") and isinstance(path[1], int):
+        i = path[1]
         try:
-            where = f"column {data['columns'][path[1]].get('name', '#' + str(path[1]))!r}"
+            item = data[path[0]][i]
+            where = f"column {item.get('name', '#' + str(i))!r}" if path[0] == "columns" else f"constraint #{i + 1} ({item.get('kind', 'no kind')})"
         except (AttributeError, IndexError, KeyError, TypeError):
-            where = f"column #{path[1]}"
-        if len(path) > 2:
-            where += f", key {'.'.join(str(p) for p in path[2:])!r}"
-    elif len(path) >= 2 and path[0] == "constraints" and isinstance(path[1], int):
-        try:
-            where = f"constraint #{path[1] + 1} ({data['constraints'][path[1]].get('kind', 'no kind')})"
-        except (AttributeError, IndexError, KeyError, TypeError):
-            where = f"constraint #{path[1] + 1}"
+            where = f"column #{i}" if path[0] == "columns" else f"constraint #{i + 1}"
         if len(path) > 2:
             where += f", key {'.'.join(str(p) for p in path[2:])!r}"
     elif path:

@@ -5,6 +5,7 @@
 - :mod:`synthvae.constraints.expression`: the safe arithmetic of derived columns.
 - :mod:`synthvae.constraints.plan`: how a fit keeps them: the table the model learns
   (reparameterised), the way back, and the check of every sampled row.
+- :mod:`synthvae.constraints.resampling`: targeted resampling of the rows that break a rule.
 - :mod:`synthvae.constraints.sdv`: SDV metadata converted into a schema.
 
 No module here imports torch.

@@ -1,0 +1,103 @@
+"""Targeted resampling: the rows a sampling call returns obey every rule the model cannot keep by
+construction, and every condition it cannot meet directly.
+
+:class:`RowCheck` checks each drawn batch against all the rules of the plan (those kept by
+construction too, as a safety net), drops the rows that break one, and asks for as many new
+rows as the acceptance rate so far says are needed. It imports no torch: the rows come from a
+``draw(k)`` function the synthesizer gives it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthvae.constraints.plan import ConstraintPlan, Mode
+from synthvae.constraints.spec import Unique, combination_keys
+from synthvae.errors import ConstraintError
+
+
+class RowCheck:
+    """Keeps only sampled rows that obey every rule of the schema and every condition the model
+    cannot meet by construction, drawing more rows for those it drops (targeted resampling).
+
+    Uniqueness holds across all the batches of one ``sample`` call (the keys seen so far are
+    kept). Gives up, with an error naming the rule that rejects most rows, when ``rounds`` draws
+    in a row cannot complete a batch.
+    """
+
+    def __init__(self, plan: ConstraintPlan, residual: list, batch_size: int, rounds: int = 30) -> None:
+        self.plan, self.residual, self.batch_size, self.rounds = plan, residual, batch_size, rounds
+        rules = plan.schema.constraints if plan.active else ()
+        self.unique = [r for r, m in zip(rules, plan.modes_) if isinstance(r, Unique) and m is Mode.RESAMPLING]
+        self.seen: dict[Unique, set] = {r: set() for r in self.unique}
+        self.needed = plan.active and (any(m is Mode.RESAMPLING for m in plan.modes_) or bool(plan.transforms_)) or bool(residual)
+        self.drawn = 0
+        self.rejected: dict[str, int] = {}
+
+    def rows(self, n: int, draw) -> pd.DataFrame:
+        """Exactly ``n`` rows that pass, from ``draw(k)`` (``k`` candidate rows)."""
+        parts, have, ask, drawn_here, kept_here = [], 0, n, 0, 0
+        for _ in range(self.rounds):
+            frame = draw(ask)
+            self.drawn += ask
+            drawn_here += ask
+            good = self._passing(frame)
+            take = frame[good].iloc[: n - have]
+            self._remember(take)
+            parts.append(take)
+            have += len(take)
+            kept_here += int(good.sum())
+            if have >= n:
+                break
+            acceptance = max(kept_here / drawn_here, 1.0 / (drawn_here + 1))
+            ask = int(min(self.batch_size, max(64, np.ceil((n - have) / acceptance * 1.2))))
+        if have < n:
+            worst = max(self.rejected, key=self.rejected.get) if self.rejected else "the conditions"
+            raise ConstraintError(
+                f"could produce only {have} of {n} rows that obey the constraints and conditions after drawing "
+                f"{drawn_here} rows; most were rejected by {worst!r}. The model rarely generates such rows: relax the "
+                "conditions, or check that the rule can be met together with them"
+            )
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+
+    def _passing(self, frame: pd.DataFrame) -> np.ndarray:
+        bad = np.zeros(len(frame), dtype=bool)
+        for rule, broken in self.plan.violations(frame).items():
+            if isinstance(rule, Unique) and rule in self.seen:
+                continue
+            self._count(rule.describe(), broken & ~bad)
+            bad |= broken
+        for condition in self.residual:
+            broken = ~self.plan.meets(frame, condition)
+            self._count(condition.describe(), broken & ~bad)
+            bad |= broken
+        for rule in self.unique:
+            keys = combination_keys(frame, rule.group)
+            present = frame[list(rule.group)].notna().all(axis=1).to_numpy()
+            mine: set = set()
+            duplicate = np.zeros(len(frame), dtype=bool)
+            seen = self.seen[rule]
+            for i in np.flatnonzero(~bad & present):
+                key = keys[i]
+                if key in seen or key in mine:
+                    duplicate[i] = True
+                else:
+                    mine.add(key)
+            self._count(rule.describe(), duplicate)
+            bad |= duplicate
+        return ~bad
+
+    def _remember(self, frame: pd.DataFrame) -> None:
+        for rule in self.unique:
+            present = frame[list(rule.group)].notna().all(axis=1).to_numpy()
+            self.seen[rule].update(k for k, p in zip(combination_keys(frame, rule.group), present) if p)
+
+    def _count(self, name: str, broken: np.ndarray) -> None:
+        count = int(broken.sum())
+        if count:
+            self.rejected[name] = self.rejected.get(name, 0) + count
+
+    def report(self) -> dict:
+        """Rows drawn and rows rejected per rule or condition, over the whole call."""
+        return {"drawn": int(self.drawn), "rejected": dict(self.rejected)}
