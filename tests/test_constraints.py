@@ -248,6 +248,10 @@ def test_datetime_parts_and_regex_on_a_personal_column():
         {"kind": "regex", "column": "contact", "pattern": r"[^@]+@example\.com"},
     ]
     syn = Synthesizer(Schema.from_dict(schema), epochs=5, seed=0).fit(flights)
+    # The calendar parts are learned and time_hour composed from them (see _Composition).
+    assert "time_hour" not in syn.constraints_.model_schema_.names and "hour" in syn.constraints_.model_schema_.names
+    modes = {d["constraint"]: d["mode"] for d in syn.constraints_.describe()}
+    assert modes["hour = hour(time_hour)"] == "construction" and modes[r"contact matches /[^@]+@example\.com/"] == "resampling"
     rows = syn.sample(10_000, seed=2)
     stamps = pd.to_datetime(rows["time_hour"])
     assert (rows["year"] == stamps.dt.year).all() and (rows["month"] == stamps.dt.month).all()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -427,6 +428,87 @@ class _Derivation(_Transform):
         out[self.rule.column] = self.grid.to_series(self.grid.snap(self.rule.values(frame)))
 
 
+_PARTS = ("year", "month", "day", "hour", "minute", "second")
+_PART_FLOOR = {"day": "D", "hour": "h", "minute": "min", "second": "s"}
+_PART_CALL = re.compile(r"^\s*(year|month|day|hour|minute|second)\(\s*(`[^`]*`|[A-Za-z_]\w*)\s*\)\s*$")
+
+
+class _Composition(_Transform):
+    """Derived columns that are the calendar parts of one datetime column (``year = year(t)``,
+    ``month = month(t)``, ``day = day(t)``, and optionally ``hour``, ``minute``, ``second``):
+    the model learns the parts, which a tabular model relates to other columns easily, and the
+    datetime is composed from them (plus, when its unit is finer than the last part, the
+    remainder the model learns in its place). An hour-of-day hidden inside a timestamp is hard
+    to learn; the parts hold by construction either way. A day past the month's end is moved to
+    its last day."""
+
+    def __init__(self, column: str, parts: dict[str, str], rules: list[Derived], schema: Schema) -> None:
+        self.schema, self.column, self.parts, self.rules = schema, column, parts, rules
+        self.rule = rules[0]
+        self.owns = (column,)
+        self.reads = tuple(parts.values())
+        self.finest = [p for p in _PARTS if p in parts][-1]
+        self.grid = _Grid(schema[column])
+        self.name = f"{column}~remainder"
+        step_ns = pd.Timedelta(1, unit=_PART_FLOOR[self.finest]).value
+        self.remainder = unit_ns(schema[column]) < step_ns
+
+    def model_columns(self) -> list[Column]:
+        if not self.remainder:
+            return []
+        return [Column(self.name, ColumnKind.NUMERIC, type=NumericType.INTEGER, min=0, description=f"{self.column} after its {self.finest}")]
+
+    def forward(self, data: pd.DataFrame, partial: bool = False) -> dict[str, pd.Series]:
+        if not self.remainder:
+            return {}
+        stamps = pd.Series(data[self.column]).astype("datetime64[ns]")
+        rest = self.grid.values(stamps) - self.grid.values(stamps.dt.floor(_PART_FLOOR[self.finest]))
+        return {self.name: pd.Series(np.round(rest), dtype="float64")}
+
+    def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
+        values = {p: pd.Series(out[name]).astype("float64").to_numpy(dtype=np.float64, na_value=np.nan) for p, name in self.parts.items()}
+        unknown = np.logical_or.reduce([np.isnan(v) for v in values.values()])
+        filled = {p: np.where(unknown, 1.0, v) for p, v in values.items()}
+        filled["month"] = np.clip(filled["month"], 1, 12)
+        first = pd.to_datetime(pd.DataFrame({"year": filled["year"], "month": filled["month"], "day": 1}))
+        filled["day"] = np.clip(filled["day"], 1, first.dt.days_in_month.to_numpy())
+        for part, high in (("hour", 23), ("minute", 59), ("second", 59)):
+            if part in filled:
+                filled[part] = np.clip(filled[part], 0, high)
+        stamps = pd.to_datetime(pd.DataFrame({p: filled[p].astype(np.int64) for p in _PARTS if p in filled}))
+        ticks = self.grid.values(stamps)
+        if self.remainder:
+            ticks = ticks + np.nan_to_num(pd.Series(model[self.name]).astype("float64").to_numpy(dtype=np.float64, na_value=0.0))
+        ticks[unknown] = np.nan
+        out[self.column] = self.grid.to_series(self.grid.snap(ticks))
+        day = self.parts["day"]
+        out[day] = _Grid(self.schema[day]).to_series(np.where(unknown, np.nan, filled["day"]))
+
+
+def _compositions(schema: Schema) -> list[_Composition]:
+    """The groups of derived rules that a :class:`_Composition` keeps."""
+    found: dict[str, dict[str, Derived]] = {}
+    for rule in schema.constraints:
+        if not isinstance(rule, Derived):
+            continue
+        match = _PART_CALL.match(rule.expression.text)
+        target = schema[rule.column]
+        if match is None or target.nullable or not target.is_integer:
+            continue
+        column = rule.expression.datetime_columns[0]
+        if schema[column].nullable:
+            continue
+        found.setdefault(column, {}).setdefault(match.group(1), rule)
+    out = []
+    for column, rules in found.items():
+        present = [p for p in _PARTS if p in rules]
+        if present != list(_PARTS[: len(present)]) or len(present) < 3:
+            continue  # needs year, month, day and then no gap
+        parts = {p: rules[p].column for p in present}
+        out.append(_Composition(column, parts, [rules[p] for p in present], schema))
+    return out
+
+
 def _bounded(value: np.ndarray, column: Column) -> np.ndarray:
     """Values clipped into the schema's min / max of the column (on its float scale)."""
     low = -np.inf if column.min is None else real_value(column.min, column)
@@ -505,8 +587,16 @@ class ConstraintPlan:
         schema = self.schema
         owner: dict[str, int] = {}
         transforms: list[_Transform] = []
+        composed: set[int] = set()
+        for composition in _compositions(schema):
+            owner[composition.column] = len(transforms)
+            transforms.append(composition)
+            composed.update(id(rule) for rule in composition.rules)
         modes = []
         for rule in schema.constraints:
+            if id(rule) in composed:
+                modes.append(Mode.CONSTRUCTION)
+                continue
             transform = self._construction(rule)
             if transform is None or any(name in owner for name in transform.owns) or _cyclic(transforms, transform):
                 modes.append(Mode.RESAMPLING if not _trivial(rule, schema) else Mode.CONSTRUCTION)
