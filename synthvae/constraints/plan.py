@@ -29,7 +29,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,7 @@ from synthvae.constraints.spec import (
 )
 from synthvae.errors import ConstraintError, DataError, ParameterError, preview
 from synthvae.preprocessing.codecs import real_value, real_values, unit_ns
-from synthvae.schema import Column, ColumnKind, NumericType, PersonalStrategy, Schema
+from synthvae.schema import Column, ColumnKind, NumericType, Schema
 
 _EXAMPLES = 3
 
