@@ -175,16 +175,29 @@ def schema_check_command(schema_path, data) -> None:
               help="Delta of the guarantee (default: min(1e-5, 0.1 / rows)).")
 @click.option("--max-grad-norm", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Per-row gradient clipping bound of DP-SGD.")
+@click.option("--checkpoint-dir", type=click.Path(file_okay=False),
+              help="Save the training state in this folder as it goes, to --resume after a kill.")
+@click.option("--resume", is_flag=True,
+              help="Continue from --checkpoint-dir's checkpoint (same data and options): the model "
+              "ends the same as an uninterrupted fit's.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Least seconds between checkpoints (0: after every epoch).")
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
-def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, seed, device, quiet) -> None:
+def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm,
+                checkpoint_dir, resume, checkpoint_every, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV or Parquet) and write it to a model file.
 
     With --epsilon the fit is differentially private: --epochs and --batch-size then set DP-SGD's
     passes (default 30) and expected batch, and the epsilon spent is printed and stored.
+
+    A long fit can save its state with --checkpoint-dir DIR; after a crash or kill, the same
+    command with --resume continues where the last checkpoint left off.
     """
+    if resume and checkpoint_dir is None:
+        raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
     _check_output_folder(output)
     resolve_device(device)
     privacy = None
@@ -196,7 +209,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     bar = _ProgressBar(enabled=not quiet)
     try:
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy, seed=seed, device=device)
-        syn.fit(data, callback=bar)
+        syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every)
     finally:
         bar.close()
     syn.save(output)

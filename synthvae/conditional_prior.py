@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from synthvae.errors import TrainingError
 from synthvae.model import JsonConfig, init_linear, mlp
 
 
@@ -254,5 +255,10 @@ def train_conditional_prior(
                     break
     if best_state is not None:
         model.load_state_dict(best_state)
+    if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+        raise TrainingError(
+            f"the conditional prior's training diverged (NaN weights); lower its learning rate "
+            f"(now {config.learning_rate}) or fit with conditional=False"
+        )
     model.eval()
     return history

@@ -21,11 +21,12 @@ from synthvae.conditional_prior import (
     PrincipalAxes,
     train_conditional_prior,
 )
+from synthvae.checkpoint import Checkpointer
 from synthvae.conditions import ConditionsLike, parse_conditions
 from synthvae.constraints.plan import ConstraintPlan
 from synthvae.constraints.resampling import RowCheck
 from synthvae.device import resolve_device
-from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, preview
+from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError, preview
 from synthvae.generation import Generator, decoded_matrix
 from synthvae.inference import infer_schema
 from synthvae.io import read_table
@@ -165,12 +166,26 @@ class Synthesizer:
         self.device = device
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: TableLike, *, callback: Callback | None = None) -> "Synthesizer":
+    def fit(
+        self,
+        data: TableLike,
+        *,
+        callback: Callback | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        resume: bool = False,
+        checkpoint_every: float = 30.0,
+    ) -> "Synthesizer":
         """Learn the table's distribution.
 
         Args:
             data: A DataFrame, or the path of a CSV or Parquet file.
             callback: Called with a :class:`synthvae.training.Progress` after every epoch.
+            checkpoint_dir: Save the training state to this folder (``checkpoint.safetensors``)
+                at most every ``checkpoint_every`` seconds and after the last epoch (see
+                :mod:`synthvae.checkpoint`).
+            resume: Continue from ``checkpoint_dir``'s checkpoint, if there is one. With the same
+                data and settings the fit ends with the same model as an uninterrupted one.
+            checkpoint_every: Least seconds between checkpoints (0: after every epoch).
 
         Returns:
             ``self``.
@@ -179,9 +194,19 @@ class Synthesizer:
             DataError: The table is empty or does not fit the schema.
             SchemaError: The schema file is invalid.
             TrainingError: The loss diverged.
+            ParameterError: The checkpoint to resume from belongs to another run, or a private
+                fit was asked to checkpoint.
         """
         self._check_params()
         spec = PrivacySpec.parse(self.privacy)
+        if resume and checkpoint_dir is None:
+            raise ParameterError("resume=True needs the checkpoint_dir to resume from")
+        if checkpoint_dir is not None and spec is not None:
+            raise ParameterError(
+                "a private fit cannot be checkpointed yet (its privacy accounting and Poisson "
+                "batches would have to resume too); drop checkpoint_dir or privacy"
+            )
+        checkpointer = Checkpointer(checkpoint_dir, checkpoint_every, resume) if checkpoint_dir is not None else None
         started = time.perf_counter()
         frame, source = _read(data)
         schema = self._resolve_schema(frame, private=spec is not None)
@@ -220,7 +245,7 @@ class Synthesizer:
         generator = torch.Generator(device=device).manual_seed(int(train_seed))
         data = torch.from_numpy(matrix).to(device)
         if plan is None:
-            result = train(model, data, train_config, generator, callback)
+            result = train(model, data, train_config, generator, callback, checkpointer)
             rows, latents = _posterior_means(model, data, int(prior_seed))
             prior = self._fit_prior(latents, int(prior_seed))
             conditional_rows = data[torch.from_numpy(rows).to(device)]
@@ -741,6 +766,12 @@ class Synthesizer:
         if self.conditional_ is not None:
             payload["conditional_config"] = self.conditional_.config.to_dict()
             tensors.update({f"conditional.{k}": v for k, v in self.conditional_.state_dict().items()})
+        broken = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if broken:
+            raise TrainingError(
+                f"the model has NaN or infinite weights ({preview(broken)}), so it was not saved to "
+                f"{str(path)!r}; fit again with a lower learning rate"
+            )
         return save_model_file(path, tensors, payload)
 
     @classmethod
@@ -757,6 +788,9 @@ class Synthesizer:
         resolved = resolve_device(device)
         tensors, payload = load_model_file(path)
         try:
+            broken = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+            if broken:
+                raise ModelFileError(f"model file {str(path)!r} is corrupt: NaN or infinite weights in {preview(broken)}")
             params = dict(payload["params"])
             params["hidden_dims"] = tuple(params["hidden_dims"]) if params.get("hidden_dims") is not None else None
             params["device"] = device
@@ -782,12 +816,12 @@ class Synthesizer:
             syn.privacy_ = payload.get("privacy")
             syn.fit_info_ = FitInfo(**payload["fit_info"])
             syn.device_ = resolved
-        except (KeyError, TypeError, ValueError, RuntimeError, SchemaError) as exc:
+            syn._sample_rng = np.random.default_rng(int(_fit_seeds(syn.seed)[2]))
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, SchemaError) as exc:
             if isinstance(exc, ModelFileError):
                 raise
             raise ModelFileError(f"model file {str(path)!r} is corrupt: {type(exc).__name__}: {exc}") from None
-        sample_seed = _fit_seeds(syn.seed)[2]
-        syn._sample_rng = np.random.default_rng(int(sample_seed))
+        _check_decodes(syn, path)
         return syn
 
     # -------------------------------------------------------------- helpers
@@ -819,6 +853,21 @@ class Synthesizer:
     def __repr__(self) -> str:
         state = "fitted" if hasattr(self, "model_") else "not fitted"
         return f"Synthesizer(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims}, privacy={self.privacy!r}, seed={self.seed}; {state})"
+
+
+def _check_decodes(syn: Synthesizer, path: str | os.PathLike) -> None:
+    """Decode two rows of a loaded model, so that a model file whose parts do not fit together
+    (hand-edited, or damaged before it had a checksum) fails at load, not at sampling."""
+    try:
+        generator = torch.Generator(device=syn.device_).manual_seed(0)
+        with torch.no_grad():
+            frame = syn.preprocessor_.reverse_transform(syn._sample_matrix(2, generator), np.random.default_rng(0))
+        syn.constraints_.reverse(frame)
+    except Exception as exc:  # noqa: BLE001 - any failure here is the file's
+        raise ModelFileError(
+            f"model file {str(path)!r} is corrupt: its weights and settings do not fit together "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _fit_seeds(seed: int) -> np.ndarray:

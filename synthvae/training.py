@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from synthvae.checkpoint import Checkpointer, LoopState
 from synthvae.errors import TrainingError
 from synthvae.model import TabularVAE, VAEOutput
 
@@ -183,6 +184,7 @@ def train(
     config: TrainConfig,
     generator: torch.Generator,
     callback: Callback | None = None,
+    checkpoint: Checkpointer | None = None,
 ) -> TrainResult:
     """Train ``model`` on the encoded rows ``data`` ``(N, data_dim)``.
 
@@ -195,13 +197,17 @@ def train(
         config: How to train.
         generator: The only source of randomness (split, shuffles, latent noise); on the
             device of ``data``.
-        callback: Called with a :class:`Progress` after every epoch.
+        callback: Called with a :class:`Progress` after every epoch (not for epochs restored
+            from a checkpoint).
+        checkpoint: Saves the loop's state after epochs (and restores it first when resuming):
+            a resumed run ends with the same weights as an uninterrupted one.
 
     Returns:
         The history and facts of the run.
 
     Raises:
         TrainingError: The loss became NaN or infinite.
+        ParameterError: The checkpoint to resume from belongs to another run.
     """
     train_idx, val_idx = split_validation(data.shape[0], config.validation_fraction, generator)
     train_data, val_data = data[train_idx], data[val_idx]
@@ -209,28 +215,16 @@ def train(
     batch_size = config.resolve_batch_size(n)
     epochs = config.resolve_epochs(n)
     optimizer = make_optimizer(model, config)
-    history: list[dict] = []
-    best_loss, best_epoch, best_state = math.inf, 0, None
+    loop = LoopState()
+    if checkpoint is not None:
+        checkpoint.start(data, model, {"train": config.to_dict(), "model": model.config.to_dict()})
+        loop = checkpoint.restore(model, optimizer, generator) or loop
     logger.info("training on %d rows (%d validation), %d epochs of batch %d", n, val_data.shape[0], epochs, batch_size)
     model.train()
     with flush_denormal(config.flush_denormal and data.device.type == "cpu"):
-        for epoch in range(1, epochs + 1):
-            perm = torch.randperm(n, generator=generator, device=generator.device)
-            total, used = 0.0, 0
-            # Drop a last batch smaller than half a batch: tiny batches make noisy steps.
-            for start in range(0, n, batch_size):
-                idx = perm[start : start + batch_size]
-                if idx.numel() < batch_size // 2 and start > 0:
-                    break
-                loss = train_step(model, optimizer, train_data[idx], config.beta, generator)
-                if not math.isfinite(loss):
-                    raise TrainingError(
-                        f"the loss became {loss} at epoch {epoch}; lower the learning rate "
-                        f"(now {config.learning_rate}) or check the data for extreme values"
-                    )
-                total += loss * idx.numel()
-                used += idx.numel()
-            train_loss = total / used
+        while not loop.finished and loop.epoch < epochs:
+            epoch = loop.epoch + 1
+            train_loss = _train_epoch(model, optimizer, train_data, batch_size, config, generator, epoch)
             val_loss = validation_loss(model, val_data, config.beta, 4096) if val_data.shape[0] else None
             if val_loss is not None and not math.isfinite(val_loss):
                 raise TrainingError(
@@ -238,20 +232,53 @@ def train(
                     f"rate (now {config.learning_rate}) or check the data for extreme values"
                 )
             score = val_loss if val_loss is not None else train_loss
-            if score < best_loss:
-                best_loss, best_epoch = score, epoch
+            if score < loop.best_loss:
+                loop.best_loss, loop.best_epoch = score, epoch
                 if val_loss is not None:
-                    best_state = copy.deepcopy(model.state_dict())
-            stop = val_loss is not None and epoch - best_epoch >= config.patience
-            history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
+                    loop.best_state = copy.deepcopy(model.state_dict())
+            stop = val_loss is not None and epoch - loop.best_epoch >= config.patience
+            loop.epoch = epoch
+            loop.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
+            loop.finished = stop or epoch == epochs
+            if checkpoint is not None and checkpoint.due(final=loop.finished):
+                checkpoint.save(model, optimizer, generator, loop)
             if callback is not None:
-                callback(Progress(epoch, epochs, train_loss, val_loss, best_epoch, stopped_early=stop))
+                callback(Progress(epoch, epochs, train_loss, val_loss, loop.best_epoch, stopped_early=stop))
             if stop:
-                logger.info("early stop at epoch %d (best %d)", epoch, best_epoch)
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+                logger.info("early stop at epoch %d (best %d)", epoch, loop.best_epoch)
+    best_epoch = loop.best_epoch
+    if loop.best_state is not None:
+        model.load_state_dict(loop.best_state)
     else:
-        best_epoch = len(history)  # without a validation split the last weights are kept
+        best_epoch = len(loop.history)  # without a validation split the last weights are kept
     model.eval()
-    return TrainResult(history, epochs, best_epoch, batch_size, n, int(val_data.shape[0]))
+    return TrainResult(loop.history, epochs, best_epoch, batch_size, n, int(val_data.shape[0]))
+
+
+def _train_epoch(
+    model: TabularVAE,
+    optimizer: torch.optim.Optimizer,
+    train_data: torch.Tensor,
+    batch_size: int,
+    config: TrainConfig,
+    generator: torch.Generator,
+    epoch: int,
+) -> float:
+    """One shuffled pass over ``train_data``; returns the mean loss per row."""
+    n = train_data.shape[0]
+    perm = torch.randperm(n, generator=generator, device=generator.device)
+    total, used = 0.0, 0
+    # Drop a last batch smaller than half a batch: tiny batches make noisy steps.
+    for start in range(0, n, batch_size):
+        idx = perm[start : start + batch_size]
+        if idx.numel() < batch_size // 2 and start > 0:
+            break
+        loss = train_step(model, optimizer, train_data[idx], config.beta, generator)
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"the loss became {loss} at epoch {epoch}; lower the learning rate "
+                f"(now {config.learning_rate}) or check the data for extreme values"
+            )
+        total += loss * idx.numel()
+        used += idx.numel()
+    return total / used

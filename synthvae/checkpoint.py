@@ -1,0 +1,207 @@
+"""Training checkpoints: resume a killed fit and end with the same model as an uninterrupted one.
+
+A checkpoint holds everything the training loop carries from one epoch to the next: the weights,
+Adam's moments and step counts, the random generator's state, the history, and the best epoch's
+weights and loss (early stopping). It is one safetensors file, ``checkpoint.safetensors`` in the
+checkpoint folder, written atomically (a kill leaves the previous checkpoint), with JSON metadata
+and no pickle: loading one never runs code.
+
+A checkpoint is tied to its run by a fingerprint of the encoded training matrix, the initial
+weights and the training configuration, so ``resume`` refuses one written for other data or
+settings instead of silently mixing runs. Torch only; no pandas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as safetensors_save
+
+from synthvae.errors import ModelFileError, ParameterError
+from synthvae.io import atomic_write_bytes
+
+logger = logging.getLogger(__name__)
+
+FORMAT_NAME = "synthvae-checkpoint"
+FORMAT_VERSION = 1
+FILE_NAME = "checkpoint.safetensors"
+
+
+@dataclass
+class LoopState:
+    """What the training loop carries across epochs (besides weights, optimiser and generator).
+
+    Attributes:
+        epoch: Epochs done.
+        history: One dict per epoch done.
+        best_loss: Best score so far (validation loss, or training loss without a split).
+        best_epoch: Its epoch.
+        best_state: The weights of the best epoch (``None`` without a validation split).
+        finished: Training ended (all epochs, or early stopping); resuming only restores.
+    """
+
+    epoch: int = 0
+    history: list[dict] = field(default_factory=list)
+    best_loss: float = float("inf")
+    best_epoch: int = 0
+    best_state: dict[str, torch.Tensor] | None = None
+    finished: bool = False
+
+
+def fingerprint(data: torch.Tensor, model: torch.nn.Module, config: dict) -> str:
+    """A hash of the training matrix, the initial weights and the training configuration."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(config, sort_keys=True).encode())
+    digest.update(str(tuple(data.shape)).encode())
+    digest.update(data.detach().cpu().contiguous().numpy().tobytes())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+class Checkpointer:
+    """Saves and restores the training loop's state in a folder.
+
+    Args:
+        folder: Where ``checkpoint.safetensors`` lives; created if missing.
+        every_seconds: Least time between two checkpoints (0: after every epoch). The last
+            epoch is always saved.
+        resume: Restore from the folder's checkpoint when there is one.
+    """
+
+    def __init__(self, folder: str | os.PathLike, every_seconds: float = 30.0, resume: bool = False) -> None:
+        if every_seconds < 0:
+            raise ParameterError(f"checkpoint interval must be at least 0 seconds, got {every_seconds!r}")
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ParameterError(f"checkpoint folder {str(self.folder)!r} is a file; give a folder")
+        self.path = self.folder / FILE_NAME
+        self.every_seconds = float(every_seconds)
+        self.resume = resume
+        self._last_saved = time.monotonic()
+        self._fingerprint: str | None = None
+
+    def start(self, data: torch.Tensor, model: torch.nn.Module, config: dict) -> None:
+        """Bind the checkpointer to a run (before any training step)."""
+        self._fingerprint = fingerprint(data, model, config)
+        self._last_saved = time.monotonic()
+
+    def due(self, final: bool) -> bool:
+        """Whether the epoch just done should be saved."""
+        return final or time.monotonic() - self._last_saved >= self.every_seconds
+
+    def save(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        generator: torch.Generator,
+        state: LoopState,
+    ) -> None:
+        """Write the checkpoint atomically."""
+        tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+        if state.best_state is not None:
+            tensors.update({f"best.{k}": v for k, v in state.best_state.items()})
+        optim = optimizer.state_dict()
+        for index, slots in optim["state"].items():
+            for key, value in slots.items():
+                if not isinstance(value, torch.Tensor):
+                    value = torch.tensor(value)
+                tensors[f"optim.{index}.{key}"] = value
+        tensors["generator"] = generator.get_state()
+        loop = {
+            "epoch": state.epoch,
+            "history": state.history,
+            "best_loss": state.best_loss if state.best_loss != float("inf") else None,
+            "best_epoch": state.best_epoch,
+            "finished": state.finished,
+        }
+        metadata = {
+            "format": FORMAT_NAME,
+            "format_version": str(FORMAT_VERSION),
+            "fingerprint": self._fingerprint or "",
+            "loop": json.dumps(loop, allow_nan=False),
+        }
+        cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.path, safetensors_save(cpu, metadata=metadata))
+        self._last_saved = time.monotonic()
+        logger.info("checkpoint of epoch %d written to %s", state.epoch, self.path)
+
+    def restore(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        generator: torch.Generator,
+    ) -> LoopState | None:
+        """Load the folder's checkpoint into ``model``, ``optimizer`` and ``generator``.
+
+        Returns:
+            The loop state, or ``None`` when not resuming or there is no checkpoint yet.
+
+        Raises:
+            ModelFileError: The checkpoint is unreadable or from a newer format.
+            ParameterError: The checkpoint belongs to another run (other data or settings).
+        """
+        if not self.resume or not self.path.is_file():
+            if self.resume:
+                logger.info("no checkpoint in %s yet: training from the start", self.folder)
+            return None
+        tensors, metadata = self._read()
+        if metadata.get("fingerprint") != self._fingerprint:
+            raise ParameterError(
+                f"the checkpoint {str(self.path)!r} was written by a fit of other data or other "
+                f"settings (seed, schema, epochs, network...); resume with the same ones, or "
+                f"delete it to start again"
+            )
+        device = next(model.parameters()).device
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        fresh = optimizer.state_dict()
+        slots: dict[int, dict] = {}
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, index, name = key.split(".", 2)
+                # Adam keeps its step counts on the CPU; moments go with the parameters.
+                slots.setdefault(int(index), {})[name] = value if name == "step" else value.to(device)
+        optimizer.load_state_dict({"state": slots, "param_groups": fresh["param_groups"]})
+        generator.set_state(tensors["generator"])
+        loop = json.loads(metadata["loop"])
+        best = {k[5:]: v.to(device) for k, v in tensors.items() if k.startswith("best.")}
+        logger.info("resuming from the checkpoint of epoch %d in %s", loop["epoch"], self.path)
+        return LoopState(
+            epoch=loop["epoch"],
+            history=loop["history"],
+            best_loss=loop["best_loss"] if loop["best_loss"] is not None else float("inf"),
+            best_epoch=loop["best_epoch"],
+            best_state=best or None,
+            finished=loop["finished"],
+        )
+
+    def _read(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+        try:
+            with safe_open(str(self.path), framework="pt", device="cpu") as handle:
+                metadata = handle.metadata() or {}
+                tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+        except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
+            raise ModelFileError(
+                f"checkpoint {str(self.path)!r} is corrupt or truncated ({exc}); delete it to start again"
+            ) from None
+        if metadata.get("format") != FORMAT_NAME:
+            raise ModelFileError(f"{str(self.path)!r} is not a synthvae checkpoint; delete it or give another folder")
+        if int(metadata.get("format_version", "0") or 0) > FORMAT_VERSION:
+            raise ModelFileError(
+                f"checkpoint {str(self.path)!r} is from a newer synthvae (format "
+                f"{metadata.get('format_version')}); upgrade synthvae or delete it"
+            )
+        return tensors, metadata
+
+
+__all__ = ["Checkpointer", "LoopState", "fingerprint"]

@@ -1,0 +1,185 @@
+"""Checkpoint and resume: a fit killed with SIGKILL and resumed ends with the uninterrupted model.
+
+The kills are real: ``synthvae fit`` runs in a subprocess, the test watches its checkpoint and
+sends SIGKILL at several points (before the first checkpoint, after the first, mid-way, after
+the last epoch while the priors are fitted), then runs the same command with ``--resume``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors import safe_open
+
+from synthvae import ModelFileError, ParameterError, Synthesizer, TrainingError
+from synthvae.checkpoint import FILE_NAME
+from synthvae.datasets import load_penguins
+from synthvae.modelfile import load_model_file
+
+from conftest import dataset_path
+
+EPOCHS = 16
+
+
+@pytest.fixture(scope="module")
+def churn_file(tmp_path_factory) -> Path:
+    """1,000 churn rows: about 0.05 s an epoch here, slow enough to kill between epochs."""
+    path = tmp_path_factory.mktemp("data") / "churn.csv"
+    pd.read_csv(dataset_path("churn.csv")).iloc[:1000].to_csv(path, index=False)
+    return path
+
+
+def _fit_command(data: Path, model: Path, checkpoints: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "synthvae", "fit", str(data), "-o", str(model), "--epochs", str(EPOCHS),
+        "--seed", "5", "--checkpoint-dir", str(checkpoints), "--checkpoint-every", "0", "-q", *extra,
+    ]
+
+
+def _checkpoint_state(folder: Path) -> dict | None:
+    """The loop state of the folder's checkpoint, or ``None`` while there is none."""
+    path = folder / FILE_NAME
+    if not path.exists():
+        return None
+    with safe_open(str(path), framework="pt") as handle:
+        return json.loads(handle.metadata()["loop"])
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(churn_file, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    model = folder / "model.synthvae"
+    subprocess.run(_fit_command(churn_file, model, folder / "ck"), check=True, capture_output=True)
+    return model
+
+
+def _same_model(a: Path, b: Path) -> None:
+    tensors_a, payload_a = load_model_file(a)
+    tensors_b, payload_b = load_model_file(b)
+    assert tensors_a.keys() == tensors_b.keys()
+    for name in tensors_a:
+        assert torch.equal(tensors_a[name], tensors_b[name]), name
+    assert payload_a["history"] == payload_b["history"]
+    assert payload_a["preprocessor"] == payload_b["preprocessor"]
+
+
+@pytest.mark.parametrize(
+    "kill_when",
+    ["before_first_checkpoint", "after_epoch_1", "mid_way", "after_last_epoch"],
+)
+def test_sigkill_then_resume_gives_the_uninterrupted_model(kill_when, churn_file, uninterrupted, tmp_path):
+    model, checkpoints = tmp_path / "model.synthvae", tmp_path / "ck"
+    log = tmp_path / "fit.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(_fit_command(churn_file, model, checkpoints), stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            state = _checkpoint_state(checkpoints)
+            epoch = state["epoch"] if state else 0
+            if (
+                (kill_when == "before_first_checkpoint" and epoch == 0 and time.monotonic() > deadline - 118)
+                or (kill_when == "after_epoch_1" and epoch >= 1)
+                or (kill_when == "mid_way" and epoch >= EPOCHS // 2)
+                or (kill_when == "after_last_epoch" and state is not None and state["finished"])
+            ):
+                break
+            assert process.poll() is None, f"the fit ended before the kill point: {log.read_text()}"
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    finally:
+        process.kill()
+    assert process.returncode == -signal.SIGKILL
+    killed_at = _checkpoint_state(checkpoints)
+    if kill_when == "before_first_checkpoint":
+        assert killed_at is None
+    elif kill_when == "mid_way":
+        assert EPOCHS // 2 <= killed_at["epoch"] < EPOCHS
+    assert not model.exists(), "a killed fit must not leave a model file"
+
+    resumed = subprocess.run(_fit_command(churn_file, model, checkpoints, "--resume"), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    _same_model(model, uninterrupted)
+    a = Synthesizer.load(model).sample(300, seed=2)
+    b = Synthesizer.load(uninterrupted).sample(300, seed=2)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_resume_refuses_a_checkpoint_of_another_run(churn_file, uninterrupted, tmp_path):
+    checkpoints = uninterrupted.parent / "ck"
+    other = _fit_command(churn_file, tmp_path / "m.synthvae", checkpoints, "--resume")
+    other[other.index("--seed") + 1] = "6"
+    result = subprocess.run(other, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "written by a fit of other data or other settings" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "m.synthvae").exists()
+
+
+def test_in_process_resume_matches_and_early_stopping_state_survives(tmp_path):
+    frame = load_penguins()
+    # A high learning rate makes the validation loss noisy: early stopping keeps epoch 30 of 32.
+    settings = dict(epochs=40, patience=2, learning_rate=0.03, hidden_dims=(32,), latent_dim=4, seed=1, conditional=False)
+    plain = Synthesizer(**settings).fit(frame)
+    assert (plain.fit_info_.epochs_run, plain.fit_info_.best_epoch) == (32, 30)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_31(progress):
+        if progress.epoch == 31:
+            raise Stop
+
+    # Interrupted after the best epoch: the checkpoint must carry the best weights too.
+    with pytest.raises(Stop):
+        Synthesizer(**settings).fit(frame, callback=stop_after_31, checkpoint_dir=tmp_path, checkpoint_every=0)
+    assert _checkpoint_state(tmp_path)["epoch"] == 31
+    resumed_epochs = []
+    resumed = Synthesizer(**settings).fit(
+        frame, checkpoint_dir=tmp_path, resume=True, callback=lambda p: resumed_epochs.append(p.epoch)
+    )
+    assert resumed_epochs == [32]  # the callback sees only the epochs run after resuming
+    assert resumed.history_ == plain.history_
+    assert resumed.fit_info_.best_epoch == plain.fit_info_.best_epoch
+    pd.testing.assert_frame_equal(resumed.sample(200, seed=0), plain.sample(200, seed=0))
+
+
+def test_checkpoint_errors(tmp_path):
+    frame = load_penguins()
+    with pytest.raises(ParameterError, match="resume=True needs the checkpoint_dir"):
+        Synthesizer(epochs=1).fit(frame, resume=True)
+    with pytest.raises(ParameterError, match="private fit cannot be checkpointed"):
+        Synthesizer(privacy=1.0).fit(frame, checkpoint_dir=tmp_path)
+    (tmp_path / FILE_NAME).write_bytes(b"\x80\x04garbage")
+    with pytest.raises(ModelFileError, match="corrupt or truncated.*delete it"):
+        Synthesizer(epochs=1).fit(frame, checkpoint_dir=tmp_path, resume=True)
+    afile = tmp_path / "a_file"
+    afile.write_text("x")
+    with pytest.raises(ParameterError, match="is a file"):
+        Synthesizer(epochs=1).fit(frame, checkpoint_dir=afile)
+
+
+def test_divergence_stops_clearly_and_saves_nothing(tmp_path):
+    frame = load_penguins()
+    with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at epoch 1; lower the learning rate"):
+        Synthesizer(epochs=3, learning_rate=1e8).fit(frame, checkpoint_dir=tmp_path, checkpoint_every=0)
+    assert not (tmp_path / FILE_NAME).exists(), "no checkpoint of a diverged epoch"
+    # A model that went bad after fitting is refused by save, and nothing is written.
+    synth = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(frame)
+    with torch.no_grad():
+        next(synth.model_.parameters()).view(-1)[0] = float("nan")
+    with pytest.raises(TrainingError, match="NaN or infinite weights"):
+        synth.save(tmp_path / "broken.synthvae")
+    assert os.listdir(tmp_path) == []
+    assert np.isnan(next(synth.model_.parameters()).view(-1)[0].item())
