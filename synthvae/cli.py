@@ -51,7 +51,8 @@ def _check_output_folder(path: str) -> None:
     """Refuse an output path whose folder is missing before any work is done."""
     folder = Path(path).parent
     if not folder.is_dir():
-        raise click.ClickException(f"cannot write {path!r}: folder {str(folder)!r} does not exist")
+        state = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise click.ClickException(f"cannot write {path!r}: folder {str(folder)!r} {state}")
 
 
 class _ProgressBar:

@@ -2,25 +2,60 @@
 
 Every writer goes through a temporary file in the target's folder and an ``os.replace``, so a
 reader sees either the previous complete file or the new complete file, never a partial one.
+A temporary file is named ``.{name}.{pid}.{random}.tmp`` after the process writing it; one left
+behind by a process that died (``kill -9``, a crash, a power cut) is removed by the next write
+of the same target.
+
+Reading refuses a file that is not what its name says (Parquet named ``.csv``, gzip named
+``.csv``, binary, UTF-16 or Latin-1 text), a truncated or corrupt file, and a CSV whose rows do
+not all have the header's number of fields, with a message that names the file and says how to
+fix it. Parquet files are written with page checksums, so corruption of their data is detected
+on reading.
 """
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import contextlib
+import errno
+import gzip
+import logging
+import lzma
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from synthvae.errors import DataError
 
+logger = logging.getLogger(__name__)
+
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz"}
+_SUFFIX_OF = {v: k for k, v in _COMPRESSION.items()}
+
+# What a file is, from its first bytes; longest signatures first.
+_SIGNATURES = (
+    (b"\x00\x00\xfe\xff", "utf-32", "UTF-32 text"),
+    (b"\xff\xfe\x00\x00", "utf-32", "UTF-32 text"),
+    (b"\xfe\xff", "utf-16", "UTF-16 text"),
+    (b"\xff\xfe", "utf-16", "UTF-16 text"),
+    (b"PAR1", "parquet", "a Parquet file"),
+    (b"\x1f\x8b", "gzip", "gzip-compressed"),
+    (b"BZh", "bz2", "bzip2-compressed"),
+    (b"PK\x03\x04", "zip", "a zip archive"),
+    (b"\xfd7zXZ\x00", "xz", "xz-compressed"),
+)
 
 
 def table_format(path: str | os.PathLike) -> str:
@@ -44,45 +79,244 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
 
     Types are left as the file gives them; :func:`synthvae.validation.conform` turns them into
-    the schema's types.
+    the schema's types. CSV files are UTF-8 (with or without a byte-order mark).
 
     Raises:
-        DataError: The file is missing, unreadable, corrupt or empty of columns.
+        DataError: The file is missing, a folder, not of the format its name says, not UTF-8,
+            truncated, corrupt, empty of columns, or a CSV row has more or fewer fields than
+            the header (or the header repeats a name).
     """
     path = Path(path)
     fmt = table_format(path)
     if not path.exists():
         raise DataError(f"no such file: {str(path)!r}")
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder, not a {'Parquet' if fmt == 'parquet' else 'CSV'} file")
     try:
-        if fmt == "parquet":
-            frame = pq.read_table(path).to_pandas()
-        else:
-            sep = "\t" if str(path).lower().endswith(".tsv") else ","
-            frame = pd.read_csv(path, sep=sep)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{str(path)!r} is empty: it has no header row") from None
-    except UnicodeDecodeError as exc:
+        return _read_parquet(path) if fmt == "parquet" else _read_csv(path)
+    except OSError as exc:  # the file itself cannot be read (permissions, I/O error)
+        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or _one_line(exc)}") from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    name = repr(str(path))
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+        handle.seek(max(0, size - 4))
+        tail = handle.read(4)
+    if size == 0:
+        raise DataError(f"{name} is empty (0 bytes), not a Parquet file: write it again")
+    if not head.startswith(b"PAR1"):
+        what = _sniff(head)
+        hint = {
+            "text": ": it looks like text (a CSV file? then name it .csv)",
+            "parquet": "",
+        }.get(what[0], f": it is {what[1]}")
+        raise DataError(f"{name} is not a Parquet file{hint}")
+    if tail != b"PAR1" or size < 12:
         raise DataError(
-            f"{str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-            f"re-save it as UTF-8"
+            f"{name} is a truncated Parquet file ({size} bytes, its footer is missing): the program "
+            f"writing it was probably stopped before it finished; write it again"
+        )
+    try:
+        return pq.read_table(path, page_checksum_verification=True).to_pandas()
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a corrupt file makes pyarrow raise almost anything
+        raise DataError(
+            f"{name} is a corrupt Parquet file ({type(exc).__name__}: {_one_line(exc)}); write it "
+            f"again from its source"
         ) from None
-    except (pd.errors.ParserError, pa.ArrowException, OSError, ValueError, zipfile.BadZipFile) as exc:
-        kind = "Parquet" if fmt == "parquet" else "CSV"
-        raise DataError(f"cannot read {str(path)!r} as {kind}: {exc}") from None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    name = repr(str(path))
+    lower = path.name.lower()
+    sep = "\t" if lower.endswith(".tsv") else ","
+    compression = next((c for suffix, c in _COMPRESSION.items() if lower.endswith(suffix)), None)
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head:
+        raise DataError(f"{name} is empty (0 bytes): a CSV file needs at least a header row")
+    problem = _csv_kind_problem(path, compression, _sniff(head))
+    if problem:
+        raise DataError(f"{name} {problem}")
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name} is empty: it has no header row") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8_message(path, compression, exc)) from None
+    except pd.errors.ParserError as exc:
+        raise DataError(_ragged_message(name, str(exc))) from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - truncated or corrupt compressed data raises many kinds
+        hint = "; the file may be truncated or corrupt: write it again" if compression else ""
+        raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {_one_line(exc)}){hint}") from None
+    _check_csv_rows(path, sep, compression, frame)
     return frame
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's text on one line (the CLI prints errors as one line)."""
+    return " ".join(str(exc).split())
+
+
+def _sniff(head: bytes) -> tuple[str, str]:
+    """(kind, description) of a file from its first bytes: a signature, ``text`` or ``binary``."""
+    for magic, kind, description in _SIGNATURES:
+        if head.startswith(magic):
+            return kind, description
+    if b"\x00" in head:
+        return "binary", "binary data"
+    return "text", "text"
+
+
+def _csv_kind_problem(path: Path, compression: str | None, what: tuple[str, str]) -> str | None:
+    """What is wrong with a CSV file whose first bytes say ``what``, or ``None``."""
+    kind, description = what
+    plain = path.name[: -len(_SUFFIX_OF[compression])] if compression else path.name
+    if compression is not None:
+        if kind == compression:
+            return None
+        expected = next(d for _, k, d in _SIGNATURES if k == compression)
+        fix = {"text": f"name it {plain}", "parquet": f"name it {Path(plain).stem}.parquet"}.get(kind, "")
+        if kind in _SUFFIX_OF:
+            fix = f"name it {plain}{_SUFFIX_OF[kind]}"
+        return f"is not {expected} as its name says: it is {description}" + (f"; {fix}" if fix else "")
+    if kind == "text":
+        return None
+    if kind == "parquet":
+        return f"is a Parquet file, not CSV: name it {Path(plain).stem}.parquet"
+    if kind in _SUFFIX_OF:
+        return f"is {description}, not plain CSV text: name it {plain}{_SUFFIX_OF[kind]}"
+    if kind in ("utf-16", "utf-32"):
+        return f'is {description}, not UTF-8: re-save it as UTF-8 ("CSV UTF-8")'
+    return f"is {description} (it holds NUL bytes), not CSV text"
+
+
+def _not_utf8_message(path: Path, compression: str | None, exc: UnicodeDecodeError) -> str:
+    where = ""
+    if compression is None:
+        found = _first_invalid_utf8(path)
+        if found is not None:
+            line, bad = found
+            where = f": line {line} holds the bytes {bad!r}, which are not UTF-8"
+    return (
+        f"{str(path)!r} is not UTF-8 text{where or f' ({exc.reason})'}; it may be Latin-1 or "
+        f"Windows-1252 (as older Excel saves CSV): re-save it as UTF-8 (\"CSV UTF-8\")"
+    )
+
+
+def _first_invalid_utf8(path: Path) -> tuple[int, bytes] | None:
+    """Line number and bytes of the first byte sequence that is not UTF-8, or ``None``."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                return lines + data.count(b"\n", 0, exc.start), data[exc.start : exc.end]
+            lines += chunk.count(b"\n")
+    return None
+
+
+_PANDAS_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _ragged_message(name: str, message: str) -> str:
+    match = _PANDAS_RAGGED.search(message)
+    if match is None:
+        return f"cannot read {name} as CSV: {' '.join(message.split())}"
+    expected, line, saw = match.groups()
+    return (
+        f"{name}: line {line} has {saw} fields but the header has {expected}; fix that row (a "
+        f"value holding the separator must be in double quotes) or the header"
+    )
+
+
+def _check_csv_rows(path: Path, sep: str, compression: str | None, frame: pd.DataFrame) -> None:
+    """Refuse rows with fewer or more fields than the header, and repeated header names.
+
+    pandas fills a short row with nulls (so a file cut off mid-row reads without complaint),
+    reads a header one field short of every row as an index, and renames a repeated name
+    ``a.1``: pyarrow's CSV parser, run once more over the file, tells the first two.
+    """
+    name = repr(str(path))
+    bad_rows = []
+
+    def on_bad_row(row) -> str:
+        if not row.text.strip():
+            return "skip"  # pandas skips lines of blanks too
+        bad_rows.append(row)
+        return "error"
+
+    try:
+        with _open_binary(path, compression) as handle:
+            reader = pa_csv.open_csv(
+                handle,
+                read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+                parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_bad_row),
+                # Only a missing column to convert: the parse alone counts the fields.
+                convert_options=pa_csv.ConvertOptions(include_columns=["none"], include_missing_columns=True),
+            )
+            for _ in reader:
+                pass
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - pandas read the file: pyarrow's view is a second opinion only
+        pass
+    if bad_rows:
+        row = bad_rows[0]
+        text = row.text if len(row.text) <= 80 else row.text[:80] + "..."
+        fields = f"{row.actual_columns} field{'s' if row.actual_columns != 1 else ''}"
+        if row.actual_columns < row.expected_columns:
+            fix = ("the file may be cut off, or the row lacks values: fix the row (an empty value still "
+                   "needs its separator)")
+        else:
+            fix = "fix the row (a value holding the separator must be in double quotes) or the header"
+        raise DataError(f"{name}: a row has {fields} but the header has {row.expected_columns}: {text!r}; {fix}")
+    if not any(re.fullmatch(r".+\.\d+", str(c)) for c in frame.columns):
+        return  # pandas renames a repeated name "a" to "a.1": nothing looks renamed
+    raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    repeated = sorted({n for n in raw if raw.count(n) > 1})
+    if repeated:
+        raise DataError(f"{name}: the header repeats the column names {repeated}; rename them")
+
+
+@contextlib.contextmanager
+def _open_binary(path: Path, compression: str | None) -> Iterator[IO[bytes]]:
+    if compression == "zip":
+        with zipfile.ZipFile(path) as archive:
+            with archive.open(archive.namelist()[0]) as handle:
+                yield handle
+        return
+    if compression in (None, "gzip", "bz2") and (compression is None or pa.Codec.is_available(compression)):
+        with pa.input_stream(str(path), compression=compression) as handle:  # decompressed in C++
+            yield handle
+        return
+    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[compression]
+    with opener(path, "rb") as handle:
+        yield handle
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a DataFrame to CSV or Parquet (by suffix), atomically.
 
     Datetimes are written as ISO text in CSV and as timestamps in Parquet; pandas nullable and
-    categorical dtypes keep their type in Parquet.
+    categorical dtypes keep their type in Parquet. Parquet pages carry checksums.
 
     Returns:
         The path written.
 
     Raises:
-        DataError: The suffix is unknown or the folder is not writable.
+        DataError: The suffix is unknown, the folder is missing or not writable, or the disk
+            is full (the target is then left as it was).
     """
     path = Path(path)
     fmt = table_format(path)
@@ -95,7 +329,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
                     f"cannot write {str(path)!r} as Parquet: {exc}; a column mixing types (e.g. "
                     f"categories 1, 2 and 'unknown') must be made all text"
                 ) from None
-            pq.write_table(table, tmp)
+            pq.write_table(table, tmp, write_page_checksum=True)
         else:
             name = path.name.lower()
             # The temporary name hides the real suffix, so say the compression explicitly.
@@ -106,41 +340,131 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     return path
 
 
-_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz"}
-
-
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
 
-    On any error the temporary file is removed and ``path`` is left as it was.
+    On any error the temporary file is removed and ``path`` is left as it was. A process killed
+    mid-write cannot remove its temporary file; the next write of the same target does, once
+    that process is gone (see :func:`_remove_stale_temps`).
 
     Raises:
-        DataError: The target folder does not exist or cannot be written.
+        DataError: The target folder does not exist or cannot be written, the target is a
+            folder, or a write inside the block failed (disk full, file too large).
     """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent
     if not folder.is_dir():
-        raise DataError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+        state = "is not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"cannot write {str(path)!r}: folder {str(folder)!r} {state}")
+    if path.is_dir():
+        raise DataError(f"cannot write {str(path)!r}: it is a folder")
+    _remove_stale_temps(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise DataError(f"cannot write {str(path)!r}: {exc.strerror}") from None
-    os.close(fd)
+        raise DataError(
+            f"cannot write {str(path)!r}: cannot create a file in folder {str(folder)!r} "
+            f"({exc.strerror or exc}); choose another folder"
+        ) from None
     tmp = Path(tmp_name)
-    # mkstemp creates 0600; give the file the permissions an ordinary new file would get.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
     try:
+        # Held until the rename: tells a cleaner on another machine sharing the folder (where our
+        # process number means nothing) that this temporary file is alive. Gone with the process.
+        _try_lock(fd)
+        # mkstemp creates 0600; give the file the permissions an ordinary new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(fd if os.chmod in os.supports_fd else tmp, 0o666 & ~umask)
         yield tmp
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        raise DataError(_write_failed_message(path, exc)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)
+
+
+def _write_failed_message(path: Path, exc: OSError) -> str:
+    number = exc.errno
+    if number is None:  # pyarrow puts the errno in its message only
+        match = re.search(r"\[errno (\d+)\]", str(exc))
+        number = int(match.group(1)) if match else None
+    hint = {
+        errno.ENOSPC: "the disk is full: free some space or write elsewhere",
+        errno.EDQUOT: "the disk quota is used up: free some space or write elsewhere",
+        errno.EFBIG: "the file would be larger than this process may write (ulimit -f) or the file system allows",
+        errno.EROFS: "the file system is read-only: write elsewhere",
+        errno.EACCES: "no permission to write there: write elsewhere",
+        errno.EPERM: "no permission to write there: write elsewhere",
+        errno.EISDIR: "it is a folder",
+    }.get(number, "")
+    reason = exc.strerror or _one_line(exc)
+    kept = "the existing file is unchanged" if path.exists() else "nothing was written"
+    return f"cannot write {str(path)!r}: {reason}" + (f"; {hint}" if hint else "") + f" ({kept})"
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temporary files of ``path`` left by writers that died (killed, crashed).
+
+    A temporary file is stale when the process named in it no longer exists and no one holds
+    its lock. Anything else (a live writer, a process number reused, a lock held from another
+    machine) is left alone. Only POSIX systems: elsewhere nothing is removed.
+    """
+    if os.name != "posix":
+        return
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d{1,9})\.[a-z0-9_]+\.tmp")
+    try:
+        with os.scandir(path.parent) as entries:
+            found = [(e.path, int(m.group(1))) for e in entries if (m := pattern.fullmatch(e.name))]
+    except OSError:
+        return
+    for tmp, pid in found:
+        if _process_gone(pid) and not _is_locked(tmp):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+                logger.info("removed %s, left by process %d which ended before finishing its write", tmp, pid)
+
+
+def _process_gone(pid: int) -> bool:
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only the process's existence is checked
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists (another user's) or cannot be told
+        return False
+    return False
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def _is_locked(tmp: str) -> bool:
+    """Whether some process holds the lock of a temporary file (unknown counts as locked)."""
+    try:
+        fd = os.open(tmp, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        if not _try_lock(fd):
+            return True
+        return False
+    finally:
+        os.close(fd)  # releases the lock just taken
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -1,12 +1,14 @@
 """The model file: one safetensors file holding weights plus a JSON payload.
 
 The payload (schema, codec state, configs, history) is plain JSON in the safetensors header's
-metadata; the weights are raw tensors. Loading parses JSON and copies numbers: no pickle, so no
+metadata; the weights are raw tensors. A SHA-256 checksum of both, also in the metadata, tells a
+file damaged after it was written. Loading parses JSON and copies numbers: no pickle, so no
 code from a model file ever runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -38,6 +40,8 @@ def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], p
         "format_version": str(FORMAT_VERSION),
         "payload": json.dumps(payload, allow_nan=False, separators=(",", ":")),
     }
+    # The tensors' bytes come out the same with or without the checksum in the header.
+    metadata["checksum"] = _checksum(metadata, _data_region(safetensors_save(cpu, metadata=metadata)))
     atomic_write_bytes(path, safetensors_save(cpu, metadata=metadata))
     return Path(path)
 
@@ -58,6 +62,7 @@ def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
             metadata = handle.metadata() or {}
             _check_metadata(path, metadata)
             tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+        _check_checksum(path, metadata)
     except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
         if isinstance(exc, ModelFileError):
             raise
@@ -67,6 +72,30 @@ def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     except (KeyError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"model file {str(path)!r} has an unreadable payload: {exc}") from None
     return tensors, payload
+
+
+def _data_region(blob: bytes) -> bytes:
+    """The tensors' bytes of a safetensors file (what follows the 8-byte length and the header)."""
+    (header_len,) = struct.unpack("<Q", blob[:8])
+    return blob[8 + header_len :]
+
+
+def _checksum(metadata: dict[str, str], data: bytes) -> str:
+    """SHA-256 of the metadata (but the checksum) and the tensors' bytes."""
+    digest = hashlib.sha256(json.dumps({k: v for k, v in metadata.items() if k != "checksum"}, sort_keys=True).encode())
+    digest.update(data)
+    return "sha256:" + digest.hexdigest()
+
+
+def _check_checksum(path: Path, metadata: dict[str, str]) -> None:
+    """Refuse a file whose bytes changed after it was written (files without a checksum pass)."""
+    if "checksum" not in metadata:
+        return
+    if _checksum(metadata, _data_region(path.read_bytes())) != metadata["checksum"]:
+        raise ModelFileError(
+            f"model file {str(path)!r} is corrupt: its contents do not match the checksum written "
+            f"with it (the file was damaged or edited after it was saved); save it again"
+        )
 
 
 def _check_header(path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -304,11 +305,10 @@ class Schema:
         validator = jsonschema.Draft202012Validator(json_schema())
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
+            # One line (the CLI prints "Error: ..." on one line): problems joined by "; ".
             lines = [_describe_validation_error(data, e) for e in errors[:5]]
-            more = f"\n  ... and {len(errors) - 5} more" if len(errors) > 5 else ""
-            raise SchemaError(
-                f"{source} is not a valid synthvae schema:\n  " + "\n  ".join(lines) + more
-            )
+            more = f"; ... and {len(errors) - 5} more" if len(errors) > 5 else ""
+            raise SchemaError(f"{source} is not a valid synthvae schema: " + "; ".join(lines) + more)
         from synthvae.constraints.spec import constraint_from_dict
 
         try:
@@ -329,24 +329,65 @@ class Schema:
 
 
 def load_schema(path: str | os.PathLike) -> Schema:
-    """Read and validate a schema JSON file.
+    """Read and validate a schema JSON file (UTF-8, with or without a byte-order mark).
 
     Raises:
-        SchemaError: The file is missing, not JSON, or not a valid schema.
+        SchemaError: The file is missing, not UTF-8, not JSON (or JSON with NaN, Infinity or a
+            key twice in one object), or not a valid schema.
     """
     path = Path(path)
+    name = repr(str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise SchemaError(f"cannot read schema file {str(path)!r}: {exc.strerror}") from None
+        raise SchemaError(f"cannot read schema file {name}: {exc.strerror or exc}") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SchemaError(f"schema file {name} is UTF-16 text: re-save it as UTF-8")
     try:
-        data = json.loads(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SchemaError(
+            f"schema file {name} is not UTF-8 text (line {line} holds the bytes "
+            f"{raw[exc.start : exc.end]!r}): re-save it as UTF-8"
+        ) from None
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise SchemaError(
-            f"schema file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"schema file {name} is not valid JSON: {exc.msg} at line {exc.lineno}, "
             f"column {exc.colno}"
         ) from None
-    return Schema.from_dict(data, source=f"schema file {str(path)!r}")
+    except _JSONValueError as exc:
+        raise SchemaError(f"schema file {name}: {exc}") from None
+    except RecursionError:
+        raise SchemaError(f"schema file {name} is not a schema: its JSON is nested too deeply") from None
+    return Schema.from_dict(data, source=f"schema file {name}")
+
+
+class _JSONValueError(ValueError):
+    """JSON that parses, but that a schema file must not hold."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            where = f" (in the object of column {out['name']!r})" if isinstance(out.get("name"), str) else ""
+            raise _JSONValueError(f"the key {key!r} appears twice in one object{where}; keep one")
+        out[key] = value
+    return out
+
+
+def _no_constant(token: str) -> float:
+    raise _JSONValueError(f"{token} is not a JSON number; write a number, or leave the key out")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _JSONValueError(f"the number {token} is too large; write a smaller one, or leave the key out")
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -384,10 +425,13 @@ def _check_semantics(schema: Schema) -> None:
     if not schema.columns:
         raise SchemaError("a schema needs at least one column")
     for c in schema.columns:
+        for key in ("min", "max"):
+            value = getattr(c, key)
+            if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+                raise SchemaError(f"column {c.name!r}: {key} is {value!r}; give a finite number or leave it out")
         if c.min is not None and c.max is not None and c.min > c.max:
-            raise SchemaError(
-                f"column {c.name!r}: min {c.min!r} is greater than max {c.max!r}; swap them"
-            )
+            low, high = (v.isoformat() if isinstance(v, pd.Timestamp) else repr(v) for v in (c.min, c.max))
+            raise SchemaError(f"column {c.name!r}: min {low} is greater than max {high}; swap them")
         if c.kind is ColumnKind.PERSONAL and c.personal is None:
             raise SchemaError(f"column {c.name!r}: a personal column needs its type (personal: name, email, ...)")
         if c.meaningful_nulls and not c.nullable:
@@ -397,8 +441,13 @@ def _check_semantics(schema: Schema) -> None:
         if c.kind is ColumnKind.CATEGORICAL:
             if not c.categories:
                 raise SchemaError(f"column {c.name!r}: a categorical column needs categories")
-            if len(set(map(_category_key, c.categories))) != len(c.categories):
-                raise SchemaError(f"column {c.name!r}: categories must be unique")
+            twice = _repeated_categories(c.categories)
+            if twice:
+                raise SchemaError(
+                    f"column {c.name!r}: categories must be unique, but {preview(twice)} repeat earlier "
+                    f"ones (equal as values, such as 1, 1.0 and True, or as text, such as 1 and '1', "
+                    f"which a CSV file cannot tell apart); remove the repeats"
+                )
         if c.kind is ColumnKind.DATETIME and (c.unit or "s") not in DATETIME_UNITS:
             raise SchemaError(f"column {c.name!r}: unknown datetime unit {c.unit!r}")
 
@@ -410,8 +459,25 @@ def _naive_utc(stamp: pd.Timestamp) -> pd.Timestamp:
     return stamp
 
 
-def _category_key(value: Any) -> tuple[str, Any]:
-    return (type(value).__name__, value)
+def _repeated_categories(categories: tuple) -> list:
+    """Categories equal to an earlier one, by value (``1 == 1.0 == True``) or by text (``1``, ``"1"``)."""
+    seen_values: list = []
+    seen_text: set[str] = set()
+    repeated = []
+    for value in categories:
+        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        if text in seen_text or any(_same_value(value, s) for s in seen_values):
+            repeated.append(value)
+        seen_values.append(value)
+        seen_text.add(text)
+    return repeated
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and hash(a) == hash(b)
+    except TypeError:
+        return False
 
 
 def _json_scalar(value: Any) -> Any:
