@@ -389,10 +389,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def _write_failed_message(path: Path, exc: OSError) -> str:
-    number = exc.errno
-    if number is None:  # pyarrow puts the errno in its message only
-        match = re.search(r"\[errno (\d+)\]", str(exc))
-        number = int(match.group(1)) if match else None
+    number, reason = exc.errno, exc.strerror
+    match = re.search(r"\[errno (\d+)\]", str(exc))
+    if match:  # pyarrow: "Error writing bytes to file. Detail: [errno 28] No space left on device"
+        number = int(match.group(1))
+        reason = os.strerror(number)
     hint = {
         errno.ENOSPC: "the disk is full: free some space or write elsewhere",
         errno.EDQUOT: "the disk quota is used up: free some space or write elsewhere",
@@ -402,7 +403,7 @@ def _write_failed_message(path: Path, exc: OSError) -> str:
         errno.EPERM: "no permission to write there: write elsewhere",
         errno.EISDIR: "it is a folder",
     }.get(number, "")
-    reason = exc.strerror or _one_line(exc)
+    reason = reason or _one_line(exc)
     kept = "the existing file is unchanged" if path.exists() else "nothing was written"
     return f"cannot write {str(path)!r}: {reason}" + (f"; {hint}" if hint else "") + f" ({kept})"
 

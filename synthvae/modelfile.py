@@ -54,6 +54,8 @@ def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
             newer format version.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{str(path)!r} is a folder, not a model file")
     if not path.is_file():
         raise ModelFileError(f"no such model file: {str(path)!r}")
     _check_header(path)
