@@ -461,23 +461,22 @@ def _naive_utc(stamp: pd.Timestamp) -> pd.Timestamp:
 
 def _repeated_categories(categories: tuple) -> list:
     """Categories equal to an earlier one, by value (``1 == 1.0 == True``) or by text (``1``, ``"1"``)."""
-    seen_values: list = []
+    # A set finds equal values with equal hashes in one lookup: linear in the categories, which
+    # may number tens of thousands.
+    seen_values: set = set()
     seen_text: set[str] = set()
     repeated = []
     for value in categories:
         text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-        if text in seen_text or any(_same_value(value, s) for s in seen_values):
+        try:
+            known = value in seen_values
+            seen_values.add(value)
+        except TypeError:  # unhashable: only its text can repeat
+            known = False
+        if text in seen_text or known:
             repeated.append(value)
-        seen_values.append(value)
         seen_text.add(text)
     return repeated
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b) and hash(a) == hash(b)
-    except TypeError:
-        return False
 
 
 def _json_scalar(value: Any) -> Any:

@@ -35,6 +35,7 @@ from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior
 from synthvae.privacy.spec import PrivacySpec
+from synthvae.resources import check_fit_memory
 from synthvae.schema import Schema, load_schema
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform
@@ -227,21 +228,28 @@ class Synthesizer:
         preprocessor = TablePreprocessor(
             rules.model_schema_, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
         )
+        latent_dim, hidden_dims, learning_rate = self._network(spec is not None, len(frame))
+        train_config = self._train_config(learning_rate)
+
+        def check_memory(layout, rows: int) -> None:
+            """Refuse a table too wide for memory before it is encoded (:mod:`synthvae.resources`)."""
+            rows = len(frame)
+            batch = spec.resolve_batch_size(rows) if spec is not None else train_config.resolve_batch_size(rows)
+            check_fit_memory(layout, rows, hidden_dims, latent_dim, batch, source)
+
         plan = None
         if spec is None:
-            matrix = preprocessor.fit_transform(model_table(frame, source), source=source)
+            matrix = preprocessor.fit_transform(model_table(frame, source), source=source, before_encoding=check_memory)
             marginals = matrix
         else:
             from synthvae.privacy.fitting import prepare_private_fit  # Opacus is loaded only here
 
             plan = prepare_private_fit(frame, schema, spec, np.random.default_rng(int(statistics_seed)), source)
             proxy = "the private proxy table"
-            marginals = preprocessor.fit_transform(model_table(plan.proxy, proxy), source=proxy)
+            marginals = preprocessor.fit_transform(model_table(plan.proxy, proxy), source=proxy, before_encoding=check_memory)
             matrix = preprocessor.transform(model_table(frame, source), source=source)
         layout = preprocessor.layout_
-        latent_dim, hidden_dims, learning_rate = self._network(plan is not None, len(frame))
         model = self._build_model(layout, marginals, int(init_seed), latent_dim, hidden_dims).to(device)
-        train_config = self._train_config(learning_rate)
         generator = torch.Generator(device=device).manual_seed(int(train_seed))
         data = torch.from_numpy(matrix).to(device)
         if plan is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -44,13 +44,27 @@ class TablePreprocessor:
         self.fit_transform(frame, source)
         return self
 
-    def fit_transform(self, frame: pd.DataFrame, source: str = "training data") -> np.ndarray:
-        """:meth:`fit`, then encode the same table (validating it once)."""
+    def fit_transform(
+        self,
+        frame: pd.DataFrame,
+        source: str = "training data",
+        before_encoding: Callable[[Layout, int], None] | None = None,
+    ) -> np.ndarray:
+        """:meth:`fit`, then encode the same table (validating it once).
+
+        Args:
+            frame: The table.
+            source: Its name, for error messages.
+            before_encoding: Called with the layout and the row count once the codecs are
+                fitted, before the matrix is built (e.g. to refuse a table too wide for memory).
+        """
         data = conform(frame, self.schema, source)
         if len(data) == 0:
             raise DataError(f"{source} has no rows: cannot learn from an empty table")
         self.codecs_ = [self._new_codec(column).fit(data[column.name]) for column in self.schema]
         self.layout_ = self._build_layout()
+        if before_encoding is not None:
+            before_encoding(self.layout_, len(data))
         return self.transform_conformed(data)
 
     def _new_codec(self, column) -> ColumnCodec:

@@ -1,0 +1,148 @@
+"""Memory a fit will need, estimated before the table is encoded, and refused up front when it
+cannot fit.
+
+A fit holds the encoded matrix (rows x encoded width, float32) about twice (the matrix and the
+shuffled training split), the network's weights five times (weights, gradients, Adam's two
+moments, the best epoch's copy) and a batch's activations. One-hot categories make the width: a
+thousand categorical columns of 200 categories are 200,000 floats a row. Without this check such
+a table runs the machine out of memory half-way through encoding; with it the user is told which
+columns make the width and what to do, before any work is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from synthvae.errors import DataError
+from synthvae.preprocessing.layout import Layout
+
+logger = logging.getLogger(__name__)
+
+# Share of the available memory a fit may plan to use: the estimate leaves out pandas' copies
+# of the table and the allocator's slack.
+MEMORY_SHARE = 0.6
+
+
+@dataclass(frozen=True)
+class FitMemory:
+    """Estimated bytes of a fit, by part."""
+
+    matrix: int
+    network: int
+    activations: int
+
+    @property
+    def total(self) -> int:
+        return self.matrix + self.network + self.activations
+
+
+def estimate_fit_memory(rows: int, width: int, hidden_dims: tuple[int, ...], latent_dim: int, batch_size: int) -> FitMemory:
+    """Bytes a fit of ``rows`` encoded rows of ``width`` floats will hold at its peak.
+
+    Args:
+        rows: Training rows.
+        width: Encoded width (the layout's).
+        hidden_dims: Encoder widths (the decoder mirrors them).
+        latent_dim: Latent size.
+        batch_size: Rows per step.
+    """
+    widths = [width, *hidden_dims, 2 * latent_dim]
+    encoder = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+    back = [latent_dim, *reversed(hidden_dims), width]
+    decoder = sum((a + 1) * b for a, b in zip(back[:-1], back[1:]))
+    return FitMemory(
+        matrix=4 * int(2.2 * rows * width),
+        network=4 * 5 * (encoder + decoder),
+        activations=4 * 12 * batch_size * (width + sum(hidden_dims)),
+    )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process (Linux ``MemAvailable``, capped by a cgroup
+    limit), or ``None`` where that cannot be read."""
+    available = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        try:
+            with open(limit_file, encoding="ascii") as handle:
+                limit = handle.read().strip()
+            with open(usage_file, encoding="ascii") as handle:
+                usage = int(handle.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 1 << 60:
+            room = max(0, int(limit) - usage)
+            available = room if available is None else min(available, room)
+        break
+    return available
+
+
+def check_fit_memory(
+    layout: Layout,
+    rows: int,
+    hidden_dims: tuple[int, ...],
+    latent_dim: int,
+    batch_size: int,
+    source: str,
+    budget: int | None = None,
+) -> FitMemory:
+    """Refuse a fit whose estimated memory exceeds the budget, naming the widest columns.
+
+    Args:
+        layout: The fitted preprocessor's layout.
+        rows: Training rows.
+        hidden_dims: Encoder widths.
+        latent_dim: Latent size.
+        batch_size: Rows per step.
+        source: Name of the table, for the message.
+        budget: Bytes the fit may use; ``None``: ``MEMORY_SHARE`` of the available memory
+            (the environment variable ``SYNTHVAE_MEMORY_LIMIT``, in bytes, overrides it). No
+            check when neither is known.
+
+    Returns:
+        The estimate.
+
+    Raises:
+        DataError: The estimate exceeds the budget.
+    """
+    estimate = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size)
+    if budget is None:
+        override = os.environ.get("SYNTHVAE_MEMORY_LIMIT")
+        if override:
+            budget = int(float(override))
+        else:
+            available = available_memory()
+            budget = int(available * MEMORY_SHARE) if available is not None else None
+    logger.info("fit memory estimate %.2f GB (budget %s)", estimate.total / 1e9, budget)
+    if budget is None or estimate.total <= budget:
+        return estimate
+    per_column: dict[str, int] = {}
+    for span in layout.spans:
+        per_column[span.column] = per_column.get(span.column, 0) + span.width
+    widest = sorted(per_column.items(), key=lambda item: -item[1])[:5]
+    shown = ", ".join(f"{name!r} ({width})" for name, width in widest)
+    wide = sum(1 for width in per_column.values() if width > 20)
+    raise DataError(
+        f"{source}: a fit of {rows:,} rows x {len(per_column):,} columns would need about "
+        f"{estimate.total / 1e9:.1f} GB (encoded width {layout.width:,}: {estimate.matrix / 1e9:.1f} GB "
+        f"of encoded rows, {estimate.network / 1e9:.1f} GB of network), more than the "
+        f"{budget / 1e9:.1f} GB it may use. The widest columns (encoded values): {shown}; "
+        f"{wide} columns take more than 20. Lower max_categories (rare categories are pooled), "
+        f"mark high-cardinality columns as id or personal in the schema, drop columns, or fit on "
+        f"fewer rows"
+    )
+
+
+__all__ = ["FitMemory", "available_memory", "check_fit_memory", "estimate_fit_memory"]

@@ -1,0 +1,83 @@
+"""Resource limits: very wide tables and columns with very many categories either work within
+bounded memory or are refused up front, with advice, before the table is encoded."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthvae import DataError, Synthesizer, infer_schema
+from synthvae.cli import cli
+from synthvae.resources import estimate_fit_memory
+
+TINY = dict(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False)
+
+
+def test_a_thousand_columns_fit_and_sample():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 990)), columns=[f"x{i}" for i in range(990)])
+    for i in range(10):
+        frame[f"c{i}"] = rng.choice(["a", "b", "c"], 200)
+    synth = Synthesizer(**TINY).fit(frame)
+    out = synth.sample(50, seed=0)
+    assert list(out.columns) == list(frame.columns)
+    assert out.notna().all().all()
+    assert synth.fit_info_.encoded_width == 990 + 10 * 3
+
+
+def test_a_hundred_thousand_distinct_categories_are_pooled():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([np.arange(100_000), rng.integers(0, 1000, 20_000)])
+    frame = pd.DataFrame({"code": [f"k{v}" for v in rng.permutation(values)], "x": rng.normal(size=values.size)})
+    schema = infer_schema(frame)
+    assert schema["code"].kind.value == "categorical" and len(schema["code"].categories) == 100_000
+    synth = Synthesizer(schema, max_categories=100, **TINY).fit(frame)
+    # The encoded width is bounded by max_categories, whatever the number of categories.
+    assert synth.fit_info_.encoded_width == 100 + 1
+    out = synth.sample(2000, seed=0)
+    assert out["code"].isin(set(frame["code"])).all()
+    assert out["code"].nunique() > 100, "the pooled rare categories are drawn too"
+
+
+def test_a_table_too_wide_for_memory_is_refused_before_encoding(monkeypatch, tmp_path):
+    rng = np.random.default_rng(2)
+    cats = [f"v{j}" for j in range(250)]
+    frame = pd.DataFrame({f"c{i}": pd.Categorical.from_codes(rng.integers(0, 250, 3000), cats) for i in range(60)})
+    frame["small"] = rng.choice(["a", "b"], 3000)
+    needed = estimate_fit_memory(3000, 60 * 200 + 2, (256, 256), 64, 187).total
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", str(needed // 2))
+    started = time.perf_counter()
+    with pytest.raises(DataError) as error:
+        Synthesizer(epochs=1).fit(frame)
+    message = str(error.value)
+    assert "3,000 rows x 61 columns would need about" in message
+    assert "encoded width 12,002" in message
+    assert "'c0' (200)" in message and "60 columns take more than 20" in message
+    assert "Lower max_categories" in message and "mark high-cardinality columns as id or personal" in message
+    assert time.perf_counter() - started < 30, "refused before encoding and training"
+    # Following the advice works: fewer category slots fit in the same budget.
+    Synthesizer(max_categories=20, **TINY).fit(frame)
+
+    path = tmp_path / "wide.parquet"
+    frame.to_parquet(path)
+    result = CliRunner().invoke(cli, ["fit", str(path), "-o", str(tmp_path / "m.synthvae"), "-q"])
+    assert result.exit_code == 1
+    assert result.output.count("Error:") == 1 and "would need about" in result.output
+    assert not (tmp_path / "m.synthvae").exists()
+
+
+def test_the_memory_estimate_tracks_a_real_fit():
+    """The estimate covers the bytes the encoded rows and the network really take, within 3x."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({f"c{i}": rng.choice([f"v{j}" for j in range(50)], 500) for i in range(40)})
+    synth = Synthesizer(**TINY).fit(frame)
+    width = synth.fit_info_.encoded_width
+    real_matrix = 500 * width * 4
+    real_network = sum(p.numel() for p in synth.model_.parameters()) * 4
+    estimate = estimate_fit_memory(500, width, (8,), 2, synth.train_config_.resolve_batch_size(500))
+    assert real_matrix <= estimate.matrix <= 3 * real_matrix
+    assert 4 * real_network <= estimate.network <= 6 * real_network
