@@ -162,6 +162,14 @@ class Checkpointer:
                 f"settings (seed, schema, epochs, network...); resume with the same ones, or "
                 f"delete it to start again"
             )
+        try:
+            return self._load_into(tensors, metadata, model, optimizer, generator)
+        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+            raise ModelFileError(
+                f"checkpoint {str(self.path)!r} is damaged ({type(exc).__name__}: {exc}); delete it to start again"
+            ) from None
+
+    def _load_into(self, tensors, metadata, model, optimizer, generator) -> LoopState:
         device = next(model.parameters()).device
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         fresh = optimizer.state_dict()
@@ -177,12 +185,12 @@ class Checkpointer:
         best = {k[5:]: v.to(device) for k, v in tensors.items() if k.startswith("best.")}
         logger.info("resuming from the checkpoint of epoch %d in %s", loop["epoch"], self.path)
         return LoopState(
-            epoch=loop["epoch"],
-            history=loop["history"],
-            best_loss=loop["best_loss"] if loop["best_loss"] is not None else float("inf"),
-            best_epoch=loop["best_epoch"],
+            epoch=int(loop["epoch"]),
+            history=list(loop["history"]),
+            best_loss=float(loop["best_loss"]) if loop["best_loss"] is not None else float("inf"),
+            best_epoch=int(loop["best_epoch"]),
             best_state=best or None,
-            finished=loop["finished"],
+            finished=bool(loop["finished"]),
         )
 
     def _read(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -196,10 +204,11 @@ class Checkpointer:
             ) from None
         if metadata.get("format") != FORMAT_NAME:
             raise ModelFileError(f"{str(self.path)!r} is not a synthvae checkpoint; delete it or give another folder")
-        if int(metadata.get("format_version", "0") or 0) > FORMAT_VERSION:
+        version = metadata.get("format_version", "")
+        if not version.isdigit() or int(version) > FORMAT_VERSION:
             raise ModelFileError(
-                f"checkpoint {str(self.path)!r} is from a newer synthvae (format "
-                f"{metadata.get('format_version')}); upgrade synthvae or delete it"
+                f"checkpoint {str(self.path)!r} has format version {version!r}, which this synthvae "
+                f"does not read ({FORMAT_VERSION}); upgrade synthvae or delete it"
             )
         return tensors, metadata
 

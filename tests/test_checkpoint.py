@@ -164,6 +164,14 @@ def test_checkpoint_errors(tmp_path):
     (tmp_path / FILE_NAME).write_bytes(b"\x80\x04garbage")
     with pytest.raises(ModelFileError, match="corrupt or truncated.*delete it"):
         Synthesizer(epochs=1).fit(frame, checkpoint_dir=tmp_path, resume=True)
+    # A real checkpoint cut in half (a disk that lost its tail): refused, not half-loaded.
+    settings = dict(epochs=2, hidden_dims=(8,), latent_dim=2, conditional=False)
+    (tmp_path / FILE_NAME).unlink()
+    Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, checkpoint_every=0)
+    whole = (tmp_path / FILE_NAME).read_bytes()
+    (tmp_path / FILE_NAME).write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ModelFileError, match="delete it to start again"):
+        Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
     afile = tmp_path / "a_file"
     afile.write_text("x")
     with pytest.raises(ParameterError, match="is a file"):
