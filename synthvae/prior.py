@@ -24,6 +24,8 @@ import torch
 
 logger = logging.getLogger(__name__)
 
+_REG_COVAR = 1e-3  # added to each component's covariance: keeps it positive definite
+
 
 class PriorKind(str, enum.Enum):
     """Which distribution ``z`` is drawn from when sampling."""
@@ -101,8 +103,16 @@ def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> Mixt
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
 
+    if latents.shape[0] < 2:
+        # GaussianMixture needs two rows; one row's mixture is that point, spread by the regulariser.
+        dim = latents.shape[1]
+        return MixturePrior(
+            weights=torch.ones(1),
+            means=torch.tensor(latents[:1], dtype=torch.float32),
+            scale_tril=torch.eye(dim).unsqueeze(0) * math.sqrt(_REG_COVAR),
+        )
     k = int(max(1, min(n_components, latents.shape[0] // 20)))
-    mixture = GaussianMixture(k, covariance_type="full", reg_covar=1e-3, max_iter=200, random_state=seed)
+    mixture = GaussianMixture(k, covariance_type="full", reg_covar=_REG_COVAR, max_iter=200, random_state=seed)
     with warnings.catch_warnings():
         # Only this category: a mixture short of full convergence is still a fine prior.
         warnings.filterwarnings("ignore", category=ConvergenceWarning)

@@ -156,3 +156,21 @@ def test_cli_fit_refuses_a_missing_output_folder_before_training(tmp_path, pengu
 def test_modules_without_torch(module):
     code = f"import sys, {module}; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- found by tests/test_fuzz.py
+
+
+def _sample_conforms(frame: pd.DataFrame, rows: int = 9, **params) -> tuple[Schema, pd.DataFrame]:
+    """Fit on the inferred schema and sample: the sample must pass that schema's own checks."""
+    schema = infer_schema(frame)
+    out = Synthesizer(schema=schema, **{"conditional": False, **TINY, **params}).fit(frame).sample(rows, seed=0)
+    conform(out, schema, "sample")
+    return schema, out
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_a_one_row_table_fits_and_samples(conditional):
+    # GaussianMixture (the latent prior) needs two rows: a ValueError from scikit-learn.
+    _, out = _sample_conforms(pd.DataFrame({"a": [False], "b": [2.5]}), conditional=conditional)
+    assert list(out["a"]) == [False] * 9 and list(out["b"]) == [2.5] * 9
