@@ -174,3 +174,11 @@ def test_a_one_row_table_fits_and_samples(conditional):
     # GaussianMixture (the latent prior) needs two rows: a ValueError from scikit-learn.
     _, out = _sample_conforms(pd.DataFrame({"a": [False], "b": [2.5]}), conditional=conditional)
     assert list(out["a"]) == [False] * 9 and list(out["b"]) == [2.5] * 9
+
+
+def test_samples_keep_the_bounds_when_no_decimal_lies_between_them():
+    # min 1e-300 with 2 decimals: values rounded to 0.00 fell below the schema's min.
+    schema = Schema((Column("x", ColumnKind.NUMERIC, decimals=2, min=1e-300, max=1e-299),))
+    out = Synthesizer(schema=schema, conditional=False, **TINY).fit(pd.DataFrame({"x": [1e-300, 5e-300]})).sample(9, seed=0)
+    conform(out, schema, "sample")
+    _sample_conforms(pd.DataFrame({"x": [616972.1399978348, 1e-300, 3.5541160042049143e-62]}), rows=23)

@@ -461,14 +461,21 @@ class NumericCodec(_RealValuedCodec):
 
 
 def _round_within(values: np.ndarray, decimals: int, low: float, high: float) -> np.ndarray:
-    """Round to ``decimals`` places without leaving ``[low, high]`` (round inwards at the ends)."""
+    """Round to ``decimals`` places without leaving ``[low, high]`` (round inwards at the ends).
+
+    Where no point of the grid lies in ``[low, high]`` (bounds 1e-300 to 1e-299 with 2 places),
+    the bounds win: values are clipped to them, off the grid."""
     scale = 10.0**decimals
-    rounded = np.round(values * scale) / scale
-    low_grid = np.ceil(low * scale - 1e-9) / scale
-    high_grid = np.floor(high * scale + 1e-9) / scale
-    if low_grid <= high_grid:
-        rounded = np.clip(rounded, low_grid, high_grid)
-    return np.round(rounded, decimals)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = np.round(values * scale) / scale
+        low_grid = np.ceil(low * scale - 1e-9) / scale
+        high_grid = np.floor(high * scale + 1e-9) / scale
+        if low_grid <= high_grid:
+            rounded = np.clip(rounded, low_grid, high_grid)
+        rounded = np.round(rounded, decimals)
+    # Values too large to be scaled (beyond 1e300 with 8 places) have no decimals to round.
+    rounded = np.where(np.isfinite(rounded) | ~np.isfinite(values), rounded, values)
+    return np.clip(rounded, low, high)
 
 
 class DatetimeCodec(_RealValuedCodec):
