@@ -108,12 +108,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     if size == 0:
         raise DataError(f"{name} is empty (0 bytes), not a Parquet file: write it again")
     if not head.startswith(b"PAR1"):
-        what = _sniff(head)
-        hint = {
-            "text": ": it looks like text (a CSV file? then name it .csv)",
-            "parquet": "",
-        }.get(what[0], f": it is {what[1]}")
-        raise DataError(f"{name} is not a Parquet file{hint}")
+        kind, description = _sniff(head)
+        hint = "it looks like text (a CSV file? then name it .csv)" if kind == "text" else f"it is {description}"
+        raise DataError(f"{name} is not a Parquet file: {hint}")
     if tail != b"PAR1" or size < 12:
         raise DataError(
             f"{name} is a truncated Parquet file ({size} bytes, its footer is missing): the program "
@@ -167,11 +164,16 @@ def _one_line(exc: BaseException) -> str:
 def _sniff(head: bytes) -> tuple[str, str]:
     """(kind, description) of a file from its first bytes: a signature, ``text`` or ``binary``."""
     for magic, kind, description in _SIGNATURES:
-        if head.startswith(magic):
+        if head.startswith(magic) and (not magic.isalnum() or _CONTROL.search(head)):
             return kind, description
     if b"\x00" in head:
         return "binary", "binary data"
     return "text", "text"
+
+
+# Control characters no text table holds. Signatures that are plain letters ("PAR1", "BZh") could
+# begin a CSV header too: they count only where such bytes follow.
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
 def _csv_kind_problem(path: Path, compression: str | None, what: tuple[str, str]) -> str | None:
@@ -245,7 +247,8 @@ def _check_csv_rows(path: Path, sep: str, compression: str | None, frame: pd.Dat
 
     pandas fills a short row with nulls (so a file cut off mid-row reads without complaint),
     reads a header one field short of every row as an index, and renames a repeated name
-    ``a.1``: pyarrow's CSV parser, run once more over the file, tells the first two.
+    ``a.1``. pyarrow's CSV parser, run once more over the file, tells the first two; the header
+    read as a plain row tells the third.
     """
     name = repr(str(path))
     bad_rows = []
@@ -283,8 +286,8 @@ def _check_csv_rows(path: Path, sep: str, compression: str | None, frame: pd.Dat
         raise DataError(f"{name}: a row has {fields} but the header has {row.expected_columns}: {text!r}; {fix}")
     if not any(re.fullmatch(r".+\.\d+", str(c)) for c in frame.columns):
         return  # pandas renames a repeated name "a" to "a.1": nothing looks renamed
-    raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
-    repeated = sorted({n for n in raw if raw.count(n) > 1})
+    raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    repeated = sorted(raw[raw.duplicated()].unique())
     if repeated:
         raise DataError(f"{name}: the header repeats the column names {repeated}; rename them")
 

@@ -169,6 +169,7 @@ def test_tables_that_look_odd_but_are_fine(tmp_path, csv_bytes):
         "quoted.csv": b'a,b\n"x, with comma",1\n"two\nlines",2\n"q""uote",3\n',
         "crlf.csv": b"a,b\r\n1,2\r\n3,4\r\n",
         "dotted_names.csv": b"a,a.1\n1,2\n",  # a name that looks renamed is not a repeat
+        "PAR1.csv": b"PAR1,BZh\n1,2\n",  # names that begin like Parquet or bzip2 signatures
         "gz.csv.gz": _gzip(csv_bytes),
     }
     for name, content in cases.items():
@@ -178,6 +179,7 @@ def test_tables_that_look_odd_but_are_fine(tmp_path, csv_bytes):
     assert read_table(tmp_path / "quoted.csv")["a"].tolist() == ["x, with comma", "two\nlines", 'q"uote']
     assert read_table(tmp_path / "crlf.csv").shape == (2, 2)
     assert list(read_table(tmp_path / "dotted_names.csv").columns) == ["a", "a.1"]
+    assert list(read_table(tmp_path / "PAR1.csv").columns) == ["PAR1", "BZh"]
     assert read_table(tmp_path / "gz.csv.gz").shape == (2000, 3)
 
 
