@@ -30,6 +30,7 @@ import pandas as pd
 
 from synthvae.errors import DataError
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
+from synthvae.validation import category_text
 
 _ID_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_", re.IGNORECASE)
 # Personal data recognised by content: most values must match.
@@ -58,6 +59,7 @@ _PERSONAL_LABEL = {
     PersonalType.FIRST_NAME: "first names", PersonalType.LAST_NAME: "last names", PersonalType.ADDRESS: "street addresses",
 }
 _MAX_DECIMALS = 6
+_EXACT_INTEGERS = 2**53  # the largest magnitude up to which float64 holds every whole number
 
 
 def infer_schema(
@@ -80,7 +82,8 @@ def infer_schema(
         The inferred schema. Review it: inference cannot know what a column means.
 
     Raises:
-        DataError: The frame has no columns or duplicated column names.
+        DataError: The frame has no columns, duplicated or empty column names, or a column of
+            a type no kind holds (durations, complex numbers) or with infinite numbers.
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"infer_schema expects a pandas DataFrame, got {type(frame).__name__}")
@@ -89,6 +92,8 @@ def infer_schema(
     names = [str(c) for c in frame.columns]
     if len(set(names)) != len(names):
         raise DataError(f"duplicate column names in the data: {sorted({n for n in names if names.count(n) > 1})}")
+    if "" in names:
+        raise DataError(f"column #{names.index('') + 1} has an empty name; give it a name")
     columns = [
         _infer_column(str(label), frame[label], code_max_values, min_id_rows)
         for label in frame.columns
@@ -110,14 +115,17 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
         return Column(name, ColumnKind.BOOLEAN, nullable=nullable, description="inferred: true/false values")
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return _datetime_column(name, pd.Series(series), nullable, fmt=None)
+    _refuse_unsupported(name, series)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return _numeric_column(name, present.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
-    # Text (object or string dtype).
-    text = present.astype(str)
+    # Text (object or string dtype), as validation reads it: 1.0 is "1", b"x" is "b'x'".
+    text = present.map(category_text).astype(str)
     parsed = _parse_datetimes(text)
     if parsed is not None:
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
     numbers = pd.to_numeric(present, errors="coerce")
+    if pd.api.types.is_complex_dtype(numbers.dtype):
+        numbers = pd.Series(np.nan, index=present.index)  # (3+4j) is text, as any other object
     # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
     leading_zero = text.str.match(r"^\s*0\d").any()
     if numbers.notna().all() and not text.str.strip().eq("").any() and not leading_zero:
@@ -137,6 +145,20 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=categories, description=note)
 
 
+def _refuse_unsupported(name: str, series: pd.Series) -> None:
+    """Refuse columns whose type no kind holds, saying how to convert them."""
+    if pd.api.types.is_timedelta64_dtype(series.dtype):
+        raise DataError(
+            f"column {name!r}: durations (timedelta) are not supported; convert them to numbers, "
+            f"e.g. frame[{name!r}].dt.total_seconds()"
+        )
+    if pd.api.types.is_complex_dtype(series.dtype):
+        raise DataError(
+            f"column {name!r}: complex numbers are not supported; split them into two numeric "
+            f"columns (real and imaginary parts)"
+        )
+
+
 def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows) -> Column:
     finite = values.to_numpy()
     if not np.isfinite(finite).all():
@@ -144,7 +166,9 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
             f"column {name!r}: contains infinite values; replace them with numbers or nulls "
             f"before inferring a schema"
         )
-    integral = bool(np.all(finite == np.round(finite)))
+    # Beyond 2**53 every float is whole and whole numbers no longer have a float each: such
+    # columns are floats (sampled integers must also fit in int64).
+    integral = bool(np.all(finite == np.round(finite))) and bool(np.abs(finite).max() <= _EXACT_INTEGERS)
     unique = np.unique(finite)
     if integral:
         if n_rows >= min_id_rows and unique.size == n_rows and (
@@ -167,7 +191,9 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
 
 
 def _decimals(values: np.ndarray) -> int | None:
-    sample = values  # every distinct value: the largest often carry the decimals
+    # Every distinct value: the largest often carry the decimals. Beyond 2**52 floats have no
+    # fraction (and scaling them by 10**d could overflow).
+    sample = values[np.abs(values) < 2.0**52]
     for d in range(1, _MAX_DECIMALS + 1):
         if np.allclose(np.round(sample, d), sample, rtol=0, atol=10 ** -(d + 3)):
             return d
@@ -219,8 +245,15 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
     unit = "D" if (present == present.dt.normalize()).all() else "s"
     if fmt == "ISO8601":
         fmt = None
+    # The min on the unit's grid: sampled values are whole seconds, so a min of 10:00:00.5
+    # leaves none to sample when every value lies within one second.
+    low = present.min()
+    try:
+        low = low.floor(unit)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        pass  # within a unit of the earliest datetime pandas holds: kept as it is
     return Column(name, ColumnKind.DATETIME, nullable=nullable, format=fmt, unit=unit,
-                  min=present.min(), max=present.max(),
+                  min=low, max=present.max(),
                   description=f"inferred: datetimes, resolution {unit}")
 
 

@@ -93,7 +93,17 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
         series = series.astype(object)
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype("float64")
+    if pd.api.types.is_timedelta64_dtype(series.dtype):
+        raise DataError(
+            f"{_where(column, source)}: durations (timedelta) are not supported; convert them to "
+            f"numbers, e.g. with .dt.total_seconds()"
+        )
     values = pd.to_numeric(series, errors="coerce")
+    if pd.api.types.is_complex_dtype(values.dtype):
+        raise DataError(
+            f"{_where(column, source)}: complex numbers are not supported; split them into two "
+            f"numeric columns (real and imaginary parts)"
+        )
     bad = values.isna() & series.notna()
     if bad.any():
         raise DataError(
@@ -126,8 +136,8 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
     unknown = present & (codes < 0)
     if unknown.any():
         # Types may differ between file and schema (408 vs "408"): match on text as well.
-        by_text = {_as_text(c): i for i, c in enumerate(categories)}
-        text_codes = raw[unknown].map(_as_text).map(by_text)
+        by_text = {category_text(c): i for i, c in enumerate(categories)}
+        text_codes = raw[unknown].map(category_text).map(by_text)
         codes = codes.copy()
         codes[unknown] = text_codes.fillna(-1).astype(int).to_numpy()
         unknown = present & (codes < 0)
@@ -141,8 +151,11 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
     return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), name=column.name)
 
 
-def _as_text(value) -> str:
-    """Text of a category value; whole floats lose their ".0" (a CSV with nulls reads 408 as 408.0)."""
+def category_text(value) -> str:
+    """Text of a category value; whole floats lose their ".0" (a CSV with nulls reads 408 as 408.0).
+
+    :func:`synthvae.infer_schema` names the categories of a text column with it, so that
+    ``conform`` matches every value of the table to its category."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
@@ -165,7 +178,7 @@ def _to_boolean(series: pd.Series, column: Column, source: str) -> pd.Series:
     present = series.notna()
     if pd.api.types.is_numeric_dtype(series.dtype):
         # 0 / 1 (read from a CSV with nulls as 0.0 / 1.0).
-        text = series[present].map(_as_text)
+        text = series[present].map(category_text)
     else:
         text = series[present].astype(str).str.strip().str.lower()
     truth = text.isin(_TRUE)

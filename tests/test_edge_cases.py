@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ from synthvae import (
     Column,
     ColumnKind,
     DataError,
+    NumericType,
     ParameterError,
     Schema,
     SynthVAEError,
@@ -182,3 +184,50 @@ def test_samples_keep_the_bounds_when_no_decimal_lies_between_them():
     out = Synthesizer(schema=schema, conditional=False, **TINY).fit(pd.DataFrame({"x": [1e-300, 5e-300]})).sample(9, seed=0)
     conform(out, schema, "sample")
     _sample_conforms(pd.DataFrame({"x": [616972.1399978348, 1e-300, 3.5541160042049143e-62]}), rows=23)
+
+
+def test_datetimes_within_one_second_sample_within_their_bounds():
+    # Resolution s: the sample 12:21:30 fell below the inferred min 12:21:30.001136.
+    stamps = pd.Series([pd.Timestamp("2186-05-28 01:06:30.001136", tz="Pacific/Chatham"), pd.NaT])
+    schema, out = _sample_conforms(pd.DataFrame({"t": stamps}))
+    assert schema["t"].min == pd.Timestamp("2186-05-27 12:21:30")
+    assert (out["t"].dropna() == pd.Timestamp("2186-05-27 12:21:30")).all()
+
+
+def test_mixed_objects_are_categories_that_validation_matches():
+    # Inferred categories were str(value) ("0.0"; "bytes" for b"bytes") while validation matches
+    # 0.0 to "0" and b"bytes" to "b'bytes'": the training data was refused.
+    values = ["", "  padded ", 0.0, 0.5, 1.0, b"bytes", dt.date(2020, 1, 2), None] * 3
+    frame = pd.DataFrame({"c": pd.Series(values, dtype=object), "x": np.arange(24.0)})
+    schema, _ = _sample_conforms(frame)
+    assert {"0", "1", "b'bytes'", "2020-01-02"} <= set(schema["c"].categories)
+
+
+@pytest.mark.parametrize("values, what", [
+    (pd.to_timedelta(["1 days", None, "2 days"]), "durations"),
+    (pd.Series([1 + 2j, 3 + 0j, 2 - 1j]), "complex numbers"),
+])
+def test_durations_and_complex_numbers_are_refused_by_name(values, what):
+    # Durations were inferred as integers (NaT read as -9.2e18, below the inferred min);
+    # complex numbers raised a ComplexWarning.
+    frame = pd.DataFrame({"d": values})
+    with pytest.raises(DataError, match=f"column 'd': {what}.* are not supported"):
+        infer_schema(frame)
+    with pytest.raises(DataError, match=f"column 'd': {what}.* are not supported"):
+        conform(frame, Schema((Column("d", ColumnKind.NUMERIC, nullable=True),)))
+
+
+def test_whole_numbers_beyond_two_to_the_53_are_floats():
+    # Inferred as integers, they overflowed int64 when sampled (RuntimeWarning: invalid cast);
+    # and the decimals of 1.8e308 overflowed.
+    big = np.array([2**63, 1, 7, 2**53 + 2], dtype="uint64")
+    schema, _ = _sample_conforms(pd.DataFrame({"big": [-6.764016918062571e235] * 3 + [1.0], "u": big}))
+    assert schema["big"].type is NumericType.FLOAT and schema["u"].type is NumericType.FLOAT
+    assert infer_schema(pd.DataFrame({"x": [0.5, 1.7976931348623157e308]}))["x"].decimals == 1
+
+
+def test_a_column_without_a_name_is_refused():
+    # The inferred schema held a column named "", which its own JSON loader refuses, and a CSV
+    # file read it back as "Unnamed: 0".
+    with pytest.raises(DataError, match="column #2 has an empty name"):
+        infer_schema(pd.DataFrame({"a": [1, 2], "": [3, 4]}))
