@@ -231,3 +231,11 @@ def test_a_column_without_a_name_is_refused():
     # file read it back as "Unnamed: 0".
     with pytest.raises(DataError, match="column #2 has an empty name"):
         infer_schema(pd.DataFrame({"a": [1, 2], "": [3, 4]}))
+
+
+def test_numbers_spread_across_the_whole_float_range_are_learned():
+    # The quantile transform interpolated spans beyond the largest float (over 1,000 rows, so
+    # between its quantiles): overflow, a RuntimeWarning.
+    values = np.tile([-1.7976931348623157e308, 1.7976931348623157e308], 601)
+    _, out = _sample_conforms(pd.DataFrame({"x": values, "y": np.arange(1202.0)}), rows=200)
+    assert np.isfinite(out["x"]).all()

@@ -50,6 +50,11 @@ class QuantileNormal:
     def __init__(self, quantiles: np.ndarray) -> None:
         self.quantiles = np.asarray(quantiles, dtype=np.float64)
         self.probs = np.linspace(0.0, 1.0, self.quantiles.size)
+        # np.interp's slopes (value span / probability step) overflow for values spread nearly as
+        # wide as the largest float; then values are interpolated divided by a power of two
+        # (exact but for subnormals).
+        span = (float(self.quantiles[-1]) - float(self.quantiles[0])) * self.quantiles.size
+        self._scale = 1.0 if np.isfinite(span) else 2.0 ** (int(np.log2(self.quantiles.size)) + 2)
 
     @classmethod
     def fit(cls, values: np.ndarray, n_quantiles: int = 1000) -> "QuantileNormal":
@@ -57,7 +62,12 @@ class QuantileNormal:
         if values.size == 0:
             return cls(np.zeros(2))
         n = int(min(n_quantiles, max(values.size, 2)))
-        return cls(np.quantile(values, np.linspace(0.0, 1.0, n)))
+        probs = np.linspace(0.0, 1.0, n)
+        if np.isfinite(float(values.max()) - float(values.min())):
+            return cls(np.quantile(values, probs))
+        # A range wider than the largest float: np.quantile's interpolation would overflow, so
+        # it interpolates the halves (exact but for subnormals).
+        return cls(np.quantile(values / 2, probs) * 2)
 
     def spans(self) -> list[tuple[SpanKind, int]]:
         """One continuous span."""
@@ -65,7 +75,7 @@ class QuantileNormal:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Values ``(n,)`` to a block ``(n, 1)`` of standard-normal scores."""
-        q, p = self.quantiles, self.probs
+        q, p, x = self.quantiles / self._scale, self.probs, x / self._scale
         up = np.interp(x, q, p)
         down = -np.interp(-x, -q[::-1], -p[::-1])
         u = np.clip(0.5 * (up + down), _EPS, 1.0 - _EPS)
@@ -73,7 +83,7 @@ class QuantileNormal:
 
     def inverse(self, block: np.ndarray) -> np.ndarray:
         """A block ``(n, 1)`` back to values ``(n,)``."""
-        return np.interp(ndtr(block[:, 0]), self.probs, self.quantiles)
+        return np.interp(ndtr(block[:, 0]), self.probs, self.quantiles / self._scale) * self._scale
 
     def null_fill(self) -> np.ndarray:
         """The encoded block row used for a null (the median)."""
@@ -81,7 +91,8 @@ class QuantileNormal:
 
     def _cdf_interval(self, low: float, high: float) -> tuple[float, float]:
         """``P(X < low)`` and ``P(X <= high)`` under the fitted empirical CDF (point masses whole)."""
-        q, p = self.quantiles, self.probs
+        q, p = self.quantiles / self._scale, self.probs
+        low, high = low / self._scale, high / self._scale
         below = float(-np.interp(-low, -q[::-1], -p[::-1])) if np.isfinite(low) else 0.0
         upto = float(np.interp(high, q, p)) if np.isfinite(high) else 1.0
         return below, upto
@@ -95,7 +106,7 @@ class QuantileNormal:
         """``n`` draws from the training distribution restricted to ``[low, high]`` (inverse CDF)."""
         below, upto = self._cdf_interval(low, high)
         u = rng.uniform(below, max(upto, below), size=n)
-        return np.clip(np.interp(u, self.probs, self.quantiles), low, high)
+        return np.clip(np.interp(u, self.probs, self.quantiles / self._scale) * self._scale, low, high)
 
     def get_state(self) -> dict[str, Any]:
         return {"encoding": self.encoding.value, "quantiles": self.quantiles.tolist()}
