@@ -271,3 +271,38 @@ def test_every_kind_with_nulls_runs_end_to_end():
     assert when["coverage"]["real_range"][0].startswith("2024-01")
     assert report["quality"]["column_shapes"] < 1.0
     assert "<svg" in report.to_html()
+
+
+# ---------------------------------------------------------------- found by tests/test_fuzz.py
+
+
+@pytest.mark.parametrize("binning", ["real_range", "own_range"])
+def test_numbers_across_the_whole_float_range_are_evaluated(binning):
+    # Overflow (RuntimeWarnings) in KS rounding, Pearson's r, the range coverage, the histogram
+    # edges of the plots and the privacy embedding.
+    real = pd.DataFrame({"x": [-1.7976931348623157e308, 1e-300, 2.6e194, 1.7976931348623157e308] * 3,
+                         "y": np.arange(12.0)})
+    synthetic = pd.DataFrame({"x": [1.7e308, -2.6e194, 0.0] * 3, "y": np.arange(9.0)})
+    data = evaluate(real, synthetic, holdout=real.iloc[:6], binning=binning, metrics=["quality", "privacy"]).to_dict()
+    assert 0 <= data["quality"]["score"] <= 1
+    assert data["privacy"]["exact_copy_rate"] is not None
+
+
+def test_a_continuous_range_too_narrow_for_bins_is_evaluated():
+    # np.histogram_bin_edges refused one datetime (ns since 1970: x - 0.5 == x + 0.5) with
+    # "Too many bins for data range".
+    real = pd.DataFrame({"t": pd.to_datetime(["2222-01-04T00:01:03.000138"] * 2), "c": ["a", "b"]})
+    synthetic = pd.DataFrame({"t": pd.to_datetime(["2222-01-04T00:01:03"] * 5), "c": ["a"] * 5})
+    for binning in ("real_range", "own_range"):
+        assert evaluate(real, synthetic, metrics=["quality"], binning=binning).to_dict()["quality"]["score"] >= 0
+
+
+def test_categories_are_widened_as_validation_matches_them():
+    # The evaluator widened the categories "" "0" "a" with the real value 0.0 (text "0.0"), which
+    # the schema refuses as a repeat of "0": a SchemaError from evaluate.
+    from synthvae.schema import Column, ColumnKind, Schema
+
+    real = pd.DataFrame({"c": pd.Series(["", 0.0, "a"] * 4, dtype=object)})
+    synthetic = pd.DataFrame({"c": ["0", "a", ""] * 3})
+    schema = Schema((Column("c", ColumnKind.CATEGORICAL, categories=("", "0", "a")),))
+    assert evaluate(real, synthetic, schema=schema, metrics=["quality"]).to_dict()["quality"]["score"] == pytest.approx(1.0)

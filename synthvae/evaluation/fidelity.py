@@ -256,8 +256,11 @@ def coverage(
                 entry["synthetic_range"] = [_bound(sp.min(), info), _bound(sp.max(), info)]
                 entry["synthetic_outside_real_range"] = float(((sp < lo) | (sp > hi)).mean())
                 if hi > lo:
-                    gap = max(0.0, sp.min() - lo) + max(0.0, hi - sp.max())
-                    entry["range_coverage"] = float(max(0.0, 1 - gap / (hi - lo)))
+                    # On the scale of the real values: ranges up to the largest floats do not overflow.
+                    scale = max(abs(float(lo)), abs(float(hi)))
+                    low, high, s_low, s_high = (float(v) / scale for v in (lo, hi, sp.min(), sp.max()))
+                    gap = max(0.0, s_low - low) + max(0.0, high - s_high)
+                    entry["range_coverage"] = float(max(0.0, 1 - gap / (high - low)))
                 else:
                     entry["range_coverage"] = float(bool((sp == lo).any()))
         out.append(entry)
@@ -316,12 +319,20 @@ def quality(
 def _ks_complement(real: np.ndarray, synthetic: np.ndarray) -> float:
     if real.size == 0 or synthetic.size == 0:
         return float("nan")
-    a = np.sort(np.round(real, _ROUND_DECIMALS))
-    b = np.sort(np.round(synthetic, _ROUND_DECIMALS))
+    a = np.sort(_round(real))
+    b = np.sort(_round(synthetic))
     both = np.concatenate([a, b])
     cdf_a = np.searchsorted(a, both, side="right") / a.size
     cdf_b = np.searchsorted(b, both, side="right") / b.size
     return float(1 - np.abs(cdf_a - cdf_b).max())
+
+
+def _round(values: np.ndarray) -> np.ndarray:
+    """Values rounded to 14 decimals, as SDMetrics does; values too large to be scaled by 1e14
+    (beyond 1e294) have no such decimals and are kept as they are."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = np.round(values, _ROUND_DECIMALS)
+    return np.where(np.isfinite(rounded), rounded, values)
 
 
 def _tv_complement(real: np.ndarray, synthetic: np.ndarray, k: int) -> float:
@@ -339,6 +350,10 @@ def _pairwise_pearson(x: np.ndarray) -> np.ndarray:
     present = ~np.isnan(x)
     mask = present.astype("float64")
     count = mask.sum(axis=0)
+    # Each column scaled by a power of two to below 1 in magnitude: exact, r unchanged, and the
+    # squares below cannot overflow (values of 1e200).
+    _, exponent = np.frexp(np.where(present, np.abs(x), 0.0).max(axis=0, initial=0.0))
+    x = np.ldexp(x, -exponent)
     with np.errstate(divide="ignore", invalid="ignore"):
         # Standardise first: r is unchanged and the sums below stay well conditioned (datetimes
         # are ~1e18 ns).
@@ -380,16 +395,38 @@ def _bin_pair(real: np.ndarray, synthetic: np.ndarray, binning: Binning):
     """Bin codes of a continuous column in both tables, nulls included as a code."""
     if binning is Binning.OWN_RANGE:
         # SDMetrics: np.digitize over each table's own edges; nulls (and the maximum) get N+1.
-        codes = [np.digitize(v, np.histogram_bin_edges(v[~np.isnan(v)], bins=N_BINS))
-                 for v in (real, synthetic)]
+        codes = [np.digitize(v, _bin_edges(v)) for v in (real, synthetic)]
         return codes[0].astype("int64"), codes[1].astype("int64"), N_BINS + 2
-    edges = np.histogram_bin_edges(real[~np.isnan(real)], bins=N_BINS)
+    edges = _bin_edges(real)
     out = []
     for v in (real, synthetic):
         code = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, N_BINS - 1)
         code[np.isnan(v)] = N_BINS
         out.append(code.astype("int64"))
     return out[0], out[1], N_BINS + 1
+
+
+def _bin_edges(values: np.ndarray) -> np.ndarray:
+    """The ``N_BINS + 1`` edges ``np.histogram_bin_edges`` gives the present values, computed
+    without its refusals: edges a range too narrow for its magnitude cannot tell apart (two
+    datetimes a microsecond apart, as nanoseconds since 1970) repeat, and ranges up to the
+    largest floats do not overflow."""
+    present = values[~np.isnan(values)]
+    low, high = (float(present.min()), float(present.max())) if present.size else (0.0, 1.0)
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    return equal_width_edges(low, high, N_BINS)
+
+
+def equal_width_edges(low: float, high: float, bins: int) -> np.ndarray:
+    """``bins + 1`` non-decreasing edges from ``low`` to ``high``: ``np.linspace`` (so that bins
+    match SDMetrics'), except for a range near or beyond the largest float, which it overflows."""
+    if np.isfinite((float(high) - float(low)) * 2):
+        edges = np.linspace(low, high, bins + 1)
+    else:
+        t = np.linspace(0.0, 1.0, bins + 1)
+        edges = low * (1 - t) + high * t
+    return np.maximum.accumulate(edges)
 
 
 def _null_as_code(codes: np.ndarray, k: int) -> np.ndarray:

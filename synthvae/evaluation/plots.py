@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from synthvae.evaluation.fidelity import equal_width_edges
 from synthvae.evaluation.tables import ColumnInfo, PreparedTable, Shape
 from synthvae.schema import ColumnKind
 
@@ -53,7 +54,7 @@ def _distribution(info: ColumnInfo, real: PreparedTable, synthetic: PreparedTabl
         hi = max(x for x in ([rp.max()] if rp.size else []) + ([np.quantile(sp, 0.999)] if sp.size else []))
         if hi <= lo:
             hi = lo + 1.0
-        edges = np.linspace(lo, hi, HIST_BINS + 1)
+        edges = equal_width_edges(lo, hi, HIST_BINS)
         out["edges"] = edges.tolist()
         out["labels"] = [_label(edges[0], info), _label(edges[-1], info)]
         for name, values in (("real", rp), ("synthetic", sp)):

@@ -110,8 +110,10 @@ class RowEmbedding:
             if info.shape is Shape.CONTINUOUS:
                 present = values[~np.isnan(values)]
                 lo = float(present.min()) if present.size else 0.0
-                span = float(present.max()) - lo if present.size else 1.0
-                self.parts.append((info.name, "continuous", (lo, span if span > 0 else 1.0)))
+                # In halves, which are exact, so that values spread wider than the largest
+                # float (-1e308 to 1e308) do not overflow.
+                half_span = float(present.max()) / 2 - lo / 2 if present.size else 0.5
+                self.parts.append((info.name, "continuous", (lo, half_span if half_span > 0 else 0.5)))
             else:
                 counts = np.bincount(values[values >= 0], minlength=len(info.categories))
                 top = np.argsort(-counts, kind="stable")[:TOP_CATEGORIES]
@@ -125,9 +127,9 @@ class RowEmbedding:
         for name, kind, state in self.parts:
             values = table.arrays[name]
             if kind == "continuous":
-                lo, span = state
+                lo, half_span = state
                 missing = np.isnan(values)
-                blocks.append(np.where(missing, 0.0, (values - lo) / span)[:, None])
+                blocks.append(np.where(missing, 0.0, (values / 2 - lo / 2) / half_span)[:, None])
                 blocks.append(missing.astype("float64")[:, None])
             else:
                 slot, n_top = state

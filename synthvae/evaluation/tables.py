@@ -29,7 +29,7 @@ import pandas as pd
 from synthvae.errors import DataError, preview
 from synthvae.inference import infer_schema
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
-from synthvae.validation import conform
+from synthvae.validation import category_text, conform
 
 
 class Shape(str, enum.Enum):
@@ -134,7 +134,7 @@ def _widened_categories(column: Column, frames: Sequence[pd.DataFrame]) -> tuple
     known_text = set()
     for value in categories:
         known.add(value)
-        known_text.add(str(value))
+        known_text.add(category_text(value))
     for frame in frames:
         if column.name not in frame.columns:
             continue  # conform names the missing column
@@ -147,10 +147,11 @@ def _widened_categories(column: Column, frames: Sequence[pd.DataFrame]) -> tuple
                 seen = value in known
             except TypeError:  # unhashable cell: conform reports it
                 continue
-            if not seen and str(value) not in known_text:
+            # Matched as conform matches (0.0 is the category "0"), and as the schema refuses repeats.
+            if not seen and category_text(value) not in known_text:
                 categories.append(value)
                 known.add(value)
-                known_text.add(str(value))
+                known_text.add(category_text(value))
     return tuple(categories)
 
 
