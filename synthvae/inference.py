@@ -102,6 +102,7 @@ def infer_schema(
 
 
 def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int) -> Column:
+    _refuse_unsupported(name, series)
     nullable = bool(series.isna().any())
     present = series.dropna()
     if present.empty:
@@ -115,7 +116,6 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
         return Column(name, ColumnKind.BOOLEAN, nullable=nullable, description="inferred: true/false values")
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return _datetime_column(name, pd.Series(series), nullable, fmt=None)
-    _refuse_unsupported(name, series)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return _numeric_column(name, present.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
     # Text (object or string dtype), as validation reads it: 1.0 is "1", b"x" is "b'x'".

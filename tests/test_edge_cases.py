@@ -205,6 +205,7 @@ def test_mixed_objects_are_categories_that_validation_matches():
 
 @pytest.mark.parametrize("values, what", [
     (pd.to_timedelta(["1 days", None, "2 days"]), "durations"),
+    (pd.to_timedelta([None, None]), "durations"),  # all null: was a numeric column conform refused
     (pd.Series([1 + 2j, 3 + 0j, 2 - 1j]), "complex numbers"),
 ])
 def test_durations_and_complex_numbers_are_refused_by_name(values, what):
