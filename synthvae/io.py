@@ -20,6 +20,7 @@ import codecs
 import contextlib
 import errno
 import gzip
+import io
 import logging
 import lzma
 import os
@@ -27,7 +28,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -321,26 +322,89 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         DataError: The suffix is unknown, the folder is missing or not writable, or the disk
             is full (the target is then left as it was).
     """
+    return write_tables([frame], path)[0]
+
+
+def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike) -> tuple[Path, int]:
+    """Write consecutive tables with the same columns to one CSV or Parquet file, atomically,
+    holding one table at a time: memory stays flat whatever the number of rows.
+
+    Each table becomes one Parquet row group (or the next lines of the CSV file). The file
+    appears, complete, once the last table is written; until then (or if anything fails or the
+    process is killed) the previous file at ``path``, if any, is left as it was.
+
+    Args:
+        frames: The tables, e.g. :meth:`synthvae.Synthesizer.iter_sample`; the first sets the
+            columns and types (later ones are converted to them).
+        path: Target file; the suffix picks the format, as :func:`write_table`.
+
+    Returns:
+        The path written and the number of rows.
+
+    Raises:
+        DataError: As :func:`write_table`, or a table whose columns differ from the first's.
+    """
     path = Path(path)
     fmt = table_format(path)
+    rows = 0
     with atomic_path(path) as tmp:
         if fmt == "parquet":
+            writer, schema = None, None
             try:
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-                raise DataError(
-                    f"cannot write {str(path)!r} as Parquet: {exc}; a column mixing types (e.g. "
-                    f"categories 1, 2 and 'unknown') must be made all text"
-                ) from None
-            pq.write_table(table, tmp, write_page_checksum=True)
+                for frame in frames:
+                    table = _arrow_table(frame, path, schema)
+                    if writer is None:
+                        schema = table.schema
+                        writer = pq.ParquetWriter(tmp, schema, write_page_checksum=True)
+                    writer.write_table(table)
+                    rows += len(frame)
+                if writer is None:
+                    raise DataError(f"cannot write {str(path)!r}: no table was given")
+            finally:
+                if writer is not None:
+                    writer.close()
         else:
             name = path.name.lower()
-            # The temporary name hides the real suffix, so say the compression explicitly.
-            compression = next((c for suffix, c in _COMPRESSION.items() if name.endswith(suffix)), None)
-            if compression == "zip":
-                compression = {"method": "zip", "archive_name": path.name[: -len(".zip")]}
-            frame.to_csv(tmp, index=False, sep="\t" if name.endswith(".tsv") else ",", compression=compression)
-    return path
+            sep = "\t" if name.endswith(".tsv") else ","
+            columns = None
+            with _csv_handle(tmp, path) as handle:
+                for frame in frames:
+                    if columns is not None and list(frame.columns) != columns:
+                        raise DataError(f"cannot write {str(path)!r}: a table has other columns than the first")
+                    frame.to_csv(handle, index=False, sep=sep, header=columns is None)
+                    columns = list(frame.columns)
+                    rows += len(frame)
+    return path, rows
+
+
+def _arrow_table(frame: pd.DataFrame, path: Path, schema: pa.Schema | None) -> pa.Table:
+    try:
+        return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, KeyError) as exc:
+        if schema is not None:
+            raise DataError(f"cannot write {str(path)!r}: a table does not match the first one's columns and types ({exc})") from None
+        raise DataError(
+            f"cannot write {str(path)!r} as Parquet: {exc}; a column mixing types (e.g. "
+            f"categories 1, 2 and 'unknown') must be made all text"
+        ) from None
+
+
+@contextlib.contextmanager
+def _csv_handle(tmp: Path, path: Path) -> Iterator[io.TextIOBase]:
+    """A UTF-8 text handle on ``tmp`` that compresses as ``path``'s suffix says (the temporary
+    name hides it)."""
+    name = path.name.lower()
+    compression = next((c for suffix, c in _COMPRESSION.items() if name.endswith(suffix)), None)
+    text = dict(encoding="utf-8", newline="")
+    if compression == "zip":
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            with archive.open(path.name[: -len(".zip")], "w", force_zip64=True) as member:
+                with io.TextIOWrapper(member, **text) as handle:
+                    yield handle
+        return
+    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression)
+    with (opener(tmp, "wt", **text) if opener else open(tmp, "w", **text)) as handle:
+        yield handle
 
 
 @contextlib.contextmanager
@@ -490,4 +554,5 @@ __all__ = [
     "read_table",
     "table_format",
     "write_table",
+    "write_tables",
 ]

@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from synthvae.device import resolve_device
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError, preview
 from synthvae.generation import Generator, decoded_matrix
 from synthvae.inference import infer_schema
-from synthvae.io import read_table
+from synthvae.io import read_table, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
@@ -458,6 +458,8 @@ class Synthesizer:
     ) -> pd.DataFrame:
         """Draw ``n`` synthetic rows, optionally all satisfying ``conditions``.
 
+        The rows are those :meth:`iter_sample` yields for the same arguments, in one table.
+
         Args:
             n: Number of rows.
             conditions: Values some columns must take, as ``{column: value}``,
@@ -477,6 +479,31 @@ class Synthesizer:
         Raises:
             ParameterError: A bad argument, or an impossible condition (unknown column or
                 category, empty range, values the training data never had).
+        """
+        frames = list(self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size))
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def iter_sample(
+        self,
+        n: int,
+        *,
+        conditions: ConditionsLike = None,
+        seed: int | None = None,
+        batch_size: int = 50_000,
+    ) -> Iterator[pd.DataFrame]:
+        """Draw ``n`` synthetic rows as consecutive tables of at most ``batch_size`` rows, with
+        memory bounded by one batch whatever ``n`` is (see :meth:`sample_to` to write them).
+
+        The arguments are checked, and impossible conditions refused, when this is called, not
+        when the first batch is asked for. Each table's index continues the previous one's; ids
+        stay unique across tables; rules of the schema (uniqueness too) hold across all of them.
+        Together they are the rows of ``sample(n, ...)`` with the same arguments.
+
+        Args, raises: as :meth:`sample`.
+
+        Returns:
+            An iterator of tables with exactly the schema's columns, order and dtypes (one empty
+            table when ``n`` is 0).
         """
         self._check_fitted()
         _check_count("n", n)
@@ -502,16 +529,41 @@ class Synthesizer:
             return self.constraints_.reverse(frame)
 
         checker = RowCheck(self.constraints_, residual, batch_size)
-        frames = []
-        for start in range(0, int(n), batch_size):
-            rows = min(batch_size, int(n) - start)
-            frames.append(checker.rows(rows, draw) if checker.needed else draw(rows))
         self.last_resampling_ = checker.report()
-        if not frames:
-            empty = np.zeros((0, self.preprocessor_.layout_.width), dtype=np.float32)
-            frames = [self.constraints_.reverse(self.preprocessor_.reverse_transform(empty, rng))]
-        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        return self.preprocessor_.finalize(frame)
+
+        def batches() -> Iterator[pd.DataFrame]:
+            if n == 0:
+                empty = np.zeros((0, self.preprocessor_.layout_.width), dtype=np.float32)
+                yield self.preprocessor_.finalize(self.constraints_.reverse(self.preprocessor_.reverse_transform(empty, rng)))
+            for start in range(0, int(n), batch_size):
+                rows = min(batch_size, int(n) - start)
+                frame = checker.rows(rows, draw) if checker.needed else draw(rows)
+                self.last_resampling_ = checker.report()
+                yield self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=start)
+
+        return batches()
+
+    def sample_to(
+        self,
+        path: str | os.PathLike,
+        n: int,
+        *,
+        conditions: ConditionsLike = None,
+        seed: int | None = None,
+        batch_size: int = 50_000,
+    ) -> Path:
+        """Draw ``n`` rows straight into a Parquet or CSV file, one batch at a time: memory stays
+        that of one batch at any ``n``. The file holds exactly the rows of ``sample`` with the
+        same arguments, and appears complete or not at all (atomic, as
+        :func:`synthvae.write_table`).
+
+        Args, raises: as :meth:`sample`, and as :func:`synthvae.io.write_tables` for the file.
+
+        Returns:
+            The path written.
+        """
+        batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
+        return write_tables(batches, path)[0]
 
     def _draw_streams(self, seed: int | None) -> tuple[torch.Generator, np.random.Generator]:
         """The torch and numpy random streams of one call, from ``seed`` (or the instance stream)."""

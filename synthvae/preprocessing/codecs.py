@@ -676,7 +676,12 @@ class IdCodec(ColumnCodec):
         return np.zeros((len(series), 0), dtype=np.float32)
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        numbers = self.first_ + np.arange(block.shape[0], dtype=np.int64)
+        return self.ids(block.shape[0])
+
+    def ids(self, rows: int, offset: int = 0) -> pd.Series:
+        """``rows`` new ids, the first ``offset`` places after the first new id."""
+        self._check_fitted()
+        numbers = self.first_ + offset + np.arange(rows, dtype=np.int64)
         if self.column.is_integer:
             return pd.Series(pd.array(numbers, dtype="Int64"))
         text = pd.Series(numbers).astype(str).str.zfill(self.column.width)

@@ -118,13 +118,18 @@ class TablePreprocessor:
             start += width
         return pd.DataFrame(columns, index=pd.RangeIndex(matrix.shape[0]))
 
-    def finalize(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Fix up a table concatenated from several :meth:`reverse_transform` calls: ids are
-        renumbered so they stay unique across the parts."""
+    def finalize(self, frame: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
+        """Fix up a table assembled from several :meth:`reverse_transform` calls: ids are
+        renumbered so they stay unique across the parts.
+
+        Args:
+            frame: The table.
+            offset: Rows of the same sample before this table (ids continue after theirs).
+        """
         self._check_fitted()
         for codec in self.codecs_:
             if codec.column.kind is ColumnKind.ID:
-                ids = codec.reverse_transform(np.zeros((len(frame), 0)), np.random.default_rng(0))
+                ids = codec.ids(len(frame), offset)
                 frame[codec.column.name] = ids.set_axis(frame.index)
         return frame
 
