@@ -430,12 +430,20 @@ class Synthesizer:
                     "and categories by public knowledge, and pass it (schema= in Python, --schema on the "
                     "command line)"
                 )
-            return infer_schema(frame)
-        if isinstance(self.schema, Schema):
-            return self.schema
-        if isinstance(self.schema, (str, os.PathLike)):
-            return load_schema(self.schema)
-        raise SchemaError(f"schema must be a Schema, a path or None, got {type(self.schema).__name__}")
+            schema = infer_schema(frame)
+        elif isinstance(self.schema, Schema):
+            schema = self.schema
+        elif isinstance(self.schema, (str, os.PathLike)):
+            schema = load_schema(self.schema)
+        else:
+            raise SchemaError(f"schema must be a Schema, a path or None, got {type(self.schema).__name__}")
+        if all(column.is_generated for column in schema):
+            raise DataError(
+                f"every column is an id or personal column ({preview(schema.names)}), regenerated and "
+                f"never learned: there is nothing for the model to learn; a table needs a numeric, "
+                f"categorical, boolean or datetime column"
+            )
+        return schema
 
     def _train_config(self, learning_rate: float) -> TrainConfig:
         return TrainConfig(

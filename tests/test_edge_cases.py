@@ -240,3 +240,11 @@ def test_numbers_spread_across_the_whole_float_range_are_learned():
     values = np.tile([-1.7976931348623157e308, 1.7976931348623157e308], 601)
     _, out = _sample_conforms(pd.DataFrame({"x": values, "y": np.arange(1202.0)}), rows=200)
     assert np.isfinite(out["x"]).all()
+
+
+def test_a_table_of_ids_alone_is_refused_by_name():
+    # Nothing to learn: the VAE was built with zero inputs (torch's UserWarning "Initializing
+    # zero-element tensors is a no-op").
+    frame = pd.DataFrame({"user_id": range(30), "email": [f"u{i}@example.com" for i in range(30)]})
+    with pytest.raises(DataError, match=r"every column is an id or personal column \(\['user_id', 'email'\]\)"):
+        Synthesizer(**TINY).fit(frame)
