@@ -12,9 +12,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from synthvae.evaluation.tables import (
     ColumnInfo,
@@ -65,6 +62,8 @@ def detection(
         x_synth[np.sort(rng.choice(synthetic.n_rows, n, replace=False))],
     ])
     y = np.repeat([0, 1], n)
+    from sklearn.model_selection import StratifiedKFold  # scikit-learn loads when used, not at import
+
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     aucs = []
     with one_thread():
@@ -75,6 +74,9 @@ def detection(
 
 
 def _cross_validate(x, y, mask, splitter, seed: int) -> list[float]:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
     aucs = []
     for fit_rows, test_rows in splitter.split(x, y):
         model = HistGradientBoostingClassifier(

@@ -22,7 +22,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import pairwise_distances_argmin_min
 
 from synthvae.evaluation.tables import ColumnInfo, PreparedTable, Shape, one_thread
 
@@ -143,6 +142,8 @@ class RowEmbedding:
 
 def nearest_distances(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Euclidean distance of every query row to its nearest reference row (ties at 0 exact)."""
+    from sklearn.metrics import pairwise_distances_argmin_min
+
     with one_thread():
         _, distances = pairwise_distances_argmin_min(queries, reference)
     # The distances come from |x|^2 + |y|^2 - 2 x.y, which leaves ~1e-8 of noise where a row is

@@ -39,8 +39,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
-from sklearn.metrics import pairwise_distances_argmin, roc_auc_score
 
 from synthvae.errors import DataError, preview
 from synthvae.evaluation.privacy import (
@@ -190,6 +188,8 @@ def _copies(train_t: PreparedTable, synth_t: PreparedTable, hold_t: PreparedTabl
     copies = int(np.isin(row_hashes(synth_t.frame), hashes).sum())
     baseline = float(np.isin(row_hashes(hold_t.frame), hashes).mean())
     n = synth_t.n_rows
+    from scipy.stats import binom  # scipy.stats takes a second to import: only when used
+
     # P(X >= copies) for X ~ Binomial(n, baseline): how surprising the count is by chance.
     p_value = float(binom.sf(copies - 1, n, baseline)) if copies else 1.0
     passed = p_value >= limits.copy_p_value
@@ -207,6 +207,8 @@ def _closer_to_train(s: np.ndarray, t_matched: np.ndarray, h: np.ndarray, limits
 
 
 def _membership(t: np.ndarray, h: np.ndarray, s: np.ndarray, limits: PrivacyLimits) -> CheckResult:
+    from sklearn.metrics import roc_auc_score  # scikit-learn loads when used, not at import
+
     scores = -np.concatenate([nearest_distances(t, s), nearest_distances(h, s)])
     labels = np.concatenate([np.ones(len(t)), np.zeros(len(h))])
     auc = float(roc_auc_score(labels, scores))
@@ -228,6 +230,8 @@ def _attribute(column, infos, train_t: PreparedTable, synth_t: PreparedTable, re
     values = synth_t.arrays[column][reference]
 
     def accuracy(table: PreparedTable, rows: np.ndarray) -> float:
+        from sklearn.metrics import pairwise_distances_argmin
+
         with one_thread():
             nearest = pairwise_distances_argmin(embed(table)[rows], s)
         guess, truth = values[nearest], table.arrays[column][rows]

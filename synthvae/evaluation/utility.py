@@ -20,8 +20,6 @@ import enum
 from typing import Sequence
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.metrics import f1_score, r2_score, roc_auc_score
 
 from synthvae.errors import DataError
 from synthvae.evaluation.tables import (
@@ -123,6 +121,9 @@ def _xy(infos, target: str, table: PreparedTable, task: Task, counts: dict):
 
 
 def _fit_and_score(x, y, x_test, y_test, task: Task, positive, seed: int, mask) -> float | None:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import f1_score, r2_score, roc_auc_score
+
     if y.size == 0:
         return None
     categorical = mask if mask.any() else None
