@@ -59,7 +59,7 @@ _PERSONAL_LABEL = {
     PersonalType.FIRST_NAME: "first names", PersonalType.LAST_NAME: "last names", PersonalType.ADDRESS: "street addresses",
 }
 _MAX_DECIMALS = 6
-_EXACT_INTEGERS = 2**53  # the largest magnitude up to which float64 holds every whole number
+_EXACT_INTEGERS = 2**53  # below it, float64 holds every whole number
 
 
 def infer_schema(
@@ -166,9 +166,9 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
             f"column {name!r}: contains infinite values; replace them with numbers or nulls "
             f"before inferring a schema"
         )
-    # Beyond 2**53 every float is whole and whole numbers no longer have a float each: such
-    # columns are floats (sampled integers must also fit in int64).
-    integral = bool(np.all(finite == np.round(finite))) and bool(np.abs(finite).max() <= _EXACT_INTEGERS)
+    # From 2**53 on every float is whole and whole numbers no longer have a float each (2**53 + 1
+    # reads as 2**53): such columns are floats (sampled integers must also fit in int64).
+    integral = bool(np.all(finite == np.round(finite))) and bool(np.abs(finite).max() < _EXACT_INTEGERS)
     unique = np.unique(finite)
     if integral:
         if n_rows >= min_id_rows and unique.size == n_rows and (

@@ -225,6 +225,10 @@ def test_whole_numbers_beyond_two_to_the_53_are_floats():
     schema, _ = _sample_conforms(pd.DataFrame({"big": [-6.764016918062571e235] * 3 + [1.0], "u": big}))
     assert schema["big"].type is NumericType.FLOAT and schema["u"].type is NumericType.FLOAT
     assert infer_schema(pd.DataFrame({"x": [0.5, 1.7976931348623157e308]}))["x"].decimals == 1
+    # Codes read as floats: 2**53 + 1 became the category 2**53, which conform did not match.
+    codes = pd.Series([2**53 + 1, 7, -1, None, 2**31] * 3, dtype="Int64")
+    assert infer_schema(pd.DataFrame({"c": codes}))["c"].kind is ColumnKind.NUMERIC
+    _sample_conforms(pd.DataFrame({"c": codes}))
 
 
 def test_a_column_without_a_name_is_refused():
