@@ -94,9 +94,10 @@ def infer_schema(
         raise DataError(f"duplicate column names in the data: {sorted({n for n in names if names.count(n) > 1})}")
     if "" in names:
         raise DataError(f"column #{names.index('') + 1} has an empty name; give it a name")
+    # By position: labels 0 and 0.0 (or 1 and True) are equal, so frame[label] would hold both.
     columns = [
-        _infer_column(str(label), frame[label], code_max_values, min_id_rows)
-        for label in frame.columns
+        _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows)
+        for i, name in enumerate(names)
     ]
     return Schema(columns=tuple(columns), name=name)
 

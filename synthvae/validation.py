@@ -54,8 +54,9 @@ def conform(
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
-    # Schemas name columns by text; a frame may use other labels (0, 1, ... from numpy).
-    frame = frame.rename(columns=str)
+    # Schemas name columns by text; a frame may use other labels (0, 1, ... from numpy), tuples
+    # of a MultiIndex included (rename(columns=str) would turn each level into text).
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
     names = list(frame.columns)
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})

@@ -252,3 +252,19 @@ def test_a_table_of_ids_alone_is_refused_by_name():
     frame = pd.DataFrame({"user_id": range(30), "email": [f"u{i}@example.com" for i in range(30)]})
     with pytest.raises(DataError, match=r"every column is an id or personal column \(\['user_id', 'email'\]\)"):
         Synthesizer(**TINY).fit(frame)
+
+
+def test_labels_equal_as_values_but_not_as_text():
+    # 0 == 0.0 and 1 == True: frame[label] held two columns (AttributeError: 'DataFrame' object
+    # has no attribute 'dtype').
+    frame = pd.DataFrame([[1.5, "a", True, 2]] * 4, columns=pd.Index([0, 0.0, 1, True], dtype=object))
+    schema, out = _sample_conforms(frame)
+    assert schema.names == ["0", "0.0", "1", "True"] and list(out.columns) == schema.names
+
+
+def test_two_levels_of_column_labels():
+    # Inference named the columns "('a', 0)", conform looked for "a" and "0": the training data
+    # lacked every column of its own schema.
+    frame = pd.DataFrame([[1.5, "x"], [2.5, "y"]] * 3, columns=pd.MultiIndex.from_tuples([("a", 0), ("a", 1)]))
+    schema, out = _sample_conforms(frame)
+    assert schema.names == ["('a', 0)", "('a', 1)"]
