@@ -246,7 +246,8 @@ def _check_table_output(output: str) -> None:
 @cli.command("sample")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("-n", "--rows", required=True, type=click.IntRange(min=0), help="Number of rows.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv.")
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="Output .parquet or .csv file; with --rows-per-file or --shard a folder of parts.")
 @click.option(
     "-c",
     "--condition",
@@ -255,18 +256,43 @@ def _check_table_output(output: str) -> None:
     help="COL=VALUE, COL>=VALUE (also >, <, <=, !=); repeatable: values of one column combine "
     "by union, bounds by intersection. Every row satisfies all of them.",
 )
+@click.option("--batch-size", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Rows drawn and written at a time (memory); the rows for a seed depend on it.")
+@click.option("--rows-per-file", type=click.IntRange(min=1),
+              help="Write a folder of files part-00000.parquet, ... of this many rows (a Parquet dataset).")
+@click.option("--shard", metavar="I/K",
+              help="Write only shard I of K (0-based) as OUTPUT/part-I-of-K: K runs with the same "
+              "options make one reproducible dataset, exactly the rows of one run.")
 @_seed_option
 @_device_option
 @_library_errors
-def sample_command(model, rows, output, conditions, seed, device) -> None:
-    """Sample synthetic rows from MODEL and write them to a Parquet or CSV file."""
-    _check_table_output(output)
+def sample_command(model, rows, output, conditions, batch_size, rows_per_file, shard, seed, device) -> None:
+    """Sample synthetic rows from MODEL and write them to a Parquet or CSV file (or folder),
+    batch by batch: memory stays flat at any row count."""
+    shard_pair = _parse_shard(shard) if shard else None
+    if rows_per_file is None and shard_pair is None:
+        _check_table_output(output)
+    else:
+        _check_output_folder(output)
     syn = Synthesizer.load(model, device=device)
     started = time.perf_counter()
-    # Batch by batch into the file: memory stays flat at any row count.
-    syn.sample_to(output, rows, seed=seed, conditions=list(conditions) or None)
+    written = syn.sample_to(
+        output, rows, seed=seed, conditions=list(conditions) or None, batch_size=batch_size,
+        rows_per_file=rows_per_file, shard=shard_pair,
+    )
     seconds = time.perf_counter() - started
-    click.echo(f"wrote {rows} rows to {output} in {seconds:.2f} s", err=True)
+    what = f"shard {shard} of {rows} rows" if shard_pair else f"{rows} rows"
+    click.echo(f"wrote {what} to {written} in {seconds:.2f} s", err=True)
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise click.BadParameter(f"expected I/K such as 0/4, got {text!r}", param_hint="--shard") from None
+    if not 0 <= index < count:
+        raise click.BadParameter(f"need 0 <= I < K, got {text!r}", param_hint="--shard")
+    return index, count
 
 
 @cli.command("augment")

@@ -25,6 +25,7 @@ import logging
 import lzma
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -455,6 +456,64 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    For outputs of several files (a partitioned dataset): readers see the previous folder or
+    the complete new one. An existing folder at ``path`` is replaced (moved aside, then
+    removed, after the new one is in place). On any error the temporary folder is removed.
+
+    Raises:
+        DataError: The parent folder is missing or not writable, ``path`` is a file, or a
+            write inside the block failed.
+    """
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        state = "is not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"cannot write {str(path)!r}: folder {str(folder)!r} {state}")
+    if path.exists() and not path.is_dir():
+        raise DataError(f"cannot write a folder of files at {str(path)!r}: it is a file; give another name")
+    _remove_stale_temp_folders(path)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder))
+    except OSError as exc:
+        raise DataError(f"cannot write {str(path)!r}: cannot create a folder in {str(folder)!r} ({exc.strerror or exc})") from None
+    try:
+        yield tmp
+        if path.exists():
+            old = folder / f".{path.name}.{os.getpid()}.old.tmp"
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DataError(_write_failed_message(path, exc)) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _remove_stale_temp_folders(path: Path) -> None:
+    """Remove temporary folders of ``path`` left by writers that died (as
+    :func:`_remove_stale_temps` for files; only POSIX systems)."""
+    if os.name != "posix":
+        return
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d{1,9})\.[a-z0-9_.]+\.tmp")
+    try:
+        with os.scandir(path.parent) as entries:
+            found = [(e.path, int(m.group(1))) for e in entries if e.is_dir() and (m := pattern.fullmatch(e.name))]
+    except OSError:
+        return
+    for tmp, pid in found:
+        if _process_gone(pid):
+            shutil.rmtree(tmp, ignore_errors=True)
+            logger.info("removed %s, left by process %d which ended before finishing its write", tmp, pid)
+
+
 def _write_failed_message(path: Path, exc: OSError) -> str:
     number, reason = exc.errno, exc.strerror
     match = re.search(r"\[errno (\d+)\]", str(exc))
@@ -548,6 +607,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 __all__ = [
+    "atomic_folder",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -29,7 +30,7 @@ from synthvae.device import resolve_device
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError, preview
 from synthvae.generation import Generator, decoded_matrix
 from synthvae.inference import infer_schema
-from synthvae.io import read_table, write_tables
+from synthvae.io import atomic_folder, read_table, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
@@ -498,6 +499,7 @@ class Synthesizer:
         conditions: ConditionsLike = None,
         seed: int | None = None,
         batch_size: int = 50_000,
+        shard: tuple[int, int] | None = None,
     ) -> Iterator[pd.DataFrame]:
         """Draw ``n`` synthetic rows as consecutive tables of at most ``batch_size`` rows, with
         memory bounded by one batch whatever ``n`` is (see :meth:`sample_to` to write them).
@@ -507,7 +509,17 @@ class Synthesizer:
         stay unique across tables; rules of the schema (uniqueness too) hold across all of them.
         Together they are the rows of ``sample(n, ...)`` with the same arguments.
 
-        Args, raises: as :meth:`sample`.
+        Batch ``b`` draws from its own random streams, derived from the seed and ``b``, so any
+        batch can be drawn without the ones before it: that is what ``shard`` uses.
+
+        Args:
+            shard: ``(i, k)``: only the ``i``-th of ``k`` consecutive runs of batches (0-based).
+                The ``k`` shards, drawn in any order, by any processes, with the same ``n``,
+                seed and batch size, are together exactly the rows of ``sample(n, ...)``.
+                A schema with a ``unique`` rule cannot be sharded (uniqueness would need the
+                other shards' rows).
+
+        Other args, raises: as :meth:`sample`.
 
         Returns:
             An iterator of tables with exactly the schema's columns, order and dtypes (one empty
@@ -523,7 +535,9 @@ class Synthesizer:
             names = self.preprocessor_.schema.names
             for condition in model_conditions:  # impossible conditions fail before any work
                 self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
-        generator, rng = self._draw_streams(seed)
+        first, stop = self._shard_batches(n, batch_size, shard)
+        base_seed = self._resolve_seed(seed)
+        generator, rng = self._batch_streams(base_seed, first)
         self.model_.eval()
 
         def draw(rows: int) -> pd.DataFrame:
@@ -540,11 +554,14 @@ class Synthesizer:
         self.last_resampling_ = checker.report()
 
         def batches() -> Iterator[pd.DataFrame]:
-            if n == 0:
+            nonlocal generator, rng
+            if first == stop:
                 empty = np.zeros((0, self.preprocessor_.layout_.width), dtype=np.float32)
                 yield self.preprocessor_.finalize(self.constraints_.reverse(self.preprocessor_.reverse_transform(empty, rng)))
-            for start in range(0, int(n), batch_size):
+            for batch in range(first, stop):
+                start = batch * batch_size
                 rows = min(batch_size, int(n) - start)
+                generator, rng = self._batch_streams(base_seed, batch)
                 frame = checker.rows(rows, draw) if checker.needed else draw(rows)
                 self.last_resampling_ = checker.report()
                 yield self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=start)
@@ -559,29 +576,97 @@ class Synthesizer:
         conditions: ConditionsLike = None,
         seed: int | None = None,
         batch_size: int = 50_000,
+        rows_per_file: int | None = None,
+        shard: tuple[int, int] | None = None,
     ) -> Path:
-        """Draw ``n`` rows straight into a Parquet or CSV file, one batch at a time: memory stays
-        that of one batch at any ``n``. The file holds exactly the rows of ``sample`` with the
-        same arguments, and appears complete or not at all (atomic, as
+        """Draw ``n`` rows straight into Parquet or CSV, one batch at a time: memory stays that
+        of one batch at any ``n``. The output holds exactly the rows of ``sample`` with the same
+        arguments, and each file appears complete or not at all (atomic, as
         :func:`synthvae.write_table`).
 
-        Args, raises: as :meth:`sample`, and as :func:`synthvae.io.write_tables` for the file.
+        Args:
+            path: A ``.parquet`` / ``.csv`` file; with ``rows_per_file`` or ``shard`` a folder
+                (a partitioned dataset that ``pyarrow.dataset`` or ``read_table`` of each part
+                reads), whose parts are Parquet unless the folder's name ends in ``.csv``.
+            rows_per_file: Split the rows into files ``part-00000.parquet``, ... of this many
+                rows (the last fewer). The folder appears complete once every part is written;
+                an existing folder of that name is replaced. A multiple of ``batch_size`` (or
+                at most it: it then becomes the batch size).
+            shard: ``(i, k)``: write only shard ``i`` of ``k`` (see :meth:`iter_sample`) as
+                ``part-{i:05d}-of-{k:05d}`` in the folder, created if missing. ``k`` processes
+                (or machines sharing the folder) with the same arguments write one dataset,
+                reproducible, with no stream drawn twice.
+            Other args, raises: as :meth:`sample`, and as :func:`synthvae.io.write_tables`.
 
         Returns:
-            The path written.
+            The path written (the file, the folder, or the shard's part).
         """
+        path = Path(path)
+        if rows_per_file is not None and shard is not None:
+            raise ParameterError("give rows_per_file or shard, not both (each shard writes one file)")
+        if rows_per_file is None and shard is None:
+            batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
+            return write_tables(batches, path)[0]
+        suffix = ".csv" if path.name.lower().endswith(".csv") else ".parquet"
+        if shard is not None:
+            batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, shard=shard)
+            index, count = (int(v) for v in shard)
+            if path.exists() and not path.is_dir():
+                raise DataError(f"cannot write shards into {str(path)!r}: it is a file; give a folder")
+            if not path.parent.is_dir():
+                raise DataError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
+            path.mkdir(exist_ok=True)
+            return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}")[0]
+        _check_count("rows_per_file", rows_per_file, minimum=1)
+        if rows_per_file <= batch_size:
+            batch_size = rows_per_file
+        elif rows_per_file % batch_size:
+            raise ParameterError(
+                f"rows_per_file ({rows_per_file}) must be a multiple of batch_size ({batch_size}) "
+                f"or at most it, so that each file is whole batches"
+            )
+        per_file = rows_per_file // batch_size
         batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
-        return write_tables(batches, path)[0]
+        with atomic_folder(path) as folder:
+            for number, group in enumerate(_groups(batches, per_file)):
+                write_tables(group, folder / f"part-{number:05d}{suffix}")
+        return path
 
     def _draw_streams(self, seed: int | None) -> tuple[torch.Generator, np.random.Generator]:
         """The torch and numpy random streams of one call, from ``seed`` (or the instance stream)."""
+        return self._batch_streams(self._resolve_seed(seed), 0)
+
+    def _resolve_seed(self, seed: int | None) -> int:
+        """``seed``, checked, or the next seed of the instance stream when ``None``."""
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ParameterError(f"seed must be a non-negative integer or None, got {seed!r}")
-        if seed is None:
-            seed = int(self._sample_rng.integers(0, 2**63 - 1))
-        torch_seed, numpy_seed = np.random.SeedSequence(seed).generate_state(2)
+        return int(self._sample_rng.integers(0, 2**63 - 1)) if seed is None else int(seed)
+
+    def _batch_streams(self, seed: int, batch: int) -> tuple[torch.Generator, np.random.Generator]:
+        """The torch and numpy streams of batch ``batch`` of a call seeded ``seed``: the seed's
+        own for batch 0, its ``batch``-th child sequence after that."""
+        sequence = np.random.SeedSequence(seed, spawn_key=(batch,) if batch else ())
+        torch_seed, numpy_seed = sequence.generate_state(2)
         generator = torch.Generator(device=self.device_).manual_seed(int(torch_seed))
         return generator, np.random.default_rng(int(numpy_seed))
+
+    def _shard_batches(self, n: int, batch_size: int, shard: tuple[int, int] | None) -> tuple[int, int]:
+        """The batches ``[first, stop)`` of ``shard`` among the ``ceil(n / batch_size)``."""
+        total = -(-int(n) // batch_size)
+        if shard is None:
+            return 0, total
+        try:
+            index, count = (int(v) for v in shard)
+        except (TypeError, ValueError):
+            raise ParameterError(f"shard must be a pair (i, k) of integers, got {shard!r}") from None
+        if not 0 <= index < count:
+            raise ParameterError(f"shard ({index}, {count}): need 0 <= i < k")
+        if count > 1 and any(rule.kind.value == "unique" for rule in self.schema_.constraints):
+            raise ParameterError(
+                "a schema with a unique rule cannot be sampled in shards: each shard would need "
+                "the others' rows to keep it; sample in one process"
+            )
+        return index * total // count, (index + 1) * total // count
 
     def _generator(self) -> Generator:
         if getattr(self, "conditional_", None) is None:
@@ -972,6 +1057,16 @@ def _check_count(name: str, value, minimum: int = 0) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         kind = "positive" if minimum else "non-negative"
         raise ParameterError(f"{name} must be a {kind} integer, got {value!r}")
+
+
+def _groups(items: Iterator, size: int) -> Iterator[Iterator]:
+    """Consecutive runs of ``size`` items, each an iterator consumed before the next starts."""
+    items = iter(items)
+    while True:
+        head = next(items, None)
+        if head is None:
+            return
+        yield itertools.chain([head], itertools.islice(items, size - 1))
 
 
 def _apportion(total: int, shares: np.ndarray) -> list[int]:

@@ -85,3 +85,64 @@ def test_cli_sample_streams_to_the_file(with_ids, tmp_path):
     meta = pq.ParquetFile(out).metadata
     assert meta.num_rows == 120000 and meta.num_row_groups == 3
     assert read_table(out)["penguin_id"].is_unique
+
+
+def test_shards_together_are_exactly_one_sample(with_ids, tmp_path):
+    import pyarrow.dataset as ds
+
+    whole = with_ids.sample(1000, seed=7, batch_size=150)
+    # Out of order, as independent processes would finish.
+    for index in (2, 0, 3, 1):
+        with_ids.sample_to(tmp_path / "ds", 1000, seed=7, batch_size=150, shard=(index, 4))
+    assert sorted(p.name for p in (tmp_path / "ds").iterdir()) == [f"part-0000{i}-of-00004.parquet" for i in range(4)]
+    together = ds.dataset(tmp_path / "ds").to_table().to_pandas()
+    pd.testing.assert_frame_equal(together, whole, check_dtype=False)
+    assert together["penguin_id"].is_unique
+    # More shards than batches: the extra shards are empty, not an error.
+    parts = [pd.concat(list(with_ids.iter_sample(300, seed=1, batch_size=150, shard=(i, 5)))) for i in range(5)]
+    assert [len(p) for p in parts] == [0, 0, 150, 0, 150]
+
+
+def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
+    import pyarrow.dataset as ds
+
+    out = tmp_path / "parts"
+    out.mkdir()
+    (out / "stale.parquet").write_bytes(b"old run")  # an existing folder is replaced whole
+    with_ids.sample_to(out, 1000, seed=2, batch_size=100, rows_per_file=300)
+    assert sorted(p.name for p in out.iterdir()) == [f"part-0000{i}.parquet" for i in range(4)]
+    assert [pq.ParquetFile(p).metadata.num_rows for p in sorted(out.iterdir())] == [300, 300, 300, 100]
+    pd.testing.assert_frame_equal(
+        ds.dataset(out).to_table().to_pandas(), with_ids.sample(1000, seed=2, batch_size=100), check_dtype=False
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["parts"], "no temporary folder left"
+    with pytest.raises(Exception, match="multiple of batch_size"):
+        with_ids.sample_to(tmp_path / "x", 10, batch_size=1000, rows_per_file=1500)
+
+
+def test_a_unique_rule_cannot_be_sharded(weather):
+    from synthvae import infer_schema
+
+    schema = infer_schema(weather).to_dict()
+    schema["constraints"] = [{"kind": "unique", "columns": ["date"]}]
+    synth = Synthesizer(Schema.from_dict(schema), epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(weather)
+    with pytest.raises(Exception, match="unique rule cannot be sampled in shards"):
+        synth.iter_sample(100, shard=(0, 2))
+    assert len(synth.sample(100)) == 100
+
+
+def test_cli_shards_and_parts(with_ids, tmp_path):
+    import pyarrow.dataset as ds
+
+    model = with_ids.save(tmp_path / "m.synthvae")
+    runner = CliRunner()
+    for index in range(2):
+        result = runner.invoke(cli, ["sample", str(model), "-n", "500", "-o", str(tmp_path / "ds"),
+                                     "--shard", f"{index}/2", "--batch-size", "100", "--seed", "9"])
+        assert result.exit_code == 0, result.output
+    one = runner.invoke(cli, ["sample", str(model), "-n", "500", "-o", str(tmp_path / "one.parquet"),
+                              "--batch-size", "100", "--seed", "9"])
+    assert one.exit_code == 0, one.output
+    pd.testing.assert_frame_equal(ds.dataset(tmp_path / "ds").to_table().to_pandas(), read_table(tmp_path / "one.parquet"))
+    bad = runner.invoke(cli, ["sample", str(model), "-n", "5", "-o", str(tmp_path / "z"), "--shard", "2/2"])
+    assert bad.exit_code == 2 and "need 0 <= I < K" in bad.output
