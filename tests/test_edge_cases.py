@@ -268,3 +268,13 @@ def test_two_levels_of_column_labels():
     frame = pd.DataFrame([[1.5, "x"], [2.5, "y"]] * 3, columns=pd.MultiIndex.from_tuples([("a", 0), ("a", 1)]))
     schema, out = _sample_conforms(frame)
     assert schema.names == ["('a', 0)", "('a', 1)"]
+
+
+def test_numbers_near_zero_beside_the_largest_floats():
+    # Scaled down for the largest floats, values near 0 became subnormal quantiles, and the
+    # interpolation slope between them overflowed: inf - inf in the encoded matrix
+    # (RuntimeWarning: invalid value).
+    values = [-1.498948064344062e288, -2.2250738585e-313, 1.7976931348623157e308, 1.7976931348623157e308,
+              -2.599121117898557e270, 9553713869435468.0, 9007199254740992.0, 1e-300, 5.978076357798965e16,
+              4.057588318313433e16, 0.0]
+    _sample_conforms(pd.DataFrame({"x": values, "y": np.arange(11.0)}))

@@ -25,6 +25,10 @@ from synthvae.preprocessing.layout import SpanKind
 
 # Probabilities are clipped away from 0 and 1 so the normal quantile stays finite (|z| <= 5.2).
 _EPS = 1e-7
+# Magnitudes below this are 0 to the quantile transform's CDF: np.interp's slope (probability step
+# / value step) overflows across two values closer than the spacing of floats above it (subnormal
+# numbers such as 5e-324 beside 0).
+_FLUSH_TO_ZERO = 1e-290
 
 
 class NumericEncoding(str, enum.Enum):
@@ -55,6 +59,7 @@ class QuantileNormal:
         # (exact but for subnormals).
         span = (float(self.quantiles[-1]) - float(self.quantiles[0])) * self.quantiles.size
         self._scale = 1.0 if np.isfinite(span) else 2.0 ** (int(np.log2(self.quantiles.size)) + 2)
+        self._cdf_grid = _flush_to_zero(self.quantiles / self._scale)
 
     @classmethod
     def fit(cls, values: np.ndarray, n_quantiles: int = 1000) -> "QuantileNormal":
@@ -75,7 +80,7 @@ class QuantileNormal:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Values ``(n,)`` to a block ``(n, 1)`` of standard-normal scores."""
-        q, p, x = self.quantiles / self._scale, self.probs, x / self._scale
+        q, p, x = self._cdf_grid, self.probs, _flush_to_zero(x / self._scale)
         up = np.interp(x, q, p)
         down = -np.interp(-x, -q[::-1], -p[::-1])
         u = np.clip(0.5 * (up + down), _EPS, 1.0 - _EPS)
@@ -91,8 +96,8 @@ class QuantileNormal:
 
     def _cdf_interval(self, low: float, high: float) -> tuple[float, float]:
         """``P(X < low)`` and ``P(X <= high)`` under the fitted empirical CDF (point masses whole)."""
-        q, p = self.quantiles / self._scale, self.probs
-        low, high = low / self._scale, high / self._scale
+        q, p = self._cdf_grid, self.probs
+        low, high = (float(_flush_to_zero(np.float64(v / self._scale))) for v in (low, high))
         below = float(-np.interp(-low, -q[::-1], -p[::-1])) if np.isfinite(low) else 0.0
         upto = float(np.interp(high, q, p)) if np.isfinite(high) else 1.0
         return below, upto
@@ -114,6 +119,10 @@ class QuantileNormal:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "QuantileNormal":
         return cls(np.asarray(state["quantiles"], dtype=np.float64))
+
+
+def _flush_to_zero(values: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(values) < _FLUSH_TO_ZERO, 0.0, values)
 
 
 class ModeNormal:
