@@ -306,3 +306,33 @@ def test_categories_are_widened_as_validation_matches_them():
     synthetic = pd.DataFrame({"c": ["0", "a", ""] * 3})
     schema = Schema((Column("c", ColumnKind.CATEGORICAL, categories=("", "0", "a")),))
     assert evaluate(real, synthetic, schema=schema, metrics=["quality"]).to_dict()["quality"]["score"] == pytest.approx(1.0)
+
+
+def test_utility_and_detection_skip_a_feature_null_in_every_row():
+    # HistGradientBoosting's binning failed on it ("window shape cannot be larger than input
+    # array shape").
+    real = pd.DataFrame({"x": np.arange(20.0) / 4, "empty": [np.nan] * 20, "y": ["a", "b"] * 10})
+    synthetic = pd.DataFrame({"x": np.arange(20.0) / 3, "empty": [np.nan] * 20, "y": ["b", "a"] * 10})
+    data = evaluate(real, synthetic, holdout=real, target="y", metrics=["utility", "detection"]).to_dict()
+    assert data["utility"]["tstr"] is not None and data["detection"]["auc"] is not None
+
+
+def test_utility_and_detection_of_numbers_near_the_largest_floats():
+    # Overflow in the models' sums and in R^2 (RuntimeWarnings).
+    big = np.tile([1.7976931348623157e308, -1.7976931348623157e308, 1e300, 3.0], 5)
+    real = pd.DataFrame({"x": big, "y": big[::-1].copy()})
+    synthetic = pd.DataFrame({"x": big[::-1].copy(), "y": big})
+    data = evaluate(real, synthetic, holdout=real, target="y", metrics=["utility", "detection"]).to_dict()
+    assert data["utility"]["tstr"] is not None and data["detection"]["auc"] is not None
+
+
+@pytest.mark.parametrize("real, message", [
+    (pd.DataFrame({"y": np.arange(12.0)}), ": no other column to predict it from"),  # sklearn: 0 features
+    (pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, np.nan, np.nan]}), ": R\\^2 needs at least two test rows"),
+    # scikit-learn's UserWarning (more classes than half the rows), and a model per class.
+    (pd.DataFrame({"x": np.arange(30.0) / 7, "y": [f"c{i % 25}" for i in range(30)]}), " has 25 classes in 30 rows"),
+])
+def test_utility_refuses_a_target_it_cannot_score(real, message):
+    # Were scikit-learn's ValueError and UndefinedMetricWarning.
+    with pytest.raises(DataError, match=f"target column 'y'{message}"):
+        evaluate(real, real, holdout=real, target="y", metrics=["utility"])

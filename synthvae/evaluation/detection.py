@@ -18,6 +18,7 @@ from synthvae.evaluation.tables import (
     PreparedTable,
     category_counts,
     feature_matrix,
+    fit_ready,
     one_thread,
 )
 
@@ -79,9 +80,13 @@ def _cross_validate(x, y, mask, splitter, seed: int) -> list[float]:
 
     aucs = []
     for fit_rows, test_rows in splitter.split(x, y):
+        x_fit, fit_mask, (x_test,) = fit_ready(x[fit_rows], mask, x[test_rows])
+        if x_fit.shape[1] == 0:  # every feature null on these rows: nothing tells the tables apart
+            aucs.append(0.5)
+            continue
         model = HistGradientBoostingClassifier(
-            categorical_features=mask if mask.any() else None, random_state=seed
+            categorical_features=fit_mask if fit_mask.any() else None, random_state=seed
         )
-        model.fit(x[fit_rows], y[fit_rows])
-        aucs.append(float(roc_auc_score(y[test_rows], model.predict_proba(x[test_rows])[:, 1])))
+        model.fit(x_fit, y[fit_rows])
+        aucs.append(float(roc_auc_score(y[test_rows], model.predict_proba(x_test)[:, 1])))
     return aucs

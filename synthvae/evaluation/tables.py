@@ -220,6 +220,7 @@ def column_infos(schema: Schema) -> list[ColumnInfo]:
 
 
 MAX_NATIVE_CATEGORIES = 255  # HistGradientBoosting's default max_bins
+LARGE = 1e150  # magnitudes from which fit_ready scales values for the models
 
 
 def one_thread():
@@ -288,3 +289,29 @@ def feature_matrix(
     if not columns:
         return np.empty((table.n_rows, 0)), np.zeros(0, dtype=bool)
     return np.column_stack(columns), np.asarray(mask, dtype=bool)
+
+
+def fit_ready(x_fit: np.ndarray, mask: np.ndarray, *x_other: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Feature matrices of :func:`feature_matrix` as HistGradientBoosting can fit them.
+
+    Columns null on every fitting row are dropped (they carry nothing, and the model's binning
+    fails on them); continuous columns beyond ``LARGE`` in magnitude are scaled by a power of
+    two (exact, so a tree's splits are unchanged; the model's sums and midpoints of values near
+    the largest floats would overflow).
+
+    Args:
+        x_fit: The rows the model is fitted on.
+        mask: Which columns are categorical.
+        x_other: Rows it predicts, transformed alike.
+
+    Returns:
+        ``(x_fit, mask, [x_other, ...])``.
+    """
+    keep = ~np.isnan(x_fit).all(axis=0)
+    x_fit, mask, x_other = x_fit[:, keep], mask[keep], [x[:, keep] for x in x_other]
+    peak = np.zeros(x_fit.shape[1])
+    for x in (x_fit, *x_other):
+        peak = np.maximum(peak, np.where(np.isnan(x), 0.0, np.abs(x)).max(axis=0, initial=0.0))
+    _, exponent = np.frexp(peak)
+    exponent = np.where(mask | (peak < LARGE), 0, exponent)
+    return np.ldexp(x_fit, -exponent), mask, [np.ldexp(x, -exponent) for x in x_other]

@@ -23,11 +23,13 @@ import numpy as np
 
 from synthvae.errors import DataError
 from synthvae.evaluation.tables import (
+    LARGE,
     ColumnInfo,
     PreparedTable,
     Shape,
     category_counts,
     feature_matrix,
+    fit_ready,
     one_thread,
 )
 from synthvae.schema import ColumnKind
@@ -49,7 +51,8 @@ def task_of(info: ColumnInfo, train: PreparedTable) -> Task:
 
     Raises:
         DataError: The target is a datetime column, or has fewer than two classes in the real
-            training data.
+            training data, or more classes than half its rows (over 20; scikit-learn's mark of a
+            number or an identifier rather than a class).
     """
     if info.kind is ColumnKind.DATETIME:
         raise DataError(f"target column {info.name!r} is a datetime column; pick a numeric or "
@@ -61,6 +64,10 @@ def task_of(info: ColumnInfo, train: PreparedTable) -> Task:
     if n_classes < 2:
         raise DataError(f"target column {info.name!r} has {n_classes} class(es) in the real data; "
                         f"a classifier needs at least two")
+    rows = int((codes >= 0).sum())
+    if rows > 20 and n_classes > round(0.5 * rows):
+        raise DataError(f"target column {info.name!r} has {n_classes} classes in {rows} rows: more "
+                        f"than a classifier can learn (an identifier?); pick another target")
     return Task.BINARY if n_classes == 2 else Task.MULTICLASS
 
 
@@ -84,7 +91,12 @@ def utility(
         seed: ``random_state`` of the models (their early-stopping split).
 
     Returns:
-        ``target``, ``task``, ``metric``, ``tstr``, ``trtr``, ``train_rows`` and ``test_rows``.
+        ``target``, ``task``, ``metric``, ``tstr``, ``trtr``, ``train_rows`` and ``test_rows``;
+        a score is ``None`` when its training rows have no target or no feature.
+
+    Raises:
+        DataError: The target cannot be scored: a datetime, a single class, no other column to
+            predict it from, or too few test rows.
     """
     info = next(i for i in infos if i.name == target)
     task = task_of(info, train)
@@ -92,6 +104,12 @@ def utility(
     x_test, y_test = _xy(infos, target, test, task, counts)
     if y_test.size == 0:
         raise DataError(f"target column {target!r}: every test row has a null target")
+    if x_test.shape[1] == 0:
+        raise DataError(f"target column {target!r}: no other column to predict it from (id and "
+                        f"personal columns are not evaluated)")
+    if task is Task.REGRESSION and y_test.size < 2:
+        raise DataError(f"target column {target!r}: R^2 needs at least two test rows with a "
+                        f"target, found {y_test.size}")
     if task is Task.BINARY and np.unique(y_test).size < 2:
         raise DataError(f"target column {target!r}: the test rows hold a single class, so ROC "
                         f"AUC is undefined")
@@ -126,8 +144,15 @@ def _fit_and_score(x, y, x_test, y_test, task: Task, positive, seed: int, mask) 
 
     if y.size == 0:
         return None
+    x, mask, (x_test,) = fit_ready(x, mask, x_test)
+    if x.shape[1] == 0:
+        return None  # every feature is null on the training rows
     categorical = mask if mask.any() else None
     if task is Task.REGRESSION:
+        peak = max(np.abs(y).max(), np.abs(y_test).max())
+        if peak >= LARGE:  # scaled by a power of two: R^2 is unchanged, its squares do not overflow
+            _, exponent = np.frexp(peak)
+            y, y_test = np.ldexp(y, -exponent), np.ldexp(y_test, -exponent)
         model = HistGradientBoostingRegressor(categorical_features=categorical, random_state=seed)
         return float(r2_score(y_test, model.fit(x, y).predict(x_test)))
     classes = np.unique(y)
