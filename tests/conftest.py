@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
 SCHEMAS = ROOT / "schemas"
+# No example database, and Hypothesis' caches (and the patch files it writes on a failure)
+# outside the repository: a test run leaves no .hypothesis folder behind.
+settings.register_profile("synthvae", database=None)
+settings.load_profile("synthvae")
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "synthvae-hypothesis")
+
+# Lines a test module wants at the end of the pytest output (the fuzz suite's counts).
+TERMINAL_SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in TERMINAL_SUMMARY:
+        terminalreporter.write_line(line)
 
 
 def dataset_path(name: str) -> Path:
