@@ -421,10 +421,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             folder, or a write inside the block failed (disk full, file too large).
     """
     path = Path(path)
-    folder = path.parent
-    if not folder.is_dir():
-        state = "is not a folder" if folder.exists() else "does not exist"
-        raise DataError(f"cannot write {str(path)!r}: folder {str(folder)!r} {state}")
+    folder = _existing_folder(path)
     if path.is_dir():
         raise DataError(f"cannot write {str(path)!r}: it is a folder")
     _remove_stale_temps(path)
@@ -469,13 +466,10 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
             write inside the block failed.
     """
     path = Path(path)
-    folder = path.parent
-    if not folder.is_dir():
-        state = "is not a folder" if folder.exists() else "does not exist"
-        raise DataError(f"cannot write {str(path)!r}: folder {str(folder)!r} {state}")
+    folder = _existing_folder(path)
     if path.exists() and not path.is_dir():
         raise DataError(f"cannot write a folder of files at {str(path)!r}: it is a file; give another name")
-    _remove_stale_temp_folders(path)
+    _remove_stale_temps(path, folders=True)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder))
     except OSError as exc:
@@ -497,21 +491,13 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def _remove_stale_temp_folders(path: Path) -> None:
-    """Remove temporary folders of ``path`` left by writers that died (as
-    :func:`_remove_stale_temps` for files; only POSIX systems)."""
-    if os.name != "posix":
-        return
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d{1,9})\.[a-z0-9_.]+\.tmp")
-    try:
-        with os.scandir(path.parent) as entries:
-            found = [(e.path, int(m.group(1))) for e in entries if e.is_dir() and (m := pattern.fullmatch(e.name))]
-    except OSError:
-        return
-    for tmp, pid in found:
-        if _process_gone(pid):
-            shutil.rmtree(tmp, ignore_errors=True)
-            logger.info("removed %s, left by process %d which ended before finishing its write", tmp, pid)
+def _existing_folder(path: Path) -> Path:
+    """The folder ``path`` is to be written in; a clear error when it is missing or a file."""
+    folder = path.parent
+    if not folder.is_dir():
+        state = "is not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"cannot write {str(path)!r}: folder {str(folder)!r} {state}")
+    return folder
 
 
 def _write_failed_message(path: Path, exc: OSError) -> str:
@@ -534,26 +520,38 @@ def _write_failed_message(path: Path, exc: OSError) -> str:
     return f"cannot write {str(path)!r}: {reason}" + (f"; {hint}" if hint else "") + f" ({kept})"
 
 
-def _remove_stale_temps(path: Path) -> None:
-    """Remove temporary files of ``path`` left by writers that died (killed, crashed).
+def _remove_stale_temps(path: Path, folders: bool = False) -> None:
+    """Remove temporary files (or, with ``folders``, the temporary folders of
+    :func:`atomic_folder`) of ``path`` left by writers that died (killed, crashed).
 
     A temporary file is stale when the process named in it no longer exists and no one holds
-    its lock. Anything else (a live writer, a process number reused, a lock held from another
-    machine) is left alone. Only POSIX systems: elsewhere nothing is removed.
+    its lock (a folder has no lock: its process alone decides). Anything else (a live writer, a
+    process number reused, a lock held from another machine) is left alone. Only POSIX
+    systems: elsewhere nothing is removed.
     """
     if os.name != "posix":
         return
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d{1,9})\.[a-z0-9_]+\.tmp")
+    # Folders may be ".NAME.PID.old.tmp": the previous output, moved aside while replaced.
+    tail = r"\.[a-z0-9_.]+\.tmp" if folders else r"\.[a-z0-9_]+\.tmp"
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d{1,9})" + tail)
     try:
         with os.scandir(path.parent) as entries:
-            found = [(e.path, int(m.group(1))) for e in entries if (m := pattern.fullmatch(e.name))]
+            found = [
+                (e.path, int(m.group(1)))
+                for e in entries
+                if (m := pattern.fullmatch(e.name)) and e.is_dir(follow_symlinks=False) == folders
+            ]
     except OSError:
         return
     for tmp, pid in found:
-        if _process_gone(pid) and not _is_locked(tmp):
-            with contextlib.suppress(OSError):
+        if not _process_gone(pid) or (not folders and _is_locked(tmp)):
+            continue
+        with contextlib.suppress(OSError):
+            if folders:
+                shutil.rmtree(tmp)
+            else:
                 os.unlink(tmp)
-                logger.info("removed %s, left by process %d which ended before finishing its write", tmp, pid)
+            logger.info("removed %s, left by process %d which ended before finishing its write", tmp, pid)
 
 
 def _process_gone(pid: int) -> bool:

@@ -232,8 +232,9 @@ class Synthesizer:
         latent_dim, hidden_dims, learning_rate = self._network(spec is not None, len(frame))
         train_config = self._train_config(learning_rate)
 
-        def check_memory(layout, rows: int) -> None:
-            """Refuse a table too wide for memory before it is encoded (:mod:`synthvae.resources`)."""
+        def check_memory(layout) -> None:
+            """Refuse a table too wide for memory before it is encoded (:mod:`synthvae.resources`);
+            the rows are the training table's, also when the codecs see the private proxy."""
             rows = len(frame)
             batch = spec.resolve_batch_size(rows) if spec is not None else train_config.resolve_batch_size(rows)
             check_fit_memory(layout, rows, hidden_dims, latent_dim, batch, source)

@@ -48,15 +48,15 @@ class TablePreprocessor:
         self,
         frame: pd.DataFrame,
         source: str = "training data",
-        before_encoding: Callable[[Layout, int], None] | None = None,
+        before_encoding: Callable[[Layout], None] | None = None,
     ) -> np.ndarray:
         """:meth:`fit`, then encode the same table (validating it once).
 
         Args:
             frame: The table.
             source: Its name, for error messages.
-            before_encoding: Called with the layout and the row count once the codecs are
-                fitted, before the matrix is built (e.g. to refuse a table too wide for memory).
+            before_encoding: Called with the layout once the codecs are fitted, before the
+                matrix is built (e.g. to refuse a table too wide for memory).
         """
         data = conform(frame, self.schema, source)
         if len(data) == 0:
@@ -64,7 +64,7 @@ class TablePreprocessor:
         self.codecs_ = [self._new_codec(column).fit(data[column.name]) for column in self.schema]
         self.layout_ = self._build_layout()
         if before_encoding is not None:
-            before_encoding(self.layout_, len(data))
+            before_encoding(self.layout_)
         return self.transform_conformed(data)
 
     def _new_codec(self, column) -> ColumnCodec:
