@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from synthvae.conditions import ConditionsLike, parse_conditions
 from synthvae.constraints.plan import ConstraintPlan
 from synthvae.constraints.resampling import RowCheck
 from synthvae.device import resolve_device
+from synthvae.distributed import Parallel
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError, preview
 from synthvae.generation import Generator, decoded_matrix
 from synthvae.inference import infer_schema
@@ -38,6 +40,7 @@ from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory
 from synthvae.schema import Schema, load_schema
+from synthvae.streaming import RESERVOIR_ROWS, TableStream, is_streamable, open_source, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform
 
@@ -54,6 +57,9 @@ _PRIVATE_NETWORK_LARGE = (16, (128, 128), 1e-2)
 _PRIVATE_LARGE = 10_000
 
 TableLike = pd.DataFrame | str | os.PathLike
+
+STREAM_BYTES = 512 * 2**20  # files larger than this on disk are streamed by default
+_STREAM_BUFFER = 65_536  # rows of a streamed fit's shuffle buffer
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,38 @@ class FitInfo:
     best_epoch: int
     seconds: float
     device: str
+
+
+@dataclass
+class _Prepared:
+    """What a fit trains from, however the table was read.
+
+    Attributes:
+        rows: Rows of the table.
+        schema: The user's schema (given or inferred).
+        rules: The schema's rules, fitted.
+        preprocessor: The fitted codecs.
+        marginals: Encoded rows whose column means set the decoder's output bias.
+        train_data: The encoded rows in memory (a validation split is drawn from them), or
+            the stream of training batches.
+        validation: A stream's held-out rows.
+        prior_data: Encoded rows the priors are fitted on (the posterior means of some of them).
+        train_config: How to train.
+        network: Latent size and hidden widths.
+        plan: A private fit's plan.
+    """
+
+    rows: int
+    schema: Schema
+    rules: ConstraintPlan
+    preprocessor: TablePreprocessor
+    marginals: np.ndarray
+    train_data: Any
+    validation: torch.Tensor | None
+    prior_data: torch.Tensor
+    train_config: TrainConfig
+    network: tuple[int, tuple[int, ...]]
+    plan: Any
 
 
 class Synthesizer:
@@ -176,11 +214,18 @@ class Synthesizer:
         checkpoint_dir: str | os.PathLike | None = None,
         resume: bool = False,
         checkpoint_every: float = 30.0,
+        streaming: bool | None = None,
+        reservoir_rows: int = RESERVOIR_ROWS,
     ) -> "Synthesizer":
         """Learn the table's distribution.
 
+        Started by ``torchrun`` (``WORLD_SIZE`` > 1 in the environment), the fit is
+        data-parallel (:mod:`synthvae.distributed`): every process calls ``fit`` with the same
+        arguments, each trains on its share of every batch, and all end with the same model.
+
         Args:
-            data: A DataFrame, or the path of a CSV or Parquet file.
+            data: A DataFrame, the path of a CSV or Parquet file, or of a folder of Parquet
+                files (a dataset: always streamed).
             callback: Called with a :class:`synthvae.training.Progress` after every epoch.
             checkpoint_dir: Save the training state to this folder (``checkpoint.safetensors``)
                 at most every ``checkpoint_every`` seconds and after the last epoch (see
@@ -188,6 +233,11 @@ class Synthesizer:
             resume: Continue from ``checkpoint_dir``'s checkpoint, if there is one. With the same
                 data and settings the fit ends with the same model as an uninterrupted one.
             checkpoint_every: Least seconds between checkpoints (0: after every epoch).
+            streaming: Read a file in streamed batches instead of whole (see
+                :mod:`synthvae.streaming`): memory then grows with the batch, not the table.
+                ``None``: stream folders and files over ``STREAM_BYTES`` (512 MB) on disk.
+            reservoir_rows: Rows of the uniform sample a streamed fit infers the schema and
+                fits the codecs on.
 
         Returns:
             ``self``.
@@ -197,7 +247,7 @@ class Synthesizer:
             SchemaError: The schema file is invalid.
             TrainingError: The loss diverged.
             ParameterError: The checkpoint to resume from belongs to another run, or a private
-                fit was asked to checkpoint.
+                fit was asked to checkpoint, stream or run data-parallel.
         """
         self._check_params()
         spec = PrivacySpec.parse(self.privacy)
@@ -208,13 +258,38 @@ class Synthesizer:
                 "a private fit cannot be checkpointed yet (its privacy accounting and Poisson "
                 "batches would have to resume too); drop checkpoint_dir or privacy"
             )
+        parallel = Parallel.from_environment()
+        stream = _wants_stream(data, streaming)
+        if parallel is not None and (spec is not None or checkpoint_dir is not None):
+            raise ParameterError(
+                "a data-parallel fit (torchrun) cannot be private or checkpointed yet; run it as one "
+                "process, or drop privacy / checkpoint_dir"
+            )
+        if stream and spec is not None:
+            raise ParameterError("a private fit cannot stream its input yet: give a table that fits in memory")
+        _check_count("reservoir_rows", reservoir_rows, minimum=1)
         checkpointer = Checkpointer(checkpoint_dir, checkpoint_every, resume) if checkpoint_dir is not None else None
         started = time.perf_counter()
+        device = resolve_device(self.device)
+        if parallel is not None:
+            device = parallel.device(device)
+            parallel.start(device)
+        seeds = _fit_seeds(self.seed)
+        with tempfile.TemporaryDirectory(prefix="synthvae-fit-") as workdir:
+            if stream:
+                prepared = self._prepare_stream(data, seeds, device, parallel, reservoir_rows, workdir)
+            else:
+                prepared = self._prepare_table(data, spec, seeds, device)
+            self._train(prepared, seeds, device, callback, checkpointer, parallel)
+        info = self.fit_info_
+        self.fit_info_ = FitInfo(**{**asdict(info), "seconds": time.perf_counter() - started})
+        return self
+
+    def _prepare_table(self, data: TableLike, spec: PrivacySpec | None, seeds: np.ndarray, device) -> "_Prepared":
+        """Validate, encode and hold in memory a whole table (and, for a private fit, release
+        its noisy statistics)."""
         frame, source = _read(data)
         schema = self._resolve_schema(frame, private=spec is not None)
-        device = resolve_device(self.device)
-        init_seed, train_seed, sample_seed, prior_seed, conditional_seed, statistics_seed = _fit_seeds(self.seed)
-
         rules = ConstraintPlan(schema)
         conformed = conform(frame, schema, source) if rules.active else frame
         rules.fit(conformed, source, private=spec is not None)
@@ -226,9 +301,7 @@ class Synthesizer:
                 return table
             return rules.forward(conformed if table is frame else conform(table, schema, name))
 
-        preprocessor = TablePreprocessor(
-            rules.model_schema_, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding
-        )
+        preprocessor = self._preprocessor(rules)
         latent_dim, hidden_dims, learning_rate = self._network(spec is not None, len(frame))
         train_config = self._train_config(learning_rate)
 
@@ -246,26 +319,82 @@ class Synthesizer:
         else:
             from synthvae.privacy.fitting import prepare_private_fit  # Opacus is loaded only here
 
-            plan = prepare_private_fit(frame, schema, spec, np.random.default_rng(int(statistics_seed)), source)
+            plan = prepare_private_fit(frame, schema, spec, np.random.default_rng(int(seeds[5])), source)
             proxy = "the private proxy table"
             marginals = preprocessor.fit_transform(model_table(plan.proxy, proxy), source=proxy, before_encoding=check_memory)
             matrix = preprocessor.transform(model_table(frame, source), source=source)
-        layout = preprocessor.layout_
-        model = self._build_model(layout, marginals, int(init_seed), latent_dim, hidden_dims).to(device)
-        generator = torch.Generator(device=device).manual_seed(int(train_seed))
         data = torch.from_numpy(matrix).to(device)
+        return _Prepared(len(frame), schema, rules, preprocessor, marginals, data, None, data, train_config,
+                         (latent_dim, hidden_dims), plan)
+
+    def _prepare_stream(self, data, seeds: np.ndarray, device, parallel, reservoir_rows: int, workdir: str) -> "_Prepared":
+        """Scan a table on disk once (reservoir, exact statistics, validation rows; see
+        :mod:`synthvae.streaming`) and set up the stream of its training batches."""
+        if isinstance(data, pd.DataFrame):
+            raise ParameterError("streaming=True needs the path of a file or folder, not a DataFrame")
+        source = open_source(data, workdir)
+        label = repr(source.label)
+        found = scan(source, int(seeds[5]), reservoir_rows, self.validation_fraction)
+        schema = self._resolve_schema(found.reservoir)
+        if self.schema is None:
+            schema = widen_schema(schema, found, label)
+        rules = ConstraintPlan(schema)
+        if rules.active:
+            raise ParameterError(
+                f"the schema's rules ({len(schema.constraints)}) cannot be learned from a streamed input yet; "
+                f"fit on a table that fits in memory, or drop the rules"
+            )
+        rules.fit(found.reservoir.iloc[:0], label)
+        preprocessor = self._preprocessor(rules)
+        latent_dim, hidden_dims, learning_rate = self._network(False, found.rows)
+        train_config = self._train_config(learning_rate)
+        counts = {name: stats.counts for name, stats in found.stats.items() if stats.counts is not None}
+
+        def before_encoding(layout) -> None:
+            """Slots of categorical columns from the whole table's counts; then the memory check
+            of what a streamed fit holds (the sample and the shuffle buffer)."""
+            preprocessor.fit_category_counts(counts)
+            rows = len(found.reservoir) + len(found.validation) + _STREAM_BUFFER
+            batch = train_config.resolve_batch_size(found.rows)
+            check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label)
+
+        sample = f"{label} (a sample of {len(found.reservoir)} rows)"
+        marginals = preprocessor.fit_transform(found.reservoir, source=sample, before_encoding=before_encoding)
+        check_bounds = self.schema is not None  # a given schema is checked; inferred bounds are the table's
+
+        def encode(frame: pd.DataFrame) -> np.ndarray:
+            return preprocessor.transform_conformed(conform(frame, schema, label, check_bounds=check_bounds))
+
+        rank, world = (parallel.rank, parallel.world) if parallel is not None else (0, 1)
+        batches = TableStream(source, found, encode, int(seeds[1]), buffer_rows=_STREAM_BUFFER, rank=rank, world=world)
+        validation = torch.from_numpy(encode(found.validation) if len(found.validation) else marginals[:0]).to(device)
+        return _Prepared(found.rows, schema, rules, preprocessor, marginals, batches, validation,
+                         torch.from_numpy(marginals).to(device), train_config, (latent_dim, hidden_dims), None)
+
+    def _preprocessor(self, rules: ConstraintPlan) -> TablePreprocessor:
+        return TablePreprocessor(rules.model_schema_, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding)
+
+    def _train(self, prepared: "_Prepared", seeds: np.ndarray, device, callback, checkpointer, parallel) -> None:
+        """Build and train the VAE, fit the priors, and keep the fitted state."""
+        init_seed, train_seed, sample_seed, prior_seed, conditional_seed, _ = (int(s) for s in seeds)
+        layout = prepared.preprocessor.layout_
+        latent_dim, hidden_dims = prepared.network
+        model = self._build_model(layout, prepared.marginals, init_seed, latent_dim, hidden_dims).to(device)
+        generator = torch.Generator(device=device).manual_seed(train_seed)
+        plan, rows_seen = prepared.plan, prepared.rows
         if plan is None:
-            result = train(model, data, train_config, generator, callback, checkpointer)
-            rows, latents = _posterior_means(model, data, int(prior_seed))
-            prior = self._fit_prior(latents, int(prior_seed))
-            conditional_rows = data[torch.from_numpy(rows).to(device)]
+            result = train(model, prepared.train_data, prepared.train_config, generator, callback, checkpointer,
+                           validation=prepared.validation, parallel=parallel)
+            rows, latents = _posterior_means(model, prepared.prior_data, prior_seed)
+            prior = self._fit_prior(latents, prior_seed)
+            conditional_rows = prepared.prior_data[torch.from_numpy(rows).to(device)]
         else:
             from synthvae.privacy.dpsgd import train_private
 
             result = train_private(
                 model,
-                data,
-                train_config,
+                prepared.train_data,
+                prepared.train_config,
                 sample_rate=plan.noise.sample_rate,
                 steps=plan.noise.steps,
                 noise_multiplier=plan.noise.sgd_noise,
@@ -275,36 +404,35 @@ class Synthesizer:
             )
             # Only post-processing from here: the priors see synthetic rows, never real ones.
             prior = None
-            self._calibrate_marginals(model, preprocessor, len(frame), int(prior_seed), device)
-            conditional_rows = self._synthetic_matrix(model, preprocessor, len(frame), int(prior_seed), device)
-            _, latents = _posterior_means(model, conditional_rows, int(prior_seed))
+            self._calibrate_marginals(model, prepared.preprocessor, rows_seen, prior_seed, device)
+            conditional_rows = self._synthetic_matrix(model, prepared.preprocessor, rows_seen, prior_seed, device)
+            _, latents = _posterior_means(model, conditional_rows, prior_seed)
         vae_steps = len(result.history) * max(1, result.train_rows // result.batch_size)
         conditional = self._fit_conditional(
-            layout, conditional_rows, latents, int(conditional_seed), vae_steps, model.config.hidden_dims
+            layout, conditional_rows, latents, conditional_seed, vae_steps, model.config.hidden_dims
         )
 
-        self.schema_ = schema
-        self.constraints_ = rules
-        self.preprocessor_ = preprocessor
+        self.schema_ = prepared.schema
+        self.constraints_ = prepared.rules
+        self.preprocessor_ = prepared.preprocessor
         self.model_ = model
         self.prior_ = prior.to(device) if prior is not None else None
         self.conditional_ = conditional
         self.privacy_ = plan.record() if plan is not None else None
-        self.train_config_ = train_config
+        self.train_config_ = prepared.train_config
         self.history_ = result.history
         self.device_ = device
-        self._sample_rng = np.random.default_rng(int(sample_seed))
+        self._sample_rng = np.random.default_rng(sample_seed)
         self.fit_info_ = FitInfo(
-            rows=len(frame),
-            columns=len(schema),
+            rows=rows_seen,
+            columns=len(prepared.schema),
             encoded_width=layout.width,
             epochs_planned=result.epochs_planned,
             epochs_run=len(result.history),
             best_epoch=result.best_epoch,
-            seconds=time.perf_counter() - started,
+            seconds=0.0,
             device=str(device),
         )
-        return self
 
     def _network(self, private: bool, rows: int) -> tuple[int, tuple[int, ...], float]:
         """Latent size, hidden widths and learning rate, the defaults filled in for the mode."""
@@ -1077,6 +1205,24 @@ def _apportion(total: int, shares: np.ndarray) -> list[int]:
     for i in np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]:
         counts[i] += 1
     return counts.tolist()
+
+
+def _wants_stream(data: TableLike, streaming: bool | None) -> bool:
+    """Whether a fit streams ``data``: asked, or ``None`` and a folder or a file over ``STREAM_BYTES``."""
+    if isinstance(data, pd.DataFrame):
+        if streaming:
+            raise ParameterError("streaming=True needs the path of a file or folder, not a DataFrame")
+        return False
+    if not isinstance(data, (str, os.PathLike)):
+        return False  # _read names what it expected
+    path = Path(data)
+    if streaming is not None:
+        if streaming and not is_streamable(path):
+            raise DataError(f"cannot stream {str(path)!r}: give a .parquet file, a folder of them, or a .csv (.csv.gz) file")
+        return bool(streaming)
+    if path.is_dir():
+        return True
+    return path.is_file() and path.stat().st_size > STREAM_BYTES
 
 
 def _read(data: TableLike, name: str = "training data") -> tuple[pd.DataFrame, str]:

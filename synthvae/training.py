@@ -1,6 +1,6 @@
 """The training loop: minibatch Adam on the negative ELBO, early stopping on a validation split.
 
-Organised, not abstracted (as Lightning puts it): :func:`make_optimizer`, :func:`train_step`,
+Organised, not abstracted (as Lightning puts it): :func:`make_optimizer`, one step (``_Stepper``),
 :func:`validation_loss` and :func:`train` are kept apart. Torch only; no pandas.
 """
 
@@ -11,8 +11,9 @@ import copy
 import logging
 import math
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
+import numpy as np
 import torch
 
 from synthvae.checkpoint import Checkpointer, LoopState
@@ -97,6 +98,31 @@ class Progress:
 Callback = Callable[[Progress], None]
 
 
+class BatchStream(Protocol):
+    """Training rows that do not sit in memory (:class:`synthvae.streaming.TableStream`)."""
+
+    rows: int
+
+    def batches(self, epoch: int, batch_size: int) -> Iterator[np.ndarray]:
+        """The shuffled encoded batches of ``epoch`` (1-based)."""
+
+    def identity(self) -> dict:
+        """What identifies the rows, for checkpoints."""
+
+
+class Parallel(Protocol):
+    """Data-parallel training (:class:`synthvae.distributed.Parallel`)."""
+
+    rank: int
+    world: int
+
+    def wrap(self, model: TabularVAE) -> torch.nn.Module:
+        """The module whose forward pass synchronises gradients."""
+
+    def mean(self, value: float) -> float:
+        """The mean of ``value`` over all processes."""
+
+
 @dataclass(frozen=True)
 class TrainResult:
     """What :func:`train` reports.
@@ -121,22 +147,6 @@ class TrainResult:
 def make_optimizer(model: TabularVAE, config: TrainConfig) -> torch.optim.Optimizer:
     """Adam over every parameter of the model."""
     return torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-
-
-def train_step(
-    model: TabularVAE,
-    optimizer: torch.optim.Optimizer,
-    batch: torch.Tensor,
-    beta: float,
-    generator: torch.Generator,
-) -> float:
-    """One gradient step on a batch ``(B, data_dim)``; returns the batch's loss."""
-    optimizer.zero_grad(set_to_none=True)
-    out = model(batch, generator=generator)
-    loss = model.loss(batch, out, beta).total
-    loss.backward()
-    optimizer.step()
-    return float(loss.detach())
 
 
 @torch.no_grad()
@@ -185,15 +195,20 @@ def train(
     generator: torch.Generator,
     callback: Callback | None = None,
     checkpoint: Checkpointer | None = None,
+    *,
+    validation: torch.Tensor | None = None,
+    parallel: Parallel | None = None,
 ) -> TrainResult:
-    """Train ``model`` on the encoded rows ``data`` ``(N, data_dim)``.
+    """Train ``model`` on the encoded rows ``data`` ``(N, data_dim)``, or on a stream of them.
 
     Keeps the weights of the epoch with the best validation loss (or the last epoch without a
     validation split).
 
     Args:
         model: The VAE, on the same device as ``data``.
-        data: Encoded training rows.
+        data: Encoded rows (a validation split is drawn from them), or a :class:`BatchStream`
+            of training rows read from disk batch by batch (then ``validation`` holds the
+            held-out rows).
         config: How to train.
         generator: The only source of randomness (split, shuffles, latent noise); on the
             device of ``data``.
@@ -201,6 +216,11 @@ def train(
             from a checkpoint).
         checkpoint: Saves the loop's state after epochs (and restores it first when resuming):
             a resumed run ends with the same weights as an uninterrupted one.
+        validation: The held-out rows of a stream.
+        parallel: Train data-parallel: each process steps on its share of every batch
+            (``batch_size / world`` rows) and the gradients are averaged, so the steps are
+            those of one process with the whole batch. ``data`` and ``generator`` must be the
+            same on every process; the latent noise of each comes from its own stream.
 
     Returns:
         The history and facts of the run.
@@ -209,22 +229,29 @@ def train(
         TrainingError: The loss became NaN or infinite.
         ParameterError: The checkpoint to resume from belongs to another run.
     """
-    train_idx, val_idx = split_validation(data.shape[0], config.validation_fraction, generator)
-    train_data, val_data = data[train_idx], data[val_idx]
-    n = train_data.shape[0]
+    settings = {"train": config.to_dict(), "model": model.config.to_dict()}
+    if isinstance(data, torch.Tensor):
+        train_idx, val_idx = split_validation(data.shape[0], config.validation_fraction, generator)
+        train_data, val_data = data[train_idx], data[val_idx]
+        n = train_data.shape[0]
+    else:
+        train_data, n = data, data.rows
+        val_data = validation if validation is not None else torch.zeros((0, model.config.data_dim))
+        settings["stream"] = data.identity()
     batch_size = config.resolve_batch_size(n)
     epochs = config.resolve_epochs(n)
     optimizer = make_optimizer(model, config)
     loop = LoopState()
     if checkpoint is not None:
-        checkpoint.start(data, model, {"train": config.to_dict(), "model": model.config.to_dict()})
+        checkpoint.start(data if isinstance(data, torch.Tensor) else val_data, model, settings)
         loop = checkpoint.restore(model, optimizer, generator) or loop
+    step = _Stepper(model, optimizer, config, generator, parallel)
     logger.info("training on %d rows (%d validation), %d epochs of batch %d", n, val_data.shape[0], epochs, batch_size)
     model.train()
-    with flush_denormal(config.flush_denormal and data.device.type == "cpu"):
+    with flush_denormal(config.flush_denormal and next(model.parameters()).device.type == "cpu"):
         while not loop.finished and loop.epoch < epochs:
             epoch = loop.epoch + 1
-            train_loss = _train_epoch(model, optimizer, train_data, batch_size, config, generator, epoch)
+            train_loss = _train_epoch(step, train_data, batch_size, generator, epoch)
             val_loss = validation_loss(model, val_data, config.beta, 4096) if val_data.shape[0] else None
             if val_loss is not None and not math.isfinite(val_loss):
                 raise TrainingError(
@@ -255,30 +282,64 @@ def train(
     return TrainResult(loop.history, epochs, best_epoch, batch_size, n, int(val_data.shape[0]))
 
 
-def _train_epoch(
-    model: TabularVAE,
-    optimizer: torch.optim.Optimizer,
-    train_data: torch.Tensor,
-    batch_size: int,
-    config: TrainConfig,
-    generator: torch.Generator,
-    epoch: int,
-) -> float:
-    """One shuffled pass over ``train_data``; returns the mean loss per row."""
+class _Stepper:
+    """One gradient step at a time: the model (wrapped for data-parallel training when asked),
+    its optimiser and the latent noise."""
+
+    def __init__(self, model: TabularVAE, optimizer, config: TrainConfig, generator: torch.Generator, parallel) -> None:
+        self.model, self.optimizer, self.config, self.parallel = model, optimizer, config, parallel
+        self.rank, self.world = (parallel.rank, parallel.world) if parallel is not None else (0, 1)
+        self.module = parallel.wrap(model) if parallel is not None else model
+        self.noise = generator
+        if self.world > 1:  # each process its own latent noise; the row order stays shared
+            seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device))
+            self.noise = torch.Generator(device=generator.device).manual_seed(seed + self.rank)
+
+    def __call__(self, batch: torch.Tensor, epoch: int) -> float:
+        self.optimizer.zero_grad(set_to_none=True)
+        out = self.module(batch, generator=self.noise)
+        loss = self.model.loss(batch, out, self.config.beta).total
+        loss.backward()
+        self.optimizer.step()
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise TrainingError(
+                f"the loss became {value} at epoch {epoch}; lower the learning rate "
+                f"(now {self.config.learning_rate}) or check the data for extreme values"
+            )
+        return value
+
+
+def _train_epoch(step: _Stepper, train_data, batch_size: int, generator: torch.Generator, epoch: int) -> float:
+    """One shuffled pass over the training rows; returns the mean loss per row (over all
+    processes)."""
+    total, used = 0.0, 0
+    for batch in _epoch_batches(step, train_data, batch_size, generator, epoch):
+        loss = step(batch, epoch)
+        total += loss * batch.shape[0]
+        used += batch.shape[0]
+    mean = total / used
+    return step.parallel.mean(mean) if step.parallel is not None else mean
+
+
+def _epoch_batches(step: _Stepper, train_data, batch_size: int, generator: torch.Generator, epoch: int) -> Iterator[torch.Tensor]:
+    """This process's batches of one epoch (its share of each batch when data-parallel)."""
+    device = next(step.model.parameters()).device
+    per_process = max(1, batch_size // step.world)
+    if not isinstance(train_data, torch.Tensor):
+        for batch in train_data.batches(epoch, per_process):
+            yield torch.from_numpy(batch).to(device)
+        return
     n = train_data.shape[0]
     perm = torch.randperm(n, generator=generator, device=generator.device)
-    total, used = 0.0, 0
+    if step.world > 1:
+        mine = perm[step.rank :: step.world]
+        for start in range(0, max(1, (n // step.world) // per_process) * per_process, per_process):
+            yield train_data[mine[start : start + per_process]]
+        return
     # Drop a last batch smaller than half a batch: tiny batches make noisy steps.
     for start in range(0, n, batch_size):
         idx = perm[start : start + batch_size]
         if idx.numel() < batch_size // 2 and start > 0:
             break
-        loss = train_step(model, optimizer, train_data[idx], config.beta, generator)
-        if not math.isfinite(loss):
-            raise TrainingError(
-                f"the loss became {loss} at epoch {epoch}; lower the learning rate "
-                f"(now {config.learning_rate}) or check the data for extreme values"
-            )
-        total += loss * idx.numel()
-        used += idx.numel()
-    return total / used
+        yield train_data[idx]

@@ -299,7 +299,8 @@ class _RealValuedCodec(ColumnCodec):
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         width = block.shape[1] - (2 if self.column.nullable else 0)
         values = self._calibrated(block[:, :width].astype(np.float64))
-        values = np.clip(self.transform_.inverse(values), self.low_, self.high_)
+        values = self.transform_.inverse(values)
+        np.clip(values, self.low_, self.high_, out=values)
         if self.column.nullable:
             isnull = block[:, width + 1] > block[:, width]
         else:
@@ -449,15 +450,15 @@ class NumericCodec(_RealValuedCodec):
         high = self.high_ if high is None else high
         if self.column.is_integer:
             values = _round_within(values, 0, low, high)
-            out = pd.array(values.astype(np.int64), dtype="Int64")
-            out[isnull] = pd.NA
-            return pd.Series(out)
+            # Built from the values and the null mask directly: no copy, no masked assignment.
+            return pd.Series(pd.arrays.IntegerArray(values.astype(np.int64), np.array(isnull, dtype=bool)))
         if self.column.decimals is not None:
             values = _round_within(values, self.column.decimals, low, high)
         else:
-            values = np.clip(values, low, high)
-        values = np.where(isnull, np.nan, values)
-        return pd.Series(values, dtype="float64")
+            values = np.clip(values, low, high)  # a new array: nulls are written into it
+        if isnull.any():
+            values[isnull] = np.nan
+        return pd.Series(values, dtype="float64", copy=False)
 
 
 def _round_within(values: np.ndarray, decimals: int, low: float, high: float) -> np.ndarray:
@@ -467,15 +468,23 @@ def _round_within(values: np.ndarray, decimals: int, low: float, high: float) ->
     the bounds win: values are clipped to them, off the grid."""
     scale = 10.0**decimals
     with np.errstate(over="ignore", invalid="ignore"):
-        rounded = np.round(values * scale) / scale
         low_grid = np.ceil(low * scale - 1e-9) / scale
         high_grid = np.floor(high * scale + 1e-9) / scale
+        # One new array, then every step in place (a sampled column is millions of values).
+        rounded = np.multiply(values, scale) if decimals else np.array(values, dtype=np.float64)
+        np.rint(rounded, out=rounded)
+        if decimals:
+            np.divide(rounded, scale, out=rounded)
         if low_grid <= high_grid:
-            rounded = np.clip(rounded, low_grid, high_grid)
-        rounded = np.round(rounded, decimals)
-    # Values too large to be scaled (beyond 1e300 with 8 places) have no decimals to round.
-    rounded = np.where(np.isfinite(rounded) | ~np.isfinite(values), rounded, values)
-    return np.clip(rounded, low, high)
+            np.clip(rounded, low_grid, high_grid, out=rounded)
+        if decimals:
+            rounded = np.round(rounded, decimals, out=rounded)
+        # Values too large to be scaled (beyond 1e300 with 8 places) have no decimals to round.
+        lost = ~np.isfinite(rounded)
+        if lost.any():
+            lost &= np.isfinite(values)
+            rounded[lost] = values[lost]
+    return np.clip(rounded, low, high, out=rounded)
 
 
 class DatetimeCodec(_RealValuedCodec):
@@ -503,9 +512,11 @@ class DatetimeCodec(_RealValuedCodec):
         low = self.low_ if low is None else low
         high = self.high_ if high is None else high
         ticks = _round_within(values, 0, low, high)
-        ns = ticks.astype(np.int64) * self._unit_ns
-        out = pd.Series(ns.view("datetime64[ns]"))
-        out[isnull] = pd.NaT
+        ns = ticks.astype(np.int64)
+        ns *= self._unit_ns
+        out = pd.Series(ns.view("datetime64[ns]"), copy=False)
+        if isnull.any():
+            out[isnull] = pd.NaT
         return out
 
 
@@ -532,8 +543,13 @@ class CategoricalCodec(ColumnCodec):
 
     def _fit(self, series: pd.Series) -> None:
         codes = self._codes(series)
+        self.fit_counts(np.bincount(codes[codes >= 0], minlength=len(self._categories)))
+
+    def fit_counts(self, counts: np.ndarray) -> None:
+        """Choose the slots from each category's count (in schema order): the table's own
+        counts when the codec was fitted on a sample of it (:mod:`synthvae.streaming`)."""
         n_cats = len(self._categories)
-        counts = np.bincount(codes[codes >= 0], minlength=n_cats)
+        counts = np.asarray(counts, dtype=np.int64)
         if n_cats <= self.max_categories:
             kept = np.arange(n_cats)
         else:
@@ -607,8 +623,15 @@ class CategoricalCodec(ColumnCodec):
         return self._from_codes(codes)
 
     def _from_codes(self, codes: np.ndarray) -> pd.Series:
-        dtype = pd.CategoricalDtype(self._categories, ordered=self.column.ordered)
-        return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
+        # Codes come from the codec's own slots (or are -1 for null): no need to validate them.
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=self._dtype(), validate=False), copy=False)
+
+    def _dtype(self) -> pd.CategoricalDtype:
+        """The column's categorical dtype, built once (its categories are hashed when built)."""
+        cached = getattr(self, "_dtype_cache", None)
+        if cached is None or cached[0] is not self.column:
+            cached = self._dtype_cache = (self.column, pd.CategoricalDtype(self._categories, ordered=self.column.ordered))
+        return cached[1]
 
     def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
         return np.isin(self._codes(series), self._allowed_codes(condition))

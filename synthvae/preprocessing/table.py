@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
@@ -81,6 +82,22 @@ class TablePreprocessor:
                 spans.append(Span(codec.column.name, kind, start, width))
                 start += width
         return Layout(tuple(spans))
+
+    def fit_category_counts(self, counts: dict[str, dict]) -> None:
+        """Refit the slots of categorical columns from counts of their raw values over a whole
+        table, when the codecs were fitted on a sample of it: the rare categories pooled are
+        then the table's, and a category the sample missed still has a place."""
+        self._check_fitted()
+        for codec in self.codecs_:
+            if isinstance(codec, CategoricalCodec) and codec.column.name in counts:
+                values = counts[codec.column.name]
+                column = Schema(columns=(replace(codec.column, nullable=True),))
+                raw = pd.DataFrame({codec.column.name: pd.Series(list(values), dtype=object)})
+                codes = codec._codes(conform(raw, column, "the category counts")[codec.column.name])
+                weights = np.fromiter(values.values(), dtype=np.int64, count=len(values))
+                present = codes >= 0
+                codec.fit_counts(np.bincount(codes[present], weights=weights[present], minlength=len(codec._categories)).astype(np.int64))
+        self.layout_ = self._build_layout()
 
     def transform(self, frame: pd.DataFrame, source: str = "data") -> np.ndarray:
         """Encode a table into a float32 matrix of shape ``(n_rows, layout.width)``."""

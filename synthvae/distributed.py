@@ -1,0 +1,94 @@
+"""Data-parallel training on PyTorch's own engine (``torch.distributed``), started by ``torchrun``.
+
+``torchrun --nproc-per-node K -m synthvae fit ...`` starts K processes with ``RANK``,
+``WORLD_SIZE``, ``LOCAL_RANK`` and the rendezvous address in their environment;
+:meth:`Parallel.from_environment` reads them, joins the process group (gloo on the CPU, NCCL on
+CUDA) and wraps the VAE in ``DistributedDataParallel``. Every process reads the same input and
+fits the same codecs; each trains on its own share of every batch, and gradients are averaged
+across processes at each step, so the steps are those of one process with the whole batch.
+Only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from synthvae.errors import ParameterError
+
+
+@dataclass
+class Parallel:
+    """This process's place among the data-parallel processes.
+
+    Attributes:
+        rank: This process's number, 0 to ``world - 1``.
+        world: Processes in all.
+        local_rank: Its number on this machine (which GPU it uses).
+    """
+
+    rank: int
+    world: int
+    local_rank: int = 0
+
+    @classmethod
+    def from_environment(cls) -> "Parallel | None":
+        """The group ``torchrun`` started this process in, or ``None`` when it runs alone."""
+        world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+        if world <= 1:
+            return None
+        try:
+            rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+        except (KeyError, ValueError):
+            raise ParameterError(
+                f"WORLD_SIZE is {world} but RANK is not set: start data-parallel fits with "
+                f"torchrun --nproc-per-node K -m synthvae fit ..."
+            ) from None
+        return cls(rank=rank, world=world, local_rank=local_rank)
+
+    def device(self, device: torch.device) -> torch.device:
+        """The device of this process: its own GPU (``cuda:LOCAL_RANK``) when training on CUDA."""
+        if device.type == "cuda":
+            return torch.device("cuda", self.local_rank % max(1, torch.cuda.device_count()))
+        return device
+
+    def start(self, device: torch.device) -> None:
+        """Join the process group (once per process): NCCL for CUDA, gloo for the CPU."""
+        if dist.is_initialized():
+            return
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group(backend=backend, timeout=datetime.timedelta(minutes=30))
+
+    def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The model in ``DistributedDataParallel`` (which also copies rank 0's weights to all)."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        device = next(model.parameters()).device
+        return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+
+    def mean(self, value: float) -> float:
+        """The mean of ``value`` over the processes."""
+        device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+        tensor = torch.tensor([float(value)], dtype=torch.float64, device=device)
+        dist.all_reduce(tensor)
+        return float(tensor.item()) / self.world
+
+    def barrier(self) -> None:
+        """Wait for every process."""
+        dist.barrier()
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process writes files (rank 0)."""
+        return self.rank == 0
+
+    def stop(self) -> None:
+        """Leave the process group."""
+        if dist.is_initialized():
+            dist.destroy_process_group()

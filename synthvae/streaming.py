@@ -1,0 +1,552 @@
+"""Fit from tables larger than memory: a Parquet file, a folder of Parquet files, or a large CSV.
+
+Nothing here holds the whole table. The input is cut into **units** (one row group of one Parquet
+file); a CSV is first copied, in one streamed pass, into a temporary folder of Parquet parts of
+the rows as read, so that it can be cut the same way (:func:`open_source`).
+
+One streamed **scan** (:func:`scan`) then reads every row once and keeps:
+
+- a seeded **reservoir** of ``reservoir_rows`` rows, uniform over the table: each row's key is a
+  hash of the seed and the row's position in the table, and the rows with the smallest keys are
+  kept. The sample depends on the seed and the table only, not on how the rows are cut into
+  files, row groups or chunks, nor on how many processes read them. The schema is inferred from
+  it and the codecs are fitted on it (quantiles, mixture modes, category frequencies within
+  ``max_categories``): the error of a quantile read from ``R`` rows is about ``1 / sqrt(R)``
+  in rank (0.003 for the default 100,000 rows), below what the model itself reaches;
+- **exact statistics** of every column, which correct what a sample can miss: which columns
+  hold nulls, the min / max of numeric columns, every category of a categorical column (up to
+  ``_MAX_TRACKED`` distinct values) and each category's count, which decides the pooled rare
+  categories;
+- the **validation rows**: a row is held out for early stopping when another hash of its position
+  falls below the validation share (at most 20,000 rows in all, as in memory); training never
+  sees them.
+
+Each epoch then streams shuffled batches (:meth:`TableStream.batches`): the units are put in a
+seeded random order (rank ``r`` of ``k`` takes every ``k``-th), several units are read at once
+in chunks, each chunk is validated and encoded, and a shuffle buffer mixes the rows of those
+units before they are cut into batches. Memory is that of the buffer, the open units and the
+model: it grows with the batch and buffer sizes, not with the table.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from synthvae.errors import DataError, ParameterError
+from synthvae.io import (
+    _COMPRESSION,
+    CSV_SUFFIXES,
+    PARQUET_SUFFIXES,
+    _csv_kind_problem,
+    _not_utf8_message,
+    _one_line,
+    _ragged_message,
+    _sniff,
+)
+from synthvae.schema import ColumnKind, NumericType, Schema
+from synthvae.validation import category_text
+
+logger = logging.getLogger(__name__)
+
+RESERVOIR_ROWS = 100_000
+_MAX_VALIDATION = 20_000  # as training.split_validation
+_MAX_TRACKED = 100_000  # distinct values counted exactly per column
+_CHUNK_ROWS = 16_384  # rows read at a time from one unit
+_CSV_PART_ROWS = 262_144  # rows per Parquet part of a converted CSV
+
+
+# ------------------------------------------------------------------ the input
+@dataclass(frozen=True)
+class Unit:
+    """One row group of one Parquet file: the smallest piece read on its own.
+
+    Attributes:
+        path: The file.
+        row_group: The row group's number in the file.
+        rows: Its rows.
+        start: Position of its first row in the whole table (files in name order).
+    """
+
+    path: Path
+    row_group: int
+    rows: int
+    start: int
+
+
+class TableSource:
+    """A table on disk as units: a Parquet file, or a folder of Parquet files (read recursively,
+    in name order; names starting with ``.`` or ``_`` are left out, as pyarrow does).
+
+    Args:
+        path: The file or folder.
+        label: How error messages name the input (the original CSV for a converted one).
+    """
+
+    def __init__(self, path: str | os.PathLike, label: str | None = None) -> None:
+        self.path = Path(path)
+        self.label = label or str(self.path)
+        files = _parquet_files(self.path)
+        self.units: list[Unit] = []
+        self.columns: list[str] | None = None
+        start = 0
+        for file in files:
+            meta = _metadata(file)
+            names = list(meta.schema.to_arrow_schema().names)
+            if self.columns is None:
+                self.columns = names
+            elif names != self.columns:
+                missing = [c for c in self.columns if c not in names]
+                extra = [c for c in names if c not in self.columns]
+                raise DataError(
+                    f"{str(file)!r} does not have the columns of {str(files[0])!r}"
+                    + (f": missing {missing}" if missing else "")
+                    + (f"; extra {extra}" if extra else "")
+                    + ("" if missing or extra else ": same names in another order")
+                    + "; every file of a dataset needs the same columns"
+                )
+            for group in range(meta.num_row_groups):
+                rows = meta.row_group(group).num_rows
+                if rows:
+                    self.units.append(Unit(file, group, rows, start))
+                    start += rows
+        self.rows = start
+        if self.columns is None or not self.columns:
+            raise DataError(f"{self.label!r} has no columns")
+        if self.rows == 0:
+            raise DataError(f"{self.label!r} has no rows: cannot learn from an empty table")
+
+    def read(self, unit: Unit, chunk_rows: int = _CHUNK_ROWS) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """The unit's rows in chunks: (their positions in the table, the rows as pandas reads them)."""
+        try:
+            reader = pq.ParquetFile(unit.path, page_checksum_verification=True)
+            offset = unit.start
+            for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group]):
+                frame = batch.to_pandas()
+                yield np.arange(offset, offset + len(frame), dtype=np.uint64), frame
+                offset += len(frame)
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(
+                f"cannot read row group {unit.row_group} of {str(unit.path)!r} ({type(exc).__name__}: "
+                f"{_one_line(exc)}); the file may be corrupt or changed during the fit"
+            ) from None
+
+    def identity(self) -> dict:
+        """What identifies this input's content for checkpoints: files, sizes, modification times."""
+        files = sorted({u.path for u in self.units})
+        return {"rows": self.rows, "files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
+
+
+def is_streamable(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a folder (of Parquet files) or a Parquet / CSV file."""
+    path = Path(path)
+    return path.is_dir() or str(path).lower().endswith(PARQUET_SUFFIXES + CSV_SUFFIXES)
+
+
+def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSource:
+    """The input as units: Parquet as it is, a CSV copied into Parquet parts under ``workdir``.
+
+    Raises:
+        DataError: Missing, empty, not of its format, corrupt, or files with other columns.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"no such file or folder: {str(path)!r}")
+    if path.is_dir() or str(path).lower().endswith(PARQUET_SUFFIXES):
+        return TableSource(path)
+    if not str(path).lower().endswith(CSV_SUFFIXES):
+        raise DataError(f"cannot stream {str(path)!r}: give a .parquet file, a folder of them, or a .csv (.csv.gz) file")
+    parts = Path(workdir) / "csv-parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    for number, frame in enumerate(read_csv_chunks(path, _CSV_PART_ROWS)):
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), parts / f"part-{number:06d}.parquet")
+    return TableSource(parts, label=str(path))
+
+
+def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame]:
+    """A CSV file as consecutive tables of ``rows`` rows, read as :func:`synthvae.read_table`
+    reads the whole file (types are those pandas gives each chunk; ``conform`` unifies them).
+
+    Raises:
+        DataError: Empty, not UTF-8 text, compressed other than its name says, or a row with
+            more fields than the header.
+    """
+    path = Path(path)
+    name = repr(str(path))
+    lower = path.name.lower()
+    sep = "\t" if lower.endswith(".tsv") else ","
+    compression = next((c for suffix, c in _COMPRESSION.items() if lower.endswith(suffix)), None)
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head:
+        raise DataError(f"{name} is empty (0 bytes): a CSV file needs at least a header row")
+    problem = _csv_kind_problem(path, compression, _sniff(head))
+    if problem:
+        raise DataError(f"{name} {problem}")
+    try:
+        with pd.read_csv(path, sep=sep, chunksize=rows) as reader:
+            yield from reader
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name} is empty: it has no header row") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8_message(path, compression, exc)) from None
+    except pd.errors.ParserError as exc:
+        raise DataError(_ragged_message(name, str(exc))) from None
+    except (OSError, EOFError, ValueError) as exc:
+        raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {_one_line(exc)})") from None
+
+
+def _parquet_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    files = sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise DataError(f"folder {str(path)!r} holds no Parquet files")
+    others = [p for p in files if not str(p).lower().endswith(PARQUET_SUFFIXES)]
+    if others:
+        raise DataError(
+            f"folder {str(path)!r} holds files that are not Parquet ({', '.join(repr(str(p)) for p in others[:3])}); "
+            f"a dataset folder holds only .parquet files (names starting with '.' or '_' are ignored)"
+        )
+    return files
+
+
+def _metadata(file: Path) -> pq.FileMetaData:
+    size = file.stat().st_size
+    with file.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(max(0, size - 4))
+        tail = handle.read(4)
+    if head != b"PAR1":
+        raise DataError(f"{str(file)!r} is not a Parquet file: it is {_sniff(head)[1] if head else 'empty'}")
+    if tail != b"PAR1" or size < 12:
+        raise DataError(f"{str(file)!r} is a truncated Parquet file ({size} bytes, its footer is missing): write it again")
+    try:
+        return pq.read_metadata(file)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{str(file)!r} is a corrupt Parquet file ({_one_line(exc)}); write it again") from None
+
+
+# ------------------------------------------------------------------ hashing positions
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _uniform(positions: np.ndarray, seed: int, stream: int) -> np.ndarray:
+    """A number in [0, 1) per row position, fixed by (seed, stream, position): splitmix64."""
+    salt = np.uint64((seed * 0x2545F4914F6CDD1D + stream * 0x632BE59BD9B4E019) % 2**64)
+    with np.errstate(over="ignore"):
+        x = positions.astype(np.uint64) * _GOLDEN + salt
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+_RESERVOIR_STREAM, _VALIDATION_STREAM = 1, 2
+
+
+# ------------------------------------------------------------------ the scan
+@dataclass
+class ColumnStats:
+    """Exact facts of one column over the whole table.
+
+    Attributes:
+        nulls: Missing values.
+        low: Least value of a numeric column (``None`` when some chunk was not numeric).
+        high: Largest value.
+        counts: Count of each distinct present value (``None`` past ``_MAX_TRACKED`` values).
+    """
+
+    nulls: int = 0
+    low: float | None = None
+    high: float | None = None
+    numeric: bool = True
+    counts: dict | None = field(default_factory=dict)
+
+    def add(self, series: pd.Series) -> None:
+        self.nulls += int(series.isna().sum())
+        if self.numeric and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+            present = series.dropna()
+            if len(present):
+                low, high = float(present.min()), float(present.max())
+                self.low = low if self.low is None else min(self.low, low)
+                self.high = high if self.high is None else max(self.high, high)
+        elif series.notna().any():
+            self.numeric = False
+        if self.counts is not None:
+            try:
+                counts = series.value_counts(dropna=True)
+            except TypeError:  # unhashable cells: conform refuses them later, by name
+                self.counts = None
+                return
+            for value, count in counts.items():
+                self.counts[value] = self.counts.get(value, 0) + int(count)
+            if len(self.counts) > _MAX_TRACKED:
+                self.counts = None
+
+
+@dataclass
+class Scan:
+    """What one streamed pass learns (see the module's text).
+
+    Attributes:
+        rows: Rows of the table.
+        reservoir: The uniform sample (raw rows, in table order).
+        validation: The held-out rows (raw rows, in table order).
+        validation_share: Share of rows held out.
+        train_rows: Training rows of each unit (its rows less its held-out ones).
+        stats: Exact statistics per column.
+        seed: The seed of the row hashes (which rows are held out).
+    """
+
+    rows: int
+    reservoir: pd.DataFrame
+    validation: pd.DataFrame
+    validation_share: float
+    train_rows: dict[Unit, int]
+    stats: dict[str, ColumnStats]
+    seed: int
+
+
+def validation_share(rows: int, fraction: float) -> float:
+    """The share of rows held out: ``fraction``, none below 50 rows, at most 20,000 rows."""
+    if rows < 50 or fraction <= 0:
+        return 0.0
+    return min(fraction, _MAX_VALIDATION / rows)
+
+
+def scan(source: TableSource, seed: int, reservoir_rows: int = RESERVOIR_ROWS, validation_fraction: float = 0.1) -> Scan:
+    """Read every row once: the reservoir, the validation rows and exact column statistics."""
+    share = validation_share(source.rows, validation_fraction)
+    stats = {name: ColumnStats() for name in source.columns}
+    kept: list[pd.DataFrame] = []
+    kept_keys: list[np.ndarray] = []
+    kept_rows, threshold = 0, 1.0
+    held: list[pd.DataFrame] = []
+    train_rows: dict[Unit, int] = {}
+    for unit in source.units:
+        held_here = 0
+        for positions, frame in source.read(unit):
+            frame.columns = source.columns
+            for name in source.columns:
+                stats[name].add(frame[name])
+            frame.index = pd.Index(positions.astype(np.int64))
+            val = _uniform(positions, seed, _VALIDATION_STREAM) < share
+            if val.any():
+                held.append(frame[val])
+                held_here += int(val.sum())
+            keys = _uniform(positions, seed, _RESERVOIR_STREAM)
+            take = keys < threshold
+            if take.any():
+                kept.append(frame[take])
+                kept_keys.append(keys[take])
+                kept_rows += int(take.sum())
+            if kept_rows > 2 * reservoir_rows:
+                kept, kept_keys, threshold = _shrink(kept, kept_keys, reservoir_rows)
+                kept_rows = sum(len(k) for k in kept_keys)
+        train_rows[unit] = unit.rows - held_here
+    kept, kept_keys, _ = _shrink(kept, kept_keys, reservoir_rows)
+    reservoir = pd.concat(kept).sort_index() if kept else None
+    validation = pd.concat(held).sort_index() if held else reservoir.iloc[:0]
+    logger.info(
+        "scanned %d rows: a reservoir of %d, %d held out for validation", source.rows, len(reservoir), len(validation)
+    )
+    return Scan(source.rows, reservoir, validation, share, train_rows, stats, int(seed))
+
+
+def _shrink(kept: list[pd.DataFrame], keys: list[np.ndarray], size: int):
+    """Keep the ``size`` rows with the smallest keys; the new admission threshold."""
+    if not kept:
+        return kept, keys, 1.0
+    frame, key = pd.concat(kept), np.concatenate(keys)
+    if len(key) <= size:
+        return [frame], [key], 1.0
+    order = np.argpartition(key, size)[:size]
+    threshold = float(np.partition(key, size)[size])
+    return [frame.iloc[order]], [key[order]], threshold
+
+
+# ------------------------------------------------------------------ schema from the scan
+def widen_schema(schema: Schema, found: Scan, source: str) -> Schema:
+    """An inferred schema (from the reservoir) corrected by the scan's exact statistics: nulls
+    anywhere make a column nullable, numeric bounds are the table's, categories are every value
+    the table holds.
+
+    Raises:
+        DataError: A categorical column holds more distinct values than can be counted.
+    """
+    columns = []
+    for column in schema:
+        stats = found.stats.get(column.name)
+        if stats is None:
+            columns.append(column)
+            continue
+        changes: dict = {}
+        if stats.nulls and not column.nullable and column.kind is not ColumnKind.ID:
+            changes["nullable"] = True
+        if column.kind is ColumnKind.NUMERIC and stats.numeric and stats.low is not None:
+            integer = column.type is NumericType.INTEGER
+            low, high = (int(stats.low), int(stats.high)) if integer else (stats.low, stats.high)
+            if column.min is not None:
+                changes["min"] = min(low, column.min)
+            if column.max is not None:
+                changes["max"] = max(high, column.max)
+        if column.kind is ColumnKind.CATEGORICAL:
+            if stats.counts is None:
+                raise DataError(
+                    f"{source}: column {column.name!r} holds more than {_MAX_TRACKED} distinct values; "
+                    f"give a schema that makes it an id or personal column, or drop it"
+                )
+            changes["categories"] = _all_categories(column.categories, stats.counts)
+        columns.append(replace(column, **changes) if changes else column)
+    return replace(schema, columns=tuple(columns))
+
+
+def _all_categories(seen: tuple, counts: dict) -> tuple:
+    """The reservoir's categories, with the table's other values added in inference's order
+    (whole-number codes sorted as numbers, text sorted as text)."""
+    if seen and all(isinstance(c, int) and not isinstance(c, bool) for c in seen):
+        values = {int(float(v)) for v in counts if _is_whole(v)}
+        if len(values) == len(counts):
+            return tuple(sorted(values | set(seen)))
+    texts = {category_text(v) for v in counts} | {str(c) for c in seen}
+    if all(isinstance(c, str) for c in seen) and seen == tuple(sorted(seen)):
+        return tuple(sorted(texts))
+    return tuple(seen) + tuple(sorted(texts - {str(c) for c in seen}))
+
+
+def _is_whole(value) -> bool:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number) and number.is_integer()
+
+
+# ------------------------------------------------------------------ batches
+class TableStream:
+    """The training rows of a scanned source as shuffled, encoded batches.
+
+    Args:
+        source: The input.
+        found: Its scan.
+        encode: Turns a raw chunk (pandas, as read) into the encoded float32 matrix.
+        seed: Seeds the order of units and the shuffles of each epoch.
+        buffer_rows: Rows mixed by the shuffle buffer before they are cut into batches.
+        open_units: Units read at once (their chunks interleave in the buffer).
+        rank: This process's rank among ``world`` data-parallel processes; each reads only its
+            share of the units.
+        world: Processes in all.
+    """
+
+    def __init__(
+        self,
+        source: TableSource,
+        found: Scan,
+        encode: Callable[[pd.DataFrame], np.ndarray],
+        seed: int,
+        buffer_rows: int = 65_536,
+        open_units: int = 8,
+        rank: int = 0,
+        world: int = 1,
+    ) -> None:
+        if not 0 <= rank < world:
+            raise ParameterError(f"rank must be in [0, {world}), got {rank}")
+        self.source = source
+        self.found = found
+        self.encode = encode
+        self.seed = int(seed)
+        self.buffer_rows = int(buffer_rows)
+        self.open_units = int(open_units)
+        self.rank, self.world = int(rank), int(world)
+        self.rows = sum(found.train_rows.values())
+
+    def identity(self) -> dict:
+        """What fixes the batches, for checkpoints: the input's files, the seed, the buffer."""
+        return {**self.source.identity(), "seed": self.seed, "buffer_rows": self.buffer_rows,
+                "open_units": self.open_units, "rank": self.rank, "world": self.world}
+
+    def _order(self, epoch: int) -> list[list[Unit]]:
+        """Each rank's units for ``epoch``, in that epoch's random order."""
+        rng = np.random.default_rng([self.seed, epoch])
+        order = [self.source.units[i] for i in rng.permutation(len(self.source.units))]
+        return [order[r :: self.world] for r in range(self.world)]
+
+    def steps(self, epoch: int, batch_size: int) -> int:
+        """Batches each rank yields in ``epoch``: the same on every rank (data-parallel steps
+        must match), whole batches of the rank with the fewest rows, at least one."""
+        per_rank = [sum(self.found.train_rows[u] for u in units) for units in self._order(epoch)]
+        return max(1, min(per_rank) // batch_size)
+
+    def batches(self, epoch: int, batch_size: int) -> Iterator[np.ndarray]:
+        """This rank's shuffled batches of ``epoch`` (1-based), exactly :meth:`steps` of them."""
+        steps = self.steps(epoch, batch_size)
+        mine = self._order(epoch)[self.rank]
+        if not sum(self.found.train_rows[u] for u in mine):
+            raise DataError(
+                f"{self.source.label!r} has too few row groups ({len(self.source.units)}) for {self.world} "
+                f"processes: rank {self.rank} has no rows to train on; write it in more row groups or use fewer processes"
+            )
+        rng = np.random.default_rng([self.seed, epoch, self.rank, 1])
+        for done, batch in enumerate(self._shuffled(mine, rng, batch_size), start=1):
+            yield batch
+            if done == steps:
+                return
+
+    def _shuffled(self, units: list[Unit], rng: np.random.Generator, batch_size: int) -> Iterator[np.ndarray]:
+        """Endless batches of the units' training rows through the shuffle buffer; after the
+        first pass the units come round again in a new order (a rank short of rows for its
+        steps, on a tiny table)."""
+        share, parts, held, lap = self.found.validation_share, [], 0, 0
+        while True:
+            order = units if lap == 0 else [units[i] for i in rng.permutation(len(units))]
+            lap += 1
+            chunks = self._interleaved(order)
+            while True:
+                chunk = next(chunks, None)
+                if chunk is not None:
+                    positions, frame = chunk
+                    keep = _uniform(positions, self.found.seed, _VALIDATION_STREAM) >= share
+                    if keep.any():
+                        parts.append(self.encode(frame if keep.all() else frame[keep]))
+                        held += int(keep.sum())
+                    if held < self.buffer_rows:
+                        continue
+                if not parts:
+                    break
+                merged = np.concatenate(parts)
+                merged = merged[rng.permutation(len(merged))]
+                whole = (len(merged) // batch_size) * batch_size
+                for start in range(0, whole, batch_size):
+                    yield merged[start : start + batch_size]
+                parts, held = ([merged[whole:]] if whole < len(merged) else []), len(merged) - whole
+                if chunk is None:
+                    break
+
+    def _interleaved(self, units: list[Unit]) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """Chunks of ``units``, ``open_units`` of them read in turn."""
+        pending = list(units)
+        open_readers: list[Iterator] = []
+        while pending or open_readers:
+            while pending and len(open_readers) < self.open_units:
+                open_readers.append(self.source.read(pending.pop(0), chunk_rows=max(1024, self.buffer_rows // max(1, self.open_units))))
+            for reader in list(open_readers):
+                chunk = next(reader, None)
+                if chunk is None:
+                    open_readers.remove(reader)
+                    continue
+                positions, frame = chunk
+                frame.columns = self.source.columns
+                yield positions, frame
