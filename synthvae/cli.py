@@ -14,6 +14,8 @@ import click
 
 from synthvae import __version__
 from synthvae.device import resolve_device
+from synthvae.distributed import Parallel
+from synthvae.streaming import RESERVOIR_ROWS
 from synthvae.errors import SynthVAEError
 from synthvae.inference import infer_schema
 from synthvae.io import read_table, write_table
@@ -165,7 +167,7 @@ def schema_check_command(schema_path, data) -> None:
 
 
 @cli.command("fit")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path())
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default: picked from the table size).")
@@ -183,13 +185,21 @@ def schema_check_command(schema_path, data) -> None:
               "ends the same as an uninterrupted fit's.")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="Least seconds between checkpoints (0: after every epoch).")
+@click.option("--streaming/--in-memory", default=None,
+              help="Read DATA in streamed batches (memory grows with the batch, not the table) or whole. "
+              "Default: stream folders and files over 512 MB.")
+@click.option("--reservoir-rows", type=click.IntRange(min=1), default=RESERVOIR_ROWS, show_default=True,
+              help="Rows of the sample a streamed fit infers the schema and fits the codecs on.")
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm,
-                checkpoint_dir, resume, checkpoint_every, seed, device, quiet) -> None:
-    """Fit a model on DATA (CSV or Parquet) and write it to a model file.
+                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, seed, device, quiet) -> None:
+    """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
+
+    Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
+    each process trains on its share of every batch, and rank 0 writes the model.
 
     With --epsilon the fit is differentially private: --epochs and --batch-size then set DP-SGD's
     passes (default 30) and expected batch, and the epsilon spent is printed and stored.
@@ -207,17 +217,27 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         if epochs is not None:
             privacy["epochs"] = epochs
         epochs = batch_size = None
-    bar = _ProgressBar(enabled=not quiet)
+    parallel = Parallel.from_environment()
+    main = parallel is None or parallel.is_main
+    bar = _ProgressBar(enabled=not quiet and main)
     try:
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy, seed=seed, device=device)
-        syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every)
+        syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
+                streaming=streaming, reservoir_rows=reservoir_rows)
     finally:
         bar.close()
-    syn.save(output)
+    if main:
+        syn.save(output)
+    if parallel is not None:
+        parallel.barrier()  # no process ends before the model is written
+        parallel.stop()
+    if not main:
+        return
     info = syn.fit_info_
+    processes = f", {parallel.world} processes" if parallel is not None else ""
     click.echo(
         f"fitted {info.rows} rows x {info.columns} columns in {info.seconds:.1f} s "
-        f"({info.epochs_run} epochs, best {info.best_epoch}); wrote {output}",
+        f"({info.epochs_run} epochs, best {info.best_epoch}{processes}); wrote {output}",
         err=True,
     )
     if syn.privacy_ is not None:

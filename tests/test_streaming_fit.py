@@ -1,0 +1,164 @@
+"""Fitting from input larger than memory (synthvae.streaming) and data-parallel fits (torchrun)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from conftest import dataset_path
+from synthvae import DataError, ParameterError, Synthesizer, evaluate, read_table
+from synthvae.streaming import TableSource, open_source, scan
+
+SMALL = dict(epochs=4, latent_dim=8, hidden_dims=(64, 64), prior_components=3, conditional=False)
+
+
+def _write_dataset(frame: pd.DataFrame, folder, files: int, row_group: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), files)):
+        table = pa.Table.from_pandas(frame.iloc[rows], preserve_index=False)
+        pq.write_table(table, folder / f"part-{i:03d}.parquet", row_group_size=row_group)
+
+
+@pytest.fixture(scope="module")
+def diamonds() -> pd.DataFrame:
+    return read_table(dataset_path("diamonds.csv")).sample(6000, random_state=3).reset_index(drop=True)
+
+
+def test_scan_does_not_depend_on_how_the_table_is_cut(tmp_path, diamonds):
+    _write_dataset(diamonds, tmp_path / "a", files=1, row_group=6000)
+    _write_dataset(diamonds, tmp_path / "b", files=5, row_group=317)
+    first = scan(TableSource(tmp_path / "a"), seed=4, reservoir_rows=700)
+    second = scan(TableSource(tmp_path / "b"), seed=4, reservoir_rows=700)
+    assert len(first.reservoir) == 700
+    pd.testing.assert_frame_equal(first.reservoir, second.reservoir)
+    pd.testing.assert_frame_equal(first.validation, second.validation)
+    assert 500 <= len(first.validation) <= 700  # 10% of 6000, by hash
+    assert sum(first.train_rows.values()) + len(first.validation) == 6000
+    assert first.stats["price"].low == diamonds["price"].min()
+    assert first.stats["cut"].counts == diamonds["cut"].value_counts().to_dict()
+    other = scan(TableSource(tmp_path / "a"), seed=5, reservoir_rows=700)
+    assert not other.reservoir.index.equals(first.reservoir.index)
+
+
+def test_streamed_fit_matches_in_memory_quality(tmp_path, diamonds):
+    _write_dataset(diamonds, tmp_path / "ds", files=3, row_group=500)
+    streamed = Synthesizer(seed=2, **SMALL).fit(tmp_path / "ds")
+    in_memory = Synthesizer(seed=2, **SMALL).fit(diamonds)
+    assert streamed.fit_info_.rows == 6000
+    scores = {}
+    for name, syn in (("streamed", streamed), ("in_memory", in_memory)):
+        fake = syn.sample(3000, seed=1)
+        assert list(fake.columns) == list(diamonds.columns)
+        scores[name] = evaluate(diamonds, fake, metrics=["quality"]).score
+    assert scores["streamed"] > 0.85
+    assert abs(scores["streamed"] - scores["in_memory"]) < 0.03, scores
+
+
+def test_streamed_fit_is_reproducible(tmp_path, diamonds):
+    _write_dataset(diamonds.head(2000), tmp_path / "ds", files=2, row_group=300)
+    first = Synthesizer(seed=7, **SMALL).fit(tmp_path / "ds", reservoir_rows=500)
+    second = Synthesizer(seed=7, **SMALL).fit(tmp_path / "ds", reservoir_rows=500)
+    for key, value in first.model_.state_dict().items():
+        assert torch.equal(value, second.model_.state_dict()[key]), key
+    pd.testing.assert_frame_equal(first.sample(200, seed=3), second.sample(200, seed=3))
+
+
+def test_values_the_sample_missed_come_from_the_exact_statistics(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "x": rng.normal(size=3000),
+        "k": rng.integers(0, 50, 3000),
+        "colour": rng.choice(["red", "green", "blue"], 3000),
+    })
+    # One rare category and one null, in rows a small sample is unlikely to hold.
+    frame.loc[1234, "colour"] = "violet"
+    frame.loc[2345, "x"] = np.nan
+    frame.loc[99, "k"] = 1000
+    _write_dataset(frame, tmp_path / "ds", files=3, row_group=250)
+    found = scan(TableSource(tmp_path / "ds"), seed=0, reservoir_rows=50)
+    assert 1234 not in found.reservoir.index and 2345 not in found.reservoir.index
+    syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=50)
+    schema = syn.schema_
+    assert "violet" in schema["colour"].categories
+    assert schema["x"].nullable
+    assert schema["k"].max == 1000
+    fake = syn.sample(500, seed=0)
+    assert set(fake["colour"].dropna()) <= {"red", "green", "blue", "violet"}
+
+
+def test_streams_a_csv_and_refuses_what_it_cannot_stream(tmp_path, diamonds):
+    csv = tmp_path / "d.csv.gz"
+    diamonds.head(1500).to_csv(csv, index=False)
+    syn = Synthesizer(seed=0, **SMALL).fit(csv, streaming=True)
+    assert syn.fit_info_.rows == 1500
+    assert len(syn.sample(10, seed=0)) == 10
+
+    bad = tmp_path / "bad"
+    _write_dataset(diamonds.head(100), bad, files=1, row_group=100)
+    diamonds.head(100).drop(columns=["price"]).to_parquet(bad / "part-999.parquet")
+    with pytest.raises(DataError, match=r"part-999.parquet.*missing \['price'\]"):
+        Synthesizer(**SMALL).fit(bad)
+    (bad / "part-999.parquet").unlink()
+    (bad / "notes.txt").write_text("hello")
+    with pytest.raises(DataError, match="not Parquet.*notes.txt"):
+        Synthesizer(**SMALL).fit(bad)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="holds no Parquet files"):
+        open_source(tmp_path / "empty", tmp_path)
+    with pytest.raises(ParameterError, match="not a DataFrame"):
+        Synthesizer(**SMALL).fit(diamonds, streaming=True)
+
+
+def test_streamed_fit_refuses_a_chunk_outside_a_given_schema(tmp_path, diamonds):
+    from synthvae import infer_schema
+
+    schema = infer_schema(diamonds)
+    bad = diamonds.copy()
+    bad.loc[4321, "price"] = 10**7  # above the schema's max, in a row the small sample misses
+    _write_dataset(bad, tmp_path / "ds", files=2, row_group=1000)
+    assert 4321 not in scan(TableSource(tmp_path / "ds"), seed=_fit_scan_seed(0), reservoir_rows=100).reservoir.index
+    with pytest.raises(DataError, match=r"ds'.*'price'.*10000000"):
+        Synthesizer(schema=schema, seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=100)
+
+
+def _fit_scan_seed(seed: int) -> int:
+    """The seed of a fit's scan (the sixth of the fit's seeds)."""
+    return int(np.random.SeedSequence(seed).generate_state(6)[5])
+
+
+def _torchrun(args: list[str], cwd) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               "-m", "synthvae", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["csv-in-memory", "parquet-folder"])
+def test_two_process_torchrun_fit(tmp_path, streamed):
+    churn = read_table(dataset_path("churn.csv")).head(2000)
+    if streamed:
+        data = tmp_path / "ds"
+        _write_dataset(churn, data, files=4, row_group=250)
+    else:
+        data = tmp_path / "churn.csv"
+        churn.to_csv(data, index=False)
+    model = tmp_path / "model.synthvae"
+    done = _torchrun(["fit", str(data), "-o", str(model), "--epochs", "6", "--seed", "3", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 processes" in done.stderr
+    syn = Synthesizer.load(model)
+    fake = syn.sample(2000, seed=0)
+    assert list(fake.columns) == list(churn.columns)
+    assert len(fake) == 2000 and not fake.isna().any().any()
+    parallel = evaluate(churn, fake, metrics=["quality"]).score
+    alone = Synthesizer(epochs=6, seed=3).fit(data).sample(2000, seed=0)
+    single = evaluate(churn, alone, metrics=["quality"]).score
+    assert parallel > single - 0.03, (parallel, single)
