@@ -323,18 +323,19 @@ class Generator:
 
 
 def decoded_matrix(model: TabularVAE, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
-    """The sampled encoded matrix for latents ``z``, column-major on the CPU; ``adjust`` may
-    edit the torch matrix first (it gets a copy it may change in place)."""
-    matrix = model.sample_matrix(z, generator)
-    if adjust is not None:
-        matrix = matrix.clone()
-        adjust(matrix)
-    return as_columns(matrix)
+    """The sampled encoded matrix for latents ``z``, column-major on the CPU.
+
+    Args:
+        adjust: Optional edit, in place, of the decoder outputs ``(rows, W)`` (means and logits)
+            before the draws, as :meth:`~synthvae.model.TabularVAE.sample_matrix` takes it.
+    """
+    return as_columns(model.sample_matrix(z, generator, adjust))
 
 
 def as_columns(matrix: torch.Tensor) -> np.ndarray:
-    """A torch matrix as a column-major numpy array on the CPU. Transposed in torch (fast), so
-    every codec's block of columns is one contiguous slice."""
+    """A torch matrix as a column-major numpy array on the CPU, so every codec's block of
+    columns is one contiguous slice. Free for the column-major matrices that sampling makes;
+    others are transposed in torch (fast)."""
     return matrix.T.contiguous().cpu().numpy().T
 
 

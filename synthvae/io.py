@@ -28,8 +28,9 @@ import re
 import shutil
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -347,35 +348,73 @@ def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike) -> tup
     """
     path = Path(path)
     fmt = table_format(path)
-    rows = 0
     with atomic_path(path) as tmp:
         if fmt == "parquet":
-            writer, schema = None, None
-            try:
-                for frame in frames:
-                    table = _arrow_table(frame, path, schema)
-                    if writer is None:
-                        schema = table.schema
-                        writer = pq.ParquetWriter(tmp, schema, write_page_checksum=True)
-                    writer.write_table(table)
-                    rows += len(frame)
-                if writer is None:
-                    raise DataError(f"cannot write {str(path)!r}: no table was given")
-            finally:
-                if writer is not None:
-                    writer.close()
+            rows = _write_parquet(frames, tmp, path)
         else:
-            name = path.name.lower()
-            sep = "\t" if name.endswith(".tsv") else ","
-            columns = None
-            with _csv_handle(tmp, path) as handle:
-                for frame in frames:
-                    if columns is not None and list(frame.columns) != columns:
-                        raise DataError(f"cannot write {str(path)!r}: a table has other columns than the first")
-                    frame.to_csv(handle, index=False, sep=sep, header=columns is None)
-                    columns = list(frame.columns)
-                    rows += len(frame)
+            rows = _write_csv(frames, tmp, path)
     return path, rows
+
+
+def _write_parquet(frames: Iterable[pd.DataFrame], tmp: Path, path: Path) -> int:
+    writer, schema = None, None
+
+    def write(frame: pd.DataFrame) -> None:
+        nonlocal writer, schema
+        table = _arrow_table(frame, path, schema)
+        if writer is None:
+            schema = table.schema
+            writer = pq.ParquetWriter(tmp, schema, write_page_checksum=True)
+        writer.write_table(table)
+
+    try:
+        rows = _overlapped(frames, write)
+        if writer is None:
+            raise DataError(f"cannot write {str(path)!r}: no table was given")
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path) -> int:
+    name = path.name.lower()
+    sep = "\t" if name.endswith(".tsv") else ","
+    columns = None
+    with _csv_handle(tmp, path) as handle:
+
+        def write(frame: pd.DataFrame) -> None:
+            nonlocal columns
+            if columns is not None and list(frame.columns) != columns:
+                raise DataError(f"cannot write {str(path)!r}: a table has other columns than the first")
+            frame.to_csv(handle, index=False, sep=sep, header=columns is None)
+            columns = list(frame.columns)
+
+        return _overlapped(frames, write)
+
+
+def _overlapped(frames: Iterable[pd.DataFrame], write: Callable[[pd.DataFrame], None]) -> int:
+    """Write each table with ``write`` in one background thread while the next table is made
+    (``frames`` is iterated here: sampling the next batch overlaps writing this one, since
+    torch, NumPy, pyarrow and the file system release the GIL). One table is written at a time,
+    in order, and at most one waits: memory stays that of two tables. Returns the row count.
+
+    A failure on either side stops both and is raised here."""
+    rows, pending = 0, None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthvae-write") as pool:
+        try:
+            for frame in frames:
+                if pending is not None:
+                    pending.result()  # the previous table is written (or its error is raised)
+                pending = pool.submit(write, frame)
+                rows += len(frame)
+            if pending is not None:
+                pending.result()
+        except BaseException:
+            if pending is not None:
+                pending.cancel()
+            raise
+    return rows
 
 
 def _arrow_table(frame: pd.DataFrame, path: Path, schema: pa.Schema | None) -> pa.Table:

@@ -130,6 +130,7 @@ class TabularVAE(nn.Module):
         self.register_buffer("cont_idx", torch.tensor(config.continuous_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_idx", torch.tensor(config.one_hot_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_seg", torch.tensor(config.one_hot_segment, dtype=torch.long), persistent=False)
+        self.one_hot_spans = _one_hot_spans(config)
         self.reset_parameters(generator if generator is not None else torch.Generator().manual_seed(0))
 
     @torch.no_grad()
@@ -211,34 +212,93 @@ class TabularVAE(nn.Module):
         return out
 
     @torch.inference_mode()
-    def sample_matrix(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample_matrix(self, z: torch.Tensor, generator: torch.Generator | None = None, adjust=None) -> torch.Tensor:
         """Decode latents into sampled rows of the encoded matrix.
 
-        Continuous spans get ``mean + sigma * noise``. One-hot spans get their logits plus Gumbel
-        noise: the argmax of each span is then a draw from its softmax (the Gumbel-max trick),
-        which is all the codecs read; no exact one-hot is built.
+        Continuous spans get ``mean + sigma * noise``. Each one-hot span gets an exact one-hot of
+        an entry drawn from its softmax, by inverting the span's cumulative distribution with one
+        uniform per row: one draw per span, where the Gumbel-max trick needs one per entry.
+
+        The decoder runs on chunks of :data:`SAMPLE_CHUNK` rows, so that a chunk's activations
+        stay in the CPU's cache, and writes a column-major buffer, so that each matrix column is
+        contiguous for the codecs (see :func:`synthvae.generation.as_columns`).
 
         Args:
             z: Latents ``(B, latent_dim)``.
             generator: Randomness for the draws.
+            adjust: Optional edit, in place, of each chunk's decoder outputs ``(rows, data_dim)``
+                (means and logits) before the draws; e.g. a large negative logit forbids an entry.
 
         Returns:
-            ``(B, data_dim)`` float tensor.
+            ``(B, data_dim)`` float tensor, column-major (the transpose of a contiguous one).
         """
-        return self.add_noise(self.decode(z), generator)
+        out = torch.empty((self.config.data_dim, z.shape[0]), device=z.device, dtype=z.dtype)  # (W, B)
+        for start in range(0, z.shape[0], SAMPLE_CHUNK):
+            block = out[:, start : start + SAMPLE_CHUNK]  # (W, chunk)
+            self._decode_into(z[start : start + SAMPLE_CHUNK], block)
+            if adjust is not None:
+                adjust(block.T)
+        return self._draw_columns(out, generator).T
+
+    def _decode_into(self, z: torch.Tensor, block: torch.Tensor) -> None:
+        """:meth:`decode` of ``z`` ``(rows, latent)`` written transposed into ``block``
+        ``(data_dim, rows)``; activations updated in place (inference only)."""
+        h = z
+        for layer in self.decoder[0]:
+            if isinstance(layer, nn.Linear):
+                h = torch.addmm(layer.bias, h, layer.weight.T)  # (rows, width)
+            elif isinstance(layer, nn.SiLU):
+                nn.functional.silu(h, inplace=True)
+            else:
+                h = layer(h)
+        last = self.decoder[-1]
+        torch.addmm(last.bias.unsqueeze(1), last.weight, h.T, out=block)  # (W, rows)
 
     @torch.inference_mode()
     def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Turn decoder outputs ``(B, data_dim)`` into a sampled matrix, in place (see
-        :meth:`sample_matrix`)."""
+        """Turn decoder outputs ``(B, data_dim)`` into a sampled matrix, as :meth:`sample_matrix`
+        does (column-major; ``out`` is left as it was)."""
+        return self._draw_columns(out.T.contiguous(), generator).T
+
+    def _draw_columns(self, cols: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """The draws of :meth:`sample_matrix`, in place on decoder outputs laid out one matrix
+        column per row, ``(data_dim, B)``: Gaussian noise for the continuous columns (``n_cont``
+        normals per row), then one uniform per row for each one-hot span."""
+        rows = cols.shape[1]
         if self.cont_idx.numel():
-            noise = torch.randn((out.shape[0], self.cont_idx.numel()), generator=generator, device=out.device)
-            out.index_add_(1, self.cont_idx, noise * self.sigma)
-        if self.oh_idx.numel():
-            uniform = torch.rand((out.shape[0], self.oh_idx.numel()), generator=generator, device=out.device)
-            gumbel = -torch.log(-torch.log(uniform.clamp_(1e-20, 1.0 - 1e-7)))
-            out.index_add_(1, self.oh_idx, gumbel)
-        return out
+            noise = torch.randn((self.cont_idx.numel(), rows), generator=generator, device=cols.device, dtype=cols.dtype)
+            cols.index_add_(0, self.cont_idx, noise.mul_(self.sigma.to(cols.dtype).unsqueeze(1)))
+        if self.one_hot_spans:
+            uniform = torch.rand((len(self.one_hot_spans), rows), generator=generator, device=cols.device, dtype=torch.float64)
+            for span, (first, width) in enumerate(self.one_hot_spans):
+                block = cols[first : first + width]  # (width, B)
+                probs = block.sub_(block.amax(0)).exp_()  # unnormalised, in place
+                total = probs.sum(0, dtype=torch.float64)  # (B,)
+                target = torch.minimum(uniform[span].mul_(total), total * (1.0 - 2.0**-52))  # < total
+                # The drawn entry is the number of entries whose cumulative mass is <= target (one
+                # of mass 0 is never drawn); running sums in float64 keep rare entries' shares.
+                below = torch.zeros(rows, dtype=torch.float64, device=cols.device)
+                drawn = torch.zeros(rows, dtype=torch.int64, device=cols.device)
+                for entry in range(width - 1):
+                    drawn += below.add_(probs[entry]) <= target
+                block.zero_().scatter_(0, drawn.unsqueeze(0), 1.0)
+        return cols
+
+
+# Rows decoded at a time when sampling: a chunk's activations (chunk x hidden floats) stay in
+# the CPU's cache. The random draws are made per batch, not per chunk, so it does not change them.
+SAMPLE_CHUNK = 4096
+
+
+def _one_hot_spans(config: VAEConfig) -> list[tuple[int, int]]:
+    """The (first matrix column, width) of every one-hot span, in segment order."""
+    spans: dict[int, list[int]] = {}
+    for index, segment in zip(config.one_hot_index, config.one_hot_segment):
+        spans.setdefault(segment, []).append(index)
+    for segment, indices in spans.items():
+        if indices != list(range(indices[0], indices[0] + len(indices))):
+            raise ValueError(f"one-hot span {segment} is not a contiguous block of matrix columns")
+    return [(indices[0], len(indices)) for _, indices in sorted(spans.items())]
 
 
 def segment_max(values: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:

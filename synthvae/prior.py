@@ -61,12 +61,17 @@ class MixturePrior:
         """Draw ``n`` latents ``(n, D)``: a component per row, then its Gaussian."""
         comp = torch.multinomial(self.weights.to(device), n, replacement=True, generator=generator)  # (n,)
         eps = torch.randn((n, self.means.shape[1]), generator=generator, device=device)
-        z = torch.empty_like(eps)
-        # A loop over the K components (not rows) keeps memory at (n, D), not (n, D, D).
-        for k in range(self.n_components):
-            rows = comp == k
-            z[rows] = self.means[k].to(device) + eps[rows] @ self.scale_tril[k].to(device).T
-        return z
+        # Rows grouped by component: each component transforms one contiguous block of the
+        # (independent) standard normals, and one scatter puts the rows back in draw order.
+        order = torch.argsort(comp, stable=True)  # (n,)
+        counts = torch.bincount(comp, minlength=self.n_components).tolist()
+        grouped = torch.empty_like(eps)
+        start = 0
+        for k, count in enumerate(counts):
+            if count:
+                torch.addmm(self.means[k].to(device), eps[start : start + count], self.scale_tril[k].to(device).T, out=grouped[start : start + count])
+            start += count
+        return torch.empty_like(eps).index_copy_(0, order, grouped)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log density of latents ``z`` ``(n, D)`` under the mixture, ``(n,)``."""
