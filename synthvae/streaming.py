@@ -33,6 +33,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -472,6 +474,7 @@ class TableStream:
         self.open_units = int(open_units)
         self.rank, self.world = int(rank), int(world)
         self.rows = sum(found.train_rows.values())
+        self.prefetch = 8  # batches read ahead
 
     def identity(self) -> dict:
         """What fixes the batches, for checkpoints: the input's files, the seed, the buffer."""
@@ -491,7 +494,12 @@ class TableStream:
         return max(1, min(per_rank) // batch_size)
 
     def batches(self, epoch: int, batch_size: int) -> Iterator[np.ndarray]:
-        """This rank's shuffled batches of ``epoch`` (1-based), exactly :meth:`steps` of them."""
+        """This rank's shuffled batches of ``epoch`` (1-based), exactly :meth:`steps` of them,
+        read and encoded by a background thread while the caller trains on the previous ones
+        (the order is the same as without it)."""
+        return _prefetched(self._batches(epoch, batch_size), depth=self.prefetch)
+
+    def _batches(self, epoch: int, batch_size: int) -> Iterator[np.ndarray]:
         steps = self.steps(epoch, batch_size)
         mine = self._order(epoch)[self.rank]
         if not sum(self.found.train_rows[u] for u in mine):
@@ -550,3 +558,50 @@ class TableStream:
                 positions, frame = chunk
                 frame.columns = self.source.columns
                 yield positions, frame
+
+
+_DONE = object()
+
+
+def _prefetched(items: Iterator, depth: int) -> Iterator:
+    """``items`` produced by a background thread, at most ``depth`` ahead; its errors are
+    raised here, and it stops when the consumer does."""
+    if depth <= 0:
+        yield from items
+        return
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((_DONE, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            slots.put((_DONE, exc))
+
+    worker = threading.Thread(target=produce, name="synthvae-batches", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a blocked producer see the stop
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                pass
+            worker.join(timeout=0.05)
