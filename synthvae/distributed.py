@@ -79,6 +79,12 @@ class Parallel:
         dist.all_reduce(tensor)
         return float(tensor.item()) / self.world
 
+    def gather(self, item) -> list:
+        """``item`` of every process, in rank order (pickled between this run's own processes)."""
+        items: list = [None] * self.world
+        dist.all_gather_object(items, item)
+        return items
+
     def barrier(self) -> None:
         """Wait for every process."""
         dist.barrier()

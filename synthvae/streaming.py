@@ -277,6 +277,21 @@ class ColumnStats:
     numeric: bool = True
     counts: dict | None = field(default_factory=dict)
 
+    def merge(self, other: "ColumnStats") -> None:
+        """Add another part of the table's statistics."""
+        self.nulls += other.nulls
+        for name, pick in (("low", min), ("high", max)):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
+        self.numeric = self.numeric and other.numeric
+        if self.counts is None or other.counts is None:
+            self.counts = None
+            return
+        for value, count in other.counts.items():
+            self.counts[value] = self.counts.get(value, 0) + count
+        if len(self.counts) > _MAX_TRACKED:
+            self.counts = None
+
     def add(self, series: pd.Series) -> None:
         self.nulls += int(series.isna().sum())
         if self.numeric and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
@@ -329,16 +344,43 @@ def validation_share(rows: int, fraction: float) -> float:
     return min(fraction, _MAX_VALIDATION / rows)
 
 
-def scan(source: TableSource, seed: int, reservoir_rows: int = RESERVOIR_ROWS, validation_fraction: float = 0.1) -> Scan:
-    """Read every row once: the reservoir, the validation rows and exact column statistics."""
+def scan(
+    source: TableSource,
+    seed: int,
+    reservoir_rows: int = RESERVOIR_ROWS,
+    validation_fraction: float = 0.1,
+    parallel=None,
+) -> Scan:
+    """Read every row once: the reservoir, the validation rows and exact column statistics.
+
+    With ``parallel`` (a :class:`synthvae.distributed.Parallel`), each process reads every
+    ``world``-th unit and the parts are gathered and merged: every process ends with the scan
+    one process would make (the reservoir is the rows with the smallest keys either way).
+    """
     share = validation_share(source.rows, validation_fraction)
+    units = source.units if parallel is None else source.units[parallel.rank :: parallel.world]
+    part = _scan_units(source, units, seed, reservoir_rows, share)
+    if parallel is not None:
+        part = _merge(parallel.gather(part), source.columns, reservoir_rows)
+    kept, keys, held, stats, train_rows = part
+    reservoir = kept.sort_index()
+    validation = held.sort_index() if held is not None else reservoir.iloc[:0]
+    logger.info(
+        "scanned %d rows: a reservoir of %d, %d held out for validation", source.rows, len(reservoir), len(validation)
+    )
+    return Scan(source.rows, reservoir, validation, share, train_rows, stats, int(seed))
+
+
+def _scan_units(source: TableSource, units: list[Unit], seed: int, reservoir_rows: int, share: float) -> tuple:
+    """One process's part of the scan: (reservoir rows, their keys, held-out rows, statistics,
+    training rows per unit)."""
     stats = {name: ColumnStats() for name in source.columns}
     kept: list[pd.DataFrame] = []
     kept_keys: list[np.ndarray] = []
     kept_rows, threshold = 0, 1.0
     held: list[pd.DataFrame] = []
     train_rows: dict[Unit, int] = {}
-    for unit in source.units:
+    for unit in units:
         held_here = 0
         for positions, frame in source.read(unit):
             frame.columns = source.columns
@@ -360,12 +402,22 @@ def scan(source: TableSource, seed: int, reservoir_rows: int = RESERVOIR_ROWS, v
                 kept_rows = sum(len(k) for k in kept_keys)
         train_rows[unit] = unit.rows - held_here
     kept, kept_keys, _ = _shrink(kept, kept_keys, reservoir_rows)
-    reservoir = pd.concat(kept).sort_index() if kept else None
-    validation = pd.concat(held).sort_index() if held else reservoir.iloc[:0]
-    logger.info(
-        "scanned %d rows: a reservoir of %d, %d held out for validation", source.rows, len(reservoir), len(validation)
-    )
-    return Scan(source.rows, reservoir, validation, share, train_rows, stats, int(seed))
+    frame = kept[0] if kept else None
+    return frame, (kept_keys[0] if kept_keys else np.zeros(0)), (pd.concat(held) if held else None), stats, train_rows
+
+
+def _merge(parts: list[tuple], columns: list[str], reservoir_rows: int) -> tuple:
+    """The scan of the whole table from the processes' parts."""
+    frames = [p[0] for p in parts if p[0] is not None]
+    kept, keys, _ = _shrink(frames, [p[1] for p in parts if p[0] is not None], reservoir_rows)
+    helds = [p[2] for p in parts if p[2] is not None]
+    stats = {name: ColumnStats() for name in columns}
+    train_rows: dict[Unit, int] = {}
+    for part in parts:
+        for name in columns:
+            stats[name].merge(part[3][name])
+        train_rows.update(part[4])
+    return kept[0], keys[0], (pd.concat(helds) if helds else None), stats, train_rows
 
 
 def _shrink(kept: list[pd.DataFrame], keys: list[np.ndarray], size: int):

@@ -334,7 +334,7 @@ class Synthesizer:
             raise ParameterError("streaming=True needs the path of a file or folder, not a DataFrame")
         source = open_source(data, workdir)
         label = repr(source.label)
-        found = scan(source, int(seeds[5]), reservoir_rows, self.validation_fraction)
+        found = scan(source, int(seeds[5]), reservoir_rows, self.validation_fraction, parallel=parallel)
         schema = self._resolve_schema(found.reservoir)
         if self.schema is None:
             schema = widen_schema(schema, found, label)

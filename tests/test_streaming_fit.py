@@ -162,3 +162,32 @@ def test_two_process_torchrun_fit(tmp_path, streamed):
     alone = Synthesizer(epochs=6, seed=3).fit(data).sample(2000, seed=0)
     single = evaluate(churn, alone, metrics=["quality"]).score
     assert parallel > single - 0.03, (parallel, single)
+
+
+_SCAN_SCRIPT = """
+import sys
+import torch
+from synthvae.distributed import Parallel
+from synthvae.streaming import TableSource, scan
+parallel = Parallel.from_environment()
+parallel.start(torch.device("cpu"))
+found = scan(TableSource(sys.argv[1]), seed=4, reservoir_rows=700, parallel=parallel)
+found.reservoir.to_parquet(f"{sys.argv[2]}/reservoir-{parallel.rank}.parquet")
+found.validation.to_parquet(f"{sys.argv[2]}/validation-{parallel.rank}.parquet")
+assert sum(found.train_rows.values()) + len(found.validation) == found.rows
+parallel.stop()
+"""
+
+
+def test_two_process_scan_is_the_one_process_scan(tmp_path, diamonds):
+    _write_dataset(diamonds, tmp_path / "ds", files=3, row_group=400)
+    script = tmp_path / "scan.py"
+    script.write_text(_SCAN_SCRIPT)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               str(script), str(tmp_path / "ds"), str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    alone = scan(TableSource(tmp_path / "ds"), seed=4, reservoir_rows=700)
+    for rank in (0, 1):  # each process read half the row groups, and all hold the whole scan
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"reservoir-{rank}.parquet"), alone.reservoir)
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"validation-{rank}.parquet"), alone.validation)
