@@ -288,8 +288,17 @@ def _check_table_output(output: str) -> None:
 @_library_errors
 def sample_command(model, rows, output, conditions, batch_size, rows_per_file, shard, seed, device) -> None:
     """Sample synthetic rows from MODEL and write them to a Parquet or CSV file (or folder),
-    batch by batch: memory stays flat at any row count."""
+    batch by batch: memory stays flat at any row count.
+
+    Under torchrun (torchrun --nproc-per-node K -m synthvae sample ...) each process writes its
+    shard, as with --shard RANK/K: OUTPUT is then the folder of the K parts.
+    """
     shard_pair = _parse_shard(shard) if shard else None
+    parallel = Parallel.from_environment()
+    if parallel is not None and shard_pair is None and rows_per_file is None:
+        shard_pair, shard = (parallel.rank, parallel.world), f"{parallel.rank}/{parallel.world}"
+        if device != "cpu":
+            device = str(parallel.device(resolve_device(device)))
     if rows_per_file is None and shard_pair is None:
         _check_table_output(output)
     else:

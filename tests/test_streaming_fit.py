@@ -162,6 +162,14 @@ def test_two_process_torchrun_fit(tmp_path, streamed):
     alone = Synthesizer(epochs=6, seed=3).fit(data).sample(2000, seed=0)
     single = evaluate(churn, alone, metrics=["quality"]).score
     assert parallel > single - 0.03, (parallel, single)
+    if not streamed:  # sampling under torchrun: each process writes its shard of one run's rows
+        done = _torchrun(["sample", str(model), "-n", "1200", "-o", str(tmp_path / "parts"), "--batch-size", "500", "--seed", "4"], tmp_path)
+        assert done.returncode == 0, done.stderr[-3000:]
+        parts = sorted(p.name for p in (tmp_path / "parts").iterdir())
+        assert parts == ["part-00000-of-00002.parquet", "part-00001-of-00002.parquet"]
+        together = pd.concat([read_table(tmp_path / "parts" / p) for p in parts], ignore_index=True)
+        expected = syn.sample(1200, seed=4, batch_size=500).reset_index(drop=True)
+        pd.testing.assert_frame_equal(together, expected, check_dtype=False)
 
 
 _SCAN_SCRIPT = """
