@@ -97,6 +97,7 @@ def check_fit_memory(
     batch_size: int,
     source: str,
     budget: int | None = None,
+    streamed: bool = False,
 ) -> FitMemory:
     """Refuse a fit whose estimated memory exceeds the budget, naming the widest columns.
 
@@ -107,6 +108,7 @@ def check_fit_memory(
         latent_dim: Latent size.
         batch_size: Rows per step.
         source: Name of the table, for the message.
+        streamed: The rows are streamed (the message then does not suggest streaming).
         budget: Bytes the fit may use; ``None``: ``MEMORY_SHARE`` of the available memory
             (the environment variable ``SYNTHVAE_MEMORY_LIMIT``, in bytes, overrides it). No
             check when neither is known.
@@ -142,6 +144,8 @@ def check_fit_memory(
         f"{wide} columns take more than 20. Lower max_categories (rare categories are pooled), "
         f"mark high-cardinality columns as id or personal in the schema, drop columns, or fit on "
         f"fewer rows"
+        + ("" if streamed else "; or stream the table from its file (fit(path, streaming=True), "
+           "synthvae fit --streaming): memory then follows the batch, not the rows")
     )
 
 

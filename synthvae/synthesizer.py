@@ -356,7 +356,7 @@ class Synthesizer:
             preprocessor.fit_category_counts(counts)
             rows = len(found.reservoir) + len(found.validation) + _STREAM_BUFFER
             batch = train_config.resolve_batch_size(found.rows)
-            check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label)
+            check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label, streamed=True)
 
         sample = f"{label} (a sample of {len(found.reservoir)} rows)"
         marginals = preprocessor.fit_transform(found.reservoir, source=sample, before_encoding=before_encoding)

@@ -474,6 +474,9 @@ def test_fuzz_pipeline(frame, conditional, rows, every_metric, tmp_path):
         STATS["refused"] += 1
         REFUSALS[type(refusal.error).__name__] += 1
         STAGES[refusal.stage] += 1
+        if os.environ.get("SYNTHVAE_FUZZ_LOG"):  # one line per refusal, to compare two versions
+            with open(os.environ["SYNTHVAE_FUZZ_LOG"], "a", encoding="utf-8") as log:
+                log.write(" ".join(str(refusal).split()) + "\n")
         fitted = refusal.stage != "fit"
     STATS["fitted"] += fitted
     STATS["conditional"] += fitted and conditional
