@@ -130,7 +130,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _csv_dialect(path: Path) -> tuple[str, str, str | None]:
+    """(quoted name, separator, compression) of a CSV file whose first bytes are what its name
+    says (refused with what to fix otherwise)."""
     name = repr(str(path))
     lower = path.name.lower()
     sep = "\t" if lower.endswith(".tsv") else ","
@@ -142,6 +144,35 @@ def _read_csv(path: Path) -> pd.DataFrame:
     problem = _csv_kind_problem(path, compression, _sniff(head))
     if problem:
         raise DataError(f"{name} {problem}")
+    return name, sep, compression
+
+
+def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame]:
+    """A CSV file as consecutive tables of ``rows`` rows, checked as :func:`read_table` checks
+    a whole file, less the second pass for short rows (types are those pandas gives each chunk;
+    :func:`synthvae.validation.conform` unifies them).
+
+    Raises:
+        DataError: Empty, not UTF-8 text, not what its name says, corrupt, or a row with more
+            fields than the header.
+    """
+    path = Path(path)
+    name, sep, compression = _csv_dialect(path)
+    try:
+        with pd.read_csv(path, sep=sep, chunksize=rows) as reader:
+            yield from reader
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name} is empty: it has no header row") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8_message(path, compression, exc)) from None
+    except pd.errors.ParserError as exc:
+        raise DataError(_ragged_message(name, str(exc))) from None
+    except (OSError, EOFError, ValueError) as exc:
+        raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {_one_line(exc)})") from None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    name, sep, compression = _csv_dialect(path)
     try:
         frame = pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:

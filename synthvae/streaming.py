@@ -45,16 +45,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError
-from synthvae.io import (
-    _COMPRESSION,
-    CSV_SUFFIXES,
-    PARQUET_SUFFIXES,
-    _csv_kind_problem,
-    _not_utf8_message,
-    _one_line,
-    _ragged_message,
-    _sniff,
-)
+from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks
 from synthvae.schema import ColumnKind, NumericType, Schema
 from synthvae.validation import category_text
 
@@ -172,39 +163,6 @@ def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSou
     for number, frame in enumerate(read_csv_chunks(path, _CSV_PART_ROWS)):
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), parts / f"part-{number:06d}.parquet")
     return TableSource(parts, label=str(path))
-
-
-def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame]:
-    """A CSV file as consecutive tables of ``rows`` rows, read as :func:`synthvae.read_table`
-    reads the whole file (types are those pandas gives each chunk; ``conform`` unifies them).
-
-    Raises:
-        DataError: Empty, not UTF-8 text, compressed other than its name says, or a row with
-            more fields than the header.
-    """
-    path = Path(path)
-    name = repr(str(path))
-    lower = path.name.lower()
-    sep = "\t" if lower.endswith(".tsv") else ","
-    compression = next((c for suffix, c in _COMPRESSION.items() if lower.endswith(suffix)), None)
-    with path.open("rb") as handle:
-        head = handle.read(4096)
-    if not head:
-        raise DataError(f"{name} is empty (0 bytes): a CSV file needs at least a header row")
-    problem = _csv_kind_problem(path, compression, _sniff(head))
-    if problem:
-        raise DataError(f"{name} {problem}")
-    try:
-        with pd.read_csv(path, sep=sep, chunksize=rows) as reader:
-            yield from reader
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{name} is empty: it has no header row") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(_not_utf8_message(path, compression, exc)) from None
-    except pd.errors.ParserError as exc:
-        raise DataError(_ragged_message(name, str(exc))) from None
-    except (OSError, EOFError, ValueError) as exc:
-        raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {_one_line(exc)})") from None
 
 
 def _parquet_files(path: Path) -> list[Path]:
