@@ -56,6 +56,7 @@ _MAX_VALIDATION = 20_000  # as training.split_validation
 _MAX_TRACKED = 100_000  # distinct values counted exactly per column
 _CHUNK_ROWS = 16_384  # rows read at a time from one unit
 _CSV_PART_ROWS = 262_144  # rows per Parquet part of a converted CSV
+_CSV_ROW_GROUP = 65_536  # rows per row group (unit) of those parts
 
 
 # ------------------------------------------------------------------ the input
@@ -161,7 +162,8 @@ def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSou
     parts = Path(workdir) / "csv-parts"
     parts.mkdir(parents=True, exist_ok=True)
     for number, frame in enumerate(read_csv_chunks(path, _CSV_PART_ROWS)):
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), parts / f"part-{number:06d}.parquet")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, parts / f"part-{number:06d}.parquet", row_group_size=_CSV_ROW_GROUP)
     return TableSource(parts, label=str(path))
 
 
