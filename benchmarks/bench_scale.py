@@ -12,8 +12,9 @@ runs in its own process, alone:
 - ``peak_rss_mb``: the process's own high-water mark (``VmHWM`` of ``/proc/self/status``, read at
   exit by a wrapper; ``ru_maxrss`` would count the parent's pages inherited at exec).
 - ``others_cpu_share``: the share of the machine's CPUs that other processes used meanwhile
-  (from ``/proc/stat``); on 2 cores any other load shows up in the rows/s, so compare runs with
-  it near 0.
+  (from ``/proc/stat``); on 2 cores any other load shows up in the rows/s (torch's OpenMP teams
+  stall when a core is taken), so each run first waits for the machine to be idle
+  (``--wait-idle``), and runs with this share above a few percent should not be compared.
 - the output is checked: Parquet metadata row count == n, the schema's columns in order.
 
 ``--baseline REV`` runs the same commands on the package as of git revision ``REV`` (extracted
@@ -119,6 +120,20 @@ def _cpu_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
+def wait_until_idle(timeout: float, threshold: float = 0.08) -> float:
+    """Wait until the machine's CPUs are busy less than ``threshold`` of a 3-second window (other
+    processes: on 2 shared cores they decide the rows/s), at most ``timeout`` seconds; returns the
+    seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        busy0, total0 = _cpu_busy()
+        time.sleep(3)
+        busy1, total1 = _cpu_busy()
+        if (busy1 - busy0) / max(total1 - total0, 1.0) < threshold:
+            break
+    return time.monotonic() - started
+
+
 def sample_once(model: Path, n: int, code: Path, workdir: Path, batch_size: int | None, threads: int | None) -> dict:
     """Run the CLI's ``sample`` on ``model`` for ``n`` rows with the package at ``code``; check and
     remove the output."""
@@ -174,13 +189,16 @@ def sample_once(model: Path, n: int, code: Path, workdir: Path, batch_size: int 
 
 
 def sampling(model: Path, sizes: list[int], codes: dict[str, Path], repeats: int, workdir: Path,
-             batch_size: int | None, threads: int | None, expected_columns: list[str]) -> dict:
-    """Every size, ``repeats`` runs up to 10^6 rows (one beyond), the code versions interleaved."""
+             batch_size: int | None, threads: int | None, expected_columns: list[str], wait_idle: float) -> dict:
+    """Every size, ``repeats`` runs up to 10^6 rows (one beyond), the code versions interleaved;
+    each run first waits (up to ``wait_idle`` seconds) for the machine to be idle."""
     runs: dict[str, dict[int, list[dict]]] = {name: {} for name in codes}
     for n in sizes:
         for rep in range(repeats if n <= 1_000_000 else 1):
             for name, code in codes.items():
+                waited = wait_until_idle(wait_idle) if wait_idle else 0.0
                 run = sample_once(model, n, code, workdir, batch_size, threads)
+                run["waited_for_idle_seconds"] = round(waited, 1)
                 if run["columns"] != expected_columns:
                     raise RuntimeError(f"{name}: columns {run['columns']} are not the schema's {expected_columns}")
                 runs[name].setdefault(n, []).append(run)
@@ -416,6 +434,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS of the sampling processes (default: torch's).")
     parser.add_argument("--epochs", type=int, default=5, help="Epochs of the benchmark's model.")
     parser.add_argument("--model", type=Path, help="Use this saved model instead of fitting one.")
+    parser.add_argument("--wait-idle", type=float, default=600, metavar="SECONDS",
+                        help="Before each run wait up to this long for other processes to leave the CPUs (0: do not wait).")
     parser.add_argument("--fit", action="store_true", help="Run the fit section (measure_fit).")
     parser.add_argument("--stem", default="scale_sampling")
     args = parser.parse_args()
@@ -442,9 +462,11 @@ def main() -> None:
         if args.baseline:
             codes = {f"baseline {args.baseline}": extract_revision(args.baseline, workdir), "current": ROOT}
         results["settings"] = {"sizes": sizes, "repeats": args.repeats, "batch_size": args.batch_size, "threads": args.threads,
-                               "baseline": args.baseline}
-        results["sampling"] = sampling(model, sizes, codes, args.repeats, workdir, args.batch_size, args.threads, expected)
+                               "baseline": args.baseline, "wait_idle": args.wait_idle}
+        results["sampling"] = sampling(model, sizes, codes, args.repeats, workdir, args.batch_size, args.threads, expected, args.wait_idle)
         if args.breakdown:
+            if args.wait_idle:
+                wait_until_idle(args.wait_idle)
             results["breakdown"] = breakdown(model, args.breakdown_rows, args.batch_size or 50_000, args.threads)
             print(json.dumps(results["breakdown"], indent=1), flush=True)
         if args.fit:
