@@ -19,7 +19,8 @@ runs in its own process, alone:
 
 ``--baseline REV`` runs the same commands on the package as of git revision ``REV`` (extracted
 with ``git archive``, nothing in the checkout changes), interleaved with the current code run by
-run, so that both see the same machine load: before/after side by side. ``--repeats`` (default 3)
+run, so that both see the same machine load: before/after side by side (``--code NAME=FOLDER``
+adds any other copy of the package, e.g. one with a proposed change). ``--repeats`` (default 3)
 runs of each n up to 10^6, one beyond; the tables report the median.
 
 ``--breakdown`` times each stage of sampling 1M rows in this process (batches of
@@ -428,6 +429,8 @@ def main() -> None:
     parser.add_argument("--long", action="store_true", help="Also 10^8 rows.")
     parser.add_argument("--repeats", type=int, default=3, help="Runs per size up to 10^6 rows (median reported).")
     parser.add_argument("--baseline", metavar="REV", help="Also run the package as of this git revision, interleaved.")
+    parser.add_argument("--code", action="append", default=[], metavar="NAME=FOLDER",
+                        help="Also run the synthvae package found in FOLDER (a folder holding synthvae/), as NAME.")
     parser.add_argument("--breakdown", action="store_true", help="Time each stage on --breakdown-rows rows.")
     parser.add_argument("--breakdown-rows", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=None, help="--batch-size of the CLI (default: its own).")
@@ -458,9 +461,11 @@ def main() -> None:
         from synthvae import Synthesizer
 
         expected = list(Synthesizer.load(model).schema_.names)
-        codes = {"current": ROOT}
-        if args.baseline:
-            codes = {f"baseline {args.baseline}": extract_revision(args.baseline, workdir), "current": ROOT}
+        codes = {f"baseline {args.baseline}": extract_revision(args.baseline, workdir)} if args.baseline else {}
+        codes["current"] = ROOT
+        for spec in args.code:
+            name, _, folder = spec.partition("=")
+            codes[name] = Path(folder).resolve()
         results["settings"] = {"sizes": sizes, "repeats": args.repeats, "batch_size": args.batch_size, "threads": args.threads,
                                "baseline": args.baseline, "wait_idle": args.wait_idle}
         results["sampling"] = sampling(model, sizes, codes, args.repeats, workdir, args.batch_size, args.threads, expected, args.wait_idle)
