@@ -254,7 +254,7 @@ class TabularVAE(nn.Module):
             else:
                 h = layer(h)
         last = self.decoder[-1]
-        torch.addmm(last.bias.unsqueeze(1), last.weight, h.T, out=block)  # (W, rows)
+        torch.mm(last.weight, h.T, out=block).add_(last.bias.unsqueeze(1))  # (W, rows)
 
     @torch.inference_mode()
     def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
