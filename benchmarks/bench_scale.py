@@ -318,18 +318,18 @@ def breakdown(model: Path, n: int, batch_size: int, threads: int | None) -> dict
 
 # --------------------------------------------------------------------------- fit (hook)
 def measure_fit(args: argparse.Namespace, workdir: Path) -> dict | None:
-    """The fit section of issue 7, to be added here: seconds per epoch and peak RSS for 10^4..10^6
-    rows streamed from Parquet, one vs two processes. Return ``{"runs": [{"rows": ..., "processes":
-    ..., "seconds_per_epoch": ..., "peak_rss_mb": ...}, ...]}``; :func:`plot` then draws it beside
-    the sampling panels, and the markdown gets its table from :func:`fit_markdown`."""
-    return None
+    """The fit section: :func:`scale_fit.measure_fit` (streamed vs in-memory fits of flights,
+    10^4..10^6 rows, 10^7 with ``--long``; 1 vs 2 torchrun processes)."""
+    import scale_fit
+
+    sizes = list(scale_fit.LONG_FIT_SIZES if args.long else scale_fit.FIT_SIZES)
+    return scale_fit.measure_fit(sizes, workdir / "fit")
 
 
 def fit_markdown(fit: dict) -> list[str]:
-    lines = ["## Fit", "", "| rows | processes | s / epoch | peak RSS MB |", "| ---: | ---: | ---: | ---: |"]
-    for run in fit.get("runs", []):
-        lines.append(f"| {run['rows']:,} | {run['processes']} | {run['seconds_per_epoch']:.2f} | {run['peak_rss_mb']:.0f} |")
-    return lines + [""]
+    import scale_fit
+
+    return scale_fit.fit_markdown(fit)
 
 
 # --------------------------------------------------------------------------- output
