@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -682,11 +684,24 @@ class Synthesizer:
         checker = RowCheck(self.constraints_, residual, batch_size)
         self.last_resampling_ = checker.report()
 
+        def plain(batch: int) -> pd.DataFrame:
+            """Batch ``batch`` without conditions or rules to check: a function of its own streams
+            only, so batches can be drawn by several threads and still give the same rows."""
+            start = batch * batch_size
+            rows = min(batch_size, int(n) - start)
+            batch_generator, batch_rng = self._batch_streams(base_seed, batch)
+            frame = self.preprocessor_.reverse_transform(self._sample_matrix(rows, batch_generator), batch_rng)
+            frame = self.constraints_.reverse(frame).set_axis(pd.RangeIndex(start, start + rows))
+            return self.preprocessor_.finalize(frame, offset=start)
+
         def batches() -> Iterator[pd.DataFrame]:
             nonlocal generator, rng
             if first == stop:
                 empty = np.zeros((0, self.preprocessor_.layout_.width), dtype=np.float32)
                 yield self.preprocessor_.finalize(self.constraints_.reverse(self.preprocessor_.reverse_transform(empty, rng)))
+            if not model_conditions and not checker.needed and self.device_.type == "cpu":
+                yield from _ordered_map(plain, range(first, stop), workers=torch.get_num_threads())
+                return
             for batch in range(first, stop):
                 start = batch * batch_size
                 rows = min(batch_size, int(n) - start)
@@ -1231,3 +1246,32 @@ def _read(data: TableLike, name: str = "training data") -> tuple[pd.DataFrame, s
     if isinstance(data, (str, os.PathLike)):
         return read_table(data), f"{str(data)!r}"
     raise DataError(f"expected a DataFrame or a CSV/Parquet path, got {type(data).__name__}")
+
+
+def _ordered_map(function: Callable[[int], pd.DataFrame], items: range, workers: int) -> Iterator[pd.DataFrame]:
+    """``function(item)`` for every item, in order, computed by ``workers`` threads that each run
+    torch on one intra-op thread: whole batches in parallel rather than each matrix product on
+    all cores (OpenMP teams stall when another thread or process takes a core; independent
+    threads do not). At most ``workers`` results are drawn ahead of the consumer; one worker
+    runs in the caller's thread."""
+    if workers <= 1 or len(items) <= 1:
+        yield from map(function, items)
+        return
+    threads = torch.get_num_threads()
+    try:
+        with ThreadPoolExecutor(max_workers=workers, initializer=torch.set_num_threads, initargs=(1,),
+                                thread_name_prefix="synthvae-sample") as pool:
+            pending = collections.deque(pool.submit(function, item) for item in items[:workers])
+            following = workers
+            try:
+                while pending:
+                    result = pending.popleft().result()
+                    if following < len(items):
+                        pending.append(pool.submit(function, items[following]))
+                        following += 1
+                    yield result
+            finally:
+                for future in pending:
+                    future.cancel()
+    finally:
+        torch.set_num_threads(threads)  # the workers' setting also became the default of new threads
