@@ -158,23 +158,23 @@ def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame
     """
     path = Path(path)
     name, sep, compression = _csv_dialect(path)
-    try:
-        with pd.read_csv(path, sep=sep, chunksize=rows) as reader:
-            yield from reader
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{name} is empty: it has no header row") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(_not_utf8_message(path, compression, exc)) from None
-    except pd.errors.ParserError as exc:
-        raise DataError(_ragged_message(name, str(exc))) from None
-    except (OSError, EOFError, ValueError) as exc:
-        raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {_one_line(exc)})") from None
+    with _csv_errors(path, name, compression), pd.read_csv(path, sep=sep, chunksize=rows) as reader:
+        yield from reader
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
     name, sep, compression = _csv_dialect(path)
-    try:
+    with _csv_errors(path, name, compression):
         frame = pd.read_csv(path, sep=sep)
+    _check_csv_rows(path, sep, compression, frame)
+    return frame
+
+
+@contextlib.contextmanager
+def _csv_errors(path: Path, name: str, compression: str | None) -> Iterator[None]:
+    """pandas' errors while parsing a CSV file, as one ``DataError`` that says what to fix."""
+    try:
+        yield
     except pd.errors.EmptyDataError:
         raise DataError(f"{name} is empty: it has no header row") from None
     except UnicodeDecodeError as exc:
@@ -186,8 +186,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 - truncated or corrupt compressed data raises many kinds
         hint = "; the file may be truncated or corrupt: write it again" if compression else ""
         raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {_one_line(exc)}){hint}") from None
-    _check_csv_rows(path, sep, compression, frame)
-    return frame
 
 
 def _one_line(exc: BaseException) -> str:

@@ -140,12 +140,6 @@ class TableSource:
         return {"rows": self.rows, "files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
 
 
-def is_streamable(path: str | os.PathLike) -> bool:
-    """Whether ``path`` names a folder (of Parquet files) or a Parquet / CSV file."""
-    path = Path(path)
-    return path.is_dir() or str(path).lower().endswith(PARQUET_SUFFIXES + CSV_SUFFIXES)
-
-
 def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSource:
     """The input as units: Parquet as it is, a CSV copied into Parquet parts under ``workdir``.
 

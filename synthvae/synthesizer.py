@@ -42,7 +42,7 @@ from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory
 from synthvae.schema import Schema, load_schema
-from synthvae.streaming import RESERVOIR_ROWS, TableStream, is_streamable, open_source, scan, widen_schema
+from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform
 
@@ -332,8 +332,6 @@ class Synthesizer:
     def _prepare_stream(self, data, seeds: np.ndarray, device, parallel, reservoir_rows: int, workdir: str) -> "_Prepared":
         """Scan a table on disk once (reservoir, exact statistics, validation rows; see
         :mod:`synthvae.streaming`) and set up the stream of its training batches."""
-        if isinstance(data, pd.DataFrame):
-            raise ParameterError("streaming=True needs the path of a file or folder, not a DataFrame")
         source = open_source(data, workdir)
         label = repr(source.label)
         found = scan(source, int(seeds[5]), reservoir_rows, self.validation_fraction, parallel=parallel)
@@ -668,10 +666,9 @@ class Synthesizer:
                 self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
         first, stop = self._shard_batches(n, batch_size, shard)
         base_seed = self._resolve_seed(seed)
-        generator, rng = self._batch_streams(base_seed, first)
         self.model_.eval()
 
-        def draw(rows: int) -> pd.DataFrame:
+        def draw(rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
             """``rows`` rows of the user's table, before the check of rules and conditions."""
             if model_conditions:
                 frame, missed = parts.sample_conditional(rows, model_conditions, generator, rng)
@@ -684,31 +681,27 @@ class Synthesizer:
         checker = RowCheck(self.constraints_, residual, batch_size)
         self.last_resampling_ = checker.report()
 
-        def plain(batch: int) -> pd.DataFrame:
-            """Batch ``batch`` without conditions or rules to check: a function of its own streams
-            only, so batches can be drawn by several threads and still give the same rows."""
+        def one_batch(batch: int) -> pd.DataFrame:
+            """Batch ``batch``, from its own random streams only."""
             start = batch * batch_size
             rows = min(batch_size, int(n) - start)
-            batch_generator, batch_rng = self._batch_streams(base_seed, batch)
-            frame = self.preprocessor_.reverse_transform(self._sample_matrix(rows, batch_generator), batch_rng)
-            frame = self.constraints_.reverse(frame).set_axis(pd.RangeIndex(start, start + rows))
-            return self.preprocessor_.finalize(frame, offset=start)
+            generator, rng = self._batch_streams(base_seed, batch)
+            if checker.needed:
+                frame = checker.rows(rows, lambda count: draw(count, generator, rng))
+                self.last_resampling_ = checker.report()
+            else:
+                frame = draw(rows, generator, rng)
+            return self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=start)
 
         def batches() -> Iterator[pd.DataFrame]:
-            nonlocal generator, rng
             if first == stop:
+                _, rng = self._batch_streams(base_seed, first)
                 empty = np.zeros((0, self.preprocessor_.layout_.width), dtype=np.float32)
                 yield self.preprocessor_.finalize(self.constraints_.reverse(self.preprocessor_.reverse_transform(empty, rng)))
-            if not model_conditions and not checker.needed and self.device_.type == "cpu":
-                yield from _ordered_map(plain, range(first, stop), workers=torch.get_num_threads())
-                return
-            for batch in range(first, stop):
-                start = batch * batch_size
-                rows = min(batch_size, int(n) - start)
-                generator, rng = self._batch_streams(base_seed, batch)
-                frame = checker.rows(rows, draw) if checker.needed else draw(rows)
-                self.last_resampling_ = checker.report()
-                yield self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=start)
+            # Without conditions or rules to check, a batch depends on nothing but its streams, so
+            # whole batches can be drawn by several threads and still give the same rows.
+            parallel = not model_conditions and not checker.needed and self.device_.type == "cpu"
+            yield from _ordered_map(one_batch, range(first, stop), workers=torch.get_num_threads() if parallel else 1)
 
         return batches()
 
@@ -1232,9 +1225,7 @@ def _wants_stream(data: TableLike, streaming: bool | None) -> bool:
         return False  # _read names what it expected
     path = Path(data)
     if streaming is not None:
-        if streaming and not is_streamable(path):
-            raise DataError(f"cannot stream {str(path)!r}: give a .parquet file, a folder of them, or a .csv (.csv.gz) file")
-        return bool(streaming)
+        return bool(streaming)  # open_source refuses what it cannot stream
     if path.is_dir():
         return True
     return path.is_file() and path.stat().st_size > STREAM_BYTES
@@ -1252,8 +1243,8 @@ def _ordered_map(function: Callable[[int], pd.DataFrame], items: range, workers:
     """``function(item)`` for every item, in order, computed by ``workers`` threads that each run
     torch on one intra-op thread: whole batches in parallel rather than each matrix product on
     all cores (OpenMP teams stall when another thread or process takes a core; independent
-    threads do not). At most ``workers`` results are drawn ahead of the consumer; one worker
-    runs in the caller's thread."""
+    threads do not). At most ``workers`` results are drawn ahead of the consumer; with one
+    worker, everything runs in the caller's thread."""
     if workers <= 1 or len(items) <= 1:
         yield from map(function, items)
         return
