@@ -267,7 +267,15 @@ def run_model(model: str, table: str, train_path: Path, work: Path, args, kinds:
                 "stderr_tail": done.stderr[-2000:]}
     result = json.loads(result_path.read_text())
     result["process_seconds"] = time.perf_counter() - started
+    result["measured"] = _stamp()
     return result
+
+
+def _stamp() -> dict:
+    """When and at which commit a model row was measured (rows of merged runs differ)."""
+    changed = _git("status", "--porcelain", "--", "synthvae")
+    return {"date": time.strftime("%Y-%m-%d %H:%M"), "git_commit": _git("rev-parse", "HEAD"),
+            "synthvae_uncommitted_changes": bool(changed)}
 
 
 def score(name: str, train, holdout, synthetic, schema, target: str, seed: int) -> dict:
@@ -402,6 +410,110 @@ def _progress(r: dict) -> str:
     return text
 
 
+# --------------------------------------------------------------------------- merging runs
+# What must match for rows of two runs to sit in one table: the protocol's settings and the
+# versions of every package a peer's numbers depend on (synthvae's own rows carry their commit).
+MERGE_SETTINGS = ("quick", "rows", "epochs", "sample_rows", "seed", "device", "threads",
+                  "sdv_metadata", "peers_flush_denormal")
+MERGE_VERSIONS = ("torch", "sdv", "ctgan", "rdt", "sdmetrics", "scikit-learn")
+
+
+def load_for_merge(stem: str, info: dict) -> list[dict]:
+    """The tables of the existing ``stem.json``, when its settings and versions match ours."""
+    from common import RESULTS
+
+    path = RESULTS / f"{stem}.json"
+    if not path.exists():
+        return []
+    old = json.loads(path.read_text())
+    old_meta = old["meta"]
+    diffs = [f"{k}: {old_meta['settings'].get(k)!r} there, {info['settings'][k]!r} now"
+             for k in MERGE_SETTINGS if old_meta["settings"].get(k) != info["settings"][k]]
+    diffs += [f"{k} {old_meta['versions'].get(k)} there, {info['versions'][k]} now"
+              for k in MERGE_VERSIONS if old_meta["versions"].get(k) != info["versions"][k]]
+    if diffs:
+        raise SystemExit(f"--merge: {path} was measured differently ({'; '.join(diffs)}); "
+                         f"run without --merge to replace it, or give another --stem")
+    return old["tables"]
+
+
+def merge_tables(earlier: list[dict], now: list[dict]) -> list[dict]:
+    """Earlier tables with this run's models (and ceiling) in place of theirs; models in
+    MODELS order, tables in the order they were first measured."""
+    out = {t["table"]: t for t in earlier}
+    for table in now:
+        old = out.get(table["table"])
+        if old is not None:
+            if (old["train_rows"], old["holdout_rows"]) != (table["train_rows"], table["holdout_rows"]):
+                raise SystemExit(f"--merge: {table['table']} split differs from the earlier run's")
+            models = {r["model"]: r for r in old["models"]} | {r["model"]: r for r in table["models"]}
+            table = {**old, **table,
+                     "models": sorted(models.values(), key=lambda r: MODELS.index(r["model"]))}
+            if "ceiling" not in table and "ceiling" in old:
+                table["ceiling"] = old["ceiling"]
+                table["ceiling_sdmetrics"] = old.get("ceiling_sdmetrics")
+        out[table["table"]] = table
+    return list(out.values())
+
+
+# --------------------------------------------------------------------------- goals of issue 4
+def goal_checks(t: dict) -> dict[str, bool | None]:
+    """Issue 4's goals on one table: True met, False missed, None not measurable (a model row
+    is missing or failed)."""
+    rows = {r["model"]: r for r in t["models"] if "scores" in r}
+    ours, ceiling = rows.get("synthvae"), t.get("ceiling")
+    peers = [rows.get(m) for m in PEERS]
+    all_peers = all(p is not None for p in peers) and len(t["models"]) >= len(MODELS)
+    tvae = rows.get("tvae")
+    out: dict[str, bool | None] = dict.fromkeys(GOALS)
+    if ours is None:
+        return out
+    q = ours["scores"]["quality"]
+    util = ours["scores"]["utility"]
+    if all_peers and ceiling is not None:
+        best = max(p["scores"]["quality"]["score"] for p in peers)
+        out["score > best peer"] = q["score"] > best
+        out["closes half to ceiling"] = (q["score"] >= best + (ceiling["quality"]["score"] - best) / 2)
+        out["TSTR > every peer"] = all(util["tstr"] > p["scores"]["utility"]["tstr"] for p in peers)
+        out["detection < every peer"] = all(ours["scores"]["detection_auc"]
+                                            < p["scores"]["detection_auc"] for p in peers)
+    if tvae is not None:
+        tq = tvae["scores"]["quality"]
+        out["trend error <= TVAE's / 2"] = (1 - q["column_pair_trends"]) <= (1 - tq["column_pair_trends"]) / 2
+        out["fit <= TVAE's / 5"] = ours["fit_seconds"] <= tvae["fit_seconds"] / 5
+        ours_rate = ours.get("large_sample_rows_per_second") or ours["sample_rows_per_second"]
+        tvae_rate = tvae.get("large_sample_rows_per_second") or tvae["sample_rows_per_second"]
+        out["sampling >= 10x TVAE"] = ours_rate >= 10 * tvae_rate
+        out["peak memory < TVAE's"] = ours["peak_rss_mb"] < tvae["peak_rss_mb"]
+    if util.get("task") in ("binary", "multiclass") and util.get("trtr") is not None:
+        out["TSTR within 2% of TRTR"] = util["tstr"] >= 0.98 * util["trtr"]
+    p = ours["scores"]["privacy"]
+    out["closer share 0.5 +- 0.05"] = abs(p["dcr_closer_to_train_share"] - 0.5) <= 0.05
+    if p.get("holdout_exact_copy_rate") is not None:
+        out["copies <= held-out's"] = p["exact_copy_rate"] <= p["holdout_exact_copy_rate"]
+    return out
+
+
+GOALS = ("score > best peer", "closes half to ceiling", "trend error <= TVAE's / 2",
+         "TSTR within 2% of TRTR", "TSTR > every peer", "detection < every peer",
+         "fit <= TVAE's / 5", "sampling >= 10x TVAE", "peak memory < TVAE's",
+         "closer share 0.5 +- 0.05", "copies <= held-out's")
+
+
+def goals_markdown(tables: list[dict]) -> list[str]:
+    mark = {True: "yes", False: "**no**", None: "-"}
+    checks = [(t["table"], goal_checks(t)) for t in tables]
+    lines = ["", "## Issue 4's goals, per table", "",
+             "yes: met; **no**: missed; -: not measurable here (a model missing or failed, or "
+             "not a classification target). TSTR within 2% applies to classification targets "
+             "only; sampling compares the large draw's rows/s.", "",
+             "| goal | " + " | ".join(name for name, _ in checks) + " |",
+             "|---|" + "---|" * len(checks)]
+    lines += [f"| {goal} | " + " | ".join(mark[c[goal]] for _, c in checks) + " |"
+              for goal in GOALS]
+    return lines
+
+
 # --------------------------------------------------------------------------- output
 def versions() -> dict:
     out = {}
@@ -476,7 +588,12 @@ def markdown(info: dict, tables: list[dict]) -> list[str]:
                   head, "|" + "---|" * 14]
         lines += [_model_row(r) for r in t["models"]]
         lines.append(_ceiling_row(t))
-    return lines
+        stamps = [f"{r['model']} {r['measured']['date']} at {r['measured']['git_commit'][:8]}"
+                  f"{'+changes' if r['measured']['synthvae_uncommitted_changes'] else ''}"
+                  for r in t["models"] if r.get("measured") and r["measured"].get("git_commit")]
+        if stamps:
+            lines += ["", "Measured: " + "; ".join(stamps) + "."]
+    return lines + goals_markdown(tables)
 
 
 def _load_range(tables: list[dict]) -> str:
@@ -544,6 +661,10 @@ def parse_args(argv=None):
                         help="aligned: special sdtypes SDV detects are set to our column kinds")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per model process")
     parser.add_argument("--stem", default=None, help="results file stem (peers / peers_quick)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the rows of the existing results file that this run does not "
+                             "measure again (same settings and peer versions required): the "
+                             "peers' hours-long fits run once, synthvae again after each change")
     args = parser.parse_args(argv)
     if args.quick:
         args.rows = args.rows or QUICK["rows"]
@@ -562,14 +683,17 @@ def main(argv=None) -> int:
     from common import write_results
 
     info = meta(args)
+    earlier = load_for_merge(args.stem, info) if args.merge else []
     tables: list[dict] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="synthvae-peers-") as tmp:
         for name in args.tables:
             tables.append(run_table(name, args, Path(tmp)))
             info["seconds"] = round(time.perf_counter() - started, 1)
-            path = write_results(args.stem, {"meta": info, "tables": tables},
-                                 markdown(info, tables))
+            merged = merge_tables(earlier, tables)
+            path = write_results(args.stem, {"meta": info, "tables": merged},
+                                 markdown(info, merged))
+        tables = merge_tables(earlier, tables)
     print("\n".join(markdown(info, tables)))
     print(f"wrote {path} in {info['seconds']:.0f} s")
     return 0
