@@ -683,17 +683,20 @@ def main(argv=None) -> int:
     from common import write_results
 
     info = meta(args)
-    earlier = load_for_merge(args.stem, info) if args.merge else []
+    if args.merge:
+        load_for_merge(args.stem, info)  # refuse a file measured differently before any work
     tables: list[dict] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="synthvae-peers-") as tmp:
         for name in args.tables:
             tables.append(run_table(name, args, Path(tmp)))
             info["seconds"] = round(time.perf_counter() - started, 1)
-            merged = merge_tables(earlier, tables)
+            # Read the file again just before writing: another run merging into it meanwhile
+            # (one model per process, side by side) keeps its rows.
+            merged = merge_tables(load_for_merge(args.stem, info) if args.merge else [], tables)
             path = write_results(args.stem, {"meta": info, "tables": merged},
                                  markdown(info, merged))
-        tables = merge_tables(earlier, tables)
+        tables = merged if args.tables else tables
     print("\n".join(markdown(info, tables)))
     print(f"wrote {path} in {info['seconds']:.0f} s")
     return 0

@@ -27,6 +27,7 @@ from safetensors.torch import save as safetensors_save
 
 from synthvae.errors import ModelFileError, ParameterError
 from synthvae.io import atomic_write_bytes
+from synthvae.optim import Adam
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class Checkpointer:
     def save(
         self,
         model: torch.nn.Module,
-        optimizer: torch.optim.Optimizer,
+        optimizer: Adam,
         generator: torch.Generator,
         state: LoopState,
     ) -> None:
@@ -139,7 +140,7 @@ class Checkpointer:
     def restore(
         self,
         model: torch.nn.Module,
-        optimizer: torch.optim.Optimizer,
+        optimizer: Adam,
         generator: torch.Generator,
     ) -> LoopState | None:
         """Load the folder's checkpoint into ``model``, ``optimizer`` and ``generator``.

@@ -27,6 +27,7 @@ from torch import nn
 
 from synthvae.errors import TrainingError
 from synthvae.model import JsonConfig, init_linear, mlp
+from synthvae.optim import Adam
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def train_conditional_prior(
     val, train = order[:n_val], order[n_val:]
     c = model.config.n_columns
     val_shown = random_shown(n_val, c, generator, device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    optimizer = Adam(model.parameters(), lr=config.learning_rate)
     batch = min(config.batch_size, train.numel())
     best, best_state, stale, history = math.inf, None, 0, []
     model.train()

@@ -17,7 +17,9 @@ from synthvae.io import read_table
 
 @pytest.fixture(scope="module")
 def churn_model(churn_small):
-    return Synthesizer(epochs=25, hidden_dims=(64, 64), latent_dim=16, seed=2).fit(churn_small)
+    # Enough steps for the dependence the tests below look for (25 epochs left
+    # number_customer_service_calls underfit: 1.29 unconditionally against 1.60 in the data).
+    return Synthesizer(epochs=50, hidden_dims=(64, 64), latent_dim=16, seed=2).fit(churn_small)
 
 
 # ---------------------------------------------------------------- conditions

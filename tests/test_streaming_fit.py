@@ -151,7 +151,7 @@ def test_two_process_torchrun_fit(tmp_path, streamed):
         data = tmp_path / "churn.csv"
         churn.to_csv(data, index=False)
     model = tmp_path / "model.synthvae"
-    done = _torchrun(["fit", str(data), "-o", str(model), "--epochs", "6", "--seed", "3", "-q"], tmp_path)
+    done = _torchrun(["fit", str(data), "-o", str(model), "--epochs", "12", "--seed", "3", "-q"], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 processes" in done.stderr
     syn = Synthesizer.load(model)
@@ -159,7 +159,7 @@ def test_two_process_torchrun_fit(tmp_path, streamed):
     assert list(fake.columns) == list(churn.columns)
     assert len(fake) == 2000 and not fake.isna().any().any()
     parallel = evaluate(churn, fake, metrics=["quality"]).score
-    alone = Synthesizer(epochs=6, seed=3).fit(data).sample(2000, seed=0)
+    alone = Synthesizer(epochs=12, seed=3).fit(data).sample(2000, seed=0)
     single = evaluate(churn, alone, metrics=["quality"]).score
     assert parallel > single - 0.03, (parallel, single)
     if not streamed:  # sampling under torchrun: each process writes its shard of one run's rows
