@@ -144,8 +144,14 @@ _LLOYD_STEPS = 10
 def _kmeans_assignments(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
     """One-hot responsibilities ``(n, k)`` from k-means++ seeding and a few Lloyd steps."""
     n = x.shape[0]
+    norms = x.square().sum(1)  # (n,)
+
+    def squared_distances(centres: torch.Tensor) -> torch.Tensor:
+        """``(n, c)`` squared distances of every row to every centre (no (n, c, D) temporary)."""
+        return (norms.unsqueeze(1) - 2 * (x @ centres.T)).add_(centres.square().sum(1)).clamp_(min=0)
+
     centres = x[torch.randint(0, n, (1,), generator=generator)]
-    closest = torch.cdist(x, centres).squeeze(1) ** 2  # (n,)
+    closest = squared_distances(centres).squeeze(1)  # (n,)
     for _ in range(1, k):
         total = float(closest.sum())
         if total <= 0:  # every row sits on a centre already: pick any
@@ -153,14 +159,14 @@ def _kmeans_assignments(x: torch.Tensor, k: int, generator: torch.Generator) -> 
         else:
             pick = torch.multinomial(closest / total, 1, generator=generator)
         centres = torch.cat([centres, x[pick]])
-        closest = torch.minimum(closest, (torch.cdist(x, x[pick]).squeeze(1)) ** 2)
+        closest = torch.minimum(closest, squared_distances(x[pick]).squeeze(1))
     for _ in range(_LLOYD_STEPS):
-        labels = torch.cdist(x, centres).argmin(dim=1)
+        labels = squared_distances(centres).argmin(dim=1)
         counts = torch.bincount(labels, minlength=k).to(x.dtype)
         sums = torch.zeros_like(centres).index_add_(0, labels, x)
         filled = counts > 0
         centres[filled] = sums[filled] / counts[filled].unsqueeze(1)
-    labels = torch.cdist(x, centres).argmin(dim=1)
+    labels = squared_distances(centres).argmin(dim=1)
     return torch.nn.functional.one_hot(labels, k).to(x.dtype)
 
 
@@ -171,18 +177,32 @@ def _m_step(x: torch.Tensor, resp: torch.Tensor, eye: torch.Tensor) -> tuple[tor
     means = (resp.T @ x) / counts.unsqueeze(1)
     trils = []
     for j in range(resp.shape[1]):
-        diff = x - means[j]
-        cov = (resp[:, j : j + 1] * diff).T @ diff / counts[j] + _REG_COVAR * eye
-        trils.append(torch.linalg.cholesky(cov))
+        cov = torch.zeros_like(eye)
+        for rows in _chunks(x.shape[0]):
+            diff = x[rows] - means[j]
+            cov.addmm_((resp[rows, j : j + 1] * diff).T, diff)
+        trils.append(torch.linalg.cholesky(cov / counts[j] + _REG_COVAR * eye))
     return counts / counts.sum(), means, torch.stack(trils)
 
 
+_CHUNK = 8192  # rows per temporary (chunk x D float64): the fit's memory stays flat in n
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(start, min(start + _CHUNK, n)) for start in range(0, n, _CHUNK)]
+
+
 def _component_log_density(x: torch.Tensor, means: torch.Tensor, tril: torch.Tensor) -> torch.Tensor:
-    """``log N(x | mean_k, L_k L_k^T)`` for every row and component, ``(n, K)``."""
+    """``log N(x | mean_k, L_k L_k^T)`` for every row and component, ``(n, K)``.
+
+    Whitening by the inverse Cholesky factors, in chunks of rows: a triangular solve against the
+    whole ``(D, n)`` right-hand side held 330 MB more on diamonds' 43k rows."""
     dim = x.shape[1]
-    out = []
+    whiten = torch.linalg.inv(tril).transpose(1, 2)  # (K, D, D)
+    log_det = torch.log(torch.diagonal(tril, dim1=1, dim2=2)).sum(1)  # (K,)
+    out = torch.empty((x.shape[0], means.shape[0]), dtype=x.dtype)
     for j in range(means.shape[0]):
-        solved = torch.linalg.solve_triangular(tril[j], (x - means[j]).T, upper=False)  # (D, n)
-        log_det = torch.log(torch.diagonal(tril[j])).sum()
-        out.append(-0.5 * (solved**2).sum(0) - log_det - 0.5 * dim * math.log(2 * math.pi))
-    return torch.stack(out, dim=1)
+        for rows in _chunks(x.shape[0]):
+            solved = (x[rows] - means[j]) @ whiten[j]  # (chunk, D)
+            out[rows, j] = -0.5 * solved.square_().sum(1) - log_det[j] - 0.5 * dim * math.log(2 * math.pi)
+    return out

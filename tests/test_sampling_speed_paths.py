@@ -154,6 +154,28 @@ def test_mixture_prior_draws_components_at_their_weights():
     assert 0.1 < float(first[:1000].float().mean()) < 0.3
 
 
+def test_mixture_prior_fit_recovers_the_components_and_repeats():
+    # The EM fit of the latent prior (torch, no scikit-learn) on two known Gaussians, with more
+    # rows than one chunk of its row-chunked products.
+    from synthvae.prior import fit_mixture_prior
+
+    rng = np.random.default_rng(0)
+    n = 12_000
+    first = rng.standard_normal((n // 4, 3)) * 0.3 + np.array([-4.0, 0.0, 1.0])
+    second = rng.standard_normal((n - n // 4, 3)) @ np.array([[1.0, 0.5, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 2.0]]) + 4.0
+    latents = np.concatenate([first, second]).astype(np.float32)
+    prior = fit_mixture_prior(latents, n_components=2, seed=3)
+    again = fit_mixture_prior(latents, n_components=2, seed=3)
+    assert torch.equal(prior.means, again.means) and torch.equal(prior.scale_tril, again.scale_tril)
+    order = torch.argsort(prior.means[:, 0])
+    assert torch.allclose(prior.weights[order], torch.tensor([0.25, 0.75]), atol=0.01)
+    assert torch.allclose(prior.means[order], torch.tensor([[-4.0, 0.0, 1.0], [4.0, 4.0, 4.0]]), atol=0.05)
+    cov = prior.scale_tril[order[1]] @ prior.scale_tril[order[1]].T
+    assert torch.allclose(cov, torch.tensor([[1.0, 0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 4.0]]), atol=0.1)
+    # Its log density is the mixture's: rows near the small component score higher there.
+    assert float(prior.log_prob(torch.tensor([[-4.0, 0.0, 1.0]]))) > float(prior.log_prob(torch.tensor([[0.0, 0.0, 1.0]])))
+
+
 def test_write_tables_raises_the_producers_error_and_leaves_no_file(tmp_path):
     def frames():
         yield pd.DataFrame({"a": [1, 2]})
