@@ -43,7 +43,7 @@ class TrainConfig:
             ``epochs=None`` picks (``None``: only ``max_epochs`` does).
         epochs_per_column: Epochs per learned column that ``epochs=None`` allows, at least
             ``min_epochs``. A few columns are learned in a few passes, a wide table needs more:
-            measured at 1 thread (issue 4's note), churn (20 columns) scored 0.9724 after 60
+            measured at 1 thread (issue 4's note), churn (20 columns) scored 0.9712 after 60
             epochs against 0.9764 after 300 in a fifth of the time, while loans (55 columns)
             went 0.9611 -> 0.9678 from 60 to 165 epochs.
         flush_denormal: Flush denormal floats to zero while training on CPU. It made SDV's TVAE
