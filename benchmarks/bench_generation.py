@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -216,7 +217,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="Training epochs (default: synthvae's default).")
     parser.add_argument("--quick", action="store_true", help="Harness check: 3 epochs, results under the stem generation_quick.")
     parser.add_argument("--stem", default="generation")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: torch's own; 1 beside another busy process, "
+                             "where 2 spinning threads made a churn fit take 379 s instead of ~10)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.quick:
         args.epochs, args.stem = 3, "generation_quick"
     results = {"machine": machine(), "tables": {}}
