@@ -104,7 +104,7 @@ def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> Mixt
     diagonal. The same model as scikit-learn's ``GaussianMixture(covariance_type="full",
     reg_covar=1e-3)``, in float64 torch: importing scikit-learn and its BLAS threads cost more
     than the fit itself on small tables (0.9 s import, and up to 25x slower EM with another
-    process busy), and torch runs it on the model's device.
+    process busy); torch's own thread setting governs this one.
 
     Args:
         latents: Posterior means of the training rows.
@@ -121,7 +121,7 @@ def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> Mixt
     generator = torch.Generator().manual_seed(int(seed))
     resp = _kmeans_assignments(x, k, generator)
     previous = -math.inf
-    for iteration in range(_EM_MAX_ITER):
+    for _ in range(_EM_MAX_ITER):
         weights, means, tril = _m_step(x, resp, eye)
         log_joint = _component_log_density(x, means, tril) + torch.log(weights)  # (n, K)
         norm = torch.logsumexp(log_joint, dim=1, keepdim=True)
