@@ -447,11 +447,9 @@ def merge_tables(earlier: list[dict], now: list[dict]) -> list[dict]:
             if (old["train_rows"], old["holdout_rows"]) != (table["train_rows"], table["holdout_rows"]):
                 raise SystemExit(f"--merge: {table['table']} split differs from the earlier run's")
             models = {r["model"]: r for r in old["models"]} | {r["model"]: r for r in table["models"]}
+            # Keys this run lacks (a ceiling, when all its models failed) stay the earlier run's.
             table = {**old, **table,
                      "models": sorted(models.values(), key=lambda r: MODELS.index(r["model"]))}
-            if "ceiling" not in table and "ceiling" in old:
-                table["ceiling"] = old["ceiling"]
-                table["ceiling_sdmetrics"] = old.get("ceiling_sdmetrics")
         out[table["table"]] = table
     return list(out.values())
 
@@ -719,7 +717,7 @@ def main(argv=None) -> int:
             merged = merge_tables(load_for_merge(args.stem, info) if args.merge else [], tables)
             path = write_results(args.stem, {"meta": info, "tables": merged},
                                  markdown(info, merged))
-        tables = merged if args.tables else tables
+    tables = merged  # --tables takes at least one table
     print("\n".join(markdown(info, tables)))
     print(f"wrote {path} in {info['seconds']:.0f} s")
     return 0
