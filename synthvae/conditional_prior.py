@@ -120,12 +120,13 @@ class ConditionalPrior(nn.Module):
     @torch.inference_mode()
     def sample(
         self, x: torch.Tensor, shown: torch.Tensor, draws: int, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``draws`` latents per row from one pass of the network.
 
         Returns:
-            Latents ``(B, draws, D)`` and their log densities ``(B, draws)`` (of the modelled
-            coordinates, which is what importance weights need).
+            Latents ``(B, draws, D)``, their modelled coordinates ``(B, draws, out_dim)`` (the
+            latent is ``center + (coords * scale) @ basis.T``) and the coordinates' log densities
+            ``(B, draws)``, which is what importance weights need.
         """
         log_w, means, log_std = self(x, shown)  # (B, K), (B, K, d), (B, K, d)
         rows, k, d = means.shape
@@ -134,7 +135,7 @@ class ConditionalPrior(nn.Module):
         eps = torch.randn((rows, draws, d), generator=generator, device=x.device, dtype=means.dtype)
         c = torch.gather(means, 1, index) + eps * torch.gather(log_std, 1, index).exp()  # (B, draws, d)
         z = self.center + (c * self.scale) @ self.basis.T
-        return z, _mixture_log_density(c, log_w, means, log_std)
+        return z, c, _mixture_log_density(c, log_w, means, log_std)
 
 
 def _mixture_log_density(c: torch.Tensor, log_w: torch.Tensor, means: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
@@ -160,7 +161,7 @@ class ConditionalTrainConfig:
 
     steps: int = 3000
     batch_size: int = 512
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3
     validation_fraction: float = 0.1
     check_every: int = 100
     patience: int = 5

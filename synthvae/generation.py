@@ -26,7 +26,7 @@ import torch
 
 from synthvae.conditional_prior import ConditionalPrior
 from synthvae.conditions import Condition
-from synthvae.model import TabularVAE
+from synthvae.model import SAMPLE_CHUNK, TabularVAE
 from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior
@@ -116,17 +116,26 @@ class Generator:
         ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``."""
         xs = torch.from_numpy(x).to(self.device)
         ss = torch.from_numpy(shown).to(self.device)
-        z, log_q = self.prior.sample(xs, ss, draws, generator)
+        z, coords, log_q = self.prior.sample(xs, ss, draws, generator)
         rows, _, d = z.shape
         flat = z.reshape(-1, d)
-        log_p = self.latent_prior.log_prob(flat) if self.latent_prior is not None else -0.5 * (flat**2).sum(1)
-        known = ss[:, self.prior.column_of].to(xs.dtype)  # (B, W)
+        if self.latent_prior is not None:
+            # Evaluated in the prior's few principal coordinates, where the draws lie.
+            basis = self.prior.basis * self.prior.scale  # (D, out_dim)
+            log_p = self.latent_prior.log_prob_affine(coords.reshape(flat.shape[0], -1), self.prior.center, basis)
+        else:
+            log_p = -0.5 * (flat**2).sum(1)
+        known = ss[:, self.prior.column_of]  # (B, W)
+        # Only the matrix columns of cells some row knows: one known column of 20 costs a
+        # twentieth of the whole row's likelihood.
+        columns = torch.nonzero(known.any(0)).squeeze(1)
+        known_x, known = xs[:, columns], known[:, columns].to(xs.dtype)
         weights, outputs = [], []
-        for start in range(0, flat.shape[0], 65536):  # bounded memory for big pools
-            piece = flat[start : start + 65536]
+        for start in range(0, flat.shape[0], SAMPLE_CHUNK):  # activations stay in the cache
+            piece = flat[start : start + SAMPLE_CHUNK]
             row = torch.div(torch.arange(start, start + piece.shape[0], device=xs.device), draws, rounding_mode="floor")
             recon = self.model.decode(piece)
-            cells = self.model.cell_log_likelihood(xs[row], recon)
+            cells = self.model.cell_log_likelihood(known_x[row], recon[:, columns], columns)
             weights.append((cells * known[row]).sum(1))
             if keep_outputs:
                 outputs.append(recon)

@@ -195,20 +195,33 @@ class TabularVAE(nn.Module):
         kl = -0.5 * torch.sum(1 + out.logvar - out.mu.pow(2) - out.logvar.exp()) / batch
         return LossParts(total=cont + cat + beta * kl, continuous=cont, categorical=cat, kl=kl)
 
-    def cell_log_likelihood(self, x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
+    def cell_log_likelihood(self, x: torch.Tensor, recon: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
         """Log-likelihood of every matrix column of rows ``x`` under decoder outputs ``recon``,
         ``(B, data_dim)``: a Gaussian log density for continuous columns, the log-probability of
         the observed entry for one-hot columns (0 for the entries that are not hot). Summed over
-        a table column's matrix columns, it is that cell's log-likelihood."""
+        a table column's matrix columns, it is that cell's log-likelihood.
+
+        Args:
+            columns: Optional sorted matrix column indices that make up whole table columns
+                (every entry of a one-hot span or none). ``x`` and ``recon`` then hold only those
+                columns, ``(B, len(columns))``, and so does the result: conditional sampling
+                needs the likelihood of a few known cells, not of the whole row.
+        """
+        cont_idx, sigma, spans = self.cont_idx, self.sigma, self.one_hot_spans
+        if columns is not None:
+            position = torch.full((self.config.data_dim,), -1, dtype=torch.long, device=x.device)
+            position[columns] = torch.arange(columns.numel(), device=x.device)
+            inside = position[cont_idx] >= 0
+            cont_idx, sigma = position[cont_idx[inside]], sigma[inside]
+            starts = position[[start for start, _ in spans]].tolist() if spans else []
+            spans = [(start, length) for start, (_, length) in zip(starts, spans) if start >= 0]
         out = torch.zeros_like(x)
-        if self.cont_idx.numel():
-            sigma = self.sigma
-            z = (x[:, self.cont_idx] - recon[:, self.cont_idx]) / sigma
-            out[:, self.cont_idx] = -0.5 * z**2 - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
-        if self.oh_idx.numel():
-            logits = recon[:, self.oh_idx]
-            lse = segment_logsumexp(logits, self.oh_seg, self.config.n_segments)
-            out[:, self.oh_idx] = (logits - lse[:, self.oh_seg]) * x[:, self.oh_idx]
+        if cont_idx.numel():
+            z = (x[:, cont_idx] - recon[:, cont_idx]) / sigma
+            out[:, cont_idx] = -0.5 * z**2 - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
+        for start, length in spans:  # contiguous blocks: a plain logsumexp each, no scatter
+            block = recon[:, start : start + length]
+            out[:, start : start + length] = (block - torch.logsumexp(block, 1, keepdim=True)) * x[:, start : start + length]
         return out
 
     @torch.inference_mode()

@@ -508,8 +508,11 @@ class Synthesizer:
     ) -> ConditionalPrior | None:
         """The conditional prior over the latent given any subset of columns, or ``None``.
 
-        It trains for as many steps as the VAE did, between 200 and 3000 (with early stopping):
-        a short test fit stays short, a full one gets what it needs.
+        It trains for as many steps as the VAE did, but at least 1,500 steps or 100 passes over
+        the rows (whichever is fewer) and at most 3,000, with early stopping. It needs that floor
+        of its own: the VAE's default budget is a few hundred steps on small tables, where the
+        conditional prior's validation loss was still falling fast (churn: 7.7 nats after 480
+        steps, 3.3 after 3,000), and the conditionals and imputations it gives were worse for it.
         """
         if not self.conditional or layout.width == 0:
             return None
@@ -525,9 +528,9 @@ class Synthesizer:
         generator = torch.Generator(device=data.device).manual_seed(seed)
         prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)
         prior.set_whitening(axes)
-        train_config = ConditionalTrainConfig(
-            steps=int(min(3000, max(200, vae_steps))), batch_size=min(512, max(64, data.shape[0] // 16))
-        )
+        batch = min(512, max(64, data.shape[0] // 16))
+        floor = min(1500, 100 * max(1, data.shape[0] // batch))
+        train_config = ConditionalTrainConfig(steps=int(min(3000, max(floor, vae_steps))), batch_size=batch)
         self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)
         return prior
 
