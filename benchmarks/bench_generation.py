@@ -4,7 +4,8 @@ For each table (default: churn and german_credit; 80/20 split of common.split):
 
 1. Conditional sampling: seconds for 10,000 rows given the rarest category of a column (about
    1% of rows on churn's ``state``) against an unconditional draw of 10,000 (median of 3, side
-   by side), and fidelity: our quality score of the conditional rows against the real training
+   by side); the same for a set of two rare categories, a numeric range and the target's
+   minority class with that range; and fidelity: our quality score of the conditional rows against the real training
    rows with that value, next to the unconditional rows filtered to it (what the model's joint
    says) and to the real held-out rows with it (the ceiling).
 2. Augmentation of the target: a gradient-boosting classifier trained on real rows, on real
@@ -45,19 +46,49 @@ def _quality(real: pd.DataFrame, synthetic: pd.DataFrame, schema) -> float:
     return float(evaluate(real, synthetic, schema=schema, metrics=["quality"], seed=0).score)
 
 
+def _timed(syn: Synthesizer, n: int, conditions, reps: int = 3) -> tuple[pd.DataFrame, float, float]:
+    """Rows for ``conditions``, and the median seconds of that draw and of an unconditional
+    draw of as many rows, measured alternately."""
+    syn.sample(100, conditions=conditions, seed=0)  # warm up
+    cond_s, uncond_s = [], []
+    for rep in range(reps):
+        started = time.perf_counter()
+        rows = syn.sample(n, conditions=conditions, seed=rep)
+        cond_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        syn.sample(n, seed=rep)
+        uncond_s.append(time.perf_counter() - started)
+    return rows, float(np.median(cond_s)), float(np.median(uncond_s))
+
+
+def other_conditions(syn: Synthesizer, train: pd.DataFrame, column: str, target: str) -> dict:
+    """Time of 10,000 rows for a set of two categories (the rarest two), a numeric range (the
+    top decile of the widest numeric column) and the target's minority class with that range,
+    each against an unconditional draw, with the share of real training rows that satisfy it."""
+    counts = train[column].value_counts()
+    numeric = [c.name for c in syn.schema_ if c.kind is ColumnKind.NUMERIC]
+    wide = max(numeric, key=lambda c: pd.to_numeric(train[c]).nunique())
+    low = float(pd.to_numeric(train[wide]).quantile(0.9))
+    minority = train[target].astype(str).value_counts().index[-1]
+    cases = {
+        f"{column} in [{counts.index[-1]}, {counts.index[-2]}]": ({column: [counts.index[-1], counts.index[-2]]}, train[column].isin(counts.index[-2:])),
+        f"{wide} >= {low:g}": ({wide: {">=": low}}, pd.to_numeric(train[wide]) >= low),
+        f"{target} = {minority} and {wide} >= {low:g}": (
+            {target: minority, wide: {">=": low}},
+            (train[target].astype(str) == minority) & (pd.to_numeric(train[wide]) >= low),
+        ),
+    }
+    out = {}
+    for label, (conditions, real) in cases.items():
+        _, cond_s, uncond_s = _timed(syn, 10_000, conditions)
+        out[label] = {"share": float(real.mean()), "seconds_conditional": cond_s, "seconds_unconditional": uncond_s, "time_ratio": cond_s / uncond_s}
+    return out
+
+
 def conditional(syn: Synthesizer, train: pd.DataFrame, holdout: pd.DataFrame, column: str) -> dict:
     counts = train[column].value_counts()
     value = counts.index[-1]
-    n = 10_000
-    syn.sample(100, conditions={column: value}, seed=0)  # warm up
-    cond_s, uncond_s = [], []
-    for rep in range(3):
-        started = time.perf_counter()
-        rows = syn.sample(n, conditions={column: value}, seed=rep)
-        cond_s.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        uncond = syn.sample(n, seed=rep)
-        uncond_s.append(time.perf_counter() - started)
+    rows, cond_s, uncond_s = _timed(syn, 10_000, {column: value})
     real_subset = train[train[column] == value]
     big = syn.sample(200_000, seed=11)
     filtered = big[big[column].astype(str) == str(value)]
@@ -68,9 +99,9 @@ def conditional(syn: Synthesizer, train: pd.DataFrame, holdout: pd.DataFrame, co
         "value": str(value),
         "share": float(counts.iloc[-1] / counts.sum()),
         "real_rows": int(len(real_subset)),
-        "seconds_conditional": float(np.median(cond_s)),
-        "seconds_unconditional": float(np.median(uncond_s)),
-        "time_ratio": float(np.median(cond_s) / np.median(uncond_s)),
+        "seconds_conditional": cond_s,
+        "seconds_unconditional": uncond_s,
+        "time_ratio": cond_s / uncond_s,
         "all_rows_satisfy": bool((rows[column].astype(str) == str(value)).all()),
         "quality_conditional": _quality(real_subset, rows, schema),
         "quality_filtered_unconditional": _quality(real_subset, filtered, schema) if len(filtered) >= 20 else None,
@@ -236,18 +267,26 @@ def main() -> None:
         fit_seconds = time.perf_counter() - started
         entry = {"fit_seconds": fit_seconds, "target": target}
         entry["conditional"] = conditional(syn, train, holdout, CONDITION_COLUMN.get(name, target))
+        entry["other_conditions"] = other_conditions(syn, train, CONDITION_COLUMN.get(name, target), target)
         entry["augmentation"] = augmentation(syn, train, holdout, target)
         entry["imputation"] = imputation(syn, holdout)
         entry["embedding"] = embedding(syn, train, target)
         results["tables"][name] = entry
         print(name, entry, flush=True)
         c, a, i, e = entry["conditional"], entry["augmentation"], entry["imputation"], entry["embedding"]
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         lines += [
             f"## {name} (target {target}; fit {fit_seconds:.1f} s)",
             "",
             f"- conditional `{c['column']} = {c['value']}` ({c['share']:.1%} of rows): 10k rows in {c['seconds_conditional']:.3f} s vs "
             f"{c['seconds_unconditional']:.3f} s unconditional (x{c['time_ratio']:.2f}); all satisfy: {c['all_rows_satisfy']}; quality vs real rows "
-            f"with it: conditional {c['quality_conditional']:.3f}, filtered unconditional {c['quality_filtered_unconditional']}, held-out ceiling {c['quality_holdout_ceiling']}",
+            f"with it: conditional {c['quality_conditional']:.3f}, filtered unconditional {fmt(c['quality_filtered_unconditional'])}, "
+            f"held-out ceiling {fmt(c['quality_holdout_ceiling'])}",
+            "",
+            "| other conditions (10k rows) | share of real rows | seconds | unconditional s | ratio |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *[f"| `{k}` | {v['share']:.1%} | {v['seconds_conditional']:.3f} | {v['seconds_unconditional']:.3f} | x{v['time_ratio']:.2f} |"
+              for k, v in entry["other_conditions"].items()],
             "",
             "| training data | macro F1 | minority recall |",
             "| --- | --- | --- |",
@@ -255,7 +294,7 @@ def main() -> None:
             "",
             "| imputer | numeric RMSE (std units) | categorical accuracy |",
             "| --- | --- | --- |",
-            *[f"| {k} | {i[k]['numeric_rmse_std']} | {i[k]['categorical_accuracy']} |" for k in ("synthvae", "mean_mode", "iterative_imputer")],
+            *[f"| {k} | {fmt(i[k]['numeric_rmse_std'])} | {fmt(i[k]['categorical_accuracy'])} |" for k in ("synthvae", "mean_mode", "iterative_imputer")],
             "",
             f"- kNN accuracy of `{target}` ({e['dims']} dims): latent {e['knn_accuracy_latent']:.3f}, PCA {e['knn_accuracy_pca']:.3f}, majority {e['majority_share']:.3f}",
             "",

@@ -64,6 +64,9 @@ class Generator:
         self.column_index = {name: i for i, name in enumerate(layout.columns)}
         self.codec_of = {c.column.name: c for c in self.preprocessor.codecs_}
         self.slices = {name: layout.column_slice(name) for name in layout.columns}
+        # The unconditional prior over the coordinates in which the conditional prior draws.
+        latent_prior = self.latent_prior or MixturePrior.standard(self.prior.config.latent_dim, self.device)
+        self.coordinate_prior = latent_prior.in_coordinates(self.prior.center, self.prior.basis, self.prior.scale)
 
     # ------------------------------------------------------------ encode known cells
     def _put(self, x: np.ndarray, shown: np.ndarray, name: str, values: pd.Series) -> None:
@@ -119,12 +122,7 @@ class Generator:
         z, coords, log_q = self.prior.sample(xs, ss, draws, generator)
         rows, _, d = z.shape
         flat = z.reshape(-1, d)
-        if self.latent_prior is not None:
-            # Evaluated in the prior's few principal coordinates, where the draws lie.
-            basis = self.prior.basis * self.prior.scale  # (D, out_dim)
-            log_p = self.latent_prior.log_prob_affine(coords.reshape(flat.shape[0], -1), self.prior.center, basis)
-        else:
-            log_p = -0.5 * (flat**2).sum(1)
+        log_p = self.coordinate_prior.log_prob(coords.reshape(flat.shape[0], -1))
         known = ss[:, self.prior.column_of]  # (B, W)
         # Only the matrix columns of cells some row knows: one known column of 20 costs a
         # twentieth of the whole row's likelihood.
@@ -165,30 +163,162 @@ class Generator:
         fixed: dict[str, pd.Series] = {}
         fallbacks = 0
         # Exact conditions first: they are known outright and inform the others.
-        for condition in sorted(conditions, key=lambda c: not c.is_exact):
-            codec = self.codec_of[condition.column]
-            if condition.is_exact or not shown.any():
-                values = codec.draw_given(condition, n, rng)
-            else:
-                values, missed = self._draw_dependent(x, shown, condition, generator, rng, candidates)
-                fallbacks += missed
+        exact = [c for c in conditions if c.is_exact]
+        others = [c for c in conditions if not c.is_exact]
+        for condition in exact:
+            values = self.codec_of[condition.column].draw_given(condition, n, rng)
             fixed[condition.column] = values
             self._put(x, shown, condition.column, values)
-        if all(c.is_exact for c in conditions):
-            # Every row knows the same cells: one weighted pool, its decoder outputs reused.
-            _, recon = self._shared_pool(x, shown, n, generator)
+        # A pool pays when it costs fewer draws than the alternative: a first range or set is
+        # drawn from the training distribution and rows given it take ``proposals`` draws each;
+        # after exact conditions, a range's value takes ``candidates`` such rows of its own.
+        budget = (self.candidates_cost(candidates) if shown.any() else self.proposals) * n
+        pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, budget) if others else None
+        if pooled is not None:
+            recon, values = pooled
+            fixed.update(values)
             matrix = as_columns(self.model.add_noise(recon, generator))
         else:
-            matrix = self._decode(self._latents(x, shown, generator), generator)
+            for condition in others:
+                codec = self.codec_of[condition.column]
+                if not shown.any():
+                    values = codec.draw_given(condition, n, rng)
+                else:
+                    values, missed = self._draw_dependent(x, shown, condition, generator, rng, candidates)
+                    fallbacks += missed
+                fixed[condition.column] = values
+                self._put(x, shown, condition.column, values)
+            matrix = self._decode_given(x, shown, generator)
         frame = self.preprocessor.reverse_transform(matrix, rng)
         for name, values in fixed.items():
             frame[name] = values.set_axis(frame.index)
         return frame, fallbacks
 
+    def _groups(self, x: np.ndarray, shown: np.ndarray, most: int) -> list[np.ndarray] | None:
+        """The rows grouped by the cells they know (a group: row indices), or ``None`` when there
+        are more than ``most`` groups. Exact conditions and sets of categories give a few groups
+        (one per combination of values); numeric ranges, one per row."""
+        if x.shape[0] == 0:
+            return None
+        known = np.flatnonzero(shown.any(axis=0)[np.asarray(self.prior.config.column_of, dtype=np.int64)])
+        rows = np.concatenate([x[:, known], shown], axis=1).astype(np.float64)
+        # One number per row (a random projection) finds the groups fast; rows are then checked
+        # against their group's first row, and np.unique of whole rows (slow: 0.2 s for 10k
+        # rows) settles a collision.
+        key = rows @ np.random.default_rng(0).standard_normal(rows.shape[1])
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        if first.size > most:
+            return None
+        if not np.array_equal(rows, rows[first[inverse]]):
+            keys, inverse = np.unique(rows, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+            if keys.shape[0] > most:
+                return None
+        order = np.argsort(inverse, kind="stable")
+        return np.split(order, np.cumsum(np.bincount(inverse))[:-1])
+
+    def _decode_given(self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator) -> np.ndarray:
+        """A sampled matrix row for each row's known cells. Rows that know the same cells share
+        one weighted pool (:meth:`_shared_pool`), whose decoder outputs are reused; rows with cells
+        of their own (numeric values) get ``proposals`` draws each (:meth:`_latents`)."""
+        n = x.shape[0]
+        groups = self._groups(x, shown, most=max(1, n // 16))
+        if groups is None:
+            return self._decode(self._latents(x, shown, generator), generator)
+        recon = torch.empty((n, x.shape[1]), device=self.device)
+        for rows in groups:
+            _, recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator)
+        return as_columns(self.model.add_noise(recon, generator))
+
+    def _pool_rows(self, x, shown, n, conditions, generator, rng, budget):
+        """``n`` rows for rows that all know the cells of ``x`` ``(1, W)``, each satisfying every
+        one of ``conditions`` (sets of values, ranges), by sampling-importance-resampling of
+        whole rows: latents from the conditional prior given the known cells, weighted as in
+        :meth:`_weighted`, decoded and sampled; the draws whose sampled cells satisfy every
+        condition are resampled by weight. That is the model's own conditional given the known
+        cells and the conditions, at the cost of ``1 / acceptance`` draws per row.
+
+        Draws come in rounds until ``pool_factor * n`` satisfy the conditions, at most
+        ``budget`` in all. ``None`` when the conditions are too rare for that, judged by the share
+        of a first round that satisfies them (the caller then draws the conditioned values first
+        and the rows given them).
+
+        Returns:
+            The chosen draws' decoder outputs ``(n, W)`` (the unconditioned cells get fresh
+            noise) and, per condition column, its ``n`` sampled values; or ``None``.
+        """
+        if n == 0:
+            return None
+        want = self.pool_factor * n
+        recon_parts, value_parts, weight_parts = [], {c.column: [] for c in conditions}, []
+        drawn = accepted = 0
+        draws = min(1024, want)
+        while True:
+            _, log_w, recon = self._weighted(x, shown, draws, generator, keep_outputs=True)
+            sampled = as_columns(self.model.add_noise(recon, generator))
+            ok = np.ones(draws, dtype=bool)
+            values = {}
+            for condition in conditions:
+                codec = self.codec_of[condition.column]
+                block = np.ascontiguousarray(sampled[:, self.slices[condition.column]])
+                values[condition.column] = codec.reverse_transform(block, rng)
+                ok &= codec.satisfies(values[condition.column], condition)
+            kept = np.flatnonzero(ok)
+            recon_parts.append(recon[torch.from_numpy(kept).to(recon.device)])
+            for name, series in values.items():
+                value_parts[name].append(series.iloc[kept])
+            weight_parts.append(log_w[0].cpu().numpy()[kept])
+            drawn, accepted = drawn + draws, accepted + kept.size
+            if accepted >= want or drawn >= budget:
+                break
+            rate = accepted / drawn
+            if rate * budget < want:
+                return None
+            draws = int(min(budget - drawn, 65536, np.ceil(1.1 * (want - accepted) / rate)))
+        if accepted < n:
+            return None
+        log_w = np.concatenate(weight_parts).astype(np.float64)
+        p = np.exp(log_w - log_w.max())
+        pick = rng.choice(accepted, size=n, p=p / p.sum())
+        recon = torch.cat(recon_parts)[torch.from_numpy(pick).to(self.device)]
+        chosen = {name: pd.concat(parts, ignore_index=True).iloc[pick].reset_index(drop=True) for name, parts in value_parts.items()}
+        return recon, chosen
+
     def _draw_dependent(self, x, shown, condition, generator, rng, candidates) -> tuple[pd.Series, int]:
         """One value per row of a column, from the model given the cells already fixed and
-        restricted to ``condition``: a random one of the ``candidates`` proposals that satisfy it
-        (rows with none take a draw from the restricted training distribution)."""
+        restricted to ``condition``.
+
+        Rows that know the same cells (one group per combination of categories fixed so far)
+        draw from one pool per group (:meth:`_pool_rows`); other rows, or groups whose condition
+        is too rare for a pool, keep a random one of their ``candidates`` own proposals that
+        satisfies it. Rows left without a value take a draw from the restricted training
+        distribution, and are counted."""
+        n = x.shape[0]
+        groups = self._groups(x, shown, most=max(1, n // 16))
+        if groups is None:
+            return self._draw_dependent_per_row(x, shown, condition, generator, rng, candidates)
+        chosen = np.empty(n, dtype=object)
+        missed = 0
+        for rows in groups:
+            budget = self.candidates_cost(candidates) * rows.size
+            pooled = self._pool_rows(x[rows[:1]], shown[rows[:1]], rows.size, [condition], generator, rng, budget)
+            if pooled is not None:
+                values = pooled[1][condition.column]
+            else:
+                values, lost = self._draw_dependent_per_row(x[rows], shown[rows], condition, generator, rng, candidates)
+                missed += lost
+            chosen[rows] = values.to_numpy(dtype=object)
+        dtype = self.codec_of[condition.column].draw_given(condition, 0, rng).dtype
+        return pd.Series(chosen).astype(dtype), missed
+
+    def candidates_cost(self, candidates: int) -> int:
+        """Draws per row that :meth:`_draw_dependent_per_row` costs."""
+        return candidates * self.proposals
+
+    def _draw_dependent_per_row(self, x, shown, condition, generator, rng, candidates) -> tuple[pd.Series, int]:
+        """:meth:`_draw_dependent` for rows with cells of their own: a random one of each row's
+        ``candidates`` proposals that satisfy ``condition``."""
         n = x.shape[0]
         codec = self.codec_of[condition.column]
         rep_x, rep_shown = np.repeat(x, candidates, axis=0), np.repeat(shown, candidates, axis=0)

@@ -76,16 +76,29 @@ class MixturePrior:
         """Log density of latents ``z`` ``(n, D)`` under the mixture, ``(n,)``."""
         return torch.logsumexp(_component_log_joint(z, self.weights, self.means, self.scale_tril), dim=1)
 
-    def log_prob_affine(self, coords: torch.Tensor, offset: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
-        """Log density of the latents ``offset + coords @ basis.T``, given by their coordinates
-        ``coords`` ``(n, d)`` in a ``d``-dimensional affine subspace (``basis`` ``(D, d)``), ``(n,)``.
+    def in_coordinates(self, center: torch.Tensor, basis: torch.Tensor, scale: torch.Tensor) -> "MixturePrior":
+        """The mixture's marginal over the coordinates ``c = (z - center) @ basis / scale`` of an
+        affine subspace (``basis`` ``(D, d)`` orthonormal columns, ``scale`` ``(d,)``): a mixture
+        in ``d`` dimensions with the same weights.
 
-        The same values as :meth:`log_prob` of those latents, at ``d / D`` of its cost: the
-        conditional prior draws latents in the few principal axes that hold their variance
-        (churn: 11 of 64), and conditional sampling weighs every draw by this density."""
-        return torch.logsumexp(
-            _component_log_joint(coords, self.weights, self.means, self.scale_tril, offset=offset, basis=basis), dim=1
-        )
+        The conditional prior draws latents in the few principal axes that hold their variance
+        (churn: 11 of 64) and conditional sampling weighs each draw by the prior's density
+        there. The 64-dimensional density at the subspace's points is not that: it also scores
+        the other 53 coordinates, held at the centre, which each component finds more or less
+        likely; on churn it left 1% of the draws as the effective sample."""
+        dtype, wide = self.scale_tril.dtype, torch.float64
+        project = basis.to(wide) / scale.to(wide)  # (D, d)
+        means = (self.means.to(wide) - center.to(wide)) @ project  # (K, d)
+        tril = self.scale_tril.to(wide)
+        covariance = project.T @ tril @ tril.transpose(1, 2) @ project  # (K, d, d)
+        eye = torch.eye(project.shape[1], dtype=wide, device=covariance.device)
+        tril = torch.linalg.cholesky(covariance + 1e-9 * eye)
+        return MixturePrior(self.weights, means.to(dtype), tril.to(dtype))
+
+    @classmethod
+    def standard(cls, dim: int, device: torch.device | None = None) -> "MixturePrior":
+        """N(0, I) in ``dim`` dimensions as a one-component mixture."""
+        return cls(torch.ones(1, device=device), torch.zeros((1, dim), device=device), torch.eye(dim, device=device).unsqueeze(0))
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Named tensors for the model file."""
@@ -193,37 +206,23 @@ def _chunks(n: int) -> list[slice]:
     return [slice(start, min(start + _CHUNK, n)) for start in range(0, n, _CHUNK)]
 
 
-def _component_log_joint(
-    z: torch.Tensor,
-    weights: torch.Tensor,
-    means: torch.Tensor,
-    tril: torch.Tensor,
-    offset: torch.Tensor | None = None,
-    basis: torch.Tensor | None = None,
-) -> torch.Tensor:
+def _component_log_joint(z: torch.Tensor, weights: torch.Tensor, means: torch.Tensor, tril: torch.Tensor) -> torch.Tensor:
     """``log w_k + log N(z | mean_k, L_k L_k^T)`` for every row and component, ``(n, K)``: the
     terms of the mixture's log density (:meth:`MixturePrior.log_prob`) and of EM's
-    responsibilities (:func:`fit_mixture_prior`). With ``offset`` ``(D,)`` and ``basis``
-    ``(D, d)``, the rows of ``z`` ``(n, d)`` are coordinates of the latents ``offset + z @ basis.T``.
+    responsibilities (:func:`fit_mixture_prior`).
 
     Whitening by the inverse Cholesky factors (K small D x D inverses) is one matrix product per
     component and chunk of rows, several times faster than a triangular solve against n
     right-hand sides; a solve against the whole ``(D, n)`` right-hand side also held 330 MB more
-    on diamonds' 43k rows. In a subspace the whitening of the offset and of the basis are
-    computed once: ``(offset + c B^T - m) W = (offset - m) W + c (B^T W)``."""
+    on diamonds' 43k rows."""
+    d = z.shape[1]
     tril = tril.to(z.device)
-    d = tril.shape[1]
     whiten = torch.linalg.inv(tril).transpose(1, 2)  # (K, D, D)
     log_det = torch.log(torch.diagonal(tril, dim1=1, dim2=2)).sum(1)  # (K,)
     out = torch.empty((z.shape[0], means.shape[0]), dtype=z.dtype, device=z.device)
     for k in range(means.shape[0]):
         mean, log_weight = means[k].to(z.device), torch.log(weights[k])
-        if basis is not None:
-            shift, project = (offset - mean) @ whiten[k], basis.T.to(whiten.dtype) @ whiten[k]  # (D,), (d, D)
         for rows in _chunks(z.shape[0]):
-            if basis is None:
-                solved = (z[rows] - mean) @ whiten[k]  # (chunk, D): whitened latents
-            else:
-                solved = torch.addmm(shift, z[rows], project)
+            solved = (z[rows] - mean) @ whiten[k]  # (chunk, D)
             out[rows, k] = log_weight - 0.5 * (solved**2).sum(1) - log_det[k] - 0.5 * d * math.log(2 * math.pi)
     return out

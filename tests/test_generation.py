@@ -74,6 +74,31 @@ def test_rare_category_and_numeric_range_together(churn_model, churn_small):
     assert rows["account_length"].nunique() > 5  # a distribution, not a point
 
 
+def test_range_after_a_category_follows_the_models_own_conditional(churn_model):
+    # Rows for "churn = yes and total_day_minutes >= 200" are resampled from one weighted pool
+    # of the model's draws: their other columns must match what filtering a large unconditional
+    # sample to the same rows gives (the model's conditional), not the unfiltered rows.
+    rows = churn_model.sample(3000, conditions={"churn": "yes", "total_day_minutes": {">=": 200}}, seed=5)
+    assert (rows["churn"] == "yes").all() and (rows["total_day_minutes"] >= 200).all()
+    assert rows["total_day_minutes"].nunique() > 500  # a distribution, not a few repeated draws
+    big = churn_model.sample(100_000, seed=6)
+    filtered = big[(big["churn"] == "yes") & (big["total_day_minutes"] >= 200)]
+    assert len(filtered) > 2000
+    for column in ("total_day_minutes", "total_eve_minutes", "number_customer_service_calls"):
+        spread = big[column].astype(float).std()
+        assert abs(rows[column].astype(float).mean() - filtered[column].astype(float).mean()) < 0.1 * spread, column
+    assert abs((rows["international_plan"] == "yes").mean() - (filtered["international_plan"] == "yes").mean()) < 0.05
+
+
+def test_set_of_categories_keeps_their_shares(churn_model, churn_small):
+    counts = churn_small["state"].value_counts()
+    common, rare = counts.index[0], counts.index[-1]
+    rows = churn_model.sample(4000, conditions={"state": [common, rare]}, seed=3)
+    assert set(rows["state"].unique()) == {common, rare}
+    share = counts[common] / (counts[common] + counts[rare])
+    assert abs((rows["state"] == common).mean() - share) < 0.05
+
+
 def test_strict_bounds_on_an_integer_column(churn_model):
     rows = churn_model.sample(300, conditions=["number_customer_service_calls>1", "number_customer_service_calls<4"], seed=2)
     assert set(rows["number_customer_service_calls"].unique()) == {2, 3}

@@ -176,6 +176,29 @@ def test_mixture_prior_fit_recovers_the_components_and_repeats():
     assert float(prior.log_prob(torch.tensor([[-4.0, 0.0, 1.0]]))) > float(prior.log_prob(torch.tensor([[0.0, 0.0, 1.0]])))
 
 
+def test_mixture_prior_in_coordinates_is_the_marginal_of_its_draws():
+    # Conditional sampling weighs draws in a subspace by the prior's marginal there: the mean
+    # and covariance of projected draws must be the projected mixture's.
+    from synthvae.prior import MixturePrior
+
+    g = torch.Generator().manual_seed(0)
+    d_full, d = 6, 2
+    tril = torch.linalg.cholesky(torch.stack([a @ a.T + 0.1 * torch.eye(d_full) for a in torch.randn(3, d_full, d_full, generator=g)]))
+    prior = MixturePrior(torch.tensor([0.2, 0.3, 0.5]), torch.randn(3, d_full, generator=g), tril)
+    basis, _ = torch.linalg.qr(torch.randn(d_full, d, generator=g))
+    center, scale = torch.randn(d_full, generator=g), torch.tensor([2.0, 0.5])
+    coords = ((prior.sample(400_000, g, torch.device("cpu")) - center) @ basis / scale).double()
+    marginal = prior.in_coordinates(center, basis, scale)
+    weights, means, trils = marginal.weights.double(), marginal.means.double(), marginal.scale_tril.double()
+    mean = (weights.unsqueeze(1) * means).sum(0)
+    second = sum(w * (s @ s.T + m.outer(m)) for w, m, s in zip(weights, means, trils))
+    assert torch.allclose(coords.mean(0), mean, atol=0.02)
+    assert torch.allclose(torch.cov(coords.T), second - mean.outer(mean), rtol=0.02, atol=0.02)
+    # ... and it is a density over the coordinates: it integrates to one on a grid.
+    grid = torch.stack(torch.meshgrid(*[torch.linspace(-40, 40, 801)] * 2, indexing="ij"), -1).reshape(-1, 2)
+    assert abs(float(marginal.log_prob(grid).double().exp().sum()) * 0.1**2 - 1.0) < 1e-3
+
+
 def test_write_tables_raises_the_producers_error_and_leaves_no_file(tmp_path):
     def frames():
         yield pd.DataFrame({"a": [1, 2]})
