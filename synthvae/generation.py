@@ -5,12 +5,15 @@ row to complete) are encoded, the conditional prior of :mod:`synthvae.conditiona
 the row's latent given them in one pass, and the decoder draws the unknown cells. The known
 cells are then written back exactly, so every row satisfies its conditions by construction.
 
-A condition that names one value (``species = Adelie``) is known outright. A condition that
-allows several values or a range (``age >= 40``) first needs each row's value: the first such
-column is drawn from its training distribution restricted to the condition (exact, from the
-codec); a later one, which depends on the columns already fixed, from the model's own
-conditional given them, by keeping one of ``candidates`` proposals that satisfies the condition
-(rows where none does fall back to the restricted training distribution, and are counted).
+A condition that names one value (``species = Adelie``) is known outright. Conditions that
+allow several values or a range (``age >= 40``) are met, when they are not rare given the exact
+ones, by resampling whole rows: a weighted pool of draws given the exact conditions, of which
+those that satisfy the others are kept (the model's own conditional). Rarer ones first need each
+row's value: the first such column is drawn from its training distribution restricted to the
+condition (exact, from the codec); a later one, which depends on the columns already fixed, from
+the model's own conditional given them (a pool per group of rows that know the same cells, or
+one of ``candidates`` proposals per row that satisfies the condition; rows where none does fall
+back to the restricted training distribution, and are counted).
 
 This module knows the preprocessor, the VAE and the conditional prior; the facade
 (:class:`synthvae.synthesizer.Synthesizer`) checks the user's arguments.
@@ -169,26 +172,31 @@ class Generator:
             values = self.codec_of[condition.column].draw_given(condition, n, rng)
             fixed[condition.column] = values
             self._put(x, shown, condition.column, values)
-        # A pool pays when it costs fewer draws than the alternative: a first range or set is
-        # drawn from the training distribution and rows given it take ``proposals`` draws each;
-        # after exact conditions, a range's value takes ``candidates`` such rows of its own.
-        budget = (self.candidates_cost(candidates) if shown.any() else self.proposals) * n
-        pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, budget) if others else None
-        if pooled is not None:
-            recon, values = pooled
-            fixed.update(values)
+        if not others:
+            # Every row knows the same cells: one weighted pool, its decoder outputs reused.
+            _, recon = self._shared_pool(x[:1], shown[:1], n, generator)
             matrix = as_columns(self.model.add_noise(recon, generator))
         else:
-            for condition in others:
-                codec = self.codec_of[condition.column]
-                if not shown.any():
-                    values = codec.draw_given(condition, n, rng)
-                else:
-                    values, missed = self._draw_dependent(x, shown, condition, generator, rng, candidates)
-                    fallbacks += missed
-                fixed[condition.column] = values
-                self._put(x, shown, condition.column, values)
-            matrix = self._decode_given(x, shown, generator)
+            # A pool pays when it costs fewer draws than the alternative: a first range or set
+            # is drawn from the training distribution and rows given it take ``proposals`` draws
+            # each; after exact conditions, a range's value takes ``candidates`` such rows.
+            budget = (self.candidates_cost(candidates) if shown.any() else self.proposals) * n
+            pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, budget)
+            if pooled is not None:
+                recon, values = pooled
+                fixed.update(values)
+                matrix = as_columns(self.model.add_noise(recon, generator))
+            else:
+                for condition in others:
+                    codec = self.codec_of[condition.column]
+                    if not shown.any():
+                        values = codec.draw_given(condition, n, rng)
+                    else:
+                        values, missed = self._draw_dependent(x, shown, condition, generator, rng, candidates)
+                        fallbacks += missed
+                    fixed[condition.column] = values
+                    self._put(x, shown, condition.column, values)
+                matrix = self._decode_given(x, shown, generator)
         frame = self.preprocessor.reverse_transform(matrix, rng)
         for name, values in fixed.items():
             frame[name] = values.set_axis(frame.index)
