@@ -513,6 +513,8 @@ class Synthesizer:
         of its own: the VAE's default budget is a few hundred steps on small tables, where the
         conditional prior's validation loss was still falling fast (churn: 7.7 nats after 480
         steps, 3.3 after 3,000), and the conditionals and imputations it gives were worse for it.
+        Batches are a sixteenth of the rows, 256 to 512: on german_credit's 800 rows, 64-row
+        batches took 1,200 steps (+0.8 s of fit) for an imputation no better than 256-row ones.
         """
         if not self.conditional or layout.width == 0:
             return None
@@ -528,7 +530,7 @@ class Synthesizer:
         generator = torch.Generator(device=data.device).manual_seed(seed)
         prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)
         prior.set_whitening(axes)
-        batch = min(512, max(64, data.shape[0] // 16))
+        batch = min(512, max(256, data.shape[0] // 16))
         floor = min(1500, 100 * max(1, data.shape[0] // batch))
         train_config = ConditionalTrainConfig(steps=int(min(3000, max(floor, vae_steps))), batch_size=batch)
         self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)
