@@ -180,7 +180,7 @@ class Generator:
             # A pool pays when it costs fewer draws than the alternative: a first range or set
             # is drawn from the training distribution and rows given it take ``proposals`` draws
             # each; after exact conditions, a range's value takes ``candidates`` such rows.
-            budget = (self.candidates_cost(candidates) if shown.any() else self.proposals) * n
+            budget = (self._candidates_cost(candidates) if shown.any() else self.proposals) * n
             pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, budget)
             if pooled is not None:
                 recon, values = pooled
@@ -306,21 +306,21 @@ class Generator:
         groups = self._groups(x, shown, most=max(1, n // 16))
         if groups is None:
             return self._draw_dependent_per_row(x, shown, condition, generator, rng, candidates)
-        chosen = np.empty(n, dtype=object)
-        missed = 0
+        parts, missed = [], 0
         for rows in groups:
-            budget = self.candidates_cost(candidates) * rows.size
+            budget = self._candidates_cost(candidates) * rows.size
             pooled = self._pool_rows(x[rows[:1]], shown[rows[:1]], rows.size, [condition], generator, rng, budget)
             if pooled is not None:
                 values = pooled[1][condition.column]
             else:
                 values, lost = self._draw_dependent_per_row(x[rows], shown[rows], condition, generator, rng, candidates)
                 missed += lost
-            chosen[rows] = values.to_numpy(dtype=object)
-        dtype = self.codec_of[condition.column].draw_given(condition, 0, rng).dtype
-        return pd.Series(chosen).astype(dtype), missed
+            parts.append(values)
+        # The groups' values back in row order.
+        order = np.argsort(np.concatenate(groups), kind="stable")
+        return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True), missed
 
-    def candidates_cost(self, candidates: int) -> int:
+    def _candidates_cost(self, candidates: int) -> int:
         """Draws per row that :meth:`_draw_dependent_per_row` costs."""
         return candidates * self.proposals
 

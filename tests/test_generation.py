@@ -99,6 +99,19 @@ def test_set_of_categories_keeps_their_shares(churn_model, churn_small):
     assert abs((rows["state"] == common).mean() - share) < 0.05
 
 
+def test_set_of_rare_categories_and_a_range(churn_model, churn_small):
+    # Too rare for one pool: each row's state is drawn first, then the range per group of rows
+    # with the same state; every row satisfies both, and the states keep their shares.
+    counts = churn_small["state"].value_counts()
+    rare = list(counts.index[-2:])
+    rows = churn_model.sample(1000, conditions={"state": rare, "total_day_minutes": {">=": 200}}, seed=8)
+    assert rows["state"].isin(rare).all() and (rows["total_day_minutes"] >= 200).all()
+    share = counts[rare[0]] / counts[rare].sum()
+    assert abs((rows["state"] == rare[0]).mean() - share) < 0.1
+    again = churn_model.sample(1000, conditions={"state": rare, "total_day_minutes": {">=": 200}}, seed=8)
+    pd.testing.assert_frame_equal(rows, again)
+
+
 def test_strict_bounds_on_an_integer_column(churn_model):
     rows = churn_model.sample(300, conditions=["number_customer_service_calls>1", "number_customer_service_calls<4"], seed=2)
     assert set(rows["number_customer_service_calls"].unique()) == {2, 3}
