@@ -155,7 +155,8 @@ def sample_once(model: Path, n: int, code: Path, workdir: Path, batch_size: int 
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     busy1, total1 = _cpu_busy()
-    stdout, stderr = process.stdout.read(), process.stderr.read()
+    process.stdout.read()  # the rows go to a file; stdout is only drained
+    stderr = process.stderr.read()
     process.stdout.close()
     process.stderr.close()
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -229,7 +230,6 @@ def breakdown(model: Path, n: int, batch_size: int, threads: int | None) -> dict
     package's internals), one batch at a time, without overlap; and the decoder's GEMM floor."""
     from collections import defaultdict
 
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -23,7 +23,7 @@ import jsonschema
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError, SchemaError, preview
+from synthvae.errors import SchemaError, preview
 
 FORMAT_VERSION = 1
 
