@@ -273,10 +273,11 @@ class Generator:
                 values[condition.column] = codec.reverse_transform(block, rng)
                 ok &= codec.satisfies(values[condition.column], condition)
             kept = np.flatnonzero(ok)
-            recon_parts.append(recon[torch.from_numpy(kept).to(recon.device)])
+            index = torch.from_numpy(kept).to(recon.device)
+            recon_parts.append(recon[index])
             for name, series in values.items():
                 value_parts[name].append(series.iloc[kept])
-            weight_parts.append(log_w[0].cpu().numpy()[kept])
+            weight_parts.append(log_w[0][index])
             drawn, accepted = drawn + draws, accepted + kept.size
             if accepted >= want or drawn >= budget:
                 break
@@ -286,11 +287,11 @@ class Generator:
             draws = int(min(budget - drawn, 65536, np.ceil(1.1 * (want - accepted) / rate)))
         if accepted < n:
             return None
-        log_w = np.concatenate(weight_parts).astype(np.float64)
-        p = np.exp(log_w - log_w.max())
-        pick = rng.choice(accepted, size=n, p=p / p.sum())
-        recon = torch.cat(recon_parts)[torch.from_numpy(pick).to(self.device)]
-        chosen = {name: pd.concat(parts, ignore_index=True).iloc[pick].reset_index(drop=True) for name, parts in value_parts.items()}
+        # Resampled by weight as in _shared_pool.
+        pick = torch.multinomial(torch.softmax(torch.cat(weight_parts), dim=0), n, replacement=True, generator=generator)
+        recon = torch.cat(recon_parts)[pick]
+        rows = pick.cpu().numpy()
+        chosen = {name: pd.concat(parts, ignore_index=True).iloc[rows].reset_index(drop=True) for name, parts in value_parts.items()}
         return recon, chosen
 
     def _draw_dependent(self, x, shown, condition, generator, rng, candidates) -> tuple[pd.Series, int]:
