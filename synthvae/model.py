@@ -96,7 +96,8 @@ class VAEOutput:
 
 @dataclass
 class LossParts:
-    """The negative ELBO and its parts, each a scalar averaged over the batch."""
+    """The loss and its parts, each a scalar averaged over the batch: ``total`` is the negative
+    ELBO with the loss's weights, ``categorical`` the cross-entropy without them."""
 
     total: torch.Tensor
     continuous: torch.Tensor
@@ -176,9 +177,16 @@ class TabularVAE(nn.Module):
         """Standard deviation of each continuous output, clamped as in TVAE to [0.01, 1]."""
         return self.log_sigma.exp().clamp(0.01, 1.0)
 
-    def loss(self, x: torch.Tensor, out: VAEOutput, beta: float) -> LossParts:
+    def loss(self, x: torch.Tensor, out: VAEOutput, beta: float, span_weights: torch.Tensor | None = None) -> LossParts:
         """Negative ELBO: Gaussian NLL of continuous spans + cross-entropy of one-hot spans +
         ``beta`` * KL(q(z|x) || N(0, I)), each summed over the row and averaged over the batch.
+
+        Args:
+            span_weights: Optional weight of each one-hot span's cross-entropy, ``(n_segments,)``
+                (see :func:`synthvae.training.category_weights`); ``None``: 1 each. A weight
+                changes what the latent spends its capacity on, not the calibration of the span's
+                head: a softmax's cross-entropy is minimised by the true conditional
+                probabilities whatever its weight.
         """
         batch = x.shape[0]
         cont = torch.zeros((), device=x.device)
@@ -187,13 +195,18 @@ class TabularVAE(nn.Module):
             pred = out.recon[:, self.cont_idx]
             sigma = self.sigma
             cont = (((target - pred) ** 2) / (2 * sigma**2) + torch.log(sigma)).sum() / batch
-        cat = torch.zeros((), device=x.device)
+        cat = weighted = torch.zeros((), device=x.device)
         if self.oh_idx.numel():
             logits = out.recon[:, self.oh_idx]  # (B, n_one_hot)
             lse = segment_logsumexp(logits, self.oh_seg, self.config.n_segments)  # (B, n_segments)
-            cat = (lse.sum() - (logits * x[:, self.oh_idx]).sum()) / batch
+            if span_weights is None:
+                cat = weighted = (lse.sum() - (logits * x[:, self.oh_idx]).sum()) / batch
+            else:
+                picked = torch.zeros_like(lse).index_add(1, self.oh_seg, logits * x[:, self.oh_idx])
+                per_span = (lse - picked).sum(0) / batch  # (n_segments,)
+                cat, weighted = per_span.sum(), per_span @ span_weights
         kl = -0.5 * torch.sum(1 + out.logvar - out.mu.pow(2) - out.logvar.exp()) / batch
-        return LossParts(total=cont + cat + beta * kl, continuous=cont, categorical=cat, kl=kl)
+        return LossParts(total=cont + weighted + beta * kl, continuous=cont, categorical=cat, kl=kl)
 
     def cell_log_likelihood(self, x: torch.Tensor, recon: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
         """Log-likelihood of every matrix column of rows ``x`` under decoder outputs ``recon``,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from synthvae.model import TabularVAE, VAEConfig
+from synthvae.training import category_weights
 
 
 def _model(widths=(3, 2), n_cont=1) -> TabularVAE:
@@ -56,3 +58,26 @@ def test_initial_weights_come_from_the_generator_only():
     for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(pa, pb), name
     assert math.isclose(float(a.log_sigma.detach()[0]), math.log(0.1), rel_tol=1e-6)
+
+
+def test_span_weights_scale_each_span_cross_entropy():
+    model = _model()
+    x = torch.tensor([[0.3, 0.0, 1.0, 0.0, 1.0, 0.0], [-0.2, 1.0, 0.0, 0.0, 0.0, 1.0]])
+    out = model(x, generator=torch.Generator().manual_seed(0))
+    plain = model.loss(x, out, beta=0.5)
+    ones = model.loss(x, out, beta=0.5, span_weights=torch.ones(2))
+    assert torch.allclose(ones.total, plain.total, atol=1e-6)
+    weighted = model.loss(x, out, beta=0.5, span_weights=torch.tensor([3.0, 1.0]))
+    first = -(torch.log_softmax(out.recon[:, 1:4], 1) * x[:, 1:4]).sum() / 2
+    assert torch.allclose(weighted.categorical, plain.categorical, atol=1e-6)  # reported unweighted
+    assert torch.allclose(weighted.total, plain.total + 2 * first, atol=1e-5)
+
+
+def test_category_weights_make_low_entropy_columns_worth_a_balance():
+    model = _model()  # spans: matrix columns 1-3 (3 categories) and 4-5 (2 categories)
+    means = torch.tensor([0.0, 1 / 3, 1 / 3, 1 / 3, 0.9, 0.1], dtype=torch.float64)
+    weights = category_weights(model, means, balance=2.0)
+    binary = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1))  # 0.325 nats
+    assert weights.tolist() == pytest.approx([max(1.0, 2.0 / math.log(3)), 2.0 / binary], rel=1e-6)
+    assert category_weights(model, means, balance=0.5).tolist() == pytest.approx([1.0, 0.5 / binary], rel=1e-6)
+    assert category_weights(model, means, balance=0.0) is None
