@@ -64,15 +64,16 @@ _WIDE = 200
 _PRIVATE_NETWORK = (8, (64, 64), 1e-2)
 _PRIVATE_NETWORK_LARGE = (16, (128, 128), 1e-2)
 _PRIVATE_LARGE = 10_000
-# The loss's categorical_balance (nats; see ``category_weights``), and issue 4's note of
-# 2026-12-01. Measured at 1 thread against the plain ELBO (0), TSTR as means over seeds 0-2:
-# churn 0.759 -> 0.807, german_credit 0.596 -> 0.634, seattle_weather 0.419 -> 0.495; on
-# flights100k (seed 0) quality 0.9463 -> 0.9478, trends 0.9166 -> 0.9195, detection 0.973 ->
-# 0.965; on loans quality 0.9678 -> 0.9637 and TSTR 0.429 -> 0.407 (its low-entropy flags take
-# latent capacity from the numeric target). With beta 0.1 german_credit gained more (TSTR
-# 0.697) but flights100k and loans lost (quality 0.9414, 0.9643). A private fit uses 0: the
-# weights come from the real category shares.
-_CATEGORICAL_BALANCE = 5.0
+# The loss's default categorical_balance (nats; see ``category_weights``): 0, the plain ELBO.
+# categorical_balance=5 against 0, measured at 1 thread (issue 4's note of 2026-12-01): TSTR as
+# means over seeds 0-2 rose on churn 0.759 -> 0.807, german_credit 0.596 -> 0.634 and
+# seattle_weather 0.419 -> 0.495, but in bench_peers (seed 0) it fell on loans 0.429 -> 0.406
+# and diamonds 0.931 -> 0.906 (numeric targets; quality 0.9678 -> 0.9633, 0.9769 -> 0.9720),
+# and german_credit's share of synthetic rows closer to training than to held-out rows rose
+# 0.542 -> 0.574, past issue 4's 0.55. A trade, not a default: ask for it when the synthetic
+# rows are to train classifiers of categorical targets. A private fit refuses it (the weights
+# come from the real category shares).
+_CATEGORICAL_BALANCE = 0.0
 
 TableLike = pd.DataFrame | str | os.PathLike
 
@@ -158,9 +159,11 @@ class Synthesizer:
         categorical_balance: Nats of cross-entropy each categorical column is made worth in the
             loss: a column whose categories have entropy ``H`` nats gets weight
             ``max(1, categorical_balance / H)`` (:func:`synthvae.training.category_weights`);
-            ``None``: 5 (0, the plain ELBO, with ``privacy``). With the plain ELBO the latent
-            leaves out low-entropy columns (a 14% churn flag), which are then sampled nearly
-            independently of the rest of the row; see :data:`_CATEGORICAL_BALANCE` for the measurements.
+            ``None``: 0, the plain ELBO. Under the plain ELBO the latent leaves out low-entropy
+            columns (a 14% churn flag), which are then sampled nearly independently of the rest
+            of the row; 5 keeps them and trains better classifiers of categorical targets at
+            some cost to numeric columns and privacy distance (see
+            :data:`_CATEGORICAL_BALANCE` for the measurements).
         learning_rate: Adam step size; ``None``: 1e-3 (1e-2 with ``privacy``: DP-SGD's noise
             grows with the parameter count and its steps are few, so a private fit takes a
             smaller network and larger steps; see ``benchmarks/bench_privacy.py``).
@@ -476,9 +479,7 @@ class Synthesizer:
             self.hidden_dims if self.hidden_dims is not None else hidden,
         )
         rate = self.learning_rate if self.learning_rate is not None else rate
-        balance = self.categorical_balance
-        if balance is None:
-            balance = 0.0 if private else _CATEGORICAL_BALANCE
+        balance = self.categorical_balance if self.categorical_balance is not None else _CATEGORICAL_BALANCE
         return network, self._train_config(rate, len(layout.columns), balance)
 
     @staticmethod
