@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synthvae import load_schema
+from synthvae import Synthesizer, load_schema
 from synthvae.cli import cli
 
 from conftest import dataset_path
@@ -133,3 +133,16 @@ def test_console_script_runs_as_a_real_process(tmp_path):
     assert (tmp_path / "s.json").exists()
     bad = subprocess.run([sys.executable, "-m", "synthvae", "sample", "nope", "-n", "1", "-o", "x.parquet"], capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and bad.stderr.startswith("Error: ")
+
+
+def test_fit_records_the_categorical_balance_and_refuses_it_with_privacy(runner, tmp_path):
+    data, model = dataset_path("seattle_weather.csv"), tmp_path / "model.synthvae"
+    result = runner.invoke(cli, ["fit", str(data), "-o", str(model), "--epochs", "2", "--categorical-balance", "5", "-q"])
+    assert result.exit_code == 0, result.output
+    assert Synthesizer.load(model).train_config_.categorical_balance == 5.0
+    assert runner.invoke(cli, ["fit", str(data), "-o", str(model), "--categorical-balance", "-1"]).exit_code == 2
+    schema = tmp_path / "schema.json"
+    assert runner.invoke(cli, ["infer-schema", str(data), "-o", str(schema)]).exit_code == 0
+    result = runner.invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "p.synthvae"),
+                                 "--epsilon", "1", "--categorical-balance", "5", "-q"])
+    assert result.exit_code != 0 and "categorical_balance" in result.output
