@@ -248,6 +248,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="Training epochs (default: synthvae's default).")
     parser.add_argument("--quick", action="store_true", help="Harness check: 3 epochs, results under the stem generation_quick.")
     parser.add_argument("--stem", default="generation")
+    parser.add_argument("--categorical-balance", type=float, default=None,
+                        help="Synthesizer(categorical_balance=...) (default: synthvae's default)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's own; 1 beside another busy process, "
                              "where 2 spinning threads made a churn fit take 379 s instead of ~10)")
@@ -256,14 +258,16 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     if args.quick:
         args.epochs, args.stem = 3, "generation_quick"
-    results = {"machine": machine(), "tables": {}}
+    results = {"machine": machine(), "categorical_balance": args.categorical_balance, "tables": {}}
     lines = ["# Conditional sampling, augmentation, imputation, embeddings", ""]
+    if args.categorical_balance is not None:
+        lines += [f"Synthesizer(categorical_balance={args.categorical_balance:g})", ""]
     for name in args.tables:
         frame = load(name)
         target = target_of(name)
         train, holdout = split(frame)
         started = time.perf_counter()
-        syn = Synthesizer(epochs=args.epochs, seed=0).fit(train)
+        syn = Synthesizer(epochs=args.epochs, categorical_balance=args.categorical_balance, seed=0).fit(train)
         fit_seconds = time.perf_counter() - started
         entry = {"fit_seconds": fit_seconds, "target": target}
         entry["conditional"] = conditional(syn, train, holdout, CONDITION_COLUMN.get(name, target))
