@@ -133,7 +133,8 @@ def _fit_and_sample(spec: dict, out: Path, result: dict) -> None:
 def _fit_synthvae(spec: dict, train: pd.DataFrame):
     from synthvae import Synthesizer
 
-    syn = Synthesizer(epochs=spec["epochs"], seed=spec["seed"], device=spec["device"]).fit(train)
+    params = spec.get("synthvae_params") or {}
+    syn = Synthesizer(epochs=spec["epochs"], seed=spec["seed"], device=spec["device"], **params).fit(train)
     info = syn.fit_info_
     fit_info = {"epochs_planned": info.epochs_planned, "epochs_run": info.epochs_run,
                 "best_epoch": info.best_epoch, "encoded_width": info.encoded_width,
@@ -250,6 +251,7 @@ def run_model(model: str, table: str, train_path: Path, work: Path, args, kinds:
     out.mkdir()
     spec = {"model": model, "train": str(train_path), "out_dir": str(out), "seed": args.seed,
             "epochs": args.epochs, "sample_rows": args.sample_rows, "device": args.device,
+            "synthvae_params": args.synthvae_params,
             "threads": args.threads,
             "flush_denormal": not args.no_flush_denormal, "sdv_metadata": args.sdv_metadata,
             "column_kinds": kinds}
@@ -549,6 +551,7 @@ def meta(args) -> dict:
                          "sample_rows": args.sample_rows, "seed": args.seed,
                          "device": args.device, "threads": args.threads, "sdv_metadata": args.sdv_metadata,
                          "peers_flush_denormal": not args.no_flush_denormal,
+                         "synthvae_params": args.synthvae_params,
                          "models": args.models, "tables": args.tables}}
 
 
@@ -583,7 +586,9 @@ def markdown(info: dict, tables: list[dict]) -> list[str]:
         f"Settings: seed {s['seed']}, rows per table {s['rows'] or 'all'}, epochs "
         f"{s['epochs'] or 'defaults (synthvae: from the table size; TVAE/CTGAN: 300)'}, "
         f"large draw {s['sample_rows']:,} rows; peers' denormal flushing {flush}; "
-        f"SDV metadata {s['sdv_metadata']}; commit {info['git_commit']}"
+        f"SDV metadata {s['sdv_metadata']}; "
+        f"{'synthvae parameters ' + json.dumps(s['synthvae_params']) + '; ' if s.get('synthvae_params') else ''}"
+        f"commit {info['git_commit']}"
         f"{' with uncommitted changes to synthvae/' if info['synthvae_uncommitted_changes'] else ''}.",
         "",
         "Score, shapes, trends: synthvae's evaluator (SDMetrics definitions, all pairs); SDM: "
@@ -673,6 +678,10 @@ def parse_args(argv=None):
     parser.add_argument("--sdv-metadata", default="aligned", choices=["aligned", "detected"],
                         help="aligned: special sdtypes SDV detects are set to our column kinds")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per model process")
+    parser.add_argument("--synthvae-params", type=json.loads, default=None,
+                        help='synthvae settings other than its defaults, a JSON object, e.g. '
+                             '\'{"categorical_balance": 5}\' (with --merge, use another --stem: '
+                             'the rows of other settings are not told apart)')
     parser.add_argument("--stem", default=None, help="results file stem (peers / peers_quick)")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the markdown of the existing results file from its JSON")
