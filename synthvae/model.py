@@ -43,6 +43,10 @@ class VAEConfig(JsonConfig):
         latent_dim: Size of the latent ``z`` (the embedding dimension).
         hidden_dims: Widths of the hidden layers of the encoder (the decoder mirrors them).
         init_log_sigma: Initial log standard deviation of continuous outputs.
+        categorical_head: Width of a hidden layer of the one-hot spans' own (0: none, the
+            logits are a linear map of the decoder's last hidden layer, as in TVAE). The head
+            adds ``Linear(SiLU(Linear(h)))`` to those logits; its last layer starts at zero, so
+            a fresh model still starts at the data's marginals.
     """
 
     data_dim: int
@@ -52,6 +56,7 @@ class VAEConfig(JsonConfig):
     latent_dim: int = 64
     hidden_dims: tuple[int, ...] = (256, 256)
     init_log_sigma: float = math.log(0.1)
+    categorical_head: int = 0
 
     @property
     def n_segments(self) -> int:
@@ -126,6 +131,11 @@ class TabularVAE(nn.Module):
             self.to_mu = nn.Linear(hidden[-1], config.latent_dim)
             self.to_logvar = nn.Linear(hidden[-1], config.latent_dim)
             self.decoder = nn.Sequential(mlp([config.latent_dim, *reversed(hidden)]), nn.Linear(hidden[0], config.data_dim))
+            width = config.categorical_head if config.one_hot_index else 0
+            self.categorical_head = (
+                nn.Sequential(nn.Linear(hidden[0], width), nn.SiLU(), nn.Linear(width, len(config.one_hot_index)))
+                if width else None
+            )
         n_cont = len(config.continuous_index)
         self.log_sigma = nn.Parameter(torch.full((n_cont,), float(config.init_log_sigma)))
         self.register_buffer("cont_idx", torch.tensor(config.continuous_index, dtype=torch.long), persistent=False)
@@ -139,6 +149,9 @@ class TabularVAE(nn.Module):
         """PyTorch's default ``nn.Linear`` initialisation, drawn from ``generator``."""
         init_linear(self, generator)
         self.log_sigma.fill_(float(self.config.init_log_sigma))
+        if self.categorical_head is not None:
+            self.categorical_head[-1].weight.zero_()
+            self.categorical_head[-1].bias.zero_()
 
     @torch.no_grad()
     def init_output_bias(self, column_means: torch.Tensor) -> None:
@@ -163,7 +176,11 @@ class TabularVAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Decoder output ``(B, data_dim)`` for latents ``z`` ``(B, latent)``."""
-        return self.decoder(z)
+        h = self.decoder[0](z)
+        out = self.decoder[1](h)
+        if self.categorical_head is not None:
+            out = out.index_add(1, self.oh_idx, self.categorical_head(h))
+        return out
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
         """Encode, draw ``z`` by the reparameterisation trick, decode."""
@@ -281,6 +298,10 @@ class TabularVAE(nn.Module):
                 h = layer(h)
         last = self.decoder[-1]
         torch.mm(last.weight, h.T, out=block).add_(last.bias.unsqueeze(1))  # (W, rows)
+        if self.categorical_head is not None:
+            first, _, logits = self.categorical_head
+            hidden = nn.functional.silu(torch.mm(h, first.weight.T).add_(first.bias), inplace=True)
+            block.index_add_(0, self.oh_idx, torch.mm(logits.weight, hidden.T).add_(logits.bias.unsqueeze(1)))
 
     @torch.inference_mode()
     def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -412,7 +412,9 @@ class Synthesizer:
         layout = prepared.preprocessor.layout_
         latent_dim, hidden_dims = prepared.network
         column_means = torch.from_numpy(prepared.marginals.mean(axis=0, dtype=np.float64))
-        model = self._build_model(layout, column_means, init_seed, latent_dim, hidden_dims).to(device)
+        # A private fit keeps the plain linear logits: DP-SGD's noise grows with the parameters.
+        head = 0 if prepared.plan is not None else hidden_dims[0]
+        model = self._build_model(layout, column_means, init_seed, latent_dim, hidden_dims, head).to(device)
         generator = torch.Generator(device=device).manual_seed(train_seed)
         plan, rows_seen = prepared.plan, prepared.rows
         if plan is None:
@@ -483,7 +485,8 @@ class Synthesizer:
         return network, self._train_config(rate, len(layout.columns), balance)
 
     @staticmethod
-    def _build_model(layout, column_means: torch.Tensor, seed: int, latent_dim: int, hidden_dims: tuple[int, ...]) -> TabularVAE:
+    def _build_model(layout, column_means: torch.Tensor, seed: int, latent_dim: int, hidden_dims: tuple[int, ...],
+                     categorical_head: int = 0) -> TabularVAE:
         """A fresh VAE for the layout, weights from ``seed``, output bias at the data's marginals."""
         config = VAEConfig(
             data_dim=layout.width,
@@ -492,6 +495,7 @@ class Synthesizer:
             one_hot_segment=tuple(int(i) for i in layout.one_hot_segment),
             latent_dim=latent_dim,
             hidden_dims=hidden_dims,
+            categorical_head=categorical_head,
         )
         model = TabularVAE(config, generator=torch.Generator().manual_seed(seed))
         model.init_output_bias(column_means)

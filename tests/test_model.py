@@ -81,3 +81,21 @@ def test_category_weights_make_low_entropy_columns_worth_a_balance():
     assert weights.tolist() == pytest.approx([max(1.0, 2.0 / math.log(3)), 2.0 / binary], rel=1e-6)
     assert category_weights(model, means, balance=0.5).tolist() == pytest.approx([1.0, 0.5 / binary], rel=1e-6)
     assert category_weights(model, means, balance=0.0) is None
+
+
+def test_categorical_head_adds_to_the_one_hot_logits_and_the_fast_decoder_agrees():
+    config = VAEConfig(data_dim=6, continuous_index=(0,), one_hot_index=(1, 2, 3, 4, 5),
+                       one_hot_segment=(0, 0, 0, 1, 1), latent_dim=4, hidden_dims=(16,), categorical_head=8)
+    model = TabularVAE(config, generator=torch.Generator().manual_seed(0))
+    z = torch.randn(10, 4, generator=torch.Generator().manual_seed(1))
+    plain = model.decoder(z)
+    assert torch.equal(model.decode(z), plain)  # the head's last layer starts at zero
+    with torch.no_grad():
+        model.categorical_head[-1].weight.normal_(generator=torch.Generator().manual_seed(2))
+    out = model.decode(z)
+    assert torch.equal(out[:, 0], plain[:, 0]) and not torch.allclose(out[:, 1:], plain[:, 1:])
+    block = torch.empty(6, 10)
+    with torch.no_grad():
+        model._decode_into(z, block)
+    assert torch.allclose(block.T, out, atol=1e-5)
+    assert TabularVAE(VAEConfig.from_dict({k: v for k, v in config.to_dict().items() if k != "categorical_head"})).categorical_head is None
