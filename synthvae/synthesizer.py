@@ -74,11 +74,14 @@ _PRIVATE_LARGE = 10_000
 # rows are to train classifiers of categorical targets. A private fit refuses it (the weights
 # come from the real category shares).
 _CATEGORICAL_BALANCE = 0.0
-# Width of the one-hot logits' own hidden layer (``VAEConfig.categorical_head``), at most the
-# decoder's. TSTR on churn, means of seeds 0-2 at 1 thread: none 0.759, 32 wide 0.795, 64 wide
-# 0.797, 128 wide 0.813. At 128 (256 on wide tables) bench_peers measured churn's fit 7.2 ->
-# 9.0 s (past a fifth of TVAE's) and loans' sampling 90,643 -> 59,752 rows/s (below 10x TVAE's).
-_CATEGORICAL_HEAD = 64
+# Default width of the one-hot logits' own hidden layer (``VAEConfig.categorical_head``; 0:
+# none, linear logits as in TVAE). TSTR on churn, means of seeds 0-2 at 1 thread: none 0.759,
+# 32 wide 0.795, 64 wide 0.797, 128 wide 0.813 (german_credit 0.596 -> 0.653 and
+# seattle_weather 0.419 -> 0.467 at 128). Off by default: in bench_peers (seed 0) the 64-wide
+# head took churn's fit 7.2 -> 9.8 s (past a fifth of TVAE's), loans' sampling 90,643 -> 74,493
+# rows/s (below 10x TVAE's), and german_credit's TSTR 0.630 -> 0.582 with its closer share
+# 0.542 -> 0.560 (issue 4's note of 2026-12-01).
+_CATEGORICAL_HEAD = 0
 
 TableLike = pd.DataFrame | str | os.PathLike
 
@@ -169,6 +172,10 @@ class Synthesizer:
             of the row; 5 keeps them and trains better classifiers of categorical targets at
             some cost to numeric columns and privacy distance (see
             :data:`_CATEGORICAL_BALANCE` for the measurements).
+        categorical_head: Width of a hidden layer of the categorical columns' logits of their
+            own (``VAEConfig.categorical_head``); ``None``: 0, linear logits as in TVAE. 64
+            trains better classifiers on synthetic rows (churn TSTR 0.759 -> 0.797) at some fit
+            and sampling time (see :data:`_CATEGORICAL_HEAD`).
         learning_rate: Adam step size; ``None``: 1e-3 (1e-2 with ``privacy``: DP-SGD's noise
             grows with the parameter count and its steps are few, so a private fit takes a
             smaller network and larger steps; see ``benchmarks/bench_privacy.py``).
@@ -209,6 +216,7 @@ class Synthesizer:
         hidden_dims: tuple[int, ...] | None = None,
         beta: float = 1.0,
         categorical_balance: float | None = None,
+        categorical_head: int | None = None,
         learning_rate: float | None = None,
         validation_fraction: float = 0.1,
         patience: int = 20,
@@ -228,6 +236,7 @@ class Synthesizer:
         self.hidden_dims = tuple(hidden_dims) if hidden_dims is not None else None
         self.beta = beta
         self.categorical_balance = categorical_balance
+        self.categorical_head = categorical_head
         self.learning_rate = learning_rate
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -417,8 +426,7 @@ class Synthesizer:
         layout = prepared.preprocessor.layout_
         latent_dim, hidden_dims = prepared.network
         column_means = torch.from_numpy(prepared.marginals.mean(axis=0, dtype=np.float64))
-        # A private fit keeps the plain linear logits: DP-SGD's noise grows with the parameters.
-        head = 0 if prepared.plan is not None else min(_CATEGORICAL_HEAD, hidden_dims[0])
+        head = self.categorical_head if self.categorical_head is not None else _CATEGORICAL_HEAD
         model = self._build_model(layout, column_means, init_seed, latent_dim, hidden_dims, head).to(device)
         generator = torch.Generator(device=device).manual_seed(train_seed)
         plan, rows_seen = prepared.plan, prepared.rows
@@ -593,6 +601,8 @@ class Synthesizer:
             problems.append(f"categorical_balance must be a non-negative number or None, got {self.categorical_balance!r}")
         if self.learning_rate is not None and not (_is_number(self.learning_rate, minimum=0.0) and self.learning_rate > 0):
             problems.append(f"learning_rate must be a positive number or None, got {self.learning_rate!r}")
+        if self.categorical_head is not None:
+            _check_count("categorical_head", self.categorical_head)
         if self.privacy is not None and self.categorical_balance:
             problems.append("categorical_balance weighs columns by their real category shares, which a private fit "
                             "must not use; leave it None (or 0) with privacy")
@@ -1189,6 +1199,7 @@ class Synthesizer:
             "hidden_dims": list(self.hidden_dims) if self.hidden_dims is not None else None,
             "beta": self.beta,
             "categorical_balance": self.categorical_balance,
+            "categorical_head": self.categorical_head,
             "learning_rate": self.learning_rate,
             "validation_fraction": self.validation_fraction,
             "patience": self.patience,

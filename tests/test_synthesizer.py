@@ -173,7 +173,7 @@ def test_standard_prior_round_trips_and_differs_from_the_mixture(penguins, tmp_p
 
 @pytest.mark.parametrize("params", [
     {"categorical_balance": -1.0}, {"categorical_balance": float("nan")}, {"beta": -0.5},
-    {"learning_rate": 0.0}, {"categorical_balance": 5.0, "privacy": 1.0},
+    {"learning_rate": 0.0}, {"categorical_balance": 5.0, "privacy": 1.0}, {"categorical_head": -1},
 ])
 def test_bad_loss_settings_are_refused(penguins, params):
     with pytest.raises(ParameterError):
@@ -205,3 +205,11 @@ def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent():
     assert probe(plain) < 0.93 < probe(balanced)
     assert gap(train) > 0.25
     assert gap(balanced.sample(20_000, seed=1)) > gap(plain.sample(20_000, seed=1)) + 0.02
+
+
+def test_categorical_head_is_built_saved_and_loaded(penguins, tmp_path):
+    fitted = Synthesizer(epochs=2, categorical_head=16, seed=0).fit(penguins)
+    assert fitted.model_.config.categorical_head == 16 and fitted.model_.categorical_head is not None
+    assert Synthesizer(epochs=2, seed=0).fit(penguins).model_.categorical_head is None
+    path = fitted.save(tmp_path / "m.synthvae")
+    pd.testing.assert_frame_equal(Synthesizer.load(path).sample(50, seed=1), fitted.sample(50, seed=1))
