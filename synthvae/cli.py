@@ -171,6 +171,10 @@ _balance_option = click.option(
     help="Weight each categorical column's loss by max(1, B / its entropy in nats), so rare flags "
     "stay tied to the rest of the row; 5 trains better classifiers of categorical targets at some "
     "cost to numeric columns (default 0, the plain ELBO; refused with --epsilon).")
+_head_option = click.option(
+    "--categorical-head", type=click.IntRange(min=0), default=None,
+    help="Width of a hidden layer of the categorical columns' logits of their own; 64 trains "
+    "better classifiers on synthetic rows at some fit and sampling time (default 0: linear logits).")
 
 
 @cli.command("fit")
@@ -198,13 +202,14 @@ _balance_option = click.option(
 @click.option("--reservoir-rows", type=click.IntRange(min=1), default=RESERVOIR_ROWS, show_default=True,
               help="Rows of the sample a streamed fit infers the schema and fits the codecs on.")
 @_balance_option
+@_head_option
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm,
-                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, categorical_balance, seed, device,
-                quiet) -> None:
+                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, categorical_balance, categorical_head,
+                seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
 
     Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
@@ -231,7 +236,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     bar = _ProgressBar(enabled=not quiet and main)
     try:
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy,
-                          categorical_balance=categorical_balance, seed=seed, device=device)
+                          categorical_balance=categorical_balance, categorical_head=categorical_head, seed=seed,
+                          device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
     finally:
@@ -346,12 +352,13 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("--marker-column", default="synthetic", show_default=True, help="Boolean column saying which rows are synthetic.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs when fitting.")
 @_balance_option
+@_head_option
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def augment_command(data, output, model_path, schema_path, target, balance, n_rows, ratio, marker_column, epochs,
-                    categorical_balance, seed, device, quiet) -> None:
+                    categorical_balance, categorical_head, seed, device, quiet) -> None:
     """Write DATA plus synthetic rows (from --model, or a model fitted on DATA) to OUTPUT."""
     _check_table_output(output)
     if sum([balance, n_rows is not None, ratio is not None]) != 1:
@@ -362,8 +369,8 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
     else:
         bar = _ProgressBar(enabled=not quiet)
         try:
-            syn = Synthesizer(schema=schema_path, epochs=epochs, categorical_balance=categorical_balance, seed=seed,
-                              device=device).fit(table, callback=bar)
+            syn = Synthesizer(schema=schema_path, epochs=epochs, categorical_balance=categorical_balance,
+                              categorical_head=categorical_head, seed=seed, device=device).fit(table, callback=bar)
         finally:
             bar.close()
     frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed)
