@@ -111,7 +111,7 @@ class Generator:
         twice)."""
         draws = max(self.pool_factor * n, 64)
         z, log_w, recon = self._weighted(x[:1], shown[:1], draws, generator, keep_outputs=True)  # (1, draws)
-        pick = torch.multinomial(torch.softmax(log_w[0], dim=0), n, replacement=True, generator=generator)
+        pick = _resample(log_w[0], n, generator)
         return z[0, pick], recon[pick]
 
     @torch.inference_mode()
@@ -202,12 +202,14 @@ class Generator:
             frame[name] = values.set_axis(frame.index)
         return frame, fallbacks
 
-    def _groups(self, x: np.ndarray, shown: np.ndarray, most: int) -> list[np.ndarray] | None:
+    def _groups(self, x: np.ndarray, shown: np.ndarray) -> list[np.ndarray] | None:
         """The rows grouped by the cells they know (a group: row indices), or ``None`` when there
-        are more than ``most`` groups. Exact conditions and sets of categories give a few groups
-        (one per combination of values); numeric ranges, one per row."""
+        are more groups than a sixteenth of the rows (a pool per group would then cost more
+        than ``proposals`` draws per row). Exact conditions and sets of categories give a few
+        groups (one per combination of values); numeric ranges, one per row."""
         if x.shape[0] == 0:
             return None
+        most = max(1, x.shape[0] // 16)
         known = np.flatnonzero(shown.any(axis=0)[np.asarray(self.prior.config.column_of, dtype=np.int64)])
         rows = np.concatenate([x[:, known], shown], axis=1).astype(np.float64)
         # One number per row (a random projection) finds the groups fast; rows are then checked
@@ -231,7 +233,7 @@ class Generator:
         one weighted pool (:meth:`_shared_pool`), whose decoder outputs are reused; rows with cells
         of their own (numeric values) get ``proposals`` draws each (:meth:`_latents`)."""
         n = x.shape[0]
-        groups = self._groups(x, shown, most=max(1, n // 16))
+        groups = self._groups(x, shown)
         if groups is None:
             return self._decode(self._latents(x, shown, generator), generator)
         recon = torch.empty((n, x.shape[1]), device=self.device)
@@ -287,8 +289,7 @@ class Generator:
             draws = int(min(budget - drawn, 65536, np.ceil(1.1 * (want - accepted) / rate)))
         if accepted < n:
             return None
-        # Resampled by weight as in _shared_pool.
-        pick = torch.multinomial(torch.softmax(torch.cat(weight_parts), dim=0), n, replacement=True, generator=generator)
+        pick = _resample(torch.cat(weight_parts), n, generator)
         recon = torch.cat(recon_parts)[pick]
         rows = pick.cpu().numpy()
         chosen = {name: pd.concat(parts, ignore_index=True).iloc[rows].reset_index(drop=True) for name, parts in value_parts.items()}
@@ -303,8 +304,7 @@ class Generator:
         is too rare for a pool, keep a random one of their ``candidates`` own proposals that
         satisfies it. Rows left without a value take a draw from the restricted training
         distribution, and are counted."""
-        n = x.shape[0]
-        groups = self._groups(x, shown, most=max(1, n // 16))
+        groups = self._groups(x, shown)
         if groups is None:
             return self._draw_dependent_per_row(x, shown, condition, generator, rng, candidates)
         parts, missed = [], 0
@@ -478,6 +478,12 @@ def decoded_matrix(model: TabularVAE, z: torch.Tensor, generator: torch.Generato
             before the draws, as :meth:`~synthvae.model.TabularVAE.sample_matrix` takes it.
     """
     return as_columns(model.sample_matrix(z, generator, adjust))
+
+
+def _resample(log_weights: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` indices into a pool of draws ``(draws,)``, with replacement, by their normalised
+    importance weights."""
+    return torch.multinomial(torch.softmax(log_weights, dim=0), n, replacement=True, generator=generator)
 
 
 def as_columns(matrix: torch.Tensor) -> np.ndarray:
