@@ -36,7 +36,7 @@ from synthvae.prior import MixturePrior
 from synthvae.schema import ColumnKind
 from synthvae.validation import conform
 
-_BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) after Gumbel noise
+_BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 
 
 @dataclass
