@@ -452,22 +452,26 @@ class Generator:
             out[name] = merged.set_axis(frame.index)
         return out
 
-    # -------------------------------------------------------------------- embedding
-    @torch.inference_mode()
-    def encode(self, frame: pd.DataFrame, source: str, batch_size: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior means and variances of the rows of ``frame``, two ``(n, latent)`` arrays."""
-        matrix = self.preprocessor.transform(frame, source)
-        means, variances = [], []
-        self.model.eval()
-        for start in range(0, len(matrix), batch_size):
-            batch = torch.from_numpy(matrix[start : start + batch_size]).to(self.device)
-            mu, logvar = self.model.encode(batch)
-            means.append(mu.cpu().numpy())
-            variances.append(logvar.exp().cpu().numpy())
-        latent = self.model.config.latent_dim
-        if not means:
-            return np.zeros((0, latent), np.float32), np.zeros((0, latent), np.float32)
-        return np.concatenate(means), np.concatenate(variances)
+
+@torch.inference_mode()
+def embed(
+    preprocessor: TablePreprocessor, model: TabularVAE, frame: pd.DataFrame, source: str, device: torch.device,
+    batch_size: int = 50_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means and variances of the rows of ``frame``, two ``(n, latent)`` arrays: the
+    encoder alone (no conditional prior needed)."""
+    matrix = preprocessor.transform(frame, source)
+    means, variances = [], []
+    model.eval()
+    for start in range(0, len(matrix), batch_size):
+        batch = torch.from_numpy(matrix[start : start + batch_size]).to(device)
+        mu, logvar = model.encode(batch)
+        means.append(mu.cpu().numpy())
+        variances.append(logvar.exp().cpu().numpy())
+    latent = model.config.latent_dim
+    if not means:
+        return np.zeros((0, latent), np.float32), np.zeros((0, latent), np.float32)
+    return np.concatenate(means), np.concatenate(variances)
 
 
 def decoded_matrix(model: TabularVAE, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:

@@ -132,6 +132,30 @@ def test_model_without_conditional_prior_says_so(penguins):
         syn.sample(5, conditions={"species": "Adelie"})
 
 
+def test_encode_needs_no_conditional_prior(penguins):
+    syn = Synthesizer(epochs=2, hidden_dims=(32,), latent_dim=4, conditional=False).fit(penguins)
+    embedding = syn.encode(penguins)
+    assert embedding.shape == (len(penguins), 4)
+    assert embedding.index.equals(penguins.index)
+
+
+def test_conditional_prior_is_the_same_whenever_it_is_trained(penguins, tmp_path):
+    # fit leaves the conditional prior to its first use; what else the model did before must
+    # not change it: here, unconditional draws and an encode first, or a save first.
+    settings = dict(epochs=3, hidden_dims=(32,), latent_dim=4, seed=3)
+    first = Synthesizer(**settings).fit(penguins)
+    first.sample(100, seed=1)
+    first.encode(penguins)
+    later = first.sample(40, conditions={"island": "Dream"}, seed=5)
+    second = Synthesizer(**settings).fit(penguins)
+    second.save(tmp_path / "m.synthvae")
+    direct = second.sample(40, conditions={"island": "Dream"}, seed=5)
+    loaded = Synthesizer.load(tmp_path / "m.synthvae").sample(40, conditions={"island": "Dream"}, seed=5)
+    pd.testing.assert_frame_equal(later, direct)
+    pd.testing.assert_frame_equal(later, loaded)
+    assert (later["island"] == "Dream").all()
+
+
 def test_conditional_prior_survives_save_and_load(fitted_penguins, tmp_path):
     fitted_penguins.save(tmp_path / "m.synthvae")
     loaded = Synthesizer.load(tmp_path / "m.synthvae")
