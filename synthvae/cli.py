@@ -173,8 +173,8 @@ _balance_option = click.option(
     "cost to numeric columns (default 0, the plain ELBO; refused with --epsilon).")
 _head_option = click.option(
     "--categorical-head", type=click.IntRange(min=0), default=None,
-    help="Width of a hidden layer of the categorical columns' logits of their own; 64 trains "
-    "better classifiers on synthetic rows at some fit and sampling time (default 0: linear logits).")
+    help="Width of a hidden layer of the categorical columns' logits of their own (0: linear "
+    "logits; default: the decoder's last hidden width, at most 128; 0 with --epsilon).")
 
 
 @cli.command("fit")

@@ -38,7 +38,8 @@ class FitMemory:
         return self.matrix + self.network + self.activations
 
 
-def estimate_fit_memory(rows: int, width: int, hidden_dims: tuple[int, ...], latent_dim: int, batch_size: int) -> FitMemory:
+def estimate_fit_memory(rows: int, width: int, hidden_dims: tuple[int, ...], latent_dim: int, batch_size: int,
+                        categorical_head: int = 0) -> FitMemory:
     """Bytes a fit of ``rows`` encoded rows of ``width`` floats will hold at its peak.
 
     Args:
@@ -47,11 +48,15 @@ def estimate_fit_memory(rows: int, width: int, hidden_dims: tuple[int, ...], lat
         hidden_dims: Encoder widths (the decoder mirrors them).
         latent_dim: Latent size.
         batch_size: Rows per step.
+        categorical_head: Width of the categorical head (0: none); its output is counted as
+            ``width`` wide, an upper bound of the one-hot columns.
     """
     widths = [width, *hidden_dims, 2 * latent_dim]
     encoder = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
     back = [latent_dim, *reversed(hidden_dims), width]
     decoder = sum((a + 1) * b for a, b in zip(back[:-1], back[1:]))
+    if categorical_head:
+        decoder += (hidden_dims[0] + 1) * categorical_head + (categorical_head + 1) * width
     return FitMemory(
         matrix=4 * int(2.2 * rows * width),
         network=4 * 5 * (encoder + decoder),
@@ -98,6 +103,7 @@ def check_fit_memory(
     source: str,
     budget: int | None = None,
     streamed: bool = False,
+    categorical_head: int = 0,
 ) -> FitMemory:
     """Refuse a fit whose estimated memory exceeds the budget, naming the widest columns.
 
@@ -109,6 +115,7 @@ def check_fit_memory(
         batch_size: Rows per step.
         source: Name of the table, for the message.
         streamed: The rows are streamed (the message then does not suggest streaming).
+        categorical_head: Width of the categorical head (0: none).
         budget: Bytes the fit may use; ``None``: ``MEMORY_SHARE`` of the available memory
             (the environment variable ``SYNTHVAE_MEMORY_LIMIT``, in bytes, overrides it). No
             check when neither is known.
@@ -119,7 +126,7 @@ def check_fit_memory(
     Raises:
         DataError: The estimate exceeds the budget.
     """
-    estimate = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size)
+    estimate = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size, categorical_head)
     if budget is None:
         override = os.environ.get("SYNTHVAE_MEMORY_LIMIT")
         if override:

@@ -74,14 +74,17 @@ _PRIVATE_LARGE = 10_000
 # rows are to train classifiers of categorical targets. A private fit refuses it (the weights
 # come from the real category shares).
 _CATEGORICAL_BALANCE = 0.0
-# Default width of the one-hot logits' own hidden layer (``VAEConfig.categorical_head``; 0:
-# none, linear logits as in TVAE). TSTR on churn, means of seeds 0-2 at 1 thread: none 0.759,
-# 32 wide 0.795, 64 wide 0.797, 128 wide 0.813 (german_credit 0.596 -> 0.653 and
-# seattle_weather 0.419 -> 0.467 at 128). Off by default: in bench_peers (seed 0) the 64-wide
-# head took churn's fit 7.2 -> 9.8 s (past a fifth of TVAE's), loans' sampling 90,643 -> 74,493
-# rows/s (below 10x TVAE's), and german_credit's TSTR 0.630 -> 0.582 with its closer share
-# 0.542 -> 0.560 (issue 4's note of 2026-12-01).
-_CATEGORICAL_HEAD = 0
+# Widest default hidden layer of the one-hot logits' own (``VAEConfig.categorical_head``): by
+# default it is as wide as the decoder's last hidden layer, at most this. Means of seeds 0-2 at
+# 1 thread (issue 4's notes of 2026-12-01), linear logits -> a 128-wide head: TSTR churn 0.759 ->
+# 0.813, german_credit 0.596 -> 0.653, seattle_weather 0.419 -> 0.467 at the same quality and
+# closer-to-training share; 64 wide: churn 0.797, german 0.629 (0.582 / 0.731 / 0.573, a head
+# too narrow to be stable there). On the wide tables (seeds 0-1) its quality costs a little:
+# loans 0.9678 -> 0.9639 (TSTR 0.429 -> 0.420; a 256-wide head 0.9632 / 0.420, so 128 is the
+# cap), diamonds 0.9769 -> 0.9760 with TSTR 0.931 -> 0.943. It costs a hidden layer's
+# multiply-adds: about a quarter of a training step on churn. Private fits keep linear logits
+# (not measured under DP-SGD).
+_CATEGORICAL_HEAD_MAX = 128
 
 TableLike = pd.DataFrame | str | os.PathLike
 
@@ -151,7 +154,7 @@ class _Prepared:
         validation: A stream's held-out rows.
         prior_data: Encoded rows the priors are fitted on (the posterior means of some of them).
         train_config: How to train.
-        network: Latent size and hidden widths.
+        network: Latent size, hidden widths and the categorical head's width.
         plan: A private fit's plan.
     """
 
@@ -164,7 +167,7 @@ class _Prepared:
     validation: torch.Tensor | None
     prior_data: torch.Tensor
     train_config: TrainConfig
-    network: tuple[int, tuple[int, ...]]
+    network: tuple[int, tuple[int, ...], int]
     plan: Any
 
 
@@ -194,9 +197,10 @@ class Synthesizer:
             some cost to numeric columns and privacy distance (see
             :data:`_CATEGORICAL_BALANCE` for the measurements).
         categorical_head: Width of a hidden layer of the categorical columns' logits of their
-            own (``VAEConfig.categorical_head``); ``None``: 0, linear logits as in TVAE. 64
-            trains better classifiers on synthetic rows (churn TSTR 0.759 -> 0.797) at some fit
-            and sampling time (see :data:`_CATEGORICAL_HEAD`).
+            own (``VAEConfig.categorical_head``; 0: linear logits, as in TVAE). ``None``: the
+            decoder's last hidden width, at most 128 (private fits: 0). Classifiers trained on
+            the synthetic rows are better for it (churn TSTR 0.759 -> 0.813) at some fit and
+            sampling time (see :data:`_CATEGORICAL_HEAD_MAX`).
         learning_rate: Adam step size; ``None``: 1e-3 (1e-2 with ``privacy``: DP-SGD's noise
             grows with the parameter count and its steps are few, so a private fit takes a
             smaller network and larger steps; see ``benchmarks/bench_privacy.py``).
@@ -376,9 +380,9 @@ class Synthesizer:
             table's, also when the codecs see the private proxy."""
             rows = len(frame)
             chosen["network"], chosen["config"] = self._network_and_budget(spec is not None, rows, layout)
-            latent_dim, hidden_dims = chosen["network"]
+            latent_dim, hidden_dims, head = chosen["network"]
             batch = spec.resolve_batch_size(rows) if spec is not None else chosen["config"].resolve_batch_size(rows)
-            check_fit_memory(layout, rows, hidden_dims, latent_dim, batch, source)
+            check_fit_memory(layout, rows, hidden_dims, latent_dim, batch, source, categorical_head=head)
 
         plan = None
         if spec is None:
@@ -421,10 +425,11 @@ class Synthesizer:
             (the sample and the shuffle buffer)."""
             preprocessor.fit_category_counts(counts)
             chosen["network"], chosen["config"] = self._network_and_budget(False, found.rows, preprocessor.layout_)
-            latent_dim, hidden_dims = chosen["network"]
+            latent_dim, hidden_dims, head = chosen["network"]
             rows = len(found.reservoir) + len(found.validation) + _STREAM_BUFFER
             batch = chosen["config"].resolve_batch_size(found.rows)
-            check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label, streamed=True)
+            check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label, streamed=True,
+                             categorical_head=head)
 
         sample = f"{label} (a sample of {len(found.reservoir)} rows)"
         marginals = preprocessor.fit_transform(found.reservoir, source=sample, before_encoding=before_encoding)
@@ -446,9 +451,8 @@ class Synthesizer:
         """Build and train the VAE, fit the priors, and keep the fitted state."""
         init_seed, train_seed, sample_seed, prior_seed, conditional_seed, _ = (int(s) for s in seeds)
         layout = prepared.preprocessor.layout_
-        latent_dim, hidden_dims = prepared.network
+        latent_dim, hidden_dims, head = prepared.network
         column_means = torch.from_numpy(prepared.marginals.mean(axis=0, dtype=np.float64))
-        head = self.categorical_head if self.categorical_head is not None else _CATEGORICAL_HEAD
         model = self._build_model(layout, column_means, init_seed, latent_dim, hidden_dims, head).to(device)
         generator = torch.Generator(device=device).manual_seed(train_seed)
         plan, rows_seen = prepared.plan, prepared.rows
@@ -506,17 +510,18 @@ class Synthesizer:
             device=str(device),
         )
 
-    def _network_and_budget(self, private: bool, rows: int, layout) -> tuple[tuple[int, tuple[int, ...]], TrainConfig]:
-        """Latent size and hidden widths, and how to train, the defaults filled in for the mode
-        and the encoded layout."""
+    def _network_and_budget(self, private: bool, rows: int, layout) -> tuple[tuple[int, tuple[int, ...], int], TrainConfig]:
+        """Latent size, hidden widths and the categorical head's width, and how to train, the
+        defaults filled in for the mode and the encoded layout."""
         if private:
             latent, hidden, rate = _PRIVATE_NETWORK_LARGE if rows >= _PRIVATE_LARGE else _PRIVATE_NETWORK
         else:
             latent, hidden, rate = _NETWORK_WIDE if layout.width > _WIDE else _NETWORK
-        network = (
-            self.latent_dim if self.latent_dim is not None else latent,
-            self.hidden_dims if self.hidden_dims is not None else hidden,
-        )
+        hidden = self.hidden_dims if self.hidden_dims is not None else hidden
+        head = self.categorical_head
+        if head is None:
+            head = 0 if private else min(_CATEGORICAL_HEAD_MAX, hidden[0])
+        network = (self.latent_dim if self.latent_dim is not None else latent, hidden, head)
         rate = self.learning_rate if self.learning_rate is not None else rate
         balance = self.categorical_balance if self.categorical_balance is not None else _CATEGORICAL_BALANCE
         return network, self._train_config(rate, len(layout.columns), balance)

@@ -143,6 +143,11 @@ def test_bad_privacy_settings(value, match):
         PrivacySpec.parse(value)
 
 
+def test_private_fit_keeps_linear_categorical_logits(private_fit):
+    # the categorical head is not measured under DP-SGD, so a private fit does not build it
+    assert private_fit.model_.categorical_head is None and private_fit.model_.config.categorical_head == 0
+
+
 def test_model_is_opacus_compatible(private_fit):
     check_compatible(private_fit.model_)  # raises on BatchNorm and other per-batch layers
     from torch import nn

@@ -78,6 +78,8 @@ def test_the_memory_estimate_tracks_a_real_fit():
     width = synth.fit_info_.encoded_width
     real_matrix = 500 * width * 4
     real_network = sum(p.numel() for p in synth.model_.parameters()) * 4
-    estimate = estimate_fit_memory(500, width, (8,), 2, synth.train_config_.resolve_batch_size(500))
+    head = synth.model_.config.categorical_head  # by default as wide as the decoder's last layer
+    assert head == 8
+    estimate = estimate_fit_memory(500, width, (8,), 2, synth.train_config_.resolve_batch_size(500), head)
     assert real_matrix <= estimate.matrix <= 3 * real_matrix
     assert 4 * real_network <= estimate.network <= 6 * real_network

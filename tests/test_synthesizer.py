@@ -210,6 +210,9 @@ def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent():
 def test_categorical_head_is_built_saved_and_loaded(penguins, tmp_path):
     fitted = Synthesizer(epochs=2, categorical_head=16, seed=0).fit(penguins)
     assert fitted.model_.config.categorical_head == 16 and fitted.model_.categorical_head is not None
-    assert Synthesizer(epochs=2, seed=0).fit(penguins).model_.categorical_head is None
+    assert Synthesizer(epochs=2, categorical_head=0, seed=0).fit(penguins).model_.categorical_head is None
+    # by default as wide as the decoder's last hidden layer, at most 128
+    assert Synthesizer(epochs=1, hidden_dims=(32, 64), seed=0).fit(penguins).model_.config.categorical_head == 32
+    assert Synthesizer(epochs=1, hidden_dims=(256,), seed=0).fit(penguins).model_.config.categorical_head == 128
     path = fitted.save(tmp_path / "m.synthvae")
     pd.testing.assert_frame_equal(Synthesizer.load(path).sample(50, seed=1), fitted.sample(50, seed=1))
