@@ -169,6 +169,36 @@ class TabularVAE(nn.Module):
         bias[self.cont_idx] = means[self.cont_idx]
         bias[self.oh_idx] = torch.log(means[self.oh_idx].clamp_min(1e-4))
 
+    @torch.no_grad()
+    def match_category_shares(self, z: torch.Tensor, shares: torch.Tensor, rounds: int = 8, tolerance: float = 1e-3) -> None:
+        """Shift the one-hot logits' bias so that, averaged over latents ``z`` ``(N, latent)``,
+        the decoder's category probabilities equal ``shares`` ``(n_one_hot,)`` (e.g. the
+        training rows' category frequencies).
+
+        Each round adds ``log(share / mean probability)`` to every entry's bias, as iterative
+        proportional fitting does, until no mean probability is more than ``tolerance`` off its
+        share (at most ``rounds`` rounds); entries with a zero share or mean are left alone. Where the
+        prior puts its mass a little off the aggregate posterior, decoders whose categories
+        depend on ``z`` (the categorical head) sample category shares a little off the data's;
+        this puts them back without touching how categories depend on the rest of the row.
+        """
+        if not self.oh_idx.numel() or z.shape[0] == 0:
+            return
+        bias = self.decoder[-1].bias
+        target = shares.to(bias.device, bias.dtype)
+        for _ in range(rounds):
+            mean = torch.zeros_like(target)
+            for start in range(0, z.shape[0], SAMPLE_CHUNK):
+                logits = self.decode(z[start : start + SAMPLE_CHUNK])[:, self.oh_idx]
+                lse = segment_logsumexp(logits, self.oh_seg, self.config.n_segments)
+                mean += torch.exp(logits - lse[:, self.oh_seg]).sum(0)
+            mean /= z.shape[0]
+            if float((mean - target).abs().max()) <= tolerance:
+                break
+            usable = (target > 0) & (mean > 0)
+            shift = torch.where(usable, torch.log(target.clamp_min(1e-30)) - torch.log(mean.clamp_min(1e-30)), 0.0)
+            bias[self.oh_idx] += shift.clamp(-5.0, 5.0)
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance of ``x`` ``(B, data_dim)`` -> two ``(B, latent)``."""
         h = self.encoder(x)

@@ -461,6 +461,7 @@ class Synthesizer:
                            validation=prepared.validation, parallel=parallel, column_means=column_means.to(device))
             rows, latents = _posterior_means(model, prepared.prior_data, prior_seed)
             prior = self._fit_prior(latents, prior_seed)
+            _match_category_shares(model, prior, column_means, prior_seed, device)
             conditional_rows = prepared.prior_data[torch.from_numpy(rows).to(device)]
         else:
             from synthvae.privacy.dpsgd import train_private
@@ -1296,6 +1297,19 @@ def _fit_seeds(seed: int) -> np.ndarray:
 
 
 @torch.no_grad()
+def _match_category_shares(model: TabularVAE, prior: MixturePrior | None, column_means: torch.Tensor, seed: int,
+                           device, draws: int = 20_000) -> None:
+    """Make the category shares of sampled rows the training rows' (see
+    :meth:`TabularVAE.match_category_shares`), averaged over ``draws`` latents from the prior."""
+    generator = torch.Generator(device=device).manual_seed(seed + 7)
+    if prior is not None:
+        z = prior.sample(draws, generator, device)
+    else:
+        z = torch.randn((draws, model.config.latent_dim), generator=generator, device=device)
+    model.eval()
+    model.match_category_shares(z, column_means.to(device)[model.oh_idx])
+
+
 def _standard_draws(model: TabularVAE, rows: int, seed: int, device) -> np.ndarray:
     """A sampled encoded matrix of ``rows`` rows, latents from N(0, I), all drawn from ``seed``."""
     generator = torch.Generator(device=device).manual_seed(seed)

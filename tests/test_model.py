@@ -99,3 +99,24 @@ def test_categorical_head_adds_to_the_one_hot_logits_and_the_fast_decoder_agrees
         model._decode_into(z, block)
     assert torch.allclose(block.T, out, atol=1e-5)
     assert TabularVAE(VAEConfig.from_dict({k: v for k, v in config.to_dict().items() if k != "categorical_head"})).categorical_head is None
+
+
+def test_match_category_shares_moves_the_mean_probabilities_onto_the_targets():
+    config = VAEConfig(data_dim=7, continuous_index=(0, 6), one_hot_index=(1, 2, 3, 4, 5),
+                       one_hot_segment=(0, 0, 0, 1, 1), latent_dim=4, hidden_dims=(16,), categorical_head=8)
+    model = TabularVAE(config, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # categories that depend strongly on z
+        model.categorical_head[-1].weight.normal_(std=3.0, generator=torch.Generator().manual_seed(2))
+    z = torch.randn(5000, 4, generator=torch.Generator().manual_seed(1))
+    shares = torch.tensor([0.7, 0.2, 0.1, 0.95, 0.05])
+
+    def mean_probs() -> torch.Tensor:
+        out = model.decode(z)
+        return torch.cat([torch.softmax(out[:, 1:4], 1).mean(0), torch.softmax(out[:, 4:6], 1).mean(0)])
+
+    before = mean_probs().detach()
+    continuous = model.decode(z)[:, [0, 6]].detach()
+    assert (before - shares).abs().max() > 0.05
+    model.match_category_shares(z, shares)
+    assert torch.allclose(mean_probs(), shares, atol=1e-3)
+    assert torch.equal(model.decode(z)[:, [0, 6]], continuous)  # continuous outputs untouched
