@@ -177,10 +177,11 @@ class TabularVAE(nn.Module):
 
         Each round adds ``log(share / mean probability)`` to every entry's bias, as iterative
         proportional fitting does, until no mean probability is more than ``tolerance`` off its
-        share (at most ``rounds`` rounds); entries with a zero share or mean are left alone. Where the
-        prior puts its mass a little off the aggregate posterior, decoders whose categories
-        depend on ``z`` (the categorical head) sample category shares a little off the data's;
-        this puts them back without touching how categories depend on the rest of the row.
+        share (at most ``rounds`` rounds); entries with a zero share or mean are left alone.
+        Where the prior puts its mass a little off the aggregate posterior, decoders whose
+        categories depend on ``z`` (the categorical head) sample category shares a little off
+        the data's; this puts them back without touching how categories depend on the rest of
+        the row.
         """
         if not self.oh_idx.numel() or z.shape[0] == 0:
             return

@@ -114,11 +114,11 @@ def check_fit_memory(
         latent_dim: Latent size.
         batch_size: Rows per step.
         source: Name of the table, for the message.
-        streamed: The rows are streamed (the message then does not suggest streaming).
-        categorical_head: Width of the categorical head (0: none).
         budget: Bytes the fit may use; ``None``: ``MEMORY_SHARE`` of the available memory
             (the environment variable ``SYNTHVAE_MEMORY_LIMIT``, in bytes, overrides it). No
             check when neither is known.
+        streamed: The rows are streamed (the message then does not suggest streaming).
+        categorical_head: Width of the categorical head (0: none).
 
     Returns:
         The estimate.
