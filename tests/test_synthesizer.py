@@ -183,9 +183,9 @@ def test_bad_loss_settings_are_refused(penguins, params):
 def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent():
     """``categorical_balance`` weights low-entropy categorical columns up (``category_weights``).
     With the plain ELBO (the default; seed 0) the latent leaves churn's 14% `churn` flag out: a linear probe of the
-    held-out rows' embeddings reaches ROC AUC 0.86, against 0.97 balanced, and synthetic rows
-    draw it independently of the 10% `international_plan` (churn share with the plan minus
-    without it: 0.00; balanced 0.05; real 0.31)."""
+    held-out rows' embeddings reaches ROC AUC 0.86, against 0.98 balanced, and synthetic rows
+    draw it nearly independently of the 10% `international_plan` (churn share with the plan
+    minus without it: 0.02 with the categorical head, 0.00 without; balanced 0.05; real 0.31)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
