@@ -1149,10 +1149,7 @@ class Synthesizer:
 
     def _sample_matrix(self, rows: int, generator: torch.Generator) -> np.ndarray:
         """One sampled encoded matrix of ``rows`` rows, column-major on the CPU."""
-        if self.prior_ is not None:
-            z = self.prior_.sample(rows, generator, self.device_)
-        else:
-            z = torch.randn((rows, self.model_.config.latent_dim), generator=generator, device=self.device_)
+        z = _prior_latents(self.prior_, self.model_.config.latent_dim, rows, generator, self.device_)
         return decoded_matrix(self.model_, z, generator)
 
     # ------------------------------------------------------------ save/load
@@ -1305,10 +1302,7 @@ def _match_category_shares(model: TabularVAE, prior: MixturePrior | None, column
     """Make the category shares of sampled rows the training rows' (see
     :meth:`TabularVAE.match_category_shares`), averaged over ``draws`` latents from the prior."""
     generator = torch.Generator(device=device).manual_seed(seed + 7)
-    if prior is not None:
-        z = prior.sample(draws, generator, device)
-    else:
-        z = torch.randn((draws, model.config.latent_dim), generator=generator, device=device)
+    z = _prior_latents(prior, model.config.latent_dim, draws, generator, device)
     model.eval()
     model.match_category_shares(z, column_means.to(device)[model.oh_idx])
 
@@ -1316,8 +1310,14 @@ def _match_category_shares(model: TabularVAE, prior: MixturePrior | None, column
 def _standard_draws(model: TabularVAE, rows: int, seed: int, device) -> np.ndarray:
     """A sampled encoded matrix of ``rows`` rows, latents from N(0, I), all drawn from ``seed``."""
     generator = torch.Generator(device=device).manual_seed(seed)
-    z = torch.randn((rows, model.config.latent_dim), generator=generator, device=device)
-    return decoded_matrix(model, z, generator)
+    return decoded_matrix(model, _prior_latents(None, model.config.latent_dim, rows, generator, device), generator)
+
+
+def _prior_latents(prior: MixturePrior | None, latent_dim: int, rows: int, generator: torch.Generator, device) -> torch.Tensor:
+    """``rows`` latents ``(rows, latent_dim)`` from the mixture prior, or from N(0, I) without one."""
+    if prior is not None:
+        return prior.sample(rows, generator, device)
+    return torch.randn((rows, latent_dim), generator=generator, device=device)
 
 
 @torch.no_grad()
