@@ -124,20 +124,16 @@ class _ConditionalInputs:
     """What a fit trains the conditional prior from, kept until it is first needed.
 
     Attributes:
-        layout: The encoded matrix's layout.
         rows: Encoded rows ``(N, W)`` (training rows; a private fit's synthetic ones).
         latents: Their posterior means ``(N, latent)``.
         seed: Seed of its initial weights, split, batches and masks.
         vae_steps: Steps the VAE trained for (the conditional prior's budget follows it).
-        hidden_dims: The VAE's hidden widths (the conditional prior's too).
     """
 
-    layout: Any
     rows: torch.Tensor
     latents: np.ndarray
     seed: int
     vae_steps: int
-    hidden_dims: tuple[int, ...]
 
 
 @dataclass
@@ -488,9 +484,7 @@ class Synthesizer:
         # The conditional prior is trained when first needed (see ``conditional_``).
         self.conditional_ = None
         if self.conditional and layout.width:
-            self._conditional_inputs = _ConditionalInputs(
-                layout, conditional_rows, latents, conditional_seed, vae_steps, tuple(model.config.hidden_dims)
-            )
+            self._conditional_inputs = _ConditionalInputs(conditional_rows, latents, conditional_seed, vae_steps)
 
         self.schema_ = prepared.schema
         self.constraints_ = prepared.rules
@@ -611,8 +605,8 @@ class Synthesizer:
         Batches are a sixteenth of the rows, 256 to 512: on german_credit's 800 rows, 64-row
         batches took 1,200 steps (+0.8 s of fit) for an imputation no better than 256-row ones.
         """
-        layout, data, latents, seed = inputs.layout, inputs.rows, inputs.latents, inputs.seed
-        vae_steps, hidden_dims = inputs.vae_steps, inputs.hidden_dims
+        layout, hidden_dims = self.preprocessor_.layout_, self.model_.config.hidden_dims
+        data, latents, seed, vae_steps = inputs.rows, inputs.latents, inputs.seed, inputs.vae_steps
         targets = torch.from_numpy(latents).to(data.device)
         axes = PrincipalAxes.fit(targets)
         config = ConditionalPriorConfig(
