@@ -295,7 +295,9 @@ class TabularVAE(nn.Module):
 
         The decoder runs on chunks of :data:`SAMPLE_CHUNK` rows, so that a chunk's activations
         stay in the CPU's cache, and writes a column-major buffer, so that each matrix column is
-        contiguous for the codecs (see :func:`synthvae.generation.as_columns`).
+        contiguous for the codecs (see :func:`synthvae.generation.as_columns`). A chunk's draws
+        are made as soon as it is decoded, from random numbers drawn for the whole batch first
+        (:meth:`_randomness`), so the chunk size does not change the rows.
 
         Args:
             z: Latents ``(B, latent_dim)``.
@@ -307,12 +309,16 @@ class TabularVAE(nn.Module):
             ``(B, data_dim)`` float tensor, column-major (the transpose of a contiguous one).
         """
         out = torch.empty((self.config.data_dim, z.shape[0]), device=z.device, dtype=z.dtype)  # (W, B)
+        noise, uniform = self._randomness(out, generator)
         for start in range(0, z.shape[0], SAMPLE_CHUNK):
-            block = out[:, start : start + SAMPLE_CHUNK]  # (W, chunk)
-            self._decode_into(z[start : start + SAMPLE_CHUNK], block)
+            chunk = slice(start, start + SAMPLE_CHUNK)
+            block = out[:, chunk]  # (W, chunk)
+            self._decode_into(z[chunk], block)
             if adjust is not None:
                 adjust(block.T)
-        return self._draw_columns(out, generator).T
+            # drawn while the chunk's outputs are still in the cache
+            self._draw_into(block, noise[:, chunk], uniform[:, chunk])
+        return out.T
 
     def _decode_into(self, z: torch.Tensor, block: torch.Tensor) -> None:
         """:meth:`decode` of ``z`` ``(rows, latent)`` written transposed into ``block``
@@ -342,28 +348,45 @@ class TabularVAE(nn.Module):
 
     def _draw_columns(self, cols: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """The draws of :meth:`sample_matrix`, in place on decoder outputs laid out one matrix
-        column per row, ``(data_dim, B)``: Gaussian noise for the continuous columns (``n_cont``
-        normals per row), then one uniform per row for each one-hot span."""
+        column per row, ``(data_dim, B)``."""
+        noise, uniform = self._randomness(cols, generator)
+        for start in range(0, cols.shape[1], SAMPLE_CHUNK):
+            chunk = slice(start, start + SAMPLE_CHUNK)
+            self._draw_into(cols[:, chunk], noise[:, chunk], uniform[:, chunk])
+        return cols
+
+    def _randomness(self, cols: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The random numbers the draws into ``cols`` ``(data_dim, B)`` use, drawn for the whole
+        batch at once (so chunking does not change them): Gaussian noise already scaled by each
+        continuous column's sigma ``(n_cont, B)``, then one float64 uniform per row for each
+        one-hot span ``(n_spans, B)``."""
+        rows = cols.shape[1]
+        noise = torch.randn((self.cont_idx.numel(), rows), generator=generator, device=cols.device, dtype=cols.dtype)
+        if self.cont_idx.numel():
+            noise.mul_(self.sigma.to(cols.dtype).unsqueeze(1))
+        uniform = torch.rand((len(self.one_hot_spans), rows), generator=generator, device=cols.device, dtype=torch.float64)
+        return noise, uniform
+
+    def _draw_into(self, cols: torch.Tensor, noise: torch.Tensor, uniform: torch.Tensor) -> None:
+        """Turn one chunk of decoder outputs ``(data_dim, rows)`` into sampled columns, in place:
+        the continuous columns get their ``noise``; each one-hot span becomes the one-hot of an
+        entry drawn by inverting the span's cumulative distribution at its ``uniform`` (both the
+        chunk's slices of :meth:`_randomness`; ``uniform`` is consumed)."""
         rows = cols.shape[1]
         if self.cont_idx.numel():
-            noise = torch.randn((self.cont_idx.numel(), rows), generator=generator, device=cols.device, dtype=cols.dtype)
-            cols.index_add_(0, self.cont_idx, noise.mul_(self.sigma.to(cols.dtype).unsqueeze(1)))
-        if self.one_hot_spans:
-            uniform = torch.rand((len(self.one_hot_spans), rows), generator=generator, device=cols.device, dtype=torch.float64)
-            for span, (first, width) in enumerate(self.one_hot_spans):
-                block = cols[first : first + width]  # (width, B)
-                probs = block.sub_(block.amax(0)).exp_()  # unnormalised, in place
-                # the same sums as ``sum(0, dtype=float64)`` (row after row), 2-3x faster
-                total = probs.double().sum(0)  # (B,)
-                target = torch.minimum(uniform[span].mul_(total), total * (1.0 - 2.0**-52))  # < total
-                # The drawn entry is the number of entries whose cumulative mass is <= target (one
-                # of mass 0 is never drawn); running sums in float64 keep rare entries' shares.
-                below = torch.zeros(rows, dtype=torch.float64, device=cols.device)
-                drawn = torch.zeros(rows, dtype=torch.int64, device=cols.device)
-                for entry in range(width - 1):
-                    drawn += below.add_(probs[entry]) <= target
-                block.zero_().scatter_(0, drawn.unsqueeze(0), 1.0)
-        return cols
+            cols.index_add_(0, self.cont_idx, noise)
+        for span, (first, width) in enumerate(self.one_hot_spans):
+            block = cols[first : first + width]  # (width, rows)
+            probs = block.sub_(block.amax(0)).exp_().double()  # unnormalised, float64
+            total = probs.sum(0)  # (rows,): row after row, the same sums at any chunk size
+            target = torch.minimum(uniform[span].mul_(total), total * (1.0 - 2.0**-52))  # < total
+            # The drawn entry is the number of entries whose cumulative mass is <= target (one of
+            # mass 0 is never drawn); running sums in float64 keep rare entries' shares.
+            below = torch.zeros(rows, dtype=torch.float64, device=cols.device)
+            drawn = torch.zeros(rows, dtype=torch.int64, device=cols.device)
+            for entry in range(width - 1):
+                drawn += below.add_(probs[entry]) <= target
+            block.zero_().scatter_(0, drawn.unsqueeze(0), 1.0)
 
 
 # Rows decoded at a time when sampling: a chunk's activations (chunk x hidden floats) stay in
