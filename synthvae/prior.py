@@ -113,6 +113,14 @@ class MixturePrior:
 def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> MixturePrior:
     """Fit a full-covariance Gaussian mixture to latent vectors ``(N, D)`` by EM.
 
+    Most of a trained VAE's latent dimensions are inactive: their posterior means hardly vary
+    (churn: 11 principal axes of variance 1.6 to 3.6, then 53 at 0.006 and under). The mixture is
+    fitted in the principal axes whose variance is above :data:`_ACTIVE_VARIANCE`; along the
+    others every component has the training rows' own variance (one Gaussian shared by all
+    components). EM there costs a fraction of EM in all ``D`` dimensions (cost ~ ``d^2``: churn's
+    fit 1.85 s -> 0.1 s) and models the same thing up to the inactive axes' component-to-component
+    differences, which are at the scale of the regulariser.
+
     k-means++ seeds and a few Lloyd steps start it; EM then runs until the mean log-likelihood
     gains less than ``1e-3`` (at most 200 iterations), with ``1e-3`` added to every covariance's
     diagonal. The same model as scikit-learn's ``GaussianMixture(covariance_type="full",
@@ -131,6 +139,24 @@ def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> Mixt
     if n < 2:
         # One row's mixture is that point, spread by the regulariser.
         return MixturePrior(weights=torch.ones(1), means=x[:1].float(), scale_tril=eye.unsqueeze(0).float() * math.sqrt(_REG_COVAR))
+    center = x.mean(0)
+    variances, axes = torch.linalg.eigh(torch.cov((x - center).T))
+    variances, axes = variances.flip(0).clamp_min(0), axes.flip(1)  # largest first
+    active = max(1, int((variances > _ACTIVE_VARIANCE).sum()))
+    basis, rest = axes[:, :active], axes[:, active:]
+    weights, means, tril = _fit_em((x - center) @ basis, n_components, seed)
+    # Back to all D dimensions: the fitted components in the active axes, the shared Gaussian
+    # (the training rows' variance, plus the regulariser) in the others.
+    covariance = basis @ (tril @ tril.transpose(1, 2)) @ basis.T + (rest * (variances[active:] + _REG_COVAR)) @ rest.T
+    full_tril = torch.linalg.cholesky(0.5 * (covariance + covariance.transpose(1, 2)))
+    return MixturePrior(weights=weights.float(), means=(center + means @ basis.T).float(), scale_tril=full_tril.float())
+
+
+def _fit_em(x: torch.Tensor, n_components: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Weights, means and covariance Cholesky factors of a mixture fitted to ``x`` ``(n, d)``
+    (float64) by k-means++, Lloyd steps and EM (see :func:`fit_mixture_prior`)."""
+    n, dim = x.shape
+    eye = torch.eye(dim, dtype=torch.float64)
     k = int(max(1, min(n_components, n // 20)))
     generator = torch.Generator().manual_seed(int(seed))
     resp = _kmeans_assignments(x, k, generator)
@@ -146,12 +172,15 @@ def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> Mixt
         previous = mean_ll
     else:
         logger.info("latent mixture prior did not fully converge in %d EM iterations; using it as is", _EM_MAX_ITER)
-    weights, means, tril = _m_step(x, resp, eye)
-    return MixturePrior(weights=weights.float(), means=means.float(), scale_tril=tril.float())
+    return _m_step(x, resp, eye)
 
 
 _EM_MAX_ITER = 200
 _EM_TOL = 1e-3  # stop when the mean log-likelihood per row gains less than this
+# Principal axes of the posterior means with less variance than this are inactive (the KL keeps
+# an active axis near variance 1; churn's inactive ones are at 0.006 and under, 6x the
+# regulariser): one Gaussian shared by the components models them.
+_ACTIVE_VARIANCE = 0.02
 _LLOYD_STEPS = 10
 
 

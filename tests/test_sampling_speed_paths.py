@@ -176,6 +176,37 @@ def test_mixture_prior_fit_recovers_the_components_and_repeats():
     assert float(prior.log_prob(torch.tensor([[-4.0, 0.0, 1.0]]))) > float(prior.log_prob(torch.tensor([[0.0, 0.0, 1.0]])))
 
 
+def test_mixture_prior_models_inactive_latent_axes_by_their_own_variance():
+    # A trained VAE's latent: two clusters in 2 active dimensions (rotated into 6), and 4
+    # inactive ones whose posterior means hardly move (sd 0.005 in one cluster, 0.015 in the
+    # other). The mixture is fitted in the active axes only; along the others every component
+    # has the rows' own (pooled) variance plus the regulariser, where EM in all 6 dimensions
+    # would give each cluster its own.
+    from synthvae.prior import _REG_COVAR, fit_mixture_prior
+
+    rng = np.random.default_rng(1)
+    n = 6000
+    label = rng.random(n) < 0.3
+    active = np.where(label[:, None], [-3.0, 1.0], [2.0, -1.0]) + rng.standard_normal((n, 2)) * np.where(label[:, None], 0.5, 1.0)
+    inactive = rng.standard_normal((n, 4)) * np.where(label[:, None], 0.005, 0.015)
+    rotation, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    latents = (np.concatenate([active, inactive], axis=1) @ rotation.T).astype(np.float32)
+    prior = fit_mixture_prior(latents, n_components=2, seed=0)
+    assert prior.means.shape == (2, 6) and prior.scale_tril.shape == (2, 6, 6)
+    back = torch.from_numpy(rotation.T).float()  # latent -> the generating coordinates
+    means = prior.means @ back.T
+    order = torch.argsort(means[:, 0])
+    assert torch.allclose(prior.weights[order], torch.tensor([0.3, 0.7]), atol=0.02)
+    assert torch.allclose(means[order][:, :2], torch.tensor([[-3.0, 1.0], [2.0, -1.0]]), atol=0.06)
+    inactive_variance = torch.from_numpy(inactive.var(0)).float()
+    for k in range(2):
+        cov = back @ prior.scale_tril[k] @ prior.scale_tril[k].T @ back.T
+        assert torch.allclose(torch.diagonal(cov)[2:], inactive_variance + _REG_COVAR, rtol=0.02)
+        assert torch.allclose(means[k, 2:], torch.from_numpy(inactive.mean(0)).float(), atol=5e-4)
+    assert torch.allclose(torch.diagonal(back @ prior.scale_tril[order[0]] @ prior.scale_tril[order[0]].T @ back.T)[:2],
+                          torch.tensor([0.25, 0.25]), atol=0.03)
+
+
 def test_mixture_prior_in_coordinates_is_the_marginal_of_its_draws():
     # Conditional sampling weighs draws in a subspace by the prior's marginal there: the mean
     # and covariance of projected draws must be the projected mixture's.
