@@ -119,23 +119,49 @@ class ConditionalPrior(nn.Module):
 
     @torch.inference_mode()
     def sample(
-        self, x: torch.Tensor, shown: torch.Tensor, draws: int, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        self,
+        x: torch.Tensor,
+        shown: torch.Tensor,
+        draws: int,
+        generator: torch.Generator | None = None,
+        defensive=None,
+        defensive_share: float = 0.0,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``draws`` latents per row from one pass of the network.
+
+        Args:
+            defensive: Optional density over the modelled coordinates with ``sample(n,
+                generator, device)`` and ``log_prob(c)`` (the unconditional prior there): a
+                ``defensive_share`` of each row's draws come from it instead, and the proposal's
+                log densities are those of the mixture of the two (defensive importance
+                sampling, Hesterberg 1995). Importance weights against a target near the
+                unconditional prior (a condition that says little about the row) then stay even,
+                where this network's own mixture alone can be far from it.
 
         Returns:
             Latents ``(B, draws, D)``, their modelled coordinates ``(B, draws, out_dim)`` (the
-            latent is ``center + (coords * scale) @ basis.T``) and the coordinates' log densities
-            ``(B, draws)``, which is what importance weights need.
+            latent is ``center + (coords * scale) @ basis.T``), the coordinates' log densities
+            under the proposal ``(B, draws)``, which is what importance weights need, and (with
+            ``defensive``) under ``defensive`` ``(B, draws)``.
         """
         log_w, means, log_std = self(x, shown)  # (B, K), (B, K, d), (B, K, d)
         rows, k, d = means.shape
-        comp = torch.multinomial(log_w.exp(), draws, replacement=True, generator=generator)  # (B, draws)
-        index = comp.unsqueeze(-1).expand(rows, draws, d)
-        eps = torch.randn((rows, draws, d), generator=generator, device=x.device, dtype=means.dtype)
-        c = torch.gather(means, 1, index) + eps * torch.gather(log_std, 1, index).exp()  # (B, draws, d)
+        own = draws - int(round(defensive_share * draws)) if defensive is not None else draws
+        comp = torch.multinomial(log_w.exp(), own, replacement=True, generator=generator)  # (B, own)
+        index = comp.unsqueeze(-1).expand(rows, own, d)
+        eps = torch.randn((rows, own, d), generator=generator, device=x.device, dtype=means.dtype)
+        c = torch.gather(means, 1, index) + eps * torch.gather(log_std, 1, index).exp()  # (B, own, d)
+        if own < draws:
+            other = defensive.sample(rows * (draws - own), generator, x.device).to(means.dtype)
+            c = torch.cat([c, other.view(rows, draws - own, d)], dim=1)  # (B, draws, d)
+        log_q = _mixture_log_density(c, log_w, means, log_std)
+        log_defensive = None
+        if defensive is not None:
+            log_defensive = defensive.log_prob(c.reshape(-1, d)).view(rows, draws)
+            if own < draws:
+                log_q = torch.logaddexp(log_q + math.log(own / draws), log_defensive + math.log(1 - own / draws))
         z = self.center + (c * self.scale) @ self.basis.T
-        return z, c, _mixture_log_density(c, log_w, means, log_std)
+        return z, c, log_q, log_defensive
 
 
 def _mixture_log_density(c: torch.Tensor, log_w: torch.Tensor, means: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:

@@ -52,6 +52,8 @@ class Generator:
         proposals: Conditional-prior draws per row among which importance weights choose.
         pool_factor: For conditions shared by all rows, the pool of draws is this many times
             the number of rows.
+        defensive_share: Share of the proposals drawn from the unconditional prior rather than
+            the conditional one (see :meth:`ConditionalPrior.sample`); 0 for none.
     """
 
     preprocessor: TablePreprocessor
@@ -61,6 +63,7 @@ class Generator:
     device: torch.device
     proposals: int = 8
     pool_factor: int = 2
+    defensive_share: float = 0.5
 
     def __post_init__(self) -> None:
         layout = self.preprocessor.layout_
@@ -122,10 +125,11 @@ class Generator:
         ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``."""
         xs = torch.from_numpy(x).to(self.device)
         ss = torch.from_numpy(shown).to(self.device)
-        z, coords, log_q = self.prior.sample(xs, ss, draws, generator)
+        # proposals from the conditional prior and (a share) the unconditional one; log_p: the
+        # unconditional prior's density at each
+        z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share)
         rows, _, d = z.shape
         flat = z.reshape(-1, d)
-        log_p = self.coordinate_prior.log_prob(coords.reshape(flat.shape[0], -1))
         known = ss[:, self.prior.column_of]  # (B, W)
         # Only the matrix columns of cells some row knows: one known column of 20 costs a
         # twentieth of the whole row's likelihood.
@@ -140,7 +144,7 @@ class Generator:
             weights.append((cells * known[row]).sum(1))
             if keep_outputs:
                 outputs.append(recon)
-        log_w = log_p.view(rows, draws) + torch.cat(weights).view(rows, draws) - log_q
+        log_w = log_p + torch.cat(weights).view(rows, draws) - log_q
         return z, log_w, torch.cat(outputs) if keep_outputs else None
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:

@@ -100,6 +100,32 @@ def test_range_after_a_category_follows_the_models_own_conditional(churn_model):
     assert abs((rows["international_plan"] == "yes").mean() - (filtered["international_plan"] == "yes").mean()) < 0.05
 
 
+def test_defensive_proposals_are_a_mixture_with_the_unconditional_prior():
+    # Half of each row's proposals come from the unconditional prior and the density returned is
+    # the two-part mixture's: then E_q[p / q] = 1 exactly, and p / q <= 2, whatever the
+    # conditional network says (here an untrained one, far from the prior).
+    import torch
+
+    from synthvae.conditional_prior import ConditionalPrior, ConditionalPriorConfig
+    from synthvae.prior import MixturePrior
+
+    config = ConditionalPriorConfig(data_dim=5, column_of=(0, 0, 1, 2, 2), latent_dim=4, hidden_dims=(16,), components=3)
+    network = ConditionalPrior(config, torch.Generator().manual_seed(0)).eval()
+    prior = MixturePrior.standard(4)
+    x = torch.randn(3, 5, generator=torch.Generator().manual_seed(1))
+    shown = torch.tensor([[True, False, True], [False, False, False], [True, True, True]])
+    z, coords, log_q, log_p = network.sample(x, shown, 20_000, torch.Generator().manual_seed(2), prior, 0.5)
+    assert z.shape == (3, 20_000, 4) and log_q.shape == log_p.shape == (3, 20_000)
+    assert torch.allclose(log_p, prior.log_prob(coords.reshape(-1, 4)).view(3, -1))
+    ratio = (log_p - log_q).exp()
+    assert float(ratio.max()) <= 2.0 + 1e-5
+    assert torch.allclose(ratio.mean(1), torch.ones(3), atol=0.03)
+    # Without a share, the draws and densities are the network's own.
+    _, own, own_q, _ = network.sample(x, shown, 20_000, torch.Generator().manual_seed(2), prior, 0.0)
+    assert torch.allclose(own_q, network.log_prob(own.reshape(-1, 4) * network.scale @ network.basis.T + network.center,
+                                                  x.repeat_interleave(20_000, 0), shown.repeat_interleave(20_000, 0)).view(3, -1), atol=1e-4)
+
+
 def test_set_of_categories_keeps_their_shares(churn_model, churn_small):
     counts = churn_small["state"].value_counts()
     common, rare = counts.index[0], counts.index[-1]
