@@ -147,19 +147,23 @@ class ConditionalPrior(nn.Module):
         log_w, means, log_std = self(x, shown)  # (B, K), (B, K, d), (B, K, d)
         rows, k, d = means.shape
         own = draws - int(round(defensive_share * draws)) if defensive is not None else draws
-        comp = torch.multinomial(log_w.exp(), own, replacement=True, generator=generator)  # (B, own)
-        index = comp.unsqueeze(-1).expand(rows, own, d)
-        eps = torch.randn((rows, own, d), generator=generator, device=x.device, dtype=means.dtype)
-        c = torch.gather(means, 1, index) + eps * torch.gather(log_std, 1, index).exp()  # (B, own, d)
+        c = means.new_empty((rows, 0, d))
+        if own:
+            comp = torch.multinomial(log_w.exp(), own, replacement=True, generator=generator)  # (B, own)
+            index = comp.unsqueeze(-1).expand(rows, own, d)
+            eps = torch.randn((rows, own, d), generator=generator, device=x.device, dtype=means.dtype)
+            c = torch.gather(means, 1, index) + eps * torch.gather(log_std, 1, index).exp()  # (B, own, d)
         if own < draws:
             other = defensive.sample(rows * (draws - own), generator, x.device).to(means.dtype)
             c = torch.cat([c, other.view(rows, draws - own, d)], dim=1)  # (B, draws, d)
-        log_q = _mixture_log_density(c, log_w, means, log_std)
-        log_defensive = None
-        if defensive is not None:
-            log_defensive = defensive.log_prob(c.reshape(-1, d)).view(rows, draws)
-            if own < draws:
-                log_q = torch.logaddexp(log_q + math.log(own / draws), log_defensive + math.log(1 - own / draws))
+        log_defensive = None if defensive is None else defensive.log_prob(c.reshape(-1, d)).view(rows, draws)
+        if own == draws:
+            log_q = _mixture_log_density(c, log_w, means, log_std)
+        elif own == 0:
+            log_q = log_defensive
+        else:
+            log_q = torch.logaddexp(_mixture_log_density(c, log_w, means, log_std) + math.log(own / draws),
+                                    log_defensive + math.log(1 - own / draws))
         z = self.center + (c * self.scale) @ self.basis.T
         return z, c, log_q, log_defensive
 

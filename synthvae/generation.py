@@ -37,6 +37,12 @@ from synthvae.schema import ColumnKind
 from synthvae.validation import conform
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
+# Conditions with no exact value (sets, ranges) are met by filtering the model's own rows when
+# at most this many draws per row do it (a share of 1/16 or more); rarer ones draw their values
+# first. Drawing values first costs about ``proposals + 1`` decodes a row, but its rows, given a
+# value, rest on few effective proposals: churn's top-decile range scored 0.938 against the real
+# rows meeting it that way, 0.949 filtered.
+_FILTER_DRAWS = 16
 
 
 @dataclass
@@ -119,15 +125,19 @@ class Generator:
 
     @torch.inference_mode()
     def _weighted(
-        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False
+        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False,
+        defensive_share: float | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``draws`` proposals per row, their log importance weights, ``(B, draws, D)`` and
-        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``."""
+        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``.
+        ``defensive_share``: the share of proposals from the unconditional prior (default
+        :attr:`defensive_share`)."""
         xs = torch.from_numpy(x).to(self.device)
         ss = torch.from_numpy(shown).to(self.device)
         # proposals from the conditional prior and (a share) the unconditional one; log_p: the
         # unconditional prior's density at each
-        z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share)
+        share = self.defensive_share if defensive_share is None else defensive_share
+        z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, share)
         rows, _, d = z.shape
         flat = z.reshape(-1, d)
         known = ss[:, self.prior.column_of]  # (B, W)
@@ -181,10 +191,10 @@ class Generator:
             _, recon = self._shared_pool(x[:1], shown[:1], n, generator)
             matrix = as_columns(self.model.add_noise(recon, generator))
         else:
-            # A pool pays when it costs fewer draws than the alternative: a first range or set
-            # is drawn from the training distribution and rows given it take ``proposals`` draws
-            # each; after exact conditions, a range's value takes ``candidates`` such rows.
-            budget = (self._candidates_cost(candidates) if shown.any() else self.proposals) * n
+            # A pool pays when it costs fewer draws than the alternative: after exact
+            # conditions, a range's value takes ``candidates`` rows of ``proposals`` draws each;
+            # with none, filtering the model's own rows is worth up to _FILTER_DRAWS a row.
+            budget = (self._candidates_cost(candidates) if shown.any() else _FILTER_DRAWS) * n
             pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, budget)
             if pooled is not None:
                 recon, values = pooled
@@ -258,18 +268,24 @@ class Generator:
         of a first round that satisfies them (the caller then draws the conditioned values first
         and the rows given them).
 
+        With no cell known, every proposal comes from the unconditional prior: each draw is then a
+        row of the model's own (weight 1), and the first ``n`` that satisfy the conditions are
+        kept, as filtering an unconditional sample would (no resampling, no repeated latents).
+
         Returns:
             The chosen draws' decoder outputs ``(n, W)`` (the unconditioned cells get fresh
             noise) and, per condition column, its ``n`` sampled values; or ``None``.
         """
         if n == 0:
             return None
-        want = self.pool_factor * n
+        unweighted = not shown.any()
+        want = n if unweighted else self.pool_factor * n
         recon_parts, value_parts, weight_parts = [], {c.column: [] for c in conditions}, []
         drawn = accepted = 0
         draws = min(1024, want)
         while True:
-            _, log_w, recon = self._weighted(x, shown, draws, generator, keep_outputs=True)
+            _, log_w, recon = self._weighted(x, shown, draws, generator, keep_outputs=True,
+                                             defensive_share=1.0 if unweighted else None)
             sampled = as_columns(self.model.add_noise(recon, generator))
             ok = np.ones(draws, dtype=bool)
             values = {}
@@ -293,7 +309,10 @@ class Generator:
             draws = int(min(budget - drawn, 65536, np.ceil(1.1 * (want - accepted) / rate)))
         if accepted < n:
             return None
-        pick = _resample(torch.cat(weight_parts), n, generator)
+        if unweighted:
+            pick = torch.arange(n, device=recon.device)
+        else:
+            pick = _resample(torch.cat(weight_parts), n, generator)
         recon = torch.cat(recon_parts)[pick]
         rows = pick.cpu().numpy()
         chosen = {name: pd.concat(parts, ignore_index=True).iloc[rows].reset_index(drop=True) for name, parts in value_parts.items()}

@@ -100,6 +100,20 @@ def test_range_after_a_category_follows_the_models_own_conditional(churn_model):
     assert abs((rows["international_plan"] == "yes").mean() - (filtered["international_plan"] == "yes").mean()) < 0.05
 
 
+def test_a_range_alone_is_the_models_own_filtered_rows(churn_model):
+    # A top-decile range with no exact condition: the model's own rows are filtered (about 10
+    # draws a row), so the other columns are what filtering an unconditional sample gives.
+    big = churn_model.sample(100_000, seed=6)
+    low = float(big["total_day_minutes"].quantile(0.9))
+    rows = churn_model.sample(4000, conditions={"total_day_minutes": {">=": low}}, seed=5)
+    assert (rows["total_day_minutes"] >= low).all()
+    filtered = big[big["total_day_minutes"] >= low]
+    for column in ("total_day_minutes", "total_day_charge", "total_eve_minutes", "number_customer_service_calls"):
+        spread = big[column].astype(float).std()
+        assert abs(rows[column].astype(float).mean() - filtered[column].astype(float).mean()) < 0.05 * spread, column
+    assert abs((rows["churn"] == "yes").mean() - (filtered["churn"] == "yes").mean()) < 0.03
+
+
 def test_defensive_proposals_are_a_mixture_with_the_unconditional_prior():
     # Half of each row's proposals come from the unconditional prior and the density returned is
     # the two-part mixture's: then E_q[p / q] = 1 exactly, and p / q <= 2, whatever the
