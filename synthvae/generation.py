@@ -268,9 +268,10 @@ class Generator:
         of a first round that satisfies them (the caller then draws the conditioned values first
         and the rows given them).
 
-        With no cell known, every proposal comes from the unconditional prior: each draw is then a
-        row of the model's own (weight 1), and the first ``n`` that satisfy the conditions are
-        kept, as filtering an unconditional sample would (no resampling, no repeated latents).
+        With no cell known, every proposal comes from the unconditional prior (in the conditional
+        prior's principal coordinates; the inactive rest of the latent at its mean): each draw is
+        then a row of the model's own (weight 1), and the first ``n`` that satisfy the conditions
+        are kept, as filtering an unconditional sample would (no resampling, no repeated latents).
 
         Returns:
             The chosen draws' decoder outputs ``(n, W)`` (the unconditioned cells get fresh

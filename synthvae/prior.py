@@ -118,7 +118,7 @@ def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> Mixt
     fitted in the principal axes whose variance is above :data:`_ACTIVE_VARIANCE`; along the
     others every component has the training rows' own variance (one Gaussian shared by all
     components). EM there costs a fraction of EM in all ``D`` dimensions (cost ~ ``d^2``: churn's
-    fit 1.85 s -> 0.1 s) and models the same thing up to the inactive axes' component-to-component
+    fit 1.85 s -> 0.21 s) and models the same thing up to the inactive axes' component-to-component
     differences, which are at the scale of the regulariser.
 
     k-means++ seeds and a few Lloyd steps start it; EM then runs until the mean log-likelihood
