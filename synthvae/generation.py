@@ -125,19 +125,15 @@ class Generator:
 
     @torch.inference_mode()
     def _weighted(
-        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False,
-        defensive_share: float | None = None,
+        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``draws`` proposals per row, their log importance weights, ``(B, draws, D)`` and
-        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``.
-        ``defensive_share``: the share of proposals from the unconditional prior (default
-        :attr:`defensive_share`)."""
+        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``."""
         xs = torch.from_numpy(x).to(self.device)
         ss = torch.from_numpy(shown).to(self.device)
         # proposals from the conditional prior and (a share) the unconditional one; log_p: the
         # unconditional prior's density at each
-        share = self.defensive_share if defensive_share is None else defensive_share
-        z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, share)
+        z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share)
         rows, _, d = z.shape
         flat = z.reshape(-1, d)
         known = ss[:, self.prior.column_of]  # (B, W)
@@ -191,15 +187,19 @@ class Generator:
             _, recon = self._shared_pool(x[:1], shown[:1], n, generator)
             matrix = as_columns(self.model.add_noise(recon, generator))
         else:
-            # A pool pays when it costs fewer draws than the alternative: after exact
-            # conditions, a range's value takes ``candidates`` rows of ``proposals`` draws each;
-            # with none, filtering the model's own rows is worth up to _FILTER_DRAWS a row.
-            budget = (self._candidates_cost(candidates) if shown.any() else _FILTER_DRAWS) * n
-            pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, budget)
+            # With no exact condition, the model's own rows are filtered when at most
+            # _FILTER_DRAWS a row do it. After exact conditions a pool pays when it costs fewer
+            # draws than the alternative: a range's value takes ``candidates`` rows of
+            # ``proposals`` draws each.
+            if shown.any():
+                pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, self._candidates_cost(candidates) * n)
+                if pooled is not None:
+                    pooled = (as_columns(self.model.add_noise(pooled[0], generator)), pooled[1])
+            else:
+                pooled = self._filter_rows(n, others, generator, rng, _FILTER_DRAWS * n)
             if pooled is not None:
-                recon, values = pooled
+                matrix, values = pooled
                 fixed.update(values)
-                matrix = as_columns(self.model.add_noise(recon, generator))
             else:
                 for condition in others:
                     codec = self.codec_of[condition.column]
@@ -255,6 +255,53 @@ class Generator:
             _, recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator)
         return as_columns(self.model.add_noise(recon, generator))
 
+    def _filter_rows(self, n, conditions, generator, rng, budget) -> tuple[np.ndarray, dict[str, pd.Series]] | None:
+        """``n`` of the model's own rows that satisfy every one of ``conditions`` (sets of values,
+        ranges), as filtering an unconditional sample gives them: latents from the unconditional
+        prior, decoded and sampled, kept when their sampled cells satisfy the conditions.
+
+        Draws come in rounds until ``n`` are kept, at most ``budget`` in all; ``None`` when a
+        round's share that satisfies them says the budget will not do (the caller then draws the
+        conditioned values first).
+
+        Returns:
+            The sampled matrix of the kept rows ``(n, W)`` (column-major) and, per condition
+            column, its ``n`` values; or ``None``.
+        """
+        if n == 0:
+            return None
+        parts, value_parts = [], {c.column: [] for c in conditions}
+        drawn = accepted = 0
+        draws = min(1024, n)
+        dim = self.model.config.latent_dim
+        while True:
+            if self.latent_prior is not None:
+                z = self.latent_prior.sample(draws, generator, self.device)
+            else:
+                z = torch.randn((draws, dim), generator=generator, device=self.device)
+            matrix = self._decode(z, generator)
+            ok = np.ones(draws, dtype=bool)
+            values = {}
+            for condition in conditions:
+                codec = self.codec_of[condition.column]
+                values[condition.column] = codec.reverse_transform(np.ascontiguousarray(matrix[:, self.slices[condition.column]]), rng)
+                ok &= codec.satisfies(values[condition.column], condition)
+            kept = np.flatnonzero(ok)[: n - accepted]
+            parts.append(matrix[kept])
+            for name, series in values.items():
+                value_parts[name].append(series.iloc[kept])
+            drawn, accepted = drawn + draws, accepted + kept.size
+            if accepted >= n or drawn >= budget:
+                break
+            rate = accepted / drawn
+            if rate * budget < n:
+                return None
+            draws = int(min(budget - drawn, 65536, np.ceil(1.1 * (n - accepted) / rate)))
+        if accepted < n:
+            return None
+        chosen = {name: pd.concat(parts, ignore_index=True).reset_index(drop=True) for name, parts in value_parts.items()}
+        return np.asfortranarray(np.concatenate(parts)), chosen
+
     def _pool_rows(self, x, shown, n, conditions, generator, rng, budget):
         """``n`` rows for rows that all know the cells of ``x`` ``(1, W)``, each satisfying every
         one of ``conditions`` (sets of values, ranges), by sampling-importance-resampling of
@@ -268,25 +315,18 @@ class Generator:
         of a first round that satisfies them (the caller then draws the conditioned values first
         and the rows given them).
 
-        With no cell known, every proposal comes from the unconditional prior (in the conditional
-        prior's principal coordinates; the inactive rest of the latent at its mean): each draw is
-        then a row of the model's own (weight 1), and the first ``n`` that satisfy the conditions
-        are kept, as filtering an unconditional sample would (no resampling, no repeated latents).
-
         Returns:
             The chosen draws' decoder outputs ``(n, W)`` (the unconditioned cells get fresh
             noise) and, per condition column, its ``n`` sampled values; or ``None``.
         """
         if n == 0:
             return None
-        unweighted = not shown.any()
-        want = n if unweighted else self.pool_factor * n
+        want = self.pool_factor * n
         recon_parts, value_parts, weight_parts = [], {c.column: [] for c in conditions}, []
         drawn = accepted = 0
         draws = min(1024, want)
         while True:
-            _, log_w, recon = self._weighted(x, shown, draws, generator, keep_outputs=True,
-                                             defensive_share=1.0 if unweighted else None)
+            _, log_w, recon = self._weighted(x, shown, draws, generator, keep_outputs=True)
             sampled = as_columns(self.model.add_noise(recon, generator))
             ok = np.ones(draws, dtype=bool)
             values = {}
@@ -310,10 +350,7 @@ class Generator:
             draws = int(min(budget - drawn, 65536, np.ceil(1.1 * (want - accepted) / rate)))
         if accepted < n:
             return None
-        if unweighted:
-            pick = torch.arange(n, device=recon.device)
-        else:
-            pick = _resample(torch.cat(weight_parts), n, generator)
+        pick = _resample(torch.cat(weight_parts), n, generator)
         recon = torch.cat(recon_parts)[pick]
         rows = pick.cpu().numpy()
         chosen = {name: pd.concat(parts, ignore_index=True).iloc[rows].reset_index(drop=True) for name, parts in value_parts.items()}
