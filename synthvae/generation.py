@@ -32,7 +32,7 @@ from synthvae.conditions import Condition
 from synthvae.model import SAMPLE_CHUNK, TabularVAE
 from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
-from synthvae.prior import MixturePrior
+from synthvae.prior import MixturePrior, prior_latents
 from synthvae.schema import ColumnKind
 from synthvae.validation import conform
 
@@ -273,12 +273,8 @@ class Generator:
         parts, value_parts = [], {c.column: [] for c in conditions}
         drawn = accepted = 0
         draws = min(1024, n)
-        dim = self.model.config.latent_dim
         while True:
-            if self.latent_prior is not None:
-                z = self.latent_prior.sample(draws, generator, self.device)
-            else:
-                z = torch.randn((draws, dim), generator=generator, device=self.device)
+            z = prior_latents(self.latent_prior, self.model.config.latent_dim, draws, generator, self.device)
             matrix = self._decode(z, generator)
             ok = np.ones(draws, dtype=bool)
             values = {}

@@ -110,6 +110,13 @@ class MixturePrior:
         return cls(tensors["prior.weights"], tensors["prior.means"], tensors["prior.scale_tril"])
 
 
+def prior_latents(prior: MixturePrior | None, latent_dim: int, rows: int, generator: torch.Generator, device) -> torch.Tensor:
+    """``rows`` latents ``(rows, latent_dim)`` from the mixture prior, or from N(0, I) without one."""
+    if prior is not None:
+        return prior.sample(rows, generator, device)
+    return torch.randn((rows, latent_dim), generator=generator, device=device)
+
+
 def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> MixturePrior:
     """Fit a full-covariance Gaussian mixture to latent vectors ``(N, D)`` by EM.
 

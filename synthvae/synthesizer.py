@@ -39,7 +39,7 @@ from synthvae.io import atomic_folder, read_table, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
-from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior
+from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory
 from synthvae.schema import Schema, load_schema
@@ -1154,7 +1154,7 @@ class Synthesizer:
 
     def _sample_matrix(self, rows: int, generator: torch.Generator) -> np.ndarray:
         """One sampled encoded matrix of ``rows`` rows, column-major on the CPU."""
-        z = _prior_latents(self.prior_, self.model_.config.latent_dim, rows, generator, self.device_)
+        z = prior_latents(self.prior_, self.model_.config.latent_dim, rows, generator, self.device_)
         return decoded_matrix(self.model_, z, generator)
 
     # ------------------------------------------------------------ save/load
@@ -1307,7 +1307,7 @@ def _match_category_shares(model: TabularVAE, prior: MixturePrior | None, column
     """Make the category shares of sampled rows the training rows' (see
     :meth:`TabularVAE.match_category_shares`), averaged over ``draws`` latents from the prior."""
     generator = torch.Generator(device=device).manual_seed(seed + 7)
-    z = _prior_latents(prior, model.config.latent_dim, draws, generator, device)
+    z = prior_latents(prior, model.config.latent_dim, draws, generator, device)
     model.eval()
     model.match_category_shares(z, column_means.to(device)[model.oh_idx])
 
@@ -1315,14 +1315,7 @@ def _match_category_shares(model: TabularVAE, prior: MixturePrior | None, column
 def _standard_draws(model: TabularVAE, rows: int, seed: int, device) -> np.ndarray:
     """A sampled encoded matrix of ``rows`` rows, latents from N(0, I), all drawn from ``seed``."""
     generator = torch.Generator(device=device).manual_seed(seed)
-    return decoded_matrix(model, _prior_latents(None, model.config.latent_dim, rows, generator, device), generator)
-
-
-def _prior_latents(prior: MixturePrior | None, latent_dim: int, rows: int, generator: torch.Generator, device) -> torch.Tensor:
-    """``rows`` latents ``(rows, latent_dim)`` from the mixture prior, or from N(0, I) without one."""
-    if prior is not None:
-        return prior.sample(rows, generator, device)
-    return torch.randn((rows, latent_dim), generator=generator, device=device)
+    return decoded_matrix(model, prior_latents(None, model.config.latent_dim, rows, generator, device), generator)
 
 
 @torch.no_grad()
