@@ -255,6 +255,17 @@ class Generator:
             _, recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator)
         return as_columns(self.model.add_noise(recon, generator))
 
+    def _check(self, matrix: np.ndarray, conditions: list[Condition], rng) -> tuple[np.ndarray, dict[str, pd.Series]]:
+        """Which rows of a sampled matrix ``(rows, W)`` satisfy every condition, and each
+        condition column's values (reverse-transformed)."""
+        ok = np.ones(matrix.shape[0], dtype=bool)
+        values = {}
+        for condition in conditions:
+            codec = self.codec_of[condition.column]
+            values[condition.column] = codec.reverse_transform(np.ascontiguousarray(matrix[:, self.slices[condition.column]]), rng)
+            ok &= codec.satisfies(values[condition.column], condition)
+        return ok, values
+
     def _filter_rows(self, n, conditions, generator, rng, budget) -> tuple[np.ndarray, dict[str, pd.Series]] | None:
         """``n`` of the model's own rows that satisfy every one of ``conditions`` (sets of values,
         ranges), as filtering an unconditional sample gives them: latents from the unconditional
@@ -273,26 +284,18 @@ class Generator:
         parts, value_parts = [], {c.column: [] for c in conditions}
         drawn = accepted = 0
         draws = min(1024, n)
-        while True:
+        while draws:
             z = prior_latents(self.latent_prior, self.model.config.latent_dim, draws, generator, self.device)
             matrix = self._decode(z, generator)
-            ok = np.ones(draws, dtype=bool)
-            values = {}
-            for condition in conditions:
-                codec = self.codec_of[condition.column]
-                values[condition.column] = codec.reverse_transform(np.ascontiguousarray(matrix[:, self.slices[condition.column]]), rng)
-                ok &= codec.satisfies(values[condition.column], condition)
+            ok, values = self._check(matrix, conditions, rng)
             kept = np.flatnonzero(ok)[: n - accepted]
             parts.append(matrix[kept])
             for name, series in values.items():
                 value_parts[name].append(series.iloc[kept])
             drawn, accepted = drawn + draws, accepted + kept.size
-            if accepted >= n or drawn >= budget:
-                break
-            rate = accepted / drawn
-            if rate * budget < n:
+            draws = _next_round(drawn, accepted, n, budget)
+            if draws is None:
                 return None
-            draws = int(min(budget - drawn, 65536, np.ceil(1.1 * (n - accepted) / rate)))
         if accepted < n:
             return None
         chosen = {name: pd.concat(parts, ignore_index=True).reset_index(drop=True) for name, parts in value_parts.items()}
@@ -321,16 +324,9 @@ class Generator:
         recon_parts, value_parts, weight_parts = [], {c.column: [] for c in conditions}, []
         drawn = accepted = 0
         draws = min(1024, want)
-        while True:
+        while draws:
             _, log_w, recon = self._weighted(x, shown, draws, generator, keep_outputs=True)
-            sampled = as_columns(self.model.add_noise(recon, generator))
-            ok = np.ones(draws, dtype=bool)
-            values = {}
-            for condition in conditions:
-                codec = self.codec_of[condition.column]
-                block = np.ascontiguousarray(sampled[:, self.slices[condition.column]])
-                values[condition.column] = codec.reverse_transform(block, rng)
-                ok &= codec.satisfies(values[condition.column], condition)
+            ok, values = self._check(as_columns(self.model.add_noise(recon, generator)), conditions, rng)
             kept = np.flatnonzero(ok)
             index = torch.from_numpy(kept).to(recon.device)
             recon_parts.append(recon[index])
@@ -338,12 +334,9 @@ class Generator:
                 value_parts[name].append(series.iloc[kept])
             weight_parts.append(log_w[0][index])
             drawn, accepted = drawn + draws, accepted + kept.size
-            if accepted >= want or drawn >= budget:
-                break
-            rate = accepted / drawn
-            if rate * budget < want:
+            draws = _next_round(drawn, accepted, want, budget)
+            if draws is None:
                 return None
-            draws = int(min(budget - drawn, 65536, np.ceil(1.1 * (want - accepted) / rate)))
         if accepted < n:
             return None
         pick = _resample(torch.cat(weight_parts), n, generator)
@@ -386,11 +379,10 @@ class Generator:
         """:meth:`_draw_dependent` for rows with cells of their own: a random one of each row's
         ``candidates`` proposals that satisfy ``condition``."""
         n = x.shape[0]
-        codec = self.codec_of[condition.column]
         rep_x, rep_shown = np.repeat(x, candidates, axis=0), np.repeat(shown, candidates, axis=0)
         matrix = self._decode(self._latents(rep_x, rep_shown, generator), generator)
-        proposals = codec.reverse_transform(np.ascontiguousarray(matrix[:, self.slices[condition.column]]), rng)
-        ok = codec.satisfies(proposals, condition).reshape(n, candidates)
+        ok, values = self._check(matrix, [condition], rng)
+        proposals, ok = values[condition.column], ok.reshape(n, candidates)
         # A random satisfying proposal per row (its rank under random keys).
         keys = np.where(ok, rng.random(ok.shape), -1.0)
         pick = keys.argmax(axis=1)
@@ -398,7 +390,7 @@ class Generator:
         chosen = proposals.iloc[np.arange(n) * candidates + pick].reset_index(drop=True)
         missed = int((~found).sum())
         if missed:
-            backup = codec.draw_given(condition, n, rng)
+            backup = self.codec_of[condition.column].draw_given(condition, n, rng)
             chosen = chosen.where(found, backup)
         return chosen, missed
 
@@ -529,6 +521,18 @@ def embed(
     if not means:
         return np.zeros((0, latent), np.float32), np.zeros((0, latent), np.float32)
     return np.concatenate(means), np.concatenate(variances)
+
+
+def _next_round(drawn: int, accepted: int, want: int, budget: int) -> int | None:
+    """Draws for the next round of a filter or a pool that has kept ``accepted`` of ``drawn``:
+    0 when ``want`` are kept or the ``budget`` is spent; ``None`` when the share kept so far says
+    the budget will not do; else enough for the rest at that share (plus 10%), at most 65,536."""
+    if accepted >= want or drawn >= budget:
+        return 0
+    rate = accepted / drawn
+    if rate * budget < want:
+        return None
+    return int(min(budget - drawn, 65536, np.ceil(1.1 * (want - accepted) / rate)))
 
 
 def decoded_matrix(model: TabularVAE, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
