@@ -211,10 +211,9 @@ class Generator:
                     fixed[condition.column] = values
                     self._put(x, shown, condition.column, values)
                 matrix = self._decode_given(x, shown, generator)
-        frame = self.preprocessor.reverse_transform(matrix, rng)
-        for name, values in fixed.items():
-            frame[name] = values.set_axis(frame.index)
-        return frame, fallbacks
+        # The conditioned columns keep their values; a rare category linked to one of them (see
+        # synthvae.preprocessing.table.link_pools) is drawn given it.
+        return self.preprocessor.reverse_transform(matrix, rng, known=fixed), fallbacks
 
     def _groups(self, x: np.ndarray, shown: np.ndarray) -> list[np.ndarray] | None:
         """The rows grouped by the cells they know (a group: row indices), or ``None`` when there
@@ -259,11 +258,10 @@ class Generator:
         """Which rows of a sampled matrix ``(rows, W)`` satisfy every condition, and each
         condition column's values (reverse-transformed)."""
         ok = np.ones(matrix.shape[0], dtype=bool)
-        values = {}
+        decoded = self.preprocessor.reverse_transform(matrix, rng, columns=list(dict.fromkeys(c.column for c in conditions)))
+        values = {name: decoded[name] for name in decoded.columns}
         for condition in conditions:
-            codec = self.codec_of[condition.column]
-            values[condition.column] = codec.reverse_transform(np.ascontiguousarray(matrix[:, self.slices[condition.column]]), rng)
-            ok &= codec.satisfies(values[condition.column], condition)
+            ok &= self.codec_of[condition.column].satisfies(values[condition.column], condition)
         return ok, values
 
     def _filter_rows(self, n, conditions, generator, rng, budget) -> tuple[np.ndarray, dict[str, pd.Series]] | None:

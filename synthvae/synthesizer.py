@@ -374,7 +374,7 @@ class Synthesizer:
                 return table
             return rules.forward(conformed if table is frame else conform(table, schema, name))
 
-        preprocessor = self._preprocessor(rules)
+        preprocessor = self._preprocessor(rules, private=spec is not None)
         chosen: dict = {}
 
         def check_memory(layout) -> None:
@@ -447,8 +447,11 @@ class Synthesizer:
         return _Prepared(found.rows, schema, rules, preprocessor, marginals, batches, validation,
                          torch.from_numpy(marginals).to(device), chosen["config"], chosen["network"], None)
 
-    def _preprocessor(self, rules: ConstraintPlan) -> TablePreprocessor:
-        return TablePreprocessor(rules.model_schema_, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding)
+    def _preprocessor(self, rules: ConstraintPlan, private: bool = False) -> TablePreprocessor:
+        # A private fit's codecs see a proxy table made from noisy marginals: no relation
+        # between columns to link rare categories by, and none may be taken from the real rows.
+        return TablePreprocessor(rules.model_schema_, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding,
+                                 link_pools=not private)
 
     def _train(self, prepared: "_Prepared", seeds: np.ndarray, device, callback, checkpointer, parallel) -> None:
         """Build and train the VAE, fit the priors, and keep the fitted state."""

@@ -185,3 +185,53 @@ def test_encode_decode_generated_frames(data):
     if schema["k"].kind is ColumnKind.NUMERIC:
         assert np.abs(got - k).max() <= 1e-6 + 0.01 * np.ptp(k)
         assert (got >= k.min()).all() and (got <= k.max()).all()
+
+
+def _flights(rows: int) -> pd.DataFrame:
+    from conftest import dataset_path
+
+    return pd.read_csv(dataset_path("flights.csv.gz"), nrows=rows, usecols=["carrier", "tailnum", "origin", "dest", "distance"])
+
+
+def test_pooled_tail_numbers_are_drawn_within_the_rows_carrier():
+    # 1,000+ tail numbers, 50 slots: most rows' planes are pooled. Each plane flies for one
+    # carrier; drawn from the pool at large, a pooled plane would match the row's carrier about
+    # a sixth of the time.
+    flights = _flights(6000)
+    schema = infer_schema(flights)
+    pre = TablePreprocessor(schema, max_categories=50)
+    matrix = pre.fit_transform(flights)
+    tail = pre.codecs_[[c.column.name for c in pre.codecs_].index("tailnum")]
+    assert tail.parent_ == "carrier"  # not origin (3 airports) nor dest
+    back = pre.reverse_transform(matrix, np.random.default_rng(0))
+    plane_carrier = flights.dropna(subset=["tailnum"]).groupby("tailnum")["carrier"].agg(lambda s: s.mode().iloc[0])
+    pooled = tail.in_pool(conform(flights, schema, "flights")["tailnum"])
+    drawn = back["tailnum"].astype(object)[pooled]
+    same = (drawn.map(plane_carrier).to_numpy() == flights["carrier"].to_numpy()[pooled]).mean()
+    assert pooled.mean() > 0.5 and same > 0.97
+    # Unlinked, the same draws ignore the carrier.
+    for codec in pre.codecs_:
+        if codec.column.name == "tailnum":
+            codec.link(None)
+    apart = pre.reverse_transform(matrix, np.random.default_rng(0))["tailnum"].astype(object)[pooled]
+    assert (apart.map(plane_carrier).to_numpy() == flights["carrier"].to_numpy()[pooled]).mean() < 0.5
+
+
+def test_a_parent_that_predicts_nothing_is_not_linked_and_the_link_survives_the_state():
+    flights = _flights(3000)
+    rng = np.random.default_rng(3)
+    flights["shuffled_carrier"] = rng.permutation(flights["carrier"].to_numpy())
+    schema = infer_schema(flights.drop(columns=["carrier"]))
+    pre = TablePreprocessor(schema, max_categories=50).fit(flights.drop(columns=["carrier"]))
+    tail = next(c for c in pre.codecs_ if c.column.name == "tailnum")
+    assert tail.parent_ == "origin" or tail.parent_ is None  # never the shuffled column
+    schema = infer_schema(flights)
+    pre = TablePreprocessor(schema, max_categories=50)
+    matrix = pre.fit_transform(flights)
+    again = TablePreprocessor.from_state(schema, pre.get_state())
+    first = pre.reverse_transform(matrix, np.random.default_rng(5))
+    assert first.equals(again.reverse_transform(matrix, np.random.default_rng(5)))
+    assert next(c for c in again.codecs_ if c.column.name == "tailnum").parent_ == "carrier"
+    # decoding a subset of the columns decodes the parent the linked column needs
+    only = pre.reverse_transform(matrix, np.random.default_rng(5), columns=["tailnum"])
+    assert list(only.columns) == ["tailnum"] and only["tailnum"].equals(first["tailnum"])

@@ -18,7 +18,10 @@ Documented behaviours:
 - a categorical column with more than ``max_categories`` categories keeps the
   ``max_categories - 1`` most frequent as their own slots and pools the rest into one "other"
   slot; a sampled "other" is drawn from the pooled categories in proportion to their training
-  frequency (so rare levels appear, at their rate, without widening the model);
+  frequency (so rare levels appear, at their rate, without widening the model), or, when the
+  table preprocessor linked the column to a parent column (see
+  :func:`synthvae.preprocessing.table.link_pools`), in proportion to their training frequency
+  among rows with the row's value of the parent (a tail number drawn within its carrier);
 - categories listed by the schema but absent from the data keep their slot and are learned as
   (nearly) never occurring;
 - ids are not learned: they take no span and are regenerated as ``first, first + 1, ...``
@@ -46,6 +49,10 @@ from synthvae.preprocessing.transforms import NumericEncoding, fit_transform_for
 from synthvae.schema import Column, ColumnKind, PersonalType
 
 _CALIBRATION_POINTS = 256
+# Pseudo-count of the pool's own frequencies mixed into a linked pooled draw: a parent value
+# seen with n pooled rows gives 1 / (n + 1) of its draws to the pool at large (a category never
+# seen with it can still appear, as rarely as that).
+LINK_SMOOTHING = 1.0
 _UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
@@ -563,6 +570,7 @@ class CategoricalCodec(ColumnCodec):
 
     def _fit(self, series: pd.Series) -> None:
         codes = self._codes(series)
+        self.link(None)
         self.fit_counts(np.bincount(codes[codes >= 0], minlength=len(self._categories)))
 
     def fit_counts(self, counts: np.ndarray) -> None:
@@ -610,7 +618,59 @@ class CategoricalCodec(ColumnCodec):
         block[np.arange(len(codes)), slots] = 1.0
         return block
 
-    def _reverse_codes(self, block: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def in_pool(self, series: pd.Series) -> np.ndarray:
+        """Which values of a conformed column are pooled categories (the "other" slot)."""
+        codes = self._codes(series)
+        return (codes >= 0) & (self.slot_of_code_[np.maximum(codes, 0)] == self.other_slot_) & self.has_other_
+
+    def link(self, parent: str | None, parent_codes: np.ndarray | None = None, codes: np.ndarray | None = None,
+             parent_levels: int = 0) -> None:
+        """Draw a sampled "other" from the pooled categories seen with the row's value of column
+        ``parent`` (``None``: from all of them, the default).
+
+        Args:
+            parent: The parent column's name.
+            parent_codes: The parent's level of each pooled training row (its category code, or
+                ``parent_levels - 1`` for null).
+            codes: This column's category code of the same rows.
+            parent_levels: The parent's categories, plus one for null.
+        """
+        if parent is None:
+            self.parent_, self.link_, self.parent_levels_ = None, None, 0
+            return
+        pairs, counts = np.unique(np.stack([parent_codes, codes], axis=1).astype(np.int64), axis=0, return_counts=True)
+        self.parent_, self.parent_levels_ = parent, int(parent_levels)
+        self.link_ = np.concatenate([pairs, counts[:, None]], axis=1)  # (pairs, 3): level, code, rows
+
+    def reverse_given(self, block: np.ndarray, rng: np.random.Generator, parent_codes: np.ndarray | None) -> pd.Series:
+        """:meth:`reverse_transform` with the row's parent level of a linked column (see
+        :meth:`link`; category code, null as -1): pooled categories are drawn given it."""
+        self._check_fitted()
+        if block.ndim != 2 or block.shape[1] != self.width:
+            raise ParameterError(f"column {self.column.name!r}: expected a block of width {self.width}, got {block.shape}")
+        return self._from_codes(self._reverse_codes(block, rng, parent_codes)).rename(self.column.name)
+
+    def _draw_pooled(self, n: int, parent_codes: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+        """``n`` pooled categories: by training frequency, or given each row's parent level."""
+        marginal = self.pool_counts_ / self.pool_counts_.sum()
+        if self.parent_ is None or parent_codes is None:
+            return rng.choice(self.pool_, size=n, p=marginal)
+        levels = np.where(parent_codes < 0, self.parent_levels_ - 1, parent_codes)
+        position = np.full(len(self._categories), -1, dtype=np.int64)
+        position[self.pool_] = np.arange(self.pool_.size)
+        out = np.empty(n, dtype=np.int64)
+        order = np.argsort(levels, kind="stable")
+        values, starts = np.unique(levels[order], return_index=True)
+        for level, rows in zip(values, np.split(order, starts[1:])):
+            seen = self.link_[self.link_[:, 0] == level]
+            where = position[seen[:, 1]]
+            counts = np.zeros(self.pool_.size)
+            counts[where[where >= 0]] = seen[where >= 0, 2]
+            probs = counts + LINK_SMOOTHING * marginal
+            out[rows] = rng.choice(self.pool_, size=rows.size, p=probs / probs.sum())
+        return out
+
+    def _reverse_codes(self, block: np.ndarray, rng: np.random.Generator, parent_codes: np.ndarray | None = None) -> np.ndarray:
         slots = argmax_rows(block)
         # Slot -> code in one gather: kept slots to their categories, "other" and null to -1.
         code_of_slot = np.full(block.shape[1], -1, dtype=np.int64)
@@ -619,8 +679,7 @@ class CategoricalCodec(ColumnCodec):
         if self.has_other_:
             other = slots == self.other_slot_
             if other.any():
-                probs = self.pool_counts_ / self.pool_counts_.sum()
-                codes[other] = rng.choice(self.pool_, size=int(other.sum()), p=probs)
+                codes[other] = self._draw_pooled(int(other.sum()), None if parent_codes is None else parent_codes[other], rng)
         return codes
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
@@ -670,6 +729,8 @@ class CategoricalCodec(ColumnCodec):
             "pool": self.pool_.tolist(),
             "pool_counts": self.pool_counts_.tolist(),
             "max_categories": self.max_categories,
+            **({"parent": self.parent_, "parent_levels": self.parent_levels_, "link": self.link_.ravel().tolist()}
+               if self.parent_ is not None else {}),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -680,6 +741,9 @@ class CategoricalCodec(ColumnCodec):
         self.kept_ = np.asarray(state["kept"], dtype=np.int64)
         self.pool_ = np.asarray(state["pool"], dtype=np.int64)
         self.pool_counts_ = np.asarray(state["pool_counts"], dtype=np.int64)
+        self.parent_ = state.get("parent")
+        self.parent_levels_ = int(state.get("parent_levels", 0))
+        self.link_ = np.asarray(state["link"], dtype=np.int64).reshape(-1, 3) if self.parent_ is not None else None
         self._build_maps()
 
 
