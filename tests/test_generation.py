@@ -344,3 +344,27 @@ def test_cli_condition_augment_impute_encode(tmp_path, penguins, fitted_penguins
         assert image.format == "PNG" and image.size[0] > 200
         pixels = np.asarray(image.convert("L"), dtype=float)
     assert pixels.std() > 5  # not blank
+
+
+# ------------------------------------------------------- linked rare categories
+def test_conditions_and_imputation_draw_pooled_tail_numbers_within_the_carrier():
+    # 50 slots for 1,000+ tail numbers: a pooled plane is drawn among those seen with the row's
+    # carrier, and the carrier a condition or an observed cell gives is the one that counts
+    # (the decoder's own carrier draw would disagree with it on some rows).
+    from conftest import dataset_path
+
+    flights = pd.read_csv(dataset_path("flights.csv.gz"), nrows=4000, usecols=["carrier", "tailnum", "origin", "distance"])
+    syn = Synthesizer(max_categories=50, epochs=3, hidden_dims=(32, 32), latent_dim=8, seed=0).fit(flights)
+    plane_carrier = flights.dropna(subset=["tailnum"]).groupby("tailnum")["carrier"].agg(lambda s: s.mode().iloc[0])
+    codec = next(c for c in syn.preprocessor_.codecs_ if c.column.name == "tailnum")
+    kept = {codec.column.categories[i] for i in codec.kept_}
+    rows = syn.sample(2000, conditions={"carrier": "UA"}, seed=1)
+    pooled = rows["tailnum"].astype(object).map(lambda t: t not in kept and t == t)
+    assert pooled.sum() > 500 and (rows["tailnum"].astype(object)[pooled].map(plane_carrier) == "UA").mean() > 0.98
+    holed = flights.iloc[:600].copy()
+    holed.loc[holed.index[::2], "tailnum"] = None
+    filled = syn.impute(holed, method="draw", seed=2)
+    drawn = filled["tailnum"].astype(object).iloc[::2]
+    pooled = drawn.map(lambda t: t not in kept)
+    assert pooled.sum() > 150
+    assert (drawn[pooled].map(plane_carrier).to_numpy() == holed["carrier"].iloc[::2][pooled].to_numpy()).mean() > 0.98

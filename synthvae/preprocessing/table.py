@@ -17,8 +17,9 @@ from synthvae.validation import conform
 
 
 # Held-out log-likelihood gain (nats per pooled row) a parent column must bring to the pooled
-# categories of a column before they are drawn given it (see link_pools). A parent independent of
-# them scores below 0 (its smoothing costs a little); a tail number given its carrier, about 2.
+# categories of a column before they are drawn given it (see link_pools). flights' tail numbers
+# given the carrier gain 2.05 nats (given the destination 0.90, the origin 0.51); loans' job
+# titles, mostly seen once, lose 0.59-0.66 given any of its 13 categorical columns.
 _LINK_GAIN = 0.05
 # Fewest pooled training rows to judge a parent on.
 _LINK_ROWS = 40
@@ -207,6 +208,7 @@ class TablePreprocessor:
         rng: np.random.Generator,
         columns: list[str] | None = None,
         known: dict[str, pd.Series] | None = None,
+        unknown: dict[str, np.ndarray] | None = None,
     ) -> pd.DataFrame:
         """Decode a sampled matrix into a table with exactly the schema's columns and dtypes
         (less personal columns whose strategy is ``drop``).
@@ -219,6 +221,8 @@ class TablePreprocessor:
             known: Columns whose values are given rather than decoded (``n_rows`` values each,
                 e.g. the conditions of a conditional sample); a linked column's pooled
                 categories are drawn given its parent's known values.
+            unknown: For a known column, the rows (a boolean mask) whose value is decoded
+                after all (the missing cells of a table being imputed).
         """
         self._check_fitted()
         if matrix.ndim != 2 or matrix.shape[1] != self.layout_.width:
@@ -238,7 +242,8 @@ class TablePreprocessor:
                 continue
             if codec.column.strategy is PersonalStrategy.DROP and codec.column.kind is ColumnKind.PERSONAL:
                 continue  # a dropped personal column is left out of every sampled table
-            if name in known:
+            partly = unknown.get(name) if unknown and name in known else None
+            if name in known and (partly is None or not partly.any()):
                 values[name] = known[name].reset_index(drop=True)
                 continue
             first = blocks[name][1]
@@ -249,6 +254,8 @@ class TablePreprocessor:
                 values[name] = codec.reverse_given(block, rng, codes).reset_index(drop=True)
             else:
                 values[name] = codec.reverse_transform(block, rng).reset_index(drop=True)
+            if partly is not None:
+                values[name] = values[name].where(pd.Series(partly), known[name].reset_index(drop=True))
         names = [c.column.name for c in self.codecs_ if c.column.name in values and c.column.name in wanted]
         return pd.DataFrame({name: values[name] for name in names}, index=pd.RangeIndex(matrix.shape[0]))
 
