@@ -215,11 +215,12 @@ class Synthesizer:
         prior: What sampling draws latents from: ``"mixture"`` (default: a Gaussian mixture
             fitted to the training rows' posterior means, see :mod:`synthvae.prior`) or
             ``"standard"`` (N(0, I)).
-        prior_components: Most components of the mixture prior (at least 20 training rows
-            each). 30 rather than 10 (issue 4's note of 2026-12-02, fit seeds 0-1, 1 thread):
-            flights100k's trends 0.9294 -> 0.9342 and TSTR 0.760 -> 0.801, german_credit's
-            quality 0.9521 / 0.9553 -> 0.9592 / 0.9585, detection AUC lower on churn (0.795 /
-            0.792 -> 0.761 / 0.738), seattle_weather and loans; diamonds the same; EM costs
+        prior_components: Most components of the mixture prior (at least 50 training rows
+            each, see :mod:`synthvae.prior`). 30 rather than 10 (issue 4's note of 2026-12-02,
+            1 thread): flights100k's trends 0.9294 -> 0.9342 and TSTR 0.760 -> 0.801 (seed 0);
+            over fit seeds 0-4 TSTR german_credit 0.623 -> 0.682 (16 components) and
+            seattle_weather 0.522 -> 0.570 (23), detection AUC seattle 0.786 -> 0.752, churn
+            (seeds 0-1) 0.794 -> 0.750; quality within +-0.002; diamonds the same. EM costs
             12 s of flights100k's fit and under 3 s elsewhere.
         conditional: Keep what the conditional prior (:mod:`synthvae.conditional_prior`) that
             conditional sampling (``sample(conditions=...)``), :meth:`augment` and
