@@ -199,3 +199,21 @@ def test_two_process_scan_is_the_one_process_scan(tmp_path, diamonds):
     for rank in (0, 1):  # each process read half the row groups, and all hold the whole scan
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"reservoir-{rank}.parquet"), alone.reservoir)
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"validation-{rank}.parquet"), alone.validation)
+
+
+def test_a_streamed_fit_links_pooled_categories_from_its_sample(tmp_path):
+    # The codecs see a sample (here 3,000 of 8,000 rows); the pools are refitted from the whole
+    # table's counts and the tail numbers stay linked to the carrier: a pooled plane the sample
+    # never saw is drawn only through the smoothing, rarely.
+    flights = pd.read_csv(dataset_path("flights.csv.gz"), nrows=8000, usecols=["carrier", "tailnum", "origin", "distance"])
+    _write_dataset(flights, tmp_path / "ds", files=4, row_group=1000)
+    syn = Synthesizer(seed=0, max_categories=50, **SMALL).fit(tmp_path / "ds", reservoir_rows=3000)
+    codec = next(c for c in syn.preprocessor_.codecs_ if c.column.name == "tailnum")
+    assert codec.parent_ == "carrier"
+    plane_carrier = flights.dropna(subset=["tailnum"]).groupby("tailnum")["carrier"].agg(lambda s: s.mode().iloc[0])
+    kept = {codec.column.categories[i] for i in codec.kept_}
+    fake = syn.sample(4000, seed=1)
+    tails = fake["tailnum"].astype(object)
+    pooled = tails.map(lambda t: t == t and t not in kept).to_numpy(bool)
+    assert pooled.sum() > 1000
+    assert (tails[pooled].map(plane_carrier).to_numpy() == fake["carrier"].astype(object).to_numpy()[pooled]).mean() > 0.95
