@@ -228,24 +228,29 @@ def _kmeans_assignments(x: torch.Tensor, k: int, generator: torch.Generator) -> 
 
 def _m_step(x: torch.Tensor, resp: torch.Tensor, eye: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Weights ``(K,)``, means ``(K, D)`` and covariance Cholesky factors ``(K, D, D)`` given the
-    responsibilities ``(n, K)``."""
+    responsibilities ``(n, K)``.
+
+    Every component's weighted second moments come from one product per chunk of rows (the
+    responsibility-weighted rows of all components side by side, ``(chunk, K * D)``, against
+    the rows); the covariance is that less the mean's outer product (float64, on centred
+    latents: no cancellation at the regulariser's scale)."""
+    n, d = x.shape
+    k = resp.shape[1]
     counts = resp.sum(0) + 10 * torch.finfo(x.dtype).eps  # (K,)
     means = (resp.T @ x) / counts.unsqueeze(1)
-    trils = []
-    for j in range(resp.shape[1]):
-        cov = torch.zeros_like(eye)
-        for rows in _chunks(x.shape[0]):
-            diff = x[rows] - means[j]
-            cov.addmm_((resp[rows, j : j + 1] * diff).T, diff)
-        trils.append(torch.linalg.cholesky(cov / counts[j] + _REG_COVAR * eye))
-    return counts / counts.sum(), means, torch.stack(trils)
+    second = torch.zeros((k * d, d), dtype=x.dtype, device=x.device)
+    step = max(64, _CHUNK_VALUES // (k * d))
+    for start in range(0, n, step):
+        rows, weights = x[start : start + step], resp[start : start + step]
+        second.addmm_((weights.unsqueeze(2) * rows.unsqueeze(1)).reshape(-1, k * d).T, rows)
+    cov = second.view(k, d, d) / counts.view(k, 1, 1) - means.unsqueeze(2) * means.unsqueeze(1)
+    cov = 0.5 * (cov + cov.transpose(1, 2)) + _REG_COVAR * eye
+    return counts / counts.sum(), means, torch.linalg.cholesky(cov)
 
 
-_CHUNK = 8192  # rows per temporary (chunk x D float64): the fit's memory stays flat in n
-
-
-def _chunks(n: int) -> list[slice]:
-    return [slice(start, min(start + _CHUNK, n)) for start in range(0, n, _CHUNK)]
+# Values of a chunk of rows times components times dimensions (_component_log_joint, _m_step):
+# temporaries stay in the cache, and the fit's memory flat in n.
+_CHUNK_VALUES = 2**17
 
 
 def _component_log_joint(z: torch.Tensor, weights: torch.Tensor, means: torch.Tensor, tril: torch.Tensor) -> torch.Tensor:
@@ -253,18 +258,24 @@ def _component_log_joint(z: torch.Tensor, weights: torch.Tensor, means: torch.Te
     terms of the mixture's log density (:meth:`MixturePrior.log_prob`) and of EM's
     responsibilities (:func:`fit_mixture_prior`).
 
-    Whitening by the inverse Cholesky factors (K small D x D inverses) is one matrix product per
-    component and chunk of rows, several times faster than a triangular solve against n
-    right-hand sides; a solve against the whole ``(D, n)`` right-hand side also held 330 MB more
-    on diamonds' 43k rows."""
-    d = z.shape[1]
-    tril = tril.to(z.device)
-    whiten = torch.linalg.inv(tril).transpose(1, 2)  # (K, D, D)
+    Whitening by the inverse Cholesky factors (K small D x D inverses) makes every component's
+    Mahalanobis distances one product: the rows times the K whitening matrices side by side
+    ``(D, K * D)``, less each mean's whitened image, squared and summed per component, in chunks
+    of rows that stay in the cache. At 30 components that is 5x faster than a product per
+    component (churn's conditional draw of 10k rows: 31 ms -> 6 ms of the prior's density; a
+    triangular solve against n right-hand sides is slower still and held 330 MB more on
+    diamonds' 43k rows)."""
+    n, d = z.shape
+    k = means.shape[0]
+    tril = tril.to(z.device, z.dtype)
+    whiten = torch.linalg.inv(tril).transpose(1, 2)  # (K, D, D): (z - mean_k) @ whiten[k] is whitened
+    stacked = whiten.permute(1, 0, 2).reshape(d, k * d)  # (D, K * D)
+    shift = torch.einsum("kd,kde->ke", means.to(z.device, z.dtype), whiten).reshape(1, k * d)
     log_det = torch.log(torch.diagonal(tril, dim1=1, dim2=2)).sum(1)  # (K,)
-    out = torch.empty((z.shape[0], means.shape[0]), dtype=z.dtype, device=z.device)
-    for k in range(means.shape[0]):
-        mean, log_weight = means[k].to(z.device), torch.log(weights[k])
-        for rows in _chunks(z.shape[0]):
-            solved = (z[rows] - mean) @ whiten[k]  # (chunk, D)
-            out[rows, k] = log_weight - 0.5 * (solved**2).sum(1) - log_det[k] - 0.5 * d * math.log(2 * math.pi)
+    constant = torch.log(weights.to(z.device, z.dtype)) - log_det - 0.5 * d * math.log(2 * math.pi)
+    out = torch.empty((n, k), dtype=z.dtype, device=z.device)
+    step = max(64, _CHUNK_VALUES // (k * d))
+    for start in range(0, n, step):
+        solved = torch.mm(z[start : start + step], stacked).sub_(shift)  # (chunk, K * D)
+        out[start : start + step] = constant - 0.5 * solved.square_().view(-1, k, d).sum(2)
     return out
