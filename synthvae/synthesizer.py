@@ -219,9 +219,10 @@ class Synthesizer:
             each, see :mod:`synthvae.prior`). 30 rather than 10 (issue 4's note of 2026-12-02,
             1 thread): flights100k's trends 0.9294 -> 0.9342 and TSTR 0.760 -> 0.801 (seed 0);
             over fit seeds 0-4 TSTR german_credit 0.623 -> 0.682 (16 components) and
-            seattle_weather 0.522 -> 0.570 (23), detection AUC seattle 0.786 -> 0.752, churn
-            (seeds 0-1) 0.794 -> 0.750; quality within +-0.002; diamonds the same. EM costs
-            12 s of flights100k's fit and under 3 s elsewhere.
+            seattle_weather 0.522 -> 0.570 (23), detection AUC seattle 0.786 -> 0.752; quality
+            within +-0.002. churn (seeds 0-4) about the same (TSTR 0.822 -> 0.818, detection
+            0.778 -> 0.785) with its closer-to-training share 0.531 -> 0.542; diamonds the same.
+            EM costs about 10 s of flights100k's fit and under 3 s elsewhere.
         conditional: Keep what the conditional prior (:mod:`synthvae.conditional_prior`) that
             conditional sampling (``sample(conditions=...)``), :meth:`augment` and
             :meth:`impute` need is trained from; it is trained when first needed (see
