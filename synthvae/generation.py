@@ -424,7 +424,10 @@ class Generator:
         fill = {name: cells & (columns is None or name in columns) for name, cells in unknown.items()}
         x, shown = self._evidence(data, unknown)
         adjust = self._forbid_nulls([name for name, cells in fill.items() if cells.any() and self.codec_of[name].column.nullable])
-        parents = {c.parent_ for c in self.preprocessor.codecs_ if getattr(c, "parent_", None) is not None}
+        # Linked rare categories and their parents (see synthvae.preprocessing.table.link_pools):
+        # each is drawn given the other's observed value.
+        linked = [c for c in self.preprocessor.codecs_ if getattr(c, "parent_", None) is not None]
+        parents = {c.parent_ for c in linked} | {c.column.name for c in linked}
         reps = draws if method == "mean" else 1
         chunk = max(1, 50_000 // reps)
         tables = []
@@ -434,8 +437,6 @@ class Generator:
                 stop = min(n, start + chunk)
                 rep_x, rep_shown = np.repeat(x[start:stop], reps, axis=0), np.repeat(shown[start:stop], reps, axis=0)
                 matrix = self._decode(self._latents(rep_x, rep_shown, generator), generator, adjust)
-                # A rare category linked to a column is drawn given that column's observed value
-                # (see synthvae.preprocessing.table.link_pools).
                 rows = np.repeat(np.arange(start, stop), reps)
                 known = {name: data[name].iloc[rows] for name in parents}
                 sampled = self.preprocessor.reverse_transform(matrix, rng, known=known, unknown={name: unknown[name][rows] for name in parents})

@@ -368,3 +368,27 @@ def test_conditions_and_imputation_draw_pooled_tail_numbers_within_the_carrier()
     pooled = drawn.map(lambda t: t not in kept)
     assert pooled.sum() > 150
     assert (drawn[pooled].map(plane_carrier).to_numpy() == holed["carrier"].iloc[::2][pooled].to_numpy()).mean() > 0.98
+
+
+def test_a_given_pooled_tail_number_brings_its_carrier():
+    # The other way round: the model sees a pooled plane only as "other", so its carrier comes
+    # from the planes' carriers in training: in a condition and in imputation alike.
+    from conftest import dataset_path
+
+    flights = pd.read_csv(dataset_path("flights.csv.gz"), nrows=4000, usecols=["carrier", "tailnum", "origin", "distance"])
+    syn = Synthesizer(max_categories=50, epochs=3, hidden_dims=(32, 32), latent_dim=8, seed=0).fit(flights)
+    codec = next(c for c in syn.preprocessor_.codecs_ if c.column.name == "tailnum")
+    pooled_plane = codec.column.categories[codec.pool_[np.argmax(codec.pool_counts_)]]
+    plane_carrier = flights.loc[flights["tailnum"] == pooled_plane, "carrier"].mode().iloc[0]
+    rows = syn.sample(300, conditions={"tailnum": pooled_plane}, seed=1)
+    assert (rows["tailnum"].astype(object) == pooled_plane).all() and (rows["carrier"].astype(object) == plane_carrier).all()
+    holed = flights.iloc[:800].copy()
+    hidden = holed.index[::2]
+    holed.loc[hidden, "carrier"] = None
+    filled = syn.impute(holed, method="draw", seed=2)
+    kept = {codec.column.categories[i] for i in codec.kept_}
+    pooled = holed.loc[hidden, "tailnum"].astype(object).map(lambda t: t == t and t not in kept).to_numpy(bool)
+    assert pooled.sum() > 200
+    assert (filled.loc[hidden, "carrier"].astype(object).to_numpy()[pooled] == flights.loc[hidden, "carrier"].to_numpy()[pooled]).mean() > 0.97
+    # observed carriers are left as they are
+    assert filled.loc[holed.index[1::2], "carrier"].astype(object).equals(flights.loc[holed.index[1::2], "carrier"].astype(object))

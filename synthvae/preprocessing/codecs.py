@@ -650,6 +650,24 @@ class CategoricalCodec(ColumnCodec):
             raise ParameterError(f"column {self.column.name!r}: expected a block of width {self.width}, got {block.shape}")
         return self._from_codes(self._reverse_codes(block, rng, parent_codes)).rename(self.column.name)
 
+    def draw_parent(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The parent's level for rows whose value of this (linked) column is known: drawn from
+        the parent levels its pooled category was seen with (category code; null as -1), or -2
+        where the category is not pooled or was not seen with any (the parent is then left to
+        the model)."""
+        out = np.full(codes.shape[0], -2, dtype=np.int64)
+        if self.parent_ is None or not codes.size:
+            return out
+        link = self.link_[np.argsort(self.link_[:, 1], kind="stable")]
+        firsts = np.searchsorted(link[:, 1], codes, side="left")
+        lasts = np.searchsorted(link[:, 1], codes, side="right")
+        for code in np.unique(codes[lasts > firsts]):
+            rows = np.flatnonzero(codes == code)
+            seen = link[firsts[rows[0]] : lasts[rows[0]]]
+            levels = rng.choice(seen[:, 0], size=rows.size, p=seen[:, 2] / seen[:, 2].sum())
+            out[rows] = np.where(levels == self.parent_levels_ - 1, -1, levels)
+        return out
+
     def _draw_pooled(self, n: int, parent_codes: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
         """``n`` pooled categories: by training frequency, or given each row's parent level."""
         marginal = self.pool_counts_ / self.pool_counts_.sum()

@@ -256,8 +256,31 @@ class TablePreprocessor:
                 values[name] = codec.reverse_transform(block, rng).reset_index(drop=True)
             if partly is not None:
                 values[name] = values[name].where(pd.Series(partly), known[name].reset_index(drop=True))
+            values[name] = self._parent_from_known_children(codec, values[name], known, unknown, rng, partly)
         names = [c.column.name for c in self.codecs_ if c.column.name in values and c.column.name in wanted]
         return pd.DataFrame({name: values[name] for name in names}, index=pd.RangeIndex(matrix.shape[0]))
+
+    def _parent_from_known_children(self, codec: ColumnCodec, decoded: pd.Series, known: dict[str, pd.Series],
+                                    unknown: dict[str, np.ndarray] | None, rng: np.random.Generator,
+                                    free: np.ndarray | None) -> pd.Series:
+        """A decoded parent column where a linked column's value is known: rows whose known
+        value is a pooled category take a parent value it was seen with (a plane given, its
+        carrier follows; the model saw only "other" for it). ``free``: the rows whose parent
+        value was decoded (``None``: all); the parent's own known values stay."""
+        for child in self.codecs_:
+            if getattr(child, "parent_", None) != codec.column.name or child.column.name not in known:
+                continue
+            given = known[child.column.name].reset_index(drop=True)
+            codes = child._codes(given)
+            if unknown is not None and child.column.name in unknown:
+                codes = np.where(unknown[child.column.name], -1, codes)
+            levels = child.draw_parent(codes, rng)
+            if free is not None:
+                levels = np.where(free, levels, -2)
+            if (levels > -2).any():
+                drawn = codec._from_codes(np.maximum(levels, -1))
+                decoded = decoded.where(pd.Series(levels == -2), drawn)
+        return decoded
 
     def finalize(self, frame: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
         """Fix up a table assembled from several :meth:`reverse_transform` calls: ids are
