@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 _REG_COVAR = 1e-3  # added to each component's covariance: keeps it positive definite
 # Fewest training rows per component. Each component summarises this many rows' latents at
-# least: at 24 rows a component (german_credit's 720 rows, 30 components) the share of synthetic
+# least: at 27 rows a component (german_credit's 800 rows, 30 components) the share of synthetic
 # rows closer to training than to held-out rows rose to 0.569 (fit seeds 0-4; 0.546 with 10
 # components), at 50 (16 components) it is 0.547, with TSTR 0.623 -> 0.682 over 10 components.
 _ROWS_PER_COMPONENT = 50
