@@ -216,14 +216,13 @@ class Synthesizer:
             fitted to the training rows' posterior means, see :mod:`synthvae.prior`) or
             ``"standard"`` (N(0, I)).
         prior_components: Most components of the mixture prior (at least 50 training rows
-            each, see :mod:`synthvae.prior`). 60 rather than 10 (issue 4's note of 2026-12-02,
-            1 thread; german_credit and seattle_weather get 16 and 23 by the rows): over fit
-            seeds 0-4 TSTR german_credit 0.623 -> 0.682 and seattle_weather 0.522 -> 0.570,
-            detection AUC seattle 0.786 -> 0.752 and churn 0.778 -> 0.749 (30 components:
-            0.785); flights100k's trends 0.9294 -> 0.9355 (30: 0.9342) and TSTR 0.760 -> 0.803
-            (seed 0); quality within +-0.002 everywhere; loans' detection 0.895 -> 0.848 with
-            TSTR 0.432 -> 0.425. EM costs about 20-30 s of flights100k's fit and under 7 s
-            elsewhere.
+            each, see :mod:`synthvae.prior`). 30 rather than 10 (issue 4's note of 2026-12-02,
+            1 thread): flights100k's trends 0.9294 -> 0.9342 and TSTR 0.760 -> 0.801 (seed 0);
+            over fit seeds 0-4 TSTR german_credit 0.623 -> 0.682 (16 components) and
+            seattle_weather 0.522 -> 0.570 (23), detection AUC seattle 0.786 -> 0.752; quality
+            within +-0.002. churn (seeds 0-4) about the same (TSTR 0.822 -> 0.818, detection
+            0.778 -> 0.785) with its closer-to-training share 0.531 -> 0.542; diamonds the same.
+            EM costs about 10 s of flights100k's fit and under 3 s elsewhere.
         conditional: Keep what the conditional prior (:mod:`synthvae.conditional_prior`) that
             conditional sampling (``sample(conditions=...)``), :meth:`augment` and
             :meth:`impute` need is trained from; it is trained when first needed (see
@@ -260,7 +259,7 @@ class Synthesizer:
         max_categories: int = 200,
         numeric_encoding: str = "quantile",
         prior: str = "mixture",
-        prior_components: int = 60,
+        prior_components: int = 30,
         conditional: bool = True,
         privacy: PrivacySpec | dict | float | None = None,
         seed: int = 0,
