@@ -623,6 +623,12 @@ class CategoricalCodec(ColumnCodec):
         codes = self._codes(series)
         return (codes >= 0) & (self.slot_of_code_[np.maximum(codes, 0)] == self.other_slot_) & self.has_other_
 
+    def pool_positions(self) -> np.ndarray:
+        """Each category code's index in the pool (``-1`` for categories not pooled)."""
+        position = np.full(len(self._categories), -1, dtype=np.int64)
+        position[self.pool_] = np.arange(self.pool_.size)
+        return position
+
     def link(self, parent: str | None, parent_codes: np.ndarray | None = None, codes: np.ndarray | None = None,
              parent_levels: int = 0) -> None:
         """Draw a sampled "other" from the pooled categories seen with the row's value of column
@@ -674,8 +680,7 @@ class CategoricalCodec(ColumnCodec):
         if self.parent_ is None or parent_codes is None:
             return rng.choice(self.pool_, size=n, p=marginal)
         levels = np.where(parent_codes < 0, self.parent_levels_ - 1, parent_codes)
-        position = np.full(len(self._categories), -1, dtype=np.int64)
-        position[self.pool_] = np.arange(self.pool_.size)
+        position = self.pool_positions()
         out = np.empty(n, dtype=np.int64)
         order = np.argsort(levels, kind="stable")
         values, starts = np.unique(levels[order], return_index=True)

@@ -57,8 +57,7 @@ def link_pools(codecs: list[ColumnCodec], data: pd.DataFrame) -> None:
         codec.link(None)
         if pooled.size < _LINK_ROWS:
             continue
-        position = np.full(len(codec._categories), -1, dtype=np.int64)
-        position[codec.pool_] = np.arange(codec.pool_.size)
+        position = codec.pool_positions()
         codes = codec._codes(data[codec.column.name])[pooled]
         judged = np.arange(0, pooled.size, max(1, pooled.size // _LINK_JUDGED))
         best = None
@@ -99,6 +98,26 @@ def _held_out_gain(values: np.ndarray, levels: np.ndarray, n_values: int, n_leve
         given = np.where(totals[level] > 0, given, own[values[test]])
         gain += float(np.mean(np.log(given) - np.log(own[values[test]])))
     return gain / 2
+
+
+def _parent_from_known_children(parent: CategoricalCodec, decoded: pd.Series, children: list[CategoricalCodec],
+                                known: dict[str, pd.Series], unknown: dict[str, np.ndarray] | None,
+                                rng: np.random.Generator, free: np.ndarray | None) -> pd.Series:
+    """A decoded parent column where a linked column's value is known (``children``: those linked
+    to it whose values ``known`` holds): rows whose known value is a pooled category take a
+    parent value it was seen with (a plane given, its carrier follows; the model saw only
+    "other" for it). ``free``: the rows whose parent value was decoded (``None``: all); the
+    parent's own known values stay."""
+    for child in children:
+        codes = child._codes(known[child.column.name].reset_index(drop=True))
+        if unknown is not None and child.column.name in unknown:
+            codes = np.where(unknown[child.column.name], -1, codes)
+        levels = child.draw_parent(codes, rng)
+        if free is not None:
+            levels = np.where(free, levels, -2)
+        if (levels > -2).any():
+            decoded = decoded.where(pd.Series(levels == -2), parent._from_codes(np.maximum(levels, -1)))
+    return decoded
 
 
 class TablePreprocessor:
@@ -236,12 +255,18 @@ class TablePreprocessor:
         for codec in self.codecs_:
             blocks[codec.column.name] = (codec, start)
             start += codec.width
-        # Parents of linked columns are decoded first (a parent is never itself linked).
+        # Linked columns by parent; parents are decoded first (a parent is never itself linked),
+        # also when only a linked column is wanted.
+        children: dict[str, list[CategoricalCodec]] = {}
+        for codec in self.codecs_:
+            if getattr(codec, "parent_", None) is not None:
+                children.setdefault(codec.parent_, []).append(codec)
+        needed = wanted | {p for p, linked in children.items() if any(c.column.name in wanted for c in linked)}
         order = sorted(self.codecs_, key=lambda c: getattr(c, "parent_", None) is not None)
         values: dict[str, pd.Series] = {}
         for codec in order:
             name = codec.column.name
-            if name not in wanted and not any(getattr(blocks[w][0], "parent_", None) == name for w in wanted):
+            if name not in needed:
                 continue
             if codec.column.strategy is PersonalStrategy.DROP and codec.column.kind is ColumnKind.PERSONAL:
                 continue  # a dropped personal column is left out of every sampled table
@@ -259,31 +284,11 @@ class TablePreprocessor:
                 values[name] = codec.reverse_transform(block, rng).reset_index(drop=True)
             if partly is not None:
                 values[name] = values[name].where(pd.Series(partly), known[name].reset_index(drop=True))
-            values[name] = self._parent_from_known_children(codec, values[name], known, unknown, rng, partly)
+            given = [c for c in children.get(name, ()) if c.column.name in known]
+            if given:
+                values[name] = _parent_from_known_children(codec, values[name], given, known, unknown, rng, partly)
         names = [c.column.name for c in self.codecs_ if c.column.name in values and c.column.name in wanted]
         return pd.DataFrame({name: values[name] for name in names}, index=pd.RangeIndex(matrix.shape[0]))
-
-    def _parent_from_known_children(self, codec: ColumnCodec, decoded: pd.Series, known: dict[str, pd.Series],
-                                    unknown: dict[str, np.ndarray] | None, rng: np.random.Generator,
-                                    free: np.ndarray | None) -> pd.Series:
-        """A decoded parent column where a linked column's value is known: rows whose known
-        value is a pooled category take a parent value it was seen with (a plane given, its
-        carrier follows; the model saw only "other" for it). ``free``: the rows whose parent
-        value was decoded (``None``: all); the parent's own known values stay."""
-        for child in self.codecs_:
-            if getattr(child, "parent_", None) != codec.column.name or child.column.name not in known:
-                continue
-            given = known[child.column.name].reset_index(drop=True)
-            codes = child._codes(given)
-            if unknown is not None and child.column.name in unknown:
-                codes = np.where(unknown[child.column.name], -1, codes)
-            levels = child.draw_parent(codes, rng)
-            if free is not None:
-                levels = np.where(free, levels, -2)
-            if (levels > -2).any():
-                drawn = codec._from_codes(np.maximum(levels, -1))
-                decoded = decoded.where(pd.Series(levels == -2), drawn)
-        return decoded
 
     def finalize(self, frame: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
         """Fix up a table assembled from several :meth:`reverse_transform` calls: ids are
