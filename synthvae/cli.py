@@ -387,10 +387,12 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
               help="mean: best single guess (mean / most frequent of draws); draw: random draws.")
 @click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M.")
 @click.option("--columns", help="Comma-separated columns to fill (default: all).")
+@click.option("--calibrate/--no-calibrate", default=True, show_default=True,
+              help="With --method mean: correct numeric means by a line fitted on the model's own rows.")
 @_seed_option
 @_device_option
 @_library_errors
-def impute_command(model, data, output, method, multiple, columns, seed, device) -> None:
+def impute_command(model, data, output, method, multiple, columns, calibrate, seed, device) -> None:
     """Fill the missing cells of DATA with values drawn from MODEL given each row's other cells."""
     _check_table_output(output)
     syn = Synthesizer.load(model, device=device)
@@ -403,7 +405,7 @@ def impute_command(model, data, output, method, multiple, columns, seed, device)
         tables = tables if isinstance(tables, list) else [tables]
         frame = pd.concat([t.assign(imputation=i + 1) for i, t in enumerate(tables)], ignore_index=True)
     else:
-        frame = syn.impute(table, columns=chosen, method=method, seed=seed)
+        frame = syn.impute(table, columns=chosen, method=method, calibrate=calibrate, seed=seed)
     filled = int(table.isna().sum().sum() - frame.iloc[: len(table)].isna().sum().sum())
     write_table(frame, output)
     click.echo(f"filled {filled} cells of {len(table)} rows; wrote {output}", err=True)

@@ -21,6 +21,7 @@ This module knows the preprocessor, the VAE and the conditional prior; the facad
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,11 @@ _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) wh
 # value, rest on few effective proposals: churn's top-decile range scored 0.938 against the real
 # rows meeting it that way, 0.949 filtered.
 _FILTER_DRAWS = 16
+# Imputation's calibration (Generator._calibration): model rows completed to fit each column's
+# line, the fewest hidden cells a line is fitted from, and the steepest slope allowed.
+_CALIBRATION_ROWS = 2000
+_CALIBRATION_PAIRS = 30
+_CALIBRATION_MAX_SLOPE = 1.0
 
 
 @dataclass
@@ -402,6 +408,7 @@ class Generator:
         method: str,
         generator: torch.Generator,
         rng: np.random.Generator,
+        calibrate: bool = True,
     ) -> list[pd.DataFrame]:
         """Fill the unknown cells of ``frame``.
 
@@ -414,36 +421,89 @@ class Generator:
             method: ``"draw"``: each table is one draw from the model given the row's observed
                 cells; ``"mean"``: one table, numeric cells the mean of the draws, others the most
                 frequent draw.
+            calibrate: With ``method="mean"``, put each real-valued column's means on the line
+                that predicts the truth from them on the model's own rows (see
+                :meth:`_calibration`).
 
         Returns:
             The completed tables.
         """
         data = conform(frame, self.preprocessor.schema, source, allow_extra=True, check_bounds=False, check_nulls=False)
-        n = len(data)
         unknown = self._unknown_cells(data)
         fill = {name: cells & (columns is None or name in columns) for name, cells in unknown.items()}
-        x, shown = self._evidence(data, unknown)
         adjust = self._forbid_nulls([name for name, cells in fill.items() if cells.any() and self.codec_of[name].column.nullable])
+        if method != "mean":
+            return [self._merge(frame, data, _joined(self._completions(data, unknown, adjust, 1, generator, rng)), fill)
+                    for _ in range(draws)]
+        lines = self._calibration(unknown, fill, adjust, draws, generator, rng) if calibrate else {}
+        parts = (self._aggregate(sampled, len(sampled) // draws, draws, lines)
+                 for sampled in self._completions(data, unknown, adjust, draws, generator, rng))
+        return [self._merge(frame, data, _joined(parts), fill)]
+
+    def _completions(self, data: pd.DataFrame, unknown: dict[str, np.ndarray], adjust, reps: int,
+                     generator: torch.Generator, rng: np.random.Generator) -> Iterator[pd.DataFrame]:
+        """``reps`` consecutive draws of every learned column for each row of ``data`` given its
+        known cells, in chunks of about 50,000 draws (an empty frame for no rows)."""
+        n = len(data)
+        x, shown = self._evidence(data, unknown)
         # Linked rare categories and their parents (see synthvae.preprocessing.table.link_pools):
         # each is drawn given the other's observed value.
         linked = [c for c in self.preprocessor.codecs_ if getattr(c, "parent_", None) is not None]
         parents = {c.parent_ for c in linked} | {c.column.name for c in linked}
-        reps = draws if method == "mean" else 1
         chunk = max(1, 50_000 // reps)
-        tables = []
-        for _ in range(1 if method == "mean" else draws):
-            parts = []
-            for start in range(0, n, chunk):
-                stop = min(n, start + chunk)
-                rep_x, rep_shown = np.repeat(x[start:stop], reps, axis=0), np.repeat(shown[start:stop], reps, axis=0)
-                matrix = self._decode(self._latents(rep_x, rep_shown, generator), generator, adjust)
-                rows = np.repeat(np.arange(start, stop), reps)
-                known = {name: data[name].iloc[rows] for name in parents}
-                sampled = self.preprocessor.reverse_transform(matrix, rng, known=known, unknown={name: unknown[name][rows] for name in parents})
-                parts.append(self._aggregate(sampled, stop - start, reps) if reps > 1 else sampled)
-            sampled = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else None
-            tables.append(self._merge(frame, data, sampled, fill))
-        return tables
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            rep_x, rep_shown = np.repeat(x[start:stop], reps, axis=0), np.repeat(shown[start:stop], reps, axis=0)
+            matrix = self._decode(self._latents(rep_x, rep_shown, generator), generator, adjust)
+            rows = np.repeat(np.arange(start, stop), reps)
+            known = {name: data[name].iloc[rows] for name in parents}
+            yield self.preprocessor.reverse_transform(matrix, rng, known=known, unknown={name: unknown[name][rows] for name in parents})
+
+    def _calibration(self, unknown: dict[str, np.ndarray], fill: dict[str, np.ndarray], adjust, reps: int,
+                     generator: torch.Generator, rng: np.random.Generator) -> dict[str, tuple[float, float]]:
+        """For each real-valued column to fill, the line ``(a, b)`` on which ``a + b * mean``
+        best predicts a hidden value from the mean of its draws, fitted on the model's own rows.
+
+        The means of the importance-resampled draws are biased towards the proposals where the
+        observed cells pin the latent down: on churn, with 80% of cells observed, the imputed
+        customer-service calls averaged 1.1 against 1.7 for the hidden values, and columns that
+        the others do not predict still varied from row to row. Both show on rows the model
+        itself generates, whose hidden values are known: :data:`_CALIBRATION_ROWS` of them, each
+        hiding the cells that a row of the table to complete hides (drawn at random from its rows
+        with cells to fill), are completed the same way, and the truth is regressed on the means
+        (least squares; the slope kept within ``[0, 1.5]``). A column with fewer than
+        :data:`_CALIBRATION_PAIRS` hidden model cells keeps its means. No real row is used.
+        """
+        targets = [name for name, cells in fill.items() if cells.any() and hasattr(self.codec_of[name], "mean_of_draws")]
+        if not targets:
+            return {}
+        names = list(unknown)
+        hides = np.column_stack([unknown[name] for name in names])
+        with_gaps = np.flatnonzero(np.column_stack([fill[name] for name in names]).any(1))
+        rows = _CALIBRATION_ROWS
+        pattern = hides[with_gaps[rng.integers(0, with_gaps.size, rows)]]
+        z = prior_latents(self.latent_prior, self.model.config.latent_dim, rows, generator, self.device)
+        truth = self.preprocessor.reverse_transform(self._decode(z, generator), rng)
+        hidden = {}
+        for i, name in enumerate(names):
+            column = self.codec_of[name].column
+            hidden[name] = pattern[:, i] | (truth[name].isna().to_numpy() & (not column.meaningful_nulls))
+        sampled = pd.concat(list(self._completions(truth, hidden, adjust, reps, generator, rng)), ignore_index=True)
+        lines = {}
+        for name in targets:
+            codec = self.codec_of[name]
+            guess = codec.mean_of_draws(sampled[name], rows, reps)
+            actual = codec.floats(truth[name])
+            pairs = pattern[:, names.index(name)] & ~np.isnan(guess) & ~np.isnan(actual)
+            if pairs.sum() < _CALIBRATION_PAIRS:
+                continue
+            g, t = guess[pairs], actual[pairs]
+            spread = np.var(g)
+            if not spread > 0:
+                continue
+            slope = float(np.clip(np.mean((g - g.mean()) * (t - t.mean())) / spread, 0.0, _CALIBRATION_MAX_SLOPE))
+            lines[name] = (float(t.mean() - slope * g.mean()), slope)
+        return lines
 
     def _unknown_cells(self, data: pd.DataFrame) -> dict[str, np.ndarray]:
         """Per learned column, the null cells that are unknown values (not meaningful nulls)."""
@@ -486,10 +546,12 @@ class Generator:
 
         return adjust
 
-    def _aggregate(self, sampled: pd.DataFrame, n: int, reps: int) -> pd.DataFrame:
+    def _aggregate(self, sampled: pd.DataFrame, n: int, reps: int, lines: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
         """Collapse ``reps`` consecutive draws per row into one value per cell (see
-        :meth:`~synthvae.preprocessing.codecs.ColumnCodec.collapse`)."""
-        return pd.DataFrame({name: self.codec_of[name].collapse(sampled[name], n, reps) for name in sampled.columns})
+        :meth:`~synthvae.preprocessing.codecs.ColumnCodec.collapse`), real-valued means put on
+        ``lines`` (see :meth:`_calibration`)."""
+        lines = lines or {}
+        return pd.DataFrame({name: self.codec_of[name].collapse(sampled[name], n, reps, lines.get(name)) for name in sampled.columns})
 
     def _merge(self, frame: pd.DataFrame, data: pd.DataFrame, sampled: pd.DataFrame, fill: dict[str, np.ndarray]) -> pd.DataFrame:
         """The user's table with filled cells from ``sampled``; schema columns in the sampled dtypes."""
@@ -525,6 +587,12 @@ def embed(
     if not means:
         return np.zeros((0, latent), np.float32), np.zeros((0, latent), np.float32)
     return np.concatenate(means), np.concatenate(variances)
+
+
+def _joined(parts: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
+    """The parts one below the other (``None`` for none)."""
+    parts = list(parts)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else None
 
 
 def _next_round(drawn: int, accepted: int, want: int, budget: int) -> int | None:

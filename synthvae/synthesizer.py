@@ -1022,6 +1022,7 @@ class Synthesizer:
         columns: list[str] | None = None,
         method: str = "mean",
         draws: int | None = None,
+        calibrate: bool = True,
         seed: int | None = None,
     ) -> pd.DataFrame | list[pd.DataFrame]:
         """Fill the unknown cells of a table with values drawn from the model given each row's
@@ -1037,6 +1038,12 @@ class Synthesizer:
                 single guess. ``"draw"``: ``draws`` (default 1) tables, each one independent draw
                 from the model given the observed cells (multiple imputation); a list when
                 ``draws > 1``.
+            calibrate: With ``method="mean"``, correct each numeric or datetime column's means
+                by the line that predicts hidden values from them on 1,000 rows the model
+                generates itself, hiding the cells the table's rows hide (the draws are biased
+                towards typical values when most cells are observed; see
+                :meth:`synthvae.generation.Generator._calibration`). Costs one imputation of
+                those rows; no real row is used. ``False``: the plain means.
             seed: Same seed, same result.
 
         Returns:
@@ -1057,12 +1064,13 @@ class Synthesizer:
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
         if self.constraints_.active:
-            tables = self._impute_with_rules(parts, frame, source, columns, int(draws), method, generator, rng)
+            tables = self._impute_with_rules(parts, frame, source, columns, int(draws), method, generator, rng, calibrate)
         else:
-            tables = parts.impute(frame, source, columns, int(draws), method, generator, rng)
+            tables = parts.impute(frame, source, columns, int(draws), method, generator, rng, calibrate)
         return tables if method == "draw" and draws > 1 else tables[0]
 
-    def _impute_with_rules(self, parts: Generator, frame, source, columns, draws, method, generator, rng, rounds: int = 20):
+    def _impute_with_rules(self, parts: Generator, frame, source, columns, draws, method, generator, rng, calibrate: bool,
+                           rounds: int = 20):
         """Imputation when the schema has rules: the model completes the model's table (a model
         cell is unknown when any user cell it is made of is), the rules rebuild the user's
         columns, the user's observed cells are put back, and rows that then break a rule are
@@ -1080,7 +1088,7 @@ class Synthesizer:
         any_fill = np.logical_or.reduce([cells for cells in fill.values()]) if fill else np.zeros(len(user), bool)
 
         def complete(rows: np.ndarray, how: str = method, copies: int = draws) -> list[pd.DataFrame]:
-            tables = parts.impute(model.iloc[rows].reset_index(drop=True), source, None, copies, how, generator, rng)
+            tables = parts.impute(model.iloc[rows].reset_index(drop=True), source, None, copies, how, generator, rng, calibrate)
             out = []
             for table in tables:
                 rebuilt = self.constraints_.reverse(table[self.preprocessor_.schema.names])

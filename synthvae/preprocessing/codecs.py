@@ -167,14 +167,19 @@ class ColumnCodec(ABC):
         self._check_fitted()
         return self._satisfies(series, condition)
 
-    def collapse(self, series: pd.Series, n: int, reps: int) -> pd.Series:
+    def collapse(self, series: pd.Series, n: int, reps: int, line: tuple[float, float] | None = None) -> pd.Series:
         """One value per row from ``reps`` consecutive sampled draws of each of ``n`` rows: the
         mean for real-valued columns, the most frequent draw for categories, the first draw
-        otherwise. Used for a best single guess in imputation."""
-        self._check_fitted()
-        return self._collapse(series, n, reps).rename(self.column.name)
+        otherwise. Used for a best single guess in imputation.
 
-    def _collapse(self, series: pd.Series, n: int, reps: int) -> pd.Series:
+        Args:
+            line: For real-valued columns, ``(a, b)``: the value is ``a + b * mean`` (before
+                rounding to the column's grid and bounds); see :meth:`mean_of_draws`.
+        """
+        self._check_fitted()
+        return self._collapse(series, n, reps, line).rename(self.column.name)
+
+    def _collapse(self, series: pd.Series, n: int, reps: int, line) -> pd.Series:
         return series.iloc[::reps].reset_index(drop=True)
 
     def as_sampled(self, series: pd.Series) -> pd.Series:
@@ -411,11 +416,22 @@ class _RealValuedCodec(ColumnCodec):
             chosen = values[rng.choice(values.size, size=n, p=weights / weights.sum())]
         return self._from_float(chosen, isnull, float(values.min()), float(values.max()))
 
-    def _collapse(self, series: pd.Series, n: int, reps: int) -> pd.Series:
+    def mean_of_draws(self, series: pd.Series, n: int, reps: int) -> np.ndarray:
+        """The mean of each row's ``reps`` consecutive draws as floats (this codec's real
+        values: numbers, or datetimes as nanoseconds), not yet rounded; NaN where all are null."""
         values = self._to_float(series).reshape(n, reps)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a row whose draws are all null
-            mean = np.nanmean(values, axis=1)
+            return np.nanmean(values, axis=1)
+
+    def floats(self, series: pd.Series) -> np.ndarray:
+        """The column as this codec's floats (NaN for nulls), as :meth:`mean_of_draws` gives them."""
+        return self._to_float(series)
+
+    def _collapse(self, series: pd.Series, n: int, reps: int, line) -> pd.Series:
+        mean = self.mean_of_draws(series, n, reps)
+        if line is not None:
+            mean = line[0] + line[1] * mean
         isnull = np.isnan(mean)
         return self._from_float(np.where(isnull, 0.0, mean), isnull)
 
@@ -739,7 +755,7 @@ class CategoricalCodec(ColumnCodec):
     def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
         return np.isin(self._codes(series), self._allowed_codes(condition))
 
-    def _collapse(self, series: pd.Series, n: int, reps: int) -> pd.Series:
+    def _collapse(self, series: pd.Series, n: int, reps: int, line) -> pd.Series:
         codes = self._codes(series).reshape(n, reps) + 1  # 0 is null
         counts = np.zeros((n, len(self._categories) + 1), dtype=np.int64)
         np.add.at(counts, (np.repeat(np.arange(n), reps), codes.ravel()), 1)
