@@ -52,12 +52,18 @@ class Adam:
 
     @torch.no_grad()
     def step(self) -> None:
-        """One update of every parameter that has a gradient."""
+        """One update of every parameter that has a gradient.
+
+        The arithmetic runs as one ``torch._foreach_*`` call per operation over all parameters
+        rather than a Python loop of seven tensor operations per parameter: the same kernels on
+        each tensor, so the same bits, at a fraction of the call overhead (a small table's fit
+        makes ~500 steps of 20-odd parameters: german_credit's optimiser steps took 0.45 s of its
+        2.5 s fit)."""
         beta1, beta2 = self.betas
+        params, grads, averages, squares, counts = [], [], [], [], []
         for index, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            grad = p.grad if self.weight_decay == 0 else p.grad.add(p, alpha=self.weight_decay)
             state = self.state.get(index)
             if state is None:
                 state = self.state[index] = {
@@ -65,13 +71,30 @@ class Adam:
                     "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
                     "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
                 }
-            state["step"] += 1
-            t = float(state["step"])
-            state["exp_avg"].lerp_(grad, 1 - beta1)
-            state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            params.append(p)
+            grads.append(p.grad)
+            averages.append(state["exp_avg"])
+            squares.append(state["exp_avg_sq"])
+            counts.append(state["step"])
+        if not params:
+            return
+        if self.weight_decay != 0:
+            grads = torch._foreach_add(grads, params, alpha=self.weight_decay)
+        torch._foreach_add_(counts, 1.0)
+        torch._foreach_lerp_(averages, grads, 1 - beta1)
+        torch._foreach_mul_(squares, beta2)
+        torch._foreach_addcmul_(squares, grads, grads, value=1 - beta2)
+        # Parameters share a step count unless some once had no gradient: one group per count.
+        groups: dict[float, list[int]] = {}
+        for i, count in enumerate(counts):
+            groups.setdefault(float(count), []).append(i)
+        for t, members in groups.items():
             bias1, bias2 = 1 - beta1**t, 1 - beta2**t
-            denom = (state["exp_avg_sq"].sqrt() / math.sqrt(bias2)).add_(self.eps)
-            p.addcdiv_(state["exp_avg"], denom, value=-self.lr / bias1)
+            denominators = torch._foreach_sqrt([squares[i] for i in members])
+            torch._foreach_div_(denominators, math.sqrt(bias2))
+            torch._foreach_add_(denominators, self.eps)
+            torch._foreach_addcdiv_([params[i] for i in members], [averages[i] for i in members], denominators,
+                                    value=-self.lr / bias1)
 
     def state_dict(self) -> dict:
         """``{"state": {index: {"step", "exp_avg", "exp_avg_sq"}}, "param_groups": [...]}``, the
