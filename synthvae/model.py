@@ -187,18 +187,25 @@ class TabularVAE(nn.Module):
             return
         bias = self.decoder[-1].bias
         target = shares.to(bias.device, bias.dtype)
+        # Only the one-hot entries' bias moves, so the logits are decoded once and shifted by
+        # what the rounds add (at most _MATCH_LOGITS of them are kept: fewer latents for very
+        # wide tables).
+        z = z[: max(1, min(z.shape[0], _MATCH_LOGITS // self.oh_idx.numel()))]
+        logits = torch.cat([self.decode(z[start : start + SAMPLE_CHUNK])[:, self.oh_idx] for start in range(0, z.shape[0], SAMPLE_CHUNK)])
+        added = torch.zeros_like(target)
         for _ in range(rounds):
             mean = torch.zeros_like(target)
             for start in range(0, z.shape[0], SAMPLE_CHUNK):
-                logits = self.decode(z[start : start + SAMPLE_CHUNK])[:, self.oh_idx]
-                lse = segment_logsumexp(logits, self.oh_seg, self.config.n_segments)
-                mean += torch.exp(logits - lse[:, self.oh_seg]).sum(0)
+                chunk = logits[start : start + SAMPLE_CHUNK] + added
+                lse = segment_logsumexp(chunk, self.oh_seg, self.config.n_segments)
+                mean += torch.exp(chunk - lse[:, self.oh_seg]).sum(0)
             mean /= z.shape[0]
             if float((mean - target).abs().max()) <= tolerance:
                 break
             usable = (target > 0) & (mean > 0)
-            shift = torch.where(usable, torch.log(target.clamp_min(1e-30)) - torch.log(mean.clamp_min(1e-30)), 0.0)
-            bias[self.oh_idx] += shift.clamp(-5.0, 5.0)
+            shift = torch.where(usable, torch.log(target.clamp_min(1e-30)) - torch.log(mean.clamp_min(1e-30)), 0.0).clamp(-5.0, 5.0)
+            bias[self.oh_idx] += shift
+            added += shift
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance of ``x`` ``(B, data_dim)`` -> two ``(B, latent)``."""
@@ -388,6 +395,9 @@ class TabularVAE(nn.Module):
                 drawn += below.add_(probs[entry]) <= target
             block.zero_().scatter_(0, drawn.unsqueeze(0), 1.0)
 
+
+# Most one-hot logits (latents x entries) that match_category_shares keeps: 128 MB in float32.
+_MATCH_LOGITS = 2**25
 
 # Rows decoded at a time when sampling: a chunk's activations (chunk x hidden floats) stay in
 # the CPU's cache. The random draws are made per batch, not per chunk, so it does not change them.
