@@ -446,7 +446,7 @@ class Generator:
     def _completions(self, data: pd.DataFrame, unknown: dict[str, np.ndarray], adjust, reps: int,
                      generator: torch.Generator, rng: np.random.Generator) -> Iterator[pd.DataFrame]:
         """``reps`` consecutive draws of every learned column for each row of ``data`` given its
-        known cells, in chunks of about 50,000 draws (an empty frame for no rows)."""
+        known cells, in chunks of about 50,000 draws (none for no rows)."""
         n = len(data)
         x, shown = self._evidence(data, unknown)
         # Linked rare categories and their parents (see synthvae.preprocessing.table.link_pools):
