@@ -203,13 +203,15 @@ _head_option = click.option(
               help="Rows of the sample a streamed fit infers the schema and fits the codecs on.")
 @_balance_option
 @_head_option
+@click.option("--target", help="A categorical column the synthetic rows will be used to predict: its "
+              "cross-entropy is weighted in training so it follows the rest of the row more sharply.")
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm,
                 checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, categorical_balance, categorical_head,
-                seed, device, quiet) -> None:
+                target, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
 
     Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
@@ -236,8 +238,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     bar = _ProgressBar(enabled=not quiet and main)
     try:
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy,
-                          categorical_balance=categorical_balance, categorical_head=categorical_head, seed=seed,
-                          device=device)
+                          categorical_balance=categorical_balance, categorical_head=categorical_head, target=target,
+                          seed=seed, device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
     finally:
@@ -359,7 +361,9 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @_library_errors
 def augment_command(data, output, model_path, schema_path, target, balance, n_rows, ratio, marker_column, epochs,
                     categorical_balance, categorical_head, seed, device, quiet) -> None:
-    """Write DATA plus synthetic rows (from --model, or a model fitted on DATA) to OUTPUT."""
+    """Write DATA plus synthetic rows (from --model, or a model fitted on DATA) to OUTPUT.
+
+    A model fitted here weighs --target in training (as fit --target does)."""
     _check_table_output(output)
     if sum([balance, n_rows is not None, ratio is not None]) != 1:
         raise click.UsageError("give exactly one of --balance, --rows N or --ratio R")
@@ -369,8 +373,9 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
     else:
         bar = _ProgressBar(enabled=not quiet)
         try:
+            # The target is what the augmented rows are for: weighted in training (Synthesizer(target=)).
             syn = Synthesizer(schema=schema_path, epochs=epochs, categorical_balance=categorical_balance,
-                              categorical_head=categorical_head, seed=seed, device=device).fit(table, callback=bar)
+                              categorical_head=categorical_head, target=target, seed=seed, device=device).fit(table, callback=bar)
         finally:
             bar.close()
     frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed)

@@ -204,6 +204,13 @@ class Synthesizer:
             decoder's last hidden width, at most 128 (private fits: 0). Classifiers trained on
             the synthetic rows are better for it (churn TSTR 0.759 -> 0.813) at some fit and
             sampling time (see :data:`_CATEGORICAL_HEAD_MAX`).
+        target: A categorical or boolean column the synthetic rows are meant to predict (a
+            classifier's label): its cross-entropy alone is weighted as
+            ``categorical_balance=5`` would weigh it, so that the decoder draws it given the rest
+            of the row more sharply (TSTR over fit seeds 0-2: german_credit 0.637 -> 0.701, churn
+            0.825 -> 0.836, seattle_weather unchanged; see
+            :func:`synthvae.training.category_weights`). A numeric target changes nothing.
+            Refused with ``privacy`` (the weight comes from the real class shares).
         learning_rate: Adam step size; ``None``: 2e-3 (1e-2 with ``privacy``: DP-SGD's noise
             grows with the parameter count and its steps are few, so a private fit takes a
             smaller network and larger steps; see ``benchmarks/bench_privacy.py``).
@@ -253,6 +260,7 @@ class Synthesizer:
         beta: float = 1.0,
         categorical_balance: float | None = None,
         categorical_head: int | None = None,
+        target: str | None = None,
         learning_rate: float | None = None,
         validation_fraction: float = 0.1,
         patience: int = 20,
@@ -273,6 +281,7 @@ class Synthesizer:
         self.beta = beta
         self.categorical_balance = categorical_balance
         self.categorical_head = categorical_head
+        self.target = target
         self.learning_rate = learning_rate
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -536,7 +545,19 @@ class Synthesizer:
         network = (self.latent_dim if self.latent_dim is not None else latent, hidden, head)
         rate = self.learning_rate if self.learning_rate is not None else rate
         balance = self.categorical_balance if self.categorical_balance is not None else _CATEGORICAL_BALANCE
-        return network, self._train_config(rate, len(layout.columns), balance)
+        return network, self._train_config(rate, len(layout.columns), balance, self._target_segments(layout))
+
+    def _target_segments(self, layout) -> tuple[int, ...]:
+        """The one-hot spans (by number) of ``target`` in the encoded layout; none for no target
+        or a numeric one."""
+        if self.target is None:
+            return ()
+        if self.target not in layout.columns:
+            raise ParameterError(f"target {self.target!r} is not a column the model learns "
+                                 f"({preview(list(layout.columns))}); name one of them, or leave target None")
+        block = layout.column_slice(self.target)
+        return tuple(sorted({int(segment) for index, segment in zip(layout.one_hot_index, layout.one_hot_segment)
+                             if block.start <= int(index) < block.stop}))
 
     @staticmethod
     def _build_model(layout, column_means: torch.Tensor, seed: int, latent_dim: int, hidden_dims: tuple[int, ...],
@@ -666,6 +687,11 @@ class Synthesizer:
             problems.append(f"learning_rate must be a positive number or None, got {self.learning_rate!r}")
         if self.categorical_head is not None:
             _check_count("categorical_head", self.categorical_head)
+        if self.target is not None and not isinstance(self.target, str):
+            problems.append(f"target must be a column name or None, got {self.target!r}")
+        if self.privacy is not None and self.target is not None:
+            problems.append("target weighs its column by the real class shares, which a private fit must not use; "
+                            "leave it None with privacy")
         if self.privacy is not None and self.categorical_balance:
             problems.append("categorical_balance weighs columns by their real category shares, which a private fit "
                             "must not use; leave it None (or 0) with privacy")
@@ -705,7 +731,8 @@ class Synthesizer:
             )
         return schema
 
-    def _train_config(self, learning_rate: float, columns: int, categorical_balance: float) -> TrainConfig:
+    def _train_config(self, learning_rate: float, columns: int, categorical_balance: float,
+                      target_segments: tuple[int, ...] = ()) -> TrainConfig:
         return TrainConfig(
             epochs=self.epochs,
             columns=columns,
@@ -713,6 +740,7 @@ class Synthesizer:
             learning_rate=learning_rate,
             beta=self.beta,
             categorical_balance=categorical_balance,
+            target_segments=target_segments,
             validation_fraction=self.validation_fraction,
             patience=self.patience,
         )
@@ -1273,6 +1301,7 @@ class Synthesizer:
             "beta": self.beta,
             "categorical_balance": self.categorical_balance,
             "categorical_head": self.categorical_head,
+            "target": self.target,
             "learning_rate": self.learning_rate,
             "validation_fraction": self.validation_fraction,
             "patience": self.patience,

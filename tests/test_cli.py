@@ -45,9 +45,11 @@ def test_infer_fit_sample_end_to_end(runner, tmp_path):
     result = runner.invoke(cli, ["infer-schema", str(data), "-o", str(schema)])
     assert result.exit_code == 0, result.output
     assert load_schema(schema)["date"].kind.value == "datetime"
-    result = runner.invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(model), "--epochs", "2", "--seed", "3"])
+    result = runner.invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(model), "--epochs", "2", "--seed", "3",
+                                 "--target", "weather"])
     assert result.exit_code == 0, result.output
     assert "fitted 1461 rows x 6 columns" in result.output
+    assert Synthesizer.load(model).train_config_.target_segments  # the target's span is weighted
     result = runner.invoke(cli, ["sample", str(model), "-n", "250", "-o", str(out), "--seed", "4"])
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)

@@ -207,6 +207,39 @@ def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent():
     assert gap(balanced.sample(20_000, seed=1)) > gap(plain.sample(20_000, seed=1)) + 0.02
 
 
+def test_target_weights_only_its_own_column_and_keeps_it_in_the_latent(tmp_path):
+    """``target`` weighs the named column's cross-entropy as ``categorical_balance=5`` would and
+    leaves every other column's plain: churn's flag gets into the latent (a linear probe of the
+    held-out rows' embeddings: plain 0.86 at seed 0)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from synthvae.training import TARGET_BALANCE, category_weights
+
+    frame = pd.read_csv(dataset_path("churn.csv"))
+    train, held_out = frame.iloc[:4000], frame.iloc[4000:]
+    fitted = Synthesizer(seed=0, target="churn").fit(train)
+    layout = fitted.preprocessor_.layout_
+    (segment,) = fitted.train_config_.target_segments
+    block = layout.column_slice("churn")
+    assert all(block.start <= i < block.stop for i, s in zip(layout.one_hot_index, layout.one_hot_segment) if s == segment)
+    shares = torch.from_numpy(fitted.preprocessor_.transform(train).mean(0, dtype=np.float64))
+    weights = category_weights(fitted.model_, shares, fitted.train_config_.categorical_balance, (segment,))
+    churn_share = float((train["churn"] == "yes").mean())
+    entropy = -(churn_share * np.log(churn_share) + (1 - churn_share) * np.log(1 - churn_share))
+    assert float(weights[segment]) == pytest.approx(TARGET_BALANCE / entropy, rel=1e-3)
+    assert (np.delete(weights.numpy(), segment) == 1).all()
+    probe = LogisticRegression(max_iter=2000).fit(fitted.encode(train).to_numpy(), train["churn"].eq("yes"))
+    assert roc_auc_score(held_out["churn"].eq("yes"), probe.predict_proba(fitted.encode(held_out).to_numpy())[:, 1]) > 0.93
+    # kept in the model file; a numeric target weighs nothing; bad targets are refused clearly
+    assert Synthesizer.load(fitted.save(tmp_path / "m.synthvae")).target == "churn"
+    assert Synthesizer(epochs=1, seed=0, target="account_length").fit(train.iloc[:300]).train_config_.target_segments == ()
+    with pytest.raises(ParameterError, match="'chrun' is not a column the model learns"):
+        Synthesizer(epochs=1, seed=0, target="chrun").fit(train.iloc[:300])
+    with pytest.raises(ParameterError, match="private fit"):
+        Synthesizer(target="churn", privacy=3.0).fit(train.iloc[:300])
+
+
 def test_categorical_head_is_built_saved_and_loaded(penguins, tmp_path):
     fitted = Synthesizer(epochs=2, categorical_head=16, seed=0).fit(penguins)
     assert fitted.model_.config.categorical_head == 16 and fitted.model_.categorical_head is not None
