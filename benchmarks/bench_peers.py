@@ -130,6 +130,12 @@ def _fit_and_sample(spec: dict, out: Path, result: dict) -> None:
         result["peak_rss_mb_with_large_sample"] = _peak_rss_mb()
 
 
+def _target(table: str) -> str:
+    from common import target_of
+
+    return target_of(table)
+
+
 def _fit_synthvae(spec: dict, train: pd.DataFrame):
     from synthvae import Synthesizer
 
@@ -251,7 +257,7 @@ def run_model(model: str, table: str, train_path: Path, work: Path, args, kinds:
     out.mkdir()
     spec = {"model": model, "train": str(train_path), "out_dir": str(out), "seed": args.seed,
             "epochs": args.epochs, "sample_rows": args.sample_rows, "device": args.device,
-            "synthvae_params": args.synthvae_params,
+            "synthvae_params": {**(args.synthvae_params or {}), **({"target": _target(table)} if args.synthvae_target else {})},
             "threads": args.threads,
             "flush_denormal": not args.no_flush_denormal, "sdv_metadata": args.sdv_metadata,
             "column_kinds": kinds}
@@ -551,7 +557,7 @@ def meta(args) -> dict:
                          "sample_rows": args.sample_rows, "seed": args.seed,
                          "device": args.device, "threads": args.threads, "sdv_metadata": args.sdv_metadata,
                          "peers_flush_denormal": not args.no_flush_denormal,
-                         "synthvae_params": args.synthvae_params,
+                         "synthvae_params": args.synthvae_params, "synthvae_target": args.synthvae_target,
                          "models": args.models, "tables": args.tables}}
 
 
@@ -588,6 +594,7 @@ def markdown(info: dict, tables: list[dict]) -> list[str]:
         f"large draw {s['sample_rows']:,} rows; peers' denormal flushing {flush}; "
         f"SDV metadata {s['sdv_metadata']}; "
         f"{'synthvae parameters ' + json.dumps(s['synthvae_params']) + '; ' if s.get('synthvae_params') else ''}"
+        f"{'synthvae told each table target (Synthesizer(target=...)); ' if s.get('synthvae_target') else ''}"
         f"commit {info['git_commit']}"
         f"{' with uncommitted changes to synthvae/' if info['synthvae_uncommitted_changes'] else ''}.",
         "",
@@ -682,6 +689,8 @@ def parse_args(argv=None):
                         help='synthvae settings other than its defaults, a JSON object, e.g. '
                              '\'{"categorical_balance": 5}\' (with --merge, use another --stem: '
                              'the rows of other settings are not told apart)')
+    parser.add_argument("--synthvae-target", action="store_true",
+                        help="fit synthvae with Synthesizer(target=<the table's target>) (use another --stem)")
     parser.add_argument("--stem", default=None, help="results file stem (peers / peers_quick)")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the markdown of the existing results file from its JSON")
