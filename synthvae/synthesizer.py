@@ -1000,9 +1000,9 @@ class Synthesizer:
         augment`` does when it fits the model): with ``balance=True`` a classifier's macro F1 on
         held-out rows went 0.820 -> 0.846 on churn (real rows alone: 0.899) and 0.666 -> 0.675
         on german_credit (0.729), minority recall 0.845 -> 0.839 and 0.669 -> 0.646 (fit seeds
-        0-1). ``categorical_balance=5`` (every low-entropy column
-        weighted) did about as much, measured before the categorical head: 0.646 -> 0.712 and
-        0.812 -> 0.828 (``benchmarks/results/generation_balance5.md``).
+        0-1). ``categorical_balance=5`` (every low-entropy column weighted), measured before
+        the categorical head: 0.646 -> 0.712 and 0.812 -> 0.828
+        (``benchmarks/results/generation_balance5.md``).
 
         Returns:
             Real rows first (index reset), then synthetic rows, in the schema's dtypes.
@@ -1071,8 +1071,9 @@ class Synthesizer:
                 from the model given the observed cells (multiple imputation); a list when
                 ``draws > 1``.
             calibrate: With ``method="mean"``, correct each numeric or datetime column's means
-                by the line that predicts hidden values from them on 1,000 rows the model
-                generates itself, hiding the cells the table's rows hide (the draws are biased
+                by the line that predicts hidden values from them on 2,000 rows the model
+                generates itself (fewer for more than 32 draws), hiding the cells the table's
+                rows hide (the draws are biased
                 towards typical values when most cells are observed; see
                 :meth:`synthvae.generation.Generator._calibration`). Costs one imputation of
                 those rows; no real row is used. ``False``: the plain means.
