@@ -1168,11 +1168,13 @@ class Synthesizer:
         """Each row's latent embedding: the posterior mean (columns ``z0``, ``z1``, ...) and, with
         ``variance=True``, the posterior variances (``var_z0``, ...); the input's index.
 
-        Under the default plain ELBO the latent leaves out low-entropy categorical columns; a
-        model fitted with ``categorical_balance=5`` keeps them, and its embedding's 5-nearest-
-        neighbour accuracy of a categorical target beats PCA of the encoded matrix at the same
-        dimension (churn 0.900 vs 0.897, german_credit 0.884 vs 0.881; 0.888 / 0.666 without;
-        ``benchmarks/results/generation_balance5.md``)."""
+        Under the default plain ELBO the latent leaves out low-entropy categorical columns: the
+        embedding's 5-nearest-neighbour accuracy of churn's `churn` flag is 0.888 against 0.897
+        for PCA of the encoded matrix at the same dimension, german_credit's `creditability`
+        0.666 against 0.887. A model fitted with ``target=`` naming the column keeps it: 0.995
+        and 0.999 (PCA 0.895 / 0.889; ``benchmarks/results/generation.md``);
+        ``categorical_balance=5`` keeps every low-entropy column (0.900 / 0.884,
+        ``generation_balance5.md``)."""
         self._check_fitted()
         frame, source = _read(data, "data to encode")
         means, variances = embed(self.preprocessor_, self.model_, self._model_table(frame, source), source, self.device_)
