@@ -130,12 +130,6 @@ def _fit_and_sample(spec: dict, out: Path, result: dict) -> None:
         result["peak_rss_mb_with_large_sample"] = _peak_rss_mb()
 
 
-def _target(table: str) -> str:
-    from common import target_of
-
-    return target_of(table)
-
-
 def _fit_synthvae(spec: dict, train: pd.DataFrame):
     from synthvae import Synthesizer
 
@@ -253,11 +247,13 @@ def _unique_warnings(caught) -> list[str]:
 # --------------------------------------------------------------------------- parent process
 def run_model(model: str, table: str, train_path: Path, work: Path, args, kinds: dict) -> dict:
     """Fit and sample one model in a fresh subprocess; its timings, or its error."""
+    from common import target_of
+
     out = work / f"{table}-{model}"
     out.mkdir()
     spec = {"model": model, "train": str(train_path), "out_dir": str(out), "seed": args.seed,
             "epochs": args.epochs, "sample_rows": args.sample_rows, "device": args.device,
-            "synthvae_params": {**(args.synthvae_params or {}), **({"target": _target(table)} if args.synthvae_target else {})},
+            "synthvae_params": {**(args.synthvae_params or {}), **({"target": target_of(table)} if args.synthvae_target else {})},
             "threads": args.threads,
             "flush_denormal": not args.no_flush_denormal, "sdv_metadata": args.sdv_metadata,
             "column_kinds": kinds}

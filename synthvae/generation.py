@@ -435,20 +435,22 @@ class Generator:
         unknown = self._unknown_cells(data)
         fill = {name: cells & (columns is None or name in columns) for name, cells in unknown.items()}
         adjust = self._forbid_nulls([name for name, cells in fill.items() if cells.any() and self.codec_of[name].column.nullable])
+        evidence = self._evidence(data, unknown)
         if method != "mean":
-            return [self._merge(frame, data, _joined(self._completions(data, unknown, adjust, 1, generator, rng)), fill)
+            return [self._merge(frame, data, _joined(self._completions(data, unknown, evidence, adjust, 1, generator, rng)), fill)
                     for _ in range(draws)]
         lines = self._calibration(unknown, fill, adjust, draws, generator, rng) if calibrate else {}
         parts = (self._aggregate(sampled, len(sampled) // draws, draws, lines)
-                 for sampled in self._completions(data, unknown, adjust, draws, generator, rng))
+                 for sampled in self._completions(data, unknown, evidence, adjust, draws, generator, rng))
         return [self._merge(frame, data, _joined(parts), fill)]
 
-    def _completions(self, data: pd.DataFrame, unknown: dict[str, np.ndarray], adjust, reps: int,
-                     generator: torch.Generator, rng: np.random.Generator) -> Iterator[pd.DataFrame]:
+    def _completions(self, data: pd.DataFrame, unknown: dict[str, np.ndarray], evidence: tuple[np.ndarray, np.ndarray],
+                     adjust, reps: int, generator: torch.Generator, rng: np.random.Generator) -> Iterator[pd.DataFrame]:
         """``reps`` consecutive draws of every learned column for each row of ``data`` given its
-        known cells, in chunks of about 50,000 draws (none for no rows)."""
+        known cells (``evidence``: :meth:`_evidence` of ``data`` and ``unknown``), in chunks of
+        about 50,000 draws (none for no rows)."""
         n = len(data)
-        x, shown = self._evidence(data, unknown)
+        x, shown = evidence
         # Linked rare categories and their parents (see synthvae.preprocessing.table.link_pools):
         # each is drawn given the other's observed value.
         linked = [c for c in self.preprocessor.codecs_ if getattr(c, "parent_", None) is not None]
@@ -494,7 +496,8 @@ class Generator:
         for i, name in enumerate(names):
             column = self.codec_of[name].column
             hidden[name] = pattern[:, i] | (truth[name].isna().to_numpy() & (not column.meaningful_nulls))
-        sampled = pd.concat(list(self._completions(truth, hidden, adjust, reps, generator, rng)), ignore_index=True)
+        sampled = pd.concat(list(self._completions(truth, hidden, self._evidence(truth, hidden), adjust, reps, generator, rng)),
+                            ignore_index=True)
         lines = {}
         for name in targets:
             codec = self.codec_of[name]
