@@ -468,7 +468,7 @@ class Synthesizer:
         # A private fit's codecs see a proxy table made from noisy marginals: no relation
         # between columns to link rare categories by, and none may be taken from the real rows.
         return TablePreprocessor(rules.model_schema_, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding,
-                                 link_pools=not private)
+                                 link_pools=not private, point_masses=not private)
 
     def _train(self, prepared: "_Prepared", seeds: np.ndarray, device, callback, checkpointer, parallel) -> None:
         """Build and train the VAE, fit the priors, and keep the fitted state."""

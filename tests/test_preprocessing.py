@@ -235,3 +235,62 @@ def test_a_parent_that_predicts_nothing_is_not_linked_and_the_link_survives_the_
     # decoding a subset of the columns decodes the parent the linked column needs
     only = pre.reverse_transform(matrix, np.random.default_rng(5), columns=["tailnum"])
     assert list(only.columns) == ["tailnum"] and only["tailnum"].equals(first["tailnum"])
+
+
+def _atom_codec(values: np.ndarray, nullable: bool = False):
+    column = Column("n", ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER)
+    _, series = _one_column(column, pd.Series(values))
+    return CODECS[ColumnKind.NUMERIC](column).fit(series), series
+
+
+def test_a_heavy_point_mass_gets_a_flag_and_only_the_flag_decodes_to_it():
+    # churn's voice-mail messages: 0 for three rows in four, 4 to 50 for the others
+    values = np.where(RNG.random(2000) < 0.74, 0, RNG.integers(4, 51, 2000)).astype(float)
+    codec, series = _atom_codec(values, nullable=True)
+    assert [kind for kind, _ in codec.spans()] == [SpanKind.CONTINUOUS, SpanKind.MODE, SpanKind.MISSING]
+    block = codec.transform(series)
+    assert (block[:, 2] == (values == 0)).all()  # the flag [other, atom]
+    assert (codec.reverse_transform(block, RNG).to_numpy(float) == values).all()
+    # Any score at all: a row flagged "other" never comes back as 0, nor outside 4..50 (noise
+    # that lands in the atom's interval of scores is reflected out of it); a flagged row is 0.
+    scores = np.linspace(-6, 6, 4001)
+    flagged = np.zeros((scores.size, 5), dtype=np.float32)
+    flagged[:, 0], flagged[:, 3] = scores, 1.0
+    flagged[:, 1] = 1.0
+    other = codec.reverse_transform(flagged, RNG).to_numpy(float)
+    assert other.min() >= 4 and other.max() <= 50
+    assert other[scores > 1.0].min() > 4  # above the interval scores decode as before
+    flagged[:, 1], flagged[:, 2] = 0.0, 1.0
+    assert (codec.reverse_transform(flagged, RNG).to_numpy(float) == 0).all()
+    again = type(codec).from_state(codec.column, codec.get_state())
+    assert (again.transform(series) == block).all()
+
+
+@pytest.mark.parametrize("values", [
+    RNG.poisson(1.6, 2000).astype(float),  # customer-service calls: 1 is the most frequent of 0-9, no spike
+    RNG.normal(0, 1, 2000),  # no point mass at all
+    np.where(RNG.random(2000) < 0.5, 0.0, 1.0) + (RNG.random(2000) < 0.01) * 2,  # nearly two levels
+])
+def test_levels_of_a_count_and_continuous_columns_get_no_flag(values):
+    codec, _ = _atom_codec(np.round(values) if values.max() < 20 else values)
+    assert [kind for kind, _ in codec.spans()] == [SpanKind.CONTINUOUS]
+
+
+def test_a_model_file_without_the_flag_still_loads():
+    values = np.where(RNG.random(500) < 0.6, 0, RNG.integers(1, 50, 500)).astype(float)
+    codec, series = _atom_codec(values)
+    state = codec.get_state()
+    state["transform"].pop("atom")  # as written before the flag existed
+    old = type(codec).from_state(codec.column, state)
+    assert old.width == 1
+    assert (old.reverse_transform(old.transform(series), RNG).to_numpy(float) == values).all()
+
+
+def test_a_private_fits_preprocessor_gives_no_flag():
+    values = np.where(RNG.random(500) < 0.6, 0, RNG.integers(1, 50, 500)).astype(float)
+    schema = Schema((Column("n", ColumnKind.NUMERIC, type=NumericType.INTEGER),))
+    frame = pd.DataFrame({"n": values})
+    assert TablePreprocessor(schema).fit(frame).layout_.width == 3
+    plain = TablePreprocessor(schema, point_masses=False).fit(frame)
+    assert plain.layout_.width == 1
+    assert TablePreprocessor.from_state(schema, plain.get_state()).point_masses is False

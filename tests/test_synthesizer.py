@@ -182,8 +182,9 @@ def test_bad_loss_settings_are_refused(penguins, params):
 
 def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent():
     """``categorical_balance`` weights low-entropy categorical columns up (``category_weights``).
-    With the plain ELBO (the default; seed 0) the latent leaves churn's 14% `churn` flag out: a linear probe of the
-    held-out rows' embeddings reaches ROC AUC 0.86, against 0.98 balanced, and synthetic rows
+    With the plain ELBO (the default; seed 0) the latent keeps less of churn's 14% `churn` flag: a linear probe of the
+    held-out rows' embeddings reaches ROC AUC 0.93 (0.86 before numeric point masses got flags), against 0.999
+    balanced, and synthetic rows
     draw it nearly independently of the 10% `international_plan` (churn share with the plan
     minus without it: 0.02 with the categorical head, 0.00 without; balanced 0.05; real 0.31)."""
     from sklearn.linear_model import LogisticRegression
@@ -202,7 +203,8 @@ def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent():
 
     plain, balanced = Synthesizer(seed=0).fit(train), Synthesizer(seed=0, categorical_balance=5).fit(train)
     assert balanced.train_config_.categorical_balance == 5.0 and plain.train_config_.categorical_balance == 0
-    assert probe(plain) < 0.93 < probe(balanced)
+    plain_auc, balanced_auc = probe(plain), probe(balanced)
+    assert balanced_auc > max(0.97, plain_auc + 0.05)
     assert gap(train) > 0.25
     assert gap(balanced.sample(20_000, seed=1)) > gap(plain.sample(20_000, seed=1)) + 0.02
 
@@ -210,7 +212,7 @@ def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent():
 def test_target_weights_only_its_own_column_and_keeps_it_in_the_latent(tmp_path):
     """``target`` weighs the named column's cross-entropy as ``categorical_balance=5`` would and
     leaves every other column's plain: churn's flag gets into the latent (a linear probe of the
-    held-out rows' embeddings: plain 0.86 at seed 0)."""
+    held-out rows' embeddings: 1.0, plain 0.93 at seed 0)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
@@ -230,7 +232,7 @@ def test_target_weights_only_its_own_column_and_keeps_it_in_the_latent(tmp_path)
     assert float(weights[segment]) == pytest.approx(TARGET_BALANCE / entropy, rel=1e-3)
     assert (np.delete(weights.numpy(), segment) == 1).all()
     probe = LogisticRegression(max_iter=2000).fit(fitted.encode(train).to_numpy(), train["churn"].eq("yes"))
-    assert roc_auc_score(held_out["churn"].eq("yes"), probe.predict_proba(fitted.encode(held_out).to_numpy())[:, 1]) > 0.93
+    assert roc_auc_score(held_out["churn"].eq("yes"), probe.predict_proba(fitted.encode(held_out).to_numpy())[:, 1]) > 0.98
     # kept in the model file; a numeric target weighs nothing; bad targets are refused clearly
     assert Synthesizer.load(fitted.save(tmp_path / "m.synthvae")).target == "churn"
     assert Synthesizer(epochs=1, seed=0, target="account_length").fit(train.iloc[:300]).train_config_.target_segments == ()

@@ -45,7 +45,7 @@ from scipy.special import ndtri
 from synthvae.conditions import Condition
 from synthvae.errors import DataError, NotFittedError, ParameterError, preview
 from synthvae.preprocessing.layout import SpanKind
-from synthvae.preprocessing.transforms import NumericEncoding, fit_transform_for, transform_from_state
+from synthvae.preprocessing.transforms import AtomQuantileNormal, NumericEncoding, fit_transform_for, transform_from_state
 from synthvae.schema import Column, ColumnKind, PersonalType
 
 _CALIBRATION_POINTS = 256
@@ -251,9 +251,11 @@ class _RealValuedCodec(ColumnCodec):
         encoding: ``quantile`` (default) or ``mode`` (see :mod:`synthvae.preprocessing.transforms`).
     """
 
-    def __init__(self, column: Column, encoding: NumericEncoding | str = NumericEncoding.QUANTILE) -> None:
+    def __init__(self, column: Column, encoding: NumericEncoding | str = NumericEncoding.QUANTILE,
+                 point_masses: bool = True) -> None:
         super().__init__(column)
         self.encoding = NumericEncoding(encoding)
+        self.point_masses = point_masses
 
     @abstractmethod
     def _to_float(self, series: pd.Series) -> np.ndarray: ...
@@ -273,7 +275,7 @@ class _RealValuedCodec(ColumnCodec):
         present = values[~np.isnan(values)]
         self.calibration_ = None
         self.all_null_ = present.size == 0
-        self.transform_ = fit_transform_for(self.encoding, present)
+        self.transform_ = fit_transform_for(self.encoding, present, self.point_masses)
         low, high = self._bounds()
         self.low_ = float(low if low is not None else (present.min() if present.size else 0.0))
         self.high_ = float(high if high is not None else (present.max() if present.size else 0.0))
@@ -308,8 +310,13 @@ class _RealValuedCodec(ColumnCodec):
         """
         width = block.shape[1] - (2 if self.column.nullable else 0)
         values = block[:, 0].astype(np.float64)
+        scored = np.ones(len(values), dtype=bool)  # rows whose value is the continuous score's
         if self.column.nullable:
-            values = values[block[:, width + 1] <= block[:, width]]
+            scored &= block[:, width + 1] <= block[:, width]
+        if isinstance(self.transform_, AtomQuantileNormal):
+            scored &= block[:, 2] <= block[:, 1]  # not the atom
+            width = 1
+        values = values[scored]
         if width != 1 or self.encoding is not NumericEncoding.QUANTILE or values.size < 100:
             self.calibration_ = None
             return
@@ -326,7 +333,9 @@ class _RealValuedCodec(ColumnCodec):
         mapped = np.interp(z, model, target)
         mapped = np.where(z < model[0], target[0] + (z - model[0]), mapped)
         mapped = np.where(z > model[-1], target[-1] + (z - model[-1]), mapped)
-        return mapped.reshape(-1, 1)
+        out = block.copy()
+        out[:, 0] = mapped
+        return out
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         width = block.shape[1] - (2 if self.column.nullable else 0)

@@ -131,6 +131,10 @@ class TablePreprocessor:
         link_pools: Draw the pooled rare categories of a column given the column that best
             predicts them (see :func:`link_pools`); off for a private fit, whose codecs see a
             proxy table.
+        point_masses: Give a numeric or datetime column's heavy point mass a flag of its own
+            (see :class:`~synthvae.preprocessing.transforms.AtomQuantileNormal`); off for a
+            private fit, whose decoded marginals are quantile-mapped onto the released
+            histograms afterwards, which a flag drawn by the decoder would escape.
     """
 
     def __init__(
@@ -139,11 +143,13 @@ class TablePreprocessor:
         max_categories: int = 200,
         numeric_encoding: NumericEncoding | str = NumericEncoding.QUANTILE,
         link_pools: bool = True,
+        point_masses: bool = True,
     ) -> None:
         self.schema = schema
         self.max_categories = max_categories
         self.numeric_encoding = numeric_encoding
         self.link_pools = link_pools
+        self.point_masses = point_masses
 
     def fit(self, frame: pd.DataFrame, source: str = "training data") -> "TablePreprocessor":
         """Validate the table against the schema and fit one codec per column.
@@ -183,7 +189,7 @@ class TablePreprocessor:
         if column.kind is ColumnKind.CATEGORICAL:
             return CategoricalCodec(column, max_categories=self.max_categories)
         if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
-            return CODECS[column.kind](column, encoding=self.numeric_encoding)
+            return CODECS[column.kind](column, encoding=self.numeric_encoding, point_masses=self.point_masses)
         return CODECS[column.kind](column)
 
     def _build_layout(self) -> Layout:
@@ -318,6 +324,7 @@ class TablePreprocessor:
             "max_categories": self.max_categories,
             "numeric_encoding": NumericEncoding(self.numeric_encoding).value,
             "link_pools": self.link_pools,
+            "point_masses": self.point_masses,
             "codecs": [codec.get_state() for codec in self.codecs_],
         }
 
@@ -325,7 +332,7 @@ class TablePreprocessor:
     def from_state(cls, schema: Schema, state: dict[str, Any]) -> "TablePreprocessor":
         """Rebuild a fitted preprocessor from :meth:`get_state`."""
         pre = cls(schema, max_categories=int(state["max_categories"]), numeric_encoding=state["numeric_encoding"],
-                  link_pools=bool(state.get("link_pools", True)))
+                  link_pools=bool(state.get("link_pools", True)), point_masses=bool(state.get("point_masses", False)))
         if len(state["codecs"]) != len(schema):
             raise ParameterError("codec state does not match the schema's columns")
         pre.codecs_ = [CODECS[c.kind].from_state(c, s) for c, s in zip(schema, state["codecs"])]
