@@ -102,15 +102,24 @@ def cli() -> None:
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Schema JSON to write (default: print it).")
 @click.option("--name", help="Name stored in the schema.")
+@click.option("--no-derived", is_flag=True,
+              help="Do not look for numeric columns that are exact linear functions of others (derived rules).")
 @_library_errors
-def infer_schema_command(data: str, output: str | None, name: str | None) -> None:
+def infer_schema_command(data: str, output: str | None, name: str | None, no_derived: bool) -> None:
     """Infer a schema from DATA (CSV or Parquet) for you to review and edit."""
-    schema = infer_schema(read_table(data), name=name or Path(data).name.split(".")[0])
+    schema = infer_schema(read_table(data), name=name or Path(data).name.split(".")[0], derived=not no_derived)
     if output:
         schema.save(output)
         click.echo(f"wrote schema of {len(schema)} columns to {output}", err=True)
     else:
         click.echo(schema.to_json(), nl=False)
+    if schema.constraints:
+        click.echo(
+            f"{len(schema.constraints)} derived column{'s' if len(schema.constraints) > 1 else ''} found, exact on "
+            f"every row (computed from the others, never learned): "
+            + "; ".join(rule.describe() for rule in schema.constraints) + "; review them (--no-derived: none)",
+            err=True,
+        )
     personal = [f"{c.name} ({c.personal.value})" for c in schema if c.personal is not None]
     if personal:
         click.echo(

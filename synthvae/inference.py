@@ -18,7 +18,9 @@ The rules, in order, for each column (the chosen rule is written into the column
    ``surname``, ``address``, ...) when the values are varied text (at least 10 distinct values
    and a fifth of the rows); free text (mostly unique values of four or more words);
 8. anything else -> categorical, categories sorted.
-Every column with a missing value is nullable; bounds are the observed min and max.
+Every column with a missing value is nullable; bounds are the observed min and max. A numeric
+column that is an exact linear function of others on every row (churn's charges: the minutes
+times a rate) gets a ``derived`` rule (see :mod:`synthvae.constraints.discovery`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def infer_schema(
     *,
     code_max_values: int = 10,
     min_id_rows: int = 20,
+    derived: bool = True,
 ) -> Schema:
     """Infer a schema from a table.
 
@@ -77,6 +80,9 @@ def infer_schema(
         code_max_values: Whole-number columns with at most this many distinct, non-contiguous
             values are inferred as categorical codes.
         min_id_rows: Columns with fewer rows than this are never inferred as ids.
+        derived: Add a ``derived`` rule for each numeric column that is an exact linear
+            function of others on every row (see :mod:`synthvae.constraints.discovery`): it
+            is then computed from them, never learned.
 
     Returns:
         The inferred schema. Review it: inference cannot know what a column means.
@@ -99,7 +105,14 @@ def infer_schema(
         _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows)
         for i, name in enumerate(names)
     ]
-    return Schema(columns=tuple(columns), name=name)
+    schema = Schema(columns=tuple(columns), name=name)
+    if derived:
+        from synthvae.constraints.discovery import find_derived
+
+        rules = find_derived(frame.set_axis(names, axis=1), schema)
+        if rules:
+            schema = schema.with_constraints(rules)
+    return schema
 
 
 def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int) -> Column:

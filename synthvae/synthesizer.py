@@ -425,7 +425,9 @@ class Synthesizer:
         source = open_source(data, workdir)
         label = repr(source.label)
         found = scan(source, int(seeds[5]), reservoir_rows, self.validation_fraction, parallel=parallel)
-        schema = self._resolve_schema(found.reservoir)
+        # No derived rules from a sample: a streamed fit cannot keep rules yet, and one that held
+        # on the reservoir might not on every row.
+        schema = self._resolve_schema(found.reservoir, derived=False)
         if self.schema is None:
             schema = widen_schema(schema, found, label)
         rules = ConstraintPlan(schema)
@@ -707,7 +709,7 @@ class Synthesizer:
         if problems:
             raise ParameterError("; ".join(problems))
 
-    def _resolve_schema(self, frame: pd.DataFrame, private: bool = False) -> Schema:
+    def _resolve_schema(self, frame: pd.DataFrame, private: bool = False, derived: bool = True) -> Schema:
         if self.schema is None:
             if private:
                 raise ParameterError(
@@ -717,7 +719,7 @@ class Synthesizer:
                     "and categories by public knowledge, and pass it (schema= in Python, --schema on the "
                     "command line)"
                 )
-            schema = infer_schema(frame)
+            schema = infer_schema(frame, derived=derived)
         elif isinstance(self.schema, Schema):
             schema = self.schema
         elif isinstance(self.schema, (str, os.PathLike)):
@@ -1111,13 +1113,14 @@ class Synthesizer:
         :meth:`ConstraintPlan.repair` (only filled cells change). Rows still breaking a rule
         (their observed cells alone break it) are logged and counted in ``last_resampling_``."""
         user = conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
-        model = self.constraints_.forward(user, partial=True)
-        observed = self._as_sampled(user)
         fill = {
             c.name: user[c.name].isna().to_numpy() & (not c.meaningful_nulls) & (columns is None or c.name in columns)
             for c in self.schema_
             if not c.is_generated
         }
+        user = self.constraints_.solve_inputs(user.reset_index(drop=True), fill)
+        model = self.constraints_.forward(user, partial=True)
+        observed = self._as_sampled(user)
         any_fill = np.logical_or.reduce([cells for cells in fill.values()]) if fill else np.zeros(len(user), bool)
 
         def complete(rows: np.ndarray, how: str = method, copies: int = draws) -> list[pd.DataFrame]:

@@ -744,20 +744,48 @@ class ConstraintPlan:
             out[rule.column] = out[rule.column].where(~target, grid.to_series(grid.snap(rule.values(out))))
         broken = rule.broken(out, self.schema[rule.column]) & ~target
         for name in rule.expression.columns:
-            cells = broken & filled.get(name, none)
-            if not cells.any() or self.schema[name].kind is not ColumnKind.NUMERIC:
+            broken &= ~self._solve_input(out, rule, name, broken & filled.get(name, none))
+
+    def _solve_input(self, out: pd.DataFrame, rule: Derived, name: str, cells: np.ndarray) -> np.ndarray:
+        """Set input ``name`` of ``rule`` in rows ``cells`` to the value that gives the derived
+        column's value, where the expression is linear in it; the rows solved."""
+        if not cells.any() or self.schema[name].kind is not ColumnKind.NUMERIC:
+            return np.zeros(len(out), dtype=bool)
+        at = [rule.values(out.assign(**{name: np.full(len(out), float(v))})) for v in (0.0, 1.0, 2.0)]
+        slope = at[1] - at[0]
+        with np.errstate(all="ignore"):
+            linear = np.isclose(at[2] - at[1], slope) & (slope != 0)
+            solved = (_Grid(self.schema[rule.column]).values(out[rule.column]) - at[0]) / slope
+        cells = cells & linear & np.isfinite(solved)
+        input_grid = _Grid(self.schema[name])
+        values = input_grid.values(out[name]).copy()
+        values[cells] = input_grid.snap(solved[cells])
+        out[name] = input_grid.to_series(values)
+        return cells
+
+    def solve_inputs(self, frame: pd.DataFrame, unknown: dict[str, np.ndarray]) -> pd.DataFrame:
+        """Before imputation: each ``unknown`` input of a derived rule whose column is known and
+        whose other inputs are known too is solved from them (where the expression is linear in
+        it), so the model is given it rather than guessing it (churn's minutes from the charge:
+        exact, where a model's guess misses by a tenth of a standard deviation or more).
+
+        Args:
+            frame: A conformed user table (index 0..n-1).
+            unknown: Per column, which cells are to be filled; solved cells stay in it.
+        """
+        out = frame.copy()
+        none = np.zeros(len(out), dtype=bool)
+        for rule in self.schema.constraints:
+            if not isinstance(rule, Derived):
                 continue
-            at = [rule.values(out.assign(**{name: np.full(len(out), float(v))})) for v in (0.0, 1.0, 2.0)]
-            slope = at[1] - at[0]
-            with np.errstate(all="ignore"):
-                linear = np.isclose(at[2] - at[1], slope) & (slope != 0)
-                solved = (grid.values(out[rule.column]) - at[0]) / slope
-            cells &= linear & np.isfinite(solved)
-            input_grid = _Grid(self.schema[name])
-            values = input_grid.values(out[name]).copy()
-            values[cells] = input_grid.snap(solved[cells])
-            out[name] = input_grid.to_series(values)
-            broken &= ~cells
+            known = ~unknown.get(rule.column, none) & out[rule.column].notna().to_numpy()
+            for name in rule.expression.columns:
+                others_known = np.logical_and.reduce(
+                    [~unknown.get(other, none) for other in rule.inputs if other != name], initial=True
+                )
+                cells = known & others_known & unknown.get(name, none) & out[name].isna().to_numpy()
+                self._solve_input(out, rule, name, cells)
+        return out
 
     def _repair_combination(self, out, rule, allowed, rows, filled, rng) -> None:
         choices = sorted(allowed, key=repr)

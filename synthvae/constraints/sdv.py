@@ -86,7 +86,7 @@ def schema_from_sdv(
     missing = [name for name in columns_doc if name not in data.columns]
     if missing:
         raise SchemaError(f"{where}: columns {preview(missing)} are not in the data (it has {preview(list(map(str, data.columns)))})")
-    inferred = infer_schema(data[list(columns_doc)])
+    inferred = infer_schema(data[list(columns_doc)], derived=False)
     notes: list[str] = []
     key = spec.get("primary_key")
     columns = [_column(name, props or {}, inferred[name], data[name], name == key, notes) for name, props in columns_doc.items()]

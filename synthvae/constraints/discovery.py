@@ -1,0 +1,273 @@
+"""Find the derived columns of a table: numeric columns that are exact linear functions of others.
+
+Real tables often carry a column computed from others: churn's four charges are the minutes
+times a rate (``total_day_charge = total_day_minutes * 0.17``, to the cent), a total is the sum
+of its parts. A model that learns such a column as one more variable gets the relation only
+approximately, and a classifier told to separate real from synthetic rows finds the gap at
+once: on churn, detection AUC 0.770 with the charges learned, 0.499 with them computed.
+:func:`find_derived` writes each relation it finds as a ``derived`` rule (see
+:class:`~synthvae.constraints.spec.Derived`), which :func:`synthvae.infer_schema` puts in the
+schema it infers: the model learns the inputs, the rule computes the column, imputation solves
+an input back from an observed column.
+
+A relation is kept only when it holds on every row to within half a step of the column's grid
+(its rounding: 0.005 for two decimals, 0.5 for integers, a billionth for unrounded floats),
+with at most :data:`MAX_INPUTS` inputs, on a table of at least :data:`MIN_ROWS` rows and at
+least ten rows a coefficient, for a column of at least :data:`MIN_DISTINCT` distinct values.
+Coefficients are written with the fewest significant digits that keep it exact (0.17, not
+0.16999943). Of two columns that each give the other (minutes and charge), the one whose
+expression is simpler is derived (``charge = minutes * 0.17`` rather than ``minutes = charge *
+5.882352941``), and of the members of a sum, the total (no negative coefficient); a column is
+derived once, and a derived column may be read by another rule but never in a cycle.
+
+This module imports neither torch nor the model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synthvae.constraints.expression import Expression
+from synthvae.constraints.spec import Derived
+from synthvae.schema import Column, ColumnKind, Schema
+
+MIN_ROWS = 50  # fewer rows: any column is "exactly" a combination of a few others by chance
+MIN_DISTINCT = 10  # a column of fewer values is a code, better learned as it is
+MAX_INPUTS = 4
+_ROWS_PER_COEFFICIENT = 10
+_FIT_ROWS = 20_000  # rows the candidate relations are fitted on; every row is checked after
+_MAX_COLUMNS = 200  # wider tables: no search (its cost grows with the square of the width)
+_MAX_SEVERAL = 60  # wider tables: single-input relations only (a regression on all others each)
+_MIN_CORRELATION = 0.99  # an exact relation up to rounding correlates at least this well
+_MAX_DIGITS = 12
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    column: str
+    inputs: tuple[str, ...]
+    coefficients: tuple[float, ...]
+    intercept: float
+    digits: int  # significant digits the coefficients need: the simpler, the likelier the truth
+    negative: int  # negative coefficients: "total = a + b" is likelier than "a = total - b"
+
+    @property
+    def rank(self) -> tuple:
+        return (self.digits, self.negative, len(self.inputs), self.column)
+
+
+def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
+    """The exact linear relations of ``frame``'s numeric columns, as ``derived`` rules.
+
+    Args:
+        frame: The table (its columns named as in ``schema``).
+        schema: Its schema; only its numeric columns are searched, and columns its own rules
+            already involve are left out.
+
+    Returns:
+        The rules, in the schema's column order of their derived columns.
+    """
+    taken = {name for rule in schema.constraints for name in rule.columns}
+    columns = [c for c in schema if c.kind is ColumnKind.NUMERIC and c.name not in taken and c.name in frame.columns]
+    if len(frame) < MIN_ROWS or len(columns) < 2 or len(columns) > _MAX_COLUMNS:
+        return []
+    values = {}
+    for c in columns:
+        v = pd.to_numeric(frame[c.name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isfinite(v[~np.isnan(v)]).all() and np.nanstd(v) > 0:
+            values[c.name] = v
+    columns = [c for c in columns if c.name in values]
+    if len(columns) < 2:
+        return []
+    names = [c.name for c in columns]
+    correlation = _correlations(np.column_stack([values[name] for name in names]))
+    candidates = []
+    for i, target in enumerate(columns):
+        y = values[target.name]
+        if np.unique(y[~np.isnan(y)]).size < MIN_DISTINCT:
+            continue
+        others = [name for j, name in enumerate(names) if j != i]
+        close = [name for j, name in enumerate(names) if j != i and abs(correlation[i, j]) >= _MIN_CORRELATION]
+        candidates += _relations(target, y, others if len(others) <= _MAX_SEVERAL else [], close, values, frame)
+    chosen: list[_Candidate] = []
+    reads: dict[str, tuple[str, ...]] = {}  # derived column -> its inputs
+    for candidate in sorted(candidates, key=lambda c: c.rank):
+        if candidate.column in reads or _reaches(reads, candidate.inputs, candidate.column):
+            continue  # derived already, or a cycle (a derived column may read another one)
+        chosen.append(candidate)
+        reads[candidate.column] = candidate.inputs
+    order = {c.name: i for i, c in enumerate(schema)}
+    return [_rule(c) for c in sorted(chosen, key=lambda c: order[c.column])]
+
+
+def _reaches(reads: dict[str, tuple[str, ...]], inputs: tuple[str, ...], column: str) -> bool:
+    """Whether any of ``inputs`` is computed, through the rules so far, from ``column``."""
+    stack, seen = list(inputs), set()
+    while stack:
+        name = stack.pop()
+        if name == column:
+            return True
+        if name not in seen:
+            seen.add(name)
+            stack.extend(reads.get(name, ()))
+    return False
+
+
+def _correlations(matrix: np.ndarray) -> np.ndarray:
+    """Correlations of the columns of ``matrix`` ``(n, k)`` over the rows where both are present
+    (approximately: each column standardised over its own present rows)."""
+    rows = _fit_rows(np.zeros(matrix.shape[0]), [])
+    m = matrix[rows]
+    present = ~np.isnan(m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (m - np.nanmean(m, axis=0)) / np.nanstd(m, axis=0)
+    z = np.where(present, z, 0.0)
+    counts = present.T.astype(np.float64) @ present.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nan_to_num((z.T @ z) / counts)
+
+
+def _relations(target: Column, y: np.ndarray, others: list[str], close: list[str], values: dict,
+               frame: pd.DataFrame) -> list[_Candidate]:
+    """Exact relations giving ``target``: one for each single column of ``close`` (those that
+    correlate with it) that gives it, else at most one of several columns of ``others``."""
+    tolerance = _tolerance(target, y)
+    found = []
+    for name in close:
+        relation = _exact(target, y, [name], values, tolerance, frame)
+        if relation is not None:
+            found.append(relation)
+    if found or len(others) < 2:
+        return found
+    # Several inputs: least squares on all the others (standardised), then the inputs that
+    # carry weight, refitted alone.
+    k = len(others)
+    rows = _fit_rows(y, [values[name] for name in others])
+    if rows.size < max(MIN_ROWS, _ROWS_PER_COEFFICIENT * (k + 1)):
+        return []
+    x = np.column_stack([values[name][rows] for name in others])
+    scale = x.std(axis=0)
+    usable = scale > 0
+    x, names = (x[:, usable] - x[:, usable].mean(axis=0)) / scale[usable], [n for n, u in zip(others, usable) if u]
+    target_rows = y[rows]
+    coefficients, *_ = np.linalg.lstsq(x, target_rows - target_rows.mean(), rcond=None)
+    residual = target_rows - target_rows.mean() - x @ coefficients
+    if np.abs(residual).max() > max(tolerance * 4, 1e-6 * target_rows.std()):
+        return []
+    weight = np.abs(coefficients)
+    kept = [names[i] for i in np.argsort(-weight) if weight[i] > 1e-6 * weight.max()][: MAX_INPUTS + 1]
+    if len(kept) > MAX_INPUTS:
+        return []
+    relation = _exact(target, y, sorted(kept, key=others.index), values, tolerance, frame)
+    return [relation] if relation is not None else []
+
+
+def _exact(target: Column, y: np.ndarray, inputs: list[str], values: dict, tolerance: float,
+           frame: pd.DataFrame) -> _Candidate | None:
+    """``target`` as ``intercept + sum(coefficient * input)`` with the simplest numbers that
+    hold on every row, or ``None``."""
+    x = np.column_stack([values[name] for name in inputs])
+    rows = _fit_rows(y, [values[name] for name in inputs])
+    if rows.size < max(MIN_ROWS, _ROWS_PER_COEFFICIENT * (len(inputs) + 1)):
+        return None
+    design = np.column_stack([x[rows], np.ones(rows.size)])
+    solution, *_ = np.linalg.lstsq(design, y[rows], rcond=None)
+    if not np.isfinite(solution).all() or np.any(solution[:-1] == 0):
+        return None
+    present = ~np.isnan(y)
+    if (np.isnan(x).any(axis=1) != ~present).any():  # a null input must mean a null column
+        return None
+    xs, ys = x[present], y[present]
+
+    def spread(coefficients: np.ndarray) -> tuple[float, float]:
+        """The largest error of the best intercept for these coefficients, and that intercept
+        (the middle of the residuals' range: least squares is not the best fit in the worst row)."""
+        residual = ys - xs @ coefficients
+        low, high = float(residual.min()), float(residual.max())
+        return 0.5 * (high - low), 0.5 * (high + low)
+
+    def holds(coefficients: np.ndarray, intercept: float) -> bool:
+        return bool(np.abs(ys - (xs @ coefficients + intercept)).max() <= tolerance)
+
+    # Least squares leaves the worst row a little off where the truth is exact (0.045 fits
+    # churn's night charges to the cent, least squares' 0.0450002 does not): a looser gate
+    # first, the exact test for the rounded coefficients.
+    coefficients = solution[:-1].copy()
+    if spread(coefficients)[0] > 4 * tolerance:
+        return None
+    digits = 0
+    for i in range(coefficients.size):
+        last = i == coefficients.size - 1
+        for d in range(1, _MAX_DIGITS + 1):
+            trial = coefficients.copy()
+            trial[i] = float(f"{coefficients[i]:.{d}g}")
+            if spread(trial)[0] <= (tolerance if last else 4 * tolerance):
+                coefficients, digits = trial, digits + d
+                break
+        else:
+            return None
+    if spread(coefficients)[0] > tolerance:
+        return None
+    best = spread(coefficients)[1]
+    for d, intercept in enumerate((0.0, *(float(f"{best:.{d}g}") for d in range(1, _MAX_DIGITS + 1)), best)):
+        if holds(coefficients, intercept):
+            digits += d
+            break
+    else:
+        return None
+    candidate = _Candidate(target.name, tuple(inputs), tuple(float(c) for c in coefficients), intercept, digits,
+                           int((coefficients < 0).sum()))
+    # The rule as written (its text parsed back) must hold too, nulls included.
+    rule = _rule(candidate)
+    expected = rule.values(frame)
+    with np.errstate(invalid="ignore"):
+        if (np.isnan(expected) != ~present).any() or np.abs(expected[present] - ys).max() > tolerance:
+            return None
+    return candidate
+
+
+def _tolerance(column: Column, y: np.ndarray) -> float:
+    """Half a step of the column's grid: how far rounding can move a computed value."""
+    if column.is_integer:
+        return 0.5 - 1e-9  # a value halfway between two integers would round either way
+    if column.decimals is not None:
+        return 0.5 * 10.0 ** -column.decimals * (1 + 1e-6)
+    return 1e-9 * max(1.0, float(np.nanmax(np.abs(y))))
+
+
+def _fit_rows(y: np.ndarray, xs: list[np.ndarray]) -> np.ndarray:
+    """Rows with the target and every input present (at most :data:`_FIT_ROWS`, evenly spread)."""
+    present = ~np.isnan(y)
+    for x in xs:
+        present &= ~np.isnan(x)
+    rows = np.flatnonzero(present)
+    if rows.size > _FIT_ROWS:
+        rows = rows[np.linspace(0, rows.size - 1, _FIT_ROWS).astype(np.int64)]
+    return rows
+
+
+def _quote(name: str) -> str:
+    return name if _NAME.match(name) else f"`{name}`"
+
+
+def _number(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _rule(candidate: _Candidate) -> Derived:
+    terms = []
+    for name, coefficient in zip(candidate.inputs, candidate.coefficients):
+        magnitude = abs(coefficient)
+        term = _quote(name) if magnitude == 1 else f"{_quote(name)} * {_number(magnitude)}"
+        terms.append(("- " if coefficient < 0 else "+ ") + term)
+    if candidate.intercept:
+        terms.append(("- " if candidate.intercept < 0 else "+ ") + _number(abs(candidate.intercept)))
+    text = " ".join(terms)
+    text = text[2:] if text.startswith("+ ") else "-" + text[2:]
+    return Derived(candidate.column, Expression.parse(text))

@@ -1,0 +1,112 @@
+"""Derived columns found by infer_schema: exact linear relations become ``derived`` rules, which
+the model then keeps by construction, and imputation solves an input back from them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthvae import Synthesizer, infer_schema
+from synthvae.cli import cli
+from synthvae.constraints.discovery import find_derived
+
+from conftest import dataset_path
+
+RATES = {"day": 0.17, "eve": 0.085, "night": 0.045, "intl": 0.27}
+
+
+@pytest.fixture(scope="module")
+def churn() -> pd.DataFrame:
+    return pd.read_csv(dataset_path("churn.csv"))
+
+
+def test_churns_charges_are_found_with_their_rates(churn):
+    rules = infer_schema(churn).constraints
+    assert [rule.describe() for rule in rules] == [
+        f"total_{part}_charge = total_{part}_minutes * {rate}" for part, rate in RATES.items()
+    ]
+    assert infer_schema(churn, derived=False).constraints == ()
+
+
+def test_sums_chains_and_the_simpler_direction():
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame({
+        "a": np.round(rng.gamma(2, 100, n), 2),
+        "b": np.round(rng.gamma(2, 50, n), 2),
+        "c": np.round(rng.gamma(1, 5, n), 2),
+        "noisy": np.round(rng.normal(size=n), 3),
+        "count": rng.integers(0, 30, n),
+    })
+    frame["total"] = (frame.a + frame.b + frame.c).round(2)
+    frame["tax"] = (frame.total * 0.2).round(2)  # reads a derived column: a chain, not a cycle
+    frame["almost"] = np.round(frame.a * 3 + rng.normal(0, 0.5, n), 2)  # off by more than its rounding
+    frame["doubled"] = frame["count"] * 2 + 1
+    found = {rule.column: rule.expression.text for rule in infer_schema(frame).constraints}
+    assert found["total"] == "a + b + c"  # the total, not a = total - b - c
+    assert found["tax"] == "total * 0.2"
+    assert "almost" not in found and "noisy" not in found
+    assert set(found) - {"total", "tax"} in ({"doubled"}, {"count"})  # either way is exact
+    # what was found holds on every row, and a model keeps it
+    schema = infer_schema(frame)
+    synthetic = Synthesizer(schema, epochs=2, seed=0).fit(frame).sample(300, seed=1)
+    assert (np.abs(synthetic.total - (synthetic.a + synthetic.b + synthetic.c)) <= 0.011).all()
+    assert (np.abs(synthetic.tax - synthetic.total * 0.2) <= 0.011).all()
+
+
+def test_no_rule_from_too_few_rows_or_too_few_values():
+    rng = np.random.default_rng(1)
+    small = pd.DataFrame({"x": rng.normal(size=30).round(2)})
+    small["y"] = small.x * 2
+    assert find_derived(small, infer_schema(small, derived=False)) == []
+    codes = pd.DataFrame({"x": rng.integers(0, 5, 500)})
+    codes["y"] = codes.x * 3  # five values: a code, learned as it is
+    assert infer_schema(codes).constraints == ()
+
+
+def test_a_null_input_must_mean_a_null_column():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=300).round(2)})
+    frame["y"] = frame.x * 4
+    frame.loc[:9, "x"] = np.nan
+    frame.loc[:9, "y"] = np.nan
+    assert [r.describe() for r in infer_schema(frame).constraints] == ["y = x * 4"]
+    frame.loc[20, "y"] = np.nan  # null where its input is not: no exact rule
+    assert infer_schema(frame).constraints == ()
+
+
+def test_the_default_fit_computes_the_charges_and_imputation_solves_the_minutes(churn):
+    train, held_out = churn.iloc[:1500], churn.iloc[4000:4200].reset_index(drop=True)
+    fitted = Synthesizer(epochs=3, seed=0).fit(train)
+    assert len(fitted.schema_.constraints) == 4
+    synthetic = fitted.sample(500, seed=1)
+    for part, rate in RATES.items():
+        gap = synthetic[f"total_{part}_charge"] - synthetic[f"total_{part}_minutes"] * rate
+        assert gap.abs().max() <= 0.0051
+    holed = held_out.copy()
+    holed.loc[:99, "total_day_minutes"] = np.nan  # the charge is observed: the minutes follow
+    holed.loc[100:, "total_day_charge"] = np.nan  # the minutes are observed: the charge follows
+    filled = fitted.impute(holed, seed=0)
+    solved = filled.total_day_minutes[:100].to_numpy(float)
+    assert np.abs(solved - held_out.total_day_minutes[:100].to_numpy(float)).max() <= 0.051
+    computed = filled.total_day_charge[100:].to_numpy(float)
+    assert np.abs(computed - held_out.total_day_charge[100:].to_numpy(float)).max() <= 0.011
+    rest = [c for c in holed.columns if c not in ("total_day_minutes", "total_day_charge")]
+    assert (filled[rest].astype(str) == holed[rest].astype(str)).all().all()  # nothing else moved
+
+
+def test_infer_schema_command_reports_the_rules_and_can_skip_them(churn, tmp_path):
+    data = tmp_path / "churn.csv"
+    churn.iloc[:600].to_csv(data, index=False)
+    out = tmp_path / "schema.json"
+    result = CliRunner().invoke(cli, ["infer-schema", str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 derived columns found" in result.output and "total_day_charge = total_day_minutes * 0.17" in result.output
+    assert len(json.loads(out.read_text())["constraints"]) == 4
+    result = CliRunner().invoke(cli, ["infer-schema", str(data), "-o", str(out), "--no-derived"])
+    assert result.exit_code == 0 and "derived" not in result.output
+    assert "constraints" not in json.loads(out.read_text())
