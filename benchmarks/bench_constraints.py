@@ -75,7 +75,7 @@ def run(name: str, quick: bool) -> dict:
     train, _ = split(frame)
     if quick:
         train = train.iloc[:3000]
-    plain = infer_schema(train)
+    plain = infer_schema(train, derived=False)
     document = plain.to_dict()
     document["constraints"] = RULES[name]
     ruled = Schema.from_dict(document)
@@ -87,7 +87,7 @@ def run(name: str, quick: bool) -> dict:
         dropped = int(broken.sum())
         print(f"{name}: {exc}\n-> dropping those {dropped} rows", flush=True)
         train = train[~broken].reset_index(drop=True)
-        plain = infer_schema(train)
+        plain = infer_schema(train, derived=False)
         document = plain.to_dict()
         document["constraints"] = RULES[name]
         ruled = Schema.from_dict(document)
