@@ -270,6 +270,7 @@ def test_a_heavy_point_mass_gets_a_flag_and_only_the_flag_decodes_to_it():
     RNG.poisson(1.6, 2000).astype(float),  # customer-service calls: 1 is the most frequent of 0-9, no spike
     RNG.normal(0, 1, 2000),  # no point mass at all
     np.where(RNG.random(2000) < 0.5, 0.0, 1.0) + (RNG.random(2000) < 0.01) * 2,  # nearly two levels
+    np.where(RNG.random(2000) < 0.5, 4, RNG.integers(1, 4, 2000)).astype(float),  # a 1-4 rate: a code
 ])
 def test_levels_of_a_count_and_continuous_columns_get_no_flag(values):
     codec, _ = _atom_codec(np.round(values) if values.max() < 20 else values)

@@ -31,6 +31,9 @@ _EPS = 1e-7
 _FLUSH_TO_ZERO = 1e-290
 # The least share of the values a point mass needs to get a flag of its own (AtomQuantileNormal).
 ATOM_SHARE = 0.1
+# The fewest distinct values a column needs for a flag: fewer, it is a code whose every value is
+# already a band of scores of its own (german_credit's 1-4 instalment rate: no gain, seeds 0-5).
+ATOM_MIN_VALUES = 10
 
 
 class NumericEncoding(str, enum.Enum):
@@ -158,20 +161,21 @@ class AtomQuantileNormal:
     Args:
         full: The quantile transform of all values.
         atom: The value of the point mass.
+        down, up: The nearest training values below and above the atom (``None``: none).
     """
 
     encoding = NumericEncoding.QUANTILE
 
-    def __init__(self, full: QuantileNormal, atom: float) -> None:
+    def __init__(self, full: QuantileNormal, atom: float, down: float | None, up: float | None) -> None:
         self.full, self.atom = full, float(atom)
         # The atom's interval of scores: those of P(X < atom) and P(X <= atom).
         below, upto = full._cdf_interval(self.atom, self.atom)
         self.low, self.high = (float(ndtri(np.clip(u, _EPS, 1.0 - _EPS))) for u in (below, upto))
-        # The nearest other values on either side (the atom itself where there is none).
-        q = full.quantiles
-        self._below, self._above = bool((q < self.atom).any()), bool((q > self.atom).any())
-        self._down = float(q[q < self.atom][-1]) if self._below else self.atom
-        self._up = float(q[q > self.atom][0]) if self._above else self.atom
+        # The nearest other values on either side (the atom itself where there is none): the
+        # quantiles between them are interpolated across the atom's jump, not values.
+        self._below, self._above = down is not None, up is not None
+        self._down = float(down) if down is not None else self.atom
+        self._up = float(up) if up is not None else self.atom
 
     @classmethod
     def fit_if_atom(cls, values: np.ndarray, n_quantiles: int = 1000) -> "AtomQuantileNormal | None":
@@ -179,19 +183,21 @@ class AtomQuantileNormal:
 
         An atom is the most frequent value when it holds at least :data:`ATOM_SHARE` of the
         values and at least twice the share of the next most frequent one (a spike, not one
-        level of a small count such as 1 of 0-9 calls), and the other values take at least two
-        distinct values (else the column is as good as a category).
+        level of a small count such as 1 of 0-9 calls), in a column of at least
+        :data:`ATOM_MIN_VALUES` distinct values.
         """
         if values.size < 20:
             return None
         uniques, counts = np.unique(values, return_counts=True)
-        if uniques.size < 3:
+        if uniques.size < ATOM_MIN_VALUES:
             return None
         order = np.argsort(counts, kind="stable")
         top, second = counts[order[-1]], counts[order[-2]]
         if top < ATOM_SHARE * values.size or top < 2 * second:
             return None
-        return cls(QuantileNormal.fit(values, n_quantiles), float(uniques[order[-1]]))
+        at = order[-1]
+        return cls(QuantileNormal.fit(values, n_quantiles), float(uniques[at]),
+                   float(uniques[at - 1]) if at > 0 else None, float(uniques[at + 1]) if at + 1 < uniques.size else None)
 
     @property
     def quantiles(self) -> np.ndarray:
@@ -249,11 +255,12 @@ class AtomQuantileNormal:
         return self.full.sample_between(low, high, n, rng)
 
     def get_state(self) -> dict[str, Any]:
-        return {"encoding": self.encoding.value, "quantiles": self.full.quantiles.tolist(), "atom": self.atom}
+        return {"encoding": self.encoding.value, "quantiles": self.full.quantiles.tolist(), "atom": self.atom,
+                "down": self._down if self._below else None, "up": self._up if self._above else None}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "AtomQuantileNormal":
-        return cls(QuantileNormal.from_state(state), float(state["atom"]))
+        return cls(QuantileNormal.from_state(state), float(state["atom"]), state.get("down"), state.get("up"))
 
 
 def _flush_to_zero(values: np.ndarray) -> np.ndarray:
