@@ -218,26 +218,22 @@ class AtomQuantileNormal:
         """Blocks ``(n, 3)`` back to values ``(n,)`` (a new array)."""
         score = np.array(block[:, 0], dtype=np.float64)
         is_atom = block[:, 2] > block[:, 1]
-        inside = ~is_atom & (score > self.low) & (score < self.high)
-        if inside.any():
-            s = score[inside]
-            if self._below and self._above:
-                upward = s >= 0.5 * (self.low + self.high)
-            else:
-                upward = np.full(s.shape, self._above)
-            score[inside] = np.where(upward, 2 * self.high - s, 2 * self.low - s)
+        other = ~is_atom
+        # The side of the atom an other row belongs on: the only side with values, else the
+        # nearer edge of the atom's interval.
+        if self._below and self._above:
+            upward = score >= 0.5 * (self.low + self.high)
+        else:
+            upward = np.full(score.shape, self._above)
+        inside = other & (score > self.low) & (score < self.high)
+        score[inside] = np.where(upward[inside], 2 * self.high - score[inside], 2 * self.low - score[inside])
         values = self.full.inverse(score.reshape(-1, 1))
         values[is_atom] = self.atom
         # Other rows take other values: a score on the interval's edge (or reflected past the
         # range's end) that still decodes to the atom, or one interpolated between the atom and
         # its nearest other value, moves to that value.
-        other = ~is_atom
-        if self._below and self._above:
-            upward = score >= 0.5 * (self.low + self.high)
-        else:
-            upward = np.full(score.shape, self._above)
-        up = other & (values >= self.atom) & (values < self._up) & (upward | (values > self.atom))
-        down = other & (values <= self.atom) & (values > self._down) & (~upward | (values < self.atom))
+        up = other & upward & (values >= self.atom) & (values < self._up)
+        down = other & ~upward & (values <= self.atom) & (values > self._down)
         values[up] = self._up
         values[down] = self._down
         return values
