@@ -10,7 +10,7 @@ import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -822,11 +822,30 @@ class Synthesizer:
         _check_count("batch_size", batch_size, minimum=1)
         parsed = parse_conditions(conditions, self.schema_)
         model_conditions, residual = self.constraints_.split_conditions(parsed)
+        names = self.preprocessor_.schema.names
         if model_conditions:
             parts = self._generator()  # refuses a model without a conditional prior
-            names = self.preprocessor_.schema.names
             for condition in model_conditions:  # impossible conditions fail before any work
                 self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
+        # Conditions on derived columns also steer the model through their input (the check
+        # below still decides); a hint too narrow for the training values (a single value seen
+        # once) is widened until some lie in it.
+        hints = []
+        for hint in self.constraints_.hints(residual, {c.column for c in model_conditions}):
+            codec = self.preprocessor_.codecs_[names.index(hint.column)]
+            for doubling in range(12):
+                pad = (codec.high_ - codec.low_) * (2.0**doubling / 4096 if doubling else 0.0)
+                wider = replace(hint, low=None if hint.low is None else hint.low - pad,
+                                high=None if hint.high is None else hint.high + pad)
+                try:
+                    codec.draw_given(wider, 1, np.random.default_rng(0))
+                except ParameterError:
+                    continue
+                hints.append(wider)
+                break
+        if hints and getattr(self, "conditional_", None) is not None:
+            parts = self._generator()
+            model_conditions = [*model_conditions, *hints]
         first, stop = self._shard_batches(n, batch_size, shard)
         base_seed = self._resolve_seed(seed)
         self.model_.eval()

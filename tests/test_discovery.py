@@ -110,3 +110,18 @@ def test_infer_schema_command_reports_the_rules_and_can_skip_them(churn, tmp_pat
     result = CliRunner().invoke(cli, ["infer-schema", str(data), "-o", str(out), "--no-derived"])
     assert result.exit_code == 0 and "derived" not in result.output
     assert "constraints" not in json.loads(out.read_text())
+
+
+def test_a_condition_on_a_derived_column_steers_the_model_through_its_input(churn):
+    train = churn.iloc[:1500]
+    fitted = Synthesizer(epochs=3, seed=0).fit(train)
+    once = train.total_day_charge.value_counts()
+    value = float(once[once == 1].index[0])  # a charge of one training row in 1,500
+    exact = fitted.sample(300, conditions={"total_day_charge": value}, seed=1)
+    assert (exact.total_day_charge == value).all()
+    assert exact.total_day_minutes.nunique() == 1 and abs(exact.total_day_minutes.iloc[0] * 0.17 - value) <= 0.005
+    assert fitted.last_resampling_["drawn"] < 3_000  # drawn near 180 minutes, not filtered blind
+    high = fitted.sample(300, conditions={"total_day_charge": {">=": 50}}, seed=1)
+    assert (high.total_day_charge >= 50).all()
+    assert (np.abs(high.total_day_charge - high.total_day_minutes * 0.17) <= 0.0051).all()
+    assert fitted.last_resampling_["drawn"] < 3_000

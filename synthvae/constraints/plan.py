@@ -847,6 +847,46 @@ class ConstraintPlan:
                 residual.append(condition)
         return model, residual
 
+    def hints(self, residual: list[Condition], taken: set[str]) -> list[Condition]:
+        """Conditions on the model's table that the ``residual`` conditions (on rebuilt columns)
+        imply, so the model draws rows near them instead of the check filtering blind draws.
+
+        A condition on a derived column computed from one learned numeric column, linearly
+        (``charge = minutes * 0.17``), becomes a range of that column, widened by half a step of
+        the derived column's grid for its rounding; the residual condition is still checked, so
+        the rows meet it exactly. A rare range or a single value of a derived column then costs
+        what one of a learned column does (churn, ``total_day_charge = 30.6``, 0.2% of rows:
+        about a million blind draws for 2,000 rows). No hint for an input that ``taken`` (the
+        columns with conditions of their own) holds, nor for a set of several values.
+        """
+        owner = {name: t for t in self.transforms_ for name in t.owns}
+        found = []
+        for condition in residual:
+            transform = owner.get(condition.column)
+            if not isinstance(transform, _Derivation) or len(transform.reads) != 1:
+                continue
+            (name,) = transform.reads
+            if name in taken or name in owner or self.schema[name].kind is not ColumnKind.NUMERIC:
+                continue
+            if condition.values is not None and len(condition.values) != 1:
+                continue
+            at = transform.rule.values(pd.DataFrame({name: [0.0, 1.0, 2.0]}))
+            slope, intercept = float(at[1] - at[0]), float(at[0])
+            if not (np.isfinite(at).all() and slope != 0 and np.isclose(at[2] - at[1], slope)):
+                continue
+            column = self.schema[condition.column]
+            if condition.values is not None:
+                low = high = real_value(condition.values[0], column)
+            else:
+                low = -np.inf if condition.low is None else real_value(condition.low, column)
+                high = np.inf if condition.high is None else real_value(condition.high, column)
+            margin = 0.5 * _Grid(column).step + 1e-9 * max(1.0, abs(low) if np.isfinite(low) else 0.0, abs(high) if np.isfinite(high) else 0.0)
+            ends = [((low - margin) - intercept) / slope, ((high + margin) - intercept) / slope]
+            lo, hi = min(ends), max(ends)
+            found.append(Condition(name, low=float(lo) if np.isfinite(lo) else None, high=float(hi) if np.isfinite(hi) else None))
+            taken = taken | {name}
+        return found
+
     # ------------------------------------------------------------------ state
     def get_state(self) -> dict:
         """Plain JSON-ready state (modes and what the transforms learned)."""
