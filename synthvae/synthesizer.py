@@ -27,7 +27,7 @@ from synthvae.conditional_prior import (
     train_conditional_prior,
 )
 from synthvae.checkpoint import Checkpointer
-from synthvae.conditions import ConditionsLike, parse_conditions
+from synthvae.conditions import Condition, ConditionsLike, parse_conditions
 from synthvae.constraints.plan import ConstraintPlan
 from synthvae.constraints.resampling import RowCheck
 from synthvae.device import resolve_device
@@ -42,7 +42,7 @@ from synthvae.preprocessing import NumericEncoding, TablePreprocessor
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory
-from synthvae.schema import Schema, load_schema
+from synthvae.schema import ColumnKind, Schema, load_schema
 from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform
@@ -827,6 +827,8 @@ class Synthesizer:
             parts = self._generator()  # refuses a model without a conditional prior
             for condition in model_conditions:  # impossible conditions fail before any work
                 self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
+        for condition in residual:  # a rebuilt column's range is its schema's: beyond it, refuse now
+            _check_within_bounds(condition, self.schema_[condition.column])
         # Conditions on derived columns also steer the model through their input (the check
         # below still decides); a hint too narrow for the training values (a single value seen
         # once) is widened until some lie in it.
@@ -1378,6 +1380,28 @@ def _fit_seeds(seed: int) -> np.ndarray:
 
 
 @torch.no_grad()
+def _check_within_bounds(condition: Condition, column) -> None:
+    """Refuse a condition on a numeric column that no value within its schema bounds meets."""
+    if column.kind is not ColumnKind.NUMERIC or (column.min is None and column.max is None):
+        return
+    if condition.values is not None:
+        values = [float(v) for v in condition.values]
+        low, high = min(values), max(values)
+        inside = any((column.min is None or v >= column.min) and (column.max is None or v <= column.max) for v in values)
+    else:
+        low = -np.inf if condition.low is None else float(condition.low)
+        high = np.inf if condition.high is None else float(condition.high)
+        inside = (column.max is None or low < column.max or (low == column.max and not condition.low_strict)) and (
+            column.min is None or high > column.min or (high == column.min and not condition.high_strict))
+    if not inside:
+        raise ParameterError(
+            f"condition {condition.describe()}: no value of column {column.name!r} can satisfy it (its schema "
+            f"range is {column.min:g} to {column.max:g}); widen the range"
+            if column.min is not None and column.max is not None else
+            f"condition {condition.describe()}: no value of column {column.name!r} within its schema bounds can satisfy it"
+        )
+
+
 def _match_category_shares(model: TabularVAE, prior: MixturePrior | None, column_means: torch.Tensor, seed: int,
                            device, draws: int = 20_000) -> None:
     """Make the category shares of sampled rows the training rows' (see

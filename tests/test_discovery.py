@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synthvae import Synthesizer, infer_schema
+from synthvae import ParameterError, Synthesizer, infer_schema
 from synthvae.cli import cli
 from synthvae.constraints.discovery import find_derived
 
@@ -125,3 +125,13 @@ def test_a_condition_on_a_derived_column_steers_the_model_through_its_input(chur
     assert (high.total_day_charge >= 50).all()
     assert (np.abs(high.total_day_charge - high.total_day_minutes * 0.17) <= 0.0051).all()
     assert fitted.last_resampling_["drawn"] < 3_000
+
+
+def test_a_condition_beyond_a_derived_columns_range_is_refused_at_once(churn):
+    fitted = Synthesizer(epochs=2, seed=0).fit(churn.iloc[:600])
+    top = fitted.schema_["total_day_charge"].max
+    with pytest.raises(ParameterError, match=r"total_day_charge >= 1000.*schema range is .* widen the range"):
+        fitted.sample(10, conditions={"total_day_charge": {">=": 1000}})
+    with pytest.raises(ParameterError, match="total_day_charge"):
+        fitted.sample(10, conditions={"total_day_charge": {">": top}})
+    assert len(fitted.sample(5, conditions={"total_day_charge": {">=": top - 5}}, seed=0)) == 5
