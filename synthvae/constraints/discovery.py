@@ -43,6 +43,10 @@ _FIT_ROWS = 20_000  # rows the candidate relations are fitted on; every row is c
 _MAX_COLUMNS = 200  # wider tables: no search (its cost grows with the square of the width)
 _MAX_SEVERAL = 60  # wider tables: single-input relations only (a regression on all others each)
 _MIN_CORRELATION = 0.99  # an exact relation up to rounding correlates at least this well
+# A column the others explain up to rounding leaves at most about (half a step / its standard
+# deviation)^2 of its variance unexplained; a search of several inputs needs no more than this
+# many times that.
+_MAX_UNEXPLAINED = 100.0
 _MAX_DIGITS = 12
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -86,6 +90,10 @@ def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
         return []
     names = [c.name for c in columns]
     correlation = _correlations(np.column_stack([values[name] for name in names]))
+    # The share of each column's variance that the others leave unexplained, 1 / (C^-1)_ii: a
+    # least-squares fit on all the others is tried only where it is about rounding's size.
+    with np.errstate(all="ignore"):
+        unexplained = 1.0 / np.diag(np.linalg.pinv(correlation + 1e-12 * np.eye(len(names))))
     candidates = []
     for i, target in enumerate(columns):
         y = values[target.name]
@@ -93,7 +101,9 @@ def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
             continue
         others = [name for j, name in enumerate(names) if j != i]
         close = [name for j, name in enumerate(names) if j != i and abs(correlation[i, j]) >= _MIN_CORRELATION]
-        candidates += _relations(target, y, others if len(others) <= _MAX_SEVERAL else [], close, values, frame)
+        spread = _tolerance(target, y) / float(np.nanstd(y))
+        several = len(others) <= _MAX_SEVERAL and not unexplained[i] > _MAX_UNEXPLAINED * max(spread, 1e-6) ** 2
+        candidates += _relations(target, y, others if several else [], close, values, frame)
     chosen: list[_Candidate] = []
     reads: dict[str, tuple[str, ...]] = {}  # derived column -> its inputs
     for candidate in sorted(candidates, key=lambda c: c.rank):
