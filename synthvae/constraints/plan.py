@@ -880,7 +880,7 @@ class ConstraintPlan:
             else:
                 low = -np.inf if condition.low is None else real_value(condition.low, column)
                 high = np.inf if condition.high is None else real_value(condition.high, column)
-            margin = 0.5 * _Grid(column).step + 1e-9 * max(1.0, abs(low) if np.isfinite(low) else 0.0, abs(high) if np.isfinite(high) else 0.0)
+            margin = 0.5 * _Grid(column).step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
             ends = [((low - margin) - intercept) / slope, ((high + margin) - intercept) / slope]
             lo, hi = min(ends), max(ends)
             found.append(Condition(name, low=float(lo) if np.isfinite(lo) else None, high=float(hi) if np.isfinite(hi) else None))
