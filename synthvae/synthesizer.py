@@ -823,10 +823,9 @@ class Synthesizer:
         parsed = parse_conditions(conditions, self.schema_)
         model_conditions, residual = self.constraints_.split_conditions(parsed)
         names = self.preprocessor_.schema.names
-        if model_conditions:
-            parts = self._generator()  # refuses a model without a conditional prior
-            for condition in model_conditions:  # impossible conditions fail before any work
-                self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
+        parts = self._generator() if model_conditions else None  # refuses a model without a conditional prior
+        for condition in model_conditions:  # impossible conditions fail before any work
+            self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
         for condition in residual:  # a rebuilt column's range is its schema's: beyond it, refuse now
             _check_within_bounds(condition, self.schema_[condition.column])
         # Conditions on derived columns also steer the model through their input (the check
@@ -846,7 +845,7 @@ class Synthesizer:
                 hints.append(wider)
                 break
         if hints and getattr(self, "conditional_", None) is not None:
-            parts = self._generator()
+            parts = parts or self._generator()
             model_conditions = [*model_conditions, *hints]
         first, stop = self._shard_batches(n, batch_size, shard)
         base_seed = self._resolve_seed(seed)
@@ -1379,14 +1378,12 @@ def _fit_seeds(seed: int) -> np.ndarray:
     return np.random.SeedSequence(seed).generate_state(6)
 
 
-@torch.no_grad()
 def _check_within_bounds(condition: Condition, column) -> None:
     """Refuse a condition on a numeric column that no value within its schema bounds meets."""
     if column.kind is not ColumnKind.NUMERIC or (column.min is None and column.max is None):
         return
     if condition.values is not None:
         values = [float(v) for v in condition.values]
-        low, high = min(values), max(values)
         inside = any((column.min is None or v >= column.min) and (column.max is None or v <= column.max) for v in values)
     else:
         low = -np.inf if condition.low is None else float(condition.low)
@@ -1402,6 +1399,7 @@ def _check_within_bounds(condition: Condition, column) -> None:
         )
 
 
+@torch.no_grad()
 def _match_category_shares(model: TabularVAE, prior: MixturePrior | None, column_means: torch.Tensor, seed: int,
                            device, draws: int = 20_000) -> None:
     """Make the category shares of sampled rows the training rows' (see
