@@ -751,11 +751,9 @@ class ConstraintPlan:
         column's value, where the expression is linear in it; the rows solved."""
         if not cells.any() or self.schema[name].kind is not ColumnKind.NUMERIC:
             return np.zeros(len(out), dtype=bool)
-        at = [rule.values(out.assign(**{name: np.full(len(out), float(v))})) for v in (0.0, 1.0, 2.0)]
-        slope = at[1] - at[0]
+        intercept, slope, linear = _linear_in(rule, out, name)
         with np.errstate(all="ignore"):
-            linear = np.isclose(at[2] - at[1], slope) & (slope != 0)
-            solved = (_Grid(self.schema[rule.column]).values(out[rule.column]) - at[0]) / slope
+            solved = (_Grid(self.schema[rule.column]).values(out[rule.column]) - intercept) / slope
         cells = cells & linear & np.isfinite(solved)
         input_grid = _Grid(self.schema[name])
         values = input_grid.values(out[name]).copy()
@@ -870,9 +868,8 @@ class ConstraintPlan:
                 continue
             if condition.values is not None and len(condition.values) != 1:
                 continue
-            at = transform.rule.values(pd.DataFrame({name: [0.0, 1.0, 2.0]}))
-            slope, intercept = float(at[1] - at[0]), float(at[0])
-            if not (np.isfinite(at).all() and slope != 0 and np.isclose(at[2] - at[1], slope)):
+            intercept, slope, linear = (float(v[0]) for v in _linear_in(transform.rule, pd.DataFrame({name: [0.0]}), name))
+            if not linear:
                 continue
             column = self.schema[condition.column]
             if condition.values is not None:
@@ -965,6 +962,17 @@ def _cyclic(transforms: list[_Transform], new: _Transform) -> bool:
         return False
 
     return reaches(new, new)
+
+
+def _linear_in(rule: Derived, frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rule``'s expression as ``intercept + slope * name`` in each row of ``frame`` (its other
+    inputs as they are there), probed at 0, 1 and 2, and where that holds (finite, linear,
+    slope not 0)."""
+    at = [rule.values(frame.assign(**{name: np.full(len(frame), v)})) for v in (0.0, 1.0, 2.0)]
+    slope = at[1] - at[0]
+    with np.errstate(all="ignore"):
+        linear = np.isfinite(at[0]) & np.isfinite(slope) & np.isclose(at[2] - at[1], slope) & (slope != 0)
+    return at[0], slope, linear
 
 
 def _reverse_order(transforms: list[_Transform]) -> list[_Transform]:
