@@ -43,7 +43,6 @@ from common import load, machine, split, target_of, write_results  # noqa: E402
 from synthvae import Synthesizer  # noqa: E402
 from synthvae.evaluation import evaluate  # noqa: E402
 from synthvae.schema import ColumnKind  # noqa: E402
-from synthvae.validation import conform  # noqa: E402
 
 CONDITION_COLUMN = {"churn": "state", "german_credit": "purpose"}
 
@@ -296,8 +295,7 @@ def embedding(syn: Synthesizer, train: pd.DataFrame, target: str) -> dict:
     latent = syn.encode(rows).to_numpy()
     # The matrix the model is fed: the model's table (derived columns left out: computed from
     # the others, they add nothing).
-    model_rows = syn.constraints_.forward(conform(rows, syn.schema_, "rows")) if syn.constraints_.active else rows
-    encoded = syn.preprocessor_.transform(model_rows)
+    encoded = syn.preprocessor_.transform(syn._model_table(rows, "rows"))
     y = rows[target].astype(str)
     # Compare at the latent's effective size: its principal components keeping 99% of the
     # variance (most of the 64 dimensions of a VAE's latent are inactive), against as many
