@@ -223,6 +223,23 @@ def _typed(column: Column, raw: Any) -> Any:
     )
 
 
+def intersect(a: Condition, b: Condition) -> Condition | None:
+    """What both conditions on one column allow (``None``: nothing). Unlike several conditions
+    on one column from the user, where values add up (see the module), both must hold."""
+    if a.values is not None and b.values is not None:
+        values = tuple(v for v in a.values if v in b.values)
+        return Condition(a.column, values=values) if values else None
+    if a.values is not None or b.values is not None:
+        values, bounds = (a.values, b) if a.values is not None else (b.values, a)
+        kept = tuple(v for v in values if _within(v, bounds))
+        return Condition(a.column, values=kept) if kept else None
+    low, low_strict = _tighter(a.low, a.low_strict, b.low, b.low_strict, max)
+    high, high_strict = _tighter(a.high, a.high_strict, b.high, b.high_strict, min)
+    if low is not None and high is not None and (low > high or (low == high and (low_strict or high_strict))):
+        return None
+    return Condition(a.column, low=low, high=high, low_strict=low_strict, high_strict=high_strict)
+
+
 def _merge(old: Condition | None, new: Condition) -> Condition:
     if old is None:
         return new

@@ -27,7 +27,7 @@ from synthvae.conditional_prior import (
     train_conditional_prior,
 )
 from synthvae.checkpoint import Checkpointer
-from synthvae.conditions import Condition, ConditionsLike, parse_conditions
+from synthvae.conditions import Condition, ConditionsLike, intersect, parse_conditions
 from synthvae.constraints.plan import ConstraintPlan
 from synthvae.constraints.resampling import RowCheck
 from synthvae.device import resolve_device
@@ -830,23 +830,32 @@ class Synthesizer:
             _check_within_bounds(condition, self.schema_[condition.column])
         # Conditions on derived columns also steer the model through their input (the check
         # below still decides); a hint too narrow for the training values (a single value seen
-        # once) is widened until some lie in it.
-        hints = []
-        for hint in self.constraints_.hints(residual, {c.column for c in model_conditions}):
+        # once) is widened until some lie in it, and meets the input's own condition if any.
+        given = {c.column: c for c in model_conditions}
+        steered: dict[str, Condition] = {}
+        for source, hint in self.constraints_.hints(residual):
+            own = steered.get(hint.column, given.get(hint.column))
+            if own is not None and intersect(own, hint) is None:
+                shown = replace(hint, **{end: float(f"{getattr(hint, end):.6g}") for end in ("low", "high") if getattr(hint, end) is not None})
+                raise ParameterError(
+                    f"conditions {own.describe()} and {source.describe()} cannot both hold: {source.column!r} is computed "
+                    f"from {hint.column!r} by the schema's rules, and needs {shown.describe()}; drop or change one of them")
             codec = self.preprocessor_.codecs_[names.index(hint.column)]
             for doubling in range(12):
                 pad = (codec.high_ - codec.low_) * (2.0**doubling / 4096 if doubling else 0.0)
                 wider = replace(hint, low=None if hint.low is None else hint.low - pad,
                                 high=None if hint.high is None else hint.high + pad)
+                merged = wider if own is None else intersect(own, wider)
                 try:
-                    codec.draw_given(wider, 1, np.random.default_rng(0))
+                    codec.draw_given(merged, 1, np.random.default_rng(0))
                 except ParameterError:
                     continue
-                hints.append(wider)
+                steered[hint.column] = merged
                 break
-        if hints and getattr(self, "conditional_", None) is not None:
+        if steered and getattr(self, "conditional_", None) is not None:
             parts = parts or self._generator()
-            model_conditions = [*model_conditions, *hints]
+            model_conditions = [steered.get(c.column, c) for c in model_conditions] + [
+                h for column, h in steered.items() if column not in given]
         first, stop = self._shard_batches(n, batch_size, shard)
         base_seed = self._resolve_seed(seed)
         self.model_.eval()

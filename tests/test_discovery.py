@@ -135,3 +135,15 @@ def test_a_condition_beyond_a_derived_columns_range_is_refused_at_once(churn):
     with pytest.raises(ParameterError, match="total_day_charge"):
         fitted.sample(10, conditions={"total_day_charge": {">": top}})
     assert len(fitted.sample(5, conditions={"total_day_charge": {">=": top - 5}}, seed=0)) == 5
+
+
+def test_conditions_on_a_derived_column_and_its_input_meet_in_one_range(churn):
+    fitted = Synthesizer(epochs=3, seed=0).fit(churn.iloc[:1500])
+    once = churn.iloc[:1500].total_day_charge.value_counts()
+    value = float(once[once == 1].index[0])
+    both = fitted.sample(200, conditions={"total_day_charge": value, "total_day_minutes": {">=": 0}}, seed=1)
+    assert (both.total_day_charge == value).all() and (both.total_day_minutes >= 0).all()
+    assert fitted.last_resampling_["drawn"] < 2_000  # the hint met the input's own range: no blind draws
+    minutes = value / 0.17
+    with pytest.raises(ParameterError, match=r"total_day_minutes >= .* and total_day_charge = .* cannot both hold.*needs total_day_minutes"):
+        fitted.sample(10, conditions={"total_day_charge": value, "total_day_minutes": {">=": minutes + 1}})

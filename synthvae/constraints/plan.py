@@ -845,17 +845,18 @@ class ConstraintPlan:
                 residual.append(condition)
         return model, residual
 
-    def hints(self, residual: list[Condition], taken: set[str]) -> list[Condition]:
+    def hints(self, residual: list[Condition]) -> list[tuple[Condition, Condition]]:
         """Conditions on the model's table that the ``residual`` conditions (on rebuilt columns)
-        imply, so the model draws rows near them instead of the check filtering blind draws.
+        imply, so the model draws rows near them instead of the check filtering blind draws:
+        ``(residual condition, hint)`` pairs.
 
         A condition on a derived column computed from one learned numeric column, linearly
         (``charge = minutes * 0.17``), becomes a range of that column, widened by half a step of
         the derived column's grid for its rounding; the residual condition is still checked, so
         the rows meet it exactly. A rare range or a single value of a derived column then costs
         what one of a learned column does (churn, ``total_day_charge = 30.6``, 0.2% of rows:
-        about a million blind draws for 2,000 rows). No hint for an input that ``taken`` (the
-        columns with conditions of their own) holds, nor for a set of several values.
+        about a million blind draws for 2,000 rows). The caller intersects a hint with a
+        condition of its own on the same column. No hint for a set of several values.
         """
         owner = {name: t for t in self.transforms_ for name in t.owns}
         found = []
@@ -864,7 +865,7 @@ class ConstraintPlan:
             if not isinstance(transform, _Derivation) or len(transform.reads) != 1:
                 continue
             (name,) = transform.reads
-            if name in taken or name in owner or self.schema[name].kind is not ColumnKind.NUMERIC:
+            if name in owner or self.schema[name].kind is not ColumnKind.NUMERIC:
                 continue
             if condition.values is not None and len(condition.values) != 1:
                 continue
@@ -880,8 +881,7 @@ class ConstraintPlan:
             margin = 0.5 * _Grid(column).step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
             ends = [((low - margin) - intercept) / slope, ((high + margin) - intercept) / slope]
             lo, hi = min(ends), max(ends)
-            found.append(Condition(name, low=float(lo) if np.isfinite(lo) else None, high=float(hi) if np.isfinite(hi) else None))
-            taken = taken | {name}
+            found.append((condition, Condition(name, low=float(lo) if np.isfinite(lo) else None, high=float(hi) if np.isfinite(hi) else None)))
         return found
 
     # ------------------------------------------------------------------ state
