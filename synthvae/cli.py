@@ -184,6 +184,11 @@ _head_option = click.option(
     "--categorical-head", type=click.IntRange(min=0), default=None,
     help="Width of a hidden layer of the categorical columns' logits of their own (0: linear "
     "logits; default: the decoder's last hidden width, at most 128; 0 with --epsilon).")
+_ordered_option = click.option(
+    "--autoregressive", type=click.IntRange(min=0), default=None,
+    help="Units of the categorical head that also read the categories drawn before their column, "
+    "so categorical columns are drawn one after another (0: each given the latent alone; default: "
+    "one per 100 rows, at most 32; none without a head).")
 
 
 @cli.command("fit")
@@ -212,6 +217,7 @@ _head_option = click.option(
               help="Rows of the sample a streamed fit infers the schema and fits the codecs on.")
 @_balance_option
 @_head_option
+@_ordered_option
 @click.option("--target", help="A categorical column the synthetic rows will be used to predict: its "
               "cross-entropy is weighted in training so it follows the rest of the row more sharply.")
 @_seed_option
@@ -220,7 +226,7 @@ _head_option = click.option(
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm,
                 checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, categorical_balance, categorical_head,
-                target, seed, device, quiet) -> None:
+                autoregressive, target, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
 
     Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
@@ -247,7 +253,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     bar = _ProgressBar(enabled=not quiet and main)
     try:
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy,
-                          categorical_balance=categorical_balance, categorical_head=categorical_head, target=target,
+                          categorical_balance=categorical_balance, categorical_head=categorical_head,
+                          autoregressive=autoregressive, target=target,
                           seed=seed, device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
@@ -364,12 +371,13 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs when fitting.")
 @_balance_option
 @_head_option
+@_ordered_option
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def augment_command(data, output, model_path, schema_path, target, balance, n_rows, ratio, marker_column, epochs,
-                    categorical_balance, categorical_head, seed, device, quiet) -> None:
+                    categorical_balance, categorical_head, autoregressive, seed, device, quiet) -> None:
     """Write DATA plus synthetic rows (from --model, or a model fitted on DATA) to OUTPUT.
 
     A model fitted here weighs --target in training (as fit --target does)."""
@@ -384,7 +392,8 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
         try:
             # The target is what the augmented rows are for: weighted in training (Synthesizer(target=)).
             syn = Synthesizer(schema=schema_path, epochs=epochs, categorical_balance=categorical_balance,
-                              categorical_head=categorical_head, target=target, seed=seed, device=device).fit(table, callback=bar)
+                              categorical_head=categorical_head, autoregressive=autoregressive, target=target, seed=seed,
+                              device=device).fit(table, callback=bar)
         finally:
             bar.close()
     frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed)

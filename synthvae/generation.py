@@ -97,10 +97,11 @@ class Generator:
 
     @torch.inference_mode()
     def _latents(
-        self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator, chunk: int = 4096
-    ) -> torch.Tensor:
-        """One latent per row given its shown cells, by sampling-importance-resampling: draws
-        from the conditional prior ``r``, kept by weight ``p(z) p(shown cells | z) / r(z | shown)``.
+        self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator, adjust=None, chunk: int = 4096
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One latent per row given its shown cells, with its decoder outputs (see
+        :meth:`_weighted`), by sampling-importance-resampling: draws from the conditional prior
+        ``r``, kept by weight ``p(z) p(shown cells | z) / r(z | shown)``.
 
         ``r`` alone is fitted to where the *encoder* puts rows with those cells; a cell that the
         encoder hardly encodes (a class the decoder mostly draws as noise) leaves it close to the
@@ -111,16 +112,21 @@ class Generator:
             x, shown: Encoded known cells ``(n, W)`` and which columns are known ``(n, C)``;
                 each row gets ``proposals`` draws (see :meth:`_shared_pool` for rows that all
                 know the same cells).
+            adjust: Edit of the decoder outputs before any draw (see :meth:`_forbid_nulls`).
         """
         n = x.shape[0]
         if n == 0:
-            return torch.zeros((0, self.model.config.latent_dim), device=self.device)
-        parts = []
+            return (torch.zeros((0, self.model.config.latent_dim), device=self.device),
+                    torch.zeros((0, x.shape[1]), device=self.device))
+        latents, outputs = [], []
         for start in range(0, n, chunk):
-            z, log_w, _ = self._weighted(x[start : start + chunk], shown[start : start + chunk], self.proposals, generator)
+            z, log_w, recon = self._weighted(x[start : start + chunk], shown[start : start + chunk], self.proposals, generator,
+                                             keep_outputs=True, adjust=adjust)
             pick = torch.multinomial(torch.softmax(log_w, dim=1), 1, generator=generator).squeeze(1)
-            parts.append(z[torch.arange(z.shape[0], device=z.device), pick])
-        return torch.cat(parts)
+            rows = torch.arange(z.shape[0], device=z.device)
+            latents.append(z[rows, pick])
+            outputs.append(recon.view(z.shape[0], self.proposals, -1)[rows, pick])
+        return torch.cat(latents), torch.cat(outputs)
 
     @torch.inference_mode()
     def _shared_pool(self, x: np.ndarray, shown: np.ndarray, n: int, generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,10 +140,16 @@ class Generator:
 
     @torch.inference_mode()
     def _weighted(
-        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False
+        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False, adjust=None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``draws`` proposals per row, their log importance weights, ``(B, draws, D)`` and
-        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``."""
+        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``.
+
+        With an autoregressive categorical head a known category's likelihood depends on the
+        categories before it: the decoder takes the known ones and draws the others per
+        proposal (see :meth:`~synthvae.model.TabularVAE.decode`), and the outputs keep those
+        draws, so the categories drawn from a chosen proposal are the ones it was weighed with.
+        """
         xs = torch.from_numpy(x).to(self.device)
         ss = torch.from_numpy(shown).to(self.device)
         # proposals from the conditional prior and (a share) the unconditional one; log_p: the
@@ -146,6 +158,8 @@ class Generator:
         rows, _, d = z.shape
         flat = z.reshape(-1, d)
         known = ss[:, self.prior.column_of]  # (B, W)
+        ordered = self.model.ar_in is not None
+        cells_known = known
         # Only the matrix columns of cells some row knows: one known column of 20 costs a
         # twentieth of the whole row's likelihood.
         columns = torch.nonzero(known.any(0)).squeeze(1)
@@ -154,7 +168,10 @@ class Generator:
         for start in range(0, flat.shape[0], SAMPLE_CHUNK):  # activations stay in the cache
             piece = flat[start : start + SAMPLE_CHUNK]
             row = torch.div(torch.arange(start, start + piece.shape[0], device=xs.device), draws, rounding_mode="floor")
-            recon = self.model.decode(piece)
+            if ordered:
+                recon = self.model.decode(piece, xs[row], cells_known[row], generator, adjust)
+            else:
+                recon = self.model.decode(piece, adjust=adjust)
             cells = self.model.cell_log_likelihood(known_x[row], recon[:, columns], columns)
             weights.append((cells * known[row]).sum(1))
             if keep_outputs:
@@ -164,6 +181,10 @@ class Generator:
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
         return decoded_matrix(self.model, z, generator, adjust)
+
+    def _noisy(self, recon: torch.Tensor, generator: torch.Generator) -> np.ndarray:
+        """The sampled matrix from decoder outputs (see :meth:`_weighted`), column-major on the CPU."""
+        return as_columns(self.model.add_noise(recon, generator))
 
     # ------------------------------------------------------------------ conditional
     def sample_conditional(
@@ -194,7 +215,7 @@ class Generator:
         if not others:
             # Every row knows the same cells: one weighted pool, its decoder outputs reused.
             _, recon = self._shared_pool(x[:1], shown[:1], n, generator)
-            matrix = as_columns(self.model.add_noise(recon, generator))
+            matrix = self._noisy(recon, generator)
         else:
             # With no exact condition, the model's own rows are filtered when at most
             # _FILTER_DRAWS a row do it. After exact conditions a pool pays when it costs fewer
@@ -203,7 +224,7 @@ class Generator:
             if shown.any():
                 pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, self._candidates_cost(candidates) * n)
                 if pooled is not None:
-                    pooled = (as_columns(self.model.add_noise(pooled[0], generator)), pooled[1])
+                    pooled = (self._noisy(pooled[0], generator), pooled[1])
             else:
                 pooled = self._filter_rows(n, others, generator, rng, _FILTER_DRAWS * n)
             if pooled is not None:
@@ -257,11 +278,11 @@ class Generator:
         n = x.shape[0]
         groups = self._groups(x, shown)
         if groups is None:
-            return self._decode(self._latents(x, shown, generator), generator)
+            return self._noisy(self._latents(x, shown, generator)[1], generator)
         recon = torch.empty((n, x.shape[1]), device=self.device)
         for rows in groups:
             _, recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator)
-        return as_columns(self.model.add_noise(recon, generator))
+        return self._noisy(recon, generator)
 
     def _check(self, matrix: np.ndarray, conditions: list[Condition], rng) -> tuple[np.ndarray, dict[str, pd.Series]]:
         """Which rows of a sampled matrix ``(rows, W)`` satisfy every condition, and each
@@ -333,7 +354,7 @@ class Generator:
         draws = min(1024, want)
         while draws:
             _, log_w, recon = self._weighted(x, shown, draws, generator, keep_outputs=True)
-            ok, values = self._check(as_columns(self.model.add_noise(recon, generator)), conditions, rng)
+            ok, values = self._check(self._noisy(recon, generator), conditions, rng)
             kept = np.flatnonzero(ok)
             index = torch.from_numpy(kept).to(recon.device)
             recon_parts.append(recon[index])
@@ -387,7 +408,7 @@ class Generator:
         ``candidates`` proposals that satisfy ``condition``."""
         n = x.shape[0]
         rep_x, rep_shown = np.repeat(x, candidates, axis=0), np.repeat(shown, candidates, axis=0)
-        matrix = self._decode(self._latents(rep_x, rep_shown, generator), generator)
+        matrix = self._noisy(self._latents(rep_x, rep_shown, generator)[1], generator)
         ok, values = self._check(matrix, [condition], rng)
         proposals, ok = values[condition.column], ok.reshape(n, candidates)
         # A random satisfying proposal per row (its rank under random keys).
@@ -459,7 +480,7 @@ class Generator:
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             rep_x, rep_shown = np.repeat(x[start:stop], reps, axis=0), np.repeat(shown[start:stop], reps, axis=0)
-            matrix = self._decode(self._latents(rep_x, rep_shown, generator), generator, adjust)
+            matrix = self._noisy(self._latents(rep_x, rep_shown, generator, adjust)[1], generator)
             rows = np.repeat(np.arange(start, stop), reps)
             known = {name: data[name].iloc[rows] for name in parents}
             yield self.preprocessor.reverse_transform(matrix, rng, known=known, unknown={name: unknown[name][rows] for name in parents})

@@ -47,6 +47,10 @@ class VAEConfig(JsonConfig):
             logits are a linear map of the decoder's last hidden layer, as in TVAE). The head
             adds ``Linear(SiLU(Linear(h)))`` to those logits; its last layer starts at zero, so
             a fresh model still starts at the data's marginals.
+        autoregressive: How many of the categorical head's hidden units also see the one-hot
+            spans before their own in the layout (masked as in MADE, Germain et al., 2015): a
+            span's logits then depend on the categories drawn before it in the row, not only on
+            ``z``. Needs ``categorical_head``; 0: none, every span drawn given ``z`` alone.
     """
 
     data_dim: int
@@ -57,6 +61,7 @@ class VAEConfig(JsonConfig):
     hidden_dims: tuple[int, ...] = (256, 256)
     init_log_sigma: float = math.log(0.1)
     categorical_head: int = 0
+    autoregressive: int = 0
 
     @property
     def n_segments(self) -> int:
@@ -142,6 +147,15 @@ class TabularVAE(nn.Module):
         self.register_buffer("oh_idx", torch.tensor(config.one_hot_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_seg", torch.tensor(config.one_hot_segment, dtype=torch.long), persistent=False)
         self.one_hot_spans = _one_hot_spans(config)
+        # The autoregressive part of the categorical head: one-hot inputs into its hidden layer,
+        # and the masks that keep each span's logits from reading its own or later spans.
+        self.ar_in = None
+        if self.categorical_head is not None and config.autoregressive:
+            self.ar_in = nn.Parameter(torch.zeros(width, len(config.one_hot_index)))
+            self.ar_units = min(config.autoregressive, width)
+            into, out_of, self.span_entries = _made_masks(config, width, self.ar_units)
+            self.register_buffer("ar_in_mask", into, persistent=False)
+            self.register_buffer("head_mask", out_of, persistent=False)
         self.reset_parameters(generator if generator is not None else torch.Generator().manual_seed(0))
 
     @torch.no_grad()
@@ -152,6 +166,8 @@ class TabularVAE(nn.Module):
         if self.categorical_head is not None:
             self.categorical_head[-1].weight.zero_()
             self.categorical_head[-1].bias.zero_()
+        if self.ar_in is not None:
+            self.ar_in.zero_()
 
     @torch.no_grad()
     def init_output_bias(self, column_means: torch.Tensor) -> None:
@@ -212,20 +228,66 @@ class TabularVAE(nn.Module):
         h = self.encoder(x)
         return self.to_mu(h), self.to_logvar(h).clamp(-20.0, 10.0)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Decoder output ``(B, data_dim)`` for latents ``z`` ``(B, latent)``."""
+    def decode(self, z: torch.Tensor, x: torch.Tensor | None = None, known: torch.Tensor | None = None,
+               generator: torch.Generator | None = None, adjust=None) -> torch.Tensor:
+        """Decoder output ``(B, data_dim)`` for latents ``z`` ``(B, latent)``: means of the
+        continuous spans, logits of the one-hot spans.
+
+        With an autoregressive head (``VAEConfig.autoregressive``) a span's logits depend on the
+        spans before it. They come from ``x`` ``(B, data_dim)``, the encoded rows, when ``known``
+        is ``None`` (training: every span as in the data), or else are drawn span after span
+        from ``generator``. With ``known``, a ``(B, data_dim)`` boolean mask of the matrix
+        columns whose cells ``x`` gives, a known span is taken from ``x`` and keeps its logits
+        (its likelihood given ``z`` and the spans before it), while every other span's logits
+        are pinned to the entry drawn for it, so that drawing from these outputs later gives
+        the same entries as the ones the known spans were scored after. ``adjust`` edits the
+        outputs in place before any draw (see :meth:`sample_matrix`). Without ``known`` and
+        ``x``, the logits are those given the spans drawn before (their softmax averaged over
+        many rows is the span's probabilities).
+        """
         h = self.decoder[0](z)
         out = self.decoder[1](h)
-        if self.categorical_head is not None:
-            out = out.index_add(1, self.oh_idx, self.categorical_head(h))
-        return out
+        if adjust is not None:
+            adjust(out)
+        if self.categorical_head is None:
+            return out
+        if self.ar_in is None:
+            return out.index_add(1, self.oh_idx, self.categorical_head(h))
+        if x is not None and known is None:
+            first, act, last = self.categorical_head
+            pre = first(h) + x[:, self.oh_idx] @ (self.ar_in * self.ar_in_mask).T
+            return out.index_add(1, self.oh_idx, nn.functional.linear(act(pre), last.weight * self.head_mask, last.bias))
+        return self._ancestral(h, out, x, known, generator)
+
+    def _ancestral(self, h: torch.Tensor, out: torch.Tensor, x: torch.Tensor | None, known: torch.Tensor | None,
+                   generator: torch.Generator | None) -> torch.Tensor:
+        """:meth:`decode`'s one-hot logits of an autoregressive head, span after span."""
+        first, act, last = self.categorical_head
+        generator = generator if generator is not None else torch.Generator(device=h.device).manual_seed(0)
+        into, out_of = self.ar_in * self.ar_in_mask, last.weight * self.head_mask
+        pre = first(h)
+        k = self.ar_units  # only these units read earlier spans (see _sample_ordered)
+        logits = out[:, self.oh_idx] + nn.functional.linear(act(pre[:, k:]), out_of[:, k:], last.bias)
+        moving = pre[:, :k]
+        for (start, width), (column, _) in zip(self.span_entries, self.one_hot_spans):
+            entries = slice(start, start + width)
+            block = logits[:, entries] + act(moving) @ out_of[entries, :k].T
+            drawn = torch.multinomial(torch.softmax(block, 1), 1, generator=generator).squeeze(1)
+            if known is not None:
+                given = known[:, column]
+                drawn = torch.where(given, x[:, column : column + width].argmax(1), drawn)
+                pinned = torch.full_like(block, -_PINNED).scatter_(1, drawn.unsqueeze(1), 0.0)
+                block = torch.where(given.unsqueeze(1), block, pinned)
+            logits[:, entries] = block
+            moving = moving + into[:k, start + drawn].T
+        return out.index_copy(1, self.oh_idx, logits)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
         """Encode, draw ``z`` by the reparameterisation trick, decode."""
         mu, logvar = self.encode(x)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + eps * torch.exp(0.5 * logvar)  # (B, latent)
-        return VAEOutput(mu=mu, logvar=logvar, recon=self.decode(z))
+        return VAEOutput(mu=mu, logvar=logvar, recon=self.decode(z, x))
 
     @property
     def sigma(self) -> torch.Tensor:
@@ -320,6 +382,9 @@ class TabularVAE(nn.Module):
         for start in range(0, z.shape[0], SAMPLE_CHUNK):
             chunk = slice(start, start + SAMPLE_CHUNK)
             block = out[:, chunk]  # (W, chunk)
+            if self.ar_in is not None:
+                self._sample_ordered(z[chunk], block, noise[:, chunk], uniform[:, chunk], adjust)
+                continue
             self._decode_into(z[chunk], block)
             if adjust is not None:
                 adjust(block.T)
@@ -327,9 +392,9 @@ class TabularVAE(nn.Module):
             self._draw_into(block, noise[:, chunk], uniform[:, chunk])
         return out.T
 
-    def _decode_into(self, z: torch.Tensor, block: torch.Tensor) -> None:
-        """:meth:`decode` of ``z`` ``(rows, latent)`` written transposed into ``block``
-        ``(data_dim, rows)``; activations updated in place (inference only)."""
+    def _hidden(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's last hidden layer for ``z`` ``(rows, latent)``, activations updated in
+        place (inference only)."""
         h = z
         for layer in self.decoder[0]:
             if isinstance(layer, nn.Linear):
@@ -340,12 +405,44 @@ class TabularVAE(nn.Module):
                 nn.functional.silu(h, inplace=True)
             else:
                 h = layer(h)
+        return h
+
+    def _decode_into(self, z: torch.Tensor, block: torch.Tensor) -> None:
+        """:meth:`decode` of ``z`` ``(rows, latent)`` written transposed into ``block``
+        ``(data_dim, rows)`` (not for an autoregressive head: see :meth:`_sample_ordered`)."""
+        h = self._hidden(z)
         last = self.decoder[-1]
         torch.mm(last.weight, h.T, out=block).add_(last.bias.unsqueeze(1))  # (W, rows)
         if self.categorical_head is not None:
             first, _, logits = self.categorical_head
             hidden = nn.functional.silu(torch.mm(h, first.weight.T).add_(first.bias), inplace=True)
             block.index_add_(0, self.oh_idx, torch.mm(logits.weight, hidden.T).add_(logits.bias.unsqueeze(1)))
+
+    def _sample_ordered(self, z: torch.Tensor, block: torch.Tensor, noise: torch.Tensor, uniform: torch.Tensor, adjust) -> None:
+        """:meth:`_decode_into` then :meth:`_draw_into` for an autoregressive head: the spans are
+        drawn in layout order, each one's drawn entry fed to the head's hidden layer (one column
+        of its input weights added) before the next span's logits are computed."""
+        h = self._hidden(z)
+        last = self.decoder[-1]
+        torch.mm(last.weight, h.T, out=block).add_(last.bias.unsqueeze(1))  # (W, rows)
+        if adjust is not None:
+            adjust(block.T)
+        if self.cont_idx.numel():
+            block.index_add_(0, self.cont_idx, noise)
+        first, _, logits = self.categorical_head
+        into, out_of = self.ar_in * self.ar_in_mask, logits.weight * self.head_mask
+        pre = torch.mm(first.weight, h.T).add_(first.bias.unsqueeze(1))  # (head width, rows)
+        # Only the first ar_units units read earlier spans: the others' share of every span's
+        # logits is computed once, as a plain head's.
+        k = self.ar_units
+        fixed = torch.mm(out_of[:, k:], nn.functional.silu(pre[k:])).add_(logits.bias.unsqueeze(1))  # (n_one_hot, rows)
+        moving = pre[:k]
+        for span, ((column, width), (start, _)) in enumerate(zip(self.one_hot_spans, self.span_entries)):
+            entries = slice(start, start + width)
+            cols = block[column : column + width]
+            cols += fixed[entries]
+            cols += torch.mm(out_of[entries, :k], nn.functional.silu(moving))
+            moving += into[:k, start + _draw_span(cols, uniform[span])]
 
     @torch.inference_mode()
     def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -383,18 +480,52 @@ class TabularVAE(nn.Module):
         if self.cont_idx.numel():
             cols.index_add_(0, self.cont_idx, noise)
         for span, (first, width) in enumerate(self.one_hot_spans):
-            block = cols[first : first + width]  # (width, rows)
-            probs = block.sub_(block.amax(0)).exp_().double()  # unnormalised, float64
-            total = probs.sum(0)  # (rows,): row after row, the same sums at any chunk size
-            target = torch.minimum(uniform[span].mul_(total), total * (1.0 - 2.0**-52))  # < total
-            # The drawn entry is the number of entries whose cumulative mass is <= target (one of
-            # mass 0 is never drawn); running sums in float64 keep rare entries' shares.
-            below = torch.zeros(rows, dtype=torch.float64, device=cols.device)
-            drawn = torch.zeros(rows, dtype=torch.int64, device=cols.device)
-            for entry in range(width - 1):
-                drawn += below.add_(probs[entry]) <= target
-            block.zero_().scatter_(0, drawn.unsqueeze(0), 1.0)
+            _draw_span(cols[first : first + width], uniform[span])
 
+
+def _draw_span(block: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+    """Turn one span's logits ``(width, rows)`` into the one-hot of an entry drawn by inverting
+    the span's cumulative distribution at ``uniform`` ``(rows,)`` (float64, consumed), in place;
+    the drawn entries ``(rows,)``."""
+    width, rows = block.shape
+    probs = block.sub_(block.amax(0)).exp_().double()  # unnormalised, float64
+    total = probs.sum(0)  # (rows,): row after row, the same sums at any chunk size
+    target = torch.minimum(uniform.mul_(total), total * (1.0 - 2.0**-52))  # < total
+    # The drawn entry is the number of entries whose cumulative mass is <= target (one of
+    # mass 0 is never drawn); running sums in float64 keep rare entries' shares.
+    below = torch.zeros(rows, dtype=torch.float64, device=block.device)
+    drawn = torch.zeros(rows, dtype=torch.int64, device=block.device)
+    for entry in range(width - 1):
+        drawn += below.add_(probs[entry]) <= target
+    block.zero_().scatter_(0, drawn.unsqueeze(0), 1.0)
+    return drawn
+
+
+def _made_masks(config: VAEConfig, width: int, units: int) -> tuple[torch.Tensor, torch.Tensor, list[tuple[int, int]]]:
+    """The masks of an autoregressive categorical head (MADE): the first ``units`` hidden units
+    get degrees 1, 2, ..., K - 1 in turn (K spans), the others degree 0; a unit of degree ``d``
+    reads the one-hot entries of spans ``< d`` (input mask ``(width, n_one_hot)``), and span
+    ``s``'s logits read the units of degree ``<= s`` (output mask ``(n_one_hot, width)``), so
+    no span's logits depend on itself or on a later span. Also each span's (first entry,
+    width) in the one-hot entries."""
+    segment = torch.tensor(config.one_hot_segment, dtype=torch.long)
+    spans = config.n_segments
+    degree = torch.zeros(width, dtype=torch.long)
+    if spans > 1:
+        degree[:units] = torch.arange(units) % (spans - 1) + 1
+    into = (segment.unsqueeze(0) < degree.unsqueeze(1)).float()
+    out_of = (degree.unsqueeze(0) <= segment.unsqueeze(1)).float()
+    entries = []
+    for span in range(spans):
+        where = torch.nonzero(segment == span).squeeze(1)
+        if where.numel() and int(where[-1] - where[0]) + 1 != where.numel():
+            raise ValueError(f"one-hot span {span} is not a contiguous block of entries")
+        entries.append((int(where[0]), int(where.numel())))
+    return into, out_of, entries
+
+
+# A pinned span's other entries get this logit below the drawn one's: never drawn again.
+_PINNED = 1e4
 
 # Most one-hot logits (latents x entries) that match_category_shares keeps: 128 MB in float32.
 _MATCH_LOGITS = 2**25

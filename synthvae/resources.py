@@ -48,15 +48,16 @@ def estimate_fit_memory(rows: int, width: int, hidden_dims: tuple[int, ...], lat
         hidden_dims: Encoder widths (the decoder mirrors them).
         latent_dim: Latent size.
         batch_size: Rows per step.
-        categorical_head: Width of the categorical head (0: none); its output is counted as
-            ``width`` wide, an upper bound of the one-hot columns.
+        categorical_head: Width of the categorical head (0: none); its output, and the
+            one-hot inputs of its autoregressive units, are counted as ``width`` wide, an upper
+            bound of the one-hot columns.
     """
     widths = [width, *hidden_dims, 2 * latent_dim]
     encoder = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
     back = [latent_dim, *reversed(hidden_dims), width]
     decoder = sum((a + 1) * b for a, b in zip(back[:-1], back[1:]))
     if categorical_head:
-        decoder += (hidden_dims[0] + 1) * categorical_head + (categorical_head + 1) * width
+        decoder += (hidden_dims[0] + 1) * categorical_head + (categorical_head + 1) * width + categorical_head * width
     return FitMemory(
         matrix=4 * int(2.2 * rows * width),
         network=4 * 5 * (encoder + decoder),

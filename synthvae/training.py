@@ -223,13 +223,14 @@ def category_weights(model: TabularVAE, column_means: torch.Tensor, balance: flo
 def validation_loss(model: TabularVAE, data: torch.Tensor, beta: float, batch_size: int,
                     span_weights: torch.Tensor | None = None) -> float:
     """The training loss per row on ``data`` (negative ELBO with the loss's weights), using the
-    posterior means (no sampling noise)."""
+    posterior means (no sampling noise; an autoregressive head reads the rows' own categories,
+    as in training)."""
     model.eval()
     total = 0.0
     for start in range(0, data.shape[0], batch_size):
         batch = data[start : start + batch_size]
         mu, logvar = model.encode(batch)
-        out = VAEOutput(mu=mu, logvar=logvar, recon=model.decode(mu))
+        out = VAEOutput(mu=mu, logvar=logvar, recon=model.decode(mu, batch))
         total += float(model.loss(batch, out, beta, span_weights).total) * batch.shape[0]
     model.train()
     return total / max(1, data.shape[0])

@@ -132,27 +132,27 @@ def test_resume_refuses_a_checkpoint_of_another_run(churn_file, uninterrupted, t
 
 def test_in_process_resume_matches_and_early_stopping_state_survives(tmp_path):
     frame = load_penguins()
-    # A high learning rate makes the validation loss noisy: early stopping keeps epoch 23 of 25.
+    # A high learning rate makes the validation loss noisy: early stopping keeps epoch 26 of 28.
     settings = dict(epochs=40, patience=2, learning_rate=0.03, hidden_dims=(32,), latent_dim=4, seed=1, conditional=False)
     plain = Synthesizer(**settings).fit(frame)
-    assert (plain.fit_info_.epochs_run, plain.fit_info_.best_epoch) == (25, 23)
+    assert (plain.fit_info_.epochs_run, plain.fit_info_.best_epoch) == (28, 26)
 
     class Stop(Exception):
         pass
 
-    def stop_after_24(progress):
-        if progress.epoch == 24:
+    def stop_after_27(progress):
+        if progress.epoch == 27:
             raise Stop
 
     # Interrupted after the best epoch: the checkpoint must carry the best weights too.
     with pytest.raises(Stop):
-        Synthesizer(**settings).fit(frame, callback=stop_after_24, checkpoint_dir=tmp_path, checkpoint_every=0)
-    assert _checkpoint_state(tmp_path)["epoch"] == 24
+        Synthesizer(**settings).fit(frame, callback=stop_after_27, checkpoint_dir=tmp_path, checkpoint_every=0)
+    assert _checkpoint_state(tmp_path)["epoch"] == 27
     resumed_epochs = []
     resumed = Synthesizer(**settings).fit(
         frame, checkpoint_dir=tmp_path, resume=True, callback=lambda p: resumed_epochs.append(p.epoch)
     )
-    assert resumed_epochs == [25]  # the callback sees only the epochs run after resuming
+    assert resumed_epochs == [28]  # the callback sees only the epochs run after resuming
     assert resumed.history_ == plain.history_
     assert resumed.fit_info_.best_epoch == plain.fit_info_.best_epoch
     pd.testing.assert_frame_equal(resumed.sample(200, seed=0), plain.sample(200, seed=0))

@@ -140,10 +140,14 @@ def test_console_script_runs_as_a_real_process(tmp_path):
 def test_fit_records_the_categorical_balance_and_refuses_it_with_privacy(runner, tmp_path):
     data, model = dataset_path("seattle_weather.csv"), tmp_path / "model.synthvae"
     result = runner.invoke(cli, ["fit", str(data), "-o", str(model), "--epochs", "2", "--categorical-balance", "5",
-                                 "--categorical-head", "16", "-q"])
+                                 "--categorical-head", "16", "--autoregressive", "4", "-q"])
     assert result.exit_code == 0, result.output
     assert Synthesizer.load(model).train_config_.categorical_balance == 5.0
     assert Synthesizer.load(model).model_.config.categorical_head == 16
+    assert Synthesizer.load(model).model_.config.autoregressive == 4
+    result = runner.invoke(cli, ["fit", str(data), "-o", str(model), "--epochs", "1", "--categorical-head", "0",
+                                 "--autoregressive", "4", "-q"])
+    assert result.exit_code != 0 and "autoregressive" in result.output
     assert runner.invoke(cli, ["fit", str(data), "-o", str(model), "--categorical-balance", "-1"]).exit_code == 2
     schema = tmp_path / "schema.json"
     assert runner.invoke(cli, ["infer-schema", str(data), "-o", str(schema)]).exit_code == 0

@@ -120,3 +120,59 @@ def test_match_category_shares_moves_the_mean_probabilities_onto_the_targets():
     model.match_category_shares(z, shares)
     assert torch.allclose(mean_probs(), shares, atol=1e-3)
     assert torch.equal(model.decode(z)[:, [0, 6]], continuous)  # continuous outputs untouched
+
+
+def _copying_model() -> TabularVAE:
+    """Two binary spans; the autoregressive head makes the second a copy of the first, which is
+    drawn 50/50 whatever ``z``."""
+    config = VAEConfig(data_dim=5, continuous_index=(0,), one_hot_index=(1, 2, 3, 4), one_hot_segment=(0, 0, 1, 1),
+                       latent_dim=2, hidden_dims=(8,), categorical_head=4, autoregressive=4)
+    model = TabularVAE(config, generator=torch.Generator().manual_seed(0))
+    first, _, last = model.categorical_head
+    with torch.no_grad():
+        model.decoder[-1].weight.zero_()
+        model.decoder[-1].bias.zero_()
+        first.weight.zero_()
+        first.bias.zero_()
+        model.ar_in[0, 0] = model.ar_in[1, 1] = 5.0  # unit 0 fires for A = 0, unit 1 for A = 1
+        last.weight[2, 0] = last.weight[3, 1] = 10.0
+        last.weight[2, 1] = last.weight[3, 0] = -10.0
+        # weights no mask allows (span A reading any unit): must have no effect
+        last.weight[0, 0] = last.weight[1, 1] = 50.0
+    return model
+
+
+def test_an_autoregressive_head_reads_only_the_spans_before_each_span():
+    model = _copying_model()
+    z = torch.randn(6, 2, generator=torch.Generator().manual_seed(1))
+    x = torch.zeros(6, 5)
+    x[:, 1], x[:, 3] = 1.0, 1.0  # A = 0, B = 0
+    before = model.decode(z, x)
+    assert torch.equal(before[:, 1:3], torch.zeros(6, 2))  # span A sees neither itself nor B
+    flipped = x.clone()
+    flipped[:, 3], flipped[:, 4] = 0.0, 1.0  # B changed: nothing changes
+    assert torch.equal(model.decode(z, flipped), before)
+    flipped = x.clone()
+    flipped[:, 1], flipped[:, 2] = 0.0, 1.0  # A changed: B's logits follow it
+    after = model.decode(z, flipped)
+    assert (before[:, 3] > before[:, 4]).all() and (after[:, 4] > after[:, 3]).all()
+
+
+def test_sampling_draws_the_spans_in_order_and_known_spans_are_scored_after_the_drawn_ones():
+    model = _copying_model()
+    gen = torch.Generator().manual_seed(2)
+    z = torch.randn(4000, 2, generator=gen)
+    out = model.sample_matrix(z, gen)
+    a, b = out[:, 1:3].argmax(1), out[:, 3:5].argmax(1)
+    assert torch.equal(a, b) and abs(float(a.float().mean()) - 0.5) < 0.03
+    # B known (= 1), A drawn: the outputs pin A to its draw, and B's likelihood is high exactly
+    # where the drawn A is 1, so weighing by it and keeping the outputs keeps A = B.
+    x = torch.zeros(4000, 5)
+    x[:, 4] = 1.0
+    known = torch.zeros(4000, 5, dtype=torch.bool)
+    known[:, 3:5] = True
+    recon = model.decode(z, x, known, torch.Generator().manual_seed(3))
+    drawn_a = recon[:, 1:3].argmax(1)
+    assert torch.equal(model.add_noise(recon, torch.Generator().manual_seed(4))[:, 1:3].argmax(1), drawn_a)
+    likely = model.cell_log_likelihood(x, recon)[:, 4] > -1.0
+    assert torch.equal(likely, drawn_a == 1) and 0.4 < float(likely.float().mean()) < 0.6
