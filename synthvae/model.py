@@ -272,12 +272,18 @@ class TabularVAE(nn.Module):
         for (start, width), (column, _) in zip(self.span_entries, self.one_hot_spans):
             entries = slice(start, start + width)
             block = logits[:, entries] + act(moving) @ out_of[entries, :k].T
-            drawn = torch.multinomial(torch.softmax(block, 1), 1, generator=generator).squeeze(1)
-            if known is not None:
-                given = known[:, column]
-                drawn = torch.where(given, x[:, column : column + width].argmax(1), drawn)
-                pinned = torch.full_like(block, -_PINNED).scatter_(1, drawn.unsqueeze(1), 0.0)
-                block = torch.where(given.unsqueeze(1), block, pinned)
+            given = known[:, column] if known is not None else None
+            if given is not None and bool(given.all()):  # known in every row: nothing to draw or pin
+                drawn = x[:, column : column + width].argmax(1)
+            else:
+                # Gumbel-max: the argmax of the logits plus Gumbel noise is a draw from the softmax
+                noise = torch.rand(block.shape, generator=generator, device=block.device, dtype=block.dtype)
+                drawn = (block - torch.log(-torch.log(noise))).argmax(1)
+                if given is not None:
+                    if bool(given.any()):
+                        drawn = torch.where(given, x[:, column : column + width].argmax(1), drawn)
+                    pinned = torch.full_like(block, -_PINNED).scatter_(1, drawn.unsqueeze(1), 0.0)
+                    block = torch.where(given.unsqueeze(1), block, pinned)
             logits[:, entries] = block
             moving = moving + into[:k, start + drawn].T
         return out.index_copy(1, self.oh_idx, logits)
