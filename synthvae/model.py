@@ -482,7 +482,6 @@ class TabularVAE(nn.Module):
         the continuous columns get their ``noise``; each one-hot span becomes the one-hot of an
         entry drawn by inverting the span's cumulative distribution at its ``uniform`` (both the
         chunk's slices of :meth:`_randomness`; ``uniform`` is consumed)."""
-        rows = cols.shape[1]
         if self.cont_idx.numel():
             cols.index_add_(0, self.cont_idx, noise)
         for span, (first, width) in enumerate(self.one_hot_spans):
