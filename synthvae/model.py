@@ -280,10 +280,11 @@ class TabularVAE(nn.Module):
                 noise = torch.rand(block.shape, generator=generator, device=block.device, dtype=block.dtype)
                 drawn = (block - torch.log(-torch.log(noise))).argmax(1)
                 if given is not None:
-                    if bool(given.any()):
+                    some = bool(given.any())
+                    if some:
                         drawn = torch.where(given, x[:, column : column + width].argmax(1), drawn)
                     pinned = torch.full_like(block, -_PINNED).scatter_(1, drawn.unsqueeze(1), 0.0)
-                    block = torch.where(given.unsqueeze(1), block, pinned)
+                    block = torch.where(given.unsqueeze(1), block, pinned) if some else pinned
             logits[:, entries] = block
             moving = moving + into[:k, start + drawn].T
         return out.index_copy(1, self.oh_idx, logits)
