@@ -443,13 +443,14 @@ class TabularVAE(nn.Module):
         # logits is computed once, as a plain head's.
         k = self.ar_units
         fixed = torch.mm(out_of[:, k:], nn.functional.silu(pre[k:])).add_(logits.bias.unsqueeze(1))  # (n_one_hot, rows)
-        moving = pre[:k]
+        moving = pre[:k].T.contiguous()  # (rows, k): a drawn entry adds one row of into_rows
+        into_rows, out_of = into[:k].T.contiguous(), out_of[:, :k]
         for span, ((column, width), (start, _)) in enumerate(zip(self.one_hot_spans, self.span_entries)):
             entries = slice(start, start + width)
             cols = block[column : column + width]
             cols += fixed[entries]
-            cols += torch.mm(out_of[entries, :k], nn.functional.silu(moving))
-            moving += into[:k, start + _draw_span(cols, uniform[span])]
+            cols += torch.mm(out_of[entries], nn.functional.silu(moving).T)
+            moving += into_rows[start + _draw_span(cols, uniform[span])]
 
     @torch.inference_mode()
     def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
