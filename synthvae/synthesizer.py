@@ -1231,10 +1231,10 @@ class Synthesizer:
         ``variance=True``, the posterior variances (``var_z0``, ...); the input's index.
 
         Under the default plain ELBO the latent leaves out low-entropy categorical columns: the
-        embedding's 5-nearest-neighbour accuracy of churn's `churn` flag is 0.888 against 0.897
+        embedding's 5-nearest-neighbour accuracy of churn's `churn` flag is 0.882 against 0.892
         for PCA of the encoded matrix at the same dimension, german_credit's `creditability`
-        0.666 against 0.887. A model fitted with ``target=`` naming the column keeps it: 0.995
-        and 0.999 (PCA 0.895 / 0.889; ``benchmarks/results/generation.md``);
+        0.667 against 0.887. A model fitted with ``target=`` naming the column keeps it: 0.975
+        and 0.991 (PCA 0.891 / 0.889; ``benchmarks/results/generation.md``);
         ``categorical_balance=5`` keeps every low-entropy column (0.900 / 0.884,
         ``generation_balance5.md``)."""
         self._check_fitted()
