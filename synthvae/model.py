@@ -269,9 +269,10 @@ class TabularVAE(nn.Module):
         k = self.ar_units  # only these units read earlier spans (see _sample_ordered)
         logits = out[:, self.oh_idx] + nn.functional.linear(act(pre[:, k:]), out_of[:, k:], last.bias)
         moving = pre[:, :k]
+        into_rows, out_of = into[:k].T.contiguous(), out_of[:, :k]  # a drawn entry adds one row
         for (start, width), (column, _) in zip(self.span_entries, self.one_hot_spans):
             entries = slice(start, start + width)
-            block = logits[:, entries] + act(moving) @ out_of[entries, :k].T
+            block = logits[:, entries] + act(moving) @ out_of[entries].T
             given = known[:, column] if known is not None else None
             if given is not None and bool(given.all()):  # known in every row: nothing to draw or pin
                 drawn = x[:, column : column + width].argmax(1)
@@ -286,7 +287,7 @@ class TabularVAE(nn.Module):
                     pinned = torch.full_like(block, -_PINNED).scatter_(1, drawn.unsqueeze(1), 0.0)
                     block = torch.where(given.unsqueeze(1), block, pinned) if some else pinned
             logits[:, entries] = block
-            moving = moving + into[:k, start + drawn].T
+            moving = moving + into_rows[start + drawn]
         return out.index_copy(1, self.oh_idx, logits)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
