@@ -1422,14 +1422,7 @@ def _check_within_bounds(condition: Condition, column) -> None:
     """Refuse a condition on a numeric column that no value within its schema bounds meets."""
     if column.kind is not ColumnKind.NUMERIC or (column.min is None and column.max is None):
         return
-    if condition.values is not None:
-        values = [float(v) for v in condition.values]
-        inside = any((column.min is None or v >= column.min) and (column.max is None or v <= column.max) for v in values)
-    else:
-        low = -np.inf if condition.low is None else float(condition.low)
-        high = np.inf if condition.high is None else float(condition.high)
-        inside = (column.max is None or low < column.max or (low == column.max and not condition.low_strict)) and (
-            column.min is None or high > column.min or (high == column.min and not condition.high_strict))
+    inside = intersect(condition, Condition(column.name, low=column.min, high=column.max)) is not None
     if not inside:
         raise ParameterError(
             f"condition {condition.describe()}: no value of column {column.name!r} can satisfy it (its schema "
