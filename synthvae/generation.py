@@ -159,21 +159,20 @@ class Generator:
         flat = z.reshape(-1, d)
         known = ss[:, self.prior.column_of]  # (B, W)
         ordered = self.model.ar_in is not None
-        cells_known = known
         # Only the matrix columns of cells some row knows: one known column of 20 costs a
         # twentieth of the whole row's likelihood.
         columns = torch.nonzero(known.any(0)).squeeze(1)
-        known_x, known = xs[:, columns], known[:, columns].to(xs.dtype)
+        known_x, known_weight = xs[:, columns], known[:, columns].to(xs.dtype)
         weights, outputs = [], []
         for start in range(0, flat.shape[0], SAMPLE_CHUNK):  # activations stay in the cache
             piece = flat[start : start + SAMPLE_CHUNK]
             row = torch.div(torch.arange(start, start + piece.shape[0], device=xs.device), draws, rounding_mode="floor")
             if ordered:
-                recon = self.model.decode(piece, xs[row], cells_known[row], generator, adjust)
+                recon = self.model.decode(piece, xs[row], known[row], generator, adjust)
             else:
                 recon = self.model.decode(piece, adjust=adjust)
             cells = self.model.cell_log_likelihood(known_x[row], recon[:, columns], columns)
-            weights.append((cells * known[row]).sum(1))
+            weights.append((cells * known_weight[row]).sum(1))
             if keep_outputs:
                 outputs.append(recon)
         log_w = log_p + torch.cat(weights).view(rows, draws) - log_q

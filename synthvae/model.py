@@ -255,16 +255,22 @@ class TabularVAE(nn.Module):
             return out.index_add(1, self.oh_idx, self.categorical_head(h))
         if x is not None and known is None:
             first, act, last = self.categorical_head
-            pre = first(h) + x[:, self.oh_idx] @ (self.ar_in * self.ar_in_mask).T
-            return out.index_add(1, self.oh_idx, nn.functional.linear(act(pre), last.weight * self.head_mask, last.bias))
+            into, out_of = self._ordered_weights()
+            pre = first(h) + x[:, self.oh_idx] @ into.T
+            return out.index_add(1, self.oh_idx, nn.functional.linear(act(pre), out_of, last.bias))
         return self._ancestral(h, out, x, known, generator)
+
+    def _ordered_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The autoregressive head's weights under their masks: the one-hot inputs into its
+        hidden layer ``(width, n_one_hot)`` and its output layer ``(n_one_hot, width)``."""
+        return self.ar_in * self.ar_in_mask, self.categorical_head[-1].weight * self.head_mask
 
     def _ancestral(self, h: torch.Tensor, out: torch.Tensor, x: torch.Tensor | None, known: torch.Tensor | None,
                    generator: torch.Generator | None) -> torch.Tensor:
         """:meth:`decode`'s one-hot logits of an autoregressive head, span after span."""
         first, act, last = self.categorical_head
         generator = generator if generator is not None else torch.Generator(device=h.device).manual_seed(0)
-        into, out_of = self.ar_in * self.ar_in_mask, last.weight * self.head_mask
+        into, out_of = self._ordered_weights()
         pre = first(h)
         k = self.ar_units  # only these units read earlier spans (see _sample_ordered)
         logits = out[:, self.oh_idx] + nn.functional.linear(act(pre[:, k:]), out_of[:, k:], last.bias)
@@ -438,7 +444,7 @@ class TabularVAE(nn.Module):
         if self.cont_idx.numel():
             block.index_add_(0, self.cont_idx, noise)
         first, _, logits = self.categorical_head
-        into, out_of = self.ar_in * self.ar_in_mask, logits.weight * self.head_mask
+        into, out_of = self._ordered_weights()
         pre = torch.mm(first.weight, h.T).add_(first.bias.unsqueeze(1))  # (head width, rows)
         # Only the first ar_units units read earlier spans: the others' share of every span's
         # logits is computed once, as a plain head's.
