@@ -28,6 +28,7 @@ from torch import nn
 from synthvae.errors import TrainingError
 from synthvae.model import JsonConfig, init_linear, mlp
 from synthvae.optim import Adam
+from synthvae.prior import MixturePrior
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,23 @@ class ConditionalPrior(nn.Module):
         else:
             log_q = torch.logaddexp(_mixture_log_density(c, log_w, means, log_std) + math.log(own / draws),
                                     log_defensive + math.log(1 - own / draws))
-        z = self.center + (c * self.scale) @ self.basis.T
-        return z, c, log_q, log_defensive
+        return self.latents(c), c, log_q, log_defensive
+
+    def latents(self, c: torch.Tensor) -> torch.Tensor:
+        """Latents ``(..., D)`` at modelled coordinates ``c`` ``(..., out_dim)`` (the other axes at the centre)."""
+        return self.center + (c * self.scale) @ self.basis.T
+
+    @torch.inference_mode()
+    def proposal(self, x: torch.Tensor, shown: torch.Tensor, defensive: MixturePrior, defensive_share: float) -> MixturePrior:
+        """:meth:`sample`'s proposal for one row ``x`` ``(1, W)`` as one mixture over the
+        modelled coordinates: this network's components first (diagonal covariances, weight
+        ``1 - defensive_share`` in all), then those of ``defensive`` (weight ``defensive_share``).
+        Its weights can then be adapted to the row's target (:meth:`MixturePrior.adapted`)."""
+        log_w, means, log_std = self(x[:1], shown[:1])
+        own = torch.diag_embed(log_std[0].exp())  # (K, d, d)
+        weights = torch.cat([(1 - defensive_share) * log_w[0].exp(), defensive_share * defensive.weights.to(means.dtype)])
+        return MixturePrior(weights, torch.cat([means[0], defensive.means.to(means.dtype)]),
+                            torch.cat([own, defensive.scale_tril.to(means.dtype)]))
 
 
 def _mixture_log_density(c: torch.Tensor, log_w: torch.Tensor, means: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,9 @@ Both work the same way: the known cells of each row (the conditions, or the obse
 row to complete) are encoded, the conditional prior of :mod:`synthvae.conditional_prior` draws
 the row's latent given them in one pass, and the decoder draws the unknown cells. The known
 cells are then written back exactly, so every row satisfies its conditions by construction.
+Rows that all know the same cells (a category asked of every row) share one weighted pool,
+whose proposal's mixture weights adapt to the cells over its first rounds (population Monte
+Carlo), and whose later categories are drawn only for the draws kept.
 
 A condition that names one value (``species = Adelie``) is known outright. Conditions that
 allow several values or a range (``age >= 40``) are met, when they are not rare given the exact
@@ -52,6 +55,12 @@ _CALIBRATION_DRAWS = 64_000
 _CALIBRATION_MIN_ROWS = 500
 _CALIBRATION_PAIRS = 30
 _CALIBRATION_MAX_SLOPE = 1.0
+# Shared pools (Generator._shared_pool): draws of the first round (and the fewest of a later
+# one), rounds whose draws adapt the proposal's weights, and the share of its first weights
+# every adapted proposal keeps.
+_PILOT_DRAWS = 512
+_ADAPT_ROUNDS = 2
+_ADAPT_KEEP = 0.1
 
 
 @dataclass
@@ -65,8 +74,11 @@ class Generator:
         latent_prior: The unconditional prior (a mixture, or ``None`` for N(0, I)).
         device: Where the networks run.
         proposals: Conditional-prior draws per row among which importance weights choose.
-        pool_factor: For conditions shared by all rows, the pool of draws is this many times
-            the number of rows.
+        pool_draws: For rows that all know the same cells, their weighted pool holds at most
+            this many draws per row (:meth:`_shared_pool`).
+        pool_factor: For conditions with no exact value after exact ones, draws that satisfy
+            them are collected until they are this many times the number of rows
+            (:meth:`_pool_rows`).
         defensive_share: Share of the proposals drawn from the unconditional prior rather than
             the conditional one (see :meth:`ConditionalPrior.sample`); 0 for none.
     """
@@ -77,6 +89,7 @@ class Generator:
     latent_prior: MixturePrior | None
     device: torch.device
     proposals: int = 8
+    pool_draws: float = 1.5
     pool_factor: int = 2
     defensive_share: float = 0.5
 
@@ -132,51 +145,109 @@ class Generator:
     def _shared_pool(self, x: np.ndarray, shown: np.ndarray, n: int, generator) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` latents for rows that all know the same cells (the first row's), resampled with
         replacement from one weighted pool, with their decoder outputs (so they are not decoded
-        twice)."""
-        draws = max(self.pool_factor * n, 64)
-        z, log_w, recon = self._weighted(x[:1], shown[:1], draws, generator, keep_outputs=True)  # (1, draws)
-        pick = _resample(log_w[0], n, generator)
-        return z[0, pick], recon[pick]
+        twice).
+
+        The pool is drawn in rounds from one mixture of the conditional prior's components and
+        the unconditional prior's (:meth:`ConditionalPrior.proposal`), whose weights the first
+        :data:`_ADAPT_ROUNDS` rounds adapt to the cells' target (:meth:`MixturePrior.adapted`):
+        on churn the conditional prior's components, fitted to where the encoder puts rows,
+        are narrower than the model's own conditional, and half the draws from them left an
+        effective sample of 14% of the draws for ``churn = yes`` and 42% for ``state = CA``.
+        Rounds stop once the pool's effective sample size reaches ``n``, or at ``pool_draws *
+        n`` draws (at least 64). Against one unadapted pool of ``2 n`` draws, every pool measured
+        holds a larger effective sample at 3/4 of the draws (10k rows: churn ``state = CA`` 9,600
+        against 8,400, ``churn = yes`` 3,400 against 2,700, german_credit ``purpose =
+        retraining`` 3,800 against about 1,700)."""
+        budget = max(int(np.ceil(self.pool_draws * n)), 64)
+        xs, ss = torch.from_numpy(x[:1]).to(self.device), torch.from_numpy(shown[:1]).to(self.device)
+        proposal = self.prior.proposal(xs, ss, self.coordinate_prior, self.defensive_share)
+        start, own = proposal.weights, self.prior.config.components
+        log_prior_weights = torch.log(self.coordinate_prior.weights.to(start.dtype))
+        # Proposals draw the categories up to the last known one; the rest are drawn for the kept ones.
+        stop = self.model.spans_through(ss[0, self.prior.column_of])
+        zs, log_ws, outputs, states = [], [], [], []
+        pilot = max(_PILOT_DRAWS, budget // 16)
+        drawn, draws, rounds = 0, min(budget, pilot), 0
+        while draws:
+            c = proposal.sample(draws, generator, self.device)
+            logs = proposal.component_log_densities(c)  # (draws, K)
+            log_q = torch.logsumexp(logs + torch.log(proposal.weights), dim=1)
+            log_p = torch.logsumexp(logs[:, own:] + log_prior_weights, dim=1)
+            z = self.prior.latents(c)
+            cells, recon, state = self._cells(xs, ss, z, draws, generator, stop=stop)
+            log_w = log_p + cells - log_q
+            zs.append(z)
+            log_ws.append(log_w)
+            outputs.append(recon)
+            states.append(state)
+            drawn, rounds = drawn + draws, rounds + 1
+            if rounds <= _ADAPT_ROUNDS:
+                proposal = proposal.adapted(logs, log_w, start, _ADAPT_KEEP)
+            effective = _effective_size(torch.cat(log_ws))
+            if effective >= n or drawn >= budget:
+                break
+            rate = _effective_size(log_w) / draws
+            wanted = pilot if rounds < _ADAPT_ROUNDS else max(pilot, np.ceil(1.1 * (n - effective) / max(rate, 1e-3)))
+            draws = int(min(budget - drawn, wanted))
+        pick = _resample(torch.cat(log_ws), n, generator)
+        recon = torch.cat(outputs)[pick]
+        if states[0] is not None:
+            recon = self.model.finish_decode(recon, torch.cat(states)[pick], stop, generator)
+        return torch.cat(zs)[pick], recon
 
     @torch.inference_mode()
     def _weighted(
         self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False, adjust=None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``draws`` proposals per row, their log importance weights, ``(B, draws, D)`` and
-        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``.
-
-        With an autoregressive categorical head a known category's likelihood depends on the
-        categories before it: the decoder takes the known ones and draws the others per
-        proposal (see :meth:`~synthvae.model.TabularVAE.decode`), and the outputs keep those
-        draws, so the categories drawn from a chosen proposal are the ones it was weighed with.
-        """
+        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``."""
         xs = torch.from_numpy(x).to(self.device)
         ss = torch.from_numpy(shown).to(self.device)
         # proposals from the conditional prior and (a share) the unconditional one; log_p: the
         # unconditional prior's density at each
         z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share)
         rows, _, d = z.shape
-        flat = z.reshape(-1, d)
+        cells, outputs = self._cells(xs, ss, z.reshape(-1, d), draws, generator, keep_outputs, adjust)
+        return z, log_p + cells.view(rows, draws) - log_q, outputs
+
+    def _cells(self, xs: torch.Tensor, ss: torch.Tensor, z: torch.Tensor, draws: int, generator, keep_outputs: bool = True,
+               adjust=None, stop: int | None = None):
+        """The log-likelihood of the known cells of rows ``xs`` (shown columns ``ss``) under
+        latents ``z`` ``(B * draws, D)``, ``draws`` consecutive ones per row, ``(B * draws,)``,
+        and (``keep_outputs``) the decoder outputs ``(B * draws, W)``; with ``stop`` (see
+        :meth:`~synthvae.model.TabularVAE.decode`) also the autoregressive units' state
+        ``(B * draws, units)`` (``None`` without them), the spans from ``stop`` on not yet drawn.
+
+        With an autoregressive categorical head a known category's likelihood depends on the
+        categories before it: the decoder takes the known ones and draws the others per
+        proposal (see :meth:`~synthvae.model.TabularVAE.decode`), and the outputs keep those
+        draws, so the categories drawn from a chosen proposal are the ones it was weighed with.
+        """
         known = ss[:, self.prior.column_of]  # (B, W)
         ordered = self.model.ar_in is not None
         # Only the matrix columns of cells some row knows: one known column of 20 costs a
         # twentieth of the whole row's likelihood.
         columns = torch.nonzero(known.any(0)).squeeze(1)
         known_x, known_weight = xs[:, columns], known[:, columns].to(xs.dtype)
-        weights, outputs = [], []
-        for start in range(0, flat.shape[0], SAMPLE_CHUNK):  # activations stay in the cache
-            piece = flat[start : start + SAMPLE_CHUNK]
+        weights, outputs, states = [], [], []
+        for start in range(0, z.shape[0], SAMPLE_CHUNK):  # activations stay in the cache
+            piece = z[start : start + SAMPLE_CHUNK]
             row = torch.div(torch.arange(start, start + piece.shape[0], device=xs.device), draws, rounding_mode="floor")
             if ordered:
-                recon = self.model.decode(piece, xs[row], known[row], generator, adjust)
+                recon = self.model.decode(piece, xs[row], known[row], generator, adjust, stop)
             else:
-                recon = self.model.decode(piece, adjust=adjust)
+                recon = self.model.decode(piece, adjust=adjust, stop=stop)
+            if stop is not None:
+                recon, state = recon
+                states.append(state)
             cells = self.model.cell_log_likelihood(known_x[row], recon[:, columns], columns)
             weights.append((cells * known_weight[row]).sum(1))
             if keep_outputs:
                 outputs.append(recon)
-        log_w = log_p + torch.cat(weights).view(rows, draws) - log_q
-        return z, log_w, torch.cat(outputs) if keep_outputs else None
+        result = torch.cat(weights), torch.cat(outputs) if keep_outputs else None
+        if stop is None:
+            return result
+        return *result, torch.cat(states) if ordered else None
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
         return decoded_matrix(self.model, z, generator, adjust)
@@ -622,6 +693,12 @@ def _joined(parts: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
     """The parts one below the other (``None`` for none)."""
     parts = list(parts)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else None
+
+
+def _effective_size(log_weights: torch.Tensor) -> float:
+    """Kish's effective sample size of importance weights given by their logs ``(n,)``."""
+    w = torch.softmax(log_weights, dim=0)
+    return float(1.0 / (w * w).sum())
 
 
 def _next_round(drawn: int, accepted: int, want: int, budget: int) -> int | None:

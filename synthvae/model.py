@@ -229,7 +229,7 @@ class TabularVAE(nn.Module):
         return self.to_mu(h), self.to_logvar(h).clamp(-20.0, 10.0)
 
     def decode(self, z: torch.Tensor, x: torch.Tensor | None = None, known: torch.Tensor | None = None,
-               generator: torch.Generator | None = None, adjust=None) -> torch.Tensor:
+               generator: torch.Generator | None = None, adjust=None, stop: int | None = None):
         """Decoder output ``(B, data_dim)`` for latents ``z`` ``(B, latent)``: means of the
         continuous spans, logits of the one-hot spans.
 
@@ -244,21 +244,28 @@ class TabularVAE(nn.Module):
         outputs in place before any draw (see :meth:`sample_matrix`). Without ``known`` and
         ``x``, the logits are those given the spans drawn before (their softmax averaged over
         many rows is the span's probabilities).
+
+        ``stop`` (with ``known``): draw only the first ``stop`` one-hot spans, and return the
+        outputs with the autoregressive units' state (``None`` without them), from which
+        :meth:`finish_decode` draws the rest: what importance weights of known cells need,
+        the spans up to the last known one, for every proposal, and the rest only for the
+        proposals kept.
         """
         h = self.decoder[0](z)
         out = self.decoder[1](h)
         if adjust is not None:
             adjust(out)
         if self.categorical_head is None:
-            return out
+            return out if stop is None else (out, None)
         if self.ar_in is None:
-            return out.index_add(1, self.oh_idx, self.categorical_head(h))
+            out = out.index_add(1, self.oh_idx, self.categorical_head(h))
+            return out if stop is None else (out, None)
         if x is not None and known is None:
             first, act, last = self.categorical_head
             into, out_of = self._ordered_weights()
             pre = first(h) + x[:, self.oh_idx] @ into.T
             return out.index_add(1, self.oh_idx, nn.functional.linear(act(pre), out_of, last.bias))
-        return self._ancestral(h, out, x, known, generator)
+        return self._ancestral(h, out, x, known, generator, stop)
 
     def _ordered_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The autoregressive head's weights under their masks: the one-hot inputs into its
@@ -266,17 +273,54 @@ class TabularVAE(nn.Module):
         return self.ar_in * self.ar_in_mask, self.categorical_head[-1].weight * self.head_mask
 
     def _ancestral(self, h: torch.Tensor, out: torch.Tensor, x: torch.Tensor | None, known: torch.Tensor | None,
-                   generator: torch.Generator | None) -> torch.Tensor:
-        """:meth:`decode`'s one-hot logits of an autoregressive head, span after span."""
+                   generator: torch.Generator | None, stop: int | None = None):
+        """:meth:`decode`'s one-hot logits of an autoregressive head, span after span: all of
+        them, or (``stop``) the first ``stop`` spans, the others left at their share of the
+        logits that does not depend on earlier spans; then the outputs and the autoregressive
+        units' state, to draw the rest with (:meth:`finish_decode`)."""
         first, act, last = self.categorical_head
         generator = generator if generator is not None else torch.Generator(device=h.device).manual_seed(0)
-        into, out_of = self._ordered_weights()
+        _, out_of = self._ordered_weights()
         pre = first(h)
         k = self.ar_units  # only these units read earlier spans (see _sample_ordered)
         logits = out[:, self.oh_idx] + nn.functional.linear(act(pre[:, k:]), out_of[:, k:], last.bias)
-        moving = pre[:, :k]
+        spans = range(len(self.one_hot_spans) if stop is None else stop)
+        moving = self._draw_spans(logits, pre[:, :k], spans, x, known, generator, pin=known is not None)
+        out = out.index_copy(1, self.oh_idx, logits)
+        return out if stop is None else (out, moving)
+
+    def spans_through(self, known: torch.Tensor) -> int:
+        """How many one-hot spans, in layout order, reach the last one with a column in
+        ``known`` ``(data_dim,)`` bool (0 for none): the ``stop`` of :meth:`decode` for
+        proposals whose known cells are those."""
+        last = [span for span, (column, _) in enumerate(self.one_hot_spans) if bool(known[column])]
+        return last[-1] + 1 if last else 0
+
+    @torch.inference_mode()
+    def finish_decode(self, out: torch.Tensor, moving: torch.Tensor, start: int, generator: torch.Generator) -> torch.Tensor:
+        """Outputs of :meth:`decode` ``(B, data_dim)`` whose first ``start`` one-hot spans were
+        drawn (``decode(..., stop=start)``, which also gives the autoregressive units' state
+        ``moving``), with the rest drawn now, span after span, and pinned to their draws."""
+        if self.ar_in is None or start >= len(self.one_hot_spans):
+            return out
+        logits = out[:, self.oh_idx]
+        self._draw_spans(logits, moving, range(start, len(self.one_hot_spans)), None, None, generator, pin=True)
+        return out.index_copy(1, self.oh_idx, logits)
+
+    def _draw_spans(self, logits: torch.Tensor, moving: torch.Tensor, spans: range, x: torch.Tensor | None,
+                    known: torch.Tensor | None, generator: torch.Generator, pin: bool) -> torch.Tensor:
+        """Draw one-hot ``spans`` in order, in place on their ``logits`` ``(B, n_one_hot)`` (each
+        span's share from the autoregressive units added), the units' pre-activations
+        ``moving`` ``(B, ar_units)`` moved by every draw; a span ``known`` (``(B, data_dim)``
+        mask) takes its entry from ``x``. With ``pin``, a drawn span's logits are pinned to its
+        draw. Returns the units' pre-activations after the last span."""
+        act = self.categorical_head[1]
+        into, out_of = self._ordered_weights()
+        k = self.ar_units
         into_rows, out_of = into[:k].T.contiguous(), out_of[:, :k]  # a drawn entry adds one row
-        for (start, width), (column, _) in zip(self.span_entries, self.one_hot_spans):
+        for span in spans:
+            start, width = self.span_entries[span]
+            column = self.one_hot_spans[span][0]
             entries = slice(start, start + width)
             block = logits[:, entries] + act(moving) @ out_of[entries].T
             given = known[:, column] if known is not None else None
@@ -286,15 +330,15 @@ class TabularVAE(nn.Module):
                 # Gumbel-max: the argmax of the logits plus Gumbel noise is a draw from the softmax
                 noise = torch.rand(block.shape, generator=generator, device=block.device, dtype=block.dtype)
                 drawn = (block - torch.log(-torch.log(noise))).argmax(1)
-                if given is not None:
-                    some = bool(given.any())
+                if pin:
+                    some = given is not None and bool(given.any())
                     if some:
                         drawn = torch.where(given, x[:, column : column + width].argmax(1), drawn)
                     pinned = torch.full_like(block, -_PINNED).scatter_(1, drawn.unsqueeze(1), 0.0)
                     block = torch.where(given.unsqueeze(1), block, pinned) if some else pinned
             logits[:, entries] = block
             moving = moving + into_rows[start + drawn]
-        return out.index_copy(1, self.oh_idx, logits)
+        return moving
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
         """Encode, draw ``z`` by the reparameterisation trick, decode."""

@@ -81,6 +81,34 @@ class MixturePrior:
         """Log density of latents ``z`` ``(n, D)`` under the mixture, ``(n,)``."""
         return torch.logsumexp(_component_log_joint(z, self.weights, self.means, self.scale_tril), dim=1)
 
+    def component_log_densities(self, z: torch.Tensor) -> torch.Tensor:
+        """``log N(z | mean_k, L_k L_k^T)`` of latents ``z`` ``(n, D)`` under every component,
+        ``(n, K)``, without the weights."""
+        return _component_log_joint(z, torch.ones_like(self.weights), self.means, self.scale_tril)
+
+    def adapted(self, component_logs: torch.Tensor, log_weights: torch.Tensor, start: torch.Tensor, keep: float) -> "MixturePrior":
+        """The same components reweighted towards a target density known up to a constant, from
+        draws of this mixture: one step of D-kernel population Monte Carlo (Douc, Guillin, Marin
+        and Robert, 2007), which moves the weights so that the mixture's Kullback-Leibler
+        divergence from the target falls.
+
+        Each component's new weight is the target's share of the draws it explains: the
+        draws' normalised importance weights times their responsibilities. A share ``keep`` of
+        the weights ``start`` is mixed back in, so that no component dies out and importance
+        weights against the adapted mixture stay bounded (defensive sampling).
+
+        Args:
+            component_logs: :meth:`component_log_densities` of the draws ``(n, K)``.
+            log_weights: The draws' log importance weights against this mixture ``(n,)``
+                (target over this mixture's density, up to a constant).
+            start: Weights ``(K,)`` kept in the mix (e.g. the mixture's first weights).
+            keep: Their share, in (0, 1].
+        """
+        joint = component_logs + torch.log(self.weights)
+        responsibility = torch.softmax(joint, dim=1)  # (n, K)
+        share = torch.softmax(log_weights, dim=0) @ responsibility  # (K,)
+        return MixturePrior((1 - keep) * share + keep * start, self.means, self.scale_tril)
+
     def in_coordinates(self, center: torch.Tensor, basis: torch.Tensor, scale: torch.Tensor) -> "MixturePrior":
         """The mixture's marginal over the coordinates ``c = (z - center) @ basis / scale`` of an
         affine subspace (``basis`` ``(D, d)`` orthonormal columns, ``scale`` ``(d,)``): a mixture

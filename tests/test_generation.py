@@ -411,3 +411,22 @@ def test_a_given_pooled_tail_number_brings_its_carrier():
     assert (filled.loc[hidden, "carrier"].astype(object).to_numpy()[pooled] == flights.loc[hidden, "carrier"].to_numpy()[pooled]).mean() > 0.97
     # observed carriers are left as they are
     assert filled.loc[holed.index[1::2], "carrier"].astype(object).equals(flights.loc[holed.index[1::2], "carrier"].astype(object))
+
+
+def test_adapted_mixture_weights_move_to_the_target_and_keep_a_floor():
+    # One step of population Monte Carlo on a two-component mixture whose target is one of its
+    # components: the draws the other explains get no weight, so that one keeps only the share
+    # of the first weights mixed back in.
+    import torch
+
+    from synthvae.prior import MixturePrior
+
+    mixture = MixturePrior(torch.tensor([0.5, 0.5]), torch.tensor([[-4.0], [4.0]]), torch.ones(2, 1, 1))
+    draws = mixture.sample(4000, torch.Generator().manual_seed(0), torch.device("cpu"))
+    logs = mixture.component_log_densities(draws)
+    target = logs[:, 1]  # N(4, 1)
+    log_weights = target - torch.logsumexp(logs + mixture.weights.log(), dim=1)
+    adapted = mixture.adapted(logs, log_weights, mixture.weights, keep=0.1)
+    assert torch.allclose(adapted.weights, torch.tensor([0.05, 0.95]), atol=1e-3)
+    assert torch.equal(adapted.means, mixture.means)
+

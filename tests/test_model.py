@@ -176,3 +176,23 @@ def test_sampling_draws_the_spans_in_order_and_known_spans_are_scored_after_the_
     assert torch.equal(model.add_noise(recon, torch.Generator().manual_seed(4))[:, 1:3].argmax(1), drawn_a)
     likely = model.cell_log_likelihood(x, recon)[:, 4] > -1.0
     assert torch.equal(likely, drawn_a == 1) and 0.4 < float(likely.float().mean()) < 0.6
+
+
+def test_decoding_up_to_a_known_span_then_finishing_draws_the_later_spans_given_the_earlier():
+    model = _copying_model()
+    z = torch.randn(4000, 2, generator=torch.Generator().manual_seed(2))
+    x = torch.zeros(4000, 5)
+    known = torch.zeros(4000, 5, dtype=torch.bool)
+    assert model.spans_through(known[0]) == 0
+    x[:2000, 2] = 1.0  # A known: 1 in the first half, 0 in the second
+    x[2000:, 1] = 1.0
+    known[:, 1:3] = True
+    assert model.spans_through(known[0]) == 1
+    recon, state = model.decode(z, x, known, torch.Generator().manual_seed(3), stop=1)
+    assert torch.equal(recon[:, 1:3], model.decode(z, x, known, torch.Generator().manual_seed(3))[:, 1:3])
+    done = model.finish_decode(recon, state, 1, torch.Generator().manual_seed(4))
+    assert torch.equal(done[:, 1:3], recon[:, 1:3])  # the known span keeps its logits
+    drawn_b = done[:, 3:5].argmax(1)
+    assert torch.equal(drawn_b, x[:, 1:3].argmax(1))  # B copies the known A
+    # B is pinned to its draw: any later draw from the outputs gives it again.
+    assert torch.equal(model.add_noise(done, torch.Generator().manual_seed(5))[:, 3:5].argmax(1), drawn_b)
