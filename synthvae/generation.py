@@ -76,9 +76,6 @@ class Generator:
         proposals: Conditional-prior draws per row among which importance weights choose.
         pool_draws: For rows that all know the same cells, their weighted pool holds at most
             this many draws per row (:meth:`_shared_pool`).
-        pool_factor: For conditions with no exact value after exact ones, draws that satisfy
-            them are collected until they are this many times the number of rows
-            (:meth:`_pool_rows`).
         defensive_share: Share of the proposals drawn from the unconditional prior rather than
             the conditional one (see :meth:`ConditionalPrior.sample`); 0 for none.
     """
@@ -90,7 +87,6 @@ class Generator:
     device: torch.device
     proposals: int = 8
     pool_draws: float = 1.5
-    pool_factor: int = 2
     defensive_share: float = 0.5
 
     def __post_init__(self) -> None:
@@ -142,58 +138,104 @@ class Generator:
         return torch.cat(latents), torch.cat(outputs)
 
     @torch.inference_mode()
-    def _shared_pool(self, x: np.ndarray, shown: np.ndarray, n: int, generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` latents for rows that all know the same cells (the first row's), resampled with
-        replacement from one weighted pool, with their decoder outputs (so they are not decoded
-        twice).
+    def _shared_pool(self, x: np.ndarray, shown: np.ndarray, n: int, generator, conditions: list[Condition] = (),
+                     rng: np.random.Generator | None = None, budget: int | None = None):
+        """Decoder outputs for ``n`` rows that all know the same cells (the first row's of ``x``
+        ``(1, W)``), each satisfying every one of ``conditions`` (sets of values, ranges; none by
+        default), by sampling-importance-resampling of whole rows: latents weighted by ``p(z)
+        p(known cells | z) / q(z)``, decoded; the draws whose sampled cells satisfy the
+        conditions are resampled with replacement by weight. That is the model's own
+        conditional given the known cells and the conditions, at the cost of ``1 / acceptance``
+        draws a row.
 
         The pool is drawn in rounds from one mixture of the conditional prior's components and
         the unconditional prior's (:meth:`ConditionalPrior.proposal`), whose weights the first
-        :data:`_ADAPT_ROUNDS` rounds adapt to the cells' target (:meth:`MixturePrior.adapted`):
-        on churn the conditional prior's components, fitted to where the encoder puts rows,
-        are narrower than the model's own conditional, and half the draws from them left an
-        effective sample of 14% of the draws for ``churn = yes`` and 42% for ``state = CA``.
-        Rounds stop once the pool's effective sample size reaches ``n``, or at ``pool_draws *
-        n`` draws (at least 64). Against one unadapted pool of ``2 n`` draws, every pool measured
-        holds a larger effective sample at 3/4 of the draws (10k rows: churn ``state = CA`` 9,600
-        against 8,400, ``churn = yes`` 3,400 against 2,700, german_credit ``purpose =
-        retraining`` 3,800 against about 1,700)."""
-        budget = max(int(np.ceil(self.pool_draws * n)), 64)
+        :data:`_ADAPT_ROUNDS` rounds adapt to the known cells (:meth:`MixturePrior.adapted`; not
+        to the conditions: adapted to the few draws of a pilot that meet them, churn's pool for
+        ``churn = yes`` and ``total_day_minutes >= 247.6`` kept an effective sample of 2,000 rows
+        instead of 7,800). On churn the conditional prior's components, fitted to
+        where the encoder puts rows, are narrower than the model's own conditional, and half the
+        draws from them left an effective sample of 14% of the draws for ``churn = yes`` and 42%
+        for ``state = CA``. Rounds stop once the kept draws' effective sample size reaches
+        ``n``, or they number ``pool_draws * n`` (at least 64). Against one unadapted pool of
+        ``2 n`` draws, every pool measured holds a larger effective sample at 3/4 of the draws
+        (10k rows: churn ``state = CA`` 9,600 against 8,400, ``churn = yes`` 3,400 against 2,700,
+        german_credit ``purpose = retraining`` 3,800 against about 1,700). Categories after the
+        last known or conditioned one are drawn only for the draws kept.
+
+        Args:
+            budget: With conditions, the most draws in all.
+
+        Returns:
+            The chosen draws' decoder outputs ``(n, W)`` (the conditioned cells get fresh noise
+            when drawn from them) and, per condition column, its ``n`` sampled values; ``None``
+            when the share of the draws so far that satisfy the conditions says the budget will
+            not give ``n`` (the caller then draws the conditioned values first).
+        """
+        if n == 0 and conditions:
+            return None
+        cap = max(int(np.ceil(self.pool_draws * n)), 64)
+        budget = budget if conditions else cap
         xs, ss = torch.from_numpy(x[:1]).to(self.device), torch.from_numpy(shown[:1]).to(self.device)
         proposal = self.prior.proposal(xs, ss, self.coordinate_prior, self.defensive_share)
         start, own = proposal.weights, self.prior.config.components
         log_prior_weights = torch.log(self.coordinate_prior.weights.to(start.dtype))
-        # Proposals draw the categories up to the last known one; the rest are drawn for the kept ones.
-        stop = self.model.spans_through(ss[0, self.prior.column_of])
-        zs, log_ws, outputs, states = [], [], [], []
-        pilot = max(_PILOT_DRAWS, budget // 16)
-        drawn, draws, rounds = 0, min(budget, pilot), 0
-        while draws:
+        # Proposals draw the categories up to the last known or conditioned one; the rest are
+        # drawn for the kept ones.
+        needed = ss[0, self.prior.column_of].clone()
+        for condition in conditions:
+            needed[self.slices[condition.column]] = True
+        stop = self.model.spans_through(needed)
+        checked = torch.zeros_like(needed)
+        for condition in conditions:
+            checked[self.slices[condition.column]] = True
+        log_ws, outputs, states, value_parts = [], [], [], {c.column: [] for c in conditions}
+        drawn = kept = rounds = 0
+        pilot = max(_PILOT_DRAWS, cap // 16)
+        draws = min(budget, pilot)
+        while True:
             c = proposal.sample(draws, generator, self.device)
             logs = proposal.component_log_densities(c)  # (draws, K)
             log_q = torch.logsumexp(logs + torch.log(proposal.weights), dim=1)
             log_p = torch.logsumexp(logs[:, own:] + log_prior_weights, dim=1)
-            z = self.prior.latents(c)
-            cells, recon, state = self._cells(xs, ss, z, draws, generator, stop=stop)
+            cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop)
             log_w = log_p + cells - log_q
-            zs.append(z)
-            log_ws.append(log_w)
+            if conditions:
+                ok, values = self._check(self._noisy(recon, generator, checked), conditions, rng)
+                index = torch.from_numpy(np.flatnonzero(ok)).to(self.device)
+                for name, series in values.items():
+                    value_parts[name].append(series.iloc[index.cpu().numpy()])
+                recon, state, accepted = recon[index], None if state is None else state[index], log_w[index]
+            else:
+                accepted = log_w
+            log_ws.append(accepted)
             outputs.append(recon)
             states.append(state)
-            drawn, rounds = drawn + draws, rounds + 1
-            if rounds <= _ADAPT_ROUNDS:
+            drawn, kept, rounds = drawn + draws, kept + accepted.numel(), rounds + 1
+            if rounds <= _ADAPT_ROUNDS and accepted.numel():
                 proposal = proposal.adapted(logs, log_w, start, _ADAPT_KEEP)
-            effective = _effective_size(torch.cat(log_ws))
-            if effective >= n or drawn >= budget:
+            effective = _effective_size(torch.cat(log_ws)) if kept else 0.0
+            if effective >= n or kept >= cap or drawn >= budget:
                 break
-            rate = _effective_size(log_w) / draws
-            wanted = pilot if rounds < _ADAPT_ROUNDS else max(pilot, np.ceil(1.1 * (n - effective) / max(rate, 1e-3)))
-            draws = int(min(budget - drawn, wanted))
+            if rounds < _ADAPT_ROUNDS:
+                draws = min(budget - drawn, pilot)
+                continue
+            share = accepted.numel() / draws  # kept draws per draw, and their effective size per draw
+            rate = (_effective_size(accepted) if accepted.numel() else 0.0) / draws
+            if conditions and kept + share * (budget - drawn) < n:
+                return None  # the budget will not give n kept draws at this share
+            # Enough for the rest at the last round's rates (plus 10%).
+            wanted = min((n - effective) / max(rate, 1e-9), (cap - kept) / max(share, 1e-9))
+            draws = int(min(budget - drawn, 65536, max(pilot, np.ceil(1.1 * wanted))))
+        if kept < n and conditions:
+            return None
         pick = _resample(torch.cat(log_ws), n, generator)
         recon = torch.cat(outputs)[pick]
         if states[0] is not None:
             recon = self.model.finish_decode(recon, torch.cat(states)[pick], stop, generator)
-        return torch.cat(zs)[pick], recon
+        rows = pick.cpu().numpy()
+        chosen = {name: pd.concat(parts, ignore_index=True).iloc[rows].reset_index(drop=True) for name, parts in value_parts.items()}
+        return recon, chosen
 
     @torch.inference_mode()
     def _weighted(
@@ -252,9 +294,10 @@ class Generator:
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
         return decoded_matrix(self.model, z, generator, adjust)
 
-    def _noisy(self, recon: torch.Tensor, generator: torch.Generator) -> np.ndarray:
-        """The sampled matrix from decoder outputs (see :meth:`_weighted`), column-major on the CPU."""
-        return as_columns(self.model.add_noise(recon, generator))
+    def _noisy(self, recon: torch.Tensor, generator: torch.Generator, columns: torch.Tensor | None = None) -> np.ndarray:
+        """The sampled matrix from decoder outputs (see :meth:`_weighted`), column-major on the
+        CPU; with ``columns`` (a matrix column mask) only those are drawn."""
+        return as_columns(self.model.add_noise(recon, generator, columns))
 
     # ------------------------------------------------------------------ conditional
     def sample_conditional(
@@ -284,7 +327,7 @@ class Generator:
             self._put(x, shown, condition.column, values)
         if not others:
             # Every row knows the same cells: one weighted pool, its decoder outputs reused.
-            _, recon = self._shared_pool(x[:1], shown[:1], n, generator)
+            recon, _ = self._shared_pool(x[:1], shown[:1], n, generator)
             matrix = self._noisy(recon, generator)
         else:
             # With no exact condition, the model's own rows are filtered when at most
@@ -292,7 +335,7 @@ class Generator:
             # draws than the alternative: a range's value takes ``candidates`` rows of
             # ``proposals`` draws each.
             if shown.any():
-                pooled = self._pool_rows(x[:1], shown[:1], n, others, generator, rng, self._candidates_cost(candidates) * n)
+                pooled = self._shared_pool(x[:1], shown[:1], n, generator, others, rng, self._candidates_cost(candidates) * n)
                 if pooled is not None:
                     pooled = (self._noisy(pooled[0], generator), pooled[1])
             else:
@@ -351,7 +394,7 @@ class Generator:
             return self._noisy(self._latents(x, shown, generator)[1], generator)
         recon = torch.empty((n, x.shape[1]), device=self.device)
         for rows in groups:
-            _, recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator)
+            recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator)[0]
         return self._noisy(recon, generator)
 
     def _check(self, matrix: np.ndarray, conditions: list[Condition], rng) -> tuple[np.ndarray, dict[str, pd.Series]]:
@@ -399,56 +442,12 @@ class Generator:
         chosen = {name: pd.concat(parts, ignore_index=True).reset_index(drop=True) for name, parts in value_parts.items()}
         return np.asfortranarray(np.concatenate(parts)), chosen
 
-    def _pool_rows(self, x, shown, n, conditions, generator, rng, budget):
-        """``n`` rows for rows that all know the cells of ``x`` ``(1, W)``, each satisfying every
-        one of ``conditions`` (sets of values, ranges), by sampling-importance-resampling of
-        whole rows: latents from the conditional prior given the known cells, weighted as in
-        :meth:`_weighted`, decoded and sampled; the draws whose sampled cells satisfy every
-        condition are resampled by weight. That is the model's own conditional given the known
-        cells and the conditions, at the cost of ``1 / acceptance`` draws per row.
-
-        Draws come in rounds until ``pool_factor * n`` satisfy the conditions, at most
-        ``budget`` in all. ``None`` when the conditions are too rare for that, judged by the share
-        of a first round that satisfies them (the caller then draws the conditioned values first
-        and the rows given them).
-
-        Returns:
-            The chosen draws' decoder outputs ``(n, W)`` (the unconditioned cells get fresh
-            noise) and, per condition column, its ``n`` sampled values; or ``None``.
-        """
-        if n == 0:
-            return None
-        want = self.pool_factor * n
-        recon_parts, value_parts, weight_parts = [], {c.column: [] for c in conditions}, []
-        drawn = accepted = 0
-        draws = min(1024, want)
-        while draws:
-            _, log_w, recon = self._weighted(x, shown, draws, generator, keep_outputs=True)
-            ok, values = self._check(self._noisy(recon, generator), conditions, rng)
-            kept = np.flatnonzero(ok)
-            index = torch.from_numpy(kept).to(recon.device)
-            recon_parts.append(recon[index])
-            for name, series in values.items():
-                value_parts[name].append(series.iloc[kept])
-            weight_parts.append(log_w[0][index])
-            drawn, accepted = drawn + draws, accepted + kept.size
-            draws = _next_round(drawn, accepted, want, budget)
-            if draws is None:
-                return None
-        if accepted < n:
-            return None
-        pick = _resample(torch.cat(weight_parts), n, generator)
-        recon = torch.cat(recon_parts)[pick]
-        rows = pick.cpu().numpy()
-        chosen = {name: pd.concat(parts, ignore_index=True).iloc[rows].reset_index(drop=True) for name, parts in value_parts.items()}
-        return recon, chosen
-
     def _draw_dependent(self, x, shown, condition, generator, rng, candidates) -> tuple[pd.Series, int]:
         """One value per row of a column, from the model given the cells already fixed and
         restricted to ``condition``.
 
         Rows that know the same cells (one group per combination of categories fixed so far)
-        draw from one pool per group (:meth:`_pool_rows`); other rows, or groups whose condition
+        draw from one pool per group (:meth:`_shared_pool`); other rows, or groups whose condition
         is too rare for a pool, keep a random one of their ``candidates`` own proposals that
         satisfies it. Rows left without a value take a draw from the restricted training
         distribution, and are counted."""
@@ -458,7 +457,7 @@ class Generator:
         parts, missed = [], 0
         for rows in groups:
             budget = self._candidates_cost(candidates) * rows.size
-            pooled = self._pool_rows(x[rows[:1]], shown[rows[:1]], rows.size, [condition], generator, rng, budget)
+            pooled = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator, [condition], rng, budget)
             if pooled is not None:
                 values = pooled[1][condition.column]
             else:

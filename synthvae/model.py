@@ -504,10 +504,27 @@ class TabularVAE(nn.Module):
             moving += into_rows[start + _draw_span(cols, uniform[span])]
 
     @torch.inference_mode()
-    def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None, columns: torch.Tensor | None = None) -> torch.Tensor:
         """Turn decoder outputs ``(B, data_dim)`` into a sampled matrix, as :meth:`sample_matrix`
-        does (column-major; ``out`` is left as it was)."""
-        return self._draw_columns(out.T.contiguous(), generator).T
+        does (column-major; ``out`` is left as it was).
+
+        Args:
+            columns: Optional ``(data_dim,)`` bool mask: draw only the continuous columns and
+                one-hot spans in it (whole spans), and leave the others at the outputs (to check a
+                few cells of many rows). The draws then come from other random numbers.
+        """
+        if columns is None:
+            return self._draw_columns(out.T.contiguous(), generator).T
+        sampled = out.T.contiguous()  # (data_dim, B)
+        cont = self.cont_idx[columns[self.cont_idx]]
+        if cont.numel():
+            noise = torch.randn((cont.numel(), out.shape[0]), generator=generator, device=out.device, dtype=out.dtype)
+            sampled.index_add_(0, cont, noise.mul_(self.sigma[columns[self.cont_idx]].to(out.dtype).unsqueeze(1)))
+        for first, width in self.one_hot_spans:
+            if bool(columns[first]):
+                uniform = torch.rand(out.shape[0], generator=generator, device=out.device, dtype=torch.float64)
+                _draw_span(sampled[first : first + width], uniform)
+        return sampled.T
 
     def _draw_columns(self, cols: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """The draws of :meth:`sample_matrix`, in place on decoder outputs laid out one matrix

@@ -196,3 +196,14 @@ def test_decoding_up_to_a_known_span_then_finishing_draws_the_later_spans_given_
     assert torch.equal(drawn_b, x[:, 1:3].argmax(1))  # B copies the known A
     # B is pinned to its draw: any later draw from the outputs gives it again.
     assert torch.equal(model.add_noise(done, torch.Generator().manual_seed(5))[:, 3:5].argmax(1), drawn_b)
+
+
+def test_add_noise_on_some_columns_draws_only_those():
+    model = _copying_model()
+    out = model.decode(torch.randn(500, 2, generator=torch.Generator().manual_seed(0)))
+    columns = torch.tensor([True, False, False, True, True])  # the continuous column and span B
+    sampled = model.add_noise(out, torch.Generator().manual_seed(1), columns)
+    assert torch.equal(sampled[:, 1:3], out[:, 1:3])  # span A left at its logits
+    assert not torch.equal(sampled[:, 0], out[:, 0])
+    assert torch.equal(sampled[:, 3:5].sum(1), torch.ones(500)) and set(sampled[:, 3:5].unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(out, model.decode(torch.randn(500, 2, generator=torch.Generator().manual_seed(0))))  # outputs untouched
