@@ -150,24 +150,26 @@ class Generator:
 
         The pool is drawn in rounds from one mixture of the conditional prior's components and
         the unconditional prior's (:meth:`ConditionalPrior.proposal`), whose weights the first
-        :data:`_ADAPT_ROUNDS` rounds adapt to the known cells (:meth:`MixturePrior.adapted`; not
-        to the conditions: adapted to the few draws of a pilot that meet them, churn's pool for
-        ``churn = yes`` and ``total_day_minutes >= 247.6`` kept an effective sample of 2,000 rows
-        instead of 7,800). With no known cell the proposal is the unconditional prior, whose
-        components' weights then do adapt to the conditions (p / q stays below 1 / keep):
-        churn's ``total_day_minutes >= 247.6`` keeps 17% of the draws instead of 10%, in half
-        the time of filtering unconditional rows (quality against the model's own rows meeting
-        it 0.985, filtered 0.987), and ``account_length <= 40`` (6% of the model's rows), which
-        filtering left to the drawing of values first (0.969), is met by the pool (0.984). On
-        churn the conditional prior's components, fitted to
-        where the encoder puts rows, are narrower than the model's own conditional, and half the
-        draws from them left an effective sample of 14% of the draws for ``churn = yes`` and 42%
-        for ``state = CA``. Rounds stop once the kept draws' effective sample size reaches
-        ``n``, or they number ``pool_draws * n`` (at least 64). Against one unadapted pool of
-        ``2 n`` draws, every pool measured holds a larger effective sample at 3/4 of the draws
-        (10k rows: churn ``state = CA`` 9,600 against 8,400, ``churn = yes`` 3,400 against 2,700,
-        german_credit ``purpose = retraining`` 3,800 against about 1,700). Categories after the
-        last known or conditioned one are drawn only for the draws kept.
+        :data:`_ADAPT_ROUNDS` rounds adapt to the known cells (:meth:`MixturePrior.adapted`). On
+        churn the conditional prior's components, fitted to where the encoder puts rows, are
+        narrower than the model's own conditional, and half the draws from them left an
+        effective sample of 14% of the draws for ``churn = yes`` and 42% for ``state = CA``.
+        Rounds stop once the kept draws' effective sample size reaches ``n``, or they number
+        ``pool_draws * n`` (at least 64). Against one unadapted pool of ``2 n`` draws, every
+        pool measured holds a larger effective sample at 3/4 of the draws (10k rows: churn
+        ``state = CA`` 9,600 against 8,400, ``churn = yes`` 3,400 against 2,700, german_credit
+        ``purpose = retraining`` 3,800 against about 1,700). Categories after the last known or
+        conditioned one are drawn only for the draws kept.
+
+        The weights do not adapt to the conditions when cells are known: adapted to the few
+        draws of a pilot that meet them, churn's pool for ``churn = yes`` and
+        ``total_day_minutes >= 247.6`` kept an effective sample of 2,000 rows instead of 7,800.
+        With no known cell the proposal is the unconditional prior alone, whose components'
+        weights then do adapt to the conditions (``p / q`` stays below ``1 / keep``): churn's
+        ``total_day_minutes >= 247.6`` keeps 17% of the draws instead of 10%, in half the time of
+        filtering unconditional rows (against the model's own rows meeting it 0.985, filtered
+        0.987), and ``account_length <= 40`` (6% of the model's rows), which filtering left to
+        the drawing of values first (0.969), is met by the pool (0.984).
 
         Args:
             budget: With conditions, the most draws in all.
@@ -191,13 +193,10 @@ class Generator:
         log_prior_weights = torch.log(self.coordinate_prior.weights.to(start.dtype))
         # Proposals draw the categories up to the last known or conditioned one; the rest are
         # drawn for the kept ones.
-        needed = ss[0, self.prior.column_of].clone()
-        for condition in conditions:
-            needed[self.slices[condition.column]] = True
-        stop = self.model.spans_through(needed)
-        checked = torch.zeros_like(needed)
+        checked = torch.zeros(x.shape[1], dtype=torch.bool, device=self.device)  # the conditions' matrix columns
         for condition in conditions:
             checked[self.slices[condition.column]] = True
+        stop = self.model.spans_through(ss[0, self.prior.column_of] | checked)
         log_ws, outputs, states, value_parts = [], [], [], {c.column: [] for c in conditions}
         drawn = kept = rounds = 0
         pilot = max(_PILOT_DRAWS, cap // 16)
@@ -344,19 +343,16 @@ class Generator:
             # With no exact condition, the model's own rows that meet the others are resampled
             # when at most _FILTER_DRAWS draws a row do it. After exact conditions a pool pays
             # when it costs fewer draws than the alternative: a range's value takes
-            # ``candidates`` rows of ``proposals`` draws each.
+            # ``candidates`` rows of ``proposals`` draws each. A set of values alone is drawn first: its training shares are the model's, and
+            # each value's rows share one pool (churn `state in [CA, IA]` 2.0x an unconditional
+            # draw that way, 3.4x by resampling the model's rows that have either).
             pooled = None
             if shown.any() or len(others) > 1 or others[0].values is None:
                 budget = (self._candidates_cost(candidates) if shown.any() else _FILTER_DRAWS) * n
                 pooled = self._shared_pool(x[:1], shown[:1], n, generator, others, rng, budget)
-            # (A set of values alone is drawn first: its training shares are the model's, and
-            # each value's rows share one pool; churn `state in [CA, IA]` 2.4x an unconditional
-            # draw that way, 3.4x by resampling the model's rows that have either.)
             if pooled is not None:
-                pooled = (self._noisy(pooled[0], generator), pooled[1])
-            if pooled is not None:
-                matrix, values = pooled
-                fixed.update(values)
+                matrix = self._noisy(pooled[0], generator)
+                fixed.update(pooled[1])
             else:
                 for condition in others:
                     codec = self.codec_of[condition.column]
