@@ -101,8 +101,9 @@ def test_range_after_a_category_follows_the_models_own_conditional(churn_model):
 
 
 def test_a_range_alone_is_the_models_own_filtered_rows(churn_model):
-    # A top-decile range with no exact condition: the model's own rows are filtered (about 10
-    # draws a row), so the other columns are what filtering an unconditional sample gives.
+    # A top-decile range with no exact condition: the model's own rows that meet it are resampled
+    # from one pool (the prior's components reweighted towards the range), so the other columns
+    # are what filtering an unconditional sample gives.
     big = churn_model.sample(100_000, seed=6)
     low = float(big["total_day_minutes"].quantile(0.9))
     rows = churn_model.sample(4000, conditions={"total_day_minutes": {">=": low}}, seed=5)
