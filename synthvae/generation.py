@@ -129,8 +129,7 @@ class Generator:
                     torch.zeros((0, x.shape[1]), device=self.device))
         latents, outputs = [], []
         for start in range(0, n, chunk):
-            z, log_w, recon = self._weighted(x[start : start + chunk], shown[start : start + chunk], self.proposals, generator,
-                                             keep_outputs=True, adjust=adjust)
+            z, log_w, recon = self._weighted(x[start : start + chunk], shown[start : start + chunk], self.proposals, generator, adjust)
             pick = torch.multinomial(torch.softmax(log_w, dim=1), 1, generator=generator).squeeze(1)
             rows = torch.arange(z.shape[0], device=z.device)
             latents.append(z[rows, pick])
@@ -210,11 +209,12 @@ class Generator:
             log_w = log_p + cells - log_q
             if conditions:
                 ok, values = self._check(self._noisy(recon, generator, checked), conditions, rng)
-                index = torch.from_numpy(np.flatnonzero(ok)).to(self.device)
+                rows = np.flatnonzero(ok)
+                index = torch.from_numpy(rows).to(self.device)
                 if blind:
-                    log_w = torch.where(torch.from_numpy(ok).to(self.device), log_w, -torch.inf)
+                    log_w = log_w.masked_fill(~torch.from_numpy(ok).to(self.device), -torch.inf)
                 for name, series in values.items():
-                    value_parts[name].append(series.iloc[index.cpu().numpy()])
+                    value_parts[name].append(series.iloc[rows])
                 recon, state, accepted = recon[index], None if state is None else state[index], log_w[index]
             else:
                 accepted = log_w
@@ -249,24 +249,24 @@ class Generator:
 
     @torch.inference_mode()
     def _weighted(
-        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, keep_outputs: bool = False, adjust=None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, adjust=None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``draws`` proposals per row, their log importance weights, ``(B, draws, D)`` and
-        ``(B, draws)``, and (``keep_outputs``) their decoder outputs ``(B * draws, W)``."""
+        ``(B, draws)``, and their decoder outputs ``(B * draws, W)``."""
         xs = torch.from_numpy(x).to(self.device)
         ss = torch.from_numpy(shown).to(self.device)
         # proposals from the conditional prior and (a share) the unconditional one; log_p: the
         # unconditional prior's density at each
         z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share)
         rows, _, d = z.shape
-        cells, outputs = self._cells(xs, ss, z.reshape(-1, d), draws, generator, keep_outputs, adjust)
+        cells, outputs = self._cells(xs, ss, z.reshape(-1, d), draws, generator, adjust)
         return z, log_p + cells.view(rows, draws) - log_q, outputs
 
-    def _cells(self, xs: torch.Tensor, ss: torch.Tensor, z: torch.Tensor, draws: int, generator, keep_outputs: bool = True,
-               adjust=None, stop: int | None = None):
+    def _cells(self, xs: torch.Tensor, ss: torch.Tensor, z: torch.Tensor, draws: int, generator, adjust=None,
+               stop: int | None = None):
         """The log-likelihood of the known cells of rows ``xs`` (shown columns ``ss``) under
         latents ``z`` ``(B * draws, D)``, ``draws`` consecutive ones per row, ``(B * draws,)``,
-        and (``keep_outputs``) the decoder outputs ``(B * draws, W)``; with ``stop`` (see
+        and the decoder outputs ``(B * draws, W)``; with ``stop`` (see
         :meth:`~synthvae.model.TabularVAE.decode`) also the autoregressive units' state
         ``(B * draws, units)`` (``None`` without them), the spans from ``stop`` on not yet drawn.
 
@@ -294,12 +294,10 @@ class Generator:
                 states.append(state)
             cells = self.model.cell_log_likelihood(known_x[row], recon[:, columns], columns)
             weights.append((cells * known_weight[row]).sum(1))
-            if keep_outputs:
-                outputs.append(recon)
-        result = torch.cat(weights), torch.cat(outputs) if keep_outputs else None
+            outputs.append(recon)
         if stop is None:
-            return result
-        return *result, torch.cat(states) if ordered else None
+            return torch.cat(weights), torch.cat(outputs)
+        return torch.cat(weights), torch.cat(outputs), torch.cat(states) if ordered else None
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
         return decoded_matrix(self.model, z, generator, adjust)

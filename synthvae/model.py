@@ -280,12 +280,12 @@ class TabularVAE(nn.Module):
         units' state, to draw the rest with (:meth:`finish_decode`)."""
         first, act, last = self.categorical_head
         generator = generator if generator is not None else torch.Generator(device=h.device).manual_seed(0)
-        _, out_of = self._ordered_weights()
+        weights = self._ordered_weights()
         pre = first(h)
         k = self.ar_units  # only these units read earlier spans (see _sample_ordered)
-        logits = out[:, self.oh_idx] + nn.functional.linear(act(pre[:, k:]), out_of[:, k:], last.bias)
+        logits = out[:, self.oh_idx] + nn.functional.linear(act(pre[:, k:]), weights[1][:, k:], last.bias)
         spans = range(len(self.one_hot_spans) if stop is None else stop)
-        moving = self._draw_spans(logits, pre[:, :k], spans, x, known, generator, pin=known is not None)
+        moving = self._draw_spans(logits, pre[:, :k], spans, weights, x, known, generator, pin=known is not None)
         out = out.index_copy(1, self.oh_idx, logits)
         return out if stop is None else (out, moving)
 
@@ -304,18 +304,19 @@ class TabularVAE(nn.Module):
         if self.ar_in is None or start >= len(self.one_hot_spans):
             return out
         logits = out[:, self.oh_idx]
-        self._draw_spans(logits, moving, range(start, len(self.one_hot_spans)), None, None, generator, pin=True)
+        self._draw_spans(logits, moving, range(start, len(self.one_hot_spans)), self._ordered_weights(), None, None, generator, pin=True)
         return out.index_copy(1, self.oh_idx, logits)
 
-    def _draw_spans(self, logits: torch.Tensor, moving: torch.Tensor, spans: range, x: torch.Tensor | None,
-                    known: torch.Tensor | None, generator: torch.Generator, pin: bool) -> torch.Tensor:
+    def _draw_spans(self, logits: torch.Tensor, moving: torch.Tensor, spans: range, weights: tuple[torch.Tensor, torch.Tensor],
+                    x: torch.Tensor | None, known: torch.Tensor | None, generator: torch.Generator, pin: bool) -> torch.Tensor:
         """Draw one-hot ``spans`` in order, in place on their ``logits`` ``(B, n_one_hot)`` (each
         span's share from the autoregressive units added), the units' pre-activations
         ``moving`` ``(B, ar_units)`` moved by every draw; a span ``known`` (``(B, data_dim)``
         mask) takes its entry from ``x``. With ``pin``, a drawn span's logits are pinned to its
-        draw. Returns the units' pre-activations after the last span."""
+        draw. ``weights``: :meth:`_ordered_weights`. Returns the units' pre-activations after the
+        last span."""
         act = self.categorical_head[1]
-        into, out_of = self._ordered_weights()
+        into, out_of = weights
         k = self.ar_units
         into_rows, out_of = into[:k].T.contiguous(), out_of[:, :k]  # a drawn entry adds one row
         for span in spans:
