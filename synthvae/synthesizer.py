@@ -1131,13 +1131,15 @@ class Synthesizer:
                 single guess. ``"draw"``: ``draws`` (default 1) tables, each one independent draw
                 from the model given the observed cells (multiple imputation); a list when
                 ``draws > 1``.
-            calibrate: With ``method="mean"``, correct each numeric or datetime column's means
-                by the line that predicts hidden values from them on 2,000 rows the model
-                generates itself (fewer for more than 32 draws), hiding the cells the table's
-                rows hide (the draws are biased
-                towards typical values when most cells are observed; see
-                :meth:`synthvae.generation.Generator._calibration`). Costs one imputation of
-                those rows; no real row is used. ``False``: the plain means.
+            calibrate: With ``method="mean"``, mix each numeric or datetime column's means
+                with the best linear prediction from the row's observed cells under the model
+                (a Gaussian conditional fitted on 20,000 rows the model generates,
+                :class:`synthvae.linear_conditional.LinearConditional`): the draws, chosen
+                among a few proposals a row, use the observed cells' linear evidence only in
+                part. The mix's weight is the one that predicts hidden values best on 2,000
+                further model rows (fewer for more than 32 draws) hiding the cells the table's
+                rows hide (see :meth:`synthvae.generation.Generator._calibration`). Costs one
+                imputation of those rows; no real row is used. ``False``: the plain means.
             seed: Same seed, same result.
 
         Returns:

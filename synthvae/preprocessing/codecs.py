@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -167,14 +168,15 @@ class ColumnCodec(ABC):
         self._check_fitted()
         return self._satisfies(series, condition)
 
-    def collapse(self, series: pd.Series, n: int, reps: int, line: tuple[float, float] | None = None) -> pd.Series:
+    def collapse(self, series: pd.Series, n: int, reps: int, line: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.Series:
         """One value per row from ``reps`` consecutive sampled draws of each of ``n`` rows: the
         mean for real-valued columns, the most frequent draw for categories, the first draw
         otherwise. Used for a best single guess in imputation.
 
         Args:
-            line: For real-valued columns, ``(a, b)``: the value is ``a + b * mean`` (before
-                rounding to the column's grid and bounds); see :meth:`mean_of_draws`.
+            line: For real-valued columns, a function from the rows' means ``(n,)`` (see
+                :meth:`mean_of_draws`) to their values (before rounding to the column's grid
+                and bounds).
         """
         self._check_fitted()
         return self._collapse(series, n, reps, line).rename(self.column.name)
@@ -440,7 +442,7 @@ class _RealValuedCodec(ColumnCodec):
     def _collapse(self, series: pd.Series, n: int, reps: int, line) -> pd.Series:
         mean = self.mean_of_draws(series, n, reps)
         if line is not None:
-            mean = line[0] + line[1] * mean
+            mean = line(mean)
         isnull = np.isnan(mean)
         return self._from_float(np.where(isnull, 0.0, mean), isnull)
 
