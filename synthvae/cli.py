@@ -411,7 +411,7 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
 @click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M.")
 @click.option("--columns", help="Comma-separated columns to fill (default: all).")
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
-              help="With --method mean: correct numeric means by a line fitted on the model's own rows.")
+              help="With --method mean: mix numeric means with the model's best linear prediction from the observed cells, weighed on its own rows.")
 @_seed_option
 @_device_option
 @_library_errors
