@@ -43,6 +43,14 @@ class ConditionalPriorConfig(JsonConfig):
         components: Gaussian components of the output mixture.
         target_dim: Principal components of the latent that the mixture models (the rest of the
             latent is fixed at its mean).
+        full_covariance: Each component a Gaussian with a full covariance, given by its
+            Cholesky factor (scales on the diagonal, free entries below it), rather than a
+            diagonal one. Given most of a row, the latent is pinned along the directions its
+            known cells fix and free along the others, which lie oblique to the coordinate
+            axes; diagonal components can only cover such a thin, tilted cloud by being narrow
+            along every axis (churn, one numeric cell of a row hidden: the hidden value's spread
+            under the diagonal network was 0.47 of its true one, on the model's own rows too;
+            0.79 with full covariances). Model files written before it have ``False``.
     """
 
     data_dim: int
@@ -51,11 +59,19 @@ class ConditionalPriorConfig(JsonConfig):
     hidden_dims: tuple[int, ...] = (256, 256)
     components: int = 8
     target_dim: int | None = None
+    full_covariance: bool = False
 
     @property
     def out_dim(self) -> int:
         """Dimension of the modelled (whitened principal) coordinates."""
         return self.target_dim or self.latent_dim
+
+    @property
+    def factor_size(self) -> int:
+        """Network outputs a component for its Cholesky factor beyond its ``d`` log standard
+        deviations: the entries below the diagonal (none for diagonal covariances)."""
+        d = self.out_dim
+        return d * (d - 1) // 2 if self.full_covariance else 0
 
     @property
     def n_columns(self) -> int:
@@ -78,28 +94,35 @@ class ConditionalPrior(nn.Module):
         dims = [config.data_dim + config.n_columns, *config.hidden_dims]
         with torch.random.fork_rng(devices=[]):
             self.body = mlp(dims)
-            self.head = nn.Linear(dims[-1], k * (1 + 2 * d))
+            self.head = nn.Linear(dims[-1], k * (1 + 2 * d + config.factor_size))
         self.register_buffer("column_of", torch.tensor(config.column_of, dtype=torch.long), persistent=False)
+        # Where a Cholesky factor's entries (below the diagonal, then the diagonal) go in the
+        # flattened d x d matrix: scattered, whose gradient is a gather (index assignment and a
+        # 0/1 matmul cost more, the matmul growing as d^4).
+        rows, cols = torch.tril_indices(d, d, offset=-1)
+        self.register_buffer("places", torch.cat([rows * d + cols, torch.arange(d) * (d + 1)]), persistent=False)
         # Whitened principal coordinates of the latent: c = (z - center) @ basis / scale.
         self.register_buffer("center", torch.zeros(config.latent_dim))
         self.register_buffer("basis", torch.eye(config.latent_dim)[:, :d].contiguous())
         self.register_buffer("scale", torch.ones(d))
         init_linear(self, generator if generator is not None else torch.Generator().manual_seed(0))
 
-    def forward(self, x: torch.Tensor, shown: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Mixture parameters for rows ``x`` ``(B, W)`` whose columns ``shown`` ``(B, C)`` (bool) are observed.
-
-        Returns:
-            Log mixture weights ``(B, K)``, means ``(B, K, D)``, log standard deviations ``(B, K, D)``.
-        """
+    def forward(self, x: torch.Tensor, shown: torch.Tensor) -> "Mixtures":
+        """Mixture parameters for rows ``x`` ``(B, W)`` whose columns ``shown`` ``(B, C)`` (bool) are observed."""
         shown = shown.to(x.dtype)
         visible = x * shown[:, self.column_of]
         out = self.head(self.body(torch.cat([visible, shown], dim=1)))
         k, d = self.config.components, self.config.out_dim
         log_w = torch.log_softmax(out[:, :k], dim=1)
         means = out[:, k : k + k * d].reshape(-1, k, d)
-        log_std = out[:, k + k * d :].reshape(-1, k, d).clamp(-7.0, 3.0)
-        return log_w, means, log_std
+        log_std = out[:, k + k * d : k + 2 * k * d].reshape(-1, k, d).clamp(-7.0, 3.0)
+        tril = None
+        if self.config.full_covariance:
+            # Each component's Cholesky factor: the scales on its diagonal, free entries below.
+            entries = torch.cat([out[:, k + 2 * k * d :].reshape(out.shape[0] * k, self.config.factor_size), log_std.exp().reshape(-1, d)], dim=1)
+            tril = entries.new_zeros((entries.shape[0], d * d)).scatter(1, self.places.expand(entries.shape[0], -1), entries)
+            tril = tril.view(-1, k, d, d)
+        return Mixtures(log_w, means, log_std, tril)
 
     @torch.no_grad()
     def set_whitening(self, axes: "PrincipalAxes") -> None:
@@ -115,8 +138,7 @@ class ConditionalPrior(nn.Module):
 
     def log_prob(self, z: torch.Tensor, x: torch.Tensor, shown: torch.Tensor) -> torch.Tensor:
         """Log density of the modelled coordinates of latents ``z`` ``(B, D)`` given the shown cells, ``(B,)``."""
-        log_w, means, log_std = self(x, shown)
-        return _mixture_log_density(self.whiten(z).unsqueeze(1), log_w, means, log_std).squeeze(1)
+        return self(x, shown).log_density(self.whiten(z).unsqueeze(1)).squeeze(1)
 
     @torch.inference_mode()
     def sample(
@@ -145,7 +167,8 @@ class ConditionalPrior(nn.Module):
             under the proposal ``(B, draws)``, which is what importance weights need, and (with
             ``defensive``) under ``defensive`` ``(B, draws)``.
         """
-        log_w, means, log_std = self(x, shown)  # (B, K), (B, K, d), (B, K, d)
+        mixtures = self(x, shown)
+        log_w, means = mixtures.log_w, mixtures.means  # (B, K), (B, K, d)
         rows, k, d = means.shape
         own = draws - int(round(defensive_share * draws)) if defensive is not None else draws
         c = means.new_empty((rows, 0, d))
@@ -153,17 +176,22 @@ class ConditionalPrior(nn.Module):
             comp = torch.multinomial(log_w.exp(), own, replacement=True, generator=generator)  # (B, own)
             index = comp.unsqueeze(-1).expand(rows, own, d)
             eps = torch.randn((rows, own, d), generator=generator, device=x.device, dtype=means.dtype)
-            c = torch.gather(means, 1, index) + eps * torch.gather(log_std, 1, index).exp()  # (B, own, d)
+            if mixtures.tril is None:
+                c = eps * torch.gather(mixtures.log_std, 1, index).exp()  # (B, own, d)
+            else:
+                factor = torch.gather(mixtures.tril, 1, comp[:, :, None, None].expand(rows, own, d, d))  # (B, own, d, d)
+                c = (factor @ eps.unsqueeze(-1)).squeeze(-1)
+            c = torch.gather(means, 1, index) + c
         if own < draws:
             other = defensive.sample(rows * (draws - own), generator, x.device).to(means.dtype)
             c = torch.cat([c, other.view(rows, draws - own, d)], dim=1)  # (B, draws, d)
         log_defensive = None if defensive is None else defensive.log_prob(c.reshape(-1, d)).view(rows, draws)
         if own == draws:
-            log_q = _mixture_log_density(c, log_w, means, log_std)
+            log_q = mixtures.log_density(c)
         elif own == 0:
             log_q = log_defensive
         else:
-            log_q = torch.logaddexp(_mixture_log_density(c, log_w, means, log_std) + math.log(own / draws),
+            log_q = torch.logaddexp(mixtures.log_density(c) + math.log(own / draws),
                                     log_defensive + math.log(1 - own / draws))
         return self.latents(c), c, log_q, log_defensive
 
@@ -177,19 +205,44 @@ class ConditionalPrior(nn.Module):
         modelled coordinates: this network's components first (diagonal covariances, weight
         ``1 - defensive_share`` in all), then those of ``defensive`` (weight ``defensive_share``).
         Its weights can then be adapted to the row's target (:meth:`MixturePrior.adapted`)."""
-        log_w, means, log_std = self(x[:1], shown[:1])
-        own = torch.diag_embed(log_std[0].exp())  # (K, d, d)
+        mixtures = self(x[:1], shown[:1])
+        log_w, means = mixtures.log_w, mixtures.means
+        own = torch.diag_embed(mixtures.log_std[0].exp()) if mixtures.tril is None else mixtures.tril[0]  # (K, d, d)
         weights = torch.cat([(1 - defensive_share) * log_w[0].exp(), defensive_share * defensive.weights.to(means.dtype)])
         return MixturePrior(weights, torch.cat([means[0], defensive.means.to(means.dtype)]),
                             torch.cat([own, defensive.scale_tril.to(means.dtype)]))
 
 
-def _mixture_log_density(c: torch.Tensor, log_w: torch.Tensor, means: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
-    """Log density of points ``c`` ``(B, M, d)`` under each row's diagonal Gaussian mixture
-    (``log_w`` ``(B, K)``, ``means`` and ``log_std`` ``(B, K, d)``), ``(B, M)``."""
-    diff = (c.unsqueeze(2) - means.unsqueeze(1)) * torch.exp(-log_std).unsqueeze(1)  # (B, M, K, d)
-    comp = -0.5 * (diff**2).sum(-1) - log_std.sum(-1).unsqueeze(1) - 0.5 * c.shape[-1] * math.log(2 * math.pi)
-    return torch.logsumexp(log_w.unsqueeze(1) + comp, dim=2)
+@dataclass
+class Mixtures:
+    """Each row's Gaussian mixture over the modelled coordinates.
+
+    Attributes:
+        log_w: Log weights ``(B, K)``.
+        means: ``(B, K, d)``.
+        log_std: Log standard deviations ``(B, K, d)`` (the Cholesky factors' log diagonals).
+        tril: The components' Cholesky factors ``(B, K, d, d)``; ``None`` for diagonal
+            covariances (``exp(log_std)^2``).
+    """
+
+    log_w: torch.Tensor
+    means: torch.Tensor
+    log_std: torch.Tensor
+    tril: torch.Tensor | None = None
+
+    def log_density(self, c: torch.Tensor) -> torch.Tensor:
+        """Log density of points ``c`` ``(B, M, d)`` under each row's mixture, ``(B, M)``."""
+        diff = c.unsqueeze(2) - self.means.unsqueeze(1)  # (B, M, K, d)
+        if self.tril is None:
+            diff = diff * torch.exp(-self.log_std).unsqueeze(1)  # (B, M, K, d)
+        elif c.shape[1] == 1:  # training: a batched solve (and its gradient)
+            diff = torch.linalg.solve_triangular(self.tril, diff.squeeze(1).unsqueeze(-1), upper=False).squeeze(-1).unsqueeze(1)
+        else:  # many points a row: each factor inverted once
+            eye = torch.eye(c.shape[-1], dtype=c.dtype, device=c.device).expand_as(self.tril)
+            inverse = torch.linalg.solve_triangular(self.tril, eye, upper=False)  # (B, K, d, d)
+            diff = torch.einsum("bkij,bmkj->bmki", inverse, diff)
+        comp = -0.5 * (diff**2).sum(-1) - self.log_std.sum(-1).unsqueeze(1) - 0.5 * c.shape[-1] * math.log(2 * math.pi)
+        return torch.logsumexp(self.log_w.unsqueeze(1) + comp, dim=2)
 
 
 @dataclass(frozen=True)

@@ -679,6 +679,7 @@ class Synthesizer:
             latent_dim=latents.shape[1],
             hidden_dims=tuple(hidden_dims),
             target_dim=axes.dim(),
+            full_covariance=True,
         )
         generator = torch.Generator(device=data.device).manual_seed(seed)
         prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)
