@@ -226,6 +226,8 @@ def imputation(syn: Synthesizer, holdout: pd.DataFrame, masks: int = 3) -> dict:
     cells a numeric column, so one mask decides little), and each mask's numbers."""
     runs = [_imputation_once(syn, holdout, seed) for seed in range(masks)]
     summary = {"masks": masks, "masked_cells": sum(r["masked_cells"] for r in runs), "per_mask": runs}
+    if runs and runs[0]["multiple_imputation_coverage90"] is not None:
+        summary["multiple_imputation_coverage90"] = float(np.mean([r["multiple_imputation_coverage90"] for r in runs]))
     for name in IMPUTERS:
         summary[name] = {key: float(np.mean([r[name][key] for r in runs])) if runs[0][name][key] is not None else None
                          for key in runs[0][name]}
@@ -291,8 +293,18 @@ def _imputation_once(syn: Synthesizer, holdout: pd.DataFrame, mask_seed: int) ->
     for c in learned:
         if c.kind is ColumnKind.NUMERIC and (c.is_integer or c.decimals is not None):
             valid[c.name] = np.round(pd.to_numeric(valid[c.name]), 0 if c.is_integer else c.decimals)
+    # Multiple imputation: how often a hidden numeric cell lies within the central 90% of its 20
+    # draws (0.90 for draws from the right conditional; too-narrow draws hold it less often).
+    tables = syn.impute(holed, method="draw", draws=20, seed=1)
+    inside = []
+    for c in numeric:
+        m = mask[c].to_numpy()
+        draws = np.column_stack([pd.to_numeric(t[c]).to_numpy(float)[m] for t in tables])
+        actual = pd.to_numeric(truth[c]).to_numpy(float)[m]
+        inside.append((actual >= np.quantile(draws, 0.05, axis=1)) & (actual <= np.quantile(draws, 0.95, axis=1)))
     return {
         "masked_cells": int(mask.to_numpy().sum()),
+        "multiple_imputation_coverage90": float(np.concatenate(inside).mean()) if inside else None,
         "synthvae": {**errors(ours), "seconds": ours_seconds},
         "mean_mode": errors(baseline),
         "iterative_imputer": {**errors(iterative), "seconds": iterative_seconds},
@@ -424,6 +436,9 @@ def main() -> None:
             "| --- | --- | --- | --- |",
             *[f"| {k} | {fmt(i[k]['numeric_rmse_std'])} | {fmt(i[k]['categorical_accuracy'])} | "
               f"{' / '.join(fmt(r[k]['numeric_rmse_std']) for r in i['per_mask'])} |" for k in IMPUTERS if k in i],
+            "",
+            f"- multiple imputation (`method=\"draw\"`, 20 draws): the central 90% of a cell's draws holds the hidden value for "
+            f"{fmt(i.get('multiple_imputation_coverage90'))} of the hidden numeric cells (0.90 for draws from the right conditional)",
             "",
             f"- `{target}` given the rest of the row ({entry['target_given_row']['metric']}, {entry['target_given_row']['rows']} held-out rows): "
             f"the model's own conditional ({entry['target_given_row']['draws']} draws) {entry['target_given_row']['model_conditional']:.3f}, "
