@@ -202,8 +202,8 @@ class ConditionalPrior(nn.Module):
     @torch.inference_mode()
     def proposal(self, x: torch.Tensor, shown: torch.Tensor, defensive: MixturePrior, defensive_share: float) -> MixturePrior:
         """:meth:`sample`'s proposal for one row ``x`` ``(1, W)`` as one mixture over the
-        modelled coordinates: this network's components first (diagonal covariances, weight
-        ``1 - defensive_share`` in all), then those of ``defensive`` (weight ``defensive_share``).
+        modelled coordinates: this network's components first (weight ``1 - defensive_share``
+        in all), then those of ``defensive`` (weight ``defensive_share``).
         Its weights can then be adapted to the row's target (:meth:`MixturePrior.adapted`)."""
         mixtures = self(x[:1], shown[:1])
         log_w, means = mixtures.log_w, mixtures.means

@@ -51,8 +51,9 @@ _FILTER_DRAWS = 16
 # Imputation's calibration (Generator._calibration): model rows completed to fit each column's
 # mix of the draws' mean and the linear prediction (2,000 at the default 32 draws a row, fewer
 # for more draws, at least 500), the fewest hidden cells a mix is fitted from, and the model rows
-# the linear predictor is fitted on (german_credit's numeric RMSE with 5,000 / 20,000 / 50,000:
-# see the commit note).
+# the linear predictor is fitted on (numeric RMSE over three masks with 5,000 / 20,000 / 50,000:
+# german_credit 0.923 / 0.932 / 0.921, churn 0.730 / 0.730 / 0.730: the random stream's noise;
+# 20,000 leave wider tables' covariances, one-hots included, well estimated).
 _CALIBRATION_ROWS = 2000
 _CALIBRATION_DRAWS = 64_000
 _CALIBRATION_MIN_ROWS = 500
