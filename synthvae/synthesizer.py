@@ -1131,7 +1131,10 @@ class Synthesizer:
                 ``draws`` (default 32) draws and other cells the most frequent draw: the best
                 single guess. ``"draw"``: ``draws`` (default 1) tables, each one independent draw
                 from the model given the observed cells (multiple imputation); a list when
-                ``draws > 1``.
+                ``draws > 1``. The draws spread somewhat less than the truth: with 20% of cells
+                hidden, the central 90% of 20 draws held the hidden number for 81% (churn) and
+                85% (german_credit) of cells (``benchmarks/results/generation.md``), so
+                between-imputation variances understate the uncertainty a little.
             calibrate: With ``method="mean"``, mix each numeric or datetime column's means
                 with the best linear prediction from the row's observed cells under the model
                 (a Gaussian conditional fitted on 20,000 rows the model generates,
