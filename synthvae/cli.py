@@ -260,8 +260,15 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
                 streaming=streaming, reservoir_rows=reservoir_rows)
     finally:
         bar.close()
+    saving = 0.0
     if main:
+        if not quiet:
+            # The conditional prior trains here, before the file is written: on wide tables
+            # (loans) that takes as long as the fit, and a silent wait looks like a hang.
+            click.echo("training the conditional prior (conditions, augment and impute use it) and writing the model ...", err=True)
+        started = time.perf_counter()
         syn.save(output)
+        saving = time.perf_counter() - started
     if parallel is not None:
         parallel.barrier()  # no process ends before the model is written
         parallel.stop()
@@ -271,7 +278,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     processes = f", {parallel.world} processes" if parallel is not None else ""
     click.echo(
         f"fitted {info.rows} rows x {info.columns} columns in {info.seconds:.1f} s "
-        f"({info.epochs_run} epochs, best {info.best_epoch}{processes}); wrote {output}",
+        f"({info.epochs_run} epochs, best {info.best_epoch}{processes}); wrote {output} "
+        f"in {saving:.1f} s (the conditional prior's training included)",
         err=True,
     )
     if syn.privacy_ is not None:
