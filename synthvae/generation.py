@@ -546,7 +546,7 @@ class Generator:
         """For each real-valued column to fill, the weight ``w`` with which ``w * mean + (1 - w)
         * linear`` best predicts a hidden value from the mean of its draws and the
         :class:`~synthvae.linear_conditional.LinearConditional` prediction, fitted on the
-        model's own rows; and that predictor (``None`` when no column is to be weighed).
+        model's own rows; and that predictor (``None`` when no column to fill is real-valued).
 
         The means of the importance-resampled draws are biased towards the proposals where the
         observed cells pin the latent down: on churn, with 80% of cells observed, the imputed

@@ -168,20 +168,20 @@ class ColumnCodec(ABC):
         self._check_fitted()
         return self._satisfies(series, condition)
 
-    def collapse(self, series: pd.Series, n: int, reps: int, line: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.Series:
+    def collapse(self, series: pd.Series, n: int, reps: int, adjust: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.Series:
         """One value per row from ``reps`` consecutive sampled draws of each of ``n`` rows: the
         mean for real-valued columns, the most frequent draw for categories, the first draw
         otherwise. Used for a best single guess in imputation.
 
         Args:
-            line: For real-valued columns, a function from the rows' means ``(n,)`` (see
+            adjust: For real-valued columns, a function from the rows' means ``(n,)`` (see
                 :meth:`mean_of_draws`) to their values (before rounding to the column's grid
                 and bounds).
         """
         self._check_fitted()
-        return self._collapse(series, n, reps, line).rename(self.column.name)
+        return self._collapse(series, n, reps, adjust).rename(self.column.name)
 
-    def _collapse(self, series: pd.Series, n: int, reps: int, line) -> pd.Series:
+    def _collapse(self, series: pd.Series, n: int, reps: int, adjust) -> pd.Series:
         return series.iloc[::reps].reset_index(drop=True)
 
     def as_sampled(self, series: pd.Series) -> pd.Series:
@@ -439,10 +439,10 @@ class _RealValuedCodec(ColumnCodec):
         """The column as this codec's floats (NaN for nulls), as :meth:`mean_of_draws` gives them."""
         return self._to_float(series)
 
-    def _collapse(self, series: pd.Series, n: int, reps: int, line) -> pd.Series:
+    def _collapse(self, series: pd.Series, n: int, reps: int, adjust) -> pd.Series:
         mean = self.mean_of_draws(series, n, reps)
-        if line is not None:
-            mean = line(mean)
+        if adjust is not None:
+            mean = adjust(mean)
         isnull = np.isnan(mean)
         return self._from_float(np.where(isnull, 0.0, mean), isnull)
 
@@ -766,7 +766,7 @@ class CategoricalCodec(ColumnCodec):
     def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
         return np.isin(self._codes(series), self._allowed_codes(condition))
 
-    def _collapse(self, series: pd.Series, n: int, reps: int, line) -> pd.Series:
+    def _collapse(self, series: pd.Series, n: int, reps: int, adjust) -> pd.Series:
         codes = self._codes(series).reshape(n, reps) + 1  # 0 is null
         counts = np.zeros((n, len(self._categories) + 1), dtype=np.int64)
         np.add.at(counts, (np.repeat(np.arange(n), reps), codes.ravel()), 1)
