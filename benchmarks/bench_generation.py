@@ -228,26 +228,73 @@ def imputation(syn: Synthesizer, holdout: pd.DataFrame, masks: int = 3) -> dict:
     summary = {"masks": masks, "masked_cells": sum(r["masked_cells"] for r in runs), "per_mask": runs}
     if runs and runs[0]["multiple_imputation_coverage90"] is not None:
         summary["multiple_imputation_coverage90"] = float(np.mean([r["multiple_imputation_coverage90"] for r in runs]))
+        summary["multiple_imputation_pit_tails"] = np.mean([r["multiple_imputation_pit_tails"] for r in runs], axis=0).tolist()
+        summary["multiple_imputation_coverage90_model_rows"] = model_rows_coverage(syn, holdout, masks)
     for name in IMPUTERS:
         summary[name] = {key: float(np.mean([r[name][key] for r in runs])) if runs[0][name][key] is not None else None
                          for key in runs[0][name]}
     return summary
 
 
-def _imputation_once(syn: Synthesizer, holdout: pd.DataFrame, mask_seed: int) -> dict:
-    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
-    from sklearn.impute import IterativeImputer
-
-    schema = syn.schema_
-    learned = [c for c in schema if c.kind in (ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)]
-    numeric = [c.name for c in learned if c.kind is ColumnKind.NUMERIC]
-    categorical = [c.name for c in learned if c.kind is not ColumnKind.NUMERIC]
-    truth = holdout.reset_index(drop=True)
+def _masked(syn: Synthesizer, rows: pd.DataFrame, mask_seed: int):
+    """The learned columns (numeric and the others' names), the rows (index 0..n-1), which cells
+    to hide (20% at random, MCAR) and the rows with them hidden."""
+    learned = [c for c in syn.schema_ if c.kind in (ColumnKind.NUMERIC, ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)]
+    truth = rows.reset_index(drop=True)
     rng = np.random.default_rng(mask_seed)
     mask = pd.DataFrame(rng.random((len(truth), len(learned))) < 0.2, columns=[c.name for c in learned])
     holed = truth.copy()
     for name in mask.columns:
         holed[name] = holed[name].mask(mask[name].to_numpy())
+    return learned, truth, mask, holed
+
+
+def _pit(syn: Synthesizer, truth: pd.DataFrame, holed: pd.DataFrame, mask: pd.DataFrame, numeric: list[str],
+         mask_seed: int, draws: int = 20) -> np.ndarray:
+    """Multiple imputation's calibration: where each hidden numeric value falls among its
+    ``draws`` draws. Its rank (ties split at random) is uniform on 0..draws when the draws come
+    from the right conditional, so the randomised PIT value (rank + U) / (draws + 1) is uniform
+    on (0, 1) and lies in the central 90% for 0.90 of the cells; too-narrow draws put it there
+    less often. (The share of cells inside the draws' own 5%-95% quantiles is not that: with
+    20 draws np.quantile's ends sit near the 2nd and 19th, 17/21 = 0.81 for exact continuous
+    draws, more with integer columns' ties.)"""
+    tables = syn.impute(holed, method="draw", draws=draws, seed=1)
+    pits = []
+    tie_rng = np.random.default_rng(1000 + mask_seed)
+    for c in numeric:
+        m = mask[c].to_numpy()
+        drawn = np.column_stack([pd.to_numeric(t[c]).to_numpy(float)[m] for t in tables])
+        actual = pd.to_numeric(truth[c]).to_numpy(float)[m][:, None]
+        below, equal = (drawn < actual).sum(1), (drawn == actual).sum(1)
+        rank = below + np.floor(tie_rng.random(below.size) * (equal + 1))
+        pits.append((rank + tie_rng.random(below.size)) / (draws + 1))
+    return np.concatenate(pits) if pits else np.zeros(0)
+
+
+def _coverage(pit: np.ndarray) -> dict:
+    return {"multiple_imputation_coverage90": float(((pit > 0.05) & (pit < 0.95)).mean()) if pit.size else None,
+            "multiple_imputation_pit_tails": [float((pit <= 0.05).mean()), float((pit >= 0.95).mean())] if pit.size else None}
+
+
+def model_rows_coverage(syn: Synthesizer, holdout: pd.DataFrame, masks: int = 3) -> float | None:
+    """Multiple imputation's coverage on rows the model itself generates (as many as the
+    held-out rows, in their dtypes), whose hidden values come from the model's own conditional:
+    it measures the sampler alone, where the held-out rows measure the model too."""
+    own = syn.sample(len(holdout), seed=7).astype(holdout.dtypes.to_dict())
+    pits = []
+    for seed in range(masks):
+        learned, truth, mask, holed = _masked(syn, own, seed)
+        pits.append(_pit(syn, truth, holed, mask, [c.name for c in learned if c.kind is ColumnKind.NUMERIC], seed))
+    return _coverage(np.concatenate(pits))["multiple_imputation_coverage90"]
+
+
+def _imputation_once(syn: Synthesizer, holdout: pd.DataFrame, mask_seed: int) -> dict:
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    learned, truth, mask, holed = _masked(syn, holdout, mask_seed)
+    numeric = [c.name for c in learned if c.kind is ColumnKind.NUMERIC]
+    categorical = [c.name for c in learned if c.kind is not ColumnKind.NUMERIC]
 
     scale = {c: float(pd.to_numeric(truth[c]).std() or 1.0) for c in numeric}
 
@@ -293,18 +340,10 @@ def _imputation_once(syn: Synthesizer, holdout: pd.DataFrame, mask_seed: int) ->
     for c in learned:
         if c.kind is ColumnKind.NUMERIC and (c.is_integer or c.decimals is not None):
             valid[c.name] = np.round(pd.to_numeric(valid[c.name]), 0 if c.is_integer else c.decimals)
-    # Multiple imputation: how often a hidden numeric cell lies within the central 90% of its 20
-    # draws (0.90 for draws from the right conditional; too-narrow draws hold it less often).
-    tables = syn.impute(holed, method="draw", draws=20, seed=1)
-    inside = []
-    for c in numeric:
-        m = mask[c].to_numpy()
-        draws = np.column_stack([pd.to_numeric(t[c]).to_numpy(float)[m] for t in tables])
-        actual = pd.to_numeric(truth[c]).to_numpy(float)[m]
-        inside.append((actual >= np.quantile(draws, 0.05, axis=1)) & (actual <= np.quantile(draws, 0.95, axis=1)))
+    pit = _pit(syn, truth, holed, mask, numeric, mask_seed)
     return {
         "masked_cells": int(mask.to_numpy().sum()),
-        "multiple_imputation_coverage90": float(np.concatenate(inside).mean()) if inside else None,
+        **_coverage(pit),
         "synthvae": {**errors(ours), "seconds": ours_seconds},
         "mean_mode": errors(baseline),
         "iterative_imputer": {**errors(iterative), "seconds": iterative_seconds},
@@ -437,8 +476,10 @@ def main() -> None:
             *[f"| {k} | {fmt(i[k]['numeric_rmse_std'])} | {fmt(i[k]['categorical_accuracy'])} | "
               f"{' / '.join(fmt(r[k]['numeric_rmse_std']) for r in i['per_mask'])} |" for k in IMPUTERS if k in i],
             "",
-            f"- multiple imputation (`method=\"draw\"`, 20 draws): the central 90% of a cell's draws holds the hidden value for "
-            f"{fmt(i.get('multiple_imputation_coverage90'))} of the hidden numeric cells (0.90 for draws from the right conditional)",
+            f"- multiple imputation (`method=\"draw\"`, 20 draws): the hidden numeric value lies in the central 90% of its draws "
+            f"(randomised PIT; 0.90 for draws from the right conditional) for {fmt(i.get('multiple_imputation_coverage90'))} of the "
+            f"held-out rows' hidden cells (below / above: {' / '.join(fmt(t) for t in i.get('multiple_imputation_pit_tails') or [])}), "
+            f"and for {fmt(i.get('multiple_imputation_coverage90_model_rows'))} on as many rows of the model's own (the sampler alone)",
             "",
             f"- `{target}` given the rest of the row ({entry['target_given_row']['metric']}, {entry['target_given_row']['rows']} held-out rows): "
             f"the model's own conditional ({entry['target_given_row']['draws']} draws) {entry['target_given_row']['model_conditional']:.3f}, "

@@ -149,6 +149,7 @@ class ConditionalPrior(nn.Module):
         generator: torch.Generator | None = None,
         defensive=None,
         defensive_share: float = 0.0,
+        widen: float = 1.0,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``draws`` latents per row from one pass of the network.
 
@@ -160,6 +161,8 @@ class ConditionalPrior(nn.Module):
                 sampling, Hesterberg 1995). Importance weights against a target near the
                 unconditional prior (a condition that says little about the row) then stay even,
                 where this network's own mixture alone can be far from it.
+            widen: Draw from this network's components with their standard deviations times
+                ``widen`` (the log densities are those of the widened mixture).
 
         Returns:
             Latents ``(B, draws, D)``, their modelled coordinates ``(B, draws, out_dim)`` (the
@@ -167,7 +170,7 @@ class ConditionalPrior(nn.Module):
             under the proposal ``(B, draws)``, which is what importance weights need, and (with
             ``defensive``) under ``defensive`` ``(B, draws)``.
         """
-        mixtures = self(x, shown)
+        mixtures = self(x, shown).widened(widen)
         log_w, means = mixtures.log_w, mixtures.means  # (B, K), (B, K, d)
         rows, k, d = means.shape
         own = draws - int(round(defensive_share * draws)) if defensive is not None else draws
@@ -229,6 +232,12 @@ class Mixtures:
     means: torch.Tensor
     log_std: torch.Tensor
     tril: torch.Tensor | None = None
+
+    def widened(self, factor: float) -> "Mixtures":
+        """The same mixtures with every component's standard deviations times ``factor``."""
+        if factor == 1.0:
+            return self
+        return Mixtures(self.log_w, self.means, self.log_std + math.log(factor), None if self.tril is None else self.tril * factor)
 
     def log_density(self, c: torch.Tensor) -> torch.Tensor:
         """Log density of points ``c`` ``(B, M, d)`` under each row's mixture, ``(B, M)``."""

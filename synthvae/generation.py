@@ -82,6 +82,18 @@ class Generator:
             this many draws per row (:meth:`_shared_pool`).
         defensive_share: Share of the proposals drawn from the unconditional prior rather than
             the conditional one (see :meth:`ConditionalPrior.sample`); 0 for none.
+        widen: Each row's own proposals (:meth:`_latents`) come from the conditional prior with
+            its components' standard deviations times this. Fitted by likelihood, the
+            conditional prior is narrower than the model's posterior along the directions the
+            shown cells leave free, even fitted to the model's own rows: on churn's, with 80% of
+            cells shown, 20 draws' central 90% held the hidden columns' decoded means for 0.84-0.87
+            of them; and with a few proposals a row the importance weights cannot widen it. A
+            proposal wider than the target is the safe side of importance sampling. Multiple
+            imputation's 20 draws held the hidden numeric value in their central 90% (randomised
+            PIT; ``benchmarks/bench_generation.py``, 3 masks) on the model's own rows for 0.865 /
+            0.887 / 0.906 of the cells at 1 / 1.2 / 1.4 on churn, 0.877 / 0.897 / 0.911 on
+            german_credit (real held-out rows 0.837 / 0.870 / 0.894 and 0.858 / 0.891 / 0.905);
+            the best guess's RMSE moved within 0.01 (churn 0.729, german_credit 0.925-0.927).
     """
 
     preprocessor: TablePreprocessor
@@ -92,6 +104,7 @@ class Generator:
     proposals: int = 8
     pool_draws: float = 1.5
     defensive_share: float = 0.5
+    widen: float = 1.25
 
     def __post_init__(self) -> None:
         layout = self.preprocessor.layout_
@@ -261,7 +274,7 @@ class Generator:
         ss = torch.from_numpy(shown).to(self.device)
         # proposals from the conditional prior and (a share) the unconditional one; log_p: the
         # unconditional prior's density at each
-        z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share)
+        z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share, self.widen)
         rows, _, d = z.shape
         cells, outputs = self._cells(xs, ss, z.reshape(-1, d), draws, generator, adjust)
         return z, log_p + cells.view(rows, draws) - log_q, outputs

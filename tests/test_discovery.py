@@ -24,6 +24,12 @@ def churn() -> pd.DataFrame:
     return pd.read_csv(dataset_path("churn.csv"))
 
 
+@pytest.fixture(scope="module")
+def fitted(churn) -> Synthesizer:
+    """A short default fit on 1,500 rows: the schema's four charges are derived rules."""
+    return Synthesizer(epochs=3, seed=0).fit(churn.iloc[:1500])
+
+
 def test_churns_charges_are_found_with_their_rates(churn):
     rules = infer_schema(churn).constraints
     assert [rule.describe() for rule in rules] == [
@@ -79,9 +85,8 @@ def test_a_null_input_must_mean_a_null_column():
     assert infer_schema(frame).constraints == ()
 
 
-def test_the_default_fit_computes_the_charges_and_imputation_solves_the_minutes(churn):
-    train, held_out = churn.iloc[:1500], churn.iloc[4000:4200].reset_index(drop=True)
-    fitted = Synthesizer(epochs=3, seed=0).fit(train)
+def test_the_default_fit_computes_the_charges_and_imputation_solves_the_minutes(churn, fitted):
+    held_out = churn.iloc[4000:4200].reset_index(drop=True)
     assert len(fitted.schema_.constraints) == 4
     synthetic = fitted.sample(500, seed=1)
     for part, rate in RATES.items():
@@ -99,6 +104,30 @@ def test_the_default_fit_computes_the_charges_and_imputation_solves_the_minutes(
     assert (filled[rest].astype(str) == holed[rest].astype(str)).all().all()  # nothing else moved
 
 
+def test_multiple_imputation_draws_each_minutes_value_the_rounded_charge_allows(churn, fitted):
+    # Night minutes (tenths) at 0.045 a minute, charges in cents: most charges come from two
+    # minute values. Each draw takes one of them; the best guess stays the nearest one.
+    held_out = churn.iloc[4000:4100].reset_index(drop=True)
+    holed = held_out.assign(total_night_minutes=np.nan)
+    tables = fitted.impute(holed, method="draw", draws=12, seed=0)
+    drawn = np.stack([t.total_night_minutes.to_numpy(float) for t in tables], axis=1)
+    charge = held_out.total_night_charge.to_numpy(float)[:, None]
+    assert (np.round(drawn * 0.045, 2) == charge).all()  # every draw keeps the rule
+    minutes = np.round(np.arange(0, 4000) / 10, 1)
+    allowed = [minutes[np.round(minutes * 0.045, 2) == c] for c in charge[:, 0]]
+    several = np.array([len(a) > 1 for a in allowed])
+    assert several.mean() > 0.5
+    distinct = np.array([len(set(row)) for row in drawn])
+    assert (distinct[several] > 1).mean() > 0.9 and (distinct[~several] == 1).all()
+    truth = held_out.total_night_minutes.to_numpy(float)
+    assert np.mean([t in set(row) for t, row in zip(truth, drawn)]) > 0.95
+    best = fitted.impute(holed, seed=0).total_night_minutes.to_numpy(float)
+    assert (best == np.round(charge[:, 0] / 0.045, 1)).mean() > 0.95  # the exact solution on the grid
+    others = [c for c in holed.columns if c != "total_night_minutes"]
+    for table in tables:
+        assert (table[others].astype(str) == holed[others].astype(str)).all().all()
+
+
 def test_infer_schema_command_reports_the_rules_and_can_skip_them(churn, tmp_path):
     data = tmp_path / "churn.csv"
     churn.iloc[:600].to_csv(data, index=False)
@@ -112,9 +141,8 @@ def test_infer_schema_command_reports_the_rules_and_can_skip_them(churn, tmp_pat
     assert "constraints" not in json.loads(out.read_text())
 
 
-def test_a_condition_on_a_derived_column_steers_the_model_through_its_input(churn):
+def test_a_condition_on_a_derived_column_steers_the_model_through_its_input(churn, fitted):
     train = churn.iloc[:1500]
-    fitted = Synthesizer(epochs=3, seed=0).fit(train)
     once = train.total_day_charge.value_counts()
     value = float(once[once == 1].index[0])  # a charge of one training row in 1,500
     exact = fitted.sample(300, conditions={"total_day_charge": value}, seed=1)

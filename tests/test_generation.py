@@ -190,6 +190,33 @@ def test_multiple_imputation_spreads_like_the_columns_nothing_predicts(churn_mod
         assert np.mean((truth >= low) & (truth <= high)) > 0.38
 
 
+def test_multiple_imputation_of_the_models_own_rows_is_calibrated(churn_model):
+    # On rows the model generates, the hidden values come from the model's own conditional, so
+    # 20 draws given the other cells should rank a hidden value uniformly among them: its
+    # randomised PIT lies in the central 90% for 0.90 of the cells. A conditional prior fitted
+    # to the training rows' posterior means, drawn as it is, gave 0.81 here (too narrow: 0.08
+    # and 0.11 in the tails); fitted to the model's own pairs, with widened proposals, 0.89.
+    own = churn_model.sample(300, seed=11)
+    numeric = ["account_length", "total_day_minutes", "total_day_calls", "total_eve_minutes", "total_eve_calls",
+               "total_intl_calls", "number_customer_service_calls"]
+    rng = np.random.default_rng(0)
+    hidden = rng.random((len(own), len(numeric))) < 0.3
+    holed = own.copy()
+    for j, column in enumerate(numeric):
+        holed[column] = holed[column].mask(hidden[:, j])
+    tables = churn_model.impute(holed, method="draw", draws=20, seed=0)
+    pits = []
+    for j, column in enumerate(numeric):
+        draws = np.stack([t[column].to_numpy(float)[hidden[:, j]] for t in tables], axis=1)
+        truth = own[column].to_numpy(float)[hidden[:, j]][:, None]
+        below, ties = (draws < truth).sum(1), (draws == truth).sum(1)
+        pits.append((below + np.floor(rng.random(len(truth)) * (ties + 1)) + rng.random(len(truth))) / 21)
+    pit = np.concatenate(pits)
+    assert len(pit) > 500
+    assert 0.85 < np.mean((pit > 0.05) & (pit < 0.95)) < 0.95
+    assert np.mean(pit <= 0.05) < 0.075 and np.mean(pit >= 0.95) < 0.075
+
+
 def test_set_of_categories_keeps_their_shares(churn_model, churn_small):
     counts = churn_small["state"].value_counts()
     common, rare = counts.index[0], counts.index[-1]
@@ -326,10 +353,10 @@ def test_impute_beats_column_means_on_a_numeric_column(churn_model, churn_small)
 
 
 def test_calibrated_means_are_closer_to_hidden_values_of_the_models_own_rows(churn_model):
-    # The plain means of the draws sit towards typical values when the other cells pin the
-    # latent down (customer-service calls: 0.3 sd low on this model's own rows); the calibration
-    # line, fitted on other rows of the model, takes much of that away (how much, after
-    # rounding to the integer grid, depends on where the means fall between two integers).
+    # On the model's own rows the best guess should be unbiased, and the mix with the linear
+    # prediction (fitted on other rows of the model) closer than the draws' means alone. (With
+    # a conditional prior fitted to the training rows' posterior means, the plain means of the
+    # customer-service calls were 0.3 sd low here; fitted to the model's own pairs, 0.02 sd.)
     rows = churn_model.sample(1000, seed=7)
     column = "number_customer_service_calls"
     truth = rows[column].to_numpy(float)
@@ -338,15 +365,19 @@ def test_calibrated_means_are_closer_to_hidden_values_of_the_models_own_rows(chu
     calibrated = churn_model.impute(holed, seed=0)[column].to_numpy(float)
     error = {name: np.sqrt(np.mean((guess - truth) ** 2)) for name, guess in (("plain", plain), ("calibrated", calibrated))}
     assert error["calibrated"] < error["plain"]
-    assert abs(calibrated.mean() - truth.mean()) < 0.8 * abs(plain.mean() - truth.mean())
+    for guess in (plain, calibrated):
+        assert abs(guess.mean() - truth.mean()) < 0.1 * truth.std()
     # Observed cells stay as they were either way.
     kept = churn_model.impute(holed, seed=0)
     assert (kept["total_day_minutes"].to_numpy(float) == rows["total_day_minutes"].to_numpy(float)).all()
 
 
-def test_linear_mix_improves_numeric_guesses_on_held_out_real_rows():
-    # german_credit's numbers depend on each other linearly (duration and amount); with 80% of a
-    # row observed the draws' means use that only in part, the linear prediction mixed in fully.
+def test_best_guess_beats_column_means_on_held_out_real_rows():
+    # german_credit's numbers depend on each other (duration and amount), and the best guess
+    # uses that: RMSE 0.856 against 0.952 for the column means here. The linear prediction mixed
+    # into the draws' means must not make it worse. (With a conditional prior fitted to the
+    # training rows' posterior means the draws' means alone scored 0.946 and the mix 0.873;
+    # fitted to the model's own pairs, 0.861 and 0.856.)
     table = pd.read_csv(dataset_path("german_credit.csv")).sample(frac=1.0, random_state=0).reset_index(drop=True)
     fit, held = table.iloc[:800], table.iloc[800:]
     seen = np.ones(len(held), bool)
@@ -366,7 +397,7 @@ def test_linear_mix_improves_numeric_guesses_on_held_out_real_rows():
 
     plain, mixed = rmse(syn.impute(holed, calibrate=False, seed=0)), rmse(syn.impute(holed, seed=0))
     means = rmse(holed.fillna({c: holed[c].mean() for c in numbers}))
-    assert mixed < 0.95 * plain and mixed < 0.95 * means
+    assert mixed < 0.92 * means and mixed <= plain + 0.002
 
 
 def test_best_guess_fills_every_column_kind(fitted_mixed, mixed_frame):
