@@ -1223,12 +1223,12 @@ class Synthesizer:
         if method != "mean":
             # Each draw takes its own value among those a rounded derived cell allows for a
             # solved input (the model was given the nearest; a tenth of a minute moves nothing).
-            for k, table in enumerate(tables):
+            solved = {name: cells & given[name].isna().to_numpy() & user[name].notna().to_numpy() for name, cells in fill.items()}
+            solved = {name: cells for name, cells in solved.items() if cells.any()}
+            for table in tables if solved else ():
                 drawn = self._as_sampled(self.constraints_.solve_inputs(given, fill, rng))
-                for name, cells in fill.items():
-                    solved = cells & given[name].isna().to_numpy() & user[name].notna().to_numpy()
-                    if solved.any():
-                        table[name] = table[name].where(~solved, drawn[name])
+                for name, cells in solved.items():
+                    table[name] = table[name].where(~cells, drawn[name])
         tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng) for t in tables]
         left = sum(int((broken(t) & any_fill).sum()) for t in tables)
         if left:
