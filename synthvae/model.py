@@ -198,6 +198,11 @@ class TabularVAE(nn.Module):
         categories depend on ``z`` (the categorical head) sample category shares a little off
         the data's; this puts them back without touching how categories depend on the rest of
         the row.
+
+        With an autoregressive head the rounds run on logits decoded once per pass (up to
+        :data:`_MATCH_PASSES`), since a span's logits follow the entries drawn before it: fitted
+        on one decoding, 40,000 rows of a 600-row churn model (seeds 2-3, learning rate 3e-3)
+        drew voice_mail_plan 0.012-0.014 off its share; after 2 / 3 passes at most 0.009 / 0.006.
         """
         if not self.oh_idx.numel() or z.shape[0] == 0:
             return
@@ -207,21 +212,31 @@ class TabularVAE(nn.Module):
         # what the rounds add (at most _MATCH_LOGITS of them are kept: fewer latents for very
         # wide tables).
         z = z[: max(1, min(z.shape[0], _MATCH_LOGITS // self.oh_idx.numel()))]
-        logits = torch.cat([self.decode(z[start : start + SAMPLE_CHUNK])[:, self.oh_idx] for start in range(0, z.shape[0], SAMPLE_CHUNK)])
+        # With an autoregressive head a span's logits depend on the entries drawn for the spans
+        # before it, which the shifts change: the logits are decoded again after each pass.
+        for _ in range(_MATCH_PASSES if self.ar_in is not None else 1):
+            logits = torch.cat([self.decode(z[start : start + SAMPLE_CHUNK])[:, self.oh_idx] for start in range(0, z.shape[0], SAMPLE_CHUNK)])
+            if self._match_pass(logits, target, bias, rounds, tolerance):
+                break
+
+    def _match_pass(self, logits: torch.Tensor, target: torch.Tensor, bias: torch.Tensor, rounds: int, tolerance: float) -> bool:
+        """The rounds of :meth:`match_category_shares` on fixed decoded ``logits`` ``(N,
+        n_one_hot)``; whether the first round found every share within ``tolerance``."""
         added = torch.zeros_like(target)
-        for _ in range(rounds):
+        for round_ in range(rounds):
             mean = torch.zeros_like(target)
-            for start in range(0, z.shape[0], SAMPLE_CHUNK):
+            for start in range(0, logits.shape[0], SAMPLE_CHUNK):
                 chunk = logits[start : start + SAMPLE_CHUNK] + added
                 lse = segment_logsumexp(chunk, self.oh_seg, self.config.n_segments)
                 mean += torch.exp(chunk - lse[:, self.oh_seg]).sum(0)
-            mean /= z.shape[0]
+            mean /= logits.shape[0]
             if float((mean - target).abs().max()) <= tolerance:
-                break
+                return round_ == 0
             usable = (target > 0) & (mean > 0)
             shift = torch.where(usable, torch.log(target.clamp_min(1e-30)) - torch.log(mean.clamp_min(1e-30)), 0.0).clamp(-5.0, 5.0)
             bias[self.oh_idx] += shift
             added += shift
+        return False
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance of ``x`` ``(B, data_dim)`` -> two ``(B, latent)``."""
@@ -605,6 +620,8 @@ _PINNED = 1e4
 
 # Most one-hot logits (latents x entries) that match_category_shares keeps: 128 MB in float32.
 _MATCH_LOGITS = 2**25
+# Decodings match_category_shares makes with an autoregressive head (see there).
+_MATCH_PASSES = 3
 
 # Rows decoded at a time when sampling: a chunk's activations (chunk x hidden floats) stay in
 # the CPU's cache. The random draws are made per batch, not per chunk, so it does not change them.
