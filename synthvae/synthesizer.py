@@ -237,9 +237,10 @@ class Synthesizer:
             rows closer to training than to held-out rows german 0.546 -> 0.561; see
             :data:`synthvae.training.TARGET_BALANCE`). A numeric target changes nothing.
             Refused with ``privacy`` (the weight comes from the real class shares).
-        learning_rate: Adam step size; ``None``: 3e-3, or 2e-3 for the (256, 256) network (1e-2 with ``privacy``: DP-SGD's noise
-            grows with the parameter count and its steps are few, so a private fit takes a
-            smaller network and larger steps; see ``benchmarks/bench_privacy.py``).
+        learning_rate: Adam step size; ``None``: 3e-3, or 2e-3 for the (256, 256) network (see
+            ``_NETWORK``); 1e-2 with ``privacy``: DP-SGD's noise grows with the parameter count
+            and its steps are few, so a private fit takes a smaller network and larger steps
+            (see ``benchmarks/bench_privacy.py``).
         validation_fraction: Share of rows held out for early stopping.
         patience: Epochs without improvement before early stopping.
         max_categories: One-hot slots per categorical column before rare categories are pooled.
@@ -1139,8 +1140,8 @@ class Synthesizer:
                 single guess. ``"draw"``: ``draws`` (default 1) tables, each one independent draw
                 from the model given the observed cells (multiple imputation); a list when
                 ``draws > 1``. With 20% of held-out rows' cells hidden, the hidden number lay in
-                the central 90% of its 20 draws (randomised PIT, 0.90 for exact draws) for 0.875
-                (churn) and 0.896 (german_credit) of cells (``benchmarks/results/generation.md``):
+                the central 90% of its 20 draws (randomised PIT, 0.90 for exact draws) for 0.869
+                (churn) and 0.887 (german_credit) of cells (``benchmarks/results/generation.md``):
                 between-imputation variances about right, a little narrow on churn.
             calibrate: With ``method="mean"``, mix each numeric or datetime column's means
                 with the best linear prediction from the row's observed cells under the model
