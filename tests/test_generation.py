@@ -176,18 +176,22 @@ def test_model_files_before_full_covariance_load_diagonal_networks():
 
 
 def test_multiple_imputation_spreads_like_the_columns_nothing_predicts(churn_model):
-    # Calls counts and account length are independent of the rest of a churn row. Diagonal
-    # components of the conditional prior drew them 0.22 of their spread (90% intervals held the
-    # truth 28% of the time); full covariances 0.57-0.75 (60-65%).
+    # Calls counts and account length are independent of the rest of a churn row, so their
+    # draws should spread about as the column does. Diagonal components of the conditional
+    # prior drew them 0.22 of their spread (90% intervals held the truth 28% of the time); now
+    # 0.79, and the hidden value's randomised PIT among 20 draws lies in the central 90% for
+    # 0.83-0.86 of these 200 real held-out rows (0.90 for exact draws; the model is not exact).
     churn = pd.read_csv(dataset_path("churn.csv"))
     held = churn.iloc[600:800].reset_index(drop=True)
+    rng = np.random.default_rng(0)
     for column in ("total_day_calls", "account_length"):
         tables = churn_model.impute(held.assign(**{column: np.nan}), method="draw", draws=20, seed=0)
         draws = np.stack([t[column].to_numpy(float) for t in tables], axis=1)
         truth = held[column].to_numpy(float)
-        assert draws.std(axis=1).mean() > 0.35 * truth.std()
-        low, high = np.quantile(draws, 0.05, axis=1), np.quantile(draws, 0.95, axis=1)
-        assert np.mean((truth >= low) & (truth <= high)) > 0.38
+        assert draws.std(axis=1).mean() > 0.6 * truth.std()
+        below, ties = (draws < truth[:, None]).sum(1), (draws == truth[:, None]).sum(1)
+        pit = (below + rng.integers(0, ties + 1) + rng.random(truth.size)) / (draws.shape[1] + 1)
+        assert np.mean((pit > 0.05) & (pit < 0.95)) > 0.7, column
 
 
 def test_multiple_imputation_of_the_models_own_rows_is_calibrated(churn_model):
