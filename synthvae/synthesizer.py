@@ -621,7 +621,7 @@ class Synthesizer:
         A private fit's codecs hold the released noisy histograms while DP-SGD leaves the decoder's
         marginals off (on diamonds at epsilon 10, column shapes 0.907 against 0.988 without DP);
         the map uses only the model and the release, so it is post-processing."""
-        matrix = _standard_draws(model, int(min(max(rows, 1000), 50_000)), seed + 1, device)
+        _, matrix = _model_draws(model, None, int(min(max(rows, 1000), 50_000)), seed + 1, device)
         layout = preprocessor.layout_
         for codec in preprocessor.codecs_:
             if hasattr(codec, "calibrate") and codec.width:
@@ -672,12 +672,13 @@ class Synthesizer:
         intervals hold more hidden values (``benchmarks/bench_generation.py``).
 
         It trains for as many steps as the VAE did, but at least 1,500 steps or 100 passes over
-        the training rows (whichever is fewer) and at most 3,000, with early stopping. It needs that floor
-        of its own: the VAE's default budget is a few hundred steps on small tables, where the
-        conditional prior's validation loss was still falling fast (churn: 7.7 nats after 480
-        steps, 3.3 after 3,000), and the conditionals and imputations it gives were worse for it.
-        Batches are a sixteenth of the training rows, 256 to 512: on german_credit's 800 rows, 64-row
-        batches took 1,200 steps (+0.8 s of fit) for an imputation no better than 256-row ones.
+        the training rows (whichever is fewer) and at most 3,000, with early stopping. It needs
+        that floor of its own: the VAE's default budget is a few hundred steps on small tables,
+        where the conditional prior's validation loss was still falling fast (churn: 7.7 nats
+        after 480 steps, 3.3 after 3,000), and the conditionals and imputations it gives were
+        worse for it. Batches are a sixteenth of the training rows, 256 to 512: on german_credit's
+        800 rows, 64-row batches took 1,200 steps (+0.8 s of fit) for an imputation no better
+        than 256-row ones.
         """
         layout, hidden_dims = self.preprocessor_.layout_, self.model_.config.hidden_dims
         seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, 50_000)
@@ -1234,10 +1235,11 @@ class Synthesizer:
             # solved input (the model was given the nearest; a tenth of a minute moves nothing).
             solved = {name: cells & given[name].isna().to_numpy() & user[name].notna().to_numpy() for name, cells in fill.items()}
             solved = {name: cells for name, cells in solved.items() if cells.any()}
-            for table in tables if solved else ():
-                drawn = self._as_sampled(self.constraints_.solve_inputs(given, fill, rng))
-                for name, cells in solved.items():
-                    table[name] = table[name].where(~cells, drawn[name])
+            if solved:
+                for table in tables:
+                    drawn = self._as_sampled(self.constraints_.solve_inputs(given, fill, rng))
+                    for name, cells in solved.items():
+                        table[name] = table[name].where(~cells, drawn[name])
         tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng) for t in tables]
         left = sum(int((broken(t) & any_fill).sum()) for t in tables)
         if left:
@@ -1475,10 +1477,9 @@ def _model_pairs(model: TabularVAE, prior: MixturePrior | None, preprocessor: Ta
     """``rows`` rows the fitted model generates, encoded as training rows are (exact one-hots,
     values on the columns' grids), ``(rows, W)``, and the latents they were decoded from
     ``(rows, latent)``: all drawn from ``seed``."""
-    generator = torch.Generator(device=device).manual_seed(seed)
     model.eval()
-    z = prior_latents(prior, model.config.latent_dim, rows, generator, device)
-    frame = preprocessor.finalize(preprocessor.reverse_transform(decoded_matrix(model, z, generator), np.random.default_rng(seed)))
+    z, matrix = _model_draws(model, prior, rows, seed, device)
+    frame = preprocessor.finalize(preprocessor.reverse_transform(matrix, np.random.default_rng(seed)))
     # Columns the model does not learn (a personal column's "drop" strategy) are not drawn; the
     # encoding reads nothing of them, but checks they are there.
     frame = frame.assign(**{name: pd.Series([""] * rows, dtype=object) for name in preprocessor.schema.names if name not in frame})
@@ -1486,10 +1487,12 @@ def _model_pairs(model: TabularVAE, prior: MixturePrior | None, preprocessor: Ta
     return torch.from_numpy(x).to(device), z
 
 
-def _standard_draws(model: TabularVAE, rows: int, seed: int, device) -> np.ndarray:
-    """A sampled encoded matrix of ``rows`` rows, latents from N(0, I), all drawn from ``seed``."""
+def _model_draws(model: TabularVAE, prior: MixturePrior | None, rows: int, seed: int, device) -> tuple[torch.Tensor, np.ndarray]:
+    """``rows`` latents from ``prior`` (N(0, I) for ``None``) and the sampled encoded matrix
+    decoded from them (column-major), all drawn from ``seed``."""
     generator = torch.Generator(device=device).manual_seed(seed)
-    return decoded_matrix(model, prior_latents(None, model.config.latent_dim, rows, generator, device), generator)
+    z = prior_latents(prior, model.config.latent_dim, rows, generator, device)
+    return z, decoded_matrix(model, z, generator)
 
 
 @torch.no_grad()
