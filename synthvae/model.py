@@ -153,9 +153,14 @@ class TabularVAE(nn.Module):
         if self.categorical_head is not None and config.autoregressive:
             self.ar_in = nn.Parameter(torch.zeros(width, len(config.one_hot_index)))
             self.ar_units = min(config.autoregressive, width)
-            into, out_of, self.span_entries = _made_masks(config, width, self.ar_units)
+            into, out_of, self.span_entries, degree = _made_masks(config, width, self.ar_units)
             self.register_buffer("ar_in_mask", into, persistent=False)
             self.register_buffer("head_mask", out_of, persistent=False)
+            # For the sampler (_sample_ordered): the autoregressive units in order of degree,
+            # and for each span how many of them its logits read (degree <= span).
+            k = self.ar_units
+            self.register_buffer("ar_order", torch.argsort(degree[:k], stable=True), persistent=False)
+            self.ar_final = [int((degree[:k] <= span).sum()) for span in range(config.n_segments)]
         self.reset_parameters(generator if generator is not None else torch.Generator().manual_seed(0))
 
     @torch.no_grad()
@@ -495,7 +500,17 @@ class TabularVAE(nn.Module):
     def _sample_ordered(self, z: torch.Tensor, block: torch.Tensor, noise: torch.Tensor, uniform: torch.Tensor, adjust) -> None:
         """:meth:`_decode_into` then :meth:`_draw_into` for an autoregressive head: the spans are
         drawn in layout order, each one's drawn entry fed to the head's hidden layer (one column
-        of its input weights added) before the next span's logits are computed."""
+        of its input weights added) before the next span's logits are computed.
+
+        A unit of degree ``d`` (see :func:`_made_masks`) reads spans ``< d`` and feeds the logits
+        of spans ``>= d``: once span ``d - 1`` is drawn it no longer moves. So the units are
+        taken in order of degree, each one's activation computed once, when it is final, and a
+        span's logits read only the units final by then (the others' weights there are masked
+        to 0). With binary spans drawn by a threshold, wide ones by running sums along rows, and
+        a narrow span's draw fed to the units as a product with its one-hot, ``sample(1_000_000)``
+        took 9.2 s instead of 11.2 on loans (28 spans, 1 thread, median of 3), 2.84 s instead of
+        3.08 on churn, 1.96 instead of 2.05 on diamonds; the rows were the same (200,000 of
+        loans', equal as tables): the reordered sums move logits by rounding only."""
         h = self._hidden(z)
         last = self.decoder[-1]
         torch.mm(last.weight, h.T, out=block).add_(last.bias.unsqueeze(1))  # (W, rows)
@@ -510,14 +525,26 @@ class TabularVAE(nn.Module):
         # logits is computed once, as a plain head's.
         k = self.ar_units
         fixed = torch.mm(out_of[:, k:], nn.functional.silu(pre[k:])).add_(logits.bias.unsqueeze(1))  # (n_one_hot, rows)
-        moving = pre[:k].T.contiguous()  # (rows, k): a drawn entry adds one row of into_rows
-        into_rows, out_of = into[:k].T.contiguous(), out_of[:, :k]
+        block.index_add_(0, self.oh_idx, fixed)
+        order, final = self.ar_order, self.ar_final
+        moving = pre[order]  # (k, rows), in order of degree: a drawn entry adds its column of into
+        active = torch.empty_like(moving)
+        into, out_of = into[order], out_of[:, order]
+        done, spans = 0, len(self.one_hot_spans)
         for span, ((column, width), (start, _)) in enumerate(zip(self.one_hot_spans, self.span_entries)):
-            entries = slice(start, start + width)
+            ready = final[span]  # units whose degree is <= span: final, and all this span reads
+            if ready > done:
+                active[done:ready] = nn.functional.silu(moving[done:ready])
+                done = ready
             cols = block[column : column + width]
-            cols += fixed[entries]
-            cols += torch.mm(out_of[entries], nn.functional.silu(moving).T)
-            moving += into_rows[start + _draw_span(cols, uniform[span])]
+            if ready:
+                cols.addmm_(out_of[start : start + width, :ready], active[:ready])
+            drawn = _draw_span(cols, uniform[span])
+            if span + 1 < spans and ready < k:
+                if width <= _GATHER_WIDTH:  # the drawn one-hot times the span's inputs
+                    moving[ready:].addmm_(into[ready:, start : start + width], cols)
+                else:
+                    moving[ready:] += into[ready:, start + drawn]
 
     @torch.inference_mode()
     def add_noise(self, out: torch.Tensor, generator: torch.Generator | None = None, columns: torch.Tensor | None = None) -> torch.Tensor:
@@ -579,6 +606,22 @@ def _draw_span(block: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
     the span's cumulative distribution at ``uniform`` ``(rows,)`` (float64, consumed), in place;
     the drawn entries ``(rows,)``."""
     width, rows = block.shape
+    if width == 2:
+        # The same draw in four operations: entry 1 when uniform >= p0 / (p0 + p1).
+        drawn = uniform >= torch.sigmoid((block[0] - block[1]).double())
+        block[1] = drawn
+        block[0] = ~drawn
+        return drawn.long()
+    if width >= _CUMSUM_WIDTH:
+        # Running sums along each row's entries, laid out contiguously: the same sums, fewer
+        # operations than the loop below for a wide span.
+        probs = block.sub_(block.amax(0)).exp_().T.to(torch.float64).contiguous()  # (rows, width)
+        running = probs.cumsum_(1)
+        total = running[:, -1]
+        target = torch.minimum(uniform.mul_(total), total * (1.0 - 2.0**-52))
+        drawn = torch.searchsorted(running, target.unsqueeze(1), right=True).squeeze(1)
+        block.zero_().scatter_(0, drawn.unsqueeze(0), 1.0)
+        return drawn
     probs = block.sub_(block.amax(0)).exp_().double()  # unnormalised, float64
     total = probs.sum(0)  # (rows,): row after row, the same sums at any chunk size
     target = torch.minimum(uniform.mul_(total), total * (1.0 - 2.0**-52))  # < total
@@ -592,13 +635,13 @@ def _draw_span(block: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
     return drawn
 
 
-def _made_masks(config: VAEConfig, width: int, units: int) -> tuple[torch.Tensor, torch.Tensor, list[tuple[int, int]]]:
+def _made_masks(config: VAEConfig, width: int, units: int) -> tuple[torch.Tensor, torch.Tensor, list[tuple[int, int]], torch.Tensor]:
     """The masks of an autoregressive categorical head (MADE): the first ``units`` hidden units
     get degrees 1, 2, ..., K - 1 in turn (K spans), the others degree 0; a unit of degree ``d``
     reads the one-hot entries of spans ``< d`` (input mask ``(width, n_one_hot)``), and span
     ``s``'s logits read the units of degree ``<= s`` (output mask ``(n_one_hot, width)``), so
     no span's logits depend on itself or on a later span. Also each span's (first entry,
-    width) in the one-hot entries."""
+    width) in the one-hot entries, and each unit's degree ``(width,)``."""
     segment = torch.tensor(config.one_hot_segment, dtype=torch.long)
     spans = config.n_segments
     degree = torch.zeros(width, dtype=torch.long)
@@ -612,7 +655,7 @@ def _made_masks(config: VAEConfig, width: int, units: int) -> tuple[torch.Tensor
         if where.numel() and int(where[-1] - where[0]) + 1 != where.numel():
             raise ValueError(f"one-hot span {span} is not a contiguous block of entries")
         entries.append((int(where[0]), int(where.numel())))
-    return into, out_of, entries
+    return into, out_of, entries, degree
 
 
 # A pinned span's other entries get this logit below the drawn one's: never drawn again.
@@ -626,6 +669,8 @@ _MATCH_PASSES = 3
 # Rows decoded at a time when sampling: a chunk's activations (chunk x hidden floats) stay in
 # the CPU's cache. The random draws are made per batch, not per chunk, so it does not change them.
 SAMPLE_CHUNK = 4096
+_CUMSUM_WIDTH = 24  # a span this wide draws by running sums along rows (see _draw_span)
+_GATHER_WIDTH = 8  # a drawn entry's inputs are gathered, not multiplied in, above this width
 
 
 def _one_hot_spans(config: VAEConfig) -> list[tuple[int, int]]:

@@ -207,3 +207,41 @@ def test_add_noise_on_some_columns_draws_only_those():
     assert not torch.equal(sampled[:, 0], out[:, 0])
     assert torch.equal(sampled[:, 3:5].sum(1), torch.ones(500)) and set(sampled[:, 3:5].unique().tolist()) == {0.0, 1.0}
     assert torch.equal(out, model.decode(torch.randn(500, 2, generator=torch.Generator().manual_seed(0))))  # outputs untouched
+
+
+def test_fast_ordered_sampling_draws_the_joint_the_ancestral_decoder_draws():
+    # Six spans, binary ones and one wide enough for the running-sum draw, under random head
+    # weights: sample_matrix (units taken in order of degree) and decode with every span drawn
+    # and pinned (the reference, span after span over all units) give the same joint.
+    widths = (2, 3, 2, 30, 2, 4)
+    one_hot = tuple(range(1, 1 + sum(widths)))
+    segment = tuple(i for i, w in enumerate(widths) for _ in range(w))
+    config = VAEConfig(data_dim=1 + sum(widths), continuous_index=(0,), one_hot_index=one_hot, one_hot_segment=segment,
+                       latent_dim=2, hidden_dims=(8,), categorical_head=12, autoregressive=7)
+    model = TabularVAE(config, generator=torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        model.ar_in.copy_(torch.randn(model.ar_in.shape, generator=gen) * 2)
+        model.categorical_head[-1].weight.copy_(torch.randn(model.categorical_head[-1].weight.shape, generator=gen))
+    model.eval()
+    rows = 40_000
+    z = torch.zeros(rows, 2)  # one fixed joint over the spans
+    fast = model.sample_matrix(z, torch.Generator().manual_seed(2))[:, 1:]
+    with torch.inference_mode():
+        pinned = model.decode(z, torch.zeros(rows, config.data_dim), torch.zeros(rows, config.data_dim, dtype=torch.bool),
+                              torch.Generator().manual_seed(3))[:, 1:]
+    starts = [sum(widths[:i]) for i in range(len(widths))]
+
+    def entries(out: torch.Tensor) -> list[torch.Tensor]:
+        return [out[:, s : s + w].argmax(1) for s, w in zip(starts, widths)]
+
+    a, b = entries(fast), entries(pinned)
+    for i in range(len(widths)):
+        for j in range(i + 1, len(widths)):
+            pair_a = torch.bincount(a[i] * widths[j] + a[j], minlength=widths[i] * widths[j]).double() / rows
+            pair_b = torch.bincount(b[i] * widths[j] + b[j], minlength=widths[i] * widths[j]).double() / rows
+            assert (pair_a - pair_b).abs().max() < 5 * math.sqrt(0.25 * 2 / rows), (i, j)
+    # the spans depend on each other: the joint is not the product of its margins
+    joint = torch.bincount(a[0] * widths[1] + a[1], minlength=6).double() / rows
+    margins = torch.outer(torch.bincount(a[0], minlength=2).double(), torch.bincount(a[1], minlength=3).double()) / rows**2
+    assert (joint - margins.flatten()).abs().max() > 0.02
