@@ -98,7 +98,7 @@ def main() -> None:
             lines.append(f"| {name} | `{json.dumps(params)}` | {cell('quality', 4)} | {cell('tstr')} ({fits[0]['trtr']:.3f}) "
                          f"| {cell('closer')} | {cell('detection')} | {row['fit_seconds']['mean']:.1f} |")
             print(lines[-1], flush=True)
-    lines += ["", "Per seed: `seeds.json`.", "", f"Machine: {results['machine']}"]
+    lines += ["", f"Per seed: `{args.stem}.json`.", "", f"Machine: {results['machine']}"]
     path = write_results(args.stem, results, lines)
     print(f"wrote {path}")
 
