@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from synthvae.model import TabularVAE, VAEConfig
-from synthvae.training import category_weights
+from synthvae.training import TrainConfig, category_weights
 
 
 def _model(widths=(3, 2), n_cont=1) -> TabularVAE:
@@ -245,3 +245,18 @@ def test_fast_ordered_sampling_draws_the_joint_the_ancestral_decoder_draws():
     joint = torch.bincount(a[0] * widths[1] + a[1], minlength=6).double() / rows
     margins = torch.outer(torch.bincount(a[0], minlength=2).double(), torch.bincount(a[1], minlength=3).double()) / rows**2
     assert (joint - margins.flatten()).abs().max() > 0.02
+
+
+def test_default_epochs_give_a_small_narrow_table_its_minimum_steps():
+    def steps(rows: int, columns: int, **kw) -> tuple[int, int]:
+        config = TrainConfig(columns=columns, **kw)
+        epochs = config.resolve_epochs(rows)
+        return epochs, epochs * math.ceil(rows / config.resolve_batch_size(rows))
+
+    # seattle_weather's training split: 9 steps an epoch, 6 columns would cap it at 30 epochs
+    assert steps(1051, 6) == (45, 405)
+    # tables whose column cap already gives the steps keep their epochs
+    assert steps(720, 21)[0] == 63 and steps(7200, 55)[0] == 165 and steps(38836, 10)[0] == 30
+    # a tiny table: the floor stops at max_epochs; min_steps=0 gives the column rule alone
+    assert steps(50, 3) == (300, 300)
+    assert steps(1051, 6, min_steps=0)[0] == 30
