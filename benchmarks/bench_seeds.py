@@ -6,7 +6,8 @@ to seed (german_credit's closer share 0.550-0.569 over seeds 0-5). This script f
 with each of ``--seeds`` on the protocol's 80/20 split (``common.split``), samples as many rows as
 the training split (sample seed 0), and scores them with our evaluator against the held-out
 rows: quality, TSTR (TRTR beside it; from every other column, so on loans and flights it keeps
-the columns that give the target away, which bench_peers.py drops for TSTR), the closer-to-training share and, with ``--detection``,
+the columns that give the target away, which bench_peers.py drops for TSTR), the closer-to-training share, the share of exact copies of training rows (beside the held-out
+rows' own) and, with ``--detection``,
 the detection AUC. One row per table and settings: the mean, the spread and every seed's value,
 so settings can be compared on means (``--params`` takes several JSON objects of Synthesizer
 arguments, e.g. ``'{}' '{"learning_rate": 0.002}'``).
@@ -33,7 +34,7 @@ from common import load, machine, split, target_of, write_results  # noqa: E402
 from synthvae import Synthesizer  # noqa: E402
 from synthvae.evaluation import evaluate  # noqa: E402
 
-METRICS = ("quality", "tstr", "closer", "detection", "fit_seconds")
+METRICS = ("quality", "tstr", "closer", "copies", "detection", "fit_seconds")
 
 
 def one_fit(train, holdout, target: str, params: dict, seed: int, detection: bool) -> dict:
@@ -51,6 +52,8 @@ def one_fit(train, holdout, target: str, params: dict, seed: int, detection: boo
         "tstr": report["utility"]["tstr"],
         "trtr": report["utility"]["trtr"],
         "closer": report["privacy"]["dcr_closer_to_train_share"],
+        "copies": report["privacy"]["exact_copy_rate"],
+        "holdout_copies": report["privacy"]["holdout_exact_copy_rate"],
         "detection": report["detection"]["auc"] if detection else None,
     }
 
@@ -79,8 +82,8 @@ def main() -> None:
     lines = ["# synthvae over fit seeds", "",
              f"Fit seeds {', '.join(map(str, args.seeds))}; 80/20 split (seed 0); one sample of the training size "
              "(sample seed 0); our evaluator against the held-out rows; 1 torch thread. Mean [min, max] over the seeds.", "",
-             "| table | settings | quality | TSTR (TRTR) | closer share | detection AUC | fit s |",
-             "|---|---|---|---|---|---|---|"]
+             "| table | settings | quality | TSTR (TRTR) | closer share | exact copies (held-out's) | detection AUC | fit s |",
+             "|---|---|---|---|---|---|---|---|"]
     for name in args.tables:
         train, holdout = split(load(name))
         target = target_of(name)
@@ -96,7 +99,8 @@ def main() -> None:
                 return f"{s['mean']:.{digits}f} [{s['min']:.{digits}f}, {s['max']:.{digits}f}]"
 
             lines.append(f"| {name} | `{json.dumps(params)}` | {cell('quality', 4)} | {cell('tstr')} ({fits[0]['trtr']:.3f}) "
-                         f"| {cell('closer')} | {cell('detection')} | {row['fit_seconds']['mean']:.1f} |")
+                         f"| {cell('closer')} | {cell('copies', 4)} ({fits[0]['holdout_copies']:.4f}) | {cell('detection')} "
+                         f"| {row['fit_seconds']['mean']:.1f} |")
             print(lines[-1], flush=True)
     lines += ["", f"Per seed: `{args.stem}.json`.", "", f"Machine: {results['machine']}"]
     path = write_results(args.stem, results, lines)
