@@ -48,19 +48,19 @@ class LinearConditional:
             elif isinstance(codec, CategoricalCodec):
                 counts = _strings(rows[name]).value_counts()
                 self.levels_[name] = counts.index[counts.index != _NULL][:MAX_LEVELS].to_numpy(dtype=object)
-        self.fill_ = {}
-        for name, codec in self.real_.items():
-            values = codec.floats(rows[name])
-            present = values[~np.isnan(values)]
-            self.fill_[name] = float(present.mean()) if present.size else 0.0
         raw, self.owner_ = self._raw(rows)
+        self.value_index_ = {name: int(np.flatnonzero(self.owner_ == name)[0]) for name in self.real_}
+        self.fill_ = {}  # a real-valued column's mean, its value feature where null
+        for name, j in self.value_index_.items():
+            present = raw[:, j][~np.isnan(raw[:, j])]
+            self.fill_[name] = float(present.mean()) if present.size else 0.0
+        raw = self._filled(raw)
         self.center_ = raw.mean(axis=0)
         scale = raw.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
         z = (raw - self.center_) / self.scale_
         covariance = z.T @ z / max(1, len(z) - 1)
         self.precision_ = np.linalg.inv(covariance + RIDGE * np.eye(len(covariance)))
-        self.value_index_ = {name: int(np.flatnonzero(self.owner_ == name)[0]) for name in self.real_}
 
     @property
     def columns(self) -> list[str]:
@@ -68,12 +68,13 @@ class LinearConditional:
         return list(self.real_)
 
     def _raw(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """The unstandardised features ``(n, F)`` and each feature's column name."""
+        """The unstandardised features ``(n, F)``, a real-valued column's value NaN where null
+        (see :meth:`_filled`), and each feature's column name."""
         blocks, owner = [], []
         for name, codec in self.real_.items():
             values = codec.floats(frame[name])
             isnull = np.isnan(values)
-            blocks.append(np.where(isnull, self.fill_[name], values))
+            blocks.append(values)
             owner.append(name)
             if codec.column.nullable:
                 blocks.append(isnull.astype(np.float64))
@@ -85,6 +86,13 @@ class LinearConditional:
                 owner.append(name)
         matrix = np.column_stack(blocks) if blocks else np.zeros((len(frame), 0))
         return matrix, np.asarray(owner, dtype=object)
+
+    def _filled(self, raw: np.ndarray) -> np.ndarray:
+        """``raw`` with each real-valued column's nulls at its mean on the fitting rows (in place)."""
+        for name, j in self.value_index_.items():
+            column = raw[:, j]
+            column[np.isnan(column)] = self.fill_[name]
+        return raw
 
     def predict(self, frame: pd.DataFrame, hidden: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:
         """Each named real-valued column's prediction for the rows that hide it (NaN elsewhere,
@@ -100,7 +108,7 @@ class LinearConditional:
         targets = [name for name in names if name in self.real_]
         if not targets or not n:
             return out
-        z = (self._raw(frame)[0] - self.center_) / self.scale_
+        z = (self._filled(self._raw(frame)[0]) - self.center_) / self.scale_
         features = np.zeros((n, len(self.owner_)), dtype=bool)
         for name, cells in hidden.items():
             if cells.any():
