@@ -6,9 +6,9 @@ to seed (german_credit's closer share 0.550-0.569 over seeds 0-5). This script f
 with each of ``--seeds`` on the protocol's 80/20 split (``common.split``), samples as many rows as
 the training split (sample seed 0), and scores them with our evaluator against the held-out
 rows: quality, TSTR (TRTR beside it; from every other column, so on loans and flights it keeps
-the columns that give the target away, which bench_peers.py drops for TSTR), the closer-to-training share, the share of exact copies of training rows (beside the held-out
-rows' own) and, with ``--detection``,
-the detection AUC. One row per table and settings: the mean, the spread and every seed's value,
+the columns that give the target away, which bench_peers.py drops for TSTR), the
+closer-to-training share, the share of exact copies of training rows (beside the held-out rows'
+own) and, with ``--detection``, the detection AUC. One row per table and settings: the mean, the spread and every seed's value,
 so settings can be compared on means (``--params`` takes several JSON objects of Synthesizer
 arguments, e.g. ``'{}' '{"learning_rate": 0.002}'``).
 

@@ -48,7 +48,7 @@ class TrainConfig:
         min_epochs: Fewest epochs ``epochs=None`` picks.
         min_steps: Fewest steps ``epochs=None`` picks, whatever ``columns`` caps: a small, narrow
             table makes few steps an epoch (seattle_weather's 1,051 training rows, 6 columns: 9
-            steps, 270 in its 30 epochs, against churn's 384 and german_credit's 504). At 405
+            steps, 270 in its 30 epochs, against churn's 384 (now 400) and german_credit's 504). At 405
             steps (45 epochs) its TSTR over fit seeds 0-5 rose 0.522 -> 0.581 (TRTR 0.606; lowest
             seed 0.443 -> 0.548), quality 0.9684 -> 0.9654, closer-to-train share 0.543 -> 0.539
             (``benchmarks/results/seeds_epochs.md``); 540 steps scored the same (0.577).
