@@ -10,7 +10,8 @@ the columns that give the target away, which bench_peers.py drops for TSTR), the
 closer-to-training share, the share of exact copies of training rows (beside the held-out rows'
 own) and, with ``--detection``, the detection AUC. One row per table and settings: the mean, the spread and every seed's value,
 so settings can be compared on means (``--params`` takes several JSON objects of Synthesizer
-arguments, e.g. ``'{}' '{"learning_rate": 0.002}'``).
+arguments, e.g. ``'{}' '{"learning_rate": 0.002}'``; the value ``"@target"`` stands for each
+table's target column, e.g. ``'{"target": "@target"}'``).
 
 Run: ``python benchmarks/bench_seeds.py [--tables churn german_credit seattle_weather]
 [--seeds 0 1 2 3 4 5] [--params '{}' ...] [--detection]``. Writes
@@ -88,7 +89,8 @@ def main() -> None:
         train, holdout = split(load(name))
         target = target_of(name)
         for params in args.params:
-            fits = [one_fit(train, holdout, target, params, seed, args.detection) for seed in args.seeds]
+            given = {k: target if v == "@target" else v for k, v in params.items()}
+            fits = [one_fit(train, holdout, target, given, seed, args.detection) for seed in args.seeds]
             row = {"table": name, "params": params, "fits": fits, **summary(fits)}
             results["rows"].append(row)
 

@@ -218,8 +218,9 @@ _ordered_option = click.option(
 @_balance_option
 @_head_option
 @_ordered_option
-@click.option("--target", help="A categorical column the synthetic rows will be used to predict: its "
-              "cross-entropy is weighted in training so it follows the rest of the row more sharply.")
+@click.option("--target", help="A categorical column rows will be drawn by (augment, --condition) or embedded "
+              "for (encode): its cross-entropy is weighted in training so the latent keeps it. Unconditional "
+              "rows then train slightly worse classifiers of a two-class target; leave it out for those.")
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")

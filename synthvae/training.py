@@ -180,11 +180,19 @@ def make_optimizer(model: TabularVAE, config: TrainConfig) -> Adam:
     return Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 
 
-# Nats a target column's cross-entropy is made worth (see category_weights). TSTR as means over
-# fit seeds 0-2 for 5 / 10 / 20 / 40 (default 0): churn 0.836 / 0.882 / 0.889 / 0.892 (0.825),
-# german_credit 0.701 / 0.702 / 0.743 / 0.689 (0.637), seattle_weather 0.570 / 0.573 / 0.534 / -
-# (0.569); german's share of rows closer to training than to held-out rows 0.552 / 0.561 / 0.565
-# / 0.558 (0.546). 10: churn's gain without seattle's loss.
+# Nats a target column's cross-entropy is made worth (see category_weights). Chosen before the
+# autoregressive head, for TSTR: means over fit seeds 0-2 for 5 / 10 / 20 / 40 (default 0) were
+# churn 0.836 / 0.882 / 0.889 / 0.892 (0.825), german_credit 0.701 / 0.702 / 0.743 / 0.689
+# (0.637), seattle_weather 0.570 / 0.573 / 0.534 / - (0.569). At today's defaults (2026-12-03,
+# fit seeds 0-5, ``bench_seeds.py --params '{}' '{"target": "@target"}'``,
+# ``benchmarks/results/seeds_target.md``) the plain model does better on two-class targets: 0 /
+# 1 / 2.5 / 10 give TSTR churn 0.890 / 0.890 / 0.891 / 0.862, german_credit 0.715 / 0.723 /
+# 0.717 / 0.690, seattle_weather 0.581 / 0.581 / 0.575 / 0.605; detection AUC 0.462 -> 0.474,
+# 0.456 -> 0.480, 0.742 -> 0.762 at 10. What 10 still buys is a latent that keeps the class:
+# 5-nearest-neighbour accuracy of the target in the embedding (fit seed 0) at 1 / 2.5 / 5 / 10
+# churn 0.886 / 0.890 / 0.900 / 0.998, german_credit 0.663 / 0.670 / 0.846 / 0.995 (PCA 0.892 /
+# 0.888), and with it rows drawn given the class (augment's macro F1 churn 0.812 -> 0.831,
+# german 0.680 -> 0.719, ``benchmarks/results/generation.md``). Kept at 10 for those uses.
 TARGET_BALANCE = 10.0
 
 
@@ -208,12 +216,10 @@ def category_weights(model: TabularVAE, column_means: torch.Tensor, balance: flo
         column_means: Mean of every column of the encoded training matrix, ``(data_dim,)``: each
             span's category shares.
         balance: Nats (see above).
-        targets: Spans of the column the synthetic rows are meant to predict. Weighting that
-            column alone keeps the other columns' plain ELBO: over fit seeds 0-2 (1 thread,
-            80/20 split, ``bench_peers.score``) TSTR rose on churn 0.825 -> 0.882 and
-            german_credit 0.637 -> 0.702, seattle_weather's stayed (0.569 / 0.573), with
-            detection AUC lower on all three and quality within +-0.002; weighting every
-            low-entropy column (``balance=5``) costs numeric columns (loans, diamonds).
+        targets: Spans of the column the rows are meant to be drawn by (``Synthesizer(target=)``).
+            Weighting that column alone keeps the other columns' plain ELBO; weighting every
+            low-entropy column (``balance=5``) costs numeric columns (loans, diamonds). See
+            :data:`TARGET_BALANCE` for what it buys and costs.
     """
     if (balance <= 0 and not targets) or not model.oh_idx.numel():
         return None
