@@ -132,7 +132,9 @@ def _as_list(value: Any, name: str) -> list:
 
 
 def _parse_text(text: str, schema: Schema) -> tuple[str, str, str]:
-    """``"age>=40"`` -> ``("age", ">=", "40")``; the longest schema name wins (names may hold ``<``)."""
+    """``"age>=40"`` -> ``("age", ">=", "40")``; the longest schema name wins (names may hold ``<``).
+    Spaces around the condition are ignored (a shell may leave them)."""
+    text = text.strip()
     for name in sorted(schema.names, key=len, reverse=True):
         if text.startswith(name):
             rest = text[len(name) :].lstrip()
@@ -241,17 +243,17 @@ def intersect(a: Condition, b: Condition) -> Condition | None:
 
 
 def _merge(old: Condition | None, new: Condition) -> Condition:
+    """Two conditions from the user on one column: values by union, bounds by intersection
+    (both kept, whichever clause brought them)."""
     if old is None:
         return new
     if old.values is not None and new.values is not None:
-        return replace(old, values=tuple(dict.fromkeys(old.values + new.values)))
-    if old.values is not None or new.values is not None:
+        values = tuple(dict.fromkeys(old.values + new.values))
+    else:
         values = old.values if old.values is not None else new.values
-        bounds = new if old.values is not None else old
-        return replace(bounds, values=values)
     low, low_strict = _tighter(old.low, old.low_strict, new.low, new.low_strict, max)
     high, high_strict = _tighter(old.high, old.high_strict, new.high, new.high_strict, min)
-    return Condition(old.column, low=low, high=high, low_strict=low_strict, high_strict=high_strict)
+    return Condition(old.column, values=values, low=low, high=high, low_strict=low_strict, high_strict=high_strict)
 
 
 def _tighter(a, a_strict, b, b_strict, pick):

@@ -1074,25 +1074,29 @@ class Synthesizer:
           the real class proportions exactly);
         - ``ratio=R``: ``R`` times as many synthetic rows as real ones.
 
-        The synthetic rows tie a low-entropy target to the rest of the row better when the model
-        was fitted with ``Synthesizer(target=...)`` naming the same column (what ``synthvae
-        augment`` does when it fits the model): with ``balance=True`` a classifier's macro F1 on
-        held-out rows went 0.820 -> 0.846 on churn (real rows alone: 0.899) and 0.666 -> 0.675
-        on german_credit (0.729), minority recall 0.845 -> 0.839 and 0.669 -> 0.646 (fit seeds
-        0-1). ``categorical_balance=5`` (every low-entropy column weighted), measured before
-        the categorical head: 0.646 -> 0.712 and 0.812 -> 0.828
-        (``benchmarks/results/generation_balance5.md``).
+        The synthetic rows of a class are drawn better when the model was fitted with
+        ``Synthesizer(target=...)`` naming the same column (what ``synthvae augment`` does when
+        it fits the model): with ``balance=True`` a classifier's macro F1 on held-out rows was
+        0.812 without it (fit seeds 0-3) and 0.831 with it (seed 0) on churn (real rows alone:
+        0.899), 0.680 and 0.719 on german_credit (0.729); minority recall 0.842 / 0.857 and 0.612
+        / 0.677 (real rows 0.750 and 0.508; ``benchmarks/results/generation.md``).
+
+        Columns of ``data`` the model does not know are kept for the real rows and left null in
+        the synthetic ones.
 
         Returns:
             Real rows first (index reset), then synthetic rows, in the schema's dtypes.
         """
         self._check_fitted()
-        frame, source = _read(data)
+        frame, source = _read(data, "data to augment")
         if sum([bool(balance), rows is not None, ratio is not None]) != 1:
             raise ParameterError("give exactly one of balance=True, rows=N or ratio=R")
-        if marker in self.schema_.names:
+        if marker in self.schema_.names or marker in frame.columns:
             raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name")
-        real = self._as_sampled(conform(frame, self.schema_, source, check_bounds=False))
+        real = self._as_sampled(conform(frame, self.schema_, source, check_bounds=False, allow_extra=True))
+        # Columns the model does not know stay with the real rows (the synthetic ones get nulls).
+        for name in (c for c in frame.columns if c not in self.schema_.names):
+            real[name] = frame[name].to_numpy()
         if target is not None and target not in self.schema_.names:
             raise ParameterError(f"target {target!r} is not a column; the model has columns {preview(self.schema_.names)}")
         if balance and target is None:
@@ -1101,13 +1105,16 @@ class Synthesizer:
             _check_count("rows", rows)
             total = int(rows)
         elif ratio is not None:
-            if not isinstance(ratio, (int, float)) or ratio < 0:
-                raise ParameterError(f"ratio must be a non-negative number, got {ratio!r}")
+            if not _is_number(ratio, 0):
+                raise ParameterError(f"ratio must be a finite non-negative number, got {ratio!r}")
             total = int(round(ratio * len(real)))
         counts = {}
         if target is not None:
             observed = real[target].value_counts(dropna=True)
             observed = observed[observed > 0]
+            if observed.empty:
+                raise ParameterError(f"target {target!r} has no value in {source} (every cell is null), so there "
+                                     f"are no classes to draw rows of; name another target, or leave it out")
             if balance:
                 counts = {value: int(observed.max() - count) for value, count in observed.items()}
             else:

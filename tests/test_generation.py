@@ -253,6 +253,39 @@ def test_strict_bounds_on_an_integer_column(churn_model):
     assert set(rows["number_customer_service_calls"].unique()) == {2, 3}
 
 
+def test_a_range_holding_one_grid_point_gives_that_value(fitted_penguins, penguins):
+    # 2974 < x < 2976 is 2975 (a training value), 35.2 < x < 35.4 is 35.3: a range that
+    # narrows to one grid point holds the rows that round to it, and its two ends are one float.
+    mass = fitted_penguins.sample(20, conditions={"body_mass_g": {">": 2974, "<": 2976}}, seed=0)
+    assert (mass["body_mass_g"] == 2975).all() and 2975 in set(penguins["body_mass_g"])
+    bill = fitted_penguins.sample(20, conditions={"bill_length_mm": {">": 35.2, "<": 35.4}}, seed=0)
+    assert (bill["bill_length_mm"] == 35.3).all()
+    both = fitted_penguins.sample(20, conditions={"bill_length_mm": {">=": 35.3, "<=": 35.3}}, seed=0)
+    assert (both["bill_length_mm"] == 35.3).all()
+
+
+def test_a_range_of_one_day_on_a_column_of_unique_dates():
+    weather = read_table(dataset_path("seattle_weather.csv")).head(400)
+    syn = Synthesizer(epochs=3, hidden_dims=(32, 32), latent_dim=8, seed=0).fit(weather)
+    assert syn.schema_["date"].kind.value == "datetime"
+    day = pd.Timestamp(weather["date"].iloc[100])
+    rows = syn.sample(10, conditions={"date": {">": day - pd.Timedelta(days=1), "<": day + pd.Timedelta(days=1)}}, seed=0)
+    assert (pd.to_datetime(rows["date"]) == day).all()
+    rows = syn.sample(10, conditions={"date": {">=": day, "<=": day}}, seed=0)
+    assert (pd.to_datetime(rows["date"]) == day).all()
+
+
+def test_values_and_two_bounds_on_one_column_all_hold(fitted_penguins):
+    # bounds combine by intersection whichever clause brings them: 2007 is not within (2008, 2010)
+    for conditions in ({"year": {"==": 2007, ">": 2008, "<": 2010}}, ["year=2007", "year>2008", "year<2010"]):
+        with pytest.raises(ParameterError, match="leave no allowed value"):
+            fitted_penguins.sample(5, conditions=conditions, seed=0)
+    rows = fitted_penguins.sample(20, conditions=["year=2007", "year=2009", "year>2008", "year<2010"], seed=0)
+    assert (rows["year"] == 2009).all()
+    padded = parse_conditions([" island=Biscoe ", "year >= 2008"], fitted_penguins.schema_)
+    assert padded == parse_conditions({"island": "Biscoe", "year": {">=": 2008}}, fitted_penguins.schema_)
+
+
 def test_conditional_sampling_is_reproducible(churn_model):
     conditions = {"churn": "yes", "total_day_minutes": {">": 200}}
     a = churn_model.sample(200, conditions=conditions, seed=9)
@@ -323,6 +356,21 @@ def test_augment_rows_and_ratio(churn_model, churn_small):
         churn_model.augment(churn_small, rows=5, ratio=1.0)
     with pytest.raises(ParameterError, match="already a column"):
         churn_model.augment(churn_small, rows=5, marker="churn")
+    for bad in (float("nan"), float("inf"), -1.0, "2"):
+        with pytest.raises(ParameterError, match="ratio must be"):
+            churn_model.augment(churn_small, ratio=bad)
+    assert churn_model.augment(churn_small, ratio=np.float32(0.01), seed=0)["synthetic"].sum() == round(0.01 * len(churn_small))
+
+
+def test_augment_keeps_unknown_columns_and_refuses_an_empty_target(churn_model, churn_small, fitted_penguins, penguins):
+    tagged = churn_small.head(50).assign(batch="b1")
+    out = churn_model.augment(tagged, rows=7, seed=0)
+    assert list(out.columns[-2:]) == ["batch", "synthetic"]
+    assert (out.loc[~out["synthetic"], "batch"] == "b1").all() and out.loc[out["synthetic"], "batch"].isna().all()
+    unsexed = penguins.head(10).assign(sex=np.nan)  # a nullable column, every cell null
+    for how in ({"rows": 5}, {"balance": True}):
+        with pytest.raises(ParameterError, match="'sex' has no value in data to augment"):
+            fitted_penguins.augment(unsexed, target="sex", **how)
 
 
 # ---------------------------------------------------------------- imputation

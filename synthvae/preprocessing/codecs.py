@@ -371,12 +371,17 @@ class _RealValuedCodec(ColumnCodec):
             if condition.high_strict:
                 high = np.nextafter(high, -np.inf)
         else:
+            # Grid points as whole multiples of the step, made into floats the way sampled values
+            # are rounded (_round_within divides by 10**decimals), so that both ends of a range
+            # holding one point are that same float (35.2 < x < 35.4 is 35.3, not 35.3 and
+            # 35.300000000000004).
+            scale = 1.0 / step if step >= 1 else float(round(1.0 / step))
             if np.isfinite(low):
-                grid = np.ceil(low / step - 1e-9) * step
-                low = grid + step if condition.low_strict and np.isclose(grid, low) else grid
+                k = np.ceil(low * scale - 1e-9)
+                low = (k + 1 if condition.low_strict and np.isclose(k / scale, low) else k) / scale
             if np.isfinite(high):
-                grid = np.floor(high / step + 1e-9) * step
-                high = grid - step if condition.high_strict and np.isclose(grid, high) else grid
+                k = np.floor(high * scale + 1e-9)
+                high = (k - 1 if condition.high_strict and np.isclose(k / scale, high) else k) / scale
         low, high = max(low, self.low_), min(high, self.high_)
         if low > high:
             raise ParameterError(
@@ -393,13 +398,17 @@ class _RealValuedCodec(ColumnCodec):
         if condition.values is not None:
             return self._draw_values(condition, n, rng, isnull)
         low, high = self._grid_interval(condition)
-        if self.transform_.mass_between(low, high) <= 1e-12:
+        # A grid point stands for the values that round to it: a range of grid points holds
+        # the training mass from half a step below its first to half a step above its last
+        # (so a range of one day, or 2974 < x < 2976, holds 2975's rows).
+        half = (self._grid_step() or 0.0) / 2
+        if self.transform_.mass_between(low - half, high + half) <= 1e-12:
             raise ParameterError(
                 f"condition {condition.describe()}: no training value of column {self.column.name!r} lies "
                 f"there (the model's range is {self._show(self.low_)} to {self._show(self.high_)}), so the "
                 f"model cannot generate such rows; widen the range"
             )
-        values = self.transform_.sample_between(low, high, n, rng)
+        values = self.transform_.sample_between(low - half, high + half, n, rng)
         return self._from_float(values, isnull, low, high)
 
     def _draw_values(self, condition, n, rng, isnull) -> pd.Series:
