@@ -719,3 +719,29 @@ def test_unwritable_output_through_the_cli(tmp_path, model_file):
 @pytest.fixture(scope="module")
 def fitted_tiny(model_file):
     return Synthesizer.load(model_file)
+
+
+def test_csv_codes_with_leading_zeros_stay_text(tmp_path):
+    # pandas reads "02134" as the number 2134; the codes are the data's, zeros included.
+    path = tmp_path / "codes.csv"
+    path.write_text("zip,id,count,share\n02134,007,3,0.5\n10001,,12,1.0\n01002,012,0,2.0\n")
+    frame = read_table(path)
+    assert frame["zip"].tolist() == ["02134", "10001", "01002"]
+    assert frame["id"].iloc[0] == "007" and pd.isna(frame["id"].iloc[1])
+    assert frame["count"].dtype.kind == "i" and frame["share"].dtype.kind == "f"
+
+
+def test_semicolon_separated_csv_is_refused(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("a;b\n1;x\n2;y\n")
+    with pytest.raises(DataError, match="separated by ';'"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_repeated_column_names_are_refused_on_write(tmp_path, suffix):
+    frame = pd.concat([pd.DataFrame({"a": [1, 2]})] * 2, axis=1)
+    path = tmp_path / f"dup.{suffix}"
+    with pytest.raises(DataError, match=r"\['a'\] repeat"):
+        write_table(frame, path)
+    assert not path.exists()
