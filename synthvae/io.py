@@ -171,8 +171,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     with _csv_errors(path, name, compression):
         frame = pd.read_csv(path, sep=sep)
     _check_one_column(frame, name)
-    _check_csv_rows(path, sep, compression, frame)
-    return _keep_leading_zeros(path, sep, compression, frame)
+    codes = _whole_number_columns(frame)
+    texts = _check_csv_rows(path, sep, compression, frame, codes)
+    return _keep_leading_zeros(frame, codes, texts)
 
 
 def _check_one_column(frame: pd.DataFrame, name: str) -> None:
@@ -185,39 +186,34 @@ def _check_one_column(frame: pd.DataFrame, name: str) -> None:
         )
 
 
-def _keep_leading_zeros(path: Path, sep: str, compression: str | None, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the columns pandas read as numbers but whose text has leading zeros (zip
-    codes "02134", ids "007") read again as text: as numbers they lose the zeros, and the codes
-    are no longer the data's. Only whole-number columns can be such codes; their text comes from
-    pyarrow's parser, the column alone (a quarter of a second for 500,000 rows)."""
-    candidates = []
-    for column in frame.columns:
-        values = frame[column]
+def _whole_number_columns(frame: pd.DataFrame) -> list[int]:
+    """Positions of the columns pandas read as numbers that are all whole: the only ones that
+    can be codes written with leading zeros (see :func:`_keep_leading_zeros`)."""
+    positions = []
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position]
         if values.dtype.kind in "iu":
-            candidates.append(column)
+            positions.append(position)
         elif values.dtype.kind == "f":
-            present = values.to_numpy()[~np.isnan(values.to_numpy())]
+            numbers = values.to_numpy()
+            present = numbers[~np.isnan(numbers)]
             if present.size and np.all(present == np.floor(present)):
-                candidates.append(column)
-    if not candidates:
-        return frame
-    try:
-        with _open_binary(path, compression) as handle:
-            table = pa_csv.read_csv(
-                handle,
-                parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
-                convert_options=pa_csv.ConvertOptions(column_types={str(c): pa.string() for c in candidates}, strings_can_be_null=True,
-                                                      include_columns=[str(c) for c in candidates]),
-            )
-    except MemoryError:
-        raise
-    except Exception:  # noqa: BLE001 - pandas read the file: a header pyarrow reads otherwise stays as read
+                positions.append(position)
+    return positions
+
+
+def _keep_leading_zeros(frame: pd.DataFrame, codes: list[int], texts: dict[int, pa.ChunkedArray]) -> pd.DataFrame:
+    """``frame`` with the columns at ``codes`` whose text (``texts``, by position, as the file
+    has it) has leading zeros (zip codes "02134", ids "007") as that text: read as numbers they
+    lose the zeros, and the codes are no longer the data's. A column without its text, or whose
+    text pyarrow split into other rows than pandas did, stays as pandas read it."""
+    texts = {p: text for p, text in texts.items() if len(text) == len(frame)}
+    zeros = [p for p in codes if p in texts and pc.any(pc.match_substring_regex(texts[p], r"^\s*[+-]?0[0-9]")).as_py()]
+    if not zeros:
         return frame
     out = frame.copy()
-    for column in candidates:
-        text = table.column(str(column))
-        if pc.any(pc.match_substring_regex(text, r"^\s*[+-]?0[0-9]")).as_py():
-            out[column] = pd.Series(text.to_pandas(), index=frame.index)
+    for position in zeros:
+        out.isetitem(position, pd.Series(texts[position].to_pandas(), index=frame.index))
     return out
 
 
@@ -325,16 +321,23 @@ def _ragged_message(name: str, message: str) -> str:
     )
 
 
-def _check_csv_rows(path: Path, sep: str, compression: str | None, frame: pd.DataFrame) -> None:
+def _check_csv_rows(path: Path, sep: str, compression: str | None, frame: pd.DataFrame,
+                    text_of: list[int] = ()) -> dict[int, pa.ChunkedArray]:
     """Refuse rows with fewer or more fields than the header, and repeated header names.
 
     pandas fills a short row with nulls (so a file cut off mid-row reads without complaint),
     reads a header one field short of every row as an index, and renames a repeated name
     ``a.1``. pyarrow's CSV parser, run once more over the file, tells the first two; the header
     read as a plain row tells the third.
+
+    Returns:
+        The text of the columns at positions ``text_of``, from the same pass (nulls where
+        pyarrow reads one; none at all when pyarrow cannot read the file).
     """
     name = repr(str(path))
     bad_rows = []
+    wanted = {f"f{position}": position for position in text_of}
+    batches = []
 
     def on_bad_row(row) -> str:
         if not row.text.strip():
@@ -348,15 +351,19 @@ def _check_csv_rows(path: Path, sep: str, compression: str | None, frame: pd.Dat
                 handle,
                 read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
                 parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_bad_row),
-                # Only a missing column to convert: the parse alone counts the fields.
-                convert_options=pa_csv.ConvertOptions(include_columns=["none"], include_missing_columns=True),
+                # The parse alone counts the fields: only the wanted columns are converted, as
+                # text (or a missing column, when none is wanted).
+                convert_options=pa_csv.ConvertOptions(
+                    include_columns=list(wanted) or ["none"], include_missing_columns=True,
+                    column_types={column: pa.string() for column in wanted}, strings_can_be_null=True),
             )
-            for _ in reader:
-                pass
+            for batch in reader:
+                if wanted:
+                    batches.append(batch)
     except MemoryError:
         raise
     except Exception:  # noqa: BLE001 - pandas read the file: pyarrow's view is a second opinion only
-        pass
+        batches = []
     if bad_rows:
         row = bad_rows[0]
         text = row.text if len(row.text) <= 80 else row.text[:80] + "..."
@@ -367,12 +374,16 @@ def _check_csv_rows(path: Path, sep: str, compression: str | None, frame: pd.Dat
         else:
             fix = "fix the row (a value holding the separator must be in double quotes) or the header"
         raise DataError(f"{name}: a row has {fields} but the header has {row.expected_columns}: {text!r}; {fix}")
-    if not any(re.fullmatch(r".+\.\d+", str(c)) for c in frame.columns):
-        return  # pandas renames a repeated name "a" to "a.1": nothing looks renamed
-    raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
-    repeated = sorted(raw[raw.duplicated()].unique())
-    if repeated:
-        raise DataError(f"{name}: the header repeats the column names {repeated}; rename them")
+    if any(re.fullmatch(r".+\.\d+", str(c)) for c in frame.columns):  # pandas renames a repeated "a" to "a.1"
+        raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+        repeated = sorted(raw[raw.duplicated()].unique())
+        if repeated:
+            raise DataError(f"{name}: the header repeats the column names {repeated}; rename them")
+    if not batches:
+        return {}
+    table = pa.Table.from_batches(batches)
+    # The header was read as the first row.
+    return {position: table.column(column).slice(1) for column, position in wanted.items()}
 
 
 @contextlib.contextmanager
