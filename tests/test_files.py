@@ -31,6 +31,7 @@ from click.testing import CliRunner
 from safetensors.torch import save as safetensors_save
 
 from synthvae import DataError, ModelFileError, Schema, SchemaError, Synthesizer, load_schema, read_table, write_table
+from synthvae.io import read_csv_chunks
 from synthvae.cli import cli
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.validation import conform
@@ -729,6 +730,30 @@ def test_csv_codes_with_leading_zeros_stay_text(tmp_path):
     assert frame["zip"].tolist() == ["02134", "10001", "01002"]
     assert frame["id"].iloc[0] == "007" and pd.isna(frame["id"].iloc[1])
     assert frame["count"].dtype.kind == "i" and frame["share"].dtype.kind == "f"
+
+
+def test_streamed_csv_chunks_keep_leading_zeros_found_anywhere_in_the_file(tmp_path):
+    # The zeros first show in the second chunk: every chunk still reads the column as text.
+    path = tmp_path / "codes.csv"
+    path.write_text("zip,count\n" + "10001,3\n" * 4 + "02134,5\n,1\n")
+    chunks = list(read_csv_chunks(path, 3))
+    assert [c["zip"].tolist()[:2] for c in chunks] == [["10001", "10001"], ["10001", "02134"]]
+    assert pd.isna(chunks[1]["zip"].iloc[2]) and all(c["count"].dtype.kind == "i" for c in chunks)
+    whole = read_table(path)
+    assert pd.concat(chunks, ignore_index=True)["zip"].tolist()[:5] == whole["zip"].tolist()[:5]
+    # Numbers without leading zeros (and decimals) stay numbers.
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n1,0.5\n2,1.0\n")
+    assert [c["a"].dtype.kind for c in read_csv_chunks(plain, 1)] == ["i", "i"]
+
+
+@pytest.mark.parametrize("text, fragment", [("a,b\n1,2\n3\n", "a row has 1 field but the header has 2"),
+                                            ("a,a\n1,2\n", r"repeats the column names \['a'\]")])
+def test_streamed_csv_chunks_refuse_what_a_whole_read_refuses(tmp_path, text, fragment):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=fragment):
+        list(read_csv_chunks(path, 1))
 
 
 def test_semicolon_separated_csv_is_refused(tmp_path):
