@@ -210,9 +210,9 @@ def _typed(column: Column, raw: Any) -> Any:
         if isinstance(raw, bool):
             return raw
         text = str(raw).strip().lower()
-        if text in _TEXT_TRUE:
+        if text in _TEXT_TRUE or _number_or_none(text) == 1:
             return True
-        if text in _TEXT_FALSE:
+        if text in _TEXT_FALSE or _number_or_none(text) == 0:
             return False
         raise ParameterError(f"condition on boolean column {column.name!r}: {raw!r} is not true or false")
     # Categorical: the category itself, or its text form (as the CLI gives it).
@@ -223,6 +223,14 @@ def _typed(column: Column, raw: Any) -> Any:
         f"condition on {column.name!r}: unknown category {raw!r}; the column has categories "
         f"{preview(list(column.categories))}"
     )
+
+
+def _number_or_none(text: str) -> float | None:
+    """``text`` as a number (``"1.0"``, ``"0"``), or ``None``."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def intersect(a: Condition, b: Condition) -> Condition | None:

@@ -44,6 +44,20 @@ def test_conditions_parse_text_and_mapping_alike(fitted_penguins):
     assert (from_map[1].low, from_map[1].high, from_map[1].high_strict) == (4000.0, 5000.0, True)
 
 
+def test_boolean_conditions_take_the_usual_spellings():
+    from synthvae.schema import Column, ColumnKind, Schema
+
+    schema = Schema([Column("flag", ColumnKind.BOOLEAN)])
+    for true in (True, np.True_, 1, 1.0, np.float32(1), "yes", "TRUE", "1.0", " t "):
+        assert parse_conditions({"flag": true}, schema)[0].values == (True,), true
+    for false in (False, 0, 0.0, "no", "0.0", "False"):
+        assert parse_conditions({"flag": false}, schema)[0].values == (False,), false
+    assert parse_conditions(["flag=1.0"], schema) == parse_conditions({"flag": True}, schema)
+    for wrong in (2, 0.5, "maybe"):
+        with pytest.raises(ParameterError, match="not true or false"):
+            parse_conditions({"flag": wrong}, schema)
+
+
 @pytest.mark.parametrize(
     "conditions, words",
     [
