@@ -491,6 +491,9 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
     from synthvae.evaluation import evaluate
     from synthvae.schema import load_schema
 
+    for path in (json_path, html_path):
+        if path:
+            _check_output_folder(path)
     report = evaluate(
         read_table(real),
         read_table(synthetic),
@@ -502,11 +505,12 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
         metrics=[m.strip() for m in metrics.split(",") if m.strip()],
         guarantee=Synthesizer.load(model_path).privacy_ if model_path else None,
     )
+    # The summary first: a report that cannot be written is still shown.
+    click.echo(report.summary())
     if json_path:
         report.to_json(json_path)
     if html_path:
         report.to_html(html_path)
-    click.echo(report.summary())
 
 
 @cli.command("privacy-check")
@@ -539,6 +543,8 @@ def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_
     from synthvae.evaluation import PrivacyLimits, privacy_check
     from synthvae.schema import load_schema
 
+    if json_path:
+        _check_output_folder(json_path)
     result = privacy_check(
         read_table(real),
         read_table(synthetic),
@@ -548,9 +554,9 @@ def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_
         limits=PrivacyLimits(copy_p_value, max_membership_auc, max_closer_to_train, max_attribute_advantage),
         seed=seed,
     )
+    click.echo(result.summary())
     if json_path:
         result.to_json(json_path)
-    click.echo(result.summary())
     if not result.passed:
         sys.exit(3)
 

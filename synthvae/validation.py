@@ -15,6 +15,8 @@ id             left as given (ids are regenerated, never learned)
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 import pandas as pd
 
@@ -143,7 +145,15 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
         codes[unknown] = text_codes.fillna(-1).astype(int).to_numpy()
         unknown = present & (codes < 0)
     if unknown.any():
-        found = pd.unique(raw[unknown].to_numpy())
+        try:
+            found = pd.unique(raw[unknown].to_numpy())
+        except TypeError:  # unhashable cells: lists, dicts, sets
+            cells = [v for v in raw[unknown] if not isinstance(v, Hashable)]
+            raise DataError(
+                f"{_where(column, source)}: cells hold {sorted({type(v).__name__ for v in cells})} values such as "
+                f"{preview([repr(v) for v in cells[:3]])}; a cell holds one value: one category of "
+                f"{preview(categories)}"
+            ) from None
         raise DataError(
             f"{_where(column, source)}: values {preview(found)} are not among the schema's "
             f"categories {preview(categories)}; add them to the schema's categories"
@@ -215,9 +225,23 @@ def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
         raise DataError(
             f"{_where(column, source)}: datetimes outside the supported range (years 1678 to "
-            f"2262), e.g. {preview(series.dropna().unique()[:3])}; make it a categorical or text "
-            f"column"
+            f"2262), e.g. {preview(_outside_ns(series)[:3])}; make it a categorical or text column"
         ) from None
+
+
+def _outside_ns(series: pd.Series) -> list:
+    """Values of ``series`` beyond nanosecond datetimes (years 1678 to 2262), as far as each
+    reads as a timestamp alone (the first values, when none does)."""
+    values = series.dropna().unique()
+    outside = []
+    for value in values:
+        try:
+            pd.Timestamp(value).as_unit("ns")
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            outside.append(value)
+        except (TypeError, ValueError):
+            continue
+    return outside or list(values[:3])
 
 
 def _parse_datetimes(series: pd.Series, fmt: str | None) -> pd.Series:

@@ -77,6 +77,12 @@ def test_evaluate_writes_json_and_html(runner, tmp_path):
     assert "quality score" in result.output
     bad = runner.invoke(cli, ["evaluate", str(tmp_path / "train.csv"), str(tmp_path / "fake.parquet"), "--target", "nope"])
     assert bad.exit_code == 1 and "target column 'nope'" in bad.output
+    # Output folders are checked before the work, and nothing is half written.
+    missing = runner.invoke(cli, args[:-4] + ["--json", str(tmp_path / "new.json"), "--html", str(tmp_path / "no" / "r.html")])
+    assert missing.exit_code == 1 and "folder" in missing.output and "does not exist" in missing.output
+    assert not (tmp_path / "new.json").exists() and "quality score" not in missing.output
+    empty = runner.invoke(cli, args[:3] + ["--metrics", ","])
+    assert empty.exit_code == 1 and "no metric group" in empty.output
 
 
 def test_infer_schema_prints_json_without_output(runner):

@@ -336,3 +336,113 @@ def test_utility_refuses_a_target_it_cannot_score(real, message):
     # Were scikit-learn's ValueError and UndefinedMetricWarning.
     with pytest.raises(DataError, match=f"target column 'y'{message}"):
         evaluate(real, real, holdout=real, target="y", metrics=["utility"])
+
+
+# --- defects from a review (each failed before its fix) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def churn() -> pd.DataFrame:
+    return pd.read_csv(DATASETS / "churn.csv")
+
+
+def test_detection_keeps_copies_in_one_fold(churn):
+    # Real rows copied into the synthetic table were learned with one label and tested with the
+    # other: AUC 0.02, "perfectly indistinguishable". A repeated row is still told apart.
+    real = churn.iloc[:1500].reset_index(drop=True)
+    copies = real.sample(frac=1, random_state=0).reset_index(drop=True)
+    auc = evaluate(real, copies, metrics=["detection"]).to_dict()["detection"]["auc"]
+    assert 0.45 <= auc <= 0.55
+    one_row = pd.concat([real.iloc[:1]] * 1500, ignore_index=True)
+    assert evaluate(real, one_row, metrics=["detection"]).to_dict()["detection"]["auc"] > 0.95
+
+
+def test_closer_to_train_share_is_a_half_for_fresh_rows_whatever_the_holdout_size(churn):
+    # With 4x more held-out rows than training rows, fresh real rows scored 0.23 (0.5 is ideal).
+    rows = churn.sample(frac=1, random_state=1).reset_index(drop=True)
+    train, synthetic, holdout = rows.iloc[:500], rows.iloc[500:1000], rows.iloc[1000:3000]
+    share = evaluate(train, synthetic, holdout=holdout, metrics=["privacy"]).to_dict()["privacy"]["dcr_closer_to_train_share"]
+    assert 0.42 <= share <= 0.58
+
+
+def test_small_tables_are_still_modelled():
+    # A 20-row leaf cannot split fewer than 40 rows: plainly fake rows scored AUC 0.5 and a
+    # target that one feature decides scored TRTR 0.5.
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"amount": rng.normal(100, 10, 20), "x": rng.normal(size=20)})
+    fake = pd.DataFrame({"amount": rng.normal(1e7, 10, 20), "x": rng.normal(size=20)})
+    assert evaluate(real, fake, metrics=["detection"]).to_dict()["detection"]["auc"] > 0.9
+    x = rng.normal(size=60)
+    table = pd.DataFrame({"x": x, "noise": rng.normal(size=60), "y": np.where(x > 0, "up", "down")})
+    data = evaluate(table.iloc[:30], table.iloc[:30], holdout=table.iloc[30:], target="y", metrics=["utility"]).to_dict()
+    assert data["utility"]["trtr"] > 0.9
+
+
+def test_an_emptied_or_constant_synthetic_column_lowers_the_score(churn):
+    real = churn.iloc[:800].reset_index(drop=True)
+    good = churn.iloc[800:1600].reset_index(drop=True)
+    base = evaluate(real, good, metrics=["quality"]).to_dict()["quality"]
+    emptied = good.assign(total_day_minutes=np.nan, state=None)
+    broken = evaluate(real, emptied, metrics=["quality"]).to_dict()["quality"]
+    scores = {c["column"]: c["score"] for c in broken["columns"]}
+    assert scores["total_day_minutes"] == 0.0 and scores["state"] == 0.0
+    assert broken["column_shapes"] < base["column_shapes"] - 0.05
+    flat = evaluate(real, good.assign(total_day_minutes=180.0), metrics=["quality"]).to_dict()["quality"]
+    pair = next(p for p in flat["pairs"] if p["columns"] == ["total_day_minutes", "total_day_charge"])
+    assert pair["synthetic"] is None and pair["score"] == pytest.approx(1 - abs(pair["real"]) / 2)
+    assert flat["column_pair_trends"] < base["column_pair_trends"]
+
+
+def test_columns_left_out_as_ids_are_named_in_a_note():
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"comment": [f"remark {i}" for i in range(200)], "city": rng.choice(["a", "b"], 200)})
+    report = evaluate(real, real.assign(comment="x"), metrics=["quality"])
+    assert any("'comment'" in n and "not evaluated" in n for n in report.to_dict()["notes"])
+    assert "not evaluated" in report.summary()
+
+
+def test_schema_as_a_path_or_a_dict(penguins, tmp_path):
+    from synthvae import infer_schema
+
+    schema = infer_schema(penguins)
+    schema.save(tmp_path / "penguins.json")
+    expected = evaluate(penguins, penguins, schema=schema, metrics=["quality"]).score
+    for given in (str(tmp_path / "penguins.json"), tmp_path / "penguins.json", schema.to_dict()):
+        assert evaluate(penguins, penguins, schema=given, metrics=["quality"]).score == expected
+    with pytest.raises(DataError, match="schema must be a Schema"):
+        evaluate(penguins, penguins, schema=3, metrics=["quality"])
+
+
+def test_numbered_columns_widen_their_categories_as_named_ones_do():
+    real = pd.DataFrame({0: ["a", "b"] * 50, 1: np.tile(np.arange(10.0), 10)})
+    synthetic = pd.DataFrame({0: ["a", "c"] * 50, 1: np.tile(np.arange(10.0), 10)})
+    data = evaluate(real, synthetic, metrics=["quality"]).to_dict()
+    assert data["quality"]["columns"][0]["coverage"]["synthetic_categories_not_in_real"] == ["c"]
+
+
+def test_repeated_column_names_and_list_cells_are_refused_clearly(penguins):
+    with pytest.raises(DataError, match=r"synthetic data: columns \['island'\] appear more than once"):
+        evaluate(penguins, pd.concat([penguins, penguins[["island"]]], axis=1), metrics=["quality"])
+    listed = penguins.astype({"island": object})
+    listed.loc[0, "island"] = ["Biscoe"]
+    with pytest.raises(DataError, match="column 'island': cells hold \\['list'\\] values"):
+        evaluate(penguins, listed, metrics=["quality"])
+
+
+def test_a_zero_one_number_target_is_a_class(churn):
+    table = churn.assign(churn=(churn["churn"] == "yes").astype(int))
+    data = evaluate(table.iloc[:2000], table.iloc[:2000], holdout=table.iloc[2000:], target="churn",
+                    metrics=["utility"]).to_dict()["utility"]
+    assert (data["task"], data["metric"]) == ("binary", "roc_auc") and data["trtr"] > 0.85
+
+
+def test_no_metric_group_is_refused(penguins):
+    with pytest.raises(DataError, match="no metric group"):
+        evaluate(penguins, penguins, metrics=[])
+
+
+def test_out_of_range_dates_are_the_ones_named():
+    real = pd.DataFrame({"born": ["1700-01-01", "1800-05-05", "1650-03-01"] * 4, "x": range(12)})
+    with pytest.raises(DataError, match="1650-03-01") as info:
+        evaluate(real, real, metrics=["quality"])
+    assert "1700" not in str(info.value)

@@ -15,6 +15,12 @@ numbers can be set beside theirs:
   their own, continuous columns cut into 10 equal-width bins. Range [0, 1], 1 is best.
 * **Quality score.** The mean of the two averages.
 
+A score that cannot be computed (a column null in both tables, a pair with a constant real
+column) is left out of the averages, as SDMetrics leaves it. Two cases where SDMetrics leaves a
+score out are scored instead, so that breaking a synthetic column cannot raise the average: a
+column the synthetic table leaves empty (the real one has values) scores 0, and a correlation
+whose synthetic column is constant or empty counts as ``r_synth = 0``.
+
 Where SDMetrics 0.32 differs from our design document, both are available:
 
 * its default ``QualityReport`` averages only the pairs that are related in the real data
@@ -155,9 +161,12 @@ def column_shapes(
         r, s = real.arrays[info.name], synthetic.arrays[info.name]
         if info.shape is Shape.CONTINUOUS:
             metric, score = "KSComplement", _ks_complement(r[~np.isnan(r)], s[~np.isnan(s)])
+            empty = bool(np.isnan(s).all()) and not np.isnan(r).all()
         else:
             metric, score = "TVComplement", _tv_complement(r, s, len(info.categories))
-        out.append({"column": info.name, "metric": metric, "score": _num(score)})
+            empty = bool((s < 0).all()) and bool((r >= 0).any())
+        # A column the synthetic table leaves empty reproduces none of the real one's shape.
+        out.append({"column": info.name, "metric": metric, "score": 0.0 if empty else _score(score)})
     return out
 
 
@@ -180,10 +189,11 @@ def column_pair_trends(
         if a.shape is Shape.CONTINUOUS and b.shape is Shape.CONTINUOUS:
             i, j = position[a.name], position[b.name]
             r_real, r_synth = corr_real[i, j], corr_synth[i, j]
+            # A synthetic column that is constant (or empty) relates to nothing: r = 0.
             out.append({
                 "columns": [a.name, b.name],
                 "metric": "CorrelationSimilarity",
-                "score": _num(1 - abs(r_real - r_synth) / 2),
+                "score": _score(1 - abs(r_real - (0.0 if np.isnan(r_synth) else r_synth)) / 2),
                 "real": _num(r_real),
                 "synthetic": _num(r_synth),
                 "meets_sdmetrics_threshold": bool(abs(r_real) > SDMETRICS_CORRELATION_THRESHOLD),
@@ -195,7 +205,7 @@ def column_pair_trends(
         out.append({
             "columns": [a.name, b.name],
             "metric": "ContingencySimilarity",
-            "score": _num(1 - 0.5 * np.abs(p_real - p_synth).sum()),
+            "score": _score(1 - 0.5 * np.abs(p_real - p_synth).sum()),
             "real": _num(v_real),
             "synthetic": _num(v_synth),
             "meets_sdmetrics_threshold": bool(v_real > SDMETRICS_ASSOCIATION_THRESHOLD),
@@ -512,6 +522,13 @@ def _check_pair_frames(real: pd.DataFrame, synthetic: pd.DataFrame) -> None:
 def _nanmean(values: Sequence[float | None]) -> float | None:
     finite = [v for v in values if v is not None and not np.isnan(v)]
     return float(np.mean(finite)) if finite else None
+
+
+def _score(value: Any) -> float | None:
+    """A score, kept in [0, 1] against rounding (``1 - 0.5 * sum`` came out at -2.2e-16), or
+    ``None`` where undefined."""
+    value = _num(value)
+    return None if value is None else min(1.0, max(0.0, value))
 
 
 def _num(value: Any) -> float | None:

@@ -99,7 +99,7 @@ def _headline(data: dict) -> str:
                            1.0, "0.5 is ideal", ceiling_name="ideal"))
     if p.get("exact_copy_rate") is not None:
         cards.append(_card("Exact copy rate", p["exact_copy_rate"], p.get("holdout_exact_copy_rate"),
-                           0.0, 1.0, "share of training rows copied", lower_better=True,
+                           0.0, 1.0, "share of synthetic rows that copy a training row", lower_better=True,
                            ceiling_name="holdout"))
     html = "<h2>Headline scores</h2><div class='cards'>" + "".join(cards) + "</div>"
     g = data.get("guarantee")

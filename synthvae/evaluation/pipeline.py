@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import time
 from typing import Iterable
 
@@ -23,7 +24,8 @@ from synthvae.evaluation.tables import (
     prepare,
 )
 from synthvae.evaluation.utility import utility
-from synthvae.schema import Schema
+from synthvae.inference import infer_schema
+from synthvae.schema import Schema, load_schema
 from synthvae.validation import conform
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ def evaluate(
     real: pd.DataFrame,
     synthetic: pd.DataFrame,
     *,
-    schema: Schema | None = None,
+    schema: Schema | str | os.PathLike | dict | None = None,
     holdout: pd.DataFrame | None = None,
     target: str | None = None,
     seed: int = 0,
@@ -59,7 +61,9 @@ def evaluate(
     Args:
         real: The real table the generator was trained on.
         synthetic: The synthetic table (from synthvae or any other generator).
-        schema: Column kinds; inferred from ``real`` when ``None``. Id columns are skipped.
+        schema: Column kinds: a :class:`Schema`, a path to a schema JSON file or its dict;
+            inferred from ``real`` when ``None``. Id and personal columns are skipped (a note
+            says which).
         holdout: Real rows the generator did not see. With it the report gives the ceiling (the
             same metrics between ``real`` and ``holdout``), tests utility on it and compares
             distances to closest records; without it utility is tested on a 20% split of
@@ -91,11 +95,15 @@ def evaluate(
         raise DataError(f"max_rows must be an integer of at least 10 or None, got {max_rows!r}")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DataError(f"seed must be a non-negative integer, got {seed!r}")
-    others = [synthetic] + ([holdout] if holdout is not None else [])
     for name, frame in (("real data", real), ("synthetic data", synthetic), ("holdout data", holdout)):
         if frame is not None and not isinstance(frame, pd.DataFrame):
             raise DataError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
-    eval_schema = evaluation_schema(schema, real, others)
+    real, synthetic = _text_labels(real, "real data"), _text_labels(synthetic, "synthetic data")
+    holdout = _text_labels(holdout, "holdout data") if holdout is not None else None
+    others = [synthetic] + ([holdout] if holdout is not None else [])
+    given = _resolve_schema(schema)
+    full_schema = given if given is not None else infer_schema(real, derived=False)
+    eval_schema = evaluation_schema(full_schema, real, others)
     if target is not None and target not in eval_schema.names:
         raise DataError(
             f"target column {target!r} is not among the evaluated columns "
@@ -108,6 +116,12 @@ def evaluate(
               if holdout is not None else None)
     infos = column_infos(eval_schema)
     notes = _sampling_notes(real_t, synth_t, hold_t)
+    generated = [c.name for c in full_schema if c.is_generated]
+    if generated:
+        origin = "the schema" if given is not None else "the schema inferred from the real table"
+        notes.append(f"columns {preview(generated)} are not evaluated: {origin} makes them id or personal "
+                     f"columns, which a generator makes up rather than learns; give a schema that declares "
+                     f"them numeric, categorical or datetime to evaluate them")
     known = set(map(str, real.columns))
     for name, frame in (("synthetic", synthetic), ("holdout", holdout)):
         extra = [] if frame is None else [c for c in map(str, frame.columns) if c not in known]
@@ -175,6 +189,28 @@ def _guarantee(record: dict | None) -> dict | None:
     return {k: record[k] for k in keys if k in record}
 
 
+def _text_labels(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame`` with its column labels as text (a schema names columns by text; numpy-built
+    frames have 0, 1, ...), refused when a label repeats."""
+    labels = [str(c) for c in frame.columns]
+    repeated = sorted({c for c in labels if labels.count(c) > 1})
+    if repeated:
+        raise DataError(f"{name}: columns {preview(repeated)} appear more than once; give every column "
+                        f"its own name (pd.concat(axis=1) of overlapping tables repeats them)")
+    return frame.set_axis(labels, axis=1)
+
+
+def _resolve_schema(schema) -> Schema | None:
+    """The ``schema`` argument as a Schema: one, a path to a schema JSON file, or its dict."""
+    if schema is None or isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, (str, os.PathLike)):
+        return load_schema(schema)
+    if isinstance(schema, dict):
+        return Schema.from_dict(schema)
+    raise DataError(f"schema must be a Schema, a path to a schema JSON file or a dict, got {type(schema).__name__}")
+
+
 def _resolve_metrics(metrics) -> set[Metric]:
     if metrics is None:
         return set(Metric)
@@ -188,6 +224,9 @@ def _resolve_metrics(metrics) -> set[Metric]:
             raise DataError(
                 f"unknown metric group {m!r}; choose among {preview([x.value for x in Metric])}"
             ) from None
+    if not chosen:
+        raise DataError(f"no metric group asked for; choose among {preview([x.value for x in Metric])} "
+                        f"(or leave metrics out for all of them)")
     return chosen
 
 

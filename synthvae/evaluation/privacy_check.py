@@ -13,7 +13,7 @@ The checks (each a pure function of the three tables; limits in :class:`PrivacyL
   more than chance allows at that baseline rate: a one-sided binomial test at level
   ``copy_p_value`` (1%); with a baseline of 0, any copy fails.
 * **Distance to closest record.** The share of synthetic rows nearer a training row than a
-  holdout row (train subsampled to the holdout's size); 0.5 is ideal.
+  holdout row (the larger of the two subsampled to the other's size); 0.5 is ideal.
 * **Membership inference.** The attacker holds a candidate row and the synthetic table and
   guesses "member" when a synthetic row lies close to it (score: minus the distance to the
   nearest synthetic row; the attack of Chen et al., GAN-Leaks, 2020, in its black-box form).
@@ -47,6 +47,7 @@ from synthvae.evaluation.privacy import (
     nearest_distances,
     row_hashes,
     sample_rows,
+    size_matched,
 )
 from synthvae.evaluation.tables import PreparedTable, Shape, column_infos, evaluation_schema, one_thread, prepare
 from synthvae.io import atomic_write_text
@@ -174,7 +175,7 @@ def privacy_check(
     t, s, h = embed(train_t), embed(synth_t)[reference], embed(hold_t)
     m = min(attack_rows, train_t.n_rows, hold_t.n_rows)
     t_rows, h_rows = sample_rows(rng, train_t.n_rows, m), sample_rows(rng, hold_t.n_rows, m)
-    checks.append(_closer_to_train(s, t[sample_rows(rng, train_t.n_rows, hold_t.n_rows)], h, limits))
+    checks.append(_closer_to_train(s, *size_matched(rng, t, h), limits))
     checks.append(_membership(t[t_rows], h[h_rows], s, limits))
     for column in sensitive:
         checks.append(_attribute(column, infos, train_t, synth_t, reference, hold_t, t_rows, h_rows, limits))

@@ -117,6 +117,10 @@ class EvaluationReport:
             if pairs:
                 lines.append("worst pairs: " + ", ".join(
                     f"{a} ~ {b} {p['score']:.3f}" for p in pairs for a, b in [p["columns"]]))
+        for key in ("utility", "detection", "privacy"):
+            skipped = (d.get(key) or {}).get("skipped")
+            if skipped and skipped != "not requested":
+                lines.append(f"{key} skipped: {skipped}")
         g = d.get("guarantee")
         if g:
             lines.append(f"differential privacy: epsilon {g['epsilon']:.3f} at delta {g['delta']:.2g} "

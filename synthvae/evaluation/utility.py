@@ -1,16 +1,18 @@
 """Machine-learning utility: is the synthetic table as useful as the real one for a model?
 
 TSTR (train on synthetic, test on real) fits scikit-learn's HistGradientBoosting with its
-default settings on the synthetic rows and scores it on real held-out rows; TRTR (train on real,
+default settings (smaller leaves under 200 rows: :func:`~synthvae.evaluation.tables.boosting`)
+on the synthetic rows and scores it on real held-out rows; TRTR (train on real,
 test on real) fits the same model on the real training rows and scores it on the same held-out
 rows. TRTR is the ceiling of TSTR. The score depends on the target's task:
 
 ==============  ================  ==========================  =====================
 task            target            score                       range, direction
 ==============  ================  ==========================  =====================
-binary          2 categories      ROC AUC                     [0, 1], higher better
+binary          2 categories, or  ROC AUC                     [0, 1], higher better
+                2 numbers (0/1)
 multiclass      > 2 categories    macro-averaged F1           [0, 1], higher better
-regression      numeric           R^2                         (-inf, 1], higher better
+regression      other numbers     R^2                         (-inf, 1], higher better
 ==============  ================  ==========================  =====================
 """
 
@@ -27,6 +29,7 @@ from synthvae.evaluation.tables import (
     ColumnInfo,
     PreparedTable,
     Shape,
+    boosting,
     category_counts,
     feature_matrix,
     fit_ready,
@@ -58,7 +61,9 @@ def task_of(info: ColumnInfo, train: PreparedTable) -> Task:
         raise DataError(f"target column {info.name!r} is a datetime column; pick a numeric or "
                         f"categorical target")
     if info.shape is Shape.CONTINUOUS:
-        return Task.REGRESSION
+        values = train.arrays[info.name]
+        # Two values (0/1 labels of churn, fraud or default): a class, not a quantity.
+        return Task.BINARY if np.unique(values[~np.isnan(values)]).size == 2 else Task.REGRESSION
     codes = train.arrays[info.name]
     n_classes = np.unique(codes[codes >= 0]).size
     if n_classes < 2:
@@ -134,12 +139,11 @@ def utility(
 def _xy(infos, target: str, table: PreparedTable, task: Task, counts: dict):
     x, _ = feature_matrix(infos, table, exclude=(target,), counts=counts)
     y = table.arrays[target]
-    keep = ~np.isnan(y) if task is Task.REGRESSION else y >= 0
+    keep = ~np.isnan(y) if next(i for i in infos if i.name == target).shape is Shape.CONTINUOUS else y >= 0
     return x[keep], y[keep]
 
 
 def _fit_and_score(x, y, x_test, y_test, task: Task, positive, seed: int, mask) -> float | None:
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.metrics import f1_score, r2_score, roc_auc_score
 
     if y.size == 0:
@@ -153,7 +157,7 @@ def _fit_and_score(x, y, x_test, y_test, task: Task, positive, seed: int, mask) 
         if peak >= LARGE:  # scaled by a power of two: R^2 is unchanged, its squares do not overflow
             _, exponent = np.frexp(peak)
             y, y_test = np.ldexp(y, -exponent), np.ldexp(y_test, -exponent)
-        model = HistGradientBoostingRegressor(categorical_features=categorical, random_state=seed)
+        model = boosting("regressor", y.size, categorical, seed)
         return float(r2_score(y_test, model.fit(x, y).predict(x_test)))
     classes = np.unique(y)
     if classes.size < 2:
@@ -162,7 +166,7 @@ def _fit_and_score(x, y, x_test, y_test, task: Task, positive, seed: int, mask) 
             return 0.5
         return float(f1_score(y_test, np.full(y_test.size, classes[0]), average="macro",
                               labels=np.unique(y_test), zero_division=0))
-    model = HistGradientBoostingClassifier(categorical_features=categorical, random_state=seed)
+    model = boosting("classifier", y.size, categorical, seed)
     model.fit(x, y)
     if task is Task.BINARY:
         if positive not in model.classes_:
