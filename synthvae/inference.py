@@ -147,10 +147,13 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     personal = _personal_column(name, text, nullable)
     if personal is not None:
         return personal
-    n_unique = text.nunique()
+    # A set, not text.unique() / nunique(): pandas < 3.1 hashes object strings only up to their
+    # first NUL character ("" and "\x00" are one value there; pandas issue 34551).
+    distinct = set(text)
+    n_unique = len(distinct)
     if len(series) >= min_id_rows and n_unique == len(series):
         return _string_id(name, text)
-    categories = tuple(sorted(text.unique()))
+    categories = tuple(sorted(distinct))
     if n_unique > 1000:
         note = (f"inferred: text with {n_unique} distinct values; the model learns the most "
                 f"frequent and pools the rest. Consider kind id if it is an identifier.")
@@ -232,8 +235,36 @@ def _parse_datetimes(text: pd.Series) -> pd.Series | None:
     except (ValueError, OverflowError):
         return None
     if parsed.isna().any():
-        return None  # includes dates outside pandas' range (years 1678 to 2262)
+        # pandas < 3 coerces datetimes beyond nanoseconds (years 1678 to 2262) to NaT where
+        # pandas 3 parses them (in microseconds): read those as pandas 3 does.
+        return _beyond_ns(text, parsed.isna())
     return parsed.dt.tz_localize(None)
+
+
+def _beyond_ns(text: pd.Series, failed: pd.Series) -> pd.Series | None:
+    """``text`` as naive UTC datetimes in microseconds when every value ``failed`` marks is a
+    datetime beyond nanoseconds, else ``None`` (some value is no datetime). The values that
+    failed are checked first: a column of text stops at its first value."""
+    for value in text[failed]:
+        try:
+            pd.Timestamp(value).as_unit("ns")
+            return None  # within range (or no datetime), yet the ISO 8601 parse refused it
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            continue
+        except (TypeError, ValueError):
+            return None
+    stamps = []
+    for value in text:
+        try:
+            stamp = pd.Timestamp(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if stamp is pd.NaT:
+            return None
+        if stamp.tz is not None:
+            stamp = stamp.tz_convert(None)
+        stamps.append(stamp.as_unit("us").asm8)
+    return pd.Series(np.array(stamps, dtype="datetime64[us]"), index=text.index)
 
 
 def _datetime_format(text: pd.Series, parsed: pd.Series) -> str:

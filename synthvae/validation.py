@@ -214,6 +214,9 @@ def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
         else:
             values = _parse_datetimes(series, column.format)
             bad = values.isna() & series.notna()
+            if bad.any() and _outside_ns(series[bad]):
+                # pandas < 3 coerces datetimes beyond nanoseconds to NaT instead of parsing them.
+                raise pd.errors.OutOfBoundsDatetime
             if bad.any():
                 fmt = column.format or "ISO8601"
                 raise DataError(
@@ -225,13 +228,14 @@ def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
         raise DataError(
             f"{_where(column, source)}: datetimes outside the supported range (years 1678 to "
-            f"2262), e.g. {preview(_outside_ns(series)[:3])}; make it a categorical or text column"
+            f"2262), e.g. {preview((_outside_ns(series) or list(series.dropna().unique()))[:3])}; make it a "
+            f"categorical or text column"
         ) from None
 
 
 def _outside_ns(series: pd.Series) -> list:
     """Values of ``series`` beyond nanosecond datetimes (years 1678 to 2262), as far as each
-    reads as a timestamp alone (the first values, when none does)."""
+    reads as a timestamp alone."""
     values = series.dropna().unique()
     outside = []
     for value in values:
@@ -241,7 +245,7 @@ def _outside_ns(series: pd.Series) -> list:
             outside.append(value)
         except (TypeError, ValueError):
             continue
-    return outside or list(values[:3])
+    return outside
 
 
 def _parse_datetimes(series: pd.Series, fmt: str | None) -> pd.Series:

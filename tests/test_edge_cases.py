@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import zoneinfo
 
 import numpy as np
 import pandas as pd
@@ -188,7 +189,7 @@ def test_samples_keep_the_bounds_when_no_decimal_lies_between_them():
 
 def test_datetimes_within_one_second_sample_within_their_bounds():
     # Resolution s: the sample 12:21:30 fell below the inferred min 12:21:30.001136.
-    stamps = pd.Series([pd.Timestamp("2186-05-28 01:06:30.001136", tz="Pacific/Chatham"), pd.NaT])
+    stamps = pd.Series([pd.Timestamp("2186-05-28 01:06:30.001136", tz=zoneinfo.ZoneInfo("Pacific/Chatham")), pd.NaT])
     schema, out = _sample_conforms(pd.DataFrame({"t": stamps}))
     assert schema["t"].min == pd.Timestamp("2186-05-27 12:21:30")
     assert (out["t"].dropna() == pd.Timestamp("2186-05-27 12:21:30")).all()

@@ -357,7 +357,7 @@ def _csv_known_loss(out: pd.DataFrame, back: pd.DataFrame | None, exc: Exception
     written as it is and read_table refuses the file as binary; a lone carriage return is written
     unquoted and breaks its row; a one-column row of blanks (" ") is written unquoted and
     read_csv skips it as a blank line."""
-    texts = [pd.Series([str(c) for c in out.columns])] + [out[c].astype(str) for c in out.columns]
+    texts = [pd.Series([str(c) for c in out.columns])] + [out[c].astype(object).astype(str) for c in out.columns]
     holds = lambda char: any(t.str.contains(char, regex=False).any() for t in texts)  # noqa: E731
     if exc is not None and "NUL bytes" in str(exc) and holds("\x00"):
         return "NUL characters"
