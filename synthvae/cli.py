@@ -6,6 +6,7 @@ Library errors become one line on stderr and exit status 1; usage errors exit 2 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,6 +56,26 @@ def _check_output_folder(path: str) -> None:
     if not folder.is_dir():
         state = "is a file, not a folder" if folder.exists() else "does not exist"
         raise click.ClickException(f"cannot write {path!r}: folder {str(folder)!r} {state}")
+
+
+def _check_not_input(output: str, *inputs: str | None) -> None:
+    """Refuse an output path that is one of the command's input files: it would be overwritten."""
+    target = Path(output)
+    for given in inputs:
+        if given is None:
+            continue
+        source = Path(given)
+        same = source.exists() and target.exists() and os.path.samefile(source, target)
+        if same or source.resolve() == target.resolve():
+            raise click.ClickException(f"-o {output!r} is the input file {given!r}: it would be overwritten; write to another file")
+
+
+def _check_not_table_name(output: str, what: str, suffix: str) -> None:
+    """Refuse a model or schema file named like a table (``.csv``, ``.parquet``)."""
+    from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES
+
+    if output.lower().endswith(CSV_SUFFIXES + PARQUET_SUFFIXES):
+        raise click.ClickException(f"-o {output!r}: a {what} named like a table would be taken for one; name it *{suffix}")
 
 
 class _ProgressBar:
@@ -107,6 +128,10 @@ def cli() -> None:
 @_library_errors
 def infer_schema_command(data: str, output: str | None, name: str | None, no_derived: bool) -> None:
     """Infer a schema from DATA (CSV or Parquet) for you to review and edit."""
+    if output:
+        _check_not_table_name(output, "schema", ".json")
+        _check_not_input(output, data)
+        _check_output_folder(output)
     schema = infer_schema(read_table(data), name=name or Path(data).name.split(".")[0], derived=not no_derived)
     if output:
         schema.save(output)
@@ -241,6 +266,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     """
     if resume and checkpoint_dir is None:
         raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
+    _check_not_table_name(output, "model file", ".synthvae")
+    _check_not_input(output, data, schema_path)
     _check_output_folder(output)
     resolve_device(device)
     privacy = None
@@ -344,6 +371,7 @@ def sample_command(model, rows, output, conditions, batch_size, rows_per_file, s
             device = str(parallel.device(resolve_device(device)))
     if rows_per_file is None and shard_pair is None:
         _check_table_output(output)
+        _check_not_input(output, model)
     else:
         _check_output_folder(output)
     syn = Synthesizer.load(model, device=device)
@@ -391,6 +419,7 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
 
     A model fitted here weighs --target in training (as fit --target does)."""
     _check_table_output(output)
+    _check_not_input(output, data, model_path)
     if sum([balance, n_rows is not None, ratio is not None]) != 1:
         raise click.UsageError("give exactly one of --balance, --rows N or --ratio R")
     table = read_table(data)
@@ -427,6 +456,7 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
 def impute_command(model, data, output, method, multiple, columns, calibrate, seed, device) -> None:
     """Fill the missing cells of DATA with values drawn from MODEL given each row's other cells."""
     _check_table_output(output)
+    _check_not_input(output, data, model)
     syn = Synthesizer.load(model, device=device)
     table = read_table(data)
     chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
@@ -455,8 +485,10 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
 def encode_command(model, data, output, variance, plot_path, color_by, device) -> None:
     """Write each row's latent embedding (its posterior mean under MODEL)."""
     _check_table_output(output)
+    _check_not_input(output, data, model)
     if plot_path:
         _check_output_folder(plot_path)
+        _check_not_input(plot_path, data, model, output)
     syn = Synthesizer.load(model, device=device)
     table = read_table(data)
     if color_by is not None and color_by not in table.columns:

@@ -348,6 +348,7 @@ def _first_invalid_utf8(path: Path) -> tuple[int, bytes] | None:
     return None
 
 
+_ARROW_RAGGED = re.compile(r"Expected (\d+) columns, got (\d+): (.*)", re.DOTALL)
 _PANDAS_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -393,22 +394,18 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
         could, so its view stands, and ``on_batch`` may have seen part of the file).
     """
     name = repr(str(path))
-    bad_rows = []
     wanted = {f"f{position}": position for position in text_of}
-
-    def on_bad_row(row) -> str:
-        if not row.text.strip():
-            return "skip"  # pandas skips lines of blanks too
-        bad_rows.append(row)
-        return "error"
-
+    bad = None  # (expected fields, actual fields, row text)
     header = True
     try:
         with _open_binary(path, compression) as handle:
+            # No invalid_row_handler: a Python callback held by the parser made about one process
+            # in 25 abort at exit under load ("terminate called without an active exception",
+            # exit 134, after the work was done); pyarrow's error on the first bad row says the same.
             reader = pa_csv.open_csv(
                 handle,
                 read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-                parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=on_bad_row),
+                parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
                 # The parse alone counts the fields: only the wanted columns are converted, as
                 # text (or a missing column, when none is wanted).
                 convert_options=pa_csv.ConvertOptions(
@@ -423,18 +420,22 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
         complete = True
     except MemoryError:
         raise
-    except Exception:  # noqa: BLE001 - pandas read the file: pyarrow's view is a second opinion only
+    except Exception as exc:  # noqa: BLE001 - pandas read the file: pyarrow's view is a second opinion only
         complete = False
-    if bad_rows:
-        row = bad_rows[0]
-        text = row.text if len(row.text) <= 80 else row.text[:80] + "..."
-        fields = f"{row.actual_columns} field{'s' if row.actual_columns != 1 else ''}"
-        if row.actual_columns < row.expected_columns:
+        found = _ARROW_RAGGED.search(str(exc))
+        # A line of blanks is skipped by pandas: then pyarrow's view of the file is not used.
+        if found and found.group(3).strip():
+            bad = (int(found.group(1)), int(found.group(2)), found.group(3))
+    if bad is not None:
+        expected, actual, text = bad
+        text = text if len(text) <= 80 else text[:80] + "..."
+        fields = f"{actual} field{'s' if actual != 1 else ''}"
+        if actual < expected:
             fix = ("the file may be cut off, or the row lacks values: fix the row (an empty value still "
                    "needs its separator)")
         else:
             fix = "fix the row (a value holding the separator must be in double quotes) or the header"
-        raise DataError(f"{name}: a row has {fields} but the header has {row.expected_columns}: {text!r}; {fix}")
+        raise DataError(f"{name}: a row has {fields} but the header has {expected}: {text!r}; {fix}")
     return complete
 
 

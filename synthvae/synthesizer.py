@@ -7,6 +7,7 @@ import itertools
 import logging
 import math
 import os
+import re
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -967,7 +968,8 @@ class Synthesizer:
                 reads), whose parts are Parquet unless the folder's name ends in ``.csv``.
             rows_per_file: Split the rows into files ``part-00000.parquet``, ... of this many
                 rows (the last fewer). The folder appears complete once every part is written;
-                an existing folder of that name is replaced. A multiple of ``batch_size`` (or
+                an existing folder of that name is replaced, when it holds only such parts (a
+                folder holding anything else is refused: it would be deleted). A multiple of ``batch_size`` (or
                 at most it: it then becomes the batch size).
             shard: ``(i, k)``: write only shard ``i`` of ``k`` (see :meth:`iter_sample`) as
                 ``part-{i:05d}-of-{k:05d}`` in the folder, created if missing. ``k`` processes
@@ -1003,6 +1005,7 @@ class Synthesizer:
                 f"or at most it, so that each file is whole batches"
             )
         per_file = rows_per_file // batch_size
+        _check_replaceable(path)
         batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
         with atomic_folder(path) as folder:
             for number, group in enumerate(_groups(batches, per_file)):
@@ -1101,6 +1104,13 @@ class Synthesizer:
             raise ParameterError(f"target {target!r} is not a column; the model has columns {preview(self.schema_.names)}")
         if balance and target is None:
             raise ParameterError("balance=True needs a target column")
+        if target is not None and self.schema_[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+            # Each distinct value would be a class: 1,959 "classes" of churn's day minutes, every
+            # synthetic row pinned to an exact real value.
+            raise ParameterError(
+                f"target {target!r} is a {self.schema_[target].kind.value} column: augment draws rows class by class, "
+                f"so the target must be categorical or boolean; leave it out to add rows of the whole table"
+            )
         if rows is not None:
             _check_count("rows", rows)
             total = int(rows)
@@ -1573,6 +1583,20 @@ def _read(data: TableLike, name: str = "training data") -> tuple[pd.DataFrame, s
     if isinstance(data, (str, os.PathLike)):
         return read_table(data), f"{str(data)!r}"
     raise DataError(f"expected a DataFrame or a CSV/Parquet path, got {type(data).__name__}")
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse to replace a folder that holds anything but part files of a sample: a folder of
+    parts is written whole and replaces the folder, so its other contents (the model sampled
+    from, the real data) would be deleted."""
+    if not path.is_dir():
+        return
+    others = sorted(p.name for p in path.iterdir() if not re.fullmatch(r"part-\d+(-of-\d+)?\.(parquet|csv)", p.name))
+    if others:
+        raise DataError(
+            f"cannot write the parts into {str(path)!r}: the folder is replaced whole, and it holds "
+            f"{preview(others)}, which are not parts of a sample; give a new or empty folder"
+        )
 
 
 def _ordered_map(function: Callable[[int], pd.DataFrame], items: range, workers: int) -> Iterator[pd.DataFrame]:

@@ -160,3 +160,24 @@ def test_fit_records_the_categorical_balance_and_refuses_it_with_privacy(runner,
     result = runner.invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "p.synthvae"),
                                  "--epsilon", "1", "--categorical-balance", "5", "-q"])
     assert result.exit_code != 0 and "categorical_balance" in result.output
+
+
+def test_outputs_that_would_overwrite_an_input_are_refused(runner, tmp_path):
+    data = tmp_path / "penguins.csv"
+    data.write_bytes(dataset_path("penguins.csv").read_bytes())
+    before = data.read_bytes()
+    for args in (["fit", str(data), "-o", str(data), "--epochs", "1"],
+                 ["fit", str(data), "-o", str(tmp_path / "model.parquet"), "--epochs", "1"],
+                 ["infer-schema", str(data), "-o", str(data)]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "overwritten" in result.output or "named like a table" in result.output
+    assert data.read_bytes() == before and not (tmp_path / "model.parquet").exists()
+
+
+def test_augment_refuses_a_numeric_target(runner, tmp_path, fitted_penguins):
+    model = fitted_penguins.save(tmp_path / "penguins.synthvae")
+    result = runner.invoke(cli, ["augment", str(dataset_path("penguins.csv")), "--model", str(model),
+                                 "-o", str(tmp_path / "more.csv"), "--target", "body_mass_g", "--balance"])
+    assert result.exit_code == 1 and "must be categorical or boolean" in result.output
+    assert not (tmp_path / "more.csv").exists()

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from synthvae import Schema, Synthesizer, read_table
+from synthvae import DataError, Schema, Synthesizer, read_table
 from synthvae.cli import cli
 
 
@@ -108,7 +108,7 @@ def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
 
     out = tmp_path / "parts"
     out.mkdir()
-    (out / "stale.parquet").write_bytes(b"old run")  # an existing folder is replaced whole
+    (out / "part-00009.parquet").write_bytes(b"old run")  # an earlier run's parts are replaced whole
     with_ids.sample_to(out, 1000, seed=2, batch_size=100, rows_per_file=300)
     assert sorted(p.name for p in out.iterdir()) == [f"part-0000{i}.parquet" for i in range(4)]
     assert [pq.ParquetFile(p).metadata.num_rows for p in sorted(out.iterdir())] == [300, 300, 300, 100]
@@ -118,6 +118,14 @@ def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["parts"], "no temporary folder left"
     with pytest.raises(Exception, match="multiple of batch_size"):
         with_ids.sample_to(tmp_path / "x", 10, batch_size=1000, rows_per_file=1500)
+    # A folder holding anything else (the model, the real data) is not deleted.
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "part-00000.parquet").write_bytes(b"old")
+    (mixed / "model.synthvae").write_bytes(b"precious")
+    with pytest.raises(DataError, match=r"holds \['model.synthvae'\], which are not parts"):
+        with_ids.sample_to(mixed, 1000, seed=2, batch_size=100, rows_per_file=300)
+    assert (mixed / "model.synthvae").read_bytes() == b"precious"
 
 
 def test_a_unique_rule_cannot_be_sharded(weather):
