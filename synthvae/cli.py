@@ -266,6 +266,9 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     """
     if resume and checkpoint_dir is None:
         raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
+    context = click.get_current_context()
+    if epsilon is None and (delta is not None or context.get_parameter_source("max_grad_norm") is click.core.ParameterSource.COMMANDLINE):
+        raise click.UsageError("--delta and --max-grad-norm set a private fit: they need --epsilon")
     _check_not_table_name(output, "model file", ".synthvae")
     _check_not_input(output, data, schema_path)
     _check_output_folder(output)
@@ -363,6 +366,8 @@ def sample_command(model, rows, output, conditions, batch_size, rows_per_file, s
     Under torchrun (torchrun --nproc-per-node K -m synthvae sample ...) each process writes its
     shard, as with --shard RANK/K: OUTPUT is then the folder of the K parts.
     """
+    if rows_per_file is not None and shard:
+        raise click.UsageError("give --rows-per-file or --shard, not both (each shard writes one file)")
     shard_pair = _parse_shard(shard) if shard else None
     parallel = Parallel.from_environment()
     if parallel is not None and shard_pair is None and rows_per_file is None:
@@ -455,6 +460,11 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
 @_library_errors
 def impute_command(model, data, output, method, multiple, columns, calibrate, seed, device) -> None:
     """Fill the missing cells of DATA with values drawn from MODEL given each row's other cells."""
+    context = click.get_current_context()
+    given = [f"--{name.replace('_', '-')}" for name in ("method", "calibrate")
+             if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+    if multiple and given and not (given == ["--method"] and method == "draw"):
+        raise click.UsageError(f"--multiple writes M tables of independent draws (method draw): {' and '.join(given)} do not apply")
     _check_table_output(output)
     _check_not_input(output, data, model)
     syn = Synthesizer.load(model, device=device)
@@ -486,9 +496,17 @@ def encode_command(model, data, output, variance, plot_path, color_by, device) -
     """Write each row's latent embedding (its posterior mean under MODEL)."""
     _check_table_output(output)
     _check_not_input(output, data, model)
+    if color_by is not None and not plot_path:
+        raise click.UsageError("--color-by colours the picture: it needs --plot PNG")
     if plot_path:
+        if not plot_path.lower().endswith(".png"):
+            raise click.ClickException(f"--plot {plot_path!r}: the picture is a PNG; name it *.png")
         _check_output_folder(plot_path)
         _check_not_input(plot_path, data, model, output)
+        try:
+            import matplotlib  # noqa: F401 - checked before the work, drawn after it
+        except ImportError:
+            raise click.ClickException("--plot needs matplotlib: pip install 'synthvae[plot]'") from None
     syn = Synthesizer.load(model, device=device)
     table = read_table(data)
     if color_by is not None and color_by not in table.columns:

@@ -181,3 +181,18 @@ def test_augment_refuses_a_numeric_target(runner, tmp_path, fitted_penguins):
                                  "-o", str(tmp_path / "more.csv"), "--target", "body_mass_g", "--balance"])
     assert result.exit_code == 1 and "must be categorical or boolean" in result.output
     assert not (tmp_path / "more.csv").exists()
+
+
+def test_options_that_would_do_nothing_are_refused(runner, tmp_path):
+    data = str(dataset_path("penguins.csv"))
+    for args, words in [
+        (["fit", data, "-o", str(tmp_path / "m.synthvae"), "--delta", "1e-5"], "need --epsilon"),
+        (["fit", data, "-o", str(tmp_path / "m.synthvae"), "--max-grad-norm", "2"], "need --epsilon"),
+        (["impute", "m.synthvae", data, "-o", str(tmp_path / "f.csv"), "--multiple", "3", "--method", "mean"], "do not apply"),
+        (["encode", "m.synthvae", data, "-o", str(tmp_path / "e.parquet"), "--color-by", "species"], "needs --plot"),
+        (["sample", "m.synthvae", "-n", "5", "-o", str(tmp_path / "parts"), "--rows-per-file", "2", "--shard", "0/2"], "not both"),
+    ]:
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2 and words in result.output, (args, result.output)
+    result = runner.invoke(cli, ["encode", "m.synthvae", data, "-o", str(tmp_path / "e.parquet"), "--plot", str(tmp_path / "p.pdf")])
+    assert result.exit_code == 1 and "name it *.png" in result.output
