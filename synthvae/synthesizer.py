@@ -969,8 +969,8 @@ class Synthesizer:
             rows_per_file: Split the rows into files ``part-00000.parquet``, ... of this many
                 rows (the last fewer). The folder appears complete once every part is written;
                 an existing folder of that name is replaced, when it holds only such parts (a
-                folder holding anything else is refused: it would be deleted). A multiple of ``batch_size`` (or
-                at most it: it then becomes the batch size).
+                folder holding anything else is refused: it would be deleted). A multiple of
+                ``batch_size`` (or at most it: it then becomes the batch size).
             shard: ``(i, k)``: write only shard ``i`` of ``k`` (see :meth:`iter_sample`) as
                 ``part-{i:05d}-of-{k:05d}`` in the folder, created if missing. ``k`` processes
                 (or machines sharing the folder) with the same arguments write one dataset,

@@ -2,9 +2,10 @@
 
 A HistGradientBoosting classifier (scikit-learn defaults; smaller leaves under 200 rows) is
 trained to label rows real (0) or synthetic (1) on a balanced sample of both tables, and scored
-by ROC AUC with stratified k-fold cross-validation (identical rows in one fold). Range [0, 1]: 0.5 means it cannot tell them apart (the ideal); 1 means every
-synthetic row is recognisable. ``score`` rescales it as SDMetrics' detection metrics do:
-``1 - (2 * max(auc, 0.5) - 1)``, in [0, 1], higher is better.
+by ROC AUC with stratified k-fold cross-validation (identical rows in one fold). Range [0, 1]:
+0.5 means it cannot tell them apart (the ideal); 1 means every synthetic row is recognisable.
+``score`` rescales it as SDMetrics' detection metrics do: ``1 - (2 * max(auc, 0.5) - 1)``, in
+[0, 1], higher is better.
 """
 
 from __future__ import annotations
