@@ -101,6 +101,10 @@ _CATEGORICAL_BALANCE = 0.0
 # multiply-adds: about a quarter of a training step on churn. Private fits keep linear logits
 # (not measured under DP-SGD).
 _CATEGORICAL_HEAD_MAX = 128
+# Most principal axes of the latent for which the conditional prior's components get full
+# covariances (diagonal beyond). Default fits use 9-24 (german_credit 9, seattle_weather 10,
+# churn 11, loans 21, diamonds 24; seed 0), unchanged by it.
+_FULL_COVARIANCE_AXES = 32
 # Units of the categorical head that also read the one-hot spans before their own
 # (``VAEConfig.autoregressive``), by default: one per this many training rows, at most
 # _AUTOREGRESSIVE (and at most the head's width). Fit seeds at 1 thread, each scored by
@@ -691,13 +695,16 @@ class Synthesizer:
         seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, 50_000)
         data, targets = _model_pairs(self.model_, self.prior_, self.preprocessor_, max(_CONDITIONAL_PAIRS, rows), seed, self.device_)
         axes = PrincipalAxes.fit(targets)
+        target_dim = axes.dim()
         config = ConditionalPriorConfig(
             data_dim=layout.width,
             column_of=layout.column_of,
             latent_dim=targets.shape[1],
             hidden_dims=tuple(hidden_dims),
-            target_dim=axes.dim(),
-            full_covariance=True,
+            target_dim=target_dim,
+            # Full covariances cost ~d^2 outputs and d^3 work per component: a barely trained
+            # VAE (churn after 1 epoch: 54 axes, against 11 at the default fit) took 56 s.
+            full_covariance=target_dim <= _FULL_COVARIANCE_AXES,
         )
         generator = torch.Generator(device=data.device).manual_seed(seed)
         prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)

@@ -629,3 +629,14 @@ def test_adapted_mixture_weights_move_to_the_target_and_keep_a_floor():
     assert torch.allclose(adapted.weights, torch.tensor([0.05, 0.95]), atol=1e-3)
     assert torch.equal(adapted.means, mixture.means)
 
+
+
+def test_a_barely_trained_latent_gets_a_diagonal_conditional_prior(churn_small):
+    # One epoch leaves most of the 64 latent axes spread: full covariances over them cost ~d^3
+    # (churn, 1 epoch: 54 axes, 56 s of training the conditional prior; 3 s diagonal).
+    syn = Synthesizer(epochs=1, seed=0).fit(churn_small)
+    config = syn.conditional_.config
+    assert config.target_dim > 32 and not config.full_covariance
+    rows = syn.sample(50, conditions={"churn": "yes"}, seed=0)
+    assert (rows["churn"] == "yes").all()
+    assert Synthesizer(epochs=40, hidden_dims=(64, 64), latent_dim=16, seed=0).fit(churn_small).conditional_.config.full_covariance
