@@ -51,6 +51,7 @@ _SUFFIX_OF = {v: k for k, v in _COMPRESSION.items()}
 # A whole number as a CSV file writes it, and one written with leading zeros (a code: "02134").
 _WHOLE_NUMBER = r"^\s*[+-]?[0-9]+(\.0*)?\s*$"
 _LEADING_ZERO = r"^\s*[+-]?0[0-9]"
+_HEAD_ROWS = 1000  # rows read_csv_chunks types its candidate code columns from
 
 # What a file is, from its first bytes; longest signatures first.
 _SIGNATURES = (
@@ -169,9 +170,10 @@ def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame
     path = Path(path)
     name, sep, compression = _csv_dialect(path)
     with _csv_errors(path, name, compression):
-        head = pd.read_csv(path, sep=sep, nrows=rows)
+        head = pd.read_csv(path, sep=sep, nrows=min(rows, _HEAD_ROWS))
     _check_one_column(head, name)
-    # Columns of numbers in the first chunk: a column of text there is not all whole numbers.
+    # Columns of numbers in the first rows: a column of text there is not all whole numbers (a
+    # column of numbers there that holds text later is not either: the scan's texts tell).
     numbers = [p for p in range(head.shape[1]) if head.iloc[:, p].dtype.kind in "iuf"]
     found = dict.fromkeys(numbers, False)  # position -> some value has leading zeros
     whole = dict.fromkeys(numbers, True)  # position -> every value is a whole number
@@ -395,7 +397,6 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
     """
     name = repr(str(path))
     wanted = {f"f{position}": position for position in text_of}
-    bad = None  # (expected fields, actual fields, row text)
     header = True
     try:
         with _open_binary(path, compression) as handle:
@@ -417,26 +418,27 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
                     # The header was read as the first row.
                     start, header = (1 if header else 0), False
                     on_batch({position: pa.chunked_array([batch.column(column).slice(start)]) for column, position in wanted.items()})
-        complete = True
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - pandas read the file: pyarrow's view is a second opinion only
-        complete = False
         found = _ARROW_RAGGED.search(str(exc))
         # A line of blanks is skipped by pandas: then pyarrow's view of the file is not used.
         if found and found.group(3).strip():
-            bad = (int(found.group(1)), int(found.group(2)), found.group(3))
-    if bad is not None:
-        expected, actual, text = bad
-        text = text if len(text) <= 80 else text[:80] + "..."
-        fields = f"{actual} field{'s' if actual != 1 else ''}"
-        if actual < expected:
-            fix = ("the file may be cut off, or the row lacks values: fix the row (an empty value still "
-                   "needs its separator)")
-        else:
-            fix = "fix the row (a value holding the separator must be in double quotes) or the header"
-        raise DataError(f"{name}: a row has {fields} but the header has {expected}: {text!r}; {fix}")
-    return complete
+            raise _bad_row(name, int(found.group(1)), int(found.group(2)), found.group(3)) from None
+        return False
+    return True
+
+
+def _bad_row(name: str, expected: int, actual: int, text: str) -> DataError:
+    """The error for a row of ``actual`` fields under a header of ``expected``."""
+    text = text if len(text) <= 80 else text[:80] + "..."
+    fields = f"{actual} field{'s' if actual != 1 else ''}"
+    if actual < expected:
+        fix = ("the file may be cut off, or the row lacks values: fix the row (an empty value still "
+               "needs its separator)")
+    else:
+        fix = "fix the row (a value holding the separator must be in double quotes) or the header"
+    return DataError(f"{name}: a row has {fields} but the header has {expected}: {text!r}; {fix}")
 
 
 def _check_repeated_names(path: Path, sep: str, frame: pd.DataFrame) -> None:

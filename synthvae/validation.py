@@ -214,9 +214,10 @@ def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
         else:
             values = _parse_datetimes(series, column.format)
             bad = values.isna() & series.notna()
-            if bad.any() and _outside_ns(series[bad]):
-                # pandas < 3 coerces datetimes beyond nanoseconds to NaT instead of parsing them.
-                raise pd.errors.OutOfBoundsDatetime
+            # pandas < 3 coerces datetimes beyond nanoseconds to NaT instead of parsing them.
+            outside = _outside_ns(series[bad]) if bad.any() else []
+            if outside:
+                raise _out_of_range(column, source, outside)
             if bad.any():
                 fmt = column.format or "ISO8601"
                 raise DataError(
@@ -226,11 +227,14 @@ def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
                 )
         return values.astype("datetime64[ns]").rename(column.name).reset_index(drop=True)
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
-        raise DataError(
-            f"{_where(column, source)}: datetimes outside the supported range (years 1678 to "
-            f"2262), e.g. {preview((_outside_ns(series) or list(series.dropna().unique()))[:3])}; make it a "
-            f"categorical or text column"
-        ) from None
+        raise _out_of_range(column, source, _outside_ns(series) or list(series.dropna().unique())) from None
+
+
+def _out_of_range(column: Column, source: str, values: list) -> DataError:
+    return DataError(
+        f"{_where(column, source)}: datetimes outside the supported range (years 1678 to 2262), e.g. "
+        f"{preview(values[:3])}; make it a categorical or text column"
+    )
 
 
 def _outside_ns(series: pd.Series) -> list:
