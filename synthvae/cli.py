@@ -322,7 +322,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         )
         if record["warnings"]:
             click.echo(
-                f"{len(record['warnings'])} warnings about the schema (above; also stored in the model file): "
+                f"{len(record['warnings'])} warnings about the schema (above; read from the rows, so not saved in the model file): "
                 "what they name is not covered by the guarantee",
                 err=True,
             )

@@ -452,7 +452,7 @@ class Synthesizer:
         else:
             from synthvae.privacy.fitting import prepare_private_fit  # Opacus is loaded only here
 
-            plan = prepare_private_fit(frame, schema, spec, np.random.default_rng(int(seeds[5])), source)
+            plan = prepare_private_fit(frame, schema, spec, source)
             proxy = "the private proxy table"
             marginals = preprocessor.fit_transform(model_table(plan.proxy, proxy), source=proxy, before_encoding=check_memory)
             matrix = preprocessor.transform(model_table(frame, source), source=source)
@@ -520,9 +520,9 @@ class Synthesizer:
         latent_dim, hidden_dims, head, ordered = prepared.network
         column_means = torch.from_numpy(prepared.marginals.mean(axis=0, dtype=np.float64))
         model = self._build_model(layout, column_means, init_seed, latent_dim, hidden_dims, head, ordered).to(device)
-        generator = torch.Generator(device=device).manual_seed(train_seed)
         plan, rows_seen = prepared.plan, prepared.rows
         if plan is None:
+            generator = torch.Generator(device=device).manual_seed(train_seed)
             result = train(model, prepared.train_data, prepared.train_config, generator, callback, checkpointer,
                            validation=prepared.validation, parallel=parallel, column_means=column_means.to(device))
             latents = _posterior_means(model, prepared.prior_data, prior_seed)
@@ -537,9 +537,9 @@ class Synthesizer:
                 prepared.train_config,
                 sample_rate=plan.noise.sample_rate,
                 steps=plan.noise.steps,
+                epochs=plan.spec.epochs,
                 noise_multiplier=plan.noise.sgd_noise,
                 max_grad_norm=plan.spec.max_grad_norm,
-                generator=generator,
                 callback=callback,
             )
             # Only post-processing from here: the priors see synthetic rows, never real ones.

@@ -54,6 +54,11 @@ from synthvae.io import atomic_write_text
 from synthvae.schema import Schema
 
 DEFAULT_ATTACK_ROWS = 1_000
+# Fewest training and holdout rows the attacks are scored on. By chance alone a membership AUC
+# spreads about sqrt((2m + 1) / 12) / m around 0.5 (Mann-Whitney) and a closer-to-train share
+# about 0.5 / sqrt(m): at 200 rows 0.029 and 0.035, so the 0.6 limits sit 3.4 and 2.8 of those
+# spreads away; a 1-row holdout gave AUC 1.0 and "FAIL", 2 rows 0.75.
+MIN_ATTACK_ROWS = 200
 DEFAULT_REFERENCE_ROWS = 20_000
 
 
@@ -151,7 +156,7 @@ def privacy_check(
 
     Raises:
         DataError: A table is missing, empty or does not fit the schema; a sensitive column is
-            unknown.
+            unknown; fewer than :data:`MIN_ATTACK_ROWS` training or holdout rows to attack.
     """
     limits = limits or PrivacyLimits()
     for name, frame in (("real data", real), ("synthetic data", synthetic), ("holdout data", holdout)):
@@ -174,6 +179,14 @@ def privacy_check(
     reference = sample_rows(rng, synth_t.n_rows, DEFAULT_REFERENCE_ROWS)
     t, s, h = embed(train_t), embed(synth_t)[reference], embed(hold_t)
     m = min(attack_rows, train_t.n_rows, hold_t.n_rows)
+    if m < MIN_ATTACK_ROWS:
+        short = {"attack_rows": attack_rows, "real data": train_t.n_rows, "holdout data": hold_t.n_rows}
+        what = ", ".join(f"{name} {count:,} rows" for name, count in short.items() if count < MIN_ATTACK_ROWS)
+        raise DataError(
+            f"the privacy check scores its attacks on at least {MIN_ATTACK_ROWS} training and {MIN_ATTACK_ROWS} holdout "
+            f"rows ({what}): with fewer, chance alone moves a membership AUC or a closer-to-train share past "
+            f"its limit; hold out more real rows the generator never saw"
+        )
     t_rows, h_rows = sample_rows(rng, train_t.n_rows, m), sample_rows(rng, hold_t.n_rows, m)
     checks.append(_closer_to_train(s, *size_matched(rng, t, h), limits))
     checks.append(_membership(t[t_rows], h[h_rows], s, limits))

@@ -56,15 +56,13 @@ def spent_epsilon(mechanisms: list[Mechanism], delta: float) -> float:
         return float(accountant.get_epsilon(delta, alphas=_ALPHAS))
 
 
-def _smallest_sigma(target: float, delta: float, build) -> float:
+def _smallest_sigma(target: float, delta: float, build, unreachable: str) -> float:
     """Smallest noise multiplier ``s`` with ``spent_epsilon(build(s), delta) <= target``
-    (bisection on a log scale; epsilon falls as noise grows)."""
+    (bisection on a log scale; epsilon falls as noise grows); ``unreachable`` is the message
+    when even the largest noise spends more (noise beyond it leaves nothing learned)."""
     low, high = _SIGMA_LOW, _SIGMA_HIGH
     if spent_epsilon(build(high), delta) > target:
-        raise ParameterError(
-            f"epsilon {target:.4g} cannot be reached even with noise multiplier {high:g}: "
-            "raise epsilon or delta, or train for fewer epochs"
-        )
+        raise ParameterError(unreachable)
     if spent_epsilon(build(low), delta) <= target:
         return low
     for _ in range(60):
@@ -115,9 +113,18 @@ def plan_noise(epsilon: float, delta: float, sample_rate: float, steps: int, sta
         ParameterError: The budget cannot be met (too many steps for it, say).
     """
     stats_target = epsilon * statistics_share
-    stats_sigma = _smallest_sigma(stats_target, delta, lambda s: [Mechanism(s, 1.0, 1)])
+    stats_sigma = _smallest_sigma(
+        stats_target, delta, lambda s: [Mechanism(s, 1.0, 1)],
+        f"privacy: epsilon {epsilon:g} is too small: the column histograms' share of it (statistics_share "
+        f"{statistics_share:g} x {epsilon:g} = {stats_target:.3g}, one release at delta {delta:.3g}) is not reached even "
+        f"with noise {_SIGMA_HIGH:g} times the sensitivity, which would leave nothing to learn; raise epsilon "
+        f"(or statistics_share, or delta)",
+    )
     sgd_sigma = _smallest_sigma(
-        epsilon, delta, lambda s: [Mechanism(stats_sigma, 1.0, 1), Mechanism(s, sample_rate, steps)]
+        epsilon, delta, lambda s: [Mechanism(stats_sigma, 1.0, 1), Mechanism(s, sample_rate, steps)],
+        f"privacy: epsilon {epsilon:g} cannot be reached: DP-SGD's {steps} steps at sampling rate {sample_rate:.3g} "
+        f"spend more even with noise {_SIGMA_HIGH:g} times the clipping bound, which would leave nothing to "
+        f"learn; raise epsilon or delta, or train for fewer epochs",
     )
     return fixed_noise(sgd_sigma, stats_sigma, delta, sample_rate, steps)
 

@@ -9,12 +9,21 @@ and divides by the expected batch size before Adam's step.
 
 There is no validation split and no early stopping: both would read the rows outside the
 accounted mechanism. The step count is fixed in advance (it enters the accounting).
+
+The randomness of the mechanism (which rows each batch holds, the latent noise, the gradient
+noise) comes from a generator seeded from the operating system (:func:`secret_generator`), never
+from the fit's seed: the seed is stored in the model file and defaults to 0, so noise drawn from it
+could be replayed by anyone holding the file, who could then subtract it (or, knowing every row
+but one, refit each candidate table and see which one gives the released weights bit for bit),
+and the guarantee would not hold. A private fit is therefore not reproducible bit for bit; its
+weight initialisation (independent of the data) and everything drawn from the fitted model are.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import secrets
 
 import torch
 from opacus.optimizers import DPOptimizer
@@ -40,7 +49,15 @@ class _RowLoss(nn.Module):
     def forward(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         mu, logvar = self.vae.encode(x)
         z = mu + eps * torch.exp(0.5 * logvar)
-        return self.vae.loss(x, VAEOutput(mu, logvar, self.vae.decode(z)), self.beta).total
+        return self.vae.loss(x, VAEOutput(mu, logvar, self.vae.decode(z, x)), self.beta).total
+
+
+def secret_generator(device: torch.device | str) -> torch.Generator:
+    """A torch generator on ``device`` seeded with 63 bits from the operating system's entropy
+    (``secrets``): its draws cannot be replayed from anything the fit stores. Like Opacus without
+    ``secure_mode``, the generator itself is torch's (Mersenne Twister on CPU, Philox on CUDA),
+    not a cryptographic one."""
+    return torch.Generator(device=device).manual_seed(secrets.randbits(63))
 
 
 def check_compatible(model: nn.Module) -> None:
@@ -64,9 +81,9 @@ def train_private(
     *,
     sample_rate: float,
     steps: int,
+    epochs: int,
     noise_multiplier: float,
     max_grad_norm: float,
-    generator: torch.Generator,
     callback: Callback | None = None,
 ) -> TrainResult:
     """Train ``model`` on the encoded rows ``data`` ``(N, data_dim)`` with DP-SGD.
@@ -77,9 +94,10 @@ def train_private(
         config: Learning rate, weight decay and beta (epochs and batch size come from the plan).
         sample_rate: Poisson sampling rate of the rows.
         steps: Optimiser steps (as accounted).
+        epochs: The passes over the rows those steps make in expectation, as asked: epoch ``k``
+            ends at step ``round(k * steps / epochs)`` (for the history and ``callback`` only).
         noise_multiplier: Noise over ``max_grad_norm`` (as accounted).
         max_grad_norm: Per-row gradient clipping bound.
-        generator: Batches, latent noise and gradient noise; on the device of ``data``.
         callback: Called with a :class:`Progress` after each epoch's worth of steps.
 
     Returns:
@@ -89,6 +107,7 @@ def train_private(
         TrainingError: The loss became NaN or infinite.
     """
     check_compatible(model)
+    generator = secret_generator(data.device)
     n = data.shape[0]
     expected = max(1, int(round(sample_rate * n)))
     names = [name for name, _ in model.named_parameters()]
@@ -108,8 +127,8 @@ def train_private(
         return functional_call(row_loss, weights, (x.unsqueeze(0), eps.unsqueeze(0)))
 
     per_row = vmap(grad_and_value(one), in_dims=(None, 0, 0))
-    steps_per_epoch = max(1, int(round(1.0 / sample_rate)))
-    epochs = math.ceil(steps / steps_per_epoch)
+    epochs = max(1, min(epochs, steps))
+    ends = {round(k * steps / epochs) for k in range(1, epochs + 1)}
     history: list[dict] = []
     total, used = 0.0, 0
     logger.info("DP-SGD on %d rows: %d steps at rate %.4g, noise %.3g", n, steps, sample_rate, noise_multiplier)
@@ -135,7 +154,7 @@ def train_private(
                 p.grad_sample = torch.zeros((0, *p.shape), device=p.device, dtype=p.dtype)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        if step % steps_per_epoch == 0 or step == steps:
+        if step in ends:
             epoch = len(history) + 1
             history.append({"epoch": epoch, "train_loss": total / max(1, used), "val_loss": None})
             if callback is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,16 +78,17 @@ class PrivatePlan:
         }
 
 
-def prepare_private_fit(
-    frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, rng: np.random.Generator, source: str = "training data"
-) -> PrivatePlan:
+def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, source: str = "training data") -> PrivatePlan:
     """Plan the noise, release the noisy histograms and build the codecs' proxy table.
 
     Args:
         frame: The training table (as given).
         schema: Its schema, public by assumption.
         spec: The budget and DP-SGD settings.
-        rng: Noise of the histograms.
+        source: The table's name in messages.
+
+    The histograms' noise is drawn from the operating system's entropy, never from the fit's
+    seed (which the model file stores): see :mod:`synthvae.privacy.dpsgd`.
 
     Raises:
         ParameterError: The schema lacks public bounds, the budget cannot be met, or (with
@@ -106,11 +108,17 @@ def prepare_private_fit(
     sample_rate = batch / rows
     steps = max(1, int(math.ceil(spec.epochs / sample_rate)))
     delta = spec.resolve_delta(rows)
+    if delta >= 1.0 / rows:
+        raise ParameterError(
+            f"privacy: delta {delta:g} is not below 1 / rows (1 / {rows} = {1.0 / rows:.3g}): a guarantee allowed to fail "
+            f"that often is met by publishing a random row; use a delta well below it (the default, "
+            f"min(1e-5, 0.1 / rows), is {min(1e-5, 0.1 / rows):.3g} here)"
+        )
     if spec.epsilon is not None:
         noise = plan_noise(spec.epsilon, delta, sample_rate, steps, spec.statistics_share)
     else:
         noise = fixed_noise(spec.noise_multiplier, 10.0 * spec.noise_multiplier, delta, sample_rate, steps)
-    released = release(data, schema, noise.statistics_noise, rng)
+    released = release(data, schema, noise.statistics_noise, np.random.default_rng(secrets.randbits(128)))
     return PrivatePlan(spec, noise, batch, proxy_table(released, schema), warnings, released.real_bins)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from synthvae.errors import ParameterError
 from synthvae.model import JsonConfig
@@ -47,22 +50,29 @@ class PrivacySpec(JsonConfig):
             problems.append("give exactly one of epsilon and noise_multiplier")
         for name in ("epsilon", "noise_multiplier"):
             value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0
-            ):
+            if value is not None and not (_is_real(value) and value > 0):
                 problems.append(f"{name} must be a positive number, got {value!r}")
-        if self.delta is not None and not 0 < self.delta < 1:
-            problems.append(f"delta must be in (0, 1), got {self.delta!r}")
-        if not self.max_grad_norm > 0:
-            problems.append(f"max_grad_norm must be positive, got {self.max_grad_norm!r}")
-        if not 0 < self.statistics_share < 1:
-            problems.append(f"statistics_share must be in (0, 1), got {self.statistics_share!r}")
-        if not isinstance(self.epochs, int) or self.epochs < 1:
+        if self.delta is not None and not (_is_real(self.delta) and 0 < self.delta < 1):
+            problems.append(f"delta must be a number in (0, 1), got {self.delta!r}")
+        if not (_is_real(self.max_grad_norm) and self.max_grad_norm > 0):
+            problems.append(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
+        if not (_is_real(self.statistics_share) and 0 < self.statistics_share < 1):
+            problems.append(f"statistics_share must be a number in (0, 1), got {self.statistics_share!r}")
+        if not (_is_integer(self.epochs) and self.epochs >= 1):
             problems.append(f"epochs must be a positive integer, got {self.epochs!r}")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+        if self.batch_size is not None and not (_is_integer(self.batch_size) and self.batch_size >= 1):
             problems.append(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
+        if not isinstance(self.refuse_leaks, bool):
+            problems.append(f"refuse_leaks must be True or False, got {self.refuse_leaks!r}")
         if problems:
             raise ParameterError("privacy: " + "; ".join(problems))
+        # numpy numbers are accepted; the spec is stored as JSON, so keep Python ones.
+        for name in ("epsilon", "noise_multiplier", "delta", "max_grad_norm", "statistics_share"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, int(getattr(self, name)))
 
     @classmethod
     def parse(cls, value: Any) -> "PrivacySpec | None":
@@ -88,3 +98,13 @@ class PrivacySpec(JsonConfig):
         """The expected batch size for ``rows`` training rows."""
         size = self.batch_size if self.batch_size is not None else int(min(1024, max(64, rows // 10)))
         return max(1, min(size, rows))
+
+
+def _is_real(value) -> bool:
+    """A finite real number, not a bool (``True`` is no budget) nor text."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
+
+
+def _is_integer(value) -> bool:
+    """An integer, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))

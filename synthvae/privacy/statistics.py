@@ -243,8 +243,8 @@ def proxy_table(histograms: NoisyHistograms, schema: Schema, rows: int = PROXY_R
     """A table whose every column follows its noisy histogram (columns independent).
 
     Deterministic: real values sit at evenly spaced quantiles of the histogram (uniform within a
-    bin), categories get counts in proportion. Fitting the codecs on it is post-processing of the
-    release.
+    bin), categories get counts in proportion, at least one row each (see :func:`_at_least_one`).
+    Fitting the codecs on it is post-processing of the release.
     """
     out = {}
     for column in schema:
@@ -267,7 +267,7 @@ def proxy_table(histograms: NoisyHistograms, schema: Schema, rows: int = PROXY_R
             values = _quantiles(b.edges, body, n_body, b.integer)
             series = _from_float(values, column)
         else:
-            codes = np.repeat(np.arange(body.size), _apportion(n_body, body))
+            codes = np.repeat(np.arange(body.size), _at_least_one(_apportion(n_body, body)))
             cats = [False, True] if column.kind is ColumnKind.BOOLEAN else list(column.categories)
             series = pd.Series([cats[c] for c in codes], dtype="object")
         if n_null:
@@ -298,6 +298,20 @@ def _from_float(values: np.ndarray, column: Column) -> pd.Series:
     if column.decimals is not None:
         values = np.clip(np.round(values, column.decimals), low, high)
     return pd.Series(values, dtype="float64")
+
+
+def _at_least_one(counts: np.ndarray) -> np.ndarray:
+    """``counts`` with every zero raised to one, taken from the largest count (when it can spare
+    them). A category whose noisy count came out zero still gets a proxy row: the codecs leave
+    out of a pool of rare categories those they never saw, and the real rows encoded next (which
+    may hold it) would then have no slot to go to."""
+    zero = counts == 0
+    top = int(np.argmax(counts))
+    if zero.any() and counts[top] > zero.sum():
+        counts = counts.copy()
+        counts[zero] = 1
+        counts[top] -= int(zero.sum())
+    return counts
 
 
 def _apportion(total: int, shares: np.ndarray) -> np.ndarray:
