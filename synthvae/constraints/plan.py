@@ -678,6 +678,28 @@ class ConstraintPlan:
         """Per rule, which rows of a sampled user table break it."""
         return rule_violations(self.schema, frame, self._combinations())
 
+    def outside_bounds(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Per rebuilt numeric or datetime column with schema bounds, which rows of a sampled user
+        table hold a value beyond them: a derived column is computed, not clipped (``total = a +
+        b`` can pass ``total``'s max), and an inequality's owned side is moved to meet the rule."""
+        out = {}
+        for transform in self.transforms_:
+            if isinstance(transform, _Combination):
+                continue
+            for name in transform.owns:
+                column = self.schema[name]
+                if name not in frame.columns or (column.min is None and column.max is None):
+                    continue
+                values = _Grid(column).values(frame[name])
+                with np.errstate(invalid="ignore"):
+                    beyond = np.zeros(len(values), dtype=bool)
+                    if column.min is not None:
+                        beyond |= values < real_value(column.min, column)
+                    if column.max is not None:
+                        beyond |= values > real_value(column.max, column)
+                out[name] = beyond
+        return out
+
     def _combinations(self) -> dict[int, set]:
         found = dict(self.allowed_)
         for transform in self.transforms_:
@@ -839,19 +861,29 @@ class ConstraintPlan:
         A condition on a column the model learns as is passes through; conditions on members
         of a fixed combination become one condition on the combination column; a condition on
         a rebuilt column (the owned side of an inequality, a range's column, a derived column) is
-        returned in the second list: the synthesizer keeps the rows that meet it.
+        returned in the second list: the synthesizer keeps the rows that meet it. A condition on
+        a calendar part of a composed datetime is in both lists.
 
         Raises:
-            ParameterError: The conditions on a combination's members match no combination.
+            ParameterError: The conditions on a combination's members match no combination, or
+                those on a composed datetime's month and day name no date (February 30).
         """
         if not self.active:
             return conditions, []
         by_column = {c.column: c for c in conditions}
         model, residual, done = [], [], set()
         owner = {name: t for t in self.transforms_ for name in t.owns}
+        parts = {name: t for t in self.transforms_ if isinstance(t, _Composition) for name in t.parts.values()}
+        for composition in {id(t): t for t in parts.values()}.values():
+            _check_calendar(composition, by_column)
         for condition in conditions:
             transform = owner.get(condition.column)
-            if transform is None:
+            if condition.column in parts:
+                # A part the model learns, but the composition moves a day past the month's end
+                # (day 31 of a 30-day month) to its last day: checked again after rebuilding.
+                model.append(condition)
+                residual.append(condition)
+            elif transform is None:
                 model.append(condition)
             elif isinstance(transform, _Combination):
                 if id(transform) in done:
@@ -934,16 +966,45 @@ class ConstraintPlan:
         return [{"constraint": r.describe(), "mode": m.value} for r, m in zip(self.schema.constraints, self.modes_)]
 
 
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # at most (leap years)
+
+
+def _check_calendar(composition: "_Composition", conditions: dict[str, Condition]) -> None:
+    """Refuse conditions on a composed datetime's month and day that no date meets."""
+    day = conditions.get(composition.parts["day"])
+    if day is None:
+        return
+    month = conditions.get(composition.parts["month"])
+    months = [m for m in range(1, 13) if month is None or _admits(month, m)]
+    longest = max((_DAYS_IN_MONTH[m - 1] for m in months), default=0)
+    if not any(_admits(day, d) for d in range(1, longest + 1)):
+        shown = " and ".join(c.describe() for c in (month, day) if c is not None)
+        raise ParameterError(
+            f"conditions {shown} name no date: {composition.column!r} is composed from them by the schema's rules, "
+            f"and {'those months have' if month is not None else 'a month has'} at most {longest} days; change the conditions"
+        )
+
+
+def _admits(condition: Condition, value: int) -> bool:
+    """Whether a condition on a whole-number column holds for ``value``."""
+    if condition.values is not None:
+        return any(v == value for v in condition.values)
+    if condition.low is not None and (value < condition.low or (condition.low_strict and value == condition.low)):
+        return False
+    return condition.high is None or not (value > condition.high or (condition.high_strict and value == condition.high))
+
+
 def _trivial(rule: Constraint, schema: Schema) -> bool:
     """Rules that hold by how the column is generated: a categorical pattern (the schema checks
-    every category), uniqueness of one id column."""
+    every category), uniqueness of a group that holds an id column (ids are generated unique; a
+    check of the group before they are numbered saw the provisional ids of each draw collide)."""
     if isinstance(rule, Regex):
         column = schema[rule.column]
         if column.kind is ColumnKind.ID:
             return _ids_match(rule, column)
         return column.kind is ColumnKind.CATEGORICAL
     if isinstance(rule, Unique):
-        return len(rule.group) == 1 and schema[rule.group[0]].kind is ColumnKind.ID
+        return any(schema[name].kind is ColumnKind.ID for name in rule.group)
     return False
 
 
