@@ -1477,8 +1477,17 @@ def _fit_seeds(seed: int) -> np.ndarray:
 
 
 def _check_within_bounds(condition: Condition, column) -> None:
-    """Refuse a condition on a numeric column that no value within its schema bounds meets."""
-    if column.kind is not ColumnKind.NUMERIC or (column.min is None and column.max is None):
+    """Refuse a condition on a numeric column that no value within its schema bounds, or on its
+    grid (whole numbers, ``decimals`` places), meets."""
+    if column.kind is not ColumnKind.NUMERIC:
+        return
+    places = 0 if column.is_integer else column.decimals
+    if condition.values is not None and places is not None:
+        if all(round(float(v), places) != float(v) for v in condition.values):
+            grid = "whole numbers" if places == 0 else f"values of {places} decimal places"
+            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds {grid} only (its "
+                                 f"schema); no sampled row can equal {preview(list(condition.values))}")
+    if column.min is None and column.max is None:
         return
     inside = intersect(condition, Condition(column.name, low=column.min, high=column.max)) is not None
     if not inside:

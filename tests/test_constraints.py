@@ -300,6 +300,9 @@ def test_derived_columns_stay_within_their_schema_bounds():
     assert rows["total"].between(schema["total"].min, schema["total"].max).all()  # 34 rows beyond 15 before
     assert (rows["total"] == rows["a"] + rows["b"]).all()
     check_table(schema, conform(rows, schema, "sample"))
+    # A value off the column's grid is refused at once (it drew 1.4M rows over 6-30 s before).
+    with pytest.raises(ParameterError, match="holds whole numbers only"):
+        syn.sample(10, conditions={"total": 7.5})
 
 
 def test_conditions_on_the_parts_of_a_composed_datetime():
@@ -338,7 +341,7 @@ SDV_METADATA = {
 SDV_CONSTRAINTS = [
     {"constraint_class": "FixedCombinations", "constraint_parameters": {"column_names": ["grade", "sub_grade"]}},
     {"constraint_class": "Inequality", "constraint_parameters": {"low_column_name": "balance", "high_column_name": "loan_amount", "strict_boundaries": False}},
-    {"constraint_class": "ScalarRange", "constraint_parameters": {"column_name": "loan_amount", "low_value": 0, "high_value": 100000, "strict_boundaries": True}},
+    {"constraint_class": "ScalarRange", "constraint_parameters": {"column_name": "loan_amount", "low_value": 0, "high_value": 100000}},
     {"constraint_class": "FixedIncrements", "constraint_parameters": {"column_name": "loan_amount", "increment_value": 25}},
 ]
 
@@ -368,6 +371,8 @@ def test_sdv_metadata_converts_to_a_schema(sdv_files):
     assert schema["loan_id"].prefix == "LN-" and schema["loan_id"].width == 6
     assert schema["issued"].format == "%d %b %Y" and schema["loan_amount"].is_integer
     assert [c.to_dict()["kind"] for c in schema.constraints] == ["regex", "unique", "fixed_combinations", "inequality", "range"]
+    # SDV's defaults: Inequality not strict, ScalarRange (and Range) strict.
+    assert [c.strict for c in schema.constraints[3:]] == [False, True]
     assert any("FixedIncrements" in n for n in notes) and any("credit_card_number" in n for n in notes)
     synthetic = Synthesizer(schema, epochs=2).fit(table).sample(300, seed=0)
     assert synthetic["loan_id"].str.fullmatch(r"LN-[0-9]{6}").all() and synthetic["ref"].is_unique

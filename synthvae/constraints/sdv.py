@@ -227,8 +227,11 @@ def _constraint(item: Any, notes: list[str]):
             if relation in (">", ">="):
                 return Inequality(value, column, relation == ">")
             return Inequality(column, value, relation == "<")
-        if name in ("Positive", "Negative"):
+        if name in ("Positive", "Negative", "Range", "ScalarRange"):
+            # SDV's defaults: strict for these (its documentation of Range and ScalarRange says
+            # "(default) True"), not strict for the inequalities.
             strict = bool(p.get("strict_boundaries", p.get("strict", True)))
+        if name in ("Positive", "Negative"):
             zero, column = Value(0), p["column_name"]
             return Inequality(zero, column, strict) if name == "Positive" else Inequality(column, zero, strict)
         if name == "Range":
