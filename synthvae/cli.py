@@ -567,7 +567,8 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
 @click.argument("real", type=click.Path(dir_okay=False))
 @click.argument("synthetic", type=click.Path(dir_okay=False))
 @click.option("--holdout", required=True, type=click.Path(dir_okay=False),
-              help="Real rows the generator never saw: the baseline of every attack.")
+              help="Real rows the generator never saw, split at random from the same table as REAL (a split "
+                   "by time or by group makes fresh rows look like leaks): the baseline of every attack; at least 200 rows.")
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred from REAL).")
 @click.option("--sensitive", multiple=True, help="Column an attacker must not infer (repeatable): attribute inference.")
 @click.option("--max-membership-auc", type=click.FloatRange(0, 1), default=0.6, show_default=True,
