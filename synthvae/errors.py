@@ -6,6 +6,8 @@ can catch either ``synthvae.SynthVAEError`` or, say, ``ValueError``.
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class SynthVAEError(Exception):
     """Base class of every error raised by synthvae on purpose."""
@@ -51,6 +53,14 @@ def preview(values, limit: int = 5) -> str:
         A short string such as ``['a', 'b', ... (12 more)]``.
     """
     values = list(values)
-    shown = ", ".join(repr(v) for v in values[:limit])
+    shown = ", ".join(_shown(v) for v in values[:limit])
     more = f", ... ({len(values) - limit} more)" if len(values) > limit else ""
     return f"[{shown}{more}]"
+
+
+def _shown(value) -> str:
+    """A value as a message shows it: numpy scalars as the Python values they hold (5.0, not
+    numpy 2's np.float64(5.0)), numpy dates as their text."""
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return repr(str(value))
+    return repr(value.item() if isinstance(value, np.generic) else value)

@@ -319,8 +319,8 @@ SCHEMA = {"columns": [
 MISMATCHES = [
     ("missing", "x,c\n1,lo\n", r"columns \['t'\] are in the schema but not in the data \(the data has \['x', 'c'\]\)"),
     ("extra", "x,c,t,extra\n1,lo,2020-02-01,5\n", r"columns \['extra'\] are not in the schema; add them to the schema or drop them"),
-    ("above_max", "x,c,t\n1,lo,2020-02-01\n12.5,hi,2020-03-01\n", r"column 'x': 1 values above the schema's max 10, e.g. \[.*12\.5.*\]"),
-    ("below_min", "x,c,t\n-3,lo,2020-02-01\n", r"column 'x': 1 values below the schema's min 0, e.g. \[.*-3.*\]"),
+    ("above_max", "x,c,t\n1,lo,2020-02-01\n12.5,hi,2020-03-01\n", r"column 'x': 1 values above the schema's max 10, e.g. \[12\.5\]"),
+    ("below_min", "x,c,t\n-3,lo,2020-02-01\n", r"column 'x': 1 values below the schema's min 0, e.g. \[-3(\.0)?\]"),
     ("unknown_category", "x,c,t\n1,lo,2020-02-01\n2,medium,2020-03-01\n",
      r"column 'c': values \['medium'\] are not among the schema's categories \['lo', 'hi'\]; add them"),
     ("late_date", "x,c,t\n1,lo,2021-06-01\n", r"column 't': 1 values above the schema's max .*2020-12-31.*2021-06-01"),
