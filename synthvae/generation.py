@@ -675,8 +675,7 @@ class Generator:
 
     def _merge(self, frame: pd.DataFrame, data: pd.DataFrame, sampled: pd.DataFrame, fill: dict[str, np.ndarray]) -> pd.DataFrame:
         """The user's table with filled cells from ``sampled``; schema columns in the sampled dtypes."""
-        out = frame.copy()
-        out.columns = [str(c) for c in out.columns]
+        columns = {}
         for name, codec in self.codec_of.items():
             if name not in fill:
                 continue
@@ -684,8 +683,23 @@ class Generator:
             cells = fill[name]
             if cells.any():
                 merged = merged.where(~cells, sampled[name].reset_index(drop=True))
-            out[name] = merged.set_axis(frame.index)
-        return out
+            columns[name] = merged
+        return with_columns(frame, columns)
+
+
+def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """``frame`` with the columns named (as text) in ``columns`` replaced, in its index, under
+    its own column labels (a column labelled 0 stays 0); a column the user gave with a time zone
+    gets its values back in that zone (conformed datetimes are UTC without one, which moved
+    observed 00:00+02:00 to 22:00 the day before)."""
+    out = frame.copy()
+    label_of = {str(label): label for label in frame.columns}
+    for name, values in columns.items():
+        original = frame[label_of[name]]
+        if isinstance(original.dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(values.dtype):
+            values = values.dt.tz_localize("UTC").dt.tz_convert(original.dt.tz)
+        out[label_of[name]] = values.set_axis(frame.index)
+    return out
 
 
 @torch.inference_mode()

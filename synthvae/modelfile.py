@@ -71,8 +71,8 @@ def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
         raise ModelFileError(f"model file {str(path)!r} is corrupt or truncated: {exc}") from None
     try:
         payload = json.loads(metadata["payload"])
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"model file {str(path)!r} has an unreadable payload: {exc}") from None
+    except (KeyError, json.JSONDecodeError, RecursionError) as exc:  # deep nesting: a crafted file
+        raise ModelFileError(f"model file {str(path)!r} has an unreadable payload: {type(exc).__name__}: {exc}") from None
     return tensors, payload
 
 

@@ -24,7 +24,10 @@ def project_2d(embedding: np.ndarray) -> tuple[np.ndarray, str]:
         return coords, "z"
     centred = embedding - embedding.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return centred @ vt[:2].T, "PC"
+    coords = np.zeros((embedding.shape[0], 2))
+    projected = centred @ vt[:2].T  # one row has one component only
+    coords[:, : projected.shape[1]] = projected
+    return coords, "PC"
 
 
 def plot_embedding(

@@ -15,7 +15,7 @@ import logging
 import os
 from dataclasses import dataclass
 
-from synthvae.errors import DataError
+from synthvae.errors import DataError, ParameterError
 from synthvae.preprocessing.layout import Layout
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,52 @@ def available_memory() -> int | None:
     return available
 
 
+def memory_budget() -> int | None:
+    """Bytes a fit or a sample may use: ``SYNTHVAE_MEMORY_LIMIT`` when set, else
+    ``MEMORY_SHARE`` of the available memory (``None`` where that cannot be read)."""
+    override = os.environ.get("SYNTHVAE_MEMORY_LIMIT")
+    if override:
+        return int(float(override))
+    available = available_memory()
+    return int(available * MEMORY_SHARE) if available is not None else None
+
+
+# Bytes a sampled cell takes in a table, by column kind: 8-byte values and a null mask; text
+# (ids, personal values) about what a short Python string costs.
+_CELL_BYTES = {"numeric": 9, "datetime": 9, "boolean": 2, "categorical": 8, "id": 64, "personal": 80}
+
+
+def check_sample_memory(rows: int, batch_size: int, width: int, hidden_dims: tuple[int, ...], kinds: list[str],
+                        whole: bool, budget: int | None = None) -> int:
+    """Refuse a sample whose estimated memory exceeds the budget, before drawing a row.
+
+    A batch holds its decoder activations (as a training step does, with no gradients) and its
+    table; ``whole`` (``sample``): the ``rows`` rows' table twice (the batches and their
+    concatenation). ``sample(10**11)`` used to draw until the process was killed; a churn
+    batch of 400k rows peaked at 638 MB (about 0.6 KB a row).
+
+    Returns:
+        The estimate in bytes.
+
+    Raises:
+        ParameterError: The estimate exceeds the budget.
+    """
+    row_bytes = sum(_CELL_BYTES.get(kind, 16) for kind in kinds)
+    per_batch = 4 * batch_size * (width + sum(hidden_dims)) + 3 * batch_size * row_bytes  # ~4x churn's 0.6 KB
+    estimate = per_batch + (2 * rows * row_bytes if whole else 0)
+    budget = memory_budget() if budget is None else budget
+    if budget is None or estimate <= budget:
+        return estimate
+    if whole and per_batch <= budget:
+        advice = ("write them with sample_to(path, n) (synthvae sample -o FILE) or read them batch by batch with "
+                  "iter_sample(n), which hold one batch at a time; or sample fewer rows")
+    else:
+        advice = f"lower batch_size (now {batch_size:,})"
+    what = f"sampling {rows:,} rows into one table" if whole else f"a batch of {batch_size:,} rows"
+    raise ParameterError(f"{what} would need about {estimate / 1e9:.1f} GB, more than the {budget / 1e9:.1f} GB "
+                         f"it may use (SYNTHVAE_MEMORY_LIMIT, or {MEMORY_SHARE:.0%} of the free memory): {advice}")
+
+
 def check_fit_memory(
     layout: Layout,
     rows: int,
@@ -128,13 +174,7 @@ def check_fit_memory(
         DataError: The estimate exceeds the budget.
     """
     estimate = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size, categorical_head)
-    if budget is None:
-        override = os.environ.get("SYNTHVAE_MEMORY_LIMIT")
-        if override:
-            budget = int(float(override))
-        else:
-            available = available_memory()
-            budget = int(available * MEMORY_SHARE) if available is not None else None
+    budget = memory_budget() if budget is None else budget
     logger.info("fit memory estimate %.2f GB (budget %s)", estimate.total / 1e9, budget)
     if budget is None or estimate.total <= budget:
         return estimate
@@ -157,4 +197,4 @@ def check_fit_memory(
     )
 
 
-__all__ = ["FitMemory", "available_memory", "check_fit_memory", "estimate_fit_memory"]
+__all__ = ["FitMemory", "available_memory", "check_fit_memory", "check_sample_memory", "estimate_fit_memory", "memory_budget"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import itertools
 import logging
 import math
 import os
@@ -34,15 +33,16 @@ from synthvae.constraints.resampling import RowCheck
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError, preview
-from synthvae.generation import Generator, decoded_matrix, embed
+from synthvae.generation import Generator, decoded_matrix, embed, with_columns
 from synthvae.inference import infer_schema
 from synthvae.io import atomic_folder, read_table, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
+from synthvae.preprocessing.codecs import id_numbers
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
-from synthvae.resources import check_fit_memory
+from synthvae.resources import check_fit_memory, check_sample_memory
 from synthvae.schema import ColumnKind, Schema, load_schema
 from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
@@ -278,9 +278,9 @@ class Synthesizer:
             :class:`synthvae.privacy.PrivacySpec` settings or a spec. The fit then needs a schema
             with public bounds, fits the codecs from noisy histograms, trains with DP-SGD
             (Opacus), samples latents from N(0, I) and fits the conditional prior on synthetic
-            rows only; ``privacy_`` (and the model file) records the epsilon spent. ``epochs``,
-            ``batch_size``, ``validation_fraction`` and ``prior`` are then ignored (the spec
-            has its own epochs and batch size).
+            rows only; ``privacy_`` (and the model file) records the epsilon spent. The spec
+            has its own epochs and batch size (``epochs`` and ``batch_size`` given here too are
+            refused); ``validation_fraction`` and ``prior`` are then ignored.
         seed: Seed of every random choice in ``fit`` (and of ``sample`` calls without a seed).
         device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
 
@@ -751,6 +751,10 @@ class Synthesizer:
         if self.privacy is not None and self.target is not None:
             problems.append("target weighs its column by the real class shares, which a private fit must not use; "
                             "leave it None with privacy")
+        if self.privacy is not None and (self.epochs is not None or self.batch_size is not None):
+            # They were ignored: Synthesizer(epochs=5, privacy=3) ran the spec's 30 epochs.
+            problems.append("a private fit takes its epochs and batch size from privacy (e.g. privacy={'epsilon': 3, "
+                            "'epochs': 5, 'batch_size': 256}): they enter its accounting; leave epochs and batch_size None")
         if self.privacy is not None and self.categorical_balance:
             problems.append("categorical_balance weighs columns by their real category shares, which a private fit "
                             "must not use; leave it None (or 0) with privacy")
@@ -837,8 +841,19 @@ class Synthesizer:
             ParameterError: A bad argument, or an impossible condition (unknown column or
                 category, empty range, values the training data never had).
         """
+        self._check_sample_memory(n, batch_size, whole=True)
         frames = list(self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def _check_sample_memory(self, n: int, batch_size: int, whole: bool) -> None:
+        """Refuse a sample (or, not ``whole``, a batch) that would not fit in memory
+        (:func:`synthvae.resources.check_sample_memory`)."""
+        self._check_fitted()
+        _check_count("n", n)
+        _check_count("batch_size", batch_size, minimum=1)
+        kinds = [c.kind.value for c in self.schema_]
+        check_sample_memory(int(n), min(int(batch_size), max(1, int(n))), self.preprocessor_.layout_.width,
+                            tuple(self.model_.config.hidden_dims), kinds, whole)
 
     def iter_sample(
         self,
@@ -873,9 +888,7 @@ class Synthesizer:
             An iterator of tables with exactly the schema's columns, order and dtypes (one empty
             table when ``n`` is 0).
         """
-        self._check_fitted()
-        _check_count("n", n)
-        _check_count("batch_size", batch_size, minimum=1)
+        self._check_sample_memory(n, batch_size, whole=False)
         parsed = parse_conditions(conditions, self.schema_)
         model_conditions, residual = self.constraints_.split_conditions(parsed)
         names = self.preprocessor_.schema.names
@@ -976,8 +989,10 @@ class Synthesizer:
             rows_per_file: Split the rows into files ``part-00000.parquet``, ... of this many
                 rows (the last fewer). The folder appears complete once every part is written;
                 an existing folder of that name is replaced, when it holds only such parts (a
-                folder holding anything else is refused: it would be deleted). A multiple of
-                ``batch_size`` (or at most it: it then becomes the batch size).
+                folder holding anything else is refused: it would be deleted). Files are cut
+                from the batches wherever they end, so the rows are those of ``sample`` with
+                the same ``batch_size`` (rows_per_file at most the batch size used to become it,
+                and then the rows were others).
             shard: ``(i, k)``: write only shard ``i`` of ``k`` (see :meth:`iter_sample`) as
                 ``part-{i:05d}-of-{k:05d}`` in the folder, created if missing. ``k`` processes
                 (or machines sharing the folder) with the same arguments write one dataset,
@@ -1004,18 +1019,10 @@ class Synthesizer:
             path.mkdir(exist_ok=True)
             return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}")[0]
         _check_count("rows_per_file", rows_per_file, minimum=1)
-        if rows_per_file <= batch_size:
-            batch_size = rows_per_file
-        elif rows_per_file % batch_size:
-            raise ParameterError(
-                f"rows_per_file ({rows_per_file}) must be a multiple of batch_size ({batch_size}) "
-                f"or at most it, so that each file is whole batches"
-            )
-        per_file = rows_per_file // batch_size
         _check_replaceable(path)
         batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
         with atomic_folder(path) as folder:
-            for number, group in enumerate(_groups(batches, per_file)):
+            for number, group in enumerate(_row_files(batches, int(rows_per_file))):
                 write_tables(group, folder / f"part-{number:05d}{suffix}")
         return path
 
@@ -1042,10 +1049,11 @@ class Synthesizer:
         total = -(-int(n) // batch_size)
         if shard is None:
             return 0, total
-        try:
-            index, count = (int(v) for v in shard)
-        except (TypeError, ValueError):
-            raise ParameterError(f"shard must be a pair (i, k) of integers, got {shard!r}") from None
+        pair = tuple(shard) if isinstance(shard, (tuple, list)) else ()
+        if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in pair):
+            # int() took (0.5, 2), ("0", "2") and (True, 2).
+            raise ParameterError(f"shard must be a pair (i, k) of integers, got {shard!r}")
+        index, count = (int(v) for v in pair)
         if not 0 <= index < count:
             raise ParameterError(f"shard ({index}, {count}): need 0 <= i < k")
         if count > 1 and any(rule.kind.value == "unique" for rule in self.schema_.constraints):
@@ -1147,6 +1155,13 @@ class Synthesizer:
             ]
             synthetic = pd.concat(parts, ignore_index=True) if parts else self.sample(0)
             synthetic = self.preprocessor_.finalize(synthetic)  # ids unique across the classes
+        # New ids also above those of the rows given, which may pass the training rows' (real
+        # ids 1400-1409 and five new rows gave 1400-1404 twice).
+        for codec in self.preprocessor_.codecs_:
+            if codec.column.kind is ColumnKind.ID and len(real):
+                numbers = id_numbers(real[codec.column.name], codec.column)
+                if len(numbers) and int(numbers.max()) >= codec.first_:
+                    synthetic[codec.column.name] = codec.ids(len(synthetic), int(numbers.max()) + 1 - codec.first_).set_axis(synthetic.index)
         real[marker], synthetic[marker] = False, True
         return pd.concat([real, synthetic], ignore_index=True)
 
@@ -1275,14 +1290,7 @@ class Synthesizer:
         if left:
             logger.warning("%d imputed rows still break a constraint after %d rounds of redraws", left, rounds)
         self.last_resampling_ = {"redrawn": int(redone), "still_broken": left}
-        out = []
-        for table in tables:
-            result = frame.copy()
-            result.columns = [str(c) for c in result.columns]
-            for name in fill:
-                result[name] = table[name].set_axis(frame.index)
-            out.append(result)
-        return out
+        return [with_columns(frame, {name: table[name] for name in fill}) for table in tables]
 
     def encode(self, data: TableLike, *, variance: bool = False) -> pd.DataFrame:
         """Each row's latent embedding: the posterior mean (columns ``z0``, ``z1``, ...) and, with
@@ -1306,9 +1314,8 @@ class Synthesizer:
 
     def _model_table(self, frame: pd.DataFrame, source: str, **conform_options) -> pd.DataFrame:
         """A user table as the model's table (the schema's rules applied), ready for the
-        preprocessor; the table itself when the schema has no rules."""
-        if not self.constraints_.active:
-            return frame
+        preprocessor. Columns the schema does not list are left out, rules or not (a label to
+        colour an embedding by was refused when the schema had no rules)."""
         options = {"allow_extra": True, "check_bounds": False, **conform_options}
         return self.constraints_.forward(conform(frame, self.schema_, source, **options))
 
@@ -1558,14 +1565,30 @@ def _check_count(name: str, value, minimum: int = 0) -> None:
         raise ParameterError(f"{name} must be a {kind} integer, got {value!r}")
 
 
-def _groups(items: Iterator, size: int) -> Iterator[Iterator]:
-    """Consecutive runs of ``size`` items, each an iterator consumed before the next starts."""
-    items = iter(items)
-    while True:
-        head = next(items, None)
-        if head is None:
-            return
-        yield itertools.chain([head], itertools.islice(items, size - 1))
+def _row_files(batches: Iterator[pd.DataFrame], rows: int) -> Iterator[Iterator[pd.DataFrame]]:
+    """The rows of ``batches`` as consecutive files of ``rows`` rows (the last fewer): each file
+    an iterator of tables, consumed before the next starts, a batch cut where a file ends (one
+    batch in memory at a time)."""
+    source = iter(batches)
+    rest: list[pd.DataFrame] = []  # what a file's end left of a batch
+
+    def following() -> pd.DataFrame | None:
+        return rest.pop() if rest else next(source, None)
+
+    def one_file(first: pd.DataFrame) -> Iterator[pd.DataFrame]:
+        need, batch = rows, first
+        while batch is not None:
+            if len(batch) > need:
+                rest.append(batch.iloc[need:])
+                batch = batch.iloc[:need]
+            need -= len(batch)
+            yield batch
+            if not need:
+                return
+            batch = following()
+
+    while (head := following()) is not None:
+        yield one_file(head)
 
 
 def _apportion(total: int, shares: np.ndarray) -> list[int]:

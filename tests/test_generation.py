@@ -519,6 +519,41 @@ def test_encode_shape_index_and_variance(fitted_penguins, penguins):
     assert both.shape == (len(frame), 32) and (both.filter(like="var_") > 0).all().all()
 
 
+def test_impute_gives_observed_cells_back_as_given(fitted_penguins, penguins):
+    # A column with a time zone came back in UTC without one (00:00+02:00 as 22:00 the day
+    # before), and a column labelled 0 came back labelled '0'.
+    frame = penguins.head(8).copy()
+    frame["seen"] = pd.date_range("2022-07-28", periods=8, freq="D", tz="Europe/Paris")
+    frame[0] = "carried"
+    frame.loc[[1, 4], "bill_length_mm"] = np.nan
+    filled = fitted_penguins.impute(frame, seed=1)
+    assert list(filled.columns) == list(frame.columns)
+    pd.testing.assert_series_equal(filled["seen"], frame["seen"])
+    assert (filled[0] == "carried").all() and filled["bill_length_mm"].notna().all()
+
+
+def test_augment_numbers_new_ids_above_those_of_the_rows_given():
+    weather = pd.read_csv(dataset_path("seattle_weather.csv")).head(300)
+    weather.insert(0, "day_id", np.arange(300))
+    syn = Synthesizer(epochs=3, seed=0).fit(weather)
+    assert syn.schema_["day_id"].kind.value == "id"
+    later = weather.head(10).assign(day_id=np.arange(1400, 1410))  # ids the model never saw
+    both = syn.augment(later, rows=5, seed=0)
+    assert both["day_id"].is_unique and (both["day_id"].iloc[10:] >= 1410).all()  # 1400-1404 twice before
+
+
+def test_encode_reads_columns_the_model_does_not_know_and_plots_one_row(tmp_path, fitted_penguins, penguins):
+    labelled = penguins.assign(label=np.where(penguins.index % 2, "odd", "even"))
+    assert fitted_penguins.encode(labelled).shape == (len(penguins), 16)  # refused without rules before
+    fitted_penguins.save(tmp_path / "m.synthvae")
+    labelled.head(1).to_csv(tmp_path / "one.csv", index=False)
+    result = CliRunner().invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(tmp_path / "one.csv"), "-o", str(tmp_path / "e.csv"),
+                                      "--plot", str(tmp_path / "one.png"), "--color-by", "label"])
+    assert result.exit_code == 0, result.output  # IndexError from the 2-D projection of one row before
+    with Image.open(tmp_path / "one.png") as image:
+        assert image.format == "PNG"
+
+
 # ---------------------------------------------------------------- CLI
 def test_cli_condition_augment_impute_encode(tmp_path, penguins, fitted_penguins):
     fitted_penguins.save(tmp_path / "m.synthvae")
@@ -553,6 +588,14 @@ def test_cli_condition_augment_impute_encode(tmp_path, penguins, fitted_penguins
     result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(holed_path), "-o", str(multi), "--multiple", "3"])
     assert result.exit_code == 0, result.output
     assert sorted(read_table(multi)["imputation"].unique()) == [1, 2, 3]
+    # A column of the user's own named imputation was overwritten by the draw numbers.
+    holed.assign(imputation="mine").to_csv(tmp_path / "own.csv", index=False)
+    result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(tmp_path / "own.csv"), "-o", str(tmp_path / "o.csv"), "--multiple", "2"])
+    assert result.exit_code == 1 and "has a column 'imputation'" in result.output
+    # Errors name the file (they said "data to impute").
+    holed.assign(species="Dodo").to_csv(tmp_path / "dodo.csv", index=False)
+    result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(tmp_path / "dodo.csv"), "-o", str(tmp_path / "d.csv")])
+    assert result.exit_code == 1 and "dodo.csv" in result.output and "Dodo" in result.output
 
     emb, png = tmp_path / "emb.parquet", tmp_path / "latent.png"
     result = runner.invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(data), "-o", str(emb), "--plot", str(png), "--color-by", "species"])

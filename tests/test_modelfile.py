@@ -86,6 +86,20 @@ def test_crafted_pickle_never_runs(tmp_path, monkeypatch):
     assert not marker.exists()
 
 
+def test_deeply_nested_payload_is_a_model_file_error(model_bytes, tmp_path):
+    from safetensors import safe_open
+
+    source = tmp_path / "ok.synthvae"
+    source.write_bytes(model_bytes)
+    with safe_open(str(source), framework="pt") as handle:
+        metadata, tensors = handle.metadata(), {name: handle.get_tensor(name) for name in handle.keys()}
+    metadata = {k: v for k, v in metadata.items() if k != "checksum"}
+    metadata["payload"] = "[" * 100_000 + "]" * 100_000  # a RecursionError traceback before
+    save_file(tensors, str(tmp_path / "deep.synthvae"), metadata=metadata)
+    with pytest.raises(ModelFileError, match=r"deep\.synthvae' has an unreadable payload: RecursionError"):
+        Synthesizer.load(tmp_path / "deep.synthvae")
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ModelFileError, match="no such model file"):
         Synthesizer.load(tmp_path / "none.synthvae")

@@ -104,6 +104,11 @@ def test_private_fit_runs_and_reports_the_epochs_asked(private_fit, penguins, pu
     assert len(syn.history_) == 3  # 99 rows, rate 0.646: 5 steps, reported as 8 epochs before
 
 
+def test_epochs_outside_the_privacy_spec_are_refused(penguins, public_schema):
+    with pytest.raises(ParameterError, match="takes its epochs and batch size from privacy"):
+        Synthesizer(public_schema, epochs=5, privacy=3.0).fit(penguins)  # ran the spec's 30 epochs before
+
+
 def test_private_fit_with_an_autoregressive_categorical_head(penguins, public_schema):
     # The per-row loss decodes given the row's own categories (it drew them inside vmap: crash).
     syn = Synthesizer(public_schema, privacy={"epsilon": 3.0, "epochs": 1}, categorical_head=16, autoregressive=4,

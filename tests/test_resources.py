@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synthvae import DataError, Synthesizer, infer_schema
+from synthvae import DataError, ParameterError, Synthesizer, infer_schema
 from synthvae.cli import cli
 from synthvae.resources import estimate_fit_memory
 
@@ -83,3 +83,20 @@ def test_the_memory_estimate_tracks_a_real_fit():
     estimate = estimate_fit_memory(500, width, (8,), 2, synth.train_config_.resolve_batch_size(500), head)
     assert real_matrix <= estimate.matrix <= 3 * real_matrix
     assert 4 * real_network <= estimate.network <= 6 * real_network
+
+
+def test_a_sample_too_large_for_memory_is_refused_before_drawing(monkeypatch, tmp_path):
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})
+    synth = Synthesizer(**TINY).fit(frame)
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", str(200 * 2**20))
+    started = time.perf_counter()
+    # One table of 10^11 rows drew until the process was killed; a batch of 10^9 rows too.
+    with pytest.raises(ParameterError, match=r"sampling 100,000,000,000 rows into one table would need about .* sample_to"):
+        synth.sample(10**11)
+    with pytest.raises(ParameterError, match=r"a batch of 1,000,000,000 rows would need .* lower batch_size"):
+        next(synth.iter_sample(10**11, batch_size=10**9))
+    assert time.perf_counter() - started < 5
+    # Batch by batch into a file, the same count is only a matter of time: the first batch comes.
+    assert len(next(synth.iter_sample(10**11, batch_size=1000))) == 1000
+    assert len(synth.sample(20_000, seed=0)) == 20_000

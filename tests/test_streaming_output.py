@@ -116,8 +116,18 @@ def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
         ds.dataset(out).to_table().to_pandas(), with_ids.sample(1000, seed=2, batch_size=100), check_dtype=False
     )
     assert [p.name for p in tmp_path.iterdir()] == ["parts"], "no temporary folder left"
-    with pytest.raises(Exception, match="multiple of batch_size"):
-        with_ids.sample_to(tmp_path / "x", 10, batch_size=1000, rows_per_file=1500)
+    # Files cut across batches: the rows of sample() with the same batch size (a file at most a
+    # batch used to become the batch size, and other rows; 250 was refused).
+    for rows_per_file, batch_size in ((300, 1000), (250, 100)):
+        out = tmp_path / f"cut{rows_per_file}"
+        with_ids.sample_to(out, 1000, seed=7, batch_size=batch_size, rows_per_file=rows_per_file)
+        sizes = [pq.ParquetFile(p).metadata.num_rows for p in sorted(out.iterdir())]
+        assert sizes == [rows_per_file] * (1000 // rows_per_file) + ([1000 % rows_per_file] if 1000 % rows_per_file else [])
+        pd.testing.assert_frame_equal(
+            ds.dataset(out).to_table().to_pandas(), with_ids.sample(1000, seed=7, batch_size=batch_size), check_dtype=False
+        )
+    with_ids.sample_to(tmp_path / "empty", 0, rows_per_file=10)
+    assert [p.name for p in (tmp_path / "empty").iterdir()] == ["part-00000.parquet"]
     # A folder holding anything else (the model, the real data) is not deleted.
     mixed = tmp_path / "mixed"
     mixed.mkdir()
@@ -137,6 +147,13 @@ def test_a_unique_rule_cannot_be_sharded(weather):
     with pytest.raises(Exception, match="unique rule cannot be sampled in shards"):
         synth.iter_sample(100, shard=(0, 2))
     assert len(synth.sample(100)) == 100
+
+
+@pytest.mark.parametrize("shard", [(0.5, 2), ("0", "2"), (True, 2), (0, 2, 1), 3])
+def test_a_shard_must_be_two_integers(weather, shard):
+    synth = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(weather)
+    with pytest.raises(Exception, match="shard must be a pair"):  # (0.5, 2) ran shard 0 before
+        synth.iter_sample(100, shard=shard)
 
 
 def test_cli_shards_and_parts(with_ids, tmp_path):
