@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthvae import ColumnKind, DataError, NumericType, infer_schema
+from synthvae import ColumnKind, DataError, NumericType, Synthesizer, infer_schema
 
 from conftest import dataset_path
 
@@ -70,3 +70,25 @@ def test_real_tables_match_their_documented_types(name):
             assert got in ("categorical", "boolean"), column
         else:
             assert got == kind, column
+
+
+def test_decimals_keep_small_and_huge_floats():
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "rate": rng.uniform(0, 5e-5, n),  # one decimal made every value 0
+            "ppm": rng.integers(1, 50, n) / 1e6,  # six decimals hold them exactly
+            # Two-decimal prices minus their rounding residue (0.1 * 3 - 0.3 is 5.6e-17).
+            "change": rng.integers(-500, 500, n) / 100 * 3 - rng.integers(-500, 500, n) / 100 * 3,
+            "huge": rng.uniform(2.0**53, 2.0**60, n),  # no fraction to round, no decimals
+            "y": rng.normal(size=n),
+        }
+    )
+    frame.loc[:9, "change"] = 0.1 * 3 - 0.3
+    schema = infer_schema(frame, derived=False)
+    assert schema["rate"].decimals is None and schema["huge"].decimals is None
+    assert schema["ppm"].decimals == 6
+    assert schema["change"].decimals == 2
+    sampled = Synthesizer(epochs=2, seed=0).fit(frame[["rate", "y"]]).sample(100, seed=0)
+    assert sampled["rate"].nunique() > 50 and sampled["rate"].max() > 1e-5
