@@ -11,6 +11,9 @@ The rules, in order, for each column (the chosen rule is written into the column
    whose name looks like a key (``id``, ``*_id``, ``*_key``) or that count up by one;
 5. whole numbers -> numeric integer, except a handful of non-contiguous codes (at most
    ``code_max_values`` distinct values with gaps, e.g. area codes 408/415/510) -> categorical;
+   whole numbers beyond 2**53, which floats cannot all hold, are judged exactly, never through
+   floats: ids and codes as above, other values within 64-bit integers numeric float, and
+   beyond 64-bit integers an id when unique (whatever the name), else categorical;
 6. other numbers -> numeric float, with the decimal places the data shows;
 7. text about a person -> personal (never learned, regenerated as fake values; review these):
    e-mail addresses, phone numbers, US social security numbers, IBANs and IP addresses by their
@@ -63,6 +66,11 @@ _PERSONAL_LABEL = {
 _MAX_DECIMALS = 6
 _DECIMALS_RTOL = 1e-3  # rounding may move a value by a thousandth of itself, no more
 _EXACT_INTEGERS = 2**53  # below it, float64 holds every whole number
+_INT64 = 2**63
+# Integer ids count on from the largest real one in int64: they need room to (numpy's int64
+# sums wrap around silently).
+_ID_ROOM = 2**53
+_ID_DIGITS = 18  # a string id's number of at most 18 digits fits int64 with that room
 
 
 def infer_schema(
@@ -132,17 +140,23 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return _datetime_column(name, pd.Series(series), nullable, fmt=None)
     if pd.api.types.is_numeric_dtype(series.dtype):
+        wide = _wide_integers(present) if pd.api.types.is_integer_dtype(series.dtype) else None
+        if wide is not None:
+            return _wide_integer_column(name, wide, nullable, code_max_values, min_id_rows, len(series))
         return _numeric_column(name, present.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
     # Text (object or string dtype), as validation reads it: 1.0 is "1", b"x" is "b'x'".
     text = present.map(category_text).astype(str)
     parsed = _parse_datetimes(text)
     if parsed is not None:
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
+    # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
+    leading_zero = text.str.match(r"^\s*0\d").any()
+    wide = None if leading_zero else _wide_integer_text(text)
+    if wide is not None:
+        return _wide_integer_column(name, wide, nullable, code_max_values, min_id_rows, len(series))
     numbers = pd.to_numeric(present, errors="coerce")
     if pd.api.types.is_complex_dtype(numbers.dtype):
         numbers = pd.Series(np.nan, index=present.index)  # (3+4j) is text, as any other object
-    # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
-    leading_zero = text.str.match(r"^\s*0\d").any()
     if numbers.notna().all() and not text.str.strip().eq("").any() and not leading_zero:
         return _numeric_column(name, numbers.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
     personal = _personal_column(name, text, nullable)
@@ -206,6 +220,70 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
     return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
                   decimals=decimals, min=float(unique[0]), max=float(unique[-1]),
                   description="inferred: numbers" + (f" with {decimals} decimal places" if decimals is not None else ""))
+
+
+def _wide_integers(present: pd.Series) -> list[int] | None:
+    """The distinct values of an integer column, sorted, as Python ints when some lie beyond
+    2**53 (where float64 no longer holds every whole number), else ``None``."""
+    if -_EXACT_INTEGERS < int(present.min()) and int(present.max()) < _EXACT_INTEGERS:
+        return None
+    return np.unique(present.to_numpy()).tolist()
+
+
+def _wide_integer_text(text: pd.Series) -> list[int] | None:
+    """As :func:`_wide_integers`, for text that is whole numbers written in digits (as a CSV
+    file holds ids beyond 64 bits: pandas reads them as Python ints). Read as Python ints, never
+    through floats: pandas 2.2's ``to_numeric`` turns such text into floats."""
+    stripped = text.str.strip()
+    if not stripped.str.fullmatch(r"[+-]?\d+").all():
+        return None
+    if int(stripped.str.lstrip("+-").str.lstrip("0").str.len().max()) < 16:  # below 10**15 < 2**53
+        return None
+    distinct = sorted({int(value) for value in stripped.unique()})
+    if -_EXACT_INTEGERS < distinct[0] and distinct[-1] < _EXACT_INTEGERS:
+        return None
+    return distinct
+
+
+def _wide_integer_column(name, distinct, nullable, code_max_values, min_id_rows, n_rows) -> Column:
+    """A column of whole numbers some of which lie beyond 2**53, from its ``distinct`` values
+    (sorted Python ints): judged on the exact numbers, which floats would merge (30 ids near
+    2**62 became a few floats 1,024 apart, ids near 2**70 one float)."""
+    low, high = distinct[0], distinct[-1]
+    unique = n_rows >= min_id_rows and len(distinct) == n_rows
+    if -_INT64 <= low and high < _INT64:
+        contiguous = high - low + 1 == len(distinct) and not nullable
+        if unique and (_ID_NAME.search(name) or contiguous):
+            if high < _INT64 - _ID_ROOM:
+                return Column(name, ColumnKind.ID, nullable=False, type=NumericType.INTEGER, start=low,
+                              description="inferred: unique whole numbers (a key)")
+            return _counted_id(name, "unique whole numbers too close to the largest 64-bit integer to count on from")
+        gaps = np.diff(np.array(distinct, dtype=object))
+        if 2 <= len(distinct) <= code_max_values and gaps.min() > 1 and len(distinct) < n_rows / 2:
+            return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
+                          description=(f"inferred: {len(distinct)} non-contiguous whole-number codes; "
+                                       f"change kind to numeric if they are quantities"))
+        # Quantities (nanosecond timestamps, amounts in cents): learned as floats, which hold them
+        # to their spacing there (1,024 near 2**62); sampled integers could pass int64's end.
+        spacing = int(np.spacing(float(max(abs(low), abs(high)))))
+        return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
+                      min=float(low), max=float(high),
+                      description=(f"inferred: whole numbers beyond 2**53, learned as floats (which are "
+                                   f"{spacing:,} apart there); make it kind id if they are identifiers"))
+    # Beyond 64-bit integers: no float, nor any number sampling makes, holds them.
+    if unique:
+        return _counted_id(name, "unique whole numbers beyond 64-bit integers")
+    return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
+                  description=(f"inferred: {len(distinct)} distinct whole numbers beyond 64-bit integers, "
+                               f"which no float holds: categories (the model learns the most frequent and "
+                               f"pools the rest); make it kind id if they are identifiers"))
+
+
+def _counted_id(name: str, why: str) -> Column:
+    """A string id regenerated as the column's name and a count from 0: for ids whose own
+    numbers sampling cannot continue in 64-bit integers."""
+    return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=f"{name}_", width=0,
+                  description=f"inferred: {why} (a key), regenerated as {name}_0, {name}_1, ...")
 
 
 def _decimals(values: np.ndarray) -> int | None:
@@ -346,6 +424,8 @@ def _string_id(name: str, text: pd.Series) -> Column:
     prefixes = text.str.extract(r"^(\D*)(\d+)$")
     if prefixes[1].notna().all() and prefixes[0].nunique() == 1:
         digits = prefixes[1]
+        if (digits.str.lstrip("0").str.len() > _ID_DIGITS).any():
+            return _counted_id(name, f"unique text with numbers of more than {_ID_DIGITS} digits")
         width = int(digits.str.len().min()) if digits.str.startswith("0").any() else 0
         return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=str(prefixes[0].iloc[0]),
                       width=width, start=int(digits.astype("int64").min()),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from synthvae import ColumnKind, DataError, NumericType, Synthesizer, infer_schema
+from synthvae.cli import cli
 
 from conftest import dataset_path
 
@@ -59,8 +63,6 @@ def test_bad_frames():
 
 @pytest.mark.parametrize("name", ["churn.csv", "german_credit.csv", "seattle_weather.csv", "penguins.csv"])
 def test_real_tables_match_their_documented_types(name):
-    import json
-
     info = json.loads(dataset_path("datasets.json").read_text())
     entry = next(v for v in info.values() if v["file"] == name)
     schema = infer_schema(pd.read_csv(dataset_path(name)))
@@ -92,3 +94,35 @@ def test_decimals_keep_small_and_huge_floats():
     assert schema["change"].decimals == 2
     sampled = Synthesizer(epochs=2, seed=0).fit(frame[["rate", "y"]]).sample(100, seed=0)
     assert sampled["rate"].nunique() > 50 and sampled["rate"].max() > 1e-5
+
+
+def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 30
+    frame = pd.DataFrame(
+        {
+            # Through floats, ids near 2**62 became a few values 1,024 apart.
+            "tx_id": (2**62 + rng.choice(10**6, n, replace=False)).astype("int64"),
+            # Beyond int64 (pandas holds them as Python ints): one float, min == max.
+            "serial": pd.Series([2**70 + 3 * i for i in range(n)], dtype=object),
+            "batch": pd.Series([2**70 + i % 3 for i in range(n)], dtype=object),
+            # Text ids with 21-digit numbers: OverflowError from astype("int64").
+            "account": [f"ACC{10**20 + 7 * i}" for i in range(n)],
+            "y": rng.normal(size=n),
+        }
+    )
+    schema = infer_schema(frame)
+    assert schema["tx_id"].kind is ColumnKind.ID and schema["tx_id"].type is NumericType.INTEGER
+    assert schema["tx_id"].start == int(frame["tx_id"].min())
+    assert schema["serial"].kind is ColumnKind.ID and schema["serial"].type is NumericType.STRING
+    assert schema["batch"].kind is ColumnKind.CATEGORICAL
+    assert schema["batch"].categories == (2**70, 2**70 + 1, 2**70 + 2)
+    assert schema["account"].kind is ColumnKind.ID and "more than 18 digits" in schema["account"].description
+    out = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
+    assert out["tx_id"].is_unique and int(out["tx_id"].min()) > int(frame["tx_id"].max())
+    assert out["serial"].is_unique and out["account"].is_unique
+    assert set(out["batch"]) <= set(schema["batch"].categories)
+    frame.to_csv(tmp_path / "tx.csv", index=False)
+    result = CliRunner().invoke(cli, ["infer-schema", str(tmp_path / "tx.csv")])
+    assert result.exit_code == 0, result.output
+    assert [c["kind"] for c in json.loads(result.output)["columns"]] == ["id", "id", "categorical", "id", "numeric"]
