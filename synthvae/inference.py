@@ -33,9 +33,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError
+from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
-from synthvae.validation import category_text
+from synthvae.validation import category_text, read_numbers
 
 _ID_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_", re.IGNORECASE)
 # Personal data recognised by content: most values must match.
@@ -63,6 +63,7 @@ _PERSONAL_LABEL = {
     PersonalType.IP_ADDRESS: "IP addresses", PersonalType.PHONE: "phone numbers", PersonalType.NAME: "names",
     PersonalType.FIRST_NAME: "first names", PersonalType.LAST_NAME: "last names", PersonalType.ADDRESS: "street addresses",
 }
+_WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
 _MAX_DECIMALS = 6
 _DECIMALS_RTOL = 1e-3  # rounding may move a value by a thousandth of itself, no more
 _EXACT_INTEGERS = 2**53  # below it, float64 holds every whole number
@@ -157,8 +158,21 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     numbers = pd.to_numeric(present, errors="coerce")
     if pd.api.types.is_complex_dtype(numbers.dtype):
         numbers = pd.Series(np.nan, index=present.index)  # (3+4j) is text, as any other object
-    if numbers.notna().all() and not text.str.strip().eq("").any() and not leading_zero:
-        return _numeric_column(name, numbers.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
+    # Numbers written with thousands separators, a currency symbol or a percent sign, read as
+    # conform reads them: "$1,234.50" is 1234.5 (as unique text, it became an id).
+    formatted = pd.Series(False, index=present.index)
+    if numbers.isna().any():
+        written = read_numbers(present)
+        if not pd.api.types.is_complex_dtype(written.dtype):
+            formatted = written.notna() & numbers.isna()
+            numbers = written
+    blank = text.str.strip().eq("").any()
+    if numbers.notna().all() and not blank and not leading_zero:
+        note = _written_note(present, numbers, formatted) if formatted.any() else None
+        return _numeric_column(name, numbers.astype("float64"), nullable, code_max_values, min_id_rows, len(series),
+                               written=note)
+    if formatted.any() and numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero:
+        return _almost_numeric_column(name, present, text, numbers, formatted, nullable)
     personal = _personal_column(name, text, nullable)
     if personal is not None:
         return personal
@@ -191,7 +205,10 @@ def _refuse_unsupported(name: str, series: pd.Series) -> None:
         )
 
 
-def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows) -> Column:
+def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows, written=None) -> Column:
+    """A numeric column (or an id, or codes) from its values as floats. ``written`` notes how
+    text wrote them ("'$1,234.50' reads as 1234.5"): such a column is always numeric, as an id
+    would drop amounts and categories of numbers would not match the text."""
     finite = values.to_numpy()
     if not np.isfinite(finite).all():
         raise DataError(
@@ -202,24 +219,44 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
     # reads as 2**53): such columns are floats (sampled integers must also fit in int64).
     integral = bool(np.all(finite == np.round(finite))) and bool(np.abs(finite).max() < _EXACT_INTEGERS)
     unique = np.unique(finite)
+    how = f", written as text ({written}; sampled as plain numbers)" if written else ""
     if integral:
-        if n_rows >= min_id_rows and unique.size == n_rows and (
+        if written is None and n_rows >= min_id_rows and unique.size == n_rows and (
             _ID_NAME.search(name) or (unique[-1] - unique[0] + 1 == unique.size and not nullable)
         ):
             return Column(name, ColumnKind.ID, nullable=False, type=NumericType.INTEGER,
                           start=int(unique[0]), description="inferred: unique whole numbers (a key)")
         gaps = np.diff(unique)
-        if 2 <= unique.size <= code_max_values and gaps.size and gaps.min() > 1 and unique.size < n_rows / 2:
+        if written is None and 2 <= unique.size <= code_max_values and gaps.size and gaps.min() > 1 and unique.size < n_rows / 2:
             return Column(name, ColumnKind.CATEGORICAL, nullable=nullable,
                           categories=tuple(int(u) for u in unique),
                           description=(f"inferred: {unique.size} non-contiguous whole-number codes; "
                                        f"change kind to numeric if they are quantities"))
         return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER,
-                      min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers")
+                      min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers" + how)
     decimals = _decimals(unique)
+    places = f" with {decimals} decimal places" if decimals is not None else ""
     return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
                   decimals=decimals, min=float(unique[0]), max=float(unique[-1]),
-                  description="inferred: numbers" + (f" with {decimals} decimal places" if decimals is not None else ""))
+                  description="inferred: numbers" + places + how)
+
+
+def _written_note(present: pd.Series, numbers: pd.Series, formatted: pd.Series) -> str:
+    """How a column writes its numbers, by its first value written with separators or signs."""
+    first = int(np.flatnonzero(formatted.to_numpy())[0])
+    return f"{str(present.iloc[first]).strip()!r} reads as {category_text(float(numbers.iloc[first]))}"
+
+
+def _almost_numeric_column(name, present, text, numbers, formatted, nullable) -> Column:
+    """Text whose values are nearly all numbers written with separators or signs: categories
+    (conform could not read the rest as numbers), never an id, with a note on what to fix."""
+    distinct = set(text)
+    others = pd.unique(present[numbers.isna()].astype(str))
+    return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
+                  description=(f"inferred: text with {len(distinct)} distinct values; {numbers.notna().mean():.0%} "
+                               f"of them are numbers ({_written_note(present, numbers, formatted)}) but "
+                               f"{preview(others)} are not: make those numbers, or leave them empty (nulls), "
+                               f"and infer again for a numeric column"))
 
 
 def _wide_integers(present: pd.Series) -> list[int] | None:

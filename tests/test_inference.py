@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from synthvae import ColumnKind, DataError, NumericType, Synthesizer, infer_schema
 from synthvae.cli import cli
+from synthvae.validation import conform
 
 from conftest import dataset_path
 
@@ -126,3 +127,35 @@ def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
     result = CliRunner().invoke(cli, ["infer-schema", str(tmp_path / "tx.csv")])
     assert result.exit_code == 0, result.output
     assert [c["kind"] for c in json.loads(result.output)["columns"]] == ["id", "id", "categorical", "id", "numeric"]
+
+
+def test_numbers_written_with_separators_and_signs_are_numeric():
+    rng = np.random.default_rng(0)
+    n = 60
+    fee = [f"${v:,.2f}" for v in rng.uniform(1000, 5000, n)]
+    fee[7] = "n/a"
+    frame = pd.DataFrame(
+        {
+            # Unique text: an id (amount_0, amount_1, ...), and the percentages 57 categories.
+            "amount": [f"{v:,}" for v in rng.integers(1000, 10**6, n)],
+            "price": [f"${v:,.2f}" for v in rng.uniform(10, 10**5, n - 1)] + ["-$1,234.50"],
+            "rate": [f"{v:.1f}%" for v in rng.uniform(0, 100, n)],
+            "fee": fee,
+            "y": rng.normal(size=n),
+        }
+    )
+    schema = infer_schema(frame)
+    amounts = frame["amount"].str.replace(",", "").astype(int)
+    assert schema["amount"].kind is ColumnKind.NUMERIC and schema["amount"].is_integer
+    assert (schema["amount"].min, schema["amount"].max) == (amounts.min(), amounts.max())
+    assert schema["price"].kind is ColumnKind.NUMERIC and schema["price"].decimals == 2
+    assert schema["price"].min == -1234.5
+    assert schema["rate"].decimals == 1 and 0 <= schema["rate"].min <= schema["rate"].max <= 100
+    assert "reads as" in schema["rate"].description
+    # One value that is no number: not an id, and the note says which value to fix.
+    assert schema["fee"].kind is ColumnKind.CATEGORICAL and "['n/a'] are not" in schema["fee"].description
+    # The schema accepts its own table: conform reads the text as inference did.
+    assert conform(frame, schema)["amount"].tolist() == amounts.astype(float).tolist()
+    out = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
+    for name in ("amount", "price", "rate"):
+        assert pd.api.types.is_numeric_dtype(out[name]) and out[name].between(schema[name].min, schema[name].max).all()
