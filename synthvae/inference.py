@@ -14,7 +14,9 @@ The rules, in order, for each column (the chosen rule is written into the column
    whole numbers beyond 2**53, which floats cannot all hold, are judged exactly, never through
    floats: ids and codes as above, other values within 64-bit integers numeric float, and
    beyond 64-bit integers an id when unique (whatever the name), else categorical;
-6. other numbers -> numeric float, with the decimal places the data shows;
+6. other numbers -> numeric float, with the decimal places the data shows; text that writes
+   numbers with thousands separators, a currency symbol or a percent sign ("$1,234.50", "12.5%")
+   is read as :func:`synthvae.validation.conform` reads it, as numbers;
 7. text about a person -> personal (never learned, regenerated as fake values; review these):
    e-mail addresses, phone numbers, US social security numbers, IBANs and IP addresses by their
    content; names and street addresses by the column's name (``name``, ``first_name``,
@@ -81,6 +83,7 @@ def infer_schema(
     code_max_values: int = 10,
     min_id_rows: int = 20,
     derived: bool = True,
+    source: str = "data",
 ) -> Schema:
     """Infer a schema from a table.
 
@@ -93,6 +96,7 @@ def infer_schema(
         derived: Add a ``derived`` rule for each numeric column that is an exact linear
             function of others on every row (see :mod:`synthvae.constraints.discovery`): it
             is then computed from them, never learned.
+        source: Name of the table in error messages (a file name).
 
     Returns:
         The inferred schema. Review it: inference cannot know what a column means.
@@ -112,7 +116,7 @@ def infer_schema(
         raise DataError(f"column #{names.index('') + 1} has an empty name; give it a name")
     # By position: labels 0 and 0.0 (or 1 and True) are equal, so frame[label] would hold both.
     columns = [
-        _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows)
+        _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows, f"{source}, column {name!r}")
         for i, name in enumerate(names)
     ]
     schema = Schema(columns=tuple(columns), name=name)
@@ -125,8 +129,8 @@ def infer_schema(
     return schema
 
 
-def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int) -> Column:
-    _refuse_unsupported(name, series)
+def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int, where: str) -> Column:
+    _refuse_unsupported(where, name, series)
     nullable = bool(series.isna().any())
     present = series.dropna()
     if present.empty:
@@ -144,7 +148,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
         wide = _wide_integers(present) if pd.api.types.is_integer_dtype(series.dtype) else None
         if wide is not None:
             return _wide_integer_column(name, wide, nullable, code_max_values, min_id_rows, len(series))
-        return _numeric_column(name, present.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
+        values = present.astype("float64")
+        _refuse_infinite(where, values, series.index)
+        return _numeric_column(name, values, nullable, code_max_values, min_id_rows, len(series))
     # Text (object or string dtype), as validation reads it: 1.0 is "1", b"x" is "b'x'".
     text = present.map(category_text).astype(str)
     parsed = _parse_datetimes(text)
@@ -169,7 +175,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     blank = text.str.strip().eq("").any()
     if numbers.notna().all() and not blank and not leading_zero:
         note = _written_note(present, numbers, formatted) if formatted.any() else None
-        return _numeric_column(name, numbers.astype("float64"), nullable, code_max_values, min_id_rows, len(series),
+        values = numbers.astype("float64")
+        _refuse_infinite(where, values, series.index)
+        return _numeric_column(name, values, nullable, code_max_values, min_id_rows, len(series),
                                written=note)
     if formatted.any() and numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero:
         return _almost_numeric_column(name, present, text, numbers, formatted, nullable)
@@ -191,18 +199,35 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=categories, description=note)
 
 
-def _refuse_unsupported(name: str, series: pd.Series) -> None:
+def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
     """Refuse columns whose type no kind holds, saying how to convert them."""
     if pd.api.types.is_timedelta64_dtype(series.dtype):
         raise DataError(
-            f"column {name!r}: durations (timedelta) are not supported; convert them to numbers, "
+            f"{where}: durations (timedelta) are not supported; convert them to numbers, "
             f"e.g. frame[{name!r}].dt.total_seconds()"
         )
     if pd.api.types.is_complex_dtype(series.dtype):
         raise DataError(
-            f"column {name!r}: complex numbers are not supported; split them into two numeric "
+            f"{where}: complex numbers are not supported; split them into two numeric "
             f"columns (real and imaginary parts)"
         )
+
+
+def _refuse_infinite(where: str, values: pd.Series, index: pd.Index) -> None:
+    """Refuse infinite numbers (no bounds hold them, no codec scales them), saying how many and
+    in which rows (the first few): ``values`` are the column's present values, ``index`` the
+    table's. Rows are named by that index: positions from 0 in a table as read from a file, the
+    file's own rows in the sample a streamed fit infers its schema from."""
+    infinite = np.isinf(values.to_numpy())
+    if not infinite.any():
+        return
+    count = int(infinite.sum())
+    default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    rows = f"{preview(values.index[infinite].tolist())}{' (counted from 0)' if default else ''}"
+    raise DataError(
+        f"{where}: {count} infinite value{'s' if count > 1 else ''} (inf or -inf), in rows {rows}; "
+        f"replace them with numbers, or with nulls (empty cells), before inferring a schema"
+    )
 
 
 def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows, written=None) -> Column:
@@ -210,11 +235,6 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
     text wrote them ("'$1,234.50' reads as 1234.5"): such a column is always numeric, as an id
     would drop amounts and categories of numbers would not match the text."""
     finite = values.to_numpy()
-    if not np.isfinite(finite).all():
-        raise DataError(
-            f"column {name!r}: contains infinite values; replace them with numbers or nulls "
-            f"before inferring a schema"
-        )
     # From 2**53 on every float is whole and whole numbers no longer have a float each (2**53 + 1
     # reads as 2**53): such columns are floats (sampled integers must also fit in int64).
     integral = bool(np.all(finite == np.round(finite))) and bool(np.abs(finite).max() < _EXACT_INTEGERS)

@@ -159,3 +159,19 @@ def test_numbers_written_with_separators_and_signs_are_numeric():
     out = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
     for name in ("amount", "price", "rate"):
         assert pd.api.types.is_numeric_dtype(out[name]) and out[name].between(schema[name].min, schema[name].max).all()
+
+
+def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
+    frame = pd.DataFrame({"y": np.arange(6.0), "x": [1.0, np.inf, 2.0, -np.inf, 3.0, 4.0]})
+    with pytest.raises(DataError, match=r"^data, column 'x': 2 infinite values \(inf or -inf\), in rows \[1, 3\] "
+                                        r"\(counted from 0\); replace them with numbers, or with nulls"):
+        infer_schema(frame)
+    text = pd.DataFrame({"t": ["1.5", "2", "inf"]}, index=["a", "b", "c"])
+    with pytest.raises(DataError, match=r"column 't': 1 infinite value \(inf or -inf\), in rows \['c'\];"):
+        infer_schema(text)
+    # From the command line: the file's name, and the rows below its header from 0.
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    result = CliRunner().invoke(cli, ["infer-schema", str(tmp_path / "m.csv")])
+    assert result.exit_code == 1
+    assert f"{str(tmp_path / 'm.csv')!r}, column 'x': 2 infinite values" in result.output
+    assert "rows [1, 3]" in result.output
