@@ -5,8 +5,9 @@ The rules, in order, for each column (the chosen rule is written into the column
 
 1. all values missing -> numeric float, nullable (nothing to learn from; regenerated as nulls);
 2. bool dtype, or only true/false text -> boolean;
-3. datetime dtype, or text that parses as ISO 8601 datetimes -> datetime (unit ``D`` when every
-   value is midnight, else ``s``);
+3. datetime dtype, or text that parses as ISO 8601 datetimes, as datetimes with a time zone by
+   name ("2021-03-01 00:00:00 CET") or as month/day/year (day/month/year where a day passes 12)
+   -> datetime (unit ``D`` when every value is midnight, else ``s``);
 4. an identifier -> id: text that is unique on every row, or unique whole numbers in a column
    whose name looks like a key (``id``, ``*_id``, ``*_key``) or that count up by one;
 5. whole numbers -> numeric integer, except a handful of non-contiguous codes (at most
@@ -67,6 +68,15 @@ _PERSONAL_LABEL = {
 }
 _WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
 _MAX_DECIMALS = 6
+# Datetimes in other shapes than ISO 8601, each with the formats that may read them, tried in
+# order: a time zone by name after the time ("2021-03-01 00:00:00 CET", "... Europe/Oslo"), and
+# month/day/year (US) before day/month/year ("03/01/2021", "3/1/2021 14:05").
+_OTHER_DATETIMES = (
+    (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})? [A-Za-z][\w+/-]*",
+     ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%dT%H:%M:%S %Z", "%Y-%m-%d %H:%M %Z", "%Y-%m-%dT%H:%M %Z")),
+    (r"\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?",
+     ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")),
+)
 _DECIMALS_RTOL = 1e-3  # rounding may move a value by a thousandth of itself, no more
 _EXACT_INTEGERS = 2**53  # below it, float64 holds every whole number
 _INT64 = 2**63
@@ -156,6 +166,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     parsed = _parse_datetimes(text)
     if parsed is not None:
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
+    dated = _other_datetimes(name, text, nullable)
+    if dated is not None:
+        return dated
     # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
     leading_zero = text.str.match(r"^\s*0\d").any()
     wide = None if leading_zero else _wide_integer_text(text)
@@ -430,7 +443,43 @@ def _datetime_format(text: pd.Series, parsed: pd.Series) -> str:
     return known.get(shapes[0], "ISO8601")
 
 
-def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None) -> Column:
+def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | None:
+    """A datetime column for text in one of :data:`_OTHER_DATETIMES`' shapes, read with the first
+    of its formats that reads every value (conform reads it with the same format); ``None`` when
+    the text has none of those shapes. Time zones by a name pandas does not know (CEST, PST:
+    abbreviations, ambiguous) leave categories, with a note on how to write them."""
+    sample = text.iloc[:1000]
+    for shape, formats in _OTHER_DATETIMES:
+        if not sample.str.fullmatch(shape).all():
+            continue
+        for fmt in formats:
+            try:
+                parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+            except (ValueError, OverflowError):
+                continue
+            if parsed.isna().any():
+                continue
+            note = "; time zones by name (IANA: CET keeps summer time) converted to UTC" if "%Z" in fmt else ""
+            if fmt.startswith("%m/%d"):
+                try:
+                    other = pd.to_datetime(text, format=fmt.replace("%m/%d", "%d/%m"), errors="coerce", utc=True)
+                except (ValueError, OverflowError):
+                    other = parsed.iloc[:0]
+                if len(other) and other.notna().all():
+                    note = ("; day and month are 12 or less in every value: read as month/day/year, "
+                            f"change format to {fmt.replace('%m/%d', '%d/%m')} if they are day/month/year")
+            return _datetime_column(name, parsed, nullable, fmt=fmt, note=note)
+        if "%Z" in formats[0]:
+            distinct = set(text)
+            zones = sorted(set(text.str.extract(r" (\S+)$")[0]))
+            return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
+                          description=(f"inferred: text with {len(distinct)} distinct values: datetimes with time "
+                                       f"zones {preview(zones)}, some of which pandas does not know; write "
+                                       f"them with UTC offsets (2021-03-01 00:00:00+01:00) for a datetime column"))
+    return None
+
+
+def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None, note: str = "") -> Column:
     values = pd.Series(values)
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -447,7 +496,7 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
         pass  # within a unit of the earliest datetime pandas holds: kept as it is
     return Column(name, ColumnKind.DATETIME, nullable=nullable, format=fmt, unit=unit,
                   min=low, max=present.max(),
-                  description=f"inferred: datetimes, resolution {unit}")
+                  description=f"inferred: datetimes, resolution {unit}{note}")
 
 
 def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | None:

@@ -175,3 +175,29 @@ def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
     assert result.exit_code == 1
     assert f"{str(tmp_path / 'm.csv')!r}, column 'x': 2 infinite values" in result.output
     assert "rows [1, 3]" in result.output
+
+
+def test_datetimes_with_zone_names_or_slashes():
+    days = range(1, 29)
+    frame = pd.DataFrame(
+        {
+            # Unique text: an id (when_0, when_1, ...); slashed dates a categorical.
+            "when": [f"2021-03-{d:02d} 00:00:00 CET" for d in days],
+            "us": [f"3/{d}/2021" for d in days],
+            "eu": [f"{d:02d}/03/2021 14:05" for d in days],
+            "both": [f"{(d - 1) % 12 + 1:02d}/{(d - 1) // 12 + 1:02d}/2021" for d in days],
+            "pst": [f"2021-03-{d:02d} 00:00:00 PST" for d in days],
+            "y": np.arange(28.0),
+        }
+    )
+    schema = infer_schema(frame)
+    when = schema["when"]
+    assert when.kind is ColumnKind.DATETIME and when.format == "%Y-%m-%d %H:%M:%S %Z"
+    assert when.min == pd.Timestamp("2021-02-28 23:00")  # midnight CET is 23:00 UTC
+    assert schema["us"].format == "%m/%d/%Y" and schema["us"].max == pd.Timestamp("2021-03-28")
+    assert schema["eu"].format == "%d/%m/%Y %H:%M" and schema["eu"].unit == "s"
+    assert schema["both"].format == "%m/%d/%Y" and "change format to %d/%m/%Y" in schema["both"].description
+    # PST is no zone pandas knows: categories, and the note says how to write them.
+    assert schema["pst"].kind is ColumnKind.CATEGORICAL and "UTC offsets" in schema["pst"].description
+    out = Synthesizer(epochs=2, seed=0).fit(frame).sample(20, seed=0)
+    assert out["when"].between(when.min, when.max).all() and out["us"].dt.month.eq(3).all()
