@@ -307,7 +307,10 @@ def _wide_integer_text(text: pd.Series) -> list[int] | None:
     stripped = text.str.strip()
     if not stripped.str.fullmatch(r"[+-]?\d+").all():
         return None
-    if int(stripped.str.lstrip("+-").str.lstrip("0").str.len().max()) < 16:  # below 10**15 < 2**53
+    digits = int(stripped.str.lstrip("+-").str.lstrip("0").str.len().max())
+    # Below 10**15 < 2**53; beyond 4,300 digits Python refuses to read text as an int (a
+    # ValueError): such text is left to the text rules.
+    if digits < 16 or digits > 4300:
         return None
     distinct = sorted({int(value) for value in stripped.unique()})
     if -_EXACT_INTEGERS < distinct[0] and distinct[-1] < _EXACT_INTEGERS:

@@ -119,6 +119,9 @@ def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
     assert schema["batch"].kind is ColumnKind.CATEGORICAL
     assert schema["batch"].categories == (2**70, 2**70 + 1, 2**70 + 2)
     assert schema["account"].kind is ColumnKind.ID and "more than 18 digits" in schema["account"].description
+    # Beyond 4,300 digits Python reads no text as an int (ValueError): text, as any other.
+    digits = infer_schema(pd.DataFrame({"d": ["1" * 5000, "2" * 5000, "3"] * 10}))["d"]
+    assert digits.kind is ColumnKind.CATEGORICAL and len(digits.categories) == 3
     out = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
     assert out["tx_id"].is_unique and int(out["tx_id"].min()) > int(frame["tx_id"].max())
     assert out["serial"].is_unique and out["account"].is_unique
