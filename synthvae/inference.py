@@ -13,8 +13,9 @@ The rules, in order, for each column (the chosen rule is written into the column
 5. whole numbers -> numeric integer, except a handful of non-contiguous codes (at most
    ``code_max_values`` distinct values with gaps, e.g. area codes 408/415/510) -> categorical;
    whole numbers beyond 2**53, which floats cannot all hold, are judged exactly, never through
-   floats: ids and codes as above, other values within 64-bit integers numeric float, and
-   beyond 64-bit integers an id when unique (whatever the name), else categorical;
+   floats: ids and codes as above; within 64-bit integers many values that floats keep apart
+   (nanosecond timestamps) numeric float, the rest categorical; beyond 64-bit integers an id
+   when unique (whatever the name), else categorical;
 6. other numbers -> numeric float, with the decimal places the data shows; text that writes
    numbers with thousands separators, a currency symbol or a percent sign ("$1,234.50", "12.5%")
    is read as :func:`synthvae.validation.conform` reads it, as numbers;
@@ -321,35 +322,45 @@ def _wide_integer_text(text: pd.Series) -> list[int] | None:
 def _wide_integer_column(name, distinct, nullable, code_max_values, min_id_rows, n_rows) -> Column:
     """A column of whole numbers some of which lie beyond 2**53, from its ``distinct`` values
     (sorted Python ints): judged on the exact numbers, which floats would merge (30 ids near
-    2**62 became a few floats 1,024 apart, ids near 2**70 one float)."""
+    2**62 became a few floats 1,024 apart, ids near 2**70 one float).
+
+    Within int64: ids by name or by counting up (or unique and too dense for floats to tell
+    apart); codes as for smaller numbers; many values that floats keep apart are quantities
+    (nanosecond timestamps), learned as floats; the rest categories, exact. Beyond int64: an id
+    when unique, else categories."""
     low, high = distinct[0], distinct[-1]
     unique = n_rows >= min_id_rows and len(distinct) == n_rows
-    if -_INT64 <= low and high < _INT64:
-        contiguous = high - low + 1 == len(distinct) and not nullable
-        if unique and (_ID_NAME.search(name) or contiguous):
-            if high < _INT64 - _ID_ROOM:
-                return Column(name, ColumnKind.ID, nullable=False, type=NumericType.INTEGER, start=low,
-                              description="inferred: unique whole numbers (a key)")
-            return _counted_id(name, "unique whole numbers too close to the largest 64-bit integer to count on from")
-        gaps = np.diff(np.array(distinct, dtype=object))
-        if 2 <= len(distinct) <= code_max_values and gaps.min() > 1 and len(distinct) < n_rows / 2:
-            return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
-                          description=(f"inferred: {len(distinct)} non-contiguous whole-number codes; "
-                                       f"change kind to numeric if they are quantities"))
-        # Quantities (nanosecond timestamps, amounts in cents): learned as floats, which hold them
-        # to their spacing there (1,024 near 2**62); sampled integers could pass int64's end.
-        spacing = int(np.spacing(float(max(abs(low), abs(high)))))
+    categories = "categories (the model learns the most frequent and pools the rest); make it kind id if they are identifiers"
+    if not (-_INT64 <= low and high < _INT64):
+        # Beyond 64-bit integers: no float, nor any number sampling makes, holds them.
+        if unique:
+            return _counted_id(name, "unique whole numbers beyond 64-bit integers")
+        return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
+                      description=(f"inferred: {len(distinct)} distinct whole numbers beyond 64-bit integers, "
+                                   f"which no float holds: {categories}"))
+    apart = np.unique(np.array(distinct, dtype=np.float64)).size == len(distinct)
+    contiguous = high - low + 1 == len(distinct) and not nullable
+    if unique and (_ID_NAME.search(name) or contiguous or not apart):
+        if high < _INT64 - _ID_ROOM:
+            return Column(name, ColumnKind.ID, nullable=False, type=NumericType.INTEGER, start=low,
+                          description="inferred: unique whole numbers (a key)")
+        return _counted_id(name, "unique whole numbers too close to the largest 64-bit integer to count on from")
+    gaps = np.diff(np.array(distinct, dtype=object))
+    if 2 <= len(distinct) <= code_max_values and gaps.min() > 1 and len(distinct) < n_rows / 2:
+        return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
+                      description=(f"inferred: {len(distinct)} non-contiguous whole-number codes; "
+                                   f"change kind to numeric if they are quantities"))
+    spacing = int(np.spacing(float(max(abs(low), abs(high)))))
+    if apart and len(distinct) > code_max_values:
+        # Sampled as integers they could pass int64's end; as floats each moves by at most
+        # half the spacing (512 near 2**62).
         return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
                       min=float(low), max=float(high),
-                      description=(f"inferred: whole numbers beyond 2**53, learned as floats (which are "
-                                   f"{spacing:,} apart there); make it kind id if they are identifiers"))
-    # Beyond 64-bit integers: no float, nor any number sampling makes, holds them.
-    if unique:
-        return _counted_id(name, "unique whole numbers beyond 64-bit integers")
+                      description=(f"inferred: {len(distinct)} whole numbers beyond 2**53, learned as floats "
+                                   f"(which are {spacing:,} apart there); make it kind id if they are identifiers"))
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
-                  description=(f"inferred: {len(distinct)} distinct whole numbers beyond 64-bit integers, "
-                               f"which no float holds: categories (the model learns the most frequent and "
-                               f"pools the rest); make it kind id if they are identifiers"))
+                  description=(f"inferred: {len(distinct)} distinct whole numbers beyond 2**53, which floats "
+                               f"({spacing:,} apart there) would not keep: {categories}"))
 
 
 def _counted_id(name: str, why: str) -> Column:

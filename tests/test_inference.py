@@ -107,6 +107,10 @@ def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
             # Beyond int64 (pandas holds them as Python ints): one float, min == max.
             "serial": pd.Series([2**70 + 3 * i for i in range(n)], dtype=object),
             "batch": pd.Series([2**70 + i % 3 for i in range(n)], dtype=object),
+            # Three values one apart near 2**62: as floats, one value.
+            "shard": (2**62 + np.arange(n) % 3).astype("int64"),
+            # Nanosecond timestamps: quantities, which floats keep apart.
+            "at_ns": (1_700_000_000 * 10**9 + np.sort(rng.choice(10**12, n, replace=False))).astype("int64"),
             # Text ids with 21-digit numbers: OverflowError from astype("int64").
             "account": [f"ACC{10**20 + 7 * i}" for i in range(n)],
             "y": rng.normal(size=n),
@@ -119,17 +123,20 @@ def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
     assert schema["batch"].kind is ColumnKind.CATEGORICAL
     assert schema["batch"].categories == (2**70, 2**70 + 1, 2**70 + 2)
     assert schema["account"].kind is ColumnKind.ID and "more than 18 digits" in schema["account"].description
+    assert schema["shard"].categories == (2**62, 2**62 + 1, 2**62 + 2)
+    assert schema["at_ns"].kind is ColumnKind.NUMERIC and schema["at_ns"].max == float(frame["at_ns"].max())
     # Beyond 4,300 digits Python reads no text as an int (ValueError): text, as any other.
     digits = infer_schema(pd.DataFrame({"d": ["1" * 5000, "2" * 5000, "3"] * 10}))["d"]
     assert digits.kind is ColumnKind.CATEGORICAL and len(digits.categories) == 3
     out = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
     assert out["tx_id"].is_unique and int(out["tx_id"].min()) > int(frame["tx_id"].max())
     assert out["serial"].is_unique and out["account"].is_unique
-    assert set(out["batch"]) <= set(schema["batch"].categories)
+    assert set(out["batch"]) <= set(schema["batch"].categories) and set(out["shard"]) <= set(schema["shard"].categories)
     frame.to_csv(tmp_path / "tx.csv", index=False)
     result = CliRunner().invoke(cli, ["infer-schema", str(tmp_path / "tx.csv")])
     assert result.exit_code == 0, result.output
-    assert [c["kind"] for c in json.loads(result.output)["columns"]] == ["id", "id", "categorical", "id", "numeric"]
+    kinds = [c["kind"] for c in json.loads(result.output)["columns"]]
+    assert kinds == ["id", "id", "categorical", "categorical", "numeric", "id", "numeric"]
 
 
 def test_numbers_written_with_separators_and_signs_are_numeric():
