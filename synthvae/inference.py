@@ -39,7 +39,7 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
-from synthvae.validation import category_text, read_numbers
+from synthvae.validation import category_text, with_written_numbers
 
 _ID_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_", re.IGNORECASE)
 # Personal data recognised by content: most values must match.
@@ -182,7 +182,7 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     # conform reads them: "$1,234.50" is 1234.5 (as unique text, it became an id).
     formatted = pd.Series(False, index=present.index)
     if numbers.isna().any():
-        written = read_numbers(present)
+        written = with_written_numbers(present, numbers, probe=1000)
         if not pd.api.types.is_complex_dtype(written.dtype):
             formatted = written.notna() & numbers.isna()
             numbers = written
@@ -305,6 +305,8 @@ def _wide_integer_text(text: pd.Series) -> list[int] | None:
     """As :func:`_wide_integers`, for text that is whole numbers written in digits (as a CSV
     file holds ids beyond 64 bits: pandas reads them as Python ints). Read as Python ints, never
     through floats: pandas 2.2's ``to_numeric`` turns such text into floats."""
+    if not text.iloc[:1000].str.fullmatch(r"\s*[+-]?\d+\s*").all():  # a quick look first
+        return None
     stripped = text.str.strip()
     if not stripped.str.fullmatch(r"[+-]?\d+").all():
         return None
