@@ -132,7 +132,8 @@ def infer_schema_command(data: str, output: str | None, name: str | None, no_der
         _check_not_table_name(output, "schema", ".json")
         _check_not_input(output, data)
         _check_output_folder(output)
-    schema = infer_schema(read_table(data), name=name or Path(data).name.split(".")[0], derived=not no_derived)
+    schema = infer_schema(read_table(data), name=name or Path(data).name.split(".")[0], derived=not no_derived,
+                          source=repr(data))
     if output:
         schema.save(output)
         click.echo(f"wrote schema of {len(schema)} columns to {output}", err=True)

@@ -5,13 +5,20 @@ The rules, in order, for each column (the chosen rule is written into the column
 
 1. all values missing -> numeric float, nullable (nothing to learn from; regenerated as nulls);
 2. bool dtype, or only true/false text -> boolean;
-3. datetime dtype, or text that parses as ISO 8601 datetimes -> datetime (unit ``D`` when every
-   value is midnight, else ``s``);
+3. datetime dtype, or text that parses as ISO 8601 datetimes, as datetimes with a time zone by
+   name ("2021-03-01 00:00:00 CET") or as month/day/year (day/month/year where a day passes 12)
+   -> datetime (unit ``D`` when every value is midnight, else ``s``);
 4. an identifier -> id: text that is unique on every row, or unique whole numbers in a column
    whose name looks like a key (``id``, ``*_id``, ``*_key``) or that count up by one;
 5. whole numbers -> numeric integer, except a handful of non-contiguous codes (at most
    ``code_max_values`` distinct values with gaps, e.g. area codes 408/415/510) -> categorical;
-6. other numbers -> numeric float, with the decimal places the data shows;
+   whole numbers beyond 2**53, which floats cannot all hold, are judged exactly, never through
+   floats: ids and codes as above; within 64-bit integers many values that floats keep apart
+   (nanosecond timestamps) numeric float, the rest categorical; beyond 64-bit integers an id
+   when unique (whatever the name), else categorical;
+6. other numbers -> numeric float, with the decimal places the data shows; text that writes
+   numbers with thousands separators, a currency symbol or a percent sign ("$1,234.50", "12.5%")
+   is read as :func:`synthvae.validation.conform` reads it, as numbers;
 7. text about a person -> personal (never learned, regenerated as fake values; review these):
    e-mail addresses, phone numbers, US social security numbers, IBANs and IP addresses by their
    content; names and street addresses by the column's name (``name``, ``first_name``,
@@ -30,9 +37,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError
+from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
-from synthvae.validation import category_text
+from synthvae.validation import category_text, with_written_numbers
 
 _ID_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_", re.IGNORECASE)
 # Personal data recognised by content: most values must match.
@@ -60,8 +67,24 @@ _PERSONAL_LABEL = {
     PersonalType.IP_ADDRESS: "IP addresses", PersonalType.PHONE: "phone numbers", PersonalType.NAME: "names",
     PersonalType.FIRST_NAME: "first names", PersonalType.LAST_NAME: "last names", PersonalType.ADDRESS: "street addresses",
 }
+_WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
 _MAX_DECIMALS = 6
+# Datetimes in other shapes than ISO 8601, each with the formats that may read them, tried in
+# order: a time zone by name after the time ("2021-03-01 00:00:00 CET", "... Europe/Oslo"), and
+# month/day/year (US) before day/month/year ("03/01/2021", "3/1/2021 14:05").
+_OTHER_DATETIMES = (
+    (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})? [A-Za-z][\w+/-]*",
+     ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%dT%H:%M:%S %Z", "%Y-%m-%d %H:%M %Z", "%Y-%m-%dT%H:%M %Z")),
+    (r"\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?",
+     ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")),
+)
+_DECIMALS_RTOL = 1e-3  # rounding may move a value by a thousandth of itself, no more
 _EXACT_INTEGERS = 2**53  # below it, float64 holds every whole number
+_INT64 = 2**63
+# Integer ids count on from the largest real one in int64: they need room to (numpy's int64
+# sums wrap around silently).
+_ID_ROOM = 2**53
+_ID_DIGITS = 18  # a string id's number of at most 18 digits fits int64 with that room
 
 
 def infer_schema(
@@ -71,6 +94,7 @@ def infer_schema(
     code_max_values: int = 10,
     min_id_rows: int = 20,
     derived: bool = True,
+    source: str = "data",
 ) -> Schema:
     """Infer a schema from a table.
 
@@ -83,6 +107,7 @@ def infer_schema(
         derived: Add a ``derived`` rule for each numeric column that is an exact linear
             function of others on every row (see :mod:`synthvae.constraints.discovery`): it
             is then computed from them, never learned.
+        source: Name of the table in error messages (a file name).
 
     Returns:
         The inferred schema. Review it: inference cannot know what a column means.
@@ -102,7 +127,7 @@ def infer_schema(
         raise DataError(f"column #{names.index('') + 1} has an empty name; give it a name")
     # By position: labels 0 and 0.0 (or 1 and True) are equal, so frame[label] would hold both.
     columns = [
-        _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows)
+        _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows, f"{source}, column {name!r}")
         for i, name in enumerate(names)
     ]
     schema = Schema(columns=tuple(columns), name=name)
@@ -115,8 +140,8 @@ def infer_schema(
     return schema
 
 
-def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int) -> Column:
-    _refuse_unsupported(name, series)
+def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int, where: str) -> Column:
+    _refuse_unsupported(where, name, series)
     nullable = bool(series.isna().any())
     present = series.dropna()
     if present.empty:
@@ -131,19 +156,45 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return _datetime_column(name, pd.Series(series), nullable, fmt=None)
     if pd.api.types.is_numeric_dtype(series.dtype):
-        return _numeric_column(name, present.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
+        wide = _wide_integers(present) if pd.api.types.is_integer_dtype(series.dtype) else None
+        if wide is not None:
+            return _wide_integer_column(name, wide, nullable, code_max_values, min_id_rows, len(series))
+        values = present.astype("float64")
+        _refuse_infinite(where, values, series.index)
+        return _numeric_column(name, values, nullable, code_max_values, min_id_rows, len(series))
     # Text (object or string dtype), as validation reads it: 1.0 is "1", b"x" is "b'x'".
     text = present.map(category_text).astype(str)
     parsed = _parse_datetimes(text)
     if parsed is not None:
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
+    dated = _other_datetimes(name, text, nullable)
+    if dated is not None:
+        return dated
+    # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
+    leading_zero = text.str.match(r"^\s*0\d").any()
+    wide = None if leading_zero else _wide_integer_text(text)
+    if wide is not None:
+        return _wide_integer_column(name, wide, nullable, code_max_values, min_id_rows, len(series))
     numbers = pd.to_numeric(present, errors="coerce")
     if pd.api.types.is_complex_dtype(numbers.dtype):
         numbers = pd.Series(np.nan, index=present.index)  # (3+4j) is text, as any other object
-    # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
-    leading_zero = text.str.match(r"^\s*0\d").any()
-    if numbers.notna().all() and not text.str.strip().eq("").any() and not leading_zero:
-        return _numeric_column(name, numbers.astype("float64"), nullable, code_max_values, min_id_rows, len(series))
+    # Numbers written with thousands separators, a currency symbol or a percent sign, read as
+    # conform reads them: "$1,234.50" is 1234.5 (as unique text, it became an id).
+    formatted = pd.Series(False, index=present.index)
+    if numbers.isna().any():
+        written = with_written_numbers(present, numbers, probe=1000)
+        if not pd.api.types.is_complex_dtype(written.dtype):
+            formatted = written.notna() & numbers.isna()
+            numbers = written
+    blank = text.str.strip().eq("").any()
+    if numbers.notna().all() and not blank and not leading_zero:
+        note = _written_note(present, numbers, formatted) if formatted.any() else None
+        values = numbers.astype("float64")
+        _refuse_infinite(where, values, series.index)
+        return _numeric_column(name, values, nullable, code_max_values, min_id_rows, len(series),
+                               written=note)
+    if formatted.any() and numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero:
+        return _almost_numeric_column(name, present, text, numbers, formatted, nullable)
     personal = _personal_column(name, text, nullable)
     if personal is not None:
         return personal
@@ -162,57 +213,183 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=categories, description=note)
 
 
-def _refuse_unsupported(name: str, series: pd.Series) -> None:
+def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
     """Refuse columns whose type no kind holds, saying how to convert them."""
     if pd.api.types.is_timedelta64_dtype(series.dtype):
         raise DataError(
-            f"column {name!r}: durations (timedelta) are not supported; convert them to numbers, "
+            f"{where}: durations (timedelta) are not supported; convert them to numbers, "
             f"e.g. frame[{name!r}].dt.total_seconds()"
         )
     if pd.api.types.is_complex_dtype(series.dtype):
         raise DataError(
-            f"column {name!r}: complex numbers are not supported; split them into two numeric "
+            f"{where}: complex numbers are not supported; split them into two numeric "
             f"columns (real and imaginary parts)"
         )
 
 
-def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows) -> Column:
+def _refuse_infinite(where: str, values: pd.Series, index: pd.Index) -> None:
+    """Refuse infinite numbers (no bounds hold them, no codec scales them), saying how many and
+    in which rows (the first few): ``values`` are the column's present values, ``index`` the
+    table's. Rows are named by that index: positions from 0 in a table as read from a file, the
+    file's own rows in the sample a streamed fit infers its schema from."""
+    infinite = np.isinf(values.to_numpy())
+    if not infinite.any():
+        return
+    count = int(infinite.sum())
+    default = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    rows = f"{preview(values.index[infinite].tolist())}{' (counted from 0)' if default else ''}"
+    raise DataError(
+        f"{where}: {count} infinite value{'s' if count > 1 else ''} (inf or -inf), in rows {rows}; "
+        f"replace them with numbers, or with nulls (empty cells), before inferring a schema"
+    )
+
+
+def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows, written=None) -> Column:
+    """A numeric column (or an id, or codes) from its values as floats. ``written`` notes how
+    text wrote them ("'$1,234.50' reads as 1234.5"): such a column is always numeric, as an id
+    would drop amounts and categories of numbers would not match the text."""
     finite = values.to_numpy()
-    if not np.isfinite(finite).all():
-        raise DataError(
-            f"column {name!r}: contains infinite values; replace them with numbers or nulls "
-            f"before inferring a schema"
-        )
     # From 2**53 on every float is whole and whole numbers no longer have a float each (2**53 + 1
     # reads as 2**53): such columns are floats (sampled integers must also fit in int64).
     integral = bool(np.all(finite == np.round(finite))) and bool(np.abs(finite).max() < _EXACT_INTEGERS)
     unique = np.unique(finite)
+    how = f", written as text ({written}; sampled as plain numbers)" if written else ""
     if integral:
-        if n_rows >= min_id_rows and unique.size == n_rows and (
+        if written is None and n_rows >= min_id_rows and unique.size == n_rows and (
             _ID_NAME.search(name) or (unique[-1] - unique[0] + 1 == unique.size and not nullable)
         ):
             return Column(name, ColumnKind.ID, nullable=False, type=NumericType.INTEGER,
                           start=int(unique[0]), description="inferred: unique whole numbers (a key)")
         gaps = np.diff(unique)
-        if 2 <= unique.size <= code_max_values and gaps.size and gaps.min() > 1 and unique.size < n_rows / 2:
+        if written is None and 2 <= unique.size <= code_max_values and gaps.size and gaps.min() > 1 and unique.size < n_rows / 2:
             return Column(name, ColumnKind.CATEGORICAL, nullable=nullable,
                           categories=tuple(int(u) for u in unique),
                           description=(f"inferred: {unique.size} non-contiguous whole-number codes; "
                                        f"change kind to numeric if they are quantities"))
         return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER,
-                      min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers")
+                      min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers" + how)
     decimals = _decimals(unique)
+    places = f" with {decimals} decimal places" if decimals is not None else ""
     return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
                   decimals=decimals, min=float(unique[0]), max=float(unique[-1]),
-                  description="inferred: numbers" + (f" with {decimals} decimal places" if decimals is not None else ""))
+                  description="inferred: numbers" + places + how)
+
+
+def _written_note(present: pd.Series, numbers: pd.Series, formatted: pd.Series) -> str:
+    """How a column writes its numbers, by its first value written with separators or signs."""
+    first = int(np.flatnonzero(formatted.to_numpy())[0])
+    return f"{str(present.iloc[first]).strip()!r} reads as {category_text(float(numbers.iloc[first]))}"
+
+
+def _almost_numeric_column(name, present, text, numbers, formatted, nullable) -> Column:
+    """Text whose values are nearly all numbers written with separators or signs: categories
+    (conform could not read the rest as numbers), never an id, with a note on what to fix."""
+    distinct = set(text)
+    others = pd.unique(present[numbers.isna()].astype(str))
+    return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
+                  description=(f"inferred: text with {len(distinct)} distinct values; {numbers.notna().mean():.0%} "
+                               f"of them are numbers ({_written_note(present, numbers, formatted)}) but "
+                               f"{preview(others)} are not: make those numbers, or leave them empty (nulls), "
+                               f"and infer again for a numeric column"))
+
+
+def _wide_integers(present: pd.Series) -> list[int] | None:
+    """The distinct values of an integer column, sorted, as Python ints when some lie beyond
+    2**53 (where float64 no longer holds every whole number), else ``None``."""
+    if -_EXACT_INTEGERS < int(present.min()) and int(present.max()) < _EXACT_INTEGERS:
+        return None
+    return np.unique(present.to_numpy()).tolist()
+
+
+def _wide_integer_text(text: pd.Series) -> list[int] | None:
+    """As :func:`_wide_integers`, for text that is whole numbers written in digits (as a CSV
+    file holds ids beyond 64 bits: pandas reads them as Python ints). Read as Python ints, never
+    through floats: pandas 2.2's ``to_numeric`` turns such text into floats."""
+    if not text.iloc[:1000].str.fullmatch(r"\s*[+-]?\d+\s*").all():  # a quick look first
+        return None
+    stripped = text.str.strip()
+    if not stripped.str.fullmatch(r"[+-]?\d+").all():
+        return None
+    digits = int(stripped.str.lstrip("+-").str.lstrip("0").str.len().max())
+    # Below 10**15 < 2**53; beyond 4,300 digits Python refuses to read text as an int (a
+    # ValueError): such text is left to the text rules.
+    if digits < 16 or digits > 4300:
+        return None
+    distinct = sorted({int(value) for value in stripped.unique()})
+    if -_EXACT_INTEGERS < distinct[0] and distinct[-1] < _EXACT_INTEGERS:
+        return None
+    return distinct
+
+
+def _wide_integer_column(name, distinct, nullable, code_max_values, min_id_rows, n_rows) -> Column:
+    """A column of whole numbers some of which lie beyond 2**53, from its ``distinct`` values
+    (sorted Python ints): judged on the exact numbers, which floats would merge (30 ids near
+    2**62 became a few floats 1,024 apart, ids near 2**70 one float).
+
+    Within int64: ids by name or by counting up (or unique and too dense for floats to tell
+    apart); codes as for smaller numbers; many values that floats keep apart are quantities
+    (nanosecond timestamps), learned as floats; the rest categories, exact. Beyond int64: an id
+    when unique, else categories."""
+    low, high = distinct[0], distinct[-1]
+    unique = n_rows >= min_id_rows and len(distinct) == n_rows
+    categories = "categories (the model learns the most frequent and pools the rest); make it kind id if they are identifiers"
+    if not (-_INT64 <= low and high < _INT64):
+        # Beyond 64-bit integers: no float, nor any number sampling makes, holds them.
+        if unique:
+            return _counted_id(name, "unique whole numbers beyond 64-bit integers")
+        return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
+                      description=(f"inferred: {len(distinct)} distinct whole numbers beyond 64-bit integers, "
+                                   f"which no float holds: {categories}"))
+    apart = np.unique(np.array(distinct, dtype=np.float64)).size == len(distinct)
+    contiguous = high - low + 1 == len(distinct) and not nullable
+    if unique and (_ID_NAME.search(name) or contiguous or not apart):
+        if high < _INT64 - _ID_ROOM:
+            return Column(name, ColumnKind.ID, nullable=False, type=NumericType.INTEGER, start=low,
+                          description="inferred: unique whole numbers (a key)")
+        return _counted_id(name, "unique whole numbers too close to the largest 64-bit integer to count on from")
+    gaps = np.diff(np.array(distinct, dtype=object))
+    if 2 <= len(distinct) <= code_max_values and gaps.min() > 1 and len(distinct) < n_rows / 2:
+        return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
+                      description=(f"inferred: {len(distinct)} non-contiguous whole-number codes; "
+                                   f"change kind to numeric if they are quantities"))
+    spacing = int(np.spacing(float(max(abs(low), abs(high)))))
+    if apart and len(distinct) > code_max_values:
+        # Sampled as integers they could pass int64's end; as floats each moves by at most
+        # half the spacing (512 near 2**62).
+        return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
+                      min=float(low), max=float(high),
+                      description=(f"inferred: {len(distinct)} whole numbers beyond 2**53, learned as floats "
+                                   f"(which are {spacing:,} apart there); make it kind id if they are identifiers"))
+    return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(distinct),
+                  description=(f"inferred: {len(distinct)} distinct whole numbers beyond 2**53, which floats "
+                               f"({spacing:,} apart there) would not keep: {categories}"))
+
+
+def _counted_id(name: str, why: str) -> Column:
+    """A string id regenerated as the column's name and a count from 0: for ids whose own
+    numbers sampling cannot continue in 64-bit integers."""
+    return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=f"{name}_", width=0,
+                  description=f"inferred: {why} (a key), regenerated as {name}_0, {name}_1, ...")
 
 
 def _decimals(values: np.ndarray) -> int | None:
+    """The fewest decimal places (1 to 6) that keep every value, or ``None`` (no rounding).
+
+    ``d`` places keep a value when rounding moves it by at most 10**-(d+3) and by at most a
+    thousandth of the value itself: an absolute tolerance alone took rates all below 1e-4 for
+    one decimal (rounded, every one became 0). Differences below 1e-12 of the column's largest
+    value are float arithmetic's residue (0.1 * 3 - 0.3 is 5.6e-17), which rounding may remove.
+    """
     # Every distinct value: the largest often carry the decimals. Beyond 2**52 floats have no
-    # fraction (and scaling them by 10**d could overflow).
+    # fraction (and scaling them by 10**d could overflow): nothing to round there.
     sample = values[np.abs(values) < 2.0**52]
+    if not sample.size:
+        return None
+    magnitude = np.abs(sample)
+    residue = 1e-12 * float(magnitude.max())
     for d in range(1, _MAX_DECIMALS + 1):
-        if np.allclose(np.round(sample, d), sample, rtol=0, atol=10 ** -(d + 3)):
+        allowed = np.minimum(10.0 ** -(d + 3), np.maximum(_DECIMALS_RTOL * magnitude, residue))
+        if np.all(np.abs(np.round(sample, d) - sample) <= allowed):
             return d
     return None
 
@@ -282,7 +459,43 @@ def _datetime_format(text: pd.Series, parsed: pd.Series) -> str:
     return known.get(shapes[0], "ISO8601")
 
 
-def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None) -> Column:
+def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | None:
+    """A datetime column for text in one of :data:`_OTHER_DATETIMES`' shapes, read with the first
+    of its formats that reads every value (conform reads it with the same format); ``None`` when
+    the text has none of those shapes. Time zones by a name pandas does not know (CEST, PST:
+    abbreviations, ambiguous) leave categories, with a note on how to write them."""
+    sample = text.iloc[:1000]
+    for shape, formats in _OTHER_DATETIMES:
+        if not sample.str.fullmatch(shape).all():
+            continue
+        for fmt in formats:
+            try:
+                parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+            except (ValueError, OverflowError):
+                continue
+            if parsed.isna().any():
+                continue
+            note = "; time zones by name (IANA: CET keeps summer time) converted to UTC" if "%Z" in fmt else ""
+            if fmt.startswith("%m/%d"):
+                try:
+                    other = pd.to_datetime(text, format=fmt.replace("%m/%d", "%d/%m"), errors="coerce", utc=True)
+                except (ValueError, OverflowError):
+                    other = parsed.iloc[:0]
+                if len(other) and other.notna().all():
+                    note = ("; day and month are 12 or less in every value: read as month/day/year, "
+                            f"change format to {fmt.replace('%m/%d', '%d/%m')} if they are day/month/year")
+            return _datetime_column(name, parsed, nullable, fmt=fmt, note=note)
+        if "%Z" in formats[0]:
+            distinct = set(text)
+            zones = sorted(set(text.str.extract(r" (\S+)$")[0]))
+            return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
+                          description=(f"inferred: text with {len(distinct)} distinct values: datetimes with time "
+                                       f"zones {preview(zones)}, some of which pandas does not know; write "
+                                       f"them with UTC offsets (2021-03-01 00:00:00+01:00) for a datetime column"))
+    return None
+
+
+def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None, note: str = "") -> Column:
     values = pd.Series(values)
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -299,7 +512,7 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
         pass  # within a unit of the earliest datetime pandas holds: kept as it is
     return Column(name, ColumnKind.DATETIME, nullable=nullable, format=fmt, unit=unit,
                   min=low, max=present.max(),
-                  description=f"inferred: datetimes, resolution {unit}")
+                  description=f"inferred: datetimes, resolution {unit}{note}")
 
 
 def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | None:
@@ -333,6 +546,8 @@ def _string_id(name: str, text: pd.Series) -> Column:
     prefixes = text.str.extract(r"^(\D*)(\d+)$")
     if prefixes[1].notna().all() and prefixes[0].nunique() == 1:
         digits = prefixes[1]
+        if (digits.str.lstrip("0").str.len() > _ID_DIGITS).any():
+            return _counted_id(name, f"unique text with numbers of more than {_ID_DIGITS} digits")
         width = int(digits.str.len().min()) if digits.str.startswith("0").any() else 0
         return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=str(prefixes[0].iloc[0]),
                       width=width, start=int(digits.astype("int64").min()),

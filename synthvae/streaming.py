@@ -426,13 +426,22 @@ def _all_categories(seen: tuple, counts: dict) -> tuple:
     """The reservoir's categories, with the table's other values added in inference's order
     (whole-number codes sorted as numbers, text sorted as text)."""
     if seen and all(isinstance(c, int) and not isinstance(c, bool) for c in seen):
-        values = {int(float(v)) for v in counts if _is_whole(v)}
+        values = {_exact_int(v) for v in counts if _is_whole(v)}
         if len(values) == len(counts):
             return tuple(sorted(values | set(seen)))
     texts = {category_text(v) for v in counts} | {str(c) for c in seen}
     if all(isinstance(c, str) for c in seen) and seen == tuple(sorted(seen)):
         return tuple(sorted(texts))
     return tuple(seen) + tuple(sorted(texts - {str(c) for c in seen}))
+
+
+def _exact_int(value) -> int:
+    """A whole number as an int, exactly: through a float, 2**62 + 7 read as 2**62."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return int(float(value))
 
 
 def _is_whole(value) -> bool:

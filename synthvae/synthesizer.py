@@ -420,7 +420,7 @@ class Synthesizer:
         """Validate, encode and hold in memory a whole table (and, for a private fit, release
         its noisy statistics)."""
         frame, source = _read(data)
-        schema = self._resolve_schema(frame, private=spec is not None)
+        schema = self._resolve_schema(frame, private=spec is not None, source=source)
         rules = ConstraintPlan(schema)
         conformed = conform(frame, schema, source) if rules.active else frame
         rules.fit(conformed, source, private=spec is not None)
@@ -468,7 +468,7 @@ class Synthesizer:
         found = scan(source, int(seeds[5]), reservoir_rows, self.validation_fraction, parallel=parallel)
         # No derived rules from a sample: a streamed fit cannot keep rules yet, and one that held
         # on the reservoir might not on every row.
-        schema = self._resolve_schema(found.reservoir, derived=False)
+        schema = self._resolve_schema(found.reservoir, derived=False, source=label)
         if self.schema is None:
             schema = widen_schema(schema, found, label)
         rules = ConstraintPlan(schema)
@@ -769,7 +769,8 @@ class Synthesizer:
         if problems:
             raise ParameterError("; ".join(problems))
 
-    def _resolve_schema(self, frame: pd.DataFrame, private: bool = False, derived: bool = True) -> Schema:
+    def _resolve_schema(self, frame: pd.DataFrame, private: bool = False, derived: bool = True,
+                        source: str = "training data") -> Schema:
         if self.schema is None:
             if private:
                 raise ParameterError(
@@ -779,7 +780,7 @@ class Synthesizer:
                     "and categories by public knowledge, and pass it (schema= in Python, --schema on the "
                     "command line)"
                 )
-            schema = infer_schema(frame, derived=derived)
+            schema = infer_schema(frame, derived=derived, source=source)
         elif isinstance(self.schema, Schema):
             schema = self.schema
         elif isinstance(self.schema, (str, os.PathLike)):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
-from synthvae import ColumnKind, DataError, NumericType, infer_schema
+from synthvae import ColumnKind, DataError, NumericType, Synthesizer, infer_schema
+from synthvae.cli import cli
+from synthvae.validation import conform
 
 from conftest import dataset_path
 
@@ -59,8 +64,6 @@ def test_bad_frames():
 
 @pytest.mark.parametrize("name", ["churn.csv", "german_credit.csv", "seattle_weather.csv", "penguins.csv"])
 def test_real_tables_match_their_documented_types(name):
-    import json
-
     info = json.loads(dataset_path("datasets.json").read_text())
     entry = next(v for v in info.values() if v["file"] == name)
     schema = infer_schema(pd.read_csv(dataset_path(name)))
@@ -70,3 +73,141 @@ def test_real_tables_match_their_documented_types(name):
             assert got in ("categorical", "boolean"), column
         else:
             assert got == kind, column
+
+
+def test_decimals_keep_small_and_huge_floats():
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "rate": rng.uniform(0, 5e-5, n),  # one decimal made every value 0
+            "ppm": rng.integers(1, 50, n) / 1e6,  # six decimals hold them exactly
+            # Two-decimal prices minus their rounding residue (0.1 * 3 - 0.3 is 5.6e-17).
+            "change": rng.integers(-500, 500, n) / 100 * 3 - rng.integers(-500, 500, n) / 100 * 3,
+            "huge": rng.uniform(2.0**53, 2.0**60, n),  # no fraction to round, no decimals
+            "y": rng.normal(size=n),
+        }
+    )
+    frame.loc[:9, "change"] = 0.1 * 3 - 0.3
+    schema = infer_schema(frame, derived=False)
+    assert schema["rate"].decimals is None and schema["huge"].decimals is None
+    assert schema["ppm"].decimals == 6
+    assert schema["change"].decimals == 2
+    sampled = Synthesizer(epochs=2, seed=0).fit(frame[["rate", "y"]]).sample(100, seed=0)
+    assert sampled["rate"].nunique() > 50 and sampled["rate"].max() > 1e-5
+
+
+def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 30
+    frame = pd.DataFrame(
+        {
+            # Through floats, ids near 2**62 became a few values 1,024 apart.
+            "tx_id": (2**62 + rng.choice(10**6, n, replace=False)).astype("int64"),
+            # Beyond int64 (pandas holds them as Python ints): one float, min == max.
+            "serial": pd.Series([2**70 + 3 * i for i in range(n)], dtype=object),
+            "batch": pd.Series([2**70 + i % 3 for i in range(n)], dtype=object),
+            # Three values one apart near 2**62: as floats, one value.
+            "shard": (2**62 + np.arange(n) % 3).astype("int64"),
+            # Nanosecond timestamps: quantities, which floats keep apart.
+            "at_ns": (1_700_000_000 * 10**9 + np.sort(rng.choice(10**12, n, replace=False))).astype("int64"),
+            # Text ids with 21-digit numbers: OverflowError from astype("int64").
+            "account": [f"ACC{10**20 + 7 * i}" for i in range(n)],
+            "y": rng.normal(size=n),
+        }
+    )
+    schema = infer_schema(frame)
+    assert schema["tx_id"].kind is ColumnKind.ID and schema["tx_id"].type is NumericType.INTEGER
+    assert schema["tx_id"].start == int(frame["tx_id"].min())
+    assert schema["serial"].kind is ColumnKind.ID and schema["serial"].type is NumericType.STRING
+    assert schema["batch"].kind is ColumnKind.CATEGORICAL
+    assert schema["batch"].categories == (2**70, 2**70 + 1, 2**70 + 2)
+    assert schema["account"].kind is ColumnKind.ID and "more than 18 digits" in schema["account"].description
+    assert schema["shard"].categories == (2**62, 2**62 + 1, 2**62 + 2)
+    assert schema["at_ns"].kind is ColumnKind.NUMERIC and schema["at_ns"].max == float(frame["at_ns"].max())
+    # Beyond 4,300 digits Python reads no text as an int (ValueError): text, as any other.
+    digits = infer_schema(pd.DataFrame({"d": ["1" * 5000, "2" * 5000, "3"] * 10}))["d"]
+    assert digits.kind is ColumnKind.CATEGORICAL and len(digits.categories) == 3
+    out = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
+    assert out["tx_id"].is_unique and int(out["tx_id"].min()) > int(frame["tx_id"].max())
+    assert out["serial"].is_unique and out["account"].is_unique
+    assert set(out["batch"]) <= set(schema["batch"].categories) and set(out["shard"]) <= set(schema["shard"].categories)
+    frame.to_csv(tmp_path / "tx.csv", index=False)
+    result = CliRunner().invoke(cli, ["infer-schema", str(tmp_path / "tx.csv")])
+    assert result.exit_code == 0, result.output
+    kinds = [c["kind"] for c in json.loads(result.output)["columns"]]
+    assert kinds == ["id", "id", "categorical", "categorical", "numeric", "id", "numeric"]
+
+
+def test_numbers_written_with_separators_and_signs_are_numeric():
+    rng = np.random.default_rng(0)
+    n = 60
+    fee = [f"${v:,.2f}" for v in rng.uniform(1000, 5000, n)]
+    fee[7] = "n/a"
+    frame = pd.DataFrame(
+        {
+            # Unique text: an id (amount_0, amount_1, ...), and the percentages 57 categories.
+            "amount": [f"{v:,}" for v in rng.integers(1000, 10**6, n)],
+            "price": [f"${v:,.2f}" for v in rng.uniform(10, 10**5, n - 1)] + ["-$1,234.50"],
+            "rate": [f"{v:.1f}%" for v in rng.uniform(0, 100, n)],
+            "fee": fee,
+            "y": rng.normal(size=n),
+        }
+    )
+    schema = infer_schema(frame)
+    amounts = frame["amount"].str.replace(",", "").astype(int)
+    assert schema["amount"].kind is ColumnKind.NUMERIC and schema["amount"].is_integer
+    assert (schema["amount"].min, schema["amount"].max) == (amounts.min(), amounts.max())
+    assert schema["price"].kind is ColumnKind.NUMERIC and schema["price"].decimals == 2
+    assert schema["price"].min == -1234.5
+    assert schema["rate"].decimals == 1 and 0 <= schema["rate"].min <= schema["rate"].max <= 100
+    assert "reads as" in schema["rate"].description
+    # One value that is no number: not an id, and the note says which value to fix.
+    assert schema["fee"].kind is ColumnKind.CATEGORICAL and "['n/a'] are not" in schema["fee"].description
+    # The schema accepts its own table: conform reads the text as inference did.
+    assert conform(frame, schema)["amount"].tolist() == amounts.astype(float).tolist()
+    out = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
+    for name in ("amount", "price", "rate"):
+        assert pd.api.types.is_numeric_dtype(out[name]) and out[name].between(schema[name].min, schema[name].max).all()
+
+
+def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
+    frame = pd.DataFrame({"y": np.arange(6.0), "x": [1.0, np.inf, 2.0, -np.inf, 3.0, 4.0]})
+    with pytest.raises(DataError, match=r"^data, column 'x': 2 infinite values \(inf or -inf\), in rows \[1, 3\] "
+                                        r"\(counted from 0\); replace them with numbers, or with nulls"):
+        infer_schema(frame)
+    text = pd.DataFrame({"t": ["1.5", "2", "inf"]}, index=["a", "b", "c"])
+    with pytest.raises(DataError, match=r"column 't': 1 infinite value \(inf or -inf\), in rows \['c'\];"):
+        infer_schema(text)
+    # From the command line: the file's name, and the rows below its header from 0.
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    result = CliRunner().invoke(cli, ["infer-schema", str(tmp_path / "m.csv")])
+    assert result.exit_code == 1
+    assert f"{str(tmp_path / 'm.csv')!r}, column 'x': 2 infinite values" in result.output
+    assert "rows [1, 3]" in result.output
+
+
+def test_datetimes_with_zone_names_or_slashes():
+    days = range(1, 29)
+    frame = pd.DataFrame(
+        {
+            # Unique text: an id (when_0, when_1, ...); slashed dates a categorical.
+            "when": [f"2021-03-{d:02d} 00:00:00 CET" for d in days],
+            "us": [f"3/{d}/2021" for d in days],
+            "eu": [f"{d:02d}/03/2021 14:05" for d in days],
+            "both": [f"{(d - 1) % 12 + 1:02d}/{(d - 1) // 12 + 1:02d}/2021" for d in days],
+            "pst": [f"2021-03-{d:02d} 00:00:00 PST" for d in days],
+            "y": np.arange(28.0),
+        }
+    )
+    schema = infer_schema(frame)
+    when = schema["when"]
+    assert when.kind is ColumnKind.DATETIME and when.format == "%Y-%m-%d %H:%M:%S %Z"
+    assert when.min == pd.Timestamp("2021-02-28 23:00")  # midnight CET is 23:00 UTC
+    assert schema["us"].format == "%m/%d/%Y" and schema["us"].max == pd.Timestamp("2021-03-28")
+    assert schema["eu"].format == "%d/%m/%Y %H:%M" and schema["eu"].unit == "s"
+    assert schema["both"].format == "%m/%d/%Y" and "change format to %d/%m/%Y" in schema["both"].description
+    # PST is no zone pandas knows: categories, and the note says how to write them.
+    assert schema["pst"].kind is ColumnKind.CATEGORICAL and "UTC offsets" in schema["pst"].description
+    out = Synthesizer(epochs=2, seed=0).fit(frame).sample(20, seed=0)
+    assert out["when"].between(when.min, when.max).all() and out["us"].dt.month.eq(3).all()

@@ -34,6 +34,7 @@ import pandas as pd
 from synthvae.constraints.expression import Expression
 from synthvae.constraints.spec import Derived
 from synthvae.schema import Column, ColumnKind, Schema
+from synthvae.validation import read_numbers
 
 MIN_ROWS = 50  # fewer rows: any column is "exactly" a combination of a few others by chance
 MIN_DISTINCT = 10  # a column of fewer values is a code, better learned as it is
@@ -82,7 +83,7 @@ def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
         return []
     values = {}
     for c in columns:
-        v = pd.to_numeric(frame[c.name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        v = read_numbers(frame[c.name]).to_numpy(dtype=np.float64, na_value=np.nan)
         if np.isfinite(v[~np.isnan(v)]).all() and np.nanstd(v) > 0:
             values[c.name] = v
     columns = [c for c in columns if c.name in values]

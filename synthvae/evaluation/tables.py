@@ -103,7 +103,7 @@ def evaluation_schema(
         DataError: No column is left to evaluate.
     """
     if schema is None:
-        schema = infer_schema(real, derived=False)
+        schema = infer_schema(real, derived=False, source="real data")
     columns = []
     for column in schema:
         if column.is_generated:  # ids and personal columns are regenerated, never learned
