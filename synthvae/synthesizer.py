@@ -46,7 +46,7 @@ from synthvae.resources import check_fit_memory, check_sample_memory
 from synthvae.schema import ColumnKind, Schema, load_schema
 from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
-from synthvae.validation import conform
+from synthvae.validation import conform, refuse_out_of_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -1218,6 +1218,7 @@ class Synthesizer:
             unknown = [c for c in columns if c not in self.schema_.names]
             if unknown:
                 raise ParameterError(f"impute columns {preview(unknown)} are not columns of the model ({preview(self.schema_.names)})")
+        self._warn_out_of_bounds(frame, source)
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
         if self.constraints_.active:
@@ -1225,6 +1226,17 @@ class Synthesizer:
         else:
             tables = parts.impute(frame, source, columns, int(draws), method, generator, rng, calibrate)
         return tables if method == "draw" and draws > 1 else tables[0]
+
+    def _warn_out_of_bounds(self, frame: pd.DataFrame, source: str) -> None:
+        """Log observed cells beyond the schema's bounds: the rows are imputed all the same
+        (a table to complete is not training data), given values the model never saw."""
+        user = conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+        for column in (c for c in self.schema_ if c.name in user):
+            try:
+                refuse_out_of_bounds(user[column.name], column, source)
+            except DataError as exc:
+                logger.warning("%s; the missing cells of those rows are imputed given values the model never saw",
+                               str(exc).split("; ")[0])
 
     def _impute_with_rules(self, parts: Generator, frame, source, columns, draws, method, generator, rng, calibrate: bool,
                            rounds: int = 20):

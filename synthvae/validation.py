@@ -89,7 +89,7 @@ def conform(
         if check_nulls:
             _check_nulls(series, converted, column, source)
         if check_bounds:
-            _check_bounds(converted, column, source)
+            refuse_out_of_bounds(converted, column, source)
         out[column.name] = converted
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
@@ -334,7 +334,9 @@ def _check_nulls(original: pd.Series, converted: pd.Series, column: Column, sour
         )
 
 
-def _check_bounds(values: pd.Series, column: Column, source: str) -> None:
+def refuse_out_of_bounds(values: pd.Series, column: Column, source: str) -> None:
+    """Refuse values of a conformed numeric or datetime column beyond the schema's min / max
+    (a DataError naming the column, how many and examples)."""
     if column.kind not in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
         return
     present = values.dropna()

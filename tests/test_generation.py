@@ -532,6 +532,16 @@ def test_impute_gives_observed_cells_back_as_given(fitted_penguins, penguins):
     assert (filled[0] == "carried").all() and filled["bill_length_mm"].notna().all()
 
 
+def test_impute_says_when_observed_cells_lie_beyond_the_schema(fitted_penguins, penguins, caplog):
+    frame = penguins.head(5).copy()
+    frame.loc[0, "body_mass_g"] = 1e6  # far above the training rows' (and the schema's) max
+    frame.loc[0, "bill_length_mm"] = np.nan
+    with caplog.at_level("WARNING", logger="synthvae"):
+        filled = fitted_penguins.impute(frame, seed=0)
+    assert filled["bill_length_mm"].notna().all() and filled.loc[0, "body_mass_g"] == 1e6
+    assert any("column 'body_mass_g': 1 values above the schema's max" in r.getMessage() for r in caplog.records)
+
+
 def test_augment_numbers_new_ids_above_those_of_the_rows_given():
     weather = pd.read_csv(dataset_path("seattle_weather.csv")).head(300)
     weather.insert(0, "day_id", np.arange(300))
