@@ -1318,12 +1318,26 @@ class Synthesizer:
         ``generation_balance5.md``)."""
         self._check_fitted()
         frame, source = _read(data, "data to encode")
+        self._refuse_missing_cells(frame, source)
         means, variances = embed(self.preprocessor_, self.model_, self._model_table(frame, source), source, self.device_)
         names = [f"z{i}" for i in range(means.shape[1])]
         out = pd.DataFrame(means, index=frame.index, columns=names)
         if variance:
             out = pd.concat([out, pd.DataFrame(variances, index=frame.index, columns=[f"var_{c}" for c in names])], axis=1)
         return out
+
+    def _refuse_missing_cells(self, frame: pd.DataFrame, source: str) -> None:
+        """Refuse rows with missing cells the model has no null for, saying how to encode them:
+        the encoder reads whole rows (the generic message said to mark the column nullable)."""
+        user = conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+        holes = {c.name: int(user[c.name].isna().sum()) for c in self.schema_
+                 if c.name in user and not c.nullable and not c.is_generated}
+        holes = {name: count for name, count in holes.items() if count}
+        if holes:
+            rows = int(user[list(holes)].isna().any(axis=1).sum())
+            shown = ", ".join(f"{name!r} ({count})" for name, count in list(holes.items())[:5])
+            raise DataError(f"{source}: {rows} rows have missing cells in columns the model never saw missing: {shown}; "
+                            f"the encoder reads whole rows: fill them first, e.g. encode(impute(table))")
 
     def _model_table(self, frame: pd.DataFrame, source: str, **conform_options) -> pd.DataFrame:
         """A user table as the model's table (the schema's rules applied), ready for the

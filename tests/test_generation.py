@@ -13,7 +13,7 @@ from conftest import dataset_path
 from synthvae import Synthesizer
 from synthvae.cli import cli
 from synthvae.conditions import parse_conditions
-from synthvae.errors import NotFittedError, ParameterError
+from synthvae.errors import DataError, NotFittedError, ParameterError
 from synthvae.io import read_table
 
 
@@ -550,6 +550,17 @@ def test_augment_numbers_new_ids_above_those_of_the_rows_given():
     later = weather.head(10).assign(day_id=np.arange(1400, 1410))  # ids the model never saw
     both = syn.augment(later, rows=5, seed=0)
     assert both["day_id"].is_unique and (both["day_id"].iloc[10:] >= 1410).all()  # 1400-1404 twice before
+
+
+def test_encode_of_incomplete_rows_says_to_impute_first(fitted_penguins, penguins):
+    holed = penguins.head(20).copy()
+    holed.loc[[2, 5], "year"] = np.nan
+    holed.loc[[5, 7], "island"] = None
+    assert not fitted_penguins.schema_["year"].nullable and not fitted_penguins.schema_["island"].nullable
+    # It said "set nullable: true or fill them": not what a model fitted on whole rows can do.
+    with pytest.raises(DataError, match=r"3 rows have missing cells .*'island' \(2\), 'year' \(2\).* encode\(impute\(table\)\)"):
+        fitted_penguins.encode(holed)
+    assert fitted_penguins.encode(fitted_penguins.impute(holed, seed=0)).shape == (20, 16)
 
 
 def test_encode_reads_columns_the_model_does_not_know_and_plots_one_row(tmp_path, fitted_penguins, penguins):
