@@ -1230,7 +1230,7 @@ class Synthesizer:
     def _warn_out_of_bounds(self, frame: pd.DataFrame, source: str) -> None:
         """Log observed cells beyond the schema's bounds: the rows are imputed all the same
         (a table to complete is not training data), given values the model never saw."""
-        user = conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+        user = self._conformed(frame, source)
         for column in (c for c in self.schema_ if c.name in user):
             try:
                 refuse_out_of_bounds(user[column.name], column, source)
@@ -1246,7 +1246,7 @@ class Synthesizer:
         completed again by single draws (``rounds`` times at most); the rows left are mended by
         :meth:`ConstraintPlan.repair` (only filled cells change). Rows still breaking a rule
         (their observed cells alone break it) are logged and counted in ``last_resampling_``."""
-        user = conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+        user = self._conformed(frame, source)
         fill = {
             c.name: user[c.name].isna().to_numpy() & (not c.meaningful_nulls) & (columns is None or c.name in columns)
             for c in self.schema_
@@ -1318,18 +1318,26 @@ class Synthesizer:
         ``generation_balance5.md``)."""
         self._check_fitted()
         frame, source = _read(data, "data to encode")
-        self._refuse_missing_cells(frame, source)
-        means, variances = embed(self.preprocessor_, self.model_, self._model_table(frame, source), source, self.device_)
+        # Columns the schema does not list are left out, rules or not (a label to colour an
+        # embedding by was refused when the schema had no rules).
+        user = self._conformed(frame, source)
+        self._refuse_missing_cells(user, source)
+        means, variances = embed(self.preprocessor_, self.model_, self.constraints_.forward(user), source, self.device_)
         names = [f"z{i}" for i in range(means.shape[1])]
         out = pd.DataFrame(means, index=frame.index, columns=names)
         if variance:
             out = pd.concat([out, pd.DataFrame(variances, index=frame.index, columns=[f"var_{c}" for c in names])], axis=1)
         return out
 
-    def _refuse_missing_cells(self, frame: pd.DataFrame, source: str) -> None:
-        """Refuse rows with missing cells the model has no null for, saying how to encode them:
-        the encoder reads whole rows (the generic message said to mark the column nullable)."""
-        user = conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+    def _conformed(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+        """A table to impute or encode, conformed to the schema: other columns left out, values
+        beyond the bounds and missing cells let through (the callers say what they do with them)."""
+        return conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+
+    def _refuse_missing_cells(self, user: pd.DataFrame, source: str) -> None:
+        """Refuse rows of a conformed table with missing cells the model has no null for, saying
+        how to encode them: the encoder reads whole rows (the generic message said to mark the
+        column nullable)."""
         holes = {c.name: int(user[c.name].isna().sum()) for c in self.schema_
                  if c.name in user and not c.nullable and not c.is_generated}
         holes = {name: count for name, count in holes.items() if count}
@@ -1338,13 +1346,6 @@ class Synthesizer:
             shown = ", ".join(f"{name!r} ({count})" for name, count in list(holes.items())[:5])
             raise DataError(f"{source}: {rows} rows have missing cells in columns the model never saw missing: {shown}; "
                             f"the encoder reads whole rows: fill them first, e.g. encode(impute(table))")
-
-    def _model_table(self, frame: pd.DataFrame, source: str, **conform_options) -> pd.DataFrame:
-        """A user table as the model's table (the schema's rules applied), ready for the
-        preprocessor. Columns the schema does not list are left out, rules or not (a label to
-        colour an embedding by was refused when the schema had no rules)."""
-        options = {"allow_extra": True, "check_bounds": False, **conform_options}
-        return self.constraints_.forward(conform(frame, self.schema_, source, **options))
 
     def _as_sampled(self, data: pd.DataFrame) -> pd.DataFrame:
         """A conformed user table in the dtypes sampling gives (integers as Int64, ...)."""
