@@ -682,8 +682,14 @@ class Synthesizer:
         latent's whitened coordinates 0.79 of the time (0.94 now), and multiple imputation's 90%
         intervals hold more hidden values (``benchmarks/bench_generation.py``).
 
-        It trains for as many steps as the VAE did, but at least 1,500 steps or 100 passes over
-        the training rows (whichever is fewer) and at most 3,000, with early stopping. It needs
+        It trains for 1,500 steps with early stopping; on a table where 100 passes over the
+        training rows take fewer, for as many steps as the VAE did but at least those 100
+        passes (and at most 1,500). The cap was 3,000, and wide tables took as many steps as the
+        VAE: 1,500 impute as well (fit seed 0; 600 of the rows with 20% of their cells hidden:
+        numeric RMSE in standard units / category accuracy / central-90% coverage of 20 draws on
+        the model's own rows): loans 2,700 -> 1,500 steps 0.637 / 0.533 / 0.901 -> 0.628 / 0.534
+        / 0.917, diamonds 2,100 -> 1,500 0.346 / 0.415 / 0.914 -> 0.302 / 0.437 / 0.902, with 44%
+        and 29% fewer steps of first-use time (loans took 116 s on a quiet machine). It needs
         that floor of its own: the VAE's default budget is a few hundred steps on small tables,
         where the conditional prior's validation loss was still falling fast (churn: 7.7 nats
         after 480 steps, 3.3 after 3,000), and the conditionals and imputations it gives were
@@ -711,7 +717,7 @@ class Synthesizer:
         prior.set_whitening(axes)
         batch = min(512, max(256, rows // 16))
         floor = min(1500, 100 * max(1, rows // batch))
-        train_config = ConditionalTrainConfig(steps=int(min(3000, max(floor, vae_steps))), batch_size=batch)
+        train_config = ConditionalTrainConfig(steps=int(min(1500, max(floor, vae_steps))), batch_size=batch)
         self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)
         return prior
 
