@@ -1023,6 +1023,11 @@ class Synthesizer:
                 raise DataError(f"cannot write shards into {str(path)!r}: it is a file; give a folder")
             if not path.parent.is_dir():
                 raise DataError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
+            others = sorted(p.name for p in path.glob("part-*-of-*") if not p.name.endswith(f"-of-{count:05d}{suffix}")) if path.is_dir() else []
+            if others:
+                # Shards of another split (or format) would be read as one dataset with these.
+                raise DataError(f"cannot write shard {index} of {count} into {str(path)!r}: it holds parts of another "
+                                f"split {preview(others)}; write into an empty folder, or remove those parts")
             path.mkdir(exist_ok=True)
             return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}")[0]
         _check_count("rows_per_file", rows_per_file, minimum=1)

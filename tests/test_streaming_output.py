@@ -149,6 +149,16 @@ def test_a_unique_rule_cannot_be_sharded(weather):
     assert len(synth.sample(100)) == 100
 
 
+def test_shards_of_another_split_are_not_mixed_in(weather, tmp_path):
+    synth = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(weather)
+    out = tmp_path / "parts"
+    synth.sample_to(out, 300, seed=1, batch_size=100, shard=(0, 3))
+    synth.sample_to(out, 300, seed=1, batch_size=100, shard=(1, 3))  # the same split: fine
+    with pytest.raises(DataError, match=r"holds parts of another split \['part-00000-of-00003.parquet'"):
+        synth.sample_to(out, 300, seed=1, batch_size=100, shard=(0, 2))  # was written beside them
+    assert sorted(p.name for p in out.iterdir()) == ["part-00000-of-00003.parquet", "part-00001-of-00003.parquet"]
+
+
 @pytest.mark.parametrize("shard", [(0.5, 2), ("0", "2"), (True, 2), (0, 2, 1), 3])
 def test_a_shard_must_be_two_integers(weather, shard):
     synth = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(weather)
