@@ -260,6 +260,9 @@ def test_privacy_check_catches_a_few_copies_among_good_rows(churn_split):
     leaky = pd.concat([fresh.iloc[:1400], train.iloc[:100]], ignore_index=True)
     result = privacy_check(train, leaky, holdout)
     assert [c.name for c in result.failures()] == ["exact_copies"]
+    # The limit is the highest copy rate that would pass (it showed the holdout's collision rate).
+    copies = result.checks[0]
+    assert copies.value > copies.limit >= 0
 
 
 def test_privacy_check_limits_and_errors(churn_split):
