@@ -118,6 +118,9 @@ _ROWS_PER_AUTOREGRESSIVE_UNIT = 100
 # Pairs (model row, the latent it was decoded from) the conditional prior learns from, at least
 # (or as many as the fit's rows, at most 50,000): see Synthesizer._fit_conditional.
 _CONDITIONAL_PAIRS = 20_000
+# Most training steps of the conditional prior (see Synthesizer._fit_conditional;
+# benchmarks/bench_conditional_prior.py --max-steps compares others).
+_CONDITIONAL_MAX_STEPS = 1500
 
 TableLike = pd.DataFrame | str | os.PathLike
 
@@ -685,15 +688,14 @@ class Synthesizer:
         It trains for 1,500 steps with early stopping; on a table where 100 passes over the
         training rows take fewer, for as many steps as the VAE did but at least those 100
         passes (and at most 1,500). The cap was 3,000, and wide tables took as many steps as the
-        VAE: 1,500 impute as well (fit seed 0; 600 of the rows with 20% of their cells hidden:
-        numeric RMSE in standard units / category accuracy / central-90% coverage of 20 draws on
-        the model's own rows): loans 2,700 -> 1,500 steps 0.637 / 0.533 / 0.901 -> 0.628 / 0.534
-        / 0.917, diamonds 2,100 -> 1,500 0.346 / 0.415 / 0.914 -> 0.302 / 0.437 / 0.902, with 44%
-        and 29% fewer steps of first-use time (loans took 116 s on a quiet machine). It needs
-        that floor of its own: the VAE's default budget is a few hundred steps on small tables,
-        where the conditional prior's validation loss was still falling fast (churn: 7.7 nats
-        after 480 steps, 3.3 after 3,000), and the conditionals and imputations it gives were
-        worse for it. Batches are a sixteenth of the training rows, 256 to 512: on german_credit's
+        VAE: 1,500 impute as well, in half the time on loans (``benchmarks/bench_conditional_prior.py
+        --max-steps 1500 3000``, fit seed 0, 1 thread: numeric RMSE in sd units / category
+        accuracy / central-90% coverage of 20 draws; training seconds): loans 0.637 / 0.533 /
+        0.901 -> 0.628 / 0.534 / 0.917, 159 -> 81 s; diamonds 0.346 / 0.415 / 0.914 -> 0.302 /
+        0.437 / 0.902, 84 -> 63 s. It needs that floor of its own: the VAE's default budget is a
+        few hundred steps on small tables, where the conditional prior's validation loss was
+        still falling fast (churn: 7.7 nats after 480 steps, 3.3 after 3,000), and the
+        conditionals and imputations it gives were worse for it. Batches are a sixteenth of the training rows, 256 to 512: on german_credit's
         800 rows, 64-row batches took 1,200 steps (+0.8 s of fit) for an imputation no better
         than 256-row ones.
         """
@@ -717,7 +719,7 @@ class Synthesizer:
         prior.set_whitening(axes)
         batch = min(512, max(256, rows // 16))
         floor = min(1500, 100 * max(1, rows // batch))
-        train_config = ConditionalTrainConfig(steps=int(min(1500, max(floor, vae_steps))), batch_size=batch)
+        train_config = ConditionalTrainConfig(steps=int(min(_CONDITIONAL_MAX_STEPS, max(floor, vae_steps))), batch_size=batch)
         self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)
         return prior
 
