@@ -27,16 +27,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load, machine, write_results  # noqa: E402
+from common import load, machine, randomised_pit, write_results  # noqa: E402
 
 import synthvae.synthesizer as synthesizer_module  # noqa: E402
 from synthvae import Synthesizer  # noqa: E402
-
-
-def _pit(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Randomised PIT of each truth among its draws (uniform for draws from its distribution)."""
-    below, ties = (draws < truth[:, None]).sum(1), (draws == truth[:, None]).sum(1)
-    return (below + np.floor(rng.random(truth.size) * (ties + 1)) + rng.random(truth.size)) / (draws.shape[1] + 1)
 
 
 def measure(table: str, seed: int, rows: int) -> dict:
@@ -77,7 +71,7 @@ def measure(table: str, seed: int, rows: int) -> dict:
     for j, name in enumerate(numeric):
         cells = gaps[:, j] & own[name].notna().to_numpy()
         draws = np.stack([t[name].to_numpy(float)[cells] for t in tables], axis=1)
-        pits.append(_pit(draws, own[name].to_numpy(float)[cells], rng))
+        pits.append(randomised_pit(draws, own[name].to_numpy(float)[cells], rng))
     pit = np.concatenate(pits)
     return {
         "table": table, "seed": seed, "max_steps": synthesizer_module._CONDITIONAL_MAX_STEPS,

@@ -39,7 +39,7 @@ import torch
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load, machine, split, target_of, write_results  # noqa: E402
+from common import load, machine, randomised_pit, split, target_of, write_results  # noqa: E402
 
 from synthvae import Synthesizer  # noqa: E402
 from synthvae.evaluation import evaluate  # noqa: E402
@@ -259,22 +259,15 @@ def _masked(syn: Synthesizer, rows: pd.DataFrame, mask_seed: int):
 def _pit(syn: Synthesizer, truth: pd.DataFrame, holed: pd.DataFrame, mask: pd.DataFrame, numeric: list[str],
          mask_seed: int, draws: int = 20) -> np.ndarray:
     """Multiple imputation's calibration: where each hidden numeric value falls among its
-    ``draws`` draws. Its rank (ties split at random) is uniform on 0..draws when the draws come
-    from the right conditional, so the randomised PIT value (rank + U) / (draws + 1) is uniform
-    on (0, 1) and lies in the central 90% for 0.90 of the cells; too-narrow draws put it there
-    less often. (The share of cells inside the draws' own 5%-95% quantiles is not that: with
-    20 draws np.quantile's ends sit near the 2nd and 19th, 17/21 = 0.81 for exact continuous
-    draws, more with integer columns' ties.)"""
+    ``draws`` draws (:func:`common.randomised_pit`: in the central 90% for 0.90 of the cells
+    when the draws come from the right conditional)."""
     tables = syn.impute(holed, method="draw", draws=draws, seed=1)
     pits = []
     tie_rng = np.random.default_rng(1000 + mask_seed)
     for c in numeric:
         m = mask[c].to_numpy()
         drawn = np.column_stack([pd.to_numeric(t[c]).to_numpy(float)[m] for t in tables])
-        actual = pd.to_numeric(truth[c]).to_numpy(float)[m][:, None]
-        below, equal = (drawn < actual).sum(1), (drawn == actual).sum(1)
-        rank = below + np.floor(tie_rng.random(below.size) * (equal + 1))
-        pits.append((rank + tie_rng.random(below.size)) / (draws + 1))
+        pits.append(randomised_pit(drawn, pd.to_numeric(truth[c]).to_numpy(float)[m], tie_rng))
     return np.concatenate(pits) if pits else np.zeros(0)
 
 

@@ -477,11 +477,11 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
         if "imputation" in table.columns:
             raise click.ClickException(f"{data!r} has a column 'imputation', which --multiple writes the draw's number "
                                        "into; rename that column")
-        tables = syn.impute(data, columns=chosen, method="draw", draws=multiple, seed=seed)
+        tables = syn.impute(table, columns=chosen, method="draw", draws=multiple, seed=seed, source=repr(data))
         tables = tables if isinstance(tables, list) else [tables]
         frame = pd.concat([t.assign(imputation=i + 1) for i, t in enumerate(tables)], ignore_index=True)
     else:
-        frame = syn.impute(data, columns=chosen, method=method, calibrate=calibrate, seed=seed)
+        frame = syn.impute(table, columns=chosen, method=method, calibrate=calibrate, seed=seed, source=repr(data))
     filled = int(table.isna().sum().sum() - frame.iloc[: len(table)].isna().sum().sum())
     write_table(frame, output)
     click.echo(f"filled {filled} cells of {len(table)} rows; wrote {output}", err=True)
@@ -517,7 +517,7 @@ def encode_command(model, data, output, variance, plot_path, color_by, device) -
         raise click.ClickException(f"--color-by {color_by!r} is not a column of {data!r}")
     if plot_path and not len(table):
         raise click.ClickException(f"--plot: {data!r} has no rows to draw")
-    embedding = syn.encode(data, variance=variance)  # the path, so that errors name the file
+    embedding = syn.encode(table, variance=variance, source=repr(data))
     write_table(embedding, output)
     message = f"wrote a {embedding.shape[0]} x {sum(c.startswith('z') for c in embedding.columns)} embedding to {output}"
     if plot_path:

@@ -64,3 +64,14 @@ def _shown(value) -> str:
     if isinstance(value, (np.datetime64, np.timedelta64)):
         return repr(str(value))
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def is_integer(value) -> bool:
+    """Whether a parameter is a whole number (Python or numpy), not a bool: ``True`` is no count."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value) -> bool:
+    """Whether a parameter is a finite real number (Python or numpy), not a bool nor text."""
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+            and bool(np.isfinite(value)))

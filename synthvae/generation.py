@@ -509,6 +509,7 @@ class Generator:
         generator: torch.Generator,
         rng: np.random.Generator,
         calibrate: bool = True,
+        conformed: pd.DataFrame | None = None,
     ) -> list[pd.DataFrame]:
         """Fill the unknown cells of ``frame``.
 
@@ -524,11 +525,14 @@ class Generator:
             calibrate: With ``method="mean"``, mix each real-valued column's means with the
                 model's linear prediction from the row's observed cells, weighed on the model's
                 own rows (see :meth:`_calibration`).
+            conformed: ``frame`` already passed through :func:`conform` as here, when the caller
+                has it (it is not conformed twice).
 
         Returns:
             The completed tables.
         """
-        data = conform(frame, self.preprocessor.schema, source, allow_extra=True, check_bounds=False, check_nulls=False)
+        data = conformed if conformed is not None else conform(
+            frame, self.preprocessor.schema, source, allow_extra=True, check_bounds=False, check_nulls=False)
         unknown = self._unknown_cells(data)
         fill = {name: cells & (columns is None or name in columns) for name, cells in unknown.items()}
         adjust = self._forbid_nulls([name for name, cells in fill.items() if cells.any() and self.codec_of[name].column.nullable])

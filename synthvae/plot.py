@@ -19,15 +19,14 @@ def project_2d(embedding: np.ndarray) -> tuple[np.ndarray, str]:
     """The embedding itself when it has at most two dimensions, else its first two principal
     components. Returns ``(n, 2)`` coordinates and a name for the axes."""
     if embedding.shape[1] <= 2:
-        coords = np.zeros((embedding.shape[0], 2))
-        coords[:, : embedding.shape[1]] = embedding
-        return coords, "z"
-    centred = embedding - embedding.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        projected, axis = embedding, "z"
+    else:
+        centred = embedding - embedding.mean(axis=0)
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        projected, axis = centred @ vt[:2].T, "PC"  # one row has one component only
     coords = np.zeros((embedding.shape[0], 2))
-    projected = centred @ vt[:2].T  # one row has one component only
     coords[:, : projected.shape[1]] = projected
-    return coords, "PC"
+    return coords, axis
 
 
 def plot_embedding(

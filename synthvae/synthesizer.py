@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import math
 import os
 import re
 import tempfile
@@ -32,7 +31,8 @@ from synthvae.constraints.plan import ConstraintPlan
 from synthvae.constraints.resampling import RowCheck
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
-from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError, preview
+from synthvae.errors import (DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError,
+                             is_integer, is_real, preview)
 from synthvae.generation import Generator, decoded_matrix, embed, with_columns
 from synthvae.inference import infer_schema
 from synthvae.io import atomic_folder, read_table, write_tables
@@ -737,7 +737,7 @@ class Synthesizer:
             problems.append(f"hidden_dims must be positive integers or None, got {self.hidden_dims!r}")
         if not isinstance(self.patience, int) or self.patience < 1:
             problems.append(f"patience must be a positive integer, got {self.patience!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+        if not is_integer(self.seed) or self.seed < 0:
             problems.append(f"seed must be a non-negative integer, got {self.seed!r}")
         if not 0 <= self.validation_fraction < 1:
             problems.append(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
@@ -1046,7 +1046,7 @@ class Synthesizer:
 
     def _resolve_seed(self, seed: int | None) -> int:
         """``seed``, checked, or the next seed of the instance stream when ``None``."""
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        if seed is not None and (not is_integer(seed) or seed < 0):
             raise ParameterError(f"seed must be a non-negative integer or None, got {seed!r}")
         return int(self._sample_rng.integers(0, 2**63 - 1)) if seed is None else int(seed)
 
@@ -1064,7 +1064,7 @@ class Synthesizer:
         if shard is None:
             return 0, total
         pair = tuple(shard) if isinstance(shard, (tuple, list)) else ()
-        if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in pair):
+        if len(pair) != 2 or not all(is_integer(v) for v in pair):
             # int() took (0.5, 2), ("0", "2") and (True, 2).
             raise ParameterError(f"shard must be a pair (i, k) of integers, got {shard!r}")
         index, count = (int(v) for v in pair)
@@ -1188,6 +1188,7 @@ class Synthesizer:
         draws: int | None = None,
         calibrate: bool = True,
         seed: int | None = None,
+        source: str | None = None,
     ) -> pd.DataFrame | list[pd.DataFrame]:
         """Fill the unknown cells of a table with values drawn from the model given each row's
         observed cells. Observed cells, and nulls the schema marks as meaningful
@@ -1215,13 +1216,16 @@ class Synthesizer:
                 rows hide (see :meth:`synthvae.generation.Generator._calibration`). Costs one
                 imputation of those rows; no real row is used. ``False``: the plain means.
             seed: Same seed, same result.
+            source: The table's name in error messages (default: the path, or "data to
+                impute"): the CLI reads the file once and names it.
 
         Returns:
             The completed table (schema columns in the sampled dtypes, the input's index), or a
             list of them.
         """
         self._check_fitted()
-        frame, source = _read(data, "data to impute")
+        frame, label = _read(data, "data to impute")
+        source = source or label
         parts = self._generator()
         if method not in ("mean", "draw"):
             raise ParameterError(f"method must be 'mean' or 'draw', got {method!r}")
@@ -1231,19 +1235,20 @@ class Synthesizer:
             unknown = [c for c in columns if c not in self.schema_.names]
             if unknown:
                 raise ParameterError(f"impute columns {preview(unknown)} are not columns of the model ({preview(self.schema_.names)})")
-        self._warn_out_of_bounds(frame, source)
+        user = self._conformed(frame, source)
+        self._warn_out_of_bounds(user, source)
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
         if self.constraints_.active:
-            tables = self._impute_with_rules(parts, frame, source, columns, int(draws), method, generator, rng, calibrate)
+            tables = self._impute_with_rules(parts, frame, user, source, columns, int(draws), method, generator, rng, calibrate)
         else:
-            tables = parts.impute(frame, source, columns, int(draws), method, generator, rng, calibrate)
+            tables = parts.impute(frame, source, columns, int(draws), method, generator, rng, calibrate, conformed=user)
         return tables if method == "draw" and draws > 1 else tables[0]
 
-    def _warn_out_of_bounds(self, frame: pd.DataFrame, source: str) -> None:
-        """Log observed cells beyond the schema's bounds: the rows are imputed all the same
-        (a table to complete is not training data), given values the model never saw."""
-        user = self._conformed(frame, source)
+    def _warn_out_of_bounds(self, user: pd.DataFrame, source: str) -> None:
+        """Log observed cells of a conformed table beyond the schema's bounds: the rows are
+        imputed all the same (a table to complete is not training data), given values the model
+        never saw."""
         for column in (c for c in self.schema_ if c.name in user):
             try:
                 refuse_out_of_bounds(user[column.name], column, source)
@@ -1251,15 +1256,15 @@ class Synthesizer:
                 logger.warning("%s; the missing cells of those rows are imputed given values the model never saw",
                                str(exc).split("; ")[0])
 
-    def _impute_with_rules(self, parts: Generator, frame, source, columns, draws, method, generator, rng, calibrate: bool,
-                           rounds: int = 20):
+    def _impute_with_rules(self, parts: Generator, frame, user, source, columns, draws, method, generator, rng,
+                           calibrate: bool, rounds: int = 20):
         """Imputation when the schema has rules: the model completes the model's table (a model
         cell is unknown when any user cell it is made of is), the rules rebuild the user's
         columns, the user's observed cells are put back, and rows that then break a rule are
         completed again by single draws (``rounds`` times at most); the rows left are mended by
         :meth:`ConstraintPlan.repair` (only filled cells change). Rows still breaking a rule
-        (their observed cells alone break it) are logged and counted in ``last_resampling_``."""
-        user = self._conformed(frame, source)
+        (their observed cells alone break it) are logged and counted in ``last_resampling_``.
+        ``user`` is ``frame`` conformed (:meth:`_conformed`)."""
         fill = {
             c.name: user[c.name].isna().to_numpy() & (not c.meaningful_nulls) & (columns is None or c.name in columns)
             for c in self.schema_
@@ -1318,7 +1323,7 @@ class Synthesizer:
         self.last_resampling_ = {"redrawn": int(redone), "still_broken": left}
         return [with_columns(frame, {name: table[name] for name in fill}) for table in tables]
 
-    def encode(self, data: TableLike, *, variance: bool = False) -> pd.DataFrame:
+    def encode(self, data: TableLike, *, variance: bool = False, source: str | None = None) -> pd.DataFrame:
         """Each row's latent embedding: the posterior mean (columns ``z0``, ``z1``, ...) and, with
         ``variance=True``, the posterior variances (``var_z0``, ...); the input's index.
 
@@ -1330,7 +1335,8 @@ class Synthesizer:
         ``categorical_balance=5`` keeps every low-entropy column (0.900 / 0.884,
         ``generation_balance5.md``)."""
         self._check_fitted()
-        frame, source = _read(data, "data to encode")
+        frame, label = _read(data, "data to encode")
+        source = source or label  # the CLI reads the file once and names it
         # Columns the schema does not list are left out, rules or not (a label to colour an
         # embedding by was refused when the schema had no rules).
         user = self._conformed(frame, source)
@@ -1596,12 +1602,11 @@ def _posterior_means(model: TabularVAE, data: torch.Tensor, seed: int, max_rows:
 
 def _is_number(value, minimum: float) -> bool:
     """Whether ``value`` is a finite real number (not a bool) of at least ``minimum``."""
-    return (not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-            and math.isfinite(value) and value >= minimum)
+    return is_real(value) and value >= minimum
 
 
 def _check_count(name: str, value, minimum: int = 0) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if not is_integer(value) or value < minimum:
         kind = "positive" if minimum else "non-negative"
         raise ParameterError(f"{name} must be a {kind} integer, got {value!r}")
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from synthvae.errors import ParameterError
+from synthvae.errors import ParameterError, is_integer, is_real
 from synthvae.model import JsonConfig
 
 
@@ -50,17 +46,17 @@ class PrivacySpec(JsonConfig):
             problems.append("give exactly one of epsilon and noise_multiplier")
         for name in ("epsilon", "noise_multiplier"):
             value = getattr(self, name)
-            if value is not None and not (_is_real(value) and value > 0):
+            if value is not None and not (is_real(value) and value > 0):
                 problems.append(f"{name} must be a positive number, got {value!r}")
-        if self.delta is not None and not (_is_real(self.delta) and 0 < self.delta < 1):
+        if self.delta is not None and not (is_real(self.delta) and 0 < self.delta < 1):
             problems.append(f"delta must be a number in (0, 1), got {self.delta!r}")
-        if not (_is_real(self.max_grad_norm) and self.max_grad_norm > 0):
+        if not (is_real(self.max_grad_norm) and self.max_grad_norm > 0):
             problems.append(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
-        if not (_is_real(self.statistics_share) and 0 < self.statistics_share < 1):
+        if not (is_real(self.statistics_share) and 0 < self.statistics_share < 1):
             problems.append(f"statistics_share must be a number in (0, 1), got {self.statistics_share!r}")
-        if not (_is_integer(self.epochs) and self.epochs >= 1):
+        if not (is_integer(self.epochs) and self.epochs >= 1):
             problems.append(f"epochs must be a positive integer, got {self.epochs!r}")
-        if self.batch_size is not None and not (_is_integer(self.batch_size) and self.batch_size >= 1):
+        if self.batch_size is not None and not (is_integer(self.batch_size) and self.batch_size >= 1):
             problems.append(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
         if not isinstance(self.refuse_leaks, bool):
             problems.append(f"refuse_leaks must be True or False, got {self.refuse_leaks!r}")
@@ -98,13 +94,3 @@ class PrivacySpec(JsonConfig):
         """The expected batch size for ``rows`` training rows."""
         size = self.batch_size if self.batch_size is not None else int(min(1024, max(64, rows // 10)))
         return max(1, min(size, rows))
-
-
-def _is_real(value) -> bool:
-    """A finite real number, not a bool (``True`` is no budget) nor text."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
-
-
-def _is_integer(value) -> bool:
-    """An integer, not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
