@@ -409,12 +409,14 @@ class Synthesizer:
             device = parallel.device(device)
             parallel.start(device)
         seeds = _fit_seeds(self.seed)
-        with tempfile.TemporaryDirectory(prefix="synthvae-fit-") as workdir:
-            if stream:
+        if stream:
+            # Only a streamed fit spills to disk; a folder made for every fit was left behind by
+            # each fit that was killed (127 empty folders in /tmp after a day of benchmarks).
+            with tempfile.TemporaryDirectory(prefix="synthvae-fit-") as workdir:
                 prepared = self._prepare_stream(data, seeds, device, parallel, reservoir_rows, workdir)
-            else:
-                prepared = self._prepare_table(data, spec, seeds, device)
-            self._train(prepared, seeds, device, callback, checkpointer, parallel)
+                self._train(prepared, seeds, device, callback, checkpointer, parallel)
+        else:
+            self._train(self._prepare_table(data, spec, seeds, device), seeds, device, callback, checkpointer, parallel)
         info = self.fit_info_
         self.fit_info_ = FitInfo(**{**asdict(info), "seconds": time.perf_counter() - started})
         return self

@@ -228,3 +228,56 @@ def test_a_streamed_fit_links_pooled_categories_from_its_sample(tmp_path):
     pooled = tails.map(lambda t: t == t and t not in kept).to_numpy(bool)
     assert pooled.sum() > 1000
     assert (tails[pooled].map(plane_carrier).to_numpy() == fake["carrier"].astype(object).to_numpy()[pooled]).mean() > 0.95
+
+
+
+_KILLED_FIT = """
+import sys, time, pandas as pd
+from synthvae import Synthesizer
+marker = sys.argv[1]
+def wait(progress):
+    open(marker, "w").close()
+    time.sleep(120)
+frame = pd.read_csv(sys.argv[2]).head(500)
+Synthesizer(seed=0, epochs=4, latent_dim=8, hidden_dims=(64, 64), prior_components=3, conditional=False).fit(frame, callback=wait)
+"""
+
+
+def test_a_killed_in_memory_fit_leaves_no_temporary_folder(tmp_path):
+    # A folder made for every fit was left behind by each fit that was killed (127 empty
+    # synthvae-fit-* folders in /tmp after a day of benchmarks): an in-memory fit makes none.
+    import signal
+    import time
+
+    spill, marker = tmp_path / "tmp", tmp_path / "training"
+    spill.mkdir()
+    env = {**os.environ, "TMPDIR": str(spill), "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-c", _KILLED_FIT, str(marker), str(dataset_path("diamonds.csv"))], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the fit never reached its first epoch"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert [p.name for p in spill.iterdir()] == []
+
+
+def test_a_streamed_fit_removes_its_temporary_folder(tmp_path, monkeypatch, diamonds):
+    import tempfile
+
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    _write_dataset(diamonds.head(1000), tmp_path / "ds", files=2, row_group=250)
+    Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds")
+    assert list(spill.iterdir()) == []
+    with pytest.raises(ParameterError, match="stop here"):
+        Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", callback=_refuse_second_epoch)
+    assert list(spill.iterdir()) == []
+
+
+def _refuse_second_epoch(progress) -> None:
+    if progress.epoch >= 2:
+        raise ParameterError("stop here")
