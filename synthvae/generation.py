@@ -695,15 +695,32 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series]) -> pd.DataF
     """``frame`` with the columns named (as text) in ``columns`` replaced, in its index, under
     its own column labels (a column labelled 0 stays 0); a column the user gave with a time zone
     gets its values back in that zone (conformed datetimes are UTC without one, which moved
-    observed 00:00+02:00 to 22:00 the day before)."""
+    observed 00:00+02:00 to 22:00 the day before), and in the user's dtype wherever that holds
+    the values exactly (see :func:`_in_dtype_of`)."""
     out = frame.copy()
     label_of = {str(label): label for label in frame.columns}
     for name, values in columns.items():
         original = frame[label_of[name]]
         if isinstance(original.dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.tz_localize("UTC").dt.tz_convert(original.dt.tz)
-        out[label_of[name]] = values.set_axis(frame.index)
+        out[label_of[name]] = _in_dtype_of(values, original.dtype).set_axis(frame.index)
     return out
+
+
+def _in_dtype_of(values: pd.Series, dtype) -> pd.Series:
+    """``values`` (a column in the schema's sampled dtype: categories, nullable integers) in the
+    user's ``dtype`` when it holds them exactly: a completed table keeps the dtypes it came in
+    (penguins' text columns came back as categories, its int64 year as Int64, and a float
+    column of whole numbers with holes as Int64). Where it cannot (nulls left in an int64
+    column, a category that is no number), the sampled dtype stays."""
+    if values.dtype == dtype:
+        return values
+    try:
+        cast = values.astype(dtype)
+        exact = cast.astype(values.dtype).equals(values)
+    except (TypeError, ValueError, OverflowError):
+        return values
+    return cast if exact else values
 
 
 @torch.inference_mode()

@@ -532,6 +532,26 @@ def test_impute_gives_observed_cells_back_as_given(fitted_penguins, penguins):
     assert (filled[0] == "carried").all() and filled["bill_length_mm"].notna().all()
 
 
+
+def test_impute_gives_the_table_back_in_its_own_dtypes(fitted_penguins, penguins):
+    # Text columns came back as categories, the int64 year as Int64, whole-number floats with
+    # holes as Int64, whether or not a cell was filled.
+    frame = penguins.head(30).copy()
+    frame["island"] = frame["island"].astype(object)
+    frame.loc[[2, 9], "flipper_length_mm"] = np.nan
+    frame.loc[[3, 4], "species"] = None
+    filled = fitted_penguins.impute(frame, seed=0)
+    assert filled.dtypes.to_dict() == frame.dtypes.to_dict()
+    assert filled[["flipper_length_mm", "species"]].notna().all().all()
+    whole = penguins.dropna().head(20)
+    pd.testing.assert_frame_equal(fitted_penguins.impute(whole, seed=0), whole)
+    drawn = fitted_penguins.impute(frame, method="draw", draws=2, seed=0)
+    assert all(t.dtypes.to_dict() == frame.dtypes.to_dict() for t in drawn)
+    # Where the user's dtype cannot hold the result, the sampled dtype stays: int64 with holes.
+    years = penguins.head(10).astype({"year": "Int64"})
+    years.loc[1, "year"] = pd.NA
+    assert fitted_penguins.impute(years, seed=0)["year"].notna().all()
+
 def test_impute_says_when_observed_cells_lie_beyond_the_schema(fitted_penguins, penguins, caplog):
     frame = penguins.head(5).copy()
     frame.loc[0, "body_mass_g"] = 1e6  # far above the training rows' (and the schema's) max
