@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from synthvae.errors import TrainingError
-from synthvae.model import JsonConfig, init_linear, mlp
+from synthvae.model import JsonConfig, init_linear, logsumexp, mlp
 from synthvae.optim import Adam
 from synthvae.prior import MixturePrior
 
@@ -251,7 +251,9 @@ class Mixtures:
             inverse = torch.linalg.solve_triangular(self.tril, eye, upper=False)  # (B, K, d, d)
             diff = torch.einsum("bkij,bmkj->bmki", inverse, diff)
         comp = -0.5 * (diff**2).sum(-1) - self.log_std.sum(-1).unsqueeze(1) - 0.5 * c.shape[-1] * math.log(2 * math.pi)
-        return torch.logsumexp(self.log_w.unsqueeze(1) + comp, dim=2)
+        joint = self.log_w.unsqueeze(1) + comp
+        # Training keeps torch's own (its gradient's rounding differs); draws take the fast one.
+        return torch.logsumexp(joint, dim=2) if torch.is_grad_enabled() else logsumexp(joint, dim=2)
 
 
 @dataclass(frozen=True)

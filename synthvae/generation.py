@@ -34,7 +34,7 @@ import torch
 from synthvae.conditional_prior import ConditionalPrior
 from synthvae.conditions import Condition
 from synthvae.linear_conditional import LinearConditional
-from synthvae.model import SAMPLE_CHUNK, TabularVAE
+from synthvae.model import SAMPLE_CHUNK, TabularVAE, logsumexp
 from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
@@ -232,8 +232,8 @@ class Generator:
         while True:
             c = proposal.sample(draws, generator, self.device)
             logs = proposal.component_log_densities(c)  # (draws, K)
-            log_q = torch.logsumexp(logs + torch.log(proposal.weights), dim=1)
-            log_p = torch.logsumexp(logs[:, own:] + log_prior_weights, dim=1)
+            log_q = logsumexp(logs + torch.log(proposal.weights), dim=1)
+            log_p = logsumexp(logs[:, own:] + log_prior_weights, dim=1)
             cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop)
             log_w = log_p + cells - log_q
             if conditions:

@@ -430,7 +430,7 @@ class TabularVAE(nn.Module):
             out[:, cont_idx] = -0.5 * z**2 - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
         for start, length in spans:  # contiguous blocks: a plain logsumexp each, no scatter
             block = recon[:, start : start + length]
-            out[:, start : start + length] = (block - torch.logsumexp(block, 1, keepdim=True)) * x[:, start : start + length]
+            out[:, start : start + length] = (block - logsumexp(block, 1, keepdim=True)) * x[:, start : start + length]
         return out
 
     @torch.inference_mode()
@@ -689,6 +689,24 @@ def segment_max(values: torch.Tensor, segment: torch.Tensor, n_segments: int) ->
     index = segment.unsqueeze(0).expand_as(values)
     init = torch.full((values.shape[0], n_segments), float("-inf"), device=values.device, dtype=values.dtype)
     return init.scatter_reduce(1, index, values, reduce="amax", include_self=True)
+
+
+def logsumexp(values: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
+    """``torch.logsumexp`` (the same numbers on every input measured), without its slow path.
+
+    ``torch.logsumexp`` on this CPU spends ~80 ns a value whose shifted exponent underflows
+    (below about -87 in float32): an importance pool's log densities, which spread over hundreds
+    of nats, took 0.13 s for 65,536 x 38 values against 0.01 s for narrow ones, 18% of churn's
+    range condition. Terms that far below the largest add nothing at float precision, so they
+    are clamped to ``exp(-87)`` first: 0.018 s, equal to ``torch.logsumexp`` bit for bit on
+    those values. Rows of only ``-inf`` give ``-inf``."""
+    peak = values.amax(dim, keepdim=True)
+    finite = torch.isfinite(peak)
+    shift = torch.where(finite, peak, torch.zeros_like(peak)).detach()
+    floor = -87.0 if values.dtype in (torch.float32, torch.float16, torch.bfloat16) else -700.0
+    out = torch.log(torch.exp((values - shift).clamp(min=floor)).sum(dim, keepdim=True)) + shift
+    out = torch.where(finite, out, peak)  # -inf rows stay -inf (+inf and nan pass through)
+    return out if keepdim else out.squeeze(dim)
 
 
 def segment_logsumexp(values: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:

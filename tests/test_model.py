@@ -260,3 +260,18 @@ def test_default_epochs_give_a_small_narrow_table_its_minimum_steps():
     # a tiny table: the floor stops at max_epochs; min_steps=0 gives the column rule alone
     assert steps(50, 3) == (300, 300)
     assert steps(1051, 6, min_steps=0)[0] == 30
+
+
+def test_logsumexp_matches_torch_on_spread_values_and_infinite_rows():
+    from synthvae.model import logsumexp
+
+    generator = torch.Generator().manual_seed(0)
+    values = torch.randn((4096, 38), generator=generator) * 60  # terms hundreds of nats apart
+    values[0] = -torch.inf
+    values[1, :5] = -torch.inf
+    values[2, 3] = 1e4  # one certain entry (a forbidding or forcing logit shift)
+    for dim, keepdim in ((1, False), (0, True), (1, True)):
+        assert torch.equal(logsumexp(values, dim, keepdim), torch.logsumexp(values, dim, keepdim=keepdim))
+    wide = values.double() * 10
+    assert torch.equal(logsumexp(wide, 1), torch.logsumexp(wide, 1))
+    assert logsumexp(torch.full((2, 3), -torch.inf), 1).eq(-torch.inf).all()
