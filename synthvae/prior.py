@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from synthvae.model import logsumexp
+
 logger = logging.getLogger(__name__)
 
 _REG_COVAR = 1e-3  # added to each component's covariance: keeps it positive definite
@@ -79,7 +81,7 @@ class MixturePrior:
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log density of latents ``z`` ``(n, D)`` under the mixture, ``(n,)``."""
-        return torch.logsumexp(_component_log_joint(z, self.weights, self.means, self.scale_tril), dim=1)
+        return logsumexp(_component_log_joint(z, self.weights, self.means, self.scale_tril), dim=1)
 
     def component_log_densities(self, z: torch.Tensor) -> torch.Tensor:
         """``log N(z | mean_k, L_k L_k^T)`` of latents ``z`` ``(n, D)`` under every component,
