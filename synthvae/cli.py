@@ -348,7 +348,7 @@ def _check_table_output(output: str) -> None:
     "conditions",
     multiple=True,
     help="COL=VALUE, COL>=VALUE (also >, <, <=, !=); repeatable: values of one column combine "
-    "by union, bounds by intersection. Every row satisfies all of them.",
+    "by union, bounds and != by intersection (-c 'a!=x' -c 'a!=y': neither). Every row satisfies all of them.",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="Rows drawn and written at a time (memory); the rows for a seed depend on it.")

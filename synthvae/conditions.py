@@ -9,7 +9,8 @@ ordered categorical columns) to a range. They come from Python::
 
 or as text, as the CLI's repeatable ``--condition`` gives them: ``"species=Adelie"``,
 ``"body_mass_g>=4000"``. Several conditions on one column combine: values by union (``a=x``,
-``a=y`` means x or y), bounds by intersection. Impossible conditions (an unknown column or
+``a=y`` means x or y), bounds and exclusions by intersection (``a!=x``, ``a!=y`` means neither;
+``a=x``, ``a=y``, ``a!=y`` means x). Impossible conditions (an unknown column or
 category, an empty range) raise :class:`~synthvae.errors.ParameterError` naming the column and
 the values. Whether the *training data* holds rows that satisfy a condition is for the codecs to
 say (:meth:`~synthvae.preprocessing.codecs.ColumnCodec.draw_given`).
@@ -17,11 +18,13 @@ say (:meth:`~synthvae.preprocessing.codecs.ColumnCodec.draw_given`).
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from synthvae.errors import ParameterError, preview
@@ -98,13 +101,20 @@ def parse_conditions(conditions: ConditionsLike, schema: Schema) -> list[Conditi
         for text in conditions:
             clauses.append(_parse_text(str(text), schema))
     merged: dict[str, Condition] = {}
+    excluded: dict[str, list] = {}
     for name, op, value in clauses:
         column = _column(schema, name)
-        merged[name] = _merge(merged.get(name), _condition(column, op, value))
+        if op == "!=":
+            # Exclusions hold together with everything else on the column: joined by union
+            # like values, `a!=x`, `a!=y` allowed every category.
+            excluded.setdefault(name, []).append(_excluded(column, value))
+        else:
+            merged[name] = _merge(merged.get(name), _condition(column, op, value))
     out = []
     for column in schema:
-        if column.name in merged:
-            out.append(_finish(column, merged[column.name]))
+        if column.name in merged or column.name in excluded:
+            condition = merged.get(column.name) or Condition(column.name, values=tuple(_categories(column)))
+            out.append(_finish(column, condition, excluded.get(column.name, [])))
     return out
 
 
@@ -119,13 +129,22 @@ def _clauses_of(name: str, spec: Any) -> list[tuple[str, str, Any]]:
             else:
                 clauses.append((name, op, value))
         return clauses
-    if isinstance(spec, (list, tuple, set, frozenset)):
+    if _is_several(spec):
         return [(name, "=", v) for v in _as_list(spec, name)]
     return [(name, "=", spec)]
 
 
+def _is_several(value: Any) -> bool:
+    """Whether a condition's value is a collection of values: a list, tuple or set, and also a
+    numpy array, pandas Series, Index or array (``df.col.unique()``), which crashed with
+    numpy's "truth value of an array is ambiguous"."""
+    if isinstance(value, (list, tuple, set, frozenset, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim > 0
+
+
 def _as_list(value: Any, name: str) -> list:
-    values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    values = list(value) if _is_several(value) else [value]
     if not values:
         raise ParameterError(f"condition on {name!r}: an empty list of values can match no row")
     return values
@@ -144,14 +163,23 @@ def _parse_text(text: str, schema: Schema) -> tuple[str, str, str]:
     match = re.match(r"^\s*(.+?)\s*(>=|<=|==|!=|=|>|<)", text)
     if match is None:
         raise ParameterError(f"cannot read condition {text!r}: write COLUMN=VALUE, or COLUMN>=VALUE (also >, <, <=, !=)")
-    raise ParameterError(
-        f"condition {text!r}: unknown column {match.group(1)!r}; the model has columns {preview(schema.names)}"
-    )
+    raise ParameterError(f"condition {text!r}: {unknown_column(match.group(1), schema.names)}")
+
+
+def unknown_column(name: str, names: list[str]) -> str:
+    """``unknown column 'creditabilty' (did you mean 'creditability'?); the model has columns
+    [...]``: the closest names first, since the list is cut after a few (the one meant was
+    hidden among "16 more")."""
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if not close:
+        close = [n for n in names if n.lower() == name.lower()]
+    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    return f"unknown column {name!r}{hint}; the model has columns {preview(list(names))}"
 
 
 def _column(schema: Schema, name: str) -> Column:
     if name not in schema.names:
-        raise ParameterError(f"condition on unknown column {name!r}; the model has columns {preview(schema.names)}")
+        raise ParameterError(f"condition on {unknown_column(name, schema.names)}")
     column = schema[name]
     if column.is_generated:
         raise ParameterError(
@@ -167,11 +195,6 @@ def _condition(column: Column, op: str, raw: Any) -> Condition:
     value = _typed(column, raw)
     if op in ("=", "=="):
         return Condition(column.name, values=(value,))
-    if op == "!=":
-        if column.kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
-            raise ParameterError(f"condition on {column.name!r}: != is for categorical and boolean columns; use a range")
-        allowed = tuple(v for v in _categories(column) if v != value)
-        return Condition(column.name, values=allowed)
     if column.kind is ColumnKind.BOOLEAN or (column.kind is ColumnKind.CATEGORICAL and not column.ordered):
         raise ParameterError(
             f"condition {column.name} {op} {raw!r}: ranges need a numeric, datetime or ordered categorical "
@@ -181,6 +204,15 @@ def _condition(column: Column, op: str, raw: Any) -> Condition:
     if op in (">", ">="):
         return Condition(column.name, low=value, low_strict=strict)
     return Condition(column.name, high=value, high_strict=strict)
+
+
+def _excluded(column: Column, raw: Any) -> Any:
+    """The value a ``!=`` clause excludes, in the column's own type."""
+    if column.kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+        raise ParameterError(f"condition on {column.name!r}: != is for categorical and boolean columns; use a range")
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and raw.lower() in ("", "null", "nan", "none", "na")):
+        raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
+    return _typed(column, raw)
 
 
 def _categories(column: Column) -> list:
@@ -275,8 +307,11 @@ def _tighter(a, a_strict, b, b_strict, pick):
     return chosen, a_strict if chosen == a else b_strict
 
 
-def _finish(column: Column, condition: Condition) -> Condition:
-    """Resolve a condition to its final form: ordered ranges become value sets, values meet bounds."""
+def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condition:
+    """Resolve a condition to its final form: ordered ranges become value sets, values meet
+    bounds, excluded values (``!=``) leave the set, and numbers within rounding of the column's
+    grid become its grid points (``np.float32(20.1)`` is 20.100000381469727, ``0.1 + 0.2`` is
+    0.30000000000000004: rows came back with those values, off the column's one decimal)."""
     has_bounds = condition.low is not None or condition.high is not None
     if column.kind is ColumnKind.CATEGORICAL and has_bounds:
         order = list(column.categories)
@@ -290,6 +325,10 @@ def _finish(column: Column, condition: Condition) -> Condition:
     elif has_bounds and condition.values is not None:
         kept = tuple(v for v in condition.values if _within(v, condition))
         condition = Condition(column.name, values=kept)
+    if excluded:
+        condition = Condition(column.name, values=tuple(v for v in condition.values if v not in excluded))
+    if column.kind is ColumnKind.NUMERIC and condition.values is not None:
+        condition = Condition(column.name, values=tuple(dict.fromkeys(_on_grid(column, v) for v in condition.values)))
     if condition.values is not None and not condition.values:
         raise ParameterError(f"conditions on {column.name!r} leave no allowed value; check them")
     if condition.low is not None and condition.high is not None:
@@ -299,6 +338,16 @@ def _finish(column: Column, condition: Condition) -> Condition:
         if empty:
             raise ParameterError(f"condition {condition.describe()} is an empty range; check the bounds")
     return condition
+
+
+def _on_grid(column: Column, value: float) -> float:
+    """``value`` as the grid point of the column it is within rounding of (the tolerance with
+    which the codecs accept a value on the grid), else unchanged (the codecs refuse it)."""
+    decimals = 0 if column.is_integer else column.decimals
+    if decimals is None:
+        return value
+    point = round(value, decimals)
+    return float(point) if math.isclose(point, value, rel_tol=1e-5, abs_tol=1e-8) else value
 
 
 def _within(value: Any, condition: Condition) -> bool:

@@ -26,7 +26,7 @@ from synthvae.conditional_prior import (
     train_conditional_prior,
 )
 from synthvae.checkpoint import Checkpointer
-from synthvae.conditions import Condition, ConditionsLike, intersect, parse_conditions
+from synthvae.conditions import Condition, ConditionsLike, intersect, parse_conditions, unknown_column
 from synthvae.constraints.plan import ConstraintPlan
 from synthvae.constraints.resampling import RowCheck
 from synthvae.device import resolve_device
@@ -604,8 +604,8 @@ class Synthesizer:
         if self.target is None:
             return ()
         if self.target not in layout.columns:
-            raise ParameterError(f"target {self.target!r} is not a column the model learns "
-                                 f"({preview(list(layout.columns))}); name one of them, or leave target None")
+            raise ParameterError(f"target {self.target!r} is not a column the model learns: "
+                                 f"{unknown_column(self.target, list(layout.columns))}; name one of them, or leave target None")
         block = layout.column_slice(self.target)
         return tuple(sorted({int(segment) for index, segment in zip(layout.one_hot_index, layout.one_hot_segment)
                              if block.start <= int(index) < block.stop}))
@@ -1132,7 +1132,7 @@ class Synthesizer:
         for name in (c for c in frame.columns if c not in self.schema_.names):
             real[name] = frame[name].to_numpy()
         if target is not None and target not in self.schema_.names:
-            raise ParameterError(f"target {target!r} is not a column; the model has columns {preview(self.schema_.names)}")
+            raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
         if balance and target is None:
             raise ParameterError("balance=True needs a target column")
         if target is not None and self.schema_[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):

@@ -58,6 +58,45 @@ def test_boolean_conditions_take_the_usual_spellings():
             parse_conditions({"flag": wrong}, schema)
 
 
+
+def test_exclusions_hold_together_and_value_collections_of_any_kind_are_lists(fitted_penguins):
+    schema = fitted_penguins.schema_
+    # Several != on one column were joined by union, so every excluded category came back.
+    neither = parse_conditions(["species!=Adelie", "species!=Gentoo"], schema)
+    assert neither[0].values == ("Chinstrap",)
+    assert parse_conditions({"species": {"in": ["Adelie", "Gentoo"], "!=": "Gentoo"}}, schema)[0].values == ("Adelie",)
+    rows = fitted_penguins.sample(200, conditions=["species!=Adelie", "species!=Gentoo"], seed=0)
+    assert (rows["species"] == "Chinstrap").all()
+    with pytest.raises(ParameterError, match="leave no allowed value"):
+        parse_conditions(["species=Adelie", "species!=Adelie"], schema)
+    # An array, Series or Index of values (df.col.unique()) crashed with numpy's "truth value".
+    two = ("Adelie", "Gentoo")
+    for values in (np.array(two), pd.Series(two), pd.Index(two), pd.array(two, dtype="string")):
+        assert parse_conditions({"species": values}, schema)[0].values == two
+    assert parse_conditions({"year": np.array([2008, 2009])}, schema)[0].values == (2008.0, 2009.0)
+
+
+def test_numbers_within_rounding_of_the_grid_are_its_points(fitted_penguins):
+    schema = fitted_penguins.schema_
+    assert schema["bill_length_mm"].decimals == 1 and schema["year"].is_integer
+    # float32 and float sums came back unrounded: 40.099998474121094 in every row.
+    assert parse_conditions({"bill_length_mm": np.float32(40.1)}, schema)[0].values == (40.1,)
+    assert parse_conditions({"bill_length_mm": 0.1 + 40.2}, schema)[0].values == (40.3,)
+    assert parse_conditions({"year": np.float32(2008.0000001)}, schema)[0].values == (2008.0,)
+    rows = fitted_penguins.sample(20, conditions={"bill_length_mm": np.float32(40.1)}, seed=0)
+    assert (rows["bill_length_mm"] == 40.1).all()
+    with pytest.raises(ParameterError, match="grid"):
+        fitted_penguins.sample(5, conditions={"bill_length_mm": 40.15}, seed=0)
+
+
+def test_unknown_column_names_suggest_the_close_ones(fitted_penguins, penguins):
+    with pytest.raises(ParameterError, match=r"unknown column 'speceis' \(did you mean 'species'\?\)"):
+        fitted_penguins.sample(5, conditions=["speceis=Adelie"])
+    with pytest.raises(ParameterError, match=r"did you mean 'body_mass_g'"):
+        fitted_penguins.sample(5, conditions={"body_mass": 4000})
+    with pytest.raises(ParameterError, match=r"did you mean 'species'"):
+        fitted_penguins.augment(penguins, target="Species", rows=5)
+
 @pytest.mark.parametrize(
     "conditions, words",
     [
