@@ -155,6 +155,20 @@ def test_a_condition_on_a_derived_column_steers_the_model_through_its_input(chur
     assert fitted.last_resampling_["drawn"] < 3_000
 
 
+
+def test_a_set_of_a_derived_columns_values_is_steered_and_an_unreachable_value_refused(churn, fitted):
+    train = churn.iloc[:1500]
+    top = sorted(train.total_day_charge.unique())[-2:]  # two charges of single rows
+    rows = fitted.sample(400, conditions={"total_day_charge": top}, seed=1)
+    assert set(rows.total_day_charge) <= set(top)
+    # A set was left to blind draws: 1.4 million rows drawn for 28 of 1,000, then a failure.
+    assert fitted.last_resampling_["drawn"] < 50_000
+    # 176.4 and 176.5 minutes give 29.99 and 30.01: no row can have 30.00 (it failed after drawing
+    # 105,000 rows, with a ConstraintError that blamed the model's rarity).
+    with pytest.raises(ParameterError, match=r"total_day_charge = 30.0: no value of 'total_day_minutes' gives it.*29.99, 30.01"):
+        fitted.sample(10, conditions={"total_day_charge": 30.0})
+    assert len(fitted.sample(10, conditions={"total_day_charge": [30.0, 30.01]}, seed=0)) == 10
+
 def test_a_condition_beyond_a_derived_columns_range_is_refused_at_once(churn):
     fitted = Synthesizer(epochs=2, seed=0).fit(churn.iloc[:600])
     top = fitted.schema_["total_day_charge"].max
