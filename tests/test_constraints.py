@@ -201,6 +201,19 @@ def test_conditions_no_combination_can_meet_are_refused(loans_model):
         loans_model.sample(10, conditions={"grade": "A", "sub_grade": "B1"})
 
 
+
+def test_conditions_an_order_rule_forbids_are_refused_up_front(loans_model):
+    # Left to resampling, they failed after 100,000 draws saying the model rarely made such rows.
+    with pytest.raises(ParameterError, match=r"open_credit_lines >= 9.0 and total_credit_lines = 8.0 cannot hold under "
+                                             r"the schema's rule 'open_credit_lines <= total_credit_lines'"):
+        loans_model.sample(50, conditions={"total_credit_lines": 8, "open_credit_lines": {">=": 9}}, seed=0)
+    with pytest.raises(ParameterError, match=r"'0 <= balance <= loan_amount'"):
+        loans_model.sample(50, conditions={"balance": {">": 30000}, "loan_amount": {"<": 20000}}, seed=0)
+    with pytest.raises(ParameterError, match=r"'0 < interest_rate'"):
+        loans_model.sample(50, conditions={"interest_rate": {"<=": 0}}, seed=0)
+    rows = loans_model.sample(50, conditions={"total_credit_lines": 8, "open_credit_lines": {">=": 8}}, seed=0)
+    assert (rows.open_credit_lines == 8).all() and (rows.total_credit_lines == 8).all()
+
 def test_imputation_keeps_observed_cells_and_the_rules(loans_model, loans):
     rng = np.random.default_rng(0)
     holes = loans.iloc[:400].copy()

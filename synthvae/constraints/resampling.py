@@ -74,7 +74,12 @@ class RowCheck:
         head += " and the conditions" if conditions else ""
         head += f" after drawing {drawn} rows; most were rejected by {worst!r}. "
         if worst in conditions:
-            return head + "The model rarely generates rows that meet it: relax the condition, or check that the rules allow it"
+            condition = next(c for c in self.residual if c.describe() == worst)
+            owner = {name: t for t in self.plan.transforms_ for name in t.owns}.get(condition.column)
+            rule = getattr(owner, "rule", None)
+            how = (f"{condition.column!r} is computed by the schema's rule {rule.describe()!r}, not learned, so rows that "
+                   "meet the condition are kept from the model's draws, and " if rule is not None else "")
+            return head + how + "the model rarely generates such rows: relax the condition, or check that the rules allow it"
         if worst is not None and worst.startswith("unique"):
             return (head + "The rule's distinct keys may be used up (the model's rows repeat the combinations it has "
                     "seen): sample fewer rows, or drop or widen the rule")
