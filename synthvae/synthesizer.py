@@ -1105,7 +1105,8 @@ class Synthesizer:
         - ``balance=True`` (needs ``target``): each class of ``target`` gets synthetic rows of
           that class (conditional sampling) until it has as many rows as the largest class;
         - ``rows=N``: ``N`` synthetic rows (of the real class mix, or with ``target`` given, of
-          the real class proportions exactly);
+          the real class proportions exactly; rows whose target is missing are no class, and
+          every synthetic row then names one);
         - ``ratio=R``: ``R`` times as many synthetic rows as real ones.
 
         The synthetic rows of a class are drawn better when the model was fitted with
@@ -1116,7 +1117,8 @@ class Synthesizer:
         / 0.677 (real rows 0.750 and 0.508; ``benchmarks/results/generation.md``).
 
         Columns of ``data`` the model does not know are kept for the real rows and left null in
-        the synthetic ones.
+        the synthetic ones (integer and boolean ones as nullable ``Int64`` / ``boolean``: an
+        int64 column came back as floats).
 
         Returns:
             Real rows first (index reset), then synthetic rows, in the schema's dtypes.
@@ -1130,7 +1132,10 @@ class Synthesizer:
         real = self._as_sampled(conform(frame, self.schema_, source, check_bounds=False, allow_extra=True))
         # Columns the model does not know stay with the real rows (the synthetic ones get nulls).
         for name in (c for c in frame.columns if c not in self.schema_.names):
-            real[name] = frame[name].to_numpy()
+            values = frame[name]
+            if values.dtype.kind in "iub":  # a nullable dtype of the same kind holds the synthetic rows' nulls
+                values = values.astype({"i": "Int64", "u": "UInt64", "b": "boolean"}[values.dtype.kind])
+            real[name] = pd.Series(values.array, index=real.index)
         if target is not None and target not in self.schema_.names:
             raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
         if balance and target is None:

@@ -416,10 +416,13 @@ def test_augment_rows_and_ratio(churn_model, churn_small):
 
 
 def test_augment_keeps_unknown_columns_and_refuses_an_empty_target(churn_model, churn_small, fitted_penguins, penguins):
-    tagged = churn_small.head(50).assign(batch="b1")
+    tagged = churn_small.head(50).assign(batch="b1", run=np.arange(50, dtype=np.int64), kept=True)
     out = churn_model.augment(tagged, rows=7, seed=0)
-    assert list(out.columns[-2:]) == ["batch", "synthetic"]
+    assert list(out.columns[-4:]) == ["batch", "run", "kept", "synthetic"]
     assert (out.loc[~out["synthetic"], "batch"] == "b1").all() and out.loc[out["synthetic"], "batch"].isna().all()
+    # Integer and boolean columns stay so, nullable (an int64 column came back as floats).
+    assert str(out["run"].dtype) == "Int64" and str(out["kept"].dtype) == "boolean"
+    assert out["run"].iloc[:50].tolist() == list(range(50)) and out["run"].iloc[50:].isna().all()
     unsexed = penguins.head(10).assign(sex=np.nan)  # a nullable column, every cell null
     for how in ({"rows": 5}, {"balance": True}):
         with pytest.raises(ParameterError, match="'sex' has no value in data to augment"):
