@@ -247,9 +247,14 @@ def _typed(column: Column, raw: Any) -> Any:
         if text in _TEXT_FALSE or _number_or_none(text) == 0:
             return False
         raise ParameterError(f"condition on boolean column {column.name!r}: {raw!r} is not true or false")
-    # Categorical: the category itself, or its text form (as the CLI gives it).
+    # Categorical: the category itself, or its text form (as the CLI gives it; a number
+    # category also as text of the same number: area=415.0 for 415).
+    number = _number_or_none(raw.strip()) if isinstance(raw, str) else None
     for category in column.categories:
         if category == raw or (isinstance(raw, str) and str(category) == raw):
+            return category
+    for category in column.categories:
+        if number is not None and isinstance(category, (int, float, np.number)) and not isinstance(category, bool) and category == number:
             return category
     raise ParameterError(
         f"condition on {column.name!r}: unknown category {raw!r}; the column has categories "

@@ -53,6 +53,9 @@ def test_boolean_conditions_take_the_usual_spellings():
     for false in (False, 0, 0.0, "no", "0.0", "False"):
         assert parse_conditions({"flag": false}, schema)[0].values == (False,), false
     assert parse_conditions(["flag=1.0"], schema) == parse_conditions({"flag": True}, schema)
+    # A number category written as text of the same number (the dict form took 415.0 for 415).
+    codes = Schema([Column("area", ColumnKind.CATEGORICAL, categories=[408, 415, 510])])
+    assert parse_conditions(["area=415.0"], codes)[0].values == (415,) == parse_conditions({"area": 415.0}, codes)[0].values
     for wrong in (2, 0.5, "maybe"):
         with pytest.raises(ParameterError, match="not true or false"):
             parse_conditions({"flag": wrong}, schema)
