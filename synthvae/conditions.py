@@ -189,9 +189,13 @@ def _column(schema: Schema, name: str) -> Column:
     return column
 
 
-def _condition(column: Column, op: str, raw: Any) -> Condition:
+def _refuse_missing(column: Column, raw: Any) -> None:
     if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and raw.lower() in ("", "null", "nan", "none", "na")):
         raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
+
+
+def _condition(column: Column, op: str, raw: Any) -> Condition:
+    _refuse_missing(column, raw)
     value = _typed(column, raw)
     if op in ("=", "=="):
         return Condition(column.name, values=(value,))
@@ -210,8 +214,7 @@ def _excluded(column: Column, raw: Any) -> Any:
     """The value a ``!=`` clause excludes, in the column's own type."""
     if column.kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
         raise ParameterError(f"condition on {column.name!r}: != is for categorical and boolean columns; use a range")
-    if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and raw.lower() in ("", "null", "nan", "none", "na")):
-        raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
+    _refuse_missing(column, raw)
     return _typed(column, raw)
 
 
