@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import torch
 from safetensors import safe_open
 
 from synthvae import ModelFileError, ParameterError, Synthesizer, TrainingError
-from synthvae.checkpoint import FILE_NAME
+from synthvae.checkpoint import FILE_NAME, fingerprint
 from synthvae.datasets import load_penguins
 from synthvae.modelfile import load_model_file
 
@@ -194,3 +195,26 @@ def test_divergence_stops_clearly_and_saves_nothing(tmp_path):
         synth.save(tmp_path / "broken.synthvae")
     assert os.listdir(tmp_path) == []
     assert np.isnan(next(synth.model_.parameters()).view(-1)[0].item())
+
+
+def test_the_fingerprint_hashes_the_matrix_without_copying_it_and_keeps_its_value():
+    # The value the fingerprint had when it hashed a copy (tobytes): checkpoints written then
+    # still match their fits.
+    data = torch.arange(12 * 5, dtype=torch.float32).reshape(12, 5) / 7
+    model = torch.nn.Linear(5, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.arange(10, dtype=torch.float32).reshape(2, 5) / 3)
+        model.bias.fill_(-0.5)
+    assert fingerprint(data, model, {"train": {"epochs": 3}}) == (
+        "7366252f9e886ce4556eb24f4e09a4f0f45b0ec0b4261e67835190f3e6fec423"
+    )
+    # A 64 MB matrix: the copy was a second matrix the memory check did not count.
+    matrix = torch.ones(250_000, 64)
+    tracemalloc.start()
+    try:
+        first = fingerprint(matrix, model, {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"the fingerprint allocated {peak / 1e6:.1f} MB"
+    assert fingerprint(matrix.t().contiguous().t(), model, {}) == first  # the same rows laid out otherwise
