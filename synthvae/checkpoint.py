@@ -4,7 +4,10 @@ A checkpoint holds everything the training loop carries from one epoch to the ne
 Adam's moments and step counts, the random generator's state, the history, and the best epoch's
 weights and loss (early stopping). It is one safetensors file, ``checkpoint.safetensors`` in the
 checkpoint folder, written atomically (a kill leaves the previous checkpoint), with JSON metadata
-and no pickle: loading one never runs code.
+and no pickle: loading one never runs code. A SHA-256 checksum of the tensors' bytes and the
+metadata, stored in the metadata, tells a checkpoint damaged after it was written (one flipped
+bit turned a weight of -0.04 into -1.4e37, and the resumed fit went on from it), and a checkpoint
+holding NaN or infinite values is refused too: resuming from either would end in a broken model.
 
 A checkpoint is tied to its run by a fingerprint of the encoded training matrix, the initial
 weights and the training configuration, so ``resume`` refuses one written for other data or
@@ -25,14 +28,15 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_save
 
-from synthvae.errors import ModelFileError, ParameterError
+from synthvae.errors import ModelFileError, ParameterError, preview
 from synthvae.io import atomic_write_bytes
 from synthvae.optim import Adam
 
 logger = logging.getLogger(__name__)
 
 FORMAT_NAME = "synthvae-checkpoint"
-FORMAT_VERSION = 1
+# 2: a checksum in the metadata (version 1 checkpoints, without one, are still read).
+FORMAT_VERSION = 2
 FILE_NAME = "checkpoint.safetensors"
 
 
@@ -158,6 +162,7 @@ class Checkpointer:
             "loop": json.dumps(loop, allow_nan=False),
         }
         cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+        metadata["checksum"] = _checksum(metadata, cpu)
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.path, safetensors_save(cpu, metadata=metadata))
         self._last_saved = time.monotonic()
@@ -175,7 +180,8 @@ class Checkpointer:
             The loop state, or ``None`` when not resuming or there is no checkpoint yet.
 
         Raises:
-            ModelFileError: The checkpoint is unreadable or from a newer format.
+            ModelFileError: The checkpoint is unreadable, damaged after it was written (its
+                checksum does not match), holds NaN or infinite values, or is of a newer format.
             ParameterError: The checkpoint belongs to another run (other data or settings).
         """
         if not self.resume or not self.path.is_file():
@@ -237,7 +243,29 @@ class Checkpointer:
                 f"checkpoint {str(self.path)!r} has format version {version!r}, which this synthvae "
                 f"does not read ({FORMAT_VERSION}); upgrade synthvae or delete it"
             )
+        if int(version) >= 2 and metadata.get("checksum") != _checksum(metadata, tensors):
+            raise ModelFileError(
+                f"checkpoint {str(self.path)!r} is corrupt: its contents do not match the checksum "
+                f"written with it (it was damaged or edited after it was written); delete it to start again"
+            )
+        broken = [name for name, tensor in tensors.items()
+                  if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        if broken:
+            raise ModelFileError(
+                f"checkpoint {str(self.path)!r} holds NaN or infinite values (in {preview(sorted(broken))}), "
+                f"which a fit never saves; delete it to start again"
+            )
         return tensors, metadata
+
+
+def _checksum(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the metadata (but the checksum) and every tensor's name, dtype, shape and bytes."""
+    digest = hashlib.sha256(json.dumps({k: v for k, v in metadata.items() if k != "checksum"}, sort_keys=True).encode())
+    for name in sorted(tensors):
+        tensor = tensors[name]
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        _hash_tensor(digest, tensor)
+    return "sha256:" + digest.hexdigest()
 
 
 __all__ = ["Checkpointer", "LoopState", "fingerprint"]

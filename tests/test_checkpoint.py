@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ import pandas as pd
 import pytest
 import torch
 from safetensors import safe_open
+from safetensors.torch import save_file
 
 from synthvae import ModelFileError, ParameterError, Synthesizer, TrainingError
 from synthvae.checkpoint import FILE_NAME, fingerprint
@@ -218,3 +220,43 @@ def test_the_fingerprint_hashes_the_matrix_without_copying_it_and_keeps_its_valu
         tracemalloc.stop()
     assert peak < 1 << 20, f"the fingerprint allocated {peak / 1e6:.1f} MB"
     assert fingerprint(matrix.t().contiguous().t(), model, {}) == first  # the same rows laid out otherwise
+
+
+def _same_weights(a: Synthesizer, b: Synthesizer) -> bool:
+    state_a, state_b = a.model_.state_dict(), b.model_.state_dict()
+    return state_a.keys() == state_b.keys() and all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+
+
+def test_a_damaged_checkpoint_is_refused_and_one_of_version_1_still_resumes(tmp_path):
+    frame = load_penguins()
+    settings = dict(epochs=3, hidden_dims=(8,), latent_dim=2, conditional=False, seed=3)
+    plain = Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, checkpoint_every=0)
+    path = tmp_path / FILE_NAME
+    good = path.read_bytes()
+    (header_len,) = struct.unpack("<Q", good[:8])
+    header = json.loads(good[8 : 8 + header_len])
+    name = "best.encoder.0.weight"
+    # One flipped bit in the exponent of a best-epoch weight: -0.04 became -1.4e37 and the
+    # resumed fit returned it.
+    damaged = bytearray(good)
+    damaged[8 + header_len + header[name]["data_offsets"][0] + 3] ^= 0x40
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(ModelFileError, match=r"checkpoint .* is corrupt: its contents do not match the checksum.*delete it"):
+        Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+
+    # A checkpoint written before checksums (format version 1) is still read...
+    copy = tmp_path / "good.safetensors"
+    copy.write_bytes(good)
+    with safe_open(str(copy), framework="pt") as handle:
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+        metadata = {key: value for key, value in handle.metadata().items() if key != "checksum"}
+    metadata["format_version"] = "1"
+    save_file(tensors, str(path), metadata=metadata)
+    resumed = Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+    assert _same_weights(resumed, plain)
+    # ... but not with a NaN among its weights: the fit returned NaN weights.
+    tensors[name] = tensors[name].clone()
+    tensors[name].view(-1)[0] = float("nan")
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(ModelFileError, match=r"holds NaN or infinite values \(in \['best.encoder.0.weight'\]\).*delete it"):
+        Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
