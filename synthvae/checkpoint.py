@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_save
 
-from synthvae.errors import ModelFileError, ParameterError, preview
+from synthvae.errors import DataError, ModelFileError, ParameterError, preview
 from synthvae.io import atomic_write_bytes
 from synthvae.optim import Adam
 
@@ -103,10 +104,16 @@ class Checkpointer:
     """Saves and restores the training loop's state in a folder.
 
     Args:
-        folder: Where ``checkpoint.safetensors`` lives; created if missing.
+        folder: Where ``checkpoint.safetensors`` lives; created (and a file written to it and
+            removed) here, before any training, so that a folder that cannot be written is
+            refused up front rather than after the fit.
         every_seconds: Least time between two checkpoints (0: after every epoch). The last
             epoch is always saved.
         resume: Restore from the folder's checkpoint when there is one.
+
+    Raises:
+        ParameterError: ``folder`` is a file, or ``every_seconds`` is negative.
+        DataError: ``folder`` cannot be created or written to.
     """
 
     def __init__(self, folder: str | os.PathLike, every_seconds: float = 30.0, resume: bool = False) -> None:
@@ -115,11 +122,30 @@ class Checkpointer:
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise ParameterError(f"checkpoint folder {str(self.folder)!r} is a file; give a folder")
+        self._check_writable()
         self.path = self.folder / FILE_NAME
         self.every_seconds = float(every_seconds)
         self.resume = resume
         self._last_saved = time.monotonic()
         self._fingerprint: str | None = None
+
+    def _check_writable(self) -> None:
+        """Create the folder and write (and remove) a file in it, as a checkpoint will be written.
+
+        A folder that could not be made ('afile/ck', where 'afile' is a file) was found only when
+        the first checkpoint was written, after the last epoch of a fast fit: raw
+        ``NotADirectoryError``, the trained model lost.
+        """
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(prefix=".synthvae-write-test.", suffix=".tmp", dir=self.folder)
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as exc:
+            raise DataError(
+                f"cannot write checkpoints to folder {str(self.folder)!r} ({exc.strerror or exc}); "
+                f"give a checkpoint folder that can be created and written to"
+            ) from None
 
     def start(self, data: torch.Tensor, model: torch.nn.Module, config: dict) -> None:
         """Bind the checkpointer to a run (before any training step)."""
@@ -137,7 +163,11 @@ class Checkpointer:
         generator: torch.Generator,
         state: LoopState,
     ) -> None:
-        """Write the checkpoint atomically."""
+        """Write the checkpoint atomically.
+
+        Raises:
+            DataError: The folder cannot be written (now: it was checked when the fit began).
+        """
         tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
         if state.best_state is not None:
             tensors.update({f"best.{k}": v for k, v in state.best_state.items()})
@@ -163,7 +193,10 @@ class Checkpointer:
         }
         cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
         metadata["checksum"] = _checksum(metadata, cpu)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)  # removed while the fit ran
+        except OSError as exc:
+            raise DataError(f"cannot write checkpoints to folder {str(self.folder)!r} ({exc.strerror or exc})") from None
         atomic_write_bytes(self.path, safetensors_save(cpu, metadata=metadata))
         self._last_saved = time.monotonic()
         logger.info("checkpoint of epoch %d written to %s", state.epoch, self.path)
@@ -252,8 +285,8 @@ class Checkpointer:
                   if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
         if broken:
             raise ModelFileError(
-                f"checkpoint {str(self.path)!r} holds NaN or infinite values (in {preview(sorted(broken))}), "
-                f"which a fit never saves; delete it to start again"
+                f"checkpoint {str(self.path)!r} holds NaN or infinite values (in {preview(sorted(broken))}): "
+                f"a fit cannot go on from them; delete it to start again"
             )
         return tensors, metadata
 

@@ -377,11 +377,14 @@ class Synthesizer:
             ``self``.
 
         Raises:
-            DataError: The table is empty or does not fit the schema.
+            DataError: The table is empty or does not fit the schema, or ``checkpoint_dir``
+                cannot be created or written to (found before any training).
             SchemaError: The schema file is invalid.
             TrainingError: The loss diverged.
             ParameterError: The checkpoint to resume from belongs to another run, or a private
                 fit was asked to checkpoint, stream or run data-parallel.
+            ModelFileError: The checkpoint to resume from is unreadable, damaged (its checksum
+                does not match) or holds NaN or infinite values.
         """
         self._check_params()
         spec = PrivacySpec.parse(self.privacy)

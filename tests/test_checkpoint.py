@@ -24,7 +24,10 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from synthvae import ModelFileError, ParameterError, Synthesizer, TrainingError
+from click.testing import CliRunner
+
+from synthvae import DataError, ModelFileError, ParameterError, Synthesizer, TrainingError
+from synthvae.cli import cli
 from synthvae.checkpoint import FILE_NAME, fingerprint
 from synthvae.datasets import load_penguins
 from synthvae.modelfile import load_model_file
@@ -260,3 +263,25 @@ def test_a_damaged_checkpoint_is_refused_and_one_of_version_1_still_resumes(tmp_
     save_file(tensors, str(path), metadata=metadata)
     with pytest.raises(ModelFileError, match=r"holds NaN or infinite values \(in \['best.encoder.0.weight'\]\).*delete it"):
         Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+
+
+def test_a_checkpoint_folder_that_cannot_be_written_is_refused_before_training(tmp_path):
+    frame = load_penguins()
+    (tmp_path / "afile").write_text("x")
+    folder = tmp_path / "afile" / "ck"  # under a file: it can never be made
+    epochs = []
+    # It was found when the first checkpoint was written, after the last epoch: raw
+    # NotADirectoryError, the trained model lost.
+    with pytest.raises(DataError, match=r"cannot write checkpoints to folder '.*afile/ck' \(Not a directory\)"):
+        Synthesizer(epochs=5).fit(frame, checkpoint_dir=folder, callback=lambda p: epochs.append(p.epoch))
+    assert epochs == []
+    model = tmp_path / "m.synthvae"
+    result = CliRunner().invoke(cli, ["fit", str(dataset_path("penguins.csv")), "-o", str(model), "--epochs", "5",
+                                      "--checkpoint-dir", str(folder), "-q"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith("Error: cannot write checkpoints to folder") and str(folder) in result.output
+    assert not model.exists()
+    # A folder that does not exist yet is made, and nothing but the checkpoint is left in it.
+    Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(
+        frame, checkpoint_dir=tmp_path / "new" / "ck")
+    assert os.listdir(tmp_path / "new" / "ck") == [FILE_NAME]
