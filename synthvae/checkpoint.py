@@ -48,8 +48,8 @@ class LoopState:
     Attributes:
         epoch: Epochs done.
         history: One dict per epoch done.
-        best_loss: Best score so far (validation loss, or training loss without a split).
-        best_epoch: Its epoch.
+        best_loss: Best validation loss so far (without a split: the last epoch's training loss).
+        best_epoch: Its epoch (without a split: the last epoch, whose weights a fit keeps).
         best_state: The weights of the best epoch (``None`` without a validation split).
         finished: Training ended (all epochs, or early stopping); resuming only restores.
     """

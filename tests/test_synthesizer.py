@@ -258,3 +258,19 @@ def test_categorical_head_is_built_saved_and_loaded(penguins, tmp_path):
     assert Synthesizer(epochs=1, hidden_dims=(256,), seed=0).fit(penguins).model_.config.categorical_head == 128
     path = fitted.save(tmp_path / "m.synthvae")
     pd.testing.assert_frame_equal(Synthesizer.load(path).sample(50, seed=1), fitted.sample(50, seed=1))
+
+
+def test_progress_best_epoch_is_the_epoch_whose_weights_are_kept(penguins):
+    # 40 rows: no validation split, so the last weights are kept; a high learning rate makes the
+    # training loss jump about (its lowest was epoch 5 of 8, which Progress used to report).
+    seen = []
+    syn = Synthesizer(epochs=8, seed=0, learning_rate=0.05).fit(penguins.iloc[:40], callback=seen.append)
+    assert all(p.val_loss is None for p in seen)
+    assert [p.best_epoch for p in seen] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert syn.fit_info_.best_epoch == 8
+    # With a validation split both name the epoch of the best validation loss.
+    seen = []
+    syn = Synthesizer(epochs=300, patience=3, hidden_dims=(16,), latent_dim=4, learning_rate=0.05).fit(
+        penguins, callback=seen.append)
+    assert seen[-1].stopped_early and seen[-1].best_epoch == syn.fit_info_.best_epoch == len(seen) - 3
+
