@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from synthvae.checkpoint import Checkpointer, LoopState
-from synthvae.errors import TrainingError
+from synthvae.errors import ParameterError, TrainingError
 from synthvae.model import TabularVAE, VAEOutput
 from synthvae.optim import Adam
 
@@ -321,7 +321,8 @@ def train(
 
     Raises:
         TrainingError: The loss became NaN or infinite.
-        ParameterError: The checkpoint to resume from belongs to another run.
+        ParameterError: The checkpoint to resume from belongs to another run, or
+            ``config.validation_fraction`` holds out every row.
     """
     settings = {"train": config.to_dict(), "model": model.config.to_dict()}
     if isinstance(data, torch.Tensor):
@@ -332,6 +333,12 @@ def train(
         train_data, n = data, data.rows
         val_data = validation if validation is not None else torch.zeros((0, model.config.data_dim))
         settings["stream"] = data.identity()
+    if n == 0:
+        # A batch size of 0 ("range() arg 3 must not be zero"), or in a stream a rank with no rows.
+        raise ParameterError(
+            f"validation_fraction={config.validation_fraction} holds out all {n + val_data.shape[0]:,} rows "
+            f"for early stopping, leaving none to train on; lower validation_fraction (0 holds out none)"
+        )
     batch_size = config.resolve_batch_size(n)
     epochs = config.resolve_epochs(n)
     if column_means is None and (config.categorical_balance > 0 or config.target_segments):

@@ -274,3 +274,14 @@ def test_progress_best_epoch_is_the_epoch_whose_weights_are_kept(penguins):
         penguins, callback=seen.append)
     assert seen[-1].stopped_early and seen[-1].best_epoch == syn.fit_info_.best_epoch == len(seen) - 3
 
+
+def test_a_validation_fraction_that_leaves_no_training_rows_is_refused(penguins, tmp_path):
+    message = r"validation_fraction=0.999 holds out all 100 rows for early stopping, leaving none to train on"
+    with pytest.raises(ParameterError, match=message):
+        Synthesizer(epochs=2, validation_fraction=0.999).fit(penguins.iloc[:100])
+    path = tmp_path / "penguins.parquet"
+    write_table(penguins, path)
+    with pytest.raises(ParameterError, match=message.replace("100", "344")):
+        Synthesizer(epochs=2, validation_fraction=0.999).fit(path, streaming=True)
+    # One row left is enough.
+    assert Synthesizer(epochs=1, validation_fraction=0.99).fit(penguins.iloc[:100]).fit_info_.epochs_run == 1
