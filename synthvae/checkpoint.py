@@ -19,17 +19,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_save
 
-from synthvae.errors import DataError, ModelFileError, ParameterError, preview
+from synthvae.errors import DataError, ModelFileError, ParameterError, is_real, preview
 from synthvae.io import atomic_write_bytes
 from synthvae.optim import Adam
 
@@ -100,6 +102,21 @@ def _hash_tensor(digest, tensor: torch.Tensor) -> None:
         digest.update(chunk.reshape(-1).view(torch.uint8).numpy())
 
 
+def checkpoint_interval(seconds) -> float:
+    """``checkpoint_every`` as a float, checked: a number of seconds, at least 0 (``math.inf``:
+    only after the last epoch).
+
+    Raises:
+        ParameterError: Text, ``None``, a bool, NaN or a negative number ("30" and None raised
+            raw TypeErrors, NaN was taken).
+    """
+    if not (is_real(seconds) or (isinstance(seconds, (float, np.floating)) and seconds == math.inf)) or seconds < 0:
+        raise ParameterError(
+            f"checkpoint_every must be a number of seconds of at least 0 (0: after every epoch), got {seconds!r}"
+        )
+    return float(seconds)
+
+
 class Checkpointer:
     """Saves and restores the training loop's state in a folder.
 
@@ -112,19 +129,17 @@ class Checkpointer:
         resume: Restore from the folder's checkpoint when there is one.
 
     Raises:
-        ParameterError: ``folder`` is a file, or ``every_seconds`` is negative.
+        ParameterError: ``folder`` is a file, or ``every_seconds`` is not a number of seconds.
         DataError: ``folder`` cannot be created or written to.
     """
 
     def __init__(self, folder: str | os.PathLike, every_seconds: float = 30.0, resume: bool = False) -> None:
-        if every_seconds < 0:
-            raise ParameterError(f"checkpoint interval must be at least 0 seconds, got {every_seconds!r}")
+        self.every_seconds = checkpoint_interval(every_seconds)
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise ParameterError(f"checkpoint folder {str(self.folder)!r} is a file; give a folder")
         self._check_writable()
         self.path = self.folder / FILE_NAME
-        self.every_seconds = float(every_seconds)
         self.resume = resume
         self._last_saved = time.monotonic()
         self._fingerprint: str | None = None
@@ -301,4 +316,4 @@ def _checksum(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> str
     return "sha256:" + digest.hexdigest()
 
 
-__all__ = ["Checkpointer", "LoopState", "fingerprint"]
+__all__ = ["Checkpointer", "LoopState", "checkpoint_interval", "fingerprint"]
