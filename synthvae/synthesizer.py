@@ -42,7 +42,7 @@ from synthvae.preprocessing import NumericEncoding, TablePreprocessor
 from synthvae.preprocessing.codecs import id_numbers
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
-from synthvae.resources import check_fit_memory, check_sample_memory
+from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
 from synthvae.schema import ColumnKind, Schema, load_schema
 from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
@@ -392,6 +392,7 @@ class Synthesizer:
         if resume and checkpoint_dir is None:
             raise ParameterError("resume=True needs the checkpoint_dir to resume from")
         checkpoint_interval(checkpoint_every)  # also without a folder: a bad value is never ignored
+        memory_budget()  # a malformed SYNTHVAE_MEMORY_LIMIT is refused before the table is read
         if checkpoint_dir is not None and spec is not None:
             raise ParameterError(
                 "a private fit cannot be checkpointed yet (its privacy accounting and Poisson "
