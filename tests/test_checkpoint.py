@@ -285,3 +285,17 @@ def test_a_checkpoint_folder_that_cannot_be_written_is_refused_before_training(t
     Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(
         frame, checkpoint_dir=tmp_path / "new" / "ck")
     assert os.listdir(tmp_path / "new" / "ck") == [FILE_NAME]
+
+
+def test_the_readme_names_the_fits_that_cannot_be_checkpointed_and_they_refuse(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    long_fits = readme[readme.index("**Long fits**"):].split("\n\n")[0]
+    assert "Private fits (`--epsilon`) and data-parallel fits (`torchrun`) cannot be checkpointed" in long_fits
+    frame = load_penguins()
+    with pytest.raises(ParameterError, match="private fit cannot be checkpointed"):
+        Synthesizer(privacy=1.0).fit(frame, checkpoint_dir=tmp_path)
+    # What torchrun sets; refused before the process group is joined.
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(ParameterError, match=r"data-parallel fit \(torchrun\) cannot be private or checkpointed"):
+        Synthesizer(epochs=1).fit(frame, checkpoint_dir=tmp_path)
