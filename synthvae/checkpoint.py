@@ -98,7 +98,7 @@ def _hash_tensor(digest, tensor: torch.Tensor) -> None:
     row_bytes = tensor[0].numel() * tensor.element_size()
     step = max(1, _HASH_CHUNK_BYTES // max(1, row_bytes))
     for start in range(0, tensor.shape[0], step):
-        chunk = tensor[start : start + step].to("cpu").contiguous()  # a view of contiguous CPU rows
+        chunk = tensor[start : start + step].to("cpu").contiguous()  # no copy of a contiguous CPU tensor
         digest.update(chunk.reshape(-1).view(torch.uint8).numpy())
 
 
@@ -181,7 +181,8 @@ class Checkpointer:
         """Write the checkpoint atomically.
 
         Raises:
-            DataError: The folder cannot be written (now: it was checked when the fit began).
+            DataError: The folder cannot be made or written to (checked when the fit began, it
+                may have been removed or filled since).
         """
         tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
         if state.best_state is not None:

@@ -334,7 +334,7 @@ def train(
         val_data = validation if validation is not None else torch.zeros((0, model.config.data_dim))
         settings["stream"] = data.identity()
     if n == 0:
-        # A batch size of 0 ("range() arg 3 must not be zero"), or in a stream a rank with no rows.
+        # Else a batch size of 0 ("range() arg 3 must not be zero"), or streamed "too few row groups".
         raise ParameterError(
             f"validation_fraction={config.validation_fraction} holds out all {n + val_data.shape[0]:,} rows "
             f"for early stopping, leaving none to train on; lower validation_fraction (0 holds out none)"
