@@ -12,6 +12,7 @@ columns make the width and what to do, before any work is done.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass
 
@@ -96,11 +97,28 @@ def available_memory() -> int | None:
 
 
 def memory_budget() -> int | None:
-    """Bytes a fit or a sample may use: ``SYNTHVAE_MEMORY_LIMIT`` when set, else
-    ``MEMORY_SHARE`` of the available memory (``None`` where that cannot be read)."""
-    override = os.environ.get("SYNTHVAE_MEMORY_LIMIT")
+    """Bytes a fit or a sample may use: ``SYNTHVAE_MEMORY_LIMIT`` when set (a positive number of
+    bytes: ``4000000000`` or ``4e9``), else ``MEMORY_SHARE`` of the available memory (``None``
+    where that cannot be read).
+
+    Raises:
+        ParameterError: ``SYNTHVAE_MEMORY_LIMIT`` is not a positive, finite number of bytes
+            (``4GB`` crashed the command line with a raw ValueError; ``-1`` refused every fit as
+            needing "more than the -0.0 GB").
+    """
+    override = os.environ.get("SYNTHVAE_MEMORY_LIMIT", "").strip()
     if override:
-        return int(float(override))
+        try:
+            budget = float(override)
+        except ValueError:
+            budget = math.nan
+        if not (math.isfinite(budget) and budget >= 1):
+            raise ParameterError(
+                f"SYNTHVAE_MEMORY_LIMIT={override!r} is not a positive number of bytes: set it to the bytes a "
+                f"fit or sample may use, as digits (4000000000) or in e-notation (4e9), or unset it to use "
+                f"{MEMORY_SHARE:.0%} of the free memory"
+            )
+        return int(budget)
     available = available_memory()
     return int(available * MEMORY_SHARE) if available is not None else None
 
@@ -172,6 +190,7 @@ def check_fit_memory(
 
     Raises:
         DataError: The estimate exceeds the budget.
+        ParameterError: ``SYNTHVAE_MEMORY_LIMIT`` is malformed (see :func:`memory_budget`).
     """
     estimate = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size, categorical_head)
     budget = memory_budget() if budget is None else budget

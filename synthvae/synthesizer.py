@@ -25,7 +25,7 @@ from synthvae.conditional_prior import (
     PrincipalAxes,
     train_conditional_prior,
 )
-from synthvae.checkpoint import Checkpointer
+from synthvae.checkpoint import Checkpointer, checkpoint_interval
 from synthvae.conditions import Condition, ConditionsLike, intersect, parse_conditions, unknown_column
 from synthvae.constraints.plan import ConstraintPlan
 from synthvae.constraints.resampling import RowCheck
@@ -42,7 +42,7 @@ from synthvae.preprocessing import NumericEncoding, TablePreprocessor
 from synthvae.preprocessing.codecs import id_numbers
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
-from synthvae.resources import check_fit_memory, check_sample_memory
+from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
 from synthvae.schema import ColumnKind, Schema, load_schema
 from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
@@ -321,7 +321,7 @@ class Synthesizer:
         self.epochs = epochs
         self.batch_size = batch_size
         self.latent_dim = latent_dim
-        self.hidden_dims = tuple(hidden_dims) if hidden_dims is not None else None
+        self.hidden_dims = tuple(hidden_dims) if isinstance(hidden_dims, (list, tuple)) else hidden_dims  # checked by fit
         self.beta = beta
         self.categorical_balance = categorical_balance
         self.categorical_head = categorical_head
@@ -366,7 +366,8 @@ class Synthesizer:
                 :mod:`synthvae.checkpoint`).
             resume: Continue from ``checkpoint_dir``'s checkpoint, if there is one. With the same
                 data and settings the fit ends with the same model as an uninterrupted one.
-            checkpoint_every: Least seconds between checkpoints (0: after every epoch).
+            checkpoint_every: Least seconds between checkpoints (0: after every epoch;
+                ``math.inf``: only after the last).
             streaming: Read a file in streamed batches instead of whole (see
                 :mod:`synthvae.streaming`): memory then grows with the batch, not the table.
                 ``None``: stream folders and files over ``STREAM_BYTES`` (512 MB) on disk.
@@ -377,16 +378,21 @@ class Synthesizer:
             ``self``.
 
         Raises:
-            DataError: The table is empty or does not fit the schema.
+            DataError: The table is empty or does not fit the schema, or ``checkpoint_dir``
+                cannot be created or written to (found before any training).
             SchemaError: The schema file is invalid.
             TrainingError: The loss diverged.
             ParameterError: The checkpoint to resume from belongs to another run, or a private
                 fit was asked to checkpoint, stream or run data-parallel.
+            ModelFileError: The checkpoint to resume from is unreadable, damaged (its checksum
+                does not match) or holds NaN or infinite values.
         """
         self._check_params()
         spec = PrivacySpec.parse(self.privacy)
         if resume and checkpoint_dir is None:
             raise ParameterError("resume=True needs the checkpoint_dir to resume from")
+        checkpoint_interval(checkpoint_every)  # also without a folder: a bad value is never ignored
+        memory_budget()  # a malformed SYNTHVAE_MEMORY_LIMIT is refused before the table is read
         if checkpoint_dir is not None and spec is not None:
             raise ParameterError(
                 "a private fit cannot be checkpointed yet (its privacy accounting and Poisson "
@@ -408,7 +414,7 @@ class Synthesizer:
         if parallel is not None:
             device = parallel.device(device)
             parallel.start(device)
-        seeds = _fit_seeds(self.seed)
+        seeds = _fit_seeds(int(self.seed))
         if stream:
             # Only a streamed fit spills to disk; a folder made for every fit was left behind by
             # each fit that was killed (127 empty folders in /tmp after a day of benchmarks).
@@ -470,7 +476,7 @@ class Synthesizer:
         :mod:`synthvae.streaming`) and set up the stream of its training batches."""
         source = open_source(data, workdir)
         label = repr(source.label)
-        found = scan(source, int(seeds[5]), reservoir_rows, self.validation_fraction, parallel=parallel)
+        found = scan(source, int(seeds[5]), int(reservoir_rows), float(self.validation_fraction), parallel=parallel)
         # No derived rules from a sample: a streamed fit cannot keep rules yet, and one that held
         # on the reservoir might not on every row.
         schema = self._resolve_schema(found.reservoir, derived=False, source=label)
@@ -515,7 +521,7 @@ class Synthesizer:
     def _preprocessor(self, rules: ConstraintPlan, private: bool = False) -> TablePreprocessor:
         # A private fit's codecs see a proxy table made from noisy marginals: no relation
         # between columns to link rare categories by, and none may be taken from the real rows.
-        return TablePreprocessor(rules.model_schema_, max_categories=self.max_categories, numeric_encoding=self.numeric_encoding,
+        return TablePreprocessor(rules.model_schema_, max_categories=int(self.max_categories), numeric_encoding=self.numeric_encoding,
                                  link_pools=not private, point_masses=not private)
 
     def _train(self, prepared: "_Prepared", seeds: np.ndarray, device, callback, checkpointer, parallel) -> None:
@@ -619,10 +625,10 @@ class Synthesizer:
             continuous_index=tuple(int(i) for i in layout.continuous_index),
             one_hot_index=tuple(int(i) for i in layout.one_hot_index),
             one_hot_segment=tuple(int(i) for i in layout.one_hot_segment),
-            latent_dim=latent_dim,
-            hidden_dims=hidden_dims,
-            categorical_head=categorical_head,
-            autoregressive=autoregressive,
+            latent_dim=int(latent_dim),
+            hidden_dims=tuple(int(h) for h in hidden_dims),
+            categorical_head=int(categorical_head),
+            autoregressive=int(autoregressive),
         )
         model = TabularVAE(config, generator=torch.Generator().manual_seed(seed))
         model.init_output_bias(column_means)
@@ -647,7 +653,7 @@ class Synthesizer:
         """The latent mixture prior, or ``None`` for N(0, I)."""
         if PriorKind(self.prior) is PriorKind.STANDARD:
             return None
-        return fit_mixture_prior(latents, self.prior_components, seed % 2**31)
+        return fit_mixture_prior(latents, int(self.prior_components), seed % 2**31)
 
     @property
     def conditional_(self) -> ConditionalPrior | None:
@@ -727,22 +733,25 @@ class Synthesizer:
 
     def _check_params(self) -> None:
         problems = []
-        if self.epochs is not None and (not isinstance(self.epochs, int) or self.epochs < 1):
+        # errors.is_integer / is_real: numpy numbers pass; True, text, None and NaN do not (epochs=True
+        # ran one epoch, validation_fraction="0.1" raised a raw TypeError).
+        if self.epochs is not None and (not is_integer(self.epochs) or self.epochs < 1):
             problems.append(f"epochs must be a positive integer or None, got {self.epochs!r}")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+        if self.batch_size is not None and (not is_integer(self.batch_size) or self.batch_size < 1):
             problems.append(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
-        if self.latent_dim is not None and (not isinstance(self.latent_dim, int) or self.latent_dim < 1):
+        if self.latent_dim is not None and (not is_integer(self.latent_dim) or self.latent_dim < 1):
             problems.append(f"latent_dim must be a positive integer or None, got {self.latent_dim!r}")
         if self.hidden_dims is not None and (
-            not self.hidden_dims or any((not isinstance(h, int)) or h < 1 for h in self.hidden_dims)
+            not isinstance(self.hidden_dims, (list, tuple)) or not self.hidden_dims
+            or any(not is_integer(h) or h < 1 for h in self.hidden_dims)
         ):
             problems.append(f"hidden_dims must be positive integers or None, got {self.hidden_dims!r}")
-        if not isinstance(self.patience, int) or self.patience < 1:
+        if not is_integer(self.patience) or self.patience < 1:
             problems.append(f"patience must be a positive integer, got {self.patience!r}")
         if not is_integer(self.seed) or self.seed < 0:
             problems.append(f"seed must be a non-negative integer, got {self.seed!r}")
-        if not 0 <= self.validation_fraction < 1:
-            problems.append(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
+        if not is_real(self.validation_fraction) or not 0 <= self.validation_fraction < 1:
+            problems.append(f"validation_fraction must be a number in [0, 1), got {self.validation_fraction!r}")
         if not _is_number(self.beta, minimum=0.0):
             problems.append(f"beta must be a non-negative number, got {self.beta!r}")
         if self.categorical_balance is not None and not _is_number(self.categorical_balance, minimum=0.0):
@@ -772,10 +781,10 @@ class Synthesizer:
             problems.append(f"numeric_encoding must be 'quantile' or 'mode', got {self.numeric_encoding!r}")
         if self.prior not in [p.value for p in PriorKind]:
             problems.append(f"prior must be 'mixture' or 'standard', got {self.prior!r}")
-        if not isinstance(self.prior_components, int) or self.prior_components < 1:
+        if not is_integer(self.prior_components) or self.prior_components < 1:
             problems.append(f"prior_components must be a positive integer, got {self.prior_components!r}")
-        if self.max_categories < 2:
-            problems.append(f"max_categories must be at least 2, got {self.max_categories!r}")
+        if not is_integer(self.max_categories) or self.max_categories < 2:
+            problems.append(f"max_categories must be an integer of at least 2, got {self.max_categories!r}")
         if problems:
             raise ParameterError("; ".join(problems))
 
@@ -807,16 +816,17 @@ class Synthesizer:
 
     def _train_config(self, learning_rate: float, columns: int, categorical_balance: float,
                       target_segments: tuple[int, ...] = ()) -> TrainConfig:
+        # Plain Python numbers (numpy ones pass the checks): the configuration goes into JSON.
         return TrainConfig(
-            epochs=self.epochs,
+            epochs=int(self.epochs) if self.epochs is not None else None,
             columns=columns,
-            batch_size=self.batch_size,
+            batch_size=int(self.batch_size) if self.batch_size is not None else None,
             learning_rate=learning_rate,
             beta=self.beta,
             categorical_balance=categorical_balance,
             target_segments=target_segments,
-            validation_fraction=self.validation_fraction,
-            patience=self.patience,
+            validation_fraction=float(self.validation_fraction),
+            patience=int(self.patience),
         )
 
     # --------------------------------------------------------------- sample
@@ -1480,8 +1490,9 @@ class Synthesizer:
 
     # -------------------------------------------------------------- helpers
     def get_params(self) -> dict[str, Any]:
-        """The constructor's parameters (the schema as given is left out)."""
-        return {
+        """The constructor's parameters (the schema as given is left out), numpy numbers as the
+        Python numbers they hold (the model file stores them as JSON)."""
+        params = {
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "latent_dim": self.latent_dim,
@@ -1503,6 +1514,8 @@ class Synthesizer:
             "seed": self.seed,
             "device": str(self.device),
         }
+        return {name: [_plain(v) for v in value] if isinstance(value, list) else _plain(value)
+                for name, value in params.items()}
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -1605,6 +1618,11 @@ def _posterior_means(model: TabularVAE, data: torch.Tensor, seed: int, max_rows:
     index = torch.from_numpy(rows).to(data.device)
     means = [model.encode(data[index[i : i + 8192]])[0].cpu() for i in range(0, len(rows), 8192)]
     return torch.cat(means).numpy()
+
+
+def _plain(value):
+    """A numpy number as the Python number it holds; anything else as it is."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _is_number(value, minimum: float) -> bool:

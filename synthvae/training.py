@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from synthvae.checkpoint import Checkpointer, LoopState
-from synthvae.errors import TrainingError
+from synthvae.errors import ParameterError, TrainingError
 from synthvae.model import TabularVAE, VAEOutput
 from synthvae.optim import Adam
 
@@ -114,7 +114,9 @@ class Progress:
         epochs: Epochs planned.
         train_loss: Mean negative ELBO per row over the epoch.
         val_loss: Negative ELBO per row on the validation split (``None`` without one).
-        best_epoch: Epoch of the best validation loss so far.
+        best_epoch: Epoch whose weights the fit keeps if it ends here: the one of the best
+            validation loss so far, or, without a validation split, this epoch (the last
+            weights are kept). It is what ``fit_info_.best_epoch`` says at the end.
         stopped_early: Whether training stops after this epoch by early stopping.
     """
 
@@ -161,7 +163,8 @@ class TrainResult:
     Attributes:
         history: One dict per epoch with ``epoch``, ``train_loss`` and ``val_loss``.
         epochs_planned: Epochs the configuration asked for, for the training rows.
-        best_epoch: Epoch whose weights were kept.
+        best_epoch: Epoch whose weights were kept: the one of the best validation loss, or the
+            last without a validation split.
         batch_size: Rows per step.
         train_rows: Rows trained on (after the validation split).
         validation_rows: Rows held out for early stopping.
@@ -318,7 +321,8 @@ def train(
 
     Raises:
         TrainingError: The loss became NaN or infinite.
-        ParameterError: The checkpoint to resume from belongs to another run.
+        ParameterError: The checkpoint to resume from belongs to another run, or
+            ``config.validation_fraction`` holds out every row.
     """
     settings = {"train": config.to_dict(), "model": model.config.to_dict()}
     if isinstance(data, torch.Tensor):
@@ -329,6 +333,12 @@ def train(
         train_data, n = data, data.rows
         val_data = validation if validation is not None else torch.zeros((0, model.config.data_dim))
         settings["stream"] = data.identity()
+    if n == 0:
+        # Else a batch size of 0 ("range() arg 3 must not be zero"), or streamed "too few row groups".
+        raise ParameterError(
+            f"validation_fraction={config.validation_fraction} holds out all {n + val_data.shape[0]:,} rows "
+            f"for early stopping, leaving none to train on; lower validation_fraction (0 holds out none)"
+        )
     batch_size = config.resolve_batch_size(n)
     epochs = config.resolve_epochs(n)
     if column_means is None and (config.categorical_balance > 0 or config.target_segments):
@@ -354,11 +364,11 @@ def train(
                     f"the validation loss became {val_loss} at epoch {epoch}; lower the learning "
                     f"rate (now {config.learning_rate}) or check the data for extreme values"
                 )
-            score = val_loss if val_loss is not None else train_loss
-            if score < loop.best_loss:
-                loop.best_loss, loop.best_epoch = score, epoch
-                if val_loss is not None:
-                    loop.best_state = copy.deepcopy(model.state_dict())
+            if val_loss is None:  # no validation split: the last weights are kept
+                loop.best_loss, loop.best_epoch = train_loss, epoch
+            elif val_loss < loop.best_loss:
+                loop.best_loss, loop.best_epoch = val_loss, epoch
+                loop.best_state = copy.deepcopy(model.state_dict())
             stop = val_loss is not None and epoch - loop.best_epoch >= config.patience
             loop.epoch = epoch
             loop.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
@@ -373,7 +383,7 @@ def train(
     if loop.best_state is not None:
         model.load_state_dict(loop.best_state)
     else:
-        best_epoch = len(loop.history)  # without a validation split the last weights are kept
+        best_epoch = len(loop.history)  # also for checkpoints that counted the best training loss
     model.eval()
     return TrainResult(loop.history, epochs, best_epoch, batch_size, n, int(val_data.shape[0]))
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +22,13 @@ import pandas as pd
 import pytest
 import torch
 from safetensors import safe_open
+from safetensors.torch import save_file
 
-from synthvae import ModelFileError, ParameterError, Synthesizer, TrainingError
-from synthvae.checkpoint import FILE_NAME
+from click.testing import CliRunner
+
+from synthvae import DataError, ModelFileError, ParameterError, Synthesizer, TrainingError
+from synthvae.cli import cli
+from synthvae.checkpoint import FILE_NAME, fingerprint
 from synthvae.datasets import load_penguins
 from synthvae.modelfile import load_model_file
 
@@ -194,3 +200,102 @@ def test_divergence_stops_clearly_and_saves_nothing(tmp_path):
         synth.save(tmp_path / "broken.synthvae")
     assert os.listdir(tmp_path) == []
     assert np.isnan(next(synth.model_.parameters()).view(-1)[0].item())
+
+
+def test_the_fingerprint_hashes_the_matrix_without_copying_it_and_keeps_its_value():
+    # The value the fingerprint had when it hashed a copy (tobytes): checkpoints written then
+    # still match their fits.
+    data = torch.arange(12 * 5, dtype=torch.float32).reshape(12, 5) / 7
+    model = torch.nn.Linear(5, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.arange(10, dtype=torch.float32).reshape(2, 5) / 3)
+        model.bias.fill_(-0.5)
+    assert fingerprint(data, model, {"train": {"epochs": 3}}) == (
+        "7366252f9e886ce4556eb24f4e09a4f0f45b0ec0b4261e67835190f3e6fec423"
+    )
+    # A 64 MB matrix: the copy was a second matrix the memory check did not count.
+    matrix = torch.ones(250_000, 64)
+    tracemalloc.start()
+    try:
+        first = fingerprint(matrix, model, {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"the fingerprint allocated {peak / 1e6:.1f} MB"
+    assert fingerprint(matrix.t().contiguous().t(), model, {}) == first  # the same rows laid out otherwise
+
+
+def _same_weights(a: Synthesizer, b: Synthesizer) -> bool:
+    state_a, state_b = a.model_.state_dict(), b.model_.state_dict()
+    return state_a.keys() == state_b.keys() and all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+
+
+def test_a_damaged_checkpoint_is_refused_and_one_of_version_1_still_resumes(tmp_path):
+    frame = load_penguins()
+    settings = dict(epochs=3, hidden_dims=(8,), latent_dim=2, conditional=False, seed=3)
+    plain = Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, checkpoint_every=0)
+    path = tmp_path / FILE_NAME
+    good = path.read_bytes()
+    (header_len,) = struct.unpack("<Q", good[:8])
+    header = json.loads(good[8 : 8 + header_len])
+    name = "best.encoder.0.weight"
+    # One flipped bit in the exponent of a best-epoch weight: -0.04 became -1.4e37 and the
+    # resumed fit returned it.
+    damaged = bytearray(good)
+    damaged[8 + header_len + header[name]["data_offsets"][0] + 3] ^= 0x40
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(ModelFileError, match=r"checkpoint .* is corrupt: its contents do not match the checksum.*delete it"):
+        Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+
+    # A checkpoint written before checksums (format version 1) is still read...
+    copy = tmp_path / "good.safetensors"
+    copy.write_bytes(good)
+    with safe_open(str(copy), framework="pt") as handle:
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+        metadata = {key: value for key, value in handle.metadata().items() if key != "checksum"}
+    metadata["format_version"] = "1"
+    save_file(tensors, str(path), metadata=metadata)
+    resumed = Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+    assert _same_weights(resumed, plain)
+    # ... but not with a NaN among its weights: the fit returned NaN weights.
+    tensors[name] = tensors[name].clone()
+    tensors[name].view(-1)[0] = float("nan")
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(ModelFileError, match=r"holds NaN or infinite values \(in \['best.encoder.0.weight'\]\).*delete it"):
+        Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+
+
+def test_a_checkpoint_folder_that_cannot_be_written_is_refused_before_training(tmp_path):
+    frame = load_penguins()
+    (tmp_path / "afile").write_text("x")
+    folder = tmp_path / "afile" / "ck"  # under a file: it can never be made
+    epochs = []
+    # It was found when the first checkpoint was written, after the last epoch: raw
+    # NotADirectoryError, the trained model lost.
+    with pytest.raises(DataError, match=r"cannot write checkpoints to folder '.*afile/ck' \(Not a directory\)"):
+        Synthesizer(epochs=5).fit(frame, checkpoint_dir=folder, callback=lambda p: epochs.append(p.epoch))
+    assert epochs == []
+    model = tmp_path / "m.synthvae"
+    result = CliRunner().invoke(cli, ["fit", str(dataset_path("penguins.csv")), "-o", str(model), "--epochs", "5",
+                                      "--checkpoint-dir", str(folder), "-q"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith("Error: cannot write checkpoints to folder") and str(folder) in result.output
+    assert not model.exists()
+    # A folder that does not exist yet is made, and nothing but the checkpoint is left in it.
+    Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(
+        frame, checkpoint_dir=tmp_path / "new" / "ck")
+    assert os.listdir(tmp_path / "new" / "ck") == [FILE_NAME]
+
+
+def test_the_readme_names_the_fits_that_cannot_be_checkpointed_and_they_refuse(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    long_fits = readme[readme.index("**Long fits**"):].split("\n\n")[0]
+    assert "Private fits (`--epsilon`) and data-parallel fits (`torchrun`) cannot be checkpointed" in long_fits
+    frame = load_penguins()
+    with pytest.raises(ParameterError, match="private fit cannot be checkpointed"):
+        Synthesizer(privacy=1.0).fit(frame, checkpoint_dir=tmp_path)
+    # What torchrun sets; refused before the process group is joined.
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(ParameterError, match=r"data-parallel fit \(torchrun\) cannot be private or checkpointed"):
+        Synthesizer(epochs=1).fit(frame, checkpoint_dir=tmp_path)

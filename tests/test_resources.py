@@ -100,3 +100,29 @@ def test_a_sample_too_large_for_memory_is_refused_before_drawing(monkeypatch, tm
     # Batch by batch into a file, the same count is only a matter of time: the first batch comes.
     assert len(next(synth.iter_sample(10**11, batch_size=1000))) == 1000
     assert len(synth.sample(20_000, seed=0)) == 20_000
+
+
+
+@pytest.mark.parametrize("value", ["4GB", "abc", "-1", "0", "nan", "inf"])
+def test_a_malformed_memory_limit_is_refused_naming_the_variable(tmp_path, monkeypatch, value):
+    # "4GB" crashed the command line with a raw ValueError; "-1" refused every fit as needing
+    # "more than the -0.0 GB".
+    data = tmp_path / "small.csv"
+    pd.DataFrame({"x": np.arange(60.0), "c": ["a", "b", "c"] * 20}).to_csv(data, index=False)
+    synth = Synthesizer(**TINY).fit(pd.read_csv(data))
+    result = CliRunner().invoke(cli, ["fit", str(data), "-o", str(tmp_path / "m.synthvae"), "--epochs", "1", "-q"],
+                                env={"SYNTHVAE_MEMORY_LIMIT": value})
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == 1
+    assert result.output.startswith(f"Error: SYNTHVAE_MEMORY_LIMIT={value!r} is not a positive number of bytes")
+    assert "4000000000" in result.output and "4e9" in result.output
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", value)
+    with pytest.raises(ParameterError, match=f"SYNTHVAE_MEMORY_LIMIT={value!r}"):
+        synth.sample(10)
+
+
+def test_the_memory_limit_takes_bytes_as_digits_or_e_notation(monkeypatch):
+    frame = pd.DataFrame({"x": np.arange(60.0), "c": ["a", "b", "c"] * 20})
+    for value in ("4000000000", " 4e9 "):
+        monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", value)
+        assert len(Synthesizer(**TINY).fit(frame).sample(10)) == 10

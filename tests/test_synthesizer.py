@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -258,3 +260,69 @@ def test_categorical_head_is_built_saved_and_loaded(penguins, tmp_path):
     assert Synthesizer(epochs=1, hidden_dims=(256,), seed=0).fit(penguins).model_.config.categorical_head == 128
     path = fitted.save(tmp_path / "m.synthvae")
     pd.testing.assert_frame_equal(Synthesizer.load(path).sample(50, seed=1), fitted.sample(50, seed=1))
+
+
+def test_progress_best_epoch_is_the_epoch_whose_weights_are_kept(penguins):
+    # 40 rows: no validation split, so the last weights are kept; a high learning rate makes the
+    # training loss jump about (its lowest was epoch 5 of 8, which Progress used to report).
+    seen = []
+    syn = Synthesizer(epochs=8, seed=0, learning_rate=0.05).fit(penguins.iloc[:40], callback=seen.append)
+    assert all(p.val_loss is None for p in seen)
+    assert [p.best_epoch for p in seen] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert syn.fit_info_.best_epoch == 8
+    # With a validation split both name the epoch of the best validation loss.
+    seen = []
+    syn = Synthesizer(epochs=300, patience=3, hidden_dims=(16,), latent_dim=4, learning_rate=0.05).fit(
+        penguins, callback=seen.append)
+    assert seen[-1].stopped_early and seen[-1].best_epoch == syn.fit_info_.best_epoch == len(seen) - 3
+
+
+def test_a_validation_fraction_that_leaves_no_training_rows_is_refused(penguins, tmp_path):
+    message = r"validation_fraction=0.999 holds out all 100 rows for early stopping, leaving none to train on"
+    with pytest.raises(ParameterError, match=message):
+        Synthesizer(epochs=2, validation_fraction=0.999).fit(penguins.iloc[:100])
+    path = tmp_path / "penguins.parquet"
+    write_table(penguins, path)
+    with pytest.raises(ParameterError, match=message.replace("100", "344")):
+        Synthesizer(epochs=2, validation_fraction=0.999).fit(path, streaming=True)
+    # One row left is enough.
+    assert Synthesizer(epochs=1, validation_fraction=0.99).fit(penguins.iloc[:100]).fit_info_.epochs_run == 1
+
+
+@pytest.mark.parametrize("name, value", [
+    ("epochs", True), ("epochs", "3"), ("epochs", 2.0), ("batch_size", True), ("batch_size", np.float64(64)),
+    ("patience", True), ("patience", None), ("validation_fraction", "0.1"), ("validation_fraction", None),
+    ("validation_fraction", float("nan")), ("validation_fraction", True), ("validation_fraction", 1.0),
+    ("max_categories", "5"), ("max_categories", 2.5), ("max_categories", None), ("max_categories", True),
+    ("latent_dim", True), ("hidden_dims", (8, True)), ("hidden_dims", 8), ("prior_components", False),
+])
+def test_constructor_numbers_are_checked_and_named(penguins, name, value):
+    # Text and None raised raw TypeErrors; epochs=True ran one epoch; bools passed as counts.
+    with pytest.raises(ParameterError, match=rf"^{name} must be .*, got {re.escape(repr(value))}$"):
+        Synthesizer(**{name: value}).fit(penguins)
+
+
+@pytest.mark.parametrize("value", [float("nan"), "30", None, True, -1.0, float("-inf")])
+def test_checkpoint_every_is_checked_with_or_without_a_folder(penguins, tmp_path, value):
+    for folder in (tmp_path, None):
+        with pytest.raises(ParameterError, match=rf"^checkpoint_every must be a number of seconds .*, got {re.escape(repr(value))}$"):
+            Synthesizer(epochs=1).fit(penguins, checkpoint_dir=folder, checkpoint_every=value)
+
+
+def test_numpy_numbers_are_taken_as_the_numbers_they_hold(penguins, tmp_path):
+    plain = dict(epochs=2, batch_size=64, patience=5, max_categories=10, validation_fraction=0.2, seed=3,
+                 latent_dim=4, hidden_dims=(16,), categorical_head=8, prior_components=3)
+    numpy = {name: (np.int64(v) if isinstance(v, int) else np.float64(v) if isinstance(v, float) else v)
+             for name, v in plain.items()}
+    numpy["hidden_dims"] = (np.int64(16),)
+    expected = Synthesizer(**plain).fit(penguins)
+    # epochs=np.int64(3) was refused; a numpy seed or head passed but the model could not be saved.
+    synth = Synthesizer(**numpy).fit(penguins, checkpoint_dir=tmp_path / "ck", checkpoint_every=np.float64(0))
+    assert all(torch.equal(a, b) for a, b in zip(synth.model_.state_dict().values(), expected.model_.state_dict().values()))
+    synth.save(tmp_path / "m.synthvae")
+    loaded = Synthesizer.load(tmp_path / "m.synthvae")
+    assert loaded.get_params() == expected.get_params()
+    pd.testing.assert_frame_equal(loaded.sample(100, seed=1), expected.sample(100, seed=1))
+    # math.inf: a checkpoint after the last epoch only.
+    Synthesizer(**plain).fit(penguins, checkpoint_dir=tmp_path / "inf", checkpoint_every=float("inf"))
+    assert (tmp_path / "inf" / "checkpoint.safetensors").exists()
