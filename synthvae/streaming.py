@@ -84,11 +84,14 @@ class TableSource:
     Args:
         path: The file or folder.
         label: How error messages name the input (the original CSV for a converted one).
+        origin: The file the Parquet files were converted from (a CSV), which identifies the
+            input for checkpoints in their place.
     """
 
-    def __init__(self, path: str | os.PathLike, label: str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, label: str | None = None, origin: str | os.PathLike | None = None) -> None:
         self.path = Path(path)
         self.label = label or str(self.path)
+        self.origin = Path(origin) if origin is not None else None
         files = _parquet_files(self.path)
         self.units: list[Unit] = []
         self.columns: list[str] | None = None
@@ -135,9 +138,12 @@ class TableSource:
             ) from None
 
     def identity(self) -> dict:
-        """What identifies this input's content for checkpoints: files, sizes, modification times."""
-        files = sorted({u.path for u in self.units})
-        return {"rows": self.rows, "files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
+        """What identifies this input's content for checkpoints: its rows, and each file's absolute
+        path (so ``data`` and ``./data`` are one input), size and modification time; for a
+        converted CSV, the CSV's own (its Parquet parts are new files in every fit)."""
+        files = [self.origin] if self.origin is not None else sorted({u.path for u in self.units})
+        return {"rows": self.rows,
+                "files": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
 
 
 def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSource:
@@ -158,7 +164,20 @@ def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSou
     for number, frame in enumerate(read_csv_chunks(path, _CSV_PART_ROWS)):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, parts / f"part-{number:06d}.parquet", row_group_size=_CSV_ROW_GROUP)
-    return TableSource(parts, label=str(path))
+    return TableSource(parts, label=str(path), origin=path)
+
+
+def read_as_data(path: str | os.PathLike, dataset: str | os.PathLike) -> bool:
+    """Whether files under ``path`` would be read as part of the dataset folder ``dataset`` (a
+    folder inside it, or the folder itself, whose names do not start with ``.`` or ``_``)."""
+    dataset, path = Path(dataset), Path(path)
+    if not dataset.is_dir():
+        return False
+    try:
+        inner = path.resolve().relative_to(dataset.resolve())
+    except ValueError:
+        return False
+    return not any(part.startswith((".", "_")) for part in inner.parts)
 
 
 def _parquet_files(path: Path) -> list[Path]:

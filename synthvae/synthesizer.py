@@ -44,7 +44,7 @@ from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_lat
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory
 from synthvae.schema import ColumnKind, Schema, load_schema
-from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, scan, widen_schema
+from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, read_as_data, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform, refuse_out_of_bounds
 
@@ -402,6 +402,11 @@ class Synthesizer:
         if stream and spec is not None:
             raise ParameterError("a private fit cannot stream its input yet: give a table that fits in memory")
         _check_count("reservoir_rows", reservoir_rows, minimum=1)
+        if stream and checkpoint_dir is not None and read_as_data(checkpoint_dir, data):
+            raise ParameterError(
+                f"checkpoint_dir {str(checkpoint_dir)!r} is inside the dataset folder {str(data)!r}, every file of "
+                f"which is read as data (a resume would find the checkpoint there); put it outside that folder"
+            )
         checkpointer = Checkpointer(checkpoint_dir, checkpoint_every, resume) if checkpoint_dir is not None else None
         started = time.perf_counter()
         device = resolve_device(self.device)

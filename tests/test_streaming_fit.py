@@ -281,3 +281,52 @@ def test_a_streamed_fit_removes_its_temporary_folder(tmp_path, monkeypatch, diam
 def _refuse_second_epoch(progress) -> None:
     if progress.epoch >= 2:
         raise ParameterError("stop here")
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop_at(epoch: int):
+    def callback(progress) -> None:
+        if progress.epoch == epoch:
+            raise _Stop(f"stopped at epoch {epoch}")
+    return callback
+
+
+def _same_weights(a: Synthesizer, b: Synthesizer) -> None:
+    first, second = a.model_.state_dict(), b.model_.state_dict()
+    assert first.keys() == second.keys()
+    for key, value in first.items():
+        assert torch.equal(value, second[key]), key
+
+
+def test_a_streamed_csv_fit_resumes_from_its_checkpoint(tmp_path):
+    # The checkpoint was tied to the CSV's temporary Parquet parts (new files in every fit), so
+    # the same fit with resume=True was always refused as "other data".
+    csv = tmp_path / "penguins.csv"
+    read_table(dataset_path("penguins.csv")).to_csv(csv, index=False)
+    whole = Synthesizer(seed=3, **SMALL).fit(csv, streaming=True)
+    with pytest.raises(_Stop):
+        Synthesizer(seed=3, **SMALL).fit(csv, streaming=True, checkpoint_dir=tmp_path / "ck", checkpoint_every=0,
+                                         callback=_stop_at(2))
+    resumed = Synthesizer(seed=3, **SMALL).fit(csv, streaming=True, checkpoint_dir=tmp_path / "ck", resume=True)
+    _same_weights(whole, resumed)
+    assert resumed.history_ == whole.history_
+
+
+def test_a_streamed_resume_takes_any_spelling_of_the_path_and_no_checkpoint_inside_the_data(tmp_path, monkeypatch, diamonds):
+    _write_dataset(diamonds.head(1200), tmp_path / "ds", files=2, row_group=300)
+    whole = Synthesizer(seed=1, **SMALL).fit(tmp_path / "ds")
+    with pytest.raises(_Stop):
+        Synthesizer(seed=1, **SMALL).fit(tmp_path / "ds", checkpoint_dir=tmp_path / "ck", checkpoint_every=0,
+                                         callback=_stop_at(2))
+    monkeypatch.chdir(tmp_path)  # the same folder, now as a relative path (it was refused as other data)
+    resumed = Synthesizer(seed=1, **SMALL).fit("ds", checkpoint_dir="ck", resume=True)
+    _same_weights(whole, resumed)
+    # A checkpoint folder inside the dataset was accepted, and its checkpoint then read as data
+    # ("holds files that are not Parquet") by the resume; now refused before the fit starts.
+    with pytest.raises(ParameterError, match=r"checkpoint_dir 'ds/ck' is inside the dataset folder 'ds'.*outside"):
+        Synthesizer(seed=1, **SMALL).fit("ds", checkpoint_dir="ds/ck")
+    assert not (tmp_path / "ds" / "ck").exists()
+    Synthesizer(seed=1, **SMALL).fit("ds", checkpoint_dir="ds/_ck")  # names with '_' are not read
