@@ -22,7 +22,8 @@ One streamed **scan** (:func:`scan`) then reads every row once and keeps:
   sees them.
 
 Each epoch then streams shuffled batches (:meth:`TableStream.batches`): the units are put in a
-seeded random order (rank ``r`` of ``k`` takes every ``k``-th), several units are read at once
+seeded random order (among ``k`` data-parallel processes, rank ``r`` reads the ``r``-th of ``k``
+runs of that order holding the same number of training rows), several units are read at once
 in chunks, each chunk is validated and encoded, and a shuffle buffer mixes the rows of those
 units before they are cut into batches. Memory is that of the buffer, the open units and the
 model: it grows with the batch and buffer sizes, not with the table.
@@ -122,15 +123,24 @@ class TableSource:
         if self.rows == 0:
             raise DataError(f"{self.label!r} has no rows: cannot learn from an empty table")
 
-    def read(self, unit: Unit, chunk_rows: int = _CHUNK_ROWS) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
-        """The unit's rows in chunks: (their positions in the table, the rows as pandas reads them)."""
+    def read(self, unit: Unit, chunk_rows: int = _CHUNK_ROWS, rows: tuple[int, int] | None = None,
+             ) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """The unit's rows in chunks: (their positions in the table, the rows as pandas reads them);
+        ``rows``: only its rows ``[first, stop)`` (counted from the unit's first row)."""
+        first, stop = rows if rows is not None else (0, unit.rows)
         try:
             reader = pq.ParquetFile(unit.path, page_checksum_verification=True)
-            offset = unit.start
+            offset = 0
             for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group]):
-                frame = batch.to_pandas()
-                yield np.arange(offset, offset + len(frame), dtype=np.uint64), frame
-                offset += len(frame)
+                size = batch.num_rows
+                low, high = max(first - offset, 0), min(stop - offset, size)
+                if low < high:
+                    frame = (batch if high - low == size else batch.slice(low, high - low)).to_pandas()
+                    start = unit.start + offset
+                    yield np.arange(start + low, start + high, dtype=np.uint64), frame
+                offset += size
+                if offset >= stop:
+                    return
         except (OSError, pa.ArrowException) as exc:
             raise DataError(
                 f"cannot read row group {unit.row_group} of {str(unit.path)!r} ({type(exc).__name__}: "
@@ -296,7 +306,9 @@ class Scan:
         reservoir: The uniform sample (raw rows, in table order).
         validation: The held-out rows (raw rows, in table order).
         validation_share: Share of rows held out.
-        train_rows: Training rows of each unit (its rows less its held-out ones).
+        train_rows: Training rows of each unit (its rows less its held-out ones), by the unit's
+            number in the source's ``units``: the same in every process, whatever folder each
+            converted a CSV into.
         stats: Exact statistics per column.
         seed: The seed of the row hashes (which rows are held out).
     """
@@ -305,7 +317,7 @@ class Scan:
     reservoir: pd.DataFrame
     validation: pd.DataFrame
     validation_share: float
-    train_rows: dict[Unit, int]
+    train_rows: dict[int, int]
     stats: dict[str, ColumnStats]
     seed: int
 
@@ -331,8 +343,8 @@ def scan(
     one process would make (the reservoir is the rows with the smallest keys either way).
     """
     share = validation_share(source.rows, validation_fraction)
-    units = source.units if parallel is None else source.units[parallel.rank :: parallel.world]
-    part = _scan_units(source, units, seed, reservoir_rows, share)
+    numbers = range(len(source.units)) if parallel is None else range(parallel.rank, len(source.units), parallel.world)
+    part = _scan_units(source, numbers, seed, reservoir_rows, share)
     if parallel is not None:
         part = _merge(parallel.gather(part), source.columns, reservoir_rows)
     kept, keys, held, stats, train_rows = part
@@ -344,16 +356,17 @@ def scan(
     return Scan(source.rows, reservoir, validation, share, train_rows, stats, int(seed))
 
 
-def _scan_units(source: TableSource, units: list[Unit], seed: int, reservoir_rows: int, share: float) -> tuple:
-    """One process's part of the scan: (reservoir rows, their keys, held-out rows, statistics,
-    training rows per unit)."""
+def _scan_units(source: TableSource, numbers: range, seed: int, reservoir_rows: int, share: float) -> tuple:
+    """One process's part of the scan, of the units ``numbers``: (reservoir rows, their keys,
+    held-out rows, statistics, training rows per unit number)."""
     stats = {name: ColumnStats() for name in source.columns}
     kept: list[pd.DataFrame] = []
     kept_keys: list[np.ndarray] = []
     kept_rows, threshold = 0, 1.0
     held: list[pd.DataFrame] = []
-    train_rows: dict[Unit, int] = {}
-    for unit in units:
+    train_rows: dict[int, int] = {}
+    for number in numbers:
+        unit = source.units[number]
         held_here = 0
         for positions, frame in source.read(unit):
             frame.columns = source.columns
@@ -373,7 +386,7 @@ def _scan_units(source: TableSource, units: list[Unit], seed: int, reservoir_row
             if kept_rows > 2 * reservoir_rows:
                 kept, kept_keys, threshold = _shrink(kept, kept_keys, reservoir_rows)
                 kept_rows = sum(len(k) for k in kept_keys)
-        train_rows[unit] = unit.rows - held_here
+        train_rows[number] = unit.rows - held_here
     kept, kept_keys, _ = _shrink(kept, kept_keys, reservoir_rows)
     frame = kept[0] if kept else None
     return frame, (kept_keys[0] if kept_keys else np.zeros(0)), (pd.concat(held) if held else None), stats, train_rows
@@ -385,7 +398,7 @@ def _merge(parts: list[tuple], columns: list[str], reservoir_rows: int) -> tuple
     kept, keys, _ = _shrink(frames, [p[1] for p in parts if p[0] is not None], reservoir_rows)
     helds = [p[2] for p in parts if p[2] is not None]
     stats = {name: ColumnStats() for name in columns}
-    train_rows: dict[Unit, int] = {}
+    train_rows: dict[int, int] = {}
     for part in parts:
         for name in columns:
             stats[name].merge(part[3][name])
@@ -475,6 +488,12 @@ def _is_whole(value) -> bool:
 class TableStream:
     """The training rows of a scanned source as shuffled, encoded batches.
 
+    Each epoch puts the units in a seeded random order. Alone, a process reads them all; among
+    ``world`` data-parallel processes, that order is cut into ``world`` runs of the same number
+    of training rows (to one row; a cut may fall inside a unit, whose rows are then split), and
+    rank ``r`` reads the ``r``-th. So every process makes the same number of steps and together
+    they train on the rows one process would, whatever the units' sizes.
+
     Args:
         source: The input.
         found: Its scan.
@@ -483,8 +502,11 @@ class TableStream:
         buffer_rows: Rows mixed by the shuffle buffer before they are cut into batches.
         open_units: Units read at once (their chunks interleave in the buffer).
         rank: This process's rank among ``world`` data-parallel processes; each reads only its
-            share of the units.
+            share of the rows.
         world: Processes in all.
+
+    Raises:
+        DataError: Fewer training rows than processes (a process would have none).
     """
 
     def __init__(
@@ -509,23 +531,57 @@ class TableStream:
         self.rank, self.world = int(rank), int(world)
         self.rows = sum(found.train_rows.values())
         self.prefetch = 8  # batches read ahead
+        if self.rows < self.world:
+            raise DataError(
+                f"{source.label!r} has {self.rows} training rows ({found.rows} rows, {len(found.validation)} held out "
+                f"for validation), fewer than the {self.world} data-parallel processes: each needs rows to train "
+                f"on; fit it in fewer processes"
+            )
+        # Positions of the held-out rows, to find where a rank's share of training rows ends.
+        self._held = np.sort(found.validation.index.to_numpy(np.int64)) if len(found.validation) else np.zeros(0, np.int64)
 
     def identity(self) -> dict:
         """What fixes the batches, for checkpoints: the input's files, the seed, the buffer."""
         return {**self.source.identity(), "seed": self.seed, "buffer_rows": self.buffer_rows,
                 "open_units": self.open_units, "rank": self.rank, "world": self.world}
 
-    def _order(self, epoch: int) -> list[list[Unit]]:
-        """Each rank's units for ``epoch``, in that epoch's random order."""
+    def _shares(self, epoch: int) -> list[list[tuple[int, int, int]]]:
+        """Each rank's rows for ``epoch``: pieces ``(unit number, first row, stop)`` of the units in
+        that epoch's random order; rank ``r`` takes training rows ``r * T // world`` to
+        ``(r + 1) * T // world`` (``T`` of them in all) of that order."""
         rng = np.random.default_rng([self.seed, epoch])
-        order = [self.source.units[i] for i in rng.permutation(len(self.source.units))]
-        return [order[r :: self.world] for r in range(self.world)]
+        order = rng.permutation(len(self.source.units))
+        if self.world == 1:
+            return [[(int(n), 0, self.source.units[n].rows) for n in order]]
+        shares: list[list[tuple[int, int, int]]] = [[] for _ in range(self.world)]
+        rank, done = 0, 0  # training rows before the unit
+        for n in order:
+            unit, train = self.source.units[n], self.found.train_rows[n]
+            first = 0
+            while rank < self.world and done + train >= (rank + 1) * self.rows // self.world:
+                stop = self._row_after(unit, (rank + 1) * self.rows // self.world - done)
+                if stop > first:
+                    shares[rank].append((int(n), first, stop))
+                rank, first = rank + 1, stop
+            if rank < self.world and first < unit.rows:
+                shares[rank].append((int(n), first, unit.rows))
+            done += train
+        return shares
+
+    def _row_after(self, unit: Unit, train: int) -> int:
+        """The first row of ``unit`` (from its start) with ``train`` of its training rows before it."""
+        held = self._held[np.searchsorted(self._held, unit.start) : np.searchsorted(self._held, unit.start + unit.rows)]
+        held = held - unit.start
+        stop = train
+        while stop - np.searchsorted(held, stop) < train:  # rows held out before stop do not count
+            stop = train + int(np.searchsorted(held, stop))
+        return stop
 
     def steps(self, epoch: int, batch_size: int) -> int:
-        """Batches each rank yields in ``epoch``: the same on every rank (data-parallel steps
-        must match), whole batches of the rank with the fewest rows, at least one."""
-        per_rank = [sum(self.found.train_rows[u] for u in units) for units in self._order(epoch)]
-        return max(1, min(per_rank) // batch_size)
+        """Batches each rank yields in ``epoch`` (the same on every rank: data-parallel steps must
+        match): the whole batches of ``batch_size * world`` rows the training rows make, at least
+        one. Each rank holds at least ``steps * batch_size`` training rows."""
+        return max(1, self.rows // (batch_size * self.world))
 
     def batches(self, epoch: int, batch_size: int) -> Iterator[np.ndarray]:
         """This rank's shuffled batches of ``epoch`` (1-based), exactly :meth:`steps` of them,
@@ -535,25 +591,20 @@ class TableStream:
 
     def _batches(self, epoch: int, batch_size: int) -> Iterator[np.ndarray]:
         steps = self.steps(epoch, batch_size)
-        mine = self._order(epoch)[self.rank]
-        if not sum(self.found.train_rows[u] for u in mine):
-            raise DataError(
-                f"{self.source.label!r} has too few row groups ({len(self.source.units)}) for {self.world} "
-                f"processes: rank {self.rank} has no rows to train on; write it in more row groups or use fewer processes"
-            )
+        mine = self._shares(epoch)[self.rank]
         rng = np.random.default_rng([self.seed, epoch, self.rank, 1])
         for done, batch in enumerate(self._shuffled(mine, rng, batch_size), start=1):
             yield batch
             if done == steps:
                 return
 
-    def _shuffled(self, units: list[Unit], rng: np.random.Generator, batch_size: int) -> Iterator[np.ndarray]:
-        """Endless batches of the units' training rows through the shuffle buffer; after the
-        first pass the units come round again in a new order (a rank short of rows for its
-        steps, on a tiny table)."""
+    def _shuffled(self, pieces: list[tuple[int, int, int]], rng: np.random.Generator, batch_size: int) -> Iterator[np.ndarray]:
+        """Endless batches of the pieces' training rows through the shuffle buffer; after the
+        first pass the pieces come round again in a new order (a table with fewer rows than one
+        step takes)."""
         share, parts, held, lap = self.found.validation_share, [], 0, 0
         while True:
-            order = units if lap == 0 else [units[i] for i in rng.permutation(len(units))]
+            order = pieces if lap == 0 else [pieces[i] for i in rng.permutation(len(pieces))]
             lap += 1
             chunks = self._interleaved(order)
             while True:
@@ -577,13 +628,15 @@ class TableStream:
                 if chunk is None:
                     break
 
-    def _interleaved(self, units: list[Unit]) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
-        """Chunks of ``units``, ``open_units`` of them read in turn."""
-        pending = list(units)
+    def _interleaved(self, pieces: list[tuple[int, int, int]]) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """Chunks of ``pieces``, ``open_units`` of them read in turn."""
+        pending = list(pieces)
         open_readers: list[Iterator] = []
+        chunk_rows = max(1024, self.buffer_rows // max(1, self.open_units))
         while pending or open_readers:
             while pending and len(open_readers) < self.open_units:
-                open_readers.append(self.source.read(pending.pop(0), chunk_rows=max(1024, self.buffer_rows // max(1, self.open_units))))
+                number, first, stop = pending.pop(0)
+                open_readers.append(self.source.read(self.source.units[number], chunk_rows=chunk_rows, rows=(first, stop)))
             for reader in list(open_readers):
                 chunk = next(reader, None)
                 if chunk is None:

@@ -421,15 +421,22 @@ class Synthesizer:
                 prepared = self._prepare_stream(data, seeds, device, parallel, reservoir_rows, workdir)
                 self._train(prepared, seeds, device, callback, checkpointer, parallel)
         else:
-            self._train(self._prepare_table(data, spec, seeds, device), seeds, device, callback, checkpointer, parallel)
+            prepared = self._prepare_table(data, spec, seeds, device, parallel.world if parallel is not None else 1)
+            self._train(prepared, seeds, device, callback, checkpointer, parallel)
         info = self.fit_info_
         self.fit_info_ = FitInfo(**{**asdict(info), "seconds": time.perf_counter() - started})
         return self
 
-    def _prepare_table(self, data: TableLike, spec: PrivacySpec | None, seeds: np.ndarray, device) -> "_Prepared":
+    def _prepare_table(self, data: TableLike, spec: PrivacySpec | None, seeds: np.ndarray, device, world: int = 1) -> "_Prepared":
         """Validate, encode and hold in memory a whole table (and, for a private fit, release
-        its noisy statistics)."""
+        its noisy statistics); ``world``: data-parallel processes, each of which needs a row."""
         frame, source = _read(data)
+        if len(frame) < world:
+            # A process without rows stepped on an empty batch: "the loss became nan".
+            raise DataError(
+                f"{source} has {len(frame)} rows, fewer than the {world} data-parallel processes: each needs rows "
+                f"to train on; fit it in fewer processes"
+            )
         schema = self._resolve_schema(frame, private=spec is not None, source=source)
         rules = ConstraintPlan(schema)
         conformed = conform(frame, schema, source) if rules.active else frame

@@ -15,7 +15,7 @@ import torch
 
 from conftest import dataset_path
 from synthvae import DataError, ParameterError, Synthesizer, evaluate, read_table
-from synthvae.streaming import TableSource, open_source, scan
+from synthvae.streaming import TableSource, TableStream, open_source, scan
 
 SMALL = dict(epochs=4, latent_dim=8, hidden_dims=(64, 64), prior_components=3, conditional=False)
 
@@ -330,3 +330,102 @@ def test_a_streamed_resume_takes_any_spelling_of_the_path_and_no_checkpoint_insi
         Synthesizer(seed=1, **SMALL).fit("ds", checkpoint_dir="ds/ck")
     assert not (tmp_path / "ds" / "ck").exists()
     Synthesizer(seed=1, **SMALL).fit("ds", checkpoint_dir="ds/_ck")  # names with '_' are not read
+
+
+def test_two_process_streamed_csv_fit(tmp_path):
+    # Every process converts the CSV into its own temporary folder; the scan's training rows
+    # were keyed by those paths, so rank 1 looked up rank 0's files (KeyError), and a CSV of
+    # one row group was refused as "too few row groups (1) for 2 processes". 66,000 rows make
+    # two row groups of 65,536 and 464 rows.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=66_000).round(3), "k": rng.integers(0, 5, 66_000),
+                          "c": rng.choice(["a", "b"], 66_000)})
+    csv = tmp_path / "big.csv"
+    frame.to_csv(csv, index=False)
+    model = tmp_path / "model.synthvae"
+    done = _torchrun(["fit", str(csv), "--streaming", "--reservoir-rows", "2000", "-o", str(model), "--epochs", "1",
+                      "--seed", "3", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "fitted 66000 rows" in done.stderr and "2 processes" in done.stderr
+    fake = Synthesizer.load(model).sample(500, seed=0)
+    assert list(fake.columns) == ["x", "k", "c"] and set(fake["c"]) <= {"a", "b"}
+
+
+_EPOCH_SCRIPT = """
+import sys
+import numpy as np
+import torch
+from synthvae.distributed import Parallel
+from synthvae.streaming import TableSource, TableStream, scan
+parallel = Parallel.from_environment()
+parallel.start(torch.device("cpu"))
+source = TableSource(sys.argv[1])
+found = scan(source, seed=4, reservoir_rows=100, parallel=parallel)
+stream = TableStream(source, found, lambda frame: frame[["row"]].to_numpy(np.float64), seed=1, buffer_rows=1024,
+                     rank=parallel.rank, world=parallel.world)
+for epoch in (1, 2, 3):
+    rows = np.concatenate(list(stream.batches(epoch, 100)))[:, 0]  # this rank's half of each batch of 200
+    np.save(f"{sys.argv[2]}/rows-{epoch}-{parallel.rank}.npy", rows)
+parallel.stop()
+"""
+
+
+def test_two_processes_train_on_the_rows_of_one_process(tmp_path):
+    # Row groups of 5,000, 800 and 200 rows. Each rank read whole row groups, and the steps were
+    # those of the rank with the fewest rows: 2 processes trained on as few as 200 of the 5,400
+    # training rows in an epoch. Now the epoch's order of row groups is cut into two runs of
+    # equal training rows (inside a row group where need be): together they train on as many
+    # rows as one process, each once.
+    sizes, start = (5000, 800, 200), 0
+    (tmp_path / "ds").mkdir()
+    for i, size in enumerate(sizes):
+        part = pd.DataFrame({"row": np.arange(start, start + size), "x": np.random.default_rng(i).normal(size=size)})
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), tmp_path / "ds" / f"part-{i}.parquet")
+        start += size
+    script = tmp_path / "epoch.py"
+    script.write_text(_EPOCH_SCRIPT)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               str(script), str(tmp_path / "ds"), str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    source = TableSource(tmp_path / "ds")
+    found = scan(source, seed=4, reservoir_rows=100)
+    training = set(range(6000)) - set(found.validation.index)
+    alone = TableStream(source, found, lambda frame: frame[["row"]].to_numpy(np.float64), seed=1, buffer_rows=1024)
+    for epoch in (1, 2, 3):
+        ranks = [np.load(tmp_path / f"rows-{epoch}-{rank}.npy") for rank in (0, 1)]
+        one = np.concatenate(list(alone.batches(epoch, 200)))[:, 0]
+        assert len(ranks[0]) == len(ranks[1]) == len(one) // 2 == len(training) // 200 * 100
+        together = np.concatenate(ranks)
+        assert len(set(together)) == len(together) and set(together) <= training
+
+
+def test_torchrun_edge_cases_fit_or_are_refused_clearly(tmp_path, monkeypatch):
+    penguins = read_table(dataset_path("penguins.csv"))
+    # One row group: rank 1 had none to read and the fit died in epoch 1 (a DataError on rank 1,
+    # a raw gloo traceback on rank 0); now the two processes split the row group's rows.
+    pq.write_table(pa.Table.from_pandas(penguins, preserve_index=False), tmp_path / "one-group.parquet")
+    done = _torchrun(["fit", str(tmp_path / "one-group.parquet"), "--streaming", "-o", str(tmp_path / "m.synthvae"),
+                      "--epochs", "2", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "fitted 344 rows" in done.stderr and "2 processes" in done.stderr
+    # One row for two processes: rank 1 stepped on an empty batch ("the loss became nan").
+    penguins.head(1).to_csv(tmp_path / "one.csv", index=False)
+    done = _torchrun(["fit", str(tmp_path / "one.csv"), "-o", str(tmp_path / "m1.synthvae"), "--epochs", "2"], tmp_path)
+    assert done.returncode != 0
+    assert "one.csv' has 1 rows, fewer than the 2 data-parallel processes: each needs rows to train on" in done.stderr
+    assert "nan" not in done.stderr
+    # torchrun's variables set by hand, without the address: a raw "MASTER_ADDR expected" ValueError.
+    from click.testing import CliRunner
+    from synthvae.cli import cli
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    for name in ("MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path / "one.csv"), "-o", str(tmp_path / "m2.synthvae")])
+    assert result.exit_code == 1
+    assert "Error: WORLD_SIZE is 2 but MASTER_ADDR and MASTER_PORT are not set" in result.output
+    monkeypatch.setenv("RANK", "2")
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path / "one.csv"), "-o", str(tmp_path / "m2.synthvae")])
+    assert result.exit_code == 1 and "Error: RANK is 2, outside 0 to 1" in result.output
