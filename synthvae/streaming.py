@@ -14,9 +14,10 @@ One streamed **scan** (:func:`scan`) then reads every row once and keeps:
   ``max_categories``): the error of a quantile read from ``R`` rows is about ``1 / sqrt(R)``
   in rank (0.003 for the default 100,000 rows), below what the model itself reaches;
 - **exact statistics** of every column, which correct what a sample can miss: which columns
-  hold nulls, the min / max of numeric columns, every category of a categorical column (up to
-  ``_MAX_TRACKED`` distinct values) and each category's count, which decides the pooled rare
-  categories;
+  hold nulls, the min / max of numeric columns, whether their numbers are all whole and how many
+  decimal places they need, the earliest and latest datetimes, every category of a categorical
+  column (up to ``_MAX_TRACKED`` distinct values) and each category's count, which decides the
+  pooled rare categories;
 - the **validation rows**: a row is held out for early stopping when another hash of its position
   falls below the validation share (at most 20,000 rows in all, as in memory); training never
   sees them.
@@ -46,9 +47,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError
+from synthvae.inference import decimal_places, whole_numbers
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks
 from synthvae.schema import ColumnKind, NumericType, Schema
-from synthvae.validation import category_text
+from synthvae.validation import category_text, conform
 
 logger = logging.getLogger(__name__)
 
@@ -124,14 +126,15 @@ class TableSource:
             raise DataError(f"{self.label!r} has no rows: cannot learn from an empty table")
 
     def read(self, unit: Unit, chunk_rows: int = _CHUNK_ROWS, rows: tuple[int, int] | None = None,
-             ) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+             columns: list[str] | None = None) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
         """The unit's rows in chunks: (their positions in the table, the rows as pandas reads them);
-        ``rows``: only its rows ``[first, stop)`` (counted from the unit's first row)."""
+        ``rows``: only its rows ``[first, stop)`` (counted from the unit's first row);
+        ``columns``: only those columns."""
         first, stop = rows if rows is not None else (0, unit.rows)
         try:
             reader = pq.ParquetFile(unit.path, page_checksum_verification=True)
             offset = 0
-            for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group]):
+            for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group], columns=columns):
                 size = batch.num_rows
                 low, high = max(first - offset, 0), min(stop - offset, size)
                 if low < high:
@@ -251,6 +254,14 @@ class ColumnStats:
         nulls: Missing values.
         low: Least value of a numeric column (``None`` when some chunk was not numeric).
         high: Largest value.
+        numeric: Every chunk was of numbers.
+        whole: Every number is whole (and below 2**53: an integer column holds it).
+        places: The most decimal places a chunk of numbers needs (0: none seen off a whole
+            number; ``None``: more than six, not rounded), by inference's rule.
+        first: Earliest value of a column of datetimes (``None``: none seen).
+        last: Latest value.
+        midnight: Every datetime is at midnight (a resolution of days).
+        datetimes: Every chunk with values was of datetimes (not text).
         counts: Count of each distinct present value (``None`` past ``_MAX_TRACKED`` values).
     """
 
@@ -258,15 +269,25 @@ class ColumnStats:
     low: float | None = None
     high: float | None = None
     numeric: bool = True
+    whole: bool = True
+    places: int | None = 0
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+    midnight: bool = True
+    datetimes: bool = True
     counts: dict | None = field(default_factory=dict)
 
     def merge(self, other: "ColumnStats") -> None:
         """Add another part of the table's statistics."""
         self.nulls += other.nulls
-        for name, pick in (("low", min), ("high", max)):
+        for name, pick in (("low", min), ("high", max), ("first", min), ("last", max)):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
         self.numeric = self.numeric and other.numeric
+        self.whole = self.whole and other.whole
+        self.places = None if self.places is None or other.places is None else max(self.places, other.places)
+        self.midnight = self.midnight and other.midnight
+        self.datetimes = self.datetimes and other.datetimes
         if self.counts is None or other.counts is None:
             self.counts = None
             return
@@ -283,8 +304,14 @@ class ColumnStats:
                 low, high = float(present.min()), float(present.max())
                 self.low = low if self.low is None else min(self.low, low)
                 self.high = high if self.high is None else max(self.high, high)
+                if pd.api.types.is_float_dtype(present.dtype):
+                    self._add_fractions(present.to_numpy(np.float64))
         elif series.notna().any():
             self.numeric = False
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            self.add_datetimes(series)
+        elif series.notna().any():
+            self.datetimes = False
         if self.counts is not None:
             try:
                 counts = series.value_counts(dropna=True)
@@ -295,6 +322,29 @@ class ColumnStats:
                 self.counts[value] = self.counts.get(value, 0) + int(count)
             if len(self.counts) > _MAX_TRACKED:
                 self.counts = None
+
+    def _add_fractions(self, values: np.ndarray) -> None:
+        """Whole numbers or not, and the decimal places, of a chunk of floats (infinities are
+        refused later, by conform)."""
+        values = values[np.isfinite(values)]
+        if not values.size or whole_numbers(values):
+            return
+        self.whole = False
+        if self.places is not None:
+            places = decimal_places(values)
+            self.places = None if places is None else max(self.places, places)
+
+    def add_datetimes(self, values: pd.Series) -> None:
+        """The earliest and latest of datetimes (time zones as UTC, as conform reads them)."""
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        present = values.dropna()
+        if not len(present):
+            return
+        first, last = present.min(), present.max()
+        self.first = first if self.first is None else min(self.first, first)
+        self.last = last if self.last is None else max(self.last, last)
+        self.midnight = self.midnight and bool((present == present.dt.normalize()).all())
 
 
 @dataclass
@@ -419,14 +469,19 @@ def _shrink(kept: list[pd.DataFrame], keys: list[np.ndarray], size: int):
 
 
 # ------------------------------------------------------------------ schema from the scan
-def widen_schema(schema: Schema, found: Scan, source: str) -> Schema:
-    """An inferred schema (from the reservoir) corrected by the scan's exact statistics: nulls
-    anywhere make a column nullable, numeric bounds are the table's, categories are every value
-    the table holds.
+def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
+    """An inferred schema (from the reservoir) corrected by the scan's exact statistics, to what
+    inference from the whole table would give: nulls anywhere make a column nullable; numeric
+    bounds are the table's, an integer column with a fraction anywhere becomes a float one, and
+    decimal places are the most any value needs; datetime bounds are the table's, at a
+    resolution of seconds when some value is not at midnight; categories are every value the
+    table holds.
 
     Raises:
-        DataError: A categorical column holds more distinct values than can be counted.
+        DataError: A categorical column holds more distinct values than can be counted, or a
+            datetime that does not parse (as encoding it would).
     """
+    label = repr(source.label)
     columns = []
     for column in schema:
         stats = found.stats.get(column.name)
@@ -437,21 +492,81 @@ def widen_schema(schema: Schema, found: Scan, source: str) -> Schema:
         if stats.nulls and not column.nullable and column.kind is not ColumnKind.ID:
             changes["nullable"] = True
         if column.kind is ColumnKind.NUMERIC and stats.numeric and stats.low is not None:
-            integer = column.type is NumericType.INTEGER
-            low, high = (int(stats.low), int(stats.high)) if integer else (stats.low, stats.high)
-            if column.min is not None:
-                changes["min"] = min(low, column.min)
-            if column.max is not None:
-                changes["max"] = max(high, column.max)
+            changes.update(_numeric_changes(column, stats))
+        if column.kind is ColumnKind.DATETIME:
+            changes.update(_datetime_changes(column, _datetime_facts(column, stats, source)))
         if column.kind is ColumnKind.CATEGORICAL:
             if stats.counts is None:
                 raise DataError(
-                    f"{source}: column {column.name!r} holds more than {_MAX_TRACKED} distinct values; "
+                    f"{label}: column {column.name!r} holds more than {_MAX_TRACKED} distinct values; "
                     f"give a schema that makes it an id or personal column, or drop it"
                 )
             changes["categories"] = _all_categories(column.categories, stats.counts)
         columns.append(replace(column, **changes) if changes else column)
     return replace(schema, columns=tuple(columns))
+
+
+def _numeric_changes(column, stats: ColumnStats) -> dict:
+    """Type, decimals and bounds of a numeric column from the whole table's numbers."""
+    changes: dict = {}
+    integer = column.type is NumericType.INTEGER
+    if integer and not stats.whole:  # the sample held whole numbers only
+        integer = False
+        places = f" with {stats.places} decimal places" if stats.places is not None else ""
+        changes.update(type=NumericType.FLOAT, decimals=stats.places,
+                       description=f"inferred: numbers{places} (whole numbers in the sample only)")
+    elif not integer and column.decimals is not None and (stats.places is None or stats.places > column.decimals):
+        changes["decimals"] = stats.places
+    low, high = (int(stats.low), int(stats.high)) if integer else (stats.low, stats.high)
+    if column.min is not None:
+        changes["min"] = min(low, column.min)
+    if column.max is not None:
+        changes["max"] = max(high, column.max)
+    return changes
+
+
+def _datetime_facts(column, stats: ColumnStats, source: TableSource) -> ColumnStats:
+    """Earliest, latest and midnight-only of a datetime column over the whole table: from the
+    scan where every chunk held datetimes; else its text parsed as encoding parses it, from the
+    distinct values the scan counted, or (past ``_MAX_TRACKED`` of them) from one more read of
+    that column alone."""
+    if stats.datetimes:
+        return stats
+    facts = ColumnStats()
+    alone = Schema(columns=(replace(column, min=None, max=None),))
+
+    def parse(values: pd.Series) -> pd.Series:
+        frame = pd.DataFrame({column.name: values.reset_index(drop=True)})
+        return conform(frame, alone, repr(source.label), check_bounds=False, check_nulls=False)[column.name]
+
+    if stats.counts is not None:
+        facts.add_datetimes(parse(pd.Series(list(stats.counts), dtype=object)))
+        return facts
+    for unit in source.units:
+        for _, frame in source.read(unit, columns=[column.name]):
+            facts.add_datetimes(parse(frame.iloc[:, 0]))
+    return facts
+
+
+def _datetime_changes(column, facts: ColumnStats) -> dict:
+    """Bounds (the min on the unit's grid, as inference sets it) and resolution of a datetime
+    column from the whole table's datetimes."""
+    changes: dict = {}
+    if facts.first is None:
+        return changes
+    unit = column.unit
+    if unit == "D" and not facts.midnight:
+        unit = changes["unit"] = "s"
+    first = facts.first
+    try:
+        first = first.floor(unit) if unit else first
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        pass  # within a unit of the earliest datetime pandas holds: kept as it is
+    if column.min is not None and first < pd.Timestamp(column.min):
+        changes["min"] = first
+    if column.max is not None and facts.last > pd.Timestamp(column.max):
+        changes["max"] = facts.last
+    return changes
 
 
 def _all_categories(seen: tuple, counts: dict) -> tuple:

@@ -487,7 +487,7 @@ class Synthesizer:
         # on the reservoir might not on every row.
         schema = self._resolve_schema(found.reservoir, derived=False, source=label)
         if self.schema is None:
-            schema = widen_schema(schema, found, label)
+            schema = widen_schema(schema, found, source)
         rules = ConstraintPlan(schema)
         if rules.active:
             raise ParameterError(

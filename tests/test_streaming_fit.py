@@ -429,3 +429,62 @@ def test_torchrun_edge_cases_fit_or_are_refused_clearly(tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "2")
     result = CliRunner().invoke(cli, ["fit", str(tmp_path / "one.csv"), "-o", str(tmp_path / "m2.synthvae")])
     assert result.exit_code == 1 and "Error: RANK is 2, outside 0 to 1" in result.output
+
+
+def test_a_streamed_fit_infers_types_and_decimals_from_every_row(tmp_path):
+    # The type and decimals came from the sample alone: one fraction among whole numbers made
+    # the fit fail in epoch 1 ("the schema says integer but found [5050.25]", a schema the user
+    # never gave), and one value with 3 decimals among 1-decimal ones was rounded to 1.
+    from synthvae import infer_schema
+
+    penguins = read_table(dataset_path("penguins.csv")).dropna().reset_index(drop=True)
+    penguins["body_mass_g"] = penguins["body_mass_g"].astype(float)
+    penguins.loc[200, "body_mass_g"] += 0.25
+    penguins.loc[201, "bill_length_mm"] = 45.123
+    _write_dataset(penguins, tmp_path / "ds", files=2, row_group=100)
+    found = scan(TableSource(tmp_path / "ds"), seed=_fit_scan_seed(0), reservoir_rows=20)
+    assert not {200, 201} & set(found.reservoir.index)
+    syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=20)
+    whole = infer_schema(penguins)
+    for name, kind, decimals in (("body_mass_g", "float", 2), ("bill_length_mm", "float", 3)):
+        column = syn.schema_[name]
+        assert (column.type.value, column.decimals) == (kind, decimals) == (whole[name].type.value, whole[name].decimals)
+        assert (column.min, column.max) == (whole[name].min, whole[name].max)
+    assert syn.schema_["flipper_length_mm"].type.value == "integer"  # whole numbers everywhere stay integers
+
+
+def test_a_streamed_fit_takes_datetime_bounds_from_every_row(tmp_path):
+    # Only numeric bounds were widened: seattle's dates with a 30-row sample had bounds
+    # 2012-01-16..2015-12-03 (the table's are 2012-01-01..2015-12-31).
+    from synthvae import infer_schema
+
+    seattle = dataset_path("seattle_weather.csv")
+    whole = infer_schema(read_table(seattle))["date"]
+    text = Synthesizer(seed=0, **SMALL).fit(seattle, streaming=True, reservoir_rows=30).schema_["date"]
+    assert (text.min, text.max, text.unit) == (whole.min, whole.max, whole.unit)
+    # Parquet datetimes, one of them not at midnight (the sample's are: days)
+    frame = read_table(seattle)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame.loc[700, "date"] += pd.Timedelta(hours=6)
+    _write_dataset(frame, tmp_path / "ds", files=2, row_group=200)
+    column = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=30).schema_["date"]
+    assert (column.min, column.max, column.unit) == (whole.min, whole.max, "s") == (whole.min, whole.max, infer_schema(frame)["date"].unit)
+
+
+def test_datetime_bounds_past_the_counted_values_come_from_a_read_of_the_column(tmp_path):
+    # Text timestamps with more distinct values than the scan counts (100,000) are parsed in
+    # one more read of that column alone.
+    from synthvae import infer_schema
+    from synthvae.streaming import widen_schema
+
+    rng = np.random.default_rng(0)
+    stamps = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.permutation(110_000) * 61, unit="s")
+    frame = pd.DataFrame({"at": stamps.strftime("%Y-%m-%d %H:%M:%S"), "x": rng.normal(size=110_000)})
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "t.parquet", row_group_size=40_000)
+    source = TableSource(tmp_path / "t.parquet")
+    found = scan(source, seed=1, reservoir_rows=50)
+    assert found.stats["at"].counts is None
+    sampled = infer_schema(found.reservoir, derived=False)
+    widened = widen_schema(sampled, found, source)["at"]
+    assert sampled["at"].min > stamps.min()
+    assert (widened.min, widened.max) == (stamps.min(), stamps.max())
