@@ -502,11 +502,12 @@ class Synthesizer:
         def before_encoding(layout) -> None:
             """Slots of categorical columns from the whole table's counts; the network and
             training budget for the layout; then the memory check of what a streamed fit holds
-            (the sample and the shuffle buffer)."""
+            (the sample, the validation rows and the shuffle buffer)."""
             preprocessor.fit_category_counts(counts)
             chosen["network"], chosen["config"] = self._network_and_budget(False, found.rows, preprocessor.layout_)
             latent_dim, hidden_dims, head, _ = chosen["network"]
-            rows = len(found.reservoir) + len(found.validation) + _STREAM_BUFFER
+            # The shuffle buffer holds at most the training rows (344 of a small table, not 65,536).
+            rows = len(found.reservoir) + len(found.validation) + min(_STREAM_BUFFER, sum(found.train_rows.values()))
             batch = chosen["config"].resolve_batch_size(found.rows)
             check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label, streamed=True,
                              categorical_head=head)

@@ -100,3 +100,19 @@ def test_a_sample_too_large_for_memory_is_refused_before_drawing(monkeypatch, tm
     # Batch by batch into a file, the same count is only a matter of time: the first batch comes.
     assert len(next(synth.iter_sample(10**11, batch_size=1000))) == 1000
     assert len(synth.sample(20_000, seed=0)) == 20_000
+
+
+def test_a_streamed_fit_counts_its_shuffle_buffer_at_the_rows_it_holds(monkeypatch):
+    # The check counted a full 65,536-row shuffle buffer: penguins (344 rows) fitted in memory
+    # under a 3 MB budget but was refused when streamed.
+    from conftest import dataset_path
+
+    penguins = dataset_path("penguins.csv")
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", "3000000")
+    Synthesizer(**TINY).fit(penguins)
+    streamed = Synthesizer(**TINY).fit(penguins, streaming=True)
+    assert streamed.fit_info_.rows == 344
+    # Refused, a streamed fit is told to hold a smaller sample, not to stream.
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", "100000")
+    with pytest.raises(DataError, match=r"penguins.csv': a fit of .*lower reservoir_rows \(synthvae fit --reservoir-rows\)$"):
+        Synthesizer(**TINY).fit(penguins, streaming=True)
