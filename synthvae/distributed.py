@@ -78,7 +78,7 @@ class Parallel:
         if missing:
             raise ParameterError(
                 f"WORLD_SIZE is {self.world} but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
-                f"(where the processes meet rank 0): start data-parallel fits with torchrun --nproc-per-node K "
+                f"(the address at which the processes meet): start data-parallel fits with torchrun --nproc-per-node K "
                 f"-m synthvae fit ..., or unset WORLD_SIZE to fit in one process"
             )
         backend = "nccl" if device.type == "cuda" else "gloo"
