@@ -37,17 +37,26 @@ class Parallel:
 
     @classmethod
     def from_environment(cls) -> "Parallel | None":
-        """The group ``torchrun`` started this process in, or ``None`` when it runs alone."""
-        world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+        """The group ``torchrun`` started this process in, or ``None`` when it runs alone.
+
+        Raises:
+            ParameterError: ``WORLD_SIZE`` is not a whole number, or above 1 without a
+                whole-number ``RANK`` below it.
+        """
+        how = "start data-parallel runs with torchrun --nproc-per-node K -m synthvae ..., or unset WORLD_SIZE"
+        text = os.environ.get("WORLD_SIZE", "1") or "1"
+        try:
+            world = int(text)
+        except ValueError:
+            raise ParameterError(f"WORLD_SIZE is {text!r}, not a whole number; {how}") from None
         if world <= 1:
             return None
         try:
             rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
         except (KeyError, ValueError):
-            raise ParameterError(
-                f"WORLD_SIZE is {world} but RANK is not set: start data-parallel fits with "
-                f"torchrun --nproc-per-node K -m synthvae fit ..."
-            ) from None
+            raise ParameterError(f"WORLD_SIZE is {world} but RANK is {os.environ.get('RANK')!r}; {how}") from None
+        if not 0 <= rank < world:
+            raise ParameterError(f"RANK is {rank}, outside 0 to {world - 1} (WORLD_SIZE is {world}); {how}")
         return cls(rank=rank, world=world, local_rank=local_rank)
 
     def device(self, device: torch.device) -> torch.device:
@@ -57,9 +66,21 @@ class Parallel:
         return device
 
     def start(self, device: torch.device) -> None:
-        """Join the process group (once per process): NCCL for CUDA, gloo for the CPU."""
+        """Join the process group (once per process): NCCL for CUDA, gloo for the CPU.
+
+        Raises:
+            ParameterError: ``MASTER_ADDR`` or ``MASTER_PORT`` (where the processes meet, set
+                by ``torchrun``) is not set.
+        """
         if dist.is_initialized():
             return
+        missing = [name for name in ("MASTER_ADDR", "MASTER_PORT") if not os.environ.get(name)]
+        if missing:
+            raise ParameterError(
+                f"WORLD_SIZE is {self.world} but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set "
+                f"(the address at which the processes meet): start data-parallel fits with torchrun --nproc-per-node K "
+                f"-m synthvae fit ..., or unset WORLD_SIZE to fit in one process"
+            )
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(device)

@@ -249,9 +249,7 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
     text wrote them ("'$1,234.50' reads as 1234.5"): such a column is always numeric, as an id
     would drop amounts and categories of numbers would not match the text."""
     finite = values.to_numpy()
-    # From 2**53 on every float is whole and whole numbers no longer have a float each (2**53 + 1
-    # reads as 2**53): such columns are floats (sampled integers must also fit in int64).
-    integral = bool(np.all(finite == np.round(finite))) and bool(np.abs(finite).max() < _EXACT_INTEGERS)
+    integral = whole_numbers(finite)
     unique = np.unique(finite)
     how = f", written as text ({written}; sampled as plain numbers)" if written else ""
     if integral:
@@ -268,7 +266,7 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
                                        f"change kind to numeric if they are quantities"))
         return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER,
                       min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers" + how)
-    decimals = _decimals(unique)
+    decimals = decimal_places(unique)
     places = f" with {decimals} decimal places" if decimals is not None else ""
     return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
                   decimals=decimals, min=float(unique[0]), max=float(unique[-1]),
@@ -372,7 +370,14 @@ def _counted_id(name: str, why: str) -> Column:
                   description=f"inferred: {why} (a key), regenerated as {name}_0, {name}_1, ...")
 
 
-def _decimals(values: np.ndarray) -> int | None:
+def whole_numbers(values: np.ndarray) -> bool:
+    """Whether finite floats are all whole numbers that an integer column holds: from 2**53 on
+    every float is whole and whole numbers no longer have a float each (2**53 + 1 reads as
+    2**53), so such columns are floats (sampled integers must also fit in int64)."""
+    return bool(np.all(values == np.round(values))) and bool(np.abs(values).max() < _EXACT_INTEGERS)
+
+
+def decimal_places(values: np.ndarray) -> int | None:
     """The fewest decimal places (1 to 6) that keep every value, or ``None`` (no rounding).
 
     ``d`` places keep a value when rounding moves it by at most 10**-(d+3) and by at most a

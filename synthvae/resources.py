@@ -182,7 +182,8 @@ def check_fit_memory(
         budget: Bytes the fit may use; ``None``: ``MEMORY_SHARE`` of the available memory
             (the environment variable ``SYNTHVAE_MEMORY_LIMIT``, in bytes, overrides it). No
             check when neither is known.
-        streamed: The rows are streamed (the message then does not suggest streaming).
+        streamed: The rows are streamed (the message then suggests a smaller sample, not
+            streaming).
         categorical_head: Width of the categorical head (0: none).
 
     Returns:
@@ -211,7 +212,9 @@ def check_fit_memory(
         f"{wide} columns take more than 20. Lower max_categories (rare categories are pooled), "
         f"mark high-cardinality columns as id or personal in the schema, drop columns, or fit on "
         f"fewer rows"
-        + ("" if streamed else "; or stream the table from its file (fit(path, streaming=True), "
+        + ("; or sample fewer rows (the rows a streamed fit holds are its sample, its validation rows and "
+           "its shuffle buffer): lower reservoir_rows (synthvae fit --reservoir-rows)" if streamed else
+           "; or stream the table from its file (fit(path, streaming=True), "
            "synthvae fit --streaming): memory then follows the batch, not the rows")
     )
 

@@ -14,15 +14,17 @@ One streamed **scan** (:func:`scan`) then reads every row once and keeps:
   ``max_categories``): the error of a quantile read from ``R`` rows is about ``1 / sqrt(R)``
   in rank (0.003 for the default 100,000 rows), below what the model itself reaches;
 - **exact statistics** of every column, which correct what a sample can miss: which columns
-  hold nulls, the min / max of numeric columns, every category of a categorical column (up to
-  ``_MAX_TRACKED`` distinct values) and each category's count, which decides the pooled rare
-  categories;
+  hold nulls, the min / max of numeric columns, whether their numbers are all whole and how many
+  decimal places they need, the earliest and latest datetimes, every category of a categorical
+  column (up to ``_MAX_TRACKED`` distinct values) and each category's count, which decides the
+  pooled rare categories;
 - the **validation rows**: a row is held out for early stopping when another hash of its position
   falls below the validation share (at most 20,000 rows in all, as in memory); training never
   sees them.
 
 Each epoch then streams shuffled batches (:meth:`TableStream.batches`): the units are put in a
-seeded random order (rank ``r`` of ``k`` takes every ``k``-th), several units are read at once
+seeded random order (among ``k`` data-parallel processes, rank ``r`` reads the ``r``-th of ``k``
+runs of that order holding the same number of training rows), several units are read at once
 in chunks, each chunk is validated and encoded, and a shuffle buffer mixes the rows of those
 units before they are cut into batches. Memory is that of the buffer, the open units and the
 model: it grows with the batch and buffer sizes, not with the table.
@@ -45,9 +47,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError
+from synthvae.inference import decimal_places, whole_numbers
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks
 from synthvae.schema import ColumnKind, NumericType, Schema
-from synthvae.validation import category_text
+from synthvae.validation import category_text, conform
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +87,14 @@ class TableSource:
     Args:
         path: The file or folder.
         label: How error messages name the input (the original CSV for a converted one).
+        origin: The file the Parquet files were converted from (a CSV), which identifies the
+            input for checkpoints in their place.
     """
 
-    def __init__(self, path: str | os.PathLike, label: str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, label: str | None = None, origin: str | os.PathLike | None = None) -> None:
         self.path = Path(path)
         self.label = label or str(self.path)
+        self.origin = Path(origin) if origin is not None else None
         files = _parquet_files(self.path)
         self.units: list[Unit] = []
         self.columns: list[str] | None = None
@@ -119,15 +125,25 @@ class TableSource:
         if self.rows == 0:
             raise DataError(f"{self.label!r} has no rows: cannot learn from an empty table")
 
-    def read(self, unit: Unit, chunk_rows: int = _CHUNK_ROWS) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
-        """The unit's rows in chunks: (their positions in the table, the rows as pandas reads them)."""
+    def read(self, unit: Unit, chunk_rows: int = _CHUNK_ROWS, rows: tuple[int, int] | None = None,
+             columns: list[str] | None = None) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """The unit's rows in chunks: (their positions in the table, the rows as pandas reads them);
+        ``rows``: only its rows ``[first, stop)`` (counted from the unit's first row);
+        ``columns``: only those columns."""
+        first, stop = rows if rows is not None else (0, unit.rows)
         try:
             reader = pq.ParquetFile(unit.path, page_checksum_verification=True)
-            offset = unit.start
-            for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group]):
-                frame = batch.to_pandas()
-                yield np.arange(offset, offset + len(frame), dtype=np.uint64), frame
-                offset += len(frame)
+            offset = 0
+            for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group], columns=columns):
+                size = batch.num_rows
+                low, high = max(first - offset, 0), min(stop - offset, size)
+                if low < high:
+                    frame = (batch if high - low == size else batch.slice(low, high - low)).to_pandas()
+                    start = unit.start + offset
+                    yield np.arange(start + low, start + high, dtype=np.uint64), frame
+                offset += size
+                if offset >= stop:
+                    return
         except (OSError, pa.ArrowException) as exc:
             raise DataError(
                 f"cannot read row group {unit.row_group} of {str(unit.path)!r} ({type(exc).__name__}: "
@@ -135,9 +151,12 @@ class TableSource:
             ) from None
 
     def identity(self) -> dict:
-        """What identifies this input's content for checkpoints: files, sizes, modification times."""
-        files = sorted({u.path for u in self.units})
-        return {"rows": self.rows, "files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
+        """What identifies this input's content for checkpoints: its rows, and each file's absolute
+        path (so ``data`` and ``./data`` are one input), size and modification time; for a
+        converted CSV, the CSV's own (its Parquet parts are new files in every fit)."""
+        files = [self.origin] if self.origin is not None else sorted({u.path for u in self.units})
+        return {"rows": self.rows,
+                "files": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
 
 
 def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSource:
@@ -158,7 +177,20 @@ def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSou
     for number, frame in enumerate(read_csv_chunks(path, _CSV_PART_ROWS)):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, parts / f"part-{number:06d}.parquet", row_group_size=_CSV_ROW_GROUP)
-    return TableSource(parts, label=str(path))
+    return TableSource(parts, label=str(path), origin=path)
+
+
+def read_as_data(path: str | os.PathLike, dataset: str | os.PathLike) -> bool:
+    """Whether files under ``path`` would be read as part of the dataset folder ``dataset`` (a
+    folder inside it, or the folder itself, whose names do not start with ``.`` or ``_``)."""
+    dataset, path = Path(dataset), Path(path)
+    if not dataset.is_dir():
+        return False
+    try:
+        inner = path.resolve().relative_to(dataset.resolve())
+    except ValueError:
+        return False
+    return not any(part.startswith((".", "_")) for part in inner.parts)
 
 
 def _parquet_files(path: Path) -> list[Path]:
@@ -222,6 +254,14 @@ class ColumnStats:
         nulls: Missing values.
         low: Least value of a numeric column (``None`` when some chunk was not numeric).
         high: Largest value.
+        numeric: Every chunk was of numbers.
+        whole: Every number is whole (and below 2**53: an integer column holds it).
+        places: The most decimal places a chunk of numbers needs (0: none seen off a whole
+            number; ``None``: more than six, not rounded), by inference's rule.
+        first: Earliest value of a column of datetimes (``None``: none seen).
+        last: Latest value.
+        midnight: Every datetime is at midnight (a resolution of days).
+        datetimes: Every chunk with values was of datetimes (not text).
         counts: Count of each distinct present value (``None`` past ``_MAX_TRACKED`` values).
     """
 
@@ -229,15 +269,25 @@ class ColumnStats:
     low: float | None = None
     high: float | None = None
     numeric: bool = True
+    whole: bool = True
+    places: int | None = 0
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+    midnight: bool = True
+    datetimes: bool = True
     counts: dict | None = field(default_factory=dict)
 
     def merge(self, other: "ColumnStats") -> None:
         """Add another part of the table's statistics."""
         self.nulls += other.nulls
-        for name, pick in (("low", min), ("high", max)):
+        for name, pick in (("low", min), ("high", max), ("first", min), ("last", max)):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
         self.numeric = self.numeric and other.numeric
+        self.whole = self.whole and other.whole
+        self.places = None if self.places is None or other.places is None else max(self.places, other.places)
+        self.midnight = self.midnight and other.midnight
+        self.datetimes = self.datetimes and other.datetimes
         if self.counts is None or other.counts is None:
             self.counts = None
             return
@@ -254,8 +304,14 @@ class ColumnStats:
                 low, high = float(present.min()), float(present.max())
                 self.low = low if self.low is None else min(self.low, low)
                 self.high = high if self.high is None else max(self.high, high)
+                if pd.api.types.is_float_dtype(present.dtype):
+                    self._add_fractions(present.to_numpy(np.float64))
         elif series.notna().any():
             self.numeric = False
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            self.add_datetimes(series)
+        elif series.notna().any():
+            self.datetimes = False
         if self.counts is not None:
             try:
                 counts = series.value_counts(dropna=True)
@@ -267,6 +323,29 @@ class ColumnStats:
             if len(self.counts) > _MAX_TRACKED:
                 self.counts = None
 
+    def _add_fractions(self, values: np.ndarray) -> None:
+        """Whole numbers or not, and the decimal places, of a chunk of floats (infinities are
+        refused later, by conform)."""
+        values = values[np.isfinite(values)]
+        if not values.size or whole_numbers(values):
+            return
+        self.whole = False
+        if self.places is not None:
+            places = decimal_places(values)
+            self.places = None if places is None else max(self.places, places)
+
+    def add_datetimes(self, values: pd.Series) -> None:
+        """The earliest and latest of datetimes (time zones as UTC, as conform reads them)."""
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        present = values.dropna()
+        if not len(present):
+            return
+        first, last = present.min(), present.max()
+        self.first = first if self.first is None else min(self.first, first)
+        self.last = last if self.last is None else max(self.last, last)
+        self.midnight = self.midnight and bool((present == present.dt.normalize()).all())
+
 
 @dataclass
 class Scan:
@@ -277,7 +356,9 @@ class Scan:
         reservoir: The uniform sample (raw rows, in table order).
         validation: The held-out rows (raw rows, in table order).
         validation_share: Share of rows held out.
-        train_rows: Training rows of each unit (its rows less its held-out ones).
+        train_rows: Training rows of each unit (its rows less its held-out ones), by the unit's
+            number in the source's ``units``: the same in every process, whatever folder each
+            converted a CSV into.
         stats: Exact statistics per column.
         seed: The seed of the row hashes (which rows are held out).
     """
@@ -286,7 +367,7 @@ class Scan:
     reservoir: pd.DataFrame
     validation: pd.DataFrame
     validation_share: float
-    train_rows: dict[Unit, int]
+    train_rows: dict[int, int]
     stats: dict[str, ColumnStats]
     seed: int
 
@@ -312,8 +393,8 @@ def scan(
     one process would make (the reservoir is the rows with the smallest keys either way).
     """
     share = validation_share(source.rows, validation_fraction)
-    units = source.units if parallel is None else source.units[parallel.rank :: parallel.world]
-    part = _scan_units(source, units, seed, reservoir_rows, share)
+    numbers = range(len(source.units)) if parallel is None else range(parallel.rank, len(source.units), parallel.world)
+    part = _scan_units(source, numbers, seed, reservoir_rows, share)
     if parallel is not None:
         part = _merge(parallel.gather(part), source.columns, reservoir_rows)
     kept, keys, held, stats, train_rows = part
@@ -325,16 +406,17 @@ def scan(
     return Scan(source.rows, reservoir, validation, share, train_rows, stats, int(seed))
 
 
-def _scan_units(source: TableSource, units: list[Unit], seed: int, reservoir_rows: int, share: float) -> tuple:
-    """One process's part of the scan: (reservoir rows, their keys, held-out rows, statistics,
-    training rows per unit)."""
+def _scan_units(source: TableSource, numbers: range, seed: int, reservoir_rows: int, share: float) -> tuple:
+    """One process's part of the scan, of the units ``numbers``: (reservoir rows, their keys,
+    held-out rows, statistics, training rows per unit number)."""
     stats = {name: ColumnStats() for name in source.columns}
     kept: list[pd.DataFrame] = []
     kept_keys: list[np.ndarray] = []
     kept_rows, threshold = 0, 1.0
     held: list[pd.DataFrame] = []
-    train_rows: dict[Unit, int] = {}
-    for unit in units:
+    train_rows: dict[int, int] = {}
+    for number in numbers:
+        unit = source.units[number]
         held_here = 0
         for positions, frame in source.read(unit):
             frame.columns = source.columns
@@ -354,7 +436,7 @@ def _scan_units(source: TableSource, units: list[Unit], seed: int, reservoir_row
             if kept_rows > 2 * reservoir_rows:
                 kept, kept_keys, threshold = _shrink(kept, kept_keys, reservoir_rows)
                 kept_rows = sum(len(k) for k in kept_keys)
-        train_rows[unit] = unit.rows - held_here
+        train_rows[number] = unit.rows - held_here
     kept, kept_keys, _ = _shrink(kept, kept_keys, reservoir_rows)
     frame = kept[0] if kept else None
     return frame, (kept_keys[0] if kept_keys else np.zeros(0)), (pd.concat(held) if held else None), stats, train_rows
@@ -366,7 +448,7 @@ def _merge(parts: list[tuple], columns: list[str], reservoir_rows: int) -> tuple
     kept, keys, _ = _shrink(frames, [p[1] for p in parts if p[0] is not None], reservoir_rows)
     helds = [p[2] for p in parts if p[2] is not None]
     stats = {name: ColumnStats() for name in columns}
-    train_rows: dict[Unit, int] = {}
+    train_rows: dict[int, int] = {}
     for part in parts:
         for name in columns:
             stats[name].merge(part[3][name])
@@ -387,14 +469,19 @@ def _shrink(kept: list[pd.DataFrame], keys: list[np.ndarray], size: int):
 
 
 # ------------------------------------------------------------------ schema from the scan
-def widen_schema(schema: Schema, found: Scan, source: str) -> Schema:
-    """An inferred schema (from the reservoir) corrected by the scan's exact statistics: nulls
-    anywhere make a column nullable, numeric bounds are the table's, categories are every value
-    the table holds.
+def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
+    """An inferred schema (from the reservoir) corrected by the scan's exact statistics, to what
+    inference from the whole table would give: nulls anywhere make a column nullable; numeric
+    bounds are the table's, an integer column with a fraction anywhere becomes a float one, and
+    decimal places are the most any value needs; datetime bounds are the table's, at a
+    resolution of seconds when some value is not at midnight; categories are every value the
+    table holds.
 
     Raises:
-        DataError: A categorical column holds more distinct values than can be counted.
+        DataError: A categorical column holds more distinct values than can be counted, or a
+            datetime that does not parse (as encoding it would).
     """
+    label = repr(source.label)
     columns = []
     for column in schema:
         stats = found.stats.get(column.name)
@@ -405,21 +492,81 @@ def widen_schema(schema: Schema, found: Scan, source: str) -> Schema:
         if stats.nulls and not column.nullable and column.kind is not ColumnKind.ID:
             changes["nullable"] = True
         if column.kind is ColumnKind.NUMERIC and stats.numeric and stats.low is not None:
-            integer = column.type is NumericType.INTEGER
-            low, high = (int(stats.low), int(stats.high)) if integer else (stats.low, stats.high)
-            if column.min is not None:
-                changes["min"] = min(low, column.min)
-            if column.max is not None:
-                changes["max"] = max(high, column.max)
+            changes.update(_numeric_changes(column, stats))
+        if column.kind is ColumnKind.DATETIME:
+            changes.update(_datetime_changes(column, _datetime_facts(column, stats, source)))
         if column.kind is ColumnKind.CATEGORICAL:
             if stats.counts is None:
                 raise DataError(
-                    f"{source}: column {column.name!r} holds more than {_MAX_TRACKED} distinct values; "
+                    f"{label}: column {column.name!r} holds more than {_MAX_TRACKED} distinct values; "
                     f"give a schema that makes it an id or personal column, or drop it"
                 )
             changes["categories"] = _all_categories(column.categories, stats.counts)
         columns.append(replace(column, **changes) if changes else column)
     return replace(schema, columns=tuple(columns))
+
+
+def _numeric_changes(column, stats: ColumnStats) -> dict:
+    """Type, decimals and bounds of a numeric column from the whole table's numbers."""
+    changes: dict = {}
+    integer = column.type is NumericType.INTEGER
+    if integer and not stats.whole:  # the sample held whole numbers only
+        integer = False
+        places = f" with {stats.places} decimal places" if stats.places is not None else ""
+        changes.update(type=NumericType.FLOAT, decimals=stats.places,
+                       description=f"inferred: numbers{places} (whole numbers in the sample only)")
+    elif not integer and column.decimals is not None and (stats.places is None or stats.places > column.decimals):
+        changes["decimals"] = stats.places
+    low, high = (int(stats.low), int(stats.high)) if integer else (stats.low, stats.high)
+    if column.min is not None:
+        changes["min"] = min(low, column.min)
+    if column.max is not None:
+        changes["max"] = max(high, column.max)
+    return changes
+
+
+def _datetime_facts(column, stats: ColumnStats, source: TableSource) -> ColumnStats:
+    """Earliest, latest and midnight-only of a datetime column over the whole table: from the
+    scan where every chunk held datetimes; else its text parsed as encoding parses it, from the
+    distinct values the scan counted, or (past ``_MAX_TRACKED`` of them) from one more read of
+    that column alone."""
+    if stats.datetimes:
+        return stats
+    facts = ColumnStats()
+    alone = Schema(columns=(replace(column, min=None, max=None),))
+
+    def parse(values: pd.Series) -> pd.Series:
+        frame = pd.DataFrame({column.name: values.reset_index(drop=True)})
+        return conform(frame, alone, repr(source.label), check_bounds=False, check_nulls=False)[column.name]
+
+    if stats.counts is not None:
+        facts.add_datetimes(parse(pd.Series(list(stats.counts), dtype=object)))
+        return facts
+    for unit in source.units:
+        for _, frame in source.read(unit, columns=[column.name]):
+            facts.add_datetimes(parse(frame.iloc[:, 0]))
+    return facts
+
+
+def _datetime_changes(column, facts: ColumnStats) -> dict:
+    """Bounds (the min on the unit's grid, as inference sets it) and resolution of a datetime
+    column from the whole table's datetimes."""
+    changes: dict = {}
+    if facts.first is None:
+        return changes
+    unit = column.unit
+    if unit == "D" and not facts.midnight:
+        unit = changes["unit"] = "s"
+    first = facts.first
+    try:
+        first = first.floor(unit) if unit else first
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        pass  # within a unit of the earliest datetime pandas holds: kept as it is
+    if column.min is not None and first < pd.Timestamp(column.min):
+        changes["min"] = first
+    if column.max is not None and facts.last > pd.Timestamp(column.max):
+        changes["max"] = facts.last
+    return changes
 
 
 def _all_categories(seen: tuple, counts: dict) -> tuple:
@@ -456,6 +603,12 @@ def _is_whole(value) -> bool:
 class TableStream:
     """The training rows of a scanned source as shuffled, encoded batches.
 
+    Each epoch puts the units in a seeded random order. Alone, a process reads them all; among
+    ``world`` data-parallel processes, that order is cut into ``world`` runs of the same number
+    of training rows (to one row; a cut may fall inside a unit, whose rows are then split), and
+    rank ``r`` reads the ``r``-th. So every process makes the same number of steps and together
+    they train on the rows one process would, whatever the units' sizes.
+
     Args:
         source: The input.
         found: Its scan.
@@ -464,8 +617,11 @@ class TableStream:
         buffer_rows: Rows mixed by the shuffle buffer before they are cut into batches.
         open_units: Units read at once (their chunks interleave in the buffer).
         rank: This process's rank among ``world`` data-parallel processes; each reads only its
-            share of the units.
+            share of the rows.
         world: Processes in all.
+
+    Raises:
+        DataError: Fewer training rows than processes (a process would have none).
     """
 
     def __init__(
@@ -490,23 +646,57 @@ class TableStream:
         self.rank, self.world = int(rank), int(world)
         self.rows = sum(found.train_rows.values())
         self.prefetch = 8  # batches read ahead
+        if self.rows < self.world:
+            raise DataError(
+                f"{source.label!r} has {self.rows} training rows ({found.rows} rows, {len(found.validation)} held out "
+                f"for validation), fewer than the {self.world} data-parallel processes: each needs rows to train "
+                f"on; fit it in fewer processes"
+            )
+        # Positions of the held-out rows, to find where a rank's share of training rows ends.
+        self._held = np.sort(found.validation.index.to_numpy(np.int64)) if len(found.validation) else np.zeros(0, np.int64)
 
     def identity(self) -> dict:
         """What fixes the batches, for checkpoints: the input's files, the seed, the buffer."""
         return {**self.source.identity(), "seed": self.seed, "buffer_rows": self.buffer_rows,
                 "open_units": self.open_units, "rank": self.rank, "world": self.world}
 
-    def _order(self, epoch: int) -> list[list[Unit]]:
-        """Each rank's units for ``epoch``, in that epoch's random order."""
+    def _shares(self, epoch: int) -> list[list[tuple[int, int, int]]]:
+        """Each rank's rows for ``epoch``: pieces ``(unit number, first row, stop)`` of the units in
+        that epoch's random order; rank ``r`` takes training rows ``r * T // world`` to
+        ``(r + 1) * T // world`` (``T`` of them in all) of that order."""
         rng = np.random.default_rng([self.seed, epoch])
-        order = [self.source.units[i] for i in rng.permutation(len(self.source.units))]
-        return [order[r :: self.world] for r in range(self.world)]
+        order = rng.permutation(len(self.source.units))
+        if self.world == 1:
+            return [[(int(n), 0, self.source.units[n].rows) for n in order]]
+        shares: list[list[tuple[int, int, int]]] = [[] for _ in range(self.world)]
+        rank, done = 0, 0  # training rows before the unit
+        for n in order:
+            unit, train = self.source.units[n], self.found.train_rows[n]
+            first = 0
+            while rank < self.world and done + train >= (rank + 1) * self.rows // self.world:
+                stop = self._row_after(unit, (rank + 1) * self.rows // self.world - done)
+                if stop > first:
+                    shares[rank].append((int(n), first, stop))
+                rank, first = rank + 1, stop
+            if rank < self.world and first < unit.rows:
+                shares[rank].append((int(n), first, unit.rows))
+            done += train
+        return shares
+
+    def _row_after(self, unit: Unit, train: int) -> int:
+        """The first row of ``unit`` (from its start) with ``train`` of its training rows before it."""
+        held = self._held[np.searchsorted(self._held, unit.start) : np.searchsorted(self._held, unit.start + unit.rows)]
+        held = held - unit.start
+        stop = train
+        while stop - np.searchsorted(held, stop) < train:  # rows held out before stop do not count
+            stop = train + int(np.searchsorted(held, stop))
+        return stop
 
     def steps(self, epoch: int, batch_size: int) -> int:
-        """Batches each rank yields in ``epoch``: the same on every rank (data-parallel steps
-        must match), whole batches of the rank with the fewest rows, at least one."""
-        per_rank = [sum(self.found.train_rows[u] for u in units) for units in self._order(epoch)]
-        return max(1, min(per_rank) // batch_size)
+        """Batches each rank yields in ``epoch`` (the same on every rank: data-parallel steps must
+        match): the whole batches of ``batch_size * world`` rows the training rows make, at least
+        one. Each rank holds at least ``steps * batch_size`` training rows."""
+        return max(1, self.rows // (batch_size * self.world))
 
     def batches(self, epoch: int, batch_size: int) -> Iterator[np.ndarray]:
         """This rank's shuffled batches of ``epoch`` (1-based), exactly :meth:`steps` of them,
@@ -516,25 +706,20 @@ class TableStream:
 
     def _batches(self, epoch: int, batch_size: int) -> Iterator[np.ndarray]:
         steps = self.steps(epoch, batch_size)
-        mine = self._order(epoch)[self.rank]
-        if not sum(self.found.train_rows[u] for u in mine):
-            raise DataError(
-                f"{self.source.label!r} has too few row groups ({len(self.source.units)}) for {self.world} "
-                f"processes: rank {self.rank} has no rows to train on; write it in more row groups or use fewer processes"
-            )
+        mine = self._shares(epoch)[self.rank]
         rng = np.random.default_rng([self.seed, epoch, self.rank, 1])
         for done, batch in enumerate(self._shuffled(mine, rng, batch_size), start=1):
             yield batch
             if done == steps:
                 return
 
-    def _shuffled(self, units: list[Unit], rng: np.random.Generator, batch_size: int) -> Iterator[np.ndarray]:
-        """Endless batches of the units' training rows through the shuffle buffer; after the
-        first pass the units come round again in a new order (a rank short of rows for its
-        steps, on a tiny table)."""
+    def _shuffled(self, pieces: list[tuple[int, int, int]], rng: np.random.Generator, batch_size: int) -> Iterator[np.ndarray]:
+        """Endless batches of the pieces' training rows through the shuffle buffer; after the
+        first pass the pieces come round again in a new order (a table with fewer rows than one
+        step takes)."""
         share, parts, held, lap = self.found.validation_share, [], 0, 0
         while True:
-            order = units if lap == 0 else [units[i] for i in rng.permutation(len(units))]
+            order = pieces if lap == 0 else [pieces[i] for i in rng.permutation(len(pieces))]
             lap += 1
             chunks = self._interleaved(order)
             while True:
@@ -558,13 +743,15 @@ class TableStream:
                 if chunk is None:
                     break
 
-    def _interleaved(self, units: list[Unit]) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
-        """Chunks of ``units``, ``open_units`` of them read in turn."""
-        pending = list(units)
+    def _interleaved(self, pieces: list[tuple[int, int, int]]) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """Chunks of ``pieces``, ``open_units`` of them read in turn."""
+        pending = list(pieces)
         open_readers: list[Iterator] = []
+        chunk_rows = max(1024, self.buffer_rows // max(1, self.open_units))
         while pending or open_readers:
             while pending and len(open_readers) < self.open_units:
-                open_readers.append(self.source.read(pending.pop(0), chunk_rows=max(1024, self.buffer_rows // max(1, self.open_units))))
+                number, first, stop = pending.pop(0)
+                open_readers.append(self.source.read(self.source.units[number], chunk_rows=chunk_rows, rows=(first, stop)))
             for reader in list(open_readers):
                 chunk = next(reader, None)
                 if chunk is None:

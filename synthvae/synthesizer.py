@@ -44,7 +44,7 @@ from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_lat
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
 from synthvae.schema import ColumnKind, Schema, load_schema
-from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, scan, widen_schema
+from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, read_as_data, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform, refuse_out_of_bounds
 
@@ -408,6 +408,11 @@ class Synthesizer:
         if stream and spec is not None:
             raise ParameterError("a private fit cannot stream its input yet: give a table that fits in memory")
         _check_count("reservoir_rows", reservoir_rows, minimum=1)
+        if stream and checkpoint_dir is not None and read_as_data(checkpoint_dir, data):
+            raise ParameterError(
+                f"checkpoint_dir {str(checkpoint_dir)!r} is inside the dataset folder {str(data)!r}, every file of "
+                f"which is read as data (a resume would find the checkpoint there); put it outside that folder"
+            )
         checkpointer = Checkpointer(checkpoint_dir, checkpoint_every, resume) if checkpoint_dir is not None else None
         started = time.perf_counter()
         device = resolve_device(self.device)
@@ -422,15 +427,22 @@ class Synthesizer:
                 prepared = self._prepare_stream(data, seeds, device, parallel, reservoir_rows, workdir)
                 self._train(prepared, seeds, device, callback, checkpointer, parallel)
         else:
-            self._train(self._prepare_table(data, spec, seeds, device), seeds, device, callback, checkpointer, parallel)
+            prepared = self._prepare_table(data, spec, seeds, device, parallel.world if parallel is not None else 1)
+            self._train(prepared, seeds, device, callback, checkpointer, parallel)
         info = self.fit_info_
         self.fit_info_ = FitInfo(**{**asdict(info), "seconds": time.perf_counter() - started})
         return self
 
-    def _prepare_table(self, data: TableLike, spec: PrivacySpec | None, seeds: np.ndarray, device) -> "_Prepared":
+    def _prepare_table(self, data: TableLike, spec: PrivacySpec | None, seeds: np.ndarray, device, world: int = 1) -> "_Prepared":
         """Validate, encode and hold in memory a whole table (and, for a private fit, release
-        its noisy statistics)."""
+        its noisy statistics); ``world``: data-parallel processes, each of which needs a row."""
         frame, source = _read(data)
+        if len(frame) < world:
+            # A process without rows stepped on an empty batch: "the loss became nan".
+            raise DataError(
+                f"{source} has {len(frame)} rows, fewer than the {world} data-parallel processes: each needs rows "
+                f"to train on; fit it in fewer processes"
+            )
         schema = self._resolve_schema(frame, private=spec is not None, source=source)
         rules = ConstraintPlan(schema)
         conformed = conform(frame, schema, source) if rules.active else frame
@@ -481,7 +493,7 @@ class Synthesizer:
         # on the reservoir might not on every row.
         schema = self._resolve_schema(found.reservoir, derived=False, source=label)
         if self.schema is None:
-            schema = widen_schema(schema, found, label)
+            schema = widen_schema(schema, found, source)
         rules = ConstraintPlan(schema)
         if rules.active:
             raise ParameterError(
@@ -496,11 +508,12 @@ class Synthesizer:
         def before_encoding(layout) -> None:
             """Slots of categorical columns from the whole table's counts; the network and
             training budget for the layout; then the memory check of what a streamed fit holds
-            (the sample and the shuffle buffer)."""
+            (the sample, the validation rows and the shuffle buffer)."""
             preprocessor.fit_category_counts(counts)
             chosen["network"], chosen["config"] = self._network_and_budget(False, found.rows, preprocessor.layout_)
             latent_dim, hidden_dims, head, _ = chosen["network"]
-            rows = len(found.reservoir) + len(found.validation) + _STREAM_BUFFER
+            # The shuffle buffer holds at most the training rows (344 of a small table, not 65,536).
+            rows = len(found.reservoir) + len(found.validation) + min(_STREAM_BUFFER, sum(found.train_rows.values()))
             batch = chosen["config"].resolve_batch_size(found.rows)
             check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label, streamed=True,
                              categorical_head=head)

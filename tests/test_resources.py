@@ -126,3 +126,19 @@ def test_the_memory_limit_takes_bytes_as_digits_or_e_notation(monkeypatch):
     for value in ("4000000000", " 4e9 "):
         monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", value)
         assert len(Synthesizer(**TINY).fit(frame).sample(10)) == 10
+
+
+def test_a_streamed_fit_counts_its_shuffle_buffer_at_the_rows_it_holds(monkeypatch):
+    # The check counted a full 65,536-row shuffle buffer: penguins (344 rows) fitted in memory
+    # under a 3 MB budget but was refused when streamed.
+    from conftest import dataset_path
+
+    penguins = dataset_path("penguins.csv")
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", "3000000")
+    Synthesizer(**TINY).fit(penguins)
+    streamed = Synthesizer(**TINY).fit(penguins, streaming=True)
+    assert streamed.fit_info_.rows == 344
+    # Refused, a streamed fit is told to hold a smaller sample, not to stream.
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", "100000")
+    with pytest.raises(DataError, match=r"penguins.csv': a fit of .*lower reservoir_rows \(synthvae fit --reservoir-rows\)$"):
+        Synthesizer(**TINY).fit(penguins, streaming=True)

@@ -15,7 +15,7 @@ import torch
 
 from conftest import dataset_path
 from synthvae import DataError, ParameterError, Synthesizer, evaluate, read_table
-from synthvae.streaming import TableSource, open_source, scan
+from synthvae.streaming import TableSource, TableStream, open_source, scan
 
 SMALL = dict(epochs=4, latent_dim=8, hidden_dims=(64, 64), prior_components=3, conditional=False)
 
@@ -281,3 +281,210 @@ def test_a_streamed_fit_removes_its_temporary_folder(tmp_path, monkeypatch, diam
 def _refuse_second_epoch(progress) -> None:
     if progress.epoch >= 2:
         raise ParameterError("stop here")
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop_at(epoch: int):
+    def callback(progress) -> None:
+        if progress.epoch == epoch:
+            raise _Stop(f"stopped at epoch {epoch}")
+    return callback
+
+
+def _same_weights(a: Synthesizer, b: Synthesizer) -> None:
+    first, second = a.model_.state_dict(), b.model_.state_dict()
+    assert first.keys() == second.keys()
+    for key, value in first.items():
+        assert torch.equal(value, second[key]), key
+
+
+def test_a_streamed_csv_fit_resumes_from_its_checkpoint(tmp_path):
+    # The checkpoint was tied to the CSV's temporary Parquet parts (new files in every fit), so
+    # the same fit with resume=True was always refused as "other data".
+    csv = tmp_path / "penguins.csv"
+    read_table(dataset_path("penguins.csv")).to_csv(csv, index=False)
+    whole = Synthesizer(seed=3, **SMALL).fit(csv, streaming=True)
+    with pytest.raises(_Stop):
+        Synthesizer(seed=3, **SMALL).fit(csv, streaming=True, checkpoint_dir=tmp_path / "ck", checkpoint_every=0,
+                                         callback=_stop_at(2))
+    resumed = Synthesizer(seed=3, **SMALL).fit(csv, streaming=True, checkpoint_dir=tmp_path / "ck", resume=True)
+    _same_weights(whole, resumed)
+    assert resumed.history_ == whole.history_
+
+
+def test_a_streamed_resume_takes_any_spelling_of_the_path_and_no_checkpoint_inside_the_data(tmp_path, monkeypatch, diamonds):
+    _write_dataset(diamonds.head(1200), tmp_path / "ds", files=2, row_group=300)
+    whole = Synthesizer(seed=1, **SMALL).fit(tmp_path / "ds")
+    with pytest.raises(_Stop):
+        Synthesizer(seed=1, **SMALL).fit(tmp_path / "ds", checkpoint_dir=tmp_path / "ck", checkpoint_every=0,
+                                         callback=_stop_at(2))
+    monkeypatch.chdir(tmp_path)  # the same folder, now as a relative path (it was refused as other data)
+    resumed = Synthesizer(seed=1, **SMALL).fit("ds", checkpoint_dir="ck", resume=True)
+    _same_weights(whole, resumed)
+    # A checkpoint folder inside the dataset was accepted, and its checkpoint then read as data
+    # ("holds files that are not Parquet") by the resume; now refused before the fit starts.
+    with pytest.raises(ParameterError, match=r"checkpoint_dir 'ds/ck' is inside the dataset folder 'ds'.*outside"):
+        Synthesizer(seed=1, **SMALL).fit("ds", checkpoint_dir="ds/ck")
+    assert not (tmp_path / "ds" / "ck").exists()
+    Synthesizer(seed=1, **SMALL).fit("ds", checkpoint_dir="ds/_ck")  # names with '_' are not read
+
+
+def test_two_process_streamed_csv_fit(tmp_path):
+    # Every process converts the CSV into its own temporary folder; the scan's training rows
+    # were keyed by those paths, so rank 1 looked up rank 0's files (KeyError), and a CSV of
+    # one row group was refused as "too few row groups (1) for 2 processes". 66,000 rows make
+    # two row groups of 65,536 and 464 rows.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=66_000).round(3), "k": rng.integers(0, 5, 66_000),
+                          "c": rng.choice(["a", "b"], 66_000)})
+    csv = tmp_path / "big.csv"
+    frame.to_csv(csv, index=False)
+    model = tmp_path / "model.synthvae"
+    done = _torchrun(["fit", str(csv), "--streaming", "--reservoir-rows", "2000", "-o", str(model), "--epochs", "1",
+                      "--seed", "3", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "fitted 66000 rows" in done.stderr and "2 processes" in done.stderr
+    fake = Synthesizer.load(model).sample(500, seed=0)
+    assert list(fake.columns) == ["x", "k", "c"] and set(fake["c"]) <= {"a", "b"}
+
+
+_EPOCH_SCRIPT = """
+import sys
+import numpy as np
+import torch
+from synthvae.distributed import Parallel
+from synthvae.streaming import TableSource, TableStream, scan
+parallel = Parallel.from_environment()
+parallel.start(torch.device("cpu"))
+source = TableSource(sys.argv[1])
+found = scan(source, seed=4, reservoir_rows=100, parallel=parallel)
+stream = TableStream(source, found, lambda frame: frame[["row"]].to_numpy(np.float64), seed=1, buffer_rows=1024,
+                     rank=parallel.rank, world=parallel.world)
+for epoch in (1, 2, 3):
+    rows = np.concatenate(list(stream.batches(epoch, 100)))[:, 0]  # this rank's half of each batch of 200
+    np.save(f"{sys.argv[2]}/rows-{epoch}-{parallel.rank}.npy", rows)
+parallel.stop()
+"""
+
+
+def test_two_processes_train_on_the_rows_of_one_process(tmp_path):
+    # Row groups of 5,000, 800 and 200 rows. Each rank read whole row groups, and the steps were
+    # those of the rank with the fewest rows: 2 processes trained on as few as 200 of the 5,400
+    # training rows in an epoch. Now the epoch's order of row groups is cut into two runs of
+    # equal training rows (inside a row group where need be): together they train on as many
+    # rows as one process, each once.
+    sizes, start = (5000, 800, 200), 0
+    (tmp_path / "ds").mkdir()
+    for i, size in enumerate(sizes):
+        part = pd.DataFrame({"row": np.arange(start, start + size), "x": np.random.default_rng(i).normal(size=size)})
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), tmp_path / "ds" / f"part-{i}.parquet")
+        start += size
+    script = tmp_path / "epoch.py"
+    script.write_text(_EPOCH_SCRIPT)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               str(script), str(tmp_path / "ds"), str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    source = TableSource(tmp_path / "ds")
+    found = scan(source, seed=4, reservoir_rows=100)
+    training = set(range(6000)) - set(found.validation.index)
+    alone = TableStream(source, found, lambda frame: frame[["row"]].to_numpy(np.float64), seed=1, buffer_rows=1024)
+    for epoch in (1, 2, 3):
+        ranks = [np.load(tmp_path / f"rows-{epoch}-{rank}.npy") for rank in (0, 1)]
+        one = np.concatenate(list(alone.batches(epoch, 200)))[:, 0]
+        assert len(ranks[0]) == len(ranks[1]) == len(one) // 2 == len(training) // 200 * 100
+        together = np.concatenate(ranks)
+        assert len(set(together)) == len(together) and set(together) <= training
+
+
+def test_torchrun_edge_cases_fit_or_are_refused_clearly(tmp_path, monkeypatch):
+    penguins = read_table(dataset_path("penguins.csv"))
+    # One row group: rank 1 had none to read and the fit died in epoch 1 (a DataError on rank 1,
+    # a raw gloo traceback on rank 0); now the two processes split the row group's rows.
+    pq.write_table(pa.Table.from_pandas(penguins, preserve_index=False), tmp_path / "one-group.parquet")
+    done = _torchrun(["fit", str(tmp_path / "one-group.parquet"), "--streaming", "-o", str(tmp_path / "m.synthvae"),
+                      "--epochs", "2", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "fitted 344 rows" in done.stderr and "2 processes" in done.stderr
+    # One row for two processes: rank 1 stepped on an empty batch ("the loss became nan").
+    penguins.head(1).to_csv(tmp_path / "one.csv", index=False)
+    done = _torchrun(["fit", str(tmp_path / "one.csv"), "-o", str(tmp_path / "m1.synthvae"), "--epochs", "2"], tmp_path)
+    assert done.returncode != 0
+    assert "one.csv' has 1 rows, fewer than the 2 data-parallel processes: each needs rows to train on" in done.stderr
+    assert "nan" not in done.stderr
+    # torchrun's variables set by hand, without the address: a raw "MASTER_ADDR expected" ValueError.
+    from click.testing import CliRunner
+    from synthvae.cli import cli
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    for name in ("MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path / "one.csv"), "-o", str(tmp_path / "m2.synthvae")])
+    assert result.exit_code == 1
+    assert "Error: WORLD_SIZE is 2 but MASTER_ADDR and MASTER_PORT are not set" in result.output
+    monkeypatch.setenv("RANK", "2")
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path / "one.csv"), "-o", str(tmp_path / "m2.synthvae")])
+    assert result.exit_code == 1 and "Error: RANK is 2, outside 0 to 1" in result.output
+
+
+def test_a_streamed_fit_infers_types_and_decimals_from_every_row(tmp_path):
+    # The type and decimals came from the sample alone: one fraction among whole numbers made
+    # the fit fail in epoch 1 ("the schema says integer but found [5050.25]", a schema the user
+    # never gave), and one value with 3 decimals among 1-decimal ones was rounded to 1.
+    from synthvae import infer_schema
+
+    penguins = read_table(dataset_path("penguins.csv")).dropna().reset_index(drop=True)
+    penguins["body_mass_g"] = penguins["body_mass_g"].astype(float)
+    penguins.loc[200, "body_mass_g"] += 0.25
+    penguins.loc[201, "bill_length_mm"] = 45.123
+    _write_dataset(penguins, tmp_path / "ds", files=2, row_group=100)
+    found = scan(TableSource(tmp_path / "ds"), seed=_fit_scan_seed(0), reservoir_rows=20)
+    assert not {200, 201} & set(found.reservoir.index)
+    syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=20)
+    whole = infer_schema(penguins)
+    for name, kind, decimals in (("body_mass_g", "float", 2), ("bill_length_mm", "float", 3)):
+        column = syn.schema_[name]
+        assert (column.type.value, column.decimals) == (kind, decimals) == (whole[name].type.value, whole[name].decimals)
+        assert (column.min, column.max) == (whole[name].min, whole[name].max)
+    assert syn.schema_["flipper_length_mm"].type.value == "integer"  # whole numbers everywhere stay integers
+
+
+def test_a_streamed_fit_takes_datetime_bounds_from_every_row(tmp_path):
+    # Only numeric bounds were widened: seattle's dates with a 30-row sample had bounds
+    # 2012-01-16..2015-12-03 (the table's are 2012-01-01..2015-12-31).
+    from synthvae import infer_schema
+
+    seattle = dataset_path("seattle_weather.csv")
+    whole = infer_schema(read_table(seattle))["date"]
+    text = Synthesizer(seed=0, **SMALL).fit(seattle, streaming=True, reservoir_rows=30).schema_["date"]
+    assert (text.min, text.max, text.unit) == (whole.min, whole.max, whole.unit)
+    # Parquet datetimes, one of them not at midnight (the sample's are: days)
+    frame = read_table(seattle)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame.loc[700, "date"] += pd.Timedelta(hours=6)
+    _write_dataset(frame, tmp_path / "ds", files=2, row_group=200)
+    column = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=30).schema_["date"]
+    assert (column.min, column.max, column.unit) == (whole.min, whole.max, "s") == (whole.min, whole.max, infer_schema(frame)["date"].unit)
+
+
+def test_datetime_bounds_past_the_counted_values_come_from_a_read_of_the_column(tmp_path):
+    # Text timestamps with more distinct values than the scan counts (100,000) are parsed in
+    # one more read of that column alone.
+    from synthvae import infer_schema
+    from synthvae.streaming import widen_schema
+
+    rng = np.random.default_rng(0)
+    stamps = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.permutation(110_000) * 61, unit="s")
+    frame = pd.DataFrame({"at": stamps.strftime("%Y-%m-%d %H:%M:%S"), "x": rng.normal(size=110_000)})
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "t.parquet", row_group_size=40_000)
+    source = TableSource(tmp_path / "t.parquet")
+    found = scan(source, seed=1, reservoir_rows=50)
+    assert found.stats["at"].counts is None
+    sampled = infer_schema(found.reservoir, derived=False)
+    widened = widen_schema(sampled, found, source)["at"]
+    assert sampled["at"].min > stamps.min()
+    assert (widened.min, widened.max) == (stamps.min(), stamps.max())
