@@ -437,7 +437,7 @@ class Synthesizer:
         """Validate, encode and hold in memory a whole table (and, for a private fit, release
         its noisy statistics); ``world``: data-parallel processes, each of which needs a row."""
         frame, source = _read(data)
-        if len(frame) < world:
+        if 0 < len(frame) < world:  # an empty table is refused as such below
             # A process without rows stepped on an empty batch: "the loss became nan".
             raise DataError(
                 f"{source} has {len(frame)} rows, fewer than the {world} data-parallel processes: each needs rows "
