@@ -646,7 +646,7 @@ class TableStream:
         self.rank, self.world = int(rank), int(world)
         self.rows = sum(found.train_rows.values())
         self.prefetch = 8  # batches read ahead
-        if self.rows < self.world:
+        if 0 < self.rows < self.world:  # none at all: the validation share took them (training refuses it)
             raise DataError(
                 f"{source.label!r} has {self.rows} training rows ({found.rows} rows, {len(found.validation)} held out "
                 f"for validation), fewer than the {self.world} data-parallel processes: each needs rows to train "
