@@ -492,11 +492,14 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Embedding .parquet or .csv (columns z0, z1, ...).")
 @click.option("--variance", is_flag=True, help="Also write the posterior variances (var_z0, ...).")
+@click.option("--components", default=None, metavar="active|K",
+              help="Project onto the active principal axes of the latent ('active') or the first K (columns pc0, pc1, ...); "
+                   "default: the whole latent (z0, z1, ...).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw a 2-D picture (PNG) of the embedding.")
 @click.option("--color-by", help="Column of DATA that colours the picture.")
 @_device_option
 @_library_errors
-def encode_command(model, data, output, variance, plot_path, color_by, device) -> None:
+def encode_command(model, data, output, variance, components, plot_path, color_by, device) -> None:
     """Write each row's latent embedding (its posterior mean under MODEL)."""
     _check_table_output(output)
     _check_not_input(output, data, model)
@@ -517,9 +520,13 @@ def encode_command(model, data, output, variance, plot_path, color_by, device) -
         raise click.ClickException(f"--color-by {color_by!r} is not a column of {data!r}")
     if plot_path and not len(table):
         raise click.ClickException(f"--plot: {data!r} has no rows to draw")
-    embedding = syn.encode(table, variance=variance, source=repr(data))
+    if components is not None and components != "active":
+        if not components.isdigit():
+            raise click.BadParameter(f"{components!r}: give 'active' or a whole number", param_hint="--components")
+        components = int(components)
+    embedding = syn.encode(table, variance=variance, components=components, source=repr(data))
     write_table(embedding, output)
-    message = f"wrote a {embedding.shape[0]} x {sum(c.startswith('z') for c in embedding.columns)} embedding to {output}"
+    message = f"wrote a {embedding.shape[0]} x {sum(c.startswith(('z', 'pc')) for c in embedding.columns)} embedding to {output}"
     if plot_path:
         from synthvae.plot import plot_embedding
 

@@ -36,7 +36,7 @@ def plot_embedding(
     title: str = "latent embedding",
     max_categories: int = 12,
 ) -> None:
-    """Write a scatter plot PNG of an embedding (the ``z*`` columns of :meth:`Synthesizer.encode`).
+    """Write a scatter plot PNG of an embedding (the ``z*`` or ``pc*`` columns of :meth:`Synthesizer.encode`).
 
     Args:
         embedding: Rows by latent dimensions.
@@ -52,7 +52,7 @@ def plot_embedding(
         import matplotlib.pyplot as plt
     except ImportError:
         raise ParameterError("plotting needs matplotlib: pip install 'synthvae[plot]'") from None
-    means = embedding[[c for c in embedding.columns if str(c).startswith("z")]].to_numpy(dtype=np.float64)
+    means = embedding[[c for c in embedding.columns if str(c).startswith(("z", "pc"))]].to_numpy(dtype=np.float64)
     coords, axis = project_2d(means)
     fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
     try:

@@ -63,6 +63,24 @@ class MixturePrior:
         """The same prior on ``device``."""
         return MixturePrior(self.weights.to(device), self.means.to(device), self.scale_tril.to(device))
 
+    def principal_axes(self) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """The mixture's mean ``(D,)``, the principal axes of its covariance ``(D, D)`` (columns,
+        largest variance first, each signed so that its largest entry is positive), and how many
+        are active: those :func:`fit_mixture_prior` fitted the components in, whose variance
+        is above :data:`_ACTIVE_VARIANCE` (the others hold the training rows' own variance plus
+        the regulariser, under it). A fitted mixture keeps the axes of the posterior means it was
+        fitted to, with no training row."""
+        weights = self.weights.double() / self.weights.double().sum()
+        means, tril = self.means.double(), self.scale_tril.double()
+        center = weights @ means
+        spread = means - center
+        covariance = torch.einsum("k,kij->ij", weights, tril @ tril.transpose(1, 2)) + (spread.T * weights) @ spread
+        variances, axes = torch.linalg.eigh(0.5 * (covariance + covariance.T))
+        variances, axes = variances.flip(0), axes.flip(1)
+        signs = torch.sign(axes.gather(0, axes.abs().argmax(0, keepdim=True)))
+        active = max(1, int((variances > _ACTIVE_VARIANCE + _REG_COVAR).sum()))
+        return center.float(), (axes * signs).float(), active
+
     def sample(self, n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
         """Draw ``n`` latents ``(n, D)``: a component per row, then its Gaussian."""
         comp = torch.multinomial(self.weights.to(device), n, replacement=True, generator=generator)  # (n,)

@@ -564,6 +564,44 @@ def test_encode_shape_index_and_variance(fitted_penguins, penguins):
     assert both.shape == (len(frame), 32) and (both.filter(like="var_") > 0).all().all()
 
 
+
+def test_encode_reduces_to_the_active_principal_axes(fitted_penguins, penguins):
+    # The latent's 16 dimensions, most of them inactive, were the only embedding: no reduction.
+    frame = penguins.dropna().set_index(penguins.dropna().index * 3)
+    raw = fitted_penguins.encode(frame).to_numpy()
+    active = fitted_penguins.encode(frame, components="active", variance=True)
+    names = [c for c in active.columns if c.startswith("pc")]
+    assert 1 <= len(names) < 16 and active.index.equals(frame.index)
+    assert list(active.columns) == names + [f"var_{c}" for c in names] and (active[[f"var_{c}" for c in names]] > 0).all().all()
+    spread = active[names].std().to_numpy()
+    assert (np.diff(spread) <= 0.05).all()  # largest spread first (up to sampling)
+    # Distances between rows are kept: the dropped axes hardly vary.
+    full = np.linalg.norm(raw[:, None] - raw[None], axis=2)
+    kept = np.linalg.norm(active[names].to_numpy()[:, None] - active[names].to_numpy()[None], axis=2)
+    assert np.corrcoef(full.ravel(), kept.ravel())[0, 1] > 0.99
+    two = fitted_penguins.encode(frame, components=2)
+    np.testing.assert_allclose(two.to_numpy(), active[names[:2]].to_numpy(), rtol=1e-5, atol=1e-6)
+    for wrong in (0, 17, "all", 2.5, True):
+        with pytest.raises(ParameterError, match="components must be"):
+            fitted_penguins.encode(frame, components=wrong)
+
+
+def test_cli_encode_writes_the_reduced_embedding_and_its_picture(tmp_path, penguins, fitted_penguins):
+    fitted_penguins.save(tmp_path / "m.synthvae")
+    data = tmp_path / "penguins.csv"
+    penguins.dropna().to_csv(data, index=False)
+    out, png = tmp_path / "emb.parquet", tmp_path / "emb.png"
+    result = CliRunner().invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(data), "-o", str(out), "--components", "active",
+                                      "--plot", str(png), "--color-by", "species"])
+    assert result.exit_code == 0, result.output
+    embedding = read_table(out)
+    assert list(embedding.columns) == [f"pc{i}" for i in range(embedding.shape[1])] and embedding.shape[1] < 16
+    assert f"x {embedding.shape[1]} embedding" in result.output
+    with Image.open(png) as image:
+        assert image.size[0] > 100
+    result = CliRunner().invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(data), "-o", str(out), "--components", "most"])
+    assert result.exit_code == 2 and "--components" in result.output
+
 def test_impute_gives_observed_cells_back_as_given(fitted_penguins, penguins):
     # A column with a time zone came back in UTC without one (00:00+02:00 as 22:00 the day
     # before), and a column labelled 0 came back labelled '0'.
