@@ -390,7 +390,7 @@ def embedding(syn: Synthesizer, train: pd.DataFrame, target: str) -> dict:
     latent = syn.encode(rows).to_numpy()
     # The matrix the model is fed: the model's table (derived columns left out: computed from
     # the others, they add nothing).
-    encoded = syn.preprocessor_.transform(syn._model_table(rows, "rows"))
+    encoded = syn.preprocessor_.transform(syn.constraints_.forward(syn._conformed(rows, "rows")))
     y = rows[target].astype(str)
     # Compare at the latent's effective size: its principal components keeping 99% of the
     # variance (most of the 64 dimensions of a VAE's latent are inactive), against as many
