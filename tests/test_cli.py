@@ -196,3 +196,43 @@ def test_options_that_would_do_nothing_are_refused(runner, tmp_path):
         assert result.exit_code == 2 and words in result.output, (args, result.output)
     result = runner.invoke(cli, ["encode", "m.synthvae", data, "-o", str(tmp_path / "e.parquet"), "--plot", str(tmp_path / "p.pdf")])
     assert result.exit_code == 1 and "name it *.png" in result.output
+
+
+OVERWRITES = [
+    ("from-sdv -o DATA", ["schema", "from-sdv", "{meta}", "--data", "{data}", "-o", "{data}"], "-o", "data.csv"),
+    ("from-sdv -o METADATA", ["schema", "from-sdv", "{meta}", "--data", "{data}", "-o", "{meta}"], "-o", "meta.json"),
+    ("evaluate --json SCHEMA", ["evaluate", "{data}", "{data}", "--metrics", "quality", "--schema", "{schema}",
+                                "--json", "{schema}"], "--json", "s.json"),
+    ("evaluate --html REAL", ["evaluate", "{data}", "{data}", "--metrics", "quality", "--html", "{data}"], "--html", "data.csv"),
+    ("evaluate --json SYNTHETIC", ["evaluate", "{data}", "{other}", "--metrics", "quality", "--json", "{other}"],
+     "--json", "other.json"),
+    ("privacy-check --json HOLDOUT", ["privacy-check", "{data}", "{data}", "--holdout", "{hold}", "--json", "{hold}"],
+     "--json", "hold.json"),
+]
+
+
+@pytest.mark.parametrize("name, args, option, clobbered", OVERWRITES, ids=[case[0] for case in OVERWRITES])
+def test_outputs_that_are_inputs_are_refused_before_any_work(runner, tmp_path, name, args, option, clobbered):
+    table = pd.read_csv(dataset_path("penguins.csv")).head(40)
+    files = {"data": tmp_path / "data.csv", "meta": tmp_path / "meta.json", "schema": tmp_path / "s.json",
+             "other": tmp_path / "other.json", "hold": tmp_path / "hold.json"}
+    table.to_csv(files["data"], index=False)
+    files["meta"].write_text(json.dumps({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1",
+                                         "columns": {"species": {"sdtype": "categorical"}}}))
+    files["schema"].write_text('{"columns": [{"name": "species", "kind": "categorical", '
+                               '"categories": ["Adelie", "Chinstrap", "Gentoo"]}]}')
+    files["other"].write_text("{}")
+    files["hold"].write_text("{}")
+    before = {key: path.read_bytes() for key, path in files.items()}
+    result = runner.invoke(cli, [part.format(**files) for part in args])
+    assert result.exit_code == 1, result.output
+    assert f"{option} '{tmp_path / clobbered}' is the input file" in result.output
+    assert "it would be overwritten" in result.output
+    assert {key: path.read_bytes() for key, path in files.items()} == before
+
+
+def test_evaluate_json_and_html_may_not_be_one_file(runner, tmp_path):
+    data = dataset_path("penguins.csv")
+    result = runner.invoke(cli, ["evaluate", str(data), str(data), "--json", str(tmp_path / "r.x"), "--html", str(tmp_path / "r.x")])
+    assert result.exit_code == 1 and "--json and --html are the same file" in result.output
+    assert not (tmp_path / "r.x").exists()
