@@ -236,3 +236,22 @@ def test_evaluate_json_and_html_may_not_be_one_file(runner, tmp_path):
     result = runner.invoke(cli, ["evaluate", str(data), str(data), "--json", str(tmp_path / "r.x"), "--html", str(tmp_path / "r.x")])
     assert result.exit_code == 1 and "--json and --html are the same file" in result.output
     assert not (tmp_path / "r.x").exists()
+
+
+@pytest.mark.parametrize("bound, message", [
+    ('"max": ""', "column 'd': max '' is not an ISO 8601 timestamp"),
+    ('"min": "now"', "column 'd': min 'now' is not an ISO 8601 timestamp"),
+])
+def test_schema_check_refuses_a_datetime_bound_that_is_no_date(runner, tmp_path, bound, message):
+    (tmp_path / "d.csv").write_text("d\n2021-01-01\n2021-02-01\n")
+    (tmp_path / "s.json").write_text('{"columns": [{"name": "d", "kind": "datetime", ' + bound + "}]}")
+    result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "d.csv")])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_schema_check_refuses_a_bound_too_large_for_a_float(runner, tmp_path):
+    (tmp_path / "a.csv").write_text("a\n1\n2\n")
+    (tmp_path / "s.json").write_text('{"columns": [{"name": "a", "kind": "numeric", "min": -1' + "0" * 400 + "}]}")
+    result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "a.csv")])
+    assert result.exit_code == 1, result.output
+    assert "column 'a': min is a whole number of 401 digits, too large for a 64-bit float" in result.output
