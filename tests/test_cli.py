@@ -255,3 +255,41 @@ def test_schema_check_refuses_a_bound_too_large_for_a_float(runner, tmp_path):
     result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "a.csv")])
     assert result.exit_code == 1, result.output
     assert "column 'a': min is a whole number of 401 digits, too large for a 64-bit float" in result.output
+
+
+_PENGUIN_COLUMNS = '{"species": {"sdtype": "categorical"}, "year": {"sdtype": "numerical"}}'
+SDV_DOCUMENTS = [
+    ("props_a_string", b'{"columns": {"species": "categorical"}}',
+     "column 'species' is \"categorical\", not an object of properties; write it as {\"sdtype\": \"categorical\"}"),
+    ("tables_a_list", b'{"METADATA_SPEC_VERSION": "V1", "tables": [{"columns": {"species": {"sdtype": "categorical"}}}]}',
+     "'tables' is list, not an object of tables by name"),
+    ("table_a_string", b'{"tables": {"peng": "x"}}', "table 'peng' is \"x\", not an object with its 'columns'"),
+    ("latin1", '{"columns": {"spécies": {"sdtype": "categorical"}}}'.encode("latin-1"),
+     "is not UTF-8 text (line 1 holds the bytes b'\\xe9'): re-save it as UTF-8"),
+    ("sdtype_an_object", b'{"columns": {"species": {"sdtype": {"x": 1}}}}', "column 'species': sdtype is {\"x\": 1}, not a text"),
+    ("parameters_a_list", ('{"columns": ' + _PENGUIN_COLUMNS + ', "constraints": [{"constraint_class": "Positive", '
+                           '"constraint_parameters": ["year"]}]}').encode(),
+     "constraint Positive: constraint_parameters is [\"year\"], not an object of parameters by name"),
+    ("column_names_a_string", ('{"columns": ' + _PENGUIN_COLUMNS + ', "constraints": [{"constraint_class": '
+                               '"FixedCombinations", "constraint_parameters": {"column_names": "species"}}]}').encode(),
+     "constraint FixedCombinations: column_names is \"species\", not a list of column names"),
+    ("alternate_keys_a_string", ('{"columns": ' + _PENGUIN_COLUMNS + ', "alternate_keys": "species"}').encode(),
+     "'alternate_keys' is \"species\", not a list"),
+]
+
+
+@pytest.mark.parametrize("name, content, message", SDV_DOCUMENTS, ids=[case[0] for case in SDV_DOCUMENTS])
+def test_schema_from_sdv_refuses_malformed_metadata_in_one_line(runner, tmp_path, name, content, message):
+    (tmp_path / "meta.json").write_bytes(content)
+    result = runner.invoke(cli, ["schema", "from-sdv", str(tmp_path / "meta.json"), "--data", str(dataset_path("penguins.csv"))])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert message in result.output and f"'{tmp_path / 'meta.json'}'" in result.output
+
+
+def test_schema_from_sdv_reads_a_metadata_file_with_a_byte_order_mark(runner, tmp_path):
+    (tmp_path / "meta.json").write_bytes(b"\xef\xbb\xbf" + ('{"columns": ' + _PENGUIN_COLUMNS + "}").encode())
+    result = runner.invoke(cli, ["schema", "from-sdv", str(tmp_path / "meta.json"), "--data", str(dataset_path("penguins.csv")),
+                                 "-o", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    assert load_schema(tmp_path / "s.json").names == ["species", "year"]
