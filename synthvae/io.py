@@ -2,8 +2,10 @@
 
 Every writer goes through a temporary file in the target's folder and an ``os.replace``, so a
 reader sees either the previous complete file or the new complete file, never a partial one.
-A temporary file is named ``.{name}.{pid}.{random}.tmp`` after the process writing it; one left
-behind by a process that died (``kill -9``, a crash, a power cut) is removed by the next write
+An existing target keeps its permissions, and a target that is a symbolic link is written
+through: its target file is replaced, the link stays.
+A temporary file is named ``.{name}.{pid}.{random}.tmp`` after the process writing it (a name
+too long for that is cut and given a hash of the whole name); one left behind by a process that died (``kill -9``, a crash, a power cut) is removed by the next write
 of the same target.
 
 Reading refuses a file that is not what its name says (Parquet named ``.csv``, gzip named
@@ -20,12 +22,14 @@ import codecs
 import contextlib
 import errno
 import gzip
+import hashlib
 import io
 import logging
 import lzma
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -625,12 +629,19 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             folder, or a write inside the block failed (disk full, file too large).
     """
     path = Path(path)
+    if path.is_symlink():
+        # Write through the link (as `>` in a shell does): the link stays, its target is replaced.
+        path = Path(os.path.realpath(path))
     folder = _existing_folder(path)
     if path.is_dir():
         raise DataError(f"cannot write {str(path)!r}: it is a folder")
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)  # an existing file's permissions are kept (0600 stays 0600)
+    except OSError:
+        mode = None
     _remove_stale_temps(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise DataError(
             f"cannot write {str(path)!r}: cannot create a file in folder {str(folder)!r} "
@@ -641,10 +652,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         # Held until the rename: tells a cleaner on another machine sharing the folder (where our
         # process number means nothing) that this temporary file is alive. Gone with the process.
         _try_lock(fd)
-        # mkstemp creates 0600; give the file the permissions an ordinary new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(fd if os.chmod in os.supports_fd else tmp, 0o666 & ~umask)
+        # mkstemp creates 0600; give the file the permissions of the file it replaces, or those an
+        # ordinary new file would get.
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(fd if os.chmod in os.supports_fd else tmp, mode)
         yield tmp
         os.replace(tmp, path)
     except OSError as exc:
@@ -675,13 +689,13 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
         raise DataError(f"cannot write a folder of files at {str(path)!r}: it is a file; give another name")
     _remove_stale_temps(path, folders=True)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=folder))
     except OSError as exc:
         raise DataError(f"cannot write {str(path)!r}: cannot create a folder in {str(folder)!r} ({exc.strerror or exc})") from None
     try:
         yield tmp
         if path.exists():
-            old = folder / f".{path.name}.{os.getpid()}.old.tmp"
+            old = folder / f"{_temp_prefix(path)}{os.getpid()}.old.tmp"
             os.replace(path, old)
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
@@ -693,6 +707,25 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# Bytes a temporary name adds to its target's name: "." before it, and ".PID.XXXXXXXX.tmp" after
+# (a process number of up to 10 digits; mkstemp's 8 random characters or "old").
+_TEMP_EXTRA = 1 + 1 + 10 + 1 + 8 + 4
+_NAME_MAX = 255  # bytes of one file name on Linux, macOS and Windows file systems
+
+
+def _temp_prefix(path: Path) -> str:
+    """``.NAME.``, the start of the temporary names of ``path``. A name too long to take the
+    temporary parts (a 239-character file name is valid; its temporary name would not be) is
+    cut and given a hash of the whole name, so it stays unique to its target."""
+    name = path.name
+    encoded = os.fsencode(name)
+    if len(encoded) + _TEMP_EXTRA <= _NAME_MAX:
+        return f".{name}."
+    digest = hashlib.sha256(encoded).hexdigest()[:8]
+    keep = encoded[: _NAME_MAX - _TEMP_EXTRA - 1 - len(digest)]
+    return f".{os.fsdecode(keep.decode('utf-8', 'ignore').encode('utf-8'))}~{digest}."
 
 
 def _existing_folder(path: Path) -> Path:
@@ -737,7 +770,7 @@ def _remove_stale_temps(path: Path, folders: bool = False) -> None:
         return
     # Folders may be ".NAME.PID.old.tmp": the previous output, moved aside while replaced.
     tail = r"\.[a-z0-9_.]+\.tmp" if folders else r"\.[a-z0-9_]+\.tmp"
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d{1,9})" + tail)
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"(\d{1,9})" + tail)
     try:
         with os.scandir(path.parent) as entries:
             found = [

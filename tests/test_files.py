@@ -778,3 +778,39 @@ def test_repeated_column_names_are_refused_on_write(tmp_path, suffix):
     with pytest.raises(DataError, match=r"\['a'\] repeat"):
         write_table(frame, path)
     assert not path.exists()
+
+
+def test_overwriting_keeps_the_permissions_of_the_existing_file(tmp_path):
+    path = tmp_path / "private.csv"
+    write_table(pd.DataFrame({"ssn": ["123-45-6789"]}), path)
+    path.chmod(0o600)
+    write_table(pd.DataFrame({"ssn": ["987-65-4321"]}), path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert read_table(path)["ssn"].tolist() == ["987-65-4321"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_writing_to_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path, suffix):
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / f"real{suffix}"
+    write_table(pd.DataFrame({"a": [1]}), target)
+    link = tmp_path / f"link{suffix}"
+    link.symlink_to(target)
+    write_table(pd.DataFrame({"a": [2, 3]}), link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert read_table(target)["a"].tolist() == [2, 3]
+
+
+def test_a_long_valid_file_name_is_written_and_its_stale_temporary_file_removed(tmp_path):
+    path = tmp_path / ("x" * 235 + ".csv")  # 239 characters: valid, but too long for ".NAME.PID.XXXXXXXX.tmp"
+    write_table(pd.DataFrame({"a": [1]}), path)
+    assert read_table(path)["a"].tolist() == [1]
+    # A writer killed mid-write leaves its temporary file; the next write of the same file removes it.
+    script = ("import os, sys\nfrom synthvae.io import atomic_path\n"
+              "with atomic_path(sys.argv[1]) as tmp:\n    tmp.write_text('half')\n    os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    left = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(left) == 1 and left[0].name.startswith(".xxx") and len(left[0].name.encode()) <= 255
+    write_table(pd.DataFrame({"a": [2]}), path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert read_table(path)["a"].tolist() == [2]
