@@ -575,6 +575,7 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
         max_rows=max_rows,
         metrics=[m.strip() for m in metrics.split(",") if m.strip()],
         guarantee=Synthesizer.load(model_path).privacy_ if model_path else None,
+        sources=(f"real data {real!r}", f"synthetic data {synthetic!r}", f"holdout data {holdout!r}"),
     )
     # The summary first: a report that cannot be written is still shown.
     click.echo(report.summary())
@@ -624,6 +625,7 @@ def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_
         sensitive=list(sensitive),
         limits=PrivacyLimits(copy_p_value, max_membership_auc, max_closer_to_train, max_attribute_advantage),
         seed=seed,
+        sources=(f"real data {real!r}", f"synthetic data {synthetic!r}", f"holdout data {holdout!r}"),
     )
     click.echo(result.summary())
     if json_path:

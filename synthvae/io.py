@@ -130,6 +130,16 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"writing it was probably stopped before it finished; write it again"
         )
     try:
+        names = pq.read_schema(path).names
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - a corrupt footer: the read below says so
+        names = []
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"{name}: the column names {preview(repeated)} repeat; rename them so each is unique "
+                        f"and write the file again")
+    try:
         return pq.read_table(path, page_checksum_verification=True).to_pandas()
     except MemoryError:
         raise
@@ -446,12 +456,21 @@ def _bad_row(name: str, expected: int, actual: int, text: str) -> DataError:
 
 
 def _check_repeated_names(path: Path, sep: str, frame: pd.DataFrame) -> None:
-    """Refuse a header that repeats a name, which pandas reads renamed (``a``, ``a.1``)."""
-    if any(re.fullmatch(r".+\.\d+", str(c)) for c in frame.columns):
-        raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
-        repeated = sorted(raw[raw.duplicated()].unique())
-        if repeated:
-            raise DataError(f"{repr(str(path))}: the header repeats the column names {repeated}; rename them")
+    """Refuse a header that repeats a name, which pandas reads renamed (``a``, ``a.1``), or
+    that leaves a name empty, which pandas reads as ``Unnamed: 1`` (a Parquet file's empty name
+    is refused too, by the schema)."""
+    renamed = [str(c) for c in frame.columns if re.fullmatch(r".+\.\d+|Unnamed: \d+", str(c))]
+    if not renamed:
+        return
+    raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    empty = [i + 1 for i, value in enumerate(raw) if value == ""]
+    if empty:
+        trailing = " (a header ending in a separator adds one: remove the separator at the end of each line)" if empty[-1] == len(raw) else ""
+        index = " (pandas' to_csv writes its index so: write with index=False)" if empty[0] == 1 else ""
+        raise DataError(f"{repr(str(path))}: column #{empty[0]} has an empty name; give it a name{trailing or index}")
+    repeated = sorted(raw[raw.duplicated()].unique())
+    if repeated:
+        raise DataError(f"{repr(str(path))}: the header repeats the column names {repeated}; rename them")
 
 
 @contextlib.contextmanager

@@ -293,3 +293,15 @@ def test_schema_from_sdv_reads_a_metadata_file_with_a_byte_order_mark(runner, tm
                                  "-o", str(tmp_path / "s.json")])
     assert result.exit_code == 0, result.output
     assert load_schema(tmp_path / "s.json").names == ["species", "year"]
+
+
+def test_evaluate_and_privacy_check_errors_name_the_file(runner, tmp_path):
+    real = pd.read_csv(dataset_path("penguins.csv"))
+    real.to_csv(tmp_path / "real.csv", index=False)
+    real.drop(columns=["sex"]).to_csv(tmp_path / "made.csv", index=False)
+    result = runner.invoke(cli, ["evaluate", str(tmp_path / "real.csv"), str(tmp_path / "made.csv"), "--metrics", "quality"])
+    assert result.exit_code == 1 and f"synthetic data '{tmp_path / 'made.csv'}': columns ['sex']" in result.output
+    real.iloc[:0].to_csv(tmp_path / "hold.csv", index=False)
+    result = runner.invoke(cli, ["privacy-check", str(tmp_path / "real.csv"), str(tmp_path / "real.csv"),
+                                 "--holdout", str(tmp_path / "hold.csv")])
+    assert result.exit_code == 1 and f"holdout data '{tmp_path / 'hold.csv'}' has no rows" in result.output

@@ -150,7 +150,19 @@ BAD_TABLES = [
     ("short.tsv", lambda p, c: b"a\tb\n1\t2\n3\n", r": a row has 1 field but the header has 2: '3'"),
     ("short.csv.gz", lambda p, c: _gzip(b"a,b\n1,2\n3\n4,5\n"), r": a row has 1 field but the header has 2: '3'"),
     ("repeated_names.csv", lambda p, c: b"a,b,a\n1,2,3\n", r": the header repeats the column names \['a'\]; rename them"),
+    ("repeated_names.parquet", lambda p, c: _parquet_of(pa.table([[1], [2]], names=["a", "a"])),
+     r": the column names \['a'\] repeat; rename them so each is unique"),
+    ("empty_name.csv", lambda p, c: b"a,,c\n1,2,3\n", r": column #2 has an empty name; give it a name$"),
+    ("trailing_comma_header.csv", lambda p, c: b"a,b,\n1,2,\n", r": column #3 has an empty name; give it a name \(a header ending"),
+    ("pandas_index.csv", lambda p, c: b",a,b\n0,1,2\n1,3,4\n", r": column #1 has an empty name; .*write with index=False"),
+    ("empty_name_streamed.csv", lambda p, c: b"a,,c\n" + b"1,2,3\n" * 3, r": column #2 has an empty name"),
 ]
+
+
+def _parquet_of(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("name, content, message", BAD_TABLES, ids=[case[0] for case in BAD_TABLES])
@@ -160,6 +172,10 @@ def test_bad_table_is_one_clear_error(tmp_path, parquet_bytes, csv_bytes, name, 
     with pytest.raises(DataError, match=message) as info:
         read_table(path)
     assert repr(str(path)) in str(info.value)
+    if name.endswith(".csv"):  # the streamed reader refuses what the whole read refuses, alike
+        with pytest.raises(DataError) as streamed:
+            list(read_csv_chunks(path, 2))
+        assert str(streamed.value) == str(info.value)
     _one_error_line(_cli("infer-schema", str(path)), str(info.value))
 
 
@@ -170,6 +186,7 @@ def test_tables_that_look_odd_but_are_fine(tmp_path, csv_bytes):
         "quoted.csv": b'a,b\n"x, with comma",1\n"two\nlines",2\n"q""uote",3\n',
         "crlf.csv": b"a,b\r\n1,2\r\n3,4\r\n",
         "dotted_names.csv": b"a,a.1\n1,2\n",  # a name that looks renamed is not a repeat
+        "unnamed.csv": b"a,Unnamed: 1\n1,2\n",  # nor a name that looks like pandas' for an empty one
         "PAR1.csv": b"PAR1,BZh\n1,2\n",  # names that begin like Parquet or bzip2 signatures
         "gz.csv.gz": _gzip(csv_bytes),
     }
@@ -180,6 +197,7 @@ def test_tables_that_look_odd_but_are_fine(tmp_path, csv_bytes):
     assert read_table(tmp_path / "quoted.csv")["a"].tolist() == ["x, with comma", "two\nlines", 'q"uote']
     assert read_table(tmp_path / "crlf.csv").shape == (2, 2)
     assert list(read_table(tmp_path / "dotted_names.csv").columns) == ["a", "a.1"]
+    assert list(read_table(tmp_path / "unnamed.csv").columns) == ["a", "Unnamed: 1"]
     assert list(read_table(tmp_path / "PAR1.csv").columns) == ["PAR1", "BZh"]
     assert read_table(tmp_path / "gz.csv.gz").shape == (2000, 3)
 
