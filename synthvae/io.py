@@ -92,7 +92,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
 
     Types are left as the file gives them; :func:`synthvae.validation.conform` turns them into
-    the schema's types. CSV files are UTF-8 (with or without a byte-order mark).
+    the schema's types. CSV files are UTF-8 (with or without a byte-order mark). A Parquet
+    file's stored pandas index, when named or not the default, becomes the first columns.
 
     Raises:
         DataError: The file is missing, a folder, not of the format its name says, not UTF-8,
@@ -140,7 +141,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{name}: the column names {preview(repeated)} repeat; rename them so each is unique "
                         f"and write the file again")
     try:
-        return pq.read_table(path, page_checksum_verification=True).to_pandas()
+        frame = pq.read_table(path, page_checksum_verification=True).to_pandas()
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - a corrupt file makes pyarrow raise almost anything
@@ -148,6 +149,24 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"{name} is a corrupt Parquet file ({type(exc).__name__}: {_one_line(exc)}); write it "
             f"again from its source"
         ) from None
+    # pandas' to_parquet stores a named or non-default index (df.set_index("customer_id")) apart
+    # from the columns: it is data, so it becomes columns again.
+    return _index_as_columns(frame, name)
+
+
+def _index_as_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame`` with a named or non-default index (anything but an unnamed RangeIndex, which is
+    only row positions) moved into columns, the first of the table; an unnamed index is called
+    ``index`` (``level_0``, ... for several levels)."""
+    index = frame.index
+    if isinstance(index, pd.RangeIndex) and index.name is None:
+        return frame
+    labels = [str(n) if n is not None else ("index" if index.nlevels == 1 else f"level_{i}") for i, n in enumerate(index.names)]
+    taken = sorted(set(labels) & set(map(str, frame.columns)))
+    if taken:
+        raise DataError(f"{name}: the table's index {preview(taken)} has the name of a column; rename the index "
+                        f"or the column (df.rename_axis('new_name'))")
+    return frame.rename_axis(labels).reset_index()
 
 
 def _csv_dialect(path: Path) -> tuple[str, str, str | None]:
@@ -493,7 +512,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a DataFrame to CSV or Parquet (by suffix), atomically.
 
     Datetimes are written as ISO text in CSV and as timestamps in Parquet; pandas nullable and
-    categorical dtypes keep their type in Parquet. Parquet pages carry checksums.
+    categorical dtypes keep their type in Parquet. Parquet pages carry checksums. A named or
+    non-default index (anything but an unnamed RangeIndex: ``df.set_index("customer_id")``, the
+    index of a filtered table) is written as the first columns, named ``index`` when unnamed, so
+    :func:`read_table` gives it back; an unnamed RangeIndex is only row positions, not written.
 
     Returns:
         The path written.
@@ -526,6 +548,8 @@ def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike) -> tup
     """
     path = Path(path)
     fmt = table_format(path)
+    where = f"cannot write {str(path)!r}"
+    frames = (_index_as_columns(frame, where) for frame in frames)
     with atomic_path(path) as tmp:
         if fmt == "parquet":
             rows = _write_parquet(frames, tmp, path)

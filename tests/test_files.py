@@ -832,3 +832,31 @@ def test_a_long_valid_file_name_is_written_and_its_stale_temporary_file_removed(
     write_table(pd.DataFrame({"a": [2]}), path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
     assert read_table(path)["a"].tolist() == [2]
+
+
+def test_a_parquet_file_with_a_pandas_index_reads_it_as_columns(tmp_path):
+    keyed = pd.DataFrame({"customer_id": [101, 102, 103], "spend": [1.5, 2.5, 3.5]}).set_index("customer_id")
+    keyed.to_parquet(tmp_path / "named.parquet")
+    assert read_table(tmp_path / "named.parquet").to_dict("list") == {"customer_id": [101, 102, 103], "spend": [1.5, 2.5, 3.5]}
+    two = pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "v": [0.5, 0.25]}).set_index(["a", "b"])
+    two.to_parquet(tmp_path / "levels.parquet")
+    assert list(read_table(tmp_path / "levels.parquet").columns) == ["a", "b", "v"]
+    # Row positions alone (a RangeIndex, whatever its start) are no data.
+    pd.DataFrame({"v": [1, 2, 3, 4]}).iloc[2:].to_parquet(tmp_path / "sliced.parquet")
+    assert list(read_table(tmp_path / "sliced.parquet").columns) == ["v"]
+    clash = pd.DataFrame({"v": [1, 2]}, index=pd.Index([5, 6], name="v"))
+    clash.to_parquet(tmp_path / "clash.parquet")
+    with pytest.raises(DataError, match=r"clash.parquet': the table's index \['v'\] has the name of a column"):
+        read_table(tmp_path / "clash.parquet")
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_write_table_keeps_a_named_or_non_default_index_as_a_column(tmp_path, suffix):
+    keyed = pd.DataFrame({"customer_id": [101, 102, 103], "spend": [1.5, 2.5, 3.5]}).set_index("customer_id")
+    write_table(keyed, tmp_path / f"keyed{suffix}")
+    assert read_table(tmp_path / f"keyed{suffix}").to_dict("list") == {"customer_id": [101, 102, 103], "spend": [1.5, 2.5, 3.5]}
+    table = pd.DataFrame({"spend": [1.5, 2.5, 0.5, 4.5]})
+    write_table(table[table["spend"] > 1], tmp_path / f"filtered{suffix}")  # rows 0, 1, 3 of the original
+    assert read_table(tmp_path / f"filtered{suffix}").to_dict("list") == {"index": [0, 1, 3], "spend": [1.5, 2.5, 4.5]}
+    write_table(table.iloc[2:], tmp_path / f"sliced{suffix}")  # a RangeIndex from 2: positions only
+    assert list(read_table(tmp_path / f"sliced{suffix}").columns) == ["spend"]
