@@ -860,3 +860,90 @@ def test_write_table_keeps_a_named_or_non_default_index_as_a_column(tmp_path, su
     assert read_table(tmp_path / f"filtered{suffix}").to_dict("list") == {"index": [0, 1, 3], "spend": [1.5, 2.5, 4.5]}
     write_table(table.iloc[2:], tmp_path / f"sliced{suffix}")  # a RangeIndex from 2: positions only
     assert list(read_table(tmp_path / f"sliced{suffix}").columns) == ["spend"]
+
+
+def _values(frame: pd.DataFrame) -> dict:
+    """A table's values by column, nulls as None (chunks of a file may type a column differently)."""
+    return {c: [None if pd.isna(v) else v for v in frame[c].astype(object)] for c in frame.columns}
+
+
+def _read_both_ways(path: Path, rows: int = 2) -> pd.DataFrame:
+    """The table read whole, after checking the streamed reader gives the same values (as text:
+    pandas types each chunk by its own values, which conform unifies)."""
+    whole = read_table(path)
+    as_text = lambda frame: {c: [None if v is None else str(v) for v in values] for c, values in _values(frame).items()}  # noqa: E731
+    assert as_text(pd.concat(list(read_csv_chunks(path, rows)), ignore_index=True)) == as_text(whole)
+    return whole
+
+
+def test_big_whole_numbers_with_a_blank_stay_exact(tmp_path):
+    ids = [2**62 + 2 * i for i in range(6)]
+    path = tmp_path / "accounts.csv"
+    path.write_text("account,amount\n" + "".join(f"{'' if i == 3 else v},{i}\n" for i, v in enumerate(ids)))
+    table = _read_both_ways(path)
+    assert str(table["account"].dtype) == "Int64"
+    assert _values(table)["account"] == [*ids[:3], None, *ids[4:]]
+    # Our own round trip: Int64 beyond 2**53 with a null, written to CSV and read back.
+    frame = pd.DataFrame({"big": pd.array([2**62 + 1, None, 2**53 + 1], dtype="Int64")})
+    write_table(frame, tmp_path / "rt.csv")
+    assert _values(_read_both_ways(tmp_path / "rt.csv"))["big"] == [2**62 + 1, None, 2**53 + 1]
+    # Written as floats ("12.0") with a null: whole numbers all the same, exact.
+    (tmp_path / "dotted.csv").write_text("n,m\n9007199254740993.0,1\n,2\n4611686018427387905.0,3\n")
+    assert _values(_read_both_ways(tmp_path / "dotted.csv"))["n"] == [9007199254740993, None, 4611686018427387905]
+    # Small whole numbers with a blank read as pandas reads them (floats), as before.
+    (tmp_path / "small.csv").write_text("n,m\n1,1\n,2\n3,3\n")
+    assert read_table(tmp_path / "small.csv")["n"].dtype == np.float64
+
+
+def test_null_words_are_text_in_text_columns_and_nulls_in_numbers(tmp_path):
+    path = tmp_path / "regions.csv"
+    path.write_text("region,plan,amount,flag,day\n"
+                    "EU,Gold,1.5,True,2021-01-01\n"
+                    "NA,None,NA,NA,NA\n"
+                    "APAC,Basic,null,False,2021-01-03\n"
+                    "null,N/A,2,,\n")
+    table = _read_both_ways(path)
+    assert table["region"].tolist() == ["EU", "NA", "APAC", "null"]  # NA: North America
+    assert table["plan"].tolist() == ["Gold", "None", "Basic", "N/A"]
+    assert table["amount"].dtype == np.float64 and _values(table)["amount"] == [1.5, None, None, 2.0]  # an R export
+    assert _values(table)["flag"] == [True, None, False, None]
+    assert _values(table)["day"] == ["2021-01-01", None, "2021-01-03", None]
+    schema = Schema.from_dict({"columns": [{"name": "region", "kind": "categorical", "categories": ["APAC", "EU", "NA", "null"]}]})
+    assert conform(table[["region"]], schema, "regions.csv")["region"].tolist() == ["EU", "NA", "APAC", "null"]
+
+
+def test_null_words_decided_over_the_whole_file_when_streamed(tmp_path):
+    # "NA" in the first chunks of numbers, text only at the end: a text column, both ways.
+    path = tmp_path / "late_text.csv"
+    path.write_text("code\n1\nNA\n3\n4\n5\nX12\n")
+    assert _read_both_ways(path, rows=2)["code"].tolist() == ["1", "NA", "3", "4", "5", "X12"]
+
+
+def test_csv_round_trip_keeps_text_that_looks_like_a_null_word(tmp_path):
+    out = pd.DataFrame({"c": pd.Categorical(["NA", "x", "nan", "None", None], categories=["NA", "x", "nan", "None"])})
+    write_table(out, tmp_path / "cats.csv")
+    assert _values(_read_both_ways(tmp_path / "cats.csv"))["c"] == ["NA", "x", "nan", "None", None]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("tabs.csv", "species\tisland\nAdelie\tTorgersen\n", r"it looks separated by tabs, .*; name it \.tsv \(a \.tsv file is read with tabs\)"),
+    ("pipes.csv", "species|island\nAdelie|Torgersen\n", r"it looks separated by '\|', .*; write it with commas"),
+    ("commas.tsv", "species,island\nAdelie,Torgersen\n", r"it looks separated by ',', .*; name it \.csv"),
+])
+def test_a_file_read_as_one_column_of_joined_fields_is_refused(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(DataError, match=message):
+        read_table(path)
+    _one_error_line(_cli("infer-schema", str(path)), "reads as one column named")
+
+
+def test_a_tsv_file_is_read_with_tabs(tmp_path):
+    (tmp_path / "t.tsv").write_text("species\tisland\nAdelie\tTorgersen\n")
+    assert _read_both_ways(tmp_path / "t.tsv").to_dict("list") == {"species": ["Adelie"], "island": ["Torgersen"]}
+
+
+def test_leading_zeros_kept_beside_a_field_larger_than_a_parser_block(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_bytes(b"a,b\n" + b'"' + (b"x" * 1000 + b"\n") * 3000 + b'",007\n' + b"y,012\n")
+    assert _read_both_ways(path)["b"].tolist() == ["007", "012"]
