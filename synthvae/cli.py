@@ -58,7 +58,7 @@ def _check_output_folder(path: str) -> None:
         raise click.ClickException(f"cannot write {path!r}: folder {str(folder)!r} {state}")
 
 
-def _check_not_input(output: str, *inputs: str | None) -> None:
+def _check_not_input(output: str, *inputs: str | None, option: str = "-o") -> None:
     """Refuse an output path that is one of the command's input files: it would be overwritten."""
     target = Path(output)
     for given in inputs:
@@ -67,15 +67,28 @@ def _check_not_input(output: str, *inputs: str | None) -> None:
         source = Path(given)
         same = source.exists() and target.exists() and os.path.samefile(source, target)
         if same or source.resolve() == target.resolve():
-            raise click.ClickException(f"-o {output!r} is the input file {given!r}: it would be overwritten; write to another file")
+            raise click.ClickException(f"{option} {output!r} is the input file {given!r}: it would be overwritten; write to another file")
 
 
-def _check_not_table_name(output: str, what: str, suffix: str) -> None:
+def _check_report_outputs(outputs: dict[str, str | None], *inputs: str | None) -> None:
+    """Refuse report files (``--json``, ``--html``) that are an input, the other report, or in a
+    missing folder, before any work is done."""
+    given = [(option, path) for option, path in outputs.items() if path]
+    for i, (option, path) in enumerate(given):
+        _check_not_input(path, *inputs, option=option)
+        _check_not_table_name(path, f"{option[2:].upper()} report", f".{option[2:]}", option=option)
+        for other_option, other in given[i + 1:]:
+            if Path(other).resolve() == Path(path).resolve():
+                raise click.ClickException(f"{option} and {other_option} are the same file {path!r}: give each its own")
+        _check_output_folder(path)
+
+
+def _check_not_table_name(output: str, what: str, suffix: str, option: str = "-o") -> None:
     """Refuse a model or schema file named like a table (``.csv``, ``.parquet``)."""
     from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES
 
     if output.lower().endswith(CSV_SUFFIXES + PARQUET_SUFFIXES):
-        raise click.ClickException(f"-o {output!r}: a {what} named like a table would be taken for one; name it *{suffix}")
+        raise click.ClickException(f"{option} {output!r}: a {what} named like a table would be taken for one; name it *{suffix}")
 
 
 class _ProgressBar:
@@ -174,6 +187,10 @@ def schema_from_sdv_command(metadata, data, table, constraints_path, output) -> 
     What has no equivalent is listed on stderr."""
     from synthvae.constraints.sdv import schema_from_sdv
 
+    if output:
+        _check_not_input(output, metadata, data, constraints_path)
+        _check_not_table_name(output, "schema", ".json")
+        _check_output_folder(output)
     schema, notes = schema_from_sdv(metadata, read_table(data), table=table, constraints=constraints_path)
     if output:
         schema.save(output)
@@ -554,9 +571,7 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
     from synthvae.evaluation import evaluate
     from synthvae.schema import load_schema
 
-    for path in (json_path, html_path):
-        if path:
-            _check_output_folder(path)
+    _check_report_outputs({"--json": json_path, "--html": html_path}, real, synthetic, holdout, schema_path, model_path)
     report = evaluate(
         read_table(real),
         read_table(synthetic),
@@ -567,6 +582,7 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
         max_rows=max_rows,
         metrics=[m.strip() for m in metrics.split(",") if m.strip()],
         guarantee=Synthesizer.load(model_path).privacy_ if model_path else None,
+        sources=(f"real data {real!r}", f"synthetic data {synthetic!r}", f"holdout data {holdout!r}"),
     )
     # The summary first: a report that cannot be written is still shown.
     click.echo(report.summary())
@@ -607,8 +623,7 @@ def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_
     from synthvae.evaluation import PrivacyLimits, privacy_check
     from synthvae.schema import load_schema
 
-    if json_path:
-        _check_output_folder(json_path)
+    _check_report_outputs({"--json": json_path}, real, synthetic, holdout, schema_path)
     result = privacy_check(
         read_table(real),
         read_table(synthetic),
@@ -617,6 +632,7 @@ def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_
         sensitive=list(sensitive),
         limits=PrivacyLimits(copy_p_value, max_membership_auc, max_closer_to_train, max_attribute_advantage),
         seed=seed,
+        sources=(f"real data {real!r}", f"synthetic data {synthetic!r}", f"holdout data {holdout!r}"),
     )
     click.echo(result.summary())
     if json_path:

@@ -2,14 +2,24 @@
 
 Every writer goes through a temporary file in the target's folder and an ``os.replace``, so a
 reader sees either the previous complete file or the new complete file, never a partial one.
-A temporary file is named ``.{name}.{pid}.{random}.tmp`` after the process writing it; one left
-behind by a process that died (``kill -9``, a crash, a power cut) is removed by the next write
+An existing target keeps its permissions, and a target that is a symbolic link is written
+through: its target file is replaced, the link stays.
+A temporary file is named ``.{name}.{pid}.{random}.tmp`` after the process writing it (a name
+too long for that is cut and given a hash of the whole name); one left behind by a process that died (``kill -9``, a crash, a power cut) is removed by the next write
 of the same target.
 
 Reading refuses a file that is not what its name says (Parquet named ``.csv``, gzip named
-``.csv``, binary, UTF-16 or Latin-1 text), a truncated or corrupt file, and a CSV whose rows do
-not all have the header's number of fields, with a message that names the file and says how to
-fix it. Parquet files are written with page checksums, so corruption of their data is detected
+``.csv``, binary, UTF-16 or Latin-1 text, a tab-, ``|``- or ``;``-separated ``.csv``), a
+truncated or corrupt file, a CSV whose rows do not all have the header's number of fields, and
+a header that repeats a name or leaves one empty, with a message that names the file and says
+how to fix it.
+
+What a CSV column's text means is decided from one pass over the whole file (pyarrow's parser;
+pandas' when pyarrow cannot parse it), so :func:`read_table` and :func:`read_csv_chunks` read a
+file the same way: an empty field is null everywhere; the null words of :data:`NULL_WORDS`
+(pandas' defaults: ``NA``, ``null``, ``None``, ...) are null only in a column whose other values
+are all numbers, booleans or dates, and text elsewhere; whole numbers with leading zeros stay
+text; whole numbers of 16 digits or more that pandas would read as floats are read exactly. Parquet files are written with page checksums, so corruption of their data is detected
 on reading.
 """
 
@@ -18,21 +28,23 @@ from __future__ import annotations
 import bz2
 import codecs
 import contextlib
+import dataclasses
 import errno
 import gzip
+import hashlib
 import io
 import logging
 import lzma
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -51,7 +63,6 @@ _SUFFIX_OF = {v: k for k, v in _COMPRESSION.items()}
 # A whole number as a CSV file writes it, and one written with leading zeros (a code: "02134").
 _WHOLE_NUMBER = r"^\s*[+-]?[0-9]+(\.0*)?\s*$"
 _LEADING_ZERO = r"^\s*[+-]?0[0-9]"
-_HEAD_ROWS = 1000  # rows read_csv_chunks types its candidate code columns from
 
 # What a file is, from its first bytes; longest signatures first.
 _SIGNATURES = (
@@ -88,7 +99,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
 
     Types are left as the file gives them; :func:`synthvae.validation.conform` turns them into
-    the schema's types. CSV files are UTF-8 (with or without a byte-order mark).
+    the schema's types. CSV files are UTF-8 (with or without a byte-order mark). A Parquet
+    file's stored pandas index, when named or not the default, becomes the first columns.
 
     Raises:
         DataError: The file is missing, a folder, not of the format its name says, not UTF-8,
@@ -126,7 +138,17 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"writing it was probably stopped before it finished; write it again"
         )
     try:
-        return pq.read_table(path, page_checksum_verification=True).to_pandas()
+        names = pq.read_schema(path).names
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - a corrupt footer: the read below says so
+        names = []
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"{name}: the column names {preview(repeated)} repeat; rename them so each is unique "
+                        f"and write the file again")
+    try:
+        frame = pq.read_table(path, page_checksum_verification=True).to_pandas()
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - a corrupt file makes pyarrow raise almost anything
@@ -134,6 +156,24 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"{name} is a corrupt Parquet file ({type(exc).__name__}: {_one_line(exc)}); write it "
             f"again from its source"
         ) from None
+    # pandas' to_parquet stores a named or non-default index (df.set_index("customer_id")) apart
+    # from the columns: it is data, so it becomes columns again.
+    return _index_as_columns(frame, name)
+
+
+def _index_as_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame`` with a named or non-default index (anything but an unnamed RangeIndex, which is
+    only row positions) moved into columns, the first of the table; an unnamed index is called
+    ``index`` (``level_0``, ... for several levels)."""
+    index = frame.index
+    if isinstance(index, pd.RangeIndex) and index.name is None:
+        return frame
+    labels = [str(n) if n is not None else ("index" if index.nlevels == 1 else f"level_{i}") for i, n in enumerate(index.names)]
+    taken = sorted(set(labels) & set(map(str, frame.columns)))
+    if taken:
+        raise DataError(f"{name}: the table's index {preview(taken)} has the name of a column; rename the index "
+                        f"or the column (df.rename_axis('new_name'))")
+    return frame.rename_axis(labels).reset_index()
 
 
 def _csv_dialect(path: Path) -> tuple[str, str, str | None]:
@@ -154,58 +194,162 @@ def _csv_dialect(path: Path) -> tuple[str, str, str | None]:
 
 
 def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame]:
-    """A CSV file as consecutive tables of ``rows`` rows, checked as :func:`read_table` checks
-    a whole file (types are those pandas gives each chunk; :func:`synthvae.validation.conform`
-    unifies them).
+    """A CSV file as consecutive tables of ``rows`` rows, read and checked as :func:`read_table`
+    reads and checks the whole file (types are those pandas gives each chunk;
+    :func:`synthvae.validation.conform` unifies them).
 
-    A column of whole numbers written with leading zeros anywhere in the file (zip codes
-    "02134") is read as text in every chunk, as :func:`read_table` reads it: one pass of
-    pyarrow's parser over the file, which also refuses short and long rows, finds them before
-    the first chunk (pandas' types of a chunk only see that chunk).
+    What the values of a column are (numbers, so that its null words are nulls; codes with
+    leading zeros, kept as text; whole numbers too large for a float, kept exact) is decided
+    from one pass over the whole file before the first chunk, as for :func:`read_table`: the
+    same file reads the same way both ways.
 
     Raises:
         DataError: Empty, not UTF-8 text, not what its name says, corrupt, a row with more or
-            fewer fields than the header, or a header that repeats a name.
+            fewer fields than the header, or a header that repeats a name or leaves one empty.
     """
     path = Path(path)
-    name, sep, compression = _csv_dialect(path)
-    with _csv_errors(path, name, compression):
-        head = pd.read_csv(path, sep=sep, nrows=min(rows, _HEAD_ROWS))
-    _check_one_column(head, name)
-    # Columns of numbers in the first rows: a column of text there is not all whole numbers (a
-    # column of numbers there that holds text later is not either: the scan's texts tell).
-    numbers = [p for p in range(head.shape[1]) if head.iloc[:, p].dtype.kind in "iuf"]
-    found = dict.fromkeys(numbers, False)  # position -> some value has leading zeros
-    whole = dict.fromkeys(numbers, True)  # position -> every value is a whole number
-
-    def scan(texts: dict[int, pa.ChunkedArray]) -> None:
-        for position, text in texts.items():
-            if whole[position]:
-                whole[position], zeros = _code_flags(text)
-                found[position] = found[position] or zeros
-
-    _scan_csv_rows(path, sep, compression, numbers, scan)
-    _check_repeated_names(path, sep, head)
-    text = {head.columns[p]: str for p in numbers if found[p] and whole[p]}
-    with _csv_errors(path, name, compression), pd.read_csv(path, sep=sep, chunksize=rows, dtype=text or None) as reader:
-        yield from reader
+    plan = _csv_plan(path)
+    with _csv_errors(path, plan.name, plan.compression), pd.read_csv(path, chunksize=rows, **plan.options) as reader:
+        for chunk in reader:
+            yield plan.exact(chunk)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    plan = _csv_plan(path)
+    with _csv_errors(path, plan.name, plan.compression):
+        frame = pd.read_csv(path, **plan.options)
+    return plan.exact(frame)
+
+
+# pandas' default null words (read_csv's na_values). An empty field is null in every column;
+# these words are null only in a column whose other values are all numbers, all booleans or all
+# dates (an R or database export's "NA" in a numeric column); in a text column they are values
+# (a region "NA", North America; a plan "None").
+NULL_WORDS = ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+              "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+_NULL_WORDS = pa.array(NULL_WORDS)
+_BOOLEANS = pa.array(["True", "TRUE", "true", "False", "FALSE", "false"])  # what pandas reads as booleans
+_NUMBER = r"^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|Inf|INF|infinity|Infinity)\s*$"
+_DATE = r"^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T].*)?$"
+# A whole number of 16 digits or more: a float holds whole numbers exactly only below 2**53.
+_LONG = r"[0-9]{16}"
+
+
+@dataclasses.dataclass
+class _ColumnText:
+    """What a pass over the text of one CSV column found (empty fields and null words aside)."""
+
+    words: bool = False  # some value is a null word ("NA", "null", ...)
+    nulls: bool = False  # some field is empty
+    number: bool = True  # every other value is a number
+    boolean: bool = True  # ... a boolean
+    date: bool = True  # ... a date
+    whole: bool = True  # ... a whole number ("12", "12.0")
+    zeros: bool = False  # some value is a number written with leading zeros ("007")
+    dotted: bool = False  # some value has a decimal point
+    long: bool = False  # some value has 16 digits or more
+
+    def add(self, text: pa.ChunkedArray) -> None:
+        self.nulls = self.nulls or text.null_count > 0
+        values = pc.unique(pc.drop_null(text))
+        words = pc.is_in(values, value_set=_NULL_WORDS)
+        self.words = self.words or bool(pc.any(words).as_py())
+        values = values.filter(pc.invert(words))
+        if not len(values):
+            return
+        if self.number:
+            self.number = bool(pc.all(pc.match_substring_regex(values, _NUMBER)).as_py())
+        if self.boolean:
+            self.boolean = bool(pc.all(pc.is_in(values, value_set=_BOOLEANS)).as_py())
+        if self.date:
+            self.date = bool(pc.all(pc.match_substring_regex(values, _DATE)).as_py())
+        if self.number:
+            chunked = pa.chunked_array([values])
+            whole, zeros = _code_flags(chunked)
+            self.whole, self.zeros = self.whole and whole, self.zeros or zeros
+            self.dotted = self.dotted or bool(pc.any(pc.match_substring(values, ".")).as_py())
+            self.long = self.long or bool(pc.any(pc.match_substring_regex(values, _LONG)).as_py())
+
+    @property
+    def words_are_null(self) -> bool:
+        """Whether the null words of this column are nulls (its other values are all numbers,
+        booleans or dates; or there are none)."""
+        return self.words and (self.number or self.boolean or self.date)
+
+    @property
+    def code(self) -> bool:
+        """Whole numbers written with leading zeros (zip codes "02134", ids "007"): read as
+        numbers they would lose the zeros, so they are kept as text."""
+        return self.number and self.whole and self.zeros
+
+    @property
+    def exact(self) -> bool:
+        """Whole numbers of 16 digits or more that pandas would read as floats (the column holds a
+        null, or a "12.0"): distinct ids would collapse into one float, so they are read exactly
+        (``Int64``)."""
+        return self.number and self.whole and not self.zeros and self.long and (self.nulls or self.words or self.dotted)
+
+
+@dataclasses.dataclass
+class _CsvPlan:
+    """How to read a CSV file, decided from one pass over it: pandas' options, and the columns
+    to make exact whole numbers."""
+
+    name: str
+    compression: str | None
+    options: dict
+    exact_columns: list[str]
+
+    def exact(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the exact columns (read as text) as ``Int64`` (text beyond its range)."""
+        for column in self.exact_columns:
+            frame[column] = _exact_integers(frame[column])
+        return frame
+
+
+def _csv_plan(path: Path) -> _CsvPlan:
+    """Check a CSV file (its kind, header, every row's number of fields) and decide, from one
+    pass over its text, how pandas reads it (see :class:`_ColumnText`)."""
     name, sep, compression = _csv_dialect(path)
     with _csv_errors(path, name, compression):
-        frame = pd.read_csv(path, sep=sep)
-    _check_one_column(frame, name)
-    codes = _whole_number_columns(frame)
-    texts = _check_csv_rows(path, sep, compression, frame, codes)
-    return _keep_leading_zeros(frame, codes, texts)
+        head = pd.read_csv(path, sep=sep, nrows=1, dtype=str, keep_default_na=False)
+    _check_one_column(head, name, sep)
+    _check_repeated_names(path, sep, head)
+    found = [_ColumnText() for _ in range(head.shape[1])]
+
+    def scan(texts: dict[int, pa.ChunkedArray]) -> None:
+        for position, text in texts.items():
+            found[position].add(text)
+
+    if not _scan_csv_rows(path, sep, compression, list(range(head.shape[1])), scan):
+        # pyarrow could not parse the file, pandas can: its text, in one more pass.
+        found = [_ColumnText() for _ in range(head.shape[1])]
+        with _csv_errors(path, name, compression), pd.read_csv(
+                path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], chunksize=1 << 16) as reader:
+            for chunk in reader:
+                scan({p: pa.chunked_array([pa.array(chunk.iloc[:, p].to_numpy(dtype=object), type=pa.string(), from_pandas=True)])
+                      for p in range(chunk.shape[1])})
+    columns = list(head.columns)
+    null_words = {c: [""] + list(NULL_WORDS) if f.words_are_null else [""] for c, f in zip(columns, found)}
+    text = {c: str for c, f in zip(columns, found) if f.code or f.exact}
+    options = dict(sep=sep, keep_default_na=False, na_values=null_words, dtype=text or None)
+    return _CsvPlan(name, compression, options, [c for c, f in zip(columns, found) if f.exact])
+
+
+def _exact_integers(text: pd.Series) -> pd.Series:
+    """Whole numbers written as text ("4611686018427387905", "12.0") as exact ``Int64``; the text
+    itself when a value is beyond ``Int64``'s range (ids of 20 digits stay exact as text)."""
+    digits = text.astype("string").str.strip().str.replace(r"\.0*$", "", regex=True).str.removeprefix("+")
+    try:
+        return digits.astype("Int64")
+    except (ValueError, TypeError, OverflowError):
+        return text
 
 
 def _code_flags(text: pa.ChunkedArray) -> tuple[bool, bool]:
     """Whether every value of a column's text is a whole number (nulls aside) and whether some
     value has leading zeros. Regular expressions run only on the few values they can concern
-    (those with a decimal point; those that start with a zero, a sign or a space): on every
-    value they cost 15 ms a column per 336,000 rows."""
+    (those with a decimal point; those that start with a zero, a sign or a space)."""
     dotted = text.filter(pc.match_substring(text, "."))
     if len(dotted) and pc.all(pc.match_substring_regex(dotted, _WHOLE_NUMBER)).as_py() is False:
         return False, False
@@ -219,45 +363,26 @@ def _has_leading_zeros(text: pa.ChunkedArray) -> bool:
     return len(maybe) > 0 and bool(pc.any(pc.match_substring_regex(maybe, _LEADING_ZERO)).as_py())
 
 
-def _check_one_column(frame: pd.DataFrame, name: str) -> None:
-    """Refuse a file read as one column whose header holds a ``;``: it is almost surely
-    semicolon-separated, which pandas reads as one column of joined fields."""
-    if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
-        raise DataError(
-            f"{name} reads as one column named {str(frame.columns[0])!r}: it looks separated by ';', but a CSV "
-            f"file here is separated by ',' (a .tsv file by tabs); write it with commas"
-        )
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tabs", "|": "'|'"}
 
 
-def _whole_number_columns(frame: pd.DataFrame) -> list[int]:
-    """Positions of the columns pandas read as numbers that are all whole: the only ones that
-    can be codes written with leading zeros (see :func:`_keep_leading_zeros`)."""
-    positions = []
-    for position in range(frame.shape[1]):
-        values = frame.iloc[:, position]
-        if values.dtype.kind in "iu":
-            positions.append(position)
-        elif values.dtype.kind == "f":
-            numbers = values.to_numpy()
-            present = numbers[~np.isnan(numbers)]
-            if present.size and np.all(present == np.floor(present)):
-                positions.append(position)
-    return positions
-
-
-def _keep_leading_zeros(frame: pd.DataFrame, codes: list[int], texts: dict[int, pa.ChunkedArray]) -> pd.DataFrame:
-    """``frame`` with the columns at ``codes`` whose text (``texts``, by position, as the file
-    has it) has leading zeros (zip codes "02134", ids "007") as that text: read as numbers they
-    lose the zeros, and the codes are no longer the data's. A column without its text, or whose
-    text pyarrow split into other rows than pandas did, stays as pandas read it."""
-    texts = {p: text for p, text in texts.items() if len(text) == len(frame)}
-    zeros = [p for p in codes if p in texts and _has_leading_zeros(texts[p])]
-    if not zeros:
-        return frame
-    out = frame.copy()
-    for position in zeros:
-        out.isetitem(position, pd.Series(texts[position].to_pandas(), index=frame.index))
-    return out
+def _check_one_column(frame: pd.DataFrame, name: str, sep: str) -> None:
+    """Refuse a file read as one column whose header holds another separator (``;``, a tab,
+    ``|``, or ``,`` in a .tsv file): pandas reads it as one column of joined fields."""
+    if frame.shape[1] != 1:
+        return
+    header = str(frame.columns[0])
+    found = next((s for s in _SEPARATORS if s != sep and s in header), None)
+    if found is None:
+        return
+    if found == "\t":
+        fix = "name it .tsv (a .tsv file is read with tabs) or write it with commas"
+    elif found == ",":
+        fix = "name it .csv (a .csv file is read with commas) or write it with tabs"
+    else:
+        fix = "write it with commas" if sep == "," else "write it with tabs"
+    own = "a .tsv file here is separated by tabs" if sep == "\t" else "a CSV file here is separated by ',' (a .tsv file by tabs)"
+    raise DataError(f"{name} reads as one column named {header!r}: it looks separated by {_SEPARATORS[found]}, but {own}; {fix}")
 
 
 @contextlib.contextmanager
@@ -365,23 +490,6 @@ def _ragged_message(name: str, message: str) -> str:
     )
 
 
-def _check_csv_rows(path: Path, sep: str, compression: str | None, frame: pd.DataFrame,
-                    text_of: list[int] = ()) -> dict[int, pa.ChunkedArray]:
-    """Refuse rows with fewer or more fields than the header, and repeated header names, of a
-    file pandas read as ``frame`` (see :func:`_scan_csv_rows` and :func:`_check_repeated_names`).
-
-    Returns:
-        The text of the columns at positions ``text_of``, from the same pass (nulls where
-        pyarrow reads one; none at all when pyarrow cannot read the file).
-    """
-    parts: list[dict[int, pa.ChunkedArray]] = []
-    complete = _scan_csv_rows(path, sep, compression, text_of, parts.append)
-    _check_repeated_names(path, sep, frame)
-    if not complete or not parts or not text_of:
-        return {}
-    return {position: pa.chunked_array([chunk for part in parts for chunk in part[position].chunks]) for position in text_of}
-
-
 def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[int],
                    on_batch: Callable[[dict[int, pa.ChunkedArray]], None]) -> bool:
     """One pass of pyarrow's CSV parser over the file: refuse a row with fewer or more fields
@@ -392,41 +500,57 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
     reads a header one field short of every row as an index; pyarrow tells both.
 
     Returns:
-        Whether the pass read the whole file (``False``: pyarrow could not parse it; pandas
-        could, so its view stands, and ``on_batch`` may have seen part of the file).
+        Whether the pass read the whole file (``False``: pyarrow could not parse it, even in
+        64 MB blocks; ``on_batch`` may have seen part of the file, or the same rows twice).
     """
     name = repr(str(path))
     wanted = {f"f{position}": position for position in text_of}
-    header = True
-    try:
-        with _open_binary(path, compression) as handle:
-            # No invalid_row_handler: a Python callback held by the parser made about one process
-            # in 25 abort at exit under load ("terminate called without an active exception",
-            # exit 134, after the work was done); pyarrow's error on the first bad row says the same.
-            reader = pa_csv.open_csv(
-                handle,
-                read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-                parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
-                # The parse alone counts the fields: only the wanted columns are converted, as
-                # text (or a missing column, when none is wanted).
-                convert_options=pa_csv.ConvertOptions(
-                    include_columns=list(wanted) or ["none"], include_missing_columns=True,
-                    column_types={column: pa.string() for column in wanted}, strings_can_be_null=True),
-            )
-            for batch in reader:
-                if wanted:
-                    # The header was read as the first row.
-                    start, header = (1 if header else 0), False
-                    on_batch({position: pa.chunked_array([batch.column(column).slice(start)]) for column, position in wanted.items()})
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - pandas read the file: pyarrow's view is a second opinion only
-        found = _ARROW_RAGGED.search(str(exc))
-        # A line of blanks is skipped by pandas: then pyarrow's view of the file is not used.
-        if found and found.group(3).strip():
-            raise _bad_row(name, int(found.group(1)), int(found.group(2)), found.group(3)) from None
-        return False
-    return True
+    # A field longer than a block (a quoted text of megabytes holding newlines) stops pyarrow's
+    # parser ("straddles two block boundaries"): the file is read again in larger blocks.
+    for block_size in _SCAN_BLOCK_SIZES:
+        header = True
+        try:
+            with _open_binary(path, compression) as handle:
+                # No invalid_row_handler: a Python callback held by the parser made about one process
+                # in 25 abort at exit under load ("terminate called without an active exception",
+                # exit 134, after the work was done); pyarrow's error on the first bad row says the same.
+                reader = pa_csv.open_csv(
+                    handle,
+                    read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=block_size),
+                    parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
+                    # The parse alone counts the fields: only the wanted columns are converted, as
+                    # text (or a missing column, when none is wanted); only an empty field is null.
+                    convert_options=pa_csv.ConvertOptions(
+                        include_columns=list(wanted) or ["none"], include_missing_columns=True,
+                        column_types={column: pa.string() for column in wanted}, strings_can_be_null=True,
+                        null_values=[""]),
+                )
+                for batch in reader:
+                    if wanted:
+                        # The header was read as the first row.
+                        start, header = (1 if header else 0), False
+                        on_batch({position: pa.chunked_array([batch.column(column).slice(start)]) for column, position in wanted.items()})
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pandas reads the file: pyarrow's view is a second opinion only
+            if "straddle" in str(exc) and block_size != _SCAN_BLOCK_SIZES[-1]:
+                continue
+            found = _ARROW_RAGGED.search(str(exc))
+            # A line of blanks is skipped by pandas: then pyarrow's view of the file is not used.
+            if found and found.group(3).strip():
+                expected, actual = int(found.group(1)), int(found.group(2))
+                if actual > expected:  # pandas refuses it too, and says on which line
+                    with _csv_errors(path, name, compression), pd.read_csv(
+                            path, sep=sep, dtype=str, keep_default_na=False, chunksize=1 << 16) as reader:
+                        for _ in reader:
+                            pass
+                raise _bad_row(name, expected, actual, found.group(3)) from None
+            return False
+        return True
+    return False
+
+
+_SCAN_BLOCK_SIZES = (1 << 20, 1 << 26)  # pyarrow's default block, then 64 MB
 
 
 def _bad_row(name: str, expected: int, actual: int, text: str) -> DataError:
@@ -442,12 +566,21 @@ def _bad_row(name: str, expected: int, actual: int, text: str) -> DataError:
 
 
 def _check_repeated_names(path: Path, sep: str, frame: pd.DataFrame) -> None:
-    """Refuse a header that repeats a name, which pandas reads renamed (``a``, ``a.1``)."""
-    if any(re.fullmatch(r".+\.\d+", str(c)) for c in frame.columns):
-        raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
-        repeated = sorted(raw[raw.duplicated()].unique())
-        if repeated:
-            raise DataError(f"{repr(str(path))}: the header repeats the column names {repeated}; rename them")
+    """Refuse a header that repeats a name, which pandas reads renamed (``a``, ``a.1``), or
+    that leaves a name empty, which pandas reads as ``Unnamed: 1`` (a Parquet file's empty name
+    is refused too, by the schema)."""
+    renamed = [str(c) for c in frame.columns if re.fullmatch(r".+\.\d+|Unnamed: \d+", str(c))]
+    if not renamed:
+        return
+    raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    empty = [i + 1 for i, value in enumerate(raw) if value == ""]
+    if empty:
+        trailing = " (a header ending in a separator adds one: remove the separator at the end of each line)" if empty[-1] == len(raw) else ""
+        index = " (pandas' to_csv writes its index so: write with index=False)" if empty[0] == 1 else ""
+        raise DataError(f"{repr(str(path))}: column #{empty[0]} has an empty name; give it a name{trailing or index}")
+    repeated = sorted(raw[raw.duplicated()].unique())
+    if repeated:
+        raise DataError(f"{repr(str(path))}: the header repeats the column names {repeated}; rename them")
 
 
 @contextlib.contextmanager
@@ -470,7 +603,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a DataFrame to CSV or Parquet (by suffix), atomically.
 
     Datetimes are written as ISO text in CSV and as timestamps in Parquet; pandas nullable and
-    categorical dtypes keep their type in Parquet. Parquet pages carry checksums.
+    categorical dtypes keep their type in Parquet. Parquet pages carry checksums. A named or
+    non-default index (anything but an unnamed RangeIndex: ``df.set_index("customer_id")``, the
+    index of a filtered table) is written as the first columns, named ``index`` when unnamed, so
+    :func:`read_table` gives it back; an unnamed RangeIndex is only row positions, not written.
 
     Returns:
         The path written.
@@ -503,6 +639,8 @@ def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike) -> tup
     """
     path = Path(path)
     fmt = table_format(path)
+    where = f"cannot write {str(path)!r}"
+    frames = (_index_as_columns(frame, where) for frame in frames)
     with atomic_path(path) as tmp:
         if fmt == "parquet":
             rows = _write_parquet(frames, tmp, path)
@@ -625,12 +763,19 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             folder, or a write inside the block failed (disk full, file too large).
     """
     path = Path(path)
+    if path.is_symlink():
+        # Write through the link (as `>` in a shell does): the link stays, its target is replaced.
+        path = Path(os.path.realpath(path))
     folder = _existing_folder(path)
     if path.is_dir():
         raise DataError(f"cannot write {str(path)!r}: it is a folder")
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)  # an existing file's permissions are kept (0600 stays 0600)
+    except OSError:
+        mode = None
     _remove_stale_temps(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise DataError(
             f"cannot write {str(path)!r}: cannot create a file in folder {str(folder)!r} "
@@ -641,10 +786,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         # Held until the rename: tells a cleaner on another machine sharing the folder (where our
         # process number means nothing) that this temporary file is alive. Gone with the process.
         _try_lock(fd)
-        # mkstemp creates 0600; give the file the permissions an ordinary new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(fd if os.chmod in os.supports_fd else tmp, 0o666 & ~umask)
+        # mkstemp creates 0600; give the file the permissions of the file it replaces, or those an
+        # ordinary new file would get.
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(fd if os.chmod in os.supports_fd else tmp, mode)
         yield tmp
         os.replace(tmp, path)
     except OSError as exc:
@@ -675,13 +823,13 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
         raise DataError(f"cannot write a folder of files at {str(path)!r}: it is a file; give another name")
     _remove_stale_temps(path, folders=True)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=folder))
     except OSError as exc:
         raise DataError(f"cannot write {str(path)!r}: cannot create a folder in {str(folder)!r} ({exc.strerror or exc})") from None
     try:
         yield tmp
         if path.exists():
-            old = folder / f".{path.name}.{os.getpid()}.old.tmp"
+            old = folder / f"{_temp_prefix(path)}{os.getpid()}.old.tmp"
             os.replace(path, old)
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
@@ -693,6 +841,25 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# Bytes a temporary name adds to its target's name: "." before it, and ".PID.XXXXXXXX.tmp" after
+# (a process number of up to 10 digits; mkstemp's 8 random characters or "old").
+_TEMP_EXTRA = 1 + 1 + 10 + 1 + 8 + 4
+_NAME_MAX = 255  # bytes of one file name on Linux, macOS and Windows file systems
+
+
+def _temp_prefix(path: Path) -> str:
+    """``.NAME.``, the start of the temporary names of ``path``. A name too long to take the
+    temporary parts (a 239-character file name is valid; its temporary name would not be) is
+    cut and given a hash of the whole name, so it stays unique to its target."""
+    name = path.name
+    encoded = os.fsencode(name)
+    if len(encoded) + _TEMP_EXTRA <= _NAME_MAX:
+        return f".{name}."
+    digest = hashlib.sha256(encoded).hexdigest()[:8]
+    keep = encoded[: _NAME_MAX - _TEMP_EXTRA - 1 - len(digest)]
+    return f".{os.fsdecode(keep.decode('utf-8', 'ignore').encode('utf-8'))}~{digest}."
 
 
 def _existing_folder(path: Path) -> Path:
@@ -737,7 +904,7 @@ def _remove_stale_temps(path: Path, folders: bool = False) -> None:
         return
     # Folders may be ".NAME.PID.old.tmp": the previous output, moved aside while replaced.
     tail = r"\.[a-z0-9_.]+\.tmp" if folders else r"\.[a-z0-9_]+\.tmp"
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d{1,9})" + tail)
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"(\d{1,9})" + tail)
     try:
         with os.scandir(path.parent) as entries:
             found = [

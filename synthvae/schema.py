@@ -13,6 +13,7 @@ import enum
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
@@ -210,13 +211,7 @@ class Column:
             kwargs["unit"] = data.get("unit", "s")
             for key in ("min", "max"):
                 if data.get(key) is not None:
-                    try:
-                        kwargs[key] = _naive_utc(pd.Timestamp(data[key]))
-                    except (ValueError, TypeError) as exc:
-                        raise SchemaError(
-                            f"column {data['name']!r}: {key} {data[key]!r} is not an ISO 8601 "
-                            f"timestamp ({exc})"
-                        ) from None
+                    kwargs[key] = _timestamp_bound(data["name"], key, data[key])
         elif kind is ColumnKind.ID:
             kwargs["type"] = NumericType(data.get("type", "integer"))
             kwargs["prefix"] = data.get("prefix", "")
@@ -352,7 +347,8 @@ def load_schema(path: str | os.PathLike) -> Schema:
             f"{raw[exc.start : exc.end]!r}): re-save it as UTF-8"
         ) from None
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite_float)
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite_float,
+                          parse_int=_whole_number)
     except json.JSONDecodeError as exc:
         raise SchemaError(
             f"schema file {name} is not valid JSON: {exc.msg} at line {exc.lineno}, "
@@ -381,6 +377,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
 
 def _no_constant(token: str) -> float:
     raise _JSONValueError(f"{token} is not a JSON number; write a number, or leave the key out")
+
+
+def _whole_number(token: str) -> int:
+    try:
+        return int(token)
+    except ValueError:  # over Python's limit on the digits of a number read from text (4300)
+        raise _JSONValueError(f"a number of {len(token.lstrip('-'))} digits is too large; write a smaller one, or leave the key out") from None
 
 
 def _finite_float(token: str) -> float:
@@ -429,6 +432,17 @@ def _check_semantics(schema: Schema) -> None:
             value = getattr(c, key)
             if isinstance(value, (float, np.floating)) and not math.isfinite(value):
                 raise SchemaError(f"column {c.name!r}: {key} is {value!r}; give a finite number or leave it out")
+            if value is not None and not isinstance(value, str) and pd.isna(value):
+                raise SchemaError(f"column {c.name!r}: {key} is missing ({value!r}); give a value or leave it out")
+            if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+                try:
+                    float(value)
+                except OverflowError:
+                    digits = len(str(abs(int(value))))
+                    raise SchemaError(
+                        f"column {c.name!r}: {key} is a whole number of {digits} digits, too large for a "
+                        f"64-bit float (at most about 1.8e308); give a smaller bound or leave it out"
+                    ) from None
         if c.min is not None and c.max is not None and c.min > c.max:
             low, high = (v.isoformat() if isinstance(v, pd.Timestamp) else repr(v) for v in (c.min, c.max))
             raise SchemaError(f"column {c.name!r}: min {low} is greater than max {high}; swap them")
@@ -450,6 +464,26 @@ def _check_semantics(schema: Schema) -> None:
                 )
         if c.kind is ColumnKind.DATETIME and (c.unit or "s") not in DATETIME_UNITS:
             raise SchemaError(f"column {c.name!r}: unknown datetime unit {c.unit!r}")
+
+
+# An ISO 8601 date or timestamp starts with its year: pandas also reads "" (as NaT) and words
+# such as "now" and "today" (as the moment the schema is read), which are no fixed bound.
+_ISO_START = re.compile(r"^\s*[+-]?\d{4}")
+
+
+def _timestamp_bound(name: str, key: str, value: Any) -> pd.Timestamp:
+    """A datetime column's ``min`` or ``max`` as a naive UTC timestamp, refused unless it is an
+    ISO 8601 text (``2021-03-01``, ``2021-03-01T10:00:00+01:00``)."""
+    fix = "write an ISO 8601 date or timestamp such as '2021-03-01' or '2021-03-01T10:00:00', or leave the key out"
+    if not isinstance(value, str) or not _ISO_START.match(value):
+        raise SchemaError(f"column {name!r}: {key} {value!r} is not an ISO 8601 timestamp; {fix}")
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise SchemaError(f"column {name!r}: {key} {value!r} is not an ISO 8601 timestamp ({exc}); {fix}") from None
+    if pd.isna(stamp):
+        raise SchemaError(f"column {name!r}: {key} {value!r} is not an ISO 8601 timestamp; {fix}")
+    return _naive_utc(stamp)
 
 
 def _naive_utc(stamp: pd.Timestamp) -> pd.Timestamp:

@@ -196,3 +196,112 @@ def test_options_that_would_do_nothing_are_refused(runner, tmp_path):
         assert result.exit_code == 2 and words in result.output, (args, result.output)
     result = runner.invoke(cli, ["encode", "m.synthvae", data, "-o", str(tmp_path / "e.parquet"), "--plot", str(tmp_path / "p.pdf")])
     assert result.exit_code == 1 and "name it *.png" in result.output
+
+
+OVERWRITES = [
+    ("from-sdv -o DATA", ["schema", "from-sdv", "{meta}", "--data", "{data}", "-o", "{data}"], "-o", "data.csv"),
+    ("from-sdv -o METADATA", ["schema", "from-sdv", "{meta}", "--data", "{data}", "-o", "{meta}"], "-o", "meta.json"),
+    ("evaluate --json SCHEMA", ["evaluate", "{data}", "{data}", "--metrics", "quality", "--schema", "{schema}",
+                                "--json", "{schema}"], "--json", "s.json"),
+    ("evaluate --html REAL", ["evaluate", "{data}", "{data}", "--metrics", "quality", "--html", "{data}"], "--html", "data.csv"),
+    ("evaluate --json SYNTHETIC", ["evaluate", "{data}", "{other}", "--metrics", "quality", "--json", "{other}"],
+     "--json", "other.json"),
+    ("privacy-check --json HOLDOUT", ["privacy-check", "{data}", "{data}", "--holdout", "{hold}", "--json", "{hold}"],
+     "--json", "hold.json"),
+]
+
+
+@pytest.mark.parametrize("name, args, option, clobbered", OVERWRITES, ids=[case[0] for case in OVERWRITES])
+def test_outputs_that_are_inputs_are_refused_before_any_work(runner, tmp_path, name, args, option, clobbered):
+    table = pd.read_csv(dataset_path("penguins.csv")).head(40)
+    files = {"data": tmp_path / "data.csv", "meta": tmp_path / "meta.json", "schema": tmp_path / "s.json",
+             "other": tmp_path / "other.json", "hold": tmp_path / "hold.json"}
+    table.to_csv(files["data"], index=False)
+    files["meta"].write_text(json.dumps({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1",
+                                         "columns": {"species": {"sdtype": "categorical"}}}))
+    files["schema"].write_text('{"columns": [{"name": "species", "kind": "categorical", '
+                               '"categories": ["Adelie", "Chinstrap", "Gentoo"]}]}')
+    files["other"].write_text("{}")
+    files["hold"].write_text("{}")
+    before = {key: path.read_bytes() for key, path in files.items()}
+    result = runner.invoke(cli, [part.format(**files) for part in args])
+    assert result.exit_code == 1, result.output
+    assert f"{option} '{tmp_path / clobbered}' is the input file" in result.output
+    assert "it would be overwritten" in result.output
+    assert {key: path.read_bytes() for key, path in files.items()} == before
+
+
+def test_evaluate_json_and_html_may_not_be_one_file(runner, tmp_path):
+    data = dataset_path("penguins.csv")
+    result = runner.invoke(cli, ["evaluate", str(data), str(data), "--json", str(tmp_path / "r.x"), "--html", str(tmp_path / "r.x")])
+    assert result.exit_code == 1 and "--json and --html are the same file" in result.output
+    assert not (tmp_path / "r.x").exists()
+
+
+@pytest.mark.parametrize("bound, message", [
+    ('"max": ""', "column 'd': max '' is not an ISO 8601 timestamp"),
+    ('"min": "now"', "column 'd': min 'now' is not an ISO 8601 timestamp"),
+])
+def test_schema_check_refuses_a_datetime_bound_that_is_no_date(runner, tmp_path, bound, message):
+    (tmp_path / "d.csv").write_text("d\n2021-01-01\n2021-02-01\n")
+    (tmp_path / "s.json").write_text('{"columns": [{"name": "d", "kind": "datetime", ' + bound + "}]}")
+    result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "d.csv")])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_schema_check_refuses_a_bound_too_large_for_a_float(runner, tmp_path):
+    (tmp_path / "a.csv").write_text("a\n1\n2\n")
+    (tmp_path / "s.json").write_text('{"columns": [{"name": "a", "kind": "numeric", "min": -1' + "0" * 400 + "}]}")
+    result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "a.csv")])
+    assert result.exit_code == 1, result.output
+    assert "column 'a': min is a whole number of 401 digits, too large for a 64-bit float" in result.output
+
+
+_PENGUIN_COLUMNS = '{"species": {"sdtype": "categorical"}, "year": {"sdtype": "numerical"}}'
+SDV_DOCUMENTS = [
+    ("props_a_string", b'{"columns": {"species": "categorical"}}',
+     "column 'species' is \"categorical\", not an object of properties; write it as {\"sdtype\": \"categorical\"}"),
+    ("tables_a_list", b'{"METADATA_SPEC_VERSION": "V1", "tables": [{"columns": {"species": {"sdtype": "categorical"}}}]}',
+     "'tables' is list, not an object of tables by name"),
+    ("table_a_string", b'{"tables": {"peng": "x"}}', "table 'peng' is \"x\", not an object with its 'columns'"),
+    ("latin1", '{"columns": {"spécies": {"sdtype": "categorical"}}}'.encode("latin-1"),
+     "is not UTF-8 text (line 1 holds the bytes b'\\xe9'): re-save it as UTF-8"),
+    ("sdtype_an_object", b'{"columns": {"species": {"sdtype": {"x": 1}}}}', "column 'species': sdtype is {\"x\": 1}, not a text"),
+    ("parameters_a_list", ('{"columns": ' + _PENGUIN_COLUMNS + ', "constraints": [{"constraint_class": "Positive", '
+                           '"constraint_parameters": ["year"]}]}').encode(),
+     "constraint Positive: constraint_parameters is [\"year\"], not an object of parameters by name"),
+    ("column_names_a_string", ('{"columns": ' + _PENGUIN_COLUMNS + ', "constraints": [{"constraint_class": '
+                               '"FixedCombinations", "constraint_parameters": {"column_names": "species"}}]}').encode(),
+     "constraint FixedCombinations: column_names is \"species\", not a list of column names"),
+    ("alternate_keys_a_string", ('{"columns": ' + _PENGUIN_COLUMNS + ', "alternate_keys": "species"}').encode(),
+     "'alternate_keys' is \"species\", not a list"),
+]
+
+
+@pytest.mark.parametrize("name, content, message", SDV_DOCUMENTS, ids=[case[0] for case in SDV_DOCUMENTS])
+def test_schema_from_sdv_refuses_malformed_metadata_in_one_line(runner, tmp_path, name, content, message):
+    (tmp_path / "meta.json").write_bytes(content)
+    result = runner.invoke(cli, ["schema", "from-sdv", str(tmp_path / "meta.json"), "--data", str(dataset_path("penguins.csv"))])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert message in result.output and f"'{tmp_path / 'meta.json'}'" in result.output
+
+
+def test_schema_from_sdv_reads_a_metadata_file_with_a_byte_order_mark(runner, tmp_path):
+    (tmp_path / "meta.json").write_bytes(b"\xef\xbb\xbf" + ('{"columns": ' + _PENGUIN_COLUMNS + "}").encode())
+    result = runner.invoke(cli, ["schema", "from-sdv", str(tmp_path / "meta.json"), "--data", str(dataset_path("penguins.csv")),
+                                 "-o", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    assert load_schema(tmp_path / "s.json").names == ["species", "year"]
+
+
+def test_evaluate_and_privacy_check_errors_name_the_file(runner, tmp_path):
+    real = pd.read_csv(dataset_path("penguins.csv"))
+    real.to_csv(tmp_path / "real.csv", index=False)
+    real.drop(columns=["sex"]).to_csv(tmp_path / "made.csv", index=False)
+    result = runner.invoke(cli, ["evaluate", str(tmp_path / "real.csv"), str(tmp_path / "made.csv"), "--metrics", "quality"])
+    assert result.exit_code == 1 and f"synthetic data '{tmp_path / 'made.csv'}': columns ['sex']" in result.output
+    real.iloc[:0].to_csv(tmp_path / "hold.csv", index=False)
+    result = runner.invoke(cli, ["privacy-check", str(tmp_path / "real.csv"), str(tmp_path / "real.csv"),
+                                 "--holdout", str(tmp_path / "hold.csv")])
+    assert result.exit_code == 1 and f"holdout data '{tmp_path / 'hold.csv'}' has no rows" in result.output

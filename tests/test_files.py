@@ -150,7 +150,19 @@ BAD_TABLES = [
     ("short.tsv", lambda p, c: b"a\tb\n1\t2\n3\n", r": a row has 1 field but the header has 2: '3'"),
     ("short.csv.gz", lambda p, c: _gzip(b"a,b\n1,2\n3\n4,5\n"), r": a row has 1 field but the header has 2: '3'"),
     ("repeated_names.csv", lambda p, c: b"a,b,a\n1,2,3\n", r": the header repeats the column names \['a'\]; rename them"),
+    ("repeated_names.parquet", lambda p, c: _parquet_of(pa.table([[1], [2]], names=["a", "a"])),
+     r": the column names \['a'\] repeat; rename them so each is unique"),
+    ("empty_name.csv", lambda p, c: b"a,,c\n1,2,3\n", r": column #2 has an empty name; give it a name$"),
+    ("trailing_comma_header.csv", lambda p, c: b"a,b,\n1,2,\n", r": column #3 has an empty name; give it a name \(a header ending"),
+    ("pandas_index.csv", lambda p, c: b",a,b\n0,1,2\n1,3,4\n", r": column #1 has an empty name; .*write with index=False"),
+    ("empty_name_streamed.csv", lambda p, c: b"a,,c\n" + b"1,2,3\n" * 3, r": column #2 has an empty name"),
 ]
+
+
+def _parquet_of(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("name, content, message", BAD_TABLES, ids=[case[0] for case in BAD_TABLES])
@@ -160,6 +172,10 @@ def test_bad_table_is_one_clear_error(tmp_path, parquet_bytes, csv_bytes, name, 
     with pytest.raises(DataError, match=message) as info:
         read_table(path)
     assert repr(str(path)) in str(info.value)
+    if name.endswith(".csv"):  # the streamed reader refuses what the whole read refuses, alike
+        with pytest.raises(DataError) as streamed:
+            list(read_csv_chunks(path, 2))
+        assert str(streamed.value) == str(info.value)
     _one_error_line(_cli("infer-schema", str(path)), str(info.value))
 
 
@@ -170,6 +186,7 @@ def test_tables_that_look_odd_but_are_fine(tmp_path, csv_bytes):
         "quoted.csv": b'a,b\n"x, with comma",1\n"two\nlines",2\n"q""uote",3\n',
         "crlf.csv": b"a,b\r\n1,2\r\n3,4\r\n",
         "dotted_names.csv": b"a,a.1\n1,2\n",  # a name that looks renamed is not a repeat
+        "unnamed.csv": b"a,Unnamed: 1\n1,2\n",  # nor a name that looks like pandas' for an empty one
         "PAR1.csv": b"PAR1,BZh\n1,2\n",  # names that begin like Parquet or bzip2 signatures
         "gz.csv.gz": _gzip(csv_bytes),
     }
@@ -180,6 +197,7 @@ def test_tables_that_look_odd_but_are_fine(tmp_path, csv_bytes):
     assert read_table(tmp_path / "quoted.csv")["a"].tolist() == ["x, with comma", "two\nlines", 'q"uote']
     assert read_table(tmp_path / "crlf.csv").shape == (2, 2)
     assert list(read_table(tmp_path / "dotted_names.csv").columns) == ["a", "a.1"]
+    assert list(read_table(tmp_path / "unnamed.csv").columns) == ["a", "Unnamed: 1"]
     assert list(read_table(tmp_path / "PAR1.csv").columns) == ["PAR1", "BZh"]
     assert read_table(tmp_path / "gz.csv.gz").shape == (2000, 3)
 
@@ -275,6 +293,14 @@ BAD_SCHEMAS = [
     ("dates_reversed", b'{"columns": [{"name": "t", "kind": "datetime", "min": "2021-01-01", "max": "2020-01-01"}]}',
      r"column 't': min 2021-01-01T00:00:00 is greater than max 2020-01-01T00:00:00; swap them"),
     ("bad_date", b'{"columns": [{"name": "t", "kind": "datetime", "min": "last year"}]}', r"column 't': min 'last year' is not an ISO 8601 timestamp"),
+    ("empty_date", b'{"columns": [{"name": "t", "kind": "datetime", "max": ""}]}',
+     r"column 't': max '' is not an ISO 8601 timestamp; write an ISO 8601 date"),
+    ("date_now", b'{"columns": [{"name": "t", "kind": "datetime", "min": "now"}]}', r"column 't': min 'now' is not an ISO 8601 timestamp"),
+    ("date_today", b'{"columns": [{"name": "t", "kind": "datetime", "max": " today"}]}', r"column 't': max ' today' is not an ISO 8601"),
+    ("bound_too_big_for_float", ('{"columns": [{"name": "x", "kind": "numeric", "min": -1' + "0" * 400 + "}]}").encode(),
+     r"column 'x': min is a whole number of 401 digits, too large for a 64-bit float .*; give a smaller bound"),
+    ("bound_of_5000_digits", ('{"columns": [{"name": "x", "kind": "numeric", "max": 1' + "0" * 5000 + "}]}").encode(),
+     r": a number of 5001 digits is too large; write a smaller one, or leave the key out"),
     ("same_name", ("{\"columns\": [" + COLUMN + ", " + COLUMN + "]}").encode(), r"duplicate column names \['x'\]: names must be unique"),
     ("same_category", b'{"columns": [{"name": "c", "kind": "categorical", "categories": ["a", "b", "a"]}]}', r"column 'c', key 'categories': .* has non-unique elements"),
     ("category_as_text_too", b'{"columns": [{"name": "c", "kind": "categorical", "categories": [1, "1"]}]}',
@@ -770,3 +796,154 @@ def test_repeated_column_names_are_refused_on_write(tmp_path, suffix):
     with pytest.raises(DataError, match=r"\['a'\] repeat"):
         write_table(frame, path)
     assert not path.exists()
+
+
+def test_overwriting_keeps_the_permissions_of_the_existing_file(tmp_path):
+    path = tmp_path / "private.csv"
+    write_table(pd.DataFrame({"ssn": ["123-45-6789"]}), path)
+    path.chmod(0o600)
+    write_table(pd.DataFrame({"ssn": ["987-65-4321"]}), path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert read_table(path)["ssn"].tolist() == ["987-65-4321"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_writing_to_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path, suffix):
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / f"real{suffix}"
+    write_table(pd.DataFrame({"a": [1]}), target)
+    link = tmp_path / f"link{suffix}"
+    link.symlink_to(target)
+    write_table(pd.DataFrame({"a": [2, 3]}), link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert read_table(target)["a"].tolist() == [2, 3]
+
+
+def test_a_long_valid_file_name_is_written_and_its_stale_temporary_file_removed(tmp_path):
+    path = tmp_path / ("x" * 235 + ".csv")  # 239 characters: valid, but too long for ".NAME.PID.XXXXXXXX.tmp"
+    write_table(pd.DataFrame({"a": [1]}), path)
+    assert read_table(path)["a"].tolist() == [1]
+    # A writer killed mid-write leaves its temporary file; the next write of the same file removes it.
+    script = ("import os, sys\nfrom synthvae.io import atomic_path\n"
+              "with atomic_path(sys.argv[1]) as tmp:\n    tmp.write_text('half')\n    os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    left = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(left) == 1 and left[0].name.startswith(".xxx") and len(left[0].name.encode()) <= 255
+    write_table(pd.DataFrame({"a": [2]}), path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert read_table(path)["a"].tolist() == [2]
+
+
+def test_a_parquet_file_with_a_pandas_index_reads_it_as_columns(tmp_path):
+    keyed = pd.DataFrame({"customer_id": [101, 102, 103], "spend": [1.5, 2.5, 3.5]}).set_index("customer_id")
+    keyed.to_parquet(tmp_path / "named.parquet")
+    assert read_table(tmp_path / "named.parquet").to_dict("list") == {"customer_id": [101, 102, 103], "spend": [1.5, 2.5, 3.5]}
+    two = pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "v": [0.5, 0.25]}).set_index(["a", "b"])
+    two.to_parquet(tmp_path / "levels.parquet")
+    assert list(read_table(tmp_path / "levels.parquet").columns) == ["a", "b", "v"]
+    # Row positions alone (a RangeIndex, whatever its start) are no data.
+    pd.DataFrame({"v": [1, 2, 3, 4]}).iloc[2:].to_parquet(tmp_path / "sliced.parquet")
+    assert list(read_table(tmp_path / "sliced.parquet").columns) == ["v"]
+    clash = pd.DataFrame({"v": [1, 2]}, index=pd.Index([5, 6], name="v"))
+    clash.to_parquet(tmp_path / "clash.parquet")
+    with pytest.raises(DataError, match=r"clash.parquet': the table's index \['v'\] has the name of a column"):
+        read_table(tmp_path / "clash.parquet")
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_write_table_keeps_a_named_or_non_default_index_as_a_column(tmp_path, suffix):
+    keyed = pd.DataFrame({"customer_id": [101, 102, 103], "spend": [1.5, 2.5, 3.5]}).set_index("customer_id")
+    write_table(keyed, tmp_path / f"keyed{suffix}")
+    assert read_table(tmp_path / f"keyed{suffix}").to_dict("list") == {"customer_id": [101, 102, 103], "spend": [1.5, 2.5, 3.5]}
+    table = pd.DataFrame({"spend": [1.5, 2.5, 0.5, 4.5]})
+    write_table(table[table["spend"] > 1], tmp_path / f"filtered{suffix}")  # rows 0, 1, 3 of the original
+    assert read_table(tmp_path / f"filtered{suffix}").to_dict("list") == {"index": [0, 1, 3], "spend": [1.5, 2.5, 4.5]}
+    write_table(table.iloc[2:], tmp_path / f"sliced{suffix}")  # a RangeIndex from 2: positions only
+    assert list(read_table(tmp_path / f"sliced{suffix}").columns) == ["spend"]
+
+
+def _values(frame: pd.DataFrame) -> dict:
+    """A table's values by column, nulls as None (chunks of a file may type a column differently)."""
+    return {c: [None if pd.isna(v) else v for v in frame[c].astype(object)] for c in frame.columns}
+
+
+def _read_both_ways(path: Path, rows: int = 2) -> pd.DataFrame:
+    """The table read whole, after checking the streamed reader gives the same values (as text:
+    pandas types each chunk by its own values, which conform unifies)."""
+    whole = read_table(path)
+    as_text = lambda frame: {c: [None if v is None else str(v) for v in values] for c, values in _values(frame).items()}  # noqa: E731
+    assert as_text(pd.concat(list(read_csv_chunks(path, rows)), ignore_index=True)) == as_text(whole)
+    return whole
+
+
+def test_big_whole_numbers_with_a_blank_stay_exact(tmp_path):
+    ids = [2**62 + 2 * i for i in range(6)]
+    path = tmp_path / "accounts.csv"
+    path.write_text("account,amount\n" + "".join(f"{'' if i == 3 else v},{i}\n" for i, v in enumerate(ids)))
+    table = _read_both_ways(path)
+    assert str(table["account"].dtype) == "Int64"
+    assert _values(table)["account"] == [*ids[:3], None, *ids[4:]]
+    # Our own round trip: Int64 beyond 2**53 with a null, written to CSV and read back.
+    frame = pd.DataFrame({"big": pd.array([2**62 + 1, None, 2**53 + 1], dtype="Int64")})
+    write_table(frame, tmp_path / "rt.csv")
+    assert _values(_read_both_ways(tmp_path / "rt.csv"))["big"] == [2**62 + 1, None, 2**53 + 1]
+    # Written as floats ("12.0") with a null: whole numbers all the same, exact.
+    (tmp_path / "dotted.csv").write_text("n,m\n9007199254740993.0,1\n,2\n4611686018427387905.0,3\n")
+    assert _values(_read_both_ways(tmp_path / "dotted.csv"))["n"] == [9007199254740993, None, 4611686018427387905]
+    # Small whole numbers with a blank read as pandas reads them (floats), as before.
+    (tmp_path / "small.csv").write_text("n,m\n1,1\n,2\n3,3\n")
+    assert read_table(tmp_path / "small.csv")["n"].dtype == np.float64
+
+
+def test_null_words_are_text_in_text_columns_and_nulls_in_numbers(tmp_path):
+    path = tmp_path / "regions.csv"
+    path.write_text("region,plan,amount,flag,day\n"
+                    "EU,Gold,1.5,True,2021-01-01\n"
+                    "NA,None,NA,NA,NA\n"
+                    "APAC,Basic,null,False,2021-01-03\n"
+                    "null,N/A,2,,\n")
+    table = _read_both_ways(path)
+    assert table["region"].tolist() == ["EU", "NA", "APAC", "null"]  # NA: North America
+    assert table["plan"].tolist() == ["Gold", "None", "Basic", "N/A"]
+    assert table["amount"].dtype == np.float64 and _values(table)["amount"] == [1.5, None, None, 2.0]  # an R export
+    assert _values(table)["flag"] == [True, None, False, None]
+    assert _values(table)["day"] == ["2021-01-01", None, "2021-01-03", None]
+    schema = Schema.from_dict({"columns": [{"name": "region", "kind": "categorical", "categories": ["APAC", "EU", "NA", "null"]}]})
+    assert conform(table[["region"]], schema, "regions.csv")["region"].tolist() == ["EU", "NA", "APAC", "null"]
+
+
+def test_null_words_decided_over_the_whole_file_when_streamed(tmp_path):
+    # "NA" in the first chunks of numbers, text only at the end: a text column, both ways.
+    path = tmp_path / "late_text.csv"
+    path.write_text("code\n1\nNA\n3\n4\n5\nX12\n")
+    assert _read_both_ways(path, rows=2)["code"].tolist() == ["1", "NA", "3", "4", "5", "X12"]
+
+
+def test_csv_round_trip_keeps_text_that_looks_like_a_null_word(tmp_path):
+    out = pd.DataFrame({"c": pd.Categorical(["NA", "x", "nan", "None", None], categories=["NA", "x", "nan", "None"])})
+    write_table(out, tmp_path / "cats.csv")
+    assert _values(_read_both_ways(tmp_path / "cats.csv"))["c"] == ["NA", "x", "nan", "None", None]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("tabs.csv", "species\tisland\nAdelie\tTorgersen\n", r"it looks separated by tabs, .*; name it \.tsv \(a \.tsv file is read with tabs\)"),
+    ("pipes.csv", "species|island\nAdelie|Torgersen\n", r"it looks separated by '\|', .*; write it with commas"),
+    ("commas.tsv", "species,island\nAdelie,Torgersen\n", r"it looks separated by ',', .*; name it \.csv"),
+])
+def test_a_file_read_as_one_column_of_joined_fields_is_refused(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(DataError, match=message):
+        read_table(path)
+    _one_error_line(_cli("infer-schema", str(path)), "reads as one column named")
+
+
+def test_a_tsv_file_is_read_with_tabs(tmp_path):
+    (tmp_path / "t.tsv").write_text("species\tisland\nAdelie\tTorgersen\n")
+    assert _read_both_ways(tmp_path / "t.tsv").to_dict("list") == {"species": ["Adelie"], "island": ["Torgersen"]}
+
+
+def test_leading_zeros_kept_beside_a_field_larger_than_a_parser_block(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_bytes(b"a,b\n" + b'"' + (b"x" * 1000 + b"\n") * 3000 + b'",007\n' + b"y,012\n")
+    assert _read_both_ways(path)["b"].tolist() == ["007", "012"]

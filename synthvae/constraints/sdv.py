@@ -79,10 +79,20 @@ def schema_from_sdv(
             several tables and ``table`` does not pick one.
     """
     doc, where = _load(metadata, "SDV metadata")
-    spec = _single_table(doc, table, where)
+    spec, where = _single_table(doc, table, where)
     columns_doc = spec.get("columns")
     if not isinstance(columns_doc, dict) or not columns_doc:
         raise SchemaError(f"{where}: no 'columns' mapping; is this SDV metadata?")
+    for name, props in columns_doc.items():
+        if props is not None and not isinstance(props, dict):
+            raise SchemaError(f"{where}: column {name!r} is {_json(props)}, not an object of properties; "
+                              f'write it as {{"sdtype": {_json(props) if isinstance(props, str) else "..."}}}')
+        for key in ("sdtype", "datetime_format", "regex_format", "computer_representation"):
+            if props is not None and props.get(key) is not None and not isinstance(props[key], str):
+                raise SchemaError(f"{where}: column {name!r}: {key} is {_json(props[key])}, not a text")
+    if spec.get("primary_key") is not None and not isinstance(spec["primary_key"], str):
+        raise SchemaError(f"{where}: primary_key is {_json(spec['primary_key'])}, not a column name "
+                          "(a key of several columns has no equivalent here: list it in alternate_keys)")
     missing = [name for name in columns_doc if name not in data.columns]
     if missing:
         raise SchemaError(f"{where}: columns {preview(missing)} are not in the data (it has {preview(list(map(str, data.columns)))})")
@@ -95,22 +105,25 @@ def schema_from_sdv(
         for name, props in columns_doc.items()
         if (props or {}).get("regex_format") and _ID_REGEX.match(props["regex_format"])
     ]
-    for name in spec.get("alternate_keys", []) or []:
+    for name in _list(spec, "alternate_keys", where):
         names = tuple(name) if isinstance(name, list) else (name,)
+        if not all(isinstance(n, str) for n in names):
+            raise SchemaError(f"{where}: alternate_keys holds {_json(name)}; each key is a column name or a list of them")
         rules.append(Unique(names))
-    sdv_rules = list(spec.get("constraints", []) or doc.get("constraints", []) or [])
+    sdv_rules = [(item, where) for item in (_list(spec, "constraints", where) or _list(doc, "constraints", where))]
     if constraints is not None:
-        extra, _ = _load(constraints, "SDV constraints") if not isinstance(constraints, list) else (constraints, "")
-        sdv_rules.extend(extra if isinstance(extra, list) else [extra])
-    for item in sdv_rules:
-        rule = _constraint(item, notes)
+        extra, source = _load(constraints, "SDV constraints") if not isinstance(constraints, list) else (constraints, "SDV constraints")
+        sdv_rules.extend((item, source) for item in (extra if isinstance(extra, list) else [extra]))
+    for item, source in sdv_rules:
+        rule = _constraint(item, notes, source)
         if rule is not None:
             rules.append(rule)
     for name, props in columns_doc.items():
         if (props or {}).get("sdtype") in ("id",) and name != key:
             notes.append(f"column {name!r}: an id that is not the primary key (a foreign key?) is regenerated like one")
-    if spec.get("column_relationships"):
-        notes.append(f"column_relationships {preview([r.get('type') for r in spec['column_relationships']])}: no equivalent")
+    relationships = _list(spec, "column_relationships", where)
+    if relationships:
+        notes.append(f"column_relationships {preview([r.get('type') if isinstance(r, dict) else r for r in relationships])}: no equivalent")
     try:
         schema = Schema(tuple(columns), name=table or spec.get("name"), constraints=tuple(rules))
     except SchemaError as exc:
@@ -122,27 +135,57 @@ def _load(source, what: str) -> tuple[Any, str]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
-            return json.loads(path.read_text(encoding="utf-8")), f"{what} file {str(path)!r}"
+            # utf-8-sig: a byte-order mark (as Windows editors write) is read as load_schema reads it.
+            return json.loads(path.read_text(encoding="utf-8-sig")), f"{what} file {str(path)!r}"
         except OSError as exc:
             raise SchemaError(f"cannot read {what} file {str(path)!r}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raw = path.read_bytes()
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise SchemaError(
+                f"{what} file {str(path)!r} is not UTF-8 text (line {line} holds the bytes "
+                f"{raw[exc.start : exc.end]!r}): re-save it as UTF-8"
+            ) from None
         except json.JSONDecodeError as exc:
             raise SchemaError(f"{what} file {str(path)!r} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     return source, what
 
 
-def _single_table(doc: Any, table: str | None, where: str) -> dict:
+def _single_table(doc: Any, table: str | None, where: str) -> tuple[dict, str]:
+    """The one table's metadata, and where it is (for messages)."""
     if not isinstance(doc, dict):
         raise SchemaError(f"{where}: expected a JSON object")
     if "tables" in doc:
         tables = doc["tables"]
+        if not isinstance(tables, dict):
+            raise SchemaError(f"{where}: 'tables' is {type(tables).__name__}, not an object of tables by name "
+                              f'({{"tables": {{"NAME": {{"columns": ...}}}}}})')
         if table is None:
             if len(tables) != 1:
                 raise SchemaError(f"{where} holds tables {preview(list(tables))}: say which one (--table NAME)")
             table = next(iter(tables))
         if table not in tables:
             raise SchemaError(f"{where}: no table {table!r}; it has {preview(list(tables))}")
-        return tables[table]
-    return doc
+        if not isinstance(tables[table], dict):
+            raise SchemaError(f"{where}: table {table!r} is {_json(tables[table])}, not an object with its 'columns'")
+        return tables[table], f"{where}, table {table!r}"
+    return doc, where
+
+
+def _list(spec: dict, key: str, where: str) -> list:
+    """``spec[key]`` as a list (empty when missing or null); anything else is refused."""
+    value = spec.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SchemaError(f"{where}: {key!r} is {_json(value)}, not a list")
+    return value
+
+
+def _json(value: Any) -> str:
+    """A value as its JSON text, shortened for a message."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _column(name: str, props: dict, inferred: Column, series: pd.Series, is_key: bool, notes: list[str]) -> Column:
@@ -212,12 +255,21 @@ def _id_column(name: str, props: dict, series: pd.Series, described: str, notes:
     return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=prefix, width=width, description=described)
 
 
-def _constraint(item: Any, notes: list[str]):
+def _constraint(item: Any, notes: list[str], where: str = "SDV constraints"):
     if not isinstance(item, dict) or "constraint_class" not in item:
         notes.append(f"constraint {item!r}: not an SDV constraint (needs constraint_class and constraint_parameters)")
         return None
     name = str(item["constraint_class"]).rsplit(".", 1)[-1]
     p = item.get("constraint_parameters", {}) or {}
+    if not isinstance(p, dict):
+        raise SchemaError(f"{where}: constraint {name}: constraint_parameters is {_json(p)}, not an object of "
+                          f'parameters by name (such as {{"column_name": "age"}})')
+    for key in ("column_names",):
+        if key in p and not (isinstance(p[key], list) and all(isinstance(c, str) for c in p[key])):
+            raise SchemaError(f"{where}: constraint {name}: {key} is {_json(p[key])}, not a list of column names")
+    for key in ("column_name", "low_column_name", "high_column_name", "middle_column_name"):
+        if key in p and not isinstance(p[key], str):
+            raise SchemaError(f"{where}: constraint {name}: {key} is {_json(p[key])}, not a column name")
     strict = bool(p.get("strict_boundaries", p.get("strict", False)))
     try:
         if name == "Inequality":

@@ -6,7 +6,7 @@ import enum
 import logging
 import os
 import time
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from synthvae.evaluation.tables import (
     column_infos,
     evaluation_schema,
     prepare,
+    table_sources,
 )
 from synthvae.evaluation.utility import utility
 from synthvae.inference import infer_schema
@@ -55,6 +56,7 @@ def evaluate(
     metrics: Iterable[str | Metric] | None = None,
     binning: str | Binning = Binning.REAL_RANGE,
     guarantee: dict | None = None,
+    sources: Sequence[str] | None = None,
 ) -> EvaluationReport:
     """Judge a synthetic table against the real table it imitates.
 
@@ -79,6 +81,8 @@ def evaluate(
             ``privacy`` entry of a model file), shown in the report as ``guarantee``.
         binning: How continuous columns are binned for contingency similarity:
             ``"real_range"`` (default) or ``"own_range"`` (SDMetrics 0.32 exactly).
+        sources: What error messages call the real, synthetic and holdout tables (their file
+            names, say); ``"real data"``, ``"synthetic data"`` and ``"holdout data"`` by default.
 
     Returns:
         The report; see :class:`EvaluationReport` for its layout.
@@ -95,14 +99,15 @@ def evaluate(
         raise DataError(f"max_rows must be an integer of at least 10 or None, got {max_rows!r}")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DataError(f"seed must be a non-negative integer, got {seed!r}")
-    for name, frame in (("real data", real), ("synthetic data", synthetic), ("holdout data", holdout)):
+    real_name, synthetic_name, holdout_name = table_sources(sources)
+    for name, frame in ((real_name, real), (synthetic_name, synthetic), (holdout_name, holdout)):
         if frame is not None and not isinstance(frame, pd.DataFrame):
             raise DataError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
-    real, synthetic = _text_labels(real, "real data"), _text_labels(synthetic, "synthetic data")
-    holdout = _text_labels(holdout, "holdout data") if holdout is not None else None
+    real, synthetic = _text_labels(real, real_name), _text_labels(synthetic, synthetic_name)
+    holdout = _text_labels(holdout, holdout_name) if holdout is not None else None
     others = [synthetic] + ([holdout] if holdout is not None else [])
     given = _resolve_schema(schema)
-    full_schema = given if given is not None else infer_schema(real, derived=False, source="real data")
+    full_schema = given if given is not None else infer_schema(real, derived=False, source=real_name)
     eval_schema = evaluation_schema(full_schema, real, others)
     if target is not None and target not in eval_schema.names:
         raise DataError(
@@ -110,9 +115,9 @@ def evaluate(
             f"{preview(eval_schema.names)} (id columns are skipped)"
         )
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
-    real_t = prepare(real, eval_schema, "real data", max_rows=max_rows, rng=rngs[0])
-    synth_t = prepare(synthetic, eval_schema, "synthetic data", max_rows=max_rows, rng=rngs[1])
-    hold_t = (prepare(holdout, eval_schema, "holdout data", max_rows=max_rows, rng=rngs[2])
+    real_t = prepare(real, eval_schema, real_name, max_rows=max_rows, rng=rngs[0])
+    synth_t = prepare(synthetic, eval_schema, synthetic_name, max_rows=max_rows, rng=rngs[1])
+    hold_t = (prepare(holdout, eval_schema, holdout_name, max_rows=max_rows, rng=rngs[2])
               if holdout is not None else None)
     infos = column_infos(eval_schema)
     notes = _sampling_notes(real_t, synth_t, hold_t)

@@ -49,7 +49,7 @@ from synthvae.evaluation.privacy import (
     sample_rows,
     size_matched,
 )
-from synthvae.evaluation.tables import PreparedTable, Shape, column_infos, evaluation_schema, one_thread, prepare
+from synthvae.evaluation.tables import PreparedTable, Shape, column_infos, evaluation_schema, one_thread, prepare, table_sources
 from synthvae.io import atomic_write_text
 from synthvae.schema import Schema
 
@@ -141,6 +141,7 @@ def privacy_check(
     limits: PrivacyLimits | None = None,
     attack_rows: int = DEFAULT_ATTACK_ROWS,
     seed: int = 0,
+    sources: Sequence[str] | None = None,
 ) -> PrivacyCheck:
     """Run every check of the module docstring.
 
@@ -153,25 +154,28 @@ def privacy_check(
         limits: What passes; :class:`PrivacyLimits` defaults when ``None``.
         attack_rows: Training and holdout rows each attack is scored on (at most).
         seed: Seeds the row subsamples: same inputs and seed, same result.
+        sources: What error messages call the real, synthetic and holdout tables (their file
+            names, say); ``"real data"``, ``"synthetic data"`` and ``"holdout data"`` by default.
 
     Raises:
         DataError: A table is missing, empty or does not fit the schema; a sensitive column is
             unknown; fewer than :data:`MIN_ATTACK_ROWS` training or holdout rows to attack.
     """
     limits = limits or PrivacyLimits()
-    for name, frame in (("real data", real), ("synthetic data", synthetic), ("holdout data", holdout)):
+    real_name, synthetic_name, holdout_name = table_sources(sources)
+    for name, frame in ((real_name, real), (synthetic_name, synthetic), (holdout_name, holdout)):
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
         if len(frame) == 0:
             raise DataError(f"{name} has no rows: the privacy check needs rows in all three tables")
-    eval_schema = evaluation_schema(schema, real, [synthetic, holdout])
+    eval_schema = evaluation_schema(schema, real, [synthetic, holdout], source=real_name)
     unknown = [s for s in sensitive if s not in eval_schema.names]
     if unknown:
         raise DataError(f"sensitive columns {preview(unknown)} are not among the checked columns {preview(eval_schema.names)}")
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-    train_t = prepare(real, eval_schema, "real data", max_rows=None, rng=rngs[0])
-    synth_t = prepare(synthetic, eval_schema, "synthetic data", max_rows=None, rng=rngs[1])
-    hold_t = prepare(holdout, eval_schema, "holdout data", max_rows=None, rng=rngs[2])
+    train_t = prepare(real, eval_schema, real_name, max_rows=None, rng=rngs[0])
+    synth_t = prepare(synthetic, eval_schema, synthetic_name, max_rows=None, rng=rngs[1])
+    hold_t = prepare(holdout, eval_schema, holdout_name, max_rows=None, rng=rngs[2])
     infos = column_infos(eval_schema)
     rng = rngs[3]
     checks = [_copies(train_t, synth_t, hold_t, limits)]
@@ -180,7 +184,7 @@ def privacy_check(
     t, s, h = embed(train_t), embed(synth_t)[reference], embed(hold_t)
     m = min(attack_rows, train_t.n_rows, hold_t.n_rows)
     if m < MIN_ATTACK_ROWS:
-        short = {"attack_rows": attack_rows, "real data": train_t.n_rows, "holdout data": hold_t.n_rows}
+        short = {"attack_rows": attack_rows, real_name: train_t.n_rows, holdout_name: hold_t.n_rows}
         what = ", ".join(f"{name} {count:,} rows" for name, count in short.items() if count < MIN_ATTACK_ROWS)
         raise DataError(
             f"the privacy check scores its attacks on at least {MIN_ATTACK_ROWS} training and {MIN_ATTACK_ROWS} holdout "

@@ -83,8 +83,18 @@ class PreparedTable:
         return self.n_rows < self.n_rows_given
 
 
+def table_sources(sources: Sequence[str] | None) -> tuple[str, str, str]:
+    """The names of the real, synthetic and holdout tables in messages."""
+    if sources is None:
+        return "real data", "synthetic data", "holdout data"
+    names = tuple(str(s) for s in sources)
+    if len(names) != 3:
+        raise DataError(f"sources: expected 3 names (real, synthetic, holdout), got {len(names)}")
+    return names
+
+
 def evaluation_schema(
-    schema: Schema | None, real: pd.DataFrame, others: Sequence[pd.DataFrame]
+    schema: Schema | None, real: pd.DataFrame, others: Sequence[pd.DataFrame], source: str = "real data"
 ) -> Schema:
     """The schema the evaluator conforms every table with.
 
@@ -98,12 +108,13 @@ def evaluation_schema(
         schema: The user's schema, or ``None`` to infer one from ``real``.
         real: The real (training) table.
         others: The synthetic and, if given, held-out tables (raw, as the user passed them).
+        source: What messages call ``real``.
 
     Raises:
         DataError: No column is left to evaluate.
     """
     if schema is None:
-        schema = infer_schema(real, derived=False, source="real data")
+        schema = infer_schema(real, derived=False, source=source)
     columns = []
     for column in schema:
         if column.is_generated:  # ids and personal columns are regenerated, never learned
