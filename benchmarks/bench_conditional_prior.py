@@ -8,8 +8,9 @@ times that training, then imputes ``--rows`` of the table's rows with 20% of the
 deviation, category accuracy; ``method="mean"``), and checks multiple imputation on 300 of the
 model's own rows with 30% of their numeric cells hidden: the share of hidden values inside the
 central 90% of 20 draws (randomised PIT; 0.90 for draws from the model's own conditional).
-``--max-steps`` sets the most training steps (``synthesizer._CONDITIONAL_MAX_STEPS``) to
-compare caps side by side.
+``--max-steps`` sets the most training steps (``synthesizer._CONDITIONAL_MAX_STEPS``, and
+``_CONDITIONAL_NARROW_MAX_STEPS`` alike) to compare caps side by side; without it, the library's
+caps (1,500 steps above 16 latent axes, 3,000 below).
 
 Run: ``python benchmarks/bench_conditional_prior.py [--tables loans diamonds] [--seeds 0]
 [--max-steps 1500 3000]``. Writes ``benchmarks/results/conditional_prior.{json,md}``
@@ -75,7 +76,7 @@ def measure(table: str, seed: int, rows: int) -> dict:
         pits.append(randomised_pit(draws, own[name].to_numpy(float)[cells], rng))
     pit = np.concatenate(pits)
     return {
-        "table": table, "seed": seed, "max_steps": synthesizer_module._CONDITIONAL_MAX_STEPS,
+        "table": table, "seed": seed, "max_steps": [synthesizer_module._CONDITIONAL_MAX_STEPS, synthesizer_module._CONDITIONAL_NARROW_MAX_STEPS],
         "fit_s": round(fit_s, 1), "prior_s": round(prior_s, 1), "prior_steps": 100 * len(model.conditional_history_),
         "axes": model.conditional_.config.out_dim, "impute_s": round(impute_s, 1),
         "rmse": round(float(np.mean(errors)), 4), "accuracy": round(float(np.mean(hits)), 4) if hits else None,
@@ -88,7 +89,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tables", nargs="+", default=["loans", "diamonds"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--max-steps", nargs="+", type=int, default=[synthesizer_module._CONDITIONAL_MAX_STEPS])
+    parser.add_argument("--max-steps", nargs="+", type=int, default=None,
+                        help="caps to compare, one for every latent width (default: the library's own)")
     parser.add_argument("--rows", type=int, default=600, help="Rows imputed per table (default 600).")
     parser.add_argument("--stem", default="conditional_prior")
     args = parser.parse_args()
@@ -98,12 +100,13 @@ def main() -> None:
               "| category accuracy | central-90% coverage (below / above) |")
     markdown = ["# The conditional prior on first use", "", f"Machine: {machine()}", "", header, "|" + "---|" * 11]
     for table in args.tables:
-        for cap in args.max_steps:
-            synthesizer_module._CONDITIONAL_MAX_STEPS = cap
+        for cap in args.max_steps or [None]:
+            if cap is not None:  # one cap for every latent width (the library's is wider for narrow latents)
+                synthesizer_module._CONDITIONAL_MAX_STEPS = synthesizer_module._CONDITIONAL_NARROW_MAX_STEPS = cap
             for seed in args.seeds:
                 row = measure(table, seed, args.rows)
                 results.append(row)
-                line = (f"| {table} | {seed} | {cap:,} | {row['fit_s']} | {row['prior_s']} | {row['prior_steps']:,} | {row['axes']} "
+                line = (f"| {table} | {seed} | {'default' if cap is None else f'{cap:,}'} | {row['fit_s']} | {row['prior_s']} | {row['prior_steps']:,} | {row['axes']} "
                         f"| {row['impute_s']} | {row['rmse']:.4f} | {row['accuracy']} | {row['coverage']:.3f} "
                         f"({row['below']:.3f} / {row['above']:.3f}) |")
                 markdown.append(line)
