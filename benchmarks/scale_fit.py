@@ -5,8 +5,7 @@ samples of its 336,776 rows), and for 10^6 (10^7 with ``--long``) rows drawn fro
 flights (2 epochs), since flights has fewer rows. Each is written as a Parquet dataset folder
 (files of 262,144 rows, row groups of 65,536).
 
-Each fit runs in its own process(es), alone, with a fixed number of epochs (``--fit-epochs``,
-default 3) and no conditional prior (its cost does not depend on the table size):
+Each fit runs in its own process(es), alone, with a fixed number of epochs (3) and no conditional prior (its cost does not depend on the table size):
 
 - ``streamed``: ``Synthesizer.fit(folder)`` (streamed: scan, then shuffled batches from disk);
 - ``in_memory``: the same rows read whole (``pandas.read_parquet``) and fitted as a DataFrame;

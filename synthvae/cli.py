@@ -372,7 +372,7 @@ def _check_table_output(output: str) -> None:
 @click.option("--rows-per-file", type=click.IntRange(min=1),
               help="Write a folder of files part-00000.parquet, ... of this many rows (a Parquet dataset).")
 @click.option("--shard", metavar="I/K",
-              help="Write only shard I of K (0-based) as OUTPUT/part-I-of-K: K runs with the same "
+              help="Write only shard I of K (0-based) as OUTPUT/part-IIIII-of-KKKKK.parquet (5 digits each): K runs with the same "
               "options make one reproducible dataset, exactly the rows of one run.")
 @_seed_option
 @_device_option
@@ -543,7 +543,7 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
         components = int(components)
     embedding = syn.encode(table, variance=variance, components=components, source=repr(data))
     write_table(embedding, output)
-    message = f"wrote a {embedding.shape[0]} x {sum(c.startswith(('z', 'pc')) for c in embedding.columns)} embedding to {output}"
+    message = f"wrote a {embedding.shape[0]} x {sum(not c.startswith('var_') for c in embedding.columns)} embedding to {output}"
     if plot_path:
         from synthvae.plot import plot_embedding
 

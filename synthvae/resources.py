@@ -149,14 +149,23 @@ def check_sample_memory(rows: int, batch_size: int, width: int, hidden_dims: tup
     budget = memory_budget() if budget is None else budget
     if budget is None or estimate <= budget:
         return estimate
+    stream = ("write them with sample_to(path, n) (synthvae sample -o FILE) or read them batch by batch with "
+              "iter_sample(n), which hold one batch at a time; or sample fewer rows")
     if whole and per_batch <= budget:
-        advice = ("write them with sample_to(path, n) (synthvae sample -o FILE) or read them batch by batch with "
-                  "iter_sample(n), which hold one batch at a time; or sample fewer rows")
+        advice = stream
+    elif whole:
+        # A smaller batch alone led to a second refusal, for the whole table.
+        advice = f"lower batch_size (now {batch_size:,}) and {stream}"
     else:
         advice = f"lower batch_size (now {batch_size:,})"
     what = f"sampling {rows:,} rows into one table" if whole else f"a batch of {batch_size:,} rows"
-    raise ParameterError(f"{what} would need about {estimate / 1e9:.1f} GB, more than the {budget / 1e9:.1f} GB "
+    raise ParameterError(f"{what} would need about {_size(estimate)}, more than the {_size(budget)} "
                          f"it may use (SYNTHVAE_MEMORY_LIMIT, or {MEMORY_SHARE:.0%} of the free memory): {advice}")
+
+
+def _size(nbytes: float) -> str:
+    """Bytes for a message: GB from 1 GB, else MB (a 30 MB budget read "0.0 GB")."""
+    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"
 
 
 def check_fit_memory(
@@ -206,9 +215,9 @@ def check_fit_memory(
     wide = sum(1 for width in per_column.values() if width > 20)
     raise DataError(
         f"{source}: a fit of {rows:,} rows x {len(per_column):,} columns would need about "
-        f"{estimate.total / 1e9:.1f} GB (encoded width {layout.width:,}: {estimate.matrix / 1e9:.1f} GB "
-        f"of encoded rows, {estimate.network / 1e9:.1f} GB of network), more than the "
-        f"{budget / 1e9:.1f} GB it may use. The widest columns (encoded values): {shown}; "
+        f"{_size(estimate.total)} (encoded width {layout.width:,}: {_size(estimate.matrix)} "
+        f"of encoded rows, {_size(estimate.network)} of network), more than the "
+        f"{_size(budget)} it may use. The widest columns (encoded values): {shown}; "
         f"{wide} columns take more than 20. Lower max_categories (rare categories are pooled), "
         f"mark high-cardinality columns as id or personal in the schema, drop columns, or fit on "
         f"fewer rows"

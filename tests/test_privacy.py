@@ -473,3 +473,14 @@ def test_infer_schema_cli_names_the_personal_columns(people, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "personal data suspected in 4 columns: name (name), email (email), phone (phone), notes (text)" in out.stderr
     assert json.loads((tmp_path / "s.json").read_text())["columns"][2]["kind"] == "personal"
+
+
+def test_importing_the_private_training_leaves_the_root_logger_alone():
+    # Importing opacus ran logging.basicConfig: after a private fit a user's own basicConfig did
+    # nothing (their info lines lost, warnings in Opacus' format).
+    import subprocess
+    import sys
+
+    code = ("import logging; import synthvae.privacy.dpsgd, synthvae.privacy.accounting; "
+            "assert logging.root.handlers == [] and logging.root.level == logging.WARNING, logging.root.handlers")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -142,3 +142,12 @@ def test_a_streamed_fit_counts_its_shuffle_buffer_at_the_rows_it_holds(monkeypat
     monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", "100000")
     with pytest.raises(DataError, match=r"penguins.csv': a fit of .*lower reservoir_rows \(synthvae fit --reservoir-rows\)$"):
         Synthesizer(**TINY).fit(penguins, streaming=True)
+
+
+def test_a_whole_table_too_large_for_the_budget_points_to_sample_to(monkeypatch, penguins):
+    # With a batch too large as well, the advice was only "lower batch_size", which led to a
+    # second refusal; a 30 MB budget read "0.0 GB".
+    synth = Synthesizer(**TINY).fit(penguins)
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", "3e6")
+    with pytest.raises(ParameterError, match=r"more than the 3.0 MB .*lower batch_size \(now 50,000\) and write them with sample_to"):
+        synth.sample(1_000_000)

@@ -18,7 +18,7 @@ import math
 import warnings
 from dataclasses import dataclass
 
-from opacus.accountants import RDPAccountant
+from synthvae.privacy.opacus_names import RDPAccountant
 
 from synthvae.errors import ParameterError
 

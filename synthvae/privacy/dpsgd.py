@@ -26,8 +26,7 @@ import math
 import secrets
 
 import torch
-from opacus.optimizers import DPOptimizer
-from opacus.validators import ModuleValidator
+from synthvae.privacy.opacus_names import DPOptimizer, ModuleValidator
 from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
