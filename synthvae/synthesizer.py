@@ -40,6 +40,7 @@ from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
 from synthvae.preprocessing.codecs import id_numbers
+from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
@@ -631,6 +632,10 @@ class Synthesizer:
         if self.target not in layout.columns:
             raise ParameterError(f"target {self.target!r} is not a column the model learns: "
                                  f"{unknown_column(self.target, list(layout.columns))}; name one of them, or leave target None")
+        if not any(span.kind is SpanKind.CATEGORY for span in layout.for_column(self.target)):
+            # fit --target on a numeric column said nothing, though it weighs nothing there.
+            logger.warning("target %r is not categorical or boolean: target= weighs a class column's classes, so it "
+                           "changes nothing for this column", self.target)
         block = layout.column_slice(self.target)
         return tuple(sorted({int(segment) for index, segment in zip(layout.one_hot_index, layout.one_hot_segment)
                              if block.start <= int(index) < block.stop}))

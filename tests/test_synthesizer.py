@@ -326,3 +326,10 @@ def test_numpy_numbers_are_taken_as_the_numbers_they_hold(penguins, tmp_path):
     # math.inf: a checkpoint after the last epoch only.
     Synthesizer(**plain).fit(penguins, checkpoint_dir=tmp_path / "inf", checkpoint_every=float("inf"))
     assert (tmp_path / "inf" / "checkpoint.safetensors").exists()
+
+
+def test_a_numeric_target_is_named_as_doing_nothing(penguins, caplog):
+    # fit --target bill_length_mm said nothing, though target= weighs a class column's classes.
+    with caplog.at_level("WARNING", logger="synthvae"):
+        Synthesizer(epochs=1, target="bill_length_mm", seed=0).fit(penguins)
+    assert any("target 'bill_length_mm' is not categorical or boolean" in r.getMessage() for r in caplog.records)
