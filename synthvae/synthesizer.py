@@ -1330,10 +1330,19 @@ class Synthesizer:
                 out.append(pd.DataFrame(merged))
             return out
 
-        def broken(table: pd.DataFrame) -> np.ndarray:
+        def broken(table: pd.DataFrame, counts: dict[str, int] | None = None) -> np.ndarray:
+            """Rows breaking a rule over a cell filled here (a rule between cells left unfilled,
+            by ``columns=``, was counted and warned about though no imputation touched it)."""
             bad = np.zeros(len(table), dtype=bool)
             for rule, rows in self.constraints_.violations(table).items():
-                bad |= rows
+                touched = np.zeros(len(table), dtype=bool)
+                for name in rule.columns:
+                    if name in fill:
+                        touched |= fill[name]
+                hit = rows & touched
+                if counts is not None and hit.any():
+                    counts[rule.describe()] = counts.get(rule.describe(), 0) + int(hit.sum())
+                bad |= hit
             return bad
 
         everything = np.arange(len(user))
@@ -1359,9 +1368,11 @@ class Synthesizer:
                     for name, cells in solved.items():
                         table[name] = table[name].where(~cells, drawn[name])
         tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng) for t in tables]
-        left = sum(int((broken(t) & any_fill).sum()) for t in tables)
+        counts: dict[str, int] = {}
+        left = sum(int((broken(t, counts) & any_fill).sum()) for t in tables)
         if left:
-            logger.warning("%d imputed rows still break a constraint after %d rounds of redraws", left, rounds)
+            logger.warning("%d imputed rows still break a constraint after %d rounds of redraws (%s)", left, rounds,
+                           ", ".join(f"{rule!r}: {n}" for rule, n in counts.items()))
         self.last_resampling_ = {"redrawn": int(redone), "still_broken": left}
         return [with_columns(frame, {name: table[name] for name in fill}) for table in tables]
 
