@@ -110,6 +110,9 @@ def _check_header(path: Path) -> None:
     (header_len,) = struct.unpack("<Q", head[:8])
     if head[8:9] != b"{" or header_len > size - 8:
         hint = " (it looks like a pickle: synthvae never loads those)" if head[:1] == b"\x80" else ""
+        if path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".parquet", ".pq", ".zip")):
+            # impute DATA MODEL said only that the table was no model file.
+            hint = " (it looks like a table: commands take the model first, e.g. synthvae impute MODEL DATA)"
         raise ModelFileError(
             f"{str(path)!r} is not a synthvae model file, or it is truncated{hint}; "
             f"save one with Synthesizer.save or synthvae fit"
