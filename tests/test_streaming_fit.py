@@ -145,11 +145,15 @@ def _fit_scan_seed(seed: int) -> int:
     return int(np.random.SeedSequence(seed).generate_state(6)[5])
 
 
-def _torchrun(args: list[str], cwd) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "-m", "synthvae", *args]
+def _two_processes(program: list[str], cwd=None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``program`` (a script and its arguments, or ``-m module ...``) run by torchrun in 2 processes."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", *program]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _torchrun(args: list[str], cwd) -> subprocess.CompletedProcess:
+    return _two_processes(["-m", "synthvae", *args], cwd)
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["csv-in-memory", "parquet-folder"])
@@ -202,9 +206,7 @@ def test_two_process_scan_is_the_one_process_scan(tmp_path, diamonds):
     _write_dataset(diamonds, tmp_path / "ds", files=3, row_group=400)
     script = tmp_path / "scan.py"
     script.write_text(_SCAN_SCRIPT)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               str(script), str(tmp_path / "ds"), str(tmp_path)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    done = _two_processes([str(script), str(tmp_path / "ds"), str(tmp_path)], timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     alone = scan(TableSource(tmp_path / "ds"), seed=4, reservoir_rows=700)
     for rank in (0, 1):  # each process read half the row groups, and all hold the whole scan
@@ -384,9 +386,7 @@ def test_two_processes_train_on_the_rows_of_one_process(tmp_path):
         start += size
     script = tmp_path / "epoch.py"
     script.write_text(_EPOCH_SCRIPT)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               str(script), str(tmp_path / "ds"), str(tmp_path)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    done = _two_processes([str(script), str(tmp_path / "ds"), str(tmp_path)], timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     source = TableSource(tmp_path / "ds")
     found = scan(source, seed=4, reservoir_rows=100)
