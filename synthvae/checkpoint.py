@@ -244,6 +244,15 @@ class Checkpointer:
                 f"settings (seed, schema, epochs, network...); resume with the same ones, or "
                 f"delete it to start again"
             )
+        state = tensors.get("generator")
+        if state is not None and state.numel() != generator.get_state().numel():
+            # A CPU generator's state is 5,056 bytes, a CUDA one's 16: set_state's error read as
+            # a damaged file, with the advice to delete a sound one.
+            raise ParameterError(
+                f"the checkpoint {str(self.path)!r} was written by a fit on another kind of device (its random "
+                f"state does not fit this fit's {generator.device.type} generator); resume on the device it was "
+                f"written on, or delete it to start again"
+            )
         try:
             return self._load_into(tensors, metadata, model, optimizer, generator)
         except (KeyError, ValueError, TypeError, RuntimeError) as exc:

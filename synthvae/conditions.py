@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -315,6 +315,25 @@ def _tighter(a, a_strict, b, b_strict, pick):
     return chosen, a_strict if chosen == a else b_strict
 
 
+def _canonical(column: Column, values: tuple) -> tuple:
+    """Condition values in one order whatever order they came in (a Python set's follows the
+    string hash, which changes from process to process: the same seed gave other rows): the
+    schema's category order, else ascending; null last."""
+    position = {c: i for i, c in enumerate(column.categories or ())}
+
+    def key(value):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return (2, 0)
+        if column.kind is ColumnKind.CATEGORICAL:
+            return (0, position.get(value, len(position)))
+        return (1, value)
+
+    try:
+        return tuple(sorted(dict.fromkeys(values), key=key))
+    except TypeError:  # values that do not compare (left as given)
+        return tuple(values)
+
+
 def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condition:
     """Resolve a condition to its final form: ordered ranges become value sets, values meet
     bounds, excluded values (``!=``) leave the set, and numbers within rounding of the column's
@@ -339,6 +358,8 @@ def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condit
         condition = Condition(column.name, values=tuple(dict.fromkeys(_on_grid(column, v) for v in condition.values)))
     if condition.values is not None and not condition.values:
         raise ParameterError(f"conditions on {column.name!r} leave no allowed value; check them")
+    if condition.values is not None:
+        condition = replace(condition, values=_canonical(column, condition.values))
     if condition.low is not None and condition.high is not None:
         empty = condition.low > condition.high or (
             condition.low == condition.high and (condition.low_strict or condition.high_strict)

@@ -31,6 +31,9 @@ def resolve_device(device: str | torch.device = "cpu") -> torch.device:
         raise DeviceError(f"unknown device {device!r}: use cpu, cuda, cuda:N or auto") from None
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise DeviceError(f"device {device!r} asked for, but CUDA is not available here; use cpu or auto")
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise DeviceError(f"device {device!r} asked for, but this machine has {torch.cuda.device_count()} GPU(s) "
+                          f"(cuda:0 to cuda:{torch.cuda.device_count() - 1})")
     if resolved.type not in ("cpu", "cuda"):
         raise DeviceError(f"unsupported device {device!r}: use cpu, cuda, cuda:N or auto")
     return resolved

@@ -62,7 +62,13 @@ class Parallel:
     def device(self, device: torch.device) -> torch.device:
         """The device of this process: its own GPU (``cuda:LOCAL_RANK``) when training on CUDA."""
         if device.type == "cuda":
-            return torch.device("cuda", self.local_rank % max(1, torch.cuda.device_count()))
+            count = torch.cuda.device_count()
+            if self.local_rank >= count:
+                # NCCL refuses two processes on one GPU ("Duplicate GPU detected"), mid-start.
+                raise ParameterError(
+                    f"process {self.local_rank} of this machine has no GPU of its own ({count} here): start at most "
+                    f"{count} processes a machine (torchrun --nproc-per-node {count}), or fit on the CPU")
+            return torch.device("cuda", self.local_rank)
         return device
 
     def start(self, device: torch.device) -> None:

@@ -688,22 +688,32 @@ class Generator:
             if cells.any():
                 merged = merged.where(~cells, sampled[name].reset_index(drop=True))
             columns[name] = merged
-        return with_columns(frame, columns)
+        return with_columns(frame, columns, fill)
 
 
-def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series]) -> pd.DataFrame:
+def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """``frame`` with the columns named (as text) in ``columns`` replaced, in its index, under
     its own column labels (a column labelled 0 stays 0); a column the user gave with a time zone
     gets its values back in that zone (conformed datetimes are UTC without one, which moved
     observed 00:00+02:00 to 22:00 the day before), and in the user's dtype wherever that holds
-    the values exactly (see :func:`_in_dtype_of`)."""
+    the values exactly (see :func:`_in_dtype_of`).
+
+    With ``filled`` (per column, the cells that were filled; positions), only those cells
+    change: a column without one is the user's as it was, and in the user's dtype the other
+    cells keep the user's values (text "$1,467.45" in a numeric column came back "1467.45")."""
     out = frame.copy()
     label_of = {str(label): label for label in frame.columns}
     for name, values in columns.items():
         original = frame[label_of[name]]
+        cells = None if filled is None else filled.get(name)
+        if cells is not None and not cells.any():
+            continue
         if isinstance(original.dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.tz_localize("UTC").dt.tz_convert(original.dt.tz)
-        out[label_of[name]] = _in_dtype_of(values, original.dtype).set_axis(frame.index)
+        values = _in_dtype_of(values, original.dtype).set_axis(frame.index)
+        if cells is not None and values.dtype == original.dtype:
+            values = original.where(~cells, values)
+        out[label_of[name]] = values
     return out
 
 

@@ -145,6 +145,8 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     nullable = bool(series.isna().any())
     present = series.dropna()
     if present.empty:
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):  # a datetime dtype: null datetimes
+            return Column(name, ColumnKind.DATETIME, nullable=True, unit="s", description="inferred: every value is missing")
         return Column(name, ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT,
                       description="inferred: every value is missing")
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -505,7 +507,9 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     present = values.dropna()
-    unit = "D" if (present == present.dt.normalize()).all() else "s"
+    # The coarsest of days, seconds, milliseconds, microseconds that holds every value (log
+    # times in milliseconds were inferred as seconds, and sampled on whole seconds).
+    unit = next((u for u in ("D", "s", "ms", "us") if (present == present.dt.floor(u)).all()), "ns")
     if fmt == "ISO8601":
         fmt = None
     # The min on the unit's grid: sampled values are whole seconds, so a min of 10:00:00.5

@@ -385,7 +385,9 @@ class TabularVAE(nn.Module):
                 probabilities whatever its weight.
         """
         batch = x.shape[0]
-        cont = torch.zeros((), device=x.device)
+        # No continuous column: the (empty) log_sigma still takes part, or a data-parallel fit
+        # failed on its first step ("parameters that were not used in producing loss").
+        cont = self.log_sigma.sum() * 0.0
         if self.cont_idx.numel():
             target = x[:, self.cont_idx]  # (B, n_cont)
             pred = out.recon[:, self.cont_idx]

@@ -126,7 +126,10 @@ class MixturePrior:
         """
         joint = component_logs + torch.log(self.weights)
         responsibility = torch.softmax(joint, dim=1)  # (n, K)
-        share = torch.softmax(log_weights, dim=0) @ responsibility  # (K,)
+        # In float64, rounded back: float32's vector-matrix product summed in an order that
+        # depends on the thread count (4e-8 apart), and a pool's draw changed with it (the
+        # same seed gave other conditional rows under torchrun's one thread a process).
+        share = (torch.softmax(log_weights.double(), dim=0) @ responsibility.double()).to(responsibility.dtype)  # (K,)
         return MixturePrior((1 - keep) * share + keep * start, self.means, self.scale_tril)
 
     def in_coordinates(self, center: torch.Tensor, basis: torch.Tensor, scale: torch.Tensor) -> "MixturePrior":

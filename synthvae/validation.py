@@ -108,6 +108,11 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
             f"{_where(column, source)}: durations (timedelta) are not supported; convert them to "
             f"numbers, e.g. with .dt.total_seconds()"
         )
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if series.notna().any():
+            raise DataError(f"{_where(column, source)}: expected numbers, found datetimes such as "
+                            f"{preview(series.dropna().unique()[:3])}; declare the column a datetime in the schema")
+        series = pd.Series(np.nan, index=series.index)  # all NaT: pd.to_numeric made them -9.2e18
     values = read_numbers(series)
     if pd.api.types.is_complex_dtype(values.dtype):
         raise DataError(

@@ -111,11 +111,16 @@ def test_every_suffix_round_trips(tmp_path, suffix):
     assert back.shape == (3, 2) and list(back["a"]) == [1, 2, 3]
 
 
-def test_mixed_type_categories_to_parquet_is_a_clear_error(tmp_path):
-    frame = pd.DataFrame({"c": pd.Categorical([1, 2, "unknown"])})
-    with pytest.raises(DataError, match="all text"):
-        write_table(frame, tmp_path / "m.parquet")
-    assert list(tmp_path.iterdir()) == []  # nothing half-written
+def test_mixed_type_categories_and_huge_whole_numbers_are_written_to_parquet_as_text(tmp_path):
+    # A schema may list categories [1, 2, "unknown"] and infer 21-digit account numbers as
+    # categories: writing them failed after sampling (a DataError blaming the user, and a raw
+    # OverflowError). Parquet holds one type a column, so they are written as text.
+    big = 10**20 + 7
+    frame = pd.DataFrame({"c": pd.Categorical([1, 2, "unknown", None]), "n": pd.Categorical([big, big + 1, big, big])})
+    write_table(frame, tmp_path / "m.parquet")
+    back = read_table(tmp_path / "m.parquet")
+    assert back["c"].astype(object).tolist()[:3] == ["1", "2", "unknown"] and pd.isna(back["c"].iloc[3])
+    assert back["n"].astype(str).tolist() == [str(big), str(big + 1), str(big), str(big)]
 
 
 def test_load_touches_neither_global_rng_nor_a_missing_gpu(fitted_penguins, tmp_path):
@@ -188,11 +193,46 @@ def test_samples_keep_the_bounds_when_no_decimal_lies_between_them():
 
 
 def test_datetimes_within_one_second_sample_within_their_bounds():
-    # Resolution s: the sample 12:21:30 fell below the inferred min 12:21:30.001136.
+    # Resolution s: the sample 12:21:30 fell below the inferred min 12:21:30.001136. The
+    # resolution is now the values' own (microseconds), so the min and the samples are exact.
     stamps = pd.Series([pd.Timestamp("2186-05-28 01:06:30.001136", tz=zoneinfo.ZoneInfo("Pacific/Chatham")), pd.NaT])
     schema, out = _sample_conforms(pd.DataFrame({"t": stamps}))
-    assert schema["t"].min == pd.Timestamp("2186-05-27 12:21:30")
-    assert (out["t"].dropna() == pd.Timestamp("2186-05-27 12:21:30")).all()
+    assert schema["t"].unit == "us" and schema["t"].min == pd.Timestamp("2186-05-27 12:21:30.001136")
+    assert (out["t"].dropna() == pd.Timestamp("2186-05-27 12:21:30.001136")).all()
+
+
+def test_an_all_null_datetime_column_samples_nulls():
+    # Inferred as a numeric column, whose conform read NaT as -9.2e18: every sampled value.
+    frame = pd.DataFrame({"closed": pd.Series([pd.NaT] * 30, dtype="datetime64[ns]"), "x": np.arange(30.0)})
+    schema, out = _sample_conforms(frame)
+    assert schema["closed"].kind.value == "datetime" and out["closed"].isna().all()
+    with pytest.raises(DataError, match="expected numbers, found datetimes"):
+        conform(pd.DataFrame({"x": pd.to_datetime(["2021-01-01"])}), Schema.from_dict(
+            {"columns": [{"name": "x", "kind": "numeric", "type": "float"}]}))
+
+
+def test_sub_second_datetimes_keep_their_resolution():
+    # Milliseconds were inferred as resolution s, and sampled on whole seconds.
+    stamps = pd.Timestamp("2021-03-01") + pd.to_timedelta(np.arange(40) * 1_234_567, unit="ms")
+    schema, out = _sample_conforms(pd.DataFrame({"t": stamps}), rows=50)
+    assert schema["t"].unit == "ms"
+    assert (out["t"].astype("datetime64[ns]").astype("int64") % 1_000_000 == 0).all()
+    assert (out["t"].astype("datetime64[ns]").astype("int64") % 1_000_000_000 != 0).any()
+
+
+def test_no_negative_zero_is_sampled():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"change": np.round(rng.normal(0, 0.01, 400), 2) + 0.0})
+    _, out = _sample_conforms(frame, rows=2000)
+    assert not np.signbit(out["change"].to_numpy()[out["change"].to_numpy() == 0]).any()
+
+
+def test_floats_read_back_exactly_from_our_csv(tmp_path):
+    # pandas 2.2's default parser read 3.9658889401888278 back one ulp larger: a sampled CSV
+    # then failed its own schema's max.
+    values = np.array([3.9658889401888278, 0.1 + 0.2, 1 / 3, 2.675, 1e-300, 123456.789012345])
+    write_table(pd.DataFrame({"v": values}), tmp_path / "f.csv")
+    assert read_table(tmp_path / "f.csv")["v"].to_numpy().tolist() == values.tolist()
 
 
 def test_mixed_objects_are_categories_that_validation_matches():

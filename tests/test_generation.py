@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from click.testing import CliRunner
 from PIL import Image
 
@@ -634,6 +635,63 @@ def test_impute_gives_the_table_back_in_its_own_dtypes(fitted_penguins, penguins
     years = penguins.head(10).astype({"year": "Int64"})
     years.loc[1, "year"] = pd.NA
     assert fitted_penguins.impute(years, seed=0)["year"].notna().all()
+
+def test_conditional_rows_do_not_depend_on_the_order_of_values_or_the_threads(churn_model):
+    # A Python set's order follows the string hash (other rows in every new process), and the
+    # pools' adaptation summed in a thread-dependent order (torchrun's one thread a process).
+    a = churn_model.sample(300, conditions={"state": {"CA", "NY", "TX", "OH"}}, seed=1)
+    b = churn_model.sample(300, conditions={"state": ["TX", "OH", "NY", "CA"]}, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = churn_model.sample(2000, conditions=["total_day_minutes>=200"], seed=3)
+        torch.set_num_threads(2)
+        two = churn_model.sample(2000, conditions=["total_day_minutes>=200"], seed=3)
+    finally:
+        torch.set_num_threads(threads)
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_fit_and_first_conditional_use_under_no_grad_or_inference_mode(churn_small):
+    # The conditional prior trained on first use (and fit itself) failed with "element 0 of
+    # tensors does not require grad" inside torch.no_grad() / torch.inference_mode().
+    holed = churn_small.head(20).copy()
+    holed.loc[::4, "total_day_minutes"] = np.nan
+    for mode in (torch.no_grad, torch.inference_mode):
+        with mode():
+            syn = Synthesizer(epochs=2, hidden_dims=(32,), latent_dim=4, seed=0).fit(churn_small.head(300))
+            assert (syn.sample(20, conditions={"churn": "yes"}, seed=1)["churn"] == "yes").all()
+            assert syn.impute(holed, seed=0)["total_day_minutes"].notna().all()
+
+
+def test_impute_leaves_observed_cells_as_written():
+    # Every learned column was rebuilt from its conformed values: text "$1,467.45" in a numeric
+    # column came back "1467.45" and "10.7%" as "10.7", though neither had a missing cell.
+    rng = np.random.default_rng(0)
+    price = rng.uniform(100, 4000, 200).round(2)
+    frame = pd.DataFrame({"price": [f"${v:,.2f}" for v in price], "rate": [f"{v:.1f}%" for v in rng.uniform(5, 30, 200)],
+                          "g": rng.choice(["a", "b"], 200)})
+    syn = Synthesizer(epochs=2, seed=0).fit(frame)
+    holed = frame.head(12).copy()
+    holed.loc[[0, 5], "g"] = None
+    holed.loc[[3], "price"] = None
+    filled = syn.impute(holed, seed=0)
+    assert filled["rate"].tolist() == holed["rate"].tolist()
+    kept = holed["price"].notna().to_numpy()
+    assert filled.loc[kept, "price"].tolist() == holed.loc[kept, "price"].tolist()
+    assert filled[["price", "g"]].notna().all().all()
+
+
+def test_augment_gives_time_zones_back(penguins):
+    # The real rows came back conformed (UTC without a zone): 00:00+02:00 as 22:00 the day before.
+    frame = penguins.dropna().head(120).copy()
+    frame["seen"] = pd.date_range("2022-07-28", periods=len(frame), freq="D", tz="Europe/Paris")
+    syn = Synthesizer(epochs=2, seed=0).fit(frame)
+    both = syn.augment(frame, rows=10, seed=0)
+    assert str(both["seen"].dtype) == str(frame["seen"].dtype)
+    pd.testing.assert_series_equal(both["seen"].iloc[: len(frame)].reset_index(drop=True), frame["seen"].reset_index(drop=True))
+
 
 def test_impute_says_when_observed_cells_lie_beyond_the_schema(fitted_penguins, penguins, caplog):
     frame = penguins.head(5).copy()

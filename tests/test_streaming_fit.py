@@ -156,6 +156,16 @@ def _torchrun(args: list[str], cwd) -> subprocess.CompletedProcess:
     return _two_processes(["-m", "synthvae", *args], cwd)
 
 
+def test_two_process_fit_of_a_table_without_numbers(tmp_path):
+    # The decoder's (empty) log_sigma took no part in the loss: DDP failed on the first step
+    # ("parameters that were not used in producing loss").
+    data = tmp_path / "cats.csv"
+    read_table(dataset_path("churn.csv")).head(300)[["state", "area_code", "international_plan", "voice_mail_plan", "churn"]].to_csv(data, index=False)
+    done = _torchrun(["fit", str(data), "-o", str(tmp_path / "m.synthvae"), "--epochs", "2", "-q"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(Synthesizer.load(tmp_path / "m.synthvae").sample(50, seed=0)) == 50
+
+
 @pytest.mark.parametrize("streamed", [False, True], ids=["csv-in-memory", "parquet-folder"])
 def test_two_process_torchrun_fit(tmp_path, streamed):
     churn = read_table(dataset_path("churn.csv")).head(2000)

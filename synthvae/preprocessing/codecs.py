@@ -547,7 +547,8 @@ def _round_within(values: np.ndarray, decimals: int, low: float, high: float) ->
         if lost.any():
             lost &= np.isfinite(values)
             rounded[lost] = values[lost]
-    return np.clip(rounded, low, high, out=rounded)
+    np.clip(rounded, low, high, out=rounded)
+    return np.add(rounded, 0.0, out=rounded)  # -0.0 (a small negative value rounded) as 0.0
 
 
 class DatetimeCodec(_RealValuedCodec):

@@ -1,0 +1,113 @@
+"""Datetime columns learned as their calendar parts (``Synthesizer(datetime_encoding="calendar")``):
+the parts round-trip exactly, sampled dates stay on the column's grid and in the training range,
+conditions on the date hold, model files keep the encoding, imputation fills dates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthvae import Synthesizer, infer_schema
+from synthvae.constraints.plan import ConstraintPlan
+from synthvae.errors import ParameterError
+from synthvae.validation import conform
+
+
+def _stamps(n: int, seed: int = 0, unit: str = "ms") -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2021-03-01 23:59:21")
+    offsets = pd.to_timedelta(rng.integers(0, 365 * 86_400_000, n), unit="ms")
+    stamps = (start + offsets).floor(unit)
+    return pd.DataFrame({"when": stamps, "x": rng.normal(size=n) + stamps.month.to_numpy() / 3})
+
+
+@pytest.fixture(scope="module")
+def weather_calendar(weather):
+    return Synthesizer(datetime_encoding="calendar", epochs=20, seed=0).fit(weather)
+
+
+def test_the_parts_round_trip_exactly():
+    frame = _stamps(3000)
+    frame.loc[::7, "when"] = pd.NaT
+    schema = infer_schema(frame)
+    plan = ConstraintPlan(schema, calendar=True).fit(conform(frame, schema))
+    conformed = conform(frame, schema)
+    model = plan.forward(conformed)
+    assert [c.name for c in plan.model_schema_][:4] == ["when~year", "when~month", "when~day", "when~time"]
+    assert model["when~day"].between(0, 1).all() and model["when~month"].dropna().between(1, 12).all()
+    back = plan.reverse(model)
+    pd.testing.assert_series_equal(back["when"].reset_index(drop=True), conformed["when"].reset_index(drop=True),
+                                   check_names=False, check_dtype=False)
+
+
+def test_sampled_dates_stay_on_the_grid_and_in_the_training_range():
+    frame = _stamps(1500)
+    syn = Synthesizer(datetime_encoding="calendar", epochs=10, seed=0).fit(frame)
+    rows = syn.sample(2000, seed=1)
+    ns = rows["when"].astype("datetime64[ns]").astype("int64")
+    assert (ns % 1_000_000 == 0).all()  # milliseconds: no float drift to nanoseconds
+    assert rows["when"].min() >= frame["when"].min() and rows["when"].max() <= frame["when"].max()
+    # Compositions beyond the range are drawn again, not clipped: no pile on the first instant.
+    assert (rows["when"] == frame["when"].min()).sum() <= 2
+    assert rows["when"].nunique() > 1900
+
+
+def test_seasons_follow_the_month(weather, weather_calendar):
+    rows = weather_calendar.sample(4000, seed=2)
+    month = rows["date"].dt.month
+    summer, winter = rows.loc[month.isin([7, 8]), "temp_max"].mean(), rows.loc[month.isin([12, 1]), "temp_max"].mean()
+    real = pd.to_datetime(weather["date"]).dt.month
+    assert summer - winter > 0.6 * (weather.loc[real.isin([7, 8]), "temp_max"].mean() - weather.loc[real.isin([12, 1]), "temp_max"].mean())
+
+
+def test_conditions_on_the_date_hold(weather_calendar):
+    one = weather_calendar.sample(200, conditions={"date": "2014-06-03"}, seed=3)
+    assert (one["date"] == pd.Timestamp("2014-06-03")).all()
+    july = weather_calendar.sample(300, conditions=["date>=2015-07-01", "date<=2015-07-31"], seed=3)
+    assert july["date"].between("2015-07-01", "2015-07-31").all() and july["date"].nunique() > 10
+    early = weather_calendar.sample(100, conditions=["date<2012-01-05"], seed=3)
+    assert (early["date"] < pd.Timestamp("2012-01-05")).all()
+    with pytest.raises(ParameterError):
+        weather_calendar.sample(10, conditions={"date": "2030-01-01"})  # beyond the schema's bounds
+
+
+def test_the_model_file_keeps_the_encoding(weather_calendar, tmp_path):
+    path = weather_calendar.save(tmp_path / "w.synthvae")
+    loaded = Synthesizer.load(path)
+    assert loaded.datetime_encoding == "calendar" and "date~month" in loaded.preprocessor_.schema.names
+    pd.testing.assert_frame_equal(loaded.sample(500, seed=4), weather_calendar.sample(500, seed=4))
+
+
+def test_a_timestamp_model_file_stays_a_timestamp_one(weather, tmp_path):
+    syn = Synthesizer(epochs=2, seed=0).fit(weather)
+    assert syn.datetime_encoding == "timestamp" and "date" in syn.preprocessor_.schema.names
+    loaded = Synthesizer.load(syn.save(tmp_path / "t.synthvae"))
+    assert loaded.datetime_encoding == "timestamp"
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), syn.sample(300, seed=1))
+
+
+def test_impute_fills_dates_within_the_range(weather, weather_calendar):
+    holed = weather.head(60).copy()
+    holed.loc[::3, "date"] = None
+    holed.loc[1::3, "temp_max"] = None
+    filled = weather_calendar.impute(holed, seed=0)
+    assert filled.notna().all().all()
+    kept = holed["date"].notna()
+    assert (pd.to_datetime(filled.loc[kept, "date"]) == pd.to_datetime(holed.loc[kept, "date"])).all()
+    dates = pd.to_datetime(filled["date"])
+    assert dates.min() >= pd.Timestamp("2012-01-01") and dates.max() <= pd.Timestamp("2015-12-31")
+
+
+def test_a_unique_date_keeps_the_timestamp(weather):
+    schema = infer_schema(weather).to_dict()
+    schema["constraints"] = [{"kind": "unique", "columns": ["date"]}]
+    from synthvae import Schema
+
+    plan = ConstraintPlan(Schema.from_dict(schema), calendar=True).fit(conform(weather, Schema.from_dict(schema)))
+    assert plan.calendar == () and "date" in plan.model_schema_.names
+
+
+def test_datetime_encoding_is_checked():
+    with pytest.raises(ParameterError, match="datetime_encoding must be"):
+        Synthesizer(datetime_encoding="parts").fit(pd.DataFrame({"a": [1.0, 2.0, 3.0]}))
