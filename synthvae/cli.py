@@ -19,7 +19,7 @@ from synthvae.distributed import Parallel
 from synthvae.streaming import RESERVOIR_ROWS
 from synthvae.errors import SynthVAEError
 from synthvae.inference import infer_schema
-from synthvae.io import read_table, write_table
+from synthvae.io import datetime_formats, read_table, text_columns, write_table
 from synthvae.synthesizer import Synthesizer
 from synthvae.training import Progress
 
@@ -213,7 +213,7 @@ def schema_check_command(schema_path, data) -> None:
     from synthvae.validation import conform
 
     schema = load_schema(schema_path)
-    table = conform(read_table(data), schema, repr(data))
+    table = conform(read_table(data, text_columns(schema)), schema, repr(data))
     check_table(schema, table, repr(data))
     click.echo(f"{data}: {len(table)} rows fit the schema and its {len(schema.constraints)} constraints", err=True)
 
@@ -458,7 +458,7 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
         finally:
             bar.close()
     frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed)
-    write_table(frame, output)
+    write_table(frame, output, datetime_formats(syn.schema_))
     added = int(frame[marker_column].sum())
     click.echo(f"wrote {len(frame)} rows ({len(frame) - added} real, {added} synthetic) to {output}", err=True)
 
@@ -486,7 +486,7 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
     _check_table_output(output)
     _check_not_input(output, data, model)
     syn = Synthesizer.load(model, device=device)
-    table = read_table(data)
+    table = read_table(data, text_columns(syn.schema_))
     chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if multiple:
         import pandas as pd
@@ -500,7 +500,7 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
     else:
         frame = syn.impute(table, columns=chosen, method=method, calibrate=calibrate, seed=seed, source=repr(data))
     filled = int(table.isna().sum().sum() - frame.iloc[: len(table)].isna().sum().sum())
-    write_table(frame, output)
+    write_table(frame, output, datetime_formats(syn.schema_))
     click.echo(f"filled {filled} cells of {len(table)} rows; wrote {output}", err=True)
 
 
@@ -532,7 +532,7 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
         except ImportError:
             raise click.ClickException("--plot needs matplotlib: pip install 'synthvae[plot]'") from None
     syn = Synthesizer.load(model, device=device)
-    table = read_table(data)
+    table = read_table(data, text_columns(syn.schema_))
     if color_by is not None and color_by not in table.columns:
         raise click.ClickException(f"--color-by {color_by!r} is not a column of {data!r}")
     if plot_path and not len(table):

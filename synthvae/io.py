@@ -95,12 +95,14 @@ def table_format(path: str | os.PathLike) -> str:
     )
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
 
     Types are left as the file gives them; :func:`synthvae.validation.conform` turns them into
     the schema's types. CSV files are UTF-8 (with or without a byte-order mark). A Parquet
     file's stored pandas index, when named or not the default, becomes the first columns.
+    ``text_columns``: CSV columns read as the text they hold whatever it looks like (a schema's
+    categorical columns: labels "1.1" and "1.10" were read as the number 1.1, one category).
 
     Raises:
         DataError: The file is missing, a folder, not of the format its name says, not UTF-8,
@@ -114,7 +116,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder, not a {'Parquet' if fmt == 'parquet' else 'CSV'} file")
     try:
-        return _read_parquet(path) if fmt == "parquet" else _read_csv(path)
+        return _read_parquet(path) if fmt == "parquet" else _read_csv(path, text_columns)
     except OSError as exc:  # the file itself cannot be read (permissions, I/O error)
         raise DataError(f"cannot read {str(path)!r}: {exc.strerror or _one_line(exc)}") from None
 
@@ -214,10 +216,13 @@ def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame
             yield plan.exact(chunk)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     plan = _csv_plan(path)
+    forced = [str(c) for c in text_columns]
+    options = {**plan.options, "dtype": {**(plan.options["dtype"] or {}), **dict.fromkeys(forced, str)}} if forced else plan.options
     with _csv_errors(path, plan.name, plan.compression):
-        frame = pd.read_csv(path, **plan.options)
+        frame = pd.read_csv(path, **options)
+    plan.exact_columns = [c for c in plan.exact_columns if c not in forced]
     return plan.exact(frame)
 
 
@@ -607,10 +612,22 @@ def _open_binary(path: Path, compression: str | None) -> Iterator[IO[bytes]]:
         yield handle
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+def text_columns(schema) -> list[str]:
+    """A schema's categorical columns (read from CSV as text, :func:`read_table`); none for no schema."""
+    return [] if schema is None else [c.name for c in schema if c.kind.value == "categorical"]
+
+
+def datetime_formats(schema) -> dict[str, str]:
+    """The strftime formats a schema gives its datetime columns (what CSV output writes them in)."""
+    return {c.name: c.format for c in schema if c.kind.value == "datetime" and c.format}
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, formats: dict[str, str] | None = None) -> Path:
     """Write a DataFrame to CSV or Parquet (by suffix), atomically.
 
-    Datetimes are written as ISO text in CSV and as timestamps in Parquet; pandas nullable and
+    Datetimes are written as ISO text in CSV, or in ``formats``' strftime format for the columns
+    it names (a schema's ``format``, with which the column was read), and as timestamps in
+    Parquet; pandas nullable and
     categorical dtypes keep their type in Parquet. Parquet pages carry checksums. A named or
     non-default index (anything but an unnamed RangeIndex: ``df.set_index("customer_id")``, the
     index of a filtered table) is written as the first columns, named ``index`` when unnamed, so
@@ -623,10 +640,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         DataError: The suffix is unknown, the folder is missing or not writable, or the disk
             is full (the target is then left as it was).
     """
-    return write_tables([frame], path)[0]
+    return write_tables([frame], path, formats)[0]
 
 
-def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike) -> tuple[Path, int]:
+def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike,
+                 formats: dict[str, str] | None = None) -> tuple[Path, int]:
     """Write consecutive tables with the same columns to one CSV or Parquet file, atomically,
     holding one table at a time: memory stays flat whatever the number of rows.
 
@@ -638,6 +656,7 @@ def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike) -> tup
         frames: The tables, e.g. :meth:`synthvae.Synthesizer.iter_sample`; the first sets the
             columns and types (later ones are converted to them).
         path: Target file; the suffix picks the format, as :func:`write_table`.
+        formats: strftime formats of datetime columns in CSV, as :func:`write_table`.
 
     Returns:
         The path written and the number of rows.
@@ -653,7 +672,7 @@ def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike) -> tup
         if fmt == "parquet":
             rows = _write_parquet(frames, tmp, path)
         else:
-            rows = _write_csv(frames, tmp, path)
+            rows = _write_csv(frames, tmp, path, formats or {})
     return path, rows
 
 
@@ -678,7 +697,7 @@ def _write_parquet(frames: Iterable[pd.DataFrame], tmp: Path, path: Path) -> int
     return rows
 
 
-def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path) -> int:
+def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path, formats: dict[str, str]) -> int:
     name = path.name.lower()
     sep = "\t" if name.endswith(".tsv") else ","
     columns = None
@@ -689,6 +708,12 @@ def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path) -> int:
             _check_unique_columns(frame, path)
             if columns is not None and list(frame.columns) != columns:
                 raise DataError(f"cannot write {str(path)!r}: a table has other columns than the first")
+            dated = [label for label in frame.columns
+                     if formats.get(str(label)) and pd.api.types.is_datetime64_any_dtype(frame[label].dtype)]
+            if dated:
+                frame = frame.copy(deep=False)
+                for label in dated:
+                    frame[label] = frame[label].dt.strftime(formats[str(label)])
             frame.to_csv(handle, index=False, sep=sep, header=columns is None)
             columns = list(frame.columns)
 

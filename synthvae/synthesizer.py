@@ -36,7 +36,7 @@ from synthvae.errors import (DataError, ModelFileError, NotFittedError, Paramete
                              is_integer, is_real, preview)
 from synthvae.generation import Generator, decoded_matrix, embed, _in_dtype_of, with_columns
 from synthvae.inference import infer_schema
-from synthvae.io import atomic_folder, read_table, write_tables
+from synthvae.io import atomic_folder, datetime_formats, read_table, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
@@ -480,7 +480,10 @@ class Synthesizer:
     def _prepare_table(self, data: TableLike, spec: PrivacySpec | None, seeds: np.ndarray, device, world: int = 1) -> "_Prepared":
         """Validate, encode and hold in memory a whole table (and, for a private fit, release
         its noisy statistics); ``world``: data-parallel processes, each of which needs a row."""
-        frame, source = _read(data)
+        given = self.schema if isinstance(self.schema, Schema) else None
+        if isinstance(self.schema, (str, os.PathLike)):
+            given = load_schema(self.schema)
+        frame, source = _read(data, schema=given)
         if 0 < len(frame) < world:  # an empty table is refused as such below
             # A process without rows stepped on an empty batch: "the loss became nan".
             raise DataError(
@@ -1094,7 +1097,7 @@ class Synthesizer:
             raise ParameterError("give rows_per_file or shard, not both (each shard writes one file)")
         if rows_per_file is None and shard is None:
             batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
-            return write_tables(batches, path)[0]
+            return write_tables(batches, path, datetime_formats(self.schema_))[0]
         suffix = ".csv" if path.name.lower().endswith(".csv") else ".parquet"
         if shard is not None:
             batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, shard=shard)
@@ -1109,13 +1112,13 @@ class Synthesizer:
                 raise DataError(f"cannot write shard {index} of {count} into {str(path)!r}: it holds parts of another "
                                 f"split {preview(others)}; write into an empty folder, or remove those parts")
             path.mkdir(exist_ok=True)
-            return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}")[0]
+            return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}", datetime_formats(self.schema_))[0]
         _check_count("rows_per_file", rows_per_file, minimum=1)
         _check_replaceable(path)
         batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
         with atomic_folder(path) as folder:
             for number, group in enumerate(_row_files(batches, int(rows_per_file))):
-                write_tables(group, folder / f"part-{number:05d}{suffix}")
+                write_tables(group, folder / f"part-{number:05d}{suffix}", datetime_formats(self.schema_))
         return path
 
     def _draw_streams(self, seed: int | None) -> tuple[torch.Generator, np.random.Generator]:
@@ -1200,7 +1203,7 @@ class Synthesizer:
             Real rows first (index reset), then synthetic rows, in the schema's dtypes.
         """
         self._check_fitted()
-        frame, source = _read(data, "data to augment")
+        frame, source = _read(data, "data to augment", self.schema_)
         if sum([bool(balance), rows is not None, ratio is not None]) != 1:
             raise ParameterError("give exactly one of balance=True, rows=N or ratio=R")
         if marker in self.schema_.names or marker in frame.columns:
@@ -1314,7 +1317,7 @@ class Synthesizer:
             list of them.
         """
         self._check_fitted()
-        frame, label = _read(data, "data to impute")
+        frame, label = _read(data, "data to impute", self.schema_)
         source = source or label
         parts = self._generator()
         if method not in ("mean", "draw"):
@@ -1447,7 +1450,7 @@ class Synthesizer:
         ``generation_balance5.md``)."""
         self._check_fitted()
         axes = self._embedding_axes(components)
-        frame, label = _read(data, "data to encode")
+        frame, label = _read(data, "data to encode", self.schema_)
         source = source or label  # the CLI reads the file once and names it
         # Columns the schema does not list are left out, rules or not (a label to colour an
         # embedding by was refused when the schema had no rules).
@@ -1809,11 +1812,13 @@ def _wants_stream(data: TableLike, streaming: bool | None) -> bool:
     return path.is_file() and path.stat().st_size > STREAM_BYTES
 
 
-def _read(data: TableLike, name: str = "training data") -> tuple[pd.DataFrame, str]:
+def _read(data: TableLike, name: str = "training data", schema: Schema | None = None) -> tuple[pd.DataFrame, str]:
+    """A table given as a DataFrame or a file; a file's categorical columns of ``schema`` read as
+    text (see :func:`synthvae.io.read_table`)."""
     if isinstance(data, pd.DataFrame):
         return data, name
     if isinstance(data, (str, os.PathLike)):
-        return read_table(data), f"{str(data)!r}"
+        return read_table(data, text_columns(schema)), f"{str(data)!r}"
     raise DataError(f"expected a DataFrame or a CSV/Parquet path, got {type(data).__name__}")
 
 

@@ -67,6 +67,29 @@ def test_custom_format_survives_a_csv_round_trip(tmp_path):
     write_table(syn.sample(10, seed=0), tmp_path / "s.csv")
     again = conform(read_table(tmp_path / "s.csv"), schema)  # ISO text from our writer is read back
     assert again["d"].notna().all()
+    # The schema's format is also the one written ("read and write"): ISO text came out.
+    syn.sample_to(tmp_path / "f.csv", 10, seed=0)
+    written = pd.read_csv(tmp_path / "f.csv", dtype=str)["d"]
+    assert written.str.fullmatch(r"\d{2}/01/2020").all(), written.tolist()
+    assert conform(read_table(tmp_path / "f.csv"), schema)["d"].equals(conform(syn.sample(10, seed=0), schema)["d"])
+
+
+def test_number_like_labels_survive_a_csv_with_their_schema(tmp_path):
+    # "1.1" and "1.10" were read from CSV as the number 1.1: one category (and "2.50" refused).
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"version": rng.choice(["1.1", "1.10", "1.2"], 200), "grade": rng.choice(["1", "1.0", "2.50"], 200),
+                          "x": rng.normal(size=200)})
+    schema = Schema.from_dict({"columns": [{"name": "version", "kind": "categorical", "categories": ["1.1", "1.10", "1.2"]},
+                                           {"name": "grade", "kind": "categorical", "categories": ["1", "1.0", "2.50"]},
+                                           {"name": "x", "kind": "numeric"}]})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    syn = Synthesizer(schema=schema, **TINY).fit(tmp_path / "train.csv")
+    assert set(syn.sample(300, seed=0)["version"]) == {"1.1", "1.10", "1.2"}
+    holed = frame.head(20).copy()
+    holed.loc[[1, 2], "x"] = np.nan
+    holed.to_csv(tmp_path / "holed.csv", index=False)
+    filled = syn.impute(tmp_path / "holed.csv", seed=0)
+    assert filled["version"].astype(str).tolist() == holed["version"].tolist()
 
 
 def test_dates_out_of_range_are_a_clear_error():
@@ -233,6 +256,24 @@ def test_floats_read_back_exactly_from_our_csv(tmp_path):
     values = np.array([3.9658889401888278, 0.1 + 0.2, 1 / 3, 2.675, 1e-300, 123456.789012345])
     write_table(pd.DataFrame({"v": values}), tmp_path / "f.csv")
     assert read_table(tmp_path / "f.csv")["v"].to_numpy().tolist() == values.tolist()
+
+
+def test_integers_at_the_int64_limit_do_not_wrap():
+    # The float nearest 2**63 - 1 is 2**63, which int64 wrapped to -2**63: half the rows negative.
+    top = 2**63 - 1
+    frame = pd.DataFrame({"v": np.array([top] * 20 + [top - 5000] * 20, dtype=np.int64), "x": np.arange(40.0)})
+    schema = Schema.from_dict({"columns": [{"name": "v", "kind": "numeric", "type": "integer"}, {"name": "x", "kind": "numeric"}]})
+    out = Synthesizer(schema=schema, conditional=False, **TINY).fit(frame).sample(200, seed=0)
+    assert (out["v"] > 0).all()
+
+
+def test_new_ids_that_would_pass_int64_are_refused():
+    schema = Schema.from_dict({"columns": [{"name": "rid", "kind": "id", "type": "integer", "start": 2**63 - 4},
+                                           {"name": "x", "kind": "numeric"}]})
+    syn = Synthesizer(schema=schema, conditional=False, **TINY).fit(pd.DataFrame({"rid": [1, 2, 3], "x": [0.5, 1.5, 2.5]}))
+    assert syn.sample(4, seed=0)["rid"].tolist() == [2**63 - 4, 2**63 - 3, 2**63 - 2, 2**63 - 1]
+    with pytest.raises(ParameterError, match="would pass the largest 64-bit integer"):
+        syn.sample(5, seed=0)
 
 
 def test_mixed_objects_are_categories_that_validation_matches():

@@ -57,6 +57,10 @@ LINK_SMOOTHING = 1.0
 _UNIT_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
+_INT64_FLOAT_MIN = float(-(2**63))
+_INT64_FLOAT_MAX = float(np.nextafter(np.float64(2**63), 0))  # 2**63 - 1024, the largest float below 2**63
+
+
 def unit_ns(column: Column) -> int:
     """Nanoseconds in one tick of a datetime column's unit."""
     return _UNIT_NS[column.unit or "s"]
@@ -513,6 +517,9 @@ class NumericCodec(_RealValuedCodec):
         high = self.high_ if high is None else high
         if self.column.is_integer:
             values = _round_within(values, 0, low, high)
+            # The float nearest 2**63 - 1 is 2**63, which int64 wraps to -2**63 (a column at
+            # int64's limit sampled half its rows negative): clipped to the floats int64 holds.
+            np.clip(values, _INT64_FLOAT_MIN, _INT64_FLOAT_MAX, out=values)
             # Built from the values and the null mask directly: no copy, no masked assignment.
             return pd.Series(pd.arrays.IntegerArray(values.astype(np.int64), np.array(isnull, dtype=bool)))
         if self.column.decimals is not None:
@@ -847,7 +854,14 @@ class IdCodec(ColumnCodec):
     def ids(self, rows: int, offset: int = 0) -> pd.Series:
         """``rows`` new ids, the first ``offset`` places after the first new id."""
         self._check_fitted()
-        numbers = self.first_ + offset + np.arange(rows, dtype=np.int64)
+        first = self.first_ + offset
+        if rows and first + rows - 1 > 2**63 - 1:
+            # They wrapped to -2**63 (from a schema's start near the limit) or overflowed (after
+            # real ids that reach it).
+            raise ParameterError(
+                f"column {self.column.name!r}: {rows} new ids from {first} would pass the largest 64-bit integer "
+                f"({2**63 - 1}); give the id column a lower start in the schema, or sample fewer rows")
+        numbers = first + np.arange(rows, dtype=np.int64)
         if self.column.is_integer:
             return pd.Series(pd.array(numbers, dtype="Int64"))
         text = pd.Series(numbers).astype(str).str.zfill(self.column.width)
