@@ -128,16 +128,16 @@ _CONDITIONAL_PAIRS = 20_000
 # against 0.338 at 3,000, category accuracy 0.558 / 0.576, for ~10 s of a 45-55 s first use).
 _CONDITIONAL_MAX_STEPS = 1500
 # How datetime columns are learned (``Synthesizer(datetime_encoding=...)``; see
-# synthvae.constraints.plan._Calendar). "calendar" against "timestamp", fit seeds 0-5 at 1
-# thread, each scored by bench_peers.score (quality, TSTR, detection, closer share, copies):
-# seattle_weather quality 0.9642 -> 0.9679, trends 0.9597 -> 0.9626, detection AUC 0.744 ->
-# 0.557, closer 0.547 -> 0.537, TSTR 0.550 -> 0.539 (its seed noise is about 0.03). Not the
-# default yet: the first and last days of a month and the first and last months of a year are
-# the parts' extremes, which a short fit draws too rarely (10 epochs on ten years of uniform
-# dates: 0.016 of rows on a month's last day against 0.035; the timestamp 0.033), and a set of
-# dates as a condition is hinted by its years and months only (two dates of the 1950s found
-# no row in 200,000 draws, which the timestamp's codec meets directly). Cyclic parts (the
-# angle of the day in the year) are the next thing to measure.
+# synthvae.constraints.plan._Calendar). "calendar" against "timestamp", each fit scored by
+# bench_peers.score at 1 thread (/tmp/s17/enc_cmp.py, 2026-12-03): seattle_weather, fit seeds
+# 0-5: quality 0.9642 -> 0.9660, trends 0.9597 -> 0.9614, detection AUC 0.744 -> 0.528, closer
+# 0.547 -> 0.537, TSTR 0.550 -> 0.530 (its seed noise is about 0.03); as month and day parts
+# instead of the angle: 0.9679 / 0.557 / 0.539, with a month's last days drawn at half their
+# share. flights100k, fit seed 0: quality 0.9614 -> 0.9555, trends 0.9393 -> 0.9324, TSTR 0.789
+# -> 0.800, detection 0.934 -> 0.928, closer 0.509 -> 0.521: its hourly time_hour learns a time
+# of day in seconds (24 values among 86,400) and repeats the table's own year, month, day and
+# hour columns. Hence not the default yet: the time of day on the values' own grid (hours) and
+# the parts of a datetime linked to such columns are the next things to measure.
 _DATETIME_ENCODINGS = ("calendar", "timestamp")
 _CONDITIONAL_NARROW_MAX_STEPS = 3000
 _CONDITIONAL_NARROW_AXES = 16
@@ -297,11 +297,11 @@ class Synthesizer:
             (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE).
         datetime_encoding: ``"timestamp"`` (default): each datetime column is learned as one
             time since the epoch, quantile transformed. ``"calendar"``: each datetime column that
-            no rule of the schema rebuilds (nor a unique rule keys) is learned as its year, month,
-            place in the month and time of day, and composed from them when sampled, so seasons
-            and hours of the day relate to the other columns (seattle_weather, fit seeds 0-5:
-            detection AUC 0.744 -> 0.557, quality 0.9642 -> 0.9679); not yet the default for
-            what it still does worse (see :data:`_DATETIME_ENCODINGS`). Streamed fits use
+            no rule of the schema rebuilds (nor a unique rule keys) is learned as its year, the
+            day of the year as an angle and the time of day, and composed from them when
+            sampled, so seasons relate to the other columns (seattle_weather, fit seeds 0-5:
+            detection AUC 0.744 -> 0.528, quality 0.9642 -> 0.9660); not yet the default for
+            what it does worse (see :data:`_DATETIME_ENCODINGS`). Streamed fits use
             ``"timestamp"``.
         prior: What sampling draws latents from: ``"mixture"`` (default: a Gaussian mixture
             fitted to the training rows' posterior means, see :mod:`synthvae.prior`) or
