@@ -507,16 +507,17 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     present = values.dropna()
-    # The coarsest of days, seconds, milliseconds, microseconds that holds every value (log
-    # times in milliseconds were inferred as seconds, and sampled on whole seconds).
-    unit = next((u for u in ("D", "s", "ms", "us") if (present == present.dt.floor(u)).all()), "ns")
+    # The coarsest unit that holds every value (log times in milliseconds were inferred as
+    # seconds, and sampled on whole seconds; flights' hourly time_hour sampled any second).
+    step = next((u for u in ("D", "h", "min", "s", "ms", "us") if (present == present.dt.floor(u)).all()), "ns")
+    unit = "m" if step == "min" else step  # the schema's name for minutes
     if fmt == "ISO8601":
         fmt = None
     # The min on the unit's grid: sampled values are whole seconds, so a min of 10:00:00.5
     # leaves none to sample when every value lies within one second.
     low = present.min()
     try:
-        low = low.floor(unit)
+        low = low.floor(step)
     except (OverflowError, pd.errors.OutOfBoundsDatetime):
         pass  # within a unit of the earliest datetime pandas holds: kept as it is
     return Column(name, ColumnKind.DATETIME, nullable=nullable, format=fmt, unit=unit,

@@ -555,7 +555,9 @@ def _datetime_changes(column, facts: ColumnStats) -> dict:
     if facts.first is None:
         return changes
     unit = column.unit
-    if unit == "D" and not facts.midnight:
+    if unit in ("h", "m") or (unit == "D" and not facts.midnight):
+        # The scan knows whether every value is a midnight, not whether every one is on the
+        # hour or minute the sample's values are on: seconds, as before those units were inferred.
         unit = changes["unit"] = "s"
     first = facts.first
     try:

@@ -43,7 +43,7 @@ def test_text_rules():
     )
     schema = infer_schema(frame)
     assert schema["when"].kind is ColumnKind.DATETIME
-    assert schema["when"].format == "%Y-%m-%d %H:%M:%S" and schema["when"].unit == "s"
+    assert schema["when"].format == "%Y-%m-%d %H:%M:%S" and schema["when"].unit == "m"  # every value on the minute
     assert schema["code"].kind is ColumnKind.ID and schema["code"].prefix == "A-" and schema["code"].width == 3
     assert schema["flag"].kind is ColumnKind.BOOLEAN
     assert schema["area"].kind is ColumnKind.CATEGORICAL and schema["area"].categories == (408, 415, 510)
@@ -205,7 +205,7 @@ def test_datetimes_with_zone_names_or_slashes():
     assert when.kind is ColumnKind.DATETIME and when.format == "%Y-%m-%d %H:%M:%S %Z"
     assert when.min == pd.Timestamp("2021-02-28 23:00")  # midnight CET is 23:00 UTC
     assert schema["us"].format == "%m/%d/%Y" and schema["us"].max == pd.Timestamp("2021-03-28")
-    assert schema["eu"].format == "%d/%m/%Y %H:%M" and schema["eu"].unit == "s"
+    assert schema["eu"].format == "%d/%m/%Y %H:%M" and schema["eu"].unit == "m"  # minutes: the values' grid
     assert schema["both"].format == "%m/%d/%Y" and "change format to %d/%m/%Y" in schema["both"].description
     # PST is no zone pandas knows: categories, and the note says how to write them.
     assert schema["pst"].kind is ColumnKind.CATEGORICAL and "UTC offsets" in schema["pst"].description
