@@ -63,6 +63,8 @@ class Parallel:
         """The device of this process: its own GPU (``cuda:LOCAL_RANK``) when training on CUDA."""
         if device.type == "cuda":
             count = torch.cuda.device_count()
+            if count == 1:
+                return torch.device("cuda", 0)  # one GPU seen by each process (CUDA_VISIBLE_DEVICES per rank)
             if self.local_rank >= count:
                 # NCCL refuses two processes on one GPU ("Duplicate GPU detected"), mid-start.
                 raise ParameterError(

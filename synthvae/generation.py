@@ -698,9 +698,9 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
     observed 00:00+02:00 to 22:00 the day before), and in the user's dtype wherever that holds
     the values exactly (see :func:`_in_dtype_of`).
 
-    With ``filled`` (per column, the cells that were filled; positions), only those cells
-    change: a column without one is the user's as it was, and in the user's dtype the other
-    cells keep the user's values (text "$1,467.45" in a numeric column came back "1467.45")."""
+    With ``filled`` (per column, the cells that were filled; positions), a column without one
+    is the user's as it was (text "$1,467.45" in a numeric column came back "1467.45", and a
+    date column in its own format as ISO, though nothing was filled there)."""
     out = frame.copy()
     label_of = {str(label): label for label in frame.columns}
     for name, values in columns.items():
@@ -711,8 +711,11 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         if isinstance(original.dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.tz_localize("UTC").dt.tz_convert(original.dt.tz)
         values = _in_dtype_of(values, original.dtype).set_axis(frame.index)
-        if cells is not None and values.dtype == original.dtype:
+        text = original.dtype == object or pd.api.types.is_string_dtype(original.dtype)
+        if cells is not None and values.dtype == original.dtype and not text:
             values = original.where(~cells, values)
+        # A text column with filled cells comes back rebuilt whole, in one way of writing (its
+        # given cells kept as written beside filled ones mixed "01/01/2012" with "2012-07-28").
         out[label_of[name]] = values
     return out
 

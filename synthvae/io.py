@@ -36,6 +36,7 @@ import io
 import logging
 import lzma
 import os
+import warnings
 import re
 import shutil
 import stat
@@ -613,13 +614,32 @@ def _open_binary(path: Path, compression: str | None) -> Iterator[IO[bytes]]:
 
 
 def text_columns(schema) -> list[str]:
-    """A schema's categorical columns (read from CSV as text, :func:`read_table`); none for no schema."""
-    return [] if schema is None else [c.name for c in schema if c.kind.value == "categorical"]
+    """A schema's categorical columns that must be read from CSV as text (:func:`read_table`):
+    those with a text category that reads as a number written otherwise ("1.10" is 1.1, one
+    category with "1.1"; "2.50" is 2.5, no category). Categories that read back as themselves
+    ("408", or 408) are left to pandas, whose "408.0" (a column with nulls) still matches them.
+    None for no schema."""
+    if schema is None:
+        return []
+    from synthvae.validation import category_text
+
+    def changed(label) -> bool:
+        if not isinstance(label, str):
+            return False
+        try:
+            return category_text(float(label)) != label
+        except ValueError:
+            return False  # not a number: pandas reads the column as text anyway
+
+    return [c.name for c in schema if c.kind.value == "categorical" and any(changed(v) for v in c.categories or ())]
 
 
 def datetime_formats(schema) -> dict[str, str]:
-    """The strftime formats a schema gives its datetime columns (what CSV output writes them in)."""
-    return {c.name: c.format for c in schema if c.kind.value == "datetime" and c.format}
+    """The strftime formats a schema gives its datetime columns (what CSV output writes them in):
+    not pandas' "ISO8601" / "mixed" (read modes, not formats), nor one with a time zone (%z,
+    %Z: sampled datetimes are UTC without one, and "09:19 " did not read back): ISO then."""
+    return {c.name: c.format for c in schema if c.kind.value == "datetime" and c.format and "%" in c.format
+            and "%z" not in c.format and "%Z" not in c.format}
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, formats: dict[str, str] | None = None) -> Path:
@@ -764,18 +784,31 @@ def _as_one_type(frame: pd.DataFrame) -> pd.DataFrame | None:
             continue
         kind = pd.api.types.infer_dtype(values, skipna=True)
         wide = kind == "integer" and any(abs(int(v)) >= 2**63 for v in values if not pd.isna(v))
-        if kind.startswith("mixed") or wide:
+        if kind in ("mixed", "mixed-integer") or wide:  # not "mixed-integer-float": numbers all
             text = column.astype(object).where(column.isna(), column.astype(str))
-            out[label] = text.astype("category") if isinstance(column.dtype, pd.CategoricalDtype) else text
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                order = list(dict.fromkeys(str(c) for c in column.cat.categories))
+                text = pd.Series(pd.Categorical(text, categories=order, ordered=column.cat.ordered), index=column.index)
+            out[label] = text
             changed = True
     return out if changed else None
 
 
 def _arrow_table(frame: pd.DataFrame, path: Path, schema: pa.Schema | None) -> pa.Table:
     _check_unique_columns(frame, path)
-    retyped = _as_one_type(frame)
     try:
-        return pa.Table.from_pandas(frame if retyped is None else retyped, schema=schema, preserve_index=False)
+        try:
+            with warnings.catch_warnings():
+                # pyarrow takes mixed categories against a text schema with a FutureWarning.
+                warnings.simplefilter("error", FutureWarning)
+                return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, FutureWarning):
+            retyped = _as_one_type(frame)
+            if retyped is None:
+                raise
+            return pa.Table.from_pandas(retyped, schema=schema, preserve_index=False)
+    except FutureWarning as exc:
+        raise DataError(f"cannot write {str(path)!r} as Parquet: {exc}") from None
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, KeyError, OverflowError) as exc:
         if schema is not None:
             raise DataError(f"cannot write {str(path)!r}: a table does not match the first one's columns and types ({exc})") from None

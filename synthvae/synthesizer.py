@@ -1383,8 +1383,13 @@ class Synthesizer:
 
         def broken(table: pd.DataFrame, counts: dict[str, int] | None = None) -> np.ndarray:
             """Rows breaking a rule over a cell filled here (a rule between cells left unfilled,
-            by ``columns=``, was counted and warned about though no imputation touched it)."""
+            by ``columns=``, was counted and warned about though no imputation touched it), or
+            with a filled date composed of calendar parts beyond the training range (drawn
+            again: clipped, 2.8% of 600 filled dates sat on the last training day)."""
             bad = np.zeros(len(table), dtype=bool)
+            for name, beyond in self.constraints_.outside_bounds(table).items():
+                if name in self.constraints_.calendar and name in fill:
+                    bad |= beyond & fill[name]
             for rule, rows in self.constraints_.violations(table).items():
                 touched = np.zeros(len(table), dtype=bool)
                 for name in rule.columns:

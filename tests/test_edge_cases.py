@@ -92,6 +92,39 @@ def test_number_like_labels_survive_a_csv_with_their_schema(tmp_path):
     assert filled["version"].astype(str).tolist() == holed["version"].tolist()
 
 
+def test_whole_number_categories_still_match_their_float_text(tmp_path):
+    # Reading every categorical column as text (for "1.10") broke area codes that a column with
+    # nulls writes as "408.0": they are read as text only where a label's number reads otherwise.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"area": rng.choice([408, 415, 510], 120).astype(float), "x": rng.normal(size=120)})
+    frame.loc[::10, "area"] = np.nan
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    schema = infer_schema(read_table(tmp_path / "a.csv"))
+    assert schema["area"].kind is ColumnKind.CATEGORICAL
+    syn = Synthesizer(schema=schema, **TINY).fit(tmp_path / "a.csv")
+    assert syn.impute(tmp_path / "a.csv", seed=0)["area"].notna().all()
+
+
+def test_parquet_writes_keep_numbers_and_category_order(tmp_path):
+    # Objects mixing ints and floats stay numbers; an ordered category with text keeps its order.
+    frame = pd.DataFrame({"v": pd.Series([1, 2.5, None, 3], dtype=object),
+                          "c": pd.Categorical([3, "unknown", 1, 2], categories=[3, 2, 1, "unknown"], ordered=True)})
+    write_table(frame, tmp_path / "m.parquet")
+    back = read_table(tmp_path / "m.parquet")
+    assert str(back["v"].dtype) == "float64"
+    assert list(back["c"].cat.categories) == ["3", "2", "1", "unknown"] and back["c"].cat.ordered
+
+
+def test_a_format_with_a_time_zone_writes_iso(tmp_path):
+    # strftime's %z on the sampled (UTC, zone-less) values wrote "09:19 ", which did not read back.
+    frame = pd.DataFrame({"t": [f"0{d}/02/2021 09:19 +0100" for d in range(1, 9)] * 3, "x": np.arange(24.0)})
+    schema = Schema.from_dict({"columns": [{"name": "t", "kind": "datetime", "format": "%d/%m/%Y %H:%M %z", "unit": "m"},
+                                           {"name": "x", "kind": "numeric"}]})
+    syn = Synthesizer(schema=schema, **TINY).fit(frame)
+    syn.sample_to(tmp_path / "z.csv", 10, seed=0)
+    assert conform(read_table(tmp_path / "z.csv"), schema)["t"].notna().all()
+
+
 def test_dates_out_of_range_are_a_clear_error():
     frame = pd.DataFrame({"t": ["1500-01-01", "2020-01-01"]})
     schema = Schema((Column("t", ColumnKind.DATETIME),))
