@@ -36,7 +36,6 @@ import io
 import logging
 import lzma
 import os
-import warnings
 import re
 import shutil
 import stat
@@ -796,19 +795,17 @@ def _as_one_type(frame: pd.DataFrame) -> pd.DataFrame | None:
 
 def _arrow_table(frame: pd.DataFrame, path: Path, schema: pa.Schema | None) -> pa.Table:
     _check_unique_columns(frame, path)
+    # A later table goes to the first one's types: its mixed columns as text first (pyarrow took
+    # mixed categories against a text schema with a FutureWarning); the first is tried as it is.
+    retyped = _as_one_type(frame) if schema is not None else None
     try:
         try:
-            with warnings.catch_warnings():
-                # pyarrow takes mixed categories against a text schema with a FutureWarning.
-                warnings.simplefilter("error", FutureWarning)
-                return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, FutureWarning):
-            retyped = _as_one_type(frame)
+            return pa.Table.from_pandas(frame if retyped is None else retyped, schema=schema, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            retyped = _as_one_type(frame) if schema is None else None
             if retyped is None:
                 raise
-            return pa.Table.from_pandas(retyped, schema=schema, preserve_index=False)
-    except FutureWarning as exc:
-        raise DataError(f"cannot write {str(path)!r} as Parquet: {exc}") from None
+            return pa.Table.from_pandas(retyped, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, KeyError, OverflowError) as exc:
         if schema is not None:
             raise DataError(f"cannot write {str(path)!r}: a table does not match the first one's columns and types ({exc})") from None

@@ -14,6 +14,10 @@ regex               categorical columns: every category matches (checked in the 
 unique              never: duplicates are drawn again
 ==================  ====================================================================
 
+The plan also holds one transform that keeps no rule: a datetime column learned as its calendar
+parts (:class:`_Calendar`, ``Synthesizer(datetime_encoding="calendar")``), which rebuilds a user
+column from model columns the same way.
+
 A rule falls back to resampling when construction cannot hold it: a nullable other side (the
 difference would lose the column's value where the other side is null), a column already
 rebuilt by an earlier rule, a dependency cycle, a personal column's pattern. Every sampled row
@@ -504,9 +508,10 @@ class _Calendar(_Transform):
     month's last day against 0.035; the angle 0.036), and a day past a month's end had to be
     moved. A composed date outside the training rows' range or the schema's bounds is not
     clipped (a short fit piled 12% of its rows on the first instant of a range that began in
-    March): sampling draws it again (:meth:`ConstraintPlan.outside_bounds`), imputation clips it
-    (:meth:`ConstraintPlan.repair`). A null date is a null year (its other parts filled); a cell
-    unknown for imputation makes every part unknown."""
+    March): sampling draws it again (:meth:`ConstraintPlan.outside_bounds`), imputation too and
+    then clips what is left (:meth:`ConstraintPlan.repair`). A null date is a null year (its
+    other parts filled); a cell unknown for imputation makes every part unknown. Conditions on
+    the date are checked after composing, steered by :meth:`hints`."""
 
     rule = None
 
@@ -579,8 +584,11 @@ class _Calendar(_Transform):
         out[self.column] = self.grid.to_series(ticks)
 
     def hints(self, condition: Condition) -> list[Condition]:
-        """The years from the least to the greatest date the condition allows (within the
-        training range)."""
+        """Conditions on the parts that a condition on the date implies: the years from the least
+        to the greatest date it allows (within the training range; the years of a set of dates)
+        and, for dates within one year, the ranges of the angle's cosine and sine (:meth:`_arc`).
+        A set of dates in several years, or a time within a day, gets no finer hint: those rows
+        are found by the check alone (slower than the timestamp encoding's direct draws)."""
         c = self.schema[self.column]
         low, high = _limits(self, c)
         if condition.values is not None:
