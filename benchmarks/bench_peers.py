@@ -282,14 +282,35 @@ def _stamp() -> dict:
             "synthvae_uncommitted_changes": bool(changed)}
 
 
-def score(name: str, train, holdout, synthetic, schema, target: str, seed: int) -> dict:
+def fidelity_tables(train, holdout, synthetic, seed: int, against: str):
+    """The real and synthetic rows quality and detection compare, and the real rows of their
+    ceiling: ``"train"``: the training rows against all the synthetic ones, the ceiling the
+    training rows against the held-out ones; ``"holdout"`` (DESIGN.md: "measured on data the
+    model did not train on"): the held-out rows against as many synthetic rows, the ceiling
+    the held-out rows against as many training rows (same sizes on both sides)."""
+    if against == "train":
+        return train, synthetic, holdout
+    n = len(holdout)
+    return (holdout, synthetic.sample(min(n, len(synthetic)), random_state=seed).reset_index(drop=True),
+            train.sample(min(n, len(train)), random_state=seed).reset_index(drop=True))
+
+
+def score(name: str, train, holdout, synthetic, schema, target: str, seed: int, against: str = "train") -> dict:
     """Our evaluator's scores of one synthetic table (and the ceiling), leakage columns dropped
-    for utility only."""
+    for utility only; quality and detection against the rows ``against`` says
+    (:func:`fidelity_tables`), privacy always training rows against held-out ones."""
     from synthvae import Schema, evaluate
 
     started = time.perf_counter()
-    main = evaluate(train, synthetic, schema=schema, holdout=holdout, seed=seed,
-                    metrics=["quality", "detection", "privacy"]).to_dict()
+    if against == "train":
+        main = evaluate(train, synthetic, schema=schema, holdout=holdout, seed=seed,
+                        metrics=["quality", "detection", "privacy"]).to_dict()
+    else:
+        real, fake, ceiling_rows = fidelity_tables(train, holdout, synthetic, seed, against)
+        main = evaluate(real, fake, schema=schema, holdout=ceiling_rows, seed=seed,
+                        metrics=["quality", "detection"]).to_dict()
+        private = evaluate(train, synthetic, schema=schema, holdout=holdout, seed=seed, metrics=["privacy"]).to_dict()
+        main["privacy"], main["notes"] = private["privacy"], main["notes"] + private["notes"]
     drop = leakage_columns(name, train.columns)
     kept = Schema([c for c in schema if c.name not in drop])
     util = evaluate(train.drop(columns=drop), synthetic.drop(columns=drop, errors="ignore"),
@@ -389,11 +410,12 @@ def run_table(name: str, args, work: Path) -> dict:
         if "error" not in result:
             try:
                 synthetic = read_rows(result["synthetic_path"])
-                result["scores"] = score(name, train, holdout, synthetic, schema, target, args.seed)
-                result["sdmetrics"] = sdmetrics_quality(train, synthetic, schema, args.seed)
+                result["scores"] = score(name, train, holdout, synthetic, schema, target, args.seed, args.against)
+                real, fake, ceiling_rows = fidelity_tables(train, holdout, synthetic, args.seed, args.against)
+                result["sdmetrics"] = sdmetrics_quality(real, fake, schema, args.seed)
                 table["ceiling"] = result["scores"]["ceiling"]
                 if not sdm_ceiling_done:
-                    table["ceiling_sdmetrics"] = sdmetrics_quality(train, holdout, schema, args.seed)
+                    table["ceiling_sdmetrics"] = sdmetrics_quality(real, ceiling_rows, schema, args.seed)
                     sdm_ceiling_done = True
             except Exception as error:  # noqa: BLE001 - record it, go on with the next model
                 result["evaluation_error"] = f"{type(error).__name__}: {error}"
@@ -420,7 +442,8 @@ def _progress(r: dict) -> str:
 # What must match for rows of two runs to sit in one table: the protocol's settings and the
 # versions of every package a peer's numbers depend on (synthvae's own rows carry their commit).
 MERGE_SETTINGS = ("quick", "rows", "epochs", "sample_rows", "seed", "device", "threads",
-                  "sdv_metadata", "peers_flush_denormal")
+                  "sdv_metadata", "peers_flush_denormal", "against")
+SETTING_DEFAULTS = {"against": "train"}  # what files written before a setting existed measured
 MERGE_VERSIONS = ("torch", "sdv", "ctgan", "rdt", "sdmetrics", "scikit-learn")
 
 
@@ -433,8 +456,11 @@ def load_for_merge(stem: str, info: dict) -> list[dict]:
         return []
     old = json.loads(path.read_text())
     old_meta = old["meta"]
-    diffs = [f"{k}: {old_meta['settings'].get(k)!r} there, {info['settings'][k]!r} now"
-             for k in MERGE_SETTINGS if old_meta["settings"].get(k) != info["settings"][k]]
+    def then(key):
+        return old_meta["settings"].get(key, SETTING_DEFAULTS.get(key))
+
+    diffs = [f"{k}: {then(k)!r} there, {info['settings'][k]!r} now"
+             for k in MERGE_SETTINGS if then(k) != info["settings"][k]]
     diffs += [f"{k} {old_meta['versions'].get(k)} there, {info['versions'][k]} now"
               for k in MERGE_VERSIONS if old_meta["versions"].get(k) != info["versions"][k]]
     if diffs:
@@ -573,7 +599,7 @@ def meta(args) -> dict:
                          "device": args.device, "threads": args.threads, "sdv_metadata": args.sdv_metadata,
                          "peers_flush_denormal": not args.no_flush_denormal,
                          "synthvae_params": args.synthvae_params, "synthvae_target": args.synthvae_target,
-                         "models": args.models, "tables": args.tables}}
+                         "against": args.against, "models": args.models, "tables": args.tables}}
 
 
 def _git(*command: str) -> str | None:
@@ -620,10 +646,16 @@ def markdown(info: dict, tables: list[dict]) -> list[str]:
         "(0.5 ideal). Copies: exact copies of training rows (ceiling: held-out rows that equal a "
         "training row). Peak MB: fit + sampling the training size, each model in its own process.",
         "",
-        "Read with care (a review of 2026-12-03): score, shapes, trends and detection compare the "
-        "synthetic rows with the *training* rows, while the ceiling compares the training rows with "
-        "the held-out rows, a quarter as many (binned scores fall with fewer rows), so a score above "
-        "the ceiling is partly that; DESIGN.md asks for data the model did not train on. Detection "
+        ("Score, shapes, trends, SDM and detection compare the held-out rows with as many synthetic "
+         "rows (a seeded subsample), the ceiling the held-out rows with as many training rows "
+         "(`--against holdout`: DESIGN.md's data the model did not train on). "
+         if s.get("against", "train") == "holdout" else
+         "Read with care (a review of 2026-12-03): score, shapes, trends and detection compare the "
+         "synthetic rows with the *training* rows, while the ceiling compares the training rows with "
+         "the held-out rows, a quarter as many (binned scores fall with fewer rows), so a score above "
+         "the ceiling is partly that; DESIGN.md asks for data the model did not train on (`--against "
+         "holdout`). ") +
+        "Detection "
         "AUC below 0.5 is not better than 0.5. The closer share compares with as many training rows "
         "as held-out ones (a synthetic row's own source is among them one time in four), so it "
         "moves about a quarter of the share of rows that hug training rows. TSTR of a multi-class "
@@ -716,6 +748,10 @@ def parse_args(argv=None):
                              'the rows of other settings are not told apart)')
     parser.add_argument("--synthvae-target", action="store_true",
                         help="fit synthvae with Synthesizer(target=<the table's target>) (use another --stem)")
+    parser.add_argument("--against", default="train", choices=["train", "holdout"],
+                        help="what quality and detection compare the synthetic rows with: the training rows "
+                             "(default, as every committed table) or the held-out rows, with as many synthetic "
+                             "rows, the ceiling as many training rows (DESIGN.md; use another --stem)")
     parser.add_argument("--stem", default=None, help="results file stem (peers / peers_quick)")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the markdown of the existing results file from its JSON")
