@@ -1535,7 +1535,9 @@ class Synthesizer:
         self._check_fitted()
         payload = {
             "synthvae_version": __version__,
-            "params": self.get_params(),
+            # The default datetime encoding is not written: files of default fits stay readable by
+            # releases that had no such parameter (they refused it as an unexpected keyword).
+            "params": {k: v for k, v in self.get_params().items() if not (k == "datetime_encoding" and v == "timestamp")},
             "schema": self.schema_.to_dict(),
             "preprocessor": self.preprocessor_.get_state(),
             "vae_config": self.model_.config.to_dict(),

@@ -101,6 +101,10 @@ def test_a_timestamp_model_file_stays_a_timestamp_one(weather, tmp_path):
     assert syn.datetime_encoding == "timestamp" and "date" in syn.preprocessor_.schema.names
     loaded = Synthesizer.load(syn.save(tmp_path / "t.synthvae"))
     assert loaded.datetime_encoding == "timestamp"
+    # The default is not written: a release without the parameter refused the file.
+    from synthvae.modelfile import load_model_file
+
+    assert "datetime_encoding" not in load_model_file(tmp_path / "t.synthvae")[1]["params"]
     pd.testing.assert_frame_equal(loaded.sample(300, seed=1), syn.sample(300, seed=1))
 
 
