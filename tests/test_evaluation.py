@@ -446,3 +446,13 @@ def test_out_of_range_dates_are_the_ones_named():
     with pytest.raises(DataError, match="1650-03-01") as info:
         evaluate(real, real, metrics=["quality"])
     assert "1700" not in str(info.value)
+
+
+def test_a_numeric_target_of_two_values_is_scored_as_a_class():
+    # 0.0 / 0.1 labels were "continuous" to the classifier, and a synthetic 0.05 a third class:
+    # evaluate crashed with scikit-learn's "Unknown label type" (found by the fuzz test).
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"a": [0.0, 0.0, 0.1] * 10, "b": rng.normal(size=30)})
+    fake = pd.DataFrame({"a": np.linspace(-0.02, 0.12, 30), "b": rng.normal(size=30)})
+    utility = evaluate(real, fake, holdout=real, target="a", seed=0).to_dict()["utility"]
+    assert utility["task"] == "binary" and 0 <= utility["tstr"] <= 1 and 0 <= utility["trtr"] <= 1

@@ -49,6 +49,11 @@ class Task(str, enum.Enum):
 _SCORE_NAME = {Task.BINARY: "roc_auc", Task.MULTICLASS: "macro_f1", Task.REGRESSION: "r2"}
 
 
+def _nearest_class(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Each value as the index (0 or 1) of the nearer of two numeric classes."""
+    return np.abs(np.asarray(values, dtype=np.float64)[:, None] - classes[None, :]).argmin(1)
+
+
 def task_of(info: ColumnInfo, train: PreparedTable) -> Task:
     """The task a target column defines.
 
@@ -118,11 +123,20 @@ def utility(
     if task is Task.BINARY and np.unique(y_test).size < 2:
         raise DataError(f"target column {target!r}: the test rows hold a single class, so ROC "
                         f"AUC is undefined")
-    positive = np.unique(_xy(infos, target, train, task, counts)[1]).max() if task is Task.BINARY else None
+    classes = np.unique(_xy(infos, target, train, task, counts)[1]) if task is Task.BINARY else None
+    positive = classes.max() if classes is not None else None
+    numeric_classes = classes is not None and info.shape is Shape.CONTINUOUS
+    if numeric_classes:
+        # A numeric target of two values is a class: each value, real or synthetic, counts as
+        # the nearer of the two (a synthetic 0.05 where the real rows hold 0 and 0.1), coded 0 /
+        # 1 (the classifier refused 0.0 / 0.1 as "continuous" labels, and any third value).
+        y_test, positive = _nearest_class(y_test, classes), 1
     _, mask = feature_matrix(infos, test, exclude=(target,), counts=counts)
     scores = {}
     for name, table in (("tstr", synthetic), ("trtr", train)):
         x, y = _xy(infos, target, table, task, counts)
+        if numeric_classes:
+            y = _nearest_class(y, classes)
         with one_thread():
             scores[name] = _fit_and_score(x, y, x_test, y_test, task, positive, seed, mask)
     return {
