@@ -223,7 +223,27 @@ class _Transform:
         pass
 
 
-class _Difference(_Transform):
+class _RangeKept(_Transform):
+    """A transform that rebuilds one numeric or datetime column (``owns[0]``, on ``grid``) and
+    keeps it within the range the training rows span (``seen``, kept in the model file; none
+    for a private fit, which reads no real row here), as the codecs keep theirs."""
+
+    grid: _Grid
+    seen: tuple[float, float] | None = None
+
+    def fit(self, data: pd.DataFrame, private: bool) -> None:
+        values = self.grid.values(data[self.owns[0]])
+        values = values[~np.isnan(values)]
+        self.seen = None if private or not values.size else (float(values.min()), float(values.max()))
+
+    def get_state(self) -> dict:
+        return {"seen": list(self.seen) if self.seen is not None else None}
+
+    def set_state(self, state: dict) -> None:
+        self.seen = tuple(state["seen"]) if state.get("seen") is not None else None
+
+
+class _Difference(_RangeKept):
     """Inequality ``low <= high``: the model learns ``high - low`` (>= 0) in place of the column side
     it owns (``high``, or ``low`` when ``high`` is a constant)."""
 
@@ -235,7 +255,6 @@ class _Difference(_Transform):
         self.reads = (self.other,) if isinstance(self.other, str) else ()
         self.grid = _Grid(schema[self.owned])
         self.name = f"{self.owned}~difference"
-        self.seen: tuple[float, float] | None = None
 
     def model_columns(self) -> list[Column]:
         owned = self.schema[self.owned]
@@ -255,11 +274,6 @@ class _Difference(_Transform):
         owned = self.grid.values(data[self.owned])
         other = self.grid.side(data, self.other, self.schema)
         return owned - other if self.owned == self.rule.high else other - owned
-
-    def fit(self, data: pd.DataFrame, private: bool) -> None:
-        values = self.grid.values(data[self.owned])
-        values = values[~np.isnan(values)]
-        self.seen = None if private or not values.size else (float(values.min()), float(values.max()))
 
     def forward(self, data: pd.DataFrame, partial: bool = False) -> dict[str, pd.Series]:
         diff = self._difference(data)
@@ -286,14 +300,8 @@ class _Difference(_Transform):
                 value = np.where(value > fixed, fixed, value)
         out[self.owned] = self.grid.to_series(value)
 
-    def get_state(self) -> dict:
-        return {"seen": list(self.seen) if self.seen is not None else None}
 
-    def set_state(self, state: dict) -> None:
-        self.seen = tuple(state["seen"]) if state.get("seen") is not None else None
-
-
-class _Position(_Transform):
+class _Position(_RangeKept):
     """Range ``low <= column <= high``: the model learns the column's position between its bounds,
     ``(column - low) / (high - low)`` in ``[0, 1]``."""
 
@@ -303,7 +311,6 @@ class _Position(_Transform):
         self.reads = tuple(s for s in (rule.low, rule.high) if isinstance(s, str))
         self.grid = _Grid(schema[rule.column])
         self.name = f"{rule.column}~position"
-        self.seen: tuple[float, float] | None = None
 
     def model_columns(self) -> list[Column]:
         column = self.schema[self.rule.column]
@@ -317,11 +324,6 @@ class _Position(_Transform):
             self.grid.side(frame, s, self.schema) if isinstance(s, str) else real_value(s.value, self.grid.column)
             for s in (self.rule.low, self.rule.high)
         )
-
-    def fit(self, data: pd.DataFrame, private: bool) -> None:
-        values = self.grid.values(data[self.rule.column])
-        values = values[~np.isnan(values)]
-        self.seen = None if private or not values.size else (float(values.min()), float(values.max()))
 
     def forward(self, data: pd.DataFrame, partial: bool = False) -> dict[str, pd.Series]:
         low, high = self._bounds(data)
@@ -347,12 +349,6 @@ class _Position(_Transform):
             value = np.where(value < floor, floor, value)
             value = np.where(value > ceiling, ceiling, value)  # floor > ceiling: the row breaks the rule
         out[self.rule.column] = self.grid.to_series(value)
-
-    def get_state(self) -> dict:
-        return {"seen": list(self.seen) if self.seen is not None else None}
-
-    def set_state(self, state: dict) -> None:
-        self.seen = tuple(state["seen"]) if state.get("seen") is not None else None
 
 
 class _Combination(_Transform):
@@ -493,7 +489,7 @@ class _Composition(_Transform):
 _DAY_NS = 86_400 * 10**9
 
 
-class _Calendar(_Transform):
+class _Calendar(_RangeKept):
     """A datetime column learned as its calendar parts rather than as one time since the epoch
     (``Synthesizer(datetime_encoding="calendar")``): the year, the day of the year as an angle
     (its cosine and sine) and, when the column's unit is finer than a day, the time of day in
@@ -522,7 +518,6 @@ class _Calendar(_Transform):
         self.per_day = _DAY_NS // unit_ns(schema[column])
         parts = ("year", "cos", "sin", "time") if self.per_day > 1 else ("year", "cos", "sin")
         self.names = {part: f"{column}~{part}" for part in parts}
-        self.seen: tuple[float, float] | None = None
 
     def model_columns(self) -> list[Column]:
         c = self.schema[self.column]
@@ -535,11 +530,6 @@ class _Calendar(_Transform):
                       dict(type=NumericType.INTEGER, min=spans[part][0], max=spans[part][1])))
             for part, name in self.names.items()
         ]
-
-    def fit(self, data: pd.DataFrame, private: bool) -> None:
-        values = self.grid.values(data[self.column])
-        values = values[~np.isnan(values)]
-        self.seen = None if private or not values.size else (float(values.min()), float(values.max()))
 
     @staticmethod
     def _year_length(years: np.ndarray) -> np.ndarray:
@@ -649,12 +639,6 @@ class _Calendar(_Transform):
         stamps = pd.Series(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
         return {name: values.to_numpy() for name, values in self.forward(pd.DataFrame({self.column: stamps})).items()}
 
-    def get_state(self) -> dict:
-        return {"seen": list(self.seen) if self.seen is not None else None}
-
-    def set_state(self, state: dict) -> None:
-        self.seen = tuple(state["seen"]) if state.get("seen") is not None else None
-
 
 def _limits(transform: _Transform, column: Column) -> tuple[float | None, float | None]:
     """The least and greatest value a rebuilt column may take on its float scale: its schema
@@ -662,7 +646,7 @@ def _limits(transform: _Transform, column: Column) -> tuple[float | None, float 
     (which the timestamp encoding's codec keeps by itself)."""
     low = None if column.min is None else real_value(column.min, column)
     high = None if column.max is None else real_value(column.max, column)
-    seen = getattr(transform, "seen", None) if isinstance(transform, _Calendar) else None
+    seen = transform.seen if isinstance(transform, _Calendar) else None
     if seen is not None:
         low = seen[0] if low is None else max(low, seen[0])
         high = seen[1] if high is None else min(high, seen[1])
