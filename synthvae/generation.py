@@ -708,9 +708,7 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         cells = None if filled is None else filled.get(name)
         if cells is not None and not cells.any():
             continue
-        if isinstance(original.dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(values.dtype):
-            values = values.dt.tz_localize("UTC").dt.tz_convert(original.dt.tz)
-        values = _in_dtype_of(values, original.dtype).set_axis(frame.index)
+        values = in_users_dtype(values, original.dtype).set_axis(frame.index)
         text = original.dtype == object or pd.api.types.is_string_dtype(original.dtype)
         if cells is not None and values.dtype == original.dtype and not text:
             values = original.where(~cells, values)
@@ -718,6 +716,14 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         # given cells kept as written beside filled ones mixed "01/01/2012" with "2012-07-28").
         out[label_of[name]] = values
     return out
+
+
+def in_users_dtype(values: pd.Series, dtype) -> pd.Series:
+    """A sampled column in the dtype the user gave it: datetimes back in the user's time zone
+    (conformed ones are UTC without one), other values as :func:`_in_dtype_of` says."""
+    if isinstance(dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(values.dtype):
+        values = values.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
+    return _in_dtype_of(values, dtype)
 
 
 def _in_dtype_of(values: pd.Series, dtype) -> pd.Series:

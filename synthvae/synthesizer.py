@@ -34,7 +34,7 @@ from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.errors import (DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError,
                              is_integer, is_real, preview)
-from synthvae.generation import Generator, decoded_matrix, embed, _in_dtype_of, with_columns
+from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns
 from synthvae.inference import infer_schema
 from synthvae.io import atomic_folder, datetime_formats, read_table, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
@@ -482,9 +482,7 @@ class Synthesizer:
     def _prepare_table(self, data: TableLike, spec: PrivacySpec | None, seeds: np.ndarray, device, world: int = 1) -> "_Prepared":
         """Validate, encode and hold in memory a whole table (and, for a private fit, release
         its noisy statistics); ``world``: data-parallel processes, each of which needs a row."""
-        given = self.schema if isinstance(self.schema, Schema) else None
-        if isinstance(self.schema, (str, os.PathLike)):
-            given = load_schema(self.schema)
+        given = self._given_schema()
         frame, source = _read(data, schema=given)
         if 0 < len(frame) < world:  # an empty table is refused as such below
             # A process without rows stepped on an empty batch: "the loss became nan".
@@ -492,7 +490,7 @@ class Synthesizer:
                 f"{source} has {len(frame)} rows, fewer than the {world} data-parallel processes: each needs rows "
                 f"to train on; fit it in fewer processes"
             )
-        schema = self._resolve_schema(frame, private=spec is not None, source=source)
+        schema = self._resolve_schema(frame, given, private=spec is not None, source=source)
         rules = ConstraintPlan(schema, calendar=self.datetime_encoding == "calendar")
         conformed = conform(frame, schema, source) if rules.active else frame
         rules.fit(conformed, source, private=spec is not None)
@@ -540,7 +538,7 @@ class Synthesizer:
         found = scan(source, int(seeds[5]), int(reservoir_rows), float(self.validation_fraction), parallel=parallel)
         # No derived rules from a sample: a streamed fit cannot keep rules yet, and one that held
         # on the reservoir might not on every row.
-        schema = self._resolve_schema(found.reservoir, derived=False, source=label)
+        schema = self._resolve_schema(found.reservoir, self._given_schema(), derived=False, source=label)
         if self.schema is None:
             schema = widen_schema(schema, found, source)
         rules = ConstraintPlan(schema)
@@ -858,9 +856,18 @@ class Synthesizer:
         if problems:
             raise ParameterError("; ".join(problems))
 
-    def _resolve_schema(self, frame: pd.DataFrame, private: bool = False, derived: bool = True,
+    def _given_schema(self) -> Schema | None:
+        """The schema given to the constructor, read once if it is a path (``None``: none given)."""
+        if self.schema is None or isinstance(self.schema, Schema):
+            return self.schema
+        if isinstance(self.schema, (str, os.PathLike)):
+            return load_schema(self.schema)
+        raise SchemaError(f"schema must be a Schema, a path or None, got {type(self.schema).__name__}")
+
+    def _resolve_schema(self, frame: pd.DataFrame, given: Schema | None, private: bool = False, derived: bool = True,
                         source: str = "training data") -> Schema:
-        if self.schema is None:
+        """``given`` (:meth:`_given_schema`), or one inferred from ``frame``."""
+        if given is None:
             if private:
                 raise ParameterError(
                     "differentially private training needs a schema given by you: one inferred from "
@@ -870,12 +877,8 @@ class Synthesizer:
                     "command line)"
                 )
             schema = infer_schema(frame, derived=derived, source=source)
-        elif isinstance(self.schema, Schema):
-            schema = self.schema
-        elif isinstance(self.schema, (str, os.PathLike)):
-            schema = load_schema(self.schema)
         else:
-            raise SchemaError(f"schema must be a Schema, a path or None, got {type(self.schema).__name__}")
+            schema = given
         if all(column.is_generated for column in schema):
             raise DataError(
                 f"every column is an id or personal column ({preview(schema.names)}), regenerated and "
@@ -1270,8 +1273,8 @@ class Synthesizer:
         # they were UTC without one: 2021-08-16 00:00+02:00 became 2021-08-15 22:00).
         for column in self.schema_:
             given = frame[column.name] if column.name in frame.columns else None
-            if given is not None and isinstance(given.dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(out[column.name].dtype):
-                out[column.name] = _in_dtype_of(out[column.name].dt.tz_localize("UTC").dt.tz_convert(given.dt.tz), given.dtype)
+            if given is not None and isinstance(given.dtype, pd.DatetimeTZDtype):
+                out[column.name] = in_users_dtype(out[column.name], given.dtype)
         return out
 
     def impute(
