@@ -54,6 +54,12 @@ class MixturePrior:
     means: torch.Tensor
     scale_tril: torch.Tensor
 
+    def __post_init__(self) -> None:
+        # One memory layout, the model file's: a fitted Cholesky factor came column-major, and
+        # its products summed in another order than the loaded (row-major) one's, so a loaded
+        # model's rows differed from the fitted one's in the last bits.
+        self.weights, self.means, self.scale_tril = (t.contiguous() for t in (self.weights, self.means, self.scale_tril))
+
     @property
     def n_components(self) -> int:
         """Number of mixture components."""
