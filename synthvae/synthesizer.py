@@ -40,7 +40,7 @@ from synthvae.io import atomic_folder, datetime_formats, read_table, text_column
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
-from synthvae.preprocessing.codecs import id_numbers
+from synthvae.preprocessing.codecs import id_numbers, unit_ns
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
@@ -138,13 +138,26 @@ _CONDITIONAL_MAX_STEPS = 1500
 # own year, month, day and hour columns, which the parts learn a second time (its time of day in
 # hours rather than seconds changed nothing: the quantile codec is scale-free). On the held-out
 # protocol (bench_peers --against holdout, seattle, seed 0): trends 0.9138 -> 0.9190, detection
-# 0.693 -> 0.537, but shapes 0.9494 -> 0.9295 and TSTR 0.571 -> 0.471. Hence not the default
-# yet: more seeds of that, and a datetime's parts linked to such columns, come next.
-_DATETIME_ENCODINGS = ("calendar", "timestamp")
+# 0.693 -> 0.537, but shapes 0.9494 -> 0.9295 and TSTR 0.571 -> 0.471 at seed 0; over fit seeds
+# 0-5 (/tmp/s18/enc_hold.py, 2026-12-03) score 0.9251 -> 0.9273, shapes 0.9327 -> 0.9342, trends
+# 0.9175 -> 0.9204, detection 0.652 -> 0.554, closer 0.547 -> 0.537, TSTR (macro F1) 0.550 ->
+# 0.530. So "auto" (default): the calendar for a column of whole days (unit "D": dates, where
+# the season is the structure), the timestamp for finer units (a time of day, which tables
+# like flights repeat in their own columns).
+_DATETIME_ENCODINGS = ("auto", "calendar", "timestamp")
+_DAY_NS = 86_400 * 10**9
 _CONDITIONAL_NARROW_MAX_STEPS = 3000
 _CONDITIONAL_NARROW_AXES = 16
 
 TableLike = pd.DataFrame | str | os.PathLike
+
+
+def _calendar_columns(schema: Schema, encoding: str) -> tuple[str, ...]:
+    """The datetime columns learned as their calendar parts under ``datetime_encoding``."""
+    if encoding == "timestamp":
+        return ()
+    return tuple(c.name for c in schema if c.kind is ColumnKind.DATETIME
+                 and (encoding == "calendar" or unit_ns(c) == _DAY_NS))
 
 
 def _with_autograd(method: Callable) -> Callable:
@@ -297,14 +310,15 @@ class Synthesizer:
         max_categories: One-hot slots per categorical column before rare categories are pooled.
         numeric_encoding: ``"quantile"`` (default: Gaussian quantile transform) or ``"mode"``
             (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE).
-        datetime_encoding: ``"timestamp"`` (default): each datetime column is learned as one
-            time since the epoch, quantile transformed. ``"calendar"``: each datetime column that
-            no rule of the schema rebuilds (nor a unique rule keys) is learned as its year, the
-            day of the year as an angle and the time of day, and composed from them when
-            sampled, so seasons relate to the other columns (seattle_weather, fit seeds 0-5:
-            detection AUC 0.744 -> 0.528, quality 0.9642 -> 0.9660); not yet the default for
-            what it does worse (see :data:`_DATETIME_ENCODINGS`). Streamed fits use
-            ``"timestamp"``.
+        datetime_encoding: ``"calendar"``: each datetime column that no rule of the schema
+            rebuilds (nor a unique rule keys) is learned as its year, the day of the year (as an
+            angle; as a category when the rows hold 48 or fewer days of the year: monthly
+            dates) and the time of day, and composed from them when sampled, so seasons relate
+            to the other columns (seattle_weather, fit seeds 0-5: detection AUC 0.744 -> 0.528,
+            quality 0.9642 -> 0.9660). ``"timestamp"``: each is learned as one time since the
+            epoch, quantile transformed. ``"auto"`` (default): the calendar for columns whose
+            unit is a day, the timestamp for finer units (see :data:`_DATETIME_ENCODINGS`).
+            Streamed fits use ``"timestamp"``.
         prior: What sampling draws latents from: ``"mixture"`` (default: a Gaussian mixture
             fitted to the training rows' posterior means, see :mod:`synthvae.prior`) or
             ``"standard"`` (N(0, I)).
@@ -353,7 +367,7 @@ class Synthesizer:
         patience: int = 20,
         max_categories: int = 200,
         numeric_encoding: str = "quantile",
-        datetime_encoding: str = "timestamp",
+        datetime_encoding: str = "auto",
         prior: str = "mixture",
         prior_components: int = 30,
         conditional: bool = True,
@@ -491,7 +505,7 @@ class Synthesizer:
                 f"to train on; fit it in fewer processes"
             )
         schema = self._resolve_schema(frame, given, private=spec is not None, source=source)
-        rules = ConstraintPlan(schema, calendar=self.datetime_encoding == "calendar")
+        rules = ConstraintPlan(schema, calendar=_calendar_columns(schema, self.datetime_encoding))
         conformed = conform(frame, schema, source) if rules.active else frame
         rules.fit(conformed, source, private=spec is not None)
 
@@ -846,7 +860,7 @@ class Synthesizer:
         if self.numeric_encoding not in [e.value for e in NumericEncoding]:
             problems.append(f"numeric_encoding must be 'quantile' or 'mode', got {self.numeric_encoding!r}")
         if self.datetime_encoding not in _DATETIME_ENCODINGS:
-            problems.append(f"datetime_encoding must be 'calendar' or 'timestamp', got {self.datetime_encoding!r}")
+            problems.append(f"datetime_encoding must be 'auto', 'calendar' or 'timestamp', got {self.datetime_encoding!r}")
         if self.prior not in [p.value for p in PriorKind]:
             problems.append(f"prior must be 'mixture' or 'standard', got {self.prior!r}")
         if not is_integer(self.prior_components) or self.prior_components < 1:
@@ -1004,8 +1018,9 @@ class Synthesizer:
                     f"conditions {own.describe()} and {source.describe()} cannot both hold: {source.column!r} is computed "
                     f"from {hint.column!r} by the schema's rules, and needs {shown.describe()}; drop or change one of them")
             codec = self.preprocessor_.codecs_[names.index(hint.column)]
-            for doubling in range(12):
-                pad = (codec.high_ - codec.low_) * (2.0**doubling / 4096 if doubling else 0.0)
+            # A set of values (of a category: a calendar day) is not widened.
+            for doubling in range(12 if hint.values is None else 1):
+                pad = (codec.high_ - codec.low_) * (2.0**doubling / 4096 if doubling else 0.0) if hint.values is None else 0.0
                 wider = replace(hint, low=None if hint.low is None else hint.low - pad,
                                 high=None if hint.high is None else hint.high + pad)
                 merged = wider if own is None else intersect(own, wider)
@@ -1542,7 +1557,7 @@ class Synthesizer:
             "synthvae_version": __version__,
             # The default datetime encoding is not written: files of default fits stay readable by
             # releases that had no such parameter (they refused it as an unexpected keyword).
-            "params": {k: v for k, v in self.get_params().items() if not (k == "datetime_encoding" and v == "timestamp")},
+            "params": {k: v for k, v in self.get_params().items() if not (k == "datetime_encoding" and v == "auto")},
             "schema": self.schema_.to_dict(),
             "preprocessor": self.preprocessor_.get_state(),
             "vae_config": self.model_.config.to_dict(),

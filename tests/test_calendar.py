@@ -1,4 +1,5 @@
-"""Datetime columns learned as their calendar parts (``Synthesizer(datetime_encoding="calendar")``):
+"""Datetime columns learned as their calendar parts (``Synthesizer(datetime_encoding="calendar")``,
+and the default for columns of whole days):
 the parts round-trip exactly, sampled dates stay on the column's grid and in the training range,
 conditions on the date hold, model files keep the encoding, imputation fills dates."""
 
@@ -97,15 +98,78 @@ def test_the_model_file_keeps_the_encoding(weather_calendar, tmp_path):
 
 
 def test_a_timestamp_model_file_stays_a_timestamp_one(weather, tmp_path):
-    syn = Synthesizer(epochs=2, seed=0).fit(weather)
-    assert syn.datetime_encoding == "timestamp" and "date" in syn.preprocessor_.schema.names
+    syn = Synthesizer(datetime_encoding="timestamp", epochs=2, seed=0).fit(weather)
+    assert "date" in syn.preprocessor_.schema.names
     loaded = Synthesizer.load(syn.save(tmp_path / "t.synthvae"))
-    assert loaded.datetime_encoding == "timestamp"
+    assert loaded.datetime_encoding == "timestamp" and "date" in loaded.preprocessor_.schema.names
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), syn.sample(300, seed=1))
+
+
+def test_the_default_learns_days_as_parts_and_finer_units_as_a_timestamp(weather, tmp_path):
+    syn = Synthesizer(epochs=2, seed=0).fit(weather)
+    assert syn.datetime_encoding == "auto" and "date~year" in syn.preprocessor_.schema.names
     # The default is not written: a release without the parameter refused the file.
     from synthvae.modelfile import load_model_file
 
-    assert "datetime_encoding" not in load_model_file(tmp_path / "t.synthvae")[1]["params"]
-    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), syn.sample(300, seed=1))
+    assert "datetime_encoding" not in load_model_file(syn.save(tmp_path / "a.synthvae"))[1]["params"]
+    loaded = Synthesizer.load(tmp_path / "a.synthvae")
+    assert loaded.datetime_encoding == "auto" and "date~year" in loaded.preprocessor_.schema.names
+    stamps = Synthesizer(epochs=2, seed=0).fit(_stamps(500, unit="h"))
+    assert "when" in stamps.preprocessor_.schema.names and "when~year" not in stamps.preprocessor_.schema.names
+
+
+def _monthly(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    months = rng.integers(1, 13, n)
+    dates = pd.to_datetime({"year": rng.integers(2010, 2020, n), "month": months, "day": 1})
+    return pd.DataFrame({"date": dates, "x": rng.normal(size=n) + months / 3, "c": rng.choice(["a", "b"], n)})
+
+
+@pytest.fixture(scope="module")
+def monthly():
+    frame = _monthly()
+    return frame, Synthesizer(epochs=20, seed=0).fit(frame)
+
+
+def test_few_days_of_the_year_are_kept_exactly(monthly):
+    # As an angle, dates that were all a month's first came back 48% on the 1st (the
+    # timestamp 82%), and the timestamp lost the month's relation to x (correlation 0.10
+    # against 0.76): the day of the year is a category when the rows hold few of them.
+    frame, syn = monthly
+    assert "date~day" in syn.preprocessor_.schema.names and "date~cos" not in syn.preprocessor_.schema.names
+    rows = syn.sample(5000, seed=1)
+    assert (rows["date"].dt.day == 1).all()
+    shares = rows["date"].dt.month.value_counts(normalize=True)
+    assert len(shares) == 12 and (shares - 1 / 12).abs().max() < 0.03
+    real = np.corrcoef(frame["date"].dt.month, frame["x"])[0, 1]
+    assert abs(np.corrcoef(rows["date"].dt.month, rows["x"])[0, 1] - real) < 0.1
+
+
+def test_conditions_on_few_days_hold_or_say_which_days_there_are(monthly):
+    _, syn = monthly
+    two = syn.sample(200, conditions={"date": ["2012-03-01", "2017-11-01"]}, seed=2)
+    assert set(two["date"]) == {pd.Timestamp("2012-03-01"), pd.Timestamp("2017-11-01")}
+    spring = syn.sample(300, conditions=["date>=2015-03-01", "date<=2015-06-30"], seed=2)
+    assert set(spring["date"]) == {pd.Timestamp(f"2015-0{m}-01") for m in (3, 4, 5, 6)}
+    with pytest.raises(ParameterError, match="fall only on the days.*01-01"):
+        syn.sample(10, conditions={"date": "2015-03-15"})
+    with pytest.raises(ParameterError, match="fall only on the days"):
+        syn.sample(10, conditions=["date>=2015-03-02", "date<=2015-03-20"])
+
+
+def test_few_days_survive_the_model_file_impute_and_encode(monthly, tmp_path):
+    frame, syn = monthly
+    loaded = Synthesizer.load(syn.save(tmp_path / "m.synthvae"))
+    assert "date~day" in loaded.preprocessor_.schema.names
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=4), syn.sample(300, seed=4), check_exact=True)
+    holed = frame.head(100).copy()
+    holed.loc[::2, "date"] = pd.NaT
+    filled = syn.impute(holed, seed=0)
+    assert filled["date"].notna().all() and (pd.to_datetime(filled["date"]).dt.day == 1).all()
+    # A day the training rows never held is encoded as the nearest one they did.
+    odd = frame.head(3).copy()
+    odd.loc[0, "date"] = pd.Timestamp("2015-03-15")
+    assert syn.encode(odd).shape == (3, syn.model_.config.latent_dim)
 
 
 def test_impute_fills_dates_within_the_range(weather, weather_calendar):
