@@ -105,8 +105,10 @@ def infer_schema(
             values are inferred as categorical codes.
         min_id_rows: Columns with fewer rows than this are never inferred as ids.
         derived: Add a ``derived`` rule for each numeric column that is an exact linear
-            function of others on every row (see :mod:`synthvae.constraints.discovery`): it
-            is then computed from them, never learned.
+            function of others on every row, and for each integer column that is a calendar
+            part of a datetime column on every row (``month = month(time_hour)``; see
+            :mod:`synthvae.constraints.discovery`): it is then computed, never learned (or,
+            for a datetime's year, month and day, the datetime is composed from them).
         source: Name of the table in error messages (a file name).
 
     Returns:
@@ -132,11 +134,15 @@ def infer_schema(
     ]
     schema = Schema(columns=tuple(columns), name=name)
     if derived:
-        from synthvae.constraints.discovery import find_derived
+        from synthvae.constraints.discovery import find_datetime_parts, find_derived
 
-        rules = find_derived(frame.set_axis(names, axis=1), schema)
+        named = frame.set_axis(names, axis=1)
+        rules = find_derived(named, schema)
         if rules:
             schema = schema.with_constraints(rules)
+        parts = find_datetime_parts(named, schema)
+        if parts:
+            schema = schema.with_constraints(list(schema.constraints) + parts)
     return schema
 
 

@@ -259,12 +259,8 @@ def _to_boolean(series: pd.Series, column: Column, source: str) -> pd.Series:
 
 def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
     try:
-        if pd.api.types.is_datetime64_any_dtype(series.dtype):
-            values = series
-            if getattr(values.dt, "tz", None) is not None:
-                values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        else:
-            values = _parse_datetimes(series, column.format)
+        values = read_datetimes(series, column)
+        if not pd.api.types.is_datetime64_any_dtype(series.dtype):
             bad = values.isna() & series.notna()
             # pandas < 3 coerces datetimes beyond nanoseconds to NaT instead of parsing them.
             outside = _outside_ns(series[bad]) if bad.any() else []
@@ -302,6 +298,16 @@ def _outside_ns(series: pd.Series) -> list:
         except (TypeError, ValueError):
             continue
     return outside
+
+
+def read_datetimes(series: pd.Series, column: Column) -> pd.Series:
+    """A datetime column's values as :func:`conform` reads them (naive UTC; text by the
+    column's format, or ISO 8601), NaT where a value does not parse; the series' index."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            return series.dt.tz_convert("UTC").dt.tz_localize(None)
+        return series
+    return _parse_datetimes(series, column.format)
 
 
 def _parse_datetimes(series: pd.Series, fmt: str | None) -> pd.Series:

@@ -203,3 +203,39 @@ def test_imputing_some_columns_warns_of_no_rule_among_the_cells_left_unfilled(ch
     assert filled[["state", "churn"]].notna().all().all()
     assert filled["total_day_minutes"].isna().sum() == holed["total_day_minutes"].isna().sum()
     assert not any("still break a constraint" in r.getMessage() for r in caplog.records)
+
+
+def _dated(n: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Departures written as text (as flights.csv writes its time_hour) beside their year,
+    month, day and hour as integer columns, and a column of 1s."""
+    rng = np.random.default_rng(seed)
+    when = pd.Timestamp("2013-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h")
+    delay = rng.gamma(2.0, 10.0, n) + 10 * (when.hour.to_numpy() > 17)
+    return pd.DataFrame({"year": when.year, "month": when.month, "day": when.day, "hour": when.hour,
+                         "ones": np.ones(n, dtype=np.int64), "delay": delay.round(1),
+                         "time_hour": when.strftime("%Y-%m-%d %H:%M:%S")})
+
+
+def test_calendar_parts_of_a_datetime_are_found():
+    rules = [rule.describe() for rule in infer_schema(_dated()).constraints]
+    # The year is one value here, kept for a column named after it; the column of 1s is not
+    # the day of anything, though it matches no varying part.
+    assert rules == [f"{part} = {part}(time_hour)" for part in ("year", "month", "day", "hour")]
+    frame = _dated()
+    frame.loc[3, "month"] = 2 if frame.loc[3, "month"] != 2 else 3  # one row breaks it
+    assert "month = month(time_hour)" not in [rule.describe() for rule in infer_schema(frame).constraints]
+    assert infer_schema(_dated(), derived=False).constraints == ()
+    nullable = _dated()
+    nullable.loc[5, "time_hour"] = None
+    assert infer_schema(nullable).constraints == ()
+
+
+def test_sampled_rows_keep_the_datetime_and_its_parts_in_agreement():
+    # Learned apart, flights' sampled time_hour named its row's month in 57% of rows, its day
+    # in 4% and its hour in 5%.
+    frame = _dated()
+    syn = Synthesizer(epochs=5, seed=0).fit(frame)
+    rows = syn.sample(3000, seed=1)
+    stamps = pd.to_datetime(rows["time_hour"])
+    for part in ("year", "month", "day", "hour"):
+        assert (getattr(stamps.dt, part).to_numpy() == rows[part].to_numpy()).all(), part

@@ -20,6 +20,12 @@ expression is simpler is derived (``charge = minutes * 0.17`` rather than ``minu
 5.882352941``), and of the members of a sum, the total (no negative coefficient); a column is
 derived once, and a derived column may be read by another rule but never in a cycle.
 
+:func:`find_datetime_parts` finds integer columns that are a calendar part of a datetime column
+on every row (flights' ``year``, ``month``, ``day`` of its ``time_hour``): as rules
+``month = month(time_hour)``, the datetime is composed from its parts (or, without a year, a
+month and a day, the parts are computed from it), so the two always agree; learned apart, a
+sample's ``time_hour`` named the row's month in 57% of rows, its day in 4%.
+
 This module imports neither torch nor the model.
 """
 
@@ -34,7 +40,7 @@ import pandas as pd
 from synthvae.constraints.expression import Expression
 from synthvae.constraints.spec import Derived
 from synthvae.schema import Column, ColumnKind, Schema
-from synthvae.validation import read_numbers
+from synthvae.validation import read_datetimes, read_numbers
 
 MIN_ROWS = 50  # fewer rows: any column is "exactly" a combination of a few others by chance
 MIN_DISTINCT = 10  # a column of fewer values is a code, better learned as it is
@@ -282,3 +288,56 @@ def _rule(candidate: _Candidate) -> Derived:
     text = " ".join(terms)
     text = text[2:] if text.startswith("+ ") else "-" + text[2:]
     return Derived(candidate.column, Expression.parse(text))
+
+
+_DATETIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
+
+
+def find_datetime_parts(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
+    """The integer columns that equal a calendar part of a datetime column on every row, as
+    ``derived`` rules (``month = month(time_hour)``).
+
+    Both columns must have no missing value, and the table :data:`MIN_ROWS` rows. A part that
+    is the same on every row (the year of one year's rows) counts only for a column named after
+    it (``year``, ``dep_year``): a constant column of 1s is not the day of monthly dates.
+    Columns that the schema's rules already derive are left out, and each column is derived
+    from one datetime at most.
+
+    Args:
+        frame: The table (its columns named as in ``schema``).
+        schema: Its schema.
+
+    Returns:
+        The rules, in the schema's column order of the datetime columns, then of their parts.
+    """
+    if len(frame) < MIN_ROWS:
+        return []
+    derived = {rule.column for rule in schema.constraints if isinstance(rule, Derived)}
+    datetimes = [c for c in schema if c.kind is ColumnKind.DATETIME and not c.nullable and c.name in frame.columns]
+    integers = [c for c in schema if c.kind is ColumnKind.NUMERIC and c.is_integer and not c.nullable
+                and c.name in frame.columns and c.name not in derived]
+    if not datetimes or not integers:
+        return []
+    numbers = {}
+    for c in integers:
+        values = read_numbers(frame[c.name]).to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.isnan(values).any():
+            numbers[c.name] = values
+    rules = []
+    for t in datetimes:
+        stamps = read_datetimes(frame[t.name], t)
+        if stamps.isna().any():
+            continue
+        for name, values in numbers.items():
+            if name in derived:
+                continue
+            for part in _DATETIME_PARTS:
+                found = getattr(stamps.dt, part).to_numpy(dtype=np.float64)
+                constant = found.min() == found.max()
+                if constant and part not in name.lower():
+                    continue
+                if np.array_equal(values, found):
+                    rules.append(Derived(name, Expression.parse(f"{part}({_quote(t.name)})")))
+                    derived.add(name)
+                    break
+    return rules
