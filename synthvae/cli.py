@@ -227,6 +227,11 @@ _head_option = click.option(
     "--categorical-head", type=click.IntRange(min=0), default=None,
     help="Width of a hidden layer of the categorical columns' logits of their own (0: linear "
     "logits; default: the decoder's last hidden width, at most 128; 0 with --epsilon).")
+_datetime_option = click.option(
+    "--datetime-encoding", type=click.Choice(["auto", "calendar", "timestamp"]), default="auto", show_default=True,
+    help="How datetime columns are learned: as their calendar parts (year, day of the year, time of day: "
+    "seasons relate to the other columns) or as one timestamp; auto: parts for whole days, the timestamp "
+    "for finer units.")
 _ordered_option = click.option(
     "--autoregressive", type=click.IntRange(min=0), default=None,
     help="Units of the categorical head that also read the categories drawn before their column, "
@@ -259,6 +264,7 @@ _ordered_option = click.option(
 @click.option("--reservoir-rows", type=click.IntRange(min=1), default=RESERVOIR_ROWS, show_default=True,
               help="Rows of the sample a streamed fit infers the schema and fits the codecs on.")
 @_balance_option
+@_datetime_option
 @_head_option
 @_ordered_option
 @click.option("--target", help="A categorical column rows will be drawn by (augment, --condition) or embedded "
@@ -269,8 +275,8 @@ _ordered_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm,
-                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, categorical_balance, categorical_head,
-                autoregressive, target, seed, device, quiet) -> None:
+                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, categorical_balance, datetime_encoding,
+                categorical_head, autoregressive, target, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
 
     Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
@@ -303,7 +309,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     try:
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy,
                           categorical_balance=categorical_balance, categorical_head=categorical_head,
-                          autoregressive=autoregressive, target=target,
+                          autoregressive=autoregressive, target=target, datetime_encoding=datetime_encoding,
                           seed=seed, device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
@@ -430,6 +436,7 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("--marker-column", default="synthetic", show_default=True, help="Boolean column saying which rows are synthetic.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs when fitting.")
 @_balance_option
+@_datetime_option
 @_head_option
 @_ordered_option
 @_seed_option
@@ -437,7 +444,7 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def augment_command(data, output, model_path, schema_path, target, balance, n_rows, ratio, marker_column, epochs,
-                    categorical_balance, categorical_head, autoregressive, seed, device, quiet) -> None:
+                    categorical_balance, datetime_encoding, categorical_head, autoregressive, seed, device, quiet) -> None:
     """Write DATA plus synthetic rows (from --model, or a model fitted on DATA) to OUTPUT.
 
     A model fitted here weighs --target in training (as fit --target does)."""
@@ -453,8 +460,8 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
         try:
             # The target is what the augmented rows are for: weighted in training (Synthesizer(target=)).
             syn = Synthesizer(schema=schema_path, epochs=epochs, categorical_balance=categorical_balance,
-                              categorical_head=categorical_head, autoregressive=autoregressive, target=target, seed=seed,
-                              device=device).fit(table, callback=bar)
+                              categorical_head=categorical_head, autoregressive=autoregressive, target=target,
+                              datetime_encoding=datetime_encoding, seed=seed, device=device).fit(table, callback=bar)
         finally:
             bar.close()
     frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed)

@@ -542,8 +542,19 @@ class _Calendar(_RangeKept):
         self.days = None
         if not private:  # a private fit reads no real row here
             stamps = pd.Series(data[self.column]).astype("datetime64[ns]").dropna()
-            days = np.unique(stamps.dt.month.to_numpy() * 100 + stamps.dt.day.to_numpy())
-            self.days = tuple(int(d) for d in days) if 0 < days.size <= _FEW_DAYS else None
+            md = stamps.dt.month.to_numpy() * 100 + stamps.dt.day.to_numpy()
+            leap = stamps.dt.is_leap_year.to_numpy()
+            # Month ends: February's 28th in common years and 29th in leap years are one day,
+            # February's last (a year drawn apart from its day moved 65 of 397 such rows to
+            # the 28th of a leap year).
+            if ((md == 229).any() and (md[md == 228] == md[md == 228]).all() and not leap[md == 228].any()
+                    and leap[md == 229].all()):
+                md = np.where(md == 229, _FEBRUARY_LAST, np.where(md == 228, _FEBRUARY_LAST, md))
+            days = np.unique(md)
+            # A few days that the rows hold often (monthly dates), not a small table's few dates:
+            # 40 rows of random days were 38 categories, every sampled date on a training day.
+            few = 0 < days.size <= _FEW_DAYS and md.size >= _ROWS_PER_DAY * days.size
+            self.days = tuple(int(d) for d in days) if few else None
 
     def get_state(self) -> dict:
         return {**super().get_state(), **({"days": list(self.days)} if self.days is not None else {})}
@@ -598,12 +609,21 @@ class _Calendar(_RangeKept):
             out[name] = pd.Series(values, dtype="float64")
         return out
 
+    def _month_days(self, index: pd.DatetimeIndex) -> np.ndarray:
+        """month * 100 + day of each date, February's last day as :data:`_FEBRUARY_LAST`
+        where the categories merge it."""
+        md = (index.month.to_numpy() * 100 + index.day.to_numpy()).astype(np.int64)
+        if self.days is not None and _FEBRUARY_LAST in self.days:
+            last = (md == 229) | ((md == 228) & ~index.is_leap_year)
+            md = np.where(last, _FEBRUARY_LAST, md)
+        return md
+
     def _day_series(self, stamps: np.ndarray, null: np.ndarray, known_null: np.ndarray) -> pd.Series:
         """The day-of-the-year category of each date: its month and day, or for a day the
         training rows never held (a table to complete), the nearest one they did; the first
         for a null date the model sees as such, missing for one it is to fill."""
         index = pd.DatetimeIndex(np.where(null, np.datetime64("1970-01-01"), stamps))
-        wanted = (index.month.to_numpy() * 100 + index.day.to_numpy()).astype(np.int64)
+        wanted = self._month_days(index)
         days = np.asarray(self.days, dtype=np.int64)
         codes = np.searchsorted(days, wanted)
         exact = (codes < days.size) & (days[np.minimum(codes, days.size - 1)] == wanted)
@@ -640,8 +660,9 @@ class _Calendar(_RangeKept):
         28th in a year without it; a null category, which a null date leaves, the 1st)."""
         codes = pd.Categorical(labels.astype("string").astype(object), categories=[_day_label(d) for d in self.days]).codes
         md = np.asarray(self.days, dtype=np.int64)[np.maximum(codes, 0)]
-        month, dom = md // 100, md % 100
         leap = self._year_length(year) == 366
+        md = np.where(md == _FEBRUARY_LAST, np.where(leap, 229, 228), md)
+        month, dom = md // 100, md % 100
         dom = np.where((month == 2) & (dom == 29) & ~leap, 28, dom)
         first = np.asarray(_MONTH_STARTS)[month - 1] + np.where(leap & (month > 2), 1, 0)
         return np.where(null | (codes < 0), 0, first + dom - 1).astype(np.float64)
@@ -665,12 +686,16 @@ class _Calendar(_RangeKept):
             ticks = [t for t in ticks if (low is None or t >= low) and (high is None or t <= high)]
             if not ticks:
                 raise ParameterError(self._beyond(condition))
+            if len(set(ticks)) == 1:
+                if not self.dates(condition):
+                    raise self.no_day(condition)
+                return self.pinned(ticks[0])
             parts = self._parts(ticks)
             years = parts[self.names["year"]]
             found = [Condition(self.names["year"], values=tuple(sorted({int(v) for v in years})))]
             # Dates in several years: their days of the year in any of them (two dates in two
             # years had only their years: 5,915 of 20,000 rows, then a failure).
-            found += self._days_hint(parts, int(years[0]), condition, ticks)
+            found += self._days_hint(parts, condition, ticks)
             if "time" in self.names:
                 times = parts[self.names["time"]]
                 found.append(Condition(self.names["time"], low=float(times.min()), high=float(times.max())))
@@ -689,41 +714,92 @@ class _Calendar(_RangeKept):
         years = parts[self.names["year"]]
         at = dict(zip([i for i, e in enumerate(ends) if e is not None], years))
         found = [Condition(self.names["year"], low=at.get(0), high=at.get(1))]
-        if len(known) == 2 and years[0] == years[1]:
-            found += self._days_hint(parts, int(years[0]), condition, known)
+        if len(known) == 2 and known[1] - known[0] < 365 * self.per_day:  # less than a year, maybe across its end
+            found += self._days_hint(parts, condition, known)
         if len(known) == 2 and "time" in self.names and known[1] - known[0] < self.per_day:
             times = parts[self.names["time"]]
             if times[0] <= times[1]:  # within one day (not across midnight)
                 found.append(Condition(self.names["time"], low=float(times[0]), high=float(times[1])))
         return found
 
-    def _days_hint(self, parts: dict[str, np.ndarray], year: int, condition: Condition, ticks: list[float]) -> list[Condition]:
-        """The hint on the day of the year for dates ``ticks`` (a set, or a range's two ends
-        within one ``year``): the arc, or the day categories they allow."""
-        if self.days is None:
-            return self._arc(parts, year)
+    def dates(self, condition: Condition) -> list[float] | None:
+        """The distinct dates (ticks) of a set ``condition`` that a sampled row can have, or
+        ``None`` for a range.
+
+        Raises:
+            ParameterError: None of them can be had."""
+        if condition.values is None:
+            return None
+        c = self.schema[self.column]
+        low, high = _limits(self, c)
+        ticks = sorted({real_value(v, c) for v in condition.values if v is not None and not pd.isna(v)})
+        ticks = [t for t in ticks if (low is None or t >= low) and (high is None or t <= high)]
+        if not ticks:
+            raise ParameterError(self._beyond(condition))
+        if self.days is not None:
+            stamps = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
+            ticks = [t for t, md in zip(ticks, self._month_days(stamps)) if int(md) in set(self.days)]
+        return ticks
+
+    def pinned(self, tick: float) -> list[Condition]:
+        """Conditions on the parts that give exactly the date ``tick``: the model draws rows
+        given them, as the timestamp encoding's codec does given the date (a box of one day of
+        the circle kept one draw in 30: 34 s for 20,000 rows of seattle_weather's one date)."""
+        parts = self._parts([tick])
+        found = []
+        for part, name in self.names.items():
+            value = parts[name][0]
+            found.append(Condition(name, values=(value if part == "day" else float(value),)))
+        return found
+
+    def no_day(self, condition: Condition) -> ParameterError:
+        """The error for a condition on dates none of which falls on a day of the year the
+        training rows hold (a day category)."""
+        return ParameterError(
+            f"condition {condition.describe()}: no date of {self.column!r} a sampled row can have meets it: the "
+            f"training rows' dates fall only on the days {preview([_day_label(d) for d in self.days])} (month-day) "
+            f"of a year; change the condition")
+
+    def _days_hint(self, parts: dict[str, np.ndarray], condition: Condition, ticks: list[float]) -> list[Condition]:
+        """The hint on the day of the year for dates ``ticks``: a set of dates, or a range's two
+        ends less than a year apart (it may cross a year's end): the dates' own cosines and
+        sines (a set of at most :data:`_PINNED_DATES`), the arc that holds them
+        (:meth:`_arc`), or the day categories they allow."""
         stamps = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
-        wanted = stamps.month.to_numpy() * 100 + stamps.day.to_numpy()
+        if self.days is None:
+            angles = np.mod(np.arctan2(parts[self.names["sin"]], parts[self.names["cos"]]), 2 * np.pi)
+            if condition.values is None:  # from the first end forwards to the second
+                first, last = float(angles[0]), float(angles[-1])
+                return self._arc(first, last + (2 * np.pi if last < first else 0.0))
+            # The shortest arc that holds every date: the circle without its widest gap (Dec 30
+            # and Jan 2 are 4 days apart, not 361).
+            order = np.sort(angles)
+            gaps = np.diff(np.concatenate([order, order[:1] + 2 * np.pi]))
+            widest = int(np.argmax(gaps))
+            first = float(order[(widest + 1) % order.size])
+            last = float(order[widest]) + (2 * np.pi if widest + 1 < order.size else 0.0)
+            return self._arc(first, last)
+        wanted = _leap_day(self._month_days(stamps))
+        held = _leap_day(np.asarray(self.days, dtype=np.int64))
         if condition.values is not None:
-            allowed = sorted(set(int(d) for d in wanted) & set(self.days))
-        else:
-            allowed = [d for d in self.days if wanted[0] <= d <= wanted[-1]]
+            allowed = [d for d, at in zip(self.days, held) if at in set(wanted.tolist())]
+        elif wanted[0] <= wanted[-1] and stamps[0].year == stamps[-1].year:
+            allowed = [d for d, at in zip(self.days, held) if wanted[0] <= at <= wanted[-1]]
+        else:  # across a year's end
+            allowed = [d for d, at in zip(self.days, held) if at >= wanted[0] or at <= wanted[-1]]
         if not allowed:
-            raise ParameterError(
-                f"condition {condition.describe()}: no date of {self.column!r} a sampled row can have meets it: the "
-                f"training rows' dates fall only on the days {preview([_day_label(d) for d in self.days])} (month-day) "
-                f"of a year; change the condition")
+            raise self.no_day(condition)
         return [Condition(self.names["day"], values=tuple(_day_label(d) for d in allowed))]
 
-    def _arc(self, parts: dict[str, np.ndarray], year: int) -> list[Condition]:
-        """Ranges of the angle's cosine and sine that hold the days of one year from the first
-        date's to the last's (half a day wider each way), for points at a radius from 0.5 to
-        1.5: the model's points lie near the unit circle, not on it. Rows whose point lies
-        farther out are left out of the condition's draws (at 0.8-1.2, 10% of seattle's rows,
-        which differed: a bias of the conditional; at 0.5-1.5 far fewer)."""
-        angles = np.mod(np.arctan2(parts[self.names["sin"]], parts[self.names["cos"]]), 2 * np.pi)
-        half = np.pi / self._year_length(np.array([year]))[0]
-        first, last = float(angles.min()) - half, float(angles.max()) + half
+    def _arc(self, first: float, last: float) -> list[Condition]:
+        """Ranges of the angle's cosine and sine that hold the arc from angle ``first`` to
+        ``last`` (``last >= first``, up to ``first + 2 pi``; half a day wider each way), for
+        points at a radius from 0.5 to 1.5: the model's points lie near the unit circle, not on
+        it. Rows whose point lies farther out are left out of the condition's draws (at
+        0.8-1.2, 10% of seattle's rows, which differed: a bias of the conditional; at 0.5-1.5
+        far fewer)."""
+        half = np.pi / 365
+        first, last = first - half, last + half
         theta = np.concatenate([np.linspace(first, last, 64), [a for a in np.arange(0, 4 * np.pi, np.pi / 2) if first <= a <= last]])
         found = []
         for name, wave in (("cos", np.cos(theta)), ("sin", np.sin(theta))):
@@ -745,15 +821,21 @@ class _Calendar(_RangeKept):
 
 # The first day of each month in a year without February 29th, from its start.
 _MONTH_STARTS = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+# February's last day (the 28th or the 29th by the year) as a day category, month * 100 + day.
+_FEBRUARY_LAST = 230
+# Training rows a day of the year needs on average for the day to be a category.
+_ROWS_PER_DAY = 5
 
 
 def _day_label(md: int) -> str:
-    """A day of the year's category: month * 100 + day as ``"MM-DD"``."""
-    return f"{md // 100:02d}-{md % 100:02d}"
+    """A day of the year's category: month * 100 + day as ``"MM-DD"`` (February's last:
+    ``"02-last"``)."""
+    return "02-last" if md == _FEBRUARY_LAST else f"{md // 100:02d}-{md % 100:02d}"
 
 
 def _leap_day(md: np.ndarray) -> np.ndarray:
     """The days from a leap year's start of month * 100 + day values."""
+    md = np.where(md == _FEBRUARY_LAST, 229, md)
     month = md // 100
     return np.asarray(_MONTH_STARTS)[month - 1] + (month > 2) + md % 100 - 1
 
@@ -1203,6 +1285,25 @@ class ConstraintPlan:
                 residual.append(condition)
         return model, residual
 
+    def alternatives(self, residual: list[Condition]) -> tuple[Condition | None, list[list[Condition]]]:
+        """A ``residual`` condition naming several dates of a datetime column learned as its
+        calendar parts, and for each date the conditions on the parts that give it exactly
+        (:meth:`_Calendar.pinned`): the caller draws each row given one date, chosen at random,
+        instead of steering the model to all of them at once (two dates of seattle_weather in
+        two years, 20,000 rows: 7,092 found in 1.47 million draws, then a failure). ``(None,
+        [])`` when there is none (the first such condition is taken; more than
+        :data:`_MAX_ALTERNATIVES` dates are left to :meth:`hints`)."""
+        owner = {name: t for t in self.transforms_ for name in t.owns}
+        for condition in residual:
+            transform = owner.get(condition.column)
+            if isinstance(transform, _Calendar) and condition.values is not None:
+                ticks = transform.dates(condition)
+                if not ticks:
+                    raise transform.no_day(condition)
+                if 1 < len(ticks) <= _MAX_ALTERNATIVES:
+                    return condition, [transform.pinned(t) for t in ticks]
+        return None, []
+
     def hints(self, residual: list[Condition]) -> list[tuple[Condition, Condition]]:
         """Conditions on the model's table that the ``residual`` conditions (on rebuilt columns)
         imply, so the model draws rows near them instead of the check filtering blind draws:
@@ -1328,6 +1429,7 @@ def _side_span(schema: Schema, side, conditions: dict[str, Condition]) -> tuple[
 
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # at most (leap years)
 _MAX_CHECKED_VALUES = 1000  # a derived column's condition values checked for reachability
+_MAX_ALTERNATIVES = 256  # most dates of one condition drawn one by one (ConstraintPlan.alternatives)
 
 
 def _check_reachable(condition: Condition, values: list[float], transform: "_Derivation", source: Column,
