@@ -488,7 +488,7 @@ class _Composition(_Transform):
 
 _DAY_NS = 86_400 * 10**9
 # At most this many distinct days of the year (four a month) in a calendar-encoded column's
-# training rows, and its composed dates keep to them (see _Calendar._snapped).
+# training rows, and its day of the year is learned as one of them, a category (see _Calendar).
 _FEW_DAYS = 48
 
 
@@ -547,8 +547,7 @@ class _Calendar(_RangeKept):
             # Month ends: February's 28th in common years and 29th in leap years are one day,
             # February's last (a year drawn apart from its day moved 65 of 397 such rows to
             # the 28th of a leap year).
-            if ((md == 229).any() and (md[md == 228] == md[md == 228]).all() and not leap[md == 228].any()
-                    and leap[md == 229].all()):
+            if (md == 229).any() and leap[md == 229].all() and not leap[md == 228].any():
                 md = np.where(md == 229, _FEBRUARY_LAST, np.where(md == 228, _FEBRUARY_LAST, md))
             days = np.unique(md)
             # A few days that the rows hold often (monthly dates), not a small table's few dates:
@@ -762,9 +761,9 @@ class _Calendar(_RangeKept):
 
     def _days_hint(self, parts: dict[str, np.ndarray], condition: Condition, ticks: list[float]) -> list[Condition]:
         """The hint on the day of the year for dates ``ticks``: a set of dates, or a range's two
-        ends less than a year apart (it may cross a year's end): the dates' own cosines and
-        sines (a set of at most :data:`_PINNED_DATES`), the arc that holds them
-        (:meth:`_arc`), or the day categories they allow."""
+        ends less than a year apart (it may cross a year's end): the arc that holds them
+        (:meth:`_arc`), or the day categories they allow (one date is pinned instead,
+        :meth:`pinned`)."""
         stamps = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
         if self.days is None:
             angles = np.mod(np.arctan2(parts[self.names["sin"]], parts[self.names["cos"]]), 2 * np.pi)
