@@ -235,7 +235,10 @@ def _typed(column: Column, raw: Any) -> Any:
         return value
     if kind is ColumnKind.DATETIME:
         try:
-            stamp = pd.Timestamp(raw)
+            # Text in the column's own format first, as the table's cells are read ("03/02/2013"
+            # under "%d/%m/%Y" is February 3rd, not March 2nd), then as a timestamp.
+            parsed = pd.to_datetime(raw, format=column.format, errors="coerce") if isinstance(raw, str) and column.format else pd.NaT
+            stamp = pd.Timestamp(raw) if pd.isna(parsed) else pd.Timestamp(parsed)
         except (TypeError, ValueError):
             raise ParameterError(f"condition on datetime column {column.name!r}: {raw!r} is not a date or time") from None
         if stamp.tzinfo is not None:

@@ -1010,12 +1010,7 @@ class Synthesizer:
         # once) is widened until some lie in it, and meets the input's own condition if any.
         given = {c.column: c for c in model_conditions}
         steered: dict[str, Condition] = {}
-        # Several dates of a date learned as its calendar parts: each row is drawn given one of
-        # them (needs the conditional prior, which a private model lacks: there the check alone).
-        split, alternatives = self.constraints_.alternatives(residual)
-        if split is not None and getattr(self, "conditional_", None) is None:
-            split, alternatives = None, []
-        for source, hint in self.constraints_.hints([c for c in residual if c is not split]):
+        for source, hint in self.constraints_.hints(residual):
             own = steered.get(hint.column, given.get(hint.column))
             if own is not None and intersect(own, hint) is None:
                 shown = replace(hint, **{end: float(f"{getattr(hint, end):.6g}") for end in ("low", "high") if getattr(hint, end) is not None})
@@ -1043,23 +1038,9 @@ class Synthesizer:
         base_seed = self._resolve_seed(seed)
         self.model_.eval()
 
-        if alternatives:
-            parts = parts or self._generator()
-
         def draw(rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
             """``rows`` rows of the user's table, before the check of rules and conditions."""
-            if alternatives:
-                # Each row's date at random among the condition's (with equal chances), its rows
-                # drawn given that date's parts, put back in the order of the choices.
-                choice = rng.integers(0, len(alternatives), rows)
-                pieces = []
-                for i, pinned in enumerate(alternatives):
-                    where = np.flatnonzero(choice == i)
-                    if where.size:
-                        piece, _ = parts.sample_conditional(int(where.size), model_conditions + pinned, generator, rng)
-                        pieces.append(piece.set_axis(pd.Index(where)))
-                frame = pd.concat(pieces).sort_index().reset_index(drop=True)
-            elif model_conditions:
+            if model_conditions:
                 frame, missed = parts.sample_conditional(rows, model_conditions, generator, rng)
                 if missed:
                     logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
