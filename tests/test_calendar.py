@@ -266,3 +266,11 @@ def test_a_date_condition_is_read_in_the_columns_format():
     syn = Synthesizer(schema=Schema.from_dict(schema), epochs=2, seed=0).fit(frame)
     rows = syn.sample(20, conditions={"when": "03/02/2013"}, seed=0)
     assert (pd.to_datetime(rows["when"], format="%d/%m/%Y") == pd.Timestamp("2013-02-03")).all()
+
+
+def test_a_time_of_day_on_a_column_of_days_is_refused_at_once(weather_calendar):
+    # It was drawn for, 98,000 rows, then refused as a value the model rarely generates.
+    with pytest.raises(ParameterError, match="whole units of 'D'"):
+        weather_calendar.sample(10, conditions={"date": "2014-06-03 12:00"})
+    rows = weather_calendar.sample(50, conditions={"date": ["2014-06-03 12:00", "2014-06-04"]}, seed=0)
+    assert (rows["date"] == pd.Timestamp("2014-06-04")).all()

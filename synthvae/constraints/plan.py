@@ -720,7 +720,7 @@ class _Calendar(_RangeKept):
             ticks = [real_value(v, c) for v in condition.values if v is not None and not pd.isna(v)]
             if len(ticks) < len(condition.values) or not ticks:
                 return []
-            ticks = [t for t in ticks if (low is None or t >= low) and (high is None or t <= high)]
+            ticks = [t for t in self._on_grid(ticks, condition) if (low is None or t >= low) and (high is None or t <= high)]
             if not ticks:
                 raise ParameterError(self._beyond(condition))
             if len(set(ticks)) == 1:
@@ -770,7 +770,7 @@ class _Calendar(_RangeKept):
         c = self.schema[self.column]
         low, high = _limits(self, c)
         ticks = sorted({real_value(v, c) for v in condition.values if v is not None and not pd.isna(v)})
-        ticks = [t for t in ticks if (low is None or t >= low) and (high is None or t <= high)]
+        ticks = [t for t in self._on_grid(ticks, condition) if (low is None or t >= low) and (high is None or t <= high)]
         if not ticks:
             raise ParameterError(self._beyond(condition))
         if self.days is not None:
@@ -788,6 +788,22 @@ class _Calendar(_RangeKept):
             value = parts[name][0]
             found.append(Condition(name, values=(value if part == "day" else float(value),)))
         return found
+
+    def _on_grid(self, ticks: list[float], condition: Condition) -> list[float]:
+        """The dates of a set that are whole units of the column (a time of day on a column of
+        days was drawn for, then refused as rare, where the timestamp's codec refuses it at
+        once).
+
+        Raises:
+            ParameterError: None is."""
+        kept = [t for t in ticks if t == np.round(t)]
+        if ticks and not kept:
+            unit = self.schema[self.column].unit
+            raise ParameterError(
+                f"condition {condition.describe()}: column {self.column!r} holds whole units of {unit!r} (e.g. "
+                f"{self.grid.to_series(np.array([np.floor(ticks[0])])).iloc[0]}), and no value of the condition is one; "
+                f"give such values")
+        return kept
 
     def no_day(self, condition: Condition) -> ParameterError:
         """The error for a condition on dates none of which falls on a day of the year the
