@@ -274,3 +274,12 @@ def test_a_time_of_day_on_a_column_of_days_is_refused_at_once(weather_calendar):
         weather_calendar.sample(10, conditions={"date": "2014-06-03 12:00"})
     rows = weather_calendar.sample(50, conditions={"date": ["2014-06-03 12:00", "2014-06-04"]}, seed=0)
     assert (rows["date"] == pd.Timestamp("2014-06-04")).all()
+
+
+def test_a_range_of_one_day_is_that_day(weather_calendar):
+    # As a range it took 19.5 s for 20,000 rows (614,000 draws), as the date 0.1 s.
+    rows = weather_calendar.sample(5000, conditions=["date>=2014-06-03", "date<2014-06-04"], seed=0)
+    assert (rows["date"] == pd.Timestamp("2014-06-03")).all()
+    assert weather_calendar.last_resampling_["drawn"] < 10_000
+    with pytest.raises(ParameterError):
+        weather_calendar.sample(5, conditions=["date>2014-06-03", "date<2014-06-04"])
