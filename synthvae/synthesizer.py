@@ -40,7 +40,7 @@ from synthvae.io import atomic_folder, datetime_formats, read_table, text_column
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
-from synthvae.preprocessing.codecs import id_numbers, unit_ns
+from synthvae.preprocessing.codecs import id_numbers
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
@@ -145,7 +145,6 @@ _CONDITIONAL_MAX_STEPS = 1500
 # the season is the structure), the timestamp for finer units (a time of day, which tables
 # like flights repeat in their own columns).
 _DATETIME_ENCODINGS = ("auto", "calendar", "timestamp")
-_DAY_NS = 86_400 * 10**9
 _CONDITIONAL_NARROW_MAX_STEPS = 3000
 _CONDITIONAL_NARROW_AXES = 16
 
@@ -157,7 +156,7 @@ def _calendar_columns(schema: Schema, encoding: str) -> tuple[str, ...]:
     if encoding == "timestamp":
         return ()
     return tuple(c.name for c in schema if c.kind is ColumnKind.DATETIME
-                 and (encoding == "calendar" or unit_ns(c) == _DAY_NS))
+                 and (encoding == "calendar" or c.unit == "D"))
 
 
 def _with_autograd(method: Callable) -> Callable:
@@ -1019,8 +1018,8 @@ class Synthesizer:
                     f"from {hint.column!r} by the schema's rules, and needs {shown.describe()}; drop or change one of them")
             codec = self.preprocessor_.codecs_[names.index(hint.column)]
             # A set of values (of a category: a calendar day) is not widened.
-            for doubling in range(12 if hint.values is None else 1):
-                pad = (codec.high_ - codec.low_) * (2.0**doubling / 4096 if doubling else 0.0) if hint.values is None else 0.0
+            pads = [0.0] if hint.values is not None else [(codec.high_ - codec.low_) * (2.0**d / 4096 if d else 0.0) for d in range(12)]
+            for pad in pads:
                 wider = replace(hint, low=None if hint.low is None else hint.low - pad,
                                 high=None if hint.high is None else hint.high + pad)
                 merged = wider if own is None else intersect(own, wider)

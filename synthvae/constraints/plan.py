@@ -724,7 +724,7 @@ class _Calendar(_RangeKept):
             if not ticks:
                 raise ParameterError(self._beyond(condition))
             if len(set(ticks)) == 1:
-                if not self.dates(condition):
+                if not self._held(ticks):
                     raise self.no_day(condition)
                 return self.pinned(ticks[0])
             parts = self._parts(ticks)
@@ -755,7 +755,7 @@ class _Calendar(_RangeKept):
             if first > last:
                 raise ParameterError(self._beyond(condition))
             if first == last:
-                if self.days is not None and not self.dates(Condition(self.column, values=(self.grid.to_series(np.array([first])).iloc[0],))):
+                if not self._held([float(first)]):
                     raise self.no_day(condition)
                 return self.pinned(float(first))
         parts = self._parts(known)
@@ -784,10 +784,16 @@ class _Calendar(_RangeKept):
         ticks = [t for t in self._on_grid(ticks, condition) if (low is None or t >= low) and (high is None or t <= high)]
         if not ticks:
             raise ParameterError(self._beyond(condition))
-        if self.days is not None:
-            stamps = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
-            ticks = [t for t, md in zip(ticks, self._month_days(stamps)) if int(md) in set(self.days)]
-        return ticks
+        return self._held(ticks)
+
+    def _held(self, ticks: list[float]) -> list[float]:
+        """The dates ``ticks`` whose day of the year the training rows hold (all of them unless
+        the day is a category)."""
+        if self.days is None:
+            return ticks
+        stamps = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
+        held = set(self.days)
+        return [t for t, md in zip(ticks, self._month_days(stamps)) if int(md) in held]
 
     def pinned(self, tick: float) -> list[Condition]:
         """Conditions on the parts that give exactly the date ``tick``: the model draws rows
