@@ -259,3 +259,20 @@ def test_a_constant_zero_column_is_not_an_hour():
     frame["time_hour"] = pd.to_datetime(frame["time_hour"]).dt.floor("D").dt.strftime("%Y-%m-%d")
     rules = [rule.describe() for rule in infer_schema(frame.drop(columns=["hour"])).constraints]
     assert "overtime_hours = hour(time_hour)" not in rules and "day = day(time_hour)" in rules
+
+
+def test_a_linear_rule_may_read_a_calendar_part_so_the_hour_stays_a_part():
+    # flights: sched_dep_time = hour * 100 + minute and hour = hour(time_hour). Linear rules
+    # found first derived hour from sched_dep_time (hour = sched_dep_time * 0.01 - 0.3), so
+    # the hour could not be a part of time_hour too: a sampled time_hour named its row's hour
+    # in 49% of rows.
+    frame = _dated().drop(columns=["ones"])
+    minute = np.random.default_rng(1).integers(0, 12, len(frame)) * 5
+    frame = frame.assign(minute=minute, sched_dep_time=frame["hour"] * 100 + minute)
+    rules = [rule.describe() for rule in infer_schema(frame).constraints]
+    assert rules == [f"{part} = {part}(time_hour)" for part in ("year", "month", "day", "hour")] + [
+        "sched_dep_time = hour * 100 + minute"]
+    rows = Synthesizer(epochs=5, seed=0).fit(frame).sample(3000, seed=1)
+    stamps = pd.to_datetime(rows["time_hour"])
+    assert (stamps.dt.hour.to_numpy() == rows["hour"].to_numpy()).all()
+    assert (rows["sched_dep_time"] == rows["hour"] * 100 + rows["minute"]).all()
