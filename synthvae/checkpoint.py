@@ -288,7 +288,7 @@ class Checkpointer:
         try:
             with safe_open(str(self.path), framework="pt", device="cpu") as handle:
                 metadata = handle.metadata() or {}
-                tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+                tensors = {name: handle.get_tensor(name).clone() for name in handle.keys()}  # aligned: see modelfile
         except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
             raise ModelFileError(
                 f"checkpoint {str(self.path)!r} is corrupt or truncated ({exc}); delete it to start again"
