@@ -140,6 +140,10 @@ class Checkpointer:
             raise ParameterError(f"checkpoint folder {str(self.folder)!r} is a file; give a folder")
         self._check_writable()
         self.path = self.folder / FILE_NAME
+        if self.path.exists() and not self.path.is_file():
+            # Found only when the last epoch's checkpoint was written: the fit lost.
+            raise DataError(f"cannot write checkpoints to {str(self.path)!r}: it is a folder; remove it or give "
+                            f"another checkpoint folder")
         self.resume = resume
         self._last_saved = time.monotonic()
         self._fingerprint: str | None = None

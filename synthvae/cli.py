@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from synthvae import __version__
+from synthvae.checkpoint import FILE_NAME as CHECKPOINT_FILE
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.streaming import RESERVOIR_ROWS
@@ -110,6 +111,8 @@ class _ProgressBar:
                 file=sys.stderr,
             )
             self.bar.__enter__()
+            if progress.epoch > 1:  # a resumed fit: the epochs before the checkpoint are done
+                self.bar.update(progress.epoch - 1)
         val = f" val {progress.val_loss:.3f}" if progress.val_loss is not None else ""
         self.last = f"loss {progress.train_loss:.3f}{val}"
         self.bar.update(1)
@@ -305,6 +308,9 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         epochs = batch_size = None
     parallel = Parallel.from_environment()
     main = parallel is None or parallel.is_main
+    if resume and main and not (Path(checkpoint_dir) / CHECKPOINT_FILE).is_file():
+        # Said up front: a mistyped folder trained from scratch with nothing to show it.
+        click.echo(f"no checkpoint in {checkpoint_dir!r} to resume from: training from the start", err=True)
     bar = _ProgressBar(enabled=not quiet and main)
     try:
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy,
@@ -579,11 +585,14 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
     from synthvae.schema import load_schema
 
     _check_report_outputs({"--json": json_path, "--html": html_path}, real, synthetic, holdout, schema_path, model_path)
+    schema = load_schema(schema_path) if schema_path else None
+    # Read as fit reads them: a category "1.10" read from CSV as the number 1.1 was one with "1.1".
+    text = text_columns(schema)
     report = evaluate(
-        read_table(real),
-        read_table(synthetic),
-        schema=load_schema(schema_path) if schema_path else None,
-        holdout=read_table(holdout) if holdout else None,
+        read_table(real, text),
+        read_table(synthetic, text),
+        schema=schema,
+        holdout=read_table(holdout, text) if holdout else None,
         target=target,
         seed=seed,
         max_rows=max_rows,
@@ -631,11 +640,13 @@ def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_
     from synthvae.schema import load_schema
 
     _check_report_outputs({"--json": json_path}, real, synthetic, holdout, schema_path)
+    schema = load_schema(schema_path) if schema_path else None
+    text = text_columns(schema)  # as fit reads them (see evaluate)
     result = privacy_check(
-        read_table(real),
-        read_table(synthetic),
-        read_table(holdout),
-        schema=load_schema(schema_path) if schema_path else None,
+        read_table(real, text),
+        read_table(synthetic, text),
+        read_table(holdout, text),
+        schema=schema,
         sensitive=list(sensitive),
         limits=PrivacyLimits(copy_p_value, max_membership_auc, max_closer_to_train, max_attribute_advantage),
         seed=seed,

@@ -281,6 +281,11 @@ def test_a_checkpoint_folder_that_cannot_be_written_is_refused_before_training(t
     assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
     assert result.output.startswith("Error: cannot write checkpoints to folder") and str(folder) in result.output
     assert not model.exists()
+    # A folder where the checkpoint file goes was refused only after the last epoch.
+    (tmp_path / "ck2" / FILE_NAME).mkdir(parents=True)
+    with pytest.raises(DataError, match=r"it is a folder"):
+        Synthesizer(epochs=5).fit(frame, checkpoint_dir=tmp_path / "ck2", callback=lambda p: epochs.append(p.epoch))
+    assert epochs == []
     # A folder that does not exist yet is made, and nothing but the checkpoint is left in it.
     Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(
         frame, checkpoint_dir=tmp_path / "new" / "ck")
@@ -299,3 +304,14 @@ def test_the_readme_names_the_fits_that_cannot_be_checkpointed_and_they_refuse(t
     monkeypatch.setenv("RANK", "0")
     with pytest.raises(ParameterError, match=r"data-parallel fit \(torchrun\) cannot be private or checkpointed"):
         Synthesizer(epochs=1).fit(frame, checkpoint_dir=tmp_path)
+
+
+def test_the_command_line_says_when_there_is_no_checkpoint_to_resume_and_the_bar_resumes(tmp_path):
+    # A mistyped folder trained from scratch with nothing to show it.
+    model = tmp_path / "m.synthvae"
+    args = ["fit", str(dataset_path("penguins.csv")), "-o", str(model), "--epochs", "4", "--checkpoint-dir",
+            str(tmp_path / "ck"), "--checkpoint-every", "0"]
+    result = CliRunner().invoke(cli, args + ["--resume", "-q"])
+    assert result.exit_code == 0 and f"no checkpoint in '{tmp_path / 'ck'}' to resume from" in result.output
+    again = CliRunner().invoke(cli, args + ["--resume", "-q"])
+    assert again.exit_code == 0 and "no checkpoint" not in again.output

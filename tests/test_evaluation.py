@@ -331,6 +331,8 @@ def test_utility_and_detection_of_numbers_near_the_largest_floats():
     (pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, np.nan, np.nan]}), ": R\\^2 needs at least two test rows"),
     # scikit-learn's UserWarning (more classes than half the rows), and a model per class.
     (pd.DataFrame({"x": np.arange(30.0) / 7, "y": [f"c{i % 25}" for i in range(30)]}), " has 25 classes in 30 rows"),
+    # scikit-learn's R^2 of a constant truth is 1 or 0 (force_finite): reported as a score.
+    (pd.DataFrame({"x": np.arange(30.0) / 7, "y": 5.0}), ": every test row holds 5.0, so R\\^2 is undefined"),
 ])
 def test_utility_refuses_a_target_it_cannot_score(real, message):
     # Were scikit-learn's ValueError and UndefinedMetricWarning.
@@ -456,3 +458,31 @@ def test_a_numeric_target_of_two_values_is_scored_as_a_class():
     fake = pd.DataFrame({"a": np.linspace(-0.02, 0.12, 30), "b": rng.normal(size=30)})
     utility = evaluate(real, fake, holdout=real, target="a", seed=0).to_dict()["utility"]
     assert utility["task"] == "binary" and 0 <= utility["tstr"] <= 1 and 0 <= utility["trtr"] <= 1
+
+
+def test_a_utility_score_that_cannot_be_had_is_shown_with_its_reason():
+    # Synthetic rows whose target is null everywhere: TSTR is None, and the summary and the
+    # HTML dropped the utility row (TRTR too) without a word.
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=200), "y": rng.choice(["a", "b", "c"], 200)})
+    synthetic = real.assign(y=None)
+    report = evaluate(real, synthetic, holdout=real.head(60), target="y", metrics=["utility"])
+    data = report.to_dict()["utility"]
+    assert data["tstr"] is None and data["trtr"] is not None and "no TSTR score" in data["skipped"]
+    summary = report.summary()
+    assert "utility TSTR (macro_f1, y)" in summary and "no TSTR score" in summary
+    html = report.to_html()
+    assert "Utility TSTR (macro_f1)" in html and "no TSTR score" in html
+
+
+def test_a_histogram_of_hours_of_one_day_labels_its_ends_with_the_time():
+    # Labelled "2024-05-01 ... 2024-05-01" for a span of 08:01 to 17:58.
+    rng = np.random.default_rng(0)
+    when = pd.Timestamp("2024-05-01 08:00") + pd.to_timedelta(rng.integers(0, 8 * 3600, 300), unit="s")
+    real = pd.DataFrame({"when": when, "v": rng.normal(size=300)})
+    html = evaluate(real, real.assign(when=real["when"] + pd.Timedelta(hours=2)), metrics=["quality"]).to_html()
+    assert "2024-05-01 08:01:18" in html and "2024-05-01 17:58:34" in html
+    days = pd.DataFrame({"when": pd.Timestamp("2024-05-01") + pd.to_timedelta(rng.integers(0, 90, 300), unit="D"),
+                         "v": rng.normal(size=300)})
+    html = evaluate(days, days, metrics=["quality"]).to_html()
+    assert "2024-05-01 00:00:00" not in html and "2024-05-01" in html

@@ -86,7 +86,7 @@ def _headline(data: dict) -> str:
                            ("missing_values", "Missing values")):
             cards.append(_card(title, q[key], cq.get(key), 0.0, 1.0, "higher is better"))
     u = data["utility"]
-    if u.get("tstr") is not None:
+    if u.get("tstr") is not None or u.get("trtr") is not None:
         cards.append(_card(f"Utility TSTR ({u['metric']})", u["tstr"], u["trtr"], 0.0, 1.0,
                            f"target {u['target']}; ceiling = TRTR", ceiling_name="TRTR"))
     det = data["detection"]

@@ -257,13 +257,18 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
     if hold_t is not None:
         result = utility(infos, target, real_t, synth_t, hold_t, seed=seed)
         result["test_set"] = "holdout"
-        return result
-    order = rng.permutation(real_t.n_rows)
-    n_test = max(1, int(round(real_t.n_rows * _UTILITY_TEST_SHARE)))
-    test, train = _rows(real_t, np.sort(order[:n_test])), _rows(real_t, np.sort(order[n_test:]))
-    result = utility(infos, target, train, synth_t, test, seed=seed)
-    result["test_set"] = "20% of the real data (the generator saw these rows: optimistic)"
-    notes.append("no holdout given: utility is tested on a 20% split of the real data")
+    else:
+        order = rng.permutation(real_t.n_rows)
+        n_test = max(1, int(round(real_t.n_rows * _UTILITY_TEST_SHARE)))
+        test, train = _rows(real_t, np.sort(order[:n_test])), _rows(real_t, np.sort(order[n_test:]))
+        result = utility(infos, target, train, synth_t, test, seed=seed)
+        result["test_set"] = "20% of the real data (the generator saw these rows: optimistic)"
+        notes.append("no holdout given: utility is tested on a 20% split of the real data")
+    for name, rows in (("tstr", "synthetic"), ("trtr", "real training")):
+        if result[name] is None:  # was dropped from the summary and the HTML without a word
+            result["skipped"] = (f"no {name.upper()} score: the {rows} rows hold no value of {target!r}, or no "
+                                 f"other column with a value, to train on")
+            break
     return result
 
 

@@ -56,7 +56,7 @@ def _distribution(info: ColumnInfo, real: PreparedTable, synthetic: PreparedTabl
             hi = lo + 1.0
         edges = equal_width_edges(lo, hi, HIST_BINS)
         out["edges"] = edges.tolist()
-        out["labels"] = [_label(edges[0], info), _label(edges[-1], info)]
+        out["labels"] = _labels(edges[0], edges[-1], info)
         for name, values in (("real", rp), ("synthetic", sp)):
             counts = np.histogram(np.clip(values, lo, hi), bins=edges)[0]
             out[name] = (counts / max(values.size, 1)).tolist()
@@ -134,7 +134,12 @@ def _heatmap(infos, quality) -> dict:
             "difference": plain(np.abs(real - synth)), "score": plain(score)}
 
 
-def _label(value: float, info: ColumnInfo) -> str:
+def _labels(low: float, high: float, info: ColumnInfo) -> list[str]:
+    """The two ends of a histogram's axis; datetimes as dates, with the time of day when the
+    ends are not whole days (a span of hours of one day read "2024-05-01 ... 2024-05-01")."""
     if info.kind is ColumnKind.DATETIME:
-        return str(pd.Timestamp(int(value)).date())
-    return f"{value:.4g}"
+        ends = [pd.Timestamp(int(v)) for v in (low, high)]
+        if all(e == e.normalize() for e in ends):
+            return [str(e.date()) for e in ends]
+        return [str(e.floor("s")) for e in ends]
+    return [f"{v:.4g}" for v in (low, high)]

@@ -88,7 +88,7 @@ class EvaluationReport:
                 ("  missing values", q["missing_values"], cq.get("missing_values"), "1"),
             ]
         u = d["utility"]
-        if u.get("tstr") is not None:
+        if u.get("tstr") is not None or u.get("trtr") is not None:
             rows.append((f"utility TSTR ({u['metric']}, {u['target']})", u["tstr"], u["trtr"],
                          "TRTR"))
         det = d["detection"]

@@ -120,6 +120,10 @@ def utility(
     if task is Task.REGRESSION and y_test.size < 2:
         raise DataError(f"target column {target!r}: R^2 needs at least two test rows with a "
                         f"target, found {y_test.size}")
+    if task is Task.REGRESSION and np.unique(y_test).size < 2:
+        # scikit-learn's R^2 reports 1 or 0 for a constant truth (force_finite): no score.
+        raise DataError(f"target column {target!r}: every test row holds {float(y_test[0])!r}, so R^2 is undefined; "
+                        f"choose a target that varies")
     if task is Task.BINARY and np.unique(y_test).size < 2:
         raise DataError(f"target column {target!r}: the test rows hold a single class, so ROC "
                         f"AUC is undefined")
