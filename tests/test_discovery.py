@@ -276,3 +276,14 @@ def test_a_linear_rule_may_read_a_calendar_part_so_the_hour_stays_a_part():
     stamps = pd.to_datetime(rows["time_hour"])
     assert (stamps.dt.hour.to_numpy() == rows["hour"].to_numpy()).all()
     assert (rows["sched_dep_time"] == rows["hour"] * 100 + rows["minute"]).all()
+
+
+def test_a_backtick_in_a_name_leaves_its_column_out_of_inferred_rules():
+    # An expression cannot quote a backtick: infer_schema failed with "cannot parse
+    # 'year(`time`hour`)'" (and "'`y`y` * 0.5 - 0.5'" for a linear rule).
+    frame = _dated().rename(columns={"time_hour": "time`hour"})
+    frame["x`2"] = np.arange(len(frame)) % 97 * 0.5
+    frame["y`y"] = frame["x`2"] * 2 + 1
+    assert infer_schema(frame).constraints == ()
+    spaced = _dated().rename(columns={"time_hour": "time hour"})
+    assert "year = year(`time hour`)" in [rule.describe() for rule in infer_schema(spaced).constraints]

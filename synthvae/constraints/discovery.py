@@ -90,7 +90,7 @@ def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
     taken = {name for rule in schema.constraints for name in rule.columns}
     readable = {rule.column for rule in schema.constraints if isinstance(rule, Derived)}
     columns = [c for c in schema if c.kind is ColumnKind.NUMERIC and (c.name not in taken or c.name in readable)
-               and c.name in frame.columns]
+               and c.name in frame.columns and _expressible(c.name)]
     if len(frame) < MIN_ROWS or len(columns) < 2 or len(columns) > _MAX_COLUMNS:
         return []
     values = {}
@@ -280,6 +280,12 @@ def _quote(name: str) -> str:
     return name if _NAME.match(name) else f"`{name}`"
 
 
+def _expressible(name: str) -> bool:
+    """Whether a rule's expression can name the column: a backtick in the name cannot be
+    quoted (infer_schema failed with "cannot parse 'year(`time`hour`)'")."""
+    return "`" not in name
+
+
 def _number(value: float) -> str:
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
@@ -322,9 +328,10 @@ def find_datetime_parts(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
     if len(frame) < MIN_ROWS:
         return []
     derived = {rule.column for rule in schema.constraints if isinstance(rule, Derived)}
-    datetimes = [c for c in schema if c.kind is ColumnKind.DATETIME and not c.nullable and c.name in frame.columns]
+    datetimes = [c for c in schema if c.kind is ColumnKind.DATETIME and not c.nullable and c.name in frame.columns
+                 and _expressible(c.name)]
     integers = [c for c in schema if c.kind is ColumnKind.NUMERIC and c.is_integer and not c.nullable
-                and c.name in frame.columns and c.name not in derived]
+                and c.name in frame.columns and c.name not in derived and _expressible(c.name)]
     if not datetimes or not integers:
         return []
     numbers = {}
