@@ -1080,7 +1080,10 @@ class Synthesizer:
         names = self.preprocessor_.schema.names
         given = {c.column: c for c in model_conditions}
         steered: dict[str, Condition] = {}
-        for source, hint in self.constraints_.hints(residual):
+        # The model's range of each numeric column, for hints on a rule of several of them.
+        ranges = {codec.column.name: (float(codec.low_), float(codec.high_)) for codec in self.preprocessor_.codecs_
+                  if getattr(codec, "low_", None) is not None and getattr(codec, "high_", None) is not None}
+        for source, hint in self.constraints_.hints(residual, ranges):
             own = steered.get(hint.column, given.get(hint.column))
             if own is not None and intersect(own, hint) is None:
                 shown = replace(hint, **{end: float(f"{getattr(hint, end):.6g}") for end in ("low", "high") if getattr(hint, end) is not None})

@@ -287,3 +287,20 @@ def test_a_backtick_in_a_name_leaves_its_column_out_of_inferred_rules():
     assert infer_schema(frame).constraints == ()
     spaced = _dated().rename(columns={"time_hour": "time hour"})
     assert "year = year(`time hour`)" in [rule.describe() for rule in infer_schema(spaced).constraints]
+
+
+def test_a_condition_on_a_rule_of_several_inputs_narrows_each_of_them():
+    # sched_dep_time = hour * 100 + minute: met by the check alone, 2,000 rows of
+    # sched_dep_time = 1530 took 269,000 draws; the inputs' ranges give hour = 15, minute = 30.
+    frame = _dated().drop(columns=["ones"])
+    minute = np.random.default_rng(1).integers(0, 12, len(frame)) * 5
+    frame = frame.assign(minute=minute, sched_dep_time=frame["hour"] * 100 + minute)
+    syn = Synthesizer(epochs=5, seed=0).fit(frame)
+    rows = syn.sample(500, conditions={"sched_dep_time": 1530}, seed=1)
+    assert (rows["sched_dep_time"] == 1530).all() and (rows["hour"] == 15).all() and (rows["minute"] == 30).all()
+    assert syn.last_resampling_["drawn"] == 500
+    few = syn.sample(300, conditions=["sched_dep_time>=1500", "sched_dep_time<1600"], seed=1)
+    assert few["sched_dep_time"].between(1500, 1599).all() and syn.last_resampling_["drawn"] < 3000
+    # No hour and minute in the training ranges give 1575 (a minute of 75): refused at once.
+    with pytest.raises(ParameterError, match="inputs stay within the training ranges"):
+        syn.sample(10, conditions={"sched_dep_time": 1575})

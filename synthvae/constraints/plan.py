@@ -1393,10 +1393,18 @@ class ConstraintPlan:
             found[ticks == tick] = i
         return found
 
-    def hints(self, residual: list[Condition]) -> list[tuple[Condition, Condition]]:
+    def hints(self, residual: list[Condition], ranges: dict[str, tuple[float, float]] | None = None
+              ) -> list[tuple[Condition, Condition]]:
         """Conditions on the model's table that the ``residual`` conditions (on rebuilt columns)
         imply, so the model draws rows near them instead of the check filtering blind draws:
         ``(residual condition, hint)`` pairs.
+
+        A condition on a derived column computed linearly from several learned numeric columns
+        (flights' ``sched_dep_time = hour * 100 + minute``) narrows each of them to what the
+        others' ``ranges`` (the model's, by column) leave possible, over and over, integers to
+        whole numbers: ``sched_dep_time = 1530`` is ``hour = 15`` and ``minute = 30`` (met by the
+        check alone, 2,000 rows took 269,000 draws). A sum of free parts (``total = 100``, each
+        part from 0 to 100) is not narrowed.
 
         A condition on a derived column computed from one learned numeric column, linearly
         (``charge = minutes * 0.17``), becomes a range of that column, widened by half a step of
@@ -1420,6 +1428,9 @@ class ConstraintPlan:
             if isinstance(transform, (_Calendar, _Composition)):
                 found.extend((condition, hint) for hint in transform.hints(condition))
                 continue
+            if isinstance(transform, _Derivation) and len(transform.reads) > 1:
+                found.extend((condition, hint) for hint in self._narrowed(transform, condition, owner, ranges or {}))
+                continue
             if not isinstance(transform, _Derivation) or len(transform.reads) != 1:
                 continue
             (name,) = transform.reads
@@ -1442,6 +1453,62 @@ class ConstraintPlan:
             lo, hi = min(ends), max(ends)
             found.append((condition, Condition(name, low=float(lo) if np.isfinite(lo) else None, high=float(hi) if np.isfinite(hi) else None)))
         return found
+
+    def _narrowed(self, transform: _Derivation, condition: Condition, owner: dict,
+                  ranges: dict[str, tuple[float, float]]) -> list[Condition]:
+        """Ranges of a linear rule's learned inputs that can give a value ``condition`` allows
+        (see :meth:`hints`), for those it narrows; none for a rule that is not linear."""
+        names = list(transform.reads)
+        if any(n in owner or n not in ranges or self.schema[n].kind is not ColumnKind.NUMERIC for n in names):
+            return []
+        k = len(names)
+        probe = lambda x: float(transform.rule.values(pd.DataFrame({n: [v] for n, v in zip(names, x)}))[0])  # noqa: E731
+        with np.errstate(all="ignore"):
+            c0 = probe(np.zeros(k))
+            slopes = np.array([probe(np.eye(k)[i]) - c0 for i in range(k)])
+            point = np.arange(1, k + 1) * 1.7
+            linear = (np.isfinite(c0) and np.isfinite(slopes).all() and (slopes != 0).all()
+                      and np.isclose(probe(point), c0 + slopes @ point))
+        if not linear:
+            return []
+        column = self.schema[condition.column]
+        if condition.values is not None:
+            values = [real_value(v, column) for v in condition.values if v is not None and not pd.isna(v)]
+            if not values:
+                return []
+            low, high = min(values), max(values)
+        else:
+            low = -np.inf if condition.low is None else real_value(condition.low, column)
+            high = np.inf if condition.high is None else real_value(condition.high, column)
+        margin = 0.5 * _Grid(column).step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
+        low, high = low - margin - c0, high + margin - c0
+        box = np.array([ranges[n] for n in names], dtype=np.float64)
+        start = box.copy()
+        whole = np.array([self.schema[n].is_integer for n in names])
+        for _ in range(10):  # each pass narrows every input by the others' ranges
+            before = box.copy()
+            for i in range(k):
+                ends = box * slopes[:, None]
+                rest_low = np.sum(np.min(ends, axis=1)) - min(ends[i])
+                rest_high = np.sum(np.max(ends, axis=1)) - max(ends[i])
+                bounds = sorted(((low - rest_high) / slopes[i], (high - rest_low) / slopes[i]))
+                lo, hi = max(box[i, 0], bounds[0]), min(box[i, 1], bounds[1])
+                if whole[i]:
+                    lo, hi = np.ceil(lo - 1e-9), np.floor(hi + 1e-9)
+                if lo > hi:  # was drawn for (62,000 rows for sched_dep_time = 1575), then refused
+                    spans = ", ".join(f"{n} {_show(ranges[n][0])} to {_show(ranges[n][1])}" for n in names)
+                    raise ParameterError(
+                        f"condition {condition.describe()}: no row the model can draw meets it: {condition.column!r} is "
+                        f"computed by the schema's rule {transform.rule.describe()!r}, and its inputs stay within the "
+                        f"training ranges ({spans}); change the condition")
+                box[i] = lo, hi
+            if np.array_equal(box, before):
+                break
+        # One value is a value, drawn given as an exact condition is (as a range: 1.3 s for 2,000
+        # rows of sched_dep_time = 1530, against 0.2 s).
+        return [Condition(n, values=(float(box[i, 0]),)) if box[i, 0] == box[i, 1] else
+                Condition(n, low=float(box[i, 0]), high=float(box[i, 1]))
+                for i, n in enumerate(names) if tuple(box[i]) != tuple(start[i])]
 
     # ------------------------------------------------------------------ state
     def get_state(self) -> dict:
