@@ -319,6 +319,14 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
                           seed=seed, device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
+    except RuntimeError as exc:
+        if parallel is None or isinstance(exc, SynthVAEError):
+            raise
+        # Another process stopped (its own error is on its output): torch's communication
+        # error was a raw traceback here when no torchrun agent stopped this process first.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(f"process {parallel.rank} of {parallel.world}: the parallel fit stopped ({first}); "
+                                   f"another process probably failed: see its output") from None
     finally:
         bar.close()
     saving = 0.0

@@ -501,3 +501,20 @@ def test_datetime_bounds_past_the_counted_values_come_from_a_read_of_the_column(
     widened = widen_schema(sampled, found, source)["at"]
     assert sampled["at"].min > stamps.min()
     assert (widened.min, widened.max) == (stamps.min(), stamps.max())
+
+
+def test_processes_started_by_hand_say_in_one_line_when_another_one_fails(tmp_path):
+    # Without torchrun's agent, the process whose peer failed printed torch's raw communication
+    # traceback; the failing one printed its own error.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29547", "WORLD_SIZE": "2"}
+    command = [sys.executable, "-m", "synthvae", "fit", str(dataset_path("penguins.csv")), "-o", str(tmp_path / "m.synthvae"),
+               "--epochs", "3", "-q"]
+    first = subprocess.Popen(command, env={**env, "RANK": "0", "LOCAL_RANK": "0"}, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    # A memory budget too small for the fit: this process refuses it.
+    failing = subprocess.run(command, env={**env, "RANK": "1", "LOCAL_RANK": "1", "SYNTHVAE_MEMORY_LIMIT": "1000"},
+                             capture_output=True, text=True, timeout=120)
+    _, err = first.communicate(timeout=120)
+    assert failing.returncode == 1 and failing.stderr.startswith("Error: ")
+    assert first.returncode == 1 and "Traceback" not in err, err[-2000:]
+    assert "Error: process 0 of 2: the parallel fit stopped" in err and "another process probably failed" in err
