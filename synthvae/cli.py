@@ -308,7 +308,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         epochs = batch_size = None
     parallel = Parallel.from_environment()
     main = parallel is None or parallel.is_main
-    if resume and main and not (Path(checkpoint_dir) / CHECKPOINT_FILE).is_file():
+    if resume and main and not (Path(checkpoint_dir) / CHECKPOINT_FILE).exists():
         # Said up front: a mistyped folder trained from scratch with nothing to show it.
         click.echo(f"no checkpoint in {checkpoint_dir!r} to resume from: training from the start", err=True)
     bar = _ProgressBar(enabled=not quiet and main)

@@ -147,9 +147,6 @@ _CONDITIONAL_MAX_STEPS = 1500
 _DATETIME_ENCODINGS = ("auto", "calendar", "timestamp")
 _CONDITIONAL_NARROW_MAX_STEPS = 3000
 _CONDITIONAL_NARROW_AXES = 16
-# Rows drawn to learn the shares of several dates of a calendar column in a condition
-# (Synthesizer._date_split); a condition on fewer rows is met without the split.
-_DATE_PILOT = 1000
 
 TableLike = pd.DataFrame | str | os.PathLike
 
@@ -1010,34 +1007,20 @@ class Synthesizer:
         steered = self._steered(model_conditions, residual)
         if steered is not None:
             parts = parts or self._generator()
-        given, model_conditions = model_conditions, steered or model_conditions
+        model_conditions = steered or model_conditions
         first, stop = self._shard_batches(n, batch_size, shard)
         base_seed = self._resolve_seed(seed)
         self.model_.eval()
 
-        def draw_given(conditions: list[Condition], rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
+        def draw(rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
             """``rows`` rows of the user's table, before the check of rules and conditions."""
-            if conditions:
-                frame, missed = parts.sample_conditional(rows, conditions, generator, rng)
+            if model_conditions:
+                frame, missed = parts.sample_conditional(rows, model_conditions, generator, rng)
                 if missed:
                     logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
             else:
                 frame = self.preprocessor_.reverse_transform(self._sample_matrix(rows, generator), rng)
             return self.constraints_.reverse(frame)
-
-        # Several dates of a column learned as calendar parts: each row's date drawn first, at
-        # the shares of the model's own rows that meet the conditions (a pilot of them), and its
-        # rows drawn with that date pinned.
-        dates = self._date_split(n, given, model_conditions, residual, parts, base_seed, draw_given)
-
-        def draw(rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
-            if dates is None or not rows:
-                return draw_given(model_conditions, rows, generator, rng)
-            shares, per_date = dates
-            counts = rng.multinomial(rows, shares)
-            frame = pd.concat([draw_given(conditions, int(k), generator, rng) for k, conditions in zip(counts, per_date) if k],
-                              ignore_index=True)
-            return frame.iloc[rng.permutation(rows)].reset_index(drop=True)
 
         checker = RowCheck(self.constraints_, residual, batch_size)
         self.last_resampling_ = checker.report()
@@ -1106,40 +1089,6 @@ class Synthesizer:
         if not steered or getattr(self, "conditional_", None) is None:
             return None
         return [steered.get(c.column, c) for c in model_conditions] + [h for column, h in steered.items() if column not in given]
-
-    def _date_split(self, n: int, given: list[Condition], steered: list[Condition], residual: list[Condition], parts,
-                    seed: int, draw_given) -> tuple[np.ndarray, list[list[Condition]]] | None:
-        """For a condition naming several dates of a column learned as calendar parts
-        (:meth:`ConstraintPlan.date_choice`), and more than :data:`_DATE_PILOT` rows: each
-        date's share, and the model's conditions that pin it; ``None`` otherwise. ``given``:
-        the conditions on the model's table before the residual ones steer them, ``steered``:
-        after.
-
-        The shares are those of :data:`_DATE_PILOT` rows drawn as fewer rows are (the year
-        and the arc of days that hold every date steer the model, the check keeps the rows on
-        one of them), from a stream of their own: the model's own rows that meet every
-        condition, so a date the other conditions make rare stays rare (drawn with equal shares,
-        rows of ``weather = snow`` came half on Aug 9 at 25 C). 20,000 seattle_weather rows of
-        two dates in two years failed after 1.47 million draws that way; a share estimated from
-        1,000 rows is within about 0.016 of the model's (one standard error at 1:1)."""
-        if n <= _DATE_PILOT or parts is None:
-            return None
-        choice = self.constraints_.date_choice(residual)
-        if choice is None:
-            return None
-        condition, singles = choice
-        # One date pins every part (a steer that needs the conditional prior, as ``parts`` does).
-        per_date = [self._steered(given, [single if c is condition else c for c in residual]) for single in singles]
-        sequence = np.random.SeedSequence(seed, spawn_key=(0, 1))  # no batch's key, (b,)
-        torch_seed, numpy_seed = sequence.generate_state(2)
-        generator = torch.Generator(device=self.device_).manual_seed(int(torch_seed))
-        rng = np.random.default_rng(int(numpy_seed))
-        # Draws of up to 50,000 rows a round whatever the batch size (of 1,000 rows, 30 rounds of
-        # them found 363 of the pilot's rows).
-        pilot = RowCheck(self.constraints_, residual, 50_000).rows(_DATE_PILOT, lambda k: draw_given(steered, k, generator, rng))
-        index = self.constraints_.date_index(pilot, singles)
-        shares = np.bincount(index[index >= 0], minlength=len(singles)).astype(np.float64)
-        return shares / shares.sum(), per_date
 
     def sample_to(
         self,

@@ -284,20 +284,3 @@ def test_a_range_of_one_day_is_that_day(weather_calendar):
     with pytest.raises(ParameterError):
         weather_calendar.sample(5, conditions=["date>2014-06-03", "date<2014-06-04"])
 
-
-def test_many_rows_of_far_apart_dates_draw_each_date_pinned_at_the_models_shares(weather_calendar):
-    # Two dates in two years share no narrow steer: 20,000 rows failed after 1.47 million draws.
-    # Past a pilot of the model's own rows, each row's date is drawn first, at their shares.
-    days = [pd.Timestamp("2013-02-03"), pd.Timestamp("2014-08-09")]
-    rows = weather_calendar.sample(20_000, conditions={"date": [str(d.date()) for d in days]}, seed=5)
-    assert set(rows["date"]) == set(days)
-    mean = rows.groupby("date")["temp_max"].mean()
-    assert mean[days[1]] > mean[days[0]] + 8  # August's rows are summer's, February's winter's
-    assert rows["date"].value_counts(normalize=True).min() > 0.2
-    # A condition that one date makes rare keeps it rare (equal shares put half of the snow
-    # on Aug 9 at 25 C); the rows of a shard are those of the whole draw.
-    conditions = {"date": [str(d.date()) for d in days], "weather": "snow"}
-    snow = weather_calendar.sample(1500, conditions=conditions, seed=5, batch_size=1000)
-    assert (snow["weather"] == "snow").all() and (snow["date"] == days[0]).mean() > 0.9
-    shard = pd.concat(weather_calendar.iter_sample(1500, conditions=conditions, seed=5, batch_size=1000, shard=(1, 2)))
-    pd.testing.assert_frame_equal(snow.iloc[1000:], shard)

@@ -304,3 +304,17 @@ def test_a_condition_on_a_rule_of_several_inputs_narrows_each_of_them():
     # No hour and minute in the training ranges give 1575 (a minute of 75): refused at once.
     with pytest.raises(ParameterError, match="inputs stay within the training ranges"):
         syn.sample(10, conditions={"sched_dep_time": 1575})
+
+
+def test_impute_solves_an_input_through_a_column_another_rule_computes():
+    # hour = hour(time_hour) from the known time_hour, then minute = sched_dep_time - 100 * hour:
+    # with the hour counted unknown the minute was guessed (43 of 200 rows broke the rule).
+    frame = _dated().drop(columns=["ones"])
+    minute = np.random.default_rng(1).integers(0, 12, len(frame)) * 5
+    frame = frame.assign(minute=minute, sched_dep_time=frame["hour"] * 100 + minute)
+    syn = Synthesizer(epochs=5, seed=0).fit(frame)
+    holed = frame.head(200).copy()
+    holed[["hour", "minute"]] = None
+    filled = syn.impute(holed, seed=0)
+    pd.testing.assert_series_equal(filled["minute"], frame["minute"].head(200), check_dtype=False)
+    pd.testing.assert_series_equal(filled["hour"], frame["hour"].head(200), check_dtype=False)

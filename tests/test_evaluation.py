@@ -486,3 +486,14 @@ def test_a_histogram_of_hours_of_one_day_labels_its_ends_with_the_time():
                          "v": rng.normal(size=300)})
     html = evaluate(days, days, metrics=["quality"]).to_html()
     assert "2024-05-01 00:00:00" not in html and "2024-05-01" in html
+
+
+def test_a_test_split_of_one_target_value_skips_utility_not_the_report():
+    # A target of few values: the 20% split (no holdout) held only zeros, and the constant-target
+    # refusal aborted every metric.
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"a": rng.normal(size=200), "t": np.where(rng.random(200) < 0.985, 0.0, 5.0)})
+    report = evaluate(real, real.sample(frac=1, random_state=1), target="t", seed=0)
+    data = report.to_dict()
+    assert data["quality"]["score"] is not None and data["utility"]["tstr"] is None
+    assert "test split of the real rows holds one value of 't'" in data["utility"]["skipped"]

@@ -19,6 +19,7 @@ from synthvae.evaluation.privacy import privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
     PreparedTable,
+    Shape,
     column_infos,
     evaluation_schema,
     prepare,
@@ -261,6 +262,17 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
         order = rng.permutation(real_t.n_rows)
         n_test = max(1, int(round(real_t.n_rows * _UTILITY_TEST_SHARE)))
         test, train = _rows(real_t, np.sort(order[:n_test])), _rows(real_t, np.sort(order[n_test:]))
+        info = next((i for i in infos if i.name == target), None)
+        held = test.arrays[target] if target in test.arrays else None
+        if info is not None and held is not None:
+            present = held[~np.isnan(held)] if info.shape is Shape.CONTINUOUS else held[held >= 0]
+            if np.unique(present).size == 1:
+                # A test split of one value (a rare class, a target of few values): its refusal
+                # aborted every metric.
+                notes.append("no holdout given: utility is tested on a 20% split of the real data")
+                return {"tstr": None, "trtr": None, "target": target,
+                        "skipped": f"the 20% test split of the real rows holds one value of {target!r}, so no "
+                                   f"score is defined; give a holdout"}
         result = utility(infos, target, train, synth_t, test, seed=seed)
         result["test_set"] = "20% of the real data (the generator saw these rows: optimistic)"
         notes.append("no holdout given: utility is tested on a 20% split of the real data")
