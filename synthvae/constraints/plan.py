@@ -1435,8 +1435,12 @@ class ConstraintPlan:
 
     def _narrowed(self, transform: _Derivation, condition: Condition, owner: dict,
                   ranges: dict[str, tuple[float, float]]) -> list[Condition]:
-        """Ranges of a linear rule's learned inputs that can give a value ``condition`` allows
-        (see :meth:`hints`), for those it narrows; none for a rule that is not linear."""
+        """Exact conditions on the learned inputs of a linear rule that only one value of can
+        give a value ``condition`` allows, given the others' ``ranges`` (see :meth:`hints`);
+        none for a rule that is not linear.
+
+        Raises:
+            ParameterError: No inputs within their ranges give such a value."""
         names = list(transform.reads)
         if any(n in owner or n not in ranges or self.schema[n].kind is not ColumnKind.NUMERIC for n in names):
             return []
