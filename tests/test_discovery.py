@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from synthvae import ParameterError, Synthesizer, infer_schema
 from synthvae.cli import cli
 from synthvae.constraints.discovery import find_derived
+from synthvae.constraints.expression import Expression
+from synthvae.constraints.spec import Derived
 
 from conftest import dataset_path
 
@@ -318,3 +320,16 @@ def test_impute_solves_an_input_through_a_column_another_rule_computes():
     filled = syn.impute(holed, seed=0)
     pd.testing.assert_series_equal(filled["minute"], frame["minute"].head(200), check_dtype=False)
     pd.testing.assert_series_equal(filled["hour"], frame["hour"].head(200), check_dtype=False)
+
+
+def test_a_rule_that_is_linear_only_near_zero_is_not_narrowed():
+    # abs(a) + b is a + b at 0 and the unit vectors: d = 30, held by real rows with a from -50,
+    # was refused as beyond what the inputs can give.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.integers(-50, 11, 1500), "b": rng.integers(0, 6, 1500)})
+    frame["d"] = frame["a"].abs() + frame["b"]
+    schema = infer_schema(frame, derived=False).with_constraints(
+        [Derived("d", Expression.parse("abs(a) + b"))])
+    syn = Synthesizer(schema=schema, epochs=5, seed=0).fit(frame)
+    rows = syn.sample(50, conditions={"d": 30}, seed=0)
+    assert (rows["d"] == 30).all()

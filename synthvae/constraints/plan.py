@@ -1445,13 +1445,18 @@ class ConstraintPlan:
         if any(n in owner or n not in ranges or self.schema[n].kind is not ColumnKind.NUMERIC for n in names):
             return []
         k = len(names)
-        probe = lambda x: float(transform.rule.values(pd.DataFrame({n: [v] for n, v in zip(names, x)}))[0])  # noqa: E731
+        box = np.array([ranges[n] for n in names], dtype=np.float64)
+        probe = lambda x: transform.rule.values(pd.DataFrame(x, columns=names))  # noqa: E731
         with np.errstate(all="ignore"):
-            c0 = probe(np.zeros(k))
-            slopes = np.array([probe(np.eye(k)[i]) - c0 for i in range(k)])
-            point = np.arange(1, k + 1) * 1.7
+            c0 = float(probe(np.zeros((1, k)))[0])
+            slopes = probe(np.eye(k)) - c0
+            # Linear over the whole of the inputs' ranges, not only near 0: abs(a) + b is a + b
+            # at 0 and the unit vectors, and refused d = 30 that real rows held (a from -50).
+            corners = box[np.arange(k), (np.arange(2**min(k, 8))[:, None] >> np.arange(k)) & 1] if k <= 8 else box[:, :1].T
+            inner = box[:, 0] + np.random.default_rng(0).random((16, k)) * (box[:, 1] - box[:, 0])
+            points = np.vstack([corners, inner])
             linear = (np.isfinite(c0) and np.isfinite(slopes).all() and (slopes != 0).all()
-                      and np.isclose(probe(point), c0 + slopes @ point))
+                      and np.allclose(probe(points), c0 + points @ slopes, rtol=1e-9, atol=1e-9 * (1 + abs(c0))))
         if not linear:
             return []
         column = self.schema[condition.column]
@@ -1466,7 +1471,6 @@ class ConstraintPlan:
             high = np.inf if condition.high is None else float(grid.down(np.array([real_value(condition.high, column)]), condition.high_strict)[0])
         margin = 0.5 * _Grid(column).step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
         low, high = low - margin - c0, high + margin - c0
-        box = np.array([ranges[n] for n in names], dtype=np.float64)
         start = box.copy()
         whole = np.array([self.schema[n].is_integer for n in names])
         for _ in range(10):  # each pass narrows every input by the others' ranges
