@@ -770,22 +770,6 @@ class _Calendar(_RangeKept):
                 found.append(Condition(self.names["time"], low=float(times[0]), high=float(times[1])))
         return found
 
-    def dates(self, condition: Condition) -> list[float] | None:
-        """The distinct dates (ticks) of a set ``condition`` that a sampled row can have, or
-        ``None`` for a range.
-
-        Raises:
-            ParameterError: None of them can be had."""
-        if condition.values is None:
-            return None
-        c = self.schema[self.column]
-        low, high = _limits(self, c)
-        ticks = sorted({real_value(v, c) for v in condition.values if v is not None and not pd.isna(v)})
-        ticks = [t for t in self._on_grid(ticks, condition) if (low is None or t >= low) and (high is None or t <= high)]
-        if not ticks:
-            raise ParameterError(self._beyond(condition))
-        return self._held(ticks)
-
     def _held(self, ticks: list[float]) -> list[float]:
         """The dates ``ticks`` whose day of the year the training rows hold (all of them unless
         the day is a category)."""
@@ -1460,16 +1444,16 @@ class ConstraintPlan:
         if not linear:
             return []
         column = self.schema[condition.column]
+        grid = _Grid(column)
         if condition.values is not None:
             values = [real_value(v, column) for v in condition.values if v is not None and not pd.isna(v)]
             if not values:
                 return []
             low, high = min(values), max(values)
         else:  # the grid values within the range (sched_dep_time < 1600 is at most 1599)
-            grid = _Grid(column)
             low = -np.inf if condition.low is None else float(grid.up(np.array([real_value(condition.low, column)]), condition.low_strict)[0])
             high = np.inf if condition.high is None else float(grid.down(np.array([real_value(condition.high, column)]), condition.high_strict)[0])
-        margin = 0.5 * _Grid(column).step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
+        margin = 0.5 * grid.step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
         low, high = low - margin - c0, high + margin - c0
         start = box.copy()
         whole = np.array([self.schema[n].is_integer for n in names])

@@ -262,6 +262,7 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
         order = rng.permutation(real_t.n_rows)
         n_test = max(1, int(round(real_t.n_rows * _UTILITY_TEST_SHARE)))
         test, train = _rows(real_t, np.sort(order[:n_test])), _rows(real_t, np.sort(order[n_test:]))
+        notes.append("no holdout given: utility is tested on a 20% split of the real data")
         info = next((i for i in infos if i.name == target), None)
         held = test.arrays[target] if target in test.arrays else None
         if info is not None and held is not None:
@@ -269,13 +270,11 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
             if np.unique(present).size == 1:
                 # A test split of one value (a rare class, a target of few values): its refusal
                 # aborted every metric.
-                notes.append("no holdout given: utility is tested on a 20% split of the real data")
                 return {"tstr": None, "trtr": None, "target": target,
                         "skipped": f"the 20% test split of the real rows holds one value of {target!r}, so no "
                                    f"score is defined; give a holdout"}
         result = utility(infos, target, train, synth_t, test, seed=seed)
         result["test_set"] = "20% of the real data (the generator saw these rows: optimistic)"
-        notes.append("no holdout given: utility is tested on a 20% split of the real data")
     for name, rows in (("tstr", "synthetic"), ("trtr", "real training")):
         if result[name] is None:  # was dropped from the summary and the HTML without a word
             result["skipped"] = (f"no {name.upper()} score: the {rows} rows hold no value of {target!r}, or no "
