@@ -1050,6 +1050,12 @@ class Synthesizer:
 
         return batches()
 
+    def _ranges(self) -> dict[str, tuple[float, float]]:
+        """The model's range of each numeric column (what the rules' hints and solved inputs of
+        :class:`ConstraintPlan` may assume the inputs span)."""
+        return {codec.column.name: (float(codec.low_), float(codec.high_)) for codec in self.preprocessor_.codecs_
+                if getattr(codec, "low_", None) is not None and getattr(codec, "high_", None) is not None}
+
     def _steered(self, model_conditions: list[Condition], residual: list[Condition]) -> list[Condition] | None:
         """The conditions on the model's table once the ``residual`` ones (on rebuilt columns)
         steer it too, or ``None`` when they give no steer or the model has no conditional prior.
@@ -1063,10 +1069,7 @@ class Synthesizer:
         names = self.preprocessor_.schema.names
         given = {c.column: c for c in model_conditions}
         steered: dict[str, Condition] = {}
-        # The model's range of each numeric column, for hints on a rule of several of them.
-        ranges = {codec.column.name: (float(codec.low_), float(codec.high_)) for codec in self.preprocessor_.codecs_
-                  if getattr(codec, "low_", None) is not None and getattr(codec, "high_", None) is not None}
-        for source, hint in self.constraints_.hints(residual, ranges):
+        for source, hint in self.constraints_.hints(residual, self._ranges()):
             own = steered.get(hint.column, given.get(hint.column))
             if own is not None and intersect(own, hint) is None:
                 shown = replace(hint, **{end: float(f"{getattr(hint, end):.6g}") for end in ("low", "high") if getattr(hint, end) is not None})
@@ -1398,7 +1401,7 @@ class Synthesizer:
             if not c.is_generated
         }
         given = user.reset_index(drop=True)
-        user = self.constraints_.solve_inputs(given, fill)
+        user = self.constraints_.solve_inputs(given, fill, ranges=self._ranges())
         model = self.constraints_.forward(user, partial=True)
         observed = self._as_sampled(user)
         any_fill = np.logical_or.reduce([cells for cells in fill.values()]) if fill else np.zeros(len(user), bool)
@@ -1454,10 +1457,10 @@ class Synthesizer:
             solved = {name: cells for name, cells in solved.items() if cells.any()}
             if solved:
                 for table in tables:
-                    drawn = self._as_sampled(self.constraints_.solve_inputs(given, fill, rng))
+                    drawn = self._as_sampled(self.constraints_.solve_inputs(given, fill, rng, self._ranges()))
                     for name, cells in solved.items():
                         table[name] = table[name].where(~cells, drawn[name])
-        tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng) for t in tables]
+        tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng, self._ranges()) for t in tables]
         counts: dict[str, int] = {}
         left = sum(int((broken(t, counts) & any_fill).sum()) for t in tables)
         if left:

@@ -333,3 +333,51 @@ def test_a_rule_that_is_linear_only_near_zero_is_not_narrowed():
     syn = Synthesizer(schema=schema, epochs=5, seed=0).fit(frame)
     rows = syn.sample(50, conditions={"d": 30}, seed=0)
     assert (rows["d"] == 30).all()
+
+
+@pytest.fixture(scope="module")
+def capped() -> tuple[pd.DataFrame, Synthesizer]:
+    """``d = min(a, 100)`` with ``a`` up to 200: a line at 0, 1 and 2, flat past 100."""
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 201, 1500)
+    frame = pd.DataFrame({"a": a, "x": a * 0.5 + rng.normal(0, 5, 1500)})
+    frame["d"] = np.minimum(frame["a"], 100)
+    schema = infer_schema(frame, derived=False).with_constraints([Derived("d", Expression.parse("min(a, 100)"))])
+    return frame, Synthesizer(schema=schema, epochs=10, seed=0).fit(frame)
+
+
+def test_a_condition_on_a_capped_rule_keeps_the_inputs_past_the_cap(capped):
+    # Taken for a line (probed at 0, 1, 2), d = 100 pinned a to 100 in every row.
+    frame, syn = capped
+    rows = syn.sample(300, conditions={"d": 100}, seed=0)
+    assert (rows["d"] == 100).all() and (rows["a"] >= 100).all()
+    assert rows["a"].nunique() > 20 and rows["a"].mean() > 125
+    below = syn.sample(100, conditions={"d": 40}, seed=0)
+    assert (below["a"] == 40).all()
+
+
+def test_imputing_the_input_of_a_capped_rule_solves_it_where_one_value_gives_it(capped):
+    frame, syn = capped
+    held = frame.sample(300, random_state=1).reset_index(drop=True)
+    holed = held.assign(a=np.nan)
+    for filled in (syn.impute(holed, seed=0), syn.impute(holed, seed=0, method="draw", draws=2)[1]):
+        assert (np.minimum(filled["a"], 100) == filled["d"]).all()
+        below = held["d"] < 100
+        assert (filled["a"][below] == held["a"][below]).all()  # the one solution
+        assert (filled["a"][~below] >= 100).all() and filled["a"][~below].nunique() > 10
+
+
+def test_a_rule_with_two_solutions_is_sampled_and_imputed_on_both_sides():
+    rng = np.random.default_rng(0)
+    b = rng.integers(-50, 51, 1500)
+    frame = pd.DataFrame({"b": b, "y": np.sign(b) * 3 + rng.normal(0, 1, 1500)})
+    frame["e"] = np.abs(frame["b"]) * 2
+    schema = infer_schema(frame, derived=False).with_constraints([Derived("e", Expression.parse("abs(b) * 2"))])
+    syn = Synthesizer(schema=schema, epochs=10, seed=0).fit(frame)
+    rows = syn.sample(200, conditions={"e": 60}, seed=0)
+    assert set(rows["b"]) == {-30, 30}
+    held = frame.sample(300, random_state=1).reset_index(drop=True)
+    filled = syn.impute(held.assign(b=np.nan), seed=0)
+    assert (filled["b"].abs() * 2 == filled["e"]).all()
+    assert 0.3 < (filled["b"] < 0).mean() < 0.7  # probed at 0, 1, 2 alone: never negative
+    assert (np.sign(filled["b"]) == np.sign(held["b"])).mean() > 0.8  # the side y tells

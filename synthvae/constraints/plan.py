@@ -1158,7 +1158,8 @@ class ConstraintPlan:
         return ok
 
     # ------------------------------------------------------------- imputation
-    def repair(self, frame: pd.DataFrame, filled: dict[str, np.ndarray], rng: np.random.Generator) -> pd.DataFrame:
+    def repair(self, frame: pd.DataFrame, filled: dict[str, np.ndarray], rng: np.random.Generator,
+               ranges: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
         """Mend imputed rows that still break a rule by changing only filled cells: a broken
         combination becomes a random allowed one that agrees with the row's observed members; a
         filled side of an inequality or range is moved to the nearest value that keeps the rule;
@@ -1168,6 +1169,7 @@ class ConstraintPlan:
         Args:
             frame: A completed user table (sampled dtypes, index 0..n-1).
             filled: Per column, which cells were imputed.
+            ranges: The model's range of each numeric column (see :meth:`_solve_input`).
         """
         out = frame.copy()
         for transform in self.transforms_:
@@ -1180,7 +1182,7 @@ class ConstraintPlan:
         combinations = self._combinations()
         for i, rule in enumerate(self.schema.constraints):
             if isinstance(rule, Derived):
-                self._repair_derived(out, rule, filled)
+                self._repair_derived(out, rule, filled, ranges)
                 continue
             broken = rule_violations(self.schema.with_constraints([rule]), out, {0: combinations[i]} if i in combinations else None)
             rows = next(iter(broken.values()), np.zeros(len(out), dtype=bool))
@@ -1196,7 +1198,7 @@ class ConstraintPlan:
                 self._repair_order(out, rule.column, rule.high, rule.strict, rows, filled)
         return out
 
-    def _repair_derived(self, out: pd.DataFrame, rule: Derived, filled) -> None:
+    def _repair_derived(self, out: pd.DataFrame, rule: Derived, filled, ranges) -> None:
         """A filled derived column is computed; where it was observed and one numeric input was
         filled, that input is solved for when the expression is linear in it."""
         none = np.zeros(len(out), dtype=bool)
@@ -1206,29 +1208,39 @@ class ConstraintPlan:
             out[rule.column] = out[rule.column].where(~target, grid.to_series(grid.snap(rule.values(out))))
         broken = rule.broken(out, self.schema[rule.column]) & ~target
         for name in rule.expression.columns:
-            broken &= ~self._solve_input(out, rule, name, broken & filled.get(name, none))
+            broken &= ~self._solve_input(out, rule, name, broken & filled.get(name, none), span=(ranges or {}).get(name), near=True)
 
     def _solve_input(self, out: pd.DataFrame, rule: Derived, name: str, cells: np.ndarray,
-                     rng: np.random.Generator | None = None) -> np.ndarray:
-        """Set input ``name`` of ``rule`` in rows ``cells`` to the value that gives the derived
-        column's value, where the expression is linear in it; the rows solved.
+                     rng: np.random.Generator | None = None, span: tuple[float, float] | None = None,
+                     near: bool = False) -> np.ndarray:
+        """Set input ``name`` of ``rule`` in rows ``cells`` to a value that gives the derived
+        column's value; the rows solved.
 
-        The derived column is rounded to its grid, so several values of the input's grid can
-        give it (churn's night minutes, tenths, from the charge, cents at 0.045 a minute: two
-        values for most charges). The value nearest the exact solution is taken, or with
-        ``rng`` one of them at random (a draw of multiple imputation: the nearest every time
-        leaves out the others, and 20 draws that all agree held the hidden minutes for half of
-        the cells)."""
+        Where the expression is linear in the input over its ``span`` (the model's range; without
+        one, near 0), the line is solved. The derived column is rounded to its grid, so several
+        values of the input's grid can give it (churn's night minutes, tenths, from the charge,
+        cents at 0.045 a minute: two values for most charges). The value nearest the exact
+        solution is taken, or with ``rng`` one of them at random (a draw of multiple imputation:
+        the nearest every time leaves out the others, and 20 draws that all agree held the hidden
+        minutes for half of the cells).
+
+        Otherwise (``min(a, 100)``, ``abs(a) * 2``: lines only piecewise) the values across the
+        span that give it are searched (:func:`_solutions`): with ``near`` (the row holds the
+        model's draw) the one nearest the draw is taken, else only a row with one solution is
+        solved (the rest are left to the model). Probed at 0, 1 and 2 alone, both were taken for
+        lines: ``min(a, 100) = 100`` gave ``a = 100`` in every row (real ones up to 200), and
+        ``abs(a) * 2`` never a negative ``a``."""
         if not cells.any() or self.schema[name].kind is not ColumnKind.NUMERIC:
             return np.zeros(len(out), dtype=bool)
-        intercept, slope, linear = _linear_in(rule, out, name)
         derived = _Grid(self.schema[rule.column])
+        input_grid = _Grid(self.schema[name])
+        intercept, slope, linear = _line(rule, out, name, span=span, tolerance=0.5 * derived.step)
         known = derived.values(out[rule.column])
+        values = input_grid.values(out[name]).copy()
         with np.errstate(all="ignore"):
             solved = (known - intercept) / slope
+        piecewise = cells & ~linear & np.isfinite(known)
         cells = cells & linear & np.isfinite(solved)
-        input_grid = _Grid(self.schema[name])
-        values = input_grid.values(out[name]).copy()
         values[cells] = input_grid.snap(solved[cells])
         if rng is not None and input_grid.step > 0 and derived.step > 0 and self.schema[rule.column].kind is ColumnKind.NUMERIC:
             with np.errstate(all="ignore"):
@@ -1239,10 +1251,25 @@ class ConstraintPlan:
                 pick = input_grid.snap(low + np.floor(rng.random(len(out)) * count) * input_grid.step)
                 fits = cells & (count > 1) & (derived.snap(intercept + slope * pick) == known)
             values[fits] = pick[fits]
+        if piecewise.any() and span is not None and np.isfinite(span).all():
+            rows = np.flatnonzero(piecewise)
+            found = _solutions(rule, out.iloc[rows].reset_index(drop=True), name, known[rows], span, input_grid, derived)
+            for row, options in zip(rows, found):
+                if not options:
+                    continue
+                if near and np.isfinite(values[row]):
+                    choice = min(options, key=lambda v: (abs(v - values[row]), v))
+                elif max(options) - min(options) <= input_grid.step:
+                    choice = options[int(rng.integers(len(options)))] if rng is not None else options[0]
+                else:
+                    continue
+                values[row] = choice
+                cells[row] = True
         out[name] = input_grid.to_series(values)
         return cells
 
-    def solve_inputs(self, frame: pd.DataFrame, unknown: dict[str, np.ndarray], rng: np.random.Generator | None = None) -> pd.DataFrame:
+    def solve_inputs(self, frame: pd.DataFrame, unknown: dict[str, np.ndarray], rng: np.random.Generator | None = None,
+                     ranges: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
         """Before imputation: each ``unknown`` input of a derived rule whose column is known and
         whose other inputs are known too is solved from them (where the expression is linear in
         it), so the model is given it rather than guessing it (churn's minutes from the charge:
@@ -1255,6 +1282,9 @@ class ConstraintPlan:
             unknown: Per column, which cells are to be filled; solved cells stay in it.
             rng: Where the derived column's rounding leaves several values, pick one at random
                 (see :meth:`_solve_input`); without it the nearest to the exact solution.
+            ranges: The model's range of each numeric column: an input is solved only where
+                the rule is linear in it over the whole of it (``abs(a) * 2`` is left to the
+                model, whose draw :meth:`repair` then moves onto the rule on its own side).
         """
         out = frame.copy()
         none = np.zeros(len(out), dtype=bool)
@@ -1280,7 +1310,7 @@ class ConstraintPlan:
                 for name in rule.expression.columns:
                     others = np.logical_and.reduce([known(other) for other in rule.inputs if other != name], initial=True)
                     cells = known(rule.column) & others & unknown.get(name, none) & out[name].isna().to_numpy()
-                    solved = self._solve_input(out, rule, name, cells, rng)
+                    solved = self._solve_input(out, rule, name, cells, rng, (ranges or {}).get(name))
                     given[name] = given.get(name, none) | solved
         return out
 
@@ -1399,8 +1429,13 @@ class ConstraintPlan:
             (name,) = transform.reads
             if name in owner or self.schema[name].kind is not ColumnKind.NUMERIC:
                 continue
-            intercept, slope, linear = (float(v[0]) for v in _linear_in(transform.rule, pd.DataFrame({name: [0.0]}), name))
+            span = (ranges or {}).get(name)
+            intercept, slope, linear = (float(v[0]) for v in _line(
+                transform.rule, pd.DataFrame({name: [0.0]}), name, span=span, tolerance=0.5 * transform.grid.step))
             if not linear:
+                hint = self._preimage(transform, condition, name, span)
+                if hint is not None:
+                    found.append((condition, hint))
                 continue
             column = self.schema[condition.column]
             if condition.values is not None:
@@ -1416,6 +1451,35 @@ class ConstraintPlan:
             lo, hi = min(ends), max(ends)
             found.append((condition, Condition(name, low=float(lo) if np.isfinite(lo) else None, high=float(hi) if np.isfinite(hi) else None)))
         return found
+
+    def _preimage(self, transform: _Derivation, condition: Condition, name: str,
+                  span: tuple[float, float] | None) -> Condition | None:
+        """For a rule not linear in its one learned input over the input's ``span`` (the model's
+        range; ``min(a, 100)``, ``abs(a) * 2``), the input's values there whose derived value
+        meets ``condition``: the input's grid values when at most 16 (``abs(a) * 2 = 60`` is
+        ``a in [-30, 30]``), else the range from the least to the greatest (``min(a, 100) = 100``
+        is ``a >= 100``); ``None`` when no span is known or no value meets it (the check then
+        decides)."""
+        if span is None or not np.isfinite(span).all():
+            return None
+        grid, (low, high) = _Grid(self.schema[name]), span
+        count = (high - low) / grid.step + 1 if grid.step > 0 else np.inf
+        on_grid = count <= 100_001
+        if on_grid:
+            first = float(grid.up(np.array([low]), strict=False)[0])
+            points = grid.snap(first + grid.step * np.arange(int(np.floor(count + 1e-9))))
+            points = points[points <= high]
+        else:
+            points = np.linspace(low, high, 100_001)
+        with np.errstate(all="ignore"):
+            image = transform.grid.snap(transform.rule.values(pd.DataFrame({name: points})))
+        hit = points[self.meets(pd.DataFrame({condition.column: transform.grid.to_series(image)}), condition)]
+        if len(hit) == 0:
+            return None
+        if on_grid and len(hit) <= 16:
+            return Condition(name, values=tuple(float(v) for v in hit))
+        spacing = 0.0 if on_grid else points[1] - points[0]
+        return Condition(name, low=float(max(low, hit.min() - spacing)), high=float(min(high, hit.max() + spacing)))
 
     def _narrowed(self, transform: _Derivation, condition: Condition, owner: dict,
                   ranges: dict[str, tuple[float, float]]) -> list[Condition]:
@@ -1672,15 +1736,83 @@ def _cyclic(transforms: list[_Transform], new: _Transform) -> bool:
     return reaches(new, new)
 
 
-def _linear_in(rule: Derived, frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _line(rule: Derived, frame: pd.DataFrame, name: str, at: np.ndarray | float = 0.0, span: tuple[float, float] | None = None,
+          tolerance: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``rule``'s expression as ``intercept + slope * name`` in each row of ``frame`` (its other
-    inputs as they are there), probed at 0, 1 and 2, and where that holds (finite, linear,
-    slope not 0)."""
-    at = [rule.values(frame.assign(**{name: np.full(len(frame), v)})) for v in (0.0, 1.0, 2.0)]
-    slope = at[1] - at[0]
+    inputs as they are there): the line through its values at ``at`` and ``at + 1``, and where
+    it holds (finite, slope not 0, and the expression on it at ``at + 2`` and, with ``span``, at
+    17 points from one end of the input's range to the other, within ``tolerance``: the derived
+    column's rounding). Probed near ``at`` alone, ``min(a, 100)`` and ``abs(a) * 2`` are lines
+    (at 0, 1 and 2): a condition ``min(a, 100) = 100`` pinned every row's ``a`` to 100, where the
+    real rows' ``a`` went up to 200."""
+    at = np.broadcast_to(np.asarray(at, dtype=np.float64), (len(frame),))
+    base = rule.values(frame.assign(**{name: at}))
     with np.errstate(all="ignore"):
-        linear = np.isfinite(at[0]) & np.isfinite(slope) & np.isclose(at[2] - at[1], slope) & (slope != 0)
-    return at[0], slope, linear
+        slope = rule.values(frame.assign(**{name: at + 1.0})) - base
+        intercept = base - slope * at
+        linear = np.isfinite(base) & np.isfinite(slope) & (slope != 0)
+        points = [at + 2.0]
+        if span is not None and np.isfinite(span).all():
+            points += [np.full(len(frame), x) for x in np.linspace(span[0], span[1], 17)]
+        for x in points:
+            linear &= _holds(rule, frame, name, x, intercept, slope, tolerance)
+    return intercept, slope, linear
+
+
+def _holds(rule: Derived, frame: pd.DataFrame, name: str, x: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
+           tolerance: float) -> np.ndarray:
+    """Where ``rule`` with input ``name`` at ``x`` is on the line ``intercept + slope * x``,
+    within ``tolerance`` (and a relative 1e-9 for floats)."""
+    with np.errstate(all="ignore"):
+        value = rule.values(frame.assign(**{name: x}))
+        line = intercept + slope * x
+        return np.abs(value - line) <= tolerance + 1e-9 * (1.0 + np.abs(line))
+
+
+def _solutions(rule: Derived, frame: pd.DataFrame, name: str, known: np.ndarray, span: tuple[float, float],
+               grid: _Grid, derived: _Grid, probes: int = 129) -> list[list[float]]:
+    """Per row of ``frame``, the values of input ``name`` within ``span`` (on its ``grid``) that
+    give the ``derived`` column's ``known`` value by ``rule`` (rounded to its grid), each
+    stretch of them by its ends: the expression at ``probes`` points across the span, then
+    each change between below, at and above the value narrowed by halving. Made for rules
+    linear only piecewise (``min(a, 100) = 100`` is 100 and the span's end; ``abs(a) * 2 = 60``
+    is -30 and 30); a solution narrower than the probes' spacing in a stretch that neither
+    ends nor starts one is missed."""
+    n = len(frame)
+    points = np.linspace(span[0], span[1], probes)
+    if grid.step > 0:
+        points = np.unique(np.clip(grid.snap(points), grid.up(np.array([span[0]]), False)[0], grid.down(np.array([span[1]]), False)[0]))
+    k = len(points)
+
+    def side(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """-1, 0 or 1: the rounded value below, at or above the row's known one."""
+        with np.errstate(all="ignore"):
+            value = derived.snap(rule.values(frame.iloc[rows].reset_index(drop=True).assign(**{name: x})))
+            gap = value - known[rows]
+            exact = np.abs(gap) <= 1e-9 * (1.0 + np.abs(known[rows]))
+        return np.where(exact, 0, np.where(np.isnan(gap), 2, np.sign(gap))).astype(int)
+
+    rows = np.repeat(np.arange(n), k)
+    at = side(np.tile(points, n), rows).reshape(n, k)
+    found: list[set] = [set(points[np.flatnonzero(at[i] == 0)].tolist()) for i in range(n)]
+    change = (at[:, :-1] != at[:, 1:]) & (at[:, :-1] != 2) & (at[:, 1:] != 2)
+    row, j = np.nonzero(change)
+    low, high, low_side = points[j], points[j + 1], at[row, j]
+    for _ in range(60):  # halve each stretch until its ends are neighbours on the grid
+        open_ = (high - low > grid.step) if grid.step > 0 else (high - low > 1e-12 * (1.0 + np.abs(low)))
+        if not open_.any():
+            break
+        mid = (low + high) / 2
+        if grid.step > 0:
+            mid = np.clip(grid.snap(mid), low + grid.step, high - grid.step)
+        here = side(mid, row)
+        moves = open_ & (here == low_side)
+        low, high = np.where(moves, mid, low), np.where(open_ & ~moves, mid, high)
+    for x in (low, high):
+        hit = side(x, row) == 0
+        for i, v in zip(row[hit], x[hit]):
+            found[i].add(float(v))
+    return [sorted(f) for f in found]
 
 
 def _reverse_order(transforms: list[_Transform]) -> list[_Transform]:
