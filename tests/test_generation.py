@@ -93,6 +93,23 @@ def test_numbers_within_rounding_of_the_grid_are_its_points(fitted_penguins):
         fitted_penguins.sample(5, conditions={"bill_length_mm": 40.15}, seed=0)
 
 
+def test_an_exact_value_no_training_row_holds_is_refused_as_a_range_there_is(penguins):
+    # The schema's max of 8,000 g stands above the heaviest penguin (6,300 g): ">= 7000" was
+    # refused, "= 7500" drew rows of 7,500 g as though seen.
+    from synthvae import infer_schema
+    from synthvae.schema import Schema
+
+    document = infer_schema(penguins).to_dict()
+    for column in document["columns"]:
+        if column["name"] == "body_mass_g":
+            column["max"] = 8000
+    syn = Synthesizer(schema=Schema.from_dict(document), epochs=2, seed=0).fit(penguins)
+    for conditions in ({"body_mass_g": {">=": 7000}}, {"body_mass_g": 7500}, {"body_mass_g": [7500, 7600]}):
+        with pytest.raises(ParameterError, match="no training value of column 'body_mass_g' lies there"):
+            syn.sample(5, conditions=conditions, seed=0)
+    assert (syn.sample(5, conditions={"body_mass_g": [4000, 7500]}, seed=0)["body_mass_g"] == 4000).all()
+
+
 def test_unknown_column_names_suggest_the_close_ones(fitted_penguins, penguins):
     with pytest.raises(ParameterError, match=r"unknown column 'speceis' \(did you mean 'species'\?\)"):
         fitted_penguins.sample(5, conditions=["speceis=Adelie"])

@@ -432,10 +432,19 @@ class _RealValuedCodec(ColumnCodec):
                     f"condition {condition.describe()}: column {self.column.name!r} only takes values on a grid of "
                     f"{step:g}, and {preview(list(values[off_grid]))} are not on it"
                 )
+        # As for a range (_draw_given): a value the training rows hold nothing at or around (350
+        # where a schema's max of 400 stood above the training rows' 243) was drawn for as
+        # though it were seen, where ">= 300" was refused.
+        # (On a grid only: a float's point at the training maximum has no mass above it.)
+        half = (step or 0.0) / 2
+        if step and not any(self.transform_.mass_between(v - half, v + half) > 1e-12 for v in values):
+            raise ParameterError(
+                f"condition {condition.describe()}: no training value of column {self.column.name!r} lies there (the "
+                f"model's range is {self._show(self.low_)} to {self._show(self.high_)}), so the model cannot generate "
+                f"such rows; choose a value the training rows hold")
         if values.size == 1:
             chosen = np.full(n, values[0])
         else:
-            half = (step or 0.0) / 2
             weights = np.array([self.transform_.mass_between(v - half, v + half) for v in values]) + 1e-12
             chosen = values[rng.choice(values.size, size=n, p=weights / weights.sum())]
         return self._from_float(chosen, isnull, float(values.min()), float(values.max()))
