@@ -564,7 +564,9 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
         components = int(components)
     embedding = syn.encode(table, variance=variance, components=components, source=repr(data))
     write_table(embedding, output)
-    message = f"wrote a {embedding.shape[0]} x {sum(not c.startswith('var_') for c in embedding.columns)} embedding to {output}"
+    dims = sum(not c.startswith("var_") for c in embedding.columns)
+    spread = f" and its {embedding.shape[1] - dims} variances" if embedding.shape[1] > dims else ""
+    message = f"wrote a {embedding.shape[0]} x {dims} embedding{spread} ({embedding.shape[1]} columns) to {output}"
     if plot_path:
         from synthvae.plot import plot_embedding
 

@@ -619,6 +619,11 @@ def test_cli_encode_writes_the_reduced_embedding_and_its_picture(tmp_path, pengu
         assert image.size[0] > 100
     result = CliRunner().invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(data), "-o", str(out), "--components", "most"])
     assert result.exit_code == 2 and "--components" in result.output
+    # With --variance the file holds twice the columns; the message said "x 64" for 128.
+    result = CliRunner().invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(data), "-o", str(out), "--variance"])
+    dims = fitted_penguins.encode(penguins.dropna().head(2)).shape[1]
+    assert result.exit_code == 0 and read_table(out).shape[1] == 2 * dims
+    assert f"x {dims} embedding and its {dims} variances ({2 * dims} columns)" in result.output
 
 def test_impute_gives_observed_cells_back_as_given(fitted_penguins, penguins):
     # A column with a time zone came back in UTC without one (00:00+02:00 as 22:00 the day
