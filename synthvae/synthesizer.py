@@ -684,7 +684,7 @@ class Synthesizer:
             return ()
         if self.target not in layout.columns:
             raise ParameterError(f"target {self.target!r} is not a column the model learns: "
-                                 f"{unknown_column(self.target, list(layout.columns))}; name one of them, or leave target None")
+                                 f"{unknown_column(self.target, list(layout.columns))}; name one of them (target=, --target), or leave it unset")
         if not any(span.kind is SpanKind.CATEGORY for span in layout.for_column(self.target)):
             # fit --target on a numeric column said nothing, though it weighs nothing there.
             logger.warning("target %r is not categorical or boolean: target= weighs a class column's classes, so it "
@@ -1255,7 +1255,7 @@ class Synthesizer:
         if target is not None and target not in self.schema_.names:
             raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
         if balance and target is None:
-            raise ParameterError("balance=True needs a target column")
+            raise ParameterError("balancing (balance=True, --balance) needs a target column: name it (target=, --target)")
         if target is not None and self.schema_[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
             # Each distinct value would be a class: 1,959 "classes" of churn's day minutes, every
             # synthetic row pinned to an exact real value.
@@ -1517,7 +1517,7 @@ class Synthesizer:
             return None
         dim = self.model_.config.latent_dim
         if not (components == "active" or (is_integer(components) and 1 <= int(components) <= dim)):
-            raise ParameterError(f"components must be None, 'active' or a whole number from 1 to the latent's {dim}, "
+            raise ParameterError(f"components (components=, --components) must be None, 'active' or a whole number from 1 to the latent's {dim}, "
                                  f"got {components!r}")
         if self.prior_ is None:
             raise ParameterError(
@@ -1543,7 +1543,7 @@ class Synthesizer:
             rows = int(user[list(holes)].isna().any(axis=1).sum())
             shown = ", ".join(f"{name!r} ({count})" for name, count in list(holes.items())[:5])
             raise DataError(f"{source}: {rows} rows have missing cells in columns the model never saw missing: {shown}; "
-                            f"the encoder reads whole rows: fill them first, e.g. encode(impute(table))")
+                            f"the encoder reads whole rows: fill them first (Synthesizer.impute, synthvae impute), then encode")
 
     def _as_sampled(self, data: pd.DataFrame) -> pd.DataFrame:
         """A conformed user table in the dtypes sampling gives (integers as Int64, ...)."""

@@ -600,7 +600,7 @@ def test_encode_reduces_to_the_active_principal_axes(fitted_penguins, penguins):
     two = fitted_penguins.encode(frame, components=2)
     np.testing.assert_allclose(two.to_numpy(), active[names[:2]].to_numpy(), rtol=1e-5, atol=1e-6)
     for wrong in (0, 17, "all", 2.5, True):
-        with pytest.raises(ParameterError, match="components must be"):
+        with pytest.raises(ParameterError, match=r"components \(components=, --components\) must be"):
             fitted_penguins.encode(frame, components=wrong)
 
 
@@ -741,7 +741,7 @@ def test_encode_of_incomplete_rows_says_to_impute_first(fitted_penguins, penguin
     holed.loc[[5, 7], "island"] = None
     assert not fitted_penguins.schema_["year"].nullable and not fitted_penguins.schema_["island"].nullable
     # It said "set nullable: true or fill them": not what a model fitted on whole rows can do.
-    with pytest.raises(DataError, match=r"3 rows have missing cells .*'island' \(2\), 'year' \(2\).* encode\(impute\(table\)\)"):
+    with pytest.raises(DataError, match=r"3 rows have missing cells .*'island' \(2\), 'year' \(2\).* fill them first \(Synthesizer.impute, synthvae impute\)"):
         fitted_penguins.encode(holed)
     assert fitted_penguins.encode(fitted_penguins.impute(holed, seed=0)).shape == (20, 16)
 
