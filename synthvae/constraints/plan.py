@@ -1765,22 +1765,21 @@ def _cyclic(transforms: list[_Transform], new: _Transform) -> bool:
     return reaches(new, new)
 
 
-def _line(rule: Derived, frame: pd.DataFrame, name: str, at: np.ndarray | float = 0.0, span: tuple[float, float] | None = None,
+def _line(rule: Derived, frame: pd.DataFrame, name: str, span: tuple[float, float] | None = None,
           tolerance: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``rule``'s expression as ``intercept + slope * name`` in each row of ``frame`` (its other
-    inputs as they are there): the line through its values at ``at`` and ``at + 1``, and where
-    it holds (finite, slope not 0, and the expression on it at ``at + 2`` and, with ``span``, at
-    17 points from one end of the input's range to the other, within ``tolerance``: the derived
-    column's rounding). Probed near ``at`` alone, ``min(a, 100)`` and ``abs(a) * 2`` are lines
-    (at 0, 1 and 2): a condition ``min(a, 100) = 100`` pinned every row's ``a`` to 100, where the
-    real rows' ``a`` went up to 200."""
-    at = np.broadcast_to(np.asarray(at, dtype=np.float64), (len(frame),))
-    base = rule.values(frame.assign(**{name: at}))
+    inputs as they are there): the line through its values at 0 and 1, and where it holds
+    (finite, slope not 0, and the expression on it at 2 and, with ``span``, at 17 points from
+    one end of the input's range to the other, within ``tolerance``: the derived column's
+    rounding). Probed at 0, 1 and 2 alone, ``min(a, 100)`` and ``abs(a) * 2`` are lines: a
+    condition ``min(a, 100) = 100`` pinned every row's ``a`` to 100, where the real rows' ``a``
+    went up to 200."""
+    zero = np.zeros(len(frame))
+    intercept = rule.values(frame.assign(**{name: zero}))
     with np.errstate(all="ignore"):
-        slope = rule.values(frame.assign(**{name: at + 1.0})) - base
-        intercept = base - slope * at
-        linear = np.isfinite(base) & np.isfinite(slope) & (slope != 0)
-        points = [at + 2.0]
+        slope = rule.values(frame.assign(**{name: zero + 1.0})) - intercept
+        linear = np.isfinite(intercept) & np.isfinite(slope) & (slope != 0)
+        points = [zero + 2.0]
         if span is not None and np.isfinite(span).all():
             points += [np.full(len(frame), x) for x in np.linspace(span[0], span[1], 17)]
         for x in points:
