@@ -33,6 +33,7 @@ import errno
 import gzip
 import hashlib
 import io
+import json
 import logging
 import lzma
 import os
@@ -158,9 +159,42 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"{name} is a corrupt Parquet file ({type(exc).__name__}: {_one_line(exc)}); write it "
             f"again from its source"
         ) from None
+    if not len(frame):
+        frame = _with_noted_categories(frame, pq.read_schema(path).metadata or {})
     # pandas' to_parquet stores a named or non-default index (df.set_index("customer_id")) apart
     # from the columns: it is data, so it becomes columns again.
     return _index_as_columns(frame, name)
+
+
+_CATEGORIES_KEY = b"synthvae.categories"
+
+
+def _categories_note(frame: pd.DataFrame) -> dict[bytes, bytes]:
+    """The categories of ``frame``'s categorical columns (those of plain text, numbers or truth
+    values), for a Parquet file's metadata: a file of no rows holds no dictionary page, and its
+    categorical columns read back with none (``synthvae sample -n 0``, an empty shard)."""
+    noted = {}
+    for label in frame.columns:
+        dtype = frame[label].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and isinstance(label, str):
+            values = [v.item() if hasattr(v, "item") else v for v in dtype.categories]
+            if all(isinstance(v, (str, int, float, bool)) for v in values):
+                noted[label] = {"categories": values, "ordered": bool(dtype.ordered)}
+    return {_CATEGORIES_KEY: json.dumps(noted).encode()} if noted else {}
+
+
+def _with_noted_categories(frame: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+    """An empty table read from Parquet with its categorical columns' noted categories back
+    (only columns read back as categorical: Parquet gives text categories back as such, numbers
+    as plain numbers, with rows or without)."""
+    try:
+        noted = json.loads(metadata.get(_CATEGORIES_KEY, b"{}"))
+    except ValueError:
+        return frame
+    for label, spec in noted.items() if isinstance(noted, dict) else ():
+        if label in frame.columns and isinstance(frame[label].dtype, pd.CategoricalDtype) and isinstance(spec, dict):
+            frame[label] = frame[label].astype(pd.CategoricalDtype(spec.get("categories", []), bool(spec.get("ordered"))))
+    return frame
 
 
 def _index_as_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -702,9 +736,9 @@ def _write_parquet(frames: Iterable[pd.DataFrame], tmp: Path, path: Path) -> int
         nonlocal writer, schema
         table = _arrow_table(frame, path, schema)
         if writer is None:
-            schema = table.schema
+            schema = table.schema.with_metadata({**(table.schema.metadata or {}), **_categories_note(frame)})
             writer = pq.ParquetWriter(tmp, schema, write_page_checksum=True)
-        writer.write_table(table)
+        writer.write_table(table.replace_schema_metadata(schema.metadata))
 
     try:
         rows = _overlapped(frames, write)

@@ -948,3 +948,23 @@ def test_leading_zeros_kept_beside_a_field_larger_than_a_parser_block(tmp_path):
     path = tmp_path / "huge.csv"
     path.write_bytes(b"a,b\n" + b'"' + (b"x" * 1000 + b"\n") * 3000 + b'",007\n' + b"y,012\n")
     assert _read_both_ways(path)["b"].tolist() == ["007", "012"]
+
+
+def test_an_empty_parquet_table_keeps_its_categories(tmp_path):
+    # No rows, no dictionary page: its categoricals read back with no categories (sample -n 0,
+    # an empty shard), and concatenating shards turned them into object columns.
+    categories = {"state": ["CA", "NY", "TX"], "grade": ["low", "mid", "high"]}
+    frame = pd.DataFrame({
+        "state": pd.Categorical([], categories=categories["state"]),
+        "grade": pd.Categorical([], categories=categories["grade"], ordered=True),
+        "x": pd.Series([], dtype="float64"),
+    })
+    write_table(frame, tmp_path / "empty.parquet")
+    back = read_table(tmp_path / "empty.parquet")
+    assert list(back["state"].cat.categories) == categories["state"]
+    assert list(back["grade"].cat.categories) == categories["grade"] and back["grade"].cat.ordered
+    rows = pd.DataFrame({"state": pd.Categorical(["NY"], categories=categories["state"]),
+                         "grade": pd.Categorical(["mid"], categories=categories["grade"], ordered=True), "x": [1.5]})
+    write_table(rows, tmp_path / "rows.parquet")
+    joined = pd.concat([back, read_table(tmp_path / "rows.parquet")], ignore_index=True)
+    assert isinstance(joined["state"].dtype, pd.CategoricalDtype) and isinstance(joined["grade"].dtype, pd.CategoricalDtype)
