@@ -1401,7 +1401,8 @@ class Synthesizer:
             if not c.is_generated
         }
         given = user.reset_index(drop=True)
-        user = self.constraints_.solve_inputs(given, fill, ranges=self._ranges())
+        ranges = self._ranges()
+        user = self.constraints_.solve_inputs(given, fill, ranges=ranges)
         model = self.constraints_.forward(user, partial=True)
         observed = self._as_sampled(user)
         any_fill = np.logical_or.reduce([cells for cells in fill.values()]) if fill else np.zeros(len(user), bool)
@@ -1457,10 +1458,10 @@ class Synthesizer:
             solved = {name: cells for name, cells in solved.items() if cells.any()}
             if solved:
                 for table in tables:
-                    drawn = self._as_sampled(self.constraints_.solve_inputs(given, fill, rng, self._ranges()))
+                    drawn = self._as_sampled(self.constraints_.solve_inputs(given, fill, rng, ranges))
                     for name, cells in solved.items():
                         table[name] = table[name].where(~cells, drawn[name])
-        tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng, self._ranges()) for t in tables]
+        tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng, ranges) for t in tables]
         counts: dict[str, int] = {}
         left = sum(int((broken(t, counts) & any_fill).sum()) for t in tables)
         if left:

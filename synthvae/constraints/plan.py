@@ -161,6 +161,12 @@ class _Grid:
             out = np.where(out >= x, out - step, out)
         return self.snap(out)
 
+    def between(self, low: float, high: float) -> np.ndarray:
+        """Every grid value from ``low`` to ``high`` (a grid with a step)."""
+        first = float(self.up(np.array([low]), False)[0])
+        count = int(round((float(self.down(np.array([high]), False)[0]) - first) / self.step)) + 1
+        return self.snap(first + self.step * np.arange(max(count, 0)))
+
     def values(self, series: pd.Series) -> np.ndarray:
         """A conformed or sampled column on the float scale (NaN for nulls)."""
         if self.column.kind is ColumnKind.DATETIME:
@@ -1491,9 +1497,7 @@ class ConstraintPlan:
         if not found:
             if complete:
                 source = _Grid(self.schema[name])  # complete: the grid holds few values
-                first = float(source.up(np.array([span[0]]), False)[0])
-                count = int(round((float(source.down(np.array([span[1]]), False)[0]) - first) / source.step)) + 1
-                probe = pd.DataFrame({name: source.snap(first + source.step * np.arange(count))})
+                probe = pd.DataFrame({name: source.between(*span)})
                 ends = [int(e) if source.step >= 1 else float(e) for e in span]
                 with np.errstate(all="ignore"):
                     images = np.unique(grid.snap(transform.rule.values(probe)))
@@ -1827,7 +1831,7 @@ def _runs(rule: Derived, frame: pd.DataFrame, name: str, low: np.ndarray, high: 
     count = (last_ - first_) / grid.step + 1 if grid.step > 0 else np.inf
     complete = count * max(n, 1) <= 2_000_000
     if complete:
-        points = grid.snap(first_ + grid.step * np.arange(int(round(count))))
+        points = grid.between(*span)
     else:
         points = np.linspace(first_, last_, probes)
         if first_ < 0 < last_:
