@@ -224,6 +224,31 @@ def test_dates_are_drawn_given_their_parts_and_dates_across_a_years_end_hold(wea
     assert new_year["date"].between("2013-12-20", "2014-01-10").all() and new_year["date"].nunique() > 10
 
 
+def test_dates_far_apart_are_drawn_one_date_at_a_time(weather_calendar):
+    # Two dates three years and five months apart only bound the years and half the circle:
+    # 7,149 of 1.47 million draws rebuilt one of them, and 20,000 rows failed.
+    dates = [pd.Timestamp("2012-01-01"), pd.Timestamp("2015-06-01")]
+    wanted = {"date": ["2012-01-01", "2015-06-01"]}
+    rows = weather_calendar.sample(20_000, conditions=wanted, seed=0)
+    counts = rows["date"].value_counts()
+    assert set(counts.index) == set(dates) and counts.min() > 5000
+    # Each date's rows are the model's given that date alone: its season, not the other's (one
+    # date's weighted pool of 10,000 rows has a mean temp_max from 3.5 to 5.5 by the seed).
+    june = weather_calendar.sample(10_000, conditions={"date": "2015-06-01"}, seed=1)["temp_max"]
+    january = weather_calendar.sample(10_000, conditions={"date": "2012-01-01"}, seed=1)["temp_max"]
+    drawn = rows.groupby("date")["temp_max"].mean()
+    assert abs(drawn[dates[1]] - june.mean()) < 2 and abs(drawn[dates[0]] - january.mean()) < 2
+    assert june.mean() - january.mean() > 10
+    # Rows in random order; same seed, same rows; shards drawn apart are the whole sample.
+    assert rows["date"].iloc[:100].nunique() == 2
+    whole = weather_calendar.sample(3000, conditions=wanted, seed=4, batch_size=1000)
+    pd.testing.assert_frame_equal(weather_calendar.sample(3000, conditions=wanted, seed=4, batch_size=1000), whole)
+    shards = [frame for i in (1, 0) for frame in weather_calendar.iter_sample(3000, conditions=wanted, seed=4, batch_size=1000, shard=(i, 2))]
+    pd.testing.assert_frame_equal(pd.concat(shards).sort_index(), whole)
+    rainy = weather_calendar.sample(500, conditions={**wanted, "weather": "rain"}, seed=0)
+    assert set(rainy["date"]) <= set(dates) and (rainy["weather"] == "rain").all()
+
+
 def test_few_dates_of_a_small_table_are_not_categories():
     # 40 rows of random days are 38 days of the year, not a monthly pattern: as categories every
     # sampled date fell on a training day and other dates were refused as conditions.

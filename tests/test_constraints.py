@@ -272,6 +272,13 @@ def test_datetime_parts_and_regex_on_a_personal_column():
     assert (rows["sched_dep_time"] == rows["hour"] * 100 + rows["minute"]).all()
     assert rows["contact"].str.fullmatch(r"[^@]+@example\.com").all()
     assert _ks(flights["sched_dep_time"], rows["sched_dep_time"]) <= KS_BOUND
+    # Two departures of other days and hours: their parts' sets also hold the days' other
+    # hours, so each is drawn given its own parts (half the rows were drawn again before).
+    times = ["2013-01-01 15:00:00", "2013-01-03 06:00:00"]
+    rows = syn.sample(2000, conditions={"time_hour": times}, seed=2)
+    assert set(rows["time_hour"].astype(str)) == set(times) and rows["time_hour"].value_counts().min() > 200
+    assert not any(name.startswith("time_hour") for name in syn.last_resampling_["rejected"])
+    assert (rows["hour"] == pd.to_datetime(rows["time_hour"]).dt.hour).all()
 
 
 def test_unique_over_a_nullable_column_keeps_its_share_of_nulls(penguins):
