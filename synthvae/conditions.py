@@ -49,6 +49,11 @@ class Condition:
         high: Upper bound.
         low_strict: The lower bound itself is excluded (``>``).
         high_strict: The upper bound itself is excluded (``<``).
+        stands_for: For one value of a float column the model learns, the values ``(low,
+            high)`` it stands for: the model draws rows given that the column lies there, as it
+            would have to draw the value to give the row, not given the point alone (a
+            calendar datetime's day pins the cosine and sine of its angle, each standing for
+            the day's arc; see :meth:`synthvae.generation.Generator.sample_conditional`).
     """
 
     column: str
@@ -57,6 +62,7 @@ class Condition:
     high: Any = None
     low_strict: bool = False
     high_strict: bool = False
+    stands_for: tuple[float, float] | None = None
 
     @property
     def is_exact(self) -> bool:

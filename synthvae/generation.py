@@ -119,6 +119,7 @@ class Generator:
         # The unconditional prior over the coordinates in which the conditional prior draws.
         latent_prior = self.latent_prior or MixturePrior.standard(self.prior.config.latent_dim, self.device)
         self.coordinate_prior = latent_prior.in_coordinates(self.prior.center, self.prior.basis, self.prior.scale)
+        self._sigma_of = {int(c): s for c, s in zip(self.model.cont_idx.tolist(), self.model.sigma.detach())}
 
     # ------------------------------------------------------------ encode known cells
     def _put(self, x: np.ndarray, shown: np.ndarray, name: str, values: pd.Series) -> None:
@@ -126,9 +127,32 @@ class Generator:
         x[:, self.slices[name]] = self.codec_of[name].transform(values.reset_index(drop=True))
         shown[:, self.column_index[name]] = True
 
+    def _intervals(self, exact: list[Condition]) -> dict[int, tuple[float, float]]:
+        """The encoded interval, by matrix column, of each exact condition on a column encoded as
+        one continuous score that stands for one: the values it names
+        (:attr:`~synthvae.conditions.Condition.stands_for`), or those that round to it on the
+        column's grid (an integer: half a unit either way)."""
+        found = {}
+        for condition in exact:
+            spans = self.preprocessor.layout_.for_column(condition.column)
+            if len(spans) != 1 or spans[0].kind is not SpanKind.CONTINUOUS:
+                continue
+            codec = self.codec_of[condition.column]
+            ends = condition.stands_for
+            step = codec._grid_step() if ends is None and hasattr(codec, "_grid_step") else None
+            value = condition.values[0]
+            if step is not None and value is not None and not pd.isna(value):
+                ends = (float(value) - step / 2, float(value) + step / 2)
+            if ends is None:
+                continue
+            encoded = codec.transform(pd.Series(ends, dtype="float64"))[:, 0]
+            found[spans[0].start] = (float(encoded.min()), float(encoded.max()))
+        return found
+
     @torch.inference_mode()
     def _latents(
-        self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator, adjust=None, chunk: int = 4096
+        self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator, adjust=None, chunk: int = 4096,
+        intervals: dict[int, tuple[float, float]] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One latent per row given its shown cells, with its decoder outputs (see
         :meth:`_weighted`), by sampling-importance-resampling: draws from the conditional prior
@@ -144,6 +168,7 @@ class Generator:
                 each row gets ``proposals`` draws (see :meth:`_shared_pool` for rows that all
                 know the same cells).
             adjust: Edit of the decoder outputs before any draw (see :meth:`_forbid_nulls`).
+            intervals: Known cells that stand for an interval (see :meth:`_cells`).
         """
         n = x.shape[0]
         if n == 0:
@@ -151,7 +176,8 @@ class Generator:
                     torch.zeros((0, x.shape[1]), device=self.device))
         latents, outputs = [], []
         for start in range(0, n, chunk):
-            z, log_w, recon = self._weighted(x[start : start + chunk], shown[start : start + chunk], self.proposals, generator, adjust)
+            z, log_w, recon = self._weighted(x[start : start + chunk], shown[start : start + chunk], self.proposals, generator, adjust,
+                                             intervals)
             pick = torch.multinomial(torch.softmax(log_w, dim=1), 1, generator=generator).squeeze(1)
             rows = torch.arange(z.shape[0], device=z.device)
             latents.append(z[rows, pick])
@@ -160,7 +186,8 @@ class Generator:
 
     @torch.inference_mode()
     def _shared_pool(self, x: np.ndarray, shown: np.ndarray, n: int, generator, conditions: list[Condition] = (),
-                     rng: np.random.Generator | None = None, budget: int | None = None):
+                     rng: np.random.Generator | None = None, budget: int | None = None,
+                     intervals: dict[int, tuple[float, float]] | None = None):
         """Decoder outputs for ``n`` rows that all know the same cells (the first row's of ``x``
         ``(1, W)``), each satisfying every one of ``conditions`` (sets of values, ranges; none by
         default), by sampling-importance-resampling of whole rows: latents weighted by ``p(z)
@@ -201,6 +228,7 @@ class Generator:
 
         Args:
             budget: With conditions, the most draws in all.
+            intervals: Known cells that stand for an interval (see :meth:`_cells`).
 
         Returns:
             The chosen draws' decoder outputs ``(n, W)`` (the conditioned cells get fresh noise
@@ -234,7 +262,7 @@ class Generator:
             logs = proposal.component_log_densities(c)  # (draws, K)
             log_q = logsumexp(logs + torch.log(proposal.weights), dim=1)
             log_p = logsumexp(logs[:, own:] + log_prior_weights, dim=1)
-            cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop)
+            cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop, intervals=intervals)
             log_w = log_p + cells - log_q
             if conditions:
                 ok, values = self._check(self._noisy(recon, generator, checked), conditions, rng)
@@ -278,7 +306,8 @@ class Generator:
 
     @torch.inference_mode()
     def _weighted(
-        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, adjust=None
+        self, x: np.ndarray, shown: np.ndarray, draws: int, generator, adjust=None,
+        intervals: dict[int, tuple[float, float]] | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``draws`` proposals per row, their log importance weights, ``(B, draws, D)`` and
         ``(B, draws)``, and their decoder outputs ``(B * draws, W)``."""
@@ -288,11 +317,11 @@ class Generator:
         # unconditional prior's density at each
         z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share, self.widen)
         rows, _, d = z.shape
-        cells, outputs = self._cells(xs, ss, z.reshape(-1, d), draws, generator, adjust)
+        cells, outputs = self._cells(xs, ss, z.reshape(-1, d), draws, generator, adjust, intervals=intervals)
         return z, log_p + cells.view(rows, draws) - log_q, outputs
 
     def _cells(self, xs: torch.Tensor, ss: torch.Tensor, z: torch.Tensor, draws: int, generator, adjust=None,
-               stop: int | None = None):
+               stop: int | None = None, intervals: dict[int, tuple[float, float]] | None = None):
         """The log-likelihood of the known cells of rows ``xs`` (shown columns ``ss``) under
         latents ``z`` ``(B * draws, D)``, ``draws`` consecutive ones per row, ``(B * draws,)``,
         and the decoder outputs ``(B * draws, W)``; with ``stop`` (see
@@ -303,6 +332,12 @@ class Generator:
         categories before it: the decoder takes the known ones and draws the others per
         proposal (see :meth:`~synthvae.model.TabularVAE.decode`), and the outputs keep those
         draws, so the categories drawn from a chosen proposal are the ones it was weighed with.
+
+        ``intervals`` (matrix column -> encoded ``(low, high)``): known continuous cells that
+        stand for an interval (:attr:`synthvae.conditions.Condition.stands_for`), weighed by
+        the probability that the decoder's draw lies in it rather than by the density at the
+        known point. Over an interval much narrower than the decoder's spread the two differ by
+        a constant factor, which the weights' normalisation removes.
         """
         known = ss[:, self.prior.column_of]  # (B, W)
         ordered = self.model.ar_in is not None
@@ -322,6 +357,9 @@ class Generator:
                 recon, state = recon
                 states.append(state)
             cells = self.model.cell_log_likelihood(known_x[row], recon[:, columns], columns)
+            for column, (low, high) in (intervals or {}).items():
+                at = int(torch.nonzero(columns == column)[0, 0])
+                cells[:, at] = _log_interval(recon[:, column], self._sigma_of[column], low, high)
             weights.append((cells * known_weight[row]).sum(1))
             outputs.append(recon)
         if stop is None:
@@ -365,9 +403,10 @@ class Generator:
             values = codec.draw_given(condition, n, rng)
             fixed[condition.column] = values
             self._put(x, shown, condition.column, values.iloc[:1] if n else codec.draw_given(condition, 1, rng))
+        intervals = self._intervals(exact)
         if not others:
             # Every row knows the same cells: one weighted pool, its decoder outputs reused.
-            recon, _ = self._shared_pool(x, shown, n, generator)
+            recon, _ = self._shared_pool(x, shown, n, generator, intervals=intervals)
             matrix = self._noisy(recon, generator)
         else:
             # With no exact condition, the model's own rows that meet the others are resampled
@@ -380,7 +419,7 @@ class Generator:
             pooled = None
             if shown.any() or len(others) > 1 or others[0].values is None:
                 budget = (self._candidates_cost(candidates) if shown.any() else _FILTER_DRAWS) * n
-                pooled = self._shared_pool(x, shown, n, generator, others, rng, budget)
+                pooled = self._shared_pool(x, shown, n, generator, others, rng, budget, intervals)
             if pooled is not None:
                 matrix = self._noisy(pooled[0], generator)
                 fixed.update(pooled[1])
@@ -391,11 +430,11 @@ class Generator:
                     if not shown.any():
                         values = codec.draw_given(condition, n, rng)
                     else:
-                        values, missed = self._draw_dependent(x, shown, condition, generator, rng, candidates)
+                        values, missed = self._draw_dependent(x, shown, condition, generator, rng, candidates, intervals)
                         fallbacks += missed
                     fixed[condition.column] = values
                     self._put(x, shown, condition.column, values)
-                matrix = self._decode_given(x, shown, generator)
+                matrix = self._decode_given(x, shown, generator, intervals)
         # The conditioned columns keep their values; a rare category linked to one of them (see
         # synthvae.preprocessing.table.link_pools) is drawn given it.
         return self.preprocessor.reverse_transform(matrix, rng, known=fixed), fallbacks
@@ -426,17 +465,19 @@ class Generator:
         order = np.argsort(inverse, kind="stable")
         return np.split(order, np.cumsum(np.bincount(inverse))[:-1])
 
-    def _decode_given(self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator) -> np.ndarray:
+    def _decode_given(self, x: np.ndarray, shown: np.ndarray, generator: torch.Generator,
+                      intervals: dict[int, tuple[float, float]] | None = None) -> np.ndarray:
         """A sampled matrix row for each row's known cells. Rows that know the same cells share
         one weighted pool (:meth:`_shared_pool`), whose decoder outputs are reused; rows with cells
         of their own (numeric values) get ``proposals`` draws each (:meth:`_latents`)."""
         n = x.shape[0]
         groups = self._groups(x, shown)
         if groups is None:
-            return self._noisy(self._latents(x, shown, generator)[1], generator)
+            return self._noisy(self._latents(x, shown, generator, intervals=intervals)[1], generator)
         recon = torch.empty((n, x.shape[1]), device=self.device)
         for rows in groups:
-            recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator)[0]
+            recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator,
+                                                                              intervals=intervals)[0]
         return self._noisy(recon, generator)
 
     def _check(self, matrix: np.ndarray, conditions: list[Condition], rng) -> tuple[np.ndarray, dict[str, pd.Series]]:
@@ -449,7 +490,7 @@ class Generator:
             ok &= self.codec_of[condition.column].satisfies(values[condition.column], condition)
         return ok, values
 
-    def _draw_dependent(self, x, shown, condition, generator, rng, candidates) -> tuple[pd.Series, int]:
+    def _draw_dependent(self, x, shown, condition, generator, rng, candidates, intervals=None) -> tuple[pd.Series, int]:
         """One value per row of a column, from the model given the cells already fixed and
         restricted to ``condition``.
 
@@ -460,15 +501,15 @@ class Generator:
         distribution, and are counted."""
         groups = self._groups(x, shown)
         if groups is None:
-            return self._draw_dependent_per_row(x, shown, condition, generator, rng, candidates)
+            return self._draw_dependent_per_row(x, shown, condition, generator, rng, candidates, intervals)
         parts, missed = [], 0
         for rows in groups:
             budget = self._candidates_cost(candidates) * rows.size
-            pooled = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator, [condition], rng, budget)
+            pooled = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator, [condition], rng, budget, intervals)
             if pooled is not None:
                 values = pooled[1][condition.column]
             else:
-                values, lost = self._draw_dependent_per_row(x[rows], shown[rows], condition, generator, rng, candidates)
+                values, lost = self._draw_dependent_per_row(x[rows], shown[rows], condition, generator, rng, candidates, intervals)
                 missed += lost
             parts.append(values)
         # The groups' values back in row order.
@@ -479,12 +520,12 @@ class Generator:
         """Draws per row that :meth:`_draw_dependent_per_row` costs."""
         return candidates * self.proposals
 
-    def _draw_dependent_per_row(self, x, shown, condition, generator, rng, candidates) -> tuple[pd.Series, int]:
+    def _draw_dependent_per_row(self, x, shown, condition, generator, rng, candidates, intervals=None) -> tuple[pd.Series, int]:
         """:meth:`_draw_dependent` for rows with cells of their own: a random one of each row's
         ``candidates`` proposals that satisfy ``condition``."""
         n = x.shape[0]
         rep_x, rep_shown = np.repeat(x, candidates, axis=0), np.repeat(shown, candidates, axis=0)
-        matrix = self._noisy(self._latents(rep_x, rep_shown, generator)[1], generator)
+        matrix = self._noisy(self._latents(rep_x, rep_shown, generator, intervals=intervals)[1], generator)
         ok, values = self._check(matrix, [condition], rng)
         proposals, ok = values[condition.column], ok.reshape(n, candidates)
         # A random satisfying proposal per row (its rank under random keys).
@@ -767,6 +808,18 @@ def _joined(parts: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
     """The parts one below the other (``None`` for none)."""
     parts = list(parts)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else None
+
+
+def _log_interval(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """``log P(low <= X <= high)`` for ``X ~ N(mean, sigma)`` (a tensor of means), computed in
+    the tail that keeps it exact: both ends above the mean are mirrored below it."""
+    mean64, sigma64 = mean.double(), sigma.double()
+    a, b = (low - mean64) / sigma64, (high - mean64) / sigma64
+    upper = a > 0  # mirror: P(a <= Z <= b) = P(-b <= Z <= -a)
+    a, b = torch.where(upper, -b, a), torch.where(upper, -a, b)
+    top, bottom = torch.special.log_ndtr(b), torch.special.log_ndtr(a)
+    gap = torch.clamp(bottom - top, max=-1e-12)
+    return (top + torch.log1p(-torch.exp(gap))).to(mean.dtype)
 
 
 def _effective_size(log_weights: torch.Tensor) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import ks_2samp
 
 from synthvae import Synthesizer, infer_schema
 from synthvae.constraints.plan import ConstraintPlan
@@ -247,6 +248,21 @@ def test_dates_far_apart_are_drawn_one_date_at_a_time(weather_calendar):
     pd.testing.assert_frame_equal(pd.concat(shards).sort_index(), whole)
     rainy = weather_calendar.sample(500, conditions={**wanted, "weather": "rain"}, seed=0)
     assert set(rainy["date"]) <= set(dates) and (rainy["weather"] == "rain").all()
+
+
+def test_a_date_at_a_waves_end_is_drawn_as_the_model_draws_it(weather_calendar):
+    # January 1st's cosine is the training rows' greatest, far out in the quantile transform's
+    # tail: drawn given that point, the rows of 2012-01-01 were 88% drizzle where the model's own
+    # rows on that date are 68% rain (default fit). Its parts now stand for the day's arc.
+    own = weather_calendar.sample(1_000_000, seed=11)
+    for day in ("2012-01-01", "2014-07-02"):
+        mine = own[own["date"] == pd.Timestamp(day)]
+        drawn = weather_calendar.sample(3000, conditions={"date": day}, seed=0)
+        assert len(mine) > 300
+        for column in ("temp_max", "precipitation", "wind"):
+            assert ks_2samp(mine[column], drawn[column]).statistic < 0.15, (day, column)
+        shares = mine["weather"].value_counts(normalize=True).sub(drawn["weather"].value_counts(normalize=True), fill_value=0)
+        assert shares.abs().sum() / 2 < 0.15, day
 
 
 def test_few_dates_of_a_small_table_are_not_categories():

@@ -791,9 +791,38 @@ class _Calendar(_RangeKept):
         the circle kept one draw in 30: 34 s for 20,000 rows of seattle_weather's one date)."""
         parts = self._parts([tick])
         found = []
+        arc = self._day_arc(tick)
         for part, name in self.names.items():
             value = parts[name][0]
-            found.append(Condition(name, values=(value if part == "day" else float(value),)))
+            found.append(Condition(name, values=(value if part == "day" else float(value),), stands_for=arc.get(part)))
+        return found
+
+    def _day_arc(self, tick: float) -> dict[str, tuple[float, float]]:
+        """The values of the angle's cosine and sine that the day of ``tick`` stands for (none
+        when the day is a category): those over the day's arc for the wave that crosses it
+        steeply, which fixes the day; for the other, near an end of its wave, those of points
+        at a radius from 0.5 to 1.5 (as :meth:`_arc`), as its value hardly tells the day and
+        the model's points lie near the unit circle, not on it. Pinned to its point that wave
+        lay far out in the quantile transform's tail: January 1st's cosine, the training rows'
+        greatest, at a normal score of 5.2 (the next day's 2.5), where the model's own January
+        1st rows seldom put it; seattle_weather's 5,000 rows of 2012-01-01 kept an effective
+        sample of 3 of 15,000 draws and were 88% drizzle, the model's own rows on that date 68%
+        rain."""
+        if self.days is not None:
+            return {}
+        parts = self._parts([tick])
+        length = float(self._year_length(np.asarray(parts[self.names["year"]]))[0])
+        center = float(np.mod(np.arctan2(parts[self.names["sin"]][0], parts[self.names["cos"]][0]), 2 * np.pi))
+        first, last = center - np.pi / length, center + np.pi / length
+        theta = np.concatenate([[first, last], [a for a in np.arange(-np.pi, 3 * np.pi, np.pi / 2) if first <= a <= last]])
+        waves = {"cos": np.cos(theta), "sin": np.sin(theta)}
+        flat = "cos" if abs(np.cos(center)) > abs(np.sin(center)) else "sin"
+        found = {}
+        for part, wave in waves.items():
+            low, high = float(wave.min()), float(wave.max())
+            if part == flat:
+                low, high = max(-1.0, low * (1.5 if low < 0 else 0.5)), min(1.0, high * (1.5 if high > 0 else 0.5))
+            found[part] = (low, high)
         return found
 
     def _on_grid(self, ticks: list[float], condition: Condition) -> list[float]:
