@@ -77,7 +77,17 @@ _OTHER_DATETIMES = (
      ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%dT%H:%M:%S %Z", "%Y-%m-%d %H:%M %Z", "%Y-%m-%dT%H:%M %Z")),
     (r"\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?",
      ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")),
+    # Day.month.year (as written in much of Europe), day-month-year or month-day-year, and the
+    # year first with dots or slashes: these were taken for phone numbers, and sampled as fake ones.
+    (r"\d{1,2}\.\d{1,2}\.\d{4}( \d{1,2}:\d{2}(:\d{2})?)?", ("%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S")),
+    (r"\d{1,2}-\d{1,2}-\d{4}( \d{1,2}:\d{2}(:\d{2})?)?",
+     ("%m-%d-%Y", "%m-%d-%Y %H:%M", "%m-%d-%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S")),
+    (r"\d{4}[./]\d{1,2}[./]\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?",
+     ("%Y.%m.%d", "%Y.%m.%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S")),
 )
+# Text of digits and separators that is not a phone number: a number grouped by thousands
+# (7.804.993, 7,804,993) or an ISBN-13 (978-0-89-711619-0).
+_NOT_PHONE = re.compile(r"^(\d{1,3}([.,]\d{3})+|97[89][- ]?(\d[- ]?){9}\d)$")
 _DECIMALS_RTOL = 1e-3  # rounding may move a value by a thousandth of itself, no more
 _EXACT_INTEGERS = 2**53  # below it, float64 holds every whole number
 _INT64 = 2**63
@@ -493,14 +503,15 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
             if parsed.isna().any():
                 continue
             note = "; time zones by name (IANA: CET keeps summer time) converted to UTC" if "%Z" in fmt else ""
-            if fmt.startswith("%m/%d"):
+            if fmt[:5] in ("%m/%d", "%m-%d"):
+                swapped = fmt[:5].replace("%m", "%_").replace("%d", "%m").replace("%_", "%d") + fmt[5:]
                 try:
-                    other = pd.to_datetime(text, format=fmt.replace("%m/%d", "%d/%m"), errors="coerce", utc=True)
+                    other = pd.to_datetime(text, format=swapped, errors="coerce", utc=True)
                 except (ValueError, OverflowError):
                     other = parsed.iloc[:0]
                 if len(other) and other.notna().all():
                     note = ("; day and month are 12 or less in every value: read as month/day/year, "
-                            f"change format to {fmt.replace('%m/%d', '%d/%m')} if they are day/month/year")
+                            f"change format to {swapped} if they are day/month/year")
             return _datetime_column(name, parsed, nullable, fmt=fmt, note=note)
         if "%Z" in formats[0]:
             distinct = set(text)
@@ -540,7 +551,10 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
     stripped = text.str.strip()
     probe = stripped.iloc[:_PERSONAL_PROBE]  # patterns are judged on the first values only
     for kind, pattern in _PERSONAL_CONTENT:
-        share = float(probe.str.match(pattern).mean())
+        matched = probe.str.match(pattern)
+        if kind is PersonalType.PHONE:
+            matched &= ~probe.str.match(_NOT_PHONE)
+        share = float(matched.mean())
         if share >= _PERSONAL_SHARE and (kind is not PersonalType.PHONE or probe.str.count(r"\d").min() >= 7):
             return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                           description=f"inferred: {share:.0%} of values look like {_PERSONAL_LABEL[kind]}; "

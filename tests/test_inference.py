@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from synthvae import ColumnKind, DataError, NumericType, Synthesizer, infer_schema
 from synthvae.cli import cli
+from synthvae.io import datetime_formats, write_table
+from synthvae.schema import PersonalType
 from synthvae.validation import conform
 
 from conftest import dataset_path
@@ -185,6 +187,36 @@ def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
     assert result.exit_code == 1
     assert f"{str(tmp_path / 'm.csv')!r}, column 'x': 2 infinite values" in result.output
     assert "rows [1, 3]" in result.output
+
+
+def test_dotted_and_dashed_dates_are_datetimes_and_grouped_numbers_no_phones(tmp_path):
+    # Each of these was taken for phone numbers ("100% of values look like phone numbers") and
+    # sampled as fake ones: 01.01.2020 became +1-659-873-9668x2663.
+    days = pd.Series(pd.date_range("2020-01-01", periods=50).repeat(6))
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "dots": days.dt.strftime("%d.%m.%Y"),
+        "dashes": days.dt.strftime("%d-%m-%Y"),
+        "year_first": days.dt.strftime("%Y.%m.%d"),
+        "stamped": (days + pd.Timedelta("14:05:00")).dt.strftime("%m-%d-%Y %H:%M"),
+        "amount": [f"{x:,}".replace(",", ".") for x in rng.integers(1_000_000, 9_000_000, 300)],
+        "isbn": [f"978-{a}-{b}-{c:06d}-{d}" for a, b, c, d in zip(rng.integers(0, 9, 300), rng.integers(10, 99, 300),
+                                                                  rng.integers(0, 999_999, 300), rng.integers(0, 9, 300))],
+        "phone": [f"{a}.{b}.{c}" for a, b, c in zip(rng.integers(200, 999, 300), rng.integers(200, 999, 300), rng.integers(1000, 9999, 300))],
+        "x": rng.normal(size=300).round(2),
+    })
+    schema = infer_schema(frame)
+    assert schema["dots"].format == "%d.%m.%Y" and schema["dots"].min == pd.Timestamp("2020-01-01")
+    assert schema["dashes"].format == "%d-%m-%Y" and schema["year_first"].format == "%Y.%m.%d"
+    assert schema["stamped"].format == "%m-%d-%Y %H:%M" and schema["stamped"].unit == "m"
+    for name in ("amount", "isbn"):
+        assert schema[name].kind is not ColumnKind.PERSONAL, name
+    assert schema["phone"].personal is PersonalType.PHONE
+    rows = Synthesizer(schema, epochs=2, seed=0).fit(frame).sample(50, seed=0)
+    assert rows["dots"].between(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-19")).all()
+    path = tmp_path / "rows.csv"
+    write_table(rows, path, datetime_formats(schema))
+    assert pd.read_csv(path, dtype=str)["dots"].str.fullmatch(r"\d{2}\.\d{2}\.2020").all()  # written as read
 
 
 def test_datetimes_with_zone_names_or_slashes():
