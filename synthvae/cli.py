@@ -484,6 +484,21 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
     click.echo(f"wrote {len(frame)} rows ({len(frame) - added} real, {added} synthetic) to {output}", err=True)
 
 
+def _integers_whole(frame, schema):
+    """``frame`` with the schema's integer columns that a file read as floats (a CSV column with
+    empty cells) as whole numbers, so they are written as ``181``, not ``181.0``, as ``sample``
+    and ``augment`` write them."""
+    import numpy as np
+
+    out = frame.copy()
+    for column in schema:
+        if column.name in out.columns and column.is_integer and out[column.name].dtype.kind == "f":
+            values = out[column.name].to_numpy(dtype=np.float64, na_value=np.nan)
+            if np.all(np.isnan(values) | (values == np.round(values))) and np.nanmax(np.abs(values), initial=0) < 2**53:
+                out[column.name] = out[column.name].astype("Int64")
+    return out
+
+
 @cli.command("impute")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
@@ -521,7 +536,7 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
     else:
         frame = syn.impute(table, columns=chosen, method=method, calibrate=calibrate, seed=seed, source=repr(data))
     filled = int(table.isna().sum().sum() - frame.iloc[: len(table)].isna().sum().sum())
-    write_table(frame, output, datetime_formats(syn.schema_))
+    write_table(_integers_whole(frame, syn.schema_), output, datetime_formats(syn.schema_))
     click.echo(f"filled {filled} cells of {len(table)} rows; wrote {output}", err=True)
 
 

@@ -1357,8 +1357,9 @@ class Synthesizer:
         if marker in self.schema_.names or marker in frame.columns:
             raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name")
         real = self._as_sampled(conform(frame, self.schema_, source, check_bounds=False, allow_extra=True))
-        # Columns the model does not know stay with the real rows (the synthetic ones get nulls).
-        for name in (c for c in frame.columns if c not in self.schema_.names):
+        # Columns the model does not know stay with the real rows (the synthetic ones get nulls);
+        # a column labelled 0 is the model's column "0" (conformed, the rows have it as "0").
+        for name in (c for c in frame.columns if str(c) not in self.schema_.names):
             values = frame[name]
             if values.dtype.kind in "iub":  # a nullable dtype of the same kind holds the synthetic rows' nulls
                 values = values.astype({"i": "Int64", "u": "UInt64", "b": "boolean"}[values.dtype.kind])

@@ -184,6 +184,19 @@ def test_augment_refuses_a_numeric_target(runner, tmp_path, fitted_penguins):
     assert not (tmp_path / "more.csv").exists()
 
 
+def test_impute_writes_integer_columns_as_integers(runner, tmp_path, fitted_penguins):
+    # A CSV column with empty cells reads as floats; its filled file said 181.0 and 3750.0 in
+    # every row, observed cells too, where sample and augment write 181 and 3750.
+    model = fitted_penguins.save(tmp_path / "penguins.synthvae")
+    data = tmp_path / "holes.csv"
+    pd.read_csv(dataset_path("penguins.csv")).head(20).to_csv(data, index=False)
+    result = runner.invoke(cli, ["impute", str(model), str(data), "-o", str(tmp_path / "filled.csv"), "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    filled = pd.read_csv(tmp_path / "filled.csv", dtype=str)
+    assert filled["body_mass_g"].str.fullmatch(r"\d+").all() and filled["flipper_length_mm"].str.fullmatch(r"\d+").all()
+    assert filled["bill_length_mm"].str.contains(r"\.").any()  # floats stay floats
+
+
 def test_options_that_would_do_nothing_are_refused(runner, tmp_path):
     data = str(dataset_path("penguins.csv"))
     for args, words in [
