@@ -240,13 +240,23 @@ def _typed(column: Column, raw: Any) -> Any:
             raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
         return value
     if kind is ColumnKind.DATETIME:
+        example = f" (e.g. {pd.Timestamp('2013-02-01 09:30').strftime(column.format)})" if column.format and "%" in column.format else ""
         try:
             # Text in the column's own format first, as the table's cells are read ("03/02/2013"
-            # under "%d/%m/%Y" is February 3rd, not March 2nd), then as a timestamp.
+            # under "%d/%m/%Y" is February 3rd, not March 2nd), then as ISO 8601 only: other
+            # text was guessed value by value, month first where it could be and day first
+            # where not ("01/02/2013" January 2nd, "13/02/2013" February 13th).
             parsed = pd.to_datetime(raw, format=column.format, errors="coerce") if isinstance(raw, str) and column.format else pd.NaT
-            stamp = pd.Timestamp(raw) if pd.isna(parsed) else pd.Timestamp(parsed)
-        except (TypeError, ValueError):
-            raise ParameterError(f"condition on datetime column {column.name!r}: {raw!r} is not a date or time") from None
+            if not pd.isna(parsed):
+                stamp = pd.Timestamp(parsed)
+            elif isinstance(raw, str):
+                stamp = pd.Timestamp(pd.to_datetime(raw.strip(), format="ISO8601"))
+            else:
+                stamp = pd.Timestamp(raw)
+        except (TypeError, ValueError, OverflowError):
+            raise ParameterError(
+                f"condition on datetime column {column.name!r}: {raw!r} is not a date or time in the column's format "
+                f"{column.format!r}{example} or ISO 8601 (2013-02-01, 2013-02-01 09:30); write it in one of them") from None
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert("UTC").tz_localize(None)
         return stamp

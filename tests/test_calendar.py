@@ -309,6 +309,15 @@ def test_a_date_condition_is_read_in_the_columns_format():
     assert (pd.to_datetime(rows["when"], format="%d/%m/%Y") == pd.Timestamp("2013-02-03")).all()
 
 
+def test_date_text_other_than_the_format_or_iso_is_refused(weather_calendar):
+    # Guessed value by value: "01/02/2013" was January 2nd and "13/02/2013" February 13th, so the
+    # range held 43 days instead of 13 (review).
+    with pytest.raises(ParameterError, match=r"'01/02/2013' is not a date or time in the column's format '%Y-%m-%d' \(e.g. 2013-02-01\)"):
+        weather_calendar.sample(10, conditions=["date>=01/02/2013", "date<=13/02/2013"])
+    rows = weather_calendar.sample(50, conditions=["date>=2013-02-01", "date<=2013-02-13T00:00:00"], seed=0)
+    assert rows["date"].between("2013-02-01", "2013-02-13").all()
+
+
 def test_a_time_of_day_on_a_column_of_days_is_refused_at_once(weather_calendar):
     # It was drawn for, 98,000 rows, then refused as a value the model rarely generates.
     with pytest.raises(ParameterError, match="whole units of 'D'"):
