@@ -518,7 +518,10 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
     given = [f"--{name.replace('_', '-')}" for name in ("method", "calibrate")
              if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
     if multiple and given and not (given == ["--method"] and method == "draw"):
-        raise click.UsageError(f"--multiple writes M tables of independent draws (method draw): {' and '.join(given)} do not apply")
+        shown = [f"--method {method}" if flag == "--method" else ("--calibrate" if calibrate else "--no-calibrate") for flag in given]
+        raise click.UsageError(f"--multiple {multiple} writes {multiple} tables of independent draws (method draw): "
+                               f"{' and '.join(shown)} {'does' if len(shown) == 1 else 'do'} not apply; drop "
+                               f"{'it' if len(shown) == 1 else 'them'}")
     _check_table_output(output)
     _check_not_input(output, data, model)
     syn = Synthesizer.load(model, device=device)

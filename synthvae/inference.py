@@ -247,6 +247,12 @@ def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
             f"{where}: complex numbers are not supported; split them into two numeric "
             f"columns (real and imaginary parts)"
         )
+    if isinstance(series.dtype, pd.PeriodDtype):
+        # Learned as their ordinals (months since 1970-01) and sampled as integers before.
+        raise DataError(
+            f"{where}: periods ({series.dtype}) are not supported; convert them to datetimes, "
+            f"e.g. frame[{name!r}].dt.to_timestamp(), or to text with .astype(str)"
+        )
 
 
 def _refuse_infinite(where: str, values: pd.Series, index: pd.Index) -> None:

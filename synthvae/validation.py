@@ -108,6 +108,11 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
             f"{_where(column, source)}: durations (timedelta) are not supported; convert them to "
             f"numbers, e.g. with .dt.total_seconds()"
         )
+    if isinstance(series.dtype, pd.PeriodDtype):
+        raise DataError(
+            f"{_where(column, source)}: periods ({series.dtype}) are not supported; convert them to "
+            f"datetimes, e.g. with .dt.to_timestamp(), or to text with .astype(str)"
+        )
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if series.notna().any():
             raise DataError(f"{_where(column, source)}: expected numbers, found datetimes such as "

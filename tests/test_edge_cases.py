@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import warnings
 import zoneinfo
 
 import numpy as np
@@ -395,3 +396,23 @@ def test_numbers_near_zero_beside_the_largest_floats():
               -2.599121117898557e270, 9553713869435468.0, 9007199254740992.0, 1e-300, 5.978076357798965e16,
               4.057588318313433e16, 0.0]
     _sample_conforms(pd.DataFrame({"x": values, "y": np.arange(11.0)}))
+
+
+def test_a_period_column_is_refused_with_how_to_convert_it():
+    # It was learned as its ordinals (months since 1970-01) and sampled as integers such as 606.
+    rng = np.random.default_rng(0)
+    months = pd.period_range("2020-01", periods=12, freq="M")
+    frame = pd.DataFrame({"a": rng.normal(size=120).round(2), "m": pd.PeriodIndex(rng.choice(months, 120))})
+    with pytest.raises(DataError, match=r"column 'm': periods \(period\[M\]\) are not supported.*to_timestamp"):
+        Synthesizer(epochs=1).fit(frame)
+    syn = Synthesizer(epochs=1, seed=0).fit(frame.assign(m=frame["m"].dt.month))  # a numeric column m
+    with pytest.raises(DataError, match="column 'm': periods"):
+        syn.impute(frame.assign(a=np.nan))
+
+
+def test_an_all_null_column_leaves_no_numpy_warning():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200).round(2), "b": rng.choice(["x", "y"], 200), "m": np.nan})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        infer_schema(frame)

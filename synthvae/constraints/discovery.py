@@ -96,7 +96,8 @@ def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
     values = {}
     for c in columns:
         v = read_numbers(frame[c.name]).to_numpy(dtype=np.float64, na_value=np.nan)
-        if np.isfinite(v[~np.isnan(v)]).all() and np.nanstd(v) > 0:
+        present = v[~np.isnan(v)]
+        if present.size > 1 and np.isfinite(present).all() and present.std() > 0:  # nanstd warned on none
             values[c.name] = v
     columns = [c for c in columns if c.name in values]
     if len(columns) < 2:
