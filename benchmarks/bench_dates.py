@@ -1,0 +1,108 @@
+"""Conditions on the dates of a calendar datetime, measured on seattle_weather (all rows, the
+default fit, seed 0).
+
+1. One date: ``sample(5000, conditions={"date": d})`` for 20 dates drawn at random and 6 at a
+   wave's end (the days of the year where the angle's cosine or sine is at its greatest or
+   least: January 1st, April 1st, July 2nd, October 1st, December 31st), against the model's
+   own rows on that date (``--own`` unconditional rows filtered to it): the largest KS statistic
+   of the numeric columns and weather's total variation distance, and the seconds.
+2. Several dates: seconds for ``--rows`` rows of 2, 10 and 60 dates drawn at random, and of two
+   dates three years and five months apart, with how many rows each date got.
+
+Run: ``python benchmarks/bench_dates.py [--own 3000000] [--rows 20000]``.
+Writes ``benchmarks/results/dates.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import ks_2samp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import load, machine, write_results  # noqa: E402
+
+from synthvae import Synthesizer  # noqa: E402
+
+WAVE_ENDS = ["2012-01-01", "2013-01-01", "2014-04-01", "2014-07-02", "2013-10-01", "2015-12-31"]
+NUMERIC = ["temp_max", "temp_min", "precipitation", "wind"]
+
+
+def one_date(syn: Synthesizer, own: pd.DataFrame, day: pd.Timestamp) -> dict:
+    mine = own[own["date"] == day]
+    started = time.perf_counter()
+    drawn = syn.sample(5000, conditions={"date": str(day.date())}, seed=0)
+    seconds = time.perf_counter() - started
+    shares = mine["weather"].value_counts(normalize=True).sub(drawn["weather"].value_counts(normalize=True), fill_value=0)
+    return {"date": str(day.date()), "own_rows": len(mine), "seconds": seconds,
+            "max_ks": max(float(ks_2samp(mine[c], drawn[c]).statistic) for c in NUMERIC),
+            "weather_tvd": float(shares.abs().sum() / 2)}
+
+
+def several(syn: Synthesizer, dates: list[str], rows: int) -> dict:
+    started = time.perf_counter()
+    try:
+        drawn = syn.sample(rows, conditions={"date": dates}, seed=0)
+    except Exception as error:  # a failure is a result here
+        return {"dates": len(dates), "seconds": time.perf_counter() - started, "failed": str(error)[:200]}
+    counts = drawn["date"].value_counts()
+    return {"dates": len(dates), "seconds": time.perf_counter() - started, "all_on_them": bool(drawn["date"].isin(pd.to_datetime(dates)).all()),
+            "dates_drawn": int(counts.size), "fewest_rows": int(counts.min()), "most_rows": int(counts.max())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--own", type=int, default=3_000_000, help="Unconditional rows the model's own rows on a date come from.")
+    parser.add_argument("--rows", type=int, default=20_000, help="Rows of each request for several dates.")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    data = load("seattle_weather")
+    started = time.perf_counter()
+    syn = Synthesizer(seed=0).fit(data)
+    fit_seconds = time.perf_counter() - started
+    syn.sample(10, conditions={"date": "2013-05-01"}, seed=0)  # the conditional prior, fitted on first use
+    own = syn.sample(args.own, seed=11)
+    days = pd.date_range("2012-01-01", "2015-12-31", freq="D")
+    picked = list(days[np.random.default_rng(0).choice(len(days), 20, replace=False)]) + [pd.Timestamp(d) for d in WAVE_ENDS]
+    singles = pd.DataFrame([one_date(syn, own, day) for day in picked])
+    sets = []
+    for k in (2, 10, 60):
+        dates = list(days[np.random.default_rng(k).choice(len(days), k, replace=False)].strftime("%Y-%m-%d"))
+        sets.append({"request": f"{k} dates at random", **several(syn, dates, args.rows)})
+    sets.append({"request": "2012-01-01 and 2015-06-01", **several(syn, ["2012-01-01", "2015-06-01"], args.rows)})
+    unconditional = time.perf_counter()
+    syn.sample(args.rows, seed=0)
+    unconditional = time.perf_counter() - unconditional
+
+    lines = ["# Conditions on dates (seattle_weather, calendar datetime)", "",
+             f"Default fit ({fit_seconds:.1f} s), seed 0; the model's own rows on a date: {args.own:,} unconditional rows "
+             "filtered to it. One date: 5,000 rows.", "",
+             "| date | own rows | largest numeric KS | weather TVD | seconds |", "| --- | ---: | ---: | ---: | ---: |"]
+    for row in singles.itertuples():
+        lines.append(f"| {row.date}{' (wave end)' if row.date in WAVE_ENDS else ''} | {row.own_rows:,} | {row.max_ks:.3f} | "
+                     f"{row.weather_tvd:.3f} | {row.seconds:.3f} |")
+    lines += ["", f"Median / mean / worst largest KS: {singles.max_ks.median():.3f} / {singles.max_ks.mean():.3f} / "
+                  f"{singles.max_ks.max():.3f}; weather TVD median / mean: {singles.weather_tvd.median():.3f} / "
+                  f"{singles.weather_tvd.mean():.3f}; median seconds {singles.seconds.median():.3f}.", "",
+              f"Several dates, {args.rows:,} rows (unconditional: {unconditional:.3f} s):", "",
+              "| request | seconds | rows on the dates | dates drawn | fewest / most rows a date |", "| --- | ---: | --- | ---: | --- |"]
+    for s in sets:
+        if "failed" in s:
+            lines.append(f"| {s['request']} | {s['seconds']:.2f} | failed: {s['failed']} | | |")
+        else:
+            lines.append(f"| {s['request']} | {s['seconds']:.2f} | {s['all_on_them']} | {s['dates_drawn']} | "
+                         f"{s['fewest_rows']:,} / {s['most_rows']:,} |")
+    lines += ["", f"Machine: {machine()}"]
+    write_results("dates", {"fit_seconds": fit_seconds, "own_rows": args.own, "one_date": singles.to_dict("records"),
+                            "several_dates": sets, "unconditional_seconds": unconditional, "machine": machine()}, lines)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
