@@ -158,14 +158,19 @@ def _as_list(value: Any, name: str) -> list:
 
 def _parse_text(text: str, schema: Schema) -> tuple[str, str, str]:
     """``"age>=40"`` -> ``("age", ">=", "40")``; the longest schema name wins (names may hold ``<``).
-    Spaces around the condition are ignored (a shell may leave them)."""
+    Spaces around the condition, the operator and the value are ignored (a shell may leave
+    them); a name or a value in quotes or backticks (`` ` spaced `="a b "``) is taken as
+    written, spaces and all (a column or category with edge spaces could not be named)."""
     text = text.strip()
     for name in sorted(schema.names, key=len, reverse=True):
-        if text.startswith(name):
-            rest = text[len(name) :].lstrip()
-            for op in _OPERATORS:
-                if rest.startswith(op):
-                    return name, op, rest[len(op) :].strip()
+        for form in (name, f"`{name}`", f"'{name}'", f'"{name}"'):
+            if text.startswith(form):
+                rest = text[len(form) :].lstrip()
+                for op in _OPERATORS:
+                    if rest.startswith(op):
+                        value = rest[len(op) :].strip()
+                        quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "`'\""
+                        return name, op, value[1:-1] if quoted else value
     match = re.match(r"^\s*(.+?)\s*(>=|<=|==|!=|=|>|<)", text)
     if match is None:
         raise ParameterError(f"cannot read condition {text!r}: write COLUMN=VALUE, or COLUMN>=VALUE (also >, <, <=, !=)")

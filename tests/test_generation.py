@@ -45,6 +45,19 @@ def test_conditions_parse_text_and_mapping_alike(fitted_penguins):
     assert (from_map[1].low, from_map[1].high, from_map[1].high_strict) == (4000.0, 5000.0, True)
 
 
+def test_text_conditions_take_names_and_values_with_edge_spaces_in_quotes():
+    # Text conditions were stripped, so a column " spaced " could not be named (the error's own
+    # "did you mean ' spaced '?" failed) and "m= x" meant category "x", never " x" (review).
+    from synthvae.schema import Column, ColumnKind, Schema
+
+    schema = Schema([Column(" spaced ", ColumnKind.CATEGORICAL, categories=("s", "t")),
+                     Column("m", ColumnKind.CATEGORICAL, categories=(" x", "x", "x "))])
+    assert parse_conditions(["' spaced '=s"], schema)[0] == parse_conditions({" spaced ": "s"}, schema)[0]
+    assert parse_conditions(["` spaced ` = 't'"], schema)[0].values == ("t",)
+    assert parse_conditions(["m=' x'", 'm="x "'], schema)[0].values == (" x", "x ")
+    assert parse_conditions(["m = x"], schema)[0].values == ("x",)  # unquoted: spaces around are a shell's
+
+
 def test_boolean_conditions_take_the_usual_spellings():
     from synthvae.schema import Column, ColumnKind, Schema
 
