@@ -135,11 +135,12 @@ class Generator:
         found = {}
         for condition in exact:
             spans = self.preprocessor.layout_.for_column(condition.column)
-            if len(spans) != 1 or spans[0].kind is not SpanKind.CONTINUOUS:
-                continue
             codec = self.codec_of[condition.column]
+            # Numbers only: a timestamp's value is a Timestamp, its grid in the codec's units.
+            if len(spans) != 1 or spans[0].kind is not SpanKind.CONTINUOUS or codec.column.kind is not ColumnKind.NUMERIC:
+                continue
             ends = condition.stands_for
-            step = codec._grid_step() if ends is None and hasattr(codec, "_grid_step") else None
+            step = codec.grid_step() if ends is None else None
             value = condition.values[0]
             if step is not None and value is not None and not pd.isna(value):
                 ends = (float(value) - step / 2, float(value) + step / 2)
@@ -358,8 +359,9 @@ class Generator:
                 states.append(state)
             cells = self.model.cell_log_likelihood(known_x[row], recon[:, columns], columns)
             for column, (low, high) in (intervals or {}).items():
-                at = int(torch.nonzero(columns == column)[0, 0])
-                cells[:, at] = _log_interval(recon[:, column], self._sigma_of[column], low, high)
+                at = torch.nonzero(columns == column)
+                if at.numel():  # a cell no row shows has no weight
+                    cells[:, int(at[0, 0])] = _log_interval(recon[:, column], self._sigma_of[column], low, high)
             weights.append((cells * known_weight[row]).sum(1))
             outputs.append(recon)
         if stop is None:

@@ -265,6 +265,17 @@ def test_a_date_at_a_waves_end_is_drawn_as_the_model_draws_it(weather_calendar):
         assert shares.abs().sum() / 2 < 0.15, day
 
 
+def test_one_date_of_a_timestamp_column_and_an_integer_value_are_drawn(weather):
+    # The interval a pinned value stands for is a number's: a timestamp's exact date crashed
+    # ("float() argument must be ... not 'Timestamp'") when it was taken for one.
+    syn = Synthesizer(datetime_encoding="timestamp", epochs=5, seed=0).fit(weather)
+    rows = syn.sample(50, conditions={"date": "2013-05-01", "weather": "rain"}, seed=0)
+    assert (rows["date"] == pd.Timestamp("2013-05-01")).all() and (rows["weather"] == "rain").all()
+    counts = pd.DataFrame({"n": np.arange(600) % 7, "x": np.random.default_rng(0).normal(size=600)})
+    drawn = Synthesizer(epochs=5, seed=0).fit(counts).sample(40, conditions={"n": 6}, seed=0)
+    assert (drawn["n"] == 6).all()
+
+
 def test_few_dates_of_a_small_table_are_not_categories():
     # 40 rows of random days are 38 days of the year, not a monthly pattern: as categories every
     # sampled date fell on a training day and other dates were refused as conditions.

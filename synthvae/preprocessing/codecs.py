@@ -359,7 +359,7 @@ class _RealValuedCodec(ColumnCodec):
     def _value_to_float(self, value: Any) -> float:
         return real_value(value, self.column)
 
-    def _grid_step(self) -> float | None:
+    def grid_step(self) -> float | None:
         """Spacing of the sampled values (1 for integers, 10**-decimals), ``None`` if continuous."""
         return None
 
@@ -368,7 +368,7 @@ class _RealValuedCodec(ColumnCodec):
         column's range."""
         low = -np.inf if condition.low is None else self._value_to_float(condition.low)
         high = np.inf if condition.high is None else self._value_to_float(condition.high)
-        step = self._grid_step()
+        step = self.grid_step()
         if step is None:
             if condition.low_strict:
                 low = np.nextafter(low, np.inf)
@@ -405,7 +405,7 @@ class _RealValuedCodec(ColumnCodec):
         # A grid point stands for the values that round to it: a range of grid points holds
         # the training mass from half a step below its first to half a step above its last
         # (so a range of one day, or 2974 < x < 2976, holds 2975's rows).
-        half = (self._grid_step() or 0.0) / 2
+        half = (self.grid_step() or 0.0) / 2
         if self.transform_.mass_between(low - half, high + half) <= 1e-12:
             raise ParameterError(
                 f"condition {condition.describe()}: no training value of column {self.column.name!r} lies "
@@ -424,7 +424,7 @@ class _RealValuedCodec(ColumnCodec):
                 f"({self._show(self.low_)} to {self._show(self.high_)})"
             )
         values = values[~outside]
-        step = self._grid_step()
+        step = self.grid_step()
         if step is not None:
             off_grid = ~np.isclose(np.round(values / step) * step, values)
             if off_grid.any():
@@ -516,7 +516,7 @@ class NumericCodec(_RealValuedCodec):
     def as_sampled(self, series: pd.Series) -> pd.Series:
         return series.astype("Int64") if self.column.is_integer else series.astype("float64")
 
-    def _grid_step(self) -> float | None:
+    def grid_step(self) -> float | None:
         if self.column.is_integer:
             return 1.0
         return None if self.column.decimals is None else 10.0 ** -self.column.decimals
@@ -582,7 +582,7 @@ class DatetimeCodec(_RealValuedCodec):
     def _bounds(self):
         return tuple(None if v is None else self._value_to_float(v) for v in (self.column.min, self.column.max))
 
-    def _grid_step(self) -> float | None:
+    def grid_step(self) -> float | None:
         return 1.0
 
     def _show(self, value: float) -> str:
