@@ -6,8 +6,9 @@ default fit, seed 0).
    least: January 1st, April 1st, July 2nd, October 1st, December 31st), against the model's
    own rows on that date (``--own`` unconditional rows filtered to it): the largest KS statistic
    of the numeric columns and weather's total variation distance, and the seconds.
-2. Several dates: seconds for ``--rows`` rows of 2, 10 and 60 dates drawn at random, and of two
-   dates three years and five months apart, with how many rows each date got.
+2. Several dates: seconds for ``--rows`` rows of 2, 10 and 60 dates drawn at random, of two
+   dates three years and five months apart, and of 10 and 200 consecutive dates from
+   2013-03-01, with how many rows each date got.
 
 Run: ``python benchmarks/bench_dates.py [--own 3000000] [--rows 20000]``.
 Writes ``benchmarks/results/dates.{json,md}``.
@@ -76,6 +77,9 @@ def main() -> None:
         dates = list(days[np.random.default_rng(k).choice(len(days), k, replace=False)].strftime("%Y-%m-%d"))
         sets.append({"request": f"{k} dates at random", **several(syn, dates, args.rows)})
     sets.append({"request": "2012-01-01 and 2015-06-01", **several(syn, ["2012-01-01", "2015-06-01"], args.rows)})
+    for k in (10, 200):
+        consecutive = list(pd.date_range("2013-03-01", periods=k).strftime("%Y-%m-%d"))
+        sets.append({"request": f"{k} consecutive dates", **several(syn, consecutive, args.rows)})
     unconditional = time.perf_counter()
     syn.sample(args.rows, seed=0)
     unconditional = time.perf_counter() - unconditional

@@ -820,8 +820,13 @@ def _log_interval(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: flo
     upper = a > 0  # mirror: P(a <= Z <= b) = P(-b <= Z <= -a)
     a, b = torch.where(upper, -b, a), torch.where(upper, -a, b)
     top, bottom = torch.special.log_ndtr(b), torch.special.log_ndtr(a)
-    gap = torch.clamp(bottom - top, max=-1e-12)
-    return (top + torch.log1p(-torch.exp(gap))).to(mean.dtype)
+    wide = top + torch.log1p(-torch.exp(torch.clamp(bottom - top, max=-1e-300)))
+    # Narrower than a thousandth of a standard deviation: the density at the middle times the
+    # width (the difference of the two tails loses its digits there; an empty interval is -inf).
+    width = b - a
+    middle = (a + b) / 2
+    narrow = -0.5 * middle**2 - 0.9189385332046727 + torch.log(width)  # log(2 pi) / 2
+    return torch.where(width < 1e-3, narrow, wide).to(mean.dtype)
 
 
 def _effective_size(log_weights: torch.Tensor) -> float:

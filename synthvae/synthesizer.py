@@ -174,11 +174,14 @@ def _with_autograd(method: Callable) -> Callable:
 STREAM_BYTES = 512 * 2**20  # files larger than this on disk are streamed by default
 # A set of values drawn one value at a time (Synthesizer._by_value): at most this many values;
 # its pilot draws rounds of at least this many rows (at most 16 times as many) until this many a
-# value (at least 400) meet the conditions or this many are drawn.
+# value (at least 400) meet the conditions or this many are drawn; a set whose draws meet it at
+# least this often in the first round is not split unless it has at most this many values.
 _SPLIT_MOST_VALUES = 256
 _SPLIT_PILOT_ROWS = 1024
-_SPLIT_PILOT_KEPT = 20
+_SPLIT_PILOT_KEPT = 50
 _SPLIT_PILOT_DRAWS = 131_072
+_SPLIT_BELOW = 0.05
+_SPLIT_FEW = 16
 _STREAM_BUFFER = 65_536  # rows of a streamed fit's shuffle buffer
 
 
@@ -1137,7 +1140,13 @@ class Synthesizer:
         20,000 rows. Each value's rows are drawn given that value alone instead, as many as the
         value's share of the rows that meet the conditions, measured on a pilot of the model's
         own draws given the whole set (until :data:`_SPLIT_PILOT_KEPT` a value meet them, at
-        least 400, or :data:`_SPLIT_PILOT_DRAWS` are drawn).
+        least 2,000, or :data:`_SPLIT_PILOT_DRAWS` are drawn). A set of more than
+        :data:`_SPLIT_FEW` values whose draws the pilot's first round keeps at least
+        :data:`_SPLIT_BELOW` of (consecutive dates, whose arc is short) is not split: its draws
+        stay, in the model's own shares and at no more cost (a review found 200 consecutive dates
+        8x slower split, their shares off by up to 40% from a pilot of 20 rows a date). A few
+        values are split even so: flights' two hours of two days kept half the draws, and took
+        20.2 s for 5,000 rows, 3.4 s split.
 
         Args:
             draw: ``draw(k, generator, rng)``: ``k`` rows of the user's table given the whole
@@ -1154,35 +1163,38 @@ class Synthesizer:
             loose = {hint.column for _, hint in self.constraints_.hints([condition], ranges) if not hint.is_exact}
             if len(loose) < 2:  # a set on one learned column is drawn value by value already
                 continue
-            kept, per_value = [], []
-            for value in values:  # each value pins every learned column, or the set is not split
+            # The pilot first: where it keeps the set's draws, no value's conditions are needed
+            # (200 consecutive dates took 3.9 s to build them, 0.4 s to draw).
+            pilot = self._pilot_shares(condition, values, residual, draw, streams)
+            if pilot is None:
+                return None
+            kept, per_value, shares = [], [], []
+            for value, share in zip(values, pilot):
                 one = replace(condition, values=(value,))
                 try:
                     if not all(hint.is_exact for _, hint in self.constraints_.hints([one], ranges)):
-                        break
+                        return None  # a value that pins no learned column: the set as it is
                     mine = [one if c is condition else c for c in parsed]
                     own, rest = self.constraints_.split_conditions(mine)
                     per_value.append(self._steered(own, rest) or own)
-                    kept.append(value)
                 except ParameterError:  # a value no sampled row can have: left out, as the set's hints do
                     continue
-            else:
-                if len(kept) < 2:
-                    continue
-                shares = self._pilot_shares(condition, kept, residual, draw, streams)
-                if shares is None:
-                    return None
-                return _ValueSplit(shares, per_value)
+                kept.append(value)
+                shares.append(share)
+            if len(kept) < 2 or not sum(shares):
+                return None
+            return _ValueSplit(np.asarray(shares) / sum(shares), per_value)
         return None
 
     def _pilot_shares(self, condition: Condition, values: list, residual: list[Condition],
                       draw: Callable[[int, torch.Generator, np.random.Generator], pd.DataFrame],
                       streams: tuple[torch.Generator, np.random.Generator]) -> np.ndarray | None:
         """Each value's share of the pilot rows that meet every residual condition (see
-        :meth:`_by_value`); ``None`` when none does."""
+        :meth:`_by_value`); ``None`` when none does, or when the first round's draws meet them
+        often enough to be kept as they are."""
         generator, rng = streams
         counts, drawn, ask = np.zeros(len(values), dtype=np.int64), 0, _SPLIT_PILOT_ROWS
-        wanted = max(400, _SPLIT_PILOT_KEPT * len(values))
+        wanted = max(2000, _SPLIT_PILOT_KEPT * len(values))
         while counts.sum() < wanted and drawn < _SPLIT_PILOT_DRAWS:
             frame = draw(ask, generator, rng)
             drawn += ask
@@ -1192,6 +1204,8 @@ class Synthesizer:
             met = frame.loc[ok, condition.column]
             for i, value in enumerate(values):
                 counts[i] += int(self.constraints_.meets(met.to_frame(), replace(condition, values=(value,))).sum())
+            if drawn == ask and len(values) > _SPLIT_FEW and counts.sum() >= _SPLIT_BELOW * drawn:
+                return None
             # Enough for the rest at the share met so far (plus 20%), in rounds of a bounded size.
             share = max(counts.sum(), 1) / drawn
             ask = int(min(_SPLIT_PILOT_DRAWS - drawn, 16 * _SPLIT_PILOT_ROWS, max(_SPLIT_PILOT_ROWS, 1.2 * (wanted - counts.sum()) / share)))
