@@ -1044,8 +1044,8 @@ class Synthesizer:
                 return frame
             return self.preprocessor_.reverse_transform(self._sample_matrix(rows, generator), rng)
 
-        by_value = self._by_value(parsed, residual, lambda k, g, r: self.constraints_.reverse(
-            model_rows(k, model_conditions, g, r)), self._side_streams(base_seed))
+        by_value = self._by_value(int(n), parsed, residual, lambda k, g, r: self.constraints_.reverse(
+            model_rows(k, model_conditions, g, r)), self._side_streams(base_seed)) if n else None
 
         def draw(rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
             """``rows`` rows of the user's table, before the check of rules and conditions."""
@@ -1128,7 +1128,7 @@ class Synthesizer:
             return None
         return [steered.get(c.column, c) for c in model_conditions] + [h for column, h in steered.items() if column not in given]
 
-    def _by_value(self, parsed: list[Condition], residual: list[Condition],
+    def _by_value(self, n: int, parsed: list[Condition], residual: list[Condition],
                   draw: Callable[[int, torch.Generator, np.random.Generator], pd.DataFrame],
                   streams: tuple[torch.Generator, np.random.Generator]) -> "_ValueSplit | None":
         """A set of values on a rebuilt column that the model draws one value at a time, or
@@ -1140,7 +1140,8 @@ class Synthesizer:
         20,000 rows. Each value's rows are drawn given that value alone instead, as many as the
         value's share of the rows that meet the conditions, measured on a pilot of the model's
         own draws given the whole set (until :data:`_SPLIT_PILOT_KEPT` a value meet them, at
-        least 2,000, or :data:`_SPLIT_PILOT_DRAWS` are drawn). A set of more than
+        least 2,000 but no more than 10 a row asked for when that is more than 200, or
+        :data:`_SPLIT_PILOT_DRAWS` are drawn: 3 rows of two far-apart dates took 6 s). A set of more than
         :data:`_SPLIT_FEW` values whose draws the pilot's first round keeps at least
         :data:`_SPLIT_BELOW` of (consecutive dates, whose arc is short) is not split: its draws
         stay, in the model's own shares and at no more cost (a review found 200 consecutive dates
@@ -1165,7 +1166,7 @@ class Synthesizer:
                 continue
             # The pilot first: where it keeps the set's draws, no value's conditions are needed
             # (200 consecutive dates took 3.9 s to build them, 0.4 s to draw).
-            pilot = self._pilot_shares(condition, values, residual, draw, streams)
+            pilot = self._pilot_shares(n, condition, values, residual, draw, streams)
             if pilot is None:
                 return None
             kept, per_value, shares = [], [], []
@@ -1186,7 +1187,7 @@ class Synthesizer:
             return _ValueSplit(np.asarray(shares) / sum(shares), per_value)
         return None
 
-    def _pilot_shares(self, condition: Condition, values: list, residual: list[Condition],
+    def _pilot_shares(self, n: int, condition: Condition, values: list, residual: list[Condition],
                       draw: Callable[[int, torch.Generator, np.random.Generator], pd.DataFrame],
                       streams: tuple[torch.Generator, np.random.Generator]) -> np.ndarray | None:
         """Each value's share of the pilot rows that meet every residual condition (see
@@ -1194,7 +1195,7 @@ class Synthesizer:
         often enough to be kept as they are."""
         generator, rng = streams
         counts, drawn, ask = np.zeros(len(values), dtype=np.int64), 0, _SPLIT_PILOT_ROWS
-        wanted = max(2000, _SPLIT_PILOT_KEPT * len(values))
+        wanted = min(max(2000, _SPLIT_PILOT_KEPT * len(values)), max(200, 10 * n))
         while counts.sum() < wanted and drawn < _SPLIT_PILOT_DRAWS:
             frame = draw(ask, generator, rng)
             drawn += ask
