@@ -174,8 +174,9 @@ def _with_autograd(method: Callable) -> Callable:
 STREAM_BYTES = 512 * 2**20  # files larger than this on disk are streamed by default
 # A set of values drawn one value at a time (Synthesizer._by_value): at most this many values;
 # its pilot draws rounds of at least this many rows (at most 16 times as many) until this many a
-# value (at least 400) meet the conditions or this many are drawn; a set whose draws meet it at
-# least this often in the first round is not split unless it has at most this many values.
+# value (at least 2,000; at most 10 a row asked for, above 200) meet the conditions or this many
+# are drawn; a set whose draws meet it at least this often in the first round is not split unless
+# it has at most this many values.
 _SPLIT_MOST_VALUES = 256
 _SPLIT_PILOT_ROWS = 1024
 _SPLIT_PILOT_KEPT = 50
@@ -1290,15 +1291,15 @@ class Synthesizer:
     def _batch_streams(self, seed: int, batch: int) -> tuple[torch.Generator, np.random.Generator]:
         """The torch and numpy streams of batch ``batch`` of a call seeded ``seed``: the seed's
         own for batch 0, its ``batch``-th child sequence after that."""
-        sequence = np.random.SeedSequence(seed, spawn_key=(batch,) if batch else ())
-        torch_seed, numpy_seed = sequence.generate_state(2)
-        generator = torch.Generator(device=self.device_).manual_seed(int(torch_seed))
-        return generator, np.random.default_rng(int(numpy_seed))
+        return self._streams(np.random.SeedSequence(seed, spawn_key=(batch,) if batch else ()))
 
     def _side_streams(self, seed: int) -> tuple[torch.Generator, np.random.Generator]:
         """The torch and numpy streams of a call's work before its batches (the same in every
         shard of it), apart from every batch's (see :meth:`_batch_streams`)."""
-        sequence = np.random.SeedSequence(seed, spawn_key=(0, 1))
+        return self._streams(np.random.SeedSequence(seed, spawn_key=(0, 1)))
+
+    def _streams(self, sequence: np.random.SeedSequence) -> tuple[torch.Generator, np.random.Generator]:
+        """A torch and a numpy stream seeded from ``sequence``."""
         torch_seed, numpy_seed = sequence.generate_state(2)
         return torch.Generator(device=self.device_).manual_seed(int(torch_seed)), np.random.default_rng(int(numpy_seed))
 
