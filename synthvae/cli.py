@@ -387,6 +387,9 @@ def _check_table_output(output: str) -> None:
     help="COL=VALUE, COL>=VALUE (also >, <, <=, !=); repeatable: values of one column combine "
     "by union, bounds and != by intersection (-c 'a!=x' -c 'a!=y': neither). Every row satisfies all of them.",
 )
+@click.option("--guidance", type=click.FloatRange(min=1), default=1.0, show_default=True,
+              help="With a COL=VALUE condition: above 1, rows more typical of its value (classifier "
+              "guidance; 1: the model's own distribution given it).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="Rows drawn and written at a time (memory); the rows for a seed depend on it.")
 @click.option("--rows-per-file", type=click.IntRange(min=1),
@@ -397,7 +400,7 @@ def _check_table_output(output: str) -> None:
 @_seed_option
 @_device_option
 @_library_errors
-def sample_command(model, rows, output, conditions, batch_size, rows_per_file, shard, seed, device) -> None:
+def sample_command(model, rows, output, conditions, guidance, batch_size, rows_per_file, shard, seed, device) -> None:
     """Sample synthetic rows from MODEL and write them to a Parquet or CSV file (or folder),
     batch by batch: memory stays flat at any row count.
 
@@ -421,7 +424,7 @@ def sample_command(model, rows, output, conditions, batch_size, rows_per_file, s
     started = time.perf_counter()
     written = syn.sample_to(
         output, rows, seed=seed, conditions=list(conditions) or None, batch_size=batch_size,
-        rows_per_file=rows_per_file, shard=shard_pair,
+        rows_per_file=rows_per_file, shard=shard_pair, guidance=guidance,
     )
     seconds = time.perf_counter() - started
     what = f"shard {shard} of {rows} rows" if shard_pair else f"{rows} rows"
@@ -447,6 +450,8 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("--balance", is_flag=True, help="Add synthetic rows of each class until every class is as large as the largest.")
 @click.option("--rows", "n_rows", type=click.IntRange(min=0), help="Add this many synthetic rows.")
 @click.option("--ratio", type=click.FloatRange(min=0), help="Add RATIO times as many synthetic rows as real ones.")
+@click.option("--guidance", type=click.FloatRange(min=1), default=1.0, show_default=True,
+              help="With --target: above 1, each class's synthetic rows more typical of the class (see Synthesizer.augment).")
 @click.option("--marker-column", default="synthetic", show_default=True, help="Boolean column saying which rows are synthetic.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs when fitting.")
 @_balance_option
@@ -457,7 +462,7 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
-def augment_command(data, output, model_path, schema_path, target, balance, n_rows, ratio, marker_column, epochs,
+def augment_command(data, output, model_path, schema_path, target, balance, n_rows, ratio, guidance, marker_column, epochs,
                     categorical_balance, datetime_encoding, categorical_head, autoregressive, seed, device, quiet) -> None:
     """Write DATA plus synthetic rows (from --model, or a model fitted on DATA) to OUTPUT.
 
@@ -478,7 +483,8 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
                               datetime_encoding=datetime_encoding, seed=seed, device=device).fit(table, callback=bar)
         finally:
             bar.close()
-    frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed)
+    frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed,
+                         guidance=guidance)
     write_table(frame, output, datetime_formats(syn.schema_))
     added = int(frame[marker_column].sum())
     click.echo(f"wrote {len(frame)} rows ({len(frame) - added} real, {added} synthetic) to {output}", err=True)

@@ -99,6 +99,11 @@ class Generator:
             0.887 / 0.906 of the cells at 1 / 1.2 / 1.4 on churn, 0.877 / 0.897 / 0.911 on
             german_credit (real held-out rows 0.837 / 0.870 / 0.894 and 0.858 / 0.891 / 0.905);
             the best guess's RMSE moved within 0.01 (churn 0.729, german_credit 0.925-0.927).
+        guidance: The known cells' likelihood enters the importance weights raised to this
+            power: latents are drawn from ``p(z) p(known cells | z) ** guidance``, as classifier
+            guidance does in diffusion models (Dhariwal & Nichol, 2021). 1 is the model's own
+            conditional; above 1 the rows are more typical of the known cells (a class's rows
+            further from the other classes), at the cost of its spread.
     """
 
     preprocessor: TablePreprocessor
@@ -110,6 +115,7 @@ class Generator:
     pool_draws: float = 1.5
     defensive_share: float = 0.5
     widen: float = 1.25
+    guidance: float = 1.0
 
     def __post_init__(self) -> None:
         layout = self.preprocessor.layout_
@@ -264,7 +270,7 @@ class Generator:
             log_q = logsumexp(logs + torch.log(proposal.weights), dim=1)
             log_p = logsumexp(logs[:, own:] + log_prior_weights, dim=1)
             cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop, intervals=intervals)
-            log_w = log_p + cells - log_q
+            log_w = log_p + self.guidance * cells - log_q
             if conditions:
                 ok, values = self._check(self._noisy(recon, generator, checked), conditions, rng)
                 rows = np.flatnonzero(ok)
@@ -319,7 +325,7 @@ class Generator:
         z, _, log_q, log_p = self.prior.sample(xs, ss, draws, generator, self.coordinate_prior, self.defensive_share, self.widen)
         rows, _, d = z.shape
         cells, outputs = self._cells(xs, ss, z.reshape(-1, d), draws, generator, adjust, intervals=intervals)
-        return z, log_p + cells.view(rows, draws) - log_q, outputs
+        return z, log_p + self.guidance * cells.view(rows, draws) - log_q, outputs
 
     def _cells(self, xs: torch.Tensor, ss: torch.Tensor, z: torch.Tensor, draws: int, generator, adjust=None,
                stop: int | None = None, intervals: dict[int, tuple[float, float]] | None = None):

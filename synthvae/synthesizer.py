@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import collections
+import functools
 import logging
 import os
 import re
@@ -947,6 +947,7 @@ class Synthesizer:
         conditions: ConditionsLike = None,
         seed: int | None = None,
         batch_size: int = 50_000,
+        guidance: float = 1.0,
     ) -> pd.DataFrame:
         """Draw ``n`` synthetic rows, optionally all satisfying ``conditions``.
 
@@ -964,6 +965,13 @@ class Synthesizer:
                 by the synthesizer's ``seed``, so successive calls differ but a fresh run repeats.
             batch_size: Rows decoded per batch: bounds memory. The draws are made batch by batch,
                 so the rows for a seed depend on it too: keep it fixed to reproduce a sample.
+            guidance: How typical of the conditions the rows are. 1 (default): the model's
+                own distribution given them. Above 1, the likelihood of the conditions' single
+                values (``col=value``, one category or number) is raised to this power when the
+                rows' latents are drawn, as classifier guidance does: rows of a class lie further
+                from the other classes, at the cost of the class's spread (see :meth:`augment`).
+                Ranges and sets of values are met by a check, which guidance leaves as it is;
+                it needs at least one single-value condition.
 
         Returns:
             Exactly ``n`` rows with exactly the schema's columns, order and dtypes.
@@ -973,7 +981,7 @@ class Synthesizer:
                 category, empty range, values the training data never had).
         """
         self._check_sample_memory(n, batch_size, whole=True)
-        frames = list(self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size))
+        frames = list(self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, guidance=guidance))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _check_sample_memory(self, n: int, batch_size: int, whole: bool) -> None:
@@ -994,6 +1002,7 @@ class Synthesizer:
         seed: int | None = None,
         batch_size: int = 50_000,
         shard: tuple[int, int] | None = None,
+        guidance: float = 1.0,
     ) -> Iterator[pd.DataFrame]:
         """Draw ``n`` synthetic rows as consecutive tables of at most ``batch_size`` rows, with
         memory bounded by one batch whatever ``n`` is (see :meth:`sample_to` to write them).
@@ -1020,17 +1029,23 @@ class Synthesizer:
             table when ``n`` is 0).
         """
         self._check_sample_memory(n, batch_size, whole=False)
+        if not _is_number(guidance, 1):
+            raise ParameterError(f"guidance must be a finite number of at least 1 (1: the model's own conditional), got {guidance!r}")
         parsed = parse_conditions(conditions, self.schema_)
+        if guidance != 1 and not any(c.is_exact for c in parsed):
+            given = f"the conditions given ({', '.join(c.describe() for c in parsed)}) name none" if parsed else "no condition was given"
+            raise ParameterError(f"guidance={guidance!r} weighs the values of single-value conditions (e.g. churn=yes), and "
+                                 f"{given}; give one, or leave guidance at 1")
         model_conditions, residual = self.constraints_.split_conditions(parsed)
         names = self.preprocessor_.schema.names
-        parts = self._generator() if model_conditions else None  # refuses a model without a conditional prior
+        parts = self._generator(guidance) if model_conditions else None  # refuses a model without a conditional prior
         for condition in model_conditions:  # impossible conditions fail before any work
             self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
         for condition in residual:  # a rebuilt column's range is its schema's: beyond it, refuse now
             _check_within_bounds(condition, self.schema_[condition.column])
         steered = self._steered(model_conditions, residual)
         if steered is not None:
-            parts = parts or self._generator()
+            parts = parts or self._generator(guidance)
         model_conditions = steered or model_conditions
         first, stop = self._shard_batches(n, batch_size, shard)
         base_seed = self._resolve_seed(seed)
@@ -1223,6 +1238,7 @@ class Synthesizer:
         batch_size: int = 50_000,
         rows_per_file: int | None = None,
         shard: tuple[int, int] | None = None,
+        guidance: float = 1.0,
     ) -> Path:
         """Draw ``n`` rows straight into Parquet or CSV, one batch at a time: memory stays that
         of one batch at any ``n``. The output holds exactly the rows of ``sample`` with the same
@@ -1253,11 +1269,11 @@ class Synthesizer:
         if rows_per_file is not None and shard is not None:
             raise ParameterError("give rows_per_file or shard, not both (each shard writes one file)")
         if rows_per_file is None and shard is None:
-            batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
+            batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, guidance=guidance)
             return write_tables(batches, path, datetime_formats(self.schema_))[0]
         suffix = ".csv" if path.name.lower().endswith(".csv") else ".parquet"
         if shard is not None:
-            batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, shard=shard)
+            batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, shard=shard, guidance=guidance)
             index, count = (int(v) for v in shard)
             if path.exists() and not path.is_dir():
                 raise DataError(f"cannot write shards into {str(path)!r}: it is a file; give a folder")
@@ -1272,7 +1288,7 @@ class Synthesizer:
             return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}", datetime_formats(self.schema_))[0]
         _check_count("rows_per_file", rows_per_file, minimum=1)
         _check_replaceable(path)
-        batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size)
+        batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, guidance=guidance)
         with atomic_folder(path) as folder:
             for number, group in enumerate(_row_files(batches, int(rows_per_file))):
                 write_tables(group, folder / f"part-{number:05d}{suffix}", datetime_formats(self.schema_))
@@ -1322,13 +1338,13 @@ class Synthesizer:
             )
         return index * total // count, (index + 1) * total // count
 
-    def _generator(self) -> Generator:
+    def _generator(self, guidance: float = 1.0) -> Generator:
         if getattr(self, "conditional_", None) is None:
             raise NotFittedError(
                 "this model has no conditional prior, which conditional sampling, augment and impute "
                 "need: fit with Synthesizer(conditional=True) (the default)"
             )
-        return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_)
+        return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_, guidance=float(guidance))
 
     # ------------------------------------------------------- beyond sampling
     def augment(
@@ -1341,6 +1357,7 @@ class Synthesizer:
         ratio: float | None = None,
         marker: str = "synthetic",
         seed: int | None = None,
+        guidance: float = 1.0,
     ) -> pd.DataFrame:
         """The real rows plus synthetic ones, with a boolean column ``marker`` saying which is which.
 
@@ -1384,6 +1401,11 @@ class Synthesizer:
             raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
         if balance and target is None:
             raise ParameterError("balancing (balance=True, --balance) needs a target column: name it (target=, --target)")
+        if not _is_number(guidance, 1):
+            raise ParameterError(f"guidance must be a finite number of at least 1 (1: the model's own conditional), got {guidance!r}")
+        if guidance != 1 and target is None:
+            raise ParameterError("guidance (--guidance) steers each class's synthetic rows, so it needs a target column: "
+                                 "name it (target=, --target), or leave guidance at 1")
         if target is not None and self.schema_[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
             # Each distinct value would be a class: 1,959 "classes" of churn's day minutes, every
             # synthetic row pinned to an exact real value.
@@ -1415,7 +1437,7 @@ class Synthesizer:
         else:
             streams = np.random.SeedSequence(seed if seed is not None else int(self._sample_rng.integers(0, 2**63 - 1)))
             parts = [
-                self.sample(count, conditions={target: [value]}, seed=int(child.generate_state(1)[0]))
+                self.sample(count, conditions={target: [value]}, seed=int(child.generate_state(1)[0]), guidance=guidance)
                 for (value, count), child in zip(counts.items(), streams.spawn(len(counts)))
             ]
             synthetic = pd.concat(parts, ignore_index=True) if parts else self.sample(0)

@@ -430,6 +430,39 @@ def test_augment_balance_equalises_classes(churn_model, churn_small):
     assert (out.loc[out["synthetic"], "churn"] == "yes").all()
 
 
+def _share_of_yes_given_the_rest(model, rows: pd.DataFrame) -> float:
+    """The model's own mean probability of churn = yes given each row's other cells."""
+    tables = model.impute(rows.assign(churn=None), method="draw", draws=8, columns=["churn"], seed=0)
+    return float(np.mean([(t["churn"] == "yes").mean() for t in tables]))
+
+
+def test_guidance_draws_rows_more_typical_of_the_condition(churn_model):
+    # Guidance w weighs latents by p(churn = yes | z) ** w: the rows drawn given the class
+    # look more like it to the model's own conditional (p(yes | rest) rises), all still of the
+    # class; w = 1 is the plain conditional, bit for bit.
+    plain = churn_model.sample(600, conditions={"churn": "yes"}, seed=3)
+    assert plain.equals(churn_model.sample(600, conditions={"churn": "yes"}, seed=3, guidance=1))
+    guided = churn_model.sample(600, conditions={"churn": "yes"}, seed=3, guidance=4)
+    assert (guided["churn"] == "yes").all()
+    assert guided.equals(churn_model.sample(600, conditions={"churn": "yes"}, seed=3, guidance=4))
+    before, after = _share_of_yes_given_the_rest(churn_model, plain), _share_of_yes_given_the_rest(churn_model, guided)
+    assert after > before + 0.05, (before, after)
+    # augment passes it to each class's rows
+    out = churn_model.augment(plain.head(40).assign(churn="no"), target="churn", rows=0, seed=0, guidance=2)
+    assert len(out) == 40
+    for bad in (0.5, float("nan"), float("inf"), "2", True):
+        with pytest.raises(ParameterError, match="guidance must be"):
+            churn_model.sample(5, conditions={"churn": "yes"}, guidance=bad)
+        with pytest.raises(ParameterError, match="guidance must be"):
+            churn_model.augment(plain.head(5), target="churn", rows=2, guidance=bad)
+    with pytest.raises(ParameterError, match="no condition was given"):
+        churn_model.sample(5, guidance=2)
+    with pytest.raises(ParameterError, match=r"total_day_minutes >= 200.0\) name none"):
+        churn_model.sample(5, conditions={"total_day_minutes": {">=": 200}}, guidance=2)
+    with pytest.raises(ParameterError, match="needs a target column"):
+        churn_model.augment(plain.head(5), rows=2, guidance=2)
+
+
 def test_augment_rows_and_ratio(churn_model, churn_small):
     out = churn_model.augment(churn_small, rows=123, seed=0)
     assert out["synthetic"].sum() == 123 and len(out) == len(churn_small) + 123
@@ -803,6 +836,16 @@ def test_cli_condition_augment_impute_encode(tmp_path, penguins, fitted_penguins
     assert result.exit_code == 0, result.output
     counts = read_table(aug)["species"].value_counts()
     assert counts.nunique() == 1
+    result = runner.invoke(cli, ["augment", str(data), "--model", str(tmp_path / "m.synthvae"), "--target", "species", "--balance",
+                                 "--guidance", "3", "-o", str(tmp_path / "guided.csv")])
+    assert result.exit_code == 0, result.output
+    assert read_table(tmp_path / "guided.csv")["species"].value_counts().nunique() == 1
+    result = runner.invoke(cli, ["sample", str(tmp_path / "m.synthvae"), "-n", "50", "-o", str(tmp_path / "g.csv"), "-c", "species=Gentoo",
+                                 "--guidance", "2"])
+    assert result.exit_code == 0, result.output
+    assert (read_table(tmp_path / "g.csv")["species"] == "Gentoo").all()
+    result = runner.invoke(cli, ["sample", str(tmp_path / "m.synthvae"), "-n", "5", "-o", str(tmp_path / "h.csv"), "--guidance", "2"])
+    assert result.exit_code == 1 and "single-value conditions" in result.output
 
     holed = penguins.copy()
     holed.loc[::5, "flipper_length_mm"] = np.nan
