@@ -40,9 +40,10 @@ import torch
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load, machine, randomised_pit, split, target_of, write_results  # noqa: E402
+from common import ClassScorer, load, machine, randomised_pit, split, target_of, write_results  # noqa: E402
 
 from synthvae import Synthesizer  # noqa: E402
+from synthvae.synthesizer import AUGMENT_GUIDANCE  # noqa: E402
 from synthvae.evaluation import evaluate  # noqa: E402
 from synthvae.schema import ColumnKind  # noqa: E402
 
@@ -151,78 +152,67 @@ def conditional(syn: Synthesizer, train: pd.DataFrame, holdout: pd.DataFrame, co
     }
 
 
-def _features(frame: pd.DataFrame, target: str, categories: dict) -> pd.DataFrame:
-    x = frame.drop(columns=[target]).copy()
-    for name in x.columns:
-        if name in categories:
-            x[name] = pd.Categorical(x[name].astype("string"), categories=categories[name]).codes
-        else:
-            x[name] = pd.to_numeric(x[name], errors="coerce")
-    return x.astype(float)
-
-
 def augmentation(syn: Synthesizer, train: pd.DataFrame, holdout: pd.DataFrame, target: str,
                  targeted: Synthesizer | None = None, others: list[Synthesizer] = ()) -> dict:
     """Macro F1 and minority recall of a classifier trained on real rows, randomly oversampled
-    rows, SMOTE-NC rows (imbalanced-learn, when installed) and ``augment(balance=True)`` rows
-    (and, given ``targeted``, a model fitted with ``Synthesizer(target=target)``, which
-    ``synthvae augment`` fits when given no model). With ``others`` (the same model fitted
-    with other seeds) also the mean over ``syn`` and them: one fit's scores vary by a few
-    hundredths from seed to seed (german_credit's macro F1 0.65-0.73)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import f1_score, recall_score, roc_auc_score
+    rows, SMOTE-NC rows (imbalanced-learn, when installed) and ``augment(balance=True)`` rows at
+    augment's default guidance and at guidance 1 (the model's own rows of each class); given
+    ``targeted``, a model fitted with ``Synthesizer(target=target)``. With ``others`` (the same
+    model fitted with other seeds) also the mean over ``syn`` and them: one fit's scores vary by
+    a few hundredths from seed to seed (german_credit's macro F1 0.65-0.73).
+    ``bench_augment.py`` sweeps the guidance."""
+    categorical = [c.name for c in syn.schema_ if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)]
+    score = ClassScorer(train, holdout, target, categorical)
 
-    categorical = [c.name for c in syn.schema_ if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN) and c.name != target]
-    categories = {c: sorted(pd.concat([train[c], holdout[c]]).astype("string").dropna().unique()) for c in categorical}
-    y_test = holdout[target].astype(str)
-    minority = train[target].astype(str).value_counts().index[-1]
-    x_test = _features(holdout, target, categories)
+    def balanced(model: Synthesizer, **kwargs) -> pd.DataFrame:
+        return model.augment(train, target=target, balance=True, seed=0, **kwargs).drop(columns=["synthetic"])
 
-    def score(frame: pd.DataFrame) -> dict:
-        model = HistGradientBoostingClassifier(random_state=0, categorical_features=[frame.columns.drop(target).get_loc(c) for c in categorical] or None)
-        model.fit(_features(frame, target, categories), frame[target].astype(str))
-        pred = model.predict(x_test)
-        scores = model.predict_proba(x_test)[:, list(model.classes_).index(minority)]
-        return {
-            "macro_f1": float(f1_score(y_test, pred, average="macro")),
-            "minority_recall": float(recall_score(y_test, pred, labels=[minority], average="macro")),
-            # Threshold-free: balancing moves the classifier's threshold, which F1 and recall
-            # mostly measure; the minority's ROC AUC measures what the rows teach it.
-            "minority_roc_auc": float(roc_auc_score(y_test == minority, scores)),
-            "rows": int(len(frame)),
-        }
+    result = {"minority": score.minority, "guidance": AUGMENT_GUIDANCE, "real": score(train), "random_oversampling": score(oversampled(train, target)),
+              "synthvae_balance": score(balanced(syn)), "synthvae_balance_guidance_1": score(balanced(syn, guidance=1))}
+    if others:
+        each = [result["synthvae_balance"]] + [score(balanced(m)) for m in others]
+        result["synthvae_balance_seeds"] = {k: float(np.mean([e[k] for e in each])) for k in ("macro_f1", "minority_recall", "minority_roc_auc")}
+        result["synthvae_balance_seeds"]["fits"] = len(each)
+    if targeted is not None:
+        result["synthvae_balance_target"] = score(balanced(targeted))
+    # SMOTE-NC (Chawla et al., 2002): each new minority row interpolates the numbers of a real
+    # minority row and one of its 5 nearest minority neighbours and takes their categories by
+    # majority vote, up to equal class counts, as balance=True does.
+    smoted = smote_nc(train, target, score.categorical)
+    result["smote_nc"] = score(smoted) if smoted is not None else "imbalanced-learn not installed"
+    return result
 
-    rng = np.random.default_rng(0)
+
+def oversampled(train: pd.DataFrame, target: str, seed: int = 0) -> pd.DataFrame:
+    """``train`` with random copies of its own rows added, class by class, up to equal class counts."""
+    rng = np.random.default_rng(seed)
     counts = train[target].astype(str).value_counts()
     extra = []
     for value, count in counts.items():
         pool = train[train[target].astype(str) == value]
         extra.append(pool.iloc[rng.integers(0, len(pool), counts.max() - count)])
-    oversampled = pd.concat([train, *extra], ignore_index=True)
-    augmented = syn.augment(train, target=target, balance=True, seed=0).drop(columns=["synthetic"])
-    result = {"minority": minority, "real": score(train), "random_oversampling": score(oversampled), "synthvae_balance": score(augmented)}
-    if others:
-        each = [result["synthvae_balance"]] + [score(m.augment(train, target=target, balance=True, seed=0).drop(columns=["synthetic"])) for m in others]
-        result["synthvae_balance_seeds"] = {k: float(np.mean([e[k] for e in each])) for k in ("macro_f1", "minority_recall", "minority_roc_auc")}
-        result["synthvae_balance_seeds"]["fits"] = len(each)
-    if targeted is not None:
-        result["synthvae_balance_target"] = score(targeted.augment(train, target=target, balance=True, seed=0).drop(columns=["synthetic"]))
+    return pd.concat([train, *extra], ignore_index=True)
+
+
+def smote_nc(train: pd.DataFrame, target: str, categorical: list[str], seed: int = 0) -> pd.DataFrame | None:
+    """``train`` with SMOTE-NC rows added (SMOTE when no column is categorical) up to equal class
+    counts; ``None`` when imbalanced-learn is not installed."""
     try:
         from imblearn.over_sampling import SMOTE, SMOTENC
     except ImportError:
-        result["smote"] = "imbalanced-learn not installed"
-        return result
-    # SMOTE-NC (Chawla et al., 2002): each new minority row interpolates the numbers of a real
-    # minority row and one of its 5 nearest minority neighbours and takes their categories by
-    # majority vote, up to equal class counts, as balance=True does.
+        return None
     features = train.drop(columns=[target]).copy()
     for name in features.columns:
-        features[name] = features[name].astype("string").astype(object) if name in categories else pd.to_numeric(features[name]).astype(float)
+        if name in categorical:
+            features[name] = features[name].astype("string").astype(object)
+        elif pd.api.types.is_numeric_dtype(features[name]) or pd.api.types.is_bool_dtype(features[name]):
+            features[name] = pd.to_numeric(features[name]).astype(float)
+        else:  # datetimes as days (ClassScorer reads them so)
+            features[name] = (pd.to_datetime(features[name], utc=True) - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
     positions = [features.columns.get_loc(c) for c in categorical]
-    sampler = SMOTENC(categorical_features=positions, random_state=0) if positions else SMOTE(random_state=0)
+    sampler = SMOTENC(categorical_features=positions, random_state=seed) if positions else SMOTE(random_state=seed)
     x_new, y_new = sampler.fit_resample(features, train[target].astype(str))
-    result["smote_nc"] = score(pd.DataFrame(x_new, columns=features.columns).assign(**{target: np.asarray(y_new)}))
-    return result
+    return pd.DataFrame(x_new, columns=features.columns).assign(**{target: np.asarray(y_new)})
 
 
 IMPUTERS = ("synthvae", "mean_mode", "iterative_imputer", "iterative_imputer_on_grid")
@@ -487,7 +477,8 @@ def main() -> None:
             "| training data | macro F1 | minority recall | minority ROC AUC |",
             "| --- | --- | --- | --- |",
             *[f"| {k} | {a[k]['macro_f1']:.3f} | {a[k]['minority_recall']:.3f} | {a[k]['minority_roc_auc']:.3f} |"
-              for k in ("real", "random_oversampling", "smote_nc", "synthvae_balance", "synthvae_balance_seeds", "synthvae_balance_target")
+              for k in ("real", "random_oversampling", "smote_nc", "synthvae_balance", "synthvae_balance_guidance_1", "synthvae_balance_seeds",
+                        "synthvae_balance_target")
               if isinstance(a.get(k), dict)],
             "",
             f"| imputer (means over {i['masks']} MCAR masks of 20%) | numeric RMSE (std units) | categorical accuracy | numeric RMSE per mask |",

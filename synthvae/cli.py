@@ -21,7 +21,7 @@ from synthvae.streaming import RESERVOIR_ROWS
 from synthvae.errors import SynthVAEError
 from synthvae.inference import infer_schema
 from synthvae.io import datetime_formats, read_table, text_columns, write_table
-from synthvae.synthesizer import Synthesizer
+from synthvae.synthesizer import AUGMENT_GUIDANCE, Synthesizer
 from synthvae.training import Progress
 
 
@@ -450,8 +450,9 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("--balance", is_flag=True, help="Add synthetic rows of each class until every class is as large as the largest.")
 @click.option("--rows", "n_rows", type=click.IntRange(min=0), help="Add this many synthetic rows.")
 @click.option("--ratio", type=click.FloatRange(min=0), help="Add RATIO times as many synthetic rows as real ones.")
-@click.option("--guidance", type=click.FloatRange(min=1), default=1.0, show_default=True,
-              help="With --target: above 1, each class's synthetic rows more typical of the class (see Synthesizer.augment).")
+@click.option("--guidance", type=click.FloatRange(min=1),
+              help=f"With --target: how typical of its class each synthetic row is (classifier guidance; 1: the "
+              f"model's own rows of the class; default {AUGMENT_GUIDANCE:g}; see Synthesizer.augment).")
 @click.option("--marker-column", default="synthetic", show_default=True, help="Boolean column saying which rows are synthetic.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs when fitting.")
 @_balance_option
@@ -466,7 +467,9 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
                     categorical_balance, datetime_encoding, categorical_head, autoregressive, seed, device, quiet) -> None:
     """Write DATA plus synthetic rows (from --model, or a model fitted on DATA) to OUTPUT.
 
-    A model fitted here weighs --target in training (as fit --target does)."""
+    With --target, each class's rows are drawn with --guidance. A model fitted here is a plain
+    one: fitted with --target (fit --target) it keeps the class in its latent, and guidance
+    then has nothing to sharpen."""
     _check_table_output(output)
     _check_not_input(output, data, model_path)
     if sum([balance, n_rows is not None, ratio is not None]) != 1:
@@ -477,9 +480,8 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
     else:
         bar = _ProgressBar(enabled=not quiet)
         try:
-            # The target is what the augmented rows are for: weighted in training (Synthesizer(target=)).
             syn = Synthesizer(schema=schema_path, epochs=epochs, categorical_balance=categorical_balance,
-                              categorical_head=categorical_head, autoregressive=autoregressive, target=target,
+                              categorical_head=categorical_head, autoregressive=autoregressive,
                               datetime_encoding=datetime_encoding, seed=seed, device=device).fit(table, callback=bar)
         finally:
             bar.close()

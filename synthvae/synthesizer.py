@@ -184,6 +184,8 @@ _SPLIT_PILOT_DRAWS = 131_072
 _SPLIT_BELOW = 0.05
 _SPLIT_FEW = 16
 _STREAM_BUFFER = 65_536  # rows of a streamed fit's shuffle buffer
+# augment's guidance of each class's rows (see Synthesizer.augment; benchmarks/bench_augment.py)
+AUGMENT_GUIDANCE = 6.0
 
 
 @dataclass(frozen=True)
@@ -1357,7 +1359,7 @@ class Synthesizer:
         ratio: float | None = None,
         marker: str = "synthetic",
         seed: int | None = None,
-        guidance: float = 1.0,
+        guidance: float | None = None,
     ) -> pd.DataFrame:
         """The real rows plus synthetic ones, with a boolean column ``marker`` saying which is which.
 
@@ -1369,12 +1371,17 @@ class Synthesizer:
           every synthetic row then names one);
         - ``ratio=R``: ``R`` times as many synthetic rows as real ones.
 
-        The synthetic rows of a class are drawn better when the model was fitted with
-        ``Synthesizer(target=...)`` naming the same column (what ``synthvae augment`` does when
-        it fits the model): with ``balance=True`` a classifier's macro F1 on held-out rows was
-        0.812 without it (fit seeds 0-3) and 0.831 with it (seed 0) on churn (real rows alone:
-        0.899), 0.680 and 0.719 on german_credit (0.729); minority recall 0.842 / 0.857 and 0.612
-        / 0.677 (real rows 0.750 and 0.508; ``benchmarks/results/generation.md``).
+        With ``target``, each class's rows are drawn with ``guidance`` (``None``: 6; see
+        :meth:`sample`): rows typical of their class, which is what a classifier trained on
+        them needs. The model's own rows of a class (``guidance=1``) include many the model
+        itself would give the other class, and balancing with them taught a classifier to see
+        the minority everywhere. ``benchmarks/bench_augment.py`` (fit seeds 0-3, a gradient
+        boosting classifier scored on held-out rows, ``balance=True``): macro F1 on churn
+        0.815 at guidance 1, 0.879 at 3, 0.897 at 6 (real rows alone 0.899, minority recall
+        0.810 against 0.750); german_credit 0.691 / 0.721 / 0.709 (real 0.729); seattle_weather's
+        five classes 0.320 / 0.403 / 0.429 (real 0.394). A model fitted with
+        ``Synthesizer(target=...)`` naming the column keeps the class in its latent, so
+        guidance has nothing to sharpen there (churn 0.817 at 1, 0.826 at 6): fit without it.
 
         Columns of ``data`` the model does not know are kept for the real rows and left null in
         the synthetic ones (integer and boolean ones as nullable ``Int64`` / ``boolean``: an
@@ -1401,11 +1408,12 @@ class Synthesizer:
             raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
         if balance and target is None:
             raise ParameterError("balancing (balance=True, --balance) needs a target column: name it (target=, --target)")
-        if not _is_number(guidance, 1):
+        if guidance is not None and not _is_number(guidance, 1):
             raise ParameterError(f"guidance must be a finite number of at least 1 (1: the model's own conditional), got {guidance!r}")
-        if guidance != 1 and target is None:
+        if guidance is not None and guidance != 1 and target is None:
             raise ParameterError("guidance (--guidance) steers each class's synthetic rows, so it needs a target column: "
-                                 "name it (target=, --target), or leave guidance at 1")
+                                 "name it (target=, --target), or leave guidance out")
+        guidance = AUGMENT_GUIDANCE if guidance is None else guidance
         if target is not None and self.schema_[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
             # Each distinct value would be a class: 1,959 "classes" of churn's day minutes, every
             # synthetic row pinned to an exact real value.

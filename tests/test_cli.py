@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synthvae import Synthesizer, load_schema, write_table
+from synthvae import Synthesizer, load_schema, read_table, write_table
 from synthvae.cli import cli
 
 from conftest import dataset_path
@@ -182,6 +182,23 @@ def test_augment_refuses_a_numeric_target(runner, tmp_path, fitted_penguins):
                                  "-o", str(tmp_path / "more.csv"), "--target", "body_mass_g", "--balance"])
     assert result.exit_code == 1 and "must be categorical or boolean" in result.output
     assert not (tmp_path / "more.csv").exists()
+
+
+def test_augment_fits_a_model_when_given_none_and_guides_its_classes(runner, tmp_path):
+    # Without --model, augment fits a plain model on DATA (fitted with the target weighed, its
+    # classes sat in the latent and guidance changed nothing) and draws each class's rows with
+    # augment's default guidance; the same seed gives the same file.
+    out, again = tmp_path / "balanced.csv", tmp_path / "again.csv"
+    for path in (out, again):
+        result = runner.invoke(cli, ["augment", str(dataset_path("penguins.csv")), "-o", str(path), "--target", "species",
+                                     "--balance", "--epochs", "3", "--seed", "1", "-q"])
+        assert result.exit_code == 0, result.output
+    rows = read_table(out)
+    assert rows["species"].value_counts().nunique() == 1 and rows["synthetic"].any()
+    assert out.read_bytes() == again.read_bytes()
+    result = runner.invoke(cli, ["augment", str(dataset_path("penguins.csv")), "-o", str(tmp_path / "x.csv"), "--rows", "5",
+                                 "--guidance", "3", "--epochs", "1", "-q"])
+    assert result.exit_code == 1 and "needs a target column" in result.output
 
 
 def test_impute_writes_integer_columns_as_integers(runner, tmp_path, fitted_penguins):
