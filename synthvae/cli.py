@@ -270,9 +270,9 @@ _ordered_option = click.option(
 @_datetime_option
 @_head_option
 @_ordered_option
-@click.option("--target", help="A categorical column rows will be drawn by (augment, --condition) or embedded "
-              "for (encode): its cross-entropy is weighted in training so the latent keeps it. Unconditional "
-              "rows then train slightly worse classifiers of a two-class target; leave it out for those.")
+@click.option("--target", help="A categorical column to embed by (encode): its cross-entropy is weighted in training so "
+              "the latent keeps it. Unconditional rows then train slightly worse classifiers of a two-class target, and "
+              "augment's guidance has nothing to sharpen: leave it out for those.")
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -387,7 +387,7 @@ def _check_table_output(output: str) -> None:
     help="COL=VALUE, COL>=VALUE (also >, <, <=, !=); repeatable: values of one column combine "
     "by union, bounds and != by intersection (-c 'a!=x' -c 'a!=y': neither). Every row satisfies all of them.",
 )
-@click.option("--guidance", type=click.FloatRange(min=1), default=1.0, show_default=True,
+@click.option("--guidance", type=click.FloatRange(min=1, max=100), default=1.0, show_default=True,
               help="With a COL=VALUE condition: above 1, rows more typical of its value (classifier "
               "guidance; 1: the model's own distribution given it).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=50_000, show_default=True,
@@ -450,7 +450,7 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("--balance", is_flag=True, help="Add synthetic rows of each class until every class is as large as the largest.")
 @click.option("--rows", "n_rows", type=click.IntRange(min=0), help="Add this many synthetic rows.")
 @click.option("--ratio", type=click.FloatRange(min=0), help="Add RATIO times as many synthetic rows as real ones.")
-@click.option("--guidance", type=click.FloatRange(min=1),
+@click.option("--guidance", type=click.FloatRange(min=1, max=100),
               help=f"With --target: how typical of its class each synthetic row is (classifier guidance; 1: the "
               f"model's own rows of the class; default {AUGMENT_GUIDANCE:g}; see Synthesizer.augment).")
 @click.option("--marker-column", default="synthetic", show_default=True, help="Boolean column saying which rows are synthetic.")

@@ -186,6 +186,7 @@ _SPLIT_FEW = 16
 _STREAM_BUFFER = 65_536  # rows of a streamed fit's shuffle buffer
 # augment's guidance of each class's rows (see Synthesizer.augment; benchmarks/bench_augment.py)
 AUGMENT_GUIDANCE = 6.0
+_MOST_GUIDANCE = 100.0  # beyond it a pool's weights leave one draw (and float32 log-weights overflow near 1e38)
 
 
 @dataclass(frozen=True)
@@ -316,14 +317,14 @@ class Synthesizer:
             predicted from (a classifier's label): its cross-entropy alone is weighted as
             ``categorical_balance=10`` would weigh it, so the latent keeps it. What that buys
             and costs at today's defaults (fit seeds 0-5, ``benchmarks/results/seeds_target.md``
-            and ``generation.md``): rows drawn *given* a class are better
-            (``augment(balance=True)``'s classifier macro F1 churn 0.812 -> 0.831, german_credit
-            0.680 -> 0.719) and the embedding separates the classes (5-nearest-neighbour
+            and ``generation.md``): the embedding separates the classes (5-nearest-neighbour
             accuracy of churn 0.884 -> 0.998, creditability 0.660 -> 0.995; see
             :meth:`encode`); but unconditional rows train worse classifiers of a two-class
             target (TSTR churn 0.890 -> 0.862, german_credit 0.715 -> 0.690; seattle_weather's
-            five classes 0.581 -> 0.605), with detection AUC up 0.01-0.02. So: name it for
-            ``augment`` and ``encode``, not for a plain ``sample``. A numeric target changes
+            five classes 0.581 -> 0.605), with detection AUC up 0.01-0.02, and with the class in
+            the latent :meth:`augment`'s guidance has nothing to sharpen (its rows trained a
+            worse classifier than a plain model's: ``benchmarks/results/augment.md``). So: name
+            it for ``encode``, not for a plain ``sample`` or ``augment``. A numeric target changes
             nothing (see :data:`synthvae.training.TARGET_BALANCE`).
             Refused with ``privacy`` (the weight comes from the real class shares).
         learning_rate: Adam step size; ``None``: 3e-3, or 2e-3 for the (256, 256) network (see
@@ -971,9 +972,11 @@ class Synthesizer:
                 own distribution given them. Above 1, the likelihood of the conditions' single
                 values (``col=value``, one category or number) is raised to this power when the
                 rows' latents are drawn, as classifier guidance does: rows of a class lie further
-                from the other classes, at the cost of the class's spread (see :meth:`augment`).
-                Ranges and sets of values are met by a check, which guidance leaves as it is;
-                it needs at least one single-value condition.
+                from the other classes (a column's spread may grow or shrink; see
+                :meth:`augment`), drawn from ``guidance`` times as many proposals. Ranges and sets
+                of values are met by a check, which guidance leaves as it is (nor does it weigh
+                their values where they are drawn first); it needs at least one single-value
+                condition. At most 100.
 
         Returns:
             Exactly ``n`` rows with exactly the schema's columns, order and dtypes.
@@ -1031,8 +1034,7 @@ class Synthesizer:
             table when ``n`` is 0).
         """
         self._check_sample_memory(n, batch_size, whole=False)
-        if not _is_number(guidance, 1):
-            raise ParameterError(f"guidance must be a finite number of at least 1 (1: the model's own conditional), got {guidance!r}")
+        _check_guidance(guidance)
         parsed = parse_conditions(conditions, self.schema_)
         if guidance != 1 and not any(c.is_exact for c in parsed):
             given = f"the conditions given ({', '.join(c.describe() for c in parsed)}) name none" if parsed else "no condition was given"
@@ -1040,14 +1042,18 @@ class Synthesizer:
                                  f"{given}; give one, or leave guidance at 1")
         model_conditions, residual = self.constraints_.split_conditions(parsed)
         names = self.preprocessor_.schema.names
-        parts = self._generator(guidance) if model_conditions else None  # refuses a model without a conditional prior
+        # The user's single values, on the model's table: guidance weighs their cells only (not a
+        # set's values drawn one by one, nor a range's values drawn first).
+        guided = {c.column for c in model_conditions if c.is_exact}
+        guided |= {hint.column for _, hint in self.constraints_.hints([c for c in residual if c.is_exact], self._ranges()) if hint.is_exact}
+        parts = self._generator(guidance, guided) if model_conditions else None  # refuses a model without a conditional prior
         for condition in model_conditions:  # impossible conditions fail before any work
             self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
         for condition in residual:  # a rebuilt column's range is its schema's: beyond it, refuse now
             _check_within_bounds(condition, self.schema_[condition.column])
         steered = self._steered(model_conditions, residual)
         if steered is not None:
-            parts = parts or self._generator(guidance)
+            parts = parts or self._generator(guidance, guided)
         model_conditions = steered or model_conditions
         first, stop = self._shard_batches(n, batch_size, shard)
         base_seed = self._resolve_seed(seed)
@@ -1340,13 +1346,14 @@ class Synthesizer:
             )
         return index * total // count, (index + 1) * total // count
 
-    def _generator(self, guidance: float = 1.0) -> Generator:
+    def _generator(self, guidance: float = 1.0, guided: frozenset = frozenset()) -> Generator:
         if getattr(self, "conditional_", None) is None:
             raise NotFittedError(
                 "this model has no conditional prior, which conditional sampling, augment and impute "
                 "need: fit with Synthesizer(conditional=True) (the default)"
             )
-        return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_, guidance=float(guidance))
+        return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_, guidance=float(guidance),
+                         guided=frozenset(guided))
 
     # ------------------------------------------------------- beyond sampling
     def augment(
@@ -1408,8 +1415,8 @@ class Synthesizer:
             raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
         if balance and target is None:
             raise ParameterError("balancing (balance=True, --balance) needs a target column: name it (target=, --target)")
-        if guidance is not None and not _is_number(guidance, 1):
-            raise ParameterError(f"guidance must be a finite number of at least 1 (1: the model's own conditional), got {guidance!r}")
+        if guidance is not None:
+            _check_guidance(guidance)
         if guidance is not None and guidance != 1 and target is None:
             raise ParameterError("guidance (--guidance) steers each class's synthetic rows, so it needs a target column: "
                                  "name it (target=, --target), or leave guidance out")
@@ -1959,6 +1966,11 @@ def _plain(value):
 def _is_number(value, minimum: float) -> bool:
     """Whether ``value`` is a finite real number (not a bool) of at least ``minimum``."""
     return is_real(value) and value >= minimum
+
+
+def _check_guidance(guidance) -> None:
+    if not _is_number(guidance, 1) or guidance > _MOST_GUIDANCE:
+        raise ParameterError(f"guidance must be a number from 1 (the model's own conditional) to {_MOST_GUIDANCE:g}, got {guidance!r}")
 
 
 def _check_count(name: str, value, minimum: int = 0) -> None:
