@@ -8,10 +8,11 @@ each class); then a gradient boosting classifier trained on each table and score
 held-out rows (``common.ClassScorer``: macro F1, the rarest class's recall and ROC AUC). The
 baselines: the real training rows, random copies of them, SMOTE-NC (imbalanced-learn), up to
 equal class counts as ``balance=True``, with each seed. With ``--target-fits``, also a model fitted with
-``Synthesizer(target=...)`` at augment's default guidance and at 1.
+``Synthesizer(target=...)`` at augment's default guidance and at 1; with ``--ratio R``, also
+``augment(ratio=R)`` with the target (more rows of the real class mix) at both.
 
 Run: ``python benchmarks/bench_augment.py [--tables churn german_credit seattle_weather]
-[--seeds 0 1 2 3] [--guidance 1 3 6 10] [--target-fits]``. Writes
+[--seeds 0 1 2 3] [--guidance 1 3 6 10] [--target-fits] [--ratio 1]``. Writes
 ``benchmarks/results/augment.{json,md}`` (``--stem``). 1 torch thread.
 """
 
@@ -36,7 +37,7 @@ from synthvae.synthesizer import AUGMENT_GUIDANCE  # noqa: E402
 SCORES = ("macro_f1", "minority_recall", "minority_roc_auc")
 
 
-def run_table(name: str, seeds: list[int], guidances: list[float], target_fits: bool) -> dict:
+def run_table(name: str, seeds: list[int], guidances: list[float], target_fits: bool, ratio: float | None) -> dict:
     train, holdout = split(load(name))
     target = target_of(name)
     runs: dict[str, list[dict]] = {}
@@ -64,6 +65,10 @@ def run_table(name: str, seeds: list[int], guidances: list[float], target_fits: 
                 seconds = time.perf_counter() - started
                 add(f"synthvae {label}guidance {guidance:g}", {**score(rows.drop(columns=["synthetic"])), "seconds": seconds,
                                                                 "synthetic_rows": int(rows["synthetic"].sum())})
+        if ratio:  # as many synthetic rows again, in the real class proportions
+            for guidance in sorted({1.0, AUGMENT_GUIDANCE}):
+                rows = syn.augment(train, target=target, ratio=ratio, seed=0, guidance=guidance)
+                add(f"synthvae ratio {ratio:g}, guidance {guidance:g}", score(rows.drop(columns=["synthetic"])))
         print(name, "seed", seed, flush=True)
     summary = {key: {metric: float(np.mean([v[metric] for v in values])) for metric in (*SCORES, "seconds") if metric in values[0]}
                | {f"{metric}_range": [float(min(v[metric] for v in values)), float(max(v[metric] for v in values))] for metric in SCORES}
@@ -75,8 +80,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tables", nargs="+", default=["churn", "german_credit", "seattle_weather"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3])
-    parser.add_argument("--guidance", nargs="+", type=float, default=[1.0, 3.0, AUGMENT_GUIDANCE, 10.0])
+    parser.add_argument("--guidance", nargs="+", type=float, default=[1.0, 3.0, 6.0, AUGMENT_GUIDANCE])
     parser.add_argument("--target-fits", action="store_true", help="also models fitted with Synthesizer(target=...)")
+    parser.add_argument("--ratio", type=float, default=None,
+                        help="also augment(ratio=R) with the target: R times as many synthetic rows in the real class proportions")
     parser.add_argument("--stem", default="augment")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -85,7 +92,7 @@ def main() -> None:
              f"`augment(balance=True)` at each guidance (augment's default {AUGMENT_GUIDANCE:g}); a gradient boosting classifier "
              "trained on each table, scored on the held-out rows; means over fit seeds (range in brackets).", ""]
     for name in args.tables:
-        entry = run_table(name, args.seeds, sorted(set(args.guidance)), args.target_fits)
+        entry = run_table(name, args.seeds, sorted(set(args.guidance)), args.target_fits, args.ratio)
         results["tables"][name] = entry
         lines += [f"## {name} (target `{entry['target']}`, rarest class `{entry['minority']}`; fit seeds {', '.join(map(str, args.seeds))})", "",
                   "| training rows | macro F1 | minority recall | minority ROC AUC | augment s |", "| --- | --- | --- | --- | ---: |"]

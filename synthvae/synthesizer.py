@@ -185,7 +185,7 @@ _SPLIT_BELOW = 0.05
 _SPLIT_FEW = 16
 _STREAM_BUFFER = 65_536  # rows of a streamed fit's shuffle buffer
 # augment's guidance of each class's rows (see Synthesizer.augment; benchmarks/bench_augment.py)
-AUGMENT_GUIDANCE = 6.0
+AUGMENT_GUIDANCE = 10.0
 _MOST_GUIDANCE = 100.0  # beyond it a pool's weights leave one draw (and float32 log-weights overflow near 1e38)
 
 
@@ -1378,17 +1378,20 @@ class Synthesizer:
           every synthetic row then names one);
         - ``ratio=R``: ``R`` times as many synthetic rows as real ones.
 
-        With ``target``, each class's rows are drawn with ``guidance`` (``None``: 6; see
+        With ``target``, each class's rows are drawn with ``guidance`` (``None``: 10; see
         :meth:`sample`): rows typical of their class, which is what a classifier trained on
         them needs. The model's own rows of a class (``guidance=1``) include many the model
-        itself would give the other class, and balancing with them taught a classifier to see
+        itself would give another class, and balancing with them taught a classifier to see
         the minority everywhere. ``benchmarks/bench_augment.py`` (fit seeds 0-3, a gradient
-        boosting classifier scored on held-out rows, ``balance=True``): macro F1 on churn
-        0.815 at guidance 1, 0.879 at 3, 0.897 at 6 (real rows alone 0.899, minority recall
-        0.810 against 0.750); german_credit 0.691 / 0.721 / 0.709 (real 0.729); seattle_weather's
-        five classes 0.508 / 0.577 / 0.588 (real 0.606). SMOTE-NC: 0.896, 0.683, 0.584. A model fitted with
-        ``Synthesizer(target=...)`` naming the column keeps the class in its latent, so
-        guidance has nothing to sharpen there (churn 0.817 at 1, 0.826 at 6): fit without it.
+        boosting classifier scored on held-out rows), macro F1 with ``balance=True`` at guidance
+        1 / 3 / 6 / 10: churn 0.815 / 0.870 / 0.881 / 0.893 (real rows alone 0.899, random
+        oversampling and SMOTE-NC 0.896; minority recall 0.821 at 10 against 0.750 / 0.780 /
+        0.768); german_credit 0.691 / 0.720 / 0.712 / 0.712 (real 0.729, oversampling 0.696,
+        SMOTE-NC 0.683); seattle_weather's five classes 0.508 / 0.595 / 0.596 / 0.615 (real
+        0.606, 0.608, 0.584). With ``ratio=1`` (the real class mix): churn 0.850 at 1, 0.899 at
+        10. A model fitted with ``Synthesizer(target=...)`` naming the column keeps the class in
+        its latent, so guidance has nothing to sharpen there (churn 0.817 at 1, 0.813 at 10):
+        fit without it.
 
         Columns of ``data`` the model does not know are kept for the real rows and left null in
         the synthetic ones (integer and boolean ones as nullable ``Int64`` / ``boolean``: an
