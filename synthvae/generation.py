@@ -202,7 +202,9 @@ class Generator:
             return (torch.zeros((0, self.model.config.latent_dim), device=self.device),
                     torch.zeros((0, x.shape[1]), device=self.device))
         latents, outputs = [], []
-        proposals = int(np.ceil(self.proposals * self._boost(shown)))
+        boost = self._boost(shown)
+        proposals = int(np.ceil(self.proposals * boost))
+        chunk = max(1, int(chunk // boost))  # guided rows' proposals in the memory of the unguided
         for start in range(0, n, chunk):
             z, log_w, recon = self._weighted(x[start : start + chunk], shown[start : start + chunk], proposals, generator, adjust,
                                              intervals)

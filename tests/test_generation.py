@@ -461,6 +461,11 @@ def test_guidance_draws_rows_more_typical_of_the_condition(churn_model):
         churn_model.sample(5, conditions={"total_day_minutes": {">=": 200}}, guidance=2)
     with pytest.raises(ParameterError, match="needs a target column"):
         churn_model.augment(plain.head(5), rows=2, guidance=2)
+    # A derived column's value reaches the model as a range of its input: guidance was accepted
+    # and did nothing (a review).
+    charge = float(plain["total_day_charge"].iloc[0])
+    with pytest.raises(ParameterError, match="reach the model only as a range or a set"):
+        churn_model.sample(5, conditions={"total_day_charge": charge}, guidance=2)
 
 
 def test_guided_rows_rest_on_as_many_draws_as_the_plain_ones(churn_model):
