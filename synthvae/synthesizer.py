@@ -1040,10 +1040,6 @@ class Synthesizer:
         self._check_sample_memory(n, batch_size, whole=False)
         _check_guidance(guidance)
         parsed = parse_conditions(conditions, self.schema_)
-        if guidance != 1 and not any(c.is_exact for c in parsed):
-            given = f"the conditions given ({', '.join(c.describe() for c in parsed)}) name none" if parsed else "no condition was given"
-            raise ParameterError(f"guidance={guidance!r} weighs the values of single-value conditions (e.g. churn=yes), and "
-                                 f"{given}; give one, or leave guidance at 1")
         model_conditions, residual = self.constraints_.split_conditions(parsed)
         names = self.preprocessor_.schema.names
         # The user's single values, on the model's table: guidance weighs their cells only (not a
@@ -1051,9 +1047,13 @@ class Synthesizer:
         guided = {c.column for c in model_conditions if c.is_exact}
         guided |= {hint.column for _, hint in self.constraints_.hints([c for c in residual if c.is_exact], self._ranges()) if hint.is_exact}
         if guidance != 1 and not guided:
+            singles = ", ".join(c.describe() for c in parsed if c.is_exact)
+            if not singles:
+                given = f"the conditions given ({', '.join(c.describe() for c in parsed)}) name none" if parsed else "no condition was given"
+                raise ParameterError(f"guidance={guidance!r} weighs the values of single-value conditions (e.g. churn=yes), and "
+                                     f"{given}; give one, or leave guidance at 1")
             # A derived column's value reaches the model as a range of its input, a category of
             # a fixed combination as a set of the combinations' labels: guidance would do nothing.
-            singles = ", ".join(c.describe() for c in parsed if c.is_exact)
             raise ParameterError(
                 f"guidance={guidance!r} weighs single values the model learns, and {singles} reach the model only as a range "
                 f"or a set of values (a column the schema's rules compute from others, or a category of a fixed combination), "
