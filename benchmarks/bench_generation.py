@@ -40,7 +40,7 @@ import torch
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ClassScorer, load, machine, randomised_pit, split, target_of, write_results  # noqa: E402
+from common import ClassScorer, days, load, machine, randomised_pit, split, target_of, write_results  # noqa: E402
 
 from synthvae import Synthesizer  # noqa: E402
 from synthvae.synthesizer import AUGMENT_GUIDANCE  # noqa: E402
@@ -207,8 +207,8 @@ def smote_nc(train: pd.DataFrame, target: str, categorical: list[str], seed: int
             features[name] = features[name].astype("string").astype(object)
         elif pd.api.types.is_numeric_dtype(features[name]) or pd.api.types.is_bool_dtype(features[name]):
             features[name] = pd.to_numeric(features[name]).astype(float)
-        else:  # datetimes as days (ClassScorer reads them so)
-            features[name] = (pd.to_datetime(features[name], utc=True) - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+        else:  # datetimes as days, as ClassScorer reads them
+            features[name] = days(features[name])
     positions = [features.columns.get_loc(c) for c in categorical]
     sampler = SMOTENC(categorical_features=positions, random_state=seed) if positions else SMOTE(random_state=seed)
     x_new, y_new = sampler.fit_resample(features, train[target].astype(str))

@@ -81,6 +81,11 @@ def write_results(stem: str, payload: dict, markdown: list[str]) -> Path:
     return path
 
 
+def days(values: pd.Series, errors: str = "raise") -> pd.Series:
+    """Datetimes (or their text) as days since 1970-01-01 UTC, floats."""
+    return (pd.to_datetime(values, errors=errors, utc=True) - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+
+
 class ClassScorer:
     """Macro F1, minority recall and minority ROC AUC on held-out rows of a gradient boosting
     classifier (scikit-learn's HistGradientBoostingClassifier, seed 0) trained on a table: how
@@ -103,8 +108,7 @@ class ClassScorer:
             elif pd.api.types.is_numeric_dtype(x[name]) or pd.api.types.is_bool_dtype(x[name]):
                 x[name] = pd.to_numeric(x[name], errors="coerce")
             else:  # datetimes, or their text as read from a CSV
-                stamps = pd.to_datetime(x[name], errors="coerce", utc=True)
-                x[name] = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+                x[name] = days(x[name], errors="coerce")
         return x.astype(float)
 
     def __call__(self, frame: pd.DataFrame) -> dict:
