@@ -597,8 +597,7 @@ class Generator:
                 frequent draw.
             calibrate: With ``method="mean"``, mix each real-valued column's means with the
                 model's linear prediction from the row's observed cells, weighed on the model's
-                own rows (see :meth:`_calibration`), and pull the mix towards the column's mean
-                as far as the table's own observed cells bear out (see :meth:`_shrinkage`).
+                own rows (see :meth:`_calibration`).
             conformed: ``frame`` already passed through :func:`conform` as here, when the caller
                 has it (it is not conformed twice).
 
@@ -615,13 +614,11 @@ class Generator:
             return [self._merge(frame, data, _joined(self._completions(data, unknown, evidence, adjust, 1, generator, rng)), fill)
                     for _ in range(draws)]
         weights, linear = self._calibration(unknown, fill, adjust, draws, generator, rng) if calibrate else ({}, None)
-        shrink = self._shrinkage(data, unknown, weights, linear, adjust, draws, generator, rng) if weights else {}
         predicted = linear.predict(data, unknown, list(weights)) if linear is not None else {}
         parts, start = [], 0
         for sampled in self._completions(data, unknown, evidence, adjust, draws, generator, rng):
             stop = start + len(sampled) // draws
-            parts.append(self._aggregate(sampled, stop - start, draws, weights, {k: v[start:stop] for k, v in predicted.items()},
-                                         shrink))
+            parts.append(self._aggregate(sampled, stop - start, draws, weights, {k: v[start:stop] for k, v in predicted.items()}))
             start = stop
         return [self._merge(frame, data, _joined(parts), fill)]
 
@@ -695,53 +692,6 @@ class Generator:
                 weights[name] = _stacking(guess[pairs], linear_guess[pairs], actual[pairs])
         return weights, linear
 
-    def _shrinkage(self, data: pd.DataFrame, unknown: dict[str, np.ndarray], weights: dict[str, float],
-                   linear: LinearConditional, adjust, reps: int, generator: torch.Generator, rng: np.random.Generator
-                   ) -> dict[str, tuple[float, float]]:
-        """For each real-valued column with a calibration weight (see :meth:`_calibration`),
-        ``(s, centre)``: its calibrated predictions are pulled towards ``centre``, the column's
-        mean over the model's rows, as ``centre + s * (prediction - centre)``, ``s`` in [0, 1]
-        fitted on the table's own observed cells.
-
-        The calibration is fitted on the model's rows, where every dependence the model learned
-        holds. Some do not hold in the real data: churn's call counts vary from row to row
-        in the model's predictions but with nothing the real rows bear out, and their means
-        imputed held-out rows worse (RMSE 1.012 for day calls) than the column mean (1.003).
-        So observed cells of the table itself, :data:`_CALIBRATION_ROWS` of them at most (fewer
-        for more than 32 draws a row; an even share per column), are hidden one at a time,
-        predicted as a hidden cell would be (the row's unknown cells stay hidden), and each
-        column's ``s`` is the least-squares shrinkage of those predictions. A column with fewer
-        than :data:`_CALIBRATION_PAIRS` observed cells to hide is not pulled. The filled cells
-        thus depend on the rest of the table, as IterativeImputer's do; no cell is predicted from
-        itself."""
-        names = list(weights)
-        budget = max(_CALIBRATION_MIN_ROWS, min(_CALIBRATION_ROWS, _CALIBRATION_DRAWS // reps))
-        share = max(_CALIBRATION_PAIRS, budget // len(names))
-        picks = []  # (row positions, column) per column with enough observed cells
-        for name in names:
-            observed = np.flatnonzero(~unknown[name] & data[name].notna().to_numpy())
-            if observed.size >= _CALIBRATION_PAIRS:
-                picks.append((np.sort(rng.choice(observed, min(share, observed.size), replace=False)), name))
-        if not picks:
-            return {}
-        positions = np.concatenate([at for at, _ in picks])
-        rows = data.iloc[positions].reset_index(drop=True)
-        owner = np.concatenate([np.full(at.size, name, dtype=object) for at, name in picks])
-        hidden = {name: cells[positions] | (owner == name) for name, cells in unknown.items()}
-        sampled = pd.concat(list(self._completions(rows, hidden, self._evidence(rows, hidden), adjust, reps, generator, rng)),
-                            ignore_index=True)
-        predicted = linear.predict(rows, hidden, [name for _, name in picks])
-        out = {}
-        for _, name in picks:
-            codec, w, mine = self.codec_of[name], weights[name], owner == name
-            means, line = codec.mean_of_draws(sampled[name], len(rows), reps)[mine], predicted[name][mine]
-            guess = w * means + (1.0 - w) * np.where(np.isnan(line), means, line)
-            actual, centre = codec.floats(rows[name])[mine], linear.fill_[name]
-            ok = ~np.isnan(guess) & ~np.isnan(actual)
-            if ok.sum() >= _CALIBRATION_PAIRS:
-                out[name] = (_shrink(guess[ok] - centre, actual[ok] - centre), centre)
-        return out
-
     def _unknown_cells(self, data: pd.DataFrame) -> dict[str, np.ndarray]:
         """Per learned column, the null cells that are unknown values (not meaningful nulls)."""
         unknown = {}
@@ -784,22 +734,19 @@ class Generator:
         return adjust
 
     def _aggregate(self, sampled: pd.DataFrame, n: int, reps: int, weights: dict[str, float] | None = None,
-                   predicted: dict[str, np.ndarray] | None = None, shrink: dict[str, tuple[float, float]] | None = None
-                   ) -> pd.DataFrame:
+                   predicted: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
         """Collapse ``reps`` consecutive draws per row into one value per cell (see
         :meth:`~synthvae.preprocessing.codecs.ColumnCodec.collapse`), a real-valued column's
         means mixed with its linear predictions ``predicted`` (``(n,)``) by its weight in
-        ``weights`` (see :meth:`_calibration`), then pulled towards a centre by its ``shrink``
-        (see :meth:`_shrinkage`)."""
-        weights, predicted, shrink = weights or {}, predicted or {}, shrink or {}
+        ``weights`` (see :meth:`_calibration`)."""
+        weights, predicted = weights or {}, predicted or {}
 
         def calibrated(name: str):
             if name not in weights:
                 return None
             w, linear = weights[name], predicted[name]
-            s, centre = shrink.get(name, (1.0, 0.0))
             # Cells the row observes have no prediction; their values are not used.
-            return lambda mean: centre + s * (w * mean + (1.0 - w) * np.where(np.isnan(linear), mean, linear) - centre)
+            return lambda mean: w * mean + (1.0 - w) * np.where(np.isnan(linear), mean, linear)
 
         return pd.DataFrame({name: self.codec_of[name].collapse(sampled[name], n, reps, calibrated(name)) for name in sampled.columns})
 
@@ -953,13 +900,6 @@ def _fill_any(series: pd.Series, kind: ColumnKind) -> pd.Series:
     if kind is ColumnKind.BOOLEAN:
         return series.fillna(False)
     return series.fillna(series.cat.categories[0])
-
-
-def _shrink(guess: np.ndarray, truth: np.ndarray) -> float:
-    """The factor ``s`` in ``[0, 1]`` with which ``s * guess`` best predicts ``truth`` in least
-    squares (both centred on the same point): how far predictions are to be trusted."""
-    spread = float(np.dot(guess, guess))
-    return float(np.clip(np.dot(guess, truth) / spread, 0.0, 1.0)) if spread > 0 else 1.0
 
 
 def _stacking(mean: np.ndarray, linear: np.ndarray, truth: np.ndarray) -> float:

@@ -1523,15 +1523,8 @@ class Synthesizer:
                 among a few proposals a row, use the observed cells' linear evidence only in
                 part. The mix's weight is the one that predicts hidden values best on 2,000
                 further model rows (fewer for more than 32 draws) hiding the cells the table's
-                rows hide (see :meth:`synthvae.generation.Generator._calibration`). Then each
-                such column's predictions are pulled towards the column's mean by a factor fitted
-                on the table's own observed cells, each hidden in turn and predicted (up to 2,000
-                cells; see :meth:`synthvae.generation.Generator._shrinkage`): where the model's
-                predictions vary with nothing the real rows bear out (churn's call counts), the
-                mean predicts better. So a filled cell depends on the rest of the table, as
-                IterativeImputer's does. Costs an imputation of 2,000 model rows and of up to
-                2,000 of the table's (imputing churn's 1,000 held-out rows: 10 s -> 15 s).
-                ``False``: the plain means.
+                rows hide (see :meth:`synthvae.generation.Generator._calibration`). Costs one
+                imputation of those rows; no real row is used. ``False``: the plain means.
             seed: Same seed, same result.
             source: The table's name in error messages (default: the path, or "data to
                 impute"): the CLI reads the file once and names it.
