@@ -516,7 +516,7 @@ def _integers_whole(frame, schema):
 @click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M.")
 @click.option("--columns", help="Comma-separated columns to fill (default: all).")
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
-              help="With --method mean: mix numeric means with the model's best linear prediction from the observed cells, weighed on its own rows.")
+              help="With --method mean: mix numeric means with the model's best linear prediction from the observed cells, weighed on its own rows (a fixed cost of a few seconds; --no-calibrate for a few rows at a time).")
 @_seed_option
 @_device_option
 @_library_errors

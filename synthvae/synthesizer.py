@@ -1524,7 +1524,11 @@ class Synthesizer:
                 part. The mix's weight is the one that predicts hidden values best on 2,000
                 further model rows (fewer for more than 32 draws) hiding the cells the table's
                 rows hide (see :meth:`synthvae.generation.Generator._calibration`). Costs one
-                imputation of those rows; no real row is used. ``False``: the plain means.
+                imputation of those rows, whatever the table's size: about 5 s on churn at 1
+                thread, so a table of a few rows takes 5 s instead of 0.1 s. No real row is
+                used. ``False``: the plain means, for a few rows at a time where speed matters
+                more (churn's held-out rows in tables of 50, numeric RMSE in standard units
+                0.742 against 0.733; german_credit's in tables of 10, 0.930 against 0.927).
             seed: Same seed, same result.
             source: The table's name in error messages (default: the path, or "data to
                 impute"): the CLI reads the file once and names it.
