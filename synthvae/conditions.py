@@ -393,14 +393,25 @@ def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condit
     return condition
 
 
+def grid_slack(values, step: float):
+    """How far a value may lie from a point of a grid of spacing ``step`` and still be that
+    point: float32's rounding (1.2e-7 relative: ``np.float32(40.1)`` is 40.099998...), never more
+    than a quarter step, and at least float64's error in grid steps (1e-9 relative). A relative
+    1e-5 (``np.isclose``'s default) took 50000.3 for 50000 on a grid of 1, so rows did not meet
+    the condition, and dropped 50000 from 49999.7 < x < 50000.3."""
+    size = np.abs(values)
+    return np.maximum(1e-9 * np.maximum(step, size), np.minimum(1.2e-7 * size, 0.25 * step))
+
+
 def _on_grid(column: Column, value: float) -> float:
-    """``value`` as the grid point of the column it is within rounding of (the tolerance with
-    which the codecs accept a value on the grid), else unchanged (the codecs refuse it)."""
+    """``value`` as the grid point of the column it is within float error of (the tolerance with
+    which the codecs accept a value on the grid, :func:`grid_slack`), else unchanged (the codecs
+    refuse it)."""
     decimals = 0 if column.is_integer else column.decimals
     if decimals is None:
         return value
     point = round(value, decimals)
-    return float(point) if math.isclose(point, value, rel_tol=1e-5, abs_tol=1e-8) else value
+    return float(point) if abs(point - value) <= grid_slack(value, 10.0**-decimals) else value
 
 
 def _within(value: Any, condition: Condition) -> bool:

@@ -123,6 +123,18 @@ def test_an_exact_value_no_training_row_holds_is_refused_as_a_range_there_is(pen
     assert (syn.sample(5, conditions={"body_mass_g": [4000, 7500]}, seed=0)["body_mass_g"] == 4000).all()
 
 
+def test_values_near_a_grid_point_are_that_point_only_within_float_error(fitted_penguins):
+    # body_mass_g is an integer column near 4,000: a relative tolerance of 1e-5 took 4000.03 for
+    # 4000 (rows that do not equal the condition) and dropped 4000 from 3999.99 < x < 4000.01.
+    syn = fitted_penguins
+    with pytest.raises(ParameterError, match=r"only takes values on a grid of 1, and \[4000.03\] are not on it"):
+        syn.sample(5, conditions={"body_mass_g": 4000.03}, seed=0)
+    assert (syn.sample(5, conditions={"body_mass_g": {">": 3999.99, "<": 4000.01}}, seed=0)["body_mass_g"] == 4000).all()
+    assert (syn.sample(5, conditions={"body_mass_g": {">=": 4000, "<": 4000.5}}, seed=0)["body_mass_g"] == 4000).all()
+    # A value a float's error off the grid point is that point (0.1 + 0.2 style sums).
+    assert (syn.sample(5, conditions={"body_mass_g": 4000 + 1e-10}, seed=0)["body_mass_g"] == 4000).all()
+
+
 def test_unknown_column_names_suggest_the_close_ones(fitted_penguins, penguins):
     with pytest.raises(ParameterError, match=r"unknown column 'speceis' \(did you mean 'species'\?\)"):
         fitted_penguins.sample(5, conditions=["speceis=Adelie"])

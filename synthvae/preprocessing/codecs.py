@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from synthvae.conditions import Condition
+from synthvae.conditions import Condition, grid_slack
 from synthvae.errors import DataError, NotFittedError, ParameterError, preview
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import AtomQuantileNormal, NumericEncoding, fit_transform_for, transform_from_state
@@ -379,13 +379,17 @@ class _RealValuedCodec(ColumnCodec):
             # are rounded (_round_within divides by 10**decimals), so that both ends of a range
             # holding one point are that same float (35.2 < x < 35.4 is 35.3, not 35.3 and
             # 35.300000000000004).
-            scale = 1.0 / step if step >= 1 else float(round(1.0 / step))
+            # A strict bound excludes its grid point only if it is that point (within float
+            # error, grid_slack): "x < 50000.3" holds 50000.
+            scale = _grid_scale(step)
             if np.isfinite(low):
-                k = np.ceil(low * scale - 1e-9)
-                low = (k + 1 if condition.low_strict and np.isclose(k / scale, low) else k) / scale
+                slack = grid_slack(low, step)
+                k = np.ceil((low - slack) * scale)
+                low = (k + 1 if condition.low_strict and abs(k / scale - low) <= slack else k) / scale
             if np.isfinite(high):
-                k = np.floor(high * scale + 1e-9)
-                high = (k - 1 if condition.high_strict and np.isclose(k / scale, high) else k) / scale
+                slack = grid_slack(high, step)
+                k = np.floor((high + slack) * scale)
+                high = (k - 1 if condition.high_strict and abs(k / scale - high) <= slack else k) / scale
         low, high = max(low, self.low_), min(high, self.high_)
         if low > high:
             raise ParameterError(
@@ -426,7 +430,8 @@ class _RealValuedCodec(ColumnCodec):
         values = values[~outside]
         step = self.grid_step()
         if step is not None:
-            off_grid = ~np.isclose(np.round(values / step) * step, values)
+            scale = _grid_scale(step)
+            off_grid = np.abs(np.round(values * scale) / scale - values) > grid_slack(values, step)
             if off_grid.any():
                 raise ParameterError(
                     f"condition {condition.describe()}: column {self.column.name!r} only takes values on a grid of "
@@ -538,6 +543,11 @@ class NumericCodec(_RealValuedCodec):
         if isnull.any():
             values[isnull] = np.nan
         return pd.Series(values, dtype="float64", copy=False)
+
+
+def _grid_scale(step: float) -> float:
+    """Grid steps per unit, a whole number for steps below 1 (0.1 gives 10, not 10.000000000000002)."""
+    return 1.0 / step if step >= 1 else float(round(1.0 / step))
 
 
 def _round_within(values: np.ndarray, decimals: int, low: float, high: float) -> np.ndarray:
