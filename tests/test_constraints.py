@@ -441,3 +441,23 @@ def test_sdv_multi_table_metadata_needs_a_table_name(sdv_files):
         schema_from_sdv(document, table)
     schema, _ = schema_from_sdv(document, table, table="b")
     assert schema.name == "b"
+
+
+def test_augment_by_a_category_of_a_fixed_combination_needs_no_guidance_argument():
+    # grade reaches the model only as a set of grade/sub_grade labels, which guidance cannot
+    # weigh: augment's default guidance (10) was refused ("leave guidance at 1") though the
+    # user gave none. The default now draws such a class's rows unguided; an explicit guidance
+    # is still refused.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"grade": rng.choice(["A", "B"], 300, p=[0.8, 0.2]), "x": rng.normal(size=300).round(2)})
+    frame["sub_grade"] = frame["grade"] + rng.choice(["1", "2"], 300)
+    document = infer_schema(frame, derived=False).to_dict()
+    document["constraints"] = [{"kind": "fixed_combinations", "columns": ["grade", "sub_grade"]}]
+    syn = Synthesizer(schema=Schema.from_dict(document), epochs=3, seed=0).fit(frame)
+    out = syn.augment(frame, target="grade", balance=True, seed=1)
+    added = out[out["synthetic"]]
+    assert (added["grade"] == "B").all() and len(added) == (frame["grade"] == "A").sum() - (frame["grade"] == "B").sum()
+    assert (added["sub_grade"].str[0] == added["grade"]).all()
+    assert out.equals(syn.augment(frame, target="grade", balance=True, seed=1, guidance=1))
+    with pytest.raises(ParameterError, match="guidance=10 weighs single values the model learns"):
+        syn.augment(frame, target="grade", balance=True, seed=1, guidance=10)

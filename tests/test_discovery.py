@@ -207,6 +207,21 @@ def test_imputing_some_columns_warns_of_no_rule_among_the_cells_left_unfilled(ch
     assert not any("still break a constraint" in r.getMessage() for r in caplog.records)
 
 
+def test_imputing_a_rules_input_leaves_its_unfilled_output_alone(churn, fitted):
+    # columns=["total_day_minutes"] with the charge also unknown: the null charge counted as
+    # breaking "charge = minutes * 0.17", so the rows were redrawn 20 times by single draws (the
+    # mean replaced by one random draw) and a warning said they still broke the rule.
+    holed = churn.iloc[1500:1560].reset_index(drop=True).copy()
+    holed.loc[::3, ["total_day_minutes", "total_day_charge"]] = None
+    some = fitted.impute(holed, columns=["total_day_minutes"], seed=0)
+    assert fitted.last_resampling_ == {"redrawn": 0, "still_broken": 0}
+    # One name is a column, not its letters.
+    assert fitted.impute(holed, columns="total_day_minutes", seed=0).equals(some)
+    every = fitted.impute(holed, seed=0)
+    assert some["total_day_minutes"].equals(every["total_day_minutes"])
+    assert some["total_day_charge"].isna().sum() == holed["total_day_charge"].isna().sum()
+
+
 def _dated(n: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Departures written as text (as flights.csv writes its time_hour) beside their year,
     month, day and hour as integer columns, and a column of 1s."""
