@@ -474,13 +474,27 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
     _check_not_input(output, data, model_path)
     if sum([balance, n_rows is not None, ratio is not None]) != 1:
         raise click.UsageError("give exactly one of --balance, --rows N or --ratio R")
-    table = read_table(data)
     if model_path:
+        # Options of a fit did nothing beside a model file (a schema that did not exist passed).
+        context = click.get_current_context()
+        fitting = [f"--{name.replace('_', '-')}" for name in ("schema_path", "epochs", "categorical_balance", "datetime_encoding",
+                                                             "categorical_head", "autoregressive")
+                   if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+        if fitting:
+            shown = ", ".join(flag.replace("--schema-path", "--schema") for flag in fitting)
+            raise click.UsageError(f"{shown} set how a model is fitted, and --model gives one already fitted; drop "
+                                   f"{'it' if len(fitting) == 1 else 'them'}, or leave out --model to fit a model on DATA")
         syn = Synthesizer.load(model_path, device=device)
+        table = read_table(data, text_columns(syn.schema_))
     else:
+        from synthvae.schema import load_schema
+
+        # Read as fit reads it: the schema's text categories ("1.10") stay text.
+        schema = load_schema(schema_path) if schema_path else None
+        table = read_table(data, text_columns(schema))
         bar = _ProgressBar(enabled=not quiet)
         try:
-            syn = Synthesizer(schema=schema_path, epochs=epochs, categorical_balance=categorical_balance,
+            syn = Synthesizer(schema=schema, epochs=epochs, categorical_balance=categorical_balance,
                               categorical_head=categorical_head, autoregressive=autoregressive,
                               datetime_encoding=datetime_encoding, seed=seed, device=device).fit(table, callback=bar)
         finally:

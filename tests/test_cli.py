@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synthvae import Synthesizer, load_schema, read_table, write_table
+from synthvae import Synthesizer, infer_schema, load_schema, read_table, write_table
 from synthvae.cli import cli
 
 from conftest import dataset_path
@@ -199,6 +199,33 @@ def test_augment_fits_a_model_when_given_none_and_guides_its_classes(runner, tmp
     result = runner.invoke(cli, ["augment", str(dataset_path("penguins.csv")), "-o", str(tmp_path / "x.csv"), "--rows", "5",
                                  "--guidance", "3", "--epochs", "1", "-q"])
     assert result.exit_code == 1 and "needs a target column" in result.output
+
+
+def test_augment_reads_text_categories_as_fit_does_and_refuses_fit_options_beside_a_model(runner, tmp_path):
+    # augment read DATA without the schema's text columns: "1.10" and "2.50" came as 1.1 and 2.5
+    # and were refused as unknown categories, with --model or --schema alike, where fit, impute and
+    # encode read the same file. And beside --model the fit options did nothing, silently (a
+    # --schema that did not exist passed).
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"version": rng.choice(["1.10", "1.20", "2.50", "3.00"], 200), "x": rng.normal(size=200).round(3)})
+    data = tmp_path / "versions.csv"
+    frame.to_csv(data, index=False)
+    document = infer_schema(frame).to_dict()
+    document["columns"][0] = {"name": "version", "kind": "categorical", "nullable": False,
+                              "categories": ["1.10", "1.20", "2.50", "3.00"]}
+    schema = tmp_path / "versions.schema.json"
+    schema.write_text(json.dumps(document))
+    model = tmp_path / "versions.synthvae"
+    assert runner.invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(model), "--epochs", "2", "-q"]).exit_code == 0
+    for source in (["--model", str(model)], ["--schema", str(schema), "--epochs", "2", "-q"]):
+        out = tmp_path / "more.csv"
+        result = runner.invoke(cli, ["augment", str(data), *source, "-o", str(out), "--target", "version", "--rows", "8"])
+        assert result.exit_code == 0, result.output
+        assert set(pd.read_csv(out, dtype=str)["version"]) <= {"1.10", "1.20", "2.50", "3.00"}
+    result = runner.invoke(cli, ["augment", str(data), "--model", str(model), "-o", str(tmp_path / "x.csv"), "--rows", "5",
+                                 "--epochs", "3", "--schema", str(tmp_path / "none.json")])
+    assert result.exit_code == 2 and "--schema, --epochs set how a model is fitted" in result.output
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_impute_writes_integer_columns_as_integers(runner, tmp_path, fitted_penguins):
