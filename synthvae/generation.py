@@ -33,6 +33,7 @@ import torch
 
 from synthvae.conditional_prior import ConditionalPrior
 from synthvae.conditions import Condition
+from synthvae.io import datetime_formats
 from synthvae.linear_conditional import LinearConditional
 from synthvae.model import SAMPLE_CHUNK, TabularVAE, logsumexp
 from synthvae.preprocessing import TablePreprocessor
@@ -761,10 +762,11 @@ class Generator:
             if cells.any():
                 merged = merged.where(~cells, sampled[name].reset_index(drop=True))
             columns[name] = merged
-        return with_columns(frame, columns, fill)
+        return with_columns(frame, columns, fill, datetime_formats(self.preprocessor.schema))
 
 
-def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dict[str, np.ndarray] | None = None,
+                 formats: dict[str, str] | None = None) -> pd.DataFrame:
     """``frame`` with the columns named (as text) in ``columns`` replaced, in its index, under
     its own column labels (a column labelled 0 stays 0); a column the user gave with a time zone
     gets its values back in that zone (conformed datetimes are UTC without one, which moved
@@ -773,7 +775,12 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
 
     With ``filled`` (per column, the cells that were filled; positions), a column without one
     is the user's as it was (text "$1,467.45" in a numeric column came back "1467.45", and a
-    date column in its own format as ISO, though nothing was filled there)."""
+    date column in its own format as ISO, though nothing was filled there).
+
+    ``formats`` (:func:`synthvae.io.datetime_formats` of the schema): a datetime column the user
+    gave as text comes back written in its schema's format, so cells written that way come back
+    as they were ("02/01/2012" came back "2012-01-02")."""
+    formats = formats or {}
     out = frame.copy()
     label_of = {str(label): label for label in frame.columns}
     for name, values in columns.items():
@@ -781,8 +788,10 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         cells = None if filled is None else filled.get(name)
         if cells is not None and not cells.any():
             continue
-        values = in_users_dtype(values, original.dtype).set_axis(frame.index)
         text = original.dtype == object or pd.api.types.is_string_dtype(original.dtype)
+        if text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
+            values = values.dt.strftime(formats[name])
+        values = in_users_dtype(values, original.dtype).set_axis(frame.index)
         if cells is not None and values.dtype == original.dtype and not text:
             values = original.where(~cells, values)
         # A text column with filled cells comes back rebuilt whole, in one way of writing (its

@@ -1671,7 +1671,8 @@ class Synthesizer:
             logger.warning("%d imputed rows still break a constraint after %d rounds of redraws (%s)", left, rounds,
                            ", ".join(f"{rule!r}: {n}" for rule, n in counts.items()))
         self.last_resampling_ = {"redrawn": int(redone), "still_broken": left}
-        return [with_columns(frame, {name: table[name] for name in fill}, fill) for table in tables]
+        formats = datetime_formats(self.schema_)
+        return [with_columns(frame, {name: table[name] for name in fill}, fill, formats) for table in tables]
 
     def encode(self, data: TableLike, *, variance: bool = False, components: int | str | None = None,
                source: str | None = None) -> pd.DataFrame:

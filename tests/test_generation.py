@@ -778,6 +778,27 @@ def test_impute_leaves_observed_cells_as_written():
     assert not filled["price"].str.startswith("$").any()
 
 
+def test_impute_writes_a_text_date_column_in_its_schemas_format(weather):
+    # A date column given as text in the schema's format ("02/01/2012", %d/%m/%Y) came back in
+    # ISO for every row once one date was filled, where sample and augment write the format.
+    from synthvae import infer_schema
+    from synthvae.schema import Schema
+
+    frame = weather.head(300).copy()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%d/%m/%Y")
+    document = infer_schema(frame).to_dict()
+    for column in document["columns"]:
+        if column["name"] == "date":
+            column["format"] = "%d/%m/%Y"
+    syn = Synthesizer(schema=Schema.from_dict(document), epochs=2, seed=0).fit(frame)
+    holed = frame.head(8).copy()
+    holed.loc[[1, 4], "date"] = None
+    filled = syn.impute(holed, seed=0)
+    observed = holed["date"].notna()
+    assert filled.loc[observed, "date"].tolist() == holed.loc[observed, "date"].tolist()
+    assert filled["date"].str.fullmatch(r"\d\d/\d\d/\d{4}").all()
+
+
 def test_augment_of_a_table_with_integer_labels_keeps_its_columns():
     # pd.read_csv(header=None) labels columns 0, 1: the model learns "0", "1", and augment took
     # the labels for other columns, returning both pairs, each half null.
