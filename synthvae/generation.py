@@ -25,7 +25,7 @@ This module knows the preprocessor, the VAE and the conditional prior; the facad
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -830,8 +830,13 @@ def embed(
     batch_size: int = 50_000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior means and variances of the rows of ``frame``, two ``(n, latent)`` arrays: the
-    encoder alone (no conditional prior needed)."""
-    matrix = preprocessor.transform(frame, source)
+    encoder alone (no conditional prior needed). Id and personal columns are not encoded, so
+    their nulls (a table given without them) do not matter."""
+    schema = preprocessor.schema
+    for column in schema:
+        if column.is_generated and not column.nullable:
+            schema = schema.replace_column(replace(column, nullable=True))
+    matrix = preprocessor.transform_conformed(conform(frame, schema, source, check_bounds=False))
     means, variances = [], []
     model.eval()
     for start in range(0, len(matrix), batch_size):

@@ -1734,7 +1734,13 @@ class Synthesizer:
 
     def _conformed(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
         """A table to impute or encode, conformed to the schema: other columns left out, values
-        beyond the bounds and missing cells let through (the callers say what they do with them)."""
+        beyond the bounds and missing cells let through (the callers say what they do with them).
+        Id and personal columns the table leaves out are taken as unknown: the model never learns
+        them (a table without its keys or personal data was refused)."""
+        given = {str(label) for label in frame.columns}
+        unlearned = [c.name for c in self.schema_ if c.name not in given and c.kind in (ColumnKind.ID, ColumnKind.PERSONAL)]
+        if unlearned:
+            frame = frame.assign(**{name: pd.Series(None, index=frame.index, dtype=object) for name in unlearned})
         return conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
 
     def _refuse_missing_cells(self, user: pd.DataFrame, source: str) -> None:

@@ -799,6 +799,24 @@ def test_impute_writes_a_text_date_column_in_its_schemas_format(weather):
     assert filled["date"].str.fullmatch(r"\d\d/\d\d/\d{4}").all()
 
 
+def test_encode_and_impute_take_a_table_without_its_ids_and_personal_columns():
+    # The model never learns ids or personal data, yet a table without them was refused ("columns
+    # ['cust_id', 'email'] are in the schema but not in the data"): rows stripped of their keys
+    # and PII could be neither embedded nor completed.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"cust_id": np.arange(1, 151), "email": [f"p{i}@example.com" for i in range(150)],
+                          "tier": rng.choice(["gold", "silver"], 150), "spend": rng.gamma(2, 50, 150).round(2)})
+    syn = Synthesizer(epochs=3, seed=0).fit(frame)
+    assert [c.kind.value for c in syn.schema_] == ["id", "personal", "categorical", "numeric"]
+    stripped = frame[["tier", "spend"]].head(6)
+    pd.testing.assert_frame_equal(syn.encode(stripped), syn.encode(frame.head(6)))
+    holed = stripped.copy()
+    holed.loc[[1, 3], "spend"] = np.nan
+    filled = syn.impute(holed, seed=0)
+    assert list(filled.columns) == ["tier", "spend"] and filled["spend"].notna().all()
+    assert filled["spend"].tolist() == syn.impute(frame.head(6).assign(spend=holed["spend"]), seed=0)["spend"].tolist()
+
+
 def test_augment_of_a_table_with_integer_labels_keeps_its_columns():
     # pd.read_csv(header=None) labels columns 0, 1: the model learns "0", "1", and augment took
     # the labels for other columns, returning both pairs, each half null.
