@@ -461,3 +461,18 @@ def test_augment_by_a_category_of_a_fixed_combination_needs_no_guidance_argument
     assert out.equals(syn.augment(frame, target="grade", balance=True, seed=1, guidance=1))
     with pytest.raises(ParameterError, match="guidance=10 weighs single values the model learns"):
         syn.augment(frame, target="grade", balance=True, seed=1, guidance=10)
+
+
+def test_a_derived_rule_whose_expression_is_infinite_is_broken_there():
+    # "ratio = a / b" with ratio stored as 0 where b is 0: a / 0 is inf, whose relative slack was
+    # infinite, so the check passed every row and sampling silently dropped every b = 0 row.
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(1, 100, 200).astype(float), rng.integers(0, 5, 200).astype(float)
+    frame = pd.DataFrame({"a": a, "b": b, "ratio": np.where(b == 0, 0.0, np.round(a / np.where(b == 0, 1, b), 6))})
+    document = infer_schema(frame, derived=False).to_dict()
+    document["constraints"] = [{"kind": "derived", "column": "ratio", "expression": "a / b", "tolerance": 1e-5}]
+    schema = Schema.from_dict(document)
+    with pytest.raises(ConstraintError, match=rf"ratio = a / b: {int((b == 0).sum())} of 200 rows break it"):
+        check_table(schema, conform(frame, schema, "t"), "t")
+    kept = frame[b != 0]
+    check_table(schema, conform(kept, schema, "t"), "t")

@@ -400,10 +400,13 @@ class Derived(Constraint):
         expected = self.values(frame)
         actual = frame[self.column].to_numpy(dtype=np.float64, na_value=np.nan)
         tolerance = self.tolerance_for(column) if column is not None else (self.tolerance or 0.0)
-        scale = np.maximum(np.abs(expected), 1.0) * 1e-9
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
+            scale = np.maximum(np.abs(expected), 1.0) * 1e-9
             off = np.abs(actual - expected) > np.maximum(tolerance, scale)
-        return (np.isnan(expected) != np.isnan(actual)) | (off & ~np.isnan(expected))
+        # An infinite expected value (a / 0) matches no value: its relative slack was infinite,
+        # so every row passed, and sampling then dropped all such rows as beyond the bounds.
+        endless = np.isinf(expected) & ~np.isnan(actual)
+        return (np.isnan(expected) != np.isnan(actual)) | (off & ~np.isnan(expected)) | endless
 
 
 @dataclass(frozen=True)
