@@ -207,7 +207,7 @@ class Column:
             kwargs["categories"] = tuple(data["categories"])
             kwargs["ordered"] = bool(data.get("ordered", False))
         elif kind is ColumnKind.DATETIME:
-            kwargs["format"] = data.get("format")
+            kwargs["format"] = _datetime_format(data["name"], data.get("format"))
             kwargs["unit"] = data.get("unit", "s")
             for key in ("min", "max"):
                 if data.get(key) is not None:
@@ -469,6 +469,19 @@ def _check_semantics(schema: Schema) -> None:
 # An ISO 8601 date or timestamp starts with its year: pandas also reads "" (as NaT) and words
 # such as "now" and "today" (as the moment the schema is read), which are no fixed bound.
 _ISO_START = re.compile(r"^\s*[+-]?\d{4}")
+
+
+def _datetime_format(name: str, value: Any) -> str | None:
+    """A datetime column's ``format``, refused at load when pandas cannot read with it ("%Q" is
+    no directive: fit and check failed with a raw ValueError from pandas)."""
+    if value is None or value in ("ISO8601", "mixed"):
+        return value
+    try:
+        pd.to_datetime(pd.Series(["2001-02-03"]), format=value, errors="coerce")
+    except (ValueError, TypeError) as exc:
+        raise SchemaError(f"column {name!r}: format {value!r} is not a strftime format pandas can read with ({exc}); "
+                          f"use directives such as '%Y-%m-%d %H:%M:%S', 'ISO8601', or leave the key out") from None
+    return value
 
 
 def _timestamp_bound(name: str, key: str, value: Any) -> pd.Timestamp:

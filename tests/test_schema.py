@@ -93,3 +93,15 @@ def test_every_example_schema_is_tested():
 def test_ordinal_example_keeps_its_order():
     schema = load_schema(SCHEMAS / "diamonds.json")
     assert schema["cut"].ordered and schema["cut"].categories[0] == "Fair"
+
+
+def test_a_datetime_format_pandas_cannot_read_with_is_refused_at_load():
+    # "%Q" is no directive: fit and schema check failed with pandas' raw ValueError, not a
+    # SchemaError naming the column.
+    document = json.loads((SCHEMAS / "seattle_weather.json").read_text())
+    document["columns"][0]["format"] = "%Y-%m-%Q"
+    with pytest.raises(SchemaError, match=r"column 'date': format '%Y-%m-%Q' is not a strftime format"):
+        Schema.from_dict(document)
+    for fine in ("%d/%m/%Y", "ISO8601", "mixed"):
+        document["columns"][0]["format"] = fine
+        assert Schema.from_dict(document)["date"].format == fine
