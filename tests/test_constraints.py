@@ -476,3 +476,11 @@ def test_a_derived_rule_whose_expression_is_infinite_is_broken_there():
         check_table(schema, conform(frame, schema, "t"), "t")
     kept = frame[b != 0]
     check_table(schema, conform(kept, schema, "t"), "t")
+
+
+def test_an_expression_too_long_to_check_is_refused_clearly():
+    # A sum of 1,000 terms raised a raw RecursionError from the checks, which recurse.
+    for terms in (1000, 100_000):
+        with pytest.raises(SchemaError, match="write a shorter expression"):
+            Expression.parse(" + ".join(["x"] * terms))
+    assert Expression.parse(" + ".join(["x"] * 100)).evaluate({"x": pd.Series([1.0])}).tolist() == [100.0]

@@ -96,6 +96,14 @@ class Expression:
             tree = ast.parse(source, mode="eval")
         except SyntaxError as exc:
             raise SchemaError(f"{where}: cannot parse {text!r}: {exc.msg}") from None
+        except (RecursionError, MemoryError):
+            raise SchemaError(f"{where}: {text[:60] + '...'!r} is too long or nested too deep to parse; write a shorter "
+                              f"expression") from None
+        depth = _depth(tree.body)
+        if depth > _MOST_DEPTH:
+            # Checked and evaluated by recursion: a sum of 1,000 terms raised a raw RecursionError.
+            raise SchemaError(f"{where}: {text[:60] + '...'!r} nests {depth} operations deep, more than {_MOST_DEPTH}; "
+                              f"write a shorter expression (e.g. 1000 * x rather than x + x + ...)")
         columns: list[str] = []
         dated: list[str] = []
         _check(tree.body, names, columns, dated, where, text, inside_date=False)
@@ -117,6 +125,19 @@ class Expression:
 
     def __str__(self) -> str:
         return self.text
+
+
+_MOST_DEPTH = 100  # operations nested in an expression (a + b + c is two deep)
+
+
+def _depth(node: ast.AST) -> int:
+    """How deep the tree under ``node`` nests, found without recursion."""
+    deepest, stack = 0, [(node, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + isinstance(child, ast.expr)) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _column_name(node: ast.Name, names: Mapping[str, str]) -> str:
