@@ -852,17 +852,25 @@ def _arrow_table(frame: pd.DataFrame, path: Path, schema: pa.Schema | None) -> p
 @contextlib.contextmanager
 def _csv_handle(tmp: Path, path: Path) -> Iterator[io.TextIOBase]:
     """A UTF-8 text handle on ``tmp`` that compresses as ``path``'s suffix says (the temporary
-    name hides it)."""
+    name hides it). Archives name the final file and carry no clock time, so the same rows give
+    the same bytes (a gzip header held the temporary name, with its process id, and the time)."""
     name = path.name.lower()
     compression = next((c for suffix, c in _COMPRESSION.items() if name.endswith(suffix)), None)
     text = dict(encoding="utf-8", newline="")
     if compression == "zip":
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            with archive.open(path.name[: -len(".zip")], "w", force_zip64=True) as member:
-                with io.TextIOWrapper(member, **text) as handle:
+            member = zipfile.ZipInfo(path.name[: -len(".zip")], date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(member, "w", force_zip64=True) as stream:
+                with io.TextIOWrapper(stream, **text) as handle:
                     yield handle
         return
-    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression)
+    if compression == "gzip":
+        with open(tmp, "wb") as raw, gzip.GzipFile(path.name[: -len(".gz")], "wb", fileobj=raw, mtime=0) as packed:
+            with io.TextIOWrapper(packed, **text) as handle:
+                yield handle
+        return
+    opener = {"bz2": bz2.open, "xz": lzma.open}.get(compression)
     with (opener(tmp, "wt", **text) if opener else open(tmp, "w", **text)) as handle:
         yield handle
 

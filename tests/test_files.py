@@ -968,3 +968,22 @@ def test_an_empty_parquet_table_keeps_its_categories(tmp_path):
     write_table(rows, tmp_path / "rows.parquet")
     joined = pd.concat([back, read_table(tmp_path / "rows.parquet")], ignore_index=True)
     assert isinstance(joined["state"].dtype, pd.CategoricalDtype) and isinstance(joined["grade"].dtype, pd.CategoricalDtype)
+
+
+def test_compressed_csv_output_names_the_file_and_holds_no_clock_time(tmp_path):
+    # A .csv.gz header held the temporary file's name (".rows.csv.gz.15647.olzmjf9c.tmp", its
+    # process id and a random suffix) and the time of writing: the same rows gave other bytes.
+    import gzip
+    import zipfile
+
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    packed = write_table(frame, tmp_path / "rows.csv.gz").read_bytes()
+    assert packed[:4] == b"\x1f\x8b\x08\x08" and packed[4:8] == b"\x00\x00\x00\x00"  # a name, mtime 0
+    assert packed[10:].split(b"\x00")[0] == b"rows.csv"
+    assert gzip.decompress(packed).decode() == "a,b\n1,x\n2,y\n3,z\n"
+    (tmp_path / "again").mkdir()
+    assert write_table(frame, tmp_path / "again" / "rows.csv.gz").read_bytes() == packed
+    with zipfile.ZipFile(write_table(frame, tmp_path / "rows.csv.zip")) as archive:
+        [member] = archive.infolist()
+        assert member.filename == "rows.csv" and member.date_time == (1980, 1, 1, 0, 0, 0)
+    pd.testing.assert_frame_equal(read_table(tmp_path / "rows.csv.zip"), frame, check_dtype=False)
