@@ -329,12 +329,28 @@ def _passthrough(series: pd.Series, column: Column, source: str) -> pd.Series:
     return series.rename(column.name).reset_index(drop=True)
 
 
+def _to_id(series: pd.Series, column: Column, source: str) -> pd.Series:
+    """An id column as it is (the model never learns it), refused when the schema says its ids
+    are whole numbers and they are not (a column of wind speeds marked an integer id passed
+    ``schema check`` and was regenerated as 10, 11, ...)."""
+    if column.is_integer:
+        numbers = read_numbers(series).to_numpy(dtype=np.float64, na_value=np.nan)
+        given = series.notna().to_numpy()
+        wrong = given & (np.isnan(numbers) | (numbers != np.round(numbers)))
+        if wrong.any():
+            raise DataError(
+                f"{_where(column, source)}: the schema says ids are whole numbers (type integer) but found "
+                f"{preview(list(dict.fromkeys(series[wrong].tolist())))}; set the id's type to string, or if the "
+                f"column is a measurement rather than a key, make it numeric")
+    return _passthrough(series, column, source)
+
+
 _CONVERTERS = {
     ColumnKind.NUMERIC: _to_numeric,
     ColumnKind.CATEGORICAL: _to_categorical,
     ColumnKind.BOOLEAN: _to_boolean,
     ColumnKind.DATETIME: _to_datetime,
-    ColumnKind.ID: _passthrough,
+    ColumnKind.ID: _to_id,
     ColumnKind.PERSONAL: _passthrough,
 }
 

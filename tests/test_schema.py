@@ -105,3 +105,19 @@ def test_a_datetime_format_pandas_cannot_read_with_is_refused_at_load():
     for fine in ("%d/%m/%Y", "ISO8601", "mixed"):
         document["columns"][0]["format"] = fine
         assert Schema.from_dict(document)["date"].format == fine
+
+
+def test_an_integer_id_column_of_fractions_is_refused():
+    # seattle's wind speeds marked an integer id passed the check and were regenerated as 10, 11, ...
+    document = json.loads((SCHEMAS / "seattle_weather.json").read_text())
+    for column in document["columns"]:
+        if column["name"] == "wind":
+            for key in ("decimals", "min", "max"):
+                column.pop(key, None)
+            column.update(kind="id", type="integer")
+    schema = Schema.from_dict(document)
+    weather = pd.read_csv(dataset_path("seattle_weather.csv"))
+    with pytest.raises(Exception, match=r"column 'wind'.*ids are whole numbers \(type integer\) but found \[4\.7"):
+        conform(weather, schema, "weather")
+    conform(weather.assign(wind=range(len(weather))), schema, "weather")
+    conform(weather.assign(wind=[None] * len(weather)), schema, "weather", check_nulls=False)
