@@ -264,8 +264,9 @@ _ordered_option = click.option(
 @click.option("--streaming/--in-memory", default=None,
               help="Read DATA in streamed batches (memory grows with the batch, not the table) or whole. "
               "Default: stream folders and files over 512 MB.")
-@click.option("--reservoir-rows", type=click.IntRange(min=1), default=RESERVOIR_ROWS, show_default=True,
-              help="Rows of the sample a streamed fit infers the schema and fits the codecs on.")
+@click.option("--reservoir-rows", type=click.IntRange(min=1),
+              help=f"Rows of the sample a streamed fit infers the schema and fits the codecs on (default {RESERVOIR_ROWS:,}; "
+              f"streamed fits only).")
 @_balance_option
 @_datetime_option
 @_head_option

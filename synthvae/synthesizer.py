@@ -435,7 +435,7 @@ class Synthesizer:
         resume: bool = False,
         checkpoint_every: float = 30.0,
         streaming: bool | None = None,
-        reservoir_rows: int = RESERVOIR_ROWS,
+        reservoir_rows: int | None = None,
     ) -> "Synthesizer":
         """Learn the table's distribution.
 
@@ -458,7 +458,8 @@ class Synthesizer:
                 :mod:`synthvae.streaming`): memory then grows with the batch, not the table.
                 ``None``: stream folders and files over ``STREAM_BYTES`` (512 MB) on disk.
             reservoir_rows: Rows of the uniform sample a streamed fit infers the schema and
-                fits the codecs on.
+                fits the codecs on (default ``RESERVOIR_ROWS``); refused for a fit that does not
+                stream.
 
         Returns:
             ``self``.
@@ -493,6 +494,11 @@ class Synthesizer:
             )
         if stream and spec is not None:
             raise ParameterError("a private fit cannot stream its input yet: give a table that fits in memory")
+        if reservoir_rows is not None and not stream:
+            # It did nothing there, silently.
+            raise ParameterError(f"reservoir_rows sets the sample a streamed fit infers the schema from, and this fit reads "
+                                 f"its data whole; drop reservoir_rows, or stream the file (streaming=True, --streaming)")
+        reservoir_rows = RESERVOIR_ROWS if reservoir_rows is None else reservoir_rows
         _check_count("reservoir_rows", reservoir_rows, minimum=1)
         if stream and checkpoint_dir is not None and read_as_data(checkpoint_dir, data):
             raise ParameterError(
@@ -2068,6 +2074,9 @@ def _wants_stream(data: TableLike, streaming: bool | None) -> bool:
     if not isinstance(data, (str, os.PathLike)):
         return False  # _read names what it expected
     path = Path(data)
+    if streaming is False and path.is_dir():
+        raise ParameterError(f"{str(data)!r} is a folder of Parquet files, which a fit always streams (reads batch by "
+                             f"batch); drop streaming=False (--in-memory)")
     if streaming is not None:
         return bool(streaming)  # open_source refuses what it cannot stream
     if path.is_dir():

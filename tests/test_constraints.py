@@ -484,3 +484,16 @@ def test_an_expression_too_long_to_check_is_refused_clearly():
         with pytest.raises(SchemaError, match="write a shorter expression"):
             Expression.parse(" + ".join(["x"] * terms))
     assert Expression.parse(" + ".join(["x"] * 100)).evaluate({"x": pd.Series([1.0])}).tolist() == [100.0]
+
+
+def test_a_number_beside_a_datetime_column_is_refused_not_read_as_nanoseconds():
+    # "high": 2016 became date <= 1970-01-01T00:00:00.000002016.
+    weather = pd.read_csv(DATASETS / "seattle_weather.csv")
+    document = infer_schema(weather, derived=False).to_dict()
+    for high, fine in ((2016, False), (2016.5, False), ({"value": "2016-01-01"}, True)):
+        document["constraints"] = [{"kind": "inequality", "low": "date", "high": high}]
+        if fine:
+            assert Schema.from_dict(document).constraints[0].describe().startswith("date <= 2016-01-01")
+        else:
+            with pytest.raises(SchemaError, match="of a datetime column is a number, not a date"):
+                Schema.from_dict(document)

@@ -518,3 +518,17 @@ def test_processes_started_by_hand_say_in_one_line_when_another_one_fails(tmp_pa
     assert failing.returncode == 1 and failing.stderr.startswith("Error: ")
     assert first.returncode == 1 and "Traceback" not in err, err[-2000:]
     assert "Error: process 0 of 2: the parallel fit stopped" in err and "another process probably failed" in err
+
+
+def test_options_that_do_nothing_for_the_input_are_refused(tmp_path, diamonds):
+    # A folder is always streamed: streaming=False (--in-memory) said to name a .csv or .parquet
+    # file. And reservoir_rows beside a fit that reads its data whole was accepted and did nothing.
+    _write_dataset(diamonds.head(400), tmp_path / "ds", files=2, row_group=100)
+    with pytest.raises(ParameterError, match="is a folder of Parquet files, which a fit always streams"):
+        Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", streaming=False)
+    with pytest.raises(ParameterError, match="reservoir_rows sets the sample a streamed fit infers the schema from"):
+        Synthesizer(seed=0, **SMALL).fit(diamonds.head(200), reservoir_rows=50)
+    diamonds.head(200).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(ParameterError, match="reservoir_rows"):
+        Synthesizer(seed=0, **SMALL).fit(tmp_path / "d.csv", reservoir_rows=50)
+    assert Synthesizer(seed=0, **SMALL).fit(tmp_path / "d.csv", streaming=True, reservoir_rows=50).schema_ is not None

@@ -230,6 +230,10 @@ def _typed_side(side: Side, family: str, where: str) -> Side:
         return side
     value = side.value
     if family == "datetime":
+        if isinstance(value, (bool, int, float, np.number)):
+            # pd.Timestamp(2016) is 2016 nanoseconds after 1970, not the year 2016.
+            raise SchemaError(f"{where}: constant {value!r} of a datetime column is a number, not a date; "
+                              f"write it as ISO 8601 text, e.g. {{\"value\": \"2016-01-01\"}}")
         try:
             stamp = pd.Timestamp(value)
         except (TypeError, ValueError):
