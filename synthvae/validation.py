@@ -335,7 +335,8 @@ def _to_id(series: pd.Series, column: Column, source: str) -> pd.Series:
     ``schema check`` and was regenerated as 10, 11, ...)."""
     if column.is_integer:
         numbers = read_numbers(series).to_numpy(dtype=np.float64, na_value=np.nan)
-        given = series.notna().to_numpy()
+        # Blank text is no id (a private fit's proxy table leaves ids blank).
+        given = (series.notna() & (series.astype(str).str.strip() != "")).to_numpy()
         wrong = given & (np.isnan(numbers) | (numbers != np.round(numbers)))
         if wrong.any():
             raise DataError(
