@@ -357,6 +357,13 @@ def test_detection_keeps_copies_in_one_fold(churn):
     assert 0.45 <= auc <= 0.55
     one_row = pd.concat([real.iloc[:1]] * 1500, ignore_index=True)
     assert evaluate(real, one_row, metrics=["detection"]).to_dict()["detection"]["auc"] > 0.95
+    # Near copies too: the day minutes jittered by 0.05 scored AUC 0.039 ("indistinguishable").
+    jittered = copies.assign(total_day_minutes=(copies["total_day_minutes"] + np.random.default_rng(0).normal(0, 0.05, 1500)).round(2))
+    assert 0.45 <= evaluate(real, jittered, metrics=["detection"]).to_dict()["detection"]["auc"] <= 0.55
+    # Rows that copy nothing are still told apart: each column shuffled on its own.
+    rng = np.random.default_rng(1)
+    shuffled = real.apply(lambda column: column.to_numpy()[rng.permutation(len(column))])
+    assert evaluate(real, shuffled, metrics=["detection"]).to_dict()["detection"]["auc"] > 0.9
 
 
 def test_closer_to_train_share_is_a_half_for_fresh_rows_whatever_the_holdout_size(churn):
@@ -497,3 +504,13 @@ def test_a_test_split_of_one_target_value_skips_utility_not_the_report():
     data = report.to_dict()
     assert data["quality"]["score"] is not None and data["utility"]["tstr"] is None
     assert "test split of the real rows holds one value of 't'" in data["utility"]["skipped"]
+
+
+def test_a_binary_target_whose_test_rows_lack_the_scored_class_is_refused_clearly():
+    # The held-out rows hold "no" and a value the real rows lack, never "yes": ROC AUC was NaN,
+    # reported as None with no reason, scikit-learn's warnings printed and the summary row gone.
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=300), "t": rng.choice(["no", "yes"], 300)})
+    holdout = pd.DataFrame({"x": rng.normal(size=100), "t": rng.choice(["no", "other"], 100)})
+    with pytest.raises(DataError, match=r"target column 't': the test rows hold no rows of the class 'yes'"):
+        evaluate(real, real, holdout=holdout, target="t", metrics=["utility"])
