@@ -135,6 +135,13 @@ def utility(
         # the nearer of the two (a synthetic 0.05 where the real rows hold 0 and 0.1), coded 0 /
         # 1 (the classifier refused 0.0 / 0.1 as "continuous" labels, and any third value).
         y_test, positive = _nearest_class(y_test, classes), 1
+    if task is Task.BINARY and np.unique(y_test == positive).size < 2:
+        # Test rows of "no" and a value the real rows lack, none of the positive "yes": ROC AUC
+        # was NaN, reported as None with no reason and scikit-learn's warnings.
+        shown = classes[-1] if numeric_classes or info.shape is Shape.CONTINUOUS else info.categories[int(positive)]
+        held = "only" if (y_test == positive).all() else "no"
+        raise DataError(f"target column {target!r}: the test rows hold {held} rows of the class {shown!r} that ROC AUC "
+                        f"scores against the other, so it is undefined; give test rows of both classes")
     _, mask = feature_matrix(infos, test, exclude=(target,), counts=counts)
     scores = {}
     for name, table in (("tstr", synthetic), ("trtr", train)):
