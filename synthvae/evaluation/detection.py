@@ -72,7 +72,7 @@ def detection(
     x = np.concatenate([x_real[real_rows], x_synth[synthetic_rows]])
     y = np.repeat([0, 1], n)
     embed = RowEmbedding(infos, real)
-    partner = near_copies(embed(real)[real_rows], embed(synthetic)[synthetic_rows])
+    partner = near_copies(embed(real.take(real_rows)), embed(synthetic.take(synthetic_rows)))
     with one_thread():
         aucs = _cross_validate(x, y, mask, _folds(x, y, folds, seed, partner), seed)
     auc = float(np.mean(aucs))

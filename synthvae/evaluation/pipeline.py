@@ -18,7 +18,6 @@ from synthvae.evaluation.fidelity import Binning
 from synthvae.evaluation.privacy import privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
-    PreparedTable,
     Shape,
     column_infos,
     evaluation_schema,
@@ -261,7 +260,7 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
     else:
         order = rng.permutation(real_t.n_rows)
         n_test = max(1, int(round(real_t.n_rows * _UTILITY_TEST_SHARE)))
-        test, train = _rows(real_t, np.sort(order[:n_test])), _rows(real_t, np.sort(order[n_test:]))
+        test, train = real_t.take(np.sort(order[:n_test])), real_t.take(np.sort(order[n_test:]))
         notes.append("no holdout given: utility is tested on a 20% split of the real data")
         info = next((i for i in infos if i.name == target), None)
         held = test.arrays[target] if target in test.arrays else None
@@ -281,12 +280,6 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
                                  f"other column with a value, to train on")
             break
     return result
-
-
-def _rows(table: PreparedTable, index: np.ndarray) -> PreparedTable:
-    frame = table.frame.iloc[index].reset_index(drop=True)
-    arrays = {name: values[index] for name, values in table.arrays.items()}
-    return PreparedTable(frame, arrays, index.size, index.size)
 
 
 def _full_train_hashes(real: pd.DataFrame, schema: Schema) -> np.ndarray:

@@ -82,6 +82,12 @@ class PreparedTable:
         """Whether rows were left out to respect ``max_rows``."""
         return self.n_rows < self.n_rows_given
 
+    def take(self, index: np.ndarray) -> "PreparedTable":
+        """The rows at ``index`` (positions) as a table of their own."""
+        frame = self.frame.iloc[index].reset_index(drop=True)
+        arrays = {name: values[index] for name, values in self.arrays.items()}
+        return PreparedTable(frame, arrays, index.size, index.size)
+
 
 def table_sources(sources: Sequence[str] | None) -> tuple[str, str, str]:
     """The names of the real, synthetic and holdout tables in messages."""
