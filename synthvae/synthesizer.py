@@ -1403,8 +1403,8 @@ class Synthesizer:
 
         With ``target``, each class's rows are drawn with ``guidance`` (``None``: 10, or 1 for a
         target the model learns only through the schema's rules, such as a category of a fixed
-        combination, which guidance cannot weigh; see :meth:`sample`): rows typical of their class, which is what a classifier trained on
-        them needs. The model's own rows of a class (``guidance=1``) include many the model
+        combination, which guidance cannot weigh; see :meth:`sample`): rows typical of their
+        class, which is what a classifier trained on them needs. The model's own rows of a class (``guidance=1``) include many the model
         itself would give another class, and balancing with them taught a classifier to see
         the minority everywhere. ``benchmarks/bench_augment.py`` (fit seeds 0-3, a gradient
         boosting classifier scored on held-out rows), macro F1 with ``balance=True`` at guidance
