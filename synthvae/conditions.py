@@ -394,24 +394,29 @@ def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condit
 
 
 def grid_slack(values, step: float):
-    """How far a value may lie from a point of a grid of spacing ``step`` and still be that
-    point: float32's rounding (1.2e-7 relative: ``np.float32(40.1)`` is 40.099998...), never more
-    than a quarter step, and at least float64's error in grid steps (1e-9 relative). A relative
-    1e-5 (``np.isclose``'s default) took 50000.3 for 50000 on a grid of 1, so rows did not meet
-    the condition, and dropped 50000 from 49999.7 < x < 50000.3."""
-    size = np.abs(values)
-    return np.maximum(1e-9 * np.maximum(step, size), np.minimum(1.2e-7 * size, 0.25 * step))
+    """How far a bound may lie from a point of a grid of spacing ``step`` and still be that point:
+    float64's error (1e-12 relative), never more than a quarter step. A relative 1e-5
+    (``np.isclose``'s default) dropped 50000 from 49999.7 < x < 50000.3."""
+    return np.minimum(1e-12 * np.maximum(step, np.abs(values)), 0.25 * step)
+
+
+def value_slack(values, step: float):
+    """How far a value a condition names may lie from a point of a grid of spacing ``step`` and
+    still be that point: float32's rounding too (1.2e-7 relative: ``np.float32(40.1)`` is
+    40.099998...), never more than a quarter step. np.isclose's relative 1e-5 took 50000.3 for
+    50000 on a grid of 1, so the rows did not meet the condition."""
+    return np.minimum(np.maximum(grid_slack(values, step), 1.2e-7 * np.abs(values)), 0.25 * step)
 
 
 def _on_grid(column: Column, value: float) -> float:
     """``value`` as the grid point of the column it is within float error of (the tolerance with
-    which the codecs accept a value on the grid, :func:`grid_slack`), else unchanged (the codecs
+    which the codecs accept a value on the grid, :func:`value_slack`), else unchanged (the codecs
     refuse it)."""
     decimals = 0 if column.is_integer else column.decimals
     if decimals is None:
         return value
     point = round(value, decimals)
-    return float(point) if abs(point - value) <= grid_slack(value, 10.0**-decimals) else value
+    return float(point) if abs(point - value) <= value_slack(value, 10.0**-decimals) else value
 
 
 def _within(value: Any, condition: Condition) -> bool:

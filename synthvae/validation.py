@@ -337,7 +337,8 @@ def _to_id(series: pd.Series, column: Column, source: str) -> pd.Series:
         numbers = read_numbers(series).to_numpy(dtype=np.float64, na_value=np.nan)
         # Blank text is no id (a private fit's proxy table leaves ids blank).
         given = (series.notna() & (series.astype(str).str.strip() != "")).to_numpy()
-        wrong = given & (np.isnan(numbers) | (numbers != np.round(numbers)))
+        with np.errstate(invalid="ignore"):
+            wrong = given & (~np.isfinite(numbers) | (numbers != np.round(numbers)) | pd.api.types.is_bool_dtype(series.dtype))
         if wrong.any():
             raise DataError(
                 f"{_where(column, source)}: the schema says ids are whole numbers (type integer) but found "

@@ -360,6 +360,10 @@ def test_detection_keeps_copies_in_one_fold(churn):
     # Near copies too: the day minutes jittered by 0.05 scored AUC 0.039 ("indistinguishable").
     jittered = copies.assign(total_day_minutes=(copies["total_day_minutes"] + np.random.default_rng(0).normal(0, 0.05, 1500)).round(2))
     assert 0.45 <= evaluate(real, jittered, metrics=["detection"]).to_dict()["detection"]["auc"] <= 0.55
+    # Also where 2% of the real rows have an exact twin (the near-copy scale was then 0: AUC 0.09).
+    twins = pd.concat([real, real.iloc[:30]], ignore_index=True)
+    jittered = twins.assign(total_day_minutes=(twins["total_day_minutes"] + np.random.default_rng(0).normal(0, 0.05, len(twins))).round(2))
+    assert 0.45 <= evaluate(twins, jittered, metrics=["detection"]).to_dict()["detection"]["auc"] <= 0.55
     # Rows that copy nothing are still told apart: each column shuffled on its own.
     rng = np.random.default_rng(1)
     shuffled = real.apply(lambda column: column.to_numpy()[rng.permutation(len(column))])

@@ -135,6 +135,18 @@ def test_values_near_a_grid_point_are_that_point_only_within_float_error(fitted_
     assert (syn.sample(5, conditions={"body_mass_g": 4000 + 1e-10}, seed=0)["body_mass_g"] == 4000).all()
 
 
+def test_strict_bounds_on_large_numbers_exclude_their_grid_point():
+    # A slack growing with the value (1e-9 relative, uncapped) passed a quarter step near 5e9:
+    # "big > 5000000015" drew rows of 5000000011 to 5000000015.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"big": 5_000_000_000 + rng.integers(0, 21, 300), "x": rng.normal(size=300)})
+    syn = Synthesizer(epochs=2, seed=0).fit(frame)
+    for bound in (5_000_000_015, 5_000_000_000):
+        assert (syn.sample(300, conditions={"big": {">": bound}}, seed=0)["big"] > bound).all()
+    with pytest.raises(ParameterError, match="not on it"):
+        syn.sample(5, conditions={"big": 5_000_000_010.4}, seed=0)
+
+
 def test_unknown_column_names_suggest_the_close_ones(fitted_penguins, penguins):
     with pytest.raises(ParameterError, match=r"unknown column 'speceis' \(did you mean 'species'\?\)"):
         fitted_penguins.sample(5, conditions=["speceis=Adelie"])

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from synthvae.conditions import Condition, grid_slack
+from synthvae.conditions import Condition, grid_slack, value_slack
 from synthvae.errors import DataError, NotFittedError, ParameterError, preview
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import AtomQuantileNormal, NumericEncoding, fit_transform_for, transform_from_state
@@ -431,7 +431,7 @@ class _RealValuedCodec(ColumnCodec):
         step = self.grid_step()
         if step is not None:
             scale = _grid_scale(step)
-            off_grid = np.abs(np.round(values * scale) / scale - values) > grid_slack(values, step)
+            off_grid = np.abs(np.round(values * scale) / scale - values) > value_slack(values, step)
             if off_grid.any():
                 raise ParameterError(
                     f"condition {condition.describe()}: column {self.column.name!r} only takes values on a grid of "
