@@ -121,3 +121,19 @@ def test_an_integer_id_column_of_fractions_is_refused():
         conform(weather, schema, "weather")
     conform(weather.assign(wind=range(len(weather))), schema, "weather")
     conform(weather.assign(wind=[None] * len(weather)), schema, "weather", check_nulls=False)
+
+
+def test_an_id_column_whose_values_repeat_is_named_in_a_warning(caplog):
+    # Sampling gives every row a new id, so a key that rows share is lost: it passed unremarked.
+    from synthvae.constraints.plan import check_table
+
+    document = json.loads((SCHEMAS / "seattle_weather.json").read_text())
+    document["columns"].append({"name": "station", "kind": "id", "type": "string"})
+    schema = Schema.from_dict(document)
+    weather = pd.read_csv(dataset_path("seattle_weather.csv"))
+    with caplog.at_level("WARNING", logger="synthvae"):
+        check_table(schema, conform(weather.assign(station=[f"S{i}" for i in range(len(weather))]), schema, "w"), "w")
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="synthvae"):
+        check_table(schema, conform(weather.assign(station=["S1", "S2"] * (len(weather) // 2) + ["S3"]), schema, "w"), "w")
+    assert "column 'station': an id column whose values repeat (1458 of 1461 rows" in caplog.text
