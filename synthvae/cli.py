@@ -59,6 +59,14 @@ def _check_output_folder(path: str) -> None:
         raise click.ClickException(f"cannot write {path!r}: folder {str(folder)!r} {state}")
 
 
+def _given_options(*names: str) -> list[str]:
+    """The options among ``names`` (the command's parameter names) given on the command line, as
+    their flags (``schema_path`` as ``--schema``), not left at their defaults."""
+    context = click.get_current_context()
+    flags = {param.name: param.opts[0] for param in context.command.params}
+    return [flags[name] for name in names if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+
+
 def _check_not_input(output: str, *inputs: str | None, option: str = "-o") -> None:
     """Refuse an output path that is one of the command's input files: it would be overwritten."""
     target = Path(output)
@@ -294,8 +302,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     """
     if resume and checkpoint_dir is None:
         raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
-    context = click.get_current_context()
-    if epsilon is None and (delta is not None or context.get_parameter_source("max_grad_norm") is click.core.ParameterSource.COMMANDLINE):
+    if epsilon is None and (delta is not None or _given_options("max_grad_norm")):
         raise click.UsageError("--delta and --max-grad-norm set a private fit: they need --epsilon")
     _check_not_table_name(output, "model file", ".synthvae")
     _check_not_input(output, data, schema_path)
@@ -477,13 +484,10 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
         raise click.UsageError("give exactly one of --balance, --rows N or --ratio R")
     if model_path:
         # Options of a fit did nothing beside a model file (a schema that did not exist passed).
-        context = click.get_current_context()
-        fitting = [f"--{name.replace('_', '-')}" for name in ("schema_path", "epochs", "categorical_balance", "datetime_encoding",
-                                                             "categorical_head", "autoregressive")
-                   if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+        fitting = _given_options("schema_path", "epochs", "categorical_balance", "datetime_encoding", "categorical_head",
+                                 "autoregressive")
         if fitting:
-            shown = ", ".join(flag.replace("--schema-path", "--schema") for flag in fitting)
-            raise click.UsageError(f"{shown} set how a model is fitted, and --model gives one already fitted; drop "
+            raise click.UsageError(f"{', '.join(fitting)} set how a model is fitted, and --model gives one already fitted; drop "
                                    f"{'it' if len(fitting) == 1 else 'them'}, or leave out --model to fit a model on DATA")
         syn = Synthesizer.load(model_path, device=device)
         table = read_table(data, text_columns(syn.schema_))
@@ -537,9 +541,7 @@ def _integers_whole(frame, schema):
 @_library_errors
 def impute_command(model, data, output, method, multiple, columns, calibrate, seed, device) -> None:
     """Fill the missing cells of DATA with values drawn from MODEL given each row's other cells."""
-    context = click.get_current_context()
-    given = [f"--{name.replace('_', '-')}" for name in ("method", "calibrate")
-             if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+    given = _given_options("method", "calibrate")
     if multiple and given and not (given == ["--method"] and method == "draw"):
         shown = [f"--method {method}" if flag == "--method" else ("--calibrate" if calibrate else "--no-calibrate") for flag in given]
         raise click.UsageError(f"--multiple {multiple} writes {multiple} tables of independent draws (method draw): "
