@@ -670,9 +670,9 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred from REAL).")
 @click.option("--sensitive", multiple=True, help="Column an attacker must not infer (repeatable): attribute inference.")
 @click.option("--max-membership-auc", type=click.FloatRange(0, 1), default=0.6, show_default=True,
-              help="Highest membership-inference ROC AUC.")
+              help="Highest membership-inference ROC AUC (above 0.5, 1 minus it is the lowest).")
 @click.option("--max-closer-to-train", type=click.FloatRange(0, 1), default=0.6, show_default=True,
-              help="Highest share of synthetic rows nearer training than holdout rows.")
+              help="Highest share of synthetic rows nearer training than holdout rows (above 0.5, 1 minus it is the lowest).")
 @click.option("--max-attribute-advantage", type=click.FloatRange(-1, 1), default=0.05, show_default=True,
               help="Highest attribute-inference accuracy on training rows minus on holdout rows.")
 @click.option("--copy-p-value", type=click.FloatRange(0, 1), default=0.01, show_default=True,
@@ -684,8 +684,9 @@ def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_
                           max_attribute_advantage, copy_p_value, json_path, seed) -> None:
     """Check SYNTHETIC against the REAL rows it came from before sharing it.
 
-    Runs exact copies, distance to closest record, a membership-inference attack and, for each
-    --sensitive column, an attribute-inference attack, all against the --holdout baseline.
+    Runs exact copies, personal values shared with training rows, distance to closest record, a
+    membership-inference attack and, for each --sensitive column, an attribute-inference attack,
+    all against the --holdout baseline.
     Exit status: 0 when every check passes, 3 when one fails (so it can gate a pipeline), 1 on
     an error.
     """

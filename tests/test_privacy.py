@@ -215,6 +215,12 @@ def test_bad_privacy_settings(value, match):
         PrivacySpec.parse(value)
 
 
+def test_a_numpy_number_is_an_epsilon_as_documented():
+    assert PrivacySpec.parse(np.int64(3)).epsilon == 3.0 and PrivacySpec.parse(np.float32(2.5)).epsilon == 2.5
+    with pytest.raises(ParameterError, match="must be an epsilon"):
+        PrivacySpec.parse(np.True_)
+
+
 def test_private_fit_keeps_linear_categorical_logits(private_fit):
     # the categorical head is not measured under DP-SGD, so a private fit does not build it
     assert private_fit.model_.categorical_head is None and private_fit.model_.config.categorical_head == 0
@@ -484,3 +490,35 @@ def test_importing_the_private_training_leaves_the_root_logger_alone():
     code = ("import logging; import synthvae.privacy.dpsgd, synthvae.privacy.accounting; "
             "assert logging.root.handlers == [] and logging.root.level == logging.WARNING, logging.root.handlers")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_privacy_check_refuses_a_holdout_cut_from_the_training_rows(churn_split):
+    train, holdout, _ = churn_split
+    # A verbatim copy passed every check when the holdout was cut from the training rows.
+    with pytest.raises(Exception, match=r"holdout data: 500 of 500 rows \(100.0%\) equal a row of real data.*never saw"):
+        privacy_check(train, train.copy(), train.iloc[:500])
+
+
+def test_privacy_check_fails_below_chance_when_real_and_holdout_are_swapped(churn_split):
+    train, holdout, _ = churn_split
+    result = privacy_check(holdout, train.copy(), train)  # the copy of `train`, the tables the wrong way round
+    failed = {c.name: c for c in result.failures()}
+    assert {"closer_to_train_share", "membership_auc"} <= set(failed)
+    assert failed["membership_auc"].value < 0.4 and "wrong way round" in failed["membership_auc"].detail
+
+
+def test_privacy_check_fails_on_real_personal_values_and_passes_made_up_ones(churn_split):
+    train, holdout, fresh = churn_split
+
+    def with_emails(frame, start, domain):
+        return frame.assign(email=[f"person{start + i}@{domain}" for i in range(len(frame))])
+
+    train, holdout = with_emails(train, 0, "mail.org"), with_emails(holdout, 10_000, "mail.org")
+    leaky = with_emails(fresh, 0, "mail.org")  # the training people's addresses, other rows
+    made_up = with_emails(fresh, 50_000, "example.com")
+    failed = {c.name: c for c in privacy_check(train, leaky, holdout).failures()}
+    assert list(failed) == ["personal_values[email]"]
+    assert failed["personal_values[email]"].value == 1.0 and "person0@" not in failed["personal_values[email]"].detail
+    result = privacy_check(train, made_up, holdout)
+    assert result.passed, result.summary()
+    assert any(c.name == "personal_values[email]" for c in result.checks)

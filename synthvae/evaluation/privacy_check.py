@@ -12,8 +12,17 @@ The checks (each a pure function of the three tables; limits in :class:`PrivacyL
   the share of holdout rows equal to a training row. Fails when the synthetic table's count is
   more than chance allows at that baseline rate: a one-sided binomial test at level
   ``copy_p_value`` (1%); with a baseline of 0, any copy fails.
+* **Personal values.** Values of the schema's personal columns (e-mails, names, phone numbers,
+  ...) that the synthetic table shares with a real training row: a generator should make them
+  up. Baseline and test as for exact copies (holdout values found among the training values:
+  common names collide by chance); one check per personal column the synthetic table holds.
+  Id columns are not checked (regenerated ids may count from the same numbers); the result's
+  settings name them.
 * **Distance to closest record.** The share of synthetic rows nearer a training row than a
-  holdout row (the larger of the two subsampled to the other's size); 0.5 is ideal.
+  holdout row (the larger of the two subsampled to the other's size); 0.5 is ideal. With many
+  more training than holdout rows it sees copies only in part (a copy of every training row
+  scores ``0.5 + m / (2 n)`` for ``m`` holdout and ``n`` training rows): the membership attack
+  is the one that catches them.
 * **Membership inference.** The attacker holds a candidate row and the synthetic table and
   guesses "member" when a synthetic row lies close to it (score: minus the distance to the
   nearest synthetic row; the attack of Chen et al., GAN-Leaks, 2020, in its black-box form).
@@ -22,6 +31,13 @@ The checks (each a pure function of the three tables; limits in :class:`PrivacyL
   and reads the sensitive value off the nearest synthetic row (1-NN, the linkage attack of
   Stadler et al., 2022). The *advantage* is its accuracy on training rows minus on holdout rows
   (numeric values count as right within 0.1 standard deviations).
+
+The distance checks fail on both sides of chance: a closer-to-train share or membership AUC as
+far below 0.5 as the limit is above it (0.4 for 0.6) means the holdout rows lie nearer the
+synthetic rows than the training rows do, as when the real and holdout tables are given the
+wrong way round or the generator was fitted on the holdout rows. And the check refuses a
+holdout that is not held out: one whose rows equal training rows far more often than training
+rows repeat one another (the holdout cut from the rows the generator trained on).
 
 Default limits and why: a membership AUC of 0.6 is 7 standard errors above chance for 1,000
 rows a side (so chance alone does not fail a good table), yet a generator that copies or
@@ -51,7 +67,8 @@ from synthvae.evaluation.privacy import (
 )
 from synthvae.evaluation.tables import PreparedTable, Shape, column_infos, evaluation_schema, one_thread, prepare, table_sources
 from synthvae.io import atomic_write_text
-from synthvae.schema import Schema
+from synthvae.inference import infer_schema
+from synthvae.schema import ColumnKind, Schema
 
 DEFAULT_ATTACK_ROWS = 1_000
 # Fewest training and holdout rows the attacks are scored on. By chance alone a membership AUC
@@ -69,8 +86,10 @@ class PrivacyLimits:
     Attributes:
         copy_p_value: Exact copies fail when so many would occur by chance with probability
             below this, at the holdout's copy rate.
-        max_membership_auc: Highest membership-inference ROC AUC.
-        max_closer_to_train: Highest share of synthetic rows nearer training than holdout rows.
+        max_membership_auc: Highest membership-inference ROC AUC (above 0.5, ``1 -`` it is
+            the lowest).
+        max_closer_to_train: Highest share of synthetic rows nearer training than holdout rows
+            (above 0.5, ``1 -`` it is the lowest).
         max_attribute_advantage: Highest attribute-inference accuracy on training rows minus
             on holdout rows.
     """
@@ -159,7 +178,9 @@ def privacy_check(
 
     Raises:
         DataError: A table is missing, empty or does not fit the schema; a sensitive column is
-            unknown; fewer than :data:`MIN_ATTACK_ROWS` training or holdout rows to attack.
+            unknown; fewer than :data:`MIN_ATTACK_ROWS` training or holdout rows to attack; the
+            holdout rows equal training rows far more often than training rows repeat one
+            another (:func:`_refuse_overlap`).
     """
     limits = limits or PrivacyLimits()
     real_name, synthetic_name, holdout_name = table_sources(sources)
@@ -168,6 +189,8 @@ def privacy_check(
             raise DataError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
         if len(frame) == 0:
             raise DataError(f"{name} has no rows: the privacy check needs rows in all three tables")
+    if schema is None:
+        schema = infer_schema(real, derived=False, source=real_name)
     eval_schema = evaluation_schema(schema, real, [synthetic, holdout], source=real_name)
     unknown = [s for s in sensitive if s not in eval_schema.names]
     if unknown:
@@ -178,7 +201,10 @@ def privacy_check(
     hold_t = prepare(holdout, eval_schema, holdout_name, max_rows=None, rng=rngs[2])
     infos = column_infos(eval_schema)
     rng = rngs[3]
+    _refuse_overlap(train_t, hold_t, real_name, holdout_name)
     checks = [_copies(train_t, synth_t, hold_t, limits)]
+    personal = [c.name for c in schema if c.kind is ColumnKind.PERSONAL and c.name in synthetic and c.name in real]
+    checks += [_personal_values(name, real[name], synthetic[name], holdout.get(name), limits) for name in personal]
     embed = RowEmbedding(infos, train_t)
     reference = sample_rows(rng, synth_t.n_rows, DEFAULT_REFERENCE_ROWS)
     t, s, h = embed(train_t), embed(synth_t)[reference], embed(hold_t)
@@ -192,11 +218,13 @@ def privacy_check(
             f"its limit; hold out more real rows the generator never saw"
         )
     t_rows, h_rows = sample_rows(rng, train_t.n_rows, m), sample_rows(rng, hold_t.n_rows, m)
-    checks.append(_closer_to_train(s, *size_matched(rng, t, h), limits))
+    checks.append(_closer_to_train(s, *size_matched(rng, t, h), train_t.n_rows, limits))
     checks.append(_membership(t[t_rows], h[h_rows], s, limits))
     for column in sensitive:
         checks.append(_attribute(column, infos, train_t, synth_t, reference, hold_t, t_rows, h_rows, limits))
+    unchecked = [c.name for c in schema if c.kind is ColumnKind.ID]
     settings = {"seed": int(seed), "attack_rows": int(m), "sensitive": list(sensitive), "limits": asdict(limits),
+                "id_columns_not_checked": unchecked,
                 "rows": {"real": len(real), "synthetic": len(synthetic), "holdout": len(holdout)}}
     return PrivacyCheck(checks, settings)
 
@@ -206,25 +234,87 @@ def _copies(train_t: PreparedTable, synth_t: PreparedTable, hold_t: PreparedTabl
     copies = int(np.isin(row_hashes(synth_t.frame), hashes).sum())
     baseline = float(np.isin(row_hashes(hold_t.frame), hashes).mean())
     n = synth_t.n_rows
-    from scipy.stats import binom  # scipy.stats takes a second to import: only when used
-
-    # P(X >= copies) for X ~ Binomial(n, baseline): how surprising the count is by chance.
-    p_value = float(binom.sf(copies - 1, n, baseline)) if copies else 1.0
-    passed = p_value >= limits.copy_p_value
     # The limit shown is the highest copy rate that passes (it showed the holdout's rate, which a
     # passing value may exceed): the count beyond which chance explains less than copy_p_value.
-    highest = float(binom.isf(limits.copy_p_value, n, baseline)) / n
+    p_value, highest = _binomial(copies, n, baseline, limits.copy_p_value)
+    passed = p_value >= limits.copy_p_value
     detail = (f"{copies} of {n} synthetic rows copy a training row ({copies / n:.2%}); holdout rows "
               f"collide at {baseline:.2%} (chance p = {p_value:.3g})")
     return CheckResult("exact_copies", copies / n, highest, passed, detail)
 
 
-def _closer_to_train(s: np.ndarray, t_matched: np.ndarray, h: np.ndarray, limits: PrivacyLimits) -> CheckResult:
+# Holdout rows may equal training rows by chance as often as training rows repeat one another;
+# beyond that rate by this much (and twice it), the holdout holds training rows.
+OVERLAP_MARGIN = 0.1
+_BELOW_CHANCE = ("; below chance: the holdout rows lie nearer the synthetic rows than the training rows do "
+                 "(are the real and holdout tables the wrong way round, or was the generator fitted on the holdout?)")
+
+
+def _refuse_overlap(train_t: PreparedTable, hold_t: PreparedTable, real_name: str, holdout_name: str) -> None:
+    """Refuse a holdout whose rows equal training rows far more often than training rows repeat
+    one another: every attack's baseline would then be a training row (a holdout cut from the
+    rows the generator trained on passed a verbatim copy: copies "at the holdout's rate",
+    closer-to-train share 0.5, membership AUC 0.5)."""
+    hashes = row_hashes(train_t.frame)
+    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    repeated = float(np.mean(counts[inverse.ravel()] > 1))
+    inside = np.isin(row_hashes(hold_t.frame), hashes)
+    rate = float(inside.mean())
+    if rate > repeated + OVERLAP_MARGIN and rate > 2 * repeated:
+        raise DataError(
+            f"{holdout_name}: {int(inside.sum()):,} of {hold_t.n_rows:,} rows ({rate:.1%}) equal a row of {real_name}, "
+            f"whose own rows repeat one another at {repeated:.1%}: the holdout holds training rows, so no attack has a "
+            f"baseline; give real rows the generator never saw (split them off before fitting), and the training rows "
+            f"as the real table"
+        )
+
+
+def _two_sided(value: float, high: float) -> bool:
+    """Whether ``value`` lies within ``high`` above 0.5 and as far below it (a limit below 0.5
+    bounds it from above only)."""
+    return value <= high and (high < 0.5 or value >= 1.0 - high)
+
+
+def _personal_values(name: str, real: pd.Series, synthetic: pd.Series, holdout: pd.Series | None,
+                     limits: PrivacyLimits) -> CheckResult:
+    """Synthetic values of a personal column that equal a training value (as text, trimmed,
+    case folded), tested against the holdout's rate as :func:`_copies` does. The detail names
+    counts only: a report of the check must not carry the values."""
+
+    def values(series: pd.Series) -> np.ndarray:
+        present = series.dropna()
+        return present.astype(str).str.strip().str.casefold().to_numpy(dtype=object)
+
+    known = set(values(real))
+    shared = int(sum(v in known for v in values(synthetic)))
+    n = int(synthetic.notna().sum())
+    held = values(holdout) if holdout is not None else np.zeros(0, dtype=object)
+    baseline = float(np.mean([v in known for v in held])) if held.size else 0.0
+    p_value, highest = _binomial(shared, n, baseline, limits.copy_p_value)
+    detail = (f"{shared} of {n} synthetic values equal a training row's ({shared / n if n else 0:.2%}); holdout values "
+              f"equal one at {baseline:.2%} (chance p = {p_value:.3g}); personal values should be made up")
+    return CheckResult(f"personal_values[{name}]", shared / n if n else 0.0, highest, p_value >= limits.copy_p_value, detail)
+
+
+def _binomial(count: int, n: int, rate: float, p_limit: float) -> tuple[float, float]:
+    """P(X >= count) for X ~ Binomial(n, rate) (how surprising the count is by chance), and the
+    highest share of ``n`` that chance explains with probability ``p_limit`` at least."""
+    from scipy.stats import binom  # scipy.stats takes a second to import: only when used
+
+    p_value = float(binom.sf(count - 1, n, rate)) if count else 1.0
+    return p_value, (float(binom.isf(p_limit, n, rate)) / n if n else 0.0)
+
+
+def _closer_to_train(s: np.ndarray, t_matched: np.ndarray, h: np.ndarray, n_train: int,
+                     limits: PrivacyLimits) -> CheckResult:
     share = closer_to_train_share(s, t_matched, h)
-    return CheckResult(
-        "closer_to_train_share", share, limits.max_closer_to_train, share <= limits.max_closer_to_train,
-        "share of synthetic rows nearer a training row than a holdout row (0.5 ideal)",
-    )
+    detail = "share of synthetic rows nearer a training row than a holdout row (0.5 ideal)"
+    if n_train > len(t_matched):
+        detail += (f"; {len(t_matched):,} of {n_train:,} training rows, as many as holdout rows: a copy of every "
+                   f"training row scores {0.5 + len(t_matched) / (2 * n_train):.3f}")
+    passed = _two_sided(share, limits.max_closer_to_train)
+    return CheckResult("closer_to_train_share", share, limits.max_closer_to_train, passed,
+                       detail + ("" if passed or share > 0.5 else _BELOW_CHANCE))
 
 
 def _membership(t: np.ndarray, h: np.ndarray, s: np.ndarray, limits: PrivacyLimits) -> CheckResult:
@@ -233,10 +323,10 @@ def _membership(t: np.ndarray, h: np.ndarray, s: np.ndarray, limits: PrivacyLimi
     scores = -np.concatenate([nearest_distances(t, s), nearest_distances(h, s)])
     labels = np.concatenate([np.ones(len(t)), np.zeros(len(h))])
     auc = float(roc_auc_score(labels, scores))
-    return CheckResult(
-        "membership_auc", auc, limits.max_membership_auc, auc <= limits.max_membership_auc,
-        f"distance-to-synthetic attack on {len(t)} training vs {len(h)} holdout rows (0.5 is chance)",
-    )
+    passed = _two_sided(auc, limits.max_membership_auc)
+    detail = f"distance-to-synthetic attack on {len(t)} training vs {len(h)} holdout rows (0.5 is chance)"
+    return CheckResult("membership_auc", auc, limits.max_membership_auc, passed,
+                       detail + ("" if passed or auc > 0.5 else _BELOW_CHANCE))
 
 
 def _attribute(column, infos, train_t: PreparedTable, synth_t: PreparedTable, reference: np.ndarray,

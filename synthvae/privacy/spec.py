@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from synthvae.errors import ParameterError, is_integer, is_real
 from synthvae.model import JsonConfig
 
@@ -75,9 +77,9 @@ class PrivacySpec(JsonConfig):
         """Accept ``None``, a spec, a number (epsilon) or a mapping of the attributes."""
         if value is None or isinstance(value, PrivacySpec):
             return value
-        if isinstance(value, bool):
+        if isinstance(value, (bool, np.bool_)):
             raise ParameterError(f"privacy must be an epsilon, a mapping or a PrivacySpec, got {value!r}")
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float, np.integer, np.floating)):  # numpy numbers too, as documented
             return cls(epsilon=float(value))
         if isinstance(value, dict):
             unknown = sorted(set(value) - set(cls.__dataclass_fields__))
