@@ -21,6 +21,7 @@ from synthvae.streaming import RESERVOIR_ROWS
 from synthvae.errors import SynthVAEError
 from synthvae.inference import infer_schema
 from synthvae.io import datetime_formats, read_table, text_columns, write_table
+from synthvae.schema import ColumnKind
 from synthvae.synthesizer import AUGMENT_GUIDANCE, Synthesizer
 from synthvae.training import Progress
 
@@ -163,11 +164,17 @@ def infer_schema_command(data: str, output: str | None, name: str | None, no_der
         click.echo(f"wrote schema of {len(schema)} columns to {output}", err=True)
     else:
         click.echo(schema.to_json(), nl=False)
+    _say_what_was_inferred(schema, "(--no-derived: none)")
+
+
+def _say_what_was_inferred(schema, derived_hint: str) -> None:
+    """Name the inferred columns a person should review: derived rules, personal and id columns
+    (all regenerated, never learned); ``fit`` without ``--schema`` inferred them silently."""
     if schema.constraints:
         click.echo(
             f"{len(schema.constraints)} derived column{'s' if len(schema.constraints) > 1 else ''} found, exact on "
             f"every row (computed from the others, never learned): "
-            + "; ".join(rule.describe() for rule in schema.constraints) + "; review them (--no-derived: none)",
+            + "; ".join(rule.describe() for rule in schema.constraints) + f"; review them {derived_hint}",
             err=True,
         )
     personal = [f"{c.name} ({c.personal.value})" for c in schema if c.personal is not None]
@@ -177,6 +184,9 @@ def infer_schema_command(data: str, output: str | None, name: str | None, no_der
             "personal (regenerated as fake values, never learned or copied): review them",
             err=True,
         )
+    ids = [c.name for c in schema if c.kind is ColumnKind.ID]
+    if ids:
+        click.echo(f"id columns (regenerated unique, never learned): {', '.join(ids)}; review them", err=True)
 
 
 @cli.group("schema")
@@ -351,6 +361,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         parallel.stop()
     if not main:
         return
+    if schema_path is None:
+        _say_what_was_inferred(syn.schema_, "(infer-schema writes the schema to edit; fit --schema uses it)")
     info = syn.fit_info_
     processes = f", {parallel.world} processes" if parallel is not None else ""
     click.echo(

@@ -24,7 +24,10 @@ The rules, in order, for each column (the chosen rule is written into the column
    content; names and street addresses by the column's name (``name``, ``first_name``,
    ``surname``, ``address``, ...) when the values are varied text (at least 10 distinct values
    and a fifth of the rows); free text (mostly unique values of four or more words);
-8. anything else -> categorical, categories sorted.
+8. text in which 90% of rows hold a value no other row has (names, addresses, ...) -> id, so
+   that no row's value is copied into synthetic rows (logged: review it); from 20% such rows it
+   stays categorical and is logged (sampling draws the pooled rare values as they are);
+9. anything else -> categorical, categories sorted.
 Every column with a missing value is nullable; bounds are the observed min and max. A numeric
 column that is an exact linear function of others on every row (churn's charges: the minutes
 times a rate) gets a ``derived`` rule (see :mod:`synthvae.constraints.discovery`).
@@ -32,7 +35,9 @@ times a rate) gets a ``derived`` rule (see :mod:`synthvae.constraints.discovery`
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -40,6 +45,8 @@ import pandas as pd
 from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
 from synthvae.validation import category_text, with_written_numbers
+
+logger = logging.getLogger(__name__)
 
 _ID_NAME = re.compile(r"(^|_)(id|key|uuid|guid)$|^id_", re.IGNORECASE)
 # Personal data recognised by content: most values must match.
@@ -67,6 +74,10 @@ _PERSONAL_LABEL = {
     PersonalType.IP_ADDRESS: "IP addresses", PersonalType.PHONE: "phone numbers", PersonalType.NAME: "names",
     PersonalType.FIRST_NAME: "first names", PersonalType.LAST_NAME: "last names", PersonalType.ADDRESS: "street addresses",
 }
+# A text column in which this share of rows hold a value no other row has is an id (its values
+# are the rows' own); from the lower share, it is logged as one whose values reach synthetic rows.
+_UNIQUE_ID_SHARE = 0.9
+_RARE_VALUE_SHARE = 0.2
 _WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
 _MAX_DECIMALS = 6
 # Datetimes in other shapes than ISO 8601, each with the formats that may read them, tried in
@@ -87,7 +98,13 @@ _OTHER_DATETIMES = (
 )
 # Text of digits and separators that is not a phone number: a number grouped by thousands
 # (7.804.993, 7,804,993) or an ISBN-13 (978-0-89-711619-0).
-_NOT_PHONE = re.compile(r"^(\d{1,3}([.,]\d{3})+|97[89][- ]?(\d[- ]?){9}\d)$")
+_ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
+# Not phone numbers though the phone pattern matches: thousands written with separators, ISBNs,
+# dates (an ISO date column with one impossible date was "phone numbers"), ZIP+4 codes, and bare
+# digits opening with three zeros (zero-padded keys and account numbers) or of 13 and more
+# (barcodes, card numbers: unique, they are ids).
+_NOT_PHONE = re.compile(r"^(\d{1,3}([.,]\d{3})+|97[89][- ]?(\d[- ]?){9}\d|\d{4}-\d{2}-\d{2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+                        r"|\d{5}-\d{4}|000\d*|\d{13,})$")
 _DECIMALS_RTOL = 1e-3  # rounding may move a value by a thousandth of itself, no more
 _EXACT_INTEGERS = 2**53  # below it, float64 holds every whole number
 _INT64 = 2**63
@@ -105,6 +122,7 @@ def infer_schema(
     min_id_rows: int = 20,
     derived: bool = True,
     source: str = "data",
+    warn: bool = True,
 ) -> Schema:
     """Infer a schema from a table.
 
@@ -120,6 +138,9 @@ def infer_schema(
             :mod:`synthvae.constraints.discovery`): it is then computed, never learned (or,
             for a datetime's year, month and day, the datetime is composed from them).
         source: Name of the table in error messages (a file name).
+        warn: Log a warning for each text column most of whose rows hold a value no other row
+            has (such values reach synthetic rows as they are, or make the column an id);
+            the evaluator, which only reads the schema, infers without them.
 
     Returns:
         The inferred schema. Review it: inference cannot know what a column means.
@@ -139,7 +160,7 @@ def infer_schema(
         raise DataError(f"column #{names.index('') + 1} has an empty name; give it a name")
     # By position: labels 0 and 0.0 (or 1 and True) are equal, so frame[label] would hold both.
     columns = [
-        _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows, f"{source}, column {name!r}")
+        _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows, f"{source}, column {name!r}", warn)
         for i, name in enumerate(names)
     ]
     schema = Schema(columns=tuple(columns), name=name)
@@ -160,8 +181,10 @@ def infer_schema(
     return schema
 
 
-def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int, where: str) -> Column:
+def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int, where: str,
+                  warn: bool = True) -> Column:
     _refuse_unsupported(where, name, series)
+    series = _numpy_backed(series)
     nullable = bool(series.isna().any())
     present = series.dropna()
     if present.empty:
@@ -189,6 +212,7 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     parsed = _parse_datetimes(text)
     if parsed is not None:
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
+    _refuse_impossible_dates(where, text)
     dated = _other_datetimes(name, text, nullable)
     if dated is not None:
         return dated
@@ -215,19 +239,40 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
         _refuse_infinite(where, values, series.index)
         return _numeric_column(name, values, nullable, code_max_values, min_id_rows, len(series),
                                written=note)
-    if formatted.any() and numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero:
-        return _almost_numeric_column(name, present, text, numbers, formatted, nullable)
+    if numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero:
+        # 999 amounts and one "?" were categories (as unique text, an id) without a word.
+        return _almost_numeric_column(name, present, text, numbers, formatted, nullable, where, warn)
     personal = _personal_column(name, text, nullable)
     if personal is not None:
         return personal
-    # A set, not text.unique() / nunique(): pandas < 3.1 hashes object strings only up to their
+    # A Counter, not text.value_counts() / nunique(): pandas < 3.1 hashes object strings only up to their
     # first NUL character ("" and "\x00" are one value there; pandas issue 34551).
-    distinct = set(text)
-    n_unique = len(distinct)
+    counts = Counter(text)
+    n_unique = len(counts)
     if len(series) >= min_id_rows and n_unique == len(series):
         return _string_id(name, text)
-    categories = tuple(sorted(distinct))
-    if n_unique > 1000:
+    # Values that one row alone holds (a name, a job title) are rare categories: the model pools
+    # them and sampling draws them by frequency, as they are, into synthetic rows (1,000 names of
+    # 1,000 customers, 3 repeated, were all copied as categories where 1,000 unique ones became an id).
+    own = sum(1 for count in counts.values() if count == 1) / len(text)
+    if len(series) >= min_id_rows and own >= _UNIQUE_ID_SHARE and not nullable:
+        if warn:
+            logger.warning("%s: %.0f%% of rows hold a value no other row has: inferred as an id (regenerated, never "
+                           "copied); mark it personal (name, address, ...) if it is about people, or categorical if "
+                           "its values may appear in synthetic rows", where, 100 * own)
+        return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=f"{name}_", width=0,
+                      description=f"inferred: nearly unique text ({n_unique} distinct values in {len(text)} rows, "
+                                  f"{own:.0%} of rows with a value of their own), regenerated as prefix + number so "
+                                  "that no row's value is copied; review it")
+    categories = tuple(sorted(counts))
+    if len(text) >= min_id_rows and own >= _RARE_VALUE_SHARE:
+        if warn:
+            logger.warning("%s: %.0f%% of rows hold a value no other row has; sampling draws such rare values as "
+                           "they are, so they reach synthetic rows: mark the column personal or id if its values "
+                           "identify people", where, 100 * own)
+        note = (f"inferred: text with {n_unique} distinct values, {own:.0%} of rows with a value of their own (drawn "
+                f"as they are into synthetic rows: kind personal or id if they identify people)")
+    elif n_unique > 1000:
         note = (f"inferred: text with {n_unique} distinct values; the model learns the most "
                 f"frequent and pools the rest. Consider kind id if it is an identifier.")
     else:
@@ -247,12 +292,63 @@ def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
             f"{where}: complex numbers are not supported; split them into two numeric "
             f"columns (real and imaginary parts)"
         )
+    nested = _nested_kind(series)
+    if nested is not None:
+        # Learned as the text of each value ("[1 2]", "{'a': 1}", "b'ab'") and sampled as that text.
+        raise DataError(
+            f"{where}: {nested} values are not supported; spread them over columns of their own "
+            f"(frame[{name!r}].apply(pd.Series) for lists or records), or make them text "
+            f"(frame[{name!r}].str.decode('utf-8') for bytes)"
+        )
     if isinstance(series.dtype, pd.PeriodDtype):
         # Learned as their ordinals (months since 1970-01) and sampled as integers before.
         raise DataError(
             f"{where}: periods ({series.dtype}) are not supported; convert them to datetimes, "
             f"e.g. frame[{name!r}].dt.to_timestamp(), or to text with .astype(str)"
         )
+
+
+def _numpy_backed(series: pd.Series) -> pd.Series:
+    """A pyarrow-backed column (``dtype_backend="pyarrow"``) as pandas' own dtypes: whole
+    numbers as ``Int64``, the rest as pyarrow converts them. On Arrow text, ``pd.to_numeric``
+    gave NaN that ``isna`` does not count, and every text column was numeric with min NaN."""
+    if not isinstance(series.dtype, pd.ArrowDtype):
+        return series
+    import pyarrow as pa
+
+    if pa.types.is_integer(series.dtype.pyarrow_dtype):
+        return series.astype("Int64")
+    # set_axis, not Series(..., index=): that aligned on a repeated index ([1.0, 0.0] became [1.0, 1.0]).
+    return pa.array(series).to_pandas().set_axis(series.index).rename(series.name)
+
+
+def _nested_kind(series: pd.Series) -> str | None:
+    """What kind of nested or binary values a column holds (lists, records, bytes), judged on its
+    first present values, or ``None``."""
+    if isinstance(series.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        arrow = series.dtype.pyarrow_dtype
+        if pa.types.is_list(arrow) or pa.types.is_large_list(arrow) or pa.types.is_fixed_size_list(arrow):
+            return "list"
+        if pa.types.is_struct(arrow) or pa.types.is_map(arrow):
+            return "record"
+        if pa.types.is_binary(arrow) or pa.types.is_large_binary(arrow):
+            return "binary (bytes)"
+        return None
+    if series.dtype != object:
+        return None
+    probe = series.dropna().iloc[:1000]
+    for value in probe:
+        if isinstance(value, (list, tuple, set, np.ndarray)):
+            return "list"
+        if isinstance(value, dict):
+            return "record"
+    # Bytes among other values are categories of their text (b"x" is "b'x'", as conform reads
+    # them); a column of bytes only is binary data.
+    if len(probe) and all(isinstance(value, (bytes, bytearray)) for value in probe):
+        return "binary (bytes)"
+    return None
 
 
 def _refuse_infinite(where: str, values: pd.Series, index: pd.Index) -> None:
@@ -307,16 +403,19 @@ def _written_note(present: pd.Series, numbers: pd.Series, formatted: pd.Series) 
     return f"{str(present.iloc[first]).strip()!r} reads as {category_text(float(numbers.iloc[first]))}"
 
 
-def _almost_numeric_column(name, present, text, numbers, formatted, nullable) -> Column:
-    """Text whose values are nearly all numbers written with separators or signs: categories
-    (conform could not read the rest as numbers), never an id, with a note on what to fix."""
+def _almost_numeric_column(name, present, text, numbers, formatted, nullable, where, warn) -> Column:
+    """Text whose values are nearly all numbers (plain or written with separators or signs):
+    categories (conform could not read the rest as numbers), never an id, with a note on what
+    to fix, logged."""
     distinct = set(text)
     others = pd.unique(present[numbers.isna()].astype(str))
+    written = f" ({_written_note(present, numbers, formatted)})" if formatted.any() else ""
+    fix = (f"{int(numbers.notna().sum()):,} of its {len(numbers):,} values are numbers{written} but {preview(others)} are not: make "
+           f"those numbers, or leave them empty (nulls), and infer again for a numeric column")
+    if warn:
+        logger.warning("%s: categorical, not numeric: %s", where, fix)
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
-                  description=(f"inferred: text with {len(distinct)} distinct values; {numbers.notna().mean():.0%} "
-                               f"of them are numbers ({_written_note(present, numbers, formatted)}) but "
-                               f"{preview(others)} are not: make those numbers, or leave them empty (nulls), "
-                               f"and infer again for a numeric column"))
+                  description=f"inferred: text with {len(distinct)} distinct values; {fix}")
 
 
 def _wide_integers(present: pd.Series) -> list[int] | None:
@@ -437,7 +536,7 @@ def _is_boolean_text(present: pd.Series) -> bool:
 def _parse_datetimes(text: pd.Series) -> pd.Series | None:
     sample = text.iloc[:1000]
     # Needs a date-like shape first, so that numbers and codes are never taken for dates.
-    if not sample.str.match(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$").all():
+    if not sample.str.match(_ISO_SHAPE).all():
         return None
     try:
         # utc=True accepts mixed offsets; naive text is read as UTC, i.e. left as it is.
@@ -449,6 +548,22 @@ def _parse_datetimes(text: pd.Series) -> pd.Series | None:
         # pandas 3 parses them (in microseconds): read those as pandas 3 does.
         return _beyond_ns(text, parsed.isna())
     return parsed.dt.tz_localize(None)
+
+
+def _refuse_impossible_dates(where: str, text: pd.Series) -> None:
+    """Refuse a column whose every value has an ISO date's shape but some are no date
+    (``2021-02-30``, MySQL's ``0000-00-00``): they made the column text, then fake phone numbers."""
+    if not text.str.match(_ISO_SHAPE).all():
+        return
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    bad = text[parsed.isna()]
+    if bad.empty:
+        return
+    raise DataError(
+        f"{where}: {len(bad)} of {len(text)} values look like dates but are none, e.g. {preview(bad.unique().tolist())} "
+        f"(rows {preview(bad.index.tolist())}); correct them, or leave them empty (a missing date), and infer again"
+        + (" (MySQL writes 0000-00-00 for no date)" if bad.str.startswith("0000-00-00").any() else "")
+    )
 
 
 def _beyond_ns(text: pd.Series, failed: pd.Series) -> pd.Series | None:
@@ -522,11 +637,29 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
         if "%Z" in formats[0]:
             distinct = set(text)
             zones = sorted(set(text.str.extract(r" (\S+)$")[0]))
+            unknown = [zone for zone in zones if not _known_zone(zone)]
+            if unknown:
+                why = f"time zones {preview(unknown)}, which pandas does not know"
+            else:
+                # A local time a daylight-saving change skips or repeats (2021-10-31 02:30 in
+                # Europe/Berlin) reads as no time: the note blamed the zone.
+                failed = text[pd.to_datetime(text, format=formats[0], errors="coerce", utc=True).isna()]
+                why = (f"{preview(failed.unique().tolist())} no time in their zone (skipped or repeated by a "
+                       f"daylight-saving change?)")
             return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
-                          description=(f"inferred: text with {len(distinct)} distinct values: datetimes with time "
-                                       f"zones {preview(zones)}, some of which pandas does not know; write "
-                                       f"them with UTC offsets (2021-03-01 00:00:00+01:00) for a datetime column"))
+                          description=(f"inferred: text with {len(distinct)} distinct values: datetimes with "
+                                       f"{why}; write them with UTC offsets (2021-03-01 00:00:00+01:00) for a "
+                                       f"datetime column"))
     return None
+
+
+def _known_zone(zone: str) -> bool:
+    """Whether pandas reads a time zone of this name."""
+    try:
+        pd.Timestamp("2021-01-01").tz_localize(zone)
+        return True
+    except Exception:  # pytz, zoneinfo and dateutil each raise their own kind of error
+        return False
 
 
 def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None, note: str = "") -> Column:
@@ -554,6 +687,7 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
 
 def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | None:
     """A personal column if the text looks like data about a person, else ``None``."""
+    label = _snake(name)
     stripped = text.str.strip()
     probe = stripped.iloc[:_PERSONAL_PROBE]  # patterns are judged on the first values only
     for kind, pattern in _PERSONAL_CONTENT:
@@ -561,15 +695,16 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
         if kind is PersonalType.PHONE:
             matched &= ~probe.str.match(_NOT_PHONE)
         share = float(matched.mean())
-        if share >= _PERSONAL_SHARE and (kind is not PersonalType.PHONE or probe.str.count(r"\d").min() >= 7):
+        phone_ok = kind is not PersonalType.PHONE or (probe.str.count(r"\d").min() >= 7 and not _ID_NAME.search(label))
+        if share >= _PERSONAL_SHARE and phone_ok:
             return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                           description=f"inferred: {share:.0%} of values look like {_PERSONAL_LABEL[kind]}; "
                                       "personal: regenerated as fake values, never learned or copied")
     # A name alone is not enough: german_credit's "telephone" holds yes/none. Values about
-    # people are many and varied.
-    varied = text.nunique() >= max(10, 0.2 * len(text))
+    # people are many and varied, though first names repeat (589 of 5,000 people's).
+    varied = text.nunique() >= max(10, 0.01 * len(text))
     for kind, pattern in _PERSONAL_NAMES:
-        if varied and pattern.search(name):
+        if varied and pattern.search(label):
             return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                           description=f"inferred: the column's name says {_PERSONAL_LABEL[kind]}; "
                                       "personal: regenerated as fake values, never learned or copied")
@@ -580,6 +715,13 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
                                   "on average), which may identify people; personal: regenerated as fake sentences "
                                   "or set strategy drop")
     return None
+
+
+def _snake(name: str) -> str:
+    """A column name as the name patterns read it: ``"Customer Name"``, ``"customerName"`` and
+    ``"customer-name"`` are ``"customer_name"`` (headers with spaces were never matched)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    return re.sub(r"[\s.\-]+", "_", spaced).lower()
 
 
 def _string_id(name: str, text: pd.Series) -> Column:

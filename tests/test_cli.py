@@ -389,3 +389,15 @@ def test_evaluate_and_privacy_check_read_text_categories_as_fit_does(runner, tmp
                                  str(tmp_path / "p.json")])
     assert result.exit_code == 3, result.output  # a shuffled copy: it fails, read as fit reads it
     assert "600 of 600 synthetic rows copy a training row" in result.output
+
+
+def test_fit_without_a_schema_names_the_columns_it_will_not_learn(runner, tmp_path):
+    # fit inferred ids and personal columns silently (infer-schema named them).
+    rng = np.random.default_rng(0)
+    n = 300
+    pd.DataFrame({"cust_id": range(1, n + 1), "email": [f"p{i}@mail.org" for i in range(n)],
+                  "x": rng.normal(size=n), "y": rng.integers(0, 5, n)}).to_csv(tmp_path / "t.csv", index=False)
+    result = runner.invoke(cli, ["fit", str(tmp_path / "t.csv"), "-o", str(tmp_path / "m.synthvae"), "--epochs", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "personal data suspected in 1 columns: email (email)" in result.output
+    assert "id columns (regenerated unique, never learned): cust_id" in result.output

@@ -23,7 +23,7 @@ from synthvae.constraints.plan import check_table
 from synthvae.errors import ConstraintError
 from synthvae.constraints.sdv import schema_from_sdv
 from synthvae.errors import ParameterError
-from synthvae.schema import Schema
+from synthvae.schema import ColumnKind, NumericType, Schema
 from synthvae.validation import conform
 
 from conftest import DATASETS
@@ -497,3 +497,26 @@ def test_a_number_beside_a_datetime_column_is_refused_not_read_as_nanoseconds():
         else:
             with pytest.raises(SchemaError, match="of a datetime column is a number, not a date"):
                 Schema.from_dict(document)
+
+
+def test_sdv_metadata_without_representation_format_or_regex_keeps_what_the_data_shows():
+    n = 200
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"customer_id": [f"{i:08d}" for i in range(1, n + 1)], "n_orders": rng.integers(0, 40, n),
+                          "country": rng.choice(["US", "DE", "FR"], n),
+                          "signup": pd.date_range("2020-01-01", periods=n, freq="D").strftime("%d/%m/%Y"),
+                          "email": [f"u{i}@mail.com" for i in range(n)]})
+    columns = {"customer_id": {"sdtype": "id"}, "n_orders": {"sdtype": "numerical"},
+               "country": {"sdtype": "country_code", "pii": False}, "signup": {"sdtype": "datetime"},
+               "email": {"sdtype": "email", "pii": True}}
+    schema, _ = schema_from_sdv({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "primary_key": "customer_id", "columns": columns}, table)
+    # Whole numbers were floats, "pii": false was fake text, the dates lost their format, the ids their zeros.
+    assert schema["n_orders"].is_integer
+    assert schema["country"].kind is ColumnKind.CATEGORICAL and schema["country"].categories == ("DE", "FR", "US")
+    assert schema["signup"].format == "%d/%m/%Y" and str(schema["signup"].min) == "2020-01-01 00:00:00"
+    assert schema["customer_id"].type is NumericType.STRING and schema["customer_id"].width == 8
+    assert schema["email"].kind is ColumnKind.PERSONAL
+    check_table(schema, conform(table, schema))  # its own data fits it
+    keyed = dict(columns, customer_id={"sdtype": "categorical"})
+    _, notes = schema_from_sdv({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "primary_key": "email", "columns": keyed}, table)
+    assert any("column 'email': the primary key, of sdtype 'email', is regenerated as an id" in n for n in notes)

@@ -137,7 +137,7 @@ def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
     frame.to_csv(tmp_path / "tx.csv", index=False)
     result = CliRunner().invoke(cli, ["infer-schema", str(tmp_path / "tx.csv")])
     assert result.exit_code == 0, result.output
-    kinds = [c["kind"] for c in json.loads(result.output)["columns"]]
+    kinds = [c["kind"] for c in json.loads(result.stdout)["columns"]]
     assert kinds == ["id", "id", "categorical", "categorical", "numeric", "id", "numeric"]
 
 
@@ -243,3 +243,75 @@ def test_datetimes_with_zone_names_or_slashes():
     assert schema["pst"].kind is ColumnKind.CATEGORICAL and "UTC offsets" in schema["pst"].description
     out = Synthesizer(epochs=2, seed=0).fit(frame).sample(20, seed=0)
     assert out["when"].between(when.min, when.max).all() and out["us"].dt.month.eq(3).all()
+
+
+def test_nearly_unique_text_is_an_id_and_rare_own_values_are_logged(caplog):
+    # 597 distinct names in 600 rows were categories, every one copied into synthetic rows
+    # (600 unique ones were an id).
+    rng = np.random.default_rng(0)
+    names = [f"Person {i}" for i in range(597)] + ["Person 1", "Person 2", "Person 3"]
+    titles = [f"title {i}" for i in range(150)] + [f"common {i % 5}" for i in range(450)]
+    frame = pd.DataFrame({"holder": names, "title": titles, "x": rng.normal(size=600)})
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        schema = infer_schema(frame, source="people.csv")
+    assert schema["holder"].kind is ColumnKind.ID and "597 distinct values in 600 rows" in schema["holder"].description
+    assert schema["title"].kind is ColumnKind.CATEGORICAL and "25% of rows with a value of their own" in schema["title"].description
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "people.csv, column 'holder': 99% of rows hold a value no other row has: inferred as an id" in logged
+    assert "column 'title': 25% of rows hold a value no other row has" in logged
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        infer_schema(frame, warn=False)
+    assert not caplog.records
+
+
+def test_a_pyarrow_backed_table_is_inferred_as_the_same_table_in_numpy_dtypes(penguins, tmp_path):
+    # Arrow text columns read as numbers with min NaN: infer_schema, fit and evaluate all failed.
+    penguins.to_parquet(tmp_path / "p.parquet")
+    arrow = pd.read_parquet(tmp_path / "p.parquet", dtype_backend="pyarrow")
+    assert infer_schema(arrow).to_dict() == infer_schema(pd.read_parquet(tmp_path / "p.parquet")).to_dict()
+
+
+def test_names_are_personal_by_a_headers_words_and_phones_are_not_keys_dates_or_codes():
+    rng = np.random.default_rng(0)
+    n = 2000
+    firsts = [f"First{i}" for i in rng.integers(0, 150, n)]  # 150 names among 2,000 people: 7.5% distinct
+    frame = pd.DataFrame({
+        "First Name": firsts, "customerName": [f"{f} Last{i}" for i, f in enumerate(firsts)],
+        "Street Address": [f"{i} Main Street" for i in rng.integers(1, 900, n)],
+        "customer_id": [f"{i:08d}" for i in range(1, n + 1)],
+        "zip_plus4": rng.choice(["02134-1234", "10001-0001", "94105-2222"], n),
+        "barcode": [f"0{v}" for v in rng.integers(10**11, 10**12, n)],
+        "phone": [f"(555) {a}-{b}" for a, b in zip(rng.integers(100, 999, n), rng.integers(1000, 9999, n))],
+    })
+    schema = infer_schema(frame, derived=False)
+    personal = {c.name: c.personal for c in schema if c.kind is ColumnKind.PERSONAL}
+    assert personal == {"First Name": PersonalType.FIRST_NAME, "customerName": PersonalType.NAME,
+                        "Street Address": PersonalType.ADDRESS, "phone": PersonalType.PHONE}
+    assert schema["customer_id"].kind is ColumnKind.ID and schema["barcode"].kind is ColumnKind.ID
+    assert schema["zip_plus4"].kind is ColumnKind.CATEGORICAL
+
+
+def test_impossible_dates_placeholders_and_nested_values_are_named():
+    days = pd.date_range("2021-01-01", periods=199, freq="D").strftime("%Y-%m-%d").tolist()
+    # One impossible date made the column text, then fake phone numbers.
+    with pytest.raises(DataError, match=r"column 'when': 1 of 200 values look like dates but are none, e.g. \['2021-02-30'\] \(rows \[199\]\)"):
+        infer_schema(pd.DataFrame({"when": days + ["2021-02-30"]}))
+    with pytest.raises(DataError, match="MySQL writes 0000-00-00 for no date"):
+        infer_schema(pd.DataFrame({"when": days + ["0000-00-00"]}))
+    # 999 amounts and one "?" were 1,000 categories (copies of real amounts), with no word.
+    amounts = [f"{v:.2f}" for v in np.random.default_rng(0).uniform(1, 500, 999)] + ["?"]
+    column = infer_schema(pd.DataFrame({"amount": amounts}))["amount"]
+    assert column.kind is ColumnKind.CATEGORICAL and "999 of its 1,000 values are numbers but ['?'] are not" in column.description
+    for values, kind in (([[1, 2], [3]] * 20, "list"), ([{"a": 1}] * 40, "record"), ([b"ab", b"cd"] * 20, "binary")):
+        with pytest.raises(DataError, match=f"column 'v': {kind}.* values are not supported"):
+            infer_schema(pd.DataFrame({"v": values}))
+
+
+def test_a_local_time_a_clock_change_repeats_is_named_not_its_zone():
+    base = pd.date_range("2021-10-01", periods=59, freq="13h").strftime("%Y-%m-%d %H:%M:%S").tolist()
+    values = [b + " Europe/Berlin" for b in base] + ["2021-10-31 02:30:00 Europe/Berlin"]
+    column = infer_schema(pd.DataFrame({"ts": values}))["ts"]
+    # The note said pandas did not know Europe/Berlin.
+    assert "['2021-10-31 02:30:00 Europe/Berlin'] no time in their zone" in column.description
+    assert "does not know" not in column.description

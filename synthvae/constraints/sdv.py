@@ -6,13 +6,17 @@ document whose ``tables`` hold one table, or the one named) gives each column an
 =========================  =============================================================
 SDV                        synthvae
 =========================  =============================================================
-numerical                  numeric (``computer_representation`` Int* -> integer, else float)
+numerical                  numeric (``computer_representation`` Int* -> integer, Float ->
+                           float; without one, integer when every value is whole)
 categorical                categorical (the categories are read from the data)
 boolean                    boolean
-datetime                   datetime (``datetime_format`` kept)
-id                         id (``regex_format`` ``PREFIX[0-9]{n}`` -> prefix and width)
+datetime                   datetime (``datetime_format`` kept; without one, the format
+                           inference reads the values with)
+id                         id (``regex_format`` ``PREFIX[0-9]{n}`` -> prefix and width;
+                           without one, zero-padded numbers stay text of their width)
 email, phone_number, name  personal (email, phone, name, first_name, last_name, address,
-...                        ssn, iban, ip_address); other PII sdtypes -> personal text
+...                        ssn, iban, ip_address); other PII sdtypes -> personal text;
+                           any of them with ``"pii": false`` -> learned, as inferred
 =========================  =============================================================
 
 ``primary_key`` becomes an id column (unique by construction), ``alternate_keys`` unique rules.
@@ -29,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +57,8 @@ _PERSONAL = {
     "ipv4_address": PersonalType.IP_ADDRESS,
     "ip_address": PersonalType.IP_ADDRESS,
 }
+# The sdtypes a "pii" flag does not apply to (any other is personal unless marked "pii": false).
+_LEARNED_SDTYPES = ("numerical", "categorical", "boolean", "datetime", "id")
 _ID_REGEX = re.compile(r"^\^?((?:[A-Za-z_\-.:#/ ]|\\.)*)(?:\[0-9\]|\\d)(?:\{(\d+)\}|\+)\$?$")
 
 
@@ -96,7 +103,7 @@ def schema_from_sdv(
     missing = [name for name in columns_doc if name not in data.columns]
     if missing:
         raise SchemaError(f"{where}: columns {preview(missing)} are not in the data (it has {preview(list(map(str, data.columns)))})")
-    inferred = infer_schema(data[list(columns_doc)], derived=False)
+    inferred = infer_schema(data[list(columns_doc)], derived=False, warn=False)
     notes: list[str] = []
     key = spec.get("primary_key")
     columns = [_column(name, props or {}, inferred[name], data[name], name == key, notes) for name, props in columns_doc.items()]
@@ -193,13 +200,21 @@ def _column(name: str, props: dict, inferred: Column, series: pd.Series, is_key:
     nullable = bool(series.isna().any())
     described = f"from SDV sdtype {sdtype}"
     if is_key or sdtype == "id":
+        if sdtype in _PERSONAL:
+            notes.append(f"column {name!r}: the primary key, of sdtype {sdtype!r}, is regenerated as an id "
+                         f"(prefix + number), not as fake {sdtype} values")
         return _id_column(name, props, series, described, notes)
+    if props.get("pii") is False and sdtype not in _LEARNED_SDTYPES:
+        # SDV samples a column marked "pii": false from its values: learned, as inferred.
+        return replace(inferred, description=f"{described}, pii false: {inferred.description}")
     if sdtype == "numerical":
         values = pd.to_numeric(series, errors="coerce")
-        representation = str(props.get("computer_representation", "Float"))
-        integer = representation.lower().startswith(("int", "uint")) or (
-            inferred.kind is not ColumnKind.NUMERIC and values.dropna().eq(values.dropna().round()).all()
-        )
+        representation = props.get("computer_representation")
+        present = values.dropna()
+        # Without a computer_representation, whole numbers are integers (they were floats that
+        # sampled 19.0 and fractions).
+        integer = (str(representation).lower().startswith(("int", "uint")) if representation is not None
+                   else bool(len(present)) and present.eq(present.round()).all())
         if integer:
             return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER,
                           min=_number(values.min()), max=_number(values.max()), description=described)
@@ -219,7 +234,9 @@ def _column(name: str, props: dict, inferred: Column, series: pd.Series, is_key:
     if sdtype == "boolean":
         return Column(name, ColumnKind.BOOLEAN, nullable=nullable, description=described)
     if sdtype == "datetime":
-        fmt = props.get("datetime_format")
+        # Without a datetime_format, the one inference read the values with (a day-first date
+        # column lost its format and bounds, and failed `schema check` on its own data).
+        fmt = props.get("datetime_format") or (inferred.format if inferred.kind is ColumnKind.DATETIME else None)
         parsed = pd.to_datetime(series, format=fmt or "ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
         present = parsed.dropna()
         unit = "D" if len(present) and (present == present.dt.normalize()).all() else "s"
@@ -237,7 +254,8 @@ def _id_column(name: str, props: dict, series: pd.Series, described: str, notes:
     present = series.dropna()
     numeric = pd.to_numeric(present, errors="coerce")
     regex = props.get("regex_format")
-    if regex is None and numeric.notna().all() and len(present) and numeric.eq(numeric.round()).all():
+    padded = present.astype(str).str.match(r"^\s*0\d").any()  # "00000001" keeps its zeros as text
+    if regex is None and not padded and numeric.notna().all() and len(present) and numeric.eq(numeric.round()).all():
         return Column(name, ColumnKind.ID, type=NumericType.INTEGER, start=int(numeric.min()), description=described)
     prefix, width = f"{name}_", 0
     if regex is not None:

@@ -107,7 +107,7 @@ def evaluate(
     holdout = _text_labels(holdout, holdout_name) if holdout is not None else None
     others = [synthetic] + ([holdout] if holdout is not None else [])
     given = _resolve_schema(schema)
-    full_schema = given if given is not None else infer_schema(real, derived=False, source=real_name)
+    full_schema = given if given is not None else infer_schema(real, derived=False, source=real_name, warn=False)
     eval_schema = evaluation_schema(full_schema, real, others)
     if target is not None and target not in eval_schema.names:
         raise DataError(

@@ -120,7 +120,7 @@ def evaluation_schema(
         DataError: No column is left to evaluate.
     """
     if schema is None:
-        schema = infer_schema(real, derived=False, source=source)
+        schema = infer_schema(real, derived=False, source=source, warn=False)
     columns = []
     for column in schema:
         if column.is_generated:  # ids and personal columns are regenerated, never learned
