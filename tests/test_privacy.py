@@ -522,3 +522,13 @@ def test_privacy_check_fails_on_real_personal_values_and_passes_made_up_ones(chu
     result = privacy_check(train, made_up, holdout)
     assert result.passed, result.summary()
     assert any(c.name == "personal_values[email]" for c in result.checks)
+
+
+def test_privacy_check_fails_on_copied_names_of_a_column_inferred_as_an_id(churn_split):
+    train, holdout, fresh = churn_split
+    names = [f"Customer {i}" for i in range(6000)]
+    train = train.assign(holder=names[:1500])
+    holdout = holdout.assign(holder=names[3000:4000])
+    result = privacy_check(train, fresh.assign(holder=names[:1500]), holdout)
+    assert [c.name for c in result.failures()] == ["id_values[holder]"]
+    assert privacy_check(train, fresh.assign(holder=[f"holder_{i}" for i in range(1500)]), holdout).passed

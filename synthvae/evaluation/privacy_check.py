@@ -13,11 +13,11 @@ The checks (each a pure function of the three tables; limits in :class:`PrivacyL
   more than chance allows at that baseline rate: a one-sided binomial test at level
   ``copy_p_value`` (1%); with a baseline of 0, any copy fails.
 * **Personal values.** Values of the schema's personal columns (e-mails, names, phone numbers,
-  ...) that the synthetic table shares with a real training row: a generator should make them
-  up. Baseline and test as for exact copies (holdout values found among the training values:
-  common names collide by chance); one check per personal column the synthetic table holds.
-  Id columns are not checked (regenerated ids may count from the same numbers); the result's
-  settings name them.
+  ...) and text id columns that the synthetic table shares with a real training row: a
+  generator should make them up. Baseline and test as for exact copies (holdout values found
+  among the training values: common names collide by chance); one check per such column the
+  synthetic table holds. Whole-number ids are not checked (a generator counting from 1 shares
+  them); the result's settings name them.
 * **Distance to closest record.** The share of synthetic rows nearer a training row than a
   holdout row (the larger of the two subsampled to the other's size); 0.5 is ideal. With many
   more training than holdout rows it sees copies only in part (a copy of every training row
@@ -68,7 +68,7 @@ from synthvae.evaluation.privacy import (
 from synthvae.evaluation.tables import PreparedTable, Shape, column_infos, evaluation_schema, one_thread, prepare, table_sources
 from synthvae.io import atomic_write_text
 from synthvae.inference import infer_schema
-from synthvae.schema import ColumnKind, Schema
+from synthvae.schema import ColumnKind, NumericType, Schema
 
 DEFAULT_ATTACK_ROWS = 1_000
 # Fewest training and holdout rows the attacks are scored on. By chance alone a membership AUC
@@ -190,7 +190,7 @@ def privacy_check(
         if len(frame) == 0:
             raise DataError(f"{name} has no rows: the privacy check needs rows in all three tables")
     if schema is None:
-        schema = infer_schema(real, derived=False, source=real_name)
+        schema = infer_schema(real, derived=False, source=real_name, warn=False)
     eval_schema = evaluation_schema(schema, real, [synthetic, holdout], source=real_name)
     unknown = [s for s in sensitive if s not in eval_schema.names]
     if unknown:
@@ -203,8 +203,9 @@ def privacy_check(
     rng = rngs[3]
     _refuse_overlap(train_t, hold_t, real_name, holdout_name)
     checks = [_copies(train_t, synth_t, hold_t, limits)]
-    personal = [c.name for c in schema if c.kind is ColumnKind.PERSONAL and c.name in synthetic and c.name in real]
-    checks += [_personal_values(name, real[name], synthetic[name], holdout.get(name), limits) for name in personal]
+    for column in schema:
+        if _values_checked(column) and column.name in synthetic and column.name in real:
+            checks.append(_own_values(column, real[column.name], synthetic[column.name], holdout.get(column.name), limits))
     embed = RowEmbedding(infos, train_t)
     reference = sample_rows(rng, synth_t.n_rows, DEFAULT_REFERENCE_ROWS)
     t, s, h = embed(train_t), embed(synth_t)[reference], embed(hold_t)
@@ -222,7 +223,7 @@ def privacy_check(
     checks.append(_membership(t[t_rows], h[h_rows], s, limits))
     for column in sensitive:
         checks.append(_attribute(column, infos, train_t, synth_t, reference, hold_t, t_rows, h_rows, limits))
-    unchecked = [c.name for c in schema if c.kind is ColumnKind.ID]
+    unchecked = [c.name for c in schema if c.kind is ColumnKind.ID and not _values_checked(c)]
     settings = {"seed": int(seed), "attack_rows": int(m), "sensitive": list(sensitive), "limits": asdict(limits),
                 "id_columns_not_checked": unchecked,
                 "rows": {"real": len(real), "synthetic": len(synthetic), "holdout": len(holdout)}}
@@ -275,11 +276,18 @@ def _two_sided(value: float, high: float) -> bool:
     return value <= high and (high < 0.5 or value >= 1.0 - high)
 
 
-def _personal_values(name: str, real: pd.Series, synthetic: pd.Series, holdout: pd.Series | None,
-                     limits: PrivacyLimits) -> CheckResult:
-    """Synthetic values of a personal column that equal a training value (as text, trimmed,
-    case folded), tested against the holdout's rate as :func:`_copies` does. The detail names
-    counts only: a report of the check must not carry the values."""
+def _values_checked(column) -> bool:
+    """Whether a column's values are checked one by one (:func:`_own_values`): personal columns
+    and text ids (a name column inferred as an id), not whole-number ids, which any generator
+    counting from 1 shares with the real table."""
+    return column.kind is ColumnKind.PERSONAL or (column.kind is ColumnKind.ID and column.type is NumericType.STRING)
+
+
+def _own_values(column, real: pd.Series, synthetic: pd.Series, holdout: pd.Series | None,
+                limits: PrivacyLimits) -> CheckResult:
+    """Synthetic values of a personal or text id column that equal a training value (as text,
+    trimmed, case folded), tested against the holdout's rate as :func:`_copies` does. The detail
+    names counts only: a report of the check must not carry the values."""
 
     def values(series: pd.Series) -> np.ndarray:
         present = series.dropna()
@@ -292,8 +300,9 @@ def _personal_values(name: str, real: pd.Series, synthetic: pd.Series, holdout: 
     baseline = float(np.mean([v in known for v in held])) if held.size else 0.0
     p_value, highest = _binomial(shared, n, baseline, limits.copy_p_value)
     detail = (f"{shared} of {n} synthetic values equal a training row's ({shared / n if n else 0:.2%}); holdout values "
-              f"equal one at {baseline:.2%} (chance p = {p_value:.3g}); personal values should be made up")
-    return CheckResult(f"personal_values[{name}]", shared / n if n else 0.0, highest, p_value >= limits.copy_p_value, detail)
+              f"equal one at {baseline:.2%} (chance p = {p_value:.3g}); such values should be made up")
+    label = "personal_values" if column.kind is ColumnKind.PERSONAL else "id_values"
+    return CheckResult(f"{label}[{column.name}]", shared / n if n else 0.0, highest, p_value >= limits.copy_p_value, detail)
 
 
 def _binomial(count: int, n: int, rate: float, p_limit: float) -> tuple[float, float]:
