@@ -181,6 +181,7 @@ def unknown_column(name: str, names: list[str]) -> str:
     """``unknown column 'creditabilty' (did you mean 'creditability'?); the model has columns
     [...]``: the closest names first, since the list is cut after a few (the one meant was
     hidden among "16 more")."""
+    name = str(name)  # a label such as 0 (difflib raised a raw TypeError)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     if not close:
         close = [n for n in names if n.lower() == name.lower()]

@@ -791,6 +791,12 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         text = original.dtype == object or pd.api.types.is_string_dtype(original.dtype)
         if text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.strftime(formats[name])
+        if (text and original.dtype == object and pd.api.types.infer_dtype(original, skipna=True) == "string"
+                and values.dtype != object and not isinstance(values.dtype, pd.CategoricalDtype)):
+            # Text in an object column (pandas < 3 reads all text so): written as text, as pandas
+            # 3's str dtype writes it; float64.astype(object) kept 2584.15 a float among text.
+            written = values.astype("string")
+            values = written.astype(object).where(written.notna(), np.nan)
         values = in_users_dtype(values, original.dtype).set_axis(frame.index)
         if cells is not None and values.dtype == original.dtype and not text:
             values = original.where(~cells, values)

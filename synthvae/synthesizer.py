@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import collections
 import functools
+import inspect
 import logging
 import os
 import re
 import tempfile
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -292,7 +294,8 @@ class Synthesizer:
         latent_dim: Size of the latent embedding; ``None``: 64 (with ``privacy``: 8, or 16 from
             10,000 rows).
         hidden_dims: Hidden layer widths of the encoder (the decoder mirrors them); ``None``:
-            (256, 256) (with ``privacy``: (64, 64), or (128, 128) from 10,000 rows).
+            (128, 128), or (256, 256) above 200 encoded columns (with ``privacy``: (64, 64), or
+            (128, 128) from 10,000 rows).
         beta: Weight of the KL term of the loss.
         categorical_balance: Nats of cross-entropy each categorical column is made worth in the
             loss: a column whose categories have entropy ``H`` nats gets weight
@@ -678,6 +681,9 @@ class Synthesizer:
         self.history_ = result.history
         self.device_ = device
         self._sample_rng = np.random.default_rng(sample_seed)
+        # What the model was fitted with, as the model file stores it: parameters set after fit
+        # (s.seed = 5) were saved as though the model had been fitted with them.
+        self.fit_params_ = self._file_params()
         self.fit_info_ = FitInfo(
             rows=rows_seen,
             columns=len(prepared.schema),
@@ -1438,6 +1444,8 @@ class Synthesizer:
             if values.dtype.kind in "iub":  # a nullable dtype of the same kind holds the synthetic rows' nulls
                 values = values.astype({"i": "Int64", "u": "UInt64", "b": "boolean"}[values.dtype.kind])
             real[name] = pd.Series(values.array, index=real.index)
+        if target is not None and not isinstance(target, str):
+            target = str(target)  # the model's column names are text: a column labelled 0 is "0"
         if target is not None and target not in self.schema_.names:
             raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
         if balance and target is None:
@@ -1504,7 +1512,9 @@ class Synthesizer:
             given = frame[column.name] if column.name in frame.columns else None
             if given is not None and isinstance(given.dtype, pd.DatetimeTZDtype):
                 out[column.name] = in_users_dtype(out[column.name], given.dtype)
-        return out
+        # The table's own labels (a column labelled 0 came back as "0", the real rows' too).
+        labels = {str(label): label for label in frame.columns}
+        return out.set_axis([labels.get(name, name) for name in out.columns], axis=1)
 
     def impute(
         self,
@@ -1551,8 +1561,8 @@ class Synthesizer:
                 impute"): the CLI reads the file once and names it.
 
         Returns:
-            The completed table (schema columns in the sampled dtypes, the input's index), or a
-            list of them.
+            The completed table (the input's columns, dtypes and index; a column given as text
+            comes back as text), or a list of them.
         """
         self._check_fitted()
         frame, label = _read(data, "data to impute", self.schema_)
@@ -1562,9 +1572,11 @@ class Synthesizer:
             raise ParameterError(f"method must be 'mean' or 'draw', got {method!r}")
         draws = (32 if method == "mean" else 1) if draws is None else draws
         _check_count("draws", draws, minimum=1)
-        if isinstance(columns, str):
+        if columns is not None and (isinstance(columns, str) or not isinstance(columns, Iterable)):
             columns = [columns]  # one name, not its letters
         if columns is not None:
+            # The model's column names are text: a column labelled 2 is the model's "2".
+            columns = [c if isinstance(c, str) else str(c) for c in columns]
             unknown = [c for c in columns if c not in self.schema_.names]
             if unknown:
                 raise ParameterError(f"impute columns {preview(unknown)} are not columns of the model ({preview(self.schema_.names)})")
@@ -1791,9 +1803,9 @@ class Synthesizer:
             "synthvae_version": __version__,
             # The default datetime encoding is not written: files of default fits stay readable by
             # releases that had no such parameter (they refused it as an unexpected keyword).
-            "params": {k: v for k, v in self.get_params().items() if not (k == "datetime_encoding" and v == "auto")},
+            "params": {k: v for k, v in self.fit_params_.items() if not (k == "datetime_encoding" and v == "auto")},
             # The default is said apart (a release without "auto" refused it as a parameter).
-            **({"datetime_auto": True} if self.datetime_encoding == "auto" else {}),
+            **({"datetime_auto": True} if self.fit_params_["datetime_encoding"] == "auto" else {}),
             "schema": self.schema_.to_dict(),
             "preprocessor": self.preprocessor_.get_state(),
             "vae_config": self.model_.config.to_dict(),
@@ -1867,6 +1879,7 @@ class Synthesizer:
             syn.fit_info_ = FitInfo(**payload["fit_info"])
             syn.device_ = resolved
             syn._sample_rng = np.random.default_rng(int(_fit_seeds(syn.seed)[2]))
+            syn.fit_params_ = syn._file_params()
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, SchemaError) as exc:
             if isinstance(exc, (ModelFileError, torch.OutOfMemoryError)):
                 raise  # a full GPU is not a corrupt file
@@ -1875,9 +1888,31 @@ class Synthesizer:
         return syn
 
     # -------------------------------------------------------------- helpers
-    def get_params(self) -> dict[str, Any]:
-        """The constructor's parameters (the schema as given is left out), numpy numbers as the
-        Python numbers they hold (the model file stores them as JSON)."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's parameters as they are now, the schema among them (scikit-learn's
+        convention: ``Synthesizer(**s.get_params())`` and ``sklearn.base.clone(s)`` make an
+        unfitted copy). ``deep`` is accepted for scikit-learn; no parameter holds an estimator.
+        What a fitted model was fitted with is :attr:`fit_params_`."""
+        return {name: getattr(self, name) for name in _PARAMETERS}
+
+    def set_params(self, **params: Any) -> "Synthesizer":
+        """Set constructor parameters by name (scikit-learn's convention); they take effect at
+        the next :meth:`fit`. Returns the synthesizer.
+
+        Raises:
+            ParameterError: A name that is no parameter."""
+        unknown = sorted(set(params) - set(_PARAMETERS))
+        if unknown:
+            raise ParameterError(f"Synthesizer has no parameters {preview(unknown)}; its parameters are {preview(list(_PARAMETERS))}")
+        for name, value in params.items():
+            if name == "hidden_dims" and isinstance(value, (list, tuple)):
+                value = tuple(value)  # as the constructor keeps it
+            setattr(self, name, value)
+        return self
+
+    def _file_params(self) -> dict[str, Any]:
+        """The constructor's parameters but the schema, as the model file stores them: numpy
+        numbers as the Python numbers they hold, encodings by name."""
         params = {
             "epochs": self.epochs,
             "batch_size": self.batch_size,
@@ -1909,8 +1944,25 @@ class Synthesizer:
             raise NotFittedError("this Synthesizer is not fitted yet; call fit(data) or Synthesizer.load(path)")
 
     def __repr__(self) -> str:
+        """The parameters that differ from their defaults (as scikit-learn shows an estimator),
+        and whether it is fitted."""
+        defaults = {name: parameter.default for name, parameter in _PARAMETERS.items()}
+        changed = []
+        for name, value in self.get_params().items():
+            try:
+                same = bool(value == defaults[name])
+            except (TypeError, ValueError):  # an object whose == is no truth value
+                same = False
+            if not same:
+                shown = f"<schema of {len(value)} columns>" if isinstance(value, Schema) else repr(value)
+                changed.append(f"{name}={shown}")
         state = "fitted" if hasattr(self, "model_") else "not fitted"
-        return f"Synthesizer(latent_dim={self.latent_dim}, hidden_dims={self.hidden_dims}, privacy={self.privacy!r}, seed={self.seed}; {state})"
+        return f"Synthesizer({', '.join(changed)}; {state})"
+
+
+# The constructor's parameters by name, in order (get_params, set_params, repr).
+_PARAMETERS = {name: parameter for name, parameter in inspect.signature(Synthesizer.__init__).parameters.items()
+               if name != "self"}
 
 
 def _check_decodes(syn: Synthesizer, path: str | os.PathLike) -> None:

@@ -321,7 +321,7 @@ def test_numpy_numbers_are_taken_as_the_numbers_they_hold(penguins, tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(synth.model_.state_dict().values(), expected.model_.state_dict().values()))
     synth.save(tmp_path / "m.synthvae")
     loaded = Synthesizer.load(tmp_path / "m.synthvae")
-    assert loaded.get_params() == expected.get_params()
+    assert loaded.fit_params_ == expected.fit_params_
     pd.testing.assert_frame_equal(loaded.sample(100, seed=1), expected.sample(100, seed=1))
     # math.inf: a checkpoint after the last epoch only.
     Synthesizer(**plain).fit(penguins, checkpoint_dir=tmp_path / "inf", checkpoint_every=float("inf"))
@@ -333,3 +333,37 @@ def test_a_numeric_target_is_named_as_doing_nothing(penguins, caplog):
     with caplog.at_level("WARNING", logger="synthvae"):
         Synthesizer(epochs=1, target="bill_length_mm", seed=0).fit(penguins)
     assert any("target 'bill_length_mm' is not categorical or boolean" in r.getMessage() for r in caplog.records)
+
+
+def test_parameters_follow_scikit_learns_conventions_and_the_file_keeps_the_fitted_ones(penguins, tmp_path):
+    from sklearn.base import clone
+
+    schema = infer_schema(penguins)
+    syn = Synthesizer(schema, epochs=2, latent_dim=4, seed=3)
+    # get_params(deep=False) raised TypeError (so clone failed) and left the schema out.
+    copy = clone(syn)
+    assert copy is not syn and copy.get_params() == syn.get_params() and copy.schema == schema
+    assert syn.set_params(epochs=1, hidden_dims=[16]) is syn and syn.hidden_dims == (16,)
+    with pytest.raises(ParameterError, match=r"no parameters \['epoch'\]"):
+        syn.set_params(epoch=3)
+    assert repr(syn) == "Synthesizer(schema=<schema of 8 columns>, epochs=1, latent_dim=4, hidden_dims=(16,), seed=3; not fitted)"
+    syn.fit(penguins)
+    # Parameters set after fit were saved as the fitted ones (latent_dim=3 for a 4-axis latent).
+    before = syn.sample(50)
+    syn.set_params(seed=5, latent_dim=3, epochs=500)
+    syn.save(tmp_path / "m.synthvae")
+    loaded = Synthesizer.load(tmp_path / "m.synthvae")
+    assert loaded.fit_params_ == syn.fit_params_ and (loaded.latent_dim, loaded.epochs, loaded.seed) == (4, 1, 3)
+    pd.testing.assert_frame_equal(loaded.sample(50), before)
+
+
+def test_a_table_labelled_by_numbers_keeps_its_labels_in_augment_and_is_named_by_them(penguins):
+    table = penguins.dropna().set_axis(range(penguins.shape[1]), axis=1)
+    syn = Synthesizer(epochs=1).fit(table)
+    assert syn.sample(3, seed=0).columns.tolist() == [str(i) for i in range(penguins.shape[1])]
+    holed = table.head(6).copy()
+    holed.loc[[holed.index[0], holed.index[1]], 2] = np.nan
+    # columns=2 and target=0 raised a raw TypeError; the real rows of augment came back as "0", "1", ...
+    assert syn.impute(holed, columns=2, calibrate=False)[2].notna().all()
+    augmented = syn.augment(table.head(6), target=0, rows=2)
+    assert augmented.columns.tolist() == [*range(penguins.shape[1]), "synthetic"] and len(augmented) == 8
