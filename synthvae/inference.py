@@ -6,8 +6,9 @@ The rules, in order, for each column (the chosen rule is written into the column
 1. all values missing -> numeric float, nullable (nothing to learn from; regenerated as nulls);
 2. bool dtype, or only true/false text -> boolean;
 3. datetime dtype, or text that parses as ISO 8601 datetimes, as datetimes with a time zone by
-   name ("2021-03-01 00:00:00 CET") or as month/day/year (day/month/year where a day passes 12)
-   -> datetime (unit ``D`` when every value is midnight, else ``s``);
+   name ("2021-03-01 00:00:00 CET") or as month/day/year (day/month/year where a day passes 12),
+   also with dots, dashes, two-digit years, month names ("01 Jan 2021", "Jan 01, 2021") or no
+   day ("2021-01") -> datetime (unit ``D`` when every value is midnight, else ``s``);
 4. an identifier -> id: text that is unique on every row, or unique whole numbers in a column
    whose name looks like a key (``id``, ``*_id``, ``*_key``) or that count up by one;
 5. whole numbers -> numeric integer, except a handful of non-contiguous codes (at most
@@ -95,6 +96,11 @@ _OTHER_DATETIMES = (
      ("%m-%d-%Y", "%m-%d-%Y %H:%M", "%m-%d-%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S")),
     (r"\d{4}[./]\d{1,2}[./]\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?",
      ("%Y.%m.%d", "%Y.%m.%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S")),
+    # Months by name, two-digit years and year-month: these were ids ("col_0", ...) or categories.
+    (r"\d{1,2} [A-Za-z]{3,9} \d{4}", ("%d %b %Y", "%d %B %Y")),
+    (r"[A-Za-z]{3,9} \d{1,2}, \d{4}", ("%b %d, %Y", "%B %d, %Y")),
+    (r"\d{1,2}/\d{1,2}/\d{2}", ("%m/%d/%y", "%d/%m/%y")),
+    (r"(18|19|20|21)\d{2}-(0[1-9]|1[0-2])", ("%Y-%m",)),
 )
 # Text of digits and separators that is not a phone number: a number grouped by thousands
 # (7.804.993, 7,804,993) or an ISBN-13 (978-0-89-711619-0).

@@ -315,3 +315,11 @@ def test_a_local_time_a_clock_change_repeats_is_named_not_its_zone():
     # The note said pandas did not know Europe/Berlin.
     assert "['2021-10-31 02:30:00 Europe/Berlin'] no time in their zone" in column.description
     assert "does not know" not in column.description
+
+
+@pytest.mark.parametrize("fmt", ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%m/%d/%y", "%d/%m/%y", "%Y-%m"])
+def test_dates_with_month_names_two_digit_years_or_no_day_are_datetimes(fmt):
+    # They were ids ("col_0", "col_1", ...) or categories.
+    days = pd.date_range("2021-01-01", periods=300, freq="MS" if fmt == "%Y-%m" else "D")
+    column = infer_schema(pd.DataFrame({"when": days.strftime(fmt)}))["when"]
+    assert column.kind is ColumnKind.DATETIME and column.format == fmt
