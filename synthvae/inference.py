@@ -22,9 +22,10 @@ The rules, in order, for each column (the chosen rule is written into the column
    is read as :func:`synthvae.validation.conform` reads it, as numbers;
 7. text about a person -> personal (never learned, regenerated as fake values; review these):
    e-mail addresses, phone numbers, US social security numbers, IBANs and IP addresses by their
-   content; names and street addresses by the column's name (``name``, ``first_name``,
-   ``surname``, ``address``, ...) when the values are varied text (at least 10 distinct values
-   and a fifth of the rows); free text (mostly unique values of four or more words);
+   content; names and street addresses by the column's name, its words in any case or spacing
+   (``name``, ``First Name``, ``surname``, ``customerName``, ``address``, ...) when the values
+   are varied text (at least 10 distinct values and a fifth of the rows; 1% for first and last
+   names, which repeat); free text (mostly unique values of four or more words);
 8. text in which 90% of rows hold a value no other row has (names, addresses, ...) -> id, so
    that no row's value is copied into synthetic rows (logged: review it); from 20% such rows it
    stays categorical and is logged (sampling draws the pooled rare values as they are);
@@ -68,6 +69,8 @@ _PERSONAL_NAMES = [
     (PersonalType.ADDRESS, re.compile(r"(^|_)(street_?)?address(_?line_?\d)?$|(^|_)street$", re.IGNORECASE)),
     (PersonalType.SSN, re.compile(r"(^|_)(ssn|social_?security(_?number)?)$", re.IGNORECASE)),
 ]
+_NOT_STREET = re.compile(r"(^|_)(mac|ip|ipv[46]|wallet|to|from|web|e_?mail|url|server|host|contract|memory|hardware)_?address",
+                         re.IGNORECASE)
 _PERSONAL_SHARE = 0.9  # share of values a content pattern must match
 _PERSONAL_PROBE = 20_000
 _PERSONAL_LABEL = {
@@ -189,8 +192,8 @@ def infer_schema(
 
 def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int, where: str,
                   warn: bool = True) -> Column:
+    series = _numpy_backed(series)  # first: an Arrow duration is refused as a timedelta is
     _refuse_unsupported(where, name, series)
-    series = _numpy_backed(series)
     nullable = bool(series.isna().any())
     present = series.dropna()
     if present.empty:
@@ -245,8 +248,11 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
         _refuse_infinite(where, values, series.index)
         return _numeric_column(name, values, nullable, code_max_values, min_id_rows, len(series),
                                written=note)
-    if numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero:
-        # 999 amounts and one "?" were categories (as unique text, an id) without a word.
+    counted = numbers.dropna()
+    codes = text.nunique() >= _UNIQUE_ID_SHARE * len(text) and bool(counted.eq(counted.round()).all())
+    if numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero and not codes:
+        # 999 amounts and one "?" were categories (as unique text, an id) without a word; nearly
+        # unique whole numbers among codes (invoice numbers, "C536379") stay ids, below.
         return _almost_numeric_column(name, present, text, numbers, formatted, nullable, where, warn)
     personal = _personal_column(name, text, nullable)
     if personal is not None:
@@ -261,12 +267,12 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     # them and sampling draws them by frequency, as they are, into synthetic rows (1,000 names of
     # 1,000 customers, 3 repeated, were all copied as categories where 1,000 unique ones became an id).
     own = sum(1 for count in counts.values() if count == 1) / len(text)
-    if len(series) >= min_id_rows and own >= _UNIQUE_ID_SHARE and not nullable:
+    if len(series) >= min_id_rows and own >= _UNIQUE_ID_SHARE:
         if warn:
             logger.warning("%s: %.0f%% of rows hold a value no other row has: inferred as an id (regenerated, never "
                            "copied); mark it personal (name, address, ...) if it is about people, or categorical if "
                            "its values may appear in synthetic rows", where, 100 * own)
-        return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=f"{name}_", width=0,
+        return Column(name, ColumnKind.ID, nullable=nullable, type=NumericType.STRING, prefix=f"{name}_", width=0,
                       description=f"inferred: nearly unique text ({n_unique} distinct values in {len(text)} rows, "
                                   f"{own:.0%} of rows with a value of their own), regenerated as prefix + number so "
                                   "that no row's value is copied; review it")
@@ -322,26 +328,17 @@ def _numpy_backed(series: pd.Series) -> pd.Series:
         return series
     import pyarrow as pa
 
-    if pa.types.is_integer(series.dtype.pyarrow_dtype):
-        return series.astype("Int64")
+    arrow = series.dtype.pyarrow_dtype
+    if pa.types.is_integer(arrow):
+        return series.astype("UInt64" if pa.types.is_unsigned_integer(arrow) else "Int64")
     # set_axis, not Series(..., index=): that aligned on a repeated index ([1.0, 0.0] became [1.0, 1.0]).
     return pa.array(series).to_pandas().set_axis(series.index).rename(series.name)
 
 
 def _nested_kind(series: pd.Series) -> str | None:
     """What kind of nested or binary values a column holds (lists, records, bytes), judged on its
-    first present values, or ``None``."""
-    if isinstance(series.dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
-        arrow = series.dtype.pyarrow_dtype
-        if pa.types.is_list(arrow) or pa.types.is_large_list(arrow) or pa.types.is_fixed_size_list(arrow):
-            return "list"
-        if pa.types.is_struct(arrow) or pa.types.is_map(arrow):
-            return "record"
-        if pa.types.is_binary(arrow) or pa.types.is_large_binary(arrow):
-            return "binary (bytes)"
-        return None
+    first present values, or ``None`` (Arrow columns come here as :func:`_numpy_backed` gives
+    them: lists as arrays, records as dicts, binary as bytes)."""
     if series.dtype != object:
         return None
     probe = series.dropna().iloc[:1000]
@@ -416,8 +413,8 @@ def _almost_numeric_column(name, present, text, numbers, formatted, nullable, wh
     distinct = set(text)
     others = pd.unique(present[numbers.isna()].astype(str))
     written = f" ({_written_note(present, numbers, formatted)})" if formatted.any() else ""
-    fix = (f"{int(numbers.notna().sum()):,} of its {len(numbers):,} values are numbers{written} but {preview(others)} are not: make "
-           f"those numbers, or leave them empty (nulls), and infer again for a numeric column")
+    fix = (f"{int(numbers.notna().sum()):,} of its {len(numbers):,} values are numbers{written} but {preview(others)} are not: if "
+           f"they stand for missing values, leave them empty (nulls) and infer again for a numeric column")
     if warn:
         logger.warning("%s: categorical, not numeric: %s", where, fix)
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
@@ -557,14 +554,15 @@ def _parse_datetimes(text: pd.Series) -> pd.Series | None:
 
 
 def _refuse_impossible_dates(where: str, text: pd.Series) -> None:
-    """Refuse a column whose every value has an ISO date's shape but some are no date
-    (``2021-02-30``, MySQL's ``0000-00-00``): they made the column text, then fake phone numbers."""
+    """Refuse a column whose every value has an ISO date's shape, most of them dates, but some
+    none (``2021-02-30``, MySQL's ``0000-00-00``): they made the column text, then fake phone
+    numbers."""
     if not text.str.match(_ISO_SHAPE).all():
         return
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
     bad = text[parsed.isna()]
-    if bad.empty:
-        return
+    if bad.empty or len(bad) > (1 - _WRITTEN_SHARE) * len(text):
+        return  # mostly no dates: codes of that shape ("3140-28-94"), left to the other rules
     raise DataError(
         f"{where}: {len(bad)} of {len(text)} values look like dates but are none, e.g. {preview(bad.unique().tolist())} "
         f"(rows {preview(bad.index.tolist())}); correct them, or leave them empty (a missing date), and infer again"
@@ -649,7 +647,10 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
             else:
                 # A local time a daylight-saving change skips or repeats (2021-10-31 02:30 in
                 # Europe/Berlin) reads as no time: the note blamed the zone.
-                failed = text[pd.to_datetime(text, format=formats[0], errors="coerce", utc=True).isna()]
+                read = pd.Series(False, index=text.index)
+                for fmt in formats:
+                    read |= pd.to_datetime(text, format=fmt, errors="coerce", utc=True).notna()
+                failed = text[~read]
                 why = (f"{preview(failed.unique().tolist())} no time in their zone (skipped or repeated by a "
                        f"daylight-saving change?)")
             return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
@@ -706,10 +707,15 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
             return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                           description=f"inferred: {share:.0%} of values look like {_PERSONAL_LABEL[kind]}; "
                                       "personal: regenerated as fake values, never learned or copied")
-    # A name alone is not enough: german_credit's "telephone" holds yes/none. Values about
-    # people are many and varied, though first names repeat (589 of 5,000 people's).
-    varied = text.nunique() >= max(10, 0.01 * len(text))
+    # A name alone is not enough: german_credit's "telephone" holds yes/none, a "name" column
+    # may hold 60 products. Values about people are many and varied (a fifth of the rows), but
+    # first and last names repeat (589 first names among 5,000 people): 1% for those.
+    distinct = text.nunique()
     for kind, pattern in _PERSONAL_NAMES:
+        share = 0.01 if kind in (PersonalType.FIRST_NAME, PersonalType.LAST_NAME) else 0.2
+        varied = distinct >= max(10, share * len(text))
+        if kind is PersonalType.ADDRESS and _NOT_STREET.search(label):
+            continue  # a MAC, IP or wallet address is no street address
         if varied and pattern.search(label):
             return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                           description=f"inferred: the column's name says {_PERSONAL_LABEL[kind]}; "

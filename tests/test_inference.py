@@ -323,3 +323,26 @@ def test_dates_with_month_names_two_digit_years_or_no_day_are_datetimes(fmt):
     days = pd.date_range("2021-01-01", periods=300, freq="MS" if fmt == "%Y-%m" else "D")
     column = infer_schema(pd.DataFrame({"when": days.strftime(fmt)}))["when"]
     assert column.kind is ColumnKind.DATETIME and column.format == fmt
+
+
+def test_products_devices_and_machine_addresses_are_not_personal_and_codes_stay_ids():
+    rng = np.random.default_rng(0)
+    n = 2000
+    frame = pd.DataFrame({
+        "name": rng.choice([f"product {i}" for i in range(60)], n),  # a "name" column of 60 products
+        "Mobile": rng.choice([f"model {i}" for i in range(40)], n),
+        "MAC Address": rng.choice([f"00:1b:44:11:3a:{i:02x}" for i in range(100)], n),
+        "walletAddress": rng.choice([f"0x{i:040x}" for i in range(300)], n),
+        # Unique invoice numbers, some of them codes: an id (they became 2,000 copied categories).
+        "invoice": [f"C{536000 + i}" if i % 20 == 0 else str(536000 + i) for i in range(n)],
+        # Shaped like ISO dates, none of them dates: codes, not a refusal.
+        "part": [f"{rng.integers(3000, 4000)}-{rng.integers(20, 99)}-{rng.integers(10, 99)}" for _ in range(n)],
+    })
+    schema = infer_schema(frame, derived=False)
+    assert not [c.name for c in schema if c.kind is ColumnKind.PERSONAL]
+    assert schema["invoice"].kind is ColumnKind.ID
+    assert schema["part"].kind in (ColumnKind.CATEGORICAL, ColumnKind.ID)
+    # A nearly unique names column with a missing value is an id too (it stayed categories).
+    names = [f"{a} {b}" for a in ("ann", "bo", "cy") for b in ("x" * i for i in range(1, 201))]
+    column = infer_schema(pd.DataFrame({"holder": names[:-1] + [None]}))["holder"]
+    assert column.kind is ColumnKind.ID and column.nullable

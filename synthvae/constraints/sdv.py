@@ -205,7 +205,12 @@ def _column(name: str, props: dict, inferred: Column, series: pd.Series, is_key:
                          f"(prefix + number), not as fake {sdtype} values")
         return _id_column(name, props, series, described, notes)
     if props.get("pii") is False and sdtype not in _LEARNED_SDTYPES:
-        # SDV samples a column marked "pii": false from its values: learned, as inferred.
+        # SDV samples a column marked "pii": false from its values: learned, as inferred, and as
+        # categories where inference would regenerate it (an e-mail or a nearly unique name).
+        if inferred.is_generated:
+            present = series.dropna()
+            return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(pd.unique(present.astype(str)))),
+                          description=f"{described}, pii false: learned as categories")
         return replace(inferred, description=f"{described}, pii false: {inferred.description}")
     if sdtype == "numerical":
         values = pd.to_numeric(series, errors="coerce")
