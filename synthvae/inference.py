@@ -105,13 +105,13 @@ _OTHER_DATETIMES = (
     (r"\d{1,2}/\d{1,2}/\d{2}", ("%m/%d/%y", "%d/%m/%y")),
     (r"(18|19|20|21)\d{2}-(0[1-9]|1[0-2])", ("%Y-%m",)),
 )
-# Text of digits and separators that is not a phone number: a number grouped by thousands
-# (7.804.993, 7,804,993) or an ISBN-13 (978-0-89-711619-0).
+# The shape of an ISO 8601 date or datetime.
 _ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
-# Not phone numbers though the phone pattern matches: thousands written with separators, ISBNs,
-# dates (an ISO date column with one impossible date was "phone numbers"), ZIP+4 codes, and bare
-# digits opening with three zeros (zero-padded keys and account numbers) or of 13 and more
-# (barcodes, card numbers: unique, they are ids).
+# Text of digits and separators that is not a phone number though the phone pattern matches: a
+# number grouped by thousands (7.804.993, 7,804,993), an ISBN-13 (978-0-89-711619-0), a date (an
+# ISO date column with one impossible date was "phone numbers"), a ZIP+4 code, and bare digits
+# opening with three zeros (zero-padded keys and account numbers) or of 13 and more (barcodes,
+# card numbers: unique, they are ids).
 _NOT_PHONE = re.compile(r"^(\d{1,3}([.,]\d{3})+|97[89][- ]?(\d[- ]?){9}\d|\d{4}-\d{2}-\d{2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
                         r"|\d{5}-\d{4}|000\d*|\d{13,})$")
 _DECIMALS_RTOL = 1e-3  # rounding may move a value by a thousandth of itself, no more
@@ -322,7 +322,7 @@ def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
 
 def _numpy_backed(series: pd.Series) -> pd.Series:
     """A pyarrow-backed column (``dtype_backend="pyarrow"``) as pandas' own dtypes: whole
-    numbers as ``Int64``, the rest as pyarrow converts them. On Arrow text, ``pd.to_numeric``
+    numbers as ``Int64`` (``UInt64`` unsigned), the rest as pyarrow converts them. On Arrow text, ``pd.to_numeric``
     gave NaN that ``isna`` does not count, and every text column was numeric with min NaN."""
     if not isinstance(series.dtype, pd.ArrowDtype):
         return series

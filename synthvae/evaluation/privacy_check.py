@@ -86,8 +86,8 @@ class PrivacyLimits:
     """What the check tolerates; a check beyond its limit fails.
 
     Attributes:
-        copy_p_value: Exact copies fail when so many would occur by chance with probability
-            below this, at the holdout's copy rate.
+        copy_p_value: Exact copies (and personal values shared with training rows) fail when
+            chance explains so many more than the holdout's with probability below this.
         max_membership_auc: Highest membership-inference ROC AUC (above 0.5, ``1 -`` it is
             the lowest).
         max_closer_to_train: Highest share of synthetic rows nearer training than holdout rows
@@ -181,8 +181,8 @@ def privacy_check(
     Raises:
         DataError: A table is missing, empty or does not fit the schema; a sensitive column is
             unknown; fewer than :data:`MIN_ATTACK_ROWS` training or holdout rows to attack; the
-            holdout rows equal training rows far more often than training rows repeat one
-            another (:func:`_refuse_overlap`).
+            holdout rows equal training rows seen once far more often than fresh rows would
+            (:func:`_refuse_overlap`).
     """
     limits = limits or PrivacyLimits()
     real_name, synthetic_name, holdout_name = table_sources(sources)
@@ -235,11 +235,11 @@ def privacy_check(
 def _copies(train_t: PreparedTable, synth_t: PreparedTable, hold_t: PreparedTable, limits: PrivacyLimits) -> CheckResult:
     hashes = row_hashes(train_t.frame)
     copies = int(np.isin(row_hashes(synth_t.frame), hashes).sum())
-    baseline = float(np.isin(row_hashes(hold_t.frame), hashes).mean())
+    held = int(np.isin(row_hashes(hold_t.frame), hashes).sum())
+    baseline = held / hold_t.n_rows
     n = synth_t.n_rows
     # The limit shown is the highest copy rate that passes (it showed the holdout's rate, which a
     # passing value may exceed): the count beyond which chance explains less than copy_p_value.
-    held = int(np.isin(row_hashes(hold_t.frame), hashes).sum())
     p_value, highest = _beyond_holdout(copies, n, held, hold_t.n_rows, limits.copy_p_value)
     passed = p_value >= limits.copy_p_value
     detail = (f"{copies} of {n} synthetic rows copy a training row ({copies / n:.2%}); holdout rows "
