@@ -22,7 +22,7 @@ from synthvae.errors import SynthVAEError
 from synthvae.inference import infer_schema
 from synthvae.io import datetime_formats, read_table, text_columns, write_table
 from synthvae.schema import ColumnKind
-from synthvae.synthesizer import AUGMENT_GUIDANCE, Synthesizer
+from synthvae.synthesizer import AUGMENT_GUIDANCE, Synthesizer, check_augment_arguments
 from synthvae.training import Progress
 
 
@@ -40,7 +40,8 @@ def _library_errors(func):
 
 
 def _seed_option(func):
-    return click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same result.")(func)
+    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                        help="Random seed (0 or more): same seed, same result.")(func)
 
 
 def _device_option(func):
@@ -281,7 +282,7 @@ _ordered_option = click.option(
               help="Least seconds between checkpoints (0: after every epoch).")
 @click.option("--streaming/--in-memory", default=None,
               help="Read DATA in streamed batches (memory grows with the batch, not the table) or whole. "
-              "Default: stream folders and files over 512 MB.")
+              "Default: stream files over 512 MB; a folder of parts is always streamed.")
 @click.option("--reservoir-rows", type=click.IntRange(min=1),
               help=f"Rows of the sample a streamed fit infers the schema and fits the codecs on (default {RESERVOIR_ROWS:,}; "
               f"streamed fits only).")
@@ -312,6 +313,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     """
     if resume and checkpoint_dir is None:
         raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
+    if checkpoint_dir is None and _given_options("checkpoint_every"):
+        raise click.UsageError("--checkpoint-every sets how often checkpoints are written: it needs --checkpoint-dir")
     if epsilon is None and (delta is not None or _given_options("max_grad_norm")):
         raise click.UsageError("--delta and --max-grad-norm set a private fit: they need --epsilon")
     _check_not_table_name(output, "model file", ".synthvae")
@@ -509,6 +512,8 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
         # Read as fit reads it: the schema's text categories ("1.10") stay text.
         schema = load_schema(schema_path) if schema_path else None
         table = read_table(data, text_columns(schema))
+        # Before the fit: a misspelt --target was refused only after a whole one.
+        check_augment_arguments(table.columns, target, balance, n_rows, ratio, guidance, marker_column)
         bar = _ProgressBar(enabled=not quiet)
         try:
             syn = Synthesizer(schema=schema, epochs=epochs, categorical_balance=categorical_balance,
@@ -517,7 +522,7 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
         finally:
             bar.close()
     frame = syn.augment(table, target=target, balance=balance, rows=n_rows, ratio=ratio, marker=marker_column, seed=seed,
-                         guidance=guidance)
+                         guidance=guidance, source=repr(data))
     write_table(frame, output, datetime_formats(syn.schema_))
     added = int(frame[marker_column].sum())
     click.echo(f"wrote {len(frame)} rows ({len(frame) - added} real, {added} synthetic) to {output}", err=True)

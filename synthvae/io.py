@@ -951,6 +951,14 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
         tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=folder))
     except OSError as exc:
         raise DataError(f"cannot write {str(path)!r}: cannot create a folder in {str(folder)!r} ({exc.strerror or exc})") from None
+    # mkdtemp makes 0700: the replaced folder's mode, else the umask's, as files get (a dataset
+    # written for other readers was closed to them).
+    if path.is_dir():
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
     try:
         yield tmp
         if path.exists():

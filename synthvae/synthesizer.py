@@ -499,8 +499,8 @@ class Synthesizer:
             raise ParameterError("a private fit cannot stream its input yet: give a table that fits in memory")
         if reservoir_rows is not None and not stream:
             # It did nothing there, silently.
-            raise ParameterError(f"reservoir_rows sets the sample a streamed fit infers the schema from, and this fit reads "
-                                 f"its data whole; drop reservoir_rows, or stream the file (streaming=True, --streaming)")
+            raise ParameterError(f"reservoir_rows (--reservoir-rows) sets the sample a streamed fit infers the schema from, "
+                                 f"and this fit reads its data whole; drop it, or stream the file (streaming=True, --streaming)")
         reservoir_rows = RESERVOIR_ROWS if reservoir_rows is None else reservoir_rows
         _check_count("reservoir_rows", reservoir_rows, minimum=1)
         if stream and checkpoint_dir is not None and read_as_data(checkpoint_dir, data):
@@ -594,7 +594,8 @@ class Synthesizer:
         if rules.active:
             raise ParameterError(
                 f"the schema's rules ({len(schema.constraints)}) cannot be learned from a streamed input yet; "
-                f"fit on a table that fits in memory, or drop the rules"
+                f"fit on one .csv or .parquet file read whole (streaming=False, --in-memory; a folder of parts is "
+                f"always streamed: join its parts into one file first), or drop the rules"
             )
         rules.fit(found.reservoir.iloc[:0], label)
         preprocessor = self._preprocessor(rules)
@@ -1313,7 +1314,10 @@ class Synthesizer:
                 # Shards of another split (or format) would be read as one dataset with these.
                 raise DataError(f"cannot write shard {index} of {count} into {str(path)!r}: it holds parts of another "
                                 f"split {preview(others)}; write into an empty folder, or remove those parts")
-            path.mkdir(exist_ok=True)
+            try:
+                path.mkdir(exist_ok=True)
+            except OSError as exc:  # a raw traceback (a folder it may not write in)
+                raise DataError(f"cannot write shards into {str(path)!r}: cannot create the folder ({exc.strerror or exc})") from None
             return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}", datetime_formats(self.schema_))[0]
         _check_count("rows_per_file", rows_per_file, minimum=1)
         _check_replaceable(path)
@@ -1396,6 +1400,7 @@ class Synthesizer:
         marker: str = "synthetic",
         seed: int | None = None,
         guidance: float | None = None,
+        source: str | None = None,
     ) -> pd.DataFrame:
         """The real rows plus synthetic ones, with a boolean column ``marker`` saying which is which.
 
@@ -1425,17 +1430,16 @@ class Synthesizer:
 
         Columns of ``data`` the model does not know are kept for the real rows and left null in
         the synthetic ones (integer and boolean ones as nullable ``Int64`` / ``boolean``: an
-        int64 column came back as floats).
+        int64 column came back as floats). ``source`` names the table in error messages
+        (default: the path, or "data to augment").
 
         Returns:
             Real rows first (index reset), then synthetic rows, in the schema's dtypes.
         """
         self._check_fitted()
-        frame, source = _read(data, "data to augment", self.schema_)
-        if sum([bool(balance), rows is not None, ratio is not None]) != 1:
-            raise ParameterError("give exactly one of balance=True, rows=N or ratio=R")
-        if marker in self.schema_.names or marker in frame.columns:
-            raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name")
+        frame, label = _read(data, "data to augment", self.schema_)
+        source = source or label  # the CLI reads the file once and names it
+        check_augment_arguments(frame.columns, target, balance, rows, ratio, guidance, marker, self.schema_.names)
         real = self._as_sampled(conform(frame, self.schema_, source, check_bounds=False, allow_extra=True))
         # Columns the model does not know stay with the real rows (the synthetic ones get nulls);
         # a column labelled 0 is the model's column "0" (conformed, the rows have it as "0").
@@ -1448,13 +1452,6 @@ class Synthesizer:
             target = str(target)  # the model's column names are text: a column labelled 0 is "0"
         if target is not None and target not in self.schema_.names:
             raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
-        if balance and target is None:
-            raise ParameterError("balancing (balance=True, --balance) needs a target column: name it (target=, --target)")
-        if guidance is not None:
-            _check_guidance(guidance)
-        if guidance is not None and guidance != 1 and target is None:
-            raise ParameterError("guidance (--guidance) steers each class's synthetic rows, so it needs a target column: "
-                                 "name it (target=, --target), or leave guidance out")
         if target is not None and self.schema_[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
             # Each distinct value would be a class: 1,959 "classes" of churn's day minutes, every
             # synthetic row pinned to an exact real value.
@@ -1960,6 +1957,33 @@ class Synthesizer:
         return f"Synthesizer({', '.join(changed)}; {state})"
 
 
+def check_augment_arguments(columns, target, balance, rows, ratio, guidance, marker, names=()) -> None:
+    """Refuse arguments of :meth:`Synthesizer.augment` that need no model: the CLI checks them
+    before it fits one (a misspelt --target was refused after a whole fit). ``columns`` are the
+    table's, ``names`` the model's (none before a fit).
+
+    Raises:
+        ParameterError: Not exactly one of balance, rows and ratio; an empty marker name (a CSV
+            with an unnamed column, which no read takes back) or one the table or model has; a
+            target the table lacks; balancing or guidance without a target."""
+    if sum([bool(balance), rows is not None, ratio is not None]) != 1:
+        raise ParameterError("give exactly one of balance=True, rows=N or ratio=R")
+    if not isinstance(marker, str) or not marker.strip():
+        raise ParameterError(f"marker column (marker=, --marker-column) must be a non-empty name, got {marker!r}")
+    if marker in names or marker in columns:
+        raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name")
+    labels = [str(c) for c in columns]
+    if target is not None and str(target) not in labels and str(target) not in names:
+        raise ParameterError(f"target {target!r}: {unknown_column(str(target), list(names) or labels)}")
+    if balance and target is None:
+        raise ParameterError("balancing (balance=True, --balance) needs a target column: name it (target=, --target)")
+    if guidance is not None:
+        _check_guidance(guidance)
+    if guidance is not None and guidance != 1 and target is None:
+        raise ParameterError("guidance (--guidance) steers each class's synthetic rows, so it needs a target column: "
+                             "name it (target=, --target), or leave guidance out")
+
+
 # The constructor's parameters by name, in order (get_params, set_params, repr).
 _PARAMETERS = {name: parameter for name, parameter in inspect.signature(Synthesizer.__init__).parameters.items()
                if name != "self"}
@@ -2128,7 +2152,7 @@ def _wants_stream(data: TableLike, streaming: bool | None) -> bool:
     path = Path(data)
     if streaming is False and path.is_dir():
         raise ParameterError(f"{str(data)!r} is a folder of Parquet files, which a fit always streams (reads batch by "
-                             f"batch); drop streaming=False (--in-memory)")
+                             f"batch); drop streaming=False (--in-memory), or join the parts into one file to read it whole")
     if streaming is not None:
         return bool(streaming)  # open_source refuses what it cannot stream
     if path.is_dir():

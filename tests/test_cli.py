@@ -401,3 +401,29 @@ def test_fit_without_a_schema_names_the_columns_it_will_not_learn(runner, tmp_pa
     assert result.exit_code == 0, result.output
     assert "personal data suspected in 1 columns: email (email)" in result.output
     assert "id columns (regenerated unique, never learned): cust_id" in result.output
+
+
+def test_augment_checks_its_arguments_before_it_fits_a_model(tmp_path):
+    # A misspelt --target was refused after a whole fit (minutes on loans); an empty
+    # --marker-column wrote a CSV with an unnamed column that no read takes back.
+    from conftest import dataset_path
+
+    base = [sys.executable, "-m", "synthvae", "augment", str(dataset_path("german_credit.csv")), "-o", str(tmp_path / "a.csv"),
+            "--epochs", "100000", "-q"]
+    for extra, message in ((["--target", "creditworthiness", "--balance"], "unknown column 'creditworthiness'"),
+                           (["--rows", "5", "--marker-column", " "], "must be a non-empty name"),
+                           (["--rows", "5", "--guidance", "3"], "needs a target column")):
+        done = subprocess.run(base + extra, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_checkpoint_every_without_a_folder_and_a_negative_seed_are_usage_errors(runner, tmp_path):
+    from conftest import dataset_path
+
+    data = str(dataset_path("penguins.csv"))
+    # --checkpoint-every alone did nothing; --seed -1 was a library error (exit 1).
+    result = runner.invoke(cli, ["fit", data, "-o", str(tmp_path / "m.synthvae"), "--checkpoint-every", "5"])
+    assert result.exit_code == 2 and "needs --checkpoint-dir" in result.output
+    result = runner.invoke(cli, ["fit", data, "-o", str(tmp_path / "m.synthvae"), "--seed", "-1"])
+    assert result.exit_code == 2 and "--seed" in result.output

@@ -526,7 +526,7 @@ def test_options_that_do_nothing_for_the_input_are_refused(tmp_path, diamonds):
     _write_dataset(diamonds.head(400), tmp_path / "ds", files=2, row_group=100)
     with pytest.raises(ParameterError, match="is a folder of Parquet files, which a fit always streams"):
         Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", streaming=False)
-    with pytest.raises(ParameterError, match="reservoir_rows sets the sample a streamed fit infers the schema from"):
+    with pytest.raises(ParameterError, match=r"reservoir_rows \(--reservoir-rows\) sets the sample a streamed fit infers the schema from"):
         Synthesizer(seed=0, **SMALL).fit(diamonds.head(200), reservoir_rows=50)
     diamonds.head(200).to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(ParameterError, match="reservoir_rows"):

@@ -181,3 +181,20 @@ def test_cli_shards_and_parts(with_ids, tmp_path):
     pd.testing.assert_frame_equal(ds.dataset(tmp_path / "ds").to_table().to_pandas(), read_table(tmp_path / "one.parquet"))
     bad = runner.invoke(cli, ["sample", str(model), "-n", "5", "-o", str(tmp_path / "z"), "--shard", "2/2"])
     assert bad.exit_code == 2 and "need 0 <= I < K" in bad.output
+
+
+def test_a_folder_of_row_files_has_the_umasks_mode_or_the_replaced_folders(with_ids, tmp_path):
+    # mkdtemp's 0700 closed a dataset written for other readers to them.
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with_ids.sample_to(tmp_path / "new", 20, seed=0, rows_per_file=10)
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o755
+        (tmp_path / "kept").mkdir(mode=0o750)
+        os.chmod(tmp_path / "kept", 0o750)
+        with_ids.sample_to(tmp_path / "kept", 20, seed=0, rows_per_file=10)
+        assert stat.S_IMODE((tmp_path / "kept").stat().st_mode) == 0o750
+    finally:
+        os.umask(old)

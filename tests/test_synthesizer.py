@@ -367,3 +367,18 @@ def test_a_table_labelled_by_numbers_keeps_its_labels_in_augment_and_is_named_by
     assert syn.impute(holed, columns=2, calibrate=False)[2].notna().all()
     augmented = syn.augment(table.head(6), target=0, rows=2)
     assert augmented.columns.tolist() == [*range(penguins.shape[1]), "synthetic"] and len(augmented) == 8
+
+
+def test_a_category_spelled_like_a_null_word_can_be_asked_for_and_balanced():
+    # german_credit's telephone holds "none": the condition was refused as one on missing values,
+    # and augment could not balance the column.
+    from conftest import dataset_path
+
+    table = pd.read_csv(dataset_path("german_credit.csv"))[["telephone", "duration_in_month", "credit_amount"]]
+    syn = Synthesizer(epochs=1, seed=0).fit(table)
+    assert (syn.sample(20, conditions={"telephone": "none"}, seed=0)["telephone"] == "none").all()
+    balanced = syn.augment(table.head(100), target="telephone", balance=True)
+    counts = balanced["telephone"].value_counts()
+    assert counts["none"] == counts["yes, registered under the customers name"]
+    with pytest.raises(ParameterError, match="conditions on missing values"):
+        syn.sample(5, conditions={"duration_in_month": "none"})
