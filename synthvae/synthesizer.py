@@ -589,6 +589,7 @@ class Synthesizer:
         # on the reservoir might not on every row.
         schema = self._resolve_schema(found.reservoir, self._given_schema(), derived=False, source=label)
         if self.schema is None:
+            _say_unkept_rules(found.reservoir, schema, label)
             schema = widen_schema(schema, found, source)
         rules = ConstraintPlan(schema)
         if rules.active:
@@ -1955,6 +1956,20 @@ class Synthesizer:
                 changed.append(f"{name}={shown}")
         state = "fitted" if hasattr(self, "model_") else "not fitted"
         return f"Synthesizer({', '.join(changed)}; {state})"
+
+
+def _say_unkept_rules(reservoir: pd.DataFrame, schema: Schema, label: str) -> None:
+    """Log the derived rules that hold on a streamed fit's reservoir, which the fit learns as
+    columns instead: flights streamed sampled time_hour 05:00 beside hour 6 without a word."""
+    from synthvae.constraints.discovery import find_datetime_parts, find_derived
+
+    named = reservoir.set_axis([str(c) for c in reservoir.columns], axis=1)
+    parts = find_datetime_parts(named, schema)
+    rules = parts + find_derived(named, schema.with_constraints(parts) if parts else schema)
+    if rules:
+        logger.warning("%s: %d derived columns hold on the streamed sample (%s) but a streamed fit keeps no rules: they "
+                       "are learned as columns and may disagree in synthetic rows; to keep them, fit one file read whole "
+                       "(--in-memory, streaming=False)", label, len(rules), "; ".join(rule.describe() for rule in rules[:3]))
 
 
 def check_augment_arguments(columns, target, balance, rows, ratio, guidance, marker, names=()) -> None:

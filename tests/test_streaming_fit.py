@@ -532,3 +532,16 @@ def test_options_that_do_nothing_for_the_input_are_refused(tmp_path, diamonds):
     with pytest.raises(ParameterError, match="reservoir_rows"):
         Synthesizer(seed=0, **SMALL).fit(tmp_path / "d.csv", reservoir_rows=50)
     assert Synthesizer(seed=0, **SMALL).fit(tmp_path / "d.csv", streaming=True, reservoir_rows=50).schema_ is not None
+
+
+def test_a_streamed_fit_names_the_derived_rules_it_cannot_keep(tmp_path, caplog):
+    # Flights streamed sampled time_hour 05:00 beside hour 6 without a word.
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 100, 400), rng.integers(0, 100, 400)
+    frame = pd.DataFrame({"a": a, "b": b, "total": a + b, "x": rng.normal(size=400)})
+    (tmp_path / "parts").mkdir()
+    frame.iloc[:200].to_parquet(tmp_path / "parts" / "part-0.parquet")
+    frame.iloc[200:].to_parquet(tmp_path / "parts" / "part-1.parquet")
+    with caplog.at_level("WARNING", logger="synthvae.synthesizer"):
+        Synthesizer(epochs=1, seed=0).fit(tmp_path / "parts")
+    assert any("1 derived columns hold on the streamed sample (total = a + b)" in r.getMessage() for r in caplog.records)
