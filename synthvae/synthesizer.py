@@ -1986,7 +1986,8 @@ def check_augment_arguments(columns, target, balance, rows, ratio, guidance, mar
     if not isinstance(marker, str) or not marker.strip():
         raise ParameterError(f"marker column (marker=, --marker-column) must be a non-empty name, got {marker!r}")
     if marker in names or marker in columns:
-        raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name")
+        raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name "
+                             f"(marker=, --marker-column)")
     labels = [str(c) for c in columns]
     if target is not None and str(target) not in labels and str(target) not in names:
         raise ParameterError(f"target {target!r}: {unknown_column(str(target), list(names) or labels)}")
