@@ -322,8 +322,9 @@ def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
 
 def _numpy_backed(series: pd.Series) -> pd.Series:
     """A pyarrow-backed column (``dtype_backend="pyarrow"``) as pandas' own dtypes: whole
-    numbers as ``Int64`` (``UInt64`` unsigned), the rest as pyarrow converts them. On Arrow text, ``pd.to_numeric``
-    gave NaN that ``isna`` does not count, and every text column was numeric with min NaN."""
+    numbers as ``Int64`` (``UInt64`` unsigned), the rest as pyarrow converts them. On Arrow
+    text, ``pd.to_numeric`` gave NaN that ``isna`` does not count, and every text column was
+    numeric with min NaN."""
     if not isinstance(series.dtype, pd.ArrowDtype):
         return series
     import pyarrow as pa
