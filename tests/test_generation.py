@@ -834,13 +834,14 @@ def test_encode_and_impute_take_a_table_without_its_ids_and_personal_columns():
 
 def test_augment_of_a_table_with_integer_labels_keeps_its_columns():
     # pd.read_csv(header=None) labels columns 0, 1: the model learns "0", "1", and augment took
-    # the labels for other columns, returning both pairs, each half null.
+    # the labels for other columns, returning both pairs, each half null; then it returned the
+    # table's own rows under "0", "1". The table's labels now, real and synthetic rows alike.
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({0: rng.normal(size=100).round(2), 1: rng.choice(["x", "y"], 100)})
     syn = Synthesizer(epochs=2, seed=0).fit(frame)
     out = syn.augment(frame, rows=3, seed=0)
-    assert list(out.columns) == ["0", "1", "synthetic"] and len(out) == 103 and out[["0", "1"]].notna().all().all()
-    assert (out["0"].iloc[:100].to_numpy() == frame[0].to_numpy()).all()
+    assert list(out.columns) == [0, 1, "synthetic"] and len(out) == 103 and out[[0, 1]].notna().all().all()
+    assert (out[0].iloc[:100].to_numpy() == frame[0].to_numpy()).all()
 
 
 def test_augment_gives_time_zones_back(penguins):
