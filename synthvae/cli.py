@@ -282,7 +282,7 @@ _ordered_option = click.option(
               help="Least seconds between checkpoints (0: after every epoch).")
 @click.option("--streaming/--in-memory", default=None,
               help="Read DATA in streamed batches (memory grows with the batch, not the table) or whole. "
-              "Default: stream files over 512 MB; a folder of parts is always streamed.")
+              "Default: stream folders of Parquet parts and files over 512 MB.")
 @click.option("--reservoir-rows", type=click.IntRange(min=1),
               help=f"Rows of the sample a streamed fit infers the schema and fits the codecs on (default {RESERVOIR_ROWS:,}; "
               f"streamed fits only).")

@@ -48,7 +48,7 @@ from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_lat
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
 from synthvae.schema import ColumnKind, Schema, load_schema
-from synthvae.streaming import RESERVOIR_ROWS, TableStream, open_source, read_as_data, scan, widen_schema
+from synthvae.streaming import RESERVOIR_ROWS, TableSource, TableStream, open_source, read_as_data, scan, widen_schema
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform, refuse_out_of_bounds
 
@@ -595,8 +595,7 @@ class Synthesizer:
         if rules.active:
             raise ParameterError(
                 f"the schema's rules ({len(schema.constraints)}) cannot be learned from a streamed input yet; "
-                f"fit on one .csv or .parquet file read whole (streaming=False, --in-memory; a folder of parts is "
-                f"always streamed: join its parts into one file first), or drop the rules"
+                f"read the file or folder whole (streaming=False, --in-memory), or drop the rules"
             )
         rules.fit(found.reservoir.iloc[:0], label)
         preprocessor = self._preprocessor(rules)
@@ -1968,7 +1967,7 @@ def _say_unkept_rules(reservoir: pd.DataFrame, schema: Schema, label: str) -> No
     rules = parts + find_derived(named, schema.with_constraints(parts) if parts else schema)
     if rules:
         logger.warning("%s: %d derived columns hold on the streamed sample (%s) but a streamed fit keeps no rules: they "
-                       "are learned as columns and may disagree in synthetic rows; to keep them, fit one file read whole "
+                       "are learned as columns and may disagree in synthetic rows; to keep them, read the data whole "
                        "(--in-memory, streaming=False)", label, len(rules), "; ".join(rule.describe() for rule in rules[:3]))
 
 
@@ -2166,9 +2165,6 @@ def _wants_stream(data: TableLike, streaming: bool | None) -> bool:
     if not isinstance(data, (str, os.PathLike)):
         return False  # _read names what it expected
     path = Path(data)
-    if streaming is False and path.is_dir():
-        raise ParameterError(f"{str(data)!r} is a folder of Parquet files, which a fit always streams (reads batch by "
-                             f"batch); drop streaming=False (--in-memory), or join the parts into one file to read it whole")
     if streaming is not None:
         return bool(streaming)  # open_source refuses what it cannot stream
     if path.is_dir():
@@ -2182,6 +2178,12 @@ def _read(data: TableLike, name: str = "training data", schema: Schema | None = 
     if isinstance(data, pd.DataFrame):
         return data, name
     if isinstance(data, (str, os.PathLike)):
+        if Path(data).is_dir():
+            # A folder of Parquet parts read whole (fit --in-memory): its parts checked as a
+            # streamed fit checks them (same columns), then joined.
+            source = TableSource(data)
+            parts = [read_table(file, text_columns(schema)) for file in dict.fromkeys(unit.path for unit in source.units)]
+            return pd.concat(parts, ignore_index=True), f"{str(data)!r}"
         return read_table(data, text_columns(schema)), f"{str(data)!r}"
     raise DataError(f"expected a DataFrame or a CSV/Parquet path, got {type(data).__name__}")
 

@@ -521,11 +521,7 @@ def test_processes_started_by_hand_say_in_one_line_when_another_one_fails(tmp_pa
 
 
 def test_options_that_do_nothing_for_the_input_are_refused(tmp_path, diamonds):
-    # A folder is always streamed: streaming=False (--in-memory) said to name a .csv or .parquet
-    # file. And reservoir_rows beside a fit that reads its data whole was accepted and did nothing.
-    _write_dataset(diamonds.head(400), tmp_path / "ds", files=2, row_group=100)
-    with pytest.raises(ParameterError, match="is a folder of Parquet files, which a fit always streams"):
-        Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", streaming=False)
+    # reservoir_rows beside a fit that reads its data whole was accepted and did nothing.
     with pytest.raises(ParameterError, match=r"reservoir_rows \(--reservoir-rows\) sets the sample a streamed fit infers the schema from"):
         Synthesizer(seed=0, **SMALL).fit(diamonds.head(200), reservoir_rows=50)
     diamonds.head(200).to_csv(tmp_path / "d.csv", index=False)
@@ -545,3 +541,23 @@ def test_a_streamed_fit_names_the_derived_rules_it_cannot_keep(tmp_path, caplog)
     with caplog.at_level("WARNING", logger="synthvae.synthesizer"):
         Synthesizer(epochs=1, seed=0).fit(tmp_path / "parts")
     assert any("1 derived columns hold on the streamed sample (total = a + b)" in r.getMessage() for r in caplog.records)
+
+
+def test_a_folder_of_parts_read_whole_keeps_the_schemas_rules(tmp_path):
+    # A folder was always streamed, and a streamed fit keeps no rules: a folder with rules could
+    # not be fitted at all ("fit in memory", then "a folder is always streamed").
+    from synthvae import infer_schema
+
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 100, 400), rng.integers(0, 100, 400)
+    frame = pd.DataFrame({"a": a, "b": b, "total": a + b, "x": rng.normal(size=400)})
+    (tmp_path / "parts").mkdir()
+    frame.iloc[:150].to_parquet(tmp_path / "parts" / "part-0.parquet")
+    frame.iloc[150:].to_parquet(tmp_path / "parts" / "part-1.parquet")
+    schema = infer_schema(frame)
+    assert schema.constraints
+    with pytest.raises(ParameterError, match="read the file or folder whole"):
+        Synthesizer(schema, epochs=1, seed=0).fit(tmp_path / "parts")
+    syn = Synthesizer(schema, epochs=1, seed=0).fit(tmp_path / "parts", streaming=False)
+    out = syn.sample(50, seed=0)
+    assert syn.fit_info_.rows == 400 and (out["total"] == out["a"] + out["b"]).all()
