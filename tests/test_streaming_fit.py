@@ -532,14 +532,9 @@ def test_options_that_do_nothing_for_the_input_are_refused(tmp_path, diamonds):
 
 def test_a_streamed_fit_names_the_derived_rules_it_cannot_keep(tmp_path, caplog):
     # Flights streamed sampled time_hour 05:00 beside hour 6 without a word.
-    rng = np.random.default_rng(0)
-    a, b = rng.integers(0, 100, 400), rng.integers(0, 100, 400)
-    frame = pd.DataFrame({"a": a, "b": b, "total": a + b, "x": rng.normal(size=400)})
-    (tmp_path / "parts").mkdir()
-    frame.iloc[:200].to_parquet(tmp_path / "parts" / "part-0.parquet")
-    frame.iloc[200:].to_parquet(tmp_path / "parts" / "part-1.parquet")
+    _, parts = _parts_with_a_sum(tmp_path)
     with caplog.at_level("WARNING", logger="synthvae.synthesizer"):
-        Synthesizer(epochs=1, seed=0).fit(tmp_path / "parts")
+        Synthesizer(epochs=1, seed=0).fit(parts)
     assert any("1 derived columns hold on the streamed sample (total = a + b)" in r.getMessage() for r in caplog.records)
 
 
@@ -548,16 +543,22 @@ def test_a_folder_of_parts_read_whole_keeps_the_schemas_rules(tmp_path):
     # not be fitted at all ("fit in memory", then "a folder is always streamed").
     from synthvae import infer_schema
 
+    frame, parts = _parts_with_a_sum(tmp_path)
+    schema = infer_schema(frame)
+    assert schema.constraints
+    with pytest.raises(ParameterError, match="read the file or folder whole"):
+        Synthesizer(schema, epochs=1, seed=0).fit(parts)
+    syn = Synthesizer(schema, epochs=1, seed=0).fit(parts, streaming=False)
+    out = syn.sample(50, seed=0)
+    assert syn.fit_info_.rows == 400 and (out["total"] == out["a"] + out["b"]).all()
+
+
+def _parts_with_a_sum(tmp_path):
+    """400 rows in two Parquet parts, in which total = a + b on every row; and their folder."""
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, 100, 400), rng.integers(0, 100, 400)
     frame = pd.DataFrame({"a": a, "b": b, "total": a + b, "x": rng.normal(size=400)})
     (tmp_path / "parts").mkdir()
     frame.iloc[:150].to_parquet(tmp_path / "parts" / "part-0.parquet")
     frame.iloc[150:].to_parquet(tmp_path / "parts" / "part-1.parquet")
-    schema = infer_schema(frame)
-    assert schema.constraints
-    with pytest.raises(ParameterError, match="read the file or folder whole"):
-        Synthesizer(schema, epochs=1, seed=0).fit(tmp_path / "parts")
-    syn = Synthesizer(schema, epochs=1, seed=0).fit(tmp_path / "parts", streaming=False)
-    out = syn.sample(50, seed=0)
-    assert syn.fit_info_.rows == 400 and (out["total"] == out["a"] + out["b"]).all()
+    return frame, tmp_path / "parts"
