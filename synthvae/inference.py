@@ -248,8 +248,12 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
         _refuse_infinite(where, values, series.index)
         return _numeric_column(name, values, nullable, code_max_values, min_id_rows, len(series),
                                written=note)
+    # A Counter, not text.value_counts() / nunique(): pandas < 3.1 hashes object strings only up to their
+    # first NUL character ("" and "\x00" are one value there; pandas issue 34551).
+    counts = Counter(text)
+    n_unique = len(counts)
     counted = numbers.dropna()
-    codes = text.nunique() >= _UNIQUE_ID_SHARE * len(text) and bool(counted.eq(counted.round()).all())
+    codes = n_unique >= _UNIQUE_ID_SHARE * len(text) and bool(counted.eq(counted.round()).all())
     if numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero and not codes:
         # 999 amounts and one "?" were categories (as unique text, an id) without a word; nearly
         # unique whole numbers among codes (invoice numbers, "C536379") stay ids, below.
@@ -257,10 +261,6 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     personal = _personal_column(name, text, nullable)
     if personal is not None:
         return personal
-    # A Counter, not text.value_counts() / nunique(): pandas < 3.1 hashes object strings only up to their
-    # first NUL character ("" and "\x00" are one value there; pandas issue 34551).
-    counts = Counter(text)
-    n_unique = len(counts)
     if len(series) >= min_id_rows and n_unique == len(series):
         return _string_id(name, text)
     # Values that one row alone holds (a name, a job title) are rare categories: the model pools

@@ -586,11 +586,16 @@ class Synthesizer:
         label = repr(source.label)
         found = scan(source, int(seeds[5]), int(reservoir_rows), float(self.validation_fraction), parallel=parallel)
         # No derived rules from a sample: a streamed fit cannot keep rules yet, and one that held
-        # on the reservoir might not on every row.
-        schema = self._resolve_schema(found.reservoir, self._given_schema(), derived=False, source=label)
+        # on the reservoir might not on every row. Those inference finds there are named, then
+        # dropped (flights streamed sampled time_hour 05:00 beside hour 6 without a word).
+        schema = self._resolve_schema(found.reservoir, self._given_schema(), derived=self.schema is None, source=label)
         if self.schema is None:
-            _say_unkept_rules(found.reservoir, schema, label)
-            schema = widen_schema(schema, found, source)
+            if schema.constraints:
+                logger.warning("%s: %d derived columns hold on the streamed sample (%s) but a streamed fit keeps no rules: "
+                               "they are learned as columns and may disagree in synthetic rows; to keep them, read the "
+                               "data whole (--in-memory, streaming=False)", label, len(schema.constraints),
+                               "; ".join(rule.describe() for rule in schema.constraints[:3]))
+            schema = widen_schema(schema.with_constraints(()), found, source)
         rules = ConstraintPlan(schema)
         if rules.active:
             raise ParameterError(
@@ -1450,8 +1455,6 @@ class Synthesizer:
             real[name] = pd.Series(values.array, index=real.index)
         if target is not None and not isinstance(target, str):
             target = str(target)  # the model's column names are text: a column labelled 0 is "0"
-        if target is not None and target not in self.schema_.names:
-            raise ParameterError(f"target {target!r}: {unknown_column(target, self.schema_.names)}")
         if target is not None and self.schema_[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
             # Each distinct value would be a class: 1,959 "classes" of churn's day minutes, every
             # synthetic row pinned to an exact real value.
@@ -1957,20 +1960,6 @@ class Synthesizer:
         return f"Synthesizer({', '.join(changed)}; {state})"
 
 
-def _say_unkept_rules(reservoir: pd.DataFrame, schema: Schema, label: str) -> None:
-    """Log the derived rules that hold on a streamed fit's reservoir, which the fit learns as
-    columns instead: flights streamed sampled time_hour 05:00 beside hour 6 without a word."""
-    from synthvae.constraints.discovery import find_datetime_parts, find_derived
-
-    named = reservoir.set_axis([str(c) for c in reservoir.columns], axis=1)
-    parts = find_datetime_parts(named, schema)
-    rules = parts + find_derived(named, schema.with_constraints(parts) if parts else schema)
-    if rules:
-        logger.warning("%s: %d derived columns hold on the streamed sample (%s) but a streamed fit keeps no rules: they "
-                       "are learned as columns and may disagree in synthetic rows; to keep them, read the data whole "
-                       "(--in-memory, streaming=False)", label, len(rules), "; ".join(rule.describe() for rule in rules[:3]))
-
-
 def check_augment_arguments(columns, target, balance, rows, ratio, guidance, marker, names=()) -> None:
     """Refuse arguments of :meth:`Synthesizer.augment` that need no model: the CLI checks them
     before it fits one (a misspelt --target was refused after a whole fit). ``columns`` are the
@@ -1987,9 +1976,9 @@ def check_augment_arguments(columns, target, balance, rows, ratio, guidance, mar
     if marker in names or marker in columns:
         raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name "
                              f"(marker=, --marker-column)")
-    labels = [str(c) for c in columns]
-    if target is not None and str(target) not in labels and str(target) not in names:
-        raise ParameterError(f"target {target!r}: {unknown_column(str(target), list(names) or labels)}")
+    known = list(names) or [str(c) for c in columns]  # the model's columns, else the table's
+    if target is not None and str(target) not in known:
+        raise ParameterError(f"target {target!r}: {unknown_column(str(target), known)}")
     if balance and target is None:
         raise ParameterError("balancing (balance=True, --balance) needs a target column: name it (target=, --target)")
     if guidance is not None:

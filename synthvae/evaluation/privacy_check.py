@@ -205,8 +205,9 @@ def privacy_check(
     rng = rngs[3]
     _refuse_overlap(train_t, hold_t, real_name, holdout_name)
     checks = [_copies(train_t, synth_t, hold_t, limits)]
+    checked = {c.name for c in schema if c.name in real and _values_checked(c, real[c.name])}
     for column in schema:
-        if column.name in synthetic and column.name in real and _values_checked(column, real[column.name]):
+        if column.name in checked and column.name in synthetic:
             checks.append(_own_values(column, real[column.name], synthetic[column.name], holdout.get(column.name), limits))
     embed = RowEmbedding(infos, train_t)
     reference = sample_rows(rng, synth_t.n_rows, DEFAULT_REFERENCE_ROWS)
@@ -225,7 +226,7 @@ def privacy_check(
     checks.append(_membership(t[t_rows], h[h_rows], s, limits))
     for column in sensitive:
         checks.append(_attribute(column, infos, train_t, synth_t, reference, hold_t, t_rows, h_rows, limits))
-    unchecked = [c.name for c in schema if c.kind is ColumnKind.ID and not (c.name in real and _values_checked(c, real[c.name]))]
+    unchecked = [c.name for c in schema if c.kind is ColumnKind.ID and c.name not in checked]
     settings = {"seed": int(seed), "attack_rows": int(m), "sensitive": list(sensitive), "limits": asdict(limits),
                 "id_columns_not_checked": unchecked,
                 "rows": {"real": len(real), "synthetic": len(synthetic), "holdout": len(holdout)}}
