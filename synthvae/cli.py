@@ -286,6 +286,9 @@ _ordered_option = click.option(
 @click.option("--reservoir-rows", type=click.IntRange(min=1),
               help=f"Rows of the sample a streamed fit infers the schema and fits the codecs on (default {RESERVOIR_ROWS:,}; "
               f"streamed fits only).")
+@click.option("--min-category-rows", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Never generate a category that fewer training rows hold (a job title or town a few "
+              "people share can identify them); the model still learns their rows.")
 @_balance_option
 @_datetime_option
 @_head_option
@@ -298,8 +301,8 @@ _ordered_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm,
-                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, categorical_balance, datetime_encoding,
-                categorical_head, autoregressive, target, seed, device, quiet) -> None:
+                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, min_category_rows, categorical_balance,
+                datetime_encoding, categorical_head, autoregressive, target, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
 
     Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
@@ -337,7 +340,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy,
                           categorical_balance=categorical_balance, categorical_head=categorical_head,
                           autoregressive=autoregressive, target=target, datetime_encoding=datetime_encoding,
-                          seed=seed, device=device)
+                          min_category_rows=min_category_rows, seed=seed, device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
     except RuntimeError as exc:

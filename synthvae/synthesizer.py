@@ -337,6 +337,13 @@ class Synthesizer:
         validation_fraction: Share of rows held out for early stopping.
         patience: Epochs without improvement before early stopping.
         max_categories: One-hot slots per categorical column before rare categories are pooled.
+        min_category_rows: A categorical column's categories held by fewer training rows than
+            this are never generated: a value that one or a few people hold (a job title, a
+            rare country) can identify them. Their rows still train the model (as one "other"
+            slot); where the model draws them, a row takes the category its scores rank next.
+            Sampled columns leave them out of their categories; a condition asking only for
+            them is refused. ``1`` (default) keeps every category. Applied to a private fit's
+            noisy counts (post-processing). The schema in the model file still names them.
         numeric_encoding: ``"quantile"`` (default: Gaussian quantile transform) or ``"mode"``
             (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE).
         datetime_encoding: ``"calendar"``: each datetime column that no rule of the schema
@@ -395,6 +402,7 @@ class Synthesizer:
         validation_fraction: float = 0.1,
         patience: int = 20,
         max_categories: int = 200,
+        min_category_rows: int = 1,
         numeric_encoding: str = "quantile",
         datetime_encoding: str = "auto",
         prior: str = "mixture",
@@ -418,6 +426,7 @@ class Synthesizer:
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.max_categories = max_categories
+        self.min_category_rows = min_category_rows
         self.numeric_encoding = numeric_encoding
         self.datetime_encoding = datetime_encoding
         self.prior = prior
@@ -551,7 +560,6 @@ class Synthesizer:
                 return table
             return rules.forward(conformed if table is frame else conform(table, schema, name))
 
-        preprocessor = self._preprocessor(rules, private=spec is not None)
         chosen: dict = {}
 
         def check_memory(layout) -> None:
@@ -566,6 +574,7 @@ class Synthesizer:
 
         plan = None
         if spec is None:
+            preprocessor = self._preprocessor(rules)
             matrix = preprocessor.fit_transform(model_table(frame, source), source=source, before_encoding=check_memory)
             marginals = matrix
         else:
@@ -573,6 +582,7 @@ class Synthesizer:
 
             plan = prepare_private_fit(frame, schema, spec, source)
             proxy = "the private proxy table"
+            preprocessor = self._preprocessor(rules, private=True, count_scale=len(frame) / len(plan.proxy))
             marginals = preprocessor.fit_transform(model_table(plan.proxy, proxy), source=proxy, before_encoding=check_memory)
             matrix = preprocessor.transform(model_table(frame, source), source=source)
         data = torch.from_numpy(matrix).to(device)
@@ -633,11 +643,13 @@ class Synthesizer:
         return _Prepared(found.rows, schema, rules, preprocessor, marginals, batches, validation,
                          torch.from_numpy(marginals).to(device), chosen["config"], chosen["network"], None)
 
-    def _preprocessor(self, rules: ConstraintPlan, private: bool = False) -> TablePreprocessor:
+    def _preprocessor(self, rules: ConstraintPlan, private: bool = False, count_scale: float = 1.0) -> TablePreprocessor:
         # A private fit's codecs see a proxy table made from noisy marginals: no relation
         # between columns to link rare categories by, and none may be taken from the real rows.
+        # Its rows each stand for count_scale real ones, by which min_category_rows is judged.
         return TablePreprocessor(rules.model_schema_, max_categories=int(self.max_categories), numeric_encoding=self.numeric_encoding,
-                                 link_pools=not private, point_masses=not private)
+                                 link_pools=not private, point_masses=not private, min_category_rows=int(self.min_category_rows),
+                                 count_scale=count_scale)
 
     def _train(self, prepared: "_Prepared", seeds: np.ndarray, device, callback, checkpointer, parallel) -> None:
         """Build and train the VAE, fit the priors, and keep the fitted state."""
@@ -911,6 +923,8 @@ class Synthesizer:
             problems.append(f"prior_components must be a positive integer, got {self.prior_components!r}")
         if not is_integer(self.max_categories) or self.max_categories < 2:
             problems.append(f"max_categories must be an integer of at least 2, got {self.max_categories!r}")
+        if not is_integer(self.min_category_rows) or self.min_category_rows < 1:
+            problems.append(f"min_category_rows must be an integer of at least 1, got {self.min_category_rows!r}")
         if problems:
             raise ParameterError("; ".join(problems))
 
@@ -1927,6 +1941,7 @@ class Synthesizer:
             "validation_fraction": self.validation_fraction,
             "patience": self.patience,
             "max_categories": self.max_categories,
+            "min_category_rows": self.min_category_rows,
             "numeric_encoding": str(NumericEncoding(self.numeric_encoding).value),
             "datetime_encoding": str(self.datetime_encoding),
             "prior": str(PriorKind(self.prior).value),

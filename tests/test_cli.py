@@ -427,3 +427,18 @@ def test_checkpoint_every_without_a_folder_and_a_negative_seed_are_usage_errors(
     assert result.exit_code == 2 and "needs --checkpoint-dir" in result.output
     result = runner.invoke(cli, ["fit", data, "-o", str(tmp_path / "m.synthvae"), "--seed", "-1"])
     assert result.exit_code == 2 and "--seed" in result.output
+
+
+def test_fit_min_category_rows_keeps_rare_categories_out_of_the_sampled_file(runner, tmp_path):
+    # seattle_weather's 'snow' (26 of 1,461 days) and 'fog'... kept out below their counts.
+    real = pd.read_csv(dataset_path("seattle_weather.csv"))
+    counts = real["weather"].value_counts()
+    k = int(counts.sort_values().iloc[1]) + 1  # the two rarest kinds of weather are dropped
+    model, out = tmp_path / "model.synthvae", tmp_path / "rows.csv"
+    result = runner.invoke(cli, ["fit", str(dataset_path("seattle_weather.csv")), "-o", str(model), "--epochs", "2",
+                                 "--min-category-rows", str(k), "-q"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, ["sample", str(model), "-n", "2000", "-o", str(out)]).exit_code == 0
+    sampled = set(pd.read_csv(out)["weather"])
+    assert sampled == set(counts[counts >= k].index)
+    assert runner.invoke(cli, ["fit", "x.csv", "-o", str(model), "--min-category-rows", "0"]).exit_code == 2

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from synthvae import ParameterError, Synthesizer, infer_schema
+from synthvae import DataError, ParameterError, Synthesizer, infer_schema
 from synthvae.evaluation import PrivacyLimits, privacy_check
 from synthvae.privacy import PrivacySpec
 from synthvae.privacy.accounting import Mechanism, plan_noise, spent_epsilon
@@ -560,3 +560,101 @@ def test_privacy_check_personal_values_are_judged_against_the_holdouts_sample_no
                                schema=infer_schema(train.assign(first_name=draw(1500))))
         failures += not result.passed
     assert failures <= 1
+
+
+# ------------------------------------------------------------------ rare categories
+RARE_ROWS = 5
+
+
+@pytest.fixture(scope="module")
+def loans_small():
+    from conftest import dataset_path
+
+    frame = pd.read_csv(dataset_path("loans.csv"), usecols=["emp_title", "state", "grade", "annual_income", "homeownership"])
+    return frame.iloc[:2000].reset_index(drop=True)
+
+
+def _rare(frame: pd.DataFrame, column: str, k: int = RARE_ROWS) -> set:
+    counts = frame[column].value_counts()
+    return set(counts[counts < k].index)
+
+
+@pytest.fixture(scope="module")
+def suppressing_fit(loans_small):
+    schema = infer_schema(loans_small.assign(emp_title=loans_small["emp_title"].astype(object)), warn=False).to_dict()
+    for column in schema["columns"]:
+        if column["name"] == "emp_title":  # inferred as categorical: 39% of rows hold a title of their own
+            assert column["kind"] == "categorical"
+    return Synthesizer(Schema.from_dict(schema), epochs=8, hidden_dims=(64, 64), latent_dim=8, min_category_rows=RARE_ROWS,
+                       seed=0).fit(loans_small)
+
+
+def test_categories_held_by_few_rows_are_never_generated_nor_listed(loans_small, suppressing_fit, tmp_path):
+    rows = suppressing_fit.sample(4000, seed=1)
+    for column in ("emp_title", "state"):
+        rare = _rare(loans_small, column)
+        assert rare, column
+        assert not rows[column].isin(rare).any(), column
+        assert not rare & set(rows[column].dtype.categories), column
+    # The written file's dictionary lists no suppressed title either.
+    path = tmp_path / "rows.parquet"
+    suppressing_fit.sample_to(path, 4000, seed=1)
+    import pyarrow.parquet as pq
+
+    written = pq.read_table(path).column("emp_title").combine_chunks()
+    assert not _rare(loans_small, "emp_title") & set(written.dictionary.to_pylist())
+    # Without the option the same table's rare titles do reach the rows (what it prevents).
+    plain = Synthesizer(suppressing_fit.schema_, epochs=8, hidden_dims=(64, 64), latent_dim=8, seed=0).fit(loans_small)
+    assert plain.sample(4000, seed=1)["emp_title"].isin(_rare(loans_small, "emp_title")).mean() > 0.05
+
+
+def test_suppressed_rows_take_kept_titles_in_their_shares_and_keep_their_nulls(loans_small, suppressing_fit):
+    rows = suppressing_fit.sample(20_000, seed=2)
+    real = loans_small["emp_title"].astype(object)
+    sampled = rows["emp_title"].astype(object)
+    # 52% of rows hold a title fewer than 5 rows hold: they take kept titles, never null (they
+    # held a value), so the null share stays the real one and the kept titles keep their ratios.
+    assert abs(sampled.isna().mean() - real.isna().mean()) < 0.03
+    kept = real[~real.isin(_rare(loans_small, "emp_title"))].dropna()
+    real_shares = kept.value_counts(normalize=True)
+    sampled_shares = sampled.dropna().value_counts(normalize=True)
+    top = real_shares.index[:5]
+    assert np.abs(sampled_shares.reindex(top).fillna(0).to_numpy() - real_shares[top].to_numpy()).max() < 0.03
+    assert sampled_shares.max() < real_shares.max() + 0.03  # no title absorbs the suppressed rows
+
+
+def test_a_column_whose_every_category_is_rare_is_refused_with_its_name(loans_small):
+    with pytest.raises(DataError, match="'emp_title': every category is held by fewer than min_category_rows=100"):
+        Synthesizer(epochs=1, min_category_rows=100, seed=0).fit(loans_small[["emp_title", "annual_income"]])
+
+
+def test_a_condition_on_a_suppressed_category_is_refused_and_a_set_draws_the_others(loans_small, suppressing_fit):
+    rare_state = sorted(_rare(loans_small, "state"))[0]
+    with pytest.raises(ParameterError, match=f"min_category_rows={RARE_ROWS}"):
+        suppressing_fit.sample(5, conditions={"state": rare_state})
+    rows = suppressing_fit.sample(50, conditions={"state": [rare_state, "CA"]}, seed=0)
+    assert set(rows["state"].astype(object)) == {"CA"}
+
+
+def test_the_model_file_keeps_suppression_and_no_count_of_a_suppressed_category(suppressing_fit, loans_small, tmp_path):
+    path = suppressing_fit.save(tmp_path / "model.synthvae")
+    loaded = Synthesizer.load(path)
+    assert loaded.fit_params_["min_category_rows"] == RARE_ROWS
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=4), suppressing_fit.sample(300, seed=4))
+    codec = next(c for c in loaded.preprocessor_.codecs_ if c.column.name == "emp_title")
+    assert set(codec.suppressed_categories) == _rare(loans_small, "emp_title") | {
+        c for c in codec.column.categories if c not in set(loans_small["emp_title"])}
+    assert not codec.counts_[codec.suppressed_].any()
+
+
+def test_min_category_rows_must_be_a_positive_integer(loans_small):
+    with pytest.raises(ParameterError, match="min_category_rows must be an integer of at least 1"):
+        Synthesizer(min_category_rows=0).fit(loans_small)
+
+
+def test_a_private_fit_judges_min_category_rows_by_its_noisy_training_counts(penguins, public_schema):
+    # Torgersen: 52 of 344 rows, Dream 124. The codecs count a 10,000-row proxy table (Torgersen
+    # about 1,500 of its rows), so the threshold is applied to those counts scaled back to rows.
+    syn = Synthesizer(public_schema, privacy={"epsilon": 10.0, "epochs": 1}, conditional=False, min_category_rows=90)
+    rows = syn.fit(penguins).sample(2000, seed=0)
+    assert set(rows["island"].astype(object)) == {"Biscoe", "Dream"}

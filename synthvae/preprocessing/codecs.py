@@ -24,6 +24,15 @@ Documented behaviours:
   among rows with the row's value of the parent (a tail number drawn within its carrier);
 - categories listed by the schema but absent from the data keep their slot and are learned as
   (nearly) never occurring;
+- with ``min_rows`` k above 1, a categorical column's categories held by fewer than k training
+  rows are *suppressed*: never generated (a value a few people hold can identify them). Their
+  rows are encoded into the "other" slot, so the model still learns the rest of those rows; a
+  sampled "other" stands for them in the share they have of the slot's rows, and such a row
+  takes the category the row's scores rank next among the codec's own slots (given the rest of
+  the row, as the model would have drawn it had the slot not been there). Their counts are not
+  kept, a condition asking for one alone is refused, and :meth:`TablePreprocessor.finalize`
+  leaves them out of the sampled column's categories (a Parquet file's dictionary would list
+  them);
 - ids are not learned: they take no span and are regenerated as ``first, first + 1, ...``
   (integers) or ``prefix`` + zero-padded number (strings), unique within one sample, where
   ``first`` is the schema's ``start`` or one past the largest id number of the training data,
@@ -616,13 +625,20 @@ class CategoricalCodec(ColumnCodec):
     Args:
         column: The schema column.
         max_categories: Most slots before rare categories are pooled into one "other" slot.
+        min_rows: Categories held by fewer training rows are never generated (see the module's
+            documented behaviours); 1 keeps every category.
+        count_scale: Training rows one counted row stands for: a private fit's codecs count
+            the rows of a proxy table of a fixed size drawn from noisy histograms, each
+            ``rows / proxy rows`` of the real ones.
     """
 
     kind = ColumnKind.CATEGORICAL
 
-    def __init__(self, column: Column, max_categories: int = 200) -> None:
+    def __init__(self, column: Column, max_categories: int = 200, min_rows: int = 1, count_scale: float = 1.0) -> None:
         super().__init__(column)
         self.max_categories = max_categories
+        self.min_rows = min_rows
+        self.count_scale = count_scale
 
     @property
     def _categories(self) -> list:
@@ -641,14 +657,27 @@ class CategoricalCodec(ColumnCodec):
         counts when the codec was fitted on a sample of it (:mod:`synthvae.streaming`)."""
         n_cats = len(self._categories)
         counts = np.asarray(counts, dtype=np.int64)
-        if n_cats <= self.max_categories:
-            kept = np.arange(n_cats)
+        suppressed = np.flatnonzero(counts * self.count_scale < self.min_rows) if self.min_rows > 1 else np.zeros(0, dtype=np.int64)
+        absorbed = int(counts[suppressed].sum())
+        allowed = np.setdiff1d(np.arange(n_cats), suppressed)
+        if allowed.size <= self.max_categories - int(absorbed > 0):
+            kept = allowed
         else:
             # Most frequent first; ties keep schema order (stable sort).
-            order = np.argsort(-counts, kind="stable")
+            order = allowed[np.argsort(-counts[allowed], kind="stable")]
             kept = np.sort(order[: self.max_categories - 1])
-        pooled = np.setdiff1d(np.arange(n_cats), kept)
-        self.counts_ = counts
+        if absorbed and not allowed.size:
+            raise DataError(
+                f"column {self.column.name!r}: every category is held by fewer than min_category_rows={self.min_rows} "
+                f"training rows (the most by {counts.max() * self.count_scale:.0f}), so none could be generated; lower min_category_rows, "
+                "or leave the column out (or mark it id or personal) if its values identify people"
+            )
+        pooled = np.setdiff1d(allowed, kept)
+        # A suppressed category's count is not kept (the model file would hold it).
+        self.counts_ = counts.copy()
+        self.counts_[suppressed] = 0
+        self.suppressed_ = suppressed
+        self.absorbed_ = absorbed
         self.kept_ = kept
         self.pool_ = pooled[counts[pooled] > 0]
         self.pool_counts_ = counts[self.pool_]
@@ -656,12 +685,19 @@ class CategoricalCodec(ColumnCodec):
 
     def _build_maps(self) -> None:
         n_cats = len(self._categories)
-        self.has_other_ = self.pool_.size > 0
+        self.has_other_ = self.pool_.size > 0 or self.absorbed_ > 0
         self.other_slot_ = len(self.kept_) if self.has_other_ else -1
         self.null_slot_ = len(self.kept_) + int(self.has_other_) if self.column.nullable else -1
         slot_of = np.full(n_cats, self.other_slot_, dtype=np.int64)
         slot_of[self.kept_] = np.arange(len(self.kept_))
         self.slot_of_code_ = slot_of
+        self.is_suppressed_ = np.zeros(n_cats, dtype=bool)
+        self.is_suppressed_[self.suppressed_] = True
+
+    @property
+    def suppressed_categories(self) -> list:
+        """The categories never generated (held by fewer than ``min_rows`` training rows)."""
+        return [self._categories[i] for i in self.suppressed_]
 
     def _spans(self) -> list[tuple[SpanKind, int]]:
         width = len(self.kept_) + int(self.has_other_) + int(self.column.nullable)
@@ -684,7 +720,8 @@ class CategoricalCodec(ColumnCodec):
     def in_pool(self, series: pd.Series) -> np.ndarray:
         """Which values of a conformed column are pooled categories (the "other" slot)."""
         codes = self._codes(series)
-        return (codes >= 0) & (self.slot_of_code_[np.maximum(codes, 0)] == self.other_slot_) & self.has_other_
+        safe = np.maximum(codes, 0)
+        return (codes >= 0) & (self.slot_of_code_[safe] == self.other_slot_) & self.has_other_ & ~self.is_suppressed_[safe]
 
     def pool_positions(self) -> np.ndarray:
         """Each category code's index in the pool (``-1`` for categories not pooled)."""
@@ -758,6 +795,8 @@ class CategoricalCodec(ColumnCodec):
 
     def _reverse_codes(self, block: np.ndarray, rng: np.random.Generator, parent_codes: np.ndarray | None = None) -> np.ndarray:
         slots = argmax_rows(block)
+        if self.absorbed_:
+            slots = self._instead_of_suppressed(block, slots, rng)
         # Slot -> code in one gather: kept slots to their categories, "other" and null to -1.
         code_of_slot = np.full(block.shape[1], -1, dtype=np.int64)
         code_of_slot[: len(self.kept_)] = self.kept_
@@ -767,6 +806,29 @@ class CategoricalCodec(ColumnCodec):
             if other.any():
                 codes[other] = self._draw_pooled(int(other.sum()), None if parent_codes is None else parent_codes[other], rng)
         return codes
+
+    def _instead_of_suppressed(self, block: np.ndarray, slots: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Slots with the "other" slot's share of suppressed rows taken by the category slot each
+        row's scores rank next (Gumbel-perturbed logits: the best of the kept slots is a draw from
+        the model's probabilities of them, whichever slot came first); never null, as the rows
+        held a value. A row whose kept slots' scores are all equal (an exact one-hot) draws one
+        by training frequency."""
+        other = np.flatnonzero(slots == self.other_slot_)
+        if not other.size:
+            return slots
+        pooled = int(self.pool_counts_.sum())
+        redo = other[rng.random(other.size) * (pooled + self.absorbed_) >= pooled] if pooled else other
+        if not redo.size:
+            return slots
+        # The rows held a value: they take a kept category, never null.
+        scores = np.array(block[redo][:, : self.kept_.size], dtype=np.float64)
+        slots = slots.copy()
+        slots[redo] = scores.argmax(axis=1)
+        flat = scores.max(axis=1) == scores.min(axis=1)
+        if flat.any():
+            weights = self.counts_[self.kept_].astype(np.float64) + 1e-12
+            slots[redo[flat]] = rng.choice(self.kept_.size, size=int(flat.sum()), p=weights / weights.sum())
+        return slots
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         return self._from_codes(self._reverse_codes(block, rng))
@@ -780,6 +842,14 @@ class CategoricalCodec(ColumnCodec):
             raise ParameterError(f"condition {condition.describe()}: give the allowed values of {self.column.name!r}")
         allowed = self._allowed_codes(condition)
         weights = self.counts_[allowed].astype(np.float64)
+        if weights.sum() <= 0 and self.is_suppressed_[allowed].any():
+            raise ParameterError(
+                f"condition {condition.describe()}: column {self.column.name!r} "
+                f"{'has this category in' if allowed.size == 1 else 'has these categories in'} fewer than "
+                f"min_category_rows={self.min_rows} training rows, so the model never generates "
+                f"{'it' if allowed.size == 1 else 'them'} (rare categories are kept out of synthetic rows); ask for "
+                "other values, or fit with a lower min_category_rows"
+            )
         if weights.sum() <= 0:
             raise ParameterError(
                 f"condition {condition.describe()}: no training row of column {self.column.name!r} has "
@@ -815,12 +885,18 @@ class CategoricalCodec(ColumnCodec):
             "pool": self.pool_.tolist(),
             "pool_counts": self.pool_counts_.tolist(),
             "max_categories": self.max_categories,
+            **({"min_rows": self.min_rows, "count_scale": self.count_scale, "suppressed": self.suppressed_.tolist(),
+                "absorbed": self.absorbed_} if self.min_rows > 1 else {}),
             **({"parent": self.parent_, "parent_levels": self.parent_levels_, "link": self.link_.ravel().tolist()}
                if self.parent_ is not None else {}),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.max_categories = int(state["max_categories"])
+        self.min_rows = int(state.get("min_rows", 1))
+        self.count_scale = float(state.get("count_scale", 1.0))
+        self.suppressed_ = np.asarray(state.get("suppressed", []), dtype=np.int64)
+        self.absorbed_ = int(state.get("absorbed", 0))
         # Files written before conditional sampling carry no counts: allowed values are then
         # drawn uniformly.
         self.counts_ = np.asarray(state.get("counts", np.ones(len(self._categories))), dtype=np.int64)

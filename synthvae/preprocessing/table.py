@@ -100,6 +100,18 @@ def _held_out_gain(values: np.ndarray, levels: np.ndarray, n_values: int, n_leve
     return gain / 2
 
 
+def _without(series: pd.Series, categories: list) -> pd.Series:
+    """A sampled categorical column without ``categories`` among its dtype's categories; no
+    row may hold one (they were never generated)."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return series
+    present = [c for c in categories if c in series.dtype.categories]
+    held = series.isin(present)
+    if held.any():
+        raise RuntimeError(f"internal error: column {series.name!r}: suppressed categories were generated ({int(held.sum())} rows)")
+    return series.cat.remove_categories(present)
+
+
 def _parent_from_known_children(parent: CategoricalCodec, decoded: pd.Series, children: list[CategoricalCodec],
                                 known: dict[str, pd.Series], unknown: dict[str, np.ndarray] | None,
                                 rng: np.random.Generator, free: np.ndarray | None) -> pd.Series:
@@ -135,6 +147,11 @@ class TablePreprocessor:
             (see :class:`~synthvae.preprocessing.transforms.AtomQuantileNormal`); off for a
             private fit, whose decoded marginals are quantile-mapped onto the released
             histograms afterwards, which a flag drawn by the decoder would escape.
+        min_category_rows: A categorical column's categories held by fewer training rows are
+            never generated, nor listed in a sampled column's categories (see
+            :class:`~synthvae.preprocessing.codecs.CategoricalCodec`); 1 keeps them all.
+        count_scale: Training rows each row of the fitted table stands for (a private fit's
+            proxy table: ``rows / proxy rows``), to judge ``min_category_rows`` by.
     """
 
     def __init__(
@@ -144,9 +161,13 @@ class TablePreprocessor:
         numeric_encoding: NumericEncoding | str = NumericEncoding.QUANTILE,
         link_pools: bool = True,
         point_masses: bool = True,
+        min_category_rows: int = 1,
+        count_scale: float = 1.0,
     ) -> None:
         self.schema = schema
         self.max_categories = max_categories
+        self.min_category_rows = min_category_rows
+        self.count_scale = count_scale
         self.numeric_encoding = numeric_encoding
         self.link_pools = link_pools
         self.point_masses = point_masses
@@ -187,7 +208,8 @@ class TablePreprocessor:
 
     def _new_codec(self, column) -> ColumnCodec:
         if column.kind is ColumnKind.CATEGORICAL:
-            return CategoricalCodec(column, max_categories=self.max_categories)
+            return CategoricalCodec(column, max_categories=self.max_categories, min_rows=self.min_category_rows,
+                                    count_scale=self.count_scale)
         if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
             return CODECS[column.kind](column, encoding=self.numeric_encoding, point_masses=self.point_masses)
         return CODECS[column.kind](column)
@@ -298,7 +320,8 @@ class TablePreprocessor:
 
     def finalize(self, frame: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
         """Fix up a table assembled from several :meth:`reverse_transform` calls: ids are
-        renumbered so they stay unique across the parts.
+        renumbered so they stay unique across the parts, and suppressed categories (see
+        ``min_category_rows``) are left out of a column's categories.
 
         Args:
             frame: The table.
@@ -309,6 +332,8 @@ class TablePreprocessor:
             if codec.column.kind is ColumnKind.ID:
                 ids = codec.ids(len(frame), offset)
                 frame[codec.column.name] = ids.set_axis(frame.index)
+            elif isinstance(codec, CategoricalCodec) and codec.suppressed_.size and codec.column.name in frame:
+                frame[codec.column.name] = _without(frame[codec.column.name], codec.suppressed_categories)
         return frame
 
     @property
@@ -325,6 +350,7 @@ class TablePreprocessor:
             "numeric_encoding": NumericEncoding(self.numeric_encoding).value,
             "link_pools": self.link_pools,
             "point_masses": self.point_masses,
+            **({"min_category_rows": self.min_category_rows} if self.min_category_rows > 1 else {}),
             "codecs": [codec.get_state() for codec in self.codecs_],
         }
 
@@ -332,7 +358,8 @@ class TablePreprocessor:
     def from_state(cls, schema: Schema, state: dict[str, Any]) -> "TablePreprocessor":
         """Rebuild a fitted preprocessor from :meth:`get_state`."""
         pre = cls(schema, max_categories=int(state["max_categories"]), numeric_encoding=state["numeric_encoding"],
-                  link_pools=bool(state.get("link_pools", True)), point_masses=bool(state.get("point_masses", False)))
+                  link_pools=bool(state.get("link_pools", True)), point_masses=bool(state.get("point_masses", False)),
+                  min_category_rows=int(state.get("min_category_rows", 1)))
         if len(state["codecs"]) != len(schema):
             raise ParameterError("codec state does not match the schema's columns")
         pre.codecs_ = [CODECS[c.kind].from_state(c, s) for c, s in zip(schema, state["codecs"])]
