@@ -273,6 +273,9 @@ _ordered_option = click.option(
               help="Delta of the guarantee (default: min(1e-5, 0.1 / rows)).")
 @click.option("--max-grad-norm", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Per-row gradient clipping bound of DP-SGD.")
+@click.option("--adjacency", type=click.Choice(["add_remove", "replace"]), default="add_remove", show_default=True,
+              help="Neighbouring tables of the --epsilon budget: one row added or removed (the row count, which the "
+              "model file records, is not covered), or one row replaced (the count public; more noise).")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False),
               help="Save the training state in this folder as it goes, to --resume after a kill.")
 @click.option("--resume", is_flag=True,
@@ -300,7 +303,7 @@ _ordered_option = click.option(
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
-def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm,
+def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, adjacency,
                 checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, min_category_rows, categorical_balance,
                 datetime_encoding, categorical_head, autoregressive, target, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
@@ -318,15 +321,16 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
     if checkpoint_dir is None and _given_options("checkpoint_every"):
         raise click.UsageError("--checkpoint-every sets how often checkpoints are written: it needs --checkpoint-dir")
-    if epsilon is None and (delta is not None or _given_options("max_grad_norm")):
-        raise click.UsageError("--delta and --max-grad-norm set a private fit: they need --epsilon")
+    if epsilon is None and (delta is not None or _given_options("max_grad_norm", "adjacency")):
+        raise click.UsageError("--delta, --max-grad-norm and --adjacency set a private fit: they need --epsilon")
     _check_not_table_name(output, "model file", ".synthvae")
     _check_not_input(output, data, schema_path)
     _check_output_folder(output)
     resolve_device(device)
     privacy = None
     if epsilon is not None:
-        privacy = {"epsilon": epsilon, "delta": delta, "max_grad_norm": max_grad_norm, "batch_size": batch_size}
+        privacy = {"epsilon": epsilon, "delta": delta, "max_grad_norm": max_grad_norm, "batch_size": batch_size,
+                   "adjacency": adjacency}
         if epochs is not None:
             privacy["epochs"] = epochs
         epochs = batch_size = None
@@ -379,9 +383,16 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     )
     if syn.privacy_ is not None:
         record = syn.privacy_
+        if record.get("adjacency") == "replace":
+            neighbours = "one row replaced (the row count public)"
+        else:
+            other = record["replace_one"]
+            neighbours = (f"one row added or removed (not covering the row count, which the model file records); one row "
+                          f"replaced, the count public: epsilon {other['epsilon']:.3f} at delta {other['delta']:.2g} "
+                          f"(--adjacency replace calibrates to that)")
         click.echo(
             f"differential privacy: epsilon {record['epsilon']:.3f} spent (budget {record['epsilon_budget']:g}) "
-            f"at delta {record['delta']:.2g}",
+            f"at delta {record['delta']:.2g}, neighbours {neighbours}",
             err=True,
         )
         if record["warnings"]:

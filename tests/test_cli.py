@@ -246,6 +246,7 @@ def test_options_that_would_do_nothing_are_refused(runner, tmp_path):
     for args, words in [
         (["fit", data, "-o", str(tmp_path / "m.synthvae"), "--delta", "1e-5"], "need --epsilon"),
         (["fit", data, "-o", str(tmp_path / "m.synthvae"), "--max-grad-norm", "2"], "need --epsilon"),
+        (["fit", data, "-o", str(tmp_path / "m.synthvae"), "--adjacency", "replace"], "need --epsilon"),
         (["impute", "m.synthvae", data, "-o", str(tmp_path / "f.csv"), "--multiple", "3", "--method", "mean"], "--method mean does not apply; drop it"),
         (["encode", "m.synthvae", data, "-o", str(tmp_path / "e.parquet"), "--color-by", "species"], "needs --plot"),
         (["sample", "m.synthvae", "-n", "5", "-o", str(tmp_path / "parts"), "--rows-per-file", "2", "--shard", "0/2"], "not both"),

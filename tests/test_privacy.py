@@ -315,8 +315,17 @@ def test_fit_cli_with_epsilon(penguins, public_schema, tmp_path):
         capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stderr
-    assert "differential privacy: epsilon" in out.stderr
+    assert "differential privacy: epsilon" in out.stderr and "one row replaced, the count public: epsilon" in out.stderr
     assert Synthesizer.load(tmp_path / "m.svae").privacy_["epsilon_budget"] == 2.0
+    out = subprocess.run(
+        [sys.executable, "-m", "synthvae", "fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "r.svae"),
+         "--epsilon", "2", "--epochs", "2", "--adjacency", "replace", "-q"],
+        capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "neighbours one row replaced (the row count public)" in out.stderr
+    record = Synthesizer.load(tmp_path / "r.svae").privacy_
+    assert record["adjacency"] == "replace" and record["epsilon"] <= 2.0
 
 
 # ------------------------------------------------------------ ids and personal columns
@@ -658,3 +667,25 @@ def test_a_private_fit_judges_min_category_rows_by_its_noisy_training_counts(pen
     syn = Synthesizer(public_schema, privacy={"epsilon": 10.0, "epochs": 1}, conditional=False, min_category_rows=90)
     rows = syn.fit(penguins).sample(2000, seed=0)
     assert set(rows["island"].astype(object)) == {"Biscoe", "Dream"}
+
+
+def test_the_record_gives_the_guarantee_for_a_replaced_row_too(private_fit):
+    # The file records the row count, so add/remove neighbours can be told apart by it; a
+    # replaced row (the count public) is two add/remove steps: group privacy.
+    record = private_fit.privacy_
+    assert record["adjacency"] == "add_remove"
+    assert record["add_remove"] == {"epsilon": record["epsilon"], "delta": record["delta"]}
+    assert record["replace_one"]["epsilon"] == pytest.approx(2 * record["epsilon"])
+    assert record["replace_one"]["delta"] == pytest.approx((1 + np.exp(record["epsilon"])) * record["delta"])
+    assert "row count" in record["covers"] and "not" in record["covers"]
+
+
+def test_a_budget_for_a_replaced_row_is_met_with_more_noise(penguins, public_schema, private_fit):
+    syn = Synthesizer(public_schema, privacy={"epsilon": 3.0, "epochs": 5, "adjacency": "replace"}, conditional=False, seed=0)
+    record = syn.fit(penguins).privacy_
+    assert record["adjacency"] == "replace"
+    assert 2.9 < record["epsilon"] <= 3.0 and record["delta"] <= min(1e-5, 0.1 / 344)
+    assert record["replace_one"]["epsilon"] == record["epsilon"] and record["add_remove"]["epsilon"] <= 1.5
+    assert record["sgd_noise_multiplier"] > private_fit.privacy_["sgd_noise_multiplier"]
+    with pytest.raises(ParameterError, match="adjacency must be one of"):
+        PrivacySpec.parse({"epsilon": 1, "adjacency": "swap"})

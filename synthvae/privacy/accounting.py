@@ -9,7 +9,9 @@ Everything a private fit learns from the rows is released through Gaussian mecha
 
 Both are composed by Opacus' Renyi-DP accountant (Mironov, 2017; Mironov et al., 2019, for the
 subsampled Gaussian), so the histograms cost far less than a split of epsilon into two parts
-would suggest. Adjacency is add/remove of one row.
+would suggest. The accountant's adjacency is add/remove of one row. Neighbours that differ by
+one replaced row (the row count public) are two add/remove steps apart: by group privacy an
+add/remove ``(e, d)`` guarantee gives ``(2 e, (1 + exp(e)) d)`` for them (:func:`replace_one`).
 """
 
 from __future__ import annotations
@@ -74,6 +76,17 @@ def _smallest_sigma(target: float, delta: float, build, unreachable: str) -> flo
         if high / low < 1.002:
             break
     return high
+
+
+def replace_one(epsilon: float, delta: float) -> tuple[float, float]:
+    """The replace-one-row guarantee that an add/remove-one-row ``(epsilon, delta)`` gives:
+    group privacy over the two steps, ``(2 epsilon, (1 + exp(epsilon)) delta)``."""
+    return 2.0 * epsilon, (1.0 + math.exp(epsilon)) * delta
+
+
+def add_remove_target(epsilon: float, delta: float) -> tuple[float, float]:
+    """The add/remove budget whose :func:`replace_one` guarantee is ``(epsilon, delta)``."""
+    return epsilon / 2.0, delta / (1.0 + math.exp(epsilon / 2.0))
 
 
 @dataclass(frozen=True)

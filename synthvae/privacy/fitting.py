@@ -6,11 +6,20 @@ the codecs are fitted from (:mod:`synthvae.privacy.statistics`). DP-SGD itself i
 :mod:`synthvae.privacy.dpsgd`.
 
 What the guarantee covers: the model file as a whole (weights, codec state, the latent prior,
-the conditional prior) is (epsilon, delta)-DP with respect to adding or removing one row of the
-training table, given the schema. The schema (column names, kinds, bounds, categories) and the
-number of rows are treated as public: a schema read from the table itself leaks what it holds,
-which :func:`synthvae.privacy.statistics.leak_warnings` reports at fit time (those warnings,
-being read from the rows, are not saved). The training losses are not saved either.
+the conditional prior) is (epsilon, delta)-DP, given the schema. The file also records the
+number of rows (and the sampling rate, steps and network follow from it), so the two
+adjacencies say different things:
+
+* add/remove one row (the accountant's, and the default budget): covers everything but the row
+  count, which is released exactly;
+* replace one row (the row count public, as a release that states it needs): two add/remove
+  steps, ``(2 e, (1 + exp(e)) d)`` by group privacy; ``PrivacySpec(adjacency="replace")``
+  calibrates the noise to meet the budget that way. The record gives both.
+
+The schema (column names, kinds, bounds, categories) is treated as public: a schema read from
+the table itself leaks what it holds, which :func:`synthvae.privacy.statistics.leak_warnings`
+reports at fit time (those warnings, being read from the rows, are not saved). The training
+losses are not saved either.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import ParameterError
-from synthvae.privacy.accounting import NoisePlan, fixed_noise, plan_noise
+from synthvae.privacy.accounting import NoisePlan, add_remove_target, fixed_noise, plan_noise, replace_one
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.privacy.statistics import check_public_bounds, leak_warnings, proxy_table, release
 from synthvae.schema import Schema
@@ -54,11 +63,19 @@ class PrivatePlan:
     bins: int
 
     def record(self) -> dict:
-        """The JSON-ready account stored in the model file and shown in reports."""
+        """The JSON-ready account stored in the model file and shown in reports: ``epsilon``
+        and ``delta`` under the spec's adjacency, and the guarantee under each."""
+        add_remove = {"epsilon": self.noise.epsilon, "delta": self.noise.delta}
+        epsilon, delta = replace_one(self.noise.epsilon, self.noise.delta)
+        replace = {"epsilon": epsilon, "delta": delta}
+        headline = replace if self.spec.adjacency == "replace" else add_remove
         return {
-            "epsilon": self.noise.epsilon,
+            "epsilon": headline["epsilon"],
             "epsilon_budget": self.spec.epsilon,
-            "delta": self.noise.delta,
+            "delta": headline["delta"],
+            "adjacency": self.spec.adjacency,
+            "add_remove": add_remove,
+            "replace_one": replace,
             "statistics_epsilon": self.noise.statistics_epsilon,
             "statistics_noise_multiplier": self.noise.statistics_noise,
             "sgd_noise_multiplier": self.noise.sgd_noise,
@@ -68,10 +85,15 @@ class PrivatePlan:
             "max_grad_norm": self.spec.max_grad_norm,
             "epochs": self.spec.epochs,
             "histogram_bins": self.bins,
-            "accountant": "Renyi DP (Opacus RDPAccountant), add/remove-one-row adjacency",
+            "accountant": (
+                "Renyi DP (Opacus RDPAccountant), add/remove-one-row adjacency"
+                if self.spec.adjacency == "add_remove" else
+                "Renyi DP (Opacus RDPAccountant) add/remove-one-row, replace-one-row by group privacy of two steps"
+            ),
             "covers": (
-                "weights, codec state and latent priors, given the schema and the row count "
-                "(treated as public)"
+                "weights, codec state and latent priors, given the schema; not the row count, which the file records"
+                if self.spec.adjacency == "add_remove" else
+                "weights, codec state and latent priors, given the schema and the row count (public)"
             ),
             "warnings": list(self.warnings),
             "spec": self.spec.to_dict(),
@@ -114,7 +136,10 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
             f"that often is met by publishing a random row; use a delta well below it (the default, "
             f"min(1e-5, 0.1 / rows), is {min(1e-5, 0.1 / rows):.3g} here)"
         )
-    if spec.epsilon is not None:
+    if spec.epsilon is not None and spec.adjacency == "replace":
+        # The add/remove budget whose group-privacy bound over two steps is the one asked.
+        noise = plan_noise(*add_remove_target(spec.epsilon, delta), sample_rate, steps, spec.statistics_share)
+    elif spec.epsilon is not None:
         noise = plan_noise(spec.epsilon, delta, sample_rate, steps, spec.statistics_share)
     else:
         noise = fixed_noise(spec.noise_multiplier, 10.0 * spec.noise_multiplier, delta, sample_rate, steps)

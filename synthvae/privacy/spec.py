@@ -11,6 +11,9 @@ from synthvae.errors import ParameterError, is_integer, is_real
 from synthvae.model import JsonConfig
 
 
+ADJACENCIES = ("add_remove", "replace")
+
+
 @dataclass(frozen=True)
 class PrivacySpec(JsonConfig):
     """Differential privacy for a fit: ``(epsilon, delta)`` over everything learned from the rows.
@@ -31,6 +34,11 @@ class PrivacySpec(JsonConfig):
             (larger batches drown less signal in the same noise).
         refuse_leaks: Refuse to fit when the schema looks read from the table (exact min / max,
             categories only 1-2 rows have) instead of reporting it.
+        adjacency: Which tables count as neighbours for the budget. ``"add_remove"`` (default):
+            one table has one row more; the model file records the row count, which this
+            guarantee does not cover. ``"replace"``: one row replaced by another, the row count
+            public; the noise is calibrated so that group privacy of two add/remove steps,
+            ``(2 e, (1 + exp(e)) d)`` for an add/remove ``(e, d)``, stays within the budget.
     """
 
     epsilon: float | None = None
@@ -41,6 +49,7 @@ class PrivacySpec(JsonConfig):
     epochs: int = 30
     batch_size: int | None = None
     refuse_leaks: bool = False
+    adjacency: str = "add_remove"
 
     def __post_init__(self) -> None:
         problems = []
@@ -62,6 +71,8 @@ class PrivacySpec(JsonConfig):
             problems.append(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
         if not isinstance(self.refuse_leaks, bool):
             problems.append(f"refuse_leaks must be True or False, got {self.refuse_leaks!r}")
+        if self.adjacency not in ADJACENCIES:
+            problems.append(f"adjacency must be one of {list(ADJACENCIES)}, got {self.adjacency!r}")
         if problems:
             raise ParameterError("privacy: " + "; ".join(problems))
         # numpy numbers are accepted; the spec is stored as JSON, so keep Python ones.
