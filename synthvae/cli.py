@@ -572,8 +572,9 @@ def _integers_whole(frame, schema):
 @_library_errors
 def impute_command(model, data, output, method, multiple, columns, calibrate, seed, device) -> None:
     """Fill the missing cells of DATA with values drawn from MODEL given each row's other cells."""
-    given = _given_options("method", "calibrate")
-    if multiple and given and not (given == ["--method"] and method == "draw"):
+    # --method draw is what --multiple does: only another method or a calibration conflicts.
+    given = [flag for flag in _given_options("method", "calibrate") if not (flag == "--method" and method == "draw")]
+    if multiple and given:
         shown = [f"--method {method}" if flag == "--method" else ("--calibrate" if calibrate else "--no-calibrate") for flag in given]
         raise click.UsageError(f"--multiple {multiple} writes {multiple} tables of independent draws (method draw): "
                                f"{' and '.join(shown)} {'does' if len(shown) == 1 else 'do'} not apply; drop "

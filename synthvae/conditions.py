@@ -132,6 +132,8 @@ def _clauses_of(name: str, spec: Any) -> list[tuple[str, str, Any]]:
                 raise ParameterError(f"condition on {name!r}: unknown operator {op!r}; use one of >, >=, <, <=, ==, !=, in")
             if op == "in":
                 clauses.extend((name, "=", v) for v in _as_list(value, name))
+            elif op == "!=" and _is_several(value):  # {"!=": [a, b]}: neither a nor b (all clauses hold)
+                clauses.extend((name, "!=", v) for v in _as_list(value, name))
             else:
                 clauses.append((name, op, value))
         return clauses

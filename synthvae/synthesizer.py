@@ -1459,7 +1459,10 @@ class Synthesizer:
         frame, label = _read(data, "data to augment", self.schema_)
         source = source or label  # the CLI reads the file once and names it
         check_augment_arguments(frame.columns, target, balance, rows, ratio, guidance, marker, self.schema_.names)
-        real = self._as_sampled(conform(frame, self.schema_, source, check_bounds=False, allow_extra=True))
+        real = conform(frame, self.schema_, source, check_bounds=False, allow_extra=True, check_nulls=False)
+        self._refuse_missing_cells(real, source, "the real rows keep the schema's types beside the synthetic ones: fill them "
+                                                 "first (Synthesizer.impute, synthvae impute), then augment")
+        real = self._as_sampled(real)
         # Columns the model does not know stay with the real rows (the synthetic ones get nulls);
         # a column labelled 0 is the model's column "0" (conformed, the rows have it as "0").
         for name in (c for c in frame.columns if str(c) not in self.schema_.names):
@@ -1498,6 +1501,12 @@ class Synthesizer:
                 guidance = AUGMENT_GUIDANCE if self._guided(*split) else 1.0
             if balance:
                 counts = {value: int(observed.max() - count) for value, count in observed.items()}
+                absent = [c for c in self._classes(target) if c not in set(observed.index)]
+                if absent:
+                    # Nothing was added for them, and nothing said so.
+                    logger.warning("%s: classes %s of target %r, which the model knows, have no row in it, so balance adds "
+                                   "none of them (it equalises the classes the table has); to add them, sample them "
+                                   "(conditions={%r: [...]}) or augment rows=", source, preview(absent), target, target)
             else:
                 shares = observed / observed.sum()
                 counts = dict(zip(shares.index, _apportion(total, shares.to_numpy())))
@@ -1604,16 +1613,16 @@ class Synthesizer:
             tables = parts.impute(frame, source, columns, int(draws), method, generator, rng, calibrate, conformed=user)
         return tables if method == "draw" and draws > 1 else tables[0]
 
-    def _warn_out_of_bounds(self, user: pd.DataFrame, source: str) -> None:
+    def _warn_out_of_bounds(self, user: pd.DataFrame, source: str,
+                            consequence: str = "the missing cells of those rows are imputed given values the model never saw") -> None:
         """Log observed cells of a conformed table beyond the schema's bounds: the rows are
-        imputed all the same (a table to complete is not training data), given values the model
-        never saw."""
+        imputed (or embedded) all the same (such a table is not training data), with what
+        that means said by ``consequence``."""
         for column in (c for c in self.schema_ if c.name in user):
             try:
                 refuse_out_of_bounds(user[column.name], column, source)
             except DataError as exc:
-                logger.warning("%s; the missing cells of those rows are imputed given values the model never saw",
-                               str(exc).split("; ")[0])
+                logger.warning("%s; %s", str(exc).split("; ")[0], consequence)
 
     def _impute_with_rules(self, parts: Generator, frame, user, source, columns, draws, method, generator, rng,
                            calibrate: bool, rounds: int = 20):
@@ -1735,6 +1744,8 @@ class Synthesizer:
         # embedding by was refused when the schema had no rules).
         user = self._conformed(frame, source)
         self._refuse_missing_cells(user, source)
+        # The codecs clip to the schema's bounds: an outlier far beyond one embeds as a row at it.
+        self._warn_out_of_bounds(user, source, "those values are embedded as the bound itself, so such rows look like rows at it")
         means, variances = embed(self.preprocessor_, self.model_, self.constraints_.forward(user), source, self.device_)
         if axes is None:
             names = [f"z{i}" for i in range(means.shape[1])]
@@ -1773,20 +1784,40 @@ class Synthesizer:
         unlearned = [c.name for c in self.schema_ if c.name not in given and c.kind in (ColumnKind.ID, ColumnKind.PERSONAL)]
         if unlearned:
             frame = frame.assign(**{name: pd.Series(None, index=frame.index, dtype=object) for name in unlearned})
-        return conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+        try:
+            return conform(frame, self.schema_, source, allow_extra=True, check_bounds=False, check_nulls=False)
+        except DataError as exc:
+            # A fitted model's categories are fixed: "add them to the schema" meant a refit.
+            text = str(exc)
+            if text.endswith("; add them to the schema's categories"):
+                raise DataError(text.removesuffix("; add them to the schema's categories") +
+                                "; the model was fitted without them: set those cells to null (impute fills them) or map "
+                                "them to one of its categories") from None
+            raise
 
-    def _refuse_missing_cells(self, user: pd.DataFrame, source: str) -> None:
+    def _refuse_missing_cells(self, user: pd.DataFrame, source: str,
+                              why: str = "the encoder reads whole rows: fill them first (Synthesizer.impute, synthvae impute), then encode") -> None:
         """Refuse rows of a conformed table with missing cells the model has no null for, saying
-        how to encode them: the encoder reads whole rows (the generic message said to mark the
-        column nullable)."""
+        how to fill them (``why``): the generic message said to mark the column nullable, which
+        a fitted model cannot take."""
         holes = {c.name: int(user[c.name].isna().sum()) for c in self.schema_
                  if c.name in user and not c.nullable and not c.is_generated}
         holes = {name: count for name, count in holes.items() if count}
         if holes:
             rows = int(user[list(holes)].isna().any(axis=1).sum())
             shown = ", ".join(f"{name!r} ({count})" for name, count in list(holes.items())[:5])
-            raise DataError(f"{source}: {rows} rows have missing cells in columns the model never saw missing: {shown}; "
-                            f"the encoder reads whole rows: fill them first (Synthesizer.impute, synthvae impute), then encode")
+            raise DataError(f"{source}: {rows} rows have missing cells in columns the model never saw missing: {shown}; {why}")
+
+    def _classes(self, target: str) -> list:
+        """The classes of a categorical or boolean column the model can generate (a category
+        no training row held, or one ``min_category_rows`` keeps out, is none)."""
+        column = self.schema_[target]
+        if column.kind is ColumnKind.BOOLEAN:
+            return [False, True]
+        codec = next((c for c in self.preprocessor_.codecs_ if c.column.name == target), None)
+        if codec is None:  # a column the schema's rules rebuild: every category it lists
+            return list(column.categories)
+        return [c for c, n in zip(codec._categories, codec.counts_) if n > 0]
 
     def _as_sampled(self, data: pd.DataFrame) -> pd.DataFrame:
         """A conformed user table in the dtypes sampling gives (integers as Int64, ...)."""

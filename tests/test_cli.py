@@ -248,6 +248,9 @@ def test_options_that_would_do_nothing_are_refused(runner, tmp_path):
         (["fit", data, "-o", str(tmp_path / "m.synthvae"), "--max-grad-norm", "2"], "need --epsilon"),
         (["fit", data, "-o", str(tmp_path / "m.synthvae"), "--adjacency", "replace"], "need --epsilon"),
         (["impute", "m.synthvae", data, "-o", str(tmp_path / "f.csv"), "--multiple", "3", "--method", "mean"], "--method mean does not apply; drop it"),
+        # --method draw is --multiple's own: only --no-calibrate is named (both were).
+        (["impute", "m.synthvae", data, "-o", str(tmp_path / "f.csv"), "--multiple", "3", "--method", "draw", "--no-calibrate"],
+         "--no-calibrate does not apply; drop it"),
         (["encode", "m.synthvae", data, "-o", str(tmp_path / "e.parquet"), "--color-by", "species"], "needs --plot"),
         (["sample", "m.synthvae", "-n", "5", "-o", str(tmp_path / "parts"), "--rows-per-file", "2", "--shard", "0/2"], "not both"),
     ]:

@@ -82,6 +82,9 @@ def test_exclusions_hold_together_and_value_collections_of_any_kind_are_lists(fi
     neither = parse_conditions(["species!=Adelie", "species!=Gentoo"], schema)
     assert neither[0].values == ("Chinstrap",)
     assert parse_conditions({"species": {"in": ["Adelie", "Gentoo"], "!=": "Gentoo"}}, schema)[0].values == ("Adelie",)
+    # A list under != excludes each value (it was taken as one unknown category ['Adelie', 'Gentoo']).
+    for excluded in (["Adelie", "Gentoo"], ("Adelie", "Gentoo"), np.array(["Adelie", "Gentoo"])):
+        assert parse_conditions({"species": {"!=": excluded}}, schema)[0].values == ("Chinstrap",)
     rows = fitted_penguins.sample(200, conditions=["species!=Adelie", "species!=Gentoo"], seed=0)
     assert (rows["species"] == "Chinstrap").all()
     with pytest.raises(ParameterError, match="leave no allowed value"):
@@ -535,6 +538,23 @@ def test_augment_keeps_unknown_columns_and_refuses_an_empty_target(churn_model, 
             fitted_penguins.augment(unsexed, target="sex", **how)
 
 
+
+def test_augment_says_to_impute_missing_cells_and_names_classes_the_table_lacks(fitted_penguins, penguins, caplog):
+    holed = penguins.dropna().head(30).reset_index(drop=True)
+    holed.loc[[3, 4], "year"] = np.nan
+    assert not fitted_penguins.schema_["year"].nullable
+    # It said "set nullable: true or fill them": a fitted model's schema cannot change.
+    with pytest.raises(DataError, match=r"2 rows have missing cells.*'year' \(2\).*fill them first \(Synthesizer.impute"):
+        fitted_penguins.augment(holed, rows=5)
+    filled = fitted_penguins.augment(fitted_penguins.impute(holed, seed=0), rows=5, seed=0)
+    assert len(filled) == 35
+    adelie = penguins[penguins["species"] == "Adelie"].dropna().head(20)
+    with caplog.at_level("WARNING", logger="synthvae"):
+        out = fitted_penguins.augment(adelie, target="species", balance=True, seed=0)
+    # Nothing was added, and nothing said so: the table has one class.
+    assert len(out) == 20 and "'Chinstrap'" in caplog.text and "have no row in it" in caplog.text
+
+
 # ---------------------------------------------------------------- imputation
 def _mask(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -665,6 +685,17 @@ def test_encode_shape_index_and_variance(fitted_penguins, penguins):
     assert list(emb.columns[:2]) == ["z0", "z1"]
     both = fitted_penguins.encode(frame, variance=True)
     assert both.shape == (len(frame), 32) and (both.filter(like="var_") > 0).all().all()
+
+
+def test_encode_says_when_a_value_beyond_the_schemas_bounds_embeds_as_the_bound(fitted_penguins, penguins, caplog):
+    row = penguins.dropna().iloc[[0, 0]].reset_index(drop=True)
+    top = fitted_penguins.schema_["body_mass_g"].max
+    row.loc[0, "body_mass_g"], row.loc[1, "body_mass_g"] = top * 10, top
+    with caplog.at_level("WARNING", logger="synthvae"):
+        emb = fitted_penguins.encode(row)
+    # A tenfold outlier silently looked like a row at the bound.
+    assert np.allclose(emb.iloc[0], emb.iloc[1])
+    assert "body_mass_g" in caplog.text and "embedded as the bound itself" in caplog.text
 
 
 
@@ -883,6 +914,12 @@ def test_encode_of_incomplete_rows_says_to_impute_first(fitted_penguins, penguin
     with pytest.raises(DataError, match=r"3 rows have missing cells .*'island' \(2\), 'year' \(2\).* fill them first \(Synthesizer.impute, synthvae impute\)"):
         fitted_penguins.encode(holed)
     assert fitted_penguins.encode(fitted_penguins.impute(holed, seed=0)).shape == (20, 16)
+    # A category the model never saw: "add them to the schema's categories" meant a refit.
+    unseen = penguins.head(5).assign(island=["Anvers"] + list(penguins["island"].head(4)))
+    for method in (fitted_penguins.encode, fitted_penguins.impute):
+        with pytest.raises(DataError, match="'Anvers'.*the model was fitted without them: set those cells to null") as caught:
+            method(unseen)
+        assert "add them to the schema" not in str(caught.value)
 
 
 def test_encode_reads_columns_the_model_does_not_know_and_plots_one_row(tmp_path, fitted_penguins, penguins):
