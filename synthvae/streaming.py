@@ -84,6 +84,12 @@ class TableSource:
     """A table on disk as units: a Parquet file, or a folder of Parquet files (read recursively,
     in name order; names starting with ``.`` or ``_`` are left out, as pyarrow does).
 
+    A folder partitioned the Hive way (``year=2021/month=3/part-0.parquet``, as Spark, Hive and
+    ``pyarrow.parquet.write_to_dataset(partition_cols=...)`` write it) holds the partition
+    columns in its folder names only: they are read from there, after the files' own columns,
+    as pyarrow reads them (URI-decoded; whole numbers as integers, other values as text;
+    ``__HIVE_DEFAULT_PARTITION__`` as null).
+
     Args:
         path: The file or folder.
         label: How error messages name the input (the original CSV for a converted one).
@@ -96,12 +102,18 @@ class TableSource:
         self.label = label or str(self.path)
         self.origin = Path(origin) if origin is not None else None
         files = _parquet_files(self.path)
+        self.partitions = _hive_partitions(self.path, files)
         self.units: list[Unit] = []
         self.columns: list[str] | None = None
         start = 0
         for file in files:
             meta = _metadata(file)
             names = list(meta.schema.to_arrow_schema().names)
+            clash = [key for key in self.partitions.get(file, {}) if key in names]
+            if clash:
+                raise DataError(f"{str(file)!r} has columns {clash} that its folder names also give (key=value): a column "
+                                f"is either in the files or in the folder names; rename one")
+            names += list(self.partitions.get(file, {}))
             if self.columns is None:
                 self.columns = names
             elif names != self.columns:
@@ -131,14 +143,18 @@ class TableSource:
         ``rows``: only its rows ``[first, stop)`` (counted from the unit's first row);
         ``columns``: only those columns."""
         first, stop = rows if rows is not None else (0, unit.rows)
+        partition = self.partitions.get(unit.path, {})
+        stored = columns if columns is None or not partition else [c for c in columns if c not in partition]
         try:
             reader = pq.ParquetFile(unit.path, page_checksum_verification=True)
             offset = 0
-            for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group], columns=columns):
+            for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group], columns=stored):
                 size = batch.num_rows
                 low, high = max(first - offset, 0), min(stop - offset, size)
                 if low < high:
                     frame = (batch if high - low == size else batch.slice(low, high - low)).to_pandas()
+                    if partition:
+                        frame = with_partition(frame, partition, columns)
                     start = unit.start + offset
                     yield np.arange(start + low, start + high, dtype=np.uint64), frame
                 offset += size
@@ -191,6 +207,55 @@ def read_as_data(path: str | os.PathLike, dataset: str | os.PathLike) -> bool:
     except ValueError:
         return False
     return not any(part.startswith((".", "_")) for part in inner.parts)
+
+
+def with_partition(frame: pd.DataFrame, partition: dict, columns: list[str] | None = None) -> pd.DataFrame:
+    """A file's rows with the columns its folder names give (all, or those among ``columns``,
+    in that order)."""
+    added = {key: pd.Series([value] * len(frame), index=frame.index, dtype=_partition_dtype(value))
+             for key, value in partition.items() if columns is None or key in columns}
+    frame = frame.assign(**added)
+    return frame if columns is None else frame[list(columns)]
+
+
+def _partition_dtype(value) -> str:
+    return "float64" if value is None else ("int64" if isinstance(value, int) else "str")
+
+
+def _hive_partitions(root: Path, files: list[Path]) -> dict[Path, dict]:
+    """Each file's partition values from its folder names under ``root`` (``key=value``), or
+    ``{}`` when no folder is so named. Every file must sit under the same keys."""
+    if root.is_file():
+        return {}
+    from urllib.parse import unquote
+
+    raw = {}
+    for file in files:
+        folders = file.relative_to(root).parts[:-1]
+        raw[file] = [part.split("=", 1) for part in folders if "=" in part]
+    keys = {file: tuple(key for key, _ in pairs) for file, pairs in raw.items()}
+    if not any(keys.values()):
+        return {}
+    first = files[0]
+    for file in files:
+        if keys[file] != keys[first]:
+            raise DataError(
+                f"{str(file)!r} sits under the partition folders {list(keys[file])}, {str(first)!r} under "
+                f"{list(keys[first])}: a partitioned folder (key=value folder names) gives every file the same keys"
+            )
+    values: dict[str, list] = {key: [] for key in keys[first]}
+    for pairs in raw.values():
+        for key, value in pairs:
+            values[key].append(unquote(value))
+
+    def typed(key: str, value: str):
+        if value == "__HIVE_DEFAULT_PARTITION__":
+            return None
+        return int(value) if whole[key] else value
+
+    whole = {key: all(v == "__HIVE_DEFAULT_PARTITION__" or (v.lstrip("-").isdigit() and len(v) < 19) for v in found)
+             for key, found in values.items()}
+    return {file: {unquote(key): typed(key, unquote(value)) for key, value in pairs} for file, pairs in raw.items()}
 
 
 def _parquet_files(path: Path) -> list[Path]:

@@ -48,7 +48,8 @@ from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_lat
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
 from synthvae.schema import ColumnKind, Schema, load_schema
-from synthvae.streaming import RESERVOIR_ROWS, TableSource, TableStream, open_source, read_as_data, scan, widen_schema
+from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, open_source, read_as_data, scan, widen_schema,
+                                with_partition)
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform, refuse_out_of_bounds
 
@@ -2217,7 +2218,8 @@ def _read(data: TableLike, name: str = "training data", schema: Schema | None = 
             # A folder of Parquet parts read whole (fit --in-memory): its parts checked as a
             # streamed fit checks them (same columns), then joined.
             source = TableSource(data)
-            parts = [read_table(file, text_columns(schema)) for file in dict.fromkeys(unit.path for unit in source.units)]
+            parts = [with_partition(read_table(file, text_columns(schema)), source.partitions.get(file, {}))
+                     for file in dict.fromkeys(unit.path for unit in source.units)]
             return pd.concat(parts, ignore_index=True), f"{str(data)!r}"
         return read_table(data, text_columns(schema)), f"{str(data)!r}"
     raise DataError(f"expected a DataFrame or a CSV/Parquet path, got {type(data).__name__}")

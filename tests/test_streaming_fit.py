@@ -562,3 +562,23 @@ def _parts_with_a_sum(tmp_path):
     frame.iloc[:150].to_parquet(tmp_path / "parts" / "part-0.parquet")
     frame.iloc[150:].to_parquet(tmp_path / "parts" / "part-1.parquet")
     return frame, tmp_path / "parts"
+
+
+def test_a_hive_partitioned_folder_keeps_the_columns_its_folder_names_give(tmp_path, penguins):
+    # pq.write_to_dataset(partition_cols=...) (and Spark, Hive) keep species and year in the
+    # folder names only: both were silently left out of the model, streamed and in memory.
+    pq.write_to_dataset(pa.Table.from_pandas(penguins, preserve_index=False), tmp_path / "hive", partition_cols=["species", "year"])
+    source = TableSource(tmp_path / "hive")
+    assert source.columns[-2:] == ["species", "year"] and source.rows == len(penguins)
+    for streaming in (True, False):
+        syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "hive", streaming=streaming)
+        assert syn.schema_["species"].kind.value == "categorical" and set(syn.schema_["species"].categories) == set(penguins["species"])
+        assert syn.schema_["year"].kind.value == "numeric" and (syn.schema_["year"].min, syn.schema_["year"].max) == (2007, 2009)
+        rows = syn.sample(300, seed=0)
+        assert set(rows["species"].astype(object)) == set(penguins["species"]) and rows["year"].between(2007, 2009).all()
+    # A folder whose files sit under different keys is refused, naming both.
+    other = tmp_path / "hive" / "extra=1"
+    other.mkdir()
+    pq.write_table(pa.Table.from_pandas(penguins.drop(columns=["species", "year"]).head(5), preserve_index=False), other / "p.parquet")
+    with pytest.raises(DataError, match=r"\['extra'\].*gives every file the same keys"):
+        TableSource(tmp_path / "hive")
