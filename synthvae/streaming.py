@@ -49,8 +49,9 @@ import pyarrow.parquet as pq
 from synthvae.errors import DataError, ParameterError
 from synthvae.inference import decimal_places, whole_numbers
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks
-from synthvae.schema import ColumnKind, NumericType, Schema
-from synthvae.validation import category_text, conform
+from synthvae.errors import preview
+from synthvae.schema import Column, ColumnKind, NumericType, Schema
+from synthvae.validation import category_text, conform, with_written_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -556,7 +557,16 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
         changes: dict = {}
         if stats.nulls and not column.nullable and column.kind is not ColumnKind.ID:
             changes["nullable"] = True
-        if column.kind is ColumnKind.NUMERIC and stats.numeric and stats.low is not None:
+        if column.kind is ColumnKind.NUMERIC and not stats.numeric:
+            # Numbers as text in some part: read them as conform will; values that are no
+            # numbers (outside the sample) failed the fit in some epoch, or bounds came from
+            # the sample alone.
+            facts, others = _numbers_in_text(column, stats, source)
+            if others:
+                columns.append(_placeholders_column(column, stats, others, label, len(found.reservoir)))
+                continue
+            stats = facts
+        if column.kind is ColumnKind.NUMERIC and stats.low is not None:
             changes.update(_numeric_changes(column, stats))
         if column.kind is ColumnKind.DATETIME:
             changes.update(_datetime_changes(column, _datetime_facts(column, stats, source)))
@@ -569,6 +579,46 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
             changes["categories"] = _all_categories(column.categories, stats.counts)
         columns.append(replace(column, **changes) if changes else column)
     return replace(schema, columns=tuple(columns))
+
+
+def _numbers_in_text(column, stats: ColumnStats, source: TableSource) -> tuple[ColumnStats, list]:
+    """The facts of a numeric column some of whose chunks were not numbers (text in a part),
+    from its values read as conform reads them (``$1,234.50`` too), and the values that are no
+    numbers. From the counted values, or a second pass over the column past ``_MAX_TRACKED``."""
+    facts, others = ColumnStats(), []
+
+    def take(values: pd.Series) -> None:
+        present = values.dropna()
+        numbers = pd.to_numeric(present, errors="coerce")
+        if numbers.isna().any():
+            numbers = with_written_numbers(present, numbers)
+        missed = numbers.isna().to_numpy()
+        if missed.any() and len(others) < 20:
+            others.extend(v for v in pd.unique(present[missed].astype(str)) if v not in others)
+        facts.add(numbers[~missed].astype("float64"))
+
+    if stats.counts is not None:
+        take(pd.Series(list(stats.counts), dtype=object))
+    else:
+        for unit in source.units:
+            for _, frame in source.read(unit, columns=[column.name]):
+                take(frame.iloc[:, 0].astype(object))
+    return facts, others
+
+
+def _placeholders_column(column, stats: ColumnStats, others: list, label: str, sample_rows: int) -> Column:
+    """A column of numbers in the sample whose other rows hold values that are no numbers: its
+    categories, with a note and a warning, as inference makes such a column of a table in
+    memory; refused past ``_MAX_TRACKED`` values (too many to be categories)."""
+    fix = (f"numbers in the {sample_rows:,}-row sample, but rows outside it hold {preview(others)}, which are no numbers: "
+           f"if they stand for missing values, leave them empty (nulls), or give a schema")
+    if stats.counts is None:
+        raise DataError(f"{label}: column {column.name!r} is {fix} (it holds more than {_MAX_TRACKED:,} distinct values, "
+                        f"too many to learn as categories)")
+    logger.warning("%s: column %r is categorical, not numeric: %s", label, column.name, fix)
+    categories = _all_categories((), stats.counts)
+    return Column(column.name, ColumnKind.CATEGORICAL, nullable=column.nullable or stats.nulls > 0, categories=categories,
+                  description=f"inferred: text with {len(categories)} distinct values; {fix}")
 
 
 def _numeric_changes(column, stats: ColumnStats) -> dict:

@@ -582,3 +582,25 @@ def test_a_hive_partitioned_folder_keeps_the_columns_its_folder_names_give(tmp_p
     pq.write_table(pa.Table.from_pandas(penguins.drop(columns=["species", "year"]).head(5), preserve_index=False), other / "p.parquet")
     with pytest.raises(DataError, match=r"\['extra'\].*gives every file the same keys"):
         TableSource(tmp_path / "hive")
+
+
+def test_numbers_stored_as_text_are_judged_on_every_row_not_the_sample(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    for name, placeholder in (("ok", False), ("bad", True)):
+        for i in range(3):
+            frame = pd.DataFrame({"x": rng.normal(size=2000), "code": rng.integers(10000, 99999, 2000).astype(str)})
+            if i == 2:
+                frame.loc[4, "code"] = "5"  # the table's least number, outside the sample
+                if placeholder:
+                    frame.loc[3, "code"] = "N/A-7"
+            (tmp_path / name).mkdir(exist_ok=True)
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / name / f"part-{i}.parquet")
+    # Bounds came from the sample alone (min 10,0xx); now from every row.
+    code = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ok", reservoir_rows=300).schema_["code"]
+    assert code.kind.value == "numeric" and code.min == 5
+    # A value that is no number outside the sample failed the fit in its first epoch; the
+    # column is now categorical, as inference makes it of the table in memory, and says why.
+    with caplog.at_level("WARNING", logger="synthvae"):
+        syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "bad", reservoir_rows=300)
+    assert syn.schema_["code"].kind.value == "categorical" and "N/A-7" in syn.schema_["code"].categories
+    assert "rows outside it hold ['N/A-7'], which are no numbers" in caplog.text
