@@ -774,7 +774,15 @@ def demo_command(output, epochs, seed, device, quiet) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM (a scheduler's stop, ``timeout``, torchrun stopping
+    the other processes) ends the command as Ctrl-C does, through its clean-ups: a streamed
+    fit's working folder (a CSV's Parquet copy) was left behind in the temporary folder."""
+    import signal
+
+    def stop(number, frame):
+        raise SystemExit(128 + number)
+
+    signal.signal(signal.SIGTERM, stop)
     cli(prog_name="synthvae")
 
 

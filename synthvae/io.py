@@ -1058,6 +1058,25 @@ def _remove_stale_temps(path: Path, folders: bool = False) -> None:
             logger.info("removed %s, left by process %d which ended before finishing its write", tmp, pid)
 
 
+def remove_stale_fit_folders(folder: str | os.PathLike | None = None) -> None:
+    """Remove the working folders (``synthvae-fit-PID-*``, a streamed CSV's Parquet copy) that
+    fits killed before they could clean up left in ``folder`` (the temporary folder), when
+    their process is gone. POSIX only, as :func:`_remove_stale_temps`."""
+    if os.name != "posix":
+        return
+    folder = Path(folder or tempfile.gettempdir())
+    pattern = re.compile(r"synthvae-fit-(\d{1,9})-[A-Za-z0-9_]+")
+    try:
+        with os.scandir(folder) as entries:
+            found = [(e.path, int(m.group(1))) for e in entries if (m := pattern.fullmatch(e.name)) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for path, pid in found:
+        if _process_gone(pid):
+            shutil.rmtree(path, ignore_errors=True)
+            logger.info("removed %s, left by fit process %d, which ended before cleaning up", path, pid)
+
+
 def _process_gone(pid: int) -> bool:
     if pid <= 0 or pid == os.getpid():
         return False

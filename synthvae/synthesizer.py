@@ -38,7 +38,7 @@ from synthvae.errors import (DataError, ModelFileError, NotFittedError, Paramete
                              is_integer, is_real, preview)
 from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns
 from synthvae.inference import infer_schema
-from synthvae.io import atomic_folder, datetime_formats, read_table, text_columns, write_tables
+from synthvae.io import atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
@@ -528,7 +528,9 @@ class Synthesizer:
         if stream:
             # Only a streamed fit spills to disk; a folder made for every fit was left behind by
             # each fit that was killed (127 empty folders in /tmp after a day of benchmarks).
-            with tempfile.TemporaryDirectory(prefix="synthvae-fit-") as workdir:
+            # A killed fit's folder (a CSV's Parquet copy) is removed by the next streamed fit.
+            remove_stale_fit_folders()
+            with tempfile.TemporaryDirectory(prefix=f"synthvae-fit-{os.getpid()}-") as workdir:
                 prepared = self._prepare_stream(data, seeds, device, parallel, reservoir_rows, workdir)
                 self._train(prepared, seeds, device, callback, checkpointer, parallel)
         else:

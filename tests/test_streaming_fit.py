@@ -604,3 +604,37 @@ def test_numbers_stored_as_text_are_judged_on_every_row_not_the_sample(tmp_path,
         syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "bad", reservoir_rows=300)
     assert syn.schema_["code"].kind.value == "categorical" and "N/A-7" in syn.schema_["code"].categories
     assert "rows outside it hold ['N/A-7'], which are no numbers" in caplog.text
+
+
+def test_a_stopped_streamed_csv_fit_leaves_no_copy_of_the_csv(tmp_path, monkeypatch, diamonds):
+    # SIGTERM (a scheduler, timeout, torchrun stopping the others) skipped the clean-up: the
+    # CSV's Parquet copy stayed in the temporary folder; a SIGKILLed fit's copy is removed by
+    # the next streamed fit.
+    import signal
+    import time
+
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    diamonds.to_csv(tmp_path / "d.csv", index=False)
+    env = {**os.environ, "TMPDIR": str(spill), "OMP_NUM_THREADS": "1"}
+    for stop in (signal.SIGTERM, signal.SIGKILL):
+        process = subprocess.Popen([sys.executable, "-m", "synthvae", "fit", str(tmp_path / "d.csv"), "--streaming", "-o",
+                                    str(tmp_path / "m.synthvae"), "--epochs", "1000", "-q"], env=env, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while not list(spill.glob("synthvae-fit-*/csv-parts/*.parquet")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert list(spill.glob("synthvae-fit-*")), "the fit never copied its CSV"
+            time.sleep(0.5)
+        finally:
+            process.send_signal(stop)
+            process.wait(timeout=60)
+        if stop == signal.SIGTERM:
+            assert process.returncode == 128 + signal.SIGTERM and list(spill.iterdir()) == []
+    assert list(spill.glob("synthvae-fit-*"))  # what SIGKILL leaves
+    _write_dataset(diamonds.head(600), tmp_path / "ds", files=2, row_group=300)
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds")
+    assert list(spill.iterdir()) == []
