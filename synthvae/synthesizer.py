@@ -1103,11 +1103,22 @@ class Synthesizer:
         base_seed = self._resolve_seed(seed)
         self.model_.eval()
 
+        warned = []
+
         def model_rows(rows: int, conditions: list[Condition], generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
             """``rows`` rows of the model's table given ``conditions`` on it."""
             if conditions:
                 frame, missed = parts.sample_conditional(rows, conditions, generator, rng)
-                if missed:
+                drawn = [c.column for c in conditions if not c.is_exact]
+                if missed and not warned and missed >= 0.05 * rows * max(1, len(drawn)):
+                    # Rows unlike any real one (snow at 34 C) came back with an info line only.
+                    warned.append(missed)
+                    logger.warning(
+                        "%d of %d values of %s could not be drawn given the other conditions (the model finds them "
+                        "too rare together) and were drawn from the training values that meet their condition, "
+                        "independently of the rest of the row: such rows may be unlike any real one; check the "
+                        "conditions can hold together", missed, rows * max(1, len(drawn)), preview(drawn))
+                elif missed:
                     logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
                 return frame
             return self.preprocessor_.reverse_transform(self._sample_matrix(rows, generator), rng)

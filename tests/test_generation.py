@@ -1073,3 +1073,17 @@ def test_a_barely_trained_latent_gets_a_diagonal_conditional_prior(churn_small):
     rows = syn.sample(50, conditions={"churn": "yes"}, seed=0)
     assert (rows["churn"] == "yes").all()
     assert Synthesizer(epochs=40, hidden_dims=(64, 64), latent_dim=16, seed=0).fit(churn_small).conditional_.config.full_covariance
+
+
+def test_conditions_the_model_finds_too_rare_together_are_warned_about(fitted_penguins, caplog):
+    # Adelie penguins are never above 4,775 g nor 210 mm of flipper; each range alone is fine
+    # (Gentoo): the values came from the training marginals, with an info line only.
+    with caplog.at_level("WARNING", logger="synthvae"):
+        rows = fitted_penguins.sample(100, conditions={"species": "Adelie", "body_mass_g": {">": 6000},
+                                                      "flipper_length_mm": {">": 225}}, seed=0)
+    assert (rows["species"] == "Adelie").all() and (rows["body_mass_g"] > 6000).all()
+    assert "could not be drawn given the other conditions" in caplog.text and "'body_mass_g'" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):
+        fitted_penguins.sample(100, conditions={"species": "Gentoo", "body_mass_g": {">": 5000}}, seed=0)
+    assert "could not be drawn" not in caplog.text
