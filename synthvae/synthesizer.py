@@ -442,6 +442,7 @@ class Synthesizer:
     def fit(
         self,
         data: TableLike,
+        y: Any = None,
         *,
         callback: Callback | None = None,
         checkpoint_dir: str | os.PathLike | None = None,
@@ -459,6 +460,8 @@ class Synthesizer:
         Args:
             data: A DataFrame, the path of a CSV or Parquet file, or of a folder of Parquet
                 files (a dataset: always streamed).
+            y: Ignored: scikit-learn's pipelines pass their labels to every step. The model
+                learns the columns of ``data``; ``target=`` keeps a class in the latent.
             callback: Called with a :class:`synthvae.training.Progress` after every epoch.
             checkpoint_dir: Save the training state to this folder (``checkpoint.safetensors``)
                 at most every ``checkpoint_every`` seconds and after the last epoch (see
@@ -1771,6 +1774,17 @@ class Synthesizer:
         if variance:
             out = pd.concat([out, pd.DataFrame(variances, index=frame.index, columns=[f"var_{c}" for c in names])], axis=1)
         return out
+
+    def transform(self, data: TableLike, *, components: int | str | None = None) -> pd.DataFrame:
+        """:meth:`encode` (the posterior means, or with ``components`` their principal axes), as
+        a scikit-learn transformer's ``transform``: ``Pipeline([("vae", Synthesizer()),
+        ("knn", KNeighborsClassifier())])`` embeds the rows before the next step."""
+        return self.encode(data, components=components)
+
+    def fit_transform(self, data: TableLike, y: Any = None, **fit_params: Any) -> pd.DataFrame:
+        """:meth:`fit` on ``data`` (``y`` ignored, ``fit_params`` passed on), then
+        :meth:`transform` of it."""
+        return self.fit(data, **fit_params).transform(data)
 
     def _embedding_axes(self, components) -> tuple[np.ndarray, np.ndarray] | None:
         """The center ``(D,)`` and axes ``(D, k)`` :meth:`encode` projects onto (``None``: the

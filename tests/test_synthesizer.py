@@ -357,6 +357,22 @@ def test_parameters_follow_scikit_learns_conventions_and_the_file_keeps_the_fitt
     pd.testing.assert_frame_equal(loaded.sample(50), before)
 
 
+def test_a_synthesizer_is_a_transformer_of_a_scikit_learn_pipeline(penguins):
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import Pipeline
+
+    rows = penguins.dropna().reset_index(drop=True)
+    features, labels = rows.drop(columns=["species"]), rows["species"]
+    # "All intermediate steps should be transformers", and fit(X, y) was a TypeError.
+    pipe = Pipeline([("vae", Synthesizer(epochs=30, latent_dim=8, hidden_dims=(64, 64), seed=0)),
+                     ("knn", KNeighborsClassifier())]).fit(features, labels)
+    assert pipe.score(features, labels) > 0.8  # species from the embedding of the other columns (majority 0.44)
+    embedded = pipe.named_steps["vae"].transform(features.head(7), components=2)
+    assert list(embedded.columns) == ["pc0", "pc1"] and len(embedded) == 7
+    syn = Synthesizer(epochs=2, latent_dim=4, seed=0)
+    pd.testing.assert_frame_equal(syn.fit_transform(features, labels), syn.encode(features))
+
+
 def test_a_table_labelled_by_numbers_keeps_its_labels_in_augment_and_is_named_by_them(penguins):
     table = penguins.dropna().set_axis(range(penguins.shape[1]), axis=1)
     syn = Synthesizer(epochs=1).fit(table)
