@@ -12,13 +12,19 @@ Only rank 0 writes files.
 from __future__ import annotations
 
 import datetime
+import logging
 import os
+import threading
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 
 from synthvae.errors import ParameterError
+
+logger = logging.getLogger(__name__)
+# Seconds a process waits for the others before it says so.
+_SAY_WAITING_AFTER = 60
 
 
 @dataclass
@@ -92,7 +98,17 @@ class Parallel:
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(device)
-        dist.init_process_group(backend=backend, timeout=datetime.timedelta(minutes=30))
+        # Started by hand with a peer missing, the meeting waited its 30 minutes without a word.
+        waiting = threading.Timer(_SAY_WAITING_AFTER, logger.warning, args=(
+            "process %d of %d has waited %d s for the others at %s:%s (torchrun starts them all; started by hand, each "
+            "needs RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT); it gives up after 30 minutes",
+            self.rank, self.world, _SAY_WAITING_AFTER, os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"]))
+        waiting.daemon = True
+        waiting.start()
+        try:
+            dist.init_process_group(backend=backend, timeout=datetime.timedelta(minutes=30))
+        finally:
+            waiting.cancel()
 
     def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
         """The model in ``DistributedDataParallel`` (which also copies rank 0's weights to all)."""

@@ -36,6 +36,7 @@ import logging
 import math
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -577,6 +578,10 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
                     f"give a schema that makes it an id or personal column, or drop it"
                 )
             changes["categories"] = _all_categories(column.categories, stats.counts)
+            if column.description and len(changes["categories"]) != len(column.categories):
+                # "text with 3 distinct values" beside 4 categories: the count is the table's.
+                changes["description"] = re.sub(r"\b\d[\d,]* distinct values\b", f"{len(changes['categories'])} distinct values",
+                                                column.description, count=1)
         columns.append(replace(column, **changes) if changes else column)
     return replace(schema, columns=tuple(columns))
 

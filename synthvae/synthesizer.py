@@ -1405,6 +1405,10 @@ class Synthesizer:
                 "a schema with a unique rule cannot be sampled in shards: each shard would need "
                 "the others' rows to keep it; sample in one process"
             )
+        if count > total and n:
+            logger.warning("%d rows are %d batches of %d and shards are cut by whole batches (so that together they are "
+                           "sample(n)): %d of the %d shards get no rows; give every shard a batch size of at most %d "
+                           "(--batch-size)", n, total, batch_size, count - total, count, -(-int(n) // count))
         return index * total // count, (index + 1) * total // count
 
     def _guided(self, model_conditions: list, residual: list) -> set[str]:

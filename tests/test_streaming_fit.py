@@ -88,6 +88,7 @@ def test_values_the_sample_missed_come_from_the_exact_statistics(tmp_path):
     syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=50)
     schema = syn.schema_
     assert "violet" in schema["colour"].categories
+    assert "4 distinct values" in schema["colour"].description  # said 3, the sample's
     assert schema["x"].nullable
     assert schema["k"].max == 1000
     fake = syn.sample(500, seed=0)
@@ -638,3 +639,23 @@ def test_a_stopped_streamed_csv_fit_leaves_no_copy_of_the_csv(tmp_path, monkeypa
     monkeypatch.setattr(tempfile, "tempdir", str(spill))
     Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds")
     assert list(spill.iterdir()) == []
+
+
+def test_a_process_whose_peers_never_come_says_what_it_waits_for(tmp_path):
+    # Started by hand (WORLD_SIZE=2, no second process), the fit waited 30 minutes in silence.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+           "OMP_NUM_THREADS": "1"}
+    program = ("import synthvae.distributed as d; d._SAY_WAITING_AFTER = 1\n"
+               "from synthvae import Synthesizer\nfrom synthvae.datasets import load_penguins\n"
+               "Synthesizer(epochs=1).fit(load_penguins())\n")
+    process = subprocess.Popen([sys.executable, "-c", program], env=env, stderr=subprocess.PIPE, text=True)
+    with pytest.raises(subprocess.TimeoutExpired):  # still waiting for its peer
+        process.communicate(timeout=12)
+    process.kill()
+    _, said = process.communicate()
+    assert f"process 0 of 2 has waited 1 s for the others at 127.0.0.1:{port}" in said

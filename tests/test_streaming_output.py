@@ -87,7 +87,7 @@ def test_cli_sample_streams_to_the_file(with_ids, tmp_path):
     assert read_table(out)["penguin_id"].is_unique
 
 
-def test_shards_together_are_exactly_one_sample(with_ids, tmp_path):
+def test_shards_together_are_exactly_one_sample(with_ids, tmp_path, caplog):
     import pyarrow.dataset as ds
 
     whole = with_ids.sample(1000, seed=7, batch_size=150)
@@ -98,9 +98,12 @@ def test_shards_together_are_exactly_one_sample(with_ids, tmp_path):
     together = ds.dataset(tmp_path / "ds").to_table().to_pandas()
     pd.testing.assert_frame_equal(together, whole, check_dtype=False)
     assert together["penguin_id"].is_unique
-    # More shards than batches: the extra shards are empty, not an error.
-    parts = [pd.concat(list(with_ids.iter_sample(300, seed=1, batch_size=150, shard=(i, 5)))) for i in range(5)]
+    # More shards than batches: the extra shards are empty, not an error, and it is said how to
+    # give every shard rows (it was silent).
+    with caplog.at_level("WARNING", logger="synthvae"):
+        parts = [pd.concat(list(with_ids.iter_sample(300, seed=1, batch_size=150, shard=(i, 5)))) for i in range(5)]
     assert [len(p) for p in parts] == [0, 0, 150, 0, 150]
+    assert "3 of the 5 shards get no rows; give every shard a batch size of at most 60" in caplog.text
 
 
 def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
