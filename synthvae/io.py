@@ -269,6 +269,9 @@ NULL_WORDS = ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", 
 _NULL_WORDS = pa.array(NULL_WORDS)
 _BOOLEANS = pa.array(["True", "TRUE", "true", "False", "FALSE", "false"])  # what pandas reads as booleans
 _NUMBER = r"^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|Inf|INF|infinity|Infinity)\s*$"
+# A number as spreadsheets in comma-decimal locales write it in a ';'-separated file: "39,1",
+# "1.234,5" (dots group thousands), "-0,25", "2007".
+_COMMA_NUMBER = r"^\s*[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?([eE][+-]?[0-9]+)?\s*$"
 _DATE = r"^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T].*)?$"
 # A whole number of 16 digits or more: a float holds whole numbers exactly only below 2**53.
 _LONG = r"[0-9]{16}"
@@ -276,7 +279,10 @@ _LONG = r"[0-9]{16}"
 
 @dataclasses.dataclass
 class _ColumnText:
-    """What a pass over the text of one CSV column found (empty fields and null words aside)."""
+    """What a pass over the text of one CSV column found (empty fields and null words aside);
+    ``number`` by ``pattern`` (:data:`_COMMA_NUMBER` in a file of decimal commas)."""
+
+    pattern: str = _NUMBER
 
     words: bool = False  # some value is a null word ("NA", "null", ...)
     nulls: bool = False  # some field is empty
@@ -297,7 +303,7 @@ class _ColumnText:
         if not len(values):
             return
         if self.number:
-            self.number = bool(pc.all(pc.match_substring_regex(values, _NUMBER)).as_py())
+            self.number = bool(pc.all(pc.match_substring_regex(values, self.pattern)).as_py())
         if self.boolean:
             self.boolean = bool(pc.all(pc.is_in(values, value_set=_BOOLEANS)).as_py())
         if self.date:
@@ -355,9 +361,17 @@ def _csv_plan(path: Path) -> _CsvPlan:
     name, sep, compression = _csv_dialect(path)
     with _csv_errors(path, name, compression):
         head = pd.read_csv(path, sep=sep, nrows=1, dtype=str, keep_default_na=False)
+    if sep == "," and head.shape[1] == 1 and ";" in str(head.columns[0]):
+        # Spreadsheets in comma-decimal locales write ';' between fields (it was refused).
+        sep = ";"
+        with _csv_errors(path, name, compression):
+            head = pd.read_csv(path, sep=sep, nrows=1, dtype=str, keep_default_na=False)
     _check_one_column(head, name, sep)
     _check_repeated_names(path, sep, head)
+    comma = sep == ";" and _decimal_commas(path, sep, compression, name)
     found = [_ColumnText() for _ in range(head.shape[1])]
+    for column in found if comma else ():
+        column.pattern = _COMMA_NUMBER
 
     def scan(texts: dict[int, pa.ChunkedArray]) -> None:
         for position, text in texts.items():
@@ -375,12 +389,33 @@ def _csv_plan(path: Path) -> _CsvPlan:
     null_words = {c: [""] + list(NULL_WORDS) if f.words_are_null else [""] for c, f in zip(columns, found)}
     text = {c: str for c, f in zip(columns, found) if f.code or f.exact}
     options = dict(sep=sep, keep_default_na=False, na_values=null_words, dtype=text or None)
+    if comma:
+        options.update(decimal=",", thousands=".")
     if _PANDAS_MAJOR < 3:
         # pandas 2.2's default float parser moved 427 of 1,000 written floats by one ulp (a
         # sampled CSV then failed its own schema's max); pandas 3 parses them exactly, and
         # deprecates the option.
         options["float_precision"] = "round_trip"
     return _CsvPlan(name, compression, options, [c for c, f in zip(columns, found) if f.exact])
+
+
+def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, rows: int = 1000) -> bool:
+    """Whether a ';'-separated file writes its numbers with decimal commas: some column of its
+    first ``rows`` rows holds only such numbers ("39,1", "1.234,5"), one at least with a comma,
+    and no column holds numbers with a decimal point that cannot be thousands ("3.5")."""
+    with _csv_errors(path, name, compression):
+        sample = pd.read_csv(path, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
+    commas = points = False
+    for _, values in sample.items():
+        present = values.dropna().str.strip()
+        present = present[~present.isin(list(NULL_WORDS))]
+        if not len(present):
+            continue
+        if present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all() and present.str.contains(",").any():
+            commas = True
+        elif present.str.fullmatch(_NUMBER.strip("^$")).all() and present.str.contains(r"\.[0-9]{0,2}$|\.[0-9]{4,}").any():
+            points = True
+    return commas and not points
 
 
 def _exact_integers(text: pd.Series) -> pd.Series:
@@ -428,7 +463,7 @@ def _check_one_column(frame: pd.DataFrame, name: str, sep: str) -> None:
         fix = "name it .csv (a .csv file is read with commas) or write it with tabs"
     else:
         fix = "write it with commas" if sep == "," else "write it with tabs"
-    own = "a .tsv file here is separated by tabs" if sep == "\t" else "a CSV file here is separated by ',' (a .tsv file by tabs)"
+    own = "a .tsv file here is separated by tabs" if sep == "\t" else "a CSV file here is separated by ',' or ';' (a .tsv file by tabs)"
     raise DataError(f"{name} reads as one column named {header!r}: it looks separated by {_SEPARATORS[found]}, but {own}; {fix}")
 
 

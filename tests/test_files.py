@@ -783,11 +783,26 @@ def test_streamed_csv_chunks_refuse_what_a_whole_read_refuses(tmp_path, text, fr
         list(read_csv_chunks(path, 1))
 
 
-def test_semicolon_separated_csv_is_refused(tmp_path):
-    path = tmp_path / "semi.csv"
-    path.write_text("a;b\n1;x\n2;y\n")
-    with pytest.raises(DataError, match="separated by ';'"):
-        read_table(path)
+def test_a_semicolon_csv_of_decimal_commas_reads_as_a_spreadsheet_wrote_it(tmp_path, penguins):
+    # Excel in comma-decimal locales writes ';' between fields and "39,1": it was refused.
+    path = tmp_path / "eu.csv"
+    weighed = penguins.assign(body_mass_g=penguins["body_mass_g"] * 10.5)  # 39375,0: above a thousand
+    weighed.to_csv(path, sep=";", decimal=",", index=False)
+    pd.testing.assert_frame_equal(_read_both_ways(path), read_table_of(weighed, tmp_path / "same.csv"), check_dtype=False)
+    (tmp_path / "grouped.csv").write_text("amount;city\n1.234,5;Köln\n12,25;Paris\n-3,0;Wien\n7;NA\n")
+    assert _values(_read_both_ways(tmp_path / "grouped.csv")) == {"amount": [1234.5, 12.25, -3.0, 7.0],
+                                                                  "city": ["Köln", "Paris", "Wien", "NA"]}
+    # ';' with decimal points stays so; "1.234" alone is a number with a point.
+    (tmp_path / "points.csv").write_text("a;b\n1.5;x\n1.234;y\n")
+    assert _values(_read_both_ways(tmp_path / "points.csv"))["a"] == [1.5, 1.234]
+    syn = Synthesizer(epochs=2, seed=0).fit(path)
+    assert syn.schema_["bill_length_mm"].kind.value == "numeric" and syn.schema_["body_mass_g"].max == weighed["body_mass_g"].max()
+
+
+def read_table_of(frame: pd.DataFrame, path) -> pd.DataFrame:
+    """``frame`` as read back from a plain CSV file."""
+    frame.to_csv(path, index=False)
+    return read_table(path)
 
 
 @pytest.mark.parametrize("suffix", ["parquet", "csv"])
