@@ -387,7 +387,9 @@ def _csv_plan(path: Path) -> _CsvPlan:
                       for p in range(chunk.shape[1])})
     columns = list(head.columns)
     null_words = {c: [""] + list(NULL_WORDS) if f.words_are_null else [""] for c, f in zip(columns, found)}
-    text = {c: str for c, f in zip(columns, found) if f.code or f.exact}
+    # With thousands dots, pandas reads "24.12.2021" as 24122021: in a file of decimal commas
+    # what is not a number (nor a boolean) is read as text.
+    text = {c: str for c, f in zip(columns, found) if f.code or f.exact or (comma and not f.number and not f.boolean)}
     options = dict(sep=sep, keep_default_na=False, na_values=null_words, dtype=text or None)
     if comma:
         options.update(decimal=",", thousands=".")

@@ -30,7 +30,7 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import save as safetensors_save
 
-from synthvae import DataError, ModelFileError, Schema, SchemaError, Synthesizer, load_schema, read_table, write_table
+from synthvae import DataError, ModelFileError, Schema, SchemaError, Synthesizer, infer_schema, load_schema, read_table, write_table
 from synthvae.io import read_csv_chunks
 from synthvae.cli import cli
 from synthvae.modelfile import load_model_file, save_model_file
@@ -792,6 +792,12 @@ def test_a_semicolon_csv_of_decimal_commas_reads_as_a_spreadsheet_wrote_it(tmp_p
     (tmp_path / "grouped.csv").write_text("amount;city\n1.234,5;Köln\n12,25;Paris\n-3,0;Wien\n7;NA\n")
     assert _values(_read_both_ways(tmp_path / "grouped.csv")) == {"amount": [1234.5, 12.25, -3.0, 7.0],
                                                                   "city": ["Köln", "Paris", "Wien", "NA"]}
+    # German dates stay dates (thousands dots read "24.12.2021" as 24122021), zip codes text.
+    (tmp_path / "de.csv").write_text("datum;betrag;plz;ok\n24.12.2021;1.234,5;01067;True\n01.02.2022;12,25;80331;False\n")
+    german = _read_both_ways(tmp_path / "de.csv")
+    assert _values(german) == {"datum": ["24.12.2021", "01.02.2022"], "betrag": [1234.5, 12.25], "plz": ["01067", "80331"],
+                               "ok": [True, False]}
+    assert infer_schema(german)["datum"].kind.value == "datetime"
     # ';' with decimal points stays so; "1.234" alone is a number with a point.
     (tmp_path / "points.csv").write_text("a;b\n1.5;x\n1.234;y\n")
     assert _values(_read_both_ways(tmp_path / "points.csv"))["a"] == [1.5, 1.234]
