@@ -535,3 +535,18 @@ def test_pair_correlations_do_not_depend_on_the_blas_threads():
         with threadpool_limits(limits=threads, user_api="blas"):
             results.append(_pairwise_pearson(x))
     assert all(np.array_equal(results[0], other, equal_nan=True) for other in results[1:])
+
+
+def test_the_synthetic_score_to_hold_against_the_ceiling_is_at_the_holdouts_size():
+    # A perfect generator (fresh real rows) scored above the ceiling, whose 200-row holdout
+    # scores lower by chance alone (a table with no correlations at all beat it on loans).
+    rows = pd.read_csv(DATASETS / "diamonds.csv").sample(1800, random_state=0).reset_index(drop=True)
+    train, holdout, fresh = rows.iloc[:800], rows.iloc[800:1000], rows.iloc[1000:].reset_index(drop=True)
+    report = evaluate(train, fresh, holdout=holdout, metrics=["quality"], seed=0).to_dict()
+    ceiling, same = report["ceiling"]["quality"]["score"], report["quality"]["at_holdout_size"]
+    assert same["rows"] == 200 and abs(same["score"] - ceiling) < 0.03
+    assert report["quality"]["score"] > ceiling + 0.01
+    assert any("quality.at_holdout_size" in note for note in report["notes"])
+    # As large as the holdout, the synthetic table needs no second score.
+    alike = evaluate(train, fresh.head(200), holdout=holdout, metrics=["quality"], seed=0).to_dict()
+    assert "at_holdout_size" not in alike["quality"]

@@ -23,7 +23,10 @@ class EvaluationReport:
       averages), ``binning``, ``columns`` (per column: ``column``, ``metric``, ``score``,
       ``null_rate``, ``coverage``, ``ceiling``) and ``pairs`` (per pair: ``columns``,
       ``metric``, ``score``, ``real`` and ``synthetic`` relationship (Pearson r or Cramer's V),
-      ``meets_sdmetrics_threshold``, ``ceiling``).
+      ``meets_sdmetrics_threshold``, ``ceiling``); with a holdout smaller than the synthetic
+      table, ``at_holdout_size`` (``rows``, ``score``, ``column_shapes``,
+      ``column_pair_trends``, ``missing_values`` of a seeded subsample of the synthetic rows as
+      large as the holdout: what to hold against the ceiling, which fewer rows lower).
     * ``ceiling`` (``None`` without a holdout): the same scores between the real training and
       held-out tables: ``quality``, ``detection``, ``utility.tstr`` (= TRTR) and ``privacy``.
     * ``utility``: ``tstr``, ``trtr``, ``target``, ``task``, ``metric``, ``test_set``.
@@ -87,6 +90,9 @@ class EvaluationReport:
                 ("  column pair trends", q["column_pair_trends"], cq.get("column_pair_trends"), "1"),
                 ("  missing values", q["missing_values"], cq.get("missing_values"), "1"),
             ]
+            same = q.get("at_holdout_size")
+            if same:
+                rows.append((f"quality at the holdout's size ({same['rows']:,} rows)", same["score"], cq.get("score"), "1"))
         u = d["utility"]
         if u.get("tstr") is not None or u.get("trtr") is not None:
             rows.append((f"utility TSTR ({u['metric']}, {u['target']})", u["tstr"], u["trtr"],
