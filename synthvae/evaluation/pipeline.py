@@ -19,6 +19,7 @@ from synthvae.evaluation.privacy import privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
     Shape,
+    as_written,
     column_infos,
     evaluation_schema,
     prepare,
@@ -295,7 +296,7 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
 
 
 def _full_train_hashes(real: pd.DataFrame, schema: Schema) -> np.ndarray:
-    full = conform(real, schema, "real data", allow_extra=True, check_bounds=False)
+    full = conform(as_written(real), schema, "real data", allow_extra=True, check_bounds=False)
     return row_hashes(full)
 
 
