@@ -147,6 +147,8 @@ class TabularVAE(nn.Module):
         self.register_buffer("oh_idx", torch.tensor(config.one_hot_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_seg", torch.tensor(config.one_hot_segment, dtype=torch.long), persistent=False)
         self.one_hot_spans = _one_hot_spans(config)
+        # Spans whose "other" slot also stands for categories never generated (see suppress).
+        self.suppressed: dict[int, tuple[int, int, float]] = {}
         # The autoregressive part of the categorical head: one-hot inputs into its hidden layer,
         # and the masks that keep each span's logits from reading its own or later spans.
         self.ar_in = None
@@ -287,6 +289,19 @@ class TabularVAE(nn.Module):
             return out.index_add(1, self.oh_idx, nn.functional.linear(act(pre), out_of, last.bias))
         return self._ancestral(h, out, x, known, generator, stop)
 
+    def suppress(self, spans: dict[int, tuple[int, int, float]]) -> None:
+        """Keep categories out of every draw (``min_category_rows``, see
+        :class:`synthvae.preprocessing.codecs.CategoricalCodec`): for one-hot span ``s`` (its
+        index in ``one_hot_spans``), ``(other, null, share)``: the entry of its "other" slot,
+        of its null slot (-1: none), and the share of the other slot's training rows that held
+        a suppressed category. Before each draw the span's probabilities become
+        ``other * (1 - share)`` for the other slot, the null slot's own, and for each kept
+        entry ``p * (1 + other * share / kept)`` (``kept``: their total): the suppressed
+        rows' mass goes to the kept categories as the row's own probabilities share it, so a
+        row keeps what the rest of it says (:func:`_without_suppressed`). Not saved with the
+        weights: the synthesizer sets it from its codecs."""
+        self.suppressed = dict(spans)
+
     def _ordered_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The autoregressive head's weights under their masks: the one-hot inputs into its
         hidden layer ``(width, n_one_hot)`` and its output layer ``(n_one_hot, width)``."""
@@ -344,6 +359,8 @@ class TabularVAE(nn.Module):
             column = self.one_hot_spans[span][0]
             entries = slice(start, start + width)
             block = logits[:, entries] + act(moving) @ out_of[entries].T
+            if span in self.suppressed:
+                _without_suppressed(block, *self.suppressed[span], dim=1)
             given = known[:, column] if known is not None else None
             if given is not None and bool(given.all()):  # known in every row: nothing to draw or pin
                 drawn = x[:, column : column + width].argmax(1)
@@ -541,6 +558,8 @@ class TabularVAE(nn.Module):
             cols = block[column : column + width]
             if ready:
                 cols.addmm_(out_of[start : start + width, :ready], active[:ready])
+            if span in self.suppressed:
+                _without_suppressed(cols, *self.suppressed[span], dim=0)
             drawn = _draw_span(cols, uniform[span])
             if span + 1 < spans and ready < k:
                 if width <= _GATHER_WIDTH:  # the drawn one-hot times the span's inputs
@@ -565,9 +584,11 @@ class TabularVAE(nn.Module):
         if cont.numel():
             noise = torch.randn((cont.numel(), out.shape[0]), generator=generator, device=out.device, dtype=out.dtype)
             sampled.index_add_(0, cont, noise.mul_(self.sigma[columns[self.cont_idx]].to(out.dtype).unsqueeze(1)))
-        for first, width in self.one_hot_spans:
+        for span, (first, width) in enumerate(self.one_hot_spans):
             if bool(columns[first]):
                 uniform = torch.rand(out.shape[0], generator=generator, device=out.device, dtype=torch.float64)
+                if span in self.suppressed and self.ar_in is None:  # an autoregressive head's come pinned
+                    _without_suppressed(sampled[first : first + width], *self.suppressed[span], dim=0)
                 _draw_span(sampled[first : first + width], uniform)
         return sampled.T
 
@@ -600,7 +621,26 @@ class TabularVAE(nn.Module):
         if self.cont_idx.numel():
             cols.index_add_(0, self.cont_idx, noise)
         for span, (first, width) in enumerate(self.one_hot_spans):
+            if span in self.suppressed and self.ar_in is None:  # an autoregressive head's come pinned
+                _without_suppressed(cols[first : first + width], *self.suppressed[span], dim=0)
             _draw_span(cols[first : first + width], uniform[span])
+
+
+def _without_suppressed(logits: torch.Tensor, other: int, null: int, share: float, dim: int) -> None:
+    """In place on one span's logits (entries along ``dim``): the other slot's share of
+    suppressed rows moved to the kept entries in proportion to their probabilities, the null
+    slot's left as it is (see :meth:`TabularVAE.suppress`)."""
+    probs = torch.softmax(logits.double(), dim)
+    held = probs.select(dim, other)
+    rest = 1.0 - held - (probs.select(dim, null) if null >= 0 else 0.0)
+    lift = torch.log1p(held * share / rest.clamp_min(1e-300)).to(logits.dtype)
+    logits.add_(lift.unsqueeze(dim))
+    if share < 1:
+        logits.select(dim, other).sub_(lift).add_(math.log1p(-share))
+    else:  # never drawn; finite, as a cell's likelihood multiplies it by 0
+        logits.select(dim, other).fill_(-_PINNED)
+    if null >= 0:
+        logits.select(dim, null).sub_(lift)
 
 
 def _draw_span(block: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:

@@ -255,7 +255,9 @@ def _hive_partitions(root: Path, files: list[Path]) -> dict[Path, dict]:
             return None
         return int(value) if whole[key] else value
 
-    whole = {key: all(v == "__HIVE_DEFAULT_PARTITION__" or (v.lstrip("-").isdigit() and len(v) < 19) for v in found)
+    # Whole numbers as their digits write them: "02139" (a zip code) stays text, as do "--5" and
+    # "²", which isdigit() took for digits.
+    whole = {key: all(v == "__HIVE_DEFAULT_PARTITION__" or (re.fullmatch(r"-?(0|[1-9][0-9]{0,17})", v) is not None) for v in found)
              for key, found in values.items()}
     return {file: {unquote(key): typed(key, unquote(value)) for key, value in pairs} for file, pairs in raw.items()}
 

@@ -577,6 +577,13 @@ def test_a_hive_partitioned_folder_keeps_the_columns_its_folder_names_give(tmp_p
         assert syn.schema_["year"].kind.value == "numeric" and (syn.schema_["year"].min, syn.schema_["year"].max) == (2007, 2009)
         rows = syn.sample(300, seed=0)
         assert set(rows["species"].astype(object)) == set(penguins["species"]) and rows["year"].between(2007, 2009).all()
+    # Digits with a leading zero stay text (zip 02139 became 2139), as do digits that are no
+    # number ("--5", "²" raised a bare ValueError).
+    for value, kept in (("02139", "02139"), ("--5", "--5"), ("%C2%B2", "²"), ("-12", -12)):
+        zipped = tmp_path / f"zip{len(kept) if isinstance(kept, str) else 'n'}" / f"zip={value}"
+        zipped.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pandas(penguins.head(3), preserve_index=False), zipped / "p.parquet")
+        assert TableSource(zipped.parent).partitions[zipped / "p.parquet"] == {"zip": kept}
     # A folder whose files sit under different keys is refused, naming both.
     other = tmp_path / "hive" / "extra=1"
     other.mkdir()
@@ -659,3 +666,16 @@ def test_a_process_whose_peers_never_come_says_what_it_waits_for(tmp_path):
     process.kill()
     _, said = process.communicate()
     assert f"process 0 of 2 has waited 1 s for the others at 127.0.0.1:{port}" in said
+
+
+def test_a_streamed_fit_judges_min_category_rows_by_the_whole_tables_counts(tmp_path):
+    # Fitted first on a 200-row sample, every one of 8 categories of ~370 rows looked rare and
+    # the fit was refused ("the most by 28").
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=3000), "c": rng.choice([f"k{i}" for i in range(8)], 3000)})
+    frame.loc[:29, "c"] = "rare"  # 30 rows: below 50 in the table
+    _write_dataset(frame, tmp_path / "ds", files=2, row_group=500)
+    syn = Synthesizer(seed=0, min_category_rows=50, **SMALL).fit(tmp_path / "ds", reservoir_rows=200)
+    codec = next(c for c in syn.preprocessor_.codecs_ if c.column.name == "c")
+    assert codec.suppressed_categories == ["rare"]
+    assert set(syn.sample(500, seed=0)["c"].astype(object)) == {f"k{i}" for i in range(8)}

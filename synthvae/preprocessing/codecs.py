@@ -26,11 +26,11 @@ Documented behaviours:
   (nearly) never occurring;
 - with ``min_rows`` k above 1, a categorical column's categories held by fewer than k training
   rows are *suppressed*: never generated (a value a few people hold can identify them). Their
-  rows are encoded into the "other" slot, so the model still learns the rest of those rows; a
-  sampled "other" stands for them in the share they have of the slot's rows, and such a row
-  takes the category the row's scores rank next among the codec's own slots (given the rest of
-  the row, as the model would have drawn it had the slot not been there). Their counts are not
-  kept, a condition asking for one alone is refused, and :meth:`TablePreprocessor.finalize`
+  rows are encoded into the "other" slot, so the model still learns the rest of those rows; when
+  sampling, the model moves the other slot's share of them to the kept categories in proportion
+  to the row's own probabilities (:meth:`CategoricalCodec.suppression`,
+  :meth:`synthvae.model.TabularVAE.suppress`), so a row takes a category the rest of it makes
+  likely, never null. Their counts are not kept, a condition asking for one alone is refused, and :meth:`TablePreprocessor.finalize`
   leaves them out of the sampled column's categories (a Parquet file's dictionary would list
   them);
 - ids are not learned: they take no span and are regenerated as ``first, first + 1, ...``
@@ -666,18 +666,16 @@ class CategoricalCodec(ColumnCodec):
             # Most frequent first; ties keep schema order (stable sort).
             order = allowed[np.argsort(-counts[allowed], kind="stable")]
             kept = np.sort(order[: self.max_categories - 1])
-        if absorbed and not allowed.size:
-            raise DataError(
-                f"column {self.column.name!r}: every category is held by fewer than min_category_rows={self.min_rows} "
-                f"training rows (the most by {counts.max() * self.count_scale:.0f}), so none could be generated; lower min_category_rows, "
-                "or leave the column out (or mark it id or personal) if its values identify people"
-            )
+        self._most_rows = float(counts.max() * self.count_scale) if counts.size else 0.0
         pooled = np.setdiff1d(allowed, kept)
         # A suppressed category's count is not kept (the model file would hold it).
         self.counts_ = counts.copy()
         self.counts_[suppressed] = 0
         self.suppressed_ = suppressed
-        self.absorbed_ = absorbed
+        # Their share of the "other" slot's rows, to two decimals (at least 0.01): what the draws
+        # need, and no count of a category (one suppressed category's count would be it).
+        pooled_rows = int(counts[pooled[counts[pooled] > 0]].sum())
+        self.absorbed_share_ = max(0.01, round(absorbed / (absorbed + pooled_rows), 2)) if absorbed else 0.0
         self.kept_ = kept
         self.pool_ = pooled[counts[pooled] > 0]
         self.pool_counts_ = counts[self.pool_]
@@ -685,7 +683,7 @@ class CategoricalCodec(ColumnCodec):
 
     def _build_maps(self) -> None:
         n_cats = len(self._categories)
-        self.has_other_ = self.pool_.size > 0 or self.absorbed_ > 0
+        self.has_other_ = self.pool_.size > 0 or self.absorbed_share_ > 0
         self.other_slot_ = len(self.kept_) if self.has_other_ else -1
         self.null_slot_ = len(self.kept_) + int(self.has_other_) if self.column.nullable else -1
         slot_of = np.full(n_cats, self.other_slot_, dtype=np.int64)
@@ -795,7 +793,7 @@ class CategoricalCodec(ColumnCodec):
 
     def _reverse_codes(self, block: np.ndarray, rng: np.random.Generator, parent_codes: np.ndarray | None = None) -> np.ndarray:
         slots = argmax_rows(block)
-        if self.absorbed_:
+        if self.absorbed_share_:
             slots = self._instead_of_suppressed(block, slots, rng)
         # Slot -> code in one gather: kept slots to their categories, "other" and null to -1.
         code_of_slot = np.full(block.shape[1], -1, dtype=np.int64)
@@ -808,27 +806,40 @@ class CategoricalCodec(ColumnCodec):
         return codes
 
     def _instead_of_suppressed(self, block: np.ndarray, slots: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Slots with the "other" slot's share of suppressed rows taken by the category slot each
-        row's scores rank next (Gumbel-perturbed logits: the best of the kept slots is a draw from
-        the model's probabilities of them, whichever slot came first); never null, as the rows
-        held a value. A row whose kept slots' scores are all equal (an exact one-hot) draws one
-        by training frequency."""
+        """Slots where the "other" slot, with no pooled category to draw, was drawn after all:
+        a kept slot by training frequency. The model's draws move the other slot's share of
+        suppressed rows to the kept slots, given the row (:meth:`TabularVAE.suppress`, set
+        from :meth:`suppression`), so with an empty pool it draws the slot never; this keeps
+        a decoded row valid whatever block it is given."""
         other = np.flatnonzero(slots == self.other_slot_)
-        if not other.size:
+        if not other.size or self.pool_.size:
             return slots
-        pooled = int(self.pool_counts_.sum())
-        redo = other[rng.random(other.size) * (pooled + self.absorbed_) >= pooled] if pooled else other
-        if not redo.size:
-            return slots
-        # The rows held a value: they take a kept category, never null.
-        scores = np.array(block[redo][:, : self.kept_.size], dtype=np.float64)
+        weights = self.counts_[self.kept_].astype(np.float64) + 1e-12
         slots = slots.copy()
-        slots[redo] = scores.argmax(axis=1)
-        flat = scores.max(axis=1) == scores.min(axis=1)
-        if flat.any():
-            weights = self.counts_[self.kept_].astype(np.float64) + 1e-12
-            slots[redo[flat]] = rng.choice(self.kept_.size, size=int(flat.sum()), p=weights / weights.sum())
+        slots[other] = rng.choice(self.kept_.size, size=other.size, p=weights / weights.sum())
         return slots
+
+    def check_generatable(self) -> None:
+        """Refuse a column every category of which is suppressed: none could be generated.
+        Checked once the slots are final (a streamed fit first fits them on its sample, then on
+        the whole table's counts).
+
+        Raises:
+            DataError: Naming the column, the threshold and the most rows a category has."""
+        if self.absorbed_share_ and not self.kept_.size and not self.pool_.size:
+            raise DataError(
+                f"column {self.column.name!r}: every category is held by fewer than min_category_rows={self.min_rows} "
+                f"training rows (the most by {self._most_rows:.0f}), so none could be generated; lower min_category_rows, "
+                "or leave the column out (or mark it id or personal) if its values identify people"
+            )
+
+    def suppression(self) -> tuple[int, int, float] | None:
+        """For the model's draws (:meth:`TabularVAE.suppress`): the span's "other" slot, null
+        slot (-1: none) and the share of the other slot's training rows that held a suppressed
+        category; ``None`` when none did."""
+        if not self.absorbed_share_:
+            return None
+        return self.other_slot_, self.null_slot_, self.absorbed_share_
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         return self._from_codes(self._reverse_codes(block, rng))
@@ -886,7 +897,7 @@ class CategoricalCodec(ColumnCodec):
             "pool_counts": self.pool_counts_.tolist(),
             "max_categories": self.max_categories,
             **({"min_rows": self.min_rows, "count_scale": self.count_scale, "suppressed": self.suppressed_.tolist(),
-                "absorbed": self.absorbed_} if self.min_rows > 1 else {}),
+                "absorbed_share": self.absorbed_share_} if self.min_rows > 1 else {}),
             **({"parent": self.parent_, "parent_levels": self.parent_levels_, "link": self.link_.ravel().tolist()}
                if self.parent_ is not None else {}),
         }
@@ -896,7 +907,7 @@ class CategoricalCodec(ColumnCodec):
         self.min_rows = int(state.get("min_rows", 1))
         self.count_scale = float(state.get("count_scale", 1.0))
         self.suppressed_ = np.asarray(state.get("suppressed", []), dtype=np.int64)
-        self.absorbed_ = int(state.get("absorbed", 0))
+        self.absorbed_share_ = float(state.get("absorbed_share", 0.0))
         # Files written before conditional sampling carry no counts: allowed values are then
         # drawn uniformly.
         self.counts_ = np.asarray(state.get("counts", np.ones(len(self._categories))), dtype=np.int64)

@@ -204,6 +204,9 @@ class TablePreprocessor:
         self.layout_ = self._build_layout()
         if before_encoding is not None:
             before_encoding(self.layout_)
+        for codec in self.codecs_:  # the slots are final (before_encoding may refit them)
+            if isinstance(codec, CategoricalCodec):
+                codec.check_generatable()
         return self.transform_conformed(data)
 
     def _new_codec(self, column) -> ColumnCodec:

@@ -13,8 +13,9 @@ adjacencies say different things:
 * add/remove one row (the accountant's, and the default budget): covers everything but the row
   count, which is released exactly;
 * replace one row (the row count public, as a release that states it needs): two add/remove
-  steps, ``(2 e, (1 + exp(e)) d)`` by group privacy; ``PrivacySpec(adjacency="replace")``
-  calibrates the noise to meet the budget that way. The record gives both.
+  steps, ``(2 e', delta)`` by group privacy at the ``delta'`` with ``(1 + exp(e')) delta' =
+  delta`` (an upper bound); ``PrivacySpec(adjacency="replace")`` calibrates the noise to meet
+  the budget that way. The record gives both, at the delta asked.
 
 The schema (column names, kinds, bounds, categories) is treated as public: a schema read from
 the table itself leaks what it holds, which :func:`synthvae.privacy.statistics.leak_warnings`
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import ParameterError
-from synthvae.privacy.accounting import NoisePlan, add_remove_target, fixed_noise, plan_noise, replace_one
+from synthvae.privacy.accounting import NoisePlan, add_remove_target, fixed_noise, plan_noise, replace_one_at, spent_epsilon
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.privacy.statistics import check_public_bounds, leak_warnings, proxy_table, release
 from synthvae.schema import Schema
@@ -53,6 +54,7 @@ class PrivatePlan:
         proxy: The table the codecs are fitted from (post-processing of the noisy histograms).
         warnings: What in the schema looks read from the table (see ``leak_warnings``).
         bins: Bins of a real-valued column's histogram.
+        delta: The delta asked for (the guarantee's under either adjacency).
     """
 
     spec: PrivacySpec
@@ -61,13 +63,15 @@ class PrivatePlan:
     proxy: pd.DataFrame
     warnings: tuple[str, ...]
     bins: int
+    delta: float
 
     def record(self) -> dict:
         """The JSON-ready account stored in the model file and shown in reports: ``epsilon``
         and ``delta`` under the spec's adjacency, and the guarantee under each."""
-        add_remove = {"epsilon": self.noise.epsilon, "delta": self.noise.delta}
-        epsilon, delta = replace_one(self.noise.epsilon, self.noise.delta)
-        replace = {"epsilon": epsilon, "delta": delta}
+        mechanisms = self.noise.mechanisms()
+        spent = self.noise.epsilon if self.noise.delta == self.delta else spent_epsilon(mechanisms, self.delta)
+        add_remove = {"epsilon": spent, "delta": self.delta}
+        replace = {"epsilon": replace_one_at(mechanisms, self.delta), "delta": self.delta}
         headline = replace if self.spec.adjacency == "replace" else add_remove
         return {
             "epsilon": headline["epsilon"],
@@ -144,7 +148,7 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
     else:
         noise = fixed_noise(spec.noise_multiplier, 10.0 * spec.noise_multiplier, delta, sample_rate, steps)
     released = release(data, schema, noise.statistics_noise, np.random.default_rng(secrets.randbits(128)))
-    return PrivatePlan(spec, noise, batch, proxy_table(released, schema), warnings, released.real_bins)
+    return PrivatePlan(spec, noise, batch, proxy_table(released, schema), warnings, released.real_bins, delta)
 
 
 __all__ = ["PrivatePlan", "prepare_private_fit"]
