@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,7 +35,8 @@ def _library_errors(func):
         try:
             return func(*args, **kwargs)
         except SynthVAEError as exc:
-            raise click.ClickException(str(exc)) from None
+            # One line, as documented: torch's size-mismatch text ran to 13.
+            raise click.ClickException(re.sub(r"\s*\n\s*", " ", str(exc))) from None
 
     return wrapper
 

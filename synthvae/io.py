@@ -40,6 +40,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -999,6 +1000,9 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         if path.exists():
+            if _exchange(tmp, path):  # one step: no moment without the folder
+                shutil.rmtree(tmp, ignore_errors=True)
+                return
             old = folder / f"{_temp_prefix(path)}{os.getpid()}.old.tmp"
             os.replace(path, old)
             os.replace(tmp, path)
@@ -1011,6 +1015,24 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux's ``renameat2`` with ``RENAME_EXCHANGE``); ``False``
+    where that is not available (another system, an old C library, a file system without it),
+    and the caller moves them one after the other."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 # Bytes a temporary name adds to its target's name: "." before it, and ".PID.XXXXXXXX.tmp" after
@@ -1087,6 +1109,13 @@ def _remove_stale_temps(path: Path, folders: bool = False) -> None:
     for tmp, pid in found:
         if not _process_gone(pid) or (not folders and _is_locked(tmp)):
             continue
+        if folders and tmp.endswith(".old.tmp") and not os.path.lexists(path):
+            # Killed between moving the previous output aside and moving the new one in: the
+            # previous output goes back under its name (it was deleted).
+            with contextlib.suppress(OSError):
+                os.rename(tmp, path)
+                logger.info("restored %s from %s, moved aside by process %d which ended before replacing it", path, tmp, pid)
+                continue
         with contextlib.suppress(OSError):
             if folders:
                 shutil.rmtree(tmp)

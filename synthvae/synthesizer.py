@@ -1955,12 +1955,19 @@ class Synthesizer:
             schema = Schema.from_dict(payload["schema"], source=f"model file {str(path)!r}")
             syn = cls(schema=schema, **{k: v for k, v in params.items() if k != "schema"})
             config = VAEConfig.from_dict(payload["vae_config"])
+            # Sizes from the file's settings are checked against its weights before anything is
+            # built: hidden_dims [25000, 25000] in a 600 KB file made load allocate 5.3 GB first.
+            _check_sizes("vae_config", _vae_parameters(config), sum(t.numel() for k, t in tensors.items()
+                                                                   if not k.startswith(("prior.", "conditional."))), path)
             model = TabularVAE(config)  # weights replaced below
             prior_tensors = {k: tensors.pop(k) for k in list(tensors) if k.startswith("prior.")}
             conditional_tensors = {k[len("conditional.") :]: tensors.pop(k) for k in list(tensors) if k.startswith("conditional.")}
             syn.conditional_ = None
             if "conditional_config" in payload:
-                conditional = ConditionalPrior(ConditionalPriorConfig.from_dict(payload["conditional_config"]))
+                conditional_config = ConditionalPriorConfig.from_dict(payload["conditional_config"])
+                _check_sizes("conditional_config", _conditional_parameters(conditional_config),
+                             sum(t.numel() for t in conditional_tensors.values()), path)
+                conditional = ConditionalPrior(conditional_config)
                 conditional.load_state_dict(conditional_tensors, strict=True)
                 syn.conditional_ = conditional.to(resolved).eval()
             model.load_state_dict(tensors, strict=True)
@@ -1977,7 +1984,7 @@ class Synthesizer:
             syn.device_ = resolved
             syn._sample_rng = np.random.default_rng(int(_fit_seeds(syn.seed)[2]))
             syn.fit_params_ = syn._file_params()
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, SchemaError) as exc:
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, ArithmeticError, SchemaError) as exc:
             if isinstance(exc, (ModelFileError, torch.OutOfMemoryError)):
                 raise  # a full GPU is not a corrupt file
             raise ModelFileError(f"model file {str(path)!r} is corrupt: {type(exc).__name__}: {exc}") from None
@@ -2089,6 +2096,36 @@ def check_augment_arguments(columns, target, balance, rows, ratio, guidance, mar
 # The constructor's parameters by name, in order (get_params, set_params, repr).
 _PARAMETERS = {name: parameter for name, parameter in inspect.signature(Synthesizer.__init__).parameters.items()
                if name != "self"}
+
+
+def _chain(widths: list[int]) -> int:
+    """Weights and biases of linear layers between consecutive ``widths``."""
+    return sum(a * b + b for a, b in zip(widths, widths[1:]))
+
+
+def _vae_parameters(config: VAEConfig) -> int:
+    """The numbers :class:`TabularVAE` allocates for ``config`` (its layers, as it builds them)."""
+    hidden = list(config.hidden_dims) or [0]
+    count = (_chain([config.data_dim, *hidden]) + 2 * _chain([hidden[-1], config.latent_dim])
+             + _chain([config.latent_dim, *reversed(hidden)]) + _chain([hidden[0], config.data_dim]))
+    head, one_hot = int(config.categorical_head or 0), len(config.one_hot_index)
+    if head:
+        count += _chain([hidden[0], head, one_hot]) + (head * one_hot if config.autoregressive else 0)
+    return count
+
+
+def _conditional_parameters(config: ConditionalPriorConfig) -> int:
+    """The numbers :class:`ConditionalPrior` allocates for ``config``."""
+    dims = [config.data_dim + config.n_columns, *config.hidden_dims]
+    width = config.components * (1 + 2 * config.out_dim + config.factor_size)
+    return _chain(dims) + _chain([dims[-1], width]) + config.latent_dim * config.latent_dim
+
+
+def _check_sizes(name: str, implied: int, stored: int, path) -> None:
+    """Refuse settings that would build a network far larger than the weights the file holds."""
+    if implied > 2 * stored + 100_000:
+        raise ModelFileError(f"model file {str(path)!r} is corrupt: its {name} makes a network of {implied:,} numbers, but the "
+                             f"file holds {stored:,}")
 
 
 def _suppress(model: TabularVAE, preprocessor: TablePreprocessor) -> None:

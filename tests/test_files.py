@@ -1008,3 +1008,24 @@ def test_compressed_csv_output_names_the_file_and_holds_no_clock_time(tmp_path):
         [member] = archive.infolist()
         assert member.filename == "rows.csv" and member.date_time == (1980, 1, 1, 0, 0, 0)
     pd.testing.assert_frame_equal(read_table(tmp_path / "rows.csv.zip"), frame, check_dtype=False)
+
+
+def test_a_replaced_folder_is_swapped_in_one_step_or_restored_after_a_kill(tmp_path):
+    import subprocess
+    import sys as system
+
+    from synthvae.io import _exchange, _remove_stale_temps
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "one").touch()
+    if system.platform.startswith("linux"):
+        assert _exchange(tmp_path / "a", tmp_path / "b") and os.listdir(tmp_path / "b") == ["one"]
+    # Killed between moving the previous output aside and moving the new one in (where no
+    # exchange is possible): the next write deleted the previous output; it is put back.
+    dead = subprocess.run([system.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    aside = tmp_path / f".ds.{int(dead.stdout)}.old.tmp"
+    aside.mkdir()
+    (aside / "part-00000.parquet").write_bytes(b"previous")
+    _remove_stale_temps(tmp_path / "ds", folders=True)
+    assert (tmp_path / "ds" / "part-00000.parquet").read_bytes() == b"previous" and not aside.exists()

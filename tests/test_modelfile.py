@@ -119,3 +119,33 @@ def test_loaded_model_samples_the_fitted_rows_bit_for_bit(tmp_path):
     syn.save(path)
     loaded = Synthesizer.load(path)
     pd.testing.assert_frame_equal(syn.sample(500, seed=3), loaded.sample(500, seed=3), check_exact=True)
+
+
+@pytest.mark.parametrize("edit, words", [
+    # 600 KB asking for 25,000-wide layers: load allocated 5.3 GB before it refused the file.
+    (lambda p: p["vae_config"].update(hidden_dims=[25000, 25000]), "vae_config makes a network of"),
+    (lambda p: p["preprocessor"].update(max_categories=float("inf")), "OverflowError"),
+    (lambda p: p.update(extra=int("9" * 5000)), "has an unreadable payload: ValueError"),
+])
+def test_a_crafted_payload_is_a_model_file_error_at_once(model_bytes, tmp_path, edit, words):
+    import json
+    import sys
+
+    from safetensors import safe_open
+
+    source = tmp_path / "ok.synthvae"
+    source.write_bytes(model_bytes)
+    with safe_open(str(source), framework="pt") as handle:
+        metadata, tensors = handle.metadata(), {name: handle.get_tensor(name) for name in handle.keys()}
+    metadata = {k: v for k, v in metadata.items() if k != "checksum"}
+    payload = json.loads(metadata["payload"])
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        edit(payload)
+        metadata["payload"] = json.dumps(payload)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    save_file(tensors, str(tmp_path / "crafted.synthvae"), metadata=metadata)
+    with pytest.raises(ModelFileError, match=words):
+        Synthesizer.load(tmp_path / "crafted.synthvae")
