@@ -176,6 +176,10 @@ def evaluate(
                                            notes)
     if Metric.DETECTION in chosen:
         data["detection"] = detection(infos, real_t, synth_t, rng=rngs[4], seed=seed)
+        if data["detection"].get("below_chance"):
+            notes.append(f"detection AUC {data['detection']['auc']:.3f} is below 0.5 in every fold: held-out synthetic "
+                         f"rows look like the real rows the classifier learned, as near copies of real rows do; the "
+                         f"score of 1 does not mean the rows are new: see the privacy metrics")
         if hold_t is not None:
             ceiling["detection"] = detection(infos, real_t, hold_t, rng=rngs[5], seed=seed)
     if Metric.PRIVACY in chosen:

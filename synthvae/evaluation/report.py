@@ -30,7 +30,9 @@ class EvaluationReport:
     * ``ceiling`` (``None`` without a holdout): the same scores between the real training and
       held-out tables: ``quality``, ``detection``, ``utility.tstr`` (= TRTR) and ``privacy``.
     * ``utility``: ``tstr``, ``trtr``, ``target``, ``task``, ``metric``, ``test_set``.
-    * ``detection``: ``auc`` (0.5 is ideal), ``score``, ``fold_aucs``, ``rows_per_side``.
+    * ``detection``: ``auc`` (0.5 is ideal), ``score``, ``fold_aucs``, ``rows_per_side``;
+      ``below_chance`` when every fold's AUC is below 0.45 (near copies of real rows do that:
+      the score of 1 then says nothing, and a note says so).
     * ``privacy``: ``dcr_closer_to_train_share`` (0.5 is ideal), ``exact_copy_rate``,
       ``holdout_exact_copy_rate``, ``dcr_synthetic_to_train``, ``dcr_holdout_to_train``.
     * ``settings``, ``tables`` (rows given and used), ``columns``, ``notes`` (subsampling and
