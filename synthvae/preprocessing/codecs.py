@@ -675,7 +675,9 @@ class CategoricalCodec(ColumnCodec):
         # Their share of the "other" slot's rows, to two decimals (at least 0.01): what the draws
         # need, and no count of a category (one suppressed category's count would be it).
         pooled_rows = int(counts[pooled[counts[pooled] > 0]].sum())
-        self.absorbed_share_ = max(0.01, round(absorbed / (absorbed + pooled_rows), 2)) if absorbed else 0.0
+        # (At most 0.99 beside a pool, whose categories 1.0 would never draw.)
+        share = round(absorbed / (absorbed + pooled_rows), 2) if absorbed else 0.0
+        self.absorbed_share_ = min(max(0.01, share), 0.99 if pooled_rows else 1.0) if absorbed else 0.0
         self.kept_ = kept
         self.pool_ = pooled[counts[pooled] > 0]
         self.pool_counts_ = counts[self.pool_]
