@@ -1092,22 +1092,11 @@ def _remove_stale_temps(path: Path, folders: bool = False) -> None:
     process number reused, a lock held from another machine) is left alone. Only POSIX
     systems: elsewhere nothing is removed.
     """
-    if os.name != "posix":
-        return
     # Folders may be ".NAME.PID.old.tmp": the previous output, moved aside while replaced.
     tail = r"\.[a-z0-9_.]+\.tmp" if folders else r"\.[a-z0-9_]+\.tmp"
     pattern = re.compile(re.escape(_temp_prefix(path)) + r"(\d{1,9})" + tail)
-    try:
-        with os.scandir(path.parent) as entries:
-            found = [
-                (e.path, int(m.group(1)))
-                for e in entries
-                if (m := pattern.fullmatch(e.name)) and e.is_dir(follow_symlinks=False) == folders
-            ]
-    except OSError:
-        return
-    for tmp, pid in found:
-        if not _process_gone(pid) or (not folders and _is_locked(tmp)):
+    for tmp, pid in _left_by_the_dead(path.parent, pattern, folders):
+        if not folders and _is_locked(tmp):
             continue
         if folders and tmp.endswith(".old.tmp") and not os.path.lexists(path):
             # Killed between moving the previous output aside and moving the new one in: the
@@ -1128,19 +1117,25 @@ def remove_stale_fit_folders(folder: str | os.PathLike | None = None) -> None:
     """Remove the working folders (``synthvae-fit-PID-*``, a streamed CSV's Parquet copy) that
     fits killed before they could clean up left in ``folder`` (the temporary folder), when
     their process is gone. POSIX only, as :func:`_remove_stale_temps`."""
-    if os.name != "posix":
-        return
-    folder = Path(folder or tempfile.gettempdir())
     pattern = re.compile(r"synthvae-fit-(\d{1,9})-[A-Za-z0-9_]+")
+    for path, pid in _left_by_the_dead(Path(folder or tempfile.gettempdir()), pattern, folders=True):
+        shutil.rmtree(path, ignore_errors=True)
+        logger.info("removed %s, left by fit process %d, which ended before cleaning up", path, pid)
+
+
+def _left_by_the_dead(folder: Path, pattern: re.Pattern, folders: bool) -> list[tuple[str, int]]:
+    """The entries of ``folder`` (folders, or else files) whose names ``pattern`` matches, its
+    first group a process number, and whose process no longer exists: ``(path, process)``.
+    Nothing on systems other than POSIX, or when the folder cannot be read."""
+    if os.name != "posix":
+        return []
     try:
         with os.scandir(folder) as entries:
-            found = [(e.path, int(m.group(1))) for e in entries if (m := pattern.fullmatch(e.name)) and e.is_dir(follow_symlinks=False)]
+            found = [(e.path, int(m.group(1))) for e in entries
+                     if (m := pattern.fullmatch(e.name)) and e.is_dir(follow_symlinks=False) == folders]
     except OSError:
-        return
-    for path, pid in found:
-        if _process_gone(pid):
-            shutil.rmtree(path, ignore_errors=True)
-            logger.info("removed %s, left by fit process %d, which ended before cleaning up", path, pid)
+        return []
+    return [(path, pid) for path, pid in found if _process_gone(pid)]
 
 
 def _process_gone(pid: int) -> bool:
