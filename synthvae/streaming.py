@@ -604,13 +604,20 @@ def _numbers_in_text(column, stats: ColumnStats, source: TableSource) -> tuple[C
             others.extend(v for v in pd.unique(present[missed].astype(str)) if v not in others)
         facts.add(numbers[~missed].astype("float64"))
 
-    if stats.counts is not None:
-        take(pd.Series(list(stats.counts), dtype=object))
-    else:
-        for unit in source.units:
-            for _, frame in source.read(unit, columns=[column.name]):
-                take(frame.iloc[:, 0].astype(object))
+    for values in _values_of(column, stats, source):
+        take(values.astype(object))
     return facts, others
+
+
+def _values_of(column, stats: ColumnStats, source: TableSource) -> Iterator[pd.Series]:
+    """A column's values over the whole table: the distinct values the scan counted, or (past
+    ``_MAX_TRACKED`` of them) its chunks, from one more read of that column alone."""
+    if stats.counts is not None:
+        yield pd.Series(list(stats.counts), dtype=object)
+        return
+    for unit in source.units:
+        for _, frame in source.read(unit, columns=[column.name]):
+            yield frame.iloc[:, 0]
 
 
 def _placeholders_column(column, stats: ColumnStats, others: list, label: str, sample_rows: int) -> Column:
@@ -661,12 +668,8 @@ def _datetime_facts(column, stats: ColumnStats, source: TableSource) -> ColumnSt
         frame = pd.DataFrame({column.name: values.reset_index(drop=True)})
         return conform(frame, alone, repr(source.label), check_bounds=False, check_nulls=False)[column.name]
 
-    if stats.counts is not None:
-        facts.add_datetimes(parse(pd.Series(list(stats.counts), dtype=object)))
-        return facts
-    for unit in source.units:
-        for _, frame in source.read(unit, columns=[column.name]):
-            facts.add_datetimes(parse(frame.iloc[:, 0]))
+    for values in _values_of(column, stats, source):
+        facts.add_datetimes(parse(values))
     return facts
 
 
