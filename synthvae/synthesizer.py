@@ -341,10 +341,13 @@ class Synthesizer:
         min_category_rows: A categorical column's categories held by fewer training rows than
             this are never generated: a value that one or a few people hold (a job title, a
             rare country) can identify them. Their rows still train the model (as one "other"
-            slot); where the model draws them, a row takes the category its scores rank next.
-            Sampled columns leave them out of their categories; a condition asking only for
-            them is refused. ``1`` (default) keeps every category. Applied to a private fit's
-            noisy counts (post-processing). The schema in the model file still names them.
+            slot); before each draw the model moves their share of that slot to the kept
+            categories in proportion to the row's own probabilities, so a row takes a category
+            the rest of it makes likely (never null). Sampled columns leave them out of their
+            categories; a condition asking only for them is refused; ``augment`` adds no rows of
+            such a class. ``1`` (default) keeps every category. Applied to a private fit's
+            noisy counts, scaled to rows (post-processing). The schema in the model file still
+            names them.
         numeric_encoding: ``"quantile"`` (default: Gaussian quantile transform) or ``"mode"``
             (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE).
         datetime_encoding: ``"calendar"``: each datetime column that no rule of the schema
