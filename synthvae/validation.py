@@ -72,9 +72,10 @@ def conform(
         raise DataError(f"{source}: duplicate column names {preview(dup)}; rename them")
     missing = [c for c in schema.names if c not in frame.columns]
     if missing:
+        unknown = [c for c in names if c not in set(schema.names)]
         raise DataError(
             f"{source}: columns {preview(missing)} are in the schema but not in the data "
-            f"(the data has {preview(names)})"
+            f"(the data has {preview(names)}){_renamed(missing, unknown)}"
         )
     extra = [c for c in frame.columns if c not in set(schema.names)]
     if extra and not allow_extra:
@@ -217,6 +218,22 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
         )
     dtype = pd.CategoricalDtype(categories, ordered=column.ordered)
     return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), name=column.name)
+
+
+def _renamed(missing: list[str], unknown: list[str]) -> str:
+    """A hint naming the data's columns that look like missing ones renamed ('Sex' for 'sex',
+    'bill length' for 'bill_length'): a preview of the data's names hid them."""
+    import difflib
+
+    def plain(name: str) -> str:
+        return "".join(ch for ch in name.lower() if ch.isalnum())
+
+    pairs = []
+    for name in missing:
+        alike = [c for c in unknown if plain(c) == plain(name)] or difflib.get_close_matches(name, unknown, n=1, cutoff=0.8)
+        if alike:
+            pairs.append(f"{alike[0]!r} for {name!r}")
+    return f"; renamed? the data has {', '.join(pairs[:5])}" if pairs else ""
 
 
 def category_text(value) -> str:

@@ -124,8 +124,12 @@ def test_fit_from_files_and_schema_path(tmp_path, penguins):
 def test_bad_input_gives_clear_errors(penguins, tmp_path):
     schema = infer_schema(penguins)
     small = dict(epochs=1, hidden_dims=(8,), latent_dim=2)
-    with pytest.raises(DataError, match=r"columns \['species'\] are in the schema but not in the data"):
+    with pytest.raises(DataError, match=r"columns \['species'\] are in the schema but not in the data") as caught:
         Synthesizer(schema=schema, **small).fit(penguins.drop(columns="species"))
+    assert "renamed?" not in str(caught.value)
+    # A renamed column hid behind the preview of the data's names ("... (3 more)").
+    with pytest.raises(DataError, match=r"renamed\? the data has 'bill length mm' for 'bill_length_mm', 'Sex' for 'sex'"):
+        Synthesizer(schema=schema, **small).fit(penguins.rename(columns={"sex": "Sex", "bill_length_mm": "bill length mm"}))
     wrong = penguins.assign(body_mass_g=penguins["body_mass_g"].astype(object).where(penguins.index != 3, "heavy"))
     with pytest.raises(DataError, match=r"column 'body_mass_g': expected numbers, found \['heavy'\]"):
         Synthesizer(schema=schema, **small).fit(wrong)
