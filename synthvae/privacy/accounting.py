@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthvae.privacy.opacus_names import RDPAccountant, compute_rdp, get_privacy_spent
+from synthvae.privacy.opacus_names import compute_rdp, get_privacy_spent
 
 from synthvae.errors import ParameterError
 
@@ -51,14 +51,25 @@ class Mechanism:
 
 def spent_epsilon(mechanisms: list[Mechanism], delta: float) -> float:
     """Epsilon of the composition of ``mechanisms`` at ``delta`` (Renyi-DP accountant)."""
-    accountant = RDPAccountant()
-    accountant.history = [(m.noise_multiplier, m.sample_rate, m.steps) for m in mechanisms if m.steps > 0]
-    if not accountant.history:
-        return 0.0
+    rdp = _renyi_curve(mechanisms)
+    return 0.0 if rdp is None else _epsilon_at(rdp, delta)
+
+
+def _renyi_curve(mechanisms: list[Mechanism]) -> np.ndarray | None:
+    """The composition's Renyi divergence at each order of ``_ALPHAS`` (``None``: nothing ran),
+    summed over the mechanisms as Opacus' ``RDPAccountant`` sums them."""
+    history = [(m.noise_multiplier, m.sample_rate, m.steps) for m in mechanisms if m.steps > 0]
+    if not history:
+        return None
+    return sum(np.asarray(compute_rdp(q=q, noise_multiplier=sigma, steps=steps, orders=_ALPHAS)) for sigma, q, steps in history)
+
+
+def _epsilon_at(rdp: np.ndarray, delta: float) -> float:
+    """Epsilon at ``delta`` of a Renyi curve over ``_ALPHAS``."""
     with warnings.catch_warnings():
         # "Optimal order is the largest alpha": only for budgets far below any useful one.
         warnings.filterwarnings("ignore", message="Optimal order", category=UserWarning)
-        return float(accountant.get_epsilon(delta, alphas=_ALPHAS))
+        return float(get_privacy_spent(orders=_ALPHAS, rdp=rdp, delta=delta)[0])
 
 
 def _smallest_sigma(target: float, delta: float, build, unreachable: str) -> float:
@@ -87,15 +98,12 @@ def replace_one_at(mechanisms: list[Mechanism], delta: float) -> float:
     the recorded delta is the one asked (at ``delta`` directly it reached 0.2-32 at epsilons
     of 10-15, and 6e24 for a fixed small noise). Bisection on ``log delta'``; the Renyi curve
     is computed once."""
-    history = [(m.noise_multiplier, m.sample_rate, m.steps) for m in mechanisms if m.steps > 0]
-    if not history:
+    rdp = _renyi_curve(mechanisms)
+    if rdp is None:
         return 0.0
-    rdp = sum(np.asarray(compute_rdp(q=q, noise_multiplier=sigma, steps=steps, orders=_ALPHAS)) for sigma, q, steps in history)
 
     def epsilon(at: float) -> float:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Optimal order", category=UserWarning)
-            return float(get_privacy_spent(orders=_ALPHAS, rdp=rdp, delta=at)[0])
+        return _epsilon_at(rdp, at)
 
     low, high = math.log(delta) - 60.0, math.log(delta)  # (1 + e^e) d' - delta: < 0 at low, > 0 at high
     for _ in range(80):

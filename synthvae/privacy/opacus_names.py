@@ -13,7 +13,6 @@ import logging
 
 _handlers, _level = list(logging.root.handlers), logging.root.level
 try:
-    from opacus.accountants import RDPAccountant
     from opacus.accountants.analysis.rdp import compute_rdp, get_privacy_spent
     from opacus.optimizers import DPOptimizer
     from opacus.validators import ModuleValidator
@@ -21,4 +20,4 @@ finally:
     logging.root.handlers[:] = _handlers
     logging.root.setLevel(_level)
 
-__all__ = ["DPOptimizer", "ModuleValidator", "RDPAccountant", "compute_rdp", "get_privacy_spent"]
+__all__ = ["DPOptimizer", "ModuleValidator", "compute_rdp", "get_privacy_spent"]
