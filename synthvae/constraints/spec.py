@@ -438,11 +438,10 @@ class Regex(Constraint):
             compiled = re.compile(self.pattern)
         except re.error as exc:
             raise SchemaError(f"{where}: the pattern is not a regular expression: {exc}") from None
-        nested = _nested_repeat(self.pattern)
-        if nested:
+        if _nested_repeat(self.pattern):
             # Python's matcher backtracks: (a+)+ took 76 s on one category of 31 characters when
             # a model file was loaded, twice as long for each character more.
-            raise SchemaError(f"{where}: the pattern repeats a part that itself repeats without bound ({nested!r}), which "
+            raise SchemaError(f"{where}: the pattern repeats a part that itself repeats without bound, which "
                               f"can take exponential time on some text; write it without the nested repetition "
                               f"(for example (a+)+ as a+, (\\w+\\s?)+ as [\\w\\s]+)")
         if column.kind.value == "categorical":
@@ -466,44 +465,31 @@ class Regex(Constraint):
         return ~ok
 
 
-# ------------------------------------------------------------------ JSON
-def _nested_repeat(pattern: str) -> str | None:
-    """The first part of ``pattern`` that is repeated and holds an unbounded repetition (the
-    shape of catastrophic backtracking: ``(a+)+``, ``(\\w+\\s?)*``), as text; ``None`` when
-    there is none. Bounded inner counts (``(\\d{3}-)+``) are fine."""
-    _parser = _regex_parser()
+def _nested_repeat(pattern: str) -> bool:
+    """Whether ``pattern`` repeats a part that holds an unbounded repetition (the shape of
+    catastrophic backtracking: ``(a+)+``, ``(\\w+\\s?)*``). Bounded inner counts
+    (``(\\d{3}-)+``), atomic groups and possessive repeats are fine."""
+    parser = _regex_parser()
+    repeats = (parser.MAX_REPEAT, parser.MIN_REPEAT)
 
     def unbounded_inside(items) -> bool:
         for op, arg in items:
-            if op is getattr(_parser, "ATOMIC_GROUP", None):
+            if op is getattr(parser, "ATOMIC_GROUP", None):
                 continue  # never backtracked into, nor a possessive repeat below
-            if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and arg[1] == _parser.MAXREPEAT:
-                return True
-            if any(unbounded_inside(sub) for sub in _children(op, arg)):
+            if (op in repeats and arg[1] == parser.MAXREPEAT) or any(unbounded_inside(sub) for sub in _children(parser, op, arg)):
                 return True
         return False
 
     def search(items) -> bool:
         for op, arg in items:
-            if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and arg[1] > 1 and unbounded_inside(arg[2]):
-                return True
-            if any(search(sub) for sub in _children(op, arg)):
+            if (op in repeats and arg[1] > 1 and unbounded_inside(arg[2])) or any(search(sub) for sub in _children(parser, op, arg)):
                 return True
         return False
 
     try:
-        parsed = _parser.parse(pattern)
+        return search(parser.parse(pattern))
     except re.error:
-        return None
-    for op, arg in parsed:
-        if search([(op, arg)]):
-            return pattern
-    return None
-
-
-def _repeats(parser) -> tuple:
-    """The parser's repetition operators (possessive ones from Python 3.11)."""
-    return tuple(op for op in (parser.MAX_REPEAT, parser.MIN_REPEAT, getattr(parser, "POSSESSIVE_REPEAT", None)) if op is not None)
+        return False
 
 
 def _regex_parser():
@@ -515,23 +501,22 @@ def _regex_parser():
     return _parser
 
 
-def _children(op, arg) -> list:
+def _children(parser, op, arg) -> list:
     """The sub-patterns of one parsed regular-expression item."""
-    _parser = _regex_parser()
-
-    if op in _repeats(_parser):
+    if op in (parser.MAX_REPEAT, parser.MIN_REPEAT, getattr(parser, "POSSESSIVE_REPEAT", None)):
         return [arg[2]]
-    if op is _parser.SUBPATTERN:
+    if op is parser.SUBPATTERN:
         return [arg[3]]
-    if op is _parser.BRANCH:
+    if op is parser.BRANCH:
         return list(arg[1])
-    if op in (_parser.ASSERT, _parser.ASSERT_NOT):
+    if op in (parser.ASSERT, parser.ASSERT_NOT):
         return [arg[1]]
-    if op is getattr(_parser, "ATOMIC_GROUP", None):
+    if op is getattr(parser, "ATOMIC_GROUP", None):
         return [arg]
     return []
 
 
+# ------------------------------------------------------------------ JSON
 def constraint_from_dict(data: dict) -> Constraint:
     """Build one rule from its (JSON-Schema-valid) dict."""
     kind = ConstraintKind(data["kind"])
