@@ -47,10 +47,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synthvae.errors import DataError, ParameterError
+from synthvae.errors import DataError, ParameterError, preview
 from synthvae.inference import decimal_places, whole_numbers
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks
-from synthvae.errors import preview
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 from synthvae.validation import category_text, conform, with_written_numbers
 
@@ -234,7 +233,7 @@ def _hive_partitions(root: Path, files: list[Path]) -> dict[Path, dict]:
     raw = {}
     for file in files:
         folders = file.relative_to(root).parts[:-1]
-        raw[file] = [part.split("=", 1) for part in folders if "=" in part]
+        raw[file] = [tuple(unquote(text) for text in part.split("=", 1)) for part in folders if "=" in part]
     keys = {file: tuple(key for key, _ in pairs) for file, pairs in raw.items()}
     if not any(keys.values()):
         return {}
@@ -248,7 +247,7 @@ def _hive_partitions(root: Path, files: list[Path]) -> dict[Path, dict]:
     values: dict[str, list] = {key: [] for key in keys[first]}
     for pairs in raw.values():
         for key, value in pairs:
-            values[key].append(unquote(value))
+            values[key].append(value)
 
     def typed(key: str, value: str):
         if value == "__HIVE_DEFAULT_PARTITION__":
@@ -259,7 +258,7 @@ def _hive_partitions(root: Path, files: list[Path]) -> dict[Path, dict]:
     # "²", which isdigit() took for digits.
     whole = {key: all(v == "__HIVE_DEFAULT_PARTITION__" or (re.fullmatch(r"-?(0|[1-9][0-9]{0,17})", v) is not None) for v in found)
              for key, found in values.items()}
-    return {file: {unquote(key): typed(key, unquote(value)) for key, value in pairs} for file, pairs in raw.items()}
+    return {file: {key: typed(key, value) for key, value in pairs} for file, pairs in raw.items()}
 
 
 def _parquet_files(path: Path) -> list[Path]:

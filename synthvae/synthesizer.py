@@ -1521,7 +1521,8 @@ class Synthesizer:
                 raise ParameterError(f"target {target!r} has no value in {source} (every cell is null), so there "
                                      f"are no classes to draw rows of; name another target, or leave it out")
             largest = int(observed.max())
-            known = set(self._classes(target))
+            classes = self._classes(target)
+            known = set(classes)
             never = [c for c in observed.index if c not in known]
             if never:
                 # A class min_category_rows keeps out (or no training row had) failed the whole
@@ -1541,7 +1542,7 @@ class Synthesizer:
                 guidance = AUGMENT_GUIDANCE if self._guided(*split) else 1.0
             if balance:
                 counts = {value: largest - int(count) for value, count in observed.items()}
-                absent = [c for c in self._classes(target) if c not in set(observed.index)]
+                absent = [c for c in classes if c not in set(observed.index)]
                 if absent:
                     # Nothing was added for them, and nothing said so.
                     logger.warning("%s: classes %s of target %r, which the model knows, have no row in it, so balance adds "

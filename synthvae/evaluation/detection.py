@@ -33,6 +33,8 @@ DEFAULT_FOLDS = 5
 # NEAR_COPY_REFERENCE real rows' spacing.
 NEAR_COPY_SHARE = 0.01
 NEAR_COPY_REFERENCE = 2_000
+# An AUC below this in every fold is no chance result (see detection's ``below_chance``).
+BELOW_CHANCE = 0.45
 
 
 def detection(
@@ -84,9 +86,6 @@ def detection(
         out["below_chance"] = True
     return out
 
-
-# An AUC below this in every fold is no chance result (see detection's ``below_chance``).
-BELOW_CHANCE = 0.45
 
 
 def near_copies(real: np.ndarray, synthetic: np.ndarray, share: float = NEAR_COPY_SHARE) -> np.ndarray:

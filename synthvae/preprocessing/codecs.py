@@ -672,15 +672,15 @@ class CategoricalCodec(ColumnCodec):
         self.counts_ = counts.copy()
         self.counts_[suppressed] = 0
         self.suppressed_ = suppressed
-        # Their share of the "other" slot's rows, to two decimals (at least 0.01): what the draws
-        # need, and no count of a category (one suppressed category's count would be it).
-        pooled_rows = int(counts[pooled[counts[pooled] > 0]].sum())
-        # (At most 0.99 beside a pool, whose categories 1.0 would never draw.)
-        share = round(absorbed / (absorbed + pooled_rows), 2) if absorbed else 0.0
-        self.absorbed_share_ = min(max(0.01, share), 0.99 if pooled_rows else 1.0) if absorbed else 0.0
         self.kept_ = kept
         self.pool_ = pooled[counts[pooled] > 0]
         self.pool_counts_ = counts[self.pool_]
+        # Their share of the "other" slot's rows, to two decimals (at least 0.01; at most 0.99
+        # beside a pool, whose categories 1.0 would never draw): what the draws need, and no
+        # count of a category (one suppressed category's count would be it).
+        pooled_rows = int(self.pool_counts_.sum())
+        share = round(absorbed / (absorbed + pooled_rows), 2) if absorbed else 0.0
+        self.absorbed_share_ = min(max(0.01, share), 0.99 if pooled_rows else 1.0) if absorbed else 0.0
         self._build_maps()
 
     def _build_maps(self) -> None:
@@ -796,7 +796,7 @@ class CategoricalCodec(ColumnCodec):
     def _reverse_codes(self, block: np.ndarray, rng: np.random.Generator, parent_codes: np.ndarray | None = None) -> np.ndarray:
         slots = argmax_rows(block)
         if self.absorbed_share_:
-            slots = self._instead_of_suppressed(block, slots, rng)
+            slots = self._instead_of_suppressed(slots, rng)
         # Slot -> code in one gather: kept slots to their categories, "other" and null to -1.
         code_of_slot = np.full(block.shape[1], -1, dtype=np.int64)
         code_of_slot[: len(self.kept_)] = self.kept_
@@ -807,12 +807,12 @@ class CategoricalCodec(ColumnCodec):
                 codes[other] = self._draw_pooled(int(other.sum()), None if parent_codes is None else parent_codes[other], rng)
         return codes
 
-    def _instead_of_suppressed(self, block: np.ndarray, slots: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _instead_of_suppressed(self, slots: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Slots where the "other" slot, with no pooled category to draw, was drawn after all:
         a kept slot by training frequency. The model's draws move the other slot's share of
         suppressed rows to the kept slots, given the row (:meth:`TabularVAE.suppress`, set
         from :meth:`suppression`), so with an empty pool it draws the slot never; this keeps
-        a decoded row valid whatever block it is given."""
+        a decoded row valid whatever it is given."""
         other = np.flatnonzero(slots == self.other_slot_)
         if not other.size or self.pool_.size:
             return slots
