@@ -20,6 +20,7 @@ from synthvae.evaluation import (
     correlation_similarity,
     evaluate,
     ks_complement,
+    privacy_check,
     tv_complement,
 )
 
@@ -376,6 +377,31 @@ def test_closer_to_train_share_is_a_half_for_fresh_rows_whatever_the_holdout_siz
     train, synthetic, holdout = rows.iloc[:500], rows.iloc[500:1000], rows.iloc[1000:3000]
     share = evaluate(train, synthetic, holdout=holdout, metrics=["privacy"]).to_dict()["privacy"]["dcr_closer_to_train_share"]
     assert 0.42 <= share <= 0.58
+
+
+def test_membership_auc_is_a_half_for_fresh_rows_and_sees_copies_of_part_of_the_table(churn):
+    rows = churn.sample(frac=1, random_state=2).reset_index(drop=True)
+    train, holdout, fresh = rows.iloc[:2000], rows.iloc[2000:2500], rows.iloc[2500:4500]
+    privacy = evaluate(train, fresh, holdout=holdout, metrics=["privacy"]).to_dict()["privacy"]
+    assert 0.45 <= privacy["membership_auc"] <= 0.55 and privacy["membership_attack_rows"] == 500
+    # Half the synthetic table copies training rows: the closer-to-train share sees a quarter
+    # of the copied rows among its 500 training rows, the attack every attacked one.
+    half = pd.concat([train.sample(1000, random_state=0), fresh.iloc[:1000]], ignore_index=True)
+    report = evaluate(train, half, holdout=holdout, metrics=["privacy"])
+    privacy = report.to_dict()["privacy"]
+    assert privacy["membership_auc"] > 0.7 > privacy["dcr_closer_to_train_share"]
+    assert report.to_dict()["ceiling"]["privacy"]["membership_auc"] == 0.5
+    assert "membership-inference AUC" in report.summary()
+    # The same attack as the privacy check's.
+    check = {c.name: c.value for c in privacy_check(train, half, holdout).checks}
+    assert abs(check["membership_auc"] - privacy["membership_auc"]) < 0.05
+
+
+def test_membership_auc_needs_200_holdout_rows_and_says_so(split):
+    train, holdout, synth = split
+    report = evaluate(train, synth, holdout=holdout, metrics=["privacy"]).to_dict()
+    assert report["privacy"]["membership_auc"] is None
+    assert any("membership-inference AUC" in note and "200" in note for note in report["notes"])
 
 
 def test_small_tables_are_still_modelled():

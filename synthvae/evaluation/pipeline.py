@@ -15,7 +15,7 @@ from synthvae.errors import DataError, preview
 from synthvae.evaluation import fidelity, plots
 from synthvae.evaluation.detection import detection
 from synthvae.evaluation.fidelity import Binning
-from synthvae.evaluation.privacy import privacy, row_hashes
+from synthvae.evaluation.privacy import MIN_ATTACK_ROWS, privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
     Shape,
@@ -146,7 +146,7 @@ def evaluate(
         "ceiling": None,
         "utility": {"tstr": None, "trtr": None, "skipped": "not requested"},
         "detection": {"auc": None, "skipped": "not requested"},
-        "privacy": {"dcr_closer_to_train_share": None, "exact_copy_rate": None,
+        "privacy": {"dcr_closer_to_train_share": None, "exact_copy_rate": None, "membership_auc": None,
                     "skipped": "not requested"},
         "guarantee": _guarantee(guarantee),
     }
@@ -187,11 +187,14 @@ def evaluate(
         data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6],
                                   train_hashes=hashes)
         if hold_t is None:
-            notes.append("no holdout given: no ceiling, and no closer-to-train share")
+            notes.append("no holdout given: no ceiling, no closer-to-train share and no membership-inference AUC")
+        elif data["privacy"]["membership_auc"] is None:
+            notes.append(f"no membership-inference AUC: it needs {MIN_ATTACK_ROWS} training and {MIN_ATTACK_ROWS} holdout "
+                         f"rows at least ({data['privacy']['membership_attack_rows']:,} a side here), or chance alone moves it")
     if hold_t is not None and data["utility"].get("trtr") is not None:
         ceiling["utility"] = {"tstr": data["utility"]["trtr"]}
     if hold_t is not None and data["privacy"].get("holdout_exact_copy_rate") is not None:
-        ceiling["privacy"] = {"dcr_closer_to_train_share": 0.5,
+        ceiling["privacy"] = {"dcr_closer_to_train_share": 0.5, "membership_auc": 0.5,
                               "exact_copy_rate": data["privacy"]["holdout_exact_copy_rate"]}
     if ceiling:
         data["ceiling"] = ceiling

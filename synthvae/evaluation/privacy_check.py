@@ -60,9 +60,12 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.evaluation.privacy import (
+    ATTACK_ROWS,
+    MIN_ATTACK_ROWS,
+    REFERENCE_ROWS,
     RowEmbedding,
     closer_to_train_share,
-    nearest_distances,
+    membership_auc,
     row_hashes,
     sample_rows,
     size_matched,
@@ -72,13 +75,13 @@ from synthvae.io import atomic_write_text
 from synthvae.inference import infer_schema
 from synthvae.schema import ColumnKind, NumericType, Schema
 
-DEFAULT_ATTACK_ROWS = 1_000
-# Fewest training and holdout rows the attacks are scored on. By chance alone a membership AUC
-# spreads about sqrt((2m + 1) / 12) / m around 0.5 (Mann-Whitney) and a closer-to-train share
-# about 0.5 / sqrt(m): at 200 rows 0.029 and 0.035, so the 0.6 limits sit 3.4 and 2.8 of those
-# spreads away; a 1-row holdout gave AUC 1.0 and "FAIL", 2 rows 0.75.
-MIN_ATTACK_ROWS = 200
-DEFAULT_REFERENCE_ROWS = 20_000
+# Rows the attacks are scored on, the fewest they are scored on, and the synthetic rows they
+# measure distances to: evaluate's (synthvae.evaluation.privacy). By chance alone a
+# closer-to-train share spreads about 0.5 / sqrt(m): at 200 rows 0.035 (a membership AUC 0.029),
+# so the 0.6 limits sit 2.8 and 3.4 of those spreads away; a 1-row holdout gave AUC 1.0 and
+# "FAIL", 2 rows 0.75.
+DEFAULT_ATTACK_ROWS = ATTACK_ROWS
+DEFAULT_REFERENCE_ROWS = REFERENCE_ROWS
 
 
 @dataclass(frozen=True)
@@ -349,11 +352,7 @@ def _closer_to_train(s: np.ndarray, t_matched: np.ndarray, h: np.ndarray, n_trai
 
 
 def _membership(t: np.ndarray, h: np.ndarray, s: np.ndarray, limits: PrivacyLimits) -> CheckResult:
-    from sklearn.metrics import roc_auc_score  # scikit-learn loads when used, not at import
-
-    scores = -np.concatenate([nearest_distances(t, s), nearest_distances(h, s)])
-    labels = np.concatenate([np.ones(len(t)), np.zeros(len(h))])
-    auc = float(roc_auc_score(labels, scores))
+    auc = membership_auc(t, h, s)
     passed = _two_sided(auc, limits.max_membership_auc)
     detail = f"distance-to-synthetic attack on {len(t)} training vs {len(h)} holdout rows (0.5 is chance)"
     return CheckResult("membership_auc", auc, limits.max_membership_auc, passed,
