@@ -152,7 +152,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{name}: the column names {preview(repeated)} repeat; rename them so each is unique "
                         f"and write the file again")
     try:
-        frame = pq.read_table(path, page_checksum_verification=True).to_pandas()
+        table = pq.read_table(path, page_checksum_verification=True)
+        frame = table.to_pandas()
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - a corrupt file makes pyarrow raise almost anything
@@ -160,8 +161,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"{name} is a corrupt Parquet file ({type(exc).__name__}: {_one_line(exc)}); write it "
             f"again from its source"
         ) from None
-    if not len(frame):
-        frame = _with_noted_categories(frame, pq.read_schema(path).metadata or {})
+    frame = _with_noted_categories(frame, table)
     # pandas' to_parquet stores a named or non-default index (df.set_index("customer_id")) apart
     # from the columns: it is data, so it becomes columns again.
     return _index_as_columns(frame, name)
@@ -184,17 +184,38 @@ def _categories_note(frame: pd.DataFrame) -> dict[bytes, bytes]:
     return {_CATEGORIES_KEY: json.dumps(noted).encode()} if noted else {}
 
 
-def _with_noted_categories(frame: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-    """An empty table read from Parquet with its categorical columns' noted categories back
-    (only columns read back as categorical: Parquet gives text categories back as such, numbers
-    as plain numbers, with rows or without)."""
+def _with_noted_categories(frame: pd.DataFrame, table: pa.Table) -> pd.DataFrame:
+    """A table read from Parquet with its categorical columns' noted categories (and order) back.
+
+    Parquet gives text categories back as categorical columns, but with no category when the
+    file has no rows (no dictionary page), and numbers and truth values as plain columns: whole
+    numbers with nulls then became floats, so that codes beyond 2**53 merged (38 keys near 2**60
+    read back as one). Those are taken from the Arrow column as exact nullable values and become
+    categorical again; a column holding a value its note does not list is left as read."""
     try:
-        noted = json.loads(metadata.get(_CATEGORIES_KEY, b"{}"))
+        noted = json.loads((table.schema.metadata or {}).get(_CATEGORIES_KEY, b"{}"))
     except ValueError:
         return frame
     for label, spec in noted.items() if isinstance(noted, dict) else ():
-        if label in frame.columns and isinstance(frame[label].dtype, pd.CategoricalDtype) and isinstance(spec, dict):
-            frame[label] = frame[label].astype(pd.CategoricalDtype(spec.get("categories", []), bool(spec.get("ordered"))))
+        if label not in frame.columns or not isinstance(spec, dict):
+            continue
+        try:
+            dtype = pd.CategoricalDtype(spec.get("categories", []), bool(spec.get("ordered")))
+        except (TypeError, ValueError):  # a note not written by us
+            continue
+        column = frame[label]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            frame[label] = column.astype(dtype)
+            continue
+        exact = table.column(label)
+        if pa.types.is_integer(exact.type):
+            nullable = pd.UInt64Dtype() if pa.types.is_unsigned_integer(exact.type) else pd.Int64Dtype()
+            column = exact.to_pandas(types_mapper={exact.type: nullable}.get)
+        elif not (pa.types.is_floating(exact.type) or pa.types.is_boolean(exact.type)):
+            continue
+        if not column[column.notna()].isin(dtype.categories).all():
+            continue
+        frame[label] = pd.Series(pd.Categorical(column, dtype=dtype), index=frame.index, name=label)
     return frame
 
 
@@ -719,7 +740,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, formats: dict[str,
     Datetimes are written as ISO text in CSV, or in ``formats``' strftime format for the columns
     it names (a schema's ``format``, with which the column was read), and as timestamps in
     Parquet; pandas nullable and
-    categorical dtypes keep their type in Parquet. Parquet pages carry checksums. A named or
+    categorical dtypes keep their type in Parquet, read back with :func:`read_table` (pandas'
+    own ``read_parquet`` gives categories of numbers back as plain numbers, as floats where
+    there are nulls: ``dtype_backend="numpy_nullable"`` keeps whole numbers exact). Parquet
+    pages carry checksums. A named or
     non-default index (anything but an unnamed RangeIndex: ``df.set_index("customer_id")``, the
     index of a filtered table) is written as the first columns, named ``index`` when unnamed, so
     :func:`read_table` gives it back; an unnamed RangeIndex is only row positions, not written.

@@ -991,6 +991,27 @@ def test_an_empty_parquet_table_keeps_its_categories(tmp_path):
     assert isinstance(joined["state"].dtype, pd.CategoricalDtype) and isinstance(joined["grade"].dtype, pd.CategoricalDtype)
 
 
+def test_categories_of_numbers_read_back_from_parquet_exact_and_categorical(tmp_path):
+    # Parquet gives dictionaries of numbers back as plain numbers: whole numbers with nulls
+    # became floats, so that keys near 2**60 merged (38 distinct keys read back as one), and
+    # the category type and order were lost.
+    keys = [2**60 + k for k in range(0, 80, 2)]
+    frame = pd.DataFrame({
+        "key": pd.Categorical([keys[i % 40] if i % 7 else None for i in range(200)], categories=keys),
+        "area": pd.Categorical([408, 415, 510, 415] * 50, categories=[408, 415, 510], ordered=True),
+        "rating": pd.Categorical([1.5, None, 4.0, 2.5] * 50, categories=[1.5, 2.5, 4.0]),
+        "flag": pd.Categorical([True, False, None, True] * 50, categories=[False, True]),
+        "big": pd.Categorical([2**64 - 1, 5, None, 5] * 50, categories=[5, 2**64 - 1]),
+        "state": pd.Categorical(["CA", "NY", None, "TX"] * 50, categories=["CA", "NY", "TX", "WA"]),
+    })
+    write_table(frame, tmp_path / "rows.parquet")
+    back = read_table(tmp_path / "rows.parquet")
+    for label in frame.columns:
+        assert back[label].dtype == frame[label].dtype, label
+        assert back[label].astype(object).equals(frame[label].astype(object)), label
+    assert back["key"].nunique() == 40 and back["area"].cat.ordered
+
+
 def test_compressed_csv_output_names_the_file_and_holds_no_clock_time(tmp_path):
     # A .csv.gz header held the temporary file's name (".rows.csv.gz.15647.olzmjf9c.tmp", its
     # process id and a random suffix) and the time of writing: the same rows gave other bytes.
