@@ -396,8 +396,9 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
                       min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers" + how)
     decimals = decimal_places(unique)
     places = f" with {decimals} decimal places" if decimals is not None else ""
+    low, high = on_grid(float(unique[0]), float(unique[-1]), decimals)
     return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
-                  decimals=decimals, min=float(unique[0]), max=float(unique[-1]),
+                  decimals=decimals, min=low, max=high,
                   description="inferred: numbers" + places + how)
 
 
@@ -506,6 +507,20 @@ def whole_numbers(values: np.ndarray) -> bool:
     every float is whole and whole numbers no longer have a float each (2**53 + 1 reads as
     2**53), so such columns are floats (sampled integers must also fit in int64)."""
     return bool(np.all(values == np.round(values))) and bool(np.abs(values).max() < _EXACT_INTEGERS)
+
+
+def on_grid(low: float, high: float, decimals: int | None) -> tuple[float, float]:
+    """Bounds of numbers kept at ``decimals`` places, each at its grid point where that does not
+    leave a value out (the lowest bound no higher, the highest no lower), else as it is.
+
+    float32 numbers hold their decimals with noise: 0.10 is 0.10000000149 and 9.99 is
+    9.98999977, and those bounds put the grid's own end points out of reach (rates floored at
+    0.10 and prices capped at 9.99, a third of the rows, were never sampled at them: rounding
+    inwards gave 0.11 and 9.98)."""
+    if decimals is None or low is None or high is None:
+        return low, high
+    snapped_low, snapped_high = round(low, decimals), round(high, decimals)
+    return (snapped_low if snapped_low <= low else low), (snapped_high if snapped_high >= high else high)
 
 
 def decimal_places(values: np.ndarray) -> int | None:

@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError, preview
-from synthvae.inference import decimal_places, whole_numbers
+from synthvae.inference import decimal_places, on_grid, whole_numbers
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 from synthvae.validation import category_text, conform, with_written_numbers
@@ -645,7 +645,7 @@ def _numeric_changes(column, stats: ColumnStats) -> dict:
                        description=f"inferred: numbers{places} (whole numbers in the sample only)")
     elif not integer and column.decimals is not None and (stats.places is None or stats.places > column.decimals):
         changes["decimals"] = stats.places
-    low, high = (int(stats.low), int(stats.high)) if integer else (stats.low, stats.high)
+    low, high = (int(stats.low), int(stats.high)) if integer else on_grid(stats.low, stats.high, changes.get("decimals", column.decimals))
     if column.min is not None:
         changes["min"] = min(low, column.min)
     if column.max is not None:

@@ -77,6 +77,27 @@ def test_real_tables_match_their_documented_types(name):
             assert got == kind, column
 
 
+def test_float32_bounds_sit_on_the_decimal_grid_and_are_sampled(tmp_path):
+    # float32 holds 0.10 as 0.10000000149 and 9.99 as 9.98999977: as bounds they put the grid's
+    # ends out of reach, and rates floored at 0.10 / prices capped at 9.99 (a third of the rows)
+    # were sampled at 0.11 and 9.98, never at their bounds.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"rate": np.maximum(np.round(rng.uniform(0, 0.5, 400), 2), 0.10).astype("float32"),
+                          "price": np.minimum(np.round(rng.uniform(0, 15, 400), 2), 9.99).astype("float32"),
+                          "low": np.round(rng.uniform(0.7, 2, 400), 2).astype("float32")})
+    frame.loc[0, "low"] = np.float32(0.7)  # 0.69999998808: its grid point lies above it
+    schema = infer_schema(frame)
+    assert (schema["rate"].min, schema["rate"].decimals, schema["price"].max) == (0.1, 2, 9.99)
+    assert schema["low"].min == float(np.float32(0.7))  # not 0.7, which would leave it out
+    conform(frame, schema, "rows", check_bounds=True)
+    write_table(frame, tmp_path / "rows.parquet")  # a streamed fit widens the sample's bounds so
+    streamed = Synthesizer(epochs=1, seed=0).fit(tmp_path / "rows.parquet", streaming=True, reservoir_rows=50).schema_
+    assert (streamed["rate"].min, streamed["price"].max, streamed["low"].min) == (0.1, 9.99, float(np.float32(0.7)))
+    sampled = Synthesizer(schema, epochs=3, seed=0).fit(frame).sample(1000, seed=1)
+    assert (sampled["rate"] == 0.1).mean() > 0.1 and (sampled["price"] == 9.99).mean() > 0.1
+    assert sampled["low"].min() >= schema["low"].min
+
+
 def test_decimals_keep_small_and_huge_floats():
     rng = np.random.default_rng(0)
     n = 200
