@@ -117,6 +117,16 @@ def checkpoint_interval(seconds) -> float:
     return float(seconds)
 
 
+def _epoch_note(path: Path) -> str:
+    """`` (epoch N)`` of the checkpoint at ``path`` from its header alone, or nothing when it
+    cannot be read."""
+    try:
+        with safe_open(str(path), "pt") as handle:
+            return f" (epoch {int(json.loads(handle.metadata()['loop'])['epoch'])})"
+    except Exception:  # noqa: BLE001 - only a note: a damaged file is refused when resumed
+        return ""
+
+
 class Checkpointer:
     """Saves and restores the training loop's state in a folder.
 
@@ -147,6 +157,13 @@ class Checkpointer:
         self.resume = resume
         self._last_saved = time.monotonic()
         self._fingerprint: str | None = None
+        self._write_failed = False
+        if not resume and self.path.is_file():
+            # The same command without --resume started over and replaced a killed fit's
+            # checkpoint (of epoch 31, by one of epoch 6) without a word.
+            logger.warning("%s holds the checkpoint of an earlier fit%s: this fit starts from the beginning and replaces it "
+                           "at its first checkpoint; to continue that fit instead, stop this one and pass resume=True "
+                           "(--resume)", self.path, _epoch_note(self.path))
 
     def _check_writable(self) -> None:
         """Create the folder and write (and remove) a file in it, as a checkpoint will be written.
@@ -184,9 +201,10 @@ class Checkpointer:
     ) -> None:
         """Write the checkpoint atomically.
 
-        Raises:
-            DataError: The folder cannot be made or written to (checked when the fit began, it
-                may have been removed or filled since).
+        A checkpoint that cannot be written (the folder was removed or the disk filled since the
+        fit began, where it was checked) is logged as a warning and the fit goes on: its model is
+        what the checkpoint only guards (with checkpoints on, a full disk at the last epoch's
+        checkpoint failed the whole fit, which without them wrote its model).
         """
         tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
         if state.best_state is not None:
@@ -213,12 +231,19 @@ class Checkpointer:
         }
         cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
         metadata["checksum"] = _checksum(metadata, cpu)
+        self._last_saved = time.monotonic()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)  # removed while the fit ran
-        except OSError as exc:
-            raise DataError(f"cannot write checkpoints to folder {str(self.folder)!r} ({exc.strerror or exc})") from None
-        atomic_write_bytes(self.path, safetensors_save(cpu, metadata=metadata))
-        self._last_saved = time.monotonic()
+            atomic_write_bytes(self.path, safetensors_save(cpu, metadata=metadata))
+        except (OSError, DataError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            # Once as a warning; a checkpoint after every epoch would repeat it for each.
+            log = logger.info if self._write_failed else logger.warning
+            log("the checkpoint of epoch %d could not be written to %s (%s): training goes on, but a fit stopped "
+                "now resumes from %s", state.epoch, self.path, message,
+                "the last checkpoint written" if self.path.is_file() else "the beginning")
+            self._write_failed = True
+            return
         logger.info("checkpoint of epoch %d written to %s", state.epoch, self.path)
 
     def restore(

@@ -328,6 +328,9 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     _check_not_table_name(output, "model file", ".synthvae")
     _check_not_input(output, data, schema_path)
     _check_output_folder(output)
+    if checkpoint_dir is not None and Path(checkpoint_dir).resolve() == Path(output).resolve():
+        # Found only when the model was written, after the whole fit: "it is a folder".
+        raise click.UsageError(f"--checkpoint-dir {checkpoint_dir!r} is the model file -o {output!r}: give the checkpoints a folder of their own")
     resolve_device(device)
     privacy = None
     if epsilon is not None:

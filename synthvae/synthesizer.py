@@ -498,6 +498,11 @@ class Synthesizer:
         if resume and checkpoint_dir is None:
             raise ParameterError("resume=True needs the checkpoint_dir to resume from")
         checkpoint_interval(checkpoint_every)  # also without a folder: a bad value is never ignored
+        if callback is not None and not callable(callback):
+            # Found after the first epoch, as a raw TypeError.
+            raise ParameterError(f"callback must be a function taking a Progress, called after every epoch; got {callback!r}")
+        if checkpoint_dir is not None and (not isinstance(checkpoint_dir, (str, os.PathLike)) or checkpoint_dir == ""):
+            raise ParameterError(f"checkpoint_dir must be the path of a folder, got {checkpoint_dir!r}")
         memory_budget()  # a malformed SYNTHVAE_MEMORY_LIMIT is refused before the table is read
         if checkpoint_dir is not None and spec is not None:
             raise ParameterError(

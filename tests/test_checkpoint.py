@@ -292,6 +292,55 @@ def test_a_checkpoint_folder_that_cannot_be_written_is_refused_before_training(t
     assert os.listdir(tmp_path / "new" / "ck") == [FILE_NAME]
 
 
+def test_a_checkpoint_that_cannot_be_written_warns_once_and_the_fit_goes_on(tmp_path, caplog):
+    # A disk that filled (or a folder removed) after the fit began failed the whole fit at the
+    # last epoch's checkpoint, where the same fit without checkpoints wrote its model.
+    frame = load_penguins()
+    folder = tmp_path / "ck"
+
+    def break_the_folder(progress):
+        if progress.epoch == 1:
+            (folder / FILE_NAME).unlink()
+            folder.rmdir()
+            folder.write_text("no longer a folder")
+
+    settings = dict(epochs=4, hidden_dims=(8,), latent_dim=2, conditional=False, seed=1)
+    with caplog.at_level("INFO", logger="synthvae.checkpoint"):
+        fitted = Synthesizer(**settings).fit(frame, checkpoint_dir=folder, checkpoint_every=0, callback=break_the_folder)
+    failures = [r for r in caplog.records if "could not be written" in r.getMessage()]
+    assert len(failures) == 3 and [r.levelname for r in failures] == ["WARNING", "INFO", "INFO"]
+    assert "training goes on" in failures[0].getMessage() and "resumes from the beginning" in failures[0].getMessage()
+    plain = Synthesizer(**settings).fit(frame)
+    assert fitted.sample(50, seed=0).equals(plain.sample(50, seed=0))
+
+
+def test_a_fit_without_resume_says_it_replaces_an_earlier_checkpoint(tmp_path, caplog):
+    frame = load_penguins()
+    settings = dict(epochs=3, hidden_dims=(8,), latent_dim=2, conditional=False)
+    Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, checkpoint_every=0)
+    with caplog.at_level("WARNING", logger="synthvae.checkpoint"):
+        Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path)
+    assert any("holds the checkpoint of an earlier fit (epoch 3)" in r.getMessage() and "--resume" in r.getMessage()
+               for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae.checkpoint"):
+        Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+    assert not caplog.records
+
+
+def test_checkpoint_and_callback_arguments_are_checked_before_training(tmp_path):
+    frame = load_penguins()
+    with pytest.raises(ParameterError, match="callback must be a function"):
+        Synthesizer(epochs=1).fit(frame, callback=5)
+    for folder in ("", 123):
+        with pytest.raises(ParameterError, match="checkpoint_dir must be the path of a folder"):
+            Synthesizer(epochs=1).fit(frame, checkpoint_dir=folder)
+    model = tmp_path / "m.synthvae"
+    result = CliRunner().invoke(cli, ["fit", str(dataset_path("penguins.csv")), "-o", str(model), "--epochs", "2",
+                                      "--checkpoint-dir", str(model), "-q"])
+    assert result.exit_code == 2 and "is the model file -o" in result.output and not model.exists()
+
+
 def test_the_readme_names_the_fits_that_cannot_be_checkpointed_and_they_refuse(tmp_path, monkeypatch):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     long_fits = readme[readme.index("**Long fits**"):].split("\n\n")[0]
