@@ -186,6 +186,7 @@ class Checkpointer:
     def start(self, data: torch.Tensor, model: torch.nn.Module, config: dict) -> None:
         """Bind the checkpointer to a run (before any training step)."""
         self._fingerprint = fingerprint(data, model, config)
+        self._settings = json.dumps(config, sort_keys=True)
         self._last_saved = time.monotonic()
 
     def due(self, final: bool) -> bool:
@@ -227,6 +228,7 @@ class Checkpointer:
             "format": FORMAT_NAME,
             "format_version": str(FORMAT_VERSION),
             "fingerprint": self._fingerprint or "",
+            "settings": getattr(self, "_settings", "{}"),
             "loop": json.dumps(loop, allow_nan=False),
         }
         cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
@@ -269,9 +271,8 @@ class Checkpointer:
         tensors, metadata = self._read()
         if metadata.get("fingerprint") != self._fingerprint:
             raise ParameterError(
-                f"the checkpoint {str(self.path)!r} was written by a fit of other data or other "
-                f"settings (seed, schema, epochs, network...); resume with the same ones, or "
-                f"delete it to start again"
+                f"the checkpoint {str(self.path)!r} was written by a fit of {_what_differs(metadata.get('settings'), self._settings)}; "
+                f"resume with the same ones, or delete it to start again"
             )
         state = tensors.get("generator")
         if state is not None and state.numel() != generator.get_state().numel():
@@ -284,7 +285,7 @@ class Checkpointer:
             )
         try:
             return self._load_into(tensors, metadata, model, optimizer, generator)
-        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
             raise ModelFileError(
                 f"checkpoint {str(self.path)!r} is damaged ({type(exc).__name__}: {exc}); delete it to start again"
             ) from None
@@ -299,9 +300,10 @@ class Checkpointer:
                 _, index, name = key.split(".", 2)
                 # Adam keeps its step counts on the CPU; moments go with the parameters.
                 slots.setdefault(int(index), {})[name] = value if name == "step" else value.to(device)
+        _check_slots(slots, [p for p in model.parameters()])
         optimizer.load_state_dict({"state": slots, "param_groups": fresh["param_groups"]})
         generator.set_state(tensors["generator"])
-        loop = json.loads(metadata["loop"])
+        loop = _checked_loop(json.loads(metadata["loop"]))
         best = {k[5:]: v.to(device) for k, v in tensors.items() if k.startswith("best.")}
         logger.info("resuming from the checkpoint of epoch %d in %s", loop["epoch"], self.path)
         return LoopState(
@@ -325,7 +327,7 @@ class Checkpointer:
         if metadata.get("format") != FORMAT_NAME:
             raise ModelFileError(f"{str(self.path)!r} is not a synthvae checkpoint; delete it or give another folder")
         version = metadata.get("format_version", "")
-        if not version.isdigit() or int(version) > FORMAT_VERSION:
+        if not (version.isascii() and version.isdigit()) or int(version) > FORMAT_VERSION:
             raise ModelFileError(
                 f"checkpoint {str(self.path)!r} has format version {version!r}, which this synthvae "
                 f"does not read ({FORMAT_VERSION}); upgrade synthvae or delete it"
@@ -343,6 +345,78 @@ class Checkpointer:
                 f"a fit cannot go on from them; delete it to start again"
             )
         return tensors, metadata
+
+
+def _check_slots(slots: dict[int, dict], params: list[torch.Tensor]) -> None:
+    """Refuse Adam state that the optimiser would fail on mid-training (ValueError: a checkpoint
+    edited with its checksum written again): a slot of no parameter, moments of another shape,
+    a step count that is not a whole number of at least 0, or a missing part."""
+    for index, slot in slots.items():
+        if not 0 <= index < len(params):
+            raise ValueError(f"optimiser state for parameter {index}, of {len(params)}")
+        if set(slot) != {"step", "exp_avg", "exp_avg_sq"}:
+            raise ValueError(f"optimiser state of parameter {index} holds {sorted(slot)}")
+        if any(slot[k].shape != params[index].shape for k in ("exp_avg", "exp_avg_sq")):
+            raise ValueError(f"optimiser moments of shape {tuple(slot['exp_avg'].shape)} for a parameter of shape {tuple(params[index].shape)}")
+        step = slot["step"]
+        if step.numel() != 1 or not float(step) >= 0 or float(step) != int(float(step)):
+            raise ValueError(f"optimiser step count {step.tolist()}")
+
+
+def _checked_loop(loop) -> dict:
+    """The loop state of a checkpoint's metadata, refused (ValueError) unless it is one a fit
+    writes: whole epochs of at least 0, one history entry each, a finite best loss (or none), a
+    best epoch among those done, a truth value for finished (edited, epoch -5 ran 14 epochs of 9
+    and a string history was taken as one letter per epoch)."""
+    def whole(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    if not isinstance(loop, dict):
+        raise ValueError(f"loop state {loop!r}")
+    epoch, history, best = loop.get("epoch"), loop.get("history"), loop.get("best_loss")
+    if not whole(epoch):
+        raise ValueError(f"epoch {epoch!r}")
+    if not isinstance(history, list) or len(history) != epoch or not all(isinstance(h, dict) for h in history):
+        what = f"{len(history)} entries" if isinstance(history, list) else f"type {type(history).__name__}"
+        raise ValueError(f"a history of {what} for {epoch} epochs")
+    if best is not None and not (is_real(best) and math.isfinite(best)):
+        raise ValueError(f"best_loss {best!r}")
+    if not whole(loop.get("best_epoch")) or loop["best_epoch"] > epoch:
+        raise ValueError(f"best_epoch {loop.get('best_epoch')!r} of {epoch} epochs")
+    if not isinstance(loop.get("finished"), bool):
+        raise ValueError(f"finished {loop.get('finished')!r}")
+    return loop
+
+
+def _what_differs(written: str | None, now: str) -> str:
+    """What sets the checkpoint's fit apart from this one, for the refusal: the settings that
+    differ (``epochs 6, now 10``), or, where they agree, the rows or the seed; the plain list of
+    candidates for a checkpoint written without its settings."""
+    try:
+        before, after = _flat(json.loads(written)), _flat(json.loads(now))
+    except (TypeError, ValueError):
+        return "other data or other settings (seed, schema, epochs, network...)"
+    def shown(value) -> str:
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    changed = [f"{key} {shown(before.get(key))}, now {shown(after.get(key))}" for key in sorted(set(before) | set(after))
+               if before.get(key) != after.get(key)]
+    if not changed:
+        return "the same settings but other training rows or another seed (its initial weights differ)"
+    if any(key.startswith("stream.files") for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)):
+        changed.append("(a file's path, size or modification time: touching or copying it counts)")
+    return "other settings: " + "; ".join(changed[:4]) + (f"; and {len(changed) - 4} more" if len(changed) > 4 else "")
+
+
+def _flat(settings, prefix: str = "") -> dict:
+    """Nested settings as ``{"train.epochs": 6, ...}`` (lists kept whole)."""
+    if not isinstance(settings, dict):
+        return {prefix.rstrip("."): settings}
+    out = {}
+    for key, value in settings.items():
+        out.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return out
 
 
 def _checksum(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:

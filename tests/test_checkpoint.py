@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -131,9 +132,14 @@ def test_resume_refuses_a_checkpoint_of_another_run(churn_file, uninterrupted, t
     other[other.index("--seed") + 1] = "6"
     result = subprocess.run(other, capture_output=True, text=True)
     assert result.returncode == 1
-    assert "written by a fit of other data or other settings" in result.stderr
+    assert "written by a fit of the same settings but other training rows or another seed" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "m.synthvae").exists()
+    # Other settings are named, with both values (the refusal said only "other data or settings").
+    other = _fit_command(churn_file, tmp_path / "m.synthvae", checkpoints, "--resume")
+    other[other.index("--epochs") + 1] = str(EPOCHS + 4)
+    result = subprocess.run(other, capture_output=True, text=True)
+    assert result.returncode == 1 and f"other settings: train.epochs {EPOCHS}, now {EPOCHS + 4}" in result.stderr
 
 
 def test_in_process_resume_matches_and_early_stopping_state_survives(tmp_path):
@@ -262,6 +268,41 @@ def test_a_damaged_checkpoint_is_refused_and_one_of_version_1_still_resumes(tmp_
     tensors[name].view(-1)[0] = float("nan")
     save_file(tensors, str(path), metadata=metadata)
     with pytest.raises(ModelFileError, match=r"holds NaN or infinite values \(in \['best.encoder.0.weight'\]\).*delete it"):
+        Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+
+
+def test_an_edited_checkpoint_is_refused_with_what_is_wrong(tmp_path):
+    # Without a checksum (version 1, or one written again after the edit) nonsense was taken:
+    # epoch -5 ran 14 epochs of 9, a string history was one letter per epoch, and NaN
+    # best_loss, misshapen Adam moments or a negative step count failed mid-fit as raw errors.
+    frame = load_penguins()
+    settings = dict(epochs=3, hidden_dims=(8,), latent_dim=2, conditional=False, seed=3)
+    Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, checkpoint_every=0)
+    path = tmp_path / FILE_NAME
+    with safe_open(str(path), framework="pt") as handle:
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+        metadata = {key: value for key, value in handle.metadata().items() if key != "checksum"}
+    metadata["format_version"] = "1"
+    loop = json.loads(metadata["loop"])
+    edits = {
+        "epoch -5": ({"epoch": -5}, {}), "a string history": ({"history": "abc"}, {}),
+        "best_loss NaN": ({"best_loss": float("nan")}, {}), "finished true": ({"finished": "yes"}, {}),
+        "moments of another shape": ({}, {"optim.0.exp_avg": torch.zeros(3, 3)}),
+        "a negative step": ({}, {"optim.0.step": torch.tensor(-7.0)}),
+        "a slot of no parameter": ({}, {"optim.999.step": torch.tensor(1.0)}),
+    }
+    messages = {
+        "epoch -5": "epoch -5", "a string history": "a history of type str for 3 epochs", "best_loss NaN": "best_loss nan",
+        "finished true": "finished 'yes'", "moments of another shape": "optimiser moments of shape (3, 3)",
+        "a negative step": "optimiser step count -7.0", "a slot of no parameter": "optimiser state for parameter 999",
+    }
+    for name, (loop_edit, tensor_edit) in edits.items():
+        save_file({**tensors, **tensor_edit}, str(path), metadata={**metadata, "loop": json.dumps({**loop, **loop_edit})})
+        with pytest.raises(ModelFileError, match=r"checkpoint .* is damaged \(ValueError: " + re.escape(messages[name]) + r".*delete it"):
+            Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
+    metadata["format_version"] = "\u00b2"  # a digit to str.isdigit, none to int()
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(ModelFileError, match="has format version"):
         Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
 
 
