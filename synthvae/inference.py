@@ -46,7 +46,7 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
-from synthvae.validation import category_text, with_written_numbers
+from synthvae.validation import category_text, naive_utc, with_written_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -686,9 +686,7 @@ def _known_zone(zone: str) -> bool:
 
 
 def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None, note: str = "") -> Column:
-    values = pd.Series(values)
-    if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = naive_utc(pd.Series(values))
     present = values.dropna()
     # The coarsest unit that holds every value (log times in milliseconds were inferred as
     # seconds, and sampled on whole seconds; flights' hourly time_hour sampled any second).

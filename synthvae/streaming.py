@@ -51,7 +51,7 @@ from synthvae.errors import DataError, ParameterError, preview
 from synthvae.inference import decimal_places, on_grid, whole_numbers
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
-from synthvae.validation import category_text, conform, with_written_numbers
+from synthvae.validation import category_text, conform, naive_utc, with_written_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -404,8 +404,7 @@ class ColumnStats:
 
     def add_datetimes(self, values: pd.Series) -> None:
         """The earliest and latest of datetimes (time zones as UTC, as conform reads them)."""
-        if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        values = naive_utc(values)
         present = values.dropna()
         if not len(present):
             return

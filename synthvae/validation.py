@@ -326,10 +326,20 @@ def read_datetimes(series: pd.Series, column: Column) -> pd.Series:
     """A datetime column's values as :func:`conform` reads them (naive UTC; text by the
     column's format, or ISO 8601), NaT where a value does not parse; the series' index."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        if getattr(series.dt, "tz", None) is not None:
-            return series.dt.tz_convert("UTC").dt.tz_localize(None)
-        return series
+        return naive_utc(series)
     return _parse_datetimes(series, column.format)
+
+
+def naive_utc(values: pd.Series) -> pd.Series:
+    """Datetimes as naive UTC timestamps: those with a time zone converted, and pyarrow-backed
+    dates (``pd.read_parquet(..., dtype_backend="pyarrow")``, whose ``.dt.tz`` raised
+    NotImplementedError) as midnight timestamps."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype).startswith("date"):
+        return values.astype("datetime64[ns]")
+    if getattr(dtype, "tz", None) is not None or getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None) is not None:
+        return values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values
 
 
 def _parse_datetimes(series: pd.Series, fmt: str | None) -> pd.Series:

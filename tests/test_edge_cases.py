@@ -416,3 +416,20 @@ def test_an_all_null_column_leaves_no_numpy_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         infer_schema(frame)
+
+
+def test_pyarrow_backed_dates_and_zoned_times_fit_and_sample(tmp_path):
+    # pd.read_parquet(..., dtype_backend="pyarrow") gives date32 columns, whose .dt.tz raised a
+    # bare NotImplementedError in fit after inference had read them.
+    import pyarrow as pa
+
+    n = 200
+    pd.DataFrame({"x": np.arange(n) % 7 * 1.5, "d": [dt.date(2020, 1, 1) + dt.timedelta(days=k) for k in range(n)],
+                  "t": pd.date_range("2020-03-28", periods=n, freq="h", tz="Europe/Berlin")}).to_parquet(tmp_path / "rows.parquet")
+    frame = pd.read_parquet(tmp_path / "rows.parquet", dtype_backend="pyarrow")
+    assert isinstance(frame["d"].dtype, pd.ArrowDtype) and isinstance(frame["t"].dtype, pd.ArrowDtype)
+    fitted = Synthesizer(epochs=2, seed=0).fit(frame)
+    assert fitted.schema_["d"].unit == "D" and pd.Timestamp(fitted.schema_["t"].min) == pd.Timestamp("2020-03-27 23:00")  # UTC
+    rows = fitted.sample(300, seed=1)
+    assert (rows["d"] == rows["d"].dt.floor("D")).all()
+    assert rows["d"].between(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-07-18")).all()
