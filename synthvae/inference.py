@@ -87,7 +87,15 @@ _MAX_DECIMALS = 6
 # Datetimes in other shapes than ISO 8601, each with the formats that may read them, tried in
 # order: a time zone by name after the time ("2021-03-01 00:00:00 CET", "... Europe/Oslo"), and
 # month/day/year (US) before day/month/year ("03/01/2021", "3/1/2021 14:05").
+_CLOCK_12 = ("%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p", "%I:%M%p", "%I %p", "%I%p")
 _OTHER_DATETIMES = (
+    # 12-hour clocks first (as spreadsheets and SQL Server export them: "01/31/2021 02:05:00 PM"),
+    # whose AM / PM read as time zones by name, and "1/31/2021 2:05 PM" as an id.
+    (r"\d{4}-\d{2}-\d{2} \d{1,2}(:\d{2}){0,2} ?[AaPp][Mm]", tuple(f"%Y-%m-%d {clock}" for clock in _CLOCK_12)),
+    (r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}(:\d{2}){0,2} ?[AaPp][Mm]",
+     tuple(f"{day} {clock}" for day in ("%m/%d/%Y", "%d/%m/%Y") for clock in _CLOCK_12)),
+    (r"\d{1,2} [A-Za-z]{3,9} \d{4} \d{1,2}(:\d{2}){0,2} ?[AaPp][Mm]",
+     tuple(f"{day} {clock}" for day in ("%d %b %Y", "%d %B %Y") for clock in _CLOCK_12)),
     (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})? [A-Za-z][\w+/-]*",
      ("%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%dT%H:%M:%S %Z", "%Y-%m-%d %H:%M %Z", "%Y-%m-%dT%H:%M %Z")),
     (r"\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?",

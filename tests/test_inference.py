@@ -98,6 +98,24 @@ def test_float32_bounds_sit_on_the_decimal_grid_and_are_sampled(tmp_path):
     assert sampled["low"].min() >= schema["low"].min
 
 
+def test_twelve_hour_clocks_are_datetimes_and_written_back_so(tmp_path):
+    # "01/31/2021 02:05:00 PM" (spreadsheets, SQL Server) was an id, sampled as when_0, when_1...;
+    # "2021-01-01 12:00 AM" categories whose "time zones AM, PM" pandas did not know.
+    stamps = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(300) * 7, unit="h")
+    for fmt in ("%Y-%m-%d %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%d %b %Y %I%p", "%m/%d/%Y %I:%M%p"):
+        frame = pd.DataFrame({"when": stamps.strftime(fmt), "x": np.arange(300) % 5})
+        column = infer_schema(frame)["when"]
+        assert (column.kind, column.format, column.unit) == (ColumnKind.DATETIME, fmt, "h"), (fmt, column)
+        assert (conform(frame, infer_schema(frame), "rows")["when"].to_numpy() == stamps.to_numpy()).all()
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["fit", str(tmp_path / "rows.csv"), "-o", str(tmp_path / "m.synthvae"), "--epochs", "2", "-q"]).exit_code == 0
+    result = runner.invoke(cli, ["sample", str(tmp_path / "m.synthvae"), "-n", "50", "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(tmp_path / "out.csv")["when"]
+    assert written.str.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}[AP]M").all()
+
+
 def test_decimals_keep_small_and_huge_floats():
     rng = np.random.default_rng(0)
     n = 200
