@@ -197,26 +197,31 @@ def _with_noted_categories(frame: pd.DataFrame, table: pa.Table) -> pd.DataFrame
     except ValueError:
         return frame
     for label, spec in noted.items() if isinstance(noted, dict) else ():
-        if label not in frame.columns or not isinstance(spec, dict):
-            continue
-        try:
-            dtype = pd.CategoricalDtype(spec.get("categories", []), bool(spec.get("ordered")))
-        except (TypeError, ValueError):  # a note not written by us
-            continue
-        column = frame[label]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            frame[label] = column.astype(dtype)
-            continue
-        exact = table.column(label)
-        if pa.types.is_integer(exact.type):
-            nullable = pd.UInt64Dtype() if pa.types.is_unsigned_integer(exact.type) else pd.Int64Dtype()
-            column = exact.to_pandas(types_mapper={exact.type: nullable}.get)
-        elif not (pa.types.is_floating(exact.type) or pa.types.is_boolean(exact.type)):
-            continue
-        if not column[column.notna()].isin(dtype.categories).all():
-            continue
-        frame[label] = pd.Series(pd.Categorical(column, dtype=dtype), index=frame.index, name=label)
+        if label in frame.columns and isinstance(spec, dict):
+            try:
+                restored = _noted_column(frame[label], table.column(label), spec)
+            except (TypeError, ValueError, OverflowError):  # a note not written by us; numbers beyond 64 bits
+                restored = None
+            if restored is not None:
+                frame[label] = pd.Series(restored, index=frame.index, name=label)
     return frame
+
+
+def _noted_column(column: pd.Series, exact: pa.ChunkedArray, spec: dict) -> pd.Categorical | None:
+    """``column`` (read from Parquet; ``exact``: its Arrow column) with the categories of its
+    note, or ``None`` to leave it as read."""
+    dtype = pd.CategoricalDtype(spec.get("categories", []), bool(spec.get("ordered")))
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # Categories mixing numbers and text were written as text: their note's are not theirs.
+        return column.astype(dtype).array if column.cat.categories.isin(dtype.categories).all() else None
+    if pa.types.is_integer(exact.type):
+        nullable = pd.UInt64Dtype() if pa.types.is_unsigned_integer(exact.type) else pd.Int64Dtype()
+        column = exact.to_pandas(types_mapper={exact.type: nullable}.get)
+    elif not (pa.types.is_floating(exact.type) or pa.types.is_boolean(exact.type)):
+        return None
+    if not column[column.notna()].isin(dtype.categories).all():
+        return None
+    return pd.Categorical(column, dtype=dtype)
 
 
 def _index_as_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
