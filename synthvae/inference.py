@@ -46,7 +46,7 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
-from synthvae.validation import category_text, naive_utc, with_written_numbers
+from synthvae.validation import beyond_ns_advice, category_text, naive_utc, with_written_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ _MAX_DECIMALS = 6
 # Datetimes in other shapes than ISO 8601, each with the formats that may read them, tried in
 # order: a time zone by name after the time ("2021-03-01 00:00:00 CET", "... Europe/Oslo"), and
 # month/day/year (US) before day/month/year ("03/01/2021", "3/1/2021 14:05").
+_FIRST_NS, _LAST_NS = pd.Timestamp.min, pd.Timestamp.max  # the datetimes a fit holds (nanoseconds)
 _CLOCK_12 = ("%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p", "%I:%M%p", "%I %p", "%I%p")
 _OTHER_DATETIMES = (
     # 12-hour clocks first (as spreadsheets and SQL Server export them: "01/31/2021 02:05:00 PM"),
@@ -705,6 +706,11 @@ def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | No
     # The min on the unit's grid: sampled values are whole seconds, so a min of 10:00:00.5
     # leaves none to sample when every value lies within one second.
     low = present.min()
+    beyond = present[(present < _FIRST_NS) | (present > _LAST_NS)]
+    if len(beyond):
+        # Inferred as datetimes, which a fit then refused: say so here, with what to do.
+        logger.warning("column %r: %d values: %s (a fit refuses them)", name, len(beyond),
+                       beyond_ns_advice(beyond.drop_duplicates().tolist()))
     try:
         low = low.floor(step)
     except (OverflowError, pd.errors.OutOfBoundsDatetime):

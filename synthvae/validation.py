@@ -301,10 +301,17 @@ def _to_datetime(series: pd.Series, column: Column, source: str) -> pd.Series:
 
 
 def _out_of_range(column: Column, source: str, values: list) -> DataError:
-    return DataError(
-        f"{_where(column, source)}: datetimes outside the supported range (years 1678 to 2262), e.g. "
-        f"{preview(values[:3])}; make it a categorical or text column"
-    )
+    return DataError(f"{_where(column, source)}: {beyond_ns_advice(values)}")
+
+
+def beyond_ns_advice(values: list) -> str:
+    """What to do with datetimes beyond years 1678 to 2262 (``values``: those found): most are
+    placeholders for "no date" (9999-12-31 of an open-ended validity, 1000-01-01), which nulls
+    say better."""
+    distinct = list(dict.fromkeys(values))
+    placeholder = "if they stand for 'no date' (9999-12-31 is a common placeholder), make them nulls; else " if len(distinct) <= 3 else ""
+    return (f"datetimes outside the supported range (years 1678 to 2262), e.g. {preview(distinct[:3])}; "
+            f"{placeholder}make it a categorical or text column")
 
 
 def _outside_ns(series: pd.Series) -> list:

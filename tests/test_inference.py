@@ -385,3 +385,20 @@ def test_products_devices_and_machine_addresses_are_not_personal_and_codes_stay_
     names = [f"{a} {b}" for a in ("ann", "bo", "cy") for b in ("x" * i for i in range(1, 201))]
     column = infer_schema(pd.DataFrame({"holder": names[:-1] + [None]}))["holder"]
     assert column.kind is ColumnKind.ID and column.nullable
+
+
+def test_a_far_future_placeholder_date_is_named_at_inference_with_what_to_do(caplog):
+    # 9999-12-31 (an open-ended validity) was inferred without a word, then refused by the fit
+    # with only "make it a categorical or text column".
+    rng = np.random.default_rng(0)
+    valid_to = pd.Series(pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, 300), unit="D")).astype("datetime64[us]")
+    valid_to[rng.random(300) < 0.3] = pd.Timestamp("9999-12-31")
+    frame = pd.DataFrame({"valid_to": valid_to, "x": rng.normal(size=300)})
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        infer_schema(frame)
+    assert any("'valid_to'" in r.getMessage() and "make them nulls" in r.getMessage() and "a fit refuses them" in r.getMessage()
+               for r in caplog.records)
+    with pytest.raises(DataError, match="9999-12-31 is a common placeholder\\), make them nulls"):
+        Synthesizer(epochs=1).fit(frame)
+    frame["valid_to"] = frame["valid_to"].where(frame["valid_to"].dt.year < 9999)
+    assert Synthesizer(epochs=1).fit(frame).schema_["valid_to"].nullable
