@@ -1158,8 +1158,10 @@ class Synthesizer:
             rows = min(batch_size, int(n) - start)
             generator, rng = self._batch_streams(base_seed, batch)
             if checker.needed:
-                frame = checker.rows(rows, lambda count: draw(count, generator, rng))
-                self.last_resampling_ = checker.report()
+                try:
+                    frame = checker.rows(rows, lambda count: draw(count, generator, rng))
+                finally:  # also after a ConstraintError: what the failed draws rejected
+                    self.last_resampling_ = checker.report()
             else:
                 frame = draw(rows, generator, rng)
             return self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=start)
@@ -2178,8 +2180,11 @@ def _fit_seeds(seed: int) -> np.ndarray:
 
 
 def _check_within_bounds(condition: Condition, column) -> None:
-    """Refuse a condition on a numeric column that no value within its schema bounds, or on its
-    grid (whole numbers, ``decimals`` places), meets."""
+    """Refuse a condition on a numeric or datetime column that no value within its schema bounds,
+    or on its grid (whole numbers, ``decimals`` places; a datetime's unit), meets."""
+    if column.kind is ColumnKind.DATETIME:
+        _check_datetime_within(condition, column)
+        return
     if column.kind is not ColumnKind.NUMERIC:
         return
     places = 0 if column.is_integer else column.decimals
@@ -2198,6 +2203,28 @@ def _check_within_bounds(condition: Condition, column) -> None:
             if column.min is not None and column.max is not None else
             f"condition {condition.describe()}: no value of column {column.name!r} within its schema bounds can satisfy it"
         )
+
+
+def _check_datetime_within(condition: Condition, column) -> None:
+    """:func:`_check_within_bounds` of a datetime column (a rule's, rebuilt from others: its
+    conditions were met by drawing rows until 100,000 draws failed, "relax the condition")."""
+    unit = {"D": "D", "h": "h", "m": "min", "s": "s", "ms": "ms", "us": "us"}.get(column.unit or "")
+    if condition.values is not None and unit is not None:
+        stamps = [pd.Timestamp(v) for v in condition.values]
+        if all(t != t.floor(unit) for t in stamps):
+            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds whole {_UNIT_NAMES[unit]} "
+                                 f"only (its schema's unit {column.unit!r}); no sampled row can equal {preview([str(t) for t in stamps])}")
+    if column.min is None and column.max is None:
+        return
+    low = None if column.min is None else pd.Timestamp(column.min)
+    high = None if column.max is None else pd.Timestamp(column.max)
+    if intersect(condition, Condition(column.name, low=low, high=high)) is None:
+        span = f"{low} to {high}" if low is not None and high is not None else f"{'from ' + str(low) if low is not None else 'to ' + str(high)}"
+        raise ParameterError(f"condition {condition.describe()}: no value of column {column.name!r} can satisfy it (its schema "
+                             f"range is {span}); change the condition or widen the schema's range")
+
+
+_UNIT_NAMES = {"D": "days", "h": "hours", "min": "minutes", "s": "seconds", "ms": "milliseconds", "us": "microseconds"}
 
 
 @torch.no_grad()

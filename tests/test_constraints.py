@@ -216,6 +216,43 @@ def test_conditions_an_order_rule_forbids_are_refused_up_front(loans_model):
         loans_model.sample(50, conditions={"interest_rate": {"<=": 0}}, seed=0)
     rows = loans_model.sample(50, conditions={"total_credit_lines": 8, "open_credit_lines": {">=": 8}}, seed=0)
     assert (rows.open_credit_lines == 8).all() and (rows.total_credit_lines == 8).all()
+    # A strict condition excludes its end: "balance > 10000" beside loan_amount = 10000 drew
+    # 62,000 rows, where ">= 10001" was refused at once.
+    with pytest.raises(ParameterError, match=r"balance > 10000.0 and loan_amount = 10000.0 cannot hold"):
+        loans_model.sample(50, conditions={"balance": {">": 10000}, "loan_amount": 10000}, seed=0)
+
+
+def test_conditions_on_datetimes_a_rule_or_the_schema_forbids_are_refused_up_front():
+    # Left to resampling: 60,000-100,000 draws, then "the model rarely generates such rows".
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp("2014-01-01") + pd.to_timedelta(rng.integers(0, 700, 400), unit="D")
+    frame = pd.DataFrame({"start": start, "end": start + pd.to_timedelta(rng.integers(0, 30, 400), unit="D"),
+                          "x": rng.normal(size=400).round(2)})
+    schema = _with_rules(frame, [{"kind": "inequality", "low": "start", "high": "end"},
+                                 {"kind": "inequality", "low": {"value": "2013-06-01"}, "high": "start", "strict": True}])
+    syn = Synthesizer(schema, epochs=3, seed=0).fit(frame)
+    for conditions, message in (
+            ({"start": {">=": "2015-06-01"}, "end": {"<=": "2015-05-01"}}, r"cannot hold under the schema's rule 'start <= end'"),
+            ({"start": "2015-06-01", "end": {"<": "2015-06-01"}}, r"cannot hold under the schema's rule 'start <= end'"),
+            ({"start": {"<=": "2013-06-01"}}, r"cannot hold under the schema's rule '2013-06-01T00:00:00 < start'"),
+            ({"end": "2019-01-01"}, r"no value of column 'end' can satisfy it \(its schema range is 2014-01-"),
+            ({"end": "2015-01-01 12:00"}, r"column 'end' holds whole days only")):
+        with pytest.raises(ParameterError, match=message):
+            syn.sample(20, conditions=conditions, seed=0)
+    rows = syn.sample(20, conditions={"start": {">=": "2015-06-01"}, "end": {"<=": "2015-06-20"}}, seed=0)
+    assert (rows["start"] >= "2015-06-01").all() and (rows["end"] <= "2015-06-20").all() and (rows["start"] <= rows["end"]).all()
+
+
+def test_a_rare_condition_is_met_at_any_batch_size(loans_model):
+    # Each draw holds at most batch_size rows; the rounds were 30 whatever the batch, so a
+    # condition the default batch met failed at batch_size=1000 (a memory setting).
+    for batch_size in (50_000, 500, 20):
+        rows = loans_model.sample(200, conditions={"balance": {">=": 30000}}, seed=3, batch_size=batch_size)
+        assert len(rows) == 200 and (rows["balance"] >= 30000).all()
+    assert loans_model.last_resampling_["drawn"] > 200
+    with pytest.raises(ConstraintError):
+        loans_model.sample(20, conditions={"paid_total": 41630.4, "paid_principal": {"<": 100}}, seed=3, batch_size=20)
+    assert loans_model.last_resampling_["drawn"] > 20  # also after the failure: what it drew
 
 def test_imputation_keeps_observed_cells_and_the_rules(loans_model, loans):
     rng = np.random.default_rng(0)
@@ -356,6 +393,10 @@ def test_conditions_on_the_parts_of_a_composed_datetime():
     assert set(rows["month"]) <= {1, 3, 5, 7, 8, 10, 12}
     with pytest.raises(ParameterError, match="name no date.*at most 29 days"):
         syn.sample(200, conditions={"month": 2, "day": 30}, seed=2)  # 200 rows of February 29 before
+    # 2020 is the only leap year the schema's years (2020-2022) hold: February 29 of 2021 is none.
+    assert (syn.sample(20, conditions={"month": 2, "day": 29}, seed=2)["year"] == 2020).all()
+    with pytest.raises(ParameterError, match="name no date.*at most 28 days"):
+        syn.sample(20, conditions={"month": 2, "day": 29, "year": 2021}, seed=2)
     rows = syn.sample(100, conditions={"month": [4, 6], "day": {">=": 30}}, seed=2)
     assert (rows["day"] == 30).all() and (rows["t"].dt.day == 30).all()
 

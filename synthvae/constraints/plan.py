@@ -30,6 +30,7 @@ values stay within what was seen, as the codecs' do). It imports no torch.
 
 from __future__ import annotations
 
+import calendar
 import enum
 import json
 import logging
@@ -1655,10 +1656,11 @@ class ConstraintPlan:
 
 
 def _check_orders(schema: Schema, conditions: dict[str, Condition]) -> None:
-    """Refuse conditions that an inequality or range rule between numeric columns cannot let
-    hold together (``total_credit_lines = 3`` with ``open_credit_lines >= 4`` under ``open <=
-    total``): they were left to resampling, which failed after 100,000 draws saying the model
-    rarely made such rows. Each side spans what its condition, else its schema bounds, allow."""
+    """Refuse conditions that an inequality or range rule between numeric or datetime columns
+    cannot let hold together (``total_credit_lines = 3`` with ``open_credit_lines >= 4`` under
+    ``open <= total``): they were left to resampling, which failed after 100,000 draws saying the
+    model rarely made such rows. Each side spans what its condition, else its schema bounds,
+    allow; a strict condition (``>``) or rule excludes its end."""
     for rule in schema.constraints:
         if isinstance(rule, Inequality):
             pairs = [(rule.low, rule.high)]
@@ -1668,32 +1670,45 @@ def _check_orders(schema: Schema, conditions: dict[str, Condition]) -> None:
             continue
         if not any(c in conditions for c in rule.columns):
             continue
-        if any(schema[c].kind is not ColumnKind.NUMERIC for c in rule.columns):
-            continue  # datetimes compare in their own units; left to the check after sampling
+        kinds = {schema[c].kind for c in rule.columns}
+        if len(kinds) != 1 or not kinds <= {ColumnKind.NUMERIC, ColumnKind.DATETIME}:
+            continue
+        datetime = kinds == {ColumnKind.DATETIME}
         for low, high in pairs:
-            least, _ = _side_span(schema, low, conditions)
-            _, most = _side_span(schema, high, conditions)
-            if least > most or (rule.strict and least == most):
+            (least, least_open), _ = _side_span(schema, low, conditions, datetime)
+            _, (most, most_open) = _side_span(schema, high, conditions, datetime)
+            if least > most or (least == most and (rule.strict or least_open or most_open)):
                 shown = " and ".join(conditions[c].describe() for c in rule.columns if c in conditions)
+                def text(value):
+                    return str(pd.Timestamp(int(value))) if datetime else f"{value:g}"
                 raise ParameterError(
                     f"conditions {shown} cannot hold under the schema's rule {rule.describe()!r} ({low} can be no less "
-                    f"than {least:g}, {high} no more than {most:g}); drop or change one of them")
+                    f"than {text(least)}, {high} no more than {text(most)}); drop or change one of them")
 
 
-def _side_span(schema: Schema, side, conditions: dict[str, Condition]) -> tuple[float, float]:
-    """The least and greatest value a rule's side can take given the conditions."""
+def _side_span(schema: Schema, side, conditions: dict[str, Condition], datetime: bool):
+    """The least and greatest value a rule's side can take given the conditions, each with
+    whether it is excluded: ``((least, open), (most, open))``; datetimes as nanoseconds."""
+    def number(value) -> float:
+        return float(pd.Timestamp(value).value) if datetime else float(value)
+
     if isinstance(side, Value):
-        return float(side.value), float(side.value)
+        return (number(side.value), False), (number(side.value), False)
     column, condition = schema[side], conditions.get(side)
-    least = -np.inf if column.min is None else float(column.min)
-    most = np.inf if column.max is None else float(column.max)
+    least = (-np.inf if column.min is None else number(column.min), False)
+    most = (np.inf if column.max is None else number(column.max), False)
+    def upper(end: tuple[float, bool]) -> tuple[float, bool]:
+        return end[0], not end[1]  # the lesser upper end first; at a tie, the excluded one
+
     if condition is not None:
         if condition.values is not None:
-            values = [float(v) for v in condition.values]
-            least, most = max(least, min(values)), min(most, max(values))
+            values = [number(v) for v in condition.values]
+            least, most = max(least, (min(values), False)), min(most, (max(values), False), key=upper)
         else:
-            least = least if condition.low is None else max(least, float(condition.low))
-            most = most if condition.high is None else min(most, float(condition.high))
+            if condition.low is not None:
+                least = max(least, (number(condition.low), bool(condition.low_strict)))
+            if condition.high is not None:
+                most = min(most, (number(condition.high), bool(condition.high_strict)), key=upper)
     return least, most
 
 
@@ -1743,13 +1758,30 @@ def _check_calendar(composition: "_Composition", conditions: dict[str, Condition
         return
     month = conditions.get(composition.parts["month"])
     months = [m for m in range(1, 13) if month is None or _admits(month, m)]
-    longest = max((_DAYS_IN_MONTH[m - 1] for m in months), default=0)
+    days = list(_DAYS_IN_MONTH)
+    if not _leap_year_possible(composition, conditions):
+        days[1] = 28  # "month = 2, day = 29" where the year can only be 2013 drew rows until it failed
+    longest = max((days[m - 1] for m in months), default=0)
     if not any(_admits(day, d) for d in range(1, longest + 1)):
         shown = " and ".join(c.describe() for c in (month, day) if c is not None)
         raise ParameterError(
             f"conditions {shown} name no date: {composition.column!r} is composed from them by the schema's rules, "
             f"and {'those months have' if month is not None else 'a month has'} at most {longest} days; change the conditions"
         )
+
+
+def _leap_year_possible(composition: "_Composition", conditions: dict[str, Condition]) -> bool:
+    """Whether the composed datetime's year part, within its schema bounds and condition, can
+    be a leap year (so when unknown)."""
+    name = composition.parts.get("year")
+    if name is None:
+        return True
+    column = composition.schema[name]
+    if column.min is None or column.max is None or column.max - column.min > 400:
+        return True
+    condition = conditions.get(name)
+    return any(calendar.isleap(y) and (condition is None or _admits(condition, y))
+               for y in range(int(column.min), int(column.max) + 1))
 
 
 def _admits(condition: Condition, value: int) -> bool:
