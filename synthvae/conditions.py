@@ -126,6 +126,9 @@ def parse_conditions(conditions: ConditionsLike, schema: Schema) -> list[Conditi
 
 def _clauses_of(name: str, spec: Any) -> list[tuple[str, str, Any]]:
     if isinstance(spec, Mapping):
+        if not spec:  # {"state": {}} was taken as no condition at all
+            raise ParameterError(f"condition on {name!r} is empty ({{}}); give a value, a list of values or {{operator: value}}, "
+                                 f"or leave the column out")
         clauses = []
         for op, value in spec.items():
             if op not in (*_OPERATORS, "in"):
@@ -245,6 +248,8 @@ def _typed(column: Column, raw: Any) -> Any:
     """The value in the column's own type, or a ParameterError naming column and value."""
     kind = column.kind
     if kind is ColumnKind.NUMERIC:
+        if isinstance(raw, (bool, np.bool_)):  # {"month": True} was month = 1
+            raise ParameterError(f"condition on numeric column {column.name!r}: {raw!r} is a truth value, not a number")
         try:
             value = float(raw)
         except (TypeError, ValueError):

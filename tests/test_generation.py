@@ -169,6 +169,8 @@ def test_unknown_column_names_suggest_the_close_ones(fitted_penguins, penguins):
         ({"body_mass_g": "heavy"}, ["not a number"]),
         (["species~Adelie"], ["cannot read"]),
         ({"species": []}, ["empty list"]),
+        ({"species": {}}, ["'species' is empty", "leave the column out"]),  # was no condition at all
+        ({"body_mass_g": True}, ["truth value, not a number"]),  # was body_mass_g = 1
     ],
 )
 def test_impossible_conditions_are_refused_clearly(fitted_penguins, conditions, words):
