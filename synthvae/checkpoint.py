@@ -172,6 +172,10 @@ class Checkpointer:
         the first checkpoint was written, after the last epoch of a fast fit: raw
         ``NotADirectoryError``, the trained model lost.
         """
+        missing = [self.folder, *self.folder.parents]
+        # The folders this fit makes (the outermost last), removed again if it fails before its
+        # first checkpoint (see discard): a fit refused on its input left the tree behind.
+        self._made = [folder for folder in missing[: next((i for i, f in enumerate(missing) if f.exists()), len(missing))]]
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, probe = tempfile.mkstemp(prefix=".synthvae-write-test.", suffix=".tmp", dir=self.folder)
@@ -182,6 +186,15 @@ class Checkpointer:
                 f"cannot write checkpoints to folder {str(self.folder)!r} ({exc.strerror or exc}); "
                 f"give a checkpoint folder that can be created and written to"
             ) from None
+
+    def discard(self) -> None:
+        """Remove the folders this checkpointer made, if they are still empty (a fit that failed
+        before its first checkpoint)."""
+        for folder in getattr(self, "_made", []):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (a checkpoint, another file), or already gone
+                return
 
     def start(self, data: torch.Tensor, model: torch.nn.Module, config: dict) -> None:
         """Bind the checkpointer to a run (before any training step)."""

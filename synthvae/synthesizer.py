@@ -530,6 +530,16 @@ class Synthesizer:
                 f"which is read as data (a resume would find the checkpoint there); put it outside that folder"
             )
         checkpointer = Checkpointer(checkpoint_dir, checkpoint_every, resume) if checkpoint_dir is not None else None
+        try:
+            return self._fit(data, spec, stream, callback, checkpointer, parallel, reservoir_rows)
+        except BaseException:
+            if checkpointer is not None:
+                checkpointer.discard()  # the folders it made, while empty (a fit refused on its input)
+            raise
+
+    def _fit(self, data: TableLike, spec: PrivacySpec | None, stream: bool, callback, checkpointer, parallel,
+             reservoir_rows) -> "Synthesizer":
+        """:meth:`fit` once its arguments are checked and its checkpointer made."""
         started = time.perf_counter()
         device = resolve_device(self.device)
         if parallel is not None:

@@ -339,6 +339,12 @@ def train(
             f"validation_fraction={config.validation_fraction} holds out all {n + val_data.shape[0]:,} rows "
             f"for early stopping, leaving none to train on; lower validation_fraction (0 holds out none)"
         )
+    held = val_data.shape[0]
+    if held > n:
+        # validation_fraction=0.99 on 120 rows trained on one row without a word.
+        logger.warning("validation_fraction=%s holds out %d rows for early stopping and leaves %d to train on: the model "
+                       "learns from those alone; lower validation_fraction (0.1 is usual, 0 holds out none)",
+                       config.validation_fraction, held, n)
     batch_size = config.resolve_batch_size(n)
     epochs = config.resolve_epochs(n)
     if column_means is None and (config.categorical_balance > 0 or config.target_segments):

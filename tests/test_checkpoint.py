@@ -380,6 +380,13 @@ def test_checkpoint_and_callback_arguments_are_checked_before_training(tmp_path)
     result = CliRunner().invoke(cli, ["fit", str(dataset_path("penguins.csv")), "-o", str(model), "--epochs", "2",
                                       "--checkpoint-dir", str(model), "-q"])
     assert result.exit_code == 2 and "is the model file -o" in result.output and not model.exists()
+    # A fit refused on its input leaves no checkpoint folders behind (the tree was made first);
+    # a folder that was there already stays.
+    (tmp_path / "kept").mkdir()
+    for folder in (tmp_path / "a" / "b" / "ck", tmp_path / "kept" / "ck"):
+        with pytest.raises(DataError):
+            Synthesizer(epochs=1).fit(frame.assign(when=[{"a": 1}] * len(frame)), checkpoint_dir=folder)
+    assert sorted(os.listdir(tmp_path)) == ["kept"] and os.listdir(tmp_path / "kept") == []
 
 
 def test_the_readme_names_the_fits_that_cannot_be_checkpointed_and_they_refuse(tmp_path, monkeypatch):

@@ -281,7 +281,7 @@ def test_progress_best_epoch_is_the_epoch_whose_weights_are_kept(penguins):
     assert seen[-1].stopped_early and seen[-1].best_epoch == syn.fit_info_.best_epoch == len(seen) - 3
 
 
-def test_a_validation_fraction_that_leaves_no_training_rows_is_refused(penguins, tmp_path):
+def test_a_validation_fraction_that_leaves_no_training_rows_is_refused(penguins, tmp_path, caplog):
     message = r"validation_fraction=0.999 holds out all 100 rows for early stopping, leaving none to train on"
     with pytest.raises(ParameterError, match=message):
         Synthesizer(epochs=2, validation_fraction=0.999).fit(penguins.iloc[:100])
@@ -289,8 +289,14 @@ def test_a_validation_fraction_that_leaves_no_training_rows_is_refused(penguins,
     write_table(penguins, path)
     with pytest.raises(ParameterError, match=message.replace("100", "344")):
         Synthesizer(epochs=2, validation_fraction=0.999).fit(path, streaming=True)
-    # One row left is enough.
-    assert Synthesizer(epochs=1, validation_fraction=0.99).fit(penguins.iloc[:100]).fit_info_.epochs_run == 1
+    # One row left is enough, with a warning: it trained on one row without a word.
+    with caplog.at_level("WARNING", logger="synthvae.training"):
+        assert Synthesizer(epochs=1, validation_fraction=0.99).fit(penguins.iloc[:100]).fit_info_.epochs_run == 1
+    assert any("holds out 99 rows for early stopping and leaves 1 to train on" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae.training"):
+        Synthesizer(epochs=1, validation_fraction=0.2).fit(penguins.iloc[:100])
+    assert not caplog.records
 
 
 @pytest.mark.parametrize("name, value", [
