@@ -433,3 +433,14 @@ def test_pyarrow_backed_dates_and_zoned_times_fit_and_sample(tmp_path):
     rows = fitted.sample(300, seed=1)
     assert (rows["d"] == rows["d"].dt.floor("D")).all()
     assert rows["d"].between(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-07-18")).all()
+
+
+def test_dates_at_the_earliest_nanosecond_day_fit():
+    # NumPy turned 1677-09-22 (in nanoseconds) into 2262-04-11 (in days): a date column whose
+    # missing dates were filled with pandas' earliest day failed with "column 'opened~year':
+    # values above the schema's max 2020, e.g. [2262.0]".
+    rng = np.random.default_rng(0)
+    opened = pd.Series(pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 2000, 300), unit="D"))
+    opened[rng.random(300) < 0.3] = pd.Timestamp("1677-09-22")
+    rows = Synthesizer(epochs=2, seed=0).fit(pd.DataFrame({"opened": opened, "x": rng.normal(size=300)})).sample(200, seed=1)
+    assert rows["opened"].between(pd.Timestamp("1677-09-22"), pd.Timestamp("2020-06-30")).all()

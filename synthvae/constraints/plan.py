@@ -639,7 +639,8 @@ class _Calendar(_RangeKept):
     def forward(self, data: pd.DataFrame, partial: bool = False) -> dict[str, pd.Series]:
         stamps = pd.Series(data[self.column]).astype("datetime64[ns]").to_numpy()
         null = np.isnat(stamps)
-        days = stamps.astype("datetime64[D]")
+        # Through microseconds: NumPy took 1677-09-22 in nanoseconds for 2262-04-11 in days.
+        days = stamps.astype("datetime64[us]").astype("datetime64[D]")
         years = days.astype("datetime64[Y]")
         year = years.astype(np.int64) + 1970.0
         day = (days - years.astype("datetime64[D]")).astype(np.int64)
