@@ -413,13 +413,26 @@ def _what_differs(written: str | None, now: str) -> str:
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
 
-    changed = [f"{key} {shown(before.get(key))}, now {shown(after.get(key))}" for key in sorted(set(before) | set(after))
-               if before.get(key) != after.get(key)]
-    if not changed:
+    keys = [key for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+    if not keys:
         return "the same settings but other training rows or another seed (its initial weights differ)"
+    # The encoded layout follows the data: one new category moved every index after it.
+    layout = [key for key in keys if key in _LAYOUT_KEYS]
+    changed = [f"{key} {shown(before.get(key))}, now {shown(after.get(key))}" for key in keys if key not in _LAYOUT_KEYS]
+    if layout:
+        width = (f": the encoded width {before.get('model.data_dim')}, now {after.get('model.data_dim')}"
+                 if before.get("model.data_dim") != after.get("model.data_dim") else "")
+        data = f"other data (its columns, types or categories changed{width})"
+        if not changed:
+            return data
+        changed.append(f"and {data}")
     if any(key.startswith("stream.files") for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)):
         changed.append("(a file's path, size or modification time: touching or copying it counts)")
     return "other settings: " + "; ".join(changed[:4]) + (f"; and {len(changed) - 4} more" if len(changed) > 4 else "")
+
+
+# Settings that the data's columns and categories fix, not the user.
+_LAYOUT_KEYS = {"model.data_dim", "model.continuous_index", "model.one_hot_index", "model.one_hot_segment"}
 
 
 def _flat(settings, prefix: str = "") -> dict:

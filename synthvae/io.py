@@ -161,13 +161,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"{name} is a corrupt Parquet file ({type(exc).__name__}: {_one_line(exc)}); write it "
             f"again from its source"
         ) from None
-    frame = _with_noted_categories(frame, table)
+    frame = with_noted_categories(frame, table)
     # pandas' to_parquet stores a named or non-default index (df.set_index("customer_id")) apart
     # from the columns: it is data, so it becomes columns again.
     return _index_as_columns(frame, name)
 
 
-_CATEGORIES_KEY = b"synthvae.categories"
+CATEGORIES_KEY = b"synthvae.categories"
 
 
 def _categories_note(frame: pd.DataFrame) -> dict[bytes, bytes]:
@@ -181,10 +181,10 @@ def _categories_note(frame: pd.DataFrame) -> dict[bytes, bytes]:
             values = [v.item() if hasattr(v, "item") else v for v in dtype.categories]
             if all(isinstance(v, (str, int, float, bool)) for v in values):
                 noted[label] = {"categories": values, "ordered": bool(dtype.ordered)}
-    return {_CATEGORIES_KEY: json.dumps(noted).encode()} if noted else {}
+    return {CATEGORIES_KEY: json.dumps(noted).encode()} if noted else {}
 
 
-def _with_noted_categories(frame: pd.DataFrame, table: pa.Table) -> pd.DataFrame:
+def with_noted_categories(frame: pd.DataFrame, table: pa.Table) -> pd.DataFrame:
     """A table read from Parquet with its categorical columns' noted categories (and order) back.
 
     Parquet gives text categories back as categorical columns, but with no category when the
@@ -193,7 +193,7 @@ def _with_noted_categories(frame: pd.DataFrame, table: pa.Table) -> pd.DataFrame
     read back as one). Those are taken from the Arrow column as exact nullable values and become
     categorical again; a column holding a value its note does not list is left as read."""
     try:
-        noted = json.loads((table.schema.metadata or {}).get(_CATEGORIES_KEY, b"{}"))
+        noted = json.loads((table.schema.metadata or {}).get(CATEGORIES_KEY, b"{}"))
     except ValueError:
         return frame
     for label, spec in noted.items() if isinstance(noted, dict) else ():

@@ -49,7 +49,7 @@ import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError, preview
 from synthvae.inference import decimal_places, on_grid, whole_numbers
-from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks
+from synthvae.io import CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks, with_noted_categories
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 from synthvae.validation import category_text, conform, naive_utc, with_written_numbers
 
@@ -148,12 +148,19 @@ class TableSource:
         stored = columns if columns is None or not partition else [c for c in columns if c not in partition]
         try:
             reader = pq.ParquetFile(unit.path, page_checksum_verification=True)
+            # Categories of numbers come back as plain numbers (floats where there are nulls):
+            # the file's note makes them categories again, as read_table does.
+            metadata = reader.schema_arrow.metadata or {}
+            noted = CATEGORIES_KEY in metadata
             offset = 0
             for batch in reader.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group], columns=stored):
                 size = batch.num_rows
                 low, high = max(first - offset, 0), min(stop - offset, size)
                 if low < high:
-                    frame = (batch if high - low == size else batch.slice(low, high - low)).to_pandas()
+                    rows = batch if high - low == size else batch.slice(low, high - low)
+                    frame = rows.to_pandas()
+                    if noted:
+                        frame = with_noted_categories(frame, pa.Table.from_batches([rows]).replace_schema_metadata(metadata))
                     if partition:
                         frame = with_partition(frame, partition, columns)
                     start = unit.start + offset
@@ -701,10 +708,12 @@ def _all_categories(seen: tuple, counts: dict) -> tuple:
         values = {_exact_int(v) for v in counts if _is_whole(v)}
         if len(values) == len(counts):
             return tuple(sorted(values | set(seen)))
-    texts = {category_text(v) for v in counts} | {str(c) for c in seen}
+    # Seen as the table's values are (4.0 as "4"): str() added "4" beside the sample's 4.0.
+    named = {category_text(c) for c in seen}
+    texts = {category_text(v) for v in counts} | named
     if all(isinstance(c, str) for c in seen) and seen == tuple(sorted(seen)):
         return tuple(sorted(texts))
-    return tuple(seen) + tuple(sorted(texts - {str(c) for c in seen}))
+    return tuple(seen) + tuple(sorted(texts - named))
 
 
 def _exact_int(value) -> int:

@@ -367,6 +367,11 @@ def test_a_fit_without_resume_says_it_replaces_an_earlier_checkpoint(tmp_path, c
     with caplog.at_level("WARNING", logger="synthvae.checkpoint"):
         Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, resume=True)
     assert not caplog.records
+    # New data is said to be new data, not a list of the encoded layout's indices as "settings".
+    changed = frame.assign(island=frame["island"].astype(object).where(frame.index > 0, "Atlantis"))
+    with pytest.raises(ParameterError, match=r"written by a fit of other data \(its columns, types or categories changed: "
+                                             r"the encoded width \d+, now \d+\); resume"):
+        Synthesizer(**settings).fit(changed, checkpoint_dir=tmp_path, resume=True)
 
 
 def test_checkpoint_and_callback_arguments_are_checked_before_training(tmp_path):

@@ -241,6 +241,13 @@ def test_conditions_on_datetimes_a_rule_or_the_schema_forbids_are_refused_up_fro
             syn.sample(20, conditions=conditions, seed=0)
     rows = syn.sample(20, conditions={"start": {">=": "2015-06-01"}, "end": {"<=": "2015-06-20"}}, seed=0)
     assert (rows["start"] >= "2015-06-01").all() and (rows["end"] <= "2015-06-20").all() and (rows["start"] <= rows["end"]).all()
+    # A side that may be null lets the rule hold by being null: open validities (end null) are
+    # the only rows with a late start, and a condition on the start alone is met by them.
+    frame.loc[frame["start"] >= "2015-08-01", "end"] = pd.NaT
+    schema = _with_rules(frame, [{"kind": "inequality", "low": "start", "high": "end"}])
+    rows = Synthesizer(schema, epochs=3, seed=0).fit(frame).sample(20, conditions={"start": {">=": "2015-08-01"}}, seed=0)
+    assert (rows["start"] >= "2015-08-01").all() and (rows["end"].isna() | (rows["end"] >= rows["start"])).all()
+    assert rows["end"].isna().mean() > 0.5
 
 
 def test_a_rare_condition_is_met_at_any_batch_size(loans_model):

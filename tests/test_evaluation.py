@@ -395,6 +395,11 @@ def test_membership_auc_is_a_half_for_fresh_rows_and_sees_copies_of_part_of_the_
     # The same attack as the privacy check's.
     check = {c.name: c.value for c in privacy_check(train, half, holdout).checks}
     assert abs(check["membership_auc"] - privacy["membership_auc"]) < 0.05
+    assert any("membership-inference AUC 0.7" in note and "can tell who was in the training data" in note for note in report["notes"])
+    # Far below 0.5 is no better: synthetic rows that copy the holdout.
+    report = evaluate(train, holdout.sample(2000, replace=True, random_state=0), holdout=holdout, metrics=["privacy"])
+    assert report["privacy"]["membership_auc"] < 0.2
+    assert any("wrong way round" in note for note in report["notes"])
 
 
 def test_membership_auc_needs_200_holdout_rows_and_says_so(split):

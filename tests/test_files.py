@@ -30,7 +30,7 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import save as safetensors_save
 
-from synthvae import DataError, ModelFileError, Schema, SchemaError, Synthesizer, infer_schema, load_schema, read_table, write_table
+from synthvae import ColumnKind, DataError, ModelFileError, Schema, SchemaError, Synthesizer, infer_schema, load_schema, read_table, write_table
 from synthvae.io import read_csv_chunks
 from synthvae.cli import cli
 from synthvae.modelfile import load_model_file, save_model_file
@@ -1010,6 +1010,9 @@ def test_categories_of_numbers_read_back_from_parquet_exact_and_categorical(tmp_
         assert back[label].dtype == frame[label].dtype, label
         assert back[label].astype(object).equals(frame[label].astype(object)), label
     assert back["key"].nunique() == 40 and back["area"].cat.ordered
+    # A streamed fit reads them so too (it learned the keys as numbers, merged as floats).
+    streamed = Synthesizer(epochs=1, seed=0).fit(tmp_path / "rows.parquet", streaming=True)
+    assert streamed.schema_["key"].kind is ColumnKind.CATEGORICAL and set(streamed.schema_["key"].categories) == set(keys)
 
 
 def test_compressed_csv_output_names_the_file_and_holds_no_clock_time(tmp_path):

@@ -17,9 +17,11 @@ from synthvae.constraints.spec import Inequality, Unique, combination_keys
 from synthvae.errors import ConstraintError
 
 
-# Rows a draw holds at the default batch size, and the most the rounds grow below it.
+# Rows a round of draws holds at the default batch size (the budget is ``rounds`` of them), and
+# rows drawn with none kept after which a batch gives up (``stale`` of them): about the three
+# idle rounds of 100 rows, 12,000 and 50,000 that a condition no row meets took at the default.
 _ROUND_ROWS = 50_000
-_MOST_SCALE = 50
+_STALE_ROWS = 20_000
 
 
 class RowCheck:
@@ -31,9 +33,9 @@ class RowCheck:
     rows with a full key are, so that the share of nulls stays the model's when the distinct keys
     run short (penguins, ``unique`` on species, flipper length and sex, 8.4% of sex null: 2,000
     rows came out 72% null, as every duplicate was dropped and every null-key row kept). Gives
-    up, with an error naming the rule that rejects most rows, when ``rounds`` draws cannot
-    complete a batch, or when ``stale`` draws in a row add no row (a rule or condition met by no
-    row the model draws: a key space used up, a pattern never generated).
+    up, with an error naming the rule that rejects most rows, when ``rounds`` x 50,000 rows drawn
+    cannot complete a batch, or when ``stale`` x 20,000 rows in a row add no row (a rule or
+    condition met by no row the model draws: a key space used up, a pattern never generated).
     """
 
     def __init__(self, plan: ConstraintPlan, residual: list, batch_size: int, rounds: int = 30, stale: int = 3) -> None:
@@ -52,14 +54,14 @@ class RowCheck:
     def rows(self, n: int, draw) -> pd.DataFrame:
         """Exactly ``n`` rows that pass, from ``draw(k)`` (``k`` candidate rows).
 
-        A draw holds at most ``batch_size`` rows (memory); below :data:`_ROUND_ROWS` the rounds
-        and the idle rounds allowed grow in proportion (up to :data:`_MOST_SCALE` times), so that
-        the rows drawn before giving up do not shrink with it: at ``batch_size=1000`` a condition
-        0.3% of rows meet failed after 30,000 draws that succeeded at the default, and at 20 one
-        that 7% meet failed on three 20-row draws without a hit."""
-        scale = min(_MOST_SCALE, max(1, -(-_ROUND_ROWS // max(1, self.batch_size))))
+        A draw holds at most ``batch_size`` rows (memory); the budget is counted in rows drawn
+        (``rounds`` x :data:`_ROUND_ROWS`, and ``stale`` x :data:`_STALE_ROWS` drawn with none
+        kept), so that it does not shrink with the batch: counted in draws, at ``batch_size=1000``
+        a condition 0.3% of rows meet failed after 30,000 draws that succeeded at the default,
+        and at 20 one that 7% meet failed on three 20-row draws without a hit."""
+        budget, stale = self.rounds * _ROUND_ROWS, self.stale * _STALE_ROWS
         parts, have, ask, drawn_here, kept_here, idle = [], 0, n, 0, 0, 0
-        for _ in range(self.rounds * scale):
+        while True:
             frame = draw(ask)
             self.drawn += ask
             drawn_here += ask
@@ -69,8 +71,8 @@ class RowCheck:
             parts.append(take)
             have += len(take)
             kept_here += int(good.sum())
-            idle = 0 if len(take) else idle + 1
-            if have >= n or idle >= self.stale * scale:
+            idle = 0 if len(take) else idle + ask
+            if have >= n or idle >= stale or drawn_here >= budget:
                 break
             acceptance = max(kept_here / drawn_here, 1.0 / (drawn_here + 1))
             ask = int(min(self.batch_size, max(64, np.ceil((n - have) / acceptance * 1.2))))

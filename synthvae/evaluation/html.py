@@ -98,9 +98,8 @@ def _headline(data: dict) -> str:
         cards.append(_card("DCR closer-to-train share", p["dcr_closer_to_train_share"], 0.5, 0.0,
                            1.0, "0.5 is ideal", ceiling_name="ideal"))
     if p.get("membership_auc") is not None:
-        cards.append(_card("Membership-inference AUC", p["membership_auc"], 0.5, 0.5, 1.0,
-                           "0.5 = training rows no nearer the synthetic rows than fresh ones", lower_better=True,
-                           ceiling_name="ideal"))
+        cards.append(_card("Membership-inference AUC", p["membership_auc"], 0.5, 0.0, 1.0,
+                           "0.5 is ideal: training rows no nearer the synthetic rows than fresh ones", ceiling_name="ideal"))
     if p.get("exact_copy_rate") is not None:
         cards.append(_card("Exact copy rate", p["exact_copy_rate"], p.get("holdout_exact_copy_rate"),
                            0.0, 1.0, "share of synthetic rows that copy a training row", lower_better=True,

@@ -15,7 +15,7 @@ from synthvae.errors import DataError, preview
 from synthvae.evaluation import fidelity, plots
 from synthvae.evaluation.detection import detection
 from synthvae.evaluation.fidelity import Binning
-from synthvae.evaluation.privacy import MIN_ATTACK_ROWS, privacy, row_hashes
+from synthvae.evaluation.privacy import MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
     Shape,
@@ -191,6 +191,13 @@ def evaluate(
         elif data["privacy"]["membership_auc"] is None:
             notes.append(f"no membership-inference AUC: it needs {MIN_ATTACK_ROWS} training and {MIN_ATTACK_ROWS} holdout "
                          f"rows at least ({data['privacy']['membership_attack_rows']:,} a side here), or chance alone moves it")
+        elif not 1 - MEMBERSHIP_LIMIT <= data["privacy"]["membership_auc"] <= MEMBERSHIP_LIMIT:
+            auc = data["privacy"]["membership_auc"]
+            notes.append(f"membership-inference AUC {auc:.3f}: " + (
+                "training rows lie nearer the synthetic rows than fresh rows do, so an attacker holding the synthetic "
+                "table can tell who was in the training data (privacy_check fails above 0.6)" if auc > 0.5 else
+                "the synthetic rows lie nearer the held-out rows than the training rows: were the real and holdout "
+                "tables given the wrong way round, or the generator fitted on the holdout?"))
     if hold_t is not None and data["utility"].get("trtr") is not None:
         ceiling["utility"] = {"tstr": data["utility"]["trtr"]}
     if hold_t is not None and data["privacy"].get("holdout_exact_copy_rate") is not None:

@@ -61,6 +61,7 @@ import pandas as pd
 from synthvae.errors import DataError, preview
 from synthvae.evaluation.privacy import (
     ATTACK_ROWS,
+    MEMBERSHIP_LIMIT,
     MIN_ATTACK_ROWS,
     REFERENCE_ROWS,
     RowEmbedding,
@@ -100,7 +101,7 @@ class PrivacyLimits:
     """
 
     copy_p_value: float = 0.01
-    max_membership_auc: float = 0.6
+    max_membership_auc: float = MEMBERSHIP_LIMIT
     max_closer_to_train: float = 0.6
     max_attribute_advantage: float = 0.05
 
