@@ -21,7 +21,7 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError, preview
+from synthvae.errors import DataError, is_real, preview
 from synthvae.schema import Column, ColumnKind, Schema
 
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -202,6 +202,15 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
         codes = codes.copy()
         codes[unknown] = text_codes.fillna(-1).astype(int).to_numpy()
         unknown = present & (codes < 0)
+    if unknown.any() and any(is_real(c) for c in categories):
+        # Numbers written otherwise as text ("1.0", "1e3" for the category 1, 1000), as a
+        # synthetic table whose codes went through floats holds them: matched by value.
+        numbers = [float(c) for c in categories if is_real(c)]
+        # Whole numbers beyond 2**53 that one float stands for match no text this way.
+        by_value = {float(c): i for i, c in enumerate(categories) if is_real(c) and numbers.count(float(c)) == 1}
+        codes = codes.copy()
+        codes[unknown] = raw[unknown].map(category_number).map(by_value).fillna(-1).astype(int).to_numpy()
+        unknown = present & (codes < 0)
     if unknown.any():
         try:
             found = pd.unique(raw[unknown].to_numpy())
@@ -244,6 +253,19 @@ def category_text(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def category_number(value) -> float | None:
+    """The number a category value or its text stands for ("1.0", " 1e3 ", 2), or ``None``."""
+    if is_real(value):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return number if np.isfinite(number) else None
+    return None
 
 
 def _match_categories(raw: pd.Series, categories: list) -> np.ndarray:

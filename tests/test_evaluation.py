@@ -608,3 +608,17 @@ def test_a_detection_auc_below_chance_in_every_fold_is_named_not_called_indistin
     assert any("below 0.5 in every fold" in note for note in report["notes"])
     fresh = pd.DataFrame({"a": (z := rng.normal(size=1000)), "b": z * 0.6 + rng.normal(size=1000) * 0.8})
     assert "below_chance" not in evaluate(train, fresh, holdout=holdout, metrics=["detection"], seed=0).to_dict()["detection"]
+
+
+def test_numbers_written_otherwise_as_text_match_their_categories():
+    # A synthetic table whose codes went through floats holds "1.0" for the category 1: scored
+    # as three new categories (coverage 0, shape 0.0) in the API, where the CLI matched them.
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"grade": pd.Categorical(rng.integers(1, 4, 300)), "x": rng.normal(size=300)})
+    synthetic = real.assign(grade=real["grade"].astype(float).astype(str))
+    column = next(c for c in evaluate(real, synthetic, metrics=["quality"])["quality"]["columns"] if c["column"] == "grade")
+    assert column["score"] == 1.0 and column["coverage"]["synthetic_categories_not_in_real"] == []
+    # Text that is another number, or no number, is still a new category.
+    odd = synthetic.assign(grade=synthetic["grade"].where(synthetic.index > 1, ["4.0", "x"] + [None] * (len(real) - 2)))
+    coverage = next(c for c in evaluate(real, odd, metrics=["quality"])["quality"]["columns"] if c["column"] == "grade")["coverage"]
+    assert sorted(coverage["synthetic_categories_not_in_real"]) == ["4.0", "x"]

@@ -26,10 +26,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError, preview
+from synthvae.errors import DataError, is_real, preview
 from synthvae.inference import infer_schema
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
-from synthvae.validation import category_text, conform
+from synthvae.validation import category_number, category_text, conform
 
 
 class Shape(str, enum.Enum):
@@ -149,6 +149,7 @@ def _widened_categories(column: Column, frames: Sequence[pd.DataFrame]) -> tuple
     categories = list(column.categories)
     known: set[Any] = set()
     known_text = set()
+    known_numbers = {category_number(v) for v in categories if is_real(v)}
     for value in categories:
         known.add(value)
         known_text.add(category_text(value))
@@ -168,7 +169,10 @@ def _widened_categories(column: Column, frames: Sequence[pd.DataFrame]) -> tuple
                 seen = value in known
             except TypeError:  # unhashable cell: conform reports it
                 continue
-            # Matched as conform matches (0.0 is the category "0"), and as the schema refuses repeats.
+            # Matched as conform matches (0.0 is the category "0", "1.0" the category 1), and as
+            # the schema refuses repeats.
+            if isinstance(value, str) and category_number(value) in known_numbers:
+                continue
             if not seen and category_text(value) not in known_text:
                 categories.append(value)
                 known.add(value)
