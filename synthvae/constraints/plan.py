@@ -292,6 +292,17 @@ class _Difference(_RangeKept):
                    min=0, description=self.rule.describe(), **kind)
         ]
 
+    def hints(self, condition: Condition) -> list[Condition]:
+        """A condition on the owned column against a constant (``calls <= 200``) as a range of
+        the learned difference (``calls = 150`` is ``200 - calls`` within half a grid step of
+        50), so the model draws rows near it; none against a learned column, or for a
+        datetime."""
+        if self.reads or self.grid.column.kind is not ColumnKind.NUMERIC:
+            return []
+        other = float(real_value(self.other.value, self.grid.column))
+        return [_linear_hint(self.name, condition, self.grid, intercept=-other if self.owned == self.rule.high else other,
+                             slope=1.0 if self.owned == self.rule.high else -1.0)]
+
     def _difference(self, data: pd.DataFrame) -> np.ndarray:
         owned = self.grid.values(data[self.owned])
         other = self.grid.side(data, self.other, self.schema)
@@ -340,6 +351,16 @@ class _Position(_RangeKept):
             Column(self.name, ColumnKind.NUMERIC, nullable=column.nullable, meaningful_nulls=column.meaningful_nulls,
                    type=NumericType.FLOAT, min=0, max=1, description=self.rule.describe())
         ]
+
+    def hints(self, condition: Condition) -> list[Condition]:
+        """A condition on the column between constant bounds as a range of the learned position
+        ``(column - low) / (high - low)``; none where a bound is a learned column."""
+        if self.reads or self.grid.column.kind is not ColumnKind.NUMERIC:
+            return []
+        low, high = (float(v) for v in self._bounds(None))
+        if not high > low:
+            return []
+        return [_linear_hint(self.name, condition, self.grid, intercept=-low / (high - low), slope=1.0 / (high - low))]
 
     def _bounds(self, frame: pd.DataFrame | None) -> tuple:
         return tuple(
@@ -1480,7 +1501,7 @@ class ConstraintPlan:
         found = []
         for condition in residual:
             transform = owner.get(condition.column)
-            if isinstance(transform, (_Calendar, _Composition)):
+            if isinstance(transform, (_Calendar, _Composition, _Difference, _Position)):
                 found.extend((condition, hint) for hint in transform.hints(condition))
                 continue
             if isinstance(transform, _Derivation) and len(transform.reads) > 1:
@@ -1500,18 +1521,11 @@ class ConstraintPlan:
                     found.append((condition, hint))
                 continue
             column = self.schema[condition.column]
-            if condition.values is not None:
+            if condition.values is not None and len(condition.values) <= _MAX_CHECKED_VALUES:
                 values = [real_value(v, column) for v in condition.values]
-                low, high = min(values), max(values)
-                if len(values) <= _MAX_CHECKED_VALUES:
-                    _check_reachable(condition, values, transform, self.schema[name], intercept, slope)
-            else:
-                low = -np.inf if condition.low is None else real_value(condition.low, column)
-                high = np.inf if condition.high is None else real_value(condition.high, column)
-            margin = 0.5 * _Grid(column).step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
-            ends = [((low - margin) - intercept) / slope, ((high + margin) - intercept) / slope]
-            lo, hi = min(ends), max(ends)
-            found.append((condition, Condition(name, low=float(lo) if np.isfinite(lo) else None, high=float(hi) if np.isfinite(hi) else None)))
+                _check_reachable(condition, values, transform, self.schema[name], intercept, slope)
+            # The input is (derived - intercept) / slope.
+            found.append((condition, _linear_hint(name, condition, _Grid(column), -intercept / slope, 1.0 / slope)))
         return found
 
     def _preimage(self, transform: _Derivation, condition: Condition, name: str,
@@ -1654,6 +1668,23 @@ class ConstraintPlan:
     def describe(self) -> list[dict]:
         """Per rule: its text and how it is kept."""
         return [{"constraint": r.describe(), "mode": m.value} for r, m in zip(self.schema.constraints, self.modes_)]
+
+
+def _linear_hint(name: str, condition: Condition, grid: "_Grid", intercept: float, slope: float) -> Condition:
+    """The range of a learned column ``name`` = ``intercept + slope * x`` that a condition on ``x``
+    (a numeric column on ``grid``) implies, each end widened by half a grid step for the
+    rounding (the check after sampling keeps the rows that meet the condition exactly)."""
+    column = grid.column
+    if condition.values is not None:
+        values = [float(real_value(v, column)) for v in condition.values]
+        low, high = min(values), max(values)
+    else:
+        low = -np.inf if condition.low is None else float(real_value(condition.low, column))
+        high = np.inf if condition.high is None else float(real_value(condition.high, column))
+    margin = 0.5 * grid.step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
+    ends = sorted(intercept + slope * v for v in (low - margin, high + margin))
+    return Condition(name, low=float(ends[0]) if np.isfinite(ends[0]) else None,
+                     high=float(ends[1]) if np.isfinite(ends[1]) else None)
 
 
 def _check_orders(schema: Schema, conditions: dict[str, Condition]) -> None:
