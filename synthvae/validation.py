@@ -16,6 +16,7 @@ id             left as given (ids are regenerated, never learned)
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from collections.abc import Hashable
 
 import numpy as np
@@ -205,9 +206,7 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
     if unknown.any() and any(is_real(c) for c in categories):
         # Numbers written otherwise as text ("1.0", "1e3" for the category 1, 1000), as a
         # synthetic table whose codes went through floats holds them: matched by value.
-        numbers = [float(c) for c in categories if is_real(c)]
-        # Whole numbers beyond 2**53 that one float stands for match no text this way.
-        by_value = {float(c): i for i, c in enumerate(categories) if is_real(c) and numbers.count(float(c)) == 1}
+        by_value = {category_number(c): i for i, c in reversed(list(enumerate(categories))) if is_real(c)}
         codes = codes.copy()
         codes[unknown] = raw[unknown].map(category_number).map(by_value).fillna(-1).astype(int).to_numpy()
         unknown = present & (codes < 0)
@@ -255,16 +254,21 @@ def category_text(value) -> str:
     return str(value)
 
 
-def category_number(value) -> float | None:
-    """The number a category value or its text stands for ("1.0", " 1e3 ", 2), or ``None``."""
+_PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def category_number(value) -> Decimal | None:
+    """The exact number a category value or its text stands for, or ``None``: an int as it is, a
+    float as it prints (0.1, not its binary expansion), text written as a plain number ("1.0",
+    " 1e3 ", "01"; no underscores or other digits, which ``float`` also reads). Equal numbers
+    compare and hash equal, so "1.0" finds the category 1 and "9007199254740992" not the
+    category 9007199254740993, which one float stands for."""
     if is_real(value):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return number if np.isfinite(number) else None
+        if isinstance(value, (int, np.integer)):
+            return Decimal(int(value))
+        return Decimal(repr(float(value)))
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
+        return Decimal(value.strip())
     return None
 
 

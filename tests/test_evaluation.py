@@ -622,3 +622,22 @@ def test_numbers_written_otherwise_as_text_match_their_categories():
     odd = synthetic.assign(grade=synthetic["grade"].where(synthetic.index > 1, ["4.0", "x"] + [None] * (len(real) - 2)))
     coverage = next(c for c in evaluate(real, odd, metrics=["quality"])["quality"]["columns"] if c["column"] == "grade")["coverage"]
     assert sorted(coverage["synthetic_categories_not_in_real"]) == ["4.0", "x"]
+
+
+def test_text_matches_a_number_category_only_at_its_exact_value():
+    # Matched through floats, "9007199254740992" became the category 9007199254740993 (another
+    # id, silently) and "1_0" the category 10 (float() reads underscores and other digits).
+    from synthvae.schema import Column, ColumnKind, Schema
+    from synthvae.validation import conform
+
+    def conformed(categories, values):
+        schema = Schema((Column("c", ColumnKind.CATEGORICAL, categories=tuple(categories)),))
+        return conform(pd.DataFrame({"c": pd.Series(values, dtype=object)}), schema)["c"].tolist()
+
+    assert conformed([1, 7], ["1.0", " 7 ", "1e0", "007"]) == [1, 7, 1, 7]
+    assert conformed([0.1, 0.2], ["0.10", "2e-1"]) == [0.1, 0.2]
+    assert conformed([2**53 + 1, 5], [str(2**53 + 1)]) == [2**53 + 1]
+    for categories, value in (([2**53 + 1, 5], str(2**53)), ([10, 7], "1_0"), ([1.0, 2.0], "\u0661"),
+                              ([0.1, 0.2], "0.10000000000000001"), ([0, 1], "nan")):
+        with pytest.raises(DataError, match="not among the schema's categories"):
+            conformed(categories, [value])
