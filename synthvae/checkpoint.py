@@ -157,6 +157,7 @@ class Checkpointer:
         self.resume = resume
         self._last_saved = time.monotonic()
         self._fingerprint: str | None = None
+        self._settings = "{}"  # the run's settings, as JSON (start)
         self._write_failed = False
         if not resume and self.path.is_file():
             # The same command without --resume started over and replaced a killed fit's
@@ -175,7 +176,7 @@ class Checkpointer:
         missing = [self.folder, *self.folder.parents]
         # The folders this fit makes (the outermost last), removed again if it fails before its
         # first checkpoint (see discard): a fit refused on its input left the tree behind.
-        self._made = [folder for folder in missing[: next((i for i, f in enumerate(missing) if f.exists()), len(missing))]]
+        self._made = missing[: next((i for i, f in enumerate(missing) if f.exists()), len(missing))]
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, probe = tempfile.mkstemp(prefix=".synthvae-write-test.", suffix=".tmp", dir=self.folder)
@@ -190,7 +191,7 @@ class Checkpointer:
     def discard(self) -> None:
         """Remove the folders this checkpointer made, if they are still empty (a fit that failed
         before its first checkpoint)."""
-        for folder in getattr(self, "_made", []):
+        for folder in self._made:
             try:
                 folder.rmdir()
             except OSError:  # not empty (a checkpoint, another file), or already gone
@@ -241,7 +242,7 @@ class Checkpointer:
             "format": FORMAT_NAME,
             "format_version": str(FORMAT_VERSION),
             "fingerprint": self._fingerprint or "",
-            "settings": getattr(self, "_settings", "{}"),
+            "settings": self._settings,
             "loop": json.dumps(loop, allow_nan=False),
         }
         cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
@@ -313,7 +314,7 @@ class Checkpointer:
                 _, index, name = key.split(".", 2)
                 # Adam keeps its step counts on the CPU; moments go with the parameters.
                 slots.setdefault(int(index), {})[name] = value if name == "step" else value.to(device)
-        _check_slots(slots, [p for p in model.parameters()])
+        _check_slots(slots, list(model.parameters()))
         optimizer.load_state_dict({"state": slots, "param_groups": fresh["param_groups"]})
         generator.set_state(tensors["generator"])
         loop = _checked_loop(json.loads(metadata["loop"]))
@@ -426,7 +427,7 @@ def _what_differs(written: str | None, now: str) -> str:
         if not changed:
             return data
         changed.append(f"and {data}")
-    if any(key.startswith("stream.files") for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)):
+    if any(key.startswith("stream.files") for key in keys):
         changed.append("(a file's path, size or modification time: touching or copying it counts)")
     return "other settings: " + "; ".join(changed[:4]) + (f"; and {len(changed) - 4} more" if len(changed) > 4 else "")
 

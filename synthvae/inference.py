@@ -84,11 +84,11 @@ _UNIQUE_ID_SHARE = 0.9
 _RARE_VALUE_SHARE = 0.2
 _WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
 _MAX_DECIMALS = 6
+_FIRST_NS, _LAST_NS = pd.Timestamp.min, pd.Timestamp.max  # the datetimes a fit holds (nanoseconds)
+_CLOCK_12 = ("%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p", "%I:%M%p", "%I %p", "%I%p")  # the times of a 12-hour clock
 # Datetimes in other shapes than ISO 8601, each with the formats that may read them, tried in
 # order: a time zone by name after the time ("2021-03-01 00:00:00 CET", "... Europe/Oslo"), and
 # month/day/year (US) before day/month/year ("03/01/2021", "3/1/2021 14:05").
-_FIRST_NS, _LAST_NS = pd.Timestamp.min, pd.Timestamp.max  # the datetimes a fit holds (nanoseconds)
-_CLOCK_12 = ("%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p", "%I:%M%p", "%I %p", "%I%p")
 _OTHER_DATETIMES = (
     # 12-hour clocks first (as spreadsheets and SQL Server export them: "01/31/2021 02:05:00 PM"),
     # whose AM / PM read as time zones by name, and "1/31/2021 2:05 PM" as an id.

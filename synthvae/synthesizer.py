@@ -42,7 +42,7 @@ from synthvae.io import atomic_folder, datetime_formats, read_table, remove_stal
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
-from synthvae.preprocessing.codecs import CategoricalCodec, id_numbers
+from synthvae.preprocessing.codecs import CategoricalCodec, id_numbers, unit_ns
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
@@ -2218,11 +2218,10 @@ def _check_within_bounds(condition: Condition, column) -> None:
 def _check_datetime_within(condition: Condition, column) -> None:
     """:func:`_check_within_bounds` of a datetime column (a rule's, rebuilt from others: its
     conditions were met by drawing rows until 100,000 draws failed, "relax the condition")."""
-    unit = {"D": "D", "h": "h", "m": "min", "s": "s", "ms": "ms", "us": "us"}.get(column.unit or "")
-    if condition.values is not None and unit is not None:
+    if condition.values is not None and column.unit in _UNIT_NAMES:
         stamps = [pd.Timestamp(v) for v in condition.values]
-        if all(t != t.floor(unit) for t in stamps):
-            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds whole {_UNIT_NAMES[unit]} "
+        if all(t.value % unit_ns(column) for t in stamps):
+            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds whole {_UNIT_NAMES[column.unit]} "
                                  f"only (its schema's unit {column.unit!r}); no sampled row can equal {preview([str(t) for t in stamps])}")
     if column.min is None and column.max is None:
         return
@@ -2234,7 +2233,7 @@ def _check_datetime_within(condition: Condition, column) -> None:
                              f"range is {span}); change the condition or widen the schema's range")
 
 
-_UNIT_NAMES = {"D": "days", "h": "hours", "min": "minutes", "s": "seconds", "ms": "milliseconds", "us": "microseconds"}
+_UNIT_NAMES = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds", "ms": "milliseconds", "us": "microseconds"}  # schema units
 
 
 @torch.no_grad()

@@ -16,8 +16,8 @@ id             left as given (ids are regenerated, never learned)
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from collections.abc import Hashable
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd

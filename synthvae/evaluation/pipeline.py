@@ -195,7 +195,7 @@ def evaluate(
             auc = data["privacy"]["membership_auc"]
             notes.append(f"membership-inference AUC {auc:.3f}: " + (
                 "training rows lie nearer the synthetic rows than fresh rows do, so an attacker holding the synthetic "
-                "table can tell who was in the training data (privacy_check fails above 0.6)" if auc > 0.5 else
+                f"table can tell who was in the training data (privacy_check fails above {MEMBERSHIP_LIMIT})" if auc > 0.5 else
                 "the synthetic rows lie nearer the held-out rows than the training rows: were the real and holdout "
                 "tables given the wrong way round, or the generator fitted on the holdout?"))
     if hold_t is not None and data["utility"].get("trtr") is not None:
