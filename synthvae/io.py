@@ -28,6 +28,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import contextlib
+import csv
 import dataclasses
 import errno
 import gzip
@@ -388,12 +389,17 @@ def _csv_plan(path: Path) -> _CsvPlan:
     name, sep, compression = _csv_dialect(path)
     with _csv_errors(path, name, compression):
         head = pd.read_csv(path, sep=sep, nrows=1, dtype=str, keep_default_na=False)
-    if sep == "," and head.shape[1] == 1 and ";" in str(head.columns[0]):
-        # Spreadsheets in comma-decimal locales write ';' between fields (it was refused).
-        sep = ";"
-        with _csv_errors(path, name, compression):
-            head = pd.read_csv(path, sep=sep, nrows=1, dtype=str, keep_default_na=False)
-    _check_one_column(head, name, sep)
+    if head.shape[1] == 1:
+        # A quoted name holding a separator ("a;b", as write_table writes it) is one column's
+        # name; outside quotes, the separator is another than the file's name says.
+        bare = _unquoted_first_line(path, compression, name)
+        if sep == "," and ";" in bare:
+            # Spreadsheets in comma-decimal locales write ';' between fields (it was refused).
+            sep = ";"
+            with _csv_errors(path, name, compression):
+                head = pd.read_csv(path, sep=sep, nrows=1, dtype=str, keep_default_na=False)
+        else:
+            _check_one_column(head, bare, name, sep)
     _check_repeated_names(path, sep, head)
     comma = sep == ";" and _decimal_commas(path, sep, compression, name)
     found = [_ColumnText() for _ in range(head.shape[1])]
@@ -477,13 +483,12 @@ def _has_leading_zeros(text: pa.ChunkedArray) -> bool:
 _SEPARATORS = {",": "','", ";": "';'", "\t": "tabs", "|": "'|'"}
 
 
-def _check_one_column(frame: pd.DataFrame, name: str, sep: str) -> None:
+def _check_one_column(frame: pd.DataFrame, bare: str, name: str, sep: str) -> None:
     """Refuse a file read as one column whose header holds another separator (``;``, a tab,
-    ``|``, or ``,`` in a .tsv file): pandas reads it as one column of joined fields."""
-    if frame.shape[1] != 1:
-        return
+    ``|``, or ``,`` in a .tsv file) outside quotes (``bare``): pandas reads it as one column of
+    joined fields."""
     header = str(frame.columns[0])
-    found = next((s for s in _SEPARATORS if s != sep and s in header), None)
+    found = next((s for s in _SEPARATORS if s != sep and s in bare), None)
     if found is None:
         return
     if found == "\t":
@@ -676,6 +681,14 @@ def _bad_row(name: str, expected: int, actual: int, text: str) -> DataError:
     return DataError(f"{name}: a row has {fields} but the header has {expected}: {text!r}; {fix}")
 
 
+def _unquoted_first_line(path: Path, compression: str | None, name: str) -> str:
+    """A CSV file's first line without what it holds between double quotes."""
+    with _csv_errors(path, name, compression):
+        raw = pd.read_csv(path, sep=",", header=None, nrows=1, dtype=str, keep_default_na=False,
+                          quoting=csv.QUOTE_NONE).iloc[0]
+    return re.sub(r'"[^"]*(?:"|$)', "", ",".join(raw))
+
+
 def _check_repeated_names(path: Path, sep: str, frame: pd.DataFrame) -> None:
     """Refuse a header that repeats a name, which pandas reads renamed (``a``, ``a.1``), or
     that leaves a name empty, which pandas reads as ``Unnamed: 1`` (a Parquet file's empty name
@@ -834,7 +847,12 @@ def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path, formats: d
                 frame = frame.copy(deep=False)
                 for label in dated:
                     frame[label] = frame[label].dt.strftime(formats[str(label)])
-            frame.to_csv(handle, index=False, sep=sep, header=columns is None)
+            header = columns is None
+            if header and frame.shape[1] == 1 and any(s in str(frame.columns[0]) for s in _SEPARATORS):
+                # Quoted, or read_table would take a ';' in it for the separator of two columns.
+                handle.write('"' + str(frame.columns[0]).replace('"', '""') + '"\n')
+                header = False
+            frame.to_csv(handle, index=False, sep=sep, header=header, lineterminator="\n")
             columns = list(frame.columns)
 
         return _overlapped(frames, write)

@@ -960,6 +960,16 @@ def test_a_file_read_as_one_column_of_joined_fields_is_refused(tmp_path, name, t
     _one_error_line(_cli("infer-schema", str(path)), "reads as one column named")
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".tsv"])
+@pytest.mark.parametrize("column", ["     ;", "a;b", 'x;"y', "a|b", "a\tb", "a,b"])
+def test_one_column_named_with_a_separator_round_trips(tmp_path, suffix, column):
+    # Found by the fuzz test: a one-column table named "     ;" was written bare, then read as
+    # two columns separated by ';' (one of them with no name) and refused.
+    path = tmp_path / f"one{suffix}"
+    write_table(pd.DataFrame({column: [0.0, 1.5]}), path)
+    assert _read_both_ways(path).to_dict("list") == {column: [0.0, 1.5]}
+
+
 def test_a_tsv_file_is_read_with_tabs(tmp_path):
     (tmp_path / "t.tsv").write_text("species\tisland\nAdelie\tTorgersen\n")
     assert _read_both_ways(tmp_path / "t.tsv").to_dict("list") == {"species": ["Adelie"], "island": ["Torgersen"]}
