@@ -193,6 +193,25 @@ def test_schema_read_from_the_data_is_reported_or_refused(penguins, caplog):
         Synthesizer(schema, privacy={"epsilon": 1.0, "refuse_leaks": True}).fit(penguins)
 
 
+def test_one_bound_at_a_value_only_one_row_holds_is_reported_or_refused(penguins, public_schema):
+    # Found by review: only both bounds at the data's extremes were reported; one bound read from
+    # the table (the other widened) revealed a row's value without a word.
+    document = public_schema.to_dict()
+    lightest = float(penguins["body_mass_g"].min())
+    assert (penguins["body_mass_g"] == lightest).sum() == 1
+    for column in document["columns"]:
+        if column["name"] == "body_mass_g":
+            column["min"] = lightest
+    schema = Schema.from_dict(document)
+    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(penguins)
+    assert any("'body_mass_g'" in w and "exact min" in w for w in syn.privacy_["warnings"])
+    with pytest.raises(ParameterError, match="refuse_leaks"):
+        Synthesizer(schema, privacy={"epsilon": 1.0, "refuse_leaks": True}).fit(penguins)
+    # The public schema itself (bounds many rows reach, or none) is not reported.
+    clean = Synthesizer(public_schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(penguins)
+    assert not any("exact" in w for w in clean.privacy_["warnings"])
+
+
 def test_rare_categories_are_reported(penguins, public_schema):
     frame = penguins.copy()
     frame.loc[0, "island"] = "Deception"  # one row on an island of its own

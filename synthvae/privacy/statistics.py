@@ -86,12 +86,26 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
         values = data[column.name]
         if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
             present = values.dropna()
-            if len(present) and _same(present.min(), column.min, column) and _same(present.max(), column.max, column):
+            if not len(present):
+                continue
+            low, high = _same(present.min(), column.min, column), _same(present.max(), column.max, column)
+            if low and high:
                 out.append(
                     f"column {column.name!r}: the schema's bounds [{column.min}, {column.max}] are the "
                     "exact min and max of the data; if they came from this table (infer-schema), "
                     "they reveal two rows' values: widen them to public bounds"
                 )
+                continue
+            # One bound at the data's extreme reveals a row's value where only one or two rows
+            # hold it (a bound of 0 that many rows sit at, as counts have, reveals nothing).
+            for hit, which, bound, extreme in ((low, "min", column.min, present.min()),
+                                               (high, "max", column.max, present.max())):
+                if hit and int((present == extreme).sum()) <= 2:
+                    out.append(
+                        f"column {column.name!r}: the schema's {which} {bound} is the exact {which} of the data, "
+                        f"which only {int((present == extreme).sum())} row(s) hold; if it came from this table "
+                        f"(infer-schema), it reveals their value: widen it to a public bound"
+                    )
         elif column.kind is ColumnKind.CATEGORICAL:
             counts = values.value_counts()
             rare = [c for c in column.categories if 0 < int(counts.get(c, 0)) <= 2]
