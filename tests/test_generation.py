@@ -936,6 +936,31 @@ def test_encode_reads_columns_the_model_does_not_know_and_plots_one_row(tmp_path
         assert image.format == "PNG"
 
 
+def test_the_embedding_picture_draws_rows_without_a_colour_and_names_its_axes(tmp_path):
+    # Review: a numeric --color-by column's nulls were drawn transparent (a cluster of them
+    # vanished, the axes shrank to the rest), and the axes were always "z1" / "z2" (the columns
+    # are z0 / z1, or pc0, with a made-up flat second axis for one component).
+    pytest.importorskip("matplotlib")
+    from synthvae.plot import plot_embedding, project_2d
+
+    rng = np.random.default_rng(0)
+    embedding = pd.DataFrame({"z0": np.r_[rng.normal(-5, 0.3, 200), rng.normal(5, 0.3, 200)], "z1": rng.normal(0, 1, 400)})
+    mass = pd.Series(np.r_[np.full(200, np.nan), rng.normal(4000, 300, 200)], name="body_mass_g")
+    png = tmp_path / "e.png"
+    plot_embedding(embedding, png, color=mass)
+    with Image.open(png) as image:
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
+    grey = (np.abs(pixels - 0x99).max(axis=1) <= 12) | (np.abs(pixels - 0xC2).max(axis=1) <= 12)  # alone / over white
+    assert grey.sum() > 2000  # text and frame alone: about 700
+    assert project_2d(embedding)[1] == ["z0", "z1"]
+    assert project_2d(embedding[["z0"]].rename(columns={"z0": "pc0"}))[1] == ["pc0"]
+    wide = pd.DataFrame(rng.normal(size=(50, 5)), columns=[f"z{i}" for i in range(5)])
+    assert project_2d(wide)[1] == ["PC1 of z0, z1, z2, ...", "PC2 of z0, z1, z2, ..."]
+    plot_embedding(embedding[["z0"]], tmp_path / "one.png", color=pd.Series(np.full(400, np.nan), name="all_null"))
+    with Image.open(tmp_path / "one.png") as image:
+        assert image.format == "PNG"
+
+
 # ---------------------------------------------------------------- CLI
 def test_cli_condition_augment_impute_encode(tmp_path, penguins, fitted_penguins):
     fitted_penguins.save(tmp_path / "m.synthvae")
