@@ -530,6 +530,23 @@ def test_a_histogram_of_hours_of_one_day_labels_its_ends_with_the_time():
     assert "2024-05-01 00:00:00" not in html and "2024-05-01" in html
 
 
+def test_the_html_report_holds_the_score_at_the_holdouts_size_against_the_ceiling():
+    # Review: the cards set the full table's score against a ceiling of fewer holdout rows (the
+    # report's own note says not to), the distributions were headed "worst column first" where
+    # no quality gave an order, and a constant column's axis read 5 to 6.
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=1000), "y": rng.choice(["a", "b"], 1000), "const": 5.0})
+    synthetic = real.sample(frac=1.0, random_state=1).reset_index(drop=True).assign(x=lambda d: d["x"] + 0.1)
+    report = evaluate(real.head(800), synthetic, holdout=real.tail(200), metrics=["quality"])
+    same = report.to_dict()["quality"]["at_holdout_size"]
+    html = report.to_html()
+    assert f"<div class='v'>{same['score']:.3f}</div>" in html
+    assert "at the holdout&#x27;s 200 rows (all rows:" in html
+    assert "Distributions, worst column first" in html and "'4.5'" not in html and ">4.5<" in html and ">5.5<" in html
+    html = evaluate(real.head(800), synthetic, holdout=real.tail(200), metrics=["detection"]).to_html()
+    assert "<h2>Distributions</h2>" in html
+
+
 def test_a_test_split_of_one_target_value_skips_utility_not_the_report():
     # A target of few values: the 20% split (no holdout) held only zeros, and the constant-target
     # refusal aborted every metric.

@@ -21,8 +21,8 @@ background:#fafafa}h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bo
 border-radius:6px;padding:10px 14px;min-width:190px}.card .v{font-size:24px;font-weight:600}
 .card .c{color:#666;font-size:13px}.grid{display:flex;flex-wrap:wrap;gap:14px}
 .fig{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px}
-.fig h3{font-size:14px;margin:0 0 4px 0}table{border-collapse:collapse;font-size:13px;background:#fff}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
+.fig h3{font-size:14px;margin:0 0 4px 0;overflow-wrap:anywhere}table{border-collapse:collapse;font-size:13px;background:#fff}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right;overflow-wrap:anywhere}td:first-child,th:first-child{text-align:left}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
 .bad{color:#b00020}.note{color:#555;font-size:13px}
 """
@@ -47,7 +47,7 @@ def render(data: dict, figures: dict) -> str:
         "<span style='background:" + SYNTH + "'></span>synthetic</p>",
         _headline(data),
         _worst_tables(data),
-        _distributions(figures.get("distributions", [])),
+        _distributions(figures.get("distributions", []), ordered=bool(data.get("quality"))),
         _scatters(figures.get("scatter", [])),
         _heatmaps(figures.get("heatmap")),
         _notes(data),
@@ -81,10 +81,17 @@ def _headline(data: dict) -> str:
     cards = []
     q = data.get("quality")
     if q:
+        # Smaller tables score lower by chance alone: with a ceiling of fewer holdout rows, the
+        # cards hold the synthetic table's score at the holdout's size against it.
+        same = q.get("at_holdout_size")
         for key, title in (("score", "Quality score"), ("column_shapes", "Column shapes"),
                            ("column_pair_trends", "Column pair trends"),
                            ("missing_values", "Missing values")):
-            cards.append(_card(title, q[key], cq.get(key), 0.0, 1.0, "higher is better"))
+            if same:
+                caption = f"higher is better; at the holdout's {same['rows']:,} rows (all rows: {_f(q[key])})"
+                cards.append(_card(title, same[key], cq.get(key), 0.0, 1.0, caption))
+            else:
+                cards.append(_card(title, q[key], cq.get(key), 0.0, 1.0, "higher is better"))
     u = data["utility"]
     if u.get("tstr") is not None or u.get("trtr") is not None:
         cards.append(_card(f"Utility TSTR ({u['metric']})", u["tstr"], u["trtr"], 0.0, 1.0,
@@ -167,14 +174,17 @@ def _worst_tables(data: dict) -> str:
 # --- distributions -----------------------------------------------------------------------------
 
 
-def _distributions(items: Sequence[dict]) -> str:
+def _distributions(items: Sequence[dict], ordered: bool) -> str:
+    """The columns' distributions: worst first where quality was measured (the figures come in
+    its order), else in the schema's."""
     if not items:
         return ""
     figs = []
     for d in items:
         svg = _histogram(d) if d["type"] == "histogram" else _bars(d)
         figs.append(f"<div class='fig'><h3>{_e(d['column'])} <small>({_e(d['kind'])})</small></h3>{svg}</div>")
-    return "<h2>Distributions, worst column first</h2><div class='grid'>" + "".join(figs) + "</div>"
+    heading = "Distributions, worst column first" if ordered else "Distributions"
+    return f"<h2>{heading}</h2><div class='grid'>" + "".join(figs) + "</div>"
 
 
 def _histogram(d: dict) -> str:

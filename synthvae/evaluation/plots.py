@@ -52,8 +52,8 @@ def _distribution(info: ColumnInfo, real: PreparedTable, synthetic: PreparedTabl
             return out
         lo = min(x for x in ([rp.min()] if rp.size else []) + ([np.quantile(sp, 0.001)] if sp.size else []))
         hi = max(x for x in ([rp.max()] if rp.size else []) + ([np.quantile(sp, 0.999)] if sp.size else []))
-        if hi <= lo:
-            hi = lo + 1.0
+        if hi <= lo:  # one value: the axis centred on it (lo to lo + 1 labelled a value never seen)
+            lo, hi = lo - 0.5, lo + 0.5
         edges = equal_width_edges(lo, hi, HIST_BINS)
         out["edges"] = edges.tolist()
         out["labels"] = _labels(edges[0], edges[-1], info)
