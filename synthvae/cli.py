@@ -96,6 +96,13 @@ def _check_report_outputs(outputs: dict[str, str | None], *inputs: str | None) -
         _check_output_folder(path)
 
 
+def _check_holdout_not_real(holdout: str | None, real: str) -> None:
+    """Refuse a --holdout that is the REAL file: the held-out rows would be the training rows."""
+    if holdout and Path(holdout).resolve() == Path(real).resolve():
+        raise click.ClickException(f"--holdout {holdout!r} is REAL itself: give real rows the generator never saw "
+                                   f"(split them off before fitting)")
+
+
 def _check_not_table_name(output: str, what: str, suffix: str, option: str = "-o") -> None:
     """Refuse a model or schema file named like a table (``.csv``, ``.parquet``)."""
     from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES
@@ -584,6 +591,9 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
         raise click.UsageError(f"--multiple {multiple} writes {multiple} tables of independent draws (method draw): "
                                f"{' and '.join(shown)} {'does' if len(shown) == 1 else 'do'} not apply; drop "
                                f"{'it' if len(shown) == 1 else 'them'}")
+    if not multiple and method == "draw" and "--calibrate" in given:
+        flag = "--calibrate" if calibrate else "--no-calibrate"
+        raise click.UsageError(f"{flag} applies to --method mean (it mixes the means of draws): drop it with --method draw")
     _check_table_output(output)
     _check_not_input(output, data, model)
     syn = Synthesizer.load(model, device=device)
@@ -602,7 +612,8 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
         frame = syn.impute(table, columns=chosen, method=method, calibrate=calibrate, seed=seed, source=repr(data))
     filled = int(table.isna().sum().sum() - frame.iloc[: len(table)].isna().sum().sum())
     write_table(_integers_whole(frame, syn.schema_), output, datetime_formats(syn.schema_))
-    click.echo(f"filled {filled} cells of {len(table)} rows; wrote {output}", err=True)
+    each = f" in each of {multiple} imputations ({len(frame):,} rows)" if multiple else ""
+    click.echo(f"filled {filled} cells of {len(table)} rows{each}; wrote {output}", err=True)
 
 
 @cli.command("encode")
@@ -675,9 +686,11 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
     from synthvae.schema import load_schema
 
     _check_report_outputs({"--json": json_path, "--html": html_path}, real, synthetic, holdout, schema_path, model_path)
+    _check_holdout_not_real(holdout, real)
     schema = load_schema(schema_path) if schema_path else None
     # Read as fit reads them: a category "1.10" read from CSV as the number 1.1 was one with "1.1".
     text = text_columns(schema)
+    guarantee = _guarantee_of(model_path) if model_path else None  # refused before the work
     report = evaluate(
         read_table(real, text),
         read_table(synthetic, text),
@@ -687,7 +700,7 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
         seed=seed,
         max_rows=max_rows,
         metrics=[m.strip() for m in metrics.split(",") if m.strip()],
-        guarantee=Synthesizer.load(model_path).privacy_ if model_path else None,
+        guarantee=guarantee,
         sources=(f"real data {real!r}", f"synthetic data {synthetic!r}", f"holdout data {holdout!r}"),
     )
     # The summary first: a report that cannot be written is still shown.
@@ -696,6 +709,16 @@ def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max
         report.to_json(json_path)
     if html_path:
         report.to_html(html_path)
+
+
+def _guarantee_of(model_path: str) -> dict:
+    """The differential-privacy record of the model file ``--model`` names (refused without one:
+    the option exists to put it in the report)."""
+    record = Synthesizer.load(model_path).privacy_
+    if record is None:
+        raise click.ClickException(f"--model {model_path!r} was fitted without differential privacy: it has no guarantee "
+                                   "to report; drop --model")
+    return record
 
 
 @cli.command("privacy-check")
@@ -731,6 +754,7 @@ def privacy_check_command(real, synthetic, holdout, schema_path, sensitive, max_
     from synthvae.schema import load_schema
 
     _check_report_outputs({"--json": json_path}, real, synthetic, holdout, schema_path)
+    _check_holdout_not_real(holdout, real)
     schema = load_schema(schema_path) if schema_path else None
     text = text_columns(schema)  # as fit reads them (see evaluate)
     result = privacy_check(

@@ -84,6 +84,18 @@ def test_evaluate_writes_json_and_html(runner, tmp_path):
     assert not (tmp_path / "new.json").exists() and "quality score" not in missing.output
     empty = runner.invoke(cli, args[:3] + ["--metrics", ","])
     assert empty.exit_code == 1 and "no metric group" in empty.output
+    # Review: a --target that no metric uses, and the REAL file given as its own holdout (a
+    # verbatim copy of every training row then scored an ideal 0.5), were taken without a word.
+    unused = runner.invoke(cli, args[:3] + ["--metrics", "quality", "--target", "species"])
+    assert unused.exit_code == 1 and "leave utility out" in unused.output
+    itself = runner.invoke(cli, args[:3] + ["--holdout", str(tmp_path / "train.csv")])
+    assert itself.exit_code == 1 and "is REAL itself" in itself.output
+    real.iloc[:250].to_csv(tmp_path / "copy.csv", index=False)
+    copied = runner.invoke(cli, ["evaluate", str(tmp_path / "train.csv"), str(tmp_path / "train.csv"), "--holdout",
+                                 str(tmp_path / "copy.csv"), "--metrics", "privacy", "--json", str(tmp_path / "c.json")])
+    assert copied.exit_code == 0 and "the holdout holds training rows" in copied.output
+    private = json.loads((tmp_path / "c.json").read_text())["privacy"]
+    assert private["membership_auc"] is None and private["dcr_closer_to_train_share"] is None
 
 
 def test_infer_schema_prints_json_without_output(runner):

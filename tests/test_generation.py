@@ -1005,6 +1005,12 @@ def test_cli_condition_augment_impute_encode(tmp_path, penguins, fitted_penguins
     result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(holed_path), "-o", str(multi), "--multiple", "3"])
     assert result.exit_code == 0, result.output
     assert sorted(read_table(multi)["imputation"].unique()) == [1, 2, 3]
+    hidden = int(holed.isna().sum().sum())  # every null of the table, penguins' own too
+    assert f"filled {hidden} cells of {len(holed)} rows in each of 3 imputations ({3 * len(holed):,} rows)" in result.output
+    # Calibration mixes the means of draws: with --method draw it did nothing, without a word.
+    for flag in ("--calibrate", "--no-calibrate"):
+        result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(holed_path), "-o", str(imp), "--method", "draw", flag])
+        assert result.exit_code == 2 and f"{flag} applies to --method mean" in result.output
     # A column of the user's own named imputation was overwritten by the draw numbers.
     holed.assign(imputation="mine").to_csv(tmp_path / "own.csv", index=False)
     result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(tmp_path / "own.csv"), "-o", str(tmp_path / "o.csv"), "--multiple", "2"])

@@ -15,7 +15,7 @@ from synthvae.errors import DataError, preview
 from synthvae.evaluation import fidelity, plots
 from synthvae.evaluation.detection import detection
 from synthvae.evaluation.fidelity import Binning
-from synthvae.evaluation.privacy import MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, privacy, row_hashes
+from synthvae.evaluation.privacy import MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, holdout_overlap, privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
     Shape,
@@ -95,6 +95,9 @@ def evaluate(
     """
     started = time.perf_counter()
     chosen = _resolve_metrics(metrics)
+    if target is not None and Metric.UTILITY not in chosen:
+        raise DataError(f"target {target!r} is the column utility predicts, and the metrics "
+                        f"{preview(sorted(m.value for m in chosen))} leave utility out: add 'utility' or drop the target")
     binning = _resolve_binning(binning)
     if max_rows is not None and (not isinstance(max_rows, (int, np.integer)) or max_rows < 10):
         raise DataError(f"max_rows must be an integer of at least 10 or None, got {max_rows!r}")
@@ -186,8 +189,16 @@ def evaluate(
         hashes = _full_train_hashes(real, eval_schema) if real_t.subsampled else None
         data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6],
                                   train_hashes=hashes)
+        overlap = holdout_overlap(real_t, hold_t) if hold_t is not None else None
         if hold_t is None:
             notes.append("no holdout given: no ceiling, no closer-to-train share and no membership-inference AUC")
+        elif overlap is not None:
+            # A holdout cut from the training rows scored a verbatim copy of them 0.5 on both.
+            data["privacy"]["dcr_closer_to_train_share"] = data["privacy"]["membership_auc"] = None
+            notes.append(f"the holdout holds training rows: {overlap[0]:,} of {hold_t.n_rows:,} ({overlap[1]:.1%}) equal a "
+                         f"row that occurs once in the real table, where fresh rows would at about {overlap[2]:.1%}; "
+                         f"the ceiling compares training rows with themselves, and the closer-to-train share and the "
+                         f"membership AUC have no baseline (left out): give real rows the generator never saw as the holdout")
         elif data["privacy"]["membership_auc"] is None:
             notes.append(f"no membership-inference AUC: it needs {MIN_ATTACK_ROWS} training and {MIN_ATTACK_ROWS} holdout "
                          f"rows at least ({data['privacy']['membership_attack_rows']:,} a side here), or chance alone moves it")

@@ -111,6 +111,25 @@ def privacy(
     return out
 
 
+# A holdout row the generator never saw equals a training row seen once with the chance Good and
+# Turing give (twice the share of training values seen twice); beyond twice that and this much,
+# the holdout holds training rows.
+OVERLAP_MARGIN = 0.05
+
+
+def holdout_overlap(train: PreparedTable, holdout: PreparedTable) -> tuple[int, float, float] | None:
+    """``(rows, share, expected share)`` of ``holdout`` rows equal to a row that occurs once in
+    ``train``, when far more than fresh rows would (Good-Turing: about twice the share of
+    training values seen twice), else ``None``: such a holdout holds training rows. Rows seen
+    once, not all rows: a table whose rows mostly repeat one common row matched any holdout at
+    that row's share and hid the overlap."""
+    values, counts = np.unique(row_hashes(train.frame), return_counts=True)
+    expected = min(1.0, 2.0 * float(np.sum(counts == 2)) / train.n_rows)
+    inside = np.isin(row_hashes(holdout.frame), values[counts == 1])
+    rate = float(inside.mean())
+    return (int(inside.sum()), rate, expected) if rate > 2 * expected + OVERLAP_MARGIN else None
+
+
 def membership_auc(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray) -> float:
     """ROC AUC of the distance-to-synthetic membership attack: embedded ``train`` rows (label 1)
     against ``holdout`` rows (label 0), each scored by minus its distance to the nearest

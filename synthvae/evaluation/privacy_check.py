@@ -66,6 +66,7 @@ from synthvae.evaluation.privacy import (
     REFERENCE_ROWS,
     RowEmbedding,
     closer_to_train_share,
+    holdout_overlap,
     membership_auc,
     row_hashes,
     sample_rows,
@@ -252,28 +253,20 @@ def _copies(train_t: PreparedTable, synth_t: PreparedTable, hold_t: PreparedTabl
     return CheckResult("exact_copies", copies / n, highest, passed, detail)
 
 
-# A holdout row the generator never saw equals a training row seen once with the chance Good and
-# Turing give (twice the share of training values seen twice); beyond twice that and this much,
-# the holdout holds training rows.
-OVERLAP_MARGIN = 0.05
 _BELOW_CHANCE = ("; below chance: the holdout rows lie nearer the synthetic rows than the training rows do "
                  "(are the real and holdout tables the wrong way round, or was the generator fitted on the holdout?)")
 
 
 def _refuse_overlap(train_t: PreparedTable, hold_t: PreparedTable, real_name: str, holdout_name: str) -> None:
-    """Refuse a holdout whose rows equal training rows seen once far more often than fresh rows
-    would (Good-Turing: about twice the share of training values seen twice): every attack's
+    """Refuse a holdout that holds training rows (:func:`holdout_overlap`): every attack's
     baseline would be a training row (a holdout cut from the rows the generator trained on
     passed a verbatim copy: copies "at the holdout's rate", closer-to-train share 0.5,
-    membership AUC 0.5). Rows seen once, not all rows: a table whose rows mostly repeat one
-    common row matched any holdout at that row's share and hid the overlap."""
-    values, counts = np.unique(row_hashes(train_t.frame), return_counts=True)
-    expected = min(1.0, 2.0 * float(np.sum(counts == 2)) / train_t.n_rows)
-    inside = np.isin(row_hashes(hold_t.frame), values[counts == 1])
-    rate = float(inside.mean())
-    if rate > 2 * expected + OVERLAP_MARGIN:
+    membership AUC 0.5)."""
+    overlap = holdout_overlap(train_t, hold_t)
+    if overlap is not None:
+        inside, rate, expected = overlap
         raise DataError(
-            f"{holdout_name}: {int(inside.sum()):,} of {hold_t.n_rows:,} rows ({rate:.1%}) equal a row that occurs once in "
+            f"{holdout_name}: {inside:,} of {hold_t.n_rows:,} rows ({rate:.1%}) equal a row that occurs once in "
             f"{real_name}, where rows the generator never saw would at about {expected:.1%}: the holdout holds training "
             f"rows, so no attack has a baseline; give real rows the generator never saw (split them off before "
             f"fitting), and the training rows as the real table"
