@@ -46,7 +46,7 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
-from synthvae.validation import beyond_ns_advice, category_text, naive_utc, with_written_numbers
+from synthvae.validation import beyond_ns_advice, category_text, naive_utc, numpy_backed, with_written_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def infer_schema(
 
 def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int, where: str,
                   warn: bool = True) -> Column:
-    series = _numpy_backed(series)  # first: an Arrow duration is refused as a timedelta is
+    series = numpy_backed(series)  # first: an Arrow duration is refused as a timedelta is
     _refuse_unsupported(where, name, series)
     nullable = bool(series.isna().any())
     present = series.dropna()
@@ -329,25 +329,9 @@ def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
         )
 
 
-def _numpy_backed(series: pd.Series) -> pd.Series:
-    """A pyarrow-backed column (``dtype_backend="pyarrow"``) as pandas' own dtypes: whole
-    numbers as ``Int64`` (``UInt64`` unsigned), the rest as pyarrow converts them. On Arrow
-    text, ``pd.to_numeric`` gave NaN that ``isna`` does not count, and every text column was
-    numeric with min NaN."""
-    if not isinstance(series.dtype, pd.ArrowDtype):
-        return series
-    import pyarrow as pa
-
-    arrow = series.dtype.pyarrow_dtype
-    if pa.types.is_integer(arrow):
-        return series.astype("UInt64" if pa.types.is_unsigned_integer(arrow) else "Int64")
-    # set_axis, not Series(..., index=): that aligned on a repeated index ([1.0, 0.0] became [1.0, 1.0]).
-    return pa.array(series).to_pandas().set_axis(series.index).rename(series.name)
-
-
 def _nested_kind(series: pd.Series) -> str | None:
     """What kind of nested or binary values a column holds (lists, records, bytes), judged on its
-    first present values, or ``None`` (Arrow columns come here as :func:`_numpy_backed` gives
+    first present values, or ``None`` (Arrow columns come here as :func:`numpy_backed` gives
     them: lists as arrays, records as dicts, binary as bytes)."""
     if series.dtype != object:
         return None

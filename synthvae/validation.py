@@ -190,8 +190,30 @@ def with_written_numbers(series: pd.Series, values: pd.Series, probe: int | None
     return pd.Series(out, index=series.index, name=series.name)
 
 
+def numpy_backed(series: pd.Series) -> pd.Series:
+    """A pyarrow-backed column (``dtype_backend="pyarrow"``) as pandas' own dtypes: whole
+    numbers as ``Int64`` (``UInt64`` unsigned), the rest as pyarrow converts them. On Arrow
+    text, ``pd.to_numeric`` gave NaN that ``isna`` does not count, and every text column was
+    numeric with min NaN."""
+    if not isinstance(series.dtype, pd.ArrowDtype):
+        return series
+    import pyarrow as pa  # pandas needs pyarrow for an Arrow column: it is there
+
+    arrow = series.dtype.pyarrow_dtype
+    if pa.types.is_integer(arrow):
+        # Through pyarrow: pandas' astype("Int64") of an Arrow column with nulls goes through
+        # floats (9007199254740993 became ...992, and an unsigned one above 2**53 was refused).
+        unsigned = pa.types.is_unsigned_integer(arrow)
+        wide = pa.array(series).cast(pa.uint64() if unsigned else pa.int64())
+        dtype = pd.UInt64Dtype() if unsigned else pd.Int64Dtype()
+        return wide.to_pandas(types_mapper=lambda _: dtype).set_axis(series.index).rename(series.name)
+    # set_axis, not Series(..., index=): that aligned on a repeated index ([1.0, 0.0] became [1.0, 1.0]).
+    return pa.array(series).to_pandas().set_axis(series.index).rename(series.name)
+
+
 def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series:
     categories = list(column.categories)
+    series = numpy_backed(series)  # an Arrow uint64 above 2**53 failed in map, through floats
     raw = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
     present = raw.notna().to_numpy()
     codes = _match_categories(raw, categories)

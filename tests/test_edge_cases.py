@@ -435,6 +435,19 @@ def test_pyarrow_backed_dates_and_zoned_times_fit_and_sample(tmp_path):
     assert rows["d"].between(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-07-18")).all()
 
 
+@pytest.mark.parametrize("dtype", ["int64[pyarrow]", "uint64[pyarrow]", "Int64"])
+def test_arrow_whole_number_codes_beyond_2_to_the_53_keep_their_values(dtype):
+    # Found by the fuzz test: pandas' astype("Int64") of an Arrow column with nulls goes through
+    # floats, so 9007199254740993 was inferred as the category ...992 and fit refused its own
+    # table; an unsigned one failed with a raw ArrowInvalid.
+    codes = [None] * 5 + [9007199254740993, None, 4611686018427387904]
+    frame = pd.DataFrame({"a": pd.array([pd.NA if c is None else c for c in codes], dtype=dtype)}, index=range(10, 18))
+    schema = infer_schema(frame)
+    assert schema["a"].categories == (9007199254740993, 4611686018427387904)
+    rows = Synthesizer(schema, epochs=1, hidden_dims=(8,), latent_dim=2, seed=0).fit(frame).sample(50, seed=0)
+    assert set(rows["a"].dropna()) <= {9007199254740993, 4611686018427387904} and rows["a"].notna().any()
+
+
 def test_dates_at_the_earliest_nanosecond_day_fit():
     # NumPy turned 1677-09-22 (in nanoseconds) into 2262-04-11 (in days): a date column whose
     # missing dates were filled with pandas' earliest day failed with "column 'opened~year':
