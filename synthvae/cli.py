@@ -460,7 +460,13 @@ def sample_command(model, rows, output, conditions, guidance, batch_size, rows_p
         raise click.UsageError("give --rows-per-file or --shard, not both (each shard writes one file)")
     shard_pair = _parse_shard(shard) if shard else None
     parallel = Parallel.from_environment()
-    if parallel is not None and shard_pair is None and rows_per_file is None:
+    if parallel is not None and (shard or rows_per_file is not None):
+        # Every process would draw and write the same rows, into one folder at once.
+        given = "--shard" if shard else "--rows-per-file"
+        raise click.UsageError(f"under torchrun each of the {parallel.world} processes writes its own shard of the rows "
+                               f"(one file each): {given} would make every process write the same rows; drop it, "
+                               f"or run without torchrun")
+    if parallel is not None:
         shard_pair, shard = (parallel.rank, parallel.world), f"{parallel.rank}/{parallel.world}"
         if device != "cpu":
             device = str(parallel.device(resolve_device(device)))

@@ -257,7 +257,7 @@ def _csv_dialect(path: Path) -> tuple[str, str, str | None]:
     return name, sep, compression
 
 
-def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame]:
+def read_csv_chunks(path: str | os.PathLike, rows: int, text_columns: Iterable[str] = ()) -> Iterator[pd.DataFrame]:
     """A CSV file as consecutive tables of ``rows`` rows, read and checked as :func:`read_table`
     reads and checks the whole file (types are those pandas gives each chunk;
     :func:`synthvae.validation.conform` unifies them).
@@ -265,26 +265,24 @@ def read_csv_chunks(path: str | os.PathLike, rows: int) -> Iterator[pd.DataFrame
     What the values of a column are (numbers, so that its null words are nulls; codes with
     leading zeros, kept as text; whole numbers too large for a float, kept exact) is decided
     from one pass over the whole file before the first chunk, as for :func:`read_table`: the
-    same file reads the same way both ways.
+    same file reads the same way both ways. ``text_columns`` are read as text, as
+    :func:`read_table` reads them.
 
     Raises:
         DataError: Empty, not UTF-8 text, not what its name says, corrupt, a row with more or
             fewer fields than the header, or a header that repeats a name or leaves one empty.
     """
     path = Path(path)
-    plan = _csv_plan(path)
+    plan = _csv_plan(path).with_text(text_columns)
     with _csv_errors(path, plan.name, plan.compression), pd.read_csv(path, chunksize=rows, **plan.options) as reader:
         for chunk in reader:
             yield plan.exact(chunk)
 
 
 def _read_csv(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
-    plan = _csv_plan(path)
-    forced = [str(c) for c in text_columns]
-    options = {**plan.options, "dtype": {**(plan.options["dtype"] or {}), **dict.fromkeys(forced, str)}} if forced else plan.options
+    plan = _csv_plan(path).with_text(text_columns)
     with _csv_errors(path, plan.name, plan.compression):
-        frame = pd.read_csv(path, **options)
-    plan.exact_columns = [c for c in plan.exact_columns if c not in forced]
+        frame = pd.read_csv(path, **plan.options)
     return plan.exact(frame)
 
 
@@ -372,6 +370,15 @@ class _CsvPlan:
     compression: str | None
     options: dict
     exact_columns: list[str]
+
+    def with_text(self, columns: Iterable[str]) -> "_CsvPlan":
+        """The plan reading ``columns`` as text (a schema's categories "1.10", "2.50":
+        :func:`text_columns`)."""
+        forced = [str(c) for c in columns]
+        if not forced:
+            return self
+        options = {**self.options, "dtype": {**(self.options["dtype"] or {}), **dict.fromkeys(forced, str)}}
+        return dataclasses.replace(self, options=options, exact_columns=[c for c in self.exact_columns if c not in forced])
 
     def exact(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with the exact columns (read as text) as ``Int64`` (text beyond its range)."""

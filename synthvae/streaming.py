@@ -40,7 +40,7 @@ import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -106,10 +106,17 @@ class TableSource:
         self.partitions = _hive_partitions(self.path, files)
         self.units: list[Unit] = []
         self.columns: list[str] | None = None
+        # The index pandas' to_parquet stored beside the rows (a filtered or shuffled table's,
+        # a named one): columns, first, as read_table makes them (a crash here before).
+        self.indexes: dict[Path, list[tuple[str, str | dict]]] = {}
+        self._group_starts: dict[tuple[Path, int], int] = {}
         start = 0
         for file in files:
             meta = _metadata(file)
-            names = list(meta.schema.to_arrow_schema().names)
+            arrow = meta.schema.to_arrow_schema()
+            self.indexes[file] = _stored_index(arrow)
+            stored = {how for _, how in self.indexes[file] if isinstance(how, str)}
+            names = [label for label, _ in self.indexes[file]] + [n for n in arrow.names if n not in stored]
             clash = [key for key in self.partitions.get(file, {}) if key in names]
             if clash:
                 raise DataError(f"{str(file)!r} has columns {clash} that its folder names also give (key=value): a column "
@@ -127,8 +134,11 @@ class TableSource:
                     + ("" if missing or extra else ": same names in another order")
                     + "; every file of a dataset needs the same columns"
                 )
+            in_file = 0
             for group in range(meta.num_row_groups):
                 rows = meta.row_group(group).num_rows
+                self._group_starts[(file, group)] = in_file
+                in_file += rows
                 if rows:
                     self.units.append(Unit(file, group, rows, start))
                     start += rows
@@ -145,7 +155,11 @@ class TableSource:
         ``columns``: only those columns."""
         first, stop = rows if rows is not None else (0, unit.rows)
         partition = self.partitions.get(unit.path, {})
-        stored = columns if columns is None or not partition else [c for c in columns if c not in partition]
+        index = self.indexes.get(unit.path, [])
+        own = [c for c in (columns if columns is not None else self.columns) if c not in partition]
+        field = {label: how for label, how in index if isinstance(how, str)}
+        ranges = {label: how for label, how in index if isinstance(how, dict)}
+        stored = None if columns is None and not index else [field.get(c, c) for c in own if c not in ranges]
         try:
             reader = pq.ParquetFile(unit.path, page_checksum_verification=True)
             # Categories of numbers come back as plain numbers (floats where there are nulls):
@@ -161,6 +175,8 @@ class TableSource:
                     frame = rows.to_pandas()
                     if noted:
                         frame = with_noted_categories(frame, pa.Table.from_batches([rows]).replace_schema_metadata(metadata))
+                    if index:
+                        frame = self._index_columns(frame, unit, offset + low, field, ranges, own)
                     if partition:
                         frame = with_partition(frame, partition, columns)
                     start = unit.start + offset
@@ -174,6 +190,23 @@ class TableSource:
                 f"{_one_line(exc)}); the file may be corrupt or changed during the fit"
             ) from None
 
+    def _index_columns(self, frame: pd.DataFrame, unit: Unit, first: int, field: dict, ranges: dict,
+                       own: list[str]) -> pd.DataFrame:
+        """A chunk's stored index as its columns (``own``, in order): the stored index columns
+        pandas made the frame's index, and a named range index's values at the chunk's rows
+        (``first``: the chunk's first row in its row group)."""
+        read = [label for label in own if label in field]
+        if read:
+            frame = frame.set_axis(pd.MultiIndex.from_frame(frame.index.to_frame(), names=read) if len(read) > 1
+                                   else frame.index.rename(read[0]), axis=0).reset_index()
+        else:
+            frame = frame.reset_index(drop=True)
+        at = self._group_starts[(unit.path, unit.row_group)] + first + np.arange(len(frame))
+        for label, how in ranges.items():
+            if label in own:
+                frame[label] = how["start"] + how["step"] * at
+        return frame[own]
+
     def identity(self) -> dict:
         """What identifies this input's content for checkpoints: its rows, and each file's absolute
         path (so ``data`` and ``./data`` are one input), size and modification time; for a
@@ -183,8 +216,27 @@ class TableSource:
                 "files": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
 
 
-def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSource:
-    """The input as units: Parquet as it is, a CSV copied into Parquet parts under ``workdir``.
+def _stored_index(schema: pa.Schema) -> list[tuple[str, str | dict]]:
+    """The index pandas' to_parquet stored with a file's rows, level by level: (its column's
+    label as :func:`synthvae.io.read_table` gives it, the stored column's name or, for a range,
+    its description). An unnamed range index is row positions only, not data: none."""
+    meta = schema.pandas_metadata or {}
+    entries = meta.get("index_columns") or []
+    names = {c.get("field_name"): c.get("name") for c in meta.get("columns") or []}
+    out = []
+    for level, entry in enumerate(entries):
+        name = entry.get("name") if isinstance(entry, dict) else names.get(entry)
+        if isinstance(entry, dict) and (entry.get("kind") != "range" or name is None):
+            continue
+        if isinstance(entry, str) and entry not in schema.names:
+            continue
+        out.append((str(name) if name is not None else ("index" if len(entries) == 1 else f"level_{level}"), entry))
+    return out
+
+
+def open_source(path: str | os.PathLike, workdir: str | os.PathLike, text_columns: Iterable[str] = ()) -> TableSource:
+    """The input as units: Parquet as it is, a CSV copied into Parquet parts under ``workdir``
+    (``text_columns`` read as text, as :func:`synthvae.io.read_table` reads them).
 
     Raises:
         DataError: Missing, empty, not of its format, corrupt, or files with other columns.
@@ -198,7 +250,7 @@ def open_source(path: str | os.PathLike, workdir: str | os.PathLike) -> TableSou
         raise DataError(f"cannot stream {str(path)!r}: give a .parquet file, a folder of them, or a .csv (.csv.gz) file")
     parts = Path(workdir) / "csv-parts"
     parts.mkdir(parents=True, exist_ok=True)
-    for number, frame in enumerate(read_csv_chunks(path, _CSV_PART_ROWS)):
+    for number, frame in enumerate(read_csv_chunks(path, _CSV_PART_ROWS, text_columns)):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, parts / f"part-{number:06d}.parquet", row_group_size=_CSV_ROW_GROUP)
     return TableSource(parts, label=str(path), origin=path)
@@ -513,7 +565,7 @@ def _scan_units(source: TableSource, numbers: range, seed: int, reservoir_rows: 
         train_rows[number] = unit.rows - held_here
     kept, kept_keys, _ = _shrink(kept, kept_keys, reservoir_rows)
     frame = kept[0] if kept else None
-    return frame, (kept_keys[0] if kept_keys else np.zeros(0)), (pd.concat(held) if held else None), stats, train_rows
+    return frame, (kept_keys[0] if kept_keys else np.zeros(0)), (_joined(held) if held else None), stats, train_rows
 
 
 def _merge(parts: list[tuple], columns: list[str], reservoir_rows: int) -> tuple:
@@ -527,14 +579,28 @@ def _merge(parts: list[tuple], columns: list[str], reservoir_rows: int) -> tuple
         for name in columns:
             stats[name].merge(part[3][name])
         train_rows.update(part[4])
-    return kept[0], keys[0], (pd.concat(helds) if helds else None), stats, train_rows
+    return kept[0], keys[0], (_joined(helds) if helds else None), stats, train_rows
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under another. A column that is empty in some (a CSV chunk types it as
+    floats) and true/false in others joins as objects: ``pd.concat`` made the booleans 1.0 and
+    0.0, and the streamed schema a 0-1 integer column."""
+    if len(frames) < 2:
+        return pd.concat(frames)
+    mixed = [name for name in frames[0].columns
+             if len({str(f[name].dtype) for f in frames}) > 1
+             and any(pd.api.types.is_bool_dtype(f[name].dtype) for f in frames)]
+    if mixed:
+        frames = [f.astype(dict.fromkeys(mixed, object)) for f in frames]
+    return pd.concat(frames)
 
 
 def _shrink(kept: list[pd.DataFrame], keys: list[np.ndarray], size: int):
     """Keep the ``size`` rows with the smallest keys; the new admission threshold."""
     if not kept:
         return kept, keys, 1.0
-    frame, key = pd.concat(kept), np.concatenate(keys)
+    frame, key = _joined(kept), np.concatenate(keys)
     if len(key) <= size:
         return [frame], [key], 1.0
     order = np.argpartition(key, size)[:size]
@@ -788,6 +854,23 @@ class TableStream:
             )
         # Positions of the held-out rows, to find where a rank's share of training rows ends.
         self._held = np.sort(found.validation.index.to_numpy(np.int64)) if len(found.validation) else np.zeros(0, np.int64)
+
+    def _index_columns(self, frame: pd.DataFrame, unit: Unit, first: int, field: dict, ranges: dict,
+                       own: list[str]) -> pd.DataFrame:
+        """A chunk's stored index as its columns (``own``, in order): the stored index columns
+        pandas made the frame's index, and a named range index's values at the chunk's rows
+        (``first``: the chunk's first row in its row group)."""
+        read = [label for label in own if label in field]
+        if read:
+            frame = frame.set_axis(pd.MultiIndex.from_frame(frame.index.to_frame(), names=read) if len(read) > 1
+                                   else frame.index.rename(read[0]), axis=0).reset_index()
+        else:
+            frame = frame.reset_index(drop=True)
+        at = self._group_starts[(unit.path, unit.row_group)] + first + np.arange(len(frame))
+        for label, how in ranges.items():
+            if label in own:
+                frame[label] = how["start"] + how["step"] * at
+        return frame[own]
 
     def identity(self) -> dict:
         """What fixes the batches, for checkpoints: the input's files, the seed, the buffer."""

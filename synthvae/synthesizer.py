@@ -616,13 +616,14 @@ class Synthesizer:
     def _prepare_stream(self, data, seeds: np.ndarray, device, parallel, reservoir_rows: int, workdir: str) -> "_Prepared":
         """Scan a table on disk once (reservoir, exact statistics, validation rows; see
         :mod:`synthvae.streaming`) and set up the stream of its training batches."""
-        source = open_source(data, workdir)
+        given = self._given_schema()
+        source = open_source(data, workdir, text_columns(given))
         label = repr(source.label)
         found = scan(source, int(seeds[5]), int(reservoir_rows), float(self.validation_fraction), parallel=parallel)
         # No derived rules from a sample: a streamed fit cannot keep rules yet, and one that held
         # on the reservoir might not on every row. Those inference finds there are named, then
         # dropped (flights streamed sampled time_hour 05:00 beside hour 6 without a word).
-        schema = self._resolve_schema(found.reservoir, self._given_schema(), derived=self.schema is None, source=label)
+        schema = self._resolve_schema(found.reservoir, given, derived=self.schema is None, source=label)
         if self.schema is None:
             if schema.constraints:
                 logger.warning("%s: %d derived columns hold on the streamed sample (%s) but a streamed fit keeps no rules: "

@@ -196,6 +196,10 @@ def test_two_process_torchrun_fit(tmp_path, streamed):
         together = pd.concat([read_table(tmp_path / "parts" / p) for p in parts], ignore_index=True)
         expected = syn.sample(1200, seed=4, batch_size=500).reset_index(drop=True)
         pd.testing.assert_frame_equal(together, expected, check_dtype=False)
+        # Review: with --rows-per-file every process drew and wrote all the rows, into one folder.
+        done = _torchrun(["sample", str(model), "-n", "1200", "-o", str(tmp_path / "rpf"), "--rows-per-file", "500"], tmp_path)
+        assert done.returncode != 0 and "--rows-per-file would make every process write the same rows" in done.stderr
+        assert not (tmp_path / "rpf").exists()
 
 
 _SCAN_SCRIPT = """
@@ -679,3 +683,55 @@ def test_a_streamed_fit_judges_min_category_rows_by_the_whole_tables_counts(tmp_
     codec = next(c for c in syn.preprocessor_.codecs_ if c.column.name == "c")
     assert codec.suppressed_categories == ["rare"]
     assert set(syn.sample(500, seed=0)["c"].astype(object)) == {f"k{i}" for i in range(8)}
+
+
+def test_a_stored_pandas_index_streams_as_read_table_reads_it(tmp_path):
+    # Review: a file pandas wrote with its index (a filtered or shuffled table's: a column
+    # __index_level_0__; a named one) crashed a streamed fit with a raw ValueError, where the
+    # in-memory fit read the index as columns. It now gives those columns, with their values.
+    penguins = read_table(dataset_path("penguins.csv")).dropna().reset_index(drop=True)
+    shuffled = penguins.sample(frac=1.0, random_state=0)
+    named = penguins.rename_axis("rid")
+    shuffled.to_parquet(tmp_path / "shuffled.parquet")
+    named.to_parquet(tmp_path / "named.parquet")
+    (tmp_path / "ds").mkdir()
+    shuffled.iloc[:150].to_parquet(tmp_path / "ds" / "a.parquet")
+    shuffled.iloc[150:].to_parquet(tmp_path / "ds" / "b.parquet")
+    for path in (tmp_path / "shuffled.parquet", tmp_path / "named.parquet", tmp_path / "ds"):
+        whole = read_table(path) if path.is_file() else pd.concat([read_table(p) for p in sorted(path.glob("*.parquet"))], ignore_index=True)
+        source = TableSource(path)
+        assert source.columns == list(whole.columns)
+        rows = pd.concat([frame for unit in source.units for _, frame in source.read(unit, chunk_rows=64)], ignore_index=True)
+        pd.testing.assert_frame_equal(rows, whole, check_dtype=False)
+        syn = Synthesizer(seed=0, **SMALL).fit(path, streaming=True, reservoir_rows=100)
+        assert syn.schema_.names == list(whole.columns)
+
+
+def test_a_streamed_fit_reads_columns_as_an_in_memory_fit_does(tmp_path):
+    # Review: a given schema's categories "1.10" and "2.50" were read from a streamed CSV as the
+    # numbers 1.1 (merged with "1.1", never sampled) and 2.5 (refused); and a true/false column
+    # empty in a first part (floats there) joined the sample as 1.0 / 0.0: a 0-1 integer column.
+    from synthvae import Schema, infer_schema
+
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"v": rng.normal(size=n).round(3), "version": rng.choice(["1.1", "1.10", "1.2"], n),
+                          "band": rng.choice(["2.50", "3.75"], n)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    document = infer_schema(frame).to_dict()
+    # Labels, not numbers (inference reads them as numbers): the user's schema says so.
+    document["columns"] = [document["columns"][0],
+                           {"name": "version", "kind": "categorical", "categories": ["1.1", "1.10", "1.2"]},
+                           {"name": "band", "kind": "categorical", "categories": ["2.50", "3.75"]}]
+    schema = Schema.from_dict(document)
+    syn = Synthesizer(schema, seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=True, reservoir_rows=200)
+    drawn = syn.sample(600, seed=0)
+    assert set(drawn["version"]) == {"1.1", "1.10", "1.2"} and set(drawn["band"]) == {"2.50", "3.75"}
+
+    flags = pd.DataFrame({"v": rng.normal(size=400), "flag": [None] * 200 + list(rng.choice([True, False], 200))})
+    (tmp_path / "ds").mkdir()
+    flags.iloc[:200].astype({"flag": "float64"}).to_parquet(tmp_path / "ds" / "a.parquet", index=False)
+    flags.iloc[200:].astype({"flag": bool}).to_parquet(tmp_path / "ds" / "b.parquet", index=False)
+    streamed = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", streaming=True, reservoir_rows=300)
+    assert streamed.schema_["flag"].kind.value == "boolean"
+    assert set(streamed.sample(200, seed=0)["flag"].dropna()) <= {True, False}
