@@ -448,6 +448,14 @@ def test_arrow_whole_number_codes_beyond_2_to_the_53_keep_their_values(dtype):
     assert set(rows["a"].dropna()) <= {9007199254740993, 4611686018427387904} and rows["a"].notna().any()
 
 
+def test_a_datetime_past_2_to_the_53_ticks_is_sampled_within_its_bounds():
+    # Found by the fuzz test: 2256-01-01 00:00:00.000001 is 2**53 microseconds and more, where a
+    # float misses odd ticks: a one-row column was sampled a microsecond below its minimum.
+    when = pd.Timestamp("2256-01-01 00:00:00.000001")
+    rows = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, seed=0).fit(pd.DataFrame({"a": [""], "id": [when]})).sample(5, seed=0)
+    assert (rows["id"] == when).all()
+
+
 def test_dates_at_the_earliest_nanosecond_day_fit():
     # NumPy turned 1677-09-22 (in nanoseconds) into 2262-04-11 (in days): a date column whose
     # missing dates were filled with pandas' earliest day failed with "column 'opened~year':

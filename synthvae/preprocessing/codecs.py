@@ -613,6 +613,11 @@ class DatetimeCodec(_RealValuedCodec):
         ticks = _round_within(values, 0, low, high)
         ns = ticks.astype(np.int64)
         ns *= self._unit_ns
+        # Past 2**53 ticks (2256 in microseconds) a float misses odd ticks: the schema's bounds
+        # held exactly, in whole nanoseconds (2256-01-01 00:00:00.000001 was sampled a tick below).
+        exact = [None if v is None else pd.Timestamp(v).value for v in (self.column.min, self.column.max)]
+        if exact != [None, None]:
+            np.clip(ns, exact[0], exact[1], out=ns)
         out = pd.Series(ns.view("datetime64[ns]"), copy=False)
         if isnull.any():
             out[isnull] = pd.NaT
