@@ -855,23 +855,6 @@ class TableStream:
         # Positions of the held-out rows, to find where a rank's share of training rows ends.
         self._held = np.sort(found.validation.index.to_numpy(np.int64)) if len(found.validation) else np.zeros(0, np.int64)
 
-    def _index_columns(self, frame: pd.DataFrame, unit: Unit, first: int, field: dict, ranges: dict,
-                       own: list[str]) -> pd.DataFrame:
-        """A chunk's stored index as its columns (``own``, in order): the stored index columns
-        pandas made the frame's index, and a named range index's values at the chunk's rows
-        (``first``: the chunk's first row in its row group)."""
-        read = [label for label in own if label in field]
-        if read:
-            frame = frame.set_axis(pd.MultiIndex.from_frame(frame.index.to_frame(), names=read) if len(read) > 1
-                                   else frame.index.rename(read[0]), axis=0).reset_index()
-        else:
-            frame = frame.reset_index(drop=True)
-        at = self._group_starts[(unit.path, unit.row_group)] + first + np.arange(len(frame))
-        for label, how in ranges.items():
-            if label in own:
-                frame[label] = how["start"] + how["step"] * at
-        return frame[own]
-
     def identity(self) -> dict:
         """What fixes the batches, for checkpoints: the input's files, the seed, the buffer."""
         return {**self.source.identity(), "seed": self.seed, "buffer_rows": self.buffer_rows,
