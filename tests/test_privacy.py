@@ -414,6 +414,28 @@ def test_personal_columns_can_be_dropped_and_are_not_conditioned(people, tmp_pat
     document["columns"][2]["locale"] = "xx_XX"
     with pytest.raises(ParameterError, match="unknown locale 'xx_XX'"):
         Synthesizer(Schema.from_dict(document), epochs=1).fit(people)
+    # A locale Faker has that makes no phone numbers: fit passed, sampling raised AttributeError.
+    document["columns"][2]["locale"] = "en_GB"
+    document["columns"][4]["locale"] = "en_PH"
+    with pytest.raises(ParameterError, match="'phone': Faker's locale 'en_PH' makes no phone values"):
+        Synthesizer(Schema.from_dict(document), epochs=1).fit(people)
+
+
+def test_nullable_ids_and_personal_columns_keep_their_share_of_nulls(people, tmp_path):
+    # Review: a phone column 44% empty and a nullable id column came back filled in every row.
+    holed = people.copy()
+    rng = np.random.default_rng(0)
+    holed["phone"] = holed["phone"].mask(rng.random(len(holed)) < 0.4)
+    holed["customer_id"] = holed["customer_id"].mask(rng.random(len(holed)) < 0.25)
+    schema = infer_schema(holed)
+    assert schema["phone"].nullable and schema["customer_id"].kind.value == "id" and schema["customer_id"].nullable
+    syn = Synthesizer(schema, epochs=2, conditional=False, seed=0).fit(holed)
+    fake = syn.sample(4000, seed=1, batch_size=700)
+    for column, share in (("phone", holed["phone"].isna().mean()), ("customer_id", holed["customer_id"].isna().mean())):
+        assert abs(fake[column].isna().mean() - share) < 0.03, column
+    assert fake["customer_id"].dropna().is_unique and fake["email"].notna().all()
+    loaded = Synthesizer.load(syn.save(tmp_path / "m.synthvae"))
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=2), syn.sample(300, seed=2))
 
 
 def _people_schema(people: pd.DataFrame, account_start: int) -> Schema:

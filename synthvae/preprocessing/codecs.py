@@ -53,7 +53,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from synthvae.conditions import Condition, grid_slack, value_slack
-from synthvae.errors import DataError, NotFittedError, ParameterError, preview
+from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, preview
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import AtomQuantileNormal, NumericEncoding, fit_transform_for, transform_from_state
 from synthvae.schema import Column, ColumnKind, PersonalType
@@ -954,6 +954,7 @@ class IdCodec(ColumnCodec):
         numbers = id_numbers(series, self.column)
         highest = int(numbers.max()) if len(numbers) else None
         self.first_ = max(self.column.start, highest + 1) if highest is not None else self.column.start
+        self.null_share_ = _null_share(series, self.column)
 
     def _spans(self) -> list[tuple[SpanKind, int]]:
         return []
@@ -962,7 +963,8 @@ class IdCodec(ColumnCodec):
         return np.zeros((len(series), 0), dtype=np.float32)
 
     def _reverse(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        return self.ids(block.shape[0])
+        # The rows left null stay null when the table's ids are renumbered (finalize).
+        return _blanked(self.ids(block.shape[0]), self.null_share_, rng)
 
     def ids(self, rows: int, offset: int = 0) -> pd.Series:
         """``rows`` new ids, the first ``offset`` places after the first new id."""
@@ -981,10 +983,32 @@ class IdCodec(ColumnCodec):
         return pd.Series(self.column.prefix + text, dtype="string")
 
     def _get_state(self) -> dict[str, Any]:
-        return {"first": int(self.first_)}
+        return {"first": int(self.first_), **({"null_share": self.null_share_} if self.null_share_ else {})}
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.first_ = int(state.get("first", self.column.start))  # older files: the schema's start
+        self.null_share_ = _checked_share(state.get("null_share", 0.0), self.column)
+
+
+def _null_share(series: pd.Series, column: Column) -> float:
+    """The share of null cells of a nullable generated column (ids, personal values), to four
+    places: sampling leaves as many of its cells null (they came back filled in every row)."""
+    return round(float(series.isna().mean()), 4) if column.nullable and len(series) else 0.0
+
+
+def _checked_share(value: Any, column: Column) -> float:
+    """A model file's null share of a generated column, checked."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+        raise ModelFileError(f"column {column.name!r}: null_share must be a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
+def _blanked(values: pd.Series, share: float, rng: np.random.Generator) -> pd.Series:
+    """``values`` with each cell null with probability ``share`` (no draw at 0: the random
+    stream of a table without such nulls is unchanged)."""
+    if share > 0:
+        values = values.mask(rng.random(len(values)) < share)
+    return values
 
 
 # Faker method per personal type. Reserved ranges where a format has one (RFC 2606 e-mail
@@ -1017,6 +1041,7 @@ class PersonalCodec(ColumnCodec):
 
     def _fit(self, series: pd.Series) -> None:
         self._faker()  # an unknown locale fails at fit time, not at the first sample
+        self.null_share_ = _null_share(series, self.column)
 
     def _faker(self):
         from faker import Faker
@@ -1028,7 +1053,14 @@ class PersonalCodec(ColumnCodec):
                 f"column {self.column.name!r}: unknown locale {locale!r} for generated values; "
                 f"use one of Faker's, e.g. en_US, en_GB, de_DE, fr_FR"
             )
-        return Faker(locale)
+        faker = Faker(locale)
+        if not hasattr(faker, _FAKER_METHOD[self.column.personal]):
+            # en_PH, fil_PH and tl_PH make no phone numbers: sampling failed with an AttributeError.
+            raise ParameterError(
+                f"column {self.column.name!r}: Faker's locale {locale!r} makes no {self.column.personal.value} values; "
+                f"give the column another locale (e.g. en_US)"
+            )
+        return faker
 
     def _spans(self) -> list[tuple[SpanKind, int]]:
         return []
@@ -1044,13 +1076,13 @@ class PersonalCodec(ColumnCodec):
         values = [method() for _ in range(min(n, _PERSONAL_POOL))]
         if n > _PERSONAL_POOL:
             values = [values[i] for i in rng.integers(0, _PERSONAL_POOL, size=n)]
-        return pd.Series(values, dtype="string")
+        return _blanked(pd.Series(values, dtype="string"), self.null_share_, rng)
 
     def _get_state(self) -> dict[str, Any]:
-        return {}
+        return {"null_share": self.null_share_} if self.null_share_ else {}
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        pass
+        self.null_share_ = _checked_share(state.get("null_share", 0.0), self.column)
 
 
 CODECS: dict[ColumnKind, type[ColumnCodec]] = {

@@ -333,8 +333,10 @@ class TablePreprocessor:
         self._check_fitted()
         for codec in self.codecs_:
             if codec.column.kind is ColumnKind.ID:
-                ids = codec.ids(len(frame), offset)
-                frame[codec.column.name] = ids.set_axis(frame.index)
+                ids = codec.ids(len(frame), offset).set_axis(frame.index)
+                if codec.column.name in frame:  # the rows sampled null stay null
+                    ids = ids.mask(frame[codec.column.name].isna())
+                frame[codec.column.name] = ids
             elif isinstance(codec, CategoricalCodec) and codec.suppressed_.size and codec.column.name in frame:
                 frame[codec.column.name] = _without(frame[codec.column.name], codec.suppressed_categories)
         return frame
