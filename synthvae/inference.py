@@ -123,6 +123,11 @@ _ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?
 # card numbers: unique, they are ids).
 _NOT_PHONE = re.compile(r"^(\d{1,3}([.,]\d{3})+|97[89][- ]?(\d[- ]?){9}\d|\d{4}-\d{2}-\d{2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
                         r"|\d{5}-\d{4}|000\d*|\d{13,})$")
+# Names of columns whose digits are not phone numbers though they look so: postcodes ("974-2525",
+# Brazil's "24574064"), stock keeping units, account, order and invoice numbers, serials.
+_NOT_PHONE_NAME = re.compile(r"(^|_)(post_?code|postal(_?code)?|zip(_?code)?|cep|plz|pin_?code|sku|account(_?(no|num|number))?|"
+                             r"acct|iban|order(_?(no|num|number))?|invoice|serial|isbn|ean|upc|barcode|code|ref|reference)(_|$)",
+                             re.IGNORECASE)
 _DECIMALS_RTOL = 1e-3  # rounding may move a value by a thousandth of itself, no more
 _EXACT_INTEGERS = 2**53  # below it, float64 holds every whole number
 _INT64 = 2**63
@@ -219,6 +224,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return _datetime_column(name, pd.Series(series), nullable, fmt=None)
     if pd.api.types.is_numeric_dtype(series.dtype):
+        personal = _personal_number(name, present, nullable)
+        if personal is not None:
+            return personal
         wide = _wide_integers(present) if pd.api.types.is_integer_dtype(series.dtype) else None
         if wide is not None:
             return _wide_integer_column(name, wide, nullable, code_max_values, min_id_rows, len(series))
@@ -286,6 +294,14 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                                   f"{own:.0%} of rows with a value of their own), regenerated as prefix + number so "
                                   "that no row's value is copied; review it")
     categories = tuple(sorted(counts))
+    named = _named_personal(name)
+    if named is not None and warn and n_unique >= 10:
+        # A customer's name in each of their 10 orders: too few distinct values to be taken
+        # for names (german_credit's "telephone" holds yes/none), and copied as categories.
+        logger.warning("%s: its name says %s, but its %d distinct values in %d rows are too few to be taken for "
+                       "them: inferred as categories, which sampling copies into synthetic rows; set kind personal "
+                       "(personal: %s) if its values identify people", where, _PERSONAL_LABEL[named], n_unique,
+                       len(text), named.value)
     if len(text) >= min_id_rows and own >= _RARE_VALUE_SHARE:
         if warn:
             logger.warning("%s: %.0f%% of rows hold a value no other row has; sampling draws such rare values as "
@@ -714,7 +730,8 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
         if kind is PersonalType.PHONE:
             matched &= ~probe.str.match(_NOT_PHONE)
         share = float(matched.mean())
-        phone_ok = kind is not PersonalType.PHONE or (probe.str.count(r"\d").min() >= 7 and not _ID_NAME.search(label))
+        phone_ok = kind is not PersonalType.PHONE or (probe.str.count(r"\d").min() >= 7 and not _ID_NAME.search(label)
+                                                      and not _NOT_PHONE_NAME.search(label))
         if share >= _PERSONAL_SHARE and phone_ok:
             return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                           description=f"inferred: {share:.0%} of values look like {_PERSONAL_LABEL[kind]}; "
@@ -722,16 +739,11 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
     # A name alone is not enough: german_credit's "telephone" holds yes/none, a "name" column
     # may hold 60 products. Values about people are many and varied (a fifth of the rows), but
     # first and last names repeat (589 first names among 5,000 people): 1% for those.
-    distinct = text.nunique()
-    for kind, pattern in _PERSONAL_NAMES:
-        share = 0.01 if kind in (PersonalType.FIRST_NAME, PersonalType.LAST_NAME) else 0.2
-        varied = distinct >= max(10, share * len(text))
-        if kind is PersonalType.ADDRESS and _NOT_STREET.search(label):
-            continue  # a MAC, IP or wallet address is no street address
-        if varied and pattern.search(label):
-            return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
-                          description=f"inferred: the column's name says {_PERSONAL_LABEL[kind]}; "
-                                      "personal: regenerated as fake values, never learned or copied")
+    kind = _named_personal(name)
+    if kind is not None and _varied(kind, text.nunique(), len(text)):
+        return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
+                      description=f"inferred: the column's name says {_PERSONAL_LABEL[kind]}; "
+                                  "personal: regenerated as fake values, never learned or copied")
     words = stripped.str.split().str.len()
     if len(text) >= 20 and text.nunique() >= 0.5 * len(text) and float(words.mean()) >= 4:
         return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=PersonalType.TEXT,
@@ -739,6 +751,41 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
                                   "on average), which may identify people; personal: regenerated as fake sentences "
                                   "or set strategy drop")
     return None
+
+
+def _named_personal(name: str) -> PersonalType | None:
+    """The kind of personal data a column's name says it holds, or ``None``."""
+    label = _snake(name)
+    for kind, pattern in _PERSONAL_NAMES:
+        if kind is PersonalType.ADDRESS and _NOT_STREET.search(label):
+            continue  # a MAC, IP or wallet address is no street address
+        if pattern.search(label):
+            return kind
+    return None
+
+
+def _varied(kind: PersonalType, distinct: int, rows: int) -> bool:
+    """Whether a column named for ``kind`` holds values many and varied enough to be about
+    people: a fifth of the rows distinct, but 1% for first and last names, which repeat (589
+    first names among 5,000 people); at least 10."""
+    share = 0.01 if kind in (PersonalType.FIRST_NAME, PersonalType.LAST_NAME) else 0.2
+    return distinct >= max(10, share * rows)
+
+
+def _personal_number(name: str, present: pd.Series, nullable: bool) -> Column | None:
+    """A column of whole numbers its name says are phone or social security numbers (a CSV's
+    bare digits: 5551234567, 123456789), of 7 digits or more and 10 values at least, as
+    personal; else ``None``. Read as numbers, they were learned and their real values drawn
+    (a customer's phone in each of their orders repeats: no share of distinct values is asked,
+    as it is of text, where "telephone" may hold yes / none)."""
+    kind = _named_personal(name)
+    if kind not in (PersonalType.PHONE, PersonalType.SSN) or not pd.api.types.is_integer_dtype(present.dtype):
+        return None
+    if present.nunique() < 10 or float(present.abs().min()) < 10**6:
+        return None
+    return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
+                  description=f"inferred: the column's name says {_PERSONAL_LABEL[kind]}, written as whole numbers; "
+                              "personal: regenerated as fake values, never learned or copied")
 
 
 def _snake(name: str) -> str:

@@ -629,7 +629,8 @@ class Synthesizer:
                 logger.warning("%s: %d derived columns hold on the streamed sample (%s) but a streamed fit keeps no rules: "
                                "they are learned as columns and may disagree in synthetic rows; to keep them, read the "
                                "data whole (--in-memory, streaming=False)", label, len(schema.constraints),
-                               "; ".join(rule.describe() for rule in schema.constraints[:3]))
+                               "; ".join(rule.describe() for rule in schema.constraints[:3])
+                               + (f"; ... ({len(schema.constraints) - 3} more)" if len(schema.constraints) > 3 else ""))
             schema = widen_schema(schema.with_constraints(()), found, source)
         rules = ConstraintPlan(schema)
         if rules.active:

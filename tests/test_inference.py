@@ -331,6 +331,33 @@ def test_names_are_personal_by_a_headers_words_and_phones_are_not_keys_dates_or_
     assert schema["zip_plus4"].kind is ColumnKind.CATEGORICAL
 
 
+def test_phones_written_as_bare_numbers_are_personal_and_postcodes_are_not_phones(caplog):
+    # Review: phones and social security numbers read from a CSV as whole numbers were learned
+    # and their real values drawn; postcodes ("974-2525", Brazil's "24574064"), SKUs and account
+    # numbers were fake phones; a customer's name repeated in each of their orders was copied
+    # as categories without a word.
+    rng = np.random.default_rng(0)
+    customers = rng.integers(0, 100, 1000)
+    phones, ssns = rng.integers(2_000_000_000, 9_999_999_999, 100), rng.integers(100_000_000, 899_999_999, 100)
+    frame = pd.DataFrame({
+        "customer_name": [f"Given{c} Family{c * 7 % 100}" for c in customers],
+        "phone": phones[customers], "ssn": ssns[customers],
+        "postcode_jp": [f"{a}-{b}" for a, b in zip(rng.integers(100, 999, 1000), rng.integers(1000, 9999, 1000))],
+        "cep_br": [str(v) for v in rng.integers(10_000_000, 99_999_999, 1000)],
+        "sku": [f"{a}-{b}" for a, b in zip(rng.integers(100, 999, 1000), rng.integers(1000, 9999, 1000))],
+        "account_no": [f"00{v}" for v in rng.integers(10_000_000, 99_999_999, 1000)],
+    })
+    schema = infer_schema(frame, derived=False)
+    assert (schema["phone"].kind, schema["phone"].personal) == (ColumnKind.PERSONAL, PersonalType.PHONE)
+    assert (schema["ssn"].kind, schema["ssn"].personal) == (ColumnKind.PERSONAL, PersonalType.SSN)
+    for name in ("postcode_jp", "cep_br", "sku", "account_no"):
+        assert schema[name].kind is not ColumnKind.PERSONAL, name
+    assert schema["customer_name"].kind is ColumnKind.CATEGORICAL
+    assert "'customer_name': its name says names, but its 100 distinct values in 1000 rows are too few" in caplog.text
+    small = pd.DataFrame({"phone": rng.integers(1, 5, 50)})  # a count named phone: no phone numbers
+    assert infer_schema(small)["phone"].kind is ColumnKind.NUMERIC
+
+
 def test_impossible_dates_placeholders_and_nested_values_are_named():
     days = pd.date_range("2021-01-01", periods=199, freq="D").strftime("%Y-%m-%d").tolist()
     # One impossible date made the column text, then fake phone numbers.
