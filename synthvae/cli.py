@@ -442,7 +442,7 @@ def _check_table_output(output: str) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="Rows drawn and written at a time (memory); the rows for a seed depend on it.")
 @click.option("--rows-per-file", type=click.IntRange(min=1),
-              help="Write a folder of files part-00000.parquet, ... of this many rows (a Parquet dataset).")
+              help="Write a folder OUTPUT of files part-00000.parquet, ... of this many rows (a Parquet dataset; .csv parts for an OUTPUT ending in .csv).")
 @click.option("--shard", metavar="I/K",
               help="Write only shard I of K (0-based) as OUTPUT/part-IIIII-of-KKKKK.parquet (5 digits each): K runs with the same "
               "options make one reproducible dataset, exactly the rows of one run.")
@@ -683,7 +683,7 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the full report as JSON.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write a self-contained HTML report.")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
-              help="The model file that made SYNTHETIC: its differential-privacy guarantee goes into the report.")
+              help="The model file that made SYNTHETIC, fitted with differential privacy (--epsilon): its guarantee goes into the report.")
 @_seed_option
 @_library_errors
 def evaluate_command(real, synthetic, schema_path, holdout, target, metrics, max_rows, json_path, html_path, model_path, seed) -> None:
