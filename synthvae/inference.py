@@ -646,20 +646,14 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
         if not sample.str.fullmatch(shape).all():
             continue
         for fmt in formats:
-            try:
-                parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-            except (ValueError, OverflowError):
-                continue
-            if parsed.isna().any():
+            parsed = _datetimes_in(text, fmt)
+            if parsed is None or parsed.isna().any():
                 continue
             note = "; time zones by name (IANA: CET keeps summer time) converted to UTC" if "%Z" in fmt else ""
             if fmt[:5] in ("%m/%d", "%m-%d"):
                 swapped = fmt[:5].replace("%m", "%_").replace("%d", "%m").replace("%_", "%d") + fmt[5:]
-                try:
-                    other = pd.to_datetime(text, format=swapped, errors="coerce", utc=True)
-                except (ValueError, OverflowError):
-                    other = parsed.iloc[:0]
-                if len(other) and other.notna().all():
+                other = _datetimes_in(text, swapped)
+                if other is not None and len(other) and other.notna().all():
                     note = ("; day and month are 12 or less in every value: read as month/day/year, "
                             f"change format to {swapped} if they are day/month/year")
             return _datetime_column(name, parsed, nullable, fmt=fmt, note=note)
@@ -674,7 +668,11 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
                 # Europe/Berlin) reads as no time: the note blamed the zone.
                 read = pd.Series(False, index=text.index)
                 for fmt in formats:
-                    read |= pd.to_datetime(text, format=fmt, errors="coerce", utc=True).notna()
+                    parsed = _datetimes_in(text, fmt)
+                    if parsed is None:  # pandas 2.2 raises for the whole column: value by value
+                        parsed = text.map(lambda value: _datetimes_in(pd.Series([value]), fmt))
+                        parsed = parsed.map(lambda one: pd.NaT if one is None else one.iloc[0])
+                    read |= parsed.notna()
                 failed = text[~read]
                 why = (f"{preview(failed.unique().tolist())} no time in their zone (skipped or repeated by a "
                        f"daylight-saving change?)")
@@ -683,6 +681,21 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
                                        f"{why}; write them with UTC offsets (2021-03-01 00:00:00+01:00) for a "
                                        f"datetime column"))
     return None
+
+
+def _datetimes_in(text: pd.Series, fmt: str) -> pd.Series | None:
+    """``text`` read with ``fmt`` in UTC (values it does not read as NaT), or ``None`` when
+    pandas raises instead: a format it cannot use, or, under pandas 2.2, a local time that a
+    daylight-saving change repeats or skips (pytz's AmbiguousTimeError, which errors="coerce"
+    let through; pandas 3 gives NaT)."""
+    try:
+        return pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+    except (ValueError, OverflowError):
+        return None
+    except Exception as exc:  # noqa: BLE001 - pytz's errors are no ValueError
+        if type(exc).__module__.startswith("pytz"):
+            return None
+        raise
 
 
 def _known_zone(zone: str) -> bool:
