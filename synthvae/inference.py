@@ -743,8 +743,11 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
         if kind is PersonalType.PHONE:
             matched &= ~probe.str.match(_NOT_PHONE)
         share = float(matched.mean())
+        # A name for codes vetoes digits that look like phones, unless it speaks of phones too
+        # (order_phone, account_phone, phone_code).
+        coded = _NOT_PHONE_NAME.search(label) and not re.search(r"phone|mobile|fax|tel", label)
         phone_ok = kind is not PersonalType.PHONE or (probe.str.count(r"\d").min() >= 7 and not _ID_NAME.search(label)
-                                                      and not _NOT_PHONE_NAME.search(label))
+                                                      and not coded)
         if share >= _PERSONAL_SHARE and phone_ok:
             return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                           description=f"inferred: {share:.0%} of values look like {_PERSONAL_LABEL[kind]}; "
@@ -792,9 +795,11 @@ def _personal_number(name: str, present: pd.Series, nullable: bool) -> Column | 
     (a customer's phone in each of their orders repeats: no share of distinct values is asked,
     as it is of text, where "telephone" may hold yes / none)."""
     kind = _named_personal(name)
-    if kind not in (PersonalType.PHONE, PersonalType.SSN) or not pd.api.types.is_integer_dtype(present.dtype):
+    if kind not in (PersonalType.PHONE, PersonalType.SSN) or pd.api.types.is_bool_dtype(present.dtype):
         return None
-    if present.nunique() < 10 or float(present.abs().min()) < 10**6:
+    values = present.astype("float64")
+    # Floats too: a CSV column with empty cells reads as floats (5551234567.0).
+    if not whole_numbers(values.to_numpy()) or values.nunique() < 10 or float(values.abs().min()) < 10**6:
         return None
     return Column(name, ColumnKind.PERSONAL, nullable=nullable, personal=kind,
                   description=f"inferred: the column's name says {_PERSONAL_LABEL[kind]}, written as whole numbers; "

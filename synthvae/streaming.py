@@ -116,6 +116,10 @@ class TableSource:
             arrow = meta.schema.to_arrow_schema()
             self.indexes[file] = _stored_index(arrow)
             stored = {how for _, how in self.indexes[file] if isinstance(how, str)}
+            taken = sorted({label for label, _ in self.indexes[file]} & (set(arrow.names) - stored))
+            if taken:  # as read_table refuses it
+                raise DataError(f"{str(file)!r}: the table's index {preview(taken)} has the name of a column; rename the "
+                                f"index or the column (df.rename_axis('new_name'))")
             names = [label for label, _ in self.indexes[file]] + [n for n in arrow.names if n not in stored]
             clash = [key for key in self.partitions.get(file, {}) if key in names]
             if clash:

@@ -454,6 +454,11 @@ def test_a_datetime_past_2_to_the_53_ticks_is_sampled_within_its_bounds():
     when = pd.Timestamp("2256-01-01 00:00:00.000001")
     rows = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, seed=0).fit(pd.DataFrame({"a": [""], "id": [when]})).sample(5, seed=0)
     assert (rows["id"] == when).all()
+    # Diff review: a schema without datetime bounds kept the data's range only as floats.
+    three = pd.DataFrame({"t": pd.to_datetime([f"2256-01-01 00:00:00.00000{k}" for k in (1, 2, 3)])})
+    schema = Schema.from_dict({"columns": [{"name": "t", "kind": "datetime", "unit": "us", "nullable": False}]})
+    drawn = Synthesizer(schema, epochs=1, hidden_dims=(8,), latent_dim=2, seed=0).fit(three).sample(300, seed=0)["t"]
+    assert drawn.between(three["t"].min(), three["t"].max()).all()
 
 
 def test_dates_at_the_earliest_nanosecond_day_fit():

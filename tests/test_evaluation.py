@@ -547,6 +547,21 @@ def test_the_html_report_holds_the_score_at_the_holdouts_size_against_the_ceilin
     assert "<h2>Distributions</h2>" in html
 
 
+def test_a_holdout_cut_from_the_training_rows_is_named_even_when_the_tables_are_subsampled():
+    # Diff review: the overlap was looked for in the subsampled real table only (max_rows), and
+    # only with the privacy metrics; the privacy ceiling still said 0.5.
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=4000).round(6), "y": rng.choice(list("abcd"), 4000)})
+    for metrics, max_rows in ((["privacy"], 1000), (["quality"], None)):
+        report = evaluate(real, real.head(800), holdout=real.tail(400), metrics=metrics, max_rows=max_rows).to_dict()
+        assert any(note.startswith("the holdout holds training rows: 400 of 400") for note in report["notes"]), metrics
+        if "privacy" in metrics:
+            assert report["privacy"]["membership_auc"] is None and report["privacy"]["dcr_closer_to_train_share"] is None
+            assert "membership_auc" not in report["ceiling"]["privacy"]
+    fresh = evaluate(real.head(3000), real.head(800), holdout=real.tail(1000), metrics=["privacy"], max_rows=1000).to_dict()
+    assert not any("holds training rows" in note for note in fresh["notes"])
+
+
 def test_a_test_split_of_one_target_value_skips_utility_not_the_report():
     # A target of few values: the 20% split (no holdout) held only zeros, and the constant-target
     # refusal aborted every metric.

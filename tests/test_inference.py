@@ -356,6 +356,12 @@ def test_phones_written_as_bare_numbers_are_personal_and_postcodes_are_not_phone
     assert "'customer_name': its name says names, but its 100 distinct values in 1000 rows are too few" in caplog.text
     small = pd.DataFrame({"phone": rng.integers(1, 5, 50)})  # a count named phone: no phone numbers
     assert infer_schema(small)["phone"].kind is ColumnKind.NUMERIC
+    # Diff review: with empty cells a CSV's bare digits read as floats (still learned), and a
+    # name that speaks of phones beside "order" or "code" (order_phone) lost its phones.
+    holed = frame.assign(phone=frame["phone"].astype("float64").mask(rng.random(1000) < 0.3),
+                         order_phone=[f"(555) {v % 900 + 100}-{v % 9000 + 1000}" for v in phones[customers]])
+    again = infer_schema(holed, derived=False)
+    assert again["phone"].personal is PersonalType.PHONE and again["order_phone"].personal is PersonalType.PHONE
 
 
 def test_impossible_dates_placeholders_and_nested_values_are_named():

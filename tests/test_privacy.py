@@ -16,6 +16,7 @@ from synthvae.evaluation import PrivacyLimits, privacy_check
 from synthvae.privacy import PrivacySpec
 from synthvae.privacy.accounting import Mechanism, plan_noise, spent_epsilon
 from synthvae.privacy.dpsgd import check_compatible
+from synthvae.privacy.statistics import leak_warnings
 from synthvae.schema import Schema
 
 # Bounds a biologist would give without looking at this table: wider than the data's range.
@@ -207,6 +208,14 @@ def test_one_bound_at_a_value_only_one_row_holds_is_reported_or_refused(penguins
     assert any("'body_mass_g'" in w and "exact min" in w for w in syn.privacy_["warnings"])
     with pytest.raises(ParameterError, match="refuse_leaks"):
         Synthesizer(schema, privacy={"epsilon": 1.0, "refuse_leaks": True}).fit(penguins)
+    # Both bounds at extremes many rows reach (a public 0-10 scale) reveal nothing.
+    scaled = penguins.assign(flipper_length_mm=np.clip(penguins["flipper_length_mm"], 180, 220))
+    document = public_schema.to_dict()
+    for column in document["columns"]:
+        if column["name"] == "flipper_length_mm":
+            column["min"], column["max"] = 180, 220
+    flagged = leak_warnings(Schema.from_dict(document), scaled)
+    assert not any("flipper_length_mm" in w for w in flagged)
     # The public schema itself (bounds many rows reach, or none) is not reported.
     clean = Synthesizer(public_schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(penguins)
     assert not any("exact" in w for w in clean.privacy_["warnings"])

@@ -705,6 +705,11 @@ def test_a_stored_pandas_index_streams_as_read_table_reads_it(tmp_path):
         pd.testing.assert_frame_equal(rows, whole, check_dtype=False)
         syn = Synthesizer(seed=0, **SMALL).fit(path, streaming=True, reservoir_rows=100)
         assert syn.schema_.names == list(whole.columns)
+    # An index named as a column: refused as read_table refuses it (a raw ValueError streamed).
+    penguins.set_index(penguins["species"].rename("island")).to_parquet(tmp_path / "clash.parquet")
+    for streaming in (True, False):
+        with pytest.raises(DataError, match=r"the table's index \['island'\] has the name of a column"):
+            Synthesizer(seed=0, **SMALL).fit(tmp_path / "clash.parquet", streaming=streaming)
 
 
 def test_a_streamed_fit_reads_columns_as_an_in_memory_fit_does(tmp_path):

@@ -154,6 +154,19 @@ def evaluate(
         "guarantee": _guarantee(guarantee),
     }
     ceiling: dict = {}
+    train_hashes, overlap = None, None
+    if hold_t is not None:
+        # Exact copies and the holdout's overlap are judged on every training row, not a subsample.
+        train_hashes = _full_train_hashes(real, eval_schema) if real_t.subsampled else row_hashes(real_t.frame)
+        overlap = holdout_overlap(train_hashes, row_hashes(hold_t.frame))
+    if overlap is not None:
+        # A holdout cut from the training rows scored a verbatim copy of them 0.5 on both.
+        left_out = (", and the closer-to-train share and the membership AUC have no baseline (left out)"
+                    if Metric.PRIVACY in chosen else "")
+        notes.append(f"the holdout holds training rows: {overlap[0]:,} of {hold_t.n_rows:,} ({overlap[1]:.1%}) equal a "
+                     f"row that occurs once in the real table, where fresh rows would at about {overlap[2]:.1%}; "
+                     f"the ceiling compares training rows with themselves{left_out}: give real rows the generator "
+                     f"never saw as the holdout")
     if Metric.QUALITY in chosen:
         data["quality"] = fidelity.quality(infos, real_t, synth_t, binning)
         if hold_t is not None:
@@ -186,19 +199,14 @@ def evaluate(
         if hold_t is not None:
             ceiling["detection"] = detection(infos, real_t, hold_t, rng=rngs[5], seed=seed)
     if Metric.PRIVACY in chosen:
-        hashes = _full_train_hashes(real, eval_schema) if real_t.subsampled else None
+        if train_hashes is None and real_t.subsampled:
+            train_hashes = _full_train_hashes(real, eval_schema)
         data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6],
-                                  train_hashes=hashes)
-        overlap = holdout_overlap(real_t, hold_t) if hold_t is not None else None
+                                  train_hashes=train_hashes)
         if hold_t is None:
             notes.append("no holdout given: no ceiling, no closer-to-train share and no membership-inference AUC")
         elif overlap is not None:
-            # A holdout cut from the training rows scored a verbatim copy of them 0.5 on both.
             data["privacy"]["dcr_closer_to_train_share"] = data["privacy"]["membership_auc"] = None
-            notes.append(f"the holdout holds training rows: {overlap[0]:,} of {hold_t.n_rows:,} ({overlap[1]:.1%}) equal a "
-                         f"row that occurs once in the real table, where fresh rows would at about {overlap[2]:.1%}; "
-                         f"the ceiling compares training rows with themselves, and the closer-to-train share and the "
-                         f"membership AUC have no baseline (left out): give real rows the generator never saw as the holdout")
         elif data["privacy"]["membership_auc"] is None:
             notes.append(f"no membership-inference AUC: it needs {MIN_ATTACK_ROWS} training and {MIN_ATTACK_ROWS} holdout "
                          f"rows at least ({data['privacy']['membership_attack_rows']:,} a side here), or chance alone moves it")
@@ -212,7 +220,7 @@ def evaluate(
     if hold_t is not None and data["utility"].get("trtr") is not None:
         ceiling["utility"] = {"tstr": data["utility"]["trtr"]}
     if hold_t is not None and data["privacy"].get("holdout_exact_copy_rate") is not None:
-        ceiling["privacy"] = {"dcr_closer_to_train_share": 0.5, "membership_auc": 0.5,
+        ceiling["privacy"] = {**({} if overlap is not None else {"dcr_closer_to_train_share": 0.5, "membership_auc": 0.5}),
                               "exact_copy_rate": data["privacy"]["holdout_exact_copy_rate"]}
     if ceiling:
         data["ceiling"] = ceiling

@@ -117,16 +117,17 @@ def privacy(
 OVERLAP_MARGIN = 0.05
 
 
-def holdout_overlap(train: PreparedTable, holdout: PreparedTable) -> tuple[int, float, float] | None:
-    """``(rows, share, expected share)`` of ``holdout`` rows equal to a row that occurs once in
-    ``train``, when far more than fresh rows would (Good-Turing: about twice the share of
-    training values seen twice), else ``None``: such a holdout holds training rows. Rows seen
-    once, not all rows: a table whose rows mostly repeat one common row matched any holdout at
-    that row's share and hid the overlap."""
-    values, counts = np.unique(row_hashes(train.frame), return_counts=True)
-    expected = min(1.0, 2.0 * float(np.sum(counts == 2)) / train.n_rows)
-    inside = np.isin(row_hashes(holdout.frame), values[counts == 1])
-    rate = float(inside.mean())
+def holdout_overlap(train_hashes: np.ndarray, holdout_hashes: np.ndarray) -> tuple[int, float, float] | None:
+    """``(rows, share, expected share)`` of held-out rows equal to a row that occurs once in the
+    training table (both given by :func:`row_hashes`; the whole training table's, where the
+    evaluated one is a subsample), when far more than fresh rows would (Good-Turing: about
+    twice the share of training values seen twice), else ``None``: such a holdout holds
+    training rows. Rows seen once, not all rows: a table whose rows mostly repeat one common
+    row matched any holdout at that row's share and hid the overlap."""
+    values, counts = np.unique(train_hashes, return_counts=True)
+    expected = min(1.0, 2.0 * float(np.sum(counts == 2)) / max(len(train_hashes), 1))
+    inside = np.isin(holdout_hashes, values[counts == 1])
+    rate = float(inside.mean()) if len(inside) else 0.0
     return (int(inside.sum()), rate, expected) if rate > 2 * expected + OVERLAP_MARGIN else None
 
 

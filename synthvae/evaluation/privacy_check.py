@@ -262,7 +262,7 @@ def _refuse_overlap(train_t: PreparedTable, hold_t: PreparedTable, real_name: st
     baseline would be a training row (a holdout cut from the rows the generator trained on
     passed a verbatim copy: copies "at the holdout's rate", closer-to-train share 0.5,
     membership AUC 0.5)."""
-    overlap = holdout_overlap(train_t, hold_t)
+    overlap = holdout_overlap(row_hashes(train_t.frame), row_hashes(hold_t.frame))
     if overlap is not None:
         inside, rate, expected = overlap
         raise DataError(

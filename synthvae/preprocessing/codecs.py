@@ -601,6 +601,28 @@ class DatetimeCodec(_RealValuedCodec):
     def _bounds(self):
         return tuple(None if v is None else self._value_to_float(v) for v in (self.column.min, self.column.max))
 
+    def _fit(self, series: pd.Series) -> None:
+        super()._fit(series)
+        # The range sampled values keep, in whole nanoseconds: the schema's bounds, else the
+        # data's (floats miss ticks past 2**53: 104 days after 1970 in nanoseconds, 2256 in
+        # microseconds; 2256-01-01 00:00:00.000001 was sampled a microsecond below its bound).
+        present = pd.Series(series).dropna().astype("datetime64[ns]")
+        seen = [present.min().value, present.max().value] if len(present) else [None, None]
+        self.exact_ = [seen[0] if self.column.min is None else pd.Timestamp(self.column.min).value,
+                       seen[1] if self.column.max is None else pd.Timestamp(self.column.max).value]
+
+    def _get_state(self) -> dict[str, Any]:
+        return {**super()._get_state(), "exact_ns": self.exact_}
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        super()._set_state(state)
+        exact = state.get("exact_ns", [None, None])  # older files: the schema's bounds
+        if not (isinstance(exact, list) and len(exact) == 2
+                and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in exact)):
+            raise ModelFileError(f"column {self.column.name!r}: exact_ns must be two whole numbers or nulls, got {exact!r}")
+        self.exact_ = [v if v is not None else (None if b is None else pd.Timestamp(b).value)
+                       for v, b in zip(exact, (self.column.min, self.column.max))]
+
     def grid_step(self) -> float | None:
         return 1.0
 
@@ -613,11 +635,8 @@ class DatetimeCodec(_RealValuedCodec):
         ticks = _round_within(values, 0, low, high)
         ns = ticks.astype(np.int64)
         ns *= self._unit_ns
-        # Past 2**53 ticks (2256 in microseconds) a float misses odd ticks: the schema's bounds
-        # held exactly, in whole nanoseconds (2256-01-01 00:00:00.000001 was sampled a tick below).
-        exact = [None if v is None else pd.Timestamp(v).value for v in (self.column.min, self.column.max)]
-        if exact != [None, None]:
-            np.clip(ns, exact[0], exact[1], out=ns)
+        if self.exact_ != [None, None]:
+            np.clip(ns, self.exact_[0], self.exact_[1], out=ns)
         out = pd.Series(ns.view("datetime64[ns]"), copy=False)
         if isnull.any():
             out[isnull] = pd.NaT

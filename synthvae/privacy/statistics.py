@@ -88,24 +88,23 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
             present = values.dropna()
             if not len(present):
                 continue
-            low, high = _same(present.min(), column.min, column), _same(present.max(), column.max, column)
-            if low and high:
+            # A bound at the data's extreme reveals a row's value where only one or two rows
+            # hold it (a public 0-10 scale that many rows reach at both ends reveals nothing).
+            revealing = [(which, bound, held)
+                         for which, bound, extreme in (("min", column.min, present.min()), ("max", column.max, present.max()))
+                         if _same(extreme, bound, column) and (held := int((present == extreme).sum())) <= 2]
+            if len(revealing) == 2:
                 out.append(
                     f"column {column.name!r}: the schema's bounds [{column.min}, {column.max}] are the "
                     "exact min and max of the data; if they came from this table (infer-schema), "
-                    "they reveal two rows' values: widen them to public bounds"
+                    "they reveal those rows' values: widen them to public bounds"
                 )
-                continue
-            # One bound at the data's extreme reveals a row's value where only one or two rows
-            # hold it (a bound of 0 that many rows sit at, as counts have, reveals nothing).
-            for hit, which, bound, extreme in ((low, "min", column.min, present.min()),
-                                               (high, "max", column.max, present.max())):
-                if hit and int((present == extreme).sum()) <= 2:
-                    out.append(
-                        f"column {column.name!r}: the schema's {which} {bound} is the exact {which} of the data, "
-                        f"which only {int((present == extreme).sum())} row(s) hold; if it came from this table "
-                        f"(infer-schema), it reveals their value: widen it to a public bound"
-                    )
+            for which, bound, held in revealing if len(revealing) == 1 else ():
+                out.append(
+                    f"column {column.name!r}: the schema's {which} {bound} is the exact {which} of the data, "
+                    f"which only {held} row(s) hold; if it came from this table (infer-schema), it reveals "
+                    f"their value: widen it to a public bound"
+                )
         elif column.kind is ColumnKind.CATEGORICAL:
             counts = values.value_counts()
             rare = [c for c in column.categories if 0 < int(counts.get(c, 0)) <= 2]
