@@ -462,8 +462,26 @@ def _check_semantics(schema: Schema) -> None:
                     f"ones (equal as values, such as 1, 1.0 and True, or as text, such as 1 and '1', "
                     f"which a CSV file cannot tell apart); remove the repeats"
                 )
+        if c.kind is ColumnKind.ID and c.is_integer and (c.prefix or c.width):
+            # They were kept in memory, used nowhere and dropped when the schema was saved.
+            raise SchemaError(f"column {c.name!r}: prefix and width shape text ids (type: string); an integer id "
+                              f"has neither: drop them, or make the id type string")
+        if c.kind is ColumnKind.PERSONAL and c.locale is not None:
+            _check_locale(c)
         if c.kind is ColumnKind.DATETIME and (c.unit or "s") not in DATETIME_UNITS:
             raise SchemaError(f"column {c.name!r}: unknown datetime unit {c.unit!r}")
+
+
+def _check_locale(column: Column) -> None:
+    """Refuse a personal column's locale that Faker does not have (``schema check`` passed it,
+    fit refused it). Faker is a dependency: without it the check is left to fit."""
+    try:
+        from faker.config import AVAILABLE_LOCALES
+    except ImportError:
+        return
+    if column.locale not in AVAILABLE_LOCALES:
+        raise SchemaError(f"column {column.name!r}: unknown locale {column.locale!r} for generated values; "
+                          f"use one of Faker's, e.g. en_US, en_GB, de_DE, fr_FR")
 
 
 # An ISO 8601 date or timestamp starts with its year: pandas also reads "" (as NaT) and words
@@ -496,7 +514,13 @@ def _timestamp_bound(name: str, key: str, value: Any) -> pd.Timestamp:
         raise SchemaError(f"column {name!r}: {key} {value!r} is not an ISO 8601 timestamp ({exc}); {fix}") from None
     if pd.isna(stamp):
         raise SchemaError(f"column {name!r}: {key} {value!r} is not an ISO 8601 timestamp; {fix}")
-    return _naive_utc(stamp)
+    stamp = _naive_utc(stamp)
+    if not pd.Timestamp.min <= stamp <= pd.Timestamp.max:
+        # 9999-12-31 (an open end) loaded, then fit failed with a raw OverflowError.
+        raise SchemaError(f"column {name!r}: {key} {value!r} lies beyond the datetimes a fit holds "
+                          f"({pd.Timestamp.min.date()} to {pd.Timestamp.max.date()}, in nanoseconds); leave the key out "
+                          f"or give a date within them (a placeholder such as 9999-12-31 for no end is better a null)")
+    return stamp
 
 
 def _naive_utc(stamp: pd.Timestamp) -> pd.Timestamp:

@@ -587,3 +587,26 @@ def test_sdv_metadata_without_representation_format_or_regex_keeps_what_the_data
     keyed = dict(columns, customer_id={"sdtype": "categorical"})
     _, notes = schema_from_sdv({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "primary_key": "email", "columns": keyed}, table)
     assert any("column 'email': the primary key, of sdtype 'email', is regenerated as an id" in n for n in notes)
+
+
+def test_sdv_positive_datetime_constants_and_nullable_foreign_keys_convert_as_sdv_means_them():
+    # Review of the schema tools: SDV's Positive is >= 0 by default (a strict rule refused the
+    # zeros of the very table), ScalarRange writes a datetime's constants in its datetime_format
+    # ("05/01/2021" under %d/%m/%Y is 5 January, read here as 1 May), and an id with missing
+    # values (a foreign key) was not nullable.
+    n = 60
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"visits": rng.integers(0, 5, n),
+                          "d": pd.date_range("2021-01-05", periods=n, freq="5D").strftime("%d/%m/%Y"),
+                          "fk": pd.array([None if i % 7 == 0 else 1000 + i for i in range(n)], dtype="Int64")})
+    columns = {"visits": {"sdtype": "numerical"}, "d": {"sdtype": "datetime", "datetime_format": "%d/%m/%Y"},
+               "fk": {"sdtype": "id"}}
+    rules = [{"constraint_class": "Positive", "constraint_parameters": {"column_name": "visits"}},
+             {"constraint_class": "ScalarRange", "constraint_parameters": {
+                 "column_name": "d", "low_value": "05/01/2021", "high_value": "30/12/2021", "strict_boundaries": False}}]
+    schema, _ = schema_from_sdv({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "columns": columns, "constraints": rules}, table)
+    positive, dates = schema.constraints
+    assert not positive.strict
+    assert (str(dates.low.value)[:10], str(dates.high.value)[:10]) == ("2021-01-05", "2021-12-30")
+    assert schema["fk"].nullable
+    check_table(schema, conform(table, schema))  # its own data fits it

@@ -137,3 +137,17 @@ def test_an_id_column_whose_values_repeat_is_named_in_a_warning(caplog):
     with caplog.at_level("WARNING", logger="synthvae"):
         check_table(schema, conform(weather.assign(station=["S1", "S2"] * (len(weather) // 2) + ["S3"]), schema, "w"), "w")
     assert "column 'station': an id column whose values repeat (1458 of 1461 rows" in caplog.text
+
+
+def test_datetime_bounds_and_constants_beyond_nanoseconds_and_prefixed_integer_ids_are_refused_at_load():
+    # Review of the schema tools: 9999-12-31 (an open end) loaded and passed schema check, then fit
+    # failed with a raw OverflowError; prefix and width on an integer id were kept, used nowhere
+    # and dropped when the schema was saved.
+    for key, value in (("max", "9999-12-31"), ("min", "0001-01-01")):
+        with pytest.raises(SchemaError, match=f"column 'd': {key} '{value}' lies beyond the datetimes a fit holds"):
+            Schema.from_dict({"columns": [{"name": "d", "kind": "datetime", key: value}]})
+    with pytest.raises(SchemaError, match="constant '9999-12-31' lies beyond the datetimes a fit holds"):
+        Schema.from_dict({"columns": [{"name": "d", "kind": "datetime"}],
+                          "constraints": [{"kind": "inequality", "low": "d", "high": {"value": "9999-12-31"}}]})
+    with pytest.raises(SchemaError, match="prefix and width shape text ids"):
+        Schema.from_dict({"columns": [{"name": "k", "kind": "id", "type": "integer", "prefix": "C-", "width": 5}]})

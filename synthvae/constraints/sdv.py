@@ -121,8 +121,11 @@ def schema_from_sdv(
     if constraints is not None:
         extra, source = _load(constraints, "SDV constraints") if not isinstance(constraints, list) else (constraints, "SDV constraints")
         sdv_rules.extend((item, source) for item in (extra if isinstance(extra, list) else [extra]))
+    # SDV writes a datetime column's constants in its datetime_format ("05/01/2021" under
+    # %d/%m/%Y is 5 January): read so, they are ISO dates here (pandas read them month first).
+    formats = {c.name: c.format for c in columns if c.kind is ColumnKind.DATETIME and c.format not in (None, "ISO8601", "mixed")}
     for item, source in sdv_rules:
-        rule = _constraint(item, notes, source)
+        rule = _constraint(item, notes, source, formats)
         if rule is not None:
             rules.append(rule)
     for name, props in columns_doc.items():
@@ -260,8 +263,10 @@ def _id_column(name: str, props: dict, series: pd.Series, described: str, notes:
     numeric = pd.to_numeric(present, errors="coerce")
     regex = props.get("regex_format")
     padded = present.astype(str).str.match(r"^\s*0\d").any()  # "00000001" keeps its zeros as text
+    nullable = bool(series.isna().any())  # a foreign key may be missing
     if regex is None and not padded and numeric.notna().all() and len(present) and numeric.eq(numeric.round()).all():
-        return Column(name, ColumnKind.ID, type=NumericType.INTEGER, start=int(numeric.min()), description=described)
+        return Column(name, ColumnKind.ID, nullable=nullable, type=NumericType.INTEGER, start=int(numeric.min()),
+                      description=described)
     prefix, width = f"{name}_", 0
     if regex is not None:
         match = _ID_REGEX.match(regex)
@@ -275,10 +280,11 @@ def _id_column(name: str, props: dict, series: pd.Series, described: str, notes:
         if len(present) and text[1].notna().all() and text[0].nunique() == 1:
             prefix = str(text[0].iloc[0])
             width = int(text[1].str.len().min()) if text[1].str.startswith("0").any() else 0
-    return Column(name, ColumnKind.ID, type=NumericType.STRING, prefix=prefix, width=width, description=described)
+    return Column(name, ColumnKind.ID, nullable=nullable, type=NumericType.STRING, prefix=prefix, width=width,
+                  description=described)
 
 
-def _constraint(item: Any, notes: list[str], where: str = "SDV constraints"):
+def _constraint(item: Any, notes: list[str], where: str = "SDV constraints", formats: dict[str, str] | None = None):
     if not isinstance(item, dict) or "constraint_class" not in item:
         notes.append(f"constraint {item!r}: not an SDV constraint (needs constraint_class and constraint_parameters)")
         return None
@@ -294,17 +300,30 @@ def _constraint(item: Any, notes: list[str], where: str = "SDV constraints"):
         if key in p and not isinstance(p[key], str):
             raise SchemaError(f"{where}: constraint {name}: {key} is {_json(p[key])}, not a column name")
     strict = bool(p.get("strict_boundaries", p.get("strict", False)))
+    fmt = (formats or {}).get(p.get("column_name"))
+
+    def constant(value) -> Value:
+        """A constant of ``column_name``, read with its datetime format where it has one."""
+        if fmt is not None and isinstance(value, str):
+            try:
+                return Value(pd.to_datetime(value, format=fmt).isoformat())
+            except (ValueError, TypeError):
+                raise SchemaError(f"{where}: constraint {name}: {value!r} is not written in column "
+                                  f"{p['column_name']!r}'s datetime_format {fmt!r}, as SDV writes it") from None
+        return Value(value)
+
     try:
         if name == "Inequality":
             return Inequality(p["low_column_name"], p["high_column_name"], strict)
         if name == "ScalarInequality":
-            relation, value, column = p["relation"], Value(p["value"]), p["column_name"]
+            relation, value, column = p["relation"], constant(p["value"]), p["column_name"]
             if relation in (">", ">="):
                 return Inequality(value, column, relation == ">")
             return Inequality(column, value, relation == "<")
-        if name in ("Positive", "Negative", "Range", "ScalarRange"):
+        if name in ("Range", "ScalarRange"):
             # SDV's defaults: strict for these (its documentation of Range and ScalarRange says
-            # "(default) True"), not strict for the inequalities.
+            # "(default) True"), not for the inequalities nor Positive / Negative (>= 0: zeros
+            # broke the strict rule written before).
             strict = bool(p.get("strict_boundaries", p.get("strict", True)))
         if name in ("Positive", "Negative"):
             zero, column = Value(0), p["column_name"]
@@ -312,7 +331,7 @@ def _constraint(item: Any, notes: list[str], where: str = "SDV constraints"):
         if name == "Range":
             return Range(p["middle_column_name"], p["low_column_name"], p["high_column_name"], strict)
         if name == "ScalarRange":
-            return Range(p["column_name"], Value(p["low_value"]), Value(p["high_value"]), strict)
+            return Range(p["column_name"], constant(p["low_value"]), constant(p["high_value"]), strict)
         if name == "FixedCombinations":
             return FixedCombinations(tuple(p["column_names"]))
         if name == "Unique":

@@ -240,6 +240,10 @@ def _typed_side(side: Side, family: str, where: str) -> Side:
             raise SchemaError(f"{where}: constant {value!r} is not a datetime") from None
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert("UTC").tz_localize(None)
+        if pd.isna(stamp) or not pd.Timestamp.min <= stamp <= pd.Timestamp.max:
+            # 9999-12-31 loaded, then fit failed with a raw OverflowError.
+            raise SchemaError(f"{where}: constant {value!r} lies beyond the datetimes a fit holds "
+                              f"({pd.Timestamp.min.date()} to {pd.Timestamp.max.date()}); give a date within them")
         return Value(stamp)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise SchemaError(f"{where}: constant {value!r} is not a finite number")
