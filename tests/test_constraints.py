@@ -610,3 +610,16 @@ def test_sdv_positive_datetime_constants_and_nullable_foreign_keys_convert_as_sd
     assert (str(dates.low.value)[:10], str(dates.high.value)[:10]) == ("2021-01-05", "2021-12-30")
     assert schema["fk"].nullable
     check_table(schema, conform(table, schema))  # its own data fits it
+
+
+def test_a_range_whose_constant_bounds_are_too_far_apart_is_refused():
+    # Review of the schema tools: -1e20 <= a <= 1e20 (no bound meant) sampled every row as one
+    # value, -1e308 .. 1e308 as nulls in a column that may not be null.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.uniform(53.5, 139.21, 200).round(2), "b": rng.normal(size=200)})
+    for low, high in ((-1e20, 1e20), (-1e308, 1e308)):
+        schema = Schema.from_dict({"columns": [{"name": "a", "kind": "numeric", "type": "float", "decimals": 2},
+                                               {"name": "b", "kind": "numeric", "type": "float"}],
+                                   "constraints": [{"kind": "range", "column": "a", "low": {"value": low}, "high": {"value": high}}]})
+        with pytest.raises(ConstraintError, match="too far for the values of 'a' .* to stay apart"):
+            Synthesizer(schema, epochs=1, seed=0).fit(frame)

@@ -376,7 +376,26 @@ class _Position(_RangeKept):
             position = np.where(width > 0, (value - low) / np.where(width > 0, width, 1.0), 0.5)
         unknown = np.isnan(value) | np.isnan(np.broadcast_to(width, value.shape))
         position = np.where(unknown, np.nan, np.clip(position, 0.0, 1.0))
+        if not self.reads and not partial:
+            self._check_span(value, position, float(low), float(high))
         return {self.name: pd.Series(position, dtype="float64")}
+
+    def _check_span(self, value: np.ndarray, position: np.ndarray, low: float, high: float) -> None:
+        """Refuse constant bounds too far apart for the column's values to keep apart as their
+        position between them: -1e20 <= a <= 1e20 sampled every row as one value, and
+        -1e308 .. 1e308 (an infinite span) as nulls. Values beyond the bounds (clipped) are the
+        rule's own check's to refuse."""
+        width = high - low
+        with np.errstate(invalid="ignore"):
+            known = ~np.isnan(value) & (value >= low) & (value <= high)
+        if not known.any():
+            return
+        if not np.isfinite(width) or np.unique(position[known]).size < np.unique(value[known]).size:
+            raise ConstraintError(
+                f"constraint {self.rule.describe()!r}: its bounds are {width:.3g} apart, too far for the values of "
+                f"{self.rule.column!r} ({np.nanmin(value):.6g} to {np.nanmax(value):.6g}) to stay apart as positions "
+                f"between them; give bounds nearer the data (or the column's min / max), or leave the rule out"
+            )
 
     def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
         low, high = self._bounds(pd.DataFrame(out) if self.reads else None)
