@@ -30,7 +30,7 @@ from synthvae.conditional_prior import (
 )
 from synthvae.checkpoint import Checkpointer, checkpoint_interval
 from synthvae.conditions import Condition, ConditionsLike, intersect, parse_conditions, unknown_column
-from synthvae.constraints.plan import ConstraintPlan
+from synthvae.constraints.plan import ConstraintPlan, id_limits
 from synthvae.constraints.resampling import RowCheck
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
@@ -1063,6 +1063,23 @@ class Synthesizer:
         check_sample_memory(int(n), min(int(batch_size), max(1, int(n))), self.preprocessor_.layout_.width,
                             tuple(self.model_.config.hidden_dims), kinds, whole)
 
+    def _check_id_room(self, n: int) -> None:
+        """Refuse ``n`` rows whose new ids would pass the last number a string id column's regex
+        rule allows (:func:`synthvae.constraints.plan.id_limits`), before any row is drawn."""
+        limits = id_limits(self.schema_)
+        for codec in self.preprocessor_.codecs_ if limits and n else ():
+            if codec.column.name in limits:
+                limit, rule = limits[codec.column.name]
+                last = codec.first_ + n - 1
+                if last > limit:
+                    room = max(limit - codec.first_ + 1, 0)
+                    width = codec.column.width
+                    raise ParameterError(
+                        f"column {codec.column.name!r}: {n:,} new ids from {codec.column.prefix}{str(codec.first_).zfill(width)} "
+                        f"would pass {codec.column.prefix}{str(limit).zfill(width)}, the last the rule {rule.describe()!r} "
+                        f"allows (ids count on from above the real ones): sample at most {room:,} rows, or widen the "
+                        f"pattern and the column's width")
+
     def iter_sample(
         self,
         n: int,
@@ -1098,6 +1115,7 @@ class Synthesizer:
             table when ``n`` is 0).
         """
         self._check_sample_memory(n, batch_size, whole=False)
+        self._check_id_room(n)
         _check_guidance(guidance)
         parsed = parse_conditions(conditions, self.schema_)
         model_conditions, residual = self.constraints_.split_conditions(parsed)

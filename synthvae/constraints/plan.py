@@ -1861,6 +1861,27 @@ def _trivial(rule: Constraint, schema: Schema) -> bool:
     return False
 
 
+def id_limits(schema: Schema) -> dict[str, tuple[int, Regex]]:
+    """The largest number each string id column's ``regex`` rule lets its generated ids reach
+    (prefix + the number, zero-padded to the column's width: ``C-[0-9]{3}`` ends at C-999),
+    with the rule; columns whose rules let any number through are left out. Ids count on from
+    above the real ones, so a sample of more rows would pass the pattern (C-1000 was sampled)."""
+    import re
+
+    out: dict[str, tuple[int, Regex]] = {}
+    for rule in schema.constraints:
+        if not isinstance(rule, Regex) or schema[rule.column].kind is not ColumnKind.ID or schema[rule.column].is_integer:
+            continue
+        column, compiled = schema[rule.column], re.compile(rule.pattern)
+        for digits in range(max(column.width, 1), 20):
+            if not compiled.fullmatch(column.prefix + "9" * digits):
+                limit = 10 ** (digits - 1) - 1 if digits > 1 else -1
+                if rule.column not in out or limit < out[rule.column][0]:
+                    out[rule.column] = (limit, rule)
+                break
+    return out
+
+
 def _ids_match(rule: Regex, column: Column) -> bool:
     """Whether a string id column's generated values (prefix + zero-padded number) match the
     pattern; ids are regenerated, so a pattern they miss can only be refused."""
