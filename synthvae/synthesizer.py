@@ -1604,7 +1604,8 @@ class Synthesizer:
             if codec.column.kind is ColumnKind.ID and len(real):
                 numbers = id_numbers(real[codec.column.name], codec.column)
                 if len(numbers) and int(numbers.max()) >= codec.first_:
-                    synthetic[codec.column.name] = codec.ids(len(synthetic), int(numbers.max()) + 1 - codec.first_).set_axis(synthetic.index)
+                    ids = codec.ids(len(synthetic), int(numbers.max()) + 1 - codec.first_).set_axis(synthetic.index)
+                    synthetic[codec.column.name] = ids.mask(synthetic[codec.column.name].isna())  # null rows stay null
         real[marker], synthetic[marker] = False, True
         for name in synthetic.columns:  # categories the sample leaves out (min_category_rows) stay the real rows'
             if isinstance(synthetic[name].dtype, pd.CategoricalDtype) and isinstance(real[name].dtype, pd.CategoricalDtype):

@@ -445,6 +445,13 @@ def test_nullable_ids_and_personal_columns_keep_their_share_of_nulls(people, tmp
     assert fake["customer_id"].dropna().is_unique and fake["email"].notna().all()
     loaded = Synthesizer.load(syn.save(tmp_path / "m.synthvae"))
     pd.testing.assert_frame_equal(loaded.sample(300, seed=2), syn.sample(300, seed=2))
+    # augment renumbers new ids above the given rows' (prefix + 99999 here): its null rows stay null.
+    prefix = schema["customer_id"].prefix
+    given = pd.concat([holed, holed.head(1).assign(customer_id=f"{prefix}99999")], ignore_index=True)
+    augmented = syn.augment(given, rows=2000, seed=0)
+    added = augmented[augmented["synthetic"]]["customer_id"]
+    assert abs(added.isna().mean() - holed["customer_id"].isna().mean()) < 0.04
+    assert added.dropna().str.slice(len(prefix)).astype(int).min() > 99999
 
 
 def _people_schema(people: pd.DataFrame, account_start: int) -> Schema:
