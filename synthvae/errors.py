@@ -73,5 +73,8 @@ def is_integer(value) -> bool:
 
 def is_real(value) -> bool:
     """Whether a parameter is a finite real number (Python or numpy), not a bool nor text."""
-    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-            and bool(np.isfinite(value)))
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True  # every whole number is finite (np.isfinite refused Python ints beyond 64 bits)
+    return isinstance(value, (float, np.floating)) and bool(np.isfinite(value))
