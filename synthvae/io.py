@@ -227,17 +227,27 @@ def _noted_column(column: pd.Series, exact: pa.ChunkedArray, spec: dict) -> pd.C
 
 def _index_as_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """``frame`` with a named or non-default index (anything but an unnamed RangeIndex, which is
-    only row positions) moved into columns, the first of the table; an unnamed index is called
-    ``index`` (``level_0``, ... for several levels)."""
+    only row positions) moved into columns, the first of the table (:func:`index_labels`)."""
     index = frame.index
     if isinstance(index, pd.RangeIndex) and index.name is None:
         return frame
-    labels = [str(n) if n is not None else ("index" if index.nlevels == 1 else f"level_{i}") for i, n in enumerate(index.names)]
-    taken = sorted(set(labels) & set(map(str, frame.columns)))
+    labels = index_labels(list(index.names))
+    refuse_index_clash(name, labels, map(str, frame.columns))
+    return frame.rename_axis(labels).reset_index()
+
+
+def index_labels(names: list) -> list[str]:
+    """The columns a stored index's levels become: their names, an unnamed one ``index``
+    (``level_0``, ... for several levels)."""
+    return [str(n) if n is not None else ("index" if len(names) == 1 else f"level_{i}") for i, n in enumerate(names)]
+
+
+def refuse_index_clash(name: str, labels: Iterable[str], columns: Iterable[str]) -> None:
+    """Refuse index columns (``labels``) named as one of the table's ``columns``."""
+    taken = sorted(set(labels) & set(columns))
     if taken:
         raise DataError(f"{name}: the table's index {preview(taken)} has the name of a column; rename the index "
                         f"or the column (df.rename_axis('new_name'))")
-    return frame.rename_axis(labels).reset_index()
 
 
 def _csv_dialect(path: Path) -> tuple[str, str, str | None]:

@@ -49,7 +49,8 @@ import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError, preview
 from synthvae.inference import decimal_places, on_grid, whole_numbers
-from synthvae.io import CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, read_csv_chunks, with_noted_categories
+from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, index_labels, read_csv_chunks,
+                         refuse_index_clash, with_noted_categories)
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 from synthvae.validation import category_text, conform, naive_utc, with_written_numbers
 
@@ -116,10 +117,7 @@ class TableSource:
             arrow = meta.schema.to_arrow_schema()
             self.indexes[file] = _stored_index(arrow)
             stored = {how for _, how in self.indexes[file] if isinstance(how, str)}
-            taken = sorted({label for label, _ in self.indexes[file]} & (set(arrow.names) - stored))
-            if taken:  # as read_table refuses it
-                raise DataError(f"{str(file)!r}: the table's index {preview(taken)} has the name of a column; rename the "
-                                f"index or the column (df.rename_axis('new_name'))")
+            refuse_index_clash(repr(str(file)), [label for label, _ in self.indexes[file]], set(arrow.names) - stored)
             names = [label for label, _ in self.indexes[file]] + [n for n in arrow.names if n not in stored]
             clash = [key for key in self.partitions.get(file, {}) if key in names]
             if clash:
@@ -227,15 +225,12 @@ def _stored_index(schema: pa.Schema) -> list[tuple[str, str | dict]]:
     meta = schema.pandas_metadata or {}
     entries = meta.get("index_columns") or []
     names = {c.get("field_name"): c.get("name") for c in meta.get("columns") or []}
-    out = []
-    for level, entry in enumerate(entries):
-        name = entry.get("name") if isinstance(entry, dict) else names.get(entry)
-        if isinstance(entry, dict) and (entry.get("kind") != "range" or name is None):
-            continue
-        if isinstance(entry, str) and entry not in schema.names:
-            continue
-        out.append((str(name) if name is not None else ("index" if len(entries) == 1 else f"level_{level}"), entry))
-    return out
+    levels = [entry.get("name") if isinstance(entry, dict) else names.get(entry) for entry in entries]
+
+    def data(entry, name) -> bool:  # a named range, or a stored column
+        return entry.get("kind") == "range" and name is not None if isinstance(entry, dict) else entry in schema.names
+
+    return [(label, entry) for label, entry, name in zip(index_labels(levels), entries, levels) if data(entry, name)]
 
 
 def open_source(path: str | os.PathLike, workdir: str | os.PathLike, text_columns: Iterable[str] = ()) -> TableSource:
