@@ -607,9 +607,7 @@ class DatetimeCodec(_RealValuedCodec):
         # data's (floats miss ticks past 2**53: 104 days after 1970 in nanoseconds, 2256 in
         # microseconds; 2256-01-01 00:00:00.000001 was sampled a microsecond below its bound).
         present = pd.Series(series).dropna().astype("datetime64[ns]")
-        seen = [present.min().value, present.max().value] if len(present) else [None, None]
-        self.exact_ = [seen[0] if self.column.min is None else pd.Timestamp(self.column.min).value,
-                       seen[1] if self.column.max is None else pd.Timestamp(self.column.max).value]
+        self.exact_ = self._exact([present.min().value, present.max().value] if len(present) else [None, None])
 
     def _get_state(self) -> dict[str, Any]:
         return {**super()._get_state(), "exact_ns": self.exact_}
@@ -620,8 +618,12 @@ class DatetimeCodec(_RealValuedCodec):
         if not (isinstance(exact, list) and len(exact) == 2
                 and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in exact)):
             raise ModelFileError(f"column {self.column.name!r}: exact_ns must be two whole numbers or nulls, got {exact!r}")
-        self.exact_ = [v if v is not None else (None if b is None else pd.Timestamp(b).value)
-                       for v, b in zip(exact, (self.column.min, self.column.max))]
+        self.exact_ = self._exact(exact)
+
+    def _exact(self, seen: list) -> list:
+        """The schema's bounds in nanoseconds, each missing one from ``seen`` (the data's range;
+        a model file's)."""
+        return [s if b is None else pd.Timestamp(b).value for s, b in zip(seen, (self.column.min, self.column.max))]
 
     def grid_step(self) -> float | None:
         return 1.0
