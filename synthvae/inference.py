@@ -738,14 +738,14 @@ def _personal_column(name: str, text: pd.Series, nullable: bool) -> Column | Non
     label = _snake(name)
     stripped = text.str.strip()
     probe = stripped.iloc[:_PERSONAL_PROBE]  # patterns are judged on the first values only
+    # A name for codes vetoes digits that look like phones, unless it speaks of phones too
+    # (order_phone, account_phone, phone_code).
+    coded = _NOT_PHONE_NAME.search(label) and not re.search(r"phone|mobile|fax|tel", label)
     for kind, pattern in _PERSONAL_CONTENT:
         matched = probe.str.match(pattern)
         if kind is PersonalType.PHONE:
             matched &= ~probe.str.match(_NOT_PHONE)
         share = float(matched.mean())
-        # A name for codes vetoes digits that look like phones, unless it speaks of phones too
-        # (order_phone, account_phone, phone_code).
-        coded = _NOT_PHONE_NAME.search(label) and not re.search(r"phone|mobile|fax|tel", label)
         phone_ok = kind is not PersonalType.PHONE or (probe.str.count(r"\d").min() >= 7 and not _ID_NAME.search(label)
                                                       and not coded)
         if share >= _PERSONAL_SHARE and phone_ok:
