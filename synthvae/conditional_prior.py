@@ -94,7 +94,7 @@ class ConditionalPrior(nn.Module):
         dims = [config.data_dim + config.n_columns, *config.hidden_dims]
         with torch.random.fork_rng(devices=[]):
             self.body = mlp(dims)
-            self.head = nn.Linear(dims[-1], k * (1 + 2 * d + config.factor_size))
+            self.head = nn.Linear(dims[-1], k * (1 + 2 * d + config.factor_size), dtype=torch.float32)
         self.register_buffer("column_of", torch.tensor(config.column_of, dtype=torch.long), persistent=False)
         # Where a Cholesky factor's entries (below the diagonal, then the diagonal) go in the
         # flattened d x d matrix: scattered, whose gradient is a gather (index assignment and a
@@ -102,9 +102,9 @@ class ConditionalPrior(nn.Module):
         rows, cols = torch.tril_indices(d, d, offset=-1)
         self.register_buffer("places", torch.cat([rows * d + cols, torch.arange(d) * (d + 1)]), persistent=False)
         # Whitened principal coordinates of the latent: c = (z - center) @ basis / scale.
-        self.register_buffer("center", torch.zeros(config.latent_dim))
-        self.register_buffer("basis", torch.eye(config.latent_dim)[:, :d].contiguous())
-        self.register_buffer("scale", torch.ones(d))
+        self.register_buffer("center", torch.zeros(config.latent_dim, dtype=torch.float32))
+        self.register_buffer("basis", torch.eye(config.latent_dim, dtype=torch.float32)[:, :d].contiguous())
+        self.register_buffer("scale", torch.ones(d, dtype=torch.float32))
         init_linear(self, generator if generator is not None else torch.Generator().manual_seed(0))
 
     def forward(self, x: torch.Tensor, shown: torch.Tensor) -> "Mixtures":
@@ -311,8 +311,8 @@ class PrincipalAxes:
 def random_shown(rows: int, columns: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
     """Random masks that cover every share of observed columns: per row a share ``p ~ U(0, 1)``,
     then each column shown with probability ``p``. ``(rows, columns)`` bool."""
-    share = torch.rand((rows, 1), generator=generator, device=device)
-    return torch.rand((rows, columns), generator=generator, device=device) < share
+    share = torch.rand((rows, 1), generator=generator, device=device, dtype=torch.float32)
+    return torch.rand((rows, columns), generator=generator, device=device, dtype=torch.float32) < share
 
 
 def train_conditional_prior(

@@ -133,7 +133,7 @@ class Generator:
         self.coordinate_prior = latent_prior.in_coordinates(self.prior.center, self.prior.basis, self.prior.scale)
         self._sigma_of = {int(c): s for c, s in zip(self.model.cont_idx.tolist(), self.model.sigma.detach())}
         # The power of each matrix column's cell log-likelihood in the importance weights.
-        self._power = torch.ones(layout.width, device=self.device)
+        self._power = torch.ones(layout.width, device=self.device, dtype=torch.float32)
         for name in self.guided:
             self._power[self.slices[name]] = float(self.guidance)
 
@@ -200,8 +200,8 @@ class Generator:
         """
         n = x.shape[0]
         if n == 0:
-            return (torch.zeros((0, self.model.config.latent_dim), device=self.device),
-                    torch.zeros((0, x.shape[1]), device=self.device))
+            return (torch.zeros((0, self.model.config.latent_dim), device=self.device, dtype=torch.float32),
+                    torch.zeros((0, x.shape[1]), device=self.device, dtype=torch.float32))
         latents, outputs = [], []
         boost = self._boost(shown)
         proposals = int(np.ceil(self.proposals * boost))
@@ -507,7 +507,7 @@ class Generator:
         groups = self._groups(x, shown)
         if groups is None:
             return self._noisy(self._latents(x, shown, generator, intervals=intervals)[1], generator)
-        recon = torch.empty((n, x.shape[1]), device=self.device)
+        recon = torch.empty((n, x.shape[1]), device=self.device, dtype=torch.float32)
         for rows in groups:
             recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator,
                                                                               intervals=intervals)[0]

@@ -264,7 +264,45 @@ def _csv_dialect(path: Path) -> tuple[str, str, str | None]:
     problem = _csv_kind_problem(path, compression, _sniff(head))
     if problem:
         raise DataError(f"{name} {problem}")
+    if compression == "zip":
+        _zip_member(path)  # refuses an archive of several files, or of none
     return name, sep, compression
+
+
+def _zip_member(path: Path) -> str | None:
+    """The name of the one CSV file of a .csv.zip archive when the archive holds other entries
+    to skip (folders; macOS's ``__MACOSX/`` and ``._name`` metadata), else ``None`` (a plain
+    archive of one file, which pandas reads as it is).
+
+    Raises:
+        DataError: The archive holds several files, or none.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile as exc:
+        raise DataError(f"cannot read {str(path)!r} as CSV (BadZipFile: {_one_line(exc)}); the file may be "
+                        f"truncated or corrupt: write it again") from None
+    files = [n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
+             and not n.rsplit("/", 1)[-1].startswith("._")]
+    if len(files) > 1:
+        raise DataError(f"{str(path)!r} is a zip archive of {len(files)} files ({preview(files)}); a .csv.zip "
+                        f"holds one CSV file: keep one, or unpack it and read each file")
+    if not files:
+        raise DataError(f"{str(path)!r} is a zip archive that holds no file; a .csv.zip holds one CSV file")
+    return files[0] if len(names) > 1 else None
+
+
+@contextlib.contextmanager
+def _csv_input(path: Path) -> Iterator[Path | IO[bytes]]:
+    """What pandas reads a CSV file from: the path, or the archive member of a .csv.zip that
+    holds entries to skip (pandas refuses an archive of more than one entry)."""
+    member = _zip_member(path) if path.name.lower().endswith(".zip") else None
+    if member is None:
+        yield path
+        return
+    with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
+        yield handle
 
 
 def read_csv_chunks(path: str | os.PathLike, rows: int, text_columns: Iterable[str] = ()) -> Iterator[pd.DataFrame]:
@@ -284,15 +322,16 @@ def read_csv_chunks(path: str | os.PathLike, rows: int, text_columns: Iterable[s
     """
     path = Path(path)
     plan = _csv_plan(path).with_text(text_columns)
-    with _csv_errors(path, plan.name, plan.compression), pd.read_csv(path, chunksize=rows, **plan.options) as reader:
+    with (_csv_errors(path, plan.name, plan.compression), _csv_input(path) as source,
+          pd.read_csv(source, chunksize=rows, **plan.options) as reader):
         for chunk in reader:
             yield plan.exact(chunk)
 
 
 def _read_csv(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     plan = _csv_plan(path).with_text(text_columns)
-    with _csv_errors(path, plan.name, plan.compression):
-        frame = pd.read_csv(path, **plan.options)
+    with _csv_errors(path, plan.name, plan.compression), _csv_input(path) as source:
+        frame = pd.read_csv(source, **plan.options)
     return plan.exact(frame)
 
 
@@ -404,8 +443,9 @@ def _csv_plan(path: Path) -> _CsvPlan:
     """Check a CSV file (its kind, header, every row's number of fields) and decide, from one
     pass over its text, how pandas reads it (see :class:`_ColumnText`)."""
     name, sep, compression = _csv_dialect(path)
-    with _csv_errors(path, name, compression):
-        head = pd.read_csv(path, sep=sep, nrows=1, dtype=str, keep_default_na=False)
+    sep = _separator(path, compression, name, sep)
+    with _csv_errors(path, name, compression), _csv_input(path) as source:
+        head = pd.read_csv(source, sep=sep, nrows=1, dtype=str, keep_default_na=False)
     if head.shape[1] == 1:
         # A quoted name holding a separator ("a;b", as write_table writes it) is one column's
         # name; outside quotes, the separator is another than the file's name says.
@@ -413,12 +453,17 @@ def _csv_plan(path: Path) -> _CsvPlan:
         if sep == "," and ";" in bare:
             # Spreadsheets in comma-decimal locales write ';' between fields (it was refused).
             sep = ";"
-            with _csv_errors(path, name, compression):
-                head = pd.read_csv(path, sep=sep, nrows=1, dtype=str, keep_default_na=False)
+            with _csv_errors(path, name, compression), _csv_input(path) as source:
+                head = pd.read_csv(source, sep=sep, nrows=1, dtype=str, keep_default_na=False)
         else:
             _check_one_column(head, bare, name, sep)
     _check_repeated_names(path, sep, head)
-    comma = sep == ";" and _decimal_commas(path, sep, compression, name)
+    # Decimal commas: in a ';' file as Excel writes them; in a file of tabs or commas (quoted
+    # "40,6") only on evidence no thousands separator gives ("1,550" alone could be 1550).
+    comma = sep != "|" and _decimal_commas(path, sep, compression, name, strict=sep != ";")
+    # In a file of one column an empty line is an empty field, a null (skipped, 8 rows read as
+    # 5); but the blank lines that end the file are not rows (as an editor leaves them).
+    one = head.shape[1] == 1
     found = [_ColumnText() for _ in range(head.shape[1])]
     for column in found if comma else ():
         column.pattern = _COMMA_NUMBER
@@ -427,12 +472,15 @@ def _csv_plan(path: Path) -> _CsvPlan:
         for position, text in texts.items():
             found[position].add(text)
 
-    if not _scan_csv_rows(path, sep, compression, list(range(head.shape[1])), scan):
+    rows = _scan_csv_rows(path, sep, compression, list(range(head.shape[1])), scan, blank_rows=one)
+    if rows is None:
         # pyarrow could not parse the file, pandas can: its text, in one more pass.
-        found = [_ColumnText() for _ in range(head.shape[1])]
-        with _csv_errors(path, name, compression), pd.read_csv(
-                path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], chunksize=1 << 16) as reader:
+        found, rows = [_ColumnText() for _ in range(head.shape[1])], 0
+        with _csv_errors(path, name, compression), _csv_input(path) as source, pd.read_csv(
+                source, sep=sep, dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=not one,
+                chunksize=1 << 16) as reader:
             for chunk in reader:
+                rows += len(chunk)
                 scan({p: pa.chunked_array([pa.array(chunk.iloc[:, p].to_numpy(dtype=object), type=pa.string(), from_pandas=True)])
                       for p in range(chunk.shape[1])})
     columns = list(head.columns)
@@ -443,6 +491,11 @@ def _csv_plan(path: Path) -> _CsvPlan:
     options = dict(sep=sep, keep_default_na=False, na_values=null_words, dtype=text or None)
     if comma:
         options.update(decimal=",", thousands=".")
+    if one:
+        options["skip_blank_lines"] = False
+        trailing = _trailing_blank_lines(path, compression)
+        if trailing:
+            options["nrows"] = max(0, rows - trailing)
     if _PANDAS_MAJOR < 3:
         # pandas 2.2's default float parser moved 427 of 1,000 written floats by one ulp (a
         # sampled CSV then failed its own schema's max); pandas 3 parses them exactly, and
@@ -451,12 +504,82 @@ def _csv_plan(path: Path) -> _CsvPlan:
     return _CsvPlan(name, compression, options, [c for c, f in zip(columns, found) if f.exact])
 
 
+def _separator(path: Path, compression: str | None, name: str, sep: str) -> str:
+    """The separator of a CSV file named for ``sep``: for a .csv file, ``','`` or ``';'``,
+    whichever splits the header and the first rows (quotes respected) into the same number of
+    fields, the larger ("Betrag, EUR;Datum;Kunde" is three fields at ';', not two at ',').
+
+    Raises:
+        DataError: The file begins with Excel's ``sep=`` line, or a .csv file of several
+            columns splits consistently at tabs or ``|`` into more fields.
+    """
+    records = _first_records(path, compression)
+    first = ",".join(records[0]) if records else ""
+    if re.fullmatch(r"\s*sep=.?\s*", first):
+        raise DataError(f"{name} begins with the line {first!r}, Excel's note of the separator, not a header: "
+                        f"remove that first line (the header must come first)")
+    if sep != "," or len(records) < 1:
+        return sep
+    best, most = sep, 1
+    for candidate in _SEPARATORS:
+        counts = {len(r) for r in csv.reader(_records_text(records), delimiter=candidate) if r}
+        if len(counts) == 1 and (fields := counts.pop()) > most:
+            best, most = candidate, fields
+    if best in (",", ";"):
+        return best
+    if len({len(r) for r in csv.reader(_records_text(records)) if r} - {1}) == 0:
+        return sep  # one column at ',': refused by _check_one_column, with its message
+    fix = "name it .tsv (a .tsv file is read with tabs) or write it with commas" if best == "\t" else "write it with commas"
+    raise DataError(f"{name} looks separated by {_SEPARATORS[best]} ({most} fields on each of its first lines), "
+                    f"but a CSV file here is separated by ',' or ';' (a .tsv file by tabs); {fix}")
+
+
+def _first_records(path: Path, compression: str | None, size: int = 1 << 16, count: int = 20) -> list[list[str]]:
+    """The header and up to ``count`` rows of a CSV file as lines of raw text (a record holding
+    a quoted line break spans several), from its first ``size`` bytes; a record the sample may
+    cut is left out. Each record is a list of one string, to be split by the caller."""
+    with _open_binary(path, compression) as handle:
+        data = handle.read(size + 1)
+    text = data[:size].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    lines = text.splitlines(keepends=True)
+    if len(data) > size and lines:
+        lines = lines[:-1]  # the last line may be cut
+    records, current = [], ""
+    for line in lines:
+        current += line
+        if current.count('"') % 2 == 0:  # outside quotes: the record ends here
+            if current.strip("\r\n"):
+                records.append([current.rstrip("\r\n")])
+            current = ""
+            if len(records) > count:
+                break
+    return records
+
+
+def _records_text(records: list[list[str]]) -> io.StringIO:
+    return io.StringIO("\n".join(r[0] for r in records) + "\n")
+
+
+def _trailing_blank_lines(path: Path, compression: str | None) -> int:
+    """How many empty lines end a CSV file after its last line's own line break ("6\\n\\n" ends
+    in one; the final line break of "6\\n" ends a line, it is not a row)."""
+    tail = b""
+    with _open_binary(path, compression) as handle:
+        if compression is None:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - (1 << 16)))
+        while chunk := handle.read(1 << 20):
+            tail = (tail + chunk)[-(1 << 16):]
+    ends = re.search(rb"[\r\n]*\Z", tail).group()
+    return max(0, max(ends.count(b"\n"), ends.count(b"\r")) - 1)
+
+
 def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, rows: int = 1000) -> bool:
     """Whether a ';'-separated file writes its numbers with decimal commas: some column of its
     first ``rows`` rows holds only such numbers ("39,1", "1.234,5"), one at least with a comma,
     and no column holds numbers with a decimal point that cannot be thousands ("3.5")."""
-    with _csv_errors(path, name, compression):
-        sample = pd.read_csv(path, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
+    with _csv_errors(path, name, compression), _csv_input(path) as source:
+        sample = pd.read_csv(source, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
     commas = points = False
     for _, values in sample.items():
         present = values.dropna().str.strip()
@@ -673,8 +796,8 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
             if found and found.group(3).strip():
                 expected, actual = int(found.group(1)), int(found.group(2))
                 if actual > expected:  # pandas refuses it too, and says on which line
-                    with _csv_errors(path, name, compression), pd.read_csv(
-                            path, sep=sep, dtype=str, keep_default_na=False, chunksize=1 << 16) as reader:
+                    with _csv_errors(path, name, compression), _csv_input(path) as source, pd.read_csv(
+                            source, sep=sep, dtype=str, keep_default_na=False, chunksize=1 << 16) as reader:
                         for _ in reader:
                             pass
                 raise _bad_row(name, expected, actual, found.group(3)) from None
@@ -700,8 +823,8 @@ def _bad_row(name: str, expected: int, actual: int, text: str) -> DataError:
 
 def _unquoted_first_line(path: Path, compression: str | None, name: str) -> str:
     """A CSV file's first line without what it holds between double quotes."""
-    with _csv_errors(path, name, compression):
-        raw = pd.read_csv(path, sep=",", header=None, nrows=1, dtype=str, keep_default_na=False,
+    with _csv_errors(path, name, compression), _csv_input(path) as source:
+        raw = pd.read_csv(source, sep=",", header=None, nrows=1, dtype=str, keep_default_na=False,
                           quoting=csv.QUOTE_NONE).iloc[0]
     return re.sub(r'"[^"]*(?:"|$)', "", ",".join(raw))
 
@@ -713,7 +836,8 @@ def _check_repeated_names(path: Path, sep: str, frame: pd.DataFrame) -> None:
     renamed = [str(c) for c in frame.columns if re.fullmatch(r".+\.\d+|Unnamed: \d+", str(c))]
     if not renamed:
         return
-    raw = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    with _csv_input(path) as source:
+        raw = pd.read_csv(source, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
     empty = [i + 1 for i, value in enumerate(raw) if value == ""]
     if empty:
         trailing = " (a header ending in a separator adds one: remove the separator at the end of each line)" if empty[-1] == len(raw) else ""
@@ -728,7 +852,7 @@ def _check_repeated_names(path: Path, sep: str, frame: pd.DataFrame) -> None:
 def _open_binary(path: Path, compression: str | None) -> Iterator[IO[bytes]]:
     if compression == "zip":
         with zipfile.ZipFile(path) as archive:
-            with archive.open(archive.namelist()[0]) as handle:
+            with archive.open(_zip_member(path) or archive.namelist()[0]) as handle:
                 yield handle
         return
     if compression in (None, "gzip", "bz2") and (compression is None or pa.Codec.is_available(compression)):

@@ -73,7 +73,7 @@ def mlp(dims: list[int]) -> nn.Sequential:
     """Linear layers of widths ``dims``, each followed by SiLU."""
     layers: list[nn.Module] = []
     for d_in, d_out in zip(dims[:-1], dims[1:]):
-        layers += [nn.Linear(d_in, d_out), nn.SiLU()]
+        layers += [nn.Linear(d_in, d_out, dtype=torch.float32), nn.SiLU()]
     return nn.Sequential(*layers)
 
 
@@ -133,16 +133,17 @@ class TabularVAE(nn.Module):
         # trace there, then draw the real initial weights from ``generator``.
         with torch.random.fork_rng(devices=[]):
             self.encoder = mlp([config.data_dim, *hidden])
-            self.to_mu = nn.Linear(hidden[-1], config.latent_dim)
-            self.to_logvar = nn.Linear(hidden[-1], config.latent_dim)
-            self.decoder = nn.Sequential(mlp([config.latent_dim, *reversed(hidden)]), nn.Linear(hidden[0], config.data_dim))
+            self.to_mu = nn.Linear(hidden[-1], config.latent_dim, dtype=torch.float32)
+            self.to_logvar = nn.Linear(hidden[-1], config.latent_dim, dtype=torch.float32)
+            self.decoder = nn.Sequential(mlp([config.latent_dim, *reversed(hidden)]), nn.Linear(hidden[0], config.data_dim, dtype=torch.float32))
             width = config.categorical_head if config.one_hot_index else 0
             self.categorical_head = (
-                nn.Sequential(nn.Linear(hidden[0], width), nn.SiLU(), nn.Linear(width, len(config.one_hot_index)))
+                nn.Sequential(nn.Linear(hidden[0], width, dtype=torch.float32), nn.SiLU(),
+                              nn.Linear(width, len(config.one_hot_index), dtype=torch.float32))
                 if width else None
             )
         n_cont = len(config.continuous_index)
-        self.log_sigma = nn.Parameter(torch.full((n_cont,), float(config.init_log_sigma)))
+        self.log_sigma = nn.Parameter(torch.full((n_cont,), float(config.init_log_sigma), dtype=torch.float32))
         self.register_buffer("cont_idx", torch.tensor(config.continuous_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_idx", torch.tensor(config.one_hot_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_seg", torch.tensor(config.one_hot_segment, dtype=torch.long), persistent=False)
@@ -153,7 +154,7 @@ class TabularVAE(nn.Module):
         # and the masks that keep each span's logits from reading its own or later spans.
         self.ar_in = None
         if self.categorical_head is not None and config.autoregressive:
-            self.ar_in = nn.Parameter(torch.zeros(width, len(config.one_hot_index)))
+            self.ar_in = nn.Parameter(torch.zeros(width, len(config.one_hot_index), dtype=torch.float32))
             self.ar_units = min(config.autoregressive, width)
             into, out_of, self.span_entries, degree = _made_masks(config, width, self.ar_units)
             self.register_buffer("ar_in_mask", into, persistent=False)

@@ -90,7 +90,7 @@ class MixturePrior:
     def sample(self, n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
         """Draw ``n`` latents ``(n, D)``: a component per row, then its Gaussian."""
         comp = torch.multinomial(self.weights.to(device), n, replacement=True, generator=generator)  # (n,)
-        eps = torch.randn((n, self.means.shape[1]), generator=generator, device=device)
+        eps = torch.randn((n, self.means.shape[1]), generator=generator, device=device, dtype=self.means.dtype)
         # Rows grouped by component: each component transforms one contiguous block of the
         # (independent) standard normals, and one scatter puts the rows back in draw order.
         order = torch.argsort(comp, stable=True)  # (n,)
@@ -160,7 +160,8 @@ class MixturePrior:
     @classmethod
     def standard(cls, dim: int, device: torch.device | None = None) -> "MixturePrior":
         """N(0, I) in ``dim`` dimensions as a one-component mixture."""
-        return cls(torch.ones(1, device=device), torch.zeros((1, dim), device=device), torch.eye(dim, device=device).unsqueeze(0))
+        return cls(torch.ones(1, device=device, dtype=torch.float32), torch.zeros((1, dim), device=device, dtype=torch.float32),
+                   torch.eye(dim, device=device, dtype=torch.float32).unsqueeze(0))
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Named tensors for the model file."""
@@ -176,7 +177,7 @@ def prior_latents(prior: MixturePrior | None, latent_dim: int, rows: int, genera
     """``rows`` latents ``(rows, latent_dim)`` from the mixture prior, or from N(0, I) without one."""
     if prior is not None:
         return prior.sample(rows, generator, device)
-    return torch.randn((rows, latent_dim), generator=generator, device=device)
+    return torch.randn((rows, latent_dim), generator=generator, device=device, dtype=torch.float32)
 
 
 def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> MixturePrior:
@@ -208,7 +209,7 @@ def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> Mixt
     eye = torch.eye(dim, dtype=torch.float64)
     if n < 2:
         # One row's mixture is that point, spread by the regulariser.
-        return MixturePrior(weights=torch.ones(1), means=x[:1].float(), scale_tril=eye.unsqueeze(0).float() * math.sqrt(_REG_COVAR))
+        return MixturePrior(weights=torch.ones(1, dtype=torch.float32), means=x[:1].float(), scale_tril=eye.unsqueeze(0).float() * math.sqrt(_REG_COVAR))
     center = x.mean(0)
     variances, axes = torch.linalg.eigh(torch.cov((x - center).T))
     variances, axes = variances.flip(0).clamp_min(0), axes.flip(1)  # largest first

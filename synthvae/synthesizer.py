@@ -2086,6 +2086,39 @@ class Synthesizer:
         return {name: [_plain(v) for v in value] if isinstance(value, list) else _plain(value)
                 for name, value in params.items()}
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether :meth:`fit` or :meth:`load` made this synthesizer (scikit-learn's
+        ``check_is_fitted``, which a ``Pipeline`` calls before ``transform``)."""
+        return hasattr(self, "model_")
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (1.6 and later ask every step of a ``Pipeline`` for them): a
+        transformer of tables (text and categorical columns, missing cells allowed), with no
+        target, whose fits differ by seed."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False), transformer_tags=TransformerTags(),
+                    non_deterministic=True,
+                    input_tags=InputTags(two_d_array=True, categorical=True, string=True, allow_nan=True))
+
+    def set_output(self, *, transform: str | None = None) -> "Synthesizer":
+        """scikit-learn's ``set_output`` (``Pipeline.set_output(transform="pandas")`` calls it on
+        every step): :meth:`transform` always returns a pandas DataFrame, so ``"pandas"``,
+        ``"default"`` and ``None`` leave it so; any other container is refused.
+
+        Raises:
+            ParameterError: ``transform`` other than those."""
+        if transform not in (None, "default", "pandas"):
+            raise ParameterError(f"set_output(transform={transform!r}): a Synthesizer's transform returns a pandas DataFrame; "
+                                 "use transform='pandas' or 'default'")
+        return self
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The names of :meth:`transform`'s columns (``z0``, ``z1``, ...), as scikit-learn's
+        transformers give them; ``input_features`` is ignored."""
+        self._check_fitted()
+        return np.asarray([f"z{i}" for i in range(self.model_.config.latent_dim)], dtype=object)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise NotFittedError("this Synthesizer is not fitted yet; call fit(data) or Synthesizer.load(path)")

@@ -274,7 +274,7 @@ def test_a_rare_condition_is_met_at_any_batch_size(loans_model):
         assert len(rows) == 200 and (rows["balance"] >= 30000).all()
     assert loans_model.last_resampling_["drawn"] > 200
     with pytest.raises(ConstraintError):
-        loans_model.sample(20, conditions={"paid_total": 41630.4, "paid_principal": {"<": 100}}, seed=3, batch_size=20)
+        loans_model.sample(20, conditions={"paid_total": 41630.4, "paid_principal": {"<": 100}}, seed=3, batch_size=2000)
     assert loans_model.last_resampling_["drawn"] > 20  # also after the failure: what it drew
 
 def test_imputation_keeps_observed_cells_and_the_rules(loans_model, loans):

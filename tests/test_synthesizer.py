@@ -383,6 +383,26 @@ def test_a_synthesizer_is_a_transformer_of_a_scikit_learn_pipeline(penguins):
     pd.testing.assert_frame_equal(syn.fit_transform(features, labels), syn.encode(features))
 
 
+def test_a_synthesizer_after_another_step_answers_scikit_learns_fitted_check_and_tags(penguins):
+    from sklearn.exceptions import NotFittedError as SklearnNotFitted
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.utils.validation import check_is_fitted
+
+    rows = penguins.dropna().reset_index(drop=True).drop(columns=["species"])
+    # Pipeline.transform asks each step for __sklearn_tags__ (scikit-learn 1.6+): AttributeError.
+    with pytest.raises(SklearnNotFitted):
+        check_is_fitted(Synthesizer())
+    pipe = Pipeline([("id", FunctionTransformer()), ("vae", Synthesizer(epochs=1, latent_dim=3, seed=0))])
+    pipe.set_output(transform="pandas")  # a ValueError: the step had no set_output
+    embedded = pipe.fit(rows).transform(rows.head(5))
+    assert list(embedded.columns) == ["z0", "z1", "z2"] and len(embedded) == 5
+    check_is_fitted(pipe.named_steps["vae"])
+    assert list(pipe.named_steps["vae"].get_feature_names_out()) == ["z0", "z1", "z2"]
+    with pytest.raises(ParameterError, match="polars"):
+        Synthesizer().set_output(transform="polars")
+
+
 def test_a_table_labelled_by_numbers_keeps_its_labels_in_augment_and_is_named_by_them(penguins):
     table = penguins.dropna().set_axis(range(penguins.shape[1]), axis=1)
     syn = Synthesizer(epochs=1).fit(table)
@@ -408,3 +428,23 @@ def test_a_category_spelled_like_a_null_word_can_be_asked_for_and_balanced():
     assert counts["none"] == counts["yes, registered under the customers name"]
     with pytest.raises(ParameterError, match="conditions on missing values"):
         syn.sample(5, conditions={"duration_in_month": "none"})
+
+
+def test_a_float64_torch_default_changes_nothing(penguins, tmp_path):
+    # Libraries that set torch's default dtype to float64: fit raised "mat1 and mat2 must have
+    # the same dtype", sample failed in the prior, and load called a sound file corrupt.
+    syn = Synthesizer(epochs=2, seed=0, conditional=False).fit(penguins)
+    syn.save(tmp_path / "m.synthvae")
+    before = syn.sample(40, seed=1)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        pd.testing.assert_frame_equal(Synthesizer(epochs=2, seed=0, conditional=False).fit(penguins).sample(40, seed=1), before)
+        loaded = Synthesizer.load(tmp_path / "m.synthvae")
+        pd.testing.assert_frame_equal(loaded.sample(40, seed=1), before)
+        # The conditional prior (conditions, impute, augment) has its own network.
+        conditional = Synthesizer(epochs=2, seed=0).fit(penguins.head(120))
+        assert (conditional.sample(20, conditions={"species": "Adelie"}, seed=2)["species"] == "Adelie").all()
+        assert loaded.encode(penguins.head(5)).shape[0] == 5
+    finally:
+        torch.set_default_dtype(previous)

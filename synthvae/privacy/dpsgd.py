@@ -133,10 +133,10 @@ def train_private(
     logger.info("DP-SGD on %d rows: %d steps at rate %.4g, noise %.3g", n, steps, sample_rate, noise_multiplier)
     model.train()
     for step in range(1, steps + 1):
-        mask = torch.rand(n, generator=generator, device=data.device) < sample_rate
+        mask = torch.rand(n, generator=generator, device=data.device, dtype=torch.float32) < sample_rate
         batch = data[mask]  # (B, data_dim), B ~ Binomial(n, q)
         if batch.shape[0]:
-            eps = torch.randn((batch.shape[0], model.config.latent_dim), generator=generator, device=data.device)
+            eps = torch.randn((batch.shape[0], model.config.latent_dim), generator=generator, device=data.device, dtype=torch.float32)
             grads, losses = per_row(weights, batch, eps)
             for name, p in zip(names, params):
                 p.grad_sample = grads[f"vae.{name}"]
