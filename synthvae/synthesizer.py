@@ -815,7 +815,14 @@ class Synthesizer:
         """The latent mixture prior, or ``None`` for N(0, I)."""
         if PriorKind(self.prior) is PriorKind.STANDARD:
             return None
-        return fit_mixture_prior(latents, int(self.prior_components), seed % 2**31)
+        try:
+            return fit_mixture_prior(latents, int(self.prior_components), seed % 2**31)
+        except torch.linalg.LinAlgError:  # latents spread past float precision: a diverged fit
+            raise TrainingError(
+                f"the latent prior could not be fitted to the training rows' latents (largest magnitude "
+                f"{float(np.nanmax(np.abs(latents))):.3g}): the training diverged; lower the learning rate "
+                f"(now {self.learning_rate if self.learning_rate is not None else 'the default'}) or check the data for extreme values"
+            ) from None
 
     @property
     def conditional_(self) -> ConditionalPrior | None:

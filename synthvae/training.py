@@ -357,6 +357,10 @@ def train(
     if checkpoint is not None:
         checkpoint.start(data if isinstance(data, torch.Tensor) else val_data, model, settings)
         loop = checkpoint.restore(model, optimizer, generator) or loop
+    # The untrained model's loss (its outputs start at the data's marginals): a fit that ends
+    # far above it diverged, NaN or not (learning_rate=0.3 ended at 1e9-1e20 without a word).
+    reference = val_data if val_data.shape[0] else (train_data[:4096] if isinstance(train_data, torch.Tensor) else val_data)
+    start_loss = validation_loss(model, reference, config.beta, 4096, weights) if loop.epoch == 0 and reference.shape[0] else None
     step = _Stepper(model, optimizer, config, generator, parallel, weights)
     logger.info("training on %d rows (%d validation), %d epochs of batch %d", n, val_data.shape[0], epochs, batch_size)
     model.train()
@@ -385,6 +389,13 @@ def train(
                 callback(Progress(epoch, epochs, train_loss, val_loss, loop.best_epoch, stopped_early=stop))
             if stop:
                 logger.info("early stop at epoch %d (best %d)", epoch, loop.best_epoch)
+    if start_loss is not None:
+        end_loss = loop.best_loss if val_data.shape[0] else validation_loss(model, reference, config.beta, 4096, weights)
+        if end_loss > start_loss + max(abs(start_loss), 1.0):
+            raise TrainingError(
+                f"training diverged: the loss ended at {end_loss:.4g}, above the untrained model's {start_loss:.4g}; "
+                f"lower the learning rate (now {config.learning_rate}) or check the data for extreme values"
+            )
     best_epoch = loop.best_epoch
     if loop.best_state is not None:
         model.load_state_dict(loop.best_state)

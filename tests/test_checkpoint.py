@@ -198,6 +198,11 @@ def test_divergence_stops_clearly_and_saves_nothing(tmp_path):
     with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at epoch 1; lower the learning rate"):
         Synthesizer(epochs=3, learning_rate=1e8).fit(frame, checkpoint_dir=tmp_path, checkpoint_every=0)
     assert not (tmp_path / FILE_NAME).exists(), "no checkpoint of a diverged epoch"
+    # A loss that grows without becoming NaN: learning rates 0.3-3 "fitted" to losses of 1e8-1e20
+    # (the untrained model's: 266), and 10 on one epoch failed in the prior's Cholesky factor.
+    for rate, epochs in ((0.3, 8), (10.0, 1)):
+        with pytest.raises(TrainingError, match=r"training diverged: the loss ended at .* above the untrained model's"):
+            Synthesizer(epochs=epochs, learning_rate=rate, seed=0).fit(frame.head(200))
     # A model that went bad after fitting is refused by save, and nothing is written.
     synth = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(frame)
     with torch.no_grad():
