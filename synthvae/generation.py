@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import torch
 
 from synthvae.conditional_prior import ConditionalPrior
@@ -791,6 +792,8 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         text = original.dtype == object or pd.api.types.is_string_dtype(original.dtype)
         if text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.strftime(formats[name])
+        if text and pd.api.types.is_bool_dtype(values.dtype):
+            values = _spelled_as(values, original)
         if (text and original.dtype == object and pd.api.types.infer_dtype(original, skipna=True) == "string"
                 and values.dtype != object and not isinstance(values.dtype, pd.CategoricalDtype)):
             # Text in an object column (pandas < 3 reads all text so): written as text, as pandas
@@ -806,11 +809,32 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
     return out
 
 
+def _spelled_as(values: pd.Series, original: pd.Series) -> pd.Series:
+    """Boolean ``values`` written as the user's text column ``original`` writes them: each flag
+    as its most common spelling among the cells given ("yes" / "no", "True" / "False" where none
+    is given), nulls as nulls, in the column's own dtype (a text column of "True" / "False" came
+    back as pandas' boolean, its given cells changed)."""
+    null = values.isna().to_numpy()
+    true = values.fillna(False).astype(bool).to_numpy() & ~null
+    given = original.to_numpy(dtype=object)
+    spelling = {}
+    for flag, where in ((True, true), (False, ~true & ~null)):
+        words = pd.Series([word for word in given[where] if isinstance(word, str)], dtype=object)
+        spelling[flag] = str(words.value_counts().index[0]) if len(words) else str(flag)
+    written = pd.Series(np.where(true, spelling[True], spelling[False]).astype(object), index=values.index)
+    written[null] = np.nan
+    return written.astype(original.dtype) if original.dtype != object else written
+
+
 def in_users_dtype(values: pd.Series, dtype) -> pd.Series:
     """A sampled column in the dtype the user gave it: datetimes back in the user's time zone
-    (conformed ones are UTC without one), other values as :func:`_in_dtype_of` says."""
-    if isinstance(dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(values.dtype):
-        values = values.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
+    (conformed ones are UTC without one; a numpy or an Arrow zone), other values as
+    :func:`_in_dtype_of` says."""
+    zone = dtype.tz if isinstance(dtype, pd.DatetimeTZDtype) else None
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):
+        zone = dtype.pyarrow_dtype.tz
+    if zone is not None and pd.api.types.is_datetime64_dtype(values.dtype):
+        values = values.dt.tz_localize("UTC").dt.tz_convert(zone)
     return _in_dtype_of(values, dtype)
 
 

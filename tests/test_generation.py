@@ -1120,3 +1120,26 @@ def test_conditions_the_model_finds_too_rare_together_are_warned_about(fitted_pe
     with caplog.at_level("WARNING", logger="synthvae"):
         fitted_penguins.sample(100, conditions={"species": "Gentoo", "body_mass_g": {">": 5000}}, seed=0)
     assert "could not be drawn" not in caplog.text
+
+
+def test_impute_keeps_an_arrow_time_zone_and_text_flags_as_they_were_written():
+    import pyarrow as pa
+
+    rng = np.random.default_rng(0)
+    moments = pd.DatetimeIndex(pd.Timestamp("2021-06-01") + pd.to_timedelta(rng.integers(0, 10**6, 300), unit="s"))
+    table = pd.DataFrame({
+        "t": pd.array(moments.tz_localize("Europe/Berlin"), dtype=pd.ArrowDtype(pa.timestamp("us", tz="Europe/Berlin"))),
+        "member": pd.Series(rng.choice(["yes", "no"], 300), dtype="str"),
+        "x": rng.normal(size=300).round(2),
+    })
+    syn = Synthesizer(epochs=3, seed=0).fit(table)
+    holes = table.copy()
+    holes.loc[:4, "t"] = None
+    holes.loc[5:9, "member"] = None
+    filled = syn.impute(holes, calibrate=False, seed=1)
+    # The Arrow zone was dropped and observed times moved by its offset (11:22+02:00 -> 09:22);
+    # "yes" / "no" came back as pandas' boolean True / False.
+    assert filled["t"].dtype == table["t"].dtype and filled["member"].dtype == table["member"].dtype
+    pd.testing.assert_series_equal(filled["t"].iloc[5:], table["t"].iloc[5:])
+    assert (filled["member"].drop(index=range(5, 10)) == table["member"].drop(index=range(5, 10))).all()
+    assert set(filled["member"]) <= {"yes", "no"} and filled.notna().all().all()
