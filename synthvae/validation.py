@@ -159,6 +159,8 @@ def read_numbers(series: pd.Series) -> pd.Series:
     :func:`conform` reads numeric columns with it, and :func:`synthvae.infer_schema` decides by
     it that a column is numeric: a schema inferred from a table accepts that table.
     """
+    # An Arrow decimal with nulls: pd.to_numeric returned fewer values than rows.
+    series = numpy_backed(series)
     return with_written_numbers(series, pd.to_numeric(series, errors="coerce"))
 
 

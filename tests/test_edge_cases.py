@@ -481,3 +481,20 @@ def test_dates_at_the_earliest_nanosecond_day_fit():
     opened[rng.random(300) < 0.3] = pd.Timestamp("1677-09-22")
     rows = Synthesizer(epochs=2, seed=0).fit(pd.DataFrame({"opened": opened, "x": rng.normal(size=300)})).sample(200, seed=1)
     assert rows["opened"].between(pd.Timestamp("1677-09-22"), pd.Timestamp("2020-06-30")).all()
+
+
+def test_an_arrow_decimal_column_with_nulls_is_learned_as_numbers(tmp_path):
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    amount = [None if i % 10 == 0 else decimal.Decimal(f"{rng.integers(0, 10000) / 100:.2f}") for i in range(300)]
+    pq.write_table(pa.table({"amount": pa.array(amount, pa.decimal128(10, 2)), "x": rng.normal(size=300)}), tmp_path / "d.parquet")
+    # pd.to_numeric of it returned 270 values for 300 rows: a raw ValueError in fit.
+    frame = pd.read_parquet(tmp_path / "d.parquet", dtype_backend="pyarrow")
+    syn = Synthesizer(epochs=2, seed=0).fit(frame)
+    assert syn.schema_["amount"].kind.value == "numeric" and syn.schema_["amount"].nullable
+    rows = syn.sample(50, seed=1)
+    assert rows["amount"].dropna().between(0, 99.99).all()
