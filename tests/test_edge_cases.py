@@ -498,3 +498,17 @@ def test_an_arrow_decimal_column_with_nulls_is_learned_as_numbers(tmp_path):
     assert syn.schema_["amount"].kind.value == "numeric" and syn.schema_["amount"].nullable
     rows = syn.sample(50, seed=1)
     assert rows["amount"].dropna().between(0, 99.99).all()
+
+
+def test_whole_numbers_past_two_to_the_53_are_sampled_within_the_schemas_bounds():
+    from synthvae import Schema
+
+    rng = np.random.default_rng(0)
+    x = 2**60 + 1 + 2 * rng.integers(0, 10_000, 400)
+    low, high = int(x.min()), int(x.max())
+    schema = Schema.from_dict({"columns": [{"name": "amount", "kind": "numeric", "type": "integer", "min": low, "max": high},
+                                           {"name": "v", "kind": "numeric", "type": "float"}]})
+    table = pd.DataFrame({"amount": x, "v": rng.normal(size=400)})
+    # Clipped as floats, 2**60 + 55 rounded down to 2**60: 53 of 3,000 rows fell below the min.
+    rows = Synthesizer(schema, epochs=3, seed=0).fit(table).sample(3000, seed=1)["amount"].astype("int64")
+    assert rows.min() >= low and rows.max() <= high

@@ -43,6 +43,7 @@ Documented behaviours:
 
 from __future__ import annotations
 
+import math
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -543,8 +544,13 @@ class NumericCodec(_RealValuedCodec):
             # The float nearest 2**63 - 1 is 2**63, which int64 wraps to -2**63 (a column at
             # int64's limit sampled half its rows negative): clipped to the floats int64 holds.
             np.clip(values, _INT64_FLOAT_MIN, _INT64_FLOAT_MAX, out=values)
+            ints = values.astype(np.int64)
+            if max(abs(low), abs(high)) > 2.0**53:
+                # Floats miss most whole numbers there: a bound of 2**60 + 55 rounded to 2**60 + 0
+                # sampled values below the schema's min. Clipped in whole numbers instead.
+                np.clip(ints, *_whole_bounds(low, high, self.column), out=ints)
             # Built from the values and the null mask directly: no copy, no masked assignment.
-            return pd.Series(pd.arrays.IntegerArray(values.astype(np.int64), np.array(isnull, dtype=bool)))
+            return pd.Series(pd.arrays.IntegerArray(ints, np.array(isnull, dtype=bool)))
         if self.column.decimals is not None:
             values = _round_within(values, self.column.decimals, low, high)
         else:
@@ -552,6 +558,18 @@ class NumericCodec(_RealValuedCodec):
         if isnull.any():
             values[isnull] = np.nan
         return pd.Series(values, dtype="float64", copy=False)
+
+
+def _whole_bounds(low: float, high: float, column: Column) -> tuple[int, int]:
+    """The whole numbers an integer column's values may take within ``[low, high]`` and the
+    schema's own (exact) bounds, within int64."""
+    lowest, highest = -(2**63), 2**63 - 1
+    bounds = [math.ceil(low) if math.isfinite(low) else lowest, math.floor(high) if math.isfinite(high) else highest]
+    if column.min is not None:
+        bounds[0] = max(bounds[0], math.ceil(column.min))
+    if column.max is not None:
+        bounds[1] = min(bounds[1], math.floor(column.max))
+    return min(max(bounds[0], lowest), highest), min(max(bounds[1], lowest), highest)
 
 
 def _grid_scale(step: float) -> float:
