@@ -547,8 +547,16 @@ def decimal_places(values: np.ndarray) -> int | None:
         return None
     magnitude = np.abs(sample)
     residue = 1e-12 * float(magnitude.max())
+    # float32 numbers (every value one) hold their decimals only to their own spacing, 2**-23 of
+    # the value: prices of 256.00 and more missed the absolute tolerance, and were sampled with
+    # every digit of noise. A grid finer than a quarter of that spacing cannot be told.
+    spacing = magnitude * 2.0**-23 if np.array_equal(sample.astype(np.float32).astype(np.float64), sample) else None
     for d in range(1, _MAX_DECIMALS + 1):
         allowed = np.minimum(10.0 ** -(d + 3), np.maximum(_DECIMALS_RTOL * magnitude, residue))
+        if spacing is not None:
+            if float(spacing.max()) > 10.0**-d / 4:
+                break
+            allowed = np.maximum(allowed, spacing)
         if np.all(np.abs(np.round(sample, d) - sample) <= allowed):
             return d
     return None

@@ -98,6 +98,19 @@ def test_float32_bounds_sit_on_the_decimal_grid_and_are_sampled(tmp_path):
     assert sampled["low"].min() >= schema["low"].min
 
 
+def test_float32_prices_past_256_keep_their_cents():
+    # From 256 up float32's rounding of a cent exceeds the absolute tolerance: no decimals were
+    # inferred, and prices were sampled as 527.3270968353548. Past float32's precision for
+    # cents (about 20,000) no grid is claimed.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"price": (rng.integers(100, 100_000, 500) / 100).astype("float32"),
+                          "big": (rng.integers(10**8, 10**9, 500) / 100).astype("float32")})
+    schema = infer_schema(frame)
+    assert schema["price"].decimals == 2 and schema["big"].decimals is None
+    sampled = Synthesizer(schema, epochs=2, seed=0).fit(frame).sample(200, seed=1)["price"]
+    assert np.allclose(sampled, sampled.round(2), rtol=0, atol=1e-9)
+
+
 def test_twelve_hour_clocks_are_datetimes_and_written_back_so(tmp_path):
     # "01/31/2021 02:05:00 PM" (spreadsheets, SQL Server) was an id, sampled as when_0, when_1...;
     # "2021-01-01 12:00 AM" categories whose "time zones AM, PM" pandas did not know.
