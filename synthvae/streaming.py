@@ -82,6 +82,28 @@ class Unit:
     start: int
 
 
+def _refuse_unsupported_types(file: Path, arrow) -> None:
+    """Refuse a Parquet file's columns whose type no column kind holds, as an in-memory fit does
+    (:func:`synthvae.inference.infer_schema`), before a row is read: lists, records and maps
+    crashed the scan with a raw "unhashable type"."""
+    import pyarrow as pa  # pyarrow reads Parquet: it is there
+
+    for field in arrow:
+        kind = field.type
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+            what, fix = "list", "spread them over columns of their own"
+        elif pa.types.is_struct(kind) or pa.types.is_map(kind) or pa.types.is_union(kind):
+            what, fix = "record", "spread them over columns of their own"
+        elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
+            what, fix = "bytes", "make them text"
+        elif pa.types.is_duration(kind):
+            what, fix = "duration", "convert them to numbers (e.g. seconds)"
+        else:
+            continue
+        raise DataError(f"{str(file)!r}, column {field.name!r}: {what} values ({kind}) are not supported; {fix}, "
+                        f"or leave the column out of the files")
+
+
 class TableSource:
     """A table on disk as units: a Parquet file, or a folder of Parquet files (read recursively,
     in name order; names starting with ``.`` or ``_`` are left out, as pyarrow does).
@@ -118,6 +140,7 @@ class TableSource:
             self.indexes[file] = _stored_index(arrow)
             stored = {how for _, how in self.indexes[file] if isinstance(how, str)}
             refuse_index_clash(repr(str(file)), [label for label, _ in self.indexes[file]], set(arrow.names) - stored)
+            _refuse_unsupported_types(file, arrow)
             names = [label for label, _ in self.indexes[file]] + [n for n in arrow.names if n not in stored]
             clash = [key for key in self.partitions.get(file, {}) if key in names]
             if clash:

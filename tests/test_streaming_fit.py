@@ -740,3 +740,18 @@ def test_a_streamed_fit_reads_columns_as_an_in_memory_fit_does(tmp_path):
     streamed = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", streaming=True, reservoir_rows=300)
     assert streamed.schema_["flag"].kind.value == "boolean"
     assert set(streamed.sample(200, seed=0)["flag"].dropna()) <= {True, False}
+
+
+@pytest.mark.parametrize("kind, values", [
+    ("list", pa.array([[1, 2], [3]] * 10)),
+    ("record", pa.array([{"a": 1, "b": "x"}] * 20)),
+    ("record", pa.array([[("k", 1)]] * 20, type=pa.map_(pa.string(), pa.int64()))),
+    ("bytes", pa.array([b"ab"] * 20)),
+])
+def test_a_streamed_fit_refuses_columns_no_kind_holds_before_reading_rows(tmp_path, kind, values):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(pa.table({"x": pa.array(np.arange(20.0)), "odd": values}), folder / "part-0.parquet")
+    # A raw "TypeError: unhashable type" from the scan, for a folder even without --streaming.
+    with pytest.raises(DataError, match=rf"part-0.parquet', column 'odd': {kind} values .* are not supported"):
+        Synthesizer(epochs=1).fit(folder, streaming=True)
