@@ -9,6 +9,7 @@ import functools
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,11 +57,20 @@ def _device_option(func):
 
 
 def _check_output_folder(path: str) -> None:
-    """Refuse an output path whose folder is missing before any work is done."""
+    """Refuse an output path whose folder is missing, or in which no file can be created (the
+    file is written beside it first, then renamed), before any work is done: a read-only
+    folder failed after the whole fit."""
     folder = Path(path).parent
     if not folder.is_dir():
         state = "is a file, not a folder" if folder.exists() else "does not exist"
         raise click.ClickException(f"cannot write {path!r}: folder {str(folder)!r} {state}")
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".synthvae-check-")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path!r}: cannot create a file in folder {str(folder)!r} "
+                                   f"({exc.strerror or exc}); choose another folder or change its permissions") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def _given_options(*names: str) -> list[str]:

@@ -458,3 +458,29 @@ def test_fit_min_category_rows_keeps_rare_categories_out_of_the_sampled_file(run
     sampled = set(pd.read_csv(out)["weather"])
     assert sampled == set(counts[counts >= k].index)
     assert runner.invoke(cli, ["fit", "x.csv", "-o", str(model), "--min-category-rows", "0"]).exit_code == 2
+
+
+def test_an_output_folder_no_file_can_be_created_in_is_refused_before_the_work(runner, tmp_path):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if os.geteuid() == 0:  # root writes past permissions: an immutable folder stops it
+        if subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode != 0:
+            pytest.skip("chattr +i is not available here")
+    else:
+        locked.chmod(0o555)
+    try:
+        data = dataset_path("penguins.csv")
+        for args in (["fit", str(data), "-o", str(locked / "m.synthvae"), "--epochs", "1"],
+                     ["augment", str(data), "--target", "species", "--rows", "5", "-o", str(locked / "a.csv"), "--epochs", "1"]):
+            result = runner.invoke(cli, args)
+            # The fit ran to its end first, then failed to write.
+            assert result.exit_code == 1 and "cannot create a file in folder" in result.output, result.output
+            assert "training" not in result.output and "fitted" not in result.output
+        assert os.listdir(locked) == []
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(locked)], check=False)
+        else:
+            locked.chmod(0o755)
