@@ -452,7 +452,7 @@ def _check_table_output(output: str) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="Rows drawn and written at a time (memory); the rows for a seed depend on it.")
 @click.option("--rows-per-file", type=click.IntRange(min=1),
-              help="Write a folder OUTPUT of files part-00000.parquet, ... of this many rows (a Parquet dataset; .csv parts for an OUTPUT ending in .csv).")
+              help="Write a folder OUTPUT of files part-00000.parquet, ... of this many rows (a Parquet dataset; CSV parts for an OUTPUT named like a CSV file: .csv, .csv.gz, .tsv).")
 @click.option("--shard", metavar="I/K",
               help="Write only shard I of K (0-based) as OUTPUT/part-IIIII-of-KKKKK.parquet (5 digits each): K runs with the same "
               "options make one reproducible dataset, exactly the rows of one run.")

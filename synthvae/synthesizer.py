@@ -38,7 +38,7 @@ from synthvae.errors import (DataError, ModelFileError, NotFittedError, Paramete
                              is_integer, is_real, preview)
 from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns
 from synthvae.inference import infer_schema
-from synthvae.io import atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
+from synthvae.io import CSV_SUFFIXES, atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
@@ -1363,7 +1363,8 @@ class Synthesizer:
         Args:
             path: A ``.parquet`` / ``.csv`` file; with ``rows_per_file`` or ``shard`` a folder
                 (a partitioned dataset that ``pyarrow.dataset`` or ``read_table`` of each part
-                reads), whose parts are Parquet unless the folder's name ends in ``.csv``.
+                reads), whose parts are Parquet unless the folder's name ends like a CSV file
+                (``.csv``, ``.csv.gz``, ``.tsv``, ...: parts ``part-00000.csv.gz``, ...).
             rows_per_file: Split the rows into files ``part-00000.parquet``, ... of this many
                 rows (the last fewer). The folder appears complete once every part is written;
                 an existing folder of that name is replaced, when it holds only such parts (a
@@ -1386,7 +1387,8 @@ class Synthesizer:
         if rows_per_file is None and shard is None:
             batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, guidance=guidance)
             return write_tables(batches, path, datetime_formats(self.schema_))[0]
-        suffix = ".csv" if path.name.lower().endswith(".csv") else ".parquet"
+        # Parts in the folder's own format: a ".csv.gz" or ".tsv" folder got Parquet parts.
+        suffix = next((end for end in CSV_SUFFIXES if path.name.lower().endswith(end)), ".parquet")
         if shard is not None:
             batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, shard=shard, guidance=guidance)
             index, count = (int(v) for v in shard)
@@ -2439,7 +2441,8 @@ def _check_replaceable(path: Path) -> None:
     from, the real data) would be deleted."""
     if not path.is_dir():
         return
-    others = sorted(p.name for p in path.iterdir() if not re.fullmatch(r"part-\d+(-of-\d+)?\.(parquet|csv)", p.name))
+    others = sorted(p.name for p in path.iterdir()
+                    if not re.fullmatch(r"part-\d+(-of-\d+)?(\.parquet|\.pq|\.csv(\.gz|\.bz2|\.zip|\.xz)?|\.tsv)", p.name))
     if others:
         raise DataError(
             f"cannot write the parts into {str(path)!r}: the folder is replaced whole, and it holds "

@@ -141,6 +141,19 @@ def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
     assert (mixed / "model.synthvae").read_bytes() == b"precious"
 
 
+def test_parts_take_the_folders_csv_kind(with_ids, tmp_path):
+    # A folder named like a compressed CSV or a TSV file got Parquet parts.
+    for name in ("rows.csv.gz", "rows.tsv"):
+        out = tmp_path / name
+        with_ids.sample_to(out, 500, seed=2, batch_size=100, rows_per_file=200)
+        end = name[len("rows"):]
+        assert sorted(p.name for p in out.iterdir()) == [f"part-0000{i}{end}" for i in range(3)]
+        together = pd.concat([read_table(p) for p in sorted(out.iterdir())], ignore_index=True)
+        assert len(together) == 500
+        with_ids.sample_to(out, 300, seed=2, batch_size=100, rows_per_file=200)  # its own parts are replaced
+        assert len(list(out.iterdir())) == 2
+
+
 def test_a_unique_rule_cannot_be_sharded(weather):
     from synthvae import infer_schema
 
