@@ -960,6 +960,9 @@ class Synthesizer:
             problems.append(f"max_categories must be an integer of at least 2, got {self.max_categories!r}")
         if not is_integer(self.min_category_rows) or self.min_category_rows < 1:
             problems.append(f"min_category_rows must be an integer of at least 1, got {self.min_category_rows!r}")
+        if not isinstance(self.conditional, (bool, np.bool_)):
+            # "no" is truthy (the prior was trained and saved), None turned it off.
+            problems.append(f"conditional must be True or False, got {self.conditional!r}")
         if problems:
             raise ParameterError("; ".join(problems))
 
@@ -2028,7 +2031,8 @@ class Synthesizer:
             syn.constraints_ = ConstraintPlan.from_state(schema, payload.get("constraints"))
             syn.preprocessor_ = TablePreprocessor.from_state(syn.constraints_.model_schema_, payload["preprocessor"])
             _suppress(syn.model_, syn.preprocessor_)
-            syn.train_config_ = TrainConfig(**payload["train_config"])
+            # JSON keeps tuples as lists: target_segments came back [15], not (15,).
+            syn.train_config_ = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["train_config"].items()})
             syn.history_ = list(payload["history"])
             syn.privacy_ = payload.get("privacy")
             syn.fit_info_ = FitInfo(**payload["fit_info"])

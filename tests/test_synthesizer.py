@@ -180,6 +180,7 @@ def test_standard_prior_round_trips_and_differs_from_the_mixture(penguins, tmp_p
 @pytest.mark.parametrize("params", [
     {"categorical_balance": -1.0}, {"categorical_balance": float("nan")}, {"beta": -0.5},
     {"learning_rate": 0.0}, {"categorical_balance": 5.0, "privacy": 1.0}, {"categorical_head": -1},
+    {"conditional": "no"}, {"conditional": None},  # "no" trained and saved the prior; None left it out
 ])
 def test_bad_loss_settings_are_refused(penguins, params):
     with pytest.raises(ParameterError):
@@ -364,6 +365,7 @@ def test_parameters_follow_scikit_learns_conventions_and_the_file_keeps_the_fitt
     syn.save(tmp_path / "m.synthvae")
     loaded = Synthesizer.load(tmp_path / "m.synthvae")
     assert loaded.fit_params_ == syn.fit_params_ and (loaded.latent_dim, loaded.epochs, loaded.seed) == (4, 1, 3)
+    assert loaded.train_config_ == syn.train_config_  # a tuple setting came back a list
     pd.testing.assert_frame_equal(loaded.sample(50), before)
 
 
