@@ -331,8 +331,9 @@ class Synthesizer:
             it for ``encode``, not for a plain ``sample`` or ``augment``. A numeric target changes
             nothing (see :data:`synthvae.training.TARGET_BALANCE`).
             Refused with ``privacy`` (the weight comes from the real class shares).
-        learning_rate: Adam step size; ``None``: 3e-3, or 2e-3 for the (256, 256) network (see
-            ``_NETWORK``); 1e-2 with ``privacy``: DP-SGD's noise grows with the parameter count
+        learning_rate: Adam step size; ``None``: 3e-3, or 2e-3 for a network as wide as (256,
+            256) or wider (the default one of tables encoded wider than 200 columns, or one
+            given by ``hidden_dims``; see ``_NETWORK``); 1e-2 with ``privacy``: DP-SGD's noise grows with the parameter count
             and its steps are few, so a private fit takes a smaller network and larger steps
             (see ``benchmarks/bench_privacy.py``).
         validation_fraction: Share of rows held out for early stopping.
@@ -749,6 +750,8 @@ class Synthesizer:
             latent, hidden, rate = _PRIVATE_NETWORK_LARGE if rows >= _PRIVATE_LARGE else _PRIVATE_NETWORK
         else:
             latent, hidden, rate = _NETWORK_WIDE if layout.width > _WIDE else _NETWORK
+            if self.hidden_dims is not None:  # the rate goes with the network, as documented
+                rate = _NETWORK_WIDE[2] if max(self.hidden_dims) >= max(_NETWORK_WIDE[1]) else _NETWORK[2]
         hidden = self.hidden_dims if self.hidden_dims is not None else hidden
         head = self.categorical_head
         if head is None:

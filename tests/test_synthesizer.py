@@ -450,3 +450,10 @@ def test_a_float64_torch_default_changes_nothing(penguins, tmp_path):
         assert loaded.encode(penguins.head(5)).shape[0] == 5
     finally:
         torch.set_default_dtype(previous)
+
+
+def test_the_default_learning_rate_goes_with_the_network(penguins):
+    # It followed the table's width: a (256, 256) network given for a narrow table trained at 3e-3.
+    rates = {hidden: Synthesizer(epochs=1, hidden_dims=hidden, conditional=False).fit(penguins).train_config_.learning_rate
+             for hidden in (None, (256, 256), (64,))}
+    assert rates == {None: 3e-3, (256, 256): 2e-3, (64,): 3e-3}
