@@ -148,6 +148,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise
     except Exception:  # noqa: BLE001 - a corrupt footer: the read below says so
         names = []
+    if "" in names:
+        raise DataError(f"{name}: column #{names.index('') + 1} has an empty name; give it a name and write the "
+                        f"file again")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise DataError(f"{name}: the column names {preview(repeated)} repeat; rename them so each is unique "
@@ -347,6 +350,8 @@ _NUMBER = r"^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|Inf|INF|i
 # A number as spreadsheets in comma-decimal locales write it in a ';'-separated file: "39,1",
 # "1.234,5" (dots group thousands), "-0,25", "2007".
 _COMMA_NUMBER = r"^\s*[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?([eE][+-]?[0-9]+)?\s*$"
+# A number with thousands commas and a decimal point, as in English: "1,234.5".
+_GROUPED_NUMBER = r"[+-]?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?"
 _DATE = r"^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T].*)?$"
 # A whole number of 16 digits or more: a float holds whole numbers exactly only below 2**53.
 _LONG = r"[0-9]{16}"
@@ -422,11 +427,16 @@ class _CsvPlan:
 
     def with_text(self, columns: Iterable[str]) -> "_CsvPlan":
         """The plan reading ``columns`` as text (a schema's categories "1.10", "2.50":
-        :func:`text_columns`)."""
+        :func:`text_columns`); those of a :class:`TextColumns`' ``verbatim`` with null words as
+        text too (only an empty field is null)."""
+        verbatim = {str(c) for c in getattr(columns, "verbatim", ())}
         forced = [str(c) for c in columns]
         if not forced:
             return self
         options = {**self.options, "dtype": {**(self.options["dtype"] or {}), **dict.fromkeys(forced, str)}}
+        if verbatim:
+            words = self.options["na_values"]
+            options["na_values"] = {c: [""] if c in verbatim else v for c, v in words.items()}
         return dataclasses.replace(self, options=options, exact_columns=[c for c in self.exact_columns if c not in forced])
 
     def exact(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -513,8 +523,9 @@ def _separator(path: Path, compression: str | None, name: str, sep: str) -> str:
         DataError: The file begins with Excel's ``sep=`` line, or a .csv file of several
             columns splits consistently at tabs or ``|`` into more fields.
     """
-    records = _first_records(path, compression)
-    first = ",".join(records[0]) if records else ""
+    with _csv_errors(path, name, compression):
+        records = _first_records(path, compression)
+    first = records[0] if records else ""
     if re.fullmatch(r"\s*sep=.?\s*", first):
         raise DataError(f"{name} begins with the line {first!r}, Excel's note of the separator, not a header: "
                         f"remove that first line (the header must come first)")
@@ -527,18 +538,19 @@ def _separator(path: Path, compression: str | None, name: str, sep: str) -> str:
             best, most = candidate, fields
     if best in (",", ";"):
         return best
-    if len({len(r) for r in csv.reader(_records_text(records)) if r} - {1}) == 0:
+    if {len(r) for r in csv.reader(_records_text(records)) if r} == {1}:
         return sep  # one column at ',': refused by _check_one_column, with its message
     fix = "name it .tsv (a .tsv file is read with tabs) or write it with commas" if best == "\t" else "write it with commas"
     raise DataError(f"{name} looks separated by {_SEPARATORS[best]} ({most} fields on each of its first lines), "
                     f"but a CSV file here is separated by ',' or ';' (a .tsv file by tabs); {fix}")
 
 
-def _first_records(path: Path, compression: str | None, size: int = 1 << 16, count: int = 20) -> list[list[str]]:
-    """The header and up to ``count`` rows of a CSV file as lines of raw text (a record holding
-    a quoted line break spans several), from its first ``size`` bytes; a record the sample may
-    cut is left out. Each record is a list of one string, to be split by the caller."""
-    with _open_binary(path, compression) as handle:
+def _first_records(path: Path, compression: str | None, size: int = 1 << 16, count: int = 20) -> list[str]:
+    """The header and up to ``count`` rows of a CSV file as raw text, blank lines left out (a
+    record holding a quoted line break spans lines), from its first ``size`` bytes; a record
+    the sample may cut is left out."""
+    # Python's decompressors, as pandas': a damaged file is refused with pandas' words.
+    with _open_binary(path, compression, native=False) as handle:
         data = handle.read(size + 1)
     text = data[:size].decode("utf-8", errors="replace").removeprefix("\ufeff")
     lines = text.splitlines(keepends=True)
@@ -549,15 +561,15 @@ def _first_records(path: Path, compression: str | None, size: int = 1 << 16, cou
         current += line
         if current.count('"') % 2 == 0:  # outside quotes: the record ends here
             if current.strip("\r\n"):
-                records.append([current.rstrip("\r\n")])
+                records.append(current.rstrip("\r\n"))
             current = ""
             if len(records) > count:
                 break
     return records
 
 
-def _records_text(records: list[list[str]]) -> io.StringIO:
-    return io.StringIO("\n".join(r[0] for r in records) + "\n")
+def _records_text(records: list[str]) -> io.StringIO:
+    return io.StringIO("\n".join(records) + "\n")
 
 
 def _trailing_blank_lines(path: Path, compression: str | None) -> int:
@@ -574,10 +586,14 @@ def _trailing_blank_lines(path: Path, compression: str | None) -> int:
     return max(0, max(ends.count(b"\n"), ends.count(b"\r")) - 1)
 
 
-def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, rows: int = 1000) -> bool:
-    """Whether a ';'-separated file writes its numbers with decimal commas: some column of its
-    first ``rows`` rows holds only such numbers ("39,1", "1.234,5"), one at least with a comma,
-    and no column holds numbers with a decimal point that cannot be thousands ("3.5")."""
+def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, rows: int = 1000,
+                    strict: bool = False) -> bool:
+    """Whether a file writes its numbers with decimal commas: some column of its first ``rows``
+    rows holds only such numbers ("39,1", "1.234,5"), one at least with a comma, and no column
+    holds numbers with a decimal point that cannot be thousands ("3.5", "1,234.5").
+
+    ``strict`` (a file of tabs, or of commas with quoted numbers, where "1,550" is as likely a
+    thousands group): some such comma must be followed by other than three digits ("40,6")."""
     with _csv_errors(path, name, compression), _csv_input(path) as source:
         sample = pd.read_csv(source, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
     commas = points = False
@@ -586,9 +602,12 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
         present = present[~present.isin(list(NULL_WORDS))]
         if not len(present):
             continue
-        if present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all() and present.str.contains(",").any():
+        decimal = r",(?:[0-9]{1,2}|[0-9]{4,})(?:[eE]|$)" if strict else ","
+        if present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all() and present.str.contains(decimal).any():
             commas = True
         elif present.str.fullmatch(_NUMBER.strip("^$")).all() and present.str.contains(r"\.[0-9]{0,2}$|\.[0-9]{4,}").any():
+            points = True
+        elif present.str.fullmatch(_GROUPED_NUMBER).all() and present.str.contains(".", regex=False).any():
             points = True
     return commas and not points
 
@@ -747,7 +766,7 @@ def _ragged_message(name: str, message: str) -> str:
 
 
 def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[int],
-                   on_batch: Callable[[dict[int, pa.ChunkedArray]], None]) -> bool:
+                   on_batch: Callable[[dict[int, pa.ChunkedArray]], None], blank_rows: bool = False) -> int | None:
     """One pass of pyarrow's CSV parser over the file: refuse a row with fewer or more fields
     than the header, and hand ``on_batch`` the text of the columns at positions ``text_of`` of
     each batch of rows (the header excluded; nulls where pyarrow reads one).
@@ -755,16 +774,19 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
     pandas fills a short row with nulls (so a file cut off mid-row reads without complaint) and
     reads a header one field short of every row as an index; pyarrow tells both.
 
+    ``blank_rows``: empty lines are rows (of a file of one column) rather than skipped.
+
     Returns:
-        Whether the pass read the whole file (``False``: pyarrow could not parse it, even in
-        64 MB blocks; ``on_batch`` may have seen part of the file, or the same rows twice).
+        The number of rows (the header excluded), or ``None`` where pyarrow could not parse the
+        file, even in 64 MB blocks (``on_batch`` may have seen part of the file, or the same
+        rows twice).
     """
     name = repr(str(path))
     wanted = {f"f{position}": position for position in text_of}
     # A field longer than a block (a quoted text of megabytes holding newlines) stops pyarrow's
     # parser ("straddles two block boundaries"): the file is read again in larger blocks.
     for block_size in _SCAN_BLOCK_SIZES:
-        header = True
+        header, rows = True, 0
         try:
             with _open_binary(path, compression) as handle:
                 # No invalid_row_handler: a Python callback held by the parser made about one process
@@ -773,7 +795,7 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
                 reader = pa_csv.open_csv(
                     handle,
                     read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=block_size),
-                    parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
+                    parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=not blank_rows),
                     # The parse alone counts the fields: only the wanted columns are converted, as
                     # text (or a missing column, when none is wanted); only an empty field is null.
                     convert_options=pa_csv.ConvertOptions(
@@ -782,9 +804,10 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
                         null_values=[""]),
                 )
                 for batch in reader:
+                    # The header was read as the first row.
+                    start, header = (1 if header else 0), False
+                    rows += batch.num_rows - start
                     if wanted:
-                        # The header was read as the first row.
-                        start, header = (1 if header else 0), False
                         on_batch({position: pa.chunked_array([batch.column(column).slice(start)]) for column, position in wanted.items()})
         except MemoryError:
             raise
@@ -801,9 +824,9 @@ def _scan_csv_rows(path: Path, sep: str, compression: str | None, text_of: list[
                         for _ in reader:
                             pass
                 raise _bad_row(name, expected, actual, found.group(3)) from None
-            return False
-        return True
-    return False
+            return None
+        return rows
+    return None
 
 
 _SCAN_BLOCK_SIZES = (1 << 20, 1 << 26)  # pyarrow's default block, then 64 MB
@@ -849,13 +872,18 @@ def _check_repeated_names(path: Path, sep: str, frame: pd.DataFrame) -> None:
 
 
 @contextlib.contextmanager
-def _open_binary(path: Path, compression: str | None) -> Iterator[IO[bytes]]:
+def _open_binary(path: Path, compression: str | None, native: bool = True) -> Iterator[IO[bytes]]:
+    """The decompressed bytes of a file (``native``: read by pyarrow's C++ where it can)."""
     if compression == "zip":
         with zipfile.ZipFile(path) as archive:
             with archive.open(_zip_member(path) or archive.namelist()[0]) as handle:
                 yield handle
         return
-    if compression in (None, "gzip", "bz2") and (compression is None or pa.Codec.is_available(compression)):
+    if compression is None and not native:
+        with path.open("rb") as handle:
+            yield handle
+        return
+    if native and compression in (None, "gzip", "bz2") and (compression is None or pa.Codec.is_available(compression)):
         with pa.input_stream(str(path), compression=compression) as handle:  # decompressed in C++
             yield handle
         return
@@ -864,14 +892,25 @@ def _open_binary(path: Path, compression: str | None) -> Iterator[IO[bytes]]:
         yield handle
 
 
-def text_columns(schema) -> list[str]:
+class TextColumns(list):
+    """The column names :func:`text_columns` gives (a list of ``str``), and ``verbatim``: those
+    of them whose null words are values, read with only an empty field as null."""
+
+    def __init__(self, names: Iterable[str] = (), verbatim: Iterable[str] = ()) -> None:
+        super().__init__(names)
+        self.verbatim = frozenset(verbatim)
+
+
+def text_columns(schema) -> TextColumns:
     """A schema's categorical columns that must be read from CSV as text (:func:`read_table`):
     those with a text category that reads as a number written otherwise ("1.10" is 1.1, one
-    category with "1.1"; "2.50" is 2.5, no category). Categories that read back as themselves
+    category with "1.1"; "2.50" is 2.5, no category), and those with a category that is a null
+    word ("NA", "null", "N/A": a grade "NA" beside "1", "2" was read as a null, then imputed),
+    whose null words are then values (``verbatim``). Categories that read back as themselves
     ("408", or 408) are left to pandas, whose "408.0" (a column with nulls) still matches them.
     None for no schema."""
     if schema is None:
-        return []
+        return TextColumns()
     from synthvae.validation import category_text
 
     def changed(label) -> bool:
@@ -882,7 +921,10 @@ def text_columns(schema) -> list[str]:
         except ValueError:
             return False  # not a number: pandas reads the column as text anyway
 
-    return [c.name for c in schema if c.kind.value == "categorical" and any(changed(v) for v in c.categories or ())]
+    categorical = [c for c in schema if c.kind.value == "categorical"]
+    verbatim = [c.name for c in categorical if any(isinstance(v, str) and v in NULL_WORDS for v in c.categories or ())]
+    names = [c.name for c in categorical if c.name in verbatim or any(changed(v) for v in c.categories or ())]
+    return TextColumns(names, verbatim)
 
 
 def datetime_formats(schema) -> dict[str, str]:
@@ -946,7 +988,7 @@ def write_tables(frames: Iterable[pd.DataFrame], path: str | os.PathLike,
         if fmt == "parquet":
             rows = _write_parquet(frames, tmp, path)
         else:
-            rows = _write_csv(frames, tmp, path, formats or {})
+            rows = _write_csv(_warned(frames, path), tmp, path, formats or {})
     return path, rows
 
 
@@ -993,10 +1035,42 @@ def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path, formats: d
                 # Quoted, or read_table would take a ';' in it for the separator of two columns.
                 handle.write('"' + str(frame.columns[0]).replace('"', '""') + '"\n')
                 header = False
-            frame.to_csv(handle, index=False, sep=sep, header=header, lineterminator="\n")
+            frame.to_csv(handle, index=False, sep=sep, header=header, lineterminator="\n", quoting=_quoting(frame))
             columns = list(frame.columns)
 
         return _overlapped(frames, write)
+
+
+def _quoting(frame: pd.DataFrame) -> int:
+    """How to quote a table's CSV fields: all of them for a table of one column holding blank
+    text (" "), which would be a line of blanks, which reads as a blank line; minimal quoting
+    otherwise (a null of one column is written ``""``, a row, by the csv module)."""
+    if frame.shape[1] != 1 or frame.iloc[:, 0].dtype.kind in "biufcmM":
+        return csv.QUOTE_MINIMAL
+    values = frame.iloc[:, 0].dropna().astype(object).astype(str)
+    return csv.QUOTE_ALL if len(values) and bool(values.str.fullmatch(r"\s+").any()) else csv.QUOTE_MINIMAL
+
+
+def _warned(frames: Iterable[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:
+    """``frames``, the first one's columns checked by :func:`_warn_empty_categories`."""
+    for number, frame in enumerate(frames):
+        if number == 0:
+            _warn_empty_categories(frame, path)
+        yield frame
+
+
+def _warn_empty_categories(frame: pd.DataFrame, path: Path) -> None:
+    """Warn (a logged warning: the library does not raise Python warnings a test suite run with
+    warnings as errors would stop on) that the empty-text category of a categorical column
+    cannot be written to CSV: an empty field is a null, and reads back as one."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        return  # refused by _check_unique_columns
+    empty = [str(c) for c, dtype in zip(frame.columns, frame.dtypes)
+             if isinstance(dtype, pd.CategoricalDtype) and "" in dtype.categories]
+    if empty:
+        logger.warning("%r: the columns %s have the empty text '' as a category, which CSV cannot hold (an empty "
+                       "field is a null) and reads back as a null; write Parquet (.parquet) to keep it",
+                       str(path), preview(empty))
 
 
 def _overlapped(frames: Iterable[pd.DataFrame], write: Callable[[pd.DataFrame], None]) -> int:
@@ -1024,8 +1098,13 @@ def _overlapped(frames: Iterable[pd.DataFrame], write: Callable[[pd.DataFrame], 
 
 
 def _check_unique_columns(frame: pd.DataFrame, path: Path) -> None:
-    """Refuse a table whose column names repeat: neither format keeps them apart (a CSV would
-    be written that :func:`read_table` then refuses)."""
+    """Refuse a table whose column names repeat, or are a MultiIndex: neither format keeps them
+    apart (a CSV would be written that :func:`read_table` then refuses: a MultiIndex wrote two
+    header rows)."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise DataError(f"cannot write {str(path)!r}: the column names have {frame.columns.nlevels} levels (a "
+                        f"MultiIndex); flatten them to one name each first (e.g. df.columns = ['_'.join(map(str, c)) "
+                        f"for c in df.columns])")
     repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if repeated:
         raise DataError(f"cannot write {str(path)!r}: column names {preview(repeated)} repeat; rename the columns so each name is unique")

@@ -497,7 +497,6 @@ def test_csv_round_trip_of_a_carriage_return(tmp_path):
     _csv_round_trip(pd.DataFrame({"c": ["\r", "x"], "d": [1, 2]}), tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="io.py: a one-column row of blanks is written unquoted, read as a blank line")
 def test_csv_round_trip_of_a_blank_value_in_one_column(tmp_path):
     _csv_round_trip(pd.DataFrame({"c": [" ", "x"]}), tmp_path)
 

@@ -1,0 +1,148 @@
+"""Edges of reading and writing CSV: null words as categories, the separator and decimal mark
+of spreadsheet exports, one-column files, MultiIndex columns, and what the errors name."""
+
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+
+import pandas as pd
+import pytest
+
+from synthvae.errors import DataError
+from synthvae.inference import infer_schema
+from synthvae.io import read_csv_chunks, read_table, text_columns, write_table
+
+
+def _both_ways(path, rows: int = 2) -> pd.DataFrame:
+    """``path`` read whole, checked to read the same in chunks of ``rows``."""
+    whole = read_table(path)
+    chunked = pd.concat(list(read_csv_chunks(path, rows)), ignore_index=True)
+    assert chunked.astype(object).where(chunked.notna(), None).values.tolist() == \
+        whole.astype(object).where(whole.notna(), None).values.tolist()
+    return whole
+
+
+@pytest.mark.parametrize("word", ["NA", "N/A", "null", "NaN", "None"])
+def test_a_category_that_is_a_null_word_reads_back_with_the_schema(tmp_path, word):
+    frame = pd.DataFrame({"grade": pd.Categorical(["1", "2", word, "3", word, None]), "v": [1.5, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    schema = infer_schema(frame.dropna())
+    write_table(frame, tmp_path / "s.csv")
+    back = read_table(tmp_path / "s.csv", text_columns(schema))
+    assert back["grade"].tolist()[:5] == ["1", "2", word, "3", word] and pd.isna(back["grade"].iloc[5])
+    chunks = pd.concat(list(read_csv_chunks(tmp_path / "s.csv", 4, text_columns(schema))), ignore_index=True)
+    assert chunks["grade"].tolist()[:5] == ["1", "2", word, "3", word]
+    # Without the schema, a null word among numbers is a null (an R export's NA).
+    assert read_table(tmp_path / "s.csv")["grade"].isna().sum() == 3
+
+
+def test_writing_an_empty_text_category_to_csv_warns(tmp_path, caplog):
+    frame = pd.DataFrame({"suffix": pd.Categorical(["", "Jr", "Sr"]), "v": [1, 2, 3]})
+    with caplog.at_level(logging.WARNING, logger="synthvae.io"):
+        write_table(frame, tmp_path / "s.csv")
+    assert re.search(r"s\.csv'.*\['suffix'\].*write Parquet", caplog.text)
+    caplog.clear()
+    write_table(frame, tmp_path / "s.parquet")  # Parquet keeps it, silently
+    assert not caplog.text
+    assert read_table(tmp_path / "s.parquet")["suffix"].tolist() == ["", "Jr", "Sr"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A comma inside a header name of a ';' file: it was read as two garbage columns.
+    ("Betrag, EUR;Datum;Kunde\n1.234,50;24.12.2021;Müller\n99,90;01.01.2022;Schmidt\n",
+     {"Betrag, EUR": [1234.5, 99.9], "Datum": ["24.12.2021", "01.01.2022"], "Kunde": ["Müller", "Schmidt"]}),
+    # A ';' in every value of a comma file's column is not the separator (the header has none).
+    ("id,tags\n1,a;b\n2,c;d\n", {"id": [1, 2], "tags": ["a;b", "c;d"]}),
+    ('"a;b",c\n1,2\n', {"a;b": [1], "c": [2]}),
+])
+def test_the_separator_splits_header_and_rows_alike(tmp_path, text, expected):
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    assert _both_ways(path).to_dict("list") == expected
+
+
+def test_a_csv_consistently_separated_by_tabs_is_refused_though_a_comma_splits_it(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("Betrag, EUR\tDatum\n1\t2\n3\t4\n")
+    with pytest.raises(DataError, match=r"t\.csv' looks separated by tabs .*name it \.tsv"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("dec.tsv", "w\th\tname\n40,6\t1,550\tb\n39,3\t1,599\ta\n43,2\t1,484\tb\n"),
+    ("decq.csv", 'w,h,name\n"40,6","1,550",b\n"39,3","1,599",a\n"43,2","1,484",b\n'),
+])
+def test_decimal_commas_of_a_tsv_or_quoted_csv(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    assert _both_ways(path).to_dict("list") == {"w": [40.6, 39.3, 43.2], "h": [1.55, 1.599, 1.484], "name": ["b", "a", "b"]}
+
+
+@pytest.mark.parametrize("name, text", [
+    ("us.csv", 'a,b\n"1,234",x\n"2,345",y\n'),  # thousands, as likely as decimals: left as text
+    ("us.tsv", "a\tb\n1,234\tx\n2,345\ty\n"),
+    ("mixed.csv", 'a,b\n"1,234.5",x\n"12,5",y\n'),  # an English decimal point: no decimal commas
+])
+def test_thousands_commas_are_not_decimal_commas(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    assert _both_ways(path)["b"].tolist() == ["x", "y"]
+    assert all(isinstance(v, str) for v in read_table(path)["a"])
+
+
+def test_empty_lines_of_a_one_column_file_are_nulls(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("score\n5\n\n7\n\n9\n\n4\n6\n")
+    back = _both_ways(path, rows=3)
+    assert len(back) == 8 and back["score"].dropna().tolist() == [5, 7, 9, 4, 6]
+    assert back["score"].isna().tolist() == [False, True, False, True, False, True, False, False]
+    # The blank lines that end a file are not rows.
+    path.write_text("score\n5\n\n7\n\n\n")
+    assert len(_both_ways(path)) == 3
+
+
+@pytest.mark.parametrize("values", [[" ", "x"], ["x", None, "", "  ", "\t"], [None], [" "]])
+def test_one_column_of_blanks_and_nulls_round_trips(tmp_path, values):
+    write_table(pd.DataFrame({"c": values}), tmp_path / "t.csv")
+    back = _both_ways(tmp_path / "t.csv")
+    assert len(back) == len(values)
+    assert [v if isinstance(v, str) and v.strip() else None for v in back["c"].astype(object).where(back["c"].notna(), None)] == \
+        [v if isinstance(v, str) and v.strip() else None for v in values]
+    assert [v for v in back["c"] if isinstance(v, str)] == [v for v in values if v]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_multiindex_columns_are_refused_before_anything_is_written(tmp_path, suffix):
+    frame = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")]))
+    with pytest.raises(DataError, match=rf"cannot write .*m{suffix}'.*MultiIndex.*flatten"):
+        write_table(frame, tmp_path / f"m{suffix}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_parquet_column_without_a_name_is_named_with_its_file(tmp_path):
+    pd.DataFrame({"": [1], "b": [2]}).to_parquet(tmp_path / "e.parquet")
+    with pytest.raises(DataError, match=r"e\.parquet': column #1 has an empty name"):
+        read_table(tmp_path / "e.parquet")
+
+
+def test_a_zip_of_one_csv_beside_folders_and_macos_entries_is_read(tmp_path):
+    with zipfile.ZipFile(tmp_path / "z.csv.zip", "w") as archive:
+        archive.writestr("d/", "")
+        archive.writestr("d/x.csv", "a,b\n1,2\n3,4\n")
+        archive.writestr("__MACOSX/d/._x.csv", "\x00\x05junk")
+    assert _both_ways(tmp_path / "z.csv.zip").to_dict("list") == {"a": [1, 3], "b": [2, 4]}
+
+
+def test_a_zip_of_several_csv_files_names_them(tmp_path):
+    with zipfile.ZipFile(tmp_path / "z.csv.zip", "w") as archive:
+        archive.writestr("x.csv", "a\n1\n")
+        archive.writestr("y.csv", "a\n2\n")
+    with pytest.raises(DataError, match=r"z\.csv\.zip' is a zip archive of 2 files .*'x\.csv', 'y\.csv'.*keep one"):
+        read_table(tmp_path / "z.csv.zip")
+
+
+def test_excels_separator_line_is_named(tmp_path):
+    (tmp_path / "x.csv").write_text("sep=;\na;b\n1;2\n")
+    with pytest.raises(DataError, match=r"x\.csv' begins with the line 'sep=;', Excel's note of the separator"):
+        read_table(tmp_path / "x.csv")
