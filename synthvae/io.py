@@ -9,7 +9,8 @@ too long for that is cut and given a hash of the whole name); one left behind by
 of the same target.
 
 Reading refuses a file that is not what its name says (Parquet named ``.csv``, gzip named
-``.csv``, binary, UTF-16 or Latin-1 text, a tab-, ``|``- or ``;``-separated ``.csv``), a
+``.csv``, binary, UTF-16 or Latin-1 text, a tab- or ``|``-separated ``.csv``; a ``;``-separated
+one, as comma-decimal spreadsheets write it, is read, decimal commas included), a
 truncated or corrupt file, a CSV whose rows do not all have the header's number of fields, and
 a header that repeats a name or leaves one empty, with a message that names the file and says
 how to fix it.
