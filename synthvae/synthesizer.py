@@ -38,7 +38,7 @@ from synthvae.errors import (DataError, ModelFileError, NotFittedError, Paramete
                              is_integer, is_real, preview)
 from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns
 from synthvae.inference import infer_schema
-from synthvae.io import CSV_SUFFIXES, atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
+from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
@@ -2448,8 +2448,8 @@ def _check_replaceable(path: Path) -> None:
     from, the real data) would be deleted."""
     if not path.is_dir():
         return
-    others = sorted(p.name for p in path.iterdir()
-                    if not re.fullmatch(r"part-\d+(-of-\d+)?(\.parquet|\.pq|\.csv(\.gz|\.bz2|\.zip|\.xz)?|\.tsv)", p.name))
+    ends = "|".join(re.escape(end) for end in CSV_SUFFIXES + PARQUET_SUFFIXES)  # the suffixes io reads
+    others = sorted(p.name for p in path.iterdir() if not re.fullmatch(rf"part-\d+(-of-\d+)?({ends})", p.name))
     if others:
         raise DataError(
             f"cannot write the parts into {str(path)!r}: the folder is replaced whole, and it holds "
