@@ -151,3 +151,19 @@ def test_a_whole_table_too_large_for_the_budget_points_to_sample_to(monkeypatch,
     monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", "3e6")
     with pytest.raises(ParameterError, match=r"more than the 3.0 MB .*lower batch_size \(now 50,000\) and write them with sample_to"):
         synth.sample(1_000_000)
+
+
+def test_a_categorical_head_too_wide_for_memory_is_refused_before_training(monkeypatch):
+    """A wide categorical head's hidden values (per training row and per sampling row) are
+    counted: a head of 100,000 units on nine columns peaks near 4 GB, which the estimate
+    left out (0.6 GB)."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({f"c{i}": rng.choice([f"v{j}" for j in range(10)], 2000) for i in range(8)})
+    frame["x"] = rng.normal(size=2000)
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", str(2 * 10**9))
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=r"categorical head of 100,000 units takes .* lower categorical_head"):
+        Synthesizer(epochs=1, categorical_head=100_000).fit(frame)
+    assert time.perf_counter() - started < 10, "refused before training"
+    # A narrower head fits in the same budget.
+    Synthesizer(epochs=1, categorical_head=1000, conditional=False).fit(frame)
