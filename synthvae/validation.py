@@ -91,7 +91,7 @@ def conform(
         if check_nulls:
             _check_nulls(series, converted, column, source)
         if check_bounds:
-            refuse_out_of_bounds(converted, column, source)
+            refuse_out_of_bounds(converted, column, source, original=series)
         out[column.name] = converted
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
@@ -149,6 +149,13 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
                 f"{preview(np.unique(fractional))}; set type to float or round the data"
             )
     return pd.Series(values, name=column.name)
+
+
+def _beyond_floats(column: Column, values: pd.Series) -> bool:
+    """Whether a bound of ``column`` or one of its (conformed) ``values`` is a whole number
+    that float64 does not hold exactly."""
+    bounds = [abs(b) for b in (column.min, column.max) if b is not None]
+    return any(b > 2**53 for b in bounds) and bool(len(values)) and float(values.abs().max()) >= 2**53
 
 
 def read_numbers(series: pd.Series) -> pd.Series:
@@ -452,12 +459,19 @@ def _check_nulls(original: pd.Series, converted: pd.Series, column: Column, sour
         )
 
 
-def refuse_out_of_bounds(values: pd.Series, column: Column, source: str) -> None:
+def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, original: pd.Series | None = None) -> None:
     """Refuse values of a conformed numeric or datetime column beyond the schema's min / max
-    (a DataError naming the column, how many and examples)."""
+    (a DataError naming the column, how many and examples).
+
+    ``original``: the column before :func:`conform`. Whole numbers past 2**53 are compared
+    in it exactly: as floats (conformed values), a value 20 above a max near 2**60 passed."""
     if column.kind not in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
         return
     present = values.dropna()
+    if original is not None and column.kind is ColumnKind.NUMERIC and _beyond_floats(column, present):
+        exact = read_numbers(original).dropna()
+        if pd.api.types.is_integer_dtype(exact.dtype):
+            present = exact
     low = column.min if column.min is None or column.kind is ColumnKind.NUMERIC else pd.Timestamp(column.min)
     high = column.max if column.max is None or column.kind is ColumnKind.NUMERIC else pd.Timestamp(column.max)
     if low is not None:

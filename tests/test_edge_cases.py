@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 import warnings
@@ -512,3 +513,28 @@ def test_whole_numbers_past_two_to_the_53_are_sampled_within_the_schemas_bounds(
     # Clipped as floats, 2**60 + 55 rounded down to 2**60: 53 of 3,000 rows fell below the min.
     rows = Synthesizer(schema, epochs=3, seed=0).fit(table).sample(3000, seed=1)["amount"].astype("int64")
     assert rows.min() >= low and rows.max() <= high
+
+
+def test_whole_numbers_past_two_to_the_53_are_checked_against_the_bounds_exactly(tmp_path):
+    from click.testing import CliRunner
+
+    from synthvae import DataError, Schema
+    from synthvae.cli import cli
+
+    low, high = 2**60, 2**60 + 100
+    spec = {"columns": [{"name": "amount", "kind": "numeric", "type": "integer", "min": low, "max": high}]}
+    schema = Schema.from_dict(spec)
+    synth = Synthesizer(schema, epochs=1, seed=0)
+    # As floats (256 apart there) these equal the bounds and passed.
+    for value, word in ((high + 20, "above the schema's max"), (low - 3, "below the schema's min")):
+        for column in (pd.array([value, low], dtype="Int64"), np.array([value, low]), [str(value), str(low)]):
+            with pytest.raises(DataError, match=f"1 values {word}.*{value}"):
+                synth.fit(pd.DataFrame({"amount": column}))
+    (tmp_path / "s.json").write_text(json.dumps(spec))
+    pd.DataFrame({"amount": [high + 1, low]}).to_csv(tmp_path / "t.csv", index=False)
+    result = CliRunner().invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "t.csv")])
+    assert result.exit_code != 0 and str(high + 1) in result.output
+    # The bounds themselves pass.
+    pd.DataFrame({"amount": [high, low]}).to_csv(tmp_path / "t.csv", index=False)
+    result = CliRunner().invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "t.csv")])
+    assert result.exit_code == 0, result.output
