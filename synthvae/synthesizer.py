@@ -350,7 +350,11 @@ class Synthesizer:
             noisy counts, scaled to rows (post-processing). The schema in the model file still
             names them.
         numeric_encoding: ``"quantile"`` (default: Gaussian quantile transform) or ``"mode"``
-            (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE).
+            (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE). The mixture
+            is fitted in the column's own units, so it suits columns of a few bumps, not values
+            spread over orders of magnitude: of a column drawn log-uniformly from 1e-6 to 1e9,
+            its widest component put 38% of the sampled values at the min (0.7% with
+            ``"quantile"``).
         datetime_encoding: ``"calendar"``: each datetime column that no rule of the schema
             rebuilds (nor a unique rule keys) is learned as its year, the day of the year (as an
             angle; as a category when the rows hold 48 or fewer days of the year, 5 rows each

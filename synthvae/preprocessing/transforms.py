@@ -291,7 +291,8 @@ class ModeNormal:
     ) -> "ModeNormal":
         """Fit the mixture on the values of a variable (no NaN).
 
-        Components start at evenly spaced quantiles; components lighter than ``min_weight`` are
+        Components start at evenly spaced quantiles, distinct ones (see :func:`_initial_means`);
+        components lighter than ``min_weight`` are
         dropped (as CTGAN's weight threshold does). Standard deviations have a floor of 1e-3 of
         the data's (or 1e-6 for a constant), so point masses keep a narrow component.
         """
@@ -301,8 +302,8 @@ class ModeNormal:
             values = np.random.default_rng(seed).choice(values, max_values, replace=False)
         spread = float(values.std())
         floor = max(spread * 1e-3, 1e-6)
-        k = int(min(max_modes, np.unique(values).size))
-        means = np.quantile(values, (np.arange(k) + 0.5) / k)
+        means = _initial_means(values, int(min(max_modes, np.unique(values).size)))
+        k = means.size
         stds = np.full(k, max(spread / k, floor))
         weights = np.full(k, 1.0 / k)
         means, stds, weights = _em(values, means, stds, weights, floor, iterations)
@@ -366,6 +367,20 @@ class ModeNormal:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "ModeNormal":
         return cls(np.asarray(state["means"]), np.asarray(state["stds"]), np.asarray(state["weights"]))
+
+
+def _initial_means(values: np.ndarray, k: int) -> np.ndarray:
+    """Up to ``k`` distinct starting means: evenly spaced quantiles of ``values``, and where
+    some coincide (a value holding more than ``1 / k`` of them), evenly spaced quantiles of the
+    other values for the rest. From repeated quantiles EM cannot separate the components: on
+    0.5 / 1.5 / 7.25 (70 / 20 / 10%) two started at 0.5 and one took both 1.5 and 7.25 (mean
+    3.37, sd 2.69), and 29% of the sampled values lay between them."""
+    means = np.unique(np.quantile(values, (np.arange(k) + 0.5) / k))
+    rest = values[~np.isin(values, means)]
+    if means.size < k and rest.size:
+        extra = k - means.size
+        means = np.unique(np.concatenate([means, np.quantile(rest, (np.arange(extra) + 0.5) / extra)]))
+    return means
 
 
 def _em(values, means, stds, weights, floor, iterations):
