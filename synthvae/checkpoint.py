@@ -414,7 +414,16 @@ def _what_differs(written: str | None, now: str) -> str:
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
 
+    rows = before.pop("rows", None), after.pop("rows", None)
     keys = [key for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+    other_rows = ""
+    if None not in rows and rows[0] != rows[1]:
+        # Settings left to their defaults follow the rows (one autoregressive unit per so many).
+        keys = [key for key in keys if key not in _ROW_KEYS]
+        other_rows = f"other training rows ({rows[0]:,}, now {rows[1]:,})"
+        if not keys:
+            return other_rows
+        other_rows += " and "
     if not keys:
         return "the same settings but other training rows or another seed (its initial weights differ)"
     # The encoded layout follows the data: one new category moved every index after it.
@@ -425,12 +434,15 @@ def _what_differs(written: str | None, now: str) -> str:
                  if before.get("model.data_dim") != after.get("model.data_dim") else "")
         data = f"other data (its columns, types or categories changed{width})"
         if not changed:
-            return data
+            return other_rows + data
         changed.append(f"and {data}")
     if any(key.startswith("stream.files") for key in keys):
         changed.append("(a file's path, size or modification time: touching or copying it counts)")
-    return "other settings: " + "; ".join(changed[:4]) + (f"; and {len(changed) - 4} more" if len(changed) > 4 else "")
+    return other_rows + "other settings: " + "; ".join(changed[:4]) + (f"; and {len(changed) - 4} more" if len(changed) > 4 else "")
 
+
+# Settings that the number of training rows sets when the user leaves them to their defaults.
+_ROW_KEYS = {"model.autoregressive"}
 
 # Settings that the data's columns and categories fix, not the user.
 _LAYOUT_KEYS = {"model.data_dim", "model.continuous_index", "model.one_hot_index", "model.one_hot_segment"}

@@ -333,6 +333,7 @@ def train(
         train_data, n = data, data.rows
         val_data = validation if validation is not None else torch.zeros((0, model.config.data_dim), dtype=torch.float32)
         settings["stream"] = data.identity()
+    settings["rows"] = n + val_data.shape[0]  # for the message of a refused resume
     if n == 0:
         # Else a batch size of 0 ("range() arg 3 must not be zero"), or streamed "too few row groups".
         raise ParameterError(

@@ -379,6 +379,21 @@ def test_a_fit_without_resume_says_it_replaces_an_earlier_checkpoint(tmp_path, c
         Synthesizer(**settings).fit(changed, checkpoint_dir=tmp_path, resume=True)
 
 
+def test_a_resume_on_fewer_rows_says_so_not_a_setting_the_rows_set(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"c": rng.choice(list("abcde"), 3000), "x": rng.normal(size=3000)})
+    settings = dict(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False)
+    Synthesizer(**settings).fit(frame, checkpoint_dir=tmp_path, checkpoint_every=0)
+    # It said "the same settings but other training rows or another seed" here, and with the
+    # default network "other settings: model.autoregressive 30, now 10", a setting the user
+    # never gave (the autoregressive units follow the rows by default).
+    with pytest.raises(ParameterError, match=r"written by a fit of other training rows \(3,000, now 1,000\); resume"):
+        Synthesizer(**settings).fit(frame.head(1000), checkpoint_dir=tmp_path, resume=True)
+    with pytest.raises(ParameterError, match=r"other training rows \(3,000, now 1,000\) and other settings: "
+                                             r"train.epochs 1, now 2; resume"):
+        Synthesizer(**settings | {"epochs": 2}).fit(frame.head(1000), checkpoint_dir=tmp_path, resume=True)
+
+
 def test_checkpoint_and_callback_arguments_are_checked_before_training(tmp_path):
     frame = load_penguins()
     with pytest.raises(ParameterError, match="callback must be a function"):
