@@ -181,6 +181,9 @@ def infer_schema(
         raise DataError(f"duplicate column names in the data: {sorted({n for n in names if names.count(n) > 1})}")
     if "" in names:
         raise DataError(f"column #{names.index('') + 1} has an empty name; give it a name")
+    if len(frame) == 0:
+        logger.warning("%s has no rows: each column's kind is inferred from its dtype alone (text as float); "
+                       "write the schema by hand or infer it from a table with rows", source)
     # By position: labels 0 and 0.0 (or 1 and True) are equal, so frame[label] would hold both.
     columns = [
         _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows, f"{source}, column {name!r}", warn)
@@ -204,6 +207,24 @@ def infer_schema(
     return schema
 
 
+def _empty_column(name: str, dtype) -> Column:
+    """The column of a dtype with no values (every value missing, or no rows): its kind by the
+    dtype, so that the sampled column keeps it (all-null boolean, Int64 and categorical columns
+    came back as float64); text, which says nothing of its values, as float."""
+    what = "inferred from the dtype: every value is missing"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return Column(name, ColumnKind.DATETIME, nullable=True, unit="s", description=what)
+    if isinstance(dtype, pd.CategoricalDtype) and len(dtype.categories):
+        return Column(name, ColumnKind.CATEGORICAL, nullable=True, ordered=bool(dtype.ordered),
+                      categories=tuple(_json_category(c) for c in dtype.categories), description=what)
+    if pd.api.types.is_bool_dtype(dtype):
+        return Column(name, ColumnKind.BOOLEAN, nullable=True, description=what)
+    if pd.api.types.is_integer_dtype(dtype):
+        return Column(name, ColumnKind.NUMERIC, nullable=True, type=NumericType.INTEGER, description=what)
+    return Column(name, ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT,
+                  description="inferred: every value is missing")
+
+
 def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_rows: int, where: str,
                   warn: bool = True) -> Column:
     series = numpy_backed(series)  # first: an Arrow duration is refused as a timedelta is
@@ -211,10 +232,7 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     nullable = bool(series.isna().any())
     present = series.dropna()
     if present.empty:
-        if pd.api.types.is_datetime64_any_dtype(series.dtype):  # a datetime dtype: null datetimes
-            return Column(name, ColumnKind.DATETIME, nullable=True, unit="s", description="inferred: every value is missing")
-        return Column(name, ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT,
-                      description="inferred: every value is missing")
+        return _empty_column(name, series.dtype)
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = [_json_category(c) for c in series.cat.categories]
         return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(cats),

@@ -55,6 +55,41 @@ def test_text_rules():
     assert schema["empty"].nullable and "every value is missing" in schema["empty"].description
 
 
+def test_columns_with_no_values_keep_the_kind_of_their_dtype(tmp_path, caplog):
+    """All-null boolean, Int64 and categorical columns were inferred as float and sampled as
+    float64."""
+    n = 200
+    frame = pd.DataFrame({
+        "x": np.random.default_rng(0).normal(size=n),
+        "flag": pd.array([None] * n, dtype="boolean"),
+        "count": pd.array([None] * n, dtype="Int64"),
+        "grade": pd.Categorical([None] * n, categories=["low", "high"], ordered=True),
+        "when": pd.Series([pd.NaT] * n, dtype="datetime64[ns]"),
+        "note": pd.array([None] * n, dtype="string"),
+    })
+    schema = infer_schema(frame)
+    assert schema["flag"].kind is ColumnKind.BOOLEAN
+    assert schema["count"].kind is ColumnKind.NUMERIC and schema["count"].is_integer
+    assert schema["grade"].kind is ColumnKind.CATEGORICAL and schema["grade"].categories == ("low", "high")
+    assert schema["grade"].ordered
+    assert schema["when"].kind is ColumnKind.DATETIME
+    assert schema["note"].kind is ColumnKind.NUMERIC and schema["note"].type is NumericType.FLOAT  # text says nothing
+    assert all(schema[c].nullable for c in frame.columns[1:])
+    rows = Synthesizer(epochs=1, seed=0).fit(frame).sample(20, seed=0)
+    assert str(rows["flag"].dtype) == "boolean" and str(rows["count"].dtype) == "Int64"
+    assert list(rows["grade"].cat.categories) == ["low", "high"]
+    assert rows.iloc[:, 1:].isna().all().all()
+    # A file with no rows: kinds from the dtypes, and a warning that says so.
+    frame.head(0).to_parquet(tmp_path / "empty.parquet")
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        result = CliRunner().invoke(cli, ["infer-schema", str(tmp_path / "empty.parquet"), "-o", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    assert any("has no rows" in r.getMessage() and "empty.parquet" in r.getMessage() for r in caplog.records)
+    written = json.loads((tmp_path / "s.json").read_text())
+    kinds = {c["name"]: (c["kind"], c.get("type")) for c in written["columns"]}
+    assert kinds["flag"] == ("boolean", None) and kinds["count"] == ("numeric", "integer") and kinds["when"][0] == "datetime"
+
+
 def test_bad_frames():
     with pytest.raises(DataError, match="no columns"):
         infer_schema(pd.DataFrame())
