@@ -1060,7 +1060,10 @@ class Synthesizer:
                 At most 100.
 
         Returns:
-            Exactly ``n`` rows with exactly the schema's columns, order and dtypes.
+            Exactly ``n`` rows with exactly the schema's columns, order and dtypes (``Int64``,
+            ``float64``, ``category``, ``boolean``, ``datetime64[ns]``; not the widths of the
+            fitted table, such as ``int8`` or ``float32``: ``rows.astype(table.dtypes.to_dict())``
+            restores those where the values allow).
 
         Raises:
             ParameterError: A bad argument, or an impossible condition (unknown column or
