@@ -1044,12 +1044,28 @@ def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path, formats: d
 
 def _quoting(frame: pd.DataFrame) -> int:
     """How to quote a table's CSV fields: all of them for a table of one column holding blank
-    text (" "), which would be a line of blanks, which reads as a blank line; minimal quoting
-    otherwise (a null of one column is written ``""``, a row, by the csv module)."""
-    if frame.shape[1] != 1 or frame.iloc[:, 0].dtype.kind in "biufcmM":
-        return csv.QUOTE_MINIMAL
-    values = frame.iloc[:, 0].dropna().astype(object).astype(str)
-    return csv.QUOTE_ALL if len(values) and bool(values.str.fullmatch(r"\s+").any()) else csv.QUOTE_MINIMAL
+    text (" "), which would be a line of blanks, which reads as a blank line, and for a table
+    with text holding a carriage return, which the csv module leaves unquoted with ``\\n`` line
+    ends (``"a\\rb"`` was read back as two rows); minimal quoting otherwise (a null of one
+    column is written ``""``, a row, by the csv module)."""
+    texts = [_text_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    if any(bool(values.str.contains("\r", regex=False).any()) for values in texts if len(values)):
+        return csv.QUOTE_ALL
+    if frame.shape[1] == 1 and len(texts[0]) and bool(texts[0].str.fullmatch(r"\s+").any()):
+        return csv.QUOTE_ALL
+    return csv.QUOTE_MINIMAL
+
+
+def _text_values(column: pd.Series) -> pd.Series:
+    """The distinct text a column writes (a categorical's categories; none for numbers and
+    datetimes)."""
+    if column.dtype.kind in "biufcmM":
+        return pd.Series([], dtype=object)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        values = pd.Series(column.cat.categories)
+    else:
+        values = column.dropna()
+    return values.astype(object).astype(str)
 
 
 def _warned(frames: Iterable[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:
