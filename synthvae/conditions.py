@@ -210,10 +210,12 @@ def _refuse_missing(column: Column, raw: Any) -> None:
     """Refuse a condition on a missing value: None, NaN, or text that spells one ("none",
     "NA") unless it is a category of the column (german_credit's telephone holds "none": such
     rows could not be asked for, nor the column balanced by augment)."""
+    if not (raw is None or (isinstance(raw, float) and math.isnan(raw))
+            or (isinstance(raw, str) and raw.lower() in ("", "null", "nan", "none", "na"))):
+        return
     if isinstance(raw, str) and column.kind is ColumnKind.CATEGORICAL and raw in {str(c) for c in column.categories or ()}:
         return
-    if raw is None or (isinstance(raw, float) and math.isnan(raw)) or (isinstance(raw, str) and raw.lower() in ("", "null", "nan", "none", "na")):
-        raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
+    raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
 
 
 def _condition(column: Column, op: str, raw: Any) -> Condition:
