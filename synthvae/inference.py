@@ -229,6 +229,7 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                   warn: bool = True) -> Column:
     series = numpy_backed(series)  # first: an Arrow duration is refused as a timedelta is
     _refuse_unsupported(where, name, series)
+    series = _bytes_as_text(series)
     nullable = bool(series.isna().any())
     present = series.dropna()
     if present.empty:
@@ -361,6 +362,16 @@ def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
             f"{where}: periods ({series.dtype}) are not supported; convert them to datetimes, "
             f"e.g. frame[{name!r}].dt.to_timestamp(), or to text with .astype(str)"
         )
+
+
+def _bytes_as_text(series: pd.Series) -> pd.Series:
+    """Bytes among a column's other values as their text (``b"x"`` is ``"b'x'"``), the
+    category :func:`synthvae.validation.conform` matches them to. pandas' ``astype(str)``
+    decodes bytes instead, and raised on one that is not UTF-8."""
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty", "floating", "integer"):
+        return series
+    is_bytes = series.map(lambda value: isinstance(value, (bytes, bytearray)))
+    return series.where(~is_bytes, series[is_bytes].map(str)) if is_bytes.any() else series
 
 
 def _nested_kind(series: pd.Series) -> str | None:
@@ -583,7 +594,8 @@ def decimal_places(values: np.ndarray) -> int | None:
 def _is_boolean_text(present: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(present.dtype):
         return False
-    values = set(present.astype(str).str.strip().str.lower().unique())
+    # map(str), not astype(str), which decodes bytes and raised on one that is not UTF-8.
+    values = set(present.map(str).str.strip().str.lower().unique())
     return values == {"true", "false"}
 
 
@@ -733,12 +745,28 @@ def _known_zone(zone: str) -> bool:
         return False
 
 
+_UNIT_NS = (("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3))
+
+
+def _coarsest_unit(present: pd.Series) -> str:
+    """The coarsest of days, hours, minutes, ... nanoseconds that holds every (naive) datetime
+    of ``present``, by whole multiples of the ticks of its own unit (``dt.floor`` overflowed on
+    datetimes within a day of the earliest that pandas holds, 1677-09-21)."""
+    native = np.datetime_data(present.dtype)[0]
+    tick_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}.get(native, 1)
+    ticks = present.to_numpy().view("int64")
+    for unit, ns in _UNIT_NS:
+        if ns < tick_ns or not (ticks % (ns // tick_ns)).any():
+            return unit
+    return "ns"
+
+
 def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None, note: str = "") -> Column:
     values = naive_utc(pd.Series(values))
     present = values.dropna()
     # The coarsest unit that holds every value (log times in milliseconds were inferred as
     # seconds, and sampled on whole seconds; flights' hourly time_hour sampled any second).
-    step = next((u for u in ("D", "h", "min", "s", "ms", "us") if (present == present.dt.floor(u)).all()), "ns")
+    step = _coarsest_unit(present)
     unit = "m" if step == "min" else step  # the schema's name for minutes
     if fmt == "ISO8601":
         fmt = None

@@ -483,3 +483,19 @@ def test_a_far_future_placeholder_date_is_named_at_inference_with_what_to_do(cap
         Synthesizer(epochs=1).fit(frame)
     frame["valid_to"] = frame["valid_to"].where(frame["valid_to"].dt.year < 9999)
     assert Synthesizer(epochs=1).fit(frame).schema_["valid_to"].nullable
+
+
+def test_datetimes_near_the_earliest_pandas_holds_and_bytes_that_are_not_utf8():
+    # dt.floor overflowed within a day of pd.Timestamp.min: a raw OverflowError.
+    rng = np.random.default_rng(0)
+    early = pd.Series(pd.Timestamp.min.ceil("s") + pd.to_timedelta(rng.integers(0, 10**6, 300) * 10**9, unit="ns"))
+    column = infer_schema(pd.DataFrame({"d": early}))["d"]
+    assert column.kind is ColumnKind.DATETIME and column.unit == "s"
+    for values, unit in ((pd.date_range("2020-01-01", periods=5, freq="D"), "D"),
+                         (pd.date_range("2020-01-01", periods=5, freq="h"), "h"),
+                         (pd.date_range("1960-01-01 00:00:00.5", periods=5, freq="s"), "ms"),
+                         (pd.Series(pd.to_datetime(["1900-01-01 00:00", "1800-01-01 10:00"])).astype("datetime64[s]"), "h")):
+        assert infer_schema(pd.DataFrame({"d": values}))["d"].unit == unit
+    # One bytes cell that is not UTF-8 among text: pandas' astype(str) raised UnicodeDecodeError.
+    frame = pd.DataFrame({"c": pd.Series(["a", "b"] * 50 + [b"\xff"], dtype=object), "x": range(101)})
+    assert infer_schema(frame)["c"].categories == ("a", "b", "b'\\xff'")
