@@ -538,3 +538,18 @@ def test_whole_numbers_past_two_to_the_53_are_checked_against_the_bounds_exactly
     pd.DataFrame({"amount": [high, low]}).to_csv(tmp_path / "t.csv", index=False)
     result = CliRunner().invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "t.csv")])
     assert result.exit_code == 0, result.output
+
+
+def test_whole_numbers_past_two_to_the_53_with_no_bounds_are_refused_with_the_fix():
+    from synthvae import DataError, Schema
+
+    rng = np.random.default_rng(0)
+    big = (2**63 - 1) - rng.integers(0, 1000, 300)
+    table = pd.DataFrame({"big": big, "x": rng.normal(size=300)})
+    spec = {"columns": [{"name": "big", "kind": "numeric", "type": "integer"}, {"name": "x", "kind": "numeric", "type": "float"}]}
+    # As floats they merged, and all 2,000 sampled values fell below the real min.
+    with pytest.raises(DataError, match=r"column 'big': whole numbers beyond 2\*\*53 .* give the schema its exact min and max"):
+        Synthesizer(Schema.from_dict(spec), epochs=1).fit(table)
+    spec["columns"][0] |= {"min": int(big.min()), "max": int(big.max())}
+    rows = Synthesizer(Schema.from_dict(spec), epochs=1, seed=0).fit(table).sample(500, seed=1)["big"].astype("int64")
+    assert rows.min() >= big.min() and rows.max() <= big.max()

@@ -293,6 +293,16 @@ class _RealValuedCodec(ColumnCodec):
         self.all_null_ = present.size == 0
         self.transform_ = fit_transform_for(self.encoding, present, self.point_masses)
         low, high = self._bounds()
+        if getattr(self.column, "is_integer", False) and (low is None or high is None) and present.size \
+                and float(np.abs(present).max()) > 2.0**53:
+            # Conformed as floats, such values merge (1,024 apart near 2**63), and the range of
+            # the merged floats put every sampled value of 2,000 below the real min.
+            raise DataError(
+                f"column {self.column.name!r}: whole numbers beyond 2**53 (up to {self._show(float(np.abs(present).max()))}) "
+                f"are learned as floats, which do not hold them exactly, and the schema gives no "
+                f"{'min' if low is None else 'max'} to keep sampled values within; give the schema its exact min "
+                f"and max, or make the column categorical or an id"
+            )
         self.low_ = float(low if low is not None else (present.min() if present.size else 0.0))
         self.high_ = float(high if high is not None else (present.max() if present.size else 0.0))
 
