@@ -34,14 +34,15 @@ class FitMemory:
     matrix: int
     network: int
     activations: int
+    after_fit: int = 0  # the model's own rows, encoded, when the training rows are gone
 
     @property
     def total(self) -> int:
-        return self.matrix + self.network + self.activations
+        return max(self.matrix + self.network + self.activations, self.network + self.after_fit)
 
 
 def estimate_fit_memory(rows: int, width: int, hidden_dims: tuple[int, ...], latent_dim: int, batch_size: int,
-                        categorical_head: int = 0) -> FitMemory:
+                        categorical_head: int = 0, model_rows: int = 0) -> FitMemory:
     """Bytes a fit of ``rows`` encoded rows of ``width`` floats will hold at its peak.
 
     Args:
@@ -57,6 +58,9 @@ def estimate_fit_memory(rows: int, width: int, hidden_dims: tuple[int, ...], lat
             training batch, and for each of the :data:`~synthvae.model.SAMPLE_CHUNK` rows a
             sampling step decodes (the fit samples to match its shares). Without them a head of
             400,000 units on 2,000 rows was estimated at 2.3 GB and peaked at 15 GB.
+        model_rows: Rows the fitted model generates and encodes again after training (the
+            conditional prior's), whatever the training rows: 2,000 rows of encoded width 10,001
+            were estimated at 0.47 GB and peaked at 2.6 GB when saved (20,000 model rows).
     """
     widths = [width, *hidden_dims, 2 * latent_dim]
     encoder = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
@@ -69,6 +73,9 @@ def estimate_fit_memory(rows: int, width: int, hidden_dims: tuple[int, ...], lat
         matrix=4 * int(2.2 * rows * width),
         network=4 * 5 * (encoder + decoder),
         activations=4 * (12 * batch_size * (width + sum(hidden_dims)) + head_values),
+        # The sampled matrix, the table decoded from it and the matrix encoded again (measured
+        # 2.2 GB for 20,000 rows of width 10,001).
+        after_fit=4 * 3 * model_rows * width,
     )
 
 
@@ -135,13 +142,19 @@ _CELL_BYTES = {"numeric": 9, "datetime": 9, "boolean": 2, "categorical": 8, "id"
 
 
 def check_sample_memory(rows: int, batch_size: int, width: int, hidden_dims: tuple[int, ...], kinds: list[str],
-                        whole: bool, budget: int | None = None) -> int:
+                        whole: bool, budget: int | None = None, conditional: float = 0.0) -> int:
     """Refuse a sample whose estimated memory exceeds the budget, before drawing a row.
 
     A batch holds its decoder activations (as a training step does, with no gradients) and its
     table; ``whole`` (``sample``): the ``rows`` rows' table twice (the batches and their
     concatenation). ``sample(10**11)`` used to draw until the process was killed; a churn
     batch of 400k rows peaked at 638 MB (about 0.6 KB a row).
+
+    ``conditional`` (the guidance, 0: no conditions): a conditional batch also holds the decoder
+    outputs of its weighted pool (1.5 draws a row, times the guidance) and of one round of draws
+    (up to 65,536, twice: the outputs and the sampled matrix). Without them, 40,000 rows of
+    width 10,001 given ``x > 0`` were estimated at 1.8 GB and peaked at 6.8 GB (20,000: 3.7 GB,
+    5,000: 1.1 GB).
 
     Returns:
         The estimate in bytes.
@@ -151,6 +164,8 @@ def check_sample_memory(rows: int, batch_size: int, width: int, hidden_dims: tup
     """
     row_bytes = sum(_CELL_BYTES.get(kind, 16) for kind in kinds)
     per_batch = 4 * batch_size * (width + sum(hidden_dims)) + 3 * batch_size * row_bytes  # ~4x churn's 0.6 KB
+    if conditional:
+        per_batch += 4 * width * int(1.5 * batch_size * conditional + 2 * min(65_536, 1.5 * batch_size))
     estimate = per_batch + (2 * rows * row_bytes if whole else 0)
     budget = memory_budget() if budget is None else budget
     if budget is None or estimate <= budget:
@@ -184,6 +199,7 @@ def check_fit_memory(
     budget: int | None = None,
     streamed: bool = False,
     categorical_head: int = 0,
+    model_rows: int = 0,
 ) -> FitMemory:
     """Refuse a fit whose estimated memory exceeds the budget, naming the widest columns.
 
@@ -200,6 +216,8 @@ def check_fit_memory(
         streamed: The rows are streamed (the message then suggests a smaller sample, not
             streaming).
         categorical_head: Width of the categorical head (0: none).
+        model_rows: Rows of its own the fitted model encodes for its conditional prior (see
+            :func:`estimate_fit_memory`).
 
     Returns:
         The estimate.
@@ -208,7 +226,7 @@ def check_fit_memory(
         DataError: The estimate exceeds the budget.
         ParameterError: ``SYNTHVAE_MEMORY_LIMIT`` is malformed (see :func:`memory_budget`).
     """
-    estimate = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size, categorical_head)
+    estimate = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size, categorical_head, model_rows)
     budget = memory_budget() if budget is None else budget
     logger.info("fit memory estimate %.2f GB (budget %s)", estimate.total / 1e9, budget)
     if budget is None or estimate.total <= budget:
@@ -219,9 +237,13 @@ def check_fit_memory(
     widest = sorted(per_column.items(), key=lambda item: -item[1])[:5]
     shown = ", ".join(f"{name!r} ({width})" for name, width in widest)
     wide = sum(1 for width in per_column.values() if width > 20)
-    without_head = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size, 0).total
+    without_head = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size, 0, model_rows).total
     head = (f" A categorical head of {categorical_head:,} units takes {_size(estimate.total - without_head)} of it: "
             f"lower categorical_head." if estimate.total - without_head > estimate.total / 2 else "")
+    if estimate.after_fit + estimate.network == estimate.total and model_rows:
+        head += (f" The conditional prior (conditional sampling, augment, impute) trains on {model_rows:,} rows "
+                 f"the model generates, {_size(estimate.after_fit)} at this width: fit with conditional=False "
+                 f"(Python) if you need none of them.")
     raise DataError(
         f"{source}: a fit of {rows:,} rows x {len(per_column):,} columns would need about "
         f"{_size(estimate.total)} (encoded width {layout.width:,}: {_size(estimate.matrix)} "

@@ -123,6 +123,7 @@ _ROWS_PER_AUTOREGRESSIVE_UNIT = 100
 # Pairs (model row, the latent it was decoded from) the conditional prior learns from, at least
 # (or as many as the fit's rows, at most 50,000): see Synthesizer._fit_conditional.
 _CONDITIONAL_PAIRS = 20_000
+_CONDITIONAL_PAIRS_MAX = 50_000
 # Most training steps of the conditional prior (see Synthesizer._fit_conditional;
 # benchmarks/bench_conditional_prior.py --max-steps compares others): 1,500 where its latent has
 # more than _CONDITIONAL_NARROW_AXES axes, whose steps cost most (a full covariance holds d^2
@@ -599,7 +600,8 @@ class Synthesizer:
             chosen["network"], chosen["config"] = self._network_and_budget(spec is not None, rows, layout)
             latent_dim, hidden_dims, head, _ = chosen["network"]
             batch = spec.resolve_batch_size(rows) if spec is not None else chosen["config"].resolve_batch_size(rows)
-            check_fit_memory(layout, rows, hidden_dims, latent_dim, batch, source, categorical_head=head)
+            check_fit_memory(layout, rows, hidden_dims, latent_dim, batch, source, categorical_head=head,
+                             model_rows=self._conditional_rows(rows))
 
         plan = None
         if spec is None:
@@ -659,7 +661,7 @@ class Synthesizer:
             rows = len(found.reservoir) + len(found.validation) + min(_STREAM_BUFFER, sum(found.train_rows.values()))
             batch = chosen["config"].resolve_batch_size(found.rows)
             check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label, streamed=True,
-                             categorical_head=head)
+                             categorical_head=head, model_rows=self._conditional_rows(found.rows))
 
         sample = f"{label} (a sample of {len(found.reservoir)} rows)"
         marginals = preprocessor.fit_transform(found.reservoir, source=sample, before_encoding=before_encoding)
@@ -745,6 +747,11 @@ class Synthesizer:
             seconds=0.0,
             device=str(device),
         )
+
+    def _conditional_rows(self, rows: int) -> int:
+        """Rows of its own a model fitted on ``rows`` rows encodes for its conditional prior
+        (see :meth:`_fit_conditional`); none without one."""
+        return max(_CONDITIONAL_PAIRS, min(rows, _CONDITIONAL_PAIRS_MAX)) if self.conditional else 0
 
     def _network_and_budget(self, private: bool, rows: int, layout) -> tuple[tuple[int, tuple[int, ...], int, int], TrainConfig]:
         """Latent size, hidden widths, the categorical head's width and its autoregressive units,
@@ -885,7 +892,7 @@ class Synthesizer:
         than 256-row ones.
         """
         layout, hidden_dims = self.preprocessor_.layout_, self.model_.config.hidden_dims
-        seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, 50_000)
+        seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, _CONDITIONAL_PAIRS_MAX)
         data, targets = _model_pairs(self.model_, self.prior_, self.preprocessor_, max(_CONDITIONAL_PAIRS, rows), seed, self.device_)
         axes = PrincipalAxes.fit(targets)
         target_dim = axes.dim()
@@ -1069,19 +1076,21 @@ class Synthesizer:
             ParameterError: A bad argument, or an impossible condition (unknown column or
                 category, empty range, values the training data never had).
         """
-        self._check_sample_memory(n, batch_size, whole=True)
+        self._check_sample_memory(n, batch_size, whole=True, conditional=guidance if conditions else 0.0)
         frames = list(self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, guidance=guidance))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
-    def _check_sample_memory(self, n: int, batch_size: int, whole: bool) -> None:
+    def _check_sample_memory(self, n: int, batch_size: int, whole: bool, conditional: float = 0.0) -> None:
         """Refuse a sample (or, not ``whole``, a batch) that would not fit in memory
-        (:func:`synthvae.resources.check_sample_memory`)."""
+        (:func:`synthvae.resources.check_sample_memory`; ``conditional``: the guidance of a
+        sample with conditions, 0 without)."""
         self._check_fitted()
         _check_count("n", n)
         _check_count("batch_size", batch_size, minimum=1)
         kinds = [c.kind.value for c in self.schema_]
+        guidance = float(conditional) if isinstance(conditional, (int, float)) and not isinstance(conditional, bool) else 1.0
         check_sample_memory(int(n), min(int(batch_size), max(1, int(n))), self.preprocessor_.layout_.width,
-                            tuple(self.model_.config.hidden_dims), kinds, whole)
+                            tuple(self.model_.config.hidden_dims), kinds, whole, conditional=max(0.0, min(guidance, 100.0)))
 
     def _check_id_room(self, n: int) -> None:
         """Refuse ``n`` rows whose new ids would pass the last number a string id column's regex
@@ -1134,7 +1143,7 @@ class Synthesizer:
             An iterator of tables with exactly the schema's columns, order and dtypes (one empty
             table when ``n`` is 0).
         """
-        self._check_sample_memory(n, batch_size, whole=False)
+        self._check_sample_memory(n, batch_size, whole=False, conditional=guidance if conditions else 0.0)
         self._check_id_room(n)
         _check_guidance(guidance)
         parsed = parse_conditions(conditions, self.schema_)

@@ -167,3 +167,24 @@ def test_a_categorical_head_too_wide_for_memory_is_refused_before_training(monke
     assert time.perf_counter() - started < 10, "refused before training"
     # A narrower head fits in the same budget.
     Synthesizer(epochs=1, categorical_head=1000, conditional=False).fit(frame)
+
+
+def test_the_conditional_prior_and_conditional_draws_are_counted(monkeypatch):
+    """The conditional prior encodes 20,000 rows of the model's own whatever the table's rows,
+    and a conditional batch holds its pool's decoder outputs: on 2,000 rows of width 10,001
+    they peaked at 2.6 GB (fit estimate 0.47 GB) and at 6.8 GB for 40,000 conditional rows
+    (sample estimate 1.8 GB)."""
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({f"c{i}": rng.choice([f"v{j}" for j in range(50)], 300) for i in range(20)})
+    frame["x"] = rng.normal(size=300)
+    small = dict(epochs=1, hidden_dims=(8,), latent_dim=2)
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", str(150 * 10**6))
+    with pytest.raises(DataError, match=r"conditional prior .* trains on 20,000 rows .* conditional=False"):
+        Synthesizer(**small).fit(frame)
+    Synthesizer(**small, conditional=False).fit(frame)
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", str(10**9))
+    synth = Synthesizer(**small).fit(frame)
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", str(250 * 10**6))
+    assert len(synth.sample(20_000, seed=0)) == 20_000
+    with pytest.raises(ParameterError, match=r"sampling 20,000 rows into one table would need about"):
+        synth.sample(20_000, conditions=["x > 0"], seed=0)
