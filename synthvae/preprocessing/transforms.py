@@ -291,10 +291,10 @@ class ModeNormal:
     ) -> "ModeNormal":
         """Fit the mixture on the values of a variable (no NaN).
 
-        Components start at evenly spaced quantiles, distinct ones (see :func:`_initial_means`);
-        components lighter than ``min_weight`` are
-        dropped (as CTGAN's weight threshold does). Standard deviations have a floor of 1e-3 of
-        the data's (or 1e-6 for a constant), so point masses keep a narrow component.
+        Components start at distinct, evenly spaced quantiles (see :func:`_initial_means`);
+        components lighter than ``min_weight`` are dropped (as CTGAN's weight threshold does).
+        Standard deviations have a floor of 1e-3 of the data's (or 1e-6 for a constant), so
+        point masses keep a narrow component.
         """
         if values.size == 0:
             return cls(np.zeros(1), np.ones(1), np.ones(1))
