@@ -1076,7 +1076,7 @@ class Synthesizer:
             ParameterError: A bad argument, or an impossible condition (unknown column or
                 category, empty range, values the training data never had).
         """
-        self._check_sample_memory(n, batch_size, whole=True, conditional=guidance if conditions else 0.0)
+        self._check_sample_memory(n, batch_size, whole=True, conditional=guidance if _any_conditions(conditions) else 0.0)
         frames = list(self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, guidance=guidance))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
@@ -1143,7 +1143,7 @@ class Synthesizer:
             An iterator of tables with exactly the schema's columns, order and dtypes (one empty
             table when ``n`` is 0).
         """
-        self._check_sample_memory(n, batch_size, whole=False, conditional=guidance if conditions else 0.0)
+        self._check_sample_memory(n, batch_size, whole=False, conditional=guidance if _any_conditions(conditions) else 0.0)
         self._check_id_room(n)
         _check_guidance(guidance)
         parsed = parse_conditions(conditions, self.schema_)
@@ -2323,6 +2323,14 @@ _UNIT_NAMES = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds", "ms": 
 
 
 @torch.no_grad()
+def _any_conditions(conditions) -> bool:
+    """Whether ``conditions`` (any form :func:`synthvae.conditions.parse_conditions` reads:
+    a dict, text, a list, a numpy array or Series of text) holds one."""
+    if conditions is None:
+        return False
+    return len(conditions) > 0 if hasattr(conditions, "__len__") else True
+
+
 def _match_category_shares(model: TabularVAE, prior: MixturePrior | None, column_means: torch.Tensor, seed: int,
                            device, draws: int = 20_000) -> None:
     """Make the category shares of sampled rows the training rows' (see

@@ -1143,3 +1143,15 @@ def test_impute_keeps_an_arrow_time_zone_and_text_flags_as_they_were_written():
     pd.testing.assert_series_equal(filled["t"].iloc[5:], table["t"].iloc[5:])
     assert (filled["member"].drop(index=range(5, 10)) == table["member"].drop(index=range(5, 10))).all()
     assert set(filled["member"]) <= {"yes", "no"} and filled.notna().all().all()
+
+
+def test_conditions_on_a_boolean_column_and_conditions_as_arrays():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"flag": rng.random(600) < 0.2, "x": rng.normal(size=600), "c": rng.choice(["a", "b"], 600)})
+    synth = Synthesizer(epochs=2, hidden_dims=(16,), latent_dim=2, seed=0).fit(frame)
+    for conditions in (["flag == True"], {"flag": True}, np.array(["flag == True"]), pd.Series(["flag == True"])):
+        rows = synth.sample(50, conditions=conditions, seed=0)
+        assert len(rows) == 50 and rows["flag"].all(), conditions
+    assert not synth.sample(30, conditions={"flag": {"!=": True}}, seed=0)["flag"].any()
+    balanced = synth.augment(frame, target="flag", balance=True, seed=0)
+    assert balanced["flag"].value_counts().nunique() == 1

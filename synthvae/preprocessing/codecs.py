@@ -903,13 +903,12 @@ class CategoricalCodec(ColumnCodec):
     def _allowed_codes(self, condition: Condition) -> np.ndarray:
         # By a lookup built once: categories.index per value made an exclusion (which allows
         # every other category) quadratic, 81 s for one excluded value of 100,000 categories.
-        categories = self.column.categories
         cached = getattr(self, "_code_of", None)
-        if cached is None or cached[0] is not categories:
+        if cached is None or cached[0] is not self.column:
             lookup = {}
-            for code, category in enumerate(categories):
+            for code, category in enumerate(self._categories):  # a boolean's: False, True
                 lookup.setdefault(category, code)  # the first of equal values, as list.index
-            self._code_of = cached = (categories, lookup)
+            self._code_of = cached = (self.column, lookup)
         return np.array([cached[1][v] for v in condition.values], dtype=np.int64)
 
     def _draw_given(self, condition: Condition, n: int, rng: np.random.Generator) -> pd.Series:
