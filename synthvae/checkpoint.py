@@ -197,10 +197,12 @@ class Checkpointer:
             except OSError:  # not empty (a checkpoint, another file), or already gone
                 return
 
-    def start(self, data: torch.Tensor, model: torch.nn.Module, config: dict) -> None:
-        """Bind the checkpointer to a run (before any training step)."""
+    def start(self, data: torch.Tensor, model: torch.nn.Module, config: dict, rows: int | None = None) -> None:
+        """Bind the checkpointer to a run (before any training step); ``rows``: its training
+        rows, named by the message of a refused resume (not hashed: checkpoints written before
+        it was kept still match their fits)."""
         self._fingerprint = fingerprint(data, model, config)
-        self._settings = json.dumps(config, sort_keys=True)
+        self._settings = json.dumps(config if rows is None else {**config, "rows": rows}, sort_keys=True)
         self._last_saved = time.monotonic()
 
     def due(self, final: bool) -> bool:
@@ -418,8 +420,6 @@ def _what_differs(written: str | None, now: str) -> str:
     keys = [key for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
     other_rows = ""
     if None not in rows and rows[0] != rows[1]:
-        # Settings left to their defaults follow the rows (one autoregressive unit per so many).
-        keys = [key for key in keys if key not in _ROW_KEYS]
         other_rows = f"other training rows ({rows[0]:,}, now {rows[1]:,})"
         if not keys:
             return other_rows
@@ -428,7 +428,9 @@ def _what_differs(written: str | None, now: str) -> str:
         return "the same settings but other training rows or another seed (its initial weights differ)"
     # The encoded layout follows the data: one new category moved every index after it.
     layout = [key for key in keys if key in _LAYOUT_KEYS]
-    changed = [f"{key} {shown(before.get(key))}, now {shown(after.get(key))}" for key in keys if key not in _LAYOUT_KEYS]
+    changed = [f"{key} {shown(before.get(key))}, now {shown(after.get(key))}"
+               + (" (by default it follows the rows)" if other_rows and key in _ROW_KEYS else "")
+               for key in keys if key not in _LAYOUT_KEYS]
     if layout:
         width = (f": the encoded width {before.get('model.data_dim')}, now {after.get('model.data_dim')}"
                  if before.get("model.data_dim") != after.get("model.data_dim") else "")

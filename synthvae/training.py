@@ -333,7 +333,6 @@ def train(
         train_data, n = data, data.rows
         val_data = validation if validation is not None else torch.zeros((0, model.config.data_dim), dtype=torch.float32)
         settings["stream"] = data.identity()
-    settings["rows"] = n + val_data.shape[0]  # for the message of a refused resume
     if n == 0:
         # Else a batch size of 0 ("range() arg 3 must not be zero"), or streamed "too few row groups".
         raise ParameterError(
@@ -356,7 +355,7 @@ def train(
     optimizer = make_optimizer(model, config)
     loop = LoopState()
     if checkpoint is not None:
-        checkpoint.start(data if isinstance(data, torch.Tensor) else val_data, model, settings)
+        checkpoint.start(data if isinstance(data, torch.Tensor) else val_data, model, settings, rows=n + val_data.shape[0])
         loop = checkpoint.restore(model, optimizer, generator) or loop
     # The untrained model's loss (its outputs start at the data's marginals): a fit that ends
     # far above it diverged, NaN or not (learning_rate=0.3 ended at 1e9-1e20 without a word).
