@@ -370,8 +370,13 @@ def _bytes_as_text(series: pd.Series) -> pd.Series:
     decodes bytes instead, and raised on one that is not UTF-8."""
     if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty", "floating", "integer"):
         return series
-    is_bytes = series.map(lambda value: isinstance(value, (bytes, bytearray)))
-    return series.where(~is_bytes, series[is_bytes].map(str)) if is_bytes.any() else series
+    values = series.to_numpy()
+    is_bytes = np.fromiter((isinstance(value, (bytes, bytearray)) for value in values), dtype=bool, count=len(values))
+    if not is_bytes.any():
+        return series
+    values = values.copy()
+    values[is_bytes] = [str(value) for value in values[is_bytes]]
+    return pd.Series(values, index=series.index, name=series.name, dtype=object)
 
 
 def _nested_kind(series: pd.Series) -> str | None:

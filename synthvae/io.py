@@ -534,12 +534,12 @@ def _separator(path: Path, compression: str | None, name: str, sep: str) -> str:
         return sep
     best, most = sep, 1
     for candidate in _SEPARATORS:
-        counts = {len(r) for r in csv.reader(_records_text(records), delimiter=candidate) if r}
+        counts = _field_counts(records, candidate)
         if len(counts) == 1 and (fields := counts.pop()) > most:
             best, most = candidate, fields
     if best in (",", ";"):
         return best
-    if {len(r) for r in csv.reader(_records_text(records)) if r} == {1}:
+    if _field_counts(records, ",") == {1}:
         return sep  # one column at ',': refused by _check_one_column, with its message
     fix = "name it .tsv (a .tsv file is read with tabs) or write it with commas" if best == "\t" else "write it with commas"
     raise DataError(f"{name} looks separated by {_SEPARATORS[best]} ({most} fields on each of its first lines), "
@@ -571,6 +571,16 @@ def _first_records(path: Path, compression: str | None, size: int = 1 << 16, cou
 
 def _records_text(records: list[str]) -> io.StringIO:
     return io.StringIO("\n".join(records) + "\n")
+
+
+def _field_counts(records: list[str], delimiter: str) -> set[int]:
+    """The numbers of fields the records split into at ``delimiter`` (quotes respected); none
+    where they do not split (a quoted carriage return, read unquoted at another delimiter, is
+    a csv.Error)."""
+    try:
+        return {len(r) for r in csv.reader(_records_text(records), delimiter=delimiter) if r}
+    except csv.Error:
+        return set()
 
 
 def _trailing_blank_lines(path: Path, compression: str | None) -> int:
@@ -1049,7 +1059,8 @@ def _quoting(frame: pd.DataFrame) -> int:
     ends (``"a\\rb"`` was read back as two rows); minimal quoting otherwise (a null of one
     column is written ``""``, a row, by the csv module)."""
     texts = [_text_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    if any(bool(values.str.contains("\r", regex=False).any()) for values in texts if len(values)):
+    names = pd.Series([str(name) for name in frame.columns], dtype=object)
+    if any(bool(values.str.contains("\r", regex=False).any()) for values in [names, *texts] if len(values)):
         return csv.QUOTE_ALL
     if frame.shape[1] == 1 and len(texts[0]) and bool(texts[0].str.fullmatch(r"\s+").any()):
         return csv.QUOTE_ALL
@@ -1065,7 +1076,8 @@ def _text_values(column: pd.Series) -> pd.Series:
         values = pd.Series(column.cat.categories)
     else:
         values = column.dropna()
-    return values.astype(object).astype(str)
+    # map(str), not astype(str), which decodes bytes (and raised on one that is not UTF-8).
+    return values.astype(object).map(str)
 
 
 def _warned(frames: Iterable[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:

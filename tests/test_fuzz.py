@@ -490,6 +490,8 @@ def test_csv_round_trip_of_a_nul_character(tmp_path):
 def test_csv_round_trip_of_a_carriage_return(tmp_path):
     _csv_round_trip(pd.DataFrame({"c": ["\r", "x", "a\rb"], "d": [1, 2, 3]}), tmp_path)
     _csv_round_trip(pd.DataFrame({"c": pd.Categorical(["a\rb", "x", None]), "d": [1.5, 2, 3]}), tmp_path)
+    _csv_round_trip(pd.DataFrame({"c": ["x", "y"], "a\rb": [1, 2]}), tmp_path)  # in a header
+    _csv_round_trip(pd.DataFrame({"c": ["a", b"\xff"], "d": [1, 2]}), tmp_path)  # bytes are written as their text
 
 
 def test_csv_round_trip_of_a_blank_value_in_one_column(tmp_path):
@@ -499,4 +501,5 @@ def test_csv_round_trip_of_a_blank_value_in_one_column(tmp_path):
 def _csv_round_trip(frame: pd.DataFrame, tmp_path) -> None:
     write_table(frame, tmp_path / "t.csv")
     back = read_table(tmp_path / "t.csv")
-    assert back.shape == frame.shape and list(back["c"]) == list(frame["c"])
+    assert back.shape == frame.shape and list(back.columns) == list(frame.columns)
+    assert list(back["c"]) == [str(v) if isinstance(v, bytes) else v for v in frame["c"]]

@@ -499,3 +499,4 @@ def test_datetimes_near_the_earliest_pandas_holds_and_bytes_that_are_not_utf8():
     # One bytes cell that is not UTF-8 among text: pandas' astype(str) raised UnicodeDecodeError.
     frame = pd.DataFrame({"c": pd.Series(["a", "b"] * 50 + [b"\xff"], dtype=object), "x": range(101)})
     assert infer_schema(frame)["c"].categories == ("a", "b", "b'\\xff'")
+    assert infer_schema(pd.concat([frame, frame]))["c"].categories == ("a", "b", "b'\\xff'")  # repeated index labels
