@@ -146,6 +146,9 @@ def test_mode_encoding_gives_a_few_repeated_values_a_mode_each():
     block = modes.forward(values)
     block[:, 0] = np.random.default_rng(1).uniform(-1, 1, values.size)
     assert np.abs(modes.inverse(block) - values).max() < 0.01
+    # Four values, the last two rare (4 and 1%): one component took both 2 and 3.
+    values = np.random.default_rng(2).choice([0.0, 1.0, 2.0, 3.0], 5000, p=[0.75, 0.2, 0.04, 0.01])
+    assert np.allclose(np.sort(ModeNormal.fit(values).means), [0, 1, 2, 3])
 
 
 def test_layout_spans_are_contiguous_and_typed(mixed_frame):

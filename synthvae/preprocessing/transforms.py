@@ -370,14 +370,18 @@ class ModeNormal:
 
 
 def _initial_means(values: np.ndarray, k: int) -> np.ndarray:
-    """Up to ``k`` distinct starting means: evenly spaced quantiles of ``values``, and where
-    some coincide (a value holding more than ``1 / k`` of them), evenly spaced quantiles of the
-    other values for the rest. From repeated quantiles EM cannot separate the components: on
-    0.5 / 1.5 / 7.25 (70 / 20 / 10%) two started at 0.5 and one took both 1.5 and 7.25 (mean
-    3.37, sd 2.69), and 29% of the sampled values lay between them."""
+    """Up to ``k`` distinct starting means: the distinct values where there are at most ``k``;
+    else evenly spaced quantiles of ``values``, and where some coincide (a value holding more
+    than ``1 / k`` of them), evenly spaced quantiles of the other values for the rest, until
+    there are ``k``. From repeated quantiles EM cannot separate the components: on 0.5 / 1.5 /
+    7.25 (70 / 20 / 10%) two started at 0.5 and one took both 1.5 and 7.25 (mean 3.37, sd
+    2.69), and 29% of the sampled values lay between them."""
+    distinct = np.unique(values)
+    if distinct.size <= k:
+        return distinct.astype(np.float64)
     means = np.unique(np.quantile(values, (np.arange(k) + 0.5) / k))
-    rest = values[~np.isin(values, means)]
-    if means.size < k and rest.size:
+    while means.size < k:
+        rest = values[~np.isin(values, means)]
         extra = k - means.size
         means = np.unique(np.concatenate([means, np.quantile(rest, (np.arange(extra) + 0.5) / extra)]))
     return means
