@@ -151,6 +151,26 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
     return pd.Series(values, name=column.name)
 
 
+_WHOLE_TEXT = re.compile(r"[+-]?[0-9][0-9,_ ]*")
+
+
+def _whole_numbers(original: pd.Series) -> pd.Series | None:
+    """The present values of a column as exact Python integers, where every one is a whole
+    number: an integer, a whole ``Decimal``, or text of digits with thousands separators
+    ("1,152,921,504,606,847,096", which :func:`read_numbers` reads as a float); else ``None``."""
+    out = []
+    for value in original.dropna():
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            out.append(int(value))
+        elif isinstance(value, Decimal) and value == value.to_integral_value():
+            out.append(int(value))
+        elif isinstance(value, str) and _WHOLE_TEXT.fullmatch(value.strip()):
+            out.append(int(re.sub(r"[,_ ]", "", value.strip())))
+        else:
+            return None
+    return pd.Series(out, dtype=object)
+
+
 def _beyond_floats(column: Column, values: pd.Series) -> bool:
     """Whether a bound of ``column`` or one of its (conformed) ``values`` is a whole number
     that float64 does not hold exactly."""
@@ -472,6 +492,8 @@ def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, origina
         exact = read_numbers(original).dropna()
         if pd.api.types.is_integer_dtype(exact.dtype):
             present = exact
+        elif (whole := _whole_numbers(original)) is not None:
+            present = whole
     low = column.min if column.min is None or column.kind is ColumnKind.NUMERIC else pd.Timestamp(column.min)
     high = column.max if column.max is None or column.kind is ColumnKind.NUMERIC else pd.Timestamp(column.max)
     if low is not None:

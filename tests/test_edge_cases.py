@@ -8,6 +8,7 @@ import subprocess
 import sys
 import warnings
 import zoneinfo
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -296,11 +297,13 @@ def test_floats_read_back_exactly_from_our_csv(tmp_path):
 
 def test_integers_at_the_int64_limit_do_not_wrap():
     # The float nearest 2**63 - 1 is 2**63, which int64 wrapped to -2**63: half the rows negative.
+    # (Without min and max such a column is refused: floats do not hold its values.)
     top = 2**63 - 1
     frame = pd.DataFrame({"v": np.array([top] * 20 + [top - 5000] * 20, dtype=np.int64), "x": np.arange(40.0)})
-    schema = Schema.from_dict({"columns": [{"name": "v", "kind": "numeric", "type": "integer"}, {"name": "x", "kind": "numeric"}]})
+    schema = Schema.from_dict({"columns": [{"name": "v", "kind": "numeric", "type": "integer", "min": top - 5000, "max": top},
+                                           {"name": "x", "kind": "numeric"}]})
     out = Synthesizer(schema=schema, conditional=False, **TINY).fit(frame).sample(200, seed=0)
-    assert (out["v"] > 0).all()
+    assert (out["v"] > 0).all() and out["v"].between(top - 5000, top).all()
 
 
 def test_new_ids_that_would_pass_int64_are_refused():
@@ -527,7 +530,8 @@ def test_whole_numbers_past_two_to_the_53_are_checked_against_the_bounds_exactly
     synth = Synthesizer(schema, epochs=1, seed=0)
     # As floats (256 apart there) these equal the bounds and passed.
     for value, word in ((high + 20, "above the schema's max"), (low - 3, "below the schema's min")):
-        for column in (pd.array([value, low], dtype="Int64"), np.array([value, low]), [str(value), str(low)]):
+        for column in (pd.array([value, low], dtype="Int64"), np.array([value, low]), [str(value), str(low)],
+                       [f"{value:,}", f"{low:,}"], [Decimal(value), Decimal(low)]):
             with pytest.raises(DataError, match=f"1 values {word}.*{value}"):
                 synth.fit(pd.DataFrame({"amount": column}))
     (tmp_path / "s.json").write_text(json.dumps(spec))
