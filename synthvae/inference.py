@@ -63,6 +63,8 @@ _PERSONAL_CONTENT = [
 _PERSONAL_NAMES = [
     (PersonalType.FIRST_NAME, re.compile(r"(^|_)(first|given|fore)_?name$", re.IGNORECASE)),
     (PersonalType.LAST_NAME, re.compile(r"(^|_)(last_?name|surname|family_?name)$", re.IGNORECASE)),
+    # Before names: "username" is a login, which user_?name below took for a person's name.
+    (PersonalType.USERNAME, re.compile(r"^(user_?name|login(_?name)?|screen_?name|nick_?name)$", re.IGNORECASE)),
     (PersonalType.NAME, re.compile(r"^((full|person|customer|patient|client|user|employee)_?)?name$", re.IGNORECASE)),
     (PersonalType.EMAIL, re.compile(r"(^|_)e_?mail(_?address)?$", re.IGNORECASE)),
     (PersonalType.PHONE, re.compile(r"(^|_)(phone|mobile|telephone|fax)(_?(number|no))?$", re.IGNORECASE)),
@@ -77,6 +79,7 @@ _PERSONAL_LABEL = {
     PersonalType.EMAIL: "e-mail addresses", PersonalType.SSN: "social security numbers", PersonalType.IBAN: "IBANs",
     PersonalType.IP_ADDRESS: "IP addresses", PersonalType.PHONE: "phone numbers", PersonalType.NAME: "names",
     PersonalType.FIRST_NAME: "first names", PersonalType.LAST_NAME: "last names", PersonalType.ADDRESS: "street addresses",
+    PersonalType.USERNAME: "usernames",
 }
 # A text column in which this share of rows hold a value no other row has is an id (its values
 # are the rows' own); from the lower share, it is logged as one whose values reach synthetic rows.

@@ -52,6 +52,7 @@ class PersonalType(str, enum.Enum):
     NAME = "name"
     FIRST_NAME = "first_name"
     LAST_NAME = "last_name"
+    USERNAME = "username"
     EMAIL = "email"
     PHONE = "phone"
     ADDRESS = "address"

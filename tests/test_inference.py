@@ -379,6 +379,25 @@ def test_names_are_personal_by_a_headers_words_and_phones_are_not_keys_dates_or_
     assert schema["zip_plus4"].kind is ColumnKind.CATEGORICAL
 
 
+def test_usernames_are_personal_usernames_not_peoples_names(tmp_path):
+    # "username" matched the names' pattern (user_?name) and was faked as "David Miller".
+    n = 300
+    frame = pd.DataFrame({"username": [f"user{i}" for i in range(n)], "Login": [f"l{i:04d}" for i in range(n)],
+                          "user name": [f"u_{i}" for i in range(n)], "name": [f"Person {i}" for i in range(n)],
+                          "x": np.random.default_rng(0).normal(size=n)})
+    schema = infer_schema(frame)
+    assert {c.name: c.personal for c in schema if c.kind is ColumnKind.PERSONAL} == {
+        "username": PersonalType.USERNAME, "Login": PersonalType.USERNAME, "user name": PersonalType.USERNAME,
+        "name": PersonalType.NAME}
+    rows = Synthesizer(epochs=1, seed=0).fit(frame).sample(50, seed=0)
+    assert rows["username"].str.fullmatch(r"[a-z0-9._]+").all() and not rows["username"].isin(frame["username"]).any()
+    assert rows["name"].str.contains(" ").all()
+    # A hand-written schema with the type is checked against the JSON Schema and read back.
+    (tmp_path / "s.json").write_text(json.dumps({"columns": [{"name": "u", "kind": "personal", "personal": "username"}]}))
+    from synthvae import load_schema
+    assert load_schema(tmp_path / "s.json")["u"].personal is PersonalType.USERNAME
+
+
 def test_phones_written_as_bare_numbers_are_personal_and_postcodes_are_not_phones(caplog):
     # Review: phones and social security numbers read from a CSV as whole numbers were learned
     # and their real values drawn; postcodes ("974-2525", Brazil's "24574064"), SKUs and account

@@ -50,6 +50,7 @@ _PERSONAL = {
     "name": PersonalType.NAME,
     "first_name": PersonalType.FIRST_NAME,
     "last_name": PersonalType.LAST_NAME,
+    "user_name": PersonalType.USERNAME,
     "address": PersonalType.ADDRESS,
     "street_address": PersonalType.ADDRESS,
     "ssn": PersonalType.SSN,

@@ -1073,6 +1073,7 @@ _FAKER_METHOD = {
     PersonalType.NAME: "name",
     PersonalType.FIRST_NAME: "first_name",
     PersonalType.LAST_NAME: "last_name",
+    PersonalType.USERNAME: "user_name",
     PersonalType.EMAIL: "safe_email",
     PersonalType.PHONE: "phone_number",
     PersonalType.ADDRESS: "street_address",
