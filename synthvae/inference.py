@@ -116,6 +116,11 @@ _OTHER_DATETIMES = (
     (r"[A-Za-z]{3,9} \d{1,2}, \d{4}", ("%b %d, %Y", "%B %d, %Y")),
     (r"\d{1,2}/\d{1,2}/\d{2}", ("%m/%d/%y", "%d/%m/%y")),
     (r"(18|19|20|21)\d{2}-(0[1-9]|1[0-2])", ("%Y-%m",)),
+    # Times of day alone ("08:35", "2:05 PM"): 714 distinct times among 1,000 rows were
+    # categories, most of them drawn as they were. Read on 1900-01-01 (as strptime does), and
+    # written back in the same format.
+    (r"\d{1,2}:\d{2}(:\d{2})?", ("%H:%M", "%H:%M:%S")),
+    (r"\d{1,2}(:\d{2}){0,2} ?[AaPp][Mm]", _CLOCK_12),
 )
 # The shape of an ISO 8601 date or datetime.
 _ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
@@ -696,6 +701,8 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
             if parsed is None or parsed.isna().any():
                 continue
             note = "; time zones by name (IANA: CET keeps summer time) converted to UTC" if "%Z" in fmt else ""
+            if "%Y" not in fmt and "%y" not in fmt:
+                note = "; times of day alone, read on 1900-01-01 and written back without the date"
             if fmt[:5] in ("%m/%d", "%m-%d"):
                 swapped = fmt[:5].replace("%m", "%_").replace("%d", "%m").replace("%_", "%d") + fmt[5:]
                 other = _datetimes_in(text, swapped)

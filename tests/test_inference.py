@@ -379,6 +379,27 @@ def test_names_are_personal_by_a_headers_words_and_phones_are_not_keys_dates_or_
     assert schema["zip_plus4"].kind is ColumnKind.CATEGORICAL
 
 
+def test_times_of_day_alone_are_datetimes_written_back_as_times(tmp_path):
+    # 714 distinct "HH:MM" among 1,000 rows were categories, most drawn as they were.
+    rng = np.random.default_rng(0)
+    minutes = rng.normal(13 * 60, 180, 600).clip(0, 1439).astype(int)
+    frame = pd.DataFrame({"t": [f"{m // 60:02d}:{m % 60:02d}" for m in minutes],
+                          "t12": [f"{(m // 60) % 12 or 12}:{m % 60:02d} {'AM' if m < 720 else 'PM'}" for m in minutes],
+                          "x": minutes + rng.normal(0, 30, 600)})
+    schema = infer_schema(frame)
+    assert (schema["t"].kind, schema["t"].format, schema["t"].unit) == (ColumnKind.DATETIME, "%H:%M", "m")
+    assert (schema["t12"].kind, schema["t12"].format) == (ColumnKind.DATETIME, "%I:%M %p")
+    assert "times of day alone" in schema["t"].description
+    for text in (["12:30", "3:1"], ["25:00", "01:00"], ["12.30", "10.45"]):  # no times of day
+        assert infer_schema(pd.DataFrame({"t": text * 10}))["t"].kind is not ColumnKind.DATETIME, text
+    synth = Synthesizer(epochs=2, hidden_dims=(16,), latent_dim=2, seed=0).fit(frame)
+    synth.sample_to(tmp_path / "rows.csv", 50, seed=0)
+    written = pd.read_csv(tmp_path / "rows.csv", dtype=str)
+    assert written["t"].str.fullmatch(r"\d{2}:\d{2}").all() and written["t12"].str.fullmatch(r"\d{2}:\d{2} [AP]M").all()
+    late = synth.sample(20, conditions={"t": {">=": "18:00"}}, seed=0)["t"]
+    assert (late.dt.hour >= 18).all() and (late.dt.date == pd.Timestamp("1900-01-01").date()).all()
+
+
 def test_usernames_are_personal_usernames_not_peoples_names(tmp_path):
     # "username" matched the names' pattern (user_?name) and was faked as "David Miller".
     n = 300
