@@ -242,6 +242,11 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     present = series.dropna()
     if present.empty:
         return _empty_column(name, series.dtype)
+    if isinstance(series.dtype, pd.CategoricalDtype) and pd.api.types.is_datetime64_any_dtype(series.cat.categories.dtype):
+        # Datetime categories (monthly dates as a category): as categories they became text
+        # ("2021-02-01 00:00:00") in the schema and the sampled rows.
+        return _datetime_column(name, series.astype(series.cat.categories.dtype), nullable, fmt=None,
+                                note="; a categorical dtype of datetimes")
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = [_json_category(c) for c in series.cat.categories]
         return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(cats),

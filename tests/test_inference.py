@@ -379,6 +379,18 @@ def test_names_are_personal_by_a_headers_words_and_phones_are_not_keys_dates_or_
     assert schema["zip_plus4"].kind is ColumnKind.CATEGORICAL
 
 
+def test_a_categorical_dtype_of_datetimes_is_a_datetime_column():
+    # Its categories became text in the schema, and the sampled rows held "2021-02-01 00:00:00".
+    rng = np.random.default_rng(0)
+    months = pd.Series(rng.choice(pd.to_datetime(["2021-01-01", "2021-02-01", "2021-03-01"]), 300))
+    frame = pd.DataFrame({"month": months.mask(months.index < 5).astype("category"), "x": rng.normal(size=300)})
+    column = infer_schema(frame)["month"]
+    assert column.kind is ColumnKind.DATETIME and column.unit == "D" and column.nullable
+    rows = Synthesizer(epochs=2, hidden_dims=(16,), latent_dim=2, seed=0).fit(frame).sample(200, seed=0)
+    assert str(rows["month"].dtype) == "datetime64[ns]"
+    assert set(rows["month"].dropna()) <= set(months)
+
+
 def test_numbers_with_one_unit_are_numeric(tmp_path):
     # "70.23 kg" made 869 categories of 1,000 rows, drawn as they were.
     rng = np.random.default_rng(0)
