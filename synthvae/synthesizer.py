@@ -2349,9 +2349,11 @@ def _model_pairs(model: TabularVAE, prior: MixturePrior | None, preprocessor: Ta
     ``(rows, latent)``: all drawn from ``seed``."""
     model.eval()
     z, matrix = _model_draws(model, prior, rows, seed, device)
-    frame = preprocessor.finalize(preprocessor.reverse_transform(matrix, np.random.default_rng(seed)))
-    # Columns the model does not learn (a personal column's "drop" strategy) are not drawn; the
-    # encoding reads nothing of them, but checks they are there.
+    drawn = [c.name for c in preprocessor.schema if c.kind is not ColumnKind.ID]
+    frame = preprocessor.finalize(preprocessor.reverse_transform(matrix, np.random.default_rng(seed), columns=drawn), ids=False)
+    # Columns the model does not learn (ids: 20,000 new ids from near the largest 64-bit integer
+    # refused an augment of 240 rows; a personal column's "drop" strategy) are not drawn; the
+    # encoding reads nothing of them, but checks they are there, and blank is no value.
     frame = frame.assign(**{name: pd.Series([""] * rows, dtype=object) for name in preprocessor.schema.names if name not in frame})
     x = preprocessor.transform(frame, source="the model's own rows")
     return torch.from_numpy(x).to(device), z

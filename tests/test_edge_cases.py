@@ -557,3 +557,18 @@ def test_whole_numbers_past_two_to_the_53_with_no_bounds_are_refused_with_the_fi
     spec["columns"][0] |= {"min": int(big.min()), "max": int(big.max())}
     rows = Synthesizer(Schema.from_dict(spec), epochs=1, seed=0).fit(table).sample(500, seed=1)["big"].astype("int64")
     assert rows.min() >= big.min() and rows.max() <= big.max()
+
+
+def test_ids_near_the_int64_limit_leave_the_conditional_prior_alone():
+    """The conditional prior's 20,000 rows of the model's own drew new ids too: an augment of a
+    few hundred rows was refused for 20,000 ids past the largest 64-bit integer."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"rid": np.arange(2**63 - 1300, 2**63 - 1000), "y": rng.choice(["a", "b"], 300, p=[0.9, 0.1]),
+                          "x": rng.normal(size=300)})
+    schema = Schema.from_dict({"columns": [{"name": "rid", "kind": "id", "type": "integer"},
+                                           {"name": "y", "kind": "categorical", "categories": ["a", "b"]},
+                                           {"name": "x", "kind": "numeric"}]})
+    synth = Synthesizer(schema, epochs=1, hidden_dims=(16,), latent_dim=2, seed=0).fit(frame)
+    out = synth.augment(frame, target="y", balance=True, seed=0)
+    assert out["rid"].is_unique and out["y"].value_counts().nunique() == 1
+    assert synth.sample(50, conditions={"y": "b"}, seed=0)["rid"].min() == 2**63 - 1000

@@ -321,7 +321,7 @@ class TablePreprocessor:
         names = [c.column.name for c in self.codecs_ if c.column.name in values and c.column.name in wanted]
         return pd.DataFrame({name: values[name] for name in names}, index=pd.RangeIndex(matrix.shape[0]))
 
-    def finalize(self, frame: pd.DataFrame, offset: int = 0) -> pd.DataFrame:
+    def finalize(self, frame: pd.DataFrame, offset: int = 0, ids: bool = True) -> pd.DataFrame:
         """Fix up a table assembled from several :meth:`reverse_transform` calls: ids are
         renumbered so they stay unique across the parts, and suppressed categories (see
         ``min_category_rows``) are left out of a column's categories.
@@ -329,9 +329,13 @@ class TablePreprocessor:
         Args:
             frame: The table.
             offset: Rows of the same sample before this table (ids continue after theirs).
+            ids: Renumber the ids (``False``: rows no user sees, such as the model's own rows
+                its conditional prior trains on, leave them as they are).
         """
         self._check_fitted()
         for codec in self.codecs_:
+            if codec.column.kind is ColumnKind.ID and not ids:
+                continue
             if codec.column.kind is ColumnKind.ID:
                 ids = codec.ids(len(frame), offset).set_axis(frame.index)
                 if codec.column.name in frame:  # the rows sampled null stay null
