@@ -223,7 +223,7 @@ def with_written_numbers(series: pd.Series, values: pd.Series, probe: int | None
         cleaned = text[written].str.replace(_WRITING, "", regex=True)
         out[np.flatnonzero(failed)[written]] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     rest = text[~written]
-    units = rest.str.extract("^" + _UNIT_NUMBER.pattern + "$")  # whole values: extract searches
+    units = rest.str.extract(_UNIT_NUMBER.pattern + "$")
     # A one-letter unit needs a space before it: "5 m" is five metres, "12B" a flat.
     with_unit = (units["unit"].notna() & ((units["unit"].str.len() > 1) | rest.str.contains(r"\d\s+\S+\s*$"))).to_numpy()
     if with_unit.any() and units["unit"][with_unit].nunique() == 1:
