@@ -33,11 +33,6 @@ _WRITTEN_NUMBER = re.compile(
     r"\s*[+-]?\s*[$€£¥₹]?\s*[+-]?(\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?|\.\d+)\s*%?\s*"
 )
 _WRITING = re.compile(r"[\s,$€£¥₹%]")
-# A number with a unit after it ("70.2 kg", "12ms", "3.5 km/h", "21 °C", "5 m"; a one-letter
-# unit after a space): read as the number where every such value of the column has the same unit.
-_UNIT_NUMBER = re.compile(
-    r"\s*(?P<number>[+-]?(\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?|\.\d+))\s*(?P<unit>[^\W\d_]{1,6}(/[^\W\d_]{1,4})?|°[CF]?)\s*"
-)
 
 
 def conform(
@@ -186,8 +181,7 @@ def _beyond_floats(column: Column, values: pd.Series) -> bool:
 def read_numbers(series: pd.Series) -> pd.Series:
     """The numbers of a column: what ``pandas.to_numeric`` reads, and text that writes a number
     with thousands separators, a currency symbol or a percent sign ("1,234", "$1,234.50",
-    "12.5%" read as 1234, 1234.5 and 12.5), or with a unit after it that every such value of the
-    column shares ("70.2 kg"); NaN where a value is no number.
+    "12.5%" read as 1234, 1234.5 and 12.5); NaN where a value is no number.
 
     :func:`conform` reads numeric columns with it, and :func:`synthvae.infer_schema` decides by
     it that a column is numeric: a schema inferred from a table accepts that table.
@@ -213,26 +207,15 @@ def with_written_numbers(series: pd.Series, values: pd.Series, probe: int | None
     failed = (values.isna() & series.notna()).to_numpy()
     if not failed.any():
         return values
-    text = series[failed].map(str)  # map, not astype(str), which decodes bytes (and raised on some)
-    head = text.iloc[:probe] if probe is not None else None
-    if head is not None and not (head.str.fullmatch(_WRITTEN_NUMBER).any() or head.str.fullmatch(_UNIT_NUMBER).any()):
+    text = series[failed].astype(str)
+    if probe is not None and not text.iloc[:probe].str.fullmatch(_WRITTEN_NUMBER).any():
         return values
     written = text.str.fullmatch(_WRITTEN_NUMBER).to_numpy(dtype=bool)
-    out = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-    if written.any():
-        cleaned = text[written].str.replace(_WRITING, "", regex=True)
-        out[np.flatnonzero(failed)[written]] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    rest = text[~written]
-    units = rest.str.extract(_UNIT_NUMBER.pattern + "$")
-    # A one-letter unit needs a space before it: "5 m" is five metres, "12B" a flat.
-    with_unit = (units["unit"].notna() & ((units["unit"].str.len() > 1) | rest.str.contains(r"\d\s+\S+\s*$"))).to_numpy()
-    if with_unit.any() and units["unit"][with_unit].nunique() == 1:
-        # One unit throughout ("5 kg" and "300 g" would read as 5 and 300: no unit is read then).
-        numbers = units["number"][with_unit].str.replace(",", "", regex=False)
-        out[np.flatnonzero(failed)[~written][with_unit]] = pd.to_numeric(numbers, errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan)
-    elif not written.any():
+    if not written.any():
         return values
+    out = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    cleaned = text[written].str.replace(_WRITING, "", regex=True)
+    out[np.flatnonzero(failed)[written]] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     return pd.Series(out, index=series.index, name=series.name)
 
 

@@ -391,28 +391,6 @@ def test_a_categorical_dtype_of_datetimes_is_a_datetime_column():
     assert set(rows["month"].dropna()) <= set(months)
 
 
-def test_numbers_with_one_unit_are_numeric(tmp_path):
-    # "70.23 kg" made 869 categories of 1,000 rows, drawn as they were.
-    rng = np.random.default_rng(0)
-    n = 400
-    frame = pd.DataFrame({
-        "weight": [f"{v:.2f} kg" for v in rng.normal(70, 10, n)], "wait": [f"{v}min" for v in rng.integers(1, 500, n)],
-        "speed": [f"{v:,.1f} km/h" for v in rng.uniform(0, 1500, n)], "depth": [f"{v} m" for v in rng.integers(1, 50, n)],
-        # Not one unit, or a letter that is no unit: text as before.
-        "mass": rng.choice(["5 kg", "300 g"], n), "flat": rng.choice(["12B", "14B", "3B"], n),
-        "place": rng.choice(["1st", "2nd", "3rd"], n),
-    })
-    schema = infer_schema(frame)
-    assert [c.name for c in schema if c.kind is ColumnKind.NUMERIC] == ["weight", "wait", "speed", "depth"]
-    assert "'" in schema["weight"].description and "reads as" in schema["weight"].description
-    assert schema["weight"].decimals == 2 and schema["wait"].is_integer
-    rows = Synthesizer(epochs=2, hidden_dims=(16,), latent_dim=2, seed=0).fit(frame).sample(100, seed=0)
-    assert rows["weight"].between(schema["weight"].min, schema["weight"].max).all()
-    # conform reads the unit only where the column has one throughout.
-    with pytest.raises(DataError, match=r"column 'weight': expected numbers, found .*'5 lb'"):
-        conform(frame.assign(weight=["5 lb"] + list(frame["weight"][1:])), schema, "t")
-
-
 def test_times_of_day_alone_are_datetimes_written_back_as_times(tmp_path):
     # 714 distinct "HH:MM" among 1,000 rows were categories, most drawn as they were.
     rng = np.random.default_rng(0)
