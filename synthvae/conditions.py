@@ -18,6 +18,7 @@ say (:meth:`~synthvae.preprocessing.codecs.ColumnCodec.draw_given`).
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 import re
@@ -29,6 +30,8 @@ import pandas as pd
 
 from synthvae.errors import ParameterError, preview
 from synthvae.schema import Column, ColumnKind, Schema
+
+_DATE_PART = re.compile(r"%[YymdbBjaAUWxc]")  # strftime directives of a date
 
 _OPERATORS = (">=", "<=", "==", "!=", ">", "<", "=")
 _TEXT_TRUE = {"true", "t", "yes", "y", "1"}
@@ -267,7 +270,15 @@ def _typed(column: Column, raw: Any) -> Any:
             # text was guessed value by value, month first where it could be and day first
             # where not ("01/02/2013" January 2nd, "13/02/2013" February 13th).
             parsed = pd.to_datetime(raw, format=column.format, errors="coerce") if isinstance(raw, str) and column.format else pd.NaT
-            if not pd.isna(parsed):
+            if pd.isna(parsed) and isinstance(raw, str) and column.format and "%" in column.format and not _DATE_PART.search(column.format):
+                # A time of day alone ("%H:%M"): the time also with or without seconds.
+                for fmt in ("%H:%M:%S", "%H:%M"):
+                    parsed = pd.to_datetime(raw.strip(), format=fmt, errors="coerce")
+                    if not pd.isna(parsed):
+                        break
+            if isinstance(raw, dt.time):
+                stamp = pd.Timestamp.combine(dt.date(1900, 1, 1), raw)  # times of day are read on 1900-01-01
+            elif not pd.isna(parsed):
                 stamp = pd.Timestamp(parsed)
             elif isinstance(raw, str):
                 stamp = pd.Timestamp(pd.to_datetime(raw.strip(), format="ISO8601"))

@@ -118,7 +118,7 @@ _OTHER_DATETIMES = (
     (r"(18|19|20|21)\d{2}-(0[1-9]|1[0-2])", ("%Y-%m",)),
     # Times of day alone ("08:35", "2:05 PM"): 714 distinct times among 1,000 rows were
     # categories, most of them drawn as they were. Read on 1900-01-01 (as strptime does), and
-    # written back in the same format.
+    # written back in their format ("5:57 pm" as "05:57 PM": strftime pads and capitalises).
     (r"\d{1,2}:\d{2}(:\d{2})?", ("%H:%M", "%H:%M:%S")),
     (r"\d{1,2}(:\d{2}){0,2} ?[AaPp][Mm]", _CLOCK_12),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import numpy as np
@@ -410,6 +411,9 @@ def test_times_of_day_alone_are_datetimes_written_back_as_times(tmp_path):
     assert written["t"].str.fullmatch(r"\d{2}:\d{2}").all() and written["t12"].str.fullmatch(r"\d{2}:\d{2} [AP]M").all()
     late = synth.sample(20, conditions={"t": {">=": "18:00"}}, seed=0)["t"]
     assert (late.dt.hour >= 18).all() and (late.dt.date == pd.Timestamp("1900-01-01").date()).all()
+    # A condition as a time object, or with seconds, where the column's format has none.
+    for given in (dt.time(18, 0), "18:00:00"):
+        assert (synth.sample(10, conditions={"t": {">=": given}}, seed=0)["t"].dt.hour >= 18).all(), given
 
 
 def test_usernames_are_personal_usernames_not_peoples_names(tmp_path):
