@@ -426,3 +426,14 @@ def test_imputing_through_a_floor_keeps_the_inputs_spread_within_the_bucket():
     filled = syn.impute(held.assign(a=np.nan), seed=0, method="draw")
     assert (filled["a"] // 10 == filled["d"]).all()
     assert filled["a"].mod(10).isin([0, 9]).mean() < 0.35
+
+
+def test_a_rule_with_numbers_written_as_text_is_checked_on_their_numbers():
+    # "$71.3" beside its grams: the rule's check ran on the text and raised ValueError.
+    rng = np.random.default_rng(0)
+    weight = rng.normal(70, 10, 200).round(1)
+    frame = pd.DataFrame({"price": [f"${x}" for x in weight], "grams": weight * 1000})
+    schema = infer_schema(frame)
+    assert len(schema.constraints) == 1 and set(schema.constraints[0].columns) == {"price", "grams"}
+    rows = Synthesizer(schema, epochs=1, hidden_dims=(8,), latent_dim=2, seed=0).fit(frame).sample(20, seed=0)
+    assert (np.abs(rows["grams"] - rows["price"] * 1000) <= 50 + 1e-6).all()  # the price's rounding

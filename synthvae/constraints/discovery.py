@@ -103,6 +103,8 @@ def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
     if len(columns) < 2:
         return []
     names = [c.name for c in columns]
+    # The rules are checked on the numbers as read: on the text itself, "$71.3" raised ValueError.
+    numbers = pd.DataFrame({name: values[name] for name in names}, index=frame.index)
     correlation = _correlations(np.column_stack([values[name] for name in names]))
     # The share of each column's variance that the others leave unexplained, 1 / (C^-1)_ii: a
     # least-squares fit on all the others is tried only where it is about rounding's size.
@@ -119,7 +121,7 @@ def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
         close = [name for j, name in enumerate(names) if j != i and abs(correlation[i, j]) >= _MIN_CORRELATION]
         spread = _tolerance(target, y) / float(np.nanstd(y))
         several = len(others) <= _MAX_SEVERAL and not unexplained[i] > _MAX_UNEXPLAINED * max(spread, 1e-6) ** 2
-        candidates += _relations(target, y, others if several else [], close, values, frame)
+        candidates += _relations(target, y, others if several else [], close, values, numbers)
     chosen: list[_Candidate] = []
     reads: dict[str, tuple[str, ...]] = {}  # derived column -> its inputs
     for candidate in sorted(candidates, key=lambda c: c.rank):
