@@ -38,8 +38,30 @@ def _library_errors(func):
         except SynthVAEError as exc:
             # One line, as documented: torch's size-mismatch text ran to 13.
             raise click.ClickException(re.sub(r"\s*\n\s*", " ", str(exc))) from None
+        except OSError as exc:  # a path the system refuses (a name too long, a symlink loop): no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or _one_line_text(exc)}") from None
+        except RuntimeError as exc:
+            if not str(exc).startswith("Symlink loop"):  # pathlib's resolve() of a link to itself
+                raise
+            raise click.ClickException(f"{exc}: give a path that is not a symbolic link loop") from None
 
     return wrapper
+
+
+def _one_line_text(exc: BaseException) -> str:
+    return re.sub(r"\s*\n\s*", " ", str(exc))
+
+
+class _FloatRange(click.FloatRange):
+    """click's FloatRange, refusing NaN, which passes every range check (privacy-check took
+    ``--max-membership-auc nan`` and reported a broken limit, exit 3)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
 
 
 def _seed_option(func):
@@ -60,6 +82,9 @@ def _check_output_folder(path: str) -> None:
     """Refuse an output path whose folder is missing, or in which no file can be created (the
     file is written beside it first, then renamed), before any work is done: a read-only
     folder failed after the whole fit."""
+    if path == "-":
+        raise click.ClickException("'-' is no file: synthvae writes files, not standard output (infer-schema and "
+                                   "schema from-sdv print their JSON there when -o is left out); give a file name")
     folder = Path(path).parent
     if not folder.is_dir():
         state = "is a file, not a folder" if folder.exists() else "does not exist"
@@ -260,7 +285,7 @@ def schema_check_command(schema_path, data) -> None:
 
 
 _balance_option = click.option(
-    "--categorical-balance", type=click.FloatRange(min=0), default=None,
+    "--categorical-balance", type=_FloatRange(min=0), default=None,
     help="Weight each categorical column's loss by max(1, B / its entropy in nats), so rare flags "
     "stay tied to the rest of the row; 5 trains better classifiers of categorical targets at some "
     "cost to numeric columns (default 0, the plain ELBO; refused with --epsilon).")
@@ -286,11 +311,11 @@ _ordered_option = click.option(
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default: picked from the table size).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Rows per training step (expected, with --epsilon).")
-@click.option("--epsilon", type=click.FloatRange(min=0, min_open=True),
+@click.option("--epsilon", type=_FloatRange(min=0, min_open=True),
               help="Train with differential privacy (DP-SGD) at this epsilon; needs --schema with public bounds.")
-@click.option("--delta", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+@click.option("--delta", type=_FloatRange(min=0, max=1, min_open=True, max_open=True),
               help="Delta of the guarantee (default: min(1e-5, 0.1 / rows)).")
-@click.option("--max-grad-norm", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+@click.option("--max-grad-norm", type=_FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Per-row gradient clipping bound of DP-SGD.")
 @click.option("--adjacency", type=click.Choice(["add_remove", "replace"]), default="add_remove", show_default=True,
               help="Neighbouring tables of the --epsilon budget: one row added or removed (the row count, which the "
@@ -300,7 +325,7 @@ _ordered_option = click.option(
 @click.option("--resume", is_flag=True,
               help="Continue from --checkpoint-dir's checkpoint (same data and options): the model "
               "ends the same as an uninterrupted fit's.")
-@click.option("--checkpoint-every", type=click.FloatRange(min=0), default=30.0, show_default=True,
+@click.option("--checkpoint-every", type=_FloatRange(min=0), default=30.0, show_default=True,
               help="Least seconds between checkpoints (0: after every epoch).")
 @click.option("--streaming/--in-memory", default=None,
               help="Read DATA in streamed batches (memory grows with the batch, not the table) or whole. "
@@ -446,7 +471,7 @@ def _check_table_output(output: str) -> None:
     help="COL=VALUE, COL>=VALUE (also >, <, <=, !=); repeatable: values of one column combine "
     "by union, bounds and != by intersection (-c 'a!=x' -c 'a!=y': neither). Every row satisfies all of them.",
 )
-@click.option("--guidance", type=click.FloatRange(min=1, max=100), default=1.0, show_default=True,
+@click.option("--guidance", type=_FloatRange(min=1, max=100), default=1.0, show_default=True,
               help="With a COL=VALUE condition: above 1, rows more typical of its value (classifier "
               "guidance; 1: the model's own distribution given it).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=50_000, show_default=True,
@@ -514,8 +539,8 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("--target", help="Class column: --balance equalises its classes; --rows/--ratio keep its proportions.")
 @click.option("--balance", is_flag=True, help="Add synthetic rows of each class until every class is as large as the largest.")
 @click.option("--rows", "n_rows", type=click.IntRange(min=0), help="Add this many synthetic rows.")
-@click.option("--ratio", type=click.FloatRange(min=0), help="Add RATIO times as many synthetic rows as real ones.")
-@click.option("--guidance", type=click.FloatRange(min=1, max=100),
+@click.option("--ratio", type=_FloatRange(min=0), help="Add RATIO times as many synthetic rows as real ones.")
+@click.option("--guidance", type=_FloatRange(min=1, max=100),
               help=f"With --target: how typical of its class each synthetic row is (classifier guidance; 1: the "
               f"model's own rows of the class; default {AUGMENT_GUIDANCE:g}; see Synthesizer.augment).")
 @click.option("--marker-column", default="synthetic", show_default=True, help="Boolean column saying which rows are synthetic.")
@@ -614,7 +639,9 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
     _check_not_input(output, data, model)
     syn = Synthesizer.load(model, device=device)
     table = read_table(data, text_columns(syn.schema_))
-    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
+    if chosen == []:  # '' (an empty shell variable) filled every column, ',' none
+        raise click.UsageError(f"--columns {columns!r} names no column: name the columns to fill, or leave --columns out to fill all")
     if multiple:
         import pandas as pd
 
@@ -745,13 +772,13 @@ def _guarantee_of(model_path: str) -> dict:
                    "by time or by group makes fresh rows look like leaks): the baseline of every attack; at least 200 rows.")
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred from REAL).")
 @click.option("--sensitive", multiple=True, help="Column an attacker must not infer (repeatable): attribute inference.")
-@click.option("--max-membership-auc", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+@click.option("--max-membership-auc", type=_FloatRange(0, 1), default=0.6, show_default=True,
               help="Highest membership-inference ROC AUC (above 0.5, 1 minus it is the lowest).")
-@click.option("--max-closer-to-train", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+@click.option("--max-closer-to-train", type=_FloatRange(0, 1), default=0.6, show_default=True,
               help="Highest share of synthetic rows nearer training than holdout rows (above 0.5, 1 minus it is the lowest).")
-@click.option("--max-attribute-advantage", type=click.FloatRange(-1, 1), default=0.05, show_default=True,
+@click.option("--max-attribute-advantage", type=_FloatRange(-1, 1), default=0.05, show_default=True,
               help="Highest attribute-inference accuracy on training rows minus on holdout rows.")
-@click.option("--copy-p-value", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+@click.option("--copy-p-value", type=_FloatRange(0, 1), default=0.01, show_default=True,
               help="Exact copies fail when chance at the holdout's copy rate explains them with a lower probability.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result as JSON.")
 @_seed_option
@@ -825,6 +852,7 @@ def main() -> None:
     import signal
 
     def stop(number, frame):
+        click.echo("Error: stopped by SIGTERM", err=True)
         raise SystemExit(128 + number)
 
     signal.signal(signal.SIGTERM, stop)

@@ -99,6 +99,14 @@ def table_format(path: str | os.PathLike) -> str:
     )
 
 
+def refuse_special_file(path: Path) -> None:
+    """Refuse a named pipe, socket or device as a table: a table is read more than once (its
+    separator, its decimals, then its rows), and a fit of a pipe waited for ever."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise DataError(f"{str(path)!r} is not a regular file (a named pipe or a device): a table is read more than "
+                        f"once; save it to a file first (e.g. cat ... > table.csv)")
+
+
 def read_table(path: str | os.PathLike, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
 
@@ -119,6 +127,7 @@ def read_table(path: str | os.PathLike, text_columns: Iterable[str] = ()) -> pd.
         raise DataError(f"no such file: {str(path)!r}")
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder, not a {'Parquet' if fmt == 'parquet' else 'CSV'} file")
+    refuse_special_file(path)
     try:
         return _read_parquet(path) if fmt == "parquet" else _read_csv(path, text_columns)
     except OSError as exc:  # the file itself cannot be read (permissions, I/O error)

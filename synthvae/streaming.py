@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 from synthvae.errors import DataError, ParameterError, preview
 from synthvae.inference import decimal_places, on_grid, whole_numbers
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, index_labels, read_csv_chunks,
-                         refuse_index_clash, with_noted_categories)
+                         refuse_index_clash, refuse_special_file, with_noted_categories)
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 from synthvae.validation import category_text, conform, naive_utc, with_written_numbers
 
@@ -266,6 +266,7 @@ def open_source(path: str | os.PathLike, workdir: str | os.PathLike, text_column
     path = Path(path)
     if not path.exists():
         raise DataError(f"no such file or folder: {str(path)!r}")
+    refuse_special_file(path)
     if path.is_dir() or str(path).lower().endswith(PARQUET_SUFFIXES):
         return TableSource(path)
     if not str(path).lower().endswith(CSV_SUFFIXES):

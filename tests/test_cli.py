@@ -484,3 +484,31 @@ def test_an_output_folder_no_file_can_be_created_in_is_refused_before_the_work(r
             subprocess.run(["chattr", "-i", str(locked)], check=False)
         else:
             locked.chmod(0o755)
+
+
+def test_paths_the_system_refuses_and_odd_option_values_get_one_line(runner, tmp_path):
+    """A review of the CLI in shell pipelines: tracebacks for a name too long or a symlink loop,
+    '-o -' wrote a file named '-', NaN limits passed privacy-check's ranges (a broken limit,
+    exit 3), --columns '' filled every column and ',' none, and a named pipe hung the fit."""
+    import os
+
+    frame = pd.read_csv(dataset_path("penguins.csv")).head(120)
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    runner.invoke(cli, ["fit", str(tmp_path / "p.csv"), "-o", str(tmp_path / "m.synthvae"), "--epochs", "1", "-q"])
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    for output, said in ((str(tmp_path / ("a" * 300 + ".csv")), "File name too long"),
+                         (str(tmp_path / "loop.csv"), "Symlink loop"), ("-", "'-'")):
+        result = runner.invoke(cli, ["sample", str(tmp_path / "m.synthvae"), "-n", "5", "-o", output])
+        assert result.exit_code == 1 and said in result.output and "Traceback" not in result.output, result.output
+    result = runner.invoke(cli, ["infer-schema", str(tmp_path / "p.csv"), "-o", "-"])
+    assert result.exit_code == 1 and "'-' is no file" in result.output and not (tmp_path / "-").exists()
+    result = runner.invoke(cli, ["privacy-check", str(tmp_path / "p.csv"), str(tmp_path / "p.csv"), "--holdout",
+                                 str(tmp_path / "p.csv"), "--max-membership-auc", "nan"])
+    assert result.exit_code == 2 and "'nan' is not a number" in result.output
+    for columns in ("", ","):
+        result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(tmp_path / "p.csv"), "-o",
+                                     str(tmp_path / "f.csv"), "--columns", columns])
+        assert result.exit_code == 2 and "names no column" in result.output, columns
+    os.mkfifo(tmp_path / "pipe.csv")
+    result = runner.invoke(cli, ["fit", str(tmp_path / "pipe.csv"), "-o", str(tmp_path / "f.synthvae")])
+    assert result.exit_code == 1 and "is not a regular file (a named pipe" in result.output

@@ -631,7 +631,7 @@ def test_a_stopped_streamed_csv_fit_leaves_no_copy_of_the_csv(tmp_path, monkeypa
     env = {**os.environ, "TMPDIR": str(spill), "OMP_NUM_THREADS": "1"}
     for stop in (signal.SIGTERM, signal.SIGKILL):
         process = subprocess.Popen([sys.executable, "-m", "synthvae", "fit", str(tmp_path / "d.csv"), "--streaming", "-o",
-                                    str(tmp_path / "m.synthvae"), "--epochs", "1000", "-q"], env=env, stderr=subprocess.DEVNULL)
+                                    str(tmp_path / "m.synthvae"), "--epochs", "1000", "-q"], env=env, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 120
             while not list(spill.glob("synthvae-fit-*/csv-parts/*.parquet")) and time.monotonic() < deadline:
@@ -641,8 +641,11 @@ def test_a_stopped_streamed_csv_fit_leaves_no_copy_of_the_csv(tmp_path, monkeypa
         finally:
             process.send_signal(stop)
             process.wait(timeout=60)
-        if stop == signal.SIGTERM:
+        said = process.stderr.read().decode()
+        process.stderr.close()
+        if stop == signal.SIGTERM:  # it exited in silence
             assert process.returncode == 128 + signal.SIGTERM and list(spill.iterdir()) == []
+            assert said.strip().endswith("Error: stopped by SIGTERM"), said
     assert list(spill.glob("synthvae-fit-*"))  # what SIGKILL leaves
     _write_dataset(diamonds.head(600), tmp_path / "ds", files=2, row_group=300)
     import tempfile
