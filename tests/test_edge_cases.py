@@ -572,3 +572,17 @@ def test_ids_near_the_int64_limit_leave_the_conditional_prior_alone():
     out = synth.augment(frame, target="y", balance=True, seed=0)
     assert out["rid"].is_unique and out["y"].value_counts().nunique() == 1
     assert synth.sample(50, conditions={"y": "b"}, seed=0)["rid"].min() == 2**63 - 1000
+
+
+def test_two_id_columns_are_both_renumbered():
+    # finalize's new ids=False flag was shadowed by its local "ids": a second id column raised
+    # "truth value of a Series is ambiguous" in every sample.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": np.arange(200), "b": np.arange(1000, 1200), "y": rng.choice(["u", "v"], 200),
+                          "x": rng.normal(size=200)})
+    schema = Schema.from_dict({"columns": [{"name": "a", "kind": "id", "type": "integer"},
+                                           {"name": "b", "kind": "id", "type": "integer"},
+                                           {"name": "y", "kind": "categorical", "categories": ["u", "v"]},
+                                           {"name": "x", "kind": "numeric"}]})
+    rows = Synthesizer(schema, epochs=1, hidden_dims=(8,), latent_dim=2, seed=0).fit(frame).sample(5, seed=0)
+    assert rows["a"].tolist() == [200, 201, 202, 203, 204] and rows["b"].tolist() == [1200, 1201, 1202, 1203, 1204]

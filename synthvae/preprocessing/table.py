@@ -334,13 +334,13 @@ class TablePreprocessor:
         """
         self._check_fitted()
         for codec in self.codecs_:
-            if codec.column.kind is ColumnKind.ID and not ids:
-                continue
             if codec.column.kind is ColumnKind.ID:
-                ids = codec.ids(len(frame), offset).set_axis(frame.index)
+                if not ids:
+                    continue
+                new = codec.ids(len(frame), offset).set_axis(frame.index)
                 if codec.column.name in frame:  # the rows sampled null stay null
-                    ids = ids.mask(frame[codec.column.name].isna())
-                frame[codec.column.name] = ids
+                    new = new.mask(frame[codec.column.name].isna())
+                frame[codec.column.name] = new
             elif isinstance(codec, CategoricalCodec) and codec.suppressed_.size and codec.column.name in frame:
                 frame[codec.column.name] = _without(frame[codec.column.name], codec.suppressed_categories)
         return frame
