@@ -693,8 +693,8 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
     if plot_path and not len(table):
         raise click.ClickException(f"--plot: {data!r} has no rows to draw")
     if components is not None and components != "active":
-        if not components.isdigit():
-            raise click.BadParameter(f"{components!r}: give 'active' or a whole number", param_hint="--components")
+        if not components.isdigit() or int(components) == 0:  # 0 was the library's error (exit 1), -1 a usage error
+            raise click.BadParameter(f"{components!r}: give 'active' or a whole number from 1", param_hint="--components")
         components = int(components)
     embedding = syn.encode(table, variance=variance, components=components, source=repr(data))
     write_table(embedding, output)

@@ -509,6 +509,10 @@ def test_paths_the_system_refuses_and_odd_option_values_get_one_line(runner, tmp
         result = runner.invoke(cli, ["impute", str(tmp_path / "m.synthvae"), str(tmp_path / "p.csv"), "-o",
                                      str(tmp_path / "f.csv"), "--columns", columns])
         assert result.exit_code == 2 and "names no column" in result.output, columns
+    for components in ("0", "-1"):
+        result = runner.invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(tmp_path / "p.csv"), "-o",
+                                     str(tmp_path / "e.parquet"), "--components", components])
+        assert result.exit_code == 2 and "a whole number from 1" in result.output, components
     os.mkfifo(tmp_path / "pipe.csv")
     result = runner.invoke(cli, ["fit", str(tmp_path / "pipe.csv"), "-o", str(tmp_path / "f.synthvae")])
     assert result.exit_code == 1 and "is not a regular file (a named pipe" in result.output
