@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import inspect
 import logging
@@ -1423,11 +1424,18 @@ class Synthesizer:
                 # Shards of another split (or format) would be read as one dataset with these.
                 raise DataError(f"cannot write shard {index} of {count} into {str(path)!r}: it holds parts of another "
                                 f"split {preview(others)}; write into an empty folder, or remove those parts")
+            made = not path.exists()
             try:
                 path.mkdir(exist_ok=True)
             except OSError as exc:  # a raw traceback (a folder it may not write in)
                 raise DataError(f"cannot write shards into {str(path)!r}: cannot create the folder ({exc.strerror or exc})") from None
-            return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}", datetime_formats(self.schema_))[0]
+            try:
+                return write_tables(batches, path / f"part-{index:05d}-of-{count:05d}{suffix}", datetime_formats(self.schema_))[0]
+            except BaseException:
+                if made:  # a stopped or failed shard leaves no empty folder it made (other shards' parts stay)
+                    with contextlib.suppress(OSError):
+                        path.rmdir()
+                raise
         _check_count("rows_per_file", rows_per_file, minimum=1)
         _check_replaceable(path)
         batches = self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, guidance=guidance)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -214,3 +215,29 @@ def test_a_folder_of_row_files_has_the_umasks_mode_or_the_replaced_folders(with_
         assert stat.S_IMODE((tmp_path / "kept").stat().st_mode) == 0o750
     finally:
         os.umask(old)
+
+
+def test_a_stopped_shard_leaves_no_empty_folder_it_made(tmp_path):
+    # An interrupted `sample --shard` left an empty folder behind.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["a", "b"], 200)})
+    Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False, seed=0).fit(frame).save(tmp_path / "m.synthvae")
+    process = subprocess.Popen([sys.executable, "-m", "synthvae", "sample", str(tmp_path / "m.synthvae"), "-n", "50000000",
+                                "--shard", "0/2", "-o", str(tmp_path / "parts")], env={**os.environ, "OMP_NUM_THREADS": "1"},
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "parts").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "parts").exists(), "the shard never made its folder"
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert process.returncode != 0 and not (tmp_path / "parts").exists()
