@@ -833,6 +833,7 @@ def demo_command(output, epochs, seed, device, quiet) -> None:
     from synthvae.demo import run_demo
 
     folder = Path(output)
+    made = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -840,6 +841,12 @@ def demo_command(output, epochs, seed, device, quiet) -> None:
     bar = _ProgressBar(enabled=not quiet)
     try:
         summary = run_demo(folder, epochs=epochs, seed=seed, device=device, callback=bar)
+    except BaseException:
+        if made:  # a stopped demo left a folder holding schema.json alone; one it did not make is left as it was
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         bar.close()
     click.echo(summary.text)

@@ -516,3 +516,22 @@ def test_paths_the_system_refuses_and_odd_option_values_get_one_line(runner, tmp
     os.mkfifo(tmp_path / "pipe.csv")
     result = runner.invoke(cli, ["fit", str(tmp_path / "pipe.csv"), "-o", str(tmp_path / "f.synthvae")])
     assert result.exit_code == 1 and "is not a regular file (a named pipe" in result.output
+
+
+def test_a_stopped_demo_leaves_no_folder_it_made(tmp_path):
+    # Interrupted, it left a folder holding schema.json alone.
+    import os
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "synthvae", "demo", "-o", str(tmp_path / "d"), "--epochs", "100000", "-q"],
+                               env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "d" / "schema.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "d" / "schema.json").exists(), "the demo never wrote its schema"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert process.returncode != 0 and not (tmp_path / "d").exists()
