@@ -37,7 +37,7 @@ def _library_errors(func):
             return func(*args, **kwargs)
         except SynthVAEError as exc:
             # One line, as documented: torch's size-mismatch text ran to 13.
-            raise click.ClickException(re.sub(r"\s*\n\s*", " ", str(exc))) from None
+            raise click.ClickException(_one_line_text(exc)) from None
         except OSError as exc:  # a path the system refuses (a name too long, a symlink loop): no traceback
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or _one_line_text(exc)}") from None

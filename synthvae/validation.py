@@ -22,7 +22,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError, is_real, preview
+from synthvae.errors import DataError, is_integer, is_real, preview
 from synthvae.schema import Column, ColumnKind, Schema
 
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -160,7 +160,7 @@ def _whole_numbers(original: pd.Series) -> pd.Series | None:
     ("1,152,921,504,606,847,096", which :func:`read_numbers` reads as a float); else ``None``."""
     out = []
     for value in original.dropna():
-        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        if is_integer(value):
             out.append(int(value))
         elif isinstance(value, Decimal) and value == value.to_integral_value():
             out.append(int(value))
