@@ -1077,21 +1077,23 @@ class Synthesizer:
             ParameterError: A bad argument, or an impossible condition (unknown column or
                 category, empty range, values the training data never had).
         """
-        self._check_sample_memory(n, batch_size, whole=True, conditional=guidance if _any_conditions(conditions) else 0.0)
+        self._check_sample_memory(n, batch_size, whole=True, guidance=guidance if _any_conditions(conditions) else None)
         frames = list(self.iter_sample(n, conditions=conditions, seed=seed, batch_size=batch_size, guidance=guidance))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
-    def _check_sample_memory(self, n: int, batch_size: int, whole: bool, conditional: float = 0.0) -> None:
+    def _check_sample_memory(self, n: int, batch_size: int, whole: bool, guidance=None) -> None:
         """Refuse a sample (or, not ``whole``, a batch) that would not fit in memory
-        (:func:`synthvae.resources.check_sample_memory`; ``conditional``: the guidance of a
-        sample with conditions, 0 without)."""
+        (:func:`synthvae.resources.check_sample_memory`; ``guidance``: that of a sample with
+        conditions, checked here, ``None`` without conditions)."""
         self._check_fitted()
         _check_count("n", n)
         _check_count("batch_size", batch_size, minimum=1)
+        if guidance is not None:
+            _check_guidance(guidance)
         kinds = [c.kind.value for c in self.schema_]
-        guidance = float(conditional) if isinstance(conditional, (int, float)) and not isinstance(conditional, bool) else 1.0
         check_sample_memory(int(n), min(int(batch_size), max(1, int(n))), self.preprocessor_.layout_.width,
-                            tuple(self.model_.config.hidden_dims), kinds, whole, conditional=max(0.0, min(guidance, 100.0)))
+                            tuple(self.model_.config.hidden_dims), kinds, whole,
+                            conditional=float(guidance) if guidance is not None else 0.0)
 
     def _check_id_room(self, n: int) -> None:
         """Refuse ``n`` rows whose new ids would pass the last number a string id column's regex
@@ -1144,7 +1146,7 @@ class Synthesizer:
             An iterator of tables with exactly the schema's columns, order and dtypes (one empty
             table when ``n`` is 0).
         """
-        self._check_sample_memory(n, batch_size, whole=False, conditional=guidance if _any_conditions(conditions) else 0.0)
+        self._check_sample_memory(n, batch_size, whole=False, guidance=guidance if _any_conditions(conditions) else None)
         self._check_id_room(n)
         _check_guidance(guidance)
         parsed = parse_conditions(conditions, self.schema_)
