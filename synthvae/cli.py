@@ -272,15 +272,21 @@ def schema_from_sdv_command(metadata, data, table, constraints_path, output) -> 
 @click.argument("data", type=click.Path(dir_okay=False))
 @_library_errors
 def schema_check_command(schema_path, data) -> None:
-    """Check DATA against SCHEMA: types, bounds, nulls and every constraint (exit 1 with the
-    broken rules and example rows)."""
-    from synthvae.constraints.plan import check_table
+    """Check DATA against SCHEMA: columns, types, bounds, nulls and every constraint. Exit 1
+    with every problem, one per line: each column that does not fit (with example values) and
+    each broken rule (with example rows); rules are checked on the columns that fit."""
+    from synthvae.constraints.plan import FIX_BROKEN_RULES, broken_rules
     from synthvae.schema import load_schema
-    from synthvae.validation import conform
+    from synthvae.validation import check_columns
 
     schema = load_schema(schema_path)
-    table = conform(read_table(data, text_columns(schema)), schema, repr(data))
-    check_table(schema, table, repr(data))
+    table, problems = check_columns(read_table(data, text_columns(schema)), schema, repr(data))
+    rules = broken_rules(schema, table, repr(data))
+    problems += [f"{data!r} breaks the constraint {line}" for line in rules]
+    if problems:
+        lines = "\n".join(f"  - {_one_line_text(problem)}" for problem in problems)
+        fix = f"\n{FIX_BROKEN_RULES}" if rules else ""
+        raise click.ClickException(f"{data}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{lines}{fix}")
     click.echo(f"{data}: {len(table)} rows fit the schema and its {len(schema.constraints)} constraints", err=True)
 
 

@@ -62,6 +62,38 @@ def conform(
         DataError: A column is missing, or its values do not fit the schema; the message names
             the column and shows offending values.
     """
+    frame = _named_by_text(frame, source)
+    problems = _column_set_problems(frame, schema, source, allow_extra)
+    if problems:
+        raise DataError(problems[0])
+    out = {column.name: _conform_column(frame[column.name], column, source, check_bounds, check_nulls) for column in schema}
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def check_columns(frame: pd.DataFrame, schema: Schema, source: str = "data") -> tuple[pd.DataFrame, list[str]]:
+    """Check ``frame`` against ``schema`` as :func:`conform` does, without stopping at the first
+    problem: what ``synthvae schema check`` reports.
+
+    Returns:
+        The columns that fit, conformed (in the schema's order, those that do not left out), and
+        one message per problem: a missing or unexpected column, or a column whose values do not
+        fit (types, nulls, bounds), in the words :func:`conform` raises them with.
+    """
+    frame = _named_by_text(frame, source)
+    problems = _column_set_problems(frame, schema, source, allow_extra=False, every=True)
+    out = {}
+    for column in schema:
+        if column.name not in frame.columns:
+            continue
+        try:
+            out[column.name] = _conform_column(frame[column.name], column, source, True, True)
+        except DataError as exc:
+            problems.append(str(exc))
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame))), problems
+
+
+def _named_by_text(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """``frame`` with its column labels as text, refusing what is no DataFrame or repeats a name."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
     # Schemas name columns by text; a frame may use other labels (0, 1, ... from numpy), tuples
@@ -71,29 +103,38 @@ def conform(
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise DataError(f"{source}: duplicate column names {preview(dup)}; rename them")
+    return frame
+
+
+def _column_set_problems(frame: pd.DataFrame, schema: Schema, source: str, allow_extra: bool, every: bool = False) -> list[str]:
+    """The schema's columns missing from ``frame``, then (unless ``allow_extra``) the frame's
+    columns the schema does not list, as messages (only the first unless ``every``)."""
+    names = list(frame.columns)
+    problems = []
     missing = [c for c in schema.names if c not in frame.columns]
     if missing:
         unknown = [c for c in names if c not in set(schema.names)]
-        raise DataError(
+        problems.append(
             f"{source}: columns {preview(missing)} are in the schema but not in the data "
             f"(the data has {preview(names)}){_renamed(missing, unknown)}"
         )
     extra = [c for c in frame.columns if c not in set(schema.names)]
-    if extra and not allow_extra:
-        raise DataError(
+    if extra and not allow_extra and (every or not problems):
+        problems.append(
             f"{source}: columns {preview(extra)} are not in the schema; add them to the schema "
             f"or drop them from the data"
         )
-    out = {}
-    for column in schema:
-        series = frame[column.name]
-        converted = _CONVERTERS[column.kind](series, column, source)
-        if check_nulls:
-            _check_nulls(series, converted, column, source)
-        if check_bounds:
-            refuse_out_of_bounds(converted, column, source, original=series)
-        out[column.name] = converted
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    return problems
+
+
+def _conform_column(series: pd.Series, column: Column, source: str, check_bounds: bool, check_nulls: bool) -> pd.Series:
+    """One column of :func:`conform`: converted to its kind's dtype, its nulls and bounds checked."""
+    converted = _CONVERTERS[column.kind](series, column, source)
+    if check_nulls:
+        _check_nulls(series, converted, column, source)
+    if check_bounds:
+        refuse_out_of_bounds(converted, column, source, original=series)
+    return converted
 
 
 def _where(column: Column, source: str) -> str:

@@ -331,6 +331,35 @@ def test_schema_check_refuses_a_bound_too_large_for_a_float(runner, tmp_path):
     assert "column 'a': min is a whole number of 401 digits, too large for a 64-bit float" in result.output
 
 
+def test_schema_check_lists_every_problem_not_only_the_first(runner, tmp_path):
+    # It stopped at the first column that did not fit: fixing a file took one run per problem.
+    (tmp_path / "d.csv").write_text("a,b,c,lo,hi,e\n1,x,1,1,2,0\n2,y,,5,4,0\n3.5,z,3,2,3,0\n")
+    numeric = '"kind": "numeric", "nullable": false'
+    (tmp_path / "s.json").write_text(
+        '{"columns": [{"name": "a", ' + numeric + ', "type": "integer"}, '
+        '{"name": "b", "kind": "categorical", "nullable": false, "categories": ["x", "y"]}, '
+        '{"name": "c", ' + numeric + '}, {"name": "lo", ' + numeric + '}, {"name": "hi", ' + numeric + '}, '
+        '{"name": "d", ' + numeric + '}], "constraints": [{"kind": "inequality", "low": "lo", "high": "hi"}]}')
+    result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "d.csv")])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Error: {tmp_path / 'd.csv'}: 6 problems:"
+    problems = [line for line in lines if line.startswith("  - ")]
+    assert len(problems) == 6
+    for expected in ("columns ['d'] are in the schema but not in the data", "columns ['e'] are not in the schema",
+                     "column 'a': the schema says integer but found [3.5]", "column 'b': values ['z'] are not among",
+                     "column 'c': 1 missing values", "breaks the constraint lo <= hi: 1 of 3 rows break it, e.g. row 1"):
+        assert sum(expected in line for line in problems) == 1, (expected, result.output)
+    assert lines[-1].startswith("fix those rows, or correct or remove the constraint")
+    # The rules are checked on the columns that fit, and one problem alone is listed too.
+    (tmp_path / "d.csv").write_text("a,b,c,lo,hi,d\n1,x,1,1,2,0\n2,y,1,1,4,0\n3,x,3,2,3,0\n")
+    result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "d.csv")])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "d.csv").write_text("a,b,c,lo,hi,d\n1,x,1,1,2,0\n2,y,1,1,4,0\n3,x,3,9,3,0\n")
+    result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "d.csv")])
+    assert result.exit_code == 1 and "1 problem:" in result.output and "row 2: lo=9" in result.output, result.output
+
+
 _PENGUIN_COLUMNS = '{"species": {"sdtype": "categorical"}, "year": {"sdtype": "numerical"}}'
 SDV_DOCUMENTS = [
     ("props_a_string", b'{"columns": {"species": "categorical"}}',

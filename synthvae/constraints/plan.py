@@ -103,6 +103,22 @@ def check_table(schema: Schema, frame: pd.DataFrame, source: str = "data") -> No
         ConstraintError: Names each broken rule, how many rows break it, and example rows with
             their values, and says how to fix it.
     """
+    lines = broken_rules(schema, frame, source)
+    if lines:
+        raise ConstraintError(
+            f"{source} breaks {len(lines)} constraint{'s' if len(lines) > 1 else ''} of the schema:\n"
+            + "\n".join(f"  - {line}" for line in lines)
+            + f"\n{FIX_BROKEN_RULES}"
+        )
+
+
+FIX_BROKEN_RULES = "fix those rows, or correct or remove the constraint (a model cannot keep a rule its data breaks)"
+
+
+def broken_rules(schema: Schema, frame: pd.DataFrame, source: str = "data") -> list[str]:
+    """One line per rule of the schema that a conformed table breaks: the rule, how many rows
+    break it, and example rows with their values (what :func:`check_table` refuses); rules
+    over columns the table lacks are left out. Logs id columns whose values repeat."""
     for column in schema:
         if column.kind is ColumnKind.ID and column.name in frame.columns:
             values = frame[column.name].dropna()
@@ -119,13 +135,8 @@ def check_table(schema: Schema, frame: pd.DataFrame, source: str = "data") -> No
             examples = "; ".join(
                 f"row {r}: " + ", ".join(f"{c}={_show(frame[c].iloc[r])}" for c in rule.columns) for r in rows
             )
-            lines.append(f"  - {rule.describe()}: {count} of {len(frame)} rows break it, e.g. {examples}")
-    if lines:
-        raise ConstraintError(
-            f"{source} breaks {len(lines)} constraint{'s' if len(lines) > 1 else ''} of the schema:\n"
-            + "\n".join(lines)
-            + "\nfix those rows, or correct or remove the constraint (a model cannot keep a rule its data breaks)"
-        )
+            lines.append(f"{rule.describe()}: {count} of {len(frame)} rows break it, e.g. {examples}")
+    return lines
 
 
 def _show(value: Any) -> str:
