@@ -233,6 +233,23 @@ def test_a_range_alone_is_the_models_own_filtered_rows(churn_model):
     assert abs((rows["churn"] == "yes").mean() - (filtered["churn"] == "yes").mean()) < 0.03
 
 
+def test_a_few_rows_of_conditions_rare_together_come_from_the_models_own_rows(churn_model, caplog):
+    # Conditions met by about 5% of the rows together, 300 rows: the shared pool's budget of 16
+    # draws a row (4,800) fell short, so the values were drawn first, one column at a time, and
+    # a fifth of them came from the training values whatever the rest of the row said.
+    conditions = {"state": {"!=": ["CA", "NY"]}, "account_length": {">": 50, "<=": 60}}
+    with caplog.at_level("WARNING", logger="synthvae"):
+        rows = churn_model.sample(300, conditions=conditions, seed=0)
+    assert "could not be drawn" not in caplog.text
+    assert (~rows["state"].isin(["CA", "NY"])).all() and rows["account_length"].between(51, 60).all()
+    big = churn_model.sample(100_000, seed=6)
+    filtered = big[~big["state"].isin(["CA", "NY"]) & big["account_length"].between(51, 60)]
+    assert len(filtered) > 2000
+    for column in ("account_length", "total_day_minutes", "total_intl_calls"):
+        spread = big[column].astype(float).std()
+        assert abs(rows[column].astype(float).mean() - filtered[column].astype(float).mean()) < 0.15 * spread, column
+
+
 @pytest.mark.parametrize("full_covariance", [True, False])
 def test_defensive_proposals_are_a_mixture_with_the_unconditional_prior(full_covariance):
     # Half of each row's proposals come from the unconditional prior and the density returned is
