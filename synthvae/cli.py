@@ -318,7 +318,7 @@ _ordered_option = click.option(
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs (default: picked from the table size).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Rows per training step (expected, with --epsilon).")
 @click.option("--epsilon", type=_FloatRange(min=0, min_open=True),
-              help="Train with differential privacy (DP-SGD) at this epsilon; needs --schema with public bounds.")
+              help="Train with differential privacy (DP-SGD) at this epsilon; needs --schema (its bounds are taken as public: give ones not read off the data).")
 @click.option("--delta", type=_FloatRange(min=0, max=1, min_open=True, max_open=True),
               help="Delta of the guarantee (default: min(1e-5, 0.1 / rows)).")
 @click.option("--max-grad-norm", type=_FloatRange(min=0, min_open=True), default=1.0, show_default=True,
@@ -622,7 +622,7 @@ def _integers_whole(frame, schema):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv.")
 @click.option("--method", type=click.Choice(["mean", "draw"]), default="mean", show_default=True,
               help="mean: best single guess (mean / most frequent of draws); draw: random draws.")
-@click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M.")
+@click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M (draws: implies --method draw, refused with --method mean).")
 @click.option("--columns", help="Comma-separated columns to fill (default: all).")
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
               help="With --method mean: mix numeric means with the model's best linear prediction from the observed cells, weighed on its own rows (a fixed cost of a few seconds; --no-calibrate for a few rows at a time).")

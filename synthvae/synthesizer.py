@@ -469,7 +469,7 @@ class Synthesizer:
 
         Args:
             data: A DataFrame, the path of a CSV or Parquet file, or of a folder of Parquet
-                files (a dataset: always streamed).
+                files (a dataset: streamed unless ``streaming=False``).
             y: Ignored: scikit-learn's pipelines pass their labels to every step. The model
                 learns the columns of ``data``; ``target=`` keeps a class in the latent.
             callback: Called with a :class:`synthvae.training.Progress` after every epoch.
@@ -1046,9 +1046,16 @@ class Synthesizer:
             conditions: Values some columns must take, as ``{column: value}``,
                 ``{column: [values]}``, ``{column: {">=": low, "<": high}}`` or a list of
                 ``"column>=value"`` strings (see :mod:`synthvae.conditions`). Every row satisfies
-                them exactly; the other columns follow the model's distribution given them
-                (drawn through the conditional prior, never by rejection, so rare conditions
-                cost no more than common ones).
+                them exactly; the other columns follow the model's distribution given them.
+                Single values (``col=value``) are drawn through the conditional prior, so a rare
+                category costs about what a common one does (2-3x an unconditional draw).
+                Ranges and sets of values are met by resampling the model's own draws that meet
+                them, from a pool whose proposal adapts towards them: they cost more the rarer
+                they are (churn's top-decile range: 13x; ``benchmarks/results/generation.md``).
+                Where even that pool would be too large, their values are drawn first, one
+                column at a time, and a value the model cannot draw given the rest (conditions
+                it finds too rare together) comes from the training values that meet its
+                condition, with a warning.
             seed: Same seed, same rows (bit for bit on CPU). ``None`` continues a stream seeded
                 by the synthesizer's ``seed``, so successive calls differ but a fresh run repeats.
             batch_size: Rows decoded per batch: bounds memory. The draws are made batch by batch,
@@ -1686,9 +1693,9 @@ class Synthesizer:
                 single guess. ``"draw"``: ``draws`` (default 1) tables, each one independent draw
                 from the model given the observed cells (multiple imputation); a list when
                 ``draws > 1``. With 20% of held-out rows' cells hidden, the hidden number lay in
-                the central 90% of its 20 draws (randomised PIT, 0.90 for exact draws) for 0.869
-                (churn) and 0.887 (german_credit) of cells (``benchmarks/results/generation.md``):
-                between-imputation variances about right, a little narrow on churn.
+                the central 90% of its 20 draws (randomised PIT, 0.90 for exact draws) for 0.870
+                (churn) and 0.875 (german_credit) of cells (``benchmarks/results/generation.md``):
+                between-imputation variances about right, a little narrow.
             calibrate: With ``method="mean"``, mix each numeric or datetime column's means
                 with the best linear prediction from the row's observed cells under the model
                 (a Gaussian conditional fitted on 20,000 rows the model generates,
@@ -1853,10 +1860,10 @@ class Synthesizer:
         whose prior is N(0, I)).
 
         Under the default plain ELBO the latent leaves out low-entropy categorical columns: the
-        embedding's 5-nearest-neighbour accuracy of churn's `churn` flag is 0.882 against 0.892
+        embedding's 5-nearest-neighbour accuracy of churn's `churn` flag is 0.884 against 0.892
         for PCA of the encoded matrix at the same dimension, german_credit's `creditability`
-        0.667 against 0.887. A model fitted with ``target=`` naming the column keeps it: 0.975
-        and 0.991 (PCA 0.891 / 0.889; ``benchmarks/results/generation.md``);
+        0.660 against 0.887. A model fitted with ``target=`` naming the column keeps it: 0.998
+        and 0.995 (PCA 0.891 / 0.889; ``benchmarks/results/generation.md``);
         ``categorical_balance=5`` keeps every low-entropy column (0.900 / 0.884,
         ``generation_balance5.md``)."""
         self._check_fitted()
