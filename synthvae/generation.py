@@ -795,7 +795,7 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         cells = None if filled is None else filled.get(name)
         if cells is not None and not cells.any():
             continue
-        text = original.dtype == object or pd.api.types.is_string_dtype(original.dtype)
+        text = _holds_text(original)
         if text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.strftime(formats[name])
         if text and pd.api.types.is_bool_dtype(values.dtype):
@@ -813,6 +813,16 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         # given cells kept as written beside filled ones mixed "01/01/2012" with "2012-07-28").
         out[label_of[name]] = values
     return out
+
+
+def _holds_text(original: pd.Series) -> bool:
+    """Whether the user's column is text: a string dtype, or an object column of text (or of
+    nothing but nulls). An object column of Python bools, numbers or datetimes (``read_csv``'s
+    True/False with blanks) is not: its flags came back as the text "True" / "False", observed
+    cells included, which ``astype(bool)`` then read as True everywhere."""
+    if original.dtype != object:
+        return pd.api.types.is_string_dtype(original.dtype)
+    return pd.api.types.infer_dtype(original, skipna=True) in ("string", "mixed", "empty")
 
 
 def _spelled_as(values: pd.Series, original: pd.Series) -> pd.Series:

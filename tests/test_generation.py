@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -1160,6 +1162,25 @@ def test_impute_keeps_an_arrow_time_zone_and_text_flags_as_they_were_written():
     pd.testing.assert_series_equal(filled["t"].iloc[5:], table["t"].iloc[5:])
     assert (filled["member"].drop(index=range(5, 10)) == table["member"].drop(index=range(5, 10))).all()
     assert set(filled["member"]) <= {"yes", "no"} and filled.notna().all().all()
+
+
+def test_impute_keeps_flags_and_datetimes_held_as_python_objects(tmp_path):
+    # read_csv gives True/False with blanks as an object column of Python bools; impute wrote
+    # it back as the text "True" / "False", observed cells included (astype(bool): all True).
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=200).round(2), "flag": rng.random(200) < 0.3,
+                          "when": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 300, 200), unit="D")})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    syn = Synthesizer(epochs=2, seed=0).fit(tmp_path / "t.csv")
+    holes = table.astype({"flag": object, "when": object})
+    holes.loc[:4, "flag"] = np.nan
+    holes.loc[5:9, "when"] = np.nan
+    filled = syn.impute(holes, calibrate=False, seed=1)
+    assert filled["flag"].dtype == object and filled["when"].dtype == object
+    assert {type(v) for v in filled["flag"]} == {bool}, set(filled["flag"])
+    assert (filled["flag"].iloc[5:] == table["flag"].iloc[5:]).all()
+    assert all(isinstance(v, (pd.Timestamp, datetime.datetime)) for v in filled["when"]), filled["when"].head()
+    assert (pd.to_datetime(filled["when"]).drop(index=range(5, 10)) == table["when"].drop(index=range(5, 10))).all()
 
 
 def test_conditions_on_a_boolean_column_and_conditions_as_arrays():
