@@ -327,6 +327,27 @@ def test_utility_and_detection_of_numbers_near_the_largest_floats():
     assert data["utility"]["tstr"] is not None and data["detection"]["auc"] is not None
 
 
+def test_a_class_that_chance_leaves_out_of_one_side_skips_utility_not_the_report():
+    # One "yes" in 100 rows: at seed 1 it fell in the 20% test split and the training split's
+    # single class aborted the whole evaluate; a holdout with no "yes" did so at every seed.
+    rng = np.random.default_rng(0)
+
+    def table(n, positives):
+        return pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n),
+                             "fraud": np.where(np.arange(n) < positives, "yes", "no")})
+
+    real, synthetic = table(100, 1), table(100, 3)
+    sides = set()
+    for seed in range(6):
+        data = evaluate(real, synthetic, target="fraud", seed=seed).to_dict()
+        assert data["quality"]["score"] is not None and data["utility"]["tstr"] is None
+        sides.add(data["utility"]["skipped"].split(" holds one value of 'fraud'")[0])
+    assert sides == {"the 20% test split of the real rows", "the 80% training split of the real rows"}
+    data = evaluate(table(1000, 10), table(1000, 10), holdout=table(60, 0), target="fraud").to_dict()
+    assert data["quality"]["score"] is not None and data["privacy"] is not None
+    assert data["utility"]["skipped"].startswith("the holdout holds one value of 'fraud', so no score is defined")
+
+
 @pytest.mark.parametrize("real, message", [
     (pd.DataFrame({"y": np.arange(12.0)}), ": no other column to predict it from"),  # sklearn: 0 features
     (pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, np.nan, np.nan]}), ": R\\^2 needs at least two test rows"),

@@ -300,32 +300,40 @@ def _attach_ceiling(section: dict, ceiling: dict) -> None:
 def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -> dict:
     if target is None:
         return {"tstr": None, "trtr": None, "skipped": "no target column given"}
+    info = next((i for i in infos if i.name == target), None)
     if hold_t is not None:
-        result = utility(infos, target, real_t, synth_t, hold_t, seed=seed)
-        result["test_set"] = "holdout"
+        train, test, where = real_t, hold_t, "the holdout"
     else:
         order = rng.permutation(real_t.n_rows)
         n_test = max(1, int(round(real_t.n_rows * _UTILITY_TEST_SHARE)))
         test, train = real_t.take(np.sort(order[:n_test])), real_t.take(np.sort(order[n_test:]))
         notes.append("no holdout given: utility is tested on a 20% split of the real data")
-        info = next((i for i in infos if i.name == target), None)
-        held = test.arrays[target] if target in test.arrays else None
-        if info is not None and held is not None:
-            present = held[~np.isnan(held)] if info.shape is Shape.CONTINUOUS else held[held >= 0]
-            if np.unique(present).size == 1:
-                # A test split of one value (a rare class, a target of few values): its refusal
-                # aborted every metric.
+        where = "the 20% test split of the real rows"
+    if info is not None and _values_of(info, real_t) > 1:
+        # A rare class that chance left out of one side (the test rows, or the split's training
+        # part) aborted every metric; a target of one value in all the real rows is refused.
+        for part, name in ((test, where), (train, "the 80% training split of the real rows")):
+            if part is not real_t and _values_of(info, part) == 1:
+                fix = "give a holdout" if hold_t is None else "give a holdout that holds more than one"
                 return {"tstr": None, "trtr": None, "target": target,
-                        "skipped": f"the 20% test split of the real rows holds one value of {target!r}, so no "
-                                   f"score is defined; give a holdout"}
-        result = utility(infos, target, train, synth_t, test, seed=seed)
-        result["test_set"] = "20% of the real data (the generator saw these rows: optimistic)"
+                        "skipped": f"{name} holds one value of {target!r}, so no score is defined; {fix}"}
+    result = utility(infos, target, train, synth_t, test, seed=seed)
+    result["test_set"] = "holdout" if hold_t is not None else "20% of the real data (the generator saw these rows: optimistic)"
     for name, rows in (("tstr", "synthetic"), ("trtr", "real training")):
         if result[name] is None:  # was dropped from the summary and the HTML without a word
             result["skipped"] = (f"no {name.upper()} score: the {rows} rows hold no value of {target!r}, or no "
                                  f"other column with a value, to train on")
             break
     return result
+
+
+def _values_of(info, table) -> int:
+    """How many distinct present values ``table`` holds of ``info``'s column (0 if it lacks it)."""
+    values = table.arrays.get(info.name)
+    if values is None:
+        return 0
+    present = values[~np.isnan(values)] if info.shape is Shape.CONTINUOUS else values[values >= 0]
+    return int(np.unique(present).size)
 
 
 def _full_train_hashes(real: pd.DataFrame, schema: Schema) -> np.ndarray:
