@@ -327,6 +327,21 @@ def test_utility_and_detection_of_numbers_near_the_largest_floats():
     assert data["utility"]["tstr"] is not None and data["detection"]["auc"] is not None
 
 
+def test_a_closer_to_train_share_from_few_rows_says_chance_moves_it():
+    # 69 held-out penguins: the share of fresh real rows ranged 0.39-0.67 over 20 splits, with
+    # a note about the membership AUC only.
+    rng = np.random.default_rng(0)
+
+    def table(n):
+        return pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(["a", "b", "c"], n)})
+
+    notes = evaluate(table(300), table(300), holdout=table(69), metrics=["privacy"]).to_dict()["notes"]
+    assert any(note.startswith("closer-to-train share from 300 training, 69 holdout and 300 synthetic rows") for note in notes), notes
+    assert any(note.startswith("no membership-inference AUC") for note in notes), notes
+    notes = evaluate(table(300), table(300), holdout=table(250), metrics=["privacy"]).to_dict()["notes"]
+    assert not any("closer-to-train share from" in note or "membership" in note for note in notes), notes
+
+
 def test_a_class_that_chance_leaves_out_of_one_side_skips_utility_not_the_report():
     # One "yes" in 100 rows: at seed 1 it fell in the 20% test split and the training split's
     # single class aborted the whole evaluate; a holdout with no "yes" did so at every seed.

@@ -302,8 +302,12 @@ def test_privacy_check_catches_a_few_copies_among_good_rows(churn_split):
 def test_privacy_check_limits_and_errors(churn_split):
     train, holdout, fresh = churn_split
     # A verdict from a handful of rows is chance (a 1-row holdout scored membership AUC 1.0, FAIL).
-    with pytest.raises(Exception, match=r"at least 200 training and 200 holdout rows \(holdout data 150 rows\)"):
+    with pytest.raises(Exception, match=r"at least 200 training, 200 holdout and 200 synthetic rows \(holdout data 150 rows\)"):
         privacy_check(train, fresh, holdout.iloc[:150])
+    # So from a handful of synthetic rows: five fresh real rows failed the closer-to-train share
+    # one time in three.
+    with pytest.raises(Exception, match=r"\(synthetic data 20 rows\).*check at least 200 synthetic rows"):
+        privacy_check(train, fresh.iloc[:20], holdout)
     strict = PrivacyLimits(max_membership_auc=0.3)
     assert not privacy_check(train, fresh, holdout, limits=strict).passed
     with pytest.raises(Exception, match="sensitive columns \\['salary'\\]"):

@@ -185,7 +185,7 @@ def privacy_check(
 
     Raises:
         DataError: A table is missing, empty or does not fit the schema; a sensitive column is
-            unknown; fewer than :data:`MIN_ATTACK_ROWS` training or holdout rows to attack; the
+            unknown; fewer than :data:`MIN_ATTACK_ROWS` training, holdout or synthetic rows; the
             holdout rows equal training rows seen once far more often than fresh rows would
             (:func:`_refuse_overlap`).
     """
@@ -218,13 +218,17 @@ def privacy_check(
     reference = sample_rows(rng, synth_t.n_rows, DEFAULT_REFERENCE_ROWS)
     t, s, h = embed(train_t), embed(synth_t)[reference], embed(hold_t)
     m = min(attack_rows, train_t.n_rows, hold_t.n_rows)
-    if m < MIN_ATTACK_ROWS:
-        short = {"attack_rows": attack_rows, real_name: train_t.n_rows, holdout_name: hold_t.n_rows}
+    if m < MIN_ATTACK_ROWS or synth_t.n_rows < MIN_ATTACK_ROWS:
+        short = {"attack_rows": attack_rows, real_name: train_t.n_rows, holdout_name: hold_t.n_rows, synthetic_name: synth_t.n_rows}
         what = ", ".join(f"{name} {count:,} rows" for name, count in short.items() if count < MIN_ATTACK_ROWS)
+        # Five synthetic rows from the real rows' own distribution failed the closer-to-train
+        # share one time in three (twenty rows: one in six).
+        fix = ("hold out more real rows the generator never saw" if m < MIN_ATTACK_ROWS
+               else f"check at least {MIN_ATTACK_ROWS} synthetic rows (sample more)")
         raise DataError(
-            f"the privacy check scores its attacks on at least {MIN_ATTACK_ROWS} training and {MIN_ATTACK_ROWS} holdout "
-            f"rows ({what}): with fewer, chance alone moves a membership AUC or a closer-to-train share past "
-            f"its limit; hold out more real rows the generator never saw"
+            f"the privacy check scores its attacks on at least {MIN_ATTACK_ROWS} training, {MIN_ATTACK_ROWS} holdout "
+            f"and {MIN_ATTACK_ROWS} synthetic rows ({what}): with fewer, chance alone moves a membership AUC or a "
+            f"closer-to-train share past its limit; {fix}"
         )
     t_rows, h_rows = sample_rows(rng, train_t.n_rows, m), sample_rows(rng, hold_t.n_rows, m)
     checks.append(_closer_to_train(s, *size_matched(rng, t, h), train_t.n_rows, limits))
