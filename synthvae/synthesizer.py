@@ -722,6 +722,8 @@ class Synthesizer:
         vae_steps = len(result.history) * max(1, result.train_rows // result.batch_size)
         # The conditional prior is trained when first needed (see ``conditional_``).
         self.conditional_ = None
+        for stale in ("conditional_history_", "last_resampling_"):  # the last table's, set when used
+            self.__dict__.pop(stale, None)
         if self.conditional and layout.width:
             self._conditional_inputs = _ConditionalInputs(rows_seen, conditional_seed, vae_steps)
 
@@ -738,6 +740,7 @@ class Synthesizer:
         # What the model was fitted with, as the model file stores it: parameters set after fit
         # (s.seed = 5) were saved as though the model had been fitted with them.
         self.fit_params_ = self._file_params()
+        self._schema_given = self.schema is not None
         self.fit_info_ = FitInfo(
             rows=rows_seen,
             columns=len(prepared.schema),
@@ -1999,6 +2002,9 @@ class Synthesizer:
             # A private model keeps no training losses: they are read from the rows, unaccounted.
             "history": self.history_ if self.privacy_ is None else [],
             "fit_info": asdict(self.fit_info_),
+            # A loaded model's schema parameter is the fitted schema only where one was given: a
+            # refit of its clone refused newer rows outside the old table's inferred bounds.
+            "schema_given": self._schema_given,
         }
         if self.constraints_.active:
             payload["constraints"] = self.constraints_.get_state()
@@ -2010,6 +2016,8 @@ class Synthesizer:
             tensors.update(self.prior_.tensors())
         if self.conditional_ is not None:
             payload["conditional_config"] = self.conditional_.config.to_dict()
+            if getattr(self, "conditional_history_", None) is not None:
+                payload["conditional_history"] = list(self.conditional_history_)
             tensors.update({f"conditional.{k}": v for k, v in self.conditional_.state_dict().items()})
         broken = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
         if broken:
@@ -2043,7 +2051,10 @@ class Synthesizer:
             params["hidden_dims"] = tuple(params["hidden_dims"]) if params.get("hidden_dims") is not None else None
             params["device"] = device
             schema = Schema.from_dict(payload["schema"], source=f"model file {str(path)!r}")
-            syn = cls(schema=schema, **{k: v for k, v in params.items() if k != "schema"})
+            # Files before "schema_given" keep the fitted schema as the parameter, as they did.
+            given = bool(payload.get("schema_given", True))
+            syn = cls(schema=schema if given else None, **{k: v for k, v in params.items() if k != "schema"})
+            syn._schema_given = given
             config = VAEConfig.from_dict(payload["vae_config"])
             # Sizes from the file's settings are checked against its weights before anything is
             # built: hidden_dims [25000, 25000] in a 600 KB file made load allocate 5.3 GB first.
@@ -2060,6 +2071,8 @@ class Synthesizer:
                 conditional = ConditionalPrior(conditional_config)
                 conditional.load_state_dict(conditional_tensors, strict=True)
                 syn.conditional_ = conditional.to(resolved).eval()
+                if "conditional_history" in payload:
+                    syn.conditional_history_ = [float(v) for v in payload["conditional_history"]]
             model.load_state_dict(tensors, strict=True)
             syn.model_ = model.to(resolved).eval()
             syn.prior_ = MixturePrior.from_tensors(prior_tensors).to(resolved) if prior_tensors else None

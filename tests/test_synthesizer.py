@@ -457,3 +457,32 @@ def test_the_default_learning_rate_goes_with_the_network(penguins):
     rates = {hidden: Synthesizer(epochs=1, hidden_dims=hidden, conditional=False).fit(penguins).train_config_.learning_rate
              for hidden in (None, (256, 256), (64,))}
     assert rates == {None: 3e-3, (256, 256): 2e-3, (64,): 3e-3}
+
+
+def test_a_loaded_model_keeps_whether_its_schema_was_given(penguins, tmp_path):
+    # A loaded model held its inferred schema as the schema parameter: a refit of its clone
+    # refused newer rows outside the old table's inferred bounds.
+    from sklearn.base import clone
+
+    old, new = penguins[penguins["year"] < 2009], penguins
+    inferred = Synthesizer(epochs=1, seed=0).fit(old)
+    inferred.save(tmp_path / "inferred.synthvae")
+    loaded = Synthesizer.load(tmp_path / "inferred.synthvae")
+    assert loaded.get_params()["schema"] is None and "schema=" not in repr(loaded)
+    clone(loaded).fit(new)  # infers the new table's bounds
+    schema = infer_schema(old)
+    given = Synthesizer(schema=schema, epochs=1, seed=0).fit(old)
+    given.save(tmp_path / "given.synthvae")
+    assert Synthesizer.load(tmp_path / "given.synthvae").get_params()["schema"] == schema
+    with pytest.raises(DataError, match="below the schema's min|above the schema's max"):
+        clone(Synthesizer.load(tmp_path / "given.synthvae")).fit(new)
+
+
+def test_a_refit_leaves_no_record_of_the_last_table(penguins, tmp_path):
+    syn = Synthesizer(epochs=1, seed=0).fit(penguins)
+    syn.sample(20, conditions={"species": "Adelie"}, seed=0)
+    assert syn.conditional_history_ and syn.last_resampling_ is not None
+    syn.save(tmp_path / "m.synthvae")
+    assert Synthesizer.load(tmp_path / "m.synthvae").conditional_history_ == syn.conditional_history_
+    syn.set_params(conditional=False).fit(penguins.drop(columns=["species"]))
+    assert not hasattr(syn, "conditional_history_") and not hasattr(syn, "last_resampling_")
