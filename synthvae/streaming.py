@@ -133,8 +133,12 @@ class TableSource:
         # a named one): columns, first, as read_table makes them (a crash here before).
         self.indexes: dict[Path, list[tuple[str, str | dict]]] = {}
         self._group_starts: dict[tuple[Path, int], int] = {}
+        # Each file's size and modification time as scanned: a file rewritten during the fit
+        # (other rows in as many row groups) was read without a word (see read).
+        self._stamps: dict[Path, tuple[int, int]] = {}
         start = 0
         for file in files:
+            self._stamps[file] = _stamp(file)
             meta = _metadata(file)
             arrow = meta.schema.to_arrow_schema()
             self.indexes[file] = _stored_index(arrow)
@@ -186,6 +190,10 @@ class TableSource:
         ranges = {label: how for label, how in index if isinstance(how, dict)}
         stored = None if columns is None and not index else [field.get(c, c) for c in own if c not in ranges]
         try:
+            if _stamp(unit.path) != self._stamps[unit.path]:
+                raise DataError(f"{str(unit.path)!r} changed during the fit (its size or modification time is not what "
+                                f"the scan of {self.label!r} read): the rows read so far and the rows now differ; leave "
+                                f"the data as it is until the fit ends, or fit a copy")
             reader = pq.ParquetFile(unit.path, page_checksum_verification=True)
             # Categories of numbers come back as plain numbers (floats where there are nulls):
             # the file's note makes them categories again, as read_table does.
@@ -239,6 +247,12 @@ class TableSource:
         files = [self.origin] if self.origin is not None else sorted({u.path for u in self.units})
         return {"rows": self.rows,
                 "files": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
+
+
+def _stamp(file: Path) -> tuple[int, int]:
+    """A file's size and modification time (nanoseconds)."""
+    stat = file.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _stored_index(schema: pa.Schema) -> list[tuple[str, str | dict]]:
