@@ -16,8 +16,9 @@ One streamed **scan** (:func:`scan`) then reads every row once and keeps:
 - **exact statistics** of every column, which correct what a sample can miss: which columns
   hold nulls, the min / max of numeric columns, whether their numbers are all whole and how many
   decimal places they need, the earliest and latest datetimes, every category of a categorical
-  column (up to ``_MAX_TRACKED`` distinct values) and each category's count, which decides the
-  pooled rare categories;
+  column (the scan counts up to ``_MAX_TRACKED`` distinct values a column, one more read of a
+  categorical column past that up to ``_MAX_COUNTED``) and each category's count, which decides
+  the pooled rare categories;
 - the **validation rows**: a row is held out for early stopping when another hash of its position
   falls below the validation share (at most 20,000 rows in all, as in memory); training never
   sees them.
@@ -58,7 +59,8 @@ logger = logging.getLogger(__name__)
 
 RESERVOIR_ROWS = 100_000
 _MAX_VALIDATION = 20_000  # as training.split_validation
-_MAX_TRACKED = 100_000  # distinct values counted exactly per column
+_MAX_TRACKED = 100_000  # distinct values counted exactly per column by the scan
+_MAX_COUNTED = 2_000_000  # distinct values of a categorical column counted by a read of its own
 _CHUNK_ROWS = 16_384  # rows read at a time from one unit
 _CSV_PART_ROWS = 262_144  # rows per Parquet part of a converted CSV
 _CSV_ROW_GROUP = 65_536  # rows per row group (unit) of those parts
@@ -674,7 +676,7 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
             # the sample alone.
             facts, others = _numbers_in_text(column, stats, source)
             if others:
-                columns.append(_placeholders_column(column, stats, others, label, len(found.reservoir)))
+                columns.append(_placeholders_column(column, stats, source, others, label, len(found.reservoir)))
                 continue
             stats = facts
         if column.kind is ColumnKind.NUMERIC and stats.low is not None:
@@ -682,12 +684,7 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
         if column.kind is ColumnKind.DATETIME:
             changes.update(_datetime_changes(column, _datetime_facts(column, stats, source)))
         if column.kind is ColumnKind.CATEGORICAL:
-            if stats.counts is None:
-                raise DataError(
-                    f"{label}: column {column.name!r} holds more than {_MAX_TRACKED} distinct values; "
-                    f"give a schema that makes it an id or personal column, or drop it"
-                )
-            changes["categories"] = _all_categories(column.categories, stats.counts)
+            changes["categories"] = _all_categories(column.categories, _counts(column, stats, source, label))
             if column.description and len(changes["categories"]) != len(column.categories):
                 # "text with 3 distinct values" beside 4 categories: the count is the table's.
                 changes["description"] = re.sub(r"\b\d[\d,]* distinct values\b", f"{len(changes['categories'])} distinct values",
@@ -728,17 +725,32 @@ def _values_of(column, stats: ColumnStats, source: TableSource) -> Iterator[pd.S
             yield frame.iloc[:, 0]
 
 
-def _placeholders_column(column, stats: ColumnStats, others: list, label: str, sample_rows: int) -> Column:
+def _counts(column, stats: ColumnStats, source: TableSource, label: str, fix: str = "") -> dict:
+    """Each distinct present value of a column and its count over the whole table: the scan's,
+    or past ``_MAX_TRACKED`` values one more read of the column alone (a table in memory learns
+    such a column, its rare categories pooled; the stream refused it), refused past
+    ``_MAX_COUNTED``."""
+    if stats.counts is not None:
+        return stats.counts
+    counts: dict = {}
+    for values in _values_of(column, stats, source):
+        for value, count in values.value_counts(dropna=True).items():
+            counts[value] = counts.get(value, 0) + int(count)
+        if len(counts) > _MAX_COUNTED:
+            raise DataError(f"{label}: column {column.name!r} holds more than {_MAX_COUNTED:,} distinct values, too many "
+                            f"to learn as categories; {fix or 'give a schema that makes it an id or personal column, or drop it'}")
+    return counts
+
+
+def _placeholders_column(column, stats: ColumnStats, source: TableSource, others: list, label: str, sample_rows: int) -> Column:
     """A column of numbers in the sample whose other rows hold values that are no numbers: its
     categories, with a note and a warning, as inference makes such a column of a table in
-    memory; refused past ``_MAX_TRACKED`` values (too many to be categories)."""
+    memory."""
     fix = (f"numbers in the {sample_rows:,}-row sample, but rows outside it hold {preview(others)}, which are no numbers: "
            f"if they stand for missing values, leave them empty (nulls), or give a schema")
-    if stats.counts is None:
-        raise DataError(f"{label}: column {column.name!r} is {fix} (it holds more than {_MAX_TRACKED:,} distinct values, "
-                        f"too many to learn as categories)")
+    counts = _counts(column, stats, source, label, fix)
     logger.warning("%s: column %r is categorical, not numeric: %s", label, column.name, fix)
-    categories = _all_categories((), stats.counts)
+    categories = _all_categories((), counts)
     return Column(column.name, ColumnKind.CATEGORICAL, nullable=column.nullable or stats.nulls > 0, categories=categories,
                   description=f"inferred: text with {len(categories)} distinct values; {fix}")
 

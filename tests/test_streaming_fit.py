@@ -773,3 +773,25 @@ def test_a_file_rewritten_during_a_streamed_fit_is_refused(tmp_path, diamonds):
 
     with pytest.raises(DataError, match=f"{str(first)!r} changed during the fit .* leave the data as it is until the fit ends"):
         Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", callback=rewrite)
+
+
+def test_a_category_column_past_the_scans_count_is_counted_by_a_read_of_its_own(tmp_path, monkeypatch):
+    # A streamed fit refused a column of more distinct values than the scan counts (100,000),
+    # which the in-memory fit learns with its rare categories pooled; so a number column with a
+    # few words late in the file (categorical in memory).
+    import synthvae.streaming as streaming
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame({"city": rng.choice([f"c{i}" for i in range(400)], n), "x": rng.normal(size=n).round(3),
+                          "amount": rng.normal(size=n).round(5).astype(object)})
+    frame.loc[n - 2:, "amount"] = "unknown"
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    whole = Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=False).schema_
+    monkeypatch.setattr(streaming, "_MAX_TRACKED", 50)
+    streamed = Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=True).schema_
+    for name in ("city", "amount"):
+        assert streamed[name].kind.value == "categorical" and streamed[name].categories == whole[name].categories, name
+    monkeypatch.setattr(streaming, "_MAX_COUNTED", 100)
+    with pytest.raises(DataError, match="column 'city' holds more than 100 distinct values, too many to learn as categories"):
+        Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=True)
