@@ -33,6 +33,7 @@ model: it grows with the batch and buffer sizes, not with the table.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import os
@@ -41,7 +42,7 @@ import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -241,6 +242,28 @@ class TableSource:
             if label in own:
                 frame[label] = how["start"] + how["step"] * at
         return frame[own]
+
+    def where(self, position: int) -> str:
+        """How error messages name the rows from table row ``position`` on: the file of a folder
+        that holds them (a value past a given schema's bounds named the folder alone), else the
+        input (a CSV converted to parts is named as itself)."""
+        if self.origin is not None or len({unit.path for unit in self.units}) < 2:
+            return repr(self.label)
+        starts = [unit.start for unit in self.units]
+        return repr(str(self.units[bisect.bisect_right(starts, position) - 1].path))
+
+    def naming_files(self, frame: pd.DataFrame, label: str, work: Callable[[pd.DataFrame, str], Any]) -> Any:
+        """``work(frame, label)`` on rows indexed by their table positions (the reservoir, the
+        validation rows); a :class:`DataError` it raises comes back from the rows of the first
+        file of a folder that raise it alone, named by that file (:meth:`where`)."""
+        try:
+            return work(frame, label)
+        except DataError:
+            places = [self.where(int(position)) for position in frame.index]
+            if len(set(places)) > 1:
+                for place in dict.fromkeys(places):
+                    work(frame[[p == place for p in places]], place)
+            raise
 
     def identity(self) -> dict:
         """What identifies this input's content for checkpoints: its rows, and each file's absolute
@@ -861,7 +884,8 @@ class TableStream:
     Args:
         source: The input.
         found: Its scan.
-        encode: Turns a raw chunk (pandas, as read) into the encoded float32 matrix.
+        encode: Turns a raw chunk (pandas, as read) into the encoded float32 matrix; called with
+            the chunk and how error messages name its rows (:meth:`TableSource.where`).
         seed: Seeds the order of units and the shuffles of each epoch.
         buffer_rows: Rows mixed by the shuffle buffer before they are cut into batches.
         open_units: Units read at once (their chunks interleave in the buffer).
@@ -877,7 +901,7 @@ class TableStream:
         self,
         source: TableSource,
         found: Scan,
-        encode: Callable[[pd.DataFrame], np.ndarray],
+        encode: Callable[[pd.DataFrame, str], np.ndarray],
         seed: int,
         buffer_rows: int = 65_536,
         open_units: int = 8,
@@ -903,6 +927,15 @@ class TableStream:
             )
         # Positions of the held-out rows, to find where a rank's share of training rows ends.
         self._held = np.sort(found.validation.index.to_numpy(np.int64)) if len(found.validation) else np.zeros(0, np.int64)
+
+    def where(self, position: int) -> str:
+        """How error messages name the rows from table row ``position`` on: the file of a folder
+        that holds them (a value past a given schema's bounds named the folder alone), else the
+        input (a CSV converted to parts is named as itself)."""
+        if self.origin is not None or len({unit.path for unit in self.units}) < 2:
+            return repr(self.label)
+        starts = [unit.start for unit in self.units]
+        return repr(str(self.units[bisect.bisect_right(starts, position) - 1].path))
 
     def identity(self) -> dict:
         """What fixes the batches, for checkpoints: the input's files, the seed, the buffer."""
@@ -977,7 +1010,7 @@ class TableStream:
                     positions, frame = chunk
                     keep = _uniform(positions, self.found.seed, _VALIDATION_STREAM) >= share
                     if keep.any():
-                        parts.append(self.encode(frame if keep.all() else frame[keep]))
+                        parts.append(self.encode(frame if keep.all() else frame[keep], self.source.where(int(positions[0]))))
                         held += int(keep.sum())
                     if held < self.buffer_rows:
                         continue

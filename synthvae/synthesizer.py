@@ -664,16 +664,18 @@ class Synthesizer:
             check_fit_memory(preprocessor.layout_, rows, hidden_dims, latent_dim, batch, label, streamed=True,
                              categorical_head=head, model_rows=self._conditional_rows(found.rows))
 
-        sample = f"{label} (a sample of {len(found.reservoir)} rows)"
-        marginals = preprocessor.fit_transform(found.reservoir, source=sample, before_encoding=before_encoding)
+        sample = label if len(found.reservoir) == found.rows else f"{label} (a sample of {len(found.reservoir)} rows)"
+        marginals = source.naming_files(found.reservoir, sample, lambda rows, where: preprocessor.fit_transform(
+            rows, source=where, before_encoding=before_encoding))
         check_bounds = self.schema is not None  # a given schema is checked; inferred bounds are the table's
 
-        def encode(frame: pd.DataFrame) -> np.ndarray:
-            return preprocessor.transform_conformed(conform(frame, schema, label, check_bounds=check_bounds))
+        def encode(frame: pd.DataFrame, where: str = label) -> np.ndarray:
+            return preprocessor.transform_conformed(conform(frame, schema, where, check_bounds=check_bounds))
 
         rank, world = (parallel.rank, parallel.world) if parallel is not None else (0, 1)
         batches = TableStream(source, found, encode, int(seeds[1]), buffer_rows=_STREAM_BUFFER, rank=rank, world=world)
-        validation = torch.from_numpy(encode(found.validation) if len(found.validation) else marginals[:0]).to(device)
+        validation = torch.from_numpy(source.naming_files(found.validation, label, encode) if len(found.validation)
+                                      else marginals[:0]).to(device)
         return _Prepared(found.rows, schema, rules, preprocessor, marginals, batches, validation,
                          torch.from_numpy(marginals).to(device), chosen["config"], chosen["network"], None)
 

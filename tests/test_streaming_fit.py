@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from conftest import dataset_path
-from synthvae import DataError, ParameterError, Synthesizer, evaluate, read_table
+from synthvae import DataError, ParameterError, Synthesizer, evaluate, infer_schema, read_table
 from synthvae.streaming import TableSource, TableStream, open_source, scan
 
 SMALL = dict(epochs=4, latent_dim=8, hidden_dims=(64, 64), prior_components=3, conditional=False)
@@ -378,7 +378,7 @@ parallel = Parallel.from_environment()
 parallel.start(torch.device("cpu"))
 source = TableSource(sys.argv[1])
 found = scan(source, seed=4, reservoir_rows=100, parallel=parallel)
-stream = TableStream(source, found, lambda frame: frame[["row"]].to_numpy(np.float64), seed=1, buffer_rows=1024,
+stream = TableStream(source, found, lambda frame, where: frame[["row"]].to_numpy(np.float64), seed=1, buffer_rows=1024,
                      rank=parallel.rank, world=parallel.world)
 for epoch in (1, 2, 3):
     rows = np.concatenate(list(stream.batches(epoch, 100)))[:, 0]  # this rank's half of each batch of 200
@@ -406,7 +406,7 @@ def test_two_processes_train_on_the_rows_of_one_process(tmp_path):
     source = TableSource(tmp_path / "ds")
     found = scan(source, seed=4, reservoir_rows=100)
     training = set(range(6000)) - set(found.validation.index)
-    alone = TableStream(source, found, lambda frame: frame[["row"]].to_numpy(np.float64), seed=1, buffer_rows=1024)
+    alone = TableStream(source, found, lambda frame, where: frame[["row"]].to_numpy(np.float64), seed=1, buffer_rows=1024)
     for epoch in (1, 2, 3):
         ranks = [np.load(tmp_path / f"rows-{epoch}-{rank}.npy") for rank in (0, 1)]
         one = np.concatenate(list(alone.batches(epoch, 200)))[:, 0]
@@ -795,3 +795,17 @@ def test_a_category_column_past_the_scans_count_is_counted_by_a_read_of_its_own(
     monkeypatch.setattr(streaming, "_MAX_COUNTED", 100)
     with pytest.raises(DataError, match="column 'city' holds more than 100 distinct values, too many to learn as categories"):
         Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=True)
+
+
+def test_a_value_past_a_given_schema_names_its_file_of_the_folder(tmp_path, diamonds):
+    frame = diamonds.head(2000).reset_index(drop=True)
+    schema = infer_schema(frame, derived=False)
+    # Found in the validation rows, in the sample, or by an epoch's read: the file (the whole
+    # folder was named, and "(a sample of 2000 rows)" for a sample that was the whole table).
+    for row in (1700, 1900, 1990):
+        broken = frame.copy()
+        broken.loc[row, "carat"] = 1e6
+        _write_dataset(broken, tmp_path / "ds", files=4, row_group=250)
+        for reservoir in (100, 2000):
+            with pytest.raises(DataError, match=f"^{str(tmp_path / 'ds' / 'part-003.parquet')!r}, column 'carat': 1 values above"):
+                Synthesizer(schema=schema, seed=0, **SMALL).fit(tmp_path / "ds", streaming=True, reservoir_rows=reservoir)
