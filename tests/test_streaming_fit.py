@@ -137,7 +137,7 @@ def test_streamed_fit_refuses_a_chunk_outside_a_given_schema(tmp_path, diamonds)
     bad.loc[4321, "price"] = 10**7  # above the schema's max, in a row the small sample misses
     _write_dataset(bad, tmp_path / "ds", files=2, row_group=1000)
     assert 4321 not in scan(TableSource(tmp_path / "ds"), seed=_fit_scan_seed(0), reservoir_rows=100).reservoir.index
-    with pytest.raises(DataError, match=r"ds'.*'price'.*10000000"):
+    with pytest.raises(DataError, match=r"ds/part-001.parquet'.*'price'.*10000000"):
         Synthesizer(schema=schema, seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=100)
 
 
