@@ -44,6 +44,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -343,7 +344,11 @@ def read_csv_chunks(path: str | os.PathLike, rows: int, text_columns: Iterable[s
 
 def _read_csv(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     plan = _csv_plan(path).with_text(text_columns)
-    with _csv_errors(path, plan.name, plan.compression), _csv_input(path) as source:
+    with _csv_errors(path, plan.name, plan.compression), _csv_input(path) as source, warnings.catch_warnings():
+        # pandas parses a long file in pieces and warns of a column whose pieces differ (numbers,
+        # then a word): such a column holds numbers and text, which inference and conform read
+        # as text where any value is no number, so the warning only puzzled users.
+        warnings.simplefilter("ignore", pd.errors.DtypeWarning)
         frame = pd.read_csv(source, **plan.options)
     return plan.exact(frame)
 

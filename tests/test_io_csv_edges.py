@@ -7,6 +7,7 @@ import logging
 import re
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -146,3 +147,17 @@ def test_excels_separator_line_is_named(tmp_path):
     (tmp_path / "x.csv").write_text("sep=;\na;b\n1;2\n")
     with pytest.raises(DataError, match=r"x\.csv' begins with the line 'sep=;', Excel's note of the separator"):
         read_table(tmp_path / "x.csv")
+
+
+def test_a_long_csv_whose_column_turns_to_text_reads_without_pandas_warning(tmp_path):
+    # pandas parses a long file in pieces: a word after 262,144 numbers gave its DtypeWarning.
+    import warnings
+
+    n = 300_000
+    values = np.arange(n).astype(object) % 50
+    values[-1] = "unknown"
+    pd.DataFrame({"a": values, "b": np.arange(n) / 7}).to_csv(tmp_path / "t.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = read_table(tmp_path / "t.csv")
+    assert len(table) == n and table["a"].iloc[-1] == "unknown"
