@@ -452,7 +452,9 @@ def _joint_frequencies(ra, rb, sa, sb, ka: int, kb: int):
     of each table."""
     real = ra * kb + rb
     synth = sa * kb + sb
-    if ka * kb <= _DENSE_LIMIT:
+    # Counting every cell costs ka * kb whatever the rows: 190 pairs of 1,900 categories took 8 s
+    # on 3,000 rows (the occurring cells alone, 0.4 s). The same sums either way.
+    if ka * kb <= min(_DENSE_LIMIT, 8 * (real.size + synth.size)):
         cells = np.arange(ka * kb)
         c_real = np.bincount(real, minlength=ka * kb)
         c_synth = np.bincount(synth, minlength=ka * kb)
