@@ -709,3 +709,18 @@ def test_text_matches_a_number_category_only_at_its_exact_value():
                               ([0.1, 0.2], "0.10000000000000001"), ([0, 1], "nan")):
         with pytest.raises(DataError, match="not among the schema's categories"):
             conformed(categories, [value])
+
+
+def test_public_pair_metrics_agree_with_the_report():
+    from synthvae.evaluation import contingency_similarity, correlation_similarity, tv_complement
+
+    real = pd.DataFrame({"age": [1.0, 2, 3, 4], "ag": list("abab")})
+    # One name alone is that column: "age" took the text column "ag" for numbers (DataError).
+    assert contingency_similarity(real, real.assign(ag=list("aabb")), continuous="age") == \
+        contingency_similarity(real, real.assign(ag=list("aabb")), continuous=["age"]) == 0.5
+    # A constant synthetic column relates to nothing, as evaluate's pair trends score it (was NaN).
+    pair = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [1.0, 2, 3, 4]})
+    report = evaluate(pair, pair.assign(b=1.0), metrics=["quality"]).to_dict()
+    assert correlation_similarity(pair, pair.assign(b=1.0)) == report["quality"]["pairs"][0]["score"] == 0.5
+    with pytest.raises(DataError, match="tv_complement needs hashable values"):
+        tv_complement([[1], [2]], [[1]])

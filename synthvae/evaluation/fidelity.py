@@ -95,7 +95,11 @@ def tv_complement(real: Any, synthetic: Any) -> float:
         A score in [0, 1]; 1 when the frequencies are identical, 0 when no category is shared.
         NaN when either side has no value.
     """
-    codes_real, codes_synth, k = _factorize_pair(pd.Series(real), pd.Series(synthetic))
+    try:
+        codes_real, codes_synth, k = _factorize_pair(pd.Series(real), pd.Series(synthetic))
+    except TypeError as exc:  # lists or dicts as cells
+        raise DataError(f"tv_complement needs hashable values (labels), got {type(exc).__name__}: {exc}; "
+                        f"turn such cells into text first") from None
     return _tv_complement(codes_real, codes_synth, k)
 
 
@@ -107,7 +111,9 @@ def correlation_similarity(real: pd.DataFrame, synthetic: pd.DataFrame) -> float
         synthetic: The same two columns of synthetic data.
 
     Returns:
-        A score in [0, 1]; 1 when the correlations are equal. NaN when a column is constant.
+        A score in [0, 1]; 1 when the correlations are equal. NaN when a real column is
+        constant; a synthetic column that is constant relates to nothing (``r_synth = 0``), as
+        in :func:`synthvae.evaluation.evaluate`'s pair trends.
     """
     _check_pair_frames(real, synthetic)
     a, b = real.columns[:2]
@@ -116,7 +122,7 @@ def correlation_similarity(real: pd.DataFrame, synthetic: pd.DataFrame) -> float
     r_synth = _pairwise_pearson(np.column_stack([
         _continuous_values(synthetic[a], keep_nulls=True),
         _continuous_values(synthetic[b], keep_nulls=True)]))[0, 1]
-    return float(1 - abs(r_real - r_synth) / 2)
+    return float(1 - abs(r_real - (0.0 if np.isnan(r_synth) else r_synth)) / 2)
 
 
 def contingency_similarity(
@@ -127,13 +133,16 @@ def contingency_similarity(
     Args:
         real: Two columns of real data; nulls count as a value of their own.
         synthetic: The same two columns of synthetic data.
-        continuous: Columns to cut into 10 equal-width bins over the real range first.
+        continuous: Columns to cut into 10 equal-width bins over the real range first (one
+            column's name alone is that column, not its letters).
 
     Returns:
         A score in [0, 1]; 1 when the joint frequencies are identical, 0 when no combination of
         values is shared.
     """
     _check_pair_frames(real, synthetic)
+    if isinstance(continuous, str):  # "age" took the text column "ag" for a number column
+        continuous = [continuous]
     codes = []
     for name in real.columns[:2]:
         if name in continuous:
