@@ -1226,8 +1226,13 @@ class Synthesizer:
         checker = RowCheck(self.constraints_, residual, batch_size)
         self.last_resampling_ = checker.report()
 
+        fitted = self.model_
+
         def one_batch(batch: int) -> pd.DataFrame:
             """Batch ``batch``, from its own random streams only."""
+            if self.model_ is not fitted:  # the next batches were another table's columns
+                raise NotFittedError("the synthesizer was fitted again while its iter_sample was open: the batches "
+                                     "left would come from the new model; call iter_sample again")
             start = batch * batch_size
             rows = min(batch_size, int(n) - start)
             generator, rng = self._batch_streams(base_seed, batch)

@@ -486,3 +486,17 @@ def test_a_refit_leaves_no_record_of_the_last_table(penguins, tmp_path):
     assert Synthesizer.load(tmp_path / "m.synthvae").conditional_history_ == syn.conditional_history_
     syn.set_params(conditional=False).fit(penguins.drop(columns=["species"]))
     assert not hasattr(syn, "conditional_history_") and not hasattr(syn, "last_resampling_")
+
+
+def test_an_open_iter_sample_refuses_to_go_on_after_a_refit(penguins):
+    # Its next batches came from the new model: another table's columns, without a word.
+    # (Batches drawn ahead by the sampling threads before the refit are the old model's.)
+    syn = Synthesizer(epochs=1, seed=0).fit(penguins)
+    batches = syn.iter_sample(200, seed=1, batch_size=20)
+    first = next(batches)
+    syn.fit(penguins.drop(columns=["island"]))
+    drawn = []
+    with pytest.raises(NotFittedError, match="fitted again while its iter_sample was open"):
+        for batch in batches:
+            drawn.append(batch)
+    assert all(list(batch.columns) == list(penguins.columns) for batch in [first, *drawn])
