@@ -33,7 +33,6 @@ model: it grows with the batch and buffer sizes, not with the table.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 import os
@@ -175,6 +174,9 @@ class TableSource:
                     self.units.append(Unit(file, group, rows, start))
                     start += rows
         self.rows = start
+        # Each unit's first row, where the rows come from more than one file (see where).
+        several = origin is None and len({unit.path for unit in self.units}) > 1
+        self._unit_starts = np.array([unit.start for unit in self.units], dtype=np.int64) if several else None
         if self.columns is None or not self.columns:
             raise DataError(f"{self.label!r} has no columns")
         if self.rows == 0:
@@ -247,10 +249,9 @@ class TableSource:
         """How error messages name the rows from table row ``position`` on: the file of a folder
         that holds them (a value past a given schema's bounds named the folder alone), else the
         input (a CSV converted to parts is named as itself)."""
-        if self.origin is not None or len({unit.path for unit in self.units}) < 2:
+        if self._unit_starts is None:
             return repr(self.label)
-        starts = [unit.start for unit in self.units]
-        return repr(str(self.units[bisect.bisect_right(starts, position) - 1].path))
+        return repr(str(self.units[int(np.searchsorted(self._unit_starts, position, side="right")) - 1].path))
 
     def naming_files(self, frame: pd.DataFrame, label: str, work: Callable[[pd.DataFrame, str], Any]) -> Any:
         """``work(frame, label)`` on rows indexed by their table positions (the reservoir, the
@@ -259,7 +260,7 @@ class TableSource:
         try:
             return work(frame, label)
         except DataError:
-            places = [self.where(int(position)) for position in frame.index]
+            places = [self.where(position) for position in frame.index.to_numpy(np.int64)]
             if len(set(places)) > 1:
                 for place in dict.fromkeys(places):
                     work(frame[[p == place for p in places]], place)
@@ -927,15 +928,6 @@ class TableStream:
             )
         # Positions of the held-out rows, to find where a rank's share of training rows ends.
         self._held = np.sort(found.validation.index.to_numpy(np.int64)) if len(found.validation) else np.zeros(0, np.int64)
-
-    def where(self, position: int) -> str:
-        """How error messages name the rows from table row ``position`` on: the file of a folder
-        that holds them (a value past a given schema's bounds named the folder alone), else the
-        input (a CSV converted to parts is named as itself)."""
-        if self.origin is not None or len({unit.path for unit in self.units}) < 2:
-            return repr(self.label)
-        starts = [unit.start for unit in self.units]
-        return repr(str(self.units[bisect.bisect_right(starts, position) - 1].path))
 
     def identity(self) -> dict:
         """What fixes the batches, for checkpoints: the input's files, the seed, the buffer."""
