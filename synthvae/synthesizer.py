@@ -2011,7 +2011,7 @@ class Synthesizer:
             "fit_info": asdict(self.fit_info_),
             # A loaded model's schema parameter is the fitted schema only where one was given: a
             # refit of its clone refused newer rows outside the old table's inferred bounds.
-            "schema_given": self._schema_given,
+            "schema_given": getattr(self, "_schema_given", True),  # unpickled from before it was kept: as before
         }
         if self.constraints_.active:
             payload["constraints"] = self.constraints_.get_state()
