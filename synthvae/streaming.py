@@ -708,7 +708,7 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
         if column.kind is ColumnKind.DATETIME:
             changes.update(_datetime_changes(column, _datetime_facts(column, stats, source)))
         if column.kind is ColumnKind.CATEGORICAL:
-            changes["categories"] = _all_categories(column.categories, _counts(column, stats, source, label))
+            changes["categories"] = _all_categories(column.categories, exact_counts(column, stats, source, label))
             if column.description and len(changes["categories"]) != len(column.categories):
                 # "text with 3 distinct values" beside 4 categories: the count is the table's.
                 changes["description"] = re.sub(r"\b\d[\d,]* distinct values\b", f"{len(changes['categories'])} distinct values",
@@ -749,11 +749,11 @@ def _values_of(column, stats: ColumnStats, source: TableSource) -> Iterator[pd.S
             yield frame.iloc[:, 0]
 
 
-def _counts(column, stats: ColumnStats, source: TableSource, label: str, fix: str = "") -> dict:
+def exact_counts(column, stats: ColumnStats, source: TableSource, label: str, fix: str = "") -> dict:
     """Each distinct present value of a column and its count over the whole table: the scan's,
     or past ``_MAX_TRACKED`` values one more read of the column alone (a table in memory learns
-    such a column, its rare categories pooled; the stream refused it), refused past
-    ``_MAX_COUNTED``."""
+    such a column, its rare categories pooled; the stream refused it), kept in ``stats`` for the
+    codecs' slots; refused past ``_MAX_COUNTED``."""
     if stats.counts is not None:
         return stats.counts
     counts: dict = {}
@@ -763,6 +763,7 @@ def _counts(column, stats: ColumnStats, source: TableSource, label: str, fix: st
         if len(counts) > _MAX_COUNTED:
             raise DataError(f"{label}: column {column.name!r} holds more than {_MAX_COUNTED:,} distinct values, too many "
                             f"to learn as categories; {fix or 'give a schema that makes it an id or personal column, or drop it'}")
+    stats.counts = counts
     return counts
 
 
@@ -772,7 +773,7 @@ def _placeholders_column(column, stats: ColumnStats, source: TableSource, others
     memory."""
     fix = (f"numbers in the {sample_rows:,}-row sample, but rows outside it hold {preview(others)}, which are no numbers: "
            f"if they stand for missing values, leave them empty (nulls), or give a schema")
-    counts = _counts(column, stats, source, label, fix)
+    counts = exact_counts(column, stats, source, label, fix)
     logger.warning("%s: column %r is categorical, not numeric: %s", label, column.name, fix)
     categories = _all_categories((), counts)
     return Column(column.name, ColumnKind.CATEGORICAL, nullable=column.nullable or stats.nulls > 0, categories=categories,

@@ -49,8 +49,8 @@ from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_lat
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
 from synthvae.schema import ColumnKind, Schema, load_schema
-from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, open_source, read_as_data, scan, widen_schema,
-                                with_partition)
+from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
+                                widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, train
 from synthvae.validation import conform, refuse_out_of_bounds
 
@@ -648,6 +648,12 @@ class Synthesizer:
             )
         rules.fit(found.reservoir.iloc[:0], label)
         preprocessor = self._preprocessor(rules)
+        # Every categorical column's counts over the whole table (a given schema's too: past the
+        # scan's count one more read of the column), or its slots came from the sample alone and
+        # an epoch's row of another category failed the fit.
+        for column in rules.model_schema_:
+            if column.kind is ColumnKind.CATEGORICAL and column.name in found.stats:
+                exact_counts(column, found.stats[column.name], source, label)
         counts = {name: stats.counts for name, stats in found.stats.items() if stats.counts is not None}
         chosen: dict = {}
 

@@ -788,10 +788,17 @@ def test_a_category_column_past_the_scans_count_is_counted_by_a_read_of_its_own(
     frame.loc[n - 2:, "amount"] = "unknown"
     frame.to_csv(tmp_path / "t.csv", index=False)
     whole = Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=False).schema_
+    counted = Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=True, reservoir_rows=500)
     monkeypatch.setattr(streaming, "_MAX_TRACKED", 50)
+    # From a sample of 500 rows: the slots (kept and pooled categories) come from the second
+    # read's counts too (they came from the sample, and an epoch's row of another city failed).
+    read_again = Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=True, reservoir_rows=500)
     streamed = Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=True).schema_
     for name in ("city", "amount"):
         assert streamed[name].kind.value == "categorical" and streamed[name].categories == whole[name].categories, name
+        assert read_again.schema_[name].categories == whole[name].categories, name
+    assert read_again.preprocessor_.layout_.width == counted.preprocessor_.layout_.width
+    assert read_again.sample(200, seed=0).equals(counted.sample(200, seed=0))
     monkeypatch.setattr(streaming, "_MAX_COUNTED", 100)
     with pytest.raises(DataError, match="column 'city' holds more than 100 distinct values, too many to learn as categories"):
         Synthesizer(seed=0, **SMALL).fit(tmp_path / "t.csv", streaming=True)
