@@ -816,13 +816,14 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
 
 
 def _holds_text(original: pd.Series) -> bool:
-    """Whether the user's column is text: a string dtype, or an object column of text (or of
-    nothing but nulls). An object column of Python bools, numbers or datetimes (``read_csv``'s
-    True/False with blanks) is not: its flags came back as the text "True" / "False", observed
-    cells included, which ``astype(bool)`` then read as True everywhere."""
+    """Whether the user's column is rebuilt as text: a string dtype, or an object column but one
+    of Python bools or datetimes alone (``read_csv``'s True/False with blanks: its flags came
+    back as the text "True" / "False", observed cells included, which ``astype(bool)`` then read
+    as True everywhere). Object columns of ``Decimal``s or of numbers mixed with text are, so
+    their cells come back of one type."""
     if original.dtype != object:
         return pd.api.types.is_string_dtype(original.dtype)
-    return pd.api.types.infer_dtype(original, skipna=True) in ("string", "mixed", "empty")
+    return pd.api.types.infer_dtype(original, skipna=True) not in ("boolean", "datetime", "datetime64", "date")
 
 
 def _spelled_as(values: pd.Series, original: pd.Series) -> pd.Series:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 
 import numpy as np
 import pandas as pd
@@ -1181,6 +1182,10 @@ def test_impute_keeps_flags_and_datetimes_held_as_python_objects(tmp_path):
     assert (filled["flag"].iloc[5:] == table["flag"].iloc[5:]).all()
     assert all(isinstance(v, (pd.Timestamp, datetime.datetime)) for v in filled["when"]), filled["when"].head()
     assert (pd.to_datetime(filled["when"]).drop(index=range(5, 10)) == table["when"].drop(index=range(5, 10))).all()
+    # Decimals (pd.read_sql's NUMERIC) come back all of one type, as before: floats.
+    decimals = holes.assign(x=[decimal.Decimal(str(v)) for v in table["x"]])
+    decimals.loc[10:12, "x"] = None
+    assert {type(v) for v in syn.impute(decimals, calibrate=False, seed=1)["x"]} == {float}
 
 
 def test_conditions_on_a_boolean_column_and_conditions_as_arrays():
