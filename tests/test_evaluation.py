@@ -358,6 +358,10 @@ def test_a_class_that_chance_leaves_out_of_one_side_skips_utility_not_the_report
         assert data["quality"]["score"] is not None and data["utility"]["tstr"] is None
         sides.add(data["utility"]["skipped"].split(" holds one value of 'fraud'")[0])
     assert sides == {"the 20% test split of the real rows", "the 80% training split of the real rows"}
+    # One value in every real row, no holdout: skipped, as it always was.
+    for y in ("a", 5.0):
+        data = evaluate(real.assign(fraud=y), synthetic.assign(fraud=y), target="fraud").to_dict()
+        assert data["quality"]["score"] is not None and "holds one value of 'fraud'" in data["utility"]["skipped"]
     data = evaluate(table(1000, 10), table(1000, 10), holdout=table(60, 0), target="fraud").to_dict()
     assert data["quality"]["score"] is not None and data["privacy"] is not None
     assert data["utility"]["skipped"].startswith("the holdout holds one value of 'fraud', so no score is defined")

@@ -301,9 +301,10 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
         test, train = real_t.take(np.sort(order[:n_test])), real_t.take(np.sort(order[n_test:]))
         notes.append("no holdout given: utility is tested on a 20% split of the real data")
         where = "the 20% test split of the real rows"
-    if info is not None and _values_of(info, real_t) > 1:
+    if info is not None and (hold_t is None or _values_of(info, real_t) > 1):
         # A rare class that chance left out of one side (the test rows, or the split's training
-        # part) aborted every metric; a target of one value in all the real rows is refused.
+        # part) aborted every metric; a target of one value in all the real rows is refused
+        # with a holdout, skipped without one (as it was).
         for part, name in ((test, where), (train, "the 80% training split of the real rows")):
             if part is not real_t and _values_of(info, part) == 1:
                 fix = "give a holdout" if hold_t is None else "give a holdout that holds more than one"
