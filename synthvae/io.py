@@ -347,7 +347,9 @@ def _read_csv(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     with _csv_errors(path, plan.name, plan.compression), _csv_input(path) as source, warnings.catch_warnings():
         # pandas parses a long file in pieces and warns of a column whose pieces differ (numbers,
         # then a word): such a column holds numbers and text, which inference and conform read
-        # as text where any value is no number, so the warning only puzzled users.
+        # as text where any value is no number, so the warning only puzzled users; under -W error
+        # (a test suite's filterwarnings) it failed the read. catch_warnings swaps the process's
+        # filters for the read's time, which another thread's warnings see (until Python 3.14).
         warnings.simplefilter("ignore", pd.errors.DtypeWarning)
         frame = pd.read_csv(source, **plan.options)
     return plan.exact(frame)
