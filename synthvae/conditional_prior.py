@@ -299,7 +299,7 @@ class PrincipalAxes:
             variances = torch.zeros(latents.shape[1], dtype=torch.float64)
             variances[0] = 1.0
             return cls(center, variances, torch.eye(latents.shape[1], dtype=torch.float64).flip(1))
-        values, vectors = torch.linalg.eigh(torch.cov((latents - center).T.double()))
+        values, vectors = torch.linalg.eigh(torch.atleast_2d(torch.cov((latents - center).T.double())))  # one latent: 0-d
         return cls(center, values.flip(0).clamp_min(0), vectors.flip(1))
 
     def dim(self, kept_variance: float = 0.99) -> int:

@@ -211,7 +211,7 @@ def fit_mixture_prior(latents: np.ndarray, n_components: int, seed: int) -> Mixt
         # One row's mixture is that point, spread by the regulariser.
         return MixturePrior(weights=torch.ones(1, dtype=torch.float32), means=x[:1].float(), scale_tril=eye.unsqueeze(0).float() * math.sqrt(_REG_COVAR))
     center = x.mean(0)
-    variances, axes = torch.linalg.eigh(torch.cov((x - center).T))
+    variances, axes = torch.linalg.eigh(torch.atleast_2d(torch.cov((x - center).T)))  # one latent: cov is 0-d
     variances, axes = variances.flip(0).clamp_min(0), axes.flip(1)  # largest first
     active = max(1, int((variances > _ACTIVE_VARIANCE).sum()))
     basis, rest = axes[:, :active], axes[:, active:]
