@@ -209,6 +209,10 @@ def _column(schema: Schema, name: str) -> Column:
     return column
 
 
+_NO_MISSING = ("conditions on missing values are not supported; to get rows whose value is missing, sample more rows "
+               "and keep those where it is (rows[rows[column].isna()]: the model draws nulls at their training share)")
+
+
 def _refuse_missing(column: Column, raw: Any) -> None:
     """Refuse a condition on a missing value: None, NaN, or text that spells one ("none",
     "NA") unless it is a category of the column (german_credit's telephone holds "none": such
@@ -218,7 +222,7 @@ def _refuse_missing(column: Column, raw: Any) -> None:
         return
     if isinstance(raw, str) and column.kind is ColumnKind.CATEGORICAL and raw in {str(c) for c in column.categories or ()}:
         return
-    raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
+    raise ParameterError(f"condition on {column.name!r}: {_NO_MISSING}")
 
 
 def _condition(column: Column, op: str, raw: Any) -> Condition:
@@ -260,7 +264,7 @@ def _typed(column: Column, raw: Any) -> Any:
         except (TypeError, ValueError):
             raise ParameterError(f"condition on numeric column {column.name!r}: {raw!r} is not a number") from None
         if math.isnan(value):
-            raise ParameterError(f"condition on {column.name!r}: conditions on missing values are not supported")
+            raise ParameterError(f"condition on {column.name!r}: {_NO_MISSING}")
         return value
     if kind is ColumnKind.DATETIME:
         example = f" (e.g. {pd.Timestamp('2013-02-01 09:30').strftime(column.format)})" if column.format and "%" in column.format else ""

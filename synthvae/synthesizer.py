@@ -1927,7 +1927,9 @@ class Synthesizer:
         if self.prior_ is None:
             raise ParameterError(
                 "components= projects onto the principal axes of the training rows' latent, which this model does not "
-                "keep (a private fit's prior is N(0, I), fitted to no row); encode with components=None")
+                "keep (its prior is N(0, I): " + ("a private fit's, fitted to no row" if self.privacy_ is not None else
+                "prior='standard'") + "); encode with components=None"
+                + ("" if self.privacy_ is not None else ", or fit with prior='mixture' (the default)"))
         center, axes, active = self.prior_.principal_axes()
         k = active if components == "active" else int(components)
         return center.cpu().numpy().astype(np.float64), axes[:, :k].cpu().numpy().astype(np.float64)

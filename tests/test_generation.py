@@ -1198,3 +1198,17 @@ def test_conditions_on_a_boolean_column_and_conditions_as_arrays():
     assert not synth.sample(30, conditions={"flag": {"!=": True}}, seed=0)["flag"].any()
     balanced = synth.augment(frame, target="flag", balance=True, seed=0)
     assert balanced["flag"].value_counts().nunique() == 1
+
+
+def test_refusals_of_missing_values_off_grid_dates_and_axes_say_what_to_do(penguins):
+    syn = Synthesizer(epochs=1, seed=0, prior="standard").fit(penguins)
+    with pytest.raises(ParameterError, match=r"missing values are not supported; to get rows whose value is missing.*isna"):
+        syn.sample(5, conditions={"sex": None})
+    # Not "a private fit's prior" for a model that is not private.
+    with pytest.raises(ParameterError, match=r"prior='standard'\); encode with components=None, or fit with prior='mixture'"):
+        syn.encode(penguins.head(3), components="active")
+    weather = read_table(dataset_path("seattle_weather.csv")).head(300)
+    stamped = Synthesizer(epochs=1, seed=0, datetime_encoding="timestamp").fit(weather)
+    # Days since 1970 were shown: "a grid of 1, and [16075.5] are not on it".
+    with pytest.raises(ParameterError, match=r"only takes values on whole units of 'D', and \['2012-03-05 12:00:00'\]"):
+        stamped.sample(5, conditions={"date": "2012-03-05 12:00"})

@@ -421,6 +421,12 @@ class _RealValuedCodec(ColumnCodec):
     def _show(self, value: float) -> str:
         return f"{value:g}"
 
+    def _grid_text(self, step: float) -> str:
+        return f"a grid of {step:g}"
+
+    def _examples(self, values: np.ndarray) -> str:
+        return preview(list(values))
+
     def _draw_given(self, condition: Condition, n: int, rng: np.random.Generator) -> pd.Series:
         isnull = np.zeros(n, dtype=bool)
         if condition.values is not None:
@@ -454,8 +460,9 @@ class _RealValuedCodec(ColumnCodec):
             off_grid = np.abs(np.round(values * scale) / scale - values) > value_slack(values, step)
             if off_grid.any():
                 raise ParameterError(
-                    f"condition {condition.describe()}: column {self.column.name!r} only takes values on a grid of "
-                    f"{step:g}, and {preview(list(values[off_grid]))} are not on it"
+                    f"condition {condition.describe()}: column {self.column.name!r} only takes values on "
+                    f"{self._grid_text(step)}, and {self._examples(values[off_grid])} are not on it; "
+                    f"give values on it"
                 )
         # As for a range (_draw_given): a value the training rows hold nothing at or around (350
         # where a schema's max of 400 stood above the training rows' 243) was drawn for as
@@ -658,6 +665,14 @@ class DatetimeCodec(_RealValuedCodec):
 
     def _show(self, value: float) -> str:
         return str(pd.Timestamp(int(round(value * self._unit_ns))))
+
+    def _grid_text(self, step: float) -> str:
+        # A timestamp-encoded date's grid in days since 1970 read "a grid of 1, and [16075.5]".
+        unit = self.column.unit or "ns"
+        return f"whole units of {unit!r}" if step == 1 else f"multiples of {step:g} units of {unit!r}"
+
+    def _examples(self, values: np.ndarray) -> str:
+        return preview([self._show(v) for v in values])
 
     def _from_float(self, values, isnull, low=None, high=None) -> pd.Series:
         low = self.low_ if low is None else low
