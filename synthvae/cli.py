@@ -181,12 +181,34 @@ class _ProgressBar:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="synthvae")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True,
+              help="Also print what synthvae does, on stderr (-v: steps such as a streamed fit's scan or where "
+              "conditioned values came from; -vv: details for debugging). Warnings print without it.")
+def cli(verbose: int) -> None:
     """synthvae: synthetic tabular data from a tabular variational autoencoder.
 
     Typical use: infer-schema (review it), fit, sample. `synthvae demo` runs all of it on a
     bundled table.
     """
+    _log_to_stderr(verbose)
+
+
+def _log_to_stderr(verbose: int) -> None:
+    """With ``verbose``, synthvae's log records of INFO (1) or DEBUG (2+) and above go to stderr
+    (without it Python prints warnings alone); an earlier command's setting in the same process
+    is undone first."""
+    import logging
+
+    logger = logging.getLogger("synthvae")
+    for handler in [h for h in logger.handlers if getattr(h, "synthvae_cli", False)]:
+        logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.synthvae_cli = True
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
 
 @cli.command("infer-schema")

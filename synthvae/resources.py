@@ -228,7 +228,8 @@ def check_fit_memory(
     """
     estimate = estimate_fit_memory(rows, layout.width, hidden_dims, latent_dim, batch_size, categorical_head, model_rows)
     budget = memory_budget() if budget is None else budget
-    logger.info("fit memory estimate %.2f GB (budget %s)", estimate.total / 1e9, budget)
+    logger.info("fit memory estimate %.2f GB (budget %s)", estimate.total / 1e9,
+                "none" if budget is None else f"{budget / 1e9:.2f} GB")
     if budget is None or estimate.total <= budget:
         return estimate
     per_column: dict[str, int] = {}

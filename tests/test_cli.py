@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -564,3 +565,13 @@ def test_a_stopped_demo_leaves_no_folder_it_made(tmp_path):
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
     assert process.returncode != 0 and not (tmp_path / "d").exists()
+
+
+def test_verbose_prints_synthvae_s_steps_and_a_later_command_is_quiet_again(runner, tmp_path):
+    data = dataset_path("penguins.csv")
+    result = runner.invoke(cli, ["-v", "fit", str(data), "-o", str(tmp_path / "m.synthvae"), "--epochs", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "INFO: training on 310 rows (34 validation)" in result.output
+    assert re.search(r"INFO: fit memory estimate [\d.]+ GB \(budget ([\d.]+ GB|none)\)", result.output), result.output
+    result = runner.invoke(cli, ["fit", str(data), "-o", str(tmp_path / "m.synthvae"), "--epochs", "1", "-q"])
+    assert result.exit_code == 0 and "INFO" not in result.output, result.output
