@@ -705,9 +705,10 @@ def _csv_errors(path: Path, name: str, compression: str | None) -> Iterator[None
         raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {_one_line(exc)}){hint}") from None
 
 
-def _one_line(exc: BaseException) -> str:
-    """An exception's text on one line (the CLI prints errors as one line)."""
-    return " ".join(str(exc).split())
+def _one_line(exc: BaseException | str) -> str:
+    """An exception's text on one line (the CLI prints errors as one line): its line breaks, and
+    the spaces around them, become one space; spaces inside a line (a quoted value's) stay."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(exc)).strip()
 
 
 def _sniff(head: bytes) -> tuple[str, str]:
