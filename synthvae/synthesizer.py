@@ -782,6 +782,9 @@ class Synthesizer:
         ordered = self.autoregressive
         if ordered is None:
             ordered = min(_AUTOREGRESSIVE, rows // _ROWS_PER_AUTOREGRESSIVE_UNIT)
+        elif ordered > head:  # cut to the head's units without a word
+            logger.warning("autoregressive=%d units, but the categorical head has %d: it uses %d; widen the head "
+                           "(categorical_head, --categorical-head) for more", ordered, head, head)
         ordered = min(head, ordered)
         network = (self.latent_dim if self.latent_dim is not None else latent, hidden, head, ordered)
         rate = self.learning_rate if self.learning_rate is not None else rate

@@ -513,3 +513,10 @@ def test_a_one_dimensional_latent_fits_samples_and_completes(penguins, tmp_path)
     assert syn.encode(penguins.head(5)).shape == (5, 1)
     syn.save(tmp_path / "m.synthvae")
     assert Synthesizer.load(tmp_path / "m.synthvae").sample(20, seed=0).equals(syn.sample(20, seed=0))
+
+
+def test_more_autoregressive_units_than_the_head_has_are_said_to_be_cut(penguins, caplog):
+    with caplog.at_level("WARNING", logger="synthvae"):
+        syn = Synthesizer(epochs=1, categorical_head=3, autoregressive=64, seed=0).fit(penguins)
+    assert syn.model_.config.autoregressive == 3
+    assert "autoregressive=64 units, but the categorical head has 3: it uses 3" in caplog.text
