@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -181,31 +182,36 @@ class _ProgressBar:
 @click.option("-v", "--verbose", count=True,
               help="Also print what synthvae does, on stderr (-v: steps such as a streamed fit's scan or where "
               "conditioned values came from; -vv: details for debugging). Warnings print without it.")
-def cli(verbose: int) -> None:
+@click.pass_context
+def cli(context: click.Context, verbose: int) -> None:
     """synthvae: synthetic tabular data from a tabular variational autoencoder.
 
     Typical use: infer-schema (review it), fit, sample. `synthvae demo` runs all of it on a
     bundled table.
     """
-    _log_to_stderr(verbose)
+    # One process of a torchrun fit logs: the others' lines were the same, twice.
+    if verbose and os.environ.get("RANK", "0") == "0":
+        context.call_on_close(_log_to_stderr(verbose))
 
 
-def _log_to_stderr(verbose: int) -> None:
-    """With ``verbose``, synthvae's log records of INFO (1) or DEBUG (2+) and above go to stderr
-    (without it Python prints warnings alone); an earlier command's setting in the same process
-    is undone first."""
+def _log_to_stderr(verbose: int) -> Callable[[], None]:
+    """synthvae's log records of INFO (``verbose`` 1) or DEBUG (2+) and above to stderr (without
+    it Python prints warnings alone), until the returned function puts the logger back as it was
+    (an application running the CLI in its own process keeps its logging)."""
     import logging
 
     logger = logging.getLogger("synthvae")
-    for handler in [h for h in logger.handlers if getattr(h, "synthvae_cli", False)]:
+    level = logger.level
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+
+    def restore() -> None:
         logger.removeHandler(handler)
-    logger.setLevel(logging.NOTSET)
-    if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-        handler.synthvae_cli = True
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+        logger.setLevel(level)
+
+    return restore
 
 
 @cli.command("infer-schema")

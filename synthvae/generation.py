@@ -816,14 +816,15 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
 
 
 def _holds_text(original: pd.Series) -> bool:
-    """Whether the user's column is rebuilt as text: a string dtype, or an object column but one
-    of Python bools or datetimes alone (``read_csv``'s True/False with blanks: its flags came
-    back as the text "True" / "False", observed cells included, which ``astype(bool)`` then read
-    as True everywhere). Object columns of ``Decimal``s or of numbers mixed with text are, so
-    their cells come back of one type."""
+    """Whether the user's column is rebuilt whole, as text where it holds text: a string dtype,
+    or an object column holding text (alone, or beside numbers: int 3 came back beside '3'),
+    ``Decimal``s (which came back beside float fills) or nothing. An object column of Python
+    bools, numbers or datetimes is not: its observed cells stay as they are (``read_csv``'s
+    True/False with blanks came back as the text "True" / "False", observed cells included,
+    which ``astype(bool)`` then read as True everywhere; 0/1 flags likewise)."""
     if original.dtype != object:
         return pd.api.types.is_string_dtype(original.dtype)
-    return pd.api.types.infer_dtype(original, skipna=True) not in ("boolean", "datetime", "datetime64", "date")
+    return pd.api.types.infer_dtype(original, skipna=True) in ("string", "mixed", "mixed-integer", "decimal", "empty")
 
 
 def _spelled_as(values: pd.Series, original: pd.Series) -> pd.Series:

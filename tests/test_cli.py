@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -575,3 +576,15 @@ def test_verbose_prints_synthvae_s_steps_and_a_later_command_is_quiet_again(runn
     assert re.search(r"INFO: fit memory estimate [\d.]+ GB \(budget ([\d.]+ GB|none)\)", result.output), result.output
     result = runner.invoke(cli, ["fit", str(data), "-o", str(tmp_path / "m.synthvae"), "--epochs", "1", "-q"])
     assert result.exit_code == 0 and "INFO" not in result.output, result.output
+    # The logger is put back as it was when the command ends, and left alone without -v (its
+    # handler outlived -v, so later warnings went to a closed capture; a plain command reset an
+    # application's level).
+    logger = logging.getLogger("synthvae")
+    before = (logger.level, list(logger.handlers))
+    logger.setLevel(logging.ERROR)
+    try:
+        for args in (["-v", "infer-schema", str(data)], ["infer-schema", str(data)]):
+            assert runner.invoke(cli, args).exit_code == 0
+            assert logger.level == logging.ERROR and logger.handlers == before[1], args
+    finally:
+        logger.setLevel(before[0])

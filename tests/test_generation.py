@@ -1182,6 +1182,10 @@ def test_impute_keeps_flags_and_datetimes_held_as_python_objects(tmp_path):
     assert (filled["flag"].iloc[5:] == table["flag"].iloc[5:]).all()
     assert all(isinstance(v, (pd.Timestamp, datetime.datetime)) for v in filled["when"]), filled["when"].head()
     assert (pd.to_datetime(filled["when"]).drop(index=range(5, 10)) == table["when"].drop(index=range(5, 10))).all()
+    # 0/1 flags held as Python ints keep their observed cells.
+    ints = holes.assign(flag=table["flag"].astype(int).astype(object))
+    ints.loc[:4, "flag"] = None
+    assert (syn.impute(ints, calibrate=False, seed=1)["flag"].iloc[5:] == table["flag"].astype(int).iloc[5:]).all()
     # Decimals (pd.read_sql's NUMERIC) come back all of one type, as before: floats.
     decimals = holes.assign(x=[decimal.Decimal(str(v)) for v in table["x"]])
     decimals.loc[10:12, "x"] = None
