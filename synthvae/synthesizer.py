@@ -661,7 +661,7 @@ class Synthesizer:
             """Slots of categorical columns from the whole table's counts; the network and
             training budget for the layout; then the memory check of what a streamed fit holds
             (the sample, the validation rows and the shuffle buffer)."""
-            preprocessor.fit_category_counts(counts)
+            preprocessor.fit_category_counts(counts, source=label)
             chosen["network"], chosen["config"] = self._network_and_budget(False, found.rows, preprocessor.layout_)
             latent_dim, hidden_dims, head, _ = chosen["network"]
             # The shuffle buffer holds at most the training rows (344 of a small table, not 65,536).

@@ -225,17 +225,18 @@ class TablePreprocessor:
                 start += width
         return Layout(tuple(spans))
 
-    def fit_category_counts(self, counts: dict[str, dict]) -> None:
+    def fit_category_counts(self, counts: dict[str, dict], source: str = "the category counts") -> None:
         """Refit the slots of categorical columns from counts of their raw values over a whole
         table, when the codecs were fitted on a sample of it: the rare categories pooled are
-        then the table's, and a category the sample missed still has a place."""
+        then the table's, and a category the sample missed still has a place. ``source`` names
+        the table in errors (a value outside a given schema's categories)."""
         self._check_fitted()
         for codec in self.codecs_:
             if isinstance(codec, CategoricalCodec) and codec.column.name in counts:
                 values = counts[codec.column.name]
                 column = Schema(columns=(replace(codec.column, nullable=True),))
                 raw = pd.DataFrame({codec.column.name: pd.Series(list(values), dtype=object)})
-                codes = codec._codes(conform(raw, column, "the category counts")[codec.column.name])
+                codes = codec._codes(conform(raw, column, source)[codec.column.name])
                 weights = np.fromiter(values.values(), dtype=np.int64, count=len(values))
                 present = codes >= 0
                 codec.fit_counts(np.bincount(codes[present], weights=weights[present], minlength=len(codec._categories)).astype(np.int64))
