@@ -1216,3 +1216,7 @@ def test_refusals_of_missing_values_off_grid_dates_and_axes_say_what_to_do(pengu
     # Days since 1970 were shown: "a grid of 1, and [16075.5] are not on it".
     with pytest.raises(ParameterError, match=r"only takes values on whole units of 'D', and \['2012-03-05 12:00:00'\]"):
         stamped.sample(5, conditions={"date": "2012-03-05 12:00"})
+    # The calendar encoding dropped such a date from a set without a word.
+    calendar = Synthesizer(epochs=1, seed=0, datetime_encoding="calendar").fit(weather)
+    with pytest.raises(ParameterError, match=r"holds whole units of 'D' .* and \['2012-03-06 06:00:00'\] is not"):
+        calendar.sample(5, conditions={"date": ["2012-03-05", "2012-03-06 06:00"]})

@@ -899,20 +899,21 @@ class _Calendar(_RangeKept):
         return found
 
     def _on_grid(self, ticks: list[float], condition: Condition) -> list[float]:
-        """The dates of a set that are whole units of the column (a time of day on a column of
-        days was drawn for, then refused as rare, where the timestamp's codec refuses it at
-        once).
+        """The dates of a set, each a whole unit of the column (a time of day on a column of days
+        was drawn for, then refused as rare, where the timestamp's codec refuses it at once).
 
         Raises:
-            ParameterError: None is."""
-        kept = [t for t in ticks if t == np.round(t)]
-        if ticks and not kept:
+            ParameterError: One is not (a set with one such date dropped it without a word,
+                where the timestamp's codec refused the set)."""
+        off = [t for t in ticks if t != np.round(t)]
+        if off:
             unit = self.schema[self.column].unit
+            shown = [str(pd.Timestamp(int(round(t * unit_ns(self.schema[self.column]))))) for t in off[:5]]
             raise ParameterError(
                 f"condition {condition.describe()}: column {self.column!r} holds whole units of {unit!r} (e.g. "
-                f"{self.grid.to_series(np.array([np.floor(ticks[0])])).iloc[0]}), and no value of the condition is one; "
-                f"give such values")
-        return kept
+                f"{self.grid.to_series(np.array([np.floor(off[0])])).iloc[0]}), and {preview(shown)} "
+                f"{'is' if len(off) == 1 else 'are'} not; give such values")
+        return list(ticks)
 
     def no_day(self, condition: Condition) -> ParameterError:
         """The error for a condition on dates none of which falls on a day of the year the
