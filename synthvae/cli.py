@@ -49,8 +49,6 @@ def _library_errors(func):
     return wrapper
 
 
-
-
 class _FloatRange(click.FloatRange):
     """click's FloatRange, refusing NaN, which passes every range check (privacy-check took
     ``--max-membership-auc nan`` and reported a broken limit, exit 3)."""
