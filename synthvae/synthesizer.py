@@ -1235,13 +1235,21 @@ class Synthesizer:
         checker = RowCheck(self.constraints_, residual, batch_size)
         self.last_resampling_ = checker.report()
 
-        fitted = self.model_
+        def state() -> tuple:
+            return self.model_, self.prior_, self.preprocessor_, self.constraints_
+
+        fitted = state()
+
+        def unchanged() -> None:
+            """Refuse a batch once the synthesizer was fitted again (the next batches were another
+            table's columns), or one drawn while a refit set its new state."""
+            if any(now is not then for now, then in zip(state(), fitted)):
+                raise NotFittedError("the synthesizer was fitted again while its iter_sample was open: the batches "
+                                     "left would come from the new model; call iter_sample again")
 
         def one_batch(batch: int) -> pd.DataFrame:
             """Batch ``batch``, from its own random streams only."""
-            if self.model_ is not fitted:  # the next batches were another table's columns
-                raise NotFittedError("the synthesizer was fitted again while its iter_sample was open: the batches "
-                                     "left would come from the new model; call iter_sample again")
+            unchanged()
             start = batch * batch_size
             rows = min(batch_size, int(n) - start)
             generator, rng = self._batch_streams(base_seed, batch)
@@ -1252,7 +1260,9 @@ class Synthesizer:
                     self.last_resampling_ = checker.report()
             else:
                 frame = draw(rows, generator, rng)
-            return self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=start)
+            frame = self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=start)
+            unchanged()
+            return frame
 
         def batches() -> Iterator[pd.DataFrame]:
             if first == stop:
