@@ -763,7 +763,7 @@ class Synthesizer:
     def _conditional_rows(self, rows: int) -> int:
         """Rows of its own a model fitted on ``rows`` rows encodes for its conditional prior
         (see :meth:`_fit_conditional`); none without one."""
-        return max(_CONDITIONAL_PAIRS, min(rows, _CONDITIONAL_PAIRS_MAX)) if self.conditional else 0
+        return _conditional_pairs(rows) if self.conditional else 0
 
     def _network_and_budget(self, private: bool, rows: int, layout) -> tuple[tuple[int, tuple[int, ...], int, int], TrainConfig]:
         """Latent size, hidden widths, the categorical head's width and its autoregressive units,
@@ -908,7 +908,7 @@ class Synthesizer:
         """
         layout, hidden_dims = self.preprocessor_.layout_, self.model_.config.hidden_dims
         seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, _CONDITIONAL_PAIRS_MAX)
-        data, targets = _model_pairs(self.model_, self.prior_, self.preprocessor_, max(_CONDITIONAL_PAIRS, rows), seed, self.device_)
+        data, targets = _model_pairs(self.model_, self.prior_, self.preprocessor_, _conditional_pairs(inputs.rows), seed, self.device_)
         axes = PrincipalAxes.fit(targets)
         target_dim = axes.dim()
         config = ConditionalPriorConfig(
@@ -2381,6 +2381,13 @@ _UNIT_NAMES = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds", "ms": 
 
 
 @torch.no_grad()
+def _conditional_pairs(rows: int) -> int:
+    """Rows of its own a model fitted on ``rows`` rows generates and encodes to train its
+    conditional prior: as many as the training rows, at least ``_CONDITIONAL_PAIRS`` and at most
+    ``_CONDITIONAL_PAIRS_MAX``."""
+    return max(_CONDITIONAL_PAIRS, min(rows, _CONDITIONAL_PAIRS_MAX))
+
+
 def _any_conditions(conditions) -> bool:
     """Whether ``conditions`` (any form :func:`synthvae.conditions.parse_conditions` reads:
     a dict, text, a list, a numpy array or Series of text) holds one."""

@@ -18,14 +18,13 @@ from synthvae.evaluation.fidelity import Binning
 from synthvae.evaluation.privacy import MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, holdout_overlap, privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
-    Shape,
     as_written,
     column_infos,
     evaluation_schema,
     prepare,
     table_sources,
 )
-from synthvae.evaluation.utility import utility
+from synthvae.evaluation.utility import distinct_values, utility
 from synthvae.inference import infer_schema
 from synthvae.schema import Schema, load_schema
 from synthvae.validation import conform
@@ -301,12 +300,12 @@ def _utility_section(infos, target, real_t, synth_t, hold_t, seed, rng, notes) -
         test, train = real_t.take(np.sort(order[:n_test])), real_t.take(np.sort(order[n_test:]))
         notes.append("no holdout given: utility is tested on a 20% split of the real data")
         where = "the 20% test split of the real rows"
-    if info is not None and (hold_t is None or _values_of(info, real_t) > 1):
+    if info is not None and (hold_t is None or distinct_values(info, real_t) > 1):
         # A rare class that chance left out of one side (the test rows, or the split's training
         # part) aborted every metric; a target of one value in all the real rows is refused
         # with a holdout, skipped without one (as it was).
         for part, name in ((test, where), (train, "the 80% training split of the real rows")):
-            if part is not real_t and _values_of(info, part) == 1:
+            if part is not real_t and distinct_values(info, part) == 1:
                 fix = "give a holdout" if hold_t is None else "give a holdout that holds more than one"
                 return {"tstr": None, "trtr": None, "target": target,
                         "skipped": f"{name} holds one value of {target!r}, so no score is defined; {fix}"}
@@ -340,15 +339,6 @@ def _privacy_notes(privacy: dict, train_rows: int, holdout_rows: int, synthetic_
             "the synthetic rows lie nearer the held-out rows than the training rows: were the real and holdout "
             "tables given the wrong way round, or the generator fitted on the holdout?"))
     return notes
-
-
-def _values_of(info, table) -> int:
-    """How many distinct present values ``table`` holds of ``info``'s column (0 if it lacks it)."""
-    values = table.arrays.get(info.name)
-    if values is None:
-        return 0
-    present = values[~np.isnan(values)] if info.shape is Shape.CONTINUOUS else values[values >= 0]
-    return int(np.unique(present).size)
 
 
 def _full_train_hashes(real: pd.DataFrame, schema: Schema) -> np.ndarray:

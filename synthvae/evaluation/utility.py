@@ -66,11 +66,10 @@ def task_of(info: ColumnInfo, train: PreparedTable) -> Task:
         raise DataError(f"target column {info.name!r} is a datetime column; pick a numeric or "
                         f"categorical target")
     if info.shape is Shape.CONTINUOUS:
-        values = train.arrays[info.name]
         # Two values (0/1 labels of churn, fraud or default): a class, not a quantity.
-        return Task.BINARY if np.unique(values[~np.isnan(values)]).size == 2 else Task.REGRESSION
+        return Task.BINARY if distinct_values(info, train) == 2 else Task.REGRESSION
     codes = train.arrays[info.name]
-    n_classes = np.unique(codes[codes >= 0]).size
+    n_classes = distinct_values(info, train)
     if n_classes < 2:
         raise DataError(f"target column {info.name!r} has {n_classes} class(es) in the real data; "
                         f"a classifier needs at least two")
@@ -79,6 +78,15 @@ def task_of(info: ColumnInfo, train: PreparedTable) -> Task:
         raise DataError(f"target column {info.name!r} has {n_classes} classes in {rows} rows: more "
                         f"than a classifier can learn (an identifier?); pick another target")
     return Task.BINARY if n_classes == 2 else Task.MULTICLASS
+
+
+def distinct_values(info: ColumnInfo, table: PreparedTable) -> int:
+    """How many distinct present values ``table`` holds of ``info``'s column (0 if it lacks it)."""
+    values = table.arrays.get(info.name)
+    if values is None:
+        return 0
+    present = values[~np.isnan(values)] if info.shape is Shape.CONTINUOUS else values[values >= 0]
+    return int(np.unique(present).size)
 
 
 def utility(
