@@ -272,7 +272,7 @@ class TableSource:
         converted CSV, the CSV's own (its Parquet parts are new files in every fit)."""
         files = [self.origin] if self.origin is not None else sorted({u.path for u in self.units})
         return {"rows": self.rows,
-                "files": [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in files]}
+                "files": [[str(f.resolve()), *_stamp(f)] for f in files]}
 
 
 def _stamp(file: Path) -> tuple[int, int]:

@@ -109,16 +109,16 @@ def _named_by_text(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 def _column_set_problems(frame: pd.DataFrame, schema: Schema, source: str, allow_extra: bool, every: bool = False) -> list[str]:
     """The schema's columns missing from ``frame``, then (unless ``allow_extra``) the frame's
     columns the schema does not list, as messages (only the first unless ``every``)."""
-    names = list(frame.columns)
+    names, listed = list(frame.columns), set(schema.names)
     problems = []
     missing = [c for c in schema.names if c not in frame.columns]
     if missing:
-        unknown = [c for c in names if c not in set(schema.names)]
+        unknown = [c for c in names if c not in listed]
         problems.append(
             f"{source}: columns {preview(missing)} are in the schema but not in the data "
             f"(the data has {preview(names)}){_renamed(missing, unknown)}"
         )
-    extra = [c for c in frame.columns if c not in set(schema.names)]
+    extra = [c for c in names if c not in listed]
     if extra and not allow_extra and (every or not problems):
         problems.append(
             f"{source}: columns {preview(extra)} are not in the schema; add them to the schema "
