@@ -144,6 +144,10 @@ class TabularVAE(nn.Module):
             )
         n_cont = len(config.continuous_index)
         self.log_sigma = nn.Parameter(torch.full((n_cont,), float(config.init_log_sigma), dtype=torch.float32))
+        # The Cholesky factor of the continuous outputs' noise correlation (see set_noise);
+        # None: independent noise. Not a weight: set after training, kept out of the state dict
+        # (the model file stores it beside it).
+        self.register_buffer("noise_factor", None, persistent=False)
         self.register_buffer("cont_idx", torch.tensor(config.continuous_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_idx", torch.tensor(config.one_hot_index, dtype=torch.long), persistent=False)
         self.register_buffer("oh_seg", torch.tensor(config.one_hot_segment, dtype=torch.long), persistent=False)
@@ -171,6 +175,7 @@ class TabularVAE(nn.Module):
         """PyTorch's default ``nn.Linear`` initialisation, drawn from ``generator``."""
         init_linear(self, generator)
         self.log_sigma.fill_(float(self.config.init_log_sigma))
+        self.noise_factor = None
         if self.categorical_head is not None:
             self.categorical_head[-1].weight.zero_()
             self.categorical_head[-1].bias.zero_()
@@ -386,10 +391,35 @@ class TabularVAE(nn.Module):
         z = mu + eps * torch.exp(0.5 * logvar)  # (B, latent)
         return VAEOutput(mu=mu, logvar=logvar, recon=self.decode(z, x))
 
+    @torch.no_grad()
+    def set_noise(self, scale: torch.Tensor | None, correlation: torch.Tensor | None) -> None:
+        """Draw the continuous outputs' noise with this scale ``(n_cont,)`` (clamped as
+        :attr:`sigma` is; ``None``: the learned one) and correlation ``(n_cont, n_cont)``
+        (``None``: independent, as trained).
+
+        The correlation is mixed with the identity by :data:`NOISE_CORRELATION_FLOOR` first, so
+        that its factor exists for columns whose residuals move together exactly."""
+        if scale is not None:
+            self.log_sigma.copy_(torch.log(scale.clamp(SIGMA_MIN, SIGMA_MAX)).to(self.log_sigma.dtype))
+        if correlation is None or not self.cont_idx.numel():
+            self.noise_factor = None
+            return
+        eye = torch.eye(self.cont_idx.numel(), dtype=torch.float64, device=correlation.device)
+        mixed = (1 - NOISE_CORRELATION_FLOOR) * correlation.double() + NOISE_CORRELATION_FLOOR * eye
+        self.noise_factor = torch.linalg.cholesky(mixed).to(self.log_sigma.device, torch.float32)
+
+    def _continuous_noise(self, rows: int, generator: torch.Generator | None, device, dtype) -> torch.Tensor:
+        """Noise for every continuous output of ``rows`` rows, ``(n_cont, rows)``, scaled by each
+        column's sigma and correlated by :attr:`noise_factor` when set."""
+        noise = torch.randn((self.cont_idx.numel(), rows), generator=generator, device=device, dtype=dtype)
+        if self.noise_factor is not None and rows:
+            noise = torch.mm(self.noise_factor.to(dtype), noise)
+        return noise.mul_(self.sigma.to(dtype).unsqueeze(1))
+
     @property
     def sigma(self) -> torch.Tensor:
         """Standard deviation of each continuous output, clamped as in TVAE to [0.01, 1]."""
-        return self.log_sigma.exp().clamp(0.01, 1.0)
+        return self.log_sigma.exp().clamp(SIGMA_MIN, SIGMA_MAX)
 
     def loss(self, x: torch.Tensor, out: VAEOutput, beta: float, span_weights: torch.Tensor | None = None) -> LossParts:
         """Negative ELBO: Gaussian NLL of continuous spans + cross-entropy of one-hot spans +
@@ -581,10 +611,15 @@ class TabularVAE(nn.Module):
         if columns is None:
             return self._draw_columns(out.T.contiguous(), generator).T
         sampled = out.T.contiguous()  # (data_dim, B)
-        cont = self.cont_idx[columns[self.cont_idx]]
+        chosen = columns[self.cont_idx]
+        cont = self.cont_idx[chosen]
         if cont.numel():
-            noise = torch.randn((cont.numel(), out.shape[0]), generator=generator, device=out.device, dtype=out.dtype)
-            sampled.index_add_(0, cont, noise.mul_(self.sigma[columns[self.cont_idx]].to(out.dtype).unsqueeze(1)))
+            if self.noise_factor is None:
+                noise = torch.randn((cont.numel(), out.shape[0]), generator=generator, device=out.device, dtype=out.dtype)
+                noise.mul_(self.sigma[chosen].to(out.dtype).unsqueeze(1))
+            else:  # the chosen columns' share of correlated noise has their joint distribution
+                noise = self._continuous_noise(out.shape[0], generator, out.device, out.dtype)[chosen]
+            sampled.index_add_(0, cont, noise)
         for span, (first, width) in enumerate(self.one_hot_spans):
             if bool(columns[first]):
                 uniform = torch.rand(out.shape[0], generator=generator, device=out.device, dtype=torch.float64)
@@ -608,9 +643,7 @@ class TabularVAE(nn.Module):
         continuous column's sigma ``(n_cont, B)``, then one float64 uniform per row for each
         one-hot span ``(n_spans, B)``."""
         rows = cols.shape[1]
-        noise = torch.randn((self.cont_idx.numel(), rows), generator=generator, device=cols.device, dtype=cols.dtype)
-        if self.cont_idx.numel():
-            noise.mul_(self.sigma.to(cols.dtype).unsqueeze(1))
+        noise = self._continuous_noise(rows, generator, cols.device, cols.dtype)
         uniform = torch.rand((len(self.one_hot_spans), rows), generator=generator, device=cols.device, dtype=torch.float64)
         return noise, uniform
 
@@ -712,6 +745,11 @@ _MATCH_PASSES = 3
 # Rows decoded at a time when sampling: a chunk's activations (chunk x hidden floats) stay in
 # the CPU's cache. The random draws are made per batch, not per chunk, so it does not change them.
 SAMPLE_CHUNK = 4096
+# The continuous outputs' noise scale is clamped to this range, as in TVAE.
+SIGMA_MIN, SIGMA_MAX = 0.01, 1.0
+# Share of the identity mixed into a noise correlation (see TabularVAE.set_noise):
+# columns whose residuals move together exactly (loans' have pairs at 1.0) still get a factor.
+NOISE_CORRELATION_FLOOR = 1e-3
 _CUMSUM_WIDTH = 24  # a span this wide draws by running sums along rows (see _draw_span)
 _GATHER_WIDTH = 8  # a drawn entry's inputs are gathered, not multiplied in, above this width
 

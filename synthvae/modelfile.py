@@ -23,7 +23,9 @@ from synthvae.errors import ModelFileError
 from synthvae.io import atomic_write_bytes
 
 FORMAT_NAME = "synthvae-model"
-FORMAT_VERSION = 1
+# 2: a model may hold its continuous outputs' noise correlation (``noise.factor``), which
+# version 1's readers refused as an unexpected weight.
+FORMAT_VERSION = 2
 
 
 def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], payload: dict[str, Any]) -> Path:

@@ -51,10 +51,14 @@ from synthvae.resources import check_fit_memory, check_sample_memory, memory_bud
 from synthvae.schema import ColumnKind, Schema, load_schema
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
-from synthvae.training import Callback, TrainConfig, train
+from synthvae.training import Callback, TrainConfig, residual_noise, train
 from synthvae.validation import conform, refuse_out_of_bounds
 
 logger = logging.getLogger(__name__)
+
+# The model file's name of the continuous outputs' noise correlation factor (see
+# TabularVAE.set_noise), kept beside the network's weights.
+_NOISE_FACTOR = "noise.factor"
 
 # Latent size, hidden widths and learning rate when not given: ordinary fits, and private fits
 # below and from _PRIVATE_LARGE rows. DP-SGD's noise per step is fixed while the signal grows with
@@ -705,7 +709,12 @@ class Synthesizer:
             generator = torch.Generator(device=device).manual_seed(train_seed)
             result = train(model, prepared.train_data, prepared.train_config, generator, callback, checkpointer,
                            validation=prepared.validation, parallel=parallel, column_means=column_means.to(device))
-            latents = _posterior_means(model, prepared.prior_data, prior_seed)
+            rows = _training_sample(prepared.prior_data, prior_seed)
+            latents = _posterior_means(model, rows)
+            noise = residual_noise(model, rows, torch.from_numpy(layout.observed_index).to(device),
+                                   torch.Generator(device=device).manual_seed(prior_seed))
+            if noise is not None:
+                model.set_noise(*noise)
             prior = self._fit_prior(latents, prior_seed)
             _match_category_shares(model, prior, column_means, prior_seed, device)
         else:
@@ -2040,6 +2049,8 @@ class Synthesizer:
             # The leak warnings are read from the rows (unaccounted): reported at fit time only.
             payload["privacy"] = {k: v for k, v in self.privacy_.items() if k != "warnings"}
         tensors = dict(self.model_.state_dict())
+        if self.model_.noise_factor is not None:
+            tensors[_NOISE_FACTOR] = self.model_.noise_factor
         if self.prior_ is not None:
             tensors.update(self.prior_.tensors())
         if self.conditional_ is not None:
@@ -2087,8 +2098,9 @@ class Synthesizer:
             # Sizes from the file's settings are checked against its weights before anything is
             # built: hidden_dims [25000, 25000] in a 600 KB file made load allocate 5.3 GB first.
             _check_sizes("vae_config", _vae_parameters(config), sum(t.numel() for k, t in tensors.items()
-                                                                   if not k.startswith(("prior.", "conditional."))), path)
+                                                                   if not k.startswith(("prior.", "conditional.")) and k != _NOISE_FACTOR), path)
             model = TabularVAE(config)  # weights replaced below
+            noise_factor = tensors.pop(_NOISE_FACTOR, None)
             prior_tensors = {k: tensors.pop(k) for k in list(tensors) if k.startswith("prior.")}
             conditional_tensors = {k[len("conditional.") :]: tensors.pop(k) for k in list(tensors) if k.startswith("conditional.")}
             syn.conditional_ = None
@@ -2102,6 +2114,11 @@ class Synthesizer:
                 if "conditional_history" in payload:
                     syn.conditional_history_ = [float(v) for v in payload["conditional_history"]]
             model.load_state_dict(tensors, strict=True)
+            if noise_factor is not None:
+                outputs = model.cont_idx.numel()
+                if tuple(noise_factor.shape) != (outputs, outputs):
+                    raise ValueError(f"{_NOISE_FACTOR} has shape {tuple(noise_factor.shape)} for {outputs} continuous outputs")
+                model.noise_factor = noise_factor.to(torch.float32)
             syn.model_ = model.to(resolved).eval()
             syn.prior_ = MixturePrior.from_tensors(prior_tensors).to(resolved) if prior_tensors else None
             syn.schema_ = schema
@@ -2433,15 +2450,21 @@ def _model_draws(model: TabularVAE, prior: MixturePrior | None, rows: int, seed:
 
 
 @torch.no_grad()
-def _posterior_means(model: TabularVAE, data: torch.Tensor, seed: int, max_rows: int = 50_000) -> np.ndarray:
-    """The posterior means ``(N, latent)`` of at most ``max_rows`` seeded-random training rows."""
+def _posterior_means(model: TabularVAE, rows: torch.Tensor) -> np.ndarray:
+    """The posterior means ``(N, latent)`` of encoded rows ``(N, W)``."""
     model.eval()
-    rows = np.arange(data.shape[0])
-    if rows.size > max_rows:
-        rows = np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
-    index = torch.from_numpy(rows).to(data.device)
-    means = [model.encode(data[index[i : i + 8192]])[0].cpu() for i in range(0, len(rows), 8192)]
+    means = [model.encode(rows[i : i + 8192])[0].cpu() for i in range(0, rows.shape[0], 8192)]
     return torch.cat(means).numpy()
+
+
+def _training_sample(data: torch.Tensor, seed: int, max_rows: int = 50_000) -> torch.Tensor:
+    """At most ``max_rows`` seeded-random rows of ``data``, in their order (all of them, not
+    copied, when there are no more): the rows the latent prior and the noise correlation are
+    fitted on."""
+    if data.shape[0] <= max_rows:
+        return data
+    rows = np.sort(np.random.default_rng(seed).choice(data.shape[0], max_rows, replace=False))
+    return data[torch.from_numpy(rows).to(data.device)]
 
 
 def _plain(value):

@@ -23,6 +23,10 @@ from synthvae.optim import Adam
 
 logger = logging.getLogger(__name__)
 
+# Fewest training rows per continuous output for which residual_noise estimates their
+# noise (below: independent noise, as trained).
+RESIDUAL_ROWS_PER_COLUMN = 5
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -251,6 +255,91 @@ def validation_loss(model: TabularVAE, data: torch.Tensor, beta: float, batch_si
         total += float(model.loss(batch, out, beta, span_weights).total) * batch.shape[0]
     model.train()
     return total / max(1, data.shape[0])
+
+
+@torch.no_grad()
+def residual_noise(model: TabularVAE, data: torch.Tensor, observed: torch.Tensor, generator: torch.Generator,
+                   chunk: int = 8192) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The scale and correlation of the continuous outputs' residuals on training rows
+    ``data``: each row's value minus the decoder's mean for a latent drawn from the encoder's
+    posterior, as training draws it. ``None`` without continuous outputs or with too few rows
+    (:data:`RESIDUAL_ROWS_PER_COLUMN` a column).
+
+    Training fits each column's noise alone, so the values drawn around the decoder's means
+    miss the error the decoder makes in several columns at once: diamonds' ``y - x`` (length
+    minus width) lies within -0.06 and 0.06 mm for the middle 80% of real rows, and came out
+    within -0.17 and 0.16 mm, so that a classifier told synthetic rows from real ones by the
+    two columns alone (ROC AUC 0.76). Drawn with this correlation (see
+    :meth:`TabularVAE.set_noise`), they keep what the errors share. The scale is each column's
+    root mean square residual: the noise's maximum-likelihood scale for the trained network,
+    which the learned ``sigma`` only approaches (diamonds' ``carat``: learned 0.080, residuals
+    0.070).
+
+    Args:
+        observed: For each continuous output, the matrix column of its column's "observed"
+            flag, or -1 when the column has no nulls: a null row's value slot holds a fill
+            value, whose residual is left out (counted as 0, which keeps the matrix a
+            correlation matrix).
+        generator: Draws the latents.
+
+    Returns:
+        ``(scale, correlation)``: ``(n_cont,)`` and ``(n_cont, n_cont)``, float64; a column
+        with no residual (never present, or always exact) has scale 0 and no correlation.
+    """
+    n_cont = model.cont_idx.numel()
+    if not n_cont or data.shape[0] < RESIDUAL_ROWS_PER_COLUMN * n_cont:
+        return None
+    model.eval()
+    sums = torch.zeros(n_cont, dtype=torch.float64, device=data.device)
+    counts = torch.zeros_like(sums)
+    gram = torch.zeros((n_cont, n_cont), dtype=torch.float64, device=data.device)
+    # Over the rows where i and j are both present: the sum of r_i, of r_i^2, and their number.
+    weighted, squares, pairs = torch.zeros_like(gram), torch.zeros_like(gram), torch.zeros_like(gram)
+    flagged = observed >= 0
+    for start in range(0, data.shape[0], chunk):
+        batch = data[start : start + chunk]
+        residual = (batch[:, model.cont_idx] - model(batch, generator).recon[:, model.cont_idx]).double()
+        present = torch.ones_like(residual)
+        if bool(flagged.any()):
+            present[:, flagged] = batch[:, observed[flagged]].double()
+        residual *= present
+        sums += residual.sum(0)
+        counts += present.sum(0)
+        gram += residual.T @ residual
+        weighted += residual.T @ present
+        squares += (residual * residual).T @ present
+        pairs += present.T @ present
+    scale = torch.sqrt(torch.diagonal(gram) / counts.clamp_min(1))
+    mean = sums / counts.clamp_min(1)
+    # The pairwise-complete correlation: each pair's centred products over the rows holding
+    # both, over each one's centred sum of squares on those rows (counted over all its rows, a
+    # column's pairs with one null in 40% of rows came out 0.77 times as strong).
+    product = gram - weighted * mean[None, :] - weighted.T * mean[:, None] + pairs * torch.outer(mean, mean)
+    own = (squares - 2 * weighted * mean[:, None] + pairs * (mean * mean)[:, None]).clamp_min(0)  # i's, on j's rows
+    norm = torch.sqrt(own * own.T)
+    alive = norm > 0
+    correlation = torch.zeros_like(gram)
+    correlation[alive] = product[alive] / norm[alive]
+    correlation.fill_diagonal_(1.0)
+    correlation.clamp_(-1.0, 1.0)
+    if bool(flagged.any()):
+        correlation = _nearest_correlation(correlation)
+    return scale, correlation
+
+
+def _nearest_correlation(matrix: torch.Tensor) -> torch.Tensor:
+    """A symmetric matrix with unit diagonal made positive semi-definite: negative eigenvalues
+    set to 0, then the diagonal rescaled back to 1 (one step of Higham's alternating
+    projections, 2002). A pairwise-complete correlation can be indefinite; a noise factor
+    needs a correlation."""
+    values, vectors = torch.linalg.eigh((matrix + matrix.T) / 2)
+    if bool((values >= 0).all()):
+        return matrix
+    clipped = (vectors * values.clamp_min(0)) @ vectors.T
+    scale = torch.sqrt(torch.diagonal(clipped).clamp_min(1e-300))
+    clipped = clipped / torch.outer(scale, scale)
+    clipped.fill_diagonal_(1.0)
+    return clipped.clamp_(-1.0, 1.0)
 
 
 def split_validation(n_rows: int, fraction: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -53,6 +53,11 @@ def test_epsilon_is_recorded_and_within_budget(private_fit):
     assert record["warnings"] == []  # public bounds, no category of 1-2 rows
 
 
+def test_a_private_fit_takes_no_noise_correlation_from_the_rows(private_fit):
+    # The residuals it would be estimated from are the real rows', outside the accounting.
+    assert private_fit.model_.noise_factor is None
+
+
 def test_epsilon_grows_with_epochs(penguins, public_schema):
     spent = []
     for epochs in (1, 4):

@@ -69,6 +69,14 @@ class Layout:
         return np.array([s.start for s in self.spans if s.kind is SpanKind.CONTINUOUS], dtype=np.int64)
 
     @property
+    def observed_index(self) -> np.ndarray:
+        """For every continuous span (as :attr:`continuous_index`), the matrix column of its table
+        column's "observed" flag (the first entry of its ``MISSING`` span), or -1 for a column
+        without one."""
+        flags = {s.column: s.start for s in self.spans if s.kind is SpanKind.MISSING}
+        return np.array([flags.get(s.column, -1) for s in self.spans if s.kind is SpanKind.CONTINUOUS], dtype=np.int64)
+
+    @property
     def one_hot_spans(self) -> tuple[Span, ...]:
         """Every one-hot span (categories and missing flags)."""
         return tuple(s for s in self.spans if s.kind.is_one_hot)
