@@ -278,8 +278,8 @@ def residual_noise(model: TabularVAE, data: torch.Tensor, observed: torch.Tensor
     Args:
         observed: For each continuous output, the matrix column of its column's "observed"
             flag, or -1 when the column has no nulls: a null row's value slot holds a fill
-            value, whose residual is left out (counted as 0, which keeps the matrix a
-            correlation matrix).
+            value, whose residual is left out (each pair's correlation is taken over the rows
+            that hold both, then made positive semi-definite, :func:`_nearest_correlation`).
         generator: Draws the latents.
 
     Returns:
