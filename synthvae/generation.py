@@ -116,6 +116,11 @@ class Generator:
             :meth:`_shared_pool`).
         guided: The columns whose known cells ``guidance`` weighs: the user's single values,
             not values drawn on the way (a rare range's values drawn first, a set's values).
+        observed: For each continuous output, the matrix column of the flag that says whether
+            its cell is present (:meth:`synthvae.preprocessing.layout.Layout.observed_index`).
+            With a noise correlation (:meth:`synthvae.model.TabularVAE.set_noise`) the known
+            continuous cells are weighed jointly (:class:`_JointCells`) and the unknown ones
+            drawn given them (:meth:`_noisy_given`); a known null tells nothing.
     """
 
     preprocessor: TablePreprocessor
@@ -129,6 +134,9 @@ class Generator:
     widen: float = 1.25
     guidance: float = 1.0
     guided: frozenset = frozenset()
+    # For each continuous output, the matrix column that says whether its cell is present (see
+    # synthvae.preprocessing.layout.Layout.observed_index); None: none is ever null.
+    observed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         layout = self.preprocessor.layout_
@@ -143,6 +151,14 @@ class Generator:
         self._power = torch.ones(layout.width, device=self.device, dtype=torch.float32)
         for name in self.guided:
             self._power[self.slices[name]] = float(self.guidance)
+        # The continuous outputs' noise correlation (None: independent), each matrix column's
+        # place among the continuous outputs (-1: none) and that output's "observed" flag column
+        # (-1: never null): known continuous cells are weighed, and unknown ones drawn, jointly.
+        self._correlation = self.model.noise_correlation()
+        self._continuous_at = np.full(layout.width, -1, dtype=np.int64)
+        self._continuous_at[layout.continuous_index] = np.arange(layout.continuous_index.size)
+        self._observed = np.asarray(self.observed, dtype=np.int64) if self.observed is not None else np.full(
+            layout.continuous_index.size, -1, dtype=np.int64)
 
     # ------------------------------------------------------------ encode known cells
     def _put(self, x: np.ndarray, shown: np.ndarray, name: str, values: pd.Series) -> None:
@@ -269,10 +285,11 @@ class Generator:
             intervals: Known cells that stand for an interval (see :meth:`_cells`).
 
         Returns:
-            The chosen draws' decoder outputs ``(n, W)`` (the conditioned cells get fresh noise
-            when drawn from them) and, per condition column, its ``n`` sampled values; ``None``
-            when the share of the draws so far that satisfy the conditions says the budget will
-            not give ``n`` (the caller then draws the conditioned values first).
+            The chosen draws' decoder outputs ``(n, W)``, per condition column its ``n`` sampled
+            values, and (with conditions) the rows' known cells ``(n, W)`` with the conditions'
+            cells as drawn, for the rest of the row to be drawn given them; ``None`` when the
+            share of the draws so far that satisfy the conditions says the budget will not
+            give ``n`` (the caller then draws the conditioned values first).
         """
         if n == 0 and conditions:
             return None
@@ -292,7 +309,11 @@ class Generator:
         for condition in conditions:
             checked[self.slices[condition.column]] = True
         stop = self.model.spans_through(ss[0, self.prior.column_of] | checked)
-        log_ws, outputs, states, value_parts = [], [], [], {c.column: [] for c in conditions}
+        log_ws, outputs, states, value_parts, checked_parts = [], [], [], {c.column: [] for c in conditions}, []
+        checked_columns = np.flatnonzero(checked.cpu().numpy())
+        # With correlated noise and known numbers, the conditions' cells are drawn given the
+        # known cells' residuals (the whole row: add_noise_given draws no subset).
+        given = self._correlation is not None and bool(self._known_continuous(xs, ss[:, self.prior.column_of]).any())
         drawn = kept = rounds = 0
         pilot = max(_PILOT_DRAWS, cap // 16)
         draws = min(budget, pilot)
@@ -304,13 +325,15 @@ class Generator:
             cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop, intervals=intervals)
             log_w = log_p + cells - log_q
             if conditions:
-                ok, values = self._check(self._noisy(recon, generator, checked), conditions, rng)
+                drawn_cells = self._noisy_given(recon, x[:1], shown[:1], generator) if given else self._noisy(recon, generator, checked)
+                ok, values = self._check(drawn_cells, conditions, rng)
                 rows = np.flatnonzero(ok)
                 index = torch.from_numpy(rows).to(self.device)
                 if blind:
                     log_w = log_w.masked_fill(~torch.from_numpy(ok).to(self.device), -torch.inf)
                 for name, series in values.items():
                     value_parts[name].append(series.iloc[rows])
+                checked_parts.append(drawn_cells[np.ix_(rows, checked_columns)])
                 recon, state, accepted = recon[index], None if state is None else state[index], log_w[index]
             else:
                 accepted = log_w
@@ -341,7 +364,13 @@ class Generator:
             recon = self.model.finish_decode(recon, torch.cat(states)[pick], stop, generator)
         rows = pick.cpu().numpy()
         chosen = {name: pd.concat(parts, ignore_index=True).iloc[rows].reset_index(drop=True) for name, parts in value_parts.items()}
-        return recon, chosen
+        if not conditions:
+            return recon, chosen, None
+        # The rows' known cells with the conditions' drawn cells: the rest of each row is drawn
+        # given them (_noisy_given).
+        known = np.repeat(x[:1], n, axis=0)
+        known[:, checked_columns] = np.concatenate(checked_parts)[rows]
+        return recon, chosen, known
 
     @torch.inference_mode()
     def _weighted(
@@ -384,6 +413,7 @@ class Generator:
         # twentieth of the whole row's likelihood.
         columns = torch.nonzero(known.any(0)).squeeze(1)
         known_x, known_weight = xs[:, columns], known[:, columns].to(xs.dtype) * self._power[columns].to(xs.dtype)
+        joint = self._joint(xs, known, intervals)
         weights, outputs, states = [], [], []
         for start in range(0, z.shape[0], SAMPLE_CHUNK):  # activations stay in the cache
             piece = z[start : start + SAMPLE_CHUNK]
@@ -400,11 +430,54 @@ class Generator:
                 at = torch.nonzero(columns == column)
                 if at.numel():  # a cell no row shows has no weight
                     cells[:, int(at[0, 0])] = _log_interval(recon[:, column], self._sigma_of[column], low, high)
-            weights.append((cells * known_weight[row]).sum(1))
+            weight = (cells * known_weight[row]).sum(1)
+            if joint is not None:
+                weight += joint.correction(xs, recon, row)
+            weights.append(weight)
             outputs.append(recon)
         if stop is None:
             return torch.cat(weights), torch.cat(outputs)
         return torch.cat(weights), torch.cat(outputs), torch.cat(states) if ordered else None
+
+    def _known_continuous(self, x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+        """Which continuous outputs of each row ``(B, n_cont)`` hold a known value: the known
+        matrix columns ``known`` ``(B, W)``, less the cells that are null."""
+        cont = torch.from_numpy(np.flatnonzero(self._continuous_at >= 0)).to(x.device)
+        out = known[:, cont].clone()
+        flagged = np.flatnonzero(self._observed >= 0)
+        if flagged.size:
+            at = torch.from_numpy(flagged).to(x.device)
+            out[:, at] &= x[:, torch.from_numpy(self._observed[flagged]).to(x.device)] > 0.5
+        return out
+
+    def _joint(self, xs: torch.Tensor, known: torch.Tensor, intervals) -> "_JointCells | None":
+        """The correction that turns the known continuous cells' own log-likelihoods into their
+        joint one under the noise correlation (``None`` when no row knows two of them, or the
+        noise is independent). Cells standing for an interval keep their own weight."""
+        if self._correlation is None:
+            return None
+        present = self._known_continuous(xs, known)
+        for column in intervals or {}:
+            present[:, int(self._continuous_at[column])] = False
+        if not bool((present.sum(1) >= 2).any()):
+            return None
+        return _JointCells(self._correlation, self.model.sigma.double(), self.model.cont_idx, present)
+
+    def _noisy_given(self, recon: torch.Tensor, x: np.ndarray, shown: np.ndarray, generator: torch.Generator) -> np.ndarray:
+        """:meth:`_noisy` for rows that know cells (``x``, ``shown``: see :meth:`_evidence`): their
+        known continuous cells take their values and the unknown ones are drawn given the known
+        ones' residuals (see :meth:`~synthvae.model.TabularVAE.add_noise_given`), so that the
+        row is the model's own row given the known cells."""
+        if self._correlation is None:
+            return self._noisy(recon, generator)
+        xs = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        if xs.shape[0] != recon.shape[0]:  # one row of known cells shared by every row
+            xs = xs.expand(recon.shape[0], -1)
+        ss = torch.from_numpy(np.ascontiguousarray(shown)).to(self.device)
+        known = ss[:, self.prior.column_of]
+        if known.shape[0] != recon.shape[0]:
+            known = known.expand(recon.shape[0], -1)
+        return as_columns(self.model.add_noise_given(recon, xs, self._known_continuous(xs, known), generator))
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
         return decoded_matrix(self.model, z, generator, adjust)
@@ -446,8 +519,8 @@ class Generator:
         intervals = self._intervals(exact)
         if not others:
             # Every row knows the same cells: one weighted pool, its decoder outputs reused.
-            recon, _ = self._shared_pool(x, shown, n, generator, intervals=intervals)
-            matrix = self._noisy(recon, generator)
+            recon = self._shared_pool(x, shown, n, generator, intervals=intervals)[0]
+            matrix = self._noisy_given(recon, x, shown, generator)
         else:
             # With no exact condition, the model's own rows that meet the others are resampled
             # when at most _FILTER_DRAWS draws a row do it. After exact conditions a pool pays
@@ -461,7 +534,10 @@ class Generator:
                 budget = max((self._candidates_cost(candidates) if shown.any() else _FILTER_DRAWS) * n, _POOL_BUDGET_LEAST)
                 pooled = self._shared_pool(x, shown, n, generator, others, rng, budget, intervals)
             if pooled is not None:
-                matrix = self._noisy(pooled[0], generator)
+                checked = shown.copy()
+                for condition in others:
+                    checked[0, self.column_index[condition.column]] = True
+                matrix = self._noisy_given(pooled[0], pooled[2], checked, generator)
                 fixed.update(pooled[1])
             else:
                 x, shown = np.repeat(x, n, axis=0), np.repeat(shown, n, axis=0)
@@ -513,12 +589,12 @@ class Generator:
         n = x.shape[0]
         groups = self._groups(x, shown)
         if groups is None:
-            return self._noisy(self._latents(x, shown, generator, intervals=intervals)[1], generator)
+            return self._noisy_given(self._latents(x, shown, generator, intervals=intervals)[1], x, shown, generator)
         recon = torch.empty((n, x.shape[1]), device=self.device, dtype=torch.float32)
         for rows in groups:
             recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator,
                                                                               intervals=intervals)[0]
-        return self._noisy(recon, generator)
+        return self._noisy_given(recon, x, shown, generator)
 
     def _check(self, matrix: np.ndarray, conditions: list[Condition], rng) -> tuple[np.ndarray, dict[str, pd.Series]]:
         """Which rows of a sampled matrix ``(rows, W)`` satisfy every condition, and each
@@ -565,7 +641,7 @@ class Generator:
         ``candidates`` proposals that satisfy ``condition``."""
         n = x.shape[0]
         rep_x, rep_shown = np.repeat(x, candidates, axis=0), np.repeat(shown, candidates, axis=0)
-        matrix = self._noisy(self._latents(rep_x, rep_shown, generator, intervals=intervals)[1], generator)
+        matrix = self._noisy_given(self._latents(rep_x, rep_shown, generator, intervals=intervals)[1], rep_x, rep_shown, generator)
         ok, values = self._check(matrix, [condition], rng)
         proposals, ok = values[condition.column], ok.reshape(n, candidates)
         # A random satisfying proposal per row (its rank under random keys).
@@ -645,7 +721,7 @@ class Generator:
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             rep_x, rep_shown = np.repeat(x[start:stop], reps, axis=0), np.repeat(shown[start:stop], reps, axis=0)
-            matrix = self._noisy(self._latents(rep_x, rep_shown, generator, adjust)[1], generator)
+            matrix = self._noisy_given(self._latents(rep_x, rep_shown, generator, adjust)[1], rep_x, rep_shown, generator)
             rows = np.repeat(np.arange(start, stop), reps)
             known = {name: data[name].iloc[rows] for name in parents}
             yield self.preprocessor.reverse_transform(matrix, rng, known=known, unknown={name: unknown[name][rows] for name in parents})
@@ -902,6 +978,50 @@ def _joined(parts: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
     """The parts one below the other (``None`` for none)."""
     parts = list(parts)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else None
+
+
+class _JointCells:
+    """The known continuous cells' joint log-likelihood under the noise correlation ``R`` minus
+    the sum of their own ones: for the residuals ``u`` (in units of sigma) of the cells a row
+    knows, ``-u' (R_oo^-1 - I) u / 2 - log det R_oo / 2``. Zero for a row that knows fewer
+    than two. Without it a row's correlated cells count as independent evidence about the
+    latent (a known width and length, which move together, twice).
+
+    Args:
+        correlation: ``R`` ``(n_cont, n_cont)``.
+        sigma: Each continuous output's scale.
+        cont_idx: Each continuous output's matrix column.
+        present: Which continuous outputs each row knows ``(B, n_cont)``.
+    """
+
+    def __init__(self, correlation: torch.Tensor, sigma: torch.Tensor, cont_idx: torch.Tensor, present: torch.Tensor) -> None:
+        self.sigma, self.cont_idx = sigma, cont_idx
+        patterns, inverse = torch.unique(present, dim=0, return_inverse=True)
+        self.pattern_of = inverse  # each row's pattern
+        self.terms = []  # per pattern: (outputs, R_oo^-1 - I, log det R_oo), or None below two
+        for pattern in patterns:
+            seen = torch.nonzero(pattern).squeeze(1)
+            if seen.numel() < 2:
+                self.terms.append(None)
+                continue
+            block = correlation[seen][:, seen]
+            eye = torch.eye(seen.numel(), dtype=block.dtype, device=block.device)
+            self.terms.append((seen, torch.linalg.inv(block) - eye, torch.linalg.slogdet(block)[1]))
+
+    def correction(self, xs: torch.Tensor, recon: torch.Tensor, row: torch.Tensor) -> torch.Tensor:
+        """The correction for proposals ``recon`` ``(P, W)`` of rows ``row`` ``(P,)`` of ``xs``."""
+        out = torch.zeros(recon.shape[0], dtype=torch.float64, device=recon.device)
+        pattern = self.pattern_of[row]
+        for number in torch.unique(pattern).tolist():
+            term = self.terms[number]
+            if term is None:
+                continue
+            seen, inner, log_det = term
+            at = torch.nonzero(pattern == number).squeeze(1)
+            columns = self.cont_idx[seen]
+            u = (xs[row[at]][:, columns].double() - recon[at][:, columns].double()) / self.sigma[seen]
+            out[at] = -0.5 * ((u @ inner) * u).sum(1) - 0.5 * log_det
+        return out.to(recon.dtype)
 
 
 def _log_interval(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: float) -> torch.Tensor:

@@ -170,6 +170,12 @@ class TabularVAE(nn.Module):
             self.ar_final = [int((degree[:k] <= span).sum()) for span in range(config.n_segments)]
         self.reset_parameters(generator if generator is not None else torch.Generator().manual_seed(0))
 
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "noise_factor" not in self._buffers:  # pickled before the noise correlation: independent noise
+            self._buffers["noise_factor"] = None
+            self._non_persistent_buffers_set.add("noise_factor")
+
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator) -> None:
         """PyTorch's default ``nn.Linear`` initialisation, drawn from ``generator``."""
@@ -627,6 +633,50 @@ class TabularVAE(nn.Module):
                     _without_suppressed(sampled[first : first + width], *self.suppressed[span], dim=0)
                 _draw_span(sampled[first : first + width], uniform)
         return sampled.T
+
+    @torch.inference_mode()
+    def add_noise_given(self, out: torch.Tensor, x: torch.Tensor, known: torch.Tensor,
+                        generator: torch.Generator | None = None) -> torch.Tensor:
+        """:meth:`add_noise` for rows some of whose continuous outputs are known: ``known``
+        ``(B, n_cont)`` marks them and ``x`` ``(B, data_dim)`` holds their values, which they
+        take. The other continuous outputs' noise is drawn given the known ones' residuals
+        (value minus decoder mean, in units of sigma) under the noise correlation, a Gaussian
+        conditional: as the model's own rows would have it, a hidden width follows a known
+        length's departure from its mean. Without a noise correlation, or with nothing known,
+        the same as :meth:`add_noise`."""
+        sampled = self.add_noise(out, generator)
+        if self.noise_factor is None or not bool(known.any()):
+            return sampled
+        correlation = self.noise_correlation()
+        cont, sigma = self.cont_idx, self.sigma.double()
+        residual = (x[:, cont].double() - out[:, cont].double()) / sigma
+        patterns, inverse = torch.unique(known, dim=0, return_inverse=True)
+        for number, pattern in enumerate(patterns):
+            if not bool(pattern.any()):
+                continue
+            rows = torch.nonzero(inverse == number).squeeze(1)
+            seen, unseen = torch.nonzero(pattern).squeeze(1), torch.nonzero(~pattern).squeeze(1)
+            at_seen = (rows[:, None], cont[seen][None, :])
+            sampled[at_seen] = x[at_seen].to(sampled.dtype)
+            if not unseen.numel():
+                continue
+            # E[u_h | u_o] = R_ho R_oo^-1 u_o, with covariance R_hh - R_ho R_oo^-1 R_oh.
+            across = correlation[unseen][:, seen]
+            weights = torch.linalg.solve(correlation[seen][:, seen], across.T).T  # (hidden, seen)
+            spread = torch.linalg.cholesky(correlation[unseen][:, unseen] - weights @ across.T)
+            noise = torch.randn((rows.numel(), unseen.numel()), generator=generator, device=out.device, dtype=torch.float64)
+            drawn = residual[rows][:, seen] @ weights.T + noise @ spread.T
+            at_unseen = (rows[:, None], cont[unseen][None, :])
+            sampled[at_unseen] = (out[at_unseen].double() + drawn * sigma[unseen]).to(sampled.dtype)
+        return sampled
+
+    def noise_correlation(self) -> torch.Tensor | None:
+        """The continuous outputs' noise correlation ``(n_cont, n_cont)`` in float64 (``None``:
+        independent)."""
+        if self.noise_factor is None:
+            return None
+        factor = self.noise_factor.double()
+        return factor @ factor.T
 
     def _draw_columns(self, cols: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """The draws of :meth:`sample_matrix`, in place on decoder outputs laid out one matrix

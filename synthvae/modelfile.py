@@ -28,18 +28,21 @@ FORMAT_NAME = "synthvae-model"
 FORMAT_VERSION = 2
 
 
-def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], payload: dict[str, Any]) -> Path:
+def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], payload: dict[str, Any],
+                    version: int = FORMAT_VERSION) -> Path:
     """Write weights and payload to ``path`` atomically.
 
     Args:
         path: Target file (by convention ``*.synthvae`` or ``*.safetensors``).
         tensors: Named tensors (moved to the CPU, made contiguous).
         payload: JSON-serialisable dict.
+        version: The format version the file needs (the oldest that reads it: a file without
+            what a later version added stays readable by the readers before it).
     """
     cpu = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": str(FORMAT_VERSION),
+        "format_version": str(int(version)),
         "payload": json.dumps(payload, allow_nan=False, separators=(",", ":")),
     }
     # The tensors' bytes come out the same with or without the checksum in the header.

@@ -711,8 +711,8 @@ class Synthesizer:
                            validation=prepared.validation, parallel=parallel, column_means=column_means.to(device))
             rows = _training_sample(prepared.prior_data, prior_seed)
             latents = _posterior_means(model, rows)
-            noise = residual_noise(model, rows, torch.from_numpy(layout.observed_index).to(device),
-                                   torch.Generator(device=device).manual_seed(prior_seed))
+            observed = layout.observed_index(prepared.rules.null_owners())
+            noise = residual_noise(model, rows, torch.from_numpy(observed).to(device), torch.Generator(device=device).manual_seed(prior_seed))
             if noise is not None:
                 model.set_noise(*noise)
             prior = self._fit_prior(latents, prior_seed)
@@ -1555,7 +1555,7 @@ class Synthesizer:
                 "need: fit with Synthesizer(conditional=True) (the default)"
             )
         return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_, guidance=float(guidance),
-                         guided=frozenset(guided))
+                         guided=frozenset(guided), observed=self.preprocessor_.layout_.observed_index(self.constraints_.null_owners()))
 
     # ------------------------------------------------------- beyond sampling
     def augment(
@@ -2064,7 +2064,8 @@ class Synthesizer:
                 f"the model has NaN or infinite weights ({preview(broken)}), so it was not saved to "
                 f"{str(path)!r}; fit again with a lower learning rate"
             )
-        return save_model_file(path, tensors, payload)
+        # Format 2 added the noise correlation: a file without one stays readable by version 1's readers.
+        return save_model_file(path, tensors, payload, version=2 if _NOISE_FACTOR in tensors else 1)
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str = "cpu") -> "Synthesizer":

@@ -1215,6 +1215,16 @@ class ConstraintPlan:
         return pd.DataFrame({c.name: out[c.name] for c in self.schema if c.name in out}, index=model.index)
 
     # ------------------------------------------------------------------ the check
+    def null_owners(self) -> dict[str, str]:
+        """Model columns whose nulls another model column holds: a nullable date learned as its
+        calendar parts is null in its year, and its other parts hold fill values there."""
+        owners = {}
+        for transform in getattr(self, "transforms_", ()):
+            if isinstance(transform, _Calendar) and self.schema[transform.column].nullable:
+                names = transform.names
+                owners.update({name: names["year"] for part, name in names.items() if part != "year"})
+        return owners
+
     def violations(self, frame: pd.DataFrame) -> dict[Constraint, np.ndarray]:
         """Per rule, which rows of a sampled user table break it."""
         return rule_violations(self.schema, frame, self._combinations())

@@ -6,6 +6,8 @@ Each codec declares the spans it produces; the model and its loss read only this
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import enum
 from dataclasses import dataclass
 
@@ -68,13 +70,20 @@ class Layout:
         """Matrix column of every continuous span, shape ``(n_continuous,)``."""
         return np.array([s.start for s in self.spans if s.kind is SpanKind.CONTINUOUS], dtype=np.int64)
 
-    @property
-    def observed_index(self) -> np.ndarray:
+    def observed_index(self, owners: Mapping[str, str] | None = None) -> np.ndarray:
         """For every continuous span (as :attr:`continuous_index`), the matrix column of its table
         column's "observed" flag (the first entry of its ``MISSING`` span), or -1 for a column
-        without one."""
+        without one.
+
+        Args:
+            owners: Columns whose nulls another column's flag says (a nullable date's calendar
+                parts are null where its year is: see
+                :meth:`synthvae.constraints.plan.ConstraintPlan.null_owners`).
+        """
+        owners = owners or {}
         flags = {s.column: s.start for s in self.spans if s.kind is SpanKind.MISSING}
-        return np.array([flags.get(s.column, -1) for s in self.spans if s.kind is SpanKind.CONTINUOUS], dtype=np.int64)
+        return np.array([flags.get(owners.get(s.column, s.column), -1) for s in self.spans if s.kind is SpanKind.CONTINUOUS],
+                        dtype=np.int64)
 
     @property
     def one_hot_spans(self) -> tuple[Span, ...]:
