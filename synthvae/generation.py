@@ -313,7 +313,12 @@ class Generator:
         checked_columns = np.flatnonzero(checked.cpu().numpy())
         # With correlated noise and known numbers, the conditions' cells are drawn given the
         # known cells' residuals (the whole row: add_noise_given draws no subset).
-        given = self._correlation is not None and bool(self._known_continuous(xs, ss[:, self.prior.column_of]).any())
+        given = False
+        if self._correlation is not None:
+            points = self._known_continuous(xs, ss[:, self.prior.column_of])
+            for column in intervals or {}:
+                points[:, int(self._continuous_at[column])] = False
+            given = bool(points.any())
         drawn = kept = rounds = 0
         pilot = max(_PILOT_DRAWS, cap // 16)
         draws = min(budget, pilot)
@@ -325,7 +330,7 @@ class Generator:
             cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop, intervals=intervals)
             log_w = log_p + cells - log_q
             if conditions:
-                drawn_cells = self._noisy_given(recon, x[:1], shown[:1], generator) if given else self._noisy(recon, generator, checked)
+                drawn_cells = self._noisy_given(recon, x[:1], shown[:1], generator, intervals) if given else self._noisy(recon, generator, checked)
                 ok, values = self._check(drawn_cells, conditions, rng)
                 rows = np.flatnonzero(ok)
                 index = torch.from_numpy(rows).to(self.device)
@@ -463,11 +468,14 @@ class Generator:
             return None
         return _JointCells(self._correlation, self.model.sigma.double(), self.model.cont_idx, present)
 
-    def _noisy_given(self, recon: torch.Tensor, x: np.ndarray, shown: np.ndarray, generator: torch.Generator) -> np.ndarray:
+    def _noisy_given(self, recon: torch.Tensor, x: np.ndarray, shown: np.ndarray, generator: torch.Generator,
+                     intervals: dict[int, tuple[float, float]] | None = None) -> np.ndarray:
         """:meth:`_noisy` for rows that know cells (``x``, ``shown``: see :meth:`_evidence`): their
         known continuous cells take their values and the unknown ones are drawn given the known
         ones' residuals (see :meth:`~synthvae.model.TabularVAE.add_noise_given`), so that the
-        row is the model's own row given the known cells."""
+        row is the model's own row given the known cells. A known cell that stands for an
+        interval (``intervals``, see :meth:`_cells`) is not a point to draw the rest given: its
+        value is put back, the others are drawn as if it were unknown."""
         if self._correlation is None:
             return self._noisy(recon, generator)
         xs = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
@@ -477,7 +485,10 @@ class Generator:
         known = ss[:, self.prior.column_of]
         if known.shape[0] != recon.shape[0]:
             known = known.expand(recon.shape[0], -1)
-        return as_columns(self.model.add_noise_given(recon, xs, self._known_continuous(xs, known), generator))
+        continuous = self._known_continuous(xs, known)
+        for column in intervals or {}:
+            continuous[:, int(self._continuous_at[column])] = False
+        return as_columns(self.model.add_noise_given(recon, xs, continuous, generator))
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
         return decoded_matrix(self.model, z, generator, adjust)
@@ -520,7 +531,7 @@ class Generator:
         if not others:
             # Every row knows the same cells: one weighted pool, its decoder outputs reused.
             recon = self._shared_pool(x, shown, n, generator, intervals=intervals)[0]
-            matrix = self._noisy_given(recon, x, shown, generator)
+            matrix = self._noisy_given(recon, x, shown, generator, intervals)
         else:
             # With no exact condition, the model's own rows that meet the others are resampled
             # when at most _FILTER_DRAWS draws a row do it. After exact conditions a pool pays
@@ -537,7 +548,7 @@ class Generator:
                 checked = shown.copy()
                 for condition in others:
                     checked[0, self.column_index[condition.column]] = True
-                matrix = self._noisy_given(pooled[0], pooled[2], checked, generator)
+                matrix = self._noisy_given(pooled[0], pooled[2], checked, generator, intervals)
                 fixed.update(pooled[1])
             else:
                 x, shown = np.repeat(x, n, axis=0), np.repeat(shown, n, axis=0)
@@ -589,12 +600,12 @@ class Generator:
         n = x.shape[0]
         groups = self._groups(x, shown)
         if groups is None:
-            return self._noisy_given(self._latents(x, shown, generator, intervals=intervals)[1], x, shown, generator)
+            return self._noisy_given(self._latents(x, shown, generator, intervals=intervals)[1], x, shown, generator, intervals)
         recon = torch.empty((n, x.shape[1]), device=self.device, dtype=torch.float32)
         for rows in groups:
             recon[torch.from_numpy(rows).to(self.device)] = self._shared_pool(x[rows[:1]], shown[rows[:1]], rows.size, generator,
                                                                               intervals=intervals)[0]
-        return self._noisy_given(recon, x, shown, generator)
+        return self._noisy_given(recon, x, shown, generator, intervals)
 
     def _check(self, matrix: np.ndarray, conditions: list[Condition], rng) -> tuple[np.ndarray, dict[str, pd.Series]]:
         """Which rows of a sampled matrix ``(rows, W)`` satisfy every condition, and each
@@ -641,7 +652,8 @@ class Generator:
         ``candidates`` proposals that satisfy ``condition``."""
         n = x.shape[0]
         rep_x, rep_shown = np.repeat(x, candidates, axis=0), np.repeat(shown, candidates, axis=0)
-        matrix = self._noisy_given(self._latents(rep_x, rep_shown, generator, intervals=intervals)[1], rep_x, rep_shown, generator)
+        matrix = self._noisy_given(self._latents(rep_x, rep_shown, generator, intervals=intervals)[1], rep_x, rep_shown, generator,
+                                   intervals)
         ok, values = self._check(matrix, [condition], rng)
         proposals, ok = values[condition.column], ok.reshape(n, candidates)
         # A random satisfying proposal per row (its rank under random keys).
