@@ -36,7 +36,7 @@ from synthvae.conditional_prior import ConditionalPrior
 from synthvae.conditions import Condition
 from synthvae.io import datetime_formats
 from synthvae.linear_conditional import LinearConditional
-from synthvae.model import SAMPLE_CHUNK, TabularVAE, logsumexp
+from synthvae.model import SAMPLE_CHUNK, TabularVAE, logsumexp, row_patterns
 from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
@@ -166,12 +166,12 @@ class Generator:
         x[:, self.slices[name]] = self.codec_of[name].transform(values.reset_index(drop=True))
         shown[:, self.column_index[name]] = True
 
-    def _intervals(self, exact: list[Condition]) -> dict[int, tuple[float, float]]:
+    def _intervals(self, exact: list[Condition]) -> "_Intervals":
         """The encoded interval, by matrix column, of each exact condition on a column encoded as
         one continuous score that stands for one: the values it names
         (:attr:`~synthvae.conditions.Condition.stands_for`), or those that round to it on the
         column's grid (an integer: half a unit either way)."""
-        found = {}
+        found = _Intervals()
         for condition in exact:
             spans = self.preprocessor.layout_.for_column(condition.column)
             codec = self.codec_of[condition.column]
@@ -187,6 +187,8 @@ class Generator:
                 continue
             encoded = codec.transform(pd.Series(ends, dtype="float64"))[:, 0]
             found[spans[0].start] = (float(encoded.min()), float(encoded.max()))
+            if condition.stands_for is not None:
+                found.spans.add(spans[0].start)
         return found
 
     def _boost(self, shown: np.ndarray) -> float:
@@ -312,11 +314,11 @@ class Generator:
         log_ws, outputs, states, value_parts, checked_parts = [], [], [], {c.column: [] for c in conditions}, []
         checked_columns = np.flatnonzero(checked.cpu().numpy())
         # With correlated noise and known numbers, the conditions' cells are drawn given the
-        # known cells' residuals (the whole row: add_noise_given draws no subset).
+        # known cells' residuals.
         given = False
         if self._correlation is not None:
             points = self._known_continuous(xs, ss[:, self.prior.column_of])
-            for column in intervals or {}:
+            for column in _spans(intervals):
                 points[:, int(self._continuous_at[column])] = False
             given = bool(points.any())
         drawn = kept = rounds = 0
@@ -330,7 +332,8 @@ class Generator:
             cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop, intervals=intervals)
             log_w = log_p + cells - log_q
             if conditions:
-                drawn_cells = self._noisy_given(recon, x[:1], shown[:1], generator, intervals) if given else self._noisy(recon, generator, checked)
+                drawn_cells = (self._noisy_given(recon, x[:1], shown[:1], generator, intervals, checked) if given
+                               else self._noisy(recon, generator, checked))
                 ok, values = self._check(drawn_cells, conditions, rng)
                 rows = np.flatnonzero(ok)
                 index = torch.from_numpy(rows).to(self.device)
@@ -458,26 +461,28 @@ class Generator:
     def _joint(self, xs: torch.Tensor, known: torch.Tensor, intervals) -> "_JointCells | None":
         """The correction that turns the known continuous cells' own log-likelihoods into their
         joint one under the noise correlation (``None`` when no row knows two of them, or the
-        noise is independent). Cells standing for an interval keep their own weight."""
+        noise is independent). Cells standing for a span of values keep their own weight."""
         if self._correlation is None:
             return None
         present = self._known_continuous(xs, known)
-        for column in intervals or {}:
+        for column in _spans(intervals):
             present[:, int(self._continuous_at[column])] = False
         if not bool((present.sum(1) >= 2).any()):
             return None
         return _JointCells(self._correlation, self.model.sigma.double(), self.model.cont_idx, present)
 
     def _noisy_given(self, recon: torch.Tensor, x: np.ndarray, shown: np.ndarray, generator: torch.Generator,
-                     intervals: dict[int, tuple[float, float]] | None = None) -> np.ndarray:
+                     intervals: dict[int, tuple[float, float]] | None = None, columns: torch.Tensor | None = None) -> np.ndarray:
         """:meth:`_noisy` for rows that know cells (``x``, ``shown``: see :meth:`_evidence`): their
         known continuous cells take their values and the unknown ones are drawn given the known
         ones' residuals (see :meth:`~synthvae.model.TabularVAE.add_noise_given`), so that the
-        row is the model's own row given the known cells. A known cell that stands for an
-        interval (``intervals``, see :meth:`_cells`) is not a point to draw the rest given: its
-        value is put back, the others are drawn as if it were unknown."""
+        row is the model's own row given the known cells. A known cell that stands for a span of
+        values (a date's calendar parts: ``intervals.spans``, see :meth:`_intervals`) is not a
+        point to draw the rest given: its value is put back, the others are drawn as if it were
+        unknown (drawn given the point, a date at a wave's end took rows unlike the model's own
+        on that date: precipitation KS 0.216). A grid cell's half step either way is a point."""
         if self._correlation is None:
-            return self._noisy(recon, generator)
+            return self._noisy(recon, generator, columns)
         xs = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
         if xs.shape[0] != recon.shape[0]:  # one row of known cells shared by every row
             xs = xs.expand(recon.shape[0], -1)
@@ -486,9 +491,9 @@ class Generator:
         if known.shape[0] != recon.shape[0]:
             known = known.expand(recon.shape[0], -1)
         continuous = self._known_continuous(xs, known)
-        for column in intervals or {}:
+        for column in _spans(intervals):
             continuous[:, int(self._continuous_at[column])] = False
-        return as_columns(self.model.add_noise_given(recon, xs, continuous, generator))
+        return as_columns(self.model.add_noise_given(recon, xs, continuous, generator, columns))
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
         return decoded_matrix(self.model, z, generator, adjust)
@@ -992,6 +997,21 @@ def _joined(parts: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else None
 
 
+class _Intervals(dict):
+    """Known continuous cells that stand for an interval (matrix column -> encoded ``(low,
+    high)``), and in ``spans`` those that stand for a span of values (a date's calendar parts)
+    rather than the values that round to one on a grid."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spans: set[int] = set()
+
+
+def _spans(intervals: dict | None) -> set[int]:
+    """The matrix columns of ``intervals`` that stand for a span of values (see :class:`_Intervals`)."""
+    return getattr(intervals, "spans", set())
+
+
 class _JointCells:
     """The known continuous cells' joint log-likelihood under the noise correlation ``R`` minus
     the sum of their own ones: for the residuals ``u`` (in units of sigma) of the cells a row
@@ -1008,7 +1028,7 @@ class _JointCells:
 
     def __init__(self, correlation: torch.Tensor, sigma: torch.Tensor, cont_idx: torch.Tensor, present: torch.Tensor) -> None:
         self.sigma, self.cont_idx = sigma, cont_idx
-        patterns, inverse = torch.unique(present, dim=0, return_inverse=True)
+        patterns, inverse = row_patterns(present)
         self.pattern_of = inverse  # each row's pattern
         self.terms = []  # per pattern: (outputs, R_oo^-1 - I, log det R_oo), or None below two
         for pattern in patterns:

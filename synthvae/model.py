@@ -636,26 +636,28 @@ class TabularVAE(nn.Module):
 
     @torch.inference_mode()
     def add_noise_given(self, out: torch.Tensor, x: torch.Tensor, known: torch.Tensor,
-                        generator: torch.Generator | None = None) -> torch.Tensor:
+                        generator: torch.Generator | None = None, columns: torch.Tensor | None = None) -> torch.Tensor:
         """:meth:`add_noise` for rows some of whose continuous outputs are known: ``known``
         ``(B, n_cont)`` marks them and ``x`` ``(B, data_dim)`` holds their values, which they
         take. The other continuous outputs' noise is drawn given the known ones' residuals
         (value minus decoder mean, in units of sigma) under the noise correlation, a Gaussian
         conditional: as the model's own rows would have it, a hidden width follows a known
         length's departure from its mean. Without a noise correlation, or with nothing known,
-        the same as :meth:`add_noise`."""
-        sampled = self.add_noise(out, generator)
+        the same as :meth:`add_noise`. With ``columns`` (as :meth:`add_noise` takes it) only
+        those are drawn, from their share of the conditional."""
+        sampled = self.add_noise(out, generator, columns)
         if self.noise_factor is None or not bool(known.any()):
             return sampled
+        chosen = columns[self.cont_idx] if columns is not None else torch.ones_like(self.cont_idx, dtype=torch.bool)
         correlation = self.noise_correlation()
         cont, sigma = self.cont_idx, self.sigma.double()
         residual = (x[:, cont].double() - out[:, cont].double()) / sigma
-        patterns, inverse = torch.unique(known, dim=0, return_inverse=True)
+        patterns, inverse = row_patterns(known)
         for number, pattern in enumerate(patterns):
             if not bool(pattern.any()):
                 continue
             rows = torch.nonzero(inverse == number).squeeze(1)
-            seen, unseen = torch.nonzero(pattern).squeeze(1), torch.nonzero(~pattern).squeeze(1)
+            seen, unseen = torch.nonzero(pattern).squeeze(1), torch.nonzero(~pattern & chosen).squeeze(1)
             at_seen = (rows[:, None], cont[seen][None, :])
             sampled[at_seen] = x[at_seen].to(sampled.dtype)
             if not unseen.numel():
@@ -708,6 +710,20 @@ class TabularVAE(nn.Module):
             if span in self.suppressed and self.ar_in is None:  # an autoregressive head's come pinned
                 _without_suppressed(cols[first : first + width], *self.suppressed[span], dim=0)
             _draw_span(cols[first : first + width], uniform[span])
+
+
+def row_patterns(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The distinct rows of a bool matrix ``(B, k)`` and each row's number among them, as
+    ``torch.unique(mask, dim=0, return_inverse=True)`` gives them, faster: one pattern shared by
+    every row (a pool's) costs no sort, and up to 62 columns sort as one integer a row."""
+    if not mask.shape[0] or bool((mask == mask[:1]).all()):
+        return mask[:1], torch.zeros(mask.shape[0], dtype=torch.long, device=mask.device)
+    if mask.shape[1] > 62:
+        return torch.unique(mask, dim=0, return_inverse=True)
+    keys = (mask.long() << torch.arange(mask.shape[1], device=mask.device)).sum(1)  # no integer matmul on CUDA
+    distinct, inverse = torch.unique(keys, return_inverse=True)
+    bits = ((distinct[:, None] >> torch.arange(mask.shape[1], device=mask.device)) & 1).bool()
+    return bits, inverse
 
 
 def _without_suppressed(logits: torch.Tensor, other: int, null: int, share: float, dim: int) -> None:
