@@ -1731,8 +1731,8 @@ class Synthesizer:
                 single guess. ``"draw"``: ``draws`` (default 1) tables, each one independent draw
                 from the model given the observed cells (multiple imputation); a list when
                 ``draws > 1``. With 20% of held-out rows' cells hidden, the hidden number lay in
-                the central 90% of its 20 draws (randomised PIT, 0.90 for exact draws) for 0.870
-                (churn) and 0.875 (german_credit) of cells (``benchmarks/results/generation.md``):
+                the central 90% of its 20 draws (randomised PIT, 0.90 for exact draws) for 0.882
+                (churn) and 0.891 (german_credit) of cells (``benchmarks/results/generation.md``):
                 between-imputation variances about right, a little narrow.
             calibrate: With ``method="mean"``, mix each numeric or datetime column's means
                 with the best linear prediction from the row's observed cells under the model
