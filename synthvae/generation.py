@@ -461,12 +461,17 @@ class Generator:
     def _joint(self, xs: torch.Tensor, known: torch.Tensor, intervals) -> "_JointCells | None":
         """The correction that turns the known continuous cells' own log-likelihoods into their
         joint one under the noise correlation (``None`` when no row knows two of them, or the
-        noise is independent). Cells standing for a span of values keep their own weight."""
+        noise is independent). Cells standing for a span of values, and guided cells, keep their
+        own weight."""
         if self._correlation is None:
             return None
         present = self._known_continuous(xs, known)
         for column in _spans(intervals):
             present[:, int(self._continuous_at[column])] = False
+        # A guided cell's likelihood is raised to the guidance: it keeps its own, as before.
+        guided = self._power[self.model.cont_idx] != 1
+        if bool(guided.any()):
+            present[:, guided] = False
         if not bool((present.sum(1) >= 2).any()):
             return None
         return _JointCells(self._correlation, self.model.sigma.double(), self.model.cont_idx, present)
