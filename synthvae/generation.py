@@ -25,7 +25,7 @@ This module knows the preprocessor, the VAE and the conditional prior; the facad
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -116,9 +116,9 @@ class Generator:
             :meth:`_shared_pool`).
         guided: The columns whose known cells ``guidance`` weighs: the user's single values,
             not values drawn on the way (a rare range's values drawn first, a set's values).
-        observed: For each continuous output, the matrix column of the flag that says whether
-            its cell is present (:meth:`synthvae.preprocessing.layout.Layout.observed_index`).
-            With a noise correlation (:meth:`synthvae.model.TabularVAE.set_noise`) the known
+        null_owners: Model columns whose nulls another one holds (a nullable date's calendar
+            parts are null where its year is; :meth:`ConstraintPlan.null_owners`): such a part
+            of a row whose owner is null holds a fill value, no evidence. With a noise correlation (:meth:`synthvae.model.TabularVAE.set_noise`) the known
             continuous cells are weighed jointly (:class:`_JointCells`) and the unknown ones
             drawn given them (:meth:`_noisy_given`); a known null tells nothing.
     """
@@ -134,9 +134,9 @@ class Generator:
     widen: float = 1.25
     guidance: float = 1.0
     guided: frozenset = frozenset()
-    # For each continuous output, the matrix column that says whether its cell is present (see
-    # synthvae.preprocessing.layout.Layout.observed_index); None: none is ever null.
-    observed: np.ndarray | None = None
+    # Model columns whose nulls another column holds (a nullable date's calendar parts: see
+    # synthvae.constraints.plan.ConstraintPlan.null_owners).
+    null_owners: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         layout = self.preprocessor.layout_
@@ -157,8 +157,7 @@ class Generator:
         self._correlation = self.model.noise_correlation()
         self._continuous_at = np.full(layout.width, -1, dtype=np.int64)
         self._continuous_at[layout.continuous_index] = np.arange(layout.continuous_index.size)
-        self._observed = np.asarray(self.observed, dtype=np.int64) if self.observed is not None else np.full(
-            layout.continuous_index.size, -1, dtype=np.int64)
+        self._observed = layout.observed_index(self.null_owners)
 
     # ------------------------------------------------------------ encode known cells
     def _put(self, x: np.ndarray, shown: np.ndarray, name: str, values: pd.Series) -> None:
@@ -819,6 +818,12 @@ class Generator:
         shown = np.ones((len(data), len(self.column_index)), dtype=bool)
         for name, cells in unknown.items():
             shown[:, self.column_index[name]] = ~cells
+        # A null date's other calendar parts hold another row's values: no evidence (they
+        # steered the imputed temperature of rows without a date to the filler's season:
+        # mean 4.0 against 10.0 for the model's own rows without a date).
+        for part, owner in self.null_owners.items():
+            if part in self.column_index and owner in data:
+                shown[data[owner].isna().to_numpy(), self.column_index[part]] = False
         return x, shown
 
     def _forbid_nulls(self, names: list[str]):

@@ -1555,7 +1555,7 @@ class Synthesizer:
                 "need: fit with Synthesizer(conditional=True) (the default)"
             )
         return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_, guidance=float(guidance),
-                         guided=frozenset(guided), observed=self.preprocessor_.layout_.observed_index(self.constraints_.null_owners()))
+                         guided=frozenset(guided), null_owners=self.constraints_.null_owners())
 
     # ------------------------------------------------------- beyond sampling
     def augment(
