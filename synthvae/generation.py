@@ -134,8 +134,6 @@ class Generator:
     widen: float = 1.25
     guidance: float = 1.0
     guided: frozenset = frozenset()
-    # Model columns whose nulls another column holds (a nullable date's calendar parts: see
-    # synthvae.constraints.plan.ConstraintPlan.null_owners).
     null_owners: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -157,7 +155,9 @@ class Generator:
         self._correlation = self.model.noise_correlation()
         self._continuous_at = np.full(layout.width, -1, dtype=np.int64)
         self._continuous_at[layout.continuous_index] = np.arange(layout.continuous_index.size)
-        self._observed = layout.observed_index(self.null_owners)
+        observed = layout.observed_index(self.null_owners)
+        flagged = np.flatnonzero(observed >= 0)
+        self._flagged = (torch.from_numpy(flagged).to(self.device), torch.from_numpy(observed[flagged]).to(self.device)) if flagged.size else None
 
     # ------------------------------------------------------------ encode known cells
     def _put(self, x: np.ndarray, shown: np.ndarray, name: str, values: pd.Series) -> None:
@@ -316,10 +316,7 @@ class Generator:
         # known cells' residuals.
         given = False
         if self._correlation is not None:
-            points = self._known_continuous(xs, ss[:, self.prior.column_of])
-            for column in _spans(intervals):
-                points[:, int(self._continuous_at[column])] = False
-            given = bool(points.any())
+            given = bool(self._known_continuous(xs, ss[:, self.prior.column_of], intervals).any())
         drawn = kept = rounds = 0
         pilot = max(_PILOT_DRAWS, cap // 16)
         draws = min(budget, pilot)
@@ -446,15 +443,16 @@ class Generator:
             return torch.cat(weights), torch.cat(outputs)
         return torch.cat(weights), torch.cat(outputs), torch.cat(states) if ordered else None
 
-    def _known_continuous(self, x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
-        """Which continuous outputs of each row ``(B, n_cont)`` hold a known value: the known
-        matrix columns ``known`` ``(B, W)``, less the cells that are null."""
-        cont = torch.from_numpy(np.flatnonzero(self._continuous_at >= 0)).to(x.device)
-        out = known[:, cont].clone()
-        flagged = np.flatnonzero(self._observed >= 0)
-        if flagged.size:
-            at = torch.from_numpy(flagged).to(x.device)
-            out[:, at] &= x[:, torch.from_numpy(self._observed[flagged]).to(x.device)] > 0.5
+    def _known_continuous(self, x: torch.Tensor, known: torch.Tensor, intervals=None) -> torch.Tensor:
+        """Which continuous outputs of each row ``(B, n_cont)`` hold a known point value: the
+        known matrix columns ``known`` ``(B, W)``, less the cells that are null and those that
+        stand for a span of values (``intervals.spans``, see :meth:`_intervals`)."""
+        out = known[:, self.model.cont_idx].clone()
+        if self._flagged is not None:
+            outputs, flags = self._flagged
+            out[:, outputs] &= x[:, flags] > 0.5
+        for column in _spans(intervals):
+            out[:, int(self._continuous_at[column])] = False
         return out
 
     def _joint(self, xs: torch.Tensor, known: torch.Tensor, intervals) -> "_JointCells | None":
@@ -464,9 +462,7 @@ class Generator:
         own weight."""
         if self._correlation is None:
             return None
-        present = self._known_continuous(xs, known)
-        for column in _spans(intervals):
-            present[:, int(self._continuous_at[column])] = False
+        present = self._known_continuous(xs, known, intervals)
         # A guided cell's likelihood is raised to the guidance: it keeps its own, as before.
         guided = self._power[self.model.cont_idx] != 1
         if bool(guided.any()):
@@ -494,9 +490,7 @@ class Generator:
         known = ss[:, self.prior.column_of]
         if known.shape[0] != recon.shape[0]:
             known = known.expand(recon.shape[0], -1)
-        continuous = self._known_continuous(xs, known)
-        for column in _spans(intervals):
-            continuous[:, int(self._continuous_at[column])] = False
+        continuous = self._known_continuous(xs, known, intervals)
         return as_columns(self.model.add_noise_given(recon, xs, continuous, generator, columns))
 
     def _decode(self, z: torch.Tensor, generator: torch.Generator, adjust=None) -> np.ndarray:
