@@ -1305,7 +1305,7 @@ class Synthesizer:
         names = self.preprocessor_.schema.names
         given = {c.column: c for c in model_conditions}
         steered: dict[str, Condition] = {}
-        for source, hint in self.constraints_.hints(residual, self._ranges()):
+        for source, hint in self.constraints_.hints(residual, self._ranges(), model_conditions):
             own = steered.get(hint.column, given.get(hint.column))
             if own is not None and intersect(own, hint) is None:
                 shown = replace(hint, **{end: float(f"{getattr(hint, end):.6g}") for end in ("low", "high") if getattr(hint, end) is not None})
