@@ -251,7 +251,8 @@ class TablePreprocessor:
     def transform_conformed(self, data: pd.DataFrame) -> np.ndarray:
         """Encode a table already passed through :func:`conform`."""
         self._check_fitted()
-        blocks = [codec.transform(data[codec.column.name]) for codec in self.codecs_]
+        # Columns without spans (ids, personal values) add nothing and may be absent.
+        blocks = [codec.transform(data[codec.column.name]) for codec in self.codecs_ if codec.width]
         if not blocks:
             return np.zeros((len(data), 0), dtype=np.float32)
         return np.ascontiguousarray(np.hstack(blocks), dtype=np.float32)
