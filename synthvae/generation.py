@@ -509,8 +509,12 @@ class Generator:
         generator: torch.Generator,
         rng: np.random.Generator,
         candidates: int = 16,
+        columns: list[str] | None = None,
     ) -> tuple[pd.DataFrame, int]:
         """``n`` rows that satisfy every condition (ids not yet finalised).
+
+        Args:
+            columns: Decode only these columns of the rows (default: every one).
 
         Returns:
             The rows, and how many value draws fell back to the restricted training distribution.
@@ -567,7 +571,7 @@ class Generator:
                 matrix = self._decode_given(x, shown, generator, intervals)
         # The conditioned columns keep their values; a rare category linked to one of them (see
         # synthvae.preprocessing.table.link_pools) is drawn given it.
-        return self.preprocessor.reverse_transform(matrix, rng, known=fixed), fallbacks
+        return self.preprocessor.reverse_transform(matrix, rng, columns=columns, known=fixed), fallbacks
 
     def _groups(self, x: np.ndarray, shown: np.ndarray) -> list[np.ndarray] | None:
         """The rows grouped by the cells they know (a group: row indices), or ``None`` when there

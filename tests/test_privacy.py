@@ -463,6 +463,29 @@ def test_nullable_ids_and_personal_columns_keep_their_share_of_nulls(people, tmp
     assert added.dropna().str.slice(len(prefix)).astype(int).min() > 99999
 
 
+def test_personal_values_of_rows_a_check_keeps_keep_their_order_types_and_nulls(people, tmp_path):
+    # Rows a condition on a rebuilt column rejects no longer get personal values (those are made
+    # for the kept rows only), and the kept rows still hold them in the schema's order and
+    # dtypes, at the column's share of nulls; a rule that reads a personal column still sees it.
+    holed = people.assign(phone=people["phone"].mask(np.random.default_rng(0).random(len(people)) < 0.4),
+                          limit=people["age"] + np.random.default_rng(1).integers(0, 40, len(people)))
+    document = infer_schema(holed).to_dict()
+    document["constraints"] = [{"kind": "inequality", "low": "age", "high": "limit"},
+                               {"kind": "regex", "column": "email", "pattern": r"[^@]+@[^@]+"}]
+    syn = Synthesizer(Schema.from_dict(document), epochs=3, seed=0).fit(holed)
+    plain = syn.sample(50, seed=1)
+    checked = syn.sample(3000, conditions={"limit": {">=": 80}}, seed=1, batch_size=1000)
+    assert list(checked.columns) == list(plain.columns) == list(holed.columns) and (checked.dtypes == plain.dtypes).all()
+    assert (plain.dtypes == syn.sample(50, seed=1, conditions={"plan": "pro"}).dtypes).all()
+    assert (checked["limit"] >= 80).all() and (checked["limit"] >= checked["age"]).all()
+    assert checked[["name", "email", "notes"]].notna().all().all() and checked["email"].str.contains("@").all()
+    assert abs(checked["phone"].isna().mean() - 0.4) < 0.05
+    assert checked["name"].nunique() > 2000  # a value a row, not a few repeated
+    loaded = Synthesizer.load(syn.save(tmp_path / "m.synthvae"))
+    pd.testing.assert_frame_equal(loaded.sample(300, conditions={"limit": {">=": 80}}, seed=2),
+                                  syn.sample(300, conditions={"limit": {">=": 80}}, seed=2))
+
+
 def _people_schema(people: pd.DataFrame, account_start: int) -> Schema:
     """The inferred schema with public age bounds and the given start of the account ids."""
     document = infer_schema(people).to_dict()
