@@ -1098,7 +1098,7 @@ _FAKER_METHOD = {
     PersonalType.TEXT: "sentence",
 }
 # Beyond this many rows, values are drawn from a pool of this many generated ones (Faker takes
-# about 0.1 ms a value).
+# about 10 us a value, 20 a paragraph).
 _PERSONAL_POOL = 100_000
 
 
@@ -1125,7 +1125,10 @@ class PersonalCodec(ColumnCodec):
                 f"column {self.column.name!r}: unknown locale {locale!r} for generated values; "
                 f"use one of Faker's, e.g. en_US, en_GB, de_DE, fr_FR"
             )
-        faker = Faker(locale)
+        # Names and surnames drawn uniformly from the locale's lists, not by their frequency in
+        # the population: 9 us a name instead of 96, 12 an e-mail instead of 71 (sample(100_000)
+        # of a table with a name, an e-mail and a phone took 15.7 s, against 0.3 s without them).
+        faker = Faker(locale, use_weighting=False)
         if not hasattr(faker, _FAKER_METHOD[self.column.personal]):
             # en_PH, fil_PH and tl_PH make no phone numbers: sampling failed with an AttributeError.
             raise ParameterError(
