@@ -315,8 +315,21 @@ class _Difference(_RangeKept):
         other = _pinned(self.other, given, self.grid.column)
         if other is None:
             return []
-        return [_linear_hint(self.name, condition, self.grid, intercept=-other if self.owned == self.rule.high else other,
-                             slope=1.0 if self.owned == self.rule.high else -1.0)]
+        high_side = self.owned == self.rule.high
+        # reverse clamps the rebuilt value into [lower, upper]: at the other side (up or down to
+        # it), and into the training range and the schema's bounds.
+        seen = self.seen if self.seen is not None else (-np.inf, np.inf)
+        bounds = _bounded(np.array([-np.inf, np.inf]), self.grid.column)
+        lower, upper = max(seen[0], bounds[0]), min(seen[1], bounds[1])
+        if high_side:
+            lower = max(lower, float(self.grid.up(np.array([other]), self.rule.strict)[0]))
+        else:
+            upper = min(upper, float(self.grid.down(np.array([other]), self.rule.strict)[0]))
+        opened = _open_at_clamps(condition, lower, upper, self.grid.column)
+        if opened.values is None and opened.low is None and opened.high is None:
+            return []  # every value it can rebuild meets the condition
+        return [_linear_hint(self.name, opened, self.grid, intercept=-other if high_side else other,
+                             slope=1.0 if high_side else -1.0)]
 
     def _difference(self, data: pd.DataFrame) -> np.ndarray:
         owned = self.grid.values(data[self.owned])
@@ -376,7 +389,16 @@ class _Position(_RangeKept):
         low, high = (_pinned(side, given, self.grid.column) for side in (self.rule.low, self.rule.high))
         if low is None or high is None or not high > low:
             return []
-        return [_linear_hint(self.name, condition, self.grid, intercept=-low / (high - low), slope=1.0 / (high - low))]
+        # reverse clamps the rebuilt value into the training range, the schema's bounds, and at
+        # the floor and ceiling the rule leaves (strict: a grid step inside the bounds).
+        seen = self.seen if self.seen is not None else (-np.inf, np.inf)
+        bounds = _bounded(np.array([-np.inf, np.inf]), self.grid.column)
+        lower = max(seen[0], bounds[0], float(self.grid.up(np.array([low]), self.rule.strict)[0]))
+        upper = min(seen[1], bounds[1], float(self.grid.down(np.array([high]), self.rule.strict)[0]))
+        opened = _open_at_clamps(condition, lower, upper, self.grid.column)
+        if opened.values is None and opened.low is None and opened.high is None:
+            return []  # every value it can rebuild meets the condition
+        return [_linear_hint(self.name, opened, self.grid, intercept=-low / (high - low), slope=1.0 / (high - low))]
 
     def _bounds(self, frame: pd.DataFrame | None) -> tuple:
         return tuple(
@@ -1746,6 +1768,36 @@ def _pinned(side, given: dict[str, Condition] | None, column: Column) -> float |
     return float(real_value(value, column))
 
 
+def _open_at_clamps(condition: Condition, lower: float, upper: float, column: Column) -> Condition:
+    """A condition on a rebuilt numeric column as a range of the values before the clamp into
+    ``[lower, upper]`` that its reverse makes: where the condition admits ``upper`` (``lower``),
+    every value above (below) it comes back as it and meets the condition too, so that end is
+    open. A hint from the condition alone kept only values near the clamp: ``hi = 100`` with
+    ``lo = 90`` pinned, where every difference past 10 gives the training maximum 100, drew
+    rows whose other columns followed the difference (z mean 2.15 against 2.61)."""
+    if condition.values is not None:
+        values = [float(real_value(v, column)) for v in condition.values if v is not None and not pd.isna(v)]
+        if not values:
+            return condition
+        low, high, low_strict, high_strict = min(values), max(values), False, False
+
+        def admits(value: float) -> bool:
+            return any(abs(v - value) <= 1e-9 * max(1.0, abs(value)) for v in values)
+    else:
+        low = -np.inf if condition.low is None else float(real_value(condition.low, column))
+        high = np.inf if condition.high is None else float(real_value(condition.high, column))
+        low_strict, high_strict = condition.low_strict, condition.high_strict
+
+        def admits(value: float) -> bool:
+            return (value > low if low_strict else value >= low) and (value < high if high_strict else value <= high)
+    open_low, open_high = np.isfinite(lower) and admits(lower), np.isfinite(upper) and admits(upper)
+    if not (open_low or open_high):
+        return condition
+    return Condition(condition.column, low=None if open_low or not np.isfinite(low) else low,
+                     high=None if open_high or not np.isfinite(high) else high,
+                     low_strict=low_strict and not open_low, high_strict=high_strict and not open_high)
+
+
 def _narrowed_ranges(ranges: dict[str, tuple[float, float]], given: dict[str, Condition], schema: Schema
                      ) -> dict[str, tuple[float, float]]:
     """The model's ``ranges`` of numeric columns, each narrowed to what a condition in ``given``
@@ -1780,7 +1832,7 @@ def _linear_hint(name: str, condition: Condition, grid: "_Grid", intercept: floa
     else:
         low = -np.inf if condition.low is None else float(real_value(condition.low, column))
         high = np.inf if condition.high is None else float(real_value(condition.high, column))
-    margin = 0.5 * grid.step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
+    margin = 0.5 * grid.step + 1e-9 * max([1.0, *(abs(v) for v in (low, high) if np.isfinite(v))])
     ends = sorted(intercept + slope * v for v in (low - margin, high + margin))
     return Condition(name, low=float(ends[0]) if np.isfinite(ends[0]) else None,
                      high=float(ends[1]) if np.isfinite(ends[1]) else None)
