@@ -273,7 +273,7 @@ def test_a_rare_condition_is_met_at_any_batch_size(loans_model):
         rows = loans_model.sample(200, conditions={"balance": {">=": 30000}}, seed=3, batch_size=batch_size)
         assert len(rows) == 200 and (rows["balance"] >= 30000).all()
     assert loans_model.last_resampling_["drawn"] > 200
-    with pytest.raises(ConstraintError):
+    with pytest.raises(ConstraintError, match="give its inputs \\('paid_principal', 'paid_interest', 'paid_late_fees'\\) conditions too"):
         loans_model.sample(20, conditions={"paid_total": 41630.4, "paid_interest": {">": 4000}}, seed=3, batch_size=2000)
     assert loans_model.last_resampling_["drawn"] > 20  # also after the failure: what it drew
     # With the principal below 100 no interest and fees the model can draw make the total: refused

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.constraints.plan import ConstraintPlan, Mode
-from synthvae.constraints.spec import Inequality, Unique, combination_keys
+from synthvae.constraints.spec import Derived, Inequality, Unique, combination_keys
 from synthvae.errors import ConstraintError
 
 
@@ -93,6 +93,14 @@ class RowCheck:
             rule = getattr(owner, "rule", None)
             how = (f"{condition.column!r} is computed by the schema's rule {rule.describe()!r}, not learned, so rows that "
                    "meet the condition are kept from the model's draws, and " if rule is not None else "")
+            inputs = getattr(owner, "reads", ())
+            if isinstance(rule, Derived) and len(inputs) > 1:
+                # A value of a sum of free inputs is a thin slice of their joint range; one value
+                # of all inputs but one leaves a single value for the last (tot = 55 with lo = 50
+                # gives w = 5, met at once).
+                return (head + how + f"the model rarely generates such rows: give its inputs ({', '.join(repr(n) for n in inputs)}) "
+                        f"conditions too (a value for all but one of a sum's inputs leaves one value for the last), or relax "
+                        f"the condition")
             return head + how + "the model rarely generates such rows: relax the condition, or check that the rules allow it"
         if worst is not None and worst.startswith("unique"):
             return (head + "The rule's distinct keys may be used up (the model's rows repeat the combinations it has "
