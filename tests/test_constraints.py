@@ -273,7 +273,7 @@ def test_a_rare_condition_is_met_at_any_batch_size(loans_model):
         rows = loans_model.sample(200, conditions={"balance": {">=": 30000}}, seed=3, batch_size=batch_size)
         assert len(rows) == 200 and (rows["balance"] >= 30000).all()
     assert loans_model.last_resampling_["drawn"] > 200
-    with pytest.raises(ConstraintError, match="give its inputs \\('paid_principal', 'paid_interest', 'paid_late_fees'\\) conditions too"):
+    with pytest.raises(ConstraintError, match="give its inputs without a condition \\('paid_principal', 'paid_late_fees'\\) values too"):
         loans_model.sample(20, conditions={"paid_total": 41630.4, "paid_interest": {">": 4000}}, seed=3, batch_size=2000)
     assert loans_model.last_resampling_["drawn"] > 20  # also after the failure: what it drew
     # With the principal below 100 no interest and fees the model can draw make the total: refused
@@ -315,6 +315,19 @@ def test_a_pinned_sides_hint_keeps_the_rows_the_rebuilt_columns_clamp_makes_meet
     assert (rows["hi"] == 100).all() and abs(rows["z"].mean() - reference["z"].mean()) < 0.15
     everything = syn.sample(3000, conditions={"lo": 90, "hi": {"<=": 100}}, seed=1)
     assert abs((everything["hi"] == 100).mean() - (given_lo["hi"] == 100).mean()) < 0.05
+    # Past the training range the rule's floor decides: with lo = 92 (above hi's training values
+    # 0-88 of a table without schema bounds) every row rebuilds hi as 92, so hi = 93 can never
+    # hold (it drew 98,000 rows, then said the model rarely made such rows).
+    capped = frame.assign(hi=pd.Series(np.minimum(frame["hi"], 88), dtype="Int64").mask(frame["lo"] > 88))
+    document = infer_schema(capped).to_dict()
+    for column in document["columns"]:
+        column.pop("min", None), column.pop("max", None)
+    document["constraints"] = [{"kind": "inequality", "low": "lo", "high": "hi"}]
+    syn = Synthesizer(Schema.from_dict(document), epochs=2, seed=0).fit(capped)
+    assert (syn.sample(50, conditions={"lo": 92, "hi": 92}, seed=1)["hi"] == 92).all()
+    with pytest.raises(ParameterError, match="no row can meet it: 'hi' is rebuilt by the schema's rule 'lo <= hi' and, given the "
+                                             "other conditions, takes values from 92 to 92 only"):
+        syn.sample(50, conditions={"lo": 92, "hi": 93}, seed=1)
 
 
 def test_imputation_keeps_observed_cells_and_the_rules(loans_model, loans):

@@ -316,20 +316,17 @@ class _Difference(_RangeKept):
         if other is None:
             return []
         high_side = self.owned == self.rule.high
-        # reverse clamps the rebuilt value into [lower, upper]: at the other side (up or down to
-        # it), and into the training range and the schema's bounds.
-        seen = self.seen if self.seen is not None else (-np.inf, np.inf)
-        bounds = _bounded(np.array([-np.inf, np.inf]), self.grid.column)
-        lower, upper = max(seen[0], bounds[0]), min(seen[1], bounds[1])
+        # reverse clips the rebuilt value into the training range and the schema's bounds, then
+        # moves it up (down) to the other side's floor (ceiling): the values it can give.
+        low_end, high_end = _kept_range(self.seen, self.grid.column)
         if high_side:
-            lower = max(lower, float(self.grid.up(np.array([other]), self.rule.strict)[0]))
+            floor = float(self.grid.up(np.array([other]), self.rule.strict)[0])
+            lower, upper = max(floor, low_end), max(floor, high_end)
         else:
-            upper = min(upper, float(self.grid.down(np.array([other]), self.rule.strict)[0]))
-        opened = _open_at_clamps(condition, lower, upper, self.grid.column)
-        if opened.values is None and opened.low is None and opened.high is None:
-            return []  # every value it can rebuild meets the condition
-        return [_linear_hint(self.name, opened, self.grid, intercept=-other if high_side else other,
-                             slope=1.0 if high_side else -1.0)]
+            ceiling = float(self.grid.down(np.array([other]), self.rule.strict)[0])
+            lower, upper = min(ceiling, low_end), min(ceiling, high_end)
+        return _clamped_hint(self.name, condition, self.grid, self.rule, lower, upper,
+                             intercept=-other if high_side else other, slope=1.0 if high_side else -1.0)
 
     def _difference(self, data: pd.DataFrame) -> np.ndarray:
         owned = self.grid.values(data[self.owned])
@@ -389,16 +386,15 @@ class _Position(_RangeKept):
         low, high = (_pinned(side, given, self.grid.column) for side in (self.rule.low, self.rule.high))
         if low is None or high is None or not high > low:
             return []
-        # reverse clamps the rebuilt value into the training range, the schema's bounds, and at
-        # the floor and ceiling the rule leaves (strict: a grid step inside the bounds).
-        seen = self.seen if self.seen is not None else (-np.inf, np.inf)
-        bounds = _bounded(np.array([-np.inf, np.inf]), self.grid.column)
-        lower = max(seen[0], bounds[0], float(self.grid.up(np.array([low]), self.rule.strict)[0]))
-        upper = min(seen[1], bounds[1], float(self.grid.down(np.array([high]), self.rule.strict)[0]))
-        opened = _open_at_clamps(condition, lower, upper, self.grid.column)
-        if opened.values is None and opened.low is None and opened.high is None:
-            return []  # every value it can rebuild meets the condition
-        return [_linear_hint(self.name, opened, self.grid, intercept=-low / (high - low), slope=1.0 / (high - low))]
+        # reverse clips the rebuilt value into the training range and the schema's bounds, then
+        # moves it up to the floor and down to the ceiling the rule leaves (strict: a grid step
+        # inside the bounds): the values it can give.
+        low_end, high_end = _kept_range(self.seen, self.grid.column)
+        floor = float(self.grid.up(np.array([low]), self.rule.strict)[0])
+        ceiling = float(self.grid.down(np.array([high]), self.rule.strict)[0])
+        lower, upper = min(ceiling, max(floor, low_end)), min(ceiling, max(floor, high_end))
+        return _clamped_hint(self.name, condition, self.grid, self.rule, lower, upper,
+                             intercept=-low / (high - low), slope=1.0 / (high - low))
 
     def _bounds(self, frame: pd.DataFrame | None) -> tuple:
         return tuple(
@@ -1242,6 +1238,27 @@ class ConstraintPlan:
         return pd.DataFrame({c.name: out[c.name] for c in self.schema if c.name in out}, index=model.index)
 
     # ------------------------------------------------------------------ the check
+    def rebuilt_by(self, column: str) -> str | None:
+        """How a column the model does not learn is rebuilt, in words (``None``: it is learned):
+        by a rule (``computed by the schema's rule 'tot = lo + w'``), or composed from calendar
+        parts."""
+        for transform in getattr(self, "transforms_", ()):
+            if column not in transform.owns:
+                continue
+            if isinstance(transform, _Composition):
+                return f"composed from its calendar parts ({', '.join(repr(n) for n in transform.parts.values())}) by the schema's rules"
+            rule = getattr(transform, "rule", None)
+            return f"computed by the schema's rule {rule.describe()!r}" if rule is not None else None
+        return None
+
+    def derived_inputs(self, column: str) -> tuple[str, ...]:
+        """The columns a derived column's rule reads (none for a column no derived rule
+        computes, such as a composed datetime or an inequality's side)."""
+        for transform in getattr(self, "transforms_", ()):
+            if isinstance(transform, _Derivation) and column in transform.owns:
+                return tuple(transform.reads)
+        return ()
+
     def null_owners(self) -> dict[str, str]:
         """Model columns whose nulls another model column holds: a nullable date learned as its
         calendar parts is null in its year, and its other parts hold fill values there."""
@@ -1766,6 +1783,46 @@ def _pinned(side, given: dict[str, Condition] | None, column: Column) -> float |
     if value is None or pd.isna(value):
         return None
     return float(real_value(value, column))
+
+
+def _kept_range(seen: tuple[float, float] | None, column: Column) -> tuple[float, float]:
+    """The range a rebuilt column's values are clipped into: its training range (``seen``;
+    none for a private fit) within the schema's bounds."""
+    seen = seen if seen is not None else (-np.inf, np.inf)
+    bounds = _bounded(np.array([-np.inf, np.inf]), column)
+    return max(seen[0], float(bounds[0])), min(seen[1], float(bounds[1]))
+
+
+def _clamped_hint(name: str, condition: Condition, grid: "_Grid", rule: Constraint, lower: float, upper: float,
+                  intercept: float, slope: float) -> list[Condition]:
+    """The hint on the learned column ``name`` (``intercept + slope * value`` before the clamp)
+    for a condition on a rebuilt column whose reverse gives values in ``[lower, upper]``: none
+    when every such value meets it, the condition opened at a clamp end it admits otherwise
+    (:func:`_open_at_clamps`).
+
+    Raises:
+        ParameterError: No value in ``[lower, upper]`` meets the condition (``hi = 93`` when
+            every row with ``lo = 92`` rebuilds ``hi`` as 92: it drew 98,000 rows, then failed
+            saying the model rarely made such rows)."""
+    column = grid.column
+    if condition.values is not None:
+        values = [float(real_value(v, column)) for v in condition.values if v is not None and not pd.isna(v)]
+        reachable = any(lower - 1e-9 * max(1.0, abs(v)) <= v <= upper + 1e-9 * max(1.0, abs(v)) for v in values)
+    else:
+        low = -np.inf if condition.low is None else float(real_value(condition.low, column))
+        high = np.inf if condition.high is None else float(real_value(condition.high, column))
+        reachable = (low < upper if condition.low_strict else low <= upper) and (high > lower if condition.high_strict else high >= lower)
+    if condition.values is not None and not values:
+        return []
+    if not reachable:
+        raise ParameterError(
+            f"condition {condition.describe()}: no row can meet it: {condition.column!r} is rebuilt by the schema's rule "
+            f"{rule.describe()!r} and, given the other conditions, takes values from {lower:g} to {upper:g} "
+            f"only (the rule and the training range); change the condition")
+    opened = _open_at_clamps(condition, lower, upper, column)
+    if opened.values is None and opened.low is None and opened.high is None:
+        return []  # every value it can rebuild meets the condition
+    return [_linear_hint(name, opened, grid, intercept=intercept, slope=slope)]
 
 
 def _open_at_clamps(condition: Condition, lower: float, upper: float, column: Column) -> Condition:

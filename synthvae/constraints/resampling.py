@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.constraints.plan import ConstraintPlan, Mode
-from synthvae.constraints.spec import Derived, Inequality, Unique, combination_keys
+from synthvae.constraints.spec import Inequality, Unique, combination_keys
 from synthvae.errors import ConstraintError
 
 
@@ -38,8 +38,10 @@ class RowCheck:
     condition met by no row the model draws: a key space used up, a pattern never generated).
     """
 
-    def __init__(self, plan: ConstraintPlan, residual: list, batch_size: int, rounds: int = 30, stale: int = 3) -> None:
+    def __init__(self, plan: ConstraintPlan, residual: list, batch_size: int, rounds: int = 30, stale: int = 3,
+                 conditioned: frozenset = frozenset()) -> None:
         self.plan, self.residual, self.batch_size, self.rounds, self.stale = plan, residual, batch_size, rounds, stale
+        self.conditioned = conditioned  # every column a condition names (a failure's advice leaves them out)
         rules = plan.schema.constraints if plan.active else ()
         self.unique = [r for r, m in zip(rules, plan.modes_) if isinstance(r, Unique) and m is Mode.RESAMPLING]
         self.seen: dict[Unique, set] = {r: set() for r in self.unique}
@@ -89,18 +91,17 @@ class RowCheck:
         head += f" after drawing {drawn} rows; most were rejected by {worst!r}. "
         if worst in conditions:
             condition = next(c for c in self.residual if c.describe() == worst)
-            owner = {name: t for t in self.plan.transforms_ for name in t.owns}.get(condition.column)
-            rule = getattr(owner, "rule", None)
-            how = (f"{condition.column!r} is computed by the schema's rule {rule.describe()!r}, not learned, so rows that "
-                   "meet the condition are kept from the model's draws, and " if rule is not None else "")
-            inputs = getattr(owner, "reads", ())
-            if isinstance(rule, Derived) and len(inputs) > 1:
+            source = self.plan.rebuilt_by(condition.column)
+            how = (f"{condition.column!r} is {source}, not learned, so rows that meet the condition are kept from the "
+                   "model's draws, and " if source else "")
+            free = [name for name in self.plan.derived_inputs(condition.column) if name not in self.conditioned]
+            if len(free) > 1:
                 # A value of a sum of free inputs is a thin slice of their joint range; one value
                 # of all inputs but one leaves a single value for the last (tot = 55 with lo = 50
                 # gives w = 5, met at once).
-                return (head + how + f"the model rarely generates such rows: give its inputs ({', '.join(repr(n) for n in inputs)}) "
-                        f"conditions too (a value for all but one of a sum's inputs leaves one value for the last), or relax "
-                        f"the condition")
+                return (head + how + f"the model rarely generates such rows: give its inputs without a condition "
+                        f"({', '.join(repr(n) for n in free)}) values too (a linear rule whose inputs but one have a value "
+                        f"leaves one value for the last), or relax the condition")
             return head + how + "the model rarely generates such rows: relax the condition, or check that the rules allow it"
         if worst is not None and worst.startswith("unique"):
             return (head + "The rule's distinct keys may be used up (the model's rows repeat the combinations it has "
