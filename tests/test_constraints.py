@@ -278,7 +278,7 @@ def test_a_rare_condition_is_met_at_any_batch_size(loans_model):
     assert loans_model.last_resampling_["drawn"] > 20  # also after the failure: what it drew
     # With the principal below 100 no interest and fees the model can draw make the total: refused
     # before drawing (it failed after 98,000 draws).
-    with pytest.raises(ParameterError, match="no row the model can draw meets it.*paid_principal 0.0 to 100.0"):
+    with pytest.raises(ParameterError, match="no row the model can draw meets it.*paid_principal 0.0 to 99.99"):
         loans_model.sample(20, conditions={"paid_total": 41630.4, "paid_principal": {"<": 100}}, seed=3)
 
 def test_a_condition_pinning_a_rules_learned_input_steers_the_model_through_the_rest(loans_model):
@@ -293,6 +293,9 @@ def test_a_condition_pinning_a_rules_learned_input_steers_the_model_through_the_
          lambda r: (r["loan_amount"] == 10000) & r["balance"].between(9500, 10000)),
         ({"paid_total": 1000.0, "paid_interest": 200.0, "paid_late_fees": 0.0},
          lambda r: (r["paid_total"] == 1000.0) & (r["paid_principal"] == 800.0) & (r["paid_late_fees"] == 0.0)),
+        # a range holding one value of the input's grid pins it too (failed after 103,110 draws)
+        ({"paid_total": 1000.0, "paid_interest": {">": 199.99, "<": 200.01}, "paid_late_fees": 0.0},
+         lambda r: (r["paid_principal"] == 800.0) & (r["paid_interest"] == 200.0)),
     ]:
         rows = loans_model.sample(200, conditions=conditions, seed=1)
         assert len(rows) == 200 and check(rows).all(), conditions

@@ -1869,9 +1869,10 @@ def _narrowed_ranges(ranges: dict[str, tuple[float, float]], given: dict[str, Co
             if not values:
                 continue
             low, high = min(values), max(values)
-        else:
-            low = -np.inf if condition.low is None else float(real_value(condition.low, column))
-            high = np.inf if condition.high is None else float(real_value(condition.high, column))
+        else:  # the grid values within the range (paid_interest > 199.99 and < 200.01 is 200.00)
+            grid = _Grid(column)
+            low = -np.inf if condition.low is None else float(grid.up(np.array([real_value(condition.low, column)]), condition.low_strict)[0])
+            high = np.inf if condition.high is None else float(grid.down(np.array([real_value(condition.high, column)]), condition.high_strict)[0])
         low, high = max(low, ranges[name][0]), min(high, ranges[name][1])
         if low <= high:
             narrowed[name] = (low, high)
