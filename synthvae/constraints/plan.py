@@ -1703,14 +1703,10 @@ class ConstraintPlan:
             return []
         column = self.schema[condition.column]
         grid = _Grid(column)
-        if condition.values is not None:
-            values = [real_value(v, column) for v in condition.values if v is not None and not pd.isna(v)]
-            if not values:
-                return []
-            low, high = min(values), max(values)
-        else:  # the grid values within the range (sched_dep_time < 1600 is at most 1599)
-            low = -np.inf if condition.low is None else float(grid.up(np.array([real_value(condition.low, column)]), condition.low_strict)[0])
-            high = np.inf if condition.high is None else float(grid.down(np.array([real_value(condition.high, column)]), condition.high_strict)[0])
+        span = _grid_span(condition, column)
+        if span is None:
+            return []
+        low, high = span
         margin = 0.5 * grid.step + 1e-9 * max(1.0, *(abs(v) for v in (low, high) if np.isfinite(v)))
         low, high = low - margin - c0, high + margin - c0
         start = box.copy()
@@ -1796,9 +1792,14 @@ def _kept_range(seen: tuple[float, float] | None, column: Column) -> tuple[float
 def _clamped_hint(name: str, condition: Condition, grid: "_Grid", rule: Constraint, lower: float, upper: float,
                   intercept: float, slope: float) -> list[Condition]:
     """The hint on the learned column ``name`` (``intercept + slope * value`` before the clamp)
-    for a condition on a rebuilt column whose reverse gives values in ``[lower, upper]``: none
-    when every such value meets it, the condition opened at a clamp end it admits otherwise
-    (:func:`_open_at_clamps`).
+    for a condition on a rebuilt column whose reverse clamps its values into ``[lower, upper]``.
+
+    Where the condition admits ``upper`` (``lower``), every value above (below) it comes back as
+    it and meets the condition too, so that end of the hint is open. A hint from the condition
+    alone kept only values near the clamp: ``hi = 100`` with ``lo = 90`` pinned, where every
+    difference past 10 gives the training maximum 100, drew rows whose other columns followed
+    the difference (z mean 2.15 against 2.61). No hint when every value in ``[lower, upper]``
+    meets the condition.
 
     Raises:
         ParameterError: No value in ``[lower, upper]`` meets the condition (``hi = 93`` when
@@ -1807,36 +1808,10 @@ def _clamped_hint(name: str, condition: Condition, grid: "_Grid", rule: Constrai
     column = grid.column
     if condition.values is not None:
         values = [float(real_value(v, column)) for v in condition.values if v is not None and not pd.isna(v)]
-        reachable = any(lower - 1e-9 * max(1.0, abs(v)) <= v <= upper + 1e-9 * max(1.0, abs(v)) for v in values)
-    else:
-        low = -np.inf if condition.low is None else float(real_value(condition.low, column))
-        high = np.inf if condition.high is None else float(real_value(condition.high, column))
-        reachable = (low < upper if condition.low_strict else low <= upper) and (high > lower if condition.high_strict else high >= lower)
-    if condition.values is not None and not values:
-        return []
-    if not reachable:
-        raise ParameterError(
-            f"condition {condition.describe()}: no row can meet it: {condition.column!r} is rebuilt by the schema's rule "
-            f"{rule.describe()!r} and, given the other conditions, takes values from {lower:g} to {upper:g} "
-            f"only (the rule and the training range); change the condition")
-    opened = _open_at_clamps(condition, lower, upper, column)
-    if opened.values is None and opened.low is None and opened.high is None:
-        return []  # every value it can rebuild meets the condition
-    return [_linear_hint(name, opened, grid, intercept=intercept, slope=slope)]
-
-
-def _open_at_clamps(condition: Condition, lower: float, upper: float, column: Column) -> Condition:
-    """A condition on a rebuilt numeric column as a range of the values before the clamp into
-    ``[lower, upper]`` that its reverse makes: where the condition admits ``upper`` (``lower``),
-    every value above (below) it comes back as it and meets the condition too, so that end is
-    open. A hint from the condition alone kept only values near the clamp: ``hi = 100`` with
-    ``lo = 90`` pinned, where every difference past 10 gives the training maximum 100, drew
-    rows whose other columns followed the difference (z mean 2.15 against 2.61)."""
-    if condition.values is not None:
-        values = [float(real_value(v, column)) for v in condition.values if v is not None and not pd.isna(v)]
         if not values:
-            return condition
+            return []
         low, high, low_strict, high_strict = min(values), max(values), False, False
+        reachable = any(lower - 1e-9 * max(1.0, abs(v)) <= v <= upper + 1e-9 * max(1.0, abs(v)) for v in values)
 
         def admits(value: float) -> bool:
             return any(abs(v - value) <= 1e-9 * max(1.0, abs(value)) for v in values)
@@ -1844,15 +1819,38 @@ def _open_at_clamps(condition: Condition, lower: float, upper: float, column: Co
         low = -np.inf if condition.low is None else float(real_value(condition.low, column))
         high = np.inf if condition.high is None else float(real_value(condition.high, column))
         low_strict, high_strict = condition.low_strict, condition.high_strict
+        reachable = (low < upper if low_strict else low <= upper) and (high > lower if high_strict else high >= lower)
 
         def admits(value: float) -> bool:
             return (value > low if low_strict else value >= low) and (value < high if high_strict else value <= high)
+    if not reachable:
+        raise ParameterError(
+            f"condition {condition.describe()}: no row can meet it: {condition.column!r} is rebuilt by the schema's rule "
+            f"{rule.describe()!r} and, given the other conditions, takes values from {lower:g} to {upper:g} "
+            f"only (the rule and the training range); change the condition")
     open_low, open_high = np.isfinite(lower) and admits(lower), np.isfinite(upper) and admits(upper)
+    if (open_low or not np.isfinite(low)) and (open_high or not np.isfinite(high)):
+        return []  # every value it can rebuild meets the condition
     if not (open_low or open_high):
-        return condition
-    return Condition(condition.column, low=None if open_low or not np.isfinite(low) else low,
-                     high=None if open_high or not np.isfinite(high) else high,
-                     low_strict=low_strict and not open_low, high_strict=high_strict and not open_high)
+        return [_linear_hint(name, condition, grid, intercept=intercept, slope=slope)]
+    opened = Condition(condition.column, low=None if open_low or not np.isfinite(low) else low,
+                       high=None if open_high or not np.isfinite(high) else high,
+                       low_strict=low_strict and not open_low, high_strict=high_strict and not open_high)
+    return [_linear_hint(name, opened, grid, intercept=intercept, slope=slope)]
+
+
+def _grid_span(condition: Condition, column: Column) -> tuple[float, float] | None:
+    """The least and greatest values of a numeric column's grid that ``condition`` allows: a
+    set's least and greatest value; a range's ends moved onto the grid, a strict end a step in
+    (``sched_dep_time < 1600`` is at most 1599), an open end infinite. ``None`` for a set of
+    nulls only."""
+    if condition.values is not None:
+        values = [float(real_value(v, column)) for v in condition.values if v is not None and not pd.isna(v)]
+        return (min(values), max(values)) if values else None
+    grid = _Grid(column)
+    low = -np.inf if condition.low is None else float(grid.up(np.array([real_value(condition.low, column)]), condition.low_strict)[0])
+    high = np.inf if condition.high is None else float(grid.down(np.array([real_value(condition.high, column)]), condition.high_strict)[0])
+    return low, high
 
 
 def _narrowed_ranges(ranges: dict[str, tuple[float, float]], given: dict[str, Condition], schema: Schema
@@ -1863,17 +1861,10 @@ def _narrowed_ranges(ranges: dict[str, tuple[float, float]], given: dict[str, Co
     for name, condition in given.items():
         if name not in ranges or name not in schema.names or schema[name].kind is not ColumnKind.NUMERIC:
             continue
-        column = schema[name]
-        if condition.values is not None:
-            values = [float(real_value(v, column)) for v in condition.values if v is not None and not pd.isna(v)]
-            if not values:
-                continue
-            low, high = min(values), max(values)
-        else:  # the grid values within the range (paid_interest > 199.99 and < 200.01 is 200.00)
-            grid = _Grid(column)
-            low = -np.inf if condition.low is None else float(grid.up(np.array([real_value(condition.low, column)]), condition.low_strict)[0])
-            high = np.inf if condition.high is None else float(grid.down(np.array([real_value(condition.high, column)]), condition.high_strict)[0])
-        low, high = max(low, ranges[name][0]), min(high, ranges[name][1])
+        span = _grid_span(condition, schema[name])  # paid_interest > 199.99 and < 200.01 is 200.00
+        if span is None:
+            continue
+        low, high = max(span[0], ranges[name][0]), min(span[1], ranges[name][1])
         if low <= high:
             narrowed[name] = (low, high)
     return narrowed
