@@ -20,9 +20,9 @@ from synthvae.checkpoint import FILE_NAME as CHECKPOINT_FILE
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.streaming import RESERVOIR_ROWS
-from synthvae.errors import SynthVAEError
+from synthvae.errors import SynthVAEError, one_line
 from synthvae.inference import infer_schema
-from synthvae.io import _one_line, datetime_formats, read_table, text_columns, write_table
+from synthvae.io import datetime_formats, read_table, text_columns, write_table
 from synthvae.schema import ColumnKind
 from synthvae.synthesizer import AUGMENT_GUIDANCE, Synthesizer, check_augment_arguments
 from synthvae.training import Progress
@@ -37,10 +37,10 @@ def _library_errors(func):
             return func(*args, **kwargs)
         except SynthVAEError as exc:
             # One line, as documented: torch's size-mismatch text ran to 13.
-            raise click.ClickException(_one_line(exc)) from None
+            raise click.ClickException(one_line(exc)) from None
         except OSError as exc:  # a path the system refuses (a name too long, a symlink loop): no traceback
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or _one_line(exc)}") from None
+            raise click.ClickException(f"{where}{exc.strerror or one_line(exc)}") from None
         except RuntimeError as exc:
             if not str(exc).startswith("Symlink loop"):  # pathlib's resolve() of a link to itself
                 raise
@@ -307,7 +307,7 @@ def schema_check_command(schema_path, data) -> None:
     rules = broken_rules(schema, table, repr(data))
     problems += [f"{data!r} breaks the constraint {line}" for line in rules]
     if problems:
-        lines = "\n".join(f"  - {_one_line(problem)}" for problem in problems)
+        lines = "\n".join(f"  - {one_line(problem)}" for problem in problems)
         fix = f"\n{FIX_BROKEN_RULES}" if rules else ""
         raise click.ClickException(f"{data}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{lines}{fix}")
     click.echo(f"{data}: {len(table)} rows fit the schema and its {len(schema.constraints)} constraints", err=True)

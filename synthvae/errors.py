@@ -6,6 +6,8 @@ can catch either ``synthvae.SynthVAEError`` or, say, ``ValueError``.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 
@@ -40,6 +42,12 @@ class ParameterError(SynthVAEError, ValueError):
 
 class TrainingError(SynthVAEError, RuntimeError):
     """Training failed, e.g. the loss diverged to NaN."""
+
+
+def one_line(exc: BaseException | str) -> str:
+    """An exception's text on one line (the CLI prints errors as one line): its line breaks, and
+    the spaces around them, become one space; spaces inside a line (a quoted value's) stay."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(exc)).strip()
 
 
 def preview(values, limit: int = 5) -> str:

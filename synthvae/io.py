@@ -56,7 +56,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from synthvae.errors import DataError, preview
+from synthvae.errors import DataError, one_line, preview
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def read_table(path: str | os.PathLike, text_columns: Iterable[str] = ()) -> pd.
     try:
         return _read_parquet(path) if fmt == "parquet" else _read_csv(path, text_columns)
     except OSError as exc:  # the file itself cannot be read (permissions, I/O error)
-        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or _one_line(exc)}") from None
+        raise DataError(f"cannot read {str(path)!r}: {exc.strerror or one_line(exc)}") from None
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -145,7 +145,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     if size == 0:
         raise DataError(f"{name} is empty (0 bytes), not a Parquet file: write it again")
     if not head.startswith(b"PAR1"):
-        kind, description = _sniff(head)
+        kind, description = sniff(head)
         hint = "it looks like text (a CSV file? then name it .csv)" if kind == "text" else f"it is {description}"
         raise DataError(f"{name} is not a Parquet file: {hint}")
     if tail != b"PAR1" or size < 12:
@@ -173,7 +173,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise
     except Exception as exc:  # noqa: BLE001 - a corrupt file makes pyarrow raise almost anything
         raise DataError(
-            f"{name} is a corrupt Parquet file ({type(exc).__name__}: {_one_line(exc)}); write it "
+            f"{name} is a corrupt Parquet file ({type(exc).__name__}: {one_line(exc)}); write it "
             f"again from its source"
         ) from None
     frame = with_noted_categories(frame, table)
@@ -275,7 +275,7 @@ def _csv_dialect(path: Path) -> tuple[str, str, str | None]:
         head = handle.read(4096)
     if not head:
         raise DataError(f"{name} is empty (0 bytes): a CSV file needs at least a header row")
-    problem = _csv_kind_problem(path, compression, _sniff(head))
+    problem = _csv_kind_problem(path, compression, sniff(head))
     if problem:
         raise DataError(f"{name} {problem}")
     if compression == "zip":
@@ -295,7 +295,7 @@ def _zip_member(path: Path) -> str | None:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except zipfile.BadZipFile as exc:
-        raise DataError(f"cannot read {str(path)!r} as CSV (BadZipFile: {_one_line(exc)}); the file may be "
+        raise DataError(f"cannot read {str(path)!r} as CSV (BadZipFile: {one_line(exc)}); the file may be "
                         f"truncated or corrupt: write it again") from None
     files = [n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
              and not n.rsplit("/", 1)[-1].startswith("._")]
@@ -702,16 +702,10 @@ def _csv_errors(path: Path, name: str, compression: str | None) -> Iterator[None
         raise
     except Exception as exc:  # noqa: BLE001 - truncated or corrupt compressed data raises many kinds
         hint = "; the file may be truncated or corrupt: write it again" if compression else ""
-        raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {_one_line(exc)}){hint}") from None
+        raise DataError(f"cannot read {name} as CSV ({type(exc).__name__}: {one_line(exc)}){hint}") from None
 
 
-def _one_line(exc: BaseException | str) -> str:
-    """An exception's text on one line (the CLI prints errors as one line): its line breaks, and
-    the spaces around them, become one space; spaces inside a line (a quoted value's) stay."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", str(exc)).strip()
-
-
-def _sniff(head: bytes) -> tuple[str, str]:
+def sniff(head: bytes) -> tuple[str, str]:
     """(kind, description) of a file from its first bytes: a signature, ``text`` or ``binary``."""
     for magic, kind, description in _SIGNATURES:
         if head.startswith(magic) and (not magic.isalnum() or _CONTROL.search(head)):
@@ -1391,7 +1385,7 @@ def _write_failed_message(path: Path, exc: OSError) -> str:
         errno.EPERM: "no permission to write there: write elsewhere",
         errno.EISDIR: "it is a folder",
     }.get(number, "")
-    reason = reason or _one_line(exc)
+    reason = reason or one_line(exc)
     kept = "the existing file is unchanged" if path.exists() else "nothing was written"
     return f"cannot write {str(path)!r}: {reason}" + (f"; {hint}" if hint else "") + f" ({kept})"
 

@@ -48,10 +48,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synthvae.errors import DataError, ParameterError, preview
+from synthvae.errors import DataError, ParameterError, one_line, preview
 from synthvae.inference import decimal_places, on_grid, whole_numbers
-from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, _one_line, _sniff, index_labels, read_csv_chunks,
-                         refuse_index_clash, refuse_special_file, with_noted_categories)
+from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, index_labels, read_csv_chunks,
+                         refuse_index_clash, refuse_special_file, sniff, with_noted_categories)
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 from synthvae.validation import category_text, conform, naive_utc, with_written_numbers
 
@@ -225,7 +225,7 @@ class TableSource:
         except (OSError, pa.ArrowException) as exc:
             raise DataError(
                 f"cannot read row group {unit.row_group} of {str(unit.path)!r} ({type(exc).__name__}: "
-                f"{_one_line(exc)}); the file may be corrupt or changed during the fit"
+                f"{one_line(exc)}); the file may be corrupt or changed during the fit"
             ) from None
 
     def _index_columns(self, frame: pd.DataFrame, unit: Unit, first: int, field: dict, ranges: dict,
@@ -408,13 +408,13 @@ def _metadata(file: Path) -> pq.FileMetaData:
         handle.seek(max(0, size - 4))
         tail = handle.read(4)
     if head != b"PAR1":
-        raise DataError(f"{str(file)!r} is not a Parquet file: it is {_sniff(head)[1] if head else 'empty'}")
+        raise DataError(f"{str(file)!r} is not a Parquet file: it is {sniff(head)[1] if head else 'empty'}")
     if tail != b"PAR1" or size < 12:
         raise DataError(f"{str(file)!r} is a truncated Parquet file ({size} bytes, its footer is missing): write it again")
     try:
         return pq.read_metadata(file)
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"{str(file)!r} is a corrupt Parquet file ({_one_line(exc)}); write it again") from None
+        raise DataError(f"{str(file)!r} is a corrupt Parquet file ({one_line(exc)}); write it again") from None
 
 
 # ------------------------------------------------------------------ hashing positions
