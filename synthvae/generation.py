@@ -711,19 +711,27 @@ class Generator:
             frame, self.preprocessor.schema, source, allow_extra=True, check_bounds=False, check_nulls=False)
         unknown = self._unknown_cells(data)
         fill = {name: cells & (columns is None or name in columns) for name, cells in unknown.items()}
+        # Only rows with a cell to fill are drawn: the others come back as they are, at no cost
+        # (3,000 diamonds rows of which one had a hole took as long as 3,000 holes: 7.5 s).
+        rows = np.flatnonzero(np.logical_or.reduce(list(fill.values()))) if fill else np.zeros(0, dtype=np.int64)
+        part, holes = data, fill
+        if rows.size < len(data):
+            part = data.iloc[rows].reset_index(drop=True)
+            unknown, holes = ({name: cells[rows] for name, cells in unknown.items()}, {name: cells[rows] for name, cells in fill.items()})
         adjust = self._forbid_nulls([name for name, cells in fill.items() if cells.any() and self.codec_of[name].column.nullable])
-        evidence = self._evidence(data, unknown)
+        evidence = self._evidence(part, unknown)
         if method != "mean":
-            return [self._merge(frame, data, _joined(self._completions(data, unknown, evidence, adjust, 1, generator, rng)), fill)
+            return [self._merge(frame, data, _spread(self._completions(part, unknown, evidence, adjust, 1, generator, rng), rows, len(data)),
+                                fill)
                     for _ in range(draws)]
-        weights, linear = self._calibration(unknown, fill, adjust, draws, generator, rng) if calibrate else ({}, None)
-        predicted = linear.predict(data, unknown, list(weights)) if linear is not None else {}
+        weights, linear = self._calibration(unknown, holes, adjust, draws, generator, rng) if calibrate and rows.size else ({}, None)
+        predicted = linear.predict(part, unknown, list(weights)) if linear is not None else {}
         parts, start = [], 0
-        for sampled in self._completions(data, unknown, evidence, adjust, draws, generator, rng):
+        for sampled in self._completions(part, unknown, evidence, adjust, draws, generator, rng):
             stop = start + len(sampled) // draws
             parts.append(self._aggregate(sampled, stop - start, draws, weights, {k: v[start:stop] for k, v in predicted.items()}))
             start = stop
-        return [self._merge(frame, data, _joined(parts), fill)]
+        return [self._merge(frame, data, _spread(parts, rows, len(data)), fill)]
 
     def _completions(self, data: pd.DataFrame, unknown: dict[str, np.ndarray], evidence: tuple[np.ndarray, np.ndarray],
                      adjust, reps: int, generator: torch.Generator, rng: np.random.Generator) -> Iterator[pd.DataFrame]:
@@ -1000,6 +1008,13 @@ def embed(
     if not means:
         return np.zeros((0, latent), np.float32), np.zeros((0, latent), np.float32)
     return np.concatenate(means), np.concatenate(variances)
+
+
+def _spread(parts: Iterator[pd.DataFrame], rows: np.ndarray, n: int) -> pd.DataFrame | None:
+    """The completed rows (the parts one below the other) at positions ``rows`` of ``n`` rows,
+    the others null (their cells are not filled: :meth:`Generator._merge` does not read them)."""
+    joined = _joined(parts)
+    return joined if joined is None or rows.size == n else joined.set_axis(rows).reindex(np.arange(n))
 
 
 def _joined(parts: Iterator[pd.DataFrame]) -> pd.DataFrame | None:

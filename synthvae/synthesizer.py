@@ -1868,8 +1868,12 @@ class Synthesizer:
                 bad |= hit
             return bad
 
-        everything = np.arange(len(user))
-        tables = complete(everything)
+        # Only rows with a cell to fill are drawn; the others are as observed.
+        holes = np.flatnonzero(any_fill)
+        tables = complete(holes)
+        if holes.size < len(user):
+            rest = pd.DataFrame({name: observed[name] for name in fill}).drop(index=holes)
+            tables = [pd.concat([table.set_axis(holes), rest]).sort_index() for table in tables]
         redone = 0
         for k in range(len(tables)):
             for _ in range(rounds):
@@ -1887,9 +1891,13 @@ class Synthesizer:
             solved = {name: cells for name, cells in solved.items() if cells.any()}
             if solved:
                 for table in tables:
-                    drawn = self._as_sampled(self.constraints_.solve_inputs(given, fill, rng, ranges))
+                    drawn = self._as_sampled(self.constraints_.solve_inputs(given.iloc[holes].reset_index(drop=True),
+                                                                            {name: cells[holes] for name, cells in fill.items()}, rng, ranges))
                     for name, cells in solved.items():
-                        table[name] = table[name].where(~cells, drawn[name])
+                        at = np.flatnonzero(cells)  # rows among the holes
+                        values = table[name].copy()
+                        values.iloc[at] = drawn[name].iloc[np.searchsorted(holes, at)].to_numpy()
+                        table[name] = values
         tables = [self.constraints_.repair(t.reset_index(drop=True), fill, rng, ranges) for t in tables]
         counts: dict[str, int] = {}
         left = sum(int((broken(t, counts) & any_fill).sum()) for t in tables)

@@ -601,6 +601,21 @@ def test_impute_fills_every_unknown_cell_and_keeps_observed_ones(churn_model, ch
             assert (left.astype(str) == right.astype(str)).all()
 
 
+@pytest.mark.parametrize("method", ["mean", "draw"])
+def test_complete_rows_do_not_change_how_the_rows_with_holes_are_filled(churn_model, churn_small, method):
+    # Only rows with a cell to fill are drawn: complete rows cost nothing (3,000 diamonds rows
+    # with one hole took as long as with 3,000) and take no random numbers from the others.
+    holed = _mask(churn_small.head(40), 0.03, seed=4)
+    holes = holed.isna().any(axis=1).to_numpy()
+    assert 10 < holes.sum() < 30
+    alone = churn_model.impute(holed[holes], method=method, seed=3)
+    among = churn_model.impute(holed, method=method, seed=3)
+    pd.testing.assert_frame_equal(among[holes], alone)
+    pd.testing.assert_frame_equal(among[~holes], holed[~holes].astype(among.dtypes.to_dict()))
+    whole = churn_small.head(30)
+    pd.testing.assert_frame_equal(churn_model.impute(whole, method=method, seed=3), whole)
+
+
 def test_impute_beats_column_means_on_a_numeric_column(churn_model, churn_small):
     # The day charge is the day minutes times a tariff: the model must use the row's other cells.
     holed = churn_small.copy()
