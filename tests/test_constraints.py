@@ -398,6 +398,16 @@ def test_datetime_parts_and_regex_on_a_personal_column():
     assert set(rows["time_hour"].astype(str)) == set(times) and rows["time_hour"].value_counts().min() > 200
     assert not any(name.startswith("time_hour") for name in syn.last_resampling_["rejected"])
     assert (rows["hour"] == pd.to_datetime(rows["time_hour"]).dt.hour).all()
+    # Hour, minute and time_hour all unknown: the departure (1446) holds only hour 14 and minute
+    # 46 (minutes lie in 0-59), which imputation gave back broken (minute 20, 11:00) with a warning.
+    holed = flights.head(6).copy()
+    holed[["hour", "minute", "time_hour"]] = None
+    for filled in [syn.impute(holed, seed=0), *syn.impute(holed, method="draw", draws=2, seed=1)]:
+        stamps = pd.to_datetime(filled["time_hour"])
+        assert (filled["hour"] == flights["sched_dep_time"].head(6) // 100).all()
+        assert (filled["minute"] == flights["sched_dep_time"].head(6) % 100).all()
+        assert (stamps.dt.hour == filled["hour"]).all() and (stamps.dt.day == filled["day"]).all()
+        assert syn.last_resampling_["still_broken"] == 0
 
 
 def test_unique_over_a_nullable_column_keeps_its_share_of_nulls(penguins):

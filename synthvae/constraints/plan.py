@@ -147,6 +147,11 @@ def _show(value: Any) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
+# Most grid values of an input tried when two inputs of a derived cell are unknown (see
+# ConstraintPlan._solve_pair): flights' hours are 24.
+_PAIR_VALUES = 100
+
+
 # -------------------------------------------------------------- grids of values
 @dataclass(frozen=True)
 class _Grid:
@@ -1485,7 +1490,66 @@ class ConstraintPlan:
                     cells = known(rule.column) & others & unknown.get(name, none) & out[name].isna().to_numpy()
                     solved = self._solve_input(out, rule, name, cells, rng, (ranges or {}).get(name))
                     given[name] = given.get(name, none) | solved
+                self._solve_pair(out, rule, known, unknown, given, ranges or {})
         return out
+
+    def _solve_pair(self, out: pd.DataFrame, rule: Derived, known, unknown: dict[str, np.ndarray],
+                    given: dict[str, np.ndarray], ranges: dict[str, tuple[float, float]]) -> None:
+        """For :meth:`solve_inputs`: two unknown inputs of a known derived cell, the rule's other
+        inputs known, solved where only one pair of their grid values within their ranges gives
+        it (flights' ``sched_dep_time = hour * 100 + minute``: 1446 is hour 14 and minute 46, as
+        minutes lie in 0-59). Each value of the input with the fewer grid values (at most
+        :data:`_PAIR_VALUES`) is tried, the other solved from it. Rows with several pairs are left
+        to the model."""
+        none = np.zeros(len(out), dtype=bool)
+        names = [n for n in rule.expression.columns if self.schema[n].kind is ColumnKind.NUMERIC]
+        if len(names) < 2 or len(names) != len(rule.inputs):
+            return
+        open_ = {n: unknown.get(n, none) & ~known(n) for n in names}
+        for i, first in enumerate(names):
+            for second in names[i + 1:]:
+                rest = np.logical_and.reduce([known(n) for n in names if n not in (first, second)], initial=True)
+                cells = known(rule.column) & rest & open_[first] & open_[second] & ~known(first) & ~known(second)
+                if not cells.any():
+                    continue
+                spans = {n: ranges.get(n, (self.schema[n].min, self.schema[n].max)) for n in (first, second)}
+                if any(s[0] is None or s[1] is None or not np.isfinite(s).all() for s in spans.values()):
+                    continue
+                grids = {n: _Grid(self.schema[n]) for n in (first, second)}
+                if any(g.step <= 0 for g in grids.values()):
+                    continue
+                counts = {n: (spans[n][1] - spans[n][0]) / grids[n].step + 1 for n in (first, second)}
+                tried, solved_for = (first, second) if counts[first] <= counts[second] else (second, first)
+                if counts[tried] > _PAIR_VALUES:
+                    continue
+                rows = np.flatnonzero(cells)
+                part = out.iloc[rows][list(dict.fromkeys([*rule.inputs, rule.column]))].reset_index(drop=True)
+                target = _Grid(self.schema[rule.column]).values(part[rule.column])
+                low, high = spans[solved_for]
+                found = np.zeros(rows.size, dtype=np.int64)
+                pairs = np.full((rows.size, 2), np.nan)
+                for value in grids[tried].between(*spans[tried]):
+                    trial = part.copy()
+                    trial[tried] = grids[tried].to_series(np.full(rows.size, value))
+                    trial[solved_for] = grids[solved_for].to_series(np.full(rows.size, np.nan))
+                    ok = self._solve_input(trial, rule, solved_for, np.ones(rows.size, dtype=bool), span=spans[solved_for])
+                    other = grids[solved_for].values(trial[solved_for])
+                    with np.errstate(all="ignore"):
+                        ok &= (other >= low) & (other <= high)
+                        ok &= _Grid(self.schema[rule.column]).snap(rule.values(trial)) == target
+                    found += ok
+                    pairs[ok] = np.column_stack([np.full(rows.size, value), other])[ok]
+                unique = found == 1
+                if not unique.any():
+                    continue
+                at = rows[unique]
+                for column, values in ((tried, pairs[unique, 0]), (solved_for, pairs[unique, 1])):
+                    full = grids[column].values(out[column]).copy()
+                    full[at] = values
+                    out[column] = grids[column].to_series(full).set_axis(out.index)
+                    mark = np.zeros(len(out), dtype=bool)
+                    mark[at] = True
+                    given[column] = given.get(column, none) | mark
 
     def _repair_combination(self, out, rule, allowed, rows, filled, rng) -> None:
         choices = sorted(allowed, key=repr)
