@@ -6,6 +6,7 @@ can catch either ``synthvae.SynthVAEError`` or, say, ``ValueError``.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import numpy as np
@@ -61,16 +62,16 @@ def preview(values, limit: int = 5) -> str:
         A short string such as ``['a', 'b', ... (12 more)]``.
     """
     values = list(values)
-    shown = ", ".join(_shown(v) for v in values[:limit])
+    text = ", ".join(shown(v) for v in values[:limit])
     more = f", ... ({len(values) - limit} more)" if len(values) > limit else ""
-    return f"[{shown}{more}]"
+    return f"[{text}{more}]"
 
 
-def _shown(value) -> str:
+def shown(value) -> str:
     """A value as a message shows it: numpy scalars as the Python values they hold (5.0, not
-    numpy 2's np.float64(5.0)), numpy dates as their text."""
-    if isinstance(value, (np.datetime64, np.timedelta64)):
-        return repr(str(value))
+    numpy 2's np.float64(5.0)), dates and times (numpy's, pandas', Python's) as their text."""
+    if isinstance(value, (np.datetime64, np.timedelta64, datetime.date, datetime.timedelta)):
+        return repr(str(value))  # '2019-05-05 00:00:00', not Timestamp('2019-05-05 00:00:00')
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 

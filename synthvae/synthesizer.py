@@ -1224,11 +1224,14 @@ class Synthesizer:
                 if missed and not warned and missed >= 0.05 * rows * max(1, len(drawn)):
                     # Rows unlike any real one (snow at 34 C) came back with an info line only.
                     warned.append(missed)
+                    # Named as the user's columns: a date's model parts ('date~year', 'date~cos')
+                    # are no names the user knows.
                     logger.warning(
-                        "%d of %d values of %s could not be drawn given the other conditions (the model finds them "
-                        "too rare together) and were drawn from the training values that meet their condition, "
-                        "independently of the rest of the row: such rows may be unlike any real one; check the "
-                        "conditions can hold together", missed, rows * max(1, len(drawn)), preview(drawn))
+                        "%d of %d values (%d a row) for the conditions on %s could not be drawn given the other "
+                        "conditions (the model finds them too rare together) and were drawn from the training values "
+                        "that meet their condition, independently of the rest of the row: such rows may be unlike any "
+                        "real one; check the conditions can hold together", missed, rows * max(1, len(drawn)),
+                        max(1, len(drawn)), preview(list(dict.fromkeys(name.split("~")[0] for name in drawn))))
                 elif missed:
                     logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
                 return frame

@@ -22,7 +22,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import DataError, is_integer, is_real, preview
+from synthvae.errors import DataError, is_integer, is_real, preview, shown
 from synthvae.schema import Column, ColumnKind, Schema
 
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -520,6 +520,16 @@ def _check_nulls(original: pd.Series, converted: pd.Series, column: Column, sour
         )
 
 
+def _as_written(values: np.ndarray, column) -> np.ndarray:
+    """Values beyond a bound as a message shows them: an integer column's whole numbers without
+    the ".0" that a column with holes (float64 in pandas) gives them (9000, not 9000.0)."""
+    if column.kind is ColumnKind.NUMERIC and column.is_integer and values.dtype.kind == "f":
+        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2**53)
+        if whole.all():
+            return values.astype(np.int64)
+    return values
+
+
 def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, original: pd.Series | None = None) -> None:
     """Refuse values of a conformed numeric or datetime column beyond the schema's min / max
     (a DataError naming the column, how many and examples).
@@ -541,13 +551,13 @@ def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, origina
         below = present[present < low]
         if len(below):
             raise DataError(
-                f"{_where(column, source)}: {len(below)} values below the schema's min {column.min!r}, "
-                f"e.g. {preview(below.unique())}; lower min or fix the data"
+                f"{_where(column, source)}: {len(below)} values below the schema's min {shown(column.min)}, "
+                f"e.g. {preview(_as_written(below.unique(), column))}; lower min or fix the data"
             )
     if high is not None:
         above = present[present > high]
         if len(above):
             raise DataError(
-                f"{_where(column, source)}: {len(above)} values above the schema's max {column.max!r}, "
-                f"e.g. {preview(above.unique())}; raise max or fix the data"
+                f"{_where(column, source)}: {len(above)} values above the schema's max {shown(column.max)}, "
+                f"e.g. {preview(_as_written(above.unique(), column))}; raise max or fix the data"
             )
