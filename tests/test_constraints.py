@@ -131,11 +131,13 @@ def test_expressions_are_arithmetic_over_columns():
 
 # ------------------------------------------------------------- the real data
 def test_training_data_breaking_a_rule_is_reported_with_example_rows(loans):
-    rules = [{"kind": "derived", "column": "paid_total", "expression": "paid_principal + paid_interest + paid_late_fees"}]
+    # The late fees left out (the whole sum holds to the cent since paid_total's two decimals are
+    # inferred; with every digit it broke on a few rows).
+    rules = [{"kind": "derived", "column": "paid_total", "expression": "paid_principal + paid_interest"}]
     with pytest.raises(ConstraintError) as caught:
         Synthesizer(_with_rules(loans, rules), epochs=1).fit(loans)
     text = str(caught.value)
-    assert "paid_total = paid_principal + paid_interest + paid_late_fees" in text
+    assert "paid_total = paid_principal + paid_interest" in text
     assert "rows break it, e.g. row " in text and "paid_total=" in text and "correct or remove the constraint" in text
 
 
