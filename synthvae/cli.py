@@ -497,7 +497,7 @@ def _check_table_output(output: str) -> None:
     "--condition",
     "conditions",
     multiple=True,
-    help="COL=VALUE, COL>=VALUE (also >, <, <=, !=); repeatable: values of one column combine "
+    help="COL=VALUE, COL>=VALUE (also >, <, <=; != for categorical and boolean columns); repeatable: values of one column combine "
     "by union, bounds and != by intersection (-c 'a!=x' -c 'a!=y': neither). Every row satisfies all of them.",
 )
 @click.option("--guidance", type=_FloatRange(min=1, max=100), default=1.0, show_default=True,
