@@ -1635,7 +1635,11 @@ class Synthesizer:
         real = self._as_sampled(real)
         # Columns the model does not know stay with the real rows (the synthetic ones get nulls);
         # a column labelled 0 is the model's column "0" (conformed, the rows have it as "0").
-        for name in (c for c in frame.columns if str(c) not in self.schema_.names):
+        extra = [c for c in frame.columns if str(c) not in self.schema_.names]
+        if extra:
+            logger.warning("%s: columns %s are not in the model: the real rows keep them, the synthetic rows get nulls there "
+                           "(drop them first to leave them out)", source, preview(extra))
+        for name in extra:
             values = frame[name]
             if values.dtype.kind in "iub":  # a nullable dtype of the same kind holds the synthetic rows' nulls
                 values = values.astype({"i": "Int64", "u": "UInt64", "b": "boolean"}[values.dtype.kind])
@@ -1990,6 +1994,9 @@ class Synthesizer:
         Id and personal columns the table leaves out are taken as unknown: the model never learns
         them (a table without its keys or personal data was refused)."""
         given = {str(label) for label in frame.columns}
+        extra = [label for label in frame.columns if str(label) not in self.schema_.names]
+        if extra:
+            logger.info("%s: columns %s are not in the model and are not used (impute gives them back as they are)", source, preview(extra))
         unlearned = [c.name for c in self.schema_ if c.name not in given and c.kind in (ColumnKind.ID, ColumnKind.PERSONAL)]
         if unlearned:
             frame = frame.assign(**{name: pd.Series(None, index=frame.index, dtype=object) for name in unlearned})

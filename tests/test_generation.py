@@ -546,9 +546,15 @@ def test_augment_rows_and_ratio(churn_model, churn_small):
     assert churn_model.augment(churn_small, ratio=np.float32(0.01), seed=0)["synthetic"].sum() == round(0.01 * len(churn_small))
 
 
-def test_augment_keeps_unknown_columns_and_refuses_an_empty_target(churn_model, churn_small, fitted_penguins, penguins):
+def test_augment_keeps_unknown_columns_and_refuses_an_empty_target(churn_model, churn_small, fitted_penguins, penguins, caplog):
     tagged = churn_small.head(50).assign(batch="b1", run=np.arange(50, dtype=np.int64), kept=True)
-    out = churn_model.augment(tagged, rows=7, seed=0)
+    with caplog.at_level("INFO", logger="synthvae"):
+        out = churn_model.augment(tagged, rows=7, seed=0)
+        filled = churn_model.impute(tagged.assign(account_length=tagged["account_length"].where(tagged.index != 3)), seed=0)
+    # Said, not silent (review /tmp/rev_s34a): the synthetic rows get nulls there.
+    assert "columns ['batch', 'run', 'kept'] are not in the model: the real rows keep them" in caplog.text
+    assert "columns ['batch', 'run', 'kept'] are not in the model and are not used" in caplog.text
+    assert (filled["batch"] == "b1").all() and filled["account_length"].notna().all()
     assert list(out.columns[-4:]) == ["batch", "run", "kept", "synthetic"]
     assert (out.loc[~out["synthetic"], "batch"] == "b1").all() and out.loc[out["synthetic"], "batch"].isna().all()
     # Integer and boolean columns stay so, nullable (an int64 column came back as floats).
