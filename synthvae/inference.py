@@ -610,7 +610,7 @@ def decimal_places(values: np.ndarray) -> int | None:
     # every digit of noise. A grid finer than a quarter of that spacing cannot be told.
     spacing = magnitude * 2.0**-23 if np.array_equal(sample.astype(np.float32).astype(np.float64), sample) else None
     for d in range(1, _MAX_DECIMALS + 1):
-        allowed = np.minimum(10.0 ** -(d + 3), np.maximum(_DECIMALS_RTOL * magnitude, residue))
+        allowed = _rounding_allowed(magnitude, d, residue)
         if spacing is not None:
             if float(spacing.max()) > 10.0**-d / 4:
                 break
@@ -618,6 +618,13 @@ def decimal_places(values: np.ndarray) -> int | None:
         if np.all(np.abs(np.round(sample, d) - sample) <= allowed):
             return d
     return None
+
+
+def _rounding_allowed(magnitude: np.ndarray, d: int, residue: float) -> np.ndarray:
+    """How far rounding to ``d`` places may move each value and still keep it (see
+    :func:`decimal_places`): at most 10**-(d+3) and a thousandth of the value, or float
+    arithmetic's ``residue``."""
+    return np.minimum(10.0 ** -(d + 3), np.maximum(_DECIMALS_RTOL * magnitude, residue))
 
 
 def _mostly_decimal_places(values: np.ndarray) -> tuple[int, float, float] | None:
@@ -628,9 +635,9 @@ def _mostly_decimal_places(values: np.ndarray) -> tuple[int, float, float] | Non
     sample = values[np.abs(values) < 2.0**52]
     if not sample.size or np.array_equal(sample.astype(np.float32).astype(np.float64), sample):
         return None  # float32 numbers: their own spacing decides (decimal_places)
+    magnitude = np.abs(sample)
     for d in range(1, _MAX_DECIMALS + 1):
-        allowed = np.minimum(10.0 ** -(d + 3), np.maximum(_DECIMALS_RTOL * np.abs(sample), 1e-12 * float(np.abs(sample).max())))
-        kept = np.abs(np.round(sample, d) - sample) <= allowed
+        kept = np.abs(np.round(sample, d) - sample) <= _rounding_allowed(magnitude, d, 1e-12 * float(magnitude.max()))
         if kept.mean() >= _MOSTLY_DECIMALS_SHARE:
             return d, float(1.0 - kept.mean()), float(sample[~kept][0])
     return None

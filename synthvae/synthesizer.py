@@ -1231,7 +1231,7 @@ class Synthesizer:
                         "conditions (the model finds them too rare together) and were drawn from the training values "
                         "that meet their condition, independently of the rest of the row: such rows may be unlike any "
                         "real one; check the conditions can hold together", missed, rows * max(1, len(drawn)),
-                        max(1, len(drawn)), preview(list(dict.fromkeys(name.split("~")[0] for name in drawn))))
+                        max(1, len(drawn)), preview(self.constraints_.user_columns(drawn)))
                 elif missed:
                     logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
                 return frame

@@ -1256,6 +1256,12 @@ class ConstraintPlan:
             return f"computed by the schema's rule {rule.describe()!r}" if rule is not None else None
         return None
 
+    def user_columns(self, names: list[str]) -> list[str]:
+        """The user's columns behind model columns, in order, once each: a date's model parts
+        (``date~year``, ``date~cos``) are the date; a learned column is itself."""
+        made = {c.name: transform.owns for transform in getattr(self, "transforms_", ()) for c in transform.model_columns()}
+        return list(dict.fromkeys(user for name in names for user in made.get(name, (name,))))
+
     def derived_inputs(self, column: str) -> tuple[str, ...]:
         """The columns a derived column's rule reads (none for a column no derived rule
         computes, such as a composed datetime or an inequality's side)."""
@@ -1505,11 +1511,12 @@ class ConstraintPlan:
         names = [n for n in rule.expression.columns if self.schema[n].kind is ColumnKind.NUMERIC]
         if len(names) < 2 or len(names) != len(rule.inputs):
             return
+        derived = _Grid(self.schema[rule.column])
         open_ = {n: unknown.get(n, none) & ~known(n) for n in names}
         for i, first in enumerate(names):
             for second in names[i + 1:]:
                 rest = np.logical_and.reduce([known(n) for n in names if n not in (first, second)], initial=True)
-                cells = known(rule.column) & rest & open_[first] & open_[second] & ~known(first) & ~known(second)
+                cells = known(rule.column) & rest & open_[first] & open_[second]
                 if not cells.any():
                     continue
                 spans = {n: ranges.get(n, (self.schema[n].min, self.schema[n].max)) for n in (first, second)}
@@ -1524,7 +1531,7 @@ class ConstraintPlan:
                     continue
                 rows = np.flatnonzero(cells)
                 part = out.iloc[rows][list(dict.fromkeys([*rule.inputs, rule.column]))].reset_index(drop=True)
-                target = _Grid(self.schema[rule.column]).values(part[rule.column])
+                target = derived.values(part[rule.column])
                 low, high = spans[solved_for]
                 found = np.zeros(rows.size, dtype=np.int64)
                 pairs = np.full((rows.size, 2), np.nan)
@@ -1536,19 +1543,18 @@ class ConstraintPlan:
                     other = grids[solved_for].values(trial[solved_for])
                     with np.errstate(all="ignore"):
                         ok &= (other >= low) & (other <= high)
-                        ok &= _Grid(self.schema[rule.column]).snap(rule.values(trial)) == target
+                        ok &= derived.snap(rule.values(trial)) == target
                     found += ok
-                    pairs[ok] = np.column_stack([np.full(rows.size, value), other])[ok]
+                    pairs[ok, 0], pairs[ok, 1] = value, other[ok]
                 unique = found == 1
                 if not unique.any():
                     continue
-                at = rows[unique]
+                mark = np.zeros(len(out), dtype=bool)
+                mark[rows[unique]] = True
                 for column, values in ((tried, pairs[unique, 0]), (solved_for, pairs[unique, 1])):
                     full = grids[column].values(out[column]).copy()
-                    full[at] = values
+                    full[mark] = values
                     out[column] = grids[column].to_series(full).set_axis(out.index)
-                    mark = np.zeros(len(out), dtype=bool)
-                    mark[at] = True
                     given[column] = given.get(column, none) | mark
 
     def _repair_combination(self, out, rule, allowed, rows, filled, rng) -> None:
