@@ -17,6 +17,7 @@ import click
 
 from synthvae import __version__
 from synthvae.checkpoint import FILE_NAME as CHECKPOINT_FILE
+from synthvae.constraints.spec import NullWhen
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.streaming import RESERVOIR_ROWS
@@ -217,7 +218,8 @@ def _log_to_stderr(verbose: int) -> Callable[[], None]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Schema JSON to write (default: print it).")
 @click.option("--name", help="Name stored in the schema.")
 @click.option("--no-derived", is_flag=True,
-              help="Do not look for numeric columns that are exact linear functions of others (derived rules).")
+              help="Do not look for rules: numeric columns that are exact linear functions of others or calendar "
+                   "parts of a datetime (derived rules), columns null on every row of some category (null_when rules).")
 @_library_errors
 def infer_schema_command(data: str, output: str | None, name: str | None, no_derived: bool) -> None:
     """Infer a schema from DATA (CSV or Parquet) for you to review and edit."""
@@ -238,11 +240,19 @@ def infer_schema_command(data: str, output: str | None, name: str | None, no_der
 def _say_what_was_inferred(schema, derived_hint: str) -> None:
     """Name the inferred columns a person should review: derived rules, personal and id columns
     (all regenerated, never learned); ``fit`` without ``--schema`` inferred them silently."""
-    if schema.constraints:
+    derived = [rule for rule in schema.constraints if not isinstance(rule, NullWhen)]
+    if derived:
         click.echo(
-            f"{len(schema.constraints)} derived column{'s' if len(schema.constraints) > 1 else ''} found, exact on "
+            f"{len(derived)} derived column{'s' if len(derived) > 1 else ''} found, exact on "
             f"every row (computed from the others, never learned): "
-            + "; ".join(rule.describe() for rule in schema.constraints) + f"; review them {derived_hint}",
+            + "; ".join(rule.describe() for rule in derived) + f"; review them {derived_hint}",
+            err=True,
+        )
+    nulls = [rule for rule in schema.constraints if isinstance(rule, NullWhen)]
+    if nulls:
+        click.echo(
+            f"{len(nulls)} structural null{'s' if len(nulls) > 1 else ''} found (sampled rows keep them, impute "
+            f"leaves them null): " + "; ".join(rule.describe() for rule in nulls) + f"; review them {derived_hint}",
             err=True,
         )
     personal = [f"{c.name} ({c.personal.value})" for c in schema if c.personal is not None]

@@ -170,7 +170,10 @@ def infer_schema(
             function of others on every row, and for each integer column that is a calendar
             part of a datetime column on every row (``month = month(time_hour)``; see
             :mod:`synthvae.constraints.discovery`): it is then computed, never learned (or,
-            for a datetime's year, month and day, the datetime is composed from them).
+            for a datetime's year, month and day, the datetime is composed from them). And a
+            ``null_when`` rule for each column null on every row of some values of a
+            categorical or boolean column (loans' ``annual_income_joint`` on individual
+            applications): sampled rows keep that pattern, imputation keeps those nulls.
         source: Name of the table in error messages (a file name).
         warn: Log a warning for each text column most of whose rows hold a value no other row
             has (such values reach synthetic rows as they are, or make the column an id);
@@ -202,7 +205,7 @@ def infer_schema(
     ]
     schema = Schema(columns=tuple(columns), name=name)
     if derived:
-        from synthvae.constraints.discovery import find_datetime_parts, find_derived
+        from synthvae.constraints.discovery import find_datetime_parts, find_derived, find_null_when
 
         named = frame.set_axis(names, axis=1)
         # The calendar parts first, then linear rules that may read them: flights' hour is
@@ -215,6 +218,9 @@ def infer_schema(
         rules = find_derived(named, schema)
         if rules:
             schema = schema.with_constraints(list(schema.constraints) + rules)
+        nulls = find_null_when(named, schema)
+        if nulls:
+            schema = schema.with_constraints(list(schema.constraints) + nulls)
     return schema
 
 

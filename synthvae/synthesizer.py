@@ -1825,8 +1825,12 @@ class Synthesizer:
         :meth:`ConstraintPlan.repair` (only filled cells change). Rows still breaking a rule
         (their observed cells alone break it) are logged and counted in ``last_resampling_``.
         ``user`` is ``frame`` conformed (:meth:`_conformed`)."""
+        # A null a null-when rule makes (an individual application's joint income) is no
+        # unknown value: kept, like a meaningful null.
+        structural = self.constraints_.structural_nulls(user)
+        kept = {c.name: np.full(len(user), c.meaningful_nulls) | structural.get(c.name, False) for c in self.schema_}
         fill = {
-            c.name: user[c.name].isna().to_numpy() & (not c.meaningful_nulls) & (columns is None or c.name in columns)
+            c.name: user[c.name].isna().to_numpy() & ~kept[c.name] & (columns is None or c.name in columns)
             for c in self.schema_
             if not c.is_generated
         }
@@ -1834,8 +1838,7 @@ class Synthesizer:
         # Unknown cells left unknown (not among ``columns``): a rule over one of them cannot be
         # judged on that row (a null charge beside filled minutes broke "charge = minutes *
         # 0.17", and the mean was replaced by 20 rounds of single draws).
-        unjudged = {name: given[name].isna().to_numpy() & ~cells & (not self.schema_[name].meaningful_nulls)
-                    for name, cells in fill.items()}
+        unjudged = {name: given[name].isna().to_numpy() & ~cells & ~kept[name] for name, cells in fill.items()}
         ranges = self._ranges()
         user = self.constraints_.solve_inputs(given, fill, ranges=ranges)
         model = self.constraints_.forward(user, partial=True)

@@ -28,6 +28,12 @@ sample's ``time_hour`` named the row's month in 57% of rows, its day in 4%.
 :func:`synthvae.infer_schema` looks for the parts first, and the linear rules may then read
 them (flights' ``sched_dep_time = hour * 100 + minute`` beside ``hour = hour(time_hour)``).
 
+:func:`find_null_when` finds columns whose nulls are structural: null on every row where a
+categorical or boolean column holds certain values (loans' ``annual_income_joint`` on every
+individual application). As rules ``annual_income_joint is null where application_type is
+'individual'``, sampled rows keep the pattern exactly and imputation keeps those nulls instead of
+inventing a joint income for a single applicant.
+
 This module imports neither torch nor the model.
 """
 
@@ -40,9 +46,9 @@ import numpy as np
 import pandas as pd
 
 from synthvae.constraints.expression import Expression
-from synthvae.constraints.spec import Derived
+from synthvae.constraints.spec import Derived, NullWhen
 from synthvae.schema import Column, ColumnKind, Schema
-from synthvae.validation import read_datetimes, read_numbers
+from synthvae.validation import conform, read_datetimes, read_numbers
 
 MIN_ROWS = 50  # fewer rows: any column is "exactly" a combination of a few others by chance
 MIN_DISTINCT = 10  # a column of fewer values is a code, better learned as it is
@@ -58,6 +64,13 @@ _MIN_CORRELATION = 0.99  # an exact relation up to rounding correlates at least 
 _MAX_UNEXPLAINED = 100.0
 _MAX_DIGITS = 12
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A structural null: every row of a value of the "when" column is null, for values of at least
+# _MIN_GROUP rows, on at least _MIN_STRUCTURAL rows (and 1% of the table), which hold at least
+# _NULL_COVERAGE of the column's nulls; "when" columns of more values are not searched.
+_MIN_GROUP = 5
+_MIN_STRUCTURAL = 20
+_NULL_COVERAGE = 0.9
+_MAX_WHEN_VALUES = 50
 
 
 @dataclass(frozen=True)
@@ -372,3 +385,60 @@ def find_datetime_parts(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
                     derived.add(name)
                     break
     return rules
+
+
+def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
+    """The structural nulls of ``frame``: per nullable column, the values of one categorical or
+    boolean column on whose every row it is null, as ``null_when`` rules.
+
+    A rule is kept when the values hold at least 90% of the column's nulls on at least 20 rows
+    (and 1% of the table), each value on at least 5 rows; of several "when" columns, the one whose
+    values hold the most nulls. Columns a ``derived`` rule computes (nulls where an input is) and
+    ids and personal columns (never learned) are not searched.
+
+    Args:
+        frame: The table (its columns named as in ``schema``).
+        schema: Its schema.
+
+    Returns:
+        The rules, in the schema's column order of their columns.
+    """
+    if len(frame) < MIN_ROWS:
+        return []
+    computed = {rule.column for rule in schema.constraints if isinstance(rule, Derived)}
+    targets = [c for c in schema if c.nullable and not c.is_generated and c.name not in computed and c.name in frame.columns]
+    whens = [c for c in schema if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN) and c.name in frame.columns
+             and len(_values_of(c)) <= _MAX_WHEN_VALUES]
+    if not targets or not whens:
+        return []
+    nulls = {c.name: frame[c.name].isna().to_numpy() for c in targets}
+    least = max(_MIN_STRUCTURAL, 0.01 * len(frame))
+    codes = {}
+    for c in whens:
+        typed = conform(frame[[c.name]], Schema((c,)), check_bounds=False, check_nulls=False)[c.name]
+        values = _values_of(c)
+        codes[c.name] = (pd.Categorical(typed, categories=list(values)).codes.astype(np.int64), values)
+    rules = []
+    for target in targets:
+        null = nulls[target.name]
+        best = None
+        for when in whens:
+            if when.name == target.name:
+                continue
+            code, values = codes[when.name]
+            known = code >= 0
+            rows = np.bincount(code[known], minlength=len(values))
+            nulled = np.bincount(code[known & null], minlength=len(values))
+            chosen = np.flatnonzero((rows >= _MIN_GROUP) & (nulled == rows))
+            held = int(rows[chosen].sum())
+            if chosen.size == 0 or chosen.size == len(values) or held < least or held < _NULL_COVERAGE * null.sum():
+                continue
+            if best is None or held > best[0]:
+                best = (held, NullWhen(target.name, when.name, tuple(values[i] for i in chosen)))
+        if best is not None:
+            rules.append(best[1])
+    return rules
+
+
+def _values_of(column: Column) -> tuple:
+    return (False, True) if column.kind is ColumnKind.BOOLEAN else tuple(column.categories)

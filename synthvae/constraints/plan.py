@@ -11,6 +11,7 @@ range               the model learns ``(column - low) / (high - low)`` in ``[0, 
 fixed combinations  the model learns the combination as one categorical column
 derived             the column is computed from the others, never learned
 regex               categorical columns: every category matches (checked in the schema)
+null when           the column is learned as is, and set null where the rule says
 unique              never: duplicates are drawn again
 ==================  ====================================================================
 
@@ -20,7 +21,8 @@ column from model columns the same way.
 
 A rule falls back to resampling when construction cannot hold it: a nullable other side (the
 difference would lose the column's value where the other side is null), a column already
-rebuilt by an earlier rule, a dependency cycle, a personal column's pattern. Every sampled row
+rebuilt by an earlier rule, a dependency cycle, a personal column's pattern, a null-when rule
+over a column some transform rebuilds. Every sampled row
 is checked against every rule either way (:meth:`ConstraintPlan.broken`).
 
 The plan reads the real table once, at fit time: it refuses data that breaks a rule (listing
@@ -41,12 +43,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthvae.conditions import Condition
+from synthvae.conditions import Condition, intersect
 from synthvae.constraints.spec import (
     Constraint,
     Derived,
     FixedCombinations,
     Inequality,
+    NullWhen,
     Range,
     Regex,
     Unique,
@@ -1174,6 +1177,15 @@ class ConstraintPlan:
         keys = {name for rule in schema.constraints if isinstance(rule, Unique) for name in rule.columns}
         self.calendar = tuple(name for name in self.calendar if name not in owner and name not in keys)
         transforms.extend(_Calendar(name, schema) for name in self.calendar)
+        # A null-when rule over two learned columns is kept in ``reverse`` before any transform
+        # runs, so a rule reading its column (a derived sum) sees the null.
+        self.nulled_ = []
+        for i, rule in enumerate(schema.constraints):
+            if isinstance(rule, NullWhen):
+                learned = not any(name in owner or name in self.calendar for name in rule.columns)
+                modes[i] = Mode.CONSTRUCTION if learned else Mode.RESAMPLING
+                if learned:
+                    self.nulled_.append(rule)
         self.modes_ = modes
         self.transforms_ = _reverse_order(transforms)
 
@@ -1238,6 +1250,9 @@ class ConstraintPlan:
             return model
         model = model.reset_index(drop=True)
         out: dict[str, pd.Series] = {name: model[name] for name in model.columns if name in self.schema.names}
+        for rule in self.nulled_:
+            if rule.column in out and rule.when in out:
+                out[rule.column] = out[rule.column].mask(rule.structural(pd.DataFrame({rule.when: out[rule.when]})))
         for transform in self.transforms_:
             transform.reverse(model, out)
         return pd.DataFrame({c.name: out[c.name] for c in self.schema if c.name in out}, index=model.index)
@@ -1279,6 +1294,16 @@ class ConstraintPlan:
                 names = transform.names
                 owners.update({name: names["year"] for part, name in names.items() if part != "year"})
         return owners
+
+    def structural_nulls(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Per column some null-when rule names, the rows of a conformed table where the rule
+        makes it null (its ``when`` cell holds one of the rule's values): no unknown value there,
+        so imputation keeps the null."""
+        out: dict[str, np.ndarray] = {}
+        for rule in self.schema.constraints:
+            if isinstance(rule, NullWhen) and rule.when in frame.columns:
+                out[rule.column] = out.get(rule.column, np.zeros(len(frame), dtype=bool)) | rule.structural(frame)
+        return out
 
     def violations(self, frame: pd.DataFrame) -> dict[Constraint, np.ndarray]:
         """Per rule, which rows of a sampled user table break it."""
@@ -1599,6 +1624,7 @@ class ConstraintPlan:
         """
         if not self.active:
             return conditions, []
+        conditions = self._null_implied(conditions)
         by_column = {c.column: c for c in conditions}
         model, residual, done = [], [], set()
         owner = {name: t for t in self.transforms_ for name in t.owns}
@@ -1627,6 +1653,30 @@ class ConstraintPlan:
             else:
                 residual.append(condition)
         return model, residual
+
+    def _null_implied(self, conditions: list[Condition]) -> list[Condition]:
+        """The conditions with what null-when rules imply: a condition asks its column for a
+        value, so the rule's ``when`` column holds none of the values that make it null
+        (``annual_income_joint >= 50000`` draws joint applications only).
+
+        Raises:
+            ParameterError: The conditions on both columns cannot hold together.
+        """
+        by_column = {c.column: c for c in conditions}
+        for rule in self.schema.constraints:
+            if not isinstance(rule, NullWhen) or rule.column not in by_column:
+                continue
+            when = self.schema[rule.when]
+            values = (False, True) if when.kind is ColumnKind.BOOLEAN else tuple(when.categories)
+            implied = Condition(rule.when, values=tuple(v for v in values if v not in rule.values))
+            given = by_column.get(rule.when)
+            both = implied if given is None else intersect(given, implied)
+            if both is None:
+                raise ParameterError(
+                    f"conditions {by_column[rule.column].describe()} and {given.describe()} cannot hold together: the "
+                    f"schema's rule {rule.describe()!r} makes {rule.column!r} null there; drop one of them")
+            by_column[rule.when] = both
+        return [by_column[name] for name in self.schema.names if name in by_column]
 
     def hints(self, residual: list[Condition], ranges: dict[str, tuple[float, float]] | None = None,
               given: list[Condition] | None = None) -> list[tuple[Condition, Condition]]:

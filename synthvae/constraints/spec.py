@@ -9,6 +9,7 @@ A schema's ``constraints`` list holds rules every synthetic row must obey::
     {"kind": "unique", "columns": ["order_id"]}
     {"kind": "derived", "column": "total", "expression": "net + tax"}
     {"kind": "regex", "column": "code", "pattern": "[A-Z]{2}-[0-9]{4}"}
+    {"kind": "null_when", "column": "income_joint", "when": "application", "values": ["individual"]}
 
 A side of an inequality or range is a column name, or a constant (a number, or
 ``{"value": ...}`` for any constant, a datetime in ISO 8601 among them). Each rule says which
@@ -45,6 +46,7 @@ class ConstraintKind(str, enum.Enum):
     UNIQUE = "unique"
     DERIVED = "derived"
     REGEX = "regex"
+    NULL_WHEN = "null_when"
 
 
 @dataclass(frozen=True)
@@ -520,6 +522,63 @@ def _children(parser, op, arg) -> list:
     return []
 
 
+@dataclass(frozen=True)
+class NullWhen(Constraint):
+    """``column`` is null on every row where ``when`` holds one of ``values``: a structural null
+    (the joint income of an individual application), not an unknown value. A row where ``when``
+    is null is not checked; elsewhere ``column`` may be null or not (a null there is an unknown
+    value, unless the column's ``meaningful_nulls`` says otherwise)."""
+
+    column: str
+    when: str
+    values: tuple
+    kind = ConstraintKind.NULL_WHEN
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column, self.when)
+
+    def describe(self) -> str:
+        values = list(self.values)
+        shown = f"is {values[0]!r}" if len(values) == 1 else f"is one of {values!r}"
+        return f"{self.column} is null where {self.when} {shown}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind.value, "column": self.column, "when": self.when, "values": list(self.values)}
+
+    def validate(self, schema: "Schema") -> "NullWhen":
+        where = f"constraint {self.describe()!r}"
+        _distinct((self.column, self.when), 2, where)
+        column, when = _column(schema, self.column, where), _column(schema, self.when, where)
+        if not column.nullable:
+            raise SchemaError(f"{where}: column {self.column!r} is not nullable; set nullable: true on it")
+        if when.kind.value == "boolean":
+            allowed: tuple = (False, True)
+        elif when.kind.value == "categorical":
+            allowed = tuple(when.categories)
+        else:
+            raise SchemaError(f"{where}: column {self.when!r} is {when.kind.value}; 'when' is a categorical or boolean column")
+        typed = []
+        for value in self.values:
+            match = [a for a in allowed if a == value and isinstance(a, bool) == isinstance(value, bool)]
+            if not match:
+                raise SchemaError(f"{where}: {value!r} is not a value of {self.when!r} ({preview(list(allowed))})")
+            typed.append(match[0])
+        if len(set(typed)) != len(typed):
+            raise SchemaError(f"{where}: values repeat; list each value once")
+        if len(typed) == len(allowed):
+            raise SchemaError(f"{where}: the values are every value of {self.when!r}, so {self.column!r} would always "
+                              f"be null; leave a value out, or drop the column")
+        return NullWhen(self.column, self.when, tuple(typed))
+
+    def structural(self, frame: pd.DataFrame) -> np.ndarray:
+        """Rows where ``column`` must be null (``when`` holds one of ``values``)."""
+        return frame[self.when].isin(list(self.values)).to_numpy(dtype=bool)
+
+    def broken(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.structural(frame) & frame[self.column].notna().to_numpy()
+
+
 # ------------------------------------------------------------------ JSON
 def constraint_from_dict(data: dict) -> Constraint:
     """Build one rule from its (JSON-Schema-valid) dict."""
@@ -535,6 +594,8 @@ def constraint_from_dict(data: dict) -> Constraint:
     if kind is ConstraintKind.DERIVED:
         where = f"constraint on {data['column']!r}"
         return Derived(data["column"], Expression.parse(data["expression"], where), data.get("tolerance"))
+    if kind is ConstraintKind.NULL_WHEN:
+        return NullWhen(data["column"], data["when"], tuple(data["values"]))
     return Regex(data["column"], data["pattern"])
 
 
