@@ -86,7 +86,7 @@ _PERSONAL_LABEL = {
 _UNIQUE_ID_SHARE = 0.9
 _RARE_VALUE_SHARE = 0.2
 _WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
-_MAX_DECIMALS = 6
+MAX_DECIMALS = 6  # decimal places inferred at most (more: not rounded)
 # Share of a float column's values that must have at most d decimal places for d to be inferred
 # when a few values carry more (see _mostly_decimal_places).
 _MOSTLY_DECIMALS_SHARE = 0.9
@@ -615,7 +615,7 @@ def decimal_places(values: np.ndarray) -> int | None:
     # the value: prices of 256.00 and more missed the absolute tolerance, and were sampled with
     # every digit of noise. A grid finer than a quarter of that spacing cannot be told.
     spacing = magnitude * 2.0**-23 if np.array_equal(sample.astype(np.float32).astype(np.float64), sample) else None
-    for d in range(1, _MAX_DECIMALS + 1):
+    for d in range(1, MAX_DECIMALS + 1):
         allowed = _rounding_allowed(magnitude, d, residue)
         if spacing is not None:
             if float(spacing.max()) > 10.0**-d / 4:
@@ -638,15 +638,34 @@ def _mostly_decimal_places(values: np.ndarray) -> tuple[int, float, float] | Non
     that keep :data:`_MOSTLY_DECIMALS_SHARE` of them (amounts in cents beside a few with float
     noise), with the share of values that carry more and one of them; ``None`` when there are
     none (measurements with every digit)."""
+    kept = places_kept(values)
+    if kept is None:
+        return None
+    d = mostly_places(kept, values.size)
+    if d is None:
+        return None
+    noisy = np.abs(np.round(values, d) - values) > _rounding_allowed(np.abs(values), d, 1e-12 * float(np.abs(values).max()))
+    return d, float(1.0 - kept[d - 1] / values.size), float(values[noisy][0])
+
+
+def places_kept(values: np.ndarray) -> np.ndarray | None:
+    """For 1 to 6 decimal places, how many of ``values`` rounding to them keeps (by
+    :func:`decimal_places`' rule); ``None`` for float32 numbers, whose own spacing decides."""
     sample = values[np.abs(values) < 2.0**52]
     if not sample.size or np.array_equal(sample.astype(np.float32).astype(np.float64), sample):
-        return None  # float32 numbers: their own spacing decides (decimal_places)
+        return None
     magnitude = np.abs(sample)
-    for d in range(1, _MAX_DECIMALS + 1):
-        kept = np.abs(np.round(sample, d) - sample) <= _rounding_allowed(magnitude, d, 1e-12 * float(magnitude.max()))
-        if kept.mean() >= _MOSTLY_DECIMALS_SHARE:
-            return d, float(1.0 - kept.mean()), float(sample[~kept][0])
-    return None
+    residue = 1e-12 * float(magnitude.max())
+    kept = [np.count_nonzero(np.abs(np.round(sample, d) - sample) <= _rounding_allowed(magnitude, d, residue))
+            for d in range(1, MAX_DECIMALS + 1)]
+    return np.array(kept, dtype=np.int64) + (values.size - sample.size)  # beyond 2**52: no fraction
+
+
+def mostly_places(kept: np.ndarray, total: int) -> int | None:
+    """The fewest decimal places that keep :data:`_MOSTLY_DECIMALS_SHARE` of ``total`` values,
+    from :func:`places_kept`'s counts; ``None`` when none do."""
+    enough = np.flatnonzero(kept >= _MOSTLY_DECIMALS_SHARE * total) if total else []
+    return int(enough[0]) + 1 if len(enough) else None
 
 
 def _is_boolean_text(present: pd.Series) -> bool:

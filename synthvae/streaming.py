@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError, one_line, preview
-from synthvae.inference import decimal_places, on_grid, whole_numbers
+from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, index_labels, read_csv_chunks,
                          refuse_index_clash, refuse_special_file, sniff, with_noted_categories)
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
@@ -448,6 +448,10 @@ class ColumnStats:
         whole: Every number is whole (and below 2**53: an integer column holds it).
         places: The most decimal places a chunk of numbers needs (0: none seen off a whole
             number; ``None``: more than six, not rounded), by inference's rule.
+        numbers: Finite numbers seen.
+        kept: For 1 to 6 decimal places, how many of those numbers they keep (``None``: some
+            chunk was of float32 numbers), for the places most numbers have
+            (:meth:`mostly_places`).
         first: Earliest value of a column of datetimes (``None``: none seen).
         last: Latest value.
         midnight: Every datetime is at midnight (a resolution of days).
@@ -461,6 +465,8 @@ class ColumnStats:
     numeric: bool = True
     whole: bool = True
     places: int | None = 0
+    numbers: int = 0
+    kept: np.ndarray | None = field(default_factory=lambda: np.zeros(MAX_DECIMALS, dtype=np.int64))
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
     midnight: bool = True
@@ -476,6 +482,8 @@ class ColumnStats:
         self.numeric = self.numeric and other.numeric
         self.whole = self.whole and other.whole
         self.places = None if self.places is None or other.places is None else max(self.places, other.places)
+        self.numbers += other.numbers
+        self.kept = None if self.kept is None or other.kept is None else self.kept + other.kept
         self.midnight = self.midnight and other.midnight
         self.datetimes = self.datetimes and other.datetimes
         if self.counts is None or other.counts is None:
@@ -496,6 +504,10 @@ class ColumnStats:
                 self.high = high if self.high is None else max(self.high, high)
                 if pd.api.types.is_float_dtype(present.dtype):
                     self._add_fractions(present.to_numpy(np.float64))
+                else:  # whole numbers: every number of places keeps them
+                    self.numbers += len(present)
+                    if self.kept is not None:
+                        self.kept += len(present)
         elif series.notna().any():
             self.numeric = False
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -517,12 +529,27 @@ class ColumnStats:
         """Whole numbers or not, and the decimal places, of a chunk of floats (infinities are
         refused later, by conform)."""
         values = values[np.isfinite(values)]
+        self.numbers += values.size
         if not values.size or whole_numbers(values):
+            if self.kept is not None:
+                self.kept += values.size
             return
         self.whole = False
         if self.places is not None:
             places = decimal_places(values)
             self.places = None if places is None else max(self.places, places)
+        if self.kept is not None:
+            kept = places_kept(values)
+            self.kept = None if kept is None else self.kept + kept
+
+    def mostly_places(self) -> tuple[int, float] | None:
+        """Where no number of decimal places keeps every number (``places`` is ``None``): the
+        fewest that keep 90% of them, and the share of numbers that carry more (inference's
+        rule for a table in memory); ``None`` when there are none."""
+        if self.kept is None:
+            return None
+        d = mostly_places(self.kept, self.numbers)
+        return None if d is None else (d, float(1.0 - self.kept[d - 1] / self.numbers))
 
     def add_datetimes(self, values: pd.Series) -> None:
         """The earliest and latest of datetimes (time zones as UTC, as conform reads them)."""
@@ -784,13 +811,22 @@ def _numeric_changes(column, stats: ColumnStats) -> dict:
     """Type, decimals and bounds of a numeric column from the whole table's numbers."""
     changes: dict = {}
     integer = column.type is NumericType.INTEGER
+    places, noisy = stats.places, ""
+    if places is None and (mostly := stats.mostly_places()) is not None:
+        # As inference in memory: amounts in cents beside a few with float noise keep 2 places.
+        places, share = mostly
+        noisy = (f" ({share:.1%} of values carry more: sampled values are rounded to {places}; set decimals to null to "
+                 f"keep every digit)")
     if integer and not stats.whole:  # the sample held whole numbers only
         integer = False
-        places = f" with {stats.places} decimal places" if stats.places is not None else ""
-        changes.update(type=NumericType.FLOAT, decimals=stats.places,
-                       description=f"inferred: numbers{places} (whole numbers in the sample only)")
-    elif not integer and column.decimals is not None and (stats.places is None or stats.places > column.decimals):
-        changes["decimals"] = stats.places
+        written = f" with {places} decimal places{noisy}" if places is not None else ""
+        changes.update(type=NumericType.FLOAT, decimals=places,
+                       description=f"inferred: numbers{written} (whole numbers in the sample only)")
+    elif not integer and column.decimals is not None and (places is None or places > column.decimals):
+        changes["decimals"] = places
+    if noisy and not integer:
+        logger.info("column %r: %s of values have at most %d decimal places; it is inferred with %d (set decimals to "
+                    "null in the schema to keep every digit)", column.name, f"{1 - share:.1%}", places, places)
     low, high = (int(stats.low), int(stats.high)) if integer else on_grid(stats.low, stats.high, changes.get("decimals", column.decimals))
     if column.min is not None:
         changes["min"] = min(low, column.min)

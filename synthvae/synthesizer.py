@@ -638,9 +638,10 @@ class Synthesizer:
         schema = self._resolve_schema(found.reservoir, given, derived=self.schema is None, source=label)
         if self.schema is None:
             if schema.constraints:
-                logger.warning("%s: %d derived columns hold on the streamed sample (%s) but a streamed fit keeps no rules: "
-                               "they are learned as columns and may disagree in synthetic rows; to keep them, read the "
+                logger.warning("%s: %d rule%s found on the streamed sample (%s), which a streamed fit cannot keep: the "
+                               "columns are learned as they are and synthetic rows may break the rules; to keep them, read the "
                                "data whole (--in-memory, streaming=False)", label, len(schema.constraints),
+                               "s" if len(schema.constraints) > 1 else "",
                                "; ".join(rule.describe() for rule in schema.constraints[:3])
                                + (f"; ... ({len(schema.constraints) - 3} more)" if len(schema.constraints) > 3 else ""))
             schema = widen_schema(schema.with_constraints(()), found, source)
