@@ -47,6 +47,7 @@ import pandas as pd
 
 from synthvae.constraints.expression import Expression
 from synthvae.constraints.spec import Derived, NullWhen
+from synthvae.errors import DataError
 from synthvae.schema import Column, ColumnKind, Schema
 from synthvae.validation import conform, read_datetimes, read_numbers
 
@@ -415,7 +416,10 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
     least = max(_MIN_STRUCTURAL, 0.01 * len(frame))
     codes = {}
     for c in whens:
-        typed = conform(frame[[c.name]], Schema((c,)), check_bounds=False, check_nulls=False)[c.name]
+        try:
+            typed = conform(frame[[c.name]], Schema((c,)), check_bounds=False, check_nulls=False)[c.name]
+        except DataError:
+            continue  # values its inferred kind does not hold: the fit names them, no rule reads it here
         values = _values_of(c)
         codes[c.name] = (pd.Categorical(typed, categories=list(values)).codes.astype(np.int64), values)
     rules = []
@@ -423,7 +427,7 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
         null = nulls[target.name]
         best = None
         for when in whens:
-            if when.name == target.name:
+            if when.name == target.name or when.name not in codes:
                 continue
             code, values = codes[when.name]
             known = code >= 0
