@@ -644,8 +644,10 @@ def _mostly_decimal_places(values: np.ndarray) -> tuple[int, float, float] | Non
     d = mostly_places(kept, values.size)
     if d is None:
         return None
-    noisy = np.abs(np.round(values, d) - values) > _rounding_allowed(np.abs(values), d, 1e-12 * float(np.abs(values).max()))
-    return d, float(1.0 - kept[d - 1] / values.size), float(values[noisy][0])
+    sample = values[np.abs(values) < 2.0**52]  # beyond: no fraction (and scaling by 10**d could overflow)
+    magnitude = np.abs(sample)
+    noisy = np.abs(np.round(sample, d) - sample) > _rounding_allowed(magnitude, d, 1e-12 * float(magnitude.max()))
+    return d, float(1.0 - kept[d - 1] / values.size), float(sample[noisy][0])
 
 
 def places_kept(values: np.ndarray) -> np.ndarray | None:
