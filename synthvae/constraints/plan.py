@@ -1616,11 +1616,13 @@ class ConstraintPlan:
         of a fixed combination become one condition on the combination column; a condition on
         a rebuilt column (the owned side of an inequality, a range's column, a derived column) is
         returned in the second list: the synthesizer keeps the rows that meet it. A condition on
-        a calendar part of a composed datetime is in both lists.
+        a calendar part of a composed datetime is in both lists. A condition on a null-when rule's
+        column adds one on its ``when`` column (:meth:`_null_implied`).
 
         Raises:
-            ParameterError: The conditions on a combination's members match no combination, or
-                those on a composed datetime's month and day name no date (February 30).
+            ParameterError: The conditions on a combination's members match no combination,
+                those on a composed datetime's month and day name no date (February 30), or
+                those on a null-when rule's two columns cannot hold together.
         """
         if not self.active:
             return conditions, []
