@@ -122,7 +122,7 @@ def parse_conditions(conditions: ConditionsLike, schema: Schema) -> list[Conditi
     out = []
     for column in schema:
         if column.name in merged or column.name in excluded:
-            condition = merged.get(column.name) or Condition(column.name, values=tuple(_categories(column)))
+            condition = merged.get(column.name) or Condition(column.name, values=column.choices)
             out.append(_finish(column, condition, excluded.get(column.name, [])))
     return out
 
@@ -247,10 +247,6 @@ def _excluded(column: Column, raw: Any) -> Any:
         raise ParameterError(f"condition on {column.name!r}: != is for categorical and boolean columns; use a range")
     _refuse_missing(column, raw)
     return _typed(column, raw)
-
-
-def _categories(column: Column) -> list:
-    return [False, True] if column.kind is ColumnKind.BOOLEAN else list(column.categories)
 
 
 def _typed(column: Column, raw: Any) -> Any:

@@ -146,6 +146,14 @@ class Column:
         return self.kind in (ColumnKind.ID, ColumnKind.PERSONAL)
 
     @property
+    def choices(self) -> tuple | None:
+        """The values a categorical or boolean column holds (its categories; ``False`` and
+        ``True``), ``None`` for other kinds."""
+        if self.kind is ColumnKind.BOOLEAN:
+            return (False, True)
+        return tuple(self.categories) if self.kind is ColumnKind.CATEGORICAL else None
+
+    @property
     def is_integer(self) -> bool:
         """Whether values are whole numbers (numeric or id)."""
         return self.type is NumericType.INTEGER

@@ -409,7 +409,7 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
     computed = {rule.column for rule in schema.constraints if isinstance(rule, Derived)}
     targets = [c for c in schema if c.nullable and not c.is_generated and c.name not in computed and c.name in frame.columns]
     whens = [c for c in schema if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN) and c.name in frame.columns
-             and len(_values_of(c)) <= _MAX_WHEN_VALUES]
+             and len(c.choices) <= _MAX_WHEN_VALUES]
     if not targets or not whens:
         return []
     nulls = {c.name: frame[c.name].isna().to_numpy() for c in targets}
@@ -420,7 +420,7 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
             typed = conform(frame[[c.name]], Schema((c,)), check_bounds=False, check_nulls=False)[c.name]
         except DataError:
             continue  # values its inferred kind does not hold: the fit names them, no rule reads it here
-        values = _values_of(c)
+        values = c.choices
         codes[c.name] = (pd.Categorical(typed, categories=list(values)).codes.astype(np.int64), values)
     rules = []
     for target in targets:
@@ -442,7 +442,3 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
         if best is not None:
             rules.append(best[1])
     return rules
-
-
-def _values_of(column: Column) -> tuple:
-    return (False, True) if column.kind is ColumnKind.BOOLEAN else tuple(column.categories)

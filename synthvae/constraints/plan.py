@@ -1668,9 +1668,7 @@ class ConstraintPlan:
         for rule in self.schema.constraints:
             if not isinstance(rule, NullWhen) or rule.column not in by_column:
                 continue
-            when = self.schema[rule.when]
-            values = (False, True) if when.kind is ColumnKind.BOOLEAN else tuple(when.categories)
-            implied = Condition(rule.when, values=tuple(v for v in values if v not in rule.values))
+            implied = Condition(rule.when, values=tuple(v for v in self.schema[rule.when].choices if v not in rule.values))
             given = by_column.get(rule.when)
             both = implied if given is None else intersect(given, implied)
             if both is None:

@@ -552,11 +552,8 @@ class NullWhen(Constraint):
         column, when = _column(schema, self.column, where), _column(schema, self.when, where)
         if not column.nullable:
             raise SchemaError(f"{where}: column {self.column!r} is not nullable; set nullable: true on it")
-        if when.kind.value == "boolean":
-            allowed: tuple = (False, True)
-        elif when.kind.value == "categorical":
-            allowed = tuple(when.categories)
-        else:
+        allowed = when.choices
+        if allowed is None:
             raise SchemaError(f"{where}: column {self.when!r} is {when.kind.value}; 'when' is a categorical or boolean column")
         typed = []
         for value in self.values:
