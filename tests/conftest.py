@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -19,8 +20,29 @@ settings.register_profile("synthvae", database=None)
 settings.load_profile("synthvae")
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "synthvae-hypothesis")
 
-# Lines a test module wants at the end of the pytest output (the fuzz suite's counts).
+# The suite runs in pytest-xdist workers (pyproject's addopts: -n auto). Each worker gets its
+# share of the cores, and the processes it starts (CLI runs, torchrun) inherit it: two workers
+# at 2 torch threads each on 2 cores slowed one another down many times over, not 2x.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ.setdefault("OMP_NUM_THREADS", str(_share))
+    import torch
+
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+# Lines a test module wants at the end of the pytest output (the fuzz suite's counts). A worker
+# hands its lines to the controlling process, which prints them.
 TERMINAL_SUMMARY: list[str] = []
+
+
+def pytest_sessionfinish(session) -> None:
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["terminal_summary"] = list(TERMINAL_SUMMARY)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    TERMINAL_SUMMARY.extend(getattr(node, "workeroutput", {}).get("terminal_summary", []))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -9,7 +9,7 @@ error) is a bug in the library.
 
 The default run (300 tables, about a minute on two cores) draws the same tables on every run of
 the same command (``derandomize``, no example database; Hypothesis also draws constants found in
-the modules loaded, so this file alone draws other tables than the whole suite does).
+the test modules collected, so this file alone draws other tables than the whole suite does).
 ``SYNTHVAE_FUZZ_EXAMPLES=N`` runs N tables instead. A ``fuzz:`` line at the end of the pytest
 output counts the cases, the refusals by error class and stage, and the CSV round trips lost to
 known limits of ``synthvae/io.py`` (pinned by strict xfail tests at the end of this module).
@@ -20,8 +20,10 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import decimal
+import importlib
 import math
 import os
+import pkgutil
 import re
 
 import numpy as np
@@ -33,6 +35,12 @@ from hypothesis import strategies as st
 from conftest import TERMINAL_SUMMARY
 from synthvae import ColumnKind, DataError, SynthVAEError, Synthesizer, evaluate, infer_schema, read_table, write_table
 from synthvae.validation import conform
+
+# Hypothesis draws constants of the local modules loaded when a test starts. Every synthvae module
+# is loaded first, so the tables drawn do not depend on which tests ran before in this process
+# (pytest-xdist hands tests to whichever worker is free).
+for _module in pkgutil.walk_packages(importlib.import_module("synthvae").__path__, "synthvae."):
+    importlib.import_module(_module.name)
 
 TINY = dict(epochs=1, hidden_dims=(8,), latent_dim=2)
 EXAMPLES = int(os.environ.get("SYNTHVAE_FUZZ_EXAMPLES", "300"))
