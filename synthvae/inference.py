@@ -604,9 +604,7 @@ def decimal_places(values: np.ndarray) -> int | None:
     one decimal (rounded, every one became 0). Differences below 1e-12 of the column's largest
     value are float arithmetic's residue (0.1 * 3 - 0.3 is 5.6e-17), which rounding may remove.
     """
-    # Every distinct value: the largest often carry the decimals. Beyond 2**52 floats have no
-    # fraction (and scaling them by 10**d could overflow): nothing to round there.
-    sample = values[np.abs(values) < 2.0**52]
+    sample = _with_fraction(values)  # every one: the largest often carry the decimals
     if not sample.size:
         return None
     magnitude = np.abs(sample)
@@ -624,6 +622,19 @@ def decimal_places(values: np.ndarray) -> int | None:
         if np.all(np.abs(np.round(sample, d) - sample) <= allowed):
             return d
     return None
+
+
+def _with_fraction(values: np.ndarray) -> np.ndarray:
+    """The values below 2**52 in magnitude: beyond, floats have no fraction (nothing to round,
+    and scaling them by 10**d could overflow)."""
+    return values[np.abs(values) < 2.0**52]
+
+
+def _kept_by(sample: np.ndarray, d: int) -> np.ndarray:
+    """Which of ``sample`` (values with a fraction) rounding to ``d`` places keeps, by
+    :func:`decimal_places`' rule for float64 numbers."""
+    magnitude = np.abs(sample)
+    return np.abs(np.round(sample, d) - sample) <= _rounding_allowed(magnitude, d, 1e-12 * float(magnitude.max()))
 
 
 def _rounding_allowed(magnitude: np.ndarray, d: int, residue: float) -> np.ndarray:
@@ -644,22 +655,17 @@ def _mostly_decimal_places(values: np.ndarray) -> tuple[int, float, float] | Non
     d = mostly_places(kept, values.size)
     if d is None:
         return None
-    sample = values[np.abs(values) < 2.0**52]  # beyond: no fraction (and scaling by 10**d could overflow)
-    magnitude = np.abs(sample)
-    noisy = np.abs(np.round(sample, d) - sample) > _rounding_allowed(magnitude, d, 1e-12 * float(magnitude.max()))
-    return d, float(1.0 - kept[d - 1] / values.size), float(sample[noisy][0])
+    sample = _with_fraction(values)
+    return d, float(1.0 - kept[d - 1] / values.size), float(sample[~_kept_by(sample, d)][0])
 
 
 def places_kept(values: np.ndarray) -> np.ndarray | None:
     """For 1 to 6 decimal places, how many of ``values`` rounding to them keeps (by
     :func:`decimal_places`' rule); ``None`` for float32 numbers, whose own spacing decides."""
-    sample = values[np.abs(values) < 2.0**52]
+    sample = _with_fraction(values)
     if not sample.size or np.array_equal(sample.astype(np.float32).astype(np.float64), sample):
         return None
-    magnitude = np.abs(sample)
-    residue = 1e-12 * float(magnitude.max())
-    kept = [np.count_nonzero(np.abs(np.round(sample, d) - sample) <= _rounding_allowed(magnitude, d, residue))
-            for d in range(1, MAX_DECIMALS + 1)]
+    kept = [np.count_nonzero(_kept_by(sample, d)) for d in range(1, MAX_DECIMALS + 1)]
     return np.array(kept, dtype=np.int64) + (values.size - sample.size)  # beyond 2**52: no fraction
 
 
