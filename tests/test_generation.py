@@ -634,6 +634,7 @@ def test_impute_beats_column_means_on_a_numeric_column(churn_model, churn_small)
     assert model_rmse < 0.7 * mean_rmse
 
 
+@pytest.mark.slow  # imputes 2,000 rows twice: about 25 s
 def test_calibrated_means_are_closer_to_hidden_values_of_the_models_own_rows(churn_model):
     # On the model's own rows the mix with the linear prediction (fitted on other rows of the
     # model) is closer than the draws' means alone, and less biased. This small model's
@@ -658,6 +659,7 @@ def test_calibrated_means_are_closer_to_hidden_values_of_the_models_own_rows(chu
     assert (kept["total_day_minutes"].to_numpy(float) == rows["total_day_minutes"].to_numpy(float)).all()
 
 
+@pytest.mark.slow  # a 30-epoch fit of german_credit, imputed twice: about 15 s
 def test_best_guess_beats_column_means_on_held_out_real_rows():
     # german_credit's numbers depend on each other (duration and amount), and the best guess
     # uses that: RMSE 0.856 against 0.952 for the column means here. The linear prediction mixed
