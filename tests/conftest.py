@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,6 +32,29 @@ if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
     import torch
 
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+# ``python -m synthvae`` for a child a test stops with SIGINT, as Ctrl-C in a terminal would: it
+# takes Python's own SIGINT handler, unblocked, whatever this process passes on. Under xdist a
+# worker once passed SIGINT on ignored (the stopped demo finished with exit 0; the stopped shard
+# ran on for a minute); which test left it so was not found.
+SYNTHVAE_INTERRUPTIBLE = [
+    sys.executable, "-c",
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); sys.argv[0] = 'synthvae'; "
+    "runpy.run_module('synthvae', run_name='__main__', alter_sys=True)",
+]
+
+
+def stop_with_sigint(process: subprocess.Popen, timeout: float = 60) -> None:
+    """SIGINT to ``process``, then wait for it; killed (and the test failed) if it ignores it."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"the process ran on {timeout} s after SIGINT: {process.args}") from None
+
 
 # Lines a test module wants at the end of the pytest output (the fuzz suite's counts). A worker
 # hands its lines to the controlling process, which prints them.
