@@ -34,9 +34,9 @@ if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 # ``python -m synthvae`` for a child a test stops with SIGINT, as Ctrl-C in a terminal would: it
-# takes Python's own SIGINT handler, unblocked, whatever this process passes on. Under xdist a
-# worker once passed SIGINT on ignored (the stopped demo finished with exit 0; the stopped shard
-# ran on for a minute); which test left it so was not found.
+# takes Python's own SIGINT handler, unblocked, whatever this process passes on. A suite started
+# as a background job (``pytest &`` in a script) runs with SIGINT and SIGQUIT ignored, and its
+# children inherit that: the stopped demo finished with exit 0, the stopped shard ran on.
 SYNTHVAE_INTERRUPTIBLE = [
     sys.executable, "-c",
     "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
