@@ -196,9 +196,6 @@ def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent_and_the_orde
     nearly independently of the 10% `international_plan` (churn share with the plan minus without it: 0.03; real
     0.29); with it (the default), the flag is drawn given the plan drawn before it (0.33), and so is the plan given
     the flag when a condition fixes the flag (share of plans among churners 0.30, real 0.27; 0.11 without it)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-
     frame = pd.read_csv(dataset_path("churn.csv"))
     train, held_out = frame.iloc[:4000], frame.iloc[4000:]
 
@@ -206,15 +203,11 @@ def test_categorical_balance_keeps_a_low_entropy_flag_in_the_latent_and_the_orde
         churned, plan = rows["churn"].eq("yes"), rows["international_plan"].eq("yes")
         return float(churned[plan].mean() - churned[~plan].mean())
 
-    def probe(fitted: Synthesizer) -> float:
-        probe = LogisticRegression(max_iter=2000).fit(fitted.encode(train).to_numpy(), train["churn"].eq("yes"))
-        return float(roc_auc_score(held_out["churn"].eq("yes"), probe.predict_proba(fitted.encode(held_out).to_numpy())[:, 1]))
-
     plain, balanced = Synthesizer(seed=0).fit(train), Synthesizer(seed=0, categorical_balance=5).fit(train)
     unordered = Synthesizer(seed=0, autoregressive=0).fit(train)
     assert balanced.train_config_.categorical_balance == 5.0 and plain.train_config_.categorical_balance == 0
     assert plain.model_.config.autoregressive == 32 and unordered.model_.config.autoregressive == 0
-    plain_auc, balanced_auc = probe(plain), probe(balanced)
+    plain_auc, balanced_auc = _churn_probe(plain, train, held_out), _churn_probe(balanced, train, held_out)
     assert balanced_auc > max(0.99, plain_auc)
     assert gap(train) > 0.25
     assert gap(unordered.sample(20_000, seed=1)) < 0.1
@@ -254,14 +247,18 @@ def test_target_weights_only_its_own_column(tmp_path):
 def test_target_keeps_its_column_in_the_latent():
     """Weighed as the target, churn's flag gets into the latent: a linear probe of the held-out
     rows' embeddings scores ROC AUC 1.0 (plain 0.976 at seed 0)."""
+    frame = pd.read_csv(dataset_path("churn.csv"))
+    train, held_out = frame.iloc[:4000], frame.iloc[4000:]
+    assert _churn_probe(Synthesizer(seed=0, target="churn").fit(train), train, held_out) > 0.98
+
+
+def _churn_probe(fitted: Synthesizer, train: pd.DataFrame, held_out: pd.DataFrame) -> float:
+    """ROC AUC on ``held_out`` of a linear probe of churn's flag, fitted on ``train``'s embeddings."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
-    frame = pd.read_csv(dataset_path("churn.csv"))
-    train, held_out = frame.iloc[:4000], frame.iloc[4000:]
-    fitted = Synthesizer(seed=0, target="churn").fit(train)
     probe = LogisticRegression(max_iter=2000).fit(fitted.encode(train).to_numpy(), train["churn"].eq("yes"))
-    assert roc_auc_score(held_out["churn"].eq("yes"), probe.predict_proba(fitted.encode(held_out).to_numpy())[:, 1]) > 0.98
+    return float(roc_auc_score(held_out["churn"].eq("yes"), probe.predict_proba(fitted.encode(held_out).to_numpy())[:, 1]))
 
 
 def test_categorical_head_is_built_saved_and_loaded(penguins, tmp_path):
