@@ -156,6 +156,27 @@ _CONDITIONAL_MAX_STEPS = 1500
 _DATETIME_ENCODINGS = ("auto", "calendar", "timestamp")
 _CONDITIONAL_NARROW_MAX_STEPS = 3000
 _CONDITIONAL_NARROW_AXES = 16
+# The conditional prior's mixture components, and the most steps its floor of 100 passes over
+# the rows asks for (see Synthesizer._fit_conditional). Its full-covariance output layer (each
+# component: 1 + 2d + d(d-1)/2 numbers) is most of its work, so 8 -> 4 components halves it.
+# With the step size decayed along a half cosine (ConditionalTrainConfig), measured side by side
+# on one default fit (seed 0) per table, conditional priors of seeds 0-2, 1 thread
+# (/tmp/s36/cp_exp.py, 2026-12-06; imputation as bench_conditional_prior.py measures it:
+# numeric RMSE in sd units / category accuracy / central-90% coverage of 20 draws), 8
+# components at a constant step size against 4 with the cosine:
+# - churn (11 axes), floor 1,500 -> 750 steps: 30-34 s -> 10-11 s; best validation loss
+#   5.77-5.98 -> 5.67-5.71 nats; 0.579-0.586 / 0.653-0.671 / 0.901-0.911 -> 0.583-0.587 /
+#   0.651-0.669 / 0.893-0.897;
+# - diamonds (24 axes), 1,500 steps: 117-122 s -> 61-64 s; 29.70-29.80 -> 29.52-29.63 nats;
+#   0.287-0.298 / 0.419-0.436 / 0.902-0.910 -> 0.299-0.306 / 0.420-0.441 / 0.898-0.910
+#   (8 components with the cosine: 0.291-0.301 in 117-130 s);
+# - loans (21 axes), 1,500 steps, prior seeds 0-1: 150-155 s -> 95 s; 15.46-15.72 -> 14.52-14.60
+#   nats; 0.642-0.649 / 0.412-0.432 / 0.908-0.915 -> 0.641-0.643 / 0.420-0.430 / 0.888-0.903.
+# The cosine's sharper fit covers a little less (coverage means 0.907 -> 0.898 over these eight
+# pairs; 8 components with the cosine did the same on churn, 0.890-0.895). Halving diamonds'
+# steps instead imputed worse (cosine, 750 steps: RMSE 0.307-0.349).
+_CONDITIONAL_COMPONENTS = 4
+_CONDITIONAL_FLOOR = 750
 
 TableLike = pd.DataFrame | str | os.PathLike
 
@@ -915,6 +936,10 @@ class Synthesizer:
         conditionals and imputations it gives were worse for it. Batches are a sixteenth of the training rows, 256 to 512: on german_credit's
         800 rows, 64-row batches took 1,200 steps (+0.8 s of fit) for an imputation no better
         than 256-row ones.
+
+        Its step size decays along a half cosine over those steps, and it has 4 components
+        (:data:`_CONDITIONAL_COMPONENTS`); the floor of 100 passes stops at 750 steps
+        (:data:`_CONDITIONAL_FLOOR`).
         """
         layout, hidden_dims = self.preprocessor_.layout_, self.model_.config.hidden_dims
         seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, _CONDITIONAL_PAIRS_MAX)
@@ -926,6 +951,7 @@ class Synthesizer:
             column_of=layout.column_of,
             latent_dim=targets.shape[1],
             hidden_dims=tuple(hidden_dims),
+            components=_CONDITIONAL_COMPONENTS,
             target_dim=target_dim,
             # Full covariances cost ~d^2 outputs and d^3 work per component: a barely trained
             # VAE (churn after 1 epoch: 54 axes, against 11 at the default fit) took 56 s.
@@ -935,7 +961,7 @@ class Synthesizer:
         prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)
         prior.set_whitening(axes)
         batch = min(512, max(256, rows // 16))
-        floor = min(1500, 100 * max(1, rows // batch))
+        floor = min(_CONDITIONAL_FLOOR, 100 * max(1, rows // batch))
         cap = _CONDITIONAL_MAX_STEPS if target_dim > _CONDITIONAL_NARROW_AXES else _CONDITIONAL_NARROW_MAX_STEPS
         train_config = ConditionalTrainConfig(steps=int(min(cap, max(floor, vae_steps))), batch_size=batch)
         self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)
