@@ -258,18 +258,12 @@ class Mixtures:
 
 @dataclass(frozen=True)
 class ConditionalTrainConfig:
-    """How the conditional prior is trained: Adam with a cosine-decayed step size, random column
-    masks, early stopping.
+    """How the conditional prior is trained: Adam, random column masks, early stopping.
 
     Attributes:
         steps: Most optimisation steps.
         batch_size: Rows per step.
-        learning_rate: Adam's first step size; it decays to zero along a half cosine over
-            ``steps`` (Loshchilov & Hutter, 2017). Against a constant one, at the same steps and
-            8 components, the best validation loss was lower where a constant step size had
-            stopped gaining (default fits of seed 0, 1 thread): churn 5.98 -> 5.41 nats (prior
-            seed 0), diamonds 29.80 / 29.70 / 29.71 -> 29.65 / 29.56 / 29.60 (prior seeds
-            0-2); see ``synthesizer._CONDITIONAL_COMPONENTS`` for what was kept.
+        learning_rate: Adam step size.
         validation_fraction: Share of rows held out for early stopping.
         check_every: Steps between validation checks.
         patience: Checks without improvement before stopping.
@@ -352,7 +346,6 @@ def train_conditional_prior(
     best, best_state, stale, history = math.inf, None, 0, []
     model.train()
     for step in range(1, config.steps + 1):
-        optimizer.lr = 0.5 * config.learning_rate * (1 + math.cos(math.pi * (step - 1) / config.steps))
         index = train[torch.randint(train.numel(), (batch,), generator=generator, device=device)]
         shown = random_shown(batch, c, generator, device)
         loss = -model.log_prob(latents[index], data[index], shown).mean()

@@ -156,34 +156,24 @@ _CONDITIONAL_MAX_STEPS = 1500
 _DATETIME_ENCODINGS = ("auto", "calendar", "timestamp")
 _CONDITIONAL_NARROW_MAX_STEPS = 3000
 _CONDITIONAL_NARROW_AXES = 16
-# The conditional prior's mixture components, and the most steps its floor of 100 passes over
-# the rows asks for (see Synthesizer._fit_conditional). Its full-covariance output layer (each
-# component: 1 + 2d + d(d-1)/2 numbers) is most of its work, so 8 -> 4 components halves it.
-# With the step size decayed along a half cosine (ConditionalTrainConfig), measured side by side
-# on one default fit (seed 0) per table, conditional priors of seeds 0-2, 1 thread
-# (/tmp/s36/cp_exp.py, 2026-12-06; imputation as bench_conditional_prior.py measures it:
-# numeric RMSE in sd units / category accuracy / central-90% coverage of 20 draws), 8
-# components at a constant step size against 4 with the cosine:
-# - churn (11 axes), floor 1,500 -> 750 steps: 30-34 s -> 10-11 s; best validation loss
-#   5.77-5.98 -> 5.67-5.71 nats; 0.579-0.586 / 0.653-0.671 / 0.901-0.911 -> 0.583-0.587 /
-#   0.651-0.669 / 0.893-0.897;
-# - diamonds (24 axes), 1,500 steps: 117-122 s -> 61-64 s; 29.70-29.80 -> 29.52-29.63 nats;
-#   0.287-0.298 / 0.419-0.436 / 0.902-0.910 -> 0.299-0.306 / 0.420-0.441 / 0.898-0.910
-#   (8 components with the cosine: 0.291-0.301 in 117-130 s);
-# - loans (21 axes), 1,500 steps, prior seeds 0-1: 150-155 s -> 95 s; 15.46-15.72 -> 14.52-14.60
-#   nats; 0.642-0.649 / 0.412-0.432 / 0.908-0.915 -> 0.641-0.643 / 0.420-0.430 / 0.888-0.903.
-# The cosine's sharper fit covers a little less (coverage means 0.907 -> 0.898 over these eight
-# pairs; 8 components with the cosine did the same on churn, 0.890-0.895). Halving diamonds'
-# steps instead imputed worse (cosine, 750 steps: RMSE 0.307-0.349).
-# benchmarks/bench_generation.py --augment-fits 1 --threads 1, the commit before against this
-# one, side by side (one fit, one conditional prior each): first use churn 25.2 -> 7.9 s,
-# german_credit 7.3 -> 4.8 s; imputation numeric RMSE / category accuracy churn 0.730 / 0.641 ->
-# 0.732 / 0.630, german 0.915 / 0.617 -> 0.929 / 0.622; coverage of the model's own rows 0.893 ->
-# 0.891, 0.924 -> 0.899; conditional rows against the model's own rows with the condition within
-# 0.006 either way (churn `churn = yes` 0.979 -> 0.973, german `creditability = bad` 0.983 ->
-# 0.985); the target given the row (ROC AUC) 0.885 -> 0.893, 0.758 -> 0.767.
+# The conditional prior's mixture components (see Synthesizer._fit_conditional). Its
+# full-covariance output layer (each component: 1 + 2d + d(d-1)/2 numbers, 325 at d = 24) is most
+# of its work, so 8 -> 4 components halves it. Measured side by side on one default fit (seed 0)
+# a table, conditional priors of seeds 0-2, 1 thread (/tmp/s36/cp_exp.py, 2026-12-06; imputation
+# as bench_conditional_prior.py measures it: numeric RMSE in sd units / category accuracy /
+# central-90% coverage of 20 draws), 8 components against 4:
+# - churn (11 axes, 1,500 steps): 30-34 s -> 17 s; best validation loss 5.77-5.98 -> 5.78-5.97
+#   nats; 0.579-0.586 / 0.653-0.671 / 0.901-0.911 -> 0.580-0.586 / 0.645-0.665 / 0.898-0.902;
+# - diamonds (24 axes, 1,500 steps), prior seeds 0-1 for 4: 117-122 s -> 59-63 s; 29.70-29.80 ->
+#   29.68-29.75 nats; 0.287-0.298 / 0.419-0.436 / 0.902-0.910 -> 0.293-0.314 / 0.427-0.443 /
+#   0.902-0.914: numeric RMSE a little worse (means 0.292 -> 0.303; with the cosine below,
+#   4 components 0.299-0.306, 8 components 0.291-0.301), the price of half the time.
+# Tried and not kept: a step size decayed along a half cosine (lower validation loss on churn,
+# diamonds and loans at 1,500 steps, but tests/test_generation.py's churn_model, 400 steps: 9.45-9.57
+# nats against 8.36-8.47, imputation draws 0.47 of the column's spread against 0.86-0.88, and 0.78
+# of the model's own hidden values inside 20 draws' central 90% against 0.905); halving
+# diamonds' steps with it (RMSE 0.307-0.349).
 _CONDITIONAL_COMPONENTS = 4
-_CONDITIONAL_FLOOR = 750
 
 TableLike = pd.DataFrame | str | os.PathLike
 
@@ -898,8 +888,8 @@ class Synthesizer:
 
         It is trained the first time it is needed: by a conditional sample, :meth:`augment`,
         :meth:`impute` or :meth:`save`; a fit that only samples rows skips its cost (1 thread, one
-        day: churn 10-11 s after a 13-21 s fit, diamonds 61-64 s after 61-73 s, loans 95 s
-        after 217 s). It learns from rows the
+        day: churn 17 s after an 11-21 s fit, diamonds 59-63 s after 62-73 s; loans 150-155 s after
+        217 s with the 8 components of before). It learns from rows the
         fitted model generates (see :meth:`_fit_conditional`), from its own seed, so it is the
         same whenever it is trained, and the fit keeps no training rows for it.
         """
@@ -945,9 +935,8 @@ class Synthesizer:
         800 rows, 64-row batches took 1,200 steps (+0.8 s of fit) for an imputation no better
         than 256-row ones.
 
-        Its step size decays along a half cosine over those steps, and it has 4 components
-        (:data:`_CONDITIONAL_COMPONENTS`); the floor of 100 passes stops at 750 steps
-        (:data:`_CONDITIONAL_FLOOR`).
+        It has 4 Gaussian components (:data:`_CONDITIONAL_COMPONENTS`, 8 before 2026-12-06:
+        half the time, the same imputation).
         """
         layout, hidden_dims = self.preprocessor_.layout_, self.model_.config.hidden_dims
         seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, _CONDITIONAL_PAIRS_MAX)
@@ -969,7 +958,7 @@ class Synthesizer:
         prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)
         prior.set_whitening(axes)
         batch = min(512, max(256, rows // 16))
-        floor = min(_CONDITIONAL_FLOOR, 100 * max(1, rows // batch))
+        floor = min(1500, 100 * max(1, rows // batch))
         cap = _CONDITIONAL_MAX_STEPS if target_dim > _CONDITIONAL_NARROW_AXES else _CONDITIONAL_NARROW_MAX_STEPS
         train_config = ConditionalTrainConfig(steps=int(min(cap, max(floor, vae_steps))), batch_size=batch)
         self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)
