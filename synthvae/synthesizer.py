@@ -936,7 +936,7 @@ class Synthesizer:
         than 256-row ones.
 
         It has 4 Gaussian components (:data:`_CONDITIONAL_COMPONENTS`, 8 before 2026-12-06:
-        half the time, the same imputation).
+        half the time; the same imputation on churn, diamonds' numeric RMSE 3% higher).
         """
         layout, hidden_dims = self.preprocessor_.layout_, self.model_.config.hidden_dims
         seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, _CONDITIONAL_PAIRS_MAX)
