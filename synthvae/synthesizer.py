@@ -167,7 +167,13 @@ _CONDITIONAL_NARROW_AXES = 16
 # - diamonds (24 axes, 1,500 steps), prior seeds 0-1 for 4: 117-122 s -> 59-63 s; 29.70-29.80 ->
 #   29.68-29.75 nats; 0.287-0.298 / 0.419-0.436 / 0.902-0.910 -> 0.293-0.314 / 0.427-0.443 /
 #   0.902-0.914: numeric RMSE a little worse (means 0.292 -> 0.303; with the cosine below,
-#   4 components 0.299-0.306, 8 components 0.291-0.301), the price of half the time.
+#   4 components 0.299-0.306, 8 components 0.291-0.301).
+# benchmarks/bench_conditional_prior.py --tables loans diamonds --seeds 0 1 (fit seeds), 8
+# components at 9ec3d93 against 4, side by side (results/conditional_prior_components{8,4}.md):
+# first use loans 175 / 178 -> 101 / 98 s, diamonds 123 / 117 -> 67 / 63 s; numeric RMSE loans
+# 0.649 / 0.640 -> 0.654 / 0.642, diamonds 0.298 / 0.274 -> 0.293 / 0.271; category accuracy
+# loans 0.432 / 0.405 -> 0.423 / 0.390, diamonds 0.436 / 0.392 -> 0.427 / 0.427; coverage loans
+# 0.915 / 0.900 -> 0.922 / 0.913, diamonds 0.910 / 0.938 -> 0.902 / 0.923.
 # Tried and not kept: a step size decayed along a half cosine (lower validation loss on churn,
 # diamonds and loans at 1,500 steps, but tests/test_generation.py's churn_model, 400 steps: 9.45-9.57
 # nats against 8.36-8.47, imputation draws 0.47 of the column's spread against 0.86-0.88, and 0.78
@@ -936,7 +942,7 @@ class Synthesizer:
         than 256-row ones.
 
         It has 4 Gaussian components (:data:`_CONDITIONAL_COMPONENTS`, 8 before 2026-12-06:
-        half the time; the same imputation on churn, diamonds' numeric RMSE 3% higher).
+        about half the time for imputation within its noise; loans' category accuracy 0.01 lower).
         """
         layout, hidden_dims = self.preprocessor_.layout_, self.model_.config.hidden_dims
         seed, vae_steps, rows = inputs.seed, inputs.vae_steps, min(inputs.rows, _CONDITIONAL_PAIRS_MAX)
