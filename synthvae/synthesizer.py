@@ -894,8 +894,8 @@ class Synthesizer:
 
         It is trained the first time it is needed: by a conditional sample, :meth:`augment`,
         :meth:`impute` or :meth:`save`; a fit that only samples rows skips its cost (1 thread, one
-        day: churn 17 s after an 11-21 s fit, diamonds 59-63 s after 62-73 s; loans 150-155 s after
-        217 s with the 8 components of before). It learns from rows the
+        day: churn 17 s after an 11-21 s fit, diamonds 59-67 s after 62-73 s, loans 98-101 s
+        after 232-237 s). It learns from rows the
         fitted model generates (see :meth:`_fit_conditional`), from its own seed, so it is the
         same whenever it is trained, and the fit keeps no training rows for it.
         """
