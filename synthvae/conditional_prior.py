@@ -40,7 +40,8 @@ class ConditionalPriorConfig(JsonConfig):
         column_of: For every matrix column, the number of its table column (0..n_columns-1).
         latent_dim: Size of the latent.
         hidden_dims: Hidden layer widths.
-        components: Gaussian components of the output mixture.
+        components: Gaussian components of the output mixture (a fitted ``Synthesizer`` builds
+            ``synthesizer._CONDITIONAL_COMPONENTS``, 4; model files store their own).
         target_dim: Principal components of the latent that the mixture models (the rest of the
             latent is fixed at its mean).
         full_covariance: Each component a Gaussian with a full covariance, given by its
