@@ -1248,11 +1248,17 @@ class Synthesizer:
         deferred = self._unchecked_personal(residual) if checker.needed else []
         decoded = [name for name in self.preprocessor_.schema.names if name not in deferred] if deferred else None
 
-        def model_rows(rows: int, conditions: list[Condition], generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
-            """``rows`` rows of the model's table given ``conditions`` on it."""
+        def model_rows(rows: int, conditions: list[Condition], generator: torch.Generator, rng: np.random.Generator,
+                       pilot: bool = False) -> pd.DataFrame:
+            """``rows`` rows of the model's table given ``conditions`` on it. A ``pilot``'s rows
+            (see :meth:`_by_value`) are counted, never returned: they say nothing of the rows
+            returned, so they do not warn (their warning stood for rows no user saw, and kept the
+            returned rows' own warning back)."""
             if conditions:
                 frame, missed = parts.sample_conditional(rows, conditions, generator, rng, columns=decoded)
                 drawn = [c.column for c in conditions if not c.is_exact]
+                if pilot:
+                    return frame
                 if missed and not warned and missed >= 0.05 * rows * max(1, len(drawn)):
                     # Rows unlike any real one (snow at 34 C) came back with an info line only.
                     warned.append(missed)
@@ -1270,7 +1276,7 @@ class Synthesizer:
             return self.preprocessor_.reverse_transform(self._sample_matrix(rows, generator), rng, columns=decoded)
 
         by_value = self._by_value(int(n), parsed, residual, lambda k, g, r: self.constraints_.reverse(
-            model_rows(k, model_conditions, g, r)), self._side_streams(base_seed)) if n else None
+            model_rows(k, model_conditions, g, r, pilot=True)), self._side_streams(base_seed)) if n else None
 
         def draw(rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
             """``rows`` rows of the user's table, before the check of rules and conditions."""
