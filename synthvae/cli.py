@@ -382,13 +382,17 @@ _ordered_option = click.option(
 @click.option("--target", help="A categorical column to embed by (encode): its cross-entropy is weighted in training so "
               "the latent keeps it. Unconditional rows then train slightly worse classifiers of a two-class target, and "
               "augment's guidance has nothing to sharpen: leave it out for those.")
+@click.option("--conditional/--no-conditional", default=True, show_default=True,
+              help="Train the conditional prior that sample --condition, augment and impute need, before the model file "
+              "is written (on wide tables as long as the fit itself). --no-conditional writes the file at once; "
+              "its model then samples unconditional rows and encodes, and refuses the rest.")
 @_seed_option
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, adjacency,
                 checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, min_category_rows, categorical_balance,
-                datetime_encoding, categorical_head, autoregressive, target, seed, device, quiet) -> None:
+                datetime_encoding, categorical_head, autoregressive, target, conditional, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
 
     Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
@@ -430,7 +434,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy,
                           categorical_balance=categorical_balance, categorical_head=categorical_head,
                           autoregressive=autoregressive, target=target, datetime_encoding=datetime_encoding,
-                          min_category_rows=min_category_rows, seed=seed, device=device)
+                          min_category_rows=min_category_rows, conditional=conditional, seed=seed, device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
     except RuntimeError as exc:
@@ -445,7 +449,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         bar.close()
     saving = 0.0
     if main:
-        if not quiet:
+        if not quiet and conditional:
             # The conditional prior trains here, before the file is written: on wide tables
             # (loans) that takes as long as the fit, and a silent wait looks like a hang.
             click.echo("training the conditional prior (conditions, augment and impute use it) and writing the model ...", err=True)
@@ -464,7 +468,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     click.echo(
         f"fitted {info.rows} rows x {info.columns} columns in {info.seconds:.1f} s "
         f"({info.epochs_run} epochs, best {info.best_epoch}{processes}); wrote {output} "
-        f"in {saving:.1f} s (the conditional prior's training included)",
+        f"in {saving:.1f} s" + (" (the conditional prior's training included)" if conditional else " (no conditional prior: --no-conditional)"),
         err=True,
     )
     if syn.privacy_ is not None:

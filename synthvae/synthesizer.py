@@ -1610,7 +1610,7 @@ class Synthesizer:
         if getattr(self, "conditional_", None) is None:
             raise NotFittedError(
                 "this model has no conditional prior, which conditional sampling, augment and impute "
-                "need: fit with Synthesizer(conditional=True) (the default)"
+                "need: fit with Synthesizer(conditional=True) (the default), or synthvae fit without --no-conditional"
             )
         return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_, guidance=float(guidance),
                          guided=frozenset(guided), null_owners=self.constraints_.null_owners())

@@ -64,6 +64,26 @@ def test_infer_fit_sample_end_to_end(runner, tmp_path):
     pd.testing.assert_frame_equal(again[["precipitation", "wind"]], frame[["precipitation", "wind"]])
 
 
+def test_fit_no_conditional_writes_the_model_without_the_conditional_prior(runner, tmp_path):
+    # The prior trains when the file is written (on loans 98 s after a 59 s fit): a user who
+    # only draws unconditional rows can skip it, and gets the same rows.
+    data = tmp_path / "churn.csv"
+    pd.read_csv(dataset_path("churn.csv")).head(600).to_csv(data, index=False)
+    files = {}
+    for flag in ("--conditional", "--no-conditional"):
+        files[flag] = tmp_path / f"m{flag}.synthvae"
+        result = runner.invoke(cli, ["fit", str(data), "-o", str(files[flag]), "--epochs", "3", "--seed", "2", flag])
+        assert result.exit_code == 0, result.output
+    assert "training the conditional prior" not in result.output and "(no conditional prior: --no-conditional)" in result.output
+    plain, bare = Synthesizer.load(files["--conditional"]), Synthesizer.load(files["--no-conditional"])
+    assert plain.conditional_ is not None and bare.conditional_ is None
+    pd.testing.assert_frame_equal(bare.sample(300, seed=1), plain.sample(300, seed=1), check_exact=True)
+    refused = runner.invoke(cli, ["sample", str(files["--no-conditional"]), "-n", "5", "--condition", "churn=yes",
+                                  "-o", str(tmp_path / "yes.csv")])
+    assert refused.exit_code == 1 and "without --no-conditional" in refused.output
+    assert not (tmp_path / "yes.csv").exists()
+
+
 def test_evaluate_writes_json_and_html(runner, tmp_path):
     real = pd.read_csv(dataset_path("penguins.csv"))
     real.iloc[:250].to_csv(tmp_path / "train.csv", index=False)
