@@ -1256,9 +1256,9 @@ class Synthesizer:
             returned rows' own warning back)."""
             if conditions:
                 frame, missed = parts.sample_conditional(rows, conditions, generator, rng, columns=decoded)
-                drawn = [c.column for c in conditions if not c.is_exact]
                 if pilot:
                     return frame
+                drawn = [c.column for c in conditions if not c.is_exact]
                 if missed and not warned and missed >= 0.05 * rows * max(1, len(drawn)):
                     # Rows unlike any real one (snow at 34 C) came back with an info line only.
                     warned.append(missed)

@@ -122,6 +122,7 @@ def _log_a_fractional(q: float, sigma: float, alphas: np.ndarray) -> np.ndarray:
     at ``q = 0.1, sigma = 0.7``, 2,159 for order 1.1: the orders still summing get twice the
     terms until each has its stop)."""
     out = np.empty_like(alphas)
+    z0 = sigma**2 * math.log(1 / q - 1) + 0.5
     pending, count = np.arange(alphas.size), 64
     while pending.size:
         alpha = alphas[pending][:, None]
@@ -130,7 +131,6 @@ def _log_a_fractional(q: float, sigma: float, alphas: np.ndarray) -> np.ndarray:
         j = alpha - i
         with np.errstate(divide="ignore"):  # a coefficient of 0 is a term of 0: log 0 = -inf
             log_coef = np.log(np.abs(coef))
-        z0 = sigma**2 * math.log(1 / q - 1) + 0.5
         log_s0 = (log_coef + i * math.log(q) + j * math.log(1 - q) + (i * i - i) / (2 * sigma**2)
                   + math.log(0.5) + _log_erfc((i - z0) / (math.sqrt(2) * sigma)))
         log_s1 = (log_coef + j * math.log(q) + i * math.log(1 - q) + (j * j - j) / (2 * sigma**2)
