@@ -168,7 +168,7 @@ def test_two_process_fit_of_a_table_without_numbers(tmp_path):
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["csv-in-memory", "parquet-folder"])
-def test_two_process_torchrun_fit(tmp_path, streamed):
+def test_two_process_torchrun_fit(tmp_path, streamed, monkeypatch):
     churn = read_table(dataset_path("churn.csv")).head(2000)
     if streamed:
         data = tmp_path / "ds"
@@ -197,8 +197,15 @@ def test_two_process_torchrun_fit(tmp_path, streamed):
         expected = syn.sample(1200, seed=4, batch_size=500).reset_index(drop=True)
         pd.testing.assert_frame_equal(together, expected, check_dtype=False)
         # Review: with --rows-per-file every process drew and wrote all the rows, into one folder.
-        done = _torchrun(["sample", str(model), "-n", "1200", "-o", str(tmp_path / "rpf"), "--rows-per-file", "500"], tmp_path)
-        assert done.returncode != 0 and "--rows-per-file would make every process write the same rows" in done.stderr
+        # Refused from torchrun's variables, before any process group: checked in this process
+        # with them set, as torchrun sets them for rank 0 (a torchrun launch costs 8 s here).
+        from click.testing import CliRunner
+        from synthvae.cli import cli
+
+        for name, value in {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}.items():
+            monkeypatch.setenv(name, value)
+        done = CliRunner().invoke(cli, ["sample", str(model), "-n", "1200", "-o", str(tmp_path / "rpf"), "--rows-per-file", "500"])
+        assert done.exit_code == 2 and "--rows-per-file would make every process write the same rows" in done.output
         assert not (tmp_path / "rpf").exists()
 
 
