@@ -136,6 +136,9 @@ _CONDITIONAL_PAIRS_MAX = 50_000
 # fit seeds 0-2), 3,000 below (flights100k's 9 axes, fit seed 1: numeric RMSE 0.366 at 1,500 steps
 # against 0.338 at 3,000, category accuracy 0.558 / 0.576, for ~10 s of a 45-55 s first use).
 _CONDITIONAL_MAX_STEPS = 1500
+# The most steps the conditional prior's floor of 100 passes over its rows asks for (see
+# Synthesizer._fit_conditional), whatever its latent's width.
+_CONDITIONAL_FLOOR = 1500
 # How datetime columns are learned (``Synthesizer(datetime_encoding=...)``; see
 # synthvae.constraints.plan._Calendar). "calendar" against "timestamp", each fit scored by
 # bench_peers.score at 1 thread (/tmp/s17/enc_cmp.py, 2026-12-03): seattle_weather, fit seeds
@@ -966,7 +969,7 @@ class Synthesizer:
         prior = ConditionalPrior(config, generator=torch.Generator().manual_seed(seed)).to(data.device)
         prior.set_whitening(axes)
         batch = min(512, max(256, rows // 16))
-        floor = min(1500, 100 * max(1, rows // batch))
+        floor = min(_CONDITIONAL_FLOOR, 100 * max(1, rows // batch))
         cap = _CONDITIONAL_MAX_STEPS if target_dim > _CONDITIONAL_NARROW_AXES else _CONDITIONAL_NARROW_MAX_STEPS
         train_config = ConditionalTrainConfig(steps=int(min(cap, max(floor, vae_steps))), batch_size=batch)
         self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)

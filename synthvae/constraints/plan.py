@@ -1412,9 +1412,7 @@ class ConstraintPlan:
         others = sorted((v for v in self.schema[rule.when].choices if v not in rule.values), key=repr)
         moved = np.flatnonzero(rows & ~emptied & filled.get(rule.when, none))
         if moved.size and others:
-            picks = rng.integers(len(others), size=moved.size)
-            for r, pick in zip(moved, picks):
-                out.loc[r, rule.when] = others[int(pick)]
+            out.loc[moved, rule.when] = np.asarray(others, dtype=object)[rng.integers(len(others), size=moved.size)]
 
     def _repair_derived(self, out: pd.DataFrame, rule: Derived, filled, ranges, rng) -> None:
         """A filled derived column is computed; where it was observed and one numeric input was
