@@ -207,13 +207,16 @@ class ConditionalPrior(nn.Module):
     def proposal(self, x: torch.Tensor, shown: torch.Tensor, defensive: MixturePrior, defensive_share: float) -> MixturePrior:
         """:meth:`sample`'s proposal for one row ``x`` ``(1, W)`` as one mixture over the
         modelled coordinates: this network's components first (weight ``1 - defensive_share``
-        in all), then those of ``defensive`` (weight ``defensive_share``).
+        in all), then those of ``defensive`` (weight ``defensive_share``). Several rows ``(P,
+        W)`` (points of a range of a known cell) share the first part equally: the components
+        of each row's mixture.
         Its weights can then be adapted to the row's target (:meth:`MixturePrior.adapted`)."""
-        mixtures = self(x[:1], shown[:1])
-        log_w, means = mixtures.log_w, mixtures.means
-        own = torch.diag_embed(mixtures.log_std[0].exp()) if mixtures.tril is None else mixtures.tril[0]  # (K, d, d)
-        weights = torch.cat([(1 - defensive_share) * log_w[0].exp(), defensive_share * defensive.weights.to(means.dtype)])
-        return MixturePrior(weights, torch.cat([means[0], defensive.means.to(means.dtype)]),
+        mixtures = self(x, shown)
+        rows, _, d = mixtures.means.shape
+        means = mixtures.means.reshape(-1, d)
+        own = (torch.diag_embed(mixtures.log_std.exp()) if mixtures.tril is None else mixtures.tril).reshape(-1, d, d)  # (B K, d, d)
+        weights = torch.cat([(1 - defensive_share) / rows * mixtures.log_w.exp().reshape(-1), defensive_share * defensive.weights.to(means.dtype)])
+        return MixturePrior(weights, torch.cat([means, defensive.means.to(means.dtype)]),
                             torch.cat([own, defensive.scale_tril.to(means.dtype)]))
 
 

@@ -84,6 +84,17 @@ _ADAPT_KEEP = 0.1
 _SMALL_POOL_PER_ROW = 4
 _SMALL_POOL_DRAWS = 4096
 _POOL_LEAST = 64
+# A range on one number drawn as a known cell (Generator._given_range): the conditional prior's
+# components given the training values at this many points of the range propose the latents,
+# and the pool stops at an effective sample of as many draws as rows or at _RANGE_POOL_DRAWS
+# draws a row. Its weights vary more than a known category's: at 1.5 draws a row (as other
+# pools) 10k rows of churn took 2.3x the time of an unconditional draw for ranges of 1-10% of
+# the rows, but rested on effective samples of 1,000-3,500 draws, and a test model's rows for
+# a top-decile range drew number_customer_service_calls 0.048 sd below the model's own rows
+# meeting it (mean over 8 seeds; filtering them: 0.007); at 8 a row 0.016, in 5-9x the time
+# (filtering: 8-29x). 4 / 8 / 16 points scored alike.
+_RANGE_POINTS = 8
+_RANGE_POOL_DRAWS = 8.0
 
 
 @dataclass
@@ -248,7 +259,8 @@ class Generator:
     @torch.inference_mode()
     def _shared_pool(self, x: np.ndarray, shown: np.ndarray, n: int, generator, conditions: list[Condition] = (),
                      rng: np.random.Generator | None = None, budget: int | None = None,
-                     intervals: dict[int, tuple[float, float]] | None = None):
+                     intervals: dict[int, tuple[float, float]] | None = None,
+                     proposed: tuple[np.ndarray, np.ndarray] | None = None):
         """Decoder outputs for ``n`` rows that all know the same cells (the first row's of ``x``
         ``(1, W)``), each satisfying every one of ``conditions`` (sets of values, ranges; none by
         default), by sampling-importance-resampling of whole rows: latents weighted by ``p(z)
@@ -290,6 +302,9 @@ class Generator:
         Args:
             budget: With conditions, the most draws in all.
             intervals: Known cells that stand for an interval (see :meth:`_cells`).
+            proposed: The known cells ``(x, shown)`` of the rows (points) whose conditional
+                prior proposes the draws, one equal share each (:meth:`_given_range`), and the pool's
+                most draws :data:`_RANGE_POOL_DRAWS` a row; default: the row's own.
 
         Returns:
             The chosen draws' decoder outputs ``(n, W)``, per condition column its ``n`` sampled
@@ -301,14 +316,16 @@ class Generator:
         if n == 0 and conditions:
             return None
         boost = self._boost(shown[:1])
-        cap = int(np.ceil(boost * max(self.pool_draws * n, min(_SMALL_POOL_PER_ROW * n, _SMALL_POOL_DRAWS), _POOL_LEAST)))
+        per_row = self.pool_draws if proposed is None else _RANGE_POOL_DRAWS
+        cap = int(np.ceil(boost * max(per_row * n, min(_SMALL_POOL_PER_ROW * n, _SMALL_POOL_DRAWS), _POOL_LEAST)))
         budget = int(np.ceil(boost * budget)) if conditions else cap
         xs, ss = torch.from_numpy(x[:1]).to(self.device), torch.from_numpy(shown[:1]).to(self.device)
         # With no known cell the target is the prior itself, met by the prior's own components,
         # whose weights then adapt to the conditions.
-        blind = not bool(ss.any())
-        proposal = self.prior.proposal(xs, ss, self.coordinate_prior, 1.0 if blind else self.defensive_share)
-        start, own = proposal.weights, self.prior.config.components
+        px, ps = (xs, ss) if proposed is None else (torch.from_numpy(a).to(self.device) for a in proposed)
+        blind = not bool(ps.any())
+        proposal = self.prior.proposal(px, ps, self.coordinate_prior, 1.0 if blind else self.defensive_share)
+        start, own = proposal.weights, proposal.weights.numel() - self.coordinate_prior.weights.numel()
         log_prior_weights = torch.log(self.coordinate_prior.weights.to(start.dtype))
         # Proposals draw the categories up to the last known or conditioned one; the rest are
         # drawn for the kept ones.
@@ -541,7 +558,10 @@ class Generator:
             fixed[condition.column] = values
             self._put(x, shown, condition.column, values.iloc[:1] if n else codec.draw_given(condition, 1, rng))
         intervals = self._intervals(exact)
-        if not others:
+        ranged = self._given_range(others[0], x, shown, n, generator, intervals) if len(others) == 1 and n else None
+        if ranged is not None:
+            matrix, fixed[others[0].column] = ranged
+        elif not others:
             # Every row knows the same cells: one weighted pool, its decoder outputs reused.
             recon = self._shared_pool(x, shown, n, generator, intervals=intervals)[0]
             matrix = self._noisy_given(recon, x, shown, generator, intervals)
@@ -578,6 +598,55 @@ class Generator:
         # The conditioned columns keep their values; a rare category linked to one of them (see
         # synthvae.preprocessing.table.link_pools) is drawn given it.
         return self.preprocessor.reverse_transform(matrix, rng, columns=columns, known=fixed), fallbacks
+
+    def _given_range(self, condition: Condition, x: np.ndarray, shown: np.ndarray, n: int, generator: torch.Generator,
+                     intervals: "_Intervals") -> tuple[np.ndarray, pd.Series] | None:
+        """``n`` rows' sampled matrix given the known cells ``x``, ``shown`` (one row) and a range
+        on one numeric column, with the column's values; ``None`` where this way does not apply.
+
+        The range is a known cell that stands for its interval of encoded scores
+        (:meth:`~synthvae.preprocessing.codecs.NumericCodec.range_cell`): the pool's proposals
+        come from the conditional prior given :data:`_RANGE_POINTS` training values spread over
+        the range (and, as every pool's, from the unconditional prior), and are weighed
+        by the probability that the decoder draws the cell within the interval (see
+        :meth:`_cells`), so the chosen latents are the model's own given the range. Each row's
+        cell is then drawn from its decoder's Gaussian restricted to the interval, and the rest of
+        the row given it: every draw meets the range, where filtering the model's draws kept 1.3%
+        of them for churn's ``total_day_minutes >= 300``.
+
+        It applies to one range on a column encoded as one quantile score (not point masses or
+        modes, nor a private fit's calibrated codec); with correlated output noise, not beside
+        known numbers, which the range's own draw would have to be given.
+        """
+        name = condition.column
+        codec = self.codec_of[name]
+        spans = self.preprocessor.layout_.for_column(name)
+        if condition.values is not None or not hasattr(codec, "range_cell") or not spans or spans[0].kind is not SpanKind.CONTINUOUS:
+            return None
+        cell = codec.range_cell(condition, _RANGE_POINTS)
+        if cell is None:
+            return None
+        if self._correlation is not None:
+            known = torch.from_numpy(shown)[:, self.prior.column_of]
+            if bool(self._known_continuous(torch.from_numpy(x), known, intervals).any()):
+                return None
+        block, (low, high) = cell
+        start = spans[0].start
+        x, shown = x.copy(), shown.copy()
+        shown[:, self.column_index[name]] = True
+        proposed = (np.repeat(x, len(block), axis=0), np.repeat(shown, len(block), axis=0))
+        proposed[0][:, self.slices[name]] = block
+        x[:, self.slices[name]] = block[len(block) // 2]
+        weighed = _Intervals()
+        weighed.update(intervals)
+        weighed[start] = (low, high)
+        weighed.spans = _spans(intervals) | {start}
+        recon = self._shared_pool(x, shown, n, generator, intervals=weighed, proposed=proposed)[0]
+        scores = _truncated_normal(recon[:, start], self._sigma_of[start], low, high, generator).cpu().numpy()
+        rows = np.repeat(x, n, axis=0)
+        rows[:, start] = scores
+        # Drawn, the cell is a point: the row's other numbers are drawn given it.
+        return self._noisy_given(recon, rows, shown, generator, intervals), codec.from_scores(scores, condition)
 
     def _groups(self, x: np.ndarray, shown: np.ndarray) -> list[np.ndarray] | None:
         """The rows grouped by the cells they know (a group: row indices), or ``None`` when there
@@ -1104,6 +1173,24 @@ def _log_interval(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: flo
     middle = (a + b) / 2
     narrow = -0.5 * middle**2 - 0.9189385332046727 + torch.log(width)  # log(2 pi) / 2
     return torch.where(width < 1e-3, narrow, wide).to(mean.dtype)
+
+
+def _truncated_normal(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    """One draw of ``N(mean, sigma)`` restricted to ``[low, high]`` per mean (``(n,)``; ends may
+    be infinite), by inverting the CDF in the lower tail (an interval above the mean is mirrored
+    below it), where its logarithm keeps the digits far out."""
+    mean64, sigma64 = mean.double(), sigma.double()
+    a, b = (low - mean64) / sigma64, (high - mean64) / sigma64
+    upper = a > 0
+    a, b = torch.where(upper, -b, a), torch.where(upper, -a, b)
+    log_a, log_b = torch.special.log_ndtr(a), torch.special.log_ndtr(b)
+    u = torch.rand(mean.shape, generator=generator, device=mean.device, dtype=torch.float64)
+    # log(Phi(a) + u (Phi(b) - Phi(a))), from Phi(b)'s log; beyond 37 standard deviations (an
+    # interval the mean lies that far from) the draw is at the interval's nearer end.
+    log_p = log_b + torch.log(u + (1 - u) * torch.exp(log_a - log_b))
+    scores = torch.special.ndtri(torch.exp(log_p.clamp_min(-700.0)))
+    scores = torch.where(upper, -scores, scores)
+    return (mean64 + sigma64 * scores).clamp(low, high).to(mean.dtype)
 
 
 def _effective_size(log_weights: torch.Tensor) -> float:

@@ -236,6 +236,36 @@ def test_a_range_alone_is_the_models_own_filtered_rows(churn_model):
     assert abs((rows["churn"] == "yes").mean() - (filtered["churn"] == "yes").mean()) < 0.03
 
 
+def test_a_rare_range_is_a_known_cell_drawn_within_it(churn_model):
+    # One model row in 100 meets the range: filtering drew 100 a row kept. The range is now a
+    # known cell standing for its interval (weighed by the chance the decoder draws it there),
+    # and each row's value is drawn within it: every row meets it, with the model's own
+    # distribution of the rest.
+    big = churn_model.sample(200_000, seed=6)
+    low = float(big["total_day_minutes"].quantile(0.99))
+    rows = churn_model.sample(3000, conditions={"total_day_minutes": {">": low}}, seed=5)
+    assert (rows["total_day_minutes"] > low).all() and rows["total_day_minutes"].nunique() > 300
+    filtered = big[big["total_day_minutes"] > low]
+    for column in ("total_day_minutes", "total_eve_minutes", "number_customer_service_calls", "account_length"):
+        spread = big[column].astype(float).std()
+        assert abs(rows[column].astype(float).mean() - filtered[column].astype(float).mean()) < 0.1 * spread, column
+    assert abs((rows["churn"] == "yes").mean() - (filtered["churn"] == "yes").mean()) < 0.05
+    pd.testing.assert_frame_equal(churn_model.sample(3000, conditions={"total_day_minutes": {">": low}}, seed=5), rows)
+
+
+def test_a_range_on_a_nullable_column_or_a_timestamp_is_drawn_within_it():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=800, freq="37h"), "x": rng.normal(size=800),
+                          "n": np.where(rng.random(800) < 0.2, np.nan, rng.normal(size=800).round(2)), "k": rng.integers(0, 40, 800)})
+    model = Synthesizer(epochs=10, seed=0, datetime_encoding="timestamp").fit(frame)
+    rows = model.sample(500, conditions={"n": {">": 1.5}}, seed=0)
+    assert rows["n"].notna().all() and (rows["n"] > 1.5).all() and (rows["n"] == rows["n"].round(2)).all()
+    rows = model.sample(500, conditions=["when>=2023-01-01"], seed=0)
+    assert (rows["when"] >= pd.Timestamp("2023-01-01")).all()
+    rows = model.sample(500, conditions={"x": {">": 2.5, "<": 2.6}, "k": 3}, seed=0)
+    assert rows["x"].between(2.5, 2.6, inclusive="neither").all() and (rows["k"] == 3).all()
+
+
 def test_a_few_rows_of_conditions_rare_together_come_from_the_models_own_rows(churn_model, caplog):
     # Conditions met by about 5% of the rows together, 300 rows: the shared pool's budget of 16
     # draws a row (4,800) fell short, so the values were drawn first, one column at a time, and

@@ -56,7 +56,7 @@ from scipy.special import ndtri
 from synthvae.conditions import Condition, grid_slack, value_slack
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, preview
 from synthvae.preprocessing.layout import SpanKind
-from synthvae.preprocessing.transforms import AtomQuantileNormal, NumericEncoding, fit_transform_for, transform_from_state
+from synthvae.preprocessing.transforms import AtomQuantileNormal, NumericEncoding, QuantileNormal, fit_transform_for, transform_from_state
 from synthvae.schema import Column, ColumnKind, PersonalType
 
 _CALIBRATION_POINTS = 256
@@ -253,6 +253,11 @@ def argmax_rows(block: np.ndarray) -> np.ndarray:
     return index
 
 
+# Scores of a range's median are kept within this much of probability 0 and 1 (the quantile
+# transform's own clip).
+_SCORE_EPS = 1e-7
+
+
 def _missing_block(isnull: np.ndarray) -> np.ndarray:
     block = np.zeros((isnull.size, 2), dtype=np.float32)
     block[np.arange(isnull.size), isnull.astype(np.int64)] = 1.0
@@ -444,6 +449,41 @@ class _RealValuedCodec(ColumnCodec):
             )
         values = self.transform_.sample_between(low - half, high + half, n, rng)
         return self._from_float(values, isnull, low, high)
+
+    def range_cell(self, condition: Condition, points: int = 1) -> tuple[np.ndarray, tuple[float, float]] | None:
+        """A range as one known cell of this column's encoding, for drawing rows given it
+        (:meth:`synthvae.generation.Generator.sample_conditional`): the encoded block rows
+        ``(points, width)`` of the training values at the middles of ``points`` equal shares of
+        the range's training mass (observed; one point: the median), and the interval of encoded
+        scores whose values round into the range (infinite at an end the range leaves open
+        beyond the training values). ``None`` where the encoding is not one quantile score (point
+        masses, modes), where the codec is calibrated (a private fit's scores are not the
+        codec's), or where no training value lies in the range (the caller refuses it).
+
+        Raises:
+            ParameterError: No value of the column's range satisfies the condition.
+        """
+        if condition.values is not None or not isinstance(self.transform_, QuantileNormal) or self.calibration_ is not None:
+            return None
+        low, high = self._grid_interval(condition)
+        half = (self.grid_step() or 0.0) / 2
+        below, upto = self.transform_.cdf_interval(low - half, high + half)
+        if upto - below <= 1e-12:
+            return None
+        block = np.zeros((points, 3 if self.column.nullable else 1), dtype=np.float32)
+        shares = below + (upto - below) * (np.arange(points) + 0.5) / points
+        block[:, 0] = ndtri(np.clip(shares, _SCORE_EPS, 1 - _SCORE_EPS))
+        if self.column.nullable:
+            block[:, 1:] = _missing_block(np.zeros(points, dtype=bool))
+        ends = (float(ndtri(below)) if below > 0 else -np.inf, float(ndtri(upto)) if upto < 1 else np.inf)
+        return block, ends
+
+    def from_scores(self, scores: np.ndarray, condition: Condition) -> pd.Series:
+        """Encoded scores drawn within :meth:`range_cell`'s interval as the column's values, each
+        one meeting the range (rounded on the grid within it)."""
+        low, high = self._grid_interval(condition)
+        values = self.transform_.inverse(np.asarray(scores, dtype=np.float64).reshape(-1, 1))
+        return self._from_float(values, np.zeros(values.size, dtype=bool), low, high)
 
     def _draw_values(self, condition, n, rng, isnull) -> pd.Series:
         values = np.array([self._value_to_float(v) for v in condition.values], dtype=np.float64)

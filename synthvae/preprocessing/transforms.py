@@ -118,7 +118,7 @@ class QuantileNormal:
         """The encoded block row used for a null (the median)."""
         return np.zeros(1)
 
-    def _cdf_interval(self, low: float, high: float) -> tuple[float, float]:
+    def cdf_interval(self, low: float, high: float) -> tuple[float, float]:
         """``P(X < low)`` and ``P(X <= high)`` under the fitted empirical CDF (point masses whole)."""
         q, p = self._cdf_grid, self.probs
         low, high = (float(_flush_to_zero(np.float64(v / self._scale))) for v in (low, high))
@@ -128,12 +128,12 @@ class QuantileNormal:
 
     def mass_between(self, low: float, high: float) -> float:
         """Training probability of ``low <= X <= high``."""
-        below, upto = self._cdf_interval(low, high)
+        below, upto = self.cdf_interval(low, high)
         return max(upto - below, 0.0)
 
     def sample_between(self, low: float, high: float, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` draws from the training distribution restricted to ``[low, high]`` (inverse CDF)."""
-        below, upto = self._cdf_interval(low, high)
+        below, upto = self.cdf_interval(low, high)
         u = rng.uniform(below, max(upto, below), size=n)
         return np.clip(np.interp(u, self.probs, self.quantiles / self._scale) * self._scale, low, high)
 
@@ -169,7 +169,7 @@ class AtomQuantileNormal:
     def __init__(self, full: QuantileNormal, atom: float, down: float | None, up: float | None) -> None:
         self.full, self.atom = full, float(atom)
         # The atom's interval of scores: those of P(X < atom) and P(X <= atom).
-        below, upto = full._cdf_interval(self.atom, self.atom)
+        below, upto = full.cdf_interval(self.atom, self.atom)
         self.low, self.high = (float(ndtri(np.clip(u, _EPS, 1.0 - _EPS))) for u in (below, upto))
         # The nearest other values on either side (the atom itself where there is none): the
         # quantiles between them are interpolated across the atom's jump, not values.
