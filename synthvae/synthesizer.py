@@ -616,6 +616,7 @@ class Synthesizer:
         rules = ConstraintPlan(schema, calendar=_calendar_columns(schema, self.datetime_encoding))
         conformed = conform(frame, schema, source) if rules.active else frame
         rules.fit(conformed, source, private=spec is not None)
+        self._check_target(schema, rules)
 
         def model_table(table: pd.DataFrame, name: str) -> pd.DataFrame:
             """The table the model learns: the schema's rules kept by construction (see
@@ -681,6 +682,7 @@ class Synthesizer:
                 f"read the file or folder whole (streaming=False, --in-memory), or drop the rules"
             )
         rules.fit(found.reservoir.iloc[:0], label)
+        self._check_target(schema, rules)
         preprocessor = self._preprocessor(rules)
         # Every categorical column's counts over the whole table (a given schema's too: past the
         # scan's count one more read of the column), or its slots came from the sample alone and
@@ -830,14 +832,41 @@ class Synthesizer:
         balance = self.categorical_balance if self.categorical_balance is not None else _CATEGORICAL_BALANCE
         return network, self._train_config(rate, len(layout.columns), balance, self._target_segments(layout))
 
+    def _check_target(self, schema: Schema, rules: ConstraintPlan) -> None:
+        """Refuse a ``target`` the model does not learn as a column of its own, saying why: not a
+        column of the table, a datetime (learned as its calendar parts), a column rebuilt by the
+        schema's rules, or an id or personal column. Before, each was "an unknown column", with
+        the model's part names ('joined~sin') offered in its place.
+
+        Raises:
+            ParameterError: As above.
+        """
+        learned = {column.name for column in rules.model_schema_ if not column.is_generated}
+        if self.target is None or self.target in learned:
+            return
+        classes = [c.name for c in schema if c.name in learned and c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)]
+        fix = f"name a categorical or boolean column ({preview(classes)}) or leave it unset" if classes else "leave it unset"
+        if self.target not in schema.names:
+            raise ParameterError(f"target {self.target!r} is not a column of the table: "
+                                 f"{unknown_column(self.target, schema.names)}; {fix} (target=, --target)")
+        column = schema[self.target]
+        rebuilt = rules.rebuilt_by(self.target)
+        if rebuilt is not None:
+            why = f"the model does not learn it: it is {rebuilt}"
+        elif column.kind is ColumnKind.DATETIME:
+            why = "it is a datetime column, which the model learns as its calendar parts"
+        elif column.is_generated:
+            why = f"it is {'an id' if column.kind is ColumnKind.ID else 'a personal'} column, generated for each row, not learned"
+        else:
+            why = "the model does not learn it"
+        raise ParameterError(f"target {self.target!r} cannot be the target: {why}; target= weighs the classes of a "
+                             f"column the model learns: {fix} (target=, --target)")
+
     def _target_segments(self, layout) -> tuple[int, ...]:
-        """The one-hot spans (by number) of ``target`` in the encoded layout; none for no target
-        or a numeric one."""
+        """The one-hot spans (by number) of ``target`` in the encoded layout (a column it learns:
+        :meth:`_check_target`); none for no target or a numeric one."""
         if self.target is None:
             return ()
-        if self.target not in layout.columns:
-            raise ParameterError(f"target {self.target!r} is not a column the model learns: "
-                                 f"{unknown_column(self.target, list(layout.columns))}; name one of them (target=, --target), or leave it unset")
         if not any(span.kind is SpanKind.CATEGORY for span in layout.for_column(self.target)):
             # fit --target on a numeric column said nothing, though it weighs nothing there.
             logger.warning("target %r is not categorical or boolean: target= weighs a class column's classes, so it "

@@ -237,8 +237,17 @@ def test_target_weights_only_its_own_column(tmp_path):
     assert Synthesizer.load(fitted.save(tmp_path / "m.synthvae")).target == "churn"
     # a numeric target weighs nothing; bad targets are refused clearly
     assert Synthesizer(epochs=1, seed=0, target="account_length").fit(train.iloc[:300]).train_config_.target_segments == ()
-    with pytest.raises(ParameterError, match="'chrun' is not a column the model learns"):
+    with pytest.raises(ParameterError, match=r"'chrun' is not a column of the table: unknown column 'chrun' \(did you mean 'churn'"):
         Synthesizer(epochs=1, seed=0, target="chrun").fit(train.iloc[:300])
+    # A column of the table the model does not learn was "an unknown column", with the model's
+    # parts ('joined~sin') offered in its place: now it says why.
+    with pytest.raises(ParameterError, match="'total_day_charge' cannot be the target: the model does not learn it: it is "
+                                             "computed by the schema's rule 'total_day_charge = total_day_minutes"):
+        Synthesizer(epochs=1, seed=0, target="total_day_charge").fit(train.iloc[:300])
+    dated = train.iloc[:300].assign(joined=pd.date_range("2020-01-01", periods=300, freq="D"))
+    with pytest.raises(ParameterError, match="'joined' cannot be the target: it is a datetime column") as refused:
+        Synthesizer(epochs=1, seed=0, target="joined").fit(dated)
+    assert "~" not in str(refused.value) and "'churn'" in str(refused.value)
     with pytest.raises(ParameterError, match="private fit"):
         Synthesizer(target="churn", privacy=3.0).fit(train.iloc[:300])
 
