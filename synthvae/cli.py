@@ -702,6 +702,22 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
     click.echo(f"filled {filled} cells of {len(table)} rows{each}; wrote {output}", err=True)
 
 
+def _as_the_schema_reads(table, name: str, schema, source: str):
+    """A column of a table read from a file as the model's schema reads it: a CSV's dates as
+    datetimes (coloured on a scale, not as one category per date), numbers as numbers; as
+    read where the schema lacks the column or its values do not fit it."""
+    from synthvae.errors import DataError
+    from synthvae.schema import Schema
+    from synthvae.validation import conform
+
+    if name not in schema.names:
+        return table[name]
+    try:
+        return conform(table[[name]], Schema((schema[name],)), source, check_bounds=False, check_nulls=False)[name]
+    except DataError:
+        return table[name]
+
+
 @cli.command("encode")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
@@ -711,7 +727,7 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
               help="Project onto the active principal axes of the latent ('active') or the first K (columns pc0, pc1, ...); "
                    "default: the whole latent (z0, z1, ...).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw a 2-D picture (PNG) of the embedding.")
-@click.option("--color-by", help="Column of DATA that colours the picture.")
+@click.option("--color-by", help="Column of DATA that colours the picture: categories one colour each (the 12 most frequent, the rest grey), numbers and dates a colour scale.")
 @_device_option
 @_library_errors
 def encode_command(model, data, output, variance, components, plot_path, color_by, device) -> None:
@@ -747,7 +763,8 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
     if plot_path:
         from synthvae.plot import plot_embedding
 
-        plot_embedding(embedding, plot_path, color=table[color_by] if color_by else None, title=f"latent embedding of {data}")
+        color = _as_the_schema_reads(table, color_by, syn.schema_, repr(data)) if color_by else None
+        plot_embedding(embedding, plot_path, color=color, title=f"latent embedding of {data}")
         message += f" and a picture to {plot_path}"
     click.echo(message, err=True)
 

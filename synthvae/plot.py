@@ -30,27 +30,69 @@ def project_2d(embedding: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return projected, names
 
 
+# Categories' colours: matplotlib's tab20 without its two greys (grey is "other" and nulls on a
+# scale), its strong shades first and their light pairs after (a few categories are never a
+# shade and its lighter self); more categories than these take evenly spaced hues. The default
+# 10-colour cycle gave 13 legend entries (12 categories and "other") three repeated colours.
+_GREYS = (14, 15)
+_OTHER = "#b0b0b0"
+_NULL = "#999999"
+
+
+def _category_colours(count: int) -> list:
+    """``count`` distinct colours for categories (none of them grey)."""
+    import matplotlib
+
+    shades = matplotlib.colormaps["tab20"].colors
+    table = [shades[i] for i in [*range(0, 20, 2), *range(1, 20, 2)] if i not in _GREYS]
+    if count <= len(table):
+        return table[:count]
+    return [matplotlib.colormaps["hsv"](i / count) for i in range(count)]
+
+
+def _scale_values(color: pd.Series) -> tuple[np.ndarray, bool] | None:
+    """A column drawn on a colour scale: its values as floats (datetimes as days since
+    1970-01-01, matplotlib's date numbers) and whether they are dates; ``None`` for a
+    column of categories (text, booleans)."""
+    if pd.api.types.is_datetime64_any_dtype(color):
+        stamps = pd.to_datetime(color)
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        days = (stamps - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+        return days.to_numpy(dtype=np.float64, na_value=np.nan), True
+    if pd.api.types.is_numeric_dtype(color) and not pd.api.types.is_bool_dtype(color):
+        return pd.to_numeric(color, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan), False
+    return None
+
+
 def plot_embedding(
     embedding: pd.DataFrame,
     path: str | os.PathLike,
     color: pd.Series | None = None,
     title: str = "latent embedding",
     max_categories: int = 12,
-) -> None:
+) -> dict[str, str]:
     """Write a scatter plot PNG of an embedding (the ``z*`` or ``pc*`` columns of :meth:`Synthesizer.encode`).
 
     Args:
         embedding: Rows by latent dimensions.
         path: The PNG to write (atomically).
         color: A column aligned with ``embedding``: categories get one colour each (the most
-            frequent ``max_categories``, the rest "other"), numbers a colour scale.
+            frequent ``max_categories``, the rest "other" in grey), numbers and datetimes a
+            colour scale (nulls grey).
         title: Title of the picture.
+
+    Returns:
+        Each legend entry's colour (``#rrggbb``), by category; empty for a colour scale or no
+        colour.
     """
     try:
         import matplotlib
 
         matplotlib.use("Agg")
+        import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
+        from matplotlib.colors import to_hex
     except ImportError:
         raise ParameterError("plotting needs matplotlib: pip install 'synthvae[plot]'") from None
     means = embedding[[c for c in embedding.columns if str(c).startswith(("z", "pc"))]]
@@ -60,26 +102,34 @@ def plot_embedding(
         jitter = np.random.default_rng(0).uniform(-1.0, 1.0, len(coords))
         coords, names = np.column_stack([coords[:, 0], jitter]), [names[0], "(random spread)"]
     fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
+    legend: dict[str, str] = {}
     try:
-        numeric = color is not None and pd.api.types.is_numeric_dtype(color) and not pd.api.types.is_bool_dtype(color)
-        values = pd.to_numeric(color, errors="coerce").to_numpy(dtype=np.float64) if numeric else None
-        if numeric and np.isfinite(values).any():
+        scale = _scale_values(color) if color is not None else None
+        if scale is not None and np.isfinite(scale[0]).any():
+            values, dates = scale
             known = np.isfinite(values)
             if not known.all():
                 # Nulls have no place on the scale: grey, named in the legend (a colour map
                 # draws them transparent, and the axes would leave them out).
-                ax.scatter(coords[~known, 0], coords[~known, 1], s=6, alpha=0.6, color="#999999", label="(null)")
+                ax.scatter(coords[~known, 0], coords[~known, 1], s=6, alpha=0.6, color=_NULL, label="(null)")
                 ax.legend(title=str(color.name), markerscale=3, fontsize="small")
             points = ax.scatter(coords[known, 0], coords[known, 1], c=values[known], s=6, alpha=0.7, cmap="viridis")
-            fig.colorbar(points, ax=ax, label=str(color.name))
+            bar = fig.colorbar(points, ax=ax, label=str(color.name))
+            if dates:  # dates on the scale, not days since 1970
+                locator = mdates.AutoDateLocator()
+                bar.ax.yaxis.set_major_locator(locator)
+                bar.ax.yaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         elif color is not None:
             labels = color.astype("string").fillna("(null)")
-            top = labels.value_counts().index[:max_categories]
+            top = list(labels.value_counts().index[:max_categories])
             labels = labels.where(labels.isin(top), "other")
-            for label in [*top, "other"]:
+            colours = dict(zip(top, _category_colours(len(top))))
+            if (labels == "other").any():
+                colours["other"] = _OTHER
+            for label, colour in colours.items():
                 rows = (labels == label).to_numpy()
-                if rows.any():
-                    ax.scatter(coords[rows, 0], coords[rows, 1], s=6, alpha=0.7, label=str(label))
+                ax.scatter(coords[rows, 0], coords[rows, 1], s=6, alpha=0.7, color=colour, label=str(label))
+                legend[str(label)] = to_hex(colour)
             ax.legend(title=str(color.name), markerscale=3, fontsize="small")
         else:
             ax.scatter(coords[:, 0], coords[:, 1], s=6, alpha=0.6, color="#3465a4")
@@ -91,3 +141,4 @@ def plot_embedding(
     finally:
         plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
+    return legend

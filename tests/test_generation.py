@@ -1034,6 +1034,39 @@ def test_the_embedding_picture_draws_rows_without_a_colour_and_names_its_axes(tm
         assert image.format == "PNG"
 
 
+def test_the_embedding_picture_gives_every_category_its_own_colour_and_dates_a_scale(tmp_path):
+    # Review: 12 states and "other" took matplotlib's 10-colour cycle ("other", most points, the
+    # green of OH), and a date column drew 12 dates as categories and every other row as "other".
+    pytest.importorskip("matplotlib")
+    from synthvae.plot import plot_embedding
+
+    rng = np.random.default_rng(0)
+    embedding = pd.DataFrame({"z0": rng.normal(size=600), "z1": rng.normal(size=600)})
+    states = pd.Series(rng.choice([f"S{i}" for i in range(20)], 600), name="state")
+    colours = plot_embedding(embedding, tmp_path / "s.png", color=states)
+    assert len(colours) == 13 and len(set(colours.values())) == 13 and colours["other"] == "#b0b0b0"
+    assert len(set(plot_embedding(embedding, tmp_path / "w.png", color=states, max_categories=25).values())) == 20
+    two = plot_embedding(embedding, tmp_path / "b.png", color=pd.Series(rng.random(600) < 0.5, name="flag"))
+    assert two == {"True": "#1f77b4", "False": "#ff7f0e"}  # two strong colours, not a shade and its lighter self
+    dates = pd.Series(pd.date_range("2020-01-01", periods=600, freq="D", tz="Europe/Paris"), name="when").mask(np.arange(600) % 7 == 0)
+    assert plot_embedding(embedding, tmp_path / "d.png", color=dates) == {}  # a scale, no categories
+    with Image.open(tmp_path / "d.png") as image:
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
+    dark = 0.7 * np.array([0x44, 0x01, 0x54]) + 0.3 * 255  # viridis' dark end at the points' alpha, over white
+    assert (np.abs(pixels - dark).max(axis=1) <= 20).sum() > 500  # the colour bar's end
+    # From the command line a CSV's dates are text until the model's schema reads them.
+    table = pd.DataFrame({"joined": pd.date_range("2020-01-01", periods=300, freq="D").strftime("%d/%m/%Y"),
+                          "x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    Synthesizer(epochs=1, seed=0).fit(tmp_path / "t.csv").save(tmp_path / "t.synthvae")
+    result = CliRunner().invoke(cli, ["encode", str(tmp_path / "t.synthvae"), str(tmp_path / "t.csv"), "-o", str(tmp_path / "e.parquet"),
+                                      "--plot", str(tmp_path / "cli.png"), "--color-by", "joined"])
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "cli.png") as image:
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
+    assert (np.abs(pixels - dark).max(axis=1) <= 20).sum() > 500
+
+
 # ---------------------------------------------------------------- CLI
 def test_cli_condition_augment_impute_encode(tmp_path, penguins, fitted_penguins):
     fitted_penguins.save(tmp_path / "m.synthvae")
