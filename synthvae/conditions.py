@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import ParameterError, preview
+from synthvae.errors import ParameterError, preview, shown
 from synthvae.schema import Column, ColumnKind, Schema
 
 _DATE_PART = re.compile(r"%[YymdbBjaAUWxc]")  # strftime directives of a date
@@ -76,7 +76,7 @@ class Condition:
         """Human-readable form for messages: ``age >= 40``, ``island in ['Biscoe', 'Dream']``."""
         if self.values is not None:
             if self.is_exact:
-                return f"{self.column} = {self.values[0]!r}"
+                return f"{self.column} = {shown(self.values[0])}"
             return f"{self.column} in {preview(list(self.values))}"
         parts = []
         if self.low is not None:

@@ -256,14 +256,21 @@ def test_a_rare_range_is_a_known_cell_drawn_within_it(churn_model):
 def test_a_range_on_a_nullable_column_or_a_timestamp_is_drawn_within_it():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=800, freq="37h"), "x": rng.normal(size=800),
-                          "n": np.where(rng.random(800) < 0.2, np.nan, rng.normal(size=800).round(2)), "k": rng.integers(0, 40, 800)})
+                          "n": np.where(rng.random(800) < 0.2, np.nan, (10_000 * rng.normal(size=800)).round(2)), "k": rng.integers(0, 40, 800)})
     model = Synthesizer(epochs=10, seed=0, datetime_encoding="timestamp").fit(frame)
-    rows = model.sample(500, conditions={"n": {">": 1.5}}, seed=0)
-    assert rows["n"].notna().all() and (rows["n"] > 1.5).all() and (rows["n"] == rows["n"].round(2)).all()
+    rows = model.sample(500, conditions={"n": {">": 15_000}}, seed=0)
+    assert rows["n"].notna().all() and (rows["n"] > 15_000).all() and (rows["n"] == rows["n"].round(2)).all()
     rows = model.sample(500, conditions=["when>=2023-01-01"], seed=0)
     assert (rows["when"] >= pd.Timestamp("2023-01-01")).all()
     rows = model.sample(500, conditions={"x": {">": 2.5, "<": 2.6}, "k": 3}, seed=0)
     assert rows["x"].between(2.5, 2.6, inclusive="neither").all() and (rows["k"] == 3).all()
+    # Refusals show the bounds and values as the data holds them (review: '95990.6' for a
+    # maximum of 95990.55, "when = Timestamp('2023-02-01 09:30:00')").
+    top = frame["n"].max()
+    with pytest.raises(ParameterError, match=rf"the model's range is {frame['n'].min():.15g} to {top:.15g}\)"):
+        model.sample(5, conditions={"n": {">": top + 1}})
+    with pytest.raises(ParameterError, match=r"condition when = '2030-02-01 09:30:00': outside the model's range"):
+        model.sample(5, conditions={"when": "2030-02-01 09:30"})
 
 
 def test_a_few_rows_of_conditions_rare_together_come_from_the_models_own_rows(churn_model, caplog):

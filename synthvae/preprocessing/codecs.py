@@ -424,7 +424,8 @@ class _RealValuedCodec(ColumnCodec):
         return float(low), float(high)
 
     def _show(self, value: float) -> str:
-        return f"{value:g}"
+        # 15 digits: a bound as the schema or data holds it (95990.55 read 95990.6 at :g's six).
+        return f"{value:.15g}"
 
     def _grid_text(self, step: float) -> str:
         return f"a grid of {step:g}"
