@@ -512,7 +512,8 @@ def _check_table_output(output: str) -> None:
     "conditions",
     multiple=True,
     help="COL=VALUE, COL>=VALUE (also >, <, <=; != for categorical and boolean columns); repeatable: values of one column combine "
-    "by union, bounds and != by intersection (-c 'a!=x' -c 'a!=y': neither). Every row satisfies all of them.",
+    "by union, bounds and != by intersection (-c 'a!=x' -c 'a!=y': neither). Every row satisfies all of them, with values "
+    "(a != x holds no nulls).",
 )
 @click.option("--guidance", type=_FloatRange(min=1, max=100), default=1.0, show_default=True,
               help="With a COL=VALUE condition: above 1, rows more typical of its value (classifier "
