@@ -84,17 +84,28 @@ _ADAPT_KEEP = 0.1
 _SMALL_POOL_PER_ROW = 4
 _SMALL_POOL_DRAWS = 4096
 _POOL_LEAST = 64
+# The effective sample a pool reaches past its cap (a share of its rows), and its most draws
+# then (a row, and in all: the memory of one round of draws). Stopped at the cap, 4,000 rows of
+# `state = CA` from a churn model fitted on 800 rows (80 epochs) rested on an effective sample
+# of 40-120 draws and had voice_mail_plan = yes 0.52-0.54 (seeds 1-3) against the model's own
+# 0.576; now 0.58-0.59. On a range's pool (Generator._given_range), whose weights are more
+# uneven than a category's, a test model's 4,000 rows of a top-decile range drew
+# number_customer_service_calls 0.048 sd below its own rows meeting it at 3 draws a row (mean
+# of 8 seeds; filtering them: 0.007), 0.014 at this floor, 0.007 at 0.25 but spread twice as
+# wide over the seeds; ranges keep a floor of their own (_RANGE_EFFECTIVE_FLOOR).
+_POOL_EFFECTIVE_FLOOR = 0.5
+_POOL_MOST_PER_ROW = 16
+_POOL_MOST_DRAWS = 65_536
 # A range on one number drawn as a known cell (Generator._given_range): the conditional prior's
 # components given the training values at this many points of the range propose the latents,
-# and the pool stops at an effective sample of as many draws as rows or at _RANGE_POOL_DRAWS
-# draws a row. Its weights vary more than a known category's: at 1.5 draws a row (as other
-# pools) 10k rows of churn took 2.3x the time of an unconditional draw for ranges of 1-10% of
-# the rows, but rested on effective samples of 1,000-3,500 draws, and a test model's rows for
-# a top-decile range drew number_customer_service_calls 0.048 sd below the model's own rows
-# meeting it (mean over 8 seeds; filtering them: 0.007); at 8 a row 0.016, in 5-9x the time
-# (filtering: 8-29x). 4 / 8 / 16 points scored alike.
+# and its pool draws past the cap for an effective sample of this share of its rows. At 0.5 the
+# test model's 4,000 rows of a top-decile range had number_customer_service_calls' mean
+# 0.079 / -0.067 / -0.024 / -0.010 / -0.017 sd off its own rows meeting the range (seeds 5, 0-3;
+# filtering them -0.022 / -0.002 / -0.056 / -0.028 / -0.030); at 1.0 -0.023 / -0.002 / -0.057 /
+# 0.029 / 0.031. 10k churn rows of ranges of 1-10% then take 5.7-7.5x the time of an
+# unconditional draw (filtering the model's draws: 8-29x; at 0.5 3.5-7.5x).
 _RANGE_POINTS = 8
-_RANGE_POOL_DRAWS = 8.0
+_RANGE_EFFECTIVE_FLOOR = 1.0
 
 
 @dataclass
@@ -260,7 +271,7 @@ class Generator:
     def _shared_pool(self, x: np.ndarray, shown: np.ndarray, n: int, generator, conditions: list[Condition] = (),
                      rng: np.random.Generator | None = None, budget: int | None = None,
                      intervals: dict[int, tuple[float, float]] | None = None,
-                     proposed: tuple[np.ndarray, np.ndarray] | None = None):
+                     proposed: tuple[np.ndarray, np.ndarray] | None = None, floor: float = _POOL_EFFECTIVE_FLOOR):
         """Decoder outputs for ``n`` rows that all know the same cells (the first row's of ``x``
         ``(1, W)``), each satisfying every one of ``conditions`` (sets of values, ranges; none by
         default), by sampling-importance-resampling of whole rows: latents weighted by ``p(z)
@@ -276,7 +287,9 @@ class Generator:
         narrower than the model's own conditional, and half the draws from them left an
         effective sample of 14% of the draws for ``churn = yes`` and 42% for ``state = CA``.
         Rounds stop once the kept draws' effective sample size reaches ``n``, or they number
-        ``pool_draws * n``, or up to 4 a row in a small pool (below 4,096 draws; at least 64).
+        ``pool_draws * n``, or up to 4 a row in a small pool (below 4,096 draws; at least 64),
+        and past that while the effective sample is below :data:`_POOL_EFFECTIVE_FLOOR` of
+        ``n`` (up to :data:`_POOL_MOST_PER_ROW` draws a row, :data:`_POOL_MOST_DRAWS` in all).
         Small pools cost little more, and with 1.5 a row they stopped at a third of ``n``:
         ``augment(balance=True)`` of german_credit (320 rows of ``creditability = bad``) kept
         480 draws of effective size 171 (now 1,024 draws, 405); a classifier trained on the
@@ -303,8 +316,9 @@ class Generator:
             budget: With conditions, the most draws in all.
             intervals: Known cells that stand for an interval (see :meth:`_cells`).
             proposed: The known cells ``(x, shown)`` of the rows (points) whose conditional
-                prior proposes the draws, one equal share each (:meth:`_given_range`), and the pool's
-                most draws :data:`_RANGE_POOL_DRAWS` a row; default: the row's own.
+                prior proposes the draws, one equal share each (:meth:`_given_range`); default:
+                the row's own.
+            floor: The effective sample, as a share of ``n``, to draw for past the cap.
 
         Returns:
             The chosen draws' decoder outputs ``(n, W)``, per condition column its ``n`` sampled
@@ -316,9 +330,11 @@ class Generator:
         if n == 0 and conditions:
             return None
         boost = self._boost(shown[:1])
-        per_row = self.pool_draws if proposed is None else _RANGE_POOL_DRAWS
-        cap = int(np.ceil(boost * max(per_row * n, min(_SMALL_POOL_PER_ROW * n, _SMALL_POOL_DRAWS), _POOL_LEAST)))
-        budget = int(np.ceil(boost * budget)) if conditions else cap
+        cap = int(np.ceil(boost * max(self.pool_draws * n, min(_SMALL_POOL_PER_ROW * n, _SMALL_POOL_DRAWS), _POOL_LEAST)))
+        # Past the cap while the effective sample is below its floor, up to the most draws.
+        most = max(cap, int(np.ceil(boost * min(_POOL_MOST_PER_ROW * n, _POOL_MOST_DRAWS))))
+        floor = floor * n
+        budget = int(np.ceil(boost * budget)) if conditions else most
         xs, ss = torch.from_numpy(x[:1]).to(self.device), torch.from_numpy(shown[:1]).to(self.device)
         # With no known cell the target is the prior itself, met by the prior's own components,
         # whose weights then adapt to the conditions.
@@ -371,7 +387,7 @@ class Generator:
             if rounds <= _ADAPT_ROUNDS and accepted.numel():
                 proposal = proposal.adapted(logs, log_w, start, _ADAPT_KEEP)
             effective = _effective_size(torch.cat(log_ws)) if kept else 0.0
-            if effective >= n or kept >= cap or drawn >= budget:
+            if effective >= n or (kept >= cap and effective >= floor) or kept >= most or drawn >= budget:
                 break
             if rounds < _ADAPT_ROUNDS:
                 draws = min(budget - drawn, pilot)
@@ -380,8 +396,12 @@ class Generator:
             rate = (_effective_size(accepted) if accepted.numel() else 0.0) / draws
             if conditions and kept + share * (budget - drawn) < n:
                 return None  # the budget will not give n kept draws at this share
-            # Enough for the rest at the last round's rates (plus 10%).
-            wanted = min((n - effective) / max(rate, 1e-9), (cap - kept) / max(share, 1e-9))
+            # Enough for the rest at the last round's rates (plus 10%): for n effective draws or
+            # the cap, and past the cap for the floor.
+            if kept < cap:
+                wanted = min((n - effective) / max(rate, 1e-9), (cap - kept) / max(share, 1e-9))
+            else:
+                wanted = min((floor - effective) / max(rate, 1e-9), (most - kept) / max(share, 1e-9))
             draws = int(min(budget - drawn, 65536, max(pilot, np.ceil(1.1 * wanted))))
         if kept < n and conditions:
             return None
@@ -641,7 +661,7 @@ class Generator:
         weighed.update(intervals)
         weighed[start] = (low, high)
         weighed.spans = _spans(intervals) | {start}
-        recon = self._shared_pool(x, shown, n, generator, intervals=weighed, proposed=proposed)[0]
+        recon = self._shared_pool(x, shown, n, generator, intervals=weighed, proposed=proposed, floor=_RANGE_EFFECTIVE_FLOOR)[0]
         scores = _truncated_normal(recon[:, start], self._sigma_of[start], low, high, generator).cpu().numpy()
         rows = np.repeat(x, n, axis=0)
         rows[:, start] = scores

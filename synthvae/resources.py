@@ -151,8 +151,9 @@ def check_sample_memory(rows: int, batch_size: int, width: int, hidden_dims: tup
     batch of 400k rows peaked at 638 MB (about 0.6 KB a row).
 
     ``conditional`` (the guidance, 0: no conditions): a conditional batch also holds the decoder
-    outputs of its weighted pool (1.5 draws a row, times the guidance) and of one round of draws
-    (up to 65,536, twice: the outputs and the sampled matrix). Without them, 40,000 rows of
+    outputs of its weighted pool (1.5 draws a row, or past that up to 16 a row and 65,536 in all
+    where its effective sample is small; times the guidance) and of one round of draws (up to
+    65,536, twice: the outputs and the sampled matrix). Without them, 40,000 rows of
     width 10,001 given ``x > 0`` were estimated at 1.8 GB and peaked at 6.8 GB (20,000: 3.7 GB,
     5,000: 1.1 GB).
 
@@ -165,7 +166,8 @@ def check_sample_memory(rows: int, batch_size: int, width: int, hidden_dims: tup
     row_bytes = sum(_CELL_BYTES.get(kind, 16) for kind in kinds)
     per_batch = 4 * batch_size * (width + sum(hidden_dims)) + 3 * batch_size * row_bytes  # ~4x churn's 0.6 KB
     if conditional:
-        per_batch += 4 * width * int(1.5 * batch_size * conditional + 2 * min(65_536, 1.5 * batch_size))
+        pool = max(1.5 * batch_size, min(16 * batch_size, 65_536))
+        per_batch += 4 * width * int(pool * conditional + 2 * min(65_536, 1.5 * batch_size))
     estimate = per_batch + (2 * rows * row_bytes if whole else 0)
     budget = memory_budget() if budget is None else budget
     if budget is None or estimate <= budget:
