@@ -271,6 +271,10 @@ def test_a_range_on_a_nullable_column_or_a_timestamp_is_drawn_within_it():
         model.sample(5, conditions={"n": {">": top + 1}})
     with pytest.raises(ParameterError, match=r"condition when = '2030-02-01 09:30:00': outside the model's range"):
         model.sample(5, conditions={"when": "2030-02-01 09:30"})
+    empty = Synthesizer(epochs=1, seed=0).fit(frame.assign(gone=np.nan))
+    for condition in ({"gone": 1.0}, {"gone": {">": 0}}):  # was "outside the model's range ... (0 to 0)"
+        with pytest.raises(ParameterError, match="column 'gone' held no value in the training data"):
+            empty.sample(5, conditions=condition)
 
 
 def test_a_few_rows_of_conditions_rare_together_come_from_the_models_own_rows(churn_model, caplog):

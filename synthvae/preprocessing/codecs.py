@@ -388,9 +388,19 @@ class _RealValuedCodec(ColumnCodec):
         """Spacing of the sampled values (1 for integers, 10**-decimals), ``None`` if continuous."""
         return None
 
+    def _refuse_all_null(self, condition: Condition) -> None:
+        """Refuse a condition on a column whose training values were all null: its range
+        "0 to 0" was no range of its own."""
+        if self.all_null_:
+            raise ParameterError(
+                f"condition {condition.describe()}: column {self.column.name!r} held no value in the training data "
+                f"(every row was null), so the model draws it null in every row; drop the condition"
+            )
+
     def _grid_interval(self, condition: Condition) -> tuple[float, float]:
         """The condition's range as inclusive bounds on the sampled values' grid, within the
         column's range."""
+        self._refuse_all_null(condition)
         low = -np.inf if condition.low is None else self._value_to_float(condition.low)
         high = np.inf if condition.high is None else self._value_to_float(condition.high)
         step = self.grid_step()
@@ -487,6 +497,7 @@ class _RealValuedCodec(ColumnCodec):
         return self._from_float(values, np.zeros(values.size, dtype=bool), low, high)
 
     def _draw_values(self, condition, n, rng, isnull) -> pd.Series:
+        self._refuse_all_null(condition)
         values = np.array([self._value_to_float(v) for v in condition.values], dtype=np.float64)
         outside = (values < self.low_) | (values > self.high_)
         if outside.all():
