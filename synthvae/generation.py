@@ -648,8 +648,8 @@ class Generator:
         if cell is None:
             return None
         if self._correlation is not None:
-            known = torch.from_numpy(shown)[:, self.prior.column_of]
-            if bool(self._known_continuous(torch.from_numpy(x), known, intervals).any()):
+            known = torch.from_numpy(shown).to(self.device)[:, self.prior.column_of]
+            if bool(self._known_continuous(torch.from_numpy(x).to(self.device), known, intervals).any()):
                 return None
         block, (low, high) = cell
         start = spans[0].start

@@ -253,8 +253,8 @@ def argmax_rows(block: np.ndarray) -> np.ndarray:
     return index
 
 
-# Scores of a range's median are kept within this much of probability 0 and 1 (the quantile
-# transform's own clip).
+# A range's points (NumericCodec.range_cell) are kept within this much of probability 0 and 1,
+# the quantile transform's own clip.
 _SCORE_EPS = 1e-7
 
 
