@@ -994,7 +994,10 @@ class CategoricalCodec(ColumnCodec):
         if weights.sum() <= 0:
             raise ParameterError(
                 f"condition {condition.describe()}: no training row of column {self.column.name!r} has "
-                f"{'this value' if allowed.size == 1 else 'these values'}, so the model cannot generate such rows"
+                f"{'this value' if allowed.size == 1 else 'these values'} (the schema lists {'it' if allowed.size == 1 else 'them'}): "
+                f"the model learned {'it' if allowed.size == 1 else 'them'} from no row, so a plain sample draws "
+                f"{'it' if allowed.size == 1 else 'them'} almost never and there are no rows to draw given "
+                f"{'it' if allowed.size == 1 else 'them'}; ask for values the training rows hold"
             )
         codes = allowed[rng.choice(allowed.size, size=n, p=weights / weights.sum())]
         return self._from_codes(codes)
