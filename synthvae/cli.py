@@ -708,13 +708,12 @@ def _as_the_schema_reads(table, name: str, schema, source: str):
     datetimes (coloured on a scale, not as one category per date), numbers as numbers; as
     read where the schema lacks the column or its values do not fit it."""
     from synthvae.errors import DataError
-    from synthvae.schema import Schema
-    from synthvae.validation import conform
+    from synthvae.validation import typed
 
     if name not in schema.names:
         return table[name]
     try:
-        return conform(table[[name]], Schema((schema[name],)), source, check_bounds=False, check_nulls=False)[name]
+        return typed(table[name], schema[name], source)
     except DataError:
         return table[name]
 

@@ -1179,13 +1179,20 @@ class _JointCells:
         return out.to(recon.dtype)
 
 
-def _log_interval(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: float) -> torch.Tensor:
-    """``log P(low <= X <= high)`` for ``X ~ N(mean, sigma)`` (a tensor of means), computed in
-    the tail that keeps it exact: both ends above the mean are mirrored below it."""
+def _lower_tail(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The standardised ends ``(a, b)`` of ``[low, high]`` for ``N(mean, sigma)`` (float64), an
+    interval wholly above the mean mirrored below it (``P(a <= Z <= b) = P(-b <= Z <= -a)``),
+    where the normal CDF keeps its digits; and which ones were mirrored."""
     mean64, sigma64 = mean.double(), sigma.double()
     a, b = (low - mean64) / sigma64, (high - mean64) / sigma64
-    upper = a > 0  # mirror: P(a <= Z <= b) = P(-b <= Z <= -a)
-    a, b = torch.where(upper, -b, a), torch.where(upper, -a, b)
+    upper = a > 0
+    return torch.where(upper, -b, a), torch.where(upper, -a, b), upper
+
+
+def _log_interval(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """``log P(low <= X <= high)`` for ``X ~ N(mean, sigma)`` (a tensor of means), computed in
+    the tail that keeps it exact (:func:`_lower_tail`)."""
+    a, b, _ = _lower_tail(mean, sigma, low, high)
     top, bottom = torch.special.log_ndtr(b), torch.special.log_ndtr(a)
     wide = top + torch.log1p(-torch.exp(torch.clamp(bottom - top, max=-1e-300)))
     # Narrower than a thousandth of a standard deviation: the density at the middle times the
@@ -1198,12 +1205,9 @@ def _log_interval(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: flo
 
 def _truncated_normal(mean: torch.Tensor, sigma: torch.Tensor, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
     """One draw of ``N(mean, sigma)`` restricted to ``[low, high]`` per mean (``(n,)``; ends may
-    be infinite), by inverting the CDF in the lower tail (an interval above the mean is mirrored
-    below it), where its logarithm keeps the digits far out."""
-    mean64, sigma64 = mean.double(), sigma.double()
-    a, b = (low - mean64) / sigma64, (high - mean64) / sigma64
-    upper = a > 0
-    a, b = torch.where(upper, -b, a), torch.where(upper, -a, b)
+    be infinite), by inverting the CDF in the lower tail (:func:`_lower_tail`), where its
+    logarithm keeps the digits far out."""
+    a, b, upper = _lower_tail(mean, sigma, low, high)
     log_a, log_b = torch.special.log_ndtr(a), torch.special.log_ndtr(b)
     u = torch.rand(mean.shape, generator=generator, device=mean.device, dtype=torch.float64)
     # log(Phi(a) + u (Phi(b) - Phi(a))), from Phi(b)'s log; beyond 37 standard deviations (an
@@ -1211,7 +1215,7 @@ def _truncated_normal(mean: torch.Tensor, sigma: torch.Tensor, low: float, high:
     log_p = log_b + torch.log(u + (1 - u) * torch.exp(log_a - log_b))
     scores = torch.special.ndtri(torch.exp(log_p.clamp_min(-700.0)))
     scores = torch.where(upper, -scores, scores)
-    return (mean64 + sigma64 * scores).clamp(low, high).to(mean.dtype)
+    return (mean.double() + sigma.double() * scores).clamp(low, high).to(mean.dtype)
 
 
 def _effective_size(log_weights: torch.Tensor) -> float:

@@ -127,9 +127,18 @@ def _column_set_problems(frame: pd.DataFrame, schema: Schema, source: str, allow
     return problems
 
 
+def typed(series: pd.Series, column: Column, source: str = "data") -> pd.Series:
+    """One column converted to its schema column's dtype as :func:`conform` converts it, without
+    the checks of bounds and nulls: a column read for its values alone (a CSV's dates as dates).
+
+    Raises:
+        DataError: Its values do not fit the column's kind; the message names the column."""
+    return _CONVERTERS[column.kind](series, column, source)
+
+
 def _conform_column(series: pd.Series, column: Column, source: str, check_bounds: bool, check_nulls: bool) -> pd.Series:
     """One column of :func:`conform`: converted to its kind's dtype, its nulls and bounds checked."""
-    converted = _CONVERTERS[column.kind](series, column, source)
+    converted = typed(series, column, source)
     if check_nulls:
         _check_nulls(series, converted, column, source)
     if check_bounds:

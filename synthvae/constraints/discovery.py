@@ -49,7 +49,7 @@ from synthvae.constraints.expression import Expression
 from synthvae.constraints.spec import Derived, NullWhen
 from synthvae.errors import DataError
 from synthvae.schema import Column, ColumnKind, Schema
-from synthvae.validation import conform, read_datetimes, read_numbers
+from synthvae.validation import read_datetimes, read_numbers, typed
 
 MIN_ROWS = 50  # fewer rows: any column is "exactly" a combination of a few others by chance
 MIN_DISTINCT = 10  # a column of fewer values is a code, better learned as it is
@@ -417,11 +417,11 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
     codes = {}
     for c in whens:
         try:
-            typed = conform(frame[[c.name]], Schema((c,)), check_bounds=False, check_nulls=False)[c.name]
+            values_of = typed(frame[c.name], c)
         except DataError:
             continue  # values its inferred kind does not hold: the fit names them, no rule reads it here
         values = c.choices
-        codes[c.name] = (pd.Categorical(typed, categories=list(values)).codes.astype(np.int64), values)
+        codes[c.name] = (pd.Categorical(values_of, categories=list(values)).codes.astype(np.int64), values)
     rules = []
     for target in targets:
         null = nulls[target.name]

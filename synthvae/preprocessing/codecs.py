@@ -56,7 +56,8 @@ from scipy.special import ndtri
 from synthvae.conditions import Condition, grid_slack, value_slack
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, preview
 from synthvae.preprocessing.layout import SpanKind
-from synthvae.preprocessing.transforms import AtomQuantileNormal, NumericEncoding, QuantileNormal, fit_transform_for, transform_from_state
+from synthvae.preprocessing.transforms import (AtomQuantileNormal, NumericEncoding, QuantileNormal, fit_transform_for, probit,
+                                                 transform_from_state)
 from synthvae.schema import Column, ColumnKind, PersonalType
 
 _CALIBRATION_POINTS = 256
@@ -251,11 +252,6 @@ def argmax_rows(block: np.ndarray) -> np.ndarray:
     if nan.any():
         index[nan] = block[nan].argmax(axis=1)  # argmax's rule: the first NaN
     return index
-
-
-# A range's points (NumericCodec.range_cell) are kept within this much of probability 0 and 1,
-# the quantile transform's own clip.
-_SCORE_EPS = 1e-7
 
 
 def _missing_block(isnull: np.ndarray) -> np.ndarray:
@@ -483,7 +479,7 @@ class _RealValuedCodec(ColumnCodec):
             return None
         block = np.zeros((points, 3 if self.column.nullable else 1), dtype=np.float32)
         shares = below + (upto - below) * (np.arange(points) + 0.5) / points
-        block[:, 0] = ndtri(np.clip(shares, _SCORE_EPS, 1 - _SCORE_EPS))
+        block[:, 0] = probit(shares)
         if self.column.nullable:
             block[:, 1:] = _missing_block(np.zeros(points, dtype=bool))
         ends = (float(ndtri(below)) if below > 0 else -np.inf, float(ndtri(upto)) if upto < 1 else np.inf)

@@ -25,6 +25,12 @@ from synthvae.preprocessing.layout import SpanKind
 
 # Probabilities are clipped away from 0 and 1 so the normal quantile stays finite (|z| <= 5.2).
 _EPS = 1e-7
+
+
+def probit(u) -> np.ndarray:
+    """Standard-normal scores of probabilities, kept within :data:`_EPS` of 0 and 1 (a finite score
+    for a value at either end of the training range)."""
+    return ndtri(np.clip(u, _EPS, 1.0 - _EPS))
 # Magnitudes below this are 0 to the quantile transform's CDF: np.interp's slope (probability step
 # / value step) overflows across two values closer than the spacing of floats above it (subnormal
 # numbers such as 5e-324 beside 0).
@@ -91,8 +97,7 @@ class QuantileNormal:
         q, p, x = self._cdf_grid, self.probs, _flush_to_zero(x / self._scale)
         up = np.interp(x, q, p)
         down = -np.interp(-x, -q[::-1], -p[::-1])
-        u = np.clip(0.5 * (up + down), _EPS, 1.0 - _EPS)
-        return ndtri(u).reshape(-1, 1)
+        return probit(0.5 * (up + down)).reshape(-1, 1)
 
     def inverse(self, block: np.ndarray) -> np.ndarray:
         """A block ``(n, 1)`` back to values ``(n,)`` (a new array)."""
@@ -170,7 +175,7 @@ class AtomQuantileNormal:
         self.full, self.atom = full, float(atom)
         # The atom's interval of scores: those of P(X < atom) and P(X <= atom).
         below, upto = full.cdf_interval(self.atom, self.atom)
-        self.low, self.high = (float(ndtri(np.clip(u, _EPS, 1.0 - _EPS))) for u in (below, upto))
+        self.low, self.high = (float(probit(u)) for u in (below, upto))
         # The nearest other values on either side (the atom itself where there is none): the
         # quantiles between them are interpolated across the atom's jump, not values.
         self._below, self._above = down is not None, up is not None
@@ -353,8 +358,7 @@ class ModeNormal:
         comp = rng.choice(masses.size, size=n, p=masses / masses.sum())
         m, s = self.means[comp], self.stds[comp]
         a, b = ndtr((low - m) / s), ndtr((high - m) / s)
-        u = np.clip(rng.uniform(a, b), _EPS, 1.0 - _EPS)
-        return np.clip(m + s * ndtri(u), low, high)
+        return np.clip(m + s * probit(rng.uniform(a, b)), low, high)
 
     def get_state(self) -> dict[str, Any]:
         return {
