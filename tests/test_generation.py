@@ -253,6 +253,25 @@ def test_a_rare_range_is_a_known_cell_drawn_within_it(churn_model):
     pd.testing.assert_frame_equal(churn_model.sample(3000, conditions={"total_day_minutes": {">": low}}, seed=5), rows)
 
 
+def test_a_range_beside_a_set_of_categories_is_the_models_own_filtered_rows(churn_model):
+    # The range is the known cell and the set is checked on the pool's draws: every row meets
+    # both, in the model's own shares of the set's values given the range.
+    big = churn_model.sample(200_000, seed=6)
+    low = float(big["total_day_minutes"].quantile(0.9))
+    states = big["state"].value_counts().index[:12].tolist()
+    wanted = {"total_day_minutes": {">": low}, "state": states}
+    rows = churn_model.sample(3000, conditions=wanted, seed=5)
+    assert (rows["total_day_minutes"] > low).all() and rows["state"].isin(states).all()
+    filtered = big[(big["total_day_minutes"] > low) & big["state"].isin(states)]
+    shares = rows["state"].value_counts(normalize=True).reindex(states, fill_value=0)
+    assert (shares - filtered["state"].value_counts(normalize=True).reindex(states, fill_value=0)).abs().sum() / 2 < 0.08
+    for column in ("total_day_minutes", "total_eve_minutes", "account_length"):
+        spread = big[column].astype(float).std()
+        assert abs(rows[column].astype(float).mean() - filtered[column].astype(float).mean()) < 0.1 * spread, column
+    assert abs((rows["churn"] == "yes").mean() - (filtered["churn"] == "yes").mean()) < 0.05
+    pd.testing.assert_frame_equal(churn_model.sample(3000, conditions=wanted, seed=5), rows)
+
+
 def test_a_range_on_a_nullable_column_or_a_timestamp_is_drawn_within_it():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=800, freq="37h"), "x": rng.normal(size=800),
