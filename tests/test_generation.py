@@ -272,6 +272,21 @@ def test_a_range_beside_a_set_of_categories_is_the_models_own_filtered_rows(chur
     pd.testing.assert_frame_equal(churn_model.sample(3000, conditions=wanted, seed=5), rows)
 
 
+def test_two_ranges_are_the_models_own_filtered_rows(churn_model):
+    # The rarer range is the known cell, drawn within its interval in the pool, and the other
+    # number drawn given it (correlated output noise): as the model's own rows in both ranges.
+    big = churn_model.sample(200_000, seed=6)
+    day, eve = (float(big[c].quantile(0.8)) for c in ("total_day_minutes", "total_eve_minutes"))
+    wanted = {"total_day_minutes": {">": day}, "total_eve_minutes": {">": eve}}
+    rows = churn_model.sample(3000, conditions=wanted, seed=5)
+    assert (rows["total_day_minutes"] > day).all() and (rows["total_eve_minutes"] > eve).all()
+    filtered = big[(big["total_day_minutes"] > day) & (big["total_eve_minutes"] > eve)]
+    for column in ("total_day_minutes", "total_eve_minutes", "total_day_charge", "account_length", "number_customer_service_calls"):
+        spread = big[column].astype(float).std()
+        assert abs(rows[column].astype(float).mean() - filtered[column].astype(float).mean()) < 0.1 * spread, column
+    assert abs((rows["churn"] == "yes").mean() - (filtered["churn"] == "yes").mean()) < 0.05
+
+
 def test_a_range_on_a_nullable_column_or_a_timestamp_is_drawn_within_it():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=800, freq="37h"), "x": rng.normal(size=800),
