@@ -78,7 +78,9 @@ def _timed(syn: Synthesizer, n: int, conditions, reps: int = 3) -> tuple[pd.Data
 
 def other_conditions(syn: Synthesizer, train: pd.DataFrame, column: str, target: str) -> dict:
     """For a set of two categories (the rarest two), the target's minority class, a numeric range
-    (the top decile of the widest numeric column) and the minority class with that range: the
+    (the top decile of the widest numeric column), the minority class with that range and two
+    ranges (the top fifths of the two widest numeric columns, the second not a rescaling of the
+    first): the
     time of 10,000 rows against an unconditional draw, the share of real training rows that
     satisfy it, and the quality of the rows against those real rows (beside that of a filtered
     unconditional draw: the model's own conditional), and the quality of the rows against the
@@ -86,8 +88,13 @@ def other_conditions(syn: Synthesizer, train: pd.DataFrame, column: str, target:
     conditional sampler follows the model, without the model's own error."""
     counts = train[column].value_counts()
     numeric = [c.name for c in syn.schema_ if c.kind is ColumnKind.NUMERIC]
-    wide = max(numeric, key=lambda c: pd.to_numeric(train[c]).nunique())
+    by_width = sorted(numeric, key=lambda c: pd.to_numeric(train[c]).nunique(), reverse=True)
+    wide = by_width[0]
+    # The next widest that is not the first over again (churn's total_day_charge is its minutes
+    # times a rate).
+    second = next(c for c in by_width[1:] if abs(pd.to_numeric(train[wide]).corr(pd.to_numeric(train[c]))) < 0.9)
     low = float(pd.to_numeric(train[wide]).quantile(0.9))
+    fifths = (float(pd.to_numeric(train[wide]).quantile(0.8)), float(pd.to_numeric(train[second]).quantile(0.8)))
     minority = train[target].astype(str).value_counts().index[-1]
     rare = [counts.index[-1], counts.index[-2]]
 
@@ -100,11 +107,15 @@ def other_conditions(syn: Synthesizer, train: pd.DataFrame, column: str, target:
     def in_range(frame):
         return pd.to_numeric(frame[wide]) >= low
 
+    def in_fifths(frame):
+        return (pd.to_numeric(frame[wide]) >= fifths[0]) & (pd.to_numeric(frame[second]) >= fifths[1])
+
     cases = {
         f"{column} in [{rare[0]}, {rare[1]}]": ({column: rare}, in_rare),
         f"{target} = {minority}": ({target: minority}, is_minority),
         f"{wide} >= {low:g}": ({wide: {">=": low}}, in_range),
         f"{target} = {minority} and {wide} >= {low:g}": ({target: minority, wide: {">=": low}}, lambda f: is_minority(f) & in_range(f)),
+        f"{wide} >= {fifths[0]:g} and {second} >= {fifths[1]:g}": ({wide: {">=": fifths[0]}, second: {">=": fifths[1]}}, in_fifths),
     }
     big = syn.sample(400_000, seed=11)
     out = {}
