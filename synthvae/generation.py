@@ -83,8 +83,8 @@ _LINEAR_ROWS = 20_000
 # `purpose = others`, 1.25% of rows: 19-90 of 937), and adapted all the way to them the proposal
 # lost the components the pilot missed: at sample seeds 1 and 8 of 12 the main round kept an
 # effective 53 of 14,439 draws and the pool drew on to its most (6.4x an unconditional draw;
-# the set `purpose in [retraining, others]` 7.4x). With the prior (/tmp/s39/gq7.py, seeds 0-11,
-# 10k rows, 1 thread): the worst of 12 6.4x -> 2.2-2.5x and 7.4x -> 3.1-3.4x (two runs), the least effective
+# the set `purpose in [retraining, others]` 7.4x). With the prior (sample seeds 0-11, 10k rows,
+# 1 thread, two runs): the worst of 12 6.4x -> 2.2-2.5x and 7.4x -> 3.1-3.4x, the least effective
 # sample of churn's pools rose (state = CA 4,400 -> 5,841, churn = yes 2,221 -> 2,925). Not
 # for a pool with no known cell, whose weights are bounded: german_credit's top fifths of
 # credit_amount and age_in_years (4.6% of rows) took 1.1 s for 10k rows with it, 0.8 s without.
@@ -119,13 +119,13 @@ _POOL_MOST_DRAWS = 65_536
 # 0.029 / 0.031. 10k churn rows of ranges of 1-10% then take 5.7-7.5x the time of an
 # unconditional draw (filtering the model's draws: 8-29x; at 0.5 3.5-7.5x).
 _RANGE_POINTS = 8
+_RANGE_EFFECTIVE_FLOOR = 1.0
 # Beside a range, other conditions whose joint probability with it (given the exact ones) is
 # below this are left to the way that draws their values first and warns of rows unlike any
 # real one: penguins' Adelie with body_mass_g > 6000 and flipper_length_mm > 225 (none of the
 # model's 87,000 Adelie of 200,000 rows) came out of the range's pool as Gentoo-like Adelie,
 # without a word.
 _RARE_TOGETHER = 1e-4
-_RANGE_EFFECTIVE_FLOOR = 1.0
 
 
 @dataclass
@@ -852,7 +852,7 @@ class Generator:
         one before is a number of each row's own, so the next column's values took ``candidates``
         rows of ``proposals`` draws for every row. A pilot of 1,024 rows of seattle_weather's
         ``date in [2013-12-30, 2014-01-02]`` (its years, then its arc's cosine and sine) took
-        8.7 s so, 1,000 rows of that set 17.8 s in all (now 9.0 s; /tmp/s39/joint.py)."""
+        8.7 s so, 1,000 rows of that set 17.8 s in all (now 9.0 s)."""
         groups = self._groups(x, shown)
         if groups is None:
             return None
