@@ -272,6 +272,22 @@ def test_a_range_beside_a_set_of_categories_is_the_models_own_filtered_rows(chur
     pd.testing.assert_frame_equal(churn_model.sample(3000, conditions=wanted, seed=5), rows)
 
 
+def test_a_rare_set_beside_a_range_is_drawn_in_the_models_shares(churn_model, churn_small):
+    # Too rare together to filter (1 draw in 100), the set is drawn first, each state in its
+    # share of the model's rows in the range (each measured by its pool's weights), not in the
+    # training shares, which the range moves.
+    big = churn_model.sample(400_000, seed=6)
+    low = float(big["total_day_minutes"].quantile(0.9))
+    states = churn_small["state"].value_counts().index[-12:-6].tolist()
+    wanted = {"state": states, "total_day_minutes": {">": low}}
+    rows = churn_model.sample(3000, conditions=wanted, seed=5)
+    assert rows["state"].isin(states).all() and (rows["total_day_minutes"] > low).all()
+    filtered = big[(big["total_day_minutes"] > low) & big["state"].isin(states)]
+    model = filtered["state"].value_counts(normalize=True).reindex(states, fill_value=0)
+    drawn = rows["state"].value_counts(normalize=True).reindex(states, fill_value=0)
+    assert (drawn - model).abs().sum() / 2 < 0.08
+
+
 def test_two_ranges_are_the_models_own_filtered_rows(churn_model):
     # The rarer range is the known cell, drawn within its interval in the pool, and the other
     # number drawn given it (correlated output noise): as the model's own rows in both ranges.
@@ -448,13 +464,15 @@ def test_set_of_categories_keeps_their_shares(churn_model, churn_small):
 
 def test_set_of_rare_categories_and_a_range(churn_model, churn_small):
     # Too rare for one pool: each row's state is drawn first, then the range per group of rows
-    # with the same state; every row satisfies both, and the states keep their shares.
+    # with the same state; every row satisfies both, and the states take their shares of the
+    # model's rows in the range (0.70 and 0.30 here; their training shares are 0.6 and 0.4).
     counts = churn_small["state"].value_counts()
     rare = list(counts.index[-2:])
     rows = churn_model.sample(1000, conditions={"state": rare, "total_day_minutes": {">=": 200}}, seed=8)
     assert rows["state"].isin(rare).all() and (rows["total_day_minutes"] >= 200).all()
-    share = counts[rare[0]] / counts[rare].sum()
-    assert abs((rows["state"] == rare[0]).mean() - share) < 0.1
+    big = churn_model.sample(400_000, seed=6)
+    own = big[big["state"].isin(rare) & (big["total_day_minutes"] >= 200)]
+    assert abs((rows["state"] == rare[0]).mean() - (own["state"] == rare[0]).mean()) < 0.1
     again = churn_model.sample(1000, conditions={"state": rare, "total_day_minutes": {">=": 200}}, seed=8)
     pd.testing.assert_frame_equal(rows, again)
 
