@@ -861,8 +861,9 @@ class Generator:
                    generator: torch.Generator, rng: np.random.Generator, intervals=None) -> pd.Series | None:
         """``n`` values of a set of categories in the model's shares given the ``rest`` of the
         conditions, with the known cells ``x``, ``shown`` (one row); ``None`` where the set is
-        not one of at most :data:`_SET_MOST_VALUES` categories, or where a value's pool would not
-        meet ``rest`` (the caller then draws the training shares).
+        not one of at most :data:`_SET_MOST_VALUES` categories, the column is guided (its pools'
+        weights are tilted), or a value's pool would not meet ``rest`` (the caller then draws
+        the training shares).
 
         Each value's share is its pool's mean importance weight given the value and ``rest``
         (:meth:`_shared_pool` of :data:`_SET_PILOT_ROWS` rows): the probability of the value
@@ -872,6 +873,8 @@ class Generator:
         rows instead of 2.7."""
         values = list(dict.fromkeys(v for v in condition.values if v is not None and not pd.isna(v)))
         if not rest or not self._is_category_set(condition) or not 2 <= len(values) <= _SET_MOST_VALUES:
+            return None
+        if self.guidance != 1 and condition.column in self.guided:  # tilted weights: no probabilities
             return None
         codec, logs, seen = self.codec_of[condition.column], [], set()
         for value in values:
