@@ -403,17 +403,18 @@ class Generator:
             log_p = logsumexp(logs[:, own:] + log_prior_weights, dim=1)
             cells, recon, state = self._cells(xs, ss, self.prior.latents(c), draws, generator, stop=stop, intervals=intervals)
             log_w = log_p + cells - log_q
-            if conditions and truncated is not None:
-                at, low, high, points = truncated
-                cell = _truncated_normal(recon[:, at], self._sigma_of[at], low, high, generator).cpu().numpy()
-                known_rows = np.repeat(x[:1], draws, axis=0)
-                known_rows[:, at] = cell
-                drawn_cells = self._noisy_given(recon, known_rows, shown[:1], generator, points, checked)
-                drawn_cells[:, at] = cell
             if conditions:
-                if truncated is None:
-                    drawn_cells = (self._noisy_given(recon, x[:1], shown[:1], generator, intervals, checked) if given
-                                   else self._noisy(recon, generator, checked))
+                if truncated is not None:
+                    at, low, high, points = truncated
+                    cell = _truncated_normal(recon[:, at], self._sigma_of[at], low, high, generator).cpu().numpy()
+                    known_rows = np.repeat(x[:1], draws, axis=0)
+                    known_rows[:, at] = cell
+                    drawn_cells = self._noisy_given(recon, known_rows, shown[:1], generator, points, checked)
+                    drawn_cells[:, at] = cell
+                elif given:
+                    drawn_cells = self._noisy_given(recon, x[:1], shown[:1], generator, intervals, checked)
+                else:
+                    drawn_cells = self._noisy(recon, generator, checked)
                 ok, values = self._check(drawn_cells, conditions, rng)
                 rows = np.flatnonzero(ok)
                 index = torch.from_numpy(rows).to(self.device)
@@ -634,7 +635,7 @@ class Generator:
         # where 16 draws a row or fewer do it, before a range as a known cell (german_credit's
         # top fifths of credit_amount and age_in_years, 4.6% of rows: 0.8 s for 10k rows so, 2.0
         # s as a range's pool, alike against the model's own rows).
-        filtered = bool(others) and n > 0 and len(others) > 1 and not shown.any()
+        filtered = n > 0 and len(others) > 1 and not shown.any()
         pooled = (self._shared_pool(x, shown, n, generator, others, rng, max(_FILTER_DRAWS * n, _POOL_BUDGET_LEAST), intervals)
                   if filtered else None)
         ranged = (self._given_range(others, x, shown, n, generator, rng, candidates, intervals)
@@ -654,7 +655,7 @@ class Generator:
             # first: its training shares are the model's, and each value's rows share one pool
             # (churn `state in [CA, IA]` 2.0x an unconditional draw that way, 3.4x by resampling
             # the model's rows that have either).
-            if pooled is None and not filtered and (shown.any() or len(others) > 1 or others[0].values is None):
+            if not filtered and (shown.any() or len(others) > 1 or others[0].values is None):
                 budget = max((self._candidates_cost(candidates) if shown.any() else _FILTER_DRAWS) * n, _POOL_BUDGET_LEAST)
                 pooled = self._shared_pool(x, shown, n, generator, others, rng, budget, intervals)
             if pooled is not None:
@@ -848,9 +849,7 @@ class Generator:
                 values, lost = self._draw_dependent_per_row(x[rows], shown[rows], condition, generator, rng, candidates, intervals)
                 missed += lost
             parts.append(values)
-        # The groups' values back in row order.
-        order = np.argsort(np.concatenate(groups), kind="stable")
-        return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True), missed
+        return _in_row_order(parts, groups), missed
 
     def _is_category_set(self, condition: Condition) -> bool:
         """Whether ``condition`` is a set of values of a column learned as categories."""
@@ -877,8 +876,8 @@ class Generator:
         if self.guidance != 1 and condition.column in self.guided:  # tilted weights: no probabilities
             return None
         codec, logs, seen = self.codec_of[condition.column], [], set()
-        for value in values:
-            one = replace(condition, values=(value,))
+        ones = [replace(condition, values=(value,)) for value in values]
+        for one in ones:
             try:
                 cell = codec.draw_given(one, 1, rng)
             except ParameterError:  # a value no training row holds: none of its rows
@@ -900,7 +899,7 @@ class Generator:
             return None
         shares = np.exp(logs - logs.max())
         counts = rng.multinomial(n, shares / shares.sum())
-        parts = [codec.draw_given(replace(condition, values=(v,)), int(k), rng) for v, k in zip(values, counts) if k]
+        parts = [codec.draw_given(one, int(k), rng) for one, k in zip(ones, counts) if k]
         return pd.concat(parts, ignore_index=True).iloc[rng.permutation(n)].reset_index(drop=True)
 
     def _draw_jointly(self, x: np.ndarray, shown: np.ndarray, conditions: list[Condition], generator, rng, candidates: int,
@@ -934,8 +933,7 @@ class Generator:
             known[rows] = pooled[2]
             for name, values in pooled[1].items():
                 parts[name].append(values)
-        order = np.argsort(np.concatenate(groups), kind="stable")
-        values = {name: pd.concat(p, ignore_index=True).iloc[order].reset_index(drop=True) for name, p in parts.items()}
+        values = {name: _in_row_order(p, groups) for name, p in parts.items()}
         return self._noisy_given(recon, known, checked, generator, intervals), values
 
     def _candidates_cost(self, candidates: int) -> int:
@@ -1408,6 +1406,12 @@ def _truncated_normal(mean: torch.Tensor, sigma: torch.Tensor, low: float, high:
     scores = torch.special.ndtri(torch.exp(log_p.clamp_min(-700.0)))
     scores = torch.where(upper, -scores, scores)
     return (mean.double() + sigma.double() * scores).clamp(low, high).to(mean.dtype)
+
+
+def _in_row_order(parts: list[pd.Series], groups: list[np.ndarray]) -> pd.Series:
+    """Values drawn group by group (``parts[i]`` for the rows ``groups[i]``) back in row order."""
+    order = np.argsort(np.concatenate(groups), kind="stable")
+    return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
 
 
 def _effective_size(log_weights: torch.Tensor) -> float:
