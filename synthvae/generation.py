@@ -870,8 +870,10 @@ class Generator:
         decile of ``total_day_minutes`` (0.3% of rows) came 0.31 / 0.69 where the model's own
         rows meeting both are 0.19 / 0.81 (total variation 0.12); now 0.01, at 3.3 s for 10k
         rows instead of 2.7."""
+        if not rest or not self._is_category_set(condition):  # a range has no values
+            return None
         values = list(dict.fromkeys(v for v in condition.values if v is not None and not pd.isna(v)))
-        if not rest or not self._is_category_set(condition) or not 2 <= len(values) <= _SET_MOST_VALUES:
+        if not 2 <= len(values) <= _SET_MOST_VALUES:
             return None
         if self.guidance != 1 and condition.column in self.guided:  # tilted weights: no probabilities
             return None

@@ -253,6 +253,21 @@ def test_a_rare_range_is_a_known_cell_drawn_within_it(churn_model):
     pd.testing.assert_frame_equal(churn_model.sample(3000, conditions={"total_day_minutes": {">": low}}, seed=5), rows)
 
 
+def test_a_rare_range_where_it_cannot_be_a_known_cell_is_still_met(penguins):
+    # Mode-specific numbers (and a private fit's calibrated codecs) are not one quantile score:
+    # the range is not drawn as a known cell, and more rows than filtering affords go the
+    # general way, which once took the range for a set of categories (a TypeError).
+    syn = Synthesizer(numeric_encoding="mode", epochs=30, seed=0).fit(penguins)
+    big = syn.sample(200_000, seed=6)
+    low = float(big["body_mass_g"].quantile(0.99))
+    rows = syn.sample(3000, conditions={"body_mass_g": {">": low}}, seed=5)
+    assert len(rows) == 3000 and (rows["body_mass_g"] > low).all()
+    filtered = big[big["body_mass_g"] > low]
+    spread = big["flipper_length_mm"].astype(float).std()
+    assert abs(rows["flipper_length_mm"].astype(float).mean() - filtered["flipper_length_mm"].astype(float).mean()) < 0.3 * spread
+    assert rows["species"].value_counts().index[0] == filtered["species"].value_counts().index[0] == "Gentoo"
+
+
 def test_a_range_beside_a_set_of_categories_is_the_models_own_filtered_rows(churn_model):
     # The range is the known cell and the set is checked on the pool's draws: every row meets
     # both, in the model's own shares of the set's values given the range.
