@@ -1260,7 +1260,17 @@ class Synthesizer:
                 f"or a set of values (a column the schema's rules compute from others, or a category of a fixed combination), "
                 f"which guidance cannot weigh; condition on the columns the model learns, or leave guidance at 1")
         for condition in model_conditions:  # impossible conditions fail before any work (training the conditional prior too)
-            self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
+            try:
+                self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
+            except ParameterError as exc:
+                if self.privacy_ is None or "training" not in str(exc):
+                    raise
+                # The codecs of a private fit never saw a training row: "no training value lies
+                # there" of a range the real rows do hold would mislead.
+                raise ParameterError(
+                    f"{exc} (this model was fitted with differential privacy: it knows column {condition.column!r} "
+                    f"from a noisy histogram of the training rows, not from the rows, and that histogram is "
+                    f"what 'training values' means here)") from None
         parts = self._generator(guidance, guided) if model_conditions else None  # refuses a model without a conditional prior
         for condition in residual:  # a rebuilt column's range is its schema's: beyond it, refuse now
             _check_within_bounds(condition, self.schema_[condition.column])

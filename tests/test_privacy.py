@@ -107,6 +107,20 @@ def test_private_fit_samples_valid_rows_and_conditions(private_fit, penguins, pu
     assert (gentoo["species"] == "Gentoo").all()
 
 
+def test_a_range_a_private_fit_never_learned_is_refused_as_such(private_fit, penguins):
+    # No penguin weighs 1,600 g or less; the public bounds start at 1,500. The private fit knows
+    # the column from a noisy histogram whose bins there are taken as empty unless their noise
+    # exceeds two of its standard deviations (about 1 fit in 40).
+    assert penguins["body_mass_g"].min() > 1600
+    try:
+        rows = private_fit.sample(5, conditions={"body_mass_g": {"<=": 1600}}, seed=0)
+    except ParameterError as exc:
+        assert "no training value of column 'body_mass_g'" in str(exc)
+        assert "differential privacy" in str(exc) and "noisy histogram" in str(exc)
+    else:
+        assert (rows["body_mass_g"] <= 1600).all()
+
+
 def test_private_noise_cannot_be_replayed_from_the_seed(penguins, public_schema, private_fit):
     # The seed is stored in the model file: noise drawn from it could be subtracted by anyone
     # holding the file. Same table, same seed: other histograms' noise, other weights.
