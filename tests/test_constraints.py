@@ -352,6 +352,21 @@ def test_imputation_keeps_observed_cells_and_the_rules(loans_model, loans):
     assert not any(rows.any() for rows in broken.values()), {r.describe(): int(m.sum()) for r, m in broken.items()}
 
 
+def test_inputs_solved_for_a_derived_cell_stay_within_their_bounds(loans_model, loans):
+    # Little paid in all, principal and interest both unknown: the draws rarely add up, and
+    # solving the first input alone for the observed total gave a negative principal.
+    rows = loans[loans["paid_total"] < 400].copy()  # 144 rows, 4 of them at 0
+    rows[["paid_principal", "paid_interest"]] = np.nan
+    for method in ("mean", "draw"):
+        filled = loans_model.impute(rows, method=method, seed=1)
+        for column in ("paid_principal", "paid_interest"):
+            bounds = loans_model.schema_[column]
+            assert filled[column].between(bounds.min, bounds.max).all(), (method, column, filled[column].min())
+        assert (filled["paid_total"] == rows["paid_total"]).all()
+        total = filled["paid_principal"] + filled["paid_interest"] + filled["paid_late_fees"]
+        assert np.allclose(total, filled["paid_total"], atol=0.011)
+
+
 def test_unique_holds_across_sampling_batches_and_asking_too_much_is_a_clear_error():
     weather = pd.read_csv(DATASETS / "seattle_weather.csv")
     schema = _with_rules(weather, [{"kind": "unique", "columns": ["date"]}, {"kind": "inequality", "low": "temp_min", "high": "temp_max"}])

@@ -1415,8 +1415,12 @@ class ConstraintPlan:
             out.loc[moved, rule.when] = np.asarray(others, dtype=object)[rng.integers(len(others), size=moved.size)]
 
     def _repair_derived(self, out: pd.DataFrame, rule: Derived, filled, ranges, rng) -> None:
-        """A filled derived column is computed; where it was observed and one numeric input was
-        filled, that input is solved for when the expression is linear in it."""
+        """A filled derived column is computed; where it was observed and a numeric input was
+        filled, that input is solved for when the expression is linear in it. A solution beyond
+        the input's bounds is taken to the bound, and the next filled input solved for the rest:
+        loans' observed ``paid_total`` of 0 beside drawn principal and interest solved the
+        principal at -1,087.74 (the schema's min 0); now the principal is 0 and the interest the
+        rest. Rows no filled input can mend within bounds stay broken (and are reported)."""
         none = np.zeros(len(out), dtype=bool)
         target = filled.get(rule.column, none)
         grid = _Grid(self.schema[rule.column])
@@ -1424,7 +1428,25 @@ class ConstraintPlan:
             out[rule.column] = out[rule.column].where(~target, grid.to_series(grid.snap(rule.values(out))))
         broken = rule.broken(out, self.schema[rule.column]) & ~target
         for name in rule.expression.columns:
-            broken &= ~self._solve_input(out, rule, name, broken & filled.get(name, none), rng, (ranges or {}).get(name), near=True)
+            solved = self._solve_input(out, rule, name, broken & filled.get(name, none), rng, (ranges or {}).get(name), near=True)
+            if solved.any():
+                solved &= ~self._to_bounds(out, name, solved)
+            broken &= ~solved
+
+    def _to_bounds(self, out: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
+        """Numeric column ``name``'s values in ``rows`` beyond the schema's bounds, set to the
+        nearest bound; which rows were."""
+        column = self.schema[name]
+        low = -np.inf if column.min is None else float(column.min)
+        high = np.inf if column.max is None else float(column.max)
+        grid = _Grid(column)
+        values = grid.values(out[name]).copy()
+        with np.errstate(invalid="ignore"):
+            beyond = rows & ((values < low) | (values > high))
+        if beyond.any():
+            values[beyond] = np.clip(values[beyond], low, high)
+            out[name] = grid.to_series(values).set_axis(out.index)
+        return beyond
 
     def _solve_input(self, out: pd.DataFrame, rule: Derived, name: str, cells: np.ndarray,
                      rng: np.random.Generator | None = None, span: tuple[float, float] | None = None,
