@@ -234,6 +234,22 @@ def test_imputing_a_rules_input_leaves_its_unfilled_output_alone(churn, fitted):
     assert some["total_day_charge"].isna().sum() == holed["total_day_charge"].isna().sum()
 
 
+def test_imputing_a_rules_output_fills_it_where_its_input_stays_unknown(churn, fitted):
+    # columns=["total_day_charge"] with the minutes also unknown: the charge came from the
+    # model's drawn minutes, then was computed again from the minutes left null: null.
+    holed = churn.iloc[1500:1560].reset_index(drop=True).copy()
+    holed.loc[::2, "total_day_charge"] = None
+    holed.loc[::4, "total_day_minutes"] = None
+    for method in ("mean", "draw"):
+        filled = fitted.impute(holed, columns=["total_day_charge"], method=method, seed=0)
+        assert filled["total_day_charge"].notna().all(), method
+        assert filled["total_day_minutes"].isna().sum() == holed["total_day_minutes"].isna().sum()
+        known = filled["total_day_minutes"].notna() & holed["total_day_charge"].isna()
+        assert np.allclose(filled.loc[known, "total_day_charge"], filled.loc[known, "total_day_minutes"] * 0.17, atol=0.006)
+        bounds = fitted.schema_["total_day_charge"]
+        assert filled["total_day_charge"].between(bounds.min, bounds.max).all()
+
+
 def _dated(n: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Departures written as text (as flights.csv writes its time_hour) beside their year,
     month, day and hour as integer columns, and a column of 1s."""

@@ -1425,7 +1425,11 @@ class ConstraintPlan:
         target = filled.get(rule.column, none)
         grid = _Grid(self.schema[rule.column])
         if target.any():
-            out[rule.column] = out[rule.column].where(~target, grid.to_series(grid.snap(rule.values(out))))
+            # Where an input is left unknown (not among impute's columns), the filled cell keeps
+            # the value computed from the model's draw of it: computed here it was null.
+            computed = grid.snap(rule.values(out))
+            computable = target & ~pd.isna(computed)
+            out[rule.column] = out[rule.column].where(~computable, grid.to_series(computed))
         broken = rule.broken(out, self.schema[rule.column]) & ~target
         for name in rule.expression.columns:
             solved = self._solve_input(out, rule, name, broken & filled.get(name, none), rng, (ranges or {}).get(name), near=True)
