@@ -380,6 +380,22 @@ def test_unique_holds_across_sampling_batches_and_asking_too_much_is_a_clear_err
         syn.sample(5000, seed=1)
 
 
+def test_augmented_rows_keep_a_unique_rule_with_the_real_rows_and_across_classes():
+    # Each class was drawn by a sample call of its own, so keys repeated across classes, and
+    # none was checked against the real rows': 69 of 113 rows added to penguins broke the rule
+    # of the schema they came from (10 among the synthetic rows).
+    key = ["island", "bill_length_mm"]
+    penguins = pd.read_csv(DATASETS / "penguins.csv").dropna(subset=key).drop_duplicates(key).reset_index(drop=True)
+    schema = _with_rules(penguins, [{"kind": "unique", "columns": key}])
+    syn = Synthesizer(schema, epochs=5, seed=0).fit(penguins)
+    for kwargs in ({"target": "species", "balance": True}, {"rows": 150}):
+        augmented = syn.augment(penguins, seed=2, **kwargs)
+        assert not augmented.duplicated(key).any(), kwargs
+        check_table(schema, conform(augmented.drop(columns="synthetic"), schema, "augmented"), "augmented")  # raises if broken
+    counts = syn.augment(penguins, target="species", balance=True, seed=2)["species"].value_counts()
+    assert counts.nunique() == 1
+
+
 def test_datetime_parts_and_regex_on_a_personal_column():
     flights = pd.read_csv(DATASETS / "flights.csv.gz", nrows=4000, usecols=["year", "month", "day", "hour", "minute", "sched_dep_time", "distance", "origin", "time_hour"])
     flights["contact"] = [f"x{i}@example.com" for i in range(len(flights))]
