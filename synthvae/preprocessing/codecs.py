@@ -429,6 +429,17 @@ class _RealValuedCodec(ColumnCodec):
             )
         return float(low), float(high)
 
+    def _unlearned(self, condition: Condition, advice: str) -> str:
+        """The refusal of a condition within the model's range that no training value meets:
+        where the training values lie, beside the schema's range (its bounds alone read as
+        though 65 within 0 to 100 should do, where the training values end at 59.6)."""
+        support = self.transform_.support()
+        where = (f"the training values lie from {self._show(support[0])} to {self._show(support[1])}, within the model's "
+                 f"range of {self._show(self.low_)} to {self._show(self.high_)}" if support is not None else
+                 f"the model's range is {self._show(self.low_)} to {self._show(self.high_)}")
+        return (f"condition {condition.describe()}: no training value of column {self.column.name!r} lies there ({where}), "
+                f"so the model cannot generate such rows; {advice}")
+
     def _show(self, value: float) -> str:
         # 15 digits: a bound as the schema or data holds it (95990.55 read 95990.6 at :g's six).
         return f"{value:.15g}"
@@ -449,11 +460,7 @@ class _RealValuedCodec(ColumnCodec):
         # (so a range of one day, or 2974 < x < 2976, holds 2975's rows).
         half = (self.grid_step() or 0.0) / 2
         if self.transform_.mass_between(low - half, high + half) <= 1e-12:
-            raise ParameterError(
-                f"condition {condition.describe()}: no training value of column {self.column.name!r} lies "
-                f"there (the model's range is {self._show(self.low_)} to {self._show(self.high_)}), so the "
-                f"model cannot generate such rows; widen the range"
-            )
+            raise ParameterError(self._unlearned(condition, "ask for a range that meets them"))
         values = self.transform_.sample_between(low - half, high + half, n, rng)
         return self._from_float(values, isnull, low, high)
 
@@ -518,10 +525,7 @@ class _RealValuedCodec(ColumnCodec):
         # (On a grid only: a float's point at the training maximum has no mass above it.)
         half = (step or 0.0) / 2
         if step and not any(self.transform_.mass_between(v - half, v + half) > 1e-12 for v in values):
-            raise ParameterError(
-                f"condition {condition.describe()}: no training value of column {self.column.name!r} lies there (the "
-                f"model's range is {self._show(self.low_)} to {self._show(self.high_)}), so the model cannot generate "
-                f"such rows; choose a value the training rows hold")
+            raise ParameterError(self._unlearned(condition, "choose a value the training rows hold"))
         if values.size == 1:
             chosen = np.full(n, values[0])
         else:

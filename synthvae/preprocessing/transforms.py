@@ -136,6 +136,10 @@ class QuantileNormal:
         below, upto = self.cdf_interval(low, high)
         return max(upto - below, 0.0)
 
+    def support(self) -> tuple[float, float]:
+        """The least and the greatest training value."""
+        return float(self.quantiles[0]), float(self.quantiles[-1])
+
     def sample_between(self, low: float, high: float, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` draws from the training distribution restricted to ``[low, high]`` (inverse CDF)."""
         below, upto = self.cdf_interval(low, high)
@@ -251,6 +255,10 @@ class AtomQuantileNormal:
         """Training probability of ``low <= X <= high``."""
         return self.full.mass_between(low, high)
 
+    def support(self) -> tuple[float, float]:
+        """The least and the greatest training value."""
+        return self.full.support()
+
     def sample_between(self, low: float, high: float, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` draws from the training distribution restricted to ``[low, high]``."""
         return self.full.sample_between(low, high, n, rng)
@@ -347,6 +355,10 @@ class ModeNormal:
 
     def _component_masses(self, low: float, high: float) -> np.ndarray:
         return self.weights * np.maximum(ndtr((high - self.means) / self.stds) - ndtr((low - self.means) / self.stds), 0.0)
+
+    def support(self) -> None:
+        """None: the mixture's Gaussians reach every value."""
+        return None
 
     def mass_between(self, low: float, high: float) -> float:
         """Probability of ``low <= X <= high`` under the fitted mixture."""
