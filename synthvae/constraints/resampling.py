@@ -89,8 +89,12 @@ class RowCheck:
         """Why a batch could not be completed, worded by what rejected most rows."""
         worst = max(self.rejected, key=self.rejected.get) if self.rejected else None
         conditions = {c.describe() for c in self.residual}
-        head = f"could produce only {have} of {n} rows that obey the schema's rules"
-        head += " and the conditions" if conditions else ""
+        rules = bool(self.plan.schema.constraints)
+        # A schema without rules: the rows only had to meet the conditions (and the columns'
+        # bounds), and "check that the rules allow it" sent the user after rules that do not exist.
+        head = f"could produce only {have} of {n} rows that " + (
+            "obey the schema's rules" + (" and the conditions" if conditions else "") if rules
+            else "meet the conditions" if conditions else "keep the columns' bounds")
         head += f" after drawing {drawn} rows; most were rejected by {worst!r}. "
         if worst in conditions:
             condition = next(c for c in self.residual if c.describe() == worst)
@@ -105,12 +109,14 @@ class RowCheck:
                 return (head + how + f"the model rarely generates such rows: give its inputs without a condition "
                         f"({', '.join(repr(n) for n in free)}) values too (a linear rule whose inputs but one have a value "
                         f"leaves one value for the last), or relax the condition")
-            return head + how + "the model rarely generates such rows: relax the condition, or check that the rules allow it"
+            return head + how + "the model rarely generates such rows: relax the condition" + (
+                ", or check that the rules allow it" if rules else "")
         if worst is not None and worst.startswith("unique"):
             return (head + "The rule's distinct keys may be used up (the model's rows repeat the combinations it has "
                     "seen): sample fewer rows, or drop or widen the rule")
         if worst is not None and worst.startswith("bounds of"):
-            return head + "The rules compute values beyond the column's schema bounds: widen the bounds or check the rule"
+            return head + ("The rules compute values beyond the column's schema bounds: widen the bounds or check the rule"
+                           if rules else "The rows' rebuilt values fall beyond the column's schema bounds: widen the bounds")
         return head + "The model rarely generates rows that keep it: check that the rule holds in the data" + (
             " and can hold together with the conditions" if conditions else "")
 
