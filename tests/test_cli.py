@@ -439,7 +439,7 @@ def test_evaluate_and_privacy_check_read_text_categories_as_fit_does(runner, tmp
     versions = rng.choice(["1.1", "1.10", "1.9"], 600, p=[0.2, 0.5, 0.3])
     frame = pd.DataFrame({"version": versions, "x": rng.normal(size=600).round(3)})
     frame.to_csv(tmp_path / "real.csv", index=False)
-    write_table(frame.sample(frac=1, random_state=1), tmp_path / "made.parquet")  # as sample writes: text kept
+    write_table(frame.sample(frac=1, random_state=1).reset_index(drop=True), tmp_path / "made.parquet")  # as sample writes: text kept
     # Rows the generator never saw (a holdout cut from the training rows is refused).
     pd.DataFrame({"version": rng.choice(["1.1", "1.10", "1.9"], 250), "x": rng.normal(size=250).round(3)}).to_csv(
         tmp_path / "hold.csv", index=False)

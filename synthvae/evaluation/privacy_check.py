@@ -153,6 +153,9 @@ class PrivacyCheck:
             value = "-" if c.value is None else f"{c.value:.4f}"
             limit = "-" if c.limit is None else f"{c.limit:.4g}"
             lines.append(f"{c.name:<{width}}  {value:>8}  {limit:>8}  {'pass' if c.passed else 'FAIL'}  {c.detail}")
+        absent = self.settings.get("personal_columns_absent")
+        if absent:
+            lines.append(f"not in the synthetic table, so not checked: {', '.join(absent)}")
         lines.append("privacy check: " + ("passed" if self.passed else f"FAILED ({len(self.failures())} of {len(self.checks)})"))
         return "\n".join(lines)
 
@@ -198,6 +201,13 @@ def privacy_check(
             raise DataError(f"{name} has no rows: the privacy check needs rows in all three tables")
     if schema is None:
         schema = infer_schema(real, derived=False, source=real_name, warn=False)
+    # Columns no check compares: real e-mails in a column renamed "Email" passed every check.
+    extra = [c for c in synthetic.columns if c not in schema.names]
+    if extra:
+        raise DataError(
+            f"{synthetic_name}: columns {preview([str(c) for c in extra])} are not in the schema of {real_name}, so no "
+            f"check compares their values with the real rows'; "
+            f"drop them from the table to share, or name them as the real table does")
     eval_schema = evaluation_schema(schema, real, [synthetic, holdout], source=real_name)
     unknown = [s for s in sensitive if s not in eval_schema.names]
     if unknown:
@@ -236,8 +246,10 @@ def privacy_check(
     for column in sensitive:
         checks.append(_attribute(column, infos, train_t, synth_t, reference, hold_t, t_rows, h_rows, limits))
     unchecked = [c.name for c in schema if c.kind is ColumnKind.ID and c.name not in checked]
+    # Personal columns the synthetic table leaves out (a strategy of "drop") share nothing.
+    absent = [c.name for c in schema if c.name in checked and c.name not in synthetic]
     settings = {"seed": int(seed), "attack_rows": int(m), "sensitive": list(sensitive), "limits": asdict(limits),
-                "id_columns_not_checked": unchecked,
+                "id_columns_not_checked": unchecked, "personal_columns_absent": absent,
                 "rows": {"real": len(real), "synthetic": len(synthetic), "holdout": len(holdout)}}
     return PrivacyCheck(checks, settings)
 
@@ -296,13 +308,11 @@ def _values_checked(column, real: pd.Series) -> bool:
 
 def _own_values(column, real: pd.Series, synthetic: pd.Series, holdout: pd.Series | None,
                 limits: PrivacyLimits) -> CheckResult:
-    """Synthetic values of a personal or text id column that equal a training value (as text,
-    trimmed, case folded), tested against the holdout's rate as :func:`_copies` does. The detail
-    names counts only: a report of the check must not carry the values."""
+    """Synthetic values of a personal or text id column that equal a training value (compared
+    as :func:`_comparable` writes them), tested against the holdout's rate as :func:`_copies`
+    does. The detail names counts only: a report of the check must not carry the values."""
 
-    def values(series: pd.Series) -> np.ndarray:
-        present = series.dropna()
-        return present.astype(str).str.strip().str.casefold().to_numpy(dtype=object)
+    values = _comparable
 
     known = set(values(real))
     shared = int(sum(v in known for v in values(synthetic)))
@@ -315,6 +325,23 @@ def _own_values(column, real: pd.Series, synthetic: pd.Series, holdout: pd.Serie
               f"equal one at {baseline:.2%} (chance p = {p_value:.3g}); such values should be made up")
     label = "personal_values" if column.kind is ColumnKind.PERSONAL else "id_values"
     return CheckResult(f"{label}[{column.name}]", shared / n if n else 0.0, highest, p_value >= limits.copy_p_value, detail)
+
+
+def _comparable(series: pd.Series) -> np.ndarray:
+    """A column's values as the check compares them: whole numbers without a fraction (a phone
+    column read with blanks is float: 4158293709.0 beside the synthetic text 4158293709 matched
+    nothing), then case folded with everything but letters and digits dropped (the same phone
+    written 415-829-3709 or (415) 829 3709, an SSN with or without dashes, an e-mail in capitals).
+    Values that keep no letter or digit are left out."""
+    present = series.dropna()
+    if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present.dtype):
+        numbers = present.astype("float64")
+        whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers.abs() < 2.0**53)
+        text = numbers.map(repr).where(~whole, numbers.where(whole, 0).astype("int64").astype(str))
+    else:
+        text = present.astype(str)
+    text = text.str.casefold().str.replace(r"[\W_]+", "", regex=True)
+    return text[text != ""].to_numpy(dtype=object)
 
 
 def _beyond_holdout(count: int, n: int, held: int, m: int, p_limit: float) -> tuple[float, float]:
