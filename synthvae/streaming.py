@@ -719,7 +719,7 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
             columns.append(column)
             continue
         changes: dict = {}
-        if stats.nulls and not column.nullable and column.kind is not ColumnKind.ID:
+        if stats.nulls and not column.nullable:
             changes["nullable"] = True
         if column.kind is ColumnKind.NUMERIC and not stats.numeric:
             # Numbers as text in some part: read them as conform will; values that are no

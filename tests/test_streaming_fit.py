@@ -95,6 +95,17 @@ def test_values_the_sample_missed_come_from_the_exact_statistics(tmp_path):
     assert set(fake["colour"].dropna()) <= {"red", "green", "blue", "violet"}
 
 
+def test_an_id_column_with_nulls_the_sample_missed_becomes_nullable(tmp_path):
+    # Flights' tail numbers (an id from a sample of 200 rows) and their blanks outside it: the
+    # schema said nullable: false, and encoding the held-out rows failed the fit.
+    flights = pd.read_csv(dataset_path("flights.csv.gz"), nrows=5000, usecols=["tailnum", "carrier", "distance"])
+    assert flights["tailnum"].isna().any()
+    flights.to_csv(tmp_path / "flights.csv", index=False)
+    syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "flights.csv", streaming=True, reservoir_rows=200)
+    assert syn.schema_["tailnum"].nullable
+    assert syn.sample(300, seed=0)["tailnum"].notna().any()
+
+
 def test_whole_number_categories_the_sample_missed_stay_exact(tmp_path):
     # Shards near 2**62 are categories (one float holds all three); a fourth, on one row the
     # sample missed, was added through a float (as 2**62) and then as its text.
