@@ -336,6 +336,11 @@ def read_csv_chunks(path: str | os.PathLike, rows: int, text_columns: Iterable[s
     """
     path = Path(path)
     plan = _csv_plan(path).with_text(text_columns)
+    # A column with text anywhere is read as text in every chunk: pandas parses a long chunk in
+    # pieces, and one column came as floats beside strings ("26.0") where a piece held a word,
+    # which no Parquet part could store (a streamed fit died in pyarrow); conform reads the
+    # numbers among the text as read_table's column would be read.
+    plan = plan.with_text(plan.text_columns)
     with (_csv_errors(path, plan.name, plan.compression), _csv_input(path) as source,
           pd.read_csv(source, chunksize=rows, **plan.options) as reader):
         for chunk in reader:
@@ -441,6 +446,9 @@ class _CsvPlan:
     compression: str | None
     options: dict
     exact_columns: list[str]
+    # Columns holding some value that is no number, boolean or date: pandas' pieces of a long
+    # chunk can read them as numbers in one piece and text in another (see read_csv_chunks).
+    text_columns: list[str] = dataclasses.field(default_factory=list)
 
     def with_text(self, columns: Iterable[str]) -> "_CsvPlan":
         """The plan reading ``columns`` as text (a schema's categories "1.10", "2.50":
@@ -528,7 +536,8 @@ def _csv_plan(path: Path) -> _CsvPlan:
         # sampled CSV then failed its own schema's max); pandas 3 parses them exactly, and
         # deprecates the option.
         options["float_precision"] = "round_trip"
-    return _CsvPlan(name, compression, options, [c for c, f in zip(columns, found) if f.exact])
+    return _CsvPlan(name, compression, options, [c for c, f in zip(columns, found) if f.exact],
+                    [c for c, f in zip(columns, found) if not (f.number or f.boolean or f.date)])
 
 
 def _separator(path: Path, compression: str | None, name: str, sep: str) -> str:

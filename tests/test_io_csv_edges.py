@@ -161,3 +161,25 @@ def test_a_long_csv_whose_column_turns_to_text_reads_without_pandas_warning(tmp_
         warnings.simplefilter("error")
         table = read_table(tmp_path / "t.csv")
     assert len(table) == n and table["a"].iloc[-1] == "unknown"
+
+
+def test_a_word_deep_in_a_long_numeric_column_reads_as_text_in_every_chunk(tmp_path):
+    # pandas parses a long chunk in pieces: the piece holding the word gave strings ("26.0"),
+    # the others floats, in one column, which no Parquet part can store (a streamed fit of 50,000
+    # flights rows with one "abc" in dep_delay died in pyarrow).
+    import pyarrow as pa
+
+    from conftest import dataset_path
+
+    flights = pd.read_csv(dataset_path("flights.csv.gz"), nrows=50_000)
+    flights["dep_delay"] = flights["dep_delay"].astype(object)
+    flights.loc[45_000, "dep_delay"] = "abc"
+    flights.to_csv(tmp_path / "flights.csv", index=False)
+    chunks = list(read_csv_chunks(tmp_path / "flights.csv", 262_144))
+    for chunk in chunks:
+        pa.Table.from_pandas(chunk, preserve_index=False)
+        assert chunk["dep_delay"].dropna().map(type).eq(str).all()
+    whole = pd.concat(chunks, ignore_index=True)
+    assert whole.loc[45_000, "dep_delay"] == "abc" and whole["distance"].dtype.kind in "if"
+    # Columns without a word stay numbers; a streamed fit's reading equals the whole file's.
+    assert pd.to_numeric(whole["dep_delay"], errors="coerce").equals(pd.to_numeric(read_table(tmp_path / "flights.csv")["dep_delay"], errors="coerce"))
