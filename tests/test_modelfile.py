@@ -149,3 +149,23 @@ def test_a_crafted_payload_is_a_model_file_error_at_once(model_bytes, tmp_path, 
     save_file(tensors, str(tmp_path / "crafted.synthvae"), metadata=metadata)
     with pytest.raises(ModelFileError, match=words):
         Synthesizer.load(tmp_path / "crafted.synthvae")
+
+
+@pytest.mark.parametrize("seen", ["x", [], [None, 1.0], ["x", 1], [5.0, 1.0], [1.0, 2.0, 3.0], [True, 2.0]])
+def test_an_edited_range_of_a_rebuilt_column_is_refused_at_load(tmp_path, seen):
+    # A date learned as calendar parts keeps the training range ("seen") in the file: edited,
+    # the file loaded and sample died with a TypeError deep in the range's clip.
+    import pandas as pd
+
+    from conftest import dataset_path
+    from synthvae.modelfile import load_model_file, save_model_file
+
+    weather = pd.read_csv(dataset_path("seattle_weather.csv"))
+    Synthesizer(seed=0, epochs=1, conditional=False).fit(weather).save(tmp_path / "w.synthvae")
+    tensors, payload = load_model_file(tmp_path / "w.synthvae")
+    ranged = [part for part in payload["constraints"]["transforms"] if part.get("seen") is not None]
+    assert ranged
+    ranged[0]["seen"] = seen
+    save_model_file(tmp_path / "edited.synthvae", tensors, payload)
+    with pytest.raises(ModelFileError, match=r"is corrupt: ValueError: the range of 'date' \('seen'\) must be two finite"):
+        Synthesizer.load(tmp_path / "edited.synthvae")

@@ -281,7 +281,16 @@ class _RangeKept(_Transform):
         return {"seen": list(self.seen) if self.seen is not None else None}
 
     def set_state(self, state: dict) -> None:
-        self.seen = tuple(state["seen"]) if state.get("seen") is not None else None
+        seen = state.get("seen")
+        if seen is None:
+            self.seen = None
+            return
+        # Checked here, where a model file is read: an edited "seen" ("x", [], [None, 1.0])
+        # loaded and then failed sampling with a TypeError deep in the range's clip.
+        if (not isinstance(seen, list) or len(seen) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                                    for v in seen) or not np.isfinite(seen).all() or seen[0] > seen[1]):
+            raise ValueError(f"the range of {self.owns[0]!r} ('seen') must be two finite numbers, low <= high, got {seen!r}")
+        self.seen = (float(seen[0]), float(seen[1]))
 
 
 class _Difference(_RangeKept):
