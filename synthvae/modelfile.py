@@ -61,8 +61,10 @@ def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     path = Path(path)
     if path.is_dir():
         raise ModelFileError(f"{str(path)!r} is a folder, not a model file")
-    if not path.is_file():
+    if not path.exists():
         raise ModelFileError(f"no such model file: {str(path)!r}")
+    if not path.is_file():  # /dev/null, a pipe, a socket: "no such file" of a path that exists misled
+        raise ModelFileError(f"{str(path)!r} is not a regular file (a device, pipe or socket), so no model file")
     _check_header(path)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:

@@ -424,6 +424,13 @@ def _describe_validation_error(data: Any, error: jsonschema.ValidationError) -> 
     elif path:
         where = f"key {'.'.join(str(p) for p in path)!r}"
     message = error.message
+    if path == ["format_version"]:
+        # "1 was expected" neither showed the version found nor said what to do.
+        found = error.instance
+        newer = isinstance(found, (int, float)) and not isinstance(found, bool) and found > FORMAT_VERSION
+        return (f"format_version is {found!r}, and this synthvae reads version {FORMAT_VERSION}: "
+                + ("the schema was written by a newer synthvae; upgrade synthvae" if newer else
+                   f"set it to {FORMAT_VERSION}, or leave it out"))
     if error.validator == "additionalProperties":
         message += " (remove the key, or check its spelling and the column's kind)"
     return f"{where}: {message}"

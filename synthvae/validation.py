@@ -399,7 +399,8 @@ def _to_boolean(series: pd.Series, column: Column, source: str) -> pd.Series:
     if bad.any():
         raise DataError(
             f"{_where(column, source)}: expected true/false values, found "
-            f"{preview(series[present][bad].unique())}"
+            f"{preview(series[present][bad].unique())}: write them true/false, yes/no or 1/0, or make the column "
+            f"categorical (numeric if they are numbers) in the schema"
         )
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[present] = truth.to_numpy()

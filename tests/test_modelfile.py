@@ -103,6 +103,9 @@ def test_deeply_nested_payload_is_a_model_file_error(model_bytes, tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ModelFileError, match="no such model file"):
         Synthesizer.load(tmp_path / "none.synthvae")
+    # A path that exists but is no file was called missing.
+    with pytest.raises(ModelFileError, match="'/dev/null' is not a regular file"):
+        Synthesizer.load("/dev/null")
 
 
 def test_loaded_model_samples_the_fitted_rows_bit_for_bit(tmp_path):

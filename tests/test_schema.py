@@ -49,6 +49,10 @@ def test_round_trip_every_kind(tmp_path):
         ({"columns": [{"name": "a", "kind": "numeric", "type": "integer", "decimals": 2}]}, r"integer column cannot have decimals"),
         ({"columns": [{"name": "a", "kind": "datetime", "min": "yesterday"}]}, r"not an ISO 8601"),
         ([1, 2], r"is not of type 'object'"),
+        # "1 was expected": neither the version found nor what to do.
+        ({"format_version": 9, "columns": [{"name": "a", "kind": "numeric"}]},
+         r"format_version is 9, and this synthvae reads version 1: the schema was written by a newer synthvae; upgrade"),
+        ({"format_version": "1", "columns": [{"name": "a", "kind": "numeric"}]}, r"format_version is '1'.*set it to 1, or leave it out"),
     ],
 )
 def test_invalid_documents_are_refused_with_a_clear_message(document, message):
@@ -151,3 +155,11 @@ def test_datetime_bounds_and_constants_beyond_nanoseconds_and_prefixed_integer_i
                           "constraints": [{"kind": "inequality", "low": "d", "high": {"value": "9999-12-31"}}]})
     with pytest.raises(SchemaError, match="prefix and width shape text ids"):
         Schema.from_dict({"columns": [{"name": "k", "kind": "id", "type": "integer", "prefix": "C-", "width": 5}]})
+
+
+def test_values_a_boolean_column_cannot_read_are_refused_with_a_fix():
+    frame = pd.DataFrame({"wind": [4.7, 4.5, 2.3]})
+    schema = Schema.from_dict({"columns": [{"name": "wind", "kind": "boolean"}]})
+    with pytest.raises(Exception, match=r"expected true/false values, found \[4.7, 4.5, 2.3\]: write them true/false, "
+                                         r"yes/no or 1/0, or make the column categorical \(numeric if they are numbers\)"):
+        conform(frame, schema, "winds.csv")
