@@ -27,12 +27,17 @@ from synthvae.schema import Column, ColumnKind, Schema
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
-# A number as people write it in text: thousands separated by commas (with a point for decimals),
-# a currency symbol before it, a percent sign after it: "1,234", "-$1,234.50", "12.5%".
+# A number as people write it in text: thousands separated by commas or spaces (with a point for
+# decimals), a currency symbol or code before or after it, a percent sign after it, a negative
+# amount in parentheses (accounting): "1,234", "-$1,234.50", "12.5%", "6,369.62 €", "3,075.17
+# USD", "97 750", "(5,986.30)". (Amounts written so were inferred as ids, their values lost.)
+_CURRENCY = r"(?:[$€£¥₹]|USD|EUR|GBP|JPY|INR|CHF|CAD|AUD|CNY)"
+_AMOUNT = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 _WRITTEN_NUMBER = re.compile(
-    r"\s*[+-]?\s*[$€£¥₹]?\s*[+-]?(\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?|\.\d+)\s*%?\s*"
+    rf"\s*[+-]?\s*{_CURRENCY}?\s*[+-]?{_AMOUNT}\s*{_CURRENCY}?\s*%?\s*"
+    rf"|\s*{_CURRENCY}?\s*\(\s*{_CURRENCY}?\s*{_AMOUNT}\s*{_CURRENCY}?\s*\)\s*{_CURRENCY}?\s*"
 )
-_WRITING = re.compile(r"[\s,$€£¥₹%]")
+_WRITING = re.compile(rf"[\s,%()]|{_CURRENCY}")
 
 
 def conform(
@@ -265,7 +270,9 @@ def with_written_numbers(series: pd.Series, values: pd.Series, probe: int | None
         return values
     out = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
     cleaned = text[written].str.replace(_WRITING, "", regex=True)
-    out[np.flatnonzero(failed)[written]] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    numbers = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    numbers[text[written].str.contains("(", regex=False).to_numpy(dtype=bool)] *= -1  # (5,986.30): a negative amount
+    out[np.flatnonzero(failed)[written]] = numbers
     return pd.Series(out, index=series.index, name=series.name)
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from synthvae import ColumnKind, DataError, NumericType, Synthesizer, infer_schema
 from synthvae.cli import cli
-from synthvae.io import datetime_formats, write_table
+from synthvae.io import datetime_formats, read_table, write_table
 from synthvae.schema import PersonalType
 from synthvae.validation import conform
 
@@ -275,6 +275,28 @@ def test_numbers_written_with_separators_and_signs_are_numeric():
     out = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
     for name in ("amount", "price", "rate"):
         assert pd.api.types.is_numeric_dtype(out[name]) and out[name].between(schema[name].min, schema[name].max).all()
+
+
+def test_amounts_with_a_trailing_currency_accounting_negatives_or_spaced_thousands_are_numeric(tmp_path):
+    # Each was inferred as an id (regenerated as price_eur_0, ...): the amounts were never learned.
+    rng = np.random.default_rng(0)
+    n = 300
+    euros, balances, incomes = rng.uniform(10, 5000, n), rng.uniform(0, 9000, n), rng.integers(1000, 90_000, n)
+    frame = pd.DataFrame({
+        "price_eur": [f"{v:,.2f} €" for v in euros],
+        "price_usd": [f"{v:,.2f} USD" for v in euros],
+        "balance": [f"({v:,.2f})" if i % 3 == 0 else f"{v:,.2f}" for i, v in enumerate(balances)],
+        "income_fr": [f"{v:,}".replace(",", " ") for v in incomes],
+    })
+    frame.to_csv(tmp_path / "amounts.csv", index=False)
+    table = read_table(tmp_path / "amounts.csv")
+    schema = infer_schema(table)
+    assert [schema[c].kind for c in frame.columns] == [ColumnKind.NUMERIC] * 4
+    read = conform(table, schema)
+    assert np.allclose(read["price_eur"], euros.round(2)) and np.allclose(read["price_usd"], euros.round(2))
+    signs = np.where(np.arange(n) % 3 == 0, -1.0, 1.0)
+    assert np.allclose(read["balance"], signs * balances.round(2)) and (read["income_fr"] == incomes).all()
+    assert "'(" in schema["balance"].description and "reads as -" in schema["balance"].description
 
 
 def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
