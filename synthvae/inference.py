@@ -329,11 +329,13 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     # them and sampling draws them by frequency, as they are, into synthetic rows (1,000 names of
     # 1,000 customers, 3 repeated, were all copied as categories where 1,000 unique ones became an id).
     own = sum(1 for count in counts.values() if count == 1) / len(text)
-    if len(series) >= min_id_rows and own >= _UNIQUE_ID_SHARE:
+    # Judged on the rows with a value: two values in 1,500 rows, 1,498 of them empty, were an id
+    # ("100% of rows hold a value no other row has").
+    if len(text) >= min_id_rows and own >= _UNIQUE_ID_SHARE:
         if warn:
-            logger.warning("%s: %.0f%% of rows hold a value no other row has: inferred as an id (regenerated, never "
+            logger.warning("%s: %.0f%% of its %d values are held by no other row: inferred as an id (regenerated, never "
                            "copied); mark it personal (name, address, ...) if it is about people, or categorical if "
-                           "its values may appear in synthetic rows", where, 100 * own)
+                           "its values may appear in synthetic rows", where, 100 * own, len(text))
         return Column(name, ColumnKind.ID, nullable=nullable, type=NumericType.STRING, prefix=f"{name}_", width=0,
                       description=f"inferred: nearly unique text ({n_unique} distinct values in {len(text)} rows, "
                                   f"{own:.0%} of rows with a value of their own), regenerated as prefix + number so "
@@ -349,9 +351,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                        len(text), named.value)
     if len(text) >= min_id_rows and own >= _RARE_VALUE_SHARE:
         if warn:
-            logger.warning("%s: %.0f%% of rows hold a value no other row has; sampling draws such rare values as "
+            logger.warning("%s: %.0f%% of its %d values are held by no other row; sampling draws such rare values as "
                            "they are, so they reach synthetic rows: mark the column personal or id if its values "
-                           "identify people", where, 100 * own)
+                           "identify people", where, 100 * own, len(text))
         note = (f"inferred: text with {n_unique} distinct values, {own:.0%} of rows with a value of their own (drawn "
                 f"as they are into synthetic rows: kind personal or id if they identify people)")
     elif n_unique > 1000:

@@ -383,12 +383,15 @@ def test_nearly_unique_text_is_an_id_and_rare_own_values_are_logged(caplog):
     assert schema["holder"].kind is ColumnKind.ID and "597 distinct values in 600 rows" in schema["holder"].description
     assert schema["title"].kind is ColumnKind.CATEGORICAL and "25% of rows with a value of their own" in schema["title"].description
     logged = " ".join(r.getMessage() for r in caplog.records)
-    assert "people.csv, column 'holder': 99% of rows hold a value no other row has: inferred as an id" in logged
-    assert "column 'title': 25% of rows hold a value no other row has" in logged
+    assert "people.csv, column 'holder': 99% of its 600 values are held by no other row: inferred as an id" in logged
+    assert "column 'title': 25% of its 600 values are held by no other row" in logged
     caplog.clear()
     with caplog.at_level("WARNING", logger="synthvae.inference"):
         infer_schema(frame, warn=False)
     assert not caplog.records
+    # Two values among 1,500 rows, the rest empty: no id ("100% of rows hold a value of their own").
+    sparse = pd.DataFrame({"note": ["late", "early"] + [None] * 1498, "x": rng.normal(size=1500)})
+    assert infer_schema(sparse)["note"].kind is ColumnKind.CATEGORICAL
 
 
 def test_a_pyarrow_backed_table_is_inferred_as_the_same_table_in_numpy_dtypes(penguins, tmp_path):
