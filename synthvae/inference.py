@@ -285,6 +285,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     dated = _other_datetimes(name, text, nullable)
     if dated is not None:
         return dated
+    almost = _almost_dates(name, text, nullable, where, warn)
+    if almost is not None:
+        return almost
     # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
     leading_zero = text.str.match(r"^\s*0\d").any()
     wide = None if leading_zero else _wide_integer_text(text)
@@ -498,6 +501,28 @@ def _almost_numeric_column(name, present, text, numbers, formatted, nullable, wh
            f"they stand for missing values, leave them empty (nulls) and infer again for a numeric column")
     if warn:
         logger.warning("%s: categorical, not numeric: %s", where, fix)
+    return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
+                  description=f"inferred: text with {len(distinct)} distinct values; {fix}")
+
+
+def _almost_dates(name, text, nullable, where, warn) -> Column | None:
+    """Text whose values are nearly all ISO dates beside a few others (a placeholder such as
+    ``unknown``): categories, as :func:`_almost_numeric_column` makes them of numbers, with a note
+    on what to fix, logged (such a column became categories of dates without a word, or an id);
+    ``None`` for any other column."""
+    if text.iloc[:1000].str.match(_ISO_SHAPE).mean() < _WRITTEN_SHARE:  # most text columns: no dates, no pass over all
+        return None
+    shaped = text.str.match(_ISO_SHAPE).to_numpy(dtype=bool)
+    if shaped.all() or shaped.mean() < _WRITTEN_SHARE:
+        return None
+    parsed = pd.to_datetime(text[shaped], format="ISO8601", errors="coerce", utc=True)
+    if parsed.isna().any():
+        return None
+    distinct = set(text)
+    fix = (f"{int(shaped.sum()):,} of its {len(text):,} values are dates but {preview(list(pd.unique(text[~shaped])))} are "
+           f"not: if they stand for missing values, leave them empty (nulls) and infer again for a datetime column")
+    if warn:
+        logger.warning("%s: categorical, not a datetime: %s", where, fix)
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
                   description=f"inferred: text with {len(distinct)} distinct values; {fix}")
 

@@ -299,6 +299,17 @@ def test_amounts_with_a_trailing_currency_accounting_negatives_or_spaced_thousan
     assert "'(" in schema["balance"].description and "reads as -" in schema["balance"].description
 
 
+def test_dates_beside_a_placeholder_are_categories_with_a_warning_naming_it(caplog):
+    # 'unknown' among ISO dates made the column categories of dates (or an id) without a word.
+    when = pd.date_range("2020-01-01", periods=500).strftime("%Y-%m-%d").tolist()
+    when[7] = when[99] = "unknown"
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        schema = infer_schema(pd.DataFrame({"when": when, "x": np.arange(500.0)}), source="visits.csv")
+    assert schema["when"].kind is ColumnKind.CATEGORICAL
+    assert ("visits.csv, column 'when': categorical, not a datetime: 498 of its 500 values are dates but ['unknown'] are "
+            "not: if they stand for missing values, leave them empty") in caplog.text
+
+
 def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
     frame = pd.DataFrame({"y": np.arange(6.0), "x": [1.0, np.inf, 2.0, -np.inf, 3.0, 4.0]})
     with pytest.raises(DataError, match=r"^data, column 'x': 2 infinite values \(inf or -inf\), in rows \[1, 3\] "
