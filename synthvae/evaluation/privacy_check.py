@@ -202,7 +202,7 @@ def privacy_check(
     if schema is None:
         schema = infer_schema(real, derived=False, source=real_name, warn=False)
     # Columns no check compares: real e-mails in a column renamed "Email" passed every check.
-    extra = [c for c in synthetic.columns if c not in schema.names]
+    extra = [c for c in synthetic.columns if str(c) not in schema.names]  # a column labelled 0 is the schema's "0"
     if extra:
         raise DataError(
             f"{synthetic_name}: columns {preview([str(c) for c in extra])} are not in the schema of {real_name}, so no "
@@ -312,12 +312,10 @@ def _own_values(column, real: pd.Series, synthetic: pd.Series, holdout: pd.Serie
     as :func:`_comparable` writes them), tested against the holdout's rate as :func:`_copies`
     does. The detail names counts only: a report of the check must not carry the values."""
 
-    values = _comparable
-
-    known = set(values(real))
-    shared = int(sum(v in known for v in values(synthetic)))
+    known = set(_comparable(real))
+    shared = int(sum(v in known for v in _comparable(synthetic)))
     n = int(synthetic.notna().sum())
-    held = values(holdout) if holdout is not None else np.zeros(0, dtype=object)
+    held = _comparable(holdout) if holdout is not None else np.zeros(0, dtype=object)
     held_shared = int(sum(v in known for v in held))
     baseline = held_shared / held.size if held.size else 0.0
     p_value, highest = _beyond_holdout(shared, n, held_shared, held.size, limits.copy_p_value)
