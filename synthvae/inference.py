@@ -334,8 +334,13 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     own = sum(1 for count in counts.values() if count == 1) / len(text)
     # Judged on the rows with a value: two values in 1,500 rows, 1,498 of them empty, were an id
     # ("100% of rows hold a value no other row has").
+    unit = _unit_of(text) if len(text) >= min_id_rows and own >= _RARE_VALUE_SHARE else None
+    if warn and unit is not None:
+        # "265.1 min": the advice to mark it personal, id or categorical did not fit numbers with a unit.
+        logger.warning("%s: its values are numbers with a unit (%r), read as text (%d distinct values): write them "
+                       "without the unit (a number only) and infer again for a numeric column", where, unit, n_unique)
     if len(text) >= min_id_rows and own >= _UNIQUE_ID_SHARE:
-        if warn:
+        if warn and unit is None:
             logger.warning("%s: %.0f%% of its %d values are held by no other row: inferred as an id (regenerated, never "
                            "copied); mark it personal (name, address, ...) if it is about people, or categorical if "
                            "its values may appear in synthetic rows", where, 100 * own, len(text))
@@ -353,7 +358,7 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                        "(personal: %s) if its values identify people", where, _PERSONAL_LABEL[named], n_unique,
                        len(text), named.value)
     if len(text) >= min_id_rows and own >= _RARE_VALUE_SHARE:
-        if warn:
+        if warn and unit is None:
             logger.warning("%s: %.0f%% of its %d values are held by no other row; sampling draws such rare values as "
                            "they are, so they reach synthetic rows: mark the column personal or id if its values "
                            "identify people", where, 100 * own, len(text))
@@ -503,6 +508,17 @@ def _almost_numeric_column(name, present, text, numbers, formatted, nullable, wh
         logger.warning("%s: categorical, not numeric: %s", where, fix)
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
                   description=f"inferred: text with {len(distinct)} distinct values; {fix}")
+
+
+def _unit_of(text: pd.Series) -> str | None:
+    """The one unit that follows the number in nearly every value (``"265.1 min"``, ``"71kg"``),
+    or ``None`` (a single letter needs a space before it: ``"12A"`` is a code)."""
+    found = text.iloc[:1000].str.extract(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:\s+([^\W\d_]+\.?)|([^\W\d_]{2,}\.?))\s*$")
+    parts = found[0].fillna(found[1])
+    units = parts.dropna()
+    if len(units) < _WRITTEN_SHARE * len(parts) or units.nunique() != 1:
+        return None
+    return str(units.iloc[0])
 
 
 def _almost_dates(name, text, nullable, where, warn) -> Column | None:

@@ -310,6 +310,18 @@ def test_dates_beside_a_placeholder_are_categories_with_a_warning_naming_it(capl
             "not: if they stand for missing values, leave them empty") in caplog.text
 
 
+def test_numbers_with_a_unit_are_warned_of_with_the_fix(caplog):
+    # "265.1 min" were categories (or an id) whose warning said to mark them personal or id.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"duration": [f"{v:.1f} min" for v in rng.uniform(0, 400, 600)],
+                          "weight": [f"{v:.2f} kg" for v in rng.uniform(40, 120, 600)], "x": rng.normal(size=600)})
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        infer_schema(frame, source="trips.csv")
+    for column, unit in (("duration", "min"), ("weight", "kg")):
+        assert (f"trips.csv, column '{column}': its values are numbers with a unit ('{unit}'), read as text") in caplog.text
+    assert "personal" not in caplog.text
+
+
 def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
     frame = pd.DataFrame({"y": np.arange(6.0), "x": [1.0, np.inf, 2.0, -np.inf, 3.0, 4.0]})
     with pytest.raises(DataError, match=r"^data, column 'x': 2 infinite values \(inf or -inf\), in rows \[1, 3\] "
