@@ -288,6 +288,11 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     almost = _almost_dates(name, text, nullable, where, warn)
     if almost is not None:
         return almost
+    mixed = _date_shapes(text) if warn else []
+    if len(mixed) > 1:
+        # Unique dates half 2012-01-01, half 01/02/2012 became an id without a word.
+        logger.warning("%s: its values are dates written in %d ways (%s): read as text; write them all one way (ISO: "
+                       "2012-01-02) and infer again for a datetime column", where, len(mixed), ", ".join(mixed))
     # Codes such as "01" or zip codes "02134" are text: as numbers they would lose their zeros.
     leading_zero = text.str.match(r"^\s*0\d").any()
     wide = None if leading_zero else _wide_integer_text(text)
@@ -519,6 +524,23 @@ def _unit_of(text: pd.Series) -> str | None:
     if len(units) < _WRITTEN_SHARE * len(parts) or units.nunique() != 1:
         return None
     return str(units.iloc[0])
+
+
+def _date_shapes(text: pd.Series) -> list[str]:
+    """One example value of each date shape (ISO, :data:`_OTHER_DATETIMES`') among the first
+    1,000 values when every one of them has some date shape; else none."""
+    shapes = [_ISO_SHAPE.strip("^$")] + [shape for shape, _ in _OTHER_DATETIMES]
+    head = text.iloc[:20]
+    if not np.logical_or.reduce([head.str.fullmatch(shape).to_numpy(dtype=bool) for shape in shapes]).all():
+        return []  # most text columns: not dates, settled on 20 values
+    sample = text.iloc[:1000]
+    covered, examples = np.zeros(len(sample), dtype=bool), []
+    for shape in shapes:
+        matched = sample.str.fullmatch(shape).to_numpy(dtype=bool) & ~covered
+        if matched.any():
+            examples.append(repr(sample.iloc[int(np.argmax(matched))]))
+            covered |= matched
+    return examples if len(sample) and covered.all() else []
 
 
 def _almost_dates(name, text, nullable, where, warn) -> Column | None:

@@ -322,6 +322,16 @@ def test_numbers_with_a_unit_are_warned_of_with_the_fix(caplog):
     assert "personal" not in caplog.text
 
 
+def test_unique_dates_written_two_ways_are_warned_of(caplog):
+    # Half 2012-01-01, half 01/02/2012: an id, without a word.
+    days = pd.date_range("2012-01-01", periods=600)
+    written = [d.strftime("%Y-%m-%d") if i % 2 else d.strftime("%m/%d/%Y") for i, d in enumerate(days)]
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        infer_schema(pd.DataFrame({"day": written, "x": np.arange(600.0)}), source="log.csv")
+    assert ("log.csv, column 'day': its values are dates written in 2 ways ('2012-01-02', '01/01/2012'): read as text; "
+            "write them all one way") in caplog.text
+
+
 def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
     frame = pd.DataFrame({"y": np.arange(6.0), "x": [1.0, np.inf, 2.0, -np.inf, 3.0, 4.0]})
     with pytest.raises(DataError, match=r"^data, column 'x': 2 infinite values \(inf or -inf\), in rows \[1, 3\] "
