@@ -354,6 +354,15 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                                   f"{own:.0%} of rows with a value of their own), regenerated as prefix + number so "
                                   "that no row's value is copied; review it")
     categories = tuple(sorted(counts))
+    spellings: dict[str, list[str]] = {}
+    for value in categories:
+        spellings.setdefault(" ".join(value.split()).casefold(), []).append(value)
+    alike = [group for group in spellings.values() if len(group) > 1]
+    if warn and alike:
+        # yes / Yes / YES / no / No / NO were six categories without a word.
+        logger.warning("%s: %d of its values differ only in capitals or spaces (%s): each is a category of its own; "
+                       "write each value one way if they mean the same", where, sum(len(g) for g in alike),
+                       "; ".join(" / ".join(repr(v) for v in group[:3]) for group in alike[:3]))
     named = _named_personal(name)
     if named is not None and warn and n_unique >= 10:
         # A customer's name in each of their 10 orders: too few distinct values to be taken

@@ -332,6 +332,17 @@ def test_unique_dates_written_two_ways_are_warned_of(caplog):
             "write them all one way") in caplog.text
 
 
+def test_categories_that_differ_only_in_capitals_or_spaces_are_warned_of(caplog):
+    # yes / Yes / YES / no / No / NO: six categories without a word.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"ok": rng.choice(["yes", "Yes", "YES", "no", "No", "NO"], 300), "x": rng.normal(size=300)})
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        schema = infer_schema(frame, source="survey.csv")
+    assert len(schema["ok"].categories) == 6
+    assert ("survey.csv, column 'ok': 6 of its values differ only in capitals or spaces ('NO' / 'No' / 'no'; 'YES' / "
+            "'Yes' / 'yes')") in caplog.text
+
+
 def test_infinite_values_are_refused_by_column_count_and_rows(tmp_path):
     frame = pd.DataFrame({"y": np.arange(6.0), "x": [1.0, np.inf, 2.0, -np.inf, 3.0, 4.0]})
     with pytest.raises(DataError, match=r"^data, column 'x': 2 infinite values \(inf or -inf\), in rows \[1, 3\] "
