@@ -44,7 +44,7 @@ from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
 from synthvae.schema import ColumnKind
-from synthvae.validation import conform
+from synthvae.validation import conform, ranked_counts
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 # Conditions with no exact value (sets, ranges) are met by resampling the model's own rows that
@@ -1239,7 +1239,7 @@ def _spelled_as(values: pd.Series, original: pd.Series) -> pd.Series:
     spelling = {}
     for flag, where in ((True, true), (False, ~true & ~null)):
         words = pd.Series([word for word in given[where] if isinstance(word, str)], dtype=object)
-        spelling[flag] = str(words.value_counts().index[0]) if len(words) else str(flag)
+        spelling[flag] = str(ranked_counts(words).index[0]) if len(words) else str(flag)
     written = pd.Series(np.where(true, spelling[True], spelling[False]).astype(object), index=values.index)
     written[null] = np.nan
     return written.astype(original.dtype) if original.dtype != object else written

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.preprocessing.codecs import CategoricalCodec, ColumnCodec
+from synthvae.validation import ranked_counts
 
 MAX_LEVELS = 30  # one-hot slots per categorical column; rarer values share the all-zero code
 RIDGE = 1e-3  # added to the standardised covariance's diagonal (one-hots are collinear)
@@ -46,7 +47,7 @@ class LinearConditional:
             if hasattr(codec, "floats"):
                 self.real_[name] = codec
             elif isinstance(codec, CategoricalCodec):
-                counts = _strings(rows[name]).value_counts()
+                counts = ranked_counts(_strings(rows[name]))
                 self.levels_[name] = counts.index[counts.index != _NULL][:MAX_LEVELS].to_numpy(dtype=object)
         raw, self.owner_ = self._raw(rows)
         self.value_index_ = {name: int(np.flatnonzero(self.owner_ == name)[0]) for name in self.real_}

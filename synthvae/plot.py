@@ -13,6 +13,7 @@ import pandas as pd
 
 from synthvae.errors import ParameterError
 from synthvae.io import atomic_write_bytes
+from synthvae.validation import ranked_counts
 
 
 def project_2d(embedding: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
@@ -121,7 +122,7 @@ def plot_embedding(
                 bar.ax.yaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         elif color is not None:
             labels = color.astype("string").fillna("(null)")
-            top = list(labels.value_counts().index[:max_categories])
+            top = list(ranked_counts(labels).index[:max_categories])
             labels = labels.where(labels.isin(top), "other")
             colours = dict(zip(top, _category_colours(len(top))))
             if (labels == "other").any():

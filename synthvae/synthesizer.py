@@ -53,7 +53,7 @@ from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
-from synthvae.validation import conform, refuse_out_of_bounds
+from synthvae.validation import conform, ranked_counts, refuse_out_of_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -1761,7 +1761,7 @@ class Synthesizer:
             total = int(round(ratio * len(real)))
         counts = {}
         if target is not None:
-            observed = real[target].value_counts(dropna=True)
+            observed = ranked_counts(real[target].dropna())  # ties in one order under any pandas
             observed = observed[observed > 0]
             if observed.empty:
                 raise ParameterError(f"target {target!r} has no value in {source} (every cell is null), so there "

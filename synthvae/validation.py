@@ -276,6 +276,16 @@ def with_written_numbers(series: pd.Series, values: pd.Series, probe: int | None
     return pd.Series(out, index=series.index, name=series.name)
 
 
+def ranked_counts(values: pd.Series) -> pd.Series:
+    """``values.value_counts()`` with ties in the order of the values' text: pandas 2.2 and 3 put
+    tied counts in different orders, so the 30 levels a linear predictor kept (and its
+    imputations), augment's order of classes and a plot's legend differed by pandas version for
+    the same seed."""
+    counts = values.value_counts()
+    order = sorted(range(len(counts)), key=lambda i: (-int(counts.iloc[i]), str(counts.index[i])))
+    return counts.iloc[order]
+
+
 def numpy_backed(series: pd.Series) -> pd.Series:
     """A pyarrow-backed column (``dtype_backend="pyarrow"``) as pandas' own dtypes: whole
     numbers as ``Int64`` (``UInt64`` unsigned), the rest as pyarrow converts them. On Arrow

@@ -1405,3 +1405,21 @@ def test_a_category_only_the_schema_lists_is_refused_as_what_it_is():
     with pytest.raises(ParameterError, match=r"no training row of column 'city' has this value \(the schema lists it\): the "
                                              r"model learned it from no row, so a plain sample draws it almost never"):
         model.sample(5, conditions={"city": "Chicago"})
+
+
+def test_tied_counts_rank_by_the_values_text_whatever_the_rows_order(tmp_path):
+    # pandas 2.2 and 3 order tied value_counts differently: the plot's 12 named categories, the
+    # 30 levels of impute's linear predictor and augment's order of classes differed by pandas
+    # version for the same seed. Ties now rank by text, so the rows' order does not matter either.
+    from synthvae.plot import plot_embedding
+
+    rng = np.random.default_rng(0)
+    embedding = pd.DataFrame(rng.normal(size=(400, 2)), columns=["z0", "z1"])
+    labels = pd.Series(np.repeat([f"t{i:02d}" for i in range(40)], 10), name="c")  # 40 labels, 10 rows each
+    legends = []
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(400)
+        legends.append(list(plot_embedding(embedding.iloc[order].reset_index(drop=True), tmp_path / f"p{seed}.png",
+                                           color=labels.iloc[order].reset_index(drop=True))))
+    assert legends[0] == legends[1] == legends[2]
+    assert legends[0][:12] == [f"t{i:02d}" for i in range(12)] and legends[0][-1] == "other"
