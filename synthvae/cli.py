@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+import pyarrow.parquet as pq
 
 from synthvae import __version__
 from synthvae.checkpoint import FILE_NAME as CHECKPOINT_FILE
@@ -23,7 +24,7 @@ from synthvae.distributed import Parallel
 from synthvae.streaming import RESERVOIR_ROWS
 from synthvae.errors import SynthVAEError, one_line
 from synthvae.inference import infer_schema
-from synthvae.io import datetime_formats, read_table, text_columns, write_table
+from synthvae.io import PARQUET_SUFFIXES, datetime_formats, read_table, stored_index, text_columns, write_table
 from synthvae.schema import ColumnKind
 from synthvae.synthesizer import AUGMENT_GUIDANCE, Synthesizer, check_augment_arguments
 from synthvae.training import Progress
@@ -747,6 +748,12 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
             raise click.ClickException("--plot needs matplotlib: pip install 'synthvae[plot]'") from None
     syn = Synthesizer.load(model, device=device)
     table = read_table(data, text_columns(syn.schema_))
+    # A Parquet file's stored index (read_table makes it columns) indexes the embedding, as
+    # Synthesizer.encode keeps a frame's: written back as the embedding's first columns, the rows
+    # can be joined to their source (they came out numbered 0, 1, ... without it).
+    levels = [label for label, _ in stored_index(pq.read_schema(data))] if data.lower().endswith(PARQUET_SUFFIXES) else []
+    if levels:
+        table = table.set_index(levels)
     if color_by is not None and color_by not in table.columns:
         raise click.ClickException(f"--color-by {color_by!r} is not a column of {data!r}")
     if plot_path and not len(table):

@@ -256,6 +256,21 @@ def index_labels(names: list) -> list[str]:
     return [str(n) if n is not None else ("index" if len(names) == 1 else f"level_{i}") for i, n in enumerate(names)]
 
 
+def stored_index(schema: pa.Schema) -> list[tuple[str, str | dict]]:
+    """The index pandas' to_parquet stored with a file's rows, level by level: (its column's
+    label as :func:`read_table` gives it, the stored column's name or, for a range,
+    its description). An unnamed range index is row positions only, not data: none."""
+    meta = schema.pandas_metadata or {}
+    entries = meta.get("index_columns") or []
+    names = {c.get("field_name"): c.get("name") for c in meta.get("columns") or []}
+    levels = [entry.get("name") if isinstance(entry, dict) else names.get(entry) for entry in entries]
+
+    def data(entry, name) -> bool:  # a named range, or a stored column
+        return entry.get("kind") == "range" and name is not None if isinstance(entry, dict) else entry in schema.names
+
+    return [(label, entry) for label, entry, name in zip(index_labels(levels), entries, levels) if data(entry, name)]
+
+
 def refuse_index_clash(name: str, labels: Iterable[str], columns: Iterable[str]) -> None:
     """Refuse index columns (``labels``) named as one of the table's ``columns``."""
     taken = sorted(set(labels) & set(columns))

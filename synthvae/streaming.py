@@ -50,8 +50,8 @@ import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError, one_line, preview
 from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
-from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, index_labels, read_csv_chunks,
-                         refuse_index_clash, refuse_special_file, sniff, with_noted_categories)
+from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
+                         refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 from synthvae.validation import category_text, conform, naive_utc, with_written_numbers
 
@@ -143,7 +143,7 @@ class TableSource:
             self._stamps[file] = _stamp(file)
             meta = _metadata(file)
             arrow = meta.schema.to_arrow_schema()
-            self.indexes[file] = _stored_index(arrow)
+            self.indexes[file] = stored_index(arrow)
             stored = {how for _, how in self.indexes[file] if isinstance(how, str)}
             refuse_index_clash(repr(str(file)), [label for label, _ in self.indexes[file]], set(arrow.names) - stored)
             _refuse_unsupported_types(file, arrow)
@@ -279,21 +279,6 @@ def _stamp(file: Path) -> tuple[int, int]:
     """A file's size and modification time (nanoseconds)."""
     stat = file.stat()
     return stat.st_size, stat.st_mtime_ns
-
-
-def _stored_index(schema: pa.Schema) -> list[tuple[str, str | dict]]:
-    """The index pandas' to_parquet stored with a file's rows, level by level: (its column's
-    label as :func:`synthvae.io.read_table` gives it, the stored column's name or, for a range,
-    its description). An unnamed range index is row positions only, not data: none."""
-    meta = schema.pandas_metadata or {}
-    entries = meta.get("index_columns") or []
-    names = {c.get("field_name"): c.get("name") for c in meta.get("columns") or []}
-    levels = [entry.get("name") if isinstance(entry, dict) else names.get(entry) for entry in entries]
-
-    def data(entry, name) -> bool:  # a named range, or a stored column
-        return entry.get("kind") == "range" and name is not None if isinstance(entry, dict) else entry in schema.names
-
-    return [(label, entry) for label, entry, name in zip(index_labels(levels), entries, levels) if data(entry, name)]
 
 
 def open_source(path: str | os.PathLike, workdir: str | os.PathLike, text_columns: Iterable[str] = ()) -> TableSource:

@@ -897,6 +897,23 @@ def test_cli_encode_writes_the_reduced_embedding_and_its_picture(tmp_path, pengu
     assert result.exit_code == 0 and read_table(out).shape[1] == 2 * dims
     assert f"x {dims} embedding and its {dims} variances ({2 * dims} columns)" in result.output
 
+def test_cli_encode_keeps_a_parquet_files_index(tmp_path, penguins, fitted_penguins):
+    # The stored index (pid) was read as a column and dropped: the embedding came out numbered
+    # 0..332 and, rows having been dropped, could not be joined back to its source.
+    fitted_penguins.save(tmp_path / "m.synthvae")
+    frame = penguins.dropna()
+    frame.index = pd.Index(frame.index * 10 + 7, name="pid")
+    frame.to_parquet(tmp_path / "indexed.parquet")
+    out = tmp_path / "emb.parquet"
+    result = CliRunner().invoke(cli, ["encode", str(tmp_path / "m.synthvae"), str(tmp_path / "indexed.parquet"), "-o", str(out),
+                                      "--plot", str(tmp_path / "e.png"), "--color-by", "species"])
+    assert result.exit_code == 0, result.output
+    embedding = pd.read_parquet(out)
+    assert embedding.columns[0] == "pid" and embedding["pid"].tolist() == frame.index.tolist()
+    expected = fitted_penguins.encode(frame)
+    np.testing.assert_allclose(embedding[expected.columns].to_numpy(), expected.to_numpy(), rtol=1e-6)
+
+
 def test_impute_gives_observed_cells_back_as_given(fitted_penguins, penguins):
     # A column with a time zone came back in UTC without one (00:00+02:00 as 22:00 the day
     # before), and a column labelled 0 came back labelled '0'.
