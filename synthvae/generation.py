@@ -1207,6 +1207,11 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             # 3's str dtype writes it; float64.astype(object) kept 2584.15 a float among text.
             written = values.astype("string")
             values = written.astype(object).where(written.notna(), np.nan)
+        if pd.api.types.is_datetime64_dtype(values.dtype) and _holds_times(original):
+            # Times of day are learned on 1900-01-01: filled cells came back as Timestamps beside
+            # the observed datetime.time values (an Arrow time64 column all of them, its observed
+            # cells changed).
+            values = pd.Series(values.dt.time.to_numpy(dtype=object), index=values.index).where(values.notna(), None)
         values = in_users_dtype(values, original.dtype).set_axis(frame.index)
         if cells is not None and values.dtype == original.dtype and not text:
             values = original.where(~cells, values)
@@ -1226,6 +1231,14 @@ def _holds_text(original: pd.Series) -> bool:
     if original.dtype != object:
         return pd.api.types.is_string_dtype(original.dtype)
     return pd.api.types.infer_dtype(original, skipna=True) in ("string", "mixed", "mixed-integer", "decimal", "empty")
+
+
+def _holds_times(original: pd.Series) -> bool:
+    """Whether the user's column holds times of day (``datetime.time`` objects, or Arrow's
+    ``time64`` / ``time32``)."""
+    if isinstance(original.dtype, pd.ArrowDtype):
+        return pa.types.is_time(original.dtype.pyarrow_dtype)
+    return original.dtype == object and pd.api.types.infer_dtype(original, skipna=True) == "time"
 
 
 def _spelled_as(values: pd.Series, original: pd.Series) -> pd.Series:

@@ -914,6 +914,27 @@ def test_cli_encode_keeps_a_parquet_files_index(tmp_path, penguins, fitted_pengu
     np.testing.assert_allclose(embedding[expected.columns].to_numpy(), expected.to_numpy(), rtol=1e-6)
 
 
+def test_impute_gives_times_of_day_back_as_times():
+    # Times of day are learned on 1900-01-01: the filled cells came back as Timestamps beside the
+    # observed datetime.time values, and an Arrow time64 column became datetime64, observed cells too.
+    import datetime
+
+    import pyarrow as pa
+
+    rng = np.random.default_rng(0)
+    times = [datetime.time(int(h), int(m)) for h, m in zip(rng.integers(0, 24, 300), rng.integers(0, 60, 300))]
+    for column in (pd.Series(times, dtype=object), pd.Series(pd.array(times, dtype=pd.ArrowDtype(pa.time64("us"))))):
+        frame = pd.DataFrame({"x": rng.normal(size=300).round(2), "t": column})
+        syn = Synthesizer(epochs=1, seed=0).fit(frame)
+        holed = frame.copy()
+        holed.loc[::5, "t"] = None
+        filled = syn.impute(holed, seed=0)
+        assert filled["t"].dtype == frame["t"].dtype and filled["t"].notna().all()
+        assert all(isinstance(value, datetime.time) for value in filled["t"])
+        observed = holed["t"].notna()
+        assert (filled["t"][observed] == frame["t"][observed]).all()
+
+
 def test_impute_gives_observed_cells_back_as_given(fitted_penguins, penguins):
     # A column with a time zone came back in UTC without one (00:00+02:00 as 22:00 the day
     # before), and a column labelled 0 came back labelled '0'.
