@@ -751,7 +751,8 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
     # A Parquet file's stored index (read_table makes it columns) indexes the embedding, as
     # Synthesizer.encode keeps a frame's: written back as the embedding's first columns, the rows
     # can be joined to their source (they came out numbered 0, 1, ... without it).
-    levels = [label for label, _ in stored_index(pq.read_schema(data))] if data.lower().endswith(PARQUET_SUFFIXES) else []
+    parquet = os.path.isfile(data) and data.lower().endswith(PARQUET_SUFFIXES)  # a folder of parts: no one index
+    levels = [label for label, _ in stored_index(pq.read_schema(data))] if parquet else []
     if levels:
         table = table.set_index(levels)
     if color_by is not None and color_by not in table.columns:

@@ -337,13 +337,13 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     # them and sampling draws them by frequency, as they are, into synthetic rows (1,000 names of
     # 1,000 customers, 3 repeated, were all copied as categories where 1,000 unique ones became an id).
     own = sum(1 for count in counts.values() if count == 1) / len(text)
-    # Judged on the rows with a value: two values in 1,500 rows, 1,498 of them empty, were an id
-    # ("100% of rows hold a value no other row has").
     unit = _unit_of(text) if len(text) >= min_id_rows and own >= _RARE_VALUE_SHARE else None
     if warn and unit is not None:
         # "265.1 min": the advice to mark it personal, id or categorical did not fit numbers with a unit.
         logger.warning("%s: its values are numbers with a unit (%r), read as text (%d distinct values): write them "
                        "without the unit (a number only) and infer again for a numeric column", where, unit, n_unique)
+    # Judged on the rows with a value: two values in 1,500 rows, 1,498 of them empty, were an id
+    # ("100% of rows hold a value no other row has").
     if len(text) >= min_id_rows and own >= _UNIQUE_ID_SHARE:
         if warn and unit is None:
             logger.warning("%s: %.0f%% of its %d values are held by no other row: inferred as an id (regenerated, never "
