@@ -528,7 +528,9 @@ def _unit_of(text: pd.Series) -> str | None:
     """The one unit that follows the number in nearly every value (``"265.1 min"``, ``"71kg"``),
     or ``None`` (a single letter needs a space before it: ``"12A"`` is a code)."""
     found = text.iloc[:1000].str.extract(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:\s+([^\W\d_]+\.?)|([^\W\d_]{2,}\.?))\s*$")
-    parts = found[0].fillna(found[1])
+    first, second = found[0].to_numpy(dtype=object), found[1].to_numpy(dtype=object)
+    # numpy, not fillna: pandas 2.2 warns of downcasting object columns there (an error in tests)
+    parts = pd.Series(np.where(pd.isna(first), second, first), dtype=object)
     units = parts.dropna()
     if len(units) < _WRITTEN_SHARE * len(parts) or units.nunique() != 1:
         return None
