@@ -309,6 +309,12 @@ def _typed(column: Column, raw: Any) -> Any:
     for category in column.categories:
         if number is not None and isinstance(category, (int, float, np.number)) and not isinstance(category, bool) and category == number:
             return category
+    if not isinstance(raw, (str, bool, int, float, np.number)):
+        # A value the table held as an object of its own (pd.cut's Interval(0, 1, closed='right')),
+        # whose category is its text '(0, 1]': refused as unknown beside a list that showed it.
+        for category in column.categories:
+            if isinstance(category, str) and category == str(raw):
+                return category
     raise ParameterError(
         f"condition on {column.name!r}: unknown category {raw!r}; the column has categories "
         f"{preview(list(column.categories))}"

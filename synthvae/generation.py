@@ -1278,6 +1278,14 @@ def _in_dtype_of(values: pd.Series, dtype) -> pd.Series:
     column, a category that is no number), the sampled dtype stays."""
     if values.dtype == dtype:
         return values
+    if isinstance(dtype, pd.CategoricalDtype) and not all(isinstance(c, str) for c in dtype.categories):
+        # Categories that are objects of their own (pd.cut's Intervals) are learned as their text:
+        # each text back to its category, or the filled column, observed cells too, came back as text.
+        lookup = {str(category): category for category in dtype.categories}
+        text = values.astype(object).where(values.notna(), None)
+        if all(value is None or str(value) in lookup for value in text):
+            return pd.Series(pd.Categorical([None if v is None else lookup[str(v)] for v in text], dtype=dtype),
+                             index=values.index, name=values.name)
     try:
         cast = values.astype(dtype)
         exact = cast.astype(values.dtype).equals(values)

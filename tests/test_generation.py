@@ -935,6 +935,23 @@ def test_impute_gives_times_of_day_back_as_times():
         assert (filled["t"][observed] == frame["t"][observed]).all()
 
 
+def test_impute_and_conditions_take_categories_made_by_cut():
+    # pd.cut's Interval categories are learned as their text: impute gave the whole column back
+    # as text, observed cells too, and a condition given as an Interval was refused as unknown
+    # beside a list that showed its text.
+    x = np.random.default_rng(0).normal(size=300).round(3)
+    frame = pd.DataFrame({"x": x, "band": pd.cut(x, [-10, -1, 0, 1, 10])})
+    syn = Synthesizer(epochs=1, seed=0).fit(frame)
+    holed = frame.copy()
+    holed.loc[::5, "band"] = np.nan
+    filled = syn.impute(holed, seed=0)
+    assert filled["band"].dtype == frame["band"].dtype and filled["band"].notna().all()
+    observed = holed["band"].notna()
+    assert (filled["band"][observed] == frame["band"][observed]).all()
+    rows = syn.sample(20, conditions={"band": frame["band"].iloc[0]}, seed=1)
+    assert (rows["band"].astype(str) == str(frame["band"].iloc[0])).all()
+
+
 def test_impute_gives_observed_cells_back_as_given(fitted_penguins, penguins):
     # A column with a time zone came back in UTC without one (00:00+02:00 as 22:00 the day
     # before), and a column labelled 0 came back labelled '0'.
