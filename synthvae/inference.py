@@ -513,13 +513,20 @@ def _almost_numeric_column(name, present, text, numbers, formatted, nullable, wh
     """Text whose values are nearly all numbers (plain or written with separators or signs):
     categories (conform could not read the rest as numbers), never an id, with a note on what
     to fix, logged."""
-    distinct = set(text)
     others = pd.unique(present[numbers.isna()].astype(str))
     written = f" ({_written_note(present, numbers, formatted)})" if formatted.any() else ""
     fix = (f"{int(numbers.notna().sum()):,} of its {len(numbers):,} values are numbers{written} but {preview(others)} are not: if "
            f"they stand for missing values, leave them empty (nulls) and infer again for a numeric column")
+    return _categories_to_fix(name, text, nullable, where, warn, "numeric", fix)
+
+
+def _categories_to_fix(name, text, nullable, where, warn, instead: str, fix: str) -> Column:
+    """A text column nearly all of whose values are of another kind (``instead``: numeric, a
+    datetime) as categories, with ``fix`` (what to change) in its description and, with
+    ``warn``, logged."""
+    distinct = set(text)
     if warn:
-        logger.warning("%s: categorical, not numeric: %s", where, fix)
+        logger.warning("%s: categorical, not %s: %s", where, instead, fix)
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
                   description=f"inferred: text with {len(distinct)} distinct values; {fix}")
 
@@ -567,13 +574,9 @@ def _almost_dates(name, text, nullable, where, warn) -> Column | None:
     parsed = pd.to_datetime(text[shaped], format="ISO8601", errors="coerce", utc=True)
     if parsed.isna().any():
         return None
-    distinct = set(text)
     fix = (f"{int(shaped.sum()):,} of its {len(text):,} values are dates but {preview(list(pd.unique(text[~shaped])))} are "
            f"not: if they stand for missing values, leave them empty (nulls) and infer again for a datetime column")
-    if warn:
-        logger.warning("%s: categorical, not a datetime: %s", where, fix)
-    return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=tuple(sorted(distinct)),
-                  description=f"inferred: text with {len(distinct)} distinct values; {fix}")
+    return _categories_to_fix(name, text, nullable, where, warn, "a datetime", fix)
 
 
 def _wide_integers(present: pd.Series) -> list[int] | None:
