@@ -32,8 +32,8 @@ from synthvae.conditional_prior import (
 from synthvae.checkpoint import Checkpointer, checkpoint_interval
 from synthvae.conditions import Condition, ConditionsLike, intersect, parse_conditions, unknown_column
 from synthvae.constraints.plan import ConstraintPlan, id_limits
-from synthvae.constraints.resampling import RowCheck
-from synthvae.constraints.spec import Unique, combination_keys
+from synthvae.constraints.resampling import RowCheck, full_keys
+from synthvae.constraints.spec import Unique
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.errors import (DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError,
@@ -1253,7 +1253,7 @@ class Synthesizer:
     def _iter_sample(self, n: int, conditions: ConditionsLike, seed: int | None, batch_size: int, shard: tuple[int, int] | None,
                      guidance: float, taken: dict | None = None) -> Iterator[pd.DataFrame]:
         """:meth:`iter_sample`; ``taken``: keys of the schema's ``unique`` rules already used
-        (``{rule: set of keys}``, as :func:`synthvae.constraints.spec.combination_keys` gives
+        (``{rule: set of keys}``, as :func:`synthvae.constraints.resampling.full_keys` gives
         them), which the rows keep clear of and to which their keys are added: ``augment``'s
         calls, one per class, share it, and it starts with the real rows' keys."""
         self._check_sample_memory(n, batch_size, whole=False, guidance=guidance if _any_conditions(conditions) else None)
@@ -1800,9 +1800,7 @@ class Synthesizer:
         # The keys of the schema's unique rules: the synthetic rows take none the real rows hold,
         # nor one another's across the classes' draws (each a sample call of its own repeated
         # 45 of 1,339 keys, and 164 of 750 rows repeated a real row's).
-        taken = {rule: {key for key, full in zip(combination_keys(real, rule.group), real[list(rule.group)].notna().all(axis=1))
-                        if full}
-                 for rule in self.constraints_.schema.constraints if isinstance(rule, Unique)}
+        taken = {rule: full_keys(real, rule) for rule in self.constraints_.schema.constraints if isinstance(rule, Unique)}
         if target is None:
             synthetic = self._sample(total, None, seed, taken=taken)
         else:

@@ -156,8 +156,7 @@ class RowCheck:
 
     def _remember(self, frame: pd.DataFrame) -> None:
         for rule in self.unique:
-            present = frame[list(rule.group)].notna().all(axis=1).to_numpy()
-            self.seen[rule].update(k for k, p in zip(combination_keys(frame, rule.group), present) if p)
+            self.seen[rule].update(full_keys(frame, rule))
 
     def _count(self, name: str, broken: np.ndarray) -> None:
         count = int(broken.sum())
@@ -167,6 +166,13 @@ class RowCheck:
     def report(self) -> dict:
         """Rows drawn and rows rejected per rule or condition, over the whole call."""
         return {"drawn": int(self.drawn), "rejected": dict(self.rejected)}
+
+
+def full_keys(frame: pd.DataFrame, rule: Unique) -> set:
+    """The keys of ``rule`` that rows of ``frame`` hold in full (a key holding a null is exempt,
+    as in SQL)."""
+    present = frame[list(rule.group)].notna().all(axis=1).to_numpy()
+    return {key for key, full in zip(combination_keys(frame, rule.group), present) if full}
 
 
 def _exempt_beyond(exempt: np.ndarray, checked: int, kept: int) -> np.ndarray:
