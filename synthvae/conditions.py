@@ -72,6 +72,11 @@ class Condition:
         """Whether the condition names one value: every row gets exactly that value."""
         return self.values is not None and len(self.values) == 1
 
+    @property
+    def distinct_values(self) -> list:
+        """The values once each, in order, nulls left out (none for a range)."""
+        return list(dict.fromkeys(v for v in (self.values or ()) if v is not None and not pd.isna(v)))
+
     def describe(self) -> str:
         """Human-readable form for messages: ``age >= 40``, ``island in ['Biscoe', 'Dream']``."""
         if self.values is not None:

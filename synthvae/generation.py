@@ -872,7 +872,7 @@ class Generator:
         rows instead of 2.7."""
         if not rest or not self._is_category_set(condition):  # a range has no values
             return None
-        values = list(dict.fromkeys(v for v in condition.values if v is not None and not pd.isna(v)))
+        values = condition.distinct_values
         if not 2 <= len(values) <= _SET_MOST_VALUES:
             return None
         if self.guidance != 1 and condition.column in self.guided:  # tilted weights: no probabilities

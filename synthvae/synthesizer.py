@@ -1475,7 +1475,7 @@ class Synthesizer:
             return None
         ranges = self._ranges()
         for condition in residual:
-            values = list(dict.fromkeys(v for v in (condition.values or ()) if v is not None and not pd.isna(v)))
+            values = condition.distinct_values
             if not 2 <= len(values) <= _SPLIT_MOST_VALUES:
                 continue
             loose = {hint.column for _, hint in self.constraints_.hints([condition], ranges) if not hint.is_exact}
