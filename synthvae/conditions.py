@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import ParameterError, preview, shown
-from synthvae.schema import Column, ColumnKind, Schema
+from synthvae.schema import Column, ColumnKind, Schema, time_zone, wall_time
 
 _DATE_PART = re.compile(r"%[YymdbBjaAUWxc]")  # strftime directives of a date
 
@@ -293,9 +293,7 @@ def _typed(column: Column, raw: Any) -> Any:
             raise ParameterError(
                 f"condition on datetime column {column.name!r}: {raw!r} is not a date or time in the column's format "
                 f"{column.format!r}{example} or ISO 8601 (2013-02-01, 2013-02-01 09:30); write it in one of them") from None
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
-        return stamp
+        return wall_time(stamp, time_zone(column.timezone))
     if kind is ColumnKind.BOOLEAN:
         if isinstance(raw, bool):
             return raw

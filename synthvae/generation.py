@@ -43,8 +43,8 @@ from synthvae.model import SAMPLE_CHUNK, TabularVAE, logsumexp, row_patterns
 from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
-from synthvae.schema import ColumnKind
-from synthvae.validation import conform, ranked_counts
+from synthvae.schema import ColumnKind, time_zone
+from synthvae.validation import conform, in_zone, ranked_counts
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 # Conditions with no exact value (sets, ranges) are met by resampling the model's own rows that
@@ -1170,11 +1170,11 @@ class Generator:
             if cells.any():
                 merged = merged.where(~cells, sampled[name].reset_index(drop=True))
             columns[name] = merged
-        return with_columns(frame, columns, fill, datetime_formats(self.preprocessor.schema))
+        return with_columns(frame, columns, fill, datetime_formats(self.preprocessor.schema), zones_of(self.preprocessor.schema))
 
 
 def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dict[str, np.ndarray] | None = None,
-                 formats: dict[str, str] | None = None) -> pd.DataFrame:
+                 formats: dict[str, str] | None = None, zones: dict[str, str] | None = None) -> pd.DataFrame:
     """``frame`` with the columns named (as text) in ``columns`` replaced, in its index, under
     its own column labels (a column labelled 0 stays 0); a column the user gave with a time zone
     gets its values back in that zone (conformed datetimes are UTC without one, which moved
@@ -1187,8 +1187,11 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
 
     ``formats`` (:func:`synthvae.io.datetime_formats` of the schema): a datetime column the user
     gave as text comes back written in its schema's format, so cells written that way come back
-    as they were ("02/01/2012" came back "2012-01-02")."""
-    formats = formats or {}
+    as they were ("02/01/2012" came back "2012-01-02").
+
+    ``zones`` (:func:`zones_of` the schema): the ``timezone`` of datetime columns that have one,
+    whose ``columns`` hold clock times there."""
+    formats, zones = formats or {}, zones or {}
     out = frame.copy()
     label_of = {str(label): label for label in frame.columns}
     for name, values in columns.items():
@@ -1212,13 +1215,18 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             # the observed datetime.time values (an Arrow time64 column all of them, its observed
             # cells changed).
             values = pd.Series(values.dt.time.to_numpy(dtype=object), index=values.index).where(values.notna(), None)
-        values = in_users_dtype(values, original.dtype).set_axis(frame.index)
+        values = in_users_dtype(values, original.dtype, time_zone(zones.get(name))).set_axis(frame.index)
         if cells is not None and values.dtype == original.dtype and not text:
             values = original.where(~cells, values)
         # A text column with filled cells comes back rebuilt whole, in one way of writing (its
         # given cells kept as written beside filled ones mixed "01/01/2012" with "2012-07-28").
         out[label_of[name]] = values
     return out
+
+
+def zones_of(schema) -> dict[str, str]:
+    """The ``timezone`` of each datetime column of ``schema`` that has one."""
+    return {column.name: column.timezone for column in schema if column.timezone}
 
 
 def _holds_text(original: pd.Series) -> bool:
@@ -1258,15 +1266,15 @@ def _spelled_as(values: pd.Series, original: pd.Series) -> pd.Series:
     return written.astype(original.dtype) if original.dtype != object else written
 
 
-def in_users_dtype(values: pd.Series, dtype) -> pd.Series:
+def in_users_dtype(values: pd.Series, dtype, column_zone=None) -> pd.Series:
     """A sampled column in the dtype the user gave it: datetimes back in the user's time zone
-    (conformed ones are UTC without one; a numpy or an Arrow zone), other values as
-    :func:`_in_dtype_of` says."""
+    (a numpy or an Arrow zone) from the clock times of the column's (``column_zone``, the
+    schema's ``timezone``; UTC without one), other values as :func:`_in_dtype_of` says."""
     zone = dtype.tz if isinstance(dtype, pd.DatetimeTZDtype) else None
     if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):
         zone = dtype.pyarrow_dtype.tz
     if zone is not None and pd.api.types.is_datetime64_dtype(values.dtype):
-        values = values.dt.tz_localize("UTC").dt.tz_convert(zone)
+        values = in_zone(values, column_zone or "UTC").dt.tz_convert(zone)
     return _in_dtype_of(values, dtype)
 
 

@@ -9,6 +9,7 @@ This module imports neither torch nor the model: the evaluator and the I/O use i
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 import math
@@ -19,6 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 import numpy as np
@@ -99,6 +101,13 @@ class Column:
         ordered: Whether ``categories`` are ordinal.
         format: strftime format of a datetime column's text form.
         unit: Resolution of a datetime column (``D``, ``h``, ``m``, ``s``, ``ms``, ``us``, ``ns``).
+        timezone: For a datetime column: the time zone its values are clock times of (an IANA
+            name such as ``Europe/Paris``, ``UTC``, or an offset such as ``+05:30``). The model
+            learns the clock times there (daily dates stay at midnight, hours of the day stay the
+            local ones), values given with a zone are converted to it, values without one are
+            taken as its clock times, bounds are its clock times, and sampled values come back
+            in it. Without one, values with a zone are converted to UTC and come back without
+            a zone.
         prefix: Text before the number of a string id.
         width: Zero padding of the number of a string id.
         start: First regenerated id number (ids also stay above every id of the training data).
@@ -121,6 +130,7 @@ class Column:
     ordered: bool = False
     format: str | None = None
     unit: str | None = None
+    timezone: str | None = None
     prefix: str = ""
     width: int = 0
     start: int = 0
@@ -180,6 +190,8 @@ class Column:
             if self.format:
                 out["format"] = self.format
             out["unit"] = self.unit or "s"
+            if self.timezone:
+                out["timezone"] = self.timezone
             for key in ("min", "max"):
                 if getattr(self, key) is not None:
                     out[key] = pd.Timestamp(getattr(self, key)).isoformat()
@@ -218,9 +230,11 @@ class Column:
         elif kind is ColumnKind.DATETIME:
             kwargs["format"] = _datetime_format(data["name"], data.get("format"))
             kwargs["unit"] = data.get("unit", "s")
+            kwargs["timezone"] = data.get("timezone")
+            zone = _checked_zone(data["name"], kwargs["timezone"])
             for key in ("min", "max"):
                 if data.get(key) is not None:
-                    kwargs[key] = _timestamp_bound(data["name"], key, data[key])
+                    kwargs[key] = _timestamp_bound(data["name"], key, data[key], zone)
         elif kind is ColumnKind.ID:
             kwargs["type"] = NumericType(data.get("type", "integer"))
             kwargs["prefix"] = data.get("prefix", "")
@@ -464,6 +478,10 @@ def _check_semantics(schema: Schema) -> None:
             raise SchemaError(f"column {c.name!r}: min {low} is greater than max {high}; swap them")
         if c.kind is ColumnKind.PERSONAL and c.personal is None:
             raise SchemaError(f"column {c.name!r}: a personal column needs its type (personal: name, email, ...)")
+        if c.timezone is not None:
+            if c.kind is not ColumnKind.DATETIME:
+                raise SchemaError(f"column {c.name!r}: timezone is for datetime columns, and this one is {c.kind.value}; leave it out")
+            _checked_zone(c.name, c.timezone)
         if c.meaningful_nulls and not c.nullable:
             raise SchemaError(f"column {c.name!r}: meaningful_nulls needs nullable: true")
         if c.kind is ColumnKind.NUMERIC and c.is_integer and c.decimals:
@@ -518,9 +536,10 @@ def _datetime_format(name: str, value: Any) -> str | None:
     return value
 
 
-def _timestamp_bound(name: str, key: str, value: Any) -> pd.Timestamp:
-    """A datetime column's ``min`` or ``max`` as a naive UTC timestamp, refused unless it is an
-    ISO 8601 text (``2021-03-01``, ``2021-03-01T10:00:00+01:00``)."""
+def _timestamp_bound(name: str, key: str, value: Any, zone: dt.tzinfo | None = None) -> pd.Timestamp:
+    """A datetime column's ``min`` or ``max`` as a naive timestamp, a clock time of the column's
+    ``zone`` (UTC without one), refused unless it is an ISO 8601 text (``2021-03-01``,
+    ``2021-03-01T10:00:00+01:00``, converted to the zone)."""
     fix = "write an ISO 8601 date or timestamp such as '2021-03-01' or '2021-03-01T10:00:00', or leave the key out"
     if not isinstance(value, str) or not _ISO_START.match(value):
         raise SchemaError(f"column {name!r}: {key} {value!r} is not an ISO 8601 timestamp; {fix}")
@@ -530,7 +549,7 @@ def _timestamp_bound(name: str, key: str, value: Any) -> pd.Timestamp:
         raise SchemaError(f"column {name!r}: {key} {value!r} is not an ISO 8601 timestamp ({exc}); {fix}") from None
     if pd.isna(stamp):
         raise SchemaError(f"column {name!r}: {key} {value!r} is not an ISO 8601 timestamp; {fix}")
-    stamp = _naive_utc(stamp)
+    stamp = wall_time(stamp, zone)
     if not pd.Timestamp.min <= stamp <= pd.Timestamp.max:
         # 9999-12-31 (an open end) loaded, then fit failed with a raw OverflowError.
         raise SchemaError(f"column {name!r}: {key} {value!r} lies beyond the datetimes a fit holds "
@@ -539,11 +558,73 @@ def _timestamp_bound(name: str, key: str, value: Any) -> pd.Timestamp:
     return stamp
 
 
-def _naive_utc(stamp: pd.Timestamp) -> pd.Timestamp:
-    """Datetimes are compared naive; a bound with an offset is converted to UTC first."""
+def wall_time(stamp: pd.Timestamp, zone: dt.tzinfo | None = None) -> pd.Timestamp:
+    """Datetimes are compared naive, as clock times of their column's ``zone`` (UTC without one,
+    see :attr:`Column.timezone`): a timestamp with a zone is converted to it first, one without
+    is taken as such a clock time."""
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
+        stamp = stamp.tz_convert(zone or "UTC").tz_localize(None)
     return stamp
+
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+def time_zone(text: str | None) -> dt.tzinfo | None:
+    """A datetime column's ``timezone`` as a tzinfo pandas takes: an IANA name (``Europe/Paris``,
+    ``UTC``; Python's :mod:`zoneinfo`) or a fixed offset (``+05:30``); ``None`` for none.
+
+    Raises:
+        ValueError: ``text`` names no time zone."""
+    if text is None:
+        return None
+    offset = _OFFSET.match(text)
+    if offset:
+        sign = -1 if offset.group(1) == "-" else 1
+        return dt.timezone(sign * dt.timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3))))
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:  # unknown, or "../x" that no file can be
+        raise ValueError(f"{text!r} is not a time zone ({exc})") from None
+
+
+def zone_name(tz: Any) -> str | None:
+    """The ``timezone`` a schema writes for a pandas or Arrow zone: its IANA name (zoneinfo's
+    ``key``, pytz's ``zone``, Arrow's text), ``UTC``, or a fixed offset as ``+05:30``; ``None``
+    for a zone known by neither (dateutil's from a file), which is then read as UTC."""
+    if tz is None:
+        return None
+    if isinstance(tz, str):
+        name = tz
+    else:
+        name = getattr(tz, "key", None) or getattr(tz, "zone", None)
+        if name is None:
+            try:
+                offset = tz.utcoffset(None)
+            except (TypeError, ValueError, AttributeError):
+                offset = None
+            if offset is None:
+                return None
+            if offset == dt.timedelta(0):
+                return "UTC"
+            minutes = int(offset.total_seconds() // 60)
+            sign = "-" if minutes < 0 else "+"
+            name = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    try:
+        time_zone(str(name))
+    except ValueError:
+        return None
+    return str(name)
+
+
+def _checked_zone(name: str, value: Any) -> dt.tzinfo | None:
+    """A datetime column's ``timezone`` read for its bounds, refused when it names no zone."""
+    try:
+        return time_zone(value)
+    except ValueError:
+        raise SchemaError(f"column {name!r}: timezone {value!r} is not a time zone; write an IANA name such as "
+                          f"'Europe/Paris', 'America/New_York' or 'UTC', or an offset such as '+05:30', or leave the key "
+                          f"out (values are then read as UTC)") from None
 
 
 def _repeated_categories(categories: tuple) -> list:

@@ -52,8 +52,8 @@ from synthvae.errors import DataError, ParameterError, one_line, preview
 from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
                          refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
-from synthvae.schema import Column, ColumnKind, NumericType, Schema
-from synthvae.validation import category_text, conform, naive_utc, with_written_numbers
+from synthvae.schema import Column, ColumnKind, NumericType, Schema, time_zone, zone_name
+from synthvae.validation import category_text, conform, wall_times, with_written_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -440,6 +440,8 @@ class ColumnStats:
         first: Earliest value of a column of datetimes (``None``: none seen).
         last: Latest value.
         midnight: Every datetime is at midnight (a resolution of days).
+        zone: The time zone whose clock times ``first``, ``last`` and ``midnight`` speak of: that
+            of datetimes given with one (``None``: naive datetimes, taken as they are).
         datetimes: Every chunk with values was of datetimes (not text).
         counts: Count of each distinct present value (``None`` past ``_MAX_TRACKED`` values).
     """
@@ -455,12 +457,17 @@ class ColumnStats:
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
     midnight: bool = True
+    zone: str | None = None
     datetimes: bool = True
     counts: dict | None = field(default_factory=dict)
 
     def merge(self, other: "ColumnStats") -> None:
         """Add another part of the table's statistics."""
         self.nulls += other.nulls
+        if other.first is not None and self.first is not None and other.zone != self.zone:
+            other = _in_zone_of(other, self)
+        elif self.first is None:
+            self.zone = other.zone
         for name, pick in (("low", min), ("high", max), ("first", min), ("last", max)):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
@@ -537,11 +544,22 @@ class ColumnStats:
         return None if d is None else (d, float(1.0 - self.kept[d - 1] / self.numbers))
 
     def add_datetimes(self, values: pd.Series) -> None:
-        """The earliest and latest of datetimes (time zones as UTC, as conform reads them)."""
-        values = naive_utc(values)
+        """The earliest and latest of datetimes, and whether all are at midnight: clock times
+        of their own zone (see ``zone``), which inference makes the column's ``timezone``."""
+        dtype = values.dtype
+        zone = zone_name(getattr(dtype, "tz", None) or getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None))
+        if zone is None and (getattr(dtype, "tz", None) is not None or getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None)):
+            zone = "UTC"  # a zone no schema can name: read as UTC, as conform reads it
+        values = wall_times(values, time_zone(zone))
         present = values.dropna()
         if not len(present):
             return
+        if self.first is not None and zone != self.zone:
+            part = ColumnStats(first=present.min(), last=present.max(), zone=zone)
+            part = _in_zone_of(part, self)
+            self.first, self.last, self.midnight = min(self.first, part.first), max(self.last, part.last), False
+            return
+        self.zone = zone
         first, last = present.min(), present.max()
         self.first = first if self.first is None else min(self.first, first)
         self.last = last if self.last is None else max(self.last, last)
@@ -839,12 +857,25 @@ def _datetime_facts(column, stats: ColumnStats, source: TableSource) -> ColumnSt
     return facts
 
 
+def _in_zone_of(stats: ColumnStats, other: ColumnStats | str | None) -> ColumnStats:
+    """``stats``' earliest and latest datetimes as clock times of ``other``'s zone (a
+    :class:`ColumnStats`, or a ``timezone``; naive ones taken as such clock times), not all at
+    midnight unless the zones are the same."""
+    zone = other.zone if isinstance(other, ColumnStats) else other
+    if stats.first is None or stats.zone is None or stats.zone == (zone or "UTC"):
+        return stats
+    moved = [pd.Timestamp(v).tz_localize(time_zone(stats.zone), ambiguous=True, nonexistent="shift_forward")
+             .tz_convert(time_zone(zone) or "UTC").tz_localize(None) for v in (stats.first, stats.last)]
+    return replace(stats, first=moved[0], last=moved[1], midnight=False, zone=zone)
+
+
 def _datetime_changes(column, facts: ColumnStats) -> dict:
     """Bounds (the min on the unit's grid, as inference sets it) and resolution of a datetime
     column from the whole table's datetimes."""
     changes: dict = {}
     if facts.first is None:
         return changes
+    facts = _in_zone_of(facts, column.timezone)
     unit = column.unit
     if unit in ("h", "m") or (unit == "D" and not facts.midnight):
         # The scan knows whether every value is a midnight, not whether every one is on the

@@ -38,7 +38,7 @@ from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.errors import (DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError,
                              is_integer, is_real, preview)
-from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns
+from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns, zones_of
 from synthvae.inference import infer_schema
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
@@ -49,11 +49,11 @@ from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
-from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema
+from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema, time_zone
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
-from synthvae.validation import conform, ranked_counts, refuse_out_of_bounds
+from synthvae.validation import conform, in_zone, ranked_counts, refuse_out_of_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -1164,15 +1164,24 @@ class Synthesizer:
 
         Returns:
             Exactly ``n`` rows with exactly the schema's columns, order and dtypes (``Int64``,
-            ``float64``, ``category``, ``boolean``, ``datetime64[ns]``; not the widths of the
-            fitted table, such as ``int8`` or ``float32``: ``rows.astype(table.dtypes.to_dict())``
-            restores those where the values allow).
+            ``float64``, ``category``, ``boolean``, ``datetime64[ns]``, or ``datetime64[ns, zone]``
+            for a datetime column with a ``timezone``; not the widths of the fitted table, such
+            as ``int8`` or ``float32``: ``rows.astype(table.dtypes.to_dict())`` restores those
+            where the values allow).
 
         Raises:
             ParameterError: A bad argument, or an impossible condition (unknown column or
                 category, empty range, values the training data never had).
         """
-        return self._sample(n, conditions, seed, batch_size, guidance)
+        return self._zoned(self._sample(n, conditions, seed, batch_size, guidance))
+
+    def _zoned(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A sampled table with the datetimes of columns that have a ``timezone`` in it (the
+        model's are naive clock times there)."""
+        for column in self.schema_:
+            if column.timezone and column.name in frame:
+                frame[column.name] = in_zone(frame[column.name], time_zone(column.timezone))
+        return frame
 
     def _sample(self, n: int, conditions: ConditionsLike, seed: int | None, batch_size: int = 50_000, guidance: float = 1.0,
                 taken: dict | None = None) -> pd.DataFrame:
@@ -1248,7 +1257,7 @@ class Synthesizer:
             An iterator of tables with exactly the schema's columns, order and dtypes (one empty
             table when ``n`` is 0).
         """
-        return self._iter_sample(n, conditions, seed, batch_size, shard, guidance)
+        return map(self._zoned, self._iter_sample(n, conditions, seed, batch_size, shard, guidance))
 
     def _iter_sample(self, n: int, conditions: ConditionsLike, seed: int | None, batch_size: int, shard: tuple[int, int] | None,
                      guidance: float, taken: dict | None = None) -> Iterator[pd.DataFrame]:
@@ -1829,7 +1838,7 @@ class Synthesizer:
         for column in self.schema_:
             given = frame[column.name] if column.name in frame.columns else None
             if given is not None and isinstance(given.dtype, pd.DatetimeTZDtype):
-                out[column.name] = in_users_dtype(out[column.name], given.dtype)
+                out[column.name] = in_users_dtype(out[column.name], given.dtype, time_zone(column.timezone))
         # The table's own labels (a column labelled 0 came back as "0", the real rows' too).
         labels = {str(label): label for label in frame.columns}
         return out.set_axis([labels.get(name, name) for name in out.columns], axis=1)
@@ -2019,7 +2028,7 @@ class Synthesizer:
                            ", ".join(f"{rule!r}: {n}" for rule, n in counts.items()))
         self.last_resampling_ = {"redrawn": int(redone), "still_broken": left}
         formats = datetime_formats(self.schema_)
-        return [with_columns(frame, {name: table[name] for name in fill}, fill, formats) for table in tables]
+        return [with_columns(frame, {name: table[name] for name in fill}, fill, formats, zones_of(self.schema_)) for table in tables]
 
     def encode(self, data: TableLike, *, variance: bool = False, components: int | str | None = None,
                source: str | None = None) -> pd.DataFrame:

@@ -8,7 +8,8 @@ kind           dtype after ``conform``
 numeric        ``float64`` (NaN for nulls; integrality checked)
 categorical    ``pandas.Categorical`` with exactly the schema's categories
 boolean        ``boolean`` (pandas nullable)
-datetime       ``datetime64[ns]`` (time-zone aware input converted to UTC)
+datetime       ``datetime64[ns]``: clock times of the column's ``timezone`` (UTC without one;
+               time-zone aware input converted to it)
 id             left as given (ids are regenerated, never learned)
 =============  ==========================================================
 """
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, is_integer, is_real, preview, shown
-from synthvae.schema import Column, ColumnKind, Schema
+from synthvae.schema import Column, ColumnKind, Schema, time_zone
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -475,33 +476,61 @@ def _outside_ns(series: pd.Series) -> list:
 
 
 def read_datetimes(series: pd.Series, column: Column) -> pd.Series:
-    """A datetime column's values as :func:`conform` reads them (naive UTC; text by the
-    column's format, or ISO 8601), NaT where a value does not parse; the series' index."""
+    """A datetime column's values as :func:`conform` reads them (naive clock times of the
+    column's ``timezone``, UTC without one; text by the column's format, or ISO 8601), NaT where
+    a value does not parse; the series' index."""
+    zone = time_zone(column.timezone)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return naive_utc(series)
-    return _parse_datetimes(series, column.format)
+        return wall_times(series, zone)
+    return _parse_datetimes(series, column.format, zone)
 
 
-def naive_utc(values: pd.Series) -> pd.Series:
-    """Datetimes as naive UTC timestamps: those with a time zone converted, and pyarrow-backed
-    dates (``pd.read_parquet(..., dtype_backend="pyarrow")``, whose ``.dt.tz`` raised
-    NotImplementedError) as midnight timestamps."""
+def wall_times(values: pd.Series, zone=None) -> pd.Series:
+    """Datetimes as naive clock times of ``zone`` (a tzinfo, or a name; UTC when ``None``):
+    those with a time zone converted to it, naive ones taken as its clock times already, and
+    pyarrow-backed dates (``pd.read_parquet(..., dtype_backend="pyarrow")``, whose ``.dt.tz``
+    raised NotImplementedError) as midnight timestamps."""
     dtype = values.dtype
     if isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype).startswith("date"):
         return values.astype("datetime64[ns]")
     if getattr(dtype, "tz", None) is not None or getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None) is not None:
-        return values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return values.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
     return values
 
 
-def _parse_datetimes(series: pd.Series, fmt: str | None) -> pd.Series:
-    """Text to naive datetimes (offsets converted to UTC). Values the schema's format does not
-    read are tried as ISO 8601, the form synthvae itself writes to CSV."""
+def in_zone(values: pd.Series, zone) -> pd.Series:
+    """Naive clock times of ``zone`` (see :func:`wall_times`) as datetimes in it: a clock time a
+    change of summer time repeats is read as the summer one, one it skips moves past the gap.
+    Values with a zone already, or ``zone`` ``None``, are returned as they are."""
+    if zone is None or not pd.api.types.is_datetime64_dtype(values.dtype):
+        return values
+    return values.dt.tz_localize(zone, ambiguous=np.ones(len(values), dtype=bool), nonexistent="shift_forward")
+
+
+# A clock time with its offset or zone written: "...10:00+01:00", "...10:00:00Z", "... 10:00 UTC".
+_WRITTEN_OFFSET = r"(?:\d[Zz]|[+-]\d{2}:?\d{2}|\b(?:UTC|GMT))\s*$"
+
+
+def _parse_datetimes(series: pd.Series, fmt: str | None, zone=None) -> pd.Series:
+    """Text to naive datetimes: clock times of ``zone`` (UTC when ``None``), text with an offset
+    converted to it. Values the schema's format does not read are tried as ISO 8601, the form
+    synthvae itself writes to CSV."""
     values = pd.to_datetime(series, format=fmt or "ISO8601", errors="coerce", utc=True)
     failed = values.isna() & series.notna()
     if fmt and failed.any():
         values[failed] = pd.to_datetime(series[failed], format="ISO8601", errors="coerce", utc=True)
-    return values.dt.tz_localize(None)
+    if zone is None:
+        return values.dt.tz_localize(None)
+    # to_datetime(utc=True) reads text without an offset as UTC: as it is, those are the zone's
+    # clock times; text with one is converted to the zone.
+    if fmt and ("%z" in fmt or "%Z" in fmt):
+        written = np.ones(len(series), dtype=bool)
+    else:
+        written = series.astype("string").str.contains(_WRITTEN_OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
+    clock = values.dt.tz_localize(None)
+    if written.any():
+        clock = clock.where(~written, values.dt.tz_convert(zone).dt.tz_localize(None))
+    return clock
 
 
 def _passthrough(series: pd.Series, column: Column, source: str) -> pd.Series:

@@ -257,8 +257,10 @@ def test_datetimes_within_one_second_sample_within_their_bounds():
     # resolution is now the values' own (microseconds), so the min and the samples are exact.
     stamps = pd.Series([pd.Timestamp("2186-05-28 01:06:30.001136", tz=zoneinfo.ZoneInfo("Pacific/Chatham")), pd.NaT])
     schema, out = _sample_conforms(pd.DataFrame({"t": stamps}))
-    assert schema["t"].unit == "us" and schema["t"].min == pd.Timestamp("2186-05-27 12:21:30.001136")
-    assert (out["t"].dropna() == pd.Timestamp("2186-05-27 12:21:30.001136")).all()
+    # Learned as the zone's clock times (the schema's timezone), sampled back in the zone.
+    assert schema["t"].unit == "us" and schema["t"].min == pd.Timestamp("2186-05-28 01:06:30.001136")
+    assert schema["t"].timezone == "Pacific/Chatham"
+    assert (out["t"].dropna() == stamps[0]).all() and str(out["t"].dt.tz) == "Pacific/Chatham"
 
 
 def test_an_all_null_datetime_column_samples_nulls():
@@ -434,8 +436,10 @@ def test_pyarrow_backed_dates_and_zoned_times_fit_and_sample(tmp_path):
     frame = pd.read_parquet(tmp_path / "rows.parquet", dtype_backend="pyarrow")
     assert isinstance(frame["d"].dtype, pd.ArrowDtype) and isinstance(frame["t"].dtype, pd.ArrowDtype)
     fitted = Synthesizer(epochs=2, seed=0).fit(frame)
-    assert fitted.schema_["d"].unit == "D" and pd.Timestamp(fitted.schema_["t"].min) == pd.Timestamp("2020-03-27 23:00")  # UTC
+    assert fitted.schema_["d"].unit == "D" and fitted.schema_["t"].timezone == "Europe/Berlin"
+    assert pd.Timestamp(fitted.schema_["t"].min) == pd.Timestamp("2020-03-28 00:00")  # Berlin's clock
     rows = fitted.sample(300, seed=1)
+    assert str(rows["t"].dt.tz) == "Europe/Berlin" and rows["t"].dt.minute.eq(0).all()
     assert (rows["d"] == rows["d"].dt.floor("D")).all()
     assert rows["d"].between(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-07-18")).all()
 

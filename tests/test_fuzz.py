@@ -349,6 +349,9 @@ def _check_sample(out: pd.DataFrame, schema, rows: int) -> None:
                 assert (numbers == np.round(numbers)).all(), column.name
         elif column.kind is ColumnKind.DATETIME:
             stamps = pd.to_datetime(present)
+            if column.timezone:  # the bounds are clock times of the column's zone, the sample's dtype
+                assert str(stamps.dt.tz) == column.timezone, column.name
+                stamps = stamps.dt.tz_localize(None)
             if column.min is not None:
                 assert (stamps >= pd.Timestamp(column.min)).all() and (stamps <= pd.Timestamp(column.max)).all(), column.name
         elif column.kind is ColumnKind.CATEGORICAL:

@@ -129,7 +129,7 @@ class Inequality(Constraint):
         if not self.columns:
             raise SchemaError(f"{where}: at least one side must be a column")
         family = _ordered_family(schema, self.columns, where)
-        low, high = (_typed_side(s, family, where) for s in (self.low, self.high))
+        low, high = (_typed_side(s, family, where, _zone(schema, self.columns)) for s in (self.low, self.high))
         if isinstance(low, Value) and isinstance(high, Value):
             raise SchemaError(f"{where}: both sides are constants")
         return Inequality(low, high, self.strict)
@@ -168,7 +168,7 @@ class Range(Constraint):
     def validate(self, schema: "Schema") -> "Range":
         where = f"constraint {self.describe()!r}"
         family = _ordered_family(schema, self.columns, where)
-        low, high = (_typed_side(s, family, where) for s in (self.low, self.high))
+        low, high = (_typed_side(s, family, where, _zone(schema, self.columns)) for s in (self.low, self.high))
         if isinstance(low, Value) and isinstance(high, Value) and low.value > high.value:
             raise SchemaError(f"{where}: the low constant is above the high one; swap them")
         return Range(self.column, low, high, self.strict)
@@ -227,7 +227,16 @@ def _ordered_family(schema: "Schema", names: tuple[str, ...], where: str) -> str
     return kinds.pop()
 
 
-def _typed_side(side: Side, family: str, where: str) -> Side:
+def _zone(schema: "Schema", names: tuple[str, ...]):
+    """The time zone of the datetime columns a rule compares (their ``timezone``; ``None`` for
+    UTC), whose clock times a constant with an offset is converted to."""
+    from synthvae.schema import time_zone
+
+    zones = {schema[name].timezone for name in names}
+    return time_zone(zones.pop()) if len(zones) == 1 else None
+
+
+def _typed_side(side: Side, family: str, where: str, zone=None) -> Side:
     if isinstance(side, str):
         return side
     value = side.value
@@ -240,8 +249,10 @@ def _typed_side(side: Side, family: str, where: str) -> Side:
             stamp = pd.Timestamp(value)
         except (TypeError, ValueError):
             raise SchemaError(f"{where}: constant {value!r} is not a datetime") from None
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        if not pd.isna(stamp):
+            from synthvae.schema import wall_time
+
+            stamp = wall_time(stamp, zone)
         if pd.isna(stamp) or not pd.Timestamp.min <= stamp <= pd.Timestamp.max:
             # 9999-12-31 loaded, then fit failed with a raw OverflowError.
             raise SchemaError(f"{where}: constant {value!r} lies beyond the datetimes a fit holds "

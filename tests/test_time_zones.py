@@ -1,0 +1,128 @@
+"""Datetime columns with a time zone: the schema's ``timezone``, clock times learned there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthvae import Column, ColumnKind, Schema, SchemaError, Synthesizer, infer_schema, read_table
+from synthvae.validation import conform
+
+FAST = dict(epochs=3, seed=0)
+
+
+@pytest.fixture(scope="module")
+def paris_weather(weather) -> pd.DataFrame:
+    """seattle_weather's daily dates as midnights in Europe/Paris (22:00 or 23:00 in UTC)."""
+    frame = weather.copy()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.tz_localize("Europe/Paris")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def paris_model(paris_weather) -> Synthesizer:
+    return Synthesizer(**FAST).fit(paris_weather)
+
+
+def test_daily_dates_in_a_zone_are_learned_and_sampled_as_its_midnights(paris_weather, paris_model):
+    # Converted to UTC, the dates were hourly timestamps (min 2011-12-31 23:00, unit h) and
+    # sampled at any hour: 3.6% of them at a Paris midnight, and without their zone.
+    column = paris_model.schema_["date"]
+    assert column.timezone == "Europe/Paris" and column.unit == "D"
+    assert column.min == pd.Timestamp("2012-01-01") and column.max == pd.Timestamp("2015-12-31")
+    rows = paris_model.sample(2_000, seed=1)
+    assert str(rows["date"].dt.tz) == "Europe/Paris"
+    assert (rows["date"] == rows["date"].dt.normalize()).all()  # every one a Paris midnight
+    assert rows["date"].between(paris_weather["date"].min(), paris_weather["date"].max()).all()
+    summer = rows["date"].dt.month.isin([7, 8])
+    assert (rows["date"][summer].dt.strftime("%z") == "+0200").all()
+
+
+def test_a_zone_is_kept_through_the_model_file_and_a_streamed_fit(paris_weather, paris_model, tmp_path):
+    paris_model.save(tmp_path / "m.synthvae")
+    loaded = Synthesizer.load(tmp_path / "m.synthvae")
+    assert loaded.schema_["date"].timezone == "Europe/Paris"
+    pd.testing.assert_frame_equal(loaded.sample(50, seed=2), paris_model.sample(50, seed=2))
+
+    paris_weather.to_parquet(tmp_path / "w.parquet")
+    streamed = Synthesizer(**FAST).fit(tmp_path / "w.parquet", streaming=True)
+    column = streamed.schema_["date"]
+    assert (column.timezone, column.unit, column.min) == ("Europe/Paris", "D", pd.Timestamp("2012-01-01"))
+    rows = streamed.sample(300, seed=0)
+    assert (rows["date"] == rows["date"].dt.normalize()).all() and str(rows["date"].dt.tz) == "Europe/Paris"
+
+
+def test_conform_reads_values_as_clock_times_of_the_columns_zone():
+    schema = Schema((Column("t", ColumnKind.DATETIME, unit="m", timezone="America/New_York"),))
+    read = lambda values: conform(pd.DataFrame({"t": values}), schema, "data")["t"].tolist()  # noqa: E731
+    # Given in another zone: converted; without a zone: taken as New York's clock already.
+    assert read(pd.Series(pd.to_datetime(["2021-07-01 12:00"])).dt.tz_localize("UTC")) == [pd.Timestamp("2021-07-01 08:00")]
+    assert read(pd.to_datetime(["2021-07-01 12:00"])) == [pd.Timestamp("2021-07-01 12:00")]
+    # Text: with an offset converted, without one a clock time.
+    assert read(["2021-01-01T12:00:00+01:00", "2021-01-01 12:00", "2021-07-01T16:00:00Z"]) == [
+        pd.Timestamp("2021-01-01 06:00"), pd.Timestamp("2021-01-01 12:00"), pd.Timestamp("2021-07-01 12:00")]
+    fixed = Schema((Column("t", ColumnKind.DATETIME, unit="m", timezone="+05:30"),))
+    assert conform(pd.DataFrame({"t": ["2021-01-01T00:00:00Z"]}), fixed, "data")["t"].tolist() == [pd.Timestamp("2021-01-01 05:30")]
+
+
+def test_a_schemas_timezone_is_checked_and_its_bounds_are_its_clock_times():
+    def schema(**keys):
+        return Schema.from_dict({"format_version": 1, "columns": [{"name": "t", "kind": "datetime", **keys}]})
+
+    column = schema(timezone="Asia/Tokyo", min="2021-01-01T00:00:00Z", max="2021-01-02")["t"]
+    assert column.min == pd.Timestamp("2021-01-01 09:00") and column.max == pd.Timestamp("2021-01-02")
+    assert Schema.from_dict(schema(timezone="Asia/Tokyo").to_dict())["t"].timezone == "Asia/Tokyo"
+    ruled = Schema.from_dict({"format_version": 1, "columns": [{"name": "t", "kind": "datetime", "timezone": "Asia/Tokyo"}],
+                              "constraints": [{"kind": "range", "column": "t", "low": {"value": "2021-01-01T00:00:00Z"},
+                                               "high": {"value": "2022-01-01"}}]})
+    rule = ruled.constraints[0]  # a rule's constants too: with an offset converted, without one Tokyo's
+    assert (rule.low.value, rule.high.value) == (pd.Timestamp("2021-01-01 09:00"), pd.Timestamp("2022-01-01"))
+    with pytest.raises(SchemaError, match=r"column 't': timezone 'Europe/Pariss' is not a time zone.*IANA name"):
+        schema(timezone="Europe/Pariss")
+    with pytest.raises(SchemaError, match="not a valid synthvae schema"):
+        Schema.from_dict({"format_version": 1, "columns": [{"name": "x", "kind": "numeric", "timezone": "UTC"}]})
+    with pytest.raises(SchemaError, match="timezone is for datetime columns"):
+        Schema((Column("x", ColumnKind.NUMERIC, timezone="UTC"),))
+
+
+def test_conditions_impute_and_augment_speak_the_zones_clock(paris_weather, paris_model):
+    # A condition with a zone is converted to the column's; one without is its clock time.
+    late = paris_model.sample(200, seed=0, conditions={"date": {">=": "2015-06-01"}})
+    assert (late["date"] >= pd.Timestamp("2015-06-01", tz="Europe/Paris")).all()
+    utc = paris_model.sample(200, seed=0, conditions={"date": {">=": pd.Timestamp("2015-06-01 12:00", tz="UTC")}})
+    assert (utc["date"] >= pd.Timestamp("2015-06-02", tz="Europe/Paris")).all()
+
+    holes = paris_weather.copy()
+    hidden = np.arange(len(holes)) % 7 == 0
+    holes.loc[hidden, "date"] = pd.NaT
+    filled = paris_model.impute(holes, seed=0)
+    assert str(filled["date"].dt.tz) == "Europe/Paris" and filled["date"].notna().all()
+    assert (filled["date"][~hidden] == paris_weather["date"][~hidden]).all()
+    assert (filled["date"] == filled["date"].dt.normalize()).all()
+    # Given in UTC, the same instants come back in UTC.
+    in_utc = holes.assign(date=holes["date"].dt.tz_convert("UTC"))
+    back = paris_model.impute(in_utc, seed=0)
+    assert str(back["date"].dt.tz) == "UTC" and (back["date"] == filled["date"]).all()
+
+    augmented = paris_model.augment(paris_weather, rows=50, seed=0)
+    assert str(augmented["date"].dt.tz) == "Europe/Paris"
+    assert (augmented["date"] == augmented["date"].dt.normalize()).all()
+
+
+def test_a_csv_of_zoned_dates_reads_back_through_the_schema(paris_model, tmp_path):
+    path = tmp_path / "rows.csv"
+    paris_model.sample_to(path, 100, seed=0)
+    text = pd.read_csv(path, dtype=str)["date"]
+    assert text.str.endswith(("+01:00", "+02:00")).all()  # ISO text with the offsets
+    again = conform(read_table(path), paris_model.schema_, str(path))["date"]
+    assert (again == again.dt.normalize()).all()  # Paris midnights again, as clock times
+
+
+def test_inference_gives_a_zone_only_to_datetimes_that_have_one():
+    frame = pd.DataFrame({"aware": pd.date_range("2021-01-01", periods=30, freq="D", tz="UTC"),
+                          "naive": pd.date_range("2021-01-01", periods=30, freq="D"),
+                          "text": [f"2021-01-{d:02d}T00:00:00+01:00" for d in range(1, 31)]})
+    schema = infer_schema(frame)
+    assert schema["aware"].timezone == "UTC" and schema["naive"].timezone is None
+    assert schema["text"].kind is ColumnKind.DATETIME and schema["text"].timezone is None  # offsets name no zone
