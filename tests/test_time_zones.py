@@ -62,6 +62,10 @@ def test_conform_reads_values_as_clock_times_of_the_columns_zone():
     # Text: with an offset converted, without one a clock time.
     assert read(["2021-01-01T12:00:00+01:00", "2021-01-01 12:00", "2021-07-01T16:00:00Z"]) == [
         pd.Timestamp("2021-01-01 06:00"), pd.Timestamp("2021-01-01 12:00"), pd.Timestamp("2021-07-01 12:00")]
+    # Without a zone, as UTC: both kinds of text in one column read alike under pandas 2.2 and 3.
+    plain = Schema((Column("t", ColumnKind.DATETIME, unit="m"),))
+    assert conform(pd.DataFrame({"t": ["2021-01-01T12:00:00+01:00", "2021-01-01 12:00"]}), plain, "data")["t"].tolist() == [
+        pd.Timestamp("2021-01-01 11:00"), pd.Timestamp("2021-01-01 12:00")]
     fixed = Schema((Column("t", ColumnKind.DATETIME, unit="m", timezone="+05:30"),))
     assert conform(pd.DataFrame({"t": ["2021-01-01T00:00:00Z"]}), fixed, "data")["t"].tolist() == [pd.Timestamp("2021-01-01 05:30")]
 
