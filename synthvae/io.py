@@ -510,7 +510,15 @@ def _csv_plan(path: Path) -> _CsvPlan:
     _check_repeated_names(path, sep, head)
     # Decimal commas: in a ';' file as Excel writes them; in a file of tabs or commas (quoted
     # "40,6") only on evidence no thousands separator gives ("1,550" alone could be 1550).
-    comma = sep != "|" and _decimal_commas(path, sep, compression, name, strict=sep != ";")
+    comma, grouped = _decimal_commas(path, sep, compression, name, strict=sep != ";") if sep != "|" else (False, {})
+    if comma and grouped:
+        # A comma then three digits could group thousands: read as the file's other numbers
+        # read (1,234 as 1.234), which was silent.
+        column, example = next(iter(grouped.items()))
+        columns = f"columns {preview(list(grouped))} hold" if len(grouped) > 1 else f"column {column!r} holds"
+        logger.warning("%s: %s numbers such as %r whose comma could group thousands; they are read with a decimal comma "
+                       "(%s as %s), as the file writes its other numbers; if the comma groups thousands, write them "
+                       "without it", name, columns, example, example, example.replace(".", "").replace(",", "."))
     # In a file of one column an empty line is an empty field, a null (skipped, 8 rows read as
     # 5); but the blank lines that end the file are not rows (as an editor leaves them).
     one = head.shape[1] == 1
@@ -638,29 +646,35 @@ def _trailing_blank_lines(path: Path, compression: str | None) -> int:
 
 
 def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, rows: int = 1000,
-                    strict: bool = False) -> bool:
+                    strict: bool = False) -> tuple[bool, dict[str, str]]:
     """Whether a file writes its numbers with decimal commas: some column of its first ``rows``
     rows holds only such numbers ("39,1", "1.234,5"), one at least with a comma, and no column
     holds numbers with a decimal point that cannot be thousands ("3.5", "1,234.5").
 
     ``strict`` (a file of tabs, or of commas with quoted numbers, where "1,550" is as likely a
-    thousands group): some such comma must be followed by other than three digits ("40,6")."""
+    thousands group): some such comma must be followed by other than three digits ("40,6");
+    the columns whose commas are all followed by three digits are returned too (``{name: an
+    example}``), which a file of decimal commas reads as decimals."""
     with _csv_errors(path, name, compression), _csv_input(path) as source:
         sample = pd.read_csv(source, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
     commas = points = False
-    for _, values in sample.items():
+    grouped = {}
+    for label, values in sample.items():
         present = values.dropna().str.strip()
         present = present[~present.isin(list(NULL_WORDS))]
         if not len(present):
             continue
         decimal = r",(?:[0-9]{1,2}|[0-9]{4,})(?:[eE]|$)" if strict else ","
-        if present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all() and present.str.contains(decimal).any():
+        numbers = present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all()
+        if numbers and present.str.contains(decimal).any():
             commas = True
+        elif numbers and strict and present.str.contains(",", regex=False).any():
+            grouped[str(label)] = str(present[present.str.contains(",", regex=False)].iloc[0])
         elif present.str.fullmatch(_NUMBER.strip("^$")).all() and present.str.contains(r"\.[0-9]{0,2}$|\.[0-9]{4,}").any():
             points = True
         elif present.str.fullmatch(_GROUPED_NUMBER).all() and present.str.contains(".", regex=False).any():
             points = True
-    return commas and not points
+    return commas and not points, grouped
 
 
 def _exact_integers(text: pd.Series) -> pd.Series:

@@ -74,10 +74,14 @@ def test_a_csv_consistently_separated_by_tabs_is_refused_though_a_comma_splits_i
     ("dec.tsv", "w\th\tname\n40,6\t1,550\tb\n39,3\t1,599\ta\n43,2\t1,484\tb\n"),
     ("decq.csv", 'w,h,name\n"40,6","1,550",b\n"39,3","1,599",a\n"43,2","1,484",b\n'),
 ])
-def test_decimal_commas_of_a_tsv_or_quoted_csv(tmp_path, name, text):
+def test_decimal_commas_of_a_tsv_or_quoted_csv(tmp_path, name, text, caplog):
     path = tmp_path / name
     path.write_text(text)
-    assert _both_ways(path).to_dict("list") == {"w": [40.6, 39.3, 43.2], "h": [1.55, 1.599, 1.484], "name": ["b", "a", "b"]}
+    with caplog.at_level(logging.WARNING, logger="synthvae.io"):
+        assert _both_ways(path).to_dict("list") == {"w": [40.6, 39.3, 43.2], "h": [1.55, 1.599, 1.484], "name": ["b", "a", "b"]}
+    # h's commas could group thousands: read as w's decimal commas, which was silent.
+    assert "column 'h' holds numbers such as '1,550' whose comma could group thousands" in caplog.text
+    assert "(1,550 as 1.550)" in caplog.text and "'w'" not in caplog.text
 
 
 @pytest.mark.parametrize("name, text", [
