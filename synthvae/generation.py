@@ -1282,8 +1282,9 @@ def _in_dtype_of(values: pd.Series, dtype) -> pd.Series:
     """``values`` (a column in the schema's sampled dtype: categories, nullable integers) in the
     user's ``dtype`` when it holds them exactly: a completed table keeps the dtypes it came in
     (penguins' text columns came back as categories, its int64 year as Int64, and a float
-    column of whole numbers with holes as Int64). Where it cannot (nulls left in an int64
-    column, a category that is no number), the sampled dtype stays."""
+    column of whole numbers with holes as Int64); a float32 column takes filled numbers at its
+    own precision. Where it cannot (nulls left in an int64 column, a category that is no
+    number), the sampled dtype stays."""
     if values.dtype == dtype:
         return values
     if isinstance(dtype, pd.CategoricalDtype) and not all(isinstance(c, str) for c in dtype.categories):
@@ -1299,7 +1300,10 @@ def _in_dtype_of(values: pd.Series, dtype) -> pd.Series:
         exact = cast.astype(values.dtype).equals(values)
     except (TypeError, ValueError, OverflowError):
         return values
-    return cast if exact else values
+    # float32 is the user's precision: the column came back float64.
+    narrower_float = (isinstance(dtype, np.dtype) and dtype.kind == "f" and isinstance(values.dtype, np.dtype)
+                      and values.dtype.kind == "f")
+    return cast if exact or narrower_float else values
 
 
 @torch.inference_mode()

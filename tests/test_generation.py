@@ -984,6 +984,13 @@ def test_impute_gives_the_table_back_in_its_own_dtypes(fitted_penguins, penguins
     years = penguins.head(10).astype({"year": "Int64"})
     years.loc[1, "year"] = pd.NA
     assert fitted_penguins.impute(years, seed=0)["year"].notna().all()
+    # A float32 column stays float32, its filled numbers at its precision (they came back float64).
+    narrow = frame.astype({"bill_length_mm": "float32"})
+    narrow.loc[[5, 6], "bill_length_mm"] = np.nan
+    completed = fitted_penguins.impute(narrow, seed=0)
+    assert completed["bill_length_mm"].dtype == np.float32 and completed["bill_length_mm"].notna().all()
+    kept = narrow["bill_length_mm"].notna()
+    assert (completed["bill_length_mm"][kept] == narrow["bill_length_mm"][kept]).all()
 
 def test_conditional_rows_do_not_depend_on_the_order_of_values_or_the_threads(churn_model):
     # A Python set's order follows the string hash (other rows in every new process), and the
