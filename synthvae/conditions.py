@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import ParameterError, preview, shown
-from synthvae.schema import Column, ColumnKind, Schema, time_zone, wall_time
+from synthvae.schema import PANDAS_UNITS, Column, ColumnKind, Schema, time_zone, wall_time
 
 _DATE_PART = re.compile(r"%[YymdbBjaAUWxc]")  # strftime directives of a date
 
@@ -263,7 +263,11 @@ def _typed(column: Column, raw: Any) -> Any:
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            raise ParameterError(f"condition on numeric column {column.name!r}: {raw!r} is not a number") from None
+            value = _duration_or_none(column, raw)
+            if value is None:
+                what = (f"a duration (a timedelta, or text such as '1 days 02:00:00' or '2h') nor a number of "
+                        f"{column.duration!r}" if column.duration else "a number")
+                raise ParameterError(f"condition on numeric column {column.name!r}: {raw!r} is not {what}") from None
         if math.isnan(value):
             raise ParameterError(f"condition on {column.name!r}: {_NO_MISSING}")
         return value
@@ -322,6 +326,18 @@ def _typed(column: Column, raw: Any) -> Any:
         f"condition on {column.name!r}: unknown category {raw!r}; the column has categories "
         f"{preview(list(column.categories))}"
     )
+
+
+def _duration_or_none(column: Column, raw: Any) -> float | None:
+    """A duration column's condition value given as a duration (a timedelta, or text pandas
+    reads as one: "1h", "0 days 01:00:00") as a number of the column's unit, or ``None``."""
+    if not column.duration or isinstance(raw, (int, float, np.number)):
+        return None
+    try:
+        duration = pd.Timedelta(raw.strip() if isinstance(raw, str) else raw)
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(duration) else float(duration / pd.Timedelta(1, unit=PANDAS_UNITS[column.duration]))
 
 
 def _number_or_none(text: str) -> float | None:

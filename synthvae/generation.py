@@ -44,7 +44,7 @@ from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
 from synthvae.schema import ColumnKind, time_zone
-from synthvae.validation import conform, in_zone, ranked_counts
+from synthvae.validation import holds_durations, as_durations, conform, in_zone, ranked_counts
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 # Conditions with no exact value (sets, ranges) are met by resampling the model's own rows that
@@ -1170,11 +1170,11 @@ class Generator:
             if cells.any():
                 merged = merged.where(~cells, sampled[name].reset_index(drop=True))
             columns[name] = merged
-        return with_columns(frame, columns, fill, datetime_formats(self.preprocessor.schema), zones_of(self.preprocessor.schema))
+        return with_columns(frame, columns, fill, datetime_formats(self.preprocessor.schema), self.preprocessor.schema)
 
 
 def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dict[str, np.ndarray] | None = None,
-                 formats: dict[str, str] | None = None, zones: dict[str, str] | None = None) -> pd.DataFrame:
+                 formats: dict[str, str] | None = None, schema=None) -> pd.DataFrame:
     """``frame`` with the columns named (as text) in ``columns`` replaced, in its index, under
     its own column labels (a column labelled 0 stays 0); a column the user gave with a time zone
     gets its values back in that zone (conformed datetimes are UTC without one, which moved
@@ -1189,9 +1189,12 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
     gave as text comes back written in its schema's format, so cells written that way come back
     as they were ("02/01/2012" came back "2012-01-02").
 
-    ``zones`` (:func:`zones_of` the schema): the ``timezone`` of datetime columns that have one,
-    whose ``columns`` hold clock times there."""
-    formats, zones = formats or {}, zones or {}
+    ``schema``: the columns' schema, whose datetime columns with a ``timezone`` hold clock times
+    there in ``columns``, and whose duration columns hold numbers of their unit (given as
+    durations, they come back as durations)."""
+    formats = formats or {}
+    zones = {c.name: c.timezone for c in schema if c.timezone} if schema is not None else {}
+    durations = {c.name: c.duration for c in schema if c.duration} if schema is not None else {}
     out = frame.copy()
     label_of = {str(label): label for label in frame.columns}
     for name, values in columns.items():
@@ -1215,6 +1218,8 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             # the observed datetime.time values (an Arrow time64 column all of them, its observed
             # cells changed).
             values = pd.Series(values.dt.time.to_numpy(dtype=object), index=values.index).where(values.notna(), None)
+        if name in durations and holds_durations(original):
+            values = as_durations(values, durations[name])
         values = in_users_dtype(values, original.dtype, time_zone(zones.get(name))).set_axis(frame.index)
         if cells is not None and values.dtype == original.dtype and not text:
             values = original.where(~cells, values)
@@ -1222,11 +1227,6 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         # given cells kept as written beside filled ones mixed "01/01/2012" with "2012-07-28").
         out[label_of[name]] = values
     return out
-
-
-def zones_of(schema) -> dict[str, str]:
-    """The ``timezone`` of each datetime column of ``schema`` that has one."""
-    return {column.name: column.timezone for column in schema if column.timezone}
 
 
 def _holds_text(original: pd.Series) -> bool:

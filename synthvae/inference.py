@@ -37,6 +37,7 @@ times a rate) gets a ``derived`` rule (see :mod:`synthvae.constraints.discovery`
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections import Counter
@@ -45,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, preview
-from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema, time_zone, zone_name
-from synthvae.validation import beyond_ns_advice, category_text, numpy_backed, wall_times, with_written_numbers
+from synthvae.schema import PANDAS_UNITS, Column, ColumnKind, NumericType, PersonalType, Schema, time_zone, zone_name
+from synthvae.validation import beyond_ns_advice, category_text, holds_durations, numpy_backed, wall_times, with_written_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +231,9 @@ def _empty_column(name: str, dtype) -> Column:
     came back as float64); text, which says nothing of its values, as float."""
     what = "inferred from the dtype: every value is missing"
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        return Column(name, ColumnKind.DATETIME, nullable=True, unit="s", description=what)
+        return Column(name, ColumnKind.DATETIME, nullable=True, unit="s", timezone=_zone_of(dtype), description=what)
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return Column(name, ColumnKind.NUMERIC, nullable=True, type=NumericType.FLOAT, duration="s", description=what)
     if isinstance(dtype, pd.CategoricalDtype) and len(dtype.categories):
         return Column(name, ColumnKind.CATEGORICAL, nullable=True, ordered=bool(dtype.ordered),
                       categories=tuple(_json_category(c) for c in dtype.categories), description=what)
@@ -265,6 +268,8 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
         return Column(name, ColumnKind.BOOLEAN, nullable=nullable, description="inferred: true/false values")
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return _datetime_column(name, pd.Series(series), nullable, fmt=None, zone=_zone_of(series.dtype))
+    if pd.api.types.is_timedelta64_dtype(series.dtype):
+        return _duration_column(name, pd.to_timedelta(present), nullable, code_max_values, min_id_rows, len(series))
     if pd.api.types.is_numeric_dtype(series.dtype):
         personal = _personal_number(name, present, nullable)
         if personal is not None:
@@ -279,6 +284,10 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     # dtype holds text only: the values are their own text (mapping each took 1.6 of 12 s
     # inferring 300,000 flights rows).
     text = present.astype(str) if isinstance(present.dtype, pd.StringDtype) else present.map(category_text).astype(str)
+    if holds_durations(present) or text.str.fullmatch(_DURATION_TEXT).all():
+        # Durations as pandas writes them to CSV ("0 days 00:18:56"), or timedelta objects.
+        return _duration_column(name, pd.to_timedelta(present if holds_durations(present) else text), nullable,
+                                code_max_values, min_id_rows, len(series))
     parsed = _parse_datetimes(text)
     if parsed is not None:
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
@@ -389,11 +398,6 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
 
 def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
     """Refuse columns whose type no kind holds, saying how to convert them."""
-    if pd.api.types.is_timedelta64_dtype(series.dtype):
-        raise DataError(
-            f"{where}: durations (timedelta) are not supported; convert them to numbers, "
-            f"e.g. frame[{name!r}].dt.total_seconds()"
-        )
     if pd.api.types.is_complex_dtype(series.dtype):
         raise DataError(
             f"{where}: complex numbers are not supported; split them into two numeric "
@@ -502,6 +506,28 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
     return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.FLOAT,
                   decimals=decimals, min=low, max=high,
                   description="inferred: numbers" + places + how)
+
+
+def _duration_column(name, durations: pd.Series, nullable, code_max_values, min_id_rows, n_rows) -> Column:
+    """A numeric column of durations: numbers of the coarsest of days, hours, minutes and
+    seconds that counts every one whole, else of seconds with the decimals they need."""
+    ticks = durations.to_numpy(dtype="timedelta64[ns]").view("int64")
+    unit = next((u for u in ("D", "h", "m", "s") if not (ticks % pd.Timedelta(1, unit=PANDAS_UNITS[u]).value).any()), "s")
+    numbers = (durations / pd.Timedelta(1, unit=PANDAS_UNITS[unit])).astype("float64")
+    column = _numeric_column(name, numbers, nullable, code_max_values, min_id_rows, n_rows)
+    if column.kind is not ColumnKind.NUMERIC:  # no id or codes: durations are quantities
+        whole = bool(whole_numbers(numbers.to_numpy()))
+        column = Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER if whole else NumericType.FLOAT,
+                        decimals=None if whole else decimal_places(np.unique(numbers.to_numpy())),
+                        min=int(numbers.min()) if whole else float(numbers.min()),
+                        max=int(numbers.max()) if whole else float(numbers.max()))
+    return dataclasses.replace(column, duration=unit,
+                   description=f"inferred: durations, as {'whole ' if column.is_integer else ''}numbers of {_UNIT_WORDS[unit]}")
+
+
+_UNIT_WORDS = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+# A duration as pandas writes one: "0 days 00:18:56", "-1 days +23:59:59.500000".
+_DURATION_TEXT = r"\s*-?\d+ days? [+-]?\d{2}:\d{2}:\d{2}(\.\d+)?\s*"
 
 
 def _written_note(present: pd.Series, numbers: pd.Series, formatted: pd.Series) -> str:

@@ -80,6 +80,8 @@ class NumericType(str, enum.Enum):
 
 
 DATETIME_UNITS = ("D", "h", "m", "s", "ms", "us", "ns")
+# One unit as pandas names it (pd.Timedelta(1, unit=...)): minutes are "min" there.
+PANDAS_UNITS = {"D": "D", "h": "h", "m": "min", "s": "s", "ms": "ms", "us": "us", "ns": "ns"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,11 @@ class Column:
             is an unknown value, which ``impute`` fills.
         type: For numeric columns ``integer`` or ``float``; for ids ``integer`` or ``string``.
         decimals: Numeric floats are rounded to this many places when sampled.
+        duration: For a numeric column of durations (timedeltas): the unit its numbers count
+            (``D``, ``h``, ``m``, ``s``, ``ms``, ``us``, ``ns``). The model learns the numbers,
+            ``min``, ``max`` and ``decimals`` are in the unit, durations given are read in it
+            (``timedelta64``, ``datetime.timedelta``, text such as ``1 days 02:00:00``), and
+            sampled values come back as ``timedelta64[ns]``.
         min: Lower bound (a number, or an ISO timestamp for datetimes).
         max: Upper bound.
         categories: Allowed values of a categorical column, in order.
@@ -124,6 +131,7 @@ class Column:
     meaningful_nulls: bool = False
     type: NumericType | None = None
     decimals: int | None = None
+    duration: str | None = None
     min: Any = None
     max: Any = None
     categories: tuple | None = None
@@ -180,6 +188,8 @@ class Column:
             out["type"] = (self.type or NumericType.FLOAT).value
             if self.decimals is not None:
                 out["decimals"] = self.decimals
+            if self.duration:
+                out["duration"] = self.duration
             for key in ("min", "max"):
                 if getattr(self, key) is not None:
                     out[key] = _json_number(getattr(self, key))
@@ -222,6 +232,7 @@ class Column:
         if kind is ColumnKind.NUMERIC:
             kwargs["type"] = NumericType(data.get("type", "float"))
             kwargs["decimals"] = data.get("decimals")
+            kwargs["duration"] = data.get("duration")
             kwargs["min"] = data.get("min")
             kwargs["max"] = data.get("max")
         elif kind is ColumnKind.CATEGORICAL:
@@ -478,6 +489,12 @@ def _check_semantics(schema: Schema) -> None:
             raise SchemaError(f"column {c.name!r}: min {low} is greater than max {high}; swap them")
         if c.kind is ColumnKind.PERSONAL and c.personal is None:
             raise SchemaError(f"column {c.name!r}: a personal column needs its type (personal: name, email, ...)")
+        if c.duration is not None:
+            if c.kind is not ColumnKind.NUMERIC:
+                raise SchemaError(f"column {c.name!r}: duration is for numeric columns (durations as numbers of a unit), "
+                                  f"and this one is {c.kind.value}; leave it out")
+            if c.duration not in DATETIME_UNITS:
+                raise SchemaError(f"column {c.name!r}: duration {c.duration!r} is no unit; use one of {list(DATETIME_UNITS)}")
         if c.timezone is not None:
             if c.kind is not ColumnKind.DATETIME:
                 raise SchemaError(f"column {c.name!r}: timezone is for datetime columns, and this one is {c.kind.value}; leave it out")

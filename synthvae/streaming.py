@@ -52,8 +52,8 @@ from synthvae.errors import DataError, ParameterError, one_line, preview
 from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
                          refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
-from synthvae.schema import Column, ColumnKind, NumericType, Schema, time_zone, zone_name
-from synthvae.validation import category_text, conform, wall_times, with_written_numbers
+from synthvae.schema import DATETIME_UNITS, PANDAS_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, zone_name
+from synthvae.validation import category_text, conform, holds_durations, numpy_backed, wall_times, with_written_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +98,6 @@ def _refuse_unsupported_types(file: Path, arrow) -> None:
             what, fix = "record", "spread them over columns of their own"
         elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
             what, fix = "bytes", "make them text"
-        elif pa.types.is_duration(kind):
-            what, fix = "duration", "convert them to numbers (e.g. seconds)"
         else:
             continue
         raise DataError(f"{str(file)!r}, column {field.name!r}: {what} values ({kind}) are not supported; {fix}, "
@@ -458,6 +456,7 @@ class ColumnStats:
     last: pd.Timestamp | None = None
     midnight: bool = True
     zone: str | None = None
+    whole_units: set | None = None  # durations: the units every one is a whole number of (low, high in ns)
     datetimes: bool = True
     counts: dict | None = field(default_factory=dict)
 
@@ -477,6 +476,8 @@ class ColumnStats:
         self.numbers += other.numbers
         self.kept = None if self.kept is None or other.kept is None else self.kept + other.kept
         self.midnight = self.midnight and other.midnight
+        if other.whole_units is not None:
+            self.whole_units = other.whole_units if self.whole_units is None else self.whole_units & other.whole_units
         self.datetimes = self.datetimes and other.datetimes
         if self.counts is None or other.counts is None:
             self.counts = None
@@ -488,6 +489,13 @@ class ColumnStats:
 
     def add(self, series: pd.Series) -> None:
         self.nulls += int(series.isna().sum())
+        if holds_durations(series):
+            # Durations as nanoseconds, and the units they are whole numbers of: the column's
+            # unit may be coarser than the whole table allows (see _duration_changes).
+            ticks = pd.to_timedelta(numpy_backed(series)).dropna().to_numpy(dtype="timedelta64[ns]").view("int64")
+            units = {u for u in DATETIME_UNITS if not (ticks % pd.Timedelta(1, unit=PANDAS_UNITS[u]).value).any()}
+            self.whole_units = units if self.whole_units is None else self.whole_units & units
+            series = pd.Series(ticks.astype(np.float64))
         if self.numeric and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
             present = series.dropna()
             if len(present):
@@ -733,7 +741,9 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
                 columns.append(_placeholders_column(column, stats, source, others, label, len(found.reservoir)))
                 continue
             stats = facts
-        if column.kind is ColumnKind.NUMERIC and stats.low is not None:
+        if column.kind is ColumnKind.NUMERIC and column.duration and stats.whole_units is not None:
+            changes.update(_duration_changes(column, stats))
+        elif column.kind is ColumnKind.NUMERIC and stats.low is not None:
             changes.update(_numeric_changes(column, stats))
         if column.kind is ColumnKind.DATETIME:
             changes.update(_datetime_changes(column, _datetime_facts(column, stats, source)))
@@ -836,6 +846,23 @@ def _numeric_changes(column, stats: ColumnStats) -> dict:
     if column.max is not None:
         changes["max"] = max(high, column.max)
     return changes
+
+
+def _duration_changes(column, stats: ColumnStats) -> dict:
+    """Unit, type, decimals and bounds of a duration column from the whole table's durations:
+    the coarsest of days, hours, minutes and seconds that counts every one whole (as inference
+    picks it), else seconds with the decimals every one needs (none past microseconds)."""
+    if stats.low is None:
+        return {}
+    whole = stats.whole_units or set()
+    unit = next((u for u in ("D", "h", "m", "s") if u in whole), "s")
+    per = pd.Timedelta(1, unit=PANDAS_UNITS[unit]).value
+    low, high = stats.low / per, stats.high / per
+    if unit in whole:
+        return {"duration": unit, "type": NumericType.INTEGER, "decimals": None, "min": int(round(low)), "max": int(round(high))}
+    places = 3 if "ms" in whole else 6 if "us" in whole else None
+    low, high = on_grid(low, high, places)
+    return {"duration": unit, "type": NumericType.FLOAT, "decimals": places, "min": low, "max": high}
 
 
 def _datetime_facts(column, stats: ColumnStats, source: TableSource) -> ColumnStats:

@@ -38,7 +38,7 @@ from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.errors import (DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError,
                              is_integer, is_real, preview)
-from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns, zones_of
+from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns
 from synthvae.inference import infer_schema
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
@@ -53,7 +53,7 @@ from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema, t
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
-from synthvae.validation import conform, in_zone, ranked_counts, refuse_out_of_bounds
+from synthvae.validation import as_durations, conform, in_zone, ranked_counts, refuse_out_of_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -1177,10 +1177,14 @@ class Synthesizer:
 
     def _zoned(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A sampled table with the datetimes of columns that have a ``timezone`` in it (the
-        model's are naive clock times there)."""
+        model's are naive clock times there), and the numbers of duration columns as durations."""
         for column in self.schema_:
-            if column.timezone and column.name in frame:
+            if column.name not in frame:
+                continue
+            if column.timezone:
                 frame[column.name] = in_zone(frame[column.name], time_zone(column.timezone))
+            elif column.duration:
+                frame[column.name] = as_durations(frame[column.name], column.duration)
         return frame
 
     def _sample(self, n: int, conditions: ConditionsLike, seed: int | None, batch_size: int = 50_000, guidance: float = 1.0,
@@ -1839,6 +1843,8 @@ class Synthesizer:
             given = frame[column.name] if column.name in frame.columns else None
             if given is not None and isinstance(given.dtype, pd.DatetimeTZDtype):
                 out[column.name] = in_users_dtype(out[column.name], given.dtype, time_zone(column.timezone))
+            elif column.duration and column.name in out:  # durations as sample gives them
+                out[column.name] = as_durations(out[column.name], column.duration)
         # The table's own labels (a column labelled 0 came back as "0", the real rows' too).
         labels = {str(label): label for label in frame.columns}
         return out.set_axis([labels.get(name, name) for name in out.columns], axis=1)
@@ -2028,7 +2034,7 @@ class Synthesizer:
                            ", ".join(f"{rule!r}: {n}" for rule, n in counts.items()))
         self.last_resampling_ = {"redrawn": int(redone), "still_broken": left}
         formats = datetime_formats(self.schema_)
-        return [with_columns(frame, {name: table[name] for name in fill}, fill, formats, zones_of(self.schema_)) for table in tables]
+        return [with_columns(frame, {name: table[name] for name in fill}, fill, formats, self.schema_) for table in tables]
 
     def encode(self, data: TableLike, *, variance: bool = False, components: int | str | None = None,
                source: str | None = None) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, is_integer, is_real, preview, shown
-from synthvae.schema import Column, ColumnKind, Schema, time_zone
+from synthvae.schema import PANDAS_UNITS, Column, ColumnKind, Schema, time_zone
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -161,9 +161,12 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
         series = series.astype(object)
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype("float64")
-    if pd.api.types.is_timedelta64_dtype(series.dtype):
+    if column.duration:
+        series = _durations_as_numbers(series, column.duration)
+    elif holds_durations(series):
         raise DataError(
-            f"{_where(column, source)}: durations (timedelta) are not supported; convert them to "
+            f"{_where(column, source)}: durations (timedelta) in a column the schema does not give a duration unit; "
+            f"set \"duration\": \"s\" (or D, h, m, ms, us, ns) on it, as infer_schema does, or convert them to "
             f"numbers, e.g. with .dt.total_seconds()"
         )
     if isinstance(series.dtype, pd.PeriodDtype):
@@ -183,6 +186,11 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
             f"numeric columns (real and imaginary parts)"
         )
     bad = values.isna() & series.notna()
+    if bad.any() and column.duration:
+        raise DataError(
+            f"{_where(column, source)}: expected durations (timedeltas, or text such as '1 days 02:00:00' or '2h') or "
+            f"numbers of {column.duration!r}, found {preview(series[bad].unique())}; fix the values"
+        )
     if bad.any():
         raise DataError(
             f"{_where(column, source)}: expected numbers, found {preview(series[bad].unique())}; "
@@ -205,6 +213,50 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
                 f"{preview(np.unique(fractional))}; set type to float or round the data"
             )
     return pd.Series(values, name=column.name)
+
+
+def holds_durations(series: pd.Series) -> bool:
+    """Whether a column holds durations: a timedelta dtype (numpy or Arrow), or
+    ``datetime.timedelta`` objects."""
+    if pd.api.types.is_timedelta64_dtype(series.dtype):
+        return True
+    if isinstance(series.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        return pa.types.is_duration(series.dtype.pyarrow_dtype)
+    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "timedelta"
+
+
+def _durations_as_numbers(series: pd.Series, unit: str) -> pd.Series:
+    """A duration column's values as numbers of ``unit``: durations (timedelta dtypes,
+    ``datetime.timedelta`` objects, text pandas reads as one, "1 days 02:00:00" as CSV holds
+    them) divided by the unit, numbers as they are; other values left for the caller to refuse."""
+    one = pd.Timedelta(1, unit=PANDAS_UNITS[unit])
+    if holds_durations(series):
+        durations = numpy_backed(series) if isinstance(series.dtype, pd.ArrowDtype) else series
+        return (pd.to_timedelta(durations) / one).astype("float64")
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+        return series
+    numbers = read_numbers(series)
+    left = (numbers.isna() & series.notna()).to_numpy()
+    if not left.any():
+        return series
+    out = series.astype(object).copy()
+    given = series[left]
+    texts = given.map(lambda v: v.strip() if isinstance(v, str) else v)
+    parsed = pd.to_timedelta(texts, errors="coerce")
+    read = parsed.notna().to_numpy()
+    out.iloc[np.flatnonzero(left)[read]] = (parsed[read] / one).to_numpy(dtype=np.float64)
+    return out
+
+
+def as_durations(values: pd.Series, unit: str) -> pd.Series:
+    """A duration column's numbers of ``unit`` as ``timedelta64[ns]`` (nulls as NaT), to the
+    nanosecond."""
+    per_unit = pd.Timedelta(1, unit=PANDAS_UNITS[unit]).value  # nanoseconds
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    ns = np.round(numbers * per_unit)
+    return pd.Series(pd.to_timedelta(ns, unit="ns"), index=values.index, name=values.name)
 
 
 _WHOLE_TEXT = re.compile(r"[+-]?[0-9][0-9,_ ]*")

@@ -1,0 +1,123 @@
+"""Duration columns (timedeltas): numeric columns with a ``duration`` unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthvae import Column, ColumnKind, DataError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema, read_table
+from synthvae.validation import conform
+
+
+@pytest.fixture(scope="module")
+def trips() -> pd.DataFrame:
+    """Bike and car trips: a trip's duration follows its distance (about 2 minutes a km)."""
+    rng = np.random.default_rng(0)
+    n = 800
+    distance = rng.gamma(2, 5, n).round(1)
+    seconds = (distance * 120 + rng.normal(0, 60, n)).clip(30).round()
+    frame = pd.DataFrame({"distance_km": distance, "trip": pd.to_timedelta(seconds, unit="s"),
+                          "kind": rng.choice(["bike", "car"], n)})
+    frame.loc[[5, 50], "trip"] = pd.NaT
+    return frame
+
+
+@pytest.fixture(scope="module")
+def trip_model(trips) -> Synthesizer:
+    return Synthesizer(epochs=40, seed=0).fit(trips)
+
+
+def test_durations_are_inferred_as_numbers_of_their_coarsest_whole_unit():
+    # They were refused ("durations (timedelta) are not supported; convert them to numbers").
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"seconds": pd.to_timedelta(rng.integers(60, 7200, 300), unit="s"),
+                          "days": pd.to_timedelta(rng.integers(1, 30, 300), unit="D"),
+                          "fine": pd.to_timedelta((rng.random(300) * 10).round(3), unit="s"),
+                          "objects": pd.Series([dt.timedelta(minutes=int(m)) for m in rng.integers(1, 90, 300)], dtype=object)})
+    schema = infer_schema(frame)
+    assert (schema["seconds"].duration, schema["seconds"].is_integer) == ("s", True)
+    assert (schema["days"].duration, schema["days"].min, schema["days"].max) == ("D", 1, 29)
+    assert (schema["fine"].duration, schema["fine"].is_integer, schema["fine"].decimals) == ("s", False, 3)
+    assert schema["objects"].duration == "m" and schema["objects"].kind is ColumnKind.NUMERIC
+
+
+def test_durations_are_learned_with_the_other_columns_and_sampled_as_durations(trips, trip_model):
+    column = trip_model.schema_["trip"]
+    assert (column.kind, column.duration, column.nullable) == (ColumnKind.NUMERIC, "s", True)
+    rows = trip_model.sample(3_000, seed=1)
+    assert rows["trip"].dtype == "timedelta64[ns]"
+    present = rows["trip"].dropna()
+    assert present.between(pd.Timedelta(seconds=column.min), pd.Timedelta(seconds=column.max)).all()
+    assert (present == present.dt.round("s")).all()  # whole seconds, as the data
+    real = trips.dropna()
+    real_r = np.corrcoef(real["distance_km"], real["trip"].dt.total_seconds())[0, 1]
+    made = rows.dropna()
+    assert np.corrcoef(made["distance_km"], made["trip"].dt.total_seconds())[0, 1] > real_r - 0.05
+    assert abs(present.median() / real["trip"].median() - 1) < 0.15
+
+
+def test_conditions_on_durations_take_durations_or_numbers_of_the_unit(trip_model):
+    for bound in (pd.Timedelta(hours=1), dt.timedelta(hours=1), "1h", "0 days 01:00:00", 3600):
+        rows = trip_model.sample(50, seed=0, conditions={"trip": {">=": bound}})
+        assert (rows["trip"] >= pd.Timedelta(hours=1)).all(), bound
+    with pytest.raises(ParameterError, match=r"condition on numeric column 'trip': 'soon' is not a duration .* nor a number of 's'"):
+        trip_model.sample(5, conditions={"trip": {">=": "soon"}})
+
+
+def test_impute_augment_and_files_keep_durations(trips, trip_model, tmp_path):
+    holes = trips.astype({"trip": "timedelta64[us]"})
+    hidden = np.arange(len(holes)) % 6 == 0
+    holes.loc[hidden, "trip"] = pd.NaT
+    filled = trip_model.impute(holes, seed=0)
+    assert filled["trip"].dtype == "timedelta64[us]" and filled["trip"].notna().all()
+    given = holes["trip"].notna()
+    assert (filled["trip"][given] == holes["trip"][given]).all()
+    augmented = trip_model.augment(trips, rows=40, seed=0)
+    assert augmented["trip"].dtype == "timedelta64[ns]" and len(augmented) == len(trips) + 40
+
+    for name in ("rows.csv", "rows.parquet"):
+        trip_model.sample_to(tmp_path / name, 200, seed=0)
+        back = read_table(tmp_path / name)
+        again = conform(back, trip_model.schema_, name)["trip"]
+        expected = trip_model.sample(200, seed=0)["trip"].dt.total_seconds()
+        np.testing.assert_array_equal(again.to_numpy(), expected.to_numpy())
+        assert infer_schema(back)["trip"].duration == "s", name  # the CSV's "0 days 00:18:56" too
+
+    trip_model.save(tmp_path / "m.synthvae")
+    loaded = Synthesizer.load(tmp_path / "m.synthvae")
+    pd.testing.assert_frame_equal(loaded.sample(20, seed=3), trip_model.sample(20, seed=3))
+
+
+def test_a_streamed_fit_learns_durations_over_the_whole_table(trips, tmp_path):
+    # The scan refused Parquet durations; its units are the whole table's: a fraction of a
+    # second outside the reservoir makes the column seconds with decimals.
+    frame = trips.copy()
+    frame.loc[frame.index[-1], "trip"] = pd.Timedelta(seconds=61.5)
+    frame.to_parquet(tmp_path / "trips.parquet")
+    streamed = Synthesizer(epochs=3, seed=0).fit(tmp_path / "trips.parquet", streaming=True, reservoir_rows=100)
+    column = streamed.schema_["trip"]
+    assert (column.duration, column.is_integer, column.decimals) == ("s", False, 3)
+    assert column.min == frame["trip"].min().total_seconds() and column.max == frame["trip"].max().total_seconds()
+    assert streamed.sample(100, seed=0)["trip"].dtype == "timedelta64[ns]"
+
+
+def test_conform_reads_durations_in_the_unit_and_names_what_it_cannot():
+    schema = Schema((Column("d", ColumnKind.NUMERIC, duration="m", nullable=True),))
+    read = lambda values: conform(pd.DataFrame({"d": values}), schema, "data")["d"].tolist()  # noqa: E731
+    assert read(pd.to_timedelta(["1h", "90s", None]))[:2] == [60.0, 1.5]
+    assert read(["0 days 01:30:00", "45", " 2h "]) == [90.0, 45.0, 120.0]  # text durations, numbers as minutes
+    assert read(pd.Series(pd.to_timedelta(["1h"])).astype("duration[us][pyarrow]")) == [60.0]
+    with pytest.raises(DataError, match=r"column 'd': expected durations .* or numbers of 'm', found \['soon'\]"):
+        read(["soon"])
+
+
+def test_a_schemas_duration_is_checked():
+    with pytest.raises(SchemaError, match="duration is for numeric columns"):
+        Schema((Column("d", ColumnKind.CATEGORICAL, categories=("a",), duration="s"),))
+    with pytest.raises(SchemaError, match="not a valid synthvae schema"):
+        Schema.from_dict({"format_version": 1, "columns": [{"name": "d", "kind": "numeric", "duration": "weeks"}]})
+    kept = Schema.from_dict({"format_version": 1, "columns": [{"name": "d", "kind": "numeric", "duration": "h", "min": 0}]})
+    assert Schema.from_dict(kept.to_dict())["d"].duration == "h"
