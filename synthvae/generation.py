@@ -1203,7 +1203,16 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         if cells is not None and not cells.any():
             continue
         text = _holds_text(original)
-        if text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
+        if text and name in zones and pd.api.types.is_datetime64_dtype(values.dtype):
+            # Clock times of the column's zone, written with their offsets (or in the schema's
+            # format); the given cells as they were: rebuilt from clock times, the two 02:00 of
+            # the hour the clocks go back became one.
+            zoned = in_zone(values, time_zone(zones[name]))
+            written = zoned.dt.strftime(formats[name]) if name in formats else zoned.map(lambda v: v.isoformat(), na_action="ignore")
+            values = original.astype(object).where(~cells if cells is not None else np.zeros(len(original), dtype=bool),
+                                                   written.to_numpy(dtype=object))
+            values = pd.Series(values.to_numpy(dtype=object), name=values.name)
+        elif text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.strftime(formats[name])
         if text and pd.api.types.is_bool_dtype(values.dtype):
             values = _spelled_as(values, original)

@@ -157,6 +157,17 @@ class Column:
             object.__setattr__(self, "type", NumericType(self.type))
         if self.categories is not None:
             object.__setattr__(self, "categories", tuple(self.categories))
+        if self.kind is ColumnKind.DATETIME:
+            # A bound with a zone (a Python Column's; a schema file's are converted as read) is
+            # a clock time of the column's zone: compared with the naive values, it raised a TypeError.
+            for key in ("min", "max"):
+                value = getattr(self, key)
+                if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                    try:
+                        zone = time_zone(self.timezone)
+                    except ValueError:
+                        continue  # refused by the schema's check, which names it
+                    object.__setattr__(self, key, wall_time(pd.Timestamp(value), zone))
 
     @property
     def is_generated(self) -> bool:
@@ -597,8 +608,14 @@ def time_zone(text: str | None) -> dt.tzinfo | None:
         return None
     offset = _OFFSET.match(text)
     if offset:
+        hours, minutes = int(offset.group(2)), int(offset.group(3))
+        if minutes >= 60 or hours > 14:  # +05:75 was read as +06:15
+            raise ValueError(f"{text!r} is not an offset: hours up to 14, minutes up to 59")
         sign = -1 if offset.group(1) == "-" else 1
-        return dt.timezone(sign * dt.timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3))))
+        return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+    if text in ("localtime", "posixrules", "Factory"):
+        # The system's own files: localtime is whatever zone the machine is set to.
+        raise ValueError(f"{text!r} names no fixed time zone (it is the machine's); give the zone's IANA name")
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:  # unknown, or "../x" that no file can be

@@ -1838,11 +1838,14 @@ class Synthesizer:
                 synthetic[name] = synthetic[name].astype(real[name].dtype)
         out = pd.concat([real, synthetic], ignore_index=True)
         # Datetimes given with a time zone come back in it, the real rows' as given (conformed
-        # they were UTC without one: 2021-08-16 00:00+02:00 became 2021-08-15 22:00).
+        # they were UTC without one: 2021-08-16 00:00+02:00 became 2021-08-15 22:00); others of
+        # a column with a timezone in that zone, as sample gives them.
         for column in self.schema_:
             given = frame[column.name] if column.name in frame.columns else None
-            if given is not None and isinstance(given.dtype, pd.DatetimeTZDtype):
+            if given is not None and _zoned_dtype(given.dtype):
                 out[column.name] = in_users_dtype(out[column.name], given.dtype, time_zone(column.timezone))
+            elif column.timezone and column.name in out:
+                out[column.name] = in_zone(out[column.name], time_zone(column.timezone))
             elif column.duration and column.name in out:  # durations as sample gives them
                 out[column.name] = as_durations(out[column.name], column.duration)
         # The table's own labels (a column labelled 0 came back as "0", the real rows' too).
@@ -2678,6 +2681,13 @@ def _apportion(total: int, shares: np.ndarray) -> list[int]:
     for i in np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]:
         counts[i] += 1
     return counts.tolist()
+
+
+def _zoned_dtype(dtype) -> bool:
+    """Whether a dtype holds datetimes with a time zone (numpy-backed or Arrow)."""
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return True
+    return isinstance(dtype, pd.ArrowDtype) and getattr(dtype.pyarrow_dtype, "tz", None) is not None
 
 
 def _wants_stream(data: TableLike, streaming: bool | None) -> bool:

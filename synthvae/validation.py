@@ -527,6 +527,12 @@ def _outside_ns(series: pd.Series) -> list:
     return outside
 
 
+def _clock_of(column: Column) -> str:
+    """What a datetime column's bounds and conformed values are, for messages: clock times of
+    its zone (values given in another were converted, and read unlike the file)."""
+    return f" (clock times of {column.timezone}, values with another zone converted to it)" if column.timezone else ""
+
+
 def read_datetimes(series: pd.Series, column: Column) -> pd.Series:
     """A datetime column's values as :func:`conform` reads them (naive clock times of the
     column's ``timezone``, UTC without one; text by the column's format, or ISO 8601), NaT where
@@ -563,8 +569,11 @@ def in_zone(values: pd.Series, zone) -> pd.Series:
     return values.dt.tz_localize(zone, ambiguous=np.ones(len(values), dtype=bool), nonexistent="shift_forward")
 
 
-# A clock time with its offset or zone written: "...10:00+01:00", "...10:00:00Z", "... 10:00 UTC".
-_WRITTEN_OFFSET = r"(?:\d[Zz]|[+-]\d{2}:?\d{2}|\b(?:UTC|GMT))\s*$"
+# A clock time with its offset or zone written after it: "...10:00+01:00", "...10:00:00Z",
+# "... 10:00 UTC", "...10:00:00+01" (as PostgreSQL writes it), ISO's basic "T1000+0100"; not
+# "20210301-1230", a date and a time.
+_WRITTEN_OFFSET = (r"(?:\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?|T\d{4}(?:\d{2}(?:[.,]\d+)?)?)\s*"
+                   r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?|UTC|GMT)\s*$")
 
 
 def _parse_datetimes(series: pd.Series, fmt: str | None, zone=None) -> pd.Series:
@@ -679,12 +688,12 @@ def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, origina
         if len(below):
             raise DataError(
                 f"{_where(column, source)}: {len(below)} values below the schema's min {shown(column.min)}, "
-                f"e.g. {preview(_as_written(below.unique(), column))}; lower min or fix the data"
+                f"e.g. {preview(_as_written(below.unique(), column))}{_clock_of(column)}; lower min or fix the data"
             )
     if high is not None:
         above = present[present > high]
         if len(above):
             raise DataError(
                 f"{_where(column, source)}: {len(above)} values above the schema's max {shown(column.max)}, "
-                f"e.g. {preview(_as_written(above.unique(), column))}; raise max or fix the data"
+                f"e.g. {preview(_as_written(above.unique(), column))}{_clock_of(column)}; raise max or fix the data"
             )

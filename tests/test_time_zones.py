@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from synthvae import Column, ColumnKind, Schema, SchemaError, Synthesizer, infer_schema, read_table
+from synthvae import Column, ColumnKind, DataError, Schema, SchemaError, Synthesizer, infer_schema, read_table
 from synthvae.validation import conform
 
 FAST = dict(epochs=3, seed=0)
@@ -130,3 +132,54 @@ def test_inference_gives_a_zone_only_to_datetimes_that_have_one():
     schema = infer_schema(frame)
     assert schema["aware"].timezone == "UTC" and schema["naive"].timezone is None
     assert schema["text"].kind is ColumnKind.DATETIME and schema["text"].timezone is None  # offsets name no zone
+
+
+def test_offsets_written_every_way_are_read_and_plain_times_are_not_taken_for_offsets():
+    # "+01" (PostgreSQL) and " Z" were read as UTC and taken as the zone's clock; a time written
+    # after a date with a dash ("20210301-1230") was taken for an offset and moved.
+    tokyo = Schema((Column("t", ColumnKind.DATETIME, unit="m", timezone="Asia/Tokyo"),))
+    read = lambda values, schema=tokyo: conform(pd.DataFrame({"t": values}), schema, "data")["t"].tolist()  # noqa: E731
+    assert read(["2021-03-01T00:00:00+01", "2021-03-01 00:00 Z", "20210301T000000+0100"]) == [
+        pd.Timestamp("2021-03-01 08:00"), pd.Timestamp("2021-03-01 09:00"), pd.Timestamp("2021-03-01 08:00")]
+    dashed = Schema((Column("t", ColumnKind.DATETIME, unit="m", format="%Y%m%d-%H%M", timezone="Europe/Paris"),))
+    assert read(["20210301-1230"], dashed) == [pd.Timestamp("2021-03-01 12:30")]
+
+
+def test_rules_compare_datetimes_of_one_zone_and_bounds_name_it():
+    def schema(zones, rules=()):
+        return Schema.from_dict({"format_version": 1, "constraints": list(rules), "columns": [
+            {"name": n, "kind": "datetime", **({"timezone": z} if z else {})} for n, z in zones.items()]})
+
+    # Clock times of two zones do not compare as instants: every real row broke start < end.
+    with pytest.raises(SchemaError, match=r"different time zones \('start' Europe/Paris, 'end' UTC\).*give them one timezone"):
+        schema({"start": "Europe/Paris", "end": "UTC"}, [{"kind": "inequality", "low": "start", "high": "end"}])
+    with pytest.raises(SchemaError, match="'end' no timezone"):
+        schema({"start": "Europe/Paris", "end": None}, [{"kind": "inequality", "low": "start", "high": "end"}])
+    paris = schema({"t": "Europe/Paris"})
+    with pytest.raises(DataError, match=r"above the schema's max .*\(clock times of Europe/Paris"):
+        conform(pd.DataFrame({"t": ["2016-01-01T00:30:00+01:00"]}),
+                Schema((Column("t", ColumnKind.DATETIME, timezone="Europe/Paris", max=pd.Timestamp("2015-12-31 23:59")),)), "data")
+    # A Python bound with a zone is converted to the column's clock (it raised a TypeError).
+    column = Column("t", ColumnKind.DATETIME, timezone="Europe/Paris", min=pd.Timestamp("2021-01-01", tz="UTC"))
+    assert column.min == pd.Timestamp("2021-01-01 01:00") and paris["t"].timezone == "Europe/Paris"
+    for bad in ("+05:75", "localtime"):
+        with pytest.raises(SchemaError, match=re.escape(f"timezone '{bad}' is not a time zone")):
+            schema({"t": bad})
+
+
+def test_imputed_text_keeps_its_given_cells_and_augment_gives_the_zone(paris_weather, paris_model):
+    # Text rebuilt from clock times lost its offsets: the two 02:00 of the night the clocks go
+    # back became one.
+    text = paris_weather.head(30).copy()
+    text["date"] = text["date"].map(lambda v: v.isoformat())
+    text.loc[3, "date"] = "2012-10-28T02:30:00+01:00"
+    text.loc[4, "date"] = None
+    filled = paris_model.impute(text, seed=0)
+    assert filled["date"].drop(index=4).tolist() == text["date"].drop(index=4).tolist()
+    assert pd.Timestamp(filled.loc[4, "date"]).tzinfo is not None  # written with its offset
+    naive = paris_weather.head(30).assign(date=paris_weather["date"].head(30).dt.tz_localize(None))
+    augmented = paris_model.augment(naive, rows=10, seed=0)
+    assert str(augmented["date"].dt.tz) == "Europe/Paris"
+    assert (augmented["date"].head(30).dt.tz_localize(None) == naive["date"]).all()
+    arrow = paris_weather.head(30).astype({"date": "timestamp[us, tz=Europe/Paris][pyarrow]"})
+    assert paris_model.augment(arrow, rows=10, seed=0)["date"].dtype == arrow["date"].dtype

@@ -224,6 +224,13 @@ def _ordered_family(schema: "Schema", names: tuple[str, ...], where: str) -> str
         raise SchemaError(f"{where}: columns {preview(bad)} are not numeric or datetime; comparisons need ordered values")
     if len(kinds) > 1:
         raise SchemaError(f"{where}: compares numeric with datetime columns; compare columns of one kind")
+    zones = {schema[name].timezone for name in names}
+    if len(zones) > 1:
+        # Datetimes are compared as clock times of their zones: 14:26 in Paris is before 12:59 UTC
+        # by the clock, not in time (every real row broke start < end).
+        shown = ", ".join(f"{name!r} {schema[name].timezone or 'no timezone (UTC)'}" for name in names)
+        raise SchemaError(f"{where}: compares datetime columns of different time zones ({shown}), whose clock times do "
+                          f"not compare as instants; give them one timezone")
     return kinds.pop()
 
 
