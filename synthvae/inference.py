@@ -38,6 +38,7 @@ times a rate) gets a ``derived`` rule (see :mod:`synthvae.constraints.discovery`
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import re
 from collections import Counter
@@ -283,6 +284,13 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     # Text (object or string dtype), as validation reads it: 1.0 is "1", b"x" is "b'x'". A string
     # dtype holds text only: the values are their own text (mapping each took 1.6 of 12 s
     # inferring 300,000 flights rows).
+    if warn and present.dtype == object:
+        zones = sorted({str(zone_name(v.tzinfo)) for v in present.iloc[:10_000] if isinstance(v, dt.datetime) and v.tzinfo})
+        if len(zones) > 1:
+            # Paris and UTC datetimes in one table (pandas makes the column object): no zone, silently.
+            logger.warning("%s: its datetimes are in several time zones (%s), read as UTC (clock times there); to "
+                           "learn the clock times of one zone, convert them to it or give the column a timezone in "
+                           "the schema", where, ", ".join(zones))
     text = present.astype(str) if isinstance(present.dtype, pd.StringDtype) else present.map(category_text).astype(str)
     if holds_durations(present) or text.str.fullmatch(_DURATION_TEXT).all():
         # Durations as pandas writes them to CSV ("0 days 00:18:56"), or timedelta objects.

@@ -457,14 +457,17 @@ class ColumnStats:
     midnight: bool = True
     zone: str | None = None
     whole_units: set | None = None  # durations: the units every one is a whole number of (low, high in ns)
+    mixed_zones: bool = False  # datetimes in several time zones (parts written in each)
     datetimes: bool = True
     counts: dict | None = field(default_factory=dict)
 
     def merge(self, other: "ColumnStats") -> None:
         """Add another part of the table's statistics."""
         self.nulls += other.nulls
+        self.mixed_zones = self.mixed_zones or other.mixed_zones
         if other.first is not None and self.first is not None and other.zone != self.zone:
             other = _in_zone_of(other, self)
+            self.mixed_zones = True
         elif self.first is None:
             self.zone = other.zone
         for name, pick in (("low", min), ("high", max), ("first", min), ("last", max)):
@@ -566,6 +569,7 @@ class ColumnStats:
             part = ColumnStats(first=present.min(), last=present.max(), zone=zone)
             part = _in_zone_of(part, self)
             self.first, self.last, self.midnight = min(self.first, part.first), max(self.last, part.last), False
+            self.mixed_zones = True
             return
         self.zone = zone
         first, last = present.min(), present.max()
@@ -746,6 +750,11 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
         elif column.kind is ColumnKind.NUMERIC and stats.low is not None:
             changes.update(_numeric_changes(column, stats))
         if column.kind is ColumnKind.DATETIME:
+            if stats.mixed_zones and column.timezone is None:
+                # Parts written in Paris and in UTC: no zone, read as UTC, which was silent.
+                logger.warning("%s, column %r: its parts hold datetimes in several time zones, read as UTC (clock times "
+                               "there); to learn the clock times of one zone, give the column a timezone in a schema",
+                               label, column.name)
             changes.update(_datetime_changes(column, _datetime_facts(column, stats, source)))
         if column.kind is ColumnKind.CATEGORICAL:
             changes["categories"] = _all_categories(column.categories, exact_counts(column, stats, source, label))

@@ -183,3 +183,20 @@ def test_imputed_text_keeps_its_given_cells_and_augment_gives_the_zone(paris_wea
     assert (augmented["date"].head(30).dt.tz_localize(None) == naive["date"]).all()
     arrow = paris_weather.head(30).astype({"date": "timestamp[us, tz=Europe/Paris][pyarrow]"})
     assert paris_model.augment(arrow, rows=10, seed=0)["date"].dtype == arrow["date"].dtype
+
+
+def test_datetimes_in_several_zones_are_read_as_utc_with_a_warning(tmp_path, caplog):
+    # Parts written in Paris and in UTC (or both in one object column): no zone, which was silent.
+    days = pd.Series(pd.date_range("2021-01-01", periods=200, freq="D", tz="Europe/Paris"))
+    rng = np.random.default_rng(0)
+    paris = pd.DataFrame({"d": days[:100].reset_index(drop=True), "x": rng.normal(size=100)})
+    utc = pd.DataFrame({"d": days[100:].dt.tz_convert("UTC").reset_index(drop=True), "x": rng.normal(size=100)})
+    (tmp_path / "parts").mkdir()
+    paris.to_parquet(tmp_path / "parts" / "a.parquet")
+    utc.to_parquet(tmp_path / "parts" / "b.parquet")
+    with caplog.at_level("WARNING"):
+        streamed = Synthesizer(epochs=1, seed=0).fit(tmp_path / "parts", streaming=True)
+        schema = infer_schema(pd.concat([paris, utc], ignore_index=True))
+    assert streamed.schema_["d"].timezone is None and schema["d"].timezone is None
+    assert "its parts hold datetimes in several time zones, read as UTC" in caplog.text
+    assert "its datetimes are in several time zones (Europe/Paris, UTC), read as UTC" in caplog.text
