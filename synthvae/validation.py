@@ -592,7 +592,7 @@ def _parse_datetimes(series: pd.Series, fmt: str | None, zone=None) -> pd.Series
         # Each kind alone: in one call pandas 2.2 read text without an offset in the first
         # offset found (2021-01-01 12:00 beside +01:00 text became 11:00 UTC), pandas 3 as UTC.
         values = values.copy()
-        values[~written] = _parsed_in_utc(series[~written], fmt)
+        values.iloc[np.flatnonzero(~written)] = _parsed_in_utc(series[~written], fmt).array  # by position: any index
     if zone is None:
         return values.dt.tz_localize(None)
     # to_datetime(utc=True) reads text without an offset as UTC: as it is, those are the zone's
