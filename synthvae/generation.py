@@ -44,7 +44,7 @@ from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
 from synthvae.schema import ColumnKind, time_zone
-from synthvae.validation import holds_durations, as_durations, conform, in_zone, ranked_counts
+from synthvae.validation import as_durations, conform, holds_durations, in_zone, ranked_counts
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 # Conditions with no exact value (sets, ranges) are met by resampling the model's own rows that

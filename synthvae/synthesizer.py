@@ -1173,11 +1173,12 @@ class Synthesizer:
             ParameterError: A bad argument, or an impossible condition (unknown column or
                 category, empty range, values the training data never had).
         """
-        return self._zoned(self._sample(n, conditions, seed, batch_size, guidance))
+        return self._in_schema_types(self._sample(n, conditions, seed, batch_size, guidance))
 
-    def _zoned(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """A sampled table with the datetimes of columns that have a ``timezone`` in it (the
-        model's are naive clock times there), and the numbers of duration columns as durations."""
+    def _in_schema_types(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A sampled table in the schema's types where they are not the model's: datetimes of a
+        column with a ``timezone`` in it (the model's are naive clock times there), the numbers
+        of a duration column as durations."""
         for column in self.schema_:
             if column.name not in frame:
                 continue
@@ -1261,7 +1262,7 @@ class Synthesizer:
             An iterator of tables with exactly the schema's columns, order and dtypes (one empty
             table when ``n`` is 0).
         """
-        return map(self._zoned, self._iter_sample(n, conditions, seed, batch_size, shard, guidance))
+        return map(self._in_schema_types, self._iter_sample(n, conditions, seed, batch_size, shard, guidance))
 
     def _iter_sample(self, n: int, conditions: ConditionsLike, seed: int | None, batch_size: int, shard: tuple[int, int] | None,
                      guidance: float, taken: dict | None = None) -> Iterator[pd.DataFrame]:
