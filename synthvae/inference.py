@@ -292,7 +292,7 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                            "learn the clock times of one zone, convert them to it or give the column a timezone in "
                            "the schema", where, ", ".join(zones))
     text = present.astype(str) if isinstance(present.dtype, pd.StringDtype) else present.map(category_text).astype(str)
-    if holds_durations(present) or text.str.fullmatch(_DURATION_TEXT).all():
+    if holds_durations(present) or (re.fullmatch(_DURATION_TEXT, text.iloc[0]) and text.str.fullmatch(_DURATION_TEXT).all()):
         # Durations as pandas writes them to CSV ("0 days 00:18:56"), or timedelta objects.
         return _duration_column(name, pd.to_timedelta(present if holds_durations(present) else text), nullable,
                                 code_max_values, min_id_rows, len(series))
