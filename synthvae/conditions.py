@@ -30,6 +30,7 @@ import pandas as pd
 
 from synthvae.errors import ParameterError, preview, shown
 from synthvae.schema import PANDAS_UNITS, Column, ColumnKind, Schema, time_zone, wall_time
+from synthvae.validation import text_duration
 
 _DATE_PART = re.compile(r"%[YymdbBjaAUWxc]")  # strftime directives of a date
 
@@ -260,6 +261,10 @@ def _typed(column: Column, raw: Any) -> Any:
     if kind is ColumnKind.NUMERIC:
         if isinstance(raw, (bool, np.bool_)):  # {"month": True} was month = 1
             raise ParameterError(f"condition on numeric column {column.name!r}: {raw!r} is a truth value, not a number")
+        if raw is pd.NaT or (isinstance(raw, np.timedelta64) and np.isnat(raw)):
+            raise ParameterError(f"condition on {column.name!r}: {_NO_MISSING}")
+        if isinstance(raw, np.timedelta64):
+            raw = pd.Timedelta(raw)  # float() of numpy's read its ticks as a number
         try:
             value = float(raw)
         except (TypeError, ValueError):
@@ -329,15 +334,16 @@ def _typed(column: Column, raw: Any) -> Any:
 
 
 def _duration_or_none(column: Column, raw: Any) -> float | None:
-    """A duration column's condition value given as a duration (a timedelta, or text pandas
-    reads as one: "1h", "0 days 01:00:00") as a number of the column's unit, or ``None``."""
-    if not column.duration or isinstance(raw, (int, float, np.number)):
+    """A duration column's condition value given as a duration (a timedelta, numpy's too, or
+    text with a unit or clock: "1h", "0 days 01:00:00") as a number of the column's unit, or
+    ``None``."""
+    if not column.duration:
         return None
-    try:
-        duration = pd.Timedelta(raw.strip() if isinstance(raw, str) else raw)
-    except (TypeError, ValueError):
+    if isinstance(raw, str):
+        return text_duration(raw, column.duration)
+    if not isinstance(raw, (dt.timedelta, np.timedelta64)) or pd.isna(raw):
         return None
-    return None if pd.isna(duration) else float(duration / pd.Timedelta(1, unit=PANDAS_UNITS[column.duration]))
+    return float(pd.Timedelta(raw) / pd.Timedelta(1, unit=PANDAS_UNITS[column.duration]))
 
 
 def _number_or_none(text: str) -> float | None:

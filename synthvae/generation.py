@@ -44,7 +44,7 @@ from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
 from synthvae.schema import ColumnKind, time_zone
-from synthvae.validation import as_durations, conform, holds_durations, in_zone, ranked_counts
+from synthvae.validation import as_durations, conform, duration_text, holds_durations, in_zone, ranked_counts
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 # Conditions with no exact value (sets, ranges) are met by resampling the model's own rows that
@@ -1214,6 +1214,13 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             values = pd.Series(values.to_numpy(dtype=object), name=values.name)
         elif text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.strftime(formats[name])
+        elif text and name in durations:
+            # Durations as text ("0 days 00:18:56", as pandas writes them): filled cells written so,
+            # the given ones as they were (every cell came back a bare number of seconds).
+            written = duration_text(values, durations[name])
+            keep = ~cells if cells is not None else np.zeros(len(original), dtype=bool)
+            values = pd.Series(original.astype(object).where(keep, written.to_numpy(dtype=object)).to_numpy(dtype=object),
+                               name=values.name)
         if text and pd.api.types.is_bool_dtype(values.dtype):
             values = _spelled_as(values, original)
         if (text and original.dtype == object and pd.api.types.infer_dtype(original, skipna=True) == "string"

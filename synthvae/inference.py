@@ -292,8 +292,10 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                            "learn the clock times of one zone, convert them to it or give the column a timezone in "
                            "the schema", where, ", ".join(zones))
     text = present.astype(str) if isinstance(present.dtype, pd.StringDtype) else present.map(category_text).astype(str)
-    if holds_durations(present) or (re.fullmatch(_DURATION_TEXT, text.iloc[0]) and text.str.fullmatch(_DURATION_TEXT).all()):
-        # Durations as pandas writes them to CSV ("0 days 00:18:56"), or timedelta objects.
+    if holds_durations(present) or any(re.fullmatch(form, text.iloc[0]) and text.str.fullmatch(form).all()
+                                       for form in (_DURATION_TEXT, _TIME_WITH_UNIT)):
+        # Durations as pandas writes them to CSV ("0 days 00:18:56"), numbers with a unit of time
+        # ("265.1 min", read as text with advice to drop the unit), or timedelta objects.
         return _duration_column(name, pd.to_timedelta(present if holds_durations(present) else text), nullable,
                                 code_max_values, min_id_rows, len(series))
     parsed = _parse_datetimes(text)
@@ -536,6 +538,8 @@ def _duration_column(name, durations: pd.Series, nullable, code_max_values, min_
 _UNIT_WORDS = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 # A duration as pandas writes one: "0 days 00:18:56", "-1 days +23:59:59.500000".
 _DURATION_TEXT = r"\s*-?\d+ days? [+-]?\d{2}:\d{2}:\d{2}(\.\d+)?\s*"
+# A number with a unit of time pandas reads: "265.1 min", "2 hours", "45s", "3 days".
+_TIME_WITH_UNIT = r"\s*-?\d+(\.\d+)?\s*(min|mins|minutes?|h|hrs?|hours?|s|secs?|seconds?|ms|days?)\s*"
 
 
 def _written_note(present: pd.Series, numbers: pd.Series, formatted: pd.Series) -> str:

@@ -53,7 +53,8 @@ from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_g
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
                          refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
 from synthvae.schema import DATETIME_UNITS, PANDAS_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, zone_name
-from synthvae.validation import category_text, conform, holds_durations, numpy_backed, wall_times, with_written_numbers
+from synthvae.validation import (category_text, column_numbers, conform, holds_durations, numpy_backed, wall_times,
+                                 with_written_numbers)
 
 logger = logging.getLogger(__name__)
 
@@ -774,9 +775,12 @@ def _numbers_in_text(column, stats: ColumnStats, source: TableSource) -> tuple[C
 
     def take(values: pd.Series) -> None:
         present = values.dropna()
-        numbers = pd.to_numeric(present, errors="coerce")
-        if numbers.isna().any():
-            numbers = with_written_numbers(present, numbers)
+        if column.duration:  # durations as text ("0 days 00:18:56"), as numbers of the unit
+            numbers = column_numbers(present, column)
+        else:
+            numbers = pd.to_numeric(present, errors="coerce")
+            if numbers.isna().any():
+                numbers = with_written_numbers(present, numbers)
         missed = numbers.isna().to_numpy()
         if missed.any() and len(others) < 20:
             others.extend(v for v in pd.unique(present[missed].astype(str)) if v not in others)

@@ -16,6 +16,7 @@ id             left as given (ids are regenerated, never learned)
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Hashable
 from decimal import Decimal
@@ -210,7 +211,7 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
         if fractional.size:
             raise DataError(
                 f"{_where(column, source)}: the schema says integer but found "
-                f"{preview(np.unique(fractional))}; set type to float or round the data"
+                f"{preview(np.unique(fractional))}{_clock_of(column)}; set type to float or round the data"
             )
     return pd.Series(values, name=column.name)
 
@@ -242,12 +243,50 @@ def _durations_as_numbers(series: pd.Series, unit: str) -> pd.Series:
     if not left.any():
         return series
     out = series.astype(object).copy()
-    given = series[left]
-    texts = given.map(lambda v: v.strip() if isinstance(v, str) else v)
-    parsed = pd.to_timedelta(texts, errors="coerce")
+    positions = np.flatnonzero(left)
+    given = series.iloc[positions]
+    durations = given.map(lambda v: isinstance(v, (dt.timedelta, np.timedelta64))).to_numpy(dtype=bool)
+    texts = given.astype("string").str.strip()
+    worded = (texts.str.contains(_DURATION_WORDS.pattern, regex=True).fillna(False).to_numpy(dtype=bool)) & ~durations
+    parsed = pd.Series(pd.NaT, index=given.index, dtype="timedelta64[ns]")
+    if durations.any():
+        parsed[durations] = pd.to_timedelta(given[durations].tolist())
+    if worded.any():
+        parsed[worded] = pd.to_timedelta(texts[worded].to_numpy(dtype=object), errors="coerce")
     read = parsed.notna().to_numpy()
-    out.iloc[np.flatnonzero(left)[read]] = (parsed[read] / one).to_numpy(dtype=np.float64)
+    out.iloc[positions[read]] = (parsed[read] / one).to_numpy(dtype=np.float64)
     return out
+
+
+def column_numbers(series: pd.Series, column: Column) -> pd.Series:
+    """A numeric column's values as numbers, as :func:`conform` reads them where they are
+    numbers (durations in the column's unit, not nanoseconds); NaN elsewhere."""
+    if column.duration:
+        series = _durations_as_numbers(series, column.duration)
+    return read_numbers(series)
+
+
+# Text read as a duration: with a unit or a clock ("2h", "90 min", "0 days 00:18:56", "PT1H");
+# pandas read "1,5" as 15 nanoseconds.
+_DURATION_WORDS = re.compile(r"[A-Za-z:]")
+
+
+def text_duration(text: str, unit: str) -> float | None:
+    """Text that writes a duration as a number of ``unit``, or ``None`` (no unit or clock in it,
+    or pandas cannot read it)."""
+    if not _DURATION_WORDS.search(text):
+        return None
+    try:
+        duration = pd.Timedelta(text.strip())
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None if pd.isna(duration) else float(duration / pd.Timedelta(1, unit=PANDAS_UNITS[unit]))
+
+
+def duration_text(values: pd.Series, unit: str) -> pd.Series:
+    """Numbers of ``unit`` as pandas writes durations ("0 days 00:18:56"), nulls kept."""
+    durations = as_durations(values, unit)
+    return durations.astype(object).where(durations.isna(), durations.astype(str)).where(durations.notna(), None)
 
 
 def as_durations(values: pd.Series, unit: str) -> pd.Series:
@@ -527,10 +566,19 @@ def _outside_ns(series: pd.Series) -> list:
     return outside
 
 
+_UNIT_NAMES = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds", "ms": "milliseconds", "us": "microseconds",
+               "ns": "nanoseconds"}
+
+
 def _clock_of(column: Column) -> str:
-    """What a datetime column's bounds and conformed values are, for messages: clock times of
-    its zone (values given in another were converted, and read unlike the file)."""
-    return f" (clock times of {column.timezone}, values with another zone converted to it)" if column.timezone else ""
+    """What a column's bounds and conformed values are, for messages: clock times of a datetime
+    column's zone (values given in another were converted, and read unlike the file), numbers of
+    a duration column's unit."""
+    if column.timezone:
+        return f" (clock times of {column.timezone}, values with another zone converted to it)"
+    if column.duration:
+        return f" (durations as numbers of {_UNIT_NAMES[column.duration]}, the column's duration unit)"
+    return ""
 
 
 def read_datetimes(series: pd.Series, column: Column) -> pd.Series:

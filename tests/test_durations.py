@@ -121,3 +121,46 @@ def test_a_schemas_duration_is_checked():
         Schema.from_dict({"format_version": 1, "columns": [{"name": "d", "kind": "numeric", "duration": "weeks"}]})
     kept = Schema.from_dict({"format_version": 1, "columns": [{"name": "d", "kind": "numeric", "duration": "h", "min": 0}]})
     assert Schema.from_dict(kept.to_dict())["d"].duration == "h"
+
+
+def test_rules_between_durations_are_found_and_written_in_the_unit():
+    # Discovery read the durations' nanoseconds: "limit = trip + 600000000" beside a unit of
+    # seconds, and the fit refused every real row.
+    rng = np.random.default_rng(3)
+    trip = pd.to_timedelta(rng.integers(300, 3000, 300), unit="s")
+    frame = pd.DataFrame({"trip": trip, "limit": trip + pd.Timedelta(minutes=10), "x": rng.normal(size=300)})
+    schema = infer_schema(frame)
+    assert [rule.to_dict() for rule in schema.constraints] == [{"kind": "derived", "column": "limit", "expression": "trip + 600"}]
+    rows = Synthesizer(epochs=2, seed=0).fit(frame).sample(50, seed=0)
+    assert (rows["limit"] - rows["trip"] == pd.Timedelta(minutes=10)).all()
+    # A rule's constant may be a duration, read in the columns' unit.
+    ruled = Schema.from_dict({"format_version": 1, "columns": [{"name": "a", "kind": "numeric", "duration": "s"}],
+                              "constraints": [{"kind": "inequality", "low": {"value": "30s"}, "high": "a"}]})
+    assert ruled.constraints[0].low.value == 30.0
+
+
+def test_text_durations_come_back_as_text_and_numbers_with_a_time_unit_are_durations(trip_model, trips):
+    # Imputed text came back as bare numbers of seconds, given cells too.
+    text = trips.head(20).assign(trip=trips["trip"].head(20).astype(str).where(trips["trip"].head(20).notna(), None))
+    text.loc[[1, 2], "trip"] = None
+    filled = trip_model.impute(text, seed=0)
+    given = text["trip"].notna()
+    assert filled["trip"][given].tolist() == text["trip"][given].tolist()
+    assert filled["trip"][~given].str.fullmatch(r"0 days \d{2}:\d{2}:\d{2}").all()
+    written = pd.DataFrame({"wait": [f"{v} min" for v in np.random.default_rng(0).integers(1, 90, 300)]})
+    assert infer_schema(written)["wait"].duration == "m"
+
+
+def test_durations_refuse_what_is_no_duration_and_take_numpys(trip_model):
+    schema = Schema((Column("d", ColumnKind.NUMERIC, duration="m", nullable=True),))
+    # pandas reads "1,5" as 15 nanoseconds: refused, as a numeric column refuses it.
+    with pytest.raises(DataError, match=r"expected durations .* found \['1,5'\]"):
+        conform(pd.DataFrame({"d": ["1,5"]}), schema, "data")
+    with pytest.raises(DataError, match=r"above the schema's max 120, e.g. \[180.0\] \(durations as numbers of minutes"):
+        conform(pd.DataFrame({"d": ["3h"]}), Schema((Column("d", ColumnKind.NUMERIC, duration="m", max=120),)), "data")
+    value = np.timedelta64(3_600_000_000, "us")  # what frame["trip"].to_numpy()[i] gives
+    assert (trip_model.sample(20, seed=0, conditions={"trip": {">=": value}})["trip"] >= pd.Timedelta(hours=1)).all()
+    with pytest.raises(ParameterError, match="'1,5' is not a duration"):
+        trip_model.sample(5, conditions={"trip": {">=": "1,5"}})
+    with pytest.raises(ParameterError, match="conditions on missing values are not supported"):
+        trip_model.sample(5, conditions={"trip": {">=": pd.NaT}})

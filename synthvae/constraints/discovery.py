@@ -49,7 +49,7 @@ from synthvae.constraints.expression import Expression
 from synthvae.constraints.spec import Derived, NullWhen
 from synthvae.errors import DataError
 from synthvae.schema import Column, ColumnKind, Schema
-from synthvae.validation import read_datetimes, read_numbers, typed
+from synthvae.validation import column_numbers, read_datetimes, typed
 
 MIN_ROWS = 50  # fewer rows: any column is "exactly" a combination of a few others by chance
 MIN_DISTINCT = 10  # a column of fewer values is a code, better learned as it is
@@ -109,7 +109,7 @@ def find_derived(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
         return []
     values = {}
     for c in columns:
-        v = read_numbers(frame[c.name]).to_numpy(dtype=np.float64, na_value=np.nan)
+        v = column_numbers(frame[c.name], c).to_numpy(dtype=np.float64, na_value=np.nan)
         present = v[~np.isnan(v)]
         if present.size > 1 and np.isfinite(present).all() and present.std() > 0:  # nanstd warned on none
             values[c.name] = v
@@ -356,7 +356,7 @@ def find_datetime_parts(frame: pd.DataFrame, schema: Schema) -> list[Derived]:
         return []
     numbers = {}
     for c in integers:
-        values = read_numbers(frame[c.name]).to_numpy(dtype=np.float64, na_value=np.nan)
+        values = column_numbers(frame[c.name], c).to_numpy(dtype=np.float64, na_value=np.nan)
         if not np.isnan(values).any():
             numbers[c.name] = values
     rules = []

@@ -129,7 +129,8 @@ class Inequality(Constraint):
         if not self.columns:
             raise SchemaError(f"{where}: at least one side must be a column")
         family = _ordered_family(schema, self.columns, where)
-        low, high = (_typed_side(s, family, where, _zone(schema, self.columns)) for s in (self.low, self.high))
+        low, high = (_typed_side(s, family, where, _zone(schema, self.columns), _unit(schema, self.columns))
+                     for s in (self.low, self.high))
         if isinstance(low, Value) and isinstance(high, Value):
             raise SchemaError(f"{where}: both sides are constants")
         return Inequality(low, high, self.strict)
@@ -168,7 +169,8 @@ class Range(Constraint):
     def validate(self, schema: "Schema") -> "Range":
         where = f"constraint {self.describe()!r}"
         family = _ordered_family(schema, self.columns, where)
-        low, high = (_typed_side(s, family, where, _zone(schema, self.columns)) for s in (self.low, self.high))
+        low, high = (_typed_side(s, family, where, _zone(schema, self.columns), _unit(schema, self.columns))
+                     for s in (self.low, self.high))
         if isinstance(low, Value) and isinstance(high, Value) and low.value > high.value:
             raise SchemaError(f"{where}: the low constant is above the high one; swap them")
         return Range(self.column, low, high, self.strict)
@@ -243,10 +245,25 @@ def _zone(schema: "Schema", names: tuple[str, ...]):
     return time_zone(zones.pop()) if len(zones) == 1 else None
 
 
-def _typed_side(side: Side, family: str, where: str, zone=None) -> Side:
+def _unit(schema: "Schema", names: tuple[str, ...]) -> str | None:
+    """The duration unit the numeric columns a rule compares share (``None``: none, or several),
+    in which a constant given as a duration ("30s", "0 days 00:10:00") is read."""
+    units = {schema[name].duration for name in names}
+    return units.pop() if len(units) == 1 else None
+
+
+def _typed_side(side: Side, family: str, where: str, zone=None, unit: str | None = None) -> Side:
     if isinstance(side, str):
         return side
     value = side.value
+    if unit is not None and isinstance(value, str):
+        from synthvae.validation import text_duration
+
+        number = text_duration(value, unit)
+        if number is None:
+            raise SchemaError(f"{where}: constant {value!r} is not a duration (text such as '30s' or '0 days 00:10:00') "
+                              f"nor a number of the columns' unit {unit!r}")
+        return Value(number)
     if family == "datetime":
         if isinstance(value, (bool, int, float, np.number)):
             # pd.Timestamp(2016) is 2016 nanoseconds after 1970, not the year 2016.
