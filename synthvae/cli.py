@@ -659,12 +659,13 @@ def _integers_whole(frame, schema):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv.")
-@click.option("--method", type=click.Choice(["mean", "draw"]), default="mean", show_default=True,
-              help="mean: best single guess (mean / most frequent of draws); draw: random draws.")
+@click.option("--method", type=click.Choice(["mean", "expectation", "draw"]), default="mean", show_default=True,
+              help="mean: best single guess (mean / most frequent of draws, numbers on the column's grid); expectation: "
+                   "the same with numbers off the grid (1.56 calls: the expected value); draw: random draws.")
 @click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M (draws: implies --method draw, refused with --method mean).")
 @click.option("--columns", help="Comma-separated columns to fill (default: all).")
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
-              help="With --method mean: mix numeric means with the model's best linear prediction from the observed cells, weighed on its own rows (a fixed cost of a few seconds; --no-calibrate for a few rows at a time).")
+              help="With --method mean or expectation: mix numeric means with the model's best linear prediction from the observed cells, weighed on its own rows (a fixed cost of a few seconds; --no-calibrate for a few rows at a time).")
 @_seed_option
 @_device_option
 @_library_errors
@@ -679,7 +680,8 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
                                f"{'it' if len(shown) == 1 else 'them'}")
     if not multiple and method == "draw" and "--calibrate" in given:
         flag = "--calibrate" if calibrate else "--no-calibrate"
-        raise click.UsageError(f"{flag} applies to --method mean (it mixes the means of draws): drop it with --method draw")
+        raise click.UsageError(f"{flag} applies to --method mean or expectation (it mixes the means of draws): drop it with "
+                               f"--method draw")
     _check_table_output(output)
     _check_not_input(output, data, model)
     syn = Synthesizer.load(model, device=device)

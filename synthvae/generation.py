@@ -982,11 +982,12 @@ class Generator:
             source: Its name in error messages.
             columns: Only fill these columns (default: every learned column).
             draws: Number of completed tables (``method="draw"``), or draws averaged into one
-                (``method="mean"``).
+                (``method="mean"`` or ``"expectation"``).
             method: ``"draw"``: each table is one draw from the model given the row's observed
-                cells; ``"mean"``: one table, numeric cells the mean of the draws, others the most
-                frequent draw.
-            calibrate: With ``method="mean"``, mix each real-valued column's means with the
+                cells; ``"mean"``: one table, numeric cells the mean of the draws on the column's
+                grid, others the most frequent draw; ``"expectation"``: as ``"mean"``, numeric
+                cells off the grid (floats).
+            calibrate: With ``method="mean"`` or ``"expectation"``, mix each real-valued column's means with the
                 model's linear prediction from the row's observed cells, weighed on the model's
                 own rows (see :meth:`_calibration`).
             conformed: ``frame`` already passed through :func:`conform` as here, when the caller
@@ -1008,7 +1009,7 @@ class Generator:
             unknown, holes = ({name: cells[rows] for name, cells in unknown.items()}, {name: cells[rows] for name, cells in fill.items()})
         adjust = self._forbid_nulls([name for name, cells in fill.items() if cells.any() and self.codec_of[name].column.nullable])
         evidence = self._evidence(part, unknown)
-        if method != "mean":
+        if method == "draw":
             return [self._merge(frame, data, _spread(self._completions(part, unknown, evidence, adjust, 1, generator, rng), rows, len(data)),
                                 fill)
                     for _ in range(draws)]
@@ -1017,7 +1018,8 @@ class Generator:
         parts, start = [], 0
         for sampled in self._completions(part, unknown, evidence, adjust, draws, generator, rng):
             stop = start + len(sampled) // draws
-            parts.append(self._aggregate(sampled, stop - start, draws, weights, {k: v[start:stop] for k, v in predicted.items()}))
+            parts.append(self._aggregate(sampled, stop - start, draws, weights, {k: v[start:stop] for k, v in predicted.items()},
+                                         on_grid=method != "expectation"))
             start = stop
         return [self._merge(frame, data, _spread(parts, rows, len(data)), fill)]
 
@@ -1143,11 +1145,11 @@ class Generator:
         return adjust
 
     def _aggregate(self, sampled: pd.DataFrame, n: int, reps: int, weights: dict[str, float] | None = None,
-                   predicted: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+                   predicted: dict[str, np.ndarray] | None = None, on_grid: bool = True) -> pd.DataFrame:
         """Collapse ``reps`` consecutive draws per row into one value per cell (see
-        :meth:`~synthvae.preprocessing.codecs.ColumnCodec.collapse`), a real-valued column's
-        means mixed with its linear predictions ``predicted`` (``(n,)``) by its weight in
-        ``weights`` (see :meth:`_calibration`)."""
+        :meth:`~synthvae.preprocessing.codecs.ColumnCodec.collapse`, ``on_grid`` too), a
+        real-valued column's means mixed with its linear predictions ``predicted`` (``(n,)``)
+        by its weight in ``weights`` (see :meth:`_calibration`)."""
         weights, predicted = weights or {}, predicted or {}
 
         def calibrated(name: str):
@@ -1157,7 +1159,8 @@ class Generator:
             # Cells the row observes have no prediction; their values are not used.
             return lambda mean: w * mean + (1.0 - w) * np.where(np.isnan(linear), mean, linear)
 
-        return pd.DataFrame({name: self.codec_of[name].collapse(sampled[name], n, reps, calibrated(name)) for name in sampled.columns})
+        return pd.DataFrame({name: self.codec_of[name].collapse(sampled[name], n, reps, calibrated(name), on_grid)
+                             for name in sampled.columns})
 
     def _merge(self, frame: pd.DataFrame, data: pd.DataFrame, sampled: pd.DataFrame, fill: dict[str, np.ndarray]) -> pd.DataFrame:
         """The user's table with filled cells from ``sampled``; schema columns in the sampled dtypes."""
@@ -1168,7 +1171,10 @@ class Generator:
             merged = codec.as_sampled(data[name]).reset_index(drop=True)
             cells = fill[name]
             if cells.any():
-                merged = merged.where(~cells, sampled[name].reset_index(drop=True))
+                filled = sampled[name].reset_index(drop=True)
+                if pd.api.types.is_integer_dtype(merged.dtype) and pd.api.types.is_float_dtype(filled.dtype):
+                    merged = merged.astype("float64")  # expected values off an integer column's grid
+                merged = merged.where(~cells, filled)
             columns[name] = merged
         return with_columns(frame, columns, fill, datetime_formats(self.preprocessor.schema), self.preprocessor.schema)
 

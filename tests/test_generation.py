@@ -700,7 +700,7 @@ def _mask(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
     return frame.mask(rng.random(frame.shape) < share)
 
 
-@pytest.mark.parametrize("method", ["mean", "draw"])
+@pytest.mark.parametrize("method", ["mean", "expectation", "draw"])
 def test_impute_fills_every_unknown_cell_and_keeps_observed_ones(churn_model, churn_small, method):
     holed = _mask(churn_small, 0.2, seed=1)
     holed.index = holed.index + 1000  # the input's index comes back
@@ -743,6 +743,28 @@ def test_impute_beats_column_means_on_a_numeric_column(churn_model, churn_small)
     model_rmse = np.sqrt(np.mean((filled["total_day_charge"].to_numpy()[rows].astype(float) - truth) ** 2))
     mean_rmse = np.sqrt(np.mean((np.nanmean(holed["total_day_charge"].astype(float)) - truth) ** 2))
     assert model_rmse < 0.7 * mean_rmse
+
+
+def test_expected_values_are_off_the_grid_and_closer_than_rounded_means(churn_model):
+    # "mean" rounds to the column's grid (2 calls for 1.56), which costs in squared error; the
+    # expectation is the model's expected value, a float, as IterativeImputer fills.
+    rows = churn_model.sample(600, seed=7)
+    column = "number_customer_service_calls"
+    truth = rows[column].to_numpy(float)
+    holed = rows.assign(**{column: pd.Series(np.nan, index=rows.index, dtype="Float64")})
+    rounded = churn_model.impute(holed, calibrate=False, seed=0)
+    expected = churn_model.impute(holed, method="expectation", calibrate=False, seed=0)
+    guess = expected[column].to_numpy(float)
+    assert (guess != np.round(guess)).mean() > 0.9 and expected[column].notna().all()
+    lowest, highest = churn_model.schema_[column].min, churn_model.schema_[column].max
+    assert ((guess >= lowest) & (guess <= highest)).all()
+    error = {name: np.sqrt(np.mean((table[column].to_numpy(float) - truth) ** 2)) for name, table in
+             (("rounded", rounded), ("expected", expected))}
+    assert error["expected"] < error["rounded"]
+    # Other columns as "mean" gives them; observed cells as they were.
+    pd.testing.assert_frame_equal(expected.drop(columns=column), rounded.drop(columns=column))
+    with pytest.raises(ParameterError, match="method must be 'mean', 'expectation' or 'draw'"):
+        churn_model.impute(holed, method="median")
 
 
 @pytest.mark.slow  # imputes 2,000 rows twice: about 25 s

@@ -183,7 +183,8 @@ class ColumnCodec(ABC):
         self._check_fitted()
         return self._satisfies(series, condition)
 
-    def collapse(self, series: pd.Series, n: int, reps: int, adjust: Callable[[np.ndarray], np.ndarray] | None = None) -> pd.Series:
+    def collapse(self, series: pd.Series, n: int, reps: int, adjust: Callable[[np.ndarray], np.ndarray] | None = None,
+                 on_grid: bool = True) -> pd.Series:
         """One value per row from ``reps`` consecutive sampled draws of each of ``n`` rows: the
         mean for real-valued columns, the most frequent draw for categories, the first draw
         otherwise. Used for a best single guess in imputation.
@@ -192,11 +193,13 @@ class ColumnCodec(ABC):
             adjust: For real-valued columns, a function from the rows' means ``(n,)`` (see
                 :meth:`mean_of_draws`) to their values (before rounding to the column's grid
                 and bounds).
+            on_grid: ``False``: a numeric column's means as they are (floats within its bounds,
+                not rounded to its integers or decimals): the expected value.
         """
         self._check_fitted()
-        return self._collapse(series, n, reps, adjust).rename(self.column.name)
+        return self._collapse(series, n, reps, adjust, on_grid).rename(self.column.name)
 
-    def _collapse(self, series: pd.Series, n: int, reps: int, adjust) -> pd.Series:
+    def _collapse(self, series: pd.Series, n: int, reps: int, adjust, on_grid: bool = True) -> pd.Series:
         return series.iloc[::reps].reset_index(drop=True)
 
     def as_sampled(self, series: pd.Series) -> pd.Series:
@@ -545,11 +548,13 @@ class _RealValuedCodec(ColumnCodec):
         """The column as this codec's floats (NaN for nulls), as :meth:`mean_of_draws` gives them."""
         return self._to_float(series)
 
-    def _collapse(self, series: pd.Series, n: int, reps: int, adjust) -> pd.Series:
+    def _collapse(self, series: pd.Series, n: int, reps: int, adjust, on_grid: bool = True) -> pd.Series:
         mean = self.mean_of_draws(series, n, reps)
         if adjust is not None:
             mean = adjust(mean)
         isnull = np.isnan(mean)
+        if not on_grid and self.column.kind is ColumnKind.NUMERIC:
+            return pd.Series(np.clip(mean, self.low_, self.high_), dtype="float64")  # NaN stays NaN
         return self._from_float(np.where(isnull, 0.0, mean), isnull)
 
     def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
@@ -1016,7 +1021,7 @@ class CategoricalCodec(ColumnCodec):
     def _satisfies(self, series: pd.Series, condition: Condition) -> np.ndarray:
         return np.isin(self._codes(series), self._allowed_codes(condition))
 
-    def _collapse(self, series: pd.Series, n: int, reps: int, adjust) -> pd.Series:
+    def _collapse(self, series: pd.Series, n: int, reps: int, adjust, on_grid: bool = True) -> pd.Series:
         codes = self._codes(series).reshape(n, reps) + 1  # 0 is null
         counts = np.zeros((n, len(self._categories) + 1), dtype=np.int64)
         np.add.at(counts, (np.repeat(np.arange(n), reps), codes.ravel()), 1)
