@@ -1979,9 +1979,12 @@ class Synthesizer:
                 merged = {}
                 for name, cells in fill.items():
                     mine = observed[name].iloc[rows].reset_index(drop=True)
-                    if pd.api.types.is_integer_dtype(mine.dtype) and pd.api.types.is_float_dtype(rebuilt[name].dtype):
+                    if not cells[rows].any():
+                        merged[name] = mine
+                        continue
+                    if how == "expectation" and pd.api.types.is_integer_dtype(mine.dtype):
                         mine = mine.astype("float64")  # expected values off an integer column's grid
-                    merged[name] = mine.where(~cells[rows], rebuilt[name]) if cells[rows].any() else mine
+                    merged[name] = mine.where(~cells[rows], rebuilt[name])
                 out.append(pd.DataFrame(merged))
             return out
 
