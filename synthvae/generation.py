@@ -1322,10 +1322,11 @@ def _in_dtype_of(values: pd.Series, dtype) -> pd.Series:
         exact = cast.astype(values.dtype).equals(values)
     except (TypeError, ValueError, OverflowError):
         return values
-    # float32 is the user's precision: the column came back float64.
-    narrower_float = (isinstance(dtype, np.dtype) and dtype.kind == "f" and isinstance(values.dtype, np.dtype)
-                      and values.dtype.kind == "f")
-    return cast if exact or narrower_float else values
+    # float32 is the user's precision: the column came back float64; so are a timedelta's units
+    # (expected durations in nanoseconds beside a column of microseconds).
+    narrower = (isinstance(dtype, np.dtype) and isinstance(values.dtype, np.dtype) and dtype.kind == values.dtype.kind
+                and dtype.kind in "fm")
+    return cast if exact or narrower else values
 
 
 @torch.inference_mode()

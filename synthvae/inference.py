@@ -48,7 +48,8 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.schema import PANDAS_UNITS, Column, ColumnKind, NumericType, PersonalType, Schema, time_zone, zone_name
-from synthvae.validation import beyond_ns_advice, category_text, holds_durations, numpy_backed, wall_times, with_written_numbers
+from synthvae.validation import (beyond_ns_advice, category_text, datetimes_in_utc, duration_words, holds_durations,
+                                 numpy_backed, wall_times, with_written_numbers)
 
 logger = logging.getLogger(__name__)
 
@@ -292,12 +293,9 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                            "learn the clock times of one zone, convert them to it or give the column a timezone in "
                            "the schema", where, ", ".join(zones))
     text = present.astype(str) if isinstance(present.dtype, pd.StringDtype) else present.map(category_text).astype(str)
-    if holds_durations(present) or any(re.fullmatch(form, text.iloc[0]) and text.str.fullmatch(form).all()
-                                       for form in (_DURATION_TEXT, _TIME_WITH_UNIT)):
-        # Durations as pandas writes them to CSV ("0 days 00:18:56"), numbers with a unit of time
-        # ("265.1 min", read as text with advice to drop the unit), or timedelta objects.
-        return _duration_column(name, pd.to_timedelta(present if holds_durations(present) else text), nullable,
-                                code_max_values, min_id_rows, len(series))
+    durations = _durations_in(present, text)
+    if durations is not None:
+        return _duration_column(name, durations, nullable, code_max_values, min_id_rows, len(series))
     parsed = _parse_datetimes(text)
     if parsed is not None:
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
@@ -535,11 +533,26 @@ def _duration_column(name, durations: pd.Series, nullable, code_max_values, min_
                    description=f"inferred: durations, as {'whole ' if column.is_integer else ''}numbers of {_UNIT_WORDS[unit]}")
 
 
+def _durations_in(present: pd.Series, text: pd.Series) -> pd.Series | None:
+    """A column's present values as durations, where they are: timedelta objects, durations as
+    pandas writes them to CSV ("0 days 00:18:56"), or numbers with a unit of time ("265.1 min",
+    "2 hours", "10 mins"); else ``None`` (also where pandas cannot hold them: 200,000 days)."""
+    if not holds_durations(present):
+        if not any(re.fullmatch(form, text.iloc[0]) and text.str.fullmatch(form).all() for form in (_DURATION_TEXT, _TIME_WITH_UNIT)):
+            return None
+        present = duration_words(text)
+    try:
+        return pd.to_timedelta(present)
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsTimedelta, pd.errors.OutOfBoundsDatetime):
+        return None
+
+
 _UNIT_WORDS = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 # A duration as pandas writes one: "0 days 00:18:56", "-1 days +23:59:59.500000".
 _DURATION_TEXT = r"\s*-?\d+ days? [+-]?\d{2}:\d{2}:\d{2}(\.\d+)?\s*"
-# A number with a unit of time pandas reads: "265.1 min", "2 hours", "45s", "3 days".
-_TIME_WITH_UNIT = r"\s*-?\d+(\.\d+)?\s*(min|mins|minutes?|h|hrs?|hours?|s|secs?|seconds?|ms|days?)\s*"
+# A number with a unit of time: "265.1 min", "2 hours", "10 mins", "45 sec", "3 days"; not a
+# bare "s" ("20s", "30s" are age groups), nor "m" (metres).
+_TIME_WITH_UNIT = r"\s*-?\d+(\.\d+)?\s*(min|mins|minutes?|h|hrs?|hours?|secs?|seconds?|ms|days?)\s*"
 
 
 def _written_note(present: pd.Series, numbers: pd.Series, formatted: pd.Series) -> str:
@@ -812,8 +825,9 @@ def _parse_datetimes(text: pd.Series) -> pd.Series | None:
     if not sample.str.match(_ISO_SHAPE).all():
         return None
     try:
-        # utc=True accepts mixed offsets; naive text is read as UTC, i.e. left as it is.
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        # utc=True accepts mixed offsets; naive text is read as UTC, i.e. left as it is (as
+        # conform reads it: the two kinds apart, see datetimes_in_utc).
+        parsed, _ = datetimes_in_utc(text)
     except (ValueError, OverflowError):
         return None
     if parsed.isna().any():

@@ -668,12 +668,13 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
         numbers = present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all()
         if numbers and present.str.contains(decimal).any():
             commas = True
-        elif numbers and strict and present.str.contains(",", regex=False).any():
-            grouped[str(label)] = str(present[present.str.contains(",", regex=False)].iloc[0])
         elif present.str.fullmatch(_NUMBER.strip("^$")).all() and present.str.contains(r"\.[0-9]{0,2}$|\.[0-9]{4,}").any():
             points = True
         elif present.str.fullmatch(_GROUPED_NUMBER).all() and present.str.contains(".", regex=False).any():
             points = True
+        elif numbers and strict and present.str.contains(",", regex=False).any():
+            # Evidence of neither (after the points': "1,234" beside "5.678" is English).
+            grouped[str(label)] = str(present[present.str.contains(",", regex=False)].iloc[0])
     return commas and not points, grouped
 
 

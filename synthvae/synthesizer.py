@@ -53,7 +53,7 @@ from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema, t
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
-from synthvae.validation import as_durations, conform, in_zone, ranked_counts, refuse_out_of_bounds
+from synthvae.validation import as_durations, conform, holds_durations, in_zone, ranked_counts, refuse_out_of_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -1847,8 +1847,10 @@ class Synthesizer:
                 out[column.name] = in_users_dtype(out[column.name], given.dtype, time_zone(column.timezone))
             elif column.timezone and column.name in out:
                 out[column.name] = in_zone(out[column.name], time_zone(column.timezone))
-            elif column.duration and column.name in out:  # durations as sample gives them
+            elif column.duration and column.name in out:  # durations as sample gives them, in the user's resolution
                 out[column.name] = as_durations(out[column.name], column.duration)
+                if given is not None and holds_durations(given) and given.dtype != object:
+                    out[column.name] = in_users_dtype(out[column.name], given.dtype)
         # The table's own labels (a column labelled 0 came back as "0", the real rows' too).
         labels = {str(label): label for label in frame.columns}
         return out.set_axis([labels.get(name, name) for name in out.columns], axis=1)

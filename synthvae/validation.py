@@ -252,7 +252,7 @@ def _durations_as_numbers(series: pd.Series, unit: str) -> pd.Series:
     if durations.any():
         parsed[durations] = pd.to_timedelta(given[durations].tolist())
     if worded.any():
-        parsed[worded] = pd.to_timedelta(texts[worded].to_numpy(dtype=object), errors="coerce")
+        parsed[worded] = pd.to_timedelta(duration_words(texts[worded]).to_numpy(dtype=object), errors="coerce")
     read = parsed.notna().to_numpy()
     out.iloc[positions[read]] = (parsed[read] / one).to_numpy(dtype=np.float64)
     return out
@@ -271,13 +271,24 @@ def column_numbers(series: pd.Series, column: Column) -> pd.Series:
 _DURATION_WORDS = re.compile(r"[A-Za-z:]")
 
 
+# Plurals people write that pandas does not read ("10 mins": invalid unit abbreviation).
+_PLURAL_UNITS = re.compile(r"(?i)(?<=[\d\s])(mins|hrs|secs)\b")
+_SINGULAR = {"mins": "min", "hrs": "h", "secs": "s"}
+
+
+def duration_words(texts: pd.Series) -> pd.Series:
+    """Duration text with the plural units pandas does not read ("mins", "hrs", "secs") in words
+    it reads."""
+    return texts.str.replace(_PLURAL_UNITS, lambda m: _SINGULAR[m.group(1).lower()], regex=True)
+
+
 def text_duration(text: str, unit: str) -> float | None:
     """Text that writes a duration as a number of ``unit``, or ``None`` (no unit or clock in it,
     or pandas cannot read it)."""
     if not _DURATION_WORDS.search(text):
         return None
     try:
-        duration = pd.Timedelta(text.strip())
+        duration = pd.Timedelta(_PLURAL_UNITS.sub(lambda m: _SINGULAR[m.group(1).lower()], text.strip()))
     except (TypeError, ValueError, OverflowError):
         return None
     return None if pd.isna(duration) else float(duration / pd.Timedelta(1, unit=PANDAS_UNITS[unit]))
@@ -624,10 +635,14 @@ _WRITTEN_OFFSET = (r"(?:\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?|T\d{4}(?:\d{2}(?:[.
                    r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?|UTC|GMT)\s*$")
 
 
-def _parse_datetimes(series: pd.Series, fmt: str | None, zone=None) -> pd.Series:
-    """Text to naive datetimes: clock times of ``zone`` (UTC when ``None``), text with an offset
-    converted to it. Values the schema's format does not read are tried as ISO 8601, the form
-    synthvae itself writes to CSV."""
+def datetimes_in_utc(series: pd.Series, fmt: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """Datetime text as UTC datetimes (text without an offset read as UTC clock times) by the
+    format, then ISO 8601 (NaT where neither reads), and which values wrote an offset.
+
+    Text with and without offsets is parsed apart: in one call pandas 2.2 read text without an
+    offset in the first offset found (2021-01-01 12:00 beside +01:00 text became 11:00 UTC),
+    pandas 3 as UTC. Inference and conform both read so (inference's bounds refused the data
+    when only conform did)."""
     if fmt and ("%z" in fmt or "%Z" in fmt):
         written = np.ones(len(series), dtype=bool)
     else:
@@ -637,10 +652,16 @@ def _parse_datetimes(series: pd.Series, fmt: str | None, zone=None) -> pd.Series
         written = np.where(codes >= 0, marked[np.maximum(codes, 0)] if len(marked) else False, False)
     values = _parsed_in_utc(series, fmt)
     if written.any() and not written.all():
-        # Each kind alone: in one call pandas 2.2 read text without an offset in the first
-        # offset found (2021-01-01 12:00 beside +01:00 text became 11:00 UTC), pandas 3 as UTC.
         values = values.copy()
         values.iloc[np.flatnonzero(~written)] = _parsed_in_utc(series[~written], fmt).array  # by position: any index
+    return values, written
+
+
+def _parse_datetimes(series: pd.Series, fmt: str | None, zone=None) -> pd.Series:
+    """Text to naive datetimes: clock times of ``zone`` (UTC when ``None``), text with an offset
+    converted to it. Values the schema's format does not read are tried as ISO 8601, the form
+    synthvae itself writes to CSV."""
+    values, written = datetimes_in_utc(series, fmt)
     if zone is None:
         return values.dt.tz_localize(None)
     # to_datetime(utc=True) reads text without an offset as UTC: as it is, those are the zone's

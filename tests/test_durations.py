@@ -76,7 +76,7 @@ def test_impute_augment_and_files_keep_durations(trips, trip_model, tmp_path):
     given = holes["trip"].notna()
     assert (filled["trip"][given] == holes["trip"][given]).all()
     augmented = trip_model.augment(trips, rows=40, seed=0)
-    assert augmented["trip"].dtype == "timedelta64[ns]" and len(augmented) == len(trips) + 40
+    assert augmented["trip"].dtype == trips["trip"].dtype and len(augmented) == len(trips) + 40  # the user's resolution
 
     for name in ("rows.csv", "rows.parquet"):
         trip_model.sample_to(tmp_path / name, 200, seed=0)
@@ -164,3 +164,22 @@ def test_durations_refuse_what_is_no_duration_and_take_numpys(trip_model):
         trip_model.sample(5, conditions={"trip": {">=": "1,5"}})
     with pytest.raises(ParameterError, match="conditions on missing values are not supported"):
         trip_model.sample(5, conditions={"trip": {">=": pd.NaT}})
+
+
+def test_only_numbers_with_a_unit_of_time_pandas_can_hold_are_durations():
+    # "10 mins" crashed inference (pandas reads no "mins"); 200,000 days overflowed; age groups
+    # "20s", "30s" became seconds.
+    frame = pd.DataFrame({"wait": ["10 mins", "15 mins", "5 mins"] * 10, "flight": ["2 hrs", "3 hrs", "1 hrs"] * 10,
+                          "huge": ["1 days", "200000 days", "3 days"] * 10, "ages": ["20s", "30s", "40s"] * 10})
+    schema = infer_schema(frame)
+    assert (schema["wait"].duration, schema["flight"].duration) == ("m", "h")
+    assert conform(frame, schema, "data")["wait"].tolist()[:3] == [10.0, 15.0, 5.0]
+    assert schema["huge"].kind is ColumnKind.CATEGORICAL and schema["ages"].kind is ColumnKind.CATEGORICAL
+
+
+def test_augment_and_expected_values_keep_the_users_resolution(trips, trip_model):
+    micro = trips.astype({"trip": "timedelta64[us]"})
+    assert trip_model.augment(micro, rows=20, seed=0)["trip"].dtype == "timedelta64[us]"
+    holes = micro.head(30).copy()
+    holes.loc[[1, 2], "trip"] = pd.NaT
+    assert trip_model.impute(holes, method="expectation", calibrate=False, seed=0)["trip"].dtype == "timedelta64[us]"

@@ -84,6 +84,16 @@ def test_decimal_commas_of_a_tsv_or_quoted_csv(tmp_path, name, text, caplog):
     assert "(1,550 as 1.550)" in caplog.text and "'w'" not in caplog.text
 
 
+def test_a_column_of_english_numbers_beside_decimal_commas_keeps_the_file_english(tmp_path, caplog):
+    # "1,234" beside "5.678" is English (thousands commas, a decimal point): the warning's check
+    # of commas that could group thousands ran before it, and 5.678 was read as 5678.
+    path = tmp_path / "mixed.tsv"
+    path.write_text("a\tb\n40,6\t1,234\n41,2\t5.678\n39,9\t2,500\n")
+    with caplog.at_level(logging.WARNING, logger="synthvae.io"):
+        assert read_table(path)["b"].tolist() == ["1,234", "5.678", "2,500"]
+    assert "could group thousands" not in caplog.text
+
+
 @pytest.mark.parametrize("name, text", [
     ("us.csv", 'a,b\n"1,234",x\n"2,345",y\n'),  # thousands, as likely as decimals: left as text
     ("us.tsv", "a\tb\n1,234\tx\n2,345\ty\n"),

@@ -200,3 +200,14 @@ def test_datetimes_in_several_zones_are_read_as_utc_with_a_warning(tmp_path, cap
     assert streamed.schema_["d"].timezone is None and schema["d"].timezone is None
     assert "its parts hold datetimes in several time zones, read as UTC" in caplog.text
     assert "its datetimes are in several time zones (Europe/Paris, UTC), read as UTC" in caplog.text
+
+
+def test_inference_reads_offset_and_plain_text_as_conform_does():
+    # Under pandas 2.2 inference read the column in one call (12:00 beside +01:00 text as 11:00)
+    # and conform apart: the inferred max refused the table's own rows.
+    frame = pd.DataFrame({"t": ["2021-01-01 12:00", "2021-01-01 12:00+01:00", "2021-01-02 13:00", "2021-01-02 10:00Z"] * 5,
+                          "x": np.arange(20.0)})
+    schema = infer_schema(frame)
+    read = conform(frame, schema, "data")["t"]
+    assert (schema["t"].min, schema["t"].max) == (read.min(), read.max()) == (pd.Timestamp("2021-01-01 11:00"),
+                                                                              pd.Timestamp("2021-01-02 13:00"))
