@@ -1165,9 +1165,10 @@ class Synthesizer:
         Returns:
             Exactly ``n`` rows with exactly the schema's columns, order and dtypes (``Int64``,
             ``float64``, ``category``, ``boolean``, ``datetime64[ns]``, or ``datetime64[ns, zone]``
-            for a datetime column with a ``timezone``; not the widths of the fitted table, such
-            as ``int8`` or ``float32``: ``rows.astype(table.dtypes.to_dict())`` restores those
-            where the values allow).
+            for a datetime column with a ``timezone``, ``timedelta64[ns]`` for a numeric column
+            with a ``duration``; not the widths of the fitted table, such as ``int8`` or
+            ``float32``: ``rows.astype(table.dtypes.to_dict())`` restores those where the values
+            allow).
 
         Raises:
             ParameterError: A bad argument, or an impossible condition (unknown column or
