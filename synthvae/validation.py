@@ -5,7 +5,8 @@ After :func:`conform`, every column has one dtype per kind, which the codecs rel
 =============  ==========================================================
 kind           dtype after ``conform``
 =============  ==========================================================
-numeric        ``float64`` (NaN for nulls; integrality checked)
+numeric        ``float64`` (NaN for nulls; integrality checked; durations as numbers of the
+               column's ``duration`` unit)
 categorical    ``pandas.Categorical`` with exactly the schema's categories
 boolean        ``boolean`` (pandas nullable)
 datetime       ``datetime64[ns]``: clock times of the column's ``timezone`` (UTC without one;
