@@ -53,8 +53,11 @@ def _category_colours(count: int) -> list:
 
 def _scale_values(color: pd.Series) -> tuple[np.ndarray, bool] | None:
     """A column drawn on a colour scale: its values as floats (datetimes as days since
-    1970-01-01, matplotlib's date numbers) and whether they are dates; ``None`` for a
-    column of categories (text, booleans)."""
+    1970-01-01, matplotlib's date numbers; durations as seconds) and whether they are dates;
+    ``None`` for a column of categories (text, booleans)."""
+    if pd.api.types.is_timedelta64_dtype(color):
+        # Durations drew 12 of their values as categories and every other row as "other".
+        return pd.to_timedelta(color).dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan), False
     if pd.api.types.is_datetime64_any_dtype(color):
         stamps = pd.to_datetime(color)
         if getattr(stamps.dt, "tz", None) is not None:

@@ -1215,6 +1215,8 @@ def test_the_embedding_picture_gives_every_category_its_own_colour_and_dates_a_s
     assert two == {"True": "#1f77b4", "False": "#ff7f0e"}  # two strong colours, not a shade and its lighter self
     dates = pd.Series(pd.date_range("2020-01-01", periods=600, freq="D", tz="Europe/Paris"), name="when").mask(np.arange(600) % 7 == 0)
     assert plot_embedding(embedding, tmp_path / "d.png", color=dates) == {}  # a scale, no categories
+    durations = pd.Series(pd.to_timedelta(rng.integers(60, 7200, 600), unit="s"), name="trip")
+    assert plot_embedding(embedding, tmp_path / "t.png", color=durations) == {}  # durations too (were 12 categories)
     with Image.open(tmp_path / "d.png") as image:
         pixels = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
     dark = 0.7 * np.array([0x44, 0x01, 0x54]) + 0.3 * 255  # viridis' dark end at the points' alpha, over white
