@@ -183,3 +183,10 @@ def test_augment_and_expected_values_keep_the_users_resolution(trips, trip_model
     holes = micro.head(30).copy()
     holes.loc[[1, 2], "trip"] = pd.NaT
     assert trip_model.impute(holes, method="expectation", calibrate=False, seed=0)["trip"].dtype == "timedelta64[us]"
+
+
+def test_a_private_fit_asks_for_bounds_in_the_duration_unit():
+    frame = pd.DataFrame({"trip": pd.to_timedelta(np.arange(300) % 50 + 1, unit="m"), "x": np.arange(300.0)})
+    schema = Schema((Column("trip", ColumnKind.NUMERIC, duration="m"), Column("x", ColumnKind.NUMERIC, min=0, max=400)))
+    with pytest.raises(ParameterError, match=r"needs public bounds: .*\['trip'\].*durations count their duration unit: 'trip' in 'm'"):
+        Synthesizer(schema=schema, privacy={"epsilon": 3, "epochs": 1}).fit(frame)

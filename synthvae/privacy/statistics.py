@@ -57,10 +57,12 @@ def check_public_bounds(schema: Schema) -> None:
         if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME) and (c.min is None or c.max is None)
     ]
     if missing:
+        units = [f"{c.name!r} in {c.duration!r}" for c in schema if c.name in missing and c.duration]
+        counted = f" (durations count their duration unit: {', '.join(units)})" if units else ""
         raise ParameterError(
             f"differentially private training needs public bounds: numeric/datetime columns "
             f"{preview(missing, 10)} have no min or max in the schema. Add \"min\" and \"max\" from "
-            "domain knowledge (not from this table: exact bounds read from the data are not covered "
+            f"domain knowledge{counted} (not from this table: exact bounds read from the data are not covered "
             "by the guarantee), or mark the column as kind id"
         )
 
