@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import ParameterError, preview, shown
-from synthvae.schema import PANDAS_UNITS, Column, ColumnKind, Schema, time_zone, wall_time
+from synthvae.schema import Column, ColumnKind, Schema, time_zone, unit_length, wall_time
 from synthvae.validation import text_duration
 
 _DATE_PART = re.compile(r"%[YymdbBjaAUWxc]")  # strftime directives of a date
@@ -343,7 +343,7 @@ def _duration_or_none(column: Column, raw: Any) -> float | None:
         return text_duration(raw, column.duration)
     if not isinstance(raw, (dt.timedelta, np.timedelta64)) or pd.isna(raw):
         return None
-    return float(pd.Timedelta(raw) / pd.Timedelta(1, unit=PANDAS_UNITS[column.duration]))
+    return float(pd.Timedelta(raw) / unit_length(column.duration))
 
 
 def _number_or_none(text: str) -> float | None:

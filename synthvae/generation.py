@@ -44,7 +44,7 @@ from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
 from synthvae.schema import ColumnKind, time_zone
-from synthvae.validation import as_durations, conform, duration_text, holds_durations, in_zone, ranked_counts
+from synthvae.validation import as_durations, conform, dtype_zone, duration_text, holds_durations, in_zone, ranked_counts
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 # Conditions with no exact value (sets, ranges) are met by resampling the model's own rows that
@@ -1215,18 +1215,13 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             # the hour the clocks go back became one.
             zoned = in_zone(values, time_zone(zones[name]))
             written = zoned.dt.strftime(formats[name]) if name in formats else zoned.map(lambda v: v.isoformat(), na_action="ignore")
-            values = original.astype(object).where(~cells if cells is not None else np.zeros(len(original), dtype=bool),
-                                                   written.to_numpy(dtype=object))
-            values = pd.Series(values.to_numpy(dtype=object), name=values.name)
+            values = _given_beside(original, cells, written)
         elif text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.strftime(formats[name])
         elif text and name in durations:
             # Durations as text ("0 days 00:18:56", as pandas writes them): filled cells written so,
             # the given ones as they were (every cell came back a bare number of seconds).
-            written = duration_text(values, durations[name])
-            keep = ~cells if cells is not None else np.zeros(len(original), dtype=bool)
-            values = pd.Series(original.astype(object).where(keep, written.to_numpy(dtype=object)).to_numpy(dtype=object),
-                               name=values.name)
+            values = _given_beside(original, cells, duration_text(values, durations[name]))
         if text and pd.api.types.is_bool_dtype(values.dtype):
             values = _spelled_as(values, original)
         if (text and original.dtype == object and pd.api.types.infer_dtype(original, skipna=True) == "string"
@@ -1249,6 +1244,14 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         # given cells kept as written beside filled ones mixed "01/01/2012" with "2012-07-28").
         out[label_of[name]] = values
     return out
+
+
+def _given_beside(original: pd.Series, cells: np.ndarray | None, written: pd.Series) -> pd.Series:
+    """A text column whose filled ``cells`` (positions; ``None``: every cell) take ``written``
+    and whose other cells stay as the user gave them, as an object column named as ``written``."""
+    keep = ~cells if cells is not None else np.zeros(len(original), dtype=bool)
+    return pd.Series(original.astype(object).where(keep, written.to_numpy(dtype=object)).to_numpy(dtype=object),
+                     name=written.name)
 
 
 def _holds_text(original: pd.Series) -> bool:
@@ -1292,9 +1295,7 @@ def in_users_dtype(values: pd.Series, dtype, column_zone=None) -> pd.Series:
     """A sampled column in the dtype the user gave it: datetimes back in the user's time zone
     (a numpy or an Arrow zone) from the clock times of the column's (``column_zone``, the
     schema's ``timezone``; UTC without one), other values as :func:`_in_dtype_of` says."""
-    zone = dtype.tz if isinstance(dtype, pd.DatetimeTZDtype) else None
-    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):
-        zone = dtype.pyarrow_dtype.tz
+    zone = dtype_zone(dtype)
     if zone is not None and pd.api.types.is_datetime64_dtype(values.dtype):
         values = in_zone(values, column_zone or "UTC").dt.tz_convert(zone)
     return _in_dtype_of(values, dtype)

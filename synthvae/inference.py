@@ -47,9 +47,9 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, preview
-from synthvae.schema import PANDAS_UNITS, Column, ColumnKind, NumericType, PersonalType, Schema, time_zone, zone_name
-from synthvae.validation import (beyond_ns_advice, category_text, datetimes_in_utc, duration_words, holds_durations,
-                                 numpy_backed, wall_times, with_written_numbers)
+from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema, time_zone, unit_length, zone_name
+from synthvae.validation import (beyond_ns_advice, category_text, datetimes_in_utc, dtype_zone, duration_words,
+                                 holds_durations, numpy_backed, wall_times, with_written_numbers)
 
 logger = logging.getLogger(__name__)
 
@@ -519,9 +519,9 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
 def _duration_column(name, durations: pd.Series, nullable, code_max_values, min_id_rows, n_rows) -> Column:
     """A numeric column of durations: numbers of the coarsest of days, hours, minutes and
     seconds that counts every one whole, else of seconds with the decimals they need."""
-    ticks = durations.to_numpy(dtype="timedelta64[ns]").view("int64")
-    unit = next((u for u in ("D", "h", "m", "s") if not (ticks % pd.Timedelta(1, unit=PANDAS_UNITS[u]).value).any()), "s")
-    numbers = (durations / pd.Timedelta(1, unit=PANDAS_UNITS[unit])).astype("float64")
+    step = _coarsest_unit(durations)  # as for datetimes; finer than seconds: seconds with decimals
+    unit = {"min": "m"}.get(step, step) if step in ("D", "h", "min", "s") else "s"
+    numbers = (durations / unit_length(unit)).astype("float64")
     column = _numeric_column(name, numbers, nullable, code_max_values, min_id_rows, n_rows)
     if column.kind is not ColumnKind.NUMERIC:  # no id or codes: durations are quantities
         whole = bool(whole_numbers(numbers.to_numpy()))
@@ -972,9 +972,9 @@ _UNIT_NS = (("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("
 
 
 def _coarsest_unit(present: pd.Series) -> str:
-    """The coarsest of days, hours, minutes, ... nanoseconds that holds every (naive) datetime
-    of ``present``, by whole multiples of the ticks of its own unit (``dt.floor`` overflowed on
-    datetimes within a day of the earliest that pandas holds, 1677-09-21)."""
+    """The coarsest of days, hours, minutes, ... nanoseconds that holds every (naive) datetime or
+    duration of ``present``, by whole multiples of the ticks of its own unit (``dt.floor``
+    overflowed on datetimes within a day of the earliest that pandas holds, 1677-09-21)."""
     native = np.datetime_data(present.dtype)[0]
     tick_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}.get(native, 1)
     ticks = present.to_numpy().view("int64")
@@ -991,7 +991,7 @@ def _zone_of(dtype) -> str | None:
     daily dates were hourly timestamps at 22:00 or 23:00 and sampled at any hour (3.6% of
     seattle_weather's dates in Europe/Paris at local midnight). Text with offsets (which change
     with summer time) names no zone: it is read as UTC."""
-    return zone_name(getattr(dtype, "tz", None) or getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None))
+    return zone_name(dtype_zone(dtype))
 
 
 def _datetime_column(name: str, values: pd.Series, nullable: bool, fmt: str | None, note: str = "",

@@ -80,8 +80,13 @@ class NumericType(str, enum.Enum):
 
 
 DATETIME_UNITS = ("D", "h", "m", "s", "ms", "us", "ns")
-# One unit as pandas names it (pd.Timedelta(1, unit=...)): minutes are "min" there.
-PANDAS_UNITS = {"D": "D", "h": "h", "m": "min", "s": "s", "ms": "ms", "us": "us", "ns": "ns"}
+# The schema's units as pandas names them: minutes are "min" there.
+_PANDAS_UNITS = {"D": "D", "h": "h", "m": "min", "s": "s", "ms": "ms", "us": "us", "ns": "ns"}
+
+
+def unit_length(unit: str) -> pd.Timedelta:
+    """One of a schema unit (``D``, ``h``, ``m``, ``s``, ``ms``, ``us``, ``ns``) as a duration."""
+    return pd.Timedelta(1, unit=_PANDAS_UNITS[unit])
 
 
 @dataclass(frozen=True)

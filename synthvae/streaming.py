@@ -52,9 +52,9 @@ from synthvae.errors import DataError, ParameterError, one_line, preview
 from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
                          refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
-from synthvae.schema import DATETIME_UNITS, PANDAS_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, zone_name
-from synthvae.validation import (category_text, column_numbers, conform, holds_durations, numpy_backed, wall_times,
-                                 with_written_numbers)
+from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, unit_length, zone_name
+from synthvae.validation import (category_text, column_numbers, conform, dtype_zone, holds_durations, numpy_backed,
+                                 wall_times, with_written_numbers)
 
 logger = logging.getLogger(__name__)
 
@@ -497,7 +497,7 @@ class ColumnStats:
             # Durations as nanoseconds, and the units they are whole numbers of: the column's
             # unit may be coarser than the whole table allows (see _duration_changes).
             ticks = pd.to_timedelta(numpy_backed(series)).dropna().to_numpy(dtype="timedelta64[ns]").view("int64")
-            units = {u for u in DATETIME_UNITS if not (ticks % pd.Timedelta(1, unit=PANDAS_UNITS[u]).value).any()}
+            units = {u for u in DATETIME_UNITS if not (ticks % unit_length(u).value).any()}
             self.whole_units = units if self.whole_units is None else self.whole_units & units
             series = pd.Series(ticks.astype(np.float64))
         if self.numeric and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
@@ -558,10 +558,9 @@ class ColumnStats:
     def add_datetimes(self, values: pd.Series) -> None:
         """The earliest and latest of datetimes, and whether all are at midnight: clock times
         of their own zone (see ``zone``), which inference makes the column's ``timezone``."""
-        dtype = values.dtype
-        zone = zone_name(getattr(dtype, "tz", None) or getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None))
-        if zone is None and (getattr(dtype, "tz", None) is not None or getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None)):
-            zone = "UTC"  # a zone no schema can name: read as UTC, as conform reads it
+        given = dtype_zone(values.dtype)
+        # A zone no schema can name is read as UTC, as conform reads it.
+        zone = None if given is None else zone_name(given) or "UTC"
         values = wall_times(values, time_zone(zone))
         present = values.dropna()
         if not len(present):
@@ -869,7 +868,7 @@ def _duration_changes(column, stats: ColumnStats) -> dict:
         return {}
     whole = stats.whole_units or set()
     unit = next((u for u in ("D", "h", "m", "s") if u in whole), "s")
-    per = pd.Timedelta(1, unit=PANDAS_UNITS[unit]).value
+    per = unit_length(unit).value
     low, high = stats.low / per, stats.high / per
     if unit in whole:
         return {"duration": unit, "type": NumericType.INTEGER, "decimals": None, "min": int(round(low)), "max": int(round(high))}

@@ -53,7 +53,7 @@ from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema, t
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
-from synthvae.validation import as_durations, conform, holds_durations, in_zone, ranked_counts, refuse_out_of_bounds
+from synthvae.validation import as_durations, conform, dtype_zone, holds_durations, in_zone, ranked_counts, refuse_out_of_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -1844,7 +1844,7 @@ class Synthesizer:
         # a column with a timezone in that zone, as sample gives them.
         for column in self.schema_:
             given = frame[column.name] if column.name in frame.columns else None
-            if given is not None and _zoned_dtype(given.dtype):
+            if given is not None and dtype_zone(given.dtype) is not None:
                 out[column.name] = in_users_dtype(out[column.name], given.dtype, time_zone(column.timezone))
             elif column.timezone and column.name in out:
                 out[column.name] = in_zone(out[column.name], time_zone(column.timezone))
@@ -2694,13 +2694,6 @@ def _apportion(total: int, shares: np.ndarray) -> list[int]:
     for i in np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]:
         counts[i] += 1
     return counts.tolist()
-
-
-def _zoned_dtype(dtype) -> bool:
-    """Whether a dtype holds datetimes with a time zone (numpy-backed or Arrow)."""
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return True
-    return isinstance(dtype, pd.ArrowDtype) and getattr(dtype.pyarrow_dtype, "tz", None) is not None
 
 
 def _wants_stream(data: TableLike, streaming: bool | None) -> bool:

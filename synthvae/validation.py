@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, is_integer, is_real, preview, shown
-from synthvae.schema import PANDAS_UNITS, Column, ColumnKind, Schema, time_zone
+from synthvae.schema import Column, ColumnKind, Schema, time_zone, unit_length
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -212,7 +212,7 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
         if fractional.size:
             raise DataError(
                 f"{_where(column, source)}: the schema says integer but found "
-                f"{preview(np.unique(fractional))}{_clock_of(column)}; set type to float or round the data"
+                f"{preview(np.unique(fractional))}{_values_read_as(column)}; set type to float or round the data"
             )
     return pd.Series(values, name=column.name)
 
@@ -233,7 +233,7 @@ def _durations_as_numbers(series: pd.Series, unit: str) -> pd.Series:
     """A duration column's values as numbers of ``unit``: durations (timedelta dtypes,
     ``datetime.timedelta`` objects, text pandas reads as one, "1 days 02:00:00" as CSV holds
     them) divided by the unit, numbers as they are; other values left for the caller to refuse."""
-    one = pd.Timedelta(1, unit=PANDAS_UNITS[unit])
+    one = unit_length(unit)
     if holds_durations(series):
         durations = numpy_backed(series) if isinstance(series.dtype, pd.ArrowDtype) else series
         return (pd.to_timedelta(durations) / one).astype("float64")
@@ -277,10 +277,14 @@ _PLURAL_UNITS = re.compile(r"(?i)(?<=[\d\s])(mins|hrs|secs)\b")
 _SINGULAR = {"mins": "min", "hrs": "h", "secs": "s"}
 
 
+def _singular(match: re.Match) -> str:
+    return _SINGULAR[match.group(1).lower()]
+
+
 def duration_words(texts: pd.Series) -> pd.Series:
     """Duration text with the plural units pandas does not read ("mins", "hrs", "secs") in words
     it reads."""
-    return texts.str.replace(_PLURAL_UNITS, lambda m: _SINGULAR[m.group(1).lower()], regex=True)
+    return texts.str.replace(_PLURAL_UNITS, _singular, regex=True)
 
 
 def text_duration(text: str, unit: str) -> float | None:
@@ -289,10 +293,10 @@ def text_duration(text: str, unit: str) -> float | None:
     if not _DURATION_WORDS.search(text):
         return None
     try:
-        duration = pd.Timedelta(_PLURAL_UNITS.sub(lambda m: _SINGULAR[m.group(1).lower()], text.strip()))
+        duration = pd.Timedelta(_PLURAL_UNITS.sub(_singular, text.strip()))
     except (TypeError, ValueError, OverflowError):
         return None
-    return None if pd.isna(duration) else float(duration / pd.Timedelta(1, unit=PANDAS_UNITS[unit]))
+    return None if pd.isna(duration) else float(duration / unit_length(unit))
 
 
 def duration_text(values: pd.Series, unit: str) -> pd.Series:
@@ -304,7 +308,7 @@ def duration_text(values: pd.Series, unit: str) -> pd.Series:
 def as_durations(values: pd.Series, unit: str) -> pd.Series:
     """A duration column's numbers of ``unit`` as ``timedelta64[ns]`` (nulls as NaT), to the
     nanosecond."""
-    per_unit = pd.Timedelta(1, unit=PANDAS_UNITS[unit]).value  # nanoseconds
+    per_unit = unit_length(unit).value  # nanoseconds
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     ns = np.round(numbers * per_unit)
     return pd.Series(pd.to_timedelta(ns, unit="ns"), index=values.index, name=values.name)
@@ -582,7 +586,7 @@ _UNIT_NAMES = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds", "ms": 
                "ns": "nanoseconds"}
 
 
-def _clock_of(column: Column) -> str:
+def _values_read_as(column: Column) -> str:
     """What a column's bounds and conformed values are, for messages: clock times of a datetime
     column's zone (values given in another were converted, and read unlike the file), numbers of
     a duration column's unit."""
@@ -603,6 +607,16 @@ def read_datetimes(series: pd.Series, column: Column) -> pd.Series:
     return _parse_datetimes(series, column.format, zone)
 
 
+def dtype_zone(dtype):
+    """The time zone of a dtype of datetimes with one (numpy-backed ``DatetimeTZDtype`` or an
+    Arrow timestamp with a zone; a tzinfo, or Arrow's name of it), else ``None``."""
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return dtype.tz
+    if isinstance(dtype, pd.ArrowDtype):
+        return getattr(dtype.pyarrow_dtype, "tz", None)
+    return None
+
+
 def wall_times(values: pd.Series, zone=None) -> pd.Series:
     """Datetimes as naive clock times of ``zone`` (a tzinfo, or a name; UTC when ``None``):
     those with a time zone converted to it, naive ones taken as its clock times already, and
@@ -611,13 +625,13 @@ def wall_times(values: pd.Series, zone=None) -> pd.Series:
     dtype = values.dtype
     if isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype).startswith("date"):
         return values.astype("datetime64[ns]")
-    if isinstance(dtype, pd.ArrowDtype) and getattr(dtype.pyarrow_dtype, "tz", None) is not None:
+    given = dtype_zone(dtype)
+    if given is None:
+        return values
+    if isinstance(dtype, pd.ArrowDtype):
         # pandas 2.2's tz_localize(None) of an Arrow column gave UTC, not the clock times.
-        values = values.astype(pd.DatetimeTZDtype("ns", dtype.pyarrow_dtype.tz))
-        dtype = values.dtype
-    if getattr(dtype, "tz", None) is not None:
-        return values.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
-    return values
+        values = values.astype(pd.DatetimeTZDtype("ns", given))
+    return values.dt.tz_convert(zone or "UTC").dt.tz_localize(None)
 
 
 def in_zone(values: pd.Series, zone) -> pd.Series:
@@ -758,12 +772,12 @@ def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, origina
         if len(below):
             raise DataError(
                 f"{_where(column, source)}: {len(below)} values below the schema's min {shown(column.min)}, "
-                f"e.g. {preview(_as_written(below.unique(), column))}{_clock_of(column)}; lower min or fix the data"
+                f"e.g. {preview(_as_written(below.unique(), column))}{_values_read_as(column)}; lower min or fix the data"
             )
     if high is not None:
         above = present[present > high]
         if len(above):
             raise DataError(
                 f"{_where(column, source)}: {len(above)} values above the schema's max {shown(column.max)}, "
-                f"e.g. {preview(_as_written(above.unique(), column))}{_clock_of(column)}; raise max or fix the data"
+                f"e.g. {preview(_as_written(above.unique(), column))}{_values_read_as(column)}; raise max or fix the data"
             )
