@@ -293,16 +293,16 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
                            "learn the clock times of one zone, convert them to it or give the column a timezone in "
                            "the schema", where, ", ".join(zones))
     text = present.astype(str) if isinstance(present.dtype, pd.StringDtype) else present.map(category_text).astype(str)
-    durations = _durations_in(present, text)
-    if durations is not None:
-        return _duration_column(name, durations, nullable, code_max_values, min_id_rows, len(series))
-    parsed = _parse_datetimes(text)
-    if parsed is not None:
-        return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
-    _refuse_impossible_dates(where, text)
-    dated = _other_datetimes(name, text, nullable)
-    if dated is not None:
-        return dated
+    timed = _times_in(name, present, text, nullable, code_max_values, min_id_rows, len(series), where)
+    if timed is not None:
+        return timed
+    # "NaT" (pandas' word for a missing datetime or duration, as astype(str) writes it) beside
+    # datetimes or durations is a null, as conform reads it: the column was categorical.
+    nat = text.str.strip().eq("NaT").to_numpy(dtype=bool)
+    if nat.any() and not nat.all():
+        timed = _times_in(name, present[~nat], text[~nat], True, code_max_values, min_id_rows, len(series), where)
+        if timed is not None:
+            return timed
     almost = _almost_dates(name, text, nullable, where, warn)
     if almost is not None:
         return almost
@@ -402,6 +402,20 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     else:
         note = f"inferred: text with {n_unique} distinct values"
     return Column(name, ColumnKind.CATEGORICAL, nullable=nullable, categories=categories, description=note)
+
+
+def _times_in(name: str, present: pd.Series, text: pd.Series, nullable: bool, code_max_values: int, min_id_rows: int,
+              n_rows: int, where: str) -> Column | None:
+    """A duration or datetime column for text values ``present`` (written as ``text``), or
+    ``None`` when they are neither; dates pandas cannot hold are refused."""
+    durations = _durations_in(present, text)
+    if durations is not None:
+        return _duration_column(name, durations, nullable, code_max_values, min_id_rows, n_rows)
+    parsed = _parse_datetimes(text)
+    if parsed is not None:
+        return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
+    _refuse_impossible_dates(where, text)
+    return _other_datetimes(name, text, nullable)
 
 
 def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:

@@ -54,7 +54,7 @@ from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_cs
                          refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
 from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, unit_length, zone_name
 from synthvae.validation import (category_text, column_numbers, conform, dtype_zone, holds_durations, numpy_backed,
-                                 wall_times, with_written_numbers)
+                                 wall_times, with_written_numbers, without_nat_text)
 
 logger = logging.getLogger(__name__)
 
@@ -744,6 +744,8 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
             if others:
                 columns.append(_placeholders_column(column, stats, source, others, label, len(found.reservoir)))
                 continue
+            if facts.nulls and not column.nullable:
+                changes["nullable"] = True
             stats = facts
         if column.kind is ColumnKind.NUMERIC and column.duration and stats.whole_units is not None:
             changes.update(_duration_changes(column, stats))
@@ -773,6 +775,9 @@ def _numbers_in_text(column, stats: ColumnStats, source: TableSource) -> tuple[C
     facts, others = ColumnStats(), []
 
     def take(values: pd.Series) -> None:
+        if column.duration:  # "NaT" beside durations is a null, as conform reads it
+            values = without_nat_text(values)
+            facts.nulls += int(values.isna().sum())
         present = values.dropna()
         if column.duration:  # durations as text ("0 days 00:18:56"), as numbers of the unit
             numbers = column_numbers(present, column)

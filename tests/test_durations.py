@@ -190,3 +190,27 @@ def test_a_private_fit_asks_for_bounds_in_the_duration_unit():
     schema = Schema((Column("trip", ColumnKind.NUMERIC, duration="m"), Column("x", ColumnKind.NUMERIC, min=0, max=400)))
     with pytest.raises(ParameterError, match=r"needs public bounds: .*\['trip'\].*durations count their duration unit: 'trip' in 'm'"):
         Synthesizer(schema=schema, privacy={"epsilon": 3, "epochs": 1}).fit(frame)
+
+
+def test_nat_text_beside_datetimes_and_durations_is_a_null(trips, tmp_path):
+    # pandas writes a missing datetime or duration as "NaT" through str(): those columns
+    # became categories of every text ("2021-01-01", ..., "NaT"), and a streamed fit's duration
+    # column took "NaT" for a placeholder of categories.
+    frame = trips.head(300).copy()
+    frame["start"] = pd.Series(pd.date_range("2021-03-01", periods=300, freq="D")).where(lambda s: s.index % 7 != 3)
+    path = tmp_path / "trips.csv"
+    frame.assign(trip=frame["trip"].map(str), start=frame["start"].map(str)).to_csv(path, index=False)
+    text = read_table(path)
+    assert (text["trip"] == "NaT").sum() == 2 and (text["start"] == "NaT").sum() == 43
+    schema = infer_schema(text)
+    assert schema["trip"].duration == "s" and schema["trip"].nullable
+    assert schema["start"].kind is ColumnKind.DATETIME and schema["start"].nullable
+    conformed = conform(text, schema)
+    assert conformed["trip"].isna().sum() == 2 and conformed["start"].isna().sum() == 43
+    model = Synthesizer(epochs=2, seed=0).fit(path)
+    filled = model.impute(text.head(60))
+    assert filled["trip"].notna().all() and filled["start"].notna().all()
+    assert filled["trip"][text["trip"].head(60) != "NaT"].equals(text["trip"].head(60)[text["trip"].head(60) != "NaT"])
+    streamed = Synthesizer(epochs=2, seed=0).fit(path, streaming=True)
+    assert streamed.schema_["trip"].duration == "s" and streamed.schema_["trip"].nullable
+    assert streamed.schema_["start"].kind is ColumnKind.DATETIME and streamed.schema_["start"].nullable
