@@ -76,7 +76,10 @@ def evaluate(
         max_rows: Each table is subsampled to at most this many rows (``None``: never); the
             report says when it was.
         metrics: Which groups to compute, among ``"quality"``, ``"utility"``, ``"detection"``
-            and ``"privacy"``; all by default. Sections not computed are ``None`` in the report.
+            and ``"privacy"``; all by default. A section not computed is ``None`` in the report
+            (``quality``, ``ceiling``) or holds ``None`` numbers and ``"skipped": "not
+            requested"`` (``utility``, ``detection``, ``privacy``, whose other reasons to skip
+            say why in the same key).
         guarantee: The generator's differential-privacy record (``Synthesizer.privacy_``, or the
             ``privacy`` entry of a model file), shown in the report as ``guarantee``.
         binning: How continuous columns are binned for contingency similarity:
@@ -200,8 +203,7 @@ def evaluate(
     if Metric.PRIVACY in chosen:
         if train_hashes is None and real_t.subsampled:
             train_hashes = _full_train_hashes(real, eval_schema)
-        data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6],
-                                  train_hashes=train_hashes)
+        data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6], seed=seed, train_hashes=train_hashes)
         if hold_t is None:
             notes.append("no holdout given: no ceiling, no closer-to-train share and no membership-inference AUC")
         elif overlap is not None:

@@ -63,14 +63,10 @@ from synthvae.evaluation.privacy import (
     ATTACK_ROWS,
     MEMBERSHIP_LIMIT,
     MIN_ATTACK_ROWS,
-    REFERENCE_ROWS,
     RowEmbedding,
-    closer_to_train_share,
+    attacks,
     holdout_overlap,
-    membership_auc,
     row_hashes,
-    sample_rows,
-    size_matched,
 )
 from synthvae.evaluation.tables import PreparedTable, Shape, column_infos, evaluation_schema, one_thread, prepare, table_sources
 from synthvae.io import atomic_write_text
@@ -83,7 +79,6 @@ from synthvae.schema import ColumnKind, NumericType, Schema
 # so the 0.6 limits sit 2.8 and 3.4 of those spreads away; a 1-row holdout gave AUC 1.0 and
 # "FAIL", 2 rows 0.75.
 DEFAULT_ATTACK_ROWS = ATTACK_ROWS
-DEFAULT_REFERENCE_ROWS = REFERENCE_ROWS
 
 
 @dataclass(frozen=True)
@@ -212,12 +207,11 @@ def privacy_check(
     unknown = [s for s in sensitive if s not in eval_schema.names]
     if unknown:
         raise DataError(f"sensitive columns {preview(unknown)} are not among the checked columns {preview(eval_schema.names)}")
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
     train_t = prepare(real, eval_schema, real_name, max_rows=None, rng=rngs[0])
     synth_t = prepare(synthetic, eval_schema, synthetic_name, max_rows=None, rng=rngs[1])
     hold_t = prepare(holdout, eval_schema, holdout_name, max_rows=None, rng=rngs[2])
     infos = column_infos(eval_schema)
-    rng = rngs[3]
     _refuse_overlap(train_t, hold_t, real_name, holdout_name)
     checks = [_copies(train_t, synth_t, hold_t, limits)]
     checked = {c.name for c in schema if c.name in real and _values_checked(c, real[c.name])}
@@ -225,8 +219,7 @@ def privacy_check(
         if column.name in checked and column.name in synthetic:
             checks.append(_own_values(column, real[column.name], synthetic[column.name], holdout.get(column.name), limits))
     embed = RowEmbedding(infos, train_t)
-    reference = sample_rows(rng, synth_t.n_rows, DEFAULT_REFERENCE_ROWS)
-    t, s, h = embed(train_t), embed(synth_t)[reference], embed(hold_t)
+    t, s_all, h = embed(train_t), embed(synth_t), embed(hold_t)
     m = min(attack_rows, train_t.n_rows, hold_t.n_rows)
     if m < MIN_ATTACK_ROWS or synth_t.n_rows < MIN_ATTACK_ROWS:
         short = {"attack_rows": attack_rows, real_name: train_t.n_rows, holdout_name: hold_t.n_rows, synthetic_name: synth_t.n_rows}
@@ -240,11 +233,12 @@ def privacy_check(
             f"and {MIN_ATTACK_ROWS} synthetic rows ({what}): with fewer, chance alone moves a membership AUC or a "
             f"closer-to-train share past its limit; {fix}"
         )
-    t_rows, h_rows = sample_rows(rng, train_t.n_rows, m), sample_rows(rng, hold_t.n_rows, m)
-    checks.append(_closer_to_train(s, *size_matched(rng, t, h), train_t.n_rows, limits))
-    checks.append(_membership(t[t_rows], h[h_rows], s, limits))
+    # The same rows as evaluate's privacy section draws for the same seed (see attacks).
+    found = attacks(t, h, s_all, seed, attack_rows)
+    checks.append(_closer_to_train(found.closer_share, min(train_t.n_rows, hold_t.n_rows), train_t.n_rows, limits))
+    checks.append(_membership(found.membership_auc, found.rows, limits))
     for column in sensitive:
-        checks.append(_attribute(column, infos, train_t, synth_t, reference, hold_t, t_rows, h_rows, limits))
+        checks.append(_attribute(column, infos, train_t, synth_t, found.reference, hold_t, found.train_rows, found.holdout_rows, limits))
     unchecked = [c.name for c in schema if c.kind is ColumnKind.ID and c.name not in checked]
     # Personal columns the synthetic table leaves out (a strategy of "drop") share nothing.
     absent = [c.name for c in schema if c.name in checked and c.name not in synthetic]
@@ -362,22 +356,19 @@ def _beyond_holdout(count: int, n: int, held: int, m: int, p_limit: float) -> tu
     return p_value(count), (low / n if n else 0.0)
 
 
-def _closer_to_train(s: np.ndarray, t_matched: np.ndarray, h: np.ndarray, n_train: int,
-                     limits: PrivacyLimits) -> CheckResult:
-    share = closer_to_train_share(s, t_matched, h)
+def _closer_to_train(share: float, matched: int, n_train: int, limits: PrivacyLimits) -> CheckResult:
     detail = "share of synthetic rows nearer a training row than a holdout row (0.5 ideal)"
-    if n_train > len(t_matched):
-        detail += (f"; {len(t_matched):,} of {n_train:,} training rows, as many as holdout rows: a copy of every "
-                   f"training row scores {0.5 + len(t_matched) / (2 * n_train):.3f}")
+    if n_train > matched:
+        detail += (f"; {matched:,} of {n_train:,} training rows, as many as holdout rows: a copy of every "
+                   f"training row scores {0.5 + matched / (2 * n_train):.3f}")
     passed = _two_sided(share, limits.max_closer_to_train)
     return CheckResult("closer_to_train_share", share, limits.max_closer_to_train, passed,
                        detail + ("" if passed or share > 0.5 else _BELOW_CHANCE))
 
 
-def _membership(t: np.ndarray, h: np.ndarray, s: np.ndarray, limits: PrivacyLimits) -> CheckResult:
-    auc = membership_auc(t, h, s)
+def _membership(auc: float, rows: int, limits: PrivacyLimits) -> CheckResult:
     passed = _two_sided(auc, limits.max_membership_auc)
-    detail = f"distance-to-synthetic attack on {len(t)} training vs {len(h)} holdout rows (0.5 is chance)"
+    detail = f"distance-to-synthetic attack on {rows} training vs {rows} holdout rows (0.5 is chance)"
     return CheckResult("membership_auc", auc, limits.max_membership_auc, passed,
                        detail + ("" if passed or auc > 0.5 else _BELOW_CHANCE))
 
