@@ -1929,6 +1929,7 @@ class Synthesizer:
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
         if self.constraints_.active:
+            self._warn_broken_rules(user, frame.index, source)
             tables = self._impute_with_rules(parts, frame, user, source, columns, int(draws), method, generator, rng, calibrate)
         else:
             tables = parts.impute(frame, source, columns, int(draws), method, generator, rng, calibrate, conformed=user)
@@ -1944,6 +1945,22 @@ class Synthesizer:
                 refuse_out_of_bounds(user[column.name], column, source)
             except DataError as exc:
                 logger.warning("%s; %s", str(exc).split("; ")[0], consequence)
+
+    def _warn_broken_rules(self, user: pd.DataFrame, index: pd.Index, source: str) -> None:
+        """Log rows of a conformed table to impute whose observed cells alone break a rule of the
+        schema (every cell of the rule given): they are imputed all the same, given cells the
+        model never saw together, and stay broken (encode refuses such rows)."""
+        given = user.reset_index(drop=True)
+        for rule, rows in self.constraints_.violations(given).items():
+            known = [given[name].notna().to_numpy() for name in rule.columns if name in given]
+            broken = rows & np.logical_and.reduce(known) if known else rows
+            if broken.any():
+                at = np.flatnonzero(broken)
+                one = at.size == 1
+                logger.warning("%s: %d row%s (index %s) break%s %s with observed cells alone; missing cells there are imputed "
+                               "given them all the same, and the rule stays broken: fix those cells or drop the row%s",
+                               source, at.size, "" if one else "s", preview(index[at].tolist()), "s" if one else "",
+                               rule.describe(), "" if one else "s")
 
     def _impute_with_rules(self, parts: Generator, frame, user, source, columns, draws, method, generator, rng,
                            calibrate: bool, rounds: int = 20):
