@@ -389,6 +389,8 @@ _NUMBER = r"^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|Inf|INF|i
 _COMMA_NUMBER = r"^\s*[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?([eE][+-]?[0-9]+)?\s*$"
 # A number with thousands commas and a decimal point, as in English: "1,234.5".
 _GROUPED_NUMBER = r"[+-]?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?"
+# A whole number of 1,000 or more with its thousands grouped by commas: "1,169", "12,500".
+_THOUSANDS = r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+"
 _DATE = r"^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T].*)?$"
 # A whole number of 16 digits or more: a float holds whole numbers exactly only below 2**53.
 _LONG = r"[0-9]{16}"
@@ -510,7 +512,15 @@ def _csv_plan(path: Path) -> _CsvPlan:
     _check_repeated_names(path, sep, head)
     # Decimal commas: in a ';' file as Excel writes them; in a file of tabs or commas (quoted
     # "40,6") only on evidence no thousands separator gives ("1,550" alone could be 1550).
-    comma, grouped = _decimal_commas(path, sep, compression, name, strict=sep != ";") if sep != "|" else (False, {})
+    comma, grouped, thousands = _decimal_commas(path, sep, compression, name, strict=sep != ";") if sep != "|" else (False, {}, {})
+    if comma and thousands:
+        # "1,169" beside "999" and no other comma: thousands, whatever the file's other columns
+        # write (a ';' file read 1,169 as 1.169 beside 999, silently).
+        column, example = next(iter(thousands.items()))
+        columns = f"columns {preview(list(thousands))} write" if len(thousands) > 1 else f"column {column!r} writes"
+        logger.warning("%s: %s numbers such as %r beside whole numbers below 1,000 and no other comma: its commas group "
+                       "thousands and are read so (%s as %s), while the file's other numbers are read with decimal commas",
+                       name, columns, example, example, example.replace(",", ""))
     if comma and grouped:
         # A comma then three digits could group thousands: read as the file's other numbers
         # read (1,234 as 1.234), which was silent.
@@ -523,8 +533,9 @@ def _csv_plan(path: Path) -> _CsvPlan:
     # 5); but the blank lines that end the file are not rows (as an editor leaves them).
     one = head.shape[1] == 1
     found = [_ColumnText() for _ in range(head.shape[1])]
-    for column in found if comma else ():
-        column.pattern = _COMMA_NUMBER
+    for label, column in zip(head.columns, found) if comma else ():
+        if str(label) not in thousands:  # read as text, then as numbers with thousands commas
+            column.pattern = _COMMA_NUMBER
 
     def scan(texts: dict[int, pa.ChunkedArray]) -> None:
         for position, text in texts.items():
@@ -646,7 +657,7 @@ def _trailing_blank_lines(path: Path, compression: str | None) -> int:
 
 
 def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, rows: int = 1000,
-                    strict: bool = False) -> tuple[bool, dict[str, str]]:
+                    strict: bool = False) -> tuple[bool, dict[str, str], dict[str, str]]:
     """Whether a file writes its numbers with decimal commas: some column of its first ``rows``
     rows holds only such numbers ("39,1", "1.234,5"), one at least with a comma, and no column
     holds numbers with a decimal point that cannot be thousands ("3.5", "1,234.5").
@@ -654,15 +665,23 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
     ``strict`` (a file of tabs, or of commas with quoted numbers, where "1,550" is as likely a
     thousands group): some such comma must be followed by other than three digits ("40,6");
     the columns whose commas are all followed by three digits are returned too (``{name: an
-    example}``), which a file of decimal commas reads as decimals."""
+    example}``), which a file of decimal commas reads as decimals.
+
+    Last, the columns whose commas group thousands in any file (``{name: an example}``, no
+    evidence of decimal commas): whole numbers below 1,000 beside numbers of groups of three
+    digits ("999", "1,169", "12,500"), which no fixed number of decimals writes."""
     with _csv_errors(path, name, compression), _csv_input(path) as source:
         sample = pd.read_csv(source, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
     commas = points = False
-    grouped = {}
+    grouped, thousands = {}, {}
     for label, values in sample.items():
         present = values.dropna().str.strip()
         present = present[~present.isin(list(NULL_WORDS))]
         if not len(present):
+            continue
+        groups = present.str.fullmatch(_THOUSANDS)
+        if groups.any() and (groups | present.str.fullmatch(r"[+-]?[0-9]{1,3}")).all() and not groups.all():
+            thousands[str(label)] = str(present[groups].iloc[0])
             continue
         decimal = r",(?:[0-9]{1,2}|[0-9]{4,})(?:[eE]|$)" if strict else ","
         numbers = present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all()
@@ -675,7 +694,7 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
         elif numbers and strict and present.str.contains(",", regex=False).any():
             # Evidence of neither (after the points': "1,234" beside "5.678" is English).
             grouped[str(label)] = str(present[present.str.contains(",", regex=False)].iloc[0])
-    return commas and not points, grouped
+    return commas and not points, grouped, thousands
 
 
 def _exact_integers(text: pd.Series) -> pd.Series:

@@ -14,6 +14,7 @@ import pytest
 from synthvae.errors import DataError
 from synthvae.inference import infer_schema
 from synthvae.io import read_csv_chunks, read_table, text_columns, write_table
+from synthvae.validation import conform
 
 
 def _both_ways(path, rows: int = 2) -> pd.DataFrame:
@@ -91,6 +92,26 @@ def test_a_column_of_english_numbers_beside_decimal_commas_keeps_the_file_englis
     path.write_text("a\tb\n40,6\t1,234\n41,2\t5.678\n39,9\t2,500\n")
     with caplog.at_level(logging.WARNING, logger="synthvae.io"):
         assert read_table(path)["b"].tolist() == ["1,234", "5.678", "2,500"]
+    assert "could group thousands" not in caplog.text
+
+
+@pytest.mark.parametrize("name, text, warned", [
+    ("semi.csv", "amount;age\n1,169;67\n5,951;22\n999;49\n12,500;45\n", False),
+    ("semi_decimals.csv", "w;amount;age\n40,6;1,169;67\n39,3;5,951;22\n43,2;999;49\n41,0;12,500;45\n", True),
+    ("tabs.tsv", "w\tamount\tage\n40,6\t1,169\t67\n39,3\t5,951\t22\n43,2\t999\t49\n41,0\t12,500\t45\n", True),
+])
+def test_commas_grouping_thousands_beside_small_whole_numbers_are_thousands(tmp_path, name, text, warned, caplog):
+    # A ';' file read "1,169" as 1.169 beside 999, silently (a user review): a column of two
+    # scales. Whole numbers below 1,000 beside groups of three digits are thousands in any file.
+    path = tmp_path / name
+    path.write_text(text)
+    with caplog.at_level(logging.WARNING, logger="synthvae.io"):
+        table = read_table(path)
+    amounts = conform(table, infer_schema(table))["amount"]
+    assert amounts.tolist() == [1169, 5951, 999, 12500]
+    if "w" in table:
+        assert table["w"].tolist() == [40.6, 39.3, 43.2, 41.0]
+    assert ("column 'amount' writes numbers such as '1,169' beside whole numbers below 1,000" in caplog.text) == warned
     assert "could group thousands" not in caplog.text
 
 
