@@ -89,6 +89,7 @@ _PERSONAL_LABEL = {
 _UNIQUE_ID_SHARE = 0.9
 _RARE_VALUE_SHARE = 0.2
 _WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
+_PLACEHOLDERS = 3  # or as many distinct other values at most, beside numbers in half of the values ("?", "-")
 MAX_DECIMALS = 6  # decimal places inferred at most (more: not rounded)
 # Share of a float column's values that must have at most d decimal places for d to be inferred
 # when a few values carry more (see _mostly_decimal_places).
@@ -342,9 +343,12 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     n_unique = len(counts)
     counted = numbers.dropna()
     codes = n_unique >= _UNIQUE_ID_SHARE * len(text) and bool(counted.eq(counted.round()).all())
-    if numbers.notna().mean() >= _WRITTEN_SHARE and not leading_zero and not codes:
+    share = numbers.notna().mean()
+    placeholders = share >= 0.5 and text[numbers.isna().to_numpy()].nunique() <= _PLACEHOLDERS
+    if (share >= _WRITTEN_SHARE or placeholders) and not leading_zero and not codes:
         # 999 amounts and one "?" were categories (as unique text, an id) without a word; nearly
-        # unique whole numbers among codes (invoice numbers, "C536379") stay ids, below.
+        # unique whole numbers among codes (invoice numbers, "C536379") stay ids, below. A few
+        # placeholders for many numbers too: 15% "?" made an id warning without the hint.
         return _almost_numeric_column(name, present, text, numbers, formatted, nullable, where, warn)
     personal = _personal_column(name, text, nullable)
     if personal is not None:

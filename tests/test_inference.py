@@ -566,6 +566,13 @@ def test_impossible_dates_placeholders_and_nested_values_are_named():
     amounts = [f"{v:.2f}" for v in np.random.default_rng(0).uniform(1, 500, 999)] + ["?"]
     column = infer_schema(pd.DataFrame({"amount": amounts}))["amount"]
     assert column.kind is ColumnKind.CATEGORICAL and "999 of its 1,000 values are numbers but ['?'] are not" in column.description
+    # Nor at 15% "?" and "-" (a user review: an id warning, no word of the placeholders).
+    amounts = [v if i % 7 else ("?" if i % 2 else "-") for i, v in enumerate(amounts)]
+    column = infer_schema(pd.DataFrame({"amount": amounts}))["amount"]
+    assert column.kind is ColumnKind.CATEGORICAL and "856 of its 1,000 values are numbers but ['-', '?'] are not" in column.description
+    # Codes with a few letters among them stay categories of their own (ids when unique).
+    sizes = [str(v) for v in np.random.default_rng(1).integers(30, 48, 300)] + ["S", "M", "L", "XL"] * 100
+    assert "are numbers but" not in (infer_schema(pd.DataFrame({"size": sizes}))["size"].description or "")
     for values, kind in (([[1, 2], [3]] * 20, "list"), ([{"a": 1}] * 40, "record"), ([b"ab", b"cd"] * 20, "binary")):
         with pytest.raises(DataError, match=f"column 'v': {kind}.* values are not supported"):
             infer_schema(pd.DataFrame({"v": values}))
