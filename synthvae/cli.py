@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from synthvae import __version__
 from synthvae.checkpoint import FILE_NAME as CHECKPOINT_FILE
+from synthvae.conditions import unknown_column
 from synthvae.constraints.spec import NullWhen
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
@@ -494,6 +495,34 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
             )
 
 
+def _column_list(text: str, names: list[str]) -> list[str]:
+    """Column names from a comma-separated option, quoted as CSV where a name holds a comma
+    (``'"bill length, mm",sex'``); a name is taken as given where the model has it, else with
+    its spaces stripped, else as the model's one name that is it but for surrounding spaces
+    (``' Age (years) '``, which the shell's quoting keeps or loses)."""
+    import csv
+
+    try:
+        fields = next(csv.reader([text], skipinitialspace=True), [])
+    except csv.Error as exc:
+        raise click.UsageError(f"--columns {text!r}: {exc}; quote a name that holds a comma as \"name, with comma\"") from None
+    padded = {name.strip(): name for name in names if name != name.strip()}
+    chosen = []
+    for field in fields:
+        name = field if field in names else field.strip()
+        if name and name not in names:
+            name = padded.get(name, name)
+        if name:
+            chosen.append(name)
+    # A piece of a name that holds a comma: the name, unquoted.
+    pieces = {piece.strip(): name for name in names if "," in name for piece in name.split(",")}
+    cut = [name for name in chosen if name not in names and name in pieces]
+    if cut:
+        raise click.UsageError(f"--columns {text!r}: {unknown_column(cut[0], names)}; quote a name that holds a comma, "
+                               f"as in --columns '\"{pieces[cut[0]]}\"'")
+    return chosen
+
+
 def _check_table_output(output: str) -> None:
     """Refuse a bad suffix or a missing folder before any work is done."""
     from synthvae.io import table_format
@@ -663,7 +692,8 @@ def _integers_whole(frame, schema):
               help="mean: best single guess (mean / most frequent of draws, numbers on the column's grid); expectation: "
                    "the same with numbers off the grid (1.56 calls: the expected value); draw: random draws.")
 @click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M (draws: implies --method draw, refused with --method mean).")
-@click.option("--columns", help="Comma-separated columns to fill (default: all).")
+@click.option("--columns", help="Comma-separated columns to fill (default: all); quote a name that holds a comma "
+                                 "('\"bill length, mm\",sex').")
 @click.option("--calibrate/--no-calibrate", default=True, show_default=True,
               help="With --method mean or expectation: mix numeric means with the model's best linear prediction from the observed cells, weighed on its own rows (a fixed cost of a few seconds; --no-calibrate for a few rows at a time).")
 @_seed_option
@@ -686,7 +716,7 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
     _check_not_input(output, data, model)
     syn = Synthesizer.load(model, device=device)
     table = read_table(data, text_columns(syn.schema_))
-    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
+    chosen = _column_list(columns, syn.schema_.names) if columns is not None else None
     if chosen == []:  # '' (an empty shell variable) filled every column, ',' none
         raise click.UsageError(f"--columns {columns!r} names no column: name the columns to fill, or leave --columns out to fill all")
     if multiple:

@@ -1923,7 +1923,8 @@ class Synthesizer:
             columns = [c if isinstance(c, str) else str(c) for c in columns]
             unknown = [c for c in columns if c not in self.schema_.names]
             if unknown:
-                raise ParameterError(f"impute columns {preview(unknown)} are not columns of the model ({preview(self.schema_.names)})")
+                raise ParameterError(f"impute columns: {unknown_column(unknown[0], self.schema_.names)}"
+                                     + (f" (also unknown: {preview(unknown[1:])})" if len(unknown) > 1 else ""))
         user = self._conformed(frame, source)
         self._warn_out_of_bounds(user, source)
         generator, rng = self._draw_streams(seed)

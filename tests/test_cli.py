@@ -275,6 +275,28 @@ def test_impute_writes_integer_columns_as_integers(runner, tmp_path, fitted_peng
     assert filled["bill_length_mm"].str.contains(r"\.").any()  # floats stay floats
 
 
+def test_impute_columns_name_columns_with_commas_and_spaces(runner, tmp_path):
+    # --columns split at every comma and stripped every name: "bill length, mm" and " Mass (g) "
+    # could not be named, and the error's list of columns was cut before them (a user review).
+    frame = pd.read_csv(dataset_path("penguins.csv")).rename(columns={"bill_length_mm": "bill length, mm",
+                                                                     "body_mass_g": " Mass (g) "})
+    model = Synthesizer(epochs=2, seed=0).fit(frame).save(tmp_path / "m.synthvae")
+    holed = frame.head(40).copy()
+    holed.loc[::3, ["bill length, mm", " Mass (g) ", "sex"]] = np.nan
+    data = tmp_path / "holes.csv"
+    holed.to_csv(data, index=False)
+    for chosen, filled in [('"bill length, mm", Mass (g) ', ["bill length, mm", " Mass (g) "]), ("sex", ["sex"])]:
+        result = runner.invoke(cli, ["impute", str(model), str(data), "-o", str(tmp_path / "f.csv"), "--columns", chosen])
+        assert result.exit_code == 0, result.output
+        back = pd.read_csv(tmp_path / "f.csv")
+        assert [c for c in ["bill length, mm", " Mass (g) ", "sex"] if back[c].notna().all()] == filled
+    result = runner.invoke(cli, ["impute", str(model), str(data), "-o", str(tmp_path / "f.csv"), "--columns", "bill length, mm"])
+    assert result.exit_code == 2 and "unknown column 'bill length' (did you mean 'bill length, mm'?)" in result.output
+    assert "quote a name that holds a comma" in result.output
+    result = runner.invoke(cli, ["impute", str(model), str(data), "-o", str(tmp_path / "f.csv"), "--columns", "sexx"])
+    assert result.exit_code == 1 and "unknown column 'sexx' (did you mean 'sex'?)" in result.output
+
+
 def test_options_that_would_do_nothing_are_refused(runner, tmp_path):
     data = str(dataset_path("penguins.csv"))
     for args, words in [
