@@ -273,6 +273,13 @@ def test_impute_writes_integer_columns_as_integers(runner, tmp_path, fitted_peng
     filled = pd.read_csv(tmp_path / "filled.csv", dtype=str)
     assert filled["body_mass_g"].str.fullmatch(r"\d+").all() and filled["flipper_length_mm"].str.fullmatch(r"\d+").all()
     assert filled["bill_length_mm"].str.contains(r"\.").any()  # floats stay floats
+    # A Parquet file's float column is its own dtype: kept, filled or not (it became Int64).
+    pd.read_csv(data).to_parquet(tmp_path / "holes.parquet")
+    for columns in ("sex", "body_mass_g"):
+        result = runner.invoke(cli, ["impute", str(model), str(tmp_path / "holes.parquet"), "-o", str(tmp_path / "filled.parquet"),
+                                     "--columns", columns])
+        assert result.exit_code == 0, result.output
+        assert pd.read_parquet(tmp_path / "filled.parquet")["body_mass_g"].dtype == "float64"
 
 
 def test_impute_columns_name_columns_with_commas_and_spaces(runner, tmp_path):
