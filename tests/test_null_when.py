@@ -51,6 +51,20 @@ def test_no_rule_where_nulls_fall_on_every_category_or_a_value_is_only_mostly_nu
     assert infer_schema(frame.iloc[:40]).constraints == ()  # too few rows to tell
 
 
+def test_no_rule_for_a_column_null_on_every_row_or_beside_values_holding_none():
+    # An empty column beside categories some of them rarer than 5 rows was "null where kind is
+    # one of" the common ones (a user review): the rare ones were left out, as if they held values.
+    rng = np.random.default_rng(1)
+    n = 600
+    kind = np.where(np.arange(n) < 8, np.array(["r1", "r2", "r3", "r4"])[np.arange(n) % 4], rng.choice(["a", "b", "c"], n))
+    frame = pd.DataFrame({"kind": kind, "empty": np.nan, "y": rng.normal(size=n)})
+    frame.loc[frame.kind.isin(["r1", "r2", "r3", "r4", "a"]), "y"] = np.nan
+    frame.loc[frame.kind == "b", "y"] = np.nan  # y's values only where kind is "c", and none where rare
+    rules = [r.describe() for r in infer_schema(frame).constraints]
+    assert not any(rule.startswith("empty") for rule in rules), rules
+    assert rules == ["y is null where kind is one of ['a', 'b']"]
+
+
 def test_the_rule_round_trips_through_json_and_bad_rules_are_refused(loans):
     schema = infer_schema(loans, derived=False)
     rule = {"kind": "null_when", "column": "annual_income_joint", "when": "application_type", "values": ["individual"]}

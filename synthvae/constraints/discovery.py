@@ -425,6 +425,8 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
     rules = []
     for target in targets:
         null = nulls[target.name]
+        if null.all():  # null on every row: no value says when it is (rare values were left out of one)
+            continue
         best = None
         for when in whens:
             if when.name == target.name or when.name not in codes:
@@ -436,6 +438,8 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
             chosen = np.flatnonzero((rows >= _MIN_GROUP) & (nulled == rows))
             held = int(rows[chosen].sum())
             if chosen.size == 0 or chosen.size == len(values) or held < least or held < _NULL_COVERAGE * null.sum():
+                continue
+            if not (known & ~null & ~np.isin(code, chosen)).any():  # values outside those hold no value either
                 continue
             if best is None or held > best[0]:
                 best = (held, NullWhen(target.name, when.name, tuple(values[i] for i in chosen)))
