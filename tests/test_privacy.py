@@ -341,6 +341,20 @@ def test_evaluate_and_the_privacy_check_give_the_same_attack_numbers_for_one_see
     assert section["membership_auc"] > 0.55
 
 
+def test_the_closer_to_train_share_uses_every_training_row_not_one_draw_of_them():
+    # Against one draw of as many training rows as held-out ones, the share of one table of
+    # fresh rows moved from 0.48 to 0.53 over 8 evaluation seeds; averaged over the parts of
+    # the training rows 0.500 to 0.512.
+    from conftest import dataset_path
+    from synthvae.evaluation import evaluate
+
+    frame = pd.read_csv(dataset_path("churn.csv"))
+    train, holdout, fresh = frame.iloc[:3000], frame.iloc[3000:3400], frame.iloc[3400:]
+    shares = [evaluate(train, fresh, holdout=holdout, metrics=["privacy"], seed=seed).to_dict()["privacy"]["dcr_closer_to_train_share"]
+              for seed in range(8)]
+    assert max(shares) - min(shares) < 0.02 and abs(np.mean(shares) - 0.5) < 0.03, shares
+
+
 def test_privacy_check_catches_a_few_copies_among_good_rows(churn_split):
     train, holdout, fresh = churn_split
     leaky = pd.concat([fresh.iloc[:1400], train.iloc[:100]], ignore_index=True)
