@@ -223,12 +223,22 @@ def _refuse_missing(column: Column, raw: Any) -> None:
     """Refuse a condition on a missing value: None, NaN, or text that spells one ("none",
     "NA") unless it is a category of the column (german_credit's telephone holds "none": such
     rows could not be asked for, nor the column balanced by augment)."""
-    if not (raw is None or (isinstance(raw, float) and math.isnan(raw))
-            or (isinstance(raw, str) and raw.lower() in ("", "null", "nan", "none", "na"))):
+    if not (_missing_scalar(raw) or (isinstance(raw, str) and raw.lower() in ("", "null", "nan", "none", "na"))):
         return
     if isinstance(raw, str) and column.kind is ColumnKind.CATEGORICAL and raw in {str(c) for c in column.categories or ()}:
         return
     raise ParameterError(f"condition on {column.name!r}: {_NO_MISSING}")
+
+
+def _missing_scalar(raw: Any) -> bool:
+    """Whether ``raw`` is one missing value other than text: None, NaN (Python's or numpy's),
+    ``pd.NA`` (what nullable dtypes give; its truth value raised a TypeError), NaT."""
+    if raw is None or isinstance(raw, str) or np.ndim(raw) != 0:
+        return raw is None
+    try:
+        return bool(pd.isna(raw))
+    except (TypeError, ValueError):
+        return False
 
 
 def _condition(column: Column, op: str, raw: Any) -> Condition:
