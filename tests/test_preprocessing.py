@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synthvae import Column, ColumnKind, DataError, NotFittedError, NumericType, Schema, infer_schema
+from synthvae import Column, ColumnKind, DataError, NotFittedError, NumericType, ParameterError, Schema, infer_schema
 from synthvae.preprocessing import CODECS, CategoricalCodec, ModeNormal, SpanKind, TablePreprocessor
 from synthvae.validation import conform
 
@@ -281,6 +281,27 @@ def test_a_heavy_point_mass_gets_a_flag_and_only_the_flag_decodes_to_it():
     assert (codec.reverse_transform(flagged, RNG).to_numpy(float) == 0).all()
     again = type(codec).from_state(codec.column, codec.get_state())
     assert (again.transform(series) == block).all()
+
+
+def test_conditions_between_a_point_mass_and_its_nearest_value_are_refused_not_made_up():
+    # churn's voice-mail messages: 0, then 4 to 50. The transform gave 1 <= n <= 3 the mass it
+    # interpolates across the spike's jump, which decoding never draws (it moves such values to
+    # 4), and a condition there was met with made-up values (seattle's 0 < precipitation < 0.3).
+    from synthvae.conditions import Condition
+
+    values = np.where(RNG.random(2000) < 0.74, 0, RNG.integers(4, 51, 2000)).astype(float)
+    codec, _ = _atom_codec(values)
+    assert codec.transform_.mass_between(0.5, 3.5) == 0.0
+    with pytest.raises(ParameterError, match="no training value of column 'n' lies there"):
+        codec.draw_given(Condition("n", low=1, high=3), 10, RNG)
+    with pytest.raises(ParameterError, match="no training value of column 'n' lies there"):
+        codec.draw_given(Condition("n", values=(2.0,)), 10, RNG)
+    # A range reaching 4 takes the whole gap's mass there, as decoding puts it.
+    drawn = codec.draw_given(Condition("n", low=1, high=6), 20_000, RNG).to_numpy(float)
+    assert set(np.unique(drawn)) <= {4.0, 5.0, 6.0}
+    share = codec.transform_.mass_between(1, 6)
+    assert share == pytest.approx(codec.transform_.mass_between(0.5, 6)) and 0 < share < 0.26
+    assert codec.transform_.mass_between(-np.inf, np.inf) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("values", [
