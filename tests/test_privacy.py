@@ -355,6 +355,22 @@ def test_the_closer_to_train_share_uses_every_training_row_not_one_draw_of_them(
     assert max(shares) - min(shares) < 0.02 and abs(np.mean(shares) - 0.5) < 0.03, shares
 
 
+def test_one_extreme_value_does_not_blind_the_attribute_attack(churn_split):
+    # A right guess of a number lay within a tenth of the column's standard deviation: one value
+    # of 1e9 made every guess right, on held-out rows too, and a table pairing each training
+    # row's exact minutes with its other columns slightly moved passed (a user review).
+    train, holdout, _ = churn_split
+    train = train.copy()
+    train.loc[0, "total_day_minutes"] = 1e9
+    rng = np.random.default_rng(0)
+    leaked = train.copy()
+    for column in ("account_length", "total_eve_minutes", "total_night_minutes", "total_intl_minutes"):
+        leaked[column] = leaked[column] * rng.uniform(0.97, 1.03, len(leaked))
+    result = privacy_check(train, leaked.iloc[1:], holdout, sensitive=["total_day_minutes"])
+    check = next(c for c in result.checks if c.name == "attribute_advantage[total_day_minutes]")
+    assert not check.passed and check.value > 0.3, check.detail
+
+
 def test_privacy_check_catches_a_few_copies_among_good_rows(churn_split):
     train, holdout, fresh = churn_split
     leaky = pd.concat([fresh.iloc[:1400], train.iloc[:100]], ignore_index=True)
