@@ -17,10 +17,12 @@ The checks (each a pure function of the three tables; limits in :class:`PrivacyL
   generator should make them up. Baseline and test as for exact copies (holdout values found
   among the training values: common names collide by chance); one check per such column the
   synthetic table holds. Ids that count (whole numbers, or a prefix and a number such as
-  "ORD-00017") are not checked: a generator counting from 1 shares them; the result's settings
-  name them.
+  "ORD-00017", spanning at most 4 times as many numbers as they hold) are not checked: a
+  generator counting from 1 shares them; the summary and the result's settings name them.
+  Record numbers spread wider ("PT-105609" ... "PT-998671" for 800 rows) are checked.
 * **Distance to closest record.** The share of synthetic rows nearer a training row than a
-  holdout row (the larger of the two subsampled to the other's size); 0.5 is ideal. With many
+  holdout row (against as many training as holdout rows, the share averaged over parts of the
+  larger table); 0.5 is ideal. With many
   more training than holdout rows it sees copies only in part (a copy of every training row
   scores ``0.5 + m / (2 n)`` for ``m`` holdout and ``n`` training rows): the membership attack
   is the one that catches them.
@@ -152,6 +154,10 @@ class PrivacyCheck:
         absent = self.settings.get("personal_columns_absent")
         if absent:
             lines.append(f"not in the synthetic table, so not checked: {', '.join(absent)}")
+        counters = self.settings.get("id_columns_not_checked")
+        if counters:
+            lines.append(f"id columns that count (any generator counting from 1 shares their values), not checked value by "
+                         f"value: {', '.join(counters)}")
         lines.append("privacy check: " + ("passed" if self.passed else f"FAILED ({len(self.failures())} of {len(self.checks)})"))
         return "\n".join(lines)
 
@@ -291,14 +297,26 @@ def _two_sided(value: float, high: float) -> bool:
 
 
 def _values_checked(column, real: pd.Series) -> bool:
-    """Whether a column's values are checked one by one (:func:`_own_values`): personal columns
-    and text ids whose values are not a prefix and a number (a names column inferred as an id);
-    not counters ("ORD-00001", 17), which any generator counting from 1 shares with the real table."""
+    """Whether a column's values are checked one by one (:func:`_own_values`): personal columns,
+    text ids whose values are not a prefix and a number (a names column inferred as an id), and
+    ids whose numbers are spread far wider than a count (record numbers "PT-105609" ...
+    "PT-998671" for 800 patients: every real one in a synthetic table passed unnamed); not
+    counters ("ORD-00001", 17), which any generator counting from 1 shares with the real table."""
     if column.kind is ColumnKind.PERSONAL:
         return True
-    if column.kind is not ColumnKind.ID or column.type is not NumericType.STRING:
+    if column.kind is not ColumnKind.ID:
         return False
-    return not real.dropna().astype(str).str.fullmatch(r"\s*\D*\d+\s*").all()
+    text = real.dropna().astype(str)
+    parts = text.str.extract(r"^\s*(\D*?)(\d+)\s*$")
+    if parts[1].isna().any():
+        return column.type is NumericType.STRING
+    numbers = pd.to_numeric(parts[1], errors="coerce").astype("float64")
+    distinct = numbers.nunique()
+    return bool(distinct and numbers.max() - numbers.min() + 1 > _COUNTER_SPREAD * distinct)
+
+
+# An id whose numbers span more than this many times their count is no counter (see _values_checked).
+_COUNTER_SPREAD = 4
 
 
 def _own_values(column, real: pd.Series, synthetic: pd.Series, holdout: pd.Series | None,
