@@ -615,8 +615,9 @@ def _parse_shard(text: str) -> tuple[int, int]:
 @click.option("--rows", "n_rows", type=click.IntRange(min=0), help="Add this many synthetic rows.")
 @click.option("--ratio", type=_FloatRange(min=0), help="Add RATIO times as many synthetic rows as real ones.")
 @click.option("--guidance", type=_FloatRange(min=1, max=100),
-              help=f"With --target: how typical of its class each synthetic row is (classifier guidance; 1: the "
-              f"model's own rows of the class; default {AUGMENT_GUIDANCE:g}; see Synthesizer.augment).")
+              help=f"With --target: how typical of its class each synthetic row is (classifier guidance; default "
+              f"{AUGMENT_GUIDANCE:g}: rows that teach a classifier, narrower than the class; 1: the model's own rows of the "
+              f"class, distributed as the class is; see Synthesizer.augment).")
 @click.option("--marker-column", default="synthetic", show_default=True, help="Boolean column saying which rows are synthetic.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs when fitting.")
 @_balance_option
