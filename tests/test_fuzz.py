@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 from conftest import TERMINAL_SUMMARY
 from synthvae import ColumnKind, DataError, SynthVAEError, Synthesizer, evaluate, infer_schema, read_table, write_table
+from synthvae.schema import unit_length
 from synthvae.validation import conform
 
 # Hypothesis draws constants of the local modules loaded when a test starts. Every synthvae module
@@ -341,6 +342,8 @@ def _check_sample(out: pd.DataFrame, schema, rows: int) -> None:
             assert not values.isna().any(), f"nulls in non-nullable column {column.name!r}"
         present = values.dropna()
         if column.kind is ColumnKind.NUMERIC:
+            if column.duration:  # sampled as durations: numbers of the unit the bounds count
+                present = pd.to_timedelta(present) / unit_length(column.duration)
             numbers = present.astype("float64").to_numpy()
             assert np.isfinite(numbers).all(), column.name
             if column.min is not None:
