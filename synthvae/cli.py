@@ -361,6 +361,9 @@ _ordered_option = click.option(
 @click.option("--adjacency", type=click.Choice(["add_remove", "replace"]), default="add_remove", show_default=True,
               help="Neighbouring tables of the --epsilon budget: one row added or removed (the row count, which the "
               "model file records, is not covered), or one row replaced (the count public; more noise).")
+@click.option("--refuse-leaks", is_flag=True,
+              help="With --epsilon: refuse to fit (exit 1) where the schema looks read from the table (exact bounds, "
+              "categories few rows hold, ids reaching the real ones) instead of warning.")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False),
               help="Save the training state in this folder as it goes, to --resume after a kill.")
 @click.option("--resume", is_flag=True,
@@ -376,7 +379,8 @@ _ordered_option = click.option(
               f"streamed fits only).")
 @click.option("--min-category-rows", type=click.IntRange(min=1), default=1, show_default=True,
               help="Never generate a category that fewer training rows hold (a job title or town a few "
-              "people share can identify them); the model still learns their rows.")
+              "people share can identify them); the model still learns their rows. With --epsilon it is judged on the "
+              "noisy counts: a category fewer rows hold may still be generated (list only public categories in the schema).")
 @_balance_option
 @_datetime_option
 @_head_option
@@ -392,7 +396,7 @@ _ordered_option = click.option(
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
-def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, adjacency,
+def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, adjacency, refuse_leaks,
                 checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, min_category_rows, categorical_balance,
                 datetime_encoding, categorical_head, autoregressive, target, conditional, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
@@ -410,8 +414,19 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
     if checkpoint_dir is None and _given_options("checkpoint_every"):
         raise click.UsageError("--checkpoint-every sets how often checkpoints are written: it needs --checkpoint-dir")
-    if epsilon is None and (delta is not None or _given_options("max_grad_norm", "adjacency")):
-        raise click.UsageError("--delta, --max-grad-norm and --adjacency set a private fit: they need --epsilon")
+    if epsilon is None and (delta is not None or refuse_leaks or _given_options("max_grad_norm", "adjacency")):
+        raise click.UsageError("--delta, --max-grad-norm, --adjacency and --refuse-leaks set a private fit: they need --epsilon")
+    if epsilon is not None:
+        # Said in the command's words (the library's named checkpoint_dir and privacy).
+        clashes = {"--checkpoint-dir": (checkpoint_dir is not None, "a private fit cannot be checkpointed yet (its "
+                                        "privacy accounting and Poisson batches would have to resume too)"),
+                   "--categorical-balance": (bool(categorical_balance), "it weighs columns by their real category "
+                                             "shares, which a private fit must not use"),
+                   "--target": (target is not None, "it weighs its column by the real class shares, which a private fit "
+                                "must not use")}
+        for flag, (given, why) in clashes.items():
+            if given:
+                raise click.UsageError(f"{flag} with --epsilon: {why}; drop one of them")
     _check_not_table_name(output, "model file", ".synthvae")
     _check_not_input(output, data, schema_path)
     _check_output_folder(output)
@@ -422,7 +437,7 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     privacy = None
     if epsilon is not None:
         privacy = {"epsilon": epsilon, "delta": delta, "max_grad_norm": max_grad_norm, "batch_size": batch_size,
-                   "adjacency": adjacency}
+                   "adjacency": adjacency, "refuse_leaks": refuse_leaks}
         if epochs is not None:
             privacy["epochs"] = epochs
         epochs = batch_size = None

@@ -194,7 +194,12 @@ def test_fit_records_the_categorical_balance_and_refuses_it_with_privacy(runner,
     assert runner.invoke(cli, ["infer-schema", str(data), "-o", str(schema)]).exit_code == 0
     result = runner.invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "p.synthvae"),
                                  "--epsilon", "1", "--categorical-balance", "5", "-q"])
-    assert result.exit_code != 0 and "categorical_balance" in result.output
+    # In the command's words (it said "leave it None (or 0) with privacy"; a user review).
+    assert result.exit_code == 2 and "--categorical-balance with --epsilon" in result.output and "None" not in result.output
+    for extra in (["--target", "species"], ["--checkpoint-dir", str(tmp_path / "ck")]):
+        result = runner.invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "p.synthvae"),
+                                     "--epsilon", "1", *extra, "-q"])
+        assert result.exit_code == 2 and f"{extra[0]} with --epsilon" in result.output
 
 
 def test_outputs_that_would_overwrite_an_input_are_refused(runner, tmp_path):
