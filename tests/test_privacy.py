@@ -396,6 +396,19 @@ def test_one_extreme_value_does_not_blind_the_attribute_attack(churn_split):
     assert not check.passed and check.value > 0.3, check.detail
 
 
+def test_one_extreme_value_does_not_squeeze_its_column_out_of_the_distances(churn_split):
+    # The distances scaled a column by its range: beside one value of 1e9, rows that differ from
+    # training rows in that column alone (by a standard deviation) sat at distance ~0, as copies.
+    from synthvae.evaluation import evaluate
+
+    train, holdout, _ = churn_split
+    train = train.copy()
+    train.loc[0, "total_day_minutes"] = 1e9
+    moved = train.iloc[1:].assign(total_day_minutes=lambda t: t["total_day_minutes"] + 55.0)
+    section = evaluate(train, moved, holdout=holdout, metrics=["privacy"]).to_dict()["privacy"]
+    assert section["dcr_synthetic_to_train"]["median"] > 0.05, section["dcr_synthetic_to_train"]
+
+
 def test_privacy_check_catches_a_few_copies_among_good_rows(churn_split):
     train, holdout, fresh = churn_split
     leaky = pd.concat([fresh.iloc[:1400], train.iloc[:100]], ignore_index=True)

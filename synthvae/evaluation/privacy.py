@@ -1,10 +1,12 @@
 """Privacy: does the synthetic table copy or hug the rows the generator trained on?
 
 * **Distance to closest record (DCR).** Every row is embedded in one vector: continuous columns
-  scaled to [0, 1] by the training table's range (plus a 0/1 null flag where a column has nulls),
+  scaled by the spread between the training table's 1st and 99th percentiles (its range where
+  they meet), so that a few extreme rows do not squeeze a column out of the distances (plus a
+  0/1 null flag where a column has nulls),
   discrete columns one-hot over their most frequent training categories (the rest share an
   "other" slot, nulls have their own), each one-hot block scaled by ``1/sqrt(2)`` so that two
-  different categories are as far apart as the two ends of a numeric range. The DCR of a row is
+  different categories are as far apart as the two ends of a numeric column's middle 98%. The DCR of a row is
   its Euclidean distance to the nearest training row.
 * **Closer-to-train share.** For each synthetic row, whether its nearest training row is closer
   than its nearest held-out row (ties count one half), against as many training as held-out
@@ -238,8 +240,15 @@ class RowEmbedding:
                 present = values[~np.isnan(values)]
                 lo = float(present.min()) if present.size else 0.0
                 # In halves, which are exact, so that values spread wider than the largest
-                # float (-1e308 to 1e308) do not overflow.
-                half_span = float(present.max()) / 2 - lo / 2 if present.size else 0.5
+                # float (-1e308 to 1e308) do not overflow. The spread between the 1st and 99th
+                # percentiles, not the range: one income of 2.3 billion among thousands made
+                # every other income's differences vanish from the distances (a user review).
+                half_span = 0.0
+                if present.size:
+                    q01, q99 = np.percentile(present / 2, [1, 99])
+                    half_span = float(q99 - q01) if np.isfinite(q99 - q01) else 0.0
+                    if not half_span > 0:  # the percentiles meet: the range
+                        half_span = float(present.max()) / 2 - lo / 2
                 self.parts.append((info.name, "continuous", (lo, half_span if half_span > 0 else 0.5)))
             else:
                 counts = np.bincount(values[values >= 0], minlength=len(info.categories))
