@@ -50,6 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -513,14 +514,16 @@ def _csv_plan(path: Path) -> _CsvPlan:
     # Decimal commas: in a ';' file as Excel writes them; in a file of tabs or commas (quoted
     # "40,6") only on evidence no thousands separator gives ("1,550" alone could be 1550).
     comma, grouped, thousands = _decimal_commas(path, sep, compression, name, strict=sep != ";") if sep != "|" else (False, {}, {})
-    if comma and thousands:
+    if thousands and (comma or sep == ";"):
         # "1,169" beside "999" and no other comma: thousands, whatever the file's other columns
-        # write (a ';' file read 1,169 as 1.169 beside 999, silently).
+        # write (a ';' file read 1,169 as 1.169 beside 999, silently); said where the file's
+        # other numbers, or its ';', point to decimal commas.
         column, example = next(iter(thousands.items()))
         columns = f"columns {preview(list(thousands))} write" if len(thousands) > 1 else f"column {column!r} writes"
-        logger.warning("%s: %s numbers such as %r beside whole numbers below 1,000 and no other comma: its commas group "
-                       "thousands and are read so (%s as %s), while the file's other numbers are read with decimal commas",
-                       name, columns, example, example, example.replace(",", ""))
+        beside = "while the file's other numbers are read with decimal commas" if comma else "though a ';' file often writes decimal commas"
+        logger.warning("%s: %s numbers such as %r beside whole numbers below 1,000 and no other comma, in their scale: its commas "
+                       "group thousands and are read so (%s as %s), %s; if they are decimals, write them with a decimal point",
+                       name, columns, example, example, example.replace(",", ""), beside)
     if comma and grouped:
         # A comma then three digits could group thousands: read as the file's other numbers
         # read (1,234 as 1.234), which was silent.
@@ -680,7 +683,8 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
         if not len(present):
             continue
         groups = present.str.fullmatch(_THOUSANDS)
-        if groups.any() and (groups | present.str.fullmatch(r"[+-]?[0-9]{1,3}")).all() and not groups.all():
+        plain = present.str.fullmatch(r"[+-]?[0-9]{1,3}")
+        if groups.any() and (groups | plain).all() and not groups.all() and _thousands_in_scale(present[groups], present[plain]):
             thousands[str(label)] = str(present[groups].iloc[0])
             continue
         decimal = r",(?:[0-9]{1,2}|[0-9]{4,})(?:[eE]|$)" if strict else ","
@@ -695,6 +699,17 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
             # Evidence of neither (after the points': "1,234" beside "5.678" is English).
             grouped[str(label)] = str(present[present.str.contains(",", regex=False)].iloc[0])
     return commas and not points, grouped, thousands
+
+
+def _thousands_in_scale(grouped: pd.Series, plain: pd.Series) -> bool:
+    """Whether numbers with commas before three digits ("1,169") read as thousands lie nearer
+    the column's whole numbers below 1,000 ("999") in scale than read as decimals (1.169):
+    amounts 250 to 999 beside 1,007 to 18,424 are thousands; litres 3 and 4 beside 1,500 and
+    12,125 are decimals (both were read as thousands)."""
+    with np.errstate(divide="ignore"):
+        small = np.median(np.log10(np.abs(pd.to_numeric(plain).to_numpy(dtype=np.float64)) + 1))
+        large = np.median(np.log10(np.abs(pd.to_numeric(grouped.str.replace(",", "", regex=False)).to_numpy(dtype=np.float64))))
+    return abs(large - small) < abs(large - 3 - small)
 
 
 def _exact_integers(text: pd.Series) -> pd.Series:
