@@ -89,7 +89,9 @@ _PERSONAL_LABEL = {
 _UNIQUE_ID_SHARE = 0.9
 _RARE_VALUE_SHARE = 0.2
 _WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
-_PLACEHOLDERS = 3  # or as many distinct other values at most, beside numbers in half of the values ("?", "-")
+_PLACEHOLDERS = 3  # or as many distinct placeholders at most, beside numbers in half of the values ("?", "-")
+_MISSING_WORDS = {"unknown", "missing", "none", "null", "nan", "na", "n/a", "n.a.", "nil", "not available", "not known",
+                  "not applicable", "tbd", "unk", "?", "-", "--", "blank", "empty", "no data", "nd", "n.d."}
 MAX_DECIMALS = 6  # decimal places inferred at most (more: not rounded)
 # Share of a float column's values that must have at most d decimal places for d to be inferred
 # when a few values carry more (see _mostly_decimal_places).
@@ -347,7 +349,8 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     counted = numbers.dropna()
     codes = n_unique >= _UNIQUE_ID_SHARE * len(text) and bool(counted.eq(counted.round()).all())
     share = numbers.notna().mean()
-    placeholders = share >= 0.5 and text[numbers.isna().to_numpy()].nunique() <= _PLACEHOLDERS
+    others = pd.unique(text[numbers.isna().to_numpy()])
+    placeholders = share >= 0.5 and len(others) <= _PLACEHOLDERS and all(_placeholder(v) for v in others)
     if (share >= _WRITTEN_SHARE or placeholders) and not leading_zero and not codes:
         # 999 amounts and one "?" were categories (as unique text, an id) without a word; nearly
         # unique whole numbers among codes (invoice numbers, "C536379") stay ids, below. A few
@@ -580,6 +583,14 @@ def _written_note(present: pd.Series, numbers: pd.Series, formatted: pd.Series) 
     """How a column writes its numbers, by its first value written with separators or signs."""
     first = int(np.flatnonzero(formatted.to_numpy())[0])
     return f"{str(present.iloc[first]).strip()!r} reads as {category_text(float(numbers.iloc[first]))}"
+
+
+def _placeholder(text: str) -> bool:
+    """Whether a text looks written for a missing value: no letter or digit ("?", "-", "*"), or
+    a word for one ("unknown", "n/a", "missing"); floors "G" and "B" or grades "K" and "PK"
+    beside numbers are codes (a review of the first rule, which took any three)."""
+    folded = text.strip().casefold()
+    return not re.search(r"[^\W_]", folded) or folded in _MISSING_WORDS
 
 
 def _almost_numeric_column(name, present, text, numbers, formatted, nullable, where, warn) -> Column:

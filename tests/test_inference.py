@@ -570,9 +570,16 @@ def test_impossible_dates_placeholders_and_nested_values_are_named():
     amounts = [v if i % 7 else ("?" if i % 2 else "-") for i, v in enumerate(amounts)]
     column = infer_schema(pd.DataFrame({"amount": amounts}))["amount"]
     assert column.kind is ColumnKind.CATEGORICAL and "856 of its 1,000 values are numbers but ['-', '?'] are not" in column.description
-    # Codes with a few letters among them stay categories of their own (ids when unique).
+    # Codes with a few letters among them stay categories of their own (ids when unique), without
+    # the hint: floors G and B, grades K and PK are no placeholders (a review of the rule).
     sizes = [str(v) for v in np.random.default_rng(1).integers(30, 48, 300)] + ["S", "M", "L", "XL"] * 100
     assert "are numbers but" not in (infer_schema(pd.DataFrame({"size": sizes}))["size"].description or "")
+    rng = np.random.default_rng(2)
+    for codes in (["1", "2", "3", "4", "5", "G", "B"], [str(g) for g in range(1, 13)] + ["K", "PK"]):
+        column = infer_schema(pd.DataFrame({"c": rng.choice(codes, 400)}))["c"]
+        assert "are numbers but" not in (column.description or ""), column.description
+    unknown = [v if i % 5 else "Unknown" for i, v in enumerate(amounts)]
+    assert "are numbers but ['Unknown', '?', '-'] are not" in infer_schema(pd.DataFrame({"amount": unknown}))["amount"].description
     for values, kind in (([[1, 2], [3]] * 20, "list"), ([{"a": 1}] * 40, "record"), ([b"ab", b"cd"] * 20, "binary")):
         with pytest.raises(DataError, match=f"column 'v': {kind}.* values are not supported"):
             infer_schema(pd.DataFrame({"v": values}))
