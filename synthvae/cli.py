@@ -747,8 +747,10 @@ def impute_command(model, data, output, method, multiple, columns, calibrate, se
     else:
         frame = syn.impute(table, columns=chosen, method=method, calibrate=calibrate, seed=seed, source=repr(data))
     filled = int(table.isna().sum().sum() - frame.iloc[: len(table)].isna().sum().sum())
-    # A Parquet file's float column is the user's dtype, kept; a CSV's is how its empty cells read.
-    written = frame if str(data).lower().endswith(PARQUET_SUFFIXES) else _integers_whole(frame, syn.schema_)
+    # A Parquet file's float column is the user's dtype, kept in Parquet; a CSV's is how its
+    # empty cells read, and CSV text writes whole numbers without ".0" whatever the input was.
+    parquet = str(data).lower().endswith(PARQUET_SUFFIXES) and str(output).lower().endswith(PARQUET_SUFFIXES)
+    written = frame if parquet else _integers_whole(frame, syn.schema_)
     write_table(written, output, datetime_formats(syn.schema_))
     each = f" in each of {multiple} imputations ({len(frame):,} rows)" if multiple else ""
     click.echo(f"filled {filled} cells of {len(table)} rows{each}; wrote {output}", err=True)

@@ -285,6 +285,10 @@ def test_impute_writes_integer_columns_as_integers(runner, tmp_path, fitted_peng
                                      "--columns", columns])
         assert result.exit_code == 0, result.output
         assert pd.read_parquet(tmp_path / "filled.parquet")["body_mass_g"].dtype == "float64"
+    # Written to CSV, whole numbers without ".0" whatever the input (Parquet wrote 3750.0; a review).
+    result = runner.invoke(cli, ["impute", str(model), str(tmp_path / "holes.parquet"), "-o", str(tmp_path / "filled.csv")])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "filled.csv", dtype=str)["body_mass_g"].str.fullmatch(r"\d+").all()
 
 
 def test_impute_columns_name_columns_with_commas_and_spaces(runner, tmp_path):
