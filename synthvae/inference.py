@@ -738,8 +738,9 @@ def _wide_integer_column(name, distinct, nullable, code_max_values, min_id_rows,
 def _identifiers_named(column: Column, values, n_rows: int, min_id_rows: int, where: str, warn: bool) -> Column:
     """A numeric column of whole numbers distinct on every row, looked at again (``values``:
     its values, exact where they pass 2**53): card numbers (12 to 19 digits, every one passing
-    the Luhn check) are an id, regenerated, never copied; other such numbers of 6 digits or more
-    stay numbers, with a warning that they may identify rows. As numbers, 498 of 500 real
+    the Luhn check) are an id, regenerated, never copied; other such numbers all of 7 digits or
+    more stay numbers, with a warning that they may identify rows (of 6, distinct house prices
+    were warned of; a review). As numbers, 498 of 500 real
     card numbers were in the model file (its quantiles), and none was named (a user review)."""
     if column.kind is not ColumnKind.NUMERIC or not column.is_integer and column.decimals != 0 and not isinstance(values, list):
         return column
@@ -759,10 +760,10 @@ def _identifiers_named(column: Column, values, n_rows: int, min_id_rows: int, wh
                            "check): inferred as an id, regenerated and never copied; mark it numeric if they are not",
                            where, n_rows)
         return _counted_id(column.name, "card numbers (distinct 12-19 digit numbers passing the Luhn check)")
-    if warn and max(digits) >= 6:
-        logger.warning("%s: its %d whole numbers of up to %d digits are all different: if they identify rows (account, "
+    if warn and min(digits) >= 7:
+        logger.warning("%s: its %d whole numbers of %d to %d digits are all different: if they identify rows (account, "
                        "card, record or patient numbers), mark it kind id (regenerated, never copied); as numbers the "
-                       "model learns them and its file keeps some of them", where, n_rows, max(digits))
+                       "model learns them and its file keeps some of them", where, n_rows, min(digits), max(digits))
     return column
 
 

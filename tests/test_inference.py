@@ -681,8 +681,12 @@ def test_card_numbers_are_an_id_and_distinct_record_numbers_are_warned_of(caplog
     assert schema["card"].kind is ColumnKind.ID and "Luhn" in schema["card"].description
     assert "bank.csv, column 'card': its 300 values are card numbers" in caplog.text
     assert schema["mrn"].kind is ColumnKind.NUMERIC
-    assert "bank.csv, column 'mrn': its 300 whole numbers of up to 7 digits are all different" in caplog.text
+    assert "bank.csv, column 'mrn': its 300 whole numbers of 7 to 7 digits are all different" in caplog.text
     assert "'amount'" not in caplog.text and "'visits'" not in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae.inference"):  # distinct prices of 6 digits: no word
+        infer_schema(pd.DataFrame({"price": rng.choice(np.arange(100_000, 999_999), 300, replace=False)}))
+    assert "all different" not in caplog.text
     # One number failing the check: no card numbers, a warning.
     frame.loc[0, "card"] += 1
     assert infer_schema(frame)["card"].kind is ColumnKind.NUMERIC
