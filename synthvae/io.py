@@ -513,17 +513,19 @@ def _csv_plan(path: Path) -> _CsvPlan:
     _check_repeated_names(path, sep, head)
     # Decimal commas: in a ';' file as Excel writes them; in a file of tabs or commas (quoted
     # "40,6") only on evidence no thousands separator gives ("1,550" alone could be 1550).
-    comma, grouped, thousands = _decimal_commas(path, sep, compression, name, strict=sep != ";") if sep != "|" else (False, {}, {})
+    comma, grouped, thousands = (_decimal_commas(path, sep, compression, name, strict=sep != ";") if sep != "|"
+                                 else (False, {}, {}))
     if thousands and (comma or sep == ";"):
         # "1,169" beside "999" and no other comma: thousands, whatever the file's other columns
         # write (a ';' file read 1,169 as 1.169 beside 999, silently); said where the file's
         # other numbers, or its ';', point to decimal commas.
         column, example = next(iter(thousands.items()))
         columns = f"columns {preview(list(thousands))} write" if len(thousands) > 1 else f"column {column!r} writes"
-        beside = "while the file's other numbers are read with decimal commas" if comma else "though a ';' file often writes decimal commas"
-        logger.warning("%s: %s numbers such as %r beside whole numbers below 1,000 and no other comma, in their scale: its commas "
-                       "group thousands and are read so (%s as %s), %s; if they are decimals, write them with a decimal point",
-                       name, columns, example, example, example.replace(",", ""), beside)
+        beside = ("while the file's other numbers are read with decimal commas" if comma
+                  else "though a ';' file often writes decimal commas")
+        logger.warning("%s: %s numbers such as %r beside whole numbers below 1,000 and no other comma, in their scale: "
+                       "its commas group thousands and are read so (%s as %s), %s; if they are decimals, write them "
+                       "with a decimal point", name, columns, example, example, example.replace(",", ""), beside)
     if comma and grouped:
         # A comma then three digits could group thousands: read as the file's other numbers
         # read (1,234 as 1.234), which was silent.
@@ -672,7 +674,8 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
 
     Last, the columns whose commas group thousands in any file (``{name: an example}``, no
     evidence of decimal commas): whole numbers below 1,000 beside numbers of groups of three
-    digits ("999", "1,169", "12,500"), which no fixed number of decimals writes."""
+    digits ("999", "1,169", "12,500") whose scale they match as thousands, not as decimals
+    (:func:`_thousands_in_scale`)."""
     with _csv_errors(path, name, compression), _csv_input(path) as source:
         sample = pd.read_csv(source, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
     commas = points = False

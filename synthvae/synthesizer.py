@@ -386,8 +386,8 @@ class Synthesizer:
             categories; a condition asking only for them is refused; ``augment`` adds no rows of
             such a class. ``1`` (default) keeps every category. Applied to a private fit's
             noisy counts, scaled to rows (post-processing): there a category fewer rows hold
-            may still be generated, and one more rows hold left out (a fit warns of it). The schema in the model file still
-            names them.
+            may still be generated, and one more rows hold left out (a fit warns of it). The
+            schema in the model file still names them.
         numeric_encoding: ``"quantile"`` (default: Gaussian quantile transform) or ``"mode"``
             (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE). The mixture
             is fitted in the column's own units, so it suits columns of a few bumps, not values

@@ -245,7 +245,8 @@ def privacy_check(
     checks.append(_closer_to_train(found.closer_share, min(train_t.n_rows, hold_t.n_rows), train_t.n_rows, limits))
     checks.append(_membership(found.membership_auc, found.rows, limits))
     for column in sensitive:
-        checks.append(_attribute(column, infos, train_t, synth_t, found.reference, hold_t, found.train_rows, found.holdout_rows, limits))
+        checks.append(_attribute(column, infos, train_t, synth_t, found.reference, hold_t, found.train_rows,
+                                 found.holdout_rows, limits))
     unchecked = [c.name for c in schema if c.kind is ColumnKind.ID and c.name not in checked]
     # Personal columns the synthetic table leaves out (a strategy of "drop") share nothing.
     absent = [c.name for c in schema if c.name in checked and c.name not in synthetic]
