@@ -1187,6 +1187,21 @@ def _warn_empty_categories(frame: pd.DataFrame, path: Path) -> None:
         logger.warning("%r: the columns %s have the empty text '' as a category, which CSV cannot hold (an empty "
                        "field is a null) and reads back as a null; write Parquet (.parquet) to keep it",
                        str(path), preview(empty))
+    # A column written as null words and numbers alone reads back with the words as nulls
+    # (read_table takes them for nulls beside numbers): a sample of region "NA" (North America)
+    # read back all null (a user review).
+    words = []
+    for label, dtype in zip(frame.columns, frame.dtypes):
+        if not (isinstance(dtype, pd.CategoricalDtype) or dtype == object or pd.api.types.is_string_dtype(dtype)):
+            continue
+        present = pd.Series(frame[label].dropna().unique()).astype(object).map(str)
+        nulls = present.isin(NULL_WORDS)
+        if nulls.any() and present[~nulls].str.fullmatch(_NUMBER).all():
+            words.append(f"{label} ({preview(present[nulls].tolist())})")
+    if words:
+        logger.warning("%r: the columns %s hold null words beside numbers alone, which read back as nulls (read_table, "
+                       "as pandas, takes them for missing values there); write Parquet (.parquet) to keep them, or read "
+                       "the file with the model's schema (synthvae's commands do)", str(path), ", ".join(words))
 
 
 def _overlapped(frames: Iterable[pd.DataFrame], write: Callable[[pd.DataFrame], None]) -> int:

@@ -228,3 +228,16 @@ def test_a_word_deep_in_a_long_numeric_column_reads_as_text_in_every_chunk(tmp_p
     assert whole.loc[45_000, "dep_delay"] == "abc" and whole["distance"].dtype.kind in "if"
     # Columns without a word stay numbers; a streamed fit's reading equals the whole file's.
     assert pd.to_numeric(whole["dep_delay"], errors="coerce").equals(pd.to_numeric(read_table(tmp_path / "flights.csv")["dep_delay"], errors="coerce"))
+
+
+def test_writing_a_column_of_null_words_beside_numbers_alone_warns_that_it_reads_back_as_nulls(tmp_path, caplog):
+    # A sample of region "NA" (North America) written to CSV read back all null, without a word
+    # (a user review); beside other words it reads back as written.
+    path = tmp_path / "regions.csv"
+    with caplog.at_level(logging.WARNING, logger="synthvae.io"):
+        write_table(pd.DataFrame({"region": pd.Categorical(["NA"] * 4, categories=["NA", "EU"]), "code": ["1", "2", "NA", "3"],
+                                  "name": ["NA", "EU", "NA", "US"]}), path)
+    assert "the columns region (['NA']), code (['NA']) hold null words beside numbers alone" in caplog.text
+    assert "name (" not in caplog.text
+    back = read_table(path)
+    assert back["region"].isna().all() and back["name"].tolist() == ["NA", "EU", "NA", "US"]
