@@ -775,7 +775,7 @@ def _numbers_in_text(column, stats: ColumnStats, source: TableSource) -> tuple[C
     facts, others = ColumnStats(), []
 
     def take(values: pd.Series) -> None:
-        if column.duration:  # "NaT" beside durations is a null, as conform reads it
+        if column.duration:  # "NaT" beside durations is a null, as conform reads it: counted here
             values = without_nat_text(values)
             facts.nulls += int(values.isna().sum())
         present = values.dropna()

@@ -164,7 +164,7 @@ def _to_numeric(series: pd.Series, column: Column, source: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype("float64")
     if column.duration:
-        series = _durations_as_numbers(without_nat_text(series), column.duration)
+        series = _durations_as_numbers(series, column.duration)
     elif holds_durations(series):
         raise DataError(
             f"{_where(column, source)}: durations (timedelta) in a column the schema does not give a duration unit; "
@@ -232,8 +232,10 @@ def holds_durations(series: pd.Series) -> bool:
 def _durations_as_numbers(series: pd.Series, unit: str) -> pd.Series:
     """A duration column's values as numbers of ``unit``: durations (timedelta dtypes,
     ``datetime.timedelta`` objects, text pandas reads as one, "1 days 02:00:00" as CSV holds
-    them) divided by the unit, numbers as they are; other values left for the caller to refuse."""
+    them) divided by the unit, numbers as they are, text "NaT" as a null (:func:`without_nat_text`);
+    other values left for the caller to refuse."""
     one = unit_length(unit)
+    series = without_nat_text(series)
     if holds_durations(series):
         durations = numpy_backed(series) if isinstance(series.dtype, pd.ArrowDtype) else series
         return (pd.to_timedelta(durations) / one).astype("float64")
@@ -263,7 +265,7 @@ def column_numbers(series: pd.Series, column: Column) -> pd.Series:
     """A numeric column's values as numbers, as :func:`conform` reads them where they are
     numbers (durations in the column's unit, not nanoseconds); NaN elsewhere."""
     if column.duration:
-        series = _durations_as_numbers(without_nat_text(series), column.duration)
+        series = _durations_as_numbers(series, column.duration)
     return read_numbers(series)
 
 
@@ -597,7 +599,8 @@ def _outside_ns(series: pd.Series) -> list:
     return outside
 
 
-_UNIT_NAMES = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds", "ms": "milliseconds", "us": "microseconds",
+# A unit of the schema (a duration's, a datetime's resolution) in words.
+UNIT_NAMES = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds", "ms": "milliseconds", "us": "microseconds",
                "ns": "nanoseconds"}
 
 
@@ -608,7 +611,7 @@ def _values_read_as(column: Column) -> str:
     if column.timezone:
         return f" (clock times of {column.timezone}, values with another zone converted to it)"
     if column.duration:
-        return f" (durations as numbers of {_UNIT_NAMES[column.duration]}, the column's duration unit)"
+        return f" (durations as numbers of {UNIT_NAMES[column.duration]}, the column's duration unit)"
     return ""
 
 
