@@ -48,8 +48,8 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema, time_zone, unit_length, zone_name
-from synthvae.validation import (beyond_ns_advice, category_text, datetimes_in_utc, dtype_zone, duration_words,
-                                 holds_durations, numpy_backed, wall_times, with_written_numbers)
+from synthvae.validation import (UNIT_NAMES, beyond_ns_advice, category_text, datetimes_in_utc, dtype_zone,
+                                 duration_words, holds_durations, numpy_backed, wall_times, with_written_numbers)
 
 logger = logging.getLogger(__name__)
 
@@ -554,7 +554,7 @@ def _duration_column(name, durations: pd.Series, nullable, code_max_values, min_
                         min=int(numbers.min()) if whole else float(numbers.min()),
                         max=int(numbers.max()) if whole else float(numbers.max()))
     return dataclasses.replace(column, duration=unit,
-                   description=f"inferred: durations, as {'whole ' if column.is_integer else ''}numbers of {_UNIT_WORDS[unit]}")
+                   description=f"inferred: durations, as {'whole ' if column.is_integer else ''}numbers of {UNIT_NAMES[unit]}")
 
 
 def _durations_in(present: pd.Series, text: pd.Series) -> pd.Series | None:
@@ -571,7 +571,6 @@ def _durations_in(present: pd.Series, text: pd.Series) -> pd.Series | None:
         return None
 
 
-_UNIT_WORDS = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 # A duration as pandas writes one: "0 days 00:18:56", "-1 days +23:59:59.500000".
 _DURATION_TEXT = r"\s*-?\d+ days? [+-]?\d{2}:\d{2}:\d{2}(\.\d+)?\s*"
 # A number with a unit of time: "265.1 min", "2 hours", "10 mins", "45 sec", "3 days"; not a

@@ -53,7 +53,8 @@ from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema, t
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
-from synthvae.validation import as_durations, conform, dtype_zone, holds_durations, in_zone, ranked_counts, refuse_out_of_bounds
+from synthvae.validation import (UNIT_NAMES, as_durations, conform, dtype_zone, holds_durations, in_zone, ranked_counts,
+                                 refuse_out_of_bounds)
 
 logger = logging.getLogger(__name__)
 
@@ -2598,10 +2599,10 @@ def _check_within_bounds(condition: Condition, column) -> None:
 def _check_datetime_within(condition: Condition, column) -> None:
     """:func:`_check_within_bounds` of a datetime column (a rule's, rebuilt from others: its
     conditions were met by drawing rows until 100,000 draws failed, "relax the condition")."""
-    if condition.values is not None and column.unit in _UNIT_NAMES:
+    if condition.values is not None and column.unit in UNIT_NAMES:
         stamps = [pd.Timestamp(v) for v in condition.values]
         if all(t.value % unit_ns(column) for t in stamps):
-            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds whole {_UNIT_NAMES[column.unit]} "
+            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds whole {UNIT_NAMES[column.unit]} "
                                  f"only (its schema's unit {column.unit!r}); no sampled row can equal {preview([str(t) for t in stamps])}")
     if column.min is None and column.max is None:
         return
@@ -2613,7 +2614,6 @@ def _check_datetime_within(condition: Condition, column) -> None:
                              f"range is {span}); change the condition or widen the schema's range")
 
 
-_UNIT_NAMES = {"D": "days", "h": "hours", "m": "minutes", "s": "seconds", "ms": "milliseconds", "us": "microseconds"}  # schema units
 
 
 @torch.no_grad()
