@@ -349,9 +349,11 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
     counted = numbers.dropna()
     codes = n_unique >= _UNIQUE_ID_SHARE * len(text) and bool(counted.eq(counted.round()).all())
     share = numbers.notna().mean()
-    others = pd.unique(text[numbers.isna().to_numpy()])
-    placeholders = share >= 0.5 and len(others) <= _PLACEHOLDERS and all(_placeholder(v) for v in others)
-    if (share >= _WRITTEN_SHARE or placeholders) and not leading_zero and not codes:
+    mostly = share >= _WRITTEN_SHARE
+    if not mostly and share >= 0.5:  # or a few placeholders beside them: the others read only here
+        others = pd.unique(text[numbers.isna().to_numpy()])
+        mostly = len(others) <= _PLACEHOLDERS and all(_placeholder(v) for v in others)
+    if mostly and not leading_zero and not codes:
         # 999 amounts and one "?" were categories (as unique text, an id) without a word; nearly
         # unique whole numbers among codes (invoice numbers, "C536379") stay ids, below. A few
         # placeholders for many numbers too: 15% "?" made an id warning without the hint.
@@ -741,17 +743,14 @@ def _identifiers_named(column: Column, values, n_rows: int, min_id_rows: int, wh
     more stay numbers, with a warning that they may identify rows (of 6, distinct house prices
     were warned of; a review). As numbers, 498 of 500 real
     card numbers were in the model file (its quantiles), and none was named (a user review)."""
-    if column.kind is not ColumnKind.NUMERIC or not column.is_integer and column.decimals != 0 and not isinstance(values, list):
+    wide = isinstance(values, list)  # the distinct values, Python ints (some beyond 2**53)
+    if column.kind is not ColumnKind.NUMERIC or not (wide or column.is_integer):
         return column
-    if n_rows < min_id_rows or len(values) != n_rows:  # nulls, or too few rows to tell
+    if n_rows < min_id_rows or len(values) != n_rows:  # nulls, repeats, or too few rows to tell
         return column
-    if not isinstance(values, list):  # floats (exact below 2**53): distinct and whole first, cheaply
-        values = np.asarray(values, dtype=np.float64)
-        if np.unique(values).size != n_rows or not whole_numbers(values):
-            return column
+    if not wide and np.unique(values).size != n_rows:  # whole floats (exact below 2**53): distinct, cheaply
+        return column
     exact = [int(v) for v in values]
-    if len(set(exact)) != n_rows:
-        return column
     digits = [len(str(abs(v))) for v in exact]
     if min(digits) >= 12 and max(digits) <= 19 and all(_luhn(v) for v in exact):
         if warn:
