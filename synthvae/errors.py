@@ -47,8 +47,10 @@ class TrainingError(SynthVAEError, RuntimeError):
 
 def one_line(exc: BaseException | str) -> str:
     """An exception's text on one line (the CLI prints errors as one line): its line breaks, and
-    the spaces around them, become one space; spaces inside a line (a quoted value's) stay."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", str(exc)).strip()
+    the spaces around them, become one space, or "; " after a line that ends without a
+    punctuation mark (a list's items ran into the advice after them: "... island='Dream' fix
+    those rows", a user review); spaces inside a line (a quoted value's) stay."""
+    return re.sub(r"(?<=[^\s:;,.])\s*[\r\n]+\s*(?=\S)", "; ", re.sub(r"(?<=[:;,.])\s*[\r\n]+\s*", " ", str(exc).strip()))
 
 
 def preview(values, limit: int = 5) -> str:

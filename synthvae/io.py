@@ -1115,6 +1115,7 @@ def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path, formats: d
     name = path.name.lower()
     sep = "\t" if name.endswith(".tsv") else ","
     columns = None
+    lossy: set[str] = set()  # columns whose format loses their values: ISO in every batch
     with _csv_handle(tmp, path) as handle:
 
         def write(frame: pd.DataFrame) -> None:
@@ -1127,7 +1128,20 @@ def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path, formats: d
             if dated:
                 frame = frame.copy(deep=False)
                 for label in dated:
-                    frame[label] = frame[label].dt.strftime(formats[str(label)])
+                    fmt = formats[str(label)]
+                    if str(label) in lossy:
+                        continue
+                    lost = _lost_by_format(frame[label], fmt)
+                    if lost is not None:
+                        # A schema's "%Y-%m-%d" on hourly times wrote 2013-01-01 for 05:00, and
+                        # the file failed a check against that schema (a user review): ISO.
+                        lossy.add(str(label))
+                        logger.warning("%r: column %r holds times its schema's format %r does not write (%s would be "
+                                       "written %r): written as ISO 8601 text instead; give the format the directives "
+                                       "of the column's unit (e.g. '%%Y-%%m-%%d %%H:%%M:%%S') to keep its form",
+                                       str(path), str(label), fmt, lost, lost.strftime(fmt))
+                        continue
+                    frame[label] = frame[label].dt.strftime(fmt)
             header = columns is None
             if header and frame.shape[1] == 1 and any(s in str(frame.columns[0]) for s in _SEPARATORS):
                 # Quoted, or read_table would take a ';' in it for the separator of two columns.
@@ -1137,6 +1151,43 @@ def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path, formats: d
             columns = list(frame.columns)
 
         return _overlapped(frames, write)
+
+
+# The units a strftime format may write down to, finest first (pandas' names).
+_FORMAT_UNITS = ("ns", "us", "ms", "s", "min", "h", "D")
+# A timestamp with every part from the year to the nanosecond set.
+_FORMAT_PROBE = pd.Timestamp("2001-02-03 04:05:06.789123456")
+
+
+def _format_resolution(fmt: str) -> str | None:
+    """The finest unit of :data:`_FORMAT_UNITS` whose timestamps ``fmt`` writes and reads back
+    unchanged (``None``: not even whole days, e.g. ``"%Y-%m"``)."""
+    for unit in _FORMAT_UNITS:
+        probe = _FORMAT_PROBE.floor(unit)
+        try:
+            if pd.to_datetime(probe.strftime(fmt), format=fmt) == probe:
+                return unit
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def _lost_by_format(values: pd.Series, fmt: str) -> pd.Timestamp | None:
+    """A datetime of ``values`` that ``fmt`` does not write exactly (the format writes only
+    coarser parts: "%Y-%m-%d" of a time of day), or ``None`` when it writes them all."""
+    present = values.dropna()
+    if not len(present):
+        return None
+    if present.dt.tz is not None:
+        present = present.dt.tz_localize(None)
+    unit = _format_resolution(fmt)
+    if unit is not None:
+        off = present[present != present.dt.floor(unit)]
+    else:  # only some values are written exactly (the first of each month by "%Y-%m"): each checked
+        distinct = pd.Series(present.unique())
+        back = pd.to_datetime(distinct.dt.strftime(fmt), format=fmt, errors="coerce")
+        off = distinct[back != distinct]
+    return pd.Timestamp(off.iloc[0]) if len(off) else None
 
 
 def _quoting(frame: pd.DataFrame) -> int:

@@ -348,7 +348,7 @@ class Schema:
             SchemaError: The document breaks the JSON Schema or a semantic rule.
         """
         validator = jsonschema.Draft202012Validator(json_schema())
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        errors = _without_kind_branches(data, sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)))
         if errors:
             # One line (the CLI prints "Error: ..." on one line): problems joined by "; ".
             lines = [_describe_validation_error(data, e) for e in errors[:5]]
@@ -448,6 +448,26 @@ def json_schema() -> dict:
     """The JSON Schema of the schema format (shipped as package data)."""
     text = resources.files("synthvae").joinpath("data/schema.schema.json").read_text("utf-8")
     return json.loads(text)
+
+
+def _without_kind_branches(data: Any, errors: list) -> list:
+    """``errors`` less those a column without a ``kind`` gets from every kind's branch of the
+    JSON Schema ("'categories' is a required property", "'personal' is ..."): its missing kind
+    alone is reported (a user review found the list of branches hid it)."""
+    columns = data.get("columns") if isinstance(data, dict) else None
+    if not isinstance(columns, list):
+        return errors
+    kindless = {i for i, c in enumerate(columns) if isinstance(c, dict) and "kind" not in c}
+    kept = []
+    for error in errors:
+        path = list(error.absolute_path)
+        if len(path) >= 2 and path[0] == "columns" and path[1] in kindless:
+            if error.validator == "required" and "'kind'" in error.message:
+                error.message = f"'kind' is required: one of {[k.value for k in ColumnKind]}"
+                kept.append(error)
+            continue
+        kept.append(error)
+    return kept
 
 
 def _describe_validation_error(data: Any, error: jsonschema.ValidationError) -> str:

@@ -53,8 +53,8 @@ from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema, t
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
-from synthvae.validation import (UNIT_NAMES, as_durations, conform, dtype_zone, holds_durations, in_zone, ranked_counts,
-                                 refuse_out_of_bounds)
+from synthvae.validation import (UNIT_NAMES, as_durations, conform, dtype_zone, finer_than_unit, holds_durations, in_zone, ranked_counts,
+                                 refuse_out_of_bounds, zeros_dropped)
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +193,18 @@ _CONDITIONAL_COMPONENTS = 4
 TableLike = pd.DataFrame | str | os.PathLike
 
 
+def _warn_losses(frame: pd.DataFrame, schema: Schema, source: str) -> None:
+    """Warn of what the schema takes from the training values without refusing them: parts of
+    datetimes finer than the column's unit (:func:`synthvae.validation.finer_than_unit`), the
+    leading zeros of codes a schema lists as numbers (:func:`~synthvae.validation.zeros_dropped`)."""
+    for column in schema:
+        if column.name in frame:
+            check = {ColumnKind.DATETIME: finer_than_unit, ColumnKind.CATEGORICAL: zeros_dropped}.get(column.kind)
+            lost = check(frame[column.name], column) if check else None
+            if lost:
+                logger.warning("%s, column %r: %s", source, column.name, lost)
+
+
 def _calendar_columns(schema: Schema, encoding: str) -> tuple[str, ...]:
     """The datetime columns learned as their calendar parts under ``datetime_encoding``."""
     if encoding == "timestamp":
@@ -326,8 +338,8 @@ class Synthesizer:
     ``self``. Learned state ends in ``_``.
 
     Args:
-        schema: A :class:`Schema`, a path to a schema JSON file, or ``None`` to infer one from the
-            data at fit time.
+        schema: A :class:`Schema`, a path to a schema JSON file, the JSON document as a dict
+            (``json.load`` of such a file), or ``None`` to infer one from the data at fit time.
         epochs: Training epochs; ``None`` picks them from the table size (a step budget), and
             early stopping on a validation split may end sooner.
         batch_size: Rows per step; ``None`` picks from the table size.
@@ -436,7 +448,7 @@ class Synthesizer:
 
     def __init__(
         self,
-        schema: Schema | str | os.PathLike | None = None,
+        schema: Schema | dict | str | os.PathLike | None = None,
         *,
         epochs: int | None = None,
         batch_size: int | None = None,
@@ -627,6 +639,7 @@ class Synthesizer:
                 f"to train on; fit it in fewer processes"
             )
         schema = self._resolve_schema(frame, given, private=spec is not None, source=source)
+        _warn_losses(frame, schema, source)
         rules = ConstraintPlan(schema, calendar=_calendar_columns(schema, self.datetime_encoding))
         conformed = conform(frame, schema, source) if rules.active else frame
         rules.fit(conformed, source, private=spec is not None)
@@ -1098,7 +1111,9 @@ class Synthesizer:
             return self.schema
         if isinstance(self.schema, (str, os.PathLike)):
             return load_schema(self.schema)
-        raise SchemaError(f"schema must be a Schema, a path or None, got {type(self.schema).__name__}")
+        if isinstance(self.schema, dict):  # the JSON document, parsed (it was refused: a user review)
+            return Schema.from_dict(self.schema, source="schema= (a dict)")
+        raise SchemaError(f"schema must be a Schema, a schema JSON document (a dict), a path or None, got {type(self.schema).__name__}")
 
     def _resolve_schema(self, frame: pd.DataFrame, given: Schema | None, private: bool = False, derived: bool = True,
                         source: str = "training data") -> Schema:

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, is_integer, is_real, preview, shown
-from synthvae.schema import Column, ColumnKind, Schema, time_zone, unit_length
+from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, Schema, time_zone, unit_length
 
 _TRUE = {"true", "t", "yes", "y", "1"}
+_LEADING_ZERO = re.compile(r"\s*[+-]?0\d")  # "007", "02134": a code written with its zeros
 _FALSE = {"false", "f", "no", "n", "0"}
 # A number as people write it in text: thousands separated by commas or spaces (with a point for
 # decimals), a currency symbol or code before or after it, a percent sign after it, a negative
@@ -124,13 +125,13 @@ def _column_set_problems(frame: pd.DataFrame, schema: Schema, source: str, allow
         unknown = [c for c in names if c not in listed]
         problems.append(
             f"{source}: columns {preview(missing)} are in the schema but not in the data "
-            f"(the data has {preview(names)}){_renamed(missing, unknown)}"
+            f"(the data has {preview(names)}){_renamed(missing, unknown)}{_index_hint(missing + unknown)}"
         )
     extra = [c for c in names if c not in listed]
     if extra and not allow_extra and (every or not problems):
         problems.append(
             f"{source}: columns {preview(extra)} are not in the schema; add them to the schema "
-            f"or drop them from the data"
+            f"or drop them from the data{_index_hint(extra)}"
         )
     return problems
 
@@ -456,6 +457,20 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
     return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), name=column.name)
 
 
+# Names a DataFrame's index gets as a column of a file: pandas' Parquet (a named or reset
+# index), a CSV written with its index, pyarrow's own.
+_INDEX_NAMES = ("index", "level_0", "Unnamed: 0", "__index_level_0__")
+
+
+def _index_hint(names: list[str]) -> str:
+    """A hint that a column with an index's name is a DataFrame's index written to a file (a
+    split saved with ``to_parquet`` kept an ``index`` column that the other table did not have,
+    and the message named it as a schema's column the user never wrote: a user review)."""
+    index = [n for n in names if n in _INDEX_NAMES]
+    return (f"; {preview(index)} looks like a DataFrame's index written to a file: write the tables with "
+            f"index=False (to_csv, to_parquet), or drop the column") if index else ""
+
+
 def _renamed(missing: list[str], unknown: list[str]) -> str:
     """A hint naming the data's columns that look like missing ones renamed ('Sex' for 'sex',
     'bill length' for 'bill_length'): a preview of the data's names hid them."""
@@ -469,6 +484,9 @@ def _renamed(missing: list[str], unknown: list[str]) -> str:
         alike = [c for c in unknown if plain(c) == plain(name)] or difflib.get_close_matches(name, unknown, n=1, cutoff=0.8)
         if alike:
             pairs.append(f"{alike[0]!r} for {name!r}")
+    if not pairs and len(missing) == len(unknown) == 1:
+        # One name gone and one new ('yr' for 'year'): the only candidate, however unlike (a user review).
+        pairs.append(f"{unknown[0]!r} for {missing[0]!r}")
     return f"; renamed? the data has {', '.join(pairs[:5])}" if pairs else ""
 
 
@@ -615,6 +633,54 @@ def _values_read_as(column: Column) -> str:
     return ""
 
 
+def zeros_dropped(series: pd.Series, column: Column) -> str | None:
+    """What a categorical column whose schema lists numbers drops from codes written with leading
+    zeros, in words, or ``None``: conform matches "00164" to the category 164 by value, so the
+    sampled codes lose their zeros (a user review: a schema edited from ``infer-schema``'s
+    ``"00164"`` to 164 was accepted without a word)."""
+    if column.kind is not ColumnKind.CATEGORICAL or not column.categories or not any(is_real(c) for c in column.categories):
+        return None
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+        return None
+    texts = {category_text(c) for c in column.categories}
+    zeros = [v for v in pd.unique(series.dropna()) if isinstance(v, str) and _LEADING_ZERO.match(v) and v.strip() not in texts]
+    if not zeros:
+        return None
+    matched = [v for v in zeros if category_number(v) in {category_number(c) for c in column.categories if is_real(c)}]
+    if not matched:
+        return None  # not among the categories at all: conform refuses them
+    return (f"codes written with leading zeros, e.g. {preview(matched[:3])}, are read as the schema's numeric categories "
+            f"(the same numbers): sampled codes have no leading zeros; list the categories as text (e.g. "
+            f"{str(matched[0]).strip()!r}, as infer-schema does) to keep them")
+
+
+def finer_than_unit(series: pd.Series, column: Column) -> str | None:
+    """What a datetime column's schema ``unit`` rounds away from its values, in words (how many
+    values, one of them, and the unit that keeps them), or ``None`` when every value is whole in
+    it. The model learns the values as they are but samples whole units: hourly times under
+    unit "D" were learned and then sampled at midnight, and a rule reading their hour met by
+    no sampled row (a user review)."""
+    unit = column.unit or "s"
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)  # flights' 336,776 times hold 6,936
+    try:
+        values = read_datetimes(pd.Series(distinct), column).dropna()
+        ns = values.astype("datetime64[ns]").to_numpy().view(np.int64)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError, TypeError):
+        return None  # conform refuses such values, saying what to do
+    if not len(values):
+        return None
+    off = ns % unit_length(unit).value != 0
+    if not off.any():
+        return None
+    keeps = next(u for u in DATETIME_UNITS if not (ns % unit_length(u).value).any())
+    counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    rows = int(counts[values.index.to_numpy()[off]].sum())
+    example = pd.Timestamp(int(ns[np.flatnonzero(off)[0]]))
+    return (f"{rows:,} of its {int((codes >= 0).sum()):,} values are not whole {UNIT_NAMES[unit]}, the schema's unit "
+            f"{unit!r} (e.g. {example}): the model samples whole {UNIT_NAMES[unit]}, so those parts are lost (and rules "
+            f"that read them are not met); set the unit to {keeps!r} to keep them")
+
+
 def read_datetimes(series: pd.Series, column: Column) -> pd.Series:
     """A datetime column's values as :func:`conform` reads them (naive clock times of the
     column's ``timezone``, UTC without one; text by the column's format, or ISO 8601), NaT where
@@ -707,7 +773,10 @@ def _parse_datetimes(series: pd.Series, fmt: str | None, zone=None) -> pd.Series
 
 def _parsed_in_utc(series: pd.Series, fmt: str | None) -> pd.Series:
     """``pd.to_datetime(series, utc=True)`` with the column's format, then ISO 8601 for the
-    values it does not read (NaT where neither does)."""
+    values it does not read (NaT where neither does). Numbers (years 2013, 2014 under "%Y") are
+    read as their text: pandas 3 warned that it would read them as epochs."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        series = series.astype(object).map(lambda v: v if pd.isna(v) else category_text(v))
     values = pd.to_datetime(series, format=fmt or "ISO8601", errors="coerce", utc=True)
     failed = values.isna() & series.notna()
     if fmt and failed.any():
@@ -768,6 +837,13 @@ def _as_written(values: np.ndarray, column) -> np.ndarray:
     return values
 
 
+def _counted(values: pd.Series) -> str:
+    """How many values, and how many distinct ones where that differs (the examples that
+    follow are distinct: "52 values ... (26 more)" listed 31, a user review)."""
+    distinct = values.nunique()
+    return f"{len(values)} values" + (f" ({distinct} distinct)" if distinct != len(values) else "")
+
+
 def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, original: pd.Series | None = None) -> None:
     """Refuse values of a conformed numeric or datetime column beyond the schema's min / max
     (a DataError naming the column, how many and examples).
@@ -789,13 +865,13 @@ def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, origina
         below = present[present < low]
         if len(below):
             raise DataError(
-                f"{_where(column, source)}: {len(below)} values below the schema's min {shown(column.min)}, "
+                f"{_where(column, source)}: {_counted(below)} below the schema's min {shown(column.min)}, "
                 f"e.g. {preview(_as_written(below.unique(), column))}{_values_read_as(column)}; lower min or fix the data"
             )
     if high is not None:
         above = present[present > high]
         if len(above):
             raise DataError(
-                f"{_where(column, source)}: {len(above)} values above the schema's max {shown(column.max)}, "
+                f"{_where(column, source)}: {_counted(above)} above the schema's max {shown(column.max)}, "
                 f"e.g. {preview(_as_written(above.unique(), column))}{_values_read_as(column)}; raise max or fix the data"
             )

@@ -418,6 +418,11 @@ def test_schema_check_lists_every_problem_not_only_the_first(runner, tmp_path):
     (tmp_path / "d.csv").write_text("a,b,c,lo,hi,d\n1,x,1,1,2,0\n2,y,1,1,4,0\n3,x,3,9,3,0\n")
     result = runner.invoke(cli, ["schema", "check", str(tmp_path / "s.json"), str(tmp_path / "d.csv")])
     assert result.exit_code == 1 and "1 problem:" in result.output and "row 2: lo=9" in result.output, result.output
+    # fit says it in one line, the advice apart from the last example (they ran together: a user review).
+    result = runner.invoke(cli, ["fit", str(tmp_path / "d.csv"), "--schema", str(tmp_path / "s.json"), "-o", str(tmp_path / "m.synthvae")])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "of the schema: - lo <= hi: 1 of 3 rows break it, e.g. row 2: lo=9" in result.output, result.output
+    assert "; fix those rows, or correct" in result.output, result.output
 
 
 _PENGUIN_COLUMNS = '{"species": {"sdtype": "categorical"}, "year": {"sdtype": "numerical"}}'

@@ -23,6 +23,7 @@ from synthvae import (
     NumericType,
     ParameterError,
     Schema,
+    SchemaError,
     SynthVAEError,
     Synthesizer,
     evaluate,
@@ -31,6 +32,7 @@ from synthvae import (
     write_table,
 )
 from synthvae.cli import cli
+from synthvae.io import datetime_formats
 from synthvae.validation import conform
 
 TINY = dict(epochs=1, hidden_dims=(8,), latent_dim=2)
@@ -117,6 +119,28 @@ def test_parquet_writes_keep_numbers_and_category_order(tmp_path):
     back = read_table(tmp_path / "m.parquet")
     assert str(back["v"].dtype) == "float64"
     assert list(back["c"].cat.categories) == ["3", "2", "1", "unknown"] and back["c"].cat.ordered
+
+
+def test_a_format_coarser_than_the_values_writes_iso_instead(tmp_path, caplog):
+    # A schema's "%Y-%m-%d" on hourly times wrote 2013-01-01 for 05:00: the file lost the hours
+    # and failed a check against the schema it came from (a user review).
+    hours = pd.Series(pd.date_range("2013-01-01 05:00", periods=48, freq="h")).astype("datetime64[ns]")
+    frame = pd.DataFrame({"t": hours, "d": hours.dt.floor("D")})
+    schema = Schema.from_dict({"columns": [{"name": "t", "kind": "datetime", "format": "%Y-%m-%d", "unit": "h"},
+                                           {"name": "d", "kind": "datetime", "format": "%d/%m/%Y", "unit": "D"}]})
+    with caplog.at_level("WARNING", logger="synthvae"):
+        write_table(frame, tmp_path / "t.csv", datetime_formats(schema))
+    written = pd.read_csv(tmp_path / "t.csv", dtype=str)
+    assert written["d"].str.fullmatch(r"\d{2}/01/2013").all()  # whole days: the format kept
+    assert conform(read_table(tmp_path / "t.csv"), schema)["t"].equals(hours.rename("t"))
+    assert "column 't' holds times its schema's format '%Y-%m-%d' does not write" in caplog.text
+    assert "'d'" not in caplog.text
+    # A format that writes some values only (months): those kept, the column as ISO if any is not.
+    months = pd.DataFrame({"m": pd.to_datetime(["2020-01-01", "2020-02-01"])})
+    write_table(months, tmp_path / "m.csv", {"m": "%Y-%m"})
+    assert pd.read_csv(tmp_path / "m.csv", dtype=str)["m"].tolist() == ["2020-01", "2020-02"]
+    write_table(pd.DataFrame({"m": pd.to_datetime(["2020-01-01", "2020-02-03"])}), tmp_path / "m2.csv", {"m": "%Y-%m"})
+    assert pd.read_csv(tmp_path / "m2.csv", dtype=str)["m"].tolist() == ["2020-01-01", "2020-02-03"]
 
 
 def test_a_format_with_a_time_zone_writes_iso(tmp_path):
@@ -593,3 +617,68 @@ def test_two_id_columns_are_both_renumbered():
                                            {"name": "x", "kind": "numeric"}]})
     rows = Synthesizer(schema, epochs=1, hidden_dims=(8,), latent_dim=2, seed=0).fit(frame).sample(5, seed=0)
     assert rows["a"].tolist() == [200, 201, 202, 203, 204] and rows["b"].tolist() == [1200, 1201, 1202, 1203, 1204]
+
+
+def test_a_unit_coarser_than_the_training_times_is_warned_of(caplog):
+    # Unit "D" on hourly times: the model sampled midnights only, and a rule reading the hour
+    # failed at sampling time, blamed on the rule (a user review).
+    times = pd.Series(pd.date_range("2013-01-01 05:00", periods=60, freq="7h"))
+    frame = pd.DataFrame({"t": times.astype(str), "x": np.arange(60.0)})
+    day = Schema.from_dict({"columns": [{"name": "t", "kind": "datetime", "unit": "D"}, {"name": "x", "kind": "numeric"}]})
+    with caplog.at_level("WARNING", logger="synthvae"):
+        Synthesizer(schema=day, **TINY).fit(frame)
+    assert ("column 't': 58 of its 60 values are not whole days, the schema's unit 'D' (e.g. 2013-01-01 05:00:00)"
+            in caplog.text), caplog.text
+    assert "set the unit to 'h' to keep them" in caplog.text
+    caplog.clear()
+    hour = Schema.from_dict({"columns": [{"name": "t", "kind": "datetime", "unit": "h"}, {"name": "x", "kind": "numeric"}]})
+    with caplog.at_level("WARNING", logger="synthvae"):
+        Synthesizer(schema=hour, **TINY).fit(frame)
+    assert "not whole" not in caplog.text
+
+
+def test_codes_with_leading_zeros_read_as_numeric_categories_are_warned_of(caplog):
+    # A schema edited from infer-schema's "00164" to 164 matched the text by value and sampled
+    # 164, without a word (a user review).
+    frame = pd.DataFrame({"zip": ["00164", "02685", "01506", "00164"] * 10, "x": np.arange(40.0)})
+    numbers = Schema.from_dict({"columns": [{"name": "zip", "kind": "categorical", "categories": [164, 1506, 2685]},
+                                            {"name": "x", "kind": "numeric"}]})
+    with caplog.at_level("WARNING", logger="synthvae"):
+        syn = Synthesizer(schema=numbers, **TINY).fit(frame)
+    assert "column 'zip': codes written with leading zeros, e.g. ['00164', '02685', '01506']" in caplog.text
+    assert set(syn.sample(50, seed=0)["zip"]) <= {164, 1506, 2685}
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):
+        Synthesizer(**TINY).fit(frame)  # inferred: text codes, zeros kept
+    assert "leading zeros" not in caplog.text
+
+
+def test_a_schema_given_as_its_json_document_is_read():
+    # Synthesizer(schema=json.load(f)) was refused: "schema must be a Schema, a path or None".
+    frame = pd.DataFrame({"c": ["a", "b"] * 20, "x": np.arange(40.0)})
+    document = infer_schema(frame).to_dict()
+    syn = Synthesizer(schema=document, **TINY).fit(frame)
+    assert syn.schema_ == infer_schema(frame)
+    del document["columns"][0]["kind"]
+    # Only the missing kind is named, not every kind's required keys (a user review).
+    with pytest.raises(SchemaError, match=r"schema= \(a dict\) is not a valid synthvae schema: column 'c': 'kind' is "
+                                          r"required: one of \['numeric', 'categorical', 'boolean', 'datetime', 'id', 'personal'\]$"):
+        Synthesizer(schema=document, **TINY).fit(frame)
+
+
+def test_years_as_numbers_read_by_a_format_without_a_pandas_warning():
+    # Integer years under format "%Y" made pandas 3 warn that numbers with a format will be
+    # read as epochs (a user review): they are read as their text.
+    schema = Schema.from_dict({"columns": [{"name": "year", "kind": "datetime", "format": "%Y", "unit": "D", "nullable": True}]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for given in ([2013, 2014, None], [2013.0, 2014.0, None], pd.array([2013, 2014, None], dtype="Int64")):
+            years = conform(pd.DataFrame({"year": given}), schema)["year"]
+            assert years.tolist()[:2] == [pd.Timestamp("2013-01-01"), pd.Timestamp("2014-01-01")] and years.isna().tolist()[2]
+
+
+def test_values_beyond_a_bound_are_counted_as_rows_and_distinct_values():
+    # "52 values above the schema's max 50, e.g. [... (26 more)]" listed 31 distinct ones.
+    schema = Schema.from_dict({"columns": [{"name": "x", "kind": "numeric", "max": 10}]})
+    with pytest.raises(DataError, match=r"column 'x': 3 values \(2 distinct\) above the schema's max 10, e\.g\. \[12\.0?, 15\.0?\]"):
+        conform(pd.DataFrame({"x": [1.0, 12.0, 12.0, 15.0]}), schema)

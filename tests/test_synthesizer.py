@@ -130,6 +130,12 @@ def test_bad_input_gives_clear_errors(penguins, tmp_path):
     # A renamed column hid behind the preview of the data's names ("... (3 more)").
     with pytest.raises(DataError, match=r"renamed\? the data has 'bill length mm' for 'bill_length_mm', 'Sex' for 'sex'"):
         Synthesizer(schema=schema, **small).fit(penguins.rename(columns={"sex": "Sex", "bill_length_mm": "bill length mm"}))
+    # One column gone and one new, however unlike: the only candidate (a user review).
+    with pytest.raises(DataError, match=r"renamed\? the data has 'yr' for 'year'"):
+        Synthesizer(schema=schema, **small).fit(penguins.rename(columns={"year": "yr"}))
+    # A DataFrame's index written to a file is named as such.
+    with pytest.raises(DataError, match=r"\['index'\] looks like a DataFrame's index written to a file: write the tables with index=False"):
+        Synthesizer(schema=infer_schema(penguins.reset_index()), **small).fit(penguins)
     wrong = penguins.assign(body_mass_g=penguins["body_mass_g"].astype(object).where(penguins.index != 3, "heavy"))
     with pytest.raises(DataError, match=r"column 'body_mass_g': expected numbers, found \['heavy'\]"):
         Synthesizer(schema=schema, **small).fit(wrong)
