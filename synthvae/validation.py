@@ -125,13 +125,13 @@ def _column_set_problems(frame: pd.DataFrame, schema: Schema, source: str, allow
         unknown = [c for c in names if c not in listed]
         problems.append(
             f"{source}: columns {preview(missing)} are in the schema but not in the data "
-            f"(the data has {preview(names)}){_renamed(missing, unknown)}{_index_hint(missing + unknown)}"
+            f"(the data has {preview(names)}){_renamed(missing, unknown)}{index_hint(missing + unknown)}"
         )
     extra = [c for c in names if c not in listed]
     if extra and not allow_extra and (every or not problems):
         problems.append(
             f"{source}: columns {preview(extra)} are not in the schema; add them to the schema "
-            f"or drop them from the data{_index_hint(extra)}"
+            f"or drop them from the data{index_hint(extra)}"
         )
     return problems
 
@@ -462,7 +462,7 @@ def _to_categorical(series: pd.Series, column: Column, source: str) -> pd.Series
 _INDEX_NAMES = ("index", "level_0", "Unnamed: 0", "__index_level_0__")
 
 
-def _index_hint(names: list[str]) -> str:
+def index_hint(names: list[str]) -> str:
     """A hint that a column with an index's name is a DataFrame's index written to a file (a
     split saved with ``to_parquet`` kept an ``index`` column that the other table did not have,
     and the message named it as a schema's column the user never wrote: a user review)."""

@@ -340,6 +340,10 @@ def test_a_closer_to_train_share_from_few_rows_says_chance_moves_it():
     assert any(note.startswith("no membership-inference AUC") for note in notes), notes
     notes = evaluate(table(300), table(300), holdout=table(250), metrics=["privacy"]).to_dict()["notes"]
     assert not any("closer-to-train share from" in note or "membership" in note for note in notes), notes
+    # One synthetic row: the membership AUC too (it scored 0.502 without a word, a user review).
+    notes = evaluate(table(300), table(1), holdout=table(250), metrics=["privacy"]).to_dict()["notes"]
+    assert any(note.startswith("closer-to-train share and membership-inference AUC from 300 training, 250 holdout and 1 "
+                               "synthetic rows") for note in notes), notes
 
 
 def test_a_class_that_chance_leaves_out_of_one_side_skips_utility_not_the_report():
@@ -600,6 +604,21 @@ def test_a_holdout_cut_from_the_training_rows_is_named_even_when_the_tables_are_
             assert "membership_auc" not in report["ceiling"]["privacy"]
     fresh = evaluate(real.head(3000), real.head(800), holdout=real.tail(1000), metrics=["privacy"], max_rows=1000).to_dict()
     assert not any("holds training rows" in note for note in fresh["notes"])
+
+
+def test_a_subsampled_synthetic_table_is_noted_to_understate_copies():
+    # A copy of every training row among 270,000 synthetic rows scored a membership AUC of 0.535
+    # on the 50,000 that evaluate kept, with no word of it (a user review).
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=3000), "y": rng.choice(list("abcd"), 3000)})
+    train, holdout = real.head(2000), real.tail(1000)
+    copies = pd.concat([train] * 4, ignore_index=True)
+    notes = evaluate(train, copies, holdout=holdout, metrics=["privacy"], max_rows=2000)["notes"]
+    assert any(note.startswith("the synthetic table was subsampled (2,000 of 8,000 rows): the closer-to-train share and "
+                               "the membership AUC see copies of training rows only among the rows kept (25%)")
+               for note in notes), notes
+    notes = evaluate(train, copies.head(2000), holdout=holdout, metrics=["privacy"], max_rows=2000)["notes"]
+    assert not any("synthetic table was subsampled" in note for note in notes)
 
 
 def test_a_test_split_of_one_target_value_skips_utility_not_the_report():

@@ -143,15 +143,17 @@ def attacks(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed:
     """The closer-to-train share and the membership attack on embedded rows, from the random
     stream of ``seed`` alone: :func:`privacy` (evaluate's section) and the privacy check draw the
     same rows, so the same tables and seed give the same numbers (they drew apart: 0.547 and
-    0.529 for one table). Both measure distances to at most :data:`REFERENCE_ROWS` synthetic
-    rows."""
+    0.529 for one table). The share is taken over at most :data:`REFERENCE_ROWS` synthetic
+    rows; the attack measures its rows' distances to every synthetic row: to a sample of 20,000,
+    copies of a third of 200,000 training rows hid among 137,552 synthetic rows (AUC 0.535
+    against 0.674 to all of them, a user review)."""
     rng = np.random.default_rng([_ATTACK_STREAM, int(seed)])
     reference = sample_rows(rng, synthetic.shape[0], REFERENCE_ROWS)
     s = synthetic[reference]
     m = min(attack_rows, train.shape[0], holdout.shape[0])
     train_rows, holdout_rows = sample_rows(rng, train.shape[0], m), sample_rows(rng, holdout.shape[0], m)
     share = matched_closer_share(s, train, holdout, rng)
-    auc = membership_auc(train[train_rows], holdout[holdout_rows], s) if m >= MIN_ATTACK_ROWS else None
+    auc = membership_auc(train[train_rows], holdout[holdout_rows], synthetic) if m >= MIN_ATTACK_ROWS else None
     return Attacks(share, auc, int(m), reference, train_rows, holdout_rows)
 
 
@@ -215,9 +217,29 @@ def matched_closer_share(synthetic: np.ndarray, train: np.ndarray, holdout: np.n
     return float(np.mean(shares))
 
 
+# Significant bits at which two numbers are the same value for the exact-copy checks (about 9
+# significant digits).
+COPY_BITS = 30
+
+
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row of a conformed table (equal rows, equal hashes)."""
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    """One 64-bit hash per row of a conformed table: rows equal in every column, numbers to
+    :data:`COPY_BITS` significant bits, have equal hashes. A generator that standardises and
+    unstandardises a value in float64 changes its last bits: bit for bit, a copy of every
+    training row came out 0.882 copies, and incomes times (1 + 1e-12) 0.002 (a user review)."""
+    floats = {name: _significant(frame[name].to_numpy(dtype=np.float64, na_value=np.nan))
+              for name, dtype in frame.dtypes.items() if dtype.kind == "f"}
+    return pd.util.hash_pandas_object(frame.assign(**floats) if floats else frame, index=False).to_numpy()
+
+
+def _significant(values: np.ndarray, bits: int = COPY_BITS) -> np.ndarray:
+    """``values`` with their binary mantissas rounded to ``bits`` bits (exact: no power of ten
+    to overflow at 1e300 or 5e-324; zeros, NaN, infinities and floats that would round past the
+    largest one as they are)."""
+    mantissa, exponent = np.frexp(values)
+    with np.errstate(invalid="ignore", over="ignore"):  # the largest floats round up past it: kept
+        rounded = np.ldexp(np.round(np.ldexp(mantissa, bits)), exponent - bits)
+    return np.where(np.isfinite(rounded), rounded, values)
 
 
 class RowEmbedding:
