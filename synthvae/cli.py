@@ -779,7 +779,7 @@ def _as_the_schema_reads(table, name: str, schema, source: str):
 @click.option("--components", default=None, metavar="active|K",
               help="Project onto the active principal axes of the latent ('active') or the first K (columns pc0, pc1, ...); "
                    "default: the whole latent (z0, z1, ...).")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw a 2-D picture (PNG) of the embedding.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also draw a 2-D picture (PNG) of the embedding: its first two principal axes over these rows (two tables get two sets of axes; --components 2 gives axes fixed by the model).")
 @click.option("--color-by", help="Column of DATA that colours the picture: categories one colour each (the 12 most frequent, the rest grey), numbers and dates a colour scale.")
 @_device_option
 @_library_errors

@@ -331,6 +331,9 @@ class _ValueSplit:
     conditions: list[list[Condition]]
 
 
+_FROM_CONSTRUCTOR = object()  # transform's components when not given: the constructor's
+
+
 class Synthesizer:
     """Learns a table's joint distribution with a tabular VAE and samples new rows from it.
 
@@ -440,6 +443,9 @@ class Synthesizer:
             refused); ``validation_fraction`` and ``prior`` are then ignored.
         seed: Seed of every random choice in ``fit`` (and of ``sample`` calls without a seed).
         device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+        components: What :meth:`transform` gives when not told (a scikit-learn Pipeline's step
+            cannot be told): ``None`` the latent means, ``"active"`` or ``k`` their principal
+            axes (see :meth:`encode`); fitting does not use it.
 
     Example:
         >>> syn = Synthesizer(epochs=5).fit(df)          # doctest: +SKIP
@@ -472,6 +478,7 @@ class Synthesizer:
         privacy: PrivacySpec | dict | float | None = None,
         seed: int = 0,
         device: str = "cpu",
+        components: int | str | None = None,
     ) -> None:
         self.schema = schema
         self.epochs = epochs
@@ -496,6 +503,7 @@ class Synthesizer:
         self.privacy = privacy
         self.seed = seed
         self.device = device
+        self.components = components
 
     # ------------------------------------------------------------------ fit
     @_with_autograd
@@ -1944,13 +1952,17 @@ class Synthesizer:
                 used. ``False``: the plain means, for a few rows at a time where speed matters
                 more (churn's held-out rows in tables of 50, numeric RMSE in standard units
                 0.742 against 0.733; german_credit's in tables of 10, 0.930 against 0.927).
-            seed: Same seed, same result.
+            seed: Same seed and table, same result. The draws share one random stream over the
+                rows, so a row's fill moves with its place in the table and the rows beside it as
+                it does with the seed (``"mean"``'s best guess of a category is the most frequent
+                of its draws: where two are near even, a toss); more ``draws`` steady it.
             source: The table's name in error messages (default: the path, or "data to
                 impute"): the CLI reads the file once and names it.
 
         Returns:
             The completed table (the input's columns, dtypes and index; a column given as text
-            comes back as text), or a list of them.
+            comes back as text, its observed numbers written as the model writes them: "39.10"
+            as "39.1", "3,750" as "3750"), or a list of them.
         """
         self._check_fitted()
         frame, label = _read(data, "data to impute", self.schema_)
@@ -1969,8 +1981,21 @@ class Synthesizer:
             if unknown:
                 raise ParameterError(f"impute columns: {unknown_column(unknown[0], self.schema_.names)}"
                                      + (f" (also unknown: {preview(unknown[1:])})" if len(unknown) > 1 else ""))
+            made_up = [c for c in columns if self.schema_[c].is_generated]
+            if made_up:  # its nulls stayed, without a word (a user review)
+                raise ParameterError(f"impute columns: {preview(made_up)} are id or personal columns, which the model does "
+                                     f"not learn (sample makes their values up), so impute cannot fill them; name learned "
+                                     f"columns, or fill them yourself")
         user = self._conformed(frame, source)
         self._warn_out_of_bounds(user, source)
+        learned = [c.name for c in self.schema_ if not c.is_generated and not c.meaningful_nulls]
+        blank = user[learned].isna().all(axis=1).to_numpy() if learned and len(user) else np.zeros(len(user), bool)
+        if blank.any():
+            # A row of nothing was filled with Adelie penguins of the all-species mean bill length.
+            logger.warning("%s: %d rows (index %s) have no observed cell the model learns: they are filled from the model "
+                           "alone, like sampled rows%s", source, int(blank.sum()), preview(frame.index[blank].tolist()),
+                           "; method='mean' averages draws of unrelated rows, a mix of several kinds of row, not one of them"
+                           if method != "draw" else "")
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
         if self.constraints_.active:
@@ -2146,6 +2171,8 @@ class Synthesizer:
         # The codecs clip to the schema's bounds: an outlier far beyond one embeds as a row at it.
         self._warn_out_of_bounds(user, source, "those values are embedded as the bound itself, so such rows look like rows at it")
         means, variances = embed(self.preprocessor_, self.model_, self.constraints_.forward(user), source, self.device_)
+        # float64 either way (the latent's float32 beside the axes' float64, a user review).
+        means, variances = means.astype(np.float64), variances.astype(np.float64)
         if axes is None:
             names = [f"z{i}" for i in range(means.shape[1])]
         else:
@@ -2157,11 +2184,13 @@ class Synthesizer:
             out = pd.concat([out, pd.DataFrame(variances, index=frame.index, columns=[f"var_{c}" for c in names])], axis=1)
         return out
 
-    def transform(self, data: TableLike, *, components: int | str | None = None) -> pd.DataFrame:
+    def transform(self, data: TableLike, *, components: int | str | None | object = _FROM_CONSTRUCTOR) -> pd.DataFrame:
         """:meth:`encode` (the posterior means, or with ``components`` their principal axes), as
         a scikit-learn transformer's ``transform``: ``Pipeline([("vae", Synthesizer()),
-        ("knn", KNeighborsClassifier())])`` embeds the rows before the next step."""
-        return self.encode(data, components=components)
+        ("knn", KNeighborsClassifier())])`` embeds the rows before the next step;
+        ``Synthesizer(components="active")`` makes that step reduce them (a Pipeline passes no
+        ``components`` to ``transform``). Not given, ``components`` is the constructor's."""
+        return self.encode(data, components=self.components if components is _FROM_CONSTRUCTOR else components)
 
     def fit_transform(self, data: TableLike, y: Any = None, **fit_params: Any) -> pd.DataFrame:
         """:meth:`fit` on ``data`` (``y`` ignored, ``fit_params`` passed on), then
@@ -2197,6 +2226,15 @@ class Synthesizer:
         if extra:
             logger.info("%s: columns %s are not in the model and are not used (impute gives them back as they are)", source, preview(extra))
         unlearned = [c.name for c in self.schema_ if c.name not in given and c.kind in (ColumnKind.ID, ColumnKind.PERSONAL)]
+        for column in self.schema_:
+            zone = dtype_zone(frame[column.name].dtype) if column.kind is ColumnKind.DATETIME and column.name in frame.columns else None
+            if zone is not None and not column.timezone and str(zone) != "UTC":
+                # Los Angeles midnights became 08:00 UTC, and filled dates 16:00 the day before
+                # in Los Angeles: right as instants, unlike the table's own (a user review).
+                logger.warning("%s, column %r: its datetimes have a time zone (%s) and the model's column has none: they "
+                               "are read as UTC clock times (midnight at UTC-8 is 08:00), and filled values are the "
+                               "model's UTC clock times shown in %s; give the values without their zone "
+                               "(.dt.tz_localize(None)) to use their own clock times", source, column.name, zone, zone)
         if unlearned:
             frame = frame.assign(**{name: pd.Series(None, index=frame.index, dtype=object) for name in unlearned})
         try:
@@ -2424,6 +2462,7 @@ class Synthesizer:
             "privacy": spec.to_dict() if (spec := PrivacySpec.parse(self.privacy)) is not None else None,
             "seed": self.seed,
             "device": str(self.device),
+            "components": int(self.components) if is_integer(self.components) else self.components,
         }
         return {name: [_plain(v) for v in value] if isinstance(value, list) else _plain(value)
                 for name, value in params.items()}
@@ -2456,9 +2495,13 @@ class Synthesizer:
         return self
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """The names of :meth:`transform`'s columns (``z0``, ``z1``, ...), as scikit-learn's
-        transformers give them; ``input_features`` is ignored."""
+        """The names of :meth:`transform`'s columns (``z0``, ``z1``, ...; ``pc0``, ... with the
+        constructor's ``components``), as scikit-learn's transformers give them;
+        ``input_features`` is ignored."""
         self._check_fitted()
+        axes = self._embedding_axes(self.components)
+        if axes is not None:
+            return np.asarray([f"pc{i}" for i in range(axes[1].shape[1])], dtype=object)
         return np.asarray([f"z{i}" for i in range(self.model_.config.latent_dim)], dtype=object)
 
     def _check_fitted(self) -> None:

@@ -14,7 +14,7 @@ from PIL import Image
 
 from conftest import dataset_path
 
-from synthvae import Synthesizer
+from synthvae import ColumnKind, Synthesizer, infer_schema
 from synthvae.cli import cli
 from synthvae.conditions import parse_conditions
 from synthvae.errors import DataError, NotFittedError, ParameterError
@@ -863,6 +863,8 @@ def test_encode_shape_index_and_variance(fitted_penguins, penguins):
     assert list(emb.columns[:2]) == ["z0", "z1"]
     both = fitted_penguins.encode(frame, variance=True)
     assert both.shape == (len(frame), 32) and (both.filter(like="var_") > 0).all().all()
+    # One dtype for the latent and its axes (float32 beside float64, a user review).
+    assert (both.dtypes == np.float64).all() and (fitted_penguins.encode(frame, components=2).dtypes == np.float64).all()
 
 
 def test_encode_says_when_a_value_beyond_the_schemas_bounds_embeds_as_the_bound(fitted_penguins, penguins, caplog):
@@ -1511,3 +1513,25 @@ def test_tied_counts_rank_by_the_values_text_whatever_the_rows_order(tmp_path):
                                            color=labels.iloc[order].reset_index(drop=True))))
     assert legends[0] == legends[1] == legends[2]
     assert legends[0][:12] == [f"t{i:02d}" for i in range(12)] and legends[0][-1] == "other"
+
+
+def test_impute_refuses_id_columns_and_warns_of_rows_with_nothing_observed(penguins, caplog):
+    # columns=["pid"] left every null of the id as it was, without a word; a row of nulls came
+    # back as an Adelie penguin of the all-species mean bill length, without a word (a user review).
+    table = penguins.assign(pid=[f"P{i:04d}" for i in range(len(penguins))])
+    syn = Synthesizer(schema=infer_schema(table), epochs=1, hidden_dims=(8,), latent_dim=2).fit(table)
+    assert syn.schema_["pid"].kind is ColumnKind.ID
+    holed = table.head(12).copy()
+    holed.loc[[2, 5], "pid"] = None
+    with pytest.raises(ParameterError, match=r"impute columns: \['pid'\] are id or personal columns, which the model does not learn"):
+        syn.impute(holed, columns=["pid"], seed=0)
+    learned = [c for c in penguins.columns]
+    holed.loc[[3, 7], learned] = None
+    with caplog.at_level("WARNING", logger="synthvae"):
+        filled = syn.impute(holed, seed=0)
+    assert "data to impute: 2 rows (index [3, 7]) have no observed cell the model learns" in caplog.text, caplog.text
+    assert filled.loc[[3, 7], learned].notna().all().all()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):
+        syn.impute(table.head(12).assign(bill_length_mm=None), seed=0)
+    assert "no observed cell" not in caplog.text

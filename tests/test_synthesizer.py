@@ -389,7 +389,8 @@ def test_parameters_follow_scikit_learns_conventions_and_the_file_keeps_the_fitt
     pd.testing.assert_frame_equal(loaded.sample(50), before)
 
 
-def test_a_synthesizer_is_a_transformer_of_a_scikit_learn_pipeline(penguins):
+def test_a_synthesizer_is_a_transformer_of_a_scikit_learn_pipeline(penguins, tmp_path):
+    from sklearn.base import clone
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import Pipeline
 
@@ -403,6 +404,16 @@ def test_a_synthesizer_is_a_transformer_of_a_scikit_learn_pipeline(penguins):
     assert list(embedded.columns) == ["pc0", "pc1"] and len(embedded) == 7
     syn = Synthesizer(epochs=2, latent_dim=4, seed=0)
     pd.testing.assert_frame_equal(syn.fit_transform(features, labels), syn.encode(features))
+    # The reduced embedding as a step: a Pipeline passes no components to transform (a user review).
+    pipe.set_params(vae__components=2)
+    assert list(pipe.named_steps["vae"].get_feature_names_out()) == ["pc0", "pc1"]
+    pd.testing.assert_frame_equal(pipe[:-1].transform(features.head(7)), embedded)
+    assert list(pipe.named_steps["vae"].transform(features.head(7), components=None).columns)[:2] == ["z0", "z1"]
+    reduced = Synthesizer(epochs=2, latent_dim=4, seed=0, components="active")
+    assert list(reduced.fit_transform(features).columns)[0] == "pc0"
+    assert clone(reduced).get_params()["components"] == "active"
+    reduced.save(tmp_path / "r.synthvae")
+    assert Synthesizer.load(tmp_path / "r.synthvae").components == "active"
 
 
 def test_a_synthesizer_after_another_step_answers_scikit_learns_fitted_check_and_tags(penguins):

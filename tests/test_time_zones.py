@@ -211,3 +211,21 @@ def test_inference_reads_offset_and_plain_text_as_conform_does():
     read = conform(frame, schema, "data")["t"]
     assert (schema["t"].min, schema["t"].max) == (read.min(), read.max()) == (pd.Timestamp("2021-01-01 11:00"),
                                                                               pd.Timestamp("2021-01-02 13:00"))
+
+
+def test_zoned_values_given_to_a_model_without_a_zone_are_warned_of(caplog):
+    # Los Angeles midnights into a model of naive daily dates: read as 08:00 UTC, and filled
+    # dates came back at 16:00 the day before, without a word (a user review).
+    days = pd.Series(pd.date_range("2014-01-01", periods=80, freq="D"))
+    frame = pd.DataFrame({"date": days, "x": np.arange(80.0)})
+    syn = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2).fit(frame)
+    holed = frame.head(10).assign(x=lambda t: t["x"].where(t.index % 2 == 0))
+    with caplog.at_level("WARNING", logger="synthvae"):
+        syn.impute(holed.assign(date=holed["date"].dt.tz_localize("America/Los_Angeles")), seed=0)
+    assert ("column 'date': its datetimes have a time zone (America/Los_Angeles) and the model's column has none: they "
+            "are read as UTC clock times" in caplog.text), caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):
+        syn.impute(holed, seed=0)
+        syn.encode(frame.assign(date=frame["date"].dt.tz_localize("UTC")))
+    assert "have a time zone" not in caplog.text
