@@ -216,7 +216,7 @@ def _log_to_stderr(verbose: int) -> Callable[[], None]:
 
 
 @cli.command("infer-schema")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(file_okay=True, dir_okay=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Schema JSON to write (default: print it).")
 @click.option("--name", help="Name stored in the schema.")
 @click.option("--no-derived", is_flag=True,
@@ -276,7 +276,7 @@ def schema_group() -> None:
 
 @schema_group.command("from-sdv")
 @click.argument("metadata", type=click.Path(dir_okay=False))
-@click.option("--data", required=True, type=click.Path(dir_okay=False),
+@click.option("--data", required=True, type=click.Path(file_okay=True, dir_okay=True),
               help="The table (CSV or Parquet): SDV metadata has no categories or bounds, they are read from it.")
 @click.option("--table", help="For a multi-table metadata file: which table.")
 @click.option("--constraints", "constraints_path", type=click.Path(dir_okay=False),
@@ -304,7 +304,7 @@ def schema_from_sdv_command(metadata, data, table, constraints_path, output) -> 
 
 @schema_group.command("check")
 @click.argument("schema_path", metavar="SCHEMA", type=click.Path(dir_okay=False))
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(file_okay=True, dir_okay=True))
 @_library_errors
 def schema_check_command(schema_path, data) -> None:
     """Check DATA against SCHEMA: columns, types, bounds, nulls and every constraint. Exit 1
@@ -621,7 +621,7 @@ def _parse_shard(text: str) -> tuple[int, int]:
 
 
 @cli.command("augment")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(file_okay=True, dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv: real + synthetic rows.")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file (default: fit one on DATA).")
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON when fitting (default: inferred).")
@@ -702,7 +702,7 @@ def _integers_whole(frame, schema):
 
 @cli.command("impute")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(file_okay=True, dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv.")
 @click.option("--method", type=click.Choice(["mean", "expectation", "draw"]), default="mean", show_default=True,
               help="mean: best single guess (mean / most frequent of draws, numbers on the column's grid); expectation: "
@@ -773,7 +773,7 @@ def _as_the_schema_reads(table, name: str, schema, source: str):
 
 @cli.command("encode")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(file_okay=True, dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Embedding .parquet or .csv (columns z0, z1, ...).")
 @click.option("--variance", is_flag=True, help="Also write the posterior variances (var_z0, ...).")
 @click.option("--components", default=None, metavar="active|K",
@@ -830,10 +830,10 @@ def encode_command(model, data, output, variance, components, plot_path, color_b
 
 
 @cli.command("evaluate")
-@click.argument("real", type=click.Path(dir_okay=False))
-@click.argument("synthetic", type=click.Path(dir_okay=False))
+@click.argument("real", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("synthetic", type=click.Path(file_okay=True, dir_okay=True))
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred from REAL).")
-@click.option("--holdout", type=click.Path(dir_okay=False), help="Real rows the generator did not see: gives the ceiling.")
+@click.option("--holdout", type=click.Path(file_okay=True, dir_okay=True), help="Real rows the generator did not see: gives the ceiling.")
 @click.option("--target", help="Column to predict for utility (TSTR vs TRTR).")
 @click.option("--metrics", default="quality,utility,detection,privacy", show_default=True, help="Comma-separated metric groups.")
 @click.option("--max-rows", type=click.IntRange(min=10), default=50_000, show_default=True, help="Subsample each table to this many rows.")
@@ -885,9 +885,9 @@ def _guarantee_of(model_path: str) -> dict:
 
 
 @cli.command("privacy-check")
-@click.argument("real", type=click.Path(dir_okay=False))
-@click.argument("synthetic", type=click.Path(dir_okay=False))
-@click.option("--holdout", required=True, type=click.Path(dir_okay=False),
+@click.argument("real", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("synthetic", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("--holdout", required=True, type=click.Path(file_okay=True, dir_okay=True),
               help="Real rows the generator never saw, split at random from the same table as REAL (a split "
                    "by time or by group makes fresh rows look like leaks): the baseline of every attack; at least 200 rows.")
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), help="Schema JSON (default: inferred from REAL).")

@@ -118,22 +118,57 @@ def read_table(path: str | os.PathLike, text_columns: Iterable[str] = ()) -> pd.
     ``text_columns``: CSV columns read as the text they hold whatever it looks like (a schema's
     categorical columns: labels "1.1" and "1.10" were read as the number 1.1, one category).
 
+    A folder is read as the rows of its part files one after another, in name order (the
+    ``part-00000...`` files ``sample --rows-per-file`` and shards write; files whose names
+    start with ``.`` or ``_`` are left out): all of one format, with the same columns.
+
     Raises:
-        DataError: The file is missing, a folder, not of the format its name says, not UTF-8,
+        DataError: The file is missing, not of the format its name says, not UTF-8,
             truncated, corrupt, empty of columns, or a CSV row has more or fewer fields than
-            the header (or the header repeats a name).
+            the header (or the header repeats a name); a folder is empty, holds folders, files
+            of no table format or of two, or parts with other columns.
     """
     path = Path(path)
+    if path.is_dir():
+        return _read_folder(path, text_columns)
     fmt = table_format(path)
     if not path.exists():
         raise DataError(f"no such file: {str(path)!r}")
-    if path.is_dir():
-        raise DataError(f"{str(path)!r} is a folder, not a {'Parquet' if fmt == 'parquet' else 'CSV'} file")
     refuse_special_file(path)
     try:
         return _read_parquet(path) if fmt == "parquet" else _read_csv(path, text_columns)
     except OSError as exc:  # the file itself cannot be read (permissions, I/O error)
         raise DataError(f"cannot read {str(path)!r}: {exc.strerror or one_line(exc)}") from None
+
+
+def _read_folder(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """The part files of a folder as one table (see :func:`read_table`): synthvae's own
+    partitioned output was refused by every command but fit (a user review)."""
+    name = repr(str(path))
+    files = sorted(p for p in path.iterdir() if not p.name.startswith((".", "_")))
+    if not files:
+        raise DataError(f"{name} is an empty folder: give a CSV or Parquet file, or a folder of part files")
+    folders = [p.name for p in files if p.is_dir()]
+    if folders:
+        raise DataError(f"{name} holds folders {preview(folders)}: a folder is read as its part files side by side; a "
+                        f"partitioned dataset (key=value folders) is read by fit, or by pyarrow.dataset")
+    formats = {}
+    for file in files:
+        try:
+            formats.setdefault(table_format(file), []).append(file.name)
+        except DataError:
+            raise DataError(f"{name} holds {file.name!r}, which is no CSV or Parquet file: a folder is read as its part "
+                            f"files; move other files out") from None
+    if len(formats) > 1:
+        raise DataError(f"{name} holds both CSV {preview(formats['csv'])} and Parquet {preview(formats['parquet'])} "
+                        f"files: a folder's parts are of one format")
+    parts = [read_table(file, text_columns) for file in files]
+    columns = list(parts[0].columns)
+    for file, part in zip(files[1:], parts[1:]):
+        if list(part.columns) != columns:
+            raise DataError(f"{name}: part {file.name!r} has columns {preview(list(part.columns))}, unlike "
+                            f"{files[0].name!r} ({preview(columns)}): a folder's parts hold the same columns in one order")
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -1353,7 +1388,9 @@ def _csv_handle(tmp: Path, path: Path) -> Iterator[io.TextIOBase]:
                     yield handle
         return
     if compression == "gzip":
-        with open(tmp, "wb") as raw, gzip.GzipFile(path.name[: -len(".gz")], "wb", fileobj=raw, mtime=0) as packed:
+        # Level 6, gzip's own default: 100,000 loans rows (25 MB of text) in 0.93 s and 7.73 MB,
+        # against Python's level 9 in 1.81 s and 7.59 MB (a user review found .csv.gz output slow).
+        with open(tmp, "wb") as raw, gzip.GzipFile(path.name[: -len(".gz")], "wb", compresslevel=6, fileobj=raw, mtime=0) as packed:
             with io.TextIOWrapper(packed, **text) as handle:
                 yield handle
         return

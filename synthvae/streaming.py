@@ -439,6 +439,8 @@ class ColumnStats:
         first: Earliest value of a column of datetimes (``None``: none seen).
         last: Latest value.
         midnight: Every datetime is at midnight (a resolution of days).
+        clock_units: The schema units every datetime's clock time is a whole number of
+            (``None``: no datetime seen).
         zone: The time zone whose clock times ``first``, ``last`` and ``midnight`` speak of: that
             of datetimes given with one (``None``: naive datetimes, taken as they are).
         datetimes: Every chunk with values was of datetimes (not text).
@@ -458,6 +460,7 @@ class ColumnStats:
     midnight: bool = True
     zone: str | None = None
     whole_units: set | None = None  # durations: the units every one is a whole number of (low, high in ns)
+    clock_units: set | None = None  # datetimes: the units every clock time is whole in
     mixed_zones: bool = False  # datetimes in several time zones (parts written in each)
     datetimes: bool = True
     counts: dict | None = field(default_factory=dict)
@@ -482,6 +485,8 @@ class ColumnStats:
         self.midnight = self.midnight and other.midnight
         if other.whole_units is not None:
             self.whole_units = other.whole_units if self.whole_units is None else self.whole_units & other.whole_units
+        if other.clock_units is not None:
+            self.clock_units = other.clock_units if self.clock_units is None else self.clock_units & other.clock_units
         self.datetimes = self.datetimes and other.datetimes
         if self.counts is None or other.counts is None:
             self.counts = None
@@ -576,6 +581,9 @@ class ColumnStats:
         self.first = first if self.first is None else min(self.first, first)
         self.last = last if self.last is None else max(self.last, last)
         self.midnight = self.midnight and bool((present == present.dt.normalize()).all())
+        ticks = present.to_numpy(dtype="datetime64[ns]").view("int64")
+        units = {u for u in DATETIME_UNITS if not (ticks % unit_length(u).value).any()}
+        self.clock_units = units if self.clock_units is None else self.clock_units & units
 
 
 @dataclass
@@ -718,9 +726,8 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
     """An inferred schema (from the reservoir) corrected by the scan's exact statistics, to what
     inference from the whole table would give: nulls anywhere make a column nullable; numeric
     bounds are the table's, an integer column with a fraction anywhere becomes a float one, and
-    decimal places are the most any value needs; datetime bounds are the table's, at a
-    resolution of seconds when some value is not at midnight; categories are every value the
-    table holds.
+    decimal places are the most any value needs; datetime bounds are the table's, at the
+    coarsest resolution every value is whole in; categories are every value the table holds.
 
     Raises:
         DataError: A categorical column holds more distinct values than can be counted, or a
@@ -758,6 +765,8 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
                                "there); to learn the clock times of one zone, give the column a timezone in a schema",
                                label, column.name)
             changes.update(_datetime_changes(column, _datetime_facts(column, stats, source)))
+            if "unit" in changes and column.description:  # "resolution h" beside unit s
+                changes["description"] = re.sub(r"\bresolution \w+", f"resolution {changes['unit']}", column.description, count=1)
         if column.kind is ColumnKind.CATEGORICAL:
             changes["categories"] = _all_categories(column.categories, exact_counts(column, stats, source, label))
             if column.description and len(changes["categories"]) != len(column.categories):
@@ -919,11 +928,19 @@ def _datetime_changes(column, facts: ColumnStats) -> dict:
     changes: dict = {}
     if facts.first is None:
         return changes
+    moved = facts.zone != (column.timezone or facts.zone)  # clock times of another zone: units unknown
     facts = _in_zone_of(facts, column.timezone)
     unit = column.unit
-    if unit in ("h", "m") or (unit == "D" and not facts.midnight):
-        # The scan knows whether every value is a midnight, not whether every one is on the
-        # hour or minute the sample's values are on: seconds, as before those units were inferred.
+    if facts.clock_units is not None and not facts.mixed_zones and not moved:
+        # The coarsest unit every clock time of the table is whole in, as inference picks it
+        # from the whole table (a streamed fit learned flights' hourly times in seconds, and
+        # 90% of sampled times fell off the hour: a user review).
+        coarsest = next((u for u in DATETIME_UNITS if u in facts.clock_units), "ns")
+        if coarsest != unit:
+            unit = changes["unit"] = coarsest
+    elif unit in ("h", "m") or (unit == "D" and not facts.midnight):
+        # Not known whether every value is on the hour or minute the sample's values are on:
+        # seconds, as before those units were inferred.
         unit = changes["unit"] = "s"
     first = facts.first
     try:

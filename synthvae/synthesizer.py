@@ -1617,8 +1617,7 @@ class Synthesizer:
                 an existing folder of that name is replaced, when it holds only such parts (a
                 folder holding anything else is refused: it would be deleted). Files are cut
                 from the batches wherever they end, so the rows are those of ``sample`` with
-                the same ``batch_size`` (rows_per_file at most the batch size used to become it,
-                and then the rows were others).
+                the same ``batch_size``, whatever ``rows_per_file`` is.
             shard: ``(i, k)``: write only shard ``i`` of ``k`` (see :meth:`iter_sample`) as
                 ``part-{i:05d}-of-{k:05d}`` in the folder, created if missing. ``k`` processes
                 (or machines sharing the folder) with the same arguments write one dataset,
@@ -1643,11 +1642,15 @@ class Synthesizer:
                 raise DataError(f"cannot write shards into {str(path)!r}: it is a file; give a folder")
             if not path.parent.is_dir():
                 raise DataError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
-            others = sorted(p.name for p in path.glob("part-*-of-*") if not p.name.endswith(f"-of-{count:05d}{suffix}")) if path.is_dir() else []
+            mine = re.compile(rf"part-\d{{5}}-of-{count:05d}{re.escape(suffix)}")
+            # Hidden names are other shards' files being written (".part-...tmp").
+            others = sorted(p.name for p in path.iterdir() if not p.name.startswith(".") and not mine.fullmatch(p.name)) if path.is_dir() else []
             if others:
-                # Shards of another split (or format) would be read as one dataset with these.
-                raise DataError(f"cannot write shard {index} of {count} into {str(path)!r}: it holds parts of another "
-                                f"split {preview(others)}; write into an empty folder, or remove those parts")
+                # Shards of another split (or format), a rows_per_file dataset or any other file
+                # would be read as one dataset with these (a finished dataset of 10,000 rows and a
+                # shard of another run were read back as 12,000 rows: a user review).
+                raise DataError(f"cannot write shard {index} of {count} into {str(path)!r}: it holds files that are no "
+                                f"parts of this split {preview(others)}; write into an empty folder, or remove them")
             made = not path.exists()
             try:
                 path.mkdir(exist_ok=True)
@@ -2822,6 +2825,10 @@ def _read(data: TableLike, name: str = "training data", schema: Schema | None = 
     if isinstance(data, pd.DataFrame):
         return data, name
     if isinstance(data, (str, os.PathLike)):
+        if Path(data).is_dir() and any(p.name.lower().endswith(CSV_SUFFIXES) for p in Path(data).iterdir()
+                                       if not p.name.startswith((".", "_"))):
+            # A folder of CSV parts (sample --rows-per-file to a .csv.gz folder): read_table's.
+            return read_table(data, text_columns(schema)), f"{str(data)!r}"
         if Path(data).is_dir():
             # A folder of Parquet parts read whole (fit --in-memory): its parts checked as a
             # streamed fit checks them (same columns), then joined.

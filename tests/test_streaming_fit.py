@@ -519,10 +519,12 @@ def test_a_streamed_fit_takes_datetime_bounds_from_every_row(tmp_path):
     frame.loc[700, "date"] += pd.Timedelta(hours=6)
     _write_dataset(frame, tmp_path / "ds", files=2, row_group=200)
     column = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=30).schema_["date"]
-    # In memory the values' own grid is inferred (hours); a streamed scan only knows that not
-    # every value is a midnight, so seconds, which hold every value.
-    assert (column.min, column.max, column.unit) == (whole.min, whole.max, "s")
+    # The values' own grid, hours, as in memory: the scan knew only that not every value was a
+    # midnight and chose seconds, and flights' hourly times were sampled off the hour (a user review).
+    assert (column.min, column.max, column.unit) == (whole.min, whole.max, "h") and column.description.endswith("resolution h")
     assert infer_schema(frame)["date"].unit == "h"
+    sampled = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=30).sample(300, seed=0)["date"]
+    assert (sampled == sampled.dt.floor("h")).all()
 
 
 def test_datetime_bounds_past_the_counted_values_come_from_a_read_of_the_column(tmp_path):

@@ -171,9 +171,19 @@ def test_shards_of_another_split_are_not_mixed_in(weather, tmp_path):
     out = tmp_path / "parts"
     synth.sample_to(out, 300, seed=1, batch_size=100, shard=(0, 3))
     synth.sample_to(out, 300, seed=1, batch_size=100, shard=(1, 3))  # the same split: fine
-    with pytest.raises(DataError, match=r"holds parts of another split \['part-00000-of-00003.parquet'"):
+    with pytest.raises(DataError, match=r"holds files that are no parts of this split \['part-00000-of-00003.parquet'"):
         synth.sample_to(out, 300, seed=1, batch_size=100, shard=(0, 2))  # was written beside them
     assert sorted(p.name for p in out.iterdir()) == ["part-00000-of-00003.parquet", "part-00001-of-00003.parquet"]
+    # Nor a finished rows_per_file dataset, nor other files: read back as one dataset with them
+    # (10,000 rows and a shard of another run read as 12,000: a user review).
+    whole = tmp_path / "whole"
+    synth.sample_to(whole, 300, seed=1, rows_per_file=100)
+    with pytest.raises(DataError, match=r"holds files that are no parts of this split \['part-00000.parquet', 'part-00001.parquet'"):
+        synth.sample_to(whole, 300, seed=7, batch_size=100, shard=(1, 2))
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("mine")
+    with pytest.raises(DataError, match=r"\['keep.txt'\]"):
+        synth.sample_to(tmp_path / "notes", 300, seed=7, batch_size=100, shard=(1, 2))
 
 
 @pytest.mark.parametrize("shard", [(0.5, 2), ("0", "2"), (True, 2), (0, 2, 1), 3])
@@ -241,3 +251,30 @@ def test_a_stopped_shard_leaves_no_empty_folder_it_made(tmp_path):
     finally:
         stop_with_sigint(process)
     assert process.returncode != 0 and not (tmp_path / "parts").exists()
+
+
+def test_partitioned_output_reads_back_as_one_table_in_every_command(weather, tmp_path):
+    # sample --rows-per-file wrote folders that evaluate, impute and read_table refused ("is a
+    # directory", "cannot tell the format"): only fit read Parquet folders (a user review).
+    from click.testing import CliRunner
+
+    from synthvae import read_table
+    from synthvae.cli import cli
+
+    synth = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2).fit(weather)
+    for suffix in (".parquet", ".csv.gz"):
+        synth.sample_to(tmp_path / f"one{suffix}", 250, seed=3, batch_size=100)
+        synth.sample_to(tmp_path / f"parts{suffix}", 250, seed=3, batch_size=100, rows_per_file=100)
+        pd.testing.assert_frame_equal(read_table(tmp_path / f"parts{suffix}"), read_table(tmp_path / f"one{suffix}"))
+        holed = read_table(tmp_path / f"parts{suffix}")
+        assert synth.impute(tmp_path / f"parts{suffix}", seed=0).shape == holed.shape
+    weather.to_csv(tmp_path / "real.csv", index=False)
+    result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "real.csv"), str(tmp_path / "parts.csv.gz"), "--metrics", "quality"])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "parts.csv.gz" / "notes.txt").write_text("mine")
+    with pytest.raises(DataError, match=r"holds 'notes.txt', which is no CSV or Parquet file"):
+        read_table(tmp_path / "parts.csv.gz")
+    (tmp_path / "parts.csv.gz" / "notes.txt").unlink()
+    synth.sample(10, seed=0).to_parquet(tmp_path / "parts.csv.gz" / "part-00009.parquet")
+    with pytest.raises(DataError, match=r"holds both CSV .* and Parquet \['part-00009.parquet'\] files"):
+        read_table(tmp_path / "parts.csv.gz")
