@@ -944,7 +944,8 @@ def _datetime_changes(column, facts: ColumnStats) -> dict:
         unit = changes["unit"] = "s"
     first = facts.first
     try:
-        first = first.floor(unit) if unit else first
+        # By the unit's length: pandas reads the schema's "m" (minutes) as month ends.
+        first = first.floor(unit_length(unit)) if unit else first
     except (OverflowError, pd.errors.OutOfBoundsDatetime):
         pass  # within a unit of the earliest datetime pandas holds: kept as it is
     if column.min is not None and first < pd.Timestamp(column.min):

@@ -1984,11 +1984,13 @@ class Synthesizer:
             if unknown:
                 raise ParameterError(f"impute columns: {unknown_column(unknown[0], self.schema_.names)}"
                                      + (f" (also unknown: {preview(unknown[1:])})" if len(unknown) > 1 else ""))
-            made_up = [c for c in columns if self.schema_[c].is_generated]
-            if made_up:  # its nulls stayed, without a word (a user review)
-                raise ParameterError(f"impute columns: {preview(made_up)} are id or personal columns, which the model does "
-                                     f"not learn (sample makes their values up), so impute cannot fill them; name learned "
-                                     f"columns, or fill them yourself")
+            # Their nulls stayed, without a word (a user review); columns=df.columns with complete
+            # ids asks nothing impossible.
+            made_up = [c for c in columns if self.schema_[c].is_generated and c in frame.columns and frame[c].isna().any()]
+            if made_up:
+                raise ParameterError(f"impute columns: {preview(made_up)} are id or personal columns with missing cells, "
+                                     f"which the model does not learn (sample makes their values up), so impute cannot "
+                                     f"fill them; name learned columns, or fill them yourself")
         user = self._conformed(frame, source)
         self._warn_out_of_bounds(user, source)
         learned = [c.name for c in self.schema_ if not c.is_generated and not c.meaningful_nulls]

@@ -1523,8 +1523,11 @@ def test_impute_refuses_id_columns_and_warns_of_rows_with_nothing_observed(pengu
     assert syn.schema_["pid"].kind is ColumnKind.ID
     holed = table.head(12).copy()
     holed.loc[[2, 5], "pid"] = None
-    with pytest.raises(ParameterError, match=r"impute columns: \['pid'\] are id or personal columns, which the model does not learn"):
+    with pytest.raises(ParameterError, match=r"impute columns: \['pid'\] are id or personal columns with missing cells, which "
+                                             r"the model does not learn"):
         syn.impute(holed, columns=["pid"], seed=0)
+    whole = table.head(12).assign(bill_length_mm=None)  # every column named, the ids complete: fine
+    assert syn.impute(whole, columns=list(whole.columns), seed=0)["bill_length_mm"].notna().all()
     learned = [c for c in penguins.columns]
     holed.loc[[3, 7], learned] = None
     with caplog.at_level("WARNING", logger="synthvae"):

@@ -357,12 +357,23 @@ def test_copies_whose_numbers_moved_in_their_last_bits_are_copies(churn_split):
     moved = copied.assign(total_day_minutes=((minutes - mean) / sd) * sd + mean,
                           total_eve_minutes=copied["total_eve_minutes"] * (1 + 1e-12))
     assert not (moved["total_day_minutes"] == minutes).all() or not (moved["total_eve_minutes"] == copied["total_eve_minutes"]).all()
-    assert privacy_check(train, moved, holdout).checks[0].value == 1.0
+    # Numbers within a billionth of their column's spread are one value (a value on the edge of
+    # that grid may fall either side: one of 800 here).
+    assert privacy_check(train, moved, holdout).checks[0].value > 0.99
     report = evaluate(train, moved, holdout=holdout, metrics=["privacy"]).to_dict()["privacy"]
-    assert report["exact_copy_rate"] == 1.0
-    # Numbers that differ in their ninth significant digit are other values.
+    assert report["exact_copy_rate"] > 0.99
     other = copied.assign(total_eve_minutes=copied["total_eve_minutes"] * (1 + 1e-7))
     assert privacy_check(train, other, holdout).checks[0].value < 0.05
+    # Large numbers keep their own differences: float Unix times with milliseconds, rows a
+    # second apart, were "copies" at 30 significant bits (18% of distinct rows; a session's review).
+    rng = np.random.default_rng(0)
+    log = lambda n: pd.DataFrame({"unix_time": 1.6e9 + rng.uniform(0, 86_400, n).round(3),  # noqa: E731
+                                  "event": rng.choice(["click", "view", "buy"], n)})
+    train, holdout, fresh = log(6000), log(2000), log(2940)
+    assert privacy_check(train, fresh, holdout).checks[0].value == 0
+    leaky = pd.concat([fresh, train.head(60)], ignore_index=True)
+    copies = privacy_check(train, leaky, holdout).checks[0]
+    assert copies.value == 0.02 and not copies.passed
 
 
 def test_synthetic_labels_that_share_no_value_with_the_real_ones_are_refused_or_noted(churn_split):

@@ -525,6 +525,11 @@ def test_a_streamed_fit_takes_datetime_bounds_from_every_row(tmp_path):
     assert infer_schema(frame)["date"].unit == "h"
     sampled = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=30).sample(300, seed=0)["date"]
     assert (sampled == sampled.dt.floor("h")).all()
+    # Whole minutes: the schema's "m", which pandas reads as month ends (the fit crashed).
+    frame["date"] += pd.to_timedelta(np.arange(len(frame)) % 4 * 15, unit="min")
+    _write_dataset(frame, tmp_path / "minutes", files=2, row_group=200)
+    column = Synthesizer(seed=0, **SMALL).fit(tmp_path / "minutes", reservoir_rows=30).schema_["date"]
+    assert (column.unit, column.min) == ("m", infer_schema(frame)["date"].min) and infer_schema(frame)["date"].unit == "m"
 
 
 def test_datetime_bounds_past_the_counted_values_come_from_a_read_of_the_column(tmp_path):

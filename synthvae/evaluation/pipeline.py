@@ -15,7 +15,7 @@ from synthvae.errors import DataError, preview
 from synthvae.evaluation import fidelity, plots
 from synthvae.evaluation.detection import detection
 from synthvae.evaluation.fidelity import Binning
-from synthvae.evaluation.privacy import MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, holdout_overlap, privacy, row_hashes
+from synthvae.evaluation.privacy import MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, copy_resolution, holdout_overlap, privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
     as_written,
@@ -162,10 +162,12 @@ def evaluate(
     }
     ceiling: dict = {}
     train_hashes, overlap = None, None
+    resolution = copy_resolution(real_t.frame)  # one for every table the copy checks hash
     if hold_t is not None:
         # Exact copies and the holdout's overlap are judged on every training row, not a subsample.
-        train_hashes = _full_train_hashes(real, eval_schema) if real_t.subsampled else row_hashes(real_t.frame)
-        overlap = holdout_overlap(train_hashes, row_hashes(hold_t.frame))
+        train_hashes = (_full_train_hashes(real, eval_schema, resolution) if real_t.subsampled
+                        else row_hashes(real_t.frame, resolution))
+        overlap = holdout_overlap(train_hashes, row_hashes(hold_t.frame, resolution))
     if overlap is not None:
         # A holdout cut from the training rows scored a verbatim copy of them 0.5 on both.
         left_out = (", and the closer-to-train share and the membership AUC have no baseline (left out)"
@@ -207,8 +209,9 @@ def evaluate(
             ceiling["detection"] = detection(infos, real_t, hold_t, rng=rngs[5], seed=seed)
     if Metric.PRIVACY in chosen:
         if train_hashes is None and real_t.subsampled:
-            train_hashes = _full_train_hashes(real, eval_schema)
-        data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6], seed=seed, train_hashes=train_hashes)
+            train_hashes = _full_train_hashes(real, eval_schema, resolution)
+        data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6], seed=seed, train_hashes=train_hashes,
+                                  resolution=resolution)
         if hold_t is None:
             notes.append("no holdout given: no ceiling, no closer-to-train share and no membership-inference AUC")
         elif overlap is not None:
@@ -360,9 +363,9 @@ def _privacy_notes(privacy: dict, train_rows: int, holdout_rows: int, synthetic_
     return notes
 
 
-def _full_train_hashes(real: pd.DataFrame, schema: Schema) -> np.ndarray:
+def _full_train_hashes(real: pd.DataFrame, schema: Schema, resolution: dict[str, float]) -> np.ndarray:
     full = conform(as_written(real), schema, "real data", allow_extra=True, check_bounds=False)
-    return row_hashes(full)
+    return row_hashes(full, resolution)
 
 
 def _table_sizes(real_t, synth_t, hold_t) -> dict:

@@ -66,6 +66,7 @@ def privacy(
     seed: int = 0,
     train_hashes: np.ndarray | None = None,
     query_rows: int = DEFAULT_QUERY_ROWS,
+    resolution: dict[str, float] | None = None,
 ) -> dict:
     """DCR, closer-to-train share and exact copy rates.
 
@@ -82,6 +83,8 @@ def privacy(
         train_hashes: Row hashes of the whole training table, when ``train`` is a subsample
             (exact copies are looked up among all training rows); by default ``train``'s own.
         query_rows: DCRs are computed for at most this many synthetic (and held-out) rows.
+        resolution: The exact-copy checks' :func:`copy_resolution`, with which
+            ``train_hashes`` were made; by default ``train``'s own.
 
     Returns:
         ``dcr_closer_to_train_share``, ``exact_copy_rate``, ``holdout_exact_copy_rate``,
@@ -89,15 +92,16 @@ def privacy(
         ``membership_auc`` and the rows a side it attacked (``membership_attack_rows``), and
         ``query_rows``.
     """
+    resolution = copy_resolution(train.frame) if resolution is None else resolution
     if train_hashes is None:
-        train_hashes = row_hashes(train.frame)
+        train_hashes = row_hashes(train.frame, resolution)
     embed = RowEmbedding(infos, train)
     t = embed(train)
     s_all = embed(synthetic)
     s = s_all[sample_rows(rng, synthetic.n_rows, query_rows)]
     out: dict = {
         "dcr_closer_to_train_share": None,
-        "exact_copy_rate": float(np.isin(row_hashes(synthetic.frame), train_hashes).mean()),
+        "exact_copy_rate": float(np.isin(row_hashes(synthetic.frame, resolution), train_hashes).mean()),
         "holdout_exact_copy_rate": None,
         "dcr_synthetic_to_train": _summary(nearest_distances(s, t)),
         "dcr_holdout_to_train": None,
@@ -109,7 +113,7 @@ def privacy(
         return out
     h_all = embed(holdout)
     h = h_all[sample_rows(rng, holdout.n_rows, query_rows)]
-    out["holdout_exact_copy_rate"] = float(np.isin(row_hashes(holdout.frame), train_hashes).mean())
+    out["holdout_exact_copy_rate"] = float(np.isin(row_hashes(holdout.frame, resolution), train_hashes).mean())
     out["dcr_holdout_to_train"] = _summary(nearest_distances(h, t))
     found = attacks(t, h_all, s_all, seed)
     out["dcr_closer_to_train_share"], out["membership_auc"] = found.closer_share, found.membership_auc
@@ -217,29 +221,46 @@ def matched_closer_share(synthetic: np.ndarray, train: np.ndarray, holdout: np.n
     return float(np.mean(shares))
 
 
-# Significant bits at which two numbers are the same value for the exact-copy checks (about 9
-# significant digits).
-COPY_BITS = 30
+# Numbers of a column closer than this share of its training spread are one value to the
+# exact-copy checks (see copy_resolution).
+COPY_RESOLUTION = 1e-9
 
 
-def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row of a conformed table: rows equal in every column, numbers to
-    :data:`COPY_BITS` significant bits, have equal hashes. A generator that standardises and
-    unstandardises a value in float64 changes its last bits: bit for bit, a copy of every
-    training row came out 0.882 copies, and incomes times (1 + 1e-12) 0.002 (a user review)."""
-    floats = {name: _significant(frame[name].to_numpy(dtype=np.float64, na_value=np.nan))
-              for name, dtype in frame.dtypes.items() if dtype.kind == "f"}
+def copy_resolution(train: pd.DataFrame) -> dict[str, float]:
+    """For each float column of a conformed training table, the difference below which two of
+    its numbers are one value to the exact-copy checks: a billionth of the spread between its
+    1st and 99th percentiles (its range where they meet; 0, exact, for a constant column). A
+    generator that standardises and unstandardises a value in float64 changes its last bits:
+    bit for bit, a copy of every training row scored 0.882 copies, and incomes times (1 + 1e-12)
+    0.002 (a user review); a fixed number of significant digits instead merged float Unix times
+    a second apart (18% of distinct rows "copies"). The same resolution must hash every table
+    compared (:func:`row_hashes`)."""
+    out = {}
+    for name, dtype in train.dtypes.items():
+        if dtype.kind != "f":
+            continue
+        values = train[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        values = values[np.isfinite(values)] / 2  # halves: a spread of -1e308 to 1e308 stays finite
+        spread = 0.0
+        if values.size:
+            low, high = np.percentile(values, [1, 99])
+            spread = float(high - low) if high > low else float(values.max() - values.min())
+        out[str(name)] = 2 * spread * COPY_RESOLUTION if np.isfinite(spread) else 0.0
+    return out
+
+
+def row_hashes(frame: pd.DataFrame, resolution: dict[str, float]) -> np.ndarray:
+    """One 64-bit hash per row of a conformed table: rows equal in every column, float columns
+    to within their ``resolution`` (:func:`copy_resolution` of the training table, the same for
+    every table compared), have equal hashes."""
+    floats = {}
+    for name, step in resolution.items():
+        if step > 0 and name in frame.columns and frame[name].dtype.kind == "f":
+            values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            with np.errstate(all="ignore"):
+                keys = np.round(values / step)
+            floats[name] = np.where(np.isfinite(keys), keys, values)
     return pd.util.hash_pandas_object(frame.assign(**floats) if floats else frame, index=False).to_numpy()
-
-
-def _significant(values: np.ndarray, bits: int = COPY_BITS) -> np.ndarray:
-    """``values`` with their binary mantissas rounded to ``bits`` bits (exact: no power of ten
-    to overflow at 1e300 or 5e-324; zeros, NaN, infinities and floats that would round past the
-    largest one as they are)."""
-    mantissa, exponent = np.frexp(values)
-    with np.errstate(invalid="ignore", over="ignore"):  # the largest floats round up past it: kept
-        rounded = np.ldexp(np.round(np.ldexp(mantissa, bits)), exponent - bits)
-    return np.where(np.isfinite(rounded), rounded, values)
 
 
 class RowEmbedding:

@@ -69,6 +69,7 @@ from synthvae.evaluation.privacy import (
     MIN_ATTACK_ROWS,
     RowEmbedding,
     attacks,
+    copy_resolution,
     holdout_overlap,
     row_hashes,
 )
@@ -267,9 +268,10 @@ def privacy_check(
 
 
 def _copies(train_t: PreparedTable, synth_t: PreparedTable, hold_t: PreparedTable, limits: PrivacyLimits) -> CheckResult:
-    hashes = row_hashes(train_t.frame)
-    copies = int(np.isin(row_hashes(synth_t.frame), hashes).sum())
-    held = int(np.isin(row_hashes(hold_t.frame), hashes).sum())
+    resolution = copy_resolution(train_t.frame)
+    hashes = row_hashes(train_t.frame, resolution)
+    copies = int(np.isin(row_hashes(synth_t.frame, resolution), hashes).sum())
+    held = int(np.isin(row_hashes(hold_t.frame, resolution), hashes).sum())
     baseline = held / hold_t.n_rows
     n = synth_t.n_rows
     # The limit shown is the highest copy rate that passes (it showed the holdout's rate, which a
@@ -290,7 +292,8 @@ def _refuse_overlap(train_t: PreparedTable, hold_t: PreparedTable, real_name: st
     baseline would be a training row (a holdout cut from the rows the generator trained on
     passed a verbatim copy: copies "at the holdout's rate", closer-to-train share 0.5,
     membership AUC 0.5)."""
-    overlap = holdout_overlap(row_hashes(train_t.frame), row_hashes(hold_t.frame))
+    resolution = copy_resolution(train_t.frame)
+    overlap = holdout_overlap(row_hashes(train_t.frame, resolution), row_hashes(hold_t.frame, resolution))
     if overlap is not None:
         inside, rate, expected = overlap
         raise DataError(
