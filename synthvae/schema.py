@@ -89,6 +89,12 @@ def unit_length(unit: str) -> pd.Timedelta:
     return pd.Timedelta(1, unit=_PANDAS_UNITS[unit])
 
 
+def whole_units(nanoseconds: np.ndarray) -> set[str]:
+    """The schema units every one of ``nanoseconds`` (int64: datetimes since the epoch, or
+    durations) is a whole number of; every unit for none."""
+    return {u for u in DATETIME_UNITS if not (nanoseconds % unit_length(u).value).any()}
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a schema.

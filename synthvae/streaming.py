@@ -52,7 +52,7 @@ from synthvae.errors import DataError, ParameterError, one_line, preview
 from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
                          refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
-from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, unit_length, zone_name
+from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, unit_length, whole_units, zone_name
 from synthvae.validation import (category_text, column_numbers, conform, dtype_zone, holds_durations, numpy_backed,
                                  wall_times, with_written_numbers, without_nat_text)
 
@@ -502,7 +502,7 @@ class ColumnStats:
             # Durations as nanoseconds, and the units they are whole numbers of: the column's
             # unit may be coarser than the whole table allows (see _duration_changes).
             ticks = pd.to_timedelta(numpy_backed(series)).dropna().to_numpy(dtype="timedelta64[ns]").view("int64")
-            units = {u for u in DATETIME_UNITS if not (ticks % unit_length(u).value).any()}
+            units = whole_units(ticks)
             self.whole_units = units if self.whole_units is None else self.whole_units & units
             series = pd.Series(ticks.astype(np.float64))
         if self.numeric and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
@@ -582,7 +582,7 @@ class ColumnStats:
         self.last = last if self.last is None else max(self.last, last)
         self.midnight = self.midnight and bool((present == present.dt.normalize()).all())
         ticks = present.to_numpy(dtype="datetime64[ns]").view("int64")
-        units = {u for u in DATETIME_UNITS if not (ticks % unit_length(u).value).any()}
+        units = whole_units(ticks)
         self.clock_units = units if self.clock_units is None else self.clock_units & units
 
 

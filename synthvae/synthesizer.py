@@ -2237,7 +2237,7 @@ class Synthesizer:
                 # Los Angeles midnights became 08:00 UTC, and filled dates 16:00 the day before
                 # in Los Angeles: right as instants, unlike the table's own (a user review).
                 logger.warning("%s, column %r: its datetimes have a time zone (%s) and the model's column has none: they "
-                               "are read as UTC clock times (midnight at UTC-8 is 08:00), and filled values are the "
+                               "are read as UTC clock times (midnight at UTC-8 is 08:00), and impute's filled values are the "
                                "model's UTC clock times shown in %s; give the values without their zone "
                                "(.dt.tz_localize(None)) to use their own clock times", source, column.name, zone, zone)
         if unlearned:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, is_integer, is_real, preview, shown
-from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, Schema, time_zone, unit_length
+from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, Schema, time_zone, unit_length, whole_units
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _LEADING_ZERO = re.compile(r"\s*[+-]?0\d")  # "007", "02134": a code written with its zeros
@@ -672,7 +672,7 @@ def finer_than_unit(series: pd.Series, column: Column) -> str | None:
     off = ns % unit_length(unit).value != 0
     if not off.any():
         return None
-    keeps = next(u for u in DATETIME_UNITS if not (ns % unit_length(u).value).any())
+    keeps = next(u for u in DATETIME_UNITS if u in whole_units(ns))
     counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
     rows = int(counts[values.index.to_numpy()[off]].sum())
     example = pd.Timestamp(int(ns[np.flatnonzero(off)[0]]))
