@@ -212,13 +212,28 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"{name} is a corrupt Parquet file ({type(exc).__name__}: {one_line(exc)}); write it "
             f"again from its source"
         ) from None
-    frame = with_noted_categories(frame, table)
+    frame = with_noted_categories(_nullable_integers(frame, table), table)
     # pandas' to_parquet stores a named or non-default index (df.set_index("customer_id")) apart
     # from the columns: it is data, so it becomes columns again.
     return _index_as_columns(frame, name)
 
 
 CATEGORIES_KEY = b"synthvae.categories"
+
+
+def _nullable_integers(frame: pd.DataFrame, table: pa.Table) -> pd.DataFrame:
+    """``frame`` (``table.to_pandas()``) with the integer columns that hold nulls as pandas'
+    nullable integers: pyarrow gives them as floats, which round whole numbers past 2**53
+    (2**60 + 1 read as 1.152921504606847e+18, a user review), as CSV's exact ``Int64`` does not."""
+    for i, field in enumerate(table.schema):
+        column = table.column(i)
+        if (pa.types.is_integer(field.type) and column.null_count and field.name in frame.columns
+                and frame[field.name].dtype.kind == "f"):
+            unsigned = pa.types.is_unsigned_integer(field.type)
+            dtype = pd.UInt64Dtype() if unsigned else pd.Int64Dtype()
+            exact = column.cast(pa.uint64() if unsigned else pa.int64()).to_pandas(types_mapper=lambda _: dtype)
+            frame[field.name] = exact.set_axis(frame.index)
+    return frame
 
 
 def _categories_note(frame: pd.DataFrame) -> dict[bytes, bytes]:
