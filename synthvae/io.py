@@ -442,6 +442,7 @@ _COMMA_NUMBER = r"^\s*[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?([eE][+-]?[
 _GROUPED_NUMBER = r"[+-]?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?"
 # A whole number of 1,000 or more with its thousands grouped by commas: "1,169", "12,500".
 _THOUSANDS = r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+"
+_DOT_THOUSANDS = r"[+-]?[1-9][0-9]{0,2}(\.[0-9]{3})+"  # "4.502", "1.169.000": thousands dots, or a decimal point
 _DATE = r"^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T].*)?$"
 # A whole number of 16 digits or more: a float holds whole numbers exactly only below 2**53.
 _LONG = r"[0-9]{16}"
@@ -739,6 +740,15 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
         plain = present.str.fullmatch(r"[+-]?[0-9]{1,3}")
         if groups.any() and (groups | plain).all() and not groups.all() and _thousands_in_scale(present[groups], present[plain]):
             thousands[str(label)] = str(present[groups].iloc[0])
+            continue
+        dots = present.str.fullmatch(_DOT_THOUSANDS) if sep == ";" else groups & False
+        if dots.any() and (dots | plain).all():
+            # "4.502" beside "350" in a ';' file, as Excel writes amounts where commas are
+            # decimal: thousands when they match the whole numbers' scale so read (a file of
+            # German amounts was read as 4.502, 14.828, and its decimal commas as text: a user
+            # review); otherwise no evidence either way.
+            if not dots.all() and _thousands_in_scale(present[dots].str.replace(".", ",", regex=False), present[plain]):
+                commas = True
             continue
         decimal = r",(?:[0-9]{1,2}|[0-9]{4,})(?:[eE]|$)" if strict else ","
         numbers = present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all()

@@ -241,3 +241,18 @@ def test_writing_a_column_of_null_words_beside_numbers_alone_warns_that_it_reads
     assert "name (" not in caplog.text
     back = read_table(path)
     assert back["region"].isna().all() and back["name"].tolist() == ["NA", "EU", "NA", "US"]
+
+
+def test_thousands_dots_beside_decimal_commas_in_a_semicolon_file(tmp_path):
+    # Excel's German export: "4.502" (thousands) beside "350", and rates "8,2". The dots were read
+    # as decimal points (4.502), which switched the file's decimal commas off: rates became text
+    # (a user review of messy inputs).
+    (tmp_path / "de.csv").write_bytes("\ufeffBetrag;Zins;Anzahl\r\n4.502;8,2;2\r\n350;2,5;1\r\n14.828;3,1;4\r\n999;7,0;3\r\n".encode())
+    frame = read_table(tmp_path / "de.csv")
+    assert frame["Betrag"].tolist() == [4502, 350, 14828, 999] and frame["Zins"].tolist() == [8.2, 2.5, 3.1, 7.0]
+    # Without decimal commas: the same scale rule as for commas ("12.500" beside "350").
+    (tmp_path / "ints.csv").write_text("amount;qty\n1.169;3\n12.500;4\n350;5\n")
+    assert read_table(tmp_path / "ints.csv")["amount"].tolist() == [1169, 12500, 350]
+    # Decimals with three places beside small decimals stay decimals; a dot alone is no evidence.
+    (tmp_path / "kg.csv").write_text("kg;n\n1.169;3\n1.5;4\n2.25;5\n")
+    assert read_table(tmp_path / "kg.csv")["kg"].tolist() == [1.169, 1.5, 2.25]
