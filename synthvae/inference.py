@@ -204,6 +204,8 @@ def infer_schema(
     if len(frame) == 0:
         logger.warning("%s has no rows: each column's kind is inferred from its dtype alone (text as float); "
                        "write the schema by hand or infer it from a table with rows", source)
+    if warn:
+        _warn_total_row(frame, source)
     # By position: labels 0 and 0.0 (or 1 and True) are equal, so frame[label] would hold both.
     columns = [
         _infer_column(name, frame.iloc[:, i], code_max_values, min_id_rows, f"{source}, column {name!r}", warn)
@@ -228,6 +230,24 @@ def infer_schema(
         if nulls:
             schema = schema.with_constraints(list(schema.constraints) + nulls)
     return schema
+
+
+# A spreadsheet's total row labels itself so ("Total", "Grand total", German "Summe", ...).
+_TOTAL_WORDS = re.compile(r"\s*(grand\s+)?(totals?|sum|summe|gesamt|gesamtsumme|totale?|totaal|somme|suma)\s*:?\s*", re.IGNORECASE)
+
+
+def _warn_total_row(frame: pd.DataFrame, source: str) -> None:
+    """Warn of a last row that looks like a spreadsheet's total: a cell that says "Total" beside
+    at least half of the row's other cells empty. Such a row was learned as data: "Total" a
+    category, its sum the column's max (a user review of messy inputs)."""
+    if len(frame) < 3 or frame.shape[1] < 2:
+        return
+    last = frame.iloc[-1]
+    labels = [str(v) for v in last if isinstance(v, str) and _TOTAL_WORDS.fullmatch(v)]
+    if labels and int(last.isna().sum()) >= (frame.shape[1] - 1) / 2:
+        logger.warning("%s: its last row (%s) looks like a spreadsheet's total row: its values join the columns' "
+                       "categories and bounds (a sum as the max); drop it before fitting if it is one", source,
+                       ", ".join(f"{c}={v!r}" if isinstance(v, str) else f"{c}={v}" for c, v in last.items() if pd.notna(v))[:200])
 
 
 def _empty_column(name: str, dtype) -> Column:

@@ -690,3 +690,18 @@ def test_card_numbers_are_an_id_and_distinct_record_numbers_are_warned_of(caplog
     # One number failing the check: no card numbers, a warning.
     frame.loc[0, "card"] += 1
     assert infer_schema(frame)["card"].kind is ColumnKind.NUMERIC
+
+
+def test_a_spreadsheets_total_row_is_warned_of(caplog):
+    # "Total;99.999,99;;;;" was learned as data: a category "Total", the column's max its sum
+    # (a user review of messy inputs).
+    frame = pd.DataFrame({"Name": ["ann", "bob", "cy", "Total"], "Amount": [1.5, 2.0, 3.0, 6.5],
+                          "Qty": [1, 2, 3, None], "City": ["x", "y", "z", None]})
+    with caplog.at_level("WARNING", logger="synthvae"):
+        infer_schema(frame)
+    assert "its last row (Name='Total', Amount=6.5) looks like a spreadsheet's total row" in caplog.text, caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):
+        infer_schema(frame.assign(Qty=[1, 2, 3, 4], City=["x", "y", "z", "w"]))  # a full row: a customer named Total?
+        infer_schema(frame.iloc[:3])
+    assert "total row" not in caplog.text
