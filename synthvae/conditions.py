@@ -309,9 +309,10 @@ def _typed(column: Column, raw: Any) -> Any:
             else:
                 stamp = pd.Timestamp(raw)
         except (TypeError, ValueError, OverflowError):
-            raise ParameterError(
-                f"condition on datetime column {column.name!r}: {raw!r} is not a date or time in the column's format "
-                f"{column.format!r}{example} or ISO 8601 (2013-02-01, 2013-02-01 09:30); write it in one of them") from None
+            # A column without a format read "in the column's format None or ISO 8601" (a user review).
+            written = (f"in the column's format {column.format!r}{example} or ISO 8601 (2013-02-01, 2013-02-01 09:30); "
+                       f"write it in one of them") if column.format else "in ISO 8601 (2013-02-01, 2013-02-01 09:30); write it so"
+            raise ParameterError(f"condition on datetime column {column.name!r}: {raw!r} is not a date or time {written}") from None
         return wall_time(stamp, time_zone(column.timezone))
     if kind is ColumnKind.BOOLEAN:
         if isinstance(raw, bool):

@@ -332,6 +332,12 @@ def test_date_text_other_than_the_format_or_iso_is_refused(weather_calendar):
         weather_calendar.sample(10, conditions=["date>=01/02/2013", "date<=13/02/2013"])
     rows = weather_calendar.sample(50, conditions=["date>=2013-02-01", "date<=2013-02-13T00:00:00"], seed=0)
     assert rows["date"].between("2013-02-01", "2013-02-13").all()
+    # A column without a format: "in the column's format None or ISO 8601" (a user review).
+    frame = pd.DataFrame({"t": pd.date_range("2020-01-01", periods=60, freq="D"), "x": np.arange(60.0)})
+    plain = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, conditional=False).fit(frame)
+    assert plain.schema_["t"].format is None
+    with pytest.raises(ParameterError, match=r"'31/01/2020' is not a date or time in ISO 8601 \(2013-02-01, 2013-02-01 09:30\); write it so$"):
+        plain.sample(5, conditions={"t": "31/01/2020"})
 
 
 def test_a_time_of_day_on_a_column_of_days_is_refused_at_once(weather_calendar):
