@@ -313,7 +313,18 @@ def _typed(column: Column, raw: Any) -> Any:
             written = (f"in the column's format {column.format!r}{example} or ISO 8601 (2013-02-01, 2013-02-01 09:30); "
                        f"write it in one of them") if column.format else "in ISO 8601 (2013-02-01, 2013-02-01 09:30); write it so"
             raise ParameterError(f"condition on datetime column {column.name!r}: {raw!r} is not a date or time {written}") from None
-        return wall_time(stamp, time_zone(column.timezone))
+        zone = time_zone(column.timezone)
+        wall = wall_time(stamp, zone)
+        if stamp.tzinfo is not None and zone is not None:
+            summer = wall.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+            if summer != stamp:
+                # The second 02:00 of Paris's autumn change came back as the first, an hour
+                # earlier as an instant, on every row (a user review).
+                raise ParameterError(
+                    f"condition on datetime column {column.name!r}: {stamp} is the second {wall.strftime('%H:%M')} of a "
+                    f"change of summer time in {column.timezone}, whose two clock times are one to the model, given back "
+                    f"as the summer one ({summer}); ask for that one, or give a clock time without an offset")
+        return wall
     if kind is ColumnKind.BOOLEAN:
         if isinstance(raw, bool):
             return raw

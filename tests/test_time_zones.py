@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthvae import Column, ColumnKind, DataError, Schema, SchemaError, Synthesizer, infer_schema, read_table
+from synthvae import Column, ColumnKind, DataError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema, read_table
 from synthvae.validation import conform
 
 FAST = dict(epochs=3, seed=0)
@@ -229,3 +229,18 @@ def test_zoned_values_given_to_a_model_without_a_zone_are_warned_of(caplog):
         syn.impute(holed, seed=0)
         syn.encode(frame.assign(date=frame["date"].dt.tz_localize("UTC")))
     assert "have a time zone" not in caplog.text
+
+
+def test_a_condition_on_the_repeated_hour_of_autumn_is_refused_for_the_instant_the_model_cannot_give():
+    # 01:00 UTC on 2021-10-31 is Paris's second 02:00; every row came back at the first
+    # (00:00 UTC), without a word (a user review).
+    times = pd.Series(pd.date_range("2021-10-29", periods=120, freq="h", tz="Europe/Paris"))
+    frame = pd.DataFrame({"start": times, "x": np.arange(120.0)})
+    syn = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2).fit(frame)
+    assert syn.schema_["start"].timezone == "Europe/Paris"
+    with pytest.raises(ParameterError, match=r"is the second 02:00 of a change of summer time in Europe/Paris"):
+        syn.sample(5, conditions={"start": pd.Timestamp("2021-10-31 01:00", tz="UTC")}, seed=0)
+    summer = pd.Timestamp("2021-10-31 00:00", tz="UTC")
+    rows = syn.sample(5, conditions={"start": summer}, seed=0)
+    assert (rows["start"] == summer).all()
+    assert len(syn.sample(5, conditions={"start": "2021-10-31 02:00"}, seed=0)) == 5
