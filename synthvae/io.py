@@ -32,6 +32,7 @@ import contextlib
 import csv
 import dataclasses
 import errno
+import functools
 import gzip
 import hashlib
 import io
@@ -221,18 +222,25 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 CATEGORIES_KEY = b"synthvae.categories"
 
 
+def arrow_integers(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """An Arrow integer column as pandas' nullable ``Int64`` (``UInt64`` unsigned), exactly:
+    pyarrow's own conversion of one with nulls, and pandas' ``astype("Int64")`` of an Arrow
+    column, go through floats (9007199254740993 became ...992)."""
+    unsigned = pa.types.is_unsigned_integer(values.type)
+    dtype = pd.UInt64Dtype() if unsigned else pd.Int64Dtype()
+    return values.cast(pa.uint64() if unsigned else pa.int64()).to_pandas(types_mapper=lambda _: dtype)
+
+
 def _nullable_integers(frame: pd.DataFrame, table: pa.Table) -> pd.DataFrame:
     """``frame`` (``table.to_pandas()``) with the integer columns that hold nulls as pandas'
-    nullable integers: pyarrow gives them as floats, which round whole numbers past 2**53
-    (2**60 + 1 read as 1.152921504606847e+18, a user review), as CSV's exact ``Int64`` does not."""
+    nullable integers (:func:`arrow_integers`): pyarrow gives them as floats, which round whole
+    numbers past 2**53 (2**60 + 1 read as 1.152921504606847e+18, a user review), as CSV's exact
+    ``Int64`` does not."""
     for i, field in enumerate(table.schema):
         column = table.column(i)
         if (pa.types.is_integer(field.type) and column.null_count and field.name in frame.columns
                 and frame[field.name].dtype.kind == "f"):
-            unsigned = pa.types.is_unsigned_integer(field.type)
-            dtype = pd.UInt64Dtype() if unsigned else pd.Int64Dtype()
-            exact = column.cast(pa.uint64() if unsigned else pa.int64()).to_pandas(types_mapper=lambda _: dtype)
-            frame[field.name] = exact.set_axis(frame.index)
+            frame[field.name] = arrow_integers(column).set_axis(frame.index)
     return frame
 
 
@@ -281,8 +289,7 @@ def _noted_column(column: pd.Series, exact: pa.ChunkedArray, spec: dict) -> pd.C
         # Categories mixing numbers and text were written as text: their note's are not theirs.
         return column.astype(dtype).array if column.cat.categories.isin(dtype.categories).all() else None
     if pa.types.is_integer(exact.type):
-        nullable = pd.UInt64Dtype() if pa.types.is_unsigned_integer(exact.type) else pd.Int64Dtype()
-        column = exact.to_pandas(types_mapper={exact.type: nullable}.get)
+        column = arrow_integers(exact)
     elif not (pa.types.is_floating(exact.type) or pa.types.is_boolean(exact.type)):
         return None
     if not column[column.notna()].isin(dtype.categories).all():
@@ -741,13 +748,13 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
         if groups.any() and (groups | plain).all() and not groups.all() and _thousands_in_scale(present[groups], present[plain]):
             thousands[str(label)] = str(present[groups].iloc[0])
             continue
-        dots = present.str.fullmatch(_DOT_THOUSANDS) if sep == ";" else groups & False
-        if dots.any() and (dots | plain).all():
+        dots = present.str.fullmatch(_DOT_THOUSANDS)
+        if sep == ";" and dots.any() and (dots | plain).all():
             # "4.502" beside "350" in a ';' file, as Excel writes amounts where commas are
             # decimal: thousands when they match the whole numbers' scale so read (a file of
             # German amounts was read as 4.502, 14.828, and its decimal commas as text: a user
             # review); otherwise no evidence either way.
-            if not dots.all() and _thousands_in_scale(present[dots].str.replace(".", ",", regex=False), present[plain]):
+            if not dots.all() and _thousands_in_scale(present[dots], present[plain], separator="."):
                 commas = True
             continue
         decimal = r",(?:[0-9]{1,2}|[0-9]{4,})(?:[eE]|$)" if strict else ","
@@ -764,14 +771,14 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
     return commas and not points, grouped, thousands
 
 
-def _thousands_in_scale(grouped: pd.Series, plain: pd.Series) -> bool:
-    """Whether numbers with commas before three digits ("1,169") read as thousands lie nearer
-    the column's whole numbers below 1,000 ("999") in scale than read as decimals (1.169):
-    amounts 250 to 999 beside 1,007 to 18,424 are thousands; litres 3 and 4 beside 1,500 and
-    12,125 are decimals (both were read as thousands)."""
+def _thousands_in_scale(grouped: pd.Series, plain: pd.Series, separator: str = ",") -> bool:
+    """Whether numbers with ``separator`` before three digits ("1,169"; "1.169" with ".") read
+    as thousands lie nearer the column's whole numbers below 1,000 ("999") in scale than read as
+    decimals (1.169): amounts 250 to 999 beside 1,007 to 18,424 are thousands; litres 3 and 4
+    beside 1,500 and 12,125 are decimals (both were read as thousands)."""
     with np.errstate(divide="ignore"):
         small = np.median(np.log10(np.abs(pd.to_numeric(plain).to_numpy(dtype=np.float64)) + 1))
-        large = np.median(np.log10(np.abs(pd.to_numeric(grouped.str.replace(",", "", regex=False)).to_numpy(dtype=np.float64))))
+        large = np.median(np.log10(np.abs(pd.to_numeric(grouped.str.replace(separator, "", regex=False)).to_numpy(dtype=np.float64))))
     return abs(large - small) < abs(large - 3 - small)
 
 
@@ -1188,9 +1195,9 @@ def _write_csv(frames: Iterable[pd.DataFrame], tmp: Path, path: Path, formats: d
             if dated:
                 frame = frame.copy(deep=False)
                 for label in dated:
-                    fmt = formats[str(label)]
                     if str(label) in lossy:
                         continue
+                    fmt = formats[str(label)]
                     lost = _lost_by_format(frame[label], fmt)
                     if lost is not None:
                         # A schema's "%Y-%m-%d" on hourly times wrote 2013-01-01 for 05:00, and
@@ -1219,9 +1226,10 @@ _FORMAT_UNITS = ("ns", "us", "ms", "s", "min", "h", "D")
 _FORMAT_PROBE = pd.Timestamp("2001-02-03 04:05:06.789123456")
 
 
+@functools.lru_cache(maxsize=64)
 def _format_resolution(fmt: str) -> str | None:
     """The finest unit of :data:`_FORMAT_UNITS` whose timestamps ``fmt`` writes and reads back
-    unchanged (``None``: not even whole days, e.g. ``"%Y-%m"``)."""
+    unchanged (``None``: not even whole days, e.g. ``"%Y-%m"``); once per format, not per batch."""
     for unit in _FORMAT_UNITS:
         probe = _FORMAT_PROBE.floor(unit)
         try:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, is_integer, is_real, preview, shown
+from synthvae.io import arrow_integers
 from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, Schema, time_zone, unit_length, whole_units
 
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -406,14 +407,10 @@ def numpy_backed(series: pd.Series) -> pd.Series:
         return series
     import pyarrow as pa  # pandas needs pyarrow for an Arrow column: it is there
 
-    arrow = series.dtype.pyarrow_dtype
-    if pa.types.is_integer(arrow):
+    if pa.types.is_integer(series.dtype.pyarrow_dtype):
         # Through pyarrow: pandas' astype("Int64") of an Arrow column with nulls goes through
         # floats (9007199254740993 became ...992, and an unsigned one above 2**53 was refused).
-        unsigned = pa.types.is_unsigned_integer(arrow)
-        wide = pa.array(series).cast(pa.uint64() if unsigned else pa.int64())
-        dtype = pd.UInt64Dtype() if unsigned else pd.Int64Dtype()
-        return wide.to_pandas(types_mapper=lambda _: dtype).set_axis(series.index).rename(series.name)
+        return arrow_integers(pa.array(series)).set_axis(series.index).rename(series.name)
     # set_axis, not Series(..., index=): that aligned on a repeated index ([1.0, 0.0] became [1.0, 1.0]).
     return pa.array(series).to_pandas().set_axis(series.index).rename(series.name)
 

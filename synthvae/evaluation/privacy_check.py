@@ -225,13 +225,16 @@ def privacy_check(
     synth_t = prepare(synthetic, eval_schema, synthetic_name, max_rows=None, rng=rngs[1])
     hold_t = prepare(holdout, eval_schema, holdout_name, max_rows=None, rng=rngs[2])
     infos = column_infos(eval_schema)
-    _refuse_overlap(train_t, hold_t, real_name, holdout_name)
+    # Each table hashed once, at the training table's resolution, for the overlap and the copies.
+    resolution = copy_resolution(train_t.frame)
+    hashes = [row_hashes(t.frame, resolution) for t in (train_t, synth_t, hold_t)]
+    _refuse_overlap(hashes[0], hashes[2], real_name, holdout_name)
     foreign = foreign_columns(infos, train_t, synth_t)
     if foreign:
         # A copy of the training rows with its labels upper-cased passed every check.
         raise DataError(f"{synthetic_name}: columns share no value with those of {real_name}: {'; '.join(foreign)}, so no check "
                         f"can see their values copied; map them to the real table's values, then check again")
-    checks = [_copies(train_t, synth_t, hold_t, limits)]
+    checks = [_copies(*hashes, limits)]
     checked = {c.name for c in schema if c.name in real and _values_checked(c, real[c.name], synthetic.get(c.name))}
     for column in schema:
         if column.name in checked and column.name in synthetic:
@@ -267,16 +270,15 @@ def privacy_check(
     return PrivacyCheck(checks, settings)
 
 
-def _copies(train_t: PreparedTable, synth_t: PreparedTable, hold_t: PreparedTable, limits: PrivacyLimits) -> CheckResult:
-    resolution = copy_resolution(train_t.frame)
-    hashes = row_hashes(train_t.frame, resolution)
-    copies = int(np.isin(row_hashes(synth_t.frame, resolution), hashes).sum())
-    held = int(np.isin(row_hashes(hold_t.frame, resolution), hashes).sum())
-    baseline = held / hold_t.n_rows
-    n = synth_t.n_rows
+def _copies(train: np.ndarray, synthetic: np.ndarray, holdout: np.ndarray, limits: PrivacyLimits) -> CheckResult:
+    """The exact-copy check from the three tables' :func:`row_hashes`."""
+    copies = int(np.isin(synthetic, train).sum())
+    held = int(np.isin(holdout, train).sum())
+    baseline = held / len(holdout)
+    n = len(synthetic)
     # The limit shown is the highest copy rate that passes (it showed the holdout's rate, which a
     # passing value may exceed): the count beyond which chance explains less than copy_p_value.
-    p_value, highest = _beyond_holdout(copies, n, held, hold_t.n_rows, limits.copy_p_value)
+    p_value, highest = _beyond_holdout(copies, n, held, len(holdout), limits.copy_p_value)
     passed = p_value >= limits.copy_p_value
     detail = (f"{copies} of {n} synthetic rows copy a training row ({copies / n:.2%}); holdout rows "
               f"collide at {baseline:.2%} (chance p = {p_value:.3g})")
@@ -287,17 +289,16 @@ _BELOW_CHANCE = ("; below chance: the holdout rows lie nearer the synthetic rows
                  "(are the real and holdout tables the wrong way round, or was the generator fitted on the holdout?)")
 
 
-def _refuse_overlap(train_t: PreparedTable, hold_t: PreparedTable, real_name: str, holdout_name: str) -> None:
+def _refuse_overlap(train: np.ndarray, holdout: np.ndarray, real_name: str, holdout_name: str) -> None:
     """Refuse a holdout that holds training rows (:func:`holdout_overlap`): every attack's
     baseline would be a training row (a holdout cut from the rows the generator trained on
     passed a verbatim copy: copies "at the holdout's rate", closer-to-train share 0.5,
-    membership AUC 0.5)."""
-    resolution = copy_resolution(train_t.frame)
-    overlap = holdout_overlap(row_hashes(train_t.frame, resolution), row_hashes(hold_t.frame, resolution))
+    membership AUC 0.5). ``train``, ``holdout``: the tables' :func:`row_hashes`."""
+    overlap = holdout_overlap(train, holdout)
     if overlap is not None:
         inside, rate, expected = overlap
         raise DataError(
-            f"{holdout_name}: {inside:,} of {hold_t.n_rows:,} rows ({rate:.1%}) equal a row that occurs once in "
+            f"{holdout_name}: {inside:,} of {len(holdout):,} rows ({rate:.1%}) equal a row that occurs once in "
             f"{real_name}, where rows the generator never saw would at about {expected:.1%}: the holdout holds training "
             f"rows, so no attack has a baseline; give real rows the generator never saw (split them off before "
             f"fitting), and the training rows as the real table"
