@@ -91,7 +91,10 @@ _RARE_VALUE_SHARE = 0.2
 _WRITTEN_SHARE = 0.9  # share of a text column's values that, written as numbers, make it look numeric
 _PLACEHOLDERS = 3  # or as many distinct placeholders at most, beside numbers in half of the values ("?", "-")
 _MISSING_WORDS = {"unknown", "missing", "none", "null", "nan", "na", "n/a", "n.a.", "nil", "not available", "not known",
-                  "not applicable", "tbd", "unk", "?", "-", "--", "blank", "empty", "no data", "nd", "n.d."}
+                  "not applicable", "tbd", "unk", "?", "-", "--", "blank", "empty", "no data", "nd", "n.d.",
+                  # a spreadsheet's error values, exported as their text
+                  "#n/a", "#na", "#n/a n/a", "#div/0!", "#value!", "#ref!", "#name?", "#num!", "#null!", "#spill!",
+                  "#calc!", "#getting_data"}
 MAX_DECIMALS = 6  # decimal places inferred at most (more: not rounded)
 # Share of a float column's values that must have at most d decimal places for d to be inferred
 # when a few values carry more (see _mostly_decimal_places).
@@ -123,6 +126,10 @@ _OTHER_DATETIMES = (
     # Months by name, two-digit years and year-month: these were ids ("col_0", ...) or categories.
     (r"\d{1,2} [A-Za-z]{3,9} \d{4}", ("%d %b %Y", "%d %B %Y")),
     (r"[A-Za-z]{3,9} \d{1,2}, \d{4}", ("%b %d, %Y", "%B %d, %Y")),
+    # Spreadsheets' and Oracle's day-month-year with the month's name ("31-Dec-2020", "31-DEC-20").
+    (r"\d{1,2}-[A-Za-z]{3,9}-\d{4}( \d{1,2}:\d{2}(:\d{2})?)?",
+     ("%d-%b-%Y", "%d-%b-%Y %H:%M", "%d-%b-%Y %H:%M:%S", "%d-%B-%Y")),
+    (r"\d{1,2}-[A-Za-z]{3}-\d{2}", ("%d-%b-%y",)),
     (r"\d{1,2}/\d{1,2}/\d{2}", ("%m/%d/%y", "%d/%m/%y")),
     (r"(18|19|20|21)\d{2}-(0[1-9]|1[0-2])", ("%Y-%m",)),
     # Times of day alone ("08:35", "2:05 PM"): 714 distinct times among 1,000 rows were
@@ -445,9 +452,38 @@ def _times_in(name: str, present: pd.Series, text: pd.Series, nullable: bool, co
         return _duration_column(name, durations, nullable, code_max_values, min_id_rows, n_rows)
     parsed = _parse_datetimes(text)
     if parsed is not None:
-        return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed))
+        # Text only: datetime objects of several zones in one column are read as UTC clock times
+        # with a warning (above), as a streamed fit reads such parts.
+        written = not isinstance(present.iloc[0], (dt.datetime, np.datetime64))
+        zone, note = _written_zone(text) if written else (None, "")
+        if zone is not None:
+            parsed = parsed.dt.tz_localize("UTC")  # instants, which _datetime_column gives as the zone's clock times
+        return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed), note=note, zone=zone)
     _refuse_impossible_dates(where, text)
     return _other_datetimes(name, text, nullable)
+
+
+_ISO_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _written_zone(text: pd.Series) -> tuple[str | None, str]:
+    """The ``timezone`` of ISO 8601 datetimes that each write an offset (``2020-12-30T10:00Z``,
+    ``...+01:00``): that offset when they share one (``UTC`` for ``Z`` or ``+00:00``), else UTC
+    (their instants kept, clock times of UTC), with a note saying so; ``None`` when some value
+    writes none (they are clock times of no stated zone: read as they are). Such a column had
+    no zone: its sampled rows lost the ``Z`` they were written with."""
+    offsets = set()
+    for value in pd.unique(text.str.strip()):
+        found = _ISO_OFFSET.search(value)
+        if found is None:
+            return None, ""
+        offset = found.group(1).replace(":", "")
+        offsets.add("+0000" if offset in ("Z", "-0000") else offset)
+    if len(offsets) > 1:
+        return "UTC", (f"; offsets {preview(sorted(offsets))} converted to UTC: set timezone to their IANA zone "
+                       "(Europe/Paris) to learn its clock times")
+    offset = offsets.pop()
+    return ("UTC" if offset == "+0000" else f"{offset[:3]}:{offset[3:]}"), ""
 
 
 def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:
@@ -983,6 +1019,9 @@ def _datetime_format(text: pd.Series, parsed: pd.Series) -> str:
         "0000-00-00T00:00": "%Y-%m-%dT%H:%M",
         "0000-00-00 00:00:00": "%Y-%m-%d %H:%M:%S",
         "0000-00-00T00:00:00": "%Y-%m-%dT%H:%M:%S",
+        # UTC written as Z (the only offset a shape fixes: each such value reads as UTC)
+        "0000-00-00T00:00Z": "%Y-%m-%dT%H:%MZ",
+        "0000-00-00T00:00:00Z": "%Y-%m-%dT%H:%M:%SZ",
     }
     return known.get(shapes[0], "ISO8601")
 

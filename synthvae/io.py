@@ -445,6 +445,13 @@ _NUMBER = r"^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|Inf|INF|i
 # A number as spreadsheets in comma-decimal locales write it in a ';'-separated file: "39,1",
 # "1.234,5" (dots group thousands), "-0,25", "2007".
 _COMMA_NUMBER = r"^\s*[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?([eE][+-]?[0-9]+)?\s*$"
+# A currency before or after an amount ("$1,234.50", "1.234,56 €"), which conform reads as a number.
+CURRENCY = r"(?:[$€£¥₹]|USD|EUR|GBP|JPY|INR|CHF|CAD|AUD|CNY)"
+# Such a number with a currency or percent sign, or thousands grouped by spaces ("1.234,56 €",
+# "1 234,5", "12,5 %"): pandas reads none as a number; read_table writes them with a decimal
+# point ("1234.56 €"), which inference and conform read as written numbers.
+_COMMA_WRITTEN = (rf"\s*[+-]?\s*{CURRENCY}?\s*[+-]?([0-9]{{1,3}}(\.[0-9]{{3}})+|[0-9]{{1,3}}([ \u00a0\u202f][0-9]{{3}})+|[0-9]+)"
+                  rf"(,[0-9]+)?\s*{CURRENCY}?\s*%?\s*")
 # A number with thousands commas and a decimal point, as in English: "1,234.5".
 _GROUPED_NUMBER = r"[+-]?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?"
 # A whole number of 1,000 or more with its thousands grouped by commas: "1,169", "12,500".
@@ -525,6 +532,10 @@ class _CsvPlan:
     # Columns holding some value that is no number, boolean or date: pandas' pieces of a long
     # chunk can read them as numbers in one piece and text in another (see read_csv_chunks).
     text_columns: list[str] = dataclasses.field(default_factory=list)
+    # Text columns of a file of decimal commas whose values are numbers but for a few words
+    # (:func:`_mostly_numbers`): their numbers are given with a decimal point ("1234,5" as
+    # "1234.5"), so that inference reads them as numbers beside the words it names.
+    comma_columns: list[str] = dataclasses.field(default_factory=list)
 
     def with_text(self, columns: Iterable[str]) -> "_CsvPlan":
         """The plan reading ``columns`` as text (a schema's categories "1.10", "2.50":
@@ -541,9 +552,15 @@ class _CsvPlan:
         return dataclasses.replace(self, options=options, exact_columns=[c for c in self.exact_columns if c not in forced])
 
     def exact(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` with the exact columns (read as text) as ``Int64`` (text beyond its range)."""
+        """``frame`` with the exact columns (read as text) as ``Int64`` (text beyond its range),
+        and the numbers among the comma columns' text written with a decimal point."""
         for column in self.exact_columns:
             frame[column] = _exact_integers(frame[column])
+        for column in self.comma_columns:
+            text = frame[column]
+            number = text.str.fullmatch(_COMMA_WRITTEN).fillna(False).astype(bool)
+            pointed = text.str.strip().str.replace(r"(?<=[0-9])[. \u00a0\u202f](?=[0-9]{3})", "", regex=True)
+            frame[column] = text.where(~number, pointed.str.replace(",", ".", regex=False))
         return frame
 
 
@@ -571,8 +588,8 @@ def _csv_plan(path: Path) -> _CsvPlan:
     _check_repeated_names(path, sep, head)
     # Decimal commas: in a ';' file as Excel writes them; in a file of tabs or commas (quoted
     # "40,6") only on evidence no thousands separator gives ("1,550" alone could be 1550).
-    comma, grouped, thousands = (_decimal_commas(path, sep, compression, name, strict=sep != ";") if sep != "|"
-                                 else (False, {}, {}))
+    comma, grouped, thousands, mostly = (_decimal_commas(path, sep, compression, name, strict=sep != ";")
+                                         if sep != "|" else (False, {}, {}, []))
     if thousands and (comma or sep == ";"):
         # "1,169" beside "999" and no other comma: thousands, whatever the file's other columns
         # write (a ';' file read 1,169 as 1.169 beside 999, silently); said where the file's
@@ -634,7 +651,8 @@ def _csv_plan(path: Path) -> _CsvPlan:
         # deprecates the option.
         options["float_precision"] = "round_trip"
     return _CsvPlan(name, compression, options, [c for c, f in zip(columns, found) if f.exact],
-                    [c for c, f in zip(columns, found) if not (f.number or f.boolean or f.date)])
+                    [c for c, f in zip(columns, found) if not (f.number or f.boolean or f.date)],
+                    [c for c in columns if comma and str(c) in mostly])
 
 
 def _separator(path: Path, compression: str | None, name: str, sep: str) -> str:
@@ -720,9 +738,10 @@ def _trailing_blank_lines(path: Path, compression: str | None) -> int:
 
 
 def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, rows: int = 1000,
-                    strict: bool = False) -> tuple[bool, dict[str, str], dict[str, str]]:
+                    strict: bool = False) -> tuple[bool, dict[str, str], dict[str, str], list[str]]:
     """Whether a file writes its numbers with decimal commas: some column of its first ``rows``
-    rows holds only such numbers ("39,1", "1.234,5"), one at least with a comma, and no column
+    rows holds only such numbers ("39,1", "1.234,5"), or such numbers but for a few words
+    (:func:`_mostly_numbers`; those columns are returned last), one at least with a comma, and no column
     holds numbers with a decimal point that cannot be thousands ("3.5", "1,234.5").
 
     ``strict`` (a file of tabs, or of commas with quoted numbers, where "1,550" is as likely a
@@ -737,7 +756,7 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
     with _csv_errors(path, name, compression), _csv_input(path) as source:
         sample = pd.read_csv(source, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
     commas = points = False
-    grouped, thousands = {}, {}
+    grouped, thousands, mostly = {}, {}, []
     for label, values in sample.items():
         present = values.dropna().str.strip()
         present = present[~present.isin(list(NULL_WORDS))]
@@ -759,8 +778,11 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
             continue
         decimal = r",(?:[0-9]{1,2}|[0-9]{4,})(?:[eE]|$)" if strict else ","
         numbers = present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all()
-        if numbers and present.str.contains(decimal).any():
+        written = present.str.fullmatch(_COMMA_WRITTEN)
+        if (numbers or written.all() or _mostly_numbers(present, written)) and present[written].str.contains(decimal).any():
             commas = True
+            if not numbers:
+                mostly.append(str(label))
         elif present.str.fullmatch(_NUMBER.strip("^$")).all() and present.str.contains(r"\.[0-9]{0,2}$|\.[0-9]{4,}").any():
             points = True
         elif present.str.fullmatch(_GROUPED_NUMBER).all() and present.str.contains(".", regex=False).any():
@@ -768,7 +790,16 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
         elif numbers and strict and present.str.contains(",", regex=False).any():
             # Evidence of neither (after the points': "1,234" beside "5.678" is English).
             grouped[str(label)] = str(present[present.str.contains(",", regex=False)].iloc[0])
-    return commas and not points, grouped, thousands
+    return commas and not points, grouped, thousands, mostly
+
+
+def _mostly_numbers(present: pd.Series, numbers: pd.Series) -> bool:
+    """Whether a column's values are numbers (``numbers`` marks them) but for a few words among
+    many numbers: 90% of them at least, the rest three distinct values at most ("abc", "n.v."),
+    which a wrong cell or a placeholder leaves. One such cell in a column of decimal commas
+    turned the file's decimal commas off: every other column's decimals became text, and the
+    column's refusal listed its good values."""
+    return numbers.mean() >= 0.9 and present[~numbers].nunique() <= 3
 
 
 def _thousands_in_scale(grouped: pd.Series, plain: pd.Series, separator: str = ",") -> bool:

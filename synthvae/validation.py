@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, is_integer, is_real, preview, shown
-from synthvae.io import arrow_integers
+from synthvae.io import CURRENCY, arrow_integers
 from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, Schema, time_zone, unit_length, whole_units
 
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -36,13 +36,12 @@ _FALSE = {"false", "f", "no", "n", "0"}
 # decimals), a currency symbol or code before or after it, a percent sign after it, a negative
 # amount in parentheses (accounting): "1,234", "-$1,234.50", "12.5%", "6,369.62 €", "3,075.17
 # USD", "97 750", "(5,986.30)". (Amounts written so were inferred as ids, their values lost.)
-_CURRENCY = r"(?:[$€£¥₹]|USD|EUR|GBP|JPY|INR|CHF|CAD|AUD|CNY)"
 _AMOUNT = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 _WRITTEN_NUMBER = re.compile(
-    rf"\s*[+-]?\s*{_CURRENCY}?\s*[+-]?{_AMOUNT}\s*{_CURRENCY}?\s*%?\s*"
-    rf"|\s*{_CURRENCY}?\s*\(\s*{_CURRENCY}?\s*{_AMOUNT}\s*{_CURRENCY}?\s*\)\s*{_CURRENCY}?\s*"
+    rf"\s*[+-]?\s*{CURRENCY}?\s*[+-]?{_AMOUNT}\s*{CURRENCY}?\s*%?\s*"
+    rf"|\s*{CURRENCY}?\s*\(\s*{CURRENCY}?\s*{_AMOUNT}\s*{CURRENCY}?\s*\)\s*{CURRENCY}?\s*"
 )
-_WRITING = re.compile(rf"[\s,%()]|{_CURRENCY}")
+_WRITING = re.compile(rf"[\s,%()]|{CURRENCY}")
 
 
 def conform(

@@ -594,12 +594,23 @@ def test_a_local_time_a_clock_change_repeats_is_named_not_its_zone():
     assert "does not know" not in column.description
 
 
-@pytest.mark.parametrize("fmt", ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%m/%d/%y", "%d/%m/%y", "%Y-%m"])
+@pytest.mark.parametrize("fmt", ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%m/%d/%y", "%d/%m/%y", "%Y-%m", "%d-%b-%Y",
+                                 "%d-%b-%y", "%d-%b-%Y %H:%M"])
 def test_dates_with_month_names_two_digit_years_or_no_day_are_datetimes(fmt):
     # They were ids ("col_0", "col_1", ...) or categories.
     days = pd.date_range("2021-01-01", periods=300, freq="MS" if fmt == "%Y-%m" else "D")
     column = infer_schema(pd.DataFrame({"when": days.strftime(fmt)}))["when"]
     assert column.kind is ColumnKind.DATETIME and column.format == fmt
+
+
+def test_spreadsheet_error_values_beside_numbers_are_named_as_placeholders(caplog):
+    # "#DIV/0!" and "#VALUE!" among 60% numbers made a column of categories without a word (a
+    # user review of messy files): like "?", they are named, with what to do.
+    values = ["1.5", "2.25", "#DIV/0!", "3.0", "#VALUE!"] * 20
+    with caplog.at_level("WARNING", logger="synthvae.inference"):
+        column = infer_schema(pd.DataFrame({"ratio": values}))["ratio"]
+    assert column.kind is ColumnKind.CATEGORICAL
+    assert "60 of its 100 values are numbers but ['#DIV/0!', '#VALUE!'] are not" in caplog.text
 
 
 def test_products_devices_and_machine_addresses_are_not_personal_and_codes_stay_ids():

@@ -13,6 +13,7 @@ import pytest
 
 from synthvae.errors import DataError
 from synthvae.inference import infer_schema
+from synthvae.schema import ColumnKind
 from synthvae.io import read_csv_chunks, read_table, text_columns, write_table
 from synthvae.validation import conform
 
@@ -241,6 +242,31 @@ def test_writing_a_column_of_null_words_beside_numbers_alone_warns_that_it_reads
     assert "name (" not in caplog.text
     back = read_table(path)
     assert back["region"].isna().all() and back["name"].tolist() == ["NA", "EU", "NA", "US"]
+
+
+def test_one_wrong_cell_keeps_a_files_decimal_commas_and_is_named(tmp_path, caplog):
+    # "abc" in the one column of decimal commas turned them off for the whole file: the amounts
+    # stayed text "1234,56" and inference said nothing (a user review of messy files).
+    rows = [f"{1000 + 17 * i},{i % 100:02d};{i}" for i in range(40)]
+    rows[7] = "abc;7"
+    (tmp_path / "de.csv").write_text("betrag;n\n" + "\n".join(rows) + "\n")
+    frame = read_table(tmp_path / "de.csv")
+    assert frame.loc[0, "betrag"] == "1000.00" and frame.loc[7, "betrag"] == "abc"
+    with caplog.at_level(logging.WARNING):
+        column = infer_schema(frame)["betrag"]
+    assert column.kind is ColumnKind.CATEGORICAL and "39 of its 40 values are numbers but ['abc'] are not" in caplog.text
+
+
+def test_amounts_with_a_currency_or_percent_sign_and_decimal_commas_are_numbers(tmp_path):
+    # "1.234,56 €" (German Excel's currency cells) were categories, silently; "1 000,10 €" (French).
+    (tmp_path / "eur.csv").write_text("betrag;anteil;n\n1.234,56 €;12,5 %;1\n12,50 €;3 %;2\n3.400,00 €;7,25 %;3\n"
+                                      "99,99 €;1 %;4\n1\u00a0000,10 €;0,5 %;5\n")
+    frame = read_table(tmp_path / "eur.csv")
+    schema = infer_schema(frame)
+    assert schema["betrag"].kind is ColumnKind.NUMERIC and schema["anteil"].kind is ColumnKind.NUMERIC
+    read = conform(frame, schema, "eur.csv")
+    assert read["betrag"].tolist() == [1234.56, 12.5, 3400.0, 99.99, 1000.1]
+    assert read["anteil"].tolist() == [12.5, 3.0, 7.25, 1.0, 0.5]
 
 
 def test_thousands_dots_beside_decimal_commas_in_a_semicolon_file(tmp_path):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from synthvae import Column, ColumnKind, DataError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema, read_table
-from synthvae.validation import conform
+from synthvae.validation import conform, wall_times
 
 FAST = dict(epochs=3, seed=0)
 
@@ -128,10 +128,32 @@ def test_a_csv_of_zoned_dates_reads_back_through_the_schema(paris_model, tmp_pat
 def test_inference_gives_a_zone_only_to_datetimes_that_have_one():
     frame = pd.DataFrame({"aware": pd.date_range("2021-01-01", periods=30, freq="D", tz="UTC"),
                           "naive": pd.date_range("2021-01-01", periods=30, freq="D"),
-                          "text": [f"2021-01-{d:02d}T00:00:00+01:00" for d in range(1, 31)]})
+                          "text": [f"2021-01-{d:02d}T00:00:00+01:00" for d in range(1, 31)],
+                          "z": [f"2021-01-{d:02d}T10:00Z" for d in range(1, 31)],
+                          "summer": [f"2021-03-{d:02d}T00:00:00{'+01:00' if d < 28 else '+02:00'}" for d in range(1, 31)],
+                          "some": [f"2021-01-{d:02d}T00:00:00{'+01:00' if d < 28 else ''}" for d in range(1, 31)]})
     schema = infer_schema(frame)
     assert schema["aware"].timezone == "UTC" and schema["naive"].timezone is None
-    assert schema["text"].kind is ColumnKind.DATETIME and schema["text"].timezone is None  # offsets name no zone
+    # Text that writes one offset in every value is of that zone (its clock times learned, and
+    # sampled with it): "...Z" lost its UTC (a user review of messy files).
+    assert schema["text"].kind is ColumnKind.DATETIME and schema["text"].timezone == "+01:00"
+    assert schema["text"].min == pd.Timestamp("2021-01-01")  # the clock times written
+    assert schema["z"].timezone == "UTC" and schema["z"].format == "%Y-%m-%dT%H:%MZ"
+    assert schema["summer"].timezone == "UTC" and "converted to UTC" in schema["summer"].description
+    assert schema["some"].timezone is None  # clock times of no stated zone beside offsets
+
+
+def test_text_that_writes_utc_samples_and_writes_utc_back(tmp_path):
+    times = pd.Timestamp("2021-01-01", tz="UTC") + pd.to_timedelta(np.arange(0, 200 * 3607, 3607), unit="s")
+    path = tmp_path / "log.csv"
+    pd.DataFrame({"at": times.strftime("%Y-%m-%dT%H:%M:%SZ"), "x": np.arange(200) % 7}).to_csv(path, index=False)
+    model = Synthesizer(epochs=2, seed=0).fit(path)
+    rows = model.sample(50, seed=0)
+    assert str(rows["at"].dt.tz) == "UTC"
+    out = tmp_path / "out.csv"
+    model.sample_to(out, 50, seed=0)
+    assert pd.read_csv(out, dtype=str)["at"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
+    assert (conform(read_table(out), model.schema_, str(out))["at"] == wall_times(rows["at"])).all()
 
 
 def test_offsets_written_every_way_are_read_and_plain_times_are_not_taken_for_offsets():
