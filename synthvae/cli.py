@@ -671,6 +671,8 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
         table = read_table(data, text_columns(schema))
         # Before the fit: a misspelt --target was refused only after a whole one.
         check_augment_arguments(table.columns, target, balance, n_rows, ratio, guidance, marker_column)
+        if target is not None:
+            schema = _schema_of_classes(schema, table, str(target), repr(data))
         bar = _ProgressBar(enabled=not quiet)
         try:
             syn = Synthesizer(schema=schema, epochs=epochs, categorical_balance=categorical_balance,
@@ -683,6 +685,25 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
     write_table(frame, output, datetime_formats(syn.schema_))
     added = int(frame[marker_column].sum())
     click.echo(f"wrote {len(frame)} rows ({len(frame) - added} real, {added} synthetic) to {output}", err=True)
+
+
+def _schema_of_classes(schema, table, target: str, source: str):
+    """The schema augment fits with, its ``target`` classes: a 0/1 label the inferred schema makes
+    numeric as categories (:func:`synthvae.inference.target_classes`), and a target that is no
+    class column refused before the fit (it was refused after a whole one, saying only to leave
+    it out: a user review). ``None`` (the fit infers it) where the target is classes already."""
+    from synthvae.inference import target_classes
+    from synthvae.synthesizer import numeric_target
+
+    if schema is None:
+        schema = infer_schema(table, source=source, warn=False)
+        if target not in schema.names or schema[target].kind is not ColumnKind.NUMERIC:
+            return None
+        schema = target_classes(infer_schema(table, source=source), table, target, source)
+    if target in schema.names and schema[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
+        values = table[target] if target in table.columns else pd.Series([], dtype=float)
+        raise click.UsageError(numeric_target(target, schema[target], values))
+    return schema
 
 
 def _integers_whole(frame, schema):

@@ -33,8 +33,10 @@ class ModelFileError(SynthVAEError, ValueError):
     """A model file is truncated, corrupt, foreign, or of an unsupported format version."""
 
 
-class NotFittedError(SynthVAEError, RuntimeError):
-    """A method that needs a fitted object was called before ``fit``."""
+class NotFittedError(SynthVAEError, RuntimeError, ValueError, AttributeError):
+    """A method that needs a fitted object was called before ``fit``. A ValueError and an
+    AttributeError too, as scikit-learn's ``NotFittedError`` is: code written for estimators
+    (``except (ValueError, AttributeError)``, ``hasattr``) catches it."""
 
 
 class ParameterError(SynthVAEError, ValueError):

@@ -240,6 +240,29 @@ def infer_schema(
 
 
 # A spreadsheet's total row labels itself so ("Total", "Grand total", German "Summe", ...).
+CLASS_VALUES = 20  # distinct whole numbers at most of a numeric column named as a target, taken as its classes
+
+
+def target_classes(schema: Schema, frame: pd.DataFrame, target: str, source: str = "data") -> Schema:
+    """``schema`` with ``target``, inferred numeric, as categories when it holds at most
+    :data:`CLASS_VALUES` distinct whole numbers (a 0/1 label): a column named as the class to
+    draw rows by (``target=``, ``augment --target``) is classes, which augment refused as a
+    numeric column after a whole fit (a user review). Any other schema is returned as it is."""
+    column = schema[target] if target in schema.names else None
+    if column is None or column.kind is not ColumnKind.NUMERIC or target not in frame.columns:
+        return schema
+    values = pd.to_numeric(frame[target].dropna(), errors="coerce")
+    distinct = pd.unique(values.to_numpy(dtype="float64", na_value=np.nan))
+    if len(distinct) > CLASS_VALUES or np.isnan(distinct).any() or not whole_numbers(distinct):
+        return schema
+    categories = tuple(sorted(int(v) for v in distinct))
+    logger.info("%s: target %r holds %d whole numbers (%s): learned as classes (categories), as a target's values are",
+                source, target, len(categories), preview(list(categories)))
+    return schema.replace_column(dataclasses.replace(
+        column, kind=ColumnKind.CATEGORICAL, type=None, decimals=None, min=None, max=None, categories=categories,
+        description=f"inferred: whole numbers {preview(list(categories))}, the target's classes"))
+
+
 _TOTAL_WORDS = re.compile(r"\s*(grand\s+)?(totals?|sum|summe|gesamt|gesamtsumme|totale?|totaal|somme|suma)\s*:?\s*", re.IGNORECASE)
 
 

@@ -39,7 +39,7 @@ from synthvae.distributed import Parallel
 from synthvae.errors import (DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError,
                              is_integer, is_real, preview)
 from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns
-from synthvae.inference import infer_schema
+from synthvae.inference import infer_schema, target_classes
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
@@ -1110,6 +1110,9 @@ class Synthesizer:
         if not isinstance(self.conditional, (bool, np.bool_)):
             # "no" is truthy (the prior was trained and saved), None turned it off.
             problems.append(f"conditional must be True or False, got {self.conditional!r}")
+        if self.components is not None and not (self.components == "active" or (is_integer(self.components) and self.components >= 1)):
+            # components=0 passed the fit, and transform refused it after the whole fit.
+            problems.append(f"components must be None, 'active' or a positive whole number, got {self.components!r}")
         if problems:
             raise ParameterError("; ".join(problems))
 
@@ -1136,6 +1139,8 @@ class Synthesizer:
                     "command line)"
                 )
             schema = infer_schema(frame, derived=derived, source=source)
+            if self.target is not None:
+                schema = target_classes(schema, frame, self.target, source)
         else:
             schema = given
         if all(column.is_generated for column in schema):
@@ -1798,7 +1803,12 @@ class Synthesizer:
         frame, label = _read(data, "data to augment", self.schema_)
         source = source or label  # the CLI reads the file once and names it
         check_augment_arguments(frame.columns, target, balance, rows, ratio, guidance, marker, self.schema_.names)
+        self._warn_zones(frame, source, "augment's synthetic rows")
         real = conform(frame, self.schema_, source, check_bounds=False, allow_extra=True, check_nulls=False)
+        if target is not None and str(target) in real and not self.schema_[str(target)].nullable and real[str(target)].isna().any():
+            # The advice was to impute them: class labels guessed by the model, then balanced.
+            raise DataError(f"{source}: {int(real[str(target)].isna().sum())} rows have no value of the target {target!r}, which "
+                            f"the model never saw missing: drop them first (frame.dropna(subset=[{target!r}])), then augment")
         self._refuse_missing_cells(real, source, "the real rows keep the schema's types beside the synthetic ones: fill them "
                                                  "first (Synthesizer.impute, synthvae impute), then augment")
         real = self._as_sampled(real)
@@ -1818,10 +1828,7 @@ class Synthesizer:
         if target is not None and self.schema_[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
             # Each distinct value would be a class: 1,959 "classes" of churn's day minutes, every
             # synthetic row pinned to an exact real value.
-            raise ParameterError(
-                f"target {target!r} is a {self.schema_[target].kind.value} column: augment draws rows class by class, "
-                f"so the target must be categorical or boolean; leave it out to add rows of the whole table"
-            )
+            raise ParameterError(numeric_target(target, self.schema_[target], real[target]))
         if rows is not None:
             _check_count("rows", rows)
             total = int(rows)
@@ -1834,8 +1841,9 @@ class Synthesizer:
             observed = ranked_counts(real[target].dropna())  # ties in one order under any pandas
             observed = observed[observed > 0]
             if observed.empty:
-                raise ParameterError(f"target {target!r} has no value in {source} (every cell is null), so there "
-                                     f"are no classes to draw rows of; name another target, or leave it out")
+                raise ParameterError(f"target {target!r} has no value in {source} " +
+                                     ("(it has no rows)" if real.empty else "(every cell is null)") +
+                                     ", so there are no classes to draw rows of; name another target, or leave it out")
             largest = int(observed.max())
             classes = self._classes(target)
             known = set(classes)
@@ -1909,6 +1917,17 @@ class Synthesizer:
                     out[column.name] = in_users_dtype(out[column.name], given.dtype)
         # The table's own labels (a column labelled 0 came back as "0", the real rows' too).
         labels = {str(label): label for label in frame.columns}
+        for name in self.schema_.names:
+            given = frame[labels[name]] if name in labels else None
+            if given is not None and isinstance(given.dtype, pd.CategoricalDtype) and name in out:
+                # A categorical dtype comes back as given (its order, its categories): it came back
+                # as text, and concatenated with the input the column became text (a user review).
+                new = [v for v in pd.unique(out[name].dropna()) if v not in set(given.cat.categories)]
+                if all(isinstance(v, str) for v in new) and all(isinstance(c, str) for c in given.cat.categories):
+                    kept = given.dtype if not new else pd.CategoricalDtype([*given.cat.categories, *sorted(new)], given.cat.ordered)
+                    out[name] = out[name].astype(kept)
+                elif not new:
+                    out[name] = out[name].astype(given.dtype)
         return out.set_axis([labels.get(name, name) for name in out.columns], axis=1)
 
     def impute(
@@ -2231,15 +2250,7 @@ class Synthesizer:
         if extra:
             logger.info("%s: columns %s are not in the model and are not used (impute gives them back as they are)", source, preview(extra))
         unlearned = [c.name for c in self.schema_ if c.name not in given and c.kind in (ColumnKind.ID, ColumnKind.PERSONAL)]
-        for column in self.schema_:
-            zone = dtype_zone(frame[column.name].dtype) if column.kind is ColumnKind.DATETIME and column.name in frame.columns else None
-            if zone is not None and not column.timezone and str(zone) != "UTC":
-                # Los Angeles midnights became 08:00 UTC, and filled dates 16:00 the day before
-                # in Los Angeles: right as instants, unlike the table's own (a user review).
-                logger.warning("%s, column %r: its datetimes have a time zone (%s) and the model's column has none: they "
-                               "are read as UTC clock times (midnight at UTC-8 is 08:00), and impute's filled values are the "
-                               "model's UTC clock times shown in %s; give the values without their zone "
-                               "(.dt.tz_localize(None)) to use their own clock times", source, column.name, zone, zone)
+        self._warn_zones(frame, source, "impute's filled values")
         if unlearned:
             frame = frame.assign(**{name: pd.Series(None, index=frame.index, dtype=object) for name in unlearned})
         try:
@@ -2252,6 +2263,20 @@ class Synthesizer:
                                 "; the model was fitted without them: set those cells to null (impute fills them) or map "
                                 "them to one of its categories") from None
             raise
+
+    def _warn_zones(self, frame: pd.DataFrame, source: str, made: str) -> None:
+        """Warn of datetimes with a time zone (other than UTC) in a column the model has none
+        for: they are read as UTC clock times, and what the model ``made`` are its UTC clock
+        times shown in that zone. Los Angeles midnights became 08:00 UTC, and filled dates 16:00
+        the day before in Los Angeles; augment's synthetic dates in Paris came at 01:00 and
+        02:00: right as instants, unlike the table's own (user reviews)."""
+        for column in self.schema_:
+            zone = dtype_zone(frame[column.name].dtype) if column.kind is ColumnKind.DATETIME and column.name in frame.columns else None
+            if zone is not None and not column.timezone and str(zone) != "UTC":
+                logger.warning("%s, column %r: its datetimes have a time zone (%s) and the model's column has none: they "
+                               "are read as UTC clock times (midnight at UTC-8 is 08:00), and %s are the model's UTC clock "
+                               "times shown in %s; give the values without their zone (.dt.tz_localize(None)) to use their "
+                               "own clock times", source, column.name, zone, made, zone)
 
     def _refuse_missing_cells(self, user: pd.DataFrame, source: str,
                               why: str = "the encoder reads whole rows: fill them first (Synthesizer.impute, synthvae impute), then encode") -> None:
@@ -2509,6 +2534,19 @@ class Synthesizer:
             return np.asarray([f"pc{i}" for i in range(axes[1].shape[1])], dtype=object)
         return np.asarray([f"z{i}" for i in range(self.model_.config.latent_dim)], dtype=object)
 
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The columns the model was fitted on (the schema's, in order), as scikit-learn's
+        fitted estimators name their input's; ``n_features_in_`` counts them. Before a fit,
+        reading either raises :class:`NotFittedError` (an AttributeError: ``hasattr`` is False)."""
+        self._check_fitted()
+        return np.asarray(self.schema_.names, dtype=object)
+
+    @property
+    def n_features_in_(self) -> int:
+        """How many columns the model was fitted on (see :attr:`feature_names_in_`)."""
+        return len(self.feature_names_in_)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise NotFittedError("this Synthesizer is not fitted yet; call fit(data) or Synthesizer.load(path)")
@@ -2530,6 +2568,22 @@ class Synthesizer:
         return f"Synthesizer({', '.join(changed)}; {state})"
 
 
+def numeric_target(target: str, column, values: pd.Series) -> str:
+    """Why augment refuses a target the schema makes numeric (or another kind than classes),
+    and how to fix it: each distinct value would be a class (1,959 "classes" of churn's day
+    minutes, every synthetic row pinned to an exact real value); a 0/1 label read as whole
+    numbers was refused saying only "leave it out" (a user review)."""
+    distinct = pd.unique(values.dropna())
+    if len(distinct) and pd.api.types.is_numeric_dtype(distinct.dtype) and (distinct == np.round(distinct)).all():
+        distinct = distinct.astype(np.int64)  # 0, 1: the categories to write, not 0.0, 1.0
+    fix = ("; if its values are classes, fit a model whose schema makes it categorical: name it as the target "
+           "when fitting (Synthesizer(target=...), which learns up to 20 whole numbers as classes; augment --target "
+           "does so when it fits the model), or set its kind to categorical in the schema (synthvae infer-schema, "
+           f"edit, --schema; categories {preview(sorted(distinct.tolist()))})" if len(distinct) <= 20 else "")
+    return (f"target {target!r} is a {column.kind.value} column: augment draws rows class by class, so the target must "
+            f"be categorical or boolean; leave it out to add rows of the whole table{fix}")
+
+
 def check_augment_arguments(columns, target, balance, rows, ratio, guidance, marker, names=()) -> None:
     """Refuse arguments of :meth:`Synthesizer.augment` that need no model: the CLI checks them
     before it fits one (a misspelt --target was refused after a whole fit). ``columns`` are the
@@ -2542,8 +2596,11 @@ def check_augment_arguments(columns, target, balance, rows, ratio, guidance, mar
     if sum([bool(balance), rows is not None, ratio is not None]) != 1:
         raise ParameterError("give exactly one of balance=True, rows=N or ratio=R")
     if not isinstance(marker, str) or not marker.strip():
-        raise ParameterError(f"marker column (marker=, --marker-column) must be a non-empty name, got {marker!r}")
-    if marker in names or marker in columns:
+        raise ParameterError(f"marker column (marker=, --marker-column) must be a non-empty name (text), got {marker!r}")
+    if not isinstance(balance, (bool, np.bool_)):
+        raise ParameterError(f"balance must be True or False, got {balance!r}")  # "no" balanced
+    # By text: a table's column labelled 99 and marker "99" made two columns labelled 99.
+    if marker in names or marker in {str(c) for c in columns}:
         raise ParameterError(f"marker column {marker!r} is already a column of the table; choose another name "
                              f"(marker=, --marker-column)")
     known = list(names) or [str(c) for c in columns]  # the model's columns, else the table's

@@ -223,6 +223,26 @@ def test_augment_refuses_a_numeric_target(runner, tmp_path, fitted_penguins):
     assert not (tmp_path / "more.csv").exists()
 
 
+def test_augment_learns_a_0_1_target_as_classes_and_refuses_a_numeric_one_before_the_fit(runner, tmp_path):
+    # A 0/1 label is whole numbers to inference: augment --target refused it after the whole fit,
+    # saying only to leave the target out (a user review).
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b"], 300), "label": (rng.random(300) < 0.2).astype(int)})
+    table.to_csv(tmp_path / "g.csv", index=False)
+    result = runner.invoke(cli, ["augment", str(tmp_path / "g.csv"), "-o", str(tmp_path / "more.csv"), "--target", "label",
+                                 "--balance", "--epochs", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    rows = read_table(tmp_path / "more.csv")
+    zeros = int((table["label"] == 0).sum())
+    assert rows["label"].value_counts().to_dict() == {0: zeros, 1: zeros}
+    # A schema that makes it numeric is refused before the fit, with the fix.
+    infer_schema(table).save(tmp_path / "g.json")
+    result = runner.invoke(cli, ["augment", str(tmp_path / "g.csv"), "-o", str(tmp_path / "x.csv"), "--target", "label",
+                                 "--balance", "--schema", str(tmp_path / "g.json"), "-q"])
+    assert result.exit_code == 2 and "set its kind to categorical in the schema" in result.output
+    assert "categories [0, 1]" in result.output and "training" not in result.output
+
+
 def test_augment_fits_a_model_when_given_none_and_guides_its_classes(runner, tmp_path):
     # Without --model, augment fits a plain model on DATA (fitted with the target weighed, its
     # classes sat in the latent and guidance changed nothing) and draws each class's rows with

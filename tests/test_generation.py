@@ -678,6 +678,48 @@ def test_augment_keeps_unknown_columns_and_refuses_an_empty_target(churn_model, 
 
 
 
+def test_augment_keeps_a_categorical_dtype_and_refuses_odd_arguments_clearly(weather, fitted_penguins, penguins, caplog):
+    # An ordered categorical came back as text (a user review): concatenated with the input it
+    # became text.
+    order = ["sun", "fog", "rain", "drizzle", "snow", "hail"]  # hail: no row
+    table = weather.assign(weather=pd.Categorical(weather["weather"], categories=order, ordered=True))
+    syn = Synthesizer(epochs=1, seed=0).fit(weather)  # a model of the text, rows given as the dtype
+    out = syn.augment(table, target="weather", balance=True, seed=0)
+    assert out["weather"].dtype == table["weather"].dtype
+    assert isinstance(pd.concat([table, out.drop(columns="synthetic")])["weather"].dtype, pd.CategoricalDtype)
+    # A marker spelled as a column labelled by a number made two columns labelled 99.
+    with pytest.raises(ParameterError, match="marker column '99' is already a column"):
+        fitted_penguins.augment(penguins.dropna().assign(**{"99": 1}).rename(columns={"99": 99}), rows=2, marker="99")
+    with pytest.raises(ParameterError, match="balance must be True or False, got 'no'"):
+        fitted_penguins.augment(penguins, target="species", balance="no")  # it balanced
+    # Rows without a target: drop them (the advice was to impute the class labels); no rows: said so.
+    unlabelled = penguins.dropna().head(20).assign(species=lambda f: f["species"].where(f.index != f.index[0]))
+    with pytest.raises(DataError, match=r"1 rows have no value of the target 'species'.*dropna\(subset=\['species'\]\)"):
+        fitted_penguins.augment(unlabelled, target="species", balance=True)
+    with pytest.raises(ParameterError, match=r"'species' has no value in data to augment \(it has no rows\)"):
+        fitted_penguins.augment(penguins.head(0), target="species", balance=True)
+    # A model without a zone, rows with one: augment's synthetic rows are UTC clock times, said.
+    dated = Synthesizer(epochs=1, seed=0).fit(weather.assign(date=pd.to_datetime(weather["date"])))
+    zoned = weather.head(20).assign(date=pd.to_datetime(weather["date"].head(20)).dt.tz_localize("Europe/Paris"))
+    with caplog.at_level("WARNING", logger="synthvae"):
+        dated.augment(zoned, rows=3, seed=0)
+    assert "augment's synthetic rows are the model's UTC clock times shown in Europe/Paris" in caplog.text
+
+
+def test_a_whole_number_target_is_learned_as_classes_and_a_numeric_one_refused_with_the_fix():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=300), "label": (rng.random(300) < 0.2).astype(int)})
+    syn = Synthesizer(epochs=1, seed=0, target="label").fit(table)
+    assert syn.schema_["label"].kind is ColumnKind.CATEGORICAL and syn.schema_["label"].categories == (0, 1)
+    out = syn.augment(table, target="label", balance=True, seed=0)
+    zeros = int((table["label"] == 0).sum())
+    assert out["label"].value_counts().to_dict() == {0: zeros, 1: zeros}
+    assert pd.concat([table, out.drop(columns="synthetic")])["label"].dtype == np.int64
+    plain = Synthesizer(epochs=1, seed=0).fit(table)
+    with pytest.raises(ParameterError, match=r"must be categorical or boolean.*Synthesizer\(target=\.\.\.\).*categories \[0, 1\]"):
+        plain.augment(table, target="label", balance=True)
+
+
 def test_augment_says_to_impute_missing_cells_and_names_classes_the_table_lacks(fitted_penguins, penguins, caplog):
     holed = penguins.dropna().head(30).reset_index(drop=True)
     holed.loc[[3, 4], "year"] = np.nan

@@ -434,6 +434,14 @@ def test_a_synthesizer_after_another_step_answers_scikit_learns_fitted_check_and
     assert list(pipe.named_steps["vae"].get_feature_names_out()) == ["z0", "z1", "z2"]
     with pytest.raises(ParameterError, match="polars"):
         Synthesizer().set_output(transform="polars")
+    # As scikit-learn's: a ValueError and an AttributeError (it was a RuntimeError alone), input
+    # names after a fit, components checked at fit (0 failed transform after the whole fit).
+    with pytest.raises((ValueError, AttributeError)):
+        Synthesizer().transform(rows)
+    assert not hasattr(Synthesizer(), "n_features_in_")
+    assert pipe.named_steps["vae"].n_features_in_ == 7 and pipe.named_steps["vae"].feature_names_in_[0] == "island"
+    with pytest.raises(ParameterError, match="components must be None, 'active' or a positive whole number, got 0"):
+        Synthesizer(components=0, epochs=1).fit(rows)
 
 
 def test_a_table_labelled_by_numbers_keeps_its_labels_in_augment_and_is_named_by_them(penguins):

@@ -111,6 +111,8 @@ def evaluate(
         if frame is not None and not isinstance(frame, pd.DataFrame):
             raise DataError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
     real, synthetic = _text_labels(real, real_name), _text_labels(synthetic, synthetic_name)
+    if target is not None and not isinstance(target, str):
+        target = str(target)  # a column labelled 0 is "0" here, as augment and impute take it
     holdout = _text_labels(holdout, holdout_name) if holdout is not None else None
     others = [synthetic] + ([holdout] if holdout is not None else [])
     given = _resolve_schema(schema)
@@ -245,7 +247,8 @@ def _guarantee(record: dict | None) -> dict | None:
         return None
     if not isinstance(record, dict) or not {"epsilon", "delta"} <= set(record):
         raise DataError("guarantee must be a Synthesizer's privacy_ record (with epsilon and delta)")
-    keys = ("epsilon", "epsilon_budget", "delta", "accountant", "covers", "steps", "sgd_noise_multiplier")
+    keys = ("epsilon", "epsilon_budget", "delta", "accountant", "covers", "adjacency", "replace_one", "steps",
+            "sgd_noise_multiplier")
     return {k: record[k] for k in keys if k in record}
 
 
