@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -177,6 +178,20 @@ def test_pooled_categories_whose_noisy_counts_are_zero_still_encode_the_real_row
 def test_private_fit_refuses_a_delta_of_one_over_rows_or_more(penguins, public_schema):
     with pytest.raises(ParameterError, match=r"delta 0.9 is not below 1 / rows \(1 / 344"):
         Synthesizer(public_schema, privacy={"epsilon": 1.0, "delta": 0.9, "epochs": 1}).fit(penguins)
+
+
+def test_private_fit_warns_of_a_loose_delta_or_epsilon_and_never_advises_bounds_read_from_the_table(penguins, public_schema,
+                                                                                                   caplog):
+    # delta 0.5 / rows and epsilon 1e6 passed without a word; a value beyond a public bound was
+    # refused with "raise max", i.e. set the bound from one row (a user review).
+    with caplog.at_level("WARNING", logger="synthvae"):
+        Synthesizer(public_schema, privacy={"epsilon": 1e6, "delta": 0.5 / len(penguins), "epochs": 1}).fit(penguins)
+    assert "delta 0.00145 is above 0.1 / rows (0.1 / 344" in caplog.text
+    assert "epsilon 1e+06 is above 20: a guarantee that loose bounds little in practice" in caplog.text
+    narrow = public_schema.replace_column(dataclasses.replace(public_schema["body_mass_g"], max=6000))
+    with pytest.raises(DataError, match=r"above the schema's max 6000.*must be public knowledge.*clip\(") as caught:
+        Synthesizer(narrow, privacy={"epsilon": 3.0, "epochs": 1}).fit(penguins)
+    assert "raise max" not in str(caught.value)
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -688,6 +703,8 @@ def test_report_shows_the_guarantee(private_fit, penguins, tmp_path):
     report = synthvae.evaluate(penguins, fake, metrics=["quality"], guarantee=private_fit.privacy_)
     assert report["guarantee"]["epsilon"] == private_fit.privacy_["epsilon"]
     assert "differential privacy: epsilon" in report.summary()
+    # What the headline covers, as fit says it (the report left the row count's caveat out).
+    assert "not the row count, which the file records; one row replaced, the count public: epsilon" in report.summary()
     assert "Differential privacy: trained at epsilon" in report.to_html()
     assert synthvae.evaluate(penguins, fake, metrics=["quality"])["guarantee"] is None
     # From the command line, the model file carries it into the report.

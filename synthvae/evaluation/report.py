@@ -135,8 +135,13 @@ class EvaluationReport:
                 lines.append(f"{key} skipped: {skipped}")
         g = d.get("guarantee")
         if g:
+            # What it covers, as fit says it: the headline add/remove epsilon does not cover the
+            # row count the model file records, which the report left out (a user review).
+            other = g.get("replace_one") if g.get("adjacency") == "add_remove" else None
             lines.append(f"differential privacy: epsilon {g['epsilon']:.3f} at delta {g['delta']:.2g} "
-                         f"({g.get('accountant', 'accountant not recorded')})")
+                         f"({g.get('accountant', 'accountant not recorded')})"
+                         + (f"; covers {g['covers']}" if g.get("covers") else "")
+                         + (f"; one row replaced, the count public: epsilon {other['epsilon']:.3f}" if other else ""))
         lines += [f"note: {n}" for n in d.get("notes", [])]
         return "\n".join(lines)
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synthvae.errors import ParameterError
+from synthvae.errors import DataError, ParameterError
 from synthvae.privacy.accounting import NoisePlan, add_remove_target, fixed_noise, plan_noise, replace_one_at, spent_epsilon
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.privacy.statistics import check_public_bounds, leak_warnings, proxy_table, release
@@ -121,7 +121,10 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
             ``refuse_leaks``) the schema looks read from the table.
     """
     check_public_bounds(schema)
-    data = conform(frame, schema, source)
+    try:
+        data = conform(frame, schema, source)
+    except DataError as exc:
+        raise DataError(_private_advice(str(exc))) from None
     rows = len(data)
     if rows == 0:
         raise ParameterError(f"{source} has no rows")
@@ -140,6 +143,17 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
             f"that often is met by publishing a random row; use a delta well below it (the default, "
             f"min(1e-5, 0.1 / rows), is {min(1e-5, 0.1 / rows):.3g} here)"
         )
+    if spec.delta is not None and delta > 0.1 / rows:
+        # 0.5 / rows passed without a word (a user review): a 1-in-2 chance that some row's
+        # guarantee fails.
+        logger.warning("privacy: delta %.3g is above 0.1 / rows (0.1 / %d = %.3g): the guarantee may fail with that "
+                       "probability, which for %d rows is a loose one; the default, min(1e-5, 0.1 / rows), is %.3g here",
+                       delta, rows, 0.1 / rows, rows, min(1e-5, 0.1 / rows))
+    if spec.epsilon is not None and spec.epsilon > NOMINAL_EPSILON:
+        # epsilon 1e6 was accepted silently (and spent 1,152: the noise at its floor).
+        logger.warning("privacy: epsilon %g is above %g: a guarantee that loose bounds little in practice (a row's "
+                       "presence may change what is released by a factor of e^%g); choose 1-10 for a meaningful one",
+                       spec.epsilon, NOMINAL_EPSILON, spec.epsilon)
     if spec.epsilon is not None and spec.adjacency == "replace":
         # The add/remove budget whose group-privacy bound over two steps is the one asked.
         noise = plan_noise(*add_remove_target(spec.epsilon, delta), sample_rate, steps, spec.statistics_share)
@@ -149,6 +163,20 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
         noise = fixed_noise(spec.noise_multiplier, 10.0 * spec.noise_multiplier, delta, sample_rate, steps)
     released = release(data, schema, noise.statistics_noise, np.random.default_rng(secrets.randbits(128)))
     return PrivatePlan(spec, noise, batch, proxy_table(released, schema), warnings, released.real_bins, delta)
+
+
+# Above it, the guarantee is nominal: warned of (the literature calls 1-10 meaningful).
+NOMINAL_EPSILON = 20.0
+
+
+def _private_advice(message: str) -> str:
+    """A bounds refusal's advice for a private fit: "raise max" meant setting the bound from the
+    table, one row's exact value, which the guarantee does not cover (a user review)."""
+    for fix in ("raise max or fix the data", "lower min or fix the data"):
+        if message.endswith(fix):
+            return (message.removesuffix(fix) + "a private fit's bounds must be public knowledge, not read from this table: "
+                    "clip the values to the public bound (frame[column].clip(lower=..., upper=...)) or drop those rows")
+    return message
 
 
 __all__ = ["PrivatePlan", "prepare_private_fit"]
