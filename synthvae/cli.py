@@ -65,7 +65,8 @@ class _FloatRange(click.FloatRange):
 
 def _seed_option(func):
     return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                        help="Random seed (0 or more): same seed, same result.")(func)
+                        help="Random seed (0 or more): same seed, same result (on CPU; a fit with --epsilon draws its "
+                             "noise afresh each time).")(func)
 
 
 def _device_option(func):

@@ -1473,15 +1473,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     Raises:
         DataError: The target folder does not exist or cannot be written, the target is a
-            folder, or a write inside the block failed (disk full, file too large).
+            folder (or named as one, ending in a separator) or no regular file (a device, a
+            pipe), or a write inside the block failed (disk full, file too large).
     """
+    if str(path).endswith(("/", os.sep)):
+        # "-o newdir/" wrote a file named newdir.
+        raise DataError(f"cannot write {str(path)!r}: it names a folder (it ends with {str(path)[-1]!r}); give a file name")
     path = Path(path)
-    if path.is_symlink():
-        # Write through the link (as `>` in a shell does): the link stays, its target is replaced.
-        path = Path(os.path.realpath(path))
-    folder = _existing_folder(path)
-    if path.is_dir():
-        raise DataError(f"cannot write {str(path)!r}: it is a folder")
+    try:
+        if path.is_symlink():
+            # Write through the link (as `>` in a shell does): the link stays, its target is replaced.
+            path = Path(os.path.realpath(path))
+        folder = _existing_folder(path)
+        if path.is_dir():
+            raise DataError(f"cannot write {str(path)!r}: it is a folder")
+        if path.exists() and not path.is_file():
+            # The rename replaced /dev/null and a named pipe by a plain file (a user review).
+            raise DataError(f"cannot write {str(path)!r}: it is no regular file (a device, pipe or socket), which a "
+                            f"write would replace; write to a file")
+    except OSError as exc:  # a name too long for the file system
+        raise DataError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     try:
         mode = stat.S_IMODE(path.stat().st_mode)  # an existing file's permissions are kept (0600 stays 0600)
     except OSError:
@@ -1507,7 +1518,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             mode = 0o666 & ~umask
         os.chmod(fd if os.chmod in os.supports_fd else tmp, mode)
         yield tmp
+        # On disk before the rename, and the rename on disk after it: a power cut left the
+        # renamed file empty or partial where the file system wrote the rename first.
+        os.fsync(fd)
         os.replace(tmp, path)
+        _sync_folder(folder)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise DataError(_write_failed_message(path, exc)) from None
@@ -1602,6 +1617,20 @@ def _temp_prefix(path: Path) -> str:
     digest = hashlib.sha256(encoded).hexdigest()[:8]
     keep = encoded[: _NAME_MAX - _TEMP_EXTRA - 1 - len(digest)]
     return f".{os.fsdecode(keep.decode('utf-8', 'ignore').encode('utf-8'))}~{digest}."
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk, where the system lets a folder be opened."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open a folder: its renames are flushed by the file system
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass  # some file systems (network ones) refuse fsync of a folder
+    finally:
+        os.close(handle)
 
 
 def _existing_folder(path: Path) -> Path:

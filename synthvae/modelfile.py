@@ -1,8 +1,9 @@
 """The model file: one safetensors file holding weights plus a JSON payload.
 
 The payload (schema, codec state, configs, history) is plain JSON in the safetensors header's
-metadata; the weights are raw tensors. A SHA-256 checksum of both, also in the metadata, tells a
-file damaged after it was written. Loading parses JSON and copies numbers: no pickle, so no
+metadata; the weights are raw float32 tensors. A SHA-256 checksum of the metadata, the header's
+index of the tensors (names, dtypes, shapes, offsets) and their bytes, also in the metadata,
+tells a file damaged after it was written. Loading parses JSON and copies numbers: no pickle, so no
 code from a model file ever runs.
 """
 
@@ -19,8 +20,8 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_save
 
-from synthvae.errors import ModelFileError
-from synthvae.io import atomic_write_bytes
+from synthvae.errors import ModelFileError, ParameterError
+from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, atomic_write_bytes
 
 FORMAT_NAME = "synthvae-model"
 # 2: a model may hold its continuous outputs' noise correlation (``noise.factor``), which
@@ -39,14 +40,18 @@ def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], p
         version: The format version the file needs (the oldest that reads it: a file without
             what a later version added stays readable by the readers before it).
     """
+    if str(path).lower().endswith(CSV_SUFFIXES + PARQUET_SUFFIXES):
+        # save("data.csv") replaced the training table by a model (the CLI refused the name).
+        raise ParameterError(f"{str(path)!r}: a model file named like a table would be taken for one (and may be the "
+                             f"table itself); name it *.synthvae")
     cpu = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
     metadata = {
         "format": FORMAT_NAME,
         "format_version": str(int(version)),
         "payload": json.dumps(payload, allow_nan=False, separators=(",", ":")),
     }
-    # The tensors' bytes come out the same with or without the checksum in the header.
-    metadata["checksum"] = _checksum(metadata, _data_region(safetensors_save(cpu, metadata=metadata)))
+    # The tensors' bytes and index come out the same with or without the checksum in the header.
+    metadata["checksum"] = _checksum(metadata, safetensors_save(cpu, metadata=metadata))
     atomic_write_bytes(path, safetensors_save(cpu, metadata=metadata))
     return Path(path)
 
@@ -76,6 +81,10 @@ def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
             # sampled values that differed from the fitted model's in the 11th digit).
             tensors = {name: handle.get_tensor(name).clone() for name in handle.keys()}
         _check_checksum(path, metadata)
+        odd = sorted(name for name, tensor in tensors.items() if tensor.dtype != torch.float32)
+        if odd:  # every weight is saved as float32: another dtype is a damaged or crafted index
+            raise ModelFileError(f"model file {str(path)!r} is corrupt: tensors {odd[:5]} are not float32, as every "
+                                 f"weight a synthvae model saves is")
     except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
         if isinstance(exc, ModelFileError):
             raise
@@ -87,27 +96,39 @@ def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     return tensors, payload
 
 
-def _data_region(blob: bytes) -> bytes:
-    """The tensors' bytes of a safetensors file (what follows the 8-byte length and the header)."""
+# The checksum's kinds: "sha256i:" covers the header's index of the tensors too (a one-byte
+# change of a dtype, F32 to I32, or two offsets swapped loaded as other numbers: a user
+# review); "sha256:" (files written before) the metadata and the tensors' bytes only.
+_INDEXED, _LEGACY = "sha256i:", "sha256:"
+
+
+def _index_and_data(blob: bytes) -> tuple[dict, bytes]:
+    """The header's index of the tensors (name: dtype, shape, offsets) and the tensors' bytes of a
+    safetensors file."""
     (header_len,) = struct.unpack("<Q", blob[:8])
-    return blob[8 + header_len :]
+    header = json.loads(blob[8 : 8 + header_len])
+    return {k: v for k, v in header.items() if k != "__metadata__"}, blob[8 + header_len :]
 
 
-def _checksum(metadata: dict[str, str], data: bytes) -> str:
-    """SHA-256 of the metadata (but the checksum) and the tensors' bytes."""
+def _checksum(metadata: dict[str, str], blob: bytes, kind: str = _INDEXED) -> str:
+    """SHA-256 of the metadata (but the checksum), the tensors' index (:data:`_INDEXED`) and bytes."""
+    index, data = _index_and_data(blob)
     digest = hashlib.sha256(json.dumps({k: v for k, v in metadata.items() if k != "checksum"}, sort_keys=True).encode())
+    if kind == _INDEXED:
+        digest.update(json.dumps(index, sort_keys=True).encode())
     digest.update(data)
-    return "sha256:" + digest.hexdigest()
+    return kind + digest.hexdigest()
 
 
 def _check_checksum(path: Path, metadata: dict[str, str]) -> None:
     """Refuse a file whose bytes changed after it was written (files without a checksum pass)."""
     if "checksum" not in metadata:
         return
-    if _checksum(metadata, _data_region(path.read_bytes())) != metadata["checksum"]:
+    kind = _INDEXED if metadata["checksum"].startswith(_INDEXED) else _LEGACY
+    if _checksum(metadata, path.read_bytes(), kind) != metadata["checksum"]:
         raise ModelFileError(
             f"model file {str(path)!r} is corrupt: its contents do not match the checksum written "
-            f"with it (the file was damaged or edited after it was saved); save it again"
+            f"with it (the file was damaged or edited after it was saved); restore a copy of it, or fit the model again"
         )
 
 
@@ -120,7 +141,8 @@ def _check_header(path: Path) -> None:
         raise ModelFileError(f"model file {str(path)!r} is truncated ({size} bytes)")
     (header_len,) = struct.unpack("<Q", head[:8])
     if head[8:9] != b"{" or header_len > size - 8:
-        hint = " (it looks like a pickle: synthvae never loads those)" if head[:1] == b"\x80" else ""
+        # A pickle, or torch.save's zip of pickles: never loaded.
+        hint = " (it looks like a pickle: synthvae never loads those)" if head[:1] == b"\x80" or head[:4] == b"PK\x03\x04" else ""
         if path.name.lower().endswith((".csv", ".csv.gz", ".tsv", ".parquet", ".pq", ".zip")):
             # impute DATA MODEL said only that the table was no model file.
             hint = " (it looks like a table: commands take the model first, e.g. synthvae impute MODEL DATA)"

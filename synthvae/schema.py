@@ -31,6 +31,8 @@ from synthvae.errors import SchemaError, preview
 FORMAT_VERSION = 1
 
 
+MAX_ID_WIDTH = 64  # most digits a string id's number is padded to
+
 class ColumnKind(str, enum.Enum):
     """What a column holds, which decides how it is encoded and regenerated."""
 
@@ -555,6 +557,10 @@ def _check_semantics(schema: Schema) -> None:
                     f"ones (equal as values, such as 1, 1.0 and True, or as text, such as 1 and '1', "
                     f"which a CSV file cannot tell apart); remove the repeats"
                 )
+        if c.width > MAX_ID_WIDTH:
+            # A width of 300,000,000 in a model file of 457 KB took 5.5 GB to load (a user review).
+            raise SchemaError(f"column {c.name!r}: width {c.width} pads ids to more digits than the {MAX_ID_WIDTH} a "
+                              f"schema allows; an id needs at most 20 digits")
         if c.kind is ColumnKind.ID and c.is_integer and (c.prefix or c.width):
             # They were kept in memory, used nowhere and dropped when the schema was saved.
             raise SchemaError(f"column {c.name!r}: prefix and width shape text ids (type: string); an integer id "

@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -2394,8 +2394,13 @@ class Synthesizer:
             params["device"] = device
             schema = Schema.from_dict(payload["schema"], source=f"model file {str(path)!r}")
             # Files before "schema_given" keep the fitted schema as the parameter, as they did.
-            given = bool(payload.get("schema_given", True))
+            given = payload.get("schema_given", True)
+            if not isinstance(given, bool):
+                raise ValueError(f"schema_given must be true or false, got {given!r}")  # "no" read as true
             syn = cls(schema=schema if given else None, **{k: v for k, v in params.items() if k != "schema"})
+            # Checked as a fit checks them: latent_dim "abc" loaded, and a refit refused it (a
+            # user review of crafted files).
+            syn._check_params()
             syn._schema_given = given
             config = VAEConfig.from_dict(payload["vae_config"])
             # Sizes from the file's settings are checked against its weights before anything is
@@ -2430,16 +2435,22 @@ class Synthesizer:
             _suppress(syn.model_, syn.preprocessor_)
             # JSON keeps tuples as lists: target_segments came back [15], not (15,).
             syn.train_config_ = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["train_config"].items()})
-            syn.history_ = list(payload["history"])
-            syn.privacy_ = payload.get("privacy")
+            syn.history_ = _checked_record("history", payload["history"], list)
+            syn.privacy_ = _checked_record("privacy", payload.get("privacy"), (dict, type(None)))
             syn.fit_info_ = FitInfo(**payload["fit_info"])
+            wrong = {f.name: getattr(syn.fit_info_, f.name) for f in fields(FitInfo)
+                     if not isinstance(getattr(syn.fit_info_, f.name), _FIT_INFO_TYPES[f.type])
+                     or isinstance(getattr(syn.fit_info_, f.name), bool)}
+            if wrong:
+                raise ValueError(f"fit_info holds values of the wrong type: {wrong}")
             syn.device_ = resolved
             syn._sample_rng = np.random.default_rng(int(_fit_seeds(syn.seed)[2]))
             syn.fit_params_ = syn._file_params()
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, ArithmeticError, SchemaError) as exc:
-            if isinstance(exc, (ModelFileError, torch.OutOfMemoryError)):
-                raise  # a full GPU is not a corrupt file
-            raise ModelFileError(f"model file {str(path)!r} is corrupt: {type(exc).__name__}: {exc}") from None
+            if isinstance(exc, torch.OutOfMemoryError) or (isinstance(exc, ModelFileError) and repr(str(path)) in str(exc)):
+                raise  # a full GPU is not a corrupt file; a refusal naming the file says it already
+            what = "" if isinstance(exc, ModelFileError) else f"{type(exc).__name__}: "  # a codec's refusal: its words
+            raise ModelFileError(f"model file {str(path)!r} is corrupt: {what}{exc}") from None
         _check_decodes(syn, path)
         return syn
 
@@ -2566,6 +2577,18 @@ class Synthesizer:
                 changed.append(f"{name}={shown}")
         state = "fitted" if hasattr(self, "model_") else "not fitted"
         return f"Synthesizer({', '.join(changed)}; {state})"
+
+
+# What each field of FitInfo holds in a model file (a JSON int is a number of seconds too).
+_FIT_INFO_TYPES = {"int": int, "float": (int, float), "str": str}
+
+
+def _checked_record(name: str, value, kind):
+    """A model file's record ``value`` when it is of ``kind``, else a ValueError: a history of
+    "abc" loaded as ['a', 'b', 'c'], a privacy record of "lots" as it was."""
+    if not isinstance(value, kind):
+        raise ValueError(f"{name} must be a {getattr(kind, '__name__', 'record')}, got {type(value).__name__}")
+    return list(value) if isinstance(value, list) else value
 
 
 def numeric_target(target: str, column, values: pd.Series) -> str:

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -30,7 +31,8 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import save as safetensors_save
 
-from synthvae import ColumnKind, DataError, ModelFileError, Schema, SchemaError, Synthesizer, infer_schema, load_schema, read_table, write_table
+from synthvae import (ColumnKind, DataError, ModelFileError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema,
+                      load_schema, read_table, write_table)
 from synthvae.io import read_csv_chunks
 from synthvae.cli import cli
 from synthvae.modelfile import load_model_file, save_model_file
@@ -417,6 +419,15 @@ PAYLOAD_MUTATIONS = [
     ("schema invalid", _set(["schema", "columns"], [])),
     ("category dropped", _drop(["schema", "columns", 2, "categories", 0])),
     ("conditional_config a list", _set(["conditional_config"], [])),
+    # Crafted files (a user review): each loaded, and sampled outside the bounds or failed later.
+    ("codec range reversed", lambda p: p["preprocessor"]["codecs"][0].update(low=100.0, high=-100.0)),
+    ("quantiles reversed", lambda p: p["preprocessor"]["codecs"][0]["transform"].update(
+        quantiles=p["preprocessor"]["codecs"][0]["transform"]["quantiles"][::-1])),
+    ("latent_dim a text", _set(["params", "latent_dim"], "abc")),
+    ("history a text", _set(["history"], "abc")),
+    ("privacy a text", _set(["privacy"], "lots")),
+    ("schema_given a text", _set(["schema_given"], "no")),
+    ("fit_info rows a text", _set(["fit_info", "rows"], "lots")),
 ]
 
 
@@ -464,6 +475,52 @@ def test_damaged_model_bytes_fail_the_checksum(tmp_path, model_file):
             Synthesizer.load(path)
     _one_error_line(_cli("sample", str(path), "-n", "5", "-o", str(tmp_path / "out.csv")), "damaged.synthvae", "checksum")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_damaged_tensor_index_fails_the_checksum(tmp_path, model_file):
+    # One byte of the header, a tensor's dtype F32 -> I32, loaded as other numbers; so did two
+    # tensors' offsets swapped (a user review): the checksum covers the index too.
+    data = model_file.read_bytes()
+    length = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + length])
+    first = next(name for name in header if name != "__metadata__")
+    flipped = data.replace(f'"{first}":{{"dtype":"F32"'.encode(), f'"{first}":{{"dtype":"I32"'.encode(), 1)
+    assert flipped != data
+    path = tmp_path / "index.synthvae"
+    path.write_bytes(flipped)
+    with pytest.raises(ModelFileError, match=r"index\.synthvae' is corrupt: its contents do not match the checksum"):
+        Synthesizer.load(path)
+    shapes = {}
+    for name, entry in header.items():
+        if name != "__metadata__":
+            shapes.setdefault((entry["dtype"], tuple(entry["shape"])), []).append(name)
+    a, b = next(names for names in shapes.values() if len(names) > 1)[:2]
+    header[a]["data_offsets"], header[b]["data_offsets"] = header[b]["data_offsets"], header[a]["data_offsets"]
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (length - len(text))
+    assert len(text) == length
+    path.write_bytes(data[:8] + text + data[8 + length :])
+    with pytest.raises(ModelFileError, match="do not match the checksum"):
+        Synthesizer.load(path)
+
+
+def test_a_write_never_replaces_a_device_or_pipe_nor_takes_a_folder_name_or_a_tables(tmp_path, model_file):
+    # save() and writes renamed a plain file onto /dev/null and onto a named pipe; "newdir/"
+    # became a file named newdir; save("data.csv") replaced the table by a model (a user review).
+    model = Synthesizer.load(model_file)
+    for pipe, write in ((tmp_path / "pipe.synthvae", model.save),
+                        (tmp_path / "pipe.csv", lambda p: write_table(model.sample(3, seed=0), p))):
+        os.mkfifo(pipe)
+        with pytest.raises(DataError, match="it is no regular file"):
+            write(pipe)
+        assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    with pytest.raises(DataError, match="it names a folder"):
+        model.save(f"{tmp_path}/newdir/")
+    assert not (tmp_path / "newdir").exists()
+    (tmp_path / "data.csv").write_text("a\n1\n")
+    with pytest.raises(ParameterError, match="named like a table"):
+        model.save(tmp_path / "data.csv")
+    assert (tmp_path / "data.csv").read_text() == "a\n1\n"
 
 
 def test_model_file_without_checksum_still_loads(tmp_path, model_file):

@@ -163,3 +163,13 @@ def test_values_a_boolean_column_cannot_read_are_refused_with_a_fix():
     with pytest.raises(Exception, match=r"expected true/false values, found \[4.7, 4.5, 2.3\]: write them true/false, "
                                          r"yes/no or 1/0, or make the column categorical \(numeric if they are numbers\)"):
         conform(frame, schema, "winds.csv")
+
+
+def test_an_id_width_beyond_64_digits_is_refused():
+    # A width of 300,000,000 in a model file of 457 KB took 5.5 GB to load (a user review).
+    document = {"format_version": 1, "columns": [{"name": "key", "kind": "id", "type": "string", "width": 300_000_000}]}
+    with pytest.raises(SchemaError, match="'width': 300000000 is greater than the maximum of 64"):
+        Schema.from_dict(document)
+    with pytest.raises(SchemaError, match="width 100 pads ids to more digits than the 64"):
+        Schema((Column("key", ColumnKind.ID, type=NumericType.STRING, width=100),))
+    assert Schema.from_dict({**document, "columns": [{**document["columns"][0], "width": 64}]})["key"].width == 64

@@ -586,6 +586,11 @@ class _RealValuedCodec(ColumnCodec):
         self.encoding = self.transform_.encoding
         self.low_ = float(state["low"])
         self.high_ = float(state["high"])
+        if not (math.isfinite(self.low_) and math.isfinite(self.high_) and self.low_ <= self.high_):
+            # low 100, high -100 loaded, and every sampled value was -100, outside the schema's
+            # bounds (a user review of crafted model files).
+            raise ModelFileError(f"column {self.column.name!r}: the codec's range [{self.low_!r}, {self.high_!r}] is no "
+                                 f"range of values (low above high, or not finite); the model file is damaged")
         self.all_null_ = bool(state["all_null"])
         calibration = state.get("calibration")  # absent from files of ordinary fits before 0.x
         self.calibration_ = None if calibration is None else np.asarray(calibration, dtype=np.float64)

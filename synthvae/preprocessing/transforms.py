@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from synthvae.errors import ModelFileError
 from synthvae.preprocessing.layout import SpanKind
 
 # Probabilities are clipped away from 0 and 1 so the normal quantile stays finite (|z| <= 5.2).
@@ -151,7 +152,12 @@ class QuantileNormal:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "QuantileNormal":
-        return cls(np.asarray(state["quantiles"], dtype=np.float64))
+        quantiles = np.asarray(state["quantiles"], dtype=np.float64)
+        if quantiles.ndim != 1 or not quantiles.size or not np.isfinite(quantiles).all() or (np.diff(quantiles) < 0).any():
+            # Reversed or "NaN" quantiles loaded from a crafted file (a user review).
+            raise ModelFileError("a quantile transform's quantiles must be finite and non-decreasing; the model file is "
+                                 "damaged")
+        return cls(quantiles)
 
 
 class AtomQuantileNormal:
@@ -427,7 +433,12 @@ class ModeNormal:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "ModeNormal":
-        return cls(np.asarray(state["means"]), np.asarray(state["stds"]), np.asarray(state["weights"]))
+        means, stds, weights = (np.asarray(state[k], dtype=np.float64) for k in ("means", "stds", "weights"))
+        if not (means.ndim == 1 and means.size and means.shape == stds.shape == weights.shape
+                and np.isfinite([means, stds, weights]).all() and (stds > 0).all() and (weights >= 0).all()):
+            raise ModelFileError("a mode-specific normalisation needs as many finite means, positive deviations and "
+                                 "non-negative weights; the model file is damaged")
+        return cls(means, stds, weights)
 
 
 def _initial_means(values: np.ndarray, k: int) -> np.ndarray:
