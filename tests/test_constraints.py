@@ -9,6 +9,7 @@ fits; the benchmark measures full fits).
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from synthvae.constraints.expression import Expression
 from synthvae.constraints.plan import check_table
 from synthvae.errors import ConstraintError
 from synthvae.constraints.sdv import schema_from_sdv
+from synthvae.constraints.spec import pattern_matches
 from synthvae.errors import ParameterError
 from synthvae.schema import ColumnKind, NumericType, Schema
 from synthvae.validation import conform
@@ -103,6 +105,18 @@ def test_rules_round_trip_through_json(loans):
 def test_bad_rules_are_refused_naming_what_is_wrong(loans, rule, message):
     with pytest.raises(SchemaError, match=message):
         _with_rules(loans, [rule])
+
+
+def test_a_pattern_that_backtracks_over_overlapping_choices_is_refused_within_its_time_limit():
+    # (a|a)* has no nested repeat, so its shape passed; a crafted model file's category of 40
+    # characters then hung the load (a user review). The match runs under a time limit.
+    document = {"format_version": 1, "columns": [{"name": "c", "kind": "categorical", "categories": ["a" * 40 + "!", "b"]}],
+                "constraints": [{"kind": "regex", "column": "c", "pattern": "(a|a)*|b"}]}
+    started = time.monotonic()
+    with pytest.raises(SchemaError, match=r"the pattern took more than 2 s to match 'a{40}\.\.\.': it backtracks"):
+        Schema.from_dict(document)
+    assert time.monotonic() - started < 20
+    assert pattern_matches("[A-Z]{2}\\d+|Zürich", ["AB12", "Zürich", "ab"], "rule") == [True, True, False]
 
 
 def test_derived_columns_in_a_cycle_are_refused(loans):

@@ -46,6 +46,7 @@ import pandas as pd
 from synthvae.conditions import Condition, intersect
 from synthvae.constraints.spec import (
     Constraint,
+    pattern_matches,
     Derived,
     FixedCombinations,
     Inequality,
@@ -2219,15 +2220,13 @@ def id_limits(schema: Schema) -> dict[str, tuple[int, Regex]]:
     (prefix + the number, zero-padded to the column's width: ``C-[0-9]{3}`` ends at C-999),
     with the rule; columns whose rules let any number through are left out. Ids count on from
     above the real ones, so a sample of more rows would pass the pattern (C-1000 was sampled)."""
-    import re
-
     out: dict[str, tuple[int, Regex]] = {}
     for rule in schema.constraints:
         if not isinstance(rule, Regex) or schema[rule.column].kind is not ColumnKind.ID or schema[rule.column].is_integer:
             continue
-        column, compiled = schema[rule.column], re.compile(rule.pattern)
+        column = schema[rule.column]
         for digits in range(max(column.width, 1), 20):
-            if not compiled.fullmatch(column.prefix + "9" * digits):
+            if not pattern_matches(rule.pattern, [column.prefix + "9" * digits], f"constraint {rule.describe()!r}")[0]:
                 limit = 10 ** (digits - 1) - 1 if digits > 1 else -1
                 if rule.column not in out or limit < out[rule.column][0]:
                     out[rule.column] = (limit, rule)
@@ -2238,12 +2237,9 @@ def id_limits(schema: Schema) -> dict[str, tuple[int, Regex]]:
 def _ids_match(rule: Regex, column: Column) -> bool:
     """Whether a string id column's generated values (prefix + zero-padded number) match the
     pattern; ids are regenerated, so a pattern they miss can only be refused."""
-    import re
-
-    compiled = re.compile(rule.pattern)
     numbers = [column.start, column.start + 1, column.start + 9, column.start + 99, column.start + 999]
-    bad = [f"{column.prefix}{str(n).zfill(column.width)}" for n in numbers]
-    bad = [v for v in bad if not compiled.fullmatch(v)]
+    ids = [f"{column.prefix}{str(n).zfill(column.width)}" for n in numbers]
+    bad = [v for v, ok in zip(ids, pattern_matches(rule.pattern, ids, f"constraint {rule.describe()!r}", total=True)) if not ok]
     if bad:
         raise ParameterError(
             f"constraint {rule.describe()!r}: ids are generated as prefix + number ({preview(bad)}), which the pattern "

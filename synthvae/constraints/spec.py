@@ -24,11 +24,13 @@ from __future__ import annotations
 import enum
 import math
 import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import pandas as pd
+import regex
 
 from synthvae.constraints.expression import Expression
 from synthvae.errors import SchemaError, preview
@@ -486,7 +488,8 @@ class Regex(Constraint):
                               f"can take exponential time on some text; write it without the nested repetition "
                               f"(for example (a+)+ as a+, (\\w+\\s?)+ as [\\w\\s]+)")
         if column.kind.value == "categorical":
-            bad = [c for c in column.categories if not compiled.fullmatch(str(c))]
+            texts = [str(c) for c in column.categories]
+            bad = [c for c, ok in zip(column.categories, pattern_matches(self.pattern, texts, where, total=True)) if not ok]
             if bad:
                 raise SchemaError(f"{where}: categories {preview(bad)} do not match; fix them or the pattern")
         elif column.kind.value == "id":
@@ -499,11 +502,39 @@ class Regex(Constraint):
     def broken(self, frame: pd.DataFrame) -> np.ndarray:
         values = frame[self.column]
         present = values.notna().to_numpy()
-        compiled = re.compile(self.pattern)
         text = values[present].astype(str).tolist()
         ok = np.ones(len(values), dtype=bool)
-        ok[present] = [compiled.fullmatch(t) is not None for t in text]
+        ok[present] = pattern_matches(self.pattern, text, f"constraint {self.describe()!r}")
         return ~ok
+
+
+# The most seconds a rule's pattern may take: on one value, or (``total``) on a schema's
+# categories, checked when a schema or model file is read.
+PATTERN_SECONDS = 2.0
+
+
+def pattern_matches(pattern: str, texts: list[str], where: str, total: bool = False) -> list[bool]:
+    """Whether each text matches ``pattern`` whole, by the ``regex`` module (Python's syntax
+    and meaning) with a time limit: Python's matcher backtracks, and a crafted model file's
+    pattern that repeats overlapping choices, ``(a|a)*``, hung its load on one category of 40
+    characters (a user review); nested repeats are refused earlier, by their shape.
+
+    Raises:
+        SchemaError: The pattern took more than :data:`PATTERN_SECONDS` on a value (with
+            ``total``: on them all)."""
+    compiled = regex.compile(pattern)
+    deadline = time.monotonic() + PATTERN_SECONDS
+    out = []
+    for text in texts:
+        limit = max(deadline - time.monotonic(), 1e-3) if total else PATTERN_SECONDS
+        try:
+            out.append(compiled.fullmatch(text, timeout=limit) is not None)
+        except TimeoutError:
+            raise SchemaError(f"{where}: the pattern took more than {PATTERN_SECONDS:g} s to match "
+                              f"{text[:40] + ('...' if len(text) > 40 else '')!r}: it backtracks over overlapping "
+                              f"choices or repeats ((a|a)*, \\w*\\w*); write it so that each character can be "
+                              f"matched one way only") from None
+    return out
 
 
 def _nested_repeat(pattern: str) -> bool:
