@@ -1114,6 +1114,8 @@ def _meets(value: Any, condition: Condition) -> bool:
 
 
 # ------------------------------------------------------------------- the plan
+_REPAIR_PASSES = 4  # passes of ConstraintPlan.repair over the rules at most
+
 class ConstraintPlan:
     """The rules of a schema as one fit keeps them.
 
@@ -1390,6 +1392,17 @@ class ConstraintPlan:
                 clipped = np.clip(values, -np.inf if low is None else low, np.inf if high is None else high)
                 out[transform.column] = grid.to_series(np.where(cells, clipped, values))
         combinations = self._combinations()
+        # Rules mended one after another can break those mended before (x2 moved below x3 then
+        # below x1; a derived input solved below the other): passes until none is broken, at
+        # most a few (a third of rows under x1 <= x2 <= x3 and p = x1 + x2 stayed broken after one).
+        for _ in range(_REPAIR_PASSES):
+            self._repair_pass(out, filled, rng, ranges, combinations)
+            if not any(rows.any() for rows in self.violations(out).values()):
+                break
+        return out
+
+    def _repair_pass(self, out: pd.DataFrame, filled, rng, ranges, combinations) -> None:
+        """One pass of :meth:`repair` over the rules, in order."""
         for i, rule in enumerate(self.schema.constraints):
             if isinstance(rule, Derived):
                 self._repair_derived(out, rule, filled, ranges, rng)
@@ -1408,7 +1421,6 @@ class ConstraintPlan:
                 self._repair_order(out, rule.column, rule.high, rule.strict, rows, filled)
             elif isinstance(rule, NullWhen):
                 self._repair_null_when(out, rule, rows, filled, rng)
-        return out
 
     def _repair_null_when(self, out: pd.DataFrame, rule: NullWhen, rows: np.ndarray, filled, rng) -> None:
         """Rows where ``rule.when`` holds one of ``rule.values`` and ``rule.column`` is not null:
@@ -1441,11 +1453,32 @@ class ConstraintPlan:
             computable = target & ~pd.isna(computed)
             out[rule.column] = out[rule.column].where(~computable, grid.to_series(computed))
         broken = rule.broken(out, self.schema[rule.column]) & ~target
-        for name in rule.expression.columns:
-            solved = self._solve_input(out, rule, name, broken & filled.get(name, none), rng, (ranges or {}).get(name), near=True)
-            if solved.any():
-                solved &= ~self._to_bounds(out, name, solved)
-            broken &= ~solved
+        # First each input only where its solution keeps the other rules over it, then any: with
+        # x1 <= x2 and p = x1 + x2 observed, x2 = p - x1 fell below x1 in a third of rows, where
+        # x1 = p - x2 keeps the order (a user review).
+        for careful in (True, False):
+            for name in rule.expression.columns:
+                cells = broken & filled.get(name, none)
+                if not cells.any():
+                    continue
+                before = out[name].copy()
+                solved = self._solve_input(out, rule, name, cells, rng, (ranges or {}).get(name), near=True)
+                if solved.any():
+                    solved &= ~self._to_bounds(out, name, solved)
+                if careful and solved.any():
+                    clash = solved & self._breaks_rules_over(out, name, rule)
+                    if clash.any():
+                        out[name] = out[name].where(~clash, before)
+                        solved &= ~clash
+                broken &= ~solved
+
+    def _breaks_rules_over(self, out: pd.DataFrame, name: str, skip: Constraint) -> np.ndarray:
+        """Rows breaking an inequality or range over column ``name`` (other than ``skip``)."""
+        rules = [r for r in self.schema.constraints if r is not skip and isinstance(r, (Inequality, Range)) and name in r.columns]
+        bad = np.zeros(len(out), dtype=bool)
+        for rows in (rule_violations(self.schema.with_constraints(rules), out) if rules else {}).values():
+            bad |= rows
+        return bad
 
     def _to_bounds(self, out: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray:
         """Numeric column ``name``'s values in ``rows`` beyond the schema's bounds, set to the
