@@ -99,6 +99,10 @@ def test_rules_round_trip_through_json(loans):
         # category of 31 characters took 76 s, twice as long for each character more.
         ({"kind": "regex", "column": "grade", "pattern": "([A-G]+)+"}, "repeats a part that itself repeats without bound"),
         ({"kind": "range", "low": 5, "column": "balance", "high": 1}, "swap them"),
+        # Rules no row can meet passed the schema, and fit refused every row with "fix those rows".
+        ({"kind": "inequality", "low": "balance", "high": "balance", "strict": True}, "both sides are column 'balance', so it never"),
+        ({"kind": "inequality", "low": 1e12, "high": "balance"}, "the max of column 'balance' is .*, so no value of it can meet"),
+        ({"kind": "range", "low": -5, "column": "balance", "high": -1}, "the min of column 'balance' is"),
         ({"kind": "unicorn", "column": "balance"}, "is not one of"),
     ],
 )

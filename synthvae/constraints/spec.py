@@ -135,10 +135,34 @@ class Inequality(Constraint):
                      for s in (self.low, self.high))
         if isinstance(low, Value) and isinstance(high, Value):
             raise SchemaError(f"{where}: both sides are constants")
+        if low == high:
+            # a < a passed, and every row broke it at fit, where the advice was to fix the rows.
+            raise SchemaError(f"{where}: both sides are column {low!r}, so it " +
+                              ("never holds" if self.strict else "always holds") + "; remove it")
+        _refuse_out_of_bounds(schema, low, high, self.strict, where)
         return Inequality(low, high, self.strict)
 
     def broken(self, frame: pd.DataFrame) -> np.ndarray:
         return _order_broken(_side_values(frame, self.low), _side_values(frame, self.high), self.strict)
+
+
+def _refuse_out_of_bounds(schema: "Schema", low, high, strict: bool, where: str) -> None:
+    """Refuse ``low <= high`` (``<``: strict) between a numeric column and a constant that no
+    value within the column's bounds can meet (``1000 <= a`` with a's max 49): such a rule
+    passed the schema, and every row broke it at fit, where the advice was to fix the rows (a
+    user review)."""
+    for column, constant, below in ((low, high, True), (high, low, False)):
+        if not (isinstance(column, str) and isinstance(constant, Value)) or schema[column].kind.value != "numeric":
+            continue
+        bound = schema[column].min if below else schema[column].max
+        if bound is None or not isinstance(constant.value, (int, float)):
+            continue
+        empty = (bound > constant.value or (strict and bound == constant.value)) if below else \
+            (bound < constant.value or (strict and bound == constant.value))
+        if empty:
+            side = "min" if below else "max"
+            raise SchemaError(f"{where}: the {side} of column {column!r} is {Value(float(bound))}, so no value of it can meet "
+                              f"the constant {constant}; correct the constant or the column's {side}")
 
 
 @dataclass(frozen=True)
@@ -175,6 +199,8 @@ class Range(Constraint):
                      for s in (self.low, self.high))
         if isinstance(low, Value) and isinstance(high, Value) and low.value > high.value:
             raise SchemaError(f"{where}: the low constant is above the high one; swap them")
+        _refuse_out_of_bounds(schema, low, self.column, self.strict, where)
+        _refuse_out_of_bounds(schema, self.column, high, self.strict, where)
         return Range(self.column, low, high, self.strict)
 
     def broken(self, frame: pd.DataFrame) -> np.ndarray:
