@@ -418,6 +418,17 @@ def test_unique_holds_across_sampling_batches_and_asking_too_much_is_a_clear_err
         syn.sample(5000, seed=1)
 
 
+def test_asking_for_more_rows_than_a_unique_rule_has_keys_is_refused_at_once():
+    # 41 rows of a key over 40 categories drew 80,339 rows before the refusal (a user review).
+    table = pd.DataFrame({"code": [f"c{i:02d}" for i in range(40)] * 2, "flag": [False] * 40 + [True] * 40,
+                          "x": np.random.default_rng(0).normal(size=80)})
+    syn = Synthesizer(_with_rules(table, [{"kind": "unique", "columns": ["code", "flag"]}]), epochs=1, seed=0).fit(table)
+    assert syn.sample(30, seed=0)[["code", "flag"]].drop_duplicates().shape[0] == 30
+    with pytest.raises(ConstraintError, match="'unique code, flag': its columns hold at most 80 distinct keys, and 81 more") as caught:
+        syn.sample(81, seed=0)
+    assert "after drawing" not in str(caught.value)  # refused before a draw
+
+
 def test_augmented_rows_keep_a_unique_rule_with_the_real_rows_and_across_classes():
     # Each class was drawn by a sample call of its own, so keys repeated across classes, and
     # none was checked against the real rows': 69 of 113 rows added to penguins broke the rule
