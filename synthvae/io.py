@@ -450,6 +450,7 @@ CURRENCY = r"(?:[$€£¥₹]|USD|EUR|GBP|JPY|INR|CHF|CAD|AUD|CNY)"
 # Such a number with a currency or percent sign, or thousands grouped by spaces ("1.234,56 €",
 # "1 234,5", "12,5 %"): pandas reads none as a number; read_table writes them with a decimal
 # point ("1234.56 €"), which inference and conform read as written numbers.
+_DECIMAL_BEFORE_SIGN = r",(?:[0-9]{1,2}|[0-9]{4,})(?![0-9])"  # "12,5 %", "1.234,56 €"; not "$23,712"
 _COMMA_WRITTEN = (rf"\s*[+-]?\s*{CURRENCY}?\s*[+-]?([0-9]{{1,3}}(\.[0-9]{{3}})+|[0-9]{{1,3}}([ \u00a0\u202f][0-9]{{3}})+|[0-9]+)"
                   rf"(,[0-9]+)?\s*{CURRENCY}?\s*%?\s*")
 # A number with thousands commas and a decimal point, as in English: "1,234.5".
@@ -532,9 +533,9 @@ class _CsvPlan:
     # Columns holding some value that is no number, boolean or date: pandas' pieces of a long
     # chunk can read them as numbers in one piece and text in another (see read_csv_chunks).
     text_columns: list[str] = dataclasses.field(default_factory=list)
-    # Text columns of a file of decimal commas whose values are numbers but for a few words
-    # (:func:`_mostly_numbers`): their numbers are given with a decimal point ("1234,5" as
-    # "1234.5"), so that inference reads them as numbers beside the words it names.
+    # Columns of a file of decimal commas whose every value is such a number with a currency or
+    # percent sign, or thousands grouped by spaces ("1.234,56 €"): pandas reads none of them,
+    # so they are given with a decimal point ("1234.56 €"), which inference and conform read.
     comma_columns: list[str] = dataclasses.field(default_factory=list)
 
     def with_text(self, columns: Iterable[str]) -> "_CsvPlan":
@@ -549,7 +550,8 @@ class _CsvPlan:
         if verbatim:
             words = self.options["na_values"]
             options["na_values"] = {c: [""] if c in verbatim else v for c, v in words.items()}
-        return dataclasses.replace(self, options=options, exact_columns=[c for c in self.exact_columns if c not in forced])
+        return dataclasses.replace(self, options=options, exact_columns=[c for c in self.exact_columns if c not in forced],
+                                   comma_columns=[c for c in self.comma_columns if c not in forced])
 
     def exact(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with the exact columns (read as text) as ``Int64`` (text beyond its range),
@@ -588,8 +590,12 @@ def _csv_plan(path: Path) -> _CsvPlan:
     _check_repeated_names(path, sep, head)
     # Decimal commas: in a ';' file as Excel writes them; in a file of tabs or commas (quoted
     # "40,6") only on evidence no thousands separator gives ("1,550" alone could be 1550).
-    comma, grouped, thousands, mostly = (_decimal_commas(path, sep, compression, name, strict=sep != ";")
-                                         if sep != "|" else (False, {}, {}, []))
+    comma, grouped, thousands, signed, nearly = (_decimal_commas(path, sep, compression, name, strict=sep != ";")
+                                                 if sep != "|" else (False, {}, {}, [], {}))
+    for column, words in nearly.items() if comma else ():
+        # One wrong cell among decimal commas: the column stays text, as it is, and is named.
+        logger.warning("%s: column %r holds numbers with decimal commas but also %s, so it is read as text; if they stand "
+                       "for missing values, leave them empty (nulls) to read the column as numbers", name, column, preview(words))
     if thousands and (comma or sep == ";"):
         # "1,169" beside "999" and no other comma: thousands, whatever the file's other columns
         # write (a ';' file read 1,169 as 1.169 beside 999, silently); said where the file's
@@ -652,7 +658,7 @@ def _csv_plan(path: Path) -> _CsvPlan:
         options["float_precision"] = "round_trip"
     return _CsvPlan(name, compression, options, [c for c, f in zip(columns, found) if f.exact],
                     [c for c, f in zip(columns, found) if not (f.number or f.boolean or f.date)],
-                    [c for c in columns if comma and str(c) in mostly])
+                    [c for c in columns if comma and str(c) in signed])
 
 
 def _separator(path: Path, compression: str | None, name: str, sep: str) -> str:
@@ -738,10 +744,12 @@ def _trailing_blank_lines(path: Path, compression: str | None) -> int:
 
 
 def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, rows: int = 1000,
-                    strict: bool = False) -> tuple[bool, dict[str, str], dict[str, str], list[str]]:
+                    strict: bool = False) -> tuple[bool, dict[str, str], dict[str, str], list[str], dict[str, list]]:
     """Whether a file writes its numbers with decimal commas: some column of its first ``rows``
-    rows holds only such numbers ("39,1", "1.234,5"), or such numbers but for a few words
-    (:func:`_mostly_numbers`; those columns are returned last), one at least with a comma, and no column
+    rows holds only such numbers ("39,1", "1.234,5"), or only such numbers with a currency or
+    percent sign ("1.234,56 €", "12,5 %": their commas must be followed by other than three
+    digits, as "$23,712" groups thousands; those columns are returned fourth), or such numbers but
+    for a few words (:func:`_mostly_numbers`; returned last, with the words), one at least with a comma, and no column
     holds numbers with a decimal point that cannot be thousands ("3.5", "1,234.5").
 
     ``strict`` (a file of tabs, or of commas with quoted numbers, where "1,550" is as likely a
@@ -756,7 +764,7 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
     with _csv_errors(path, name, compression), _csv_input(path) as source:
         sample = pd.read_csv(source, sep=sep, nrows=rows, dtype=str, keep_default_na=False, na_values=[""])
     commas = points = False
-    grouped, thousands, mostly = {}, {}, []
+    grouped, thousands, signed, nearly = {}, {}, [], {}
     for label, values in sample.items():
         present = values.dropna().str.strip()
         present = present[~present.isin(list(NULL_WORDS))]
@@ -777,12 +785,16 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
                 commas = True
             continue
         decimal = r",(?:[0-9]{1,2}|[0-9]{4,})(?:[eE]|$)" if strict else ","
-        numbers = present.str.fullmatch(_COMMA_NUMBER.strip("^$")).all()
-        written = present.str.fullmatch(_COMMA_WRITTEN)
-        if (numbers or written.all() or _mostly_numbers(present, written)) and present[written].str.contains(decimal).any():
+        plain_numbers = present.str.fullmatch(_COMMA_NUMBER.strip("^$"))
+        numbers = plain_numbers.all()
+        if numbers and present.str.contains(decimal).any():
             commas = True
-            if not numbers:
-                mostly.append(str(label))
+        elif present.str.fullmatch(_COMMA_WRITTEN).all() and present.str.contains(_DECIMAL_BEFORE_SIGN).any():
+            commas = True
+            signed.append(str(label))
+        elif _mostly_numbers(present, plain_numbers) and present[plain_numbers].str.contains(decimal).any():
+            commas = True
+            nearly[str(label)] = pd.unique(present[~plain_numbers]).tolist()
         elif present.str.fullmatch(_NUMBER.strip("^$")).all() and present.str.contains(r"\.[0-9]{0,2}$|\.[0-9]{4,}").any():
             points = True
         elif present.str.fullmatch(_GROUPED_NUMBER).all() and present.str.contains(".", regex=False).any():
@@ -790,7 +802,7 @@ def _decimal_commas(path: Path, sep: str, compression: str | None, name: str, ro
         elif numbers and strict and present.str.contains(",", regex=False).any():
             # Evidence of neither (after the points': "1,234" beside "5.678" is English).
             grouped[str(label)] = str(present[present.str.contains(",", regex=False)].iloc[0])
-    return commas and not points, grouped, thousands, mostly
+    return commas and not points, grouped, thousands, signed, nearly
 
 
 def _mostly_numbers(present: pd.Series, numbers: pd.Series) -> bool:

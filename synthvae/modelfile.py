@@ -1,9 +1,10 @@
 """The model file: one safetensors file holding weights plus a JSON payload.
 
 The payload (schema, codec state, configs, history) is plain JSON in the safetensors header's
-metadata; the weights are raw float32 tensors. A SHA-256 checksum of the metadata, the header's
-index of the tensors (names, dtypes, shapes, offsets) and their bytes, also in the metadata,
-tells a file damaged after it was written. Loading parses JSON and copies numbers: no pickle, so no
+metadata; the weights are raw float32 tensors. Two SHA-256 checksums in the metadata tell a file
+damaged after it was written: ``index_checksum`` of the header's index of the tensors (names,
+dtypes, shapes, offsets), and ``checksum`` of the rest of the metadata and the tensors' bytes
+(what readers before the index checksum check, so they still read new files). Loading parses JSON and copies numbers: no pickle, so no
 code from a model file ever runs.
 """
 
@@ -50,8 +51,10 @@ def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], p
         "format_version": str(int(version)),
         "payload": json.dumps(payload, allow_nan=False, separators=(",", ":")),
     }
-    # The tensors' bytes and index come out the same with or without the checksum in the header.
-    metadata["checksum"] = _checksum(metadata, safetensors_save(cpu, metadata=metadata))
+    # The tensors' bytes and index come out the same with or without the checksums in the header.
+    blob = safetensors_save(cpu, metadata=metadata)
+    metadata["index_checksum"] = _index_checksum(blob)
+    metadata["checksum"] = _checksum(metadata, blob)
     atomic_write_bytes(path, safetensors_save(cpu, metadata=metadata))
     return Path(path)
 
@@ -96,12 +99,6 @@ def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     return tensors, payload
 
 
-# The checksum's kinds: "sha256i:" covers the header's index of the tensors too (a one-byte
-# change of a dtype, F32 to I32, or two offsets swapped loaded as other numbers: a user
-# review); "sha256:" (files written before) the metadata and the tensors' bytes only.
-_INDEXED, _LEGACY = "sha256i:", "sha256:"
-
-
 def _index_and_data(blob: bytes) -> tuple[dict, bytes]:
     """The header's index of the tensors (name: dtype, shape, offsets) and the tensors' bytes of a
     safetensors file."""
@@ -110,22 +107,26 @@ def _index_and_data(blob: bytes) -> tuple[dict, bytes]:
     return {k: v for k, v in header.items() if k != "__metadata__"}, blob[8 + header_len :]
 
 
-def _checksum(metadata: dict[str, str], blob: bytes, kind: str = _INDEXED) -> str:
-    """SHA-256 of the metadata (but the checksum), the tensors' index (:data:`_INDEXED`) and bytes."""
-    index, data = _index_and_data(blob)
+def _index_checksum(blob: bytes) -> str:
+    """SHA-256 of the header's index of the tensors: a one-byte change of a dtype (F32 to I32), or
+    two offsets swapped, loaded as other numbers (a user review)."""
+    return "sha256:" + hashlib.sha256(json.dumps(_index_and_data(blob)[0], sort_keys=True).encode()).hexdigest()
+
+
+def _checksum(metadata: dict[str, str], blob: bytes) -> str:
+    """SHA-256 of the metadata (but the checksum itself) and the tensors' bytes."""
     digest = hashlib.sha256(json.dumps({k: v for k, v in metadata.items() if k != "checksum"}, sort_keys=True).encode())
-    if kind == _INDEXED:
-        digest.update(json.dumps(index, sort_keys=True).encode())
-    digest.update(data)
-    return kind + digest.hexdigest()
+    digest.update(_index_and_data(blob)[1])
+    return "sha256:" + digest.hexdigest()
 
 
 def _check_checksum(path: Path, metadata: dict[str, str]) -> None:
-    """Refuse a file whose bytes changed after it was written (files without a checksum pass)."""
+    """Refuse a file whose bytes changed after it was written (files without a checksum pass;
+    files without an index checksum, written before it, are checked without it)."""
     if "checksum" not in metadata:
         return
-    kind = _INDEXED if metadata["checksum"].startswith(_INDEXED) else _LEGACY
-    if _checksum(metadata, path.read_bytes(), kind) != metadata["checksum"]:
+    blob = path.read_bytes()
+    if _checksum(metadata, blob) != metadata["checksum"] or metadata.get("index_checksum", _index_checksum(blob)) != _index_checksum(blob):
         raise ModelFileError(
             f"model file {str(path)!r} is corrupt: its contents do not match the checksum written "
             f"with it (the file was damaged or edited after it was saved); restore a copy of it, or fit the model again"

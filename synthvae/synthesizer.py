@@ -1049,7 +1049,9 @@ class Synthesizer:
         self.conditional_history_ = train_conditional_prior(prior, data, targets, train_config, generator)
         return prior
 
-    def _check_params(self) -> None:
+    def _check_params(self, alone: bool = False) -> None:
+        """Refuse parameters of the wrong type or range, and (unless ``alone``: a model file's,
+        whose rules of several parameters may predate a file) combinations a fit cannot use."""
         problems = []
         # errors.is_integer / is_real: numpy numbers pass; True, text, None and NaN do not (epochs=True
         # ran one epoch, validation_fraction="0.1" raised a raw TypeError).
@@ -1080,19 +1082,19 @@ class Synthesizer:
             _check_count("categorical_head", self.categorical_head)
         if self.autoregressive is not None:
             _check_count("autoregressive", self.autoregressive)
-            if self.autoregressive and self.categorical_head == 0:
+            if self.autoregressive and self.categorical_head == 0 and not alone:
                 problems.append("autoregressive units belong to the categorical head, which categorical_head=0 leaves out; "
                                 "give the head a width or set autoregressive=0")
         if self.target is not None and not isinstance(self.target, str):
             problems.append(f"target must be a column name or None, got {self.target!r}")
-        if self.privacy is not None and self.target is not None:
+        if self.privacy is not None and self.target is not None and not alone:
             problems.append("target weighs its column by the real class shares, which a private fit must not use; "
                             "leave it None with privacy")
-        if self.privacy is not None and (self.epochs is not None or self.batch_size is not None):
+        if self.privacy is not None and (self.epochs is not None or self.batch_size is not None) and not alone:
             # They were ignored: Synthesizer(epochs=5, privacy=3) ran the spec's 30 epochs.
             problems.append("a private fit takes its epochs and batch size from privacy (e.g. privacy={'epsilon': 3, "
                             "'epochs': 5, 'batch_size': 256}): they enter its accounting; leave epochs and batch_size None")
-        if self.privacy is not None and self.categorical_balance:
+        if self.privacy is not None and self.categorical_balance and not alone:
             problems.append("categorical_balance weighs columns by their real category shares, which a private fit "
                             "must not use; leave it None (or 0) with privacy")
         if self.numeric_encoding not in [e.value for e in NumericEncoding]:
@@ -1928,6 +1930,14 @@ class Synthesizer:
                     out[name] = out[name].astype(kept)
                 elif not new:
                     out[name] = out[name].astype(given.dtype)
+            elif (given is not None and name in out and isinstance(out[name].dtype, pd.CategoricalDtype)
+                  and pd.api.types.is_numeric_dtype(given.dtype) and not pd.api.types.is_bool_dtype(given.dtype)
+                  and pd.api.types.is_numeric_dtype(out[name].cat.categories.dtype)):
+                # Whole numbers learned as classes (a 0/1 target) come back as the table gave them,
+                # not as a categorical dtype, whose mean raised (a review of the session's diff).
+                kind = given.dtype if not out[name].isna().any() or given.dtype.kind == "f" else (
+                    "Int64" if given.dtype.kind == "i" else given.dtype)
+                out[name] = out[name].astype(kind)
         return out.set_axis([labels.get(name, name) for name in out.columns], axis=1)
 
     def impute(
@@ -2398,9 +2408,10 @@ class Synthesizer:
             if not isinstance(given, bool):
                 raise ValueError(f"schema_given must be true or false, got {given!r}")  # "no" read as true
             syn = cls(schema=schema if given else None, **{k: v for k, v in params.items() if k != "schema"})
-            # Checked as a fit checks them: latent_dim "abc" loaded, and a refit refused it (a
-            # user review of crafted files).
-            syn._check_params()
+            # Each checked as a fit checks it: latent_dim "abc" loaded, and a refit refused it (a
+            # user review of crafted files); not their combinations, which rules newer than the
+            # file may refuse (a private fit's file of before 2026-11 holds epochs beside privacy).
+            syn._check_params(alone=True)
             syn._schema_given = given
             config = VAEConfig.from_dict(payload["vae_config"])
             # Sizes from the file's settings are checked against its weights before anything is
@@ -2597,12 +2608,15 @@ def numeric_target(target: str, column, values: pd.Series) -> str:
     minutes, every synthetic row pinned to an exact real value); a 0/1 label read as whole
     numbers was refused saying only "leave it out" (a user review)."""
     distinct = pd.unique(values.dropna())
-    if len(distinct) and pd.api.types.is_numeric_dtype(distinct.dtype) and (distinct == np.round(distinct)).all():
+    numeric = len(distinct) and pd.api.types.is_numeric_dtype(distinct.dtype) and not pd.api.types.is_bool_dtype(distinct.dtype)
+    if numeric and not (np.isfinite(distinct).all() and (np.abs(distinct) < 2**53).all()):
+        distinct = distinct[:0]  # infinities or 1e20 are no classes (they were cast to -2**63)
+    elif numeric and (distinct == np.round(distinct)).all():
         distinct = distinct.astype(np.int64)  # 0, 1: the categories to write, not 0.0, 1.0
     fix = ("; if its values are classes, fit a model whose schema makes it categorical: name it as the target "
            "when fitting (Synthesizer(target=...), which learns up to 20 whole numbers as classes; augment --target "
            "does so when it fits the model), or set its kind to categorical in the schema (synthvae infer-schema, "
-           f"edit, --schema; categories {preview(sorted(distinct.tolist()))})" if len(distinct) <= 20 else "")
+           f"edit, --schema; categories {preview(sorted(distinct.tolist()))})" if 0 < len(distinct) <= 20 else "")
     return (f"target {target!r} is a {column.kind.value} column: augment draws rows class by class, so the target must "
             f"be categorical or boolean; leave it out to add rows of the whole table{fix}")
 

@@ -477,6 +477,15 @@ def test_damaged_model_bytes_fail_the_checksum(tmp_path, model_file):
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_parameters_whose_combination_a_newer_rule_refuses_still_load(tmp_path, model_file):
+    # Each parameter is checked at load, not their combinations: a private fit's file of before
+    # 2026-11 holds epochs beside privacy, which fit now refuses, and it was called corrupt.
+    tensors, payload = load_model_file(model_file)
+    payload["params"].update(privacy={"epsilon": 3.0}, epochs=5)
+    save_model_file(tmp_path / "older.synthvae", tensors, payload)
+    assert Synthesizer.load(tmp_path / "older.synthvae").epochs == 5
+
+
 def test_a_damaged_tensor_index_fails_the_checksum(tmp_path, model_file):
     # One byte of the header, a tensor's dtype F32 -> I32, loaded as other numbers; so did two
     # tensors' offsets swapped (a user review): the checksum covers the index too.

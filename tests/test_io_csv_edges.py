@@ -245,16 +245,16 @@ def test_writing_a_column_of_null_words_beside_numbers_alone_warns_that_it_reads
 
 
 def test_one_wrong_cell_keeps_a_files_decimal_commas_and_is_named(tmp_path, caplog):
-    # "abc" in the one column of decimal commas turned them off for the whole file: the amounts
-    # stayed text "1234,56" and inference said nothing (a user review of messy files).
-    rows = [f"{1000 + 17 * i},{i % 100:02d};{i}" for i in range(40)]
-    rows[7] = "abc;7"
-    (tmp_path / "de.csv").write_text("betrag;n\n" + "\n".join(rows) + "\n")
-    frame = read_table(tmp_path / "de.csv")
-    assert frame.loc[0, "betrag"] == "1000.00" and frame.loc[7, "betrag"] == "abc"
+    # "abc" in a column of decimal commas turned them off for the whole file: the rates beside it
+    # became text "8,2", silently (a user review of messy files). The column itself stays text,
+    # as written (codes such as "1,10" beside "n.v." must not change), and is named.
+    rows = [f"{1000 + 17 * i},{i % 100:02d};{i % 9},5" for i in range(40)]
+    rows[7] = "abc;7,5"
+    (tmp_path / "de.csv").write_text("betrag;zins\n" + "\n".join(rows) + "\n")
     with caplog.at_level(logging.WARNING):
-        column = infer_schema(frame)["betrag"]
-    assert column.kind is ColumnKind.CATEGORICAL and "39 of its 40 values are numbers but ['abc'] are not" in caplog.text
+        frame = read_table(tmp_path / "de.csv")
+    assert frame.loc[0, "betrag"] == "1000,00" and frame.loc[7, "betrag"] == "abc" and frame.loc[0, "zins"] == 0.5
+    assert "column 'betrag' holds numbers with decimal commas but also ['abc'], so it is read as text" in caplog.text
 
 
 def test_amounts_with_a_currency_or_percent_sign_and_decimal_commas_are_numbers(tmp_path):
@@ -267,6 +267,13 @@ def test_amounts_with_a_currency_or_percent_sign_and_decimal_commas_are_numbers(
     read = conform(frame, schema, "eur.csv")
     assert read["betrag"].tolist() == [1234.56, 12.5, 3400.0, 99.99, 1000.1]
     assert read["anteil"].tolist() == [12.5, 3.0, 7.25, 1.0, 0.5]
+    # An English amount's comma before three digits groups thousands (it was read as 23.712).
+    (tmp_path / "usd.csv").write_text("id;amount;qty\n0;$23,712;1\n1;$25,639;2\n2;$37,782;3\n")
+    usd = read_table(tmp_path / "usd.csv")
+    assert conform(usd, infer_schema(usd), "usd.csv")["amount"].tolist() == [23712.0, 25639.0, 37782.0]
+    # A schema's text column is read as written: "12,5 %" stays a category.
+    codes = read_table(tmp_path / "eur.csv", text_columns=["anteil"])
+    assert codes["anteil"].tolist()[:2] == ["12,5 %", "3 %"]
 
 
 def test_thousands_dots_beside_decimal_commas_in_a_semicolon_file(tmp_path):
