@@ -702,7 +702,7 @@ def _schema_of_classes(schema, table, target: str, source: str):
             return None
         schema = target_classes(infer_schema(table, source=source), table, target, source)
     if target in schema.names and schema[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
-        values = table[target] if target in table.columns else pd.Series([], dtype=float)
+        values = table[target] if target in table.columns else table.iloc[:0, 0]  # (always there: checked before)
         raise click.UsageError(numeric_target(target, schema[target], values))
     return schema
 

@@ -504,7 +504,7 @@ class Regex(Constraint):
         where = f"constraint {self.describe()!r}"
         column = _column(schema, self.column, where)
         try:
-            compiled = re.compile(self.pattern)
+            re.compile(self.pattern)  # the syntax, checked
         except re.error as exc:
             raise SchemaError(f"{where}: the pattern is not a regular expression: {exc}") from None
         if _nested_repeat(self.pattern):
