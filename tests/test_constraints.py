@@ -125,6 +125,18 @@ def test_a_pattern_that_backtracks_over_overlapping_choices_is_refused_within_it
     assert pattern_matches("[\\w ]+", ["10 m²", "m-2"], "rule") == [True, False]
 
 
+def test_inequalities_in_a_cycle_with_a_strict_step_are_refused(loans):
+    # a < b and b < a passed the schema; fit refused every row with "fix those rows" (a user review).
+    rules = [{"kind": "inequality", "low": "paid_interest", "high": "paid_total", "strict": True},
+             {"kind": "range", "low": "paid_total", "column": "balance", "high": "loan_amount"},
+             {"kind": "inequality", "low": "loan_amount", "high": "paid_interest"}]
+    with pytest.raises(SchemaError, match=r"constraints \['paid_interest < paid_total', 'paid_total <= balance <= "
+                                          r"loan_amount', 'loan_amount <= paid_interest'\] order their columns in a cycle"):
+        _with_rules(loans, rules)
+    rules[0]["strict"] = False  # all equal: met by rows whose four values are one
+    _with_rules(loans, rules)
+
+
 def test_derived_columns_in_a_cycle_are_refused(loans):
     rules = [
         {"kind": "derived", "column": "paid_total", "expression": "paid_interest + 1"},

@@ -719,7 +719,44 @@ def check_constraints(schema: "Schema", constraints: tuple[Constraint, ...]) -> 
             "and regex rules apply to them"
         )
     derivation_order(derived)
+    _refuse_strict_cycles(checked)
     return checked
+
+
+def _refuse_strict_cycles(rules: tuple[Constraint, ...]) -> None:
+    """Refuse inequalities and ranges between columns that close a cycle holding a strict step
+    (``a < b`` with ``b < a``; ``a < b``, ``b <= c``, ``c <= a``): no row can meet them, yet they
+    passed, and fit refused every row advising to fix the rows (a user review)."""
+    edges: dict[str, list[tuple[str, Constraint, bool]]] = {}
+    for rule in rules:
+        steps = ([(rule.low, rule.high)] if isinstance(rule, Inequality) else
+                 [(rule.low, rule.column), (rule.column, rule.high)] if isinstance(rule, Range) else [])
+        for low, high in steps:
+            if isinstance(low, str) and isinstance(high, str):
+                edges.setdefault(low, []).append((high, rule, bool(rule.strict)))
+    for start, outgoing in edges.items():
+        for first, rule, strict in outgoing:
+            if not strict:
+                continue
+            # A path back from the strict step's end to its start closes a cycle no row meets.
+            came: dict[str, Constraint] = {first: rule}
+            queue = [first]
+            while queue:
+                node = queue.pop(0)
+                if node == start:
+                    path, at = [], start
+                    while True:
+                        step = came[at]
+                        path.append(step.describe())
+                        at = step.low if isinstance(step, Inequality) or at == step.column else step.column
+                        if step is rule:
+                            break
+                    raise SchemaError(f"constraints {preview(list(dict.fromkeys(reversed(path))))} order their columns in a "
+                                      f"cycle with a strict step, which no row can meet; remove or correct one of them")
+                for following, step, _ in edges.get(node, ()):
+                    if following not in came:
+                        came[following] = step
+                        queue.append(following)
 
 
 def derivation_order(derived: list[Derived]) -> list[Derived]:
