@@ -67,6 +67,9 @@ class Condition:
     low_strict: bool = False
     high_strict: bool = False
     stands_for: tuple[float, float] | None = None
+    # How messages name it, where it stands for the user's own conditions (those on the members
+    # of a fixed combination, as a condition on the combination column the model learns).
+    label: str | None = None
 
     @property
     def is_exact(self) -> bool:
@@ -80,6 +83,8 @@ class Condition:
 
     def describe(self) -> str:
         """Human-readable form for messages: ``age >= 40``, ``island in ['Biscoe', 'Dream']``."""
+        if self.label is not None:
+            return self.label
         if self.values is not None:
             if self.is_exact:
                 return f"{self.column} = {shown(self.values[0])}"

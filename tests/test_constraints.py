@@ -137,6 +137,20 @@ def test_inequalities_in_a_cycle_with_a_strict_step_are_refused(loans):
     _with_rules(loans, rules)
 
 
+def test_a_condition_on_a_combinations_rare_member_is_refused_in_the_users_words():
+    # It named the model's column 'grade+sub_grade~combination' and JSON pairs '["F", "F1"]'.
+    rng = np.random.default_rng(0)
+    grade = ["A"] * 150 + ["B"] * 140 + ["F"] * 10
+    sub = [f"{g}{1 + int(rng.integers(0, 2))}" for g in grade[:290]] + ["F1", "F2", "F3", "F4", "F5"] * 2  # F: 2 rows each
+    table = pd.DataFrame({"grade": grade, "sub_grade": sub, "x": rng.normal(size=300)})
+    syn = Synthesizer(_with_rules(table, [{"kind": "fixed_combinations", "columns": ["grade", "sub_grade"]}]),
+                      epochs=1, seed=0, min_category_rows=5).fit(table)
+    with pytest.raises(ParameterError, match=r"condition grade = 'F': every combination of the fixed combination's "
+                                             r"columns it allows is held by fewer than min_category_rows=5") as caught:
+        syn.sample(10, conditions={"grade": "F"}, seed=0)
+    assert "~combination" not in str(caught.value)
+
+
 def test_derived_columns_in_a_cycle_are_refused(loans):
     rules = [
         {"kind": "derived", "column": "paid_total", "expression": "paid_interest + 1"},

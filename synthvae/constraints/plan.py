@@ -1737,7 +1737,10 @@ class ConstraintPlan:
                 if not labels:
                     shown = " and ".join(by_column[n].describe() for n in transform.rule.group if n in by_column)
                     raise ParameterError(f"conditions {shown} match no combination allowed by {transform.rule.describe()!r}")
-                model.append(Condition(transform.name, values=tuple(labels)))
+                # Named in messages as the user's conditions: the combination column's name and its
+                # JSON-written pairs ('["F", "F1"]') read as internals (a user review of rules).
+                shown = " and ".join(by_column[n].describe() for n in transform.rule.group if n in by_column)
+                model.append(Condition(transform.name, values=tuple(labels), label=shown))
             else:
                 residual.append(condition)
         return model, residual

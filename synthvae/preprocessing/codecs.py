@@ -994,6 +994,12 @@ class CategoricalCodec(ColumnCodec):
         allowed = self._allowed_codes(condition)
         weights = self.counts_[allowed].astype(np.float64)
         if weights.sum() <= 0 and self.is_suppressed_[allowed].any():
+            if condition.label is not None:  # a combination's: its rows, in the user's words
+                raise ParameterError(
+                    f"condition {condition.describe()}: every combination of the fixed combination's columns it allows is "
+                    f"held by fewer than min_category_rows={self.min_rows} training rows, so the model never generates "
+                    "them (rare combinations are kept out of synthetic rows); ask for other values, or fit with a lower "
+                    "min_category_rows")
             raise ParameterError(
                 f"condition {condition.describe()}: column {self.column.name!r} "
                 f"{'has this category in' if allowed.size == 1 else 'has these categories in'} fewer than "
