@@ -689,17 +689,15 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
 
 
 def _schema_of_classes(schema, table, target: str, source: str):
-    """The schema augment fits with, its ``target`` classes: a 0/1 label the inferred schema makes
-    numeric as categories (:func:`synthvae.inference.target_classes`), and a target that is no
-    class column refused before the fit (it was refused after a whole one, saying only to leave
-    it out: a user review). ``None`` (the fit infers it) where the target is classes already."""
+    """The schema augment fits with, its ``target`` classes: inferred here, once, where none is
+    given (the fit takes it rather than inferring it again), a 0/1 label inference makes numeric
+    as categories (:func:`synthvae.inference.target_classes`); and a target that is no class
+    column refused before the fit (it was refused after a whole one, saying only to leave it
+    out: a user review)."""
     from synthvae.inference import target_classes
     from synthvae.synthesizer import numeric_target
 
     if schema is None:
-        schema = infer_schema(table, source=source, warn=False)
-        if target not in schema.names or schema[target].kind is not ColumnKind.NUMERIC:
-            return None
         schema = target_classes(infer_schema(table, source=source), table, target, source)
     if target in schema.names and schema[target].kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
         values = table[target] if target in table.columns else table.iloc[:0, 0]  # (always there: checked before)
