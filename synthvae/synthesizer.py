@@ -1087,16 +1087,17 @@ class Synthesizer:
                                 "give the head a width or set autoregressive=0")
         if self.target is not None and not isinstance(self.target, str):
             problems.append(f"target must be a column name or None, got {self.target!r}")
-        if self.privacy is not None and self.target is not None and not alone:
-            problems.append("target weighs its column by the real class shares, which a private fit must not use; "
-                            "leave it None with privacy")
-        if self.privacy is not None and (self.epochs is not None or self.batch_size is not None) and not alone:
-            # They were ignored: Synthesizer(epochs=5, privacy=3) ran the spec's 30 epochs.
-            problems.append("a private fit takes its epochs and batch size from privacy (e.g. privacy={'epsilon': 3, "
-                            "'epochs': 5, 'batch_size': 256}): they enter its accounting; leave epochs and batch_size None")
-        if self.privacy is not None and self.categorical_balance and not alone:
-            problems.append("categorical_balance weighs columns by their real category shares, which a private fit "
-                            "must not use; leave it None (or 0) with privacy")
+        if self.privacy is not None and not alone:  # what a private fit cannot take beside it
+            if self.target is not None:
+                problems.append("target weighs its column by the real class shares, which a private fit must not use; "
+                                "leave it None with privacy")
+            if self.epochs is not None or self.batch_size is not None:
+                # They were ignored: Synthesizer(epochs=5, privacy=3) ran the spec's 30 epochs.
+                problems.append("a private fit takes its epochs and batch size from privacy (e.g. privacy={'epsilon': 3, "
+                                "'epochs': 5, 'batch_size': 256}): they enter its accounting; leave epochs and batch_size None")
+            if self.categorical_balance:
+                problems.append("categorical_balance weighs columns by their real category shares, which a private fit "
+                                "must not use; leave it None (or 0) with privacy")
         if self.numeric_encoding not in [e.value for e in NumericEncoding]:
             problems.append(f"numeric_encoding must be 'quantile' or 'mode', got {self.numeric_encoding!r}")
         if self.datetime_encoding not in _DATETIME_ENCODINGS:
