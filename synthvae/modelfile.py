@@ -126,7 +126,8 @@ def _check_checksum(path: Path, metadata: dict[str, str]) -> None:
     if "checksum" not in metadata:
         return
     blob = path.read_bytes()
-    if _checksum(metadata, blob) != metadata["checksum"] or metadata.get("index_checksum", _index_checksum(blob)) != _index_checksum(blob):
+    index = _index_checksum(blob)
+    if _checksum(metadata, blob) != metadata["checksum"] or metadata.get("index_checksum", index) != index:
         raise ModelFileError(
             f"model file {str(path)!r} is corrupt: its contents do not match the checksum written "
             f"with it (the file was damaged or edited after it was saved); restore a copy of it, or fit the model again"
