@@ -270,6 +270,55 @@ def test_conditions_an_order_rule_forbids_are_refused_up_front(loans_model):
         loans_model.sample(50, conditions={"balance": {">": 10000}, "loan_amount": 10000}, seed=0)
 
 
+def test_conditions_a_chain_of_order_rules_forbids_are_refused_up_front():
+    # x1 >= 30 with x4 <= 25 under x1 <= x2 <= x3 <= x4: no rule alone forbids them, and they were
+    # left to resampling, which failed after 98,000 draws saying the model rarely made such rows.
+    rng = np.random.default_rng(0)
+    values = np.sort(0.5 + rng.gamma(2.0, 10.0, (600, 4)), axis=1).round(2)
+    frame = pd.DataFrame(values, columns=["x1", "x2", "x3", "x4"])
+    frame["g"] = rng.choice(list("ab"), 600)
+    rules = [{"kind": "inequality", "low": f"x{i}", "high": f"x{i + 1}"} for i in (1, 2, 3)]
+    rules.append({"kind": "inequality", "low": {"value": 0.5}, "high": "x1", "strict": True})
+    document = _with_rules(frame, rules).to_dict()
+    for column in document["columns"]:
+        column.update({"min": 0} if column["name"].startswith("x") else {})  # the rule's 0.5 binds x1, not its min
+    syn = Synthesizer(Schema.from_dict(document), epochs=2, seed=0).fit(frame)
+    started = time.perf_counter()
+    with pytest.raises(ParameterError, match=r"conditions x1 >= 30.0 and x4 <= 25.0 cannot hold under the schema's rules "
+                                             r"'x1 <= x2', 'x2 <= x3', 'x3 <= x4': together they make x\d no less than 30 "
+                                             r"and no more than 25; drop or change one of the conditions"):
+        syn.sample(20, conditions={"x1": {">=": 30}, "x4": {"<=": 25}}, seed=0)
+    # A strict end carried along the chain: x2 > 31 leaves x4 above 31.
+    with pytest.raises(ParameterError, match=r"'x2 <= x3', 'x3 <= x4'"):
+        syn.sample(20, conditions={"x2": {">": 31}, "x4": {"<": 31}, "g": "a"}, seed=0)
+    # A constant of a rule carried along: x2 is above 0.5 however x1 is drawn.
+    with pytest.raises(ParameterError, match=r"condition x2 <= 0.4 cannot hold under the schema's rules 'x1 <= x2', "
+                                             r"'0.5 < x1'"):
+        syn.sample(20, conditions={"x2": {"<=": 0.4}}, seed=0)
+    assert time.perf_counter() - started < 5
+    rows = syn.sample(20, conditions={"x1": {">=": 20}, "x4": {"<=": 45}}, seed=0)
+    assert (rows["x1"] >= 20).all() and (rows["x4"] <= 45).all()
+    assert (rows["x1"] <= rows["x2"]).all() and (rows["x2"] <= rows["x3"]).all() and (rows["x3"] <= rows["x4"]).all()
+
+
+def test_a_nullable_column_without_a_condition_breaks_a_chain_of_order_rules():
+    # a <= b <= c with b null in half the rows: where b is null neither rule binds, so a >= 40
+    # with c <= 10 is met by such rows and must not be refused as the chain would have it.
+    rng = np.random.default_rng(1)
+    n = 2000
+    a = rng.uniform(0, 50, n).round(1)
+    b = (a + rng.uniform(0, 5, n)).round(1)
+    c = (b + rng.uniform(0, 5, n)).round(1)
+    gap = rng.random(n) < 0.5
+    frame = pd.DataFrame({"a": a, "b": np.where(gap, np.nan, b), "c": np.where(gap, rng.uniform(0, 60, n).round(1), c)})
+    rules = [{"kind": "inequality", "low": "a", "high": "b"}, {"kind": "inequality", "low": "b", "high": "c"}]
+    syn = Synthesizer(_with_rules(frame, rules), epochs=20, seed=0).fit(frame)
+    rows = syn.sample(50, conditions={"a": {">=": 40}, "c": {"<=": 10}}, seed=0)
+    assert (rows["a"] >= 40).all() and (rows["c"] <= 10).all() and rows["b"].isna().all()
+    with pytest.raises(ParameterError, match=r"cannot hold under the schema's rules 'a <= b', 'b <= c'"):
+        syn.sample(50, conditions={"a": {">=": 40}, "c": {"<=": 10}, "b": {">=": 0}}, seed=0)
+
+
 def test_conditions_on_datetimes_a_rule_or_the_schema_forbids_are_refused_up_front():
     # Left to resampling: 60,000-100,000 draws, then "the model rarely generates such rows".
     rng = np.random.default_rng(0)
