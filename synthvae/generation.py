@@ -44,7 +44,7 @@ from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
 from synthvae.schema import ColumnKind, time_zone
-from synthvae.validation import as_durations, conform, dtype_zone, duration_text, holds_durations, in_zone, ranked_counts
+from synthvae.validation import as_durations, category_text, conform, dtype_zone, duration_text, holds_durations, in_zone, ranked_counts
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 # Conditions with no exact value (sets, ranges) are met by resampling the model's own rows that
@@ -1224,6 +1224,13 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             values = _given_beside(original, cells, duration_text(values, durations[name]))
         if text and pd.api.types.is_bool_dtype(values.dtype):
             values = _spelled_as(values, original)
+        if (text and isinstance(values.dtype, pd.CategoricalDtype)
+                and not all(isinstance(c, str) for c in values.dtype.categories)):
+            # Categories learned as numbers (area codes 408, 415) given as text: filled cells as
+            # their text, the given ones as they were (every cell came back an int, observed
+            # "408" too, in a category column).
+            written = values.astype(object).map(category_text, na_action="ignore")
+            values = _given_beside(original, cells, written)
         if (text and original.dtype == object and pd.api.types.infer_dtype(original, skipna=True) == "string"
                 and values.dtype != object and not isinstance(values.dtype, pd.CategoricalDtype)):
             # Text in an object column (pandas < 3 reads all text so): written as text, as pandas

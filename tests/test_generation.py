@@ -14,7 +14,7 @@ from PIL import Image
 
 from conftest import dataset_path
 
-from synthvae import ColumnKind, Synthesizer, infer_schema
+from synthvae import ColumnKind, Schema, Synthesizer, infer_schema
 from synthvae.cli import cli
 from synthvae.conditions import parse_conditions
 from synthvae.errors import DataError, NotFittedError, ParameterError
@@ -1106,6 +1106,24 @@ def test_impute_leaves_observed_cells_as_written():
     # Text in an object column (as pandas < 3 reads all text) came back as floats among text.
     as_object = syn.impute(holed.astype({"price": object}), seed=0)["price"]
     assert as_object.dtype == object and as_object.map(type).eq(str).all() and as_object.tolist() == filled["price"].tolist()
+
+
+def test_impute_gives_number_categories_given_as_text_back_as_text():
+    # A model whose categories are numbers (area codes fitted from an int column) completing a
+    # text column of them: every cell came back an int in a category column, the observed "408"
+    # included, against the docstring ("a column given as text comes back as text").
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"area": rng.choice([408, 415, 510], 300), "x": rng.normal(size=300).round(2)})
+    document = infer_schema(frame).to_dict()
+    document["columns"][0] = {"name": "area", "kind": "categorical", "categories": [408, 415, 510]}
+    syn = Synthesizer(Schema.from_dict(document), epochs=2, seed=0).fit(frame)
+    given = ["408", "415", None, "510", "415", None]
+    for dtype in ("string", object, "str"):
+        holed = pd.DataFrame({"area": pd.Series(given, dtype=dtype), "x": frame["x"].head(6)})
+        filled = syn.impute(holed, seed=0)["area"]
+        assert filled.dtype == holed["area"].dtype, dtype
+        assert filled.map(type).eq(str).all() and filled.isin(["408", "415", "510"]).all(), dtype
+        assert filled[holed["area"].notna()].tolist() == ["408", "415", "510", "415"], dtype
 
 
 def test_impute_writes_a_text_date_column_in_its_schemas_format(weather):
