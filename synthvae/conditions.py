@@ -447,6 +447,7 @@ def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condit
     bounds, excluded values (``!=``) leave the set, and numbers within rounding of the column's
     grid become its grid points (``np.float32(20.1)`` is 20.100000381469727, ``0.1 + 0.2`` is
     0.30000000000000004: rows came back with those values, off the column's one decimal)."""
+    given = condition
     has_bounds = condition.low is not None or condition.high is not None
     if column.kind is ColumnKind.CATEGORICAL and has_bounds:
         order = list(column.categories)
@@ -465,9 +466,15 @@ def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condit
     if column.kind is ColumnKind.NUMERIC and condition.values is not None:
         condition = Condition(column.name, values=tuple(dict.fromkeys(_on_grid(column, v) for v in condition.values)))
     if condition.values is not None and not condition.values:
-        raise ParameterError(f"conditions on {column.name!r} leave no allowed value; check them")
+        bounds = replace(given, values=None).describe() if given.values is not None else ""
+        asked = " and ".join(filter(None, [given.describe(), bounds, *(f"{column.name} != {shown(v)}" for v in excluded)]))
+        order = (f"; its categories, in order: {preview(list(column.categories))}"
+                 if column.kind is ColumnKind.CATEGORICAL and column.ordered else "")
+        raise ParameterError(f"{asked} leave{'s' if ' and ' not in asked else ''} no value of {column.name!r}{order}; "
+                             f"change the condition")
     if condition.values is not None:
         condition = replace(condition, values=_canonical(column, condition.values))
+    condition = _outside_skipped_hours(column, condition)
     if condition.low is not None and condition.high is not None:
         empty = condition.low > condition.high or (
             condition.low == condition.high and (condition.low_strict or condition.high_strict)
@@ -475,6 +482,49 @@ def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condit
         if empty:
             raise ParameterError(f"condition {condition.describe()} is an empty range; check the bounds")
     return condition
+
+
+def _outside_skipped_hours(column: Column, condition: Condition) -> Condition:
+    """A condition on a datetime column of a time zone, as clock times that exist there: a
+    clock time the change to summer time skips (Paris's 02:00-02:59 on its last Sunday of
+    March) is refused, and a range whose upper end lies in such a gap ends before it, since the
+    model's clock times there come back as the first time after it (``< 03:00`` gave rows at
+    03:00, a user review). A range of skipped clock times only is refused."""
+    zone = time_zone(column.timezone) if column.kind is ColumnKind.DATETIME else None
+    if zone is None:
+        return condition
+
+    def gap(wall: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The skipped clock times ``[start, end)`` around ``wall``, or ``None`` if it exists."""
+        if not pd.isna(wall.tz_localize(zone, ambiguous=True, nonexistent="NaT")):
+            return None
+        after = wall.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+        start = (after - pd.Timedelta(1, "ns")).tz_convert(zone).tz_localize(None) + pd.Timedelta(1, "ns")
+        return start, after.tz_localize(None)
+
+    def skipped(wall: pd.Timestamp, hours: tuple[pd.Timestamp, pd.Timestamp]) -> str:
+        return (f"{wall} is a clock time {column.timezone} skips (its clocks go from {hours[0]:%H:%M} to "
+                f"{hours[1]:%H:%M} on {hours[0]:%Y-%m-%d})")
+
+    for value in condition.values or ():
+        hours = gap(pd.Timestamp(value))
+        if hours is not None:
+            raise ParameterError(f"condition on datetime column {column.name!r}: {skipped(pd.Timestamp(value), hours)}; "
+                                 f"ask for a time that exists there")
+    if condition.values is not None or condition.high is None:
+        return condition
+    high = pd.Timestamp(condition.high)
+    hours = gap(high - pd.Timedelta(1, "ns") if condition.high_strict else high)
+    if hours is None:
+        return condition
+    ended = replace(condition, high=hours[0], high_strict=True,
+                    label=f"{condition.describe()} (before the clock times {column.timezone} skips, {hours[0]:%H:%M} to "
+                          f"{hours[1]:%H:%M} on {hours[0]:%Y-%m-%d})")
+    if condition.low is not None and pd.Timestamp(condition.low) >= hours[0]:
+        raise ParameterError(f"condition {condition.describe()} holds only clock times {column.timezone} skips (its clocks "
+                             f"go from {hours[0]:%H:%M} to {hours[1]:%H:%M} on {hours[0]:%Y-%m-%d}); ask for times that "
+                             f"exist there")
+    return ended
 
 
 def grid_slack(values, step: float):

@@ -266,3 +266,41 @@ def test_a_condition_on_the_repeated_hour_of_autumn_is_refused_for_the_instant_t
     rows = syn.sample(5, conditions={"start": summer}, seed=0)
     assert (rows["start"] == summer).all()
     assert len(syn.sample(5, conditions={"start": "2021-10-31 02:00"}, seed=0)) == 5
+
+
+def test_conditions_keep_out_of_the_clock_times_spring_skips():
+    # Paris skips 02:00-02:59 on 2020-03-29: a range ending in the gap ("< 03:00") gave rows at
+    # 03:00 (the model's clock times there come back as the first time after it), a range of
+    # skipped times only gave every row at 03:00, and 02:00 itself was taken (a user review).
+    times = pd.Series(pd.date_range("2020-03-27", periods=120, freq="h", tz="Europe/Paris"))
+    frame = pd.DataFrame({"when": times, "x": np.arange(120.0)})
+    syn = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2).fit(frame)
+    assert syn.schema_["when"].timezone == "Europe/Paris"
+    gap_end = pd.Timestamp("2020-03-29 03:00", tz="Europe/Paris")
+    for high in ({"<": "2020-03-29 03:00"}, {"<=": "2020-03-29 02:30"}):
+        rows = syn.sample(300, conditions={"when": {">=": "2020-03-28 20:00", **high}}, seed=0)
+        assert (rows["when"] < gap_end).all() and (rows["when"] >= pd.Timestamp("2020-03-28 20:00", tz="Europe/Paris")).all()
+        assert rows["when"].max() == pd.Timestamp("2020-03-29 01:00", tz="Europe/Paris")
+    rows = syn.sample(300, conditions={"when": {">=": "2020-03-28 20:00", "<=": "2020-03-29 03:00"}}, seed=0)
+    assert (rows["when"] <= gap_end).all() and (rows["when"] == gap_end).any()
+    with pytest.raises(ParameterError, match=r"2020-03-29 02:00:00 is a clock time Europe/Paris skips \(its clocks go "
+                                             r"from 02:00 to 03:00 on 2020-03-29\)"):
+        syn.sample(5, conditions={"when": "2020-03-29 02:00"}, seed=0)
+    with pytest.raises(ParameterError, match=r"holds only clock times Europe/Paris skips"):
+        syn.sample(5, conditions={"when": {">=": "2020-03-29 02:00", "<": "2020-03-29 03:00"}}, seed=0)
+    with pytest.raises(ParameterError, match=r"\(before the clock times Europe/Paris skips, 02:00 to 03:00 on 2020-03-29\): "
+                                             r"column 'when' holds whole hours only, and none lies in it"):
+        syn.sample(5, conditions=["when>2020-03-29 01:00", "when<2020-03-29 03:00"], seed=0)
+
+
+def test_a_range_between_two_points_of_a_grid_is_refused_as_such():
+    # "1 < k < 2" of a whole-number column was refused as outside "the model's range, 0 to 4".
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"k": rng.integers(0, 5, 200), "x": rng.normal(size=200).round(1)})
+    syn = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2).fit(frame)
+    with pytest.raises(ParameterError, match=r"condition k > 1.0 and k < 2.0: column 'k' holds whole numbers only, and none "
+                                             r"lies in it; widen the range"):
+        syn.sample(5, conditions={"k": {">": 1, "<": 2}}, seed=0)
+    with pytest.raises(ParameterError, match=r"condition x > 0.11 and x < 0.19: column 'x' holds values of 1 decimal place "
+                                             r"only"):
+        syn.sample(5, conditions={"x": {">": 0.11, "<": 0.19}}, seed=0)

@@ -59,6 +59,7 @@ from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import (AtomQuantileNormal, NumericEncoding, QuantileNormal, fit_transform_for, probit,
                                                  transform_from_state)
 from synthvae.schema import Column, ColumnKind, PersonalType
+from synthvae.validation import UNIT_NAMES
 
 _CALIBRATION_POINTS = 256
 # Pseudo-count of the pool's own frequencies mixed into a linked pooled draw: a parent value
@@ -424,6 +425,12 @@ class _RealValuedCodec(ColumnCodec):
                 slack = grid_slack(high, step)
                 k = np.floor((high + slack) * scale)
                 high = (k - 1 if condition.high_strict and abs(k / scale - high) <= slack else k) / scale
+            if low > high:
+                # Within the model's range, but between two grid points ("1 < k < 2" of whole
+                # numbers was refused as outside "the model's range, 0 to 4", a user review).
+                raise ParameterError(
+                    f"condition {condition.describe()}: column {self.column.name!r} holds {self._grid_words(step)} only, "
+                    f"and none lies in it; widen the range")
         low, high = max(low, self.low_), min(high, self.high_)
         if low > high:
             raise ParameterError(
@@ -431,6 +438,16 @@ class _RealValuedCodec(ColumnCodec):
                 f"(the model's range is {self._show(self.low_)} to {self._show(self.high_)})"
             )
         return float(low), float(high)
+
+    def _grid_words(self, step: float) -> str:
+        """The values a grid of ``step`` holds, in words: "whole numbers", "values of 2 decimal
+        places", "whole hours"."""
+        if self.column.kind is ColumnKind.DATETIME:
+            return f"whole {UNIT_NAMES.get(self.column.unit, 'units of ' + repr(self.column.unit))}"
+        places = 0 if self.column.is_integer else self.column.decimals
+        if places is None:
+            return f"multiples of {step:g}"
+        return "whole numbers" if places == 0 else f"values of {places} decimal place{'s' if places > 1 else ''}"
 
     def _unlearned(self, condition: Condition, advice: str) -> str:
         """The refusal of a condition within the model's range that no training value meets:
