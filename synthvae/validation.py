@@ -125,7 +125,8 @@ def _column_set_problems(frame: pd.DataFrame, schema: Schema, source: str, allow
         unknown = [c for c in names if c not in listed]
         problems.append(
             f"{source}: columns {preview(missing)} are in the schema but not in the data "
-            f"(the data has {preview(names)}){_renamed(missing, unknown)}{index_hint(missing + unknown)}"
+            f"(the data has {preview(names)}){renamed_hint(missing, unknown)}{index_hint(missing + unknown)}; add them "
+            f"to the data (empty where their values are unknown)"
         )
     extra = [c for c in names if c not in listed]
     if extra and not allow_extra and (every or not problems):
@@ -467,7 +468,7 @@ def index_hint(names: list[str]) -> str:
             f"index=False (to_csv, to_parquet), or drop the column") if index else ""
 
 
-def _renamed(missing: list[str], unknown: list[str]) -> str:
+def renamed_hint(missing: list[str], unknown: list[str]) -> str:
     """A hint naming the data's columns that look like missing ones renamed ('Sex' for 'sex',
     'bill length' for 'bill_length'): a preview of the data's names hid them."""
     import difflib

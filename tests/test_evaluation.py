@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -747,3 +748,31 @@ def test_public_pair_metrics_agree_with_the_report():
     assert correlation_similarity(pair, pair.assign(b=1.0)) == report["quality"]["pairs"][0]["score"] == 0.5
     with pytest.raises(DataError, match="tv_complement needs hashable values"):
         tv_complement([[1], [2]], [[1]])
+
+
+def test_detection_on_few_rows_is_noted_as_noise(penguins):
+    # 5 rows a side scored AUC 0.200, "indistinguishable", with nothing said: each fold tested
+    # one real row against one synthetic row (a user review).
+    rows = penguins.dropna().sample(15, random_state=0).reset_index(drop=True)
+    report = evaluate(rows.iloc[:5], rows.iloc[5:10], holdout=rows.iloc[10:], metrics=["detection"], seed=0)
+    assert report.to_dict()["detection"]["rows_per_side"] == 5
+    assert any(re.search(r"detection compares only 5 rows a side: its AUC moves by about 0.22 around 0.5 by chance "
+                         r"alone, so \d.\d{3} says little; give at least 200 rows a side", note) for note in report.to_dict()["notes"])
+    many = evaluate(penguins.iloc[:300], penguins.iloc[:300].sample(frac=1, random_state=1), metrics=["detection"], seed=0)
+    assert not any("rows a side" in note for note in many.to_dict()["notes"])
+
+
+def test_a_synthetic_table_without_columns_of_the_real_one_is_named_against_it():
+    # The schema was inferred from the real table, but the refusal said the columns "are in the
+    # schema but not in the data", a schema the user never gave, and named no fix.
+    real = pd.read_csv(DATASETS / "seattle_weather.csv")
+    synthetic = real.drop(columns=["wind"]).rename(columns={"temp_max": "tmax"})
+    with pytest.raises(DataError, match=r"synthetic data: columns \['temp_max', 'wind'\] of the real data are not in it "
+                                        r"\(it has \['date', 'precipitation', 'tmax', 'temp_min', 'weather'\]\); give both "
+                                        r"tables the same columns \(rename or add them\), or pass a schema"):
+        evaluate(real, synthetic, metrics=["quality"])
+    with pytest.raises(DataError, match=r"holdout data: columns \['wind'\] of the real data are not in it"):
+        evaluate(real, real, holdout=real.drop(columns=["wind"]), metrics=["quality"])
+    # An id column is not evaluated: a synthetic table may leave it out.
+    keyed = real.assign(row_id=[f"r{i:05d}" for i in range(len(real))])
+    assert evaluate(keyed, real, metrics=["quality"]).to_dict()["quality"]["score"] > 0.99

@@ -11,6 +11,7 @@ real rows they copy, in one fold). Range [0, 1]:
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -35,6 +36,16 @@ NEAR_COPY_SHARE = 0.01
 NEAR_COPY_REFERENCE = 2_000
 # An AUC below this in every fold is no chance result (see detection's ``below_chance``).
 BELOW_CHANCE = 0.45
+# Fewer rows a side than this and the AUC is noted as noise (see chance_spread).
+MIN_DETECTION_ROWS = 200
+
+
+def chance_spread(rows_per_side: int, folds: int = DEFAULT_FOLDS) -> float:
+    """The standard deviation of a mean over ``folds`` folds of the AUC of rows alike, with
+    ``rows_per_side`` rows a side (Mann-Whitney: ``sqrt((2m + 1) / 12) / m`` for ``m`` test rows
+    a side in a fold): 5 rows a side, one a fold, spread 0.22 around 0.5."""
+    m = max(rows_per_side / folds, 1.0)
+    return math.sqrt((2 * m + 1) / 12) / m / math.sqrt(folds)
 
 
 def detection(

@@ -13,7 +13,7 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.evaluation import fidelity, plots
-from synthvae.evaluation.detection import detection
+from synthvae.evaluation.detection import MIN_DETECTION_ROWS, chance_spread, detection
 from synthvae.evaluation.fidelity import Binning
 from synthvae.evaluation.privacy import MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, copy_resolution, holdout_overlap, privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
@@ -28,7 +28,7 @@ from synthvae.evaluation.tables import (
 from synthvae.evaluation.utility import distinct_values, utility
 from synthvae.inference import infer_schema
 from synthvae.schema import Schema, load_schema
-from synthvae.validation import conform
+from synthvae.validation import conform, index_hint, renamed_hint
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,24 @@ class Metric(str, enum.Enum):
     UTILITY = "utility"
     DETECTION = "detection"
     PRIVACY = "privacy"
+
+
+def _refuse_missing_columns(inferred: Schema, real: pd.DataFrame, others: list[tuple[str, pd.DataFrame | None]],
+                            real_name: str) -> None:
+    """Refuse a table that lacks columns of the real one that are evaluated (``inferred``'s, from
+    the real table; not ids), naming it against the real table:
+    conform, under the schema inferred from it, said the columns "are in the schema but not in
+    the data", a schema the user never gave (a user review)."""
+    for name, frame in others:
+        if frame is None:
+            continue
+        missing = [c.name for c in inferred if not c.is_generated and c.name not in frame.columns]
+        if missing:
+            unknown = [c for c in frame.columns if c not in real.columns]
+            raise DataError(
+                f"{name}: columns {preview(missing)} of the {real_name} are not in it (it has {preview(list(frame.columns))})"
+                f"{renamed_hint(missing, unknown)}{index_hint(missing + unknown)}; give both tables the same columns (rename or add them), or pass a "
+                f"schema of the columns to compare")
 
 
 def evaluate(
@@ -117,6 +135,8 @@ def evaluate(
     others = [synthetic] + ([holdout] if holdout is not None else [])
     given = _resolve_schema(schema)
     full_schema = given if given is not None else infer_schema(real, derived=False, source=real_name, warn=False)
+    if given is None:
+        _refuse_missing_columns(full_schema, real, [(synthetic_name, synthetic), (holdout_name, holdout)], real_name)
     eval_schema = evaluation_schema(full_schema, real, others)
     if target is not None and target not in eval_schema.names:
         raise DataError(
@@ -207,6 +227,12 @@ def evaluate(
             notes.append(f"detection AUC {data['detection']['auc']:.3f} is below 0.5 in every fold: held-out synthetic "
                          f"rows look like the real rows the classifier learned, as near copies of real rows do; the "
                          f"score of 1 does not mean the rows are new: see the privacy metrics")
+        rows = data["detection"]["rows_per_side"]
+        if data["detection"]["auc"] is not None and rows < MIN_DETECTION_ROWS:
+            # 5 rows a side scored 0.200 ("indistinguishable") with nothing said (a user review).
+            notes.append(f"detection compares only {rows} rows a side: its AUC moves by about {chance_spread(rows):.2f} "
+                         f"around 0.5 by chance alone, so {data['detection']['auc']:.3f} says little; give at least "
+                         f"{MIN_DETECTION_ROWS} rows a side")
         if hold_t is not None:
             ceiling["detection"] = detection(infos, real_t, hold_t, rng=rngs[5], seed=seed)
     if Metric.PRIVACY in chosen:
