@@ -177,6 +177,11 @@ def test_a_set_of_a_derived_columns_values_is_steered_and_an_unreachable_value_r
     assert set(rows.total_day_charge) <= set(top)
     # A set was left to blind draws: 1.4 million rows drawn for 28 of 1,000, then a failure.
     assert fitted.last_resampling_["drawn"] < 50_000
+    # Then to the range of minutes from the least to the greatest value's: 400 times the time
+    # of an unconditional draw for 30.6 and 40.8 (a user review); now to the minutes that give them.
+    rows = fitted.sample(400, conditions={"total_day_charge": [30.6, 40.8]}, seed=1)
+    assert set(rows.total_day_charge) == {30.6, 40.8} and set(rows.total_day_minutes) == {180.0, 240.0}
+    assert fitted.last_resampling_["drawn"] < 1_000
     # 176.4 and 176.5 minutes give 29.99 and 30.01: no row can have 30.00 (it failed after drawing
     # 105,000 rows, with a ConstraintError that blamed the model's rarity).
     with pytest.raises(ParameterError, match=r"total_day_charge = 30.0: no value of 'total_day_minutes' gives it.*29.99, 30.01"):
