@@ -265,7 +265,9 @@ def _condition(column: Column, op: str, raw: Any) -> Condition:
 def _excluded(column: Column, raw: Any) -> Any:
     """The value a ``!=`` clause excludes, in the column's own type."""
     if column.kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
-        raise ParameterError(f"condition on {column.name!r}: != is for categorical and boolean columns; use a range")
+        # "use a range" was the advice, but no one range leaves out a value between its ends.
+        raise ParameterError(f"condition on {column.name!r}: != is for categorical and boolean columns; list the values to "
+                             f"allow instead ({{{column.name!r}: [...]}}), or give a range that leaves {shown(raw)} out")
     _refuse_missing(column, raw)
     return _typed(column, raw)
 

@@ -2029,8 +2029,8 @@ class Synthesizer:
             # A row of nothing was filled with Adelie penguins of the all-species mean bill length.
             logger.warning("%s: %d rows (index %s) have no observed cell the model learns: they are filled from the model "
                            "alone, like sampled rows%s", source, int(blank.sum()), preview(frame.index[blank].tolist()),
-                           "; method='mean' averages draws of unrelated rows, a mix of several kinds of row, not one of them"
-                           if method != "draw" else "")
+                           f"; method={method!r} averages draws of unrelated rows, a mix of several kinds of row, not one "
+                           f"of them" if method != "draw" else "")
         generator, rng = self._draw_streams(seed)
         self.model_.eval()
         if self.constraints_.active:

@@ -93,6 +93,11 @@ def test_exclusions_hold_together_and_value_collections_of_any_kind_are_lists(fi
     with pytest.raises(ParameterError, match=r"species = 'Adelie' and species != 'Adelie' leave no value of 'species'; "
                                              r"change the condition"):
         parse_conditions(["species=Adelie", "species!=Adelie"], schema)
+    # != on a number advised "use a range", though no one range leaves out a value between its ends.
+    with pytest.raises(ParameterError, match=r"condition on 'year': != is for categorical and boolean columns; list the "
+                                             r"values to allow instead \(\{'year': \[...\]\}\), or give a range that leaves "
+                                             r"2008 out"):
+        parse_conditions({"year": {"!=": 2008}}, schema)
     # An ordered column's range past its last category named neither the condition nor the order.
     sizes = infer_schema(pd.DataFrame({"size": pd.Categorical(["S", "M", "XL", "M"], categories=["S", "M", "L", "XL"],
                                                                ordered=True)}), warn=False)
@@ -1601,6 +1606,10 @@ def test_impute_refuses_id_columns_and_warns_of_rows_with_nothing_observed(pengu
         filled = syn.impute(holed, seed=0)
     assert "data to impute: 2 rows (index [3, 7]) have no observed cell the model learns" in caplog.text, caplog.text
     assert filled.loc[[3, 7], learned].notna().all().all()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):  # the method named as given (it said 'mean' for 'expectation')
+        syn.impute(holed, seed=0, method="expectation")
+    assert "method='expectation' averages draws of unrelated rows" in caplog.text, caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="synthvae"):
         syn.impute(table.head(12).assign(bill_length_mm=None), seed=0)
