@@ -254,7 +254,8 @@ class FitInfo:
         epochs_planned: Epochs the configuration asked for.
         epochs_run: Epochs actually run (fewer after early stopping).
         best_epoch: Epoch whose weights were kept.
-        seconds: Wall-clock seconds of the whole fit.
+        seconds: Wall-clock seconds of the whole fit (0.0 for a model loaded from a file, which
+            holds no wall times: the same fit gives the same bytes).
         device: Device trained on.
     """
 
@@ -720,6 +721,8 @@ class Synthesizer:
                                "; ".join(rule.describe() for rule in schema.constraints[:3])
                                + (f"; ... ({len(schema.constraints) - 3} more)" if len(schema.constraints) > 3 else ""))
             schema = widen_schema(schema.with_constraints(()), found, source)
+        # The columns first: another table's schema was told to drop its rules (a user review).
+        conform(found.reservoir.iloc[:0], schema, label, check_bounds=False)
         rules = ConstraintPlan(schema)
         if rules.active:
             raise ParameterError(
@@ -2351,7 +2354,10 @@ class Synthesizer:
             "train_config": self.train_config_.to_dict(),
             # A private model keeps no training losses: they are read from the rows, unaccounted.
             "history": self.history_ if self.privacy_ is None else [],
-            "fit_info": asdict(self.fit_info_),
+            # Without the fit's wall time: the same fit gives the same bytes (a user review), and a
+            # private model's file tells nothing of how long its rows took. 0.0 keeps the files
+            # readable by readers that expect the field.
+            "fit_info": {**asdict(self.fit_info_), "seconds": 0.0},
             # A loaded model's schema parameter is the fitted schema only where one was given: a
             # refit of its clone refused newer rows outside the old table's inferred bounds.
             "schema_given": getattr(self, "_schema_given", True),  # unpickled from before it was kept: as before
@@ -2940,11 +2946,14 @@ def _read(data: TableLike, name: str = "training data", schema: Schema | None = 
 def _check_replaceable(path: Path) -> None:
     """Refuse to replace a folder that holds anything but part files of a sample: a folder of
     parts is written whole and replaces the folder, so its other contents (the model sampled
-    from, the real data) would be deleted."""
+    from, the real data) would be deleted. Parts are named as :meth:`Synthesizer.sample_to`
+    names them, five digits each: pyarrow's ``write_dataset`` names its files ``part-0.parquet``,
+    ``part-1.parquet``, ..., and a real dataset so written was replaced by ten synthetic rows (a
+    user review)."""
     if not path.is_dir():
         return
     ends = "|".join(re.escape(end) for end in CSV_SUFFIXES + PARQUET_SUFFIXES)  # the suffixes io reads
-    others = sorted(p.name for p in path.iterdir() if not re.fullmatch(rf"part-\d+(-of-\d+)?({ends})", p.name))
+    others = sorted(p.name for p in path.iterdir() if not re.fullmatch(rf"part-\d{{5}}(-of-\d{{5}})?({ends})", p.name))
     if others:
         raise DataError(
             f"cannot write the parts into {str(path)!r}: the folder is replaced whole, and it holds "

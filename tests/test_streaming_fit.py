@@ -152,6 +152,17 @@ def test_streamed_fit_refuses_a_chunk_outside_a_given_schema(tmp_path, diamonds)
         Synthesizer(schema=schema, seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=100)
 
 
+def test_streamed_fit_with_another_tables_schema_names_the_columns_first(tmp_path, diamonds):
+    # Another table's schema with rules was told "the schema's rules cannot be learned from a
+    # streamed input yet; drop the rules", sending the user to fix the wrong thing (a user review).
+    churn = pd.read_csv(dataset_path("churn.csv"))
+    schema = infer_schema(churn.head(500))
+    assert schema.constraints
+    _write_dataset(diamonds.head(300), tmp_path / "ds", files=2, row_group=100)
+    with pytest.raises(DataError, match=r"columns \['state', 'account_length', .* are in the schema but not in the data"):
+        Synthesizer(schema=schema, seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=100)
+
+
 def _fit_scan_seed(seed: int) -> int:
     """The seed of a fit's scan (the sixth of the fit's seeds)."""
     return int(np.random.SeedSequence(seed).generate_state(6)[5])

@@ -140,6 +140,18 @@ def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
     with pytest.raises(DataError, match=r"holds \['model.synthvae'\], which are not parts"):
         with_ids.sample_to(mixed, 1000, seed=2, batch_size=100, rows_per_file=300)
     assert (mixed / "model.synthvae").read_bytes() == b"precious"
+    # A real dataset pyarrow wrote (part-0.parquet, part-1.parquet, ...) was taken for parts of a
+    # sample and replaced by the synthetic rows (a user review).
+    import pyarrow as pa
+
+    real = tmp_path / "real"
+    ds.write_dataset(pa.table({"x": list(range(50))}), real, format="parquet", max_rows_per_file=20, max_rows_per_group=20)
+    names = sorted(p.name for p in real.iterdir())
+    assert names == ["part-0.parquet", "part-1.parquet", "part-2.parquet"]
+    with pytest.raises(DataError, match=r"holds \['part-0.parquet', 'part-1.parquet', 'part-2.parquet'\], which are not "
+                                        r"parts of a sample"):
+        with_ids.sample_to(real, 10, seed=2, rows_per_file=5)
+    assert sorted(p.name for p in real.iterdir()) == names and ds.dataset(real).count_rows() == 50
 
 
 def test_parts_take_the_folders_csv_kind(with_ids, tmp_path):
