@@ -350,6 +350,15 @@ def test_options_that_would_do_nothing_are_refused(runner, tmp_path):
         assert result.exit_code == 2 and words in result.output, (args, result.output)
     result = runner.invoke(cli, ["encode", "m.synthvae", data, "-o", str(tmp_path / "e.parquet"), "--plot", str(tmp_path / "p.pdf")])
     assert result.exit_code == 1 and "name it *.png" in result.output
+    # A schema written over a model replaced it silently, and a model named *.json was written (a user review).
+    model = tmp_path / "keep.synthvae"
+    model.write_bytes(b"a model")
+    result = runner.invoke(cli, ["infer-schema", data, "-o", str(model)])
+    assert result.exit_code == 1 and "a schema named like a model file would be taken for one; name it *.json" in result.output
+    assert model.read_bytes() == b"a model"
+    result = runner.invoke(cli, ["fit", data, "-o", str(tmp_path / "p.schema.json"), "--epochs", "1"])
+    assert result.exit_code == 1 and "a model file named like a schema would be taken for one; name it *.synthvae" in result.output
+    assert not (tmp_path / "p.schema.json").exists()
 
 
 OVERWRITES = [
