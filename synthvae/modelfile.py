@@ -55,8 +55,19 @@ def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], p
     blob = safetensors_save(cpu, metadata=metadata)
     metadata["index_checksum"] = _index_checksum(blob)
     metadata["checksum"] = _checksum(metadata, blob)
-    atomic_write_bytes(path, safetensors_save(cpu, metadata=metadata))
+    atomic_write_bytes(path, _sorted_header(safetensors_save(cpu, metadata=metadata)))
     return Path(path)
+
+
+def _sorted_header(blob: bytes) -> bytes:
+    """A safetensors file's bytes with its header's keys in sorted order, padded to 8 bytes:
+    safetensors writes the metadata from a hash map, in an order that changed from process to
+    process, so the same fit gave files of other bytes (a user review). The tensors' bytes and
+    offsets are unchanged."""
+    (header_len,) = struct.unpack("<Q", blob[:8])
+    header = json.dumps(json.loads(blob[8 : 8 + header_len]), sort_keys=True, separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)
+    return struct.pack("<Q", len(header)) + header + blob[8 + header_len :]
 
 
 def load_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -92,7 +93,8 @@ def test_save_load_round_trip(fitted_mixed, tmp_path):
     loaded = Synthesizer.load(path)
     pd.testing.assert_frame_equal(loaded.sample(700, seed=9), fitted_mixed.sample(700, seed=9))
     assert loaded.schema_ == fitted_mixed.schema_
-    assert loaded.fit_info_ == fitted_mixed.fit_info_
+    # Every fact but the wall time, which a file does not keep (the same fit gives the same bytes).
+    assert loaded.fit_info_ == replace(fitted_mixed.fit_info_, seconds=0.0)
 
 
 def test_progress_callback_and_history(penguins):
