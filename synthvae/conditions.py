@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import logging
 import math
 import re
 from dataclasses import dataclass, replace
@@ -31,6 +32,8 @@ import pandas as pd
 from synthvae.errors import ParameterError, preview, shown
 from synthvae.schema import Column, ColumnKind, Schema, time_zone, unit_length, wall_time
 from synthvae.validation import text_duration
+
+logger = logging.getLogger(__name__)
 
 _DATE_PART = re.compile(r"%[YymdbBjaAUWxc]")  # strftime directives of a date
 
@@ -322,6 +325,12 @@ def _typed(column: Column, raw: Any) -> Any:
             raise ParameterError(f"condition on datetime column {column.name!r}: {raw!r} is not a date or time {written}") from None
         zone = time_zone(column.timezone)
         wall = wall_time(stamp, zone)
+        if stamp.tzinfo is not None and zone is None and wall != stamp.tz_localize(None):
+            # Read as its UTC clock time, as conform reads such data; refused or met without a
+            # word of it, 2013-02-14 in US/Pacific was "2013-02-14 08:00:00" (a user review).
+            logger.warning("condition on datetime column %r: %s has a time zone, but the column has none (its values are "
+                           "read as UTC): taken as %s; give a time without a zone, or the schema's column a timezone",
+                           column.name, stamp, wall)
         if stamp.tzinfo is not None and zone is not None:
             summer = wall.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
             if summer != stamp:

@@ -304,3 +304,17 @@ def test_a_range_between_two_points_of_a_grid_is_refused_as_such():
     with pytest.raises(ParameterError, match=r"condition x > 0.11 and x < 0.19: column 'x' holds values of 1 decimal place "
                                              r"only"):
         syn.sample(5, conditions={"x": {">": 0.11, "<": 0.19}}, seed=0)
+
+
+def test_a_zoned_condition_on_a_column_without_a_zone_is_warned_of(weather, caplog):
+    # 2013-02-14 in US/Pacific on a date column without a zone was refused as
+    # "2013-02-14 08:00:00", a value the user never wrote, with no word of the conversion.
+    syn = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2, seed=0).fit(weather)
+    with caplog.at_level("WARNING", logger="synthvae"), pytest.raises(ParameterError, match="2013-02-14 08:00:00"):
+        syn.sample(5, conditions={"date": pd.Timestamp("2013-02-14", tz="US/Pacific")}, seed=0)
+    assert ("condition on datetime column 'date': 2013-02-14 00:00:00-08:00 has a time zone, but the column has none "
+            "(its values are read as UTC): taken as 2013-02-14 08:00:00") in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):
+        rows = syn.sample(5, conditions={"date": pd.Timestamp("2013-02-14", tz="UTC")}, seed=0)
+    assert "has a time zone" not in caplog.text and (rows["date"] == "2013-02-14").all()
