@@ -269,8 +269,9 @@ def _excluded(column: Column, raw: Any) -> Any:
     """The value a ``!=`` clause excludes, in the column's own type."""
     if column.kind not in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN):
         # "use a range" was the advice, but no one range leaves out a value between its ends.
+        leave = "" if _missing_scalar(raw) else f", or give a range that leaves {shown(raw)} out"
         raise ParameterError(f"condition on {column.name!r}: != is for categorical and boolean columns; list the values to "
-                             f"allow instead ({{{column.name!r}: [...]}}), or give a range that leaves {shown(raw)} out")
+                             f"allow instead ({{{column.name!r}: [...]}}){leave}")
     _refuse_missing(column, raw)
     return _typed(column, raw)
 
@@ -478,7 +479,11 @@ def _finish(column: Column, condition: Condition, excluded: list = ()) -> Condit
         condition = Condition(column.name, values=tuple(dict.fromkeys(_on_grid(column, v) for v in condition.values)))
     if condition.values is not None and not condition.values:
         bounds = replace(given, values=None).describe() if given.values is not None else ""
-        asked = " and ".join(filter(None, [given.describe(), bounds, *(f"{column.name} != {shown(v)}" for v in excluded)]))
+        every = column.categories if column.kind is ColumnKind.CATEGORICAL else (True, False)
+        # Only != clauses: the values they start from are every category, which the user never wrote.
+        implicit = excluded and given.values is not None and set(given.values) == set(every) and not bounds
+        asked = " and ".join(filter(None, ["" if implicit else given.describe(), bounds,
+                                           *(f"{column.name} != {shown(v)}" for v in excluded)]))
         order = (f"; its categories, in order: {preview(list(column.categories))}"
                  if column.kind is ColumnKind.CATEGORICAL and column.ordered else "")
         raise ParameterError(f"{asked} leave{'s' if ' and ' not in asked else ''} no value of {column.name!r}{order}; "
@@ -502,7 +507,9 @@ def _outside_skipped_hours(column: Column, condition: Condition) -> Condition:
     model's clock times there come back as the first time after it (``< 03:00`` gave rows at
     03:00, a user review). A range of skipped clock times only is refused."""
     zone = time_zone(column.timezone) if column.kind is ColumnKind.DATETIME else None
-    if zone is None:
+    if zone is None or (column.unit is not None and unit_length(column.unit) >= pd.Timedelta(days=1)):
+        # A day exists when its midnight does not (Sao Paulo skipped 2018-11-04 00:00): a date
+        # column's days come back at the gap's end, as the day (a review of the first version).
         return condition
 
     def gap(wall: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp] | None:

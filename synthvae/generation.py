@@ -1225,10 +1225,12 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         if text and pd.api.types.is_bool_dtype(values.dtype):
             values = _spelled_as(values, original)
         if (text and isinstance(values.dtype, pd.CategoricalDtype)
-                and not all(isinstance(c, str) for c in values.dtype.categories)):
+                and not all(isinstance(c, str) for c in values.dtype.categories)
+                and (original.dtype != object or pd.api.types.infer_dtype(original, skipna=True) == "string")):
             # Categories learned as numbers (area codes 408, 415) given as text: filled cells as
             # their text, the given ones as they were (every cell came back an int, observed
-            # "408" too, in a category column).
+            # "408" too, in a category column). Not an object column of nothing or of numbers
+            # beside text: those come back as the categories, as before.
             written = values.astype(object).map(category_text, na_action="ignore")
             values = _given_beside(original, cells, written)
         if (text and original.dtype == object and pd.api.types.infer_dtype(original, skipna=True) == "string"

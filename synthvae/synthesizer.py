@@ -2947,13 +2947,13 @@ def _check_replaceable(path: Path) -> None:
     """Refuse to replace a folder that holds anything but part files of a sample: a folder of
     parts is written whole and replaces the folder, so its other contents (the model sampled
     from, the real data) would be deleted. Parts are named as :meth:`Synthesizer.sample_to`
-    names them, five digits each: pyarrow's ``write_dataset`` names its files ``part-0.parquet``,
+    names them, five digits or more each: pyarrow's ``write_dataset`` names its files ``part-0.parquet``,
     ``part-1.parquet``, ..., and a real dataset so written was replaced by ten synthetic rows (a
     user review)."""
     if not path.is_dir():
         return
     ends = "|".join(re.escape(end) for end in CSV_SUFFIXES + PARQUET_SUFFIXES)  # the suffixes io reads
-    others = sorted(p.name for p in path.iterdir() if not re.fullmatch(rf"part-\d{{5}}(-of-\d{{5}})?({ends})", p.name))
+    others = sorted(p.name for p in path.iterdir() if not re.fullmatch(rf"part-\d{{5,}}(-of-\d{{5,}})?({ends})", p.name))
     if others:
         raise DataError(
             f"cannot write the parts into {str(path)!r}: the folder is replaced whole, and it holds "

@@ -126,7 +126,7 @@ def _column_set_problems(frame: pd.DataFrame, schema: Schema, source: str, allow
         problems.append(
             f"{source}: columns {preview(missing)} are in the schema but not in the data "
             f"(the data has {preview(names)}){renamed_hint(missing, unknown)}{index_hint(missing + unknown)}; add them "
-            f"to the data (empty where their values are unknown)"
+            f"to the data" + (" (empty where their values are unknown)" if all(schema[c].nullable for c in missing) else "")
         )
     extra = [c for c in names if c not in listed]
     if extra and not allow_extra and (every or not problems):

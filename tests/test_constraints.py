@@ -282,6 +282,9 @@ def test_conditions_a_chain_of_order_rules_forbids_are_refused_up_front():
     document = _with_rules(frame, rules).to_dict()
     for column in document["columns"]:
         column.update({"min": 0} if column["name"].startswith("x") else {})  # the rule's 0.5 binds x1, not its min
+        if column["name"] in ("x2", "x3"):
+            column.pop("max")
+        column.update({"max": 150} if column["name"] == "x4" else {})
     syn = Synthesizer(Schema.from_dict(document), epochs=2, seed=0).fit(frame)
     started = time.perf_counter()
     with pytest.raises(ParameterError, match=r"conditions x1 >= 30.0 and x4 <= 25.0 cannot hold under the schema's rules "
@@ -295,10 +298,48 @@ def test_conditions_a_chain_of_order_rules_forbids_are_refused_up_front():
     with pytest.raises(ParameterError, match=r"condition x2 <= 0.4 cannot hold under the schema's rules 'x1 <= x2', "
                                              r"'0.5 < x1'"):
         syn.sample(20, conditions={"x2": {"<=": 0.4}}, seed=0)
+    # A schema bound carried along is named as a bound, not as a condition.
+    with pytest.raises(ParameterError, match=r"condition x2 > 150.0 cannot hold under the schema's rules 'x2 <= x3', "
+                                             r"'x3 <= x4' and x4's schema max 150: together they make x\d more than 150"):
+        syn.sample(20, conditions={"x2": {">": 150}}, seed=0)
     assert time.perf_counter() - started < 5
     rows = syn.sample(20, conditions={"x1": {">=": 20}, "x4": {"<=": 45}}, seed=0)
     assert (rows["x1"] >= 20).all() and (rows["x4"] <= 45).all()
     assert (rows["x1"] <= rows["x2"]).all() and (rows["x2"] <= rows["x3"]).all() and (rows["x3"] <= rows["x4"]).all()
+
+
+def test_a_range_rules_two_ends_and_nanoseconds_are_checked_as_a_chain():
+    from synthvae.conditions import parse_conditions
+    from synthvae.constraints.plan import ConstraintPlan
+
+    # l >= 10 with h <= 5 under one range rule l <= m <= h: each end alone allows them, together
+    # they leave m nothing; drawn until resampling gave up.
+    rng = np.random.default_rng(0)
+    low = rng.uniform(0, 20, 300).round(1)
+    frame = pd.DataFrame({"l": low, "m": low + 1, "h": low + 2})
+    schema = _with_rules(frame, [{"kind": "range", "low": "l", "column": "m", "high": "h"}])
+    plan = ConstraintPlan(schema).fit(frame)
+    with pytest.raises(ParameterError, match=r"conditions l >= 10.0 and h <= 5.0 cannot hold under the schema's rule "
+                                             r"'l <= m <= h'"):
+        plan.split_conditions(parse_conditions({"l": {">=": 10}, "h": {"<=": 5}}, schema))
+    # Nanoseconds compared as float64 lie 256 ns apart in 2020: conditions 10 ns apart, which a
+    # row can meet, were refused as equal ends (a review).
+    start = pd.Timestamp("2020-01-01")
+    times = pd.DataFrame({name: start + pd.to_timedelta(np.arange(50) * 7 + shift, unit="ns")
+                          for name, shift in (("a", 0), ("b", 3), ("c", 6))})
+    document = _with_rules(times, [{"kind": "inequality", "low": "a", "high": "b"},
+                                   {"kind": "inequality", "low": "b", "high": "c"}]).to_dict()
+    for column in document["columns"]:
+        column.update(unit="ns", min=None, max=None)
+        column.pop("min"), column.pop("max")
+    schema = Schema.from_dict(document)
+    conditions = parse_conditions({"a": {">": "2020-01-01 00:00:00.000000010"}, "c": {"<=": "2020-01-01 00:00:00.000000020"}},
+                                  schema)
+    plan = ConstraintPlan(schema).fit(times)
+    plan.split_conditions(conditions)
+    with pytest.raises(ParameterError, match="cannot hold under the schema's rules 'a <= b', 'b <= c'"):
+        plan.split_conditions(parse_conditions(
+            {"a": {">": "2020-01-01 00:00:00.000000020"}, "c": {"<=": "2020-01-01 00:00:00.000000020"}}, schema))
 
 
 def test_a_nullable_column_without_a_condition_breaks_a_chain_of_order_rules():

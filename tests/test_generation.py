@@ -93,6 +93,12 @@ def test_exclusions_hold_together_and_value_collections_of_any_kind_are_lists(fi
     with pytest.raises(ParameterError, match=r"species = 'Adelie' and species != 'Adelie' leave no value of 'species'; "
                                              r"change the condition"):
         parse_conditions(["species=Adelie", "species!=Adelie"], schema)
+    # Only != clauses: the categories they start from were named as though the user wrote them.
+    with pytest.raises(ParameterError, match=r"^species != 'Adelie' and species != 'Chinstrap' and species != 'Gentoo' "
+                                             r"leave no value of 'species'"):
+        parse_conditions({"species": {"!=": ["Adelie", "Chinstrap", "Gentoo"]}}, schema)
+    with pytest.raises(ParameterError, match=r"list the values to allow instead \(\{'year': \[...\]\}\)$"):
+        parse_conditions({"year": {"!=": None}}, schema)
     # != on a number advised "use a range", though no one range leaves out a value between its ends.
     with pytest.raises(ParameterError, match=r"condition on 'year': != is for categorical and boolean columns; list the "
                                              r"values to allow instead \(\{'year': \[...\]\}\), or give a range that leaves "
@@ -1136,6 +1142,11 @@ def test_impute_gives_number_categories_given_as_text_back_as_text():
         assert filled.dtype == holed["area"].dtype, dtype
         assert filled.map(type).eq(str).all() and filled.isin(["408", "415", "510"]).all(), dtype
         assert filled[holed["area"].notna()].tolist() == ["408", "415", "510", "415"], dtype
+    # No text given (a column of nothing, or numbers beside text): the categories, as before (a review).
+    for given in ([None] * 6, [408, None, "510", None, 415, 510]):
+        holed = pd.DataFrame({"area": pd.Series(given, dtype=object), "x": frame["x"].head(6)})
+        filled = syn.impute(holed, seed=0)["area"]
+        assert filled.map(type).eq(int).all(), given
 
 
 def test_impute_writes_a_text_date_column_in_its_schemas_format(weather):

@@ -152,6 +152,13 @@ def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
                                         r"parts of a sample"):
         with_ids.sample_to(real, 10, seed=2, rows_per_file=5)
     assert sorted(p.name for p in real.iterdir()) == names and ds.dataset(real).count_rows() == 50
+    # Past 99,999 parts the numbers have six digits: such a folder is still a sample's (a review).
+    many = tmp_path / "many"
+    many.mkdir()
+    for name in ("part-00000.parquet", "part-100000.parquet"):
+        (many / name).write_bytes(b"old")
+    with_ids.sample_to(many, 10, seed=2, rows_per_file=5)
+    assert sorted(p.name for p in many.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
 
 
 def test_parts_take_the_folders_csv_kind(with_ids, tmp_path):

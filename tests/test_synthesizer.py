@@ -129,6 +129,12 @@ def test_bad_input_gives_clear_errors(penguins, tmp_path):
     with pytest.raises(DataError, match=r"columns \['species'\] are in the schema but not in the data") as caught:
         Synthesizer(schema=schema, **small).fit(penguins.drop(columns="species"))
     assert "renamed?" not in str(caught.value)
+    # "Empty where unknown" only for columns that may be null: species may not, and following
+    # the advice met "333 missing values but the schema says nullable: false" (a review).
+    assert str(caught.value).endswith("; add them to the data") and not schema["species"].nullable
+    with pytest.raises(DataError, match=r"columns \['sex'\] are in the schema but not in the data .*; add them to the data "
+                                        r"\(empty where their values are unknown\)$"):
+        Synthesizer(schema=schema, **small).fit(penguins.drop(columns="sex"))
     # A renamed column hid behind the preview of the data's names ("... (3 more)").
     with pytest.raises(DataError, match=r"renamed\? the data has 'bill length mm' for 'bill_length_mm', 'Sex' for 'sex'"):
         Synthesizer(schema=schema, **small).fit(penguins.rename(columns={"sex": "Sex", "bill_length_mm": "bill length mm"}))

@@ -304,6 +304,16 @@ def test_a_range_between_two_points_of_a_grid_is_refused_as_such():
     with pytest.raises(ParameterError, match=r"condition x > 0.11 and x < 0.19: column 'x' holds values of 1 decimal place "
                                              r"only"):
         syn.sample(5, conditions={"x": {">": 0.11, "<": 0.19}}, seed=0)
+    # Between two grid points beyond the model's range: the range is what to name (a review).
+    with pytest.raises(ParameterError, match=r"condition k > 7.0 and k < 8.0: no value of column 'k' can satisfy it "
+                                             r"\(the model's range is 0 to 4\)"):
+        syn.sample(5, conditions={"k": {">": 7, "<": 8}}, seed=0)
+    # A duration counts whole units of its own, not "whole numbers".
+    trips = pd.DataFrame({"d": pd.to_timedelta(rng.integers(1, 5, 200), unit="h"), "x": frame["x"]})
+    timed = Synthesizer(epochs=1, hidden_dims=(8,), latent_dim=2).fit(trips)
+    assert timed.schema_["d"].duration == "h"
+    with pytest.raises(ParameterError, match=r"column 'd' holds whole hours only, and none lies in it"):
+        timed.sample(5, conditions={"d": {">": "1h", "<": "1h30m"}}, seed=0)
 
 
 def test_a_zoned_condition_on_a_column_without_a_zone_is_warned_of(weather, caplog):
@@ -318,3 +328,17 @@ def test_a_zoned_condition_on_a_column_without_a_zone_is_warned_of(weather, capl
     with caplog.at_level("WARNING", logger="synthvae"):
         rows = syn.sample(5, conditions={"date": pd.Timestamp("2013-02-14", tz="UTC")}, seed=0)
     assert "has a time zone" not in caplog.text and (rows["date"] == "2013-02-14").all()
+
+
+def test_a_day_whose_midnight_spring_skips_is_still_a_day_to_ask_for():
+    # Sao Paulo skipped 2018-11-04 00:00: a date column's day comes back at 01:00, as that day,
+    # but the check of skipped clock times refused it, and ranges ending on it dropped it (a review).
+    days = pd.date_range("2018-10-25", "2018-11-14", freq="D")
+    frame = pd.DataFrame({"day": np.repeat(days, 10), "x": np.random.default_rng(0).normal(size=len(days) * 10).round(1)})
+    document = infer_schema(frame).to_dict()
+    document["columns"][0]["timezone"] = "America/Sao_Paulo"
+    syn = Synthesizer(Schema.from_dict(document), epochs=2, hidden_dims=(8,), latent_dim=2, seed=0).fit(frame)
+    day = pd.Timestamp("2018-11-04 01:00", tz="America/Sao_Paulo")
+    assert (syn.sample(20, conditions={"day": "2018-11-04"}, seed=0)["day"] == day).all()
+    rows = syn.sample(200, conditions={"day": {">=": "2018-11-03", "<=": "2018-11-04"}}, seed=0)
+    assert (rows["day"] == day).any() and rows["day"].dt.strftime("%Y-%m-%d").isin(["2018-11-03", "2018-11-04"]).all()

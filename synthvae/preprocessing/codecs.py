@@ -425,7 +425,7 @@ class _RealValuedCodec(ColumnCodec):
                 slack = grid_slack(high, step)
                 k = np.floor((high + slack) * scale)
                 high = (k - 1 if condition.high_strict and abs(k / scale - high) <= slack else k) / scale
-            if low > high:
+            if low > high and high >= self.low_ and low <= self.high_:
                 # Within the model's range, but between two grid points ("1 < k < 2" of whole
                 # numbers was refused as outside "the model's range, 0 to 4", a user review).
                 raise ParameterError(
@@ -442,8 +442,9 @@ class _RealValuedCodec(ColumnCodec):
     def _grid_words(self, step: float) -> str:
         """The values a grid of ``step`` holds, in words: "whole numbers", "values of 2 decimal
         places", "whole hours"."""
-        if self.column.kind is ColumnKind.DATETIME:
-            return f"whole {UNIT_NAMES.get(self.column.unit, 'units of ' + repr(self.column.unit))}"
+        unit = self.column.unit if self.column.kind is ColumnKind.DATETIME else self.column.duration
+        if unit is not None:  # datetimes and durations: whole units
+            return f"whole {UNIT_NAMES.get(unit, 'units of ' + repr(unit))}"
         places = 0 if self.column.is_integer else self.column.decimals
         if places is None:
             return f"multiples of {step:g}"
