@@ -493,7 +493,14 @@ def test_a_damaged_tensor_index_fails_the_checksum(tmp_path, model_file):
     length = struct.unpack("<Q", data[:8])[0]
     header = json.loads(data[8 : 8 + length])
     first = next(name for name in header if name != "__metadata__")
-    flipped = data.replace(f'"{first}":{{"dtype":"F32"'.encode(), f'"{first}":{{"dtype":"I32"'.encode(), 1)
+
+    def written(edited: dict) -> bytes:  # the header as saved (sorted keys), padded to its length
+        text = json.dumps(edited, sort_keys=True, separators=(",", ":")).encode()
+        assert len(text) <= length
+        return data[:8] + text + b" " * (length - len(text)) + data[8 + length :]
+
+    assert written(header) == data
+    flipped = written({**header, first: {**header[first], "dtype": "I32"}})
     assert flipped != data
     path = tmp_path / "index.synthvae"
     path.write_bytes(flipped)
@@ -505,10 +512,7 @@ def test_a_damaged_tensor_index_fails_the_checksum(tmp_path, model_file):
             shapes.setdefault((entry["dtype"], tuple(entry["shape"])), []).append(name)
     a, b = next(names for names in shapes.values() if len(names) > 1)[:2]
     header[a]["data_offsets"], header[b]["data_offsets"] = header[b]["data_offsets"], header[a]["data_offsets"]
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (length - len(text))
-    assert len(text) == length
-    path.write_bytes(data[:8] + text + data[8 + length :])
+    path.write_bytes(written(header))
     with pytest.raises(ModelFileError, match="do not match the checksum"):
         Synthesizer.load(path)
 
