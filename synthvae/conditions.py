@@ -520,29 +520,26 @@ def _outside_skipped_hours(column: Column, condition: Condition) -> Condition:
         start = (after - pd.Timedelta(1, "ns")).tz_convert(zone).tz_localize(None) + pd.Timedelta(1, "ns")
         return start, after.tz_localize(None)
 
-    def skipped(wall: pd.Timestamp, hours: tuple[pd.Timestamp, pd.Timestamp]) -> str:
-        return (f"{wall} is a clock time {column.timezone} skips (its clocks go from {hours[0]:%H:%M} to "
-                f"{hours[1]:%H:%M} on {hours[0]:%Y-%m-%d})")
+    def clocks(hours: tuple[pd.Timestamp, pd.Timestamp]) -> str:
+        return f"{hours[0]:%H:%M} to {hours[1]:%H:%M} on {hours[0]:%Y-%m-%d}"
 
     for value in condition.values or ():
         hours = gap(pd.Timestamp(value))
         if hours is not None:
-            raise ParameterError(f"condition on datetime column {column.name!r}: {skipped(pd.Timestamp(value), hours)}; "
-                                 f"ask for a time that exists there")
+            raise ParameterError(f"condition on datetime column {column.name!r}: {pd.Timestamp(value)} is a clock time "
+                                 f"{column.timezone} skips (its clocks go from {clocks(hours)}); ask for a time that "
+                                 f"exists there")
     if condition.values is not None or condition.high is None:
         return condition
     high = pd.Timestamp(condition.high)
     hours = gap(high - pd.Timedelta(1, "ns") if condition.high_strict else high)
     if hours is None:
         return condition
-    ended = replace(condition, high=hours[0], high_strict=True,
-                    label=f"{condition.describe()} (before the clock times {column.timezone} skips, {hours[0]:%H:%M} to "
-                          f"{hours[1]:%H:%M} on {hours[0]:%Y-%m-%d})")
     if condition.low is not None and pd.Timestamp(condition.low) >= hours[0]:
         raise ParameterError(f"condition {condition.describe()} holds only clock times {column.timezone} skips (its clocks "
-                             f"go from {hours[0]:%H:%M} to {hours[1]:%H:%M} on {hours[0]:%Y-%m-%d}); ask for times that "
-                             f"exist there")
-    return ended
+                             f"go from {clocks(hours)}); ask for times that exist there")
+    return replace(condition, high=hours[0], high_strict=True,
+                   label=f"{condition.describe()} (before the clock times {column.timezone} skips, {clocks(hours)})")
 
 
 def grid_slack(values, step: float):

@@ -44,7 +44,7 @@ from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, atomic_folder, datetime_
 from synthvae.model import TabularVAE, VAEConfig
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.preprocessing import NumericEncoding, TablePreprocessor
-from synthvae.preprocessing.codecs import CategoricalCodec, id_numbers, unit_ns
+from synthvae.preprocessing.codecs import CategoricalCodec, grid_words, id_numbers, unit_ns
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
@@ -2745,8 +2745,7 @@ def _check_within_bounds(condition: Condition, column) -> None:
     places = 0 if column.is_integer else column.decimals
     if condition.values is not None and places is not None:
         if all(round(float(v), places) != float(v) for v in condition.values):
-            grid = "whole numbers" if places == 0 else f"values of {places} decimal places"
-            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds {grid} only (its "
+            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds {grid_words(column)} only (its "
                                  f"schema); no sampled row can equal {preview(list(condition.values))}")
     if column.min is None and column.max is None:
         return

@@ -2121,32 +2121,25 @@ def _check_orders(schema: Schema, conditions: dict[str, Condition]) -> None:
     model rarely made such rows. Each side spans what its condition, else its schema bounds,
     allow; a strict condition (``>``) or rule excludes its end. A side that may be null and has
     no condition lets the rule hold by being null."""
-    for rule in schema.constraints:
-        if isinstance(rule, Inequality):
-            pairs = [(rule.low, rule.high)]
-        elif isinstance(rule, Range):
-            pairs = [(rule.low, rule.column), (rule.column, rule.high)]
-        else:
+    for low, high, rule, datetime in _order_edges(schema):
+        if not any(c in conditions for c in rule.columns) or _exempt(schema, conditions, low, high):
             continue
-        if not any(c in conditions for c in rule.columns):
-            continue
-        kinds = {schema[c].kind for c in rule.columns}
-        if len(kinds) != 1 or not kinds <= {ColumnKind.NUMERIC, ColumnKind.DATETIME}:
-            continue
-        datetime = kinds == {ColumnKind.DATETIME}
-        for low, high in pairs:
-            if any(isinstance(side, str) and side not in conditions and schema[side].nullable for side in (low, high)):
-                continue  # a null side exempts the rule (start >= August where an open validity's end is null)
-            (least, least_open), _ = _side_span(schema, low, conditions, datetime)
-            _, (most, most_open) = _side_span(schema, high, conditions, datetime)
-            if least > most or (least == most and (rule.strict or least_open or most_open)):
-                shown = " and ".join(conditions[c].describe() for c in rule.columns if c in conditions)
-                def text(value):
-                    return str(pd.Timestamp(int(value))) if datetime else f"{value:g}"
-                raise ParameterError(
-                    f"conditions {shown} cannot hold under the schema's rule {rule.describe()!r} ({low} can be no less "
-                    f"than {text(least)}, {high} no more than {text(most)}); drop or change one of them")
+        (least, least_open), _ = _side_span(schema, low, conditions, datetime)
+        _, (most, most_open) = _side_span(schema, high, conditions, datetime)
+        if least > most or (least == most and (rule.strict or least_open or most_open)):
+            shown = " and ".join(conditions[c].describe() for c in rule.columns if c in conditions)
+            def text(value):
+                return str(pd.Timestamp(int(value))) if datetime else f"{value:g}"
+            raise ParameterError(
+                f"conditions {shown} cannot hold under the schema's rule {rule.describe()!r} ({low} can be no less "
+                f"than {text(least)}, {high} no more than {text(most)}); drop or change one of them")
     _check_chains(schema, conditions)
+
+
+def _exempt(schema: Schema, conditions: dict[str, Condition], low, high) -> bool:
+    """Whether a side of ``low <= high`` may be null and has no condition: a null side exempts the
+    rule (start >= August where an open validity's end is null)."""
+    return any(isinstance(side, str) and side not in conditions and schema[side].nullable for side in (low, high))
 
 
 def _order_edges(schema: Schema) -> list[tuple[Any, Any, Constraint, bool]]:
@@ -2176,8 +2169,7 @@ def _check_chains(schema: Schema, conditions: dict[str, Condition]) -> None:
     resampling, which failed after about 100,000 draws saying the model rarely made such rows
     (a user review of rules). A column that may be null and has no condition breaks the chain:
     a null side exempts its rules."""
-    edges = [e for e in _order_edges(schema)
-             if not any(isinstance(side, str) and side not in conditions and schema[side].nullable for side in e[:2])]
+    edges = [e for e in _order_edges(schema) if not _exempt(schema, conditions, *e[:2])]
     if not edges or not any(isinstance(side, str) and side in conditions for e in edges for side in e[:2]):
         return
     # Each column's least and greatest value, as (value, excluded, source): the source is

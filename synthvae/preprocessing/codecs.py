@@ -62,6 +62,18 @@ from synthvae.schema import Column, ColumnKind, PersonalType
 from synthvae.validation import UNIT_NAMES
 
 _CALIBRATION_POINTS = 256
+
+
+def grid_words(column: Column, step: float | None = None) -> str:
+    """The values a numeric or datetime column's grid holds, in words: "whole numbers", "values
+    of 2 decimal places", "whole hours" (datetimes and durations), else "multiples of ``step``"."""
+    unit = column.unit if column.kind is ColumnKind.DATETIME else column.duration
+    if unit is not None:  # datetimes and durations: whole units
+        return f"whole {UNIT_NAMES.get(unit, 'units of ' + repr(unit))}"
+    places = 0 if column.is_integer else column.decimals
+    if places is None:
+        return f"multiples of {step:g}" if step else "any numbers"
+    return "whole numbers" if places == 0 else f"values of {places} decimal place{'s' if places > 1 else ''}"
 # Pseudo-count of the pool's own frequencies mixed into a linked pooled draw: a parent value
 # seen with n pooled rows gives 1 / (n + 1) of its draws to the pool at large (a category never
 # seen with it can still appear, as rarely as that).
@@ -429,7 +441,7 @@ class _RealValuedCodec(ColumnCodec):
                 # Within the model's range, but between two grid points ("1 < k < 2" of whole
                 # numbers was refused as outside "the model's range, 0 to 4", a user review).
                 raise ParameterError(
-                    f"condition {condition.describe()}: column {self.column.name!r} holds {self._grid_words(step)} only, "
+                    f"condition {condition.describe()}: column {self.column.name!r} holds {grid_words(self.column, step)} only, "
                     f"and none lies in it; widen the range")
         low, high = max(low, self.low_), min(high, self.high_)
         if low > high:
@@ -438,17 +450,6 @@ class _RealValuedCodec(ColumnCodec):
                 f"(the model's range is {self._show(self.low_)} to {self._show(self.high_)})"
             )
         return float(low), float(high)
-
-    def _grid_words(self, step: float) -> str:
-        """The values a grid of ``step`` holds, in words: "whole numbers", "values of 2 decimal
-        places", "whole hours"."""
-        unit = self.column.unit if self.column.kind is ColumnKind.DATETIME else self.column.duration
-        if unit is not None:  # datetimes and durations: whole units
-            return f"whole {UNIT_NAMES.get(unit, 'units of ' + repr(unit))}"
-        places = 0 if self.column.is_integer else self.column.decimals
-        if places is None:
-            return f"multiples of {step:g}"
-        return "whole numbers" if places == 0 else f"values of {places} decimal place{'s' if places > 1 else ''}"
 
     def _unlearned(self, condition: Condition, advice: str) -> str:
         """The refusal of a condition within the model's range that no training value meets:
