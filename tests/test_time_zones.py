@@ -314,6 +314,13 @@ def test_a_range_between_two_points_of_a_grid_is_refused_as_such():
     assert timed.schema_["d"].duration == "h"
     with pytest.raises(ParameterError, match=r"column 'd' holds whole hours only, and none lies in it"):
         timed.sample(5, conditions={"d": {">": "1h", "<": "1h30m"}}, seed=0)
+    # Hours of one decimal place hold 1.5 h: not "whole hours".
+    document = timed.schema_.to_dict()
+    document["columns"][0].update(type="float", decimals=1)
+    tenths = Synthesizer(Schema.from_dict(document), epochs=1, hidden_dims=(8,), latent_dim=2).fit(trips)
+    with pytest.raises(ParameterError, match=r"column 'd' holds values of 1 decimal place of hours only, and none lies in it"):
+        tenths.sample(5, conditions={"d": {">": "1h", "<": "1h5m"}}, seed=0)
+    assert (tenths.sample(5, conditions={"d": {">": "1h", "<": "1h7m"}}, seed=0)["d"] == pd.Timedelta("1h6m")).all()
 
 
 def test_a_zoned_condition_on_a_column_without_a_zone_is_warned_of(weather, caplog):

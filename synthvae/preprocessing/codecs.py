@@ -67,13 +67,16 @@ _CALIBRATION_POINTS = 256
 def grid_words(column: Column, step: float | None = None) -> str:
     """The values a numeric or datetime column's grid holds, in words: "whole numbers", "values
     of 2 decimal places", "whole hours" (datetimes and durations), else "multiples of ``step``"."""
-    unit = column.unit if column.kind is ColumnKind.DATETIME else column.duration
-    if unit is not None:  # datetimes and durations: whole units
-        return f"whole {UNIT_NAMES.get(unit, 'units of ' + repr(unit))}"
+    if column.kind is ColumnKind.DATETIME:
+        return f"whole {UNIT_NAMES.get(column.unit, 'units of ' + repr(column.unit))}"
     places = 0 if column.is_integer else column.decimals
+    unit = UNIT_NAMES.get(column.duration, repr(column.duration)) if column.duration is not None else None
     if places is None:
-        return f"multiples of {step:g}" if step else "any numbers"
-    return "whole numbers" if places == 0 else f"values of {places} decimal place{'s' if places > 1 else ''}"
+        return f"multiples of {step:g}" + (f" {unit}" if unit else "") if step else "any numbers"
+    if places == 0:
+        return f"whole {unit}" if unit else "whole numbers"
+    # A duration of 1 decimal place of hours holds 1.5 h: "whole hours" said it could not.
+    return f"values of {places} decimal place{'s' if places > 1 else ''}" + (f" of {unit}" if unit else "")
 # Pseudo-count of the pool's own frequencies mixed into a linked pooled draw: a parent value
 # seen with n pooled rows gives 1 / (n + 1) of its draws to the pool at large (a category never
 # seen with it can still appear, as rarely as that).
