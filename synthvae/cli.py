@@ -145,11 +145,10 @@ def _check_not_table_name(output: str, what: str, suffix: str, option: str = "-o
     if output.lower().endswith(CSV_SUFFIXES + PARQUET_SUFFIXES):
         raise click.ClickException(f"{option} {output!r}: a {what} named like a table would be taken for one; name it *{suffix}")
     # A schema written over a model ("infer-schema -o model.synthvae") replaced it silently.
-    other = {".synthvae": "model file", ".json": "schema"}
-    for end, kind in other.items():
-        if kind != what and output.lower().endswith(end) and not (end == ".json" and suffix == ".json"):
-            raise click.ClickException(f"{option} {output!r}: a {what} named like a {kind} would be taken for one; "
-                                       f"name it *{suffix}")
+    kind = ("model file" if what != "model file" and output.lower().endswith(".synthvae") else
+            "schema" if suffix != ".json" and output.lower().endswith(".json") else None)
+    if kind is not None:
+        raise click.ClickException(f"{option} {output!r}: a {what} named like a {kind} would be taken for one; name it *{suffix}")
 
 
 class _ProgressBar:

@@ -1209,6 +1209,7 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
         if cells is not None and not cells.any():
             continue
         text = _holds_text(original)
+        object_text = original.dtype == object and text and pd.api.types.infer_dtype(original, skipna=True) == "string"
         if text and name in zones and pd.api.types.is_datetime64_dtype(values.dtype):
             # Clock times of the column's zone, written with their offsets (or in the schema's
             # format); the given cells as they were: rebuilt from clock times, the two 02:00 of
@@ -1226,15 +1227,14 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             values = _spelled_as(values, original)
         if (text and isinstance(values.dtype, pd.CategoricalDtype)
                 and not all(isinstance(c, str) for c in values.dtype.categories)
-                and (original.dtype != object or pd.api.types.infer_dtype(original, skipna=True) == "string")):
+                and (original.dtype != object or object_text)):
             # Categories learned as numbers (area codes 408, 415) given as text: filled cells as
             # their text, the given ones as they were (every cell came back an int, observed
             # "408" too, in a category column). Not an object column of nothing or of numbers
             # beside text: those come back as the categories, as before.
             written = values.astype(object).map(category_text, na_action="ignore")
             values = _given_beside(original, cells, written)
-        if (text and original.dtype == object and pd.api.types.infer_dtype(original, skipna=True) == "string"
-                and values.dtype != object and not isinstance(values.dtype, pd.CategoricalDtype)):
+        if object_text and values.dtype != object and not isinstance(values.dtype, pd.CategoricalDtype):
             # Text in an object column (pandas < 3 reads all text so): written as text, as pandas
             # 3's str dtype writes it; float64.astype(object) kept 2584.15 a float among text.
             written = values.astype("string")

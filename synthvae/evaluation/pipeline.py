@@ -59,8 +59,8 @@ def _refuse_missing_columns(inferred: Schema, real: pd.DataFrame, others: list[t
             unknown = [c for c in frame.columns if c not in real.columns]
             raise DataError(
                 f"{name}: columns {preview(missing)} of the {real_name} are not in it (it has {preview(list(frame.columns))})"
-                f"{renamed_hint(missing, unknown)}{index_hint(missing + unknown)}; give both tables the same columns (rename or add them), or pass a "
-                f"schema of the columns to compare")
+                f"{renamed_hint(missing, unknown)}{index_hint(missing + unknown)}; give both tables the same columns "
+                f"(rename or add them), or pass a schema of the columns to compare")
 
 
 def evaluate(
