@@ -1000,14 +1000,32 @@ def demo_command(output, epochs, seed, device, quiet) -> None:
 def main() -> None:
     """Console-script entry point. SIGTERM (a scheduler's stop, ``timeout``, torchrun stopping
     the other processes) ends the command as Ctrl-C does, through its clean-ups: a streamed
-    fit's working folder (a CSV's Parquet copy) was left behind in the temporary folder."""
+    fit's working folder (a CSV's Parquet copy) was left behind in the temporary folder.
+    Ctrl-C exits with 130 and SIGTERM with 143 (128 + the signal's number, as a shell reports a
+    process it stopped), so that a script can tell a stop from an error (1); click's own exit
+    status for Ctrl-C is 1."""
     import signal
 
     def stop(number, frame):
         click.echo("Error: stopped by SIGTERM", err=True)
         raise SystemExit(128 + number)
 
+    interrupted = []
+
+    def interrupt(number, frame):
+        interrupted.append(number)
+        raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, stop)
-    cli(prog_name="synthvae")
+    # Only where Python's own handler is in place: a command started with SIGINT ignored (a
+    # background job of a script) stays so.
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
+    try:
+        cli(prog_name="synthvae")
+    except SystemExit as exc:
+        if interrupted and exc.code == 1:  # click's "Aborted!" after the KeyboardInterrupt
+            raise SystemExit(128 + signal.SIGINT) from None
+        raise
 
 
