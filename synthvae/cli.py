@@ -152,15 +152,26 @@ def _check_not_table_name(output: str, what: str, suffix: str, option: str = "-o
 
 
 class _ProgressBar:
-    """A training callback that draws a click progress bar with the losses."""
+    """A training callback that draws a click progress bar with the losses; where stderr is not
+    a terminal (a log, CI), a line now and then instead (click drew the bare word "training"
+    there and nothing more)."""
+
+    # Where stderr is no terminal: a line at the first epoch, at each tenth of the epochs or
+    # after this many seconds, and at the last.
+    LINE_SECONDS = 30.0
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.bar = None
         self.last = ""
+        self.terminal = sys.stderr.isatty()
+        self.started = self.said = time.monotonic()
 
     def __call__(self, progress: Progress) -> None:
         if not self.enabled:
+            return
+        if not self.terminal:
+            self._line(progress)
             return
         if self.bar is None:
             self.bar = click.progressbar(
@@ -177,6 +188,18 @@ class _ProgressBar:
         self.bar.update(1)
         if progress.stopped_early or progress.epoch == progress.epochs:
             self.close()
+
+    def _line(self, progress: Progress) -> None:
+        now = time.monotonic()
+        last = progress.stopped_early or progress.epoch == progress.epochs
+        tenth = max(1, progress.epochs // 10)
+        if not (last or progress.epoch == 1 or progress.epoch % tenth == 0 or now - self.said >= self.LINE_SECONDS):
+            return
+        self.said = now
+        val = f", validation loss {progress.val_loss:.3f}" if progress.val_loss is not None else ""
+        end = (f" (stopped early; keeps epoch {progress.best_epoch})" if progress.stopped_early else "") if last else ""
+        click.echo(f"training: epoch {progress.epoch}/{progress.epochs}, loss {progress.train_loss:.3f}{val}, "
+                   f"{now - self.started:.1f} s{end}", err=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -665,7 +688,7 @@ def augment_command(data, output, model_path, schema_path, target, balance, n_ro
         fitting = _given_options("schema_path", "epochs", "categorical_balance", "datetime_encoding", "categorical_head",
                                  "autoregressive")
         if fitting:
-            raise click.UsageError(f"{', '.join(fitting)} set how a model is fitted, and --model gives one already fitted; drop "
+            raise click.UsageError(f"{', '.join(fitting)} {'sets' if len(fitting) == 1 else 'set'} how a model is fitted, and --model gives one already fitted; drop "
                                    f"{'it' if len(fitting) == 1 else 'them'}, or leave out --model to fit a model on DATA")
         syn = Synthesizer.load(model_path, device=device)
         table = read_table(data, text_columns(syn.schema_))

@@ -126,7 +126,7 @@ _RANGE_EFFECTIVE_FLOOR = 1.0
 # real one: penguins' Adelie with body_mass_g > 6000 and flipper_length_mm > 225 (none of the
 # model's 87,000 Adelie of 200,000 rows) came out of the range's pool as Gentoo-like Adelie,
 # without a word.
-_RARE_TOGETHER = 1e-4
+RARE_TOGETHER = 1e-4
 # A set of at most this many categories beside other conditions is drawn in the model's shares
 # given them, each measured on a pool of this many rows (Generator._set_given): the test model's
 # share of TN among its two rarest states above 200 day minutes is 0.698 (1M rows); drawn at 512
@@ -613,7 +613,9 @@ class Generator:
             columns: Decode only these columns of the rows (default: every one).
 
         Returns:
-            The rows, and how many value draws fell back to the restricted training distribution.
+            The rows, how many value draws fell back to the restricted training distribution,
+            and the log of the probability of the conditions together under the model where a
+            pool of the model's own draws estimated it (see :meth:`_shared_pool`), else ``None``.
         """
         # The known cells of one row: exact conditions give every row the same ones (a matrix
         # for all rows is made only when other conditions need values row by row; loans' 10k
@@ -622,6 +624,7 @@ class Generator:
         shown = np.zeros((1, len(self.column_index)), dtype=bool)
         fixed: dict[str, pd.Series] = {}
         fallbacks = 0
+        evidence = None
         # Exact conditions first: they are known outright and inform the others.
         exact = [c for c in conditions if c.is_exact]
         others = [c for c in conditions if not c.is_exact]
@@ -641,11 +644,11 @@ class Generator:
         ranged = (self._given_range(others, x, shown, n, generator, rng, candidates, intervals)
                   if others and n and pooled is None else None)
         if ranged is not None:
-            matrix, drawn = ranged
+            matrix, drawn, evidence = ranged
             fixed.update(drawn)
         elif not others:
             # Every row knows the same cells: one weighted pool, its decoder outputs reused.
-            recon = self._shared_pool(x, shown, n, generator, intervals=intervals)[0]
+            recon, _, _, evidence = self._shared_pool(x, shown, n, generator, intervals=intervals)
             matrix = self._noisy_given(recon, x, shown, generator, intervals)
         else:
             # With no exact condition, the model's own rows that meet the others are resampled
@@ -664,6 +667,7 @@ class Generator:
                     checked[0, self.column_index[condition.column]] = True
                 matrix = self._noisy_given(pooled[0], pooled[2], checked, generator, intervals)
                 fixed.update(pooled[1])
+                evidence = pooled[3]
             else:
                 # Sets of categories first: their values make groups of rows that share pools.
                 others = sorted(others, key=lambda c: not self._is_category_set(c))
@@ -690,13 +694,14 @@ class Generator:
                     matrix = self._decode_given(x, shown, generator, intervals)
         # The conditioned columns keep their values; a rare category linked to one of them (see
         # synthvae.preprocessing.table.link_pools) is drawn given it.
-        return self.preprocessor.reverse_transform(matrix, rng, columns=columns, known=fixed), fallbacks
+        return self.preprocessor.reverse_transform(matrix, rng, columns=columns, known=fixed), fallbacks, evidence
 
     def _given_range(self, others: list[Condition], x: np.ndarray, shown: np.ndarray, n: int, generator: torch.Generator,
-                     rng: np.random.Generator, candidates: int, intervals: "_Intervals") -> tuple[np.ndarray, dict[str, pd.Series]] | None:
+                     rng: np.random.Generator, candidates: int, intervals: "_Intervals") -> tuple[np.ndarray, dict[str, pd.Series], float] | None:
         """``n`` rows' sampled matrix given the known cells ``x``, ``shown`` (one row), a range on
         a numeric column among ``others`` and the rest of ``others``, with the conditions'
-        columns' values; ``None`` where this way does not apply.
+        columns' values and the log of the conditions' estimated probability (see
+        :meth:`_shared_pool`); ``None`` where this way does not apply.
 
         The range is a known cell that stands for its interval of encoded scores
         (:meth:`~synthvae.preprocessing.codecs.NumericCodec.range_cell`): the pool's proposals
@@ -718,7 +723,7 @@ class Generator:
         and ``total_eve_minutes >= 250`` took 17 s for 10,000 rows a column at a time, 3.9 s so
         (quality against the model's own rows in both 0.946 -> 0.973). Other conditions met
         rarely (sets of categories met by fewer than one draw in 16, anything below
-        :data:`_RARE_TOGETHER` with the range) are left to the caller's other ways.
+        :data:`RARE_TOGETHER` with the range) are left to the caller's other ways.
 
         It applies to a range on a column encoded as one quantile score (not point masses or
         modes, nor a private fit's calibrated codec). With correlated output noise, not beside
@@ -760,7 +765,7 @@ class Generator:
         budget = max((self._candidates_cost(candidates) if numbers else _FILTER_DRAWS) * n, _POOL_BUDGET_LEAST)
         pooled = self._shared_pool(x, shown, n, generator, rest, rng, budget, intervals=weighed, proposed=proposed,
                                    floor=_RANGE_EFFECTIVE_FLOOR, truncated=(start, low, high, intervals) if rest else None)
-        if pooled is None or (rest and pooled[3] < math.log(_RARE_TOGETHER)):
+        if pooled is None or (rest and pooled[3] < math.log(RARE_TOGETHER)):
             return None
         recon, values = pooled[0], pooled[1]
         if rest:  # the range's cell drawn in the pool, the others' given it
@@ -774,7 +779,7 @@ class Generator:
             rows[:, start] = scores
         # Drawn, the cell is a point: the row's other numbers are drawn given it.
         values[name] = self.codec_of[name].from_scores(scores, condition)
-        return self._noisy_given(recon, rows, shown, generator, intervals), values
+        return self._noisy_given(recon, rows, shown, generator, intervals), values, pooled[3]
 
     def _groups(self, x: np.ndarray, shown: np.ndarray) -> list[np.ndarray] | None:
         """The rows grouped by the cells they know (a group: row indices), or ``None`` when there

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import inspect
 import logging
+import math
 import os
 import re
 import tempfile
@@ -38,7 +39,7 @@ from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.errors import (DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError,
                              is_integer, is_real, preview)
-from synthvae.generation import Generator, decoded_matrix, embed, in_users_dtype, with_columns
+from synthvae.generation import RARE_TOGETHER, Generator, decoded_matrix, embed, in_users_dtype, with_columns
 from synthvae.inference import infer_schema, target_classes
 from synthvae.io import CSV_SUFFIXES, PARQUET_SUFFIXES, atomic_folder, datetime_formats, read_table, remove_stale_fit_folders, text_columns, write_tables
 from synthvae.model import TabularVAE, VAEConfig
@@ -191,6 +192,15 @@ _CONDITIONAL_NARROW_AXES = 16
 _CONDITIONAL_COMPONENTS = 4
 
 TableLike = pd.DataFrame | str | os.PathLike
+
+
+def _round_rarity(rows: float) -> int:
+    """``rows`` to two significant digits (an estimate's: 197,342 as 200,000)."""
+    rows = max(1.0, rows)
+    if not math.isfinite(rows):
+        return 10**18
+    digits = max(0, int(math.floor(math.log10(rows))) - 1)
+    return int(round(rows / 10**digits) * 10**digits)
 
 
 def _warn_losses(frame: pd.DataFrame, schema: Schema, source: str) -> None:
@@ -1339,7 +1349,7 @@ class Synthesizer:
             singles = ", ".join(c.describe() for c in parsed if c.is_exact)
             if not singles:
                 given = f"the conditions given ({', '.join(c.describe() for c in parsed)}) name none" if parsed else "no condition was given"
-                raise ParameterError(f"guidance={guidance!r} weighs the values of single-value conditions (e.g. churn=yes), and "
+                raise ParameterError(f"guidance={guidance!r} weighs the values of single-value conditions (COLUMN=VALUE), and "
                                      f"{given}; give one, or leave guidance at 1")
             # A derived column's value reaches the model as a range of its input, a category of
             # a fixed combination as a set of the combinations' labels: guidance would do nothing.
@@ -1370,7 +1380,7 @@ class Synthesizer:
         base_seed = self._resolve_seed(seed)
         self.model_.eval()
 
-        warned = []
+        warned, told = [], []
         checker = RowCheck(self.constraints_, residual, batch_size, conditioned=frozenset(c.column for c in parsed), taken=taken)
         # Personal values no rule or condition reads are made for the rows the check keeps only,
         # not for every row it draws (Faker's: 5.3 of 5.5 s for 2,000 rows of a rare condition on
@@ -1385,10 +1395,24 @@ class Synthesizer:
             returned, so they do not warn (their warning stood for rows no user saw, and kept the
             returned rows' own warning back)."""
             if conditions:
-                frame, missed = parts.sample_conditional(rows, conditions, generator, rng, columns=decoded)
+                frame, missed, evidence = parts.sample_conditional(rows, conditions, generator, rng, columns=decoded)
                 if pilot:
                     return frame
                 drawn = [c.column for c in conditions if not c.is_exact]
+                named = preview(self.constraints_.user_columns([c.column for c in conditions]))
+                rarity = None if evidence is None or not rows else f"{_round_rarity(math.exp(-evidence)):,}"
+                if rarity is not None and evidence < math.log(RARE_TOGETHER) and not warned:
+                    # Seattle's snow in December 2015 (no training row: the last snow was in
+                    # 2013) came back as 2,000 rows, some at 23.9 C, without a word.
+                    warned.append(evidence)
+                    logger.warning(
+                        "the conditions on %s hold together in about 1 of %s of the model's rows (estimated): the rows "
+                        "returned meet them, but the model learned little of such rows (the training data may hold "
+                        "none), so check that the conditions can hold together", named, rarity)
+                elif rarity is not None and not told and not warned:
+                    told.append(evidence)
+                    logger.info("the conditions on %s hold together in about 1 of %s of the model's rows (estimated "
+                                "from the draws that met them)", named, rarity)
                 if missed and not warned and missed >= 0.05 * rows * max(1, len(drawn)):
                     # Rows unlike any real one (snow at 34 C) came back with an info line only.
                     warned.append(missed)
@@ -2303,6 +2327,7 @@ class Synthesizer:
         if holes:
             rows = int(user[list(holes)].isna().any(axis=1).sum())
             shown = ", ".join(f"{name!r} ({count})" for name, count in list(holes.items())[:5])
+            shown += f", ... ({len(holes) - 5} more)" if len(holes) > 5 else ""
             raise DataError(f"{source}: {rows} rows have missing cells in columns the model never saw missing: {shown}; {why}")
 
     def _classes(self, target: str) -> list:

@@ -178,6 +178,20 @@ def test_console_script_runs_as_a_real_process(tmp_path):
     assert bad.returncode == 1 and bad.stderr.startswith("Error: ")
 
 
+def test_fit_into_a_log_prints_lines_of_progress_and_quiet_none(runner, tmp_path):
+    # Where stderr is no terminal (a log, CI), click's bar printed the bare word "training".
+    data = tmp_path / "churn.csv"
+    pd.read_csv(dataset_path("churn.csv")).head(300).to_csv(data, index=False)
+    result = runner.invoke(cli, ["fit", str(data), "-o", str(tmp_path / "m.synthvae"), "--epochs", "20", "--no-conditional"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("training: epoch")]
+    assert lines[0].startswith("training: epoch 1/20, loss ") and ", validation loss " in lines[0]
+    assert lines[-1].startswith("training: epoch 20/20, ") or "(stopped early; keeps epoch" in lines[-1]
+    assert 3 <= len(lines) <= 12 and lines[-1].endswith((" s", ")"))
+    result = runner.invoke(cli, ["fit", str(data), "-o", str(tmp_path / "q.synthvae"), "--epochs", "20", "--no-conditional", "-q"])
+    assert result.exit_code == 0 and "training" not in result.output, result.output
+
+
 def test_fit_records_the_categorical_balance_and_refuses_it_with_privacy(runner, tmp_path):
     data, model = dataset_path("seattle_weather.csv"), tmp_path / "model.synthvae"
     result = runner.invoke(cli, ["fit", str(data), "-o", str(model), "--epochs", "2", "--categorical-balance", "5",

@@ -363,6 +363,25 @@ def test_a_range_on_a_nullable_column_or_a_timestamp_is_drawn_within_it():
             empty.sample(5, conditions=condition)
 
 
+def test_conditions_the_model_finds_rare_together_are_met_and_warned_of(fitted_penguins, caplog):
+    # Seattle's snow in December 2015 (no training row) came back as 2,000 rows, some at 23.9 C,
+    # without a word, where the README promised a warning below one row in 10,000. The
+    # estimate comes from the pool's weights: this model's own rows give Adelie above 5,500 g
+    # about 1 in 10,000 (10 of 100,000), its estimate 1.2e-4.
+    with caplog.at_level("WARNING", logger="synthvae"):
+        rows = fitted_penguins.sample(300, conditions={"species": "Adelie", "body_mass_g": {">": 6000}}, seed=0)
+    assert (rows["species"] == "Adelie").all() and (rows["body_mass_g"] > 6000).all()
+    warned = [r.getMessage() for r in caplog.records if "hold together in about 1 of" in r.getMessage()]
+    assert len(warned) == 1 and "['species', 'body_mass_g']" in warned[0], caplog.text
+    rarity = int(warned[0].split("about 1 of ")[1].split(" ")[0].replace(",", ""))
+    assert rarity > 100_000  # the model's own 100,000 rows hold none
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):
+        fitted_penguins.sample(300, conditions={"species": "Adelie", "body_mass_g": {">": 4000}}, seed=0)
+        fitted_penguins.sample(300, conditions={"species": "Gentoo", "island": "Biscoe"}, seed=0)
+    assert "hold together" not in caplog.text
+
+
 def test_a_few_rows_of_conditions_rare_together_come_from_the_models_own_rows(churn_model, caplog):
     # Conditions met by about 5% of the rows together, 300 rows: the shared pool's budget of 16
     # draws a row (4,800) fell short, so the values were drawn first, one column at a time, and
@@ -1239,6 +1258,13 @@ def test_encode_of_incomplete_rows_says_to_impute_first(fitted_penguins, penguin
     with pytest.raises(DataError, match=r"3 rows have missing cells .*'island' \(2\), 'year' \(2\).* fill them first \(Synthesizer.impute, synthvae impute\)"):
         fitted_penguins.encode(holed)
     assert fitted_penguins.encode(fitted_penguins.impute(holed, seed=0)).shape == (20, 16)
+    # Past five columns the rest are counted (the sixth was left out without a word).
+    whole = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 6)), columns=list("abcdef"))
+    every = whole.head(10).copy()
+    for i, column in enumerate(every.columns):
+        every.loc[i, column] = np.nan
+    with pytest.raises(DataError, match=r"6 rows have missing cells .*'e' \(1\), \.\.\. \(1 more\); the encoder"):
+        Synthesizer(epochs=1, seed=0).fit(whole).encode(every)
     # A category the model never saw: "add them to the schema's categories" meant a refit.
     unseen = penguins.head(5).assign(island=["Anvers"] + list(penguins["island"].head(4)))
     for method in (fitted_penguins.encode, fitted_penguins.impute):

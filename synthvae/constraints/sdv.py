@@ -338,9 +338,9 @@ def _constraint(item: Any, notes: list[str], where: str = "SDV constraints", for
         if name == "Unique":
             return Unique(tuple(p["column_names"]))
     except KeyError as exc:
-        notes.append(f"constraint {name}: parameter {exc.args[0]!r} missing; not converted")
+        notes.append(f"constraint {name}: parameter {exc.args[0]!r} missing")
         return None
-    notes.append(f"constraint {name} {json.dumps(p)}: no equivalent here; not converted")
+    notes.append(f"constraint {name} {json.dumps(p)}: no equivalent here")
     return None
 
 
