@@ -173,6 +173,8 @@ def test_expressions_are_arithmetic_over_columns():
     assert list(Expression.parse("year(when) * 10 + month(when)").evaluate(frame)) == [20131.0, 20146.0, 20151.0]
     assert list(Expression.parse("round(`unit price` / 3, 2)").evaluate(frame)) == [0.67, 1.0, 1.33]
     assert Expression.parse("max(minute, 10) - abs(-1)").columns == ("minute",)
+    # pandas 3 deprecates .dt.weekday and .dt.dayofyear: they warned (an error in a strict run).
+    assert list(Expression.parse("weekday(when) * 1000 + dayofyear(when)").evaluate(frame)) == [1001.0, 181.0, 3001.0]
 
 
 # ------------------------------------------------------------- the real data

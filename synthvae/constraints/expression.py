@@ -34,8 +34,8 @@ _DATE_PARTS = {
     "hour": lambda t: t.dt.hour,
     "minute": lambda t: t.dt.minute,
     "second": lambda t: t.dt.second,
-    "weekday": lambda t: t.dt.weekday,
-    "dayofyear": lambda t: t.dt.dayofyear,
+    "weekday": lambda t: t.dt.day_of_week,
+    "dayofyear": lambda t: t.dt.day_of_year,
 }
 _NUMERIC_FUNCTIONS: dict[str, tuple[Callable, int, int | None]] = {
     # name: (function of float arrays, least arguments, most arguments or None)
