@@ -315,6 +315,112 @@ def test_levels_of_a_count_and_continuous_columns_get_no_flag(values):
     assert [kind for kind, _ in codec.spans()] == [SpanKind.CONTINUOUS]
 
 
+def _clipped_percentages(n: int = 4000, seed: int = 2) -> np.ndarray:
+    """A percentage clipped to 0-100 on a grid of 0.1: about 20% of the values at each end,
+    neither twice the other (so one atom alone gave neither a flag)."""
+    return np.clip(np.random.default_rng(seed).normal(50, 59.4, n), 0, 100).round(1)
+
+
+def _integer_ends_codec():
+    # 0 and 100 each for a fifth of the rows, the others 5 to 95: the gaps 1-4 and 96-99 hold none
+    rng = np.random.default_rng(3)
+    values = np.select([rng.random(3000) < 0.2, rng.random(3000) < 0.25], [0, 100], rng.integers(5, 96, 3000)).astype(float)
+    return values, *_atom_codec(values)
+
+
+def test_several_point_masses_each_get_a_flag_and_only_their_flag_decodes_to_them():
+    values, codec, series = _integer_ends_codec()
+    assert [(kind, width) for kind, width in codec.spans()] == [(SpanKind.CONTINUOUS, 1), (SpanKind.MODE, 3)]
+    block = codec.transform(series)
+    assert (block[:, 2] == (values == 0)).all() and (block[:, 3] == (values == 100)).all()  # [other, 0, 100]
+    assert (codec.reverse_transform(block, RNG).to_numpy(float) == values).all()
+    # Any score: a row flagged "other" is neither atom nor in a gap beside one (reflected out of
+    # each atom's interval); a row flagged for an atom is that atom.
+    scores = np.linspace(-6, 6, 4001)
+    flagged = np.zeros((scores.size, 4), dtype=np.float32)
+    flagged[:, 0], flagged[:, 1] = scores, 1.0
+    other = codec.reverse_transform(flagged, RNG).to_numpy(float)
+    assert other.min() >= 5 and other.max() <= 95
+    for column, atom in ((2, 0.0), (3, 100.0)):
+        flagged[:, 1:] = 0.0
+        flagged[:, column] = 1.0
+        assert (codec.reverse_transform(flagged, RNG).to_numpy(float) == atom).all()
+    again = type(codec).from_state(codec.column, codec.get_state())
+    assert (again.transform(series) == block).all()
+    assert again.get_state() == codec.get_state() and "atoms" in codec.get_state()["transform"]
+    # Three price points of a fifth each among prices on a grid of cents: three flags.
+    rng = np.random.default_rng(4)
+    prices = np.where(rng.random(3000) < 0.6, rng.choice([9.99, 19.99, 49.99], 3000), np.round(rng.uniform(1, 80, 3000), 2))
+    assert _one_flag_width(prices) == 4
+    assert _one_flag_width(_clipped_percentages()) == 3
+
+
+def _one_flag_width(values: np.ndarray) -> int | None:
+    from synthvae.preprocessing.transforms import AtomQuantileNormal
+
+    transform = AtomQuantileNormal.fit_if_atom(values)
+    return None if transform is None else transform.spans()[1][1]
+
+
+def test_conditions_beside_several_point_masses_take_the_atoms_whole_and_refuse_the_gaps():
+    from synthvae.conditions import Condition
+
+    values, codec, _ = _integer_ends_codec()
+    for atom in (0, 100):
+        assert (codec.draw_given(Condition("n", values=(float(atom),)), 50, RNG).to_numpy(float) == atom).all()
+        assert codec.transform_.mass_between(atom, atom) == pytest.approx((values == atom).mean(), abs=0.002)
+    for low, high in ((1, 4), (96, 99)):
+        assert codec.transform_.mass_between(low - 0.5, high + 0.5) == 0.0
+        with pytest.raises(ParameterError, match="no training value of column 'n' lies there"):
+            codec.draw_given(Condition("n", low=low, high=high), 10, RNG)
+    # n > 0 leaves out the atom at 0 (and n < 100 the one at 100); the gaps' mass lands on 5 and 95
+    inner = codec.draw_given(Condition("n", low=0, low_strict=True), 20_000, RNG).to_numpy(float)
+    assert inner.min() == 5 and (inner == 100).mean() == pytest.approx((values == 100).mean() / (values > 0).mean(), abs=0.02)
+    between = codec.draw_given(Condition("n", low=0, high=100, low_strict=True, high_strict=True), 20_000, RNG).to_numpy(float)
+    assert between.min() == 5 and between.max() == 95
+    assert codec.transform_.mass_between(-np.inf, np.inf) == pytest.approx(1.0)
+
+
+def test_several_point_masses_need_each_to_stand_apart_from_the_other_values():
+    from synthvae.preprocessing.transforms import AtomQuantileNormal
+
+    rng = np.random.default_rng(5)
+    # Levels of a count: 0-3 of Poisson(1.6) hold 20%, 32%, 26%, 14% of 100,000 values (10 or
+    # more distinct), twice 4's share but not twice their neighbours'.
+    assert AtomQuantileNormal.fit_if_atom(rng.poisson(1.6, 100_000).astype(float)) is None
+    # Five price points of 15% each: more than ATOM_MAX, and the fifth is no less than the fourth.
+    five = np.where(rng.random(5000) < 0.75, rng.choice([5.0, 10.0, 20.0, 50.0, 99.0], 5000), np.round(rng.uniform(1, 120, 5000), 2))
+    assert AtomQuantileNormal.fit_if_atom(five) is None
+    # Spikes of 35%, 14% and 8%: the second is at least ATOM_SHARE but not twice the third, so
+    # only the first is an atom (as it was with one atom alone).
+    lone = np.select([rng.random(5000) < 0.35, rng.random(5000) < 0.215, rng.random(5000) < 0.157], [0.0, 50.0, 25.0],
+                     np.round(rng.uniform(1, 100, 5000), 2))
+    assert list(AtomQuantileNormal.fit_if_atom(lone).atoms) == [0.0]
+
+
+def test_a_single_atom_keeps_its_model_file_format_and_a_damaged_list_of_atoms_is_refused():
+    from synthvae import ModelFileError
+
+    values = np.where(RNG.random(2000) < 0.74, 0, RNG.integers(4, 51, 2000)).astype(float)
+    codec, series = _atom_codec(values)
+    state = codec.get_state()
+    # as files held it before several atoms (and versions before them read)
+    assert set(state["transform"]) == {"encoding", "quantiles", "atom", "down", "up"}
+    assert (state["transform"]["atom"], state["transform"]["down"], state["transform"]["up"]) == (0.0, None, 4.0)
+    block = codec.transform(series)
+    again = type(codec).from_state(codec.column, state)
+    assert (again.transform(series) == block).all()
+    scores = np.zeros((501, 3), dtype=np.float32)
+    scores[:, 0], scores[:, 1] = np.linspace(-6, 6, 501), 1.0
+    assert again.reverse_transform(scores, np.random.default_rng(0)).equals(codec.reverse_transform(scores, np.random.default_rng(0)))
+    _, many, _ = _integer_ends_codec()
+    for damage in ({"atoms": [100.0, 0.0]}, {"ups": [5.0]}, {"atoms": [0.0, float("nan")]}):
+        state = many.get_state()
+        state["transform"] |= damage
+        with pytest.raises(ModelFileError, match="atoms"):
+            type(many).from_state(many.column, state)
+
+
 def test_a_model_file_without_the_flag_still_loads():
     values = np.where(RNG.random(500) < 0.6, 0, RNG.integers(1, 50, 500)).astype(float)
     codec, series = _atom_codec(values)

@@ -360,7 +360,7 @@ class _RealValuedCodec(ColumnCodec):
         if self.column.nullable:
             scored &= block[:, width + 1] <= block[:, width]
         if isinstance(self.transform_, AtomQuantileNormal):
-            scored &= block[:, 2] <= block[:, 1]  # not the atom
+            scored &= block[:, 1] >= block[:, 2:width].max(axis=1)  # not an atom
             width = 1
         values = values[scored]
         if width != 1 or self.encoding is not NumericEncoding.QUANTILE or values.size < 100:

@@ -143,8 +143,8 @@ class TablePreprocessor:
         link_pools: Draw the pooled rare categories of a column given the column that best
             predicts them (see :func:`link_pools`); off for a private fit, whose codecs see a
             proxy table.
-        point_masses: Give a numeric or datetime column's heavy point mass a flag of its own
-            (see :class:`~synthvae.preprocessing.transforms.AtomQuantileNormal`); off for a
+        point_masses: Give a numeric or datetime column's heavy point masses (up to four) a
+            flag of their own (see :class:`~synthvae.preprocessing.transforms.AtomQuantileNormal`); off for a
             private fit, whose decoded marginals are quantile-mapped onto the released
             histograms afterwards, which a flag drawn by the decoder would escape.
         min_category_rows: A categorical column's categories held by fewer training rows are
