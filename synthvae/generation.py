@@ -615,7 +615,8 @@ class Generator:
         Returns:
             The rows, how many value draws fell back to the restricted training distribution,
             and the log of the probability of the conditions together under the model where a
-            pool of the model's own draws estimated it (see :meth:`_shared_pool`), else ``None``.
+            pool of the model's own draws estimated it (see :meth:`_shared_pool`), else ``None``
+            (also under guidance, whose weights are tilted).
         """
         # The known cells of one row: exact conditions give every row the same ones (a matrix
         # for all rows is made only when other conditions need values row by row; loans' 10k
@@ -634,6 +635,9 @@ class Generator:
             fixed[condition.column] = values
             self._put(x, shown, condition.column, values.iloc[:1] if n else codec.draw_given(condition, 1, rng))
         intervals = self._intervals(exact)
+        # Guidance tilts the pool's weights towards a guided cell: their mean is then no
+        # probability (augment's 9.5% class read "about 1 of 20,000,000").
+        tilted = self._boost(shown) != 1.0
         # Several conditions and no exact one: the model's own rows that meet them, resampled,
         # where 16 draws a row or fewer do it, before a range as a known cell (german_credit's
         # top fifths of credit_amount and age_in_years, 4.6% of rows: 0.8 s for 10k rows so, 2.0
@@ -694,7 +698,7 @@ class Generator:
                     matrix = self._decode_given(x, shown, generator, intervals)
         # The conditioned columns keep their values; a rare category linked to one of them (see
         # synthvae.preprocessing.table.link_pools) is drawn given it.
-        return self.preprocessor.reverse_transform(matrix, rng, columns=columns, known=fixed), fallbacks, evidence
+        return self.preprocessor.reverse_transform(matrix, rng, columns=columns, known=fixed), fallbacks, None if tilted else evidence
 
     def _given_range(self, others: list[Condition], x: np.ndarray, shown: np.ndarray, n: int, generator: torch.Generator,
                      rng: np.random.Generator, candidates: int, intervals: "_Intervals") -> tuple[np.ndarray, dict[str, pd.Series], float] | None:

@@ -194,13 +194,14 @@ _CONDITIONAL_COMPONENTS = 4
 TableLike = pd.DataFrame | str | os.PathLike
 
 
-def _round_rarity(rows: float) -> int:
-    """``rows`` to two significant digits (an estimate's: 197,342 as 200,000)."""
-    rows = max(1.0, rows)
-    if not math.isfinite(rows):
-        return 10**18
+def _rarity(log_share: float) -> str:
+    """"1 of N" for the log of an estimated share, N to two significant digits (197,342 as
+    200,000), "fewer than 1 of 10^12" below that (math.exp overflowed past 1e308)."""
+    if -log_share > 12 * math.log(10):
+        return "fewer than 1 of 10^12"
+    rows = max(1.0, math.exp(-log_share))
     digits = max(0, int(math.floor(math.log10(rows))) - 1)
-    return int(round(rows / 10**digits) * 10**digits)
+    return f"about 1 of {int(round(rows / 10**digits) * 10**digits):,}"
 
 
 def _warn_losses(frame: pd.DataFrame, schema: Schema, source: str) -> None:
@@ -1381,6 +1382,9 @@ class Synthesizer:
         self.model_.eval()
 
         warned, told = [], []
+        named = preview(list(dict.fromkeys(c.column for c in parsed)))
+        judged = len({c.column for c in parsed}) > 1 and not any(
+            c.values is not None and self.schema_[c.column].kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME) for c in parsed)
         checker = RowCheck(self.constraints_, residual, batch_size, conditioned=frozenset(c.column for c in parsed), taken=taken)
         # Personal values no rule or condition reads are made for the rows the check keeps only,
         # not for every row it draws (Faker's: 5.3 of 5.5 s for 2,000 rows of a rare condition on
@@ -1399,20 +1403,21 @@ class Synthesizer:
                 if pilot:
                     return frame
                 drawn = [c.column for c in conditions if not c.is_exact]
-                named = preview(self.constraints_.user_columns([c.column for c in conditions]))
-                rarity = None if evidence is None or not rows else f"{_round_rarity(math.exp(-evidence)):,}"
-                if rarity is not None and evidence < math.log(RARE_TOGETHER) and not warned:
-                    # Seattle's snow in December 2015 (no training row: the last snow was in
-                    # 2013) came back as 2,000 rows, some at 23.9 C, without a word.
-                    warned.append(evidence)
-                    logger.warning(
-                        "the conditions on %s hold together in about 1 of %s of the model's rows (estimated): the rows "
-                        "returned meet them, but the model learned little of such rows (the training data may hold "
-                        "none), so check that the conditions can hold together", named, rarity)
-                elif rarity is not None and not told and not warned:
+                if evidence is not None and rows and not told:
                     told.append(evidence)
-                    logger.info("the conditions on %s hold together in about 1 of %s of the model's rows (estimated "
-                                "from the draws that met them)", named, rarity)
+                    # Only conditions on several columns, none an exact number or date, are
+                    # warned of: one exact value of a fine column is rare by its resolution alone
+                    # (one day of 34 years' dates: about 1 of 12,000), not by its company.
+                    if judged and evidence < math.log(RARE_TOGETHER):
+                        # Seattle's snow in December 2015 (no training row: the last snow was in
+                        # 2013) came back as 2,000 rows, some at 23.9 C, without a word.
+                        logger.warning(
+                            "the conditions on %s hold together in %s of the model's rows (estimated): the rows "
+                            "returned meet them, but the model learned little of such rows (the training data may "
+                            "hold none), so check that the conditions can hold together", named, _rarity(evidence))
+                    else:
+                        logger.info("the conditions on %s hold together in %s of the model's rows (estimated from the "
+                                    "draws that met them)", named, _rarity(evidence))
                 if missed and not warned and missed >= 0.05 * rows * max(1, len(drawn)):
                     # Rows unlike any real one (snow at 34 C) came back with an info line only.
                     warned.append(missed)

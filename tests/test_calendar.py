@@ -437,3 +437,8 @@ def test_conditions_on_business_days_hold_or_name_the_weekdays(business, tmp_pat
     filled = syn.impute(holed, seed=0)
     assert filled["date"].notna().all() and (filled["date"].dt.day_of_week < 5).all()
     assert syn.encode(frame.head(5)).shape[0] == 5
+    # A Saturday among business days encodes as the nearest day held (it was refused as a null
+    # in 'date~weekday'), as a day of the year never held does.
+    odd = frame.head(5).copy()
+    odd.loc[1, "date"] = pd.Timestamp("2023-03-18")
+    assert syn.encode(odd).shape[0] == 5 and len(syn.transform(odd)) == 5

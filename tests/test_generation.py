@@ -363,7 +363,7 @@ def test_a_range_on_a_nullable_column_or_a_timestamp_is_drawn_within_it():
             empty.sample(5, conditions=condition)
 
 
-def test_conditions_the_model_finds_rare_together_are_met_and_warned_of(fitted_penguins, caplog):
+def test_conditions_the_model_finds_rare_together_are_met_and_warned_of(fitted_penguins, penguins, caplog):
     # Seattle's snow in December 2015 (no training row) came back as 2,000 rows, some at 23.9 C,
     # without a word, where the README promised a warning below one row in 10,000. The
     # estimate comes from the pool's weights: this model's own rows give Adelie above 5,500 g
@@ -379,6 +379,14 @@ def test_conditions_the_model_finds_rare_together_are_met_and_warned_of(fitted_p
     with caplog.at_level("WARNING", logger="synthvae"):
         fitted_penguins.sample(300, conditions={"species": "Adelie", "body_mass_g": {">": 4000}}, seed=0)
         fitted_penguins.sample(300, conditions={"species": "Gentoo", "island": "Biscoe"}, seed=0)
+        # Guidance tilts the weights (augment's 9.5% class read "about 1 of 20,000,000"), and an
+        # exact number is rare by its resolution alone; the estimate's exp overflowed past 1e308.
+        fitted_penguins.augment(penguins, target="species", balance=True, seed=0)
+        extreme = {"species": "Adelie", "body_mass_g": 6300, "flipper_length_mm": 231, "bill_length_mm": 59.6,
+                   "island": "Torgersen"}
+        assert len(fitted_penguins.sample(50, conditions=extreme, guidance=10, seed=0)) == 50
+        assert len(fitted_penguins.sample(50, conditions=extreme, seed=0)) == 50
+        fitted_penguins.sample(50, conditions={"body_mass_g": 4000}, seed=0)
     assert "hold together" not in caplog.text
 
 

@@ -797,12 +797,14 @@ class _Calendar(_RangeKept):
         return md
 
     def _weekday_series(self, days: np.ndarray, null: np.ndarray, known_null: np.ndarray, fill: np.ndarray | None) -> pd.Series:
-        """The day-of-the-week category of each date (``days``: datetime64[D]); a weekday the
-        training rows never held (a table to complete) is missing, and a null date's as in
-        :meth:`_day_series`."""
+        """The day-of-the-week category of each date (``days``: datetime64[D]); for a weekday the
+        training rows never held (a table to encode or complete: a Saturday among business
+        days), the nearest one they did, as :meth:`_day_series` does for days of the year (a
+        missing weekday refused the row as a null in 'date~weekday'); a null date's as there."""
         weekday = _weekday_of(days.astype(np.int64))
-        lookup = np.full(7, -1, dtype=np.int64)
-        lookup[list(self.weekdays)] = np.arange(len(self.weekdays))
+        held = np.asarray(self.weekdays, dtype=np.int64)
+        apart = np.abs(np.arange(7)[:, None] - held[None, :])
+        lookup = np.minimum(apart, 7 - apart).argmin(axis=1)  # the nearest held day (the first of two)
         codes = np.where(null, -1, lookup[weekday])
         if known_null.any():
             codes[known_null] = codes[fill] if fill is not None else 0
