@@ -200,6 +200,14 @@ class Column:
         """Whether values are whole numbers (numeric or id)."""
         return self.type is NumericType.INTEGER
 
+    @property
+    def grid_step(self) -> float | None:
+        """Spacing of a numeric column's values: 1 for integers, ``10**-decimals``, ``None`` for
+        any float."""
+        if self.is_integer:
+            return 1.0
+        return None if self.decimals is None else 10.0**-self.decimals
+
     def to_dict(self) -> dict:
         """The column as a JSON-ready dict, listing only the keys its kind uses."""
         out: dict[str, Any] = {"name": self.name, "kind": self.kind.value}

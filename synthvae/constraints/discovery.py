@@ -282,18 +282,11 @@ def _exact(target: Column, y: np.ndarray, inputs: list[str], values: dict, toler
     return candidate
 
 
-def _step(column: Column) -> float | None:
-    """The spacing of a numeric column's values (``None``: any float)."""
-    if column.is_integer:
-        return 1.0
-    return None if column.decimals is None else 10.0**-column.decimals
-
-
 def _on_grid(target: Column, inputs: list[str], coefficients: np.ndarray, intercept: float,
              columns: dict[str, Column]) -> bool:
     """Whether ``intercept + sum(coefficient * input)`` of values on the inputs' grids always
     lies on ``target``'s grid (so no rounding comes between the rule and the column)."""
-    step = _step(target)
+    step = target.grid_step
     if step is None:
         return True
 
@@ -301,7 +294,7 @@ def _on_grid(target: Column, inputs: list[str], coefficients: np.ndarray, interc
         ratio = value / step
         return abs(ratio - round(ratio)) <= 1e-6 * max(1.0, abs(ratio))
 
-    steps = [_step(columns[name]) for name in inputs]
+    steps = [columns[name].grid_step for name in inputs]
     return multiple(intercept) and all(s is not None and multiple(c * s) for c, s in zip(coefficients, steps))
 
 

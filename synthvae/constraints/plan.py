@@ -170,9 +170,7 @@ class _Grid:
     @property
     def step(self) -> float:
         c = self.column
-        if c.kind is ColumnKind.DATETIME or c.is_integer:
-            return 1.0
-        return 0.0 if c.decimals is None else 10.0**-c.decimals
+        return 1.0 if c.kind is ColumnKind.DATETIME else (c.grid_step or 0.0)
 
     def snap(self, x: np.ndarray) -> np.ndarray:
         c = self.column

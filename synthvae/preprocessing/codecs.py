@@ -633,9 +633,7 @@ class NumericCodec(_RealValuedCodec):
         return series.astype("Int64") if self.column.is_integer else series.astype("float64")
 
     def grid_step(self) -> float | None:
-        if self.column.is_integer:
-            return 1.0
-        return None if self.column.decimals is None else 10.0 ** -self.column.decimals
+        return self.column.grid_step
 
     def _from_float(self, values, isnull, low=None, high=None) -> pd.Series:
         low = self.low_ if low is None else low
