@@ -952,14 +952,17 @@ class _Calendar(_RangeKept):
     def _held(self, ticks: list[float]) -> list[float]:
         """The dates ``ticks`` whose day of the year and of the week the training rows hold (all
         of them unless the day or the weekday is a category)."""
-        stamps = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
+        stamps = self._dates(ticks)
+        keep = np.ones(len(ticks), dtype=bool)
         if self.days is not None:
-            held = set(self.days)
-            ticks = [t for t, md in zip(ticks, self._month_days(stamps)) if int(md) in held]
-            stamps = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
+            keep &= np.isin(self._month_days(stamps), self.days)
         if self.weekdays is not None:
-            ticks = [t for t, d in zip(ticks, stamps.day_of_week) if int(d) in self.weekdays]
-        return ticks
+            keep &= np.isin(stamps.day_of_week, self.weekdays)
+        return [t for t, kept in zip(ticks, keep) if kept]
+
+    def _dates(self, ticks: list[float]) -> pd.DatetimeIndex:
+        """The dates of ticks of the column's unit."""
+        return pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
 
     def _weekdays_hint(self, ticks: list[float]) -> list[Condition]:
         """The condition on the weekday category that dates ``ticks`` allow (the days of the
@@ -967,7 +970,7 @@ class _Calendar(_RangeKept):
         one."""
         if self.weekdays is None:
             return []
-        days = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64))).day_of_week
+        days = self._dates(ticks).day_of_week
         allowed = [d for d in self.weekdays if d in set(int(v) for v in days)]
         return [Condition(self.names["weekday"], values=tuple(_WEEKDAYS[d] for d in allowed))] if allowed else []
 
@@ -1045,7 +1048,7 @@ class _Calendar(_RangeKept):
         ends less than a year apart (it may cross a year's end): the arc that holds them
         (:meth:`_arc`), or the day categories they allow (one date is pinned instead,
         :meth:`pinned`)."""
-        stamps = pd.DatetimeIndex(self.grid.to_series(np.asarray(ticks, dtype=np.float64)))
+        stamps = self._dates(ticks)
         if self.days is None:
             angles = np.mod(np.arctan2(parts[self.names["sin"]], parts[self.names["cos"]]), 2 * np.pi)
             if condition.values is None:  # from the first end forwards to the second
