@@ -50,7 +50,7 @@ from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
-from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema, time_zone
+from synthvae.schema import Column, ColumnKind, PersonalStrategy, Schema, load_schema, time_zone
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
@@ -158,10 +158,26 @@ _CONDITIONAL_FLOOR = 1500
 # 0.693 -> 0.537, but shapes 0.9494 -> 0.9295 and TSTR 0.571 -> 0.471 at seed 0; over fit seeds
 # 0-5 (/tmp/s18/enc_hold.py, 2026-12-03) score 0.9251 -> 0.9273, shapes 0.9327 -> 0.9342, trends
 # 0.9175 -> 0.9204, detection 0.652 -> 0.554, closer 0.547 -> 0.537, TSTR (macro F1) 0.550 ->
-# 0.530. So "auto" (default): the calendar for a column of whole days (unit "D": dates, where
-# the season is the structure), the timestamp for finer units (a time of day, which tables
-# like flights repeat in their own columns).
+# 0.530. "auto" (default) was then the calendar for a column of whole days and the timestamp for
+# finer units, after flights100k (its time_hour as parts lost quality 0.9614 -> 0.9555); since
+# flights' time_hour is composed from its own year, month, day and hour columns (derived rules),
+# which neither encoding touches (fit seed 0, 2026-12-07: quality 0.9454, detection 0.895, TSTR
+# 0.840 under both). On tables whose finer times carry a time of day (/tmp/s47/evlog.py,
+# shapes.py, 2026-12-07, fit seeds 0-1, held-out rows), timestamp -> calendar: an event log of
+# 20,000 rows (minutes, shop hours by channel, amounts larger on Fridays): hour-of-day TVD
+# 0.143-0.157 -> 0.051-0.054, the web share by 3-hour block off by 0.43 -> 0.10-0.13, Friday's
+# median amount 24.7-25.4 -> 30.3-31.4 (real 31.0); hourly sensor readings of two years (a
+# Paris zone): temperature by hour off by 2.4-2.5 -> 1.0-1.2, load by hour 10.1 -> 4.8-5.5,
+# detection AUC 0.586-0.591 -> 0.563-0.575; times uniform over 3 years (no structure): quality
+# 0.9495-0.9604 -> 0.9448-0.9520, detection 0.504-0.508 -> 0.523-0.524; an hour of
+# millisecond request times: alike. So "auto" is the calendar for every datetime column whose
+# training rows span two days or more (the timestamp in streamed fits). Where it loses (dates of whole days too): a datetime that a
+# number follows monotonically (customer numbers given in signup order: detection AUC
+# 0.51-0.53 as a timestamp, 0.76-0.85 as parts, whose year and angle the number must trace).
 _DATETIME_ENCODINGS = ("auto", "calendar", "timestamp")
+# "auto" learns a datetime column whose training rows span less than this as a timestamp (see
+# _spans_days).
+_CALENDAR_MIN_SPAN = pd.Timedelta(days=2)
 _CONDITIONAL_NARROW_MAX_STEPS = 3000
 _CONDITIONAL_NARROW_AXES = 16
 # The conditional prior's mixture components (see Synthesizer._fit_conditional). Its
@@ -220,8 +236,24 @@ def _calendar_columns(schema: Schema, encoding: str) -> tuple[str, ...]:
     """The datetime columns learned as their calendar parts under ``datetime_encoding``."""
     if encoding == "timestamp":
         return ()
-    return tuple(c.name for c in schema if c.kind is ColumnKind.DATETIME
-                 and (encoding == "calendar" or c.unit == "D"))
+    return tuple(c.name for c in schema if c.kind is ColumnKind.DATETIME)
+
+
+def _spans_days(values: pd.Series, column: Column, private: bool) -> bool:
+    """Whether ``"auto"`` learns a datetime column as its calendar parts: unless its training
+    rows span less than :data:`_CALENDAR_MIN_SPAN` (a private fit reads the schema's bounds, or
+    else learns the parts). Within a day the timestamp is the time of day already, and parts
+    across a midnight or a year's end composed times beyond the range (1969-12-31 23:59:59 and
+    1970-01-01 00:00:00: a year of 1970 drawn with 23:59, every row refused, a fuzz test)."""
+    if private:
+        low, high = column.min, column.max
+    else:
+        present = values.dropna()
+        low, high = (present.min(), present.max()) if len(present) else (None, None)
+    if low is None or high is None:
+        return True
+    # In Python's datetimes: pandas' Timedelta holds no span past 292 years (1678 to 2262).
+    return pd.Timestamp(high).to_pydatetime(warn=False) - pd.Timestamp(low).to_pydatetime(warn=False) >= _CALENDAR_MIN_SPAN
 
 
 def _with_autograd(method: Callable) -> Callable:
@@ -427,10 +459,14 @@ class Synthesizer:
             angle; as a category when the rows hold 48 or fewer days of the year, 5 rows each
             on average: monthly dates) and the time of day, and composed from them when sampled, so seasons relate
             to the other columns (seattle_weather, fit seeds 0-5: detection AUC 0.744 -> 0.528,
-            quality 0.9642 -> 0.9660). ``"timestamp"``: each is learned as one time since the
-            epoch, quantile transformed. ``"auto"`` (default): the calendar for columns whose
-            unit is a day, the timestamp for finer units (see :data:`_DATETIME_ENCODINGS`).
-            Streamed fits use ``"timestamp"``.
+            quality 0.9642 -> 0.9660), and times of day and days of the week too (an event
+            log's hour-of-day TVD 0.15 -> 0.05). ``"timestamp"``: each is learned as one time
+            since the epoch, quantile transformed: better for a datetime that a number follows
+            monotonically (numbers given in signup order), which the parts lose. ``"auto"``
+            (default): the calendar, but the timestamp for a column whose training rows span
+            less than two days, where it is the time of day already (see
+            :data:`_DATETIME_ENCODINGS`; models fitted before 2026-12-07 learned units finer
+            than a day as a timestamp, and keep it). Streamed fits use ``"timestamp"``.
         prior: What sampling draws latents from: ``"mixture"`` (default: a Gaussian mixture
             fitted to the training rows' posterior means, see :mod:`synthvae.prior`) or
             ``"standard"`` (N(0, I)).
@@ -660,8 +696,11 @@ class Synthesizer:
             )
         schema = self._resolve_schema(frame, given, private=spec is not None, source=source)
         _warn_losses(frame, schema, source)
-        rules = ConstraintPlan(schema, calendar=_calendar_columns(schema, self.datetime_encoding))
-        conformed = conform(frame, schema, source) if rules.active else frame
+        calendar = _calendar_columns(schema, self.datetime_encoding)
+        conformed = conform(frame, schema, source) if schema.constraints or calendar else frame
+        if self.datetime_encoding == "auto":
+            calendar = tuple(name for name in calendar if _spans_days(conformed[name], schema[name], spec is not None))
+        rules = ConstraintPlan(schema, calendar=calendar)
         rules.fit(conformed, source, private=spec is not None)
         self._check_target(schema, rules)
 

@@ -98,7 +98,11 @@ def real_values(series: pd.Series, column: Column) -> np.ndarray:
     epoch), NaN for nulls: the scale its codec models."""
     if column.kind is ColumnKind.DATETIME:
         values = pd.Series(series).astype("datetime64[ns]")
-        out = values.to_numpy().view(np.int64).astype(np.float64) / unit_ns(column)
+        # Whole ticks and their remainder apart: nanoseconds as floats before the division
+        # rounded 2256-01-01 00:00:00.000001 (2**53 + 1 microseconds) to an even tick that its
+        # bound, one float division of integers (real_value), did not round to.
+        whole, part = np.divmod(values.to_numpy().view(np.int64), unit_ns(column))
+        out = whole.astype(np.float64) + part / unit_ns(column)
         out[values.isna().to_numpy()] = np.nan
         return out
     return pd.to_numeric(series).astype("float64").to_numpy(copy=True)
