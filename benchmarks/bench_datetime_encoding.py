@@ -138,6 +138,29 @@ def run(table: str, encoding: str, seed: int, train: pd.DataFrame, holdout: pd.D
             "closer_share": privacy["privacy"]["dcr_closer_to_train_share"], **structure(table, holdout, rows)}
 
 
+def markdown(tables: list[str], seeds: list[int], runs: list[dict]) -> list[str]:
+    """The results table of each table: ranges over the seeds per encoding."""
+    lines = ["# Datetime encodings side by side", "",
+             f"Fit seeds {seeds}, generated tables (see the script's docstring), 80/20 split; quality and detection: "
+             "sampled rows against the held-out rows; closer: training-size sample. Ranges over the seeds; fit seconds "
+             "at 1 thread beside other work (inflated, not compared).", ""]
+    for table in tables:
+        mine = [r for r in runs if r["table"] == table]
+        extra = [k for k in mine[0] if k not in ("table", "encoding", "seed", "fit_seconds", "as_parts", "quality",
+                                                 "detection_auc", "closer_share") and not k.endswith("_real")]
+        reals = {k: mine[0][k] for k in mine[0] if k.endswith("_real")}
+        lines += [f"## {table}" + (" (real: " + ", ".join(f"{k[:-5]} {v:.4g}" for k, v in reals.items()) + ")" if reals else ""), "",
+                  "| encoding | parts | fit s | quality | detection AUC | closer |" + "".join(f" {k} |" for k in extra),
+                  "|---|---|---|---|---|---|" + "---|" * len(extra)]
+        for encoding in ENCODINGS:
+            got = [r for r in mine if r["encoding"] == encoding]
+            span = lambda k: f"{min(r[k] for r in got):.4g}-{max(r[k] for r in got):.4g}"  # noqa: E731
+            lines.append(f"| {encoding} | {'yes' if got[0]['as_parts'] else 'no'} | {span('fit_seconds')} | {span('quality')} | "
+                         f"{span('detection_auc')} | {span('closer_share')} |" + "".join(f" {span(k)} |" for k in extra))
+        lines.append("")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
@@ -154,23 +177,7 @@ def main() -> None:
             for seed in args.seeds:
                 runs.append(run(table, encoding, seed, train, holdout))
                 print({k: round(v, 4) if isinstance(v, float) else v for k, v in runs[-1].items()}, flush=True)
-    lines = ["# Datetime encodings side by side", "",
-             f"Fit seeds {args.seeds}, generated tables (see the script's docstring), 80/20 split; quality and detection: "
-             "sampled rows against the held-out rows; closer: training-size sample. Ranges over the seeds.", ""]
-    for table in args.tables:
-        mine = [r for r in runs if r["table"] == table]
-        extra = [k for k in mine[0] if k not in ("table", "encoding", "seed", "fit_seconds", "as_parts", "quality",
-                                                 "detection_auc", "closer_share") and not k.endswith("_real")]
-        reals = {k: mine[0][k] for k in mine[0] if k.endswith("_real")}
-        lines += [f"## {table}" + (" (real: " + ", ".join(f"{k[:-5]} {v:.4g}" for k, v in reals.items()) + ")" if reals else ""), "",
-                  "| encoding | parts | fit s | quality | detection AUC | closer | " + " | ".join(extra) + " |",
-                  "|---|---|---|---|---|---|" + "---|" * len(extra)]
-        for encoding in ENCODINGS:
-            got = [r for r in mine if r["encoding"] == encoding]
-            span = lambda k: f"{min(r[k] for r in got):.4g}-{max(r[k] for r in got):.4g}"  # noqa: E731
-            lines.append(f"| {encoding} | {'yes' if got[0]['as_parts'] else 'no'} | {span('fit_seconds')} | {span('quality')} | "
-                         f"{span('detection_auc')} | {span('closer_share')} | " + " | ".join(span(k) for k in extra) + " |")
-        lines.append("")
+    lines = markdown(args.tables, args.seeds, runs)
     lines.append(f"Machine: {machine()}")
     write_results(args.stem, {"machine": machine(), "seeds": args.seeds, "runs": runs}, lines)
     print("\n".join(lines))

@@ -367,7 +367,8 @@ _datetime_option = click.option(
     "--datetime-encoding", type=click.Choice(["auto", "calendar", "timestamp"]), default="auto", show_default=True,
     help="How datetime columns are learned: as their calendar parts (year, day of the year, time of day, "
     "day of the week: seasons and hours relate to the other columns) or as one timestamp (for a datetime a "
-    "number follows monotonically); auto: the parts, unless the rows span less than two days.")
+    "number follows monotonically); auto: the parts, unless the rows span less than two days or a number "
+    "follows the datetime monotonically.")
 _ordered_option = click.option(
     "--autoregressive", type=click.IntRange(min=0), default=None,
     help="Units of the categorical head that also read the categories drawn before their column, "

@@ -34,7 +34,7 @@ from synthvae.checkpoint import Checkpointer, checkpoint_interval
 from synthvae.conditions import Condition, ConditionsLike, intersect, parse_conditions, unknown_column
 from synthvae.constraints.plan import ConstraintPlan, id_limits
 from synthvae.constraints.resampling import RowCheck, full_keys
-from synthvae.constraints.spec import Unique
+from synthvae.constraints.spec import Derived, Unique
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.errors import (DataError, ModelFileError, NotFittedError, ParameterError, SchemaError, TrainingError,
@@ -50,7 +50,7 @@ from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, PriorKind, fit_mixture_prior, prior_latents
 from synthvae.privacy.spec import PrivacySpec
 from synthvae.resources import check_fit_memory, check_sample_memory, memory_budget
-from synthvae.schema import Column, ColumnKind, PersonalStrategy, Schema, load_schema, time_zone
+from synthvae.schema import ColumnKind, PersonalStrategy, Schema, load_schema, time_zone
 from synthvae.streaming import (RESERVOIR_ROWS, TableSource, TableStream, exact_counts, open_source, read_as_data, scan,
                                 widen_schema, with_partition)
 from synthvae.training import Callback, TrainConfig, residual_noise, train
@@ -162,22 +162,27 @@ _CONDITIONAL_FLOOR = 1500
 # finer units, after flights100k (its time_hour as parts lost quality 0.9614 -> 0.9555); since
 # flights' time_hour is composed from its own year, month, day and hour columns (derived rules),
 # which neither encoding touches (fit seed 0, 2026-12-07: quality 0.9454, detection 0.895, TSTR
-# 0.840 under both). On tables whose finer times carry a time of day (/tmp/s47/evlog.py,
-# shapes.py, 2026-12-07, fit seeds 0-1, held-out rows), timestamp -> calendar: an event log of
-# 20,000 rows (minutes, shop hours by channel, amounts larger on Fridays): hour-of-day TVD
-# 0.143-0.157 -> 0.051-0.054, the web share by 3-hour block off by 0.43 -> 0.10-0.13, Friday's
-# median amount 24.7-25.4 -> 30.3-31.4 (real 31.0); hourly sensor readings of two years (a
-# Paris zone): temperature by hour off by 2.4-2.5 -> 1.0-1.2, load by hour 10.1 -> 4.8-5.5,
-# detection AUC 0.586-0.591 -> 0.563-0.575; times uniform over 3 years (no structure): quality
-# 0.9495-0.9604 -> 0.9448-0.9520, detection 0.504-0.508 -> 0.523-0.524; an hour of
-# millisecond request times: alike. So "auto" is the calendar for every datetime column whose
-# training rows span two days or more (the timestamp in streamed fits). Where it loses (dates of whole days too): a datetime that a
-# number follows monotonically (customer numbers given in signup order: detection AUC
-# 0.51-0.53 as a timestamp, 0.76-0.85 as parts, whose year and angle the number must trace).
+# 0.840 under both). On generated tables whose finer times carry a time of day
+# (benchmarks/bench_datetime_encoding.py, fit seeds 0-1, held-out rows), timestamp -> calendar:
+# an event log of 20,000 purchases in minutes (shop hours by channel, amounts larger on
+# Fridays): hour-of-day TVD 0.155 -> 0.040-0.043, the web share by 3-hour block off by 0.45 ->
+# 0.08-0.10, Friday's median amount 23.9-25.6 -> 29.4-30.2 (real 31.9); hourly sensor readings
+# of two years (a Paris zone): temperature by hour off by 2.46-2.52 -> 0.88-1.03, load by hour
+# 9.9-10.0 -> 4.6-5.2, detection AUC 0.563-0.590 -> 0.554-0.556; times uniform over 3 years
+# (no structure): quality 0.9495-0.9604 -> 0.9448-0.9520, detection 0.504-0.508 -> 0.523-0.524;
+# an hour of millisecond request times: alike (and a timestamp under "auto": it spans less than
+# two days). So "auto" is the calendar for every datetime column whose training rows span two
+# days or more and that no numeric column follows monotonically: customers numbered in signup
+# order had detection AUC 0.84-0.85 as parts (0.78 in whole days) against 0.50-0.53 as a
+# timestamp (see _learns_parts; the timestamp in streamed fits).
 _DATETIME_ENCODINGS = ("auto", "calendar", "timestamp")
 # "auto" learns a datetime column whose training rows span less than this as a timestamp (see
-# _spans_days).
+# _learns_parts)...
 _CALENDAR_MIN_SPAN = pd.Timedelta(days=2)
+# ... or a numeric column follows it with at least this rank correlation (in absolute value).
+_CALENDAR_MONOTONE = 0.99
+# ... over this many distinct values of it at least.
+_CALENDAR_MONOTONE_VALUES = 50
 _CONDITIONAL_NARROW_MAX_STEPS = 3000
 _CONDITIONAL_NARROW_AXES = 16
 # The conditional prior's mixture components (see Synthesizer._fit_conditional). Its
@@ -239,21 +244,47 @@ def _calendar_columns(schema: Schema, encoding: str) -> tuple[str, ...]:
     return tuple(c.name for c in schema if c.kind is ColumnKind.DATETIME)
 
 
-def _spans_days(values: pd.Series, column: Column, private: bool) -> bool:
-    """Whether ``"auto"`` learns a datetime column as its calendar parts: unless its training
-    rows span less than :data:`_CALENDAR_MIN_SPAN` (a private fit reads the schema's bounds, or
-    else learns the parts). Within a day the timestamp is the time of day already, and parts
-    across a midnight or a year's end composed times beyond the range (1969-12-31 23:59:59 and
-    1970-01-01 00:00:00: a year of 1970 drawn with 23:59, every row refused, a fuzz test)."""
+def _learns_parts(frame: pd.DataFrame, schema: Schema, name: str, private: bool) -> bool:
+    """Whether ``"auto"`` learns datetime column ``name`` as its calendar parts: unless its
+    training rows span less than :data:`_CALENDAR_MIN_SPAN`, or a numeric column follows it
+    monotonically (a rank correlation of :data:`_CALENDAR_MONOTONE` or more in absolute value).
+    A private fit reads no row here: the schema's bounds, or else the parts.
+
+    Within a day the timestamp is the time of day already, and parts across a midnight or a
+    year's end composed times beyond the range (1969-12-31 23:59:59 and 1970-01-01 00:00:00: a
+    year of 1970 drawn with 23:59, every row refused, a fuzz test). A number that grows with the
+    date (customers numbered in signup order) must trace the year and the day's angle, which it
+    did loosely: detection AUC 0.84-0.85 against 0.50-0.51 as a timestamp
+    (``benchmarks/bench_datetime_encoding.py``)."""
+    column = schema[name]
     if private:
         low, high = column.min, column.max
-    else:
-        present = values.dropna()
-        low, high = (present.min(), present.max()) if len(present) else (None, None)
-    if low is None or high is None:
+        # In Python's datetimes: pandas' Timedelta holds no span past 292 years.
+        return low is None or high is None or (
+            pd.Timestamp(high).to_pydatetime(warn=False) - pd.Timestamp(low).to_pydatetime(warn=False) >= _CALENDAR_MIN_SPAN)
+    present = frame[name].dropna()
+    if not len(present):
         return True
-    # In Python's datetimes: pandas' Timedelta holds no span past 292 years (1678 to 2262).
-    return pd.Timestamp(high).to_pydatetime(warn=False) - pd.Timestamp(low).to_pydatetime(warn=False) >= _CALENDAR_MIN_SPAN
+    if present.max().to_pydatetime(warn=False) - present.min().to_pydatetime(warn=False) < _CALENDAR_MIN_SPAN:
+        return False
+    rows = frame.sample(n=20_000, random_state=0) if len(frame) > 20_000 else frame
+    # Not a column a rule computes (a year derived from the date follows it, but is never
+    # learned), nor one of a few values (a fiscal year of 12 values, rank correlation 0.997: a
+    # step the year part takes by itself); as one timestamp an event log's rows outside shop
+    # hours were 28% against 4.8% (a user review).
+    derived = {rule.column for rule in schema.constraints if isinstance(rule, Derived)}
+    for other in schema:
+        if other.kind is ColumnKind.NUMERIC and other.name in rows and other.name not in derived:
+            both = rows[name].notna() & rows[other.name].notna()
+            if rows.loc[both, other.name].nunique() >= _CALENDAR_MONOTONE_VALUES:
+                # Ranks of the values as they are (numbers, durations; dates with a zone).
+                rho = rows.loc[both, name].rank().corr(rows.loc[both, other.name].rank())
+                if abs(rho) >= _CALENDAR_MONOTONE:
+                    logger.warning("column %r is learned as one timestamp, not as its calendar parts (no time of day or "
+                                   "weekday of its own): %r follows it monotonically (rank correlation %.3f); give "
+                                   "datetime_encoding='calendar' to learn its parts", name, other.name, rho)
+                    return False
+    return True
 
 
 def _with_autograd(method: Callable) -> Callable:
@@ -464,7 +495,9 @@ class Synthesizer:
             since the epoch, quantile transformed: better for a datetime that a number follows
             monotonically (numbers given in signup order), which the parts lose. ``"auto"``
             (default): the calendar, but the timestamp for a column whose training rows span
-            less than two days, where it is the time of day already (see
+            less than two days, where it is the time of day already, or that a numeric column
+            follows monotonically (rank correlation 0.99 or more over 50 or more of its values, not a
+            column a rule computes; see
             :data:`_DATETIME_ENCODINGS`; models fitted before 2026-12-07 learned units finer
             than a day as a timestamp, and keep it). Streamed fits use ``"timestamp"``.
         prior: What sampling draws latents from: ``"mixture"`` (default: a Gaussian mixture
@@ -699,7 +732,7 @@ class Synthesizer:
         calendar = _calendar_columns(schema, self.datetime_encoding)
         conformed = conform(frame, schema, source) if schema.constraints or calendar else frame
         if self.datetime_encoding == "auto":
-            calendar = tuple(name for name in calendar if _spans_days(conformed[name], schema[name], spec is not None))
+            calendar = tuple(name for name in calendar if _learns_parts(conformed, schema, name, spec is not None))
         rules = ConstraintPlan(schema, calendar=calendar)
         rules.fit(conformed, source, private=spec is not None)
         self._check_target(schema, rules)

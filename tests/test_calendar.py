@@ -473,3 +473,37 @@ def test_the_default_learns_a_span_shorter_than_two_days_as_a_timestamp():
     # Two days or more: parts; given "calendar", parts whatever the span.
     assert "when~year" in Synthesizer(epochs=1, seed=0).fit(_stamps(400, unit="s")).preprocessor_.schema.names
     assert "a~year" in Synthesizer(epochs=1, seed=0, datetime_encoding="calendar").fit(frame).preprocessor_.schema.names
+
+
+def test_the_default_learns_a_datetime_a_number_follows_as_a_timestamp():
+    # Customers numbered in signup order: as parts the number had to trace the year and the
+    # day's angle, and did loosely (rank correlation 0.97 against 1.0, detection AUC 0.84).
+    rng = np.random.default_rng(0)
+    n = 1500
+    stamps = pd.Timestamp("2018-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 5 * 365 * 86400, n)), unit="s")
+    frame = pd.DataFrame({"ts": stamps, "customer_no": np.arange(n) * 3.0 + rng.integers(0, 3, n), "spend": rng.gamma(2.0, 9.0, n).round(2)})
+    syn = Synthesizer(epochs=30, seed=0).fit(frame)
+    assert "ts" in syn.preprocessor_.schema.names
+    rows = syn.sample(2000, seed=1)
+    assert rows["ts"].rank().corr(rows["customer_no"].rank()) > 0.995
+    # A number that only trends with the date (rank correlation 0.43) leaves the parts in place.
+    frame["spend"] = frame["spend"] + np.arange(n) / 100
+    frame = frame.drop(columns="customer_no")
+    assert "ts~year" in Synthesizer(epochs=1, seed=0).fit(frame).preprocessor_.schema.names
+
+
+def test_a_coarse_or_derived_number_beside_the_datetime_leaves_its_parts():
+    # A user review: a fiscal year (12 values, rank correlation 0.997) and a year the schema
+    # derives from the date made "auto" learn the date as one timestamp, and rows outside shop
+    # hours went from 4.8% to 28%.
+    rng = np.random.default_rng(0)
+    n = 1200
+    stamps = pd.Timestamp("2012-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 12 * 365 * 1440, n)), unit="min")
+    frame = pd.DataFrame({"ts": stamps, "fiscal_year": (stamps.year + (stamps.month >= 7)).astype(float),
+                          "amount": rng.gamma(2.0, 9.0, n).round(2)})
+    assert "ts~year" in Synthesizer(epochs=1, seed=0).fit(frame).preprocessor_.schema.names
+    frame["year"] = stamps.year
+    schema = infer_schema(frame)
+    assert any(getattr(rule, "column", None) == "year" for rule in schema.constraints)
+    many = frame.assign(fiscal_year=rng.normal(size=n))  # the year alone, derived
+    assert "ts~year" in Synthesizer(epochs=1, seed=0).fit(many).preprocessor_.schema.names
