@@ -491,7 +491,7 @@ class Synthesizer:
             on average: monthly dates) and the time of day, and composed from them when sampled, so seasons relate
             to the other columns (seattle_weather, fit seeds 0-5: detection AUC 0.744 -> 0.528,
             quality 0.9642 -> 0.9660), and times of day and days of the week too (an event
-            log's hour-of-day TVD 0.15 -> 0.05). ``"timestamp"``: each is learned as one time
+            log's hour-of-day TVD 0.155 -> 0.04). ``"timestamp"``: each is learned as one time
             since the epoch, quantile transformed: better for a datetime that a number follows
             monotonically (numbers given in signup order), which the parts lose. ``"auto"``
             (default): the calendar, but the timestamp for a column whose training rows span
