@@ -256,17 +256,18 @@ def _learns_parts(frame: pd.DataFrame, schema: Schema, name: str, private: bool)
     date (customers numbered in signup order) must trace the year and the day's angle, which it
     did loosely: detection AUC 0.84-0.85 against 0.50-0.51 as a timestamp
     (``benchmarks/bench_datetime_encoding.py``)."""
-    column = schema[name]
     if private:
-        low, high = column.min, column.max
-        # In Python's datetimes: pandas' Timedelta holds no span past 292 years.
-        return low is None or high is None or (
-            pd.Timestamp(high).to_pydatetime(warn=False) - pd.Timestamp(low).to_pydatetime(warn=False) >= _CALENDAR_MIN_SPAN)
-    present = frame[name].dropna()
-    if not len(present):
+        low, high = schema[name].min, schema[name].max
+    else:
+        present = frame[name].dropna()
+        low, high = (present.min(), present.max()) if len(present) else (None, None)
+    if low is None or high is None:
         return True
-    if present.max().to_pydatetime(warn=False) - present.min().to_pydatetime(warn=False) < _CALENDAR_MIN_SPAN:
+    # In Python's datetimes: pandas' Timedelta holds no span past 292 years.
+    if pd.Timestamp(high).to_pydatetime(warn=False) - pd.Timestamp(low).to_pydatetime(warn=False) < _CALENDAR_MIN_SPAN:
         return False
+    if private:
+        return True
     rows = frame.sample(n=20_000, random_state=0) if len(frame) > 20_000 else frame
     # Not a column a rule computes (a year derived from the date follows it, but is never
     # learned), nor one of a few values (a fiscal year of 12 values, rank correlation 0.997: a

@@ -58,7 +58,7 @@ from synthvae.constraints.spec import (
     combination_keys,
 )
 from synthvae.errors import ConstraintError, DataError, ParameterError, preview
-from synthvae.preprocessing.codecs import grid_words, real_value, real_values, unit_ns
+from synthvae.preprocessing.codecs import between_grid_points, real_value, real_values, unit_ns
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 
 logger = logging.getLogger(__name__)
@@ -219,16 +219,19 @@ class _Grid:
             return real_values(frame[side], self.column)  # in this column's unit
         return _Grid(other).values(frame[side])
 
+    def datetimes(self, ticks: np.ndarray, isnull: np.ndarray) -> pd.Series:
+        """Whole ticks of a datetime column's unit (int64) as datetimes, null where ``isnull``."""
+        out = pd.Series((np.where(isnull, 0, ticks) * unit_ns(self.column)).view("datetime64[ns]"))
+        out[isnull] = pd.NaT
+        return out
+
     def to_series(self, x: np.ndarray) -> pd.Series:
         """Float-scale values back to the column's sampled dtype (NaN to null)."""
         c = self.column
         isnull = np.isnan(x)
         if c.kind is ColumnKind.DATETIME:
             # Whole ticks times the unit in integers: float ticks * 1e6 drifted off a ms grid.
-            ns = np.where(isnull, 0, np.round(x)).astype(np.int64) * unit_ns(c)
-            out = pd.Series(ns.view("datetime64[ns]"))
-            out[isnull] = pd.NaT
-            return out
+            return self.datetimes(np.where(isnull, 0, np.round(x)).astype(np.int64), isnull)
         if c.is_integer:
             out = pd.array(np.where(isnull, 0, np.round(x)).astype(np.int64), dtype="Int64")
             out[isnull] = pd.NA
@@ -850,9 +853,7 @@ class _Calendar(_RangeKept):
         ticks = (start + day.astype(np.int64)) * self.per_day
         if "time" in parts:
             ticks += np.clip(np.round(np.nan_to_num(parts["time"], nan=0.0)), 0, self.per_day - 1).astype(np.int64)
-        stamps = pd.Series((np.where(null, 0, ticks) * unit_ns(self.schema[self.column])).view("datetime64[ns]"))
-        stamps[null] = pd.NaT
-        out[self.column] = stamps
+        out[self.column] = self.grid.datetimes(ticks, null)
 
     def _weekday_shift(self, days: np.ndarray, labels: pd.Series) -> np.ndarray:
         """Days (-3 to 3) from each date (days since 1970) to the nearest one on its drawn day of
@@ -930,8 +931,7 @@ class _Calendar(_RangeKept):
             if last < first and (low is None or last >= low) and (high is None or first <= high):
                 # Between two ticks of the column's unit, not beyond its range (as the
                 # timestamp's codec says it: "01:00 < t < 02:00" of whole hours).
-                raise ParameterError(f"condition {condition.describe()}: column {self.column!r} holds "
-                                     f"{grid_words(self.schema[self.column])} only, and none lies in it; widen the range")
+                raise ParameterError(between_grid_points(condition, self.schema[self.column]))
             if first > last:
                 raise ParameterError(self._beyond(condition))
             if first == last:

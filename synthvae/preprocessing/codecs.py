@@ -77,6 +77,13 @@ def grid_words(column: Column, step: float | None = None) -> str:
         return f"whole {unit}" if unit else "whole numbers"
     # A duration of 1 decimal place of hours holds 1.5 h: "whole hours" said it could not.
     return f"values of {places} decimal place{'s' if places > 1 else ''}" + (f" of {unit}" if unit else "")
+
+
+def between_grid_points(condition, column: Column, step: float | None = None) -> str:
+    """The refusal of a range within a column's range that holds none of its grid's values
+    ("1 < k < 2" of whole numbers, "01:00 < t < 02:00" of whole hours)."""
+    return (f"condition {condition.describe()}: column {column.name!r} holds {grid_words(column, step)} only, "
+            f"and none lies in it; widen the range")
 # Pseudo-count of the pool's own frequencies mixed into a linked pooled draw: a parent value
 # seen with n pooled rows gives 1 / (n + 1) of its draws to the pool at large (a category never
 # seen with it can still appear, as rarely as that).
@@ -447,9 +454,7 @@ class _RealValuedCodec(ColumnCodec):
             if low > high and high >= self.low_ and low <= self.high_:
                 # Within the model's range, but between two grid points ("1 < k < 2" of whole
                 # numbers was refused as outside "the model's range, 0 to 4", a user review).
-                raise ParameterError(
-                    f"condition {condition.describe()}: column {self.column.name!r} holds {grid_words(self.column, step)} only, "
-                    f"and none lies in it; widen the range")
+                raise ParameterError(between_grid_points(condition, self.column, step))
         low, high = max(low, self.low_), min(high, self.high_)
         if low > high:
             raise ParameterError(
