@@ -754,7 +754,7 @@ def _integers_whole(frame, schema):
 @click.argument("data", type=click.Path(file_okay=True, dir_okay=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .parquet or .csv.")
 @click.option("--method", type=click.Choice(["mean", "expectation", "draw"]), default="mean", show_default=True,
-              help="mean: best single guess (mean / most frequent of draws, numbers on the column's grid); expectation: "
+              help="mean: best single guess (mean / most frequent of draws, numbers on the column's grid, times of day on the clock's circle); expectation: "
                    "the same with numbers off the grid (1.56 calls: the expected value); draw: random draws.")
 @click.option("--multiple", type=click.IntRange(min=1), help="Multiple imputation: M completed copies stacked, with an 'imputation' column 1..M (draws: implies --method draw, refused with --method mean).")
 @click.option("--columns", help="Comma-separated columns to fill (default: all); quote a name that holds a comma "

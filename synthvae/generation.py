@@ -25,6 +25,7 @@ This module knows the preprocessor, the VAE and the conditional prior; the facad
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -176,6 +177,9 @@ class Generator:
             of a row whose owner is null holds a fill value, no evidence. With a noise correlation (:meth:`synthvae.model.TabularVAE.set_noise`) the known
             continuous cells are weighed jointly (:class:`_JointCells`) and the unknown ones
             drawn given them (:meth:`_noisy_given`); a known null tells nothing.
+        periods: Numeric columns whose values go round a circle, with its period
+            (:meth:`ConstraintPlan.periods`: a calendar datetime's time of day): imputation's
+            mean of their draws is the circle's (:meth:`_aggregate`).
     """
 
     preprocessor: TablePreprocessor
@@ -190,6 +194,7 @@ class Generator:
     guidance: float = 1.0
     guided: frozenset = frozenset()
     null_owners: dict = field(default_factory=dict)
+    periods: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         layout = self.preprocessor.layout_
@@ -1077,7 +1082,9 @@ class Generator:
         predictions by least squares (:func:`_stacking`). A column with fewer than
         :data:`_CALIBRATION_PAIRS` hidden model cells keeps its means. No real row is used.
         """
-        targets = [name for name, cells in fill.items() if cells.any() and hasattr(self.codec_of[name], "mean_of_draws")]
+        # A time of day is no line a linear prediction fits (its mean is the circle's).
+        targets = [name for name, cells in fill.items()
+                   if cells.any() and hasattr(self.codec_of[name], "mean_of_draws") and name not in self.periods]
         if not targets:
             return {}, None
         names = list(unknown)
@@ -1168,7 +1175,22 @@ class Generator:
             # Cells the row observes have no prediction; their values are not used.
             return lambda mean: w * mean + (1.0 - w) * np.where(np.isnan(linear), mean, linear)
 
-        return pd.DataFrame({name: self.codec_of[name].collapse(sampled[name], n, reps, calibrated(name), on_grid)
+        def circular(name: str):
+            """The mean of each row's draws on the column's circle (22:00 and 02:00 average to
+            midnight: a night shift's times were filled at 11:00 to 12:59, a time no row holds),
+            where the values do not cancel out (then the plain mean)."""
+            period = self.periods[name]
+            angle = self.codec_of[name].floats(sampled[name]).reshape(n, reps) * (2 * np.pi / period)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a row whose draws are all null
+                cos, sin = np.nanmean(np.cos(angle), axis=1), np.nanmean(np.sin(angle), axis=1)
+            mean = np.mod(np.arctan2(sin, cos), 2 * np.pi) * (period / (2 * np.pi))
+            # Within half a tick of the period is the circle's start (not its last tick, by the bounds).
+            mean = np.where(mean > period - 0.5, 0.0, mean)
+            return lambda plain: np.where(np.hypot(cos, sin) > 1e-9, mean, plain)
+
+        return pd.DataFrame({name: self.codec_of[name].collapse(sampled[name], n, reps,
+                                                                circular(name) if name in self.periods else calibrated(name), on_grid)
                              for name in sampled.columns})
 
     def _merge(self, frame: pd.DataFrame, data: pd.DataFrame, sampled: pd.DataFrame, fill: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -301,17 +301,22 @@ def _with_autograd(method: Callable) -> Callable:
     return run
 
 STREAM_BYTES = 512 * 2**20  # files larger than this on disk are streamed by default
-# A set of values drawn one value at a time (Synthesizer._by_value): at most this many values;
-# its pilot draws rounds of at least this many rows (at most 16 times as many) until this many a
-# value (at least 2,000; at most 10 a row asked for, above 200) meet the conditions or this many
-# are drawn; a set whose draws meet it at least this often in the first round is not split unless
-# it has at most this many values.
+# A set of values drawn one value at a time (Synthesizer._by_value): at most _SPLIT_MOST_VALUES
+# values; a set of more than _SPLIT_FEW values whose pilot of _SPLIT_PILOT_ROWS rows meets it at
+# least _SPLIT_BELOW of the time is not split; each value's share is estimated from
+# _SPLIT_VALUE_ROWS rows given it (_SPLIT_VALUES_ROWS in all for many values, at least an eighth
+# of _SPLIT_VALUE_ROWS a value: Synthesizer._value_shares), or, where no probability is
+# estimated, counted on pilots of at least _SPLIT_PILOT_ROWS rows (at most 16 times as many)
+# until _SPLIT_PILOT_KEPT a value (at least 2,000; at most 10 a row asked for, above 200) meet
+# the conditions or _SPLIT_PILOT_DRAWS are drawn (Synthesizer._pilot_counts).
 _SPLIT_MOST_VALUES = 256
 _SPLIT_PILOT_ROWS = 1024
 _SPLIT_PILOT_KEPT = 50
 _SPLIT_PILOT_DRAWS = 131_072
 _SPLIT_BELOW = 0.05
 _SPLIT_FEW = 16
+_SPLIT_VALUE_ROWS = 2048
+_SPLIT_VALUES_ROWS = 65_536
 _STREAM_BUFFER = 65_536  # rows of a streamed fit's shuffle buffer
 # augment's guidance of each class's rows (see Synthesizer.augment; benchmarks/bench_augment.py)
 AUGMENT_GUIDANCE = 10.0
@@ -1466,15 +1471,16 @@ class Synthesizer:
         decoded = [name for name in self.preprocessor_.schema.names if name not in deferred] if deferred else None
 
         def model_rows(rows: int, conditions: list[Condition], generator: torch.Generator, rng: np.random.Generator,
-                       pilot: bool = False) -> pd.DataFrame:
+                       pilot: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, float | None]:
             """``rows`` rows of the model's table given ``conditions`` on it. A ``pilot``'s rows
-            (see :meth:`_by_value`) are counted, never returned: they say nothing of the rows
-            returned, so they do not warn (their warning stood for rows no user saw, and kept the
+            (see :meth:`_by_value`) come with the log of the conditions' estimated probability;
+            they are counted, never returned: they say nothing of the rows returned, so they do
+            not warn (their warning stood for rows no user saw, and kept the
             returned rows' own warning back)."""
             if conditions:
                 frame, missed, evidence = parts.sample_conditional(rows, conditions, generator, rng, columns=decoded)
                 if pilot:
-                    return frame
+                    return frame, evidence
                 drawn = [c.column for c in conditions if not c.is_exact]
                 if evidence is not None and rows and not told:
                     told.append(evidence)
@@ -1505,10 +1511,17 @@ class Synthesizer:
                 elif missed:
                     logger.info("%d of %d conditioned values came from the restricted training distribution", missed, rows)
                 return frame
-            return self.preprocessor_.reverse_transform(self._sample_matrix(rows, generator), rng, columns=decoded)
+            frame = self.preprocessor_.reverse_transform(self._sample_matrix(rows, generator), rng, columns=decoded)
+            return (frame, None) if pilot else frame
 
-        by_value = self._by_value(int(n), parsed, residual, lambda k, g, r: self.constraints_.reverse(
-            model_rows(k, model_conditions, g, r, pilot=True)), self._side_streams(base_seed)) if n else None
+        def pilot(rows: int, generator: torch.Generator, rng: np.random.Generator,
+                  conditions: list[Condition] | None = None) -> tuple[pd.DataFrame, float | None]:
+            """``rows`` rows of the user's table (before the check) given ``conditions`` (default:
+            the model's), and the log of their estimated probability (see :meth:`_by_value`)."""
+            frame, evidence = model_rows(rows, model_conditions if conditions is None else conditions, generator, rng, pilot=True)
+            return self.constraints_.reverse(frame), evidence
+
+        by_value = self._by_value(int(n), parsed, residual, pilot, self._side_streams(base_seed)) if n else None
 
         def draw(rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
             """``rows`` rows of the user's table, before the check of rules and conditions."""
@@ -1620,30 +1633,30 @@ class Synthesizer:
         return [steered.get(c.column, c) for c in model_conditions] + [h for column, h in steered.items() if column not in given]
 
     def _by_value(self, n: int, parsed: list[Condition], residual: list[Condition],
-                  draw: Callable[[int, torch.Generator, np.random.Generator], pd.DataFrame],
+                  pilot: Callable[..., tuple[pd.DataFrame, float | None]],
                   streams: tuple[torch.Generator, np.random.Generator]) -> "_ValueSplit | None":
         """A set of values on a rebuilt column that the model draws one value at a time, or
-        ``None``: a calendar datetime's dates (``date in [2012-01-01, 2015-06-01]``) or a
-        composed one's times. One date pins the columns the model learns (its year and its day's
-        angle), but a set of them only bounds each column (the years, an arc of the circle), and
-        the rows drawn within those bounds rarely rebuild one of the dates: seattle_weather's two
-        dates three years and five months apart kept 7,149 of 1.47 million draws and failed at
-        20,000 rows. Each value's rows are drawn given that value alone instead, as many as the
-        value's share of the rows that meet the conditions, measured on a pilot of the model's
-        own draws given the whole set (until :data:`_SPLIT_PILOT_KEPT` a value meet them, at
-        least 2,000 but no more than 10 a row asked for when that is more than 200, or
-        :data:`_SPLIT_PILOT_DRAWS` are drawn: 3 rows of two far-apart dates took 6 s). A set of more than
-        :data:`_SPLIT_FEW` values whose draws the pilot's first round keeps at least
-        :data:`_SPLIT_BELOW` of (consecutive dates, whose arc is short) is not split: its draws
-        stay, in the model's own shares and at no more cost (a review found 200 consecutive dates
-        8x slower split, their shares off by up to 40% from a pilot of 20 rows a date). A few
-        values are split even so: flights' two hours of two days kept half the draws, and took
-        20.2 s for 5,000 rows, 3.4 s split.
+        ``None``: a calendar datetime's dates (``date in [2012-01-01, 2015-06-01]``) or times, or
+        a composed one's times. One date pins the columns the model learns (its year and its
+        day's angle), but a set of them only bounds each column (the years, an arc of the
+        circle), and the rows drawn within those bounds rarely rebuild one of the dates:
+        seattle_weather's two dates three years and five months apart kept 7,149 of 1.47 million
+        draws and failed at 20,000 rows. Each value's rows are drawn given that value alone
+        instead, as many as the value's share of the model's rows that meet the conditions
+        (:meth:`_value_shares`). A set of more than :data:`_SPLIT_FEW` values whose draws a
+        first pilot of :data:`_SPLIT_PILOT_ROWS` of the model's rows given the whole set meet
+        at least :data:`_SPLIT_BELOW` of the time (consecutive dates, whose arc is short) is not
+        split: its draws stay, in the model's own shares and at no more cost (a review found 200
+        consecutive dates 8x slower split, their shares off by up to 40% from a pilot of 20 rows
+        a date). A few values are split even so: flights' two hours of two days kept half the
+        draws, and took 20.2 s for 5,000 rows, 3.4 s split.
 
         Args:
-            draw: ``draw(k, generator, rng)``: ``k`` rows of the user's table given the whole
-                set (before the check).
-            streams: The pilot's random streams.
+            pilot: ``pilot(k, generator, rng, conditions=None)``: ``k`` rows of the user's
+                table (before the check) given ``conditions`` on the model's table (default:
+                the whole set's), and the log of the conditions' estimated probability
+                (``None`` where none was estimated).
+            streams: The pilots' random streams.
         """
         if not residual or getattr(self, "conditional_", None) is None:
             return None
@@ -1657,11 +1670,11 @@ class Synthesizer:
                 continue
             # The pilot first: where it keeps the set's draws, no value's conditions are needed
             # (200 consecutive dates took 3.9 s to build them, 0.4 s to draw).
-            pilot = self._pilot_shares(n, condition, values, residual, draw, streams)
-            if pilot is None:
+            first = pilot(_SPLIT_PILOT_ROWS, *streams)[0] if len(values) > _SPLIT_FEW else None
+            if first is not None and self._meet(first, residual).mean() >= _SPLIT_BELOW:
                 return None
-            kept, per_value, shares = [], [], []
-            for value, share in zip(values, pilot):
+            kept, per_value = [], []
+            for value in values:
                 one = replace(condition, values=(value,))
                 try:
                     if not all(hint.is_exact for _, hint in self.constraints_.hints([one], ranges)):
@@ -1672,36 +1685,88 @@ class Synthesizer:
                 except ParameterError:  # a value no sampled row can have: left out, as the set's hints do
                     continue
                 kept.append(value)
-                shares.append(share)
-            if len(kept) < 2 or not sum(shares):
+            if len(kept) < 2:
                 return None
-            return _ValueSplit(np.asarray(shares) / sum(shares), per_value)
+            shares = self._value_shares(n, condition, kept, per_value, residual, pilot, streams, first)
+            return None if shares is None else _ValueSplit(shares, per_value)
         return None
 
-    def _pilot_shares(self, n: int, condition: Condition, values: list, residual: list[Condition],
-                      draw: Callable[[int, torch.Generator, np.random.Generator], pd.DataFrame],
-                      streams: tuple[torch.Generator, np.random.Generator]) -> np.ndarray | None:
-        """Each value's share of the pilot rows that meet every residual condition (see
-        :meth:`_by_value`); ``None`` when none does, or when the first round's draws meet them
-        often enough to be kept as they are."""
+    def _meet(self, frame: pd.DataFrame, conditions: list[Condition]) -> np.ndarray:
+        """Which rows of ``frame`` (the user's table) meet every one of ``conditions``."""
+        ok = np.ones(len(frame), dtype=bool)
+        for condition in conditions:
+            ok &= np.asarray(self.constraints_.meets(frame, condition), dtype=bool)
+        return ok
+
+    def _value_shares(self, n: int, condition: Condition, values: list, per_value: list[list[Condition]],
+                      residual: list[Condition], pilot: Callable[..., tuple[pd.DataFrame, float | None]],
+                      streams: tuple[torch.Generator, np.random.Generator], first: pd.DataFrame | None) -> np.ndarray | None:
+        """Each of ``values``' share of the model's rows that meet the ``residual`` conditions
+        (``condition``, the set, among them), or ``None`` when no value's rows meet them.
+
+        A value's share is the probability of conditions on the model's table that hold every
+        way the model rebuilds the value (:meth:`ConstraintPlan.around`: a calendar date's
+        years and arc of the days up to three away, which its weekday moves to it; else the
+        value's own), as the pool that draws :data:`_SPLIT_VALUE_ROWS` rows given them
+        estimates it (fewer for many values: :data:`_SPLIT_VALUES_ROWS` in all), times the
+        share of those rows that rebuild the value and meet the other residual conditions. On
+        seattle_weather (20 epochs) the shares of its first date against 2015-06-01 are
+        0.37:0.63, the model's own rows' 0.36:0.64 (by the value's pinned parts alone 0.52:0.48);
+        of three dates with sun 0.10 / 0.37 / 0.53 against 0.12 / 0.39 / 0.50.
+
+        The shares were counted among the model's rows given the whole set before (still where
+        no probability is estimated: under guidance, whose pools' weights are tilted; see
+        :meth:`_pilot_counts`, which ``first`` starts). That needs many rows that rebuild the
+        values, and is only as right as the draws given the set's bounds: for two minutes of one
+        day (the time's range and the set's days' arc, widened to hold training days: 0.8% of
+        the rows rebuilt one of the values) 100 rows took 116 s (131,072 draws) and gave 67:33,
+        where the model's own rows at those times of day are 55:45 (1,550 and 1,279 of 2
+        million) and the probabilities 54:46 (0.1 s).
+        """
         generator, rng = streams
-        counts, drawn, ask = np.zeros(len(values), dtype=np.int64), 0, _SPLIT_PILOT_ROWS
+        logs = []
+        rows = max(_SPLIT_VALUE_ROWS // 8, min(_SPLIT_VALUE_ROWS, _SPLIT_VALUES_ROWS // len(values)))
+        for value, conditions in zip(values, per_value):
+            one = replace(condition, values=(value,))
+            try:
+                wide = {c.column: c for c in self.constraints_.around(one) or ()}
+                frame, evidence = pilot(rows, generator, rng, [wide.get(c.column, c) for c in conditions])
+            except ParameterError:  # no training value in the wider conditions: the value's own
+                frame, evidence = pilot(rows, generator, rng, conditions)
+            if evidence is None:
+                counts = self._pilot_counts(n, condition, values, residual, pilot, streams, first)
+                return counts / counts.sum() if counts.sum() else None
+            share = self._meet(frame, [one if c is condition else c for c in residual]).mean()
+            logs.append(evidence + math.log(share) if share else -math.inf)
+        logs = np.asarray(logs)
+        if not np.isfinite(logs).any():
+            return None
+        weights = np.exp(logs - logs.max())
+        return weights / weights.sum()
+
+    def _pilot_counts(self, n: int, condition: Condition, values: list, residual: list[Condition],
+                      pilot: Callable[..., tuple[pd.DataFrame, float | None]],
+                      streams: tuple[torch.Generator, np.random.Generator], first: pd.DataFrame | None) -> np.ndarray:
+        """How many of the model's rows given the whole set (``first``, when drawn already, then
+        more pilots of at least :data:`_SPLIT_PILOT_ROWS` rows) that meet every residual
+        condition rebuild each value: until :data:`_SPLIT_PILOT_KEPT` a value do (at least
+        2,000, but no more than 10 a row asked for when that is more than 200) or
+        :data:`_SPLIT_PILOT_DRAWS` are drawn."""
+        generator, rng = streams
+        counts, drawn = np.zeros(len(values), dtype=np.int64), 0
+        frame = pilot(_SPLIT_PILOT_ROWS, generator, rng)[0] if first is None else first
         wanted = min(max(2000, _SPLIT_PILOT_KEPT * len(values)), max(200, 10 * n))
-        while counts.sum() < wanted and drawn < _SPLIT_PILOT_DRAWS:
-            frame = draw(ask, generator, rng)
-            drawn += ask
-            ok = np.ones(len(frame), dtype=bool)
-            for other in residual:
-                ok &= self.constraints_.meets(frame, other)
-            met = frame.loc[ok, condition.column]
+        while True:
+            drawn += len(frame)
+            met = frame.loc[self._meet(frame, residual), condition.column]
             for i, value in enumerate(values):
                 counts[i] += int(self.constraints_.meets(met.to_frame(), replace(condition, values=(value,))).sum())
-            if drawn == ask and len(values) > _SPLIT_FEW and counts.sum() >= _SPLIT_BELOW * drawn:
-                return None
+            if counts.sum() >= wanted or drawn >= _SPLIT_PILOT_DRAWS:
+                return counts
             # Enough for the rest at the share met so far (plus 20%), in rounds of a bounded size.
             share = max(counts.sum(), 1) / drawn
-            ask = int(min(_SPLIT_PILOT_DRAWS - drawn, 16 * _SPLIT_PILOT_ROWS, max(_SPLIT_PILOT_ROWS, 1.2 * (wanted - counts.sum()) / share)))
-        return counts / counts.sum() if counts.sum() else None
+            frame = pilot(int(min(_SPLIT_PILOT_DRAWS - drawn, 16 * _SPLIT_PILOT_ROWS,
+                                  max(_SPLIT_PILOT_ROWS, 1.2 * (wanted - counts.sum()) / share))), generator, rng)[0]
 
     def sample_to(
         self,
@@ -1848,7 +1913,8 @@ class Synthesizer:
                 "need: fit with Synthesizer(conditional=True) (the default), or synthvae fit without --no-conditional"
             )
         return Generator(self.preprocessor_, self.model_, self.conditional_, self.prior_, self.device_, guidance=float(guidance),
-                         guided=frozenset(guided), null_owners=self.constraints_.null_owners())
+                         guided=frozenset(guided), null_owners=self.constraints_.null_owners(),
+                         periods=self.constraints_.periods())
 
     # ------------------------------------------------------- beyond sampling
     def augment(
@@ -2067,7 +2133,8 @@ class Synthesizer:
             columns: Only fill these columns (a list, or one name; default: all).
             method: ``"mean"`` (default): one table whose numeric cells are the mean of
                 ``draws`` (default 32) draws and other cells the most frequent draw: the best
-                single guess. ``"draw"``: ``draws`` (default 1) tables, each one independent draw
+                single guess (a datetime's time of day averaged on the clock's circle: 23:00
+                and 01:00 give midnight, not noon). ``"draw"``: ``draws`` (default 1) tables, each one independent draw
                 from the model given the observed cells (multiple imputation); a list when
                 ``draws > 1``. With 20% of held-out rows' cells hidden, the hidden number lay in
                 the central 90% of its 20 draws (randomised PIT, 0.90 for exact draws) for 0.882
@@ -2176,7 +2243,9 @@ class Synthesizer:
                            calibrate: bool, rounds: int = 20):
         """Imputation when the schema has rules: the model completes the model's table (a model
         cell is unknown when any user cell it is made of is), the rules rebuild the user's
-        columns, the user's observed cells are put back, and rows that then break a rule are
+        columns (the learned side of an inequality whose other side the row knows is that side
+        less the drawn difference: :meth:`ConstraintPlan.known_sides`), the user's observed
+        cells are put back, and rows that then break a rule are
         completed again by single draws (``rounds`` times at most); the rows left are mended by
         :meth:`ConstraintPlan.repair` (only filled cells change). Rows still breaking a rule
         (their observed cells alone break it) are logged and counted in ``last_resampling_``.
@@ -2204,8 +2273,12 @@ class Synthesizer:
         def complete(rows: np.ndarray, how: str = method, copies: int = draws) -> list[pd.DataFrame]:
             tables = parts.impute(model.iloc[rows].reset_index(drop=True), source, None, copies, how, generator, rng, calibrate)
             out = []
+            seen = pd.DataFrame({name: observed[name].iloc[rows].reset_index(drop=True) for name in fill})
             for table in tables:
                 rebuilt = self.constraints_.reverse(table[self.preprocessor_.schema.names])
+                # A learned side of an inequality whose other side the row knows: from that side.
+                for name, (cells, values) in self.constraints_.known_sides(table, seen, {k: v[rows] for k, v in fill.items()}).items():
+                    rebuilt[name] = rebuilt[name].where(~cells, values.astype(rebuilt[name].dtype))
                 merged = {}
                 for name, cells in fill.items():
                     mine = observed[name].iloc[rows].reset_index(drop=True)
