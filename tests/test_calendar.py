@@ -294,7 +294,7 @@ def test_a_set_of_dates_gets_each_date_in_the_models_own_share(weather_calendar,
         assert (shares - own).abs().max() < 0.06, (dates, shares.round(3).to_dict(), own.round(3).to_dict())
 
 
-def test_a_set_of_exact_times_is_drawn_one_time_at_a_time():
+def test_a_set_of_exact_times_is_drawn_one_time_at_a_time(caplog):
     # Two minutes of one day only bound the day's arc and the time of day: counting the
     # model's rows given those bounds that rebuilt one of them took 116 s for 100 rows (131,072
     # draws, each value drawn first), and their shares came from those rough draws.
@@ -316,6 +316,30 @@ def test_a_set_of_exact_times_is_drawn_one_time_at_a_time():
     night = rows.loc[rows["ts"] == times[0], "channel"]
     assert (night == "web").mean() > 0.7
     pd.testing.assert_frame_equal(syn.sample(400, conditions={"ts": [str(t) for t in times]}, seed=2), rows)
+    # 40 consecutive minutes are their range: as a set they only bounded each part, and 141 of
+    # 882 values "could not be drawn given the other conditions" (there were none) and were
+    # drawn alone, unlike any real row.
+    minutes = [pd.Timestamp("2023-03-15 10:00") + pd.Timedelta(minutes=i) for i in range(40)]
+    with caplog.at_level("WARNING", logger="synthvae"):
+        run = syn.sample(100, conditions={"ts": [str(t) for t in minutes]}, seed=3)
+    assert run["ts"].isin(minutes).all() and run["ts"].nunique() > 20
+    assert "could not be drawn" not in caplog.text
+
+
+@pytest.mark.parametrize("encoding", ["calendar", "timestamp"])
+def test_encode_says_when_times_lie_between_the_columns_units(encoding, caplog):
+    # 10:30 in a column of whole hours was embedded as 10:00 without a word (a user review).
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"t": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 24 * 200, 600), unit="h"),
+                          "x": rng.normal(size=600)})
+    syn = Synthesizer(epochs=2, seed=0, datetime_encoding=encoding).fit(frame)
+    with caplog.at_level("WARNING", logger="synthvae"):
+        syn.encode(frame.head(5))
+    assert "lie between" not in caplog.text
+    late = frame.head(5).assign(t=lambda f: f["t"] + pd.Timedelta(minutes=30))
+    with caplog.at_level("WARNING", logger="synthvae"):
+        syn.encode(late)
+    assert "5 values of datetime column 't'" in caplog.text and "whole hours" in caplog.text
 
 
 def test_imputed_means_of_times_of_day_go_round_midnight():

@@ -266,6 +266,11 @@ def test_a_condition_on_the_repeated_hour_of_autumn_is_refused_for_the_instant_t
     rows = syn.sample(5, conditions={"start": summer}, seed=0)
     assert (rows["start"] == summer).all()
     assert len(syn.sample(5, conditions={"start": "2021-10-31 02:00"}, seed=0)) == 5
+    # Strictly between the two 02:00s lies no instant the model gives: the refusal read
+    # "start > 2021-10-31 02:00:00 and start < 2021-10-31 03:00:00" without a word of the clock.
+    with pytest.raises(ParameterError, match=r"none lies in it; widen the range \(its conditions are clock times in "
+                                             r"Europe/Paris, and the two of a change from summer time are one to the model\)"):
+        syn.sample(5, conditions={"start": {">": "2021-10-31T02:00+02:00", "<": "2021-10-31T03:00+01:00"}}, seed=0)
 
 
 def test_conditions_keep_out_of_the_clock_times_spring_skips():

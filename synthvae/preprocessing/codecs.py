@@ -82,8 +82,13 @@ def grid_words(column: Column, step: float | None = None) -> str:
 def between_grid_points(condition, column: Column, step: float | None = None) -> str:
     """The refusal of a range within a column's range that holds none of its grid's values
     ("1 < k < 2" of whole numbers, "01:00 < t < 02:00" of whole hours)."""
+    # A zoned column's conditions are its clock times: "t > 02:00+02:00 and t < 03:00+01:00"
+    # read "t > 2023-10-29 02:00:00 and t < 2023-10-29 03:00:00", though the repeated 02:00
+    # lies between those instants (a user review).
+    zone = (f" (its conditions are clock times in {column.timezone}, and the two of a change from summer time are one "
+            f"to the model)") if column.kind is ColumnKind.DATETIME and column.timezone else ""
     return (f"condition {condition.describe()}: column {column.name!r} holds {grid_words(column, step)} only, "
-            f"and none lies in it; widen the range")
+            f"and none lies in it; widen the range{zone}")
 # Pseudo-count of the pool's own frequencies mixed into a linked pooled draw: a parent value
 # seen with n pooled rows gives 1 / (n + 1) of its draws to the pool at large (a category never
 # seen with it can still appear, as rarely as that).
