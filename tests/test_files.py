@@ -638,7 +638,10 @@ def test_write_table_killed_at_any_point_leaves_the_old_file(tmp_path, suffix):
         proc.stdout.close()
         outcomes[point] = _check_after_kill(target, old, BIG)
         left = [p for p in _temps(target) if f".{proc.pid}." in p.name]
-        if suffix == ".csv" and point != "after 0.05s":
+        # Kills timed by the clock land wherever a loaded machine has got to (at 0.2 s no
+        # temporary file yet, beside another test run); those waiting for a growing temporary
+        # file land mid-write, always.
+        if suffix == ".csv" and point.startswith("temp growing"):
             assert temp_size > 0 and left and outcomes[point] in ("old", "absent"), "the kill should land mid-write"
         # The next write removes the dead writer's temporary file.
         write_table(_frame(20), target)
