@@ -1728,7 +1728,7 @@ class Synthesizer:
         """Which rows of ``frame`` (the user's table) meet every one of ``conditions``."""
         ok = np.ones(len(frame), dtype=bool)
         for condition in conditions:
-            ok &= np.asarray(self.constraints_.meets(frame, condition), dtype=bool)
+            ok &= self.constraints_.meets(frame, condition)
         return ok
 
     def _value_shares(self, n: int, condition: Condition, values: list, per_value: list[list[Condition]],
@@ -2329,20 +2329,21 @@ class Synthesizer:
             tables = parts.impute(model.iloc[rows].reset_index(drop=True), source, None, copies, how, generator, rng, calibrate)
             out = []
             seen = pd.DataFrame({name: observed[name].iloc[rows].reset_index(drop=True) for name in fill})
+            holes = {name: cells[rows] for name, cells in fill.items()}
             for table in tables:
                 rebuilt = self.constraints_.reverse(table[self.preprocessor_.schema.names])
                 # A learned side of an inequality whose other side the row knows: from that side.
-                for name, (cells, values) in self.constraints_.known_sides(table, seen, {k: v[rows] for k, v in fill.items()}).items():
+                for name, (cells, values) in self.constraints_.known_sides(table, seen, holes).items():
                     rebuilt[name] = rebuilt[name].where(~cells, values.astype(rebuilt[name].dtype))
                 merged = {}
-                for name, cells in fill.items():
-                    mine = observed[name].iloc[rows].reset_index(drop=True)
-                    if not cells[rows].any():
+                for name, cells in holes.items():
+                    mine = seen[name]
+                    if not cells.any():
                         merged[name] = mine
                         continue
                     if how == "expectation" and pd.api.types.is_integer_dtype(mine.dtype):
                         mine = mine.astype("float64")  # expected values off an integer column's grid
-                    merged[name] = mine.where(~cells[rows], rebuilt[name])
+                    merged[name] = mine.where(~cells, rebuilt[name])
                 out.append(pd.DataFrame(merged))
             return out
 

@@ -298,6 +298,17 @@ class _RangeKept(_Transform):
         self.seen = (float(seen[0]), float(seen[1]))
 
 
+def _kept_on_side(grid: _Grid, value: np.ndarray, other, above: bool, strict: bool) -> np.ndarray:
+    """``value`` (on ``grid``) moved to the grid's nearest value on its side of ``other``: at
+    least ``other`` (above it when ``strict``) where ``above``, else at most (below it)."""
+    with np.errstate(invalid="ignore"):
+        if above:
+            fixed = grid.up(other, strict)
+            return np.where(value < fixed, fixed, value)
+        fixed = grid.down(other, strict)
+        return np.where(value > fixed, fixed, value)
+
+
 class _Difference(_RangeKept):
     """Inequality ``low <= high``: the model learns ``high - low`` (>= 0) in place of the column side
     it owns (``high``, or ``low`` when ``high`` is a constant)."""
@@ -374,14 +385,7 @@ class _Difference(_RangeKept):
             diff = diff * (unit_ns(self.grid.column) / unit_ns(grid.column))
         high_side = self.owned == self.rule.high
         value = _bounded(grid.snap(owned - diff if high_side else owned + diff), grid.column)
-        with np.errstate(invalid="ignore"):
-            if high_side:
-                fixed = grid.down(owned, self.rule.strict)
-                value = np.where(value > fixed, fixed, value)
-            else:
-                fixed = grid.up(owned, self.rule.strict)
-                value = np.where(value < fixed, fixed, value)
-        return grid.to_series(value)
+        return grid.to_series(_kept_on_side(grid, value, owned, above=not high_side, strict=self.rule.strict))
 
     def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
         frame = pd.DataFrame(out) if self.reads else None
@@ -393,14 +397,7 @@ class _Difference(_RangeKept):
         if self.seen is not None:
             value = np.clip(value, *self.seen)
         value = _bounded(value, self.grid.column)
-        with np.errstate(invalid="ignore"):
-            if high_side:
-                fixed = self.grid.up(other, self.rule.strict)
-                value = np.where(value < fixed, fixed, value)
-            else:
-                fixed = self.grid.down(other, self.rule.strict)
-                value = np.where(value > fixed, fixed, value)
-        out[self.owned] = self.grid.to_series(value)
+        out[self.owned] = self.grid.to_series(_kept_on_side(self.grid, value, other, above=high_side, strict=self.rule.strict))
 
 
 class _Position(_RangeKept):
@@ -722,6 +719,11 @@ class _Calendar(_RangeKept):
         parts += ("time",) if self.per_day > 1 else ()
         return {part: f"{self.column}~{part}" for part in parts}
 
+    @property
+    def _weekday_labels(self) -> tuple[str, ...]:
+        """The weekday category's labels (``"Mon"``, ...), of the days the training rows hold."""
+        return tuple(_WEEKDAYS[d] for d in self.weekdays)
+
     def fit(self, data: pd.DataFrame, private: bool) -> None:
         super().fit(data, private)
         self.days = self.weekdays = None
@@ -765,7 +767,7 @@ class _Calendar(_RangeKept):
             if part == "day":
                 out.append(Column(name, ColumnKind.CATEGORICAL, categories=tuple(_day_label(d) for d in self.days), **common))
             elif part == "weekday":
-                out.append(Column(name, ColumnKind.CATEGORICAL, categories=tuple(_WEEKDAYS[d] for d in self.weekdays), **common))
+                out.append(Column(name, ColumnKind.CATEGORICAL, categories=self._weekday_labels, **common))
             elif part in ("cos", "sin"):
                 out.append(Column(name, ColumnKind.NUMERIC, type=NumericType.FLOAT, min=-1, max=1, **common))
             else:
@@ -831,7 +833,7 @@ class _Calendar(_RangeKept):
         codes = np.where(null, -1, lookup[weekday])
         if known_null.any():
             codes[known_null] = codes[fill] if fill is not None else 0
-        dtype = pd.CategoricalDtype([_WEEKDAYS[d] for d in self.weekdays])
+        dtype = pd.CategoricalDtype(self._weekday_labels)
         return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
 
     def _day_series(self, stamps: np.ndarray, null: np.ndarray, known_null: np.ndarray, fill: np.ndarray | None) -> pd.Series:
@@ -881,7 +883,7 @@ class _Calendar(_RangeKept):
         """Days (-3 to 3) from each date (days since 1970) to the nearest one on its drawn day of
         the week (none where that is null): the day of the year's angle places the date, the
         weekday category moves it within its week."""
-        codes = pd.Categorical(labels.astype("string").astype(object), categories=[_WEEKDAYS[d] for d in self.weekdays]).codes
+        codes = pd.Categorical(labels.astype("string").astype(object), categories=self._weekday_labels).codes
         wanted = np.asarray(self.weekdays, dtype=np.int64)[np.maximum(codes, 0)]
         shift = np.mod(wanted - _weekday_of(days) + 3, 7) - 3
         return np.where(codes < 0, 0, shift).astype(np.float64)
@@ -1087,7 +1089,7 @@ class _Calendar(_RangeKept):
         if self.days is not None:
             held.append(f"on the days {preview([_day_label(d) for d in self.days])} (month-day) of a year")
         if self.weekdays is not None:
-            held.append(f"on {', '.join(_WEEKDAYS[d] for d in self.weekdays)}")
+            held.append(f"on {', '.join(self._weekday_labels)}")
         return ParameterError(
             f"condition {condition.describe()}: no date of {self.column!r} a sampled row can have meets it: the "
             f"training rows' dates fall only {' and '.join(held)}; change the condition")
@@ -1469,7 +1471,7 @@ class ConstraintPlan:
         ``start`` to fill), the rows where it is to fill (``unknown``) and its values from the
         known side and the model's difference (``model``: the completed model table; ``user``:
         the observed user cells): see :meth:`_Difference.other_side`."""
-        owner = {name: t for t in self.transforms_ for name in t.owns}
+        owner = self._owners()
         found = {}
         for t in self.transforms_:
             if not isinstance(t, _Difference) or not t.reads or t.other not in unknown:
@@ -1896,7 +1898,7 @@ class ConstraintPlan:
         conditions = self._null_implied(conditions)
         by_column = {c.column: c for c in conditions}
         model, residual, done = [], [], set()
-        owner = {name: t for t in self.transforms_ for name in t.owns}
+        owner = self._owners()
         parts = {name: t for t in self.transforms_ if isinstance(t, _Composition) for name in t.parts.values()}
         for composition in {id(t): t for t in parts.values()}.values():
             _check_calendar(composition, by_column)
@@ -1983,7 +1985,7 @@ class ConstraintPlan:
                 (``total_day_charge = 30.0``: the minutes 176.4 and 176.5 give 29.99 and 30.01),
                 so no row can meet it; the message names the nearest values that can be had.
         """
-        owner = {name: t for t in self.transforms_ for name in t.owns}
+        owner = self._owners()
         given = {c.column: c for c in given or ()}
         ranges = _narrowed_ranges(ranges or {}, given, self.schema)
         found = []
@@ -2025,8 +2027,12 @@ class ConstraintPlan:
         to every value that gives it (a calendar date: see :meth:`_Calendar.around`), wider
         conditions on them that hold all those values; ``None`` where the pinned values are the
         only way."""
-        transform = next((t for t in self.transforms_ if condition.column in t.owns), None)
+        transform = self._owners().get(condition.column)
         return transform.around(condition) if isinstance(transform, _Calendar) else None
+
+    def _owners(self) -> dict[str, "_Transform"]:
+        """The transform that rebuilds each rebuilt column, by column."""
+        return {name: t for t in self.transforms_ for name in t.owns}
 
     def _preimage(self, transform: _Derivation, condition: Condition, name: str,
                   span: tuple[float, float] | None) -> Condition | None:
