@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from synthvae import __version__
 from synthvae.checkpoint import FILE_NAME as CHECKPOINT_FILE
 from synthvae.conditions import unknown_column
-from synthvae.constraints.spec import NullWhen
+from synthvae.constraints.spec import Lookup, NullWhen
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.streaming import RESERVOIR_ROWS
@@ -250,7 +250,8 @@ def _log_to_stderr(verbose: int) -> Callable[[], None]:
 @click.option("--name", help="Name stored in the schema.")
 @click.option("--no-derived", is_flag=True,
               help="Do not look for rules: numeric columns that are exact linear functions of others or calendar "
-                   "parts of a datetime (derived rules), columns null on every row of some category (null_when rules).")
+                   "parts of a datetime (derived rules), columns null on every row of some category (null_when rules), numeric "
+                   "columns that one or two categorical columns fix (lookup rules).")
 @_library_errors
 def infer_schema_command(data: str, output: str | None, name: str | None, no_derived: bool) -> None:
     """Infer a schema from DATA (CSV or Parquet) for you to review and edit."""
@@ -271,7 +272,7 @@ def infer_schema_command(data: str, output: str | None, name: str | None, no_der
 def _say_what_was_inferred(schema, derived_hint: str) -> None:
     """Name the inferred columns a person should review: derived rules, personal and id columns
     (all regenerated, never learned); ``fit`` without ``--schema`` inferred them silently."""
-    derived = [rule for rule in schema.constraints if not isinstance(rule, NullWhen)]
+    derived = [rule for rule in schema.constraints if not isinstance(rule, (NullWhen, Lookup))]
     if derived:
         click.echo(
             f"{len(derived)} derived column{'s' if len(derived) > 1 else ''} found, exact on "
@@ -284,6 +285,13 @@ def _say_what_was_inferred(schema, derived_hint: str) -> None:
         click.echo(
             f"{len(nulls)} structural null{'s' if len(nulls) > 1 else ''} found (sampled rows keep them, impute "
             f"leaves them null): " + "; ".join(rule.describe() for rule in nulls) + f"; review them {derived_hint}",
+            err=True,
+        )
+    lookups = [rule for rule in schema.constraints if isinstance(rule, Lookup)]
+    if lookups:
+        click.echo(
+            f"{len(lookups)} looked-up column{'s' if len(lookups) > 1 else ''} found (learned, each sampled value one "
+            f"its keys held): " + "; ".join(rule.describe() for rule in lookups) + f"; review them {derived_hint}",
             err=True,
         )
     personal = [f"{c.name} ({c.personal.value})" for c in schema if c.personal is not None]

@@ -186,7 +186,10 @@ def infer_schema(
             for a datetime's year, month and day, the datetime is composed from them). And a
             ``null_when`` rule for each column null on every row of some values of a
             categorical or boolean column (loans' ``annual_income_joint`` on individual
-            applications): sampled rows keep that pattern, imputation keeps those nulls.
+            applications): sampled rows keep that pattern, imputation keeps those nulls. And a
+            ``lookup`` rule for each numeric column that one or two categorical columns fix
+            (flights' ``distance`` by ``origin`` and ``dest``): each sampled value is one its
+            keys held.
         source: Name of the table in error messages (a file name).
         warn: Log a warning for each text column most of whose rows hold a value no other row
             has (such values reach synthetic rows as they are, or make the column an id);
@@ -220,7 +223,7 @@ def infer_schema(
     ]
     schema = Schema(columns=tuple(columns), name=name)
     if derived:
-        from synthvae.constraints.discovery import find_datetime_parts, find_derived, find_null_when
+        from synthvae.constraints.discovery import find_datetime_parts, find_derived, find_lookups, find_null_when
 
         named = frame.set_axis(names, axis=1)
         # The calendar parts first, then linear rules that may read them: flights' hour is
@@ -236,6 +239,9 @@ def infer_schema(
         nulls = find_null_when(named, schema)
         if nulls:
             schema = schema.with_constraints(list(schema.constraints) + nulls)
+        lookups = find_lookups(named, schema)
+        if lookups:
+            schema = schema.with_constraints(list(schema.constraints) + lookups)
     return schema
 
 

@@ -1,7 +1,7 @@
 """Business rules in the schema that every synthetic row obeys.
 
 - :mod:`synthvae.constraints.spec`: the rules (inequality, range, fixed combinations, unique,
-  derived, regex, null when), read from and written to the schema JSON; which rows break each.
+  derived, regex, null when, lookup), read from and written to the schema JSON; which rows break each.
 - :mod:`synthvae.constraints.expression`: the safe arithmetic of derived columns.
 - :mod:`synthvae.constraints.plan`: how a fit keeps them: the table the model learns
   (reparameterised), the way back, and the check of every sampled row.
@@ -17,6 +17,7 @@ from synthvae.constraints.spec import (
     Derived,
     FixedCombinations,
     Inequality,
+    Lookup,
     NullWhen,
     Range,
     Regex,
@@ -30,6 +31,7 @@ __all__ = [
     "Derived",
     "FixedCombinations",
     "Inequality",
+    "Lookup",
     "NullWhen",
     "Range",
     "Regex",

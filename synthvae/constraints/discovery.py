@@ -35,6 +35,13 @@ individual application). As rules ``annual_income_joint is null where applicatio
 inventing a joint income for a single applicant.
 
 This module imports neither torch nor the model.
+
+:func:`find_lookups` finds numeric columns that one or two categorical columns fix: flights'
+``distance`` is the same on every flight of a route (``origin``, ``dest``). Learned as one more
+variable, it came out 23 miles off its route's in the median row, and a classifier told real from
+synthetic rows by it (detection AUC 0.897, 0.796 with each value replaced by its route's). As
+rules ``distance is looked up by origin, dest``, the model learns the column and each sampled
+value becomes one its keys held.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.constraints.expression import Expression
-from synthvae.constraints.spec import Derived, NullWhen
+from synthvae.constraints.spec import Derived, Lookup, NullWhen
 from synthvae.errors import DataError
 from synthvae.schema import Column, ColumnKind, Schema
 from synthvae.validation import column_numbers, read_datetimes, typed
@@ -72,6 +79,16 @@ _MIN_GROUP = 5
 _MIN_STRUCTURAL = 20
 _NULL_COVERAGE = 0.9
 _MAX_WHEN_VALUES = 50
+# A lookup: a numeric column of at least MIN_DISTINCT values that holds its key's most common
+# value on at least _LOOKUP_EXACT of its rows, with at most _LOOKUP_EXTRA more (key, value)
+# pairs than keys (flights: 221 pairs of 219 routes, two routes' distances changed by a mile),
+# at least _LOOKUP_ROWS_PER_KEY rows a key, and at least _LOOKUP_REPEATED of its rows in keys of
+# two rows or more (a key of one row fixes any value). Keys are one categorical or boolean
+# column, or two where no one column does.
+_LOOKUP_EXACT = 0.99
+_LOOKUP_EXTRA = 0.05
+_LOOKUP_ROWS_PER_KEY = 5
+_LOOKUP_REPEATED = 0.9
 
 
 @dataclass(frozen=True)
@@ -468,3 +485,74 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
         if best is not None:
             rules.append(best[1])
     return rules
+
+
+def find_lookups(frame: pd.DataFrame, schema: Schema) -> list[Lookup]:
+    """The numeric columns of ``frame`` that one or two categorical or boolean columns fix, as
+    ``lookup`` rules (see the module docstring and :data:`_LOOKUP_EXACT`): per column, the
+    single key column of fewest values that fixes it, else the pair of fewest combinations.
+    Columns a ``derived`` rule computes, and ids and personal columns, are not searched.
+
+    Args:
+        frame: The table (its columns named as in ``schema``).
+        schema: Its schema.
+
+    Returns:
+        The rules, in the schema's column order of their columns.
+    """
+    if len(frame) < MIN_ROWS or len(schema.names) > _MAX_COLUMNS:
+        return []
+    computed = {rule.column for rule in schema.constraints if isinstance(rule, (Derived, Lookup))}
+    targets = [c for c in schema if c.kind is ColumnKind.NUMERIC and not c.is_generated and c.name not in computed
+               and c.name in frame.columns]
+    codes = {}
+    for c in schema:
+        if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN) and not c.is_generated and c.name in frame.columns:
+            try:
+                values_of = typed(frame[c.name], c)
+            except DataError:
+                continue  # values its inferred kind does not hold: the fit names them
+            codes[c.name] = pd.Categorical(values_of, categories=list(c.choices)).codes.astype(np.int64) + 1  # 0: null
+    names = list(codes)
+    singles = [((name,), codes[name]) for name in names]
+    pairs = [((a, b), codes[a] * (len(schema[b].choices) + 1) + codes[b]) for i, a in enumerate(names) for b in names[i + 1:]]
+    rules = []
+    for target in targets:
+        y = column_numbers(frame[target.name], target).to_numpy(dtype=np.float64, na_value=np.nan)
+        present = ~np.isnan(y)
+        if np.unique(y[present]).size < MIN_DISTINCT:
+            continue
+        for group in (singles, pairs):
+            fitting = [(keys, count) for keys, key in group if (count := _fixes(key[present], y[present])) is not None]
+            if fitting:
+                rules.append(Lookup(target.name, min(fitting, key=lambda f: f[1])[0]))
+                break
+    return rules
+
+
+def _fixes(key: np.ndarray, y: np.ndarray) -> int | None:
+    """How many distinct keys ``key`` holds where it fixes ``y`` (see :func:`find_lookups`),
+    ``None`` where it does not."""
+    n = y.size
+    distinct, key = np.unique(key, return_inverse=True)
+    if not 2 <= distinct.size <= n / _LOOKUP_ROWS_PER_KEY:
+        return None
+    rows = np.bincount(key)
+    if rows[rows >= 2].sum() < _LOOKUP_REPEATED * n:
+        return None
+    # Cheap first: the values must barely vary within a key.
+    sums, squares = np.bincount(key, y), np.bincount(key, y * y)
+    within = float((squares - sums**2 / rows).sum())
+    if within > (1 - _LOOKUP_EXACT) * float(((y - y.mean()) ** 2).sum()):
+        return None
+    order = np.lexsort((y, key))
+    k, v = key[order], y[order]
+    new_pair = np.r_[True, (k[1:] != k[:-1]) | (v[1:] != v[:-1])]
+    if new_pair.sum() > distinct.size * (1 + _LOOKUP_EXTRA):
+        return None
+    # Rows of each key's most common value.
+    starts = np.flatnonzero(new_pair)
+    runs = np.diff(np.r_[starts, n])
+    most = np.zeros(distinct.size)
+    np.maximum.at(most, k[starts], runs)
+    return int(distinct.size) if most.sum() >= _LOOKUP_EXACT * n else None

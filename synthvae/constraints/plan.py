@@ -12,6 +12,8 @@ fixed combinations  the model learns the combination as one categorical column
 derived             the column is computed from the others, never learned
 regex               categorical columns: every category matches (checked in the schema)
 null when           the column is learned as is, and set null where the rule says
+lookup              the column is learned as is, and each value moved to the nearest one
+                    its keys held (rows of keys never seen together are drawn again)
 unique              never: duplicates are drawn again
 ==================  ====================================================================
 
@@ -50,12 +52,14 @@ from synthvae.constraints.spec import (
     Derived,
     FixedCombinations,
     Inequality,
+    Lookup,
     NullWhen,
     Range,
     Regex,
     Unique,
     Value,
     combination_keys,
+    rows_by_key,
 )
 from synthvae.errors import ConstraintError, DataError, ParameterError, preview
 from synthvae.preprocessing.codecs import between_grid_points, real_value, real_values, unit_ns
@@ -74,7 +78,8 @@ class Mode(str, enum.Enum):
 
 
 # ----------------------------------------------------------------- the check of a table
-def rule_violations(schema: Schema, frame: pd.DataFrame, combinations: dict[int, set] | None = None) -> dict[Constraint, np.ndarray]:
+def rule_violations(schema: Schema, frame: pd.DataFrame, combinations: dict[int, set] | None = None,
+                    lookups: dict[int, dict[tuple, np.ndarray]] | None = None) -> dict[Constraint, np.ndarray]:
     """Per rule of the schema, which rows of a conformed (or sampled) table break it.
 
     Args:
@@ -82,6 +87,8 @@ def rule_violations(schema: Schema, frame: pd.DataFrame, combinations: dict[int,
         frame: The table, with the schema's columns (dropped personal columns may be absent).
         combinations: For fixed-combination rules (by their index in ``schema.constraints``), the
             allowed combinations; without them the rule is taken as kept.
+        lookups: For lookup rules (by index), each combination of the keys' values the values
+            held with it; without them the rule is taken as kept.
     """
     out = {}
     for i, rule in enumerate(schema.constraints):
@@ -91,6 +98,8 @@ def rule_violations(schema: Schema, frame: pd.DataFrame, combinations: dict[int,
             out[rule] = rule.broken(frame, (combinations or {}).get(i))
         elif isinstance(rule, Derived):
             out[rule] = rule.broken(frame, schema[rule.column])
+        elif isinstance(rule, Lookup):
+            out[rule] = rule.broken(frame, (lookups or {}).get(i))
         else:
             out[rule] = rule.broken(frame)
     return out
@@ -1257,6 +1266,66 @@ def _member_series(values: np.ndarray, column: Column) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype))
 
 
+def _lookup_values(data: pd.DataFrame, rule: Lookup, column: Column) -> dict[tuple, np.ndarray]:
+    """Per combination of ``rule``'s keys in the real (conformed) rows, the distinct values its
+    column holds there: sorted, on the column's float scale, nulls left out."""
+    numbers = _Grid(column).values(data[rule.column])
+    out = {}
+    for key, rows in rows_by_key(combination_keys(data, rule.keys)).items():
+        held = np.unique(numbers[rows])
+        held = held[~np.isnan(held)]
+        if held.size:
+            out[key] = held
+    return out
+
+
+def _looked_up(out: dict[str, pd.Series], rule: Lookup, values: dict[tuple, np.ndarray], column: Column) -> pd.Series:
+    """``rule``'s column of rebuilt user columns ``out``, each value moved to the nearest one
+    its keys held (``values``: :func:`_lookup_values`); values of keys never seen together, and
+    nulls, stay as they are (the check draws those rows again)."""
+    grid = _Grid(column)
+    numbers = grid.values(out[rule.column]).copy()
+    keys = combination_keys(pd.DataFrame({name: out[name].to_numpy() for name in rule.keys}), rule.keys)
+    for key, rows in rows_by_key(keys).items():
+        held = values.get(key)
+        if held is None:
+            continue
+        rows = rows[~np.isnan(numbers[rows])]
+        numbers[rows] = _nearest(held, numbers[rows])
+    return grid.to_series(numbers)
+
+
+def _nearest(held: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """For each of ``x``, the nearest of the sorted values ``held`` (the lower one on a tie)."""
+    if held.size == 1:
+        return np.full(x.shape, held[0])
+    right = np.searchsorted(held, x).clip(1, held.size - 1)
+    left = right - 1
+    return np.where(x - held[left] <= held[right] - x, held[left], held[right])
+
+
+def _lookup_state(schema: Schema, index: int, pairs: Any) -> dict[tuple, np.ndarray]:
+    """The values of lookup rule number ``index`` from a model file's plan state (as
+    :meth:`ConstraintPlan.get_state` writes them), checked: a file edited by hand must not fail
+    later, deep in sampling."""
+    rule = schema.constraints[index] if 0 <= index < len(schema.constraints) else None
+    if not isinstance(rule, Lookup):
+        raise ValueError(f"the model file holds lookup values for constraint #{index}, which is not a lookup rule")
+    if not isinstance(pairs, list):
+        raise ValueError(f"the lookup values of {rule.describe()!r} must be a list of [keys, values] pairs")
+    out = {}
+    for pair in pairs:
+        ok = (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], list) and len(pair[0]) == len(rule.keys)
+              and isinstance(pair[1], list) and pair[1]
+              and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair[1]))
+        held = np.asarray(pair[1], dtype=np.float64) if ok else None
+        if not ok or not np.isfinite(held).all() or (np.diff(held) <= 0).any():
+            raise ValueError(f"the lookup values of {rule.describe()!r} must be [[one value per key], [increasing finite "
+                             f"numbers]] pairs, got {pair!r}")
+        out[tuple(pair[0])] = held
+    return out
+
+
 def _json(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -1312,10 +1381,17 @@ class ConstraintPlan:
         for transform in self.transforms_:
             transform.fit(data, private)
         self.allowed_ = {}
+        self.lookups_ = {}
         for i, (rule, mode) in enumerate(zip(self.schema.constraints, self.modes_)):
             if isinstance(rule, FixedCombinations) and mode is Mode.RESAMPLING:
                 _Combination(rule, self.schema).fit(data, private)  # refuses a private fit
                 self.allowed_[i] = set(combination_keys(data, rule.group))
+            elif isinstance(rule, Lookup):
+                if private:
+                    raise ParameterError(
+                        f"constraint {rule.describe()!r}: the values of each key are read from the real rows, which a "
+                        "differentially private fit cannot do; drop the rule (the model still learns the column)")
+                self.lookups_[i] = _lookup_values(data, rule, self.schema[rule.column])
         self.model_schema_ = self._model_schema()
         return self
 
@@ -1331,7 +1407,7 @@ class ConstraintPlan:
             composed.update(id(rule) for rule in composition.rules)
         modes = []
         for rule in schema.constraints:
-            if id(rule) in composed:
+            if id(rule) in composed or isinstance(rule, Lookup):  # a lookup: see reverse
                 modes.append(Mode.CONSTRUCTION)
                 continue
             transform = self._construction(rule)
@@ -1425,6 +1501,10 @@ class ConstraintPlan:
                 out[rule.column] = out[rule.column].mask(rule.structural(pd.DataFrame({rule.when: out[rule.when]})))
         for transform in self.transforms_:
             transform.reverse(model, out)
+        for i, values in getattr(self, "lookups_", {}).items():
+            rule = self.schema.constraints[i]
+            if all(name in out for name in rule.columns):
+                out[rule.column] = _looked_up(out, rule, values, self.schema[rule.column])
         return pd.DataFrame({c.name: out[c.name] for c in self.schema if c.name in out}, index=model.index)
 
     # ------------------------------------------------------------------ the check
@@ -1502,7 +1582,7 @@ class ConstraintPlan:
 
     def violations(self, frame: pd.DataFrame) -> dict[Constraint, np.ndarray]:
         """Per rule, which rows of a sampled user table break it."""
-        return rule_violations(self.schema, frame, self._combinations())
+        return rule_violations(self.schema, frame, self._combinations(), getattr(self, "lookups_", {}))
 
     def outside_bounds(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """Per rebuilt numeric or datetime column with schema bounds, which rows of a sampled user
@@ -1590,12 +1670,16 @@ class ConstraintPlan:
             if isinstance(rule, Derived):
                 self._repair_derived(out, rule, filled, ranges, rng)
                 continue
-            broken = rule_violations(self.schema.with_constraints([rule]), out, {0: combinations[i]} if i in combinations else None)
+            lookups = getattr(self, "lookups_", {})
+            broken = rule_violations(self.schema.with_constraints([rule]), out, {0: combinations[i]} if i in combinations else None,
+                                     {0: lookups[i]} if i in lookups else None)
             rows = next(iter(broken.values()), np.zeros(len(out), dtype=bool))
             if not rows.any():
                 continue
             if isinstance(rule, FixedCombinations) and i in combinations:
                 self._repair_combination(out, rule, combinations[i], rows, filled, rng)
+            elif isinstance(rule, Lookup) and i in lookups:
+                self._repair_lookup(out, rule, lookups[i], rows, filled, rng)
             elif isinstance(rule, Inequality):
                 self._repair_order(out, rule.low, rule.high, rule.strict, rows, filled)
             elif isinstance(rule, Range):
@@ -1862,6 +1946,32 @@ class ConstraintPlan:
                     if j not in known:
                         out.loc[r, name] = combo[j]
 
+    def _repair_lookup(self, out, rule: Lookup, values: dict[tuple, np.ndarray], rows: np.ndarray, filled, rng) -> None:
+        """Rows whose value their keys never held: where a key was filled, the keys become a
+        random combination seen with the row's observed keys (and with its value, where that is
+        observed); then a filled value moves to the nearest one its keys held."""
+        none = np.zeros(len(out), dtype=bool)
+        grid = _Grid(self.schema[rule.column])
+        numbers = grid.values(out[rule.column]).copy()
+        keys = combination_keys(out, rule.keys)
+        choices = sorted(values, key=repr)
+        value_filled = filled.get(rule.column, none)
+        for r in np.flatnonzero(rows):
+            key = keys[r]
+            known = {j: key[j] for j, name in enumerate(rule.keys) if not filled.get(name, none)[r]}
+            held = values.get(key)
+            if len(known) < len(rule.keys) and (held is None or not (value_filled[r] or numbers[r] in held)):
+                fitting = [c for c in choices if all(c[j] == v for j, v in known.items())
+                           and (value_filled[r] or np.isnan(numbers[r]) or numbers[r] in values[c])]
+                if fitting:
+                    key = fitting[int(rng.integers(len(fitting)))]
+                    for j, name in enumerate(rule.keys):
+                        if j not in known:
+                            out.loc[r, name] = key[j]
+            if value_filled[r] and key in values and not np.isnan(numbers[r]):
+                numbers[r] = _nearest(values[key], numbers[r : r + 1])[0]
+        out[rule.column] = grid.to_series(numbers).set_axis(out.index)
+
     def _repair_order(self, out, low, high, strict, rows, filled) -> None:
         """Move a filled side of ``low <= high`` onto the other side's bound."""
         for moving, fixed, upward in ((high, low, True), (low, high, False)):
@@ -1885,7 +1995,8 @@ class ConstraintPlan:
         of a fixed combination become one condition on the combination column; a condition on
         a rebuilt column (the owned side of an inequality, a range's column, a derived column) is
         returned in the second list: the synthesizer keeps the rows that meet it. A condition on
-        a calendar part of a composed datetime is in both lists. A condition on a null-when rule's
+        a calendar part of a composed datetime, or on a looked-up column (learned, then moved to
+        a value its keys held), is in both lists. A condition on a null-when rule's
         column adds one on its ``when`` column (:meth:`_null_implied`).
 
         Raises:
@@ -1900,12 +2011,15 @@ class ConstraintPlan:
         model, residual, done = [], [], set()
         owner = self._owners()
         parts = {name: t for t in self.transforms_ if isinstance(t, _Composition) for name in t.parts.values()}
+        looked = {self.schema.constraints[i].column for i in getattr(self, "lookups_", {})}
         for composition in {id(t): t for t in parts.values()}.values():
             _check_calendar(composition, by_column)
         _check_orders(self.schema, by_column)
         for condition in conditions:
             transform = owner.get(condition.column)
-            if condition.column in parts:
+            if condition.column in parts or (transform is None and condition.column in looked):
+                # (A looked-up column: the model learns it, and its value then moves to the
+                # nearest one its keys held, which may not meet the condition.)
                 # A part the model learns, but the composition moves a day past the month's end
                 # (day 31 of a 30-day month) to its last day: checked again after rebuilding.
                 model.append(condition)
@@ -2150,6 +2264,8 @@ class ConstraintPlan:
             "calendar": list(self.calendar),
             "transforms": [t.get_state() for t in self.transforms_],
             "allowed": {str(i): [[_json(v) for v in combo] for combo in combos] for i, combos in self.allowed_.items()},
+            "lookups": {str(i): [[[_json(v) for v in key], [_json(v) for v in held]] for key, held in values.items()]
+                        for i, values in self.lookups_.items()},
         }
 
     @classmethod
@@ -2157,9 +2273,10 @@ class ConstraintPlan:
         """Rebuild a fitted plan from :meth:`get_state` (``None``: a schema without rules)."""
         plan = cls(schema, calendar=tuple(state.get("calendar", ())) if state is not None else False)
         plan._build()
-        plan.allowed_ = {}
+        plan.allowed_, plan.lookups_ = {}, {}
         if state is not None:
             plan.allowed_ = {int(i): {tuple(c) for c in combos} for i, combos in state.get("allowed", {}).items()}
+            plan.lookups_ = {int(i): _lookup_state(schema, int(i), pairs) for i, pairs in state.get("lookups", {}).items()}
             if len(state["transforms"]) != len(plan.transforms_):
                 raise ParameterError("constraint state does not match the schema's constraints")
             for transform, part in zip(plan.transforms_, state["transforms"]):

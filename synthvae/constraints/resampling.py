@@ -52,7 +52,9 @@ class RowCheck:
         # rows are kept at the checked rows' rate, or the nulls grow (a <= b, a 20.5% null in the
         # data: 23.7% in the sample).
         self.null_exempt = {r for r, m in zip(rules, plan.modes_) if isinstance(r, Inequality) and m is Mode.RESAMPLING}
-        self.needed = plan.active and (any(m is Mode.RESAMPLING for m in plan.modes_) or bool(plan.transforms_)) or bool(residual)
+        # (A lookup rule is kept by moving values, but rows of keys never seen together break it.)
+        self.needed = plan.active and (any(m is Mode.RESAMPLING for m in plan.modes_) or bool(plan.transforms_)
+                                       or bool(getattr(plan, "lookups_", None))) or bool(residual)
         self.drawn = 0
         self.rejected: dict[str, int] = {}
 

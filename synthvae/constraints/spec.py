@@ -10,6 +10,7 @@ A schema's ``constraints`` list holds rules every synthetic row must obey::
     {"kind": "derived", "column": "total", "expression": "net + tax"}
     {"kind": "regex", "column": "code", "pattern": "[A-Z]{2}-[0-9]{4}"}
     {"kind": "null_when", "column": "income_joint", "when": "application", "values": ["individual"]}
+    {"kind": "lookup", "column": "distance", "keys": ["origin", "dest"]}
 
 A side of an inequality or range is a column name, or a constant (a number, or
 ``{"value": ...}`` for any constant, a datetime in ISO 8601 among them). Each rule says which
@@ -49,6 +50,7 @@ class ConstraintKind(str, enum.Enum):
     DERIVED = "derived"
     REGEX = "regex"
     NULL_WHEN = "null_when"
+    LOOKUP = "lookup"
 
 
 @dataclass(frozen=True)
@@ -680,6 +682,64 @@ class NullWhen(Constraint):
         return self.structural(frame) & frame[self.column].notna().to_numpy()
 
 
+@dataclass(frozen=True)
+class Lookup(Constraint):
+    """``column`` (numeric) holds, for each combination of values of ``keys`` (categorical or
+    boolean columns), only values the real rows hold with that combination: a route's
+    distance, a product's list price, a plan's monthly fee. The real data defines the values, so
+    it cannot break the rule; the fitted model holds them (see
+    :mod:`synthvae.constraints.plan`): the model learns the column, and each sampled value
+    becomes the nearest of those its keys held."""
+
+    column: str
+    keys: tuple[str, ...]
+    kind = ConstraintKind.LOOKUP
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.keys, self.column)
+
+    def describe(self) -> str:
+        return f"{self.column} is looked up by {', '.join(self.keys)}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind.value, "column": self.column, "keys": list(self.keys)}
+
+    def validate(self, schema: "Schema") -> "Lookup":
+        where = f"constraint {self.describe()!r}"
+        _distinct((*self.keys, self.column), 2, where)
+        if _column(schema, self.column, where).kind.value != "numeric":
+            raise SchemaError(f"{where}: column {self.column!r} is {schema[self.column].kind.value}; a looked-up column is "
+                              f"numeric (a category that others fix is kept by a fixed_combinations rule)")
+        for name in self.keys:
+            if _column(schema, name, where).kind.value not in ("categorical", "boolean"):
+                raise SchemaError(f"{where}: key {name!r} is {schema[name].kind.value}; keys are categorical or boolean columns")
+        return self
+
+    def broken(self, frame: pd.DataFrame, values: dict[tuple, np.ndarray] | None = None) -> np.ndarray:
+        """Rows whose value is not one ``values`` holds for their keys (none when ``values``,
+        per combination of the keys the values seen with it, is not known); a null value is
+        not checked."""
+        if values is None:
+            return np.zeros(len(frame), dtype=bool)
+        numbers = pd.to_numeric(frame[self.column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        keys = combination_keys(frame, self.keys)
+        out = np.zeros(len(frame), dtype=bool)
+        for key, rows in rows_by_key(keys).items():
+            held = values.get(key)
+            present = rows[~np.isnan(numbers[rows])]
+            out[present] = True if held is None else ~np.isin(numbers[present], held)
+        return out
+
+
+def rows_by_key(keys: list[tuple]) -> dict[tuple, np.ndarray]:
+    """The row numbers of each distinct combination in ``keys``."""
+    codes, distinct = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(distinct) + 1))
+    return {distinct[i]: order[bounds[i]:bounds[i + 1]] for i in range(len(distinct))}
+
+
 # ------------------------------------------------------------------ JSON
 def constraint_from_dict(data: dict) -> Constraint:
     """Build one rule from its (JSON-Schema-valid) dict."""
@@ -697,6 +757,8 @@ def constraint_from_dict(data: dict) -> Constraint:
         return Derived(data["column"], Expression.parse(data["expression"], where), data.get("tolerance"))
     if kind is ConstraintKind.NULL_WHEN:
         return NullWhen(data["column"], data["when"], tuple(data["values"]))
+    if kind is ConstraintKind.LOOKUP:
+        return Lookup(data["column"], tuple(data["keys"]))
     return Regex(data["column"], data["pattern"])
 
 
@@ -718,6 +780,14 @@ def check_constraints(schema: "Schema", constraints: tuple[Constraint, ...]) -> 
             f"constraints name the regenerated (id or personal) columns {preview(sorted(set(generated)))}; only unique "
             "and regex rules apply to them"
         )
+    looked = [c.column for c in checked if isinstance(c, Lookup)]
+    twice = sorted({t for t in looked if looked.count(t) > 1})
+    if twice:
+        raise SchemaError(f"columns {preview(twice)} are looked up by more than one constraint; keep one")
+    computed = sorted(set(looked) & set(targets))
+    if computed:
+        # The lookup would move a computed value off its expression, and every row be drawn again.
+        raise SchemaError(f"columns {preview(computed)} are both derived and looked up; keep one of the two rules")
     derivation_order(derived)
     _refuse_strict_cycles(checked)
     return checked
