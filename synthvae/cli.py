@@ -270,30 +270,21 @@ def infer_schema_command(data: str, output: str | None, name: str | None, no_der
 
 
 def _say_what_was_inferred(schema, derived_hint: str) -> None:
-    """Name the inferred columns a person should review: derived rules, personal and id columns
-    (all regenerated, never learned); ``fit`` without ``--schema`` inferred them silently."""
-    derived = [rule for rule in schema.constraints if not isinstance(rule, (NullWhen, Lookup))]
-    if derived:
-        click.echo(
-            f"{len(derived)} derived column{'s' if len(derived) > 1 else ''} found, exact on "
-            f"every row (computed from the others, never learned): "
-            + "; ".join(rule.describe() for rule in derived) + f"; review them {derived_hint}",
-            err=True,
-        )
-    nulls = [rule for rule in schema.constraints if isinstance(rule, NullWhen)]
-    if nulls:
-        click.echo(
-            f"{len(nulls)} structural null{'s' if len(nulls) > 1 else ''} found (sampled rows keep them, impute "
-            f"leaves them null): " + "; ".join(rule.describe() for rule in nulls) + f"; review them {derived_hint}",
-            err=True,
-        )
-    lookups = [rule for rule in schema.constraints if isinstance(rule, Lookup)]
-    if lookups:
-        click.echo(
-            f"{len(lookups)} looked-up column{'s' if len(lookups) > 1 else ''} found (learned, each sampled value one "
-            f"its keys held): " + "; ".join(rule.describe() for rule in lookups) + f"; review them {derived_hint}",
-            err=True,
-        )
+    """Name the inferred rules and columns a person should review: derived columns, structural
+    nulls, looked-up columns, personal and id columns (regenerated, never learned); ``fit``
+    without ``--schema`` inferred them silently."""
+    kinds = [
+        ([r for r in schema.constraints if not isinstance(r, (NullWhen, Lookup))], "derived column",
+         "found, exact on every row (computed from the others, never learned)"),
+        ([r for r in schema.constraints if isinstance(r, NullWhen)], "structural null",
+         "found (sampled rows keep them, impute leaves them null)"),
+        ([r for r in schema.constraints if isinstance(r, Lookup)], "looked-up column",
+         "found (learned, each sampled value one its keys held)"),
+    ]
+    for rules, noun, what in kinds:
+        if rules:
+            click.echo(f"{len(rules)} {noun}{'s' if len(rules) > 1 else ''} {what}: "
+                       + "; ".join(rule.describe() for rule in rules) + f"; review them {derived_hint}", err=True)
     personal = [f"{c.name} ({c.personal.value})" for c in schema if c.personal is not None]
     if personal:
         click.echo(
