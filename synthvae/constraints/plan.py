@@ -59,7 +59,9 @@ from synthvae.constraints.spec import (
     Unique,
     Value,
     combination_keys,
+    key_positions,
     rows_by_key,
+    rows_by_position,
 )
 from synthvae.errors import ConstraintError, DataError, ParameterError, preview
 from synthvae.preprocessing.codecs import between_grid_points, real_value, real_values, unit_ns
@@ -1285,13 +1287,11 @@ def _looked_up(out: dict[str, pd.Series], rule: Lookup, values: dict[tuple, np.n
     nulls, stay as they are (the check draws those rows again)."""
     grid = _Grid(column)
     numbers = grid.values(out[rule.column]).copy()
-    keys = combination_keys(pd.DataFrame({name: out[name].to_numpy() for name in rule.keys}), rule.keys)
-    for key, rows in rows_by_key(keys).items():
-        held = values.get(key)
-        if held is None:
-            continue
+    held = list(values.values())
+    position = key_positions(out, rule.keys, list(values))
+    for at, rows in rows_by_position(position):
         rows = rows[~np.isnan(numbers[rows])]
-        numbers[rows] = _nearest(held, numbers[rows])
+        numbers[rows] = _nearest(held[at], numbers[rows])
     return grid.to_series(numbers)
 
 
