@@ -84,6 +84,29 @@ def dataset_path(name: str) -> Path:
     return path
 
 
+def rewritten_model(source: Path, target: Path, payload=None, tensors=None, version: str | None = None) -> None:
+    """Write the model file ``source`` again at ``target`` as a file edited by hand: no checksum,
+    its JSON payload edited in place by ``payload``, its tensors by ``tensors``, its format
+    version set to ``version`` (each when given)."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(source), framework="pt") as handle:
+        metadata, weights = handle.metadata(), {name: handle.get_tensor(name) for name in handle.keys()}
+    metadata = {k: v for k, v in metadata.items() if k != "checksum"}
+    if payload is not None:
+        document = json.loads(metadata["payload"])
+        payload(document)
+        metadata["payload"] = json.dumps(document)
+    if tensors is not None:
+        tensors(weights)
+    if version is not None:
+        metadata["format_version"] = version
+    save_file(weights, str(target), metadata=metadata)
+
+
 @pytest.fixture(scope="session")
 def penguins() -> pd.DataFrame:
     from synthvae.datasets import load_penguins

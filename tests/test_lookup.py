@@ -13,7 +13,7 @@ import pytest
 from synthvae import ModelFileError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema
 from synthvae.constraints.spec import Lookup
 
-from conftest import dataset_path
+from conftest import dataset_path, rewritten_model
 
 COLUMNS = ["origin", "dest", "distance", "air_time", "carrier", "dep_delay"]
 
@@ -94,19 +94,12 @@ def test_the_values_travel_with_the_model_file(tmp_path, fitted):
 
 
 def test_a_model_file_with_broken_lookup_values_is_refused(tmp_path, fitted):
-    from safetensors import safe_open
-    from safetensors.torch import save_file
+    def unsorted(payload: dict) -> None:
+        (pairs,) = payload["constraints"]["lookups"].values()
+        pairs[0][1] = [1416.0, 1000.0]  # not increasing
 
-    path = tmp_path / "m.svae"
-    fitted.save(path)
-    with safe_open(str(path), framework="pt") as handle:
-        metadata, tensors = handle.metadata(), {name: handle.get_tensor(name) for name in handle.keys()}
-    metadata = {k: v for k, v in metadata.items() if k != "checksum"}
-    payload = json.loads(metadata["payload"])
-    (pairs,) = payload["constraints"]["lookups"].values()
-    pairs[0][1] = [1416.0, 1000.0]  # not increasing
-    metadata["payload"] = json.dumps(payload)
-    save_file(tensors, str(tmp_path / "crafted.svae"), metadata=metadata)
+    fitted.save(tmp_path / "m.svae")
+    rewritten_model(tmp_path / "m.svae", tmp_path / "crafted.svae", payload=unsorted)
     with pytest.raises(ModelFileError, match="lookup values of 'distance is looked up by origin, dest'"):
         Synthesizer.load(tmp_path / "crafted.svae")
 

@@ -13,6 +13,8 @@ from safetensors.torch import save_file
 from synthvae import ModelFileError, Synthesizer
 from synthvae.modelfile import FORMAT_VERSION
 
+from conftest import rewritten_model
+
 
 @pytest.fixture(scope="module")
 def model_bytes(fitted_penguins, tmp_path_factory):
@@ -146,25 +148,16 @@ def test_the_same_fit_gives_the_same_bytes(penguins, tmp_path):
     (lambda p: p.update(extra=int("9" * 5000)), "has an unreadable payload: ValueError"),
 ])
 def test_a_crafted_payload_is_a_model_file_error_at_once(model_bytes, tmp_path, edit, words):
-    import json
     import sys
-
-    from safetensors import safe_open
 
     source = tmp_path / "ok.synthvae"
     source.write_bytes(model_bytes)
-    with safe_open(str(source), framework="pt") as handle:
-        metadata, tensors = handle.metadata(), {name: handle.get_tensor(name) for name in handle.keys()}
-    metadata = {k: v for k, v in metadata.items() if k != "checksum"}
-    payload = json.loads(metadata["payload"])
     limit = sys.get_int_max_str_digits()
     sys.set_int_max_str_digits(0)
     try:
-        edit(payload)
-        metadata["payload"] = json.dumps(payload)
+        rewritten_model(source, tmp_path / "crafted.synthvae", payload=edit)
     finally:
         sys.set_int_max_str_digits(limit)
-    save_file(tensors, str(tmp_path / "crafted.synthvae"), metadata=metadata)
     with pytest.raises(ModelFileError, match=words):
         Synthesizer.load(tmp_path / "crafted.synthvae")
 

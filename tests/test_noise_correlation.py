@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
 
 from synthvae import ModelFileError, Synthesizer
-from tests.conftest import dataset_path
+from tests.conftest import dataset_path, rewritten_model
 
 
 @pytest.fixture(scope="module")
@@ -58,20 +57,10 @@ def test_the_noise_correlation_travels_in_the_model_file(fitted_diamonds, tmp_pa
     pd.testing.assert_frame_equal(fitted_diamonds.sample(2000, seed=4), loaded.sample(2000, seed=4), check_exact=True)
 
 
-def _rewritten(source, target, edit_tensors, version: str | None = None) -> None:
-    with safe_open(str(source), framework="pt") as handle:
-        metadata, tensors = handle.metadata(), {name: handle.get_tensor(name) for name in handle.keys()}
-    metadata = {k: v for k, v in metadata.items() if k != "checksum"}
-    if version is not None:
-        metadata["format_version"] = version
-    edit_tensors(tensors)
-    save_file(tensors, str(target), metadata=metadata)
-
-
 def test_a_model_file_from_before_samples_as_it_did(fitted_diamonds, tmp_path):
     """Files of format version 1 hold no noise correlation: their columns' noise stays independent."""
     fitted_diamonds.save(tmp_path / "new.synthvae")
-    _rewritten(tmp_path / "new.synthvae", tmp_path / "old.synthvae", lambda t: t.pop("noise.factor"), version="1")
+    rewritten_model(tmp_path / "new.synthvae", tmp_path / "old.synthvae", tensors=lambda t: t.pop("noise.factor"), version="1")
     old = Synthesizer.load(tmp_path / "old.synthvae")
     assert old.model_.noise_factor is None
     factor = fitted_diamonds.model_.noise_factor
@@ -89,7 +78,7 @@ def test_a_noise_factor_of_another_shape_is_a_model_file_error(fitted_diamonds, 
     def shrink(tensors):
         tensors["noise.factor"] = tensors["noise.factor"][:3, :3].contiguous()
 
-    _rewritten(tmp_path / "ok.synthvae", tmp_path / "bad.synthvae", shrink)
+    rewritten_model(tmp_path / "ok.synthvae", tmp_path / "bad.synthvae", tensors=shrink)
     with pytest.raises(ModelFileError, match=r"bad\.synthvae' is corrupt: .*noise\.factor has shape \(3, 3\) for 7 continuous outputs"):
         Synthesizer.load(tmp_path / "bad.synthvae")
 
