@@ -146,3 +146,86 @@ def test_infer_schema_command_names_the_looked_up_column(flights, tmp_path):
     assert "derived column" not in result.output  # it is learned, not computed
     saved = json.loads((tmp_path / "schema.json").read_text())
     assert {"kind": "lookup", "column": "distance", "keys": ["origin", "dest"]} in saved["constraints"]
+
+
+@pytest.fixture(scope="module")
+def products() -> pd.DataFrame:
+    """Prices fixed by product and membership, to two decimals; a fee computed from the price;
+    three products never priced (null)."""
+    rng = np.random.default_rng(0)
+    codes = [f"P{i:02d}" for i in range(40)]
+    base = {code: round(float(rng.uniform(5, 500)), 2) for code in codes}
+    rows = 4000
+    code = rng.choice(codes, rows)
+    member = rng.random(rows) < 0.4
+    price = np.array([base[c] * (0.9 if m else 1.0) for c, m in zip(code, member)]).round(2)
+    price[np.isin(code, ["P00", "P01", "P02"])] = np.nan
+    return pd.DataFrame({"code": code, "member": member, "price": price, "fee": (price * 2 + 5).round(2),
+                         "quantity": rng.integers(1, 9, rows)})
+
+
+def product_schema(products: pd.DataFrame) -> Schema:
+    schema = infer_schema(products, derived=False)
+    document = schema.to_dict()
+    document["constraints"] = [{"kind": "lookup", "column": "price", "keys": ["code", "member"]},
+                               {"kind": "derived", "column": "fee", "expression": "price * 2 + 5"}]
+    return Schema.from_dict(document)
+
+
+@pytest.fixture(scope="module")
+def fitted_products(products) -> Synthesizer:
+    return Synthesizer(schema=product_schema(products), epochs=5, seed=0).fit(products)
+
+
+def test_a_rule_reading_a_looked_up_column_reads_its_moved_value(products, fitted_products):
+    # The fee was computed from the model's price, then the price moved: 95% of rows were drawn again.
+    rows = fitted_products.sample(2000, seed=1)
+    assert fitted_products.last_resampling_["rejected"].get("fee = price * 2 + 5", 0) == 0
+    priced = rows["price"].notna()
+    assert np.allclose(rows.loc[priced, "fee"], rows.loc[priced, "price"] * 2 + 5, atol=0.006)
+    held = set(zip(products["code"], products["member"], products["price"]))
+    assert all(key in held for key in zip(rows.loc[priced, "code"], rows.loc[priced, "member"], rows.loc[priced, "price"]))
+    # Products the training rows never priced come back unpriced, as often as in the data.
+    never = rows["code"].isin(["P00", "P01", "P02"])
+    assert rows.loc[never, "price"].isna().all() and rows.loc[~never, "price"].notna().all()
+    assert abs(never.mean() - products["code"].isin(["P00", "P01", "P02"]).mean()) < 0.03
+
+
+def test_held_values_are_on_the_columns_grid():
+    # Float noise on 4% of rows (428.4624741666447 for 428.46) were held values, and sampled.
+    rng = np.random.default_rng(1)
+    code = rng.choice([f"K{i}" for i in range(30)], 3000)
+    price = np.array([10.0 + 3.17 * int(c[1:]) for c in code]).round(2)
+    noisy = rng.random(3000) < 0.04
+    price[noisy] += rng.normal(0, 1e-9, noisy.sum())
+    frame = pd.DataFrame({"code": code, "price": price, "units": rng.integers(1, 50, 3000)})
+    document = infer_schema(frame, derived=False).to_dict()
+    document["constraints"] = [{"kind": "lookup", "column": "price", "keys": ["code"]}]
+    syn = Synthesizer(schema=Schema.from_dict(document), epochs=3, seed=0).fit(frame)
+    rows = syn.sample(2000, seed=0)
+    assert (rows["price"] == rows["price"].round(2)).all()
+
+
+def test_a_condition_no_held_value_meets_is_refused_at_once(products, fitted_products):
+    value = float(products.loc[products["code"] == "P05", "price"].max())
+    with pytest.raises(ParameterError, match=r"condition price = .* no value the training rows held meets it .*the nearest "
+                                             r"held: "):
+        fitted_products.sample(100, conditions=[f"price={value + 0.01}"])
+    with pytest.raises(ParameterError, match=r"with code = 'P05': no value the training rows held meets it"):
+        fitted_products.sample(100, conditions=["code=P05", f"price>={value + 0.01}"])
+    with pytest.raises(ParameterError, match=r"cannot hold together: no training row of those keys holds a value of 'price'"):
+        fitted_products.sample(100, conditions=["code=P00", "price>=1"])
+    rows = fitted_products.sample(100, seed=2, conditions=["code=P05", f"price={value}"])
+    assert (rows["price"] == value).all()
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda payload: payload["constraints"].pop("lookups"), r"holds no lookup values for \[.price is looked up by code, member.\]"),
+    (lambda payload: payload["constraints"]["lookups"].update({"0": []}), "hold no key"),
+])
+def test_a_model_file_that_lost_its_lookup_values_is_refused(tmp_path, fitted_products, edit, words):
+    # Without its values the rule was silently not kept; with none, every sample failed.
+    fitted_products.save(tmp_path / "m.svae")
+    rewritten_model(tmp_path / "m.svae", tmp_path / "crafted.svae", payload=edit)
+    with pytest.raises(ModelFileError, match=words):
+        Synthesizer.load(tmp_path / "crafted.svae")

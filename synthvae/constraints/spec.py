@@ -718,8 +718,9 @@ class Lookup(Constraint):
 
     def broken(self, frame: pd.DataFrame, values: dict[tuple, np.ndarray] | None = None) -> np.ndarray:
         """Rows whose value is not one ``values`` holds for their keys (none when ``values``,
-        per combination of the keys the values seen with it, is not known); a null value is
-        not checked."""
+        per combination of the keys the sorted values seen with it, NaN last where it was
+        null, is not known); a null breaks it where the keys' rows never were, and is not
+        checked for keys never seen."""
         if values is None:
             return np.zeros(len(frame), dtype=bool)
         numbers = pd.to_numeric(frame[self.column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -727,7 +728,8 @@ class Lookup(Constraint):
         position = key_positions(frame, self.keys, list(values))
         out = (position < 0) & ~np.isnan(numbers)
         for at, rows in rows_by_position(position):
-            out[rows] = ~np.isin(numbers[rows], held[at]) & ~np.isnan(numbers[rows])
+            null = np.isnan(numbers[rows])
+            out[rows] = np.where(null, not (held[at].size and np.isnan(held[at][-1])), ~np.isin(numbers[rows], held[at]))
         return out
 
 
