@@ -2319,6 +2319,18 @@ class Synthesizer:
         # judged on that row (a null charge beside filled minutes broke "charge = minutes *
         # 0.17", and the mean was replaced by 20 rounds of single draws).
         unjudged = {name: given[name].isna().to_numpy() & ~cells & ~kept[name] for name, cells in fill.items()}
+        # Rows no filled cell can make keep a lookup rule (their given keys never seen together)
+        # are filled once, as the model gives them, and not drawn again.
+        none = np.zeros(len(given), dtype=bool)
+        stuck = {rule: rows & np.logical_or.reduce([fill.get(name, none) for name in rule.columns])
+                 for rule, rows in self.constraints_.unmendable(given, fill).items()}
+        for rule, rows in stuck.items():
+            if rows.any():
+                at = np.flatnonzero(rows)
+                logger.warning("%s: %d row%s (index %s) cannot keep %s whatever is filled: their given cells were never seen "
+                               "together in the training rows; filled as the model gives them, the rule stays broken: fix "
+                               "those cells or drop the rows", source, at.size, "" if at.size == 1 else "s",
+                               preview(frame.index[at].tolist()), rule.describe())
         ranges = self._ranges()
         user = self.constraints_.solve_inputs(given, fill, ranges=ranges)
         model = self.constraints_.forward(user, partial=True)
@@ -2362,7 +2374,7 @@ class Synthesizer:
                     if name in fill:
                         touched |= fill[name]
                         open_cells |= unjudged[name]
-                hit = rows & touched & ~open_cells
+                hit = rows & touched & ~open_cells & ~stuck.get(rule, np.zeros(len(table), dtype=bool))
                 if counts is not None and hit.any():
                     counts[rule.describe()] = counts.get(rule.describe(), 0) + int(hit.sum())
                 bad |= hit

@@ -229,3 +229,18 @@ def test_a_model_file_that_lost_its_lookup_values_is_refused(tmp_path, fitted_pr
     rewritten_model(tmp_path / "m.svae", tmp_path / "crafted.svae", payload=edit)
     with pytest.raises(ModelFileError, match=words):
         Synthesizer.load(tmp_path / "crafted.svae")
+
+
+def test_impute_fills_once_a_row_whose_given_keys_were_never_seen_together(flights, fitted, caplog):
+    # Drawn again 20 times (4.4 s for one row), then left broken with a word of redraws.
+    routes = set(zip(flights["origin"], flights["dest"]))
+    origin, dest = next((o, d) for o in sorted(flights["origin"].unique()) for d in sorted(flights["dest"].unique())
+                        if (o, d) not in routes and o != d)
+    table = flights.iloc[:3].copy().reset_index(drop=True)
+    table.loc[0, ["origin", "dest", "distance"]] = [origin, dest, np.nan]
+    table.loc[1, "distance"] = np.nan
+    with caplog.at_level("WARNING"):
+        done = fitted.impute(table, seed=0)
+    assert "1 row (index [0]) cannot keep distance is looked up by origin, dest whatever is filled" in caplog.text
+    assert fitted.last_resampling_["redrawn"] == 0
+    assert held_share(done.iloc[1:], flights) == 1.0
