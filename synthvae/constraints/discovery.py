@@ -433,8 +433,11 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
 
     A rule is kept when the values hold at least 90% of the column's nulls on at least 20 rows
     (and 1% of the table), each value on at least 5 rows; of several "when" columns, the one whose
-    values hold the most nulls. Columns a ``derived`` rule computes (nulls where an input is) and
-    ids and personal columns (never learned) are not searched.
+    values hold the most nulls. Where the column holds no other null (its "when" known), the rule
+    says so (``exactly``): sampled rows are then never null elsewhere either (a 5-epoch model drew
+    nulls on 17.8% of the other rows of a column that had none there, a review found). Columns a
+    ``derived`` rule computes (nulls where an input is) and ids and personal columns (never
+    learned) are not searched.
 
     Args:
         frame: The table (its columns named as in ``schema``).
@@ -481,7 +484,9 @@ def find_null_when(frame: pd.DataFrame, schema: Schema) -> list[NullWhen]:
             if not (known & ~null & ~np.isin(code, chosen)).any():  # values outside those hold no value either
                 continue
             if best is None or held > best[0]:
-                best = (held, NullWhen(target.name, when.name, tuple(values[i] for i in chosen)))
+                # Null nowhere else (where the "when" value is known): "and only there".
+                exactly = not (known & null & ~np.isin(code, chosen)).any()
+                best = (held, NullWhen(target.name, when.name, tuple(values[i] for i in chosen), exactly))
         if best is not None:
             rules.append(best[1])
     return rules

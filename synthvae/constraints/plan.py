@@ -1757,8 +1757,10 @@ class ConstraintPlan:
         """Rows where ``rule.when`` holds one of ``rule.values`` and ``rule.column`` is not null:
         a filled column becomes null; otherwise a filled ``when`` takes a random one of its other
         values (an application whose joint income is known is joint: 20 rounds of redraws from a
-        3-epoch loans model left 1 of 5 such rows individual for 2 of 10 seeds)."""
+        3-epoch loans model left 1 of 5 such rows individual for 2 of 10 seeds). (An exact rule's
+        null elsewhere is a cell to fill, or one left unknown, never judged here.)"""
         none = np.zeros(len(out), dtype=bool)
+        rows = rows & rule.structural(out)
         emptied = rows & filled.get(rule.column, none)
         if emptied.any():
             out.loc[emptied, rule.column] = None

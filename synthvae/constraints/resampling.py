@@ -52,9 +52,11 @@ class RowCheck:
         # rows are kept at the checked rows' rate, or the nulls grow (a <= b, a 20.5% null in the
         # data: 23.7% in the sample).
         self.null_exempt = {r for r, m in zip(rules, plan.modes_) if isinstance(r, Inequality) and m is Mode.RESAMPLING}
-        # (A lookup rule is kept by moving values, but rows of keys never seen together break it.)
+        # (A lookup rule is kept by moving values, but rows of keys never seen together break it;
+        # an exact null-when rule by nulling, but a null drawn elsewhere breaks it.)
         self.needed = plan.active and (any(m is Mode.RESAMPLING for m in plan.modes_) or bool(plan.transforms_)
-                                       or bool(getattr(plan, "lookups_", None))) or bool(residual)
+                                       or bool(getattr(plan, "lookups_", None))
+                                       or any(getattr(r, "exactly", False) for r in rules)) or bool(residual)
         self.drawn = 0
         self.rejected: dict[str, int] = {}
 

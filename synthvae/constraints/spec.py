@@ -633,11 +633,13 @@ class NullWhen(Constraint):
     """``column`` is null on every row where ``when`` holds one of ``values``: a structural null
     (the joint income of an individual application), not an unknown value. A row where ``when``
     is null is not checked; elsewhere ``column`` may be null or not (a null there is an unknown
-    value, unless the column's ``meaningful_nulls`` says otherwise)."""
+    value, unless the column's ``meaningful_nulls`` says otherwise), or, with ``exactly``, is
+    never null (every joint application has a joint income)."""
 
     column: str
     when: str
     values: tuple
+    exactly: bool = False
     kind = ConstraintKind.NULL_WHEN
 
     @property
@@ -647,10 +649,11 @@ class NullWhen(Constraint):
     def describe(self) -> str:
         values = list(self.values)
         shown = f"is {values[0]!r}" if len(values) == 1 else f"is one of {values!r}"
-        return f"{self.column} is null where {self.when} {shown}"
+        return f"{self.column} is null where {self.when} {shown}" + (", and only there" if self.exactly else "")
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind.value, "column": self.column, "when": self.when, "values": list(self.values)}
+        out = {"kind": self.kind.value, "column": self.column, "when": self.when, "values": list(self.values)}
+        return {**out, "exactly": True} if self.exactly else out
 
     def validate(self, schema: "Schema") -> "NullWhen":
         where = f"constraint {self.describe()!r}"
@@ -672,14 +675,17 @@ class NullWhen(Constraint):
         if len(typed) == len(allowed):
             raise SchemaError(f"{where}: the values are every value of {self.when!r}, so {self.column!r} would always "
                               f"be null; leave a value out, or drop the column")
-        return NullWhen(self.column, self.when, tuple(typed))
+        return NullWhen(self.column, self.when, tuple(typed), bool(self.exactly))
 
     def structural(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows where ``column`` must be null (``when`` holds one of ``values``)."""
         return frame[self.when].isin(list(self.values)).to_numpy(dtype=bool)
 
     def broken(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.structural(frame) & frame[self.column].notna().to_numpy()
+        structural, present = self.structural(frame), frame[self.column].notna().to_numpy()
+        if not self.exactly:
+            return structural & present
+        return np.where(structural, present, ~present & frame[self.when].notna().to_numpy())
 
 
 @dataclass(frozen=True)
@@ -792,7 +798,7 @@ def constraint_from_dict(data: dict) -> Constraint:
         where = f"constraint on {data['column']!r}"
         return Derived(data["column"], Expression.parse(data["expression"], where), data.get("tolerance"))
     if kind is ConstraintKind.NULL_WHEN:
-        return NullWhen(data["column"], data["when"], tuple(data["values"]))
+        return NullWhen(data["column"], data["when"], tuple(data["values"]), bool(data.get("exactly", False)))
     if kind is ConstraintKind.LOOKUP:
         return Lookup(data["column"], tuple(data["keys"]))
     return Regex(data["column"], data["pattern"])
