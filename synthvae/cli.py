@@ -390,6 +390,9 @@ _ordered_option = click.option(
 @click.option("--adjacency", type=click.Choice(["add_remove", "replace"]), default="add_remove", show_default=True,
               help="Neighbouring tables of the --epsilon budget: one row added or removed (the row count, which the "
               "model file records, is not covered), or one row replaced (the count public; more noise).")
+@click.option("--statistics-share", type=_FloatRange(min=0, max=1, min_open=True, max_open=True),
+              help="With --epsilon: the share of it planned for the column histograms the encoding is fitted from, "
+              "the rest for DP-SGD (default 0.25).")
 @click.option("--refuse-leaks", is_flag=True,
               help="With --epsilon: refuse to fit (exit 1) where the schema looks read from the table (exact bounds, "
               "categories few rows hold, ids reaching the real ones) instead of warning.")
@@ -425,7 +428,7 @@ _ordered_option = click.option(
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
-def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, adjacency, refuse_leaks,
+def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, adjacency, statistics_share, refuse_leaks,
                 checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, min_category_rows, categorical_balance,
                 datetime_encoding, categorical_head, autoregressive, target, conditional, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
@@ -443,8 +446,10 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
     if checkpoint_dir is None and _given_options("checkpoint_every"):
         raise click.UsageError("--checkpoint-every sets how often checkpoints are written: it needs --checkpoint-dir")
-    if epsilon is None and (delta is not None or refuse_leaks or _given_options("max_grad_norm", "adjacency")):
-        raise click.UsageError("--delta, --max-grad-norm, --adjacency and --refuse-leaks set a private fit: they need --epsilon")
+    if epsilon is None and (delta is not None or statistics_share is not None or refuse_leaks
+                            or _given_options("max_grad_norm", "adjacency")):
+        raise click.UsageError("--delta, --max-grad-norm, --adjacency, --statistics-share and --refuse-leaks set a private "
+                               "fit: they need --epsilon")
     if epsilon is not None:
         # Said in the command's words (the library's named checkpoint_dir and privacy).
         clashes = {"--checkpoint-dir": (checkpoint_dir is not None, "a private fit cannot be checkpointed yet (its "
@@ -467,6 +472,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     if epsilon is not None:
         privacy = {"epsilon": epsilon, "delta": delta, "max_grad_norm": max_grad_norm, "batch_size": batch_size,
                    "adjacency": adjacency, "refuse_leaks": refuse_leaks}
+        if statistics_share is not None:
+            privacy["statistics_share"] = statistics_share
         if epochs is not None:
             privacy["epochs"] = epochs
         epochs = batch_size = None

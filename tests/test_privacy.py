@@ -555,6 +555,20 @@ def test_fit_cli_with_epsilon(penguins, public_schema, tmp_path):
     assert "neighbours one row replaced (the row count public)" in out.stderr
     record = Synthesizer.load(tmp_path / "r.svae").privacy_
     assert record["adjacency"] == "replace" and record["epsilon"] <= 2.0
+    # The histograms' share of the budget (Python's statistics_share) had no flag.
+    out = subprocess.run(
+        [sys.executable, "-m", "synthvae", "fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "s.svae"),
+         "--epsilon", "2", "--epochs", "2", "--statistics-share", "0.5", "-q"],
+        capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    half = Synthesizer.load(tmp_path / "s.svae").privacy_
+    quarter = Synthesizer.load(tmp_path / "m.svae").privacy_
+    assert half["statistics_noise_multiplier"] < quarter["statistics_noise_multiplier"]
+    assert half["sgd_noise_multiplier"] > quarter["sgd_noise_multiplier"] and half["epsilon"] <= 2.0
+    out = subprocess.run([sys.executable, "-m", "synthvae", "fit", str(data), "-o", str(tmp_path / "x.svae"),
+                          "--statistics-share", "0.5"], capture_output=True, text=True)
+    assert out.returncode == 2 and "--statistics-share and --refuse-leaks set a private fit: they need --epsilon" in out.stderr
 
 
 # ------------------------------------------------------------ ids and personal columns
