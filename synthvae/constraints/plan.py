@@ -1307,6 +1307,11 @@ def _nearest(held: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.where(x - held[left] <= held[right] - x, held[left], held[right])
 
 
+def _given_members(rule: Lookup, key: tuple, fill: dict[str, np.ndarray], row: int) -> dict[int, Any]:
+    """The members of row ``row``'s ``key`` of ``rule`` that are not to fill (by position)."""
+    return {j: key[j] for j, name in enumerate(rule.keys) if not (name in fill and fill[name][row])}
+
+
 class _LookupIndex:
     """The key combinations of a lookup rule's values (``choices``, in a fixed order) and which
     of them hold each key's member and each value, to find those that fit a row's known cells
@@ -1390,6 +1395,9 @@ class ConstraintPlan:
         self.schema = schema
         datetimes = tuple(c.name for c in schema if c.kind is ColumnKind.DATETIME)
         self.calendar = datetimes if calendar is True else tuple(calendar or ())
+        # Per lookup rule (by number), each key combination's held values: learned by fit, read
+        # by from_state.
+        self.lookups_: dict[int, dict[tuple, np.ndarray]] = {}
 
     @property
     def active(self) -> bool:
@@ -1534,7 +1542,7 @@ class ConstraintPlan:
         # Each lookup as soon as its columns are rebuilt, before a rule reads its column (a
         # derived fare = distance * 0.25 + 40 computed from the model's distance broke when the
         # distance then moved: 34,256 of 39,374 rows were drawn again, a review found).
-        pending = dict(getattr(self, "lookups_", {}))
+        pending = dict(self.lookups_)
         self._look_up(out, pending)
         for transform in self.transforms_:
             transform.reverse(model, out)
@@ -1547,7 +1555,7 @@ class ConstraintPlan:
         seen together, or a given value no combination agreeing with the given keys held. Drawn
         again, such a row took 20 rounds of redraws (4.4 s for one row) and stayed broken."""
         out = {}
-        for i, values in getattr(self, "lookups_", {}).items():
+        for i, values in self.lookups_.items():
             rule = self.schema.constraints[i]
             none = np.zeros(len(given), dtype=bool)
             open_keys = np.logical_or.reduce([fill.get(name, none) for name in rule.keys])
@@ -1558,7 +1566,7 @@ class ConstraintPlan:
             if rows.size:
                 index, keys = _LookupIndex(values), combination_keys(given.iloc[rows], rule.keys)
                 for r, key in zip(rows, keys):
-                    known = {j: key[j] for j, name in enumerate(rule.keys) if not fill.get(name, none)[r]}
+                    known = _given_members(rule, key, fill, r)
                     stuck[r] = not len(index.fitting(known, float(numbers[r])))
             out[rule] = stuck
         return out
@@ -1646,7 +1654,7 @@ class ConstraintPlan:
 
     def violations(self, frame: pd.DataFrame) -> dict[Constraint, np.ndarray]:
         """Per rule, which rows of a sampled user table break it."""
-        return rule_violations(self.schema, frame, self._combinations(), getattr(self, "lookups_", {}))
+        return rule_violations(self.schema, frame, self._combinations(), self.lookups_)
 
     def outside_bounds(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """Per rebuilt numeric or datetime column with schema bounds, which rows of a sampled user
@@ -1734,7 +1742,7 @@ class ConstraintPlan:
             if isinstance(rule, Derived):
                 self._repair_derived(out, rule, filled, ranges, rng)
                 continue
-            lookups = getattr(self, "lookups_", {})
+            lookups = self.lookups_
             broken = rule_violations(self.schema.with_constraints([rule]), out, {0: combinations[i]} if i in combinations else None,
                                      {0: lookups[i]} if i in lookups else None)
             rows = next(iter(broken.values()), np.zeros(len(out), dtype=bool))
@@ -2026,7 +2034,7 @@ class ConstraintPlan:
         value_filled = filled.get(rule.column, none)
         for r in np.flatnonzero(rows):
             key = keys[r]
-            known = {j: key[j] for j, name in enumerate(rule.keys) if not filled.get(name, none)[r]}
+            known = _given_members(rule, key, filled, r)
             held = values.get(key)
             observed_value = not value_filled[r] and not np.isnan(numbers[r])
             if len(known) < len(rule.keys) and (held is None or (observed_value and numbers[r] not in held)):
@@ -2079,7 +2087,7 @@ class ConstraintPlan:
         model, residual, done = [], [], set()
         owner = self._owners()
         parts = {name: t for t in self.transforms_ if isinstance(t, _Composition) for name in t.parts.values()}
-        looked = {self.schema.constraints[i].column for i in getattr(self, "lookups_", {})}
+        looked = {self.schema.constraints[i].column: i for i in self.lookups_}
         for composition in {id(t): t for t in parts.values()}.values():
             _check_calendar(composition, by_column)
         _check_orders(self.schema, by_column)
@@ -2089,7 +2097,7 @@ class ConstraintPlan:
                 # (A looked-up column: the model learns it, and its value then moves to the
                 # nearest one its keys held, which may not meet the condition.)
                 if condition.column in looked:
-                    self._check_looked_up(condition, by_column)
+                    self._check_looked_up(looked[condition.column], condition, by_column)
                 # A part the model learns, but the composition moves a day past the month's end
                 # (day 31 of a 30-day month) to its last day: checked again after rebuilding.
                 model.append(condition)
@@ -2112,15 +2120,14 @@ class ConstraintPlan:
                 residual.append(condition)
         return model, residual
 
-    def _check_looked_up(self, condition: Condition, by_column: dict[str, Condition]) -> None:
-        """Refuse a condition on a looked-up column that no value its keys held meets (given the
-        conditions on the keys): such a request drew 100,000 rows, then failed saying the model
-        rarely generates them (a review).
+    def _check_looked_up(self, i: int, condition: Condition, by_column: dict[str, Condition]) -> None:
+        """Refuse a condition on the column of lookup rule number ``i`` that no value its keys
+        held meets (given the conditions on the keys): such a request drew 100,000 rows, then
+        failed saying the model rarely generates them (a review).
 
         Raises:
             ParameterError: Names the condition, the rule and the held values nearest to it.
         """
-        i = next(i for i in self.lookups_ if self.schema.constraints[i].column == condition.column)
         rule, values = self.schema.constraints[i], self.lookups_[i]
         keyed = [by_column[name] for name in rule.keys if name in by_column]
         fitting = [held for key, held in values.items()

@@ -55,7 +55,7 @@ class RowCheck:
         # (A lookup rule is kept by moving values, but rows of keys never seen together break it;
         # an exact null-when rule by nulling, but a null drawn elsewhere breaks it.)
         self.needed = plan.active and (any(m is Mode.RESAMPLING for m in plan.modes_) or bool(plan.transforms_)
-                                       or bool(getattr(plan, "lookups_", None))
+                                       or bool(plan.lookups_)
                                        or any(getattr(r, "exactly", False) for r in rules)) or bool(residual)
         self.drawn = 0
         self.rejected: dict[str, int] = {}
