@@ -84,6 +84,22 @@ def dataset_path(name: str) -> Path:
     return path
 
 
+def inferred_by_cli(frame: pd.DataFrame, folder: Path, *flags: str) -> tuple[str, dict]:
+    """``synthvae infer-schema`` of ``frame`` (written to a CSV in ``folder``) with ``flags``:
+    what it printed and the schema it wrote (as a dict), its exit status checked."""
+    import json
+
+    from click.testing import CliRunner
+
+    from synthvae.cli import cli
+
+    data, out = folder / "table.csv", folder / "schema.json"
+    frame.to_csv(data, index=False)
+    result = CliRunner().invoke(cli, ["infer-schema", str(data), "-o", str(out), *flags])
+    assert result.exit_code == 0, result.output
+    return result.output, json.loads(out.read_text())
+
+
 def rewritten_model(source: Path, target: Path, payload=None, tensors=None, version: str | None = None) -> None:
     """Write the model file ``source`` again at ``target`` as a file edited by hand: no checksum,
     its JSON payload edited in place by ``payload``, its tensors by ``tensors``, its format

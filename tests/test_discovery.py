@@ -3,20 +3,17 @@ the model then keeps by construction, and imputation solves an input back from t
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from synthvae import ParameterError, Synthesizer, infer_schema
-from synthvae.cli import cli
 from synthvae.constraints.discovery import find_derived
 from synthvae.constraints.expression import Expression
 from synthvae.constraints.spec import Derived
 
-from conftest import dataset_path
+from conftest import dataset_path, inferred_by_cli
 
 RATES = {"day": 0.17, "eve": 0.085, "night": 0.045, "intl": 0.27}
 
@@ -160,16 +157,11 @@ def test_multiple_imputation_draws_each_minutes_value_the_rounded_charge_allows(
 
 
 def test_infer_schema_command_reports_the_rules_and_can_skip_them(churn, tmp_path):
-    data = tmp_path / "churn.csv"
-    churn.iloc[:600].to_csv(data, index=False)
-    out = tmp_path / "schema.json"
-    result = CliRunner().invoke(cli, ["infer-schema", str(data), "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "4 derived columns found" in result.output and "total_day_charge = total_day_minutes * 0.17" in result.output
-    assert len(json.loads(out.read_text())["constraints"]) == 4
-    result = CliRunner().invoke(cli, ["infer-schema", str(data), "-o", str(out), "--no-derived"])
-    assert result.exit_code == 0 and "derived" not in result.output
-    assert "constraints" not in json.loads(out.read_text())
+    output, saved = inferred_by_cli(churn.iloc[:600], tmp_path)
+    assert "4 derived columns found" in output and "total_day_charge = total_day_minutes * 0.17" in output
+    assert len(saved["constraints"]) == 4
+    output, saved = inferred_by_cli(churn.iloc[:600], tmp_path, "--no-derived")
+    assert "derived" not in output and "constraints" not in saved
 
 
 def test_a_condition_on_a_derived_column_steers_the_model_through_its_input(churn, fitted):

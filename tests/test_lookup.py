@@ -4,7 +4,6 @@ sampling, conditions and imputation, saved with the model, refused by a private 
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import pytest
 from synthvae import ModelFileError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema
 from synthvae.constraints.spec import Lookup
 
-from conftest import dataset_path, rewritten_model
+from conftest import dataset_path, inferred_by_cli, rewritten_model
 
 COLUMNS = ["origin", "dest", "distance", "air_time", "carrier", "dep_delay"]
 
@@ -133,18 +132,10 @@ def test_a_private_fit_refuses_a_lookup_rule(flights):
 
 
 def test_infer_schema_command_names_the_looked_up_column(flights, tmp_path):
-    from click.testing import CliRunner
-
-    from synthvae.cli import cli
-
-    data = tmp_path / "flights.csv"
-    flights.to_csv(data, index=False)
-    result = CliRunner().invoke(cli, ["infer-schema", str(data), "-o", str(tmp_path / "schema.json")])
-    assert result.exit_code == 0, result.output
+    output, saved = inferred_by_cli(flights, tmp_path)
     assert ("1 looked-up column found (learned, each sampled value one its keys held): distance is looked up by "
-            "origin, dest") in result.output
-    assert "derived column" not in result.output  # it is learned, not computed
-    saved = json.loads((tmp_path / "schema.json").read_text())
+            "origin, dest") in output
+    assert "derived column" not in output  # it is learned, not computed
     assert {"kind": "lookup", "column": "distance", "keys": ["origin", "dest"]} in saved["constraints"]
 
 

@@ -9,13 +9,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from synthvae import ConstraintError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema
-from synthvae.cli import cli
 from synthvae.constraints.spec import NullWhen
 
-from conftest import dataset_path
+from conftest import dataset_path, inferred_by_cli
 
 JOINT = ["annual_income_joint", "verification_income_joint", "debt_to_income_joint"]
 COLUMNS = ["application_type", "annual_income", *JOINT, "loan_amount", "interest_rate", "emp_length"]
@@ -159,17 +157,13 @@ def test_a_row_still_breaking_a_null_when_rule_is_mended_in_its_filled_cells(fit
 
 
 def test_infer_schema_command_names_the_structural_nulls(loans, tmp_path):
-    data = tmp_path / "loans.csv"
-    loans.to_csv(data, index=False)
-    result = CliRunner().invoke(cli, ["infer-schema", str(data), "-o", str(tmp_path / "schema.json")])
-    assert result.exit_code == 0, result.output
+    output, saved = inferred_by_cli(loans, tmp_path)
     assert ("3 structural nulls found (sampled rows keep them, impute leaves them null): annual_income_joint is null "
-            "where application_type is 'individual'") in result.output
-    saved = json.loads((tmp_path / "schema.json").read_text())
+            "where application_type is 'individual'") in output
     assert {"kind": "null_when", "column": "debt_to_income_joint", "when": "application_type",
             "values": ["individual"], "exactly": True} in saved["constraints"]
-    result = CliRunner().invoke(cli, ["infer-schema", str(data), "--no-derived"])
-    assert "null_when" not in result.output
+    output, saved = inferred_by_cli(loans, tmp_path, "--no-derived")
+    assert "null_when" not in output and "constraints" not in saved
 
 
 def _kinds_frame(n: int = 1500) -> pd.DataFrame:
