@@ -383,6 +383,10 @@ _ordered_option = click.option(
 @click.option("--batch-size", type=click.IntRange(min=1), help="Rows per training step (expected, with --epsilon).")
 @click.option("--epsilon", type=_FloatRange(min=0, min_open=True),
               help="Train with differential privacy (DP-SGD) at this epsilon; needs --schema (its bounds are taken as public: give ones not read off the data).")
+@click.option("--noise-multiplier", type=_FloatRange(min=0, min_open=True),
+              help="Train with differential privacy at this fixed DP-SGD noise (over --max-grad-norm; the histograms get "
+              "ten times it) instead of an --epsilon budget: the epsilon it spends is computed, printed and stored (more "
+              "--epochs, more epsilon). Needs --schema, as --epsilon does.")
 @click.option("--delta", type=_FloatRange(min=0, max=1, min_open=True, max_open=True),
               help="Delta of the guarantee (default: min(1e-5, 0.1 / rows)).")
 @click.option("--max-grad-norm", type=_FloatRange(min=0, min_open=True), default=1.0, show_default=True,
@@ -428,7 +432,7 @@ _ordered_option = click.option(
 @_device_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
-def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, max_grad_norm, adjacency, statistics_share, refuse_leaks,
+def fit_command(data, schema_path, output, epochs, batch_size, epsilon, noise_multiplier, delta, max_grad_norm, adjacency, statistics_share, refuse_leaks,
                 checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, min_category_rows, categorical_balance,
                 datetime_encoding, categorical_head, autoregressive, target, conditional, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
@@ -436,8 +440,9 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
     Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
     each process trains on its share of every batch, and rank 0 writes the model.
 
-    With --epsilon the fit is differentially private: --epochs and --batch-size then set DP-SGD's
-    passes (default 30) and expected batch, and the epsilon spent is printed and stored.
+    With --epsilon (or --noise-multiplier) the fit is differentially private: --epochs and
+    --batch-size then set DP-SGD's passes (default 30) and expected batch, and the epsilon spent
+    is printed and stored.
 
     A long fit can save its state with --checkpoint-dir DIR; after a crash or kill, the same
     command with --resume continues where the last checkpoint left off.
@@ -446,11 +451,18 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         raise click.UsageError("--resume needs --checkpoint-dir (the folder to resume from)")
     if checkpoint_dir is None and _given_options("checkpoint_every"):
         raise click.UsageError("--checkpoint-every sets how often checkpoints are written: it needs --checkpoint-dir")
-    if epsilon is None and (delta is not None or statistics_share is not None or refuse_leaks
-                            or _given_options("max_grad_norm", "adjacency")):
+    if epsilon is not None and noise_multiplier is not None:
+        raise click.UsageError("--epsilon sets a budget the noise is calibrated to, --noise-multiplier a fixed noise whose "
+                               "epsilon is computed: give one of them")
+    private = epsilon is not None or noise_multiplier is not None
+    if not private and (delta is not None or statistics_share is not None or refuse_leaks
+                        or _given_options("max_grad_norm", "adjacency")):
         raise click.UsageError("--delta, --max-grad-norm, --adjacency, --statistics-share and --refuse-leaks set a private "
-                               "fit: they need --epsilon")
-    if epsilon is not None:
+                               "fit: they need --epsilon (or --noise-multiplier)")
+    if noise_multiplier is not None and statistics_share is not None:
+        raise click.UsageError("--statistics-share splits an --epsilon budget between the histograms and DP-SGD; with "
+                               "--noise-multiplier there is no budget (the histograms get ten times its noise): drop one of them")
+    if private:
         # Said in the command's words (the library's named checkpoint_dir and privacy).
         clashes = {"--checkpoint-dir": (checkpoint_dir is not None, "a private fit cannot be checkpointed yet (its "
                                         "privacy accounting and Poisson batches would have to resume too)"),
@@ -458,9 +470,10 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
                                              "shares, which a private fit must not use"),
                    "--target": (target is not None, "it weighs its column by the real class shares, which a private fit "
                                 "must not use")}
+        named = "--epsilon" if epsilon is not None else "--noise-multiplier"
         for flag, (given, why) in clashes.items():
             if given:
-                raise click.UsageError(f"{flag} with --epsilon: {why}; drop one of them")
+                raise click.UsageError(f"{flag} with {named}: {why}; drop one of them")
     _check_not_table_name(output, "model file", ".synthvae")
     _check_not_input(output, data, schema_path)
     _check_output_folder(output)
@@ -469,8 +482,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
         raise click.UsageError(f"--checkpoint-dir {checkpoint_dir!r} is the model file -o {output!r}: give the checkpoints a folder of their own")
     resolve_device(device)
     privacy = None
-    if epsilon is not None:
-        privacy = {"epsilon": epsilon, "delta": delta, "max_grad_norm": max_grad_norm, "batch_size": batch_size,
+    if private:
+        privacy = {"epsilon": epsilon, "noise_multiplier": noise_multiplier, "delta": delta, "max_grad_norm": max_grad_norm, "batch_size": batch_size,
                    "adjacency": adjacency, "refuse_leaks": refuse_leaks}
         if statistics_share is not None:
             privacy["statistics_share"] = statistics_share
@@ -532,9 +545,12 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, delta, m
             other = record["replace_one"]
             neighbours = (f"one row added or removed (not covering the row count, which the model file records); one row "
                           f"replaced, the count public: epsilon {other['epsilon']:.3f} at delta {other['delta']:.2g} "
-                          f"(--adjacency replace calibrates to that)")
+                          + ("(--adjacency replace calibrates to that)" if record.get("epsilon_budget") is not None
+                             else "(--adjacency replace reports that)"))
         click.echo(
-            f"differential privacy: epsilon {record['epsilon']:.3f} spent (budget {record['epsilon_budget']:g}) "
+            f"differential privacy: epsilon {record['epsilon']:.3f} spent ("
+            + (f"budget {record['epsilon_budget']:g}" if record.get("epsilon_budget") is not None
+               else f"no budget: DP-SGD's noise fixed at {record['sgd_noise_multiplier']:g}") + ") "
             f"at delta {record['delta']:.2g}, neighbours {neighbours}",
             err=True,
         )

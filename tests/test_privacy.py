@@ -571,6 +571,28 @@ def test_fit_cli_with_epsilon(penguins, public_schema, tmp_path):
     assert out.returncode == 2 and "--statistics-share and --refuse-leaks set a private fit: they need --epsilon" in out.stderr
 
 
+
+def test_fit_cli_with_noise_multiplier(penguins, public_schema, tmp_path):
+    # A fixed noise instead of a budget was Python's privacy={"noise_multiplier": ...} only.
+    data, schema = tmp_path / "penguins.csv", tmp_path / "schema.json"
+    penguins.to_csv(data, index=False)
+    public_schema.save(schema)
+    fit = [sys.executable, "-m", "synthvae", "fit", str(data), "--schema", str(schema), "--epochs", "2", "-q"]
+    out = subprocess.run(fit + ["-o", str(tmp_path / "m.svae"), "--noise-multiplier", "1"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    record = Synthesizer.load(tmp_path / "m.svae").privacy_
+    python = Synthesizer(public_schema, privacy={"noise_multiplier": 1.0, "epochs": 2}, conditional=False, seed=0).fit(penguins).privacy_
+    assert record["epsilon_budget"] is None and record["sgd_noise_multiplier"] == 1.0
+    assert record["statistics_noise_multiplier"] == 10.0 and record["epsilon"] == pytest.approx(python["epsilon"])
+    assert f"differential privacy: epsilon {record['epsilon']:.3f} spent (no budget: DP-SGD's noise fixed at 1)" in out.stderr
+    assert "(--adjacency replace reports that)" in out.stderr
+    for flags, message in [(["--epsilon", "2"], "give one of them"),
+                           (["--statistics-share", "0.5"], "with --noise-multiplier there is no budget"),
+                           (["--target", "species"], "--target with --noise-multiplier")]:
+        out = subprocess.run(fit + ["-o", str(tmp_path / "x.svae"), "--noise-multiplier", "1"] + flags, capture_output=True, text=True)
+        assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert not (tmp_path / "x.svae").exists()
+
 # ------------------------------------------------------------ ids and personal columns
 @pytest.fixture(scope="module")
 def people() -> pd.DataFrame:
