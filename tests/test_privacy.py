@@ -313,7 +313,8 @@ def test_rare_categories_are_reported(penguins, public_schema):
 @pytest.mark.parametrize(
     "value, match",
     [(0, "epsilon must be a positive"), ({"epsilon": 1, "delta": 2}, "delta"), ({"epsilon": 1, "noise_multiplier": 1}, "exactly one"),
-     ({"epsilon": 1, "color": "red"}, "unknown settings"), ("high", "must be an epsilon")],
+     ({"epsilon": 1, "color": "red"}, "unknown settings"), ("high", "must be an epsilon"),
+     ({"noise_multiplier": 1, "statistics_share": 0.5}, "with noise_multiplier there is no budget")],
 )
 def test_bad_privacy_settings(value, match):
     with pytest.raises(ParameterError, match=match):

@@ -14,6 +14,10 @@ from synthvae.model import JsonConfig
 ADJACENCIES = ("add_remove", "replace")
 
 
+# The share of epsilon planned for the histograms by default (see PrivacySpec.statistics_share).
+_STATISTICS_SHARE = 0.25
+
+
 @dataclass(frozen=True)
 class PrivacySpec(JsonConfig):
     """Differential privacy for a fit: ``(epsilon, delta)`` over everything learned from the rows.
@@ -45,7 +49,7 @@ class PrivacySpec(JsonConfig):
     noise_multiplier: float | None = None
     delta: float | None = None
     max_grad_norm: float = 1.0
-    statistics_share: float = 0.25
+    statistics_share: float = _STATISTICS_SHARE
     epochs: int = 30
     batch_size: int | None = None
     refuse_leaks: bool = False
@@ -65,6 +69,11 @@ class PrivacySpec(JsonConfig):
             problems.append(f"max_grad_norm must be a positive number, got {self.max_grad_norm!r}")
         if not (is_real(self.statistics_share) and 0 < self.statistics_share < 1):
             problems.append(f"statistics_share must be a number in (0, 1), got {self.statistics_share!r}")
+        elif self.noise_multiplier is not None and self.statistics_share != _STATISTICS_SHARE:
+            # It was ignored without a word: the histograms' noise follows the fixed multiplier.
+            problems.append(f"statistics_share ({self.statistics_share!r}) splits an epsilon budget between the histograms "
+                            f"and DP-SGD; with noise_multiplier there is no budget (the histograms get ten times its noise): "
+                            f"leave statistics_share out")
         if not (is_integer(self.epochs) and self.epochs >= 1):
             problems.append(f"epochs must be a positive integer, got {self.epochs!r}")
         if self.batch_size is not None and not (is_integer(self.batch_size) and self.batch_size >= 1):
