@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError, one_line, preview
-from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
+from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, places_lost, whole_numbers
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
                          refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
 from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, unit_length, whole_units, zone_name
@@ -436,6 +436,8 @@ class ColumnStats:
         kept: For 1 to 6 decimal places, how many of those numbers they keep (``None``: some
             chunk was of float32 numbers), for the places most numbers have
             (:meth:`mostly_places`).
+        lost: For 1 to 6 decimal places, how many numbers they move that others of their chunk
+            equal (levels, not noise: :func:`synthvae.inference.places_lost`).
         first: Earliest value of a column of datetimes (``None``: none seen).
         last: Latest value.
         midnight: Every datetime is at midnight (a resolution of days).
@@ -455,6 +457,7 @@ class ColumnStats:
     places: int | None = 0
     numbers: int = 0
     kept: np.ndarray | None = field(default_factory=lambda: np.zeros(MAX_DECIMALS, dtype=np.int64))
+    lost: np.ndarray = field(default_factory=lambda: np.zeros(MAX_DECIMALS, dtype=np.int64))
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
     midnight: bool = True
@@ -482,6 +485,7 @@ class ColumnStats:
         self.places = None if self.places is None or other.places is None else max(self.places, other.places)
         self.numbers += other.numbers
         self.kept = None if self.kept is None or other.kept is None else self.kept + other.kept
+        self.lost = self.lost + other.lost
         self.midnight = self.midnight and other.midnight
         if other.whole_units is not None:
             self.whole_units = other.whole_units if self.whole_units is None else self.whole_units & other.whole_units
@@ -550,6 +554,8 @@ class ColumnStats:
         if self.kept is not None:
             kept = places_kept(values)
             self.kept = None if kept is None else self.kept + kept
+            if self.kept is not None:
+                self.lost += places_lost(values)  # levels shared within a chunk
 
     def mostly_places(self) -> tuple[int, float] | None:
         """Where no number of decimal places keeps every number (``places`` is ``None``): the
@@ -557,7 +563,7 @@ class ColumnStats:
         rule for a table in memory); ``None`` when there are none."""
         if self.kept is None:
             return None
-        d = mostly_places(self.kept, self.numbers)
+        d = mostly_places(self.kept, self.numbers, self.lost)
         return None if d is None else (d, float(1.0 - self.kept[d - 1] / self.numbers))
 
     def add_datetimes(self, values: pd.Series) -> None:

@@ -203,6 +203,19 @@ def test_amounts_in_cents_with_a_few_noisy_values_keep_two_decimals(caplog):
     assert (sampled["paid"] == sampled["paid"].round(2)).all()
 
 
+def test_levels_several_rows_hold_are_not_rounded_away():
+    # randhie's physlm: 0 or 1 on 95% of rows, levels such as 0.1442925 on the rest. Counted by
+    # rows alone, one decimal place "kept" the column: 7 of its 11 levels were never sampled.
+    rng = np.random.default_rng(0)
+    n = 3000
+    levels = np.array([0.1442925, 0.1572505, 0.0221239, 0.3513271, 0.5278211])
+    physlm = np.where(rng.random(n) < 0.95, rng.integers(0, 2, n).astype(float), rng.choice(levels, n))
+    frame = pd.DataFrame({"physlm": physlm, "y": rng.normal(size=n)})
+    schema = infer_schema(frame, derived=False)
+    assert schema["physlm"].decimals is None
+    sampled = Synthesizer(schema, epochs=2, seed=0).fit(frame).sample(2000, seed=0)["physlm"]
+    assert not sampled.isin([0.1, 0.2, 0.4, 0.5]).any()
+
 def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
     rng = np.random.default_rng(0)
     n = 30

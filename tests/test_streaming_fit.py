@@ -515,6 +515,19 @@ def test_a_streamed_fit_keeps_the_decimals_most_numbers_have(tmp_path):
     assert np.allclose(sampled, sampled.round(2), rtol=0, atol=1e-9)
 
 
+def test_a_streamed_fit_keeps_levels_several_rows_hold(tmp_path):
+    # As in memory (randhie's physlm): 0 or 1 on 95% of rows and 5 levels of 7 decimals on the
+    # rest were rounded to one decimal, counted by rows alone.
+    from synthvae import infer_schema
+
+    rng = np.random.default_rng(0)
+    levels = np.array([0.1442925, 0.1572505, 0.0221239, 0.3513271, 0.5278211])
+    physlm = np.where(rng.random(2000) < 0.95, rng.integers(0, 2, 2000).astype(float), rng.choice(levels, 2000))
+    frame = pd.DataFrame({"physlm": physlm, "x": rng.normal(size=2000).round(3)})
+    _write_dataset(frame, tmp_path / "ds", files=2, row_group=250)
+    syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=50)
+    assert syn.schema_["physlm"].decimals is infer_schema(frame)["physlm"].decimals is None
+
 def test_a_streamed_fit_takes_datetime_bounds_from_every_row(tmp_path):
     # Only numeric bounds were widened: seattle's dates with a 30-row sample had bounds
     # 2012-01-16..2015-12-03 (the table's are 2012-01-01..2015-12-31).
