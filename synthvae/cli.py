@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from synthvae import __version__
 from synthvae.checkpoint import FILE_NAME as CHECKPOINT_FILE
 from synthvae.conditions import unknown_column
-from synthvae.constraints.spec import Lookup, NullWhen
+from synthvae.constraints.spec import Inequality, Lookup, NullWhen
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.streaming import RESERVOIR_ROWS
@@ -251,16 +251,21 @@ def _log_to_stderr(verbose: int) -> Callable[[], None]:
 @click.option("--no-derived", is_flag=True,
               help="Do not look for rules: numeric columns that are exact linear functions of others or calendar "
                    "parts of a datetime (derived rules), columns null on every row of some category (null_when rules), numeric "
-                   "columns that one or two categorical columns fix (lookup rules).")
+                   "columns that one or two categorical columns fix (lookup rules); --inequalities still looks for orders.")
+@click.option("--inequalities", is_flag=True,
+              help="Also look for orders: pairs of numeric columns, with a value on every row, one of which is never "
+                   "above the other (temp_min <= temp_max, balance <= loan_amount). Every sampled row then keeps them, but "
+                   "the model learns each high side as its gap above the low one, which scored lower on the benchmark "
+                   "tables (README).")
 @_library_errors
-def infer_schema_command(data: str, output: str | None, name: str | None, no_derived: bool) -> None:
+def infer_schema_command(data: str, output: str | None, name: str | None, no_derived: bool, inequalities: bool) -> None:
     """Infer a schema from DATA (CSV or Parquet) for you to review and edit."""
     if output:
         _check_not_table_name(output, "schema", ".json")
         _check_not_input(output, data)
         _check_output_folder(output)
     schema = infer_schema(read_table(data), name=name or Path(data).name.split(".")[0], derived=not no_derived,
-                          source=repr(data))
+                          inequalities=inequalities, source=repr(data))
     if output:
         schema.save(output)
         click.echo(f"wrote schema of {len(schema)} columns to {output}", err=True)
@@ -274,17 +279,19 @@ def _say_what_was_inferred(schema, derived_hint: str) -> None:
     nulls, looked-up columns, personal and id columns (regenerated, never learned); ``fit``
     without ``--schema`` inferred them silently."""
     kinds = [
-        ([r for r in schema.constraints if not isinstance(r, (NullWhen, Lookup))], "derived column",
-         "found, exact on every row (computed from the others, never learned)"),
+        ([r for r in schema.constraints if not isinstance(r, (NullWhen, Lookup, Inequality))], "derived column",
+         "found, exact on every row (computed from the others, never learned)", derived_hint),
         ([r for r in schema.constraints if isinstance(r, NullWhen)], "structural null",
-         "found (sampled rows keep them, impute leaves them null)"),
+         "found (sampled rows keep them, impute leaves them null)", derived_hint),
         ([r for r in schema.constraints if isinstance(r, Lookup)], "looked-up column",
-         "found (learned, each sampled value one its keys held)"),
+         "found (learned, each sampled value one its keys held)", derived_hint),
+        ([r for r in schema.constraints if isinstance(r, Inequality)], "order",
+         "found, kept on every row (each high side learned as its gap above the low one)", "(without --inequalities: none)"),
     ]
-    for rules, noun, what in kinds:
+    for rules, noun, what, hint in kinds:
         if rules:
             click.echo(f"{len(rules)} {noun}{'s' if len(rules) > 1 else ''} {what}: "
-                       + "; ".join(rule.describe() for rule in rules) + f"; review them {derived_hint}", err=True)
+                       + "; ".join(rule.describe() for rule in rules) + f"; review them {hint}", err=True)
     personal = [f"{c.name} ({c.personal.value})" for c in schema if c.personal is not None]
     if personal:
         click.echo(

@@ -170,6 +170,7 @@ def infer_schema(
     code_max_values: int = 10,
     min_id_rows: int = 20,
     derived: bool = True,
+    inequalities: bool = False,
     source: str = "data",
     warn: bool = True,
 ) -> Schema:
@@ -192,6 +193,15 @@ def infer_schema(
             ``lookup`` rule for each numeric column that one or two categorical columns fix
             (flights' ``distance`` by ``origin`` and ``dest``): each sampled value is one its
             keys held.
+        inequalities: Also add an ``inequality`` rule ``low <= high`` for each pair of numeric
+            columns with a value on every row, one of which is never above the other where
+            their ranges overlap (seattle's ``temp_min <= temp_max``, loans' ``balance <=
+            loan_amount``; see :func:`synthvae.constraints.discovery.find_inequalities`): every
+            sampled row then keeps the order, which the model alone broke (balance above the
+            loan in 20% of loans' rows), but the model learns each high side as its gap above the
+            low one, and on the benchmark tables that scored lower (loans: quality 0.9735 ->
+            0.9711, detection AUC 0.805 -> 0.942, the loan amounts' round values lost; seattle
+            over fit seeds 0-5: quality 0.9684 -> 0.9653, TSTR 0.556 -> 0.541). Off by default.
         source: Name of the table in error messages (a file name).
         warn: Log a warning for each text column most of whose rows hold a value no other row
             has (such values reach synthetic rows as they are, or make the column an id);
@@ -244,6 +254,12 @@ def infer_schema(
         lookups = find_lookups(named, schema)
         if lookups:
             schema = schema.with_constraints(list(schema.constraints) + lookups)
+    if inequalities:
+        from synthvae.constraints.discovery import find_inequalities
+
+        orders = find_inequalities(frame.set_axis(names, axis=1), schema)
+        if orders:
+            schema = schema.with_constraints(list(schema.constraints) + orders)
     return schema
 
 

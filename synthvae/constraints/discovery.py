@@ -34,6 +34,15 @@ individual application). As rules ``annual_income_joint is null where applicatio
 'individual'``, sampled rows keep the pattern exactly and imputation keeps those nulls instead of
 inventing a joint income for a single applicant.
 
+:func:`find_inequalities` finds pairs of numeric columns one of which is never above the other:
+seattle_weather's ``temp_min <= temp_max``, loans' ``balance <= loan_amount`` and
+``open_credit_lines <= total_credit_lines``. Learned as two variables, the order broke in 20% of
+loans' sampled rows (balance above the loan); as rules the model learns the gap, and no sampled
+row breaks them. :func:`synthvae.infer_schema` looks for them only when asked (``inequalities=True``,
+``infer-schema --inequalities``): learning the gap scored lower on the benchmark tables (loans'
+detection AUC 0.805 -> 0.942: the loan amounts, learned as the balance plus a gap, lost their round
+values).
+
 This module imports neither torch nor the model.
 
 :func:`find_lookups` finds numeric columns that one or two categorical columns fix: flights'
@@ -53,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.constraints.expression import Expression
-from synthvae.constraints.spec import Derived, Lookup, NullWhen
+from synthvae.constraints.spec import Derived, Inequality, Lookup, NullWhen
 from synthvae.errors import DataError
 from synthvae.schema import Column, ColumnKind, Schema
 from synthvae.validation import column_numbers, read_datetimes, typed
@@ -89,6 +98,12 @@ _LOOKUP_EXACT = 0.99
 _LOOKUP_EXTRA = 0.05
 _LOOKUP_ROWS_PER_KEY = 5
 _LOOKUP_REPEATED = 0.9
+# An order: ``low <= high`` on every row, where a low of one row is above the high of another in
+# at least _ORDER_CHANCE of pairs of rows (else the columns' ranges alone keep it), and so many
+# rows keep it that rows drawn apart would have done so by chance less often than _ORDER_LUCK
+# over all the pairs of columns tried.
+_ORDER_CHANCE = 0.05
+_ORDER_LUCK = 1e-3
 
 
 @dataclass(frozen=True)
@@ -561,3 +576,63 @@ def _fixes(key: np.ndarray, y: np.ndarray) -> int | None:
     most = np.zeros(distinct.size)
     np.maximum.at(most, k[starts], runs)
     return int(distinct.size) if most.sum() >= _LOOKUP_EXACT * n else None
+
+
+def find_inequalities(frame: pd.DataFrame, schema: Schema) -> list[Inequality]:
+    """The pairs of numeric columns of ``frame`` one of which is never above the other, as
+    ``low <= high`` rules (see the module docstring and :data:`_ORDER_CHANCE`).
+
+    Only columns with a value on every row are searched (the model learns the high side as its
+    gap above the low one, which a null low side would lose), none a rule computes or looks up,
+    and no ids or personal columns. Columns equal on every row are no order (a derived rule's
+    business). Of a chain ``a <= b <= c`` the rule ``a <= c`` is left out: the two others keep it.
+    Where several rules share a high side, the one whose low side is closest to it (the least
+    median gap, in the high side's spread) comes first: it is the one the model learns the gap of,
+    and the others, kept by drawing rows again, then break least often.
+
+    Args:
+        frame: The table (its columns named as in ``schema``).
+        schema: Its schema (with the rules already found, whose columns are left out).
+
+    Returns:
+        The rules, by high side in the schema's column order.
+    """
+    if len(frame) < MIN_ROWS or len(schema.names) > _MAX_COLUMNS:
+        return []
+    computed = {rule.column for rule in schema.constraints if isinstance(rule, (Derived, Lookup))}
+    values = {}
+    for c in schema:
+        if c.kind is ColumnKind.NUMERIC and not c.is_generated and not c.nullable and c.name not in computed \
+                and c.name in frame.columns:
+            numbers = column_numbers(frame[c.name], c).to_numpy(dtype=np.float64, na_value=np.nan)
+            if not np.isnan(numbers).any():
+                values[c.name] = numbers
+    names = list(values)
+    pairs = len(names) * (len(names) - 1)
+    if not pairs:
+        return []
+    n = len(frame)
+    # Rows drawn apart keep an order that a pair of them breaks with probability p with
+    # probability (1 - p)^n: at least _ORDER_CHANCE, and below the luck allowed a pair tried.
+    least = max(_ORDER_CHANCE, 1.0 - (_ORDER_LUCK / pairs) ** (1.0 / n))
+    ordered = {name: np.sort(v) for name, v in values.items()}
+    order: dict[tuple[str, str], float] = {}
+    for low in names:
+        x = values[low]
+        for high in names:
+            if high == low:
+                continue
+            y = values[high]
+            if not (x <= y).all() or (x == y).all():
+                continue
+            # The share of pairs of rows (i, j) with x_i > y_j.
+            broken = float(np.searchsorted(ordered[high], x, side="left").sum()) / (n * n)
+            if broken >= least:
+                spread = float(y.std()) or 1.0
+                order[(low, high)] = float(np.median(y - x)) / spread
+    # Leave out what a chain implies: a <= c where a <= b and b <= c were found.
+    implied = {(a, c) for (a, b) in order for (b2, c) in order if b2 == b and (a, c) in order}
+    kept = [(pair, gap) for pair, gap in order.items() if pair not in implied]
+    position = {name: i for i, name in enumerate(schema.names)}
+    kept.sort(key=lambda item: (position[item[0][1]], item[1], position[item[0][0]]))
+    return [Inequality(low, high) for (low, high), _ in kept]
