@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from synthvae import __version__
 from synthvae.checkpoint import FILE_NAME as CHECKPOINT_FILE
 from synthvae.conditions import unknown_column
-from synthvae.constraints.spec import Inequality, Lookup, NullWhen
+from synthvae.constraints.spec import Inequality, Lookup, NullWhen, Range
 from synthvae.device import resolve_device
 from synthvae.distributed import Parallel
 from synthvae.streaming import RESERVOIR_ROWS
@@ -254,9 +254,8 @@ def _log_to_stderr(verbose: int) -> Callable[[], None]:
                    "columns that one or two categorical columns fix (lookup rules); --inequalities still looks for orders.")
 @click.option("--inequalities", is_flag=True,
               help="Also look for orders: pairs of numeric columns, with a value on every row, one of which is never "
-                   "above the other (temp_min <= temp_max, balance <= loan_amount). Every sampled row then keeps them, but "
-                   "the model learns each high side as its gap above the low one, which scored lower on the benchmark "
-                   "tables (README).")
+                   "above the other (balance <= loan_amount). Every sampled row then keeps them, but the model learns one "
+                   "side through the other, which scored slightly lower on the benchmark tables (README).")
 @_library_errors
 def infer_schema_command(data: str, output: str | None, name: str | None, no_derived: bool, inequalities: bool) -> None:
     """Infer a schema from DATA (CSV or Parquet) for you to review and edit."""
@@ -279,14 +278,14 @@ def _say_what_was_inferred(schema, derived_hint: str) -> None:
     nulls, looked-up columns, personal and id columns (regenerated, never learned); ``fit``
     without ``--schema`` inferred them silently."""
     kinds = [
-        ([r for r in schema.constraints if not isinstance(r, (NullWhen, Lookup, Inequality))], "derived column",
+        ([r for r in schema.constraints if not isinstance(r, (NullWhen, Lookup, Inequality, Range))], "derived column",
          "found, exact on every row (computed from the others, never learned)", derived_hint),
         ([r for r in schema.constraints if isinstance(r, NullWhen)], "structural null",
          "found (sampled rows keep them, impute leaves them null)", derived_hint),
         ([r for r in schema.constraints if isinstance(r, Lookup)], "looked-up column",
          "found (learned, each sampled value one its keys held)", derived_hint),
-        ([r for r in schema.constraints if isinstance(r, Inequality)], "order",
-         "found, kept on every row (each high side learned as its gap above the low one)", "(without --inequalities: none)"),
+        ([r for r in schema.constraints if isinstance(r, (Inequality, Range))], "order",
+         "found, kept on every row (one side learned through the other)", "(without --inequalities: none)"),
     ]
     for rules, noun, what, hint in kinds:
         if rules:

@@ -193,15 +193,12 @@ def infer_schema(
             ``lookup`` rule for each numeric column that one or two categorical columns fix
             (flights' ``distance`` by ``origin`` and ``dest``): each sampled value is one its
             keys held.
-        inequalities: Also add an ``inequality`` rule ``low <= high`` for each pair of numeric
-            columns with a value on every row, one of which is never above the other where
-            their ranges overlap (seattle's ``temp_min <= temp_max``, loans' ``balance <=
-            loan_amount``; see :func:`synthvae.constraints.discovery.find_inequalities`): every
-            sampled row then keeps the order, which the model alone broke (balance above the
-            loan in 20% of loans' rows), but the model learns each high side as its gap above the
-            low one, and on the benchmark tables that scored lower (loans: quality 0.9735 ->
-            0.9711, detection AUC 0.805 -> 0.942, the loan amounts' round values lost; seattle
-            over fit seeds 0-5: quality 0.9684 -> 0.9653, TSTR 0.556 -> 0.541). Off by default.
+        inequalities: Also add a rule for each pair of numeric columns with a value on every
+            row one of which is never above the other where their ranges overlap (loans'
+            ``balance <= loan_amount``; see :func:`synthvae.constraints.discovery.find_inequalities`):
+            every sampled row then keeps the order, which the model alone broke (the balance
+            above the loan in 20.8% of loans' rows), but the model learns one side through the
+            other, which scored slightly lower (loans: quality 0.9735 -> 0.9713). Off by default.
         source: Name of the table in error messages (a file name).
         warn: Log a warning for each text column most of whose rows hold a value no other row
             has (such values reach synthetic rows as they are, or make the column an id);
