@@ -275,8 +275,8 @@ def infer_schema_command(data: str, output: str | None, name: str | None, no_der
 
 def _say_what_was_inferred(schema, derived_hint: str) -> None:
     """Name the inferred rules and columns a person should review: derived columns, structural
-    nulls, looked-up columns, personal and id columns (regenerated, never learned); ``fit``
-    without ``--schema`` inferred them silently."""
+    nulls, looked-up columns, orders, personal and id columns (regenerated, never learned);
+    ``fit`` without ``--schema`` inferred them silently."""
     kinds = [
         ([r for r in schema.constraints if not isinstance(r, (NullWhen, Lookup, Inequality, Range))], "derived column",
          "found, exact on every row (computed from the others, never learned)", derived_hint),
