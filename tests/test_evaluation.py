@@ -769,6 +769,11 @@ def test_detection_on_few_rows_is_noted_as_noise(penguins):
                          r"chance alone: (0.9\d\d|1.000) is beyond that, so the rows are told apart even at this size", note)
                for note in report["notes"])
     assert not any("says little" in note for note in report["notes"])
+    # Below 0.5 is no telling apart: two real halves of 150 rows each scored 0.428 and were "told apart".
+    rows = penguins.dropna().sample(300, random_state=0).reset_index(drop=True)
+    halves = evaluate(rows.iloc[:150], rows.iloc[150:].reset_index(drop=True), metrics=["detection"], seed=0).to_dict()
+    assert halves["detection"]["auc"] < 0.5 + 3 * 0.03
+    assert not any("told apart" in note for note in halves["notes"]) and any("says little" in note for note in halves["notes"])
 
 
 def test_a_synthetic_table_without_columns_of_the_real_one_is_named_against_it():

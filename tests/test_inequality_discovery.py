@@ -87,6 +87,14 @@ def test_an_order_the_ranges_keep_or_chance_could_give_is_no_rule():
     assert [(rule.low.value, rule.column, rule.high) for rule in found] == [(many["x"].min(), "x", "y")]
 
 
+def test_a_rule_bound_read_with_float_noise_is_on_the_grid():
+    frame = _ordered_table()
+    frame.loc[0, "balance"] = 0.1 + 0.2  # 0.30000000000000004, the least balance
+    frame.loc[0, "loan"] = 100.0
+    rule = [r for r in infer_schema(frame, inequalities=True).constraints if r.kind.value == "range"][0]
+    assert rule.low.value == 0.3 and rule.describe() == "0.3 <= balance <= loan"
+
+
 def test_sampled_rows_keep_found_orders():
     frame = _ordered_table(2000)
     plain = Synthesizer(epochs=3, seed=0).fit(frame).sample(5000, seed=1)

@@ -215,6 +215,10 @@ def test_levels_several_rows_hold_are_not_rounded_away():
     assert schema["physlm"].decimals is None
     sampled = Synthesizer(schema, epochs=2, seed=0).fit(frame).sample(2000, seed=0)["physlm"]
     assert not sampled.isin([0.1, 0.2, 0.4, 0.5]).any()
+    # A noisy amount repeated on 3 of 2,000 rows of cents is no level: the column keeps 2 places.
+    cents = pd.DataFrame({"paid": rng.integers(100, 5_000_000, 2000) / 100, "y": rng.normal(size=2000)})
+    cents.loc[:2, "paid"] = 41630.443684235
+    assert infer_schema(cents, derived=False)["paid"].decimals == 2
 
 def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
     rng = np.random.default_rng(0)
