@@ -220,6 +220,7 @@ def test_levels_several_rows_hold_are_not_rounded_away():
     cents.loc[:2, "paid"] = 41630.443684235
     assert infer_schema(cents, derived=False)["paid"].decimals == 2
 
+
 def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
     rng = np.random.default_rng(0)
     n = 30

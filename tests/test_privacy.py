@@ -572,7 +572,6 @@ def test_fit_cli_with_epsilon(penguins, public_schema, tmp_path):
     assert out.returncode == 2 and "--statistics-share and --refuse-leaks set a private fit: they need --epsilon" in out.stderr
 
 
-
 def test_fit_cli_with_noise_multiplier(penguins, public_schema, tmp_path):
     # A fixed noise instead of a budget was Python's privacy={"noise_multiplier": ...} only.
     data, schema = tmp_path / "penguins.csv", tmp_path / "schema.json"
@@ -593,6 +592,7 @@ def test_fit_cli_with_noise_multiplier(penguins, public_schema, tmp_path):
         out = subprocess.run(fit + ["-o", str(tmp_path / "x.svae"), "--noise-multiplier", "1"] + flags, capture_output=True, text=True)
         assert out.returncode == 2 and message in out.stderr, out.stderr
     assert not (tmp_path / "x.svae").exists()
+
 
 # ------------------------------------------------------------ ids and personal columns
 @pytest.fixture(scope="module")

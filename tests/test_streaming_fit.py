@@ -528,6 +528,7 @@ def test_a_streamed_fit_keeps_levels_several_rows_hold(tmp_path):
     syn = Synthesizer(seed=0, **SMALL).fit(tmp_path / "ds", reservoir_rows=50)
     assert syn.schema_["physlm"].decimals is infer_schema(frame)["physlm"].decimals is None
 
+
 def test_a_streamed_fit_takes_datetime_bounds_from_every_row(tmp_path):
     # Only numeric bounds were widened: seattle's dates with a 30-row sample had bounds
     # 2012-01-16..2015-12-03 (the table's are 2012-01-01..2015-12-31).
