@@ -99,7 +99,7 @@ MAX_DECIMALS = 6  # decimal places inferred at most (more: not rounded)
 # Share of a float column's values that must have at most d decimal places for d to be inferred
 # when a few values carry more (see _mostly_decimal_places).
 _MOSTLY_DECIMALS_SHARE = 0.9
-# ... and moves at most this share of them that other rows share (levels; see places_lost): a
+# ... and moves at most this share of them that other rows share (levels; see places_kept): a
 # noisy amount repeated on 3 of 2,000 rows of cents left the column unrounded at 0.001 (a review).
 _LOST_LEVELS_SHARE = 0.005
 _FIRST_NS, _LAST_NS = pd.Timestamp.min, pd.Timestamp.max  # the datetimes a fit holds (nanoseconds)
@@ -232,10 +232,10 @@ def infer_schema(
         for i, name in enumerate(names)
     ]
     schema = Schema(columns=tuple(columns), name=name)
+    named = frame.set_axis(names, axis=1) if derived or inequalities else None
     if derived:
         from synthvae.constraints.discovery import find_datetime_parts, find_derived, find_lookups, find_null_when
 
-        named = frame.set_axis(names, axis=1)
         # The calendar parts first, then linear rules that may read them: flights' hour is
         # hour(time_hour), and sched_dep_time = hour * 100 + minute (found the other way round,
         # hour = sched_dep_time * 0.01 - 0.3, the hour could not be a part of time_hour too, and
@@ -255,7 +255,7 @@ def infer_schema(
     if inequalities:
         from synthvae.constraints.discovery import find_inequalities
 
-        orders = find_inequalities(frame.set_axis(names, axis=1), schema)
+        orders = find_inequalities(named, schema)
         if orders:
             schema = schema.with_constraints(list(schema.constraints) + orders)
     return schema
@@ -955,55 +955,49 @@ def _rounding_allowed(magnitude: np.ndarray, d: int, residue: float) -> np.ndarr
 def _mostly_decimal_places(values: np.ndarray) -> tuple[int, float, float] | None:
     """Where no number of decimal places keeps every value (:func:`decimal_places`): the fewest
     that keep :data:`_MOSTLY_DECIMALS_SHARE` of them (amounts in cents beside a few with float
-    noise) and move no value that several rows hold (:func:`places_lost`), with the share of
+    noise) and move no value that several rows hold (:func:`places_kept`), with the share of
     values that carry more and one of them; ``None`` when there are none (measurements with
     every digit)."""
-    kept = places_kept(values)
-    if kept is None:
+    counts = places_kept(values)
+    if counts is None:
         return None
-    d = mostly_places(kept, values.size, places_lost(values))
+    kept, lost = counts
+    d = mostly_places(kept, lost, values.size)
     if d is None:
         return None
     sample = _with_fraction(values)
     return d, float(1.0 - kept[d - 1] / values.size), float(sample[~_kept_by(sample, d)][0])
 
 
-def places_kept(values: np.ndarray) -> np.ndarray | None:
+def places_kept(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """For 1 to 6 decimal places, how many of ``values`` rounding to them keeps (by
-    :func:`decimal_places`' rule); ``None`` for float32 numbers, whose own spacing decides."""
+    :func:`decimal_places`' rule), and how many it moves although another value equals theirs:
+    levels of the column, not float noise, which rounding would lose; ``None`` for float32
+    numbers, whose own spacing decides.
+
+    randhie's physlm holds 0 or 1 on 95% of rows and 9 levels such as 0.1442925 on the rest:
+    counted by rows kept alone, one place "kept" it, and 7 of its 11 levels were never sampled
+    (3.2% of rows held values no row had). Noise beside amounts in cents (41630.443684235) is one
+    row's own."""
     sample = _with_fraction(values)
     if not sample.size or np.array_equal(sample.astype(np.float32).astype(np.float64), sample):
         return None
-    kept = [np.count_nonzero(_kept_by(sample, d)) for d in range(1, MAX_DECIMALS + 1)]
-    return np.array(kept, dtype=np.int64) + (values.size - sample.size)  # beyond 2**52: no fraction
-
-
-def places_lost(values: np.ndarray) -> np.ndarray:
-    """For 1 to 6 decimal places, how many of ``values`` rounding to them moves although another
-    value equals theirs: levels of the column, not float noise, which rounding would lose.
-
-    randhie's physlm holds 0 or 1 on 95% of rows and 9 levels such as 0.1442925 on the rest:
-    counted by rows alone, one place "kept" it, and 7 of its 11 levels were never sampled (3.2%
-    of rows held values no row had). Noise beside amounts in cents (41630.443684235) is one
-    row's own."""
-    sample = _with_fraction(values)
+    kept = np.zeros(MAX_DECIMALS, dtype=np.int64)
     lost = np.zeros(MAX_DECIMALS, dtype=np.int64)
     for d in range(1, MAX_DECIMALS + 1):
-        moved = sample[~_kept_by(sample, d)]
-        if moved.size:
-            _, counts = np.unique(moved, return_counts=True)
-            lost[d - 1] = int(counts[counts > 1].sum())
-    return lost
+        keeps = _kept_by(sample, d)
+        kept[d - 1] = np.count_nonzero(keeps)
+        if not keeps.all():
+            _, repeats = np.unique(sample[~keeps], return_counts=True)
+            lost[d - 1] = int(repeats[repeats > 1].sum())
+    return kept + (values.size - sample.size), lost  # beyond 2**52: no fraction
 
 
-def mostly_places(kept: np.ndarray, total: int, lost: np.ndarray | None = None) -> int | None:
-    """The fewest decimal places that keep :data:`_MOSTLY_DECIMALS_SHARE` of ``total`` values,
-    from :func:`places_kept`'s counts, and move no more than :data:`_LOST_LEVELS_SHARE` of
-    ``total`` values that other rows share (:func:`places_lost`'s counts); ``None`` when none
-    do."""
-    enough = kept >= _MOSTLY_DECIMALS_SHARE * total
-    if lost is not None:
-        enough &= lost <= _LOST_LEVELS_SHARE * total
+def mostly_places(kept: np.ndarray, lost: np.ndarray, total: int) -> int | None:
+    """The fewest decimal places that keep :data:`_MOSTLY_DECIMALS_SHARE` of ``total`` values and
+    move no more than :data:`_LOST_LEVELS_SHARE` of them that other rows share, from
+    :func:`places_kept`'s counts; ``None`` when none do."""
+    enough = (kept >= _MOSTLY_DECIMALS_SHARE * total) & (lost <= _LOST_LEVELS_SHARE * total)
     first = np.flatnonzero(enough) if total else []
     return int(first[0]) + 1 if len(first) else None
 

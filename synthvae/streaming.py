@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError, one_line, preview
-from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, places_lost, whole_numbers
+from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
 from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
                          refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
 from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, unit_length, whole_units, zone_name
@@ -437,7 +437,7 @@ class ColumnStats:
             chunk was of float32 numbers), for the places most numbers have
             (:meth:`mostly_places`).
         lost: For 1 to 6 decimal places, how many numbers they move that others of their chunk
-            equal (levels, not noise: :func:`synthvae.inference.places_lost`).
+            equal (levels, not noise: :func:`synthvae.inference.places_kept`).
         first: Earliest value of a column of datetimes (``None``: none seen).
         last: Latest value.
         midnight: Every datetime is at midnight (a resolution of days).
@@ -552,10 +552,12 @@ class ColumnStats:
             places = decimal_places(values)
             self.places = None if places is None else max(self.places, places)
         if self.kept is not None:
-            kept = places_kept(values)
-            self.kept = None if kept is None else self.kept + kept
-            if self.kept is not None:
-                self.lost += places_lost(values)  # levels shared within a chunk
+            counts = places_kept(values)
+            if counts is None:
+                self.kept = None
+            else:
+                self.kept = self.kept + counts[0]
+                self.lost = self.lost + counts[1]  # levels shared within a chunk
 
     def mostly_places(self) -> tuple[int, float] | None:
         """Where no number of decimal places keeps every number (``places`` is ``None``): the
@@ -563,7 +565,7 @@ class ColumnStats:
         rule for a table in memory); ``None`` when there are none."""
         if self.kept is None:
             return None
-        d = mostly_places(self.kept, self.numbers, self.lost)
+        d = mostly_places(self.kept, self.lost, self.numbers)
         return None if d is None else (d, float(1.0 - self.kept[d - 1] / self.numbers))
 
     def add_datetimes(self, values: pd.Series) -> None:

@@ -525,9 +525,7 @@ def find_lookups(frame: pd.DataFrame, schema: Schema) -> list[Lookup]:
     """
     if len(frame) < MIN_ROWS or len(schema.names) > _MAX_COLUMNS:
         return []
-    computed = {rule.column for rule in schema.constraints if isinstance(rule, (Derived, Lookup))}
-    targets = [c for c in schema if c.kind is ColumnKind.NUMERIC and not c.is_generated and c.name not in computed
-               and c.name in frame.columns]
+    targets = _learned_numeric(frame, schema)
     codes = {}
     for c in schema:
         if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN) and not c.is_generated and c.name in frame.columns:
@@ -551,6 +549,14 @@ def find_lookups(frame: pd.DataFrame, schema: Schema) -> list[Lookup]:
                 rules.append(Lookup(target.name, min(fitting, key=lambda f: f[1])[0]))
                 break
     return rules
+
+
+def _learned_numeric(frame: pd.DataFrame, schema: Schema) -> list[Column]:
+    """The numeric columns of ``frame`` the model learns as they are: no id or personal column,
+    none a ``derived`` rule computes or a ``lookup`` rule moves."""
+    computed = {rule.column for rule in schema.constraints if isinstance(rule, (Derived, Lookup))}
+    return [c for c in schema if c.kind is ColumnKind.NUMERIC and not c.is_generated and c.name not in computed
+            and c.name in frame.columns]
 
 
 def _fixes(key: np.ndarray, y: np.ndarray) -> int | None:
@@ -611,11 +617,9 @@ def find_inequalities(frame: pd.DataFrame, schema: Schema) -> list[Inequality | 
     """
     if len(frame) < MIN_ROWS or len(schema.names) > _MAX_COLUMNS:
         return []
-    computed = {rule.column for rule in schema.constraints if isinstance(rule, (Derived, Lookup))}
     values = {}
-    for c in schema:
-        if c.kind is ColumnKind.NUMERIC and not c.is_generated and not c.nullable and c.name not in computed \
-                and c.name in frame.columns:
+    for c in _learned_numeric(frame, schema):
+        if not c.nullable:
             numbers = column_numbers(frame[c.name], c).to_numpy(dtype=np.float64, na_value=np.nan)
             if not np.isnan(numbers).any():
                 values[c.name] = numbers
