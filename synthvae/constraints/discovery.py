@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.constraints.expression import Expression
+from synthvae.constraints.plan import lattice
 from synthvae.constraints.spec import Derived, Inequality, Lookup, NullWhen, Range, Value
 from synthvae.errors import DataError
 from synthvae.schema import Column, ColumnKind, Schema
@@ -103,10 +104,6 @@ _LOOKUP_REPEATED = 0.9
 # over all the pairs of columns tried.
 _ORDER_CHANCE = 0.05
 _ORDER_LUCK = 1e-3
-# A side of an order is a lattice, not learned through the other side, when its distinct values
-# are fewer than this share of the points its grid offers over its range (or of its rows, if
-# fewer): loans' whole-number counts hold most of theirs, its balances are nearly all distinct.
-_LATTICE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -592,7 +589,7 @@ def find_inequalities(frame: pd.DataFrame, schema: Schema) -> list[Inequality | 
     module docstring and :data:`_ORDER_CHANCE`), as rules the model keeps by learning one side
     through the other.
 
-    The side learned through the other must not be a lattice (:func:`_lattice`): seattle's
+    The side learned through the other must not be a lattice (:func:`synthvae.constraints.plan.lattice`): seattle's
     temperatures are whole degrees Fahrenheit written in Celsius, 100 values of the 254 their
     range holds at one decimal, and loans' amounts are round; learned as a share or a gap they
     lose those values, and a classifier tells the rows apart (seattle's detection AUC 0.524 ->
@@ -647,30 +644,18 @@ def find_inequalities(frame: pd.DataFrame, schema: Schema) -> list[Inequality | 
                 order[(low, high)] = float(np.median(y - x))
     # Leave out what a chain implies: a <= c where a <= b and b <= c were found.
     implied = {(a, c) for (a, b) in order for (b2, c) in order if b2 == b and (a, c) in order}
-    lattice = {name: _lattice(values[name], schema[name]) for name in {side for pair in order for side in pair}}
+    latticed = {name: lattice(values[name], schema[name]) for name in {side for pair in order for side in pair}}
     learned = []
     for (low, high), gap in order.items():
         if (low, high) in implied:
             continue
-        side = low if not lattice[low] and schema[low].min is not None else high if not lattice[high] else None
+        side = low if not latticed[low] and schema[low].min is not None else high if not latticed[high] else None
         if side is not None:
             learned.append((side, gap / (float(values[side].std()) or 1.0), low, high))
     position = {name: i for i, name in enumerate(schema.names)}
     learned.sort(key=lambda item: (position[item[0]], item[1], position[item[2]], position[item[3]]))
     return [Range(column=low, low=_bound(schema[low]), high=high) if side == low else Inequality(low, high)
             for side, _, low, high in learned]
-
-
-def _lattice(values: np.ndarray, column: Column) -> bool:
-    """Whether a column's values sit on fewer points than its grid offers (see
-    :data:`_LATTICE_SHARE`): whole degrees Fahrenheit in Celsius, amounts in round hundreds."""
-    distinct = np.unique(values).size
-    if column.is_integer or column.decimals is not None:
-        step = 1.0 if column.is_integer else 10.0 ** -column.decimals
-        offered = min(values.size, int(round((values.max() - values.min()) / step)) + 1)
-    else:
-        offered = values.size
-    return distinct < _LATTICE_SHARE * offered
 
 
 def _bound(column: Column) -> Value:

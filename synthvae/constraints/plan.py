@@ -6,7 +6,8 @@ and by **resampling** (the synthesizer draws the rows that break them again) whe
 ==================  ====================================================================
 rule                by construction
 ==================  ====================================================================
-inequality          the model learns ``high - low`` (at least 0) instead of ``high``
+inequality          the model learns ``high - low`` (at least 0) instead of ``high`` (of
+                    ``low`` where ``high`` is a lattice: :func:`_lattice_sides`)
 range               the model learns ``(column - low) / (high - low)`` in ``[0, 1]``
 fixed combinations  the model learns the combination as one categorical column
 derived             the column is computed from the others, never learned
@@ -24,7 +25,9 @@ column from model columns the same way.
 A rule falls back to resampling when construction cannot hold it: a nullable other side (the
 difference would lose the column's value where the other side is null), a column already
 rebuilt by an earlier rule, a dependency cycle, a personal column's pattern, a null-when rule
-over a column some transform rebuilds. Every sampled row
+over a column some transform rebuilds, a rule between two columns whose rebuilt side would be a
+lattice in the training rows (values on few of the points their grid offers, lost as a gap or
+a share). Every sampled row
 is checked against every rule either way (:meth:`ConstraintPlan.broken`).
 
 The plan reads the real table once, at fit time: it refuses data that breaks a rule (listing
@@ -323,11 +326,12 @@ def _kept_on_side(grid: _Grid, value: np.ndarray, other, above: bool, strict: bo
 
 class _Difference(_RangeKept):
     """Inequality ``low <= high``: the model learns ``high - low`` (>= 0) in place of the column side
-    it owns (``high``, or ``low`` when ``high`` is a constant)."""
+    it owns (``high``; ``low`` when ``high`` is a constant, or a lattice the plan keeps as it is:
+    see :func:`_lattice_sides`)."""
 
-    def __init__(self, rule: Inequality, schema: Schema) -> None:
+    def __init__(self, rule: Inequality, schema: Schema, owned: str | None = None) -> None:
         self.rule, self.schema = rule, schema
-        self.owned = rule.high if isinstance(rule.high, str) else rule.low
+        self.owned = owned or (rule.high if isinstance(rule.high, str) else rule.low)
         self.other = rule.low if self.owned == rule.high else rule.high
         self.owns = (self.owned,)
         self.reads = (self.other,) if isinstance(self.other, str) else ()
@@ -1398,6 +1402,9 @@ class ConstraintPlan:
         # Per lookup rule (by number), each key combination's held values: learned by fit, read
         # by from_state.
         self.lookups_: dict[int, dict[tuple, np.ndarray]] = {}
+        # Per rule between two columns whose owned side is a lattice in the training rows (by
+        # number): the column it owns instead, or None (kept by resampling); see _lattice_sides.
+        self.sides_: dict[int, str | None] = {}
 
     @property
     def active(self) -> bool:
@@ -1416,6 +1423,7 @@ class ConstraintPlan:
             # A private fit reads no real row outside DP-SGD: the rules are not checked against
             # the data, and the transforms learn nothing from it (fixed combinations refuse).
             check_table(self.schema, data, source)
+        self.sides_ = {} if private else _lattice_sides(self.schema, data)
         self._build()
         for transform in self.transforms_:
             transform.fit(data, private)
@@ -1445,11 +1453,11 @@ class ConstraintPlan:
             transforms.append(composition)
             composed.update(id(rule) for rule in composition.rules)
         modes = []
-        for rule in schema.constraints:
+        for i, rule in enumerate(schema.constraints):
             if id(rule) in composed or isinstance(rule, Lookup):  # a lookup: see reverse
                 modes.append(Mode.CONSTRUCTION)
                 continue
-            transform = self._construction(rule)
+            transform = self._construction(rule, self.sides_.get(i, ...))
             if transform is None or any(name in owner for name in transform.owns) or _cyclic(transforms, transform):
                 modes.append(Mode.RESAMPLING if not _trivial(rule, schema) else Mode.CONSTRUCTION)
                 continue
@@ -1475,10 +1483,14 @@ class ConstraintPlan:
         looked = {rule.column: rule.keys for rule in schema.constraints if isinstance(rule, Lookup)}
         self.transforms_ = _reverse_order(transforms, looked)
 
-    def _construction(self, rule: Constraint) -> _Transform | None:
+    def _construction(self, rule: Constraint, side: Any = ...) -> _Transform | None:
+        """The transform that keeps ``rule`` by construction, or None; ``side``: the column it
+        owns where the training rows chose it (None: none, the rule is kept by resampling)."""
         schema = self.schema
+        if side is None:
+            return None
         if isinstance(rule, Inequality):
-            transform = _Difference(rule, schema)
+            transform = _Difference(rule, schema, owned=side if isinstance(side, str) else None)
             if isinstance(transform.other, str) and schema[transform.other].nullable:
                 return None  # the difference would lose the column's value where the other side is null
             return transform
@@ -2372,12 +2384,15 @@ class ConstraintPlan:
             "allowed": {str(i): [[_json(v) for v in combo] for combo in combos] for i, combos in self.allowed_.items()},
             "lookups": {str(i): [[[_json(v) for v in key], [None if np.isnan(v) else float(v) for v in held]]
                                  for key, held in values.items()] for i, values in self.lookups_.items()},
+            "sides": {str(i): side for i, side in self.sides_.items()},
         }
 
     @classmethod
     def from_state(cls, schema: Schema, state: dict | None) -> "ConstraintPlan":
         """Rebuild a fitted plan from :meth:`get_state` (``None``: a schema without rules)."""
         plan = cls(schema, calendar=tuple(state.get("calendar", ())) if state is not None else False)
+        if state is not None:
+            plan.sides_ = _sides_state(schema, state.get("sides", {}))  # (none in files before it)
         plan._build()
         plan.allowed_, plan.lookups_ = {}, {}
         if state is not None:
@@ -2769,6 +2784,74 @@ def _admits(condition: Condition, value: int) -> bool:
     if condition.low is not None and (value < condition.low or (condition.low_strict and value == condition.low)):
         return False
     return condition.high is None or not (value > condition.high or (condition.high_strict and value == condition.high))
+
+
+# A column is a lattice where its distinct values are fewer than this share of the points its
+# grid offers over its range (or of its rows, if fewer): loans' whole-number counts hold most of
+# theirs, its balances are nearly all distinct, its loan amounts are round hundreds.
+LATTICE_SHARE = 0.5
+
+
+def lattice(values: np.ndarray, column: Column) -> bool:
+    """Whether a numeric column's values (no nulls) sit on fewer points than its grid offers (see
+    :data:`LATTICE_SHARE`): whole degrees Fahrenheit in Celsius, amounts in round hundreds."""
+    if not values.size:
+        return False
+    distinct = np.unique(values).size
+    if column.is_integer or column.decimals is not None:
+        step = 1.0 if column.is_integer else 10.0 ** -column.decimals
+        offered = min(values.size, int(round((values.max() - values.min()) / step)) + 1)
+    else:
+        offered = values.size
+    return distinct < LATTICE_SHARE * offered
+
+
+def _lattice_sides(schema: Schema, data: pd.DataFrame) -> dict[int, str | None]:
+    """Per rule between two numeric columns whose owned side is a lattice in ``data`` (by number):
+    the other column, which the rule owns instead, or None where that is a lattice too (or a
+    range's bound): the rule is kept by resampling.
+
+    Learned as a gap above the other side (or a share of the way between its bounds), a lattice
+    loses its values: seattle's temperatures are whole degrees Fahrenheit written in Celsius (100
+    values of the 254 their range holds at one decimal), and with ``temp_min <= temp_max`` kept
+    as temp_max's gap the quality fell 0.9684 -> 0.9653 and the TSTR 0.556 -> 0.541 over six
+    fit seeds, as a range the detection AUC rose 0.524 -> 0.884; drawing the 0.2% of rows that
+    break it again kept both level. A constant side leaves the model an affine map of the
+    column, which loses nothing."""
+    sides: dict[int, str | None] = {}
+
+    def on_lattice(name: str) -> bool:
+        column = schema[name]
+        values = _Grid(column).values(data[name])
+        return lattice(values[~np.isnan(values)], column)
+
+    for i, rule in enumerate(schema.constraints):
+        if isinstance(rule, Inequality) and isinstance(rule.low, str) and isinstance(rule.high, str):
+            if not all(schema[s].kind is ColumnKind.NUMERIC for s in (rule.low, rule.high)) or not on_lattice(rule.high):
+                continue
+            sides[i] = rule.low if not schema[rule.high].nullable and not on_lattice(rule.low) else None
+        elif isinstance(rule, Range) and any(isinstance(s, str) for s in (rule.low, rule.high)):
+            if schema[rule.column].kind is ColumnKind.NUMERIC and on_lattice(rule.column):
+                sides[i] = None
+    return sides
+
+
+def _sides_state(schema: Schema, state: Any) -> dict[int, str | None]:
+    """:func:`_lattice_sides`' choices read back from a model file, checked: an edited entry
+    names a rule between two columns, and the low side of an inequality or none."""
+    if not isinstance(state, dict):
+        raise ParameterError(f"the constraint state's 'sides' must be an object, got {state!r}")
+    sides = {}
+    rules = schema.constraints
+    for key, side in state.items():
+        i = int(key) if isinstance(key, str) and key.isdigit() else -1
+        rule = rules[i] if 0 <= i < len(rules) else None
+        fits = (isinstance(rule, Inequality) and isinstance(rule.low, str) and side in (rule.low, None)
+                or isinstance(rule, Range) and side is None)
+        if not fits:
+            raise ParameterError(f"the constraint state's side {side!r} for rule {key!r} does not match the schema's rules")
+        sides[i] = side
+    return sides
 
 
 def _trivial(rule: Constraint, schema: Schema) -> bool:
