@@ -48,7 +48,7 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema, time_zone, unit_length, zone_name
-from synthvae.validation import (UNIT_NAMES, beyond_ns_advice, category_text, datetimes_in_utc, dtype_zone,
+from synthvae.validation import (UNIT_NAMES, beyond_ns_advice, category_text, datetimes_in_utc, decimal_noise, dtype_zone,
                                  duration_words, holds_durations, numpy_backed, wall_times, with_written_numbers)
 
 logger = logging.getLogger(__name__)
@@ -892,16 +892,20 @@ def whole_numbers(values: np.ndarray) -> bool:
 
 def on_grid(low: float, high: float, decimals: int | None) -> tuple[float, float]:
     """Bounds of numbers kept at ``decimals`` places, each at its grid point where that does not
-    leave a value out (the lowest bound no higher, the highest no lower), else as it is.
+    leave a value out (the lowest bound no higher, the highest no lower) or moves it by float
+    noise only (:func:`synthvae.validation.decimal_noise`, which the bounds check allows), else as
+    it is.
 
     float32 numbers hold their decimals with noise: 0.10 is 0.10000000149 and 9.99 is
     9.98999977, and those bounds put the grid's own end points out of reach (rates floored at
     0.10 and prices capped at 9.99, a third of the rows, were never sampled at them: rounding
-    inwards gave 0.11 and 9.98)."""
+    inwards gave 0.11 and 9.98); float64 noise wrote ``"max": 7.9460000000000015``."""
     if decimals is None or low is None or high is None:
         return low, high
+    noise = decimal_noise(decimals)
     snapped_low, snapped_high = round(low, decimals), round(high, decimals)
-    return (snapped_low if snapped_low <= low else low), (snapped_high if snapped_high >= high else high)
+    return ((snapped_low if snapped_low <= low + noise else low),
+            (snapped_high if snapped_high >= high - noise else high))
 
 
 def decimal_places(values: np.ndarray) -> int | None:
@@ -949,7 +953,7 @@ def _rounding_allowed(magnitude: np.ndarray, d: int, residue: float) -> np.ndarr
     """How far rounding to ``d`` places may move each value and still keep it (see
     :func:`decimal_places`): at most 10**-(d+3) and a thousandth of the value, or float
     arithmetic's ``residue``."""
-    return np.minimum(10.0 ** -(d + 3), np.maximum(_DECIMALS_RTOL * magnitude, residue))
+    return np.minimum(decimal_noise(d), np.maximum(_DECIMALS_RTOL * magnitude, residue))
 
 
 def _mostly_decimal_places(values: np.ndarray) -> tuple[int, float, float] | None:

@@ -841,12 +841,24 @@ def _counted(values: pd.Series) -> str:
     return f"{len(values)} values" + (f" ({distinct} distinct)" if distinct != len(values) else "")
 
 
+def decimal_noise(decimals: int) -> float:
+    """How far a number kept at ``decimals`` places may lie off its grid point and still be that
+    point (float noise), as :func:`synthvae.inference.decimal_places` takes it: ``10**-(decimals
+    + 3)``."""
+    return 10.0 ** -(decimals + 3)
+
+
 def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, original: pd.Series | None = None) -> None:
     """Refuse values of a conformed numeric or datetime column beyond the schema's min / max
     (a DataError naming the column, how many and examples).
 
     ``original``: the column before :func:`conform`. Whole numbers past 2**53 are compared
-    in it exactly: as floats (conformed values), a value 20 above a max near 2**60 passed."""
+    in it exactly: as floats (conformed values), a value 20 above a max near 2**60 passed.
+
+    A column of ``decimals`` places takes values beyond a bound by float noise (see
+    :func:`decimal_noise`): 0.9999999999999998 was refused below a min of 1.0 ("e.g.
+    [0.9999999999999998]"), so inference wrote bounds with the data's float noise (``"max":
+    7.9460000000000015``)."""
     if column.kind not in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
         return
     present = values.dropna()
@@ -858,6 +870,9 @@ def refuse_out_of_bounds(values: pd.Series, column: Column, source: str, origina
             present = whole
     low = column.min if column.min is None or column.kind is ColumnKind.NUMERIC else pd.Timestamp(column.min)
     high = column.max if column.max is None or column.kind is ColumnKind.NUMERIC else pd.Timestamp(column.max)
+    if column.kind is ColumnKind.NUMERIC and not column.is_integer and column.decimals is not None:
+        slack = decimal_noise(column.decimals)
+        low, high = (None if low is None else low - slack), (None if high is None else high + slack)
     if low is not None:
         below = present[present < low]
         if len(below):

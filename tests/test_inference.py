@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from synthvae import ColumnKind, DataError, NumericType, Synthesizer, infer_schema
 from synthvae.cli import cli
 from synthvae.io import datetime_formats, read_table, write_table
-from synthvae.schema import PersonalType
+from synthvae.schema import PersonalType, Schema
 from synthvae.validation import conform
 
 from conftest import dataset_path
@@ -121,14 +121,25 @@ def test_float32_bounds_sit_on_the_decimal_grid_and_are_sampled(tmp_path):
     frame = pd.DataFrame({"rate": np.maximum(np.round(rng.uniform(0, 0.5, 400), 2), 0.10).astype("float32"),
                           "price": np.minimum(np.round(rng.uniform(0, 15, 400), 2), 9.99).astype("float32"),
                           "low": np.round(rng.uniform(0.7, 2, 400), 2).astype("float32")})
-    frame.loc[0, "low"] = np.float32(0.7)  # 0.69999998808: its grid point lies above it
+    frame.loc[0, "low"] = np.float32(0.7)  # 0.69999998808: its grid point lies above it, by float noise
     schema = infer_schema(frame)
     assert (schema["rate"].min, schema["rate"].decimals, schema["price"].max) == (0.1, 2, 9.99)
-    assert schema["low"].min == float(np.float32(0.7))  # not 0.7, which would leave it out
+    # The grid point, not 0.699999988079071: the bounds check takes values within float noise
+    # of a bound at the column's places (float64's too: 0.9999999999999998 passes a min of 1.0,
+    # where it was refused, and inference wrote "max": 7.9460000000000015).
+    assert schema["low"].min == 0.7
     conform(frame, schema, "rows", check_bounds=True)
+    noisy = pd.DataFrame({"a": np.r_[np.round(rng.uniform(1, 7.9, 200), 3), 7.9460000000000015, 0.9999999999999998]})
+    inferred = infer_schema(noisy)
+    assert (inferred["a"].decimals, inferred["a"].min, inferred["a"].max) == (3, 1.0, 7.946)
+    conform(noisy, inferred, "rows", check_bounds=True)
+    document = inferred.to_dict()
+    document["columns"][0]["max"] = 7.945  # a grid step is more than noise
+    with pytest.raises(DataError, match=r"column 'a': 1 values above the schema's max 7.945, e.g. \[7.946"):
+        conform(noisy, Schema.from_dict(document), "rows", check_bounds=True)
     write_table(frame, tmp_path / "rows.parquet")  # a streamed fit widens the sample's bounds so
     streamed = Synthesizer(epochs=1, seed=0).fit(tmp_path / "rows.parquet", streaming=True, reservoir_rows=50).schema_
-    assert (streamed["rate"].min, streamed["price"].max, streamed["low"].min) == (0.1, 9.99, float(np.float32(0.7)))
+    assert (streamed["rate"].min, streamed["price"].max, streamed["low"].min) == (0.1, 9.99, 0.7)
     sampled = Synthesizer(schema, epochs=3, seed=0).fit(frame).sample(1000, seed=1)
     assert (sampled["rate"] == 0.1).mean() > 0.1 and (sampled["price"] == 9.99).mean() > 0.1
     assert sampled["low"].min() >= schema["low"].min
