@@ -1422,6 +1422,11 @@ class ConstraintPlan:
             # the data, and the transforms learn nothing from it (fixed combinations refuse).
             check_table(self.schema, data, source)
         self.lattices_ = () if private else _on_lattice(self.schema, data)
+        for i in self.lattices_:
+            rule = self.schema.constraints[i]
+            logger.info("constraint %r: %r holds few of the values its grid offers (a lattice), which it would lose rebuilt "
+                        "from the other side; the rule is kept by drawing rows again, both columns learned as they are",
+                        rule.describe(), rule.high if isinstance(rule, Inequality) else rule.column)
         self._build()
         for transform in self.transforms_:
             transform.fit(data, private)
