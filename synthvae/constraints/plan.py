@@ -375,6 +375,17 @@ class _Difference(_RangeKept):
         return _clamped_hint(self.name, condition, self.grid, self.rule, lower, upper,
                              intercept=-other if high_side else other, slope=1.0 if high_side else -1.0)
 
+    def necessary(self, condition: Condition, given: dict[str, Condition]) -> list[Condition]:
+        """Where :meth:`hints` has none (the other side a learned column no condition pins): the
+        condition the other side must meet for the rebuilt one to meet ``condition``, ``high <=
+        b`` is ``low <= b``. It narrows the rows the model draws; the check decides."""
+        if self.grid.column.kind is not ColumnKind.NUMERIC or not isinstance(self.other, str) or self.owned != self.rule.high:
+            return []
+        if _pinned(self.other, given, self.grid.column) is not None:
+            return []
+        _, top = _span(condition, self.grid.column)
+        return [Condition(self.other, high=top)] if np.isfinite(top) else []
+
     def _difference(self, data: pd.DataFrame) -> np.ndarray:
         owned = self.grid.values(data[self.owned])
         other = self.grid.side(data, self.other, self.schema)
@@ -450,6 +461,23 @@ class _Position(_RangeKept):
         lower, upper = min(ceiling, max(floor, low_end)), min(ceiling, max(floor, high_end))
         return _clamped_hint(self.name, condition, self.grid, self.rule, lower, upper,
                              intercept=-low / (high - low), slope=1.0 / (high - low))
+
+    def necessary(self, condition: Condition, given: dict[str, Condition]) -> list[Condition]:
+        """Where :meth:`hints` has none (a bound a learned column no condition pins): the
+        conditions the learned bounds must meet for the column to meet ``condition``, ``column
+        >= a`` is ``high >= a`` and ``column <= b`` is ``low <= b`` (``0 <= balance <=
+        loan_amount``, ``balance >= 39000``: 1,150 of 2,000 rows after 1.5 million draws, then
+        a failure). They narrow the rows the model draws; the check decides."""
+        column = self.grid.column
+        if column.kind is not ColumnKind.NUMERIC or all(_pinned(s, given, column) is not None for s in (self.rule.low, self.rule.high)):
+            return []
+        bottom, top = _span(condition, column)
+        found = []
+        if isinstance(self.rule.low, str) and np.isfinite(top):
+            found.append(Condition(self.rule.low, high=top))
+        if isinstance(self.rule.high, str) and np.isfinite(bottom):
+            found.append(Condition(self.rule.high, low=bottom))
+        return found
 
     def _bounds(self, frame: pd.DataFrame | None) -> tuple:
         return tuple(
@@ -2227,7 +2255,8 @@ class ConstraintPlan:
         for condition in residual:
             transform = owner.get(condition.column)
             if isinstance(transform, (_Difference, _Position)):
-                found.extend((condition, hint) for hint in transform.hints(condition, given))
+                hints = transform.hints(condition, given) or self._needed(transform, condition, given, owner)
+                found.extend((condition, hint) for hint in hints)
                 continue
             if isinstance(transform, (_Calendar, _Composition)):
                 found.extend((condition, hint) for hint in transform.hints(condition))
@@ -2255,6 +2284,24 @@ class ConstraintPlan:
             # The input is (derived - intercept) / slope.
             found.append((condition, _linear_hint(name, condition, _Grid(column), -intercept / slope, 1.0 / slope,
                                                   _Grid(self.schema[name]))))
+        return found
+
+    def _needed(self, transform: "_Difference | _Position", condition: Condition, given: dict[str, Condition],
+                owner: dict[str, "_Transform"], depth: int = 0) -> list[Condition]:
+        """What ``condition`` on the column ``transform`` rebuilds needs of the learned columns
+        it is rebuilt from (:meth:`_Difference.necessary`), through a chain of such rules: ``x4
+        <= 45`` under ``x1 <= x2 <= x3 <= x4`` needs ``x3 <= 45``, which needs ``x2 <= 45``, and so
+        on to the column the model learns."""
+        found = []
+        for hint in transform.necessary(condition, given):
+            further = owner.get(hint.column)
+            if further is None:
+                found.append(hint)
+            elif isinstance(further, (_Difference, _Position)) and depth < len(self.transforms_):
+                try:
+                    found.extend(further.hints(hint, given) or self._needed(further, hint, given, owner, depth + 1))
+                except ParameterError:
+                    pass  # what a hint of ours needs no row meets: the rows drawn say so in the user's words
         return found
 
     def around(self, condition: Condition) -> list[Condition] | None:
@@ -2439,6 +2486,16 @@ def _pinned(side, given: dict[str, Condition] | None, column: Column) -> float |
     if value is None or pd.isna(value):
         return None
     return float(real_value(value, column))
+
+
+def _span(condition: Condition, column: Column) -> tuple[float, float]:
+    """The least and greatest value a numeric condition admits (infinite where open; its ends
+    themselves even when strict)."""
+    if condition.values is not None:
+        values = [float(real_value(v, column)) for v in condition.values if v is not None and not pd.isna(v)]
+        return (min(values), max(values)) if values else (-np.inf, np.inf)
+    return (-np.inf if condition.low is None else float(real_value(condition.low, column)),
+            np.inf if condition.high is None else float(real_value(condition.high, column)))
 
 
 def _kept_range(seen: tuple[float, float] | None, column: Column) -> tuple[float, float]:
