@@ -21,7 +21,7 @@ from conftest import dataset_path
 
 def test_rules_on_a_mixed_frame(mixed_frame):
     schema = infer_schema(mixed_frame)
-    assert schema["user_id"].kind is ColumnKind.ID and schema["user_id"].start == 1000
+    assert schema["user_id"].kind is ColumnKind.ID and schema["user_id"].start == int(mixed_frame["user_id"].max()) + 1
     assert schema["age"].kind is ColumnKind.NUMERIC and schema["age"].type is NumericType.INTEGER
     assert schema["age"].nullable
     assert schema["income"].type is NumericType.FLOAT and schema["income"].decimals == 2
@@ -253,7 +253,7 @@ def test_whole_numbers_beyond_floats_are_read_exactly(tmp_path):
     )
     schema = infer_schema(frame)
     assert schema["tx_id"].kind is ColumnKind.ID and schema["tx_id"].type is NumericType.INTEGER
-    assert schema["tx_id"].start == int(frame["tx_id"].min())
+    assert schema["tx_id"].start == int(frame["tx_id"].max()) + 1
     assert schema["serial"].kind is ColumnKind.ID and schema["serial"].type is NumericType.STRING
     assert schema["batch"].kind is ColumnKind.CATEGORICAL
     assert schema["batch"].categories == (2**70, 2**70 + 1, 2**70 + 2)

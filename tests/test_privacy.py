@@ -246,6 +246,23 @@ def test_schema_read_from_the_data_is_reported_or_refused(penguins, caplog):
         Synthesizer(schema, privacy={"epsilon": 1.0, "refuse_leaks": True}).fit(penguins)
 
 
+def test_a_private_fit_on_an_inferred_id_gives_no_real_id(penguins):
+    # infer_schema set an id's start at the least real id, and a private fit (which reads no
+    # row) counts synthetic ids from the start: the first synthetic id was always a real
+    # customer's (3 of 2,400 rows, a review). The start is now one past the largest real id,
+    # which the leak warnings name (it reveals that id).
+    rng = np.random.default_rng(0)
+    table = penguins.assign(customer_id=[f"CUS-{n:07d}" for n in rng.choice(10**7, len(penguins), replace=False)])
+    schema = infer_schema(table)
+    assert schema["customer_id"].start == max(int(v[4:]) for v in table["customer_id"]) + 1
+    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(table)
+    assert not set(syn.sample(len(table), seed=0)["customer_id"]) & set(table["customer_id"])
+    assert any("'customer_id'" in w and "one past the largest real id" in w for w in syn.privacy_["warnings"])
+    low = Schema.from_dict({**schema.to_dict(), "columns": [
+        {**c.to_dict(), "start": 1} if c.name == "customer_id" else c.to_dict() for c in schema]})
+    assert any("real ids reach the schema's start 1" in w for w in leak_warnings(low, table))
+
+
 def test_the_cli_refuses_leaks_when_asked(penguins, tmp_path):
     # refuse_leaks was Python's alone: a CLI fit with 9 leak warnings exited 0 (a user review).
     from click.testing import CliRunner

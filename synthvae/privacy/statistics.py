@@ -79,10 +79,19 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
     """
     out = []
     for column in schema:
-        if column.kind is ColumnKind.ID and _ids_reach(data[column.name], column):
+        if column.kind is not ColumnKind.ID:
+            continue
+        numbers = id_numbers(data[column.name], column)
+        largest = float(numbers.max()) if len(numbers) else None
+        if largest is not None and largest >= column.start:
             out.append(
                 f"column {column.name!r}: real ids reach the schema's start {column.start}, so synthetic ids "
                 "(counted from it) may equal real ones: set start above the largest real id"
+            )
+        elif largest is not None and largest + 1 == column.start:
+            out.append(
+                f"column {column.name!r}: the schema's start {column.start} is one past the largest real id; if it came "
+                "from this table (infer-schema), synthetic ids reveal that id: set a start of your own above it"
             )
     for column in learned_columns(schema):
         values = data[column.name]
@@ -117,12 +126,6 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
                     "in public, or group the rare ones"
                 )
     return out
-
-
-def _ids_reach(series: pd.Series, column: Column) -> bool:
-    """Whether some real id number is at or above the schema's ``start``."""
-    numbers = id_numbers(series, column)
-    return bool(len(numbers)) and float(numbers.max()) >= column.start
 
 
 def _same(value, bound, column: Column) -> bool:
