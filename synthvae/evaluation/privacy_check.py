@@ -77,7 +77,7 @@ from synthvae.evaluation.tables import (PreparedTable, Shape, column_infos, eval
                                         table_sources)
 from synthvae.io import atomic_write_text
 from synthvae.inference import infer_schema
-from synthvae.schema import ColumnKind, NumericType, Schema
+from synthvae.schema import ColumnKind, NumericType, PersonalType, Schema
 from synthvae.validation import index_hint
 
 # Rows the attacks are scored on, the fewest they are scored on, and the synthetic rows they
@@ -352,10 +352,11 @@ def _own_values(column, real: pd.Series, synthetic: pd.Series, holdout: pd.Serie
     as :func:`_comparable` writes them), tested against the holdout's rate as :func:`_copies`
     does. The detail names counts only: a report of the check must not carry the values."""
 
-    known = set(_comparable(real))
-    shared = int(sum(v in known for v in _comparable(synthetic)))
+    phone = column.personal is PersonalType.PHONE
+    known = set(_comparable(real, phone))
+    shared = int(sum(v in known for v in _comparable(synthetic, phone)))
     n = int(synthetic.notna().sum())
-    held = _comparable(holdout) if holdout is not None else np.zeros(0, dtype=object)
+    held = _comparable(holdout, phone) if holdout is not None else np.zeros(0, dtype=object)
     held_shared = int(sum(v in known for v in held))
     baseline = held_shared / held.size if held.size else 0.0
     p_value, highest = _beyond_holdout(shared, n, held_shared, held.size, limits.copy_p_value)
@@ -365,12 +366,16 @@ def _own_values(column, real: pd.Series, synthetic: pd.Series, holdout: pd.Serie
     return CheckResult(f"{label}[{column.name}]", shared / n if n else 0.0, highest, p_value >= limits.copy_p_value, detail)
 
 
-def _comparable(series: pd.Series) -> np.ndarray:
+def _comparable(series: pd.Series, phone: bool = False) -> np.ndarray:
     """A column's values as the check compares them: whole numbers without a fraction (a phone
     column read with blanks is float: 4158293709.0 beside the synthetic text 4158293709 matched
     nothing), then case folded with everything but letters and digits dropped (the same phone
     written 415-829-3709 or (415) 829 3709, an SSN with or without dashes, an e-mail in capitals).
-    Values that keep no letter or digit are left out."""
+    Values that keep no letter or digit are left out.
+
+    With ``phone``, a number's last :data:`_PHONE_DIGITS` digits, without an extension: the
+    same number with a country or trunk prefix (+1 415-449-6846, 001-415-449-6846, 415-449-6846)
+    passed as another (a privacy review); a number of fewer digits as it is."""
     present = series.dropna()
     if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present.dtype):
         numbers = present.astype("float64")
@@ -378,8 +383,17 @@ def _comparable(series: pd.Series) -> np.ndarray:
         text = numbers.map(repr).where(~whole, numbers.where(whole, 0).astype("int64").astype(str))
     else:
         text = present.astype(str)
+    if phone:
+        bare = text.str.replace(r"(?:\.0+|\s*(?:x|ext\.?|extension)\s*\d+)\s*$", "", regex=True, case=False)
+        digits = bare.str.replace(r"\D+", "", regex=True)
+        text = digits.where(digits.str.len() < _PHONE_DIGITS, digits.str[-_PHONE_DIGITS:])
     text = text.str.casefold().str.replace(r"[\W_]+", "", regex=True)
     return text[text != ""].to_numpy(dtype=object)
+
+
+# The trailing digits that name a phone number wherever it is dialled from: nine, as the shortest
+# national numbers of 9 digits (France, Spain without their trunk 0) keep their own.
+_PHONE_DIGITS = 9
 
 
 def _beyond_holdout(count: int, n: int, held: int, m: int, p_limit: float) -> tuple[float, float]:
