@@ -898,6 +898,26 @@ def test_privacy_check_finds_real_phone_numbers_whatever_their_type_or_spelling(
         assert (not check.passed) == leaked and (check.value > 0.9 if leaked else check.value == 0), check  # 5% of real ones null
 
 
+def test_privacy_check_notes_categories_one_person_holds_and_a_holdout_grouped_otherwise():
+    # Job titles one training row holds filled half the synthetic rows and the check said only
+    # "passed"; a holdout whose titles were not grouped as the training rows' failed the
+    # distance checks with no word of why (a privacy review). Notes, no verdict: rows drawn
+    # from the same table share its rare titles by chance too.
+    from conftest import dataset_path
+
+    loans = pd.read_csv(dataset_path("loans.csv"), usecols=["emp_title", "state", "annual_income", "loan_amount", "grade"])
+    train, holdout, fresh = loans.iloc[:1200], loans.iloc[1200:1800], loans.iloc[1800:3000]
+    result = privacy_check(train, fresh, holdout)
+    notes = {note.split(":")[0]: note for note in result.settings["notes"]}
+    assert "hold a category only one training row holds (684 such categories)" in notes["column 'emp_title'"]
+    assert "min_category_rows=3" in result.summary()
+    top = train["emp_title"].value_counts().index[:20]
+    grouped = lambda frame: frame.assign(emp_title=frame["emp_title"].where(frame["emp_title"].isin(top), "other"))  # noqa: E731
+    result = privacy_check(grouped(train), grouped(fresh), holdout)
+    assert [n for n in result.settings["notes"] if "rows of holdout data" in n and "values no training row holds" in n]
+    assert not [n for n in privacy_check(grouped(train), grouped(fresh), grouped(holdout)).settings["notes"] if "holdout" in n]
+
+
 def test_privacy_check_refuses_synthetic_columns_it_cannot_check_and_names_absent_personal_ones(churn_split):
     train, holdout, fresh = churn_split
     emails = lambda frame, start: frame.assign(email=[f"person{start + i}@mail.org" for i in range(len(frame))])  # noqa: E731
