@@ -224,12 +224,16 @@ def matched_closer_share(synthetic: np.ndarray, train: np.ndarray, holdout: np.n
 # Numbers of a column closer than this share of its training spread are one value to the
 # exact-copy checks (see copy_resolution).
 COPY_RESOLUTION = 1e-9
+# ... and to the near-copy check of privacy_check: a training row with one amount moved by a cent
+# (24 such rows, 1%, passed every check; a privacy review).
+NEAR_RESOLUTION = 1e-3
 
 
-def copy_resolution(train: pd.DataFrame) -> dict[str, float]:
+def copy_resolution(train: pd.DataFrame, share: float = COPY_RESOLUTION) -> dict[str, float]:
     """For each float column of a conformed training table, the difference below which two of
     its numbers are one value to the exact-copy checks: a billionth of the spread between its
-    1st and 99th percentiles (its range where they meet; 0, exact, for a constant column). A
+    1st and 99th percentiles (its range where they meet; 0, exact, for a constant column), or
+    ``share`` of it. A
     generator that standardises and unstandardises a value in float64 changes its last bits:
     bit for bit, a copy of every training row scored 0.882 copies, and incomes times (1 + 1e-12)
     0.002 (a user review); a fixed number of significant digits instead merged float Unix times
@@ -245,20 +249,21 @@ def copy_resolution(train: pd.DataFrame) -> dict[str, float]:
         if values.size:
             low, high = np.percentile(values, [1, 99])
             spread = float(high - low) if high > low else float(values.max() - values.min())
-        out[str(name)] = 2 * spread * COPY_RESOLUTION if np.isfinite(spread) else 0.0
+        out[str(name)] = 2 * spread * share if np.isfinite(spread) else 0.0
     return out
 
 
-def row_hashes(frame: pd.DataFrame, resolution: dict[str, float]) -> np.ndarray:
+def row_hashes(frame: pd.DataFrame, resolution: dict[str, float], offset: float = 0.0) -> np.ndarray:
     """One 64-bit hash per row of a conformed table: rows equal in every column, float columns
     to within their ``resolution`` (:func:`copy_resolution` of the training table, the same for
-    every table compared), have equal hashes."""
+    every table compared), have equal hashes. ``offset``: the float columns' grid shifted by
+    this share of a step (two values a grid line splits share the grid shifted by half)."""
     floats = {}
     for name, step in resolution.items():
         if step > 0 and name in frame.columns and frame[name].dtype.kind == "f":
             values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
             with np.errstate(all="ignore"):
-                keys = np.round(values / step)
+                keys = np.round(values / step + offset)
             floats[name] = np.where(np.isfinite(keys), keys, values)
     return pd.util.hash_pandas_object(frame.assign(**floats) if floats else frame, index=False).to_numpy()
 

@@ -12,6 +12,9 @@ The checks (each a pure function of the three tables; limits in :class:`PrivacyL
   the share of holdout rows equal to a training row. Fails when the synthetic table's rate is
   higher than the holdout's by more than chance allows: a one-sided Fisher exact test of the two
   samples at level ``copy_p_value`` (1%).
+* **Near copies.** Synthetic rows equal to a training row but for numbers within a thousandth of
+  their column's training spread (a copy with an income moved by a cent), tested as exact copies
+  are, against the holdout's rate. Only for tables with a float column.
 * **Personal values.** Values of the schema's personal columns (e-mails, names, phone numbers,
   ...) and text id columns that the synthetic table shares with a real training row: a
   generator should make them up. Baseline and test as for exact copies (holdout values found
@@ -67,6 +70,7 @@ from synthvae.evaluation.privacy import (
     MATCHED_PARTS,
     MEMBERSHIP_LIMIT,
     MIN_ATTACK_ROWS,
+    NEAR_RESOLUTION,
     RowEmbedding,
     attacks,
     copy_resolution,
@@ -236,6 +240,10 @@ def privacy_check(
         raise DataError(f"{synthetic_name}: columns share no value with those of {real_name}: {'; '.join(foreign)}, so no check "
                         f"can see their values copied; map them to the real table's values, then check again")
     checks = [_copies(*hashes, limits)]
+    near = copy_resolution(train_t.frame, NEAR_RESOLUTION)
+    if any(step > 0 for step in near.values()):
+        shifted = [[row_hashes(t.frame, near, offset) for offset in (0.0, 0.5)] for t in (train_t, synth_t, hold_t)]
+        checks.append(_near_copies(*shifted, limits))
     checked = {c.name for c in schema if c.name in real and _values_checked(c, real[c.name], synthetic.get(c.name))}
     for column in schema:
         if column.name in checked and column.name in synthetic:
@@ -285,6 +293,23 @@ def _copies(train: np.ndarray, synthetic: np.ndarray, holdout: np.ndarray, limit
     detail = (f"{copies} of {n} synthetic rows copy a training row ({copies / n:.2%}); holdout rows "
               f"collide at {baseline:.2%} (chance p = {p_value:.3g})")
     return CheckResult("exact_copies", copies / n, highest, passed, detail)
+
+
+def _near_copies(train: list[np.ndarray], synthetic: list[np.ndarray], holdout: list[np.ndarray], limits: PrivacyLimits) -> CheckResult:
+    """Rows equal to a training row in every column but their numbers, which lie within
+    :data:`NEAR_RESOLUTION` of their spread (each table's :func:`row_hashes` at that resolution
+    on two grids half a step apart, so that no grid line splits two near values), against the
+    holdout's rate as :func:`_copies` does: a copy with one amount moved by a cent is no exact
+    copy, and 24 in 2,400 rows passed every check (a privacy review)."""
+
+    def near(rows: list[np.ndarray]) -> np.ndarray:
+        return np.isin(rows[0], train[0]) | np.isin(rows[1], train[1])
+
+    copies, held, n = int(near(synthetic).sum()), int(near(holdout).sum()), len(synthetic[0])
+    p_value, highest = _beyond_holdout(copies, n, held, len(holdout[0]), limits.copy_p_value)
+    detail = (f"{copies} of {n} synthetic rows equal a training row but for numbers within {NEAR_RESOLUTION:g} of their "
+              f"spread ({copies / n:.2%}); holdout rows do at {held / len(holdout[0]):.2%} (chance p = {p_value:.3g})")
+    return CheckResult("near_copies", copies / n, highest, p_value >= limits.copy_p_value, detail)
 
 
 _BELOW_CHANCE = ("; below chance: the holdout rows lie nearer the synthetic rows than the training rows do "
