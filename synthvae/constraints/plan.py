@@ -383,8 +383,8 @@ class _Difference(_RangeKept):
             return []
         if _pinned(self.other, given, self.grid.column) is not None:
             return []
-        _, top = _span(condition, self.grid.column)
-        return [Condition(self.other, high=top)] if np.isfinite(top) else []
+        span = _grid_span(condition, self.grid.column)
+        return [Condition(self.other, high=span[1])] if span is not None and np.isfinite(span[1]) else []
 
     def _difference(self, data: pd.DataFrame) -> np.ndarray:
         owned = self.grid.values(data[self.owned])
@@ -472,7 +472,7 @@ class _Position(_RangeKept):
         column = self.grid.column
         if column.kind is not ColumnKind.NUMERIC or all(_pinned(s, given, column) is not None for s in (self.rule.low, self.rule.high)):
             return []
-        bottom, top = _span(condition, column)
+        bottom, top = _grid_span(condition, column) or (-np.inf, np.inf)
         found = []
         if isinstance(self.rule.low, str) and np.isfinite(top):
             found.append(Condition(self.rule.low, high=top))
@@ -2489,16 +2489,6 @@ def _pinned(side, given: dict[str, Condition] | None, column: Column) -> float |
     return float(real_value(value, column))
 
 
-def _span(condition: Condition, column: Column) -> tuple[float, float]:
-    """The least and greatest value a numeric condition admits (infinite where open; its ends
-    themselves even when strict)."""
-    if condition.values is not None:
-        values = [float(real_value(v, column)) for v in condition.values if v is not None and not pd.isna(v)]
-        return (min(values), max(values)) if values else (-np.inf, np.inf)
-    return (-np.inf if condition.low is None else float(real_value(condition.low, column)),
-            np.inf if condition.high is None else float(real_value(condition.high, column)))
-
-
 def _kept_range(seen: tuple[float, float] | None, column: Column) -> tuple[float, float]:
     """The range a rebuilt column's values are clipped into: its training range (``seen``;
     none for a private fit) within the schema's bounds."""
@@ -2870,11 +2860,8 @@ def lattice(values: np.ndarray, column: Column) -> bool:
     if not values.size:
         return False
     distinct = np.unique(values).size
-    if column.is_integer or column.decimals is not None:
-        step = 1.0 if column.is_integer else 10.0 ** -column.decimals
-        offered = min(values.size, int(round((values.max() - values.min()) / step)) + 1)
-    else:
-        offered = values.size
+    step = column.grid_step
+    offered = values.size if step is None else min(values.size, int(round((values.max() - values.min()) / step)) + 1)
     return distinct < LATTICE_SHARE * offered
 
 
@@ -2901,15 +2888,20 @@ def _on_lattice(schema: Schema, data: pd.DataFrame) -> tuple[int, ...]:
 
     found = []
     for i, rule in enumerate(schema.constraints):
-        if isinstance(rule, Inequality) and isinstance(rule.low, str) and isinstance(rule.high, str):
-            rebuilt = rule.high
-        elif isinstance(rule, Range) and any(isinstance(s, str) for s in (rule.low, rule.high)):
-            rebuilt = rule.column
-        else:
-            continue
-        if schema[rebuilt].kind is ColumnKind.NUMERIC and on_lattice(rebuilt):
+        rebuilt = _rebuilt_between_columns(rule)
+        if rebuilt is not None and schema[rebuilt].kind is ColumnKind.NUMERIC and on_lattice(rebuilt):
             found.append(i)
     return tuple(found)
+
+
+def _rebuilt_between_columns(rule: Constraint) -> str | None:
+    """The column a rule between two columns rebuilds (an inequality's high side, a range's
+    column with a column bound); ``None`` for any other rule."""
+    if isinstance(rule, Inequality) and isinstance(rule.low, str) and isinstance(rule.high, str):
+        return rule.high
+    if isinstance(rule, Range) and any(isinstance(s, str) for s in (rule.low, rule.high)):
+        return rule.column
+    return None
 
 
 def _lattices_state(schema: Schema, state: Any) -> tuple[int, ...]:
@@ -2918,11 +2910,7 @@ def _lattices_state(schema: Schema, state: Any) -> tuple[int, ...]:
     rules = schema.constraints
 
     def between_columns(i: Any) -> bool:
-        if not is_integer(i) or not 0 <= i < len(rules):
-            return False
-        rule = rules[i]
-        return (isinstance(rule, Inequality) and isinstance(rule.low, str) and isinstance(rule.high, str)
-                or isinstance(rule, Range) and any(isinstance(s, str) for s in (rule.low, rule.high)))
+        return is_integer(i) and 0 <= i < len(rules) and _rebuilt_between_columns(rules[i]) is not None
 
     if not isinstance(state, list) or not all(between_columns(i) for i in state):
         raise ParameterError(f"the constraint state's 'lattices' must list rules between two columns by number, got {state!r}")

@@ -341,9 +341,10 @@ def _category_notes(schema: Schema, real: pd.DataFrame, synthetic: pd.DataFrame,
       its holder, and no check fails on it (1,147 of 2,400 rows of loans' job titles, "passed";
       a privacy review);
     - holdout rows holding values no training row holds (:data:`_FOREIGN_HOLDOUT` of them or
-      more, and twice the share of training rows whose value no other holds): such a holdout lies far from the training rows, so synthetic rows look close to them
-      and the distance checks fail by it (468 of 600 titles grouped otherwise: membership AUC
-      0.783 and FAILED, 0.498 with the holdout grouped as the training rows)."""
+      more, and twice the share of training rows whose value no other holds): such a holdout
+      lies far from the training rows, so synthetic rows look close to them and the distance
+      checks fail by it (468 of 600 titles grouped otherwise: membership AUC 0.783 and FAILED,
+      0.498 with the holdout grouped as the training rows)."""
     notes = []
     for column in schema:
         name = column.name
