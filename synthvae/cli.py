@@ -423,6 +423,10 @@ _ordered_option = click.option(
               help="Never generate a category that fewer training rows hold (a job title or town a few "
               "people share can identify them); the model still learns their rows. With --epsilon it is judged on the "
               "noisy counts: a category fewer rows hold may still be generated (list only public categories in the schema).")
+@click.option("--min-tail-rows", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Top- and bottom-code numeric and datetime columns: no sampled value lies beyond the value this many "
+              "training rows reach from each end (an income one person holds can identify them); the model still learns "
+              "their rows, at that value.")
 @_balance_option
 @_datetime_option
 @_head_option
@@ -439,8 +443,8 @@ _ordered_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_library_errors
 def fit_command(data, schema_path, output, epochs, batch_size, epsilon, noise_multiplier, delta, max_grad_norm, adjacency, statistics_share, refuse_leaks,
-                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, min_category_rows, categorical_balance,
-                datetime_encoding, categorical_head, autoregressive, target, conditional, seed, device, quiet) -> None:
+                checkpoint_dir, resume, checkpoint_every, streaming, reservoir_rows, min_category_rows, min_tail_rows,
+                categorical_balance, datetime_encoding, categorical_head, autoregressive, target, conditional, seed, device, quiet) -> None:
     """Fit a model on DATA (CSV, Parquet, or a folder of Parquet files) and write it to a model file.
 
     Under torchrun (torchrun --nproc-per-node K -m synthvae fit ...) the fit is data-parallel:
@@ -506,7 +510,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, noise_mu
         syn = Synthesizer(schema=schema_path, epochs=epochs, batch_size=batch_size, privacy=privacy,
                           categorical_balance=categorical_balance, categorical_head=categorical_head,
                           autoregressive=autoregressive, target=target, datetime_encoding=datetime_encoding,
-                          min_category_rows=min_category_rows, conditional=conditional, seed=seed, device=device)
+                          min_category_rows=min_category_rows, min_tail_rows=min_tail_rows, conditional=conditional, seed=seed,
+                          device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
     except RuntimeError as exc:

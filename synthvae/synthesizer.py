@@ -492,6 +492,18 @@ class Synthesizer:
             noisy counts, scaled to rows (post-processing): there a category fewer rows hold
             may still be generated, and one more rows hold left out (a fit warns of it). The
             schema in the model file still names them.
+        min_tail_rows: Top- and bottom-coding of numeric and datetime columns: values beyond
+            the ``min_tail_rows``-th largest (smallest) training value are learned as that
+            value, and no sampled or imputed value lies beyond it, so each end of a column's
+            sampled range is a value at least this many training rows reach. An extreme value
+            one person holds can identify them, and a plain fit brings it back: an income of
+            9,876,543, where the next was 2,300,000, was sampled as 9,687,514 (a privacy
+            review; ``privacy_check`` notes such values). Those rows still train the model, at
+            the tail's value; conditions beyond the tails are refused (the model's range).
+            A column a rule rebuilds (an inequality's side, a range's column, a date learned as
+            its calendar parts) is kept within its own tails too; a column derived from others
+            (a sum) through its inputs' only. ``1`` (default) keeps each
+            column's training range. Applied to a private fit's proxy rows, scaled to rows.
         numeric_encoding: ``"quantile"`` (default: Gaussian quantile transform) or ``"mode"``
             (mode-specific normalisation with a Gaussian mixture, as CTGAN / TVAE). The mixture
             is fitted in the column's own units, so it suits columns of a few bumps, not values
@@ -564,6 +576,7 @@ class Synthesizer:
         patience: int = 20,
         max_categories: int = 200,
         min_category_rows: int = 1,
+        min_tail_rows: int = 1,
         numeric_encoding: str = "quantile",
         datetime_encoding: str = "auto",
         prior: str = "mixture",
@@ -589,6 +602,7 @@ class Synthesizer:
         self.patience = patience
         self.max_categories = max_categories
         self.min_category_rows = min_category_rows
+        self.min_tail_rows = min_tail_rows
         self.numeric_encoding = numeric_encoding
         self.datetime_encoding = datetime_encoding
         self.prior = prior
@@ -747,7 +761,7 @@ class Synthesizer:
         if self.datetime_encoding == "auto":
             calendar = tuple(name for name in calendar if _learns_parts(conformed, schema, name, spec is not None))
         rules = ConstraintPlan(schema, calendar=calendar)
-        rules.fit(conformed, source, private=spec is not None)
+        rules.fit(conformed, source, private=spec is not None, tail_rows=int(self.min_tail_rows))
         self._check_target(schema, rules)
 
         def model_table(table: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -871,7 +885,7 @@ class Synthesizer:
         # Its rows each stand for count_scale real ones, by which min_category_rows is judged.
         return TablePreprocessor(rules.model_schema_, max_categories=int(self.max_categories), numeric_encoding=self.numeric_encoding,
                                  link_pools=not private, point_masses=not private, min_category_rows=int(self.min_category_rows),
-                                 count_scale=count_scale)
+                                 count_scale=count_scale, min_tail_rows=int(self.min_tail_rows))
 
     def _train(self, prepared: "_Prepared", seeds: np.ndarray, device, callback, checkpointer, parallel) -> None:
         """Build and train the VAE, fit the priors, and keep the fitted state."""
@@ -1209,6 +1223,8 @@ class Synthesizer:
             problems.append(f"max_categories must be an integer of at least 2, got {self.max_categories!r}")
         if not is_integer(self.min_category_rows) or self.min_category_rows < 1:
             problems.append(f"min_category_rows must be an integer of at least 1, got {self.min_category_rows!r}")
+        if not is_integer(self.min_tail_rows) or self.min_tail_rows < 1:
+            problems.append(f"min_tail_rows must be an integer of at least 1, got {self.min_tail_rows!r}")
         if not isinstance(self.conditional, (bool, np.bool_)):
             # "no" is truthy (the prior was trained and saved), None turned it off.
             problems.append(f"conditional must be True or False, got {self.conditional!r}")
@@ -2758,6 +2774,7 @@ class Synthesizer:
             "patience": self.patience,
             "max_categories": self.max_categories,
             "min_category_rows": self.min_category_rows,
+            "min_tail_rows": self.min_tail_rows,
             "numeric_encoding": str(NumericEncoding(self.numeric_encoding).value),
             "datetime_encoding": str(self.datetime_encoding),
             "prior": str(PriorKind(self.prior).value),

@@ -597,6 +597,20 @@ def test_fit_min_category_rows_keeps_rare_categories_out_of_the_sampled_file(run
     assert runner.invoke(cli, ["fit", "x.csv", "-o", str(model), "--min-category-rows", "0"]).exit_code == 2
 
 
+def test_fit_min_tail_rows_keeps_sampled_values_within_values_that_many_rows_reach(runner, tmp_path):
+    real = pd.read_csv(dataset_path("seattle_weather.csv"))
+    model, out = tmp_path / "model.synthvae", tmp_path / "rows.csv"
+    result = runner.invoke(cli, ["fit", str(dataset_path("seattle_weather.csv")), "-o", str(model), "--epochs", "2",
+                                 "--min-tail-rows", "10", "-q"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, ["sample", str(model), "-n", "5000", "-o", str(out)]).exit_code == 0
+    sampled = pd.read_csv(out)
+    for name in ("precipitation", "temp_max", "temp_min", "wind"):
+        ordered = np.sort(real[name].to_numpy())
+        assert ordered[9] <= sampled[name].min() and sampled[name].max() <= ordered[-10], name
+    assert runner.invoke(cli, ["fit", "x.csv", "-o", str(model), "--min-tail-rows", "0"]).exit_code == 2
+
+
 def test_an_output_folder_no_file_can_be_created_in_is_refused_before_the_work(runner, tmp_path):
     import os
 

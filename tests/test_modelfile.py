@@ -180,3 +180,23 @@ def test_an_edited_range_of_a_rebuilt_column_is_refused_at_load(tmp_path, seen):
     save_model_file(tmp_path / "edited.synthvae", tensors, payload)
     with pytest.raises(ModelFileError, match=r"is corrupt: ValueError: the range of 'date' \('seen'\) must be two finite"):
         Synthesizer.load(tmp_path / "edited.synthvae")
+
+
+@pytest.mark.parametrize("tail", ["x", [1.0], [0.0, "x"], [0.0, 1.0e9]])
+def test_edited_tails_of_a_top_coded_column_are_refused_at_load(tmp_path, tail):
+    # min_tail_rows keeps a codec's tails, its range; an edited pair would clip the rows the
+    # model sees at one place and the sampled values at another.
+    import pandas as pd
+
+    from conftest import dataset_path
+    from synthvae.modelfile import load_model_file, save_model_file
+
+    weather = pd.read_csv(dataset_path("seattle_weather.csv"))
+    Synthesizer(seed=0, epochs=1, conditional=False, min_tail_rows=5).fit(weather).save(tmp_path / "w.synthvae")
+    tensors, payload = load_model_file(tmp_path / "w.synthvae")
+    codecs = [state for state in payload["preprocessor"]["codecs"] if "tail" in state]
+    assert len(codecs) >= 4 and payload["preprocessor"]["min_tail_rows"] == 5
+    codecs[0]["tail"] = tail
+    save_model_file(tmp_path / "edited.synthvae", tensors, payload)
+    with pytest.raises(ModelFileError, match=r"the codec's tails .* are not its range"):
+        Synthesizer.load(tmp_path / "edited.synthvae")

@@ -68,6 +68,7 @@ from synthvae.constraints.spec import (
 )
 from synthvae.errors import ConstraintError, DataError, ParameterError, is_integer, preview
 from synthvae.preprocessing.codecs import between_grid_points, real_value, real_values, unit_ns
+from synthvae.preprocessing.transforms import tail_positions
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 
 logger = logging.getLogger(__name__)
@@ -290,11 +291,15 @@ class _RangeKept(_Transform):
 
     grid: _Grid
     seen: tuple[float, float] | None = None
+    # Top- and bottom-coding (``Synthesizer(min_tail_rows=...)``): ``seen`` ends at the values
+    # this many training rows reach from each end; set by ConstraintPlan.fit.
+    tail_rows: int = 1
 
     def fit(self, data: pd.DataFrame, private: bool) -> None:
         values = self.grid.values(data[self.owns[0]])
-        values = values[~np.isnan(values)]
-        self.seen = None if private or not values.size else (float(values.min()), float(values.max()))
+        values = np.sort(values[~np.isnan(values)])
+        at = tail_positions(values.size, self.tail_rows) or (0, values.size - 1)
+        self.seen = None if private or not values.size else (float(values[at[0]]), float(values[at[1]]))
 
     def get_state(self) -> dict:
         return {"seen": list(self.seen) if self.seen is not None else None}
@@ -1439,9 +1444,12 @@ class ConstraintPlan:
         (otherwise every method is the identity)."""
         return bool(self.schema.constraints) or bool(self.calendar)
 
-    def fit(self, data: pd.DataFrame, source: str = "training data", private: bool = False) -> "ConstraintPlan":
+    def fit(self, data: pd.DataFrame, source: str = "training data", private: bool = False,
+            tail_rows: int = 1) -> "ConstraintPlan":
         """Check the real (conformed) table against the rules, choose how each is kept, learn
-        what construction needs.
+        what construction needs. ``tail_rows``: the range a rebuilt numeric or datetime column
+        is kept within ends at the values this many training rows reach from each end
+        (top- and bottom-coding; 1: the training range).
 
         Raises:
             ConstraintError: The table breaks a rule.
@@ -1458,6 +1466,8 @@ class ConstraintPlan:
                         rule.describe(), rule.high if isinstance(rule, Inequality) else rule.column)
         self._build()
         for transform in self.transforms_:
+            if isinstance(transform, _RangeKept):
+                transform.tail_rows = tail_rows
             transform.fit(data, private)
         self.allowed_ = {}
         self.lookups_ = {}

@@ -14,6 +14,7 @@ import pandas as pd
 from synthvae.errors import DataError, preview
 from synthvae.evaluation import fidelity, plots
 from synthvae.evaluation.detection import MIN_DETECTION_ROWS, chance_spread, detection
+from synthvae.evaluation.disclosure import disclosure_notes
 from synthvae.evaluation.fidelity import Binning
 from synthvae.evaluation.privacy import MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, copy_resolution, holdout_overlap, privacy, row_hashes
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
@@ -249,6 +250,8 @@ def evaluate(
             train_hashes = _full_train_hashes(real, eval_schema, resolution)
         data["privacy"] = privacy(infos, real_t, synth_t, hold_t, rng=rngs[6], seed=seed, train_hashes=train_hashes,
                                   resolution=resolution)
+        if not real_t.subsampled:  # a value one row of a subsample holds is not one the table's one row holds
+            notes.extend(disclosure_notes(infos, real_t, synth_t, hold_t if overlap is None else None, holdout_name))
         if hold_t is None:
             notes.append("no holdout given: no ceiling, no closer-to-train share and no membership-inference AUC")
         elif overlap is not None:

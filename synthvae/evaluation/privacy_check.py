@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from synthvae.errors import DataError, preview
+from synthvae.evaluation.disclosure import disclosure_notes
 from synthvae.evaluation.privacy import (
     ATTACK_ROWS,
     MATCHED_PARTS,
@@ -275,7 +276,7 @@ def privacy_check(
     absent = [c.name for c in schema if c.name in checked and c.name not in synthetic]
     settings = {"seed": int(seed), "attack_rows": int(m), "sensitive": list(sensitive), "limits": asdict(limits),
                 "id_columns_not_checked": unchecked, "personal_columns_absent": absent,
-                "notes": _category_notes(schema, real, synthetic, holdout, holdout_name),
+                "notes": disclosure_notes(infos, train_t, synth_t, hold_t, holdout_name),
                 "rows": {"real": len(real), "synthetic": len(synthetic), "holdout": len(holdout)}}
     return PrivacyCheck(checks, settings)
 
@@ -330,51 +331,6 @@ def _refuse_overlap(train: np.ndarray, holdout: np.ndarray, real_name: str, hold
             f"rows, so no attack has a baseline; give real rows the generator never saw (split them off before "
             f"fitting), and the training rows as the real table"
         )
-
-
-def _category_notes(schema: Schema, real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
-                    holdout_name: str) -> list[str]:
-    """What the checks do not judge but a reader should know, per categorical column (counts
-    only, no value):
-
-    - synthetic rows holding a category one training row alone holds: a rare job title can name
-      its holder, and no check fails on it (1,147 of 2,400 rows of loans' job titles, "passed";
-      a privacy review);
-    - holdout rows holding values no training row holds (:data:`_FOREIGN_HOLDOUT` of them or
-      more, and twice the share of training rows whose value no other holds): such a holdout
-      lies far from the training rows, so synthetic rows look close to them and the distance
-      checks fail by it (468 of 600 titles grouped otherwise: membership AUC 0.783 and FAILED,
-      0.498 with the holdout grouped as the training rows)."""
-    notes = []
-    for column in schema:
-        name = column.name
-        if column.kind is not ColumnKind.CATEGORICAL or name not in real or name not in synthetic:
-            continue
-        counts = real[name].dropna().astype(str).value_counts()
-        single = set(counts.index[counts == 1])
-        held = synthetic[name].dropna().astype(str)
-        alone = int(held.isin(single).sum())
-        if alone:
-            notes.append(f"column {name!r}: {alone} of {len(synthetic)} synthetic rows ({alone / len(synthetic):.1%}) hold a "
-                         f"category only one training row holds ({len(single)} such categories), which can name its holder "
-                         f"and which no check judges; fit with min_category_rows=3 (fit --min-category-rows 3) to keep "
-                         f"categories fewer rows hold out of the synthetic rows")
-        if name in holdout:
-            outside = holdout[name].dropna().astype(str)
-            foreign = int((~outside.isin(counts.index)).sum())
-            # A fresh row holds an unseen value about as often as a training row holds one no
-            # other does (Good-Turing): loans' job titles, 41% of them, are no sign of a mismatch.
-            expected = len(single) / max(int(counts.sum()), 1)
-            if foreign and foreign >= max(_FOREIGN_HOLDOUT, 2 * expected) * len(holdout):
-                notes.append(f"column {name!r}: {foreign} of {len(holdout)} rows of {holdout_name} ({foreign / len(holdout):.0%}) "
-                             f"hold values no training row holds, so they lie far from the training rows and synthetic rows "
-                             f"look close to those by comparison: a failed distance check may be the holdout's; take it from "
-                             f"the same table, with its values written and grouped as the training rows'")
-    return notes
-
-
-# A share of holdout rows with values no training row holds from which the check says so.
-_FOREIGN_HOLDOUT = 0.1
 
 
 def _two_sided(value: float, high: float) -> bool:

@@ -54,10 +54,10 @@ import pandas as pd
 from scipy.special import ndtri
 
 from synthvae.conditions import Condition, grid_slack, value_slack
-from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, preview
+from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, is_real, preview
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import (AtomQuantileNormal, NumericEncoding, QuantileNormal, fit_transform_for, probit,
-                                                 transform_from_state)
+                                                 tail_positions, transform_from_state)
 from synthvae.schema import Column, ColumnKind, PersonalType
 from synthvae.validation import UNIT_NAMES
 
@@ -301,13 +301,23 @@ class _RealValuedCodec(ColumnCodec):
     Args:
         column: The schema column.
         encoding: ``quantile`` (default) or ``mode`` (see :mod:`synthvae.preprocessing.transforms`).
+        tail_rows: Top- and bottom-coding: the values beyond the ``tail_rows``-th largest and
+            smallest training values are learned as those values, and no sampled value lies
+            beyond them, so each end of the sampled range is a value at least ``tail_rows``
+            training rows reach (an income of 9,876,543 that one person held came back as
+            9,687,514; a privacy review). ``1`` (default): the training range, as it is.
+        count_scale: Training rows each row of the fitted column stands for (a private fit's
+            proxy table), to judge ``tail_rows`` by.
     """
 
     def __init__(self, column: Column, encoding: NumericEncoding | str = NumericEncoding.QUANTILE,
-                 point_masses: bool = True) -> None:
+                 point_masses: bool = True, tail_rows: int = 1, count_scale: float = 1.0) -> None:
         super().__init__(column)
         self.encoding = NumericEncoding(encoding)
         self.point_masses = point_masses
+        self.tail_rows = tail_rows
+        self.count_scale = count_scale
+        self.tail_ = None
 
     @abstractmethod
     def _to_float(self, series: pd.Series) -> np.ndarray: ...
@@ -327,6 +337,9 @@ class _RealValuedCodec(ColumnCodec):
         present = values[~np.isnan(values)]
         self.calibration_ = None
         self.all_null_ = present.size == 0
+        self.tail_ = self._tails(present)
+        if self.tail_ is not None:
+            present = np.clip(present, *self.tail_)
         self.transform_ = fit_transform_for(self.encoding, present, self.point_masses)
         low, high = self._bounds()
         if getattr(self.column, "is_integer", False) and (low is None or high is None) and present.size \
@@ -341,6 +354,22 @@ class _RealValuedCodec(ColumnCodec):
             )
         self.low_ = float(low if low is not None else (present.min() if present.size else 0.0))
         self.high_ = float(high if high is not None else (present.max() if present.size else 0.0))
+        if self.tail_ is not None:  # within the schema's bounds, as the training values are
+            self.low_, self.high_ = self.tail_
+
+    def _tails(self, present: np.ndarray) -> list | None:
+        """The ``tail_rows``-th smallest and largest of the training values (``None``: no
+        top-coding; see :meth:`_tail_positions`)."""
+        at = self._tail_positions(present.size)
+        if at is None:
+            return None
+        ordered = np.sort(present)
+        return [float(ordered[at[0]]), float(ordered[at[1]])]
+
+    def _tail_positions(self, n: int) -> tuple[int, int] | None:
+        """Where the tails lie among ``n`` sorted training values (:func:`tail_positions`), each
+        value counting for ``count_scale`` training rows."""
+        return tail_positions(n, math.ceil(self.tail_rows / self.count_scale - 1e-9) if self.tail_rows > 1 else 1)
 
     def _spans(self) -> list[tuple[SpanKind, int]]:
         spans = list(self.transform_.spans())
@@ -353,6 +382,8 @@ class _RealValuedCodec(ColumnCodec):
         isnull = np.isnan(values)
         if isnull.any() and not self.column.nullable:
             raise DataError(f"column {self.column.name!r} has missing values but is not nullable")
+        if self.tail_ is not None:  # values beyond the tails are learned as the tails
+            values = np.clip(values, *self.tail_)
         block = self.transform_.forward(np.where(isnull, 0.0, values))
         block[isnull] = self.transform_.null_fill()
         if self.column.nullable:
@@ -615,6 +646,7 @@ class _RealValuedCodec(ColumnCodec):
             "high": self.high_,
             "all_null": bool(self.all_null_),
             "calibration": None if self.calibration_ is None else self.calibration_.tolist(),
+            **({"tail": self.tail_} if self.tail_ is not None else {}),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -630,6 +662,12 @@ class _RealValuedCodec(ColumnCodec):
         self.all_null_ = bool(state["all_null"])
         calibration = state.get("calibration")  # absent from files of ordinary fits before 0.x
         self.calibration_ = None if calibration is None else np.asarray(calibration, dtype=np.float64)
+        tail = state.get("tail")  # absent: no top-coding
+        if tail is not None and not (isinstance(tail, list) and len(tail) == 2 and all(is_real(v) for v in tail)
+                                     and [float(v) for v in tail] == [self.low_, self.high_]):
+            raise ModelFileError(f"column {self.column.name!r}: the codec's tails {tail!r} are not its range "
+                                 f"[{self.low_!r}, {self.high_!r}]; the model file is damaged")
+        self.tail_ = None if tail is None else [float(v) for v in tail]
 
 
 class NumericCodec(_RealValuedCodec):
@@ -738,7 +776,13 @@ class DatetimeCodec(_RealValuedCodec):
         # data's (floats miss ticks past 2**53: 104 days after 1970 in nanoseconds, 2256 in
         # microseconds; 2256-01-01 00:00:00.000001 was sampled a microsecond below its bound).
         present = pd.Series(series).dropna().astype("datetime64[ns]")
-        self.exact_ = self._exact([present.min().value, present.max().value] if len(present) else [None, None])
+        seen = [present.min().value, present.max().value] if len(present) else [None, None]
+        at = self._tail_positions(len(present))
+        if at is not None:  # the tails in whole nanoseconds
+            ordered = np.sort(present.to_numpy().view(np.int64))
+            self.exact_ = [int(ordered[at[0]]), int(ordered[at[1]])]  # within the schema's bounds
+            return
+        self.exact_ = self._exact(seen)
 
     def _get_state(self) -> dict[str, Any]:
         return {**super()._get_state(), "exact_ns": self.exact_}
@@ -749,7 +793,7 @@ class DatetimeCodec(_RealValuedCodec):
         if not (isinstance(exact, list) and len(exact) == 2
                 and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in exact)):
             raise ModelFileError(f"column {self.column.name!r}: exact_ns must be two whole numbers or nulls, got {exact!r}")
-        self.exact_ = self._exact(exact)
+        self.exact_ = exact if self.tail_ is not None and None not in exact else self._exact(exact)
 
     def _exact(self, seen: list) -> list:
         """The schema's bounds in nanoseconds, each missing one from ``seen`` (the data's range;

@@ -150,8 +150,12 @@ class TablePreprocessor:
         min_category_rows: A categorical column's categories held by fewer training rows are
             never generated, nor listed in a sampled column's categories (see
             :class:`~synthvae.preprocessing.codecs.CategoricalCodec`); 1 keeps them all.
+        min_tail_rows: Numeric and datetime columns are top- and bottom-coded at the values
+            this many training rows reach from each end (see
+            :class:`~synthvae.preprocessing.codecs.NumericCodec`); 1 keeps their range.
         count_scale: Training rows each row of the fitted table stands for (a private fit's
-            proxy table: ``rows / proxy rows``), to judge ``min_category_rows`` by.
+            proxy table: ``rows / proxy rows``), to judge ``min_category_rows`` and
+            ``min_tail_rows`` by.
     """
 
     def __init__(
@@ -163,10 +167,12 @@ class TablePreprocessor:
         point_masses: bool = True,
         min_category_rows: int = 1,
         count_scale: float = 1.0,
+        min_tail_rows: int = 1,
     ) -> None:
         self.schema = schema
         self.max_categories = max_categories
         self.min_category_rows = min_category_rows
+        self.min_tail_rows = min_tail_rows
         self.count_scale = count_scale
         self.numeric_encoding = numeric_encoding
         self.link_pools = link_pools
@@ -214,7 +220,8 @@ class TablePreprocessor:
             return CategoricalCodec(column, max_categories=self.max_categories, min_rows=self.min_category_rows,
                                     count_scale=self.count_scale)
         if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
-            return CODECS[column.kind](column, encoding=self.numeric_encoding, point_masses=self.point_masses)
+            return CODECS[column.kind](column, encoding=self.numeric_encoding, point_masses=self.point_masses,
+                                       tail_rows=self.min_tail_rows, count_scale=self.count_scale)
         return CODECS[column.kind](column)
 
     def _build_layout(self) -> Layout:
@@ -362,6 +369,7 @@ class TablePreprocessor:
             "link_pools": self.link_pools,
             "point_masses": self.point_masses,
             **({"min_category_rows": self.min_category_rows} if self.min_category_rows > 1 else {}),
+            **({"min_tail_rows": self.min_tail_rows} if self.min_tail_rows > 1 else {}),
             "codecs": [codec.get_state() for codec in self.codecs_],
         }
 
@@ -370,7 +378,7 @@ class TablePreprocessor:
         """Rebuild a fitted preprocessor from :meth:`get_state`."""
         pre = cls(schema, max_categories=int(state["max_categories"]), numeric_encoding=state["numeric_encoding"],
                   link_pools=bool(state.get("link_pools", True)), point_masses=bool(state.get("point_masses", False)),
-                  min_category_rows=int(state.get("min_category_rows", 1)))
+                  min_category_rows=int(state.get("min_category_rows", 1)), min_tail_rows=int(state.get("min_tail_rows", 1)))
         if len(state["codecs"]) != len(schema):
             raise ParameterError("codec state does not match the schema's columns")
         pre.codecs_ = [CODECS[c.kind].from_state(c, s) for c, s in zip(schema, state["codecs"])]

@@ -554,6 +554,18 @@ def _merge_unimodal(means, stds, weights):
     return m, np.maximum(s, 1e-12), w
 
 
+def tail_positions(n: int, rows: int) -> tuple[int, int] | None:
+    """Where top- and bottom-coding cuts ``n`` sorted values so that at least ``rows`` of them
+    reach each end: the positions of the ``rows``-th smallest and largest (fewer values than
+    two tails hold: their middle one, for both). ``None`` for ``rows`` of 1 or less (no
+    coding) or no values."""
+    if rows <= 1 or not n:
+        return None
+    k = min(rows, n)
+    low, high = k - 1, n - k
+    return (low, high) if low <= high else ((n - 1) // 2, (n - 1) // 2)
+
+
 def fit_transform_for(encoding: NumericEncoding, values: np.ndarray,
                       point_masses: bool = True) -> QuantileNormal | AtomQuantileNormal | ModeNormal:
     """Fit the transform named by ``encoding`` on ``values`` (no NaN): for ``quantile`` with
