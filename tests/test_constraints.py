@@ -264,6 +264,9 @@ def test_a_rule_kept_by_resampling_for_a_lattice_survives_the_model_file(loans, 
     model = Synthesizer(_with_rules(loans, rules), epochs=2, seed=0).fit(loans)
     loaded = Synthesizer.load(model.save(tmp_path / "loans.svae"))
     assert [d["mode"] for d in loaded.constraints_.describe()] == ["resampling", "construction"]
+    # Why, as the fit's log says (describe() said "resampling" alone).
+    assert [d.get("reason") for d in loaded.constraints_.describe()] == [
+        "'loan_amount' holds few of the values its grid offers (a lattice), which it would lose rebuilt from the other side", None]
     pd.testing.assert_frame_equal(loaded.sample(300, seed=2), model.sample(300, seed=2))
     state = model.constraints_.get_state()
     assert state["lattices"] == [0]
@@ -753,7 +756,8 @@ def test_an_inequality_with_a_nullable_side_keeps_the_share_of_nulls():
     document = infer_schema(frame, derived=False).to_dict()
     document["constraints"] = [{"kind": "inequality", "low": "a", "high": "b"}]
     syn = Synthesizer(Schema.from_dict(document), epochs=5, seed=0).fit(frame)
-    assert syn.constraints_.describe()[0]["mode"] == "resampling"  # b - a would lose b where a is null
+    assert syn.constraints_.describe()[0] == {"constraint": "a <= b", "mode": "resampling",
+                                              "reason": "a side may be null, where a rebuilt value would be lost"}
     rows = syn.sample(5000, seed=1)
     assert (rows["a"].isna() | (rows["a"] <= rows["b"])).all()
     # Rows with a null a are exempt; kept every time, they made 0.237 of the sample (real 0.205).
@@ -1021,3 +1025,17 @@ def test_ids_a_regex_rule_bounds_are_refused_before_they_pass_it():
     assert syn.sample(940, seed=0)["k"].str.fullmatch(r"C-\d{3}").all()
     with pytest.raises(ParameterError, match=r"1,500 new ids from C-060 would pass C-999.*sample at most 940 rows"):
         syn.sample(1500, seed=0)
+
+
+def test_describe_says_why_a_rule_is_kept_by_drawing_rows_again():
+    # describe() said "resampling" and no more; the fit's log alone named a lattice.
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(10, 2, 600).round(3), rng.normal(12, 2, 600).round(3)
+    frame = pd.DataFrame({"a": a, "b": b, "c": (np.maximum(a, b) + rng.exponential(1, 600)).round(3), "k": rng.integers(0, 1000, 600)})
+    document = infer_schema(frame, derived=False).to_dict()
+    document["constraints"] = [{"kind": "inequality", "low": "a", "high": "c"}, {"kind": "inequality", "low": "b", "high": "c"},
+                               {"kind": "unique", "columns": ["k", "a"]}]
+    described = Synthesizer(Schema.from_dict(document), epochs=2, seed=0, conditional=False).fit(frame).constraints_.describe()
+    assert [(d["mode"], d.get("reason")) for d in described] == [
+        ("construction", None), ("resampling", "['c'] is rebuilt by another rule"),
+        ("resampling", "a rule of this kind is checked on the drawn rows")]

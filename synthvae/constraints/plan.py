@@ -1495,13 +1495,17 @@ class ConstraintPlan:
             transforms.append(composition)
             composed.update(id(rule) for rule in composition.rules)
         modes = []
+        self.reasons_: dict[int, str] = {}  # why a rule is kept by resampling
         for i, rule in enumerate(schema.constraints):
             if id(rule) in composed or isinstance(rule, Lookup):  # a lookup: see reverse
                 modes.append(Mode.CONSTRUCTION)
                 continue
             transform = self._construction(rule) if i not in self.lattices_ else None
-            if transform is None or any(name in owner for name in transform.owns) or _cyclic(transforms, transform):
+            taken = [] if transform is None else [name for name in transform.owns if name in owner]
+            if transform is None or taken or _cyclic(transforms, transform):
                 modes.append(Mode.RESAMPLING if not _trivial(rule, schema) else Mode.CONSTRUCTION)
+                if modes[-1] is Mode.RESAMPLING:
+                    self.reasons_[i] = self._why_resampled(i, rule, transform, taken)
                 continue
             for name in transform.owns:
                 owner[name] = len(transforms)
@@ -1521,9 +1525,26 @@ class ConstraintPlan:
                 modes[i] = Mode.CONSTRUCTION if learned else Mode.RESAMPLING
                 if learned:
                     self.nulled_.append(rule)
+                    self.reasons_.pop(i, None)
+                else:
+                    self.reasons_[i] = "a column it names is rebuilt by another rule or learned as calendar parts"
         self.modes_ = modes
         looked = {rule.column: rule.keys for rule in schema.constraints if isinstance(rule, Lookup)}
         self.transforms_ = _reverse_order(transforms, looked)
+
+    def _why_resampled(self, number: int, rule: Constraint, transform: _Transform | None, taken: list[str]) -> str:
+        """Why :meth:`_build` keeps a rule by drawing rows again rather than by construction."""
+        if number in self.lattices_:
+            side = rule.high if isinstance(rule, Inequality) else rule.column
+            return (f"{side!r} holds few of the values its grid offers (a lattice), which it would lose rebuilt from "
+                    f"the other side")
+        if taken:
+            return f"{preview(taken)} {'is' if len(taken) == 1 else 'are'} rebuilt by another rule"
+        if transform is not None:
+            return "rebuilding it would close a loop of rules that rebuild each other's columns"
+        if isinstance(rule, (Inequality, Range)):
+            return "a side may be null, where a rebuilt value would be lost"
+        return "a rule of this kind is checked on the drawn rows"
 
     def _construction(self, rule: Constraint) -> _Transform | None:
         schema = self.schema
@@ -2481,8 +2502,10 @@ class ConstraintPlan:
         return plan
 
     def describe(self) -> list[dict]:
-        """Per rule: its text and how it is kept."""
-        return [{"constraint": r.describe(), "mode": m.value} for r, m in zip(self.schema.constraints, self.modes_)]
+        """Per rule: its text, how it is kept and, for one kept by drawing rows again, why
+        (``"reason"``)."""
+        return [{"constraint": r.describe(), "mode": m.value, **({"reason": self.reasons_[i]} if i in self.reasons_ else {})}
+                for i, (r, m) in enumerate(zip(self.schema.constraints, self.modes_))]
 
 
 def _pinned(side, given: dict[str, Condition] | None, column: Column) -> float | None:
