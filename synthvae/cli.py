@@ -424,9 +424,9 @@ _ordered_option = click.option(
               "people share can identify them); the model still learns their rows. With --epsilon it is judged on the "
               "noisy counts: a category fewer rows hold may still be generated (list only public categories in the schema).")
 @click.option("--min-tail-rows", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Top- and bottom-code numeric and datetime columns: no sampled value lies beyond the value this many "
-              "training rows reach from each end (an income one person holds can identify them); the model still learns "
-              "their rows, at that value.")
+              help="Top- and bottom-code numeric and datetime columns: each is cut between its K-th and K+1-th most "
+              "extreme training values, and no sampled value lies beyond a cut (an income one person holds can identify "
+              "them); the model still learns their rows, at the cut.")
 @_balance_option
 @_datetime_option
 @_head_option

@@ -492,10 +492,12 @@ class Synthesizer:
             noisy counts, scaled to rows (post-processing): there a category fewer rows hold
             may still be generated, and one more rows hold left out (a fit warns of it). The
             schema in the model file still names them.
-        min_tail_rows: Top- and bottom-coding of numeric and datetime columns: values beyond
-            the ``min_tail_rows``-th largest (smallest) training value are learned as that
-            value, and no sampled or imputed value lies beyond it, so each end of a column's
-            sampled range is a value at least this many training rows reach. An extreme value
+        min_tail_rows: Top- and bottom-coding of numeric and datetime columns: each is cut
+            halfway between its ``k``-th and ``k + 1``-th largest (smallest) training values
+            (inwards onto its grid), values beyond a cut are learned as the cut, and no sampled
+            or imputed value lies beyond it: ``k`` training rows lie beyond each end of a sampled
+            column, and the cut is no row's value. An inferred schema then leaves out numeric and
+            datetime bounds (the extremes themselves; a given schema keeps its own). An extreme value
             one person holds can identify them, and a plain fit brings it back: an income of
             9,876,543, where the next was 2,300,000, was sampled as 9,687,514 (a privacy
             review; ``privacy_check`` notes such values). Those rows still train the model, at
@@ -1259,6 +1261,13 @@ class Synthesizer:
             schema = infer_schema(frame, derived=derived, source=source)
             if self.target is not None:
                 schema = target_classes(schema, frame, self.target, source)
+            if int(self.min_tail_rows) > 1:
+                # The inferred bounds are the training extremes that top- and bottom-coding keeps
+                # out of the rows: the model file kept 9,876,543 as a max (a user review). The
+                # codecs keep their own range, the cuts.
+                for column in schema:
+                    if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME) and (column.min is not None or column.max is not None):
+                        schema = schema.replace_column(replace(column, min=None, max=None))
         else:
             schema = given
         if all(column.is_generated for column in schema):

@@ -1178,9 +1178,9 @@ def tail_fits(weather):
     return coded, plain
 
 
-def _tails(values: pd.Series, k: int = TAIL_ROWS) -> tuple:
-    ordered = np.sort(values.dropna().to_numpy())
-    return ordered[k - 1], ordered[-k]
+def _beyond(real: pd.Series, low, high) -> tuple[int, int]:
+    """Training rows at or below ``low`` and at or above ``high``."""
+    return int((real <= low).sum()), int((real >= high).sum())
 
 
 def test_min_tail_rows_keeps_sampled_values_within_values_k_training_rows_reach(weather, tail_fits):
@@ -1189,20 +1189,23 @@ def test_min_tail_rows_keeps_sampled_values_within_values_k_training_rows_reach(
     coded, plain = tail_fits
     rows, plain_rows = coded.sample(20_000, seed=1), plain.sample(20_000, seed=1)
     real = weather.assign(date=pd.to_datetime(weather["date"]))
-    for name in ("precipitation", "temp_max", "temp_min", "wind", "date"):  # the date learned as calendar parts
-        low, high = _tails(real[name])
-        assert rows[name].min() >= low and rows[name].max() <= high, name
-    # Within a value five rows reach at each end, and up to it: the tails are the coded values.
-    assert rows["precipitation"].max() == _tails(real["precipitation"])[1]
-    # What the option prevents: the plain fit's rows reach beyond the values five rows reach.
-    beyond = [name for name in ("precipitation", "temp_max", "temp_min", "wind", "date")
-              if plain_rows[name].max() > _tails(real[name])[1] or plain_rows[name].min() < _tails(real[name])[0]]
+    names = ("precipitation", "temp_max", "temp_min", "wind", "date")  # the date learned as calendar parts
+    for name in names:
+        below, above = _beyond(real[name], rows[name].min(), rows[name].max())
+        assert below >= TAIL_ROWS and above >= TAIL_ROWS, (name, below, above)
+    # The cut lies between the 5th and 6th most extreme values (the 5th largest, one day's
+    # rainfall of 46.7, was the cut, and every coded row took it): 45.0 of 46.7 and 43.4.
+    top = np.sort(real["precipitation"].to_numpy())[-6:-4]
+    assert top[0] <= rows["precipitation"].max() < top[1] and rows["precipitation"].max() not in set(real["precipitation"])
+    # What the option prevents: the plain fit's rows reach beyond the five most extreme values.
+    beyond = [name for name in names if min(_beyond(real[name], plain_rows[name].min(), plain_rows[name].max())) < TAIL_ROWS]
     assert len(beyond) >= 3, beyond
 
 
 def test_min_tail_rows_holds_for_imputed_cells_conditions_and_the_model_file(weather, tail_fits, tmp_path):
     coded, _ = tail_fits
-    low, high = _tails(weather["precipitation"])
+    cut = coded.sample(20_000, seed=1)["precipitation"]
+    low, high = cut.min(), cut.max()
     holes = weather.copy()
     wettest = weather["precipitation"].nlargest(3).index  # beyond the tail, and kept observed
     holes.loc[holes.index[::4].difference(wettest), "precipitation"] = np.nan
@@ -1217,7 +1220,24 @@ def test_min_tail_rows_holds_for_imputed_cells_conditions_and_the_model_file(wea
     path = coded.save(tmp_path / "coded.synthvae")
     loaded = Synthesizer.load(path)
     assert loaded.fit_params_["min_tail_rows"] == TAIL_ROWS
+    # The inferred bounds were the extremes coded out of the rows, kept in the model file (a
+    # user review): left out, the codecs keep the cuts. The plain fit's schema keeps them.
+    assert loaded.schema_["precipitation"].max is None and tail_fits[1].schema_["precipitation"].max == 55.9
     pd.testing.assert_frame_equal(loaded.sample(500, seed=3), coded.sample(500, seed=3))
+
+
+@pytest.mark.parametrize("k", [299, 400])
+def test_min_tail_rows_near_half_the_rows_codes_a_calendar_date_to_its_middle(k):
+    # Dates learned as calendar parts were drawn again until they fell within the cuts: near the
+    # middle none did ("could produce only 0 of 300 rows ... widen the bounds", a user review).
+    rng = np.random.default_rng(0)
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(np.sort(rng.choice(1500, 600, replace=False)), unit="D")
+    frame = pd.DataFrame({"day": days, "x": rng.normal(size=600).round(2)})
+    rows = Synthesizer(epochs=2, min_tail_rows=k, seed=0, conditional=False).fit(frame).sample(300, seed=1)
+    if k == 400:  # more than half the rows: both cuts at the middle value
+        assert (rows["day"] == days[299]).all() and (rows["x"] == np.sort(frame["x"])[299]).all()
+    else:
+        assert rows["day"].between(days[298], days[301]).all()
 
 
 def test_min_tail_rows_must_be_a_positive_integer(weather):
@@ -1240,11 +1260,12 @@ def test_privacy_check_and_evaluate_note_synthetic_values_near_an_extreme_one_tr
     near.loc[near.index[:2], "annual_income"] = [9_687_514.28, 9_950_000.0]
 
     def extremes(notes):
-        return [note for note in notes if "near one of" in note]
+        return [note for note in notes if "isolated training extremes" in note]
 
     result = privacy_check(train, near, holdout)
     [note] = extremes(result.settings["notes"])
-    assert note.startswith("column 'annual_income': 2 of 1200 synthetic rows (0.17%) hold a value near one of ")
+    assert note.startswith("column 'annual_income': 2 of 1200 synthetic rows (0.17%) hold a value near 1 of its 2 "
+                           "isolated training extremes")
     assert "where 0 of 600 rows of holdout data do" in note and "min_tail_rows=3" in note
     assert "9876543" not in note and "9,876,543" not in note  # counts only
     assert result.passed  # no verdict

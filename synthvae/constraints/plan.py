@@ -40,6 +40,7 @@ import calendar
 import enum
 import json
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ from synthvae.constraints.spec import (
 )
 from synthvae.errors import ConstraintError, DataError, ParameterError, is_integer, preview
 from synthvae.preprocessing.codecs import between_grid_points, real_value, real_values, unit_ns
-from synthvae.preprocessing.transforms import tail_positions
+from synthvae.preprocessing.transforms import tail_cuts
 from synthvae.schema import Column, ColumnKind, NumericType, Schema
 
 logger = logging.getLogger(__name__)
@@ -291,20 +292,30 @@ class _RangeKept(_Transform):
 
     grid: _Grid
     seen: tuple[float, float] | None = None
-    # Top- and bottom-coding (``Synthesizer(min_tail_rows=...)``): ``seen`` ends at the values
-    # this many training rows reach from each end; set by ConstraintPlan.fit.
+    # Top- and bottom-coding (``Synthesizer(min_tail_rows=...)``): ``seen`` ends at the cuts with
+    # this many training values beyond each (tail_cuts), on the grid; set by ConstraintPlan.fit.
     tail_rows: int = 1
 
     def fit(self, data: pd.DataFrame, private: bool) -> None:
         values = self.grid.values(data[self.owns[0]])
         values = np.sort(values[~np.isnan(values)])
-        at = tail_positions(values.size, self.tail_rows) or (0, values.size - 1)
-        self.seen = None if private or not values.size else (float(values[at[0]]), float(values[at[1]]))
+        if private or not values.size:
+            self.seen = None
+            return
+        cuts = tail_cuts(values, self.tail_rows)  # on the grid, inwards
+        low, high = (values[0], values[-1]) if cuts is None else (self.grid.up(np.array([cuts[0]]), False)[0],
+                                                                  self.grid.down(np.array([cuts[1]]), False)[0])
+        self.seen = (float(low), float(high)) if low <= high else (float(cuts[0]),) * 2
 
     def get_state(self) -> dict:
-        return {"seen": list(self.seen) if self.seen is not None else None}
+        return {"seen": list(self.seen) if self.seen is not None else None,
+                **({"tail_rows": self.tail_rows} if self.tail_rows > 1 else {})}
 
     def set_state(self, state: dict) -> None:
+        tail_rows = state.get("tail_rows", 1)
+        if not is_integer(tail_rows) or tail_rows < 1:
+            raise ValueError(f"the tail rows of {self.owns[0]!r} must be a whole number of at least 1, got {tail_rows!r}")
+        self.tail_rows = int(tail_rows)
         seen = state.get("seen")
         if seen is None:
             self.seen = None
@@ -925,6 +936,10 @@ class _Calendar(_RangeKept):
         ticks = (start + day.astype(np.int64)) * self.per_day
         if "time" in parts:
             ticks += np.clip(np.round(np.nan_to_num(parts["time"], nan=0.0)), 0, self.per_day - 1).astype(np.int64)
+        if self.tail_rows > 1 and self.seen is not None:
+            # Top- and bottom-coded: a date beyond a cut is the cut, as a coded column's value is
+            # (drawn again instead, a cut near the middle left no date to draw: 0 of 300 rows).
+            ticks = np.clip(ticks, math.ceil(self.seen[0]), math.floor(self.seen[1]))
         out[self.column] = self.grid.datetimes(ticks, null)
 
     def _weekday_shift(self, days: np.ndarray, labels: pd.Series) -> np.ndarray:
@@ -1448,8 +1463,8 @@ class ConstraintPlan:
             tail_rows: int = 1) -> "ConstraintPlan":
         """Check the real (conformed) table against the rules, choose how each is kept, learn
         what construction needs. ``tail_rows``: the range a rebuilt numeric or datetime column
-        is kept within ends at the values this many training rows reach from each end
-        (top- and bottom-coding; 1: the training range).
+        is kept within ends at cuts with this many training values beyond each
+        (top- and bottom-coding, :func:`tail_cuts`; 1: the training range).
 
         Raises:
             ConstraintError: The table breaks a rule.

@@ -57,7 +57,7 @@ from synthvae.conditions import Condition, grid_slack, value_slack
 from synthvae.errors import DataError, ModelFileError, NotFittedError, ParameterError, is_real, preview
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.preprocessing.transforms import (AtomQuantileNormal, NumericEncoding, QuantileNormal, fit_transform_for, probit,
-                                                 tail_positions, transform_from_state)
+                                                 tail_cuts, transform_from_state)
 from synthvae.schema import Column, ColumnKind, PersonalType
 from synthvae.validation import UNIT_NAMES
 
@@ -301,11 +301,11 @@ class _RealValuedCodec(ColumnCodec):
     Args:
         column: The schema column.
         encoding: ``quantile`` (default) or ``mode`` (see :mod:`synthvae.preprocessing.transforms`).
-        tail_rows: Top- and bottom-coding: the values beyond the ``tail_rows``-th largest and
-            smallest training values are learned as those values, and no sampled value lies
-            beyond them, so each end of the sampled range is a value at least ``tail_rows``
-            training rows reach (an income of 9,876,543 that one person held came back as
-            9,687,514; a privacy review). ``1`` (default): the training range, as it is.
+        tail_rows: Top- and bottom-coding: the column is cut with ``tail_rows`` training
+            values beyond each end (:func:`~synthvae.preprocessing.transforms.tail_cuts`, on the
+            column's grid); values beyond a cut are learned as the cut and no sampled value lies
+            beyond it (an income of 9,876,543 that one person held came back as 9,687,514; a
+            privacy review). ``1`` (default): the training range, as it is.
         count_scale: Training rows each row of the fitted column stands for (a private fit's
             proxy table), to judge ``tail_rows`` by.
     """
@@ -358,18 +358,24 @@ class _RealValuedCodec(ColumnCodec):
             self.low_, self.high_ = self.tail_
 
     def _tails(self, present: np.ndarray) -> list | None:
-        """The ``tail_rows``-th smallest and largest of the training values (``None``: no
-        top-coding; see :meth:`_tail_positions`)."""
-        at = self._tail_positions(present.size)
-        if at is None:
+        """The top- and bottom-coding cuts of the training values (:func:`tail_cuts`, each value
+        counting for ``count_scale`` training rows), moved inwards onto the column's grid;
+        ``None``: no coding."""
+        cuts = tail_cuts(np.sort(present), self._tail_rows())
+        if cuts is None:
             return None
-        ordered = np.sort(present)
-        return [float(ordered[at[0]]), float(ordered[at[1]])]
+        low, high = cuts
+        step = self.grid_step()
+        if step:
+            scale = _grid_scale(step)
+            low, high = max(np.ceil(low * scale - 1e-9) / scale, low), min(np.floor(high * scale + 1e-9) / scale, high)
+            if self.column.kind is ColumnKind.NUMERIC and self.column.decimals is not None:
+                low, high = round(low, self.column.decimals), round(high, self.column.decimals)
+        return [float(low) + 0.0, float(high) + 0.0] if low <= high else [float(cuts[0]) + 0.0] * 2  # no -0.0
 
-    def _tail_positions(self, n: int) -> tuple[int, int] | None:
-        """Where the tails lie among ``n`` sorted training values (:func:`tail_positions`), each
-        value counting for ``count_scale`` training rows."""
-        return tail_positions(n, math.ceil(self.tail_rows / self.count_scale - 1e-9) if self.tail_rows > 1 else 1)
+    def _tail_rows(self) -> int:
+        """``tail_rows`` in rows of the fitted column (each stands for ``count_scale``)."""
+        return math.ceil(self.tail_rows / self.count_scale - 1e-9) if self.tail_rows > 1 else 1
 
     def _spans(self) -> list[tuple[SpanKind, int]]:
         spans = list(self.transform_.spans())
@@ -777,10 +783,16 @@ class DatetimeCodec(_RealValuedCodec):
         # microseconds; 2256-01-01 00:00:00.000001 was sampled a microsecond below its bound).
         present = pd.Series(series).dropna().astype("datetime64[ns]")
         seen = [present.min().value, present.max().value] if len(present) else [None, None]
-        at = self._tail_positions(len(present))
-        if at is not None:  # the tails in whole nanoseconds
-            ordered = np.sort(present.to_numpy().view(np.int64))
-            self.exact_ = [int(ordered[at[0]]), int(ordered[at[1]])]  # within the schema's bounds
+        if self.tail_ is not None:  # the cuts in whole ticks of the unit, as nanoseconds
+            # In whole numbers (floats miss nanoseconds), as tail_cuts places them.
+            unit, k = self._unit_ns, self._tail_rows()
+            ticks = [int(t) for t in np.sort(present.to_numpy().view(np.int64)) // unit]  # the data is on the grid
+            n = len(ticks)
+            if 2 * k + 1 > n:
+                low = high = ticks[(n - 1) // 2]
+            else:
+                low, high = -(-(ticks[k - 1] + ticks[k]) // 2), (ticks[n - k - 1] + ticks[n - k]) // 2
+            self.exact_ = [low * unit, high * unit]  # within the schema's bounds
             return
         self.exact_ = self._exact(seen)
 

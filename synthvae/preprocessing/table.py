@@ -150,8 +150,8 @@ class TablePreprocessor:
         min_category_rows: A categorical column's categories held by fewer training rows are
             never generated, nor listed in a sampled column's categories (see
             :class:`~synthvae.preprocessing.codecs.CategoricalCodec`); 1 keeps them all.
-        min_tail_rows: Numeric and datetime columns are top- and bottom-coded at the values
-            this many training rows reach from each end (see
+        min_tail_rows: Numeric and datetime columns are top- and bottom-coded at cuts with
+            this many training values beyond each (see
             :class:`~synthvae.preprocessing.codecs.NumericCodec`); 1 keeps their range.
         count_scale: Training rows each row of the fitted table stands for (a private fit's
             proxy table: ``rows / proxy rows``), to judge ``min_category_rows`` and

@@ -554,16 +554,21 @@ def _merge_unimodal(means, stds, weights):
     return m, np.maximum(s, 1e-12), w
 
 
-def tail_positions(n: int, rows: int) -> tuple[int, int] | None:
-    """Where top- and bottom-coding cuts ``n`` sorted values so that at least ``rows`` of them
-    reach each end: the positions of the ``rows``-th smallest and largest (fewer values than
-    two tails hold: their middle one, for both). ``None`` for ``rows`` of 1 or less (no
-    coding) or no values."""
+def tail_cuts(ordered: np.ndarray, rows: int) -> tuple[float, float] | None:
+    """Top- and bottom-coding of sorted values: cuts with ``rows`` of the values beyond each,
+    halfway between the ``rows``-th and the next most extreme value, so that a cut is no row's
+    value unless rows share it (the ``rows``-th largest itself, as the cut, was one person's
+    value, which every top-coded row then took). With fewer than ``2 * rows + 1`` values both
+    cuts are the middle value. ``None`` for ``rows`` of 1 or less (no coding) or no values."""
+    n = ordered.size
     if rows <= 1 or not n:
         return None
-    k = min(rows, n)
-    low, high = k - 1, n - k
-    return (low, high) if low <= high else ((n - 1) // 2, (n - 1) // 2)
+    if 2 * rows + 1 > n:
+        middle = float(ordered[(n - 1) // 2])
+        return middle, middle
+    # halves first: values near the largest float stay finite
+    return (float(ordered[rows - 1] / 2 + ordered[rows] / 2),
+            float(ordered[n - rows - 1] / 2 + ordered[n - rows] / 2))
 
 
 def fit_transform_for(encoding: NumericEncoding, values: np.ndarray,
