@@ -28,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from synthvae.evaluation.privacy import halved_spread
 from synthvae.evaluation.tables import ColumnInfo, PreparedTable, Shape
 from synthvae.schema import ColumnKind
 
@@ -102,8 +103,7 @@ def isolated_extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
         return none
     distinct, counts = np.unique(present, return_counts=True)
     halves = distinct / 2  # spreads of -1e308 to 1e308 stay finite
-    low, high = np.percentile(present / 2, [1, 99])
-    spread = float(high - low) if high > low else float(halves[-1] - halves[0])  # halved
+    low, high, spread = halved_spread(present / 2)
     if not spread > 0:
         return none
     gaps = np.diff(halves)  # halved
@@ -140,15 +140,15 @@ def _extremes_note(name: str, real: np.ndarray, fake: np.ndarray, held: np.ndarr
     if not centres.size:
         return None
     near = _in_windows(fake, centres, reaches)
-    reached = _in_windows(held, centres, reaches) if held is not None and len(held) else np.zeros_like(near)
-    rows = len(held) if held is not None and len(held) else 1
+    fresh_rows = held is not None and len(held) > 0
+    reached = _in_windows(held, centres, reaches) if fresh_rows else np.zeros_like(near)
     # synthetic rows come there more often than fresh real rows, by twice where any do: one row
     # each of 365 and 366 is no difference
-    flagged = (near > 0) & ((reached == 0) | (near / len(fake) >= 2 * reached / rows))
+    flagged = (near > 0) & ((reached == 0) | (near / len(fake) >= 2 * reached / (len(held) if fresh_rows else 1)))
     if not flagged.any():
         return None
-    count, held_count = int(near[flagged].sum()), int(reached[flagged].sum())
-    fresh = f", where {held_count} of {len(held)} rows of {holdout_name} do" if held is not None and len(held) else ""
+    count = int(near[flagged].sum())
+    fresh = f", where {int(reached[flagged].sum())} of {len(held)} rows of {holdout_name} do" if fresh_rows else ""
     k = max(3, int(ranks[flagged].max()))
     return (f"column {name!r}: {count} of {len(fake)} synthetic rows ({count / len(fake):.2%}) hold a value near "
             f"{int(flagged.sum())} of its {centres.size} isolated training extremes (each held by one row alone, beyond "

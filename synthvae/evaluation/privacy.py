@@ -245,12 +245,18 @@ def copy_resolution(train: pd.DataFrame, share: float = COPY_RESOLUTION) -> dict
             continue
         values = train[name].to_numpy(dtype=np.float64, na_value=np.nan)
         values = values[np.isfinite(values)] / 2  # halves: a spread of -1e308 to 1e308 stays finite
-        spread = 0.0
-        if values.size:
-            low, high = np.percentile(values, [1, 99])
-            spread = float(high - low) if high > low else float(values.max() - values.min())
+        spread = halved_spread(values)[2] if values.size else 0.0
         out[str(name)] = 2 * spread * share if np.isfinite(spread) else 0.0
     return out
+
+
+def halved_spread(halves: np.ndarray) -> tuple[float, float, float]:
+    """The 1st and 99th percentiles of a column's finite values, given halved (a spread of
+    -1e308 to 1e308 stays finite), and the spread between them (the range where they meet), all
+    halved: the spread by which copies are resolved and extremes judged. ``halves`` is not empty."""
+    low, high = np.percentile(halves, [1, 99])
+    spread = float(high - low) if high > low else float(halves.max() - halves.min())
+    return float(low), float(high), spread
 
 
 def row_hashes(frame: pd.DataFrame, resolution: dict[str, float], offset: float = 0.0) -> np.ndarray:

@@ -784,14 +784,9 @@ class DatetimeCodec(_RealValuedCodec):
         present = pd.Series(series).dropna().astype("datetime64[ns]")
         seen = [present.min().value, present.max().value] if len(present) else [None, None]
         if self.tail_ is not None:  # the cuts in whole ticks of the unit, as nanoseconds
-            # In whole numbers (floats miss nanoseconds), as tail_cuts places them.
-            unit, k = self._unit_ns, self._tail_rows()
-            ticks = [int(t) for t in np.sort(present.to_numpy().view(np.int64)) // unit]  # the data is on the grid
-            n = len(ticks)
-            if 2 * k + 1 > n:
-                low = high = ticks[(n - 1) // 2]
-            else:
-                low, high = -(-(ticks[k - 1] + ticks[k]) // 2), (ticks[n - k - 1] + ticks[n - k]) // 2
+            unit = self._unit_ns
+            ticks = np.sort(present.to_numpy().view(np.int64)) // unit  # whole ticks: the data is on the grid
+            low, high = tail_cuts(ticks, self._tail_rows())  # in whole numbers, exactly
             self.exact_ = [low * unit, high * unit]  # within the schema's bounds
             return
         self.exact_ = self._exact(seen)
