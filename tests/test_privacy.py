@@ -910,6 +910,30 @@ def test_privacy_check_fails_on_rows_copied_with_an_amount_moved_by_a_cent(churn
     assert privacy_check(train, fresh, holdout).passed  # rows of the same table, none copied
 
 
+def test_evaluate_reports_and_notes_rows_copied_with_an_amount_moved_by_a_cent(churn_split):
+    # evaluate's privacy section showed an exact copy rate of 0 for them and said nothing more;
+    # only privacy_check counted near copies.
+    train, holdout, fresh = churn_split
+    moved = train.iloc[:15].assign(total_day_charge=lambda f: f["total_day_charge"] + 0.01)
+    metrics = ["privacy"]
+    report = evaluate(train, pd.concat([fresh.iloc[15:], moved], ignore_index=True), holdout=holdout, metrics=metrics)
+    privacy = report.to_dict()["privacy"]
+    assert privacy["exact_copy_rate"] == 0 and privacy["near_copy_rate"] == 15 / 1500
+    assert privacy["holdout_near_copy_rate"] == 0 and report.to_dict()["ceiling"]["privacy"]["near_copy_rate"] == 0
+    notes = [n for n in report.to_dict()["notes"] if "training row but for numbers" in n]
+    assert len(notes) == 1 and notes[0].startswith("15 of 1,500 synthetic rows"), report.to_dict()["notes"]
+    assert "near copy rate" in report.summary() and "Near copy rate" in report.to_html()
+    # The real rows subsampled (1,000 of 1,500), the 1,000 synthetic ones not: near copies are
+    # still looked up among all training rows, a third of their sources left out of the sample.
+    sub = evaluate(train, pd.concat([fresh.iloc[15:1000], moved], ignore_index=True), holdout=holdout, metrics=metrics,
+                   max_rows=1000).to_dict()
+    assert sub["tables"]["real"]["subsampled"] and not sub["tables"]["synthetic"]["subsampled"]
+    assert sub["privacy"]["near_copy_rate"] == 15 / 1000
+    clean = evaluate(train, fresh, holdout=holdout, metrics=metrics).to_dict()
+    assert clean["privacy"]["near_copy_rate"] == 0
+    assert not [n for n in clean["notes"] if "training row but for numbers" in n]
+
+
 def test_privacy_check_notes_categories_one_person_holds_and_a_holdout_grouped_otherwise():
     # Job titles one training row holds filled half the synthetic rows and the check said only
     # "passed"; a holdout whose titles were not grouped as the training rows' failed the

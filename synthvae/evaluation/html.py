@@ -111,6 +111,10 @@ def _headline(data: dict) -> str:
         cards.append(_card("Exact copy rate", p["exact_copy_rate"], p.get("holdout_exact_copy_rate"),
                            0.0, 1.0, "share of synthetic rows that copy a training row", lower_better=True,
                            ceiling_name="holdout"))
+    if p.get("near_copy_rate") is not None:
+        cards.append(_card("Near copy rate", p["near_copy_rate"], p.get("holdout_near_copy_rate"), 0.0, 1.0,
+                           "share of synthetic rows equal to a training row but for numbers within 0.1% of their spread",
+                           lower_better=True, ceiling_name="holdout"))
     html = "<h2>Headline scores</h2><div class='cards'>" + "".join(cards) + "</div>"
     g = data.get("guarantee")
     if g:

@@ -68,14 +68,18 @@ from synthvae.errors import DataError, preview
 from synthvae.evaluation.disclosure import disclosure_notes
 from synthvae.evaluation.privacy import (
     ATTACK_ROWS,
+    COPY_P_VALUE,
     MATCHED_PARTS,
     MEMBERSHIP_LIMIT,
     MIN_ATTACK_ROWS,
     NEAR_RESOLUTION,
     RowEmbedding,
     attacks,
+    beyond_holdout,
     copy_resolution,
     holdout_overlap,
+    near_copies,
+    near_hashes,
     row_hashes,
 )
 from synthvae.evaluation.tables import (PreparedTable, Shape, column_infos, evaluation_schema, foreign_columns, one_thread, prepare,
@@ -108,7 +112,7 @@ class PrivacyLimits:
             on holdout rows.
     """
 
-    copy_p_value: float = 0.01
+    copy_p_value: float = COPY_P_VALUE
     max_membership_auc: float = MEMBERSHIP_LIMIT
     max_closer_to_train: float = 0.6
     max_attribute_advantage: float = 0.05
@@ -243,8 +247,7 @@ def privacy_check(
     checks = [_copies(*hashes, limits)]
     near = copy_resolution(train_t.frame, NEAR_RESOLUTION)
     if any(step > 0 for step in near.values()):
-        shifted = [[row_hashes(t.frame, near, offset) for offset in (0.0, 0.5)] for t in (train_t, synth_t, hold_t)]
-        checks.append(_near_copies(*shifted, limits))
+        checks.append(_near_copies(*[near_hashes(t.frame, near) for t in (train_t, synth_t, hold_t)], limits))
     checked = {c.name for c in schema if c.name in real and _values_checked(c, real[c.name], synthetic.get(c.name))}
     for column in schema:
         if column.name in checked and column.name in synthetic:
@@ -289,25 +292,22 @@ def _copies(train: np.ndarray, synthetic: np.ndarray, holdout: np.ndarray, limit
     n = len(synthetic)
     # The limit shown is the highest copy rate that passes (it showed the holdout's rate, which a
     # passing value may exceed): the count beyond which chance explains less than copy_p_value.
-    p_value, highest = _beyond_holdout(copies, n, held, len(holdout), limits.copy_p_value)
+    p_value, highest = beyond_holdout(copies, n, held, len(holdout), limits.copy_p_value)
     passed = p_value >= limits.copy_p_value
     detail = (f"{copies} of {n} synthetic rows copy a training row ({copies / n:.2%}); holdout rows "
               f"collide at {baseline:.2%} (chance p = {p_value:.3g})")
     return CheckResult("exact_copies", copies / n, highest, passed, detail)
 
 
-def _near_copies(train: list[np.ndarray], synthetic: list[np.ndarray], holdout: list[np.ndarray], limits: PrivacyLimits) -> CheckResult:
+def _near_copies(train: tuple[np.ndarray, np.ndarray], synthetic: tuple[np.ndarray, np.ndarray],
+                 holdout: tuple[np.ndarray, np.ndarray], limits: PrivacyLimits) -> CheckResult:
     """Rows equal to a training row in every column but their numbers, which lie within
-    :data:`NEAR_RESOLUTION` of their spread (each table's :func:`row_hashes` at that resolution
-    on two grids half a step apart, so that no grid line splits two near values), against the
-    holdout's rate as :func:`_copies` does: a copy with one amount moved by a cent is no exact
-    copy, and 24 in 2,400 rows passed every check (a privacy review)."""
-
-    def near(rows: list[np.ndarray]) -> np.ndarray:
-        return np.isin(rows[0], train[0]) | np.isin(rows[1], train[1])
-
-    copies, held, n = int(near(synthetic).sum()), int(near(holdout).sum()), len(synthetic[0])
-    p_value, highest = _beyond_holdout(copies, n, held, len(holdout[0]), limits.copy_p_value)
+    :data:`NEAR_RESOLUTION` of their spread (:func:`near_copies` of each table's
+    :func:`near_hashes`), against the holdout's rate as :func:`_copies` does: a copy with one
+    amount moved by a cent is no exact copy, and 24 in 2,400 rows passed every check (a privacy
+    review)."""
+    copies, held, n = int(near_copies(synthetic, train).sum()), int(near_copies(holdout, train).sum()), len(synthetic[0])
+    p_value, highest = beyond_holdout(copies, n, held, len(holdout[0]), limits.copy_p_value)
     detail = (f"{copies} of {n} synthetic rows equal a training row but for numbers within {NEAR_RESOLUTION:g} of their "
               f"spread ({copies / n:.2%}); holdout rows do at {held / len(holdout[0]):.2%} (chance p = {p_value:.3g})")
     return CheckResult("near_copies", copies / n, highest, p_value >= limits.copy_p_value, detail)
@@ -387,7 +387,7 @@ def _own_values(column, real: pd.Series, synthetic: pd.Series, holdout: pd.Serie
     held = _comparable(holdout, phone) if holdout is not None else np.zeros(0, dtype=object)
     held_shared = int(sum(v in known for v in held))
     baseline = held_shared / held.size if held.size else 0.0
-    p_value, highest = _beyond_holdout(shared, n, held_shared, held.size, limits.copy_p_value)
+    p_value, highest = beyond_holdout(shared, n, held_shared, held.size, limits.copy_p_value)
     detail = (f"{shared} of {n} synthetic values equal a training row's ({shared / n if n else 0:.2%}); holdout values "
               f"equal one at {baseline:.2%} (chance p = {p_value:.3g}); such values should be made up")
     label = "personal_values" if column.kind is ColumnKind.PERSONAL else "id_values"
@@ -422,26 +422,6 @@ def _comparable(series: pd.Series, phone: bool = False) -> np.ndarray:
 # The trailing digits that name a phone number wherever it is dialled from: nine, as the shortest
 # national numbers of 9 digits (France, Spain without their trunk 0) keep their own.
 _PHONE_DIGITS = 9
-
-
-def _beyond_holdout(count: int, n: int, held: int, m: int, p_limit: float) -> tuple[float, float]:
-    """How surprising ``count`` of ``n`` synthetic rows are beside ``held`` of ``m`` holdout rows
-    by chance alone (one-sided Fisher exact test: the synthetic rate is no higher than the
-    holdout's), and the highest share of ``n`` that passes at ``p_limit``. Two samples, not the
-    holdout's rate taken as exact: a binomial test at that rate failed 10-38% of tables of first
-    names drawn from one population (200 holdout rows), at a nominal 1%."""
-    from scipy.stats import fisher_exact  # scipy.stats takes a second to import: only when used
-
-    def p_value(k: int) -> float:
-        if k == 0 or not m:
-            return 1.0 if k == 0 or not n else 0.0
-        return float(fisher_exact([[k, n - k], [held, m - held]], alternative="greater")[1])
-
-    low, high = 0, n  # the largest k that passes: p decreases as k grows
-    while low < high:
-        mid = (low + high + 1) // 2
-        low, high = (mid, high) if p_value(mid) >= p_limit else (low, mid - 1)
-    return p_value(count), (low / n if n else 0.0)
 
 
 def _closer_to_train(share: float, matched: int, n_train: int, limits: PrivacyLimits) -> CheckResult:

@@ -34,7 +34,9 @@ class EvaluationReport:
       ``below_chance`` when every fold's AUC is below 0.45 (near copies of real rows do that:
       the score of 1 then says nothing, and a note says so).
     * ``privacy``: ``dcr_closer_to_train_share`` (0.5 is ideal), ``exact_copy_rate``,
-      ``holdout_exact_copy_rate``, ``dcr_synthetic_to_train``, ``dcr_holdout_to_train``,
+      ``holdout_exact_copy_rate``, ``near_copy_rate`` and ``holdout_near_copy_rate`` (rows
+      equal to a training row but for numbers within 0.1% of their spread, exact copies among
+      them), ``dcr_synthetic_to_train``, ``dcr_holdout_to_train``,
       ``membership_auc`` (0.5 is ideal; with a holdout of 200 rows or more) and
       ``membership_attack_rows`` (rows a side it attacked).
     * ``settings``, ``tables`` (rows given and used), ``columns``, ``notes`` (subsampling and
@@ -111,6 +113,8 @@ class EvaluationReport:
                          0.5 if p.get("dcr_closer_to_train_share") is not None else None, "0.5"))
             rows.append(("exact copy rate", p["exact_copy_rate"], p.get("holdout_exact_copy_rate"),
                          "0"))
+            if p.get("near_copy_rate") is not None:
+                rows.append(("near copy rate", p["near_copy_rate"], p.get("holdout_near_copy_rate"), "0"))
             if p.get("membership_auc") is not None:
                 rows.append(("membership-inference AUC", p["membership_auc"], 0.5, "0.5"))
         width = max([len(r[0]) for r in rows] + [6])
