@@ -342,12 +342,7 @@ class RowEmbedding:
                 # float (-1e308 to 1e308) do not overflow. The spread between the 1st and 99th
                 # percentiles, not the range: one income of 2.3 billion among thousands made
                 # every other income's differences vanish from the distances (a user review).
-                half_span = 0.0
-                if present.size:
-                    q01, q99 = np.percentile(present / 2, [1, 99])
-                    half_span = float(q99 - q01) if np.isfinite(q99 - q01) else 0.0
-                    if not half_span > 0:  # the percentiles meet: the range
-                        half_span = float(present.max()) / 2 - lo / 2
+                half_span = halved_spread(present / 2)[2] if present.size else 0.0  # (prepared tables hold no inf)
                 self.parts.append((info.name, "continuous", (lo, half_span if half_span > 0 else 0.5)))
             else:
                 counts = np.bincount(values[values >= 0], minlength=len(info.categories))
