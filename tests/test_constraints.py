@@ -1039,3 +1039,46 @@ def test_describe_says_why_a_rule_is_kept_by_drawing_rows_again():
     assert [(d["mode"], d.get("reason")) for d in described] == [
         ("construction", None), ("resampling", "['c'] is rebuilt by another rule"),
         ("resampling", "a rule of this kind is checked on the drawn rows")]
+
+
+def test_sdv_metadata_that_sdv_would_refuse_or_that_the_data_contradicts_is_refused_naming_the_column(sdv_files):
+    # An SDV migrant's review: a misspelled sdtype became fake text, a primary key naming no
+    # column or repeating values (state) was taken (state's values lost to ids), Int8 on rates
+    # rounded them, and numerical state codes, boolean grades or a datetime_format reading some
+    # dates only were converted with exit 0, to be refused later as the schema's fault.
+    table = pd.read_csv(sdv_files / "loans.csv")
+
+    def convert(**changes):
+        document = json.loads(json.dumps(SDV_METADATA))
+        for key, value in changes.items():
+            if key in document["columns"]:
+                document["columns"][key] = value
+            else:
+                document[key] = value
+        return schema_from_sdv(document, table)
+
+    cases = [
+        (dict(grade={"sdtype": "categorial"}), r"column 'grade': sdtype 'categorial' is no SDV sdtype; did you mean 'categorical'"),
+        (dict(grade={}), r"column 'grade' has no sdtype"),
+        (dict(primary_key="nope"), r"primary_key 'nope' is not among its columns"),
+        (dict(primary_key="grade"), r"primary_key 'grade' repeats values in the data \(\['"),
+        (dict(alternate_keys=["nope"]), r"alternate_keys names \['nope'\]"),
+        (dict(balance={"sdtype": "numerical", "computer_representation": "Int64"}), r"column 'balance': computer_representation Int64 but the data holds fractions"),
+        (dict(loan_amount={"sdtype": "numerical", "computer_representation": "Int8"}), r"Int8 holds -128 to 127, but the data reaches"),
+        (dict(balance={"sdtype": "numerical", "computer_representation": "Decimal"}), r"'Decimal' is not one of SDV's \(Float, Int8"),
+        (dict(loan_id={"sdtype": "id", "regex_format": "LN-[0-9"}), r"regex_format 'LN-\[0-9' is no regular expression"),
+        (dict(grade={"sdtype": "numerical"}), r"does not fit the metadata's sdtypes and formats: the data, column 'grade': expected numbers"),
+        (dict(grade={"sdtype": "boolean"}), r"column 'grade': expected true/false values"),
+        (dict(issued={"sdtype": "datetime", "datetime_format": "%Y-%m-%d"}), r"column 'issued': values .* do not parse as datetimes with format '%Y-%m-%d'"),
+    ]
+    for changes, message in cases:
+        with pytest.raises(SchemaError, match=message):
+            convert(**changes)
+    # An unknown sdtype far from every known one is a PII sdtype SDV takes (any Faker
+    # provider's): converted as personal text, with a note; a data column the metadata lacks is noted.
+    schema, notes = convert(sub_grade={"sdtype": "country_code"})
+    assert schema["sub_grade"].kind is ColumnKind.PERSONAL and any("country_code" in n for n in notes)
+    _, notes = schema_from_sdv(SDV_METADATA, table.assign(extra=1))
+    assert any("columns ['extra'] are in the data but not in the metadata: left out" in n for n in notes)
+    with pytest.raises(SchemaError, match=r"'fields', SDV's legacy layout .*upgrade_metadata"):
+        schema_from_sdv({"fields": {"grade": {"type": "categorical"}}}, table)

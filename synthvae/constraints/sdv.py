@@ -30,6 +30,7 @@ from the data, as :func:`synthvae.infer_schema` does.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -40,9 +41,10 @@ from typing import Any
 import pandas as pd
 
 from synthvae.constraints.spec import FixedCombinations, Inequality, Range, Regex, Unique, Value
-from synthvae.errors import SchemaError, preview
+from synthvae.errors import SchemaError, one_line, preview
 from synthvae.inference import infer_schema
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
+from synthvae.validation import check_columns
 
 _PERSONAL = {
     "email": PersonalType.EMAIL,
@@ -60,6 +62,10 @@ _PERSONAL = {
 }
 # The sdtypes a "pii" flag does not apply to (any other is personal unless marked "pii": false).
 _LEARNED_SDTYPES = ("numerical", "categorical", "boolean", "datetime", "id")
+# SDV's computer_representation values of a numerical column, and the integers' ranges.
+_INTEGER_RANGES = {f"{sign}Int{bits}": ((0, 2**bits - 1) if sign else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1))
+                   for sign in ("", "U") for bits in (8, 16, 32, 64)}
+_REPRESENTATIONS = ("Float", *_INTEGER_RANGES)
 _ID_REGEX = re.compile(r"^\^?((?:[A-Za-z_\-.:#/ ]|\\.)*)(?:\[0-9\]|\\d)(?:\{(\d+)\}|\+)\$?$")
 
 
@@ -83,14 +89,18 @@ def schema_from_sdv(
         The schema, and one line per thing that could not be converted (empty when all was).
 
     Raises:
-        SchemaError: The document is not SDV metadata, names columns the data lacks, or holds
-            several tables and ``table`` does not pick one.
+        SchemaError: The document is not SDV metadata, names columns the data lacks, holds
+            several tables and ``table`` does not pick one, or holds what SDV refuses (no
+            sdtype or a misspelled one, a primary or alternate key naming no column, a primary
+            key whose values repeat or are missing, an unknown or broken
+            ``computer_representation``, a ``regex_format`` that does not compile); or the data
+            does not fit the converted sdtypes and formats.
     """
     doc, where = _load(metadata, "SDV metadata")
     spec, where = _single_table(doc, table, where)
     columns_doc = spec.get("columns")
     if not isinstance(columns_doc, dict) or not columns_doc:
-        raise SchemaError(f"{where}: no 'columns' mapping; is this SDV metadata?")
+        raise SchemaError(f"{where}: no 'columns' mapping; is this SDV metadata?" + _layout_hint(spec))
     for name, props in columns_doc.items():
         if props is not None and not isinstance(props, dict):
             raise SchemaError(f"{where}: column {name!r} is {_json(props)}, not an object of properties; "
@@ -98,16 +108,27 @@ def schema_from_sdv(
         for key in ("sdtype", "datetime_format", "regex_format", "computer_representation"):
             if props is not None and props.get(key) is not None and not isinstance(props[key], str):
                 raise SchemaError(f"{where}: column {name!r}: {key} is {_json(props[key])}, not a text")
+        _check_properties(name, props or {}, where)
     if spec.get("primary_key") is not None and not isinstance(spec["primary_key"], str):
         raise SchemaError(f"{where}: primary_key is {_json(spec['primary_key'])}, not a column name "
                           "(a key of several columns has no equivalent here: list it in alternate_keys)")
     missing = [name for name in columns_doc if name not in data.columns]
     if missing:
         raise SchemaError(f"{where}: columns {preview(missing)} are not in the data (it has {preview(list(map(str, data.columns)))})")
+    key = spec.get("primary_key")
+    if key is not None:
+        _check_key(key, columns_doc, data, where)
     inferred = infer_schema(data[list(columns_doc)], derived=False, warn=False)
     notes: list[str] = []
-    key = spec.get("primary_key")
-    columns = [_column(name, props or {}, inferred[name], data[name], name == key, notes) for name, props in columns_doc.items()]
+    left_out = [str(c) for c in data.columns if str(c) not in columns_doc]
+    if left_out:
+        # SDV refuses to fit data with columns its metadata lacks; here they are left out.
+        notes.append(f"columns {preview(left_out)} are in the data but not in the metadata: left out of the schema "
+                     f"(add them to the metadata to learn them)")
+    try:
+        columns = [_column(name, props or {}, inferred[name], data[name], name == key, notes) for name, props in columns_doc.items()]
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
     rules: list = [
         Regex(name, props["regex_format"])
         for name, props in columns_doc.items()
@@ -117,6 +138,9 @@ def schema_from_sdv(
         names = tuple(name) if isinstance(name, list) else (name,)
         if not all(isinstance(n, str) for n in names):
             raise SchemaError(f"{where}: alternate_keys holds {_json(name)}; each key is a column name or a list of them")
+        unknown = [n for n in names if n not in columns_doc]
+        if unknown:
+            raise SchemaError(f"{where}: alternate_keys names {preview(unknown)}, not among its columns {preview(list(columns_doc))}")
         rules.append(Unique(names))
     sdv_rules = [(item, where) for item in (_list(spec, "constraints", where) or _list(doc, "constraints", where))]
     if constraints is not None:
@@ -139,7 +163,68 @@ def schema_from_sdv(
         schema = Schema(tuple(columns), name=table or spec.get("name"), constraints=tuple(rules))
     except SchemaError as exc:
         raise SchemaError(f"{where}: the converted schema is invalid: {exc}") from None
+    _, problems = check_columns(data[list(columns_doc)], schema, "the data")
+    if problems:
+        # A numerical sdtype on state codes, a boolean on grades A-G, a datetime_format that read
+        # some dates only: converted without a word, refused later by `fit` as the schema's fault.
+        lines = "; ".join(one_line(problem) for problem in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise SchemaError(f"{where}: the data does not fit the metadata's sdtypes and formats: {lines}{more}; correct "
+                          f"the metadata (sdtype, datetime_format, computer_representation) of those columns")
     return schema, notes
+
+
+def _check_properties(name: str, props: dict, where: str) -> None:
+    """Refuse what SDV itself would refuse of a column's properties: no sdtype, an sdtype one
+    letter or two from a known one (SDV takes any Faker provider's name as a PII sdtype, so
+    another unknown one is converted as personal text, with a note), an unknown
+    computer_representation, a regex_format that does not compile."""
+    sdtype = props.get("sdtype")
+    if sdtype is None:
+        raise SchemaError(f"{where}: column {name!r} has no sdtype; give it one: {', '.join(_LEARNED_SDTYPES)}, "
+                          f"or a PII sdtype such as email (SDV requires one)")
+    if sdtype not in _LEARNED_SDTYPES and sdtype not in _PERSONAL:
+        close = difflib.get_close_matches(sdtype, [*_LEARNED_SDTYPES, *_PERSONAL], n=1, cutoff=0.8)
+        if close:
+            raise SchemaError(f"{where}: column {name!r}: sdtype {sdtype!r} is no SDV sdtype; did you mean {close[0]!r}? "
+                              f"(known here: {', '.join(_LEARNED_SDTYPES)}, and PII sdtypes such as {', '.join(list(_PERSONAL)[:4])})")
+    representation = props.get("computer_representation")
+    if representation is not None and representation not in _REPRESENTATIONS:
+        raise SchemaError(f"{where}: column {name!r}: computer_representation {representation!r} is not one of SDV's "
+                          f"({', '.join(_REPRESENTATIONS)})")
+    regex = props.get("regex_format")
+    if regex is not None:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise SchemaError(f"{where}: column {name!r}: regex_format {regex!r} is no regular expression ({exc})") from None
+
+
+def _check_key(key: str, columns_doc: dict, data: pd.DataFrame, where: str) -> None:
+    """Refuse a primary_key that names no column of the metadata, or whose values repeat or are
+    missing in the data (SDV's validation refuses both; here the column would have become ids,
+    its values lost)."""
+    if key not in columns_doc:
+        raise SchemaError(f"{where}: primary_key {key!r} is not among its columns {preview(list(columns_doc))}")
+    values = data[key]
+    if values.isna().any():
+        raise SchemaError(f"{where}: primary_key {key!r} is missing in {int(values.isna().sum()):,} rows of the data; "
+                          f"a key identifies every row: fill them, or name another primary_key")
+    repeated = values[values.duplicated(keep=False)]
+    if len(repeated):
+        raise SchemaError(f"{where}: primary_key {key!r} repeats values in the data ({preview(list(pd.unique(repeated)))}, "
+                          f"{len(repeated):,} rows): a key identifies one row each; name another primary_key, or none "
+                          f"and mark the column categorical")
+
+
+def _layout_hint(spec: dict) -> str:
+    """What a document with no columns mapping may be instead."""
+    if "fields" in spec:
+        return (" it holds 'fields', SDV's legacy layout (before SDV 1.0): convert it with SDV's "
+                "SingleTableMetadata.upgrade_metadata(path), then here")
+    if isinstance(spec.get("columns"), list):
+        return ' its columns are a list: SDV writes them as an object by name ({"columns": {"age": {"sdtype": "numerical"}}})'
+    return ""
 
 
 def _load(source, what: str) -> tuple[Any, str]:
@@ -225,6 +310,15 @@ def _column(name: str, props: dict, inferred: Column, series: pd.Series, is_key:
         integer = (str(representation).lower().startswith(("int", "uint")) if representation is not None
                    else bool(len(present)) and present.eq(present.round()).all())
         if integer:
+            fractional = present[present.ne(present.round())]
+            if len(fractional):
+                raise SchemaError(f"column {name!r}: computer_representation {representation} but the data holds "
+                                  f"fractions ({preview(list(fractional.unique()))}): write Float in the metadata")
+            low, high = _INTEGER_RANGES.get(str(representation), (None, None))
+            if low is not None and len(present) and (present.min() < low or present.max() > high):
+                raise SchemaError(f"column {name!r}: computer_representation {representation} holds {low} to {high}, "
+                                  f"but the data reaches {_number(present.min())} to {_number(present.max())}: write "
+                                  f"a wider one (Int64) in the metadata")
             return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER,
                           min=_number(values.min()), max=_number(values.max()), description=described)
         decimals = inferred.decimals if inferred.kind is ColumnKind.NUMERIC else None
