@@ -945,7 +945,7 @@ class Synthesizer:
         self.train_config_ = prepared.train_config
         self.history_ = result.history
         self.device_ = device
-        self._sample_rng = np.random.default_rng(sample_seed)
+        self._start_sampling(sample_seed)
         # What the model was fitted with, as the model file stores it: parameters set after fit
         # (s.seed = 5) were saved as though the model had been fitted with them.
         self.fit_params_ = self._file_params()
@@ -1322,8 +1322,10 @@ class Synthesizer:
                 column at a time, and a value the model cannot draw given the rest (conditions
                 it finds too rare together) comes from the training values that meet its
                 condition, with a warning.
-            seed: Same seed, same rows (bit for bit on CPU). ``None`` continues a stream seeded
-                by the synthesizer's ``seed``, so successive calls differ but a fresh run repeats.
+            seed: Same seed, same rows (bit for bit on CPU), but for their ids: each call takes
+                the next new ids, so that the rows of several calls share none (see
+                :meth:`reset_sampling`). ``None`` continues a stream seeded by the synthesizer's
+                ``seed``, so successive calls differ but a fresh run repeats.
             batch_size: Rows decoded per batch: bounds memory. The draws are made batch by batch,
                 so the rows for a seed depend on it too: keep it fixed to reproduce a sample.
             guidance: How typical of the conditions the rows are. 1 (default): the model's
@@ -1352,7 +1354,33 @@ class Synthesizer:
             ParameterError: A bad argument, or an impossible condition (unknown column or
                 category, empty range, values the training data never had).
         """
-        return self._in_schema_types(self._sample(n, conditions, seed, batch_size, guidance))
+        self._check_fitted()
+        rows = self._in_schema_types(self._sample(n, conditions, seed, batch_size, guidance, id_offset=self._ids_drawn))
+        self._ids_drawn += int(n)
+        return rows
+
+    def reset_sampling(self) -> "Synthesizer":
+        """Sample as the freshly fitted (or loaded) model would: id columns count from their
+        first new id again, and ``seed=None`` restarts the stream of the synthesizer's ``seed``.
+
+        Each call of :meth:`sample`, :meth:`iter_sample` or :meth:`sample_to` takes the next ids,
+        so that rows of several calls (one per condition, say) share none, as SDV's keys do;
+        this is SDV's ``reset_sampling``. Nothing else of a sample depends on the calls before
+        it: the same ``seed`` gives the same rows but for their ids.
+
+        Returns:
+            The synthesizer.
+        """
+        self._check_fitted()
+        self._start_sampling(self._sample_seed)
+        return self
+
+    def _start_sampling(self, sample_seed: int) -> None:
+        """Sampling's state, as after a fit or load: the stream ``seed=None`` continues, and how
+        many ids the calls so far took."""
+        self._sample_seed = int(sample_seed)
+        self._sample_rng = np.random.default_rng(self._sample_seed)
+        self._ids_drawn = 0
 
     def _in_schema_types(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A sampled table in the schema's types where they are not the model's: datetimes of a
@@ -1368,12 +1396,12 @@ class Synthesizer:
         return frame
 
     def _sample(self, n: int, conditions: ConditionsLike, seed: int | None, batch_size: int = 50_000, guidance: float = 1.0,
-                taken: dict | None = None) -> pd.DataFrame:
+                taken: dict | None = None, id_offset: int = 0) -> pd.DataFrame:
         """:meth:`sample`; with ``taken`` (``{unique rule: keys}``), rows whose key of a
         ``unique`` rule is among the keys are not returned, and the returned rows' keys are added
-        (see :meth:`_iter_sample`)."""
+        (see :meth:`_iter_sample`); ``id_offset``: ids start this many after the first new id."""
         self._check_sample_memory(n, batch_size, whole=True, guidance=guidance if _any_conditions(conditions) else None)
-        frames = list(self._iter_sample(n, conditions, seed, batch_size, None, guidance, taken))
+        frames = list(self._iter_sample(n, conditions, seed, batch_size, None, guidance, taken, id_offset))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _check_sample_memory(self, n: int, batch_size: int, whole: bool, guidance=None) -> None:
@@ -1390,21 +1418,24 @@ class Synthesizer:
                             tuple(self.model_.config.hidden_dims), kinds, whole,
                             conditional=float(guidance) if guidance is not None else 0.0)
 
-    def _check_id_room(self, n: int) -> None:
-        """Refuse ``n`` rows whose new ids would pass the last number a string id column's regex
-        rule allows (:func:`synthvae.constraints.plan.id_limits`), before any row is drawn."""
+    def _check_id_room(self, n: int, offset: int = 0) -> None:
+        """Refuse ``n`` rows whose new ids (from ``offset`` after the first) would pass the last
+        number a string id column's regex rule allows (:func:`synthvae.constraints.plan.id_limits`),
+        before any row is drawn."""
         limits = id_limits(self.schema_)
         for codec in self.preprocessor_.codecs_ if limits and n else ():
             if codec.column.name in limits:
                 limit, rule = limits[codec.column.name]
-                last = codec.first_ + n - 1
-                if last > limit:
-                    room = max(limit - codec.first_ + 1, 0)
+                first = codec.first_ + offset
+                if first + n - 1 > limit:
+                    room = max(limit - first + 1, 0)
                     width = codec.column.width
+                    earlier = (f", after the {offset:,} that earlier samples took: reset_sampling() counts from the first again"
+                               if offset else "")
                     raise ParameterError(
-                        f"column {codec.column.name!r}: {n:,} new ids from {codec.column.prefix}{str(codec.first_).zfill(width)} "
+                        f"column {codec.column.name!r}: {n:,} new ids from {codec.column.prefix}{str(first).zfill(width)} "
                         f"would pass {codec.column.prefix}{str(limit).zfill(width)}, the last the rule {rule.describe()!r} "
-                        f"allows (ids count on from above the real ones): sample at most {room:,} rows, or widen the "
+                        f"allows (ids count on from above the real ones{earlier}): sample at most {room:,} rows, or widen the "
                         f"pattern and the column's width")
 
     def iter_sample(
@@ -1423,7 +1454,8 @@ class Synthesizer:
         The arguments are checked, and impossible conditions refused, when this is called, not
         when the first batch is asked for. Each table's index continues the previous one's; ids
         stay unique across tables; rules of the schema (uniqueness too) hold across all of them.
-        Together they are the rows of ``sample(n, ...)`` with the same arguments.
+        Together they are the rows of ``sample(n, ...)`` with the same arguments, called instead
+        (ids too: the call takes the next ``n`` ids, as :meth:`sample` does).
 
         Batch ``b`` draws from its own random streams, derived from the seed and ``b``, so any
         batch can be drawn without the ones before it: that is what ``shard`` uses.
@@ -1431,7 +1463,8 @@ class Synthesizer:
         Args:
             shard: ``(i, k)``: only the ``i``-th of ``k`` consecutive runs of batches (0-based).
                 The ``k`` shards, drawn in any order, by any processes, with the same ``n``,
-                seed and batch size, are together exactly the rows of ``sample(n, ...)``.
+                seed and batch size, are together exactly the rows of ``sample(n, ...)`` (their
+                ids from where the ids taken stand, which a shard leaves as they are).
                 A schema with a ``unique`` rule cannot be sharded (uniqueness would need the
                 other shards' rows).
 
@@ -1441,16 +1474,22 @@ class Synthesizer:
             An iterator of tables with exactly the schema's columns, order and dtypes (one empty
             table when ``n`` is 0).
         """
-        return map(self._in_schema_types, self._iter_sample(n, conditions, seed, batch_size, shard, guidance))
+        self._check_fitted()
+        batches = map(self._in_schema_types, self._iter_sample(n, conditions, seed, batch_size, shard, guidance,
+                                                                id_offset=self._ids_drawn))
+        if shard is None:  # a shard's ids are those of one sample of all the shards: the next sample's too
+            self._ids_drawn += int(n)
+        return batches
 
     def _iter_sample(self, n: int, conditions: ConditionsLike, seed: int | None, batch_size: int, shard: tuple[int, int] | None,
-                     guidance: float, taken: dict | None = None) -> Iterator[pd.DataFrame]:
+                     guidance: float, taken: dict | None = None, id_offset: int = 0) -> Iterator[pd.DataFrame]:
         """:meth:`iter_sample`; ``taken``: keys of the schema's ``unique`` rules already used
         (``{rule: set of keys}``, as :func:`synthvae.constraints.resampling.full_keys` gives
         them), which the rows keep clear of and to which their keys are added: ``augment``'s
-        calls, one per class, share it, and it starts with the real rows' keys."""
+        calls, one per class, share it, and it starts with the real rows' keys. ``id_offset``:
+        ids start this many after the first new id (the ids earlier calls took)."""
         self._check_sample_memory(n, batch_size, whole=False, guidance=guidance if _any_conditions(conditions) else None)
-        self._check_id_room(n)
+        self._check_id_room(n, id_offset)
         _check_guidance(guidance)
         parsed = self._runs_as_ranges(parse_conditions(conditions, self.schema_))
         model_conditions, residual = self.constraints_.split_conditions(parsed)
@@ -1605,7 +1644,7 @@ class Synthesizer:
                     frame = frame[[c.name for c in self.schema_ if c.name in frame]]
             else:
                 frame = draw(rows, generator, rng)
-            frame = self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=start)
+            frame = self.preprocessor_.finalize(frame.set_axis(pd.RangeIndex(start, start + rows)), offset=id_offset + start)
             unchanged()
             return frame
 
@@ -1613,7 +1652,7 @@ class Synthesizer:
             if first == stop:
                 _, rng = self._batch_streams(base_seed, first)
                 empty = np.zeros((0, self.preprocessor_.layout_.width), dtype=np.float32)
-                yield self.preprocessor_.finalize(self.constraints_.reverse(self.preprocessor_.reverse_transform(empty, rng)))
+                yield self.preprocessor_.finalize(self.constraints_.reverse(self.preprocessor_.reverse_transform(empty, rng)), offset=id_offset)
             # Without conditions or unique rules (whose keys the batches share), a batch depends
             # on nothing but its streams, so whole batches can be drawn by several threads and
             # still give the same rows.
@@ -1847,7 +1886,8 @@ class Synthesizer:
     ) -> Path:
         """Draw ``n`` rows straight into Parquet or CSV, one batch at a time: memory stays that
         of one batch at any ``n``. The output holds exactly the rows of ``sample`` with the same
-        arguments, and each file appears complete or not at all (atomic, as
+        arguments, called instead (taking the same next ids), and each file appears complete or
+        not at all (atomic, as
         :func:`synthvae.write_table`).
 
         Args:
@@ -2260,6 +2300,13 @@ class Synthesizer:
                                      f"fill them; name learned columns, or fill them yourself")
         user = self._conformed(frame, source)
         self._warn_out_of_bounds(user, source)
+        made_up = [c.name for c in self.schema_ if c.is_generated and c.name in user and user[c.name].isna().any()]
+        if made_up and columns is None:
+            # Used as SDV's sample_remaining_columns, impute left the keys and e-mails of the new
+            # rows empty without a word (an SDV migrant's review).
+            logger.warning("%s: columns %s (id or personal: the model does not learn them) keep their %d missing cells; "
+                           "for new rows, take such values from sample(n), which makes them up", source, preview(made_up),
+                           int(user[made_up].isna().sum().sum()))
         learned = [c.name for c in self.schema_ if not c.is_generated and not c.meaningful_nulls]
         blank = user[learned].isna().all(axis=1).to_numpy() if learned and len(user) else np.zeros(len(user), bool)
         if blank.any():
@@ -2732,7 +2779,7 @@ class Synthesizer:
             if wrong:
                 raise ValueError(f"fit_info holds values of the wrong type: {wrong}")
             syn.device_ = resolved
-            syn._sample_rng = np.random.default_rng(int(_fit_seeds(syn.seed)[2]))
+            syn._start_sampling(int(_fit_seeds(syn.seed)[2]))
             syn.fit_params_ = syn._file_params()
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, ArithmeticError, SchemaError) as exc:
             if isinstance(exc, torch.OutOfMemoryError) or (isinstance(exc, ModelFileError) and repr(str(path)) in str(exc)):

@@ -1022,9 +1022,13 @@ def test_ids_a_regex_rule_bounds_are_refused_before_they_pass_it():
                                            {"name": "x", "kind": "numeric", "type": "float"}],
                                "constraints": [{"kind": "regex", "column": "k", "pattern": "C-[0-9]{3}"}]})
     syn = Synthesizer(schema, epochs=1, seed=0).fit(frame)
-    assert syn.sample(940, seed=0)["k"].str.fullmatch(r"C-\d{3}").all()
+    assert syn.sample(900, seed=0)["k"].str.fullmatch(r"C-\d{3}").all()
+    # The next sample's ids continue after those (as SDV's keys do) until reset_sampling().
+    assert syn.sample(40, seed=0)["k"].tolist()[:2] == ["C-960", "C-961"]
+    with pytest.raises(ParameterError, match=r"1 new ids from C-1000 would pass C-999.*after the 940 that earlier samples took"):
+        syn.sample(1, seed=0)
     with pytest.raises(ParameterError, match=r"1,500 new ids from C-060 would pass C-999.*sample at most 940 rows"):
-        syn.sample(1500, seed=0)
+        syn.reset_sampling().sample(1500, seed=0)
 
 
 def test_describe_says_why_a_rule_is_kept_by_drawing_rows_again():

@@ -258,7 +258,7 @@ def test_write_tables_keeps_the_order_of_many_tables(tmp_path):
 def test_sampled_dtypes_and_bounds_hold_on_the_fast_paths(mixed_frame):
     syn = Synthesizer(epochs=2, hidden_dims=(16,), latent_dim=4, seed=0).fit(mixed_frame)
     a = syn.sample(3000, seed=4, batch_size=1000)
-    b = syn.sample(3000, seed=4, batch_size=1000)
+    b = syn.reset_sampling().sample(3000, seed=4, batch_size=1000)
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns) == list(syn.schema_.names)
     expected = syn.sample(10, seed=0)

@@ -42,8 +42,8 @@ def _inferred(frame: pd.DataFrame) -> dict:
 
 @pytest.mark.parametrize("suffix", ["parquet", "csv", "csv.gz"])
 def test_sample_to_writes_exactly_the_rows_of_sample(with_ids, tmp_path, suffix):
-    path = with_ids.sample_to(tmp_path / f"out.{suffix}", 1050, seed=3, batch_size=200)
-    expected = with_ids.sample(1050, seed=3, batch_size=200)
+    path = with_ids.reset_sampling().sample_to(tmp_path / f"out.{suffix}", 1050, seed=3, batch_size=200)
+    expected = with_ids.reset_sampling().sample(1050, seed=3, batch_size=200)  # ids from the same point
     written = read_table(path)
     assert len(written) == 1050
     assert written["penguin_id"].is_unique
@@ -91,7 +91,8 @@ def test_cli_sample_streams_to_the_file(with_ids, tmp_path):
 def test_shards_together_are_exactly_one_sample(with_ids, tmp_path, caplog):
     import pyarrow.dataset as ds
 
-    whole = with_ids.sample(1000, seed=7, batch_size=150)
+    whole = with_ids.reset_sampling().sample(1000, seed=7, batch_size=150)
+    with_ids.reset_sampling()  # shards take the ids one sample of them would, from where sampling stands
     # Out of order, as independent processes would finish.
     for index in (2, 0, 3, 1):
         with_ids.sample_to(tmp_path / "ds", 1000, seed=7, batch_size=150, shard=(index, 4))
@@ -113,22 +114,22 @@ def test_rows_per_file_writes_a_complete_folder(with_ids, tmp_path):
     out = tmp_path / "parts"
     out.mkdir()
     (out / "part-00009.parquet").write_bytes(b"old run")  # an earlier run's parts are replaced whole
-    with_ids.sample_to(out, 1000, seed=2, batch_size=100, rows_per_file=300)
+    with_ids.reset_sampling().sample_to(out, 1000, seed=2, batch_size=100, rows_per_file=300)
     assert sorted(p.name for p in out.iterdir()) == [f"part-0000{i}.parquet" for i in range(4)]
     assert [pq.ParquetFile(p).metadata.num_rows for p in sorted(out.iterdir())] == [300, 300, 300, 100]
     pd.testing.assert_frame_equal(
-        ds.dataset(out).to_table().to_pandas(), with_ids.sample(1000, seed=2, batch_size=100), check_dtype=False
+        ds.dataset(out).to_table().to_pandas(), with_ids.reset_sampling().sample(1000, seed=2, batch_size=100), check_dtype=False
     )
     assert [p.name for p in tmp_path.iterdir()] == ["parts"], "no temporary folder left"
     # Files cut across batches: the rows of sample() with the same batch size (a file at most a
     # batch used to become the batch size, and other rows; 250 was refused).
     for rows_per_file, batch_size in ((300, 1000), (250, 100)):
         out = tmp_path / f"cut{rows_per_file}"
-        with_ids.sample_to(out, 1000, seed=7, batch_size=batch_size, rows_per_file=rows_per_file)
+        with_ids.reset_sampling().sample_to(out, 1000, seed=7, batch_size=batch_size, rows_per_file=rows_per_file)
         sizes = [pq.ParquetFile(p).metadata.num_rows for p in sorted(out.iterdir())]
         assert sizes == [rows_per_file] * (1000 // rows_per_file) + ([1000 % rows_per_file] if 1000 % rows_per_file else [])
         pd.testing.assert_frame_equal(
-            ds.dataset(out).to_table().to_pandas(), with_ids.sample(1000, seed=7, batch_size=batch_size), check_dtype=False
+            ds.dataset(out).to_table().to_pandas(), with_ids.reset_sampling().sample(1000, seed=7, batch_size=batch_size), check_dtype=False
         )
     with_ids.sample_to(tmp_path / "empty", 0, rows_per_file=10)
     assert [p.name for p in (tmp_path / "empty").iterdir()] == ["part-00000.parquet"]

@@ -59,9 +59,12 @@ def test_sample_zero_rows_keeps_dtypes(fitted_mixed):
 
 
 def test_same_seed_same_rows_and_batching_is_invisible(fitted_mixed):
-    a = fitted_mixed.sample(500, seed=11)
+    a = fitted_mixed.reset_sampling().sample(500, seed=11)
     b = fitted_mixed.sample(500, seed=11)
-    pd.testing.assert_frame_equal(a, b)
+    # The same rows but for the ids, which each call takes anew (as SDV's keys), until reset_sampling.
+    assert set(a["user_id"]).isdisjoint(b["user_id"])
+    pd.testing.assert_frame_equal(a.drop(columns="user_id"), b.drop(columns="user_id"))
+    pd.testing.assert_frame_equal(a, fitted_mixed.reset_sampling().sample(500, seed=11))
     c = fitted_mixed.sample(500, seed=12)
     assert not a.equals(c)
     # Unseeded calls differ from each other.
@@ -91,7 +94,7 @@ def test_save_load_round_trip(fitted_mixed, tmp_path):
     path = tmp_path / "m.synthvae"
     fitted_mixed.save(path)
     loaded = Synthesizer.load(path)
-    pd.testing.assert_frame_equal(loaded.sample(700, seed=9), fitted_mixed.sample(700, seed=9))
+    pd.testing.assert_frame_equal(loaded.sample(700, seed=9), fitted_mixed.reset_sampling().sample(700, seed=9))
     assert loaded.schema_ == fitted_mixed.schema_
     # Every fact but the wall time, which a file does not keep (the same fit gives the same bytes).
     assert loaded.fit_info_ == replace(fitted_mixed.fit_info_, seconds=0.0)
@@ -589,3 +592,33 @@ def test_both_ends_of_a_clipped_percentage_come_back_at_their_shares_and_conditi
     assert filled.notna().all() and filled.between(0, 100).all() and filled.isin([0.0, 100.0]).any()
     syn.save(tmp_path / "m.synthvae")
     assert Synthesizer.load(tmp_path / "m.synthvae").sample(500, seed=3).equals(syn.sample(500, seed=3))
+
+
+def test_ids_continue_across_samples_until_reset_sampling(fitted_mixed):
+    # An SDV migrant's review: rows drawn per condition group (SDV's sample_from_conditions) and
+    # concatenated held every id twice; every call started at the first new id, as SDV's keys,
+    # which count on until reset_sampling(), do not.
+    syn = fitted_mixed.reset_sampling()
+    parts = [syn.sample(40, conditions={"city": city}) for city in ("Oslo", "Lima")] + [syn.sample(30, seed=1)]
+    parts += list(syn.iter_sample(50, seed=2, batch_size=20))
+    ids = pd.concat(parts)["user_id"]
+    assert ids.is_unique and len(ids) == 160 and ids.tolist() == list(range(ids.iloc[0], ids.iloc[0] + 160))
+    first = syn.reset_sampling().sample(40, conditions={"city": "Oslo"})
+    pd.testing.assert_frame_equal(first, parts[0])  # seed=None's stream restarts too
+    # A shard takes the ids one sample of all the shards would, and leaves the count where it was.
+    shard = pd.concat(list(syn.iter_sample(100, seed=3, batch_size=50, shard=(1, 2))))
+    assert shard["user_id"].iloc[0] == ids.iloc[0] + 40 + 50
+    assert syn.sample(5, seed=3)["user_id"].iloc[0] == ids.iloc[0] + 40
+    with pytest.raises(NotFittedError):
+        Synthesizer().reset_sampling()
+
+
+def test_impute_says_which_id_and_personal_cells_it_leaves_missing(fitted_mixed, mixed_frame, caplog):
+    # Used as SDV's sample_remaining_columns (known cells given, the rest null), impute left the
+    # new rows' ids empty without a word: the model does not learn them.
+    rows = mixed_frame.iloc[:5].assign(user_id=pd.array([None] * 5, dtype="Int64"), income=np.nan, city=None)
+    with caplog.at_level("WARNING", logger="synthvae"):
+        out = fitted_mixed.impute(rows, method="draw", seed=0, calibrate=False)
+    assert out["income"].notna().all() and out["user_id"].isna().all()
+    assert "columns ['user_id'] (id or personal: the model does not learn them) keep their 5 missing cells" in caplog.text
+    assert "take such values from sample(n)" in caplog.text
