@@ -505,8 +505,10 @@ def _times_in(name: str, present: pd.Series, text: pd.Series, nullable: bool, co
         # Text only: datetime objects of several zones in one column are read as UTC clock times
         # with a warning (above), as a streamed fit reads such parts.
         written = not isinstance(present.iloc[0], (dt.datetime, np.datetime64))
-        zone, note = _written_zone(text) if written else (None, "")
+        zone, note, naive = _written_zone(text) if written else (None, "", None)
         if zone is not None:
+            if naive is not None:  # clock times of the zone the others write: their instants
+                parsed = parsed.where(~naive, parsed - pd.Timedelta(hours=int(zone[:3]), minutes=int(zone[0] + zone[4:])))
             parsed = parsed.dt.tz_localize("UTC")  # instants, which _datetime_column gives as the zone's clock times
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed), note=note, zone=zone)
     _refuse_impossible_dates(where, text)
@@ -516,24 +518,46 @@ def _times_in(name: str, present: pd.Series, text: pd.Series, nullable: bool, co
 _ISO_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 
-def _written_zone(text: pd.Series) -> tuple[str | None, str]:
-    """The ``timezone`` of ISO 8601 datetimes that each write an offset (``2020-12-30T10:00Z``,
+def _written_zone(text: pd.Series) -> tuple[str | None, str, pd.Series | None]:
+    """The ``timezone`` of ISO 8601 datetimes written with an offset (``2020-12-30T10:00Z``,
     ``...+01:00``): that offset when they share one (``UTC`` for ``Z`` or ``+00:00``), else UTC
-    (their instants kept, clock times of UTC), with a note saying so; ``None`` when some value
-    writes none (they are clock times of no stated zone: read as they are). Such a column had
-    no zone: its sampled rows lost the ``Z`` they were written with."""
-    offsets = set()
-    for value in pd.unique(text.str.strip()):
-        found = _ISO_OFFSET.search(value)
-        if found is None:
-            return None, ""
-        offset = found.group(1).replace(":", "")
-        offsets.add("+0000" if offset in ("Z", "-0000") else offset)
+    (their instants kept, clock times of UTC), with a note saying so; ``None`` when no value
+    writes one (clock times of no stated zone: read as they are). Such a column had no zone:
+    its sampled rows lost the ``Z`` they were written with. Values that write no offset beside
+    ones that do are clock times of the one offset the others share (the third value, the
+    mask of those values, marks them; read as UTC, they moved 5.5 hours from their +05:30
+    neighbours without a word), or of UTC among several offsets; a note says which."""
+    found = text.str.strip().str.extract(_ISO_OFFSET, expand=False)
+    has = found.notna()
+    if not has.any():
+        return None, "", None
+    offsets = {"+0000" if o in ("Z", "-0000") else o for o in found[has].str.replace(":", "", regex=False).unique()}
+    naive = int((~has).sum())
     if len(offsets) > 1:
-        return "UTC", (f"; offsets {preview(sorted(offsets))} converted to UTC: set timezone to their IANA zone "
-                       "(Europe/Paris) to learn its clock times")
+        note = (f"; offsets {preview(sorted(offsets))} converted to UTC: set timezone to the IANA zone they were written "
+                f"in ({_zone_example(offsets)}) to learn its clock times")
+        return "UTC", note + (f"; {naive} values that write no offset read as UTC clock times" if naive else ""), None
     offset = offsets.pop()
-    return ("UTC" if offset == "+0000" else f"{offset[:3]}:{offset[3:]}"), ""
+    zone = "UTC" if offset == "+0000" else f"{offset[:3]}:{offset[3:]}"
+    if not naive:
+        return zone, "", None
+    note = f"; {naive} values that write no offset read as clock times of {zone}, the offset the others write"
+    return zone, note, (~has if zone != "UTC" else None)
+
+
+# Zones whose standard and summer offsets a column's offsets may be, to name one in a note.
+_OFFSET_ZONES = {("-0500", "-0400"): "America/New_York", ("-0600", "-0500"): "America/Chicago",
+                 ("-0700", "-0600"): "America/Denver", ("-0800", "-0700"): "America/Los_Angeles",
+                 ("+0000", "+0100"): "Europe/London", ("+0100", "+0200"): "Europe/Paris",
+                 ("+0200", "+0300"): "Europe/Helsinki", ("+1000", "+1100"): "Australia/Sydney"}
+
+
+def _zone_example(offsets: set[str]) -> str:
+    """An IANA zone whose offsets ``offsets`` (``{"-0500", "-0400"}``) are, as an example."""
+    for pair, zone in _OFFSET_ZONES.items():
+        if offsets <= set(pair):
+            return f"such as {zone}"
+    return "such as America/New_York for -0500 and -0400"
 
 
 def _refuse_unsupported(where: str, name: str, series: pd.Series) -> None:

@@ -140,7 +140,9 @@ def test_inference_gives_a_zone_only_to_datetimes_that_have_one():
     assert schema["text"].min == pd.Timestamp("2021-01-01")  # the clock times written
     assert schema["z"].timezone == "UTC" and schema["z"].format == "%Y-%m-%dT%H:%MZ"
     assert schema["summer"].timezone == "UTC" and "converted to UTC" in schema["summer"].description
-    assert schema["some"].timezone is None  # clock times of no stated zone beside offsets
+    # Clock times beside offsets were of no stated zone: the written ones then became UTC, an
+    # hour from the rest. They are the clock times of the offset the others write.
+    assert schema["some"].timezone == "+01:00" and "3 values that write no offset read as clock times of +01:00" in schema["some"].description
 
 
 def test_text_that_writes_utc_samples_and_writes_utc_back(tmp_path):
@@ -354,3 +356,20 @@ def test_a_day_whose_midnight_spring_skips_is_still_a_day_to_ask_for():
     assert (syn.sample(20, conditions={"day": "2018-11-04"}, seed=0)["day"] == day).all()
     rows = syn.sample(200, conditions={"day": {">=": "2018-11-03", "<=": "2018-11-04"}}, seed=0)
     assert (rows["day"] == day).any() and rows["day"].dt.strftime("%Y-%m-%d").isin(["2018-11-03", "2018-11-04"]).all()
+
+
+def test_text_without_an_offset_beside_text_with_one_is_read_in_the_others_offset():
+    # A time-zone review: three values of four written "+05:30", one without: the written ones
+    # became UTC (04:30) and the others stayed 10:00, no zone and no word; 75% of the column
+    # moved 5.5 hours. And a note for New York's two offsets named Europe/Paris as their zone.
+    values = ["2020-06-01T10:00:00+05:30", "2020-06-02T10:00:00+05:30", "2020-06-03T10:00:00+05:30", "2020-06-04T10:00:00"] * 50
+    frame = pd.DataFrame({"t": values, "y": np.arange(200.0) % 7})
+    column = infer_schema(frame)["t"]
+    assert column.timezone == "+05:30" and "50 values that write no offset read as clock times of +05:30" in column.description
+    assert (str(column.min), str(column.max)) == ("2020-06-01 10:00:00", "2020-06-04 10:00:00")
+    out = Synthesizer(epochs=2, seed=0).fit(frame).sample(200, seed=1)["t"]
+    assert set(out.dt.strftime("%H:%M%z")) == {"10:00+0530"}
+    several = pd.DataFrame({"t": ["2013-01-05T10:00:00-05:00", "2013-07-05T10:00:00-04:00", "2013-07-06T10:00:00"] * 20})
+    column = infer_schema(several)["t"]
+    assert column.timezone == "UTC" and "(such as America/New_York)" in column.description
+    assert "20 values that write no offset read as UTC clock times" in column.description
