@@ -1250,6 +1250,13 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             values = _given_beside(original, cells, written)
         elif text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):
             values = values.dt.strftime(formats[name])
+        elif (name in zones and pd.api.types.is_datetime64_dtype(values.dtype)
+              and pd.api.types.is_datetime64_dtype(original.dtype) and dtype_zone(original.dtype) is None):
+            # Naive clock times of the column's zone: a filled one in the hour the clocks skip
+            # moves past it, as sampled ones do (71 of 120 filled New York times fell in 02:00-02:59
+            # on 2013-03-10, which tz_localize refused); the given cells stay as they were.
+            valid = in_zone(values, time_zone(zones[name])).dt.tz_localize(None)
+            values = valid if cells is None else values.where(~np.asarray(cells), valid.to_numpy())
         elif text and name in durations:
             # Durations as text ("0 days 00:18:56", as pandas writes them): filled cells written so,
             # the given ones as they were (every cell came back a bare number of seconds).

@@ -373,3 +373,25 @@ def test_text_without_an_offset_beside_text_with_one_is_read_in_the_others_offse
     column = infer_schema(several)["t"]
     assert column.timezone == "UTC" and "(such as America/New_York)" in column.description
     assert "20 values that write no offset read as UTC clock times" in column.description
+
+
+def test_impute_of_naive_clock_times_of_a_zone_fills_no_time_its_clocks_skip():
+    # A time-zone review: naive New York clock times (schema timezone America/New_York) had 71
+    # of 120 filled cells in 02:00-02:59 on 2013-03-10, which do not exist there (tz_localize
+    # refused them); sample moved such times past the gap, impute did not.
+    rng = np.random.default_rng(0)
+    times = pd.date_range("2013-03-10 00:00", "2013-03-10 06:00", freq="10min")
+    times = times[(times.hour != 2)]
+    frame = pd.DataFrame({"ts": rng.choice(times, 600), "y": rng.normal(size=600).round(3)})
+    document = infer_schema(frame).to_dict()
+    document["columns"][0].update(timezone="America/New_York")
+    document["columns"][0].pop("min"), document["columns"][0].pop("max")
+    syn = Synthesizer(schema=Schema.from_dict(document), epochs=3, seed=0).fit(frame)
+    holes = frame.copy()
+    holes.loc[::3, "ts"] = pd.NaT
+    for method in ("mean", "draw"):
+        out = syn.impute(holes, method=method, seed=0)["ts"]
+        assert out.dtype == frame["ts"].dtype and out.notna().all()
+        out.dt.tz_localize("America/New_York", nonexistent="raise")  # every one exists there
+        kept = holes["ts"].notna()
+        assert out[kept].equals(frame["ts"][kept])
