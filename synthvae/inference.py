@@ -508,7 +508,7 @@ def _times_in(name: str, present: pd.Series, text: pd.Series, nullable: bool, co
         zone, note, naive = _written_zone(text) if written else (None, "", None)
         if zone is not None:
             if naive is not None:  # clock times of the zone the others write: their instants
-                parsed = parsed.where(~naive, parsed - pd.Timedelta(hours=int(zone[:3]), minutes=int(zone[0] + zone[4:])))
+                parsed = parsed.where(~naive, parsed - time_zone(zone).utcoffset(None))
             parsed = parsed.dt.tz_localize("UTC")  # instants, which _datetime_column gives as the zone's clock times
         return _datetime_column(name, parsed, nullable, fmt=_datetime_format(text, parsed), note=note, zone=zone)
     _refuse_impossible_dates(where, text)
