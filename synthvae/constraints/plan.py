@@ -1476,9 +1476,8 @@ class ConstraintPlan:
         self.lattices_ = () if private else _on_lattice(self.schema, data)
         for i in self.lattices_:
             rule = self.schema.constraints[i]
-            logger.info("constraint %r: %r holds few of the values its grid offers (a lattice), which it would lose rebuilt "
-                        "from the other side; the rule is kept by drawing rows again, both columns learned as they are",
-                        rule.describe(), rule.high if isinstance(rule, Inequality) else rule.column)
+            logger.info("constraint %r: %s; the rule is kept by drawing rows again, both columns learned as they are",
+                        rule.describe(), _lattice_reason(rule))
         self._build()
         for transform in self.transforms_:
             if isinstance(transform, _RangeKept):
@@ -1550,9 +1549,7 @@ class ConstraintPlan:
     def _why_resampled(self, number: int, rule: Constraint, transform: _Transform | None, taken: list[str]) -> str:
         """Why :meth:`_build` keeps a rule by drawing rows again rather than by construction."""
         if number in self.lattices_:
-            side = rule.high if isinstance(rule, Inequality) else rule.column
-            return (f"{side!r} holds few of the values its grid offers (a lattice), which it would lose rebuilt from "
-                    f"the other side")
+            return _lattice_reason(rule)
         if taken:
             return f"{preview(taken)} {'is' if len(taken) == 1 else 'are'} rebuilt by another rule"
         if transform is not None:
@@ -2940,6 +2937,13 @@ def _on_lattice(schema: Schema, data: pd.DataFrame) -> tuple[int, ...]:
         if rebuilt is not None and schema[rebuilt].kind is ColumnKind.NUMERIC and on_lattice(rebuilt):
             found.append(i)
     return tuple(found)
+
+
+def _lattice_reason(rule: Constraint) -> str:
+    """Why a rule :func:`_on_lattice` found is kept by drawing rows again (the fit's log and
+    ``describe()`` say it alike)."""
+    return (f"{_rebuilt_between_columns(rule)!r} holds few of the values its grid offers (a lattice), which it would "
+            f"lose rebuilt from the other side")
 
 
 def _rebuilt_between_columns(rule: Constraint) -> str | None:
