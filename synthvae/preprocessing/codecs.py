@@ -367,8 +367,8 @@ class _RealValuedCodec(ColumnCodec):
         low, high = cuts
         step = self.grid_step()
         if step:
-            scale = _grid_scale(step)
-            low, high = max(np.ceil(low * scale - 1e-9) / scale, low), min(np.floor(high * scale + 1e-9) / scale, high)
+            first, last = _grid_within(low, high, _grid_scale(step))
+            low, high = max(first, low), min(last, high)
             if self.column.kind is ColumnKind.NUMERIC and self.column.decimals is not None:
                 low, high = round(low, self.column.decimals), round(high, self.column.decimals)
         return [float(low) + 0.0, float(high) + 0.0] if low <= high else [float(cuts[0]) + 0.0] * 2  # no -0.0
@@ -734,6 +734,13 @@ def _grid_scale(step: float) -> float:
     return 1.0 / step if step >= 1 else float(round(1.0 / step))
 
 
+def _grid_within(low: float, high: float, scale: float) -> tuple[float, float]:
+    """The first and last points at or inside ``[low, high]`` of the grid of ``scale`` steps per
+    unit (a billionth of a step's rounding error forgiven); the first is above the last where no
+    point lies inside."""
+    return np.ceil(low * scale - 1e-9) / scale, np.floor(high * scale + 1e-9) / scale
+
+
 def _round_within(values: np.ndarray, decimals: int, low: float, high: float) -> np.ndarray:
     """Round to ``decimals`` places without leaving ``[low, high]`` (round inwards at the ends).
 
@@ -741,8 +748,7 @@ def _round_within(values: np.ndarray, decimals: int, low: float, high: float) ->
     the bounds win: values are clipped to them, off the grid."""
     scale = 10.0**decimals
     with np.errstate(over="ignore", invalid="ignore"):
-        low_grid = np.ceil(low * scale - 1e-9) / scale
-        high_grid = np.floor(high * scale + 1e-9) / scale
+        low_grid, high_grid = _grid_within(low, high, scale)
         # One new array, then every step in place (a sampled column is millions of values).
         rounded = np.multiply(values, scale) if decimals else np.array(values, dtype=np.float64)
         np.rint(rounded, out=rounded)
