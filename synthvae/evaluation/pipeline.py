@@ -16,8 +16,8 @@ from synthvae.evaluation import fidelity, plots
 from synthvae.evaluation.detection import MIN_DETECTION_ROWS, chance_spread, detection
 from synthvae.evaluation.disclosure import disclosure_notes
 from synthvae.evaluation.fidelity import Binning
-from synthvae.evaluation.privacy import (COPY_P_VALUE, MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, NEAR_RESOLUTION, beyond_holdout, copy_resolution,
-                                        holdout_overlap, near_hashes, privacy, row_hashes)
+from synthvae.evaluation.privacy import (COPY_P_VALUE, MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, NEAR_RESOLUTION, copy_resolution,
+                                        holdout_overlap, holdout_p_value, near_hashes, privacy, row_hashes)
 from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
 from synthvae.evaluation.tables import (
     as_written,
@@ -387,7 +387,7 @@ def _privacy_notes(privacy: dict, train_rows: int, holdout_rows: int, synthetic_
     for key, what in (("exact_copy_rate", "copy a training row"),
                       ("near_copy_rate", f"equal a training row but for numbers within {NEAR_RESOLUTION:g} of their spread")):
         count, held = round(privacy[key] * synthetic_rows), round(privacy[f"holdout_{key}"] * holdout_rows)
-        if count and beyond_holdout(count, synthetic_rows, held, holdout_rows, COPY_P_VALUE)[0] < COPY_P_VALUE:
+        if holdout_p_value(count, synthetic_rows, held, holdout_rows) < COPY_P_VALUE:
             # A copy of 24 training rows with one amount moved by a cent each (a privacy review)
             # showed an exact copy rate of 0 here, and nothing else said so.
             notes.append(f"{count:,} of {synthetic_rows:,} synthetic rows {what} ({privacy[key]:.2%}), where holdout rows do "

@@ -308,18 +308,21 @@ def beyond_holdout(count: int, n: int, held: int, m: int, p_limit: float) -> tup
     holdout's), and the highest share of ``n`` that passes at ``p_limit``. Two samples, not the
     holdout's rate taken as exact: a binomial test at that rate failed 10-38% of tables of first
     names drawn from one population (200 holdout rows), at a nominal 1%."""
-    from scipy.stats import fisher_exact  # scipy.stats takes a second to import: only when used
-
-    def p_value(k: int) -> float:
-        if k == 0 or not m:
-            return 1.0 if k == 0 or not n else 0.0
-        return float(fisher_exact([[k, n - k], [held, m - held]], alternative="greater")[1])
-
     low, high = 0, n  # the largest k that passes: p decreases as k grows
     while low < high:
         mid = (low + high + 1) // 2
-        low, high = (mid, high) if p_value(mid) >= p_limit else (low, mid - 1)
-    return p_value(count), (low / n if n else 0.0)
+        low, high = (mid, high) if holdout_p_value(mid, n, held, m) >= p_limit else (low, mid - 1)
+    return holdout_p_value(count, n, held, m), (low / n if n else 0.0)
+
+
+def holdout_p_value(count: int, n: int, held: int, m: int) -> float:
+    """:func:`beyond_holdout`'s p-value alone: how likely ``count`` of ``n`` synthetic rows or
+    more are beside ``held`` of ``m`` holdout rows by chance."""
+    if count == 0 or not m:
+        return 1.0 if count == 0 or not n else 0.0
+    from scipy.stats import fisher_exact  # scipy.stats takes a second to import: only when used
+
+    return float(fisher_exact([[count, n - count], [held, m - held]], alternative="greater")[1])
 
 
 class RowEmbedding:
