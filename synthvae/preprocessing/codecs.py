@@ -788,14 +788,13 @@ class DatetimeCodec(_RealValuedCodec):
         # data's (floats miss ticks past 2**53: 104 days after 1970 in nanoseconds, 2256 in
         # microseconds; 2256-01-01 00:00:00.000001 was sampled a microsecond below its bound).
         present = pd.Series(series).dropna().astype("datetime64[ns]")
-        seen = [present.min().value, present.max().value] if len(present) else [None, None]
         if self.tail_ is not None:  # the cuts in whole ticks of the unit, as nanoseconds
             unit = self._unit_ns
             ticks = np.sort(present.to_numpy().view(np.int64)) // unit  # whole ticks: the data is on the grid
             low, high = tail_cuts(ticks, self._tail_rows())  # in whole numbers, exactly
             self.exact_ = [low * unit, high * unit]  # within the schema's bounds
             return
-        self.exact_ = self._exact(seen)
+        self.exact_ = self._exact([present.min().value, present.max().value] if len(present) else [None, None])
 
     def _get_state(self) -> dict[str, Any]:
         return {**super()._get_state(), "exact_ns": self.exact_}
