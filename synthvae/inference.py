@@ -48,8 +48,9 @@ import pandas as pd
 
 from synthvae.errors import DataError, preview
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema, time_zone, unit_length, zone_name
-from synthvae.validation import (UNIT_NAMES, beyond_ns_advice, category_text, datetimes_in_utc, decimal_noise, dtype_zone,
-                                 duration_words, holds_durations, numpy_backed, wall_times, with_written_numbers)
+from synthvae.validation import (UNIT_NAMES, ZONE_ABBREVIATIONS, abbreviated_zones_in_utc, beyond_ns_advice, category_text,
+                                 datetimes_in_utc, decimal_noise, dtype_zone, duration_words, holds_durations, iso_in_utc,
+                                 numpy_backed, wall_times, with_written_numbers)
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ _CLOCK_12 = ("%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p", "%I:%M%p", "%I %p", "%I%p"
 # Datetimes in other shapes than ISO 8601, each with the formats that may read them, tried in
 # order: a time zone by name after the time ("2021-03-01 00:00:00 CET", "... Europe/Oslo"), and
 # month/day/year (US) before day/month/year ("03/01/2021", "3/1/2021 14:05").
+_ABBREVIATED_ZONE = r" (" + "|".join(ZONE_ABBREVIATIONS) + r")$"
 _OTHER_DATETIMES = (
     # 12-hour clocks first (as spreadsheets and SQL Server export them: "01/31/2021 02:05:00 PM"),
     # whose AM / PM read as time zones by name, and "1/31/2021 2:05 PM" as an id.
@@ -147,7 +149,7 @@ _OTHER_DATETIMES = (
     (r"\d{1,2}(:\d{2}){0,2} ?[AaPp][Mm]", _CLOCK_12),
 )
 # The shape of an ISO 8601 date or datetime.
-_ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
+_ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}(:\d{2})?|Z)?$"
 # Text of digits and separators that is not a phone number though the phone pattern matches: a
 # number grouped by thousands (7.804.993, 7,804,993), an ISBN-13 (978-0-89-711619-0), a date (an
 # ISO date column with one impossible date was "phone numbers"), a ZIP+4 code, and bare digits
@@ -786,7 +788,7 @@ def _almost_dates(name, text, nullable, where, warn) -> Column | None:
     shaped = text.str.match(_ISO_SHAPE).to_numpy(dtype=bool)
     if shaped.all() or shaped.mean() < _WRITTEN_SHARE:
         return None
-    parsed = pd.to_datetime(text[shaped], format="ISO8601", errors="coerce", utc=True)
+    parsed = iso_in_utc(text[shaped])
     if parsed.isna().any():
         return None
     fix = (f"{int(shaped.sum()):,} of its {len(text):,} values are dates but {preview(list(pd.unique(text[~shaped])))} are "
@@ -1067,7 +1069,7 @@ def _refuse_impossible_dates(where: str, text: pd.Series) -> None:
     numbers."""
     if not text.str.match(_ISO_SHAPE).all():
         return
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    parsed = iso_in_utc(text)
     bad = text[parsed.isna()]
     if bad.empty or len(bad) > (1 - _WRITTEN_SHARE) * len(text):
         return  # mostly no dates: codes of that shape ("3140-28-94"), left to the other rules
@@ -1125,8 +1127,8 @@ def _datetime_format(text: pd.Series, parsed: pd.Series) -> str:
 def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | None:
     """A datetime column for text in one of :data:`_OTHER_DATETIMES`' shapes, read with the first
     of its formats that reads every value (conform reads it with the same format); ``None`` when
-    the text has none of those shapes. Time zones by a name pandas does not know (CEST, PST:
-    abbreviations, ambiguous) leave categories, with a note on how to write them."""
+    the text has none of those shapes. Time zones by a name neither pandas nor
+    :data:`ZONE_ABBREVIATIONS` knows leave categories, with a note on how to write them."""
     sample = text.iloc[:1000]
     for shape, formats in _OTHER_DATETIMES:
         if not sample.str.fullmatch(shape).all():
@@ -1136,6 +1138,9 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
             if parsed is None or parsed.isna().any():
                 continue
             note = "; time zones by name (IANA: CET keeps summer time) converted to UTC" if "%Z" in fmt else ""
+            abbreviated = sorted(set(text.str.extract(_ABBREVIATED_ZONE)[0].dropna())) if "%Z" in fmt else []
+            if abbreviated:
+                note += f", {', '.join(f'{zone} read as {ZONE_ABBREVIATIONS[zone]}' for zone in abbreviated)}"
             if "%Y" not in fmt and "%y" not in fmt:
                 note = "; times of day alone, read on 1900-01-01 and written back without the date"
             if fmt[:5] in ("%m/%d", "%m-%d"):
@@ -1148,7 +1153,7 @@ def _other_datetimes(name: str, text: pd.Series, nullable: bool) -> Column | Non
         if "%Z" in formats[0]:
             distinct = set(text)
             zones = sorted(set(text.str.extract(r" (\S+)$")[0]))
-            unknown = [zone for zone in zones if not _known_zone(zone)]
+            unknown = [zone for zone in zones if not _known_zone(zone) and zone not in ZONE_ABBREVIATIONS]
             if unknown:
                 why = f"time zones {preview(unknown)}, which pandas does not know"
             else:
@@ -1177,7 +1182,10 @@ def _datetimes_in(text: pd.Series, fmt: str) -> pd.Series | None:
     daylight-saving change repeats or skips (pytz's AmbiguousTimeError, which errors="coerce"
     let through; pandas 3 gives NaT)."""
     try:
-        return pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+        values = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+        if "%Z" in fmt and values.isna().any():
+            values = values.fillna(abbreviated_zones_in_utc(text, fmt))
+        return values
     except (ValueError, OverflowError):
         return None
     except Exception as exc:  # noqa: BLE001 - pytz's errors are no ValueError

@@ -728,7 +728,10 @@ def in_zone(values: pd.Series, zone) -> pd.Series:
 # "... 10:00 UTC", "...10:00:00+01" (as PostgreSQL writes it), ISO's basic "T1000+0100"; not
 # "20210301-1230", a date and a time.
 _WRITTEN_OFFSET = (r"(?:\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?|T\d{4}(?:\d{2}(?:[.,]\d+)?)?)\s*"
-                   r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?|UTC|GMT)\s*$")
+                   r"(?:[Zz]|[+-]\d{2}(?::?\d{2}(?::\d{2})?)?|UTC|GMT)\s*$")
+# An ISO 8601 offset with seconds (-04:56:02: New York's local mean time before 1883, which
+# write_table writes), which pandas' ISO 8601 reading refuses.
+_SECONDS_OFFSET = re.compile(r"^(?P<clock>\d{4}-\d{2}-\d{2}[ T][\d:.,]+?)\s*(?P<sign>[+-])(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})$")
 
 
 def datetimes_in_utc(series: pd.Series, fmt: str | None = None) -> tuple[pd.Series, np.ndarray]:
@@ -774,10 +777,60 @@ def _parsed_in_utc(series: pd.Series, fmt: str | None) -> pd.Series:
     read as their text: pandas 3 warned that it would read them as epochs."""
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype(object).map(lambda v: v if pd.isna(v) else category_text(v))
-    values = pd.to_datetime(series, format=fmt or "ISO8601", errors="coerce", utc=True)
+    if not fmt:
+        return iso_in_utc(series)
+    values = pd.to_datetime(series, format=fmt, errors="coerce", utc=True)
     failed = values.isna() & series.notna()
-    if fmt and failed.any():
-        values[failed] = pd.to_datetime(series[failed], format="ISO8601", errors="coerce", utc=True)
+    if failed.any() and "%Z" in fmt:
+        values[failed] = abbreviated_zones_in_utc(series[failed], fmt)
+        failed = values.isna() & series.notna()
+    if failed.any():
+        values[failed] = iso_in_utc(series[failed])
+    return values
+
+
+# Time zones by abbreviation that pandas does not read (it reads EST, MST, HST, CET, EET, WET,
+# GMT, UTC), as the offsets they stand for in their most common use: CST as US Central (not
+# China), BST as British Summer Time (not Bangladesh), AST as Atlantic. IST (India, Ireland,
+# Israel) is too ambiguous to read.
+ZONE_ABBREVIATIONS = {
+    "EDT": "-04:00", "CST": "-06:00", "CDT": "-05:00", "MDT": "-06:00", "PST": "-08:00", "PDT": "-07:00",
+    "AKST": "-09:00", "AKDT": "-08:00", "HDT": "-09:00", "AST": "-04:00", "ADT": "-03:00", "NST": "-03:30",
+    "NDT": "-02:30", "BST": "+01:00", "WEST": "+01:00", "CEST": "+02:00", "EEST": "+03:00", "MSK": "+03:00",
+    "JST": "+09:00", "KST": "+09:00", "HKT": "+08:00", "SGT": "+08:00", "AWST": "+08:00", "ACST": "+09:30",
+    "ACDT": "+10:30", "AEST": "+10:00", "AEDT": "+11:00", "NZST": "+12:00", "NZDT": "+13:00",
+}
+_ABBREVIATION = re.compile(r"\b(?:" + "|".join(ZONE_ABBREVIATIONS) + r")\b")
+
+
+def abbreviated_zones_in_utc(text: pd.Series, fmt: str) -> pd.Series:
+    """Text that ``fmt`` writes with a time zone by name (``%Z``) where the name is one of
+    :data:`ZONE_ABBREVIATIONS`, as UTC datetimes (NaT for other text)."""
+    string = text.astype("string")
+    named = string.str.contains(_ABBREVIATION, na=False)
+    values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    if named.any():
+        offsets = string[named].str.replace(_ABBREVIATION, lambda found: ZONE_ABBREVIATIONS[found.group(0)], regex=True)
+        read = pd.to_datetime(offsets, format=fmt.replace("%Z", "%z"), errors="coerce", utc=True)
+        values = values.astype(read.dtype)
+        values[named] = read
+    return values
+
+
+def iso_in_utc(text: pd.Series) -> pd.Series:
+    """ISO 8601 text as UTC datetimes (text without an offset read as UTC clock times, NaT for
+    what is no datetime), offsets with seconds too (``1874-12-31 19:03:58-04:56:02``)."""
+    values = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    failed = values.isna() & text.notna()
+    if failed.any():
+        parts = text[failed].astype("string").str.strip().str.extract(_SECONDS_OFFSET)
+        parts = parts[parts["clock"].notna()]
+        if len(parts):
+            clock = pd.to_datetime(parts["clock"], format="ISO8601", errors="coerce", utc=True)
+            sign = parts["sign"].map({"+": 1, "-": -1}).astype("int64")
+            seconds = sign * (parts["h"].astype("int64") * 3600 + parts["m"].astype("int64") * 60 + parts["s"].astype("int64"))
+            values = values.copy()
+            values[parts.index] = clock - pd.to_timedelta(seconds, unit="s")
     return values
 
 

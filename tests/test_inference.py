@@ -430,6 +430,7 @@ def test_datetimes_with_zone_names_or_slashes():
             "eu": [f"{d:02d}/03/2021 14:05" for d in days],
             "both": [f"{(d - 1) % 12 + 1:02d}/{(d - 1) // 12 + 1:02d}/2021" for d in days],
             "pst": [f"2021-03-{d:02d} 00:00:00 PST" for d in days],
+            "ist": [f"2021-03-{d:02d} 00:00:00 IST" for d in days],
             "y": np.arange(28.0),
         }
     )
@@ -440,8 +441,11 @@ def test_datetimes_with_zone_names_or_slashes():
     assert schema["us"].format == "%m/%d/%Y" and schema["us"].max == pd.Timestamp("2021-03-28")
     assert schema["eu"].format == "%d/%m/%Y %H:%M" and schema["eu"].unit == "m"  # minutes: the values' grid
     assert schema["both"].format == "%m/%d/%Y" and "change format to %d/%m/%Y" in schema["both"].description
-    # PST is no zone pandas knows: categories, and the note says how to write them.
-    assert schema["pst"].kind is ColumnKind.CATEGORICAL and "UTC offsets" in schema["pst"].description
+    # PST is no zone pandas knows: read as US Pacific time, which the note says (it was categories).
+    pst = schema["pst"]
+    assert pst.kind is ColumnKind.DATETIME and pst.min == pd.Timestamp("2021-03-01 08:00") and "PST read as -08:00" in pst.description
+    # IST (India, Ireland or Israel) is too ambiguous: categories, and the note says how to write them.
+    assert schema["ist"].kind is ColumnKind.CATEGORICAL and "UTC offsets" in schema["ist"].description
     out = Synthesizer(epochs=2, seed=0).fit(frame).sample(20, seed=0)
     assert out["when"].between(when.min, when.max).all() and out["us"].dt.month.eq(3).all()
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthvae import Column, ColumnKind, DataError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema, read_table
+from synthvae import (Column, ColumnKind, DataError, ParameterError, Schema, SchemaError, Synthesizer, infer_schema, read_table,
+                      write_table)
 from synthvae.validation import conform, wall_times
 
 FAST = dict(epochs=3, seed=0)
@@ -395,3 +396,35 @@ def test_impute_of_naive_clock_times_of_a_zone_fills_no_time_its_clocks_skip():
         out.dt.tz_localize("America/New_York", nonexistent="raise")  # every one exists there
         kept = holes["ts"].notna()
         assert out[kept].equals(frame["ts"][kept])
+
+
+def test_offsets_with_seconds_that_write_table_writes_are_read_back(tmp_path):
+    # New York kept its local mean time (-04:56:02) until 1883: write_table wrote such offsets to
+    # CSV, and they read back as unique text (an id); under the frame's schema, conform refused them.
+    utc = pd.Series(pd.date_range("1875-01-01", periods=40, freq="7h", tz="UTC"))
+    frame = pd.DataFrame({"t": utc.dt.tz_convert("America/New_York"), "y": np.arange(40) % 5 + 0.5})
+    path = tmp_path / "old.csv"
+    write_table(frame, path)
+    assert "-04:56:02" in path.read_text()
+    text = read_table(path)
+    column = infer_schema(text)["t"]
+    assert column.kind is ColumnKind.DATETIME and column.timezone is None
+    assert (conform(text, infer_schema(text), str(path))["t"] == utc.dt.tz_localize(None)).all()
+    schema = infer_schema(frame)
+    assert (conform(text, schema, str(path))["t"] == conform(frame, schema, "frame")["t"]).all()
+    plain = Schema((Column("t", ColumnKind.DATETIME),))
+    assert conform(pd.DataFrame({"t": ["2021-06-01T12:00:00+05:30:15"]}), plain, "data")["t"].tolist() == [pd.Timestamp("2021-06-01 06:29:45")]
+
+
+def test_summer_time_abbreviations_are_read_as_their_offsets(tmp_path):
+    # New York's times written with %Z: EST read, EDT (the summer's) left the column categories.
+    local = pd.Series(pd.date_range("2013-01-05", periods=400, freq="23h", tz="America/New_York"))
+    frame = pd.DataFrame({"t": local.dt.strftime("%Y-%m-%d %H:%M:%S %Z"), "y": np.arange(400.0)})
+    assert set(frame["t"].str[-3:]) == {"EST", "EDT"}
+    schema = infer_schema(frame)
+    column = schema["t"]
+    assert column.kind is ColumnKind.DATETIME and "EDT read as -04:00" in column.description
+    assert (conform(frame, schema, "data")["t"] == wall_times(local.dt.tz_convert("UTC"))).all()
+    summer = pd.DataFrame({"t": ["2013-07-01 12:00:00 CEST", "2013-07-01 12:00:00 BST", "2013-07-01 12:00:00 AEST"], "y": 0.0})
+    assert conform(summer, schema, "data")["t"].tolist() == [
+        pd.Timestamp("2013-07-01 10:00"), pd.Timestamp("2013-07-01 11:00"), pd.Timestamp("2013-07-01 02:00")]
