@@ -22,7 +22,8 @@ border-radius:6px;padding:10px 14px;min-width:190px}.card .v{font-size:24px;font
 .card .c{color:#666;font-size:13px}.grid{display:flex;flex-wrap:wrap;gap:14px}
 .fig{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px}
 .fig h3{font-size:14px;margin:0 0 4px 0;overflow-wrap:anywhere}table{border-collapse:collapse;font-size:13px;background:#fff}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:right;overflow-wrap:anywhere}td:first-child,th:first-child{text-align:left}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
+td:first-child,th:first-child{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:12em;max-width:36em}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
 .bad{color:#b00020}.note{color:#555;font-size:13px}
 """
@@ -146,6 +147,12 @@ def _worst_tables(data: dict) -> str:
     if not q:
         return ""
     cols = sorted(q["columns"], key=lambda c: (c["score"] is None, c["score"] or 0.0))
+    # With a holdout smaller than the synthetic table, the scores at its size are what to hold
+    # against the ceilings (fewer rows score lower by chance alone).
+    same = q.get("at_holdout_size")
+    small = (f"<th title='the synthetic table subsampled to the holdout&#39;s rows: what to hold against the ceiling'>"
+             f"at {same['rows']:,} rows</th>") if same else ""
+    cell = (lambda item: f"<td>{_f(item.get('at_holdout_size'))}</td>") if same else (lambda item: "")  # noqa: E731
     rows = []
     for c in cols[:15]:
         cov = c["coverage"]
@@ -158,18 +165,18 @@ def _worst_tables(data: dict) -> str:
             extra = (f"range covered {_f(cov['range_coverage'], 2)}; outside "
                      f"{_f(cov['synthetic_outside_real_range'], 3)}")
         rows.append(
-            f"<tr><td>{_e(c['column'])}</td><td>{_e(c['metric'])}</td><td>{_f(c['score'])}</td>"
+            f"<tr><td>{_e(c['column'])}</td><td>{_e(c['metric'])}</td><td>{_f(c['score'])}</td>{cell(c)}"
             f"<td>{_f(c.get('ceiling'))}</td><td>{_f(c['null_rate']['real'])} / "
             f"{_f(c['null_rate']['synthetic'])}</td><td>{_e(extra)}</td></tr>")
     out = ["<h2>Worst columns</h2><table><tr><th>column</th><th>metric</th><th>score</th>"
-           "<th>ceiling</th><th>nulls real / synth</th><th>coverage</th></tr>", *rows, "</table>"]
+           f"{small}<th>ceiling</th><th>nulls real / synth</th><th>coverage</th></tr>", *rows, "</table>"]
     pairs = sorted(q["pairs"], key=lambda p: (p["score"] is None, p["score"] or 0.0))
     if pairs:
         out.append("<h2>Worst pairs</h2><table><tr><th>pair</th><th>metric</th><th>score</th>"
-                   "<th>ceiling</th><th>real r / V</th><th>synthetic r / V</th></tr>")
+                   f"{small}<th>ceiling</th><th>real r / V</th><th>synthetic r / V</th></tr>")
         for p in pairs[:15]:
             out.append(f"<tr><td>{_e(' ~ '.join(p['columns']))}</td><td>{_e(p['metric'])}</td>"
-                       f"<td>{_f(p['score'])}</td><td>{_f(p.get('ceiling'))}</td>"
+                       f"<td>{_f(p['score'])}</td>{cell(p)}<td>{_f(p.get('ceiling'))}</td>"
                        f"<td>{_f(p['real'])}</td><td>{_f(p['synthetic'])}</td></tr>")
         out.append("</table>")
     return "\n".join(out)

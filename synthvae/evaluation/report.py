@@ -25,8 +25,9 @@ class EvaluationReport:
       ``metric``, ``score``, ``real`` and ``synthetic`` relationship (Pearson r or Cramer's V),
       ``meets_sdmetrics_threshold``, ``ceiling``); with a holdout smaller than the synthetic
       table, ``at_holdout_size`` (``rows``, ``score``, ``column_shapes``,
-      ``column_pair_trends``, ``missing_values`` of a seeded subsample of the synthetic rows as
-      large as the holdout: what to hold against the ceiling, which fewer rows lower).
+      ``column_pair_trends``, ``missing_values``, ``sdmetrics_default`` of a seeded subsample of
+      the synthetic rows as large as the holdout: what to hold against the ceiling, which fewer
+      rows lower), and each column's and pair's score on that subsample (``at_holdout_size``).
     * ``ceiling`` (``None`` without a holdout): the same scores between the real training and
       held-out tables: ``quality``, ``detection``, ``utility.tstr`` (= TRTR) and ``privacy``.
     * ``utility``: ``tstr``, ``trtr``, ``target``, ``task``, ``metric``, ``test_set``.
