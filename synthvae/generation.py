@@ -45,7 +45,8 @@ from synthvae.preprocessing import TablePreprocessor
 from synthvae.preprocessing.layout import SpanKind
 from synthvae.prior import MixturePrior, prior_latents
 from synthvae.schema import ColumnKind, time_zone
-from synthvae.validation import as_durations, category_text, conform, dtype_zone, duration_text, holds_durations, in_zone, ranked_counts
+from synthvae.validation import (as_durations, category_text, conform, dtype_zone, duration_text, holds_durations, in_zone,
+                                 ranked_counts, written_offsets)
 
 _BIG = 1e4  # a logit shift that makes a one-hot slot certain (or impossible) when drawn
 # Conditions with no exact value (sets, ranges) are met by resampling the model's own rows that
@@ -1246,6 +1247,11 @@ def with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series], filled: dic
             # format); the given cells as they were: rebuilt from clock times, the two 02:00 of
             # the hour the clocks go back became one.
             zoned = in_zone(values, time_zone(zones[name]))
+            given = original[~np.asarray(cells)].dropna() if cells is not None else original.iloc[:0]
+            if name not in formats and len(given) and not written_offsets(given).any():
+                # Given cells written without offsets (clock times of the zone): filled ones so too,
+                # not with offsets beside them (a review).
+                zoned = zoned.dt.tz_localize(None)
             written = zoned.dt.strftime(formats[name]) if name in formats else zoned.map(lambda v: v.isoformat(), na_action="ignore")
             values = _given_beside(original, cells, written)
         elif text and name in formats and pd.api.types.is_datetime64_dtype(values.dtype):

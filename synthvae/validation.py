@@ -742,18 +742,23 @@ def datetimes_in_utc(series: pd.Series, fmt: str | None = None) -> tuple[pd.Seri
     offset in the first offset found (2021-01-01 12:00 beside +01:00 text became 11:00 UTC),
     pandas 3 as UTC. Inference and conform both read so (inference's bounds refused the data
     when only conform did)."""
-    if fmt and ("%z" in fmt or "%Z" in fmt):
-        written = np.ones(len(series), dtype=bool)
-    else:
-        # Judged on the distinct values (dates repeat: flights' 336,776 time_hour cells hold 6,936).
-        codes, distinct = pd.factorize(series.astype("string"), use_na_sentinel=True)
-        marked = pd.Series(distinct, dtype="string").str.contains(_WRITTEN_OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
-        written = np.where(codes >= 0, marked[np.maximum(codes, 0)] if len(marked) else False, False)
+    written = written_offsets(series, fmt)
     values = _parsed_in_utc(series, fmt)
     if written.any() and not written.all():
         values = values.copy()
         values.iloc[np.flatnonzero(~written)] = _parsed_in_utc(series[~written], fmt).array  # by position: any index
     return values, written
+
+
+def written_offsets(series: pd.Series, fmt: str | None = None) -> np.ndarray:
+    """Which values of datetime text write an offset or a zone (all of them where ``fmt`` writes
+    one; else False for nulls)."""
+    if fmt and ("%z" in fmt or "%Z" in fmt):
+        return np.ones(len(series), dtype=bool)
+    # Judged on the distinct values (dates repeat: flights' 336,776 time_hour cells hold 6,936).
+    codes, distinct = pd.factorize(series.astype("string"), use_na_sentinel=True)
+    marked = pd.Series(distinct, dtype="string").str.contains(_WRITTEN_OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
+    return np.where(codes >= 0, marked[np.maximum(codes, 0)] if len(marked) else False, False)
 
 
 def _parse_datetimes(series: pd.Series, fmt: str | None, zone=None) -> pd.Series:

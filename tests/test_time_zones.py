@@ -202,6 +202,14 @@ def test_imputed_text_keeps_its_given_cells_and_augment_gives_the_zone(paris_wea
     filled = paris_model.impute(text, seed=0)
     assert filled["date"].drop(index=4).tolist() == text["date"].drop(index=4).tolist()
     assert pd.Timestamp(filled.loc[4, "date"]).tzinfo is not None  # written with its offset
+    # Text written without offsets (clock times of the zone): filled cells so too, not with
+    # offsets beside them (a review).
+    plain = paris_weather.head(30).copy()
+    plain["date"] = plain["date"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    plain.loc[[4, 9], "date"] = None
+    filled = paris_model.impute(plain, seed=0)["date"]
+    assert filled.drop(index=[4, 9]).tolist() == plain["date"].drop(index=[4, 9]).tolist()
+    assert filled[[4, 9]].str.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00").all(), filled[[4, 9]].tolist()
     naive = paris_weather.head(30).assign(date=paris_weather["date"].head(30).dt.tz_localize(None))
     augmented = paris_model.augment(naive, rows=10, seed=0)
     assert str(augmented["date"].dt.tz) == "Europe/Paris"
