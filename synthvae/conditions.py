@@ -199,7 +199,7 @@ def _parse_text(text: str, schema: Schema) -> tuple[str, str, str]:
     raise ParameterError(f"condition {text!r}: {unknown_column(match.group(1), schema.names)}")
 
 
-def unknown_column(name: str, names: list[str]) -> str:
+def unknown_column(name: str, names: list[str], holder: str = "the model") -> str:
     """``unknown column 'creditabilty' (did you mean 'creditability'?); the model has columns
     [...]``: the closest names first, since the list is cut after a few (the one meant was
     hidden among "16 more")."""
@@ -208,7 +208,7 @@ def unknown_column(name: str, names: list[str]) -> str:
     if not close:
         close = [n for n in names if n.lower() == name.lower()]
     hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-    return f"unknown column {name!r}{hint}; the model has columns {preview(list(names))}"
+    return f"unknown column {name!r}{hint}; {holder} has columns {preview(list(names))}"
 
 
 def _column(schema: Schema, name: str) -> Column:

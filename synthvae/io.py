@@ -167,9 +167,59 @@ def _read_folder(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     columns = list(parts[0].columns)
     for file, part in zip(files[1:], parts[1:]):
         if list(part.columns) != columns:
-            raise DataError(f"{name}: part {file.name!r} has columns {preview(list(part.columns))}, unlike "
-                            f"{files[0].name!r} ({preview(columns)}): a folder's parts hold the same columns in one order")
+            missing = [c for c in columns if c not in set(part.columns)]
+            extra = [c for c in part.columns if c not in set(columns)]
+            # Both lists shown cut after five names looked alike (a review): the difference.
+            differ = "; ".join(f"{word} {preview(names)}" for word, names in (("lacks", missing), ("adds", extra)) if names)
+            raise DataError(f"{name}: part {file.name!r}, beside {files[0].name!r}, "
+                            f"{differ or 'holds the same columns in another order'}: a folder's parts hold the same "
+                            f"columns in one order")
+    warn_mixed_types(name, [(file.name, {column: value_family(part[column]) for column in part.columns})
+                            for file, part in zip(files, parts)])
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def value_family(values: pd.Series) -> str | None:
+    """What a column holds, as far as a schema tells kinds apart: ``number``, ``boolean``,
+    ``datetime``, ``duration`` or ``text`` (categories: their values'); ``None`` for an object
+    column of nulls alone."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return value_family(pd.Series(dtype.categories))
+    if dtype == object:
+        inferred = pd.api.types.infer_dtype(values.dropna().iloc[:1000], skipna=True)
+        return {"empty": None, "string": "text", "boolean": "boolean", "integer": "number", "floating": "number",
+                "mixed-integer-float": "number", "decimal": "number", "datetime": "datetime", "date": "datetime",
+                "timedelta": "duration"}.get(inferred, "text")
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "duration"
+    return "text"
+
+
+def warn_mixed_types(name: str, parts: list[tuple[str, dict]]) -> None:
+    """Log a warning naming the columns whose parts of one table (name, {column: family, as
+    :func:`value_family` gives it}) hold values of different families: numbers in one part and
+    text in another were read as one column without a word (a review: a flight number as int64
+    in three Parquet parts, text in the fourth)."""
+    first: dict = {}
+    mixed: dict[str, list[str]] = {}
+    for part, families in parts:
+        for column, family in families.items():
+            if family is None:
+                continue
+            seen = first.setdefault(column, (part, family))
+            if seen[1] != family and column not in mixed:
+                mixed[column] = [f"{seen[1]} in {seen[0]!r}", f"{family} in {part!r}"]
+    for column, where in mixed.items():
+        logger.warning("%s: column %r holds %s: its parts were written with different types; the schema reads them "
+                       "as one kind, so check the column (write every part with one type)", name, column,
+                       " but ".join(where))
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -50,8 +50,8 @@ import pyarrow.parquet as pq
 
 from synthvae.errors import DataError, ParameterError, one_line, preview
 from synthvae.inference import MAX_DECIMALS, decimal_places, mostly_places, on_grid, places_kept, whole_numbers
-from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks,
-                         refuse_index_clash, refuse_special_file, sniff, stored_index, with_noted_categories)
+from synthvae.io import (CATEGORIES_KEY, CSV_SUFFIXES, PARQUET_SUFFIXES, read_csv_chunks, refuse_index_clash,
+                         refuse_special_file, sniff, stored_index, warn_mixed_types, with_noted_categories)
 from synthvae.schema import DATETIME_UNITS, Column, ColumnKind, NumericType, Schema, time_zone, unit_length, whole_units, zone_name
 from synthvae.validation import (category_text, column_numbers, conform, dtype_zone, holds_durations, numpy_backed,
                                  wall_times, with_written_numbers, without_nat_text)
@@ -105,6 +105,21 @@ def _refuse_unsupported_types(file: Path, arrow) -> None:
                         f"or leave the column out of the files")
 
 
+def _arrow_family(kind: pa.DataType) -> str | None:
+    """What an Arrow type holds, in :func:`synthvae.io.value_family`'s words."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_boolean(kind):
+        return "boolean"
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "number"
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        return "datetime"
+    if pa.types.is_duration(kind):
+        return "duration"
+    return None if pa.types.is_null(kind) else "text"
+
+
 class TableSource:
     """A table on disk as units: a Parquet file, or a folder of Parquet files (read recursively,
     in name order; names starting with ``.`` or ``_`` are left out, as pyarrow does).
@@ -138,10 +153,12 @@ class TableSource:
         # (other rows in as many row groups) was read without a word (see read).
         self._stamps: dict[Path, tuple[int, int]] = {}
         start = 0
+        types = []
         for file in files:
             self._stamps[file] = _stamp(file)
             meta = _metadata(file)
             arrow = meta.schema.to_arrow_schema()
+            types.append((file.name, {field.name: _arrow_family(field.type) for field in arrow}))
             self.indexes[file] = stored_index(arrow)
             stored = {how for _, how in self.indexes[file] if isinstance(how, str)}
             refuse_index_clash(repr(str(file)), [label for label, _ in self.indexes[file]], set(arrow.names) - stored)
@@ -173,6 +190,7 @@ class TableSource:
                     self.units.append(Unit(file, group, rows, start))
                     start += rows
         self.rows = start
+        warn_mixed_types(repr(self.label), types)
         # Each unit's first row, where the rows come from more than one file (see where).
         several = origin is None and len({unit.path for unit in self.units}) > 1
         self._unit_starts = np.array([unit.start for unit in self.units], dtype=np.int64) if several else None

@@ -1008,7 +1008,7 @@ class Synthesizer:
         fix = f"name a categorical or boolean column ({preview(classes)}) or leave it unset" if classes else "leave it unset"
         if self.target not in schema.names:
             raise ParameterError(f"target {self.target!r} is not a column of the table: "
-                                 f"{unknown_column(self.target, schema.names)}; {fix} (target=, --target)")
+                                 f"{unknown_column(self.target, schema.names, 'the table')}; {fix} (target=, --target)")
         column = schema[self.target]
         rebuilt = rules.rebuilt_by(self.target)
         if rebuilt is not None:
@@ -2151,6 +2151,10 @@ class Synthesizer:
                     logger.warning("%s: classes %s of target %r, which the model knows, have no row in it, so balance adds "
                                    "none of them (it equalises the classes the table has); to add them, sample them "
                                    "(conditions={%r: [...]}) or augment rows=", source, preview(absent), target, target)
+                elif len(observed) == 1:
+                    # Wrote the table back unchanged with exit 0 and no word (a review).
+                    logger.warning("%s: target %r holds one class (%r), already balanced: balance adds no row; for more "
+                                   "rows give rows= or ratio=", source, target, observed.index[0])
             else:
                 shares = observed / observed.sum()
                 counts = dict(zip(shares.index, _apportion(total, shares.to_numpy())))

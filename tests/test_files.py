@@ -37,6 +37,7 @@ from synthvae.io import read_csv_chunks
 from synthvae.cli import cli
 from synthvae.modelfile import load_model_file, save_model_file
 from synthvae.validation import conform
+from synthvae.streaming import TableSource
 
 from conftest import ROOT
 
@@ -252,6 +253,28 @@ def test_folders_and_missing_files(tmp_path):
         read_table(tmp_path / "none.csv")
     with pytest.raises(DataError, match=r"cannot tell the format of .*notes\.txt"):
         read_table(tmp_path / "notes.txt")
+
+
+def test_a_folders_parts_that_differ_are_named_by_what_differs(tmp_path, caplog):
+    # A review: the refusal listed both parts' columns cut after five names, alike to the eye;
+    # and a column written as numbers in some parts and as text in another was read without a word.
+    rows = pd.DataFrame({"a": np.arange(6), "b": [1.5, 2.5] * 3, "c": list("xyzxyz"), "d": np.arange(6) * 2})
+    mismatched, typed = tmp_path / "mismatched", tmp_path / "typed"
+    for folder in (mismatched, typed):
+        folder.mkdir()
+        rows.to_parquet(folder / "part-0.parquet", index=False)
+    rows.drop(columns="c").assign(e=1).to_parquet(mismatched / "part-1.parquet", index=False)
+    with pytest.raises(DataError, match=r"part 'part-1.parquet', beside 'part-0.parquet', lacks \['c'\]; adds \['e'\]"):
+        read_table(mismatched)
+    rows.assign(a=rows["a"].astype(str)).to_parquet(typed / "part-1.parquet", index=False)
+    with caplog.at_level("WARNING"):
+        read_table(typed)
+    assert "column 'a' holds number in 'part-0.parquet' but text in 'part-1.parquet'" in caplog.text
+    assert "column 'b'" not in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        TableSource(typed)  # a streamed fit's reading of the same folder
+    assert "column 'a' holds number in 'part-0.parquet' but text in 'part-1.parquet'" in caplog.text
 
 
 def test_header_only_csv_reads_as_zero_rows_and_fit_refuses_it(tmp_path):

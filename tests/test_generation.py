@@ -635,6 +635,16 @@ def test_augment_balance_equalises_classes(churn_model, churn_small):
     assert (out.loc[out["synthetic"], "churn"] == "yes").all()
 
 
+def test_augment_balance_of_one_class_says_it_adds_nothing(churn_small, caplog):
+    # It wrote the table back unchanged without a word (a review).
+    stayers = churn_small[churn_small["churn"] == "no"].head(300)
+    model = Synthesizer(epochs=1, seed=0).fit(stayers)
+    with caplog.at_level("WARNING"):
+        out = model.augment(stayers, target="churn", balance=True, seed=0)
+    assert len(out) == len(stayers) and not out["synthetic"].any()
+    assert "target 'churn' holds one class ('no'), already balanced: balance adds no row" in caplog.text
+
+
 def _share_of_yes_given_the_rest(model, rows: pd.DataFrame) -> float:
     """The model's own mean probability of churn = yes given each row's other cells."""
     tables = model.impute(rows.assign(churn=None), method="draw", draws=8, columns=["churn"], seed=0)

@@ -254,7 +254,7 @@ def test_target_weights_only_its_own_column(tmp_path):
     assert Synthesizer.load(fitted.save(tmp_path / "m.synthvae")).target == "churn"
     # a numeric target weighs nothing; bad targets are refused clearly
     assert Synthesizer(epochs=1, seed=0, target="account_length").fit(train.iloc[:300]).train_config_.target_segments == ()
-    with pytest.raises(ParameterError, match=r"'chrun' is not a column of the table: unknown column 'chrun' \(did you mean 'churn'"):
+    with pytest.raises(ParameterError, match=r"'chrun' is not a column of the table: unknown column 'chrun' \(did you mean 'churn'\?\); the table has columns"):
         Synthesizer(epochs=1, seed=0, target="chrun").fit(train.iloc[:300])
     # A column of the table the model does not learn was "an unknown column", with the model's
     # parts ('joined~sin') offered in its place: now it says why.
