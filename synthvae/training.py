@@ -10,6 +10,7 @@ import contextlib
 import copy
 import logging
 import math
+import time
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterator, Protocol
 
@@ -524,14 +525,26 @@ class _Stepper:
         return value
 
 
+# Within an epoch longer than this (a streamed fit of millions of rows), an INFO line this often.
+EPOCH_LOG_SECONDS = 30.0
+
+
 def _train_epoch(step: _Stepper, train_data, batch_size: int, generator: torch.Generator, epoch: int) -> float:
     """One shuffled pass over the training rows; returns the mean loss per row (over all
     processes)."""
     total, used = 0.0, 0
+    rows = train_data.shape[0] if isinstance(train_data, torch.Tensor) else train_data.rows
+    started = said = time.monotonic()
     for batch in _epoch_batches(step, train_data, batch_size, generator, epoch):
         loss = step(batch, epoch)
         total += loss * batch.shape[0]
         used += batch.shape[0]
+        now = time.monotonic()
+        if now - said >= EPOCH_LOG_SECONDS:
+            # A streamed epoch of 6M rows ran for minutes without a line, -v or not (a review).
+            said = now
+            logger.info("epoch %d: %s of %s rows, loss %.3f, %.0f s", epoch, f"{min(used * step.world, rows):,}",
+                        f"{rows:,}", total / used, now - started)
     mean = total / used
     return step.parallel.mean(mean) if step.parallel is not None else mean
 

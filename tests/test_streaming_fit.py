@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -69,6 +70,25 @@ def test_streamed_fit_is_reproducible(tmp_path, diamonds):
     for key, value in first.model_.state_dict().items():
         assert torch.equal(value, second.model_.state_dict()[key]), key
     pd.testing.assert_frame_equal(first.sample(200, seed=3), second.sample(200, seed=3))
+
+
+def test_a_long_epoch_logs_how_far_it_is(tmp_path, diamonds, monkeypatch, caplog):
+    # A streamed epoch of 6M rows ran for minutes without a line, -v or not (a review). The
+    # period is a setting of the training loop; at 0 s every batch says how far its epoch is.
+    import synthvae.training
+
+    monkeypatch.setattr(synthvae.training, "EPOCH_LOG_SECONDS", 0.0)
+    _write_dataset(diamonds.head(2000), tmp_path / "ds", files=2, row_group=300)
+    settings = {**SMALL, "epochs": 1, "batch_size": 256}
+    with caplog.at_level("INFO", logger="synthvae"):
+        Synthesizer(seed=7, **settings).fit(tmp_path / "ds", reservoir_rows=500)
+    rows = re.search(r"epoch 1: 256 of ([\d,]+) rows, loss \d", caplog.text)
+    assert rows is not None and 1_700 < int(rows.group(1).replace(",", "")) < 1_900, caplog.text
+    assert f"epoch 1: 512 of {rows.group(1)} rows" in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="synthvae"):
+        Synthesizer(seed=7, **settings).fit(diamonds.head(2000))
+    assert "epoch 1: 256 of 1,800 rows, loss " in caplog.text
 
 
 def test_values_the_sample_missed_come_from_the_exact_statistics(tmp_path):
