@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from synthvae.errors import ParameterError
+from synthvae.errors import DataError, ParameterError, preview
 
 logger = logging.getLogger(__name__)
 # Seconds a process waits for the others before it says so.
@@ -129,6 +129,19 @@ class Parallel:
         items: list = [None] * self.world
         dist.all_gather_object(items, item)
         return items
+
+    def agree(self, what: str, facts: dict) -> None:
+        """Refuse, in every process alike, ``facts`` (of the data each process read) that differ
+        from rank 0's: processes that read different tables trained until DDP stopped them with
+        "params[0] in this process with sizes [5] appears not to match" (a review)."""
+        everyone = self.gather(facts)
+        for rank, theirs in enumerate(everyone):
+            differ = [f"{key} {preview(theirs[key]) if isinstance(theirs[key], list) else theirs[key]} against "
+                      f"{preview(everyone[0][key]) if isinstance(everyone[0][key], list) else everyone[0][key]}"
+                      for key in facts if theirs[key] != everyone[0][key]]
+            if differ:
+                raise DataError(f"process {rank} of {self.world} read another {what} than process 0 ({'; '.join(differ)}): "
+                                f"every process of a data-parallel fit reads the same data; give each the same file")
 
     def barrier(self) -> None:
         """Wait for every process."""

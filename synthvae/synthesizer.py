@@ -897,6 +897,9 @@ class Synthesizer:
         column_means = torch.from_numpy(prepared.marginals.mean(axis=0, dtype=np.float64))
         model = self._build_model(layout, column_means, init_seed, latent_dim, hidden_dims, head, ordered).to(device)
         plan, rows_seen = prepared.plan, prepared.rows
+        if parallel is not None:
+            parallel.agree("table", {"rows": prepared.rows, "columns": list(prepared.schema.names),
+                                     "encoded columns": layout.width})
         if plan is None:
             generator = torch.Generator(device=device).manual_seed(train_seed)
             result = train(model, prepared.train_data, prepared.train_config, generator, callback, checkpointer,

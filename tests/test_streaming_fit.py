@@ -209,6 +209,25 @@ def test_two_process_fit_of_a_table_without_numbers(tmp_path):
     assert len(Synthesizer.load(tmp_path / "m.synthvae").sample(50, seed=0)) == 50
 
 
+_RANKED_FIT = """
+import os, sys
+from synthvae import Synthesizer
+Synthesizer(epochs=1, seed=0).fit(sys.argv[1 + int(os.environ["RANK"])])
+"""
+
+
+def test_processes_that_read_different_tables_are_refused_clearly(tmp_path):
+    # DDP stopped them with "params[0] in this process with sizes [5] appears not to match".
+    (tmp_path / "fit.py").write_text(_RANKED_FIT)
+    churn, penguins = read_table(dataset_path("churn.csv")).head(200), read_table(dataset_path("penguins.csv"))
+    churn.to_csv(tmp_path / "churn.csv", index=False)
+    penguins.to_csv(tmp_path / "penguins.csv", index=False)
+    done = _two_processes([str(tmp_path / "fit.py"), str(tmp_path / "churn.csv"), str(tmp_path / "penguins.csv")], tmp_path)
+    assert done.returncode != 0
+    assert "process 1 of 2 read another table than process 0 (rows 344 against 200; columns ['species'" in done.stderr, done.stderr[-3000:]
+    assert "appears not to match" not in done.stderr
+
+
 @pytest.mark.parametrize("streamed", [False, True], ids=["csv-in-memory", "parquet-folder"])
 def test_two_process_torchrun_fit(tmp_path, streamed, monkeypatch):
     churn = read_table(dataset_path("churn.csv")).head(2000)
