@@ -96,6 +96,10 @@ def table_format(path: str | os.PathLike) -> str:
         return "parquet"
     if name.endswith(CSV_SUFFIXES):
         return "csv"
+    if name == "-":  # "cannot tell the format of '-'" read as if another name would do (a review)
+        raise DataError("'-' names no file: synthvae reads and writes tables as files (a table is read more than once, "
+                        "and written to a temporary file renamed when whole), not standard input or output; give a "
+                        ".csv (.csv.gz) or .parquet file name")
     raise DataError(
         f"cannot tell the format of {str(path)!r} from its name: use a .csv (.csv.gz) or "
         f".parquet file"
