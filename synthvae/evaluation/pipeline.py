@@ -196,7 +196,16 @@ def evaluate(
         train_hashes, train_near = _full_train_hashes(real, eval_schema, resolution, copy_resolution(real_t.frame, NEAR_RESOLUTION))
     if hold_t is not None:
         train_hashes = row_hashes(real_t.frame, resolution) if train_hashes is None else train_hashes
-        overlap = holdout_overlap(train_hashes, row_hashes(hold_t.frame, resolution))
+        hold_hashes = row_hashes(hold_t.frame, resolution)
+        overlap = holdout_overlap(train_hashes, hold_hashes)
+        # The holdout given as the synthetic table (or rows of it among them) scored TSTR 1.0: the
+        # classifier was tested on rows it trained on, with only the membership note to hint (a review).
+        held = holdout_overlap(hold_hashes, row_hashes(synth_t.frame, resolution))
+        if held is not None:
+            notes.append(f"the synthetic table holds held-out rows: {held[0]:,} of {synth_t.n_rows:,} ({held[1]:.1%}) equal a "
+                         f"row that occurs once in the holdout, where fresh rows would at about {held[2]:.1%}; utility (TSTR) "
+                         f"and the ceiling's comparisons test on rows the synthetic side holds: keep the holdout out of "
+                         f"the generator's hands (or were the tables given the wrong way round?)")
     if overlap is not None:
         # A holdout cut from the training rows scored a verbatim copy of them 0.5 on both.
         left_out = (", and the closer-to-train share and the membership AUC have no baseline (left out)"
