@@ -249,9 +249,28 @@ def _missing_scalar(raw: Any) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class _AfterRepeat:
+    """A range bound at the second pass of a repeated clock hour (autumn's change of summer time),
+    which the model never gives (its clock times are given back as the summer pass): ``clock``
+    is the first clock time after the repeat, whose instants lie beyond the bound's."""
+
+    clock: pd.Timestamp
+
+
 def _condition(column: Column, op: str, raw: Any) -> Condition:
     _refuse_missing(column, raw)
-    value = _typed(column, raw)
+    value = _typed(column, raw, bound=op not in ("=", "=="))
+    if isinstance(value, _AfterRepeat):
+        # Instants from the bound on (or before it): clock times from the repeat's end on (or
+        # before it), since every clock time within the repeat is given back as its first pass.
+        # A bound given in UTC at 06:00Z (01:00 EST, New York's second 01:00) was refused.
+        logger.info("condition on datetime column %r: %s falls in the second pass of a repeated clock hour, which the "
+                    "model gives back as the first: rows %s", column.name, raw,
+                    f"from {value.clock} on" if op in (">", ">=") else f"before {value.clock}")
+        if op in (">", ">="):
+            return Condition(column.name, low=value.clock, low_strict=False)
+        return Condition(column.name, high=value.clock, high_strict=True)
     if op in ("=", "=="):
         return Condition(column.name, values=(value,))
     if column.kind is ColumnKind.BOOLEAN or (column.kind is ColumnKind.CATEGORICAL and not column.ordered):
@@ -276,8 +295,9 @@ def _excluded(column: Column, raw: Any) -> Any:
     return _typed(column, raw)
 
 
-def _typed(column: Column, raw: Any) -> Any:
-    """The value in the column's own type, or a ParameterError naming column and value."""
+def _typed(column: Column, raw: Any, bound: bool = False) -> Any:
+    """The value in the column's own type, or a ParameterError naming column and value;
+    ``bound``: the value bounds a range (see :class:`_AfterRepeat`)."""
     kind = column.kind
     if kind is ColumnKind.NUMERIC:
         if isinstance(raw, (bool, np.bool_)):  # {"month": True} was month = 1
@@ -334,6 +354,8 @@ def _typed(column: Column, raw: Any) -> Any:
                            column.name, stamp, wall)
         if stamp.tzinfo is not None and zone is not None:
             summer = wall.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+            if summer != stamp and bound:
+                return _AfterRepeat(_repeat_end(wall, zone))
             if summer != stamp:
                 # The second 02:00 of Paris's autumn change came back as the first, an hour
                 # earlier as an instant, on every row (a user review).
@@ -370,6 +392,19 @@ def _typed(column: Column, raw: Any) -> Any:
         f"condition on {column.name!r}: unknown category {raw!r}; the column has categories "
         f"{preview(list(column.categories))}"
     )
+
+
+def _repeat_end(wall: pd.Timestamp, zone) -> pd.Timestamp:
+    """The first clock time after ``wall`` (one of a repeated hour's) that ``zone`` does not
+    repeat, to the minute."""
+    clock = wall.floor("min") + pd.Timedelta(minutes=1)
+    for _ in range(24 * 60):
+        try:
+            clock.tz_localize(zone, ambiguous="raise")
+            return clock
+        except Exception:  # noqa: BLE001 - pytz and pandas raise their own kinds of error
+            clock += pd.Timedelta(minutes=1)
+    return clock
 
 
 def _duration_or_none(column: Column, raw: Any) -> float | None:

@@ -282,6 +282,13 @@ def test_a_condition_on_the_repeated_hour_of_autumn_is_refused_for_the_instant_t
     with pytest.raises(ParameterError, match=r"none lies in it; widen the range \(its conditions are clock times in "
                                              r"Europe/Paris, and the two of a change from summer time are one to the model\)"):
         syn.sample(5, conditions={"start": {">": "2021-10-31T02:00+02:00", "<": "2021-10-31T03:00+01:00"}}, seed=0)
+    # A range bound at the second 02:00 is met by the clock times around it that the model
+    # gives (a bound given in UTC at such an instant was refused as an equality is).
+    second = pd.Timestamp("2021-10-31 01:00", tz="UTC")
+    rows = syn.sample(50, conditions={"start": {">=": second}}, seed=0)
+    assert (rows["start"] >= second).all() and rows["start"].min() == pd.Timestamp("2021-10-31 03:00", tz="Europe/Paris")
+    rows = syn.sample(50, conditions={"start": {">=": "2021-10-30T20:00Z", "<=": "2021-10-31T01:30Z"}}, seed=0)
+    assert (rows["start"] <= pd.Timestamp("2021-10-31 01:30", tz="UTC")).all() and len(rows) == 50
 
 
 def test_conditions_keep_out_of_the_clock_times_spring_skips():
