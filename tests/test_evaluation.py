@@ -846,3 +846,14 @@ def test_a_synthetic_table_holding_the_holdouts_rows_is_named(churn):
     assert len(notes["holdout"]) == 1 and "500 of 500 (100.0%)" in notes["holdout"][0]
     assert len(notes["half"]) == 1 and "250 of 500 (50.0%)" in notes["half"][0]
     assert notes["fresh"] == []
+
+
+def test_datetimes_with_a_zone_beside_datetimes_without_one_are_noted():
+    # A review: naive real dates against the same dates in UTC scored 1.0 without a word.
+    weather = pd.read_csv(DATASETS / "seattle_weather.csv", parse_dates=["date"])
+    real, rest = weather.iloc[:700], weather.iloc[700:].reset_index(drop=True)
+    zoned = rest.assign(date=rest["date"].dt.tz_localize("UTC"))
+    notes = evaluate(real, zoned, metrics=["quality"]).to_dict()["notes"]
+    assert any(n.startswith("column 'date': synthetic data's datetimes have a time zone (UTC), real data's none: compared "
+                            "as clock times of UTC") for n in notes), notes
+    assert not any("have a time zone" in n for n in evaluate(real, rest, metrics=["quality"]).to_dict()["notes"])

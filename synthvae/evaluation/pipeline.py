@@ -29,8 +29,8 @@ from synthvae.evaluation.tables import (
 )
 from synthvae.evaluation.utility import distinct_values, utility
 from synthvae.inference import infer_schema
-from synthvae.schema import Schema, load_schema
-from synthvae.validation import conform, index_hint, renamed_hint
+from synthvae.schema import ColumnKind, Schema, load_schema
+from synthvae.validation import conform, dtype_zone, index_hint, renamed_hint
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ def evaluate(
         notes.append(f"columns {preview(generated)} are not evaluated: {origin} makes them id or personal "
                      f"columns, which a generator makes up rather than learns; give a schema that declares "
                      f"them numeric, categorical or datetime to evaluate them")
+    notes.extend(_zone_notes(eval_schema, (real_name, real), [(synthetic_name, synthetic), (holdout_name, holdout)]))
     known = set(map(str, real.columns))
     for name, frame in (("synthetic", synthetic), ("holdout", holdout)):
         extra = [] if frame is None else [c for c in map(str, frame.columns) if c not in known]
@@ -380,6 +381,30 @@ def _null_rate_note(quality: dict, real_rows: int, synthetic_rows: int) -> list[
     named = [text for _, text in sorted(off, reverse=True)]
     return [f"null rates differ: {preview(named)}; column shapes leave nulls out, so only the missing values score "
             f"({quality['missing_values']:.3f}) shows it"]
+
+
+def _zone_notes(schema: Schema, named_real: tuple[str, pd.DataFrame], others: list) -> list[str]:
+    """A note for each datetime column that has a time zone in one table and none in another:
+    they are compared as clock times of the schema's zone (UTC without one), which scored a
+    naive real column against its UTC synthetic one 1.0 without a word (a review)."""
+    notes = []
+    real_name, real = named_real
+    labels = {str(label): label for label in real.columns}
+    for column in schema:
+        if column.kind is not ColumnKind.DATETIME or column.name not in labels:
+            continue
+        zone = dtype_zone(real[labels[column.name]].dtype)
+        for name, frame in others:
+            if frame is None:
+                continue
+            theirs = {str(label): label for label in frame.columns}.get(column.name)
+            other = dtype_zone(frame[theirs].dtype) if theirs is not None else None
+            if theirs is not None and (zone is None) != (other is None):
+                zoned, plain = (name, real_name) if zone is None else (real_name, name)
+                notes.append(f"column {column.name!r}: {zoned}'s datetimes have a time zone ({zone or other}), {plain}'s "
+                             f"none: compared as clock times of {column.timezone or 'UTC'}, values without a zone taken "
+                             f"as such; give both tables the same zone if they mean other instants")
+    return notes
 
 
 def _related_pairs_note(quality: dict, ceiling: dict | None) -> list[str]:
