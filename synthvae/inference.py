@@ -1206,6 +1206,13 @@ def _known_zone(zone: str) -> bool:
 _UNIT_NS = (("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3))
 
 
+def datetime_unit(present: pd.Series) -> str:
+    """The schema's ``unit`` (``D``, ``h``, ``m``, ``s``, ...) of naive datetimes without nulls:
+    the coarsest that holds every value."""
+    step = _coarsest_unit(present)
+    return "m" if step == "min" else step
+
+
 def _coarsest_unit(present: pd.Series) -> str:
     """The coarsest of days, hours, minutes, ... nanoseconds that holds every (naive) datetime or
     duration of ``present``, by whole multiples of the ticks of its own unit (``dt.floor``

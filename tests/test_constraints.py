@@ -1001,6 +1001,56 @@ def test_sdv_positive_datetime_constants_and_nullable_foreign_keys_convert_as_sd
     check_table(schema, conform(table, schema))  # its own data fits it
 
 
+def test_sdv_constraints_sdv_would_refuse_are_refused_and_the_rest_kept_as_meant(tmp_path):
+    # A review of SDV constraints: an unknown relation ("=>", "gt") was read as <=, a misspelled
+    # class ("Inequalty") or parameter became a note and the rule was dropped, "false" read as
+    # true, {"constraints": [...]} lost every rule, another table's constraint was applied, and
+    # "%d/%m/%Y %H:%M" datetimes were sampled at any second (every value then written as ISO).
+    n = 80
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp("2021-01-05 08:00") + pd.to_timedelta(rng.integers(0, 10_000, n) * 15, unit="min")
+    table = pd.DataFrame({"low": rng.uniform(0, 10, n).round(2), "rate": rng.uniform(6, 9, n).round(2),
+                          "when": start.strftime("%d/%m/%Y %H:%M")})
+    table["high"] = (table["low"] + rng.uniform(1, 5, n)).round(2)
+    metadata = {"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "columns": {
+        "low": {"sdtype": "numerical"}, "rate": {"sdtype": "numerical"}, "high": {"sdtype": "numerical"},
+        "when": {"sdtype": "datetime", "datetime_format": "%d/%m/%Y %H:%M"}}}
+
+    def convert(*rules):
+        return schema_from_sdv(metadata, table, constraints=list(rules))
+
+    def rule(cls, **params):
+        return {"constraint_class": cls, "constraint_parameters": params}
+
+    refused = [
+        (rule("ScalarInequality", column_name="rate", relation="=>", value=5), r"relation '=>' is none of '>', '>=', '<', '<='"),
+        (rule("Inequalty", low_column_name="low", high_column_name="high"), r"'Inequalty' is not one of SDV's \(did you mean 'Inequality'\?\)"),
+        (rule("inequality", low_column_name="low", high_column_name="high"), r"did you mean 'Inequality'"),
+        (rule("Inequality", low_column="low", high_column_name="high"), r"unknown parameter 'low_column' \(did you mean 'low_column_name'\?\)"),
+        (rule("Inequality", low_column_name="low", high_column_name="high", strict_boundary=True),
+         r"unknown parameter 'strict_boundary' \(did you mean 'strict_boundaries'\?\)"),
+        (rule("Inequality", high_column_name="high"), r"parameter \['low_column_name'\] missing"),
+        (rule("Inequality", low_column_name="low", high_column_name="high", strict_boundaries="false"),
+         r"strict_boundaries is \"false\", not true or false"),
+    ]
+    for item, message in refused:
+        with pytest.raises(SchemaError, match=message):
+            convert(item)
+    schema, _ = convert(rule("ScalarInequality", column_name="rate", relation=">=", value=5))
+    assert schema.constraints[0].low.value == 5 and not schema.constraints[0].strict
+    wrapped = tmp_path / "constraints.json"
+    wrapped.write_text(json.dumps({"constraints": [rule("Inequality", low_column_name="low", high_column_name="high")]}))
+    schema, _ = schema_from_sdv(metadata, table, constraints=wrapped)
+    assert [type(r).__name__ for r in schema.constraints] == ["Inequality"]
+    two = {"METADATA_SPEC_VERSION": "V1", "tables": {"loans": metadata, "payments": {"columns": {"amount": {"sdtype": "numerical"}}}}}
+    schema, notes = schema_from_sdv(two, table, table="loans", constraints=[
+        {**rule("Positive", column_name="amount"), "constraint_parameters": {"column_name": "amount", "table_name": "payments"}}])
+    assert schema.constraints == () and any("of table 'payments': left out" in note for note in notes)
+    schema, notes = convert(rule("FixedIncrements", column_name="low", increment_value=5))
+    assert schema.constraints == () and any("FixedIncrements" in note and "does not keep it" in note for note in notes)
+    assert schema["when"].unit == "m"  # the data's minutes, as inference gives them: written back in the format
+
+
 def test_a_range_whose_constant_bounds_are_too_far_apart_is_refused():
     # Review of the schema tools: -1e20 <= a <= 1e20 (no bound meant) sampled every row as one
     # value, -1e308 .. 1e308 as nulls in a column that may not be null.

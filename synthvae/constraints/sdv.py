@@ -23,8 +23,9 @@ email, phone_number, name  personal (email, phone, name, first_name, last_name, 
 SDV constraints, as SDV writes them (``{"constraint_class": "Inequality",
 "constraint_parameters": {...}}``), in the metadata's ``constraints`` list or given apart:
 Inequality, ScalarInequality, Positive, Negative, Range, ScalarRange, FixedCombinations and
-Unique have an equivalent here; the others (FixedIncrements, OneHotEncoding, custom classes)
-are listed as not converted. SDV metadata holds no categories or bounds, so they are read
+Unique have an equivalent here; FixedIncrements, OneHotEncoding and custom classes are listed as
+not converted. What SDV refuses in a constraint (a misspelled class, a missing or unknown
+parameter, an unknown relation, a strictness that is no boolean) is refused. SDV metadata holds no categories or bounds, so they are read
 from the data, as :func:`synthvae.infer_schema` does.
 """
 
@@ -42,7 +43,7 @@ import pandas as pd
 
 from synthvae.constraints.spec import FixedCombinations, Inequality, Range, Regex, Unique, Value
 from synthvae.errors import SchemaError, one_line, preview
-from synthvae.inference import infer_schema
+from synthvae.inference import datetime_unit, infer_schema
 from synthvae.schema import Column, ColumnKind, NumericType, PersonalType, Schema
 from synthvae.validation import check_columns
 
@@ -145,12 +146,15 @@ def schema_from_sdv(
     sdv_rules = [(item, where) for item in (_list(spec, "constraints", where) or _list(doc, "constraints", where))]
     if constraints is not None:
         extra, source = _load(constraints, "SDV constraints") if not isinstance(constraints, list) else (constraints, "SDV constraints")
+        if isinstance(extra, dict) and "constraint_class" not in extra and isinstance(extra.get("constraints"), list):
+            extra = extra["constraints"]  # {"constraints": [...]}: every rule was a note, and dropped (a review)
         sdv_rules.extend((item, source) for item in (extra if isinstance(extra, list) else [extra]))
+    name = table or (next(iter(doc["tables"])) if isinstance(doc.get("tables"), dict) and len(doc["tables"]) == 1 else None)
     # SDV writes a datetime column's constants in its datetime_format ("05/01/2021" under
     # %d/%m/%Y is 5 January): read so, they are ISO dates here (pandas read them month first).
     formats = {c.name: c.format for c in columns if c.kind is ColumnKind.DATETIME and c.format not in (None, "ISO8601", "mixed")}
     for item, source in sdv_rules:
-        rule = _constraint(item, notes, source, formats)
+        rule = _constraint(item, notes, source, formats, name)
         if rule is not None:
             rules.append(rule)
     for name, props in columns_doc.items():
@@ -342,7 +346,9 @@ def _column(name: str, props: dict, inferred: Column, series: pd.Series, is_key:
         fmt = props.get("datetime_format") or (inferred.format if inferred.kind is ColumnKind.DATETIME else None)
         parsed = pd.to_datetime(series, format=fmt or "ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
         present = parsed.dropna()
-        unit = "D" if len(present) and (present == present.dt.normalize()).all() else "s"
+        # The coarsest unit that holds every value, as inference gives it: days or seconds only
+        # sampled seconds under "%d/%m/%Y %H:%M", and every value was written as ISO text.
+        unit = datetime_unit(present) if len(present) else "s"
         return Column(name, ColumnKind.DATETIME, nullable=nullable, format=fmt, unit=unit,
                       min=present.min() if len(present) else None, max=present.max() if len(present) else None,
                       description=described)
@@ -379,22 +385,84 @@ def _id_column(name: str, props: dict, series: pd.Series, described: str, notes:
                   description=described)
 
 
-def _constraint(item: Any, notes: list[str], where: str = "SDV constraints", formats: dict[str, str] | None = None):
+# SDV 1.x's constraint classes: their required and optional parameters (SDV refuses others).
+# ``strict`` is the older name of ``strict_boundaries``; ``table_name`` marks a multi-table
+# document's constraint.
+_SDV_CLASSES = {
+    "Inequality": ({"low_column_name", "high_column_name"}, {"strict_boundaries", "strict"}),
+    "ScalarInequality": ({"column_name", "relation", "value"}, set()),
+    "Positive": ({"column_name"}, {"strict_boundaries", "strict"}),
+    "Negative": ({"column_name"}, {"strict_boundaries", "strict"}),
+    "Range": ({"low_column_name", "middle_column_name", "high_column_name"}, {"strict_boundaries", "strict"}),
+    "ScalarRange": ({"column_name", "low_value", "high_value"}, {"strict_boundaries", "strict"}),
+    "FixedCombinations": ({"column_names"}, set()),
+    "Unique": ({"column_names"}, set()),
+    "FixedIncrements": ({"column_name", "increment_value"}, set()),
+    "OneHotEncoding": ({"column_names"}, set()),
+}
+_UNCONVERTED = ("FixedIncrements", "OneHotEncoding")
+_RELATIONS = (">", ">=", "<", "<=")
+
+
+def _constraint(item: Any, notes: list[str], where: str = "SDV constraints", formats: dict[str, str] | None = None,
+                table: str | None = None):
+    """One SDV constraint as a rule here, or ``None`` (with a note) for one that has no
+    equivalent or belongs to another table. What SDV would refuse is refused: a misspelled
+    class, a missing or unknown parameter, a relation or strictness of the wrong kind (a
+    misspelled class was a note, an unknown relation read as ``<=``, "false" as true)."""
+    if isinstance(item, dict) and "constraint" in item and "constraint_class" not in item:
+        notes.append(f"constraint {item!r}: SDV 0.x's layout, not converted; write it as SDV 1.x does "
+                     f'({{"constraint_class": "Inequality", "constraint_parameters": {{...}}}})')
+        return None
     if not isinstance(item, dict) or "constraint_class" not in item:
         notes.append(f"constraint {item!r}: not an SDV constraint (needs constraint_class and constraint_parameters)")
         return None
     name = str(item["constraint_class"]).rsplit(".", 1)[-1]
-    p = item.get("constraint_parameters", {}) or {}
+    if "constraint_parameters" not in item:
+        raise SchemaError(f"{where}: constraint {name}: no constraint_parameters; SDV writes them beside constraint_class")
+    p = item.get("constraint_parameters") or {}
     if not isinstance(p, dict):
         raise SchemaError(f"{where}: constraint {name}: constraint_parameters is {_json(p)}, not an object of "
                           f'parameters by name (such as {{"column_name": "age"}})')
+    if name not in _SDV_CLASSES:
+        close = difflib.get_close_matches(name, list(_SDV_CLASSES), n=1, cutoff=0.75) or [
+            known for known in _SDV_CLASSES if known.lower() == name.lower()]
+        if close:
+            raise SchemaError(f"{where}: constraint class {item['constraint_class']!r} is not one of SDV's (did you mean "
+                              f"{close[0]!r}?); SDV refuses it too")
+        notes.append(f"constraint {name} {json.dumps(p, default=str)}: a custom constraint, no equivalent here")
+        return None
+    if p.get("table_name") is not None and table is not None and p["table_name"] != table:
+        notes.append(f"constraint {name} of table {p['table_name']!r}: left out (the schema is table {table!r}'s)")
+        return None
+    required, optional = _SDV_CLASSES[name]
+    missing = sorted(required - set(p))
+    unknown = sorted(set(p) - required - optional - {"table_name"})
+    if unknown:
+        hints = [f"{key!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(
+            key, sorted(required | optional), n=1, cutoff=0.6)) else "") for key in unknown]
+        raise SchemaError(f"{where}: constraint {name}: unknown parameter {', '.join(hints)}; it takes "
+                          f"{preview(sorted(required))}" + (f" and optionally {preview(sorted(optional))}" if optional else ""))
+    if missing:
+        raise SchemaError(f"{where}: constraint {name}: parameter {preview(missing)} missing; it takes {preview(sorted(required))}")
     for key in ("column_names",):
         if key in p and not (isinstance(p[key], list) and all(isinstance(c, str) for c in p[key])):
             raise SchemaError(f"{where}: constraint {name}: {key} is {_json(p[key])}, not a list of column names")
     for key in ("column_name", "low_column_name", "high_column_name", "middle_column_name"):
         if key in p and not isinstance(p[key], str):
             raise SchemaError(f"{where}: constraint {name}: {key} is {_json(p[key])}, not a column name")
-    strict = bool(p.get("strict_boundaries", p.get("strict", False)))
+    for key in ("strict_boundaries", "strict"):
+        if key in p and not isinstance(p[key], bool):
+            raise SchemaError(f"{where}: constraint {name}: {key} is {_json(p[key])}, not true or false")
+    if name == "ScalarInequality" and p["relation"] not in _RELATIONS:
+        raise SchemaError(f"{where}: constraint {name}: relation {p['relation']!r} is none of {', '.join(map(repr, _RELATIONS))}")
+    if name in _UNCONVERTED:
+        notes.append(f"constraint {name} {json.dumps(p, default=str)}: no equivalent here; the fitted model does not keep "
+                     f"it (check sampled rows for it)")
+        return None
+    # SDV's defaults: strict for Range and ScalarRange (its documentation says "(default) True"),
+    # not for the inequalities nor Positive / Negative (>= 0: zeros broke the strict rule written before).
+    strict = p.get("strict_boundaries", p.get("strict", name in ("Range", "ScalarRange")))
     fmt = (formats or {}).get(p.get("column_name"))
 
     def constant(value) -> Value:
@@ -407,35 +475,23 @@ def _constraint(item: Any, notes: list[str], where: str = "SDV constraints", for
                                   f"{p['column_name']!r}'s datetime_format {fmt!r}, as SDV writes it") from None
         return Value(value)
 
-    try:
-        if name == "Inequality":
-            return Inequality(p["low_column_name"], p["high_column_name"], strict)
-        if name == "ScalarInequality":
-            relation, value, column = p["relation"], constant(p["value"]), p["column_name"]
-            if relation in (">", ">="):
-                return Inequality(value, column, relation == ">")
-            return Inequality(column, value, relation == "<")
-        if name in ("Range", "ScalarRange"):
-            # SDV's defaults: strict for these (its documentation of Range and ScalarRange says
-            # "(default) True"), not for the inequalities nor Positive / Negative (>= 0: zeros
-            # broke the strict rule written before).
-            strict = bool(p.get("strict_boundaries", p.get("strict", True)))
-        if name in ("Positive", "Negative"):
-            zero, column = Value(0), p["column_name"]
-            return Inequality(zero, column, strict) if name == "Positive" else Inequality(column, zero, strict)
-        if name == "Range":
-            return Range(p["middle_column_name"], p["low_column_name"], p["high_column_name"], strict)
-        if name == "ScalarRange":
-            return Range(p["column_name"], constant(p["low_value"]), constant(p["high_value"]), strict)
-        if name == "FixedCombinations":
-            return FixedCombinations(tuple(p["column_names"]))
-        if name == "Unique":
-            return Unique(tuple(p["column_names"]))
-    except KeyError as exc:
-        notes.append(f"constraint {name}: parameter {exc.args[0]!r} missing")
-        return None
-    notes.append(f"constraint {name} {json.dumps(p)}: no equivalent here")
-    return None
+    if name == "Inequality":
+        return Inequality(p["low_column_name"], p["high_column_name"], strict)
+    if name == "ScalarInequality":
+        relation, value, column = p["relation"], constant(p["value"]), p["column_name"]
+        if relation in (">", ">="):
+            return Inequality(value, column, relation == ">")
+        return Inequality(column, value, relation == "<")
+    if name in ("Positive", "Negative"):
+        zero, column = Value(0), p["column_name"]
+        return Inequality(zero, column, strict) if name == "Positive" else Inequality(column, zero, strict)
+    if name == "Range":
+        return Range(p["middle_column_name"], p["low_column_name"], p["high_column_name"], strict)
+    if name == "ScalarRange":
+        return Range(p["column_name"], constant(p["low_value"]), constant(p["high_value"]), strict)
+    if name == "FixedCombinations":
+        return FixedCombinations(tuple(p["column_names"]))
+    return Unique(tuple(p["column_names"]))
 
 
 def _number(value) -> float | int | None:
