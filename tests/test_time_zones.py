@@ -420,11 +420,12 @@ def test_offsets_with_seconds_that_write_table_writes_are_read_back(tmp_path):
     frame = pd.DataFrame({"t": utc.dt.tz_convert("America/New_York"), "y": np.arange(40) % 5 + 0.5})
     path = tmp_path / "old.csv"
     write_table(frame, path)
-    assert "-04:56:02" in path.read_text()
+    assert "-04:56" in path.read_text()  # -04:56:02 under pandas 3 (zoneinfo); pandas 2.2's pytz rounds it to minutes
     text = read_table(path)
-    column = infer_schema(text)["t"]
-    assert column.kind is ColumnKind.DATETIME and column.timezone is None
-    assert (conform(text, infer_schema(text), str(path))["t"] == utc.dt.tz_localize(None)).all()
+    inferred = infer_schema(text)
+    column = inferred["t"]  # UTC; pandas 2.2's "-04:56", one offset in every value, is taken as the column's zone
+    assert column.kind is ColumnKind.DATETIME and column.timezone in (None, "-04:56")
+    assert (conform(text, inferred, str(path))["t"] == wall_times(utc, column.timezone)).all()
     schema = infer_schema(frame)
     assert (conform(text, schema, str(path))["t"] == conform(frame, schema, "frame")["t"]).all()
     plain = Schema((Column("t", ColumnKind.DATETIME),))
