@@ -1052,6 +1052,11 @@ def test_sdv_constraints_sdv_would_refuse_are_refused_and_the_rest_kept_as_meant
     schema, notes = schema_from_sdv(two, table, table="loans", constraints=[
         {**rule("Positive", column_name="amount"), "constraint_parameters": {"column_name": "amount", "table_name": "payments"}}])
     assert schema.constraints == () and any("of table 'payments': left out" in note for note in notes)
+    misspelled = tmp_path / "misspelled.json"  # the rule's own file named, and the column meant
+    misspelled.write_text(json.dumps([rule("Inequality", low_column_name="lwo", high_column_name="high")]))
+    with pytest.raises(SchemaError, match=r"SDV constraints file '.*misspelled.json': constraint 'lwo <= high': unknown column "
+                                          r"'lwo' \(did you mean 'low'\?\)"):
+        schema_from_sdv(metadata, table, constraints=misspelled)
     schema, notes = convert(rule("FixedIncrements", column_name="low", increment_value=5))
     assert schema.constraints == () and any("FixedIncrements" in note and "does not keep it" in note for note in notes)
     assert schema["when"].unit == "m"  # the data's minutes, as inference gives them: written back in the format

@@ -156,6 +156,10 @@ def schema_from_sdv(
     for item, source in sdv_rules:
         rule = _constraint(item, notes, source, formats, name)
         if rule is not None:
+            try:  # each against the columns alone, so that a broken one names its own file
+                Schema(tuple(columns), constraints=(rule,))
+            except SchemaError as exc:
+                raise SchemaError(f"{source}: {exc}") from None
             rules.append(rule)
     for name, props in columns_doc.items():
         if (props or {}).get("sdtype") in ("id",) and name != key:

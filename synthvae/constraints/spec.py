@@ -22,6 +22,7 @@ This module imports neither torch nor the model.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import math
 import re
@@ -319,7 +320,10 @@ def _typed_side(side: Side, family: str, where: str, zone=None, unit: str | None
 
 def _column(schema: "Schema", name: str, where: str) -> "Column":
     if not isinstance(name, str) or name not in schema.names:
-        raise SchemaError(f"{where}: unknown column {name!r}; the schema has columns {preview(schema.names)}")
+        # The closest names first ("balanse": did you mean 'balance'?), as conditions say it.
+        close = difflib.get_close_matches(str(name), list(schema.names), n=2, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        raise SchemaError(f"{where}: unknown column {name!r}{hint}; the schema has columns {preview(schema.names)}")
     return schema[name]
 
 
