@@ -636,6 +636,21 @@ def _refuse_infinite(where: str, values: pd.Series, index: pd.Index) -> None:
     )
 
 
+# Distinct whole numbers a column needs before their common divisor is taken for its step: 20
+# random whole numbers are all even once in a million.
+_STEP_MIN_VALUES = 20
+
+
+def _common_step(unique: np.ndarray) -> int | None:
+    """The greatest common divisor of a column's distinct whole numbers when it is 2 or more and
+    they are :data:`_STEP_MIN_VALUES` or more (loans' amounts are all multiples of 25); else
+    ``None``."""
+    if unique.size < _STEP_MIN_VALUES or np.abs(unique).max() >= 2.0**53:
+        return None
+    step = int(np.gcd.reduce(np.abs(unique).astype(np.int64)))
+    return step if step >= 2 else None
+
+
 def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows, written=None) -> Column:
     """A numeric column (or an id, or codes) from its values as floats. ``written`` notes how
     text wrote them ("'$1,234.50' reads as 1234.5"): such a column is always numeric, as an id
@@ -656,8 +671,10 @@ def _numeric_column(name, values, nullable, code_max_values, min_id_rows, n_rows
                           categories=tuple(int(u) for u in unique),
                           description=(f"inferred: {unique.size} non-contiguous whole-number codes; "
                                        f"change kind to numeric if they are quantities"))
-        return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER,
-                      min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers" + how)
+        step = _common_step(unique)
+        steps = f", multiples of {step}" if step else ""
+        return Column(name, ColumnKind.NUMERIC, nullable=nullable, type=NumericType.INTEGER, step=step,
+                      min=int(unique[0]), max=int(unique[-1]), description="inferred: whole numbers" + steps + how)
     decimals = decimal_places(unique)
     places = f" with {decimals} decimal places" if decimals is not None else ""
     if decimals is None and (mostly := _mostly_decimal_places(finite)) is not None:
@@ -687,7 +704,7 @@ def _duration_column(name, durations: pd.Series, nullable, code_max_values, min_
                         decimals=None if whole else decimal_places(np.unique(numbers.to_numpy())),
                         min=int(numbers.min()) if whole else float(numbers.min()),
                         max=int(numbers.max()) if whole else float(numbers.max()))
-    return dataclasses.replace(column, duration=unit,
+    return dataclasses.replace(column, duration=unit, step=None,
                    description=f"inferred: durations, as {'whole ' if column.is_integer else ''}numbers of {UNIT_NAMES[unit]}")
 
 

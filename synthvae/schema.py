@@ -110,6 +110,9 @@ class Column:
             is an unknown value, which ``impute`` fills.
         type: For numeric columns ``integer`` or ``float``; for ids ``integer`` or ``string``.
         decimals: Numeric floats are rounded to this many places when sampled.
+        step: For an integer numeric column: its values are whole multiples of this (loans'
+            amounts of 25), and sampled values are too (inferred where every value of 20 or more
+            distinct ones is; SDV's FixedIncrements).
         duration: For a numeric column of durations (timedeltas): the unit its numbers count
             (``D``, ``h``, ``m``, ``s``, ``ms``, ``us``, ``ns``). The model learns the numbers,
             ``min``, ``max`` and ``decimals`` are in the unit, durations given are read in it
@@ -159,6 +162,7 @@ class Column:
     strategy: PersonalStrategy = PersonalStrategy.FAKE
     locale: str | None = None
     description: str | None = None
+    step: int | None = None
 
     def __post_init__(self) -> None:
         # Accept plain strings for the enums ("numeric", "integer").
@@ -203,7 +207,7 @@ class Column:
     @property
     def grid_step(self) -> float | None:
         """Spacing of a numeric column's values: 1 for integers, ``10**-decimals``, ``None`` for
-        any float."""
+        any float (``step`` aside: the rules' and codecs' grids stay whole numbers)."""
         if self.is_integer:
             return 1.0
         return None if self.decimals is None else 10.0**-self.decimals
@@ -220,6 +224,8 @@ class Column:
             out["type"] = (self.type or NumericType.FLOAT).value
             if self.decimals is not None:
                 out["decimals"] = self.decimals
+            if self.step is not None:
+                out["step"] = self.step
             if self.duration:
                 out["duration"] = self.duration
             for key in ("min", "max"):
@@ -264,6 +270,7 @@ class Column:
         if kind is ColumnKind.NUMERIC:
             kwargs["type"] = NumericType(data.get("type", "float"))
             kwargs["decimals"] = data.get("decimals")
+            kwargs["step"] = data.get("step")
             kwargs["duration"] = data.get("duration")
             kwargs["min"] = data.get("min")
             kwargs["max"] = data.get("max")
@@ -555,6 +562,12 @@ def _check_semantics(schema: Schema) -> None:
             raise SchemaError(f"column {c.name!r}: meaningful_nulls needs nullable: true")
         if c.kind is ColumnKind.NUMERIC and c.is_integer and c.decimals:
             raise SchemaError(f"column {c.name!r}: an integer column cannot have decimals")
+        if c.step is not None:
+            if c.kind is not ColumnKind.NUMERIC or not c.is_integer or c.duration:
+                raise SchemaError(f"column {c.name!r}: step is for integer numeric columns (their values whole multiples "
+                                  f"of it); leave it out")
+            if isinstance(c.step, bool) or not isinstance(c.step, (int, np.integer)) or c.step < 1:
+                raise SchemaError(f"column {c.name!r}: step must be a whole number of at least 1, got {c.step!r}")
         if c.kind is ColumnKind.CATEGORICAL:
             if not c.categories:
                 raise SchemaError(f"column {c.name!r}: a categorical column needs categories")

@@ -769,6 +769,12 @@ def widen_schema(schema: Schema, found: Scan, source: TableSource) -> Schema:
         changes: dict = {}
         if stats.nulls and not column.nullable:
             changes["nullable"] = True
+        if column.kind is ColumnKind.NUMERIC and column.step is not None:
+            # A step the sample's values share is no step of the whole table's (the scan keeps no
+            # common divisor): a value of another part between them failed the fit.
+            changes["step"] = None
+            if column.description:
+                changes["description"] = re.sub(r", multiples of \d+", "", column.description, count=1)
         if column.kind is ColumnKind.NUMERIC and not stats.numeric:
             # Numbers as text in some part: read them as conform will; values that are no
             # numbers (outside the sample) failed the fit in some epoch, or bounds came from

@@ -1511,6 +1511,8 @@ class Synthesizer:
                 f"or a set of values (a column the schema's rules compute from others, or a category of a fixed combination), "
                 f"which guidance cannot weigh; condition on the columns the model learns, or leave guidance at 1")
         for condition in model_conditions:  # impossible conditions fail before any work (training the conditional prior too)
+            if condition.column in self.schema_.names:
+                _check_step(condition, self.schema_[condition.column])
             try:
                 self.preprocessor_.codecs_[names.index(condition.column)].draw_given(condition, 1, np.random.default_rng(0))
             except ParameterError as exc:
@@ -3072,6 +3074,7 @@ def _check_within_bounds(condition: Condition, column) -> None:
         if all(round(float(v), places) != float(v) for v in condition.values):
             raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds {grid_words(column)} only (its "
                                  f"schema); no sampled row can equal {preview(list(condition.values))}")
+    _check_step(condition, column)
     if column.min is None and column.max is None:
         return
     inside = intersect(condition, Condition(column.name, low=column.min, high=column.max)) is not None
@@ -3312,3 +3315,21 @@ def _ordered_map(function: Callable[[int], pd.DataFrame], items: range, workers:
                     future.cancel()
     finally:
         torch.set_num_threads(threads)  # the workers' setting also became the default of new threads
+
+
+def _check_step(condition: Condition, column) -> None:
+    """Refuse a condition on an integer column with a ``step`` that no multiple of it meets
+    (``body_mass_g = 4010`` of masses in 25 g: rows came back at 4010, off the schema's grid)."""
+    step = column.step if column.kind is ColumnKind.NUMERIC and column.step and column.step > 1 else None
+    if step is None:
+        return
+    # Values off the whole numbers are the integer grid's to refuse (the codec says so).
+    if condition.values is not None and all(float(v).is_integer() and float(v) % step for v in condition.values):
+        raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds whole multiples of {step} only "
+                             f"(its schema's step); no sampled row can equal {preview(list(condition.values))}")
+    if condition.values is None and condition.low is not None and condition.high is not None and math.isfinite(float(condition.low)):
+        low = float(condition.low)
+        first = math.floor(low / step) * step + step if condition.low_strict or low % step else low
+        if first > condition.high or (condition.high_strict and first >= condition.high):
+            raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds whole multiples of {step} "
+                                 f"only (its schema's step), and none lies in the range; widen it")

@@ -153,6 +153,12 @@ def _conform_column(series: pd.Series, column: Column, source: str, check_bounds
         _check_nulls(series, converted, column, source)
     if check_bounds:
         refuse_out_of_bounds(converted, column, source, original=series)
+        if column.step is not None and column.step > 1:
+            values = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+            off = values[~np.isnan(values) & (np.mod(values, column.step) != 0)]
+            if off.size:
+                raise DataError(f"{_where(column, source)}: the schema says values are multiples of {column.step} (step) "
+                                f"but found {preview(np.unique(off))}; fix the data, or change or drop the step")
     return converted
 
 

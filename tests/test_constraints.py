@@ -871,7 +871,8 @@ def test_sdv_metadata_converts_to_a_schema(sdv_files):
     assert [c.to_dict()["kind"] for c in schema.constraints] == ["regex", "unique", "fixed_combinations", "inequality", "range"]
     # SDV's defaults: Inequality not strict, ScalarRange (and Range) strict.
     assert [c.strict for c in schema.constraints[3:]] == [False, True]
-    assert any("FixedIncrements" in n for n in notes) and any("credit_card_number" in n for n in notes)
+    assert schema["loan_amount"].step == 25  # FixedIncrements: the column's step
+    assert not any("FixedIncrements" in n for n in notes) and any("credit_card_number" in n for n in notes)
     synthetic = Synthesizer(schema, epochs=2).fit(table).sample(300, seed=0)
     assert synthetic["loan_id"].str.fullmatch(r"LN-[0-9]{6}").all() and synthetic["ref"].is_unique
     assert (synthetic["balance"] <= synthetic["loan_amount"]).all()
@@ -885,7 +886,8 @@ def test_cli_schema_from_sdv_and_check(sdv_files):
               "--constraints", str(sdv_files / "constraints.json"), "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "not converted: constraint FixedIncrements" in result.output
+    assert "FixedIncrements" not in result.output  # loan_amount's step
+    assert next(c for c in json.loads(out.read_text())["columns"] if c["name"] == "loan_amount")["step"] == 25
     assert len(json.loads(out.read_text())["constraints"]) == 5
     result = runner.invoke(cli, ["schema", "check", str(out), str(sdv_files / "loans.csv")])
     assert result.exit_code == 0 and "fit the schema and its 5 constraints" in result.output
@@ -1057,8 +1059,14 @@ def test_sdv_constraints_sdv_would_refuse_are_refused_and_the_rest_kept_as_meant
     with pytest.raises(SchemaError, match=r"SDV constraints file '.*misspelled.json': constraint 'lwo <= high': unknown column "
                                           r"'lwo' \(did you mean 'low'\?\)"):
         schema_from_sdv(metadata, table, constraints=misspelled)
-    schema, notes = convert(rule("FixedIncrements", column_name="low", increment_value=5))
+    schema, notes = convert(rule("FixedIncrements", column_name="low", increment_value=5))  # a float column
     assert schema.constraints == () and any("FixedIncrements" in note and "does not keep it" in note for note in notes)
+    stepped = table.assign(amount=rng.integers(1, 400, n) * 25)
+    metadata["columns"]["amount"] = {"sdtype": "numerical", "computer_representation": "Int64"}
+    schema, notes = schema_from_sdv(metadata, stepped, constraints=[rule("FixedIncrements", column_name="amount", increment_value=25)])
+    assert schema["amount"].step == 25 and schema.constraints == ()
+    with pytest.raises(SchemaError, match=r"the schema says values are multiples of 50 \(step\) but found"):
+        schema_from_sdv(metadata, stepped, constraints=[rule("FixedIncrements", column_name="amount", increment_value=50)])
     assert schema["when"].unit == "m"  # the data's minutes, as inference gives them: written back in the format
 
 

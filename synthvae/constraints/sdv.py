@@ -23,8 +23,8 @@ email, phone_number, name  personal (email, phone, name, first_name, last_name, 
 SDV constraints, as SDV writes them (``{"constraint_class": "Inequality",
 "constraint_parameters": {...}}``), in the metadata's ``constraints`` list or given apart:
 Inequality, ScalarInequality, Positive, Negative, Range, ScalarRange, FixedCombinations and
-Unique have an equivalent here; FixedIncrements, OneHotEncoding and custom classes are listed as
-not converted. What SDV refuses in a constraint (a misspelled class, a missing or unknown
+Unique have an equivalent here, FixedIncrements on an integer column its ``step``; OneHotEncoding
+and custom classes are listed as not converted. What SDV refuses in a constraint (a misspelled class, a missing or unknown
 parameter, an unknown relation, a strictness that is no boolean) is refused. SDV metadata holds no categories or bounds, so they are read
 from the data, as :func:`synthvae.infer_schema` does.
 """
@@ -35,7 +35,7 @@ import difflib
 import json
 import os
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,9 @@ def schema_from_sdv(
     formats = {c.name: c.format for c in columns if c.kind is ColumnKind.DATETIME and c.format not in (None, "ISO8601", "mixed")}
     for item, source in sdv_rules:
         rule = _constraint(item, notes, source, formats, name)
+        if isinstance(rule, _Increments):
+            columns = _with_step(columns, rule, source, notes)
+            continue
         if rule is not None:
             try:  # each against the columns alone, so that a broken one names its own file
                 Schema(tuple(columns), constraints=(rule,))
@@ -404,7 +407,7 @@ _SDV_CLASSES = {
     "FixedIncrements": ({"column_name", "increment_value"}, set()),
     "OneHotEncoding": ({"column_names"}, set()),
 }
-_UNCONVERTED = ("FixedIncrements", "OneHotEncoding")
+_UNCONVERTED = ("OneHotEncoding",)
 _RELATIONS = (">", ">=", "<", "<=")
 
 
@@ -495,7 +498,36 @@ def _constraint(item: Any, notes: list[str], where: str = "SDV constraints", for
         return Range(p["column_name"], constant(p["low_value"]), constant(p["high_value"]), strict)
     if name == "FixedCombinations":
         return FixedCombinations(tuple(p["column_names"]))
+    if name == "FixedIncrements":
+        return _Increments(p["column_name"], p["increment_value"])
     return Unique(tuple(p["column_names"]))
+
+
+@dataclass(frozen=True)
+class _Increments:
+    """SDV's FixedIncrements: a column's ``step``, not a rule (see :func:`schema_from_sdv`)."""
+
+    column: str
+    value: Any
+
+
+def _with_step(columns: list[Column], increments: _Increments, where: str, notes: list[str]) -> list[Column]:
+    """``columns`` with SDV's FixedIncrements as the named integer column's ``step`` (a float
+    increment, or one on another kind of column, is noted and left out)."""
+    names = [c.name for c in columns]
+    if increments.column not in names:
+        raise SchemaError(f"{where}: constraint FixedIncrements: unknown column {increments.column!r}; the metadata has "
+                          f"columns {preview(names)}")
+    column = columns[names.index(increments.column)]
+    value = increments.value
+    whole = not isinstance(value, bool) and isinstance(value, (int, float)) and float(value).is_integer() and value >= 1
+    if column.kind is not ColumnKind.NUMERIC or not column.is_integer or not whole:
+        notes.append(f"constraint FixedIncrements of {increments.column!r} by {value!r}: no equivalent here (a step is a "
+                     f"whole number on an integer numeric column); the fitted model does not keep it")
+        return columns
+    out = list(columns)
+    out[names.index(increments.column)] = replace(column, step=int(value))
+    return out
 
 
 def _number(value) -> float | int | None:

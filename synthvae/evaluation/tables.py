@@ -137,7 +137,7 @@ def evaluation_schema(
 def _lenient(column: Column, frames: Sequence[pd.DataFrame]) -> Column:
     column = replace(column, nullable=True)
     if column.kind is ColumnKind.NUMERIC:
-        return replace(column, type=NumericType.FLOAT, decimals=None, min=None, max=None)
+        return replace(column, type=NumericType.FLOAT, decimals=None, min=None, max=None, step=None)
     if column.kind is ColumnKind.DATETIME:
         return replace(column, min=None, max=None)
     if column.kind is ColumnKind.CATEGORICAL:

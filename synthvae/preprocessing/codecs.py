@@ -697,6 +697,11 @@ class NumericCodec(_RealValuedCodec):
         low = self.low_ if low is None else low
         high = self.high_ if high is None else high
         if self.column.is_integer:
+            step = self.column.step
+            if step and step > 1:
+                # Whole multiples of the step within the bounds (loans' amounts of 25: a fifth of
+                # sampled amounts fell between them).
+                values = _round_within(values / step, 0, low / step, high / step) * step
             values = _round_within(values, 0, low, high)
             # The float nearest 2**63 - 1 is 2**63, which int64 wraps to -2**63 (a column at
             # int64's limit sampled half its rows negative): clipped to the floats int64 holds.

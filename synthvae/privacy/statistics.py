@@ -312,7 +312,10 @@ def _from_float(values: np.ndarray, column: Column) -> pd.Series:
         ns = (np.round(values).astype(np.int64)) * unit_ns(column)
         return pd.Series(ns.view("datetime64[ns]"))
     if column.is_integer:
-        return pd.Series(np.round(values).astype(np.int64))
+        step = column.step or 1  # whole multiples of it, within the bounds (the schema's step)
+        ints = np.round(values / step) * step
+        ints = np.where(ints < low, ints + step, np.where(ints > high, ints - step, ints))
+        return pd.Series(ints.astype(np.int64))
     if column.decimals is not None:
         values = np.clip(np.round(values, column.decimals), low, high)
     return pd.Series(values, dtype="float64")
