@@ -814,9 +814,10 @@ def test_columns_permuted_on_their_own_are_noted_and_each_score_is_given_at_the_
     assert all(0.0 <= p["at_holdout_size"] <= 1.0 for p in reports["fresh"]["quality"]["pairs"] if p["at_holdout_size"] is not None)
     html = evaluate(train, permuted, holdout=holdout, metrics=["quality"], seed=0).to_html()
     assert "at 500 rows</th>" in html
-    # Without a holdout, the related pairs are held against the average of all pairs.
+    # Only against a holdout: related pairs of many categories score low between real tables too
+    # (two halves of loans: 0.722, all pairs 0.957), so without one no note.
     alone = evaluate(train, permuted, metrics=["quality"], seed=0).to_dict()["notes"]
-    assert any("against the average of all pairs" in note for note in alone)
+    assert not any("related in the real data" in note for note in alone)
 
 
 def test_null_rates_far_from_the_real_ones_are_named_in_a_note(churn):
