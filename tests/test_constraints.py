@@ -768,6 +768,14 @@ def test_an_inequality_with_a_nullable_side_keeps_the_share_of_nulls():
     assert abs(gap.median() - real_gap.median()) < 0.5 and gap.quantile(0.9) < 2 * real_gap.quantile(0.9)
     alone = rows.loc[rows["a"].isna(), "b"]  # b where a is null: its own values, not a gap above nothing
     assert abs(alone.median() - frame.loc[frame["a"].isna(), "b"].median()) < 10
+    # The gap of a row whose a is null is drawn from the other rows' gaps; in a private fit, whose
+    # rows may not borrow from one another (DP-SGD bounds what each row gives), it is 0.
+    schema = Schema.from_dict(document)
+    for private, expected in ((False, None), (True, 0.0)):
+        plan = ConstraintPlan(schema)
+        plan.fit(conform(frame, schema), private=private)
+        gaps = plan.forward(conform(frame, schema))["b~difference"][frame["a"].isna().to_numpy()]
+        assert gaps.notna().all() and (gaps.eq(expected).all() if private else gaps.nunique() > 10)
 
 
 def test_unique_over_a_group_with_an_id_column_holds_by_construction():

@@ -295,11 +295,13 @@ class _RangeKept(_Transform):
 
     grid: _Grid
     seen: tuple[float, float] | None = None
+    private: bool = False  # set by fit: whether the fit is private (it reads no row but each one's own)
     # Top- and bottom-coding (``Synthesizer(min_tail_rows=...)``): ``seen`` ends at the cuts with
     # this many training values beyond each (tail_cuts), on the grid; set by ConstraintPlan.fit.
     tail_rows: int = 1
 
     def fit(self, data: pd.DataFrame, private: bool) -> None:
+        self.private = private
         values = self.grid.values(data[self.owns[0]])
         values = np.sort(values[~np.isnan(values)])
         if private or not values.size:
@@ -349,7 +351,8 @@ class _Difference(_RangeKept):
     Where the other side may be null (an end date beside a start that is sometimes unknown), the
     model also learns the owned column as it is (``alone``), which gives it where the other side
     is null; elsewhere the difference does. The difference of a row whose other side is null is
-    one drawn from the table's own differences (seeded), so that both model columns are null
+    one drawn from the table's own differences (seeded; 0 in a private fit, whose rows may not
+    borrow from one another), so that both model columns are null
     where the owned one is and nowhere else (null where the other side is, rows drawn with a
     present other side but no difference lost their value). Kept by drawing rows again instead,
     with both sides learned as they are, flights' arrival times lay a median 1,659 minutes after
@@ -437,7 +440,9 @@ class _Difference(_RangeKept):
                 known = diff[~np.isnan(diff)]
                 if lacking.size and known.size:
                     diff = diff.copy()
-                    diff[lacking] = np.random.default_rng(_FILL_SEED).choice(known, lacking.size)
+                    # A private fit's rows stay their own (DP-SGD bounds what each row gives): 0,
+                    # not a difference drawn from other rows.
+                    diff[lacking] = 0.0 if self.private else np.random.default_rng(_FILL_SEED).choice(known, lacking.size)
             out = {self.name: pd.Series(diff, dtype="float64"), self.alone: data[self.owned].reset_index(drop=True)}
             return out
         return {self.name: pd.Series(diff, dtype="float64")}
