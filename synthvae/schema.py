@@ -568,6 +568,9 @@ def _check_semantics(schema: Schema) -> None:
                                   f"of it); leave it out")
             if isinstance(c.step, bool) or not isinstance(c.step, (int, np.integer)) or c.step < 1:
                 raise SchemaError(f"column {c.name!r}: step must be a whole number of at least 1, got {c.step!r}")
+            if c.min is not None and c.max is not None and math.ceil(c.min / c.step) * c.step > c.max:
+                raise SchemaError(f"column {c.name!r}: no multiple of its step {c.step} lies from min {c.min} to max {c.max}; "
+                                  f"widen the bounds or change the step")
         if c.kind is ColumnKind.CATEGORICAL:
             if not c.categories:
                 raise SchemaError(f"column {c.name!r}: a categorical column needs categories")

@@ -158,7 +158,7 @@ def _conform_column(series: pd.Series, column: Column, source: str, check_bounds
             off = values[~np.isnan(values) & (np.mod(values, column.step) != 0)]
             if off.size:
                 raise DataError(f"{_where(column, source)}: the schema says values are multiples of {column.step} (step) "
-                                f"but found {preview(np.unique(off))}; fix the data, or change or drop the step")
+                                f"but found {preview([int(v) for v in np.unique(off)])}; fix the data, or change or drop the step")
     return converted
 
 
