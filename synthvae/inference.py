@@ -1201,7 +1201,7 @@ def _datetimes_in(text: pd.Series, fmt: str) -> pd.Series | None:
     try:
         values = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
         if "%Z" in fmt and values.isna().any():
-            values = values.fillna(abbreviated_zones_in_utc(text, fmt))
+            values = values.where(values.notna(), abbreviated_zones_in_utc(text, fmt).array)  # by position
         return values
     except (ValueError, OverflowError):
         return None

@@ -791,12 +791,11 @@ def _parsed_in_utc(series: pd.Series, fmt: str | None) -> pd.Series:
     if not fmt:
         return iso_in_utc(series)
     values = pd.to_datetime(series, format=fmt, errors="coerce", utc=True)
-    failed = values.isna() & series.notna()
-    if failed.any() and "%Z" in fmt:
-        values[failed] = abbreviated_zones_in_utc(series[failed], fmt)
-        failed = values.isna() & series.notna()
-    if failed.any():
-        values[failed] = iso_in_utc(series[failed])
+    for read in ((lambda part: abbreviated_zones_in_utc(part, fmt)) if "%Z" in fmt else None, iso_in_utc):
+        failed = np.flatnonzero((values.isna() & series.notna()).to_numpy(dtype=bool))
+        if read is not None and failed.size:
+            values = values.copy()
+            values.iloc[failed] = read(series.iloc[failed]).array  # by position: any index
     return values
 
 
@@ -818,30 +817,32 @@ def abbreviated_zones_in_utc(text: pd.Series, fmt: str) -> pd.Series:
     """Text that ``fmt`` writes with a time zone by name (``%Z``) where the name is one of
     :data:`ZONE_ABBREVIATIONS`, as UTC datetimes (NaT for other text)."""
     string = text.astype("string")
-    named = string.str.contains(_ABBREVIATION, na=False)
+    named = string.str.contains(_ABBREVIATION, na=False).to_numpy(dtype=bool)
     values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if named.any():
         offsets = string[named].str.replace(_ABBREVIATION, lambda found: ZONE_ABBREVIATIONS[found.group(0)], regex=True)
         read = pd.to_datetime(offsets, format=fmt.replace("%Z", "%z"), errors="coerce", utc=True)
         values = values.astype(read.dtype)
-        values[named] = read
+        values.iloc[np.flatnonzero(named)] = read.array  # by position: any index
     return values
 
 
 def iso_in_utc(text: pd.Series) -> pd.Series:
     """ISO 8601 text as UTC datetimes (text without an offset read as UTC clock times, NaT for
-    what is no datetime), offsets with seconds too (``1874-12-31 19:03:58-04:56:02``)."""
+    what is no datetime), offsets with seconds too (``1874-12-31 19:03:58-04:56:02``); by
+    position, whatever the index (a frame's repeated labels)."""
     values = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    failed = values.isna() & text.notna()
-    if failed.any():
-        parts = text[failed].astype("string").str.strip().str.extract(_SECONDS_OFFSET)
-        parts = parts[parts["clock"].notna()]
-        if len(parts):
+    failed = np.flatnonzero((values.isna() & text.notna()).to_numpy(dtype=bool))
+    if failed.size:
+        parts = text.iloc[failed].astype("string").str.strip().str.extract(_SECONDS_OFFSET).reset_index(drop=True)
+        found = parts["clock"].notna().to_numpy(dtype=bool)
+        if found.any():
+            parts = parts[found]
             clock = pd.to_datetime(parts["clock"], format="ISO8601", errors="coerce", utc=True)
             sign = parts["sign"].map({"+": 1, "-": -1}).astype("int64")
             seconds = sign * (parts["h"].astype("int64") * 3600 + parts["m"].astype("int64") * 60 + parts["s"].astype("int64"))
             values = values.copy()
-            values[parts.index] = clock - pd.to_timedelta(seconds, unit="s")
+            values.iloc[failed[found]] = (clock - pd.to_timedelta(seconds, unit="s")).array
     return values
 
 

@@ -858,3 +858,13 @@ def test_datetimes_with_a_zone_beside_datetimes_without_one_are_noted():
     assert any(n.startswith("column 'date': synthetic data's datetimes have a time zone (UTC), real data's none: compared "
                             "as clock times of UTC") for n in notes), notes
     assert not any("have a time zone" in n for n in evaluate(real, rest, metrics=["quality"]).to_dict()["notes"])
+
+
+def test_whole_float32_numbers_beyond_float32s_digits_match_the_categories_inferred_from_them():
+    # A fuzz case: a float32 column of codes 0 and 123456792 was inferred as those categories
+    # (widened exactly), then evaluate read it as printed, 1.2345679e+08 = 123456790, which
+    # matched none. Fractions are still read as printed (0.3, not 0.30000001192...).
+    frame = pd.DataFrame({"id": np.array([0, 0, 0, 0, 123456792], dtype=np.float32),
+                          "x": np.array([0.3, 0.1, 0.2, 0.7, 0.3], dtype=np.float32)})
+    report = evaluate(frame, frame.copy(), metrics=["quality", "privacy"])
+    assert report["quality"]["score"] == 1.0 and report["privacy"]["exact_copy_rate"] == 1.0

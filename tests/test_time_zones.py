@@ -444,3 +444,15 @@ def test_summer_time_abbreviations_are_read_as_their_offsets(tmp_path):
     summer = pd.DataFrame({"t": ["2013-07-01 12:00:00 CEST", "2013-07-01 12:00:00 BST", "2013-07-01 12:00:00 AEST"], "y": 0.0})
     assert conform(summer, schema, "data")["t"].tolist() == [
         pd.Timestamp("2013-07-01 10:00"), pd.Timestamp("2013-07-01 11:00"), pd.Timestamp("2013-07-01 02:00")]
+
+
+def test_offsets_with_seconds_and_abbreviations_are_read_whatever_the_index():
+    # A fuzz case: a frame whose rows share one index label failed with pandas' InvalidIndexError
+    # where offsets with seconds were read (values were put back by label).
+    text = ["1874-12-31 19:03:58-04:56:02", "1875-01-01 19:03:58-04:56:02"] * 15
+    frame = pd.DataFrame({"t": text, "y": np.arange(30.0)}, index=[0] * 30)
+    schema = infer_schema(frame)
+    assert conform(frame, schema, "data")["t"].iloc[:2].tolist() == [pd.Timestamp("1875-01-01"), pd.Timestamp("1875-01-02")]
+    named = pd.DataFrame({"t": ["2013-07-01 12:00:00 EDT", "2013-01-01 12:00:00 EST"] * 15, "y": np.arange(30.0)}, index=[7] * 30)
+    schema = infer_schema(named)
+    assert conform(named, schema, "data")["t"].iloc[:2].tolist() == [pd.Timestamp("2013-07-01 16:00"), pd.Timestamp("2013-01-01 17:00")]

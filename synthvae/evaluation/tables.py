@@ -240,9 +240,16 @@ def as_written(frame: pd.DataFrame) -> pd.DataFrame:
     narrow = [name for name, dtype in frame.dtypes.items() if dtype == np.float32 or dtype == pd.Float32Dtype()]
     if not narrow:
         return frame
-    # numpy writes a float32 in its shortest decimal form, which float64 then reads.
-    return frame.assign(**{name: pd.Series(frame[name].to_numpy(dtype=np.float32, na_value=np.nan).astype(str).astype(np.float64),
-                                           index=frame.index) for name in narrow})
+
+    def printed(values: np.ndarray) -> np.ndarray:
+        # numpy writes a float32 in its shortest decimal form, which float64 then reads; whole
+        # numbers stay exact (123456792 printed as 1.2345679e+08 matched no category that
+        # inference, which widens exactly, read from the same column: a fuzz case).
+        exact = values.astype(np.float64)
+        return np.where(exact == np.round(exact), exact, values.astype(str).astype(np.float64))
+
+    return frame.assign(**{name: pd.Series(printed(frame[name].to_numpy(dtype=np.float32, na_value=np.nan)), index=frame.index)
+                           for name in narrow})
 
 
 def encode_column(series: pd.Series, column: Column) -> np.ndarray:
