@@ -3321,21 +3321,31 @@ def _on_step(condition: Condition, schema: Schema) -> Condition:
     """A condition's list of values on a column with a ``step`` without the values off it, where
     some are on it (those none are are refused by :func:`_check_step`): [3010, 4000] of masses in
     25 g drew 3025 beside 4000, a value not asked for."""
-    column = schema[condition.column] if condition.column in schema.names else None
-    if condition.values is None or column is None or column.kind is not ColumnKind.NUMERIC or not column.step or column.step < 2:
+    step = _step_of(schema[condition.column]) if condition.column in schema.names else None
+    if condition.values is None or step is None:
         return condition
-    kept = tuple(v for v in condition.values if float(v).is_integer() and float(v) % column.step == 0)
+    kept = tuple(v for v in condition.values if _on_the_step(v, step))
     return replace(condition, values=kept) if kept and len(kept) < len(condition.values) else condition
+
+
+def _step_of(column) -> int | None:
+    """A numeric column's ``step`` where it is more than 1, else ``None``."""
+    return column.step if column.kind is ColumnKind.NUMERIC and column.step and column.step > 1 else None
+
+
+def _on_the_step(value, step: int) -> bool:
+    """Whether ``value`` is a whole multiple of ``step``."""
+    return float(value).is_integer() and float(value) % step == 0
 
 
 def _check_step(condition: Condition, column) -> None:
     """Refuse a condition on an integer column with a ``step`` that no multiple of it meets
     (``body_mass_g = 4010`` of masses in 25 g: rows came back at 4010, off the schema's grid)."""
-    step = column.step if column.kind is ColumnKind.NUMERIC and column.step and column.step > 1 else None
+    step = _step_of(column)
     if step is None:
         return
     # Values off the whole numbers are the integer grid's to refuse (the codec says so).
-    if condition.values is not None and all(float(v).is_integer() and float(v) % step for v in condition.values):
+    if condition.values is not None and all(float(v).is_integer() and not _on_the_step(v, step) for v in condition.values):
         raise ParameterError(f"condition {condition.describe()}: column {column.name!r} holds whole multiples of {step} only "
                              f"(its schema's step); no sampled row can equal {preview(list(condition.values))}")
     if condition.values is None and condition.low is not None and condition.high is not None and math.isfinite(float(condition.low)):

@@ -791,9 +791,10 @@ def _parsed_in_utc(series: pd.Series, fmt: str | None) -> pd.Series:
     if not fmt:
         return iso_in_utc(series)
     values = pd.to_datetime(series, format=fmt, errors="coerce", utc=True)
-    for read in ((lambda part: abbreviated_zones_in_utc(part, fmt)) if "%Z" in fmt else None, iso_in_utc):
+    readers = ([lambda part: abbreviated_zones_in_utc(part, fmt)] if "%Z" in fmt else []) + [iso_in_utc]
+    for read in readers:
         failed = np.flatnonzero((values.isna() & series.notna()).to_numpy(dtype=bool))
-        if read is not None and failed.size:
+        if failed.size:
             values = values.copy()
             values.iloc[failed] = read(series.iloc[failed]).array  # by position: any index
     return values

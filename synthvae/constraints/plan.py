@@ -443,8 +443,7 @@ class _Difference(_RangeKept):
                     # A private fit's rows stay their own (DP-SGD bounds what each row gives): 0,
                     # not a difference drawn from other rows.
                     diff[lacking] = 0.0 if self.private else np.random.default_rng(_FILL_SEED).choice(known, lacking.size)
-            out = {self.name: pd.Series(diff, dtype="float64"), self.alone: data[self.owned].reset_index(drop=True)}
-            return out
+            return {self.name: pd.Series(diff, dtype="float64"), self.alone: data[self.owned].reset_index(drop=True)}
         return {self.name: pd.Series(diff, dtype="float64")}
 
     def other_side(self, model: pd.DataFrame, user: pd.DataFrame) -> pd.Series:
@@ -2567,11 +2566,7 @@ class ConstraintPlan:
 
 def _null_sided(rule: Constraint, schema: Schema) -> bool:
     """Whether ``rule`` is an inequality kept by construction whose other side may be null."""
-    if not isinstance(rule, Inequality):
-        return False
-    owned = rule.high if isinstance(rule.high, str) else rule.low
-    other = rule.low if owned == rule.high else rule.high
-    return isinstance(other, str) and schema[other].nullable
+    return isinstance(rule, Inequality) and _Difference(rule, schema).alone is not None
 
 
 def _kept_null_sided_apart(plan: "ConstraintPlan", state: dict) -> bool:

@@ -390,14 +390,13 @@ def _zone_notes(schema: Schema, named_real: tuple[str, pd.DataFrame], others: li
     notes = []
     real_name, real = named_real
     labels = {str(label): label for label in real.columns}
+    others = [(name, frame, {str(label): label for label in frame.columns}) for name, frame in others if frame is not None]
     for column in schema:
         if column.kind is not ColumnKind.DATETIME or column.name not in labels:
             continue
         zone = dtype_zone(real[labels[column.name]].dtype)
-        for name, frame in others:
-            if frame is None:
-                continue
-            theirs = {str(label): label for label in frame.columns}.get(column.name)
+        for name, frame, their_labels in others:
+            theirs = their_labels.get(column.name)
             other = dtype_zone(frame[theirs].dtype) if theirs is not None else None
             if theirs is not None and (zone is None) != (other is None):
                 zoned, plain = (name, real_name) if zone is None else (real_name, name)
