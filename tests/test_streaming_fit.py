@@ -615,10 +615,19 @@ def test_datetime_bounds_past_the_counted_values_come_from_a_read_of_the_column(
     assert (widened.min, widened.max) == (stamps.min(), stamps.max())
 
 
+def _free_port() -> int:
+    """A port no process listens on now (a fixed one collided with another run's)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_processes_started_by_hand_say_in_one_line_when_another_one_fails(tmp_path):
     # Without torchrun's agent, the process whose peer failed printed torch's raw communication
     # traceback; the failing one printed its own error.
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29547", "WORLD_SIZE": "2"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()), "WORLD_SIZE": "2"}
     command = [sys.executable, "-m", "synthvae", "fit", str(dataset_path("penguins.csv")), "-o", str(tmp_path / "m.synthvae"),
                "--epochs", "3", "-q"]
     first = subprocess.Popen(command, env={**env, "RANK": "0", "LOCAL_RANK": "0"}, stdout=subprocess.PIPE,
@@ -764,11 +773,7 @@ def test_a_stopped_streamed_csv_fit_leaves_no_copy_of_the_csv(tmp_path, monkeypa
 
 def test_a_process_whose_peers_never_come_says_what_it_waits_for(tmp_path):
     # Started by hand (WORLD_SIZE=2, no second process), the fit waited 30 minutes in silence.
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
            "OMP_NUM_THREADS": "1"}
     program = ("import synthvae.distributed as d; d._SAY_WAITING_AFTER = 1\n"
