@@ -5,7 +5,6 @@ Library errors become one line on stderr and exit status 1; usage errors exit 2 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import sys
@@ -515,13 +514,8 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, noise_mu
                           device=device)
         syn.fit(data, callback=bar, checkpoint_dir=checkpoint_dir, resume=resume, checkpoint_every=checkpoint_every,
                 streaming=streaming, reservoir_rows=reservoir_rows)
-    except BaseException as exc:
-        if parallel is not None:
-            # Left to the interpreter's exit, the process group's threads aborted the process
-            # ("terminate called without an active exception", exit -6) after its message.
-            with contextlib.suppress(RuntimeError):
-                parallel.stop()
-        if parallel is None or isinstance(exc, SynthVAEError) or not isinstance(exc, RuntimeError):
+    except RuntimeError as exc:
+        if parallel is None or isinstance(exc, SynthVAEError):
             raise
         # Another process stopped (its own error is on its output): torch's communication
         # error was a raw traceback here when no torchrun agent stopped this process first.

@@ -710,6 +710,11 @@ class Synthesizer:
         except BaseException:
             if checkpointer is not None:
                 checkpointer.discard()  # the folders it made, while empty (a fit refused on its input)
+            if parallel is not None:
+                # Left to the interpreter's exit, the process group's threads aborted the process
+                # ("terminate called without an active exception", exit -6) after its error.
+                with contextlib.suppress(RuntimeError):
+                    parallel.stop()
             raise
 
     def _fit(self, data: TableLike, spec: PrivacySpec | None, stream: bool, callback, checkpointer, parallel,
