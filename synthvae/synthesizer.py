@@ -317,6 +317,11 @@ _SPLIT_BELOW = 0.05
 _SPLIT_FEW = 16
 _SPLIT_VALUE_ROWS = 2048
 _SPLIT_VALUES_ROWS = 65_536
+# A single value of an inequality's rebuilt side (see ConstraintPlan.pins) is set, the other side
+# given by the model's difference, when fewer than _PIN_BELOW_HITS of _PIN_PILOT_ROWS plain draws
+# meet it (the check then draws over 100 rows a row kept).
+_PIN_PILOT_ROWS = 1024
+_PIN_BELOW_HITS = 8
 _STREAM_BUFFER = 65_536  # rows of a streamed fit's shuffle buffer
 # augment's guidance of each class's rows (see Synthesizer.augment; benchmarks/bench_augment.py)
 AUGMENT_GUIDANCE = 10.0
@@ -1532,6 +1537,7 @@ class Synthesizer:
         parts = self._generator(guidance, guided) if model_conditions else None  # refuses a model without a conditional prior
         for condition in residual:  # a rebuilt column's range is its schema's: beyond it, refuse now
             _check_within_bounds(condition, self.schema_[condition.column])
+        pins = self.constraints_.pins(residual, parsed)
         steered = self._steered(model_conditions, residual)
         if steered is not None:
             parts = parts or self._generator(guidance, guided)
@@ -1608,19 +1614,26 @@ class Synthesizer:
             """``rows`` rows of the user's table (before the check) given ``conditions`` (default:
             the model's), and the log of their estimated probability (see :meth:`_by_value`)."""
             frame, evidence = model_rows(rows, model_conditions if conditions is None else conditions, generator, rng, pilot=True)
-            return self.constraints_.reverse(frame), evidence
+            return self.constraints_.reverse(frame, pins), evidence
 
+        if pins and n:
+            # Pinned, the other side is the owned value less a difference drawn without it:
+            # close, not exact; the check of plain draws is exact, and kept wherever the model
+            # draws the value often enough (a whole number of credit lines, not a minute).
+            frame, _ = model_rows(_PIN_PILOT_ROWS, model_conditions, *self._side_streams(base_seed), pilot=True)
+            if self._meet(self.constraints_.reverse(frame), [c for c in residual if c.column in pins]).sum() >= _PIN_BELOW_HITS:
+                pins = {}
         by_value = self._by_value(int(n), parsed, residual, pilot, self._side_streams(base_seed)) if n else None
 
         def draw(rows: int, generator: torch.Generator, rng: np.random.Generator) -> pd.DataFrame:
             """``rows`` rows of the user's table, before the check of rules and conditions."""
             if by_value is None:
-                return self.constraints_.reverse(model_rows(rows, model_conditions, generator, rng))
+                return self.constraints_.reverse(model_rows(rows, model_conditions, generator, rng), pins)
             # Each value's rows drawn given it alone (see _by_value), in random order.
             counts = rng.multinomial(rows, by_value.shares)
             frame = pd.concat([model_rows(int(count), conditions, generator, rng)
                                for count, conditions in zip(counts, by_value.conditions) if count or not rows], ignore_index=True)
-            return self.constraints_.reverse(frame.iloc[rng.permutation(len(frame))].reset_index(drop=True))
+            return self.constraints_.reverse(frame.iloc[rng.permutation(len(frame))].reset_index(drop=True), pins)
 
         self.last_resampling_ = checker.report()
 

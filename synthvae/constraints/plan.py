@@ -423,6 +423,33 @@ class _Difference(_RangeKept):
         span = _grid_span(condition, self.grid.column)
         return [Condition(self.other, high=span[1])] if span is not None and np.isfinite(span[1]) else []
 
+    def pinned_by(self, condition: Condition, given: dict[str, Condition] | None = None) -> object | None:
+        """The one value ``condition`` gives the owned column where :meth:`pin` meets it (the
+        other side a constant, or a learned column no condition in ``given`` names); ``None``
+        otherwise."""
+        if (condition.column != self.owned or (self.reads and self.other in (given or {})) or condition.values is None
+                or len(condition.values) != 1):
+            return None
+        (value,) = condition.values
+        return None if value is None or pd.isna(value) else value
+
+    def pin(self, model: pd.DataFrame, out: dict[str, pd.Series], value) -> None:
+        """After :meth:`reverse`, the owned column set to ``value`` in every row and a learned other
+        side (where not null) to ``value`` less the model's difference, as imputation gives a missing
+        side from a known one (:meth:`other_side`). An exact value of the owned column was met
+        by the check alone, of blind draws (``end = 2024-01-13 10:48`` under ``start < end``, 1 of
+        200 rows after 198,440 drawn, then a failure); the rows then break other rules on the
+        other side at most, and those the check draws again."""
+        rows = len(model)
+        owned = self.grid.to_series(np.full(rows, real_value(value, self.grid.column), dtype=np.float64))
+        if not self.reads:  # against a constant: the rest of the row as drawn
+            out[self.owned] = owned
+            return
+        other = self.grid.side(pd.DataFrame(out), self.other, self.schema)
+        rebuilt = self.other_side(model, pd.DataFrame({self.owned: owned}))
+        out[self.other] = rebuilt.where(pd.Series(~np.isnan(other)), out[self.other].reset_index(drop=True))
+        out[self.owned] = owned
+
     def _difference(self, data: pd.DataFrame) -> np.ndarray:
         owned = self.grid.values(data[self.owned])
         other = self.grid.side(data, self.other, self.schema)
@@ -1652,8 +1679,10 @@ class ConstraintPlan:
             made.update({k: v.set_axis(data.index) for k, v in transform.forward(data, partial).items()})
         return pd.DataFrame({c.name: made[c.name] if c.name in made else data[c.name] for c in self.model_schema_})
 
-    def reverse(self, model: pd.DataFrame) -> pd.DataFrame:
-        """A sampled model table as the user's table, in the schema's column order."""
+    def reverse(self, model: pd.DataFrame, pins: dict[str, object] | None = None) -> pd.DataFrame:
+        """A sampled model table as the user's table, in the schema's column order; ``pins``
+        (from :meth:`pins`): the one value each of some rebuilt sides of inequalities takes, the
+        other side given by the model's difference (see :meth:`_Difference.pin`)."""
         if not self.active:
             return model
         model = model.reset_index(drop=True)
@@ -1668,6 +1697,8 @@ class ConstraintPlan:
         self._look_up(out, pending)
         for transform in self.transforms_:
             transform.reverse(model, out)
+            if pins and isinstance(transform, _Difference) and transform.owned in pins:
+                transform.pin(model, out, pins[transform.owned])
             self._look_up(out, pending)
         return pd.DataFrame({c.name: out[c.name] for c in self.schema if c.name in out}, index=model.index)
 
@@ -2367,6 +2398,22 @@ class ConstraintPlan:
             # The input is (derived - intercept) / slope.
             found.append((condition, _linear_hint(name, condition, _Grid(column), -intercept / slope, 1.0 / slope,
                                                   _Grid(self.schema[name]))))
+        return found
+
+    def pins(self, residual: list[Condition], conditions: list[Condition]) -> dict[str, object]:
+        """The one value of each column among ``residual``'s (conditions on rebuilt columns) that
+        is the side an inequality rebuilds from a learned column that none of ``conditions``
+        (all of them, the user's and the model's) names: :meth:`reverse` sets it, and the other
+        side from the model's difference."""
+        owner = self._owners()
+        named = {c.column: c for c in conditions}
+        found = {}
+        for condition in residual:
+            transform = owner.get(condition.column)
+            if isinstance(transform, _Difference):
+                value = transform.pinned_by(condition, named)
+                if value is not None:
+                    found[condition.column] = value
         return found
 
     def _needed(self, transform: "_Difference | _Position", condition: Condition, given: dict[str, Condition],
