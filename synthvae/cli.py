@@ -403,9 +403,10 @@ _ordered_option = click.option(
 @click.option("--statistics-share", type=_FloatRange(min=0, max=1, min_open=True, max_open=True),
               help="With --epsilon: the share of it planned for the column histograms the encoding is fitted from, "
               "the rest for DP-SGD (default 0.25).")
-@click.option("--refuse-leaks", is_flag=True,
-              help="With --epsilon: refuse to fit (exit 1) where the schema looks read from the table (exact bounds, "
-              "categories few rows hold, ids reaching the real ones) instead of warning.")
+@click.option("--refuse-leaks/--allow-leaks", default=None,
+              help="With --epsilon: where the schema looks read from the table (exact bounds, categories few "
+              "rows hold, ids counted from the real ones), refuse to fit, exit 1 (the default), or take those "
+              "facts as public and warn of each.")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False),
               help="Save the training state in this folder as it goes, to --resume after a kill.")
 @click.option("--resume", is_flag=True,
@@ -465,9 +466,9 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, noise_mu
         raise click.UsageError("--epsilon sets a budget the noise is calibrated to, --noise-multiplier a fixed noise whose "
                                "epsilon is computed: give one of them")
     private = epsilon is not None or noise_multiplier is not None
-    if not private and (delta is not None or statistics_share is not None or refuse_leaks
+    if not private and (delta is not None or statistics_share is not None or refuse_leaks is not None
                         or _given_options("max_grad_norm", "adjacency")):
-        raise click.UsageError("--delta, --max-grad-norm, --adjacency, --statistics-share and --refuse-leaks set a private "
+        raise click.UsageError("--delta, --max-grad-norm, --adjacency, --statistics-share and --refuse-leaks/--allow-leaks set a private "
                                "fit: they need --epsilon (or --noise-multiplier)")
     if noise_multiplier is not None and statistics_share is not None:
         raise click.UsageError("--statistics-share splits an --epsilon budget between the histograms and DP-SGD; with "
@@ -494,7 +495,9 @@ def fit_command(data, schema_path, output, epochs, batch_size, epsilon, noise_mu
     privacy = None
     if private:
         privacy = {"epsilon": epsilon, "noise_multiplier": noise_multiplier, "delta": delta, "max_grad_norm": max_grad_norm, "batch_size": batch_size,
-                   "adjacency": adjacency, "refuse_leaks": refuse_leaks}
+                   "adjacency": adjacency}
+        if refuse_leaks is not None:
+            privacy["refuse_leaks"] = refuse_leaks
         if statistics_share is not None:
             privacy["statistics_share"] = statistics_share
         if epochs is not None:

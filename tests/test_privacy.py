@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 
@@ -188,6 +189,11 @@ def test_private_fit_warns_of_a_loose_delta_or_epsilon_and_never_advises_bounds_
         Synthesizer(public_schema, privacy={"epsilon": 1e6, "delta": 0.5 / len(penguins), "epochs": 1}).fit(penguins)
     assert "delta 0.00145 is above 0.1 / rows (0.1 / 344" in caplog.text
     assert "epsilon 1e+06 is above 20: a guarantee that loose bounds little in practice" in caplog.text
+    # The same epsilon spent by a fixed noise_multiplier (0.01 spent 33,056) was not warned of.
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="synthvae"):
+        Synthesizer(public_schema, privacy={"noise_multiplier": 0.01, "epochs": 1}, conditional=False).fit(penguins)
+    assert re.search(r"noise_multiplier 0.01 spends epsilon [\d.e+]+, above 20", caplog.text), caplog.text
     narrow = public_schema.replace_column(dataclasses.replace(public_schema["body_mass_g"], max=6000))
     with pytest.raises(DataError, match=r"above the schema's max 6000.*must be public knowledge.*clip\(") as caught:
         Synthesizer(narrow, privacy={"epsilon": 3.0, "epochs": 1}).fit(penguins)
@@ -236,14 +242,17 @@ def test_private_fit_refuses_missing_bounds(penguins, public_schema):
         Synthesizer(Schema.from_dict(document), privacy=1.0).fit(penguins)
 
 
-def test_schema_read_from_the_data_is_reported_or_refused(penguins, caplog):
+def test_schema_read_from_the_data_is_refused_or_with_refuse_leaks_false_reported(penguins, caplog):
     schema = infer_schema(penguins)  # exact min / max of the table
-    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(penguins)
+    # Refused by default: followed as the docs said, an inferred schema passed on put job titles
+    # one person held into 83% of a private fit's rows, with warnings only (a review).
+    with pytest.raises(ParameterError, match=r"refusing a private fit: the schema holds 4 fact\(s\) that look read from "
+                                             r"training data.*'bill_length_mm'.*refuse_leaks=False \(synthvae fit --allow-leaks\)"):
+        Synthesizer(schema, privacy={"epsilon": 1.0}).fit(penguins)
+    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1, "refuse_leaks": False}, conditional=False).fit(penguins)
     flagged = " ".join(syn.privacy_["warnings"])
     assert "'bill_length_mm'" in flagged and "exact min and max" in flagged
     assert "bill_length_mm" in caplog.text
-    with pytest.raises(ParameterError, match="refuse_leaks"):
-        Synthesizer(schema, privacy={"epsilon": 1.0, "refuse_leaks": True}).fit(penguins)
 
 
 def test_a_private_fit_on_an_inferred_id_gives_no_real_id(penguins):
@@ -255,7 +264,7 @@ def test_a_private_fit_on_an_inferred_id_gives_no_real_id(penguins):
     table = penguins.assign(customer_id=[f"CUS-{n:07d}" for n in rng.choice(10**7, len(penguins), replace=False)])
     schema = infer_schema(table)
     assert schema["customer_id"].start == max(int(v[4:]) for v in table["customer_id"]) + 1
-    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(table)
+    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1, "refuse_leaks": False}, conditional=False).fit(table)
     assert not set(syn.sample(len(table), seed=0)["customer_id"]) & set(table["customer_id"])
     assert any("'customer_id'" in w and "one past the largest real id" in w for w in syn.privacy_["warnings"])
     low = Schema.from_dict({**schema.to_dict(), "columns": [
@@ -263,8 +272,9 @@ def test_a_private_fit_on_an_inferred_id_gives_no_real_id(penguins):
     assert any("real ids reach the schema's start 1" in w for w in leak_warnings(low, table))
 
 
-def test_the_cli_refuses_leaks_when_asked(penguins, tmp_path):
-    # refuse_leaks was Python's alone: a CLI fit with 9 leak warnings exited 0 (a user review).
+def test_the_cli_refuses_leaks_unless_allowed(penguins, tmp_path):
+    # refuse_leaks was Python's alone: a CLI fit with 9 leak warnings exited 0 (a user review);
+    # then it was asked for, and an inferred schema passed on put real rare values in the rows.
     from click.testing import CliRunner
 
     from synthvae.cli import cli
@@ -272,12 +282,16 @@ def test_the_cli_refuses_leaks_when_asked(penguins, tmp_path):
     data, schema = tmp_path / "penguins.csv", tmp_path / "schema.json"
     penguins.to_csv(data, index=False)
     infer_schema(penguins).save(schema)  # exact bounds of the table
-    result = CliRunner().invoke(cli, ["fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "m.synthvae"),
-                                      "--epsilon", "1", "--epochs", "1", "--refuse-leaks", "-q"])
-    assert result.exit_code == 1 and "refusing a private fit" in result.output and "exact min and max" in result.output
-    assert not (tmp_path / "m.synthvae").exists()
-    result = CliRunner().invoke(cli, ["fit", str(data), "-o", str(tmp_path / "m.synthvae"), "--refuse-leaks"])
-    assert result.exit_code == 2 and "need --epsilon" in result.output
+    fit = ["fit", str(data), "--schema", str(schema), "-o", str(tmp_path / "m.synthvae"), "--epsilon", "1", "--epochs", "1", "-q"]
+    for flags in ([], ["--refuse-leaks"]):
+        result = CliRunner().invoke(cli, fit + flags)
+        assert result.exit_code == 1 and "refusing a private fit" in result.output and "exact min and max" in result.output
+        assert "--allow-leaks" in result.output and not (tmp_path / "m.synthvae").exists()
+    result = CliRunner().invoke(cli, fit + ["--allow-leaks", "--no-conditional"])
+    assert result.exit_code == 0 and "not covered by the guarantee" in result.output and (tmp_path / "m.synthvae").exists()
+    for flag in ("--refuse-leaks", "--allow-leaks"):
+        result = CliRunner().invoke(cli, ["fit", str(data), "-o", str(tmp_path / "m.synthvae"), flag])
+        assert result.exit_code == 2 and "need --epsilon" in result.output
     # A value outside a private fit's categories: the advice was to list it, which the privacy
     # warning says not to do.
     document = infer_schema(penguins).to_dict()
@@ -298,10 +312,10 @@ def test_one_bound_at_a_value_only_one_row_holds_is_reported_or_refused(penguins
         if column["name"] == "body_mass_g":
             column["min"] = lightest
     schema = Schema.from_dict(document)
-    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(penguins)
+    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1, "refuse_leaks": False}, conditional=False).fit(penguins)
     assert any("'body_mass_g'" in w and "exact min" in w for w in syn.privacy_["warnings"])
-    with pytest.raises(ParameterError, match="refuse_leaks"):
-        Synthesizer(schema, privacy={"epsilon": 1.0, "refuse_leaks": True}).fit(penguins)
+    with pytest.raises(ParameterError, match="refuse_leaks=False"):
+        Synthesizer(schema, privacy={"epsilon": 1.0}).fit(penguins)
     # Both bounds at extremes many rows reach (a public 0-10 scale) reveal nothing.
     scaled = penguins.assign(flipper_length_mm=np.clip(penguins["flipper_length_mm"], 180, 220))
     document = public_schema.to_dict()
@@ -322,7 +336,7 @@ def test_rare_categories_are_reported(penguins, public_schema):
     for column in document["columns"]:
         if column["name"] == "island":
             column["categories"] = [*column["categories"], "Deception"]
-    syn = Synthesizer(Schema.from_dict(document), privacy={"epsilon": 1.0, "epochs": 1}, conditional=False)
+    syn = Synthesizer(Schema.from_dict(document), privacy={"epsilon": 1.0, "epochs": 1, "refuse_leaks": False}, conditional=False)
     warnings = syn.fit(frame).privacy_["warnings"]
     assert any("'island'" in w and "Deception" in w for w in warnings)
 
@@ -586,7 +600,7 @@ def test_fit_cli_with_epsilon(penguins, public_schema, tmp_path):
     assert half["sgd_noise_multiplier"] > quarter["sgd_noise_multiplier"] and half["epsilon"] <= 2.0
     out = subprocess.run([sys.executable, "-m", "synthvae", "fit", str(data), "-o", str(tmp_path / "x.svae"),
                           "--statistics-share", "0.5"], capture_output=True, text=True)
-    assert out.returncode == 2 and "--statistics-share and --refuse-leaks set a private fit: they need --epsilon" in out.stderr
+    assert out.returncode == 2 and "--statistics-share and --refuse-leaks/--allow-leaks set a private fit: they need --epsilon" in out.stderr
 
 
 def test_fit_cli_with_noise_multiplier(penguins, public_schema, tmp_path):
@@ -737,19 +751,22 @@ def test_personal_values_of_rows_a_check_keeps_keep_their_order_types_and_nulls(
 
 
 def _people_schema(people: pd.DataFrame, account_start: int) -> Schema:
-    """The inferred schema with public age bounds and the given start of the account ids."""
+    """The inferred schema with public age bounds, the given start of the account ids and a
+    public one of the customer ids."""
     document = infer_schema(people).to_dict()
     for column in document["columns"]:
         if column["name"] == "age":
             column["min"], column["max"] = 0, 120
         if column["name"] == "account":
             column["start"] = account_start
+        if column["name"] == "customer_id":
+            column["start"] = 90_000  # of our own, above the real ids
     return Schema.from_dict(document)
 
 
 def test_private_fit_with_ids_warns_when_ids_could_collide(people):
     # Real ids 5000.. lie above a start of 0: generated ones could meet them.
-    syn = Synthesizer(_people_schema(people, 0), privacy={"epsilon": 1.0, "epochs": 1}, conditional=False)
+    syn = Synthesizer(_people_schema(people, 0), privacy={"epsilon": 1.0, "epochs": 1, "refuse_leaks": False}, conditional=False)
     warnings = syn.fit(people).privacy_["warnings"]
     assert any("'account'" in w and "set start above" in w for w in warnings)
 

@@ -130,7 +130,10 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
         raise ParameterError(f"{source} has no rows")
     warnings = tuple(leak_warnings(schema, data))
     if warnings and spec.refuse_leaks:
-        raise ParameterError("refusing a private fit (refuse_leaks=True): " + "; ".join(warnings))
+        raise ParameterError(
+            f"refusing a private fit: the schema holds {len(warnings)} fact(s) that look read from {source}, which the "
+            f"guarantee does not cover: " + "; ".join(warnings) + ". Make the schema public knowledge as each says; or, "
+            "where those facts are public, fit with refuse_leaks=False (synthvae fit --allow-leaks), which warns of them")
     for text in warnings:
         logger.warning("privacy: %s", text)
     batch = spec.resolve_batch_size(rows)
@@ -161,6 +164,11 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
         noise = plan_noise(spec.epsilon, delta, sample_rate, steps, spec.statistics_share)
     else:
         noise = fixed_noise(spec.noise_multiplier, 10.0 * spec.noise_multiplier, delta, sample_rate, steps)
+        if noise.epsilon > NOMINAL_EPSILON:
+            # noise_multiplier 0.01 spent 33,056 without a word, where epsilon 1e9 was warned of.
+            logger.warning("privacy: noise_multiplier %g spends epsilon %.4g, above %g: a guarantee that loose bounds "
+                           "little in practice; raise the multiplier (or give an epsilon of 1-10 instead)",
+                           spec.noise_multiplier, noise.epsilon, NOMINAL_EPSILON)
     released = release(data, schema, noise.statistics_noise, np.random.default_rng(secrets.randbits(128)))
     return PrivatePlan(spec, noise, batch, proxy_table(released, schema), warnings, released.real_bins, delta)
 

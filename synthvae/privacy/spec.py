@@ -37,7 +37,9 @@ class PrivacySpec(JsonConfig):
         batch_size: Expected rows per DP-SGD step; ``None`` picks ``clip(rows / 10, 64, 1024)``
             (larger batches drown less signal in the same noise).
         refuse_leaks: Refuse to fit when the schema looks read from the table (exact min / max,
-            categories only 1-2 rows have) instead of reporting it.
+            categories only 1-2 rows have, ids counted from the real ones'), the default; ``False`` takes such a schema as public knowledge, with a
+            warning for each fact (an inferred schema, passed on as it was, put 584 job titles
+            only one person held into 83% of a private fit's rows, a review).
         adjacency: Which tables count as neighbours for the budget. ``"add_remove"`` (default):
             one table has one row more; the model file records the row count, which this
             guarantee does not cover. ``"replace"``: one row replaced by another, the row count
@@ -52,7 +54,7 @@ class PrivacySpec(JsonConfig):
     statistics_share: float = _STATISTICS_SHARE
     epochs: int = 30
     batch_size: int | None = None
-    refuse_leaks: bool = False
+    refuse_leaks: bool = True
     adjacency: str = "add_remove"
 
     def __post_init__(self) -> None:
