@@ -36,7 +36,7 @@ import pandas as pd
 from synthvae.errors import DataError, ParameterError
 from synthvae.privacy.accounting import NoisePlan, add_remove_target, fixed_noise, plan_noise, replace_one_at, spent_epsilon
 from synthvae.privacy.spec import PrivacySpec
-from synthvae.privacy.statistics import check_public_bounds, leak_warnings, proxy_table, release
+from synthvae.privacy.statistics import check_public_bounds, leaks, proxy_table, release
 from synthvae.schema import Schema
 from synthvae.validation import conform
 
@@ -118,7 +118,8 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
 
     Raises:
         ParameterError: The schema lacks public bounds, the budget cannot be met, or (with
-            ``refuse_leaks``) the schema looks read from the table.
+            ``refuse_leaks``, the default) the schema surely looks read from the table (see
+            :func:`synthvae.privacy.statistics.leaks`).
     """
     check_public_bounds(schema)
     try:
@@ -128,12 +129,14 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
     rows = len(data)
     if rows == 0:
         raise ParameterError(f"{source} has no rows")
-    warnings = tuple(leak_warnings(schema, data))
-    if warnings and spec.refuse_leaks:
+    found = leaks(schema, data)
+    sure = [text for text, certain in found if certain]
+    if sure and spec.refuse_leaks:
         raise ParameterError(
-            f"refusing a private fit: the schema holds {len(warnings)} fact(s) that look read from {source}, which the "
-            f"guarantee does not cover: " + "; ".join(warnings) + ". Make the schema public knowledge as each says; or, "
+            f"refusing a private fit: the schema holds {len(sure)} fact(s) that look read from {source}, which the "
+            f"guarantee does not cover: " + "; ".join(sure) + ". Make the schema public knowledge as each says; or, "
             "where those facts are public, fit with refuse_leaks=False (synthvae fit --allow-leaks), which warns of them")
+    warnings = tuple(text for text, _ in found)
     for text in warnings:
         logger.warning("privacy: %s", text)
     batch = spec.resolve_batch_size(rows)

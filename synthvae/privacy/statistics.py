@@ -68,11 +68,20 @@ def check_public_bounds(schema: Schema) -> None:
 
 
 def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
-    """What in a user's schema looks read from this very table, and so is not covered.
+    """What in a user's schema looks read from this very table, and so is not covered (the
+    texts of :func:`leaks`)."""
+    return [text for text, _ in leaks(schema, data)]
 
-    Two tell-tales: bounds equal to the exact min and max of the data (as ``infer-schema``
-    writes them), and categories that only one or two rows have (a category list read from the
-    data reveals them).
+
+def leaks(schema: Schema, data: pd.DataFrame) -> list[tuple[str, bool]]:
+    """What in a user's schema looks read from this very table, and so is not covered, each
+    with whether it is a sure sign (a private fit refuses those by default) or may be a public
+    fact that the data happens to meet (one bound at a value 1-2 rows hold: churn's 0 minutes
+    and seattle's first day, 2012-01-01, are public bounds too; warned of only).
+
+    The sure signs: bounds equal to the exact min and max of the data (as ``infer-schema``
+    writes them), categories that only one or two rows have (a category list read from the
+    data reveals them), and an id's start at or one past the real ids.
 
     Args:
         data: The table, conformed to ``schema``.
@@ -84,15 +93,13 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
         numbers = id_numbers(data[column.name], column)
         largest = float(numbers.max()) if len(numbers) else None
         if largest is not None and largest >= column.start:
-            out.append(
+            out.append((
                 f"column {column.name!r}: real ids reach the schema's start {column.start}, so synthetic ids "
-                "(counted from it) may equal real ones: set start above the largest real id"
-            )
+                "(counted from it) may equal real ones: set start above the largest real id", True))
         elif largest is not None and largest + 1 == column.start:
-            out.append(
+            out.append((
                 f"column {column.name!r}: the schema's start {column.start} is one past the largest real id; if it came "
-                "from this table (infer-schema), synthetic ids reveal that id: set a start of your own above it"
-            )
+                "from this table (infer-schema), synthetic ids reveal that id: set a start of your own above it", True))
     for column in learned_columns(schema):
         values = data[column.name]
         if column.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
@@ -105,26 +112,23 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
                          for which, bound, extreme in (("min", column.min, present.min()), ("max", column.max, present.max()))
                          if _same(extreme, bound, column) and (held := int((present == extreme).sum())) <= 2]
             if len(revealing) == 2:
-                out.append(
+                out.append((
                     f"column {column.name!r}: the schema's bounds [{column.min}, {column.max}] are the "
                     "exact min and max of the data; if they came from this table (infer-schema), "
-                    "they reveal those rows' values: widen them to public bounds"
-                )
+                    "they reveal those rows' values: widen them to public bounds", True))
             for which, bound, held in revealing if len(revealing) == 1 else ():
-                out.append(
+                out.append((
                     f"column {column.name!r}: the schema's {which} {bound} is the exact {which} of the data, "
                     f"which only {held} row(s) hold; if it came from this table (infer-schema), it reveals "
-                    f"their value: widen it to a public bound"
-                )
+                    f"their value: widen it to a public bound", False))
         elif column.kind is ColumnKind.CATEGORICAL:
             counts = values.value_counts()
             rare = [c for c in column.categories if 0 < int(counts.get(c, 0)) <= 2]
             if rare:
-                out.append(
+                out.append((
                     f"column {column.name!r}: categories {preview(rare)} occur in only 1-2 rows; if the "
                     "category list came from this table, it reveals them: list only categories known "
-                    "in public, or group the rare ones"
-                )
+                    "in public, or group the rare ones", True))
     return out
 
 
