@@ -780,7 +780,19 @@ def test_report_shows_the_guarantee(private_fit, penguins, tmp_path):
     # What the headline covers, as fit says it (the report left the row count's caveat out).
     assert "not the row count, which the file records; one row replaced, the count public: epsilon" in report.summary()
     assert "Differential privacy: trained at epsilon" in report.to_html()
+    # The report reads the real rows (their exact ranges): shared beside the epsilon, it was
+    # taken as covered too (a review).
+    assert "covers the model and the rows sampled from it, not this report" in report.summary()
     assert synthvae.evaluate(penguins, fake, metrics=["quality"])["guarantee"] is None
+    assert "not this report" not in synthvae.evaluate(penguins, fake, metrics=["quality"]).summary()
+    # A category one real row holds, in synthetic rows: a private fit was told to refit with
+    # min_category_rows, which it judges on noisy counts; its schema is what to mend.
+    real = penguins.assign(island=penguins["island"].astype(object).where(penguins.index != 0, "Deception"))
+    odd = fake.assign(island=fake["island"].astype(object).where(fake.index >= 5, "Deception"))
+    for guarantee, advice in ((private_fit.privacy_, "the model is differentially private"), (None, "min_category_rows=3")):
+        notes = synthvae.evaluate(real, odd, metrics=["privacy"], guarantee=guarantee)["notes"]
+        said = [n for n in notes if "'island'" in n and "one training row holds" in n]
+        assert len(said) == 1 and advice in said[0], notes
     # From the command line, the model file carries it into the report.
     paths = [tmp_path / "real.csv", tmp_path / "fake.csv", tmp_path / "m.svae", tmp_path / "r.json"]
     penguins.to_csv(paths[0], index=False)

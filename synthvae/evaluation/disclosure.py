@@ -44,8 +44,10 @@ FOREIGN_HOLDOUT = 0.1
 
 
 def disclosure_notes(infos: Sequence[ColumnInfo], train: PreparedTable, synthetic: PreparedTable,
-                     holdout: PreparedTable | None, holdout_name: str = "holdout data") -> list[str]:
-    """The notes of the module docstring, column by column (none where a table is empty)."""
+                     holdout: PreparedTable | None, holdout_name: str = "holdout data", private: bool = False) -> list[str]:
+    """The notes of the module docstring, column by column (none where a table is empty);
+    ``private``: the synthetic rows come from a differentially private model, and the advice
+    is for its schema, not for fit options judged on the rows."""
     notes: list[str] = []
     if not train.n_rows or not synthetic.n_rows:
         return notes
@@ -54,16 +56,16 @@ def disclosure_notes(infos: Sequence[ColumnInfo], train: PreparedTable, syntheti
         real, fake = train.arrays[name], synthetic.arrays[name]
         held = holdout.arrays[name] if holdout is not None else None
         if info.kind is ColumnKind.CATEGORICAL:
-            notes.extend(_category_notes(name, info, real, fake, held, holdout_name))
+            notes.extend(_category_notes(name, info, real, fake, held, holdout_name, private))
         elif info.shape is Shape.CONTINUOUS:
-            note = _extremes_note(name, real, fake, held, holdout_name)
+            note = _extremes_note(name, real, fake, held, holdout_name, private)
             if note:
                 notes.append(note)
     return notes
 
 
 def _category_notes(name: str, info: ColumnInfo, real: np.ndarray, fake: np.ndarray, held: np.ndarray | None,
-                    holdout_name: str) -> list[str]:
+                    holdout_name: str, private: bool = False) -> list[str]:
     """Synthetic rows holding a category one training row holds (1,147 of 2,400 rows of loans'
     job titles passed every check; a privacy review), and a foreign holdout (468 of 600 titles
     grouped otherwise: membership AUC 0.783 and FAILED, 0.498 with the holdout grouped as the
@@ -75,8 +77,12 @@ def _category_notes(name: str, info: ColumnInfo, real: np.ndarray, fake: np.ndar
     if alone:
         notes.append(f"column {name!r}: {alone} of {len(fake)} synthetic rows ({alone / len(fake):.1%}) hold a category only "
                      f"one training row holds ({int(single.sum())} such categories), which can name its holder and which "
-                     f"no check judges; fit with min_category_rows=3 (fit --min-category-rows 3) to keep categories "
-                     f"fewer rows hold out of the synthetic rows")
+                     f"no check judges; " + ("the model is differentially private, so what it learned of that row is "
+                                             "within its epsilon, but the value itself comes from the schema, taken as "
+                                             "public: if the schema was read from this table, it names that row: list "
+                                             "only categories known in public, or group the rare ones" if private else
+                                             "fit with min_category_rows=3 (fit --min-category-rows 3) to keep categories "
+                                             "fewer rows hold out of the synthetic rows"))
     if held is not None and len(held):
         present = held[held >= 0]
         foreign = int((counts[present] == 0).sum())
@@ -132,7 +138,8 @@ def _in_windows(values: np.ndarray, centres: np.ndarray, reaches: np.ndarray) ->
     return hits
 
 
-def _extremes_note(name: str, real: np.ndarray, fake: np.ndarray, held: np.ndarray | None, holdout_name: str) -> str | None:
+def _extremes_note(name: str, real: np.ndarray, fake: np.ndarray, held: np.ndarray | None, holdout_name: str,
+                   private: bool = False) -> str | None:
     """The isolated-extremes note of one continuous column, or ``None``: windows compared one by
     one with the holdout's (pooled, one holdout row in another window hid a hit at an income
     one row held; a privacy review)."""
@@ -154,5 +161,10 @@ def _extremes_note(name: str, real: np.ndarray, fake: np.ndarray, held: np.ndarr
             f"{int(flagged.sum())} of its {centres.size} isolated training extremes (each held by one row alone, beyond "
             f"the 1st-99th percentiles and farther from every other value than "
             f"{'that spread' if ISOLATION == 1 else f'{ISOLATION:g} of that spread'}){fresh}: "
-            f"such a value can name its holder, and no check judges it; fit with min_tail_rows={k} (fit --min-tail-rows "
-            f"{k}) to keep sampled values short of the {k} most extreme training values at each end")
+            f"such a value can name its holder, and no check judges it; "
+            + ("the model is differentially private: its values there come from the schema's public bounds and the "
+               "noisy histograms (a bin of noise alone can hold them), and what it learned of that row is within its "
+               "epsilon; if the bounds were read from this table, they name the extremes: widen them to public ones"
+               if private else
+               f"fit with min_tail_rows={k} (fit --min-tail-rows {k}) to keep sampled values short of the {k} most "
+               f"extreme training values at each end"))
