@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -791,6 +792,7 @@ def test_one_value_of_a_rebuilt_datetime_side_is_met_with_the_other_side_from_th
     schema = _with_rules(frame, [{"kind": "inequality", "low": {"value": "2023-12-31"}, "high": "start", "strict": True},
                                  {"kind": "inequality", "low": "start", "high": "end", "strict": True},
                                  {"kind": "inequality", "low": "lo", "high": "hi"}])
+    schema = schema.replace_column(replace(schema["end"], max=pd.Timestamp("2025-12-31")))  # a public bound past the data
     syn = Synthesizer(schema, epochs=10, seed=0).fit(frame)
     rows = syn.sample(500, conditions={"end": "2024-01-13 10:48"}, seed=1)
     assert (rows["end"] == pd.Timestamp("2024-01-13 10:48")).all() and syn.last_resampling_["drawn"] == 500
@@ -808,6 +810,32 @@ def test_one_value_of_a_rebuilt_datetime_side_is_met_with_the_other_side_from_th
     # lo is then the model's lo among rows with hi = 30, not 30 less a gap drawn without it.
     rows = syn.sample(300, conditions={"hi": 30}, seed=1)
     assert (rows["hi"] == 30).all() and syn.last_resampling_["drawn"] > 1000 and rows["lo"].between(21, 30).all()
+    # A range of the other side is the check's (it turned the pin off: 0 of 50 rows, a review).
+    rows = syn.sample(100, conditions={"end": "2024-01-13 10:48", "start": {">=": "2024-01-13 09:00"}}, seed=1)
+    assert (rows["end"] == pd.Timestamp("2024-01-13 10:48")).all() and (rows["start"].dropna() >= "2024-01-13 09:00").all()
+    # Beyond the training range no rebuilt value lies: refused at once (rows had been stacked on
+    # the other side's bound, then 98,440 draws failed).
+    with pytest.raises(ParameterError, match=r"no row can meet it: 'end' is rebuilt by the schema's rule 'start < end' and "
+                                             r"takes values from .* only \(its training range\)"):
+        syn.sample(10, conditions={"end": str(frame["end"].max() + pd.Timedelta(hours=3))})
+
+
+def test_one_value_at_the_end_of_a_chain_of_orders_moves_the_whole_chain():
+    # a < b < c, c pinned: b was moved to c less its gap and a left where it was drawn, so b - a
+    # was a median 62 days (the real 1:44) among the rows the check kept (a review).
+    rng = np.random.default_rng(0)
+    a = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300 * 24 * 60, 2000), unit="min"))
+    b = a + pd.to_timedelta(rng.gamma(2, 60, 2000).round() + 1, unit="min")
+    frame = pd.DataFrame({"a": a, "b": b, "c": b + pd.to_timedelta(rng.gamma(2, 30, 2000).round() + 1, unit="min"),
+                          "x": rng.normal(size=2000).round(2)})
+    schema = _with_rules(frame, [{"kind": "inequality", "low": "a", "high": "b", "strict": True},
+                                 {"kind": "inequality", "low": "b", "high": "c", "strict": True}])
+    syn = Synthesizer(schema, epochs=8, seed=0).fit(frame)
+    rows = syn.sample(300, conditions={"c": "2024-05-13 10:48"}, seed=1)
+    assert (rows["c"] == pd.Timestamp("2024-05-13 10:48")).all() and syn.last_resampling_["drawn"] == 300
+    for low, high in (("a", "b"), ("b", "c")):
+        gap, real = (rows[high] - rows[low]).median(), (frame[high] - frame[low]).median()
+        assert abs(gap - real) < pd.Timedelta(minutes=30), (low, high, gap, real)
 
 
 def test_unique_over_a_group_with_an_id_column_holds_by_construction():
