@@ -404,7 +404,7 @@ _ordered_option = click.option(
               help="With --epsilon: the share of it planned for the column histograms the encoding is fitted from, "
               "the rest for DP-SGD (default 0.25).")
 @click.option("--refuse-leaks/--allow-leaks", default=None,
-              help="With --epsilon: where the schema looks read from the table (both bounds at the data's "
+              help="With --epsilon: where the schema looks read from the table (bounds at the data's "
               "extremes, categories few rows hold, ids counted from the real ones), refuse to fit, exit 1 (the "
               "default), or take those facts as public and warn of each.")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False),

@@ -302,10 +302,11 @@ def test_the_cli_refuses_leaks_unless_allowed(penguins, tmp_path):
         Synthesizer(Schema.from_dict(document), privacy={"epsilon": 1.0, "epochs": 1}).fit(penguins)
 
 
-def test_one_bound_at_a_value_only_one_row_holds_is_reported(penguins, public_schema):
+def test_one_bound_at_a_value_only_one_row_holds_is_refused_unless_round(penguins, public_schema):
     # Found by review: only both bounds at the data's extremes were reported; one bound read from
-    # the table (the other widened) revealed a row's value without a word. It is warned of, not
-    # refused: a public bound (churn's 0 minutes, seattle's first day) may be met by 1-2 rows.
+    # the table (the other widened) revealed a row's value without a word. Refused unless it is a
+    # round value, as a public bound may be that 1-2 rows meet (churn's 0 minutes, seattle's
+    # 2012-01-01): warned of then.
     document = public_schema.to_dict()
     lightest = float(penguins["body_mass_g"].min())
     assert (penguins["body_mass_g"] == lightest).sum() == 1
@@ -313,8 +314,14 @@ def test_one_bound_at_a_value_only_one_row_holds_is_reported(penguins, public_sc
         if column["name"] == "body_mass_g":
             column["min"] = lightest
     schema = Schema.from_dict(document)
-    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(penguins)
+    with pytest.raises(ParameterError, match=r"'body_mass_g': the schema's min 2700.0 is the exact min of the data"):
+        Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(penguins)
+    syn = Synthesizer(schema, privacy={"epsilon": 1.0, "epochs": 1, "refuse_leaks": False}, conditional=False).fit(penguins)
     assert any("'body_mass_g'" in w and "exact min" in w for w in syn.privacy_["warnings"])
+    # The public min 1500 that one row meets: a round value, warned of only.
+    lightest_at_bound = penguins.assign(body_mass_g=penguins["body_mass_g"].where(penguins.index != 0, 1500.0))
+    syn = Synthesizer(public_schema, privacy={"epsilon": 1.0, "epochs": 1}, conditional=False).fit(lightest_at_bound)
+    assert any("'body_mass_g'" in w and "min 1500" in w for w in syn.privacy_["warnings"])
     # Both bounds at extremes many rows reach (a public 0-10 scale) reveal nothing.
     scaled = penguins.assign(flipper_length_mm=np.clip(penguins["flipper_length_mm"], 180, 220))
     document = public_schema.to_dict()

@@ -37,9 +37,9 @@ class PrivacySpec(JsonConfig):
         batch_size: Expected rows per DP-SGD step; ``None`` picks ``clip(rows / 10, 64, 1024)``
             (larger batches drown less signal in the same noise).
         refuse_leaks: Refuse to fit when the schema surely looks read from the table (both bounds
-            at the data's exact min and max, categories only 1-2 rows have, an id start at or
-            one past the real ids), the default; one bound at a value 1-2 rows hold, which a
-            public bound such as 0 may be, is warned of only. ``False`` takes such a schema as
+            at the data's exact min and max, or one that is no round value, categories only 1-2
+            rows have, an id start at or one past the real ids), the default; one round bound
+            at a value 1-2 rows hold, which a public bound such as 0 may be, is warned of only. ``False`` takes such a schema as
             public knowledge, with a warning for each fact (an inferred schema, passed on as it
             was, put 584 job titles only one person held into 83% of a private fit's rows, a
             review).

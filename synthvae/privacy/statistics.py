@@ -76,12 +76,13 @@ def leak_warnings(schema: Schema, data: pd.DataFrame) -> list[str]:
 def leaks(schema: Schema, data: pd.DataFrame) -> list[tuple[str, bool]]:
     """What in a user's schema looks read from this very table, and so is not covered, each
     with whether it is a sure sign (a private fit refuses those by default) or may be a public
-    fact that the data happens to meet (one bound at a value 1-2 rows hold: churn's 0 minutes
-    and seattle's first day, 2012-01-01, are public bounds too; warned of only).
+    fact that the data happens to meet (one round bound at a value 1-2 rows hold: churn's 0
+    minutes and seattle's first day, 2012-01-01, are public bounds too; warned of only).
 
     The sure signs: bounds equal to the exact min and max of the data (as ``infer-schema``
-    writes them), categories that only one or two rows have (a category list read from the
-    data reveals them), and an id's start at or one past the real ids.
+    writes them), one such bound that is no round value (see :func:`_round`), categories that
+    only one or two rows have (a category list read from the data reveals them), and an id's
+    start at or one past the real ids.
 
     Args:
         data: The table, conformed to ``schema``.
@@ -120,7 +121,7 @@ def leaks(schema: Schema, data: pd.DataFrame) -> list[tuple[str, bool]]:
                 out.append((
                     f"column {column.name!r}: the schema's {which} {bound} is the exact {which} of the data, "
                     f"which only {held} row(s) hold; if it came from this table (infer-schema), it reveals "
-                    f"their value: widen it to a public bound", False))
+                    f"their value: widen it to a public bound", not _round(bound, column)))
         elif column.kind is ColumnKind.CATEGORICAL:
             counts = values.value_counts()
             rare = [c for c in column.categories if 0 < int(counts.get(c, 0)) <= 2]
@@ -130,6 +131,22 @@ def leaks(schema: Schema, data: pd.DataFrame) -> list[tuple[str, bool]]:
                     "category list came from this table, it reveals them: list only categories known "
                     "in public, or group the rare ones", True))
     return out
+
+
+def _round(bound, column: Column) -> bool:
+    """Whether a bound looks written by hand, as public bounds are: a number of one significant
+    digit, or two the second of which is 5 (0, 5, 100, 1500, 2000), or midnight on a month's
+    first day. An income max of 176,265.54
+    held by one row, beside a min of 0 many rows hold, was fitted with a warning only (a
+    review); churn's 0 minutes and seattle's 2012-01-01 are public bounds the data meets."""
+    if column.kind is ColumnKind.DATETIME:
+        stamp = pd.Timestamp(bound)
+        return stamp == stamp.normalize() and stamp.day == 1
+    value = abs(float(bound))
+    if value == 0:
+        return True
+    scale = 10.0 ** math.floor(math.log10(value))
+    return float(np.round(2 * value / scale, 9)).is_integer()
 
 
 def _same(value, bound, column: Column) -> bool:
