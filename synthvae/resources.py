@@ -187,8 +187,13 @@ def check_sample_memory(rows: int, batch_size: int, width: int, hidden_dims: tup
 
 
 def _size(nbytes: float) -> str:
-    """Bytes for a message: GB from 1 GB, else MB (a 30 MB budget read "0.0 GB")."""
-    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"
+    """Bytes for a message: GB from 1 GB, MB from 1 MB, else kB or bytes (a 30 MB budget read
+    "0.0 GB", a 1,000-byte one "0.0 MB")."""
+    if nbytes >= 1e9:
+        return f"{nbytes / 1e9:.1f} GB"
+    if nbytes >= 1e6:
+        return f"{nbytes / 1e6:.1f} MB"
+    return f"{nbytes / 1e3:.1f} kB" if nbytes >= 1e3 else f"{nbytes:,.0f} bytes"
 
 
 def check_fit_memory(

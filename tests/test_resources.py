@@ -58,6 +58,10 @@ def test_a_table_too_wide_for_memory_is_refused_before_encoding(monkeypatch, tmp
     assert "encoded width 12,002" in message
     assert "'c0' (200)" in message and "60 columns take more than 20" in message
     assert "Lower max_categories" in message and "mark high-cardinality columns as id or personal" in message
+    # A budget under a megabyte read "the 0.0 MB it may use" (a review).
+    monkeypatch.setenv("SYNTHVAE_MEMORY_LIMIT", "1000")
+    with pytest.raises(DataError, match="more than the 1.0 kB it may use"):
+        Synthesizer(epochs=1).fit(frame)
     assert time.perf_counter() - started < 30, "refused before encoding and training"
     # Following the advice works: fewer category slots fit in the same budget.
     Synthesizer(max_categories=20, **TINY).fit(frame)
