@@ -804,7 +804,8 @@ class Synthesizer:
         else:
             from synthvae.privacy.fitting import prepare_private_fit  # Opacus is loaded only here
 
-            plan = prepare_private_fit(frame, schema, spec, source)
+            named = f"the schema {str(self.schema)!r}" if isinstance(self.schema, (str, os.PathLike)) else "the schema"
+            plan = prepare_private_fit(frame, schema, spec, source, named)
             proxy = "the private proxy table"
             nulled = [c.name for c in schema if c.is_generated and c.nullable and frame[c.name].isna().any()]
             if nulled:

@@ -287,6 +287,7 @@ def test_the_cli_refuses_leaks_unless_allowed(penguins, tmp_path):
         result = CliRunner().invoke(cli, fit + flags)
         assert result.exit_code == 1 and "refusing a private fit" in result.output and "exact min and max" in result.output
         assert "--allow-leaks" in result.output and not (tmp_path / "m.synthvae").exists()
+        assert f"Edit the schema {str(schema)!r} into public knowledge" in result.output  # the file to mend
     result = CliRunner().invoke(cli, fit + ["--allow-leaks", "--no-conditional"])
     assert result.exit_code == 0 and "not covered by the guarantee" in result.output and (tmp_path / "m.synthvae").exists()
     for flag in ("--refuse-leaks", "--allow-leaks"):

@@ -104,7 +104,8 @@ class PrivatePlan:
         }
 
 
-def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, source: str = "training data") -> PrivatePlan:
+def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, source: str = "training data",
+                        schema_name: str = "the schema") -> PrivatePlan:
     """Plan the noise, release the noisy histograms and build the codecs' proxy table.
 
     Args:
@@ -112,6 +113,7 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
         schema: Its schema, public by assumption.
         spec: The budget and DP-SGD settings.
         source: The table's name in messages.
+        schema_name: The schema's in messages (its file, where it came from one).
 
     The histograms' noise is drawn from the operating system's entropy, never from the fit's
     seed (which the model file stores): see :mod:`synthvae.privacy.dpsgd`.
@@ -133,8 +135,8 @@ def prepare_private_fit(frame: pd.DataFrame, schema: Schema, spec: PrivacySpec, 
     sure = [text for text, certain in found if certain]
     if sure and spec.refuse_leaks:
         raise ParameterError(
-            f"refusing a private fit: the schema holds {len(sure)} fact(s) that look read from {source}, which the "
-            f"guarantee does not cover: " + "; ".join(sure) + ". Make the schema public knowledge as each says; or, "
+            f"refusing a private fit: {schema_name} holds {len(sure)} fact(s) that look read from {source}, which the "
+            f"guarantee does not cover: " + "; ".join(sure) + f". Edit {schema_name} into public knowledge as each says; or, "
             "where those facts are public, fit with refuse_leaks=False (synthvae fit --allow-leaks), which warns of them")
     warnings = tuple(text for text, _ in found)
     for text in warnings:
