@@ -491,12 +491,8 @@ class _Difference(_RangeKept):
         their observed ends, the real sessions' 0.42 hours."""
         grid = _Grid(self.schema[self.other])
         owned = grid.side(user, self.owned, self.schema)  # on the other side's scale
-        diff = np.maximum(pd.Series(model[self.name]).astype("float64").to_numpy(dtype=np.float64, na_value=np.nan), 0.0)
-        if grid.column.kind is ColumnKind.DATETIME:
-            diff = diff * (unit_ns(self.grid.column) / unit_ns(grid.column))
-        high_side = self.owned == self.rule.high
-        value = _bounded(grid.snap(owned - diff if high_side else owned + diff), grid.column)
-        return grid.to_series(_kept_on_side(grid, value, owned, above=not high_side, strict=self.rule.strict))
+        value = _bounded(self.other_target(model, self.grid.values(user[self.owned])), grid.column)
+        return grid.to_series(_kept_on_side(grid, value, owned, above=self.owned != self.rule.high, strict=self.rule.strict))
 
     def reverse(self, model: pd.DataFrame, out: dict[str, pd.Series]) -> None:
         frame = pd.DataFrame(out) if self.reads else None
