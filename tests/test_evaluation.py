@@ -830,6 +830,7 @@ def test_null_rates_far_from_the_real_ones_are_named_in_a_note(churn):
     notes = [note for note in evaluate(train, holey, metrics=["quality"]).to_dict()["notes"] if "null rates differ" in note]
     assert len(notes) == 1
     assert "total_eve_calls (0.0% real, 100.0% synthetic)" in notes[0] and "total_day_minutes (0.0% real, 29." in notes[0]
+    assert "['" not in notes[0]  # phrases, not a list's repr
     # Fresh rows of a table with many nulls (loans: up to 85% a column) are within chance: no note.
     loans = pd.read_csv(DATASETS / "loans.csv").sample(frac=1.0, random_state=0).reset_index(drop=True)
     fresh = evaluate(loans.iloc[:5000], loans.iloc[5000:].reset_index(drop=True), metrics=["quality"]).to_dict()["notes"]

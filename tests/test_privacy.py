@@ -788,6 +788,7 @@ def test_report_shows_the_guarantee(private_fit, penguins, tmp_path):
     # What the headline covers, as fit says it (the report left the row count's caveat out).
     assert "not the row count, which the file records; one row replaced, the count public: epsilon" in report.summary()
     assert "Differential privacy: trained at epsilon" in report.to_html()
+    assert "one row replaced, the count public: epsilon" in report.to_html()  # the text summary's, not in the page
     # The report reads the real rows (their exact ranges): shared beside the epsilon, it was
     # taken as covered too (a review).
     assert "covers the model and the rows sampled from it, not this report" in report.summary()

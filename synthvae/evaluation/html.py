@@ -119,8 +119,11 @@ def _headline(data: dict) -> str:
     html = "<h2>Headline scores</h2><div class='cards'>" + "".join(cards) + "</div>"
     g = data.get("guarantee")
     if g:
+        # One row replaced (the count public) was in the text summary and the JSON only (a review).
+        other = g.get("replace_one") if g.get("adjacency") == "add_remove" else None
         html += (f"<p class='guarantee'>Differential privacy: trained at epsilon {g['epsilon']:.3f}, "
-                 f"delta {g['delta']:.2g} ({_e(str(g.get('accountant', '')))}); covers {_e(str(g.get('covers', '')))}.</p>")
+                 f"delta {g['delta']:.2g} ({_e(str(g.get('accountant', '')))}); covers {_e(str(g.get('covers', '')))}"
+                 + (f"; one row replaced, the count public: epsilon {other['epsilon']:.3f}" if other else "") + ".</p>")
     return html
 
 

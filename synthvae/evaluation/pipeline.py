@@ -386,7 +386,9 @@ def _null_rate_note(quality: dict, real_rows: int, synthetic_rows: int) -> list[
     if not off:
         return []
     named = [text for _, text in sorted(off, reverse=True)]
-    return [f"null rates differ: {preview(named)}; column shapes leave nulls out, so only the missing values score "
+    # Phrases, not values: a list's repr quoted each ("['verification_income_joint (84.2% real, ...)', ...]").
+    listed = "; ".join(named[:5]) + (f"; and {len(named) - 5} more" if len(named) > 5 else "")
+    return [f"null rates differ: {listed}; column shapes leave nulls out, so only the missing values score "
             f"({quality['missing_values']:.3f}) shows it"]
 
 
