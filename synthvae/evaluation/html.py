@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 from typing import Any, Sequence
 
+from synthvae.evaluation.report import shortfall
+
 REAL = "#1f5fa8"
 SYNTH = "#e8731a"
 _CSS = """
@@ -149,7 +151,7 @@ def _worst_tables(data: dict) -> str:
     q = data.get("quality")
     if not q:
         return ""
-    cols = sorted(q["columns"], key=lambda c: (c["score"] is None, c["score"] or 0.0))
+    cols = sorted(q["columns"], key=shortfall)
     # With a holdout smaller than the synthetic table, the scores at its size are what to hold
     # against the ceilings (fewer rows score lower by chance alone).
     same = q.get("at_holdout_size")
@@ -173,7 +175,7 @@ def _worst_tables(data: dict) -> str:
             f"{_f(c['null_rate']['synthetic'])}</td><td>{_e(extra)}</td></tr>")
     out = ["<h2>Worst columns</h2><table><tr><th>column</th><th>metric</th><th>score</th>"
            f"{small}<th>ceiling</th><th>nulls real / synth</th><th>coverage</th></tr>", *rows, "</table>"]
-    pairs = sorted(q["pairs"], key=lambda p: (p["score"] is None, p["score"] or 0.0))
+    pairs = sorted(q["pairs"], key=shortfall)
     if pairs:
         out.append("<h2>Worst pairs</h2><table><tr><th>pair</th><th>metric</th><th>score</th>"
                    f"{small}<th>ceiling</th><th>real r / V</th><th>synthetic r / V</th></tr>")
