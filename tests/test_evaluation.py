@@ -889,3 +889,23 @@ def test_the_worst_pairs_are_those_furthest_below_their_ceiling(churn):
     # many categories that score as low between real tables (state ~ account_length 0.721, 0.719)
     assert "total_day_minutes ~ total_day_charge" in table and "plan ~ churn" in table, table
     assert "state ~ account_length" not in table, table
+
+
+def test_headline_scores_far_from_their_ceilings_are_said_first(churn):
+    # Four columns broken: detection 1.000 against the holdout's 0.5 and TSTR 0.538 against 0.914
+    # showed as plain numbers, with no note (an HTML review).
+    train, holdout = churn.iloc[:3000].reset_index(drop=True), churn.iloc[3000:4000].reset_index(drop=True)
+    bad = churn.iloc[4000:].reset_index(drop=True).copy()
+    bad["state"], bad["account_length"] = bad["state"].iloc[0], 100
+    for column in ("total_day_minutes", "churn"):
+        bad[column] = bad[column].sample(frac=1.0, random_state=0).to_numpy()
+    report = evaluate(train, bad, holdout=holdout, target="churn", metrics=["quality", "utility", "detection"], seed=0)
+    notes = report["notes"]
+    assert notes[0].startswith("detection AUC") and "a classifier tells the synthetic rows from real ones" in notes[0]
+    assert notes[1].startswith("a model trained on the synthetic rows scores") and "'churn'" in notes[1]
+    assert report.to_html().count("class='v bad'") == 2
+    # Fresh real rows are no failure.
+    fine = evaluate(train, churn.iloc[4000:].reset_index(drop=True), holdout=holdout, target="churn",
+                    metrics=["utility", "detection"], seed=0)
+    assert not any(n.startswith(("detection AUC", "a model trained on")) for n in fine["notes"])
+    assert "class='v bad'" not in fine.to_html()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 from typing import Any, Sequence
 
-from synthvae.evaluation.report import shortfall
+from synthvae.evaluation.detection import MIN_DETECTION_ROWS
+from synthvae.evaluation.report import far_off, shortfall
 
 REAL = "#1f5fa8"
 SYNTH = "#e8731a"
@@ -98,11 +99,13 @@ def _headline(data: dict) -> str:
     u = data["utility"]
     if u.get("tstr") is not None or u.get("trtr") is not None:
         cards.append(_card(f"Utility TSTR ({u['metric']})", u["tstr"], u["trtr"], 0.0, 1.0,
-                           f"target {u['target']}; ceiling = TRTR", ceiling_name="TRTR"))
+                           f"target {u['target']}; ceiling = TRTR", ceiling_name="TRTR",
+                           bad=u["trtr"] is not None and far_off(u["tstr"], u["trtr"], False, 1.0)))
     det = data["detection"]
     if det.get("auc") is not None:
-        cards.append(_card("Detection AUC", det["auc"], (ceiling.get("detection") or {}).get("auc"),
-                           0.5, 1.0, "0.5 = indistinguishable", lower_better=True))
+        held = (ceiling.get("detection") or {}).get("auc")
+        cards.append(_card("Detection AUC", det["auc"], held, 0.5, 1.0, "0.5 = indistinguishable", lower_better=True,
+                           bad=far_off(det["auc"], held, True, 0.5) and det.get("rows_per_side", 0) >= MIN_DETECTION_ROWS))
     p = data["privacy"]
     if p.get("dcr_closer_to_train_share") is not None:
         cards.append(_card("DCR closer-to-train share", p["dcr_closer_to_train_share"], 0.5, 0.0,
@@ -129,7 +132,7 @@ def _headline(data: dict) -> str:
     return html
 
 
-def _card(title, value, ceiling, lo, hi, caption, lower_better=False, ceiling_name="ceiling"):
+def _card(title, value, ceiling, lo, hi, caption, lower_better=False, ceiling_name="ceiling", bad=False):
     width = 170
     def x(v):
         return 0 if v is None else max(0.0, min(1.0, (v - lo) / (hi - lo))) * width
@@ -140,7 +143,8 @@ def _card(title, value, ceiling, lo, hi, caption, lower_better=False, ceiling_na
         bar += f"<rect x='{max(0.0, x(ceiling) - 1):.1f}' y='0' width='2' height='14' fill='#222'/>"
     bar += "</svg>"
     limit = "" if ceiling is None else f" · {ceiling_name} {_f(ceiling)}"
-    return (f"<div class='card'><div>{_e(title)}</div><div class='v'>{_f(value)}</div>{bar}"
+    value_class = "v bad" if bad else "v"  # far from its ceiling: the notes say what it means
+    return (f"<div class='card'><div>{_e(title)}</div><div class='{value_class}'>{_f(value)}</div>{bar}"
             f"<div class='c'>{_e(caption)}{_e(limit)}</div></div>")
 
 

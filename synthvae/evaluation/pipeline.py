@@ -18,7 +18,7 @@ from synthvae.evaluation.disclosure import disclosure_notes
 from synthvae.evaluation.fidelity import SDMETRICS_ASSOCIATION_THRESHOLD, SDMETRICS_CORRELATION_THRESHOLD, Binning
 from synthvae.evaluation.privacy import (COPY_P_VALUE, MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, NEAR_RESOLUTION, copy_resolution,
                                         holdout_overlap, holdout_p_value, near_hashes, privacy, row_hashes)
-from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport
+from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport, far_off
 from synthvae.evaluation.tables import (
     as_written,
     column_infos,
@@ -296,6 +296,7 @@ def evaluate(
                              f"max_rows")
     if hold_t is not None and data["utility"].get("trtr") is not None:
         ceiling["utility"] = {"tstr": data["utility"]["trtr"]}
+    notes[:0] = _far_off_notes(data, ceiling)
     if hold_t is not None and data["privacy"].get("holdout_exact_copy_rate") is not None:
         ceiling["privacy"] = {**({} if overlap is not None else {"dcr_closer_to_train_share": 0.5, "membership_auc": 0.5}),
                               "exact_copy_rate": data["privacy"]["holdout_exact_copy_rate"],
@@ -412,6 +413,25 @@ def _zone_notes(schema: Schema, named_real: tuple[str, pd.DataFrame], others: li
                 notes.append(f"column {column.name!r}: {zoned}'s datetimes have a time zone ({zone or other}), {plain}'s "
                              f"none: compared as clock times of {column.timezone or 'UTC'}, values without a zone taken "
                              f"as such; give both tables the same zone if they mean other instants")
+    return notes
+
+
+def _far_off_notes(data: dict, ceiling: dict) -> list[str]:
+    """The headline scores far from their ceilings (see :func:`synthvae.evaluation.report.far_off`),
+    said first: a table that failed scored a detection AUC of 1.000 and a TSTR of 0.538 against
+    0.914 with no word of it (an HTML review)."""
+    notes = []
+    auc, held = data["detection"].get("auc"), (ceiling.get("detection") or {}).get("auc")
+    # At fewer rows a side the AUC's spread by chance alone has its own note.
+    if far_off(auc, held, True, 0.5) and data["detection"].get("rows_per_side", 0) >= MIN_DETECTION_ROWS:
+        against = f"the holdout's {held:.3f}" if held is not None else "0.5, where no classifier can tell them apart"
+        notes.append(f"detection AUC {auc:.3f} against {against}: a classifier tells the synthetic rows from real ones; "
+                     f"the worst columns and pairs show by what")
+    u = data["utility"]
+    if u.get("trtr") is not None and far_off(u.get("tstr"), u["trtr"], False, 1.0):
+        notes.append(f"a model trained on the synthetic rows scores {u['tstr']:.3f} ({u['metric']}) on the real held-out "
+                     f"rows, against {u['trtr']:.3f} trained on the real rows: the synthetic rows lose what predicts "
+                     f"{u['target']!r}")
     return notes
 
 
