@@ -29,6 +29,8 @@ td,th{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
 td:first-child,th:first-child{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:12em;max-width:36em}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
 .bad{color:#b00020}.note{color:#555;font-size:13px}
+table,.fig{display:block;max-width:100%;overflow-x:auto;box-sizing:border-box}h1,p,li{overflow-wrap:anywhere}
+@media (max-width:600px){body{margin:8px}.card{min-width:0;flex:1 1 100%}}
 """
 _SCRIPT = """
 (function(){var s=document.querySelectorAll('svg.plot'),ok=0;
