@@ -101,17 +101,22 @@ def _headline(data: dict) -> str:
     u = data["utility"]
     if u.get("tstr") is not None or u.get("trtr") is not None:
         cards.append(_card(f"Utility TSTR ({u['metric']})", u["tstr"], u["trtr"], 0.0, 1.0,
-                           f"target {u['target']}; ceiling = TRTR", ceiling_name="TRTR",
+                           f"target {u['target']}: a model trained on the synthetic rows, tested on real held-out ones "
+                           f"(TSTR), against one trained on the real rows (TRTR)", ceiling_name="TRTR",
                            bad=u["trtr"] is not None and far_off(u["tstr"], u["trtr"], False, 1.0)))
     det = data["detection"]
     if det.get("auc") is not None:
         held = (ceiling.get("detection") or {}).get("auc")
-        cards.append(_card("Detection AUC", det["auc"], held, 0.5, 1.0, "0.5 = indistinguishable", lower_better=True,
+        cards.append(_card("Detection AUC", det["auc"], held, 0.5, 1.0,
+                           "a classifier telling synthetic rows from real ones: 0.5 = indistinguishable, 1 = always told "
+                           "apart", lower_better=True,
                            bad=far_off(det["auc"], held, True, 0.5) and det.get("rows_per_side", 0) >= MIN_DETECTION_ROWS))
     p = data["privacy"]
     if p.get("dcr_closer_to_train_share") is not None:
         cards.append(_card("DCR closer-to-train share", p["dcr_closer_to_train_share"], 0.5, 0.0,
-                           1.0, "0.5 is ideal", ceiling_name="ideal"))
+                           1.0, "distance to closest record (DCR): the share of synthetic rows nearer a training row "
+                           "than a held-out one; 0.5 is ideal, above it they sit near training rows, below it nearer "
+                           "the held-out ones", ceiling_name="ideal"))
     if p.get("membership_auc") is not None:
         cards.append(_card("Membership-inference AUC", p["membership_auc"], 0.5, 0.0, 1.0,
                            "0.5 is ideal: training rows no nearer the synthetic rows than fresh ones", ceiling_name="ideal"))
