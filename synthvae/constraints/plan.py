@@ -445,7 +445,7 @@ class _Difference(_RangeKept):
 
     def pin(self, model: pd.DataFrame, out: dict[str, pd.Series], value) -> None:
         """After :meth:`reverse`, the owned column set to ``value`` in every row and the other side
-        (where not null) to ``value`` less the model's difference (:meth:`other_side`): where the
+        (where not null) to ``value`` less the model's difference (:meth:`other_target`): where the
         other side is rebuilt by another kind of rule, so that :meth:`ConstraintPlan.reverse`
         cannot move the learned column it comes from instead; the check draws again the rows
         that then break a rule."""
