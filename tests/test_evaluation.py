@@ -909,3 +909,15 @@ def test_headline_scores_far_from_their_ceilings_are_said_first(churn):
                     metrics=["utility", "detection"], seed=0)
     assert not any(n.startswith(("detection AUC", "a model trained on")) for n in fine["notes"])
     assert "class='v bad'" not in fine.to_html()
+
+
+def test_the_association_heatmaps_say_what_they_show():
+    # Loans' 55 columns showed 30 with nothing said; the colours had no key; labels cut at 15
+    # characters named two columns "months_since_la…" alike (an HTML review).
+    loans = pd.read_csv(DATASETS / "loans.csv").iloc[:1200]
+    page = evaluate(loans.iloc[:600], loans.iloc[600:].reset_index(drop=True), metrics=["quality"], seed=0).to_html()
+    heat = page[page.index("<h2>Associations</h2>"):]
+    learned = heat.count("<div class='fig'><h3>Real</h3>")
+    assert learned == 1 and "red positive, blue negative" in heat
+    assert re.search(r"The 30 of \d+ columns whose pairs are reproduced worst", heat)
+    assert "<title>months_since_last_delinq</title>" in heat and "<title>months_since_90d_late</title>" in heat

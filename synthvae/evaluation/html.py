@@ -304,8 +304,14 @@ def _heatmaps(heat: dict | None) -> str:
         _heatmap_fig("Synthetic", heat, heat["synthetic"], _diverging),
         _heatmap_fig("|Real − synthetic|", heat, heat["difference"], _sequential),
     ]
+    shown = len(heat["columns"])
+    # Loans' 55 columns showed 30 with nothing said, and the colours had no key (an HTML review).
+    chosen = (f" The {shown} of {heat['of']} columns whose pairs are reproduced worst." if heat.get("of", shown) > shown
+              else "")
     return ("<h2>Associations</h2><p class='note'>Pearson r for numeric pairs, Cramér's V for the "
-            "others (numeric columns binned).</p><div class='grid'>" + "".join(figs) + "</div>")
+            "others (numeric columns binned): red positive, blue negative, white none; the difference in purple, "
+            "darker further apart; grey where a pair has no value (a constant column). Hover a cell or a label for "
+            f"its names.{chosen}</p><div class='grid'>" + "".join(figs) + "</div>")
 
 
 def _heatmap_fig(title: str, heat: dict, matrix, colour) -> str:
@@ -314,13 +320,14 @@ def _heatmap_fig(title: str, heat: dict, matrix, colour) -> str:
     cell = max(8, min(22, 440 // n))
     label = 110
     size = label + cell * n + 4
-    out = [f"<svg class='plot' width='{size}' height='{size}' role='img'>"]
+    # The last columns' slanted labels reach past the grid: room for them ("number_custo…" was cut).
+    out = [f"<svg class='plot' width='{size + 50}' height='{size}' role='img'>"]
     for i, name in enumerate(names):
         short = name if len(name) <= 16 else name[:15] + "…"
         out.append(f"<text x='{label - 4}' y='{label + i * cell + cell * 0.7:.1f}' font-size='10' "
-                   f"text-anchor='end'>{_e(short)}</text>")
+                   f"text-anchor='end'><title>{_e(name)}</title>{_e(short)}</text>")
         out.append(f"<text transform='translate({label + i * cell + cell * 0.7:.1f},{label - 4}) "
-                   f"rotate(-60)' font-size='10'>{_e(short)}</text>")
+                   f"rotate(-60)' font-size='10'><title>{_e(name)}</title>{_e(short)}</text>")
     for i in range(n):
         for j in range(n):
             v = matrix[i][j]

@@ -103,6 +103,7 @@ def _scatter(infos, real, synthetic, quality, rng) -> list[dict]:
 
 def _heatmap(infos, quality) -> dict:
     names = [i.name for i in infos]
+    every = len(names)
     if len(names) > HEATMAP_COLUMNS:
         # Keep the columns whose pairs are reproduced worst.
         totals = {n: [] for n in names}
@@ -130,7 +131,7 @@ def _heatmap(infos, quality) -> dict:
                 matrix[i, j] = matrix[j, i] = value
     def plain(m):
         return [[None if np.isnan(v) else float(v) for v in row] for row in m]
-    return {"columns": names, "real": plain(real), "synthetic": plain(synth),
+    return {"columns": names, "of": every, "real": plain(real), "synthetic": plain(synth),
             "difference": plain(np.abs(real - synth)), "score": plain(score)}
 
 
