@@ -376,7 +376,10 @@ def _infer_column(name: str, series: pd.Series, code_max_values: int, min_id_row
             logger.warning("%s: its datetimes are in several time zones (%s), read as UTC (clock times there); to "
                            "learn the clock times of one zone, convert them to it or give the column a timezone in "
                            "the schema", where, ", ".join(zones))
-    text = present.astype(str) if isinstance(present.dtype, pd.StringDtype) else present.map(category_text).astype(str)
+    # A StringDtype column's values are text already: pandas 2.2's astype(str) of Arrow strings went
+    # through numpy's fixed-width strings, which drop trailing NUL characters ('\x00' read as '',
+    # and the inferred categories then refused the table: a fuzz case).
+    text = present.astype(object) if isinstance(present.dtype, pd.StringDtype) else present.map(category_text).astype(str)
     timed = _times_in(name, present, text, nullable, code_max_values, min_id_rows, len(series), where)
     if timed is not None:
         return timed

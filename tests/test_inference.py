@@ -749,3 +749,12 @@ def test_a_spreadsheets_total_row_is_warned_of(caplog):
         infer_schema(frame.assign(Qty=[1, 2, 3, 4], City=["x", "y", "z", "w"]))  # a full row: a customer named Total?
         infer_schema(frame.iloc[:3])
     assert "total row" not in caplog.text
+
+
+def test_arrow_text_with_nul_characters_keeps_them():
+    # pandas 2.2's astype(str) of Arrow strings dropped trailing NULs: '\x00' was read as '', and
+    # the inferred categories [''] then refused the table's own '\x00' (a fuzz case).
+    frame = pd.DataFrame({"x": range(13), "name": pd.Series([""] * 12 + ["\x00"], dtype="string[pyarrow]")})
+    schema = infer_schema(frame)
+    assert set(schema["name"].categories) == {"", "\x00"}
+    conform(frame, schema, "t")
