@@ -449,11 +449,7 @@ class _Difference(_RangeKept):
         other side is rebuilt by another kind of rule, so that :meth:`ConstraintPlan.reverse`
         cannot move the learned column it comes from instead; the check draws again the rows
         that then break a rule."""
-        rows = len(model)
-        owned = self.grid.to_series(np.full(rows, real_value(value, self.grid.column), dtype=np.float64))
-        if not self.reads:  # against a constant: the rest of the row as drawn
-            out[self.owned] = owned
-            return
+        owned = self.grid.to_series(np.full(len(model), real_value(value, self.grid.column), dtype=np.float64))
         grid = _Grid(self.schema[self.other])
         drawn = grid.values(out[self.other])
         target = self.grid.values(owned)
@@ -2480,7 +2476,8 @@ class ConstraintPlan:
         found = {}
         for condition in residual:
             transform = owner.get(condition.column)
-            if not isinstance(transform, _Difference) or transform.pinned_by(condition, named) is None:
+            value = transform.pinned_by(condition, named) if isinstance(transform, _Difference) else None
+            if value is None:
                 continue
             # A column down the chain pinned to a value of its own (a <= b <= c: c and a given)
             # leaves the gaps to the check, as two sides given do.
@@ -2496,7 +2493,6 @@ class ConstraintPlan:
             checked = any(mode is Mode.RESAMPLING and isinstance(rule, (Inequality, Range)) and moved & set(rule.columns)
                           for rule, mode in zip(self.schema.constraints, self.modes_))
             if free and not checked:
-                value = transform.pinned_by(condition, named)
                 low, high = _kept_range(transform.seen, transform.grid.column)
                 if not low <= float(real_value(value, transform.grid.column)) <= high:
                     # reverse keeps a rebuilt column within its training range: 98,440 rows were

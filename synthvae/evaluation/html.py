@@ -12,8 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any, Sequence
 
-from synthvae.evaluation.detection import MIN_DETECTION_ROWS
-from synthvae.evaluation.report import far_off, shortfall
+from synthvae.evaluation.report import detection_far_off, far_off, shortfall
 
 REAL = "#1f5fa8"
 SYNTH = "#e8731a"
@@ -110,7 +109,7 @@ def _headline(data: dict) -> str:
         cards.append(_card("Detection AUC", det["auc"], held, 0.5, 1.0,
                            "a classifier telling synthetic rows from real ones: 0.5 = indistinguishable, 1 = always told "
                            "apart", lower_better=True,
-                           bad=far_off(det["auc"], held, True, 0.5) and det.get("rows_per_side", 0) >= MIN_DETECTION_ROWS))
+                           bad=detection_far_off(det, held)))
     p = data["privacy"]
     if p.get("dcr_closer_to_train_share") is not None:
         cards.append(_card("DCR closer-to-train share", p["dcr_closer_to_train_share"], 0.5, 0.0,

@@ -18,7 +18,7 @@ from synthvae.evaluation.disclosure import disclosure_notes
 from synthvae.evaluation.fidelity import SDMETRICS_ASSOCIATION_THRESHOLD, SDMETRICS_CORRELATION_THRESHOLD, Binning
 from synthvae.evaluation.privacy import (COPY_P_VALUE, MEMBERSHIP_LIMIT, MIN_ATTACK_ROWS, NEAR_RESOLUTION, copy_resolution,
                                         holdout_overlap, holdout_p_value, near_hashes, privacy, row_hashes)
-from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport, far_off
+from synthvae.evaluation.report import REPORT_FORMAT_VERSION, EvaluationReport, detection_far_off, far_off
 from synthvae.evaluation.tables import (
     as_written,
     column_infos,
@@ -422,8 +422,7 @@ def _far_off_notes(data: dict, ceiling: dict) -> list[str]:
     0.914 with no word of it (an HTML review)."""
     notes = []
     auc, held = data["detection"].get("auc"), (ceiling.get("detection") or {}).get("auc")
-    # At fewer rows a side the AUC's spread by chance alone has its own note.
-    if far_off(auc, held, True, 0.5) and data["detection"].get("rows_per_side", 0) >= MIN_DETECTION_ROWS:
+    if detection_far_off(data["detection"], held):
         against = f"the holdout's {held:.3f}" if held is not None else "0.5, where no classifier can tell them apart"
         notes.append(f"detection AUC {auc:.3f} against {against}: a classifier tells the synthetic rows from real ones; "
                      f"the worst columns and pairs show by what")

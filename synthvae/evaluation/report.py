@@ -200,3 +200,11 @@ def far_off(value: float | None, ceiling: float | None, lower_better: bool, idea
         return False
     limit, margin = (ideal, FAR_OFF_WITHOUT_CEILING) if ceiling is None else (ceiling, FAR_OFF)
     return value > limit + margin if lower_better else value < limit - margin
+
+
+def detection_far_off(detection: dict, held: float | None) -> bool:
+    """Whether a detection section's AUC lies far off (:func:`far_off`) on enough rows a side
+    (fewer have a note of their own on the AUC's spread by chance alone)."""
+    from synthvae.evaluation.detection import MIN_DETECTION_ROWS
+
+    return far_off(detection.get("auc"), held, True, 0.5) and detection.get("rows_per_side", 0) >= MIN_DETECTION_ROWS
